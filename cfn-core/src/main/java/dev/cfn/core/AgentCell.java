@@ -1,0 +1,385 @@
+package dev.cfn.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runtime's record of one live agent: its instance, its mailbox (created on first message), its
+ * scheduling state and its supervision bookkeeping. It is also the agent's {@link AgentContext},
+ * which saves an object per agent.
+ *
+ * <p>Scheduling: {@code scheduled} is 0 (idle) or 1 (queued on or running in its dispatcher). A
+ * producer enqueues, then moves 0→1 by CAS and hands the cell to its dispatcher; so a cell is in at
+ * most one run queue, and only one thread ever polls its mailbox. After a turn the dispatcher
+ * writes 0 and re-checks the mailbox. Both sides write one volatile location and then read the
+ * other (the queue's producer index is written by CAS), so by sequential consistency of volatiles
+ * either the producer sees 0 and schedules, or the dispatcher sees the message and reschedules: no
+ * message is left behind.
+ */
+final class AgentCell implements AgentContext {
+  private static final Logger log = LoggerFactory.getLogger(AgentCell.class);
+  private static final VarHandle SCHEDULED;
+  private static final VarHandle MAILBOX;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      SCHEDULED = l.findVarHandle(AgentCell.class, "scheduled", int.class);
+      MAILBOX = l.findVarHandle(AgentCell.class, "mailbox", Mailbox.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private static final int ACTIVE = 0;
+  private static final int SUSPENDED = 1;
+  private static final int STOPPING = 2;
+  private static final int STOPPED = 3;
+
+  final AgentId id;
+  final RegisteredType type;
+  final Dispatcher dispatcher;
+  final String swarm;
+  private Agent agent;
+  private volatile Mailbox mailbox;
+
+  @SuppressWarnings("unused") // accessed through SCHEDULED
+  private volatile int scheduled;
+
+  private volatile int lifecycle;
+  private volatile String stopReason;
+  private boolean started;
+  private Envelope current;
+  // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
+  private long processed;
+  private long failures;
+  private int restarts;
+  private long[] restartTimes; // nanoTime of recent restarts, ring, created on first restart
+
+  AgentCell(AgentId id, RegisteredType type, Agent agent, Dispatcher dispatcher, String swarm) {
+    this.id = id;
+    this.type = type;
+    this.agent = agent;
+    this.dispatcher = dispatcher;
+    this.swarm = swarm;
+    this.started = !type.hasOnStart(agent);
+  }
+
+  boolean isStopped() {
+    return lifecycle >= STOPPING;
+  }
+
+  Mailbox mailbox() {
+    Mailbox mb = mailbox;
+    if (mb != null) {
+      return mb;
+    }
+    Mailbox fresh = new Mailbox(type.spec);
+    Mailbox witness = (Mailbox) MAILBOX.compareAndExchange(this, (Mailbox) null, fresh);
+    return witness == null ? fresh : witness;
+  }
+
+  int queued() {
+    Mailbox mb = mailbox;
+    return mb == null ? 0 : mb.size();
+  }
+
+  /** Makes sure the cell will run a turn soon. */
+  void schedule() {
+    if ((int) SCHEDULED.getVolatile(this) == 0 && SCHEDULED.compareAndSet(this, 0, 1)) {
+      dispatcher.execute(this);
+    }
+  }
+
+  /** Runs one turn: up to the throughput limit of messages. Only the dispatcher calls this. */
+  void runTurn() {
+    AgentRuntime rt = type.runtime;
+    if (lifecycle == SUSPENDED) {
+      return; // the restart backoff timer holds the schedule flag and will resume us
+    }
+    if (lifecycle == ACTIVE && !started) {
+      start(rt);
+    }
+    Mailbox mb = mailbox;
+    if (lifecycle == ACTIVE && mb != null) {
+      for (int n = type.throughput; n > 0; n--) {
+        Envelope m = mb.poll();
+        if (m == null) {
+          break;
+        }
+        invoke(m, rt);
+        if (lifecycle != ACTIVE) {
+          break;
+        }
+      }
+    }
+    if (lifecycle == SUSPENDED) {
+      return;
+    }
+    if (lifecycle >= STOPPING) {
+      finishStop(rt);
+    }
+    release();
+  }
+
+  /** Clears the schedule flag, then reschedules if mail arrived meanwhile (see class comment). */
+  private void release() {
+    SCHEDULED.setVolatile(this, 0);
+    Mailbox mb = mailbox;
+    if (mb != null && !mb.isEmpty()) {
+      schedule();
+    }
+  }
+
+  /** True when the agent needs an onStart call before any mail, so spawn should schedule it. */
+  boolean needsStart() {
+    return !started;
+  }
+
+  private void start(AgentRuntime rt) {
+    started = true;
+    try {
+      agent.onStart(this);
+    } catch (Throwable t) {
+      failures++;
+      rt.handlerFailed();
+      log.warn("agent {} failed in onStart: {}", id, t.toString());
+      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, "onStart: " + t);
+      supervise(null, t, rt);
+    }
+  }
+
+  private void invoke(Envelope m, AgentRuntime rt) {
+    current = m;
+    try {
+      agent.onMessage(m, this);
+    } catch (Throwable t) {
+      failures++;
+      rt.handlerFailed();
+      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
+      supervise(m, t, rt);
+    } finally {
+      current = null;
+      processed++;
+      dispatcher.delivered(m.createdNanos());
+    }
+  }
+
+  private void supervise(Envelope failed, Throwable t, AgentRuntime rt) {
+    if (failed != null) {
+      rt.deadLetter(failed, DeadLetter.Reason.HANDLER_FAILED, t.toString());
+    }
+    switch (type.spec.supervision()) {
+      case SupervisionStrategy.Resume r -> {}
+      case SupervisionStrategy.Stop s -> beginStop("handler failed: " + t);
+      case SupervisionStrategy.Restart r -> restart(r, t, rt);
+    }
+  }
+
+  private void restart(SupervisionStrategy.Restart policy, Throwable cause, AgentRuntime rt) {
+    long now = System.nanoTime();
+    int inWindow = recentRestarts(now, policy.window().toNanos());
+    if (inWindow >= policy.maxRestarts()) {
+      beginStop(
+          "restart budget exhausted ("
+              + policy.maxRestarts()
+              + " restarts within "
+              + policy.window()
+              + "); last failure: "
+              + cause);
+      return;
+    }
+    callOnStop();
+    Agent fresh;
+    try {
+      fresh = type.spec.factory().create(id);
+    } catch (Throwable t) {
+      beginStop("factory failed during restart: " + t);
+      return;
+    }
+    agent = fresh;
+    started = !type.hasOnStart(fresh);
+    recordRestart(now, policy.maxRestarts());
+    restarts++;
+    rt.restarted();
+    rt.lifecycle(id, LifecycleEvent.Kind.RESTARTED, cause.toString());
+    Duration backoff = policy.backoff(inWindow + 1);
+    if (!backoff.isZero()) {
+      lifecycle = SUSPENDED;
+      rt.timer()
+          .schedule(
+              () -> {
+                if (lifecycle == SUSPENDED) {
+                  lifecycle = ACTIVE;
+                }
+                dispatcher.execute(this); // we still hold the schedule flag
+              },
+              backoff.toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private int recentRestarts(long now, long windowNanos) {
+    if (restartTimes == null) {
+      return 0;
+    }
+    int n = 0;
+    for (long t : restartTimes) {
+      if (t != 0 && now - t < windowNanos) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private void recordRestart(long now, int max) {
+    if (restartTimes == null) {
+      restartTimes = new long[Math.max(1, max)];
+    }
+    int oldest = 0;
+    for (int i = 1; i < restartTimes.length; i++) {
+      if (restartTimes[i] - restartTimes[oldest] < 0) {
+        oldest = i;
+      }
+    }
+    restartTimes[oldest] = now == 0 ? 1 : now;
+  }
+
+  /** Marks the cell stopping; the dispatcher finishes the stop on its next turn. */
+  void beginStop(String reason) {
+    synchronized (this) {
+      if (lifecycle >= STOPPING) {
+        return;
+      }
+      stopReason = reason;
+      lifecycle = STOPPING;
+    }
+    type.runtime.unregister(this);
+  }
+
+  /** Requests a stop from outside the agent's thread. */
+  void stop(String reason) {
+    beginStop(reason);
+    if (lifecycle == STOPPING) {
+      schedule();
+    }
+  }
+
+  private void finishStop(AgentRuntime rt) {
+    if (lifecycle == STOPPING) {
+      lifecycle = STOPPED;
+      if (started) {
+        callOnStop();
+      }
+      rt.lifecycle(id, LifecycleEvent.Kind.STOPPED, stopReason);
+    }
+    Mailbox mb = mailbox;
+    if (mb != null) {
+      for (Envelope m; (m = mb.poll()) != null; ) {
+        rt.deadLetterQueued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
+      }
+    }
+  }
+
+  private void callOnStop() {
+    try {
+      agent.onStop(this);
+    } catch (Throwable t) {
+      log.warn("agent {} failed in onStop: {}", id, t.toString());
+    }
+  }
+
+  /** Moves every queued message to dead letters; used at a shutdown deadline. */
+  long drainTo(DeadLetter.Reason reason, AgentRuntime rt) {
+    Mailbox mb = mailbox;
+    long n = 0;
+    if (mb != null) {
+      for (Envelope m; (m = mb.poll()) != null; n++) {
+        rt.deadLetterQueued(m, reason, "still queued at the shutdown deadline");
+      }
+    }
+    return n;
+  }
+
+  /** Calls onStop after the dispatchers have stopped (graceful shutdown). */
+  void shutdownStop() {
+    if (lifecycle < STOPPING) {
+      lifecycle = STOPPED;
+      if (started) {
+        callOnStop();
+      }
+    }
+  }
+
+  // ---- AgentContext ----
+
+  @Override
+  public AgentId self() {
+    return id;
+  }
+
+  @Override
+  public void send(AgentId to, Object payload) {
+    type.runtime.sendFrom(id, to, payload, true);
+  }
+
+  @Override
+  public void send(Envelope.Builder message) {
+    type.runtime.sendFrom(id, message, true);
+  }
+
+  @Override
+  public void publish(TopicId topic, Object payload) {
+    type.runtime.sendFrom(id, Envelope.on(topic).payload(payload), true);
+  }
+
+  @Override
+  public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
+    return type.runtime.request(id, to, payload, timeout, true);
+  }
+
+  @Override
+  public void reply(Object payload) {
+    Envelope m = current;
+    if (m == null) {
+      throw new IllegalStateException(
+          "reply(payload) is only valid while handling a message; use reply(request, payload)");
+    }
+    reply(m, payload);
+  }
+
+  @Override
+  public void reply(Envelope request, Object payload) {
+    type.runtime.reply(id, request, payload);
+  }
+
+  @Override
+  public int broadcastToType(String agentType, Object payload) {
+    return type.runtime.broadcastToType(id, agentType, payload, true);
+  }
+
+  @Override
+  public int broadcastToSwarm(String swarmName, Object payload) {
+    return type.runtime.broadcastToSwarm(id, swarmName, payload, true);
+  }
+
+  @Override
+  public AgentRef spawn(AgentId child) {
+    return type.runtime.spawnRef(child, null);
+  }
+
+  @Override
+  public void stopSelf() {
+    beginStop("stopped itself");
+  }
+
+  @Override
+  public AgentMetrics metrics() {
+    return new AgentMetrics(processed, failures, restarts, queued());
+  }
+}

@@ -1,0 +1,68 @@
+package dev.cfn.core;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A handle to an agent that skips the id lookup on every send. If the agent stops, the next send
+ * looks the id up again (and activates a fresh agent when the type is registered), so a ref never
+ * goes stale.
+ */
+public final class AgentRef {
+  private final AgentRuntime runtime;
+  private final AgentId id;
+  private volatile AgentCell cell;
+
+  AgentRef(AgentRuntime runtime, AgentId id, AgentCell cell) {
+    this.runtime = runtime;
+    this.id = id;
+    this.cell = cell;
+  }
+
+  /** The agent's id. */
+  public AgentId id() {
+    return id;
+  }
+
+  AgentCell cell() {
+    AgentCell c = cell;
+    if (c == null || c.isStopped()) {
+      c = runtime.cellFor(id);
+      cell = c;
+    }
+    return c;
+  }
+
+  /** Sends {@code payload} from outside any agent. */
+  public void tell(Object payload) {
+    runtime.tell(AgentRuntime.EXTERNAL, this, payload, false);
+  }
+
+  /** Sends {@code payload} from the agent whose context is {@code from}. */
+  public void tell(Object payload, AgentContext from) {
+    runtime.tell(Objects.requireNonNull(from, "from").self(), this, payload, true);
+  }
+
+  /** Sends a request from outside any agent; see {@link AgentContext#request}. */
+  public CompletableFuture<Envelope> request(Object payload, Duration timeout) {
+    return runtime.request(id, payload, timeout);
+  }
+
+  /** True while the agent this ref points at is live. */
+  public boolean isAlive() {
+    AgentCell c = cell;
+    return c != null && !c.isStopped();
+  }
+
+  /** The agent's counters, or zeros if it is not live. */
+  public AgentMetrics metrics() {
+    AgentCell c = cell;
+    return c == null ? new AgentMetrics(0, 0, 0, 0) : c.metrics();
+  }
+
+  @Override
+  public String toString() {
+    return "AgentRef[" + id + "]";
+  }
+}

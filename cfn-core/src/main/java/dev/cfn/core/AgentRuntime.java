@@ -1,0 +1,856 @@
+package dev.cfn.core;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent runtime: registers agent types, spawns agents (explicitly, or lazily on their first
+ * message), routes messages between them and shuts down without losing accepted messages.
+ *
+ * <p>A message travels one path: validate, route (point-to-point, topic or reply), mailbox,
+ * dispatcher, handler. Non-blocking agents run on carrier threads (one per core by default);
+ * blocking agent types run each turn on a virtual thread.
+ *
+ * <pre>{@code
+ * try (AgentRuntime rt = AgentRuntime.builder().build()) {
+ *   rt.register(AgentType.of("echo", id -> (m, ctx) -> ctx.reply(m.payload())));
+ *   Envelope reply = rt.request(AgentId.of("echo", "1"), "hi", Duration.ofSeconds(1)).join();
+ * }
+ * }</pre>
+ */
+public final class AgentRuntime implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
+
+  /** The sender of messages sent by code outside any agent. */
+  public static final AgentId EXTERNAL = new AgentId("external", "caller");
+
+  /** The sender of the runtime's own lifecycle events. */
+  public static final AgentId SYSTEM = new AgentId("cfn", "system");
+
+  private static final Map<String, String> REPLY_HEADERS = Map.of(Envelope.REPLY_HEADER, "true");
+  private static final int RUNNING = 0;
+  private static final int DRAINING = 1;
+  private static final int TERMINATED = 2;
+
+  private final ConcurrentHashMap<String, RegisteredType> types = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<AgentId, AgentCell> agents = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<AgentId>> swarms = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, CompletableFuture<Envelope>> pending =
+      new ConcurrentHashMap<>();
+  private final TopicRouter router = new TopicRouter();
+  private final DeadLetterLog deadLetters;
+  private final Carrier[] carriers;
+  private final VirtualDispatcher virtual;
+  private final AtomicInteger nextCarrier = new AtomicInteger();
+  private final AtomicLong ids = new AtomicLong();
+  private final ScheduledThreadPoolExecutor timer;
+  private final int defaultThroughput;
+  private final MeterRegistry registry;
+  private final Map<DeadLetter.Reason, Counter> deadLetterCounters =
+      new EnumMap<>(DeadLetter.Reason.class);
+  private final Counter handlerFailures;
+  private final Counter rejections;
+  private final Counter dropped;
+  private final Counter restarts;
+  // accepted: every message offered to a mailbox, counted before the offer.
+  // finishedElsewhere: accepted messages that ended without a handler (rejected, dropped, drained).
+  private final LongAdder accepted = new LongAdder();
+  private final LongAdder finishedElsewhere = new LongAdder();
+  private volatile int state = RUNNING;
+  private volatile ShutdownReport shutdownReport;
+
+  private AgentRuntime(Builder b) {
+    this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
+    this.defaultThroughput = b.throughput;
+    this.deadLetters = new DeadLetterLog(b.deadLetterWindow);
+    Timer latency =
+        Timer.builder(CfnMetrics.MESSAGE_LATENCY)
+            .description("message creation to handler completion, sampled")
+            .publishPercentiles(0.5, 0.95, 0.99, 0.999)
+            .register(registry);
+    LatencySampler sampler = new LatencySampler(latency, b.latencySampleEvery);
+    this.carriers = new Carrier[b.carriers];
+    for (int i = 0; i < carriers.length; i++) {
+      carriers[i] = new Carrier(i, b.idle, sampler, b.name + "-carrier-");
+    }
+    this.virtual = new VirtualDispatcher(sampler, b.name + "-vt-");
+    this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, b.name + "-timer"));
+    timer.setRemoveOnCancelPolicy(true);
+    this.handlerFailures = Counter.builder(CfnMetrics.HANDLER_FAILURES).register(registry);
+    this.rejections = Counter.builder(CfnMetrics.MAILBOX_REJECTIONS).register(registry);
+    this.dropped = Counter.builder(CfnMetrics.MAILBOX_DROPPED).register(registry);
+    this.restarts = Counter.builder(CfnMetrics.AGENT_RESTARTS).register(registry);
+    for (DeadLetter.Reason r : DeadLetter.Reason.values()) {
+      deadLetterCounters.put(
+          r, Counter.builder(CfnMetrics.DEAD_LETTERS).tag("reason", r.name()).register(registry));
+    }
+    RuntimeMeters.bind(this, registry, b.jvmMetrics);
+    for (Carrier c : carriers) {
+      c.start();
+    }
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** A builder with defaults: one carrier per core, the default idle strategy. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- registration and lifecycle
+
+  /** Registers an agent type; throws if a type with that name is already registered. */
+  public AgentRuntime register(AgentType type) {
+    Objects.requireNonNull(type, "type");
+    RegisteredType r = new RegisteredType(type, this, defaultThroughput);
+    if (types.putIfAbsent(type.name(), r) != null) {
+      throw new IllegalStateException(
+          "agent type '" + type.name() + "' is already registered; choose another name");
+    }
+    return this;
+  }
+
+  /** Spawns the agent {@code id}; throws if its type is unknown or it is already live. */
+  public AgentRef spawn(AgentId id) {
+    return spawn(id, null);
+  }
+
+  /**
+   * Spawns the agent {@code id} as a member of {@code swarm} (may be null), for {@link
+   * #broadcastToSwarm}; throws if its type is unknown or it is already live.
+   */
+  public AgentRef spawn(AgentId id, String swarm) {
+    Objects.requireNonNull(id, "id");
+    requireAccepting();
+    RegisteredType t = types.get(id.type());
+    if (t == null) {
+      throw new IllegalArgumentException(
+          "no agent type '"
+              + id.type()
+              + "' is registered; register it with runtime.register(AgentType.of(\""
+              + id.type()
+              + "\", factory)) before spawning "
+              + id);
+    }
+    if (swarm != null) {
+      AgentId.validateKey(swarm);
+    }
+    AgentCell cell = newCell(id, t, swarm);
+    if (agents.putIfAbsent(id, cell) != null) {
+      throw new IllegalStateException(
+          "agent " + id + " is already live; use lookup(id) or ref(id) to reach it");
+    }
+    activated(cell);
+    return new AgentRef(this, id, cell);
+  }
+
+  AgentRef spawnRef(AgentId id, String swarm) {
+    return spawn(id, swarm);
+  }
+
+  private AgentCell newCell(AgentId id, RegisteredType t, String swarm) {
+    Agent agent;
+    try {
+      agent = t.spec.factory().create(id);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "the factory of agent type '" + id.type() + "' failed to create " + id + ": " + e, e);
+    }
+    if (agent == null) {
+      throw new IllegalStateException(
+          "the factory of agent type '" + id.type() + "' returned null for " + id);
+    }
+    Dispatcher d =
+        t.spec.blocking()
+            ? virtual
+            : carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
+    return new AgentCell(id, t, agent, d, swarm);
+  }
+
+  private void activated(AgentCell cell) {
+    if (cell.swarm != null) {
+      swarms.computeIfAbsent(cell.swarm, k -> ConcurrentHashMap.newKeySet()).add(cell.id);
+    }
+    lifecycle(cell.id, LifecycleEvent.Kind.STARTED, "");
+    if (cell.needsStart()) {
+      cell.schedule();
+    }
+  }
+
+  /** The live cell for {@code id}, activating it if its type is registered; null otherwise. */
+  AgentCell cellFor(AgentId id) {
+    AgentCell cell = agents.get(id);
+    if (cell != null) {
+      return cell;
+    }
+    RegisteredType t = types.get(id.type());
+    if (t == null || state == TERMINATED) {
+      return null;
+    }
+    AgentCell fresh = newCell(id, t, null);
+    AgentCell witness = agents.putIfAbsent(id, fresh);
+    if (witness != null) {
+      return witness;
+    }
+    activated(fresh);
+    return fresh;
+  }
+
+  void unregister(AgentCell cell) {
+    agents.remove(cell.id, cell);
+    if (cell.swarm != null) {
+      Set<AgentId> members = swarms.get(cell.swarm);
+      if (members != null) {
+        members.remove(cell.id);
+      }
+    }
+  }
+
+  /** A handle to the live agent {@code id}, if there is one. */
+  public Optional<AgentRef> lookup(AgentId id) {
+    AgentCell cell = agents.get(id);
+    return cell == null ? Optional.empty() : Optional.of(new AgentRef(this, id, cell));
+  }
+
+  /** A handle to {@code id} that activates the agent lazily on the first send. */
+  public AgentRef ref(AgentId id) {
+    return new AgentRef(this, Objects.requireNonNull(id, "id"), agents.get(id));
+  }
+
+  /** Stops the agent {@code id}; its queued mail goes to dead letters. False if it is not live. */
+  public boolean stop(AgentId id) {
+    AgentCell cell = agents.get(id);
+    if (cell == null) {
+      return false;
+    }
+    cell.stop("stopped by the runtime");
+    return true;
+  }
+
+  /** The number of live agents. */
+  public int liveAgents() {
+    return agents.size();
+  }
+
+  // ---------------------------------------------------------------- messaging
+
+  /** Sends {@code payload} to {@code to} from outside any agent. */
+  public void send(AgentId to, Object payload) {
+    sendFrom(EXTERNAL, to, payload, false);
+  }
+
+  /** Sends a message built with {@link Envelope#to} or {@link Envelope#on}. */
+  public void send(Envelope.Builder message) {
+    sendFrom(EXTERNAL, message, false);
+  }
+
+  /** Publishes {@code payload} on {@code topic} from outside any agent. */
+  public void publish(TopicId topic, Object payload) {
+    sendFrom(EXTERNAL, Envelope.on(topic).payload(payload), false);
+  }
+
+  /** Sends a request from outside any agent; see {@link AgentContext#request}. */
+  public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
+    return request(EXTERNAL, to, payload, timeout, false);
+  }
+
+  /** Sends {@code payload} to every live agent of {@code agentType}; returns how many. */
+  public int broadcastToType(String agentType, Object payload) {
+    return broadcastToType(EXTERNAL, agentType, payload, false);
+  }
+
+  /** Sends {@code payload} to every live member of {@code swarm}; returns how many. */
+  public int broadcastToSwarm(String swarm, Object payload) {
+    return broadcastToSwarm(EXTERNAL, swarm, payload, false);
+  }
+
+  /**
+   * Subscribes agents of {@code agentType} to topics matching {@code pattern}: a publication on
+   * {@code (type, source)} goes to agent {@code (agentType, source)}.
+   */
+  public Subscription subscribe(String pattern, String agentType) {
+    AgentId.validateType(agentType);
+    return router.add(TopicPattern.parse(pattern), agentType, null);
+  }
+
+  /** Subscribes the single agent {@code agent} to topics matching {@code pattern}. */
+  public Subscription subscribe(String pattern, AgentId agent) {
+    return router.add(TopicPattern.parse(pattern), null, Objects.requireNonNull(agent, "agent"));
+  }
+
+  /** The current subscriptions. */
+  public List<Subscription> subscriptions() {
+    return router.list();
+  }
+
+  /** The dead-letter log. */
+  public DeadLetters deadLetters() {
+    return deadLetters;
+  }
+
+  /** The registry the runtime's meters are in (see {@link CfnMetrics}). */
+  public MeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  private static String typeOf(Object payload) {
+    return payload == null ? "null" : payload.getClass().getName();
+  }
+
+  void sendFrom(AgentId sender, AgentId to, Object payload, boolean internal) {
+    Objects.requireNonNull(to, "to");
+    Envelope e =
+        new Envelope(
+            ids.incrementAndGet(),
+            typeOf(payload),
+            sender,
+            to,
+            null,
+            0,
+            Priority.NORMAL,
+            DeliveryMode.BEST_EFFORT,
+            Map.of(),
+            payload,
+            System.nanoTime());
+    deliverTo(e, internal);
+  }
+
+  void sendFrom(AgentId sender, Envelope.Builder message, boolean internal) {
+    Objects.requireNonNull(message, "message");
+    route(message.build(ids.incrementAndGet(), sender), internal);
+  }
+
+  void tell(AgentId sender, AgentRef ref, Object payload, boolean internal) {
+    Envelope e =
+        new Envelope(
+            ids.incrementAndGet(),
+            typeOf(payload),
+            sender,
+            ref.id(),
+            null,
+            0,
+            Priority.NORMAL,
+            DeliveryMode.BEST_EFFORT,
+            Map.of(),
+            payload,
+            System.nanoTime());
+    AgentCell cell = ref.cell();
+    if (cell == null) {
+      deadLetter(e, DeadLetter.Reason.NO_SUCH_AGENT_TYPE, noType(ref.id()));
+      return;
+    }
+    enqueue(cell, e, internal);
+  }
+
+  private void route(Envelope e, boolean internal) {
+    if (e.delivery() == DeliveryMode.RELIABLE) {
+      throw new IllegalStateException(
+          "RELIABLE delivery needs a durable journal and this runtime has none; send it"
+              + " BEST_EFFORT or configure a journal (cfn-store)");
+    }
+    if (e.topic() != null) {
+      publishEnvelope(e, internal);
+    } else if (e.isReply()) {
+      completeReply(e);
+    } else {
+      deliverTo(e, internal);
+    }
+  }
+
+  private void deliverTo(Envelope e, boolean internal) {
+    AgentCell cell = cellFor(e.recipient());
+    if (cell == null) {
+      if (state == TERMINATED) {
+        refuseAfterShutdown(e, internal);
+      } else {
+        deadLetter(e, DeadLetter.Reason.NO_SUCH_AGENT_TYPE, noType(e.recipient()));
+      }
+      return;
+    }
+    enqueue(cell, e, internal);
+  }
+
+  private static String noType(AgentId id) {
+    return "no agent type '" + id.type() + "' is registered for " + id;
+  }
+
+  private void refuseAfterShutdown(Envelope e, boolean internal) {
+    if (!internal) {
+      throw new IllegalStateException("the runtime has shut down; no more messages are accepted");
+    }
+    deadLetter(e, DeadLetter.Reason.SHUTDOWN, "sent after the runtime shut down");
+  }
+
+  /** Offers {@code e} to {@code cell}'s mailbox, applying its overflow policy. */
+  private void enqueue(AgentCell cell, Envelope e, boolean internal) {
+    // Count before the state check and the offer: see shutdown(Duration) for why.
+    accepted.increment();
+    int s = state;
+    if (s != RUNNING && (!internal || s == TERMINATED)) {
+      finishedElsewhere.increment();
+      refuseAfterShutdown(e, internal);
+      return;
+    }
+    if (cell.isStopped()) {
+      AgentCell again = cellFor(cell.id);
+      if (again != null) {
+        cell = again;
+      }
+    }
+    Mailbox mb = cell.mailbox();
+    if (!mb.offer(e)) {
+      overflow(cell, mb, e);
+    }
+    cell.schedule();
+  }
+
+  private void overflow(AgentCell cell, Mailbox mb, Envelope e) {
+    AgentType spec = cell.type.spec;
+    switch (spec.overflow()) {
+      case REJECT -> reject(cell, mb, e, "the policy is REJECT");
+      case DROP_OLDEST -> {
+        do {
+          Envelope old = mb.dropOldest(e.priority());
+          if (old != null) {
+            dropped.increment();
+            deadLetterQueued(
+                old, DeadLetter.Reason.DROPPED_OLDEST, "dropped to make room in " + cell.id);
+          }
+        } while (!mb.offer(e));
+      }
+      case BLOCK -> {
+        long deadline = System.nanoTime() + spec.sendDeadline().toNanos();
+        long pause = 1_000;
+        int spins = 0;
+        while (!mb.offer(e)) {
+          cell.schedule();
+          long left = deadline - System.nanoTime();
+          if (left <= 0 || state == TERMINATED) {
+            reject(cell, mb, e, "waited " + spec.sendDeadline() + " for space");
+          }
+          if (spins++ < 100) {
+            Thread.onSpinWait();
+          } else {
+            LockSupport.parkNanos(Math.min(pause, left));
+            pause = Math.min(pause * 2, 1_000_000);
+          }
+        }
+      }
+    }
+  }
+
+  private void reject(AgentCell cell, Mailbox mb, Envelope e, String detail) {
+    finishedElsewhere.increment();
+    rejections.increment();
+    throw new MailboxFullException(cell.id, mb.capacity(), detail);
+  }
+
+  private void publishEnvelope(Envelope e, boolean internal) {
+    TopicRouter.Entry[] subs = router.match(e.topic().type());
+    if (subs.length == 0) {
+      if (!e.topic().type().startsWith("cfn.")) {
+        deadLetter(e, DeadLetter.Reason.NO_SUBSCRIBERS, "no subscription matches " + e.topic());
+      }
+      return;
+    }
+    RuntimeException first = null;
+    for (TopicRouter.Entry sub : subs) {
+      AgentId target = sub.target(e.topic());
+      AgentCell cell = cellFor(target);
+      if (cell == null) {
+        deadLetter(e, DeadLetter.Reason.NO_SUCH_AGENT_TYPE, noType(target));
+        continue;
+      }
+      try {
+        enqueue(cell, e, internal);
+      } catch (MailboxFullException ex) {
+        if (first == null) {
+          first = ex;
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  CompletableFuture<Envelope> request(
+      AgentId sender, AgentId to, Object payload, Duration timeout, boolean internal) {
+    Objects.requireNonNull(to, "to");
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
+    }
+    long id = ids.incrementAndGet();
+    CompletableFuture<Envelope> future = new CompletableFuture<>();
+    pending.put(id, future);
+    ScheduledFuture<?> expiry =
+        timer.schedule(
+            () -> {
+              if (pending.remove(id, future)) {
+                future.completeExceptionally(
+                    new TimeoutException("no reply from " + to + " within " + timeout));
+              }
+            },
+            timeout.toNanos(),
+            TimeUnit.NANOSECONDS);
+    future.whenComplete((r, x) -> expiry.cancel(false));
+    Envelope e =
+        new Envelope(
+            id,
+            typeOf(payload),
+            sender,
+            to,
+            null,
+            id,
+            Priority.NORMAL,
+            DeliveryMode.BEST_EFFORT,
+            Map.of(),
+            payload,
+            System.nanoTime());
+    try {
+      deliverTo(e, internal);
+    } catch (RuntimeException ex) {
+      pending.remove(id, future);
+      future.completeExceptionally(ex);
+    }
+    return future;
+  }
+
+  void reply(AgentId from, Envelope request, Object payload) {
+    if (request.correlationId() != request.id() || request.isReply()) {
+      throw new IllegalStateException(
+          "message "
+              + request.id()
+              + " of type '"
+              + request.type()
+              + "' is not a request; only messages sent with request(...) can be replied to");
+    }
+    Envelope r =
+        new Envelope(
+            ids.incrementAndGet(),
+            typeOf(payload),
+            from,
+            request.sender(),
+            null,
+            request.correlationId(),
+            request.priority(),
+            DeliveryMode.BEST_EFFORT,
+            REPLY_HEADERS,
+            payload,
+            System.nanoTime());
+    completeReply(r);
+  }
+
+  private void completeReply(Envelope r) {
+    CompletableFuture<Envelope> f = pending.remove(r.correlationId());
+    if (f == null) {
+      deadLetter(
+          r,
+          DeadLetter.Reason.LATE_REPLY,
+          "request " + r.correlationId() + " timed out or was already answered");
+      return;
+    }
+    f.complete(r);
+  }
+
+  int broadcastToType(AgentId sender, String agentType, Object payload, boolean internal) {
+    AgentId.validateType(agentType);
+    List<AgentId> targets = new ArrayList<>();
+    for (AgentCell c : agents.values()) {
+      if (c.id.type().equals(agentType) && !c.isStopped()) {
+        targets.add(c.id);
+      }
+    }
+    return broadcast(sender, targets, payload, internal);
+  }
+
+  int broadcastToSwarm(AgentId sender, String swarm, Object payload, boolean internal) {
+    Set<AgentId> members = swarms.get(swarm);
+    return members == null ? 0 : broadcast(sender, List.copyOf(members), payload, internal);
+  }
+
+  private int broadcast(AgentId sender, List<AgentId> targets, Object payload, boolean internal) {
+    int n = 0;
+    for (AgentId to : targets) {
+      AgentCell cell = agents.get(to);
+      if (cell != null) {
+        sendFrom(sender, to, payload, internal);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- internal events
+
+  void deadLetter(Envelope e, DeadLetter.Reason reason, String detail) {
+    deadLetters.add(e, reason, detail);
+    deadLetterCounters.get(reason).increment();
+    if (e.correlationId() == e.id() && !e.isReply()) {
+      CompletableFuture<Envelope> f = pending.remove(e.correlationId());
+      if (f != null) {
+        f.completeExceptionally(new UndeliverableException(reason, detail));
+      }
+    }
+  }
+
+  /** Dead-letters a message that had been accepted into a mailbox. */
+  void deadLetterQueued(Envelope e, DeadLetter.Reason reason, String detail) {
+    finishedElsewhere.increment();
+    deadLetter(e, reason, detail);
+  }
+
+  void handlerFailed() {
+    handlerFailures.increment();
+  }
+
+  void restarted() {
+    restarts.increment();
+  }
+
+  ScheduledThreadPoolExecutor timer() {
+    return timer;
+  }
+
+  void lifecycle(AgentId agent, LifecycleEvent.Kind kind, String detail) {
+    String topic = kind.topic();
+    if (router.match(topic).length == 0) {
+      return;
+    }
+    LifecycleEvent event = new LifecycleEvent(agent, kind, detail, Instant.now());
+    try {
+      sendFrom(SYSTEM, Envelope.on(new TopicId(topic, agent.toString())).payload(event), true);
+    } catch (RuntimeException ex) {
+      log.warn("could not publish {} event for {}: {}", kind, agent, ex.toString());
+    }
+  }
+
+  // ---------------------------------------------------------------- metrics support
+
+  long acceptedCount() {
+    return accepted.sum();
+  }
+
+  long deliveredCount() {
+    long n = virtual.delivered.sum();
+    for (Carrier c : carriers) {
+      n += c.delivered.get();
+    }
+    return n;
+  }
+
+  /** Messages accepted and not yet handled or otherwise finished. */
+  long queuedCount() {
+    long done = deliveredCount() + finishedElsewhere.sum();
+    return Math.max(0, accepted.sum() - done);
+  }
+
+  Carrier[] carriers() {
+    return carriers;
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  private void requireAccepting() {
+    if (state != RUNNING) {
+      throw new IllegalStateException("the runtime is shutting down; no agents can be spawned");
+    }
+  }
+
+  /**
+   * Stops accepting messages from outside, lets the agents handle everything already accepted (and
+   * what they send each other meanwhile), then stops them. If the deadline passes first, the
+   * messages still queued go to the dead-letter log with reason {@code SHUTDOWN}, counted in the
+   * report: nothing accepted disappears unaccounted.
+   *
+   * <p>Drain detection: every message is counted as accepted before it is offered to a mailbox and
+   * as finished after its handler returns (or when it is rejected, dropped or dead-lettered). The
+   * check reads the finished count, then the accepted count: if they are equal, nothing accepted by
+   * then is pending, and no handler is running (a running handler's message is not yet finished),
+   * so nothing inside can send more. A sender outside counts its message before reading the state,
+   * so it either sees the shutdown and is refused, or is counted.
+   */
+  public synchronized ShutdownReport shutdown(Duration deadline) {
+    if (shutdownReport != null) {
+      return shutdownReport;
+    }
+    long start = System.nanoTime();
+    long end = start + Objects.requireNonNull(deadline, "deadline").toNanos();
+    state = DRAINING;
+    boolean drained = false;
+    int stableChecks = 0;
+    while (true) {
+      if (isQuiet()) {
+        if (++stableChecks >= 2) {
+          drained = true;
+          break;
+        }
+      } else {
+        stableChecks = 0;
+      }
+      if (System.nanoTime() - end >= 0) {
+        break;
+      }
+      LockSupport.parkNanos(200_000);
+    }
+    state = TERMINATED;
+    for (Carrier c : carriers) {
+      c.stop();
+    }
+    for (Carrier c : carriers) {
+      try {
+        c.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    virtual.shutdown();
+    long left = 0;
+    for (AgentCell cell : agents.values()) {
+      left += cell.drainTo(DeadLetter.Reason.SHUTDOWN, this);
+    }
+    for (AgentCell cell : agents.values()) {
+      cell.shutdownStop();
+    }
+    agents.clear();
+    for (CompletableFuture<Envelope> f : pending.values()) {
+      f.completeExceptionally(new IllegalStateException("the runtime shut down before a reply"));
+    }
+    pending.clear();
+    timer.shutdownNow();
+    ShutdownReport report =
+        new ShutdownReport(drained, left, Duration.ofNanos(System.nanoTime() - start));
+    if (!drained) {
+      log.warn(
+          "shutdown deadline {} passed; {} queued messages moved to dead letters", deadline, left);
+    }
+    shutdownReport = report;
+    return report;
+  }
+
+  private boolean isQuiet() {
+    long finished = deliveredCount() + finishedElsewhere.sum();
+    if (finished != accepted.sum()) {
+      return false;
+    }
+    for (Carrier c : carriers) {
+      if (!c.isIdle()) {
+        return false;
+      }
+    }
+    return virtual.isIdle();
+  }
+
+  /** Shuts down with a 30-second deadline. */
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(30));
+  }
+
+  /** Configures a runtime; every setter validates at once and names the fix. */
+  public static final class Builder {
+    private int carriers = Runtime.getRuntime().availableProcessors();
+    private int throughput = 64;
+    private IdleStrategy idle = IdleStrategy.DEFAULT;
+    private MeterRegistry registry;
+    private int latencySampleEvery = 16;
+    private int deadLetterWindow = 1000;
+    private String name = "cfn";
+    private boolean jvmMetrics = true;
+
+    private Builder() {}
+
+    /** Carrier threads for non-blocking agents (default: one per core). */
+    public Builder carriers(int n) {
+      if (n < 1 || n > 1024) {
+        throw new IllegalArgumentException("carriers must be between 1 and 1024, was " + n);
+      }
+      this.carriers = n;
+      return this;
+    }
+
+    /** Default messages per agent per turn (default 64); higher is faster, lower is fairer. */
+    public Builder throughput(int messagesPerTurn) {
+      if (messagesPerTurn < 1) {
+        throw new IllegalArgumentException("throughput must be 1 or more, was " + messagesPerTurn);
+      }
+      this.throughput = messagesPerTurn;
+      return this;
+    }
+
+    /** What idle carriers do (default {@link IdleStrategy#DEFAULT}). */
+    public Builder idleStrategy(IdleStrategy strategy) {
+      this.idle = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** The Micrometer registry for the runtime's meters (default: a private simple registry). */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** Record the latency of one message in {@code n} (a power of two; default 16). */
+    public Builder latencySampleEvery(int n) {
+      if (n < 1 || Integer.bitCount(n) != 1) {
+        throw new IllegalArgumentException("latencySampleEvery must be a power of two, was " + n);
+      }
+      this.latencySampleEvery = n;
+      return this;
+    }
+
+    /** How many recent dead letters to keep in memory (default 1000). */
+    public Builder deadLetterWindow(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("deadLetterWindow must be 0 or more, was " + n);
+      }
+      this.deadLetterWindow = n;
+      return this;
+    }
+
+    /** Prefix of the runtime's thread names (default {@code cfn}). */
+    public Builder name(String name) {
+      AgentId.validateType(name);
+      this.name = name;
+      return this;
+    }
+
+    /** Whether to register JVM heap and process CPU meters (default true). */
+    public Builder jvmMetrics(boolean enabled) {
+      this.jvmMetrics = enabled;
+      return this;
+    }
+
+    /** Starts the runtime's carrier threads and returns it. */
+    public AgentRuntime build() {
+      return new AgentRuntime(this);
+    }
+  }
+}

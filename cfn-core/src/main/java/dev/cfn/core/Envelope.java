@@ -1,0 +1,169 @@
+package dev.cfn.core;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One message on the bus, immutable. Exactly one of {@link #recipient()} (point-to-point) and
+ * {@link #topic()} (publish) is set.
+ *
+ * <p>{@code createdNanos} is {@link System#nanoTime()} at creation: it is what end-to-end latency
+ * is measured from, and it cannot jump with the wall clock. {@link #createdAt()} maps it to an
+ * instant through an anchor taken once per JVM.
+ *
+ * @param id unique within this runtime, assigned by the runtime on send
+ * @param type what kind of message this is; defaults to the payload's class name
+ * @param sender who sent it ({@link AgentRuntime#EXTERNAL} for code outside any agent)
+ * @param recipient the addressee of a point-to-point message, else {@code null}
+ * @param topic the topic of a publication, else {@code null}
+ * @param correlationId links a reply to its request; {@code 0} when there is none
+ * @param priority the mailbox lane
+ * @param delivery how hard the bus tries
+ * @param headers free-form string metadata, immutable
+ * @param payload the message body, never {@code null}
+ * @param createdNanos {@link System#nanoTime()} when the message was created
+ */
+public record Envelope(
+    long id,
+    String type,
+    AgentId sender,
+    AgentId recipient,
+    TopicId topic,
+    long correlationId,
+    Priority priority,
+    DeliveryMode delivery,
+    Map<String, String> headers,
+    Object payload,
+    long createdNanos) {
+
+  /** Validates the envelope; see the class comment for the rules. */
+  public Envelope {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(sender, "sender");
+    Objects.requireNonNull(priority, "priority");
+    Objects.requireNonNull(delivery, "delivery");
+    if (payload == null) {
+      throw new IllegalArgumentException(
+          "message payload is null; send a value (an empty record or string if there is nothing"
+              + " to say)");
+    }
+    if ((recipient == null) == (topic == null)) {
+      throw new IllegalArgumentException(
+          "a message needs exactly one of recipient (send) or topic (publish)");
+    }
+    headers = headers == null ? Map.of() : Map.copyOf(headers);
+  }
+
+  /** The wall-clock instant this message was created, derived from {@link #createdNanos()}. */
+  public Instant createdAt() {
+    return MonotonicAnchor.toInstant(createdNanos);
+  }
+
+  /** True when this message is a reply to a request. */
+  public boolean isReply() {
+    return correlationId != 0 && headers.containsKey(REPLY_HEADER);
+  }
+
+  /** The payload cast to {@code type}; throws {@link ClassCastException} naming both types. */
+  public <T> T payload(Class<T> as) {
+    if (!as.isInstance(payload)) {
+      throw new ClassCastException(
+          "message "
+              + id
+              + " of type '"
+              + type
+              + "' carries "
+              + payload.getClass().getName()
+              + ", not "
+              + as.getName());
+    }
+    return as.cast(payload);
+  }
+
+  /** Header marking a reply envelope. */
+  static final String REPLY_HEADER = "cfn-reply";
+
+  /** A builder for messages with headers, priorities or an explicit type. */
+  public static Builder to(AgentId recipient) {
+    return new Builder(Objects.requireNonNull(recipient, "recipient"), null);
+  }
+
+  /** A builder for a publication on {@code topic}. */
+  public static Builder on(TopicId topic) {
+    return new Builder(null, Objects.requireNonNull(topic, "topic"));
+  }
+
+  /**
+   * Builds a message for {@link AgentRuntime#send(Builder)} or {@link AgentContext#send(Builder)};
+   * the runtime fills in id, sender and creation time.
+   */
+  public static final class Builder {
+    final AgentId recipient;
+    final TopicId topic;
+    String type;
+    Priority priority = Priority.NORMAL;
+    DeliveryMode delivery = DeliveryMode.BEST_EFFORT;
+    Map<String, String> headers = Map.of();
+    long correlationId;
+    Object payload;
+
+    Builder(AgentId recipient, TopicId topic) {
+      this.recipient = recipient;
+      this.topic = topic;
+    }
+
+    /** Sets the message type (default: the payload's class name). */
+    public Builder type(String type) {
+      this.type = Objects.requireNonNull(type, "type");
+      return this;
+    }
+
+    /** Sets the lane (default {@link Priority#NORMAL}). */
+    public Builder priority(Priority priority) {
+      this.priority = Objects.requireNonNull(priority, "priority");
+      return this;
+    }
+
+    /** Sets the delivery mode (default {@link DeliveryMode#BEST_EFFORT}). */
+    public Builder delivery(DeliveryMode delivery) {
+      this.delivery = Objects.requireNonNull(delivery, "delivery");
+      return this;
+    }
+
+    /** Sets the headers (copied). */
+    public Builder headers(Map<String, String> headers) {
+      this.headers = Map.copyOf(headers);
+      return this;
+    }
+
+    /** Sets the correlation id linking this message to another. */
+    public Builder correlationId(long correlationId) {
+      this.correlationId = correlationId;
+      return this;
+    }
+
+    /** Sets the payload. */
+    public Builder payload(Object payload) {
+      this.payload = payload;
+      return this;
+    }
+
+    Envelope build(long id, AgentId sender) {
+      Object body = payload;
+      String t = type != null ? type : body == null ? "null" : body.getClass().getName();
+      return new Envelope(
+          id,
+          t,
+          sender,
+          recipient,
+          topic,
+          correlationId,
+          priority,
+          delivery,
+          headers,
+          body,
+          System.nanoTime());
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package dev.cfn.core;
+
+import java.time.Duration;
+
+/**
+ * What a carrier thread does when it has no agent to run: spin for {@code spin} (lowest wake-up
+ * latency, one core busy), then {@link Thread#yield()} for {@code yield}, then park until work
+ * arrives (no CPU, but a wake-up costs a system call and tens of microseconds).
+ *
+ * @param spin how long to busy-spin after the last work
+ * @param yield how long to yield after spinning
+ */
+public record IdleStrategy(Duration spin, Duration yield) {
+
+  /** Spin 5 µs, yield 50 µs, then park: cheap on CPU. */
+  public static final IdleStrategy DEFAULT =
+      new IdleStrategy(Duration.ofNanos(5_000), Duration.ofNanos(50_000));
+
+  /** Spin 2 ms, yield 10 ms, then park: a busy core in exchange for microsecond wake-ups. */
+  public static final IdleStrategy LOW_LATENCY =
+      new IdleStrategy(Duration.ofMillis(2), Duration.ofMillis(10));
+
+  /** Validates the durations. */
+  public IdleStrategy {
+    if (spin == null || yield == null || spin.isNegative() || yield.isNegative()) {
+      throw new IllegalArgumentException("idle spin and yield must be zero or positive durations");
+    }
+  }
+
+  /** {@code default} or {@code low-latency}; throws naming both choices otherwise. */
+  public static IdleStrategy named(String profile) {
+    return switch (profile) {
+      case "default" -> DEFAULT;
+      case "low-latency" -> LOW_LATENCY;
+      default ->
+          throw new IllegalArgumentException(
+              "unknown idle profile '" + profile + "'; use 'default' or 'low-latency'");
+    };
+  }
+}

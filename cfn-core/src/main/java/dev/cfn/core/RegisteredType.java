@@ -1,0 +1,34 @@
+package dev.cfn.core;
+
+/**
+ * An {@link AgentType} as registered in one runtime: the spec, the runtime, and the resolved
+ * dispatcher throughput.
+ */
+final class RegisteredType {
+  private static final ClassValue<Boolean> OVERRIDES_ON_START =
+      new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+          try {
+            return type.getMethod("onStart", AgentContext.class).getDeclaringClass() != Agent.class;
+          } catch (NoSuchMethodException e) {
+            return true;
+          }
+        }
+      };
+
+  final AgentType spec;
+  final AgentRuntime runtime;
+  final int throughput;
+
+  RegisteredType(AgentType spec, AgentRuntime runtime, int defaultThroughput) {
+    this.spec = spec;
+    this.runtime = runtime;
+    this.throughput = spec.throughput() > 0 ? spec.throughput() : defaultThroughput;
+  }
+
+  /** True when {@code agent} overrides {@link Agent#onStart}, so it must be scheduled at spawn. */
+  boolean hasOnStart(Agent agent) {
+    return OVERRIDES_ON_START.get(agent.getClass());
+  }
+}

@@ -1,0 +1,90 @@
+package dev.cfn.core;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Registers the runtime's gauges and function counters. Everything reads counters the message path
+ * maintains anyway; nothing here adds work per message.
+ */
+final class RuntimeMeters {
+  private static final Path PROC_STATUS = Path.of("/proc/self/status");
+
+  private RuntimeMeters() {}
+
+  static void bind(AgentRuntime rt, MeterRegistry registry, boolean jvm) {
+    FunctionCounter.builder(CfnMetrics.MESSAGES_SENT, rt, AgentRuntime::acceptedCount)
+        .description("messages accepted into mailboxes")
+        .register(registry);
+    FunctionCounter.builder(CfnMetrics.MESSAGES_DELIVERED, rt, AgentRuntime::deliveredCount)
+        .description("messages whose handler completed")
+        .register(registry);
+    Gauge.builder(CfnMetrics.MAILBOX_SIZE, rt, AgentRuntime::queuedCount)
+        .description("messages waiting in all mailboxes")
+        .register(registry);
+    Gauge.builder(CfnMetrics.AGENTS_LIVE, rt, AgentRuntime::liveAgents)
+        .description("live agents")
+        .register(registry);
+    Gauge.builder(CfnMetrics.CONNECTIONS, () -> 0)
+        .description("open remote connections; an in-process runtime has none")
+        .register(registry);
+    for (Carrier c : rt.carriers()) {
+      Gauge.builder(
+              CfnMetrics.DISPATCHER_UTILIZATION, new UtilizationProbe(c), UtilizationProbe::read)
+          .tag("carrier", Integer.toString(c.index))
+          .description("fraction of time the carrier ran agents since the previous read")
+          .register(registry);
+    }
+    if (jvm) {
+      new JvmMemoryMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      Gauge.builder(CfnMetrics.PROCESS_MEMORY_RSS, RuntimeMeters::residentBytes)
+          .baseUnit("bytes")
+          .description("resident set size of the process")
+          .register(registry);
+    }
+  }
+
+  /** VmRSS from /proc/self/status, or NaN where there is no such file. */
+  static double residentBytes() {
+    try {
+      for (String line : Files.readAllLines(PROC_STATUS)) {
+        if (line.startsWith("VmRSS:")) {
+          String kb = line.substring(6).trim().split("\\s+")[0];
+          return Long.parseLong(kb) * 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+    return Double.NaN;
+  }
+
+  /** Turns a carrier's cumulative busy time into utilization over the interval between reads. */
+  static final class UtilizationProbe {
+    private final Carrier carrier;
+    private long lastNanos;
+    private long lastBusy;
+
+    UtilizationProbe(Carrier carrier) {
+      this.carrier = carrier;
+      this.lastNanos = carrier.startedNanos;
+    }
+
+    synchronized double read() {
+      long now = System.nanoTime();
+      long busy = carrier.busyNanos(now);
+      long dt = now - lastNanos;
+      double u = dt <= 0 ? 0 : (double) (busy - lastBusy) / dt;
+      lastNanos = now;
+      lastBusy = busy;
+      return Math.max(0, Math.min(1, u));
+    }
+  }
+}

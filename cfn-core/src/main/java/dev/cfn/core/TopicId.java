@@ -1,0 +1,47 @@
+package dev.cfn.core;
+
+import java.util.regex.Pattern;
+
+/**
+ * A topic to publish on: its {@code type} (dot-separated segments such as {@code
+ * swarm.alpha.status}, matched by subscription patterns) and its {@code source} (the context the
+ * event belongs to). A type subscription delivers a publication to the agent {@code
+ * (subscribedType, source)}, activating it if needed, as in AutoGen's runtime.
+ */
+public record TopicId(String type, String source) {
+
+  /** Longest allowed topic type. */
+  public static final int MAX_TYPE_LENGTH = 255;
+
+  private static final Pattern SEGMENTS = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+
+  /** Validates both parts; throws {@link IllegalArgumentException} naming the problem and fix. */
+  public TopicId {
+    if (type == null || type.isEmpty()) {
+      throw new IllegalArgumentException(
+          "topic type is empty; give dot-separated segments such as 'tasks.created'");
+    }
+    if (type.length() > MAX_TYPE_LENGTH) {
+      throw new IllegalArgumentException(
+          "topic type is " + type.length() + " characters; the limit is " + MAX_TYPE_LENGTH);
+    }
+    if (!SEGMENTS.matcher(type).matches()) {
+      throw new IllegalArgumentException(
+          "topic type '"
+              + type
+              + "' is badly formed: use non-empty segments of letters, digits, '_' or '-'"
+              + " separated by '.' (wildcards belong in subscriptions, not in topics)");
+    }
+    AgentId.validateKey(source);
+  }
+
+  /** Shorthand for {@code new TopicId(type, source)}. */
+  public static TopicId of(String type, String source) {
+    return new TopicId(type, source);
+  }
+
+  @Override
+  public String toString() {
+    return type + "@" + source;
+  }
+}
