@@ -108,6 +108,18 @@ final class AgentCell implements AgentContext {
     Mailbox mb = mailbox;
     if (lifecycle == ACTIVE && mb != null) {
       for (int n = type.throughput; n > 0; n--) {
+        if (!started) {
+          // A restart without backoff replaced the instance during this turn: start the fresh
+          // one before it sees any mail. If its onStart fails and it is replaced again, try
+          // again on the next iteration; the restart budget bounds this.
+          start(rt);
+          if (lifecycle != ACTIVE) {
+            break;
+          }
+          if (!started) {
+            continue;
+          }
+        }
         Envelope m = mb.poll();
         if (m == null) {
           break;

@@ -14,7 +14,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +59,8 @@ public final class AgentRuntime implements AutoCloseable {
 
   private final ConcurrentHashMap<String, RegisteredType> types = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<AgentId, AgentCell> agents = new ConcurrentHashMap<>();
+  // Lazy activations under way: concurrent first sends to one id wait for one factory call.
+  private final ConcurrentHashMap<AgentId, Activation> activating = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<AgentId>> swarms = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, CompletableFuture<Envelope>> pending =
       new ConcurrentHashMap<>();
@@ -65,7 +69,11 @@ public final class AgentRuntime implements AutoCloseable {
   private final Carrier[] carriers;
   private final VirtualDispatcher virtual;
   private final AtomicInteger nextCarrier = new AtomicInteger();
+  // Message ids: threads take blocks of ID_BLOCK from `ids`, so senders on different cores never
+  // contend on one counter per message. Unique within this runtime, not ordered.
+  private static final long ID_BLOCK = 1024;
   private final AtomicLong ids = new AtomicLong();
+  private final ThreadLocal<long[]> idBlock = ThreadLocal.withInitial(() -> new long[2]);
   private final ScheduledThreadPoolExecutor timer;
   private final int defaultThroughput;
   private final MeterRegistry registry;
@@ -93,8 +101,10 @@ public final class AgentRuntime implements AutoCloseable {
             .register(registry);
     LatencySampler sampler = new LatencySampler(latency, b.latencySampleEvery);
     this.carriers = new Carrier[b.carriers];
+    AtomicInteger spinning = new AtomicInteger();
+    int maxSpinning = Math.max(1, b.carriers / 2);
     for (int i = 0; i < carriers.length; i++) {
-      carriers[i] = new Carrier(i, b.idle, sampler, b.name + "-carrier-");
+      carriers[i] = new Carrier(i, b.idle, sampler, b.name + "-carrier-", spinning, maxSpinning);
     }
     this.virtual = new VirtualDispatcher(sampler, b.name + "-vt-");
     this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, b.name + "-timer"));
@@ -109,7 +119,7 @@ public final class AgentRuntime implements AutoCloseable {
     }
     RuntimeMeters.bind(this, registry, b.jvmMetrics);
     for (Carrier c : carriers) {
-      c.start();
+      c.start(carriers);
     }
   }
 
@@ -214,13 +224,57 @@ public final class AgentRuntime implements AutoCloseable {
     if (t == null || state == TERMINATED) {
       return null;
     }
-    AgentCell fresh = newCell(id, t, null);
-    AgentCell witness = agents.putIfAbsent(id, fresh);
-    if (witness != null) {
-      return witness;
+    // One sender activates; the others wait for its cell instead of calling the factory again.
+    Activation mine = new Activation(Thread.currentThread());
+    Activation other = activating.putIfAbsent(id, mine);
+    if (other != null) {
+      return other.await(id);
     }
-    activated(fresh);
-    return fresh;
+    try {
+      cell = agents.get(id); // activated between our first look and the claim?
+      if (cell == null) {
+        AgentCell fresh = newCell(id, t, null);
+        cell = agents.putIfAbsent(id, fresh); // a concurrent spawn may still win
+        if (cell == null) {
+          activated(fresh);
+          cell = fresh;
+        }
+      }
+      mine.cell.complete(cell);
+      return cell;
+    } catch (RuntimeException | Error ex) {
+      mine.cell.completeExceptionally(ex);
+      throw ex;
+    } finally {
+      activating.remove(id, mine);
+    }
+  }
+
+  /** A lazy activation in progress: the thread calling the factory, and the cell it produces. */
+  private static final class Activation {
+    final Thread owner;
+    final CompletableFuture<AgentCell> cell = new CompletableFuture<>();
+
+    Activation(Thread owner) {
+      this.owner = owner;
+    }
+
+    AgentCell await(AgentId id) {
+      if (owner == Thread.currentThread()) {
+        throw new IllegalStateException(
+            "the factory of agent type '"
+                + id.type()
+                + "' sent a message to "
+                + id
+                + " while creating it; send from onStart instead");
+      }
+      try {
+        return cell.join();
+      } catch (CompletionException ex) {
+        throw new IllegalStateException(
+            "activating " + id + " failed: " + ex.getCause(), ex.getCause());
+      }
+    }
   }
 
   void unregister(AgentCell cell) {
@@ -320,6 +374,23 @@ public final class AgentRuntime implements AutoCloseable {
     return registry;
   }
 
+  long nextId() {
+    Carrier.CarrierThread ct = Carrier.current(carriers);
+    if (ct != null) {
+      if (ct.nextId == ct.idLimit) {
+        ct.idLimit = ids.addAndGet(ID_BLOCK) + 1;
+        ct.nextId = ct.idLimit - ID_BLOCK;
+      }
+      return ct.nextId++;
+    }
+    long[] block = idBlock.get(); // {next, limit}
+    if (block[0] == block[1]) {
+      block[1] = ids.addAndGet(ID_BLOCK) + 1;
+      block[0] = block[1] - ID_BLOCK;
+    }
+    return block[0]++;
+  }
+
   private static String typeOf(Object payload) {
     return payload == null ? "null" : payload.getClass().getName();
   }
@@ -328,7 +399,7 @@ public final class AgentRuntime implements AutoCloseable {
     Objects.requireNonNull(to, "to");
     Envelope e =
         new Envelope(
-            ids.incrementAndGet(),
+            nextId(),
             typeOf(payload),
             sender,
             to,
@@ -344,13 +415,13 @@ public final class AgentRuntime implements AutoCloseable {
 
   void sendFrom(AgentId sender, Envelope.Builder message, boolean internal) {
     Objects.requireNonNull(message, "message");
-    route(message.build(ids.incrementAndGet(), sender), internal);
+    route(message.build(nextId(), sender), internal);
   }
 
   void tell(AgentId sender, AgentRef ref, Object payload, boolean internal) {
     Envelope e =
         new Envelope(
-            ids.incrementAndGet(),
+            nextId(),
             typeOf(payload),
             sender,
             ref.id(),
@@ -363,7 +434,11 @@ public final class AgentRuntime implements AutoCloseable {
             System.nanoTime());
     AgentCell cell = ref.cell();
     if (cell == null) {
-      deadLetter(e, DeadLetter.Reason.NO_SUCH_AGENT_TYPE, noType(ref.id()));
+      if (state == TERMINATED) {
+        refuseAfterShutdown(e, internal);
+      } else {
+        deadLetter(e, DeadLetter.Reason.NO_SUCH_AGENT_TYPE, noType(ref.id()));
+      }
       return;
     }
     enqueue(cell, e, internal);
@@ -473,6 +548,10 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   private void publishEnvelope(Envelope e, boolean internal) {
+    if (state == TERMINATED) {
+      refuseAfterShutdown(e, internal);
+      return;
+    }
     TopicRouter.Entry[] subs = router.match(e.topic().type());
     if (subs.length == 0) {
       if (!e.topic().type().startsWith("cfn.")) {
@@ -507,20 +586,25 @@ public final class AgentRuntime implements AutoCloseable {
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
     }
-    long id = ids.incrementAndGet();
+    long id = nextId();
     CompletableFuture<Envelope> future = new CompletableFuture<>();
     pending.put(id, future);
-    ScheduledFuture<?> expiry =
-        timer.schedule(
-            () -> {
-              if (pending.remove(id, future)) {
-                future.completeExceptionally(
-                    new TimeoutException("no reply from " + to + " within " + timeout));
-              }
-            },
-            timeout.toNanos(),
-            TimeUnit.NANOSECONDS);
-    future.whenComplete((r, x) -> expiry.cancel(false));
+    try {
+      ScheduledFuture<?> expiry =
+          timer.schedule(
+              () -> {
+                if (pending.remove(id, future)) {
+                  future.completeExceptionally(
+                      new TimeoutException("no reply from " + to + " within " + timeout));
+                }
+              },
+              timeout.toNanos(),
+              TimeUnit.NANOSECONDS);
+      future.whenComplete((r, x) -> expiry.cancel(false));
+    } catch (RejectedExecutionException ex) {
+      // The timer stops only once the runtime has terminated, so the delivery below is refused
+      // and fails the future like any send after shutdown; no timeout is needed.
+    }
     Envelope e =
         new Envelope(
             id,
@@ -554,7 +638,7 @@ public final class AgentRuntime implements AutoCloseable {
     }
     Envelope r =
         new Envelope(
-            ids.incrementAndGet(),
+            nextId(),
             typeOf(payload),
             from,
             request.sender(),

@@ -2,24 +2,39 @@ package dev.cfn.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
 /**
- * One platform thread that runs turns of the non-blocking agents assigned to it. Agents are
- * assigned round-robin at spawn and stay on their carrier, which keeps their state in one core's
- * cache.
+ * One platform thread that runs turns of non-blocking agents. The carriers of a runtime form a
+ * small work-stealing pool:
  *
- * <p>Idle strategy: spin, then yield, then park (see {@link IdleStrategy}). Wake-up: the carrier
- * sets {@code parked}, re-checks its run queue, then parks; a producer offers to the run queue,
- * then reads {@code parked} and, if it wins the CAS that clears it, unparks the thread. Both sides
- * write then read volatile locations (the queue's producer index is written by CAS), so one of them
- * sees the other and no wake-up is lost; the CAS keeps concurrent producers from issuing redundant
- * unpark system calls.
+ * <ul>
+ *   <li>Locality: when a handler on carrier X sends to an idle agent, that agent is queued on X, so
+ *       a conversation between agents stays on one core's cache instead of crossing cores on every
+ *       message (the same choice a fork-join pool makes).
+ *   <li>Home: a send from outside the pool queues the agent on its home carrier, assigned
+ *       round-robin at spawn.
+ *   <li>Stealing: a carrier with nothing queued takes agents from its peers' queues; a carrier that
+ *       queues work behind a backlog wakes a parked peer to steal it. So locality never leaves a
+ *       core idle while another is overloaded.
+ * </ul>
  *
- * <p>Counters are written by this thread only and published with release stores, which cost no
- * fence on x86.
+ * <p>Run queues are JDK {@link ConcurrentLinkedQueue}s (any thread may offer and poll), one entry
+ * per turn, not per message. An agent is in at most one queue at a time and runs on one carrier at
+ * a time: its schedule flag ({@link AgentCell}) guarantees that, wherever it is queued.
+ *
+ * <p>Idle strategy: spin (stealing as it goes), then yield, then park (see {@link IdleStrategy}).
+ * At most half the carriers (at least one) spin at a time; the others park at once. On a small
+ * machine this leaves cores to the threads that send, and a send from outside the pool does not
+ * wake a parked carrier while one is spinning, since the spinner scans every queue. Wake-up: the
+ * carrier sets {@code parked}, re-checks the queues, then parks; a producer offers, then reads
+ * {@code parked} and, if it wins the CAS that clears it, unparks the thread. Both sides write then
+ * read volatile locations, so one of them sees the other and no wake-up is lost; the CAS keeps
+ * concurrent producers from issuing redundant unpark system calls.
+ *
+ * <p>Counters are written by this thread only and published with release stores.
  */
 final class Carrier implements Dispatcher, Runnable {
   private static final VarHandle PARKED;
@@ -34,13 +49,28 @@ final class Carrier implements Dispatcher, Runnable {
 
   private static final long MAX_PARK_NANOS = 100_000_000L;
 
+  /** A carrier's thread; lets a send find the carrier it is running on without a lookup. */
+  static final class CarrierThread extends Thread {
+    final Carrier carrier;
+    long nextId;
+    long idLimit;
+
+    CarrierThread(Carrier carrier, String name) {
+      super(null, carrier, name, 0, false);
+      this.carrier = carrier;
+      setDaemon(true);
+    }
+  }
+
   final int index;
-  private final MpscUnboundedAtomicArrayQueue<AgentCell> runQueue =
-      new MpscUnboundedAtomicArrayQueue<>(1024);
+  private final java.util.concurrent.atomic.AtomicInteger spinning;
+  private final int maxSpinning;
+  private final ConcurrentLinkedQueue<AgentCell> runQueue = new ConcurrentLinkedQueue<>();
   private final long spinNanos;
   private final long yieldUntilNanos;
   private final LatencySampler sampler;
-  private final Thread thread;
+  private final CarrierThread thread;
+  private Carrier[] peers = new Carrier[0];
   private volatile boolean running = true;
 
   @SuppressWarnings("unused") // accessed through PARKED
@@ -49,38 +79,91 @@ final class Carrier implements Dispatcher, Runnable {
   // Single-writer counters, read by metrics.
   final AtomicLong delivered = new AtomicLong();
   final AtomicLong idleNanos = new AtomicLong();
-  final AtomicLong idleSince = new AtomicLong(); // 0 when busy
+  final AtomicLong idleSince = new AtomicLong(); // 0 while busy
   private long localDelivered;
   final long startedNanos = System.nanoTime();
 
-  Carrier(int index, IdleStrategy idle, LatencySampler sampler, String namePrefix) {
+  Carrier(
+      int index,
+      IdleStrategy idle,
+      LatencySampler sampler,
+      String namePrefix,
+      java.util.concurrent.atomic.AtomicInteger spinning,
+      int maxSpinning) {
     this.index = index;
+    this.spinning = spinning;
+    this.maxSpinning = maxSpinning;
     this.spinNanos = idle.spin().toNanos();
     this.yieldUntilNanos = spinNanos + idle.yield().toNanos();
     this.sampler = sampler;
-    this.thread = Thread.ofPlatform().name(namePrefix + index).daemon(true).unstarted(this);
+    this.thread = new CarrierThread(this, namePrefix + index);
   }
 
-  void start() {
+  /** Wires the pool (every carrier of the runtime, this one included) and starts the thread. */
+  void start(Carrier[] pool) {
+    this.peers = pool;
     thread.start();
   }
 
-  boolean isCurrentThread() {
-    return Thread.currentThread() == thread;
+  /** The carrier the calling thread is, if it is one of this pool's. */
+  private Carrier currentCarrierOfPool() {
+    if (Thread.currentThread() instanceof CarrierThread ct && ct.carrier.peers == peers) {
+      return ct.carrier;
+    }
+    return null;
   }
 
   @Override
   public void execute(AgentCell cell) {
-    runQueue.offer(cell);
+    Carrier local = currentCarrierOfPool();
+    if (local != null) {
+      boolean backlog = !local.runQueue.isEmpty();
+      local.runQueue.offer(cell);
+      if (backlog && spinning.get() == 0) {
+        local.wakeIdlePeer();
+      }
+    } else {
+      boolean backlog = !runQueue.isEmpty();
+      runQueue.offer(cell);
+      if (spinning.get() > 0) {
+        return; // a spinning carrier scans every queue and will take it
+      }
+      if (!wake() && backlog) {
+        wakeIdlePeer();
+      }
+    }
+  }
+
+  /** True when the calling thread is a carrier of the pool {@code pool}. */
+  static CarrierThread current(Carrier[] pool) {
+    return Thread.currentThread() instanceof CarrierThread ct && ct.carrier.peers == pool
+        ? ct
+        : null;
+  }
+
+  private boolean wake() {
     if ((boolean) PARKED.getVolatile(this) && PARKED.compareAndSet(this, true, false)) {
       LockSupport.unpark(thread);
+      return true;
+    }
+    return false;
+  }
+
+  private void wakeIdlePeer() {
+    for (Carrier peer : peers) {
+      if (peer != this && peer.wake()) {
+        return;
+      }
     }
   }
 
   @Override
   public void delivered(long createdNanos) {
-    long n = ++localDelivered;
-    delivered.lazySet(n);
+    // A turn runs on whichever carrier took the agent (its home or a thief), so count on the
+    // carrier whose thread this is: each counter keeps its single writer.
+    Carrier c = Thread.currentThread() instanceof CarrierThread ct ? ct.carrier : this;
+    long n = ++c.localDelivered;
+    c.delivered.lazySet(n);
     sampler.sample(n, createdNanos);
   }
 
@@ -89,13 +172,43 @@ final class Carrier implements Dispatcher, Runnable {
     return idleSince.get() != 0 && runQueue.isEmpty();
   }
 
+  private AgentCell next() {
+    AgentCell cell = runQueue.poll();
+    if (cell != null) {
+      return cell;
+    }
+    Carrier[] pool = peers;
+    for (int i = 1; i < pool.length; i++) {
+      cell = pool[(index + i) % pool.length].runQueue.poll();
+      if (cell != null) {
+        return cell;
+      }
+    }
+    return null;
+  }
+
+  private boolean anyQueued() {
+    for (Carrier peer : peers) {
+      if (!peer.runQueue.isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public void run() {
-    long idleStart = 0;
+    long idleStart = 0; // start of the current idle period, for utilization; 0 while busy
+    long spinStart = 0; // start of the current spin-then-yield phase
+    boolean spinner = false;
     while (running) {
-      AgentCell cell = runQueue.relaxedPoll();
+      AgentCell cell = next();
       if (cell != null) {
         if (idleStart != 0) {
+          if (spinner) {
+            spinning.decrementAndGet();
+            spinner = false;
+          }
           idleNanos.lazySet(idleNanos.get() + (System.nanoTime() - idleStart));
           idleSince.lazySet(0);
           idleStart = 0;
@@ -107,20 +220,42 @@ final class Carrier implements Dispatcher, Runnable {
       if (idleStart == 0) {
         idleStart = now;
         idleSince.lazySet(now);
+        spinStart = now;
+        spinner = tryStartSpinning();
       }
-      long idleFor = now - idleStart;
-      if (idleFor < spinNanos) {
+      long idleFor = now - spinStart;
+      if (spinner && idleFor < spinNanos) {
         Thread.onSpinWait();
-      } else if (idleFor < yieldUntilNanos) {
+      } else if (spinner && idleFor < yieldUntilNanos) {
         Thread.yield();
       } else {
+        if (spinner) {
+          // Leave the spinner budget before re-checking the queues (see execute()).
+          spinning.decrementAndGet();
+          spinner = false;
+        }
         PARKED.setVolatile(this, true);
-        if (runQueue.isEmpty() && running) {
+        if (!anyQueued() && running) {
           LockSupport.parkNanos(this, MAX_PARK_NANOS);
         }
         PARKED.setVolatile(this, false);
+        spinStart = System.nanoTime();
+        spinner = tryStartSpinning();
       }
     }
+    if (spinner) {
+      spinning.decrementAndGet();
+    }
+  }
+
+  /** At most {@code maxSpinning} carriers spin at once, so spinning never starves senders. */
+  private boolean tryStartSpinning() {
+    for (int n = spinning.get(); n < maxSpinning; n = spinning.get()) {
+      if (spinning.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void stop() {

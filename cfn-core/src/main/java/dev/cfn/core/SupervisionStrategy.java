@@ -73,12 +73,14 @@ public sealed interface SupervisionStrategy
       if (min == 0) {
         return Duration.ZERO;
       }
+      long max = maxBackoff.toNanos();
       int shift = Math.min(Math.max(n - 1, 0), 30);
-      long nanos = min << shift;
-      if (nanos < 0 || nanos > maxBackoff.toNanos()) {
-        nanos = maxBackoff.toNanos();
+      // min << shift overflows (possibly wrapping to a small positive value) once the shift
+      // reaches the leading zeros of min; anything that large is past the cap anyway.
+      if (shift >= Long.numberOfLeadingZeros(min)) {
+        return Duration.ofNanos(max);
       }
-      return Duration.ofNanos(nanos);
+      return Duration.ofNanos(Math.min(min << shift, max));
     }
   }
 }
