@@ -1,0 +1,96 @@
+package dev.cfn.bench;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Entry point of the benchmark jar, normally reached through {@code ./cfn bench ...}, which runs it
+ * in a JVM of its own with fixed heap settings.
+ */
+@Command(
+    name = "cfn bench",
+    mixinStandardHelpOptions = true,
+    description = "Measures cfn on this machine, side by side with Apache Pekko.",
+    subcommands = {BenchMain.Bus.class, BenchMain.Jmh.class})
+public final class BenchMain implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    CommandLine.usage(this, System.out);
+    return 0;
+  }
+
+  /** Runs the benchmark command line; exits with its status. */
+  public static void main(String[] args) {
+    if (System.getProperty("org.slf4j.simpleLogger.log.org.apache.pekko") == null) {
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.pekko", "warn");
+    }
+    System.exit(new CommandLine(new BenchMain()).execute(args));
+  }
+
+  @Command(
+      name = "bus",
+      mixinStandardHelpOptions = true,
+      description =
+          "End-to-end bus scenarios through the real runtime: paced one-way and request-reply"
+              + " latency (default and low-latency idle profiles), saturation throughput 1->1 and"
+              + " in pairs, a million agents; the same on Pekko typed actors in the same run.")
+  static final class Bus implements Callable<Integer> {
+    @Option(names = "--quick", description = "A run under 60 s (shorter measuring windows).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Option(names = "--rate", description = "Paced rate for the latency scenarios (msg/s).")
+    Integer rate;
+
+    @Option(names = "--agents", description = "Agents in the scale scenario (default 1000000).")
+    Integer agents;
+
+    @Option(names = "--no-pekko", description = "Skip the Pekko side (no ratios then).")
+    boolean noPekko;
+
+    @Override
+    public Integer call() throws Exception {
+      BusBench.Settings s = quick ? BusBench.Settings.quick() : BusBench.Settings.full();
+      if (rate != null || agents != null || noPekko) {
+        s =
+            new BusBench.Settings(
+                rate != null ? rate : s.rate(),
+                s.latencyWarmup(),
+                s.latencyMeasure(),
+                s.throughputWarmup(),
+                s.throughputMeasure(),
+                s.window(),
+                s.pairs(),
+                s.inFlightPerPair(),
+                agents != null ? agents : s.scaleAgents(),
+                !noPekko);
+      }
+      var result = new BusBench(s, System.out).run();
+      if (json != null) {
+        BusBench.writeJson(result, json);
+        System.out.println("wrote " + json.toAbsolutePath());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "jmh",
+      description = "Runs the JMH microbenchmarks (mailbox, dispatch); arguments go to JMH.")
+  static final class Jmh implements Callable<Integer> {
+    @CommandLine.Parameters(arity = "0..*", description = "JMH options, e.g. -f 1 -wi 3 -i 5")
+    String[] args = new String[0];
+
+    @Override
+    public Integer call() throws Exception {
+      org.openjdk.jmh.Main.main(args);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,431 @@
+package dev.cfn.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs the end-to-end bus scenarios on cfn and on Apache Pekko in one JVM, prints a table with the
+ * targets beside the figures, and writes every figure to JSON with the machine it ran on.
+ */
+final class BusBench {
+
+  /** Run settings; {@link #quick()} keeps the whole run under a minute. */
+  record Settings(
+      int rate,
+      Duration latencyWarmup,
+      Duration latencyMeasure,
+      Duration throughputWarmup,
+      Duration throughputMeasure,
+      int window,
+      int pairs,
+      int inFlightPerPair,
+      int scaleAgents,
+      boolean pekko) {
+
+    Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("rate", rate);
+      m.put("latencyWarmupSeconds", latencyWarmup.toMillis() / 1000.0);
+      m.put("latencyMeasureSeconds", latencyMeasure.toMillis() / 1000.0);
+      m.put("throughputWarmupSeconds", throughputWarmup.toMillis() / 1000.0);
+      m.put("throughputMeasureSeconds", throughputMeasure.toMillis() / 1000.0);
+      m.put("window", window);
+      m.put("pairs", pairs);
+      m.put("inFlightPerPair", inFlightPerPair);
+      m.put("scaleAgents", scaleAgents);
+      m.put("pekko", pekko);
+      return m;
+    }
+
+    static Settings full() {
+      return new Settings(
+          10_000,
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(10),
+          8192,
+          500,
+          64,
+          1_000_000,
+          true);
+    }
+
+    static Settings quick() {
+      return new Settings(
+          10_000,
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(5),
+          8192,
+          500,
+          64,
+          1_000_000,
+          true);
+    }
+  }
+
+  private final Settings settings;
+  private final PrintStream out;
+
+  BusBench(Settings settings, PrintStream out) {
+    this.settings = settings;
+    this.out = out;
+  }
+
+  Map<String, Object> run() throws Exception {
+    Machine machine = Machine.current();
+    out.println("cfn bench bus — " + machine.describe());
+    out.println(
+        "settings: rate "
+            + settings.rate()
+            + " msg/s; latency warm-up "
+            + settings.latencyWarmup()
+            + ", measured "
+            + settings.latencyMeasure()
+            + "; throughput warm-up "
+            + settings.throughputWarmup()
+            + ", measured "
+            + settings.throughputMeasure()
+            + "; window "
+            + settings.window()
+            + "; "
+            + settings.pairs()
+            + " pairs x "
+            + settings.inFlightPerPair()
+            + " in flight");
+    Instant started = Instant.now();
+    List<Results.Latency> latencies = new ArrayList<>();
+    List<Results.Throughput> throughputs = new ArrayList<>();
+    Settings s = settings;
+
+    for (String profile : List.of("default", "low-latency")) {
+      latencies.add(
+          step(
+              "one-way latency, cfn " + profile,
+              () -> CfnScenarios.oneWay(profile, s.rate(), s.latencyWarmup(), s.latencyMeasure())));
+    }
+    if (s.pekko()) {
+      latencies.add(
+          step(
+              "one-way latency, pekko",
+              () -> PekkoScenarios.oneWay(s.rate(), s.latencyWarmup(), s.latencyMeasure())));
+    }
+    for (String profile : List.of("default", "low-latency")) {
+      latencies.add(
+          step(
+              "request-reply, cfn " + profile,
+              () ->
+                  CfnScenarios.requestReply(
+                      profile, s.rate(), s.latencyWarmup(), s.latencyMeasure())));
+    }
+    if (s.pekko()) {
+      latencies.add(
+          step(
+              "request-reply, pekko",
+              () -> PekkoScenarios.requestReply(s.rate(), s.latencyWarmup(), s.latencyMeasure())));
+    }
+    throughputs.add(
+        step(
+            "1->1 throughput, cfn",
+            () -> CfnScenarios.oneToOne(s.throughputWarmup(), s.throughputMeasure(), s.window())));
+    if (s.pekko()) {
+      throughputs.add(
+          step(
+              "1->1 throughput, pekko",
+              () ->
+                  PekkoScenarios.oneToOne(
+                      s.throughputWarmup(), s.throughputMeasure(), s.window())));
+    }
+    throughputs.add(
+        step(
+            s.pairs() + "-pair throughput, cfn",
+            () ->
+                CfnScenarios.pairs(
+                    s.pairs(), s.inFlightPerPair(), s.throughputWarmup(), s.throughputMeasure())));
+    if (s.pekko()) {
+      throughputs.add(
+          step(
+              s.pairs() + "-pair throughput, pekko",
+              () ->
+                  PekkoScenarios.pairs(
+                      s.pairs(),
+                      s.inFlightPerPair(),
+                      s.throughputWarmup(),
+                      s.throughputMeasure())));
+    }
+    Results.Scale scale =
+        step(s.scaleAgents() + " agents", () -> CfnScenarios.scale(s.scaleAgents()));
+
+    List<Results.Target> targets = targets(latencies, throughputs, scale);
+    printTables(latencies, throughputs, scale, targets);
+
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("benchmark", "cfn bench bus");
+    json.put("started", started.toString());
+    json.put("finished", Instant.now().toString());
+    json.put("machine", machine.asMap());
+    json.put("settings", settings.asMap());
+    json.put("pekkoDispatcherThroughput", PekkoScenarios.THROUGHPUT);
+    json.put("latency", latencies);
+    json.put("throughput", throughputs);
+    json.put("scale", scale);
+    json.put("ratios", ratios(latencies, throughputs));
+    json.put("targets", targets.stream().map(Results.Target::asMap).toList());
+    return json;
+  }
+
+  interface Step<T> {
+    T run() throws Exception;
+  }
+
+  private <T> T step(String name, Step<T> step) throws Exception {
+    out.print("  running " + name + " ... ");
+    out.flush();
+    long t0 = System.nanoTime();
+    T result = step.run();
+    out.printf(Locale.ROOT, "done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    System.gc();
+    return result;
+  }
+
+  private static Results.Latency find(
+      List<Results.Latency> all, String scenario, String system, String profile) {
+    return all.stream()
+        .filter(
+            l ->
+                l.scenario().equals(scenario)
+                    && l.system().equals(system)
+                    && l.profile().equals(profile))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static Results.Throughput find(List<Results.Throughput> all, String prefix, String sys) {
+    return all.stream()
+        .filter(t -> t.scenario().startsWith(prefix) && t.system().equals(sys))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private Map<String, Object> ratios(
+      List<Results.Latency> latencies, List<Results.Throughput> throughputs) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    for (String scenario : List.of("one-way", "request-reply")) {
+      Results.Latency pekko = find(latencies, scenario, "pekko", "default");
+      for (String profile : List.of("default", "low-latency")) {
+        Results.Latency cfn = find(latencies, scenario, "cfn", profile);
+        if (pekko != null && cfn != null) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("p50", ratio(cfn.p50Us(), pekko.p50Us()));
+          m.put("p95", ratio(cfn.p95Us(), pekko.p95Us()));
+          m.put("p99", ratio(cfn.p99Us(), pekko.p99Us()));
+          m.put("p99.9", ratio(cfn.p999Us(), pekko.p999Us()));
+          r.put(scenario + " latency cfn(" + profile + ")/pekko (lower is better)", m);
+        }
+      }
+    }
+    for (String scenario : List.of("1->1", settings.pairs() + " pairs")) {
+      Results.Throughput cfn = find(throughputs, scenario, "cfn");
+      Results.Throughput pekko = find(throughputs, scenario, "pekko");
+      if (cfn != null && pekko != null) {
+        r.put(
+            scenario + " throughput cfn/pekko (higher is better)",
+            ratio(cfn.messagesPerSecond(), pekko.messagesPerSecond()));
+      }
+    }
+    return r;
+  }
+
+  private static double ratio(double a, double b) {
+    return b == 0 ? Double.NaN : Math.round(a / b * 100) / 100.0;
+  }
+
+  private List<Results.Target> targets(
+      List<Results.Latency> latencies, List<Results.Throughput> throughputs, Results.Scale scale) {
+    List<Results.Target> t = new ArrayList<>();
+    Results.Latency ll = find(latencies, "one-way", "cfn", "low-latency");
+    Results.Latency def = find(latencies, "one-way", "cfn", "default");
+    t.add(
+        new Results.Target(
+            "one-way p95, low-latency", "<= 2 us", ll.p95Us(), "us", ll.p95Us() <= 2));
+    t.add(
+        new Results.Target(
+            "one-way p99.9, low-latency", "<= 100 us", ll.p999Us(), "us", ll.p999Us() <= 100));
+    t.add(
+        new Results.Target(
+            "one-way p95, default", "<= 20 us", def.p95Us(), "us", def.p95Us() <= 20));
+    Results.Throughput one = find(throughputs, "1->1", "cfn");
+    Results.Throughput pairs = find(throughputs, settings.pairs() + " pairs", "cfn");
+    t.add(
+        new Results.Target(
+            "1->1 throughput",
+            ">= 20M msg/s",
+            one.messagesPerSecond(),
+            "msg/s",
+            one.messagesPerSecond() >= 20e6));
+    t.add(
+        new Results.Target(
+            settings.pairs() + "-pair throughput",
+            ">= 10M msg/s",
+            pairs.messagesPerSecond(),
+            "msg/s",
+            pairs.messagesPerSecond() >= 10e6));
+    double heapMb = (scale.heapAfterSpawnBytes() - scale.heapBeforeBytes()) / 1048576.0;
+    t.add(
+        new Results.Target(
+            scale.agents() + " agents heap",
+            "<= 1024 MiB",
+            Math.round(heapMb),
+            "MiB",
+            heapMb <= 1024));
+    t.add(
+        new Results.Target(
+            scale.agents() + " agents spawn time",
+            "<= 3 s",
+            scale.spawnSeconds(),
+            "s",
+            scale.spawnSeconds() <= 3));
+    t.add(
+        new Results.Target(
+            scale.agents() + " agents replies counted",
+            "= " + scale.agents(),
+            scale.repliesCounted(),
+            "replies",
+            scale.repliesCounted() == scale.agents()));
+    if (settings.pekko()) {
+      for (String scenario : List.of("1->1", settings.pairs() + " pairs")) {
+        double r =
+            ratio(
+                find(throughputs, scenario, "cfn").messagesPerSecond(),
+                find(throughputs, scenario, "pekko").messagesPerSecond());
+        t.add(new Results.Target(scenario + " throughput vs pekko", ">= 1.5x", r, "x", r >= 1.5));
+      }
+      for (String scenario : List.of("one-way", "request-reply")) {
+        Results.Latency cfn = find(latencies, scenario, "cfn", "default");
+        Results.Latency pekko = find(latencies, scenario, "pekko", "default");
+        double worst =
+            Math.max(
+                Math.max(ratio(cfn.p50Us(), pekko.p50Us()), ratio(cfn.p95Us(), pekko.p95Us())),
+                Math.max(ratio(cfn.p99Us(), pekko.p99Us()), ratio(cfn.p999Us(), pekko.p999Us())));
+        t.add(
+            new Results.Target(
+                scenario + " latency (default) vs pekko, worst percentile ratio",
+                "<= 1.0x",
+                worst,
+                "x",
+                worst <= 1.0));
+      }
+    }
+    return t;
+  }
+
+  private void printTables(
+      List<Results.Latency> latencies,
+      List<Results.Throughput> throughputs,
+      Results.Scale scale,
+      List<Results.Target> targets) {
+    out.println();
+    out.println("Latency (µs, from the intended send time; CPU in cores over the measured window)");
+    out.printf(
+        Locale.ROOT,
+        "%-14s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %10s%n",
+        "scenario",
+        "system",
+        "profile",
+        "count",
+        "p50",
+        "p95",
+        "p99",
+        "p99.9",
+        "max",
+        "cpu",
+        "cpu-rt");
+    for (Results.Latency l : latencies) {
+      out.printf(
+          Locale.ROOT,
+          "%-14s %-6s %-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f%n",
+          l.scenario(),
+          l.system(),
+          l.profile(),
+          l.count(),
+          l.p50Us(),
+          l.p95Us(),
+          l.p99Us(),
+          l.p999Us(),
+          l.maxUs(),
+          l.processCpuCores(),
+          l.runtimeCpuCores());
+    }
+    out.println(
+        "(cpu = whole process incl. the spinning paced sender; cpu-rt = all but the sender)");
+    out.println();
+    out.println("Saturation throughput (arrivals counted by the receiving agents)");
+    out.printf(
+        Locale.ROOT,
+        "%-12s %-6s %14s %12s %8s %6s%n",
+        "scenario",
+        "system",
+        "msg/s",
+        "messages",
+        "seconds",
+        "cpu");
+    for (Results.Throughput t : throughputs) {
+      out.printf(
+          Locale.ROOT,
+          "%-12s %-6s %,14.0f %,12d %8.2f %6.2f%n",
+          t.scenario(),
+          t.system(),
+          t.messagesPerSecond(),
+          t.messages(),
+          t.seconds(),
+          t.processCpuCores());
+    }
+    out.println();
+    out.printf(
+        Locale.ROOT,
+        "Scale: %,d agents spawned in %.2f s (p50 %.2f µs, p99 %.2f µs per spawn);"
+            + " heap %.0f bytes/agent idle, %.0f bytes/agent after one message each;"
+            + " %,d replies counted in %.2f s%n",
+        scale.agents(),
+        scale.spawnSeconds(),
+        scale.spawnP50Us(),
+        scale.spawnP99Us(),
+        scale.heapBytesPerAgent(),
+        scale.heapBytesPerAgentAfterMessages(),
+        scale.repliesCounted(),
+        scale.messageRoundSeconds());
+    out.println();
+    out.println("Targets");
+    for (Results.Target t : targets) {
+      out.printf(
+          Locale.ROOT,
+          "  %-58s %-14s measured %,.2f %-8s %s%n",
+          t.name(),
+          t.target(),
+          t.measured(),
+          t.unit(),
+          t.met() ? "MET" : "MISSED");
+    }
+  }
+
+  static void writeJson(Map<String, Object> json, Path file) throws Exception {
+    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    mapper.writeValue(file.toFile(), json);
+  }
+}

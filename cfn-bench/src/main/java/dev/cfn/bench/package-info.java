@@ -1,0 +1,7 @@
+/**
+ * Benchmarks of cfn: the end-to-end bus scenarios ({@code cfn bench bus}) run through the real
+ * runtime beside the same scenarios on Apache Pekko, and the entry point of the benchmark jar.
+ * Benchmark peers (Pekko) are dependencies of this module only, never of the product; the cfn
+ * command runs this jar in a JVM of its own.
+ */
+package dev.cfn.bench;
