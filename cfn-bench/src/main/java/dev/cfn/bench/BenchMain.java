@@ -54,6 +54,13 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--no-pekko", description = "Skip the Pekko side (no ratios then).")
     boolean noPekko;
 
+    @Option(
+        names = "--only",
+        split = ",",
+        paramLabel = "SCENARIO",
+        description = "Run only these: one-way, request-reply, 1to1, pairs, scale (default all).")
+    java.util.List<String> only;
+
     @Override
     public Integer call() throws Exception {
       BusBench.Settings s = quick ? BusBench.Settings.quick() : BusBench.Settings.full();
@@ -71,7 +78,11 @@ public final class BenchMain implements Callable<Integer> {
                 agents != null ? agents : s.scaleAgents(),
                 !noPekko);
       }
-      var result = new BusBench(s, System.out).run();
+      var bench =
+          only == null
+              ? new BusBench(s, System.out)
+              : new BusBench(s, System.out, java.util.Set.copyOf(only));
+      var result = bench.run();
       if (json != null) {
         BusBench.writeJson(result, json);
         System.out.println("wrote " + json.toAbsolutePath());

@@ -64,8 +64,8 @@ final class BusBench {
     static Settings quick() {
       return new Settings(
           10_000,
-          Duration.ofSeconds(1),
           Duration.ofSeconds(2),
+          Duration.ofMillis(1500),
           Duration.ofSeconds(1),
           Duration.ofSeconds(5),
           8192,
@@ -76,12 +76,28 @@ final class BusBench {
     }
   }
 
+  /** Scenario names accepted by {@code --only}. */
+  static final List<String> SCENARIOS =
+      List.of("one-way", "request-reply", "1to1", "pairs", "scale");
+
   private final Settings settings;
   private final PrintStream out;
+  private final java.util.Set<String> only;
 
   BusBench(Settings settings, PrintStream out) {
+    this(settings, out, java.util.Set.copyOf(SCENARIOS));
+  }
+
+  BusBench(Settings settings, PrintStream out, java.util.Set<String> only) {
+    for (String name : only) {
+      if (!SCENARIOS.contains(name)) {
+        throw new IllegalArgumentException(
+            "unknown scenario '" + name + "'; choose from " + String.join(", ", SCENARIOS));
+      }
+    }
     this.settings = settings;
     this.out = out;
+    this.only = only;
   }
 
   Map<String, Object> run() throws Exception {
@@ -110,19 +126,19 @@ final class BusBench {
     List<Results.Throughput> throughputs = new ArrayList<>();
     Settings s = settings;
 
-    for (String profile : List.of("default", "low-latency")) {
+    for (String profile : only.contains("one-way") ? PROFILES : List.<String>of()) {
       latencies.add(
           step(
               "one-way latency, cfn " + profile,
               () -> CfnScenarios.oneWay(profile, s.rate(), s.latencyWarmup(), s.latencyMeasure())));
     }
-    if (s.pekko()) {
+    if (s.pekko() && only.contains("one-way")) {
       latencies.add(
           step(
               "one-way latency, pekko",
               () -> PekkoScenarios.oneWay(s.rate(), s.latencyWarmup(), s.latencyMeasure())));
     }
-    for (String profile : List.of("default", "low-latency")) {
+    for (String profile : only.contains("request-reply") ? PROFILES : List.<String>of()) {
       latencies.add(
           step(
               "request-reply, cfn " + profile,
@@ -130,17 +146,20 @@ final class BusBench {
                   CfnScenarios.requestReply(
                       profile, s.rate(), s.latencyWarmup(), s.latencyMeasure())));
     }
-    if (s.pekko()) {
+    if (s.pekko() && only.contains("request-reply")) {
       latencies.add(
           step(
               "request-reply, pekko",
               () -> PekkoScenarios.requestReply(s.rate(), s.latencyWarmup(), s.latencyMeasure())));
     }
-    throughputs.add(
-        step(
-            "1->1 throughput, cfn",
-            () -> CfnScenarios.oneToOne(s.throughputWarmup(), s.throughputMeasure(), s.window())));
-    if (s.pekko()) {
+    if (only.contains("1to1")) {
+      throughputs.add(
+          step(
+              "1->1 throughput, cfn",
+              () ->
+                  CfnScenarios.oneToOne(s.throughputWarmup(), s.throughputMeasure(), s.window())));
+    }
+    if (s.pekko() && only.contains("1to1")) {
       throughputs.add(
           step(
               "1->1 throughput, pekko",
@@ -148,13 +167,18 @@ final class BusBench {
                   PekkoScenarios.oneToOne(
                       s.throughputWarmup(), s.throughputMeasure(), s.window())));
     }
-    throughputs.add(
-        step(
-            s.pairs() + "-pair throughput, cfn",
-            () ->
-                CfnScenarios.pairs(
-                    s.pairs(), s.inFlightPerPair(), s.throughputWarmup(), s.throughputMeasure())));
-    if (s.pekko()) {
+    if (only.contains("pairs")) {
+      throughputs.add(
+          step(
+              s.pairs() + "-pair throughput, cfn",
+              () ->
+                  CfnScenarios.pairs(
+                      s.pairs(),
+                      s.inFlightPerPair(),
+                      s.throughputWarmup(),
+                      s.throughputMeasure())));
+    }
+    if (s.pekko() && only.contains("pairs")) {
       throughputs.add(
           step(
               s.pairs() + "-pair throughput, pekko",
@@ -166,7 +190,9 @@ final class BusBench {
                       s.throughputMeasure())));
     }
     Results.Scale scale =
-        step(s.scaleAgents() + " agents", () -> CfnScenarios.scale(s.scaleAgents()));
+        only.contains("scale")
+            ? step(s.scaleAgents() + " agents", () -> CfnScenarios.scale(s.scaleAgents()))
+            : null;
 
     List<Results.Target> targets = targets(latencies, throughputs, scale);
     printTables(latencies, throughputs, scale, targets);
@@ -185,6 +211,8 @@ final class BusBench {
     json.put("targets", targets.stream().map(Results.Target::asMap).toList());
     return json;
   }
+
+  private static final List<String> PROFILES = List.of("default", "low-latency");
 
   interface Step<T> {
     T run() throws Exception;
@@ -257,70 +285,57 @@ final class BusBench {
     List<Results.Target> t = new ArrayList<>();
     Results.Latency ll = find(latencies, "one-way", "cfn", "low-latency");
     Results.Latency def = find(latencies, "one-way", "cfn", "default");
-    t.add(
-        new Results.Target(
-            "one-way p95, low-latency", "<= 2 us", ll.p95Us(), "us", ll.p95Us() <= 2));
-    t.add(
-        new Results.Target(
-            "one-way p99.9, low-latency", "<= 100 us", ll.p999Us(), "us", ll.p999Us() <= 100));
-    t.add(
-        new Results.Target(
-            "one-way p95, default", "<= 20 us", def.p95Us(), "us", def.p95Us() <= 20));
+    if (ll != null) {
+      t.add(target("one-way p95, low-latency", "<= 2 us", ll.p95Us(), "us", ll.p95Us() <= 2));
+      t.add(
+          target("one-way p99.9, low-latency", "<= 100 us", ll.p999Us(), "us", ll.p999Us() <= 100));
+    }
+    if (def != null) {
+      t.add(target("one-way p95, default", "<= 20 us", def.p95Us(), "us", def.p95Us() <= 20));
+    }
     Results.Throughput one = find(throughputs, "1->1", "cfn");
+    if (one != null) {
+      double v = one.messagesPerSecond();
+      t.add(target("1->1 throughput", ">= 20M msg/s", v, "msg/s", v >= 20e6));
+    }
     Results.Throughput pairs = find(throughputs, settings.pairs() + " pairs", "cfn");
-    t.add(
-        new Results.Target(
-            "1->1 throughput",
-            ">= 20M msg/s",
-            one.messagesPerSecond(),
-            "msg/s",
-            one.messagesPerSecond() >= 20e6));
-    t.add(
-        new Results.Target(
-            settings.pairs() + "-pair throughput",
-            ">= 10M msg/s",
-            pairs.messagesPerSecond(),
-            "msg/s",
-            pairs.messagesPerSecond() >= 10e6));
-    double heapMb = (scale.heapAfterSpawnBytes() - scale.heapBeforeBytes()) / 1048576.0;
-    t.add(
-        new Results.Target(
-            scale.agents() + " agents heap",
-            "<= 1024 MiB",
-            Math.round(heapMb),
-            "MiB",
-            heapMb <= 1024));
-    t.add(
-        new Results.Target(
-            scale.agents() + " agents spawn time",
-            "<= 3 s",
-            scale.spawnSeconds(),
-            "s",
-            scale.spawnSeconds() <= 3));
-    t.add(
-        new Results.Target(
-            scale.agents() + " agents replies counted",
-            "= " + scale.agents(),
-            scale.repliesCounted(),
-            "replies",
-            scale.repliesCounted() == scale.agents()));
-    if (settings.pekko()) {
-      for (String scenario : List.of("1->1", settings.pairs() + " pairs")) {
-        double r =
-            ratio(
-                find(throughputs, scenario, "cfn").messagesPerSecond(),
-                find(throughputs, scenario, "pekko").messagesPerSecond());
-        t.add(new Results.Target(scenario + " throughput vs pekko", ">= 1.5x", r, "x", r >= 1.5));
+    if (pairs != null) {
+      double v = pairs.messagesPerSecond();
+      t.add(target(settings.pairs() + "-pair throughput", ">= 10M msg/s", v, "msg/s", v >= 10e6));
+    }
+    if (scale != null) {
+      double heapMb = (scale.heapAfterSpawnBytes() - scale.heapBeforeBytes()) / 1048576.0;
+      String n = scale.agents() + " agents";
+      t.add(target(n + " heap", "<= 1024 MiB", Math.round(heapMb), "MiB", heapMb <= 1024));
+      t.add(
+          target(
+              n + " spawn time", "<= 3 s", scale.spawnSeconds(), "s", scale.spawnSeconds() <= 3));
+      t.add(
+          target(
+              n + " replies counted",
+              "= " + scale.agents(),
+              scale.repliesCounted(),
+              "replies",
+              scale.repliesCounted() == scale.agents()));
+    }
+    for (String scenario : List.of("1->1", settings.pairs() + " pairs")) {
+      Results.Throughput cfn = find(throughputs, scenario, "cfn");
+      Results.Throughput pekko = find(throughputs, scenario, "pekko");
+      if (cfn != null && pekko != null) {
+        double r = ratio(cfn.messagesPerSecond(), pekko.messagesPerSecond());
+        t.add(target(scenario + " throughput vs pekko", ">= 1.5x", r, "x", r >= 1.5));
       }
-      for (String scenario : List.of("one-way", "request-reply")) {
-        Results.Latency cfn = find(latencies, scenario, "cfn", "default");
-        Results.Latency pekko = find(latencies, scenario, "pekko", "default");
+    }
+    for (String scenario : List.of("one-way", "request-reply")) {
+      Results.Latency cfn = find(latencies, scenario, "cfn", "default");
+      Results.Latency pekko = find(latencies, scenario, "pekko", "default");
+      if (cfn != null && pekko != null) {
         double worst =
             Math.max(
                 Math.max(ratio(cfn.p50Us(), pekko.p50Us()), ratio(cfn.p95Us(), pekko.p95Us())),
                 Math.max(ratio(cfn.p99Us(), pekko.p99Us()), ratio(cfn.p999Us(), pekko.p999Us())));
         t.add(
-            new Results.Target(
+            target(
                 scenario + " latency (default) vs pekko, worst percentile ratio",
                 "<= 1.0x",
                 worst,
@@ -329,6 +344,11 @@ final class BusBench {
       }
     }
     return t;
+  }
+
+  private static Results.Target target(
+      String name, String target, double measured, String unit, boolean met) {
+    return new Results.Target(name, target, measured, unit, met);
   }
 
   private void printTables(
@@ -393,20 +413,22 @@ final class BusBench {
           t.processCpuCores());
     }
     out.println();
-    out.printf(
-        Locale.ROOT,
-        "Scale: %,d agents spawned in %.2f s (p50 %.2f µs, p99 %.2f µs per spawn);"
-            + " heap %.0f bytes/agent idle, %.0f bytes/agent after one message each;"
-            + " %,d replies counted in %.2f s%n",
-        scale.agents(),
-        scale.spawnSeconds(),
-        scale.spawnP50Us(),
-        scale.spawnP99Us(),
-        scale.heapBytesPerAgent(),
-        scale.heapBytesPerAgentAfterMessages(),
-        scale.repliesCounted(),
-        scale.messageRoundSeconds());
-    out.println();
+    if (scale != null) {
+      out.printf(
+          Locale.ROOT,
+          "Scale: %,d agents spawned in %.2f s (p50 %.2f µs, p99 %.2f µs per spawn);"
+              + " heap %.0f bytes/agent idle, %.0f bytes/agent after one message each;"
+              + " %,d replies counted in %.2f s%n",
+          scale.agents(),
+          scale.spawnSeconds(),
+          scale.spawnP50Us(),
+          scale.spawnP99Us(),
+          scale.heapBytesPerAgent(),
+          scale.heapBytesPerAgentAfterMessages(),
+          scale.repliesCounted(),
+          scale.messageRoundSeconds());
+      out.println();
+    }
     out.println("Targets");
     for (Results.Target t : targets) {
       out.printf(

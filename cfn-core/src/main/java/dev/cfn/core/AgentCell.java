@@ -107,6 +107,8 @@ final class AgentCell implements AgentContext {
     }
     Mailbox mb = mailbox;
     if (lifecycle == ACTIVE && mb != null) {
+      Carrier.CarrierThread carrier =
+          Thread.currentThread() instanceof Carrier.CarrierThread ct ? ct : null;
       for (int n = type.throughput; n > 0; n--) {
         if (!started) {
           // A restart without backoff replaced the instance during this turn: start the fresh
@@ -123,6 +125,9 @@ final class AgentCell implements AgentContext {
         Envelope m = mb.poll();
         if (m == null) {
           break;
+        }
+        if (carrier != null && (n & (Carrier.CLOCK_EVERY - 1)) == 0) {
+          carrier.clock = System.nanoTime();
         }
         invoke(m, rt);
         if (lifecycle != ACTIVE) {

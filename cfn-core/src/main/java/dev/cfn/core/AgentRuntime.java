@@ -2,7 +2,6 @@ package dev.cfn.core;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,12 +93,7 @@ public final class AgentRuntime implements AutoCloseable {
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     this.defaultThroughput = b.throughput;
     this.deadLetters = new DeadLetterLog(b.deadLetterWindow);
-    Timer latency =
-        Timer.builder(CfnMetrics.MESSAGE_LATENCY)
-            .description("message creation to handler completion, sampled")
-            .publishPercentiles(0.5, 0.95, 0.99, 0.999)
-            .register(registry);
-    LatencySampler sampler = new LatencySampler(latency, b.latencySampleEvery);
+    LatencySampler sampler = new LatencySampler(b.latencySampleEvery, b.carriers);
     this.carriers = new Carrier[b.carriers];
     AtomicInteger spinning = new AtomicInteger();
     int maxSpinning = Math.max(1, b.carriers / 2);
@@ -117,7 +111,7 @@ public final class AgentRuntime implements AutoCloseable {
       deadLetterCounters.put(
           r, Counter.builder(CfnMetrics.DEAD_LETTERS).tag("reason", r.name()).register(registry));
     }
-    RuntimeMeters.bind(this, registry, b.jvmMetrics);
+    RuntimeMeters.bind(this, registry, b.jvmMetrics, sampler);
     for (Carrier c : carriers) {
       c.start(carriers);
     }
@@ -391,6 +385,20 @@ public final class AgentRuntime implements AutoCloseable {
     return block[0]++;
   }
 
+  /**
+   * The creation time for a message sent now: the carrier's recent clock reading for a send from a
+   * handler on a carrier (see {@link Carrier.CarrierThread#clock}), else {@link System#nanoTime()}.
+   */
+  private long stamp(boolean internal) {
+    if (internal) {
+      Carrier.CarrierThread ct = Carrier.current(carriers);
+      if (ct != null) {
+        return ct.clock;
+      }
+    }
+    return System.nanoTime();
+  }
+
   private static String typeOf(Object payload) {
     return payload == null ? "null" : payload.getClass().getName();
   }
@@ -409,7 +417,7 @@ public final class AgentRuntime implements AutoCloseable {
             DeliveryMode.BEST_EFFORT,
             Map.of(),
             payload,
-            System.nanoTime());
+            stamp(internal));
     deliverTo(e, internal);
   }
 
@@ -431,7 +439,7 @@ public final class AgentRuntime implements AutoCloseable {
             DeliveryMode.BEST_EFFORT,
             Map.of(),
             payload,
-            System.nanoTime());
+            stamp(internal));
     AgentCell cell = ref.cell();
     if (cell == null) {
       if (state == TERMINATED) {

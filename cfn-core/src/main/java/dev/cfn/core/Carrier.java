@@ -49,11 +49,22 @@ final class Carrier implements Dispatcher, Runnable {
 
   private static final long MAX_PARK_NANOS = 100_000_000L;
 
+  /** Handler calls between two reads of the clock within a turn. */
+  static final int CLOCK_EVERY = 8;
+
   /** A carrier's thread; lets a send find the carrier it is running on without a lookup. */
   static final class CarrierThread extends Thread {
     final Carrier carrier;
     long nextId;
     long idLimit;
+
+    /**
+     * A recent {@link System#nanoTime()}: read at the start of every turn and after every {@link
+     * #CLOCK_EVERY} handler calls in it. Messages sent by handlers on this thread are stamped with
+     * it, which saves a clock read (about 25 ns here) per send at the price of stamping a message
+     * at most {@code CLOCK_EVERY} handler calls early.
+     */
+    long clock;
 
     CarrierThread(Carrier carrier, String name) {
       super(null, carrier, name, 0, false);
@@ -164,7 +175,7 @@ final class Carrier implements Dispatcher, Runnable {
     Carrier c = Thread.currentThread() instanceof CarrierThread ct ? ct.carrier : this;
     long n = ++c.localDelivered;
     c.delivered.lazySet(n);
-    sampler.sample(n, createdNanos);
+    sampler.sample(c.index, n, createdNanos);
   }
 
   /** True when this carrier has nothing queued and is not running a turn. */
@@ -213,6 +224,7 @@ final class Carrier implements Dispatcher, Runnable {
           idleSince.lazySet(0);
           idleStart = 0;
         }
+        thread.clock = System.nanoTime();
         cell.runTurn();
         continue;
       }

@@ -14,10 +14,19 @@ public final class CfnMetrics {
   public static final String MESSAGES_DELIVERED = "cfn.messages.delivered";
 
   /**
-   * Timer with P50/P95/P99/P99.9: creation to handler start. Sampled one message in {@link
-   * AgentRuntime.Builder#latencySampleEvery(int)} per dispatcher thread.
+   * Gauges tagged {@code quantile} (0.5, 0.95, 0.99, 0.999), in seconds: message creation to
+   * handler completion, over the messages delivered since the previous refresh (at most once a
+   * second). One message in {@link AgentRuntime.Builder#latencySampleEvery(int)} is timed, per
+   * dispatcher thread, into HdrHistograms. Messages sent by handlers are timed from their {@link
+   * Envelope#createdNanos()}, which may be early by up to 8 of the sender's handler calls.
    */
   public static final String MESSAGE_LATENCY = "cfn.message.latency";
+
+  /** Gauge, seconds: the largest sampled latency since the previous refresh. */
+  public static final String MESSAGE_LATENCY_MAX = "cfn.message.latency.max";
+
+  /** Counter: messages whose latency was sampled. */
+  public static final String MESSAGE_LATENCY_COUNT = "cfn.message.latency.count";
 
   /** Gauge: messages waiting in all mailboxes. */
   public static final String MAILBOX_SIZE = "cfn.mailbox.size";

@@ -9,8 +9,10 @@ import java.util.Objects;
  * {@link #topic()} (publish) is set.
  *
  * <p>{@code createdNanos} is {@link System#nanoTime()} at creation: it is what end-to-end latency
- * is measured from, and it cannot jump with the wall clock. {@link #createdAt()} maps it to an
- * instant through an anchor taken once per JVM.
+ * is measured from, and it cannot jump with the wall clock. For a message sent by a handler on a
+ * carrier thread it is the carrier's clock reading taken at most 8 handler calls earlier (a clock
+ * read costs as much as a send), so it may be early by that much. {@link #createdAt()} maps it to
+ * an instant through an anchor taken once per JVM.
  *
  * @param id unique within this runtime, assigned by the runtime on send
  * @param type what kind of message this is; defaults to the payload's class name

@@ -14,7 +14,7 @@ public record IdleStrategy(Duration spin, Duration yield) {
 
   /** Spin 5 µs, yield 50 µs, then park: cheap on CPU. */
   public static final IdleStrategy DEFAULT =
-      new IdleStrategy(Duration.ofNanos(5_000), Duration.ofNanos(50_000));
+      new IdleStrategy(Duration.ofNanos(20_000), Duration.ZERO);
 
   /** Spin 2 ms, yield 10 ms, then park: a busy core in exchange for microsecond wake-ups. */
   public static final IdleStrategy LOW_LATENCY =

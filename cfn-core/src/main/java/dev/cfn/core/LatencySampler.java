@@ -1,38 +1,99 @@
 package dev.cfn.core;
 
-import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
- * Feeds the end-to-end latency timer with one message in {@code every}: reading the clock and
- * recording into a percentile histogram for every message would cost more than delivering it.
- * Carriers sample by their own delivery count; virtual threads at random with the same rate.
+ * End-to-end latency (message creation to handler completion), recorded in HdrHistograms and read
+ * as percentiles by the metrics.
+ *
+ * <p>The hot path stays cheap in two ways. First, one message in {@code every} is timed (reading
+ * the clock costs about as much as delivering a message). Second, each carrier records into its own
+ * {@link SingleWriterRecorder}, so carriers never contend on a shared histogram; blocking agents on
+ * virtual threads share one multi-writer {@link Recorder}. A read swaps the recorders' interval
+ * histograms out and merges them, at most once a second; the percentiles describe the messages
+ * delivered since the previous refresh.
  */
 final class LatencySampler {
-  private final Timer timer;
+  private static final long HIGHEST = 3_600_000_000_000L; // one hour in nanoseconds
+  private static final long REFRESH_NANOS = 1_000_000_000L;
+
   private final int every;
   private final long mask;
+  private final SingleWriterRecorder[] carriers;
+  private final Recorder shared = new Recorder(HIGHEST, 3);
+  private final Histogram interval = new Histogram(HIGHEST, 3);
+  private final Histogram[] scratch; // one per recorder, handed back on each swap
+  private long total;
+  private long refreshedAt;
 
-  LatencySampler(Timer timer, int every) {
+  LatencySampler(int every, int carrierCount) {
     if (every < 1 || Integer.bitCount(every) != 1) {
       throw new IllegalArgumentException(
           "latency sample rate must be a power of two >= 1, was " + every);
     }
-    this.timer = timer;
     this.every = every;
     this.mask = every - 1L;
+    this.carriers = new SingleWriterRecorder[carrierCount];
+    for (int i = 0; i < carrierCount; i++) {
+      carriers[i] = new SingleWriterRecorder(HIGHEST, 3);
+    }
+    this.scratch = new Histogram[carrierCount + 1];
+    this.refreshedAt = System.nanoTime() - REFRESH_NANOS;
   }
 
-  void sample(long sequence, long createdNanos) {
+  /** Called by carrier {@code carrier} for its {@code sequence}-th delivered message. */
+  void sample(int carrier, long sequence, long createdNanos) {
     if ((sequence & mask) == 0) {
-      timer.record(System.nanoTime() - createdNanos, TimeUnit.NANOSECONDS);
+      carriers[carrier].recordValue(clamp(System.nanoTime() - createdNanos));
     }
   }
 
+  /** Called from virtual threads, which have no sequence of their own. */
   void sampleShared(long createdNanos) {
     if (every == 1 || ThreadLocalRandom.current().nextInt(every) == 0) {
-      timer.record(System.nanoTime() - createdNanos, TimeUnit.NANOSECONDS);
+      shared.recordValue(clamp(System.nanoTime() - createdNanos));
     }
+  }
+
+  private static long clamp(long nanos) {
+    return nanos < 0 ? 0 : Math.min(nanos, HIGHEST);
+  }
+
+  /** The {@code percentile} (0-100) of the current interval, in seconds. */
+  synchronized double percentileSeconds(double percentile) {
+    refresh();
+    return interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(percentile) / 1e9;
+  }
+
+  /** The largest latency of the current interval, in seconds. */
+  synchronized double maxSeconds() {
+    refresh();
+    return interval.getTotalCount() == 0 ? 0 : interval.getMaxValue() / 1e9;
+  }
+
+  /** Messages timed since the runtime started. */
+  synchronized long count() {
+    refresh();
+    return total;
+  }
+
+  private void refresh() {
+    long now = System.nanoTime();
+    if (now - refreshedAt < REFRESH_NANOS) {
+      return;
+    }
+    refreshedAt = now;
+    interval.reset();
+    for (int i = 0; i < carriers.length; i++) {
+      scratch[i] = carriers[i].getIntervalHistogram(scratch[i]);
+      interval.add(scratch[i]);
+    }
+    int last = carriers.length;
+    scratch[last] = shared.getIntervalHistogram(scratch[last]);
+    interval.add(scratch[last]);
+    total += interval.getTotalCount();
   }
 }

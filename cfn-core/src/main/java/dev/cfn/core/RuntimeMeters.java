@@ -18,7 +18,21 @@ final class RuntimeMeters {
 
   private RuntimeMeters() {}
 
-  static void bind(AgentRuntime rt, MeterRegistry registry, boolean jvm) {
+  static void bind(AgentRuntime rt, MeterRegistry registry, boolean jvm, LatencySampler latency) {
+    for (double q : new double[] {0.5, 0.95, 0.99, 0.999}) {
+      Gauge.builder(CfnMetrics.MESSAGE_LATENCY, latency, l -> l.percentileSeconds(q * 100))
+          .tag("quantile", Double.toString(q))
+          .baseUnit("seconds")
+          .description("creation to handler completion, sampled; since the previous refresh")
+          .register(registry);
+    }
+    Gauge.builder(CfnMetrics.MESSAGE_LATENCY_MAX, latency, LatencySampler::maxSeconds)
+        .baseUnit("seconds")
+        .description("largest sampled latency since the previous refresh")
+        .register(registry);
+    FunctionCounter.builder(CfnMetrics.MESSAGE_LATENCY_COUNT, latency, LatencySampler::count)
+        .description("messages whose latency was sampled")
+        .register(registry);
     FunctionCounter.builder(CfnMetrics.MESSAGES_SENT, rt, AgentRuntime::acceptedCount)
         .description("messages accepted into mailboxes")
         .register(registry);

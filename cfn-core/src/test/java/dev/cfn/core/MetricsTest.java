@@ -50,9 +50,13 @@ class MetricsTest {
           .extracting(g -> g.getId().getTag("carrier"))
           .containsExactlyInAnyOrder("0", "1");
       eventually(
-          () -> registry.get(CfnMetrics.MESSAGE_LATENCY).timer().count() == messages,
+          () ->
+              registry.get(CfnMetrics.MESSAGE_LATENCY_COUNT).functionCounter().count() == messages,
           "every message sampled");
-      assertThat(registry.get(CfnMetrics.MESSAGE_LATENCY).timer().count()).isPositive();
+      assertThat(registry.get(CfnMetrics.MESSAGE_LATENCY).gauges())
+          .extracting(g -> g.getId().getTag("quantile"))
+          .containsExactlyInAnyOrder("0.5", "0.95", "0.99", "0.999");
+      assertThat(registry.get(CfnMetrics.MESSAGE_LATENCY_MAX).gauge().value()).isNotNegative();
       assertThat(registry.get(CfnMetrics.HANDLER_FAILURES).counter().count()).isZero();
       assertThat(registry.get(CfnMetrics.DEAD_LETTERS).counters())
           .hasSize(DeadLetter.Reason.values().length)
