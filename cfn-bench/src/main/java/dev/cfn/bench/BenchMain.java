@@ -93,14 +93,15 @@ public final class BenchMain implements Callable<Integer> {
 
   @Command(
       name = "jmh",
-      description = "Runs the JMH microbenchmarks (mailbox, dispatch); arguments go to JMH.")
+      description =
+          "Runs the JMH microbenchmarks (mailbox, dispatch); every argument goes to JMH,"
+              + " e.g. -f 1 -wi 3 -i 5 -rf json -rff jmh.json")
   static final class Jmh implements Callable<Integer> {
-    @CommandLine.Parameters(arity = "0..*", description = "JMH options, e.g. -f 1 -wi 3 -i 5")
-    String[] args = new String[0];
+    @CommandLine.Unmatched java.util.List<String> args = new java.util.ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-      org.openjdk.jmh.Main.main(args);
+      org.openjdk.jmh.Main.main(args.toArray(String[]::new));
       return 0;
     }
   }

@@ -7,7 +7,10 @@ package dev.cfn.core;
 public final class CfnMetrics {
   private CfnMetrics() {}
 
-  /** Counter: messages accepted into mailboxes (sends, publications, broadcasts). */
+  /**
+   * Counter: messages offered to mailboxes (sends, publications, broadcasts, one per recipient),
+   * including those then refused by a full mailbox ({@link #MAILBOX_REJECTIONS}) or a shutdown.
+   */
   public static final String MESSAGES_SENT = "cfn.messages.sent";
 
   /** Counter: messages whose handler has returned (or thrown). */
