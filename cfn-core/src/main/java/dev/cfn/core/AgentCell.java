@@ -55,6 +55,7 @@ final class AgentCell implements AgentContext {
   private volatile String stopReason;
   private boolean started;
   private Envelope current;
+  private EffectsBuffer effects;
   // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
   private long processed;
   private long failures;
@@ -167,11 +168,15 @@ final class AgentCell implements AgentContext {
       rt.handlerFailed();
       log.warn("agent {} failed in onStart: {}", id, t.toString());
       rt.lifecycle(id, LifecycleEvent.Kind.FAILED, "onStart: " + t);
-      supervise(null, t, rt);
+      supervise(t, rt);
     }
   }
 
   private void invoke(Envelope m, AgentRuntime rt) {
+    if (m.delivery() == DeliveryMode.RELIABLE) {
+      invokeReliable(m, rt);
+      return;
+    }
     current = m;
     try {
       agent.onMessage(m, this);
@@ -179,7 +184,8 @@ final class AgentCell implements AgentContext {
       failures++;
       rt.handlerFailed();
       rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
-      supervise(m, t, rt);
+      rt.deadLetter(m, DeadLetter.Reason.HANDLER_FAILED, t.toString());
+      supervise(t, rt);
     } finally {
       current = null;
       processed++;
@@ -187,10 +193,37 @@ final class AgentCell implements AgentContext {
     }
   }
 
-  private void supervise(Envelope failed, Throwable t, AgentRuntime rt) {
-    if (failed != null) {
-      rt.deadLetter(failed, DeadLetter.Reason.HANDLER_FAILED, t.toString());
+  /**
+   * A RELIABLE message: skip it if it was already acknowledged; otherwise run the handler with an
+   * effects buffer, then acknowledge (committing the effects) or record the failure for a retry.
+   */
+  private void invokeReliable(Envelope m, AgentRuntime rt) {
+    if (!rt.reliable().shouldHandle(m)) {
+      processed++;
+      dispatcher.delivered(m.createdNanos());
+      return;
     }
+    EffectsBuffer fx = new EffectsBuffer(id, rt);
+    current = m;
+    effects = fx;
+    try {
+      agent.onMessage(m, this);
+      rt.reliable().succeeded(m, fx.effects());
+    } catch (Throwable t) {
+      failures++;
+      rt.handlerFailed();
+      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
+      rt.reliable().failed(m, t);
+      supervise(t, rt);
+    } finally {
+      current = null;
+      effects = null;
+      processed++;
+      dispatcher.delivered(m.createdNanos());
+    }
+  }
+
+  private void supervise(Throwable t, AgentRuntime rt) {
     switch (type.spec.supervision()) {
       case SupervisionStrategy.Resume r -> {}
       case SupervisionStrategy.Stop s -> beginStop("handler failed: " + t);
@@ -298,7 +331,11 @@ final class AgentCell implements AgentContext {
     Mailbox mb = mailbox;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; ) {
-        rt.deadLetterQueued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
+        if (m.delivery() == DeliveryMode.RELIABLE) {
+          rt.reliable().requeueLater(m); // still journaled: it reactivates the agent later
+        } else {
+          rt.deadLetterQueued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
+        }
       }
     }
   }
@@ -317,7 +354,11 @@ final class AgentCell implements AgentContext {
     long n = 0;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; n++) {
-        rt.deadLetterQueued(m, reason, "still queued at the shutdown deadline");
+        if (m.delivery() == DeliveryMode.RELIABLE) {
+          rt.reliable().leftInJournal(m); // redelivered when a runtime opens the journal again
+        } else {
+          rt.deadLetterQueued(m, reason, "still queued at the shutdown deadline");
+        }
       }
     }
     return n;
@@ -393,6 +434,17 @@ final class AgentCell implements AgentContext {
   @Override
   public void stopSelf() {
     beginStop("stopped itself");
+  }
+
+  @Override
+  public Effects effects() {
+    EffectsBuffer fx = effects;
+    if (fx == null) {
+      throw new IllegalStateException(
+          "effects() is only valid while handling a RELIABLE message; send with"
+              + " Envelope.to(id).delivery(DeliveryMode.RELIABLE) to get transactional effects");
+    }
+    return fx;
   }
 
   @Override

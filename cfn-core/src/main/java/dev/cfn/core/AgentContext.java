@@ -49,4 +49,10 @@ public interface AgentContext {
 
   /** This agent's counters. */
   AgentMetrics metrics();
+
+  /**
+   * The effects to commit with the acknowledgement of the RELIABLE message being handled (see
+   * {@link Effects}). Throws {@link IllegalStateException} while handling any other message.
+   */
+  Effects effects();
 }

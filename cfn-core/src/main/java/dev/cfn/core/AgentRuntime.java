@@ -86,6 +86,7 @@ public final class AgentRuntime implements AutoCloseable {
   // finishedElsewhere: accepted messages that ended without a handler (rejected, dropped, drained).
   private final LongAdder accepted = new LongAdder();
   private final LongAdder finishedElsewhere = new LongAdder();
+  private final ReliableDelivery reliable;
   private volatile int state = RUNNING;
   private volatile ShutdownReport shutdownReport;
 
@@ -111,9 +112,21 @@ public final class AgentRuntime implements AutoCloseable {
       deadLetterCounters.put(
           r, Counter.builder(CfnMetrics.DEAD_LETTERS).tag("reason", r.name()).register(registry));
     }
+    this.reliable = b.journal == null ? null : new ReliableDelivery(this, b.journal, b.retry);
     RuntimeMeters.bind(this, registry, b.jvmMetrics, sampler);
+    if (reliable != null) {
+      RuntimeMeters.bindReliable(reliable, registry);
+    }
     for (Carrier c : carriers) {
       c.start(carriers);
+    }
+    for (AgentType t : b.types) {
+      register(t);
+    }
+    if (reliable != null) {
+      long highest = b.journal.highestId();
+      ids.updateAndGet(v -> Math.max(v, highest));
+      reliable.recover();
     }
   }
 
@@ -137,6 +150,9 @@ public final class AgentRuntime implements AutoCloseable {
     if (types.putIfAbsent(type.name(), r) != null) {
       throw new IllegalStateException(
           "agent type '" + type.name() + "' is already registered; choose another name");
+    }
+    if (reliable != null) {
+      reliable.typeRegistered(type.name());
     }
     return this;
   }
@@ -454,9 +470,18 @@ public final class AgentRuntime implements AutoCloseable {
 
   private void route(Envelope e, boolean internal) {
     if (e.delivery() == DeliveryMode.RELIABLE) {
-      throw new IllegalStateException(
-          "RELIABLE delivery needs a durable journal and this runtime has none; send it"
-              + " BEST_EFFORT or configure a journal (cfn-store)");
+      if (reliable == null) {
+        throw new IllegalStateException(
+            "RELIABLE delivery needs a durable journal and this runtime has none; send it"
+                + " BEST_EFFORT or configure one with AgentRuntime.builder().journal(...)"
+                + " (cfn-store's SqliteJournal)");
+      }
+      if (state != RUNNING && (!internal || state == TERMINATED)) {
+        throw new IllegalStateException(
+            "the runtime is shutting down; no more messages are accepted");
+      }
+      reliable.send(e);
+      return;
     }
     if (e.topic() != null) {
       publishEnvelope(e, internal);
@@ -719,6 +744,38 @@ public final class AgentRuntime implements AutoCloseable {
     deadLetter(e, reason, detail);
   }
 
+  ReliableDelivery reliable() {
+    return reliable;
+  }
+
+  boolean isTerminated() {
+    return state == TERMINATED;
+  }
+
+  boolean isRegistered(String type) {
+    return types.containsKey(type);
+  }
+
+  /** Offers a journaled message to {@code cell}'s mailbox; false when it is full. */
+  boolean offerReliable(AgentCell cell, Envelope e) {
+    accepted.increment();
+    if (state == TERMINATED) {
+      finishedElsewhere.increment();
+      return true; // stays in the journal for the next runtime
+    }
+    if (!cell.mailbox().offer(e)) {
+      finishedElsewhere.increment();
+      return false;
+    }
+    cell.schedule();
+    return true;
+  }
+
+  /** An accepted message that ends without a handler call and without a dead letter. */
+  void finishedWithoutHandler() {
+    finishedElsewhere.increment();
+  }
+
   void handlerFailed() {
     handlerFailures.increment();
   }
@@ -837,6 +894,9 @@ public final class AgentRuntime implements AutoCloseable {
     }
     pending.clear();
     timer.shutdownNow();
+    if (reliable != null) {
+      reliable.journal().close(); // drains acknowledgements still queued for commit
+    }
     ShutdownReport report =
         new ShutdownReport(drained, left, Duration.ofNanos(System.nanoTime() - start));
     if (!drained) {
@@ -876,8 +936,33 @@ public final class AgentRuntime implements AutoCloseable {
     private int deadLetterWindow = 1000;
     private String name = "cfn";
     private boolean jvmMetrics = true;
+    private Journal journal;
+    private RetryPolicy retry = RetryPolicy.DEFAULT;
+    private final List<AgentType> types = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * A durable journal for RELIABLE messages. The runtime owns it from then on: at build it
+     * redelivers every unacknowledged message (after registering the {@link #register} types), and
+     * it closes the journal at shutdown.
+     */
+    public Builder journal(Journal journal) {
+      this.journal = Objects.requireNonNull(journal, "journal");
+      return this;
+    }
+
+    /** How failed RELIABLE messages are retried (default {@link RetryPolicy#DEFAULT}). */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retry = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Registers a type before recovery runs, so recovered messages find their agents at once. */
+    public Builder register(AgentType type) {
+      types.add(Objects.requireNonNull(type, "type"));
+      return this;
+    }
 
     /** Carrier threads for non-blocking agents (default: one per core). */
     public Builder carriers(int n) {

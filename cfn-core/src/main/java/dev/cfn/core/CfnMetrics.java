@@ -58,6 +58,18 @@ public final class CfnMetrics {
   /** Gauge: open remote connections (0 for a purely in-process runtime). */
   public static final String CONNECTIONS = "cfn.connections";
 
+  /** Gauge, seconds: how long the last recovery from the journal took. */
+  public static final String RECOVERY_SECONDS = "cfn.recovery.seconds";
+
+  /** Gauge: messages the last recovery redelivered. */
+  public static final String RECOVERY_MESSAGES = "cfn.recovery.messages";
+
+  /** Counter: reliable messages acknowledged (their effects committed). */
+  public static final String RELIABLE_ACKNOWLEDGED = "cfn.reliable.acknowledged";
+
+  /** Counter: reliable redeliveries (after a failure, a full mailbox or a stopped agent). */
+  public static final String RELIABLE_REDELIVERIES = "cfn.reliable.redeliveries";
+
   /** Gauge: resident set size of the process in bytes (Linux; NaN elsewhere). */
   public static final String PROCESS_MEMORY_RSS = "cfn.process.memory.rss";
 }

@@ -65,6 +65,22 @@ final class RuntimeMeters {
     }
   }
 
+  static void bindReliable(ReliableDelivery r, MeterRegistry registry) {
+    Gauge.builder(CfnMetrics.RECOVERY_SECONDS, r, x -> x.recoverySeconds)
+        .baseUnit("seconds")
+        .description("time the last journal recovery took")
+        .register(registry);
+    Gauge.builder(CfnMetrics.RECOVERY_MESSAGES, r, x -> x.recoveredCount)
+        .description("unacknowledged reliable messages redelivered by the last recovery")
+        .register(registry);
+    FunctionCounter.builder(CfnMetrics.RELIABLE_ACKNOWLEDGED, r, x -> x.acknowledged.get())
+        .description("reliable messages acknowledged")
+        .register(registry);
+    FunctionCounter.builder(CfnMetrics.RELIABLE_REDELIVERIES, r, x -> x.redeliveries.get())
+        .description("reliable messages delivered again after a failure or a full mailbox")
+        .register(registry);
+  }
+
   /** VmRSS from /proc/self/status, or NaN where there is no such file. */
   static double residentBytes() {
     try {

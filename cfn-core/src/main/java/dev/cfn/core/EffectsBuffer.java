@@ -1,0 +1,57 @@
+package dev.cfn.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Collects what one handler invocation of a RELIABLE message wants committed with its
+ * acknowledgement. Lives for one invocation, on the agent's thread.
+ */
+final class EffectsBuffer implements Effects {
+  private final AgentId agent;
+  private final AgentRuntime runtime;
+  private final List<Effect> effects = new ArrayList<>(2);
+
+  EffectsBuffer(AgentId agent, AgentRuntime runtime) {
+    this.agent = agent;
+    this.runtime = runtime;
+  }
+
+  @Override
+  public Effects put(String key, String value) {
+    effects.add(new Effect.Put(agent.toString(), key, value));
+    return this;
+  }
+
+  @Override
+  public Effects delete(String key) {
+    effects.add(new Effect.Delete(agent.toString(), key));
+    return this;
+  }
+
+  @Override
+  public Effects send(AgentId to, Object payload) {
+    Objects.requireNonNull(to, "to");
+    Envelope e =
+        new Envelope(
+            runtime.nextId(),
+            payload == null ? "null" : payload.getClass().getName(),
+            agent,
+            to,
+            null,
+            0,
+            Priority.NORMAL,
+            DeliveryMode.RELIABLE,
+            Map.of(),
+            payload,
+            System.nanoTime());
+    effects.add(new Effect.Send(e));
+    return this;
+  }
+
+  List<Effect> effects() {
+    return effects;
+  }
+}
