@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "cfn: a Java agent-orchestration runtime with a measured message bus.",
-    subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {BenchCommand.class, ChaosCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
   @Override

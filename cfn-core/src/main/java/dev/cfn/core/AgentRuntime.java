@@ -374,6 +374,11 @@ public final class AgentRuntime implements AutoCloseable {
     return router.list();
   }
 
+  /** Reliable messages the recovery at build redelivered (0 without a journal). */
+  public long recoveredMessages() {
+    return reliable == null ? 0 : reliable.recoveredCount;
+  }
+
   /** The dead-letter log. */
   public DeadLetters deadLetters() {
     return deadLetters;

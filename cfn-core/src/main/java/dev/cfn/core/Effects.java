@@ -12,6 +12,12 @@ package dev.cfn.core;
  */
 public interface Effects {
 
+  /**
+   * The value of {@code key} in this agent's namespace as this handler sees it: its own uncommitted
+   * {@link #put}/{@link #delete} first, else the committed value in the journal.
+   */
+  java.util.Optional<String> get(String key);
+
   /** Sets {@code key} in this agent's namespace when the acknowledgement commits. */
   Effects put(String key, String value);
 

@@ -20,6 +20,21 @@ final class EffectsBuffer implements Effects {
   }
 
   @Override
+  public java.util.Optional<String> get(String key) {
+    Objects.requireNonNull(key, "key");
+    for (int i = effects.size() - 1; i >= 0; i--) {
+      Effect e = effects.get(i);
+      if (e instanceof Effect.Put p && p.key().equals(key)) {
+        return java.util.Optional.of(p.value());
+      }
+      if (e instanceof Effect.Delete d && d.key().equals(key)) {
+        return java.util.Optional.empty();
+      }
+    }
+    return runtime.reliable().journal().state(agent.toString(), key);
+  }
+
+  @Override
   public Effects put(String key, String value) {
     effects.add(new Effect.Put(agent.toString(), key, value));
     return this;

@@ -43,6 +43,9 @@ public interface Journal extends AutoCloseable {
   /** Moves {@code message} to the dead-letter store with its attempt history. */
   CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause);
 
+  /** The committed value of {@code key} in {@code namespace}'s state, if any. */
+  java.util.Optional<String> state(String namespace, String key);
+
   /** True when {@code id} was acknowledged within the retention period. */
   boolean isAcknowledged(long id);
 

@@ -1,0 +1,348 @@
+package dev.cfn.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.cfn.core.Journal;
+import dev.cfn.store.SqliteJournal;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code cfn chaos ...}: fault injection against a real runtime. */
+@Command(
+    name = "chaos",
+    mixinStandardHelpOptions = true,
+    description = "Fault injection against a real runtime.",
+    subcommands = {ChaosCommand.Crash.class, ChaosCommand.Worker.class})
+final class ChaosCommand implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    picocli.CommandLine.usage(this, System.out);
+    return 0;
+  }
+
+  /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
+  @Command(
+      name = "crash",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Starts a child JVM running reliable agents on a SQLite journal (producers sending",
+        "numbered messages through their outbox, consumers committing one effect per message),",
+        "SIGKILLs it at random moments N times, restarting it each time, then lets it finish and",
+        "checks the journal: every acknowledged send has exactly one effect.",
+        "Exits 1 if anything was lost or duplicated."
+      })
+  static final class Crash implements Callable<Integer> {
+    @Option(names = "--kills", description = "SIGKILLs to deliver (default ${DEFAULT-VALUE}).")
+    int kills = 25;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
+    Path json;
+
+    @Option(names = "--chains", description = "Producer/consumer pairs (default ${DEFAULT-VALUE}).")
+    int chains = 4;
+
+    @Option(
+        names = "--min-ms",
+        description = "Shortest run before a kill, ms (default ${DEFAULT-VALUE}).")
+    int minMs = 50;
+
+    @Option(
+        names = "--max-ms",
+        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
+    int maxMs = 600;
+
+    @Option(names = "--dir", description = "Work directory (default: a new temporary one).")
+    Path dir;
+
+    @Option(names = "--seed", description = "Random seed for the kill moments.")
+    Long seed;
+
+    @Override
+    public Integer call() throws Exception {
+      if (kills < 0 || chains < 1 || minMs < 0 || maxMs < minMs) {
+        System.err.println(
+            "cfn chaos crash: need --kills >= 0, --chains >= 1 and 0 <= --min-ms <= --max-ms");
+        return 2;
+      }
+      Path work =
+          dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos");
+      Path db = work.resolve("chaos.db");
+      Path stop = work.resolve("stop");
+      Files.deleteIfExists(stop);
+      long actualSeed = seed != null ? seed : System.nanoTime();
+      Random random = new Random(actualSeed);
+      List<Double> recoveryMs = new ArrayList<>();
+      List<Double> journalRecoveryMs = new ArrayList<>();
+      long redelivered = 0;
+      long killedAt = 0;
+      System.out.printf(
+          Locale.ROOT,
+          "cfn chaos crash: %d kills, %d chains, work dir %s, seed %d%n",
+          kills,
+          chains,
+          work,
+          actualSeed);
+      for (int k = 0; k <= kills; k++) {
+        boolean last = k == kills;
+        if (last) {
+          Files.writeString(stop, "stop");
+        }
+        Worker.Child child =
+            Worker.Child.start(db, stop, chains, k == 0, work.resolve("worker-" + k + ".log"));
+        String[] recovered = child.await("recovered ", 120).split(" ");
+        redelivered += Long.parseLong(recovered[1]);
+        journalRecoveryMs.add(Double.parseDouble(recovered[2]));
+        child.await("ready", 120);
+        long firstHandled = Long.parseLong(child.await("first-handled ", 120).split(" ")[1]);
+        if (k > 0) {
+          recoveryMs.add((double) (firstHandled - killedAt));
+        }
+        if (last) {
+          child.await("idle", 300);
+          int code = child.waitFor(60);
+          if (code != 0) {
+            System.err.println("cfn chaos crash: the last worker exited with " + code);
+            return 1;
+          }
+          break;
+        }
+        Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
+        killedAt = System.currentTimeMillis();
+        child.kill();
+        System.out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
+      }
+      Verdict v = verify(db, chains);
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("command", "cfn chaos crash");
+      result.put("finished", Instant.now().toString());
+      result.put("machine", machine());
+      result.put("seed", actualSeed);
+      result.put("kills", kills);
+      result.put("chains", chains);
+      result.put("messages", v.messages);
+      result.put("lost", v.lost);
+      result.put("duplicated", v.duplicated);
+      result.put("pendingAtEnd", v.pending);
+      result.put("redeliveries", redelivered);
+      result.put("recoveryMs", percentiles(recoveryMs));
+      result.put("journalRecoveryMs", percentiles(journalRecoveryMs));
+      result.put(
+          "recoveryMeasuredAs",
+          "wall-clock time from the SIGKILL to the first handler call in the restarted JVM"
+              + " (includes JVM start); journalRecoveryMs is the runtime's own recovery step");
+      System.out.printf(
+          Locale.ROOT,
+          "kills %d, messages %d, lost %d, duplicated %d, pending at end %d, redeliveries %d%n"
+              + "recovery (SIGKILL to first message handled after restart) ms: %s%n"
+              + "journal recovery inside the runtime ms: %s%n",
+          kills,
+          v.messages,
+          v.lost,
+          v.duplicated,
+          v.pending,
+          redelivered,
+          percentiles(recoveryMs),
+          percentiles(journalRecoveryMs));
+      if (json != null) {
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValue(json.toFile(), result);
+        System.out.println("wrote " + json.toAbsolutePath());
+      }
+      boolean ok = v.lost == 0 && v.duplicated == 0 && v.pending == 0 && v.messages > 0;
+      System.out.println(ok ? "PASS: nothing lost, nothing duplicated" : "FAIL");
+      return ok ? 0 : 1;
+    }
+
+    record Verdict(long messages, long lost, long duplicated, long pending) {}
+
+    static Verdict verify(Path db, int chains) {
+      try (SqliteJournal journal =
+          SqliteJournal.builder(db)
+              .payloadType(CrashWorker.Tick.class, CrashWorker.Item.class)
+              .open()) {
+        List<Journal.JournalEntry> pending = journal.recover();
+        long messages = 0;
+        long lost = 0;
+        long duplicated = 0;
+        for (int c = 0; c < chains; c++) {
+          String ns = "consumer/" + c;
+          long max = 0;
+          Map<Long, Long> counts = new LinkedHashMap<>();
+          for (String key : journal.stateKeys(ns)) {
+            long n = Long.parseLong(key);
+            long count = Long.parseLong(journal.state(ns, key).orElse("0"));
+            counts.put(n, count);
+            max = Math.max(max, n);
+          }
+          messages += counts.size();
+          lost += max - counts.size();
+          for (long count : counts.values()) {
+            duplicated += Math.max(0, count - 1);
+          }
+        }
+        return new Verdict(messages, lost, duplicated, pending.size());
+      }
+    }
+
+    static Map<String, Object> percentiles(List<Double> values) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      if (values.isEmpty()) {
+        return m;
+      }
+      List<Double> sorted = new ArrayList<>(values);
+      Collections.sort(sorted);
+      m.put("count", sorted.size());
+      m.put("p50", sorted.get((int) Math.ceil(0.50 * sorted.size()) - 1));
+      m.put("p99", sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1));
+      m.put("max", sorted.get(sorted.size() - 1));
+      return m;
+    }
+
+    static Map<String, Object> machine() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("cores", Runtime.getRuntime().availableProcessors());
+      m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+      m.put("jdk", Runtime.version().toString());
+      return m;
+    }
+  }
+
+  /** The child process; hidden, started by {@code crash}. */
+  @Command(name = "worker", hidden = true)
+  static final class Worker implements Callable<Integer> {
+    @Option(names = "--db", required = true)
+    Path db;
+
+    @Option(names = "--stop-file", required = true)
+    Path stopFile;
+
+    @Option(names = "--chains", required = true)
+    int chains;
+
+    @Option(names = "--seed-chains")
+    boolean seedChains;
+
+    @Override
+    public Integer call() throws Exception {
+      return CrashWorker.run(db, stopFile, chains, seedChains, System.out);
+    }
+
+    /** A running worker JVM and the lines it printed. */
+    static final class Child {
+      private final Process process;
+      private final List<String> lines = new ArrayList<>(); // guarded by itself
+
+      private Child(Process process) {
+        this.process = process;
+        Thread.ofPlatform()
+            .daemon(true)
+            .start(
+                () -> {
+                  try (BufferedReader r =
+                      new BufferedReader(
+                          new InputStreamReader(
+                              process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                      synchronized (lines) {
+                        lines.add(line);
+                        lines.notifyAll();
+                      }
+                    }
+                  } catch (IOException e) {
+                    // the process died; await() reports it
+                  }
+                });
+      }
+
+      static Child start(Path db, Path stop, int chains, boolean seed, Path log)
+          throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("-Xmx256m");
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add(Main.class.getName());
+        cmd.addAll(
+            List.of(
+                "chaos",
+                "worker",
+                "--db",
+                db.toString(),
+                "--stop-file",
+                stop.toString(),
+                "--chains",
+                Integer.toString(chains)));
+        if (seed) {
+          cmd.add("--seed-chains");
+        }
+        Process p =
+            new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        return new Child(p);
+      }
+
+      /** Waits for a line starting with {@code prefix}, in any order; fails naming it. */
+      String await(String prefix, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        synchronized (lines) {
+          while (true) {
+            for (String line : lines) {
+              if (line.startsWith(prefix)) {
+                return line;
+              }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !process.isAlive()) {
+              throw new IllegalStateException(
+                  "the worker did not print '"
+                      + prefix.trim()
+                      + "' (alive: "
+                      + process.isAlive()
+                      + ", printed "
+                      + lines
+                      + "); see its log in the work directory");
+            }
+            lines.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+          }
+        }
+      }
+
+      void kill() throws InterruptedException {
+        process.destroyForcibly(); // SIGKILL on Linux
+        process.waitFor();
+      }
+
+      int waitFor(int seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          return -1;
+        }
+        return process.exitValue();
+      }
+    }
+  }
+}

@@ -1,0 +1,648 @@
+package dev.cfn.store;
+
+import static dev.cfn.store.MessageCodec.number;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.core.Effect;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.Journal;
+import dev.cfn.core.JournalException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded {@link Journal}: one SQLite file in WAL mode, written by one thread with group
+ * commit.
+ *
+ * <pre>{@code
+ * try (SqliteJournal journal = SqliteJournal.builder(Path.of(".cfn/journal.db"))
+ *     .payloadType(TaskCreated.class, TaskDone.class)
+ *     .open()) {
+ *   journal.append(envelope);            // returns once durable
+ *   journal.acknowledge(envelope, List.of(new Effect.Put("worker/1", "done", "42"))).join();
+ * }
+ * }</pre>
+ *
+ * <p><b>Durability.</b> {@link #append} returns, and the futures of {@link #acknowledge}, {@link
+ * #recordFailure} and {@link #deadLetter} complete, only after the transaction holding them
+ * committed. With {@link Synchronous#FULL} (the default) every commit fsyncs the write-ahead log,
+ * so a committed write survives a power loss or an OS crash. With {@link Synchronous#NORMAL} the
+ * log is fsynced only at checkpoints: a committed write survives the process crashing or being
+ * killed, but the last transactions may be lost on power loss or an OS crash (the file stays
+ * consistent; they are simply missing).
+ *
+ * <p><b>Group commit.</b> Writes go through one queue to one writer thread, which commits
+ * everything queued in one transaction (one fsync), each operation in a savepoint of its own so
+ * that a bad operation fails alone. Concurrent writers therefore share fsyncs, and the batch grows
+ * with the load.
+ *
+ * <p><b>One owner.</b> Opening takes an exclusive OS lock on {@code <file>.lock}; a second open, in
+ * this or another process, fails with {@link JournalException}. The lock is the owner's lease on
+ * every message in flight: the OS drops it when the process exits or dies, so after a crash the
+ * next process opens the file and {@link #recover()}s what was pending. Keep the file on a local
+ * disk: network file systems do not honour these locks reliably.
+ *
+ * <p><b>Integrity.</b> Every record carries a CRC32C of its canonical bytes, verified whenever the
+ * record is read: a damaged record throws {@link JournalException} naming its table and key instead
+ * of returning bad data. {@link #check()} runs SQLite's integrity check and verifies every record.
+ * Opening a file migrates it to the current schema version in one transaction, and refuses a file
+ * written by a newer cfn.
+ *
+ * <p><b>Payloads</b> are stored as JSON (Jackson) with their class name, and rebuilt only as an
+ * allowed class: {@link String}, {@code byte[]}, boxed primitives, plain JSON {@link Map} and
+ * {@link List}, and the classes registered with {@link Builder#payloadType}. A file never makes
+ * this process load a class it names.
+ *
+ * <p><b>Time.</b> The {@linkplain Builder#clock clock} stamps stored times (acknowledgement,
+ * attempts, dead letters) and decides retention; in-process timing (the periodic sweep) uses {@link
+ * System#nanoTime()}. Acknowledged ids are kept for the {@linkplain Builder#retention retention}
+ * period (7 days by default) for deduplication, then swept, on open and periodically.
+ *
+ * <p>The dead-letter and state queries serve tools such as the {@code cfn} command; since the file
+ * has one owner at a time, such a tool works on the journal of a stopped runtime.
+ */
+public final class SqliteJournal implements Journal {
+  private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
+
+  /** How hard a commit pushes the data to the disk; see the class comment. */
+  public enum Synchronous {
+    /** Every commit is fsynced: it survives power loss. The default. */
+    FULL,
+    /**
+     * Commits are fsynced at checkpoints only: they survive a process crash, but the last ones may
+     * be lost on power loss or an OS crash. Faster on slow disks.
+     */
+    NORMAL
+  }
+
+  private final Path file;
+  private final Duration retention;
+  private final MessageCodec codec;
+  private final LockFile lock;
+  private final JournalWriter writer;
+  private final Object readLock = new Object();
+  private Connection reader; // guarded by readLock; null once closed
+  private boolean closed; // guarded by this
+
+  private SqliteJournal(
+      Path file,
+      Duration retention,
+      MessageCodec codec,
+      LockFile lock,
+      JournalWriter writer,
+      Connection reader) {
+    this.file = file;
+    this.retention = retention;
+    this.codec = codec;
+    this.lock = lock;
+    this.writer = writer;
+    this.reader = reader;
+  }
+
+  /** Starts configuring the journal stored in {@code file} (created if missing). */
+  public static Builder builder(Path file) {
+    return new Builder(Objects.requireNonNull(file, "file"));
+  }
+
+  /** The journal's database file. */
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Ordered by id. Throws {@link JournalException} naming the table and id when a record fails
+   * its checksum or its payload class is not registered: a pending message is never skipped
+   * silently.
+   */
+  @Override
+  public List<JournalEntry> recover() {
+    return read(
+        "the pending messages",
+        c -> {
+          List<JournalEntry> entries = new ArrayList<>();
+          try (PreparedStatement query =
+                  c.prepareStatement(Table.MESSAGES.select() + " ORDER BY id");
+              ResultSet rows = query.executeQuery()) {
+            while (rows.next()) {
+              Object[] row = Table.MESSAGES.read(rows);
+              entries.add(
+                  new JournalEntry(
+                      codec.envelope(Table.MESSAGES, row, false),
+                      (int) number(row[Table.Columns.ATTEMPTS])));
+            }
+          }
+          return entries;
+        });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The maximum over pending, acknowledged and dead-lettered messages, and over ids removed
+   * since (swept or purged): it never goes down. 0 for an empty journal.
+   */
+  @Override
+  public long highestId() {
+    return readInTransaction(
+        "the highest message id",
+        c -> {
+          long highest = 0;
+          try (Statement sql = c.createStatement();
+              ResultSet rows =
+                  sql.executeQuery(
+                      "SELECT max(m) FROM (SELECT max(id) AS m FROM messages"
+                          + " UNION ALL SELECT max(id) FROM acked"
+                          + " UNION ALL SELECT max(id) FROM dead_letters)")) {
+            if (rows.next()) {
+              highest = Math.max(highest, rows.getLong(1));
+            }
+          }
+          for (Object[] row :
+              select(c, Table.META, "WHERE key = ?", List.of(Writes.RETIRED_HIGH_ID))) {
+            highest = Math.max(highest, number(row[1]));
+          }
+          return highest;
+        });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Throws {@link JournalException} when the payload's class is not allowed (the cause is an
+   * {@link IllegalArgumentException} naming it), when the id is already pending, or when the file
+   * cannot be written; nothing was stored then.
+   */
+  @Override
+  public void append(Envelope message) {
+    Objects.requireNonNull(message, "message");
+    Object[] content;
+    try {
+      content = codec.content(message);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new JournalException(
+          "message " + message.id() + " was not stored: " + e.getMessage(), e);
+    }
+    await(writer.submit(new Writes.Append(content)));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Removes the message from the pending ones, remembers its id, forgets its attempt history,
+   * and applies the effects in order: {@link Effect.Put} and {@link Effect.Delete} change the state
+   * table, {@link Effect.Send} journals a new pending message (an outbox). A Send whose payload
+   * class is not allowed fails the whole acknowledgement at once.
+   */
+  @Override
+  public CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects) {
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(effects, "effects");
+    List<Writes.Change> changes = new ArrayList<>(effects.size());
+    try {
+      for (Effect effect : effects) {
+        changes.add(
+            switch (effect) {
+              case Effect.Put put -> new Writes.Change.Put(put.namespace(), put.key(), put.value());
+              case Effect.Delete delete ->
+                  new Writes.Change.Delete(delete.namespace(), delete.key());
+              case Effect.Send send -> new Writes.Change.Send(codec.content(send.envelope()));
+            });
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      return CompletableFuture.failedFuture(
+          new JournalException(
+              "message "
+                  + message.id()
+                  + " was not acknowledged and stays pending; none of its effects were applied: "
+                  + e.getMessage(),
+              e));
+    }
+    return writer.submit(new Writes.Acknowledge(message.id(), List.copyOf(changes)));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Sets the message's attempt count to {@code attempt} and adds the error (cut to 8,192
+   * characters) to its history. Does nothing when the message is no longer pending.
+   */
+  @Override
+  public CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error) {
+    Objects.requireNonNull(message, "message");
+    return writer.submit(new Writes.RecordFailure(message.id(), attempt, error));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stored copy of the message is moved; a message that was never journaled is stored as
+   * given. Does nothing when the id is already dead-lettered or was acknowledged.
+   */
+  @Override
+  public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
+    Objects.requireNonNull(message, "message");
+    return writer.submit(new Writes.DeadLetter(message, codec, attempts, cause));
+  }
+
+  @Override
+  public boolean isAcknowledged(long id) {
+    return read(
+        "acknowledgement of message " + id,
+        c -> !select(c, Table.ACKED, "WHERE id = ?", List.of(id)).isEmpty());
+  }
+
+  /**
+   * Runs SQLite's {@code integrity_check} and verifies the checksum of every record of every table,
+   * listing each problem with its table, key and what is wrong. Changes nothing.
+   */
+  public StoreCheck check() {
+    return readInTransaction(
+        "the journal for a check",
+        c -> {
+          List<String> problems = new ArrayList<>();
+          try (Statement sql = c.createStatement();
+              ResultSet rows = sql.executeQuery("PRAGMA integrity_check")) {
+            while (rows.next()) {
+              String result = rows.getString(1);
+              if (!"ok".equals(result)) {
+                problems.add("integrity_check: " + result);
+              }
+            }
+          } catch (SQLException e) {
+            problems.add("integrity_check failed: " + SqliteErrors.describe(e, file));
+          }
+          for (Table table : Table.values()) {
+            try (Statement sql = c.createStatement();
+                ResultSet rows =
+                    sql.executeQuery(table.select() + " ORDER BY " + table.keyOrder())) {
+              while (rows.next()) {
+                table
+                    .problem(table.values(rows), rows.getObject(table.columnCount() + 1))
+                    .ifPresent(problems::add);
+              }
+            } catch (SQLException e) {
+              problems.add(table.sqlName() + ": cannot be read: " + SqliteErrors.describe(e, file));
+            }
+          }
+          return new StoreCheck(problems.isEmpty(), problems);
+        });
+  }
+
+  /** Every dead letter, oldest id first, with its attempt history. */
+  public List<DeadLetterRecord> deadLetters() {
+    return readInTransaction("the dead letters", c -> readDeadLetters(c, null));
+  }
+
+  /** The dead letter with {@code id}, if there is one. */
+  public Optional<DeadLetterRecord> deadLetter(long id) {
+    return readInTransaction("dead letter " + id, c -> readDeadLetters(c, id)).stream().findFirst();
+  }
+
+  /** Deletes every dead letter and its history; returns how many there were. */
+  public int purgeDeadLetters() {
+    return await(writer.submit(new Writes.RemoveDeadLetters(null)));
+  }
+
+  /** Deletes dead letter {@code id} and its history; false when there was none. */
+  public boolean removeDeadLetter(long id) {
+    return await(writer.submit(new Writes.RemoveDeadLetters(id))) > 0;
+  }
+
+  /**
+   * Moves dead letter {@code id} back to the pending messages with its attempts and history reset,
+   * and returns it; empty when there was none. The owner of the journal delivers it after its next
+   * {@link #recover()} (a running runtime may deliver the returned envelope itself).
+   */
+  public Optional<Envelope> replayDeadLetter(long id) {
+    return await(writer.submit(new Writes.Replay(id, codec)));
+  }
+
+  /** The value of {@code key} in {@code namespace} of the state table (an agent id as string). */
+  public Optional<String> state(String namespace, String key) {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(key, "key");
+    return read(
+        "state " + namespace + " " + key,
+        c ->
+            select(c, Table.STATE, "WHERE namespace = ? AND key = ?", List.of(namespace, key))
+                .stream()
+                .findFirst()
+                .map(row -> (String) row[2]));
+  }
+
+  /** The keys of {@code namespace} in the state table, sorted. */
+  public List<String> stateKeys(String namespace) {
+    Objects.requireNonNull(namespace, "namespace");
+    return read(
+        "state keys of " + namespace,
+        c ->
+            select(c, Table.STATE, "WHERE namespace = ? ORDER BY key", List.of(namespace)).stream()
+                .map(row -> (String) row[1])
+                .toList());
+  }
+
+  /** Writes everything queued, stops the writer, closes the file and releases the lock. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    try {
+      writer.close();
+    } finally {
+      synchronized (readLock) {
+        try {
+          reader.close();
+        } catch (SQLException e) {
+          log.warn("closing the journal reader of {} failed: {}", file, e.getMessage());
+        }
+        reader = null;
+      }
+      lock.close();
+      log.debug("closed journal {}", file);
+    }
+  }
+
+  // ---- package-private: tests and the writer's plumbing ----
+
+  /** Transactions the writer has committed. */
+  long commitCount() {
+    return writer.commits();
+  }
+
+  /** Writes waiting for the writer. */
+  int queuedWrites() {
+    return writer.queued();
+  }
+
+  /** Queues any write operation. */
+  <T> CompletableFuture<T> submit(WriteOp<T> op) {
+    return writer.submit(op);
+  }
+
+  /**
+   * Caps the database at {@code pages} pages from the next batch on, as a full disk would (tests);
+   * raise it again to give the space back.
+   */
+  void maxPageCount(long pages) {
+    writer.maxPageCount(pages);
+  }
+
+  /** Sweeps old acknowledged ids now; returns how many were forgotten. */
+  int sweep() {
+    return await(writer.submit(new Writes.Sweep(retention)));
+  }
+
+  private List<DeadLetterRecord> readDeadLetters(Connection c, Long id) throws SQLException {
+    String where = id == null ? "" : "WHERE id = ?";
+    List<Object> args = id == null ? List.of() : List.of(id);
+    Map<Long, List<DeadLetterRecord.Attempt>> history = new HashMap<>();
+    for (Object[] row :
+        select(
+            c,
+            Table.ATTEMPTS,
+            "WHERE message_id IN (SELECT id FROM dead_letters "
+                + where
+                + ")"
+                + " ORDER BY message_id, attempt",
+            args)) {
+      history
+          .computeIfAbsent(number(row[0]), k -> new ArrayList<>())
+          .add(
+              new DeadLetterRecord.Attempt(
+                  (int) number(row[1]), Instant.ofEpochMilli(number(row[2])), (String) row[3]));
+    }
+    List<DeadLetterRecord> records = new ArrayList<>();
+    for (Object[] row : select(c, Table.DEAD_LETTERS, where + " ORDER BY id", args)) {
+      Envelope envelope = codec.envelope(Table.DEAD_LETTERS, row, true);
+      records.add(
+          new DeadLetterRecord(
+              envelope,
+              (int) number(row[Table.Columns.ATTEMPTS]),
+              (String) row[Table.Columns.CAUSE],
+              Instant.ofEpochMilli(number(row[Table.Columns.DEAD_AT])),
+              history.getOrDefault(envelope.id(), List.of())));
+    }
+    return records;
+  }
+
+  /** The verified rows of {@code table} selected by {@code clause} (WHERE / ORDER BY). */
+  private static List<Object[]> select(Connection c, Table table, String clause, List<?> args)
+      throws SQLException {
+    try (PreparedStatement query = c.prepareStatement(table.select() + " " + clause)) {
+      for (int i = 0; i < args.size(); i++) {
+        query.setObject(i + 1, args.get(i));
+      }
+      List<Object[]> rows = new ArrayList<>();
+      try (ResultSet result = query.executeQuery()) {
+        while (result.next()) {
+          rows.add(table.read(result));
+        }
+      }
+      return rows;
+    }
+  }
+
+  @FunctionalInterface
+  private interface Read<T> {
+    T apply(Connection connection) throws SQLException;
+  }
+
+  private <T> T read(String what, Read<T> body) {
+    synchronized (readLock) {
+      if (reader == null) {
+        throw new JournalException(
+            "cannot read " + what + ": the journal " + file + " is closed; open it again");
+      }
+      try {
+        return body.apply(reader);
+      } catch (SQLException e) {
+        throw SqliteErrors.read(e, file, what);
+      }
+    }
+  }
+
+  /** Like {@link #read}, in one read transaction, so that several queries see one snapshot. */
+  private <T> T readInTransaction(String what, Read<T> body) {
+    return read(
+        what,
+        c -> {
+          try (Statement sql = c.createStatement()) {
+            sql.execute("BEGIN");
+            try {
+              return body.apply(c);
+            } finally {
+              sql.execute("COMMIT");
+            }
+          }
+        });
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof JournalException cause) {
+        // rethrown here so that the stack shows the caller, with the writer's failure as cause
+        throw new JournalException(cause.getMessage(), cause);
+      }
+      throw e;
+    }
+  }
+
+  /** Configures and opens a {@link SqliteJournal}. */
+  public static final class Builder {
+    private final Path file;
+    private Synchronous synchronous = Synchronous.FULL;
+    private Clock clock = Clock.systemUTC();
+    private Duration retention = Duration.ofDays(7);
+    private final Set<Class<?>> payloadTypes = new LinkedHashSet<>();
+
+    private Builder(Path file) {
+      this.file = file;
+    }
+
+    /** How commits reach the disk: {@link Synchronous#FULL} (default) or NORMAL. */
+    public Builder synchronous(Synchronous synchronous) {
+      this.synchronous = Objects.requireNonNull(synchronous, "synchronous");
+      return this;
+    }
+
+    /** The clock for stored timestamps and retention (default: the system UTC clock). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** How long acknowledged ids are remembered for deduplication (default 7 days). */
+    public Builder retention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative() || retention.isZero()) {
+        throw new IllegalArgumentException(
+            "retention must be positive, was " + retention + "; the default is 7 days");
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /**
+     * Allows payloads of exactly these classes (records, enums or beans Jackson can build), in
+     * addition to the built-in ones. Calls add up.
+     */
+    public Builder payloadType(Class<?>... types) {
+      for (Class<?> type : types) {
+        PayloadCodec.checkRegistrable(Objects.requireNonNull(type, "payload type"));
+        payloadTypes.add(type);
+      }
+      return this;
+    }
+
+    /**
+     * Locks the file, creates or migrates it and starts the writer. Throws {@link JournalException}
+     * when the file is in use, cannot be opened, or was written by a newer cfn.
+     */
+    public SqliteJournal open() {
+      Path path = file.toAbsolutePath().normalize();
+      try {
+        Files.createDirectories(path.getParent());
+      } catch (IOException e) {
+        throw new JournalException(
+            "cannot create the directory of the journal "
+                + path
+                + " ("
+                + e
+                + "): create it or choose another location",
+            e);
+      }
+      LockFile lock = LockFile.acquire(path);
+      WriteConnection write = null;
+      Connection read = null;
+      try {
+        write = WriteConnection.open(path, synchronous);
+        int before = Schema.migrate(write.connection(), path, clock);
+        read = WriteConnection.connect(path);
+        try (Statement sql = read.createStatement()) {
+          sql.execute("PRAGMA query_only = ON");
+        }
+        ObjectMapper mapper = PayloadCodec.newMapper();
+        MessageCodec codec = new MessageCodec(mapper, new PayloadCodec(mapper, payloadTypes));
+        Duration keep = retention;
+        JournalWriter writer =
+            new JournalWriter(
+                write,
+                path,
+                synchronous,
+                clock,
+                sweepInterval(retention),
+                () -> new Writes.Sweep(keep));
+        SqliteJournal journal = new SqliteJournal(path, retention, codec, lock, writer, read);
+        writer.start();
+        try {
+          journal.sweep();
+        } catch (JournalException e) {
+          log.warn("could not sweep old acknowledged ids on opening {}: {}", path, e.getMessage());
+        }
+        if (before < Schema.latestVersion()) {
+          log.info(
+              "journal {} at schema version {} (was {})", path, Schema.latestVersion(), before);
+        }
+        return journal;
+      } catch (SQLException e) {
+        closeAll(write, read, lock);
+        throw new JournalException("cannot open journal: " + SqliteErrors.describe(e, path), e);
+      } catch (RuntimeException e) {
+        closeAll(write, read, lock);
+        throw e;
+      }
+    }
+
+    /** A tenth of the retention, between a second and an hour. */
+    static Duration sweepInterval(Duration retention) {
+      Duration tenth = retention.dividedBy(10);
+      Duration hour = Duration.ofHours(1);
+      Duration second = Duration.ofSeconds(1);
+      return tenth.compareTo(hour) > 0 ? hour : tenth.compareTo(second) < 0 ? second : tenth;
+    }
+
+    private static void closeAll(WriteConnection write, Connection read, LockFile lock) {
+      try {
+        if (read != null) {
+          read.close();
+        }
+        if (write != null) {
+          write.close();
+        }
+      } catch (SQLException e) {
+        log.debug("closing after a failed open", e);
+      } finally {
+        lock.close();
+      }
+    }
+  }
+}

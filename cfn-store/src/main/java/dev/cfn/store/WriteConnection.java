@@ -1,0 +1,126 @@
+package dev.cfn.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The single connection that writes the journal, owned by the writer thread, with its prepared
+ * statements.
+ *
+ * <p>It runs in WAL mode (readers never block the writer, and a commit appends to the log instead
+ * of rewriting pages) with the configured {@code synchronous} level, foreign keys on and a busy
+ * timeout for other programs briefly holding the file. Transactions are issued as SQL ({@code BEGIN
+ * IMMEDIATE}, savepoints, {@code COMMIT}) with the driver in auto-commit mode, so the writer
+ * controls exactly where a batch begins and ends.
+ */
+final class WriteConnection implements AutoCloseable {
+  static final int BUSY_TIMEOUT_MILLIS = 5_000;
+  private static final long JOURNAL_SIZE_LIMIT = 64L * 1024 * 1024;
+
+  private final Connection connection;
+  private final Statement statement;
+  private final Map<String, PreparedStatement> prepared = new HashMap<>();
+
+  private WriteConnection(Connection connection) throws SQLException {
+    this.connection = connection;
+    this.statement = connection.createStatement();
+  }
+
+  /** Opens and configures the write connection of {@code file}. */
+  static WriteConnection open(Path file, SqliteJournal.Synchronous synchronous)
+      throws SQLException {
+    Connection connection = connect(file);
+    try {
+      WriteConnection write = new WriteConnection(connection);
+      String mode = write.queryString("PRAGMA journal_mode = WAL");
+      if (!"wal".equalsIgnoreCase(mode)) {
+        throw new SQLException(
+            "SQLite refused WAL mode for " + file + " (it stays in " + mode + " mode)");
+      }
+      write.exec("PRAGMA synchronous = " + synchronous.name());
+      if (synchronous == SqliteJournal.Synchronous.FULL) {
+        // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
+        write.exec("PRAGMA fullfsync = ON");
+        write.exec("PRAGMA checkpoint_fullfsync = ON");
+      }
+      write.exec("PRAGMA foreign_keys = ON");
+      write.exec("PRAGMA journal_size_limit = " + JOURNAL_SIZE_LIMIT);
+      return write;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        connection.close();
+      } catch (SQLException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /** A plain connection to {@code file} with the busy timeout set. */
+  static Connection connect(Path file) throws SQLException {
+    Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+    try (Statement sql = connection.createStatement()) {
+      sql.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
+    } catch (SQLException e) {
+      connection.close();
+      throw e;
+    }
+    return connection;
+  }
+
+  Connection connection() {
+    return connection;
+  }
+
+  void exec(String sql) throws SQLException {
+    statement.execute(sql);
+  }
+
+  String queryString(String sql) throws SQLException {
+    try (ResultSet rows = statement.executeQuery(sql)) {
+      return rows.next() ? rows.getString(1) : null;
+    }
+  }
+
+  /** A cached statement for {@code sql}. */
+  PreparedStatement prepare(String sql) throws SQLException {
+    PreparedStatement statement = prepared.get(sql);
+    if (statement == null) {
+      statement = connection.prepareStatement(sql);
+      prepared.put(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Drops the cached statements; called after a failed statement, since the driver may have
+   * finalized it.
+   */
+  void forgetStatements() {
+    for (PreparedStatement statement : prepared.values()) {
+      try {
+        statement.close();
+      } catch (SQLException ignored) {
+        // it is being discarded
+      }
+    }
+    prepared.clear();
+  }
+
+  @Override
+  public void close() throws SQLException {
+    forgetStatements();
+    try {
+      statement.close();
+    } finally {
+      connection.close();
+    }
+  }
+}

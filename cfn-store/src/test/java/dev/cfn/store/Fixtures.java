@@ -1,0 +1,131 @@
+package dev.cfn.store;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.Priority;
+import dev.cfn.core.TopicId;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** Envelopes, a settable clock and raw access to journal files, for the store's tests. */
+final class Fixtures {
+  static final AgentId SENDER = AgentId.of("client", "1");
+  static final AgentId WORKER = AgentId.of("worker", "7");
+
+  private Fixtures() {}
+
+  /** A payload type an application would register. */
+  record Task(String name, int priority, List<String> tags) {}
+
+  /** A point-to-point RELIABLE message to {@link #WORKER}. */
+  static Envelope message(long id, Object payload) {
+    return new Envelope(
+        id,
+        payload.getClass().getName(),
+        SENDER,
+        WORKER,
+        null,
+        0,
+        Priority.NORMAL,
+        DeliveryMode.RELIABLE,
+        Map.of(),
+        payload,
+        System.nanoTime());
+  }
+
+  /** A publication with every optional field set. */
+  static Envelope richMessage(long id, Object payload) {
+    return new Envelope(
+        id,
+        "task.created",
+        SENDER,
+        null,
+        TopicId.of("tasks.created", "project-9"),
+        4242,
+        Priority.HIGH,
+        DeliveryMode.RELIABLE,
+        Map.of("trace", "abc-123", "tenant", "acme", "empty", ""),
+        payload,
+        System.nanoTime());
+  }
+
+  static Connection raw(Path file) throws SQLException {
+    return DriverManager.getConnection("jdbc:sqlite:" + file);
+  }
+
+  /** A clock the test moves by hand. */
+  static final class SettableClock extends Clock {
+    private volatile Instant now;
+
+    SettableClock(Instant start) {
+      this.now = start;
+    }
+
+    void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  /** A write that holds the writer until released, so that the test can line up a batch. */
+  static final class Hold extends WriteOp<Void> {
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    Void apply(WriteConnection connection, Instant now) {
+      entered.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    }
+
+    @Override
+    String notDone() {
+      return "hold";
+    }
+  }
+
+  /** Holds the writer of {@code journal}; returns once it is held. */
+  static Hold hold(SqliteJournal journal) throws InterruptedException {
+    Hold hold = new Hold();
+    journal.submit(hold);
+    hold.entered.await();
+    return hold;
+  }
+
+  /** Waits until {@code count} writes are queued behind a {@link Hold}. */
+  static void awaitQueued(SqliteJournal journal, int count) throws InterruptedException {
+    while (journal.queuedWrites() < count) {
+      Thread.sleep(1);
+    }
+  }
+}

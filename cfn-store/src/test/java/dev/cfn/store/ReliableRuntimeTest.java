@@ -1,0 +1,240 @@
+package dev.cfn.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.DeadLetter;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.RetryPolicy;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The RELIABLE path end to end: a real runtime on a real SQLite journal. "Crashes" here stop a
+ * runtime without acknowledging what it holds; the child-JVM SIGKILL test is {@code cfn chaos}.
+ */
+class ReliableRuntimeTest {
+  static final RetryPolicy FAST =
+      new RetryPolicy(Duration.ofMillis(5), 2.0, Duration.ofMillis(50), 4);
+
+  @TempDir Path dir;
+
+  SqliteJournal journal() {
+    return SqliteJournal.builder(dir.resolve("cfn.db")).open();
+  }
+
+  static Envelope.Builder reliable(AgentId to, Object payload) {
+    return Envelope.to(to).delivery(DeliveryMode.RELIABLE).payload(payload);
+  }
+
+  static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 30 s: " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void handledMessageCommitsItsEffectOnceAndIsNotRedelivered() throws Exception {
+    AgentId counter = AgentId.of("counter", "1");
+    AtomicInteger calls = new AtomicInteger();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(
+                AgentType.of(
+                    "counter",
+                    id ->
+                        (m, ctx) -> {
+                          calls.incrementAndGet();
+                          ctx.effects().put("seen-" + m.payload(), Long.toString(m.id()));
+                        }))
+            .build()) {
+      for (int i = 0; i < 50; i++) {
+        rt.send(reliable(counter, "n" + i));
+      }
+      eventually(() -> calls.get() == 50, "50 handled");
+    }
+    AtomicInteger again = new AtomicInteger();
+    try (SqliteJournal j = journal()) {
+      assertThat(j.recover()).isEmpty();
+      for (int i = 0; i < 50; i++) {
+        assertThat(j.state(counter.toString(), "seen-n" + i)).isPresent();
+      }
+    }
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(AgentType.of("counter", id -> (m, ctx) -> again.incrementAndGet()))
+            .build()) {
+      assertThat(again.get()).as("nothing acknowledged is redelivered").isZero();
+    }
+  }
+
+  @Test
+  void unacknowledgedMessagesAreRedeliveredByTheNextRuntime() throws Exception {
+    AgentId slow = AgentId.of("slow", "1");
+    CountDownLatch never = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    AgentRuntime first =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(
+                AgentType.builder(
+                        "slow",
+                        id ->
+                            (m, ctx) -> {
+                              entered.countDown();
+                              never.await(); // holds the message, never acknowledges
+                            })
+                    .blocking()
+                    .build())
+            .build();
+    for (int i = 0; i < 5; i++) {
+      first.send(reliable(slow, i));
+    }
+    assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+    first.shutdown(Duration.ofMillis(100)); // deadline passes with all 5 unacknowledged
+    never.countDown();
+
+    AtomicInteger handled = new AtomicInteger();
+    try (AgentRuntime second =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(
+                AgentType.of(
+                    "slow",
+                    id ->
+                        (m, ctx) -> {
+                          handled.incrementAndGet();
+                          ctx.effects().put("done-" + m.payload(), "1");
+                        }))
+            .build()) {
+      eventually(() -> handled.get() == 5, "5 redelivered");
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.recover()).isEmpty();
+    }
+  }
+
+  @Test
+  void failuresAreRetriedThenDeadLetteredWithTheirHistory() throws Exception {
+    AgentId flaky = AgentId.of("flaky", "1");
+    AtomicInteger tries = new AtomicInteger();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .retryPolicy(FAST)
+            .register(
+                AgentType.of(
+                    "flaky",
+                    id ->
+                        (m, ctx) -> {
+                          int n = tries.incrementAndGet();
+                          if ("ok-on-3".equals(m.payload()) && n == 3) {
+                            ctx.effects().put("ok", "3");
+                            return;
+                          }
+                          throw new IllegalStateException("attempt " + n + " fails");
+                        }))
+            .build()) {
+      rt.send(reliable(flaky, "ok-on-3"));
+      eventually(() -> tries.get() == 3, "three attempts");
+      eventually(
+          () -> rt.deadLetters().count(DeadLetter.Reason.HANDLER_FAILED) == 0 && tries.get() == 3,
+          "no dead letter for a message that succeeded");
+      tries.set(0);
+      rt.send(reliable(flaky, "always-fails"));
+      eventually(
+          () -> rt.deadLetters().count(DeadLetter.Reason.HANDLER_FAILED) == 1, "dead-lettered");
+      assertThat(tries.get()).isEqualTo(FAST.maxAttempts());
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.state(flaky.toString(), "ok")).contains("3");
+      assertThat(j.recover()).as("dead letters stay dead").isEmpty();
+      assertThat(j.deadLetters()).hasSize(1);
+    }
+  }
+
+  @Test
+  void outboxSendsHappenOnlyAfterTheCommit() throws Exception {
+    AgentId relay = AgentId.of("relay", "1");
+    AgentId sink = AgentId.of("sink", "1");
+    AtomicInteger sunk = new AtomicInteger();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(
+                AgentType.of(
+                    "relay", id -> (m, ctx) -> ctx.effects().send(sink, "from-" + m.payload())))
+            .register(
+                AgentType.of(
+                    "sink",
+                    id ->
+                        (m, ctx) -> {
+                          assertThat(m.delivery()).isEqualTo(DeliveryMode.RELIABLE);
+                          sunk.incrementAndGet();
+                          ctx.effects().put(m.payload().toString(), "1");
+                        }))
+            .build()) {
+      for (int i = 0; i < 20; i++) {
+        rt.send(reliable(relay, i));
+      }
+      eventually(() -> sunk.get() == 20, "20 relayed");
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.stateKeys(sink.toString())).hasSize(20);
+    }
+  }
+
+  @Test
+  void messagesForATypeRegisteredLaterWaitInTheJournal() throws Exception {
+    AgentId late = AgentId.of("late", "1");
+    AgentRuntime first = AgentRuntime.builder().journal(journal()).build();
+    first.send(reliable(late, "x"));
+    first.close();
+    AtomicInteger handled = new AtomicInteger();
+    try (AgentRuntime second = AgentRuntime.builder().journal(journal()).build()) {
+      Thread.sleep(50);
+      assertThat(handled.get()).isZero();
+      second.register(AgentType.of("late", id -> (m, ctx) -> handled.incrementAndGet()));
+      eventually(() -> handled.get() == 1, "delivered after registration");
+    }
+  }
+
+  @Test
+  void effectsAreOnlyForReliableMessagesAndReliableNeedsAJournal() throws Exception {
+    AtomicInteger refused = new AtomicInteger();
+    try (AgentRuntime rt = AgentRuntime.builder().build()) {
+      rt.register(
+          AgentType.of(
+              "plain",
+              id ->
+                  (m, ctx) -> {
+                    try {
+                      ctx.effects();
+                    } catch (IllegalStateException e) {
+                      refused.incrementAndGet();
+                    }
+                  }));
+      rt.send(AgentId.of("plain", "1"), "x");
+      eventually(() -> refused.get() == 1, "effects refused");
+      assertThatThrownBy(() -> rt.send(reliable(AgentId.of("plain", "1"), "y")))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("journal");
+    }
+  }
+}
