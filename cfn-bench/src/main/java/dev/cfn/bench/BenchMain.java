@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
     name = "cfn bench",
     mixinStandardHelpOptions = true,
     description = "Measures cfn on this machine, side by side with Apache Pekko.",
-    subcommands = {BenchMain.Bus.class, BenchMain.Jmh.class})
+    subcommands = {BenchMain.Bus.class, BenchMain.Reliable.class, BenchMain.Jmh.class})
 public final class BenchMain implements Callable<Integer> {
 
   @Override
@@ -83,6 +83,39 @@ public final class BenchMain implements Callable<Integer> {
               ? new BusBench(s, System.out)
               : new BusBench(s, System.out, java.util.Set.copyOf(only));
       var result = bench.run();
+      if (json != null) {
+        BusBench.writeJson(result, json);
+        System.out.println("wrote " + json.toAbsolutePath());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "reliable",
+      mixinStandardHelpOptions = true,
+      description =
+          "RELIABLE messages on a SQLite journal (fsync per group commit): durable send"
+              + " throughput with 1, 16 and 256 senders, paced latency at 1k and 10k msg/s.")
+  static final class Reliable implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter windows (about 30 s in all).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Option(names = "--dir", description = "Where the journals go (default: a temporary dir).")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      Path work =
+          dir != null
+              ? java.nio.file.Files.createDirectories(dir)
+              : java.nio.file.Files.createTempDirectory("cfn-bench-reliable");
+      java.time.Duration warm = java.time.Duration.ofSeconds(quick ? 1 : 3);
+      java.time.Duration measure = java.time.Duration.ofSeconds(quick ? 3 : 10);
+      var result = new ReliableBench(work, warm, measure, System.out).run();
       if (json != null) {
         BusBench.writeJson(result, json);
         System.out.println("wrote " + json.toAbsolutePath());

@@ -55,6 +55,7 @@ final class BenchCommand implements Callable<Integer> {
       // Pekko and Scala use sun.misc.Unsafe; allow it quietly rather than print warnings.
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }
+    cmd.add("--enable-native-access=ALL-UNNAMED"); // sqlite-jdbc loads a native library
     cmd.add("-jar");
     cmd.add(jar.toString());
     cmd.addAll(args.isEmpty() ? List.of("--help") : args);

@@ -13,7 +13,15 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "cfn: a Java agent-orchestration runtime with a measured message bus.",
-    subcommands = {BenchCommand.class, ChaosCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      BenchCommand.class,
+      ChaosCommand.class,
+      DlqCommand.class,
+      StoreCommand.Store.class,
+      StoreCommand.Backup.class,
+      StoreCommand.Restore.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Callable<Integer> {
 
   @Override
@@ -29,6 +37,15 @@ public final class Main implements Callable<Integer> {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          if (ex instanceof IllegalArgumentException
+              || ex instanceof dev.cfn.core.JournalException) {
+            cmd.getErr().println(cmd.getCommandName() + ": " + ex.getMessage());
+            return 2;
+          }
+          throw ex;
+        });
     // Everything after `cfn bench bus` belongs to the benchmark jar, options included.
     cl.getSubcommands().get("bench").setStopAtPositional(true);
     return cl;

@@ -81,8 +81,9 @@ final class SqliteErrors {
               + ")";
       case CORRUPT, NOTADB ->
           file
-              + " is damaged or not a cfn journal: SqliteJournal.check() lists what is damaged;"
-              + " restore a backup or move the file aside ("
+              + " is damaged or not a cfn journal: SqliteJournal.check (cfn store check) lists"
+              + " what is damaged; restore a backup (SqliteJournal.restore, cfn restore) or move"
+              + " the file aside ("
               + detail
               + ")";
       case BUSY, LOCKED ->

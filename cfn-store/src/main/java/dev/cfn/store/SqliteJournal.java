@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (SqliteJournal journal = SqliteJournal.builder(Path.of(".cfn/journal.db"))
  *     .payloadType(TaskCreated.class, TaskDone.class)
+ *     .backups(Path.of("/backup/cfn"))      // optional: a verified snapshot every minute
  *     .open()) {
  *   journal.append(envelope);            // returns once durable
  *   journal.acknowledge(envelope, List.of(new Effect.Put("worker/1", "done", "42"))).join();
@@ -75,12 +77,26 @@ import org.slf4j.LoggerFactory;
  * this process load a class it names.
  *
  * <p><b>Time.</b> The {@linkplain Builder#clock clock} stamps stored times (acknowledgement,
- * attempts, dead letters) and decides retention; in-process timing (the periodic sweep) uses {@link
- * System#nanoTime()}. Acknowledged ids are kept for the {@linkplain Builder#retention retention}
- * period (7 days by default) for deduplication, then swept, on open and periodically.
+ * attempts, dead letters) and backups (their names and {@link BackupInfo#takenAt()}), and decides
+ * retention; in-process timing (the periodic sweep) uses {@link System#nanoTime()}. Acknowledged
+ * ids are kept for the {@linkplain Builder#retention retention} period (7 days by default) for
+ * deduplication, then swept, on open and periodically.
+ *
+ * <p><b>Backups and restore.</b> {@link #backupTo} writes an online snapshot while traffic runs,
+ * and {@link #backup(Path, Path)} does the same for a journal file another process has open ({@code
+ * cfn backup}): a read-only connection copies the database with SQLite's {@code VACUUM INTO} in one
+ * read transaction, so a backup is exactly the transactions committed before it began (WAL lets it
+ * read while the owner writes, without its lock). Each backup goes to a temporary sibling, is
+ * fsynced and verified (integrity check, schema version, every checksum), and only then appears
+ * under its name; an existing file is never overwritten. {@link Builder#backups(Path, Duration,
+ * int)} takes them on a schedule (every minute by default: the recovery point) and keeps the newest
+ * ones; {@link #lastBackup()} tells the last. {@link #restore(Path, Path)} puts a verified backup
+ * in place of the journal of a stopped runtime, moving the previous files aside (never deleting
+ * them), and {@link #check(Path)} verifies a file that may be in use ({@code cfn store check}).
  *
  * <p>The dead-letter and state queries serve tools such as the {@code cfn} command; since the file
- * has one owner at a time, such a tool works on the journal of a stopped runtime.
+ * has one owner at a time, such a tool works on the journal of a stopped runtime (the static {@link
+ * #check(Path)} and {@link #backup(Path, Path)} also work on a running one's).
  */
 public final class SqliteJournal implements Journal {
   private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
@@ -96,11 +112,20 @@ public final class SqliteJournal implements Journal {
     NORMAL
   }
 
+  /** The interval of {@link Builder#backups(Path)}: one minute. */
+  public static final Duration DEFAULT_BACKUP_INTERVAL = Duration.ofMinutes(1);
+
+  /** The backups {@link Builder#backups(Path)} keeps: 60, an hour at the default interval. */
+  public static final int DEFAULT_BACKUP_KEEP = 60;
+
   private final Path file;
   private final Duration retention;
   private final MessageCodec codec;
   private final LockFile lock;
   private final JournalWriter writer;
+  private final Clock clock;
+  private final AtomicReference<BackupInfo> lastBackup = new AtomicReference<>();
+  private final BackupSchedule backups; // null without scheduled backups
   private final Object readLock = new Object();
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
@@ -111,14 +136,30 @@ public final class SqliteJournal implements Journal {
       MessageCodec codec,
       LockFile lock,
       JournalWriter writer,
-      Connection reader) {
+      Connection reader,
+      Clock clock,
+      BackupConfig backupConfig) {
     this.file = file;
     this.retention = retention;
     this.codec = codec;
     this.lock = lock;
     this.writer = writer;
     this.reader = reader;
+    this.clock = clock;
+    this.backups =
+        backupConfig == null
+            ? null
+            : new BackupSchedule(
+                file,
+                backupConfig.dir(),
+                backupConfig.interval(),
+                backupConfig.keep(),
+                clock,
+                this::recordBackup);
   }
+
+  /** The scheduled backups configured on the builder. */
+  private record BackupConfig(Path dir, Duration interval, int keep) {}
 
   /** Starts configuring the journal stored in {@code file} (created if missing). */
   public static Builder builder(Path file) {
@@ -279,36 +320,112 @@ public final class SqliteJournal implements Journal {
    * listing each problem with its table, key and what is wrong. Changes nothing.
    */
   public StoreCheck check() {
-    return readInTransaction(
-        "the journal for a check",
-        c -> {
-          List<String> problems = new ArrayList<>();
-          try (Statement sql = c.createStatement();
-              ResultSet rows = sql.executeQuery("PRAGMA integrity_check")) {
-            while (rows.next()) {
-              String result = rows.getString(1);
-              if (!"ok".equals(result)) {
-                problems.add("integrity_check: " + result);
-              }
-            }
-          } catch (SQLException e) {
-            problems.add("integrity_check failed: " + SqliteErrors.describe(e, file));
-          }
-          for (Table table : Table.values()) {
-            try (Statement sql = c.createStatement();
-                ResultSet rows =
-                    sql.executeQuery(table.select() + " ORDER BY " + table.keyOrder())) {
-              while (rows.next()) {
-                table
-                    .problem(table.values(rows), rows.getObject(table.columnCount() + 1))
-                    .ifPresent(problems::add);
-              }
-            } catch (SQLException e) {
-              problems.add(table.sqlName() + ": cannot be read: " + SqliteErrors.describe(e, file));
-            }
-          }
-          return new StoreCheck(problems.isEmpty(), problems);
-        });
+    return readInTransaction("the journal for a check", c -> StoreFile.check(c, file));
+  }
+
+  /**
+   * Like {@link #check()}, on a journal file that may be in use by another process (or another
+   * journal of this one): {@code cfn store check} calls it. Opens the file read-only in one read
+   * transaction, without taking its lock; in WAL mode it sees the last committed state and does not
+   * block the owner. Also reports a file that is not a cfn journal or was written by a newer cfn.
+   * Throws {@link JournalException} only when there is no file or it cannot be opened.
+   */
+  public static StoreCheck check(Path database) {
+    return StoreFile.inspect(Backups.normalize(database), new Backups.Cancel()).check();
+  }
+
+  /**
+   * Writes a verified snapshot of this journal to {@code target} while it runs: an online backup,
+   * the source of a {@link #restore restore}.
+   *
+   * <p><b>Consistency.</b> A separate read-only connection runs SQLite's {@code VACUUM INTO}, which
+   * copies the whole database in one read transaction. In WAL mode that transaction sees exactly
+   * the transactions committed before it began, so the backup is one committed state of the
+   * journal: every write whose {@code append} returned or whose future completed before this call
+   * is in it, with all of its effects, and no half of any later transaction is. Writers are not
+   * blocked meanwhile (the write-ahead log grows until the copy ends), nor are this journal's
+   * reads.
+   *
+   * <p><b>Safety.</b> The copy is written to a hidden temporary sibling ({@code
+   * .<name>.<random>.partial}), fsynced, verified (integrity check, schema version and the checksum
+   * of every record, see {@link #check()}), and only then given the target name; the directory is
+   * then fsynced. So a crash leaves no half backup under the target name, and a backup that fails
+   * verification is deleted and reported. An existing {@code target} is never overwritten.
+   *
+   * @return the backup's size, counts and time; also kept as {@link #lastBackup()}
+   * @throws JournalException when the journal is closed, {@code target} exists, cannot be written,
+   *     or the copy fails verification (its message lists the damaged records)
+   */
+  public BackupInfo backupTo(Path target) {
+    Objects.requireNonNull(target, "target");
+    synchronized (this) {
+      if (closed) {
+        throw new JournalException(
+            "cannot back up "
+                + file
+                + ": the journal is closed; use SqliteJournal.backup(Path,"
+                + " Path) for a closed journal");
+      }
+    }
+    BackupInfo info = Backups.snapshot(file, target, false, clock.instant(), new Backups.Cancel());
+    recordBackup(info);
+    return info;
+  }
+
+  /**
+   * Like {@link #backupTo}, for a journal file that another process (or another journal of this
+   * one) may have open: {@code cfn backup --to FILE} calls it while a runtime runs. The file is
+   * opened with a read-only connection: its lock is not taken, nothing is written to it, and in WAL
+   * mode the snapshot is consistent while its owner writes. {@code takenAt} is read from the system
+   * clock.
+   *
+   * @throws JournalException when there is no journal at {@code database}, {@code target} exists or
+   *     cannot be written, or the copy fails verification
+   */
+  public static BackupInfo backup(Path database, Path target) {
+    Objects.requireNonNull(database, "database");
+    Objects.requireNonNull(target, "target");
+    return Backups.snapshot(database, target, false, Instant.now(), new Backups.Cancel());
+  }
+
+  /**
+   * Replaces the journal at {@code database} with the backup {@code backup}, for a stopped runtime:
+   * {@code cfn restore} calls it.
+   *
+   * <p>Refuses, changing nothing, when the database is in use (its lock is held by a journal of
+   * this or another live process: stop it first) or when the backup fails verification (integrity
+   * check, a schema version this cfn knows, the checksum of every record). Otherwise it holds the
+   * database's lock throughout, copies the backup into a hidden sibling of the database and
+   * verifies the copy, moves the current database and its {@code -wal} and {@code -shm} files aside
+   * to {@code <name>.before-restore-<UTC timestamp>} (never deleting them; delete them yourself
+   * once the restored journal is fine), and renames the copy into place. The backup file is left as
+   * it was.
+   *
+   * <p>What the restore means for messages: those pending in the backup are redelivered by the next
+   * runtime (some may have been handled after the backup was taken: delivery is at least once);
+   * those appended after the backup was taken are lost, as are the acknowledgements, dead letters
+   * and state written since. Message ids issued after the backup may be issued again.
+   *
+   * @throws JournalException when the database is in use, the backup is missing or bad, or the
+   *     files cannot be moved or written
+   */
+  public static RestoreInfo restore(Path backup, Path database) {
+    return restore(backup, database, Clock.systemUTC());
+  }
+
+  static RestoreInfo restore(Path backup, Path database, Clock clock) {
+    Objects.requireNonNull(backup, "backup");
+    Objects.requireNonNull(database, "database");
+    return Backups.restore(backup, database, clock);
+  }
+
+  /**
+   * The most recent successful backup this journal took, scheduled ({@link Builder#backups}) or
+   * through {@link #backupTo}; empty until there is one. Its {@link BackupInfo#takenAt()} is the
+   * recovery point: a restore loses what was committed after it.
+   */
+  public Optional<BackupInfo> lastBackup() {
+    return Optional.ofNullable(lastBackup.get());
   }
 
   /** Every dead letter, oldest id first, with its attempt history. */
@@ -364,7 +481,10 @@ public final class SqliteJournal implements Journal {
                 .toList());
   }
 
-  /** Writes everything queued, stops the writer, closes the file and releases the lock. */
+  /**
+   * Stops the scheduled backups (interrupting one in progress), writes everything queued, stops the
+   * writer, closes the file and releases the lock.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -374,6 +494,9 @@ public final class SqliteJournal implements Journal {
       closed = true;
     }
     try {
+      if (backups != null) {
+        backups.close();
+      }
       writer.close();
     } finally {
       synchronized (readLock) {
@@ -412,6 +535,26 @@ public final class SqliteJournal implements Journal {
    */
   void maxPageCount(long pages) {
     writer.maxPageCount(pages);
+  }
+
+  /**
+   * Runs one scheduled backup now, as the schedule would (rotation included); empty when it failed
+   * (logged) or there is no schedule. Never throws.
+   */
+  Optional<BackupInfo> runScheduledBackup() {
+    return backups == null ? Optional.empty() : backups.runOnce();
+  }
+
+  /** True when there is no backup schedule or it has stopped (its thread has ended). */
+  boolean backupsStopped() {
+    return backups == null || backups.stopped();
+  }
+
+  private void recordBackup(BackupInfo info) {
+    lastBackup.accumulateAndGet(
+        info,
+        (previous, next) ->
+            previous == null || !next.takenAt().isBefore(previous.takenAt()) ? next : previous);
   }
 
   /** Sweeps old acknowledged ids now; returns how many were forgotten. */
@@ -523,6 +666,7 @@ public final class SqliteJournal implements Journal {
     private Clock clock = Clock.systemUTC();
     private Duration retention = Duration.ofDays(7);
     private final Set<Class<?>> payloadTypes = new LinkedHashSet<>();
+    private BackupConfig backups;
 
     private Builder(Path file) {
       this.file = file;
@@ -564,6 +708,56 @@ public final class SqliteJournal implements Journal {
     }
 
     /**
+     * Backs the journal up into {@code dir} every minute, keeping the newest 60 backups (an hour);
+     * see {@link #backups(Path, Duration, int)}.
+     */
+    public Builder backups(Path dir) {
+      return backups(dir, DEFAULT_BACKUP_INTERVAL, DEFAULT_BACKUP_KEEP);
+    }
+
+    /**
+     * Backs the journal up into {@code dir} every {@code interval} while it is open, keeping the
+     * newest {@code keep} backups: the recovery point objective is the interval.
+     *
+     * <p>Each backup is a verified, consistent snapshot written like {@link SqliteJournal#backupTo}
+     * and named {@code cfn-backup-<UTC timestamp>.db} (e.g. {@code
+     * cfn-backup-20250101T120000.000Z.db}, sorting by time); after it the oldest files of that form
+     * beyond {@code keep} are deleted, and no other file of {@code dir} is touched. Give each
+     * journal a directory of its own, ideally on another disk. The first backup is taken one
+     * interval after {@link #open()}; they run on a daemon thread of the journal, at a fixed rate
+     * (back to back if one takes longer than the interval, which is logged). A failed backup (disk
+     * full, directory missing or unwritable) is logged with its reason and retried at the next
+     * interval: it never fails the journal. {@link SqliteJournal#lastBackup()} tells the last
+     * success; {@link SqliteJournal#close()} stops the schedule.
+     *
+     * @param dir the backup directory, created when missing
+     * @param interval time between backups, positive (default 1 minute)
+     * @param keep how many scheduled backups to keep, at least 1 (default 60)
+     */
+    public Builder backups(Path dir, Duration interval, int keep) {
+      Objects.requireNonNull(dir, "backup directory");
+      Objects.requireNonNull(interval, "backup interval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException(
+            "the backup interval must be positive, was "
+                + interval
+                + "; it is how much committed work a restore may lose (the default is "
+                + DEFAULT_BACKUP_INTERVAL
+                + ")");
+      }
+      if (keep < 1) {
+        throw new IllegalArgumentException(
+            "keep must be at least 1 backup, was "
+                + keep
+                + "; the default is "
+                + DEFAULT_BACKUP_KEEP
+                + " (an hour of backups at the default interval)");
+      }
+      this.backups = new BackupConfig(dir, interval, keep);
+      return this;
+    }
+
+    /**
      * Locks the file, creates or migrates it and starts the writer. Throws {@link JournalException}
      * when the file is in use, cannot be opened, or was written by a newer cfn.
      */
@@ -601,7 +795,8 @@ public final class SqliteJournal implements Journal {
                 clock,
                 sweepInterval(retention),
                 () -> new Writes.Sweep(keep));
-        SqliteJournal journal = new SqliteJournal(path, retention, codec, lock, writer, read);
+        SqliteJournal journal =
+            new SqliteJournal(path, retention, codec, lock, writer, read, clock, backups);
         writer.start();
         try {
           journal.sweep();
@@ -611,6 +806,9 @@ public final class SqliteJournal implements Journal {
         if (before < Schema.latestVersion()) {
           log.info(
               "journal {} at schema version {} (was {})", path, Schema.latestVersion(), before);
+        }
+        if (journal.backups != null) {
+          journal.backups.start();
         }
         return journal;
       } catch (SQLException e) {

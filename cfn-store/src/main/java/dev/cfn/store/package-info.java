@@ -2,14 +2,24 @@
  * Durable implementations of the kernel's SPIs; for now the embedded SQLite {@link
  * dev.cfn.core.Journal}.
  *
- * <p>Public: {@link dev.cfn.store.SqliteJournal} (with its builder and {@code Synchronous} levels)
- * and the values its queries return ({@link dev.cfn.store.StoreCheck}, {@link
- * dev.cfn.store.DeadLetterRecord}, {@link dev.cfn.store.RawPayload}). Package-private, beside them:
- * the writer thread and its group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes},
+ * <p>Public: {@link dev.cfn.store.SqliteJournal} (with its builder and {@code Synchronous} levels,
+ * and its static tools for journal files that may be in use: {@code check}, {@code backup}, {@code
+ * restore}) and the values its queries return ({@link dev.cfn.store.StoreCheck}, {@link
+ * dev.cfn.store.DeadLetterRecord}, {@link dev.cfn.store.RawPayload}, {@link
+ * dev.cfn.store.BackupInfo}, {@link dev.cfn.store.RestoreInfo}). Package-private, beside them: the
+ * writer thread and its group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes},
  * {@code WriteConnection}), the schema and its migrations ({@code Schema}, {@code Table}), record
  * checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec}, {@code
- * PayloadCodec}), the process lock ({@code LockFile}) and the translation of SQLite errors ({@code
- * SqliteErrors}).
+ * PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors ({@code
+ * SqliteErrors}), and disaster recovery: read-only access and verification of a file ({@code
+ * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}).
+ *
+ * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
+ * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
+ * verified (integrity check, schema version, every record's checksum) and only then renamed into
+ * place; scheduled ones run every minute by default (the recovery point) and rotate. A restore
+ * refuses a journal in use and a bad backup, and moves the previous files aside instead of deleting
+ * them.
  *
  * <p>Depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J. cfn-core must not depend on this
  * package; applications and the {@code cfn} command may.

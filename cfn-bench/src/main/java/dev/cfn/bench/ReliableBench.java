@@ -1,0 +1,215 @@
+package dev.cfn.bench;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.store.SqliteJournal;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Recorder;
+
+/**
+ * {@code cfn bench reliable}: RELIABLE messages through a real runtime on a real SQLite journal
+ * ({@code synchronous=FULL}, WAL, group commit) in a fresh directory. A send returns only once its
+ * message is fsynced, so send throughput is acknowledged-durable throughput; the handler then
+ * acknowledges each message (a second journal write) in the background.
+ */
+final class ReliableBench {
+
+  /** A paced message: its intended send time. */
+  record Stamp(long intended) {}
+
+  private final Path dir;
+  private final Duration warmup;
+  private final Duration measure;
+  private final PrintStream out;
+
+  ReliableBench(Path dir, Duration warmup, Duration measure, PrintStream out) {
+    this.dir = dir;
+    this.warmup = warmup;
+    this.measure = measure;
+    this.out = out;
+  }
+
+  private AgentRuntime runtime(Path db, LongAdder handled, Recorder latency) {
+    SqliteJournal journal = SqliteJournal.builder(db).payloadType(Stamp.class).open();
+    return AgentRuntime.builder()
+        .journal(journal)
+        .jvmMetrics(false)
+        .register(
+            AgentType.builder(
+                    "sink",
+                    id ->
+                        (m, ctx) -> {
+                          Stamp s = (Stamp) m.payload();
+                          if (s.intended() > 0 && latency != null) {
+                            latency.recordValue(Math.max(0, System.nanoTime() - s.intended()));
+                          }
+                          handled.increment();
+                        })
+                .mailboxCapacity(1 << 16)
+                .build())
+        .build();
+  }
+
+  static Envelope.Builder reliable(AgentId to, Object payload) {
+    return Envelope.to(to).delivery(DeliveryMode.RELIABLE).payload(payload);
+  }
+
+  /** Throughput of durable sends with {@code senders} concurrent sending threads. */
+  Map<String, Object> throughput(int senders) throws Exception {
+    Path db = Files.createTempDirectory(dir, "tp-" + senders).resolve("bench.db");
+    LongAdder sent = new LongAdder();
+    LongAdder handled = new LongAdder();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> threads = new ArrayList<>();
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (AgentRuntime rt = runtime(db, handled, null)) {
+      for (int i = 0; i < senders; i++) {
+        AgentId to = AgentId.of("sink", Integer.toString(i % 16));
+        threads.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      while (!stop.get()) {
+                        rt.send(reliable(to, new Stamp(0)));
+                        sent.increment();
+                      }
+                    }));
+      }
+      Thread.sleep(warmup.toMillis());
+      Cpu cpu = new Cpu();
+      long s0 = sent.sum();
+      long t0 = System.nanoTime();
+      Thread.sleep(measure.toMillis());
+      long s1 = sent.sum();
+      long t1 = System.nanoTime();
+      cpu.stop();
+      stop.set(true);
+      for (Thread t : threads) {
+        t.join();
+      }
+      double seconds = (t1 - t0) / 1e9;
+      r.put("senders", senders);
+      r.put("durableSends", s1 - s0);
+      r.put("seconds", seconds);
+      r.put("messagesPerSecond", Math.round((s1 - s0) / seconds));
+      r.put("processCpuCores", cpu.processCores());
+      CfnScenarios.awaitCount(handled, sent.sum());
+      r.put("allHandled", handled.sum() == sent.sum());
+    }
+    return r;
+  }
+
+  /**
+   * Paced end-to-end latency: each message is sent on its own virtual thread at its intended time
+   * (so a slow fsync delays only the messages it holds, as with independent clients), and the
+   * latency is from the intended time to the handler, through the durable append.
+   */
+  Map<String, Object> pacedLatency(int rate) throws Exception {
+    Path db = Files.createTempDirectory(dir, "lat-" + rate).resolve("bench.db");
+    LongAdder handled = new LongAdder();
+    Recorder recorder = new Recorder(60_000_000_000L, 3);
+    Map<String, Object> r = new LinkedHashMap<>();
+    try (AgentRuntime rt = runtime(db, handled, recorder)) {
+      AgentId to = AgentId.of("sink", "1");
+      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
+      long warm = pacer.count(warmup.toNanos());
+      long total = warm + pacer.count(measure.toNanos());
+      for (long i = 0; i < total; i++) {
+        if (i == warm) {
+          recorder.reset();
+        }
+        long intended = pacer.awaitSlot(i);
+        Thread.startVirtualThread(() -> rt.send(reliable(to, new Stamp(intended))));
+      }
+      CfnScenarios.awaitCount(handled, total);
+      var h = recorder.getIntervalHistogram();
+      r.put("rate", rate);
+      r.put("count", h.getTotalCount());
+      r.put("p50Ms", ms(h.getValueAtPercentile(50)));
+      r.put("p99Ms", ms(h.getValueAtPercentile(99)));
+      r.put("p999Ms", ms(h.getValueAtPercentile(99.9)));
+      r.put("maxMs", ms(h.getMaxValue()));
+    }
+    return r;
+  }
+
+  private static double ms(long nanos) {
+    return Math.round(nanos / 1000.0) / 1000.0;
+  }
+
+  Map<String, Object> run() throws Exception {
+    Machine machine = Machine.current();
+    out.println("cfn bench reliable — " + machine.describe());
+    out.println("journal: SQLite WAL, synchronous=FULL, group commit, in " + dir);
+    List<Map<String, Object>> tps = new ArrayList<>();
+    for (int senders : new int[] {1, 16, 256}) {
+      out.print("  durable send throughput, " + senders + " sender(s) ... ");
+      out.flush();
+      Map<String, Object> r = throughput(senders);
+      out.printf(Locale.ROOT, "%,d msg/s%n", (long) r.get("messagesPerSecond"));
+      tps.add(r);
+    }
+    List<Map<String, Object>> lats = new ArrayList<>();
+    for (int rate : new int[] {1_000, 10_000}) {
+      out.print("  paced end-to-end latency at " + rate + " msg/s ... ");
+      out.flush();
+      Map<String, Object> r = pacedLatency(rate);
+      out.printf(
+          Locale.ROOT,
+          "p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+          r.get("p50Ms"),
+          r.get("p99Ms"),
+          r.get("p999Ms"),
+          r.get("maxMs"));
+      lats.add(r);
+    }
+    long tp256 = (long) tps.get(2).get("messagesPerSecond");
+    double p99at10k = (double) lats.get(1).get("p99Ms");
+    List<Map<String, Object>> targets = new ArrayList<>();
+    targets.add(target("throughput, 256 senders", ">= 100000 msg/s", tp256, tp256 >= 100_000));
+    targets.add(target("p99 at 10k msg/s", "<= 10 ms", p99at10k, p99at10k <= 10));
+    out.println("Targets");
+    for (Map<String, Object> t : targets) {
+      out.printf(
+          Locale.ROOT,
+          "  %-28s %-18s measured %,.3f  %s%n",
+          t.get("name"),
+          t.get("target"),
+          ((Number) t.get("measured")).doubleValue(),
+          (boolean) t.get("met") ? "MET" : "MISSED");
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("benchmark", "cfn bench reliable");
+    json.put("finished", Instant.now().toString());
+    json.put("machine", machine.asMap());
+    json.put("warmupSeconds", warmup.toMillis() / 1000.0);
+    json.put("measureSeconds", measure.toMillis() / 1000.0);
+    json.put("throughput", tps);
+    json.put("latency", lats);
+    json.put("targets", targets);
+    return json;
+  }
+
+  private static Map<String, Object> target(String name, String target, double v, boolean met) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", name);
+    m.put("target", target);
+    m.put("measured", v);
+    m.put("met", met);
+    return m;
+  }
+}

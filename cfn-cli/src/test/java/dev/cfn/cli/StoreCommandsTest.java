@@ -1,0 +1,135 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.Journal;
+import dev.cfn.core.Priority;
+import dev.cfn.store.SqliteJournal;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The journal commands against real journal files. */
+class StoreCommandsTest {
+  @TempDir Path dir;
+  Path db;
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+    try {
+      var cl = Main.commandLine();
+      cl.setErr(new java.io.PrintWriter(System.err, true));
+      int code = cl.execute(args);
+      return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  static Envelope message(long id, String payload) {
+    return new Envelope(
+        id,
+        "test",
+        AgentRuntime.EXTERNAL,
+        AgentId.of("worker", "1"),
+        null,
+        0,
+        Priority.NORMAL,
+        DeliveryMode.RELIABLE,
+        Map.of(),
+        payload,
+        System.nanoTime());
+  }
+
+  @BeforeEach
+  void journalWithOneDeadLetter() {
+    db = dir.resolve("cfn.db");
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      Envelope dead = message(7, "poison");
+      j.append(dead);
+      j.recordFailure(dead, 1, "boom 1").join();
+      j.deadLetter(dead, 1, "gave up: boom 1").join();
+      j.append(message(8, "fine"));
+    }
+  }
+
+  @Test
+  void dlqListsShowsReplaysAndPurges() {
+    Run list = run("dlq", "list", "--db", db.toString());
+    assertThat(list.code()).isZero();
+    assertThat(list.out()).contains("7").contains("worker/1").contains("gave up: boom 1");
+
+    Run show = run("dlq", "show", "7", "--db", db.toString());
+    assertThat(show.code()).isZero();
+    assertThat(show.out()).contains("poison").contains("attempt 1").contains("boom 1");
+
+    assertThat(run("dlq", "show", "99", "--db", db.toString()).code()).isEqualTo(1);
+
+    Run replay = run("dlq", "replay", "7", "--db", db.toString());
+    assertThat(replay.code()).isZero();
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      List<Journal.JournalEntry> pending = j.recover();
+      assertThat(pending).extracting(e -> e.envelope().id()).containsExactlyInAnyOrder(7L, 8L);
+      j.deadLetter(message(9, "x"), 3, "again").join();
+    }
+
+    assertThat(run("dlq", "purge", "--db", db.toString()).code()).isEqualTo(2);
+    Run purge = run("dlq", "purge", "--all", "--db", db.toString());
+    assertThat(purge.code()).isZero();
+    assertThat(purge.out()).contains("deleted 1");
+  }
+
+  @Test
+  void storeCheckBackupAndRestore() throws Exception {
+    Run check = run("store", "check", "--db", db.toString());
+    assertThat(check.code()).isZero();
+    assertThat(check.out()).startsWith("ok");
+
+    Path backup = dir.resolve("backup.db");
+    Run b = run("backup", "--to", backup.toString(), "--db", db.toString());
+    assertThat(b.code()).isZero();
+    assertThat(backup).exists();
+
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      j.acknowledge(message(8, "fine"), List.of()).join(); // after the backup
+    }
+    Run r = run("restore", "--from", backup.toString(), "--db", db.toString());
+    assertThat(r.code()).isZero();
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .anyMatch(n -> n.startsWith("cfn.db.before-restore-"));
+    }
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      assertThat(j.recover()).extracting(e -> e.envelope().id()).containsExactly(8L);
+    }
+  }
+
+  @Test
+  void aMissingJournalIsNamedAndNothingIsCreated() {
+    Path missing = dir.resolve("nope.db");
+    Run r = run("dlq", "list", "--db", missing.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("no journal at").contains("--db");
+    assertThat(missing).doesNotExist();
+    assertThat(run("store", "check", "--db", missing.toString()).code()).isEqualTo(2);
+  }
+}
