@@ -157,6 +157,74 @@ final class Backups {
   }
 
   /** Restores {@code backupFile} into {@code databaseFile}; see the class comment. */
+  /**
+   * Ids handed out after the backup was taken must not be handed out again after the restore
+   * (applications key external effects by message id), so the restored file remembers the highest
+   * id the database being replaced had used. A database that cannot be read is skipped with a
+   * warning: it is moved aside untouched either way.
+   */
+  private static void carryOverHighestId(Path database, Path restored) {
+    if (!Files.exists(database)) {
+      return;
+    }
+    long highest = 0;
+    Path wal = database.resolveSibling(database.getFileName() + "-wal");
+    Path shm = database.resolveSibling(database.getFileName() + "-shm");
+    boolean hadWal = Files.exists(wal);
+    boolean hadShm = Files.exists(shm);
+    try (Connection c = StoreFile.openReadOnly(database);
+        var sql = c.createStatement();
+        var rows =
+            sql.executeQuery(
+                "SELECT max(m) FROM (SELECT max(id) AS m FROM messages"
+                    + " UNION ALL SELECT max(id) FROM acked"
+                    + " UNION ALL SELECT max(id) FROM dead_letters"
+                    + " UNION ALL SELECT CAST(value AS INTEGER) FROM meta WHERE key = '"
+                    + Writes.RETIRED_HIGH_ID
+                    + "')")) {
+      if (rows.next()) {
+        highest = rows.getLong(1);
+      }
+    } catch (SQLException e) {
+      log.warn(
+          "could not read the highest message id of {} before replacing it ({}); ids used"
+              + " after the backup may be reused",
+          database,
+          e.toString());
+      return;
+    }
+    // A read-only reader leaves an empty -wal and a -shm (a shared-memory index, rebuilt by the
+    // next opener) behind; remove the ones we made. We hold the lock, so nobody else has it open.
+    removeIfNew(wal, hadWal, true);
+    removeIfNew(shm, hadShm, false);
+    if (highest <= 0) {
+      return;
+    }
+    try (WriteConnection w = WriteConnection.open(restored, SqliteJournal.Synchronous.FULL)) {
+      w.exec("BEGIN IMMEDIATE");
+      Writes.retire(w, highest);
+      w.exec("COMMIT");
+    } catch (SQLException e) {
+      throw new JournalException(
+          "could not prepare the restored copy of "
+              + database
+              + " ("
+              + SqliteErrors.describe(e, restored)
+              + "). Nothing was changed",
+          e);
+    }
+  }
+
+  private static void removeIfNew(Path file, boolean existedBefore, boolean onlyIfEmpty) {
+    try {
+      if (!existedBefore && Files.exists(file) && (!onlyIfEmpty || Files.size(file) == 0)) {
+        Files.delete(file);
+      }
+    } catch (IOException e) {
+      log.debug("could not remove {}: {}", file, e.toString());
+    }
+  }
+
   static RestoreInfo restore(Path backupFile, Path databaseFile, Clock clock) {
     Path backup = normalize(backupFile);
     Path database = normalize(databaseFile);
@@ -210,6 +278,7 @@ final class Backups {
                   + ". Nothing was changed: check the disk of "
                   + database.getParent());
         }
+        carryOverHighestId(database, partial);
         List<Move> moved = moveAside(database, clock.instant());
         try {
           Files.move(partial, database, StandardCopyOption.ATOMIC_MOVE);

@@ -22,11 +22,13 @@ import org.slf4j.LoggerFactory;
  * The writer thread and its group commit.
  *
  * <p>Every write is a {@link WriteOp} put on one queue. The writer takes whatever is queued (up to
- * {@link #MAX_BATCH} operations), runs the lot in one transaction, each operation in a savepoint of
- * its own so that one bad operation is rolled back and fails alone, commits once, and only then
- * completes the futures. A commit costs one fsync of the WAL however many operations it carries,
- * and while it runs the next callers queue up, so the batch grows with the load: N concurrent
- * appenders share fsyncs instead of paying one each, without any timer or delay.
+ * {@link #MAX_BATCH} operations), runs the lot in one transaction, commits once, and only then
+ * completes the futures. It first runs the batch without savepoints; if one operation fails on its
+ * own (a constraint, a refused payload) it rolls back and runs the batch again with a savepoint per
+ * operation, so that the bad one is rolled back and fails alone. A commit costs one fsync of the
+ * WAL however many operations it carries, and while it runs the next callers queue up, so the batch
+ * grows with the load: N concurrent appenders share fsyncs instead of paying one each, without any
+ * timer or delay.
  *
  * <p>When the file fails (disk full, I/O error, read-only), the transaction is rolled back, every
  * future of the batch completes with a {@link JournalException} saying what happened and what did
@@ -181,8 +183,14 @@ final class JournalWriter {
     try {
       WriteConnection c = connection();
       c.exec("BEGIN IMMEDIATE");
-      for (WriteOp<?> op : ops) {
-        runOne(c, op, now);
+      if (!runOptimistically(c, ops, now)) {
+        // One operation failed on its own: redo the batch with a savepoint per operation, so it
+        // alone is rolled back and the others still commit.
+        c.exec("ROLLBACK");
+        c.exec("BEGIN IMMEDIATE");
+        for (WriteOp<?> op : ops) {
+          runOne(c, op, now);
+        }
       }
       c.exec("COMMIT");
       commits.incrementAndGet();
@@ -222,6 +230,29 @@ final class JournalWriter {
                 });
     completing.add(completion);
     completion.start();
+  }
+
+  /**
+   * Runs every operation without savepoints, the common case where none fails (two statements per
+   * operation fewer). Returns false, leaving the transaction to be rolled back, when one fails on
+   * its own; throws when the file fails (which ends the batch either way).
+   */
+  private boolean runOptimistically(WriteConnection c, List<WriteOp<?>> ops, Instant now)
+      throws SQLException {
+    for (WriteOp<?> op : ops) {
+      try {
+        op.run(c, now);
+      } catch (SQLException e) {
+        c.forgetStatements();
+        if (SqliteErrors.endsBatch(e)) {
+          throw e;
+        }
+        return false;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void runOne(WriteConnection c, WriteOp<?> op, Instant now) throws SQLException {

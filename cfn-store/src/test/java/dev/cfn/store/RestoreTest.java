@@ -59,6 +59,9 @@ class RestoreTest {
     try (SqliteJournal journal = SqliteJournal.builder(database()).open()) {
       assertThat(journal.recover()).extracting(e -> e.envelope().id()).containsExactly(1L);
       assertThat(journal.isAcknowledged(1)).isFalse();
+      assertThat(journal.highestId())
+          .as("ids used after the backup are not handed out again")
+          .isEqualTo(3);
     }
     try (SqliteJournal old = SqliteJournal.builder(aside).open()) {
       assertThat(old.recover()).extracting(e -> e.envelope().id()).containsExactly(2L, 3L);
