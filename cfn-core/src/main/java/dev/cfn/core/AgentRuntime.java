@@ -424,22 +424,25 @@ public final class AgentRuntime implements AutoCloseable {
     return payload == null ? "null" : payload.getClass().getName();
   }
 
+  /** A plain message: point-to-point, NORMAL, BEST_EFFORT, no headers (the hot path). */
+  private Envelope plain(AgentId sender, AgentId to, Object payload, boolean internal) {
+    return new Envelope(
+        nextId(),
+        typeOf(payload),
+        sender,
+        to,
+        null,
+        0,
+        Priority.NORMAL,
+        DeliveryMode.BEST_EFFORT,
+        Map.of(),
+        payload,
+        stamp(internal));
+  }
+
   void sendFrom(AgentId sender, AgentId to, Object payload, boolean internal) {
     Objects.requireNonNull(to, "to");
-    Envelope e =
-        new Envelope(
-            nextId(),
-            typeOf(payload),
-            sender,
-            to,
-            null,
-            0,
-            Priority.NORMAL,
-            DeliveryMode.BEST_EFFORT,
-            Map.of(),
-            payload,
-            stamp(internal));
-    deliverTo(e, internal);
+    deliverTo(plain(sender, to, payload, internal), internal);
   }
 
   void sendFrom(AgentId sender, Envelope.Builder message, boolean internal) {
@@ -448,19 +451,7 @@ public final class AgentRuntime implements AutoCloseable {
   }
 
   void tell(AgentId sender, AgentRef ref, Object payload, boolean internal) {
-    Envelope e =
-        new Envelope(
-            nextId(),
-            typeOf(payload),
-            sender,
-            ref.id(),
-            null,
-            0,
-            Priority.NORMAL,
-            DeliveryMode.BEST_EFFORT,
-            Map.of(),
-            payload,
-            stamp(internal));
+    Envelope e = plain(sender, ref.id(), payload, internal);
     AgentCell cell = ref.cell();
     if (cell == null) {
       if (state == TERMINATED) {
