@@ -216,6 +216,47 @@ class ReliableRuntimeTest {
   }
 
   @Test
+  void aFullDiskRefusesReliableSendsKeepsBestEffortGoingAndRecovers() throws Exception {
+    AgentId sink = AgentId.of("sink", "1");
+    AtomicInteger reliableHandled = new AtomicInteger();
+    AtomicInteger plainHandled = new AtomicInteger();
+    SqliteJournal journal = journal();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal)
+            .register(
+                AgentType.of(
+                    "sink",
+                    id ->
+                        (m, ctx) -> {
+                          if (m.delivery() == DeliveryMode.RELIABLE) {
+                            reliableHandled.incrementAndGet();
+                          } else {
+                            plainHandled.incrementAndGet();
+                          }
+                        }))
+            .build()) {
+      rt.send(reliable(sink, "before"));
+      eventually(() -> reliableHandled.get() == 1, "first reliable message handled");
+
+      journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
+      String big = "x".repeat(256 * 1024); // needs pages the database may not add
+      assertThatThrownBy(() -> rt.send(reliable(sink, big)))
+          .isInstanceOf(dev.cfn.core.JournalException.class)
+          .hasMessageContaining("not");
+      rt.send(sink, "best effort still flows");
+      eventually(() -> plainHandled.get() == 1, "best-effort message handled while full");
+
+      journal.maxPageCount(Integer.MAX_VALUE); // space is back
+      rt.send(reliable(sink, "after"));
+      eventually(() -> reliableHandled.get() == 2, "reliable traffic resumed");
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.recover()).as("the refused send was never stored").isEmpty();
+    }
+  }
+
+  @Test
   void effectsAreOnlyForReliableMessagesAndReliableNeedsAJournal() throws Exception {
     AtomicInteger refused = new AtomicInteger();
     try (AgentRuntime rt = AgentRuntime.builder().build()) {
