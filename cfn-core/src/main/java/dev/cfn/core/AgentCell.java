@@ -54,6 +54,8 @@ final class AgentCell implements AgentContext {
   private volatile int lifecycle;
   private volatile String stopReason;
   private boolean started;
+  private boolean turnParked; // guarded by this
+  private boolean resumeRequested; // guarded by this
   private Envelope current;
   private EffectsBuffer effects;
   // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
@@ -100,9 +102,6 @@ final class AgentCell implements AgentContext {
   /** Runs one turn: up to the throughput limit of messages. Only the dispatcher calls this. */
   void runTurn() {
     AgentRuntime rt = type.runtime;
-    if (lifecycle == SUSPENDED) {
-      return; // the restart backoff timer holds the schedule flag and will resume us
-    }
     if (lifecycle == ACTIVE && !started) {
       start(rt);
     }
@@ -137,12 +136,61 @@ final class AgentCell implements AgentContext {
       }
     }
     if (lifecycle == SUSPENDED) {
+      // Paused (restart backoff, or waiting for an acknowledgement to commit): keep the
+      // schedule flag; resume() runs us again, or already asked to while this turn ran.
+      if (parkSuspendedTurn()) {
+        dispatcher.execute(this);
+      }
       return;
     }
     if (lifecycle >= STOPPING) {
       finishStop(rt);
     }
     release();
+  }
+
+  /**
+   * Ends a turn that left the agent SUSPENDED. Returns true when {@link #resume()} already came
+   * (the agent is ACTIVE again and should run on); otherwise records that the turn has ended, so
+   * that resume() reschedules it. This handshake keeps a fast resume from running the agent on a
+   * second thread while its turn is still finishing.
+   */
+  private boolean parkSuspendedTurn() {
+    synchronized (this) {
+      if (resumeRequested) {
+        resumeRequested = false;
+        if (lifecycle == SUSPENDED) {
+          lifecycle = ACTIVE;
+        }
+        return true;
+      }
+      turnParked = true;
+      return false;
+    }
+  }
+
+  /** Pauses an ACTIVE agent (never overrides a stop requested meanwhile). */
+  private void suspend() {
+    synchronized (this) {
+      if (lifecycle == ACTIVE) {
+        lifecycle = SUSPENDED;
+      }
+    }
+  }
+
+  /** Ends a pause: after a restart backoff, or once an awaited acknowledgement settled. */
+  void resume() {
+    synchronized (this) {
+      if (!turnParked) {
+        resumeRequested = true; // the turn that paused us is still running; it will see this
+        return;
+      }
+      turnParked = false;
+      if (lifecycle == SUSPENDED) {
+        lifecycle = ACTIVE;
+      }
+    }
+    dispatcher.execute(this); // we still hold the schedule flag
   }
 
   /** Clears the schedule flag, then reschedules if mail arrived meanwhile (see class comment). */
@@ -208,7 +256,14 @@ final class AgentCell implements AgentContext {
     effects = fx;
     try {
       agent.onMessage(m, this);
-      rt.reliable().succeeded(m, fx.effects());
+      if (fx.used()) {
+        // The next message must see this one's state: pause the agent (holding its schedule
+        // flag, as during a restart backoff) until the acknowledgement and its effects commit.
+        suspend();
+        rt.reliable().succeeded(m, fx.effects(), this::resume);
+      } else {
+        rt.reliable().succeeded(m, fx.effects(), null);
+      }
     } catch (Throwable t) {
       failures++;
       rt.handlerFailed();
@@ -260,17 +315,8 @@ final class AgentCell implements AgentContext {
     rt.lifecycle(id, LifecycleEvent.Kind.RESTARTED, cause.toString());
     Duration backoff = policy.backoff(inWindow + 1);
     if (!backoff.isZero()) {
-      lifecycle = SUSPENDED;
-      rt.timer()
-          .schedule(
-              () -> {
-                if (lifecycle == SUSPENDED) {
-                  lifecycle = ACTIVE;
-                }
-                dispatcher.execute(this); // we still hold the schedule flag
-              },
-              backoff.toNanos(),
-              TimeUnit.NANOSECONDS);
+      suspend();
+      rt.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
     }
   }
 

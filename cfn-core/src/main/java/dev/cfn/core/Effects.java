@@ -7,6 +7,11 @@ package dev.cfn.core;
  * redelivered; if it was already acknowledged, none happens again. So these effects happen exactly
  * once per message.
  *
+ * <p>An agent whose handler used its effects (any call, reads included) handles its next message
+ * only once this one's acknowledgement has committed, so a read always sees what the previous
+ * messages wrote (no lost updates); agents that do not use effects are acknowledged in the
+ * background and never wait.
+ *
  * <p>Effects outside the journal (an HTTP call, a file, a field of the agent) are not covered: they
  * may run again when a message is redelivered, so make them idempotent, keyed by the message id.
  */

@@ -13,6 +13,7 @@ final class EffectsBuffer implements Effects {
   private final AgentId agent;
   private final AgentRuntime runtime;
   private final List<Effect> effects = new ArrayList<>(2);
+  private boolean used; // any call, reads included
 
   EffectsBuffer(AgentId agent, AgentRuntime runtime) {
     this.agent = agent;
@@ -22,6 +23,7 @@ final class EffectsBuffer implements Effects {
   @Override
   public java.util.Optional<String> get(String key) {
     Objects.requireNonNull(key, "key");
+    used = true;
     for (int i = effects.size() - 1; i >= 0; i--) {
       Effect e = effects.get(i);
       if (e instanceof Effect.Put p && p.key().equals(key)) {
@@ -36,18 +38,21 @@ final class EffectsBuffer implements Effects {
 
   @Override
   public Effects put(String key, String value) {
+    used = true;
     effects.add(new Effect.Put(agent.toString(), key, value));
     return this;
   }
 
   @Override
   public Effects delete(String key) {
+    used = true;
     effects.add(new Effect.Delete(agent.toString(), key));
     return this;
   }
 
   @Override
   public Effects send(AgentId to, Object payload) {
+    used = true;
     Objects.requireNonNull(to, "to");
     Envelope e =
         new Envelope(
@@ -68,5 +73,10 @@ final class EffectsBuffer implements Effects {
 
   List<Effect> effects() {
     return effects;
+  }
+
+  /** True when the handler read or wrote state or sent through the outbox. */
+  boolean used() {
+    return used;
   }
 }

@@ -144,31 +144,43 @@ final class ReliableDelivery {
     return true;
   }
 
-  /** The handler succeeded: acknowledge with its effects, then send its outbox. */
-  void succeeded(Envelope m, List<Effect> effects) {
+  /**
+   * The handler succeeded: acknowledge with its effects, then send its outbox; {@code committed}
+   * (may be null) runs once the acknowledgement has settled, either way.
+   */
+  void succeeded(Envelope m, List<Effect> effects, Runnable committed) {
     journal
         .acknowledge(m, effects)
         .whenComplete(
             (applied, error) -> {
-              if (error != null) {
-                log.warn(
-                    "acknowledging reliable message {} failed ({}); it stays pending and is"
-                        + " redelivered",
-                    m.id(),
-                    error.toString());
-                requeueLater(m);
-                return;
-              }
-              attempts.remove(m.id());
-              if (Boolean.TRUE.equals(applied)) {
-                acknowledged.incrementAndGet();
-                for (Effect effect : effects) {
-                  if (effect instanceof Effect.Send send) {
-                    deliver(send.envelope());
-                  }
+              try {
+                settle(m, effects, applied, error);
+              } finally {
+                if (committed != null) {
+                  committed.run();
                 }
               }
             });
+  }
+
+  private void settle(Envelope m, List<Effect> effects, Boolean applied, Throwable error) {
+    if (error != null) {
+      log.warn(
+          "acknowledging reliable message {} failed ({}); it stays pending and is" + " redelivered",
+          m.id(),
+          error.toString());
+      requeueLater(m);
+      return;
+    }
+    attempts.remove(m.id());
+    if (Boolean.TRUE.equals(applied)) {
+      acknowledged.incrementAndGet();
+      for (Effect effect : effects) {
+        if (effect instanceof Effect.Send send) {
+          deliver(send.envelope());
+        }
+      }
+    }
   }
 
   /** The handler threw: retry with backoff, or dead-letter after the last attempt. */

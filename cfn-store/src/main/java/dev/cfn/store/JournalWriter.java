@@ -239,7 +239,32 @@ final class JournalWriter {
    */
   private boolean runOptimistically(WriteConnection c, List<WriteOp<?>> ops, Instant now)
       throws SQLException {
+    // Appends first, in multi-row statements: a new message cannot be acknowledged, retried or
+    // dead-lettered in the batch that stores it (its handler only runs once it is committed), so
+    // storing them ahead of the other operations changes no outcome.
+    List<Writes.Append> appends = new ArrayList<>();
     for (WriteOp<?> op : ops) {
+      if (op instanceof Writes.Append a) {
+        appends.add(a);
+      }
+    }
+    if (!appends.isEmpty()) {
+      try {
+        Writes.Append.applyAll(c, appends);
+      } catch (SQLException e) {
+        c.forgetStatements();
+        if (SqliteErrors.endsBatch(e)) {
+          throw e;
+        }
+        return false;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    for (WriteOp<?> op : ops) {
+      if (op instanceof Writes.Append) {
+        continue;
+      }
       try {
         op.run(c, now);
       } catch (SQLException e) {

@@ -114,6 +114,25 @@ enum Table {
     return insert;
   }
 
+  /** An INSERT of {@code rows} rows in one statement (values and checksum per row). */
+  String insertRows(int rows) {
+    StringBuilder sql = new StringBuilder(insert);
+    String tuple = insert.substring(insert.lastIndexOf('('));
+    for (int i = 1; i < rows; i++) {
+      sql.append(", ").append(tuple);
+    }
+    return sql.toString();
+  }
+
+  /** Binds row {@code row} of a statement from {@link #insertRows}. */
+  void bindRow(PreparedStatement statement, int row, Object[] values) throws SQLException {
+    int base = row * (values.length + 1);
+    for (int i = 0; i < values.length; i++) {
+      statement.setObject(base + i + 1, values[i]);
+    }
+    statement.setLong(base + values.length + 1, checksum(values));
+  }
+
   /** The key columns, comma-separated, for ORDER BY. */
   String keyOrder() {
     return String.join(", ", columns.subList(0, keyColumns));

@@ -25,7 +25,12 @@ abstract class WriteOp<T> {
   abstract String notDone();
 
   final void run(WriteConnection connection, Instant now) throws SQLException {
-    result = apply(connection, now);
+    markDone(apply(connection, now));
+  }
+
+  /** Records the outcome of work done for this op by a batched statement. */
+  final void markDone(T value) {
+    result = value;
     failure = null;
   }
 

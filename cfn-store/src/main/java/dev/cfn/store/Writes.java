@@ -47,7 +47,34 @@ final class Writes {
     String notDone() {
       return "message " + row[Table.Columns.ID] + " was not stored";
     }
+
+    /**
+     * Stores {@code appends} with as few statements as possible: multi-row INSERTs of up to {@link
+     * #ROWS_PER_INSERT} rows (one JDBC call per row costs several times SQLite's own work). Each op
+     * is marked done; on an exception none is, and the caller falls back to one by one.
+     */
+    static void applyAll(WriteConnection c, List<Append> appends) throws SQLException {
+      int i = 0;
+      while (i < appends.size()) {
+        int n = Math.min(ROWS_PER_INSERT, appends.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n); // a few statement shapes, all cached
+        }
+        PreparedStatement statement = c.prepare(Table.MESSAGES.insertRows(n));
+        for (int r = 0; r < n; r++) {
+          Table.MESSAGES.bindRow(statement, r, appends.get(i + r).row);
+        }
+        statement.executeUpdate();
+        i += n;
+      }
+      for (Append a : appends) {
+        a.markDone(null);
+      }
+    }
   }
+
+  /** Rows per multi-row INSERT (19 values a row, well under SQLite's variable limit). */
+  static final int ROWS_PER_INSERT = 256;
 
   /** A change an acknowledgement applies, prepared on the caller's thread. */
   sealed interface Change {

@@ -85,6 +85,33 @@ class ReliableRuntimeTest {
   }
 
   @Test
+  void consecutiveMessagesSeeTheStateTheirPredecessorsCommitted() throws Exception {
+    AgentId counter = AgentId.of("counter", "1");
+    AtomicInteger calls = new AtomicInteger();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(
+                AgentType.of(
+                    "counter",
+                    id ->
+                        (m, ctx) -> {
+                          long n = ctx.effects().get("n").map(Long::parseLong).orElse(0L);
+                          ctx.effects().put("n", Long.toString(n + 1));
+                          calls.incrementAndGet();
+                        }))
+            .build()) {
+      for (int i = 0; i < 200; i++) {
+        rt.send(reliable(counter, i));
+      }
+      eventually(() -> calls.get() == 200, "200 increments");
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.state(counter.toString(), "n")).as("no lost update").contains("200");
+    }
+  }
+
+  @Test
   void unacknowledgedMessagesAreRedeliveredByTheNextRuntime() throws Exception {
     AgentId slow = AgentId.of("slow", "1");
     CountDownLatch never = new CountDownLatch(1);
