@@ -261,8 +261,31 @@ final class JournalWriter {
         return false;
       }
     }
+    // Then acknowledgements without effects, the other high-volume operation, also batched. A
+    // message is acknowledged only after the commit that stored it, and retried or dead-lettered
+    // only after the commit that recorded its failure, so none of them meets its own message's
+    // other operations in one batch: their order among the rest does not matter.
+    List<Writes.Acknowledge> acks = new ArrayList<>();
     for (WriteOp<?> op : ops) {
-      if (op instanceof Writes.Append) {
+      if (op instanceof Writes.Acknowledge a && a.plain()) {
+        acks.add(a);
+      }
+    }
+    if (!acks.isEmpty()) {
+      try {
+        Writes.Acknowledge.applyAll(c, acks, now);
+      } catch (SQLException e) {
+        c.forgetStatements();
+        if (SqliteErrors.endsBatch(e)) {
+          throw e;
+        }
+        return false;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+    for (WriteOp<?> op : ops) {
+      if (op instanceof Writes.Append || op instanceof Writes.Acknowledge a && a.plain()) {
         continue;
       }
       try {

@@ -137,6 +137,69 @@ final class Writes {
           + " was not acknowledged and stays pending; none of its effects"
           + " were applied";
     }
+
+    /** True when this acknowledgement has no effects, so it can join a batched statement. */
+    boolean plain() {
+      return changes.isEmpty();
+    }
+
+    /**
+     * Acknowledges {@code acks} (all {@link #plain()}) in three statements per chunk: one multi-row
+     * insert into {@code acked} that returns the ids it added (the others were already
+     * acknowledged: their result is false), then one delete each from {@code messages} and {@code
+     * attempts} for those ids.
+     */
+    static void applyAll(WriteConnection c, List<Acknowledge> acks, Instant now)
+        throws SQLException {
+      long at = now.toEpochMilli();
+      int i = 0;
+      while (i < acks.size()) {
+        int n = Math.min(ROWS_PER_INSERT, acks.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n);
+        }
+        PreparedStatement insert =
+            c.prepare(Table.ACKED.insertRows(n) + " ON CONFLICT(id) DO NOTHING RETURNING id");
+        for (int r = 0; r < n; r++) {
+          Table.ACKED.bindRow(insert, r, new Object[] {acks.get(i + r).id, at});
+        }
+        java.util.Set<Long> added = new java.util.HashSet<>();
+        try (java.sql.ResultSet rows = insert.executeQuery()) {
+          while (rows.next()) {
+            added.add(rows.getLong(1));
+          }
+        }
+        if (!added.isEmpty()) {
+          deleteIds(c, "DELETE FROM messages WHERE id IN ", added);
+          deleteIds(c, "DELETE FROM attempts WHERE message_id IN ", added);
+        }
+        for (int r = 0; r < n; r++) {
+          Acknowledge a = acks.get(i + r);
+          a.markDone(added.remove(a.id)); // the same id twice in a chunk: only the first is new
+        }
+        i += n;
+      }
+    }
+
+    private static void deleteIds(WriteConnection c, String sql, java.util.Set<Long> ids)
+        throws SQLException {
+      // One statement shape per power-of-two size, padded with the first id (deleting twice is
+      // harmless), so that the prepared statements stay few and cached.
+      int size = Integer.highestOneBit(ids.size());
+      if (size < ids.size()) {
+        size <<= 1;
+      }
+      PreparedStatement statement = c.prepare(sql + "(" + "?,".repeat(size - 1) + "?)");
+      int p = 1;
+      long first = ids.iterator().next();
+      for (long id : ids) {
+        statement.setLong(p++, id);
+      }
+      while (p <= size) {
+        statement.setLong(p++, first);
+      }
+      statement.executeUpdate();
+    }
   }
 
   /** Records a failed attempt of a pending message. */

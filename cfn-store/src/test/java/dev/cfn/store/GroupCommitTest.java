@@ -2,6 +2,7 @@ package dev.cfn.store;
 
 import static dev.cfn.store.Fixtures.message;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.Journal.JournalEntry;
 import java.nio.file.Path;
@@ -78,6 +79,35 @@ class GroupCommitTest {
           .as("the held batch, then one batch of %d appends", appenders)
           .isEqualTo(2);
       assertThat(journal.recover()).extracting(JournalEntry::attempts).hasSize(appenders);
+    }
+  }
+
+  @Test
+  void batchedAcknowledgementsAndAppendsKeepTheirOneByOneOutcomes() throws Exception {
+    try (SqliteJournal journal = SqliteJournal.builder(dir.resolve("journal.db")).open()) {
+      for (long id = 1; id <= 10; id++) {
+        journal.append(message(id, "x"));
+      }
+      Fixtures.Hold hold = Fixtures.hold(journal);
+      List<java.util.concurrent.CompletableFuture<Boolean>> acks = new ArrayList<>();
+      for (long id = 1; id <= 10; id++) {
+        acks.add(journal.acknowledge(message(id, "x"), List.of()));
+      }
+      var again = journal.acknowledge(message(1, "x"), List.of()); // same id, same batch
+      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<?> first = pool.submit(() -> journal.append(message(20, "a")));
+        Fixtures.awaitQueued(journal, 12);
+        Future<?> duplicate = pool.submit(() -> journal.append(message(20, "b")));
+        Future<?> other = pool.submit(() -> journal.append(message(21, "c")));
+        Fixtures.awaitQueued(journal, 14);
+        hold.release.countDown();
+        assertThat(acks).allSatisfy(f -> assertThat(f.join()).isTrue());
+        assertThat(again.join()).as("only the first acknowledgement of an id is new").isFalse();
+        first.get();
+        other.get();
+        assertThatThrownBy(duplicate::get).hasCauseInstanceOf(dev.cfn.core.JournalException.class);
+      }
+      assertThat(journal.recover()).extracting(e -> e.envelope().id()).containsExactly(20L, 21L);
     }
   }
 }
