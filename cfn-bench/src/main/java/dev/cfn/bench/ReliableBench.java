@@ -43,8 +43,10 @@ final class ReliableBench {
     this.out = out;
   }
 
+  private SqliteJournal journal;
+
   private AgentRuntime runtime(Path db, LongAdder handled, Recorder latency) {
-    SqliteJournal journal = SqliteJournal.builder(db).payloadType(Stamp.class).open();
+    journal = SqliteJournal.builder(db).payloadType(Stamp.class).open();
     return AgentRuntime.builder()
         .journal(journal)
         .jvmMetrics(false)
@@ -92,9 +94,11 @@ final class ReliableBench {
       Thread.sleep(warmup.toMillis());
       Cpu cpu = new Cpu();
       long s0 = sent.sum();
+      long c0 = journal.commitCount();
       long t0 = System.nanoTime();
       Thread.sleep(measure.toMillis());
       long s1 = sent.sum();
+      long c1 = journal.commitCount();
       long t1 = System.nanoTime();
       cpu.stop();
       stop.set(true);
@@ -106,6 +110,8 @@ final class ReliableBench {
       r.put("durableSends", s1 - s0);
       r.put("seconds", seconds);
       r.put("messagesPerSecond", Math.round((s1 - s0) / seconds));
+      r.put("commitsPerSecond", Math.round((c1 - c0) / seconds));
+      r.put("sendsPerCommit", c1 == c0 ? 0 : Math.round((s1 - s0) * 10.0 / (c1 - c0)) / 10.0);
       r.put("processCpuCores", cpu.processCores());
       CfnScenarios.awaitCount(handled, sent.sum());
       r.put("allHandled", handled.sum() == sent.sum());
@@ -160,7 +166,13 @@ final class ReliableBench {
       out.print("  durable send throughput, " + senders + " sender(s) ... ");
       out.flush();
       Map<String, Object> r = throughput(senders);
-      out.printf(Locale.ROOT, "%,d msg/s%n", (long) r.get("messagesPerSecond"));
+      out.printf(
+          Locale.ROOT,
+          "%,d msg/s (%,d commits/s, %.1f sends per commit, %.2f cores)%n",
+          (long) r.get("messagesPerSecond"),
+          (long) r.get("commitsPerSecond"),
+          (double) r.get("sendsPerCommit"),
+          (double) r.get("processCpuCores"));
       tps.add(r);
     }
     List<Map<String, Object>> lats = new ArrayList<>();

@@ -512,12 +512,15 @@ public final class SqliteJournal implements Journal {
     }
   }
 
-  // ---- package-private: tests and the writer's plumbing ----
-
-  /** Transactions the writer has committed. */
-  long commitCount() {
+  /**
+   * Transactions the writer has committed since open: with the number of writes, it tells how well
+   * group commit is batching (writes per fsync).
+   */
+  public long commitCount() {
     return writer.commits();
   }
+
+  // ---- package-private: tests and the writer's plumbing ----
 
   /** Writes waiting for the writer. */
   int queuedWrites() {
