@@ -65,7 +65,7 @@ final class StoreCommand {
       name = "backup",
       mixinStandardHelpOptions = true,
       description = {
-        "Writes a consistent online snapshot of the journal to FILE, verified after writing.",
+        "Writes a verified, consistent online snapshot of the journal to FILE.",
         "Safe while a runtime is running and traffic flows."
       })
   static final class Backup implements Callable<Integer> {
@@ -88,8 +88,9 @@ final class StoreCommand {
       name = "restore",
       mixinStandardHelpOptions = true,
       description = {
-        "Verifies a backup and puts it in place of the journal; the current file is moved aside,",
-        "never deleted. Refused while a runtime has the journal open."
+        "Verifies a backup and puts it in place of the journal.",
+        "The current file is moved aside, never deleted. Refused while a runtime has the journal",
+        "open."
       })
   static final class Restore implements Callable<Integer> {
     @Mixin StoreOptions store = new StoreOptions();
