@@ -374,6 +374,19 @@ public final class AgentRuntime implements AutoCloseable {
     return router.list();
   }
 
+  /**
+   * Delivers dead-lettered RELIABLE message {@code id} again, with a fresh attempt count: it moves
+   * back to the journal's pending messages and on to its recipient. False when the journal has no
+   * such dead letter. Throws {@link IllegalStateException} without a journal.
+   */
+  public boolean replayDeadLetter(long id) {
+    if (reliable == null) {
+      throw new IllegalStateException(
+          "this runtime has no journal, so it has no durable dead letters to replay");
+    }
+    return reliable.replay(id);
+  }
+
   /** Reliable messages the recovery at build redelivered (0 without a journal). */
   public long recoveredMessages() {
     return reliable == null ? 0 : reliable.recoveredCount;

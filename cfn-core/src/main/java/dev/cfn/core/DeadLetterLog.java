@@ -33,6 +33,17 @@ final class DeadLetterLog implements DeadLetters {
   }
 
   void add(Envelope envelope, DeadLetter.Reason reason, String detail) {
+    // The letter joins the window before it is counted, so a reader that sees the count also
+    // finds the letter in recent().
+    if (window > 0) {
+      DeadLetter letter = new DeadLetter(envelope, reason, detail, Instant.now());
+      synchronized (recent) {
+        if (recent.size() == window) {
+          recent.pollFirst();
+        }
+        recent.addLast(letter);
+      }
+    }
     LongAdder c = counts.get(reason);
     c.increment();
     if (c.sum() == 1) {
@@ -46,15 +57,6 @@ final class DeadLetterLog implements DeadLetters {
           detail);
     } else if (log.isDebugEnabled()) {
       log.debug("dead letter ({}): message {}: {}", reason, envelope.id(), detail);
-    }
-    if (window > 0) {
-      DeadLetter letter = new DeadLetter(envelope, reason, detail, Instant.now());
-      synchronized (recent) {
-        if (recent.size() == window) {
-          recent.pollFirst();
-        }
-        recent.addLast(letter);
-      }
     }
   }
 

@@ -46,6 +46,12 @@ public interface Journal extends AutoCloseable {
   /** The committed value of {@code key} in {@code namespace}'s state, if any. */
   java.util.Optional<String> state(String namespace, String key);
 
+  /**
+   * Moves dead letter {@code id} back to the pending messages (attempts reset) and returns it, or
+   * empty when there is no such dead letter. The caller delivers it.
+   */
+  java.util.Optional<Envelope> replayDeadLetter(long id);
+
   /** True when {@code id} was acknowledged within the retention period. */
   boolean isAcknowledged(long id);
 

@@ -101,6 +101,19 @@ final class ReliableDelivery {
     }
   }
 
+  /** Moves dead letter {@code id} back to pending and delivers it; false if there is none. */
+  boolean replay(long id) {
+    return journal
+        .replayDeadLetter(id)
+        .map(
+            e -> {
+              attempts.remove(e.id());
+              deliver(e);
+              return true;
+            })
+        .orElse(false);
+  }
+
   /** Delivers the messages parked for {@code type}, now that it is registered. */
   void typeRegistered(String type) {
     List<Envelope> waiting = parked.remove(type);
@@ -196,10 +209,14 @@ final class ReliableDelivery {
                 if (x != null) {
                   log.warn("dead-lettering reliable message {} failed: {}", m.id(), x.toString());
                   requeueLater(m);
+                  return;
                 }
+                // Logged once durable, so a dead letter seen here can be replayed at once.
+                runtime.deadLetter(
+                    m,
+                    DeadLetter.Reason.HANDLER_FAILED,
+                    "gave up after " + n + " attempts: " + error);
               });
-      runtime.deadLetter(
-          m, DeadLetter.Reason.HANDLER_FAILED, "gave up after " + n + " attempts: " + error);
       return;
     }
     Duration delay = retry.delay(n);

@@ -453,6 +453,7 @@ public final class SqliteJournal implements Journal {
    * and returns it; empty when there was none. The owner of the journal delivers it after its next
    * {@link #recover()} (a running runtime may deliver the returned envelope itself).
    */
+  @Override
   public Optional<Envelope> replayDeadLetter(long id) {
     return await(writer.submit(new Writes.Replay(id, codec)));
   }

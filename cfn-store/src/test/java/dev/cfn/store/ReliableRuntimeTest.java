@@ -197,6 +197,44 @@ class ReliableRuntimeTest {
   }
 
   @Test
+  void aLiveRuntimeReplaysADeadLetter() throws Exception {
+    AgentId flaky = AgentId.of("flaky", "1");
+    java.util.concurrent.atomic.AtomicBoolean healthy =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicInteger handled = new AtomicInteger();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .retryPolicy(FAST)
+            .register(
+                AgentType.of(
+                    "flaky",
+                    id ->
+                        (m, ctx) -> {
+                          if (!healthy.get()) {
+                            throw new IllegalStateException("down");
+                          }
+                          ctx.effects().put("done", "yes");
+                          handled.incrementAndGet();
+                        }))
+            .build()) {
+      rt.send(reliable(flaky, "job"));
+      eventually(
+          () -> rt.deadLetters().count(DeadLetter.Reason.HANDLER_FAILED) == 1, "dead-lettered");
+      long id = rt.deadLetters().recent().get(0).envelope().id();
+      healthy.set(true);
+      assertThat(rt.replayDeadLetter(id)).isTrue();
+      eventually(() -> handled.get() == 1, "replayed and handled");
+      assertThat(rt.replayDeadLetter(id)).as("no longer a dead letter").isFalse();
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.deadLetters()).isEmpty();
+      assertThat(j.recover()).isEmpty();
+      assertThat(j.state("flaky/1", "done")).contains("yes");
+    }
+  }
+
+  @Test
   void outboxSendsHappenOnlyAfterTheCommit() throws Exception {
     AgentId relay = AgentId.of("relay", "1");
     AgentId sink = AgentId.of("sink", "1");
