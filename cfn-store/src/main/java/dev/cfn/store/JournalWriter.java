@@ -240,67 +240,60 @@ final class JournalWriter {
   private boolean runOptimistically(WriteConnection c, List<WriteOp<?>> ops, Instant now)
       throws SQLException {
     // Appends first, in multi-row statements: a new message cannot be acknowledged, retried or
-    // dead-lettered in the batch that stores it (its handler only runs once it is committed), so
-    // storing them ahead of the other operations changes no outcome.
+    // dead-lettered in the batch that stores it (its handler only runs once it is committed).
+    // Then acknowledgements without effects, the other high-volume operation, also batched: a
+    // message is acknowledged only after the commit that stored it, and retried or dead-lettered
+    // only after the commit that recorded its failure. So no operation meets another operation on
+    // the same message in one batch, and running these groups ahead of the rest changes no
+    // outcome.
     List<Writes.Append> appends = new ArrayList<>();
+    List<Writes.Acknowledge> acks = new ArrayList<>();
+    List<WriteOp<?>> rest = new ArrayList<>();
     for (WriteOp<?> op : ops) {
       if (op instanceof Writes.Append a) {
         appends.add(a);
-      }
-    }
-    if (!appends.isEmpty()) {
-      try {
-        Writes.Append.applyAll(c, appends);
-      } catch (SQLException e) {
-        c.forgetStatements();
-        if (SqliteErrors.endsBatch(e)) {
-          throw e;
-        }
-        return false;
-      } catch (RuntimeException e) {
-        return false;
-      }
-    }
-    // Then acknowledgements without effects, the other high-volume operation, also batched. A
-    // message is acknowledged only after the commit that stored it, and retried or dead-lettered
-    // only after the commit that recorded its failure, so none of them meets its own message's
-    // other operations in one batch: their order among the rest does not matter.
-    List<Writes.Acknowledge> acks = new ArrayList<>();
-    for (WriteOp<?> op : ops) {
-      if (op instanceof Writes.Acknowledge a && a.plain()) {
+      } else if (op instanceof Writes.Acknowledge a && a.plain()) {
         acks.add(a);
+      } else {
+        rest.add(op);
       }
     }
-    if (!acks.isEmpty()) {
-      try {
-        Writes.Acknowledge.applyAll(c, acks, now);
-      } catch (SQLException e) {
-        c.forgetStatements();
-        if (SqliteErrors.endsBatch(e)) {
-          throw e;
-        }
-        return false;
-      } catch (RuntimeException e) {
-        return false;
-      }
+    if (!appends.isEmpty() && !succeeded(c, () -> Writes.Append.applyAll(c, appends))) {
+      return false;
     }
-    for (WriteOp<?> op : ops) {
-      if (op instanceof Writes.Append || op instanceof Writes.Acknowledge a && a.plain()) {
-        continue;
-      }
-      try {
-        op.run(c, now);
-      } catch (SQLException e) {
-        c.forgetStatements();
-        if (SqliteErrors.endsBatch(e)) {
-          throw e;
-        }
-        return false;
-      } catch (RuntimeException e) {
+    if (!acks.isEmpty() && !succeeded(c, () -> Writes.Acknowledge.applyAll(c, acks, now))) {
+      return false;
+    }
+    for (WriteOp<?> op : rest) {
+      if (!succeeded(c, () -> op.run(c, now))) {
         return false;
       }
     }
     return true;
+  }
+
+  /** Work on the write connection. */
+  private interface Work {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work}; false when it failed on its own (the batch is then redone one operation at a
+   * time), an exception when the file failed (which ends the batch).
+   */
+  private static boolean succeeded(WriteConnection c, Work work) throws SQLException {
+    try {
+      work.run();
+      return true;
+    } catch (SQLException e) {
+      c.forgetStatements();
+      if (SqliteErrors.endsBatch(e)) {
+        throw e;
+      }
+      return false;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private void runOne(WriteConnection c, WriteOp<?> op, Instant now) throws SQLException {
