@@ -11,7 +11,6 @@ import dev.cfn.core.IdleStrategy;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,21 +57,18 @@ final class CfnScenarios {
     try (AgentRuntime rt = runtime(profile)) {
       rt.register(AgentType.builder("sink", id -> sink).mailboxCapacity(1 << 16).build());
       AgentRef ref = rt.spawn(AgentId.of("sink", "1"));
-      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
-      long warm = pacer.count(warmup.toNanos());
-      long total = warm + pacer.count(measure.toNanos());
-      Cpu cpu = null;
-      for (long i = 0; i < total; i++) {
-        if (i == warm) {
-          cpu = new Cpu();
-        }
-        long intended = pacer.awaitSlot(i);
-        ref.tell(new Stamp(intended, i >= warm));
-      }
-      cpu.stop();
-      awaitCount(sink.received, total);
+      Pacer.Run run =
+          Pacer.run(
+              rate, warmup, measure, () -> {}, (t, measured) -> ref.tell(new Stamp(t, measured)));
+      awaitCount(sink.received, run.total());
       return Results.Latency.of(
-          "one-way", "cfn", profile, rate, sink.histogram, cpu.processCores(), cpu.othersCores());
+          "one-way",
+          "cfn",
+          profile,
+          rate,
+          sink.histogram,
+          run.cpu().processCores(),
+          run.cpu().othersCores());
     }
   }
 
@@ -84,29 +80,32 @@ final class CfnScenarios {
       rt.register(AgentType.of("echo", id -> (m, ctx) -> ctx.reply(m.payload())));
       AgentId echo = AgentId.of("echo", "1");
       rt.spawn(echo);
-      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
-      long warm = pacer.count(warmup.toNanos());
-      long total = warm + pacer.count(measure.toNanos());
       Duration timeout = Duration.ofSeconds(30);
-      Cpu cpu = null;
-      for (long i = 0; i < total; i++) {
-        if (i == warm) {
-          cpu = new Cpu();
-          recorder.reset();
-        }
-        long intended = pacer.awaitSlot(i);
-        CompletableFuture<Envelope> f = rt.request(echo, new Stamp(intended, i >= warm), timeout);
-        f.thenAccept(
-            r -> {
-              recorder.recordValue(Math.max(0, System.nanoTime() - intended));
-              replies.increment();
-            });
-      }
-      cpu.stop();
-      awaitCount(replies, total);
+      Pacer.Run run =
+          Pacer.run(
+              rate,
+              warmup,
+              measure,
+              recorder::reset,
+              (intended, measured) ->
+                  rt.request(echo, new Stamp(intended, measured), timeout)
+                      .thenAccept(
+                          r -> {
+                            if (measured) { // a warm-up reply may land after the reset
+                              recorder.recordValue(Math.max(0, System.nanoTime() - intended));
+                            }
+                            replies.increment();
+                          }));
+      awaitCount(replies, run.total());
       Histogram h = recorder.getIntervalHistogram();
       return Results.Latency.of(
-          "request-reply", "cfn", profile, rate, h, cpu.processCores(), cpu.othersCores());
+          "request-reply",
+          "cfn",
+          profile,
+          rate,
+          h,
+          run.cpu().processCores(),
+          run.cpu().othersCores());
     }
   }
 

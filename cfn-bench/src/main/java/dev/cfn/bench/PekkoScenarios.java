@@ -58,21 +58,18 @@ final class PekkoScenarios {
     ActorSystem<Void> system = system();
     try {
       ActorRef<Stamp> sink = system.systemActorOf(sinkBehavior, "sink", Props.empty());
-      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
-      long warm = pacer.count(warmup.toNanos());
-      long total = warm + pacer.count(measure.toNanos());
-      Cpu cpu = null;
-      for (long i = 0; i < total; i++) {
-        if (i == warm) {
-          cpu = new Cpu();
-        }
-        long intended = pacer.awaitSlot(i);
-        sink.tell(new Stamp(intended, i >= warm));
-      }
-      cpu.stop();
-      CfnScenarios.awaitCount(received, total);
+      Pacer.Run run =
+          Pacer.run(
+              rate, warmup, measure, () -> {}, (t, measured) -> sink.tell(new Stamp(t, measured)));
+      CfnScenarios.awaitCount(received, run.total());
       return Results.Latency.of(
-          "one-way", "pekko", "default", rate, histogram, cpu.processCores(), cpu.othersCores());
+          "one-way",
+          "pekko",
+          "default",
+          rate,
+          histogram,
+          run.cpu().processCores(),
+          run.cpu().othersCores());
     } finally {
       terminate(system);
     }
@@ -91,36 +88,35 @@ final class PekkoScenarios {
     ActorSystem<Void> system = system();
     try {
       ActorRef<Ping> echo = system.systemActorOf(echoBehavior, "echo", Props.empty());
-      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
-      long warm = pacer.count(warmup.toNanos());
-      long total = warm + pacer.count(measure.toNanos());
       Duration timeout = Duration.ofSeconds(30);
-      Cpu cpu = null;
-      for (long i = 0; i < total; i++) {
-        if (i == warm) {
-          cpu = new Cpu();
-          recorder.reset();
-        }
-        long intended = pacer.awaitSlot(i);
-        boolean measured = i >= warm;
-        AskPattern.<Ping, Ping>ask(
-                echo, replyTo -> new Ping(intended, measured, replyTo), timeout, system.scheduler())
-            .thenAccept(
-                r -> {
-                  recorder.recordValue(Math.max(0, System.nanoTime() - intended));
-                  replies.increment();
-                });
-      }
-      cpu.stop();
-      CfnScenarios.awaitCount(replies, total);
+      Pacer.Run run =
+          Pacer.run(
+              rate,
+              warmup,
+              measure,
+              recorder::reset,
+              (intended, measured) ->
+                  AskPattern.<Ping, Ping>ask(
+                          echo,
+                          replyTo -> new Ping(intended, measured, replyTo),
+                          timeout,
+                          system.scheduler())
+                      .thenAccept(
+                          r -> {
+                            if (measured) { // a warm-up reply may land after the reset
+                              recorder.recordValue(Math.max(0, System.nanoTime() - intended));
+                            }
+                            replies.increment();
+                          }));
+      CfnScenarios.awaitCount(replies, run.total());
       return Results.Latency.of(
           "request-reply",
           "pekko",
           "default",
           rate,
           recorder.getIntervalHistogram(),
-          cpu.processCores(),
-          cpu.othersCores());
+          run.cpu().processCores(),
+          run.cpu().othersCores());
     } finally {
       terminate(system);
     }

@@ -29,7 +29,7 @@ import org.HdrHistogram.Recorder;
 final class ReliableBench {
 
   /** A paced message: its intended send time. */
-  record Stamp(long intended) {}
+  record Stamp(long intended, boolean measured) {}
 
   private final Path dir;
   private final Duration warmup;
@@ -56,7 +56,7 @@ final class ReliableBench {
                     id ->
                         (m, ctx) -> {
                           Stamp s = (Stamp) m.payload();
-                          if (s.intended() > 0 && latency != null) {
+                          if (s.measured() && latency != null) {
                             latency.recordValue(Math.max(0, System.nanoTime() - s.intended()));
                           }
                           handled.increment();
@@ -86,7 +86,7 @@ final class ReliableBench {
                 .start(
                     () -> {
                       while (!stop.get()) {
-                        rt.send(reliable(to, new Stamp(0)));
+                        rt.send(reliable(to, new Stamp(0, false)));
                         sent.increment();
                       }
                     }));
@@ -131,17 +131,16 @@ final class ReliableBench {
     Map<String, Object> r = new LinkedHashMap<>();
     try (AgentRuntime rt = runtime(db, handled, recorder)) {
       AgentId to = AgentId.of("sink", "1");
-      Pacer pacer = new Pacer(System.nanoTime() + 1_000_000, rate);
-      long warm = pacer.count(warmup.toNanos());
-      long total = warm + pacer.count(measure.toNanos());
-      for (long i = 0; i < total; i++) {
-        if (i == warm) {
-          recorder.reset();
-        }
-        long intended = pacer.awaitSlot(i);
-        Thread.startVirtualThread(() -> rt.send(reliable(to, new Stamp(intended))));
-      }
-      CfnScenarios.awaitCount(handled, total);
+      Pacer.Run run =
+          Pacer.run(
+              rate,
+              warmup,
+              measure,
+              recorder::reset,
+              (intended, measured) ->
+                  Thread.startVirtualThread(
+                      () -> rt.send(reliable(to, new Stamp(intended, measured)))));
+      CfnScenarios.awaitCount(handled, run.total());
       var h = recorder.getIntervalHistogram();
       r.put("rate", rate);
       r.put("count", h.getTotalCount());
