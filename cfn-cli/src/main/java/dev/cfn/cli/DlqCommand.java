@@ -44,6 +44,13 @@ final class DlqCommand implements Callable<Integer> {
     return SqliteJournal.builder(store.db).open();
   }
 
+  /** Says there is no such dead letter; the exit status for it. */
+  static int noSuchDeadLetter(String command, long id) {
+    System.err.println(
+        "cfn dlq " + command + ": no dead letter with id " + id + "; see cfn dlq list");
+    return 1;
+  }
+
   static String payloadText(Envelope e) {
     Object p = e.payload();
     if (p instanceof RawPayload raw) {
@@ -91,8 +98,7 @@ final class DlqCommand implements Callable<Integer> {
       try (SqliteJournal j = open(store)) {
         Optional<DeadLetterRecord> found = j.deadLetter(id);
         if (found.isEmpty()) {
-          System.err.println("cfn dlq show: no dead letter with id " + id + "; see cfn dlq list");
-          return 1;
+          return noSuchDeadLetter("show", id);
         }
         DeadLetterRecord r = found.get();
         Envelope e = r.envelope();
@@ -130,8 +136,7 @@ final class DlqCommand implements Callable<Integer> {
       try (SqliteJournal j = open(store)) {
         Optional<Envelope> replayed = j.replayDeadLetter(id);
         if (replayed.isEmpty()) {
-          System.err.println("cfn dlq replay: no dead letter with id " + id + "; see cfn dlq list");
-          return 1;
+          return noSuchDeadLetter("replay", id);
         }
         System.out.println(
             "message "
@@ -170,8 +175,7 @@ final class DlqCommand implements Callable<Integer> {
           return 0;
         }
         if (!j.removeDeadLetter(id)) {
-          System.err.println("cfn dlq purge: no dead letter with id " + id);
-          return 1;
+          return noSuchDeadLetter("purge", id);
         }
         System.out.println("deleted dead letter " + id);
         return 0;
