@@ -107,6 +107,20 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--dir", description = "Where the journals go (default: a temporary dir).")
     Path dir;
 
+    @Option(
+        names = "--senders",
+        split = ",",
+        paramLabel = "N",
+        description = "Concurrent senders of the throughput runs (default: 1,16,256).")
+    int[] senders = {1, 16, 256};
+
+    @Option(
+        names = "--rates",
+        split = ",",
+        paramLabel = "MSG_PER_S",
+        description = "Rates of the paced latency runs (default: 1000,10000; 0 for none).")
+    int[] rates = {1_000, 10_000};
+
     @Override
     public Integer call() throws Exception {
       Path work =
@@ -115,7 +129,7 @@ public final class BenchMain implements Callable<Integer> {
               : java.nio.file.Files.createTempDirectory("cfn-bench-reliable");
       java.time.Duration warm = java.time.Duration.ofSeconds(quick ? 1 : 3);
       java.time.Duration measure = java.time.Duration.ofSeconds(quick ? 3 : 10);
-      var result = new ReliableBench(work, warm, measure, System.out).run();
+      var result = new ReliableBench(work, warm, measure, System.out).run(senders, rates);
       if (json != null) {
         BusBench.writeJson(result, json);
         System.out.println("wrote " + json.toAbsolutePath());

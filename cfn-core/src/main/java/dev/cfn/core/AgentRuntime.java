@@ -402,6 +402,17 @@ public final class AgentRuntime implements AutoCloseable {
     return registry;
   }
 
+  /**
+   * The id of a RELIABLE message: one at a time from the shared counter, so that reliable ids
+   * increase in the order they are taken across all threads. The journal keys its rows by id; ids
+   * from per-thread blocks would scatter each group commit's rows over as many B-tree pages as
+   * there are sending threads (measured: 300 pages written per commit of 134 messages with 256
+   * senders). One contended increment is nothing beside the fsync a reliable send waits for.
+   */
+  long nextReliableId() {
+    return ids.incrementAndGet();
+  }
+
   long nextId() {
     Carrier.CarrierThread ct = Carrier.current(carriers);
     if (ct != null) {
@@ -460,7 +471,8 @@ public final class AgentRuntime implements AutoCloseable {
 
   void sendFrom(AgentId sender, Envelope.Builder message, boolean internal) {
     Objects.requireNonNull(message, "message");
-    route(message.build(nextId(), sender), internal);
+    long id = message.delivery == DeliveryMode.RELIABLE ? nextReliableId() : nextId();
+    route(message.build(id, sender), internal);
   }
 
   void tell(AgentId sender, AgentRef ref, Object payload, boolean internal) {

@@ -56,7 +56,7 @@ final class EffectsBuffer implements Effects {
     Objects.requireNonNull(to, "to");
     Envelope e =
         new Envelope(
-            runtime.nextId(),
+            runtime.nextReliableId(),
             payload == null ? "null" : payload.getClass().getName(),
             agent,
             to,

@@ -116,6 +116,23 @@ enum Table {
 
   /** An INSERT of {@code rows} rows in one statement (values and checksum per row). */
   String insertRows(int rows) {
+    // Cached per row count: the writer looks prepared statements up by their SQL, and a fresh
+    // 10 KB string per batch cost a full hash and compare each time. Racy but safe: Strings are
+    // immutable, so a thread that misses another's entry just builds an equal one.
+    if (rows < insertRowsCache.length) {
+      String cached = insertRowsCache[rows];
+      if (cached == null) {
+        cached = buildInsertRows(rows);
+        insertRowsCache[rows] = cached;
+      }
+      return cached;
+    }
+    return buildInsertRows(rows);
+  }
+
+  private final String[] insertRowsCache = new String[Writes.ROWS_PER_INSERT + 1];
+
+  private String buildInsertRows(int rows) {
     StringBuilder sql = new StringBuilder(insert);
     String tuple = insert.substring(insert.lastIndexOf('('));
     for (int i = 1; i < rows; i++) {
@@ -124,13 +141,18 @@ enum Table {
     return sql.toString();
   }
 
-  /** Binds row {@code row} of a statement from {@link #insertRows}. */
   void bindRow(PreparedStatement statement, int row, Object[] values) throws SQLException {
+    bindRow(statement, row, values, checksum(values));
+  }
+
+  /** Binds {@code values} and their precomputed {@code checksum} as row {@code row}. */
+  void bindRow(PreparedStatement statement, int row, Object[] values, long checksum)
+      throws SQLException {
     int base = row * (values.length + 1);
     for (int i = 0; i < values.length; i++) {
       statement.setObject(base + i + 1, values[i]);
     }
-    statement.setLong(base + values.length + 1, checksum(values));
+    statement.setLong(base + values.length + 1, checksum);
   }
 
   /** The key columns, comma-separated, for ORDER BY. */

@@ -51,6 +51,7 @@ final class WriteConnection implements AutoCloseable {
         write.exec("PRAGMA checkpoint_fullfsync = ON");
       }
       write.exec("PRAGMA foreign_keys = ON");
+      write.exec("PRAGMA wal_autocheckpoint = 0"); // the Checkpointer's thread does it
       write.exec("PRAGMA journal_size_limit = " + JOURNAL_SIZE_LIMIT);
       return write;
     } catch (SQLException | RuntimeException e) {
@@ -87,6 +88,26 @@ final class WriteConnection implements AutoCloseable {
     try (ResultSet rows = statement.executeQuery(sql)) {
       return rows.next() ? rows.getString(1) : null;
     }
+  }
+
+  private java.util.Set<Long> attempted;
+
+  /**
+   * Ids of messages that may have rows in {@code attempts} (loaded from the file on first use, then
+   * kept by the writer), so that acknowledging the common message that never failed skips a delete.
+   * An id wrongly kept here only costs a needless delete; every id with attempt rows is here.
+   */
+  java.util.Set<Long> attempted() throws SQLException {
+    if (attempted == null) {
+      java.util.Set<Long> ids = new java.util.HashSet<>();
+      try (ResultSet rows = statement.executeQuery("SELECT DISTINCT message_id FROM attempts")) {
+        while (rows.next()) {
+          ids.add(rows.getLong(1));
+        }
+      }
+      attempted = ids;
+    }
+    return attempted;
   }
 
   /** A cached statement for {@code sql}. */

@@ -32,9 +32,11 @@ final class Writes {
   /** Stores a new pending message. */
   static final class Append extends WriteOp<Void> {
     private final Object[] row;
+    private final long checksum; // computed on the caller's thread, not the writer's
 
     Append(Object[] content) {
       this.row = MessageCodec.pending(content, 0, null);
+      this.checksum = Table.MESSAGES.checksum(row);
     }
 
     @Override
@@ -62,7 +64,8 @@ final class Writes {
         }
         PreparedStatement statement = c.prepare(Table.MESSAGES.insertRows(n));
         for (int r = 0; r < n; r++) {
-          Table.MESSAGES.bindRow(statement, r, appends.get(i + r).row);
+          Append a = appends.get(i + r);
+          Table.MESSAGES.bindRow(statement, r, a.row, a.checksum);
         }
         statement.executeUpdate();
         i += n;
@@ -105,6 +108,7 @@ final class Writes {
       }
       update(c, "DELETE FROM messages WHERE id = ?", id);
       update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      c.attempted().remove(id);
       for (Change change : changes) {
         switch (change) {
           case Change.Put put ->
@@ -158,8 +162,7 @@ final class Writes {
         if (n < ROWS_PER_INSERT) {
           n = Integer.highestOneBit(n);
         }
-        PreparedStatement insert =
-            c.prepare(Table.ACKED.insertRows(n) + " ON CONFLICT(id) DO NOTHING RETURNING id");
+        PreparedStatement insert = c.prepare(ackRows(n));
         for (int r = 0; r < n; r++) {
           Table.ACKED.bindRow(insert, r, new Object[] {acks.get(i + r).id, at});
         }
@@ -171,7 +174,21 @@ final class Writes {
         }
         if (!added.isEmpty()) {
           deleteIds(c, "DELETE FROM messages WHERE id IN ", added);
-          deleteIds(c, "DELETE FROM attempts WHERE message_id IN ", added);
+          java.util.Set<Long> attempted = c.attempted();
+          if (!attempted.isEmpty()) {
+            java.util.Set<Long> failed = new java.util.HashSet<>();
+            for (long id : added) {
+              if (attempted.contains(id)) {
+                failed.add(id);
+              }
+            }
+            if (!failed.isEmpty()) {
+              deleteIds(c, "DELETE FROM attempts WHERE message_id IN ", failed);
+              // if this transaction rolls back, the one-by-one redo deletes unconditionally, and
+              // a failed commit reopens the connection, which reloads the set
+              attempted.removeAll(failed);
+            }
+          }
         }
         for (int r = 0; r < n; r++) {
           Acknowledge a = acks.get(i + r);
@@ -181,6 +198,21 @@ final class Writes {
       }
     }
 
+    private static final String[] ACK_ROWS = new String[ROWS_PER_INSERT + 1];
+
+    /** The batched insert into acked for {@code n} rows (cached: see Table.insertRows). */
+    private static String ackRows(int n) {
+      String sql = ACK_ROWS[n];
+      if (sql == null) {
+        sql = Table.ACKED.insertRows(n) + " ON CONFLICT(id) DO NOTHING RETURNING id";
+        ACK_ROWS[n] = sql;
+      }
+      return sql;
+    }
+
+    private static final java.util.Map<String, String[]> DELETE_IDS =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
     private static void deleteIds(WriteConnection c, String sql, java.util.Set<Long> ids)
         throws SQLException {
       // One statement shape per power-of-two size, padded with the first id (deleting twice is
@@ -189,7 +221,15 @@ final class Writes {
       if (size < ids.size()) {
         size <<= 1;
       }
-      PreparedStatement statement = c.prepare(sql + "(" + "?,".repeat(size - 1) + "?)");
+      String[] shapes = DELETE_IDS.computeIfAbsent(sql, k -> new String[2 * ROWS_PER_INSERT + 1]);
+      String shape = size < shapes.length ? shapes[size] : null;
+      if (shape == null) {
+        shape = sql + "(" + "?,".repeat(size - 1) + "?)";
+        if (size < shapes.length) {
+          shapes[size] = shape;
+        }
+      }
+      PreparedStatement statement = c.prepare(shape);
       int p = 1;
       long first = ids.iterator().next();
       for (long id : ids) {
@@ -238,6 +278,7 @@ final class Writes {
           (long) attempt,
           now.toEpochMilli(),
           error);
+      c.attempted().add(id);
       return null;
     }
 

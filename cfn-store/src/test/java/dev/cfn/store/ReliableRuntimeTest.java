@@ -85,6 +85,29 @@ class ReliableRuntimeTest {
   }
 
   @Test
+  void reliableIdsFollowTheOrderTheyAreTakenAcrossThreads() throws Exception {
+    // The journal keys rows by id: ids from per-thread blocks would scatter a group commit over
+    // as many B-tree pages as there are senders. Reliable ids are taken one at a time instead.
+    AgentId sink = AgentId.of("sink", "1");
+    java.util.Map<Object, Long> ids = new java.util.concurrent.ConcurrentHashMap<>();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal())
+            .register(AgentType.of("sink", id -> (m, ctx) -> ids.put(m.payload(), m.id())))
+            .build()) {
+      for (int i = 0; i < 6; i++) {
+        int n = i;
+        Thread t = Thread.ofPlatform().start(() -> rt.send(reliable(sink, n)));
+        t.join();
+      }
+      eventually(() -> ids.size() == 6, "6 handled");
+    }
+    for (int i = 1; i < 6; i++) {
+      assertThat(ids.get(i)).as("id of message " + i).isEqualTo(ids.get(i - 1) + 1);
+    }
+  }
+
+  @Test
   void consecutiveMessagesSeeTheStateTheirPredecessorsCommitted() throws Exception {
     AgentId counter = AgentId.of("counter", "1");
     AtomicInteger calls = new AtomicInteger();
