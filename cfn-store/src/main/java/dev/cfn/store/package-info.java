@@ -1,6 +1,6 @@
 /**
- * Durable implementations of the kernel's SPIs; for now the embedded SQLite {@link
- * dev.cfn.core.Journal}.
+ * Durable implementations of the kernel's SPIs (the embedded SQLite {@link dev.cfn.core.Journal})
+ * and the agents' memory.
  *
  * <p>Public: {@link dev.cfn.store.SqliteJournal} (with its builder and {@code Synchronous} levels,
  * and its static tools for journal files that may be in use: {@code check}, {@code backup}, {@code
@@ -12,7 +12,7 @@
  * checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec}, {@code
  * PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors ({@code
  * SqliteErrors}), and disaster recovery: read-only access and verification of a file ({@code
- * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}).
+ * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}), and the background WAL checkpoint ({@code Checkpointer}).
  *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
@@ -20,6 +20,17 @@
  * place; scheduled ones run every minute by default (the recovery point) and rotate. A restore
  * refuses a journal in use and a bad backup, and moves the previous files aside instead of deleting
  * them.
+ *
+ * <p>Also agent memory, in a SQLite file of its own ({@code .cfn/memory.db} by default, application
+ * id "cfnm", its own migrations): public {@link dev.cfn.store.MemoryStore} (with its builder) and
+ * its values {@link dev.cfn.store.MemoryEntry}, {@link dev.cfn.store.MemoryWrite}, {@link
+ * dev.cfn.store.MemoryMatch}, {@link dev.cfn.store.MemoryAccessor}, {@link
+ * dev.cfn.store.MemoryAccessLevel}, {@link dev.cfn.store.MemoryException} and {@link
+ * dev.cfn.store.MemoryAccessException}. Entries are keyed by namespace and key, with metadata,
+ * tags, an optional time to live and FTS5 search, and every operation is checked against the
+ * entry's access level. Package-private, beside them: its schema ({@code MemorySchema}), its rows
+ * and checksums ({@code MemoryTable}), the access rules in Java and SQL ({@code
+ * MemoryPermissions}) and the search-query sanitizer ({@code MemorySearchQuery}).
  *
  * <p>Depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J. cfn-core must not depend on this
  * package; applications and the {@code cfn} command may.

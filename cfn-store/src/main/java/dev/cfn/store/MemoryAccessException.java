@@ -1,0 +1,38 @@
+package dev.cfn.store;
+
+import java.util.Objects;
+
+/**
+ * The principal of an operation may not do it to an entry, by the entry's {@linkplain
+ * MemoryAccessLevel access level}. Nothing was changed. The message names the entry, its level, its
+ * owner and who is allowed, and the principal that was refused.
+ */
+public final class MemoryAccessException extends MemoryException {
+  private static final long serialVersionUID = 1L;
+
+  private final String namespace;
+  private final String key;
+  private final MemoryAccessLevel level;
+
+  MemoryAccessException(String message, String namespace, String key, MemoryAccessLevel level) {
+    super(message);
+    this.namespace = Objects.requireNonNull(namespace, "namespace");
+    this.key = Objects.requireNonNull(key, "key");
+    this.level = Objects.requireNonNull(level, "level");
+  }
+
+  /** The namespace of the entry that was refused. */
+  public String namespace() {
+    return namespace;
+  }
+
+  /** The key of the entry that was refused. */
+  public String key() {
+    return key;
+  }
+
+  /** The entry's access level. */
+  public MemoryAccessLevel level() {
+    return level;
+  }
+}

@@ -1,0 +1,819 @@
+package dev.cfn.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Memory for AI agents: text values under {@code (namespace, key)}, with metadata, tags, a time to
+ * live, full-text search, and an {@linkplain MemoryAccessLevel access level} checked against the
+ * {@linkplain MemoryAccessor principal} of every operation. Persisted in an SQLite file of its own
+ * ({@link #DEFAULT_FILE} by default), separate from the journal.
+ *
+ * <pre>{@code
+ * try (MemoryStore memory = MemoryStore.open(Path.of(".cfn/memory.db"))) {
+ *   MemoryAccessor planner = MemoryAccessor.agent("planner/1", "swarm-a", "shop");
+ *   memory.put(planner, "plans", "release-42", "{\"steps\":[\"build\",\"deploy\"]}",
+ *       MemoryWrite.defaults().level(MemoryAccessLevel.SWARM).ttl(Duration.ofDays(7))
+ *           .tags("release", "deploy"));
+ *   MemoryAccessor coder = MemoryAccessor.agent("coder/2", "swarm-a", "shop");
+ *   List<MemoryMatch> hits = memory.search(coder, "deploy*", "plans", 10);
+ * }
+ * }</pre>
+ *
+ * <p><b>Access.</b> Every read, write, search, list and delete is checked: {@link #get}, {@link
+ * #put} and {@link #delete} throw {@link MemoryAccessException} (changing nothing) when the entry
+ * exists and the principal may not do that to it; {@link #list} and {@link #search} filter in SQL,
+ * so a principal never sees an entry it may not read. A new entry belongs to the principal that
+ * creates it (owner, swarm, project), for good. Keys are shared by all principals of a namespace:
+ * give agents' private notes a namespace of their own.
+ *
+ * <p><b>Expiry.</b> An entry put with a time to live is invisible to every operation from its
+ * expiry on, as if deleted, and a put on its key creates a new entry; {@link #sweepExpired()}
+ * deletes the expired rows, and {@link Builder#sweepEvery(Duration)} runs it on a schedule. Time
+ * comes from the builder's {@link Clock}.
+ *
+ * <p><b>Durability and integrity.</b> The file is in WAL mode with {@code synchronous=FULL}: a put
+ * or delete returns once it is fsynced. Every row carries a CRC32C of its columns, verified on
+ * every read; a row changed behind the store's back fails with a {@link MemoryException} naming it,
+ * and {@link #check()} lists every damaged row. The schema is versioned ({@code schema_version},
+ * {@code PRAGMA application_id} "cfnm"): opening migrates an older file and refuses a newer one or
+ * a file that is not a memory file (a journal, say).
+ *
+ * <p><b>Concurrency.</b> The store is thread-safe: operations run one at a time on one connection.
+ * Several stores, in this process or others, may open the same file (the {@code cfn memory} command
+ * while a runtime runs, say): SQLite serializes their writes, each in one {@code BEGIN IMMEDIATE}
+ * transaction, waiting up to five seconds for another writer.
+ */
+public final class MemoryStore implements AutoCloseable {
+  /** Where the {@code cfn memory} command and embedded runtimes keep memory by default. */
+  public static final Path DEFAULT_FILE = Path.of(".cfn", "memory.db");
+
+  /** The longest namespace or key, in characters. */
+  public static final int MAX_NAME_LENGTH = 512;
+
+  /** The largest {@code limit} of a list or a search. */
+  public static final int MAX_LIMIT = 10_000;
+
+  /** BM25 weights of the key, value and tags columns: names and tags count twice the text. */
+  static final String BM25 = "bm25(memory_search, 2.0, 1.0, 2.0)";
+
+  private static final int BUSY_TIMEOUT_MILLIS = 5_000;
+  private static final int MAX_TAG_LENGTH = 128;
+  private static final Logger log = LoggerFactory.getLogger(MemoryStore.class);
+
+  private final Path file;
+  private final Clock clock;
+  private final MemoryTable table;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ScheduledExecutorService sweeper; // null when no scheduled sweep
+  private Connection connection; // guarded by lock; null once closed
+
+  private MemoryStore(Path file, Clock clock, Connection connection, Duration sweepInterval) {
+    this.file = file;
+    this.clock = clock;
+    this.table = new MemoryTable(file);
+    this.connection = connection;
+    if (sweepInterval == null) {
+      this.sweeper = null;
+    } else {
+      this.sweeper =
+          Executors.newSingleThreadScheduledExecutor(
+              Thread.ofPlatform().daemon().name("cfn-memory-sweep").factory());
+      long millis = sweepInterval.toMillis();
+      sweeper.scheduleWithFixedDelay(this::scheduledSweep, millis, millis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** A builder for the memory file {@code file} (created with its directory when missing). */
+  public static Builder builder(Path file) {
+    return new Builder(Objects.requireNonNull(file, "file"));
+  }
+
+  /**
+   * Opens {@code file} with the system clock and no scheduled sweep; see {@link Builder#open()}.
+   */
+  public static MemoryStore open(Path file) {
+    return builder(file).open();
+  }
+
+  /** The memory file, as an absolute path. */
+  public Path file() {
+    return file;
+  }
+
+  /**
+   * Stores {@code value} under {@code (namespace, key)} with {@link MemoryWrite#defaults()}: a new
+   * entry is PRIVATE to {@code who}, an existing one keeps its level; no expiry.
+   */
+  public MemoryEntry put(MemoryAccessor who, String namespace, String key, String value) {
+    return put(who, namespace, key, value, MemoryWrite.defaults());
+  }
+
+  /**
+   * Creates or replaces the entry {@code (namespace, key)} and returns it as stored, once fsynced.
+   *
+   * <p>A new entry (or one whose key had expired) belongs to {@code who}: its owner, swarm and
+   * project are {@code who}'s. An existing entry is replaced (value, metadata, tags, expiry; see
+   * {@link MemoryWrite}) only when {@code who} may write it, and its level changed only by its
+   * owner or the operator; otherwise {@link MemoryAccessException} is thrown and nothing changes.
+   *
+   * @throws IllegalArgumentException for a blank or too long namespace or key, a bad tag, or a
+   *     SWARM (PROJECT) level for an entry without a swarm (project)
+   * @throws MemoryAccessException when {@code who} may not write the existing entry
+   * @throws MemoryException when the file cannot be written or the existing row is damaged
+   */
+  public MemoryEntry put(
+      MemoryAccessor who, String namespace, String key, String value, MemoryWrite write) {
+    Objects.requireNonNull(who, "who");
+    requireName(namespace, "namespace");
+    requireName(key, "key");
+    Objects.requireNonNull(value, "value");
+    Objects.requireNonNull(write, "write");
+    List<String> tags = normalizeTags(write.tags());
+    requireMetadata(write.metadata());
+    return inWriteTransaction(
+        "write memory entry " + namespace + "/" + key,
+        c -> {
+          Instant now = now();
+          Instant expiresAt = write.ttl() == null ? null : now.plus(write.ttl());
+          // an expired entry is gone already: its key is free for a new entry, anyone's
+          try (PreparedStatement delete =
+              c.prepareStatement(
+                  "DELETE FROM memory_entries WHERE namespace = ? AND key = ?"
+                      + " AND expires_at IS NOT NULL AND expires_at <= ?")) {
+            delete.setString(1, namespace);
+            delete.setString(2, key);
+            delete.setLong(3, now.toEpochMilli());
+            delete.executeUpdate();
+          }
+          Stored existing = selectLive(c, namespace, key, now);
+          if (existing == null) {
+            MemoryAccessLevel level =
+                write.level() == null ? MemoryAccessLevel.PRIVATE : write.level();
+            requireScope(level, who.swarm(), who.project(), namespace, key);
+            MemoryEntry created =
+                new MemoryEntry(
+                    namespace,
+                    key,
+                    value,
+                    write.metadata(),
+                    tags,
+                    level,
+                    who.agentId(),
+                    who.swarm(),
+                    who.project(),
+                    now,
+                    now,
+                    expiresAt);
+            try (PreparedStatement insert = c.prepareStatement(MemoryTable.INSERT)) {
+              MemoryTable.bind(insert, table.row(created));
+              insert.executeUpdate();
+            }
+            return created;
+          }
+          MemoryEntry old = existing.entry();
+          MemoryPermissions.Scope scope = scopeOf(old);
+          if (!MemoryPermissions.mayWrite(who, old.level(), old.owner(), scope)) {
+            throw MemoryPermissions.denied(
+                "write",
+                who,
+                namespace,
+                key,
+                old.level(),
+                MemoryPermissions.writers(old.level(), old.owner(), scope));
+          }
+          MemoryAccessLevel level = write.level() == null ? old.level() : write.level();
+          if (level != old.level() && !MemoryPermissions.mayChangeLevel(who, old.owner())) {
+            throw MemoryPermissions.denied(
+                "change the level (to " + level + ") of",
+                who,
+                namespace,
+                key,
+                old.level(),
+                "only its owner " + ownerName(old.owner()));
+          }
+          requireScope(level, old.swarm(), old.project(), namespace, key);
+          MemoryEntry updated =
+              new MemoryEntry(
+                  namespace,
+                  key,
+                  value,
+                  write.metadata(),
+                  tags,
+                  level,
+                  old.owner(),
+                  old.swarm(),
+                  old.project(),
+                  old.createdAt(),
+                  now,
+                  expiresAt);
+          try (PreparedStatement update = c.prepareStatement(MemoryTable.UPDATE)) {
+            int next = MemoryTable.bind(update, table.row(updated));
+            update.setLong(next, existing.id());
+            update.executeUpdate();
+          }
+          return updated;
+        });
+  }
+
+  /**
+   * The entry {@code (namespace, key)}; empty when there is none or it has expired.
+   *
+   * @throws MemoryAccessException when the entry exists and {@code who} may not read it
+   * @throws MemoryException when its row fails its checksum or the file cannot be read
+   */
+  public Optional<MemoryEntry> get(MemoryAccessor who, String namespace, String key) {
+    Objects.requireNonNull(who, "who");
+    requireName(namespace, "namespace");
+    requireName(key, "key");
+    return withConnection(
+        "read memory entry " + namespace + "/" + key,
+        c -> {
+          Stored found = selectLive(c, namespace, key, now());
+          if (found == null) {
+            return Optional.empty();
+          }
+          MemoryEntry entry = found.entry();
+          MemoryPermissions.Scope scope = scopeOf(entry);
+          if (!MemoryPermissions.mayRead(who, entry.level(), entry.owner(), scope)) {
+            throw MemoryPermissions.denied(
+                "read",
+                who,
+                namespace,
+                key,
+                entry.level(),
+                MemoryPermissions.readers(entry.level(), entry.owner(), scope));
+          }
+          return Optional.of(entry);
+        });
+  }
+
+  /**
+   * Deletes the entry {@code (namespace, key)}; false when there is none (or it has expired).
+   *
+   * <p>Deleting needs the same permission as writing. The operator's delete does not read the row,
+   * so it also removes a row that fails its checksum.
+   *
+   * @throws MemoryAccessException when {@code who} may not delete it (nothing is deleted)
+   */
+  public boolean delete(MemoryAccessor who, String namespace, String key) {
+    Objects.requireNonNull(who, "who");
+    requireName(namespace, "namespace");
+    requireName(key, "key");
+    return inWriteTransaction(
+        "delete memory entry " + namespace + "/" + key,
+        c -> {
+          long now = now().toEpochMilli();
+          if (who.isOperator()) {
+            try (PreparedStatement delete =
+                c.prepareStatement(
+                    "DELETE FROM memory_entries WHERE namespace = ? AND key = ?"
+                        + " AND (expires_at IS NULL OR expires_at > ?)")) {
+              delete.setString(1, namespace);
+              delete.setString(2, key);
+              delete.setLong(3, now);
+              return delete.executeUpdate() > 0;
+            }
+          }
+          Stored found = selectLive(c, namespace, key, now());
+          if (found == null) {
+            return false;
+          }
+          MemoryEntry entry = found.entry();
+          MemoryPermissions.Scope scope = scopeOf(entry);
+          if (!MemoryPermissions.mayWrite(who, entry.level(), entry.owner(), scope)) {
+            throw MemoryPermissions.denied(
+                "delete",
+                who,
+                namespace,
+                key,
+                entry.level(),
+                MemoryPermissions.writers(entry.level(), entry.owner(), scope));
+          }
+          deleteRow(c, found.id());
+          return true;
+        });
+  }
+
+  /**
+   * The live entries of {@code namespace} that {@code who} may read, whose key starts with {@code
+   * prefix} ({@code null} or empty for all), in key order, at most {@code limit}.
+   */
+  public List<MemoryEntry> list(MemoryAccessor who, String namespace, String prefix, int limit) {
+    Objects.requireNonNull(who, "who");
+    requireName(namespace, "namespace");
+    requireLimit(limit);
+    String start = prefix == null ? "" : prefix;
+    MemoryPermissions.Filter filter = MemoryPermissions.readableFilter(who);
+    String sql =
+        "SELECT "
+            + MemoryTable.SELECT_COLUMNS
+            + " FROM memory_entries e WHERE e.namespace = ?"
+            + " AND e.key >= ? AND substr(e.key, 1, length(?)) = ?"
+            + " AND (e.expires_at IS NULL OR e.expires_at > ?) AND "
+            + filter.sql()
+            + " ORDER BY e.key LIMIT ?";
+    return withConnection(
+        "list memory namespace " + namespace,
+        c -> {
+          try (PreparedStatement query = c.prepareStatement(sql)) {
+            int i = 1;
+            query.setString(i++, namespace);
+            query.setString(i++, start);
+            query.setString(i++, start);
+            query.setString(i++, start);
+            query.setLong(i++, now().toEpochMilli());
+            for (Object arg : filter.args()) {
+              query.setObject(i++, arg);
+            }
+            query.setInt(i, limit);
+            List<MemoryEntry> entries = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+              while (rows.next()) {
+                entries.add(table.read(rows));
+              }
+            }
+            return entries;
+          }
+        });
+  }
+
+  /**
+   * Full-text search over the keys, values and tags of the live entries {@code who} may read, in
+   * {@code namespace} ({@code null} for every namespace), most relevant first (SQLite FTS5, BM25,
+   * keys and tags weighted twice the value), at most {@code limit}.
+   *
+   * <p>The query is words that must all match; {@code word*} matches a prefix, {@code "two words"}
+   * a phrase, {@code a OR b} either. Anything else is searched literally, so no query is a syntax
+   * error; a query without letters or digits is refused with {@link IllegalArgumentException}.
+   */
+  public List<MemoryMatch> search(MemoryAccessor who, String query, String namespace, int limit) {
+    Objects.requireNonNull(who, "who");
+    if (namespace != null) {
+      requireName(namespace, "namespace");
+    }
+    requireLimit(limit);
+    String match = MemorySearchQuery.toFts(query);
+    MemoryPermissions.Filter filter = MemoryPermissions.readableFilter(who);
+    String sql =
+        "SELECT "
+            + MemoryTable.SELECT_COLUMNS
+            + ", "
+            + BM25
+            + " AS score FROM memory_search JOIN memory_entries e ON e.id = memory_search.rowid"
+            + " WHERE memory_search MATCH ?"
+            + (namespace == null ? "" : " AND e.namespace = ?")
+            + " AND (e.expires_at IS NULL OR e.expires_at > ?) AND "
+            + filter.sql()
+            + " ORDER BY score, e.namespace, e.key LIMIT ?";
+    return withConnection(
+        "search memory for '" + query + "'",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            int i = 1;
+            statement.setString(i++, match);
+            if (namespace != null) {
+              statement.setString(i++, namespace);
+            }
+            statement.setLong(i++, now().toEpochMilli());
+            for (Object arg : filter.args()) {
+              statement.setObject(i++, arg);
+            }
+            statement.setInt(i, limit);
+            List<MemoryMatch> matches = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery()) {
+              while (rows.next()) {
+                double score = rows.getDouble(MemoryTable.COLUMNS.size() + 2);
+                matches.add(new MemoryMatch(table.read(rows), -score));
+              }
+            } catch (SQLException e) {
+              if (String.valueOf(e.getMessage()).contains("fts5")) {
+                throw new IllegalArgumentException(
+                    "cannot search memory for '"
+                        + query
+                        + "': SQLite refused the query ("
+                        + e.getMessage()
+                        + "); search for plain words",
+                    e);
+              }
+              throw e;
+            }
+            return matches;
+          }
+        });
+  }
+
+  /**
+   * Deletes every entry whose time to live has run out and returns how many. Expired entries are
+   * already invisible; this reclaims their space. Needs no principal: it removes nothing visible.
+   */
+  public int sweepExpired() {
+    return inWriteTransaction(
+        "sweep expired memory entries",
+        c -> {
+          try (PreparedStatement delete =
+              c.prepareStatement(
+                  "DELETE FROM memory_entries WHERE expires_at IS NOT NULL AND expires_at <= ?")) {
+            delete.setLong(1, now().toEpochMilli());
+            return delete.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Verifies the file: that it is a memory file this cfn knows, SQLite's {@code integrity_check},
+   * the full-text index against the entries, and the checksum of every row (expired ones too).
+   * Problems are listed, never thrown; each names the record and what is wrong.
+   */
+  public StoreCheck check() {
+    return withConnection(
+        "check memory",
+        c -> {
+          List<String> problems = new ArrayList<>();
+          try (Statement sql = c.createStatement()) {
+            sql.execute("BEGIN");
+            try {
+              try (ResultSet rows = sql.executeQuery("PRAGMA integrity_check")) {
+                while (rows.next()) {
+                  if (!"ok".equals(rows.getString(1))) {
+                    problems.add("integrity_check: " + rows.getString(1));
+                  }
+                }
+              }
+              try {
+                sql.execute("INSERT INTO memory_search(memory_search) VALUES ('integrity-check')");
+              } catch (SQLException e) {
+                problems.add("memory_search (the full-text index): " + e.getMessage());
+              }
+              try (ResultSet rows =
+                  sql.executeQuery(
+                      "SELECT "
+                          + MemoryTable.SELECT_COLUMNS
+                          + " FROM memory_entries e ORDER BY e.namespace, e.key")) {
+                while (rows.next()) {
+                  MemoryTable.problem(
+                          MemoryTable.values(rows), rows.getObject(MemoryTable.COLUMNS.size() + 1))
+                      .ifPresent(problems::add);
+                }
+              }
+            } finally {
+              sql.execute("COMMIT");
+            }
+          }
+          return new StoreCheck(problems.isEmpty(), problems);
+        });
+  }
+
+  /**
+   * Stops the scheduled sweep and closes the file. Later operations throw; closing twice is fine.
+   */
+  @Override
+  public void close() {
+    if (sweeper != null) {
+      sweeper.shutdown();
+    }
+    lock.lock();
+    try {
+      if (connection == null) {
+        return;
+      }
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        log.warn("closing memory file {}: {}", file, e.getMessage());
+      }
+      connection = null;
+      log.debug("closed memory file {}", file);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void scheduledSweep() {
+    try {
+      int swept = sweepExpired();
+      if (swept > 0) {
+        log.debug("swept {} expired memory entries from {}", swept, file);
+      }
+    } catch (MemoryException e) {
+      if (isOpen()) {
+        log.warn("could not sweep expired memory entries: {}", e.getMessage());
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not sweep expired memory entries of {}", file, e);
+    }
+  }
+
+  private boolean isOpen() {
+    lock.lock();
+    try {
+      return connection != null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A row as read, with its id. */
+  private record Stored(long id, MemoryEntry entry) {}
+
+  /**
+   * The verified row of {@code (namespace, key)} unless it is missing or expired at {@code now}.
+   */
+  private Stored selectLive(Connection c, String namespace, String key, Instant now)
+      throws SQLException {
+    try (PreparedStatement query =
+        c.prepareStatement(
+            "SELECT "
+                + MemoryTable.SELECT_COLUMNS
+                + ", e.id FROM memory_entries e WHERE e.namespace = ? AND e.key = ?"
+                + " AND (e.expires_at IS NULL OR e.expires_at > ?)")) {
+      query.setString(1, namespace);
+      query.setString(2, key);
+      query.setLong(3, now.toEpochMilli());
+      try (ResultSet rows = query.executeQuery()) {
+        if (!rows.next()) {
+          return null;
+        }
+        MemoryEntry entry = table.read(rows);
+        return new Stored(rows.getLong(MemoryTable.COLUMNS.size() + 2), entry);
+      }
+    }
+  }
+
+  private static void deleteRow(Connection c, long id) throws SQLException {
+    try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_entries WHERE id = ?")) {
+      delete.setLong(1, id);
+      delete.executeUpdate();
+    }
+  }
+
+  private Instant now() {
+    return Instant.ofEpochMilli(clock.millis());
+  }
+
+  private static MemoryPermissions.Scope scopeOf(MemoryEntry entry) {
+    return new MemoryPermissions.Scope(entry.swarm(), entry.project());
+  }
+
+  private static String ownerName(String owner) {
+    return MemoryAccessor.OPERATOR_ID.equals(owner) ? "(the operator)" : "'" + owner + "'";
+  }
+
+  private static void requireScope(
+      MemoryAccessLevel level, String swarm, String project, String namespace, String key) {
+    if (level == MemoryAccessLevel.SWARM && swarm == null) {
+      throw new IllegalArgumentException(
+          "memory entry '"
+              + key
+              + "' in namespace '"
+              + namespace
+              + "' cannot be SWARM-level: it belongs to no swarm (its creator had none);"
+              + " create it as an agent of a swarm, or choose another level");
+    }
+    if (level == MemoryAccessLevel.PROJECT && project == null) {
+      throw new IllegalArgumentException(
+          "memory entry '"
+              + key
+              + "' in namespace '"
+              + namespace
+              + "' cannot be PROJECT-level: it belongs to no project (its creator had none);"
+              + " create it as an agent of a project, or choose another level");
+    }
+  }
+
+  private static void requireName(String name, String what) {
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("a memory " + what + " must not be empty or blank");
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException(
+          "a memory "
+              + what
+              + " has at most "
+              + MAX_NAME_LENGTH
+              + " characters; this one has "
+              + name.length());
+    }
+    if (name.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "memory " + what + " '" + name.strip() + "' contains a control character; remove it");
+    }
+  }
+
+  private static void requireLimit(int limit) {
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new IllegalArgumentException(
+          "the limit must be between 1 and " + MAX_LIMIT + ", not " + limit);
+    }
+  }
+
+  private static List<String> normalizeTags(List<String> tags) {
+    TreeSet<String> sorted = new TreeSet<>();
+    for (String tag : tags) {
+      if (tag.isBlank()
+          || tag.length() > MAX_TAG_LENGTH
+          || tag.chars().anyMatch(Character::isISOControl)) {
+        throw new IllegalArgumentException(
+            "memory tag '"
+                + tag
+                + "' is blank, longer than "
+                + MAX_TAG_LENGTH
+                + " characters or contains a control character; use a short word");
+      }
+      sorted.add(tag.strip());
+    }
+    return List.copyOf(sorted);
+  }
+
+  private static void requireMetadata(Map<String, String> metadata) {
+    for (String name : metadata.keySet()) {
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("a memory metadata name must not be blank");
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface Work<T> {
+    T apply(Connection connection) throws SQLException;
+  }
+
+  /** Runs {@code body} on the connection, under the lock, translating SQLite failures. */
+  private <T> T withConnection(String what, Work<T> body) {
+    lock.lock();
+    try {
+      if (connection == null) {
+        throw new MemoryException(
+            "cannot " + what + ": the memory store " + file + " is closed; open it again");
+      }
+      try {
+        return body.apply(connection);
+      } catch (SQLException e) {
+        throw new MemoryException("cannot " + what + ": " + describe(e, file), e);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Like {@link #withConnection}, in one {@code BEGIN IMMEDIATE} transaction, rolled back on any
+   * failure.
+   */
+  private <T> T inWriteTransaction(String what, Work<T> body) {
+    return withConnection(
+        what,
+        c -> {
+          try (Statement sql = c.createStatement()) {
+            sql.execute("BEGIN IMMEDIATE");
+            boolean committed = false;
+            try {
+              T result = body.apply(c);
+              sql.execute("COMMIT");
+              committed = true;
+              return result;
+            } finally {
+              if (!committed) {
+                try {
+                  sql.execute("ROLLBACK");
+                } catch (SQLException ignored) {
+                  // the failure being thrown says what happened; SQLite may have rolled back
+                }
+              }
+            }
+          }
+        });
+  }
+
+  /** What happened to the memory file, and what to do about it. */
+  static String describe(SQLException e, Path file) {
+    return switch (SqliteErrors.primaryCode(e)) {
+      case SqliteErrors.CORRUPT, SqliteErrors.NOTADB ->
+          file
+              + " is damaged or not a cfn memory file: MemoryStore.check() lists what is damaged;"
+              + " restore a copy or move the file aside ("
+              + e.getMessage()
+              + ")";
+      default -> SqliteErrors.describe(e, file);
+    };
+  }
+
+  /** Configures and opens a {@link MemoryStore}. */
+  public static final class Builder {
+    private final Path file;
+    private Clock clock = Clock.systemUTC();
+    private Duration sweepInterval;
+
+    private Builder(Path file) {
+      this.file = file;
+    }
+
+    /** The clock for times and expiry (default: the system clock); tests pass their own. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Deletes expired entries every {@code interval} on a daemon thread, from one interval after
+     * opening until {@link MemoryStore#close()}. Off by default: call {@link
+     * MemoryStore#sweepExpired()} when convenient, or never (expired entries are invisible anyway).
+     */
+    public Builder sweepEvery(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.toMillis() < 1) {
+        throw new IllegalArgumentException(
+            "the memory sweep interval must be at least a millisecond, not " + interval);
+      }
+      this.sweepInterval = interval;
+      return this;
+    }
+
+    /**
+     * Opens the file (creating it and its directory when missing) in WAL mode with {@code
+     * synchronous=FULL}, and creates or migrates its schema. Throws {@link MemoryException} when
+     * the file cannot be opened, is not a memory file, or was written by a newer cfn; nothing is
+     * changed then.
+     */
+    public MemoryStore open() {
+      Path path = file.toAbsolutePath().normalize();
+      try {
+        Files.createDirectories(path.getParent());
+      } catch (IOException e) {
+        throw new MemoryException(
+            "cannot create the directory of the memory file "
+                + path
+                + " ("
+                + e
+                + "): create it or choose another location",
+            e);
+      }
+      Connection connection = null;
+      try {
+        connection = DriverManager.getConnection("jdbc:sqlite:" + path);
+        try (Statement sql = connection.createStatement()) {
+          sql.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
+          String mode;
+          try (ResultSet rows = sql.executeQuery("PRAGMA journal_mode = WAL")) {
+            mode = rows.next() ? rows.getString(1) : null;
+          }
+          if (!"wal".equalsIgnoreCase(mode)) {
+            throw new SQLException(
+                "SQLite refused WAL mode for " + path + " (it stays in " + mode + " mode)");
+          }
+          sql.execute("PRAGMA synchronous = FULL");
+          // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
+          sql.execute("PRAGMA fullfsync = ON");
+          sql.execute("PRAGMA checkpoint_fullfsync = ON");
+        }
+        int before = MemorySchema.migrate(connection, path, clock);
+        if (before < MemorySchema.latestVersion()) {
+          log.info(
+              "memory file {} at schema version {} (was {})",
+              path,
+              MemorySchema.latestVersion(),
+              before);
+        }
+        return new MemoryStore(path, clock, connection, sweepInterval);
+      } catch (SQLException e) {
+        closeQuietly(connection, e);
+        throw new MemoryException("cannot open memory file: " + describe(e, path), e);
+      } catch (RuntimeException e) {
+        closeQuietly(connection, e);
+        throw e;
+      }
+    }
+
+    private static void closeQuietly(Connection connection, Exception failure) {
+      if (connection != null) {
+        try {
+          connection.close();
+        } catch (SQLException e) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+  }
+}

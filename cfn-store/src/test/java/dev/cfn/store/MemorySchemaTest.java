@@ -1,0 +1,216 @@
+package dev.cfn.store;
+
+import static dev.cfn.store.MemoryFixtures.ALICE;
+import static dev.cfn.store.MemoryFixtures.OPERATOR;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The memory file's schema, its migrations, its settings and its own identity. */
+class MemorySchemaTest {
+  @TempDir Path dir;
+
+  private Path file() {
+    return dir.resolve("memory.db");
+  }
+
+  @Test
+  void aNewFileIsAtTheLatestVersionWithItsApplicationIdInWalMode() throws Exception {
+    Path nested = dir.resolve("a/b/memory.db");
+    try (MemoryStore memory = MemoryStore.open(nested)) {
+      assertThat(memory.file()).isEqualTo(nested.toAbsolutePath());
+      try (Connection c = MemoryFixtures.raw(nested);
+          Statement sql = c.createStatement()) {
+        assertThat(query(sql, "PRAGMA application_id")).isEqualTo(MemorySchema.APPLICATION_ID);
+        assertThat(query(sql, "SELECT max(version) FROM schema_version"))
+            .isEqualTo(MemorySchema.latestVersion());
+        try (ResultSet rows = sql.executeQuery("PRAGMA journal_mode")) {
+          rows.next();
+          assertThat(rows.getString(1)).isEqualTo("wal");
+        }
+      }
+    }
+  }
+
+  @Test
+  void reopeningKeepsTheDataAndAppliesNoMigrationTwice() throws Exception {
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      memory.put(
+          ALICE,
+          "n",
+          "k",
+          "kept",
+          MemoryWrite.defaults()
+              .level(MemoryAccessLevel.SWARM)
+              .ttl(Duration.ofDays(1))
+              .metadata(Map.of("m", "1"))
+              .tags("t"));
+    }
+    MemoryEntry before;
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      before = memory.get(ALICE, "n", "k").orElseThrow();
+      assertThat(before.value()).isEqualTo("kept");
+      assertThat(memory.search(ALICE, "kept", null, 10)).hasSize(1);
+    }
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      assertThat(memory.get(ALICE, "n", "k")).contains(before);
+    }
+    try (Connection c = MemoryFixtures.raw(file());
+        Statement sql = c.createStatement()) {
+      assertThat(query(sql, "SELECT count(*) FROM schema_version"))
+          .isEqualTo(MemorySchema.MIGRATIONS.size());
+    }
+  }
+
+  @Test
+  void aFileFromANewerCfnIsRefusedAndLeftUnchanged() throws Exception {
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      memory.put(ALICE, "n", "k", "v");
+    }
+    int newer = MemorySchema.latestVersion() + 1;
+    try (Connection c = MemoryFixtures.raw(file());
+        Statement sql = c.createStatement()) {
+      sql.execute(
+          "INSERT INTO schema_version(version, description, applied_at) VALUES ("
+              + newer
+              + ", 'from the future', 0)");
+    }
+    byte[] bytes = Files.readAllBytes(file());
+    assertThatThrownBy(() -> MemoryStore.open(file()))
+        .isInstanceOf(MemoryException.class)
+        .hasMessageContaining("memory schema version " + newer)
+        .hasMessageContaining("newer cfn")
+        .hasMessageContaining("nothing was changed");
+    assertThat(Files.readAllBytes(file())).isEqualTo(bytes);
+  }
+
+  @Test
+  void aJournalFileIsNotAMemoryFileAndTheOtherWayRound() {
+    Path journalFile = dir.resolve("cfn.db");
+    try (SqliteJournal journal = SqliteJournal.builder(journalFile).open()) {
+      assertThat(journal.file()).isNotNull();
+    }
+    assertThatThrownBy(() -> MemoryStore.open(journalFile))
+        .isInstanceOf(MemoryException.class)
+        .hasMessageContaining("not a cfn memory file")
+        .hasMessageContaining("it is a cfn journal");
+
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      memory.put(ALICE, "n", "k", "v");
+    }
+    assertThatThrownBy(() -> SqliteJournal.builder(file()).open())
+        .hasMessageContaining("not a cfn journal");
+  }
+
+  @Test
+  void anUnrelatedDatabaseIsRefused() throws Exception {
+    try (Connection c = MemoryFixtures.raw(file());
+        Statement sql = c.createStatement()) {
+      sql.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
+    }
+    assertThatThrownBy(() -> MemoryStore.open(file()))
+        .isInstanceOf(MemoryException.class)
+        .hasMessageContaining("not a cfn memory file")
+        .hasMessageContaining("file of its own");
+  }
+
+  @Test
+  void aFlippedValueIsDetectedOnReadNamingTheRecord() throws Exception {
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      memory.put(
+          ALICE, "n", "good", "untouched", MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
+      memory.put(
+          ALICE,
+          "n",
+          "bad",
+          "the original value",
+          MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
+    }
+    try (Connection c = MemoryFixtures.raw(file());
+        PreparedStatement update =
+            c.prepareStatement("UPDATE memory_entries SET value = ? WHERE key = 'bad'")) {
+      update.setString(1, "the original valuf"); // one byte differs, the checksum is left alone
+      assertThat(update.executeUpdate()).isEqualTo(1);
+    }
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      assertThatThrownBy(() -> memory.get(ALICE, "n", "bad"))
+          .isInstanceOf(MemoryException.class)
+          .hasMessageContaining("memory_entries n/bad: checksum mismatch")
+          .hasMessageContaining("changed outside cfn")
+          .hasMessageContaining("cfn memory delete bad -n n");
+      assertThatThrownBy(() -> memory.list(ALICE, "n", null, 10))
+          .hasMessageContaining("n/bad: checksum mismatch");
+      assertThatThrownBy(() -> memory.search(ALICE, "valuf", null, 10))
+          .hasMessageContaining("n/bad: checksum mismatch");
+      assertThatThrownBy(() -> memory.put(ALICE, "n", "bad", "overwrite"))
+          .hasMessageContaining("n/bad: checksum mismatch");
+      assertThat(memory.get(ALICE, "n", "good")).isPresent();
+
+      StoreCheck check = memory.check();
+      assertThat(check.ok()).isFalse();
+      assertThat(check.problems())
+          .singleElement()
+          .asString()
+          .startsWith("memory_entries n/bad: checksum mismatch");
+
+      // the operator removes the damaged record without reading it
+      assertThatThrownBy(() -> memory.delete(ALICE, "n", "bad")).hasMessageContaining("checksum");
+      assertThat(memory.delete(OPERATOR, "n", "bad")).isTrue();
+      assertThat(memory.check().ok()).isTrue();
+      assertThat(memory.list(ALICE, "n", null, 10))
+          .extracting(MemoryEntry::key)
+          .containsExactly("good");
+    }
+  }
+
+  @Test
+  void everyCheckedColumnIsCovered() throws Exception {
+    try (MemoryStore memory = MemoryStore.open(file())) {
+      memory.put(ALICE, "n", "k", "v", MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
+    }
+    for (String change :
+        new String[] {
+          "level = 'PRIVATE'",
+          "owner = 'mallory'",
+          "swarm = 'other'",
+          "expires_at = 1",
+          "metadata = '{\"x\":\"y\"}'",
+          "tags = '[\"t\"]'",
+          "updated_at = updated_at + 1"
+        }) {
+      Path copy = dir.resolve("copy-" + Math.abs(change.hashCode()) + ".db");
+      try (Connection c = MemoryFixtures.raw(file());
+          Statement sql = c.createStatement()) {
+        sql.execute("VACUUM INTO '" + copy + "'");
+      }
+      try (Connection c = MemoryFixtures.raw(copy);
+          Statement sql = c.createStatement()) {
+        sql.executeUpdate("UPDATE memory_entries SET " + change);
+      }
+      try (MemoryStore memory = MemoryStore.open(copy)) {
+        assertThat(memory.check().problems())
+            .as(change)
+            .singleElement()
+            .asString()
+            .contains("checksum mismatch");
+      }
+    }
+  }
+
+  private static int query(Statement sql, String query) throws Exception {
+    try (ResultSet rows = sql.executeQuery(query)) {
+      rows.next();
+      return rows.getInt(1);
+    }
+  }
+}
