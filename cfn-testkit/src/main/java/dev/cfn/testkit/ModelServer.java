@@ -1,0 +1,415 @@
+package dev.cfn.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real HTTP model server on loopback for tests: it speaks OpenAI Chat Completions ({@code POST
+ * /v1/chat/completions}) and Anthropic Messages ({@code POST /v1/messages}), streaming or not, so
+ * the code under test runs its real HTTP client, its real JSON and SSE parsing, and its real error
+ * handling against it.
+ *
+ * <h2>Three ways to answer</h2>
+ *
+ * <ul>
+ *   <li>{@link #start()}: answers from a {@link Script} of {@link Reply} values, written once and
+ *       rendered in the protocol and mode of each request, including faults (errors, rate limits,
+ *       overload, slow responses, dropped connections, cut streams).
+ *   <li>{@link #start(Cassette)}: replays a recorded {@link Cassette}; a request that matches no
+ *       recording gets HTTP 500 saying "no cassette interaction matches".
+ *   <li>{@link #recording(URI, Path)}: a proxy to the real provider that records each call into a
+ *       cassette file (without credentials) for later replay.
+ * </ul>
+ *
+ * <p>In every mode the script is consulted first, so faults can be injected on top of a cassette or
+ * a recording. Requests are validated like the real APIs (Anthropic without {@code
+ * anthropic-version} or {@code max_tokens} gets 400; unanswered tool calls get 400), and with
+ * {@link #requireApiKey(String)} a request without the key gets 401, all in the protocol's error
+ * format. A request nothing answers gets HTTP 500 saying "no script rule matched" and what the
+ * request was, so a test fails loudly.
+ *
+ * <h2>Example</h2>
+ *
+ * <pre>{@code
+ * try (ModelServer server = ModelServer.start()) {
+ *   server.script()
+ *       .on(Match.toolResultPresent()).reply(Reply.text("It is 21°C in Paris."))
+ *       .on(Match.lastUserMessageContains("weather"))
+ *       .reply(Reply.toolCall("get_weather", "{\"city\":\"Paris\"}"));
+ *   server.requireApiKey("test-key");
+ *
+ *   // point the client under test at the server:
+ *   //   OpenAI clients:    base URL server.openAiBaseUrl()    (http://127.0.0.1:PORT/v1)
+ *   //   Anthropic clients: base URL server.anthropicBaseUrl() (http://127.0.0.1:PORT)
+ *   String answer = myAgent.ask("What's the weather in Paris?");
+ *
+ *   assertThat(answer).contains("21°C");
+ *   assertThat(server.requests()).hasSize(2);
+ *   assertThat(server.requests().get(0).toolNames()).contains("get_weather");
+ *   assertThat(server.requests().get(1).hasToolResult()).isTrue();
+ * }
+ * }</pre>
+ *
+ * <p>Fault injection, one request at a time:
+ *
+ * <pre>{@code
+ * server.script().enqueue(Reply.rateLimited(Duration.ofSeconds(1)));   // 429 + Retry-After: 1
+ * server.script().enqueue(Reply.overloaded());                         // 529 / 503
+ * server.script().enqueue(Reply.text("partial answer").cutStreamAfter(3));
+ * }</pre>
+ *
+ * <p>Recording, then replaying:
+ *
+ * <pre>{@code
+ * try (ModelServer proxy = ModelServer.recording(URI.create("https://api.anthropic.com"), file)) {
+ *   runScenario(proxy.anthropicBaseUrl(), System.getenv("ANTHROPIC_API_KEY"));
+ * }
+ * try (ModelServer replay = ModelServer.start(Cassette.load(file))) {
+ *   runScenario(replay.anthropicBaseUrl(), "any-key");
+ * }
+ * }</pre>
+ *
+ * <p>The server listens on 127.0.0.1 on an ephemeral port and handles each request on its own
+ * virtual thread; it is safe to use from concurrent clients. Close it to free the port.
+ */
+public final class ModelServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelServer.class);
+  private static final String OPENAI_PATH = "/v1/chat/completions";
+  private static final String ANTHROPIC_PATH = "/v1/messages";
+
+  private final HttpServer http;
+  private final ExecutorService executor;
+  private final URI baseUrl;
+  private final Script script = new Script();
+  private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+  private final IdSequence ids = new IdSequence();
+  private final CassettePlayer player;
+  private final UpstreamProxy proxy;
+  private volatile String requiredKey;
+
+  private ModelServer(CassettePlayer player, UpstreamProxy proxy) {
+    this.player = player;
+    this.proxy = proxy;
+    try {
+      this.http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open a loopback port for the model server", e);
+    }
+    this.executor = Executors.newVirtualThreadPerTaskExecutor();
+    http.setExecutor(executor);
+    http.createContext("/", this::handle);
+    http.start();
+    this.baseUrl = URI.create("http://127.0.0.1:" + http.getAddress().getPort());
+    log.debug("model server listening on {}", baseUrl);
+  }
+
+  /**
+   * Starts a scripted server on 127.0.0.1 and an ephemeral port; script it with {@link #script()}.
+   */
+  public static ModelServer start() {
+    return new ModelServer(null, null);
+  }
+
+  /**
+   * Starts a server that replays {@code cassette}: each request gets the recorded response of the
+   * interaction it matches (see {@link Cassette}). A streamed recording is re-emitted event by
+   * event to a streaming request; when the modes differ (a streamed recording, a non-streaming
+   * request, or the reverse) the recorded answer is rendered in the request's mode.
+   */
+  public static ModelServer start(Cassette cassette) {
+    return new ModelServer(new CassettePlayer(Objects.requireNonNull(cassette, "cassette")), null);
+  }
+
+  /**
+   * Starts a recording proxy: each model request is forwarded to {@code upstream} with the client's
+   * headers (so the real API key passes through), the answer is streamed back as it arrives, and
+   * request and response are appended to a new cassette at {@code cassetteFile} (replacing any file
+   * there), saved after every interaction and on close. Credentials are never written to the file.
+   *
+   * @param upstream the provider's origin, e.g. {@code https://api.openai.com} or {@code
+   *     https://api.anthropic.com} (a trailing {@code /v1} is tolerated)
+   */
+  public static ModelServer recording(URI upstream, Path cassetteFile) {
+    Objects.requireNonNull(upstream, "upstream");
+    Objects.requireNonNull(cassetteFile, "cassetteFile");
+    UpstreamProxy proxy = new UpstreamProxy(upstream, cassetteFile);
+    proxy.save();
+    return new ModelServer(null, proxy);
+  }
+
+  /** The server's root, {@code http://127.0.0.1:PORT}. */
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  /**
+   * The base URL OpenAI clients take ({@code http://127.0.0.1:PORT/v1}); they append {@code
+   * /chat/completions}.
+   */
+  public String openAiBaseUrl() {
+    return baseUrl + "/v1";
+  }
+
+  /**
+   * The base URL Anthropic clients take ({@code http://127.0.0.1:PORT}); they append {@code
+   * /v1/messages}.
+   */
+  public String anthropicBaseUrl() {
+    return baseUrl.toString();
+  }
+
+  /** The script that answers requests; change it at any time. */
+  public Script script() {
+    return script;
+  }
+
+  /** Every request received so far, in arrival order (a snapshot). */
+  public List<RecordedRequest> requests() {
+    return List.copyOf(requests);
+  }
+
+  /**
+   * Requires {@code key} on every request from now on: {@code Authorization: Bearer KEY} for
+   * OpenAI, {@code x-api-key: KEY} for Anthropic. A request without it gets 401 in the protocol's
+   * error format. {@code null} turns the check off (the default).
+   */
+  public void requireApiKey(String key) {
+    this.requiredKey = key;
+  }
+
+  /**
+   * Stops the server at once, dropping open connections; a recording server then saves its cassette
+   * (every completed interaction is already in the file).
+   */
+  @Override
+  public void close() {
+    try {
+      http.stop(0);
+      executor.shutdownNow();
+    } finally {
+      if (proxy != null) {
+        proxy.close();
+      }
+    }
+  }
+
+  /** {@code ModelServer[http://127.0.0.1:PORT, scripted]}. */
+  @Override
+  public String toString() {
+    String mode =
+        proxy != null ? "recording " + proxy.upstream() : player != null ? "replay" : "scripted";
+    return "ModelServer[" + baseUrl + ", " + mode + "]";
+  }
+
+  // ---- request handling
+
+  private void handle(HttpExchange exchange) throws IOException {
+    // Not try-with-resources: closing the exchange would end a chunked body cleanly, and a
+    // dropped connection must not be ended cleanly.
+    try {
+      dispatch(exchange);
+      exchange.close();
+    } catch (ExchangeWriter.ConnectionDrop drop) {
+      log.debug("dropping connection: {}", drop.getMessage());
+      throw drop;
+    } catch (IOException e) {
+      // usually the client hung up (a client timeout during a scripted delay, a cancelled stream)
+      log.debug(
+          "connection to the client failed while answering {}: {}",
+          exchange.getRequestURI(),
+          e.toString());
+      throw e;
+    } catch (RuntimeException e) {
+      log.warn(
+          "cfn-testkit failed to answer {}; dropping the connection", exchange.getRequestURI(), e);
+      throw new ExchangeWriter.ConnectionDrop("internal failure: " + e);
+    }
+  }
+
+  private void dispatch(HttpExchange exchange) throws IOException {
+    byte[] raw = exchange.getRequestBody().readAllBytes();
+    String path = exchange.getRequestURI().getPath();
+    Map<String, String> headers = new LinkedHashMap<>();
+    exchange.getRequestHeaders().forEach((name, values) -> headers.put(name, values.get(0)));
+    Protocol protocol = protocolOf(path, headers);
+    JsonNode body = Json.parseLenient(raw);
+    RecordedRequest request =
+        new RecordedRequest(protocol, exchange.getRequestMethod(), path, headers, body);
+    requests.add(request);
+    log.debug("received {}", request);
+    Dialect dialect = Dialect.of(protocol);
+
+    if (!path.endsWith(OPENAI_PATH) && !path.endsWith(ANTHROPIC_PATH)) {
+      send(
+          exchange,
+          dialect.error(
+              404,
+              "Unknown request URL: "
+                  + exchange.getRequestMethod()
+                  + " "
+                  + path
+                  + ". cfn-testkit serves POST /v1/chat/completions (OpenAI) and POST /v1/messages"
+                  + " (Anthropic): give OpenAI clients openAiBaseUrl() and Anthropic clients"
+                  + " anthropicBaseUrl().",
+              ids),
+          -1);
+      return;
+    }
+    if (!exchange.getRequestMethod().equals("POST")) {
+      send(exchange, dialect.error(405, "Method not allowed: use POST on " + path, ids), -1);
+      return;
+    }
+    String key = requiredKey;
+    if (key != null) {
+      Rendition denied = dialect.authFailure(request, key, ids);
+      if (denied != null) {
+        send(exchange, denied, -1);
+        return;
+      }
+    }
+    if (proxy == null) {
+      Rendition invalid = dialect.validate(request, ids);
+      if (invalid != null) {
+        send(exchange, invalid, -1);
+        return;
+      }
+    }
+    Optional<Reply> scripted = script.answer(request);
+    if (scripted.isPresent()) {
+      answer(exchange, request, dialect, scripted.get());
+      return;
+    }
+    if (player != null) {
+      Optional<Cassette.Interaction> recorded = player.next(request);
+      if (recorded.isPresent()) {
+        replay(exchange, request, dialect, recorded.get());
+        return;
+      }
+      String message =
+          "cfn-testkit: no cassette interaction matches this request (and no script rule"
+              + " matched): "
+              + request.summary()
+              + ". "
+              + player.describeNear(request)
+              + ". Record the cassette again or add a script rule.";
+      log.warn(message);
+      send(exchange, dialect.testkitError(message, ids), -1);
+      return;
+    }
+    if (proxy != null) {
+      proxy.forward(exchange, request, raw, ids);
+      return;
+    }
+    String message =
+        "cfn-testkit: no script rule matched this request: "
+            + request.summary()
+            + ". Rules: "
+            + script.describeRules()
+            + ". Add one with server.script().on(Match...).reply(Reply...) or enqueue a reply.";
+    log.warn(message);
+    send(exchange, dialect.testkitError(message, ids), -1);
+  }
+
+  private static Protocol protocolOf(String path, Map<String, String> headers) {
+    if (path.endsWith(ANTHROPIC_PATH)) {
+      return Protocol.ANTHROPIC;
+    }
+    if (path.endsWith(OPENAI_PATH)) {
+      return Protocol.OPENAI;
+    }
+    boolean anthropicHeaders =
+        headers.keySet().stream()
+            .anyMatch(
+                h -> h.equalsIgnoreCase("anthropic-version") || h.equalsIgnoreCase("x-api-key"));
+    return anthropicHeaders ? Protocol.ANTHROPIC : Protocol.OPENAI;
+  }
+
+  private void answer(HttpExchange exchange, RecordedRequest request, Dialect dialect, Reply reply)
+      throws IOException {
+    pause(reply);
+    Rendition rendition =
+        switch (reply.kind()) {
+          case RESET -> throw new ExchangeWriter.ConnectionDrop("connection reset, as scripted");
+          case OVERLOADED -> dialect.overloaded(ids);
+          case ERROR -> dialect.error(reply.status(), reply.errorMessage(), ids);
+          case MESSAGE -> {
+            if (reply.truncatedRecording() && !request.stream()) {
+              throw new ExchangeWriter.ConnectionDrop("the recorded stream was cut upstream");
+            }
+            try {
+              yield dialect.render(reply, request, ids);
+            } catch (IllegalStateException e) {
+              yield dialect.testkitError(
+                  "cfn-testkit cannot render the reply: " + e.getMessage(), ids);
+            }
+          }
+        };
+    send(exchange, rendition.withHeaders(reply.headers()), reply.cutAfterEvents());
+  }
+
+  private void replay(
+      HttpExchange exchange,
+      RecordedRequest request,
+      Dialect dialect,
+      Cassette.Interaction recorded)
+      throws IOException {
+    if (recorded.status() != 200 || recorded.streamed() == request.stream()) {
+      Map<String, String> headers = new LinkedHashMap<>(recorded.headers());
+      Rendition rendition;
+      if (recorded.streamed()) {
+        headers.putIfAbsent("content-type", Rendition.EVENT_STREAM);
+        rendition =
+            new Rendition(
+                recorded.status(), headers, null, recorded.events(), recorded.truncated());
+      } else {
+        String contentType = headers.getOrDefault("content-type", Rendition.JSON);
+        byte[] bytes =
+            contentType.contains("json")
+                ? Json.bytes(recorded.body())
+                : recorded.body().asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        rendition = new Rendition(recorded.status(), headers, bytes, null, false);
+      }
+      send(exchange, rendition, -1);
+      return;
+    }
+    Reply reply =
+        recorded.streamed()
+            ? dialect.replyFromEvents(recorded.events(), recorded.truncated())
+            : dialect.replyFromBody(recorded.body());
+    answer(exchange, request, dialect, reply);
+  }
+
+  private static void pause(Reply reply) throws IOException {
+    if (reply.delay().isZero()) {
+      return;
+    }
+    try {
+      Thread.sleep(reply.delay());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ExchangeWriter.ConnectionDrop("server closed during a scripted delay");
+    }
+  }
+
+  private static void send(HttpExchange exchange, Rendition rendition, int cutAfterEvents)
+      throws IOException {
+    ExchangeWriter.write(exchange, rendition, cutAfterEvents);
+  }
+}
