@@ -99,13 +99,15 @@ final class ChaosCommand implements Callable<Integer> {
           chains,
           work,
           actualSeed);
+      Path archive = classArchive(work, chains);
       for (int k = 0; k <= kills; k++) {
         boolean last = k == kills;
         if (last) {
           Files.writeString(stop, "stop");
         }
         Worker.Child child =
-            Worker.Child.start(db, stop, chains, k == 0, work.resolve("worker-" + k + ".log"));
+            Worker.Child.start(
+                db, stop, chains, k == 0, work.resolve("worker-" + k + ".log"), archive, null);
         String[] recovered = child.await("recovered ", 120).split(" ");
         redelivered += Long.parseLong(recovered[1]);
         journalRecoveryMs.add(Double.parseDouble(recovered[2]));
@@ -141,6 +143,7 @@ final class ChaosCommand implements Callable<Integer> {
       result.put("duplicated", v.duplicated);
       result.put("pendingAtEnd", v.pending);
       result.put("redeliveries", redelivered);
+      result.put("classDataSharing", archive != null);
       result.put("recoveryMs", percentiles(recoveryMs));
       result.put("journalRecoveryMs", percentiles(journalRecoveryMs));
       result.put(
@@ -176,6 +179,44 @@ final class ChaosCommand implements Callable<Integer> {
     }
 
     record Verdict(long messages, long lost, long duplicated, long pending) {}
+
+    /**
+     * Runs the worker once to completion on a scratch journal with {@code
+     * -XX:ArchiveClassesAtExit}, so that every restarted worker maps the classes it loads from a
+     * class-data-sharing archive instead of loading and verifying them again: what a deployment
+     * would do for fast restarts (the JDK's AppCDS). The archive is only written at a normal exit,
+     * which the killed workers never reach, hence the separate run. Returns null (and workers start
+     * without it) when the JVM could not write one.
+     */
+    static Path classArchive(Path work, int chains) throws IOException, InterruptedException {
+      Path archive = work.resolve("worker.jsa");
+      Path scratch = Files.createDirectories(work.resolve("cds-training"));
+      Path stop = scratch.resolve("stop");
+      Files.writeString(stop, "stop"); // the worker exits once its chains are idle
+      Worker.Child child =
+          Worker.Child.start(
+              scratch.resolve("train.db"),
+              stop,
+              chains,
+              true,
+              scratch.resolve("worker.log"),
+              null,
+              archive);
+      try {
+        child.await("idle", 120);
+        int code = child.waitFor(120);
+        if (code == 0 && Files.size(archive) > 0) {
+          return archive;
+        }
+      } catch (IllegalStateException | IOException e) {
+        // fall through: workers start without the archive
+      }
+      System.err.println(
+          "cfn chaos crash: no class-data-sharing archive (see "
+              + scratch.resolve("worker.log")
+              + "); workers start without one, so recovery includes full class loading");
+      return null;
+    }
 
     static Verdict verify(Path db, int chains) {
       try (SqliteJournal journal =
@@ -276,7 +317,18 @@ final class ChaosCommand implements Callable<Integer> {
                 });
       }
 
-      static Child start(Path db, Path stop, int chains, boolean seed, Path log)
+      /**
+       * Starts a worker JVM; {@code useArchive} maps classes from a CDS archive, {@code
+       * writeArchive} writes one at a normal exit (either may be null).
+       */
+      static Child start(
+          Path db,
+          Path stop,
+          int chains,
+          boolean seed,
+          Path log,
+          Path useArchive,
+          Path writeArchive)
           throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -284,6 +336,13 @@ final class ChaosCommand implements Callable<Integer> {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("-Xmx256m");
         cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-Xlog:all=warning:stderr"); // the JVM's own warnings go to the log, not stdout
+        if (useArchive != null) {
+          cmd.add("-XX:SharedArchiveFile=" + useArchive);
+        }
+        if (writeArchive != null) {
+          cmd.add("-XX:ArchiveClassesAtExit=" + writeArchive);
+        }
         cmd.add(Main.class.getName());
         cmd.addAll(
             List.of(

@@ -14,9 +14,11 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "cfn: a Java agent-orchestration runtime with a measured message bus.",
     subcommands = {
+      AgentCommand.class,
       BenchCommand.class,
       ChaosCommand.class,
       DlqCommand.class,
+      MemoryCommand.class,
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,

@@ -1,0 +1,474 @@
+package dev.cfn.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.cfn.store.MemoryAccessException;
+import dev.cfn.store.MemoryAccessLevel;
+import dev.cfn.store.MemoryAccessor;
+import dev.cfn.store.MemoryEntry;
+import dev.cfn.store.MemoryException;
+import dev.cfn.store.MemoryMatch;
+import dev.cfn.store.MemoryStore;
+import dev.cfn.store.MemoryWrite;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cfn memory get|put|search|delete|list}: the agents' memory file ({@link MemoryStore}),
+ * which may be in use by a running runtime at the same time.
+ *
+ * <p>Without {@code --as} the command acts as the operator, who may read, change and delete every
+ * entry whatever its access level (and remove a damaged one); with {@code --as AGENT --swarm S
+ * --project P} it acts as that agent, and the agent's access levels apply.
+ */
+@Command(
+    name = "memory",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Reads and writes the agents' memory (.cfn/memory.db by default).",
+      "Without --as you act as the operator, who may read, change and delete every",
+      "entry. With --as AGENT [--swarm S] [--project P] you act as that agent, and",
+      "the entries' access levels apply: private (the owner only), swarm (its",
+      "members), project (its members), public (everyone reads, the owner writes)."
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:done",
+      "1:no such entry (get, delete)",
+      "2:bad input, or the file is unusable; nothing was changed",
+      "3:the access level of the entry forbids it; nothing was changed"
+    },
+    subcommands = {
+      MemoryCommand.Get.class,
+      MemoryCommand.Put.class,
+      MemoryCommand.Search.class,
+      MemoryCommand.Delete.class,
+      MemoryCommand.ListEntries.class
+    })
+final class MemoryCommand implements Callable<Integer> {
+  static final int NOT_FOUND = 1;
+  static final int BAD_INPUT = 2;
+  static final int DENIED = 3;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return 0;
+  }
+
+  /** The options every memory subcommand shares: the file, the namespace, who acts, the format. */
+  static final class MemoryOptions {
+    @Option(
+        names = "--db",
+        paramLabel = "FILE",
+        description = "The memory file (default: .cfn/memory.db).")
+    Path db = MemoryStore.DEFAULT_FILE;
+
+    @Option(
+        names = {"-n", "--namespace"},
+        paramLabel = "NAMESPACE",
+        description = "The namespace (default: default).")
+    String namespace = "default";
+
+    @Option(
+        names = "--as",
+        paramLabel = "AGENT",
+        description =
+            "Act as this agent id (type/key); its access levels apply. Without it: the operator,"
+                + " allowed everything.")
+    String as;
+
+    @Option(
+        names = "--swarm",
+        paramLabel = "SWARM",
+        description = "The swarm of the agent (or of the operator's new entries).")
+    String swarm;
+
+    @Option(
+        names = "--project",
+        paramLabel = "PROJECT",
+        description = "The project of the agent (or of the operator's new entries).")
+    String project;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    MemoryAccessor accessor() {
+      return as == null
+          ? MemoryAccessor.operator(swarm, project)
+          : MemoryAccessor.agent(as, swarm, project);
+    }
+  }
+
+  /**
+   * Opens the file, runs the subcommand, and turns refusals into exit codes: a denied operation is
+   * 3, an unusable file 2 (bad arguments are 2 through {@link Main}'s handler).
+   */
+  abstract static class MemorySubcommand implements Callable<Integer> {
+    private static final ObjectMapper JSON =
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Mixin MemoryOptions options = new MemoryOptions();
+    @Spec CommandSpec spec;
+
+    /** True when the subcommand may create the file (put); the others need an existing one. */
+    boolean createsFile() {
+      return false;
+    }
+
+    abstract int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) throws IOException;
+
+    @Override
+    public Integer call() throws IOException {
+      MemoryAccessor who = options.accessor(); // bad identity flags fail before the file is touched
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      boolean existed = Files.exists(options.db);
+      if (!existed && !createsFile()) {
+        throw new IllegalArgumentException(
+            "no memory file at "
+                + options.db.toAbsolutePath()
+                + "; `cfn memory put` creates it, or pass another file with --db FILE");
+      }
+      boolean done = false;
+      try (MemoryStore memory = MemoryStore.open(options.db)) {
+        int code = run(memory, who, out);
+        done = true;
+        return code;
+      } catch (MemoryAccessException e) {
+        err.println(spec.name() + ": " + e.getMessage());
+        return DENIED;
+      } catch (MemoryException e) {
+        err.println(spec.name() + ": " + e.getMessage());
+        return BAD_INPUT;
+      } finally {
+        out.flush();
+        err.flush();
+        if (!existed && !done) {
+          removeCreatedFile(options.db); // a refused put leaves no empty file behind
+        }
+      }
+    }
+
+    /** Prints {@code value} as JSON. */
+    static void printJson(PrintWriter out, Object value) {
+      try {
+        out.println(JSON.writeValueAsString(value));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot print JSON", e);
+      }
+    }
+
+    private static void removeCreatedFile(Path db) throws IOException {
+      for (String suffix : List.of("", "-wal", "-shm")) {
+        Files.deleteIfExists(db.resolveSibling(db.getFileName() + suffix));
+      }
+    }
+  }
+
+  /** An entry as JSON: every field, times in ISO-8601, the value as a string. */
+  static Map<String, Object> json(MemoryEntry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("namespace", e.namespace());
+    m.put("key", e.key());
+    m.put("value", e.value());
+    m.put("level", e.level().name().toLowerCase(Locale.ROOT));
+    m.put("owner", e.owner());
+    m.put("swarm", e.swarm());
+    m.put("project", e.project());
+    m.put("tags", e.tags());
+    m.put("metadata", e.metadata());
+    m.put("createdAt", e.createdAt().toString());
+    m.put("updatedAt", e.updatedAt().toString());
+    m.put("expiresAt", e.expiresAt() == null ? null : e.expiresAt().toString());
+    return m;
+  }
+
+  static String oneLine(String s, int max) {
+    String flat = s.replace('\n', ' ').replace('\r', ' ');
+    return flat.length() <= max ? flat : flat.substring(0, max - 1) + "…";
+  }
+
+  static String describe(MemoryEntry e) {
+    return e.namespace()
+        + "/"
+        + e.key()
+        + " ("
+        + e.level().name().toLowerCase(Locale.ROOT)
+        + ", owner "
+        + e.owner()
+        + (e.expiresAt() == null ? ", no expiry" : ", expires " + e.expiresAt())
+        + ")";
+  }
+
+  @Command(
+      name = "get",
+      mixinStandardHelpOptions = true,
+      description = "Prints the value of KEY (the whole entry with --json); exit 1 when missing.")
+  static final class Get extends MemorySubcommand {
+    @Parameters(paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Override
+    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      Optional<MemoryEntry> found = memory.get(who, options.namespace, key);
+      if (found.isEmpty()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "get: no entry '"
+                    + key
+                    + "' in namespace '"
+                    + options.namespace
+                    + "' (or it expired); see cfn memory list");
+        return NOT_FOUND;
+      }
+      if (options.json) {
+        printJson(out, json(found.get()));
+      } else {
+        out.println(found.get().value());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "put",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Stores VALUE under KEY (creates the entry or replaces it).",
+        "Replaces the value, metadata, tags and expiry. A new entry is private unless",
+        "--level says otherwise; an existing one keeps its level unless its owner",
+        "changes it."
+      })
+  static final class Put extends MemorySubcommand {
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Parameters(index = "1", paramLabel = "VALUE", description = "The value (text or JSON).")
+    String value;
+
+    @Option(
+        names = "--level",
+        paramLabel = "LEVEL",
+        converter = LevelConverter.class,
+        description = "private, swarm, project or public (new entries: private).")
+    MemoryAccessLevel level;
+
+    @Option(
+        names = "--ttl",
+        paramLabel = "DURATION",
+        converter = TtlConverter.class,
+        description = "Expire after this long: 30s, 10m, 2h, 7d (or ISO-8601, PT90M).")
+    Duration ttl;
+
+    @Option(
+        names = "--meta",
+        paramLabel = "NAME=VALUE",
+        description = "Metadata, repeatable: --meta source=planner --meta confidence=0.9")
+    Map<String, String> meta = new LinkedHashMap<>();
+
+    @Option(names = "--tag", paramLabel = "TAG", description = "A tag to find it by, repeatable.")
+    List<String> tags = new ArrayList<>();
+
+    @Override
+    boolean createsFile() {
+      return true;
+    }
+
+    @Override
+    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      MemoryWrite write =
+          new MemoryWrite(level, ttl, meta, tags); // validated by the record and the store
+      MemoryEntry stored = memory.put(who, options.namespace, key, value, write);
+      if (options.json) {
+        printJson(out, json(stored));
+      } else {
+        out.println("stored " + describe(stored));
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "search",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Full-text search over keys, values and tags, most relevant first.",
+        "Words must all match; word* matches a prefix, \"two words\" a phrase,",
+        "a OR b either. Ranked by BM25 (--json shows the relevance)."
+      })
+  static final class Search extends MemorySubcommand {
+    @Parameters(arity = "1..*", paramLabel = "QUERY", description = "The words to search for.")
+    List<String> words;
+
+    @Option(names = "--limit", paramLabel = "N", description = "At most N results (default: 10).")
+    int limit = 10;
+
+    @Option(names = "--all-namespaces", description = "Search every namespace, not just -n.")
+    boolean allNamespaces;
+
+    @Override
+    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      String query = String.join(" ", words);
+      List<MemoryMatch> matches =
+          memory.search(who, query, allNamespaces ? null : options.namespace, limit);
+      if (options.json) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (MemoryMatch m : matches) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("relevance", m.relevance());
+          row.put("entry", json(m.entry()));
+          rows.add(row);
+        }
+        printJson(out, rows);
+        return 0;
+      }
+      int rank = 0;
+      for (MemoryMatch m : matches) {
+        out.printf(
+            Locale.ROOT,
+            "%3d. %-40s %s%n",
+            ++rank,
+            m.entry().namespace() + "/" + m.entry().key(),
+            oneLine(m.entry().value(), 80));
+      }
+      out.println(matches.size() + " match(es) for '" + query + "'");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "delete",
+      mixinStandardHelpOptions = true,
+      description = "Deletes KEY; exit 1 when there is no such entry.")
+  static final class Delete extends MemorySubcommand {
+    @Parameters(paramLabel = "KEY", description = "The key.")
+    String key;
+
+    @Override
+    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      if (!memory.delete(who, options.namespace, key)) {
+        spec.commandLine()
+            .getErr()
+            .println("delete: no entry '" + key + "' in namespace '" + options.namespace + "'");
+        return NOT_FOUND;
+      }
+      out.println("deleted " + options.namespace + "/" + key);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Lists the entries of the namespace you may read, in key order.")
+  static final class ListEntries extends MemorySubcommand {
+    @Option(names = "--prefix", paramLabel = "PREFIX", description = "Only keys starting so.")
+    String prefix;
+
+    @Option(names = "--limit", paramLabel = "N", description = "At most N entries (default: 100).")
+    int limit = 100;
+
+    @Override
+    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      List<MemoryEntry> entries = memory.list(who, options.namespace, prefix, limit);
+      if (options.json) {
+        printJson(out, entries.stream().map(MemoryCommand::json).toList());
+        return 0;
+      }
+      out.printf(
+          Locale.ROOT, "%-32s %-8s %-20s %-24s %s%n", "key", "level", "owner", "expires", "value");
+      for (MemoryEntry e : entries) {
+        out.printf(
+            Locale.ROOT,
+            "%-32s %-8s %-20s %-24s %s%n",
+            e.key(),
+            e.level().name().toLowerCase(Locale.ROOT),
+            e.owner(),
+            e.expiresAt() == null ? "-" : e.expiresAt().toString(),
+            oneLine(e.value(), 60));
+      }
+      out.println(
+          entries.size()
+              + " entr"
+              + (entries.size() == 1 ? "y" : "ies")
+              + " in namespace '"
+              + options.namespace
+              + "' of "
+              + options.db);
+      return 0;
+    }
+  }
+
+  /** {@code private|swarm|project|public}, any case. */
+  static final class LevelConverter implements CommandLine.ITypeConverter<MemoryAccessLevel> {
+    @Override
+    public MemoryAccessLevel convert(String text) {
+      try {
+        return MemoryAccessLevel.valueOf(text.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + text + "' is not an access level: use private, swarm, project or public");
+      }
+    }
+  }
+
+  /** {@code 30s}, {@code 10m}, {@code 2h}, {@code 7d}, or an ISO-8601 duration. */
+  static final class TtlConverter implements CommandLine.ITypeConverter<Duration> {
+    private static final Pattern SHORT = Pattern.compile("(\\d{1,9})([smhd])");
+
+    @Override
+    public Duration convert(String text) {
+      Matcher m = SHORT.matcher(text.strip().toLowerCase(Locale.ROOT));
+      Duration ttl = null;
+      if (m.matches()) {
+        long n = Long.parseLong(m.group(1));
+        ttl =
+            switch (m.group(2)) {
+              case "s" -> Duration.ofSeconds(n);
+              case "m" -> Duration.ofMinutes(n);
+              case "h" -> Duration.ofHours(n);
+              default -> Duration.ofDays(n);
+            };
+      } else {
+        try {
+          ttl = Duration.parse(text.strip());
+        } catch (DateTimeParseException e) {
+          // reported below
+        }
+      }
+      if (ttl == null || ttl.isZero() || ttl.isNegative()) {
+        throw new CommandLine.TypeConversionException(
+            "'"
+                + text
+                + "' is not a time to live: use a positive number with s, m, h or d (30s, 10m,"
+                + " 2h, 7d)");
+      }
+      return ttl;
+    }
+  }
+}
