@@ -1,0 +1,369 @@
+package dev.cfn.ai.model;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * POSTs JSON to one provider over the JDK {@link HttpClient} and turns every way that can fail into
+ * a {@link ModelException}: HTTP error statuses (with {@code Retry-After}), timeouts, refused and
+ * reset connections. Error bodies are quoted only after the {@link KeyRedactor} has removed the
+ * key.
+ *
+ * <p>A non-streamed call is bounded as a whole by the request timeout. A streamed call is bounded
+ * by the request timeout until the response headers arrive and then between any two lines of the
+ * stream; the lines are read by the caller from a {@link LineQueue} so that the wait can time out
+ * even while the server sends nothing.
+ */
+final class HttpTransport implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_QUOTED_BODY = 500;
+
+  private final String provider;
+  private final HttpClient client;
+  private final Duration requestTimeout;
+  private final KeyRedactor redactor;
+  private final Clock clock;
+
+  HttpTransport(ProviderConfig config, Clock clock) {
+    this.provider = config.name();
+    this.requestTimeout = config.requestTimeout();
+    this.redactor = new KeyRedactor(config.apiKey());
+    this.clock = clock;
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(config.connectTimeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+  }
+
+  KeyRedactor redactor() {
+    return redactor;
+  }
+
+  /**
+   * POSTs a JSON body and returns the JSON answer.
+   *
+   * @throws ModelException on any failure
+   */
+  JsonNode post(URI uri, Map<String, String> headers, JsonNode body) {
+    HttpRequest request = request(uri, headers, body, "application/json");
+    CompletableFuture<HttpResponse<String>> future =
+        client.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> response;
+    try {
+      response = future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw timeout("no complete answer within " + requestTimeout, e);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw interrupted(e);
+    } catch (ExecutionException e) {
+      throw failure(e.getCause());
+    }
+    if (response.statusCode() >= 300) {
+      throw httpError(response.statusCode(), response.headers(), response.body());
+    }
+    return parse(response.body(), response.statusCode());
+  }
+
+  /**
+   * POSTs a JSON body asking for a server-sent event stream, and returns once the response headers
+   * arrived.
+   *
+   * @throws ModelException when the request fails or the status is an error
+   */
+  SseStream postStream(URI uri, Map<String, String> headers, JsonNode body) {
+    HttpRequest request = request(uri, headers, body, "text/event-stream");
+    LineQueue lines = new LineQueue();
+    CompletableFuture<HttpResponse<Void>> future =
+        client.sendAsync(
+            request,
+            info -> {
+              lines.headers(info);
+              return HttpResponse.BodySubscribers.fromLineSubscriber(
+                  lines, s -> null, StandardCharsets.UTF_8, null);
+            });
+    future.whenComplete(
+        (r, t) -> {
+          if (t != null) {
+            lines.fail(t);
+          }
+        });
+    HttpResponse.ResponseInfo info;
+    try {
+      info = lines.awaitHeaders(requestTimeout);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw timeout("no response within " + requestTimeout, e);
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw interrupted(e);
+    } catch (IOException e) {
+      throw failure(e.getCause() != null ? e.getCause() : e);
+    }
+    SseStream stream = new SseStream(this, lines, future, requestTimeout);
+    try {
+      if (info.statusCode() >= 300) {
+        String text;
+        try {
+          text = stream.remainingText();
+        } catch (ModelException e) {
+          text = "";
+        }
+        throw httpError(info.statusCode(), info.headers(), text);
+      }
+      String type = info.headers().firstValue("content-type").orElse("");
+      if (!type.toLowerCase(Locale.ROOT).contains("text/event-stream")) {
+        // The server ignored "stream": true and answered with one JSON document.
+        stream.markWholeBody(parse(stream.remainingText(), info.statusCode()));
+      }
+      return stream;
+    } catch (RuntimeException e) {
+      stream.close();
+      throw e;
+    }
+  }
+
+  private HttpRequest request(URI uri, Map<String, String> headers, JsonNode body, String accept) {
+    byte[] bytes;
+    try {
+      bytes = JSON.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise a request body", e);
+    }
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+            .header("Content-Type", "application/json")
+            .header("Accept", accept);
+    if ("http".equalsIgnoreCase(uri.getScheme())) {
+      // Plain-text HTTP/2 upgrade confuses several local servers; HTTP/2 stays on for TLS.
+      b.version(HttpClient.Version.HTTP_1_1);
+    }
+    headers.forEach(b::header);
+    return b.build();
+  }
+
+  JsonNode parse(String text, int status) {
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ModelException(
+          ModelException.Kind.SERVER,
+          provider,
+          status,
+          null,
+          "provider '"
+              + provider
+              + "' answered HTTP "
+              + status
+              + " with a body that is not JSON: "
+              + quote(text)
+              + "; check that base-url points at the API (e.g. ends in /v1 for OpenAI-compatible"
+              + " servers)",
+          null);
+    }
+  }
+
+  ModelException httpError(int status, HttpHeaders headers, String body) {
+    ModelException.Kind kind = ModelException.kindOf(status);
+    Duration retryAfter = retryAfter(headers);
+    String detail = errorDetail(body);
+    String message =
+        "provider '"
+            + provider
+            + "' answered HTTP "
+            + status
+            + (detail.isEmpty() ? "" : ": " + detail)
+            + (retryAfter == null ? "" : " (retry after " + retryAfter.toMillis() + " ms)")
+            + "; "
+            + ModelException.advice(kind, provider);
+    return new ModelException(kind, provider, status, retryAfter, message, null);
+  }
+
+  /** The server's own words about an error, from either protocol's error object, redacted. */
+  String errorDetail(String body) {
+    if (body == null || body.isBlank()) {
+      return "";
+    }
+    try {
+      JsonNode node = JSON.readTree(body);
+      JsonNode error = node.path("error");
+      if (error.isObject()) {
+        String type = error.path("type").asText(error.path("code").asText(""));
+        String msg = error.path("message").asText("");
+        return redactor.redact(((type.isEmpty() ? "" : type + ": ") + msg).strip());
+      }
+      if (error.isTextual()) {
+        return redactor.redact(error.asText());
+      }
+      if (node.path("message").isTextual()) {
+        return redactor.redact(node.path("message").asText());
+      }
+    } catch (JsonProcessingException e) {
+      // not JSON: quote the text
+    }
+    return quote(body);
+  }
+
+  private String quote(String text) {
+    String t = text == null ? "" : text.strip();
+    if (t.length() > MAX_QUOTED_BODY) {
+      t = t.substring(0, MAX_QUOTED_BODY) + "...";
+    }
+    return redactor.redact(t);
+  }
+
+  /** Parses {@code retry-after-ms}, or {@code Retry-After} as seconds or an HTTP-date. */
+  Duration retryAfter(HttpHeaders headers) {
+    var ms = headers.firstValue("retry-after-ms");
+    if (ms.isPresent()) {
+      try {
+        return Duration.ofMillis(Math.max(0, (long) Double.parseDouble(ms.get().strip())));
+      } catch (NumberFormatException e) {
+        // fall through to Retry-After
+      }
+    }
+    var value = headers.firstValue("retry-after");
+    if (value.isEmpty()) {
+      return null;
+    }
+    return parseRetryAfter(value.get(), clock);
+  }
+
+  static Duration parseRetryAfter(String value, Clock clock) {
+    String v = value.strip();
+    try {
+      double seconds = Double.parseDouble(v);
+      return seconds <= 0 ? Duration.ZERO : Duration.ofMillis((long) (seconds * 1000));
+    } catch (NumberFormatException e) {
+      // not seconds: an HTTP-date
+    }
+    try {
+      ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+      Duration d = Duration.between(clock.instant(), at.toInstant());
+      return d.isNegative() ? Duration.ZERO : d;
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  ModelException failure(Throwable t) {
+    if (t instanceof ModelException m) {
+      return m;
+    }
+    if (t instanceof HttpConnectTimeoutException) {
+      return new ModelException(
+          ModelException.Kind.NETWORK,
+          provider,
+          0,
+          null,
+          "provider '"
+              + provider
+              + "': could not connect in time; "
+              + ModelException.advice(ModelException.Kind.NETWORK, provider),
+          t);
+    }
+    if (t instanceof HttpTimeoutException) {
+      return timeout("no response in time", t);
+    }
+    if (t instanceof CancellationException) {
+      return interrupted(t);
+    }
+    String what = t instanceof ConnectException ? "connection refused" : describe(t);
+    return new ModelException(
+        ModelException.Kind.NETWORK,
+        provider,
+        0,
+        null,
+        "provider '"
+            + provider
+            + "': "
+            + what
+            + "; "
+            + ModelException.advice(ModelException.Kind.NETWORK, provider),
+        t);
+  }
+
+  private String describe(Throwable t) {
+    String m = t.getMessage();
+    return redactor.redact(
+        t.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : " (" + m + ")"));
+  }
+
+  ModelException timeout(String what, Throwable cause) {
+    return new ModelException(
+        ModelException.Kind.TIMEOUT,
+        provider,
+        0,
+        null,
+        "provider '"
+            + provider
+            + "': "
+            + what
+            + "; "
+            + ModelException.advice(ModelException.Kind.TIMEOUT, provider),
+        cause);
+  }
+
+  ModelException interrupted(Throwable cause) {
+    return new ModelException(
+        ModelException.Kind.NETWORK,
+        provider,
+        0,
+        null,
+        "provider '" + provider + "': the call was interrupted or cancelled",
+        cause);
+  }
+
+  ModelException streamBroken(String what, Throwable cause) {
+    return new ModelException(
+        ModelException.Kind.STREAM_BROKEN,
+        provider,
+        0,
+        null,
+        "provider '"
+            + provider
+            + "': the stream broke off: "
+            + what
+            + "; "
+            + ModelException.advice(ModelException.Kind.STREAM_BROKEN, provider),
+        cause);
+  }
+
+  String provider() {
+    return provider;
+  }
+
+  /** Stops the client without waiting: calls in flight fail (close() would wait for them). */
+  @Override
+  public void close() {
+    client.shutdownNow();
+  }
+}

@@ -1,0 +1,191 @@
+package dev.cfn.ai.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+/**
+ * Picks the provider and model for an agent, and owns one resilient client per provider (retries,
+ * rate limits and a circuit breaker shared by every agent that uses it).
+ *
+ * <p>Resolution, first match wins:
+ *
+ * <ol>
+ *   <li>The agent's frontmatter names a {@code provider}: that provider, with the frontmatter's
+ *       {@code model} or else the provider's default model; no fallbacks (the agent pinned it).
+ *   <li>Otherwise the first rule of {@code routes:} whose {@code agent} glob and {@code type} match
+ *       the agent, else the {@code default:} route. A frontmatter {@code model} (without {@code
+ *       provider}) replaces the route's model on the route's provider; the route's fallbacks stay.
+ * </ol>
+ *
+ * <p>Model names go through the provider's aliases ({@code models:}), so {@code model: sonnet} in a
+ * frontmatter works; {@code inherit} and an empty value count as absent.
+ *
+ * <p>The original claude-flow-novice sent the main chat to Anthropic and every other agent to a
+ * cheaper provider; as a config that is one rule and the default:
+ *
+ * <pre>{@code
+ * providers:
+ *   anthropic:
+ *     api-key: ${ANTHROPIC_API_KEY}
+ *     model: claude-sonnet-4-5
+ *   zai:
+ *     kind: openai
+ *     base-url: https://api.z.ai/api/paas/v4
+ *     api-key: ${ZAI_API_KEY}
+ *     model: glm-4.6
+ * routes:
+ *   - {agent: main-chat, provider: anthropic, fallbacks: [{provider: zai}]}
+ * default: {provider: zai, fallbacks: [{provider: anthropic, model: claude-haiku-4-5}]}
+ * }</pre>
+ *
+ * <pre>{@code
+ * try (ModelRouter router = ModelRouter.create(ModelConfig.discover(projectDir, System.getenv()))) {
+ *   RoutedModel model = router.resolve("reviewer", "validator", def.provider(), def.model());
+ *   ChatResponse r = model.chat(ChatRequest.builder().system(def.prompt()).user(task).build());
+ * }
+ * }</pre>
+ *
+ * Thread-safe.
+ */
+public final class ModelRouter implements AutoCloseable {
+  private final ModelConfig config;
+  private final Function<ProviderConfig, ModelProvider> factory;
+  private final Map<String, ModelProvider> clients = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /**
+   * Creates a router; provider clients are created when first resolved.
+   *
+   * @param config the providers and routes
+   * @return the router; close it to release the clients
+   */
+  public static ModelRouter create(ModelConfig config) {
+    return new ModelRouter(
+        config, c -> ResilientProvider.of(c, TimeSource.SYSTEM, RandomGenerator.getDefault()));
+  }
+
+  ModelRouter(ModelConfig config, Function<ProviderConfig, ModelProvider> factory) {
+    this.config = config;
+    this.factory = factory;
+  }
+
+  /**
+   * Returns the configuration this router routes by.
+   *
+   * @return the configuration
+   */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /**
+   * Resolves the model of an agent without a provider or model in its frontmatter.
+   *
+   * @param agentName the agent's name, or null
+   * @param agentType the agent's type, or null
+   * @return the routed model
+   */
+  public RoutedModel resolve(String agentName, String agentType) {
+    return resolve(agentName, agentType, null, null);
+  }
+
+  /**
+   * Resolves the model of an agent.
+   *
+   * @param agentName the agent's name (matched against the routes' {@code agent} globs), or null
+   * @param agentType the agent's type (matched against the routes' {@code type}), or null
+   * @param provider the {@code provider} of the agent's frontmatter, or null
+   * @param model the {@code model} of the agent's frontmatter, or null ({@code inherit} counts as
+   *     null)
+   * @return the routed model, to call as the agent's {@link ModelProvider}
+   * @throws ModelConfigException when the frontmatter names an unknown provider, or the chosen
+   *     provider has no model to use
+   */
+  public RoutedModel resolve(String agentName, String agentType, String provider, String model) {
+    if (closed) {
+      throw new IllegalStateException("the model router is closed");
+    }
+    String who = agentName == null ? "(unnamed)" : agentName;
+    String p = absent(provider) ? null : provider.strip();
+    String m = absent(model) ? null : model.strip();
+    List<ModelTarget> targets = new ArrayList<>();
+    String reason;
+    if (p != null) {
+      if (!config.providers().containsKey(p)) {
+        throw new ModelConfigException(
+            "agent '" + who + "'",
+            "provider",
+            "names provider '"
+                + p
+                + "', which is not configured; configured are "
+                + config.providers().keySet()
+                + "; add it to "
+                + ModelConfig.DEFAULT_FILE
+                + " or remove provider: from the agent's frontmatter");
+      }
+      targets.add(new ModelTarget(p, m));
+      reason = "frontmatter";
+    } else {
+      ModelRoute route = config.defaultRoute();
+      reason = "default";
+      for (int i = 0; i < config.routes().size(); i++) {
+        if (config.routes().get(i).matches(agentName, agentType)) {
+          route = config.routes().get(i);
+          reason = "routes[" + i + "]";
+          break;
+        }
+      }
+      targets.add(m == null ? route.target() : new ModelTarget(route.target().provider(), m));
+      targets.addAll(route.fallbacks());
+    }
+    List<RoutedModel.Candidate> candidates = new ArrayList<>();
+    for (ModelTarget t : targets) {
+      ProviderConfig pc = config.provider(t.provider());
+      String resolved = pc.resolveModel(t.model());
+      if (resolved == null) {
+        throw new ModelConfigException(
+            "agent '" + who + "' (" + reason + ")",
+            "providers." + t.provider() + ".model",
+            "provider '"
+                + t.provider()
+                + "' has no default model and the route names none; set model: on the provider"
+                + " or the route, or model: in the agent's frontmatter");
+      }
+      candidates.add(
+          new RoutedModel.Candidate(new ModelTarget(t.provider(), resolved), client(t.provider())));
+    }
+    return new RoutedModel(who, candidates, reason);
+  }
+
+  /**
+   * Returns the resilient client of one provider, shared by every route that uses it.
+   *
+   * @param name the provider's name
+   * @return its client
+   * @throws IllegalArgumentException when there is no such provider
+   */
+  public ModelProvider provider(String name) {
+    config.provider(name);
+    return client(name);
+  }
+
+  private ModelProvider client(String name) {
+    return clients.computeIfAbsent(name, n -> factory.apply(config.provider(n)));
+  }
+
+  private static boolean absent(String s) {
+    return s == null || s.isBlank() || s.strip().equalsIgnoreCase("inherit");
+  }
+
+  /** Closes every provider client this router created. */
+  @Override
+  public void close() {
+    closed = true;
+    clients.values().forEach(ModelProvider::close);
+    clients.clear();
+  }
+}

@@ -1,0 +1,289 @@
+package dev.cfn.ai.model;
+
+import java.time.Duration;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wraps a protocol client with what every provider needs between it and the network: client-side
+ * rate limits, a circuit breaker, and retries with exponential backoff and jitter.
+ *
+ * <p>Each attempt first reserves rate-limit capacity (waiting up to the configured bound), then
+ * asks the circuit breaker, then calls the client. A failure is retried when {@link
+ * ModelException#retryable()} says so, after {@code Retry-After} when the server sent one (a wait
+ * longer than {@code retry.max-retry-after} fails the call at once, so that a route can fall back),
+ * otherwise after {@code initial-backoff * 2^(attempt-1)}, capped at {@code max-backoff}, of which
+ * a random half is kept (jitter). A streamed call is retried only while nothing has reached the
+ * listener; once text or a tool call was delivered, a failure ends the call.
+ *
+ * <p>Every retryable failure counts against the circuit breaker; any answer from the server,
+ * including 400 and 401, counts as the provider being up.
+ */
+final class ResilientProvider implements ModelProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(ResilientProvider.class);
+  private static final int CHARS_PER_TOKEN = 4;
+
+  private final ModelProvider delegate;
+  private final ProviderConfig config;
+  private final TimeSource time;
+  private final RandomGenerator random;
+  private final CircuitBreaker breaker;
+  private final RateLimiter limiter;
+
+  ResilientProvider(
+      ModelProvider delegate, ProviderConfig config, TimeSource time, RandomGenerator random) {
+    this.delegate = delegate;
+    this.config = config;
+    this.time = time;
+    this.random = random;
+    this.breaker =
+        new CircuitBreaker(
+            config.name(),
+            config.circuit().failureThreshold(),
+            config.circuit().coolDown(),
+            time::nanoTime);
+    this.limiter = new RateLimiter(config.name(), config.rateLimit(), time::nanoTime);
+  }
+
+  /** Creates the protocol client a config asks for, wrapped in resilience. */
+  static ResilientProvider of(ProviderConfig config, TimeSource time, RandomGenerator random) {
+    ModelProvider client =
+        switch (config.kind()) {
+          case OPENAI -> new OpenAiProvider(config, time.clock());
+          case ANTHROPIC -> new AnthropicProvider(config, time.clock());
+        };
+    return new ResilientProvider(client, config, time, random);
+  }
+
+  CircuitBreaker circuitBreaker() {
+    return breaker;
+  }
+
+  RateLimiter rateLimiter() {
+    return limiter;
+  }
+
+  @Override
+  public String name() {
+    return delegate.name();
+  }
+
+  @Override
+  public ChatResponse chat(ChatRequest request) {
+    return execute(request, null);
+  }
+
+  @Override
+  public ChatResponse stream(ChatRequest request, StreamListener listener) {
+    return execute(request, java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
+  private ChatResponse execute(ChatRequest request, StreamListener listener) {
+    long estimate = estimateTokens(request);
+    int maxAttempts = config.retry().maxAttempts();
+    for (int attempt = 1; ; attempt++) {
+      sleep(limiter.reserve(estimate));
+      if (!breaker.tryAcquire()) {
+        limiter.settle(estimate, 0);
+        Duration left = breaker.remainingCoolDown();
+        throw new ModelException(
+            ModelException.Kind.CIRCUIT_OPEN,
+            name(),
+            0,
+            left,
+            "provider '"
+                + name()
+                + "' is paused after "
+                + config.circuit().failureThreshold()
+                + " consecutive failures (circuit open, next trial in about "
+                + left.toMillis()
+                + " ms); "
+                + ModelException.advice(ModelException.Kind.CIRCUIT_OPEN, name()),
+            null);
+      }
+      DeliveryTracker tracker = listener == null ? null : new DeliveryTracker(listener);
+      try {
+        ChatResponse response =
+            tracker == null ? delegate.chat(request) : delegate.stream(request, tracker);
+        breaker.onSuccess();
+        limiter.settle(estimate, response.usage().totalTokens());
+        return response;
+      } catch (ModelException e) {
+        boolean delivered = tracker != null && tracker.delivered();
+        if (!delivered) {
+          limiter.settle(estimate, 0);
+        }
+        if (e.retryable()) {
+          breaker.onFailure();
+        } else {
+          breaker.onSuccess();
+        }
+        if (!e.retryable() || delivered || attempt >= maxAttempts) {
+          throw giveUp(e, attempt, delivered, false);
+        }
+        Duration delay = backoff(attempt, e);
+        if (delay == null) {
+          throw giveUp(e, attempt, false, true);
+        }
+        LOG.info(
+            "provider {} attempt {}/{} failed ({} {}); retrying in {} ms",
+            name(),
+            attempt,
+            maxAttempts,
+            e.kind(),
+            e.status(),
+            delay.toMillis());
+        sleep(delay);
+      } catch (RuntimeException e) {
+        limiter.settle(estimate, 0);
+        breaker.onSuccess();
+        throw e;
+      }
+    }
+  }
+
+  /** The wait before the next attempt, or null when the server asked for more than we honour. */
+  Duration backoff(int attempt, ModelException e) {
+    if (e.retryAfter().isPresent()) {
+      Duration after = e.retryAfter().get();
+      if (after.compareTo(config.retry().maxRetryAfter()) > 0) {
+        return null;
+      }
+      // A little jitter on top, so that callers told the same instant do not return together.
+      long extra = (long) (after.toNanos() * 0.1 * random.nextDouble());
+      return after.plusNanos(extra);
+    }
+    long initial = config.retry().initialBackoff().toNanos();
+    long cap = config.retry().maxBackoff().toNanos();
+    long base = initial;
+    for (int i = 1; i < attempt && base < cap; i++) {
+      base = base * 2;
+    }
+    base = Math.min(base, cap);
+    long half = base / 2;
+    return Duration.ofNanos(half + (long) (random.nextDouble() * (base - half)));
+  }
+
+  private ModelException giveUp(
+      ModelException e, int attempts, boolean delivered, boolean waitTooLong) {
+    String why;
+    if (!e.retryable()) {
+      return e; // it would fail the same way again; its message says what to fix
+    } else if (delivered) {
+      why = " (not retried: part of the answer was already streamed)";
+    } else if (waitTooLong) {
+      why =
+          " (not retried: the server asked to wait longer than retry.max-retry-after "
+              + config.retry().maxRetryAfter()
+              + ")";
+    } else if (attempts > 1) {
+      why = " (gave up after " + attempts + " attempts)";
+    } else {
+      return e;
+    }
+    return new ModelException(
+        e.kind(), e.provider(), e.status(), e.retryAfter().orElse(null), e.getMessage() + why, e);
+  }
+
+  private void sleep(Duration d) {
+    if (d.isZero() || d.isNegative()) {
+      return;
+    }
+    try {
+      time.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ModelException(
+          ModelException.Kind.NETWORK,
+          name(),
+          0,
+          null,
+          "provider '" + name() + "': interrupted while waiting to send a call",
+          e);
+    }
+  }
+
+  /**
+   * Estimates a call's tokens for the rate limiter before the provider counts them: about four
+   * characters per input token, plus the output tokens the call may generate.
+   */
+  long estimateTokens(ChatRequest request) {
+    long chars = request.system() == null ? 0 : request.system().length();
+    for (ChatMessage m : request.messages()) {
+      chars += 16;
+      chars +=
+          switch (m) {
+            case ChatMessage.User u -> u.text().length();
+            case ChatMessage.Assistant a ->
+                a.text().length()
+                    + a.toolCalls().stream()
+                        .mapToLong(c -> c.name().length() + c.arguments().toString().length())
+                        .sum();
+            case ChatMessage.ToolResult r -> r.content().length();
+          };
+    }
+    for (ToolSpec t : request.tools()) {
+      chars += t.name().length() + t.description().length() + t.inputSchema().toString().length();
+    }
+    long output;
+    if (request.maxTokens() != null) {
+      output = request.maxTokens();
+    } else if (config.maxTokens() > 0) {
+      output = config.maxTokens();
+    } else if (config.kind() == ProviderConfig.Kind.ANTHROPIC) {
+      output = ProviderConfig.DEFAULT_ANTHROPIC_MAX_TOKENS;
+    } else {
+      output = 0;
+    }
+    return (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN + output;
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+
+  @Override
+  public String toString() {
+    return "ResilientProvider[" + delegate + ", " + breaker + "]";
+  }
+
+  /** Passes events on and remembers whether any reached the caller's listener. */
+  static final class DeliveryTracker implements StreamListener {
+    private final StreamListener target;
+    private volatile boolean delivered;
+
+    DeliveryTracker(StreamListener target) {
+      this.target = target;
+    }
+
+    boolean delivered() {
+      return delivered;
+    }
+
+    @Override
+    public void onText(String delta) {
+      delivered = true;
+      target.onText(delta);
+    }
+
+    @Override
+    public void onToolCallStart(String id, String name) {
+      delivered = true;
+      target.onToolCallStart(id, name);
+    }
+
+    @Override
+    public void onToolCallArguments(String id, String fragment) {
+      delivered = true;
+      target.onToolCallArguments(id, fragment);
+    }
+
+    @Override
+    public void onToolCall(ToolCall call) {
+      delivered = true;
+      target.onToolCall(call);
+    }
+  }
+}
