@@ -316,7 +316,11 @@ final class AgentCell implements AgentContext {
     Duration backoff = policy.backoff(inWindow + 1);
     if (!backoff.isZero()) {
       suspend();
-      rt.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
+      try {
+        rt.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        resume(); // the runtime is shutting down: no backoff, let the shutdown drain or stop it
+      }
     }
   }
 
