@@ -403,7 +403,7 @@ public final class OpenAiProvider implements ModelProvider {
       maxTokens = config.maxTokens();
     }
     if (maxTokens != null) {
-      body.put("max_tokens", maxTokens);
+      body.put(maxTokensField(model), maxTokens);
     }
     if (request.temperature() != null) {
       body.put("temperature", request.temperature());
@@ -424,4 +424,18 @@ public final class OpenAiProvider implements ModelProvider {
   public String toString() {
     return "OpenAiProvider[" + config.name() + " " + config.baseUrl() + "]";
   }
+
+  /**
+   * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) refuse {@code max_tokens} and take {@code
+   * max_completion_tokens}; every other OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM
+   * Studio...) takes {@code max_tokens}.
+   */
+  static String maxTokensField(String model) {
+    return model != null && REASONING_MODEL.matcher(model).lookingAt()
+        ? "max_completion_tokens"
+        : "max_tokens";
+  }
+
+  private static final java.util.regex.Pattern REASONING_MODEL =
+      java.util.regex.Pattern.compile("(?:openai/)?(?:o[1-9]|gpt-5)");
 }

@@ -340,6 +340,21 @@ class ProviderProtocolTest {
     assertThat(req.body().path("temperature").asDouble()).isEqualTo(0.25);
   }
 
+  @Test
+  void openAiReasoningModelsGetMaxCompletionTokens() {
+    server.script().on(Match.any()).reply(Reply.text("ok"));
+    try (ModelProvider p = Servers.client(Servers.config(server, Kind.OPENAI).build())) {
+      p.chat(ChatRequest.builder().model("o3-mini").user("hi").maxTokens(50).build());
+      p.chat(ChatRequest.builder().model("llama3.2").user("hi").maxTokens(60).build());
+    }
+    RecordedRequest reasoning = server.requests().get(0);
+    assertThat(reasoning.body().path("max_completion_tokens").asInt()).isEqualTo(50);
+    assertThat(reasoning.body().has("max_tokens")).isFalse();
+    RecordedRequest other = server.requests().get(1);
+    assertThat(other.body().path("max_tokens").asInt()).isEqualTo(60);
+    assertThat(other.body().has("max_completion_tokens")).isFalse();
+  }
+
   @ParameterizedTest
   @EnumSource(Kind.class)
   void aStreamCutShortIsReportedAsBroken(Kind kind) {
