@@ -1,0 +1,17 @@
+/**
+ * Agents that run external programs: {@link dev.cfn.ai.process.ProcessAgent} runs a command (a
+ * model CLI such as {@code claude -p}, a linter, any program) per message, or keeps one long-lived
+ * process that speaks JSON lines or text lines, under the runtime's supervision.
+ *
+ * <p>Public: {@link dev.cfn.ai.process.ProcessAgent}, its configuration {@link
+ * dev.cfn.ai.process.ProcessSpec} (with its {@code Mode} and {@code Stdin}), the input {@link
+ * dev.cfn.ai.process.ProcessRequest} and the reply {@link dev.cfn.ai.process.ProcessResult}.
+ * Package-private, beside them: one per-message run ({@code PerMessageRun}), the long-lived process
+ * ({@code LongLivedProcess}), the process-tree kill ({@code ProcessTree}), the timeout ({@code
+ * Watchdog}), the pipe threads ({@code StreamPump}) and the bounded buffers ({@code HeadBuffer},
+ * {@code TailBuffer}, {@code LineReader}).
+ *
+ * <p>Depends on cfn-core's public API, Jackson (JSON lines), SLF4J and the JDK's process API; no
+ * other package of cfn-ai depends on it, and it depends on none of them.
+ */
+package dev.cfn.ai.process;
