@@ -12,7 +12,8 @@
  * checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec}, {@code
  * PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors ({@code
  * SqliteErrors}), and disaster recovery: read-only access and verification of a file ({@code
- * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}), and the background WAL checkpoint ({@code Checkpointer}).
+ * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}),
+ * and the background WAL checkpoint ({@code Checkpointer}).
  *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
@@ -29,8 +30,13 @@
  * dev.cfn.store.MemoryAccessException}. Entries are keyed by namespace and key, with metadata,
  * tags, an optional time to live and FTS5 search, and every operation is checked against the
  * entry's access level. Package-private, beside them: its schema ({@code MemorySchema}), its rows
- * and checksums ({@code MemoryTable}), the access rules in Java and SQL ({@code
- * MemoryPermissions}) and the search-query sanitizer ({@code MemorySearchQuery}).
+ * and checksums ({@code MemoryTable}), the access rules in Java and SQL ({@code MemoryPermissions})
+ * and the search-query sanitizer ({@code MemorySearchQuery}).
+ *
+ * <p>And the call log of AI agents ({@link dev.cfn.store.CallLogStore}, {@code .cfn/calls.db},
+ * application id "cfnc"): results of model and tool calls kept under idempotency keys, written
+ * through (fsynced) before they are used, so a run resumed after a crash replays them instead of
+ * calling again; swept after the retention period. Package-private: {@code CallLogSchema}.
  *
  * <p>Depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J. cfn-core must not depend on this
  * package; applications and the {@code cfn} command may.
