@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
  *     #isValidName(String)}), unique among the definitions loaded together
  * @param description when to use the agent; Claude Code routes tasks by it
  * @param tools the tools the agent may use, in the file's order; {@code ["*"]} ({@link #ALL_TOOLS})
- *     when the file has no {@code tools} field (Claude Code then gives the agent every tool), empty
- *     when the file says {@code tools: []}
+ *     when the file says {@code tools: "*"}; empty when the file has no {@code tools} field or says
+ *     {@code tools: []}: cfn denies by default, where Claude Code would give an agent without a
+ *     {@code tools} line every tool (the loader warns about such files)
  * @param model a model alias ({@code sonnet}, {@code opus}, {@code haiku}, {@code inherit}) or a
  *     full model id; null when the file does not say (Claude Code then inherits the caller's)
  * @param provider the model provider (claude-flow-novice), or null
@@ -153,7 +154,7 @@ public record AgentDefinition(
       throw new IllegalArgumentException(
           "agent '" + name + "' has a blank description: say when to use the agent");
     }
-    tools = tools == null ? List.of(ALL_TOOLS) : List.copyOf(tools);
+    tools = tools == null ? List.of() : List.copyOf(tools);
     capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
     hooks = hooks == null ? Map.of() : deepCopy(hooks);
     lifecycle = lifecycle == null ? Lifecycle.NONE : lifecycle;

@@ -212,6 +212,14 @@ final class DefinitionParser {
     if (model != null) {
       checkModel();
     }
+    if (fieldsRead && tools == null) {
+      warning(
+          openLine,
+          "there is no tools line, so the agent may use no tools: cfn denies by default (Claude"
+              + " Code would give it every tool)",
+          "list the tools it may use (tools: file_read, memory_search), or write tools: \"*\" to"
+              + " allow every tool");
+    }
     if (problems.stream().anyMatch(Problem::isError)) {
       return null;
     }
@@ -422,7 +430,7 @@ final class DefinitionParser {
         warning(
             line(value),
             "tools is empty, which cfn reads as no tools at all",
-            "write tools: [] to say no tools, or remove the line to allow every tool");
+            "write tools: [] to say no tools, or tools: \"*\" to allow every tool");
         return List.of();
       }
       int position = 0;
@@ -443,8 +451,8 @@ final class DefinitionParser {
     if (value instanceof ScalarNode s && s.getTag().equals(Tag.NULL)) {
       warning(
           line(value),
-          "tools has no value, which cfn reads as if there were no tools line (every tool)",
-          "list the tools (tools: Read, Grep), write tools: [] for none, or remove the line");
+          "tools has no value, which cfn reads as if there were no tools line (no tools)",
+          "list the tools (tools: Read, Grep), write tools: [] for none, or tools: \"*\" for all");
       return null;
     }
     if (value instanceof SequenceNode seq) {

@@ -19,6 +19,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Loading real agent files, and every kind of problem with its line. */
 class DefinitionLoaderTest {
+  /** The problems other than the default-deny warning for a file without a tools line. */
+  static List<Problem> problems(LoadResult r) {
+    return r.problems().stream().filter(p -> !p.message().contains("no tools line")).toList();
+  }
+
+  static List<Problem> warnings(LoadResult r) {
+    return problems(r).stream().filter(p -> !p.isError()).toList();
+  }
 
   static Path resource(String name) {
     try {
@@ -33,8 +41,8 @@ class DefinitionLoaderTest {
   /** Parses {@code text} and returns its only problem of the given severity. */
   static Problem only(Severity severity, String text) {
     LoadResult r = DefinitionLoader.parse(text, FILE);
-    List<Problem> matching = r.problems().stream().filter(p -> p.severity() == severity).toList();
-    assertThat(matching).as("%s problems in %s", severity, r.problems()).hasSize(1);
+    List<Problem> matching = problems(r).stream().filter(p -> p.severity() == severity).toList();
+    assertThat(matching).as("%s problems in %s", severity, problems(r)).hasSize(1);
     return matching.get(0);
   }
 
@@ -50,7 +58,7 @@ class DefinitionLoaderTest {
     void loadsAFolderOfClaudeCodeAndClaudeFlowAgentsRecursively() {
       LoadResult r = DefinitionLoader.load(resource("valid"));
 
-      assertThat(r.hasErrors()).as("problems: %s", r.problems()).isFalse();
+      assertThat(r.hasErrors()).as("problems: %s", problems(r)).isFalse();
       assertThat(r.definitions())
           .extracting(AgentDefinition::name)
           .containsExactly("code-reviewer", "data-scientist", "debugger", "coder", "planner");
@@ -75,8 +83,14 @@ class DefinitionLoaderTest {
       assertThat(reviewer.lifecycle()).isEqualTo(AgentDefinition.Lifecycle.NONE);
 
       AgentDefinition debugger = r.find("debugger").orElseThrow();
-      assertThat(debugger.tools()).containsExactly(AgentDefinition.ALL_TOOLS);
-      assertThat(debugger.allowsAllTools()).isTrue();
+      assertThat(debugger.tools()).as("no tools line: default deny").isEmpty();
+      assertThat(debugger.allowsAllTools()).isFalse();
+      assertThat(r.warnings())
+          .anySatisfy(
+              p -> {
+                assertThat(p.file().getFileName()).hasToString("debugger.md");
+                assertThat(p.message()).contains("no tools line");
+              });
       assertThat(debugger.description()).contains("stack traces, failing tests");
       assertThat(debugger.model()).isEqualTo("inherit");
 
@@ -131,7 +145,7 @@ class DefinitionLoaderTest {
       assertThat(planner.priority()).isEqualTo(Priority.CRITICAL);
       assertThat(planner.hooks()).containsEntry("post", "echo \"✅ Planning complete\"");
 
-      assertThat(r.warnings())
+      assertThat(warnings(r))
           .extracting(p -> p.file().getFileName().toString(), Problem::line, Problem::message)
           .containsExactly(
               org.assertj.core.groups.Tuple.tuple(
@@ -249,7 +263,7 @@ class DefinitionLoaderTest {
           .singleElement()
           .extracting(AgentDefinition::systemPrompt)
           .isEqualTo("");
-      assertThat(r.problems())
+      assertThat(problems(r))
           .singleElement()
           .satisfies(
               p -> {
@@ -340,7 +354,7 @@ class DefinitionLoaderTest {
     void anEmptyToolsListMeansNoTools() {
       LoadResult r =
           DefinitionLoader.parse("---\nname: a\ndescription: b\ntools: []\n---\nx\n", FILE);
-      assertThat(r.problems()).isEmpty();
+      assertThat(problems(r)).isEmpty();
       assertThat(r.definitions().get(0).tools()).isEmpty();
       assertThat(r.definitions().get(0).allowsAllTools()).isFalse();
     }
@@ -351,7 +365,7 @@ class DefinitionLoaderTest {
           DefinitionLoader.parse(
               "---\nname: a\ndescription: b\ntools: Read, , Read\n---\nx\n", FILE);
       assertThat(r.definitions().get(0).tools()).containsExactly("Read");
-      assertThat(r.warnings()).extracting(Problem::line).containsExactly(4, 4);
+      assertThat(warnings(r)).extracting(Problem::line).containsExactly(4, 4);
     }
 
     @Test
@@ -417,7 +431,7 @@ class DefinitionLoaderTest {
         LoadResult r =
             DefinitionLoader.parse(
                 "---\nname: a\ndescription: b\nmodel: " + ok + "\n---\nx\n", FILE);
-        assertThat(r.problems()).as(ok).isEmpty();
+        assertThat(problems(r)).as(ok).isEmpty();
         assertThat(r.definitions().get(0).model()).isEqualTo(ok);
       }
       Problem typo = onlyError("---\nname: a\ndescription: b\nmodel: sonet\n---\nx\n");
@@ -430,10 +444,10 @@ class DefinitionLoaderTest {
       assertThat(onlyError("---\nname: a\ndescription: b\nmodel: mistral\n---\nx\n").line())
           .isEqualTo(4);
       assertThat(
-              DefinitionLoader.parse(
+              problems(
+                  DefinitionLoader.parse(
                       "---\nname: a\nmodel: mistral\nprovider: ollama\ndescription: b\n---\nx\n",
-                      FILE)
-                  .problems())
+                      FILE)))
           .isEmpty();
     }
 
@@ -496,7 +510,7 @@ class DefinitionLoaderTest {
       LoadResult r =
           DefinitionLoader.parse("---\nname: a\ndescription: b\ncolor: #FF6B35\n---\nx\n", FILE);
       assertThat(r.definitions().get(0).color()).isNull();
-      Problem p = r.problems().get(0);
+      Problem p = problems(r).get(0);
       assertThat(p.severity()).isEqualTo(Severity.WARNING);
       assertThat(p.line()).isEqualTo(4);
       assertThat(p.message()).contains("an unquoted # starts a YAML comment");
@@ -530,7 +544,7 @@ class DefinitionLoaderTest {
           .containsEntry("enabled", true)
           .containsEntry("weights", Map.of("x", 1.5))
           .containsEntry("nothing", null);
-      assertThat(r.warnings())
+      assertThat(warnings(r))
           .extracting(Problem::line, Problem::fix)
           .containsExactly(
               org.assertj.core.groups.Tuple.tuple(4, "did you mean description?"),
@@ -539,7 +553,7 @@ class DefinitionLoaderTest {
               org.assertj.core.groups.Tuple.tuple(7, "remove it, unless another tool reads it"),
               org.assertj.core.groups.Tuple.tuple(8, "remove it, unless another tool reads it"),
               org.assertj.core.groups.Tuple.tuple(9, "remove it, unless another tool reads it"));
-      assertThat(r.warnings()).allSatisfy(p -> assertThat(p.message()).contains("unknown field '"));
+      assertThat(warnings(r)).allSatisfy(p -> assertThat(p.message()).contains("unknown field '"));
       assertThatThrownBy(() -> d.extra().put("x", 1))
           .isInstanceOf(UnsupportedOperationException.class);
     }
@@ -606,7 +620,7 @@ class DefinitionLoaderTest {
 
       LoadResult r = DefinitionLoader.load(missing, empty);
 
-      assertThat(r.problems())
+      assertThat(problems(r))
           .extracting(Problem::file, Problem::line, Problem::severity)
           .containsExactly(
               org.assertj.core.groups.Tuple.tuple(missing, 0, Severity.ERROR),
@@ -622,7 +636,7 @@ class DefinitionLoaderTest {
 
       LoadResult r = DefinitionLoader.load(dir, a, agentTxt);
 
-      assertThat(r.problems()).isEmpty();
+      assertThat(problems(r)).isEmpty();
       assertThat(r.definitions()).extracting(AgentDefinition::name).containsExactly("a", "t");
     }
   }
@@ -673,6 +687,6 @@ class DefinitionLoaderTest {
             Map.of("api_key", "sk-secret"),
             FILE);
     assertThat(d.toString()).contains("ok").doesNotContain("sk-secret");
-    assertThat(d.allowsAllTools()).isTrue();
+    assertThat(d.tools()).as("no tools given: default deny").isEmpty();
   }
 }

@@ -1,0 +1,848 @@
+package dev.cfn.ai;
+
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.ai.budget.BudgetExhaustedException;
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.model.ChatMessage;
+import dev.cfn.ai.model.ChatRequest;
+import dev.cfn.ai.model.ChatResponse;
+import dev.cfn.ai.model.ModelException;
+import dev.cfn.ai.model.ModelProvider;
+import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.model.RoutedModel;
+import dev.cfn.ai.model.ToolCall;
+import dev.cfn.ai.model.ToolSpec;
+import dev.cfn.ai.model.Usage;
+import dev.cfn.ai.tool.ToolAudit;
+import dev.cfn.ai.tool.ToolExecutor;
+import dev.cfn.ai.tool.ToolPermissions;
+import dev.cfn.ai.tool.ToolRegistry;
+import dev.cfn.ai.tool.ToolResult;
+import dev.cfn.core.Agent;
+import dev.cfn.core.AgentContext;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.TopicId;
+import dev.cfn.store.CallLogException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An agent of the cfn runtime that does what an {@link AgentDefinition} describes by talking to a
+ * language model: it receives a {@link Task} (or a plain string), asks the model with the
+ * definition's system prompt and the tools it may use, runs the tools the model calls and feeds
+ * their results back, until the model answers without calling tools; then it replies with a {@link
+ * TaskResult}, or a {@link TaskFailed} when it cannot finish.
+ *
+ * <pre>{@code
+ * try (ModelRouter router = ModelRouter.create(ModelConfig.discover(projectDir, System.getenv()));
+ *     AgentRuntime rt = AgentRuntime.builder().build()) {
+ *   Budget swarm = Budget.builder("swarm review").maxCostUsd("2.00").build();
+ *   rt.register(LlmAgent.builder(reviewerDefinition)
+ *       .router(router)
+ *       .tools(registry)                       // offered: only what the definition's tools permit
+ *       .budgetPerAgent(id -> Budget.builder("agent " + id).maxCalls(40).parent(swarm).build())
+ *       .type("reviewer"));
+ *   Envelope reply = rt.request(AgentId.of("reviewer", "1"), new Task("Review PR 42"),
+ *       Duration.ofMinutes(10)).join();
+ * }
+ * }</pre>
+ *
+ * <h2>The loop</h2>
+ *
+ * Each turn is one model call ({@link ModelProvider#chat}; the model comes from the {@link
+ * ModelRouter} by the definition's name, type, provider and model, or is given directly). The
+ * request carries the definition's system prompt, the conversation so far and the specs of the
+ * tools the agent's {@link ToolPermissions} allow ({@link ToolPermissions#forDefinition} by
+ * default). Tool calls go through the {@link ToolExecutor}: a denied, unknown or invalid call, or a
+ * failing tool, comes back to the model as an error result, never as an exception. The run ends
+ * when the model answers without tool calls, or at a bound: {@link Builder#maxTurns} model calls
+ * (the definition's {@code lifecycle.max_turns}, else {@value #DEFAULT_MAX_TURNS}), after which a
+ * model still calling tools fails the task with {@link TaskFailed.Kind#MAX_TURNS}; {@link
+ * Builder#maxToolCalls} tool calls per task ({@value #DEFAULT_MAX_TOOL_CALLS}), beyond which calls
+ * are answered with an error telling the model to finish; and the definition's {@code
+ * lifecycle.timeout_ms}, checked before each model call.
+ *
+ * <h2>Budgets</h2>
+ *
+ * Before <b>every</b> model call the agent's {@link Budget} (and through it its parent, the
+ * swarm's) is {@linkplain Budget#check(String) checked}; after it, charged. When a budget refuses,
+ * the agent replies {@link TaskFailed.Kind#BUDGET_EXHAUSTED}, publishes a {@link BudgetExhausted}
+ * event on {@link #BUDGET_TOPIC} (source: the agent's type) and stops itself, so it stops within
+ * one call of the limit. Budgets are kept per agent id by the type, so they survive restarts; a
+ * message to a stopped agent activates it again, and its exhausted budget refuses at once.
+ *
+ * <h2>Idempotency</h2>
+ *
+ * For a message that may be delivered again, a {@link DeliveryMode#RELIABLE} one or one carrying
+ * the header {@value #IDEMPOTENCY_HEADER}, every model call and every call of a side-effecting tool
+ * ({@link ToolExecutor#sideEffecting}) is recorded in the {@link CallLog} before its result is
+ * used, under a key made of the agent id, the message id (or the header's value), the turn and the
+ * kind of call (and the tool call's position and id). When the same message is handled again, after
+ * a handler failure or a crash, recorded results are replayed instead of calling the model or the
+ * tool again (replayed calls are not charged to the budget again). Read-only tools run again. Other
+ * messages are not recorded: nothing delivers them twice, and their ids are reused by the next
+ * runtime without a journal. Use a durable log ({@link CallLog#durable}) to survive crashes; the
+ * default is in memory. (A RELIABLE task needs {@link Task} registered with the journal: {@code
+ * SqliteJournal.builder(file).payloadType(Task.class)}.)
+ *
+ * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}) or a
+ * call-log failure is thrown from the handler, so that the journal delivers the message again with
+ * backoff and the run resumes from its log; after the journal's last attempt it is dead-lettered.
+ * Every other failure is answered with a {@link TaskFailed}.
+ *
+ * <h2>Replies</h2>
+ *
+ * A request ({@link AgentContext#request}) is answered with {@link AgentContext#reply}; any other
+ * message from an agent with a message sent to that agent. Messages from outside the runtime that
+ * are not requests get no answer (the outcome is logged). Replies, {@link TaskResult}, {@link
+ * TaskFailed} and {@link BudgetExhausted} payloads are ignored, so two LLM agents cannot answer
+ * each other forever.
+ *
+ * <p>The agent type is {@linkplain AgentType.Builder#blocking() blocking}: handlers run on virtual
+ * threads, since a model call blocks for seconds.
+ */
+public final class LlmAgent implements Agent {
+  /** The topic type {@link BudgetExhausted} events are published on. */
+  public static final String BUDGET_TOPIC = "cfn.budget.exhausted";
+
+  /**
+   * The message header whose value, when present, replaces the message id in idempotency keys: two
+   * messages with the same value are the same task, and the second replays the first's calls.
+   */
+  public static final String IDEMPOTENCY_HEADER = "cfn-idempotency-key";
+
+  /** Model calls per task unless the builder or the definition says otherwise. */
+  public static final int DEFAULT_MAX_TURNS = 16;
+
+  /** Tool calls per task unless the builder says otherwise. */
+  public static final int DEFAULT_MAX_TOOL_CALLS = 64;
+
+  private static final Logger LOG = LoggerFactory.getLogger(LlmAgent.class);
+  private static final int MAX_KEY_PART = 200;
+
+  private final Settings settings;
+  private final AgentId self;
+  private final ToolExecutor tools;
+  private final Budget budget; // null: none
+
+  private LlmAgent(Settings settings, AgentId self) {
+    this.settings = settings;
+    this.self = self;
+    ToolExecutor.Builder b =
+        ToolExecutor.builder(settings.registry, self)
+            .permissions(settings.permissions)
+            .audit(settings.audit)
+            .swarm(settings.swarm)
+            .project(settings.project);
+    if (settings.toolTimeout != null) {
+      b.timeout(settings.toolTimeout);
+    }
+    this.tools = b.build();
+    this.budget =
+        settings.budgetFactory == null
+            ? null
+            : settings.budgets.computeIfAbsent(self, settings.budgetFactory);
+  }
+
+  /**
+   * Starts the configuration of an agent type that runs {@code definition}.
+   *
+   * @param definition the agent's definition: system prompt, tools, model and limits
+   * @return the builder
+   */
+  public static Builder builder(AgentDefinition definition) {
+    return new Builder(definition);
+  }
+
+  /**
+   * Shorthand for {@code builder(definition).model(model).tools(tools).type(typeName)}: a type
+   * whose agents call {@code model} and may use the tools of {@code tools} that the definition
+   * permits.
+   *
+   * @param typeName the agent type's name
+   * @param definition the agent's definition
+   * @param model the model to call
+   * @param tools the registered tools
+   * @return the type, ready to {@linkplain AgentRuntime#register(AgentType) register}
+   */
+  public static AgentType type(
+      String typeName, AgentDefinition definition, ModelProvider model, ToolRegistry tools) {
+    return builder(definition).model(model).tools(tools).type(typeName);
+  }
+
+  @Override
+  public void onMessage(Envelope message, AgentContext ctx) {
+    Object payload = message.payload();
+    if (message.isReply()
+        || payload instanceof TaskResult
+        || payload instanceof TaskFailed
+        || payload instanceof BudgetExhausted) {
+      LOG.debug("agent {} ignores a {} from {}", self, message.type(), message.sender());
+      return;
+    }
+    String prompt =
+        switch (payload) {
+          case Task t -> t.prompt();
+          case String s when !s.isBlank() -> s;
+          default -> null;
+        };
+    if (prompt == null) {
+      respond(
+          message,
+          ctx,
+          new TaskFailed(
+              TaskFailed.Kind.INVALID_TASK,
+              "agent "
+                  + self
+                  + " takes a Task or a non-blank String, not "
+                  + (payload instanceof String ? "a blank string" : payload.getClass().getName())
+                  + "; send new Task(\"what to do\")"));
+      return;
+    }
+    boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
+    Object outcome;
+    try {
+      outcome = new Run(message, ctx, prompt, keyPrefix(message)).execute();
+    } catch (BudgetExhaustedException e) {
+      stopOnExhaustedBudget(message, ctx, e);
+      return;
+    } catch (RunStopped e) {
+      outcome = new TaskFailed(e.kind, e.getMessage());
+    } catch (ModelException e) {
+      if (reliable && e.retryable()) {
+        LOG.warn(
+            "agent {}: model call failed ({}); the journal retries message {} (dead-lettered after its last attempt)",
+            self,
+            e.kind(),
+            message.id());
+        throw e;
+      }
+      outcome =
+          new TaskFailed(TaskFailed.Kind.MODEL_ERROR, "agent " + self + ": " + e.getMessage());
+    } catch (CallLogException e) {
+      if (reliable) {
+        throw e;
+      }
+      outcome = new TaskFailed(TaskFailed.Kind.ERROR, "agent " + self + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn("agent {} failed message {}", self, message.id(), e);
+      outcome =
+          new TaskFailed(
+              TaskFailed.Kind.ERROR,
+              "agent " + self + " failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+    if (outcome instanceof TaskFailed f) {
+      LOG.warn("agent {} could not finish message {}: {}", self, message.id(), f.reason());
+    }
+    respond(message, ctx, outcome);
+  }
+
+  private void stopOnExhaustedBudget(
+      Envelope message, AgentContext ctx, BudgetExhaustedException e) {
+    LOG.warn("agent {} stops: {}", self, e.getMessage());
+    respond(message, ctx, new TaskFailed(TaskFailed.Kind.BUDGET_EXHAUSTED, e.getMessage()));
+    try {
+      ctx.publish(
+          TopicId.of(BUDGET_TOPIC, self.type()),
+          new BudgetExhausted(self, e.budget(), e.limit(), e.used(), e.max(), e.getMessage()));
+    } catch (RuntimeException publishFailed) {
+      LOG.warn("agent {} could not publish its budget event: {}", self, publishFailed.toString());
+    }
+    ctx.stopSelf();
+  }
+
+  /** The idempotency key prefix of a message that may be delivered again, else null. */
+  private String keyPrefix(Envelope message) {
+    String key = message.headers().get(IDEMPOTENCY_HEADER);
+    if (key != null && !key.isBlank()) {
+      return self + "|k:" + (key.length() > MAX_KEY_PART ? sha256(key) : key);
+    }
+    return message.delivery() == DeliveryMode.RELIABLE ? self + "|m:" + message.id() : null;
+  }
+
+  private void respond(Envelope message, AgentContext ctx, Object outcome) {
+    try {
+      if (message.correlationId() == message.id() && !message.isReply()) {
+        ctx.reply(outcome);
+      } else if (!message.sender().equals(AgentRuntime.EXTERNAL)
+          && !message.sender().equals(AgentRuntime.SYSTEM)) {
+        ctx.send(message.sender(), outcome);
+      } else {
+        LOG.info(
+            "agent {} finished message {} from outside the runtime, which awaits no answer: {}",
+            self,
+            message.id(),
+            outcome);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "agent {} could not answer message {} to {}: {}",
+          self,
+          message.id(),
+          message.sender(),
+          e.toString());
+    }
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
+    }
+  }
+
+  /** A bound of the run was reached: a failure with its kind. */
+  private static final class RunStopped extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final TaskFailed.Kind kind;
+
+    RunStopped(TaskFailed.Kind kind, String message) {
+      super(message, null, false, false);
+      this.kind = kind;
+    }
+  }
+
+  /** One task, from the first model call to the answer. */
+  private final class Run {
+    private final Envelope message;
+    private final AgentContext ctx;
+    private final String prompt;
+    private final String keyPrefix; // null: calls are not recorded
+    private final long startNanos = System.nanoTime();
+    private Usage usage = Usage.ZERO;
+    private int turns;
+    private int toolCalls;
+    private int replayed;
+
+    Run(Envelope message, AgentContext ctx, String prompt, String keyPrefix) {
+      this.message = message;
+      this.ctx = ctx;
+      this.prompt = prompt;
+      this.keyPrefix = keyPrefix;
+    }
+
+    TaskResult execute() {
+      ModelProvider model = settings.model();
+      String modelName = settings.modelName();
+      List<ToolSpec> specs = tools.specs();
+      String system = settings.definition.systemPrompt();
+      List<ChatMessage> conversation = new ArrayList<>();
+      conversation.add(ChatMessage.user(prompt));
+      while (true) {
+        checkTimeout();
+        turns++;
+        ChatRequest request =
+            ChatRequest.builder()
+                .model(modelName)
+                .system(system.isBlank() ? null : system)
+                .messages(conversation)
+                .tools(specs)
+                .maxTokens(settings.maxTokens)
+                .temperature(settings.temperature)
+                .build();
+        ChatResponse response = callModel(model, modelName, request);
+        usage = usage.plus(response.usage());
+        if (!response.hasToolCalls()) {
+          LOG.info(
+              "agent {} answered message {} in {} turns ({} tool calls, {} calls replayed,"
+                  + " {} input and {} output tokens)",
+              self,
+              message.id(),
+              turns,
+              toolCalls,
+              replayed,
+              usage.inputTokens(),
+              usage.outputTokens());
+          return new TaskResult(response.text(), usage, turns, toolCalls, response.stopReason());
+        }
+        if (turns >= settings.maxTurns) {
+          throw new RunStopped(
+              TaskFailed.Kind.MAX_TURNS,
+              "agent "
+                  + self
+                  + " stopped after "
+                  + turns
+                  + " model calls: the model was still calling tools ("
+                  + response.toolCalls().stream().map(ToolCall::name).distinct().toList()
+                  + "). Raise the turn limit (LlmAgent.Builder.maxTurns, or lifecycle.max_turns"
+                  + " in the definition) or make the task smaller");
+        }
+        conversation.add(response.toMessage());
+        int index = 0;
+        for (ToolCall call : response.toolCalls()) {
+          ToolResult result =
+              toolCalls < settings.maxToolCalls
+                  ? callTool(call, index)
+                  : ToolResult.error(
+                      "The limit of "
+                          + settings.maxToolCalls
+                          + " tool calls for this task is reached, so '"
+                          + call.name()
+                          + "' was not run. Answer now with what you have.");
+          toolCalls++;
+          index++;
+          conversation.add(
+              new ChatMessage.ToolResult(call.id(), result.content(), result.isError()));
+        }
+      }
+    }
+
+    private ChatResponse callModel(ModelProvider model, String modelName, ChatRequest request) {
+      String key = keyPrefix == null ? null : keyPrefix + "|" + turns + "|model";
+      if (key != null) {
+        Optional<String> recorded = settings.callLog.find(key);
+        if (recorded.isPresent()) {
+          replayed++;
+          LOG.debug("agent {} replays model call {} from the call log", self, key);
+          return CallRecords.response(recorded.get(), key);
+        }
+      }
+      if (budget != null) {
+        budget.check(modelName);
+      }
+      ChatResponse response = model.chat(request);
+      if (budget != null) {
+        budget.charge(response.usage(), pricedModel(response, modelName));
+      }
+      if (key != null) {
+        settings.callLog.record(key, CallRecords.response(response));
+      }
+      return response;
+    }
+
+    private String pricedModel(ChatResponse response, String requested) {
+      String answered = response.model();
+      if (requested != null && (answered.isBlank() || budget.prices().find(answered).isEmpty())) {
+        return requested;
+      }
+      return answered;
+    }
+
+    private ToolResult callTool(ToolCall call, int index) {
+      String key =
+          keyPrefix == null || !tools.sideEffecting(call.name())
+              ? null
+              : keyPrefix
+                  + "|"
+                  + turns
+                  + "|tool|"
+                  + index
+                  + "|"
+                  + (call.id().length() > MAX_KEY_PART ? sha256(call.id()) : call.id());
+      if (key != null) {
+        Optional<String> recorded = settings.callLog.find(key);
+        if (recorded.isPresent()) {
+          replayed++;
+          LOG.debug("agent {} replays tool call {} from the call log", self, key);
+          return CallRecords.toolResult(recorded.get(), key);
+        }
+      }
+      ToolResult result = tools.execute(call, ctx);
+      if (key != null) {
+        settings.callLog.record(key, CallRecords.toolResult(result));
+      }
+      return result;
+    }
+
+    private void checkTimeout() {
+      if (settings.timeout == null) {
+        return;
+      }
+      long elapsed = System.nanoTime() - startNanos;
+      if (elapsed >= settings.timeout.toNanos()) {
+        throw new RunStopped(
+            TaskFailed.Kind.TIMEOUT,
+            "agent "
+                + self
+                + " stopped after "
+                + Duration.ofNanos(elapsed).toMillis()
+                + " ms and "
+                + turns
+                + " model calls: the task's time limit is "
+                + settings.timeout.toMillis()
+                + " ms (lifecycle.timeout_ms in the definition, or LlmAgent.Builder.timeout)");
+      }
+    }
+  }
+
+  /** What every agent of one type shares: the definition, the model, tools, budgets, the log. */
+  private static final class Settings {
+    final AgentDefinition definition;
+    final ModelProvider directModel;
+    final String directModelName;
+    final ModelRouter router;
+    final ToolRegistry registry;
+    final ToolPermissions permissions;
+    final ToolAudit audit;
+    final Duration toolTimeout;
+    final String swarm;
+    final String project;
+    final Function<AgentId, Budget> budgetFactory;
+    final Map<AgentId, Budget> budgets = new ConcurrentHashMap<>();
+    final CallLog callLog;
+    final int maxTurns;
+    final int maxToolCalls;
+    final Integer maxTokens;
+    final Double temperature;
+    final Duration timeout;
+    private RoutedModel routed; // guarded by this
+
+    Settings(Builder b) {
+      this.definition = b.definition;
+      this.directModel = b.model;
+      this.directModelName = b.modelName;
+      this.router = b.router;
+      this.registry = b.tools == null ? new ToolRegistry() : b.tools;
+      this.permissions =
+          b.permissions == null ? ToolPermissions.forDefinition(b.definition) : b.permissions;
+      this.audit = b.audit == null ? new ToolAudit() : b.audit;
+      this.toolTimeout = b.toolTimeout;
+      this.swarm = b.swarm;
+      this.project = b.project;
+      this.budgetFactory = b.budgetFactory;
+      this.callLog = b.callLog == null ? CallLog.inMemory() : b.callLog;
+      this.maxTurns = b.maxTurns != null ? b.maxTurns : definitionMaxTurns(b.definition);
+      this.maxToolCalls = b.maxToolCalls;
+      this.maxTokens = b.maxTokens;
+      this.temperature = b.temperature;
+      this.timeout = b.timeout != null ? b.timeout : b.definition.lifecycle().timeout();
+    }
+
+    /**
+     * The model to call: the one given, or the router's choice for the definition (resolved once).
+     */
+    synchronized ModelProvider model() {
+      if (directModel != null) {
+        return directModel;
+      }
+      if (routed == null) {
+        routed =
+            router.resolve(
+                definition.name(), definition.type(), definition.provider(), definition.model());
+        LOG.info(
+            "agent definition '{}' routed to {} ({})",
+            definition.name(),
+            routed.target(),
+            routed.reason());
+      }
+      return routed;
+    }
+
+    /** The model name put in requests and checked against the budget; null for the default. */
+    synchronized String modelName() {
+      return directModel != null ? directModelName : routed == null ? null : routed.model();
+    }
+
+    private static int definitionMaxTurns(AgentDefinition d) {
+      for (String key : List.of("lifecycle.max_turns", "max_turns", "maxTurns")) {
+        Object v = d.extra().get(key);
+        if (v instanceof Number n && n.longValue() >= 1 && n.longValue() <= 10_000) {
+          return n.intValue();
+        }
+        if (v != null) {
+          LOG.warn(
+              "agent definition '{}': {} is '{}', not a whole number from 1 to 10000; using {}",
+              d.name(),
+              key,
+              v,
+              DEFAULT_MAX_TURNS);
+        }
+      }
+      return DEFAULT_MAX_TURNS;
+    }
+  }
+
+  /**
+   * Configures an agent type that runs one {@link AgentDefinition}. Give it a model ({@link #model}
+   * or {@link #router}); everything else has a default. Each {@link #type} or {@link #typeBuilder}
+   * call makes a type with its own budgets and default call log.
+   */
+  public static final class Builder {
+    private final AgentDefinition definition;
+    private ModelProvider model;
+    private String modelName;
+    private ModelRouter router;
+    private ToolRegistry tools;
+    private ToolPermissions permissions;
+    private ToolAudit audit;
+    private Duration toolTimeout;
+    private String swarm;
+    private String project;
+    private Function<AgentId, Budget> budgetFactory;
+    private CallLog callLog;
+    private Integer maxTurns;
+    private int maxToolCalls = DEFAULT_MAX_TOOL_CALLS;
+    private Integer maxTokens;
+    private Double temperature;
+    private Duration timeout;
+
+    private Builder(AgentDefinition definition) {
+      this.definition = Objects.requireNonNull(definition, "definition");
+    }
+
+    /**
+     * Calls {@code model} directly, asking for its default model (see {@link #modelName}). The
+     * caller keeps ownership of the provider and closes it.
+     *
+     * @param model the provider
+     * @return this builder
+     */
+    public Builder model(ModelProvider model) {
+      this.model = Objects.requireNonNull(model, "model");
+      return this;
+    }
+
+    /**
+     * The model name to request from a provider given with {@link #model(ModelProvider)}, and to
+     * check the budget's prices against; by default the provider's own default model. (With a
+     * router, the route decides.)
+     *
+     * @param modelName the model name, or null for the provider's default
+     * @return this builder
+     */
+    public Builder modelName(String modelName) {
+      this.modelName = modelName;
+      return this;
+    }
+
+    /**
+     * Takes the model from {@code router}, by the definition's name, type, provider and model; it
+     * is resolved at the first task, and a configuration error fails that task.
+     *
+     * @param router the router
+     * @return this builder
+     */
+    public Builder router(ModelRouter router) {
+      this.router = Objects.requireNonNull(router, "router");
+      return this;
+    }
+
+    /**
+     * The tools the agents may be offered (those the permissions allow); none by default.
+     *
+     * @param tools the registry
+     * @return this builder
+     */
+    public Builder tools(ToolRegistry tools) {
+      this.tools = Objects.requireNonNull(tools, "tools");
+      return this;
+    }
+
+    /**
+     * Which tools the agents may use; {@link ToolPermissions#forDefinition} by default.
+     *
+     * @param permissions the permissions
+     * @return this builder
+     */
+    public Builder permissions(ToolPermissions permissions) {
+      this.permissions = Objects.requireNonNull(permissions, "permissions");
+      return this;
+    }
+
+    /**
+     * Where tool calls are audited; one audit per type by default.
+     *
+     * @param audit the audit
+     * @return this builder
+     */
+    public Builder audit(ToolAudit audit) {
+      this.audit = Objects.requireNonNull(audit, "audit");
+      return this;
+    }
+
+    /**
+     * How long one tool call may run; {@link ToolExecutor#DEFAULT_TIMEOUT} by default.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder toolTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("tool timeout must be positive, got " + timeout);
+      }
+      this.toolTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The agents' swarm, for tools that act as the agent (memory access levels); none by default.
+     *
+     * @param swarm the swarm's name
+     * @return this builder
+     */
+    public Builder swarm(String swarm) {
+      this.swarm = swarm;
+      return this;
+    }
+
+    /**
+     * The agents' project, for tools that act as the agent; none by default.
+     *
+     * @param project the project's name
+     * @return this builder
+     */
+    public Builder project(String project) {
+      this.project = project;
+      return this;
+    }
+
+    /**
+     * Charges every agent of the type to one shared budget.
+     *
+     * @param budget the budget
+     * @return this builder
+     */
+    public Builder budget(Budget budget) {
+      Objects.requireNonNull(budget, "budget");
+      this.budgetFactory = id -> budget;
+      return this;
+    }
+
+    /**
+     * Gives each agent of the type its own budget, made once per agent id (it survives restarts of
+     * the agent). Give the budgets a {@link Budget.Builder#parent parent} to share a swarm's
+     * budget.
+     *
+     * @param factory makes the budget of an agent id; may return null for no budget
+     * @return this builder
+     */
+    public Builder budgetPerAgent(Function<AgentId, Budget> factory) {
+      this.budgetFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * Where model and side-effecting tool calls are recorded for replay; {@link CallLog#inMemory()}
+     * (one per type) by default.
+     *
+     * @param callLog the log
+     * @return this builder
+     */
+    public Builder callLog(CallLog callLog) {
+      this.callLog = Objects.requireNonNull(callLog, "callLog");
+      return this;
+    }
+
+    /**
+     * Model calls per task at most; by default the definition's {@code lifecycle.max_turns}, else
+     * {@value LlmAgent#DEFAULT_MAX_TURNS}.
+     *
+     * @param maxTurns at least 1
+     * @return this builder
+     */
+    public Builder maxTurns(int maxTurns) {
+      if (maxTurns < 1) {
+        throw new IllegalArgumentException("maxTurns must be 1 or more, got " + maxTurns);
+      }
+      this.maxTurns = maxTurns;
+      return this;
+    }
+
+    /**
+     * Tool calls per task at most ({@value LlmAgent#DEFAULT_MAX_TOOL_CALLS} by default); calls
+     * beyond it are answered with an error telling the model to finish.
+     *
+     * @param maxToolCalls 0 or more
+     * @return this builder
+     */
+    public Builder maxToolCalls(int maxToolCalls) {
+      if (maxToolCalls < 0) {
+        throw new IllegalArgumentException("maxToolCalls must be 0 or more, got " + maxToolCalls);
+      }
+      this.maxToolCalls = maxToolCalls;
+      return this;
+    }
+
+    /**
+     * The most tokens one answer may generate; the provider's default by default.
+     *
+     * @param maxTokens positive
+     * @return this builder
+     */
+    public Builder maxTokens(int maxTokens) {
+      if (maxTokens < 1) {
+        throw new IllegalArgumentException("maxTokens must be 1 or more, got " + maxTokens);
+      }
+      this.maxTokens = maxTokens;
+      return this;
+    }
+
+    /**
+     * The sampling temperature; the server's default by default.
+     *
+     * @param temperature 0 or more
+     * @return this builder
+     */
+    public Builder temperature(double temperature) {
+      if (!(temperature >= 0)) {
+        throw new IllegalArgumentException("temperature must be 0 or more, got " + temperature);
+      }
+      this.temperature = temperature;
+      return this;
+    }
+
+    /**
+     * How long one task may take, checked before each model call; by default the definition's
+     * {@code lifecycle.timeout_ms}, else no limit.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public Builder timeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive, got " + timeout);
+      }
+      this.timeout = timeout;
+      return this;
+    }
+
+    /**
+     * A blocking agent type builder named {@code typeName}, for callers that set the mailbox or the
+     * supervision too.
+     *
+     * @param typeName the agent type's name
+     * @return the type builder, already {@linkplain AgentType.Builder#blocking() blocking}
+     * @throws IllegalStateException when neither or both of a model and a router were given
+     */
+    public AgentType.Builder typeBuilder(String typeName) {
+      if ((model == null) == (router == null)) {
+        throw new IllegalStateException(
+            "agent type '"
+                + typeName
+                + "' needs exactly one model source: call model(provider) or router(router)");
+      }
+      Settings settings = new Settings(this);
+      return AgentType.builder(typeName, id -> new LlmAgent(settings, id)).blocking();
+    }
+
+    /**
+     * The blocking agent type named {@code typeName}, ready to register.
+     *
+     * @param typeName the agent type's name
+     * @return the type
+     * @throws IllegalStateException when neither or both of a model and a router were given
+     */
+    public AgentType type(String typeName) {
+      return typeBuilder(typeName).build();
+    }
+  }
+}
