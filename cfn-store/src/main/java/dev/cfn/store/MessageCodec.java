@@ -137,6 +137,9 @@ final class MessageCodec {
   }
 
   private String headers(Map<String, String> headers) {
+    if (headers.isEmpty()) {
+      return "{}"; // most messages: what the mapper writes for an empty map, without the mapper
+    }
     try {
       return mapper.writeValueAsString(new TreeMap<>(headers));
     } catch (JsonProcessingException e) {

@@ -150,12 +150,24 @@ enum Table {
       throws SQLException {
     int base = row * (values.length + 1);
     for (int i = 0; i < values.length; i++) {
-      statement.setObject(base + i + 1, values[i]);
+      bindValue(statement, base + i + 1, values[i]);
     }
     statement.setLong(base + values.length + 1, checksum);
   }
 
   /** The key columns, comma-separated, for ORDER BY. */
+  /** Binds with the typed setter for the column types the journal stores (setObject is slower). */
+  static void bindValue(PreparedStatement statement, int index, Object value) throws SQLException {
+    switch (value) {
+      case null -> statement.setNull(index, java.sql.Types.NULL);
+      case Long l -> statement.setLong(index, l);
+      case Integer i -> statement.setInt(index, i);
+      case String s -> statement.setString(index, s);
+      case byte[] b -> statement.setBytes(index, b);
+      default -> statement.setObject(index, value);
+    }
+  }
+
   String keyOrder() {
     return String.join(", ", columns.subList(0, keyColumns));
   }
