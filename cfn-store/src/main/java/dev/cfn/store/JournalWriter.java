@@ -54,7 +54,6 @@ final class JournalWriter {
   private final AtomicLong commits = new AtomicLong();
   private final Thread thread;
   private final Set<Thread> completing = ConcurrentHashMap.newKeySet();
-  private final Checkpointer checkpointer;
 
   private boolean closed; // guarded by submitLock
   private WriteConnection connection; // writer thread only, once started
@@ -73,7 +72,6 @@ final class JournalWriter {
     this.clock = clock;
     this.sweepEveryNanos = sweepEvery.toNanos();
     this.sweep = sweep;
-    this.checkpointer = new Checkpointer(file, synchronous);
     this.thread =
         Thread.ofPlatform()
             .name("cfn-journal-writer-" + file.getFileName())
@@ -82,13 +80,7 @@ final class JournalWriter {
   }
 
   void start() {
-    checkpointer.start();
     thread.start();
-  }
-
-  /** Background checkpoints completed so far. */
-  long checkpoints() {
-    return checkpointer.checkpoints();
   }
 
   /** Queues {@code op}; its future fails at once if the journal is closed. */
@@ -119,7 +111,6 @@ final class JournalWriter {
       queue.add(stop);
     }
     boolean interrupted = joinUninterruptibly(thread);
-    checkpointer.stop();
     for (Thread completion : completing) {
       if (completion != Thread.currentThread()) { // close() called from a callback
         interrupted |= joinUninterruptibly(completion);
@@ -203,7 +194,6 @@ final class JournalWriter {
       }
       c.exec("COMMIT");
       commits.incrementAndGet();
-      checkpointer.committed();
     } catch (SQLException e) {
       String what = SqliteErrors.describe(e, file);
       log.warn("journal batch of {} operations failed: {}", ops.size(), what);

@@ -537,11 +537,6 @@ public final class SqliteJournal implements Journal {
    * Caps the database at {@code pages} pages from the next batch on, as a full disk would (tests);
    * raise it again to give the space back.
    */
-  /** Background WAL checkpoints completed so far (tests). */
-  long checkpointCount() {
-    return writer.checkpoints();
-  }
-
   void maxPageCount(long pages) {
     writer.maxPageCount(pages);
   }

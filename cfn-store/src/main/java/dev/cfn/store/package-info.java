@@ -12,8 +12,7 @@
  * checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec}, {@code
  * PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors ({@code
  * SqliteErrors}), and disaster recovery: read-only access and verification of a file ({@code
- * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}),
- * and the background WAL checkpoint ({@code Checkpointer}).
+ * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}).
  *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
