@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -73,12 +74,25 @@ public final class ToolPermissions {
   }
 
   /**
-   * The tools an agent definition lists. A definition read from a file without a {@code tools} line
-   * lists {@code *} ({@link AgentDefinition#ALL_TOOLS}, Claude Code's rule), which allows every
-   * tool; {@code tools: []} allows none.
+   * Claude Code's names for the tools cfn has built in, so that an agent file written for Claude
+   * Code keeps its file tools: {@code Read} is {@code file_read}, {@code Write} is {@code
+   * file_write}, {@code LS} and {@code Glob} are {@code file_list}. Its other tools ({@code Bash},
+   * {@code Edit}, {@code Grep}, {@code WebFetch}...) have no cfn counterpart and allow nothing.
+   */
+  public static final Map<String, String> CLAUDE_CODE_NAMES =
+      Map.of("Read", "file_read", "Write", "file_write", "LS", "file_list", "Glob", "file_list");
+
+  /**
+   * The tools an agent definition lists, with Claude Code's names of the built-in file tools
+   * translated ({@link #CLAUDE_CODE_NAMES}). A definition without a {@code tools} line lists none
+   * (default deny); {@code tools: "*"} ({@link AgentDefinition#ALL_TOOLS}) allows every tool.
    */
   public static ToolPermissions forDefinition(AgentDefinition definition) {
-    return of(definition.tools());
+    List<String> names = new ArrayList<>();
+    for (String tool : definition.tools()) {
+      names.add(CLAUDE_CODE_NAMES.getOrDefault(tool, tool));
+    }
+    return of(names);
   }
 
   /** Whether the tool named {@code tool} is allowed. */

@@ -55,6 +55,17 @@ class ToolPermissionsTest {
     assertThat(ToolPermissions.forDefinition(definition(List.of())).permits("file_read")).isFalse();
   }
 
+  @Test
+  void claudeCodeNamesOfTheFileToolsAreTranslated() {
+    ToolPermissions p = ToolPermissions.forDefinition(definition(List.of("Read", "Glob", "Bash")));
+    assertThat(p.permits("file_read")).isTrue();
+    assertThat(p.permits("file_list")).isTrue();
+    assertThat(p.permits("file_write")).as("Write was not listed").isFalse();
+    assertThat(ToolPermissions.forDefinition(definition(null)).permits("file_read"))
+        .as("no tools line: default deny")
+        .isFalse();
+  }
+
   private static AgentDefinition definition(List<String> tools) {
     return new AgentDefinition(
         "reviewer",
