@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       ChaosCommand.class,
       DlqCommand.class,
       MemoryCommand.class,
+      RunCommand.class,
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,

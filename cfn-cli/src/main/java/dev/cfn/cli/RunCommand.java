@@ -1,0 +1,237 @@
+package dev.cfn.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.cfn.ai.LlmAgent;
+import dev.cfn.ai.Task;
+import dev.cfn.ai.TaskFailed;
+import dev.cfn.ai.TaskResult;
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.definition.Problem;
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.ai.model.ModelConfigException;
+import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.tool.BuiltinTools;
+import dev.cfn.ai.tool.ToolAudit;
+import dev.cfn.ai.tool.ToolRegistry;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.store.MemoryStore;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cfn run AGENT TASK...}: runs one task through an agent definition as an {@link LlmAgent}
+ * on an embedded runtime, with the providers of {@code .cfn/providers.yaml} and the {@code
+ * OPENAI_*} / {@code ANTHROPIC_*} environment, the built-in tools (memory, messaging, files inside
+ * the workspace) under the definition's permissions, and a budget from the flags. Prints the answer
+ * on stdout and the usage, cost and tool calls on stderr ({@code --json}: one object on stdout).
+ * Exit status: 0 when the task finished, 1 when it failed (budget, turns, model error), 2 for bad
+ * input.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description =
+        "Runs a task through an agent definition (an LLM agent with its tools) and prints the"
+            + " answer.")
+final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "AGENT", description = "The agent's name.")
+  String agent;
+
+  @Parameters(index = "1..*", arity = "1..*", paramLabel = "TASK", description = "The task.")
+  List<String> task;
+
+  @Option(
+      names = "--agents",
+      paramLabel = "PATH",
+      description = "Agent files or folders (default: .claude/agents).")
+  List<Path> agents;
+
+  @Option(
+      names = "--project",
+      paramLabel = "DIR",
+      description = "Where .cfn/providers.yaml is looked up (default: the current folder).")
+  Path project = Path.of(".");
+
+  @Option(
+      names = "--workspace",
+      paramLabel = "DIR",
+      description = "The only folder the file tools may touch (default: the current folder).")
+  Path workspace = Path.of(".");
+
+  @Option(
+      names = "--memory",
+      paramLabel = "FILE",
+      description = "The agents' memory (default: .cfn/memory.db).")
+  Path memory = MemoryStore.DEFAULT_FILE;
+
+  @Option(names = "--max-calls", paramLabel = "N", description = "At most N model calls.")
+  Long maxCalls;
+
+  @Option(names = "--max-tokens", paramLabel = "N", description = "At most N tokens in all.")
+  Long maxTokens;
+
+  @Option(names = "--max-cost", paramLabel = "USD", description = "At most this many US dollars.")
+  BigDecimal maxCost;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description = "Wall-time limit, ISO-8601 (default: PT10M).")
+  Duration timeout = Duration.ofMinutes(10);
+
+  @Option(names = "--json", description = "Print the outcome as one JSON object.")
+  boolean json;
+
+  /** The environment the providers are configured from (tests replace it). */
+  static Map<String, String> environment = System.getenv();
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<Path> paths = AgentCommand.pathsOrDefault(agents, "run", err);
+    if (paths == null) {
+      return 2;
+    }
+    LoadResult loaded = DefinitionLoader.load(paths);
+    AgentDefinition definition = loaded.find(agent).orElse(null);
+    if (definition == null) {
+      for (Problem p : loaded.errors()) {
+        err.println(p);
+      }
+      err.println(
+          "cfn run: no valid agent named '"
+              + agent
+              + "' in "
+              + paths
+              + "; agents there: "
+              + loaded.definitions().stream().map(AgentDefinition::name).toList()
+              + " (cfn agent validate shows what is wrong with a file)");
+      return 2;
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("--timeout must be positive, was " + timeout);
+    }
+    ModelConfig config;
+    try {
+      config = ModelConfig.discover(project, environment);
+    } catch (ModelConfigException e) {
+      err.println("cfn run: " + e.getMessage());
+      return 2;
+    }
+    Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
+    if (maxCalls != null) {
+      limits.maxCalls(maxCalls);
+    }
+    if (maxTokens != null) {
+      limits.maxTokens(maxTokens);
+    }
+    if (maxCost != null) {
+      limits.maxCostUsd(maxCost);
+    }
+    Budget budget = limits.build();
+    ToolAudit audit = new ToolAudit();
+    Path memoryFile = memory.toAbsolutePath();
+    if (memoryFile.getParent() != null) {
+      Files.createDirectories(memoryFile.getParent());
+    }
+    Object outcome;
+    try (ModelRouter router = ModelRouter.create(config);
+        MemoryStore store = MemoryStore.open(memoryFile);
+        AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build()) {
+      ToolRegistry tools = new ToolRegistry();
+      BuiltinTools.builder().memory(store).messaging().workspace(workspace).registerIn(tools);
+      rt.register(
+          LlmAgent.builder(definition)
+              .router(router)
+              .tools(tools)
+              .audit(audit)
+              .budget(budget)
+              .type(definition.name()));
+      try {
+        outcome =
+            rt.request(
+                    AgentId.of(definition.name(), "cli"),
+                    new Task(String.join(" ", task)),
+                    timeout.plusSeconds(30))
+                .join()
+                .payload();
+      } catch (CompletionException e) {
+        err.println("cfn run: no answer from the agent: " + e.getCause());
+        return 1;
+      }
+    }
+    Budget.Spent spent = budget.spent();
+    long denied =
+        audit.recent().stream().filter(e -> e.outcome() == ToolAudit.Outcome.DENIED).count();
+    if (json) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("agent", definition.name());
+      switch (outcome) {
+        case TaskResult done -> {
+          r.put("outcome", "done");
+          r.put("text", done.text());
+          r.put("turns", done.turns());
+          r.put("toolCalls", done.toolCalls());
+          r.put("stopReason", done.stopReason().name());
+        }
+        case TaskFailed failed -> {
+          r.put("outcome", "failed");
+          r.put("kind", failed.kind().name());
+          r.put("reason", failed.reason());
+        }
+        default -> r.put("outcome", String.valueOf(outcome));
+      }
+      r.put("inputTokens", spent.inputTokens());
+      r.put("outputTokens", spent.outputTokens());
+      r.put("cachedTokens", spent.cachedTokens());
+      r.put("modelCalls", spent.calls());
+      r.put("costUsd", spent.costUsd());
+      r.put("deniedToolCalls", denied);
+      out.println(
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
+    } else {
+      switch (outcome) {
+        case TaskResult done -> out.println(done.text());
+        case TaskFailed failed ->
+            err.println("cfn run: the task failed (" + failed.kind() + "): " + failed.reason());
+        default -> err.println("cfn run: unexpected answer " + outcome);
+      }
+      err.printf(
+          Locale.ROOT,
+          "%d model calls, %d input tokens (%d cached), %d output tokens, $%s; %d tool calls, %d"
+              + " denied%n",
+          spent.calls(),
+          spent.inputTokens(),
+          spent.cachedTokens(),
+          spent.outputTokens(),
+          spent.costUsd().toPlainString(),
+          audit.recent().size(),
+          denied);
+    }
+    out.flush();
+    err.flush();
+    return outcome instanceof TaskResult ? 0 : 1;
+  }
+}
