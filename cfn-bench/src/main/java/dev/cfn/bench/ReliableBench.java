@@ -160,7 +160,9 @@ final class ReliableBench {
     return run(new int[] {1, 16, 256}, new int[] {1_000, 10_000});
   }
 
-  /** Runs the throughput scenarios for {@code senderCounts} and the latency ones for {@code rates}. */
+  /**
+   * Runs the throughput scenarios for {@code senderCounts} and the latency ones for {@code rates}.
+   */
   Map<String, Object> run(int[] senderCounts, int[] rates) throws Exception {
     for (int n : senderCounts) {
       if (n < 1) {
