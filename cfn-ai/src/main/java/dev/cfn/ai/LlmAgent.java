@@ -27,6 +27,7 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
 import dev.cfn.store.CallLogException;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -72,11 +73,11 @@ import org.slf4j.LoggerFactory;
  * default). Tool calls go through the {@link ToolExecutor}: a denied, unknown or invalid call, or a
  * failing tool, comes back to the model as an error result, never as an exception. The run ends
  * when the model answers without tool calls, or at a bound: {@link Builder#maxTurns} model calls
- * (the definition's {@code lifecycle.max_turns}, else {@value #DEFAULT_MAX_TURNS}), after which a
- * model still calling tools fails the task with {@link TaskFailed.Kind#MAX_TURNS}; {@link
- * Builder#maxToolCalls} tool calls per task ({@value #DEFAULT_MAX_TOOL_CALLS}), beyond which calls
- * are answered with an error telling the model to finish; and the definition's {@code
- * lifecycle.timeout_ms}, checked before each model call.
+ * (the definition's {@code lifecycle.max_turns} or {@code maxTurns}, else {@value
+ * #DEFAULT_MAX_TURNS}), after which a model still calling tools fails the task with {@link
+ * TaskFailed.Kind#MAX_TURNS}; {@link Builder#maxToolCalls} tool calls per task ({@value
+ * #DEFAULT_MAX_TOOL_CALLS}), beyond which calls are answered with an error telling the model to
+ * finish; and the definition's {@code lifecycle.timeout_ms}, checked before each model call.
  *
  * <h2>Budgets</h2>
  *
@@ -92,19 +93,23 @@ import org.slf4j.LoggerFactory;
  * For a message that may be delivered again, a {@link DeliveryMode#RELIABLE} one or one carrying
  * the header {@value #IDEMPOTENCY_HEADER}, every model call and every call of a side-effecting tool
  * ({@link ToolExecutor#sideEffecting}) is recorded in the {@link CallLog} before its result is
- * used, under a key made of the agent id, the message id (or the header's value), the turn and the
- * kind of call (and the tool call's position and id). When the same message is handled again, after
- * a handler failure or a crash, recorded results are replayed instead of calling the model or the
- * tool again (replayed calls are not charged to the budget again). Read-only tools run again. Other
- * messages are not recorded: nothing delivers them twice, and their ids are reused by the next
- * runtime without a journal. Use a durable log ({@link CallLog#durable}) to survive crashes; the
- * default is in memory. (A RELIABLE task needs {@link Task} registered with the journal: {@code
+ * used, under a key made of the agent id, the message id (or the header's value), a hash of the
+ * definition's name and the task's prompt, the turn and the kind of call (and the tool call's
+ * position and id). When the same message is handled again, after a handler failure or a crash,
+ * recorded results are replayed instead of calling the model or the tool again (replayed calls are
+ * not charged to the budget again). The hash keeps another task that arrives with a reused id (a
+ * journal restored from an old backup numbers messages again) or the same header value from
+ * replaying this task's answers. Read-only tools run again. Other messages are not recorded:
+ * nothing delivers them twice, and their ids are reused by the next runtime without a journal. Use
+ * a durable log ({@link CallLog#durable}) to survive crashes; the default is in memory. (A RELIABLE
+ * task needs {@link Task} registered with the journal: {@code
  * SqliteJournal.builder(file).payloadType(Task.class)}.)
  *
- * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}) or a
- * call-log failure is thrown from the handler, so that the journal delivers the message again with
- * backoff and the run resumes from its log; after the journal's last attempt it is dead-lettered.
- * Every other failure is answered with a {@link TaskFailed}.
+ * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
+ * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
+ * shutdown) or a call-log failure is thrown from the handler, so that the journal delivers the
+ * message again with backoff and the run resumes from its log; after the journal's last attempt it
+ * is dead-lettered. Every other failure is answered with a {@link TaskFailed}.
  *
  * <h2>Replies</h2>
  *
@@ -123,7 +128,8 @@ public final class LlmAgent implements Agent {
 
   /**
    * The message header whose value, when present, replaces the message id in idempotency keys: two
-   * messages with the same value are the same task, and the second replays the first's calls.
+   * messages with the same value and the same prompt are the same task, and the second replays the
+   * first's calls.
    */
   public static final String IDEMPOTENCY_HEADER = "cfn-idempotency-key";
 
@@ -218,14 +224,14 @@ public final class LlmAgent implements Agent {
     boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
     Object outcome;
     try {
-      outcome = new Run(message, ctx, prompt, keyPrefix(message)).execute();
+      outcome = new Run(message, ctx, prompt, keyPrefix(message, prompt)).execute();
     } catch (BudgetExhaustedException e) {
       stopOnExhaustedBudget(message, ctx, e);
       return;
     } catch (RunStopped e) {
       outcome = new TaskFailed(e.kind, e.getMessage());
     } catch (ModelException e) {
-      if (reliable && e.retryable()) {
+      if (reliable && (e.retryable() || e.kind() == ModelException.Kind.CANCELLED)) {
         LOG.warn(
             "agent {}: model call failed ({}); the journal retries message {} (dead-lettered after its last attempt)",
             self,
@@ -267,13 +273,30 @@ public final class LlmAgent implements Agent {
     ctx.stopSelf();
   }
 
-  /** The idempotency key prefix of a message that may be delivered again, else null. */
-  private String keyPrefix(Envelope message) {
+  /**
+   * The idempotency key prefix of a message that may be delivered again, else null: the agent, the
+   * message id or idempotency header, and the task (see {@link #taskHash}).
+   */
+  private String keyPrefix(Envelope message, String prompt) {
     String key = message.headers().get(IDEMPOTENCY_HEADER);
     if (key != null && !key.isBlank()) {
-      return self + "|k:" + (key.length() > MAX_KEY_PART ? sha256(key) : key);
+      return self
+          + "|k:"
+          + (key.length() > MAX_KEY_PART ? sha256(key) : key)
+          + "|t:"
+          + taskHash(prompt);
     }
-    return message.delivery() == DeliveryMode.RELIABLE ? self + "|m:" + message.id() : null;
+    return message.delivery() == DeliveryMode.RELIABLE
+        ? self + "|m:" + message.id() + "|t:" + taskHash(prompt)
+        : null;
+  }
+
+  /**
+   * The first 16 bytes (32 hex digits) of the SHA-256 of the definition's name and the prompt: a
+   * message id or idempotency key reused for another task then names other records.
+   */
+  private String taskHash(String prompt) {
+    return sha256(settings.definition.name() + "\u0000" + prompt).substring(0, 32);
   }
 
   private void respond(Envelope message, AgentContext ctx, Object outcome) {
@@ -506,7 +529,7 @@ public final class LlmAgent implements Agent {
     final Duration timeout;
     private RoutedModel routed; // guarded by this
 
-    Settings(Builder b) {
+    Settings(Builder b, MeterRegistry meters) {
       this.definition = b.definition;
       this.directModel = b.model;
       this.directModelName = b.modelName;
@@ -514,13 +537,14 @@ public final class LlmAgent implements Agent {
       this.registry = b.tools == null ? new ToolRegistry() : b.tools;
       this.permissions =
           b.permissions == null ? ToolPermissions.forDefinition(b.definition) : b.permissions;
-      this.audit = b.audit == null ? new ToolAudit() : b.audit;
+      this.audit = b.audit != null ? b.audit : new ToolAudit(meters);
       this.toolTimeout = b.toolTimeout;
       this.swarm = b.swarm;
       this.project = b.project;
       this.budgetFactory = b.budgetFactory;
       this.callLog = b.callLog == null ? CallLog.inMemory() : b.callLog;
-      this.maxTurns = b.maxTurns != null ? b.maxTurns : definitionMaxTurns(b.definition);
+      this.maxTurns =
+          b.maxTurns != null ? b.maxTurns : b.definition.lifecycle().maxTurnsOr(DEFAULT_MAX_TURNS);
       this.maxToolCalls = b.maxToolCalls;
       this.maxTokens = b.maxTokens;
       this.temperature = b.temperature;
@@ -551,24 +575,6 @@ public final class LlmAgent implements Agent {
     synchronized String modelName() {
       return directModel != null ? directModelName : routed == null ? null : routed.model();
     }
-
-    private static int definitionMaxTurns(AgentDefinition d) {
-      for (String key : List.of("lifecycle.max_turns", "max_turns", "maxTurns")) {
-        Object v = d.extra().get(key);
-        if (v instanceof Number n && n.longValue() >= 1 && n.longValue() <= 10_000) {
-          return n.intValue();
-        }
-        if (v != null) {
-          LOG.warn(
-              "agent definition '{}': {} is '{}', not a whole number from 1 to 10000; using {}",
-              d.name(),
-              key,
-              v,
-              DEFAULT_MAX_TURNS);
-        }
-      }
-      return DEFAULT_MAX_TURNS;
-    }
   }
 
   /**
@@ -584,6 +590,7 @@ public final class LlmAgent implements Agent {
     private ToolRegistry tools;
     private ToolPermissions permissions;
     private ToolAudit audit;
+    private MeterRegistry meterRegistry;
     private Duration toolTimeout;
     private String swarm;
     private String project;
@@ -659,13 +666,29 @@ public final class LlmAgent implements Agent {
     }
 
     /**
-     * Where tool calls are audited; one audit per type by default.
+     * Where tool calls are audited; by default one audit per type, counting {@value
+     * ToolAudit#CALLS} in the {@link #meterRegistry} (the runtime's with {@link #register}).
      *
      * @param audit the audit
      * @return this builder
      */
     public Builder audit(ToolAudit audit) {
       this.audit = Objects.requireNonNull(audit, "audit");
+      return this;
+    }
+
+    /**
+     * Where the default audit counts tool calls ({@value ToolAudit#CALLS}): pass the runtime's,
+     * {@link AgentRuntime#meterRegistry()}, when the type is built with {@link #type}; {@link
+     * #register} uses the runtime's unless this is set. Without either, calls are audited but not
+     * counted (an agent cannot reach the runtime's registry from its context). Ignored when an
+     * {@link #audit} is given.
+     *
+     * @param registry the registry
+     * @return this builder
+     */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.meterRegistry = Objects.requireNonNull(registry, "registry");
       return this;
     }
 
@@ -824,14 +847,34 @@ public final class LlmAgent implements Agent {
      * @throws IllegalStateException when neither or both of a model and a router were given
      */
     public AgentType.Builder typeBuilder(String typeName) {
+      return typeBuilder(typeName, meterRegistry);
+    }
+
+    private AgentType.Builder typeBuilder(String typeName, MeterRegistry meters) {
       if ((model == null) == (router == null)) {
         throw new IllegalStateException(
             "agent type '"
                 + typeName
                 + "' needs exactly one model source: call model(provider) or router(router)");
       }
-      Settings settings = new Settings(this);
+      Settings settings = new Settings(this, meters);
       return AgentType.builder(typeName, id -> new LlmAgent(settings, id)).blocking();
+    }
+
+    /**
+     * Builds the type named {@code typeName} and registers it with {@code runtime}; unless a {@link
+     * #meterRegistry} or an {@link #audit} was given, tool calls are counted ({@value
+     * ToolAudit#CALLS}) in the runtime's {@link AgentRuntime#meterRegistry()}.
+     *
+     * @param runtime the runtime to register with
+     * @param typeName the agent type's name
+     * @return the runtime, as {@link AgentRuntime#register(AgentType)} returns it
+     * @throws IllegalStateException when neither or both of a model and a router were given
+     */
+    public AgentRuntime register(AgentRuntime runtime, String typeName) {
+      Objects.requireNonNull(runtime, "runtime");
+      MeterRegistry meters = meterRegistry != null ? meterRegistry : runtime.meterRegistry();
+      return runtime.register(typeBuilder(typeName, meters).build());
     }
 
     /**

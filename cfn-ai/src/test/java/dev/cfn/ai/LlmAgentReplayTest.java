@@ -215,4 +215,81 @@ class LlmAgentReplayTest {
       }
     }
   }
+
+  /** Answers by the task's subject, so that a replayed answer shows which task it belonged to. */
+  private void answerBySubject() {
+    server.script().on(Match.lastUserMessageContains("milk")).reply(Reply.text("About milk."));
+    server.script().on(Match.lastUserMessageContains("bread")).reply(Reply.text("About bread."));
+  }
+
+  private static String answerText(Object payload) {
+    assertThat(payload).isInstanceOf(TaskResult.class);
+    return ((TaskResult) payload).text();
+  }
+
+  @ParameterizedTest
+  @EnumSource(ProviderConfig.Kind.class)
+  void anIdempotencyKeyReusedForAnotherTaskDoesNotReplayTheFirstTasksAnswers(
+      ProviderConfig.Kind kind) throws Exception {
+    answerBySubject();
+    try (ModelProvider model = provider(server, kind)) {
+      AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
+      try (AgentRuntime rt =
+          AgentFixtures.runtime()
+              .register(client(inbox))
+              .register(
+                  LlmAgent.builder(definition("scribe", "[save_note]"))
+                      .model(model)
+                      .tools(registry)
+                      .type("scribe"))) {
+        Map<String, String> sameKey = Map.of(LlmAgent.IDEMPOTENCY_HEADER, "task-7");
+        rt.send(CLIENT, Envelope.to(SCRIBE).headers(sameKey).payload(new Task("Buy milk")));
+        assertThat(answerText(inbox.next())).isEqualTo("About milk.");
+
+        rt.send(CLIENT, Envelope.to(SCRIBE).headers(sameKey).payload(new Task("Buy bread")));
+        assertThat(answerText(inbox.next()))
+            .as("another task under the same key asks the model")
+            .isEqualTo("About bread.");
+        assertThat(server.requests()).hasSize(2);
+
+        rt.send(CLIENT, Envelope.to(SCRIBE).headers(sameKey).payload(new Task("Buy milk")));
+        assertThat(answerText(inbox.next())).isEqualTo("About milk.");
+        assertThat(server.requests()).as("the same task under the key still replays").hasSize(2);
+      }
+    }
+  }
+
+  /**
+   * A journal restored from an old backup numbers RELIABLE messages again from where the backup
+   * stopped, so a new task can get the id of a task whose calls the durable call log holds.
+   */
+  @ParameterizedTest
+  @EnumSource(ProviderConfig.Kind.class)
+  void aReliableMessageIdReusedAfterAJournalRestoreDoesNotReplayAnotherTask(
+      ProviderConfig.Kind kind) throws Exception {
+    answerBySubject();
+    try (ModelProvider model = provider(server, kind)) {
+      for (String[] run :
+          new String[][] {
+            {"before.db", "Buy milk", "About milk."}, {"restored.db", "Buy bread", "About bread."}
+          }) {
+        AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
+        try (CallLogStore calls = calls();
+            AgentRuntime rt =
+                AgentRuntime.builder()
+                    .jvmMetrics(false)
+                    .journal(
+                        SqliteJournal.builder(dir.resolve(run[0])).payloadType(Task.class).open())
+                    .register(client(inbox))
+                    .register(scribe(model, calls))
+                    .build()) {
+          rt.send(
+              CLIENT,
+              Envelope.to(SCRIBE).delivery(DeliveryMode.RELIABLE).payload(new Task(run[1])));
+          assertThat(answerText(inbox.next())).isEqualTo(run[2]);
+        }
+      }
+    }
+    assertThat(server.requests()).as("each task asked the model").hasSize(2);
+  }
 }

@@ -7,6 +7,7 @@ import static dev.cfn.ai.AgentFixtures.provider;
 import static dev.cfn.ai.AgentFixtures.saveNote;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelProvider;
 import dev.cfn.ai.model.ModelRouter;
@@ -21,6 +22,7 @@ import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.RecordedRequest;
 import dev.cfn.testkit.Reply;
+import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -179,6 +181,42 @@ class LlmAgentTest {
               TaskFailed.class, f -> assertThat(f.kind()).isEqualTo(TaskFailed.Kind.MAX_TURNS));
     }
     assertThat(server.requests()).hasSize(2);
+  }
+
+  @Test
+  void claudeCodesTopLevelMaxTurnsSetsTheTurnBound() {
+    server.script().on(Match.any()).reply(Reply.toolCall("add", "{\"a\":1,\"b\":2}"));
+    AgentDefinition adder = definition("adder", "[add]", "maxTurns: 3\n");
+    assertThat(adder.lifecycle().maxTurns()).isEqualTo(3);
+    try (ModelProvider model = provider(server, ProviderConfig.Kind.ANTHROPIC)) {
+      rt.register(LlmAgent.type("adder", adder, model, registry));
+      assertThat(ask("adder", new Task("Add forever")))
+          .isInstanceOfSatisfying(
+              TaskFailed.class, f -> assertThat(f.reason()).contains("after 3 model calls"));
+    }
+    assertThat(server.requests()).hasSize(3);
+  }
+
+  @Test
+  void toolCallsAreCountedInTheRuntimesMeterRegistryByDefault() {
+    server.script().on(Match.toolResultPresent()).reply(Reply.text("Saved."));
+    server.script().on(Match.any()).reply(Reply.toolCall("save_note", "{\"text\":\"eggs\"}"));
+    try (ModelProvider model = provider(server, ProviderConfig.Kind.OPENAI)) {
+      LlmAgent.builder(definition("scribe", "[save_note]"))
+          .model(model)
+          .tools(registry)
+          .register(rt, "scribe");
+
+      assertThat(ask("scribe", new Task("Remember eggs"))).isInstanceOf(TaskResult.class);
+    }
+    Counter calls =
+        rt.meterRegistry()
+            .find(ToolAudit.CALLS)
+            .tags("agent-type", "scribe", "tool", "save_note", "outcome", "ok")
+            .counter();
+    assertThat(calls).as("counted in the runtime's registry").isNotNull();
+    assertThat(calls.count()).isEqualTo(1.0);
+    assertThat(notes).containsExactly("eggs");
   }
 
   @Test

@@ -12,17 +12,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Anthropic Messages ({@code POST /v1/messages}): request reading and validation (including the
- * required {@code anthropic-version} header and {@code max_tokens}, and tool_use/tool_result
- * pairing), {@code message} bodies, the {@code message_start} ... {@code message_stop} event
- * stream, and {@code {"type":"error","error":{type,message}}} errors.
+ * required {@code anthropic-version} header and {@code max_tokens}, tool_use/tool_result pairing,
+ * and tool ids matching {@code ^[a-zA-Z0-9_-]+$}), {@code message} bodies, the {@code
+ * message_start} ... {@code message_stop} event stream, and {@code
+ * {"type":"error","error":{type,message}}} errors.
  */
 final class AnthropicDialect extends Dialect {
   static final AnthropicDialect INSTANCE = new AnthropicDialect();
 
   private static final int TEXT_FRAGMENT = 8;
+
+  /** The pattern the real API requires of tool_use ids and tool_result tool_use_ids. */
+  static final Pattern TOOL_ID = Pattern.compile("^[a-zA-Z0-9_-]+$");
+
   private static final int ARGUMENT_FRAGMENT = 10;
 
   private AnthropicDialect() {}
@@ -161,6 +167,10 @@ final class AnthropicDialect extends Dialect {
       if (!role.equals("user") && !role.equals("assistant")) {
         return invalid("messages." + i + ".role: Input should be 'user' or 'assistant'", ids);
       }
+      Rendition badId = checkToolIds(m, i, ids);
+      if (badId != null) {
+        return badId;
+      }
       Set<String> results = new LinkedHashSet<>();
       List<JsonNode> resultBlocks = blocks(m, "tool_result");
       for (int j = 0; j < resultBlocks.size(); j++) {
@@ -192,6 +202,41 @@ final class AnthropicDialect extends Dialect {
     }
     if (!previousToolUses.isEmpty()) {
       return missingResults(messages.size() - 1, previousToolUses, ids);
+    }
+    return null;
+  }
+
+  /**
+   * Tool ids must match {@link #TOOL_ID}, as the real API requires: ids from another provider
+   * ({@code functions.get_weather:0}) are refused with a 400 naming the block.
+   */
+  private Rendition checkToolIds(JsonNode message, int index, IdSequence ids) {
+    List<JsonNode> blocks = Json.elements(message.path("content"));
+    for (int j = 0; j < blocks.size(); j++) {
+      JsonNode block = blocks.get(j);
+      String field =
+          switch (block.path("type").asText()) {
+            case "tool_use" -> "tool_use.id";
+            case "tool_result" -> "tool_result.tool_use_id";
+            default -> null;
+          };
+      if (field == null) {
+        continue;
+      }
+      JsonNode id = block.path(field.equals("tool_use.id") ? "id" : "tool_use_id");
+      if (!id.isTextual() || !TOOL_ID.matcher(id.asText()).matches()) {
+        return invalid(
+            "messages."
+                + index
+                + ".content."
+                + j
+                + "."
+                + field
+                + ": String should match pattern '"
+                + TOOL_ID.pattern()
+                + "'",
+            ids);
+      }
     }
     return null;
   }

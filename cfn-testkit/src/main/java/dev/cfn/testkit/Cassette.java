@@ -166,14 +166,16 @@ public final class Cassette {
 
   /** Saves with every occurrence of each secret in a string value replaced by a placeholder. */
   void save(Path file, Set<String> secrets) {
-    ObjectNode root = Json.object();
-    root.put("format", FORMAT);
-    root.put("version", VERSION);
-    ArrayNode list = root.putArray("interactions");
-    for (Interaction interaction : interactions()) {
-      list.add(scrub(toJson(interaction), secrets));
-    }
+    // The snapshot is taken under the same lock as the write: a snapshot taken before it could be
+    // older than one another thread has already written, and would overwrite the newer file.
     synchronized (this) {
+      ObjectNode root = Json.object();
+      root.put("format", FORMAT);
+      root.put("version", VERSION);
+      ArrayNode list = root.putArray("interactions");
+      for (Interaction interaction : interactions()) {
+        list.add(scrub(toJson(interaction), secrets));
+      }
       try {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);

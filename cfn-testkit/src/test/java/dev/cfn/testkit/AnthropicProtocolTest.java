@@ -229,4 +229,33 @@ class AnthropicProtocolTest {
     assertThat(recorded.hasToolResult()).isTrue();
     assertThat(recorded.lastUserMessage()).isEqualTo("weather?");
   }
+
+  @Test
+  void rejectsToolIdsOutsideTheApisPatternLikeTheRealApi() throws Exception {
+    server.script().on(Match.any()).reply(Reply.text("unreachable"));
+    String body =
+        """
+        {"model":"claude-x","max_tokens":10,"messages":[
+          {"role":"user","content":"x"},
+          {"role":"assistant","content":[{"type":"tool_use","id":"%s","name":"f","input":{}}]},
+          {"role":"user","content":[{"type":"tool_result","tool_use_id":"%s","content":"r"}]}]}""";
+
+    Result badUse = anthropic(server, body.formatted("functions.f:0", "functions.f:0"));
+    Result badResult = anthropic(server, body.formatted("toolu_1", "toolu 1"));
+    Result fine = anthropic(server, body.formatted("call_A-9", "call_A-9"));
+
+    assertThat(badUse.status()).isEqualTo(400);
+    assertThat(badUse.json().path("error").path("type").asText())
+        .isEqualTo("invalid_request_error");
+    assertThat(badUse.json().path("error").path("message").asText())
+        .isEqualTo(
+            "messages.1.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'");
+    assertThat(badResult.status()).isEqualTo(400);
+    assertThat(badResult.json().path("error").path("message").asText())
+        .isEqualTo(
+            "messages.2.content.0.tool_result.tool_use_id: String should match pattern"
+                + " '^[a-zA-Z0-9_-]+$'");
+    assertThat(fine.status()).isEqualTo(200);
+    assertThat(server.requests()).as("rejected requests are recorded too").hasSize(3);
+  }
 }

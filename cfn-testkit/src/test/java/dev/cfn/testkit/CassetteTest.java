@@ -9,7 +9,14 @@ import dev.cfn.testkit.WireClient.Sse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -209,5 +216,54 @@ class CassetteTest {
         .hasMessageContaining("not a cfn-testkit cassette");
     assertThatThrownBy(() -> Cassette.load(dir.resolve("missing.json")))
         .hasMessageContaining("record it first");
+  }
+
+  /**
+   * A recording proxy adds each interaction and saves from the thread that served it. The save that
+   * writes last must hold every interaction added before it started: a snapshot taken outside the
+   * write lock could be older than one already written, and overwrite it. Each round starts several
+   * add-and-save threads together and then reads the file back.
+   */
+  @Test
+  void concurrentSavesNeverLeaveAnOlderSnapshotOnDisk() throws Exception {
+    Path file = dir.resolve("concurrent.json");
+    Cassette cassette = new Cassette();
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int round = 0; round < 60; round++) {
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int n = round * threads + t;
+          done.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    cassette.add(
+                        new Cassette.Interaction(
+                            Protocol.OPENAI,
+                            "/v1/chat/completions",
+                            Json.object().put("n", n),
+                            200,
+                            Map.of(),
+                            Json.object().put("ok", true),
+                            null,
+                            false));
+                    cassette.save(file, Set.of());
+                    return null;
+                  }));
+        }
+        start.countDown();
+        for (Future<?> f : done) {
+          f.get();
+        }
+        assertThat(Cassette.load(file).size())
+            .as("round %d: the file written last holds every interaction", round)
+            .isEqualTo(cassette.size());
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 }

@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
  * system prompt. The fields are those of Claude Code's {@code .claude/agents/**}{@code /*.md}
  * ({@code name}, {@code description}, {@code tools}, {@code model}, {@code color}) and
  * claude-flow-novice's additions ({@code provider}, {@code type}, {@code capabilities}, {@code
- * priority}, {@code hooks}, {@code lifecycle}); anything else the file says is kept in {@link
- * #extra()}, so nothing written is lost. Read files with {@link DefinitionLoader}, which reports
- * every problem with its line instead of throwing at the first.
+ * priority}, {@code hooks}, {@code lifecycle}), and Claude Code's {@code maxTurns}, read into
+ * {@link Lifecycle#maxTurns()}; anything else the file says is kept in {@link #extra()}, so nothing
+ * written is lost. Read files with {@link DefinitionLoader}, which reports every problem with its
+ * line instead of throwing at the first.
  *
  * <p>Values are immutable; lists and maps are unmodifiable copies.
  *
@@ -36,7 +37,7 @@ import java.util.regex.Pattern;
  * @param priority how urgent the agent's work is, or null when not given
  * @param hooks claude-flow-novice's shell snippets by moment ({@code pre}, {@code post}) or Claude
  *     Code's structured hooks; values are strings, lists or maps as written; empty when not given
- * @param lifecycle retry and timeout limits; {@link Lifecycle#NONE} when not given
+ * @param lifecycle retry, turn and timeout limits; {@link Lifecycle#NONE} when not given
  * @param color the display color Claude Code shows the agent in, or null
  * @param systemPrompt the Markdown body after the closing {@code ---}, without its leading blank
  *     lines and trailing whitespace
@@ -100,16 +101,26 @@ public record AgentDefinition(
   }
 
   /**
-   * claude-flow-novice's {@code lifecycle} limits: how often to retry a failed task and how long
-   * one may take. Either may be absent (null); {@link #maxRetriesOr(int)} and {@link
-   * #timeoutOr(Duration)} let the caller supply its own default.
+   * claude-flow-novice's {@code lifecycle} limits: how often to retry a failed task, how long one
+   * may take, and how many model calls (turns) one may make. Any may be absent (null); {@link
+   * #maxRetriesOr(int)}, {@link #timeoutOr(Duration)} and {@link #maxTurnsOr(int)} let the caller
+   * supply its own default.
+   *
+   * <p>{@code max_retries} is informational in cfn: nothing re-runs a failed task by it. Model
+   * calls are retried by the provider layer ({@code retry:} of the provider in the providers file),
+   * and a RELIABLE message whose handler failed by the journal's retry policy. It is kept for tools
+   * that read it. {@code timeout_ms} and {@code max_turns} bound each task of an {@code LlmAgent}.
    *
    * @param maxRetries {@code lifecycle.max_retries}, 0 or more, or null when not given
+   *     (informational, see above)
    * @param timeout {@code lifecycle.timeout_ms} as a duration, positive, or null when not given
+   * @param maxTurns the most model calls per task, 1 or more, or null when not given: {@code
+   *     lifecycle.max_turns}, or Claude Code's top-level {@code maxTurns} (also read as {@code
+   *     max_turns})
    */
-  public record Lifecycle(Integer maxRetries, Duration timeout) {
+  public record Lifecycle(Integer maxRetries, Duration timeout, Integer maxTurns) {
     /** No limits given. */
-    public static final Lifecycle NONE = new Lifecycle(null, null);
+    public static final Lifecycle NONE = new Lifecycle(null, null, null);
 
     /** Checks that the limits, when given, make sense. */
     public Lifecycle {
@@ -119,6 +130,24 @@ public record AgentDefinition(
       if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
         throw new IllegalArgumentException("timeout must be positive, got " + timeout);
       }
+      if (maxTurns != null && maxTurns < 1) {
+        throw new IllegalArgumentException("maxTurns must be 1 or more, got " + maxTurns);
+      }
+    }
+
+    /**
+     * Limits without a turn limit.
+     *
+     * @param maxRetries the retry limit, or null
+     * @param timeout the timeout, or null
+     */
+    public Lifecycle(Integer maxRetries, Duration timeout) {
+      this(maxRetries, timeout, null);
+    }
+
+    /** The turn limit, or {@code fallback} when the file gives none. */
+    public int maxTurnsOr(int fallback) {
+      return maxTurns == null ? fallback : maxTurns;
     }
 
     /** The retry limit, or {@code fallback} when the file gives none. */

@@ -63,7 +63,8 @@ final class DefinitionParser {
           "priority",
           "hooks",
           "lifecycle",
-          "color");
+          "color",
+          "maxTurns");
 
   /**
    * Fields Claude Code reads that cfn keeps in {@code extra} without acting on them, each with what
@@ -76,8 +77,6 @@ final class DefinitionParser {
               + " tools instead",
           "permissionMode",
           "cfn's tool permissions decide instead; remove it if only cfn reads this file",
-          "maxTurns",
-          "use lifecycle limits for cfn; remove it if only cfn reads this file",
           "skills",
           "remove it if only cfn reads this file",
           "mcpServers",
@@ -123,6 +122,9 @@ final class DefinitionParser {
   private Priority priority;
   private final Map<String, Object> hooks = new LinkedHashMap<>();
   private Lifecycle lifecycle = Lifecycle.NONE;
+  private Integer maxTurns; // lifecycle.max_turns, or Claude Code's top-level maxTurns
+  private String maxTurnsField; // which of them gave it, null when none did
+  private int maxTurnsLine;
   private String color;
   private final Map<String, Object> extra = new LinkedHashMap<>();
 
@@ -212,7 +214,8 @@ final class DefinitionParser {
     if (model != null) {
       checkModel();
     }
-    if (fieldsRead && tools == null) {
+    // only for a file that loads: one with errors gets no definition, so no tools either
+    if (fieldsRead && tools == null && problems.stream().noneMatch(Problem::isError)) {
       warning(
           openLine,
           "there is no tools line, so the agent may use no tools: cfn denies by default (Claude"
@@ -233,7 +236,7 @@ final class DefinitionParser {
         capabilities,
         priority,
         hooks,
-        lifecycle,
+        new Lifecycle(lifecycle.maxRetries(), lifecycle.timeout(), maxTurns),
         color,
         prompt,
         extra,
@@ -345,6 +348,7 @@ final class DefinitionParser {
       case "priority" -> readPriority(value);
       case "hooks" -> readHooks(value);
       case "lifecycle" -> readLifecycle(value);
+      case "maxTurns", "max_turns" -> readMaxTurns(key, keyLine, value);
       default -> unknownField(key, keyLine, value);
     }
   }
@@ -627,21 +631,46 @@ final class DefinitionParser {
           Long n = wholeNumber("lifecycle.timeout_ms", v, 1, Long.MAX_VALUE, "timeout_ms: 120000");
           timeout = n == null ? null : Duration.ofMillis(n);
         }
+        case "max_turns" -> readMaxTurns("lifecycle.max_turns", line(k), v);
         default -> {
           String field = "lifecycle." + key;
           extra.put(field, plainValue(field, v, 1));
-          String near = closest(key, List.of("max_retries", "timeout_ms"));
+          String near = closest(key, List.of("max_retries", "max_turns", "timeout_ms"));
           warning(
               line(k),
               "unknown field '" + field + "' is kept in extra but cfn does not use it",
               near != null
                   ? "did you mean lifecycle." + near + "?"
-                  : "lifecycle knows max_retries and timeout_ms; remove it unless another tool"
-                      + " reads it");
+                  : "lifecycle knows max_retries, max_turns and timeout_ms; remove it unless"
+                      + " another tool reads it");
         }
       }
     }
     lifecycle = new Lifecycle(maxRetries, timeout);
+  }
+
+  /**
+   * Reads the turn limit, which the file may give as {@code lifecycle.max_turns} or, as Claude Code
+   * spells it, as a top-level {@code maxTurns} (or {@code max_turns}); giving it twice is an error.
+   */
+  private void readMaxTurns(String field, int fieldLine, Node value) {
+    if (maxTurnsField != null) {
+      error(
+          fieldLine,
+          "the turn limit is given twice, as "
+              + maxTurnsField
+              + " (line "
+              + maxTurnsLine
+              + ") and as "
+              + field,
+          "keep one of them");
+      return;
+    }
+    maxTurnsField = field;
+    maxTurnsLine = fieldLine;
+    String name = field.substring(field.lastIndexOf('.') + 1);
+    Long n = wholeNumber(field, value, 1, Integer.MAX_VALUE, name + ": 20");
+    maxTurns = n == null ? null : n.intValue();
   }
 
   private Long wholeNumber(String field, Node value, long min, long max, String example) {

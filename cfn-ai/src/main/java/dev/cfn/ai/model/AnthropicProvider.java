@@ -5,13 +5,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A client of the Anthropic Messages protocol ({@code POST {baseUrl}/v1/messages}).
@@ -21,7 +26,8 @@ import java.util.Objects;
  * ProviderConfig#DEFAULT_ANTHROPIC_MAX_TOKENS}) because the protocol requires it. The system prompt
  * travels in {@code system}; tool calls are {@code tool_use} blocks of the assistant turn and tool
  * results {@code tool_result} blocks of the next user turn (consecutive turns of one role are
- * merged into one message, as the protocol expects). Streaming reads the {@code message_start},
+ * merged into one message, as the protocol expects); tool call ids another provider made are
+ * rewritten to the characters the protocol allows. Streaming reads the {@code message_start},
  * {@code content_block_start/delta/stop}, {@code message_delta}, {@code message_stop}, {@code ping}
  * and {@code error} events. Cached prompt tokens are {@code cache_read_input_tokens}.
  *
@@ -31,6 +37,9 @@ import java.util.Objects;
 public final class AnthropicProvider implements ModelProvider {
   /** The protocol version this client speaks. */
   public static final String API_VERSION = "2023-06-01";
+
+  private static final Pattern VALID_TOOL_ID = Pattern.compile("[a-zA-Z0-9_-]+");
+  private static final Pattern INVALID_TOOL_ID_CHAR = Pattern.compile("[^a-zA-Z0-9_-]");
 
   private final ProviderConfig config;
   private final HttpTransport transport;
@@ -362,7 +371,11 @@ public final class AnthropicProvider implements ModelProvider {
           }
           for (ToolCall c : a.toolCalls()) {
             ObjectNode use =
-                content.addObject().put("type", "tool_use").put("id", c.id()).put("name", c.name());
+                content
+                    .addObject()
+                    .put("type", "tool_use")
+                    .put("id", toolId(c.id()))
+                    .put("name", c.name());
             if (c.arguments().isObject()) {
               use.set("input", c.arguments());
             } else {
@@ -376,7 +389,7 @@ public final class AnthropicProvider implements ModelProvider {
               content
                   .addObject()
                   .put("type", "tool_result")
-                  .put("tool_use_id", t.toolCallId())
+                  .put("tool_use_id", toolId(t.toolCallId()))
                   .put("content", t.content());
           if (t.isError()) {
             result.put("is_error", true);
@@ -399,6 +412,28 @@ public final class AnthropicProvider implements ModelProvider {
       body.put("stream", true);
     }
     return body;
+  }
+
+  /**
+   * A tool call's id as Anthropic accepts it ({@code ^[a-zA-Z0-9_-]+$}). Ids from other providers
+   * ({@code functions.get_weather:0}, after a fallback from an OpenAI-compatible server) get every
+   * other character replaced by {@code _} and a hash of the original appended, so that two ids
+   * cannot become one. The mapping is a pure function of the id, so a tool_use and its tool_result
+   * always agree; valid ids are sent unchanged.
+   */
+  static String toolId(String id) {
+    if (VALID_TOOL_ID.matcher(id).matches()) {
+      return id;
+    }
+    byte[] hash;
+    try {
+      hash = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
+    }
+    return INVALID_TOOL_ID_CHAR.matcher(id).replaceAll("_")
+        + "_"
+        + HexFormat.of().formatHex(hash, 0, 4);
   }
 
   @Override

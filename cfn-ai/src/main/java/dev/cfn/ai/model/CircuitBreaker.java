@@ -61,7 +61,7 @@ public final class CircuitBreaker {
 
   /**
    * Asks whether a call may go ahead now. A caller that gets true must report the outcome with
-   * {@link #onSuccess()} or {@link #onFailure()}.
+   * {@link #onSuccess()}, {@link #onFailure()} or {@link #onAbandoned()}.
    *
    * @return true when the call may proceed (possibly as the half-open trial)
    */
@@ -102,6 +102,17 @@ public final class CircuitBreaker {
     if (state == State.HALF_OPEN || consecutiveFailures >= failureThreshold) {
       state = State.OPEN;
       openedAt = nanoTime.getAsLong();
+    }
+  }
+
+  /**
+   * Reports that a call ended without telling anything about the provider: the caller was
+   * interrupted or cancelled it, or failed itself. Nothing is recorded; a half-open trial is
+   * released, so that the next call may be the trial at once instead of after another cool-down.
+   */
+  public synchronized void onAbandoned() {
+    if (state == State.HALF_OPEN) {
+      trialStartedAt = nanoTime.getAsLong() - coolDownNanos;
     }
   }
 

@@ -332,9 +332,17 @@ final class HttpTransport implements AutoCloseable {
         cause);
   }
 
+  /**
+   * The caller's thread was interrupted, or the call cancelled: {@link
+   * ModelException.Kind#CANCELLED}, which is neither retried nor counted against the circuit
+   * breaker. An interrupt stays set on the thread, so that the caller's own waits see it too.
+   */
   ModelException interrupted(Throwable cause) {
+    if (cause instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
     return new ModelException(
-        ModelException.Kind.NETWORK,
+        ModelException.Kind.CANCELLED,
         provider,
         0,
         null,

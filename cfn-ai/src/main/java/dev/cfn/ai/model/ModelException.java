@@ -34,7 +34,13 @@ public final class ModelException extends RuntimeException {
     /** The provider's circuit breaker is open after repeated failures. Retryable later. */
     CIRCUIT_OPEN,
     /** A streamed answer broke off part way. Retryable only if nothing was delivered yet. */
-    STREAM_BROKEN
+    STREAM_BROKEN,
+    /**
+     * The caller gave up: its thread was interrupted or the call was cancelled. The provider is not
+     * at fault, so it does not count against the circuit breaker. Not retryable: the caller no
+     * longer waits for an answer.
+     */
+    CANCELLED
   }
 
   private final Kind kind;
@@ -105,13 +111,13 @@ public final class ModelException extends RuntimeException {
   /**
    * Tells whether trying again, later or on another provider, may succeed. Authentication and
    * request errors, and 5xx statuses other than 500, 502, 503 and 504, will fail the same way
-   * again.
+   * again; a cancelled call has nobody waiting for it.
    *
    * @return true when a retry or a fallback is worth it
    */
   public boolean retryable() {
     return switch (kind) {
-      case AUTH, BAD_REQUEST -> false;
+      case AUTH, BAD_REQUEST, CANCELLED -> false;
       case SERVER ->
           status == 0 || status == 500 || status == 502 || status == 503 || status == 504;
       default -> true;
@@ -163,6 +169,8 @@ public final class ModelException extends RuntimeException {
           "calls are paused after repeated failures; they resume after the cool-down, or"
               + " configure a fallback for this route";
       case STREAM_BROKEN -> "the stream broke off; call again";
+      case CANCELLED ->
+          "the caller stopped waiting (interrupted or cancelled); call again if needed";
     };
   }
 }

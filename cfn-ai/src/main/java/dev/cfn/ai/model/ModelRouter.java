@@ -21,8 +21,11 @@ import java.util.random.RandomGenerator;
  *       provider}) replaces the route's model on the route's provider; the route's fallbacks stay.
  * </ol>
  *
- * <p>Model names go through the provider's aliases ({@code models:}), so {@code model: sonnet} in a
- * frontmatter works; {@code inherit} and an empty value count as absent.
+ * <p>Model names go through the provider's aliases ({@code models:}, and for Anthropic providers
+ * the built-in {@link ProviderConfig#CLAUDE_ALIASES}), so {@code model: sonnet} in a frontmatter
+ * works; {@code inherit} and an empty value count as absent. A Claude Code alias ({@code sonnet},
+ * {@code opus}, {@code haiku}) that would reach an OpenAI-compatible provider unmapped is a {@link
+ * ModelConfigException}: no such server knows those names.
  *
  * <p>The original claude-flow-novice sent the main chat to Anthropic and every other agent to a
  * cheaper provider; as a config that is one rule and the default:
@@ -102,8 +105,9 @@ public final class ModelRouter implements AutoCloseable {
    * @param model the {@code model} of the agent's frontmatter, or null ({@code inherit} counts as
    *     null)
    * @return the routed model, to call as the agent's {@link ModelProvider}
-   * @throws ModelConfigException when the frontmatter names an unknown provider, or the chosen
-   *     provider has no model to use
+   * @throws ModelConfigException when the frontmatter names an unknown provider, the chosen
+   *     provider has no model to use, or a Claude Code alias would be sent unmapped to a provider
+   *     that is not Anthropic's kind
    */
   public RoutedModel resolve(String agentName, String agentType, String provider, String model) {
     if (closed) {
@@ -154,6 +158,23 @@ public final class ModelRouter implements AutoCloseable {
                 + t.provider()
                 + "' has no default model and the route names none; set model: on the provider"
                 + " or the route, or model: in the agent's frontmatter");
+      }
+      if (pc.kind() != ProviderConfig.Kind.ANTHROPIC
+          && ProviderConfig.CLAUDE_ALIASES.containsKey(resolved)) {
+        throw new ModelConfigException(
+            "agent '" + who + "' (" + reason + ")",
+            "providers." + t.provider() + ".models",
+            "the model '"
+                + resolved
+                + "' is a Claude Code alias, which provider '"
+                + t.provider()
+                + "' ("
+                + pc.kind().name().toLowerCase(java.util.Locale.ROOT)
+                + " kind) would receive as it is; map it to one of its models with models: {"
+                + resolved
+                + ": MODEL} on provider '"
+                + t.provider()
+                + "', or name a full model id in the agent's frontmatter or the route");
       }
       candidates.add(
           new RoutedModel.Candidate(new ModelTarget(t.provider(), resolved), client(t.provider())));

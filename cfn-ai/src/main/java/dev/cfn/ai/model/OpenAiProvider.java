@@ -144,7 +144,11 @@ public final class OpenAiProvider implements ModelProvider {
         text.toString(), toolCalls, stopReason(finish, toolCalls), usage, model);
   }
 
-  /** The index a streamed tool-call fragment belongs to, for servers that omit {@code index}. */
+  /**
+   * The index a streamed tool-call fragment belongs to, for servers that omit {@code index}: a
+   * fragment with another id than the current call's, or without an id but with a name while the
+   * current call already has one, starts a new call; any other continues the current call.
+   */
   private static int indexOf(JsonNode fragment, int position, TreeMap<Integer, PartialCall> calls) {
     if (fragment.hasNonNull("index")) {
       return fragment.get("index").asInt();
@@ -157,6 +161,10 @@ public final class OpenAiProvider implements ModelProvider {
     PartialCall lastCall = calls.get(last);
     if (!id.isEmpty() && lastCall.id != null && !lastCall.id.equals(id)) {
       return last + 1;
+    }
+    boolean named = !fragment.path("function").path("name").asText("").isEmpty();
+    if (id.isEmpty() && named && lastCall.name != null) {
+      return last + 1; // a name without index or id: the next call, not a rename of this one
     }
     return Math.max(last, position);
   }

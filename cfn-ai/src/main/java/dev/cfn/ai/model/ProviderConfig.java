@@ -29,7 +29,8 @@ import java.util.Objects;
  * @param apiKey the API key, or null for local servers that need none
  * @param model the default model, used when neither the request nor the route names one; may be
  *     null
- * @param modelAliases short names an agent may use ({@code sonnet}) mapped to model names
+ * @param modelAliases short names an agent may use ({@code sonnet}) mapped to model names; for
+ *     {@link Kind#ANTHROPIC} they come on top of {@link #CLAUDE_ALIASES}
  * @param headers extra HTTP headers sent with every request (e.g. {@code HTTP-Referer} for
  *     OpenRouter, {@code anthropic-beta})
  * @param maxTokens the {@code max_tokens} sent when a request sets none; 0 means: OpenAI-compatible
@@ -55,6 +56,20 @@ public record ProviderConfig(
     Retry retry,
     RateLimit rateLimit,
     Circuit circuit) {
+
+  /**
+   * Claude Code's model aliases and the models an {@link Kind#ANTHROPIC} provider sends for them
+   * unless its {@code models:} maps them otherwise: {@code sonnet} is {@code claude-sonnet-4-5},
+   * {@code opus} is {@code claude-opus-4-1}, {@code haiku} is {@code claude-haiku-4-5}. Chosen in
+   * November 2026 (current models change: override them with {@code models: {sonnet: ...}}). Other
+   * kinds have no built-in aliases: {@link ModelRouter#resolve} refuses to send these names to them
+   * unmapped.
+   */
+  public static final Map<String, String> CLAUDE_ALIASES =
+      Map.of(
+          "sonnet", "claude-sonnet-4-5",
+          "opus", "claude-opus-4-1",
+          "haiku", "claude-haiku-4-5");
 
   /** The {@code max_tokens} sent to Anthropic when neither the request nor the config sets one. */
   public static final int DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
@@ -244,17 +259,23 @@ public record ProviderConfig(
   }
 
   /**
-   * Resolves a model name an agent or a route gave: an alias becomes its model, null becomes the
-   * default model.
+   * Resolves a model name an agent or a route gave: an alias ({@code models:}, then for {@link
+   * Kind#ANTHROPIC} {@link #CLAUDE_ALIASES}) becomes its model, null becomes the default model
+   * (itself resolved the same way, so {@code model: sonnet} works too).
    *
    * @param requested the name, or null
    * @return the model to send, or null when neither was given
    */
   public String resolveModel(String requested) {
-    if (requested == null || requested.isBlank()) {
-      return model;
+    String name = requested == null || requested.isBlank() ? model : requested;
+    if (name == null) {
+      return null;
     }
-    return modelAliases.getOrDefault(requested, requested);
+    String aliased = modelAliases.get(name);
+    if (aliased != null) {
+      return aliased;
+    }
+    return kind == Kind.ANTHROPIC ? CLAUDE_ALIASES.getOrDefault(name, name) : name;
   }
 
   /** Shows every setting except the API key and header values, which may be secrets. */

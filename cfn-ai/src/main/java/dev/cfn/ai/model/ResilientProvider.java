@@ -114,10 +114,12 @@ final class ResilientProvider implements ModelProvider {
         if (!delivered) {
           limiter.settle(estimate, 0);
         }
-        if (e.retryable()) {
+        if (e.kind() == ModelException.Kind.CANCELLED) {
+          breaker.onAbandoned(); // the caller gave up: says nothing about the provider
+        } else if (e.retryable()) {
           breaker.onFailure();
         } else {
-          breaker.onSuccess();
+          breaker.onSuccess(); // the provider answered, with an error that is the caller's
         }
         if (!e.retryable() || delivered || attempt >= maxAttempts) {
           throw giveUp(e, attempt, delivered, false);
@@ -136,8 +138,10 @@ final class ResilientProvider implements ModelProvider {
             delay.toMillis());
         sleep(delay);
       } catch (RuntimeException e) {
+        // Not the provider's answer (a listener threw, say): release a half-open trial without
+        // taking it as proof that the provider is back.
         limiter.settle(estimate, 0);
-        breaker.onSuccess();
+        breaker.onAbandoned();
         throw e;
       }
     }
@@ -195,7 +199,7 @@ final class ResilientProvider implements ModelProvider {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ModelException(
-          ModelException.Kind.NETWORK,
+          ModelException.Kind.CANCELLED,
           name(),
           0,
           null,

@@ -53,12 +53,25 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>A stdio server does <b>not</b> inherit the JVM's environment, which may hold API keys: it gets
+ * only the variables of {@link #INHERITED_ENV} that are set (PATH, HOME, locale, temporary
+ * directory, time zone), those the MCP SDK adds for every server ({@code LOGNAME}, {@code SHELL},
+ * {@code TERM}, {@code USER}; on Windows {@code APPDATA}, {@code SYSTEMROOT} and the like), and
+ * what {@link Builder#env} sets. Pass anything else a server needs with {@code env(...)}.
+ *
  * <p>{@link #close()} ends the session and, for stdio, the server process. Environment values and
  * HTTP headers (tokens) are never logged nor put in messages.
  */
 public final class McpToolSource implements AutoCloseable {
   /** The prefix of every MCP tool's name. */
   public static final String PREFIX = "mcp__";
+
+  /**
+   * The variables of the JVM's environment a stdio server inherits, when set; every other variable
+   * of the JVM (API keys included) is withheld from it.
+   */
+  public static final Set<String> INHERITED_ENV =
+      Set.of("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ");
 
   /** The default limit on one MCP request (a tool call included). */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
@@ -194,6 +207,24 @@ public final class McpToolSource implements AutoCloseable {
     return "McpToolSource[" + server + ", " + tools.size() + " tools]";
   }
 
+  /**
+   * The process builder a stdio server is started with: its environment holds only the variables of
+   * {@link #INHERITED_ENV} that {@code parent} sets. The MCP SDK then adds its defaults and the
+   * {@link Builder#env} variables. (The SDK's own builder starts from the whole JVM environment.)
+   */
+  static ProcessBuilder isolatedProcessBuilder(Map<String, String> parent) {
+    ProcessBuilder builder = new ProcessBuilder();
+    Map<String, String> environment = builder.environment();
+    environment.clear();
+    for (String name : INHERITED_ENV) {
+      String value = parent.get(name);
+      if (value != null) {
+        environment.put(name, value);
+      }
+    }
+    return builder;
+  }
+
   private static byte[] sha256(String text) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
@@ -228,7 +259,11 @@ public final class McpToolSource implements AutoCloseable {
       this.endpoint = endpoint;
     }
 
-    /** Sets an environment variable of the server process (stdio only); values are never logged. */
+    /**
+     * Sets an environment variable of the server process (stdio only); values are never logged. The
+     * server inherits little of the JVM's environment (see {@link McpToolSource}), so pass what it
+     * needs here.
+     */
     public Builder env(String name, String value) {
       requireStdio("env");
       env.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
@@ -356,7 +391,13 @@ public final class McpToolSource implements AutoCloseable {
 
     private McpClientTransport stdioTransport(McpJsonMapper json) {
       ServerParameters params = ServerParameters.builder(command).args(args).env(env).build();
-      StdioClientTransport transport = new StdioClientTransport(params, json);
+      StdioClientTransport transport =
+          new StdioClientTransport(params, json) {
+            @Override
+            protected ProcessBuilder getProcessBuilder() {
+              return isolatedProcessBuilder(System.getenv());
+            }
+          };
       transport.setStdErrorHandler(line -> LOG.debug("MCP server '{}' stderr: {}", server, line));
       return transport;
     }

@@ -8,11 +8,16 @@ import java.util.List;
  * {@code send_message} and {@code publish}: the model speaks to other agents through the calling
  * agent's {@link dev.cfn.core.AgentContext}, so messages carry the agent as their sender. Both need
  * the context ({@link ToolExecutor#execute(dev.cfn.ai.model.ToolCall, dev.cfn.core.AgentContext)}
- * from the handler); called without it they return an error result.
+ * from the handler); called without it they return an error result. {@code publish} refuses topics
+ * starting with {@value #RESERVED_TOPIC_PREFIX}: those are the runtime's own events (budget
+ * exhaustion, lifecycle), which a model must not be able to forge.
  */
 final class MessagingTools {
   static final String SEND = "send_message";
   static final String PUBLISH = "publish";
+
+  /** The prefix of the topics the runtime publishes its own events on. */
+  static final String RESERVED_TOPIC_PREFIX = "cfn.";
 
   private MessagingTools() {}
 
@@ -65,9 +70,20 @@ final class MessagingTools {
         (args, ctx) -> {
           String source =
               args.hasNonNull("source") ? args.get("source").asText() : ctx.agent().key();
+          String type = args.get("topic").asText();
+          if (type.startsWith(RESERVED_TOPIC_PREFIX)) {
+            return ToolResult.error(
+                PUBLISH
+                    + ": topic '"
+                    + type
+                    + "' is reserved: topics starting with '"
+                    + RESERVED_TOPIC_PREFIX
+                    + "' carry the runtime's own events. Publish on another topic, such as"
+                    + " 'tasks.done'.");
+          }
           TopicId topic;
           try {
-            topic = TopicId.of(args.get("topic").asText(), source);
+            topic = TopicId.of(type, source);
           } catch (IllegalArgumentException e) {
             return ToolResult.error(PUBLISH + ": " + e.getMessage());
           }

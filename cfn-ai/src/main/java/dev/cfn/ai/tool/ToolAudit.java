@@ -95,6 +95,16 @@ public final class ToolAudit {
   }
 
   /**
+   * An audit keeping the last 1000 calls and counting every call in {@code meters}, such as the
+   * runtime's {@code AgentRuntime.meterRegistry()}.
+   *
+   * @param meters where to count calls, or null for no metrics
+   */
+  public ToolAudit(MeterRegistry meters) {
+    this(DEFAULT_CAPACITY, meters);
+  }
+
+  /**
    * An audit keeping the last {@code capacity} calls and counting every call in {@code meters}.
    *
    * @param meters where to count calls, or null for no metrics

@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Which tools one agent may use: default deny. An agent may use a tool only when its list names it
  * exactly or with a trailing {@code *} glob ({@code mcp__github__*} allows every tool of the {@code
- * github} MCP server; a lone {@code *} allows every tool). No list, or an empty one, allows
- * nothing.
+ * github} MCP server; a lone {@code *} allows every tool). As in Claude Code, a bare server entry
+ * {@code mcp__github} (no second {@code __}) allows every tool of that server too: it stands for
+ * {@code mcp__github__*}. No list, or an empty one, allows nothing.
  *
  * <p>The list is the {@code tools} field of the agent's definition ({@link
  * #forDefinition(AgentDefinition)}). Entries that are neither a tool name nor a trailing glob (such
@@ -40,6 +41,9 @@ public final class ToolPermissions {
         prefixes.add(p.substring(0, p.length() - 1));
       } else if (NAME.matcher(p).matches()) {
         exact.add(p);
+        if (isMcpServer(p)) {
+          prefixes.add(p + "__"); // Claude Code: mcp__<server> allows all the server's tools
+        }
       } else {
         ignored.add(p);
       }
@@ -50,6 +54,13 @@ public final class ToolPermissions {
               + " no tool",
           ignored);
     }
+  }
+
+  /** Whether {@code entry} names a whole MCP server: {@code mcp__<server>} without a tool part. */
+  private static boolean isMcpServer(String entry) {
+    return entry.startsWith(McpToolSource.PREFIX)
+        && entry.length() > McpToolSource.PREFIX.length()
+        && !entry.substring(McpToolSource.PREFIX.length()).contains("__");
   }
 
   /** No tool at all. */

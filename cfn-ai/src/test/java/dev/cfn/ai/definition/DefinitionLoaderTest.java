@@ -397,6 +397,52 @@ class DefinitionLoaderTest {
     }
 
     @Test
+    void theTurnLimitIsALifecycleFieldOrClaudeCodesMaxTurns() {
+      for (String field :
+          List.of("lifecycle:\n  max_turns: 12\n", "maxTurns: 12\n", "max_turns: 12\n")) {
+        LoadResult r =
+            DefinitionLoader.parse("---\nname: a\ndescription: b\n" + field + "---\nx\n", FILE);
+        assertThat(problems(r)).as(field).isEmpty();
+        AgentDefinition d = r.definitions().getFirst();
+        assertThat(d.lifecycle().maxTurns()).as(field).isEqualTo(12);
+        assertThat(d.lifecycle().maxTurnsOr(16)).isEqualTo(12);
+        assertThat(d.extra()).as("read, not kept as unknown").isEmpty();
+      }
+      AgentDefinition none =
+          DefinitionLoader.parse("---\nname: a\ndescription: b\n---\nx\n", FILE)
+              .definitions()
+              .getFirst();
+      assertThat(none.lifecycle()).isEqualTo(AgentDefinition.Lifecycle.NONE);
+      assertThat(none.lifecycle().maxTurnsOr(16)).isEqualTo(16);
+    }
+
+    @Test
+    void theTurnLimitIsCheckedAndGivenOnce() {
+      Problem zero = onlyError("---\nname: a\ndescription: b\nmaxTurns: 0\n---\nx\n");
+      assertThat(zero.line()).isEqualTo(4);
+      assertThat(zero.message()).isEqualTo("maxTurns must be at least 1, but it is 0");
+      assertThat(zero.fix()).contains("maxTurns: 20");
+
+      Problem words =
+          onlyError("---\nname: a\ndescription: b\nlifecycle:\n  max_turns: many\n---\nx\n");
+      assertThat(words.line()).isEqualTo(5);
+      assertThat(words.message())
+          .isEqualTo("lifecycle.max_turns must be a whole number, but it is the text 'many'");
+
+      Problem twice =
+          onlyError(
+              "---\nname: a\ndescription: b\nlifecycle:\n  max_turns: 5\nmaxTurns: 6\n---\nx\n");
+      assertThat(twice.line()).isEqualTo(6);
+      assertThat(twice.message())
+          .isEqualTo(
+              "the turn limit is given twice, as lifecycle.max_turns (line 5) and as maxTurns");
+
+      assertThatThrownBy(() -> new AgentDefinition.Lifecycle(null, null, 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("maxTurns must be 1 or more");
+    }
+
+    @Test
     void priorityMustBeKnownAndMisspellingsGetASuggestion() {
       Problem unknown = onlyError("---\nname: a\ndescription: b\npriority: urgent\n---\nx\n");
       assertThat(unknown.line()).isEqualTo(4);

@@ -67,6 +67,32 @@ class CircuitBreakerTest {
     assertThat(breaker.tryAcquire()).isTrue();
   }
 
+  @Test
+  void anAbandonedTrialIsReleasedWithoutClosingTheCircuit() {
+    open();
+    time.advance(Duration.ofSeconds(30));
+    assertThat(breaker.tryAcquire()).isTrue(); // the trial's caller is interrupted
+    breaker.onAbandoned();
+
+    assertThat(breaker.state())
+        .as("nothing proved the provider back")
+        .isEqualTo(CircuitBreaker.State.HALF_OPEN);
+    assertThat(breaker.tryAcquire()).as("the next call is the trial, at once").isTrue();
+    assertThat(breaker.tryAcquire()).as("still one trial at a time").isFalse();
+    breaker.onFailure();
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
+  }
+
+  @Test
+  void anAbandonedCallDoesNotResetTheFailureCount() {
+    breaker.onFailure();
+    breaker.onFailure();
+    assertThat(breaker.tryAcquire()).isTrue();
+    breaker.onAbandoned();
+    breaker.onFailure();
+    assertThat(breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
+  }
+
   private void open() {
     for (int i = 0; i < 3; i++) {
       breaker.onFailure();

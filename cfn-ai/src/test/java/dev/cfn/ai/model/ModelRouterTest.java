@@ -104,6 +104,80 @@ class ModelRouterTest {
   }
 
   @Test
+  void anthropicProvidersKnowClaudeCodesAliasesUnlessTheirModelsSayOtherwise() {
+    String yaml =
+        """
+        providers:
+          anthropic:
+            base-url: %s
+            model: haiku
+          pinned:
+            kind: anthropic
+            base-url: %s
+            model: claude-sonnet-4-5
+            models: {sonnet: claude-sonnet-4-6-preview}
+        """
+            .formatted(primary.anthropicBaseUrl(), primary.anthropicBaseUrl());
+    ModelConfig config = ModelConfig.parse(yaml, "providers.yaml", Map.of());
+    try (ModelRouter router = router(config)) {
+      assertThat(router.resolve("a", null, "anthropic", "sonnet").model())
+          .isEqualTo("claude-sonnet-4-5");
+      assertThat(router.resolve("a", null, "anthropic", "opus").model())
+          .isEqualTo("claude-opus-4-1");
+      assertThat(router.resolve("a", null, "anthropic", "inherit").model())
+          .as("inherit is no model: the provider's default, itself an alias")
+          .isEqualTo("claude-haiku-4-5");
+      assertThat(router.resolve("a", null, "anthropic", "claude-3-7-sonnet-latest").model())
+          .isEqualTo("claude-3-7-sonnet-latest");
+      assertThat(router.resolve("a", null, "pinned", "sonnet").model())
+          .as("models: overrides the built-in alias")
+          .isEqualTo("claude-sonnet-4-6-preview");
+      assertThat(router.resolve("a", null, "pinned", "haiku").model())
+          .isEqualTo("claude-haiku-4-5");
+    }
+    // a provider made from the environment alone has them too
+    ModelConfig fromEnv = ModelConfig.fromEnvironment(Map.of("ANTHROPIC_API_KEY", "sk-ant-test"));
+    try (ModelRouter router = router(fromEnv)) {
+      assertThat(router.resolve("a", null, null, "haiku").target())
+          .isEqualTo(new ModelTarget("anthropic", "claude-haiku-4-5"));
+    }
+  }
+
+  @Test
+  void aClaudeAliasThatWouldReachAnotherKindUnmappedIsAConfigurationError() {
+    try (ModelRouter router = router(config(5))) {
+      assertThatThrownBy(() -> router.resolve("coder", "implementer", null, "sonnet"))
+          .isInstanceOfSatisfying(
+              ModelConfigException.class,
+              e -> assertThat(e.key()).isEqualTo("providers.cheap.models"))
+          .hasMessageContaining("agent 'coder' (default)")
+          .hasMessageContaining("'sonnet' is a Claude Code alias")
+          .hasMessageContaining("provider 'cheap' (openai kind)")
+          .hasMessageContaining("models: {sonnet: MODEL} on provider 'cheap'");
+      assertThatThrownBy(() -> router.resolve("main-chat", null, "cheap", "opus"))
+          .isInstanceOf(ModelConfigException.class)
+          .hasMessageContaining("'opus'");
+      assertThat(router.resolve("coder", "implementer", null, "inherit").target())
+          .as("inherit stays no model")
+          .isEqualTo(new ModelTarget("cheap", "glm-4.6"));
+    }
+    String mapped =
+        """
+        providers:
+          cheap:
+            kind: openai
+            base-url: %s
+            model: glm-4.6
+            models: {sonnet: glm-4.6-plus}
+        """
+            .formatted(secondary.openAiBaseUrl());
+    try (ModelRouter router = router(ModelConfig.parse(mapped, "providers.yaml", Map.of()))) {
+      assertThat(router.resolve("coder", null, null, "sonnet").target())
+          .isEqualTo(new ModelTarget("cheap", "glm-4.6-plus"));
+    }
+  }
+
+  @Test
   void theRoutedModelAsksEachProviderForItsModel() {
     primary.script().on(Match.any()).reply(Reply.text("from anthropic"));
     try (ModelRouter router = router(config(5))) {

@@ -264,6 +264,103 @@ class ProviderProtocolTest {
     }
   }
 
+  /**
+   * Some OpenAI-compatible servers stream tool calls without {@code index} or {@code id}: a
+   * fragment with a name while the current call already has one is the next call.
+   */
+  @Test
+  void streamedToolCallsWithoutIndexOrIdAreSplitByTheirNames(@TempDir Path dir) {
+    Cassette cassette =
+        Cassettes.write(
+            dir,
+            Cassettes.streamed(
+                Kind.OPENAI,
+                openAiFragment("search", "{\"q\": "),
+                openAiFragment(null, "\"cats\"}"),
+                openAiFragment("search", "{\"q\": \"dogs\"}"),
+                openAiFragment("count", ""),
+                openAiFragment(null, "{}"),
+                "{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}",
+                "[DONE]"));
+    try (ModelServer replay = ModelServer.start(cassette);
+        ModelProvider p = Servers.client(Servers.config(replay, Kind.OPENAI).build())) {
+      Servers.Recorder recorder = new Servers.Recorder();
+      ChatResponse streamed =
+          p.stream(ChatRequest.builder().user(Cassettes.PROMPT).build(), recorder);
+
+      assertThat(streamed.toolCalls())
+          .extracting(ToolCall::name)
+          .containsExactly("search", "search", "count");
+      assertThat(streamed.toolCalls())
+          .extracting(c -> c.arguments().toString())
+          .containsExactly("{\"q\":\"cats\"}", "{\"q\":\"dogs\"}", "{}");
+      assertThat(streamed.toolCalls()).extracting(ToolCall::id).doesNotHaveDuplicates();
+      assertThat(recorder.events)
+          .filteredOn(e -> e.startsWith("start"))
+          .containsExactly("start search", "start search", "start count");
+      assertThat(streamed.stopReason()).isEqualTo(StopReason.TOOL_USE);
+    }
+  }
+
+  /** An OpenAI chunk with one tool-call fragment that has neither {@code index} nor {@code id}. */
+  private static String openAiFragment(String name, String arguments) {
+    ObjectNode chunk = HttpTransport.JSON.createObjectNode();
+    ObjectNode function =
+        chunk
+            .putArray("choices")
+            .addObject()
+            .put("index", 0)
+            .putObject("delta")
+            .putArray("tool_calls")
+            .addObject()
+            .put("type", "function")
+            .putObject("function");
+    if (name != null) {
+      function.put("name", name);
+    }
+    function.put("arguments", arguments);
+    return chunk.toString();
+  }
+
+  /**
+   * After a fallback from an OpenAI-compatible provider the conversation holds tool call ids such
+   * as {@code functions.get_weather:0}, which Anthropic refuses; they are rewritten, the same way
+   * in the tool_use and its tool_result, and two ids never become one.
+   */
+  @Test
+  void foreignToolCallIdsAreRewrittenForAnthropic() {
+    Kind kind = Kind.ANTHROPIC;
+    server.script().on(Match.toolResultPresent()).reply(Reply.text("Sunny in both."));
+    ToolCall paris =
+        new ToolCall(
+            "functions.get_weather:0", "get_weather", Servers.json("{\"city\":\"Paris\"}"));
+    ToolCall rome =
+        new ToolCall("functions_get_weather_0", "get_weather", Servers.json("{\"city\":\"Rome\"}"));
+    try (ModelProvider p = Servers.client(Servers.config(server, kind).build())) {
+      ChatResponse answered =
+          p.chat(
+              ChatRequest.builder()
+                  .user("Paris and Rome?")
+                  .tools(List.of(Servers.weatherTool()))
+                  .message(ChatMessage.assistant("", List.of(paris, rome)))
+                  .message(ChatMessage.toolResult(paris.id(), "sunny"))
+                  .message(ChatMessage.toolResult(rome.id(), "sunny too"))
+                  .build());
+      assertThat(answered.text()).isEqualTo("Sunny in both.");
+    }
+    JsonNode messages = server.requests().getFirst().body().path("messages");
+    JsonNode uses = messages.get(1).path("content");
+    JsonNode results = messages.get(2).path("content");
+    String parisId = uses.get(0).path("id").asText();
+    String romeId = uses.get(1).path("id").asText();
+    assertThat(parisId).matches("[a-zA-Z0-9_-]+").startsWith("functions_get_weather_0");
+    assertThat(romeId).as("a valid id is sent as it is").isEqualTo("functions_get_weather_0");
+    assertThat(parisId).as("the rewritten id does not take another's").isNotEqualTo(romeId);
+    assertThat(results.get(0).path("tool_use_id").asText()).isEqualTo(parisId);
+    assertThat(results.get(1).path("tool_use_id").asText()).isEqualTo(romeId);
+    assertThat(AnthropicProvider.toolId("toolu_01AbC-9")).isEqualTo("toolu_01AbC-9");
+  }
+
   private static String openAiArguments(String piece) {
     ObjectNode chunk = HttpTransport.JSON.createObjectNode();
     chunk

@@ -12,6 +12,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -384,6 +386,91 @@ class ResilienceTest {
       assertThat(p.rateLimiter().availableTokens()).isEqualTo(1100.0);
       p.chat(HELLO);
       assertThat(time.sleeps()).hasSize(1);
+    }
+    assertThat(server.requests()).hasSize(3);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void anInterruptedCallIsCancelledNotRetriedAndNotHeldAgainstTheProvider(Kind kind)
+      throws Exception {
+    server.script().on(Match.any()).reply(Reply.text("too late").after(Duration.ofSeconds(20)));
+    ProviderConfig config =
+        Servers.config(server, kind)
+            .circuit(new ProviderConfig.Circuit(1, Duration.ofSeconds(30)))
+            .build();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    AtomicBoolean stillInterrupted = new AtomicBoolean();
+    try (ResilientProvider p = Servers.resilient(config, time)) {
+      Thread caller =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      p.chat(HELLO);
+                    } catch (RuntimeException e) {
+                      thrown.set(e);
+                      stillInterrupted.set(Thread.currentThread().isInterrupted());
+                    }
+                  });
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (server.requests().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(server.requests()).as("the call reached the server").hasSize(1);
+      caller.interrupt();
+      assertThat(caller.join(Duration.ofSeconds(10))).as("the caller returned").isTrue();
+
+      assertThat(thrown.get())
+          .isInstanceOfSatisfying(
+              ModelException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(ModelException.Kind.CANCELLED);
+                assertThat(e.retryable()).isFalse();
+              })
+          .hasMessageContaining("interrupted or cancelled");
+      assertThat(stillInterrupted).as("the interrupt is kept for the caller").isTrue();
+      assertThat(p.circuitBreaker().state())
+          .as("a threshold of one failure, yet the circuit stays closed")
+          .isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+    assertThat(server.requests()).as("not retried").hasSize(1);
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void aListenerThatThrowsDuringTheTrialDoesNotCloseTheCircuit() {
+    server.script().enqueue(Reply.status(500, "boom"));
+    server.script().on(Match.any()).reply(Reply.text("back again"));
+    ProviderConfig config =
+        Servers.config(server, Kind.ANTHROPIC)
+            .retry(
+                new ProviderConfig.Retry(
+                    1, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(30)))
+            .circuit(new ProviderConfig.Circuit(1, Duration.ofSeconds(30)))
+            .build();
+    try (ResilientProvider p = Servers.resilient(config, time)) {
+      assertThatThrownBy(() -> p.chat(HELLO)).isInstanceOf(ModelException.class);
+      assertThat(p.circuitBreaker().state()).isEqualTo(CircuitBreaker.State.OPEN);
+      time.advance(Duration.ofSeconds(30));
+
+      assertThatThrownBy(
+              () ->
+                  p.stream(
+                      HELLO,
+                      delta -> {
+                        throw new IllegalStateException("the listener's own bug");
+                      }))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("the listener's own bug");
+      assertThat(p.circuitBreaker().state())
+          .as("the trial proved nothing: not closed")
+          .isEqualTo(CircuitBreaker.State.HALF_OPEN);
+
+      assertThat(p.chat(HELLO).text())
+          .as("the next call is the trial, at once")
+          .isEqualTo("back again");
+      assertThat(p.circuitBreaker().state()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
     assertThat(server.requests()).hasSize(3);
   }

@@ -8,8 +8,10 @@ import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Tools: {@code echo} (text), {@code add} (two integers, read-only), {@code calls} (how many
  * tool calls this server has handled, itself excluded: proves invalid calls never reached it),
  * {@code fail} (an error result), {@code weird.name/x} (a name cfn must sanitize) and {@code
- * broken} (an input schema that is not valid JSON Schema, which cfn must leave out).
+ * broken} (an input schema that is not valid JSON Schema, which cfn must leave out). Started over
+ * stdio with the argument {@code --env-tools}, it also offers {@code env_names} (the names of its
+ * environment variables, one a line) and {@code env_value} (the value of one, or {@code (unset)}).
  */
 public final class McpTestServer {
   private McpTestServer() {}
@@ -116,6 +120,31 @@ public final class McpTestServer {
     return McpSchema.CallToolResult.builder().addTextContent(text).isError(error).build();
   }
 
+  /** Tools that report the server process's environment. */
+  static List<SyncToolSpecification> envTools(McpJsonMapper json) {
+    return List.of(
+        tool(
+            McpSchema.Tool.builder("env_names", json, "{\"type\": \"object\", \"properties\": {}}")
+                .description("The names of the server's environment variables.")
+                .build(),
+            (exchange, request) ->
+                text(String.join("\n", new TreeSet<>(System.getenv().keySet())), false)),
+        tool(
+            McpSchema.Tool.builder(
+                    "env_value",
+                    json,
+                    """
+                    {"type": "object", "properties": {"name": {"type": "string"}},
+                     "required": ["name"]}
+                    """)
+                .description("The value of one environment variable of the server.")
+                .build(),
+            (exchange, request) -> {
+              String value = System.getenv((String) request.arguments().get("name"));
+              return text(value == null ? "(unset)" : value, false);
+            }));
+  }
+
   static McpSchema.ServerCapabilities capabilities() {
     return McpSchema.ServerCapabilities.builder().tools(true).build();
   }
@@ -123,13 +152,17 @@ public final class McpTestServer {
   /** Serves the tools over stdio until the client closes the connection or ends the process. */
   public static void main(String[] args) throws InterruptedException {
     McpJsonMapper json = json();
+    List<SyncToolSpecification> tools = new ArrayList<>(tools(json, new AtomicInteger()));
+    if (List.of(args).contains("--env-tools")) {
+      tools.addAll(envTools(json));
+    }
     McpSyncServer server =
         McpServer.sync(new StdioServerTransportProvider(json))
             .serverInfo("cfn-test-server", "1.0")
             .capabilities(capabilities())
             .strictToolNameValidation(false)
             .validateToolInputs(false)
-            .tools(tools(json, new AtomicInteger()))
+            .tools(tools)
             .build();
     new CountDownLatch(1).await();
     server.close();

@@ -14,7 +14,11 @@ import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTrans
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
 import org.apache.catalina.Wrapper;
@@ -139,6 +143,73 @@ class McpToolSourceTest {
     assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive))
         .as("the server process ended")
         .isEmpty();
+  }
+
+  /** What the MCP SDK adds to every stdio server's environment on Unix (ServerParameters). */
+  private static final Set<String> SDK_DEFAULT_ENV = Set.of("LOGNAME", "SHELL", "TERM", "USER");
+
+  @Test
+  void aStdioServerInheritsOnlyTheAllowListedEnvironmentPlusWhatEnvSets() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Set<String> allowed = new HashSet<>(McpToolSource.INHERITED_ENV);
+    allowed.addAll(SDK_DEFAULT_ENV);
+    allowed.add("CFN_MCP_GIVEN");
+    try (McpToolSource source =
+        McpToolSource.stdio(
+                "envtest",
+                java,
+                "-Xshare:auto",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                McpTestServer.class.getName(),
+                "--env-tools")
+            .env("CFN_MCP_GIVEN", "given-value")
+            .requestTimeout(Duration.ofSeconds(30))
+            .connect()) {
+      ToolRegistry registry = new ToolRegistry();
+      source.registerIn(registry);
+      ToolExecutor executor =
+          ToolExecutor.builder(registry, AGENT)
+              .permissions(ToolPermissions.of("mcp__envtest__*"))
+              .build();
+      ToolResult listed = executor.execute(call("mcp__envtest__env_names", "{}"));
+      assertThat(listed.isError()).isFalse();
+      List<String> names = List.of(listed.content().split("\n"));
+
+      assertThat(names).contains("CFN_MCP_GIVEN").isSubsetOf(allowed);
+      if (System.getenv("PATH") != null) {
+        assertThat(names).contains("PATH");
+      }
+      List<String> withheld =
+          System.getenv().keySet().stream().filter(k -> !allowed.contains(k)).toList();
+      assertThat(names)
+          .as("the JVM's other variables are withheld")
+          .doesNotContainAnyElementsOf(withheld);
+      assertThat(executor.execute(call("mcp__envtest__env_value", "{\"name\": \"CFN_MCP_GIVEN\"}")))
+          .isEqualTo(ToolResult.text("given-value"));
+      // the ordinary tools still work over the isolated process
+      assertThat(executor.execute(call("mcp__envtest__add", "{\"a\": 2, \"b\": 3}")))
+          .isEqualTo(ToolResult.text("5"));
+    }
+  }
+
+  @Test
+  void theStdioProcessBuilderKeepsOnlyTheAllowList() {
+    Map<String, String> parent = new HashMap<>();
+    parent.put("PATH", "/usr/bin:/bin");
+    parent.put("HOME", "/home/agent");
+    parent.put("LANG", "C.UTF-8");
+    parent.put("TZ", "UTC");
+    parent.put("ANTHROPIC_API_KEY", "sk-ant-secret");
+    parent.put("OPENAI_API_KEY", "sk-secret");
+    parent.put("AWS_SECRET_ACCESS_KEY", "aws-secret");
+
+    ProcessBuilder builder = McpToolSource.isolatedProcessBuilder(parent);
+
+    assertThat(builder.environment())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("PATH", "/usr/bin:/bin", "HOME", "/home/agent", "LANG", "C.UTF-8", "TZ", "UTC"));
   }
 
   @Test

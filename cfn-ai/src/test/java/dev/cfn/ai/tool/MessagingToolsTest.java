@@ -91,6 +91,48 @@ class MessagingToolsTest {
   }
 
   @Test
+  void publishRefusesTheRuntimesReservedTopics() throws Exception {
+    ToolRegistry registry = new ToolRegistry();
+    BuiltinTools.builder().messaging().registerIn(registry);
+    BlockingQueue<String> received = new LinkedBlockingQueue<>();
+    try (AgentRuntime rt = AgentRuntime.builder().build()) {
+      rt.register(AgentType.of("sink", id -> (m, ctx) -> received.add(m.topic().toString())));
+      rt.register(toolUser(registry));
+      rt.subscribe("cfn.budget.#", "sink");
+      rt.subscribe("news.#", "sink");
+      AgentId ai = AgentId.of("ai", "7");
+
+      ToolResult forged =
+          rt.request(
+                  ai,
+                  new ToolCall(
+                      "c1",
+                      "publish",
+                      json("{\"topic\": \"cfn.budget.exhausted\", \"payload\": \"fake\"}")),
+                  Duration.ofSeconds(10))
+              .get(10, TimeUnit.SECONDS)
+              .payload(ToolResult.class);
+      assertThat(forged.isError()).isTrue();
+      assertThat(forged.content())
+          .contains("'cfn.budget.exhausted' is reserved")
+          .contains("runtime's own events");
+
+      ToolResult allowed =
+          rt.request(
+                  ai,
+                  new ToolCall(
+                      "c2", "publish", json("{\"topic\": \"news.cfn\", \"payload\": \"ok\"}")),
+                  Duration.ofSeconds(10))
+              .get(10, TimeUnit.SECONDS)
+              .payload(ToolResult.class);
+      assertThat(allowed.isError()).isFalse();
+      assertThat(received.poll(10, TimeUnit.SECONDS))
+          .as("the first message the sink gets is the allowed one")
+          .isEqualTo("news.cfn@7");
+    }
+  }
+
+  @Test
   void aToolThatOutlivesItsCallCanNoLongerActAsTheAgent() throws Exception {
     ToolRegistry registry = new ToolRegistry();
     BlockingQueue<String> lateAttempt = new LinkedBlockingQueue<>();

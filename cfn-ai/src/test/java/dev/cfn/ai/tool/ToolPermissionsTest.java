@@ -30,6 +30,23 @@ class ToolPermissionsTest {
   }
 
   @Test
+  void aBareMcpServerEntryAllowsEveryToolOfThatServerAsInClaudeCode() {
+    ToolPermissions p = ToolPermissions.of("mcp__github", "mcp__my_server");
+    assertThat(p.permits("mcp__github__create_issue")).isTrue();
+    assertThat(p.permits("mcp__github__list_prs")).isTrue();
+    assertThat(p.permits("mcp__my_server__query")).isTrue();
+    assertThat(p.permits("mcp__gitlab__create_issue")).isFalse();
+    assertThat(p.permits("mcp__githubber__create_issue"))
+        .as("the server name must match whole")
+        .isFalse();
+    assertThat(p.permits("mcp__my__server__query")).isFalse();
+    assertThat(ToolPermissions.of("mcp__github__create_issue").permits("mcp__github__list_prs"))
+        .as("an entry with a tool part stays exact")
+        .isFalse();
+    assertThat(ToolPermissions.of("mcp__").permits("mcp____x")).isFalse();
+  }
+
+  @Test
   void noListOrAnEmptyListAllowsNothing() {
     assertThat(ToolPermissions.none().permits("file_read")).isFalse();
     assertThat(ToolPermissions.of((List<String>) null).permits("file_read")).isFalse();
