@@ -44,12 +44,13 @@ final class PerMessageRun {
    */
   ProcessResult run(ProcessRequest request) {
     Map<String, String> env;
+    List<String> command;
     try {
       env = spec.environmentWith(request.env());
+      command = spec.commandFor(request.text(), request.args());
     } catch (IllegalArgumentException e) {
       return ProcessResult.failure(Outcome.REJECTED, -1, e.getMessage());
     }
-    List<String> command = spec.commandFor(request.text(), request.args());
     if (log.isDebugEnabled()) {
       log.debug(
           "agent {} runs {} in {} with variables {}",

@@ -144,12 +144,31 @@ public record ProcessSpec(
   /**
    * The command for one message: {@link #INPUT_PLACEHOLDER} replaced by {@code input} in every
    * argument (never in the program name), then {@code extraArgs} appended.
+   *
+   * <p>Message text can come from a model, and so from a prompt injection: when the placeholder is
+   * a whole argument and the text starts with {@code -}, the program would read it as an option
+   * ({@code --dangerously-skip-permissions}, {@code -f/etc/passwd}). Such input is refused ({@link
+   * IllegalArgumentException}, answered as REJECTED) unless an earlier argument is {@code --}, the
+   * usual end of options. {@code extraArgs} come from the requesting agent's code, not from the
+   * text, and are appended as given.
    */
   List<String> commandFor(String input, List<String> extraArgs) {
     List<String> cmd = new ArrayList<>(command.size() + extraArgs.size());
     cmd.add(command.get(0));
+    boolean endOfOptions = false;
     for (int i = 1; i < command.size(); i++) {
-      cmd.add(command.get(i).replace(INPUT_PLACEHOLDER, input));
+      String arg = command.get(i);
+      if (arg.equals(INPUT_PLACEHOLDER) && input.startsWith("-") && !endOfOptions) {
+        throw new IllegalArgumentException(
+            "the message text starts with '-', so "
+                + program()
+                + " would read it as an option; put \"--\" before "
+                + INPUT_PLACEHOLDER
+                + " in the command if the program takes it, or send text that does not start"
+                + " with '-'");
+      }
+      endOfOptions |= arg.equals("--");
+      cmd.add(arg.replace(INPUT_PLACEHOLDER, input));
     }
     cmd.addAll(extraArgs);
     return cmd;

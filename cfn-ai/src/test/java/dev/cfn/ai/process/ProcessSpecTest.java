@@ -63,6 +63,25 @@ class ProcessSpecTest {
   }
 
   @Test
+  void text_that_would_be_read_as_an_option_is_refused_unless_after_double_dash() {
+    ProcessSpec grep = ProcessSpec.builder("grep", "-n", "{input}", "notes.txt").build();
+    assertThatThrownBy(() -> grep.commandFor("-f/etc/passwd", List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("would read it as an option")
+        .hasMessageContaining("\"--\"");
+    assertThat(grep.commandFor("todo", List.of()))
+        .containsExactly("grep", "-n", "todo", "notes.txt");
+
+    ProcessSpec safe = ProcessSpec.builder("grep", "-n", "--", "{input}", "notes.txt").build();
+    assertThat(safe.commandFor("-f/etc/passwd", List.of()))
+        .containsExactly("grep", "-n", "--", "-f/etc/passwd", "notes.txt");
+    // inside a larger argument the text cannot start an option
+    ProcessSpec embedded = ProcessSpec.builder("claude", "-p", "Task: {input}").build();
+    assertThat(embedded.commandFor("--dangerously-skip-permissions", List.of()))
+        .containsExactly("claude", "-p", "Task: --dangerously-skip-permissions");
+  }
+
+  @Test
   void overrides_outside_the_allow_list_are_refused_by_name() {
     ProcessSpec spec =
         ProcessSpec.builder("x").parentEnvironment(Map.of()).inheritNoEnv().env("A", "1").build();
