@@ -90,7 +90,8 @@ class SupervisionTest {
 
   /** Collects lifecycle events about {@link #ID}, subscribed on {@code cfn.agent.#}. */
   private static List<LifecycleEvent> watchLifecycle(AgentRuntime rt) {
-    List<LifecycleEvent> events = Collections.synchronizedList(new ArrayList<>());
+    List<LifecycleEvent> events =
+        new java.util.concurrent.CopyOnWriteArrayList<>(); // read while written
     rt.register(
         AgentType.of(
             "watcher",
