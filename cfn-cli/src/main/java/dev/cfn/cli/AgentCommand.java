@@ -128,6 +128,7 @@ final class AgentCommand implements Callable<Integer> {
     lifecycle.put("max_retries", d.lifecycle().maxRetries());
     lifecycle.put(
         "timeout_ms", d.lifecycle().timeout() == null ? null : d.lifecycle().timeout().toMillis());
+    lifecycle.put("max_turns", d.lifecycle().maxTurns());
     m.put("lifecycle", lifecycle);
     m.put("hooks", d.hooks());
     m.put("extra", d.extra());
@@ -313,7 +314,9 @@ final class AgentCommand implements Callable<Integer> {
               : "max_retries "
                   + orDash(lc.maxRetries())
                   + ", timeout_ms "
-                  + (lc.timeout() == null ? "-" : lc.timeout().toMillis()));
+                  + (lc.timeout() == null ? "-" : lc.timeout().toMillis())
+                  + ", max_turns "
+                  + orDash(lc.maxTurns()));
       map(out, "hooks", d.hooks());
       map(out, "extra", d.extra());
       for (Problem p : warnings) {

@@ -120,7 +120,7 @@ class AgentCommandTest {
         .contains("capabilities: code_generation, refactoring, optimization, api_design")
         .contains("priority:     high\n")
         .contains("color:        #FF6B35\n")
-        .contains("lifecycle:    max_retries 3, timeout_ms 120000\n")
+        .contains("lifecycle:    max_retries 3, timeout_ms 120000, max_turns -\n")
         .contains("hooks:\n  pre: |\n    echo \"💻 Coder agent implementing: $TASK\"\n")
         .contains("extra:\n  acl_level: 1\n")
         .contains("coder.md:16: warning: unknown field 'acl_level'")
