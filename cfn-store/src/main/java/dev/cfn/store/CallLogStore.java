@@ -1,24 +1,13 @@
 package dev.cfn.store;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,30 +62,21 @@ public final class CallLogStore implements AutoCloseable {
   /** The longest key, in characters. */
   public static final int MAX_KEY_LENGTH = 1024;
 
-  private static final int BUSY_TIMEOUT_MILLIS = 5_000;
   private static final Logger log = LoggerFactory.getLogger(CallLogStore.class);
 
   private final Path file;
   private final Clock clock;
   private final Duration retention;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final ScheduledExecutorService sweeper; // null when no scheduled sweep
-  private Connection connection; // guarded by lock; null once closed
+  private final StoreConnection connection;
 
   private CallLogStore(
-      Path file, Clock clock, Duration retention, Connection connection, Duration sweepInterval) {
-    this.file = file;
+      StoreConnection connection, Clock clock, Duration retention, Duration sweepInterval) {
+    this.file = connection.file();
     this.clock = clock;
     this.retention = retention;
     this.connection = connection;
-    if (sweepInterval.isZero()) {
-      this.sweeper = null;
-    } else {
-      this.sweeper =
-          Executors.newSingleThreadScheduledExecutor(
-              Thread.ofPlatform().daemon().name("cfn-calls-sweep").factory());
-      long millis = sweepInterval.toMillis();
-      sweeper.scheduleWithFixedDelay(this::scheduledSweep, millis, millis, TimeUnit.MILLISECONDS);
+    if (!sweepInterval.isZero()) {
+      connection.sweepEvery(sweepInterval, "cfn-calls-sweep", this::scheduledSweep);
     }
   }
 
@@ -129,7 +109,7 @@ public final class CallLogStore implements AutoCloseable {
    */
   public Optional<String> find(String key) {
     requireKey(key);
-    return withConnection(
+    return connection.with(
         "read the call record '" + key + "'",
         c -> {
           try (PreparedStatement select =
@@ -174,7 +154,7 @@ public final class CallLogStore implements AutoCloseable {
   public boolean record(String key, String resultJson) {
     requireKey(key);
     Objects.requireNonNull(resultJson, "resultJson");
-    return withConnection(
+    return connection.with(
         "record the call '" + key + "'",
         c -> {
           long now = clock.millis();
@@ -198,7 +178,7 @@ public final class CallLogStore implements AutoCloseable {
    * @throws CallLogException when the file cannot be written
    */
   public int sweep() {
-    return withConnection(
+    return connection.with(
         "sweep old call records",
         c -> {
           long cutoff = clock.millis() - retention.toMillis();
@@ -216,7 +196,7 @@ public final class CallLogStore implements AutoCloseable {
 
   /** The number of records in the file. */
   public long count() {
-    return withConnection(
+    return connection.with(
         "count call records",
         c -> {
           try (Statement sql = c.createStatement();
@@ -231,44 +211,27 @@ public final class CallLogStore implements AutoCloseable {
    * every record. Problems are listed, never thrown.
    */
   public StoreCheck check() {
-    return withConnection(
+    return connection.check(
         "check the call log",
-        c -> {
-          List<String> problems = new ArrayList<>();
-          try (Statement sql = c.createStatement()) {
-            sql.execute("BEGIN");
-            try {
-              try (ResultSet rows = sql.executeQuery("PRAGMA integrity_check")) {
-                while (rows.next()) {
-                  if (!"ok".equals(rows.getString(1))) {
-                    problems.add("integrity_check: " + rows.getString(1));
-                  }
-                }
+        (sql, problems) -> {
+          try (ResultSet rows =
+              sql.executeQuery("SELECT key, result, recorded_at, crc FROM calls ORDER BY key")) {
+            while (rows.next()) {
+              String key = rows.getString(1);
+              long computed = checksum(key, rows.getString(2), rows.getLong(3));
+              long stored = rows.getLong(4);
+              if (computed != stored) {
+                problems.add(
+                    "calls: record '"
+                        + key
+                        + "' fails its checksum (stored "
+                        + stored
+                        + ", computed "
+                        + computed
+                        + ")");
               }
-              try (ResultSet rows =
-                  sql.executeQuery(
-                      "SELECT key, result, recorded_at, crc FROM calls ORDER BY key")) {
-                while (rows.next()) {
-                  String key = rows.getString(1);
-                  long computed = checksum(key, rows.getString(2), rows.getLong(3));
-                  long stored = rows.getLong(4);
-                  if (computed != stored) {
-                    problems.add(
-                        "calls: record '"
-                            + key
-                            + "' fails its checksum (stored "
-                            + stored
-                            + ", computed "
-                            + computed
-                            + ")");
-                  }
-                }
-              }
-            } finally {
-              sql.execute("COMMIT");
             }
           }
-          return new StoreCheck(problems.isEmpty(), problems);
         });
   }
 
@@ -277,23 +240,7 @@ public final class CallLogStore implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (sweeper != null) {
-      sweeper.shutdownNow();
-    }
-    lock.lock();
-    try {
-      if (connection != null) {
-        try {
-          connection.close();
-        } catch (SQLException e) {
-          log.warn("closing call log {} failed: {}", file, e.getMessage());
-        } finally {
-          connection = null;
-        }
-      }
-    } finally {
-      lock.unlock();
-    }
+    connection.close();
   }
 
   @Override
@@ -325,42 +272,6 @@ public final class CallLogStore implements AutoCloseable {
               + key.length()
               + ": derive a shorter key (a hash of the long part, say)");
     }
-  }
-
-  @FunctionalInterface
-  private interface Work<T> {
-    T apply(Connection connection) throws SQLException;
-  }
-
-  /** Runs {@code body} on the connection, under the lock, translating SQLite failures. */
-  private <T> T withConnection(String what, Work<T> body) {
-    lock.lock();
-    try {
-      if (connection == null) {
-        throw new CallLogException(
-            "cannot " + what + ": the call log " + file + " is closed; open it again");
-      }
-      try {
-        return body.apply(connection);
-      } catch (SQLException e) {
-        throw new CallLogException("cannot " + what + ": " + describe(e, file), e);
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** What happened to the call-log file, and what to do about it. */
-  static String describe(SQLException e, Path file) {
-    return switch (SqliteErrors.primaryCode(e)) {
-      case SqliteErrors.CORRUPT, SqliteErrors.NOTADB ->
-          file
-              + " is damaged or not a cfn call log: CallLogStore.check() lists what is damaged;"
-              + " move the file aside (the calls it recorded may then run again) ("
-              + e.getMessage()
-              + ")";
-      default -> SqliteErrors.describe(e, file);
-    };
   }
 
   /** Configures and opens a {@link CallLogStore}. */
@@ -417,69 +328,21 @@ public final class CallLogStore implements AutoCloseable {
      * was written by a newer cfn; nothing is changed then.
      */
     public CallLogStore open() {
-      Path path = file.toAbsolutePath().normalize();
+      StoreConnection connection =
+          StoreConnection.open(
+              file,
+              clock,
+              CallLogSchema.MIGRATIONS,
+              "CallLogStore.check() lists what is damaged; move the file aside (the calls it"
+                  + " recorded may then run again)");
+      CallLogStore store = new CallLogStore(connection, clock, retention, sweepInterval);
       try {
-        Files.createDirectories(path.getParent());
-      } catch (IOException e) {
-        throw new CallLogException(
-            "cannot create the directory of the call log "
-                + path
-                + " ("
-                + e
-                + "): create it or choose another location",
-            e);
-      }
-      Connection connection = null;
-      try {
-        connection = DriverManager.getConnection("jdbc:sqlite:" + path);
-        try (Statement sql = connection.createStatement()) {
-          sql.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-          String mode;
-          try (ResultSet rows = sql.executeQuery("PRAGMA journal_mode = WAL")) {
-            mode = rows.next() ? rows.getString(1) : null;
-          }
-          if (!"wal".equalsIgnoreCase(mode)) {
-            throw new SQLException(
-                "SQLite refused WAL mode for " + path + " (it stays in " + mode + " mode)");
-          }
-          sql.execute("PRAGMA synchronous = FULL");
-          // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
-          sql.execute("PRAGMA fullfsync = ON");
-          sql.execute("PRAGMA checkpoint_fullfsync = ON");
-        }
-        int before = CallLogSchema.migrate(connection, path, clock);
-        if (before < CallLogSchema.latestVersion()) {
-          log.info(
-              "call log {} at schema version {} (was {})",
-              path,
-              CallLogSchema.latestVersion(),
-              before);
-        }
-        CallLogStore store = new CallLogStore(path, clock, retention, connection, sweepInterval);
-        try {
-          store.sweep();
-        } catch (RuntimeException e) {
-          store.close();
-          throw e;
-        }
-        return store;
-      } catch (SQLException e) {
-        closeQuietly(connection, e);
-        throw new CallLogException("cannot open call log: " + describe(e, path), e);
+        store.sweep();
       } catch (RuntimeException e) {
-        closeQuietly(connection, e);
+        store.close();
         throw e;
       }
-    }
-
-    private static void closeQuietly(Connection connection, Exception failure) {
-      if (connection != null) {
-        try {
-          connection.close();
-        } catch (SQLException e) {
-          failure.addSuppressed(e);
-        }
-      }
+      return store;
     }
   }
 }

@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * The rules of {@link MemoryAccessLevel}, in Java for one entry and in SQL for a query, and the
  * words that explain a refusal. Both forms live here, side by side, so that they cannot drift:
- * {@code get}, {@code put} and {@code delete} check an entry they have read with {@link #mayRead}
- * and {@link #mayWrite}; {@code list} and {@code search} add {@link #readableFilter} to their
- * {@code WHERE} clause, so an entry a principal may not read never leaves SQLite.
+ * {@code get}, {@code put} and {@code delete} check an entry they have read with {@link
+ * #requireRead} and {@link #requireWrite}; {@code list} and {@code search} add {@link
+ * #readableFilter} to their {@code WHERE} clause, so an entry a principal may not read never leaves
+ * SQLite.
  */
 final class MemoryPermissions {
 
@@ -30,13 +31,54 @@ final class MemoryPermissions {
     return who.isOperator() || who.agentId().equals(owner) || isMember(who, level, scope);
   }
 
+  /**
+   * Throws a {@link MemoryAccessException} (nothing changed) unless {@code who} may read {@code
+   * entry}.
+   */
+  static void requireRead(MemoryAccessor who, MemoryEntry entry) {
+    Scope scope = Scope.of(entry);
+    if (!mayRead(who, entry.level(), entry.owner(), scope)) {
+      throw denied("read", who, entry, readers(entry.level(), entry.owner(), scope));
+    }
+  }
+
+  /**
+   * Throws a {@link MemoryAccessException} (nothing changed) unless {@code who} may change or
+   * delete {@code entry}; {@code operation} ("write", "delete") is what the message says was
+   * refused.
+   */
+  static void requireWrite(MemoryAccessor who, String operation, MemoryEntry entry) {
+    Scope scope = Scope.of(entry);
+    if (!mayWrite(who, entry.level(), entry.owner(), scope)) {
+      throw denied(operation, who, entry, writers(entry.level(), entry.owner(), scope));
+    }
+  }
+
+  /**
+   * Throws a {@link MemoryAccessException} (nothing changed) unless {@code who} may change the
+   * level of {@code entry} to {@code to}.
+   */
+  static void requireLevelChange(MemoryAccessor who, MemoryAccessLevel to, MemoryEntry entry) {
+    if (!mayChangeLevel(who, entry.owner())) {
+      throw denied(
+          "change the level (to " + to + ") of",
+          who,
+          entry,
+          "only its owner " + owner(entry.owner()));
+    }
+  }
+
   /** True when {@code who} may change the level of an entry: its owner or the operator. */
   static boolean mayChangeLevel(MemoryAccessor who, String owner) {
     return who.isOperator() || who.agentId().equals(owner);
   }
 
   /** The swarm and project an entry belongs to (either may be null). */
-  record Scope(String swarm, String project) {}
+  record Scope(String swarm, String project) {
+    static Scope of(MemoryEntry entry) {
+      return new Scope(entry.swarm(), entry.project());
+    }
+  }
 
   private static boolean isMember(MemoryAccessor who, MemoryAccessLevel level, Scope scope) {
     return switch (level) {
@@ -91,33 +133,28 @@ final class MemoryPermissions {
   }
 
   /**
-   * The refusal of {@code operation} ("read", "write", "delete", ...) of an entry to {@code who}:
-   * names the entry, its level, who is allowed and who was refused.
+   * The refusal of {@code operation} ("read", "write", "delete", ...) of {@code entry} to {@code
+   * who}: names the entry, its level, who is allowed and who was refused.
    */
-  static MemoryAccessException denied(
-      String operation,
-      MemoryAccessor who,
-      String namespace,
-      String key,
-      MemoryAccessLevel level,
-      String allowed) {
+  private static MemoryAccessException denied(
+      String operation, MemoryAccessor who, MemoryEntry entry, String allowed) {
     return new MemoryAccessException(
         who
             + " may not "
             + operation
             + " memory entry '"
-            + key
+            + entry.key()
             + "' in namespace '"
-            + namespace
+            + entry.namespace()
             + "': it is "
-            + level
+            + entry.level()
             + "-level, and "
             + allowed
             + " may "
             + operation
             + " it; nothing was changed",
-        namespace,
-        key,
-        level);
+        entry.namespace(),
+        entry.key(),
+        entry.level());
   }
 }

@@ -1,14 +1,10 @@
 package dev.cfn.store;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,10 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,30 +71,21 @@ public final class MemoryStore implements AutoCloseable {
   /** BM25 weights of the key, value and tags columns: names and tags count twice the text. */
   static final String BM25 = "bm25(memory_search, 2.0, 1.0, 2.0)";
 
-  private static final int BUSY_TIMEOUT_MILLIS = 5_000;
   private static final int MAX_TAG_LENGTH = 128;
   private static final Logger log = LoggerFactory.getLogger(MemoryStore.class);
 
   private final Path file;
   private final Clock clock;
   private final MemoryTable table;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final ScheduledExecutorService sweeper; // null when no scheduled sweep
-  private Connection connection; // guarded by lock; null once closed
+  private final StoreConnection connection;
 
-  private MemoryStore(Path file, Clock clock, Connection connection, Duration sweepInterval) {
-    this.file = file;
+  private MemoryStore(StoreConnection connection, Clock clock, Duration sweepInterval) {
+    this.file = connection.file();
     this.clock = clock;
     this.table = new MemoryTable(file);
     this.connection = connection;
-    if (sweepInterval == null) {
-      this.sweeper = null;
-    } else {
-      this.sweeper =
-          Executors.newSingleThreadScheduledExecutor(
-              Thread.ofPlatform().daemon().name("cfn-memory-sweep").factory());
-      long millis = sweepInterval.toMillis();
-      sweeper.scheduleWithFixedDelay(this::scheduledSweep, millis, millis, TimeUnit.MILLISECONDS);
+    if (sweepInterval != null) {
+      connection.sweepEvery(sweepInterval, "cfn-memory-sweep", this::scheduledSweep);
     }
   }
 
@@ -146,14 +129,12 @@ public final class MemoryStore implements AutoCloseable {
    */
   public MemoryEntry put(
       MemoryAccessor who, String namespace, String key, String value, MemoryWrite write) {
-    Objects.requireNonNull(who, "who");
-    requireName(namespace, "namespace");
-    requireName(key, "key");
+    requireEntry(who, namespace, key);
     Objects.requireNonNull(value, "value");
     Objects.requireNonNull(write, "write");
     List<String> tags = normalizeTags(write.tags());
     requireMetadata(write.metadata());
-    return inWriteTransaction(
+    return connection.inWriteTransaction(
         "write memory entry " + namespace + "/" + key,
         c -> {
           Instant now = now();
@@ -194,25 +175,10 @@ public final class MemoryStore implements AutoCloseable {
             return created;
           }
           MemoryEntry old = existing.entry();
-          MemoryPermissions.Scope scope = scopeOf(old);
-          if (!MemoryPermissions.mayWrite(who, old.level(), old.owner(), scope)) {
-            throw MemoryPermissions.denied(
-                "write",
-                who,
-                namespace,
-                key,
-                old.level(),
-                MemoryPermissions.writers(old.level(), old.owner(), scope));
-          }
+          MemoryPermissions.requireWrite(who, "write", old);
           MemoryAccessLevel level = write.level() == null ? old.level() : write.level();
-          if (level != old.level() && !MemoryPermissions.mayChangeLevel(who, old.owner())) {
-            throw MemoryPermissions.denied(
-                "change the level (to " + level + ") of",
-                who,
-                namespace,
-                key,
-                old.level(),
-                "only its owner " + ownerName(old.owner()));
+          if (level != old.level()) {
+            MemoryPermissions.requireLevelChange(who, level, old);
           }
           requireScope(level, old.swarm(), old.project(), namespace, key);
           MemoryEntry updated =
@@ -245,10 +211,8 @@ public final class MemoryStore implements AutoCloseable {
    * @throws MemoryException when its row fails its checksum or the file cannot be read
    */
   public Optional<MemoryEntry> get(MemoryAccessor who, String namespace, String key) {
-    Objects.requireNonNull(who, "who");
-    requireName(namespace, "namespace");
-    requireName(key, "key");
-    return withConnection(
+    requireEntry(who, namespace, key);
+    return connection.with(
         "read memory entry " + namespace + "/" + key,
         c -> {
           Stored found = selectLive(c, namespace, key, now());
@@ -256,16 +220,7 @@ public final class MemoryStore implements AutoCloseable {
             return Optional.empty();
           }
           MemoryEntry entry = found.entry();
-          MemoryPermissions.Scope scope = scopeOf(entry);
-          if (!MemoryPermissions.mayRead(who, entry.level(), entry.owner(), scope)) {
-            throw MemoryPermissions.denied(
-                "read",
-                who,
-                namespace,
-                key,
-                entry.level(),
-                MemoryPermissions.readers(entry.level(), entry.owner(), scope));
-          }
+          MemoryPermissions.requireRead(who, entry);
           return Optional.of(entry);
         });
   }
@@ -279,10 +234,8 @@ public final class MemoryStore implements AutoCloseable {
    * @throws MemoryAccessException when {@code who} may not delete it (nothing is deleted)
    */
   public boolean delete(MemoryAccessor who, String namespace, String key) {
-    Objects.requireNonNull(who, "who");
-    requireName(namespace, "namespace");
-    requireName(key, "key");
-    return inWriteTransaction(
+    requireEntry(who, namespace, key);
+    return connection.inWriteTransaction(
         "delete memory entry " + namespace + "/" + key,
         c -> {
           long now = now().toEpochMilli();
@@ -301,17 +254,7 @@ public final class MemoryStore implements AutoCloseable {
           if (found == null) {
             return false;
           }
-          MemoryEntry entry = found.entry();
-          MemoryPermissions.Scope scope = scopeOf(entry);
-          if (!MemoryPermissions.mayWrite(who, entry.level(), entry.owner(), scope)) {
-            throw MemoryPermissions.denied(
-                "delete",
-                who,
-                namespace,
-                key,
-                entry.level(),
-                MemoryPermissions.writers(entry.level(), entry.owner(), scope));
-          }
+          MemoryPermissions.requireWrite(who, "delete", found.entry());
           deleteRow(c, found.id());
           return true;
         });
@@ -335,7 +278,7 @@ public final class MemoryStore implements AutoCloseable {
             + " AND (e.expires_at IS NULL OR e.expires_at > ?) AND "
             + filter.sql()
             + " ORDER BY e.key LIMIT ?";
-    return withConnection(
+    return connection.with(
         "list memory namespace " + namespace,
         c -> {
           try (PreparedStatement query = c.prepareStatement(sql)) {
@@ -388,7 +331,7 @@ public final class MemoryStore implements AutoCloseable {
             + " AND (e.expires_at IS NULL OR e.expires_at > ?) AND "
             + filter.sql()
             + " ORDER BY score, e.namespace, e.key LIMIT ?";
-    return withConnection(
+    return connection.with(
         "search memory for '" + query + "'",
         c -> {
           try (PreparedStatement statement = c.prepareStatement(sql)) {
@@ -430,7 +373,7 @@ public final class MemoryStore implements AutoCloseable {
    * already invisible; this reclaims their space. Needs no principal: it removes nothing visible.
    */
   public int sweepExpired() {
-    return inWriteTransaction(
+    return connection.inWriteTransaction(
         "sweep expired memory entries",
         c -> {
           try (PreparedStatement delete =
@@ -448,41 +391,25 @@ public final class MemoryStore implements AutoCloseable {
    * Problems are listed, never thrown; each names the record and what is wrong.
    */
   public StoreCheck check() {
-    return withConnection(
+    return connection.check(
         "check memory",
-        c -> {
-          List<String> problems = new ArrayList<>();
-          try (Statement sql = c.createStatement()) {
-            sql.execute("BEGIN");
-            try {
-              try (ResultSet rows = sql.executeQuery("PRAGMA integrity_check")) {
-                while (rows.next()) {
-                  if (!"ok".equals(rows.getString(1))) {
-                    problems.add("integrity_check: " + rows.getString(1));
-                  }
-                }
-              }
-              try {
-                sql.execute("INSERT INTO memory_search(memory_search) VALUES ('integrity-check')");
-              } catch (SQLException e) {
-                problems.add("memory_search (the full-text index): " + e.getMessage());
-              }
-              try (ResultSet rows =
-                  sql.executeQuery(
-                      "SELECT "
-                          + MemoryTable.SELECT_COLUMNS
-                          + " FROM memory_entries e ORDER BY e.namespace, e.key")) {
-                while (rows.next()) {
-                  MemoryTable.problem(
-                          MemoryTable.values(rows), rows.getObject(MemoryTable.COLUMNS.size() + 1))
-                      .ifPresent(problems::add);
-                }
-              }
-            } finally {
-              sql.execute("COMMIT");
+        (sql, problems) -> {
+          try {
+            sql.execute("INSERT INTO memory_search(memory_search) VALUES ('integrity-check')");
+          } catch (SQLException e) {
+            problems.add("memory_search (the full-text index): " + e.getMessage());
+          }
+          try (ResultSet rows =
+              sql.executeQuery(
+                  "SELECT "
+                      + MemoryTable.SELECT_COLUMNS
+                      + " FROM memory_entries e ORDER BY e.namespace, e.key")) {
+            while (rows.next()) {
+              MemoryTable.problem(
+                      MemoryTable.values(rows), rows.getObject(MemoryTable.COLUMNS.size() + 1))
+                  .ifPresent(problems::add);
             }
           }
-          return new StoreCheck(problems.isEmpty(), problems);
         });
   }
 
@@ -491,24 +418,7 @@ public final class MemoryStore implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (sweeper != null) {
-      sweeper.shutdown();
-    }
-    lock.lock();
-    try {
-      if (connection == null) {
-        return;
-      }
-      try {
-        connection.close();
-      } catch (SQLException e) {
-        log.warn("closing memory file {}: {}", file, e.getMessage());
-      }
-      connection = null;
-      log.debug("closed memory file {}", file);
-    } finally {
-      lock.unlock();
-    }
+    connection.close();
   }
 
   private void scheduledSweep() {
@@ -518,20 +428,11 @@ public final class MemoryStore implements AutoCloseable {
         log.debug("swept {} expired memory entries from {}", swept, file);
       }
     } catch (MemoryException e) {
-      if (isOpen()) {
+      if (connection.isOpen()) {
         log.warn("could not sweep expired memory entries: {}", e.getMessage());
       }
     } catch (RuntimeException e) {
       log.warn("could not sweep expired memory entries of {}", file, e);
-    }
-  }
-
-  private boolean isOpen() {
-    lock.lock();
-    try {
-      return connection != null;
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -573,14 +474,6 @@ public final class MemoryStore implements AutoCloseable {
     return Instant.ofEpochMilli(clock.millis());
   }
 
-  private static MemoryPermissions.Scope scopeOf(MemoryEntry entry) {
-    return new MemoryPermissions.Scope(entry.swarm(), entry.project());
-  }
-
-  private static String ownerName(String owner) {
-    return MemoryAccessor.OPERATOR_ID.equals(owner) ? "(the operator)" : "'" + owner + "'";
-  }
-
   private static void requireScope(
       MemoryAccessLevel level, String swarm, String project, String namespace, String key) {
     if (level == MemoryAccessLevel.SWARM && swarm == null) {
@@ -601,6 +494,12 @@ public final class MemoryStore implements AutoCloseable {
               + "' cannot be PROJECT-level: it belongs to no project (its creator had none);"
               + " create it as an agent of a project, or choose another level");
     }
+  }
+
+  private static void requireEntry(MemoryAccessor who, String namespace, String key) {
+    Objects.requireNonNull(who, "who");
+    requireName(namespace, "namespace");
+    requireName(key, "key");
   }
 
   private static void requireName(String name, String what) {
@@ -655,71 +554,6 @@ public final class MemoryStore implements AutoCloseable {
     }
   }
 
-  @FunctionalInterface
-  private interface Work<T> {
-    T apply(Connection connection) throws SQLException;
-  }
-
-  /** Runs {@code body} on the connection, under the lock, translating SQLite failures. */
-  private <T> T withConnection(String what, Work<T> body) {
-    lock.lock();
-    try {
-      if (connection == null) {
-        throw new MemoryException(
-            "cannot " + what + ": the memory store " + file + " is closed; open it again");
-      }
-      try {
-        return body.apply(connection);
-      } catch (SQLException e) {
-        throw new MemoryException("cannot " + what + ": " + describe(e, file), e);
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /**
-   * Like {@link #withConnection}, in one {@code BEGIN IMMEDIATE} transaction, rolled back on any
-   * failure.
-   */
-  private <T> T inWriteTransaction(String what, Work<T> body) {
-    return withConnection(
-        what,
-        c -> {
-          try (Statement sql = c.createStatement()) {
-            sql.execute("BEGIN IMMEDIATE");
-            boolean committed = false;
-            try {
-              T result = body.apply(c);
-              sql.execute("COMMIT");
-              committed = true;
-              return result;
-            } finally {
-              if (!committed) {
-                try {
-                  sql.execute("ROLLBACK");
-                } catch (SQLException ignored) {
-                  // the failure being thrown says what happened; SQLite may have rolled back
-                }
-              }
-            }
-          }
-        });
-  }
-
-  /** What happened to the memory file, and what to do about it. */
-  static String describe(SQLException e, Path file) {
-    return switch (SqliteErrors.primaryCode(e)) {
-      case SqliteErrors.CORRUPT, SqliteErrors.NOTADB ->
-          file
-              + " is damaged or not a cfn memory file: MemoryStore.check() lists what is damaged;"
-              + " restore a copy or move the file aside ("
-              + e.getMessage()
-              + ")";
-      default -> SqliteErrors.describe(e, file);
-    };
-  }
-
   /** Configures and opens a {@link MemoryStore}. */
   public static final class Builder {
     private final Path file;
@@ -758,62 +592,13 @@ public final class MemoryStore implements AutoCloseable {
      * changed then.
      */
     public MemoryStore open() {
-      Path path = file.toAbsolutePath().normalize();
-      try {
-        Files.createDirectories(path.getParent());
-      } catch (IOException e) {
-        throw new MemoryException(
-            "cannot create the directory of the memory file "
-                + path
-                + " ("
-                + e
-                + "): create it or choose another location",
-            e);
-      }
-      Connection connection = null;
-      try {
-        connection = DriverManager.getConnection("jdbc:sqlite:" + path);
-        try (Statement sql = connection.createStatement()) {
-          sql.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-          String mode;
-          try (ResultSet rows = sql.executeQuery("PRAGMA journal_mode = WAL")) {
-            mode = rows.next() ? rows.getString(1) : null;
-          }
-          if (!"wal".equalsIgnoreCase(mode)) {
-            throw new SQLException(
-                "SQLite refused WAL mode for " + path + " (it stays in " + mode + " mode)");
-          }
-          sql.execute("PRAGMA synchronous = FULL");
-          // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
-          sql.execute("PRAGMA fullfsync = ON");
-          sql.execute("PRAGMA checkpoint_fullfsync = ON");
-        }
-        int before = MemorySchema.migrate(connection, path, clock);
-        if (before < MemorySchema.latestVersion()) {
-          log.info(
-              "memory file {} at schema version {} (was {})",
-              path,
-              MemorySchema.latestVersion(),
-              before);
-        }
-        return new MemoryStore(path, clock, connection, sweepInterval);
-      } catch (SQLException e) {
-        closeQuietly(connection, e);
-        throw new MemoryException("cannot open memory file: " + describe(e, path), e);
-      } catch (RuntimeException e) {
-        closeQuietly(connection, e);
-        throw e;
-      }
-    }
-
-    private static void closeQuietly(Connection connection, Exception failure) {
-      if (connection != null) {
-        try {
-          connection.close();
-        } catch (SQLException e) {
-          failure.addSuppressed(e);
-        }
-      }
+      StoreConnection connection =
+          StoreConnection.open(
+              file,
+              clock,
+              MemorySchema.MIGRATIONS,
+              "MemoryStore.check() lists what is damaged; restore a copy or move the file aside");
+      return new MemoryStore(connection, clock, sweepInterval);
     }
   }
 }

@@ -783,7 +783,7 @@ public final class SqliteJournal implements Journal {
       Connection read = null;
       try {
         write = WriteConnection.open(path, synchronous);
-        int before = Schema.migrate(write.connection(), path, clock);
+        Schema.MIGRATIONS.migrate(write.connection(), path, clock);
         read = WriteConnection.connect(path);
         try (Statement sql = read.createStatement()) {
           sql.execute("PRAGMA query_only = ON");
@@ -806,10 +806,6 @@ public final class SqliteJournal implements Journal {
           journal.sweep();
         } catch (JournalException e) {
           log.warn("could not sweep old acknowledged ids on opening {}: {}", path, e.getMessage());
-        }
-        if (before < Schema.latestVersion()) {
-          log.info(
-              "journal {} at schema version {} (was {})", path, Schema.latestVersion(), before);
         }
         if (journal.backups != null) {
           journal.backups.start();

@@ -8,11 +8,14 @@
  * dev.cfn.store.DeadLetterRecord}, {@link dev.cfn.store.RawPayload}, {@link
  * dev.cfn.store.BackupInfo}, {@link dev.cfn.store.RestoreInfo}). Package-private, beside them: the
  * writer thread and its group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes},
- * {@code WriteConnection}), the schema and its migrations ({@code Schema}, {@code Table}), record
- * checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec}, {@code
- * PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors ({@code
- * SqliteErrors}), and disaster recovery: read-only access and verification of a file ({@code
- * StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code BackupSchedule}).
+ * {@code WriteConnection}), the schema ({@code Schema}, {@code Table}) and the versioned migration
+ * that every kind of cfn file (journal, memory file, call log) goes through when it opens ({@code
+ * Migrations}: application id, {@code schema_version}, refusal of other kinds and newer files),
+ * record checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec},
+ * {@code PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors
+ * ({@code SqliteErrors}), and disaster recovery: read-only access and verification of a file
+ * ({@code StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code
+ * BackupSchedule}).
  *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
@@ -35,7 +38,9 @@
  * <p>And the call log of AI agents ({@link dev.cfn.store.CallLogStore}, {@code .cfn/calls.db},
  * application id "cfnc"): results of model and tool calls kept under idempotency keys, written
  * through (fsynced) before they are used, so a run resumed after a crash replays them instead of
- * calling again; swept after the retention period. Package-private: {@code CallLogSchema}.
+ * calling again; swept after the retention period. Package-private: {@code CallLogSchema}, and
+ * {@code StoreConnection}, the one locked connection (WAL, {@code synchronous=FULL}, migration,
+ * scheduled sweep, close) that the memory store and the call log each open on their file.
  *
  * <p>Depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J. cfn-core must not depend on this
  * package; applications and the {@code cfn} command may.

@@ -6,51 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The durable call log: persistence across reopening, checksums, the retention sweep, identity. */
 class CallLogStoreTest {
+  private static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
+
   @TempDir Path dir;
 
   private Path file() {
     return dir.resolve("calls.db");
-  }
-
-  /** A clock the test moves by hand. */
-  static final class ManualClock extends Clock {
-    private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  private static Connection raw(Path file) throws Exception {
-    return DriverManager.getConnection("jdbc:sqlite:" + file);
   }
 
   private static long queryLong(Statement sql, String query) throws Exception {
@@ -76,14 +46,14 @@ class CallLogStoreTest {
       assertThat(calls.count()).isEqualTo(2);
       assertThat(calls.check().ok()).isTrue();
     }
-    try (Connection c = raw(nested);
+    try (Connection c = Fixtures.raw(nested);
         Statement sql = c.createStatement()) {
       assertThat(queryLong(sql, "PRAGMA application_id")).isEqualTo(CallLogSchema.APPLICATION_ID);
       assertThat(queryLong(sql, "SELECT max(version) FROM schema_version"))
           .isEqualTo(CallLogSchema.latestVersion());
       assertThat(queryLong(sql, "SELECT count(*) FROM schema_version"))
           .as("no migration applied twice")
-          .isEqualTo(CallLogSchema.MIGRATIONS.size());
+          .isEqualTo(CallLogSchema.MIGRATIONS.list().size());
       try (ResultSet rows = sql.executeQuery("PRAGMA journal_mode")) {
         rows.next();
         assertThat(rows.getString(1)).isEqualTo("wal");
@@ -97,7 +67,7 @@ class CallLogStoreTest {
       calls.record("k1", "{\"n\":1}");
       calls.record("k2", "{\"n\":2}");
     }
-    try (Connection c = raw(file());
+    try (Connection c = Fixtures.raw(file());
         Statement sql = c.createStatement()) {
       sql.executeUpdate("UPDATE calls SET result = '{\"n\":99}' WHERE key = 'k2'");
     }
@@ -115,7 +85,7 @@ class CallLogStoreTest {
 
   @Test
   void theSweepDeletesRecordsOlderThanTheRetentionPeriod() {
-    ManualClock clock = new ManualClock();
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (CallLogStore calls =
         CallLogStore.builder(file())
             .clock(clock)
@@ -141,7 +111,7 @@ class CallLogStoreTest {
 
   @Test
   void theScheduledSweepRunsOnItsOwn() throws Exception {
-    ManualClock clock = new ManualClock();
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (CallLogStore calls =
         CallLogStore.builder(file())
             .clock(clock)
@@ -173,13 +143,7 @@ class CallLogStoreTest {
         .hasMessageContaining("memory file");
 
     CallLogStore.open(file()).close();
-    try (Connection c = raw(file());
-        Statement sql = c.createStatement()) {
-      sql.executeUpdate(
-          "INSERT INTO schema_version VALUES ("
-              + (CallLogSchema.latestVersion() + 1)
-              + ", 'from the future', 0)");
-    }
+    Fixtures.stampNewerVersion(file(), CallLogSchema.latestVersion());
     byte[] before = Files.readAllBytes(file());
     assertThatThrownBy(() -> CallLogStore.open(file()))
         .isInstanceOf(CallLogException.class)

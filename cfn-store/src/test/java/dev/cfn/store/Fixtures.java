@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
-/** Envelopes, a settable clock and raw access to journal files, for the store's tests. */
+/** Envelopes, a settable clock and raw access to store files, for the store's tests. */
 final class Fixtures {
   static final AgentId SENDER = AgentId.of("client", "1");
   static final AgentId WORKER = AgentId.of("worker", "7");
@@ -60,8 +61,25 @@ final class Fixtures {
         System.nanoTime());
   }
 
+  /** A plain connection to a journal, memory or call-log file, behind its store's back. */
   static Connection raw(Path file) throws SQLException {
     return DriverManager.getConnection("jdbc:sqlite:" + file);
+  }
+
+  /**
+   * Records in {@code file} a schema version one above {@code latest}, as a newer cfn would, and
+   * returns it.
+   */
+  static int stampNewerVersion(Path file, int latest) throws SQLException {
+    int newer = latest + 1;
+    try (Connection raw = raw(file);
+        Statement sql = raw.createStatement()) {
+      sql.executeUpdate(
+          "INSERT INTO schema_version(version, description, applied_at) VALUES ("
+              + newer
+              + ", 'from the future', 0)");
+    }
+    return newer;
   }
 
   /** A clock the test moves by hand. */
@@ -88,7 +106,7 @@ final class Fixtures {
 
     @Override
     public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
+      return this;
     }
   }
 

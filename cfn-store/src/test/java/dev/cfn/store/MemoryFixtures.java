@@ -1,16 +1,8 @@
 package dev.cfn.store;
 
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 
-/** A settable clock, principals and raw access to memory files, for the memory store's tests. */
+/** Principals and a start time for the memory store's tests (see also {@link Fixtures}). */
 final class MemoryFixtures {
   static final Instant START = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -22,36 +14,4 @@ final class MemoryFixtures {
   static final MemoryAccessor OPERATOR = MemoryAccessor.operator();
 
   private MemoryFixtures() {}
-
-  static Connection raw(Path file) throws SQLException {
-    return DriverManager.getConnection("jdbc:sqlite:" + file);
-  }
-
-  /** A clock the test moves by hand. */
-  static final class SettableClock extends Clock {
-    private volatile Instant now;
-
-    SettableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
 }

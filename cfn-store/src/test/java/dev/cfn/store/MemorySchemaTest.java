@@ -29,7 +29,7 @@ class MemorySchemaTest {
     Path nested = dir.resolve("a/b/memory.db");
     try (MemoryStore memory = MemoryStore.open(nested)) {
       assertThat(memory.file()).isEqualTo(nested.toAbsolutePath());
-      try (Connection c = MemoryFixtures.raw(nested);
+      try (Connection c = Fixtures.raw(nested);
           Statement sql = c.createStatement()) {
         assertThat(query(sql, "PRAGMA application_id")).isEqualTo(MemorySchema.APPLICATION_ID);
         assertThat(query(sql, "SELECT max(version) FROM schema_version"))
@@ -65,10 +65,10 @@ class MemorySchemaTest {
     try (MemoryStore memory = MemoryStore.open(file())) {
       assertThat(memory.get(ALICE, "n", "k")).contains(before);
     }
-    try (Connection c = MemoryFixtures.raw(file());
+    try (Connection c = Fixtures.raw(file());
         Statement sql = c.createStatement()) {
       assertThat(query(sql, "SELECT count(*) FROM schema_version"))
-          .isEqualTo(MemorySchema.MIGRATIONS.size());
+          .isEqualTo(MemorySchema.MIGRATIONS.list().size());
     }
   }
 
@@ -77,14 +77,7 @@ class MemorySchemaTest {
     try (MemoryStore memory = MemoryStore.open(file())) {
       memory.put(ALICE, "n", "k", "v");
     }
-    int newer = MemorySchema.latestVersion() + 1;
-    try (Connection c = MemoryFixtures.raw(file());
-        Statement sql = c.createStatement()) {
-      sql.execute(
-          "INSERT INTO schema_version(version, description, applied_at) VALUES ("
-              + newer
-              + ", 'from the future', 0)");
-    }
+    int newer = Fixtures.stampNewerVersion(file(), MemorySchema.latestVersion());
     byte[] bytes = Files.readAllBytes(file());
     assertThatThrownBy(() -> MemoryStore.open(file()))
         .isInstanceOf(MemoryException.class)
@@ -114,7 +107,7 @@ class MemorySchemaTest {
 
   @Test
   void anUnrelatedDatabaseIsRefused() throws Exception {
-    try (Connection c = MemoryFixtures.raw(file());
+    try (Connection c = Fixtures.raw(file());
         Statement sql = c.createStatement()) {
       sql.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
     }
@@ -136,7 +129,7 @@ class MemorySchemaTest {
           "the original value",
           MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
     }
-    try (Connection c = MemoryFixtures.raw(file());
+    try (Connection c = Fixtures.raw(file());
         PreparedStatement update =
             c.prepareStatement("UPDATE memory_entries SET value = ? WHERE key = 'bad'")) {
       update.setString(1, "the original valuf"); // one byte differs, the checksum is left alone
@@ -189,11 +182,11 @@ class MemorySchemaTest {
           "updated_at = updated_at + 1"
         }) {
       Path copy = dir.resolve("copy-" + Math.abs(change.hashCode()) + ".db");
-      try (Connection c = MemoryFixtures.raw(file());
+      try (Connection c = Fixtures.raw(file());
           Statement sql = c.createStatement()) {
         sql.execute("VACUUM INTO '" + copy + "'");
       }
-      try (Connection c = MemoryFixtures.raw(copy);
+      try (Connection c = Fixtures.raw(copy);
           Statement sql = c.createStatement()) {
         sql.executeUpdate("UPDATE memory_entries SET " + change);
       }

@@ -30,13 +30,13 @@ class MemoryStoreTest {
     return dir.resolve("memory.db");
   }
 
-  private MemoryStore open(MemoryFixtures.SettableClock clock) {
+  private MemoryStore open(Fixtures.SettableClock clock) {
     return MemoryStore.builder(file()).clock(clock).open();
   }
 
   @Test
   void anEntryRoundTripsWithEverythingItWasGiven() {
-    MemoryFixtures.SettableClock clock = new MemoryFixtures.SettableClock(START);
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (MemoryStore memory = open(clock)) {
       MemoryEntry stored =
           memory.put(
@@ -98,7 +98,7 @@ class MemoryStoreTest {
 
   @Test
   void aPutReplacesTheValueMetadataTagsAndExpiryButKeepsLevelOwnerAndCreation() {
-    MemoryFixtures.SettableClock clock = new MemoryFixtures.SettableClock(START);
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (MemoryStore memory = open(clock)) {
       memory.put(
           ALICE,
@@ -164,7 +164,7 @@ class MemoryStoreTest {
 
   @Test
   void expiredEntriesAreInvisibleBeforeTheSweepAndDeletedByIt() throws Exception {
-    MemoryFixtures.SettableClock clock = new MemoryFixtures.SettableClock(START);
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (MemoryStore memory = open(clock)) {
       memory.put(
           ALICE, "n", "short", "soon gone", MemoryWrite.defaults().ttl(Duration.ofMinutes(10)));
@@ -193,7 +193,7 @@ class MemoryStoreTest {
 
   @Test
   void anExpiredKeyIsFreeForANewEntryOfAnotherOwner() {
-    MemoryFixtures.SettableClock clock = new MemoryFixtures.SettableClock(START);
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     MemoryAccessor other = MemoryAccessor.agent("other/1");
     try (MemoryStore memory = open(clock)) {
       memory.put(ALICE, "n", "k", "alice's", MemoryWrite.defaults().ttl(Duration.ofSeconds(1)));
@@ -209,7 +209,7 @@ class MemoryStoreTest {
 
   @Test
   void aScheduledSweepDeletesExpiredEntries() throws Exception {
-    MemoryFixtures.SettableClock clock = new MemoryFixtures.SettableClock(START);
+    Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     try (MemoryStore memory =
         MemoryStore.builder(file()).clock(clock).sweepEvery(Duration.ofMillis(20)).open()) {
       memory.put(ALICE, "n", "k", "v", MemoryWrite.defaults().ttl(Duration.ofMinutes(1)));
@@ -308,7 +308,7 @@ class MemoryStoreTest {
   }
 
   private long rowCount() throws Exception {
-    try (Connection c = MemoryFixtures.raw(file());
+    try (Connection c = Fixtures.raw(file());
         Statement sql = c.createStatement();
         ResultSet rows = sql.executeQuery("SELECT count(*) FROM memory_entries")) {
       rows.next();

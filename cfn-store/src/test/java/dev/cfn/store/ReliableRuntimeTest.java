@@ -3,6 +3,7 @@ package dev.cfn.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.AgentFactory;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
@@ -33,6 +34,11 @@ class ReliableRuntimeTest {
     return SqliteJournal.builder(dir.resolve("cfn.db")).open();
   }
 
+  /** A runtime on the journal with one agent type, {@code type}, made by {@code agents}. */
+  AgentRuntime.Builder runtime(String type, AgentFactory agents) {
+    return AgentRuntime.builder().journal(journal()).register(AgentType.of(type, agents));
+  }
+
   static Envelope.Builder reliable(AgentId to, Object payload) {
     return Envelope.to(to).delivery(DeliveryMode.RELIABLE).payload(payload);
   }
@@ -52,16 +58,13 @@ class ReliableRuntimeTest {
     AgentId counter = AgentId.of("counter", "1");
     AtomicInteger calls = new AtomicInteger();
     try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
-            .register(
-                AgentType.of(
-                    "counter",
-                    id ->
-                        (m, ctx) -> {
-                          calls.incrementAndGet();
-                          ctx.effects().put("seen-" + m.payload(), Long.toString(m.id()));
-                        }))
+        runtime(
+                "counter",
+                id ->
+                    (m, ctx) -> {
+                      calls.incrementAndGet();
+                      ctx.effects().put("seen-" + m.payload(), Long.toString(m.id()));
+                    })
             .build()) {
       for (int i = 0; i < 50; i++) {
         rt.send(reliable(counter, "n" + i));
@@ -75,11 +78,7 @@ class ReliableRuntimeTest {
         assertThat(j.state(counter.toString(), "seen-n" + i)).isPresent();
       }
     }
-    try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
-            .register(AgentType.of("counter", id -> (m, ctx) -> again.incrementAndGet()))
-            .build()) {
+    try (AgentRuntime rt = runtime("counter", id -> (m, ctx) -> again.incrementAndGet()).build()) {
       assertThat(again.get()).as("nothing acknowledged is redelivered").isZero();
     }
   }
@@ -91,10 +90,7 @@ class ReliableRuntimeTest {
     AgentId sink = AgentId.of("sink", "1");
     java.util.Map<Object, Long> ids = new java.util.concurrent.ConcurrentHashMap<>();
     try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
-            .register(AgentType.of("sink", id -> (m, ctx) -> ids.put(m.payload(), m.id())))
-            .build()) {
+        runtime("sink", id -> (m, ctx) -> ids.put(m.payload(), m.id())).build()) {
       for (int i = 0; i < 6; i++) {
         int n = i;
         Thread t = Thread.ofPlatform().start(() -> rt.send(reliable(sink, n)));
@@ -112,17 +108,14 @@ class ReliableRuntimeTest {
     AgentId counter = AgentId.of("counter", "1");
     AtomicInteger calls = new AtomicInteger();
     try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
-            .register(
-                AgentType.of(
-                    "counter",
-                    id ->
-                        (m, ctx) -> {
-                          long n = ctx.effects().get("n").map(Long::parseLong).orElse(0L);
-                          ctx.effects().put("n", Long.toString(n + 1));
-                          calls.incrementAndGet();
-                        }))
+        runtime(
+                "counter",
+                id ->
+                    (m, ctx) -> {
+                      long n = ctx.effects().get("n").map(Long::parseLong).orElse(0L);
+                      ctx.effects().put("n", Long.toString(n + 1));
+                      calls.incrementAndGet();
+                    })
             .build()) {
       for (int i = 0; i < 200; i++) {
         rt.send(reliable(counter, i));
@@ -162,16 +155,13 @@ class ReliableRuntimeTest {
 
     AtomicInteger handled = new AtomicInteger();
     try (AgentRuntime second =
-        AgentRuntime.builder()
-            .journal(journal())
-            .register(
-                AgentType.of(
-                    "slow",
-                    id ->
-                        (m, ctx) -> {
-                          handled.incrementAndGet();
-                          ctx.effects().put("done-" + m.payload(), "1");
-                        }))
+        runtime(
+                "slow",
+                id ->
+                    (m, ctx) -> {
+                      handled.incrementAndGet();
+                      ctx.effects().put("done-" + m.payload(), "1");
+                    })
             .build()) {
       eventually(() -> handled.get() == 5, "5 redelivered");
     }
@@ -185,21 +175,18 @@ class ReliableRuntimeTest {
     AgentId flaky = AgentId.of("flaky", "1");
     AtomicInteger tries = new AtomicInteger();
     try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
+        runtime(
+                "flaky",
+                id ->
+                    (m, ctx) -> {
+                      int n = tries.incrementAndGet();
+                      if ("ok-on-3".equals(m.payload()) && n == 3) {
+                        ctx.effects().put("ok", "3");
+                        return;
+                      }
+                      throw new IllegalStateException("attempt " + n + " fails");
+                    })
             .retryPolicy(FAST)
-            .register(
-                AgentType.of(
-                    "flaky",
-                    id ->
-                        (m, ctx) -> {
-                          int n = tries.incrementAndGet();
-                          if ("ok-on-3".equals(m.payload()) && n == 3) {
-                            ctx.effects().put("ok", "3");
-                            return;
-                          }
-                          throw new IllegalStateException("attempt " + n + " fails");
-                        }))
             .build()) {
       rt.send(reliable(flaky, "ok-on-3"));
       eventually(() -> tries.get() == 3, "three attempts");
@@ -226,20 +213,17 @@ class ReliableRuntimeTest {
         new java.util.concurrent.atomic.AtomicBoolean();
     AtomicInteger handled = new AtomicInteger();
     try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal())
+        runtime(
+                "flaky",
+                id ->
+                    (m, ctx) -> {
+                      if (!healthy.get()) {
+                        throw new IllegalStateException("down");
+                      }
+                      ctx.effects().put("done", "yes");
+                      handled.incrementAndGet();
+                    })
             .retryPolicy(FAST)
-            .register(
-                AgentType.of(
-                    "flaky",
-                    id ->
-                        (m, ctx) -> {
-                          if (!healthy.get()) {
-                            throw new IllegalStateException("down");
-                          }
-                          ctx.effects().put("done", "yes");
-                          handled.incrementAndGet();
-                        }))
             .build()) {
       rt.send(reliable(flaky, "job"));
       eventually(

@@ -190,14 +190,7 @@ class RestoreTest {
   @Test
   void restoreRefusesABackupFromANewerCfn() throws Exception {
     Path backup = backupAndMoveOn();
-    int newer = Schema.latestVersion() + 1;
-    try (Connection raw = Fixtures.raw(backup);
-        Statement sql = raw.createStatement()) {
-      sql.executeUpdate(
-          "INSERT INTO schema_version(version, description, applied_at) VALUES ("
-              + newer
-              + ", 'from the future', 0)");
-    }
+    int newer = Fixtures.stampNewerVersion(backup, Schema.latestVersion());
     assertThatThrownBy(() -> SqliteJournal.restore(backup, database()))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("schema version " + newer)
