@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,
+      TestkitCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {

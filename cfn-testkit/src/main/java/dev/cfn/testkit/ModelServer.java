@@ -103,14 +103,26 @@ public final class ModelServer implements AutoCloseable {
   private final CassettePlayer player;
   private final UpstreamProxy proxy;
   private volatile String requiredKey;
+  private final java.util.concurrent.atomic.AtomicInteger finished =
+      new java.util.concurrent.atomic.AtomicInteger();
 
-  private ModelServer(CassettePlayer player, UpstreamProxy proxy) {
+  private ModelServer(CassettePlayer player, UpstreamProxy proxy, int port) {
     this.player = player;
     this.proxy = proxy;
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be 0 (any free port) to 65535, was " + port);
+    }
     try {
-      this.http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      this.http =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open a loopback port for the model server", e);
+      throw new UncheckedIOException(
+          "cannot open loopback port "
+              + (port == 0 ? "(any)" : port)
+              + " for the model server: "
+              + e.getMessage()
+              + (port == 0 ? "" : "; choose another port, or 0 for any free one"),
+          e);
     }
     this.executor = Executors.newVirtualThreadPerTaskExecutor();
     http.setExecutor(executor);
@@ -124,7 +136,7 @@ public final class ModelServer implements AutoCloseable {
    * Starts a scripted server on 127.0.0.1 and an ephemeral port; script it with {@link #script()}.
    */
   public static ModelServer start() {
-    return new ModelServer(null, null);
+    return new ModelServer(null, null, 0);
   }
 
   /**
@@ -134,7 +146,16 @@ public final class ModelServer implements AutoCloseable {
    * request, or the reverse) the recorded answer is rendered in the request's mode.
    */
   public static ModelServer start(Cassette cassette) {
-    return new ModelServer(new CassettePlayer(Objects.requireNonNull(cassette, "cassette")), null);
+    return start(cassette, 0);
+  }
+
+  /**
+   * Like {@link #start(Cassette)}, on 127.0.0.1 and {@code port} (0 for any free port): for a
+   * server other processes reach at a known address, such as {@code cfn testkit serve}.
+   */
+  public static ModelServer start(Cassette cassette, int port) {
+    return new ModelServer(
+        new CassettePlayer(Objects.requireNonNull(cassette, "cassette")), null, port);
   }
 
   /**
@@ -147,11 +168,19 @@ public final class ModelServer implements AutoCloseable {
    *     https://api.anthropic.com} (a trailing {@code /v1} is tolerated)
    */
   public static ModelServer recording(URI upstream, Path cassetteFile) {
+    return recording(upstream, cassetteFile, 0);
+  }
+
+  /**
+   * Like {@link #recording(URI, Path)}, on 127.0.0.1 and {@code port} (0 for any free port), as
+   * {@code cfn testkit record} runs it.
+   */
+  public static ModelServer recording(URI upstream, Path cassetteFile, int port) {
     Objects.requireNonNull(upstream, "upstream");
     Objects.requireNonNull(cassetteFile, "cassetteFile");
     UpstreamProxy proxy = new UpstreamProxy(upstream, cassetteFile);
     proxy.save();
-    return new ModelServer(null, proxy);
+    return new ModelServer(null, proxy, port);
   }
 
   /** The server's root, {@code http://127.0.0.1:PORT}. */
@@ -210,6 +239,14 @@ public final class ModelServer implements AutoCloseable {
     }
   }
 
+  /**
+   * How many exchanges have been answered to the end, faults included; {@link #requests()} counts a
+   * request as soon as it arrives, before its answer (or a recording's upstream call) is done.
+   */
+  public int answered() {
+    return finished.get();
+  }
+
   /** {@code ModelServer[http://127.0.0.1:PORT, scripted]}. */
   @Override
   public String toString() {
@@ -226,6 +263,7 @@ public final class ModelServer implements AutoCloseable {
     try {
       dispatch(exchange);
       exchange.close();
+      finished.incrementAndGet();
     } catch (ExchangeWriter.ConnectionDrop drop) {
       log.debug("dropping connection: {}", drop.getMessage());
       throw drop;
