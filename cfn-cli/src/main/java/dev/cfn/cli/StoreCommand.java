@@ -1,6 +1,8 @@
 package dev.cfn.cli;
 
 import dev.cfn.store.BackupInfo;
+import dev.cfn.store.CallLogStore;
+import dev.cfn.store.MemoryStore;
 import dev.cfn.store.RestoreInfo;
 import dev.cfn.store.SqliteJournal;
 import dev.cfn.store.StoreCheck;
@@ -41,22 +43,57 @@ final class StoreCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Runs PRAGMA integrity_check and verifies every record's CRC32C; lists each bad record.",
-        "Works while a runtime has the journal open (read-only). Exits 1 when anything is wrong."
+        "Works while a runtime has the journal open (read-only). With --memory and --calls it also"
+            + " checks the agents' memory and the AI call log. Exits 1 when anything is wrong."
       })
   static final class Check implements Callable<Integer> {
     @Mixin StoreOptions store = new StoreOptions();
 
+    @Option(
+        names = "--memory",
+        paramLabel = "FILE",
+        description = "Also check this memory file (e.g. .cfn/memory.db).")
+    Path memory;
+
+    @Option(
+        names = "--calls",
+        paramLabel = "FILE",
+        description =
+            "Also check this call log (e.g. .cfn/calls.db; opening it sweeps records past their"
+                + " retention).")
+    Path calls;
+
     @Override
     public Integer call() {
       requireExists(store.db);
-      StoreCheck result = SqliteJournal.check(store.db);
-      if (result.ok()) {
-        System.out.println("ok: " + store.db + " passed the integrity check and every checksum");
-        return 0;
+      for (Path other : new Path[] {memory, calls}) {
+        if (other != null && !Files.isRegularFile(other)) {
+          throw new IllegalArgumentException(
+              "no file at " + other.toAbsolutePath() + "; pass the right file");
+        }
       }
-      System.out.println(result.problems().size() + " problem(s) in " + store.db + ":");
+      boolean ok = report(store.db, SqliteJournal.check(store.db));
+      if (memory != null) {
+        try (MemoryStore m = MemoryStore.open(memory)) {
+          ok &= report(memory, m.check());
+        }
+      }
+      if (calls != null) {
+        try (CallLogStore c = CallLogStore.open(calls)) {
+          ok &= report(calls, c.check());
+        }
+      }
+      return ok ? 0 : 1;
+    }
+
+    private static boolean report(Path file, StoreCheck result) {
+      if (result.ok()) {
+        System.out.println("ok: " + file + " passed the integrity check and every checksum");
+        return true;
+      }
+      System.out.println(result.problems().size() + " problem(s) in " + file + ":");
       result.problems().forEach(p -> System.out.println("  " + p));
-      return 1;
+      return false;
     }
   }
 

@@ -8,6 +8,9 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.Journal;
 import dev.cfn.core.Priority;
+import dev.cfn.store.CallLogStore;
+import dev.cfn.store.MemoryAccessor;
+import dev.cfn.store.MemoryStore;
 import dev.cfn.store.SqliteJournal;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -121,6 +124,41 @@ class StoreCommandsTest {
     try (SqliteJournal j = SqliteJournal.builder(db).open()) {
       assertThat(j.recover()).extracting(e -> e.envelope().id()).containsExactly(8L);
     }
+  }
+
+  @Test
+  void storeCheckAlsoChecksMemoryAndTheCallLog() throws Exception {
+    Path memory = dir.resolve("memory.db");
+    Path calls = dir.resolve("calls.db");
+    try (MemoryStore m = MemoryStore.open(memory);
+        CallLogStore c = CallLogStore.open(calls)) {
+      m.put(MemoryAccessor.operator(), "notes", "k", "v");
+      c.record("agent|m:1|t:x|1|model", "{\"text\":\"hi\"}");
+    }
+    Run ok =
+        run(
+            "store",
+            "check",
+            "--db",
+            db.toString(),
+            "--memory",
+            memory.toString(),
+            "--calls",
+            calls.toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("ok: " + memory).contains("ok: " + calls);
+
+    try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + memory);
+        var sql = c.createStatement()) {
+      sql.executeUpdate("UPDATE memory_entries SET value = 'tampered'");
+    }
+    Run bad = run("store", "check", "--db", db.toString(), "--memory", memory.toString());
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.out()).contains("problem(s) in " + memory).contains("notes/k");
+
+    Run missing =
+        run("store", "check", "--db", db.toString(), "--calls", dir.resolve("no.db").toString());
+    assertThat(missing.code()).isEqualTo(2);
   }
 
   @Test
