@@ -10,6 +10,7 @@ import dev.cfn.ai.model.ModelException;
 import dev.cfn.ai.model.ModelProvider;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.RoutedModel;
+import dev.cfn.ai.model.StreamListener;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.ai.model.ToolSpec;
 import dev.cfn.ai.model.Usage;
@@ -442,7 +443,10 @@ public final class LlmAgent implements Agent {
       if (budget != null) {
         budget.check(modelName);
       }
-      ChatResponse response = model.chat(request);
+      ChatResponse response =
+          settings.streamTo == null
+              ? model.chat(request)
+              : model.stream(request, settings.streamTo);
       if (budget != null) {
         budget.charge(response.usage(), pricedModel(response, modelName));
       }
@@ -527,6 +531,7 @@ public final class LlmAgent implements Agent {
     final Integer maxTokens;
     final Double temperature;
     final Duration timeout;
+    final StreamListener streamTo;
     private RoutedModel routed; // guarded by this
 
     Settings(Builder b, MeterRegistry meters) {
@@ -549,6 +554,7 @@ public final class LlmAgent implements Agent {
       this.maxTokens = b.maxTokens;
       this.temperature = b.temperature;
       this.timeout = b.timeout != null ? b.timeout : b.definition.lifecycle().timeout();
+      this.streamTo = b.streamTo;
     }
 
     /**
@@ -601,6 +607,7 @@ public final class LlmAgent implements Agent {
     private Integer maxTokens;
     private Double temperature;
     private Duration timeout;
+    private StreamListener streamTo;
 
     private Builder(AgentDefinition definition) {
       this.definition = Objects.requireNonNull(definition, "definition");
@@ -806,6 +813,20 @@ public final class LlmAgent implements Agent {
         throw new IllegalArgumentException("maxTokens must be 1 or more, got " + maxTokens);
       }
       this.maxTokens = maxTokens;
+      return this;
+    }
+
+    /**
+     * Streams every model call ({@link ModelProvider#stream}) and hands the text and tool-call
+     * events to {@code listener} as they arrive, for every agent of the type (such as a command
+     * line printing the answer as it is written). Calls replayed from the call log are not streamed
+     * again. By default calls are not streamed.
+     *
+     * @param listener called on the agent's thread
+     * @return this builder
+     */
+    public Builder streamTo(StreamListener listener) {
+      this.streamTo = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

@@ -298,4 +298,27 @@ class LlmAgentTest {
               });
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(ProviderConfig.Kind.class)
+  void streamToHandsTheTextToTheListenerAsItArrives(ProviderConfig.Kind kind) {
+    server.script().on(Match.any()).reply(Reply.text("streamed words arrive in pieces"));
+    StringBuilder seen = new StringBuilder();
+    List<String> deltas = new CopyOnWriteArrayList<>();
+    rt.register(
+        LlmAgent.builder(definition("streamer", "[]"))
+            .model(provider(server, kind))
+            .streamTo(
+                delta -> {
+                  deltas.add(delta);
+                  seen.append(delta);
+                })
+            .type("streamer"));
+    Object result = ask("streamer", new Task("say it"));
+    assertThat(result).isInstanceOf(TaskResult.class);
+    assertThat(((TaskResult) result).text()).isEqualTo("streamed words arrive in pieces");
+    assertThat(seen.toString()).isEqualTo("streamed words arrive in pieces");
+    assertThat(deltas).as("more than one delta").hasSizeGreaterThan(1);
+    assertThat(server.requests().getFirst().stream()).isTrue();
+  }
 }

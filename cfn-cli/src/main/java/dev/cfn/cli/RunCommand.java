@@ -103,6 +103,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the outcome as one JSON object.")
   boolean json;
 
+  @Option(
+      names = "--stream",
+      description = "Print the model's text as it arrives (not with --json).")
+  boolean stream;
+
   /** The environment the providers are configured from (tests replace it). */
   static Map<String, String> environment = System.getenv();
 
@@ -129,6 +134,9 @@ final class RunCommand implements Callable<Integer> {
               + loaded.definitions().stream().map(AgentDefinition::name).toList()
               + " (cfn agent validate shows what is wrong with a file)");
       return 2;
+    }
+    if (stream && json) {
+      throw new IllegalArgumentException("--stream and --json do not go together: pick one");
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("--timeout must be positive, was " + timeout);
@@ -162,13 +170,16 @@ final class RunCommand implements Callable<Integer> {
         AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build()) {
       ToolRegistry tools = new ToolRegistry();
       BuiltinTools.builder().memory(store).messaging().workspace(workspace).registerIn(tools);
-      rt.register(
-          LlmAgent.builder(definition)
-              .router(router)
-              .tools(tools)
-              .audit(audit)
-              .budget(budget)
-              .type(definition.name()));
+      LlmAgent.Builder agentBuilder =
+          LlmAgent.builder(definition).router(router).tools(tools).audit(audit).budget(budget);
+      if (stream) {
+        agentBuilder.streamTo(
+            delta -> {
+              out.print(delta);
+              out.flush();
+            });
+      }
+      rt.register(agentBuilder.type(definition.name()));
       try {
         outcome =
             rt.request(
@@ -213,7 +224,7 @@ final class RunCommand implements Callable<Integer> {
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r));
     } else {
       switch (outcome) {
-        case TaskResult done -> out.println(done.text());
+        case TaskResult done -> out.println(stream ? "" : done.text());
         case TaskFailed failed ->
             err.println("cfn run: the task failed (" + failed.kind() + "): " + failed.reason());
         default -> err.println("cfn run: unexpected answer " + outcome);

@@ -115,6 +115,16 @@ class RunCommandTest {
   }
 
   @Test
+  void streamPrintsTheAnswerAsItArrives() {
+    server.script().on(Match.any()).reply(Reply.text("a streamed answer"));
+    Result r = run(args("--stream", "scribe", "say", "something"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().strip()).isEqualTo("a streamed answer");
+    assertThat(server.requests().getFirst().stream()).isTrue();
+    assertThat(run(args("--stream", "--json", "scribe", "x")).code()).isEqualTo(2);
+  }
+
+  @Test
   void anUnknownAgentIsExitTwoAndNamesTheAgentsThere() {
     Result r = run(args("nobody", "hello"));
     assertThat(r.code()).isEqualTo(2);
