@@ -149,6 +149,32 @@ final class AgentCommand implements Callable<Integer> {
     return m;
   }
 
+  /**
+   * A subcommand that reads the agent files or folders given as parameters ({@code .claude/agents}
+   * by default) and then works on what it read; exits with 2 when there is nothing to read.
+   */
+  abstract static class AgentFilesCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(
+        arity = "0..*",
+        paramLabel = "PATH",
+        description = "Agent files or folders (default: .claude/agents).")
+    List<Path> paths;
+
+    @Override
+    public final Integer call() {
+      PrintWriter err = spec.commandLine().getErr();
+      List<Path> read = pathsOrDefault(paths, spec.name(), err);
+      return read == null
+          ? 2
+          : run(DefinitionLoader.load(read), read, spec.commandLine().getOut(), err);
+    }
+
+    /** Works on the files read; returns the exit code. */
+    abstract int run(LoadResult r, List<Path> read, PrintWriter out, PrintWriter err);
+  }
+
   /** Says which files were skipped because they are invalid, on the error stream. */
   static void reportSkipped(LoadResult r, String command, List<Path> paths, PrintWriter err) {
     List<Path> invalid = r.invalidFiles();
@@ -170,27 +196,12 @@ final class AgentCommand implements Callable<Integer> {
       name = "list",
       mixinStandardHelpOptions = true,
       description = "Lists the valid agents: name, type, model, provider, tools and file.")
-  static final class ListAgents implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Parameters(
-        arity = "0..*",
-        paramLabel = "PATH",
-        description = "Agent files or folders (default: .claude/agents).")
-    List<Path> paths;
-
+  static final class ListAgents extends AgentFilesCommand {
     @Option(names = "--json", description = "Print the agents as a JSON array.")
     boolean json;
 
     @Override
-    public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      List<Path> read = pathsOrDefault(paths, "list", err);
-      if (read == null) {
-        return 2;
-      }
-      LoadResult r = DefinitionLoader.load(read);
+    int run(LoadResult r, List<Path> read, PrintWriter out, PrintWriter err) {
       if (json) {
         out.println(json(r.definitions().stream().map(d -> fields(d, false)).toList()));
       } else {
@@ -360,27 +371,12 @@ final class AgentCommand implements Callable<Integer> {
             + " ...).",
         "Exits with 1 when any file is invalid."
       })
-  static final class Validate implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Parameters(
-        arity = "0..*",
-        paramLabel = "PATH",
-        description = "Agent files or folders (default: .claude/agents).")
-    List<Path> paths;
-
+  static final class Validate extends AgentFilesCommand {
     @Option(names = "--json", description = "Print the result as a JSON object.")
     boolean json;
 
     @Override
-    public Integer call() {
-      PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
-      List<Path> read = pathsOrDefault(paths, "validate", err);
-      if (read == null) {
-        return 2;
-      }
-      LoadResult r = DefinitionLoader.load(read);
+    int run(LoadResult r, List<Path> read, PrintWriter out, PrintWriter err) {
       int files = r.files().size();
       int invalid = r.invalidFiles().size();
       int warnings = r.warnings().size();

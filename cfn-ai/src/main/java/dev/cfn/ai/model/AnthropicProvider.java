@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,7 +14,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
@@ -34,16 +32,12 @@ import java.util.regex.Pattern;
  * <p>This client makes one HTTP attempt per call; {@link ModelProvider#create(ProviderConfig)}
  * wraps it with retries, rate limits and a circuit breaker. Thread-safe.
  */
-public final class AnthropicProvider implements ModelProvider {
+public final class AnthropicProvider extends HttpModelProvider {
   /** The protocol version this client speaks. */
   public static final String API_VERSION = "2023-06-01";
 
   private static final Pattern VALID_TOOL_ID = Pattern.compile("[a-zA-Z0-9_-]+");
   private static final Pattern INVALID_TOOL_ID_CHAR = Pattern.compile("[^a-zA-Z0-9_-]");
-
-  private final ProviderConfig config;
-  private final HttpTransport transport;
-  private final URI endpoint;
 
   /**
    * Creates a client of an Anthropic-compatible server.
@@ -56,52 +50,15 @@ public final class AnthropicProvider implements ModelProvider {
   }
 
   AnthropicProvider(ProviderConfig config, Clock clock) {
-    if (config.kind() != ProviderConfig.Kind.ANTHROPIC) {
-      throw new IllegalArgumentException(
-          "provider '" + config.name() + "' is of kind " + config.kind() + ", not anthropic");
-    }
-    this.config = config;
-    this.transport = new HttpTransport(config, clock);
-    this.endpoint = URI.create(config.baseUrl() + "/v1/messages");
+    super(config, clock, ProviderConfig.Kind.ANTHROPIC, "/v1/messages", "ANTHROPIC_MODEL");
   }
 
   @Override
-  public String name() {
-    return config.name();
-  }
-
-  @Override
-  public ChatResponse chat(ChatRequest request) {
-    String model = model(request);
-    JsonNode json = transport.post(endpoint, headers(), body(request, model, false));
+  ChatResponse answer(JsonNode json, String model, boolean streamed) {
     if ("error".equals(json.path("type").asText())) {
       throw error(json.path("error"));
     }
     return response(json, model);
-  }
-
-  @Override
-  public ChatResponse stream(ChatRequest request, StreamListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    String model = model(request);
-    try (SseStream stream = transport.postStream(endpoint, headers(), body(request, model, true))) {
-      if (stream.wholeBody() != null) {
-        if ("error".equals(stream.wholeBody().path("type").asText())) {
-          throw error(stream.wholeBody().path("error"));
-        }
-        ChatResponse r = response(stream.wholeBody(), model);
-        if (!r.text().isEmpty()) {
-          listener.onText(r.text());
-        }
-        for (ToolCall call : r.toolCalls()) {
-          listener.onToolCallStart(call.id(), call.name());
-          listener.onToolCallArguments(call.id(), call.arguments().toString());
-          listener.onToolCall(call);
-        }
-        return r;
-      }
-      return assemble(stream, listener, model);
-    }
   }
 
   /** A content block being streamed. */
@@ -119,7 +76,8 @@ public final class AnthropicProvider implements ModelProvider {
     }
   }
 
-  private ChatResponse assemble(SseStream stream, StreamListener listener, String requested) {
+  @Override
+  ChatResponse assemble(SseStream stream, StreamListener listener, String requested) {
     StringBuilder text = new StringBuilder();
     Map<Integer, Block> blocks = new HashMap<>();
     List<ToolCall> calls = new ArrayList<>();
@@ -314,7 +272,8 @@ public final class AnthropicProvider implements ModelProvider {
         null);
   }
 
-  private Map<String, String> headers() {
+  @Override
+  Map<String, String> headers() {
     Map<String, String> h = new LinkedHashMap<>(config.headers());
     h.put("anthropic-version", API_VERSION);
     if (config.apiKey() != null) {
@@ -323,24 +282,8 @@ public final class AnthropicProvider implements ModelProvider {
     return h;
   }
 
-  private String model(ChatRequest request) {
-    String model = config.resolveModel(request.model());
-    if (model == null) {
-      throw new ModelException(
-          ModelException.Kind.BAD_REQUEST,
-          name(),
-          0,
-          null,
-          "no model for provider '"
-              + name()
-              + "': set ChatRequest.model, the route's model, or the provider's model"
-              + " (model: in the providers file, or ANTHROPIC_MODEL)",
-          null);
-    }
-    return model;
-  }
-
-  private ObjectNode body(ChatRequest request, String model, boolean stream) {
+  @Override
+  ObjectNode body(ChatRequest request, String model, boolean stream) {
     ObjectNode body = HttpTransport.JSON.createObjectNode();
     body.put("model", model);
     int maxTokens =
@@ -434,15 +377,5 @@ public final class AnthropicProvider implements ModelProvider {
     return INVALID_TOOL_ID_CHAR.matcher(id).replaceAll("_")
         + "_"
         + HexFormat.of().formatHex(hash, 0, 4);
-  }
-
-  @Override
-  public void close() {
-    transport.close();
-  }
-
-  @Override
-  public String toString() {
-    return "AnthropicProvider[" + config.name() + " " + config.baseUrl() + "]";
   }
 }

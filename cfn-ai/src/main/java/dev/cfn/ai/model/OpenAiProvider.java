@@ -4,13 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URI;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -25,11 +23,7 @@ import java.util.TreeMap;
  * <p>This client makes one HTTP attempt per call; {@link ModelProvider#create(ProviderConfig)}
  * wraps it with retries, rate limits and a circuit breaker. Thread-safe.
  */
-public final class OpenAiProvider implements ModelProvider {
-  private final ProviderConfig config;
-  private final HttpTransport transport;
-  private final URI endpoint;
-
+public final class OpenAiProvider extends HttpModelProvider {
   /**
    * Creates a client of an OpenAI-compatible server.
    *
@@ -41,45 +35,20 @@ public final class OpenAiProvider implements ModelProvider {
   }
 
   OpenAiProvider(ProviderConfig config, Clock clock) {
-    if (config.kind() != ProviderConfig.Kind.OPENAI) {
-      throw new IllegalArgumentException(
-          "provider '" + config.name() + "' is of kind " + config.kind() + ", not openai");
-    }
-    this.config = config;
-    this.transport = new HttpTransport(config, clock);
-    this.endpoint = URI.create(config.baseUrl() + "/chat/completions");
+    super(config, clock, ProviderConfig.Kind.OPENAI, "/chat/completions", "OPENAI_MODEL");
   }
 
   @Override
-  public String name() {
-    return config.name();
-  }
-
-  @Override
-  public ChatResponse chat(ChatRequest request) {
-    String model = model(request);
-    JsonNode json = transport.post(endpoint, headers(), body(request, model, false));
-    if (json.path("error").isObject()) {
+  ChatResponse answer(JsonNode json, String model, boolean streamed) {
+    // Only a plain answer is checked for an in-body error; a streamed whole body is read as is.
+    if (!streamed && json.path("error").isObject()) {
       throw inBodyError(json.path("error"), 200);
     }
     return response(json, model);
   }
 
   @Override
-  public ChatResponse stream(ChatRequest request, StreamListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    String model = model(request);
-    try (SseStream stream = transport.postStream(endpoint, headers(), body(request, model, true))) {
-      if (stream.wholeBody() != null) {
-        ChatResponse r = response(stream.wholeBody(), model);
-        replay(r, listener);
-        return r;
-      }
-      return assemble(stream, listener, model);
-    }
-  }
-
-  private ChatResponse assemble(SseStream stream, StreamListener listener, String requestedModel) {
+  ChatResponse assemble(SseStream stream, StreamListener listener, String requestedModel) {
     StringBuilder text = new StringBuilder();
     TreeMap<Integer, PartialCall> calls = new TreeMap<>();
     String finish = null;
@@ -220,17 +189,6 @@ public final class OpenAiProvider implements ModelProvider {
     }
   }
 
-  private static void replay(ChatResponse r, StreamListener listener) {
-    if (!r.text().isEmpty()) {
-      listener.onText(r.text());
-    }
-    for (ToolCall call : r.toolCalls()) {
-      listener.onToolCallStart(call.id(), call.name());
-      listener.onToolCallArguments(call.id(), ToolArguments.toText(call.arguments()));
-      listener.onToolCall(call);
-    }
-  }
-
   private ChatResponse response(JsonNode json, String requestedModel) {
     JsonNode choice = json.path("choices").path(0);
     JsonNode message = choice.path("message");
@@ -336,7 +294,8 @@ public final class OpenAiProvider implements ModelProvider {
     return ModelException.Kind.SERVER;
   }
 
-  private Map<String, String> headers() {
+  @Override
+  Map<String, String> headers() {
     Map<String, String> h = new LinkedHashMap<>(config.headers());
     if (config.apiKey() != null) {
       h.put("Authorization", "Bearer " + config.apiKey());
@@ -344,24 +303,8 @@ public final class OpenAiProvider implements ModelProvider {
     return h;
   }
 
-  private String model(ChatRequest request) {
-    String model = config.resolveModel(request.model());
-    if (model == null) {
-      throw new ModelException(
-          ModelException.Kind.BAD_REQUEST,
-          name(),
-          0,
-          null,
-          "no model for provider '"
-              + name()
-              + "': set ChatRequest.model, the route's model, or the provider's model"
-              + " (model: in the providers file, or OPENAI_MODEL)",
-          null);
-    }
-    return model;
-  }
-
-  private ObjectNode body(ChatRequest request, String model, boolean stream) {
+  @Override
+  ObjectNode body(ChatRequest request, String model, boolean stream) {
     ObjectNode body = HttpTransport.JSON.createObjectNode();
     body.put("model", model);
     ArrayNode messages = body.putArray("messages");
@@ -421,16 +364,6 @@ public final class OpenAiProvider implements ModelProvider {
       body.putObject("stream_options").put("include_usage", true);
     }
     return body;
-  }
-
-  @Override
-  public void close() {
-    transport.close();
-  }
-
-  @Override
-  public String toString() {
-    return "OpenAiProvider[" + config.name() + " " + config.baseUrl() + "]";
   }
 
   /**

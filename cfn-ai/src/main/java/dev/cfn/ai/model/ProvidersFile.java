@@ -180,43 +180,35 @@ final class ProvidersFile {
       b.connectTimeout(duration(m.get("connect-timeout"), p + ".connect-timeout"));
     }
     try {
-      if (m.get("retry") != null) {
-        Map<String, Object> r = map(m.get("retry"), p + ".retry");
-        checkKeys(r, p + ".retry.", RETRY);
+      Map<String, Object> retry = section(m, p, "retry", RETRY);
+      if (retry != null) {
         ProviderConfig.Retry d = ProviderConfig.Retry.DEFAULT;
+        String rp = p + ".retry";
         b.retry(
             new ProviderConfig.Retry(
-                (int)
-                    number(
-                        r.getOrDefault("max-attempts", d.maxAttempts()), p + ".retry.max-attempts"),
-                durationOr(r, "initial-backoff", d.initialBackoff(), p + ".retry"),
-                durationOr(r, "max-backoff", d.maxBackoff(), p + ".retry"),
-                durationOr(r, "max-retry-after", d.maxRetryAfter(), p + ".retry")));
+                (int) numberOr(retry, "max-attempts", d.maxAttempts(), rp),
+                durationOr(retry, "initial-backoff", d.initialBackoff(), rp),
+                durationOr(retry, "max-backoff", d.maxBackoff(), rp),
+                durationOr(retry, "max-retry-after", d.maxRetryAfter(), rp)));
       }
-      if (m.get("rate-limit") != null) {
-        Map<String, Object> r = map(m.get("rate-limit"), p + ".rate-limit");
-        checkKeys(r, p + ".rate-limit.", RATE_LIMIT);
+      Map<String, Object> rateLimit = section(m, p, "rate-limit", RATE_LIMIT);
+      if (rateLimit != null) {
         ProviderConfig.RateLimit d = ProviderConfig.RateLimit.NONE;
+        String rp = p + ".rate-limit";
         b.rateLimit(
             new ProviderConfig.RateLimit(
-                (int)
-                    number(
-                        r.getOrDefault("requests-per-minute", 0),
-                        p + ".rate-limit.requests-per-minute"),
-                number(r.getOrDefault("tokens-per-minute", 0), p + ".rate-limit.tokens-per-minute"),
-                durationOr(r, "max-wait", d.maxWait(), p + ".rate-limit")));
+                (int) numberOr(rateLimit, "requests-per-minute", 0, rp),
+                numberOr(rateLimit, "tokens-per-minute", 0, rp),
+                durationOr(rateLimit, "max-wait", d.maxWait(), rp)));
       }
-      if (m.get("circuit-breaker") != null) {
-        Map<String, Object> c = map(m.get("circuit-breaker"), p + ".circuit-breaker");
-        checkKeys(c, p + ".circuit-breaker.", CIRCUIT);
+      Map<String, Object> circuit = section(m, p, "circuit-breaker", CIRCUIT);
+      if (circuit != null) {
         ProviderConfig.Circuit d = ProviderConfig.Circuit.DEFAULT;
+        String cp = p + ".circuit-breaker";
         b.circuit(
             new ProviderConfig.Circuit(
-                (int)
-                    number(
-                        c.getOrDefault("failure-threshold", d.failureThreshold()),
-                        p + ".circuit-breaker.failure-threshold"),
-                durationOr(c, "cool-down", d.coolDown(), p + ".circuit-breaker")));
+                (int) numberOr(circuit, "failure-threshold", d.failureThreshold(), cp),
+                durationOr(circuit, "cool-down", d.coolDown(), cp)));
       }
       return b.build();
     } catch (IllegalArgumentException e) {
@@ -393,6 +385,22 @@ final class ProvidersFile {
     } catch (NumberFormatException e) {
       throw error(key, "'" + t + "' is not a whole number; write e.g. 60");
     }
+  }
+
+  /** A provider's nested section ({@code retry}...) with its keys checked; null when absent. */
+  private Map<String, Object> section(
+      Map<String, Object> m, String p, String key, Set<String> allowed) {
+    if (m.get(key) == null) {
+      return null;
+    }
+    Map<String, Object> section = map(m.get(key), p + "." + key);
+    checkKeys(section, p + "." + key + ".", allowed);
+    return section;
+  }
+
+  /** A number of a section; the default when the key is absent (an empty value is an error). */
+  private long numberOr(Map<String, Object> m, String k, long dflt, String prefix) {
+    return number(m.getOrDefault(k, dflt), prefix + "." + k);
   }
 
   private Duration durationOr(Map<String, Object> m, String k, Duration dflt, String prefix) {

@@ -78,22 +78,13 @@ final class PerMessageRun {
     }
     ProcessTree tree = new ProcessTree(process);
     String tag = "cfn-process-" + process.pid();
-    HeadBuffer out = new HeadBuffer(spec.maxStdoutBytes());
-    TailBuffer err = new TailBuffer(spec.maxStderrBytes());
-    StreamPump outPump = StreamPump.drain(process.getInputStream(), out::write, tag + "-stdout");
-    StreamPump errPump = StreamPump.drain(process.getErrorStream(), err::write, tag + "-stderr");
+    Running running = new Running(process, start, tag);
     startStdin(process, request, tag);
     try {
       if (!awaitExit(tree, deadline)) {
         int killed = tree.kill(spec.killGrace());
-        return ended(
+        return running.ended(
             Outcome.TIMED_OUT,
-            process,
-            out,
-            err,
-            outPump,
-            errPump,
-            start,
             "'"
                 + spec.program()
                 + "' did not finish within "
@@ -102,16 +93,10 @@ final class PerMessageRun {
                 + killed
                 + " processes) was killed. Raise the timeout if the command needs longer");
       }
-      if (!(outPump.awaitUntil(deadline) && errPump.awaitUntil(deadline))) {
+      if (!(running.outPump.awaitUntil(deadline) && running.errPump.awaitUntil(deadline))) {
         int killed = tree.kill(spec.killGrace());
-        return ended(
+        return running.ended(
             Outcome.TIMED_OUT,
-            process,
-            out,
-            err,
-            outPump,
-            errPump,
-            start,
             "'"
                 + spec.program()
                 + "' exited with code "
@@ -124,29 +109,16 @@ final class PerMessageRun {
                 + " from stdout and stderr");
       }
       int code = process.exitValue();
-      return ended(
-          Outcome.COMPLETED,
-          process,
-          out,
-          err,
-          outPump,
-          errPump,
-          start,
-          code == 0 ? "" : "'" + spec.program() + "' exited with code " + code);
+      return running.ended(
+          Outcome.COMPLETED, code == 0 ? "" : "'" + spec.program() + "' exited with code " + code);
     } catch (InterruptedException e) {
       // The runtime is shutting down: cancel the run rather than fail the agent (a failure would
       // ask supervision for a restart nobody wants now). The caller sees the interrupt status.
       int killed = tree.kill(spec.killGrace());
       Thread.currentThread().interrupt();
-      return new ProcessResult(
+      return running.result(
           Outcome.CANCELLED,
           ProcessResult.NO_EXIT_CODE,
-          out.text(spec.charset()),
-          err.all(spec.charset()).text(),
-          out.truncated(),
-          err.all(spec.charset()).truncated(),
-          Duration.ofNanos(System.nanoTime() - start),
-          process.pid(),
           "the run of '"
               + spec.program()
               + "' was interrupted (the runtime is shutting down); its process tree ("
@@ -199,33 +171,48 @@ final class PerMessageRun {
     }
   }
 
-  private ProcessResult ended(
-      Outcome outcome,
-      Process process,
-      HeadBuffer out,
-      TailBuffer err,
-      StreamPump outPump,
-      StreamPump errPump,
-      long start,
-      String detail) {
-    if (outcome != Outcome.COMPLETED) {
-      // the kill closed the pipes (unless something unkillable holds them): take what came
-      outPump.awaitQuietly(spec.killGrace());
-      errPump.awaitQuietly(spec.killGrace());
-      awaitExitQuietly(process, spec.killGrace());
-      log.info("agent {}: {}", agent, detail);
+  /** A started process, the buffers its output is drained into and the pumps that drain it. */
+  private final class Running {
+    final Process process;
+    final long start;
+    final HeadBuffer out = new HeadBuffer(spec.maxStdoutBytes());
+    final TailBuffer err = new TailBuffer(spec.maxStderrBytes());
+    final StreamPump outPump;
+    final StreamPump errPump;
+
+    Running(Process process, long start, String tag) {
+      this.process = process;
+      this.start = start;
+      this.outPump = StreamPump.drain(process.getInputStream(), out::write, tag + "-stdout");
+      this.errPump = StreamPump.drain(process.getErrorStream(), err::write, tag + "-stderr");
     }
-    int code = process.isAlive() ? ProcessResult.NO_EXIT_CODE : process.exitValue();
-    TailBuffer.Tail tail = err.all(spec.charset());
-    return new ProcessResult(
-        outcome,
-        code,
-        out.text(spec.charset()),
-        tail.text(),
-        out.truncated(),
-        tail.truncated(),
-        Duration.ofNanos(System.nanoTime() - start),
-        process.pid(),
-        detail);
+
+    /** The result once the process exited or its tree was killed (then logged, with what came). */
+    ProcessResult ended(Outcome outcome, String detail) {
+      if (outcome != Outcome.COMPLETED) {
+        // the kill closed the pipes (unless something unkillable holds them): take what came
+        outPump.awaitQuietly(spec.killGrace());
+        errPump.awaitQuietly(spec.killGrace());
+        awaitExitQuietly(process, spec.killGrace());
+        log.info("agent {}: {}", agent, detail);
+      }
+      return result(
+          outcome, process.isAlive() ? ProcessResult.NO_EXIT_CODE : process.exitValue(), detail);
+    }
+
+    /** The result with the output taken so far. */
+    ProcessResult result(Outcome outcome, int code, String detail) {
+      TailBuffer.Tail tail = err.all(spec.charset());
+      return new ProcessResult(
+          outcome,
+          code,
+          out.text(spec.charset()),
+          tail.text(),
+          out.truncated(),
+          tail.truncated(),
+          Duration.ofNanos(System.nanoTime() - start),
+          process.pid(),
+          detail);
+    }
   }
 }
