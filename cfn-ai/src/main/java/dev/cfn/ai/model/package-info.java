@@ -35,8 +35,9 @@
  * <h2>A call's path</h2>
  *
  * {@code RoutedModel} (fallback across candidates) → {@code ResilientProvider} (rate limit, circuit
- * breaker, retry loop) → protocol client (request JSON) → {@code HttpTransport} (HTTP, status and
- * error mapping, key redaction) → {@code SseStream} (event framing) for streamed calls.
+ * breaker, retry loop) → protocol client (request JSON; the two clients share {@code
+ * HttpModelProvider}) → {@code HttpTransport} (HTTP, status and error mapping, key redaction) →
+ * {@code SseStream} (event framing) for streamed calls.
  *
  * <h2>Secrets</h2>
  *
