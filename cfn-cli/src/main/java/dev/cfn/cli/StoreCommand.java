@@ -28,7 +28,7 @@ final class StoreCommand {
   @Command(
       name = "store",
       mixinStandardHelpOptions = true,
-      description = "Inspects the journal file.",
+      description = "Inspects the journal file (and the memory and call-log files).",
       subcommands = {Check.class})
   static final class Store implements Callable<Integer> {
     @Override
