@@ -116,23 +116,6 @@ enum Table {
 
   /** An INSERT of {@code rows} rows in one statement (values and checksum per row). */
   String insertRows(int rows) {
-    // Cached per row count: the writer looks prepared statements up by their SQL, and a fresh
-    // 10 KB string per batch cost a full hash and compare each time. Racy but safe: Strings are
-    // immutable, so a thread that misses another's entry just builds an equal one.
-    if (rows < insertRowsCache.length) {
-      String cached = insertRowsCache[rows];
-      if (cached == null) {
-        cached = buildInsertRows(rows);
-        insertRowsCache[rows] = cached;
-      }
-      return cached;
-    }
-    return buildInsertRows(rows);
-  }
-
-  private final String[] insertRowsCache = new String[Writes.ROWS_PER_INSERT + 1];
-
-  private String buildInsertRows(int rows) {
     StringBuilder sql = new StringBuilder(insert);
     String tuple = insert.substring(insert.lastIndexOf('('));
     for (int i = 1; i < rows; i++) {

@@ -7,7 +7,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -118,6 +120,25 @@ final class WriteConnection implements AutoCloseable {
     return attempted;
   }
 
+  private final Map<String, PreparedStatement[]> shaped = new HashMap<>();
+
+  /**
+   * A cached statement of a family whose SQL depends only on a count ({@code n} rows or ids, at
+   * most {@link Writes#ROWS_PER_INSERT}): found by family and count, so the batch paths neither
+   * build nor hash a long SQL string per batch.
+   */
+  PreparedStatement prepare(String family, int n, java.util.function.IntFunction<String> sql)
+      throws SQLException {
+    PreparedStatement[] byCount =
+        shaped.computeIfAbsent(family, f -> new PreparedStatement[Writes.ROWS_PER_INSERT + 1]);
+    PreparedStatement statement = byCount[n];
+    if (statement == null) {
+      statement = connection.prepareStatement(sql.apply(n));
+      byCount[n] = statement;
+    }
+    return statement;
+  }
+
   /** A cached statement for {@code sql}. */
   PreparedStatement prepare(String sql) throws SQLException {
     PreparedStatement statement = prepared.get(sql);
@@ -133,7 +154,15 @@ final class WriteConnection implements AutoCloseable {
    * finalized it.
    */
   void forgetStatements() {
-    for (PreparedStatement statement : prepared.values()) {
+    List<PreparedStatement> all = new ArrayList<>(prepared.values());
+    for (PreparedStatement[] byCount : shaped.values()) {
+      for (PreparedStatement statement : byCount) {
+        if (statement != null) {
+          all.add(statement);
+        }
+      }
+    }
+    for (PreparedStatement statement : all) {
       try {
         statement.close();
       } catch (SQLException ignored) {
@@ -141,6 +170,7 @@ final class WriteConnection implements AutoCloseable {
       }
     }
     prepared.clear();
+    shaped.clear();
   }
 
   @Override

@@ -62,7 +62,7 @@ final class Writes {
         if (n < ROWS_PER_INSERT) {
           n = Integer.highestOneBit(n); // a few statement shapes, all cached
         }
-        PreparedStatement statement = c.prepare(Table.MESSAGES.insertRows(n));
+        PreparedStatement statement = c.prepare("append", n, Table.MESSAGES::insertRows);
         for (int r = 0; r < n; r++) {
           Append a = appends.get(i + r);
           Table.MESSAGES.bindRow(statement, r, a.row, a.checksum);
@@ -162,7 +162,11 @@ final class Writes {
         if (n < ROWS_PER_INSERT) {
           n = Integer.highestOneBit(n);
         }
-        PreparedStatement insert = c.prepare(ackRows(n));
+        PreparedStatement insert =
+            c.prepare(
+                "acknowledge",
+                n,
+                rows -> Table.ACKED.insertRows(rows) + " ON CONFLICT(id) DO NOTHING RETURNING id");
         for (int r = 0; r < n; r++) {
           Table.ACKED.bindRow(insert, r, new Object[] {acks.get(i + r).id, at});
         }
@@ -198,21 +202,6 @@ final class Writes {
       }
     }
 
-    private static final String[] ACK_ROWS = new String[ROWS_PER_INSERT + 1];
-
-    /** The batched insert into acked for {@code n} rows (cached: see Table.insertRows). */
-    private static String ackRows(int n) {
-      String sql = ACK_ROWS[n];
-      if (sql == null) {
-        sql = Table.ACKED.insertRows(n) + " ON CONFLICT(id) DO NOTHING RETURNING id";
-        ACK_ROWS[n] = sql;
-      }
-      return sql;
-    }
-
-    private static final java.util.Map<String, String[]> DELETE_IDS =
-        new java.util.concurrent.ConcurrentHashMap<>();
-
     private static void deleteIds(WriteConnection c, String sql, java.util.Set<Long> ids)
         throws SQLException {
       // One statement shape per power-of-two size, padded with the first id (deleting twice is
@@ -221,15 +210,8 @@ final class Writes {
       if (size < ids.size()) {
         size <<= 1;
       }
-      String[] shapes = DELETE_IDS.computeIfAbsent(sql, k -> new String[2 * ROWS_PER_INSERT + 1]);
-      String shape = size < shapes.length ? shapes[size] : null;
-      if (shape == null) {
-        shape = sql + "(" + "?,".repeat(size - 1) + "?)";
-        if (size < shapes.length) {
-          shapes[size] = shape;
-        }
-      }
-      PreparedStatement statement = c.prepare(shape);
+      PreparedStatement statement =
+          c.prepare(sql, size, n -> sql + "(" + "?,".repeat(n - 1) + "?)");
       int p = 1;
       long first = ids.iterator().next();
       for (long id : ids) {
