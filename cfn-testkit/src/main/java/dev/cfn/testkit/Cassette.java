@@ -177,9 +177,15 @@ public final class Cassette {
         list.add(scrub(toJson(interaction), secrets));
       }
       try {
-        Path dir = file.toAbsolutePath().getParent();
+        Path absolute = file.toAbsolutePath();
+        Path dir = absolute.getParent();
+        Path name = absolute.getFileName();
+        if (dir == null || name == null) {
+          throw new IOException(
+              file + " is not a file path (fix: name a file such as cassette.json)");
+        }
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        Path temp = Files.createTempFile(dir, name.toString(), ".tmp");
         try {
           Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(temp.toFile(), root);
           Files.move(

@@ -34,7 +34,7 @@ final class UpstreamBody extends InputStream implements HttpResponse.BodySubscri
   private volatile Flow.Subscription subscription;
   private Iterator<ByteBuffer> buffers;
   private ByteBuffer current;
-  private boolean ended;
+  private volatile boolean ended; // read by close(), which may run on another thread
   private Throwable failure;
 
   static HttpResponse.BodyHandler<InputStream> handler() {
