@@ -148,7 +148,7 @@ public final class DefinitionLoader {
   }
 
   /** The files a path stands for, reporting a missing path or an unreadable folder. */
-  private static List<Path> expand(Path path, List<Problem> problems) {
+  static List<Path> expand(Path path, List<Problem> problems) {
     if (Files.isRegularFile(path)) {
       return List.of(path);
     }
