@@ -190,7 +190,7 @@ final class DefinitionParser {
       error(
           1,
           "the frontmatter must start on the first line, but the --- is on line " + (first + 1),
-          "delete the blank lines above the opening ---");
+          "delete the blank lines above the opening ---; cfn agent fix " + file + " does it");
     }
     openLine = first + 1;
     int close = -1;
@@ -964,14 +964,15 @@ final class DefinitionParser {
     return yamlFirstLine + mark.getLine();
   }
 
-  private static String yamlFix(String problem) {
+  private String yamlFix(String problem) {
     if (problem.contains("TAB")) {
-      return "indent with spaces, not tabs; cfn agent fix FILE does it for you";
+      return "indent with spaces, not tabs; cfn agent fix " + file + " does it for you";
     }
     if (problem.contains("mapping values are not allowed")) {
       return "quote the value: a ': ' inside an unquoted value starts a new field (write field:"
-          + " \"...\", or use a block: field: | and the text indented below); cfn agent fix"
-          + " FILE quotes it for you";
+          + " \"...\", or use a block: field: | and the text indented below); cfn agent fix "
+          + file
+          + " quotes it for you";
     }
     if (problem.contains("stream end") || problem.contains("end of stream")) {
       return "close the quote or bracket opened on this line";

@@ -228,7 +228,7 @@ class DefinitionLoaderTest {
       Problem tab = onlyError("---\nname: reviewer\nhooks:\n\tpre: echo\ndescription: d\n---\nx\n");
       assertThat(tab.line()).isEqualTo(4);
       assertThat(tab.fix())
-          .isEqualTo("indent with spaces, not tabs; cfn agent fix FILE does it for you");
+          .isEqualTo("indent with spaces, not tabs; cfn agent fix " + FILE + " does it for you");
 
       Problem unclosedList =
           onlyError("---\nname: a\ndescription: b\ntools: [Read, Grep\n---\nx\n");
