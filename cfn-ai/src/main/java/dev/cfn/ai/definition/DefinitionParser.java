@@ -56,6 +56,10 @@ final class DefinitionParser {
   private static final Pattern MODEL_ID_MARK = Pattern.compile(".*[0-9._:/@-].*");
   private static final Pattern MODEL_WORD = Pattern.compile("[a-z]+");
   private static final int MAX_DEPTH = 64;
+
+  /** The most problems reported for one file; the rest are counted in one more problem. */
+  static final int MAX_PROBLEMS = 100;
+
   private static final List<String> KNOWN_FIELDS =
       List.of(
           "name",
@@ -155,7 +159,25 @@ final class DefinitionParser {
     DefinitionParser p = new DefinitionParser(file);
     AgentDefinition d = p.read(text);
     p.problems.sort((a, b) -> Integer.compare(a.line(), b.line()));
-    return new Parsed(d, p.nameLine, List.copyOf(p.problems));
+    List<Problem> problems = p.problems;
+    if (problems.size() > MAX_PROBLEMS) {
+      // A hostile or generated file may hold thousands (27,000 unknown fields fit in 256 KiB).
+      List<Problem> rest = problems.subList(MAX_PROBLEMS, problems.size());
+      boolean errors = rest.stream().anyMatch(Problem::isError);
+      Problem more =
+          new Problem(
+              file,
+              rest.get(0).line(),
+              errors ? Severity.ERROR : Severity.WARNING,
+              rest.size()
+                  + " more problems from this line on are not listed (at most "
+                  + MAX_PROBLEMS
+                  + " per file)",
+              "fix the problems listed, then validate the file again");
+      problems = new ArrayList<>(problems.subList(0, MAX_PROBLEMS));
+      problems.add(more);
+    }
+    return new Parsed(d, p.nameLine, List.copyOf(problems));
   }
 
   private AgentDefinition read(String text) {

@@ -178,6 +178,13 @@ class HostileDefinitionTest {
     assertThat(r.definitions())
         .singleElement()
         .satisfies(d -> assertThat(d.extra()).hasSize(fields));
+    // one warning per unknown field, but a file's problems are capped so output stays readable
+    assertThat(r.problems()).hasSize(101);
+    assertThat(r.problems().get(100).message())
+        .isEqualTo(
+            (fields - 100)
+                + " more problems from this line on are not listed (at most 100 per file)");
+    assertThat(r.problems().get(100).isError()).isFalse();
   }
 
   @Test
