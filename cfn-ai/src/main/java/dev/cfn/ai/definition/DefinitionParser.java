@@ -1003,7 +1003,10 @@ final class DefinitionParser {
       return "write each field as name: value, and indent continuation lines of a long value";
     }
     if (problem.contains("found character") || problem.contains("cannot start any token")) {
-      return "quote the value: text starting with @, ` or another reserved character needs quotes";
+      return "quote the value: text starting with @, ` or another reserved character needs quotes;"
+          + " cfn agent fix "
+          + file
+          + " quotes it for you";
     }
     return "check the indentation and quoting on that line and the one before it; quote values"
         + " that contain ': ' or start with [, {, *, &, !, | or >";

@@ -28,17 +28,21 @@ import java.util.regex.Pattern;
  *   <li>an unquoted value holding {@code ": "} or ending in {@code :} ({@code description: Use
  *       when: the user asks}), which YAML reads as a second field: the value, with the indented
  *       lines that continue it, becomes one double-quoted string, folded as YAML would fold it;
+ *   <li>an unquoted value starting with {@code @}, {@code `} or {@code %}, which YAML reserves:
+ *       quoted the same way;
  *   <li>tabs in the indentation of a frontmatter line, which YAML forbids: each becomes two spaces;
  *   <li>blank lines above the opening {@code ---}: removed.
  * </ul>
  *
- * <p>Nothing else is touched: the body, block scalars ({@code |}, {@code >}), quoted and flow
- * values, comments, a byte order mark and CRLF line ends (which cfn reads as they are) stay byte
- * for byte. A file that already loads is never written. A file that is rewritten keeps its original
- * as {@code NAME.bak} beside it (or {@code NAME.bak.1}, {@code .bak.2}, …: an existing backup is
- * never overwritten), and is replaced atomically: the new text goes to a temporary file in the same
- * folder, is forced to disk and renamed over the original, keeping its permissions. A symbolic link
- * is followed and its target rewritten.
+ * <p>A quoted value keeps all the text the author wrote, a {@code " #"} included (YAML would have
+ * read it as the start of a comment, but the file did not load as YAML anyway). Nothing else is
+ * touched: the body, block scalars ({@code |}, {@code >}), quoted and flow values, comments, a byte
+ * order mark and CRLF line ends (which cfn reads as they are) stay byte for byte. A file that
+ * already loads is never written. A file that is rewritten keeps its original as {@code NAME.bak}
+ * beside it (or {@code NAME.bak.1}, {@code .bak.2}, …: an existing backup is never overwritten),
+ * and is replaced atomically: the new text goes to a temporary file in the same folder, is forced
+ * to disk and renamed over the original, keeping its permissions. A symbolic link is followed and
+ * its target rewritten.
  *
  * <pre>{@code
  * for (DefinitionRepair.Outcome o : DefinitionRepair.repair(List.of(dir), false)) {
@@ -259,7 +263,8 @@ public final class DefinitionRepair {
       String value = m.group(4);
       int end = continuationEnd(fm, i, indent);
       char first = value.charAt(0);
-      if ("\"'[{|>&*!%@`#".indexOf(first) >= 0) {
+      boolean reserved = "@`%".indexOf(first) >= 0; // YAML cannot start a plain value with these
+      if (!reserved && "\"'[{|>&*!#".indexOf(first) >= 0) {
         // quoted, flow, block, anchored or tagged: YAML's own, left as written
         for (int j = i; j < end; j++) {
           out.add(fm[j]);
@@ -268,7 +273,7 @@ public final class DefinitionRepair {
         continue;
       }
       String folded = fold(value, Arrays.asList(fm).subList(i + 1, end));
-      if (!needsQuotes(folded)) {
+      if (!reserved && !needsQuotes(folded)) {
         for (int j = i; j < end; j++) {
           out.add(fm[j]);
         }
@@ -282,7 +287,9 @@ public final class DefinitionRepair {
               "quoted the value of "
                   + m.group(2)
                   + (end - i > 1 ? " (with its " + (end - i - 1) + " continuation lines)" : "")
-                  + ", whose ': ' YAML would read as the start of another field",
+                  + (reserved
+                      ? ", which starts with " + first + ", a character YAML reserves"
+                      : ", whose ': ' YAML would read as the start of another field"),
               Arrays.asList(fm).subList(i, end),
               List.of(quoted)));
       out.add(quoted);

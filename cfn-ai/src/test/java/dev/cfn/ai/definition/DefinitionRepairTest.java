@@ -114,6 +114,25 @@ class DefinitionRepairTest {
   }
 
   @Test
+  void quotesValuesThatStartWithACharacterYamlReserves() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("at.md"),
+            "---\nname: at\ndescription: `cfn` helper for @team, see C:\\docs # not a comment\n"
+                + "tools: Read\n---\nx\n");
+    assertThat(DefinitionLoader.load(file).hasErrors()).isTrue();
+
+    Outcome o = only(DefinitionRepair.repair(false, file));
+
+    assertThat(o.status()).isEqualTo(Status.FIXED);
+    assertThat(o.changes().get(0).what())
+        .isEqualTo(
+            "quoted the value of description, which starts with `, a character YAML reserves");
+    assertThat(DefinitionLoader.load(file).definitions().get(0).description())
+        .isEqualTo("`cfn` helper for @team, see C:\\docs # not a comment");
+  }
+
+  @Test
   void removesBlankLinesAboveTheFrontmatter() throws Exception {
     Path file =
         Files.writeString(
