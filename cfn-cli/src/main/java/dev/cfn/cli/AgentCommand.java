@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
     subcommands = {
       AgentCommand.ListAgents.class,
       AgentCommand.Show.class,
-      AgentCommand.Validate.class
+      AgentCommand.Validate.class,
+      AgentFixCommand.class
     })
 final class AgentCommand implements Callable<Integer> {
   /** Where Claude Code keeps a project's agents, and so where we look when given no path. */
@@ -185,7 +186,9 @@ final class AgentCommand implements Callable<Integer> {
               + ": skipped "
               + plural(invalid.size(), "invalid file")
               + " ("
-              + invalid.stream().map(Path::toString).collect(Collectors.joining(", "))
+              + invalid.stream()
+                  .map(p -> Problem.printable(p.toString()))
+                  .collect(Collectors.joining(", "))
               + "); see cfn agent validate "
               + paths.stream().map(Path::toString).collect(Collectors.joining(" ")));
       err.flush();
@@ -394,7 +397,7 @@ final class AgentCommand implements Callable<Integer> {
           out.println(p);
         }
         for (Path file : r.invalidFiles()) {
-          out.println("invalid: " + file);
+          out.println("invalid: " + Problem.printable(file.toString()));
         }
         out.println(
             plural(files, "file")

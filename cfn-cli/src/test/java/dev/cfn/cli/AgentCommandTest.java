@@ -191,7 +191,8 @@ class AgentCommandTest {
         .isEqualTo(
             reviewer
                 + ":2: error: name 'Security Reviewer' is not a valid agent name (fix: use"
-                + " lowercase letters, digits and single hyphens: name: security-reviewer)");
+                + " lowercase letters and digits joined by single hyphens or dots: name:"
+                + " security-reviewer)");
     assertThat(lines.get(2))
         .startsWith(reviewer + ":4: error: model 'sonet' is neither a model alias nor a model id")
         .contains("(fix: did you mean model: sonnet?");

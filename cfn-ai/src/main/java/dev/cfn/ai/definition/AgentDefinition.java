@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  *
  * <p>Values are immutable; lists and maps are unmodifiable copies.
  *
- * @param name the agent's identifier: lowercase letters, digits and hyphens ({@link
- *     #isValidName(String)}), unique among the definitions loaded together
+ * @param name the agent's identifier: lowercase letters and digits in groups joined by single
+ *     hyphens or dots ({@link #isValidName(String)}), unique among the definitions loaded together
  * @param description when to use the agent; Claude Code routes tasks by it
  * @param tools the tools the agent may use, in the file's order; {@code ["*"]} ({@link #ALL_TOOLS})
  *     when the file says {@code tools: "*"}; empty when the file has no {@code tools} field or says
@@ -68,7 +68,7 @@ public record AgentDefinition(
   /** The model aliases Claude Code accepts in an agent file. */
   public static final List<String> MODEL_ALIASES = List.of("sonnet", "opus", "haiku", "inherit");
 
-  private static final Pattern NAME = Pattern.compile("[a-z0-9]+(?:-[a-z0-9]+)*");
+  private static final Pattern NAME = Pattern.compile("[a-z0-9]+(?:[.-][a-z0-9]+)*");
 
   /** How urgent an agent's work is (claude-flow-novice's {@code priority} field). */
   public enum Priority {
@@ -176,8 +176,8 @@ public record AgentDefinition(
       throw new IllegalArgumentException(
           "agent name '"
               + name
-              + "' is invalid: use lowercase letters, digits and single hyphens, such as"
-              + " code-reviewer");
+              + "' is invalid: use lowercase letters and digits joined by single hyphens or dots,"
+              + " such as code-reviewer");
     }
     if (description.isBlank()) {
       throw new IllegalArgumentException(
@@ -191,8 +191,16 @@ public record AgentDefinition(
   }
 
   /**
-   * Whether {@code name} follows Claude Code's naming rule: lowercase letters and digits in groups
-   * joined by single hyphens ({@code code-reviewer}, {@code tdd-london-swarm}, {@code v2}).
+   * Whether {@code name} is a valid agent name: lowercase letters and digits in groups joined by
+   * single hyphens or dots ({@code code-reviewer}, {@code tdd-london-swarm}, {@code v2}, {@code
+   * powershell-5.1-expert}).
+   *
+   * <p>Claude Code's documentation asks for lowercase letters and hyphens, but Claude Code itself
+   * loads any text as a name except one with a {@code :} (refused since 2.1.218: the colon is
+   * reserved for plugin-scoped names such as {@code my-plugin:db-agent}), and public collections
+   * use dots for versions. cfn accepts the dots and keeps the rest of the rule: a name is also an
+   * agent id, a route glob's subject and a word in printed tables, so it holds no spaces, capitals,
+   * colons or control characters.
    */
   public static boolean isValidName(String name) {
     return name != null && NAME.matcher(name).matches();

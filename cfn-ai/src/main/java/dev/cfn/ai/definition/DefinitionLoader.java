@@ -2,6 +2,7 @@ package dev.cfn.ai.definition;
 
 import dev.cfn.ai.definition.Problem.Severity;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -147,7 +148,7 @@ public final class DefinitionLoader {
   }
 
   /** The files a path stands for, reporting a missing path or an unreadable folder. */
-  private static List<Path> expand(Path path, List<Problem> problems) {
+  static List<Path> expand(Path path, List<Problem> problems) {
     if (Files.isRegularFile(path)) {
       return List.of(path);
     }
@@ -219,12 +220,72 @@ public final class DefinitionLoader {
     return found;
   }
 
+  /**
+   * The most bytes an agent file may have (1 MiB): Claude Code agent files are a few KiB, the
+   * largest public ones under 100 KiB. Checked from the file's size before it is opened, and again
+   * while reading (a file that grows meanwhile), so a huge file is never read whole.
+   */
+  public static final int MAX_FILE_BYTES = 1024 * 1024;
+
+  /**
+   * The most characters an agent file's frontmatter may have (256 KiB), checked before it is parsed
+   * as YAML.
+   */
+  public static final int MAX_FRONTMATTER_CHARS = DefinitionParser.MAX_FRONTMATTER_CHARS;
+
   private static DefinitionParser.Parsed read(Path file) {
+    Text text = readText(file);
+    if (text.problem() != null) {
+      return failed(text.problem());
+    }
+    try {
+      return DefinitionParser.parse(text.text(), file);
+    } catch (RuntimeException e) {
+      // A parser bug must cost one file, not the folder: the other agents still load.
+      LOG.warn("reading agent file {} failed", Problem.printable(file.toString()), e);
+      return failed(
+          new Problem(
+              file,
+              0,
+              Severity.ERROR,
+              "cfn could not read this file: " + e.getClass().getSimpleName(),
+              "check the file with cfn agent validate --debug and report the problem"));
+    }
+  }
+
+  /** A file's text, or the problem that kept it from being read. */
+  record Text(String text, Problem problem) {}
+
+  /**
+   * Reads an agent file as UTF-8 text, refusing before reading a file larger than {@link
+   * #MAX_FILE_BYTES}, a path with control characters, and bytes that are not UTF-8.
+   */
+  static Text readText(Path file) {
+    if (DefinitionParser.unprintable(file.toString(), false) >= 0) {
+      return new Text(
+          null,
+          new Problem(
+              file,
+              0,
+              Severity.ERROR,
+              "the file's path contains a control character (shown escaped), so it is not read",
+              "rename the file or folder without line breaks or control characters"));
+    }
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(file);
+      long size = Files.size(file);
+      if (size > MAX_FILE_BYTES) {
+        return new Text(null, tooLarge(file, size));
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+      }
+      if (bytes.length > MAX_FILE_BYTES) {
+        return new Text(null, tooLarge(file, -1));
+      }
     } catch (IOException e) {
-      return failed(
+      return new Text(
+          null,
           new Problem(
               file,
               0,
@@ -253,7 +314,8 @@ public final class DefinitionLoader {
           lineStart = i + 1;
         }
       }
-      return failed(
+      return new Text(
+          null,
           new Problem(
               file,
               line,
@@ -266,7 +328,20 @@ public final class DefinitionLoader {
                   + " > fixed.md"));
     }
     out.flip();
-    return DefinitionParser.parse(out.toString(), file);
+    return new Text(out.toString(), null);
+  }
+
+  private static Problem tooLarge(Path file, long size) {
+    return new Problem(
+        file,
+        0,
+        Severity.ERROR,
+        (size >= 0 ? "the file is " + size + " bytes, more" : "the file holds more")
+            + " than the "
+            + MAX_FILE_BYTES
+            + " bytes (1 MiB) an agent file may have, so it is not read",
+        "check that this is an agent file; keep long reference material out of the agent's"
+            + " prompt");
   }
 
   private static DefinitionParser.Parsed failed(Problem problem) {

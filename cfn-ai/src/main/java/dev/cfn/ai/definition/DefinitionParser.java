@@ -16,7 +16,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.ConstructNode;
 import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -26,6 +27,9 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.parser.Parser;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
@@ -50,7 +54,12 @@ final class DefinitionParser {
   private static final Pattern MODEL_TOKEN =
       Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+\\[\\]-]*");
   private static final Pattern MODEL_ID_MARK = Pattern.compile(".*[0-9._:/@-].*");
+  private static final Pattern MODEL_WORD = Pattern.compile("[a-z]+");
   private static final int MAX_DEPTH = 64;
+
+  /** The most problems reported for one file; the rest are counted in one more problem. */
+  static final int MAX_PROBLEMS = 100;
+
   private static final List<String> KNOWN_FIELDS =
       List.of(
           "name",
@@ -88,12 +97,25 @@ final class DefinitionParser {
           "isolation",
           "remove it if only cfn reads this file");
 
+  /**
+   * The most characters a frontmatter may have (256 KiB). Claude Code frontmatter is a few lines;
+   * the largest real ones, with long example-laden descriptions, stay under 20 KiB.
+   */
+  static final int MAX_FRONTMATTER_CHARS = 256 * 1024;
+
+  /**
+   * How the frontmatter is read. Aliases ({@code *name}) are refused while parsing (see {@link
+   * LimitedParser}), so no node is shared and nothing can expand; nesting is capped at {@link
+   * #MAX_DEPTH} while parsing, so the composer's recursion stays shallow. Duplicate keys are
+   * allowed here because the parser reports them itself, with both lines.
+   */
   private static final LoadSettings SETTINGS =
       LoadSettings.builder()
           .setSchema(new CoreSchema())
           .setAllowDuplicateKeys(true) // reported by the parser, with both lines
-          .setMaxAliasesForCollections(50)
-          .setCodePointLimit(1 << 20)
+          .setAllowRecursiveKeys(false)
+          .setMaxAliasesForCollections(0)
+          .setCodePointLimit(MAX_FRONTMATTER_CHARS + 1)
           .build();
 
   private static final Map<Tag, ConstructNode> SCALARS =
@@ -137,7 +159,25 @@ final class DefinitionParser {
     DefinitionParser p = new DefinitionParser(file);
     AgentDefinition d = p.read(text);
     p.problems.sort((a, b) -> Integer.compare(a.line(), b.line()));
-    return new Parsed(d, p.nameLine, List.copyOf(p.problems));
+    List<Problem> problems = p.problems;
+    if (problems.size() > MAX_PROBLEMS) {
+      // A hostile or generated file may hold thousands (27,000 unknown fields fit in 256 KiB).
+      List<Problem> rest = problems.subList(MAX_PROBLEMS, problems.size());
+      boolean errors = rest.stream().anyMatch(Problem::isError);
+      Problem more =
+          new Problem(
+              file,
+              rest.get(0).line(),
+              errors ? Severity.ERROR : Severity.WARNING,
+              rest.size()
+                  + " more problems from this line on are not listed (at most "
+                  + MAX_PROBLEMS
+                  + " per file)",
+              "fix the problems listed, then validate the file again");
+      problems = new ArrayList<>(problems.subList(0, MAX_PROBLEMS));
+      problems.add(more);
+    }
+    return new Parsed(d, p.nameLine, List.copyOf(problems));
   }
 
   private AgentDefinition read(String text) {
@@ -172,7 +212,7 @@ final class DefinitionParser {
       error(
           1,
           "the frontmatter must start on the first line, but the --- is on line " + (first + 1),
-          "delete the blank lines above the opening ---");
+          "delete the blank lines above the opening ---; cfn agent fix " + file + " does it");
     }
     openLine = first + 1;
     int close = -1;
@@ -203,7 +243,9 @@ final class DefinitionParser {
       error(
           openLine,
           "the frontmatter has no name",
-          "add a line name: " + suggestedName() + " (lowercase letters, digits and hyphens)");
+          "add a line name: "
+              + suggestedName()
+              + " (lowercase letters and digits joined by hyphens or dots)");
     }
     if (fieldsRead && !descriptionGiven) {
       error(
@@ -261,9 +303,25 @@ final class DefinitionParser {
   // ---------------------------------------------------------------- frontmatter
 
   private void readFrontmatter(String yaml) {
+    if (yaml.length() > MAX_FRONTMATTER_CHARS) {
+      error(
+          openLine,
+          "the frontmatter is "
+              + yaml.length()
+              + " characters long, more than the "
+              + MAX_FRONTMATTER_CHARS
+              + " an agent file may have",
+          "move long text from the frontmatter into the system prompt below the closing ---");
+      return;
+    }
     Optional<Node> root;
     try {
-      root = new Compose(SETTINGS).composeString(yaml);
+      LimitedParser parser =
+          new LimitedParser(new ParserImpl(SETTINGS, new StreamReader(SETTINGS, yaml)));
+      root = new Composer(SETTINGS, parser).getSingleNode();
+    } catch (LimitExceeded e) {
+      error(e.mark.map(this::fileLine).orElse(openLine), e.getMessage(), e.fix);
+      return;
     } catch (MarkedYamlEngineException e) {
       int line = e.getProblemMark().or(e::getContextMark).map(this::fileLine).orElse(openLine);
       String what = e.getProblem() == null ? "" : e.getProblem();
@@ -326,7 +384,8 @@ final class DefinitionParser {
           error(
               line(value),
               "name '" + v + "' is not a valid agent name",
-              "use lowercase letters, digits and single hyphens: name: " + slug(v));
+              "use lowercase letters and digits joined by single hyphens or dots: name: "
+                  + slug(v));
         } else {
           name = v;
         }
@@ -394,6 +453,17 @@ final class DefinitionParser {
             line(value),
             field + " must be text, but it is " + kind(value),
             "quote it: " + field + ": \"" + s.getValue() + "\"");
+        return null;
+      }
+      int bad = unprintable(s.getValue(), field.equals("description"));
+      if (bad >= 0) {
+        error(
+            line(value),
+            field + " contains the control character " + String.format("U+%04X", bad),
+            field.equals("description")
+                ? "remove it: a description may hold line breaks and tabs, no other control"
+                    + " characters"
+                : "remove it: " + field + " is one line of printable text");
         return null;
       }
       return s.getValue();
@@ -483,6 +553,14 @@ final class DefinitionParser {
   }
 
   private void addTool(List<String> tools, String tool, int line) {
+    int bad = unprintable(tool, false);
+    if (bad >= 0) {
+      error(
+          line,
+          "a tool name contains the control character " + String.format("U+%04X", bad),
+          "remove it: a tool name is one word such as Read or Bash");
+      return;
+    }
     if (tools.contains(tool)) {
       warning(line, "tool '" + tool + "' is listed twice", "remove one of them");
       return;
@@ -527,13 +605,16 @@ final class DefinitionParser {
     int position = 0;
     for (Node item : seq.getValue()) {
       position++;
-      if (item instanceof ScalarNode s && s.getTag().equals(Tag.STR) && !s.getValue().isBlank()) {
+      if (item instanceof ScalarNode s
+          && s.getTag().equals(Tag.STR)
+          && !s.getValue().isBlank()
+          && unprintable(s.getValue(), false) < 0) {
         result.add(s.getValue().strip());
       } else {
         error(
             line(item),
-            field + " entry " + position + " must be text, but it is " + kind(item),
-            "write each entry as a word or phrase; quote numbers");
+            field + " entry " + position + " must be one line of text, but it is " + kind(item),
+            "write each entry as a word or phrase without control characters; quote numbers");
       }
     }
     return result;
@@ -706,18 +787,111 @@ final class DefinitionParser {
       return;
     }
     boolean token = MODEL_TOKEN.matcher(model).matches();
-    // With a provider, any well-formed name may be that provider's model (ollama's "mistral");
-    // without one, an unknown word is more likely a misspelt alias than a model id.
+    // With a provider, any well-formed name may be that provider's model (ollama's "mistral").
     if (token && (provider != null || MODEL_ID_MARK.matcher(model).matches())) {
       return;
     }
     String near = closest(model.toLowerCase(Locale.ROOT), AgentDefinition.MODEL_ALIASES);
+    if (token && near == null && MODEL_WORD.matcher(model).matches()) {
+      // A word that is no known alias and no misspelling of one: most likely an alias newer
+      // than cfn (Claude Code agent files say model: fable). Anthropic resolves its own aliases.
+      warning(
+          modelLine,
+          "model '"
+              + model
+              + "' is not an alias cfn knows (sonnet, opus, haiku, inherit), so it is sent"
+              + " unchanged to an Anthropic provider; any other provider refuses it",
+          "keep it if Anthropic knows the alias; otherwise write a full model id such as"
+              + " claude-sonnet-4-5, or add provider: to name that provider's model");
+      return;
+    }
     error(
         modelLine,
         "model '" + model + "' is neither a model alias nor a model id",
         (near != null ? "did you mean model: " + near + "? Otherwise use " : "use ")
             + "sonnet, opus, haiku or inherit, or a full model id such as claude-sonnet-4-5"
             + " (with provider: for another provider's model)");
+  }
+
+  // ---------------------------------------------------------------- limits
+
+  /**
+   * A frontmatter that breaks a limit while it is parsed: an alias, or nesting deeper than {@link
+   * #MAX_DEPTH}. Thrown from {@link LimitedParser} before the composer sees the event.
+   */
+  private static final class LimitExceeded extends RuntimeException {
+    final Optional<Mark> mark;
+    final String fix;
+
+    LimitExceeded(Optional<Mark> mark, String message, String fix) {
+      super(message, null, false, false);
+      this.mark = mark;
+      this.fix = fix;
+    }
+  }
+
+  /**
+   * The YAML event stream with two limits applied as each event is consumed, before the composer
+   * builds a node from it.
+   *
+   * <p>Aliases: YAML lets {@code *name} stand for the node marked {@code &name}, so a 4 KB text of
+   * doubling aliases (each list holding the previous one twice) describes 2^24 leaves; composing
+   * shares the nodes, but anything that walks the value expands them. snakeyaml-engine's {@code
+   * maxAliasesForCollections} counts aliases, not their expansion, so it does not stop this. Claude
+   * Code agent frontmatter never needs an alias, so every alias is refused (an anchor alone is
+   * harmless and allowed).
+   *
+   * <p>Depth: the composer recurses once per nested list or map, so {@code [[[…]]]} 2,000 deep
+   * overflows the stack; snakeyaml-engine 3.2 has no nesting limit, so it is counted here, from the
+   * start and end events, and refused beyond {@link #MAX_DEPTH}.
+   */
+  private static final class LimitedParser implements Parser {
+    private final Parser events;
+    private int depth;
+
+    LimitedParser(Parser events) {
+      this.events = events;
+    }
+
+    @Override
+    public boolean checkEvent(Event.ID id) {
+      return events.checkEvent(id);
+    }
+
+    @Override
+    public Event peekEvent() {
+      return events.peekEvent();
+    }
+
+    @Override
+    public boolean hasNext() {
+      return events.hasNext();
+    }
+
+    @Override
+    public Event next() {
+      Event e = events.next();
+      switch (e.getEventId()) {
+        case Alias ->
+            throw new LimitExceeded(
+                e.getStartMark(),
+                "the frontmatter uses a YAML alias (*"
+                    + ((org.snakeyaml.engine.v2.events.AliasEvent) e).getAlias()
+                    + "), which agent files may not use",
+                "write the value out in full instead of referring to an &anchor");
+        case SequenceStart, MappingStart -> {
+          if (++depth > MAX_DEPTH) {
+            throw new LimitExceeded(
+                e.getStartMark(),
+                "the frontmatter is nested more than " + MAX_DEPTH + " lists or maps deep",
+                "flatten it: agent fields need a few levels at most");
+          }
+        }
+        case SequenceEnd, MappingEnd -> depth--;
+        default -> {}
+      }
+      return e;
+    }
   }
 
   // ---------------------------------------------------------------- values
@@ -761,6 +935,23 @@ final class DefinitionParser {
     return null;
   }
 
+  /**
+   * The first character of {@code text} that could forge or hide output when printed (see {@link
+   * Problem#printable(CharSequence)}), or -1; line breaks and tabs pass when {@code multiline}.
+   */
+  static int unprintable(String text, boolean multiline) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (multiline && (c == '\n' || c == '\t')) {
+        continue;
+      }
+      if (Problem.isUnprintable(c)) {
+        return c;
+      }
+    }
+    return -1;
+  }
+
   private static String kind(Node node) {
     if (node instanceof SequenceNode) {
       return "a list";
@@ -779,7 +970,8 @@ final class DefinitionParser {
       if (t.equals(Tag.NULL)) {
         return "empty";
       }
-      return "the text '" + s.getValue() + "'";
+      String v = s.getValue();
+      return "the text '" + (v.length() > 60 ? v.substring(0, 57) + "..." : v) + "'";
     }
     return "a " + node.getNodeType().name().toLowerCase(Locale.ROOT);
   }
@@ -794,13 +986,15 @@ final class DefinitionParser {
     return yamlFirstLine + mark.getLine();
   }
 
-  private static String yamlFix(String problem) {
+  private String yamlFix(String problem) {
     if (problem.contains("TAB")) {
-      return "indent with spaces, not tabs";
+      return "indent with spaces, not tabs; cfn agent fix " + file + " does it for you";
     }
     if (problem.contains("mapping values are not allowed")) {
       return "quote the value: a ': ' inside an unquoted value starts a new field (write field:"
-          + " \"...\", or use a block: field: | and the text indented below)";
+          + " \"...\", or use a block: field: | and the text indented below); cfn agent fix "
+          + file
+          + " quotes it for you";
     }
     if (problem.contains("stream end") || problem.contains("end of stream")) {
       return "close the quote or bracket opened on this line";
@@ -809,7 +1003,10 @@ final class DefinitionParser {
       return "write each field as name: value, and indent continuation lines of a long value";
     }
     if (problem.contains("found character") || problem.contains("cannot start any token")) {
-      return "quote the value: text starting with @, ` or another reserved character needs quotes";
+      return "quote the value: text starting with @, ` or another reserved character needs quotes;"
+          + " cfn agent fix "
+          + file
+          + " quotes it for you";
     }
     return "check the indentation and quoting on that line and the one before it; quote values"
         + " that contain ': ' or start with [, {, *, &, !, | or >";
@@ -831,8 +1028,10 @@ final class DefinitionParser {
         text.strip()
             .replaceAll("([a-z0-9])([A-Z])", "$1-$2")
             .toLowerCase(Locale.ROOT)
-            .replaceAll("[^a-z0-9]+", "-")
-            .replaceAll("^-+|-+$", "");
+            .replaceAll("[^a-z0-9.]+", "-")
+            .replaceAll("[.-]*-[.-]*", "-")
+            .replaceAll("\\.{2,}", ".")
+            .replaceAll("^[.-]+|[.-]+$", "");
     return s.isEmpty() ? "my-agent" : s;
   }
 

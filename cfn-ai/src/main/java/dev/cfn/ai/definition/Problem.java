@@ -8,7 +8,8 @@ import java.util.Objects;
  * the loader: where it is, how bad it is, what is wrong and what to write instead.
  *
  * <p>{@link #toString()} gives the compiler-style line the {@code cfn agent validate} command
- * prints: {@code file:line: error: message (fix: ...)}.
+ * prints: {@code file:line: error: message (fix: ...)}, always one line: control characters in the
+ * file name or in values quoted by the message are escaped ({@link #printable(CharSequence)}).
  *
  * @param file the file (or folder, or path that does not exist) the problem is about
  * @param line the 1-based line in {@code file}, or 0 when the problem is about the file as a whole
@@ -56,14 +57,59 @@ public record Problem(Path file, int line, Severity severity, String message, St
    */
   @Override
   public String toString() {
-    return file
+    return printable(file.toString())
         + (line > 0 ? ":" + line : "")
         + ": "
         + severity.label()
         + ": "
-        + message
+        + printable(message)
         + " (fix: "
-        + fix
+        + printable(fix)
         + ")";
+  }
+
+  /**
+   * {@code text} made safe to print as part of one line: line breaks, tabs, other control
+   * characters and the Unicode line separators and bidirectional overrides are written as escapes
+   * ({@code \n}, {@code \r}, {@code \t}, {@code \u001B}), so a file name or a value with a newline
+   * cannot forge a line of {@code cfn agent validate} output, nor an escape sequence restyle the
+   * terminal. Other text is returned as it is.
+   *
+   * @param text what to print
+   * @return the text with every unprintable character escaped
+   */
+  public static String printable(CharSequence text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!isUnprintable(c)) {
+        if (out != null) {
+          out.append(c);
+        }
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(text.length() + 16).append(text, 0, i);
+      }
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> out.append(String.format("\\u%04X", (int) c));
+      }
+    }
+    return out == null ? text.toString() : out.toString();
+  }
+
+  /**
+   * Whether {@code c} is a control character, a Unicode line or paragraph separator, or a
+   * bidirectional override or isolate: the characters that break or disguise a printed line.
+   */
+  static boolean isUnprintable(char c) {
+    return Character.isISOControl(c)
+        || c == '\u2028'
+        || c == '\u2029'
+        || (c >= '\u202A' && c <= '\u202E')
+        || (c >= '\u2066' && c <= '\u2069');
   }
 }

@@ -6,6 +6,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Picks the provider and model for an agent, and owns one resilient client per provider (retries,
@@ -25,7 +28,10 @@ import java.util.random.RandomGenerator;
  * the built-in {@link ProviderConfig#CLAUDE_ALIASES}), so {@code model: sonnet} in a frontmatter
  * works; {@code inherit} and an empty value count as absent. A Claude Code alias ({@code sonnet},
  * {@code opus}, {@code haiku}) that would reach an OpenAI-compatible provider unmapped is a {@link
- * ModelConfigException}: no such server knows those names.
+ * ModelConfigException}: no such server knows those names. So is a frontmatter model that looks
+ * like an alias cfn does not know ({@code model: fable}, a lowercase word) routed to such a
+ * provider; routed to an Anthropic provider it is sent unchanged, with a warning in the log, since
+ * Anthropic may know aliases newer than cfn.
  *
  * <p>The original claude-flow-novice sent the main chat to Anthropic and every other agent to a
  * cheaper provider; as a config that is one rule and the default:
@@ -55,6 +61,8 @@ import java.util.random.RandomGenerator;
  * Thread-safe.
  */
 public final class ModelRouter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelRouter.class);
+  private static final Pattern MODEL_WORD = Pattern.compile("[a-z]+");
   private final ModelConfig config;
   private final Function<ProviderConfig, ModelProvider> factory;
   private final Map<String, ModelProvider> clients = new ConcurrentHashMap<>();
@@ -159,6 +167,33 @@ public final class ModelRouter implements AutoCloseable {
                 + "' has no default model and the route names none; set model: on the provider"
                 + " or the route, or model: in the agent's frontmatter");
       }
+      if (t == targets.getFirst() && p == null && m != null && unknownAlias(pc, m)) {
+        // An alias newer than cfn (model: fable): Anthropic resolves its own aliases, no other
+        // provider knows them.
+        if (pc.kind() != ProviderConfig.Kind.ANTHROPIC) {
+          throw new ModelConfigException(
+              "agent '" + who + "' (" + reason + ")",
+              "providers." + t.provider() + ".models",
+              "the model '"
+                  + m
+                  + "' looks like a Claude model alias cfn does not know, which provider '"
+                  + t.provider()
+                  + "' ("
+                  + pc.kind().name().toLowerCase(java.util.Locale.ROOT)
+                  + " kind) cannot resolve; map it with models: {"
+                  + m
+                  + ": MODEL} on provider '"
+                  + t.provider()
+                  + "', route the agent to an Anthropic provider, or name the model with"
+                  + " provider: in the agent's frontmatter");
+        }
+        LOG.warn(
+            "agent '{}': model '{}' is not an alias cfn knows; it is sent unchanged to Anthropic"
+                + " provider '{}'",
+            who,
+            m,
+            t.provider());
+      }
       if (pc.kind() != ProviderConfig.Kind.ANTHROPIC
           && ProviderConfig.CLAUDE_ALIASES.containsKey(resolved)) {
         throw new ModelConfigException(
@@ -196,6 +231,18 @@ public final class ModelRouter implements AutoCloseable {
 
   private ModelProvider client(String name) {
     return clients.computeIfAbsent(name, n -> factory.apply(config.provider(n)));
+  }
+
+  /**
+   * Whether a frontmatter's model is an alias-shaped word (lowercase letters only, like {@code
+   * sonnet} or {@code fable}) that neither the provider's {@code models:} nor the built-in Claude
+   * aliases know. Model ids carry digits or punctuation ({@code claude-sonnet-4-5}, {@code
+   * glm-4.6}) and pass unchanged to any provider.
+   */
+  private static boolean unknownAlias(ProviderConfig pc, String model) {
+    return MODEL_WORD.matcher(model).matches()
+        && !pc.modelAliases().containsKey(model)
+        && !ProviderConfig.CLAUDE_ALIASES.containsKey(model);
   }
 
   private static boolean absent(String s) {

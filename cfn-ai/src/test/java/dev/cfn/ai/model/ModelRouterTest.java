@@ -178,6 +178,34 @@ class ModelRouterTest {
   }
 
   @Test
+  void anAliasCfnDoesNotKnowGoesToAnthropicUnchangedAndIsRefusedElsewhere() {
+    primary.script().on(Match.any()).reply(Reply.text("from fable"));
+    try (ModelRouter router = router(config(5))) {
+      RoutedModel main = router.resolve("main-chat", null, null, "fable");
+      assertThat(main.target()).isEqualTo(new ModelTarget("anthropic", "fable"));
+      assertThat(main.chat(HELLO).text()).isEqualTo("from fable");
+      assertThat(primary.requests()).extracting(r -> r.model()).containsExactly("fable");
+
+      assertThatThrownBy(() -> router.resolve("coder", "implementer", null, "fable"))
+          .isInstanceOfSatisfying(
+              ModelConfigException.class,
+              e -> assertThat(e.key()).isEqualTo("providers.cheap.models"))
+          .hasMessageContaining("agent 'coder' (default)")
+          .hasMessageContaining("'fable' looks like a Claude model alias cfn does not know")
+          .hasMessageContaining("provider 'cheap' (openai kind)")
+          .hasMessageContaining("models: {fable: MODEL}");
+      // a provider named in the frontmatter takes the word as its own model's name
+      assertThat(router.resolve("coder", null, "cheap", "mistral").target())
+          .isEqualTo(new ModelTarget("cheap", "mistral"));
+      // model ids pass to any provider; mapped words resolve
+      assertThat(router.resolve("coder", null, null, "glm-4.5").target())
+          .isEqualTo(new ModelTarget("cheap", "glm-4.5"));
+      assertThat(router.resolve("coder", null, null, "air").target())
+          .isEqualTo(new ModelTarget("cheap", "glm-4.5-air"));
+    }
+  }
+
+  @Test
   void theRoutedModelAsksEachProviderForItsModel() {
     primary.script().on(Match.any()).reply(Reply.text("from anthropic"));
     try (ModelRouter router = router(config(5))) {
