@@ -26,6 +26,8 @@ final class ProvidersFile {
   private static final Logger LOG = LoggerFactory.getLogger(ProvidersFile.class);
   private static final Pattern REFERENCE =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern SIZE =
+      Pattern.compile("(\\d+)\\s*(b|bytes|k|kb|kib|m|mb|mib|g|gb|gib)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern SIMPLE_DURATION =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
@@ -41,6 +43,9 @@ final class ProvidersFile {
           "max-tokens",
           "request-timeout",
           "connect-timeout",
+          "stream-timeout",
+          "max-response-bytes",
+          "max-event-bytes",
           "retry",
           "rate-limit",
           "circuit-breaker");
@@ -178,6 +183,19 @@ final class ProvidersFile {
     }
     if (m.get("connect-timeout") != null) {
       b.connectTimeout(duration(m.get("connect-timeout"), p + ".connect-timeout"));
+    }
+    if (m.get("stream-timeout") != null) {
+      b.streamTimeout(duration(m.get("stream-timeout"), p + ".stream-timeout"));
+    }
+    if (m.get("max-response-bytes") != null) {
+      b.maxResponseBytes(size(m.get("max-response-bytes"), p + ".max-response-bytes"));
+    }
+    if (m.get("max-event-bytes") != null) {
+      long events = size(m.get("max-event-bytes"), p + ".max-event-bytes");
+      if (events > Integer.MAX_VALUE) {
+        throw error(p + ".max-event-bytes", "must be below 2 GiB; write e.g. 4MiB");
+      }
+      b.maxEventBytes((int) events);
     }
     try {
       Map<String, Object> retry = section(m, p, "retry", RETRY);
@@ -384,6 +402,30 @@ final class ProvidersFile {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
       throw error(key, "'" + t + "' is not a whole number; write e.g. 60");
+    }
+  }
+
+  /** A byte count: a number, or a number with a unit (KiB, MiB, GiB; k, M, G are the same). */
+  long size(Object o, String key) {
+    if (o instanceof Integer || o instanceof Long) {
+      return ((Number) o).longValue();
+    }
+    String t = text(o, key).strip().replace("_", "");
+    Matcher m = SIZE.matcher(t);
+    if (!m.matches()) {
+      throw error(key, "'" + t + "' is not a size; write e.g. 16MiB, 512KiB or 1048576");
+    }
+    long unit =
+        switch (m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT)) {
+          case "k", "kb", "kib" -> 1024L;
+          case "m", "mb", "mib" -> 1024L * 1024;
+          case "g", "gb", "gib" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
+    try {
+      return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw error(key, "'" + t + "' is too large; write e.g. 16MiB");
     }
   }
 
