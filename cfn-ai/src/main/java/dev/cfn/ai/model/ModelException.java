@@ -169,9 +169,10 @@ public final class ModelException extends RuntimeException {
       case OVERLOADED, SERVER ->
           "the provider is failing: try later or configure a fallback for this route";
       case TIMEOUT ->
-          "no answer in time: raise request-timeout for provider '"
+          "no answer in time: raise the time limit named above (request-timeout or stream-timeout"
+              + " of provider '"
               + provider
-              + "' or check that the server is up";
+              + "', or the task's timeout) or check that the server is up";
       case NETWORK -> "check the base-url of provider '" + provider + "' and that the server is up";
       case CIRCUIT_OPEN ->
           "calls are paused after repeated failures; they resume after the cool-down, or"

@@ -22,13 +22,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * attack with a well-behaved answer. It records every request head and counts the bytes it managed
  * to send, which shows how soon the client hung up.
  */
-final class HostileServer implements AutoCloseable {
+public final class HostileServer implements AutoCloseable {
   /** What the server does with one connection, after reading the request. */
-  interface Behaviour {
+  public interface Behaviour {
     void serve(OutputStream out) throws IOException, InterruptedException;
   }
 
-  static final String OPENAI_ANSWER =
+  public static final String OPENAI_ANSWER =
       "{\"id\":\"c1\",\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
           + "\"content\":\"fine\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,"
           + "\"completion_tokens\":1,\"total_tokens\":2}}";
@@ -41,7 +41,7 @@ final class HostileServer implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
 
-  HostileServer(Behaviour... behaviours) {
+  public HostileServer(Behaviour... behaviours) {
     try {
       socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     } catch (IOException e) {
@@ -51,17 +51,17 @@ final class HostileServer implements AutoCloseable {
     acceptor = Thread.ofVirtual().start(this::accept);
   }
 
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + socket.getLocalPort() + "/v1";
   }
 
   /** The request heads (request line and headers) received, one string each. */
-  List<String> requests() {
+  public List<String> requests() {
     return new ArrayList<>(requests);
   }
 
   /** The bytes the server wrote before the client hung up, over every connection. */
-  long bytesSent() {
+  public long bytesSent() {
     return sent.get();
   }
 
@@ -152,22 +152,22 @@ final class HostileServer implements AutoCloseable {
 
   // ---- behaviours ----
 
-  static void write(OutputStream out, String text) throws IOException {
+  public static void write(OutputStream out, String text) throws IOException {
     out.write(text.getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
 
-  static String head(String contentType) {
+  public static String head(String contentType) {
     return "HTTP/1.1 200 OK\r\nContent-Type: " + contentType + "\r\nConnection: close\r\n\r\n";
   }
 
   /** Reads the request and says nothing, ever. */
-  static Behaviour silent() {
+  public static Behaviour silent() {
     return out -> Thread.sleep(Long.MAX_VALUE);
   }
 
   /** Sends the status line, then a header one byte every 100 ms, never ending the head. */
-  static Behaviour slowHeaders() {
+  public static Behaviour slowHeaders() {
     return out -> {
       write(out, "HTTP/1.1 200 OK\r\nX-Slow: ");
       while (true) {
@@ -178,7 +178,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** An event stream of keep-alive comments every 50 ms, forever. */
-  static Behaviour pings() {
+  public static Behaviour pings() {
     return out -> {
       write(out, head("text/event-stream"));
       while (true) {
@@ -189,12 +189,12 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** An event stream of text deltas every 20 ms, forever (OpenAI chunks). */
-  static Behaviour endlessContent() {
+  public static Behaviour endlessContent() {
     return endlessContent(20);
   }
 
   /** An event stream of text deltas every {@code pauseMillis} (0: as fast as taken), forever. */
-  static Behaviour endlessContent(long pauseMillis) {
+  public static Behaviour endlessContent(long pauseMillis) {
     return out -> {
       write(out, head("text/event-stream"));
       String chunk = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"more \"}}]}\n\n";
@@ -208,7 +208,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** A JSON body that never ends, one byte every 20 ms. */
-  static Behaviour dribbledBody() {
+  public static Behaviour dribbledBody() {
     return out -> {
       write(out, head("application/json") + "{\"choices\":[{\"message\":{\"content\":\"");
       while (true) {
@@ -219,7 +219,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** A JSON body that never ends, as fast as the client takes it. */
-  static Behaviour endlessBody() {
+  public static Behaviour endlessBody() {
     return out -> {
       write(out, head("application/json") + "{\"choices\":[{\"message\":{\"content\":\"");
       byte[] block = "x".repeat(64 * 1024).getBytes(StandardCharsets.UTF_8);
@@ -232,7 +232,7 @@ final class HostileServer implements AutoCloseable {
   /**
    * An event stream with one {@code data:} line that never ends, as fast as the client takes it.
    */
-  static Behaviour endlessLine() {
+  public static Behaviour endlessLine() {
     return out -> {
       write(out, head("text/event-stream") + "data: {\"choices\":[{\"delta\":{\"content\":\"");
       byte[] block = "x".repeat(64 * 1024).getBytes(StandardCharsets.UTF_8);
@@ -243,7 +243,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** An event stream of many short lines that never forms a blank line (one endless event). */
-  static Behaviour endlessEvent() {
+  public static Behaviour endlessEvent() {
     return out -> {
       write(out, head("text/event-stream"));
       byte[] block =
@@ -255,7 +255,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** A well-behaved non-streamed OpenAI answer. */
-  static Behaviour answer() {
+  public static Behaviour answer() {
     return out ->
         write(
             out,
@@ -266,7 +266,7 @@ final class HostileServer implements AutoCloseable {
   }
 
   /** A well-behaved streamed OpenAI answer. */
-  static Behaviour streamedAnswer() {
+  public static Behaviour streamedAnswer() {
     return out ->
         write(
             out,
