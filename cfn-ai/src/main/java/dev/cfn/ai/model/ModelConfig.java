@@ -70,15 +70,21 @@ import java.util.Objects;
  * @param providers the providers by name, in declaration order
  * @param routes the routing rules, tried in order
  * @param defaultRoute the route of agents no rule matches
+ * @param warnings what was accepted but is unsafe (a literal key in the file, plain {@code http://}
+ *     to another machine), one line each, also logged at WARN; never a secret
  */
 public record ModelConfig(
-    Map<String, ProviderConfig> providers, List<ModelRoute> routes, ModelRoute defaultRoute) {
+    Map<String, ProviderConfig> providers,
+    List<ModelRoute> routes,
+    ModelRoute defaultRoute,
+    List<String> warnings) {
   /** Where cfn looks for the file, relative to the project directory. */
   public static final Path DEFAULT_FILE = Path.of(".cfn", "providers.yaml");
 
   public ModelConfig {
     providers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(providers));
     routes = List.copyOf(routes);
+    warnings = List.copyOf(warnings == null ? List.of() : warnings);
     Objects.requireNonNull(defaultRoute, "defaultRoute");
     List<ModelRoute> all = new java.util.ArrayList<>(routes);
     all.add(defaultRoute);
@@ -88,6 +94,18 @@ public record ModelConfig(
         requireKnown(providers, t);
       }
     }
+  }
+
+  /**
+   * A configuration without warnings.
+   *
+   * @param providers the providers by name, in declaration order
+   * @param routes the routing rules, tried in order
+   * @param defaultRoute the route of agents no rule matches
+   */
+  public ModelConfig(
+      Map<String, ProviderConfig> providers, List<ModelRoute> routes, ModelRoute defaultRoute) {
+    this(providers, routes, defaultRoute, List.of());
   }
 
   private static void requireKnown(Map<String, ProviderConfig> providers, ModelTarget t) {
@@ -107,6 +125,10 @@ public record ModelConfig(
    *     the key and the fix
    */
   public static ModelConfig load(Path file, Map<String, String> env) {
+    return parse(read(file), file.toString(), env);
+  }
+
+  private static String read(Path file) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -122,7 +144,7 @@ public record ModelConfig(
           "(file)",
           "cannot be read (" + e.getMessage() + "); check its permissions");
     }
-    return parse(text, file.toString(), env);
+    return text;
   }
 
   /**
@@ -135,8 +157,31 @@ public record ModelConfig(
    * @throws ModelConfigException when the configuration is invalid or names no provider
    */
   public static ModelConfig discover(Path projectDir, Map<String, String> env) {
+    return discover(projectDir, env, ProviderTrust.load(env));
+  }
+
+  /**
+   * Reads {@code projectDir/.cfn/providers.yaml} under the rules of {@link ProviderTrust} (the
+   * project's file may expand only allowed variables and send secrets only to the hosts they are
+   * bound to, unless the user trusted the file as it is), or configures providers from the
+   * environment alone when there is no file.
+   *
+   * @param projectDir the project directory
+   * @param env the environment
+   * @param trust what the user allows a project file
+   * @return the configuration
+   * @throws ModelConfigException when the configuration is invalid, names no provider, or would
+   *     send a secret where the rules forbid; the message names the variable, the host and the fix
+   */
+  public static ModelConfig discover(
+      Path projectDir, Map<String, String> env, ProviderTrust trust) {
     Path file = projectDir.resolve(DEFAULT_FILE);
-    return Files.isRegularFile(file) ? load(file, env) : fromEnvironment(env);
+    if (!Files.isRegularFile(file)) {
+      return fromEnvironment(env);
+    }
+    String text = read(file);
+    ProviderTrust rules = trust.trusts(file) ? null : trust;
+    return new ProvidersFile(file.toString(), env, rules).parse(text);
   }
 
   /**
