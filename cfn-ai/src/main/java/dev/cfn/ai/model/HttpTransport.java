@@ -279,7 +279,22 @@ final class HttpTransport implements AutoCloseable {
       // Plain-text HTTP/2 upgrade confuses several local servers; HTTP/2 stays on for TLS.
       b.version(HttpClient.Version.HTTP_1_1);
     }
-    headers.forEach(b::header);
+    try {
+      headers.forEach(b::header);
+    } catch (IllegalArgumentException e) {
+      // The JDK quotes the offending value, which may be a secret: say which header, redacted.
+      throw new ModelException(
+          ModelException.Kind.BAD_REQUEST,
+          provider,
+          0,
+          null,
+          "provider '"
+              + provider
+              + "': a request header was refused by the HTTP client ("
+              + redactor.redact(String.valueOf(e.getMessage()))
+              + "); fix the headers of the provider",
+          null);
+    }
     return b.build();
   }
 

@@ -224,6 +224,9 @@ public record ProviderConfig(
     model = model == null || model.isBlank() ? null : model;
     modelAliases = Map.copyOf(modelAliases == null ? Map.of() : modelAliases);
     headers = Map.copyOf(headers == null ? Map.of() : headers);
+    for (var h : headers.entrySet()) {
+      checkHeader(name, h.getKey(), h.getValue());
+    }
     if (maxTokens < 0) {
       throw new IllegalArgumentException("max-tokens must be >= 0, got " + maxTokens);
     }
@@ -242,6 +245,41 @@ public record ProviderConfig(
     Objects.requireNonNull(retry, "retry");
     Objects.requireNonNull(rateLimit, "rateLimit");
     Objects.requireNonNull(circuit, "circuit");
+  }
+
+  private static final java.util.Set<String> RESTRICTED_HEADERS =
+      java.util.Set.of("connection", "content-length", "expect", "host", "upgrade");
+
+  /**
+   * Refuses a header the HTTP client would refuse later, naming the header but never quoting its
+   * value (which may be a secret; the JDK's own message would quote it).
+   */
+  private static void checkHeader(String provider, String header, String value) {
+    if (header.isEmpty() || !header.chars().allMatch(c -> c > 32 && c < 127 && c != ':')) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': '"
+              + header.replaceAll("[^\\x21-\\x7e]", "?")
+              + "' is not a valid header name (fix: letters, digits and - only)");
+    }
+    if (RESTRICTED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': "
+              + header
+              + " is set by the HTTP client and cannot be configured (fix: remove it)");
+    }
+    if (value == null || value.chars().anyMatch(c -> (c < 32 && c != '\t') || c == 127)) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': the value of "
+              + header
+              + " is missing or contains a line break or control character (fix: one line of"
+              + " text; the value is not shown since it may be a secret)");
+    }
   }
 
   private static void requirePositive(Duration d, String key) {
