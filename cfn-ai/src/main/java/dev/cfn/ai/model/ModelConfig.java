@@ -47,9 +47,11 @@ import java.util.Objects;
  *
  * <p>Per provider also: {@code headers} (a map), {@code max-tokens}, {@code connect-timeout},
  * {@code retry: {max-attempts, initial-backoff, max-backoff, max-retry-after}} and {@code
- * circuit-breaker: {failure-threshold, cool-down}}; see {@link ProviderConfig} for their meaning
- * and defaults. Without {@code default:}, the first provider declared is the default (file order,
- * then {@code anthropic}, then {@code openai} from the environment).
+ * circuit-breaker: {failure-threshold, cool-down}}, {@code stream-timeout}, {@code
+ * max-response-bytes} and {@code max-event-bytes} (sizes as {@code 16MiB}, {@code 512KiB} or a
+ * number of bytes); see {@link ProviderConfig} for their meaning and defaults. Without {@code
+ * default:}, the first provider declared is the default (file order, then {@code anthropic}, then
+ * {@code openai} from the environment).
  *
  * <h2>The environment, and precedence</h2>
  *
@@ -63,7 +65,9 @@ import java.util.Objects;
  *       ollama}, not {@code openai}, so that an exported OpenAI key is never sent to it.
  *   <li>{@code ${NAME}} in any file value is replaced by the variable {@code NAME}; an unset
  *       variable is an error unless a default is given: {@code ${NAME:-default}} ({@code ${NAME:-}}
- *       for empty).
+ *       for empty). In a project's file read by {@link #discover}, only {@code *_API_KEY} variables
+ *       and those the user allows may be referenced, and secrets from the environment go only to
+ *       the hosts they are bound to: see {@link ProviderTrust}.
  *   <li>Everything else comes from the file, then from the defaults of {@link ProviderConfig}.
  * </ol>
  *
@@ -116,7 +120,9 @@ public record ModelConfig(
   }
 
   /**
-   * Reads a providers file, with the environment applied as described above.
+   * Reads a providers file the caller chose as its own (the user's, not a project's), with the
+   * environment applied as described above; the {@link ProviderTrust} rules do not apply. Use
+   * {@link #discover} for a project's file.
    *
    * @param file the YAML file
    * @param env the environment ({@code System.getenv()}; tests pass a map)
@@ -148,8 +154,8 @@ public record ModelConfig(
   }
 
   /**
-   * Reads {@code projectDir/.cfn/providers.yaml} when it exists, otherwise configures providers
-   * from the environment alone.
+   * Reads {@code projectDir/.cfn/providers.yaml} when it exists, under the rules of the user's
+   * {@link ProviderTrust#load trust}, otherwise configures providers from the environment alone.
    *
    * @param projectDir the project directory
    * @param env the environment
@@ -196,7 +202,8 @@ public record ModelConfig(
   }
 
   /**
-   * Parses the text of a providers file.
+   * Parses the text of a providers file the caller chose as its own; the {@link ProviderTrust}
+   * rules do not apply.
    *
    * @param yaml the YAML text
    * @param source the file's name, for error messages
