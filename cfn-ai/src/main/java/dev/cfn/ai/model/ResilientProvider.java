@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * rate-limit wait or a backoff that would end past the deadline is not waited, and the call fails
  * with the last failure instead of retrying.
  *
- * <p>Every retryable failure counts against the circuit breaker; any answer from the server,
- * including 400 and 401, counts as the provider being up.
+ * <p>Every retryable failure counts against the circuit breaker (except an attempt the caller's
+ * deadline cut, which says nothing about the provider); any answer from the server, including 400
+ * and 401, counts as the provider being up.
  */
 final class ResilientProvider implements ModelProvider {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientProvider.class);
@@ -137,8 +138,13 @@ final class ResilientProvider implements ModelProvider {
         if (!delivered) {
           limiter.settle(estimate, 0);
         }
-        if (e.kind() == ModelException.Kind.CANCELLED) {
-          breaker.onAbandoned(); // the caller gave up: says nothing about the provider
+        boolean cutByDeadline =
+            limit != null
+                && e.kind() == ModelException.Kind.TIMEOUT
+                && deadline - time.nanoTime() <= 0;
+        if (e.kind() == ModelException.Kind.CANCELLED || cutByDeadline) {
+          // The caller gave up, or its deadline cut the attempt: says nothing about the provider.
+          breaker.onAbandoned();
         } else if (e.retryable()) {
           breaker.onFailure();
         } else {

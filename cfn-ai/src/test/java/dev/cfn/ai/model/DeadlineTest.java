@@ -117,4 +117,26 @@ class DeadlineTest {
       }
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void anAttemptCutByTheCallersDeadlineDoesNotOpenTheCircuit() {
+    try (HostileServer server = new HostileServer(HostileServer.silent());
+        ModelProvider p =
+            ResilientProvider.of(
+                ProviderConfig.builder("hostile", ProviderConfig.Kind.OPENAI)
+                    .baseUrl(server.baseUrl())
+                    .model("m")
+                    .circuit(new ProviderConfig.Circuit(1, Duration.ofMinutes(5)))
+                    .build(),
+                TimeSource.SYSTEM,
+                new java.util.SplittableRandom(1))) {
+      for (int i = 0; i < 2; i++) {
+        ModelException e =
+            assertTimeoutPreemptively(
+                HANG_GUARD, () -> call(p, hello(Duration.ofMillis(300)), false));
+        assertThat(e.kind()).isEqualTo(ModelException.Kind.TIMEOUT);
+      }
+      assertThat(server.requests()).as("the second call was sent, not refused").hasSize(2);
+    }
+  }
 }
