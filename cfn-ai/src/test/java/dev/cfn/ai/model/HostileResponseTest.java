@@ -140,6 +140,37 @@ class HostileResponseTest {
   }
 
   @Test
+  void anEndlessHeaderFailsTheCallAndTheProviderStillWorks() {
+    HostileServer.Behaviour endlessHeader =
+        out -> {
+          HostileServer.write(out, "HTTP/1.1 200 OK\r\nX-Endless: ");
+          byte[] block = "h".repeat(64 * 1024).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          while (true) {
+            out.write(block);
+          }
+        };
+    try (HostileServer server = new HostileServer(endlessHeader, HostileServer.answer());
+        ModelProvider p =
+            ModelProvider.create(
+                config(server)
+                    .retry(
+                        new ProviderConfig.Retry(
+                            1,
+                            Duration.ofMillis(50),
+                            Duration.ofMillis(100),
+                            Duration.ofSeconds(1)))
+                    .build())) {
+      assertTimeoutPreemptively(
+          HANG_GUARD,
+          () -> {
+            assertThatThrownBy(() -> p.chat(HELLO)).isInstanceOf(ModelException.class);
+            assertThat(p.chat(HELLO).text()).isEqualTo("fine");
+          });
+      assertThat(server.bytesSent()).as("the client hung up").isLessThan(HUNG_UP_BEFORE);
+    }
+  }
+
+  @Test
   void theCapsAreReadFromTheProvidersFile() {
     ModelConfig config =
         ModelConfig.parse(
