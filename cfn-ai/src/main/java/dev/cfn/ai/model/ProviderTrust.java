@@ -38,8 +38,10 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *       of {@code OPENAI_BASE_URL} / {@code ANTHROPIC_BASE_URL} when the user set those, or a host
  *       the user lists under {@code hosts:} or in {@code CFN_TRUST_HOSTS}. Otherwise the file is
  *       refused before any request is sent.
- *   <li>No secret travels over plain {@code http://} to a host other than loopback unless the host
- *       is listed under {@code hosts:}.
+ *   <li>Hence no secret from the environment travels over plain {@code http://} unless the user
+ *       chose that URL ({@code *_BASE_URL}) or listed its host; the vendors' hosts are bound with
+ *       {@code https://}. Plain {@code http://} to a host other than loopback is accepted with a
+ *       warning ({@link ModelConfig#warnings()}) in any file.
  *   <li>A file the user trusted ({@code cfn run --trust-providers}, or {@link #trust(Path)}) is
  *       exempt from the three rules above, as long as its content is unchanged: trust is recorded
  *       by the SHA-256 of the file's bytes, outside the project, so a file edited afterwards (by a
