@@ -78,7 +78,17 @@ import org.slf4j.LoggerFactory;
  * #DEFAULT_MAX_TURNS}), after which a model still calling tools fails the task with {@link
  * TaskFailed.Kind#MAX_TURNS}; {@link Builder#maxToolCalls} tool calls per task ({@value
  * #DEFAULT_MAX_TOOL_CALLS}), beyond which calls are answered with an error telling the model to
- * finish; and the definition's {@code lifecycle.timeout_ms}, checked before each model call.
+ * finish; and the definition's {@code lifecycle.timeout_ms}.
+ *
+ * <h2>One deadline</h2>
+ *
+ * A task has one deadline: the earlier of {@code lifecycle.timeout_ms} (or {@link Builder#timeout})
+ * from the task's start and the end of its budget's wall time ({@link Budget#remainingWallTime()},
+ * e.g. {@code cfn run --timeout}). It is checked before each model call, and every model call is
+ * sent with the time left ({@link ChatRequest#timeout()}), so that the provider cancels the request
+ * in flight, its stream, its retries and their backoff when the deadline passes. The task then
+ * fails with {@link TaskFailed.Kind#TIMEOUT} (or {@link TaskFailed.Kind#BUDGET_EXHAUSTED} when the
+ * budget's wall time was the earlier bound), never with a retry.
  *
  * <h2>Budgets</h2>
  *
@@ -124,6 +134,9 @@ import org.slf4j.LoggerFactory;
  * threads, since a model call blocks for seconds.
  */
 public final class LlmAgent implements Agent {
+  /** A call that failed with TIMEOUT this close to the deadline was cut by the deadline. */
+  private static final long DEADLINE_SLACK_NANOS = 50_000_000L;
+
   /** The topic type {@link BudgetExhausted} events are published on. */
   public static final String BUDGET_TOPIC = "cfn.budget.exhausted";
 
@@ -443,10 +456,26 @@ public final class LlmAgent implements Agent {
       if (budget != null) {
         budget.check(modelName);
       }
-      ChatResponse response =
-          settings.streamTo == null
-              ? model.chat(request)
-              : model.stream(request, settings.streamTo);
+      Duration left = timeLeft();
+      ChatRequest timed = left == null ? request : request.withTimeout(left);
+      long callStart = System.nanoTime();
+      ChatResponse response;
+      try {
+        response =
+            settings.streamTo == null ? model.chat(timed) : model.stream(timed, settings.streamTo);
+      } catch (ModelException e) {
+        if (left != null
+            && e.kind() == ModelException.Kind.TIMEOUT
+            && System.nanoTime() - callStart >= left.toNanos() - DEADLINE_SLACK_NANOS) {
+          // The task's deadline cut the call: report the bound that was reached, not a retryable
+          // provider timeout.
+          if (budget != null) {
+            budget.check(modelName); // throws when the budget's wall time is the bound
+          }
+          throw deadlineReached(e);
+        }
+        throw e;
+      }
       if (budget != null) {
         budget.charge(response.usage(), pricedModel(response, modelName));
       }
@@ -488,6 +517,44 @@ public final class LlmAgent implements Agent {
         settings.callLog.record(key, CallRecords.toolResult(result));
       }
       return result;
+    }
+
+    /** The time left before the task's deadline, or null when nothing limits it. */
+    private Duration timeLeft() {
+      Duration left = null;
+      if (settings.timeout != null) {
+        left = settings.timeout.minusNanos(System.nanoTime() - startNanos);
+      }
+      if (budget != null) {
+        Optional<Duration> wall = budget.remainingWallTime();
+        if (wall.isPresent() && (left == null || wall.get().compareTo(left) < 0)) {
+          left = wall.get();
+        }
+      }
+      return left == null || !left.isNegative() ? left : Duration.ZERO;
+    }
+
+    private RunStopped deadlineReached(ModelException cause) {
+      long elapsed = System.nanoTime() - startNanos;
+      String limit =
+          settings.timeout != null
+              ? "the task's time limit is "
+                  + settings.timeout.toMillis()
+                  + " ms (lifecycle.timeout_ms in the definition, or LlmAgent.Builder.timeout)"
+              : "the budget's wall time ran out (maxWallTime, e.g. cfn run --timeout)";
+      return new RunStopped(
+          TaskFailed.Kind.TIMEOUT,
+          "agent "
+              + self
+              + " stopped after "
+              + Duration.ofNanos(elapsed).toMillis()
+              + " ms and "
+              + turns
+              + " model calls: "
+              + limit
+              + "; the model call in flight was cancelled ("
+              + cause.getMessage()
+              + ")");
     }
 
     private void checkTimeout() {

@@ -14,6 +14,7 @@ import dev.cfn.ai.definition.Problem;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.model.ProviderTrust;
 import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolAudit;
 import dev.cfn.ai.tool.ToolRegistry;
@@ -100,6 +101,14 @@ final class RunCommand implements Callable<Integer> {
       description = "Wall-time limit, ISO-8601 (default: PT10M).")
   Duration timeout = Duration.ofMinutes(10);
 
+  @Option(
+      names = "--trust-providers",
+      description =
+          "Trust the project's .cfn/providers.yaml as it is now (read it first): it may then send"
+              + " keys from the environment to the hosts it names. Recorded by the file's SHA-256"
+              + " in ~/.config/cfn/trusted-providers; any later change withdraws the trust.")
+  boolean trustProviders;
+
   @Option(names = "--json", description = "Print the outcome as one JSON object.")
   boolean json;
 
@@ -143,10 +152,18 @@ final class RunCommand implements Callable<Integer> {
     }
     ModelConfig config;
     try {
-      config = ModelConfig.discover(project, environment);
+      ProviderTrust trust = ProviderTrust.load(environment);
+      Path providersFile = project.resolve(ModelConfig.DEFAULT_FILE);
+      if (trustProviders && Files.isRegularFile(providersFile)) {
+        trust = trust.trust(providersFile);
+      }
+      config = ModelConfig.discover(project, environment, trust);
     } catch (ModelConfigException e) {
       err.println("cfn run: " + e.getMessage());
       return 2;
+    }
+    for (String warning : config.warnings()) {
+      err.println("cfn run: warning: " + warning);
     }
     Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
     if (maxCalls != null) {

@@ -239,6 +239,31 @@ public final class Budget {
   }
 
   /**
+   * Returns the wall time left before this budget or an ancestor refuses calls, so that a call in
+   * flight can be given that as its deadline and cut when it runs out. A budget's wall time starts
+   * at its first {@link #check()} or charge.
+   *
+   * @return the time left (zero when it has run out), or empty when no budget in the chain limits
+   *     wall time
+   */
+  public Optional<Duration> remainingWallTime() {
+    long left = Long.MAX_VALUE;
+    for (Budget b = this; b != null; b = b.parent) {
+      if (b.maxWallNanos > 0) {
+        left = Math.min(left, b.ownRemainingWallNanos());
+      }
+    }
+    return left == Long.MAX_VALUE
+        ? Optional.empty()
+        : Optional.of(Duration.ofNanos(Math.max(0, left)));
+  }
+
+  private synchronized long ownRemainingWallNanos() {
+    start();
+    return maxWallNanos - (nanoTime.getAsLong() - startedNanos);
+  }
+
+  /**
    * Returns what this budget has been charged (its own totals, which include every child's).
    *
    * @return a snapshot

@@ -1,5 +1,6 @@
 package dev.cfn.ai.model;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -24,6 +25,10 @@ import java.util.Objects;
  * @param maxTokens the most tokens to generate, or null for the provider's default (Anthropic
  *     requires a value, so its client then sends the configured default)
  * @param temperature the sampling temperature, or null to leave it to the server
+ * @param timeout how long the caller waits for the whole call, retries, backoff and fallbacks
+ *     included, counted from when the call starts; null for no limit beyond the providers' own
+ *     timeouts. Every layer passes on only what is left of it, and the request in flight is
+ *     cancelled when it runs out (the call fails with {@link ModelException.Kind#TIMEOUT}).
  */
 public record ChatRequest(
     String model,
@@ -31,7 +36,8 @@ public record ChatRequest(
     List<ChatMessage> messages,
     List<ToolSpec> tools,
     Integer maxTokens,
-    Double temperature) {
+    Double temperature,
+    Duration timeout) {
   public ChatRequest {
     messages = List.copyOf(messages);
     tools = List.copyOf(tools);
@@ -43,6 +49,9 @@ public record ChatRequest(
     }
     if (temperature != null && (temperature < 0 || temperature.isNaN())) {
       throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
+    }
+    if (timeout != null && timeout.isNegative()) {
+      timeout = Duration.ZERO;
     }
   }
 
@@ -62,7 +71,17 @@ public record ChatRequest(
    * @return a copy with the model replaced
    */
   public ChatRequest withModel(String newModel) {
-    return new ChatRequest(newModel, system, messages, tools, maxTokens, temperature);
+    return new ChatRequest(newModel, system, messages, tools, maxTokens, temperature, timeout);
+  }
+
+  /**
+   * Returns this request with another time limit, as each layer passes on the time left.
+   *
+   * @param newTimeout the time left, or null for none
+   * @return a copy with the timeout replaced
+   */
+  public ChatRequest withTimeout(Duration newTimeout) {
+    return new ChatRequest(model, system, messages, tools, maxTokens, temperature, newTimeout);
   }
 
   /**
@@ -78,6 +97,7 @@ public record ChatRequest(
     b.tools.addAll(tools);
     b.maxTokens = maxTokens;
     b.temperature = temperature;
+    b.timeout = timeout;
     return b;
   }
 
@@ -89,6 +109,7 @@ public record ChatRequest(
     private final List<ToolSpec> tools = new ArrayList<>();
     private Integer maxTokens;
     private Double temperature;
+    private Duration timeout;
 
     private Builder() {}
 
@@ -180,13 +201,24 @@ public record ChatRequest(
     }
 
     /**
+     * Sets how long the caller waits for the whole call (see {@link ChatRequest#timeout()}).
+     *
+     * @param timeout the limit, or null for none
+     * @return this builder
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    /**
      * Builds the request.
      *
      * @return the request
      * @throws IllegalArgumentException if there is no message or a setting is out of range
      */
     public ChatRequest build() {
-      return new ChatRequest(model, system, messages, tools, maxTokens, temperature);
+      return new ChatRequest(model, system, messages, tools, maxTokens, temperature, timeout);
     }
   }
 }

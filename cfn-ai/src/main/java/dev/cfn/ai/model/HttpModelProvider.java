@@ -75,14 +75,18 @@ abstract sealed class HttpModelProvider implements ModelProvider
   @Override
   public final ChatResponse chat(ChatRequest request) {
     String model = model(request);
-    return answer(transport.post(endpoint, headers(), body(request, model, false)), model, false);
+    return answer(
+        transport.post(endpoint, headers(), body(request, model, false), request.timeout()),
+        model,
+        false);
   }
 
   @Override
   public final ChatResponse stream(ChatRequest request, StreamListener listener) {
     Objects.requireNonNull(listener, "listener");
     String model = model(request);
-    try (SseStream stream = transport.postStream(endpoint, headers(), body(request, model, true))) {
+    try (SseStream stream =
+        transport.postStream(endpoint, headers(), body(request, model, true), request.timeout())) {
       if (stream.wholeBody() != null) {
         ChatResponse r = answer(stream.wholeBody(), model, true);
         replay(r, listener);

@@ -12,7 +12,6 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -22,35 +21,46 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * POSTs JSON to one provider over the JDK {@link HttpClient} and turns every way that can fail into
  * a {@link ModelException}: HTTP error statuses (with {@code Retry-After}), timeouts, refused and
- * reset connections. Error bodies are quoted only after the {@link KeyRedactor} has removed the
- * key.
+ * reset connections, oversized answers. Error bodies are quoted only after the {@link KeyRedactor}
+ * has removed the key and every configured header value.
  *
- * <p>A non-streamed call is bounded as a whole by the request timeout. A streamed call is bounded
- * by the request timeout until the response headers arrive and then between any two lines of the
- * stream; the lines are read by the caller from a {@link LineQueue} so that the wait can time out
- * even while the server sends nothing.
+ * <p>Bodies are never buffered by the client: {@link BodyChunks} pulls one chunk at a time and
+ * {@link ResponseBody} counts them against {@link ProviderConfig#maxResponseBytes()} and {@link
+ * ProviderConfig#maxEventBytes()}, so a server that sends forever costs bounded memory.
+ *
+ * <p>Time: an attempt is given the time its caller has left ({@link ChatRequest#timeout()}, null
+ * for no limit). A non-streamed attempt is bounded as a whole by the smaller of that and the
+ * request timeout. A streamed attempt waits for its response headers at most that long, then at
+ * most the request timeout between any two chunks, and as a whole at most the smaller of the stream
+ * timeout and the caller's time. Every bound reached cancels the exchange, which closes the
+ * connection.
  */
 final class HttpTransport implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_QUOTED_BODY = 500;
+  private static final long MAX_ERROR_BODY = 64 * 1024;
 
   private final String provider;
   private final HttpClient client;
   private final Duration requestTimeout;
+  private final Duration streamTimeout;
+  private final long maxResponseBytes;
+  private final int maxEventBytes;
   private final KeyRedactor redactor;
   private final Clock clock;
 
   HttpTransport(ProviderConfig config, Clock clock) {
     this.provider = config.name();
     this.requestTimeout = config.requestTimeout();
-    this.redactor = new KeyRedactor(config.apiKey());
+    this.streamTimeout = config.streamTimeout();
+    this.maxResponseBytes = config.maxResponseBytes();
+    this.maxEventBytes = config.maxEventBytes();
+    this.redactor = new KeyRedactor(config.apiKey(), config.headers().values());
     this.clock = clock;
     this.client =
         HttpClient.newBuilder()
@@ -63,91 +73,194 @@ final class HttpTransport implements AutoCloseable {
     return redactor;
   }
 
+  long maxResponseBytes() {
+    return maxResponseBytes;
+  }
+
+  int maxEventBytes() {
+    return maxEventBytes;
+  }
+
   /**
    * POSTs a JSON body and returns the JSON answer.
    *
+   * @param callTimeout the time the caller has left, or null for no limit
    * @throws ModelException on any failure
    */
-  JsonNode post(URI uri, Map<String, String> headers, JsonNode body) {
-    HttpRequest request = request(uri, headers, body, "application/json");
-    CompletableFuture<HttpResponse<String>> future =
-        client.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    HttpResponse<String> response;
-    try {
-      response = future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw timeout("no complete answer within " + requestTimeout, e);
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      Thread.currentThread().interrupt();
-      throw interrupted(e);
-    } catch (ExecutionException e) {
-      throw failure(e.getCause());
+  JsonNode post(URI uri, Map<String, String> headers, JsonNode body, Duration callTimeout) {
+    Duration total = min(requestTimeout, callTimeout);
+    String setting = setting(requestTimeout, "request-timeout", callTimeout);
+    long start = System.nanoTime();
+    try (SseStream response =
+        exchange(
+            uri,
+            headers,
+            body,
+            "application/json",
+            total,
+            setting,
+            (info, chunks, f) -> {
+              Duration left = total.minusNanos(System.nanoTime() - start);
+              return new ResponseBody(
+                  this, chunks, f, left.isNegative() ? Duration.ZERO : left, left, setting);
+            })) {
+      return parse(response.remainingText(), response.status());
     }
-    if (response.statusCode() >= 300) {
-      throw httpError(response.statusCode(), response.headers(), response.body());
-    }
-    return parse(response.body(), response.statusCode());
   }
 
   /**
    * POSTs a JSON body asking for a server-sent event stream, and returns once the response headers
    * arrived.
    *
+   * @param callTimeout the time the caller has left, or null for no limit
    * @throws ModelException when the request fails or the status is an error
    */
-  SseStream postStream(URI uri, Map<String, String> headers, JsonNode body) {
-    HttpRequest request = request(uri, headers, body, "text/event-stream");
-    LineQueue lines = new LineQueue();
-    CompletableFuture<HttpResponse<Void>> future =
-        client.sendAsync(
-            request,
-            info -> {
-              lines.headers(info);
-              return HttpResponse.BodySubscribers.fromLineSubscriber(
-                  lines, s -> null, StandardCharsets.UTF_8, null);
+  SseStream postStream(URI uri, Map<String, String> headers, JsonNode body, Duration callTimeout) {
+    Duration headerWait = min(requestTimeout, callTimeout);
+    Duration total = min(streamTimeout, callTimeout);
+    String setting = setting(streamTimeout, "stream-timeout", callTimeout);
+    long start = System.nanoTime();
+    SseStream stream =
+        exchange(
+            uri,
+            headers,
+            body,
+            "text/event-stream",
+            headerWait,
+            setting(requestTimeout, "request-timeout", callTimeout),
+            (info, chunks, f) -> {
+              Duration left = total.minusNanos(System.nanoTime() - start);
+              return new ResponseBody(
+                  this,
+                  chunks,
+                  f,
+                  requestTimeout,
+                  left.isNegative() ? Duration.ZERO : left,
+                  setting);
             });
-    future.whenComplete(
-        (r, t) -> {
-          if (t != null) {
-            lines.fail(t);
-          }
-        });
-    HttpResponse.ResponseInfo info;
     try {
-      info = lines.awaitHeaders(requestTimeout);
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      throw timeout("no response within " + requestTimeout, e);
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      Thread.currentThread().interrupt();
-      throw interrupted(e);
-    } catch (IOException e) {
-      throw failure(e.getCause() != null ? e.getCause() : e);
-    }
-    SseStream stream = new SseStream(this, lines, future, requestTimeout);
-    try {
-      if (info.statusCode() >= 300) {
-        String text;
-        try {
-          text = stream.remainingText();
-        } catch (ModelException e) {
-          text = "";
-        }
-        throw httpError(info.statusCode(), info.headers(), text);
-      }
-      String type = info.headers().firstValue("content-type").orElse("");
+      String type = stream.contentType();
       if (!type.toLowerCase(Locale.ROOT).contains("text/event-stream")) {
         // The server ignored "stream": true and answered with one JSON document.
-        stream.markWholeBody(parse(stream.remainingText(), info.statusCode()));
+        stream.markWholeBody(parse(stream.remainingText(), stream.status()));
       }
       return stream;
     } catch (RuntimeException e) {
       stream.close();
       throw e;
     }
+  }
+
+  /** Makes the body reader of an exchange once its headers arrived. */
+  private interface BodyFactory {
+    ResponseBody create(
+        HttpResponse.ResponseInfo info,
+        BodyChunks chunks,
+        CompletableFuture<HttpResponse<Void>> exchange);
+  }
+
+  /**
+   * Sends the request and waits for the response headers; throws the HTTP error of an error status
+   * (its body read only up to {@value #MAX_ERROR_BODY} bytes).
+   */
+  private SseStream exchange(
+      URI uri,
+      Map<String, String> headers,
+      JsonNode body,
+      String accept,
+      Duration headerWait,
+      String headerSetting,
+      BodyFactory bodies) {
+    HttpRequest request = request(uri, headers, body, accept);
+    BodyChunks chunks = new BodyChunks();
+    CompletableFuture<HttpResponse<Void>> future =
+        client.sendAsync(
+            request,
+            info -> {
+              chunks.headers(info);
+              return chunks;
+            });
+    future.whenComplete(
+        (r, t) -> {
+          if (t != null) {
+            chunks.fail(t);
+          }
+        });
+    HttpResponse.ResponseInfo info;
+    try {
+      info = chunks.awaitHeaders(headerWait.toNanos());
+    } catch (TimeoutException e) {
+      chunks.cancel();
+      future.cancel(true);
+      throw timeout(
+          "no response within " + headerWait.toMillis() + " ms (" + headerSetting + ")", e);
+    } catch (InterruptedException e) {
+      chunks.cancel();
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw interrupted(e);
+    } catch (IOException e) {
+      throw failure(e.getCause() != null ? e.getCause() : e);
+    }
+    SseStream stream =
+        new SseStream(this, bodies.create(info, chunks, future), info.statusCode(), info.headers());
+    if (info.statusCode() >= 300) {
+      String text;
+      try {
+        text = stream.remainingText(MAX_ERROR_BODY);
+      } catch (ModelException e) {
+        text = "";
+      } finally {
+        stream.close();
+      }
+      throw httpError(info.statusCode(), info.headers(), text);
+    }
+    return stream;
+  }
+
+  private static Duration min(Duration a, Duration callTimeout) {
+    if (callTimeout == null) {
+      return a;
+    }
+    Duration c = callTimeout.isNegative() ? Duration.ZERO : callTimeout;
+    return c.compareTo(a) < 0 ? c : a;
+  }
+
+  /** Names what bounds a wait, for messages: the provider's setting or the caller's deadline. */
+  private String setting(Duration configured, String key, Duration callTimeout) {
+    return callTimeout != null && callTimeout.compareTo(configured) < 0
+        ? "the time left before the caller's deadline"
+        : key + " of provider '" + provider + "'";
+  }
+
+  /** A byte count for messages: {@code 16 MiB}, {@code 512 KiB}, {@code 100 bytes}. */
+  static String size(long bytes) {
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) {
+      return bytes / (1024 * 1024) + " MiB";
+    }
+    if (bytes >= 1024 && bytes % 1024 == 0) {
+      return bytes / 1024 + " KiB";
+    }
+    return bytes + " bytes";
+  }
+
+  /** A response broke a size cap: not retried, since it would again. */
+  ModelException tooLarge(String what, String key) {
+    return new ModelException(
+        ModelException.Kind.RESPONSE_TOO_LARGE,
+        provider,
+        0,
+        null,
+        "provider '"
+            + provider
+            + "': "
+            + what
+            + "; the call was cancelled (fix: raise "
+            + key
+            + " of provider '"
+            + provider
+            + "' in the providers file, or check that base-url points at a model API)",
+        null);
   }
 
   private HttpRequest request(URI uri, Map<String, String> headers, JsonNode body, String accept) {
@@ -166,7 +279,22 @@ final class HttpTransport implements AutoCloseable {
       // Plain-text HTTP/2 upgrade confuses several local servers; HTTP/2 stays on for TLS.
       b.version(HttpClient.Version.HTTP_1_1);
     }
-    headers.forEach(b::header);
+    try {
+      headers.forEach(b::header);
+    } catch (IllegalArgumentException e) {
+      // The JDK quotes the offending value, which may be a secret: say which header, redacted.
+      throw new ModelException(
+          ModelException.Kind.BAD_REQUEST,
+          provider,
+          0,
+          null,
+          "provider '"
+              + provider
+              + "': a request header was refused by the HTTP client ("
+              + redactor.redact(String.valueOf(e.getMessage()))
+              + "); fix the headers of the provider",
+          null);
+    }
     return b.build();
   }
 

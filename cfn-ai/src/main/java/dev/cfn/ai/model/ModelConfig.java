@@ -47,9 +47,11 @@ import java.util.Objects;
  *
  * <p>Per provider also: {@code headers} (a map), {@code max-tokens}, {@code connect-timeout},
  * {@code retry: {max-attempts, initial-backoff, max-backoff, max-retry-after}} and {@code
- * circuit-breaker: {failure-threshold, cool-down}}; see {@link ProviderConfig} for their meaning
- * and defaults. Without {@code default:}, the first provider declared is the default (file order,
- * then {@code anthropic}, then {@code openai} from the environment).
+ * circuit-breaker: {failure-threshold, cool-down}}, {@code stream-timeout}, {@code
+ * max-response-bytes} and {@code max-event-bytes} (sizes as {@code 16MiB}, {@code 512KiB} or a
+ * number of bytes); see {@link ProviderConfig} for their meaning and defaults. Without {@code
+ * default:}, the first provider declared is the default (file order, then {@code anthropic}, then
+ * {@code openai} from the environment).
  *
  * <h2>The environment, and precedence</h2>
  *
@@ -63,22 +65,30 @@ import java.util.Objects;
  *       ollama}, not {@code openai}, so that an exported OpenAI key is never sent to it.
  *   <li>{@code ${NAME}} in any file value is replaced by the variable {@code NAME}; an unset
  *       variable is an error unless a default is given: {@code ${NAME:-default}} ({@code ${NAME:-}}
- *       for empty).
+ *       for empty). In a project's file read by {@link #discover}, only {@code *_API_KEY} variables
+ *       and those the user allows may be referenced, and secrets from the environment go only to
+ *       the hosts they are bound to: see {@link ProviderTrust}.
  *   <li>Everything else comes from the file, then from the defaults of {@link ProviderConfig}.
  * </ol>
  *
  * @param providers the providers by name, in declaration order
  * @param routes the routing rules, tried in order
  * @param defaultRoute the route of agents no rule matches
+ * @param warnings what was accepted but is unsafe (a literal key in the file, plain {@code http://}
+ *     to another machine), one line each, also logged at WARN; never a secret
  */
 public record ModelConfig(
-    Map<String, ProviderConfig> providers, List<ModelRoute> routes, ModelRoute defaultRoute) {
+    Map<String, ProviderConfig> providers,
+    List<ModelRoute> routes,
+    ModelRoute defaultRoute,
+    List<String> warnings) {
   /** Where cfn looks for the file, relative to the project directory. */
   public static final Path DEFAULT_FILE = Path.of(".cfn", "providers.yaml");
 
   public ModelConfig {
     providers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(providers));
     routes = List.copyOf(routes);
+    warnings = List.copyOf(warnings == null ? List.of() : warnings);
     Objects.requireNonNull(defaultRoute, "defaultRoute");
     List<ModelRoute> all = new java.util.ArrayList<>(routes);
     all.add(defaultRoute);
@@ -90,6 +100,18 @@ public record ModelConfig(
     }
   }
 
+  /**
+   * A configuration without warnings.
+   *
+   * @param providers the providers by name, in declaration order
+   * @param routes the routing rules, tried in order
+   * @param defaultRoute the route of agents no rule matches
+   */
+  public ModelConfig(
+      Map<String, ProviderConfig> providers, List<ModelRoute> routes, ModelRoute defaultRoute) {
+    this(providers, routes, defaultRoute, List.of());
+  }
+
   private static void requireKnown(Map<String, ProviderConfig> providers, ModelTarget t) {
     if (!providers.containsKey(t.provider())) {
       throw new IllegalArgumentException(
@@ -98,7 +120,9 @@ public record ModelConfig(
   }
 
   /**
-   * Reads a providers file, with the environment applied as described above.
+   * Reads a providers file the caller chose as its own (the user's, not a project's), with the
+   * environment applied as described above; the {@link ProviderTrust} rules do not apply. Use
+   * {@link #discover} for a project's file.
    *
    * @param file the YAML file
    * @param env the environment ({@code System.getenv()}; tests pass a map)
@@ -107,6 +131,10 @@ public record ModelConfig(
    *     the key and the fix
    */
   public static ModelConfig load(Path file, Map<String, String> env) {
+    return parse(read(file), file.toString(), env);
+  }
+
+  private static String read(Path file) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -122,12 +150,12 @@ public record ModelConfig(
           "(file)",
           "cannot be read (" + e.getMessage() + "); check its permissions");
     }
-    return parse(text, file.toString(), env);
+    return text;
   }
 
   /**
-   * Reads {@code projectDir/.cfn/providers.yaml} when it exists, otherwise configures providers
-   * from the environment alone.
+   * Reads {@code projectDir/.cfn/providers.yaml} when it exists, under the rules of the user's
+   * {@link ProviderTrust#load trust}, otherwise configures providers from the environment alone.
    *
    * @param projectDir the project directory
    * @param env the environment
@@ -135,8 +163,31 @@ public record ModelConfig(
    * @throws ModelConfigException when the configuration is invalid or names no provider
    */
   public static ModelConfig discover(Path projectDir, Map<String, String> env) {
+    return discover(projectDir, env, ProviderTrust.load(env));
+  }
+
+  /**
+   * Reads {@code projectDir/.cfn/providers.yaml} under the rules of {@link ProviderTrust} (the
+   * project's file may expand only allowed variables and send secrets only to the hosts they are
+   * bound to, unless the user trusted the file as it is), or configures providers from the
+   * environment alone when there is no file.
+   *
+   * @param projectDir the project directory
+   * @param env the environment
+   * @param trust what the user allows a project file
+   * @return the configuration
+   * @throws ModelConfigException when the configuration is invalid, names no provider, or would
+   *     send a secret where the rules forbid; the message names the variable, the host and the fix
+   */
+  public static ModelConfig discover(
+      Path projectDir, Map<String, String> env, ProviderTrust trust) {
     Path file = projectDir.resolve(DEFAULT_FILE);
-    return Files.isRegularFile(file) ? load(file, env) : fromEnvironment(env);
+    if (!Files.isRegularFile(file)) {
+      return fromEnvironment(env);
+    }
+    String text = read(file);
+    ProviderTrust rules = trust.trusts(file) ? null : trust;
+    return new ProvidersFile(file.toString(), env, rules).parse(text);
   }
 
   /**
@@ -151,7 +202,8 @@ public record ModelConfig(
   }
 
   /**
-   * Parses the text of a providers file.
+   * Parses the text of a providers file the caller chose as its own; the {@link ProviderTrust}
+   * rules do not apply.
    *
    * @param yaml the YAML text
    * @param source the file's name, for error messages

@@ -27,7 +27,10 @@ public final class ModelException extends RuntimeException {
     OVERLOADED,
     /** 5xx: the provider failed. Retryable for 500, 502, 503, 504. */
     SERVER,
-    /** No answer within the request timeout. Retryable. */
+    /**
+     * No answer within the request timeout, the stream timeout, or the time the caller had left.
+     * Retryable (a retry is not attempted once the caller's deadline has passed).
+     */
     TIMEOUT,
     /** The connection failed or was reset. Retryable. */
     NETWORK,
@@ -35,6 +38,11 @@ public final class ModelException extends RuntimeException {
     CIRCUIT_OPEN,
     /** A streamed answer broke off part way. Retryable only if nothing was delivered yet. */
     STREAM_BROKEN,
+    /**
+     * The answer exceeded a size cap ({@code max-response-bytes}, {@code max-event-bytes}); the
+     * transfer was cancelled. Not retryable: it would exceed it again.
+     */
+    RESPONSE_TOO_LARGE,
     /**
      * The caller gave up: its thread was interrupted or the call was cancelled. The provider is not
      * at fault, so it does not count against the circuit breaker. Not retryable: the caller no
@@ -117,7 +125,7 @@ public final class ModelException extends RuntimeException {
    */
   public boolean retryable() {
     return switch (kind) {
-      case AUTH, BAD_REQUEST, CANCELLED -> false;
+      case AUTH, BAD_REQUEST, CANCELLED, RESPONSE_TOO_LARGE -> false;
       case SERVER ->
           status == 0 || status == 500 || status == 502 || status == 503 || status == 504;
       default -> true;
@@ -161,14 +169,19 @@ public final class ModelException extends RuntimeException {
       case OVERLOADED, SERVER ->
           "the provider is failing: try later or configure a fallback for this route";
       case TIMEOUT ->
-          "no answer in time: raise request-timeout for provider '"
+          "no answer in time: raise the time limit named above (request-timeout or stream-timeout"
+              + " of provider '"
               + provider
-              + "' or check that the server is up";
+              + "', or the task's timeout) or check that the server is up";
       case NETWORK -> "check the base-url of provider '" + provider + "' and that the server is up";
       case CIRCUIT_OPEN ->
           "calls are paused after repeated failures; they resume after the cool-down, or"
               + " configure a fallback for this route";
       case STREAM_BROKEN -> "the stream broke off; call again";
+      case RESPONSE_TOO_LARGE ->
+          "raise max-response-bytes or max-event-bytes of provider '"
+              + provider
+              + "', or check that base-url points at a model API";
       case CANCELLED ->
           "the caller stopped waiting (interrupted or cancelled); call again if needed";
     };

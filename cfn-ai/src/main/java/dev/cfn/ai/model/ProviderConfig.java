@@ -38,6 +38,13 @@ import java.util.Objects;
  * @param requestTimeout a non-streamed call's whole duration; for a streamed call the wait for the
  *     response headers and for each next piece of the stream
  * @param connectTimeout the wait for a TCP (and TLS) connection
+ * @param streamTimeout the longest one streamed attempt may take as a whole, however steadily the
+ *     server sends (keep-alive pings and endless text included); default 10 minutes
+ * @param maxResponseBytes the largest response body read, streamed or not; a larger one cancels the
+ *     call with {@link ModelException.Kind#RESPONSE_TOO_LARGE}; default {@value
+ *     #DEFAULT_MAX_RESPONSE_BYTES} (16 MiB)
+ * @param maxEventBytes the largest line, and the largest server-sent event's data, read; default
+ *     {@value #DEFAULT_MAX_EVENT_BYTES} (1 MiB)
  * @param retry how failed calls are retried
  * @param rateLimit the client-side rate limits
  * @param circuit the circuit breaker's settings
@@ -53,9 +60,18 @@ public record ProviderConfig(
     int maxTokens,
     Duration requestTimeout,
     Duration connectTimeout,
+    Duration streamTimeout,
+    long maxResponseBytes,
+    int maxEventBytes,
     Retry retry,
     RateLimit rateLimit,
     Circuit circuit) {
+
+  /** The default {@link #maxResponseBytes()}: 16 MiB. */
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 16L * 1024 * 1024;
+
+  /** The default {@link #maxEventBytes()}: 1 MiB. */
+  public static final int DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
   /**
    * Claude Code's model aliases and the models an {@link Kind#ANTHROPIC} provider sends for them
@@ -208,14 +224,62 @@ public record ProviderConfig(
     model = model == null || model.isBlank() ? null : model;
     modelAliases = Map.copyOf(modelAliases == null ? Map.of() : modelAliases);
     headers = Map.copyOf(headers == null ? Map.of() : headers);
+    for (var h : headers.entrySet()) {
+      checkHeader(name, h.getKey(), h.getValue());
+    }
     if (maxTokens < 0) {
       throw new IllegalArgumentException("max-tokens must be >= 0, got " + maxTokens);
     }
     requirePositive(requestTimeout, "request-timeout");
     requirePositive(connectTimeout, "connect-timeout");
+    requirePositive(streamTimeout, "stream-timeout");
+    if (maxResponseBytes < 1024) {
+      throw new IllegalArgumentException(
+          "max-response-bytes must be at least 1024, got " + maxResponseBytes);
+    }
+    if (maxEventBytes < 256 || maxEventBytes > maxResponseBytes) {
+      throw new IllegalArgumentException(
+          "max-event-bytes must be at least 256 and at most max-response-bytes, got "
+              + maxEventBytes);
+    }
     Objects.requireNonNull(retry, "retry");
     Objects.requireNonNull(rateLimit, "rateLimit");
     Objects.requireNonNull(circuit, "circuit");
+  }
+
+  private static final java.util.Set<String> RESTRICTED_HEADERS =
+      java.util.Set.of("connection", "content-length", "expect", "host", "upgrade");
+
+  /**
+   * Refuses a header the HTTP client would refuse later, naming the header but never quoting its
+   * value (which may be a secret; the JDK's own message would quote it).
+   */
+  private static void checkHeader(String provider, String header, String value) {
+    if (header.isEmpty() || !header.chars().allMatch(c -> c > 32 && c < 127 && c != ':')) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': '"
+              + header.replaceAll("[^\\x21-\\x7e]", "?")
+              + "' is not a valid header name (fix: letters, digits and - only)");
+    }
+    if (RESTRICTED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': "
+              + header
+              + " is set by the HTTP client and cannot be configured (fix: remove it)");
+    }
+    if (value == null || value.chars().anyMatch(c -> (c < 32 && c != '\t') || c == 127)) {
+      throw new IllegalArgumentException(
+          "headers of provider '"
+              + provider
+              + "': the value of "
+              + header
+              + " is missing or contains a line break or control character (fix: one line of"
+              + " text; the value is not shown since it may be a secret)");
+    }
   }
 
   private static void requirePositive(Duration d, String key) {
@@ -252,6 +316,9 @@ public record ProviderConfig(
     b.maxTokens = maxTokens;
     b.requestTimeout = requestTimeout;
     b.connectTimeout = connectTimeout;
+    b.streamTimeout = streamTimeout;
+    b.maxResponseBytes = maxResponseBytes;
+    b.maxEventBytes = maxEventBytes;
     b.retry = retry;
     b.rateLimit = rateLimit;
     b.circuit = circuit;
@@ -301,6 +368,12 @@ public record ProviderConfig(
         + requestTimeout
         + ", connectTimeout="
         + connectTimeout
+        + ", streamTimeout="
+        + streamTimeout
+        + ", maxResponseBytes="
+        + maxResponseBytes
+        + ", maxEventBytes="
+        + maxEventBytes
         + ", retry="
         + retry
         + ", rateLimit="
@@ -322,6 +395,9 @@ public record ProviderConfig(
     private int maxTokens;
     private Duration requestTimeout = Duration.ofSeconds(120);
     private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration streamTimeout = Duration.ofMinutes(10);
+    private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+    private int maxEventBytes = DEFAULT_MAX_EVENT_BYTES;
     private Retry retry = Retry.DEFAULT;
     private RateLimit rateLimit = RateLimit.NONE;
     private Circuit circuit = Circuit.DEFAULT;
@@ -427,6 +503,39 @@ public record ProviderConfig(
     }
 
     /**
+     * Sets the stream timeout (see {@link ProviderConfig#streamTimeout()}).
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
+    public Builder streamTimeout(Duration timeout) {
+      this.streamTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Sets the largest response body read (see {@link ProviderConfig#maxResponseBytes()}).
+     *
+     * @param bytes at least 1024
+     * @return this builder
+     */
+    public Builder maxResponseBytes(long bytes) {
+      this.maxResponseBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the largest line or event read (see {@link ProviderConfig#maxEventBytes()}).
+     *
+     * @param bytes at least 256, at most the response cap
+     * @return this builder
+     */
+    public Builder maxEventBytes(int bytes) {
+      this.maxEventBytes = bytes;
+      return this;
+    }
+
+    /**
      * Sets the retry policy.
      *
      * @param retry the policy
@@ -477,6 +586,9 @@ public record ProviderConfig(
           maxTokens,
           requestTimeout,
           connectTimeout,
+          streamTimeout,
+          maxResponseBytes,
+          maxEventBytes,
           retry,
           rateLimit,
           circuit);

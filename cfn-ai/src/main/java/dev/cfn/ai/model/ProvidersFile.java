@@ -1,5 +1,6 @@
 package dev.cfn.ai.model;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ final class ProvidersFile {
   private static final Logger LOG = LoggerFactory.getLogger(ProvidersFile.class);
   private static final Pattern REFERENCE =
       Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern SIZE =
+      Pattern.compile("(\\d+)\\s*(b|bytes|k|kb|kib|m|mb|mib|g|gb|gib)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern SIMPLE_DURATION =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
@@ -41,6 +44,9 @@ final class ProvidersFile {
           "max-tokens",
           "request-timeout",
           "connect-timeout",
+          "stream-timeout",
+          "max-response-bytes",
+          "max-event-bytes",
           "retry",
           "rate-limit",
           "circuit-breaker");
@@ -56,10 +62,24 @@ final class ProvidersFile {
 
   private final String source;
   private final Map<String, String> env;
+  private final ProviderTrust trust; // null: the caller's own file, trusted as a whole
+  private final List<String> warnings = new ArrayList<>();
+  // provider name -> the environment variables whose values it sends (api-key, headers)
+  private final Map<String, Set<String>> secretsFromEnv = new LinkedHashMap<>();
+  private Set<String> collecting; // where substitute() records the variables it expands
 
-  ProvidersFile(String source, Map<String, String> env) {
+  /**
+   * @param trust the user's trust for a project's file, which restricts what the file may do with
+   *     the environment (see {@link ProviderTrust}); null for a file the caller chose as its own
+   */
+  ProvidersFile(String source, Map<String, String> env, ProviderTrust trust) {
     this.source = source;
     this.env = Map.copyOf(env);
+    this.trust = trust;
+  }
+
+  ProvidersFile(String source, Map<String, String> env) {
+    this(source, env, null);
   }
 
   ModelConfig parse(String yaml) {
@@ -94,6 +114,9 @@ final class ProvidersFile {
       }
     }
     applyEnvironment(providers);
+    for (ProviderConfig p : providers.values()) {
+      checkSecrets(p);
+    }
     if (providers.isEmpty()) {
       throw error(
           "providers",
@@ -117,7 +140,7 @@ final class ProvidersFile {
             ? route(top.get("default"), "default", true, providers)
             : new ModelRoute(
                 null, null, new ModelTarget(providers.keySet().iterator().next(), null), List.of());
-    return new ModelConfig(providers, routes, defaultRoute);
+    return new ModelConfig(providers, routes, defaultRoute, warnings);
   }
 
   private ProviderConfig provider(String name, Map<String, Object> m) {
@@ -148,16 +171,21 @@ final class ProvidersFile {
             p + ".base-url", "'" + url + "' is not a URL; write e.g. " + kind.defaultBaseUrl());
       }
     }
+    Set<String> secrets = secretsFromEnv.computeIfAbsent(name, k -> new TreeSet<>());
     if (m.get("api-key") != null) {
       Object raw = m.get("api-key");
       if (raw instanceof String s && !REFERENCE.matcher(s).find() && !s.isBlank()) {
-        LOG.warn(
-            "{}: {}.api-key holds a literal key; write api-key: ${ENV_VAR} so that the file"
-                + " carries no secret",
-            source,
-            p);
+        warn(
+            p
+                + ".api-key holds a literal key (accepted; anyone who reads the file has it): write"
+                + " api-key: ${ENV_VAR} so that the file carries no secret");
       }
-      b.apiKey(text(raw, p + ".api-key"));
+      collecting = secrets;
+      try {
+        b.apiKey(text(raw, p + ".api-key"));
+      } finally {
+        collecting = null;
+      }
     }
     if (m.get("model") != null) {
       b.model(text(m.get("model"), p + ".model"));
@@ -167,8 +195,13 @@ final class ProvidersFile {
           .forEach((k, v) -> b.modelAlias(k, text(v, p + ".models." + k)));
     }
     if (m.get("headers") != null) {
-      map(m.get("headers"), p + ".headers")
-          .forEach((k, v) -> b.header(k, text(v, p + ".headers." + k)));
+      collecting = secrets;
+      try {
+        map(m.get("headers"), p + ".headers")
+            .forEach((k, v) -> b.header(k, text(v, p + ".headers." + k)));
+      } finally {
+        collecting = null;
+      }
     }
     if (m.get("max-tokens") != null) {
       b.maxTokens((int) number(m.get("max-tokens"), p + ".max-tokens"));
@@ -178,6 +211,19 @@ final class ProvidersFile {
     }
     if (m.get("connect-timeout") != null) {
       b.connectTimeout(duration(m.get("connect-timeout"), p + ".connect-timeout"));
+    }
+    if (m.get("stream-timeout") != null) {
+      b.streamTimeout(duration(m.get("stream-timeout"), p + ".stream-timeout"));
+    }
+    if (m.get("max-response-bytes") != null) {
+      b.maxResponseBytes(size(m.get("max-response-bytes"), p + ".max-response-bytes"));
+    }
+    if (m.get("max-event-bytes") != null) {
+      long events = size(m.get("max-event-bytes"), p + ".max-event-bytes");
+      if (events > Integer.MAX_VALUE) {
+        throw error(p + ".max-event-bytes", "must be below 2 GiB; write e.g. 4MiB");
+      }
+      b.maxEventBytes((int) events);
     }
     try {
       Map<String, Object> retry = section(m, p, "retry", RETRY);
@@ -255,6 +301,8 @@ final class ProvidersFile {
       }
       if (key != null) {
         b.apiKey(key);
+        // The key now comes from the environment, whatever the file said.
+        secretsFromEnv.computeIfAbsent(name, k -> new TreeSet<>()).add(prefix + "_API_KEY");
       }
       if (model != null) {
         b.model(model);
@@ -265,6 +313,102 @@ final class ProvidersFile {
         throw new ModelConfigException("environment", prefix + "_BASE_URL", e.getMessage());
       }
     }
+  }
+
+  /**
+   * Refuses a project file's provider that would send a secret from the environment to a host the
+   * secret is not bound to, or over plain HTTP off this machine (see {@link ProviderTrust}); warns
+   * about plain HTTP off this machine in any file.
+   */
+  private void checkSecrets(ProviderConfig p) {
+    Set<String> secrets = secretsFromEnv.getOrDefault(p.name(), Set.of());
+    URI url = p.baseUrl();
+    boolean plain = "http".equalsIgnoreCase(url.getScheme()) && !isLoopback(url.getHost());
+    String where = url.getHost() + (url.getPort() >= 0 ? ":" + url.getPort() : "");
+    if (trust != null && !secrets.isEmpty()) {
+      for (String variable : secrets) {
+        URI bound = boundUrl(variable);
+        boolean allowed =
+            trust.trustsHost(url)
+                || (bound != null
+                    && bound.getHost().equalsIgnoreCase(url.getHost())
+                    && port(bound) == port(url)
+                    && bound.getScheme().equalsIgnoreCase(url.getScheme()));
+        if (!allowed) {
+          throw error(
+              "providers." + p.name() + ".base-url",
+              "would send "
+                  + variable
+                  + " to "
+                  + where
+                  + (bound == null
+                      ? ", a host you have not trusted with secrets"
+                      : ", not to " + bound.getAuthority() + ", the host it was issued for")
+                  + "; nothing was sent (fix: if you trust that host, add it to hosts: in "
+                  + trust.where()
+                  + " or to CFN_TRUST_HOSTS; or read the file and run cfn run --trust-providers)");
+        }
+      }
+    }
+    if (plain) {
+      warn(
+          "providers."
+              + p.name()
+              + ".base-url is plain http:// to "
+              + where
+              + ", which is not this machine (accepted; requests"
+              + (p.apiKey() != null || !p.headers().isEmpty() ? " and their keys" : "")
+              + " travel unencrypted): use https://");
+    }
+  }
+
+  /**
+   * Where a vendor's key variable may go: the user's {@code *_BASE_URL} when set in the
+   * environment, else the vendor's public endpoint; null for other variables.
+   */
+  private URI boundUrl(String variable) {
+    for (ProviderConfig.Kind kind : ProviderConfig.Kind.values()) {
+      if (variable.equals(kind.name() + "_API_KEY")) {
+        String userUrl = env(kind.name() + "_BASE_URL");
+        if (userUrl != null) {
+          try {
+            URI u = URI.create(userUrl);
+            if (u.getHost() != null && u.getScheme() != null) {
+              return u;
+            }
+          } catch (IllegalArgumentException e) {
+            // an invalid URL is reported where it is applied
+          }
+        }
+        return kind.defaultBaseUrl();
+      }
+    }
+    return null;
+  }
+
+  private static int port(URI u) {
+    if (u.getPort() >= 0) {
+      return u.getPort();
+    }
+    return "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
+  }
+
+  static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    String h = host.toLowerCase(Locale.ROOT);
+    return h.equals("localhost")
+        || h.endsWith(".localhost")
+        || h.startsWith("127.")
+        || h.equals("[::1]")
+        || h.equals("::1");
+  }
+
+  private void warn(String what) {
+    String w = source + ": " + what;
+    warnings.add(w);
+    LOG.warn("{}", w);
   }
 
   private String env(String name) {
@@ -356,6 +500,21 @@ final class ProvidersFile {
     Matcher m = REFERENCE.matcher(s);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
+      if (trust != null && !trust.mayExpand(m.group(1))) {
+        throw error(
+            key,
+            "refers to the environment variable "
+                + m.group(1)
+                + ", which a project's providers file may not read (only *_API_KEY variables and"
+                + " those you allow); fix: if you mean it, add "
+                + m.group(1)
+                + " to allow-env: in "
+                + trust.where()
+                + ", or read the file and run cfn run --trust-providers");
+      }
+      if (collecting != null) {
+        collecting.add(m.group(1));
+      }
       String value = env.get(m.group(1));
       if (value == null) {
         if (m.group(2) == null) {
@@ -384,6 +543,30 @@ final class ProvidersFile {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
       throw error(key, "'" + t + "' is not a whole number; write e.g. 60");
+    }
+  }
+
+  /** A byte count: a number, or a number with a unit (KiB, MiB, GiB; k, M, G are the same). */
+  long size(Object o, String key) {
+    if (o instanceof Integer || o instanceof Long) {
+      return ((Number) o).longValue();
+    }
+    String t = text(o, key).strip().replace("_", "");
+    Matcher m = SIZE.matcher(t);
+    if (!m.matches()) {
+      throw error(key, "'" + t + "' is not a size; write e.g. 16MiB, 512KiB or 1048576");
+    }
+    long unit =
+        switch (m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT)) {
+          case "k", "kb", "kib" -> 1024L;
+          case "m", "mb", "mib" -> 1024L * 1024;
+          case "g", "gb", "gib" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
+    try {
+      return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+    } catch (ArithmeticException | NumberFormatException e) {
+      throw error(key, "'" + t + "' is too large; write e.g. 16MiB");
     }
   }
 

@@ -17,8 +17,14 @@ import org.slf4j.LoggerFactory;
  * a random half is kept (jitter). A streamed call is retried only while nothing has reached the
  * listener; once text or a tool call was delivered, a failure ends the call.
  *
- * <p>Every retryable failure counts against the circuit breaker; any answer from the server,
- * including 400 and 401, counts as the provider being up.
+ * <p>A request with a {@link ChatRequest#timeout()} has one deadline for the whole call: each
+ * attempt is sent with the time left (the transport cuts the attempt in flight when it runs out), a
+ * rate-limit wait or a backoff that would end past the deadline is not waited, and the call fails
+ * with the last failure instead of retrying.
+ *
+ * <p>Every retryable failure counts against the circuit breaker (except an attempt the caller's
+ * deadline cut, which says nothing about the provider); any answer from the server, including 400
+ * and 401, counts as the provider being up.
  */
 final class ResilientProvider implements ModelProvider {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientProvider.class);
@@ -82,8 +88,24 @@ final class ResilientProvider implements ModelProvider {
   private ChatResponse execute(ChatRequest request, StreamListener listener) {
     long estimate = estimateTokens(request);
     int maxAttempts = config.retry().maxAttempts();
+    Duration limit = request.timeout();
+    long deadline = limit == null ? 0 : time.nanoTime() + limit.toNanos();
     for (int attempt = 1; ; attempt++) {
-      sleep(limiter.reserve(estimate));
+      Duration wait = limiter.reserve(estimate);
+      if (limit != null && wait.toNanos() >= deadline - time.nanoTime()) {
+        limiter.settle(estimate, 0);
+        throw deadlinePassed(limit, "waiting " + wait.toMillis() + " ms for rate-limit capacity");
+      }
+      sleep(wait);
+      ChatRequest attemptRequest = request;
+      if (limit != null) {
+        long left = deadline - time.nanoTime();
+        if (left <= 0) {
+          limiter.settle(estimate, 0);
+          throw deadlinePassed(limit, "before attempt " + attempt);
+        }
+        attemptRequest = request.withTimeout(Duration.ofNanos(left));
+      }
       if (!breaker.tryAcquire()) {
         limiter.settle(estimate, 0);
         Duration left = breaker.remainingCoolDown();
@@ -105,7 +127,9 @@ final class ResilientProvider implements ModelProvider {
       DeliveryTracker tracker = listener == null ? null : new DeliveryTracker(listener);
       try {
         ChatResponse response =
-            tracker == null ? delegate.chat(request) : delegate.stream(request, tracker);
+            tracker == null
+                ? delegate.chat(attemptRequest)
+                : delegate.stream(attemptRequest, tracker);
         breaker.onSuccess();
         limiter.settle(estimate, response.usage().totalTokens());
         return response;
@@ -114,8 +138,13 @@ final class ResilientProvider implements ModelProvider {
         if (!delivered) {
           limiter.settle(estimate, 0);
         }
-        if (e.kind() == ModelException.Kind.CANCELLED) {
-          breaker.onAbandoned(); // the caller gave up: says nothing about the provider
+        boolean cutByDeadline =
+            limit != null
+                && e.kind() == ModelException.Kind.TIMEOUT
+                && deadline - time.nanoTime() <= 0;
+        if (e.kind() == ModelException.Kind.CANCELLED || cutByDeadline) {
+          // The caller gave up, or its deadline cut the attempt: says nothing about the provider.
+          breaker.onAbandoned();
         } else if (e.retryable()) {
           breaker.onFailure();
         } else {
@@ -127,6 +156,20 @@ final class ResilientProvider implements ModelProvider {
         Duration delay = backoff(attempt, e);
         if (delay == null) {
           throw giveUp(e, attempt, false, true);
+        }
+        if (limit != null && delay.toNanos() >= deadline - time.nanoTime()) {
+          throw new ModelException(
+              e.kind(),
+              e.provider(),
+              e.status(),
+              e.retryAfter().orElse(null),
+              e.getMessage()
+                  + " (not retried: the call's time limit of "
+                  + limit.toMillis()
+                  + " ms would pass before attempt "
+                  + (attempt + 1)
+                  + ")",
+              e);
         }
         LOG.info(
             "provider {} attempt {}/{} failed ({} {}); retrying in {} ms",
@@ -145,6 +188,24 @@ final class ResilientProvider implements ModelProvider {
         throw e;
       }
     }
+  }
+
+  /** The call's time limit ran out outside an attempt: a {@link ModelException.Kind#TIMEOUT}. */
+  private ModelException deadlinePassed(Duration limit, String when) {
+    return new ModelException(
+        ModelException.Kind.TIMEOUT,
+        name(),
+        0,
+        null,
+        "provider '"
+            + name()
+            + "': the call's time limit of "
+            + limit.toMillis()
+            + " ms ran out "
+            + when
+            + " (fix: give the task more time, e.g. cfn run --timeout, lifecycle.timeout_ms or the"
+            + " budget's maxWallTime)",
+        null);
   }
 
   /** The wait before the next attempt, or null when the server asked for more than we honour. */

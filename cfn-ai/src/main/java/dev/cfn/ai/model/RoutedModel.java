@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * is ignored. A failure that would fail the same way anywhere ({@link ModelException#retryable()}
  * false: a bad request, a wrong key) is not passed to a fallback. A streamed call falls back only
  * while nothing has reached the listener. When every candidate fails, the exception names each
- * failure.
+ * failure. A request's {@link ChatRequest#timeout()} is one deadline for every candidate: each is
+ * given the time left, and none is tried once it has run out.
  */
 public final class RoutedModel implements ModelProvider {
   private static final Logger LOG = LoggerFactory.getLogger(RoutedModel.class);
@@ -94,13 +95,20 @@ public final class RoutedModel implements ModelProvider {
         listener == null ? null : new ResilientProvider.DeliveryTracker(listener);
     List<String> failures = new ArrayList<>();
     ModelException first = null;
+    long start = System.nanoTime();
     for (int i = 0; i < candidates.size(); i++) {
       Candidate c = candidates.get(i);
       ChatRequest attempt = request.withModel(c.target().model());
+      if (request.timeout() != null) {
+        attempt = attempt.withTimeout(request.timeout().minusNanos(System.nanoTime() - start));
+      }
       try {
         return tracker == null ? c.provider().chat(attempt) : c.provider().stream(attempt, tracker);
       } catch (ModelException e) {
-        boolean last = i == candidates.size() - 1;
+        boolean last =
+            i == candidates.size() - 1
+                || (request.timeout() != null
+                    && System.nanoTime() - start >= request.timeout().toNanos());
         boolean delivered = tracker != null && tracker.delivered();
         if (first == null) {
           first = e;

@@ -1,17 +1,15 @@
 package dev.cfn.ai.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeoutException;
+import java.net.http.HttpHeaders;
 
 /**
  * Server-sent events read from a streamed response, one {@link Event} at a time, as the SSE
  * specification frames them: {@code event:} and {@code data:} fields (several data lines joined
  * with a newline), dispatched at a blank line, comments ignored, an unfinished event at the end of
- * the body discarded.
+ * the body discarded. An event's data is capped like a line ({@link
+ * ProviderConfig#maxEventBytes()}); the body, its waits and its duration are bounded by the {@link
+ * ResponseBody} it reads from.
  *
  * <p>When a server ignores {@code "stream": true} and answers with plain JSON, {@link #wholeBody()}
  * holds that answer instead and there are no events.
@@ -21,20 +19,24 @@ final class SseStream implements AutoCloseable {
   record Event(String name, String data) {}
 
   private final HttpTransport transport;
-  private final LineQueue lines;
-  private final CompletableFuture<HttpResponse<Void>> exchange;
-  private final Duration idleTimeout;
+  private final ResponseBody body;
+  private final int status;
+  private final HttpHeaders headers;
   private JsonNode wholeBody;
 
-  SseStream(
-      HttpTransport transport,
-      LineQueue lines,
-      CompletableFuture<HttpResponse<Void>> exchange,
-      Duration idleTimeout) {
+  SseStream(HttpTransport transport, ResponseBody body, int status, HttpHeaders headers) {
     this.transport = transport;
-    this.lines = lines;
-    this.exchange = exchange;
-    this.idleTimeout = idleTimeout;
+    this.body = body;
+    this.status = status;
+    this.headers = headers;
+  }
+
+  int status() {
+    return status;
+  }
+
+  String contentType() {
+    return headers.firstValue("content-type").orElse("");
   }
 
   void markWholeBody(JsonNode body) {
@@ -84,6 +86,12 @@ final class SseStream implements AutoCloseable {
           } else {
             data.append('\n').append(value);
           }
+          if (data.length() > transport.maxEventBytes()) {
+            close();
+            throw transport.tooLarge(
+                "an event of the stream exceeded " + HttpTransport.size(transport.maxEventBytes()),
+                "max-event-bytes");
+          }
         }
         default -> {
           // id, retry and unknown fields do not matter here
@@ -92,44 +100,24 @@ final class SseStream implements AutoCloseable {
     }
   }
 
-  /** Reads the rest of the body as text (for error bodies and non-streamed answers). */
+  /**
+   * Reads the rest of the body as text (for non-streamed answers), failing beyond the response cap.
+   */
   String remainingText() {
-    StringBuilder sb = new StringBuilder();
-    String line;
-    while ((line = line()) != null) {
-      if (!sb.isEmpty()) {
-        sb.append('\n');
-      }
-      sb.append(line);
-    }
-    return sb.toString();
+    return body.readAll(transport.maxResponseBytes(), true);
+  }
+
+  /** Reads up to {@code limit} bytes of the rest of the body (for error bodies, only quoted). */
+  String remainingText(long limit) {
+    return body.readAll(limit, false);
   }
 
   private String line() {
-    try {
-      return lines.next(idleTimeout);
-    } catch (TimeoutException e) {
-      close();
-      throw transport.timeout("the stream stalled: no data for " + idleTimeout, e);
-    } catch (InterruptedException e) {
-      close();
-      Thread.currentThread().interrupt();
-      throw transport.interrupted(e);
-    } catch (IOException e) {
-      close();
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      String m = cause.getMessage();
-      throw transport.streamBroken(
-          transport
-              .redactor()
-              .redact(cause.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")")),
-          e);
-    }
+    return body.readLine();
   }
 
   @Override
   public void close() {
-    lines.cancel();
-    exchange.cancel(true);
+    body.close();
   }
 }

@@ -20,7 +20,8 @@
  *   <li><b>Configuration</b>: {@link dev.cfn.ai.model.ProviderConfig} per provider, {@link
  *       dev.cfn.ai.model.ModelConfig} for the {@code .cfn/providers.yaml} file plus the
  *       environment, {@link dev.cfn.ai.model.ModelConfigException} for errors that name the file,
- *       the key and the fix.
+ *       the key and the fix, {@link dev.cfn.ai.model.ProviderTrust} for what the user allows a
+ *       project's file to do with secrets from the environment.
  *   <li><b>Routing</b>: {@link dev.cfn.ai.model.ModelRouter} picks a {@link
  *       dev.cfn.ai.model.RoutedModel} for an agent from its frontmatter, the {@link
  *       dev.cfn.ai.model.ModelRoute} rules, or the default, with fallbacks ({@link
@@ -37,13 +38,22 @@
  * {@code RoutedModel} (fallback across candidates) → {@code ResilientProvider} (rate limit, circuit
  * breaker, retry loop) → protocol client (request JSON; the two clients share {@code
  * HttpModelProvider}) → {@code HttpTransport} (HTTP, status and error mapping, key redaction) →
- * {@code SseStream} (event framing) for streamed calls.
+ * {@code SseStream} (event framing) for streamed calls; {@code BodyChunks} and {@code ResponseBody}
+ * read every body with bounded memory and time (size caps, idle and total timeouts).
+ *
+ * <h2>Time</h2>
+ *
+ * A {@link dev.cfn.ai.model.ChatRequest#timeout()} is one deadline for the whole call: every layer
+ * passes on only the time left, no retry, backoff or fallback starts past it, and the request in
+ * flight is cancelled when it runs out.
  *
  * <h2>Secrets</h2>
  *
  * API keys travel only in the authentication header. They never appear in {@code toString()}, log
  * lines or exception messages; error bodies are redacted ({@code KeyRedactor}) before they are
- * quoted. Files should reference keys as {@code ${ENV_VAR}}.
+ * quoted; so are configured header values. Files should reference keys as {@code ${ENV_VAR}}; a
+ * project's file may send them only to the hosts they are bound to ({@link
+ * dev.cfn.ai.model.ProviderTrust}).
  *
  * <h2>Dependencies</h2>
  *

@@ -91,6 +91,26 @@ class BudgetTest {
   }
 
   @Test
+  void remainingWallTimeIsTheLeastLeftAlongTheChain() {
+    HandClock clock = new HandClock();
+    Budget swarm =
+        Budget.builder("swarm").maxWallTime(Duration.ofSeconds(30)).nanoTime(clock::read).build();
+    Budget agent =
+        Budget.builder("agent")
+            .maxWallTime(Duration.ofSeconds(10))
+            .parent(swarm)
+            .nanoTime(clock::read)
+            .build();
+    assertThat(Budget.builder("free").build().remainingWallTime()).isEmpty();
+    swarm.check();
+    clock.advance(Duration.ofSeconds(25));
+    agent.check(); // the agent's 10 s start now; the swarm has 5 s left
+    assertThat(agent.remainingWallTime()).contains(Duration.ofSeconds(5));
+    clock.advance(Duration.ofSeconds(7));
+    assertThat(agent.remainingWallTime()).contains(Duration.ZERO);
+  }
+
+  @Test
   void wallTimeRunsFromTheFirstUseOnTheInjectedClock() {
     HandClock clock = new HandClock();
     Budget b =
