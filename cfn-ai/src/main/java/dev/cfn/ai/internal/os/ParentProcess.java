@@ -1,0 +1,81 @@
+package dev.cfn.ai.internal.os;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the JVM a safer parent, once, just before cfn starts its first child process (a {@code
+ * ProcessAgent} command or an MCP stdio server). Two Linux process attributes are set:
+ *
+ * <ul>
+ *   <li>{@code prctl(PR_SET_DUMPABLE, 0)}: a child cannot read the JVM's {@code
+ *       /proc/<pid>/environ}, {@code mem}, {@code maps}, {@code fd/} and the like (the kernel then
+ *       owns those files as root), so the API keys the environment allow-list kept out of a child's
+ *       own environment stay out of its reach. A child gets its own dumpability back when it
+ *       executes a program. Side effects, for the whole JVM from then on: no core dump on a crash;
+ *       {@code jcmd}, {@code jstack}, {@code jmap} and other attach-based tools of the same user no
+ *       longer reach it (they fail to open the attach socket); {@code ptrace}-based debuggers and
+ *       profilers cannot attach without {@code CAP_SYS_PTRACE}. {@code ps} and {@code
+ *       /proc/<pid>/stat} and {@code cmdline} still work, and so do in-process JFR and JMX.
+ *   <li>{@code prctl(PR_SET_CHILD_SUBREAPER, 1)}: a process orphaned anywhere below the JVM (a
+ *       double fork, {@code setsid cmd &} in a script that then exits) is re-parented to the JVM
+ *       instead of init, so cfn can still find, kill and reap it. Side effect: orphans of children
+ *       started by other code in the JVM come to it as well, and stay zombies until cfn reaps them
+ *       with a process tree or the JVM exits.
+ * </ul>
+ *
+ * <p>Elsewhere than Linux on x86_64 or aarch64 nothing is set: a warning says once that children
+ * may read the JVM's environment and that orphans cannot be followed there.
+ */
+public final class ParentProcess {
+  private static final Logger LOG = LoggerFactory.getLogger(ParentProcess.class);
+  private static final Object LOCK = new Object();
+  private static volatile boolean prepared;
+  private static volatile boolean subreaper;
+
+  private ParentProcess() {}
+
+  /** Sets both attributes the first time it is called; later calls return at once. */
+  public static void prepareForChildren() {
+    if (prepared) {
+      return;
+    }
+    synchronized (LOCK) {
+      if (prepared) {
+        return;
+      }
+      if (!Linux.available()) {
+        LOG.warn(
+            "cfn cannot harden the JVM as a parent process ({}): child processes may read its"
+                + " environment through /proc, and processes they orphan cannot be followed",
+            Linux.unavailableReason());
+      } else {
+        try {
+          Linux.setNotDumpable();
+        } catch (Linux.ErrnoException e) {
+          LOG.warn(
+              "prctl(PR_SET_DUMPABLE, 0) failed ({}): child processes may read the JVM's"
+                  + " environment through /proc/<pid>/environ",
+              e.getMessage());
+        }
+        try {
+          Linux.setChildSubreaper();
+          subreaper = true;
+        } catch (Linux.ErrnoException e) {
+          LOG.warn(
+              "prctl(PR_SET_CHILD_SUBREAPER, 1) failed ({}): processes that child processes"
+                  + " orphan cannot be followed and killed",
+              e.getMessage());
+        }
+        LOG.debug(
+            "the JVM is now not dumpable (no core dumps, no jcmd/attach) and a child subreaper");
+      }
+      prepared = true;
+    }
+  }
+
+  /** True once {@link #prepareForChildren()} made the JVM a child subreaper. */
+  public static boolean isSubreaper() {
+    return subreaper;
+  }
+}
