@@ -160,7 +160,7 @@ final class ProcessTree {
 
   /** Forgets the root once it is gone, so that other trees may claim what has its pid later. */
   private void release() {
-    if (!root.isAlive()) {
+    if (!running(root.toHandle())) { // a zombie root is the JDK's to reap, but gone for us
       LIVE_ROOTS.remove(rootPid);
     }
   }

@@ -11,6 +11,13 @@ import java.util.List;
  * limits: a read returns at most {@code maxReadBytes} (and says where to continue), a write refuses
  * content over {@code maxWriteBytes}. Text is UTF-8; bytes that are not are shown as the
  * replacement character.
+ *
+ * <p>Every file is opened through the {@link Workspace} (beneath it in the kernel, never cfn's own
+ * files, never a hard-linked file) and all I/O is done on that descriptor, so nothing is checked by
+ * name and then used by name. A refusal is thrown as {@link ToolRefusedException}: the model reads
+ * why, the audit records the call as denied with the rule, never the path. A listing leaves cfn's
+ * own files out (and says how many) and escapes control characters in names, so a file name cannot
+ * forge a line.
  */
 final class FileTools {
   static final String READ = "file_read";
