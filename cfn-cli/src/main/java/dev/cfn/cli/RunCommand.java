@@ -17,6 +17,7 @@ import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.ProviderTrust;
 import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolAudit;
+import dev.cfn.ai.tool.ToolPermissions;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
@@ -74,11 +75,22 @@ final class RunCommand implements Callable<Integer> {
       description = "Where .cfn/providers.yaml is looked up (default: the current folder).")
   Path project = Path.of(".");
 
+  /**
+   * The file tools' folder when {@code --workspace} is not given: {@code workspace} in the {@code
+   * --project} folder, created when the agent may use a file tool. Never the project folder itself,
+   * which holds {@code .cfn} and {@code .claude} (the file tools refuse those in any workspace as
+   * well), and nothing cfn loads as configuration lives under it.
+   */
+  static final Path DEFAULT_WORKSPACE = Path.of("workspace");
+
   @Option(
       names = "--workspace",
       paramLabel = "DIR",
-      description = "The only folder the file tools may touch (default: the current folder).")
-  Path workspace = Path.of(".");
+      description =
+          "The only folder the file tools may touch (default: workspace in the project folder,"
+              + " created on first use)."
+              + " .cfn, .claude, .git and store files are refused in any workspace.")
+  Path workspace;
 
   @Option(
       names = "--memory",
@@ -186,7 +198,17 @@ final class RunCommand implements Callable<Integer> {
         MemoryStore store = MemoryStore.open(memoryFile);
         AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build()) {
       ToolRegistry tools = new ToolRegistry();
-      BuiltinTools.builder().memory(store).messaging().workspace(workspace).registerIn(tools);
+      BuiltinTools.Builder builtins = BuiltinTools.builder().memory(store).messaging();
+      Path files = workspace;
+      if (files == null
+          && BuiltinTools.FILES.stream()
+              .anyMatch(ToolPermissions.forDefinition(definition)::permits)) {
+        files = Files.createDirectories(project.resolve(DEFAULT_WORKSPACE));
+      }
+      if (files != null) {
+        builtins.workspace(files);
+      }
+      builtins.registerIn(tools);
       LlmAgent.Builder agentBuilder =
           LlmAgent.builder(definition).router(router).tools(tools).audit(audit).budget(budget);
       if (stream) {

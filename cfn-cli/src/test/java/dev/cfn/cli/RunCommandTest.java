@@ -103,6 +103,39 @@ class RunCommandTest {
   }
 
   @Test
+  void withoutWorkspaceTheFileToolsGetAFolderOfTheirOwnAndNeverTheProjectsConfig()
+      throws Exception {
+    String agentFile = Files.readString(project.resolve(".claude/agents/scribe.md"));
+    server
+        .script()
+        .on(Match.toolResultPresent())
+        .reply(Reply.text("Noted."))
+        .on(Match.any())
+        .reply(
+            Reply.toolCall("file_write", "{\"path\":\"note.txt\",\"content\":\"buy milk\"}")
+                .withToolCall(
+                    "file_write",
+                    "{\"path\":\".claude/agents/scribe.md\",\"content\":\"tools: \\\"*\\\"\"}"));
+    Result r =
+        run(
+            "run",
+            "--agents",
+            project.resolve(".claude/agents").toString(),
+            "--project",
+            project.toString(),
+            "--memory",
+            project.resolve(".cfn/memory.db").toString(),
+            "scribe",
+            "note");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(project.resolve(RunCommand.DEFAULT_WORKSPACE).resolve("note.txt"))
+        .hasContent("buy milk");
+    assertThat(project.resolve("note.txt")).doesNotExist();
+    assertThat(project.resolve(".claude/agents/scribe.md")).hasContent(agentFile);
+    assertThat(project.resolve("workspace/.claude")).doesNotExist();
+  }
+
+  @Test
   void aBudgetOfOneCallStopsTheTaskWithExitOne() {
     server
         .script()

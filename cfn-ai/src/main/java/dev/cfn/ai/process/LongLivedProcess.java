@@ -40,10 +40,10 @@ final class LongLivedProcess {
   private final TailBuffer stderr;
   private final StreamPump errPump;
 
-  private LongLivedProcess(ProcessSpec spec, AgentId agent, Process process) {
+  private LongLivedProcess(ProcessSpec spec, AgentId agent, Process process, boolean ownSession) {
     this.spec = spec;
     this.agent = agent;
-    this.tree = new ProcessTree(process);
+    this.tree = new ProcessTree(process, ownSession);
     this.stdin = process.getOutputStream();
     this.stdout = new LineReader(process.getInputStream(), spec.charset());
     this.stderr = new TailBuffer(spec.maxStderrBytes());
@@ -78,7 +78,7 @@ final class LongLivedProcess {
           e);
     }
     log.info("agent {} started '{}' as pid {}", agent, spec.program(), process.pid());
-    return new LongLivedProcess(spec, agent, process);
+    return new LongLivedProcess(spec, agent, process, SessionLauncher.wraps(pb.command()));
   }
 
   long pid() {

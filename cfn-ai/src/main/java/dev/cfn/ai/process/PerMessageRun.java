@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * threads (so no pipe can fill up and stall the child), wait for the exit until the deadline, and
  * kill the whole process tree if it does not come. The exit alone does not end the run: a
  * background child may still hold stdout open, so the run also waits (until the same deadline) for
- * both streams to close, and kills what is left of the tree if they do not.
+ * both streams to close, and kills what is left of the tree if they do not. A run owns every
+ * process it starts: once the command exited, whatever it left running (a background job, a daemon
+ * that double-forked or left for a session of its own) is killed as well.
  */
 final class PerMessageRun {
   private static final Logger log = LoggerFactory.getLogger(PerMessageRun.class);
@@ -31,6 +33,7 @@ final class PerMessageRun {
 
   private final ProcessSpec spec;
   private final AgentId agent;
+  private volatile ProcessTree tree; // set once started; read by stop() from another thread
 
   PerMessageRun(ProcessSpec spec, AgentId agent) {
     this.spec = spec;
@@ -62,8 +65,9 @@ final class PerMessageRun {
     long start = System.nanoTime();
     long deadline = start + spec.timeout().toNanos();
     Process process;
+    ProcessBuilder builder = spec.processBuilder(command, env);
     try {
-      process = spec.processBuilder(command, env).start();
+      process = builder.start();
     } catch (IOException e) {
       String detail =
           "could not start '"
@@ -76,7 +80,8 @@ final class PerMessageRun {
       log.warn("agent {}: {}", agent, detail);
       return ProcessResult.failure(Outcome.START_FAILED, -1, detail);
     }
-    ProcessTree tree = new ProcessTree(process);
+    ProcessTree tree = new ProcessTree(process, SessionLauncher.wraps(builder.command()));
+    this.tree = tree;
     String tag = "cfn-process-" + process.pid();
     Running running = new Running(process, start, tag);
     startStdin(process, request, tag);
@@ -109,6 +114,14 @@ final class PerMessageRun {
                 + " from stdout and stderr");
       }
       int code = process.exitValue();
+      int leftovers = tree.kill(spec.killGrace());
+      if (leftovers > 0) {
+        log.info(
+            "agent {}: '{}' exited and left {} processes running; they were killed",
+            agent,
+            spec.program(),
+            leftovers);
+      }
       return running.ended(
           Outcome.COMPLETED, code == 0 ? "" : "'" + spec.program() + "' exited with code " + code);
     } catch (InterruptedException e) {
@@ -124,6 +137,18 @@ final class PerMessageRun {
               + "' was interrupted (the runtime is shutting down); its process tree ("
               + killed
               + " processes) was killed");
+    }
+  }
+
+  /**
+   * Kills the run's process tree now, from any thread: the agent's stop calls it so that a runtime
+   * shutdown returns only once the run's processes are gone, not when the interrupted handler gets
+   * round to it.
+   */
+  void stop() {
+    ProcessTree t = tree;
+    if (t != null) {
+      t.kill(spec.killGrace());
     }
   }
 

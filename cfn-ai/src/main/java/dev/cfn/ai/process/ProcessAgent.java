@@ -44,9 +44,15 @@ import org.slf4j.LoggerFactory;
  * the runtime gets nothing back.
  *
  * <p>Safety: a timed-out or stopped process is killed with its whole process tree (SIGTERM, then
- * SIGKILL after the spec's grace period); output is bounded; stderr is drained concurrently, so a
- * chatty program cannot stall on a full pipe; the child sees only allow-listed variables. The exact
- * command line is logged at debug level only, and variable values never.
+ * SIGKILL after the spec's grace period), and a per-message command's leftovers are killed when it
+ * exits: on Linux each command runs in a session of its own and the JVM is a child subreaper, so
+ * background jobs and double forks are found too, and the kill report counts what died. The JVM is
+ * made non-dumpable before the first child starts, so a child cannot read the JVM's environment
+ * (its API keys) through {@code /proc/<pid>/environ} (see {@code ParentProcess} in {@code
+ * dev.cfn.ai.internal.os} for the side effects: no core dumps, no jcmd attach). Output is bounded;
+ * stderr is drained concurrently, so a chatty program cannot stall on a full pipe; the child sees
+ * only allow-listed variables. The exact command line is logged at debug level only, and variable
+ * values never.
  *
  * <p>An agent runs one message at a time, so one agent runs at most one process: spread load over
  * several agent keys of the type. Handlers block, so the type must be {@link
@@ -77,6 +83,8 @@ public final class ProcessAgent implements Agent {
   // Set on the agent's thread in onStart; read by onStop, which a runtime shutdown may call from
   // its own thread.
   private volatile LongLivedProcess process;
+  // The per-message run in progress, if any: set and cleared by the handler, read by onStop.
+  private volatile PerMessageRun current;
 
   /** An agent running {@code spec}; create a fresh one per agent (the factory does). */
   public ProcessAgent(ProcessSpec spec) {
@@ -129,7 +137,13 @@ public final class ProcessAgent implements Agent {
       return;
     }
     if (!spec.mode().longLived()) {
-      answer(message, ctx, new PerMessageRun(spec, ctx.self()).run(request));
+      PerMessageRun run = new PerMessageRun(spec, ctx.self());
+      current = run;
+      try {
+        answer(message, ctx, run.run(request));
+      } finally {
+        current = null;
+      }
       return;
     }
     LongLivedProcess running = process;
@@ -159,9 +173,13 @@ public final class ProcessAgent implements Agent {
     }
   }
 
-  /** Kills the long-lived process with its tree. */
+  /** Kills the long-lived process, or the per-message run in progress, with its tree. */
   @Override
   public void onStop(AgentContext ctx) {
+    PerMessageRun run = current;
+    if (run != null) {
+      run.stop();
+    }
     LongLivedProcess running = process;
     if (running != null) {
       process = null;

@@ -1,5 +1,6 @@
 package dev.cfn.ai.process;
 
+import dev.cfn.ai.internal.os.ParentProcess;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -198,9 +199,16 @@ public record ProcessSpec(
     return env;
   }
 
-  /** A process builder for {@code cmd} with exactly {@code env} and the working directory. */
+  /**
+   * A process builder for {@code cmd} with exactly {@code env} and the working directory, started
+   * in a session of its own ({@link SessionLauncher}). Prepares the JVM as a parent first ({@link
+   * ParentProcess}: children cannot read its environment, orphans re-parent to it).
+   */
   ProcessBuilder processBuilder(List<String> cmd, Map<String, String> env) {
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workingDirectory.toFile());
+    ParentProcess.prepareForChildren();
+    ProcessBuilder pb =
+        new ProcessBuilder(SessionLauncher.wrap(cmd, workingDirectory))
+            .directory(workingDirectory.toFile());
     Map<String, String> childEnv = pb.environment();
     childEnv.clear(); // ProcessBuilder starts from the whole parent environment: never pass it on
     childEnv.putAll(env);

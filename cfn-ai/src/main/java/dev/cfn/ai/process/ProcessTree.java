@@ -1,27 +1,47 @@
 package dev.cfn.ai.process;
 
+import dev.cfn.ai.internal.os.Linux;
+import dev.cfn.ai.internal.os.ParentProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A started process and the processes it spawned, killed together: SIGTERM to all of them, then
- * SIGKILL to those still alive after the grace period.
+ * A started process and every process it spawned, killed together: SIGTERM to all of them (and to
+ * the run's process group), then SIGKILL to those still alive after the grace period, then the ones
+ * re-parented to the JVM are reaped.
  *
- * <p>A child whose parent dies is re-parented and no longer shows among the root's {@link
- * ProcessHandle#descendants() descendants}, so the kill takes its snapshot before it signals
- * anything, and {@link #track()} lets a caller remember descendants while the root still lives (a
- * per-message run does so while it waits): a background child that outlives its parent and keeps
- * its stdout open can still be found and killed. A process that double-forked away before it was
- * ever seen cannot be; that is the limit of what the JDK can observe without process groups.
+ * <p><b>Finding them.</b> On Linux the JVM is a child subreaper ({@link ParentProcess}) and each
+ * command starts in a session of its own ({@link SessionLauncher}), so a process the run left
+ * behind is always found among:
+ *
+ * <ul>
+ *   <li>the root's current {@link ProcessHandle#descendants() descendants};
+ *   <li>the descendants remembered by {@link #track()} while the root lived;
+ *   <li>the JVM's children (where every orphan of the run lands, however it double-forked) that are
+ *       in the run's session, that were remembered, or that left for a session of their own ({@code
+ *       setsid}) after the root started and belong to no other live run's session; and all their
+ *       descendants.
+ * </ul>
+ *
+ * The third rule cannot tell apart two runs that are alive at once when an orphan of one of them
+ * left its session: such a process is killed by whichever run ends first. Without the subreaper
+ * (not Linux) only the first two rules apply, and a process that double-forked away before it was
+ * seen cannot be found.
+ *
+ * <p>{@link #kill} returns how many processes actually died, counted after the kill, so a report
+ * built on it is true; a process that survives SIGKILL (stuck in the kernel) is logged.
  *
  * <p>Thread-safe: the handler, a watchdog and the runtime's stop may all call {@link #kill}.
  */
@@ -31,11 +51,28 @@ final class ProcessTree {
   /** How long to wait for SIGKILLed processes to be gone; SIGKILL cannot be caught. */
   private static final Duration AFTER_SIGKILL = Duration.ofSeconds(5);
 
+  /** The roots of every live tree in this JVM, so that one run never claims another's root. */
+  private static final Set<Long> LIVE_ROOTS = ConcurrentHashMap.newKeySet();
+
+  private static final long JVM_PID = ProcessHandle.current().pid();
+  private static final long JVM_SESSION = sessionOfJvm();
+
   private final Process root;
+  private final long rootPid;
+  private final boolean ownSession;
+  private final Instant rootStart;
   private final Set<ProcessHandle> seen = new LinkedHashSet<>(); // guarded by this
 
-  ProcessTree(Process root) {
+  /**
+   * The tree of {@code root}; {@code ownSession} is true when it was started in a session of its
+   * own (its pid is then its session and process group id).
+   */
+  ProcessTree(Process root, boolean ownSession) {
     this.root = root;
+    this.rootPid = root.pid();
+    this.ownSession = ownSession;
+    this.rootStart = root.toHandle().info().startInstant().orElse(Instant.EPOCH);
+    LIVE_ROOTS.add(rootPid);
   }
 
   Process root() {
@@ -43,7 +80,7 @@ final class ProcessTree {
   }
 
   long pid() {
-    return root.pid();
+    return rootPid;
   }
 
   /** Remembers the root's current descendants, so they can be killed after the root is gone. */
@@ -59,24 +96,19 @@ final class ProcessTree {
   }
 
   /**
-   * Kills the root and every descendant known or visible now: SIGTERM, up to {@code grace} to exit,
-   * then SIGKILL. Returns how many processes were signalled. If the calling thread is interrupted
-   * it skips the grace period (and keeps its interrupt status).
+   * Kills the root and every process of the tree that still runs (see the class comment): SIGTERM,
+   * up to {@code grace} to exit, then SIGKILL, then reaps those re-parented to the JVM. Returns how
+   * many processes died. If the calling thread is interrupted it skips the grace period (and keeps
+   * its interrupt status). Called once the root exited normally, it kills what the run left behind.
    */
   int kill(Duration grace) {
-    // Root first, so that it cannot react to (or reap and replace) a child that dies first.
-    Set<ProcessHandle> targets = new LinkedHashSet<>();
-    targets.add(root.toHandle());
-    if (root.isAlive()) {
-      root.descendants().forEach(targets::add); // before the root dies and they are re-parented
-    }
-    synchronized (this) {
-      targets.addAll(seen);
-    }
-    targets.removeIf(h -> !running(h));
+    Set<ProcessHandle> targets = collect();
     if (targets.isEmpty()) {
+      release();
       return 0;
     }
+    boolean group = ownSession && targets.stream().anyMatch(h -> inRunGroup(h.pid()));
+    signalGroup(group, Linux.SIGTERM);
     for (ProcessHandle h : targets) {
       h.destroy();
     }
@@ -85,35 +117,145 @@ final class ProcessTree {
     for (ProcessHandle h : targets) {
       if (running(h)) {
         survivors.add(h);
-        h.descendants().forEach(survivors::add); // spawned while we waited
+      }
+    }
+    for (ProcessHandle h : collect()) { // spawned while we waited
+      if (targets.add(h)) {
+        survivors.add(h);
       }
     }
     if (!survivors.isEmpty()) {
       log.debug(
           "process tree of pid {}: {} processes outlived SIGTERM by {}; sending SIGKILL",
-          root.pid(),
+          rootPid,
           survivors.size(),
           grace);
+      signalGroup(group, Linux.SIGKILL);
       for (ProcessHandle h : survivors) {
         h.destroyForcibly();
       }
       if (!interrupted) {
         interrupted = awaitExit(survivors, AFTER_SIGKILL);
       }
-      for (ProcessHandle h : survivors) {
-        if (running(h)) {
-          log.warn(
-              "process {} (in the tree of pid {}) is still alive after SIGKILL; it may be stuck in"
-                  + " the kernel (uninterruptible I/O)",
-              h.pid(),
-              root.pid());
-        }
+    }
+    reap(targets);
+    int died = 0;
+    for (ProcessHandle h : targets) {
+      if (running(h)) {
+        log.warn(
+            "process {} (in the tree of pid {}) is still alive after SIGKILL; it may be stuck in"
+                + " the kernel (uninterruptible I/O)",
+            h.pid(),
+            rootPid);
+      } else {
+        died++;
       }
     }
+    release();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    return targets.size();
+    return died;
+  }
+
+  /** Forgets the root once it is gone, so that other trees may claim what has its pid later. */
+  private void release() {
+    if (!running(root.toHandle())) { // a zombie root is the JDK's to reap, but gone for us
+      LIVE_ROOTS.remove(rootPid);
+    }
+  }
+
+  /** Every running process of the tree; reaps the tree's re-parented zombies on the way. */
+  private Set<ProcessHandle> collect() {
+    Set<ProcessHandle> targets = new LinkedHashSet<>();
+    if (root.isAlive()) {
+      targets.add(root.toHandle());
+      root.descendants().forEach(targets::add); // before the root dies and they are re-parented
+    }
+    Set<ProcessHandle> remembered;
+    synchronized (this) {
+      remembered = new LinkedHashSet<>(seen);
+    }
+    targets.addAll(remembered);
+    if (ParentProcess.isSubreaper()) {
+      for (ProcessHandle child : ProcessHandle.current().children().toList()) {
+        long pid = child.pid();
+        if (pid == rootPid || LIVE_ROOTS.contains(pid)) {
+          continue; // our root is handled above; another run's root is that run's
+        }
+        ProcStat st = ProcStat.of(pid).orElse(null);
+        if (st == null) {
+          continue;
+        }
+        boolean mine =
+            (ownSession && st.session() == rootPid)
+                || remembered.contains(child)
+                || (st.session() != JVM_SESSION
+                    && !LIVE_ROOTS.contains(st.session())
+                    && child.info().startInstant().map(s -> !s.isBefore(rootStart)).orElse(false));
+        if (!mine) {
+          continue;
+        }
+        if (st.zombie()) {
+          reapQuietly(pid); // an orphan of the run that exited on its own
+          continue;
+        }
+        targets.add(child);
+        child.descendants().forEach(targets::add);
+      }
+    }
+    targets.removeIf(h -> !running(h));
+    return targets;
+  }
+
+  private boolean inRunGroup(long pid) {
+    return ProcStat.of(pid).map(st -> st.group() == rootPid).orElse(false);
+  }
+
+  private void signalGroup(boolean group, int signal) {
+    if (!group) {
+      return;
+    }
+    try {
+      Linux.kill(-rootPid, signal);
+    } catch (Linux.ErrnoException e) {
+      if (e.errno() != Linux.ESRCH) {
+        log.debug("signal {} to process group {}: {}", signal, rootPid, e.getMessage());
+      }
+    }
+  }
+
+  /** Reaps the killed processes the JVM is now the parent of (the root is the JDK's to reap). */
+  private void reap(Collection<ProcessHandle> killed) {
+    if (!ParentProcess.isSubreaper()) {
+      return;
+    }
+    long end = System.nanoTime() + AFTER_SIGKILL.toNanos();
+    for (ProcessHandle h : killed) {
+      if (h.pid() == rootPid) {
+        continue;
+      }
+      while (ProcStat.of(h.pid()).map(st -> st.parent() == JVM_PID).orElse(false)) {
+        if (reapQuietly(h.pid()) || System.nanoTime() - end > 0) {
+          break;
+        }
+        try {
+          Thread.sleep(2);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /** Reaps {@code pid} if it is an exited child of the JVM; true when it is gone or not ours. */
+  private static boolean reapQuietly(long pid) {
+    try {
+      return Linux.reap(pid);
+    } catch (Linux.ErrnoException e) {
+      return true; // not our child (any more): nothing to reap
+    }
   }
 
   /**
@@ -133,6 +275,36 @@ final class ProcessTree {
       return state != 'Z' && state != 'X';
     } catch (IOException | RuntimeException e) {
       return h.isAlive(); // no procfs, or the process vanished meanwhile
+    }
+  }
+
+  private static long sessionOfJvm() {
+    return ProcStat.of(JVM_PID).map(ProcStat::session).orElse(-1L);
+  }
+
+  /**
+   * The fields of {@code /proc/<pid>/stat} a tree needs.
+   *
+   * @param zombie true when the process has exited and waits to be reaped
+   * @param parent the parent pid
+   * @param group the process group id
+   * @param session the session id
+   */
+  private record ProcStat(boolean zombie, long parent, long group, long session) {
+    static Optional<ProcStat> of(long pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 6);
+        char state = f[0].charAt(0);
+        return Optional.of(
+            new ProcStat(
+                state == 'Z' || state == 'X',
+                Long.parseLong(f[1]),
+                Long.parseLong(f[2]),
+                Long.parseLong(f[3])));
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty(); // gone, or no procfs
+      }
     }
   }
 

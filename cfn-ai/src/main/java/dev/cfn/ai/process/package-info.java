@@ -7,11 +7,14 @@
  * dev.cfn.ai.process.ProcessSpec} (with its {@code Mode} and {@code Stdin}), the input {@link
  * dev.cfn.ai.process.ProcessRequest} and the reply {@link dev.cfn.ai.process.ProcessResult}.
  * Package-private, beside them: one per-message run ({@code PerMessageRun}), the long-lived process
- * ({@code LongLivedProcess}), the process-tree kill ({@code ProcessTree}), the timeout ({@code
- * Watchdog}), the pipe threads ({@code StreamPump}) and the bounded buffers ({@code HeadBuffer},
- * {@code TailBuffer}, {@code LineReader}).
+ * ({@code LongLivedProcess}), the process-tree kill ({@code ProcessTree}), the session each command
+ * starts in ({@code SessionLauncher}), the timeout ({@code Watchdog}), the pipe threads ({@code
+ * StreamPump}) and the bounded buffers ({@code HeadBuffer}, {@code TailBuffer}, {@code
+ * LineReader}).
  *
- * <p>Depends on cfn-core's public API, Jackson (JSON lines), SLF4J and the JDK's process API; no
- * other package of cfn-ai depends on it, and it depends on none of them.
+ * <p>Depends on cfn-core's public API, Jackson (JSON lines), SLF4J, the JDK's process API and
+ * cfn-ai's internal {@code dev.cfn.ai.internal.os} (Linux calls through the FFM API: the JVM made
+ * non-dumpable and a child subreaper, process groups signalled, orphans reaped); no other package
+ * of cfn-ai depends on it, and it depends on no other.
  */
 package dev.cfn.ai.process;

@@ -12,7 +12,10 @@ import java.util.Objects;
  * that access levels apply; messaging ({@code send_message} to an agent {@code type/key}, {@code
  * publish} on a topic) through the calling agent's context; files ({@code file_read}, {@code
  * file_write}, {@code file_list}) inside one workspace directory, which no path may leave (absolute
- * paths, {@code ..} and symbolic links pointing outside are refused) and with size limits.
+ * paths and {@code ..} are refused, and on Linux the kernel opens every path beneath the workspace
+ * following no symbolic link), with size limits, and never on cfn's own files ({@code .cfn}, {@code
+ * .claude}, {@code .git}, store files) whatever the workspace. The file tools need Linux 5.6 or
+ * later on x86_64 or aarch64; elsewhere every call is refused with an error saying so.
  *
  * <pre>{@code
  * BuiltinTools.builder()
@@ -70,7 +73,11 @@ public final class BuiltinTools {
       return this;
     }
 
-    /** Adds the file tools, working inside {@code directory} (which must exist). */
+    /**
+     * Adds the file tools, working inside {@code directory}, which must exist and must not lie
+     * inside {@code .cfn}, {@code .claude} or {@code .git}. Give them a folder of their own rather
+     * than a project folder.
+     */
     public Builder workspace(Path directory) {
       this.workspace = Objects.requireNonNull(directory, "directory");
       return this;
@@ -91,7 +98,8 @@ public final class BuiltinTools {
     /**
      * The chosen tools.
      *
-     * @throws IllegalArgumentException when the workspace is not a directory
+     * @throws IllegalArgumentException when the workspace is not a directory or lies inside one of
+     *     cfn's own directories
      */
     public List<Tool> build() {
       List<Tool> tools = new ArrayList<>();

@@ -1,25 +1,23 @@
 package dev.cfn.ai.tool;
 
+import dev.cfn.ai.internal.os.Linux;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.OpenOption;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code file_read}, {@code file_write} and {@code file_list} inside a {@link Workspace}, with size
  * limits: a read returns at most {@code maxReadBytes} (and says where to continue), a write refuses
  * content over {@code maxWriteBytes}. Text is UTF-8; bytes that are not are shown as the
  * replacement character.
+ *
+ * <p>Every file is opened through the {@link Workspace} (beneath it in the kernel, never cfn's own
+ * files, never a hard-linked file) and all I/O is done on that descriptor, so nothing is checked by
+ * name and then used by name. A refusal is thrown as {@link ToolRefusedException}: the model reads
+ * why, the audit records the call as denied with the rule, never the path. A listing leaves cfn's
+ * own files out (and says how many) and escapes control characters in names, so a file name cannot
+ * forge a line.
  */
 final class FileTools {
   static final String READ = "file_read";
@@ -54,25 +52,10 @@ final class FileTools {
                 .formatted(maxReadBytes)),
         (args, ctx) -> {
           String given = args.get("path").asText();
-          Path file;
-          try {
-            file = workspace.resolve(given);
-          } catch (Workspace.PathRefusedException e) {
-            return refused(READ, given, e);
-          }
-          if (!Files.isRegularFile(file)) {
-            return ToolResult.error(
-                READ
-                    + ": '"
-                    + given
-                    + "' is not a file"
-                    + (Files.exists(file) ? "" : " (it does not exist)"));
-          }
           long offset = args.hasNonNull("offset") ? args.get("offset").asLong() : 0;
           int length = args.hasNonNull("length") ? args.get("length").asInt() : maxReadBytes;
-          try (SeekableByteChannel channel =
-              Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            long size = channel.size();
+          try (Workspace.Opened file = workspace.openForRead(given)) {
+            long size = file.stat.size();
             if (offset > size) {
               return ToolResult.error(
                   READ
@@ -84,13 +67,17 @@ final class FileTools {
                       + size
                       + " bytes)");
             }
-            channel.position(offset);
-            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(length, size - offset));
-            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-              // read until full or end of file
+            byte[] buffer = new byte[(int) Math.min(length, size - offset)];
+            int got = 0;
+            while (got < buffer.length) {
+              int n = Linux.pread(file.fd, buffer, got, buffer.length - got, offset + got);
+              if (n == 0) {
+                break; // the file shrank meanwhile
+              }
+              got += n;
             }
-            String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
-            long end = offset + buffer.position();
+            String text = new String(buffer, 0, got, StandardCharsets.UTF_8);
+            long end = offset + got;
             if (end < size) {
               text +=
                   "\n[read bytes "
@@ -106,6 +93,10 @@ final class FileTools {
                       + " for more]";
             }
             return ToolResult.text(text);
+          } catch (Workspace.PathRefusedException e) {
+            throw refused(READ, given, e);
+          } catch (Workspace.FileProblemException e) {
+            return ToolResult.error(READ + ": " + e.getMessage());
           }
         });
   }
@@ -140,36 +131,24 @@ final class FileTools {
                     + maxWriteBytes
                     + " one call may write; write it in parts with append");
           }
-          Path file;
-          try {
-            file = workspace.resolve(given);
-          } catch (Workspace.PathRefusedException e) {
-            return refused(WRITE, given, e);
-          }
-          if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            return ToolResult.error(WRITE + ": '" + given + "' is a directory");
-          }
-          if (file.equals(workspace.root())) {
-            return ToolResult.error(WRITE + ": give a file path, not the workspace itself");
-          }
-          Files.createDirectories(file.getParent());
           boolean append = args.hasNonNull("append") && args.get("append").asBoolean();
-          Set<OpenOption> options = new HashSet<>();
-          options.add(StandardOpenOption.WRITE);
-          options.add(StandardOpenOption.CREATE);
-          options.add(append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-          options.add(LinkOption.NOFOLLOW_LINKS);
-          try (SeekableByteChannel channel = Files.newByteChannel(file, options)) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-              channel.write(buffer);
+          try (Workspace.Opened file = workspace.openForWrite(given)) {
+            if (append) {
+              Linux.pwriteFully(file.fd, bytes, 0, bytes.length, Linux.fstat(file.fd).size());
+            } else {
+              Linux.ftruncate(file.fd, 0);
+              Linux.pwriteFully(file.fd, bytes, 0, bytes.length, 0);
             }
+          } catch (Workspace.PathRefusedException e) {
+            throw refused(WRITE, given, e);
+          } catch (Workspace.FileProblemException e) {
+            return ToolResult.error(WRITE + ": " + e.getMessage());
           }
           return ToolResult.text(
               (append ? "appended " : "wrote ")
                   + bytes.length
                   + " bytes to "
-                  + workspace.display(file));
+                  + Workspace.display(Workspace.components(given)));
         });
   }
 
@@ -190,46 +169,65 @@ final class FileTools {
           if (given.isEmpty()) {
             given = ".";
           }
-          Path dir;
-          try {
-            dir = workspace.resolve(given);
-          } catch (Workspace.PathRefusedException e) {
-            return refused(LIST, given, e);
-          }
-          if (!Files.isDirectory(dir)) {
-            return ToolResult.error(LIST + ": '" + given + "' is not a directory");
-          }
           List<String> lines = new ArrayList<>();
           int more = 0;
-          try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path entry : entries) {
+          int hidden = 0;
+          try (Workspace.Opened dir = workspace.openDirectory(given)) {
+            for (Linux.DirEntry entry : Linux.readDirectory(dir.fd)) {
+              if (Workspace.isProtectedName(entry.name())) {
+                hidden++;
+                continue;
+              }
               if (lines.size() == MAX_LIST_ENTRIES) {
                 more++;
                 continue;
               }
-              lines.add(describe(entry));
+              String line = describe(dir.fd, entry);
+              if (line != null) {
+                lines.add(line);
+              }
             }
+          } catch (Workspace.PathRefusedException e) {
+            throw refused(LIST, given, e);
+          } catch (Workspace.FileProblemException e) {
+            return ToolResult.error(LIST + ": " + e.getMessage());
           }
           lines.sort(null);
           if (more > 0) {
             lines.add("[" + more + " more entries not shown]");
           }
+          if (hidden > 0) {
+            lines.add("[" + hidden + " of cfn's own files not shown]");
+          }
           return ToolResult.text(lines.isEmpty() ? "(empty directory)" : String.join("\n", lines));
         });
   }
 
-  private static String describe(Path entry) throws IOException {
-    String name = entry.getFileName().toString();
-    if (Files.isSymbolicLink(entry)) {
+  /** One listing line for {@code entry}, or null when it vanished meanwhile. */
+  private static String describe(int dirFd, Linux.DirEntry entry) throws IOException {
+    String name = ControlChars.escape(entry.name());
+    Linux.Stat stat;
+    try {
+      stat = Linux.statx(dirFd, entry.rawName(), Linux.AT_SYMLINK_NOFOLLOW);
+    } catch (Linux.ErrnoException e) {
+      if (e.errno() == Linux.ENOENT) {
+        return null;
+      }
+      throw e;
+    }
+    if (stat.isSymbolicLink()) {
       return name + " (symbolic link)";
     }
-    if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+    if (stat.isDirectory()) {
       return name + "/";
     }
-    return name + " (" + Files.size(entry) + " bytes)";
+    return name + " (" + stat.size() + " bytes)";
   }
 
-  private static ToolResult refused(String tool, String given, Workspace.PathRefusedException e) {
-    return ToolResult.error(tool + " refused the path '" + given + "': " + e.getMessage());
+  /** The refusal: the model reads why; the audit records the rule, never the path. */
+  private static ToolRefusedException refused(
+      String tool, String given, Workspace.PathRefusedException e) {
+    return new ToolRefusedException(
+        tool + " refused the path '" + given + "': " + e.getMessage(), "path refused: " + e.kind());
   }
 }

@@ -3,6 +3,7 @@ package dev.cfn.ai.tool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfn.ai.internal.os.ParentProcess;
 import dev.cfn.ai.model.ToolSpec;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -213,6 +214,7 @@ public final class McpToolSource implements AutoCloseable {
    * {@link Builder#env} variables. (The SDK's own builder starts from the whole JVM environment.)
    */
   static ProcessBuilder isolatedProcessBuilder(Map<String, String> parent) {
+    ParentProcess.prepareForChildren(); // the server cannot read the JVM's /proc/<pid>/environ
     ProcessBuilder builder = new ProcessBuilder();
     Map<String, String> environment = builder.environment();
     environment.clear();

@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * the counter {@value #CALLS} tagged {@code agent-type}, {@code tool} and {@code outcome} when a
  * {@link MeterRegistry} is given.
  *
+ * <p>Every field of a log line is escaped ({@code \n} and other control characters, see {@code
+ * ControlChars}): a call id, tool name or detail holding a line break cannot forge a line.
+ *
  * <p>Argument values and result texts are never recorded: they may hold anything the model saw,
  * secrets included. A record says who called what, how it ended, and why in words that name schema
  * keywords, locations or exception types only. Tool names the model invented (denied or unknown)
@@ -48,7 +51,10 @@ public final class ToolAudit {
     OK,
     /** The tool ran and failed: it threw, timed out or returned an error result. */
     ERROR,
-    /** The agent may not use the tool; it did not run. */
+    /**
+     * The agent may not use the tool, so it did not run; or a built-in tool refused what was asked
+     * (a workspace path outside, through a link, or to cfn's own files) and did nothing.
+     */
     DENIED,
     /** The arguments were not valid (or not JSON), or no such tool exists; it did not run. */
     INVALID;
@@ -126,24 +132,31 @@ public final class ToolAudit {
       recent.addLast(entry);
     }
     String toolTag = knownTool ? entry.tool() : UNKNOWN_TOOL;
-    String logName = NAME.matcher(entry.tool()).matches() ? entry.tool() : "(malformed name)";
+    // Every field is escaped: a model-supplied call id or tool name (or anything else) holding a
+    // line break must not forge a line of the log.
+    String logName =
+        NAME.matcher(entry.tool()).matches()
+            ? entry.tool()
+            : "(malformed name \"" + field(entry.tool()) + "\")";
+    String callId = field(String.valueOf(entry.callId()));
+    String agent = ControlChars.escape(entry.agent().toString());
     if (entry.detail().isEmpty()) {
       LOG.info(
           "tool call {} by {}: {} -> {} in {} ms",
-          entry.callId(),
-          entry.agent(),
+          callId,
+          agent,
           logName,
           entry.outcome().tag(),
           entry.elapsed().toMillis());
     } else {
       LOG.info(
           "tool call {} by {}: {} -> {} in {} ms: {}",
-          entry.callId(),
-          entry.agent(),
+          callId,
+          agent,
           logName,
           entry.outcome().tag(),
           entry.elapsed().toMillis(),
-          entry.detail());
+          ControlChars.escape(entry.detail()));
     }
     if (meters != null) {
       Counter.builder(CALLS)
@@ -154,6 +167,12 @@ public final class ToolAudit {
           .register(meters)
           .increment();
     }
+  }
+
+  /** {@code value} escaped and cut to 200 characters, for one field of a log line. */
+  private static String field(String value) {
+    String cut = value.length() > 200 ? value.substring(0, 200) + "..." : value;
+    return ControlChars.escape(cut);
   }
 
   /** The recorded calls, oldest first, at most the capacity. */

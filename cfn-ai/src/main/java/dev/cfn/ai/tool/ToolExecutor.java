@@ -217,6 +217,12 @@ public final class ToolExecutor {
           : new Ran(result, ToolAudit.Outcome.OK, "");
     } catch (ExecutionException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof ToolRefusedException refused) {
+        return new Ran(
+            ToolResult.error(refused.getMessage()),
+            ToolAudit.Outcome.DENIED,
+            refused.auditDetail());
+      }
       return new Ran(
           ToolResult.error(
               "The tool '"

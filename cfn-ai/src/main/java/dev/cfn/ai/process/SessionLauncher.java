@@ -1,0 +1,93 @@
+package dev.cfn.ai.process;
+
+import dev.cfn.ai.internal.os.Linux;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts each command in a session (and process group) of its own, so that the whole group can be
+ * signalled at once and every process that stays in it can be found by its session id: the command
+ * is run through util-linux's {@code setsid}, which calls {@code setsid()} and then executes the
+ * command in the same process (a process the JVM starts is never a group leader, so {@code setsid}
+ * does not fork: the started pid is the command's, and the session id is that pid).
+ *
+ * <p>{@code setsid} would search the program on the child's {@code PATH}, which the environment
+ * allow-list may have emptied, while the JDK searches the JVM's: the program is therefore resolved
+ * here on the JVM's {@code PATH} first, exactly as the JDK would. A program that cannot be found is
+ * started without {@code setsid}, so that the start fails with the JDK's usual error.
+ *
+ * <p>Without {@code setsid} (not Linux, or not installed in {@code /usr/bin} or {@code /bin}) the
+ * command starts in the JVM's process group, as before: its tree is then followed through
+ * descendant snapshots and the JVM's re-parented children only.
+ */
+final class SessionLauncher {
+  private static final String SETSID = find();
+
+  private SessionLauncher() {}
+
+  private static String find() {
+    if (!Linux.available()) {
+      return null;
+    }
+    for (String candidate : List.of("/usr/bin/setsid", "/bin/setsid")) {
+      if (Files.isExecutable(Path.of(candidate))) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  /** True when commands start in a session of their own. */
+  static boolean available() {
+    return SETSID != null;
+  }
+
+  /**
+   * {@code command} prefixed with {@code setsid} and its program resolved, or {@code command}
+   * itself when there is no {@code setsid} or the program cannot be found.
+   */
+  static List<String> wrap(List<String> command, Path workingDirectory) {
+    if (SETSID == null) {
+      return command;
+    }
+    String program = resolve(command.getFirst(), workingDirectory);
+    if (program == null) {
+      return command;
+    }
+    List<String> wrapped = new ArrayList<>(command.size() + 1);
+    wrapped.add(SETSID);
+    wrapped.add(program);
+    wrapped.addAll(command.subList(1, command.size()));
+    return wrapped;
+  }
+
+  /** True when {@code command} is one {@link #wrap} prefixed with {@code setsid}. */
+  static boolean wraps(List<String> command) {
+    return SETSID != null && command.size() > 1 && command.getFirst().equals(SETSID);
+  }
+
+  /** The program's path as the JDK would execute it, or null when it is not found. */
+  private static String resolve(String program, Path workingDirectory) {
+    if (program.contains("/")) {
+      Path p = Path.of(program);
+      Path file = p.isAbsolute() ? p : workingDirectory.resolve(p);
+      return Files.isExecutable(file) && !Files.isDirectory(file)
+          ? file.toAbsolutePath().toString()
+          : null;
+    }
+    String path = System.getenv("PATH");
+    if (path == null) {
+      path = "/bin:/usr/bin";
+    }
+    for (String dir : path.split(File.pathSeparator, -1)) {
+      Path file = Path.of(dir.isEmpty() ? "." : dir).resolve(program);
+      if (Files.isExecutable(file) && !Files.isDirectory(file)) {
+        return file.toAbsolutePath().toString();
+      }
+    }
+    return null;
+  }
+}
