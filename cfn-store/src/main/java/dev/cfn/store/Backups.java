@@ -322,6 +322,8 @@ final class Backups {
 
   /** {@code VACUUM INTO}: a consistent, compact copy of {@code from} in the new file {@code to}. */
   private static void copy(Path from, Path to, Cancel cancel, String what) throws IOException {
+    // VACUUM INTO writes into an empty file: create it 0600 first, or SQLite makes it 0644
+    Files.createFile(to, PrivateFiles.fileAttributes());
     try (Connection c = StoreFile.openReadOnly(from)) {
       cancel.register(c);
       try (PreparedStatement vacuum = c.prepareStatement("VACUUM INTO ?")) {
@@ -450,7 +452,7 @@ final class Backups {
 
   private static void createDirectories(Path dir, String role) {
     try {
-      Files.createDirectories(dir);
+      PrivateFiles.createDirectories(dir);
     } catch (IOException e) {
       throw new JournalException(
           "cannot create "

@@ -8,7 +8,6 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.Journal;
 import dev.cfn.core.JournalException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -768,14 +767,15 @@ public final class SqliteJournal implements Journal {
     public SqliteJournal open() {
       Path path = file.toAbsolutePath().normalize();
       try {
-        Files.createDirectories(path.getParent());
+        PrivateFiles.createDirectories(path.getParent());
+        PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
       } catch (IOException e) {
         throw new JournalException(
-            "cannot create the directory of the journal "
+            "cannot create the journal "
                 + path
-                + " ("
+                + " or its directory ("
                 + e
-                + "): create it or choose another location",
+                + "): create the directory, make it writable, or choose another location",
             e);
       }
       LockFile lock = LockFile.acquire(path);

@@ -1,7 +1,6 @@
 package dev.cfn.store;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -71,10 +70,11 @@ final class StoreConnection implements AutoCloseable {
   static StoreConnection open(Path file, Clock clock, Migrations kind, String whenDamaged) {
     Path path = file.toAbsolutePath().normalize();
     try {
-      Files.createDirectories(path.getParent());
+      PrivateFiles.createDirectories(path.getParent());
+      PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
     } catch (IOException e) {
       throw kind.failure(
-          "cannot create the directory of the "
+          "cannot create the file or the directory of the "
               + kind.label()
               + " "
               + path
