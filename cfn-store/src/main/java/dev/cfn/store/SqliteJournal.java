@@ -346,10 +346,12 @@ public final class SqliteJournal implements Journal {
    * reads.
    *
    * <p><b>Safety.</b> The copy is written to a hidden temporary sibling ({@code
-   * .<name>.<random>.partial}), fsynced, verified (integrity check, schema version and the checksum
-   * of every record, see {@link #check()}), and only then given the target name; the directory is
-   * then fsynced. So a crash leaves no half backup under the target name, and a backup that fails
-   * verification is deleted and reported. An existing {@code target} is never overwritten.
+   * .<name>.<pid>-<start>-<random>.cfn-partial}, deleted by the next backup into that directory if
+   * this process dies meanwhile), fsynced, verified (integrity check, schema version and the
+   * checksum of every record, see {@link #check()}), and only then given the target name; the
+   * directory is then fsynced. So a crash leaves no half backup under the target name, and a backup
+   * that fails verification is deleted and reported. An existing {@code target} is never
+   * overwritten.
    *
    * @return the backup's size, counts and time; also kept as {@link #lastBackup()}
    * @throws JournalException when the journal is closed, {@code target} exists, cannot be written,
@@ -779,10 +781,21 @@ public final class SqliteJournal implements Journal {
             e);
       }
       LockFile lock = LockFile.acquire(path);
+      Backups.removeStale(path.getParent()); // a killed backup's or restore's copy
       WriteConnection write = null;
       Connection read = null;
       try {
         write = WriteConnection.open(path, synchronous);
+        List<String> damage = StoreFile.damageOnOpen(write.connection(), path);
+        if (!damage.isEmpty()) {
+          throw new JournalException(
+              path
+                  + " is damaged, so it was not opened (a damaged page could make reads miss"
+                  + " records that exist): "
+                  + StoreFile.summary(new StoreCheck(false, damage))
+                  + " (fix: restore the last backup with SqliteJournal.restore or `cfn restore`;"
+                  + " nothing was changed)");
+        }
         Schema.MIGRATIONS.migrate(write.connection(), path, clock);
         read = WriteConnection.connect(path);
         try (Statement sql = read.createStatement()) {

@@ -3,7 +3,6 @@ package dev.cfn.store;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -85,7 +84,7 @@ final class StoreConnection implements AutoCloseable {
     }
     Connection connection = null;
     try {
-      connection = DriverManager.getConnection("jdbc:sqlite:" + path);
+      connection = SqliteLibrary.connect("jdbc:sqlite:" + path, null);
       try (Statement sql = connection.createStatement()) {
         sql.execute("PRAGMA busy_timeout = " + WriteConnection.BUSY_TIMEOUT_MILLIS);
         String mode;
