@@ -646,7 +646,7 @@ public final class SqliteJournal implements Journal {
             try {
               return body.apply(c);
             } finally {
-              sql.execute("COMMIT");
+              StoreFile.endRead(sql);
             }
           }
         });

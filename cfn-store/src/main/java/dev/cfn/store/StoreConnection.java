@@ -203,7 +203,7 @@ final class StoreConnection implements AutoCloseable {
               }
               records.addProblems(sql, problems);
             } finally {
-              sql.execute("COMMIT");
+              StoreFile.endRead(sql);
             }
           }
           return new StoreCheck(problems.isEmpty(), problems);

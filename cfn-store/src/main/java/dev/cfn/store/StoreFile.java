@@ -83,13 +83,40 @@ final class StoreFile {
           StoreCheck check = check(c, file);
           return new Inspection(check, check.ok() ? counts(c) : null);
         } finally {
-          sql.execute("COMMIT");
+          endRead(sql);
         }
       } finally {
         cancel.unregister();
       }
     } catch (SQLException e) {
-      throw new JournalException("cannot check " + file + ": " + SqliteErrors.describe(e, file), e);
+      String detail =
+          switch (SqliteErrors.primaryCode(e)) {
+            case SqliteErrors.CORRUPT, SqliteErrors.NOTADB ->
+                file
+                    + " is too damaged to be checked table by table, or is not an SQLite file ("
+                    + e.getMessage()
+                    + "; fix: restore a backup with SqliteJournal.restore or `cfn restore`, or"
+                    + " move the file aside)";
+            default -> SqliteErrors.describe(e, file);
+          };
+      throw new JournalException("cannot check " + file + ": " + detail, e);
+    }
+  }
+
+  /**
+   * Ends a read transaction. After SQLite met a damaged page, {@code COMMIT} may fail with that
+   * error again; nothing was written, so the transaction is rolled back instead and the check's
+   * findings stand.
+   */
+  static void endRead(Statement sql) {
+    try {
+      sql.execute("COMMIT");
+    } catch (SQLException e) {
+      try {
+        sql.execute("ROLLBACK");
+      } catch (SQLException ignored) {
+        // no transaction left: nothing to end
+      }
     }
   }
 
@@ -230,6 +257,9 @@ final class StoreFile {
   static Optional<String> schemaChange(Connection c) throws SQLException {
     long version;
     try (Statement sql = c.createStatement()) {
+      if (queryLong(sql, "PRAGMA application_id") != Schema.APPLICATION_ID) {
+        return Optional.empty(); // a new file, or another kind: the migration decides
+      }
       if (queryLong(sql, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_version'") == 0) {
         return Optional.empty(); // a new file, or not a journal: the migration decides
       }

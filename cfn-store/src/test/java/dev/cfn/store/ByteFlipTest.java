@@ -62,14 +62,7 @@ class ByteFlipTest {
 
     BitSet unallocated = unallocatedBytes(bytes, free);
     List<int[]> flips = new ArrayList<>();
-    String only = System.getProperty("flip.only");
-    if (only != null) {
-      Files.write(dir.getParent().resolve("flip-debug.db"), bytes);
-    }
     for (int offset = 0; offset < bytes.length; offset++) {
-      if (only != null && offset != Integer.parseInt(only)) {
-        continue;
-      }
       if (unallocated.get(offset) && offset % 16 != 0) {
         continue; // space no cell uses, by its page's header: every 16th byte is still flipped
       }
