@@ -36,12 +36,19 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p><b>Access.</b> Every read, write, search, list and delete is checked: {@link #get}, {@link
- * #put} and {@link #delete} throw {@link MemoryAccessException} (changing nothing) when the entry
- * exists and the principal may not do that to it; {@link #list} and {@link #search} filter in SQL,
- * so a principal never sees an entry it may not read. A new entry belongs to the principal that
- * creates it (owner, swarm, project), for good. Keys are shared by all principals of a namespace:
- * give agents' private notes a namespace of their own.
+ * <p><b>Access.</b> Every read, write, search, list and delete is checked. An entry the principal
+ * may not read is absent to it: {@link #get} returns empty and {@link #delete} false, as for a key
+ * nobody wrote, and {@link #list} and {@link #search} filter in SQL, with search scores that never
+ * depend on other entries (see {@link #search}); a {@link #put} on its key is refused without
+ * naming its owner. {@link #put} and {@link #delete} of an entry the principal may read but not
+ * change throw {@link MemoryAccessException} (changing nothing). A new entry belongs to the
+ * principal that creates it (owner, swarm, project), for good. Keys are shared by all principals of
+ * a namespace: give agents' private notes a namespace of their own.
+ *
+ * <p><b>Limits.</b> A value with its metadata is at most {@link Builder#maxValueBytes} UTF-8 bytes
+ * (1 MiB by default) and a time to live at most {@link MemoryWrite#MAX_TTL}; larger ones are
+ * refused with {@link IllegalArgumentException}. The file, and the directories the store creates
+ * for it, are readable by their owner only (0600, 0700).
  *
  * <p><b>Expiry.</b> An entry put with a time to live is invisible to every operation from its
  * expiry on, as if deleted, and a put on its key creates a new entry; {@link #sweepExpired()}
@@ -184,6 +191,20 @@ public final class MemoryStore implements AutoCloseable {
             return created;
           }
           MemoryEntry old = existing.entry();
+          if (!MemoryPermissions.mayRead(who, old)) {
+            // the key is taken, which a put cannot hide; who took it and how stays hidden
+            throw new MemoryAccessException(
+                who
+                    + " may not write memory entry '"
+                    + key
+                    + "' in namespace '"
+                    + namespace
+                    + "': the key is taken by an entry it may not read (fix: choose another key);"
+                    + " nothing was changed",
+                namespace,
+                key,
+                old.level());
+          }
           MemoryPermissions.requireWrite(who, "write", old);
           MemoryAccessLevel level = write.level() == null ? old.level() : write.level();
           if (level != old.level()) {

@@ -117,6 +117,15 @@ class MemoryAccessTest {
       assertThat(written.owner()).isEqualTo("alice/1");
       assertThat(written.level()).isEqualTo(level);
       assertThat(memory.get(ALICE, "n", "k").orElseThrow().value()).isEqualTo("changed by " + name);
+    } else if (!READERS.get(level).contains(name)) {
+      // the key is taken (a put cannot hide that), but not by whom
+      assertThatThrownBy(() -> memory.put(who, "n", "k", "changed by " + name))
+          .isInstanceOf(MemoryAccessException.class)
+          .hasMessageContaining(who + " may not write memory entry 'k' in namespace 'n'")
+          .hasMessageContaining("the key is taken by an entry it may not read")
+          .hasMessageNotContaining("alice/1")
+          .hasMessageContaining("nothing was changed");
+      assertThat(memory.get(ALICE, "n", "k").orElseThrow().value()).isEqualTo("the secret plan");
     } else {
       assertThatThrownBy(() -> memory.put(who, "n", "k", "changed by " + name))
           .isInstanceOf(MemoryAccessException.class)
@@ -216,7 +225,9 @@ class MemoryAccessTest {
     assertThat(memory.get(BOB, "n", "brief")).isEmpty();
     assertThatThrownBy(() -> memory.put(BOB, "n", "brief", "mine now"))
         .isInstanceOf(MemoryAccessException.class)
-        .hasMessageContaining("its owner (the operator) and the agents of swarm 'swarm-a'");
+        .hasMessageContaining("the key is taken by an entry it may not read")
+        .hasMessageNotContaining("operator")
+        .hasMessageNotContaining("swarm-a");
   }
 
   @Test
