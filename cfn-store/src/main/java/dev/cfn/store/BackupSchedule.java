@@ -89,6 +89,7 @@ final class BackupSchedule implements AutoCloseable {
         log.debug("cannot delete {}: {}", partial, e.toString());
       }
     }
+    Backups.removeStale(dir); // what killed backups of any kind left, once their writer is gone
     long every = interval.toNanos();
     scheduler.scheduleAtFixedRate(this::runScheduled, every, every, TimeUnit.NANOSECONDS);
     log.debug("backing up {} into {} every {}, keeping {}", database, dir, interval, keep);

@@ -38,7 +38,8 @@ import org.sqlite.SQLiteConnection;
  * hard link, which fails rather than replace an existing file, or by an atomic rename where the
  * file system has no hard links; the directory is fsynced last. A crash at any point therefore
  * leaves either no file under the target name or a complete, verified, durable backup, plus at
- * worst a hidden {@code .<name>.<random>.partial} file.
+ * worst a hidden {@code .<name>.<pid>-<start>-<random>.cfn-partial} file, which the next backup
+ * into that directory (or the next open of a journal there) deletes once its writer is gone.
  *
  * <p><b>Restore.</b> Verifies the backup the same way, takes the database's lock (so no journal can
  * open it meanwhile, and a journal open on it, in this process or another, makes the restore fail),
@@ -112,6 +113,7 @@ final class Backups {
       throw targetExists(from, to);
     }
     createDirectories(to.getParent(), "backup");
+    removeStale(to.getParent());
     Path partial = hiddenSibling(to, "partial");
     try {
       copy(from, partial, cancel, "back up " + from + " to " + to);
@@ -263,6 +265,7 @@ final class Backups {
           e);
     }
     try (lock) {
+      removeStale(database.getParent());
       Path partial = hiddenSibling(database, "restoring");
       try {
         copy(backup, partial, none, "copy " + backup + " for restoring it into " + database);
@@ -322,6 +325,8 @@ final class Backups {
 
   /** {@code VACUUM INTO}: a consistent, compact copy of {@code from} in the new file {@code to}. */
   private static void copy(Path from, Path to, Cancel cancel, String what) throws IOException {
+    // VACUUM INTO writes into an empty file: create it 0600 first, or SQLite makes it 0644
+    Files.createFile(to, PrivateFiles.fileAttributes());
     try (Connection c = StoreFile.openReadOnly(from)) {
       cancel.register(c);
       try (PreparedStatement vacuum = c.prepareStatement("VACUUM INTO ?")) {
@@ -442,15 +447,95 @@ final class Backups {
             + " remove it");
   }
 
-  /** A hidden, unique sibling of {@code file}: {@code .<name>.<random>.<kind>}. */
+  /**
+   * A hidden, unique sibling of {@code file} that names its writer: {@code .<name>.<pid>-<process
+   * start>-<random>.cfn-<kind>} (kind {@code partial} for a backup being written, {@code restoring}
+   * for a restore's copy). While this JVM writes it, it is in {@link #WRITING}; once the process is
+   * gone (killed mid-way), {@link #removeStale} deletes it.
+   */
   static Path hiddenSibling(Path file, String kind) {
     String random = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-    return file.resolveSibling("." + file.getFileName() + "." + random + "." + kind);
+    Path sibling =
+        file.resolveSibling(
+            "." + file.getFileName() + "." + SELF + "-" + random + TEMPORARY_SUFFIX + kind);
+    WRITING.add(sibling);
+    return sibling;
+  }
+
+  /** The temporary files of backups and restores end with this and their kind. */
+  private static final String TEMPORARY_SUFFIX = ".cfn-";
+
+  /** {@code <pid>-<start millis>} of this process: who writes a temporary file. */
+  private static final String SELF = writer(ProcessHandle.current());
+
+  /** The temporary files this JVM is writing now; they are never stale. */
+  private static final java.util.Set<Path> WRITING =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** {@code .<name>.<pid>-<start>-<random>.cfn-<kind>}. */
+  private static final java.util.regex.Pattern TEMPORARY =
+      java.util.regex.Pattern.compile(
+          "\\..+\\.(\\d+)-(\\d+)-[0-9a-f]{16}\\.cfn-(partial|restoring)");
+
+  /** {@code .<name>.<16 hex digits>.partial}, the temporary files of earlier cfn versions. */
+  private static final java.util.regex.Pattern LEGACY =
+      java.util.regex.Pattern.compile("\\..+\\.[0-9a-f]{16}\\.(partial|restoring)");
+
+  /** A legacy temporary file untouched for this long is not being written. */
+  private static final java.time.Duration LEGACY_STALE_AFTER = java.time.Duration.ofHours(1);
+
+  private static String writer(ProcessHandle process) {
+    long start = process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+    return process.pid() + "-" + start;
+  }
+
+  /**
+   * Deletes the temporary files of backups and restores in {@code dir} whose writer is gone (a
+   * process killed mid-backup leaves one the size of the journal): those named after a process that
+   * no longer runs (pid and start time, so a reused pid does not count), those of this process that
+   * it is not writing, and those of earlier cfn versions untouched for an hour. A file being
+   * written is never touched. Returns how many were deleted; never throws.
+   */
+  static int removeStale(Path dir) {
+    int removed = 0;
+    try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, ".*")) {
+      for (Path file : files) {
+        if (isStale(file) && Files.deleteIfExists(file)) {
+          log.info("removed {}, left behind by an interrupted backup or restore", file);
+          removed++;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("could not look for stale temporary files in {}: {}", dir, e.toString());
+    }
+    return removed;
+  }
+
+  private static boolean isStale(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    java.util.regex.Matcher m = TEMPORARY.matcher(name);
+    if (m.matches()) {
+      if (WRITING.contains(file)) {
+        return false;
+      }
+      String owner = m.group(1) + "-" + m.group(2);
+      if (owner.equals(SELF)) {
+        return true; // ours, and not being written
+      }
+      return ProcessHandle.of(Long.parseLong(m.group(1)))
+          .filter(ProcessHandle::isAlive)
+          .map(p -> !writer(p).equals(owner))
+          .orElse(true);
+    }
+    return LEGACY.matcher(name).matches()
+        && Files.getLastModifiedTime(file)
+            .toInstant()
+            .isBefore(Instant.now().minus(LEGACY_STALE_AFTER));
   }
 
   private static void createDirectories(Path dir, String role) {
     try {
-      Files.createDirectories(dir);
+      PrivateFiles.createDirectories(dir);
     } catch (IOException e) {
       throw new JournalException(
           "cannot create "
@@ -474,6 +559,7 @@ final class Backups {
   }
 
   private static void deleteQuietly(Path file) {
+    WRITING.remove(file);
     try {
       Files.deleteIfExists(file);
     } catch (IOException e) {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -32,17 +33,32 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LockFile implements AutoCloseable {
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
+  /** The files (device and inode) of the journals this JVM holds; see {@link #acquire}. */
+  private static final Set<Object> HELD_FILES = ConcurrentHashMap.newKeySet();
+
   private final Path path;
   private final FileChannel channel;
   private final FileLock lock;
+  private final Object fileKey; // the journal's device and inode; null when unknown
 
-  private LockFile(Path path, FileChannel channel, FileLock lock) {
+  private LockFile(Path path, FileChannel channel, FileLock lock, Object fileKey) {
     this.path = path;
     this.channel = channel;
     this.lock = lock;
+    this.fileKey = fileKey;
   }
 
-  /** Locks the sibling lock file of {@code journal} or throws {@link JournalException}. */
+  /**
+   * Locks the sibling lock file of {@code journal} or throws {@link JournalException}.
+   *
+   * <p>One journal must never be open under two names, or two owners would each keep a write-ahead
+   * log of their own for the one file and corrupt it. Symbolic links are resolved ({@link
+   * #lockPath}); two names of one directory (a bind mount) lead to one lock file, as it lies in
+   * that directory; a hard link is a second name the lock cannot see, so a journal with more than
+   * one link is refused ({@link #requireOneName}); and within this JVM the journal's device and
+   * inode are held too, so no alias whatever opens it twice here. A hard link made after the
+   * journal was opened is refused at the next open.
+   */
   static LockFile acquire(Path journal) {
     Path path = lockPath(journal);
     if (!HELD.add(path)) {
@@ -51,11 +67,23 @@ final class LockFile implements AutoCloseable {
               + " is in use by another journal in this process; close it first or use another"
               + " file");
     }
+    Object fileKey = null;
     FileChannel channel = null;
     try {
+      fileKey = fileKey(journal);
+      if (fileKey != null && !HELD_FILES.add(fileKey)) {
+        fileKey = null; // not ours to release
+        throw new JournalException(
+            journal
+                + " is in use by another journal in this process under another name (the same"
+                + " file through a link or a bind mount); close it first or use another file");
+      }
+      requireOneName(journal);
       channel =
           FileChannel.open(
-              path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+              path,
+              Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+              PrivateFiles.fileAttributes());
       FileLock lock = tryLock(channel);
       if (lock == null) {
         String owner = owner(channel);
@@ -73,17 +101,58 @@ final class LockFile implements AutoCloseable {
               (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
           0);
       channel.force(false);
-      return new LockFile(path, channel, lock);
+      return new LockFile(path, channel, lock, fileKey);
     } catch (IOException e) {
       closeQuietly(channel);
-      HELD.remove(path);
+      release(path, fileKey);
       throw new JournalException(
           "cannot lock " + path + " (" + e + "): check that its directory is writable", e);
     } catch (RuntimeException e) {
       closeQuietly(channel);
-      HELD.remove(path);
+      release(path, fileKey);
       throw e;
     }
+  }
+
+  /**
+   * Throws {@link JournalException} when {@code journal} exists and has more than one hard link:
+   * another name of the same file would get a lock file (and a write-ahead log) of its own, so two
+   * processes could write it at once. A missing file, or a file system without link counts, passes.
+   */
+  static void requireOneName(Path journal) {
+    int links;
+    try {
+      links = (Integer) Files.getAttribute(journal, "unix:nlink");
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return; // no file yet, or no link counts here (not Linux/macOS)
+    }
+    if (links > 1) {
+      throw new JournalException(
+          journal
+              + " has "
+              + links
+              + " hard links (names), so two processes could open it under two names, each with"
+              + " a lock and a -wal file of its own, and corrupt it (fix: remove the other names,"
+              + " found with `find / -xdev -samefile "
+              + journal
+              + "`, or give this journal a copy of its own)");
+    }
+  }
+
+  /** The device and inode of {@code journal}; null when it does not exist (yet). */
+  private static Object fileKey(Path journal) {
+    try {
+      return Files.readAttributes(journal, BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static void release(Path path, Object fileKey) {
+    if (fileKey != null) {
+      HELD_FILES.remove(fileKey);
+    }
+    HELD.remove(path);
   }
 
   /**
@@ -142,6 +211,6 @@ final class LockFile implements AutoCloseable {
       // closing the channel below releases it too
     }
     closeQuietly(channel);
-    HELD.remove(path);
+    release(path, fileKey);
   }
 }

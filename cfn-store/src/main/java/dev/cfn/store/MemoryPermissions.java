@@ -6,10 +6,9 @@ import java.util.List;
 /**
  * The rules of {@link MemoryAccessLevel}, in Java for one entry and in SQL for a query, and the
  * words that explain a refusal. Both forms live here, side by side, so that they cannot drift:
- * {@code get}, {@code put} and {@code delete} check an entry they have read with {@link
- * #requireRead} and {@link #requireWrite}; {@code list} and {@code search} add {@link
- * #readableFilter} to their {@code WHERE} clause, so an entry a principal may not read never leaves
- * SQLite.
+ * {@code get}, {@code put} and {@code delete} check an entry they have read with {@link #mayRead}
+ * and {@link #requireWrite}; {@code list} and {@code search} add {@link #readableFilter} to their
+ * {@code WHERE} clause, so an entry a principal may not read never leaves SQLite.
  */
 final class MemoryPermissions {
 
@@ -26,20 +25,14 @@ final class MemoryPermissions {
         || isMember(who, level, scope);
   }
 
+  /** True when {@code who} may read {@code entry}. */
+  static boolean mayRead(MemoryAccessor who, MemoryEntry entry) {
+    return mayRead(who, entry.level(), entry.owner(), Scope.of(entry));
+  }
+
   /** True when {@code who} may change or delete an entry with these access fields. */
   static boolean mayWrite(MemoryAccessor who, MemoryAccessLevel level, String owner, Scope scope) {
     return who.isOperator() || who.agentId().equals(owner) || isMember(who, level, scope);
-  }
-
-  /**
-   * Throws a {@link MemoryAccessException} (nothing changed) unless {@code who} may read {@code
-   * entry}.
-   */
-  static void requireRead(MemoryAccessor who, MemoryEntry entry) {
-    Scope scope = Scope.of(entry);
-    if (!mayRead(who, entry.level(), entry.owner(), scope)) {
-      throw denied("read", who, entry, readers(entry.level(), entry.owner(), scope));
-    }
   }
 
   /**

@@ -9,7 +9,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,12 +36,19 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p><b>Access.</b> Every read, write, search, list and delete is checked: {@link #get}, {@link
- * #put} and {@link #delete} throw {@link MemoryAccessException} (changing nothing) when the entry
- * exists and the principal may not do that to it; {@link #list} and {@link #search} filter in SQL,
- * so a principal never sees an entry it may not read. A new entry belongs to the principal that
- * creates it (owner, swarm, project), for good. Keys are shared by all principals of a namespace:
- * give agents' private notes a namespace of their own.
+ * <p><b>Access.</b> Every read, write, search, list and delete is checked. An entry the principal
+ * may not read is absent to it: {@link #get} returns empty and {@link #delete} false, as for a key
+ * nobody wrote, and {@link #list} and {@link #search} filter in SQL, with search scores that never
+ * depend on other entries (see {@link #search}); a {@link #put} on its key is refused without
+ * naming its owner. {@link #put} and {@link #delete} of an entry the principal may read but not
+ * change throw {@link MemoryAccessException} (changing nothing). A new entry belongs to the
+ * principal that creates it (owner, swarm, project), for good. Keys are shared by all principals of
+ * a namespace: give agents' private notes a namespace of their own.
+ *
+ * <p><b>Limits.</b> A value with its metadata is at most {@link Builder#maxValueBytes} UTF-8 bytes
+ * (1 MiB by default) and a time to live at most {@link MemoryWrite#MAX_TTL}; larger ones are
+ * refused with {@link IllegalArgumentException}. The file, and the directories the store creates
+ * for it, are readable by their owner only (0600, 0700).
  *
  * <p><b>Expiry.</b> An entry put with a time to live is invisible to every operation from its
  * expiry on, as if deleted, and a put on its key creates a new entry; {@link #sweepExpired()}
@@ -68,8 +77,10 @@ public final class MemoryStore implements AutoCloseable {
   /** The largest {@code limit} of a list or a search. */
   public static final int MAX_LIMIT = 10_000;
 
-  /** BM25 weights of the key, value and tags columns: names and tags count twice the text. */
-  static final String BM25 = "bm25(memory_search, 2.0, 1.0, 2.0)";
+  /**
+   * The default of {@link Builder#maxValueBytes}: 1 MiB of value and metadata (UTF-8) per entry.
+   */
+  public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
 
   private static final int MAX_TAG_LENGTH = 128;
   private static final Logger log = LoggerFactory.getLogger(MemoryStore.class);
@@ -78,8 +89,11 @@ public final class MemoryStore implements AutoCloseable {
   private final Clock clock;
   private final MemoryTable table;
   private final StoreConnection connection;
+  private final int maxValueBytes;
 
-  private MemoryStore(StoreConnection connection, Clock clock, Duration sweepInterval) {
+  private MemoryStore(
+      StoreConnection connection, Clock clock, Duration sweepInterval, int maxValueBytes) {
+    this.maxValueBytes = maxValueBytes;
     this.file = connection.file();
     this.clock = clock;
     this.table = new MemoryTable(file);
@@ -122,8 +136,9 @@ public final class MemoryStore implements AutoCloseable {
    * {@link MemoryWrite}) only when {@code who} may write it, and its level changed only by its
    * owner or the operator; otherwise {@link MemoryAccessException} is thrown and nothing changes.
    *
-   * @throws IllegalArgumentException for a blank or too long namespace or key, a bad tag, or a
-   *     SWARM (PROJECT) level for an entry without a swarm (project)
+   * @throws IllegalArgumentException for a blank or too long namespace or key, a value and metadata
+   *     over {@link Builder#maxValueBytes}, a bad tag, or a SWARM (PROJECT) level for an entry
+   *     without a swarm (project)
    * @throws MemoryAccessException when {@code who} may not write the existing entry
    * @throws MemoryException when the file cannot be written or the existing row is damaged
    */
@@ -134,6 +149,7 @@ public final class MemoryStore implements AutoCloseable {
     Objects.requireNonNull(write, "write");
     List<String> tags = normalizeTags(write.tags());
     requireMetadata(write.metadata());
+    requireSize(namespace, key, value, write.metadata());
     return connection.inWriteTransaction(
         "write memory entry " + namespace + "/" + key,
         c -> {
@@ -175,6 +191,20 @@ public final class MemoryStore implements AutoCloseable {
             return created;
           }
           MemoryEntry old = existing.entry();
+          if (!MemoryPermissions.mayRead(who, old)) {
+            // the key is taken, which a put cannot hide; who took it and how stays hidden
+            throw new MemoryAccessException(
+                who
+                    + " may not write memory entry '"
+                    + key
+                    + "' in namespace '"
+                    + namespace
+                    + "': the key is taken by an entry it may not read (fix: choose another key);"
+                    + " nothing was changed",
+                namespace,
+                key,
+                old.level());
+          }
           MemoryPermissions.requireWrite(who, "write", old);
           MemoryAccessLevel level = write.level() == null ? old.level() : write.level();
           if (level != old.level()) {
@@ -205,9 +235,10 @@ public final class MemoryStore implements AutoCloseable {
   }
 
   /**
-   * The entry {@code (namespace, key)}; empty when there is none or it has expired.
+   * The entry {@code (namespace, key)}; empty when there is none, it has expired, or {@code who}
+   * may not read it: a denied read gives the same answer as a missing entry, so that it reveals
+   * neither that the entry exists nor who owns it.
    *
-   * @throws MemoryAccessException when the entry exists and {@code who} may not read it
    * @throws MemoryException when its row fails its checksum or the file cannot be read
    */
   public Optional<MemoryEntry> get(MemoryAccessor who, String namespace, String key) {
@@ -220,16 +251,17 @@ public final class MemoryStore implements AutoCloseable {
             return Optional.empty();
           }
           MemoryEntry entry = found.entry();
-          MemoryPermissions.requireRead(who, entry);
-          return Optional.of(entry);
+          // an entry the caller may not read is absent to him: no owner, no level, no existence
+          return MemoryPermissions.mayRead(who, entry) ? Optional.of(entry) : Optional.empty();
         });
   }
 
   /**
    * Deletes the entry {@code (namespace, key)}; false when there is none (or it has expired).
    *
-   * <p>Deleting needs the same permission as writing. The operator's delete does not read the row,
-   * so it also removes a row that fails its checksum.
+   * <p>Deleting needs the same permission as writing; an entry {@code who} may not even read is
+   * absent to him (false), one he may read but not change is refused. The operator's delete does
+   * not read the row, so it also removes a row that fails its checksum.
    *
    * @throws MemoryAccessException when {@code who} may not delete it (nothing is deleted)
    */
@@ -251,8 +283,8 @@ public final class MemoryStore implements AutoCloseable {
             }
           }
           Stored found = selectLive(c, namespace, key, now());
-          if (found == null) {
-            return false;
+          if (found == null || !MemoryPermissions.mayRead(who, found.entry())) {
+            return false; // what the caller may not read is absent to him
           }
           MemoryPermissions.requireWrite(who, "delete", found.entry());
           deleteRow(c, found.id());
@@ -305,12 +337,23 @@ public final class MemoryStore implements AutoCloseable {
 
   /**
    * Full-text search over the keys, values and tags of the live entries {@code who} may read, in
-   * {@code namespace} ({@code null} for every namespace), most relevant first (SQLite FTS5, BM25,
-   * keys and tags weighted twice the value), at most {@code limit}.
+   * {@code namespace} ({@code null} for every namespace), most relevant first, at most {@code
+   * limit}.
    *
    * <p>The query is words that must all match; {@code word*} matches a prefix, {@code "two words"}
    * a phrase, {@code a OR b} either. Anything else is searched literally, so no query is a syntax
    * error; a query without letters or digits is refused with {@link IllegalArgumentException}.
+   *
+   * <p><b>Relevance</b> depends on the entry and the query only, never on other entries: FTS5's
+   * {@code bm25()} weighs each term by statistics over the whole file (how many entries contain it,
+   * their average length), so another agent's PRIVATE entries would move the scores of the entries
+   * a caller sees and tell him which words they contain. Instead each matching entry gets BM25's
+   * term-frequency part alone: for each column, {@code tf·(k1+1) / (tf + k1·(1 − b + b·len / 64))}
+   * with {@code k1 = 1.2}, {@code b = 0.75}, {@code tf} the matches of the query in that column
+   * ({@code highlight()}) and {@code len} its words, weighted 2 for the key and the tags and 1 for
+   * the value, and summed. There is no inverse document frequency: a rare word weighs as much as a
+   * common one. SQLite finds the matches among the readable entries; ranking and the limit are
+   * applied here, over all of them.
    */
   public List<MemoryMatch> search(MemoryAccessor who, String query, String namespace, int limit) {
     Objects.requireNonNull(who, "who");
@@ -323,19 +366,21 @@ public final class MemoryStore implements AutoCloseable {
     String sql =
         "SELECT "
             + MemoryTable.SELECT_COLUMNS
-            + ", "
-            + BM25
-            + " AS score FROM memory_search JOIN memory_entries e ON e.id = memory_search.rowid"
+            + ", highlight(memory_search, 0, ?, ''), highlight(memory_search, 1, ?, ''),"
+            + " highlight(memory_search, 2, ?, '')"
+            + " FROM memory_search JOIN memory_entries e ON e.id = memory_search.rowid"
             + " WHERE memory_search MATCH ?"
             + (namespace == null ? "" : " AND e.namespace = ?")
             + " AND (e.expires_at IS NULL OR e.expires_at > ?) AND "
-            + filter.sql()
-            + " ORDER BY score, e.namespace, e.key LIMIT ?";
+            + filter.sql();
     return connection.with(
         "search memory for '" + query + "'",
         c -> {
           try (PreparedStatement statement = c.prepareStatement(sql)) {
             int i = 1;
+            for (int column = 0; column < 3; column++) {
+              statement.setString(i++, MATCH_MARK);
+            }
             statement.setString(i++, match);
             if (namespace != null) {
               statement.setString(i++, namespace);
@@ -344,12 +389,17 @@ public final class MemoryStore implements AutoCloseable {
             for (Object arg : filter.args()) {
               statement.setObject(i++, arg);
             }
-            statement.setInt(i, limit);
             List<MemoryMatch> matches = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
+              int first = MemoryTable.COLUMNS.size() + 2;
               while (rows.next()) {
-                double score = rows.getDouble(MemoryTable.COLUMNS.size() + 2);
-                matches.add(new MemoryMatch(table.read(rows), -score));
+                MemoryEntry entry = table.read(rows);
+                double score = 0;
+                for (int column = 0; column < 3; column++) {
+                  score +=
+                      COLUMN_WEIGHTS[column] * termFrequencyScore(rows.getString(first + column));
+                }
+                matches.add(new MemoryMatch(entry, score));
               }
             } catch (SQLException e) {
               if (String.valueOf(e.getMessage()).contains("fts5")) {
@@ -363,9 +413,47 @@ public final class MemoryStore implements AutoCloseable {
               }
               throw e;
             }
-            return matches;
+            matches.sort(
+                Comparator.comparingDouble(MemoryMatch::relevance)
+                    .reversed()
+                    .thenComparing(m -> m.entry().namespace())
+                    .thenComparing(m -> m.entry().key()));
+            return List.copyOf(matches.subList(0, Math.min(limit, matches.size())));
           }
         });
+  }
+
+  /** Marks the start of each match in the {@code highlight()} of a column. */
+  private static final String MATCH_MARK = "\u0001\u0002cfn-match\u0002\u0001";
+
+  /** The weights of the key, value and tags columns: names and tags count twice the text. */
+  private static final double[] COLUMN_WEIGHTS = {2.0, 1.0, 2.0};
+
+  private static final java.util.regex.Pattern WORD =
+      java.util.regex.Pattern.compile("[\\p{L}\\p{N}]+");
+
+  /**
+   * BM25's term-frequency part for one column, from its {@code highlight()}: matches counted by
+   * their marks, length in words, against a fixed reference length of 64 words (not the file's
+   * average, which would depend on other entries).
+   */
+  static double termFrequencyScore(String highlighted) {
+    if (highlighted == null || highlighted.isEmpty()) {
+      return 0;
+    }
+    int tf = 0;
+    for (int at = highlighted.indexOf(MATCH_MARK);
+        at >= 0;
+        at = highlighted.indexOf(MATCH_MARK, at + MATCH_MARK.length())) {
+      tf++;
+    }
+    if (tf == 0) {
+      return 0;
+    }
+    long words = WORD.matcher(highlighted.replace(MATCH_MARK, " ")).results().count();
+    double k1 = 1.2;
+    double b = 0.75;
+    return tf * (k1 + 1) / (tf + k1 * (1 - b + b * words / 64.0));
   }
 
   /**
@@ -546,6 +634,48 @@ public final class MemoryStore implements AutoCloseable {
     return List.copyOf(sorted);
   }
 
+  /**
+   * Throws {@link IllegalArgumentException} when the value and metadata together exceed {@link
+   * #maxValueBytes} in UTF-8: one entry must not fill the disk or the memory of every reader.
+   */
+  private void requireSize(
+      String namespace, String key, String value, Map<String, String> metadata) {
+    long bytes = utf8Length(value);
+    for (Map.Entry<String, String> pair : metadata.entrySet()) {
+      bytes += utf8Length(pair.getKey()) + utf8Length(pair.getValue());
+    }
+    if (bytes > maxValueBytes) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "memory entry '%s' in namespace '%s' was not stored: its value and metadata are"
+                  + " %,d bytes, over the limit of %,d bytes (fix: store less, for example a"
+                  + " file path instead of the file, or raise MemoryStore.Builder.maxValueBytes)",
+              key,
+              namespace,
+              bytes,
+              maxValueBytes));
+    }
+  }
+
+  private static long utf8Length(String text) {
+    long bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch < 0x80) {
+        bytes += 1;
+      } else if (ch < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(ch)) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
   private static void requireMetadata(Map<String, String> metadata) {
     for (String name : metadata.keySet()) {
       if (name.isBlank()) {
@@ -559,6 +689,7 @@ public final class MemoryStore implements AutoCloseable {
     private final Path file;
     private Clock clock = Clock.systemUTC();
     private Duration sweepInterval;
+    private int maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
 
     private Builder(Path file) {
       this.file = file;
@@ -567,6 +698,24 @@ public final class MemoryStore implements AutoCloseable {
     /** The clock for times and expiry (default: the system clock); tests pass their own. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The largest value of one entry, with its metadata, in UTF-8 bytes (default {@link
+     * #DEFAULT_MAX_VALUE_BYTES}, 1 MiB); a larger put is refused with {@link
+     * IllegalArgumentException} and stores nothing.
+     */
+    public Builder maxValueBytes(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException(
+            "the memory value limit must be at least 1 byte, not "
+                + bytes
+                + " (the default is "
+                + DEFAULT_MAX_VALUE_BYTES
+                + ")");
+      }
+      this.maxValueBytes = bytes;
       return this;
     }
 
@@ -598,7 +747,7 @@ public final class MemoryStore implements AutoCloseable {
               clock,
               MemorySchema.MIGRATIONS,
               "MemoryStore.check() lists what is damaged; restore a copy or move the file aside");
-      return new MemoryStore(connection, clock, sweepInterval);
+      return new MemoryStore(connection, clock, sweepInterval, maxValueBytes);
     }
   }
 }

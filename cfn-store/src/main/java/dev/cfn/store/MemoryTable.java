@@ -124,7 +124,7 @@ final class MemoryTable {
 
   /** What is wrong with {@code row} given its stored checksum, or empty when it verifies. */
   static Optional<String> problem(Object[] row, Object storedCrc) {
-    String name = row[NAMESPACE] + "/" + row[KEY];
+    String name = Table.text(row[NAMESPACE]) + "/" + Table.text(row[KEY]);
     long computed;
     try {
       computed = RecordChecksum.of(NAME, row);
@@ -163,9 +163,9 @@ final class MemoryTable {
               + file
               + ": it was changed outside cfn or the disk is damaged. The operator can delete it"
               + " (cfn memory delete "
-              + row[KEY]
+              + Table.text(row[KEY])
               + " -n "
-              + row[NAMESPACE]
+              + Table.text(row[NAMESPACE])
               + ") and write it again, or restore a copy of the file; MemoryStore.check() lists"
               + " every damaged record");
     }
@@ -192,7 +192,13 @@ final class MemoryTable {
     } catch (JsonProcessingException | RuntimeException e) {
       // the checksum verified, so cfn wrote this row: a bug, not damage
       throw new MemoryException(
-          "memory record " + NAME + " " + row[NAMESPACE] + "/" + row[KEY] + " cannot be decoded",
+          "memory record "
+              + NAME
+              + " "
+              + Table.text(row[NAMESPACE])
+              + "/"
+              + Table.text(row[KEY])
+              + " cannot be decoded",
           e);
     }
   }

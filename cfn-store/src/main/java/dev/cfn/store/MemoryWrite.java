@@ -24,11 +24,25 @@ import java.util.Objects;
 public record MemoryWrite(
     MemoryAccessLevel level, Duration ttl, Map<String, String> metadata, List<String> tags) {
 
+  /**
+   * The longest time to live: 36,500 days (about a hundred years). Longer ones would overflow the
+   * expiry time; an entry that should never expire has no time to live.
+   */
+  public static final Duration MAX_TTL = Duration.ofDays(36_500);
+
   /** Checks the time to live and copies the collections. */
   public MemoryWrite {
     if (ttl != null && (ttl.isZero() || ttl.isNegative())) {
       throw new IllegalArgumentException(
           "a memory time to live must be positive, not " + ttl + "; use no ttl for no expiry");
+    }
+    if (ttl != null && ttl.compareTo(MAX_TTL) > 0) {
+      throw new IllegalArgumentException(
+          "a memory time to live is at most "
+              + MAX_TTL.toDays()
+              + " days (about 100 years), not "
+              + ttl
+              + " (fix: use a shorter time to live, or none for an entry that never expires)");
     }
     metadata = Map.copyOf(Objects.requireNonNull(metadata, "metadata"));
     tags = List.copyOf(Objects.requireNonNull(tags, "tags"));

@@ -39,6 +39,7 @@ final class Migrations {
   private final String owner;
   private final BiFunction<String, Throwable, ? extends RuntimeException> failure;
   private final List<Migration> migrations;
+  private volatile List<String> expected; // see expectedSchema()
 
   /**
    * The schema of one kind of file.
@@ -86,6 +87,55 @@ final class Migrations {
   /** The migrations, oldest first. */
   List<Migration> list() {
     return migrations;
+  }
+
+  /**
+   * Each table, index and trigger as the latest version creates it ({@code type name ON table:
+   * sql}), sorted, built once by applying the migrations to an in-memory database.
+   */
+  List<String> expectedSchema() {
+    List<String> schema = expected;
+    if (schema == null) {
+      try (Connection memory = SqliteLibrary.connect("jdbc:sqlite::memory:", null)) {
+        int found = currentVersion(memory.createStatement(), Path.of(":memory:"));
+        try (Statement sql = memory.createStatement()) {
+          for (Migration migration : migrations) {
+            if (migration.version() > found) {
+              for (String statement : migration.statements()) {
+                sql.execute(statement);
+              }
+            }
+          }
+        }
+        schema = schema(memory);
+      } catch (SQLException e) {
+        throw new IllegalStateException("the " + label + " schema does not apply: " + e, e);
+      }
+      expected = schema;
+    }
+    return schema;
+  }
+
+  /** The schema stored in the file on {@code c}, in the form of {@link #expectedSchema()}. */
+  static List<String> schema(Connection c) throws SQLException {
+    List<String> schema = new java.util.ArrayList<>();
+    try (Statement sql = c.createStatement();
+        ResultSet rows =
+            sql.executeQuery(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                    + " WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name")) {
+      while (rows.next()) {
+        schema.add(
+            rows.getString(1)
+                + " "
+                + rows.getString(2)
+                + " ON "
+                + rows.getString(3)
+                + ": "
+                + rows.getString(4));
+      }
+    }
+    return List.copyOf(schema);
   }
 
   /** The version this code writes. */

@@ -8,7 +8,6 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.Journal;
 import dev.cfn.core.JournalException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -347,10 +346,12 @@ public final class SqliteJournal implements Journal {
    * reads.
    *
    * <p><b>Safety.</b> The copy is written to a hidden temporary sibling ({@code
-   * .<name>.<random>.partial}), fsynced, verified (integrity check, schema version and the checksum
-   * of every record, see {@link #check()}), and only then given the target name; the directory is
-   * then fsynced. So a crash leaves no half backup under the target name, and a backup that fails
-   * verification is deleted and reported. An existing {@code target} is never overwritten.
+   * .<name>.<pid>-<start>-<random>.cfn-partial}, deleted by the next backup into that directory if
+   * this process dies meanwhile), fsynced, verified (integrity check, schema version and the
+   * checksum of every record, see {@link #check()}), and only then given the target name; the
+   * directory is then fsynced. So a crash leaves no half backup under the target name, and a backup
+   * that fails verification is deleted and reported. An existing {@code target} is never
+   * overwritten.
    *
    * @return the backup's size, counts and time; also kept as {@link #lastBackup()}
    * @throws JournalException when the journal is closed, {@code target} exists, cannot be written,
@@ -645,7 +646,7 @@ public final class SqliteJournal implements Journal {
             try {
               return body.apply(c);
             } finally {
-              sql.execute("COMMIT");
+              StoreFile.endRead(sql);
             }
           }
         });
@@ -768,21 +769,33 @@ public final class SqliteJournal implements Journal {
     public SqliteJournal open() {
       Path path = file.toAbsolutePath().normalize();
       try {
-        Files.createDirectories(path.getParent());
+        PrivateFiles.createDirectories(path.getParent());
+        PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
       } catch (IOException e) {
         throw new JournalException(
-            "cannot create the directory of the journal "
+            "cannot create the journal "
                 + path
-                + " ("
+                + " or its directory ("
                 + e
-                + "): create it or choose another location",
+                + "): create the directory, make it writable, or choose another location",
             e);
       }
       LockFile lock = LockFile.acquire(path);
+      Backups.removeStale(path.getParent()); // a killed backup's or restore's copy
       WriteConnection write = null;
       Connection read = null;
       try {
         write = WriteConnection.open(path, synchronous);
+        List<String> damage = StoreFile.damageOnOpen(write.connection(), path);
+        if (!damage.isEmpty()) {
+          throw new JournalException(
+              path
+                  + " is damaged, so it was not opened (a damaged page could make reads miss"
+                  + " records that exist): "
+                  + StoreFile.summary(new StoreCheck(false, damage))
+                  + " (fix: restore the last backup with SqliteJournal.restore or `cfn restore`;"
+                  + " nothing was changed)");
+        }
         Schema.MIGRATIONS.migrate(write.connection(), path, clock);
         read = WriteConnection.connect(path);
         try (Statement sql = read.createStatement()) {

@@ -1,10 +1,8 @@
 package dev.cfn.store;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -71,10 +69,11 @@ final class StoreConnection implements AutoCloseable {
   static StoreConnection open(Path file, Clock clock, Migrations kind, String whenDamaged) {
     Path path = file.toAbsolutePath().normalize();
     try {
-      Files.createDirectories(path.getParent());
+      PrivateFiles.createDirectories(path.getParent());
+      PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
     } catch (IOException e) {
       throw kind.failure(
-          "cannot create the directory of the "
+          "cannot create the file or the directory of the "
               + kind.label()
               + " "
               + path
@@ -85,7 +84,7 @@ final class StoreConnection implements AutoCloseable {
     }
     Connection connection = null;
     try {
-      connection = DriverManager.getConnection("jdbc:sqlite:" + path);
+      connection = SqliteLibrary.connect("jdbc:sqlite:" + path, null);
       try (Statement sql = connection.createStatement()) {
         sql.execute("PRAGMA busy_timeout = " + WriteConnection.BUSY_TIMEOUT_MILLIS);
         String mode;
@@ -204,7 +203,7 @@ final class StoreConnection implements AutoCloseable {
               }
               records.addProblems(sql, problems);
             } finally {
-              sql.execute("COMMIT");
+              StoreFile.endRead(sql);
             }
           }
           return new StoreCheck(problems.isEmpty(), problems);

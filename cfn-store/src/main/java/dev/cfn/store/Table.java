@@ -228,8 +228,25 @@ enum Table {
     return sqlName + " " + key;
   }
 
-  private static String quote(Object value) {
-    return value instanceof String s ? "'" + s + "'" : String.valueOf(value);
+  /** Like {@link #quote}, with text as it is (unquoted). */
+  static String text(Object value) {
+    return value instanceof String s ? s : quote(value);
+  }
+
+  /**
+   * A column value for a message: text quoted, a blob as {@code x'hex'} (cut after 32 bytes), so a
+   * value whose type was damaged on disk prints as what it is, never as {@code [B@1b2c3d}.
+   */
+  static String quote(Object value) {
+    return switch (value) {
+      case String s -> "'" + s + "'";
+      case byte[] b ->
+          "x'"
+              + java.util.HexFormat.of().formatHex(b, 0, Math.min(b.length, 32))
+              + (b.length > 32 ? "...' (" + b.length + " bytes)" : "'");
+      case null -> "null";
+      default -> String.valueOf(value);
+    };
   }
 
   private static List<String> concat(List<String> head, String... tail) {

@@ -2,7 +2,6 @@ package dev.cfn.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -76,7 +75,7 @@ final class WriteConnection implements AutoCloseable {
 
   /** A plain connection to {@code file} with the busy timeout set. */
   static Connection connect(Path file) throws SQLException {
-    Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+    Connection connection = SqliteLibrary.connect("jdbc:sqlite:" + file, null);
     try (Statement sql = connection.createStatement()) {
       sql.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
     } catch (SQLException e) {

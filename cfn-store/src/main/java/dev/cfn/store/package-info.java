@@ -12,10 +12,13 @@
  * that every kind of cfn file (journal, memory file, call log) goes through when it opens ({@code
  * Migrations}: application id, {@code schema_version}, refusal of other kinds and newer files),
  * record checksums ({@code RecordChecksum}), the envelope and payload codecs ({@code MessageCodec},
- * {@code PayloadCodec}), the process lock ({@code LockFile}), the translation of SQLite errors
- * ({@code SqliteErrors}), and disaster recovery: read-only access and verification of a file
- * ({@code StoreFile}), backups and restores ({@code Backups}) and their schedule ({@code
- * BackupSchedule}).
+ * {@code PayloadCodec}), the process lock ({@code LockFile}, which also refuses a journal with a
+ * second hard link), owner-only file creation ({@code PrivateFiles}: files 0600, directories 0700),
+ * the one place connections are opened and the SQLite native library is cached ({@code
+ * SqliteLibrary}), the translation of SQLite errors ({@code SqliteErrors}), and disaster recovery:
+ * read-only access and verification of a file ({@code StoreFile}, which also checks a journal's
+ * structure before it opens), backups and restores ({@code Backups}, which also remove what killed
+ * ones left) and their schedule ({@code BackupSchedule}).
  *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,

@@ -98,19 +98,9 @@ class MemoryAccessTest {
           .containsExactly("k");
       assertThat(memory.search(who, "plan", null, 10)).hasSize(1);
     } else {
-      assertThatThrownBy(() -> memory.get(who, "n", "k"))
-          .isInstanceOf(MemoryAccessException.class)
-          .hasMessageContaining(who.toString())
-          .hasMessageContaining("may not read memory entry 'k' in namespace 'n'")
-          .hasMessageContaining("it is " + level + "-level")
-          .hasMessageContaining("alice/1")
-          .satisfies(
-              e -> {
-                MemoryAccessException denied = (MemoryAccessException) e;
-                assertThat(denied.key()).isEqualTo("k");
-                assertThat(denied.namespace()).isEqualTo("n");
-                assertThat(denied.level()).isEqualTo(level);
-              });
+      // the same answer as for a key nobody wrote: neither existence nor owner leaks
+      assertThat(memory.get(who, "n", "k")).isEmpty();
+      assertThat(memory.get(who, "n", "k")).isEqualTo(memory.get(who, "n", "never-written"));
       assertThat(memory.list(who, "n", null, 10)).isEmpty();
       assertThat(memory.search(who, "secret", "n", 10)).isEmpty();
       assertThat(memory.search(who, "plan", null, 10)).isEmpty();
@@ -127,6 +117,15 @@ class MemoryAccessTest {
       assertThat(written.owner()).isEqualTo("alice/1");
       assertThat(written.level()).isEqualTo(level);
       assertThat(memory.get(ALICE, "n", "k").orElseThrow().value()).isEqualTo("changed by " + name);
+    } else if (!READERS.get(level).contains(name)) {
+      // the key is taken (a put cannot hide that), but not by whom
+      assertThatThrownBy(() -> memory.put(who, "n", "k", "changed by " + name))
+          .isInstanceOf(MemoryAccessException.class)
+          .hasMessageContaining(who + " may not write memory entry 'k' in namespace 'n'")
+          .hasMessageContaining("the key is taken by an entry it may not read")
+          .hasMessageNotContaining("alice/1")
+          .hasMessageContaining("nothing was changed");
+      assertThat(memory.get(ALICE, "n", "k").orElseThrow().value()).isEqualTo("the secret plan");
     } else {
       assertThatThrownBy(() -> memory.put(who, "n", "k", "changed by " + name))
           .isInstanceOf(MemoryAccessException.class)
@@ -146,6 +145,10 @@ class MemoryAccessTest {
     if (WRITERS.get(level).contains(name)) {
       assertThat(memory.delete(who, "n", "k")).isTrue();
       assertThat(memory.get(OPERATOR, "n", "k")).isEmpty();
+    } else if (!READERS.get(level).contains(name)) {
+      // what the caller may not read is absent to him: false, as for a missing key
+      assertThat(memory.delete(who, "n", "k")).isFalse();
+      assertThat(memory.get(OPERATOR, "n", "k")).isPresent();
     } else {
       assertThatThrownBy(() -> memory.delete(who, "n", "k"))
           .isInstanceOf(MemoryAccessException.class)
@@ -173,8 +176,7 @@ class MemoryAccessTest {
         .isInstanceOf(MemoryAccessException.class)
         .hasMessageContaining("may not change the level (to PUBLIC) of memory entry 'k'")
         .hasMessageContaining("only its owner 'alice/1'");
-    assertThatThrownBy(() -> memory.get(LONER, "n", "k")) // still SWARM, not PUBLIC
-        .isInstanceOf(MemoryAccessException.class);
+    assertThat(memory.get(LONER, "n", "k")).isEmpty(); // still SWARM, not PUBLIC
     // a member restating the same level is fine
     memory.put(AMY, "n", "k", "v2", MemoryWrite.defaults().level(MemoryAccessLevel.SWARM));
 
@@ -220,9 +222,12 @@ class MemoryAccessTest {
     assertThat(seeded.owner()).isEqualTo(MemoryAccessor.OPERATOR_ID);
     assertThat(memory.get(AMY, "n", "brief")).isPresent();
     memory.put(AMY, "n", "brief", "build it twice"); // members write a swarm entry
-    assertThatThrownBy(() -> memory.get(BOB, "n", "brief"))
+    assertThat(memory.get(BOB, "n", "brief")).isEmpty();
+    assertThatThrownBy(() -> memory.put(BOB, "n", "brief", "mine now"))
         .isInstanceOf(MemoryAccessException.class)
-        .hasMessageContaining("its owner (the operator) and the agents of swarm 'swarm-a'");
+        .hasMessageContaining("the key is taken by an entry it may not read")
+        .hasMessageNotContaining("operator")
+        .hasMessageNotContaining("swarm-a");
   }
 
   @Test
@@ -233,5 +238,34 @@ class MemoryAccessTest {
     assertThat(OPERATOR.toString()).startsWith("the operator");
     assertThat(OPERATOR.isOperator()).isTrue();
     assertThat(ALICE.isOperator()).isFalse();
+  }
+
+  @Test
+  void privateEntriesOfOthersDoNotMoveTheScoresACallerSees() {
+    memory.put(
+        ALICE,
+        "zoo",
+        "animals",
+        "the zebra grazes beside the lion",
+        MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
+    memory.put(
+        ALICE,
+        "zoo",
+        "keeper",
+        "feeding times for the zebra and the zebra foal",
+        MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
+    List<MemoryMatch> before = memory.search(LONER, "zebra", null, 10);
+    assertThat(before).hasSize(2);
+
+    // the attack: another agent stores PRIVATE entries full of the word, and some without it
+    for (int i = 0; i < 50; i++) {
+      memory.put(CAROL, "diary", "z" + i, "zebra zebra zebra secret " + i);
+      memory.put(CAROL, "diary", "other" + i, "nothing to see here at all, entry " + i);
+    }
+    List<MemoryMatch> after = memory.search(LONER, "zebra", null, 10);
+    assertThat(after).isEqualTo(before); // same entries, same order, identical scores
+    assertThat(memory.search(LONER, "zebra", "zoo", 1)).containsExactly(before.get(0));
+    // CAROL herself finds hers, ranked by their own text
+    assertThat(memory.search(CAROL, "zebra", "diary", 100)).hasSize(50);
   }
 }
