@@ -83,6 +83,11 @@ class AgentFixCommandTest {
   }
 
   @Test
+  void theAgentCommandListsFix() {
+    assertThat(run("agent", "--help").out()).contains("fix").contains("Rewrites the common YAML");
+  }
+
+  @Test
   void anEmptyPathOrNoPathIsAUsageError() {
     Run empty = run("agent", "fix", "");
     assertThat(empty.code()).isEqualTo(2);

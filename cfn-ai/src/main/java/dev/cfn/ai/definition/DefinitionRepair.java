@@ -239,7 +239,11 @@ public final class DefinitionRepair {
 
     // Tabs first, so that the quoting below sees the indentation YAML will see.
     String[] fm = Arrays.copyOfRange(lines, open + 1, close);
+    boolean[] blockContent = blockContent(fm);
     for (int i = 0; i < fm.length; i++) {
+      if (blockContent[i]) {
+        continue; // a tab after a block scalar's indentation is text, and YAML allows it
+      }
       String untabbed = untab(fm[i]);
       if (!untabbed.equals(fm[i])) {
         changes.add(
@@ -302,6 +306,25 @@ public final class DefinitionRepair {
       return text;
     }
     return bom + String.join(newline, out);
+  }
+
+  /**
+   * Which lines are the content of a block scalar ({@code field: |} or {@code >}): those after it
+   * indented with spaces deeper than its key, and blank lines between them.
+   */
+  private static boolean[] blockContent(String[] fm) {
+    boolean[] content = new boolean[fm.length];
+    for (int i = 0; i < fm.length; i++) {
+      Matcher m = FIELD.matcher(fm[i]);
+      if (m.matches() && "|>".indexOf(m.group(4).charAt(0)) >= 0) {
+        int end = continuationEnd(fm, i, m.group(1).length());
+        for (int j = i + 1; j < end; j++) {
+          content[j] = true;
+        }
+        i = end - 1;
+      }
+    }
+    return content;
   }
 
   /** The line with each tab in its leading whitespace replaced by two spaces. */

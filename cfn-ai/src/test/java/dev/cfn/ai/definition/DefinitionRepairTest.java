@@ -133,6 +133,21 @@ class DefinitionRepairTest {
   }
 
   @Test
+  void tabsInsideABlockScalarAreTextAndStay() throws Exception {
+    String original =
+        "---\nname: tsv\ndescription: d\nexample: |\n  col1\tcol2\n  \tindented text\n"
+            + "hooks:\n\tpre: echo\n---\nx\n";
+    Path file = Files.writeString(dir.resolve("tsv.md"), original);
+
+    Outcome o = only(DefinitionRepair.repair(false, file));
+
+    assertThat(o.status()).isEqualTo(Status.FIXED);
+    assertThat(o.changes()).extracting(DefinitionRepair.Change::line).containsExactly(8);
+    assertThat(DefinitionLoader.load(file).definitions().get(0).extra().get("example"))
+        .isEqualTo("col1\tcol2\n\tindented text\n");
+  }
+
+  @Test
   void removesBlankLinesAboveTheFrontmatter() throws Exception {
     Path file =
         Files.writeString(
