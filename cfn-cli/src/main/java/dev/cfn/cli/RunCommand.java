@@ -10,9 +10,7 @@ import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
-import dev.cfn.ai.definition.Problem;
 import dev.cfn.ai.model.ModelConfig;
-import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolAudit;
@@ -31,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--agents",
       paramLabel = "PATH",
-      description = "Agent files or folders (default: .claude/agents).")
+      description = "Agent files or folders, repeatable (default: .claude/agents).")
   List<Path> agents;
 
   @Option(
@@ -97,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
-      description = "Wall-time limit, ISO-8601 (default: PT10M).")
+      description = "Wall-time limit, such as 90s or 10m (default: 10m).")
   Duration timeout = Duration.ofMinutes(10);
 
   @Option(names = "--json", description = "Print the outcome as one JSON object.")
@@ -115,39 +114,54 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    List<Path> paths = AgentCommand.pathsOrDefault(agents, "run", err);
-    if (paths == null) {
-      return 2;
+    if (stream && json) {
+      throw CommandFailure.usage("--stream and --json do not go together", "pick one");
     }
+    ValueConverters.positive("--timeout", timeout);
+    if (maxCalls != null) {
+      ValueConverters.atLeast("--max-calls", maxCalls, 1);
+    }
+    if (maxTokens != null) {
+      ValueConverters.atLeast("--max-tokens", maxTokens, 1);
+    }
+    if (maxCost != null && maxCost.signum() <= 0) {
+      throw CommandFailure.usage(
+          "--max-cost must be above 0, was " + maxCost.toPlainString(), "such as --max-cost 0.50");
+    }
+    for (Path dir : new Path[] {project, workspace}) {
+      if (!Files.isDirectory(dir)) {
+        throw CommandFailure.usage(
+            (dir == project ? "--project " : "--workspace ") + dir + " is not a folder",
+            "give an existing folder");
+      }
+    }
+    if (Files.isDirectory(memory)) {
+      throw CommandFailure.usage(
+          "--memory " + memory + " is a folder, not a memory file",
+          "give the file, e.g. --memory " + memory.resolve("memory.db"));
+    }
+    List<Path> paths = AgentCommand.pathsOrDefault(agents, "cfn run");
     LoadResult loaded = DefinitionLoader.load(paths);
     AgentDefinition definition = loaded.find(agent).orElse(null);
     if (definition == null) {
-      for (Problem p : loaded.errors()) {
-        err.println(p);
-      }
-      err.println(
-          "cfn run: no valid agent named '"
+      int unreadable = loaded.invalidFiles().size();
+      throw CommandFailure.usage(
+          "no valid agent named '"
               + agent
               + "' in "
-              + paths
-              + "; agents there: "
-              + loaded.definitions().stream().map(AgentDefinition::name).toList()
-              + " (cfn agent validate shows what is wrong with a file)");
-      return 2;
+              + paths.stream().map(Path::toString).collect(Collectors.joining(" "))
+              + "; the agents there: "
+              + (loaded.definitions().isEmpty()
+                  ? "none"
+                  : loaded.definitions().stream()
+                      .map(AgentDefinition::name)
+                      .collect(Collectors.joining(", ")))
+              + (unreadable == 0
+                  ? ""
+                  : "; " + AgentCommand.plural(unreadable, "file") + " could not be read"),
+          "check the name; cfn agent validate shows what is wrong with a file");
     }
-    if (stream && json) {
-      throw new IllegalArgumentException("--stream and --json do not go together: pick one");
-    }
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("--timeout must be positive, was " + timeout);
-    }
-    ModelConfig config;
-    try {
-      config = ModelConfig.discover(project, environment);
-    } catch (ModelConfigException e) {
-      err.println("cfn run: " + e.getMessage());
-      return 2;
-    }
+    ModelConfig config = ModelConfig.discover(project, environment);
     Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
     if (maxCalls != null) {
       limits.maxCalls(maxCalls);
@@ -189,8 +203,9 @@ final class RunCommand implements Callable<Integer> {
                 .join()
                 .payload();
       } catch (CompletionException e) {
-        err.println("cfn run: no answer from the agent: " + e.getCause());
-        return 1;
+        throw CommandFailure.failed(
+            "no answer from the agent: " + e.getCause().getMessage(),
+            "--debug shows the model calls; --timeout gives it longer");
       }
     }
     Budget.Spent spent = budget.spent();
