@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
  * {@code cfn agent list|show|validate}: agent definitions, the Markdown files with YAML frontmatter
  * that Claude Code keeps in {@code .claude/agents}. Without a path, each command reads {@code
  * .claude/agents} in the current folder. Exit status: 0 when all is well, 1 when a file is invalid
- * ({@code list}, {@code validate}) or the agent is not found ({@code show}), 2 when there is nothing
- * to read (a path that does not exist, an empty path, no {@code .claude/agents}).
+ * ({@code list}, {@code validate}) or the agent is not found ({@code show}), 2 when there is
+ * nothing to read (a path that does not exist, an empty path, no {@code .claude/agents}).
  */
 @Command(
     name = "agent",
@@ -49,20 +49,12 @@ final class AgentCommand extends CommandGroup {
   private static final ObjectMapper ONE_LINE_JSON = new ObjectMapper();
 
   /**
-   * The paths to read: those given (each must exist), else {@code .claude/agents} if it exists;
-   * otherwise bad usage saying what to pass. {@code command} is the command as typed, such as
-   * {@code cfn agent list}.
+   * The paths to read: those given, else {@code .claude/agents} if it exists; otherwise bad usage
+   * saying what to pass. {@code command} is the command as typed, such as {@code cfn agent list}.
    */
   static List<Path> pathsOrDefault(List<Path> given, String command) {
     if (given != null && !given.isEmpty()) {
-      for (Path p : given) {
-        if (!Files.exists(p)) {
-          throw CommandFailure.usage(
-              "no agent file or folder at " + p.toAbsolutePath(),
-              "give agent files or folders, e.g. --agents examples/quickstart/agents");
-        }
-      }
-      return given;
+      return given; // a path that does not exist is reported by the loader, as an invalid file
     }
     if (Files.isDirectory(DEFAULT_FOLDER)) {
       return List.of(DEFAULT_FOLDER);
@@ -406,7 +398,12 @@ final class AgentCommand extends CommandGroup {
                 + plural(warnings, "warning"));
       }
       out.flush();
-      return invalid == 0 ? 0 : 1;
+      if (invalid > 0) {
+        throw CommandFailure.failed(
+            plural(invalid, "invalid file") + " (listed above)",
+            "correct each problem as its line says");
+      }
+      return ExitCode.OK;
     }
   }
 }

@@ -120,7 +120,8 @@ final class BenchCommand extends CommandGroup {
         args.add("--quick");
       }
       if (json != null) {
-        args.addAll(List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
+        args.addAll(
+            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
       }
       if (rate != null) {
         ValueConverters.atLeast("--rate", rate, 1);
@@ -190,7 +191,8 @@ final class BenchCommand extends CommandGroup {
         args.add("--quick");
       }
       if (json != null) {
-        args.addAll(List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
+        args.addAll(
+            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
       }
       if (dir != null) {
         args.addAll(List.of("--dir", PathChecks.folder("--dir", dir).toAbsolutePath().toString()));
@@ -211,8 +213,7 @@ final class BenchCommand extends CommandGroup {
     }
 
     private static String join(int[] values) {
-      return String.join(
-          ",", java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
+      return String.join(",", java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
     }
   }
 

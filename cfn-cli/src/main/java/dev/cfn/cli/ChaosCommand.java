@@ -160,8 +160,7 @@ final class ChaosCommand extends CommandGroup {
           int code = child.waitFor(60);
           if (code != 0) {
             throw CommandFailure.failed(
-                "the last worker exited with " + code + ": " + child.cause(),
-                "see " + child.log);
+                "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
           }
           break;
         }
@@ -231,8 +230,8 @@ final class ChaosCommand extends CommandGroup {
     record Verdict(long messages, long lost, long duplicated, long pending) {}
 
     /**
-     * Runs the worker once to completion on a scratch journal with {@code -XX:AOTCacheOutput}
-     * (JEP 514), so that every restarted worker maps the classes it loads, already linked, from an
+     * Runs the worker once to completion on a scratch journal with {@code -XX:AOTCacheOutput} (JEP
+     * 514), so that every restarted worker maps the classes it loads, already linked, from an
      * ahead-of-time cache instead of loading and verifying them again: what a deployment would do
      * for fast restarts. The cache is only written at a normal exit, which the killed workers never
      * reach, hence the separate run. An AOT cache records the training run's module options, so

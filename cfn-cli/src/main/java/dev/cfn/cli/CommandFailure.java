@@ -2,8 +2,8 @@ package dev.cfn.cli;
 
 /**
  * A command cannot go on: carries what is wrong, the fix and the exit status. Commands throw it and
- * {@link ErrorReport} prints it as the one line {@code cfn <command>: what is wrong (fix: ...)};
- * no stack trace unless {@code --debug}.
+ * {@link ErrorReport} prints it as the one line {@code cfn <command>: what is wrong (fix: ...)}; no
+ * stack trace unless {@code --debug}.
  */
 final class CommandFailure extends RuntimeException {
   private static final long serialVersionUID = 1L;

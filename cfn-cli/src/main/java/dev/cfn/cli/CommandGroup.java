@@ -23,9 +23,6 @@ abstract class CommandGroup implements Callable<Integer> {
             .filter(n -> !n.equals("help"))
             .collect(Collectors.joining(", "));
     throw new CommandFailure(
-        ExitCode.USAGE,
-        "missing a command: " + names,
-        name + " --help describes them",
-        null);
+        ExitCode.USAGE, "missing a command: " + names, name + " --help describes them", null);
   }
 }

@@ -48,7 +48,8 @@ final class ErrorReport
     String name = name(cmd);
     String what;
     String fix = name + " --help lists the options";
-    String unknown = ex instanceof CommandLine.UnmatchedArgumentException ? null : unknownOption(cmd, args);
+    String unknown =
+        ex instanceof CommandLine.UnmatchedArgumentException ? null : unknownOption(cmd, args);
     if (unknown != null) {
       what = "unknown option '" + unknown + "'";
     } else if (ex instanceof CommandLine.UnmatchedArgumentException u) {
@@ -60,9 +61,7 @@ final class ErrorReport
       }
       boolean group = !cmd.getSubcommands().isEmpty();
       what =
-          (option
-                  ? "unknown option '"
-                  : group ? "unknown command '" : "unexpected argument '")
+          (option ? "unknown option '" : group ? "unknown command '" : "unexpected argument '")
               + first
               + "'";
       if (group && !option) {
@@ -150,8 +149,13 @@ final class ErrorReport
 
   private static boolean hasHint(String what) {
     String m = what == null ? "" : what.toLowerCase(Locale.ROOT);
-    return m.contains("fix:") || m.contains("; pass ") || m.contains("; use ") || m.contains("; run ")
-        || m.contains("; restore ") || m.contains("; see ") || m.contains("; give ");
+    return m.contains("fix:")
+        || m.contains("; pass ")
+        || m.contains("; use ")
+        || m.contains("; run ")
+        || m.contains("; restore ")
+        || m.contains("; see ")
+        || m.contains("; give ");
   }
 
   private static String fileProblem(FileSystemException f) {
@@ -161,8 +165,7 @@ final class ErrorReport
       case AccessDeniedException a -> "permission denied: " + file;
       case NotDirectoryException n -> "not a folder: " + file;
       case FileAlreadyExistsException e -> "already exists: " + file;
-      default ->
-          (f.getReason() == null ? "cannot use" : decapitalise(f.getReason())) + ": " + file;
+      default -> (f.getReason() == null ? "cannot use" : decapitalise(f.getReason())) + ": " + file;
     };
   }
 
@@ -170,7 +173,9 @@ final class ErrorReport
     if (s == null || s.isEmpty()) {
       return "failed";
     }
-    return s.length() > 1 && Character.isUpperCase(s.charAt(0)) && Character.isLowerCase(s.charAt(1))
+    return s.length() > 1
+            && Character.isUpperCase(s.charAt(0))
+            && Character.isLowerCase(s.charAt(1))
         ? Character.toLowerCase(s.charAt(0)) + s.substring(1)
         : s;
   }
@@ -197,7 +202,8 @@ final class ErrorReport
    * above it), so that {@code backup --bogus} names the typo rather than only the missing --to.
    */
   private static String unknownOption(CommandLine cmd, String[] args) {
-    if (cmd.getCommandSpec().parser().stopAtPositional() || cmd.getCommandSpec().unmatchedArgsBindings().size() > 0) {
+    if (cmd.getCommandSpec().parser().stopAtPositional()
+        || cmd.getCommandSpec().unmatchedArgsBindings().size() > 0) {
       return null;
     }
     for (String arg : args) {

@@ -1,10 +1,10 @@
 package dev.cfn.cli;
 
 /**
- * The log level of this process: slf4j-simple writes to standard error at WARN by default
- * ({@code simplelogger.properties} in this jar), so standard output carries only a command's result;
- * {@code -v} lowers it to INFO and {@code --debug} to DEBUG. slf4j-simple reads its settings once,
- * when the first logger is made, which happens only after the options are parsed.
+ * The log level of this process: slf4j-simple writes to standard error at WARN by default ({@code
+ * simplelogger.properties} in this jar), so standard output carries only a command's result; {@code
+ * -v} lowers it to INFO and {@code --debug} to DEBUG. slf4j-simple reads its settings once, when
+ * the first logger is made, which happens only after the options are parsed.
  */
 final class Logging {
   static final String LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";

@@ -120,8 +120,8 @@ final class MemoryCommand extends CommandGroup {
   }
 
   /**
-   * Opens the file and runs the subcommand; refusals reach {@link ErrorReport}, which makes a denied
-   * operation exit 3 and an unusable file 2.
+   * Opens the file and runs the subcommand; refusals reach {@link ErrorReport}, which makes a
+   * denied operation exit 3 and an unusable file 2.
    */
   abstract static class MemorySubcommand implements Callable<Integer> {
     private static final ObjectMapper JSON =

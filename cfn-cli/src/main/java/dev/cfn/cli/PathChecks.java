@@ -19,7 +19,8 @@ final class PathChecks {
     }
     if (!Files.exists(path)) {
       throw CommandFailure.usage(
-          "no " + what + " at " + path.toAbsolutePath(), "pass the right file with " + option + " FILE");
+          "no " + what + " at " + path.toAbsolutePath(),
+          "pass the right file with " + option + " FILE");
     }
     if (!Files.isReadable(path)) {
       throw CommandFailure.usage(

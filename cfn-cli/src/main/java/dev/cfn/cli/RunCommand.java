@@ -18,6 +18,9 @@ import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.store.MemoryStore;
+import dev.cfn.testkit.Cassette;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.Protocol;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -103,6 +106,14 @@ final class RunCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--replay",
+      paramLabel = "CASSETTE",
+      description =
+          "Answer the model calls from a cassette (cfn testkit record) instead of a provider:"
+              + " offline, no key; e.g. examples/quickstart/cassette.json.")
+  Path replay;
+
+  @Option(
       names = "--stream",
       description = "Print the model's text as it arrives (not with --json).")
   boolean stream;
@@ -161,7 +172,49 @@ final class RunCommand implements Callable<Integer> {
                   : "; " + AgentCommand.plural(unreadable, "file") + " could not be read"),
           "check the name; cfn agent validate shows what is wrong with a file");
     }
-    ModelConfig config = ModelConfig.discover(project, environment);
+    ModelServer replayServer = null;
+    ModelConfig config;
+    if (replay != null) {
+      PathChecks.existingFile("--replay", replay, "cassette");
+      Cassette cassette = TestkitCommand.load(replay);
+      if (cassette.size() == 0) {
+        throw CommandFailure.usage(
+            replay + " holds no recorded calls", "record some with cfn testkit record");
+      }
+      replayServer = ModelServer.start(cassette);
+      config = replayConfig(cassette, replayServer);
+    } else {
+      config = ModelConfig.discover(project, environment);
+    }
+    try {
+      return run(config, definition, out, err);
+    } finally {
+      if (replayServer != null) {
+        replayServer.close();
+      }
+    }
+  }
+
+  /**
+   * One provider, {@code replay}, at the loopback server that plays the cassette, speaking the
+   * protocol and defaulting to the model of its first recorded call.
+   */
+  static ModelConfig replayConfig(Cassette cassette, ModelServer server) {
+    Cassette.Interaction first = cassette.interactions().getFirst();
+    boolean anthropic = first.protocol() == Protocol.ANTHROPIC;
+    String model = first.request().path("model").asText("");
+    String yaml =
+        "providers:\n  replay:\n    kind: "
+            + (anthropic ? "anthropic" : "openai")
+            + "\n    base-url: "
+            + (anthropic ? server.anthropicBaseUrl() : server.openAiBaseUrl())
+            + "\n    api-key: replay\n"
+            + (model.isEmpty() ? "" : "    model: '" + model.replace("'", "''") + "'\n");
+    return ModelConfig.parse(yaml, "--replay", Map.of());
+  }
+
+  private int run(ModelConfig config, AgentDefinition definition, PrintWriter out, PrintWriter err)
+      throws Exception {
     Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
     if (maxCalls != null) {
       limits.maxCalls(maxCalls);

@@ -1,13 +1,13 @@
 package dev.cfn.cli;
 
 import dev.cfn.store.BackupInfo;
+import dev.cfn.store.CallLogException;
 import dev.cfn.store.CallLogStore;
+import dev.cfn.store.MemoryException;
 import dev.cfn.store.MemoryStore;
 import dev.cfn.store.RestoreInfo;
 import dev.cfn.store.SqliteJournal;
 import dev.cfn.store.StoreCheck;
-import dev.cfn.store.CallLogException;
-import dev.cfn.store.MemoryException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +85,12 @@ final class StoreCommand {
         }
       }
       out.flush();
-      return ok ? ExitCode.OK : ExitCode.FAILED;
+      if (!ok) {
+        throw CommandFailure.failed(
+            "found problems (listed above)",
+            "restore a backup with cfn restore --from FILE, or move the file aside");
+      }
+      return ExitCode.OK;
     }
 
     private static boolean report(PrintWriter out, Path file, StoreCheck result) {
@@ -126,7 +131,8 @@ final class StoreCommand {
       PathChecks.outputFile("--to", to);
       BackupInfo info = SqliteJournal.backup(store.db, to);
       PrintWriter out = spec.commandLine().getOut();
-      out.println("backed up " + store.db + " to " + info.path() + " (" + bytes(info.bytes()) + ")");
+      out.println(
+          "backed up " + store.db + " to " + info.path() + " (" + bytes(info.bytes()) + ")");
       out.printf(
           Locale.ROOT,
           "  %d pending, %d acknowledged ids (highest %d), %d dead letters, %d state rows;"
@@ -179,7 +185,13 @@ final class StoreCommand {
       RestoreInfo info = SqliteJournal.restore(from, store.db);
       PrintWriter out = spec.commandLine().getOut();
       out.println(
-          "restored " + info.backup() + " to " + info.database() + " (" + bytes(info.bytes()) + ")");
+          "restored "
+              + info.backup()
+              + " to "
+              + info.database()
+              + " ("
+              + bytes(info.bytes())
+              + ")");
       out.printf(
           Locale.ROOT,
           "  %d pending (redelivered when a runtime next opens it), %d acknowledged ids (highest"

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code --journal FILE} option shared by the commands that work on a journal file ({@code
- * --db FILE}, its first spelling, still works but is no longer shown).
+ * The {@code --journal FILE} option shared by the commands that work on a journal file ({@code --db
+ * FILE}, its first spelling, still works but is no longer shown).
  */
 final class StoreOptions {
   /** Where an embedded runtime keeps its journal when nothing else is configured. */

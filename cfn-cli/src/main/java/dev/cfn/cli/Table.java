@@ -3,7 +3,9 @@ package dev.cfn.cli;
 import java.io.PrintWriter;
 import java.util.List;
 
-/** Prints rows as columns padded to their widest cell, two spaces apart; the first is the header. */
+/**
+ * Prints rows as columns padded to their widest cell, two spaces apart; the first is the header.
+ */
 final class Table {
   private Table() {}
 

@@ -1,9 +1,9 @@
 package dev.cfn.cli;
 
-import dev.cfn.testkit.Cassette;
-import dev.cfn.testkit.ModelServer;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.cfn.testkit.Cassette;
+import dev.cfn.testkit.ModelServer;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -144,7 +144,9 @@ final class TestkitCommand extends CommandGroup {
         throw CommandFailure.usage(
             cassette
                 + " is not a cassette: not JSON"
-                + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
+                + (at == null
+                    ? ""
+                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
             "give a file written by cfn testkit record");
       }
       throw CommandFailure.usage(

@@ -13,8 +13,8 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * How every command reads durations, paths and numbers, so that each is written one way across the
- * command line and a bad value is reported in one line with the fix (picocli puts it after
- * "Invalid value for option '--x': ").
+ * command line and a bad value is reported in one line with the fix (picocli puts it after "Invalid
+ * value for option '--x': ").
  */
 final class ValueConverters {
   /** The longest duration any option takes: a hundred years. */
@@ -119,7 +119,8 @@ final class ValueConverters {
   static void atLeast(String name, long value, long min) {
     if (value < min) {
       throw CommandFailure.usage(
-          name + " must be at least " + min + ", was " + value, "give " + name + " " + Math.max(min, 1));
+          name + " must be at least " + min + ", was " + value,
+          "give " + name + " " + Math.max(min, 1));
     }
   }
 

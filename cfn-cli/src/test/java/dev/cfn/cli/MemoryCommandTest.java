@@ -150,7 +150,7 @@ class MemoryCommandTest {
   void badInputExitsTwoAndChangesNothing() throws Exception {
     Run missing = memory("get", "k");
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(missing.err()).contains("no memory file at").contains("--db");
+    assertThat(missing.err()).contains("no memory file at").contains("--memory FILE");
     assertThat(db()).doesNotExist();
 
     for (String[] bad :
@@ -169,7 +169,7 @@ class MemoryCommandTest {
       assertThat(r.err()).as(String.join(" ", bad)).isNotBlank();
       assertThat(db()).as(String.join(" ", bad)).doesNotExist();
     }
-    assertThat(memory("put", "k", "v", "--ttl", "10x").err()).contains("not a time to live");
+    assertThat(memory("put", "k", "v", "--ttl", "10x").err()).contains("is not a duration");
     assertThat(memory("put", "k", "v", "--level", "admin").err())
         .contains("use private, swarm, project or public");
     assertThat(memory("put", "k", "v", "--as", "solo", "--level", "swarm").err())

@@ -166,7 +166,7 @@ class StoreCommandsTest {
     Path missing = dir.resolve("nope.db");
     Run r = run("dlq", "list", "--db", missing.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("no journal at").contains("--db");
+    assertThat(r.err()).contains("no journal at").contains("--journal FILE");
     assertThat(missing).doesNotExist();
     assertThat(run("store", "check", "--db", missing.toString()).code()).isEqualTo(2);
   }
