@@ -243,6 +243,17 @@ final class ChaosCommand extends CommandGroup {
     static Path classArchive(Path work, int chains, PrintWriter err)
         throws IOException, InterruptedException {
       Path archive = work.resolve("worker.aot");
+      for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        if (Files.isDirectory(Path.of(entry))) {
+          err.println(
+              "cfn chaos crash: no ahead-of-time class cache: the class path holds the folder "
+                  + entry
+                  + " (the JVM caches classes from jars only; ./cfn runs the jar), so recovery"
+                  + " includes full class loading");
+          err.flush();
+          return null;
+        }
+      }
       Path scratch = Files.createDirectories(work.resolve("cds-training"));
       Path stop = scratch.resolve("stop");
       Files.writeString(stop, "stop"); // the worker exits once its chains are idle
