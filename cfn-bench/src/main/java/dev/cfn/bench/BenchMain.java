@@ -72,7 +72,16 @@ public final class BenchMain implements Callable<Integer> {
   static void atLeast(String name, long value, long min) {
     if (value < min) {
       throw new IllegalArgumentException(
-          name + " must be at least " + min + ", was " + value + " (fix: give " + name + " " + min + ")");
+          name
+              + " must be at least "
+              + min
+              + ", was "
+              + value
+              + " (fix: give "
+              + name
+              + " "
+              + min
+              + ")");
     }
   }
 
@@ -80,7 +89,12 @@ public final class BenchMain implements Callable<Integer> {
   static void outputFile(String name, Path file) {
     if (java.nio.file.Files.isDirectory(file)) {
       throw new IllegalArgumentException(
-          name + " " + file + " is a folder (fix: give a file name, e.g. " + file.resolve("out.json") + ")");
+          name
+              + " "
+              + file
+              + " is a folder (fix: give a file name, e.g. "
+              + file.resolve("out.json")
+              + ")");
     }
   }
 
@@ -214,7 +228,9 @@ public final class BenchMain implements Callable<Integer> {
       }
       if (dir != null && java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
         throw new IllegalArgumentException(
-            "--dir " + dir + " is a file, not a folder (fix: give a folder; it is created if missing)");
+            "--dir "
+                + dir
+                + " is a file, not a folder (fix: give a folder; it is created if missing)");
       }
       Path work =
           dir != null

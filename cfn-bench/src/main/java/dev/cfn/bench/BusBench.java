@@ -441,9 +441,8 @@ final class BusBench {
   }
 
   /**
-   * The targets as an aligned table: each figure formatted for its unit (whole messages per
-   * second and replies, two decimals for microseconds, seconds and ratios), right-aligned in one
-   * column.
+   * The targets as an aligned table: each figure formatted for its unit (whole messages per second
+   * and replies, two decimals for microseconds, seconds and ratios), right-aligned in one column.
    */
   static void printTargets(PrintStream out, List<Results.Target> targets) {
     List<String[]> rows = new ArrayList<>();
@@ -451,7 +450,11 @@ final class BusBench {
     for (Results.Target t : targets) {
       rows.add(
           new String[] {
-            t.name(), t.target(), measured(t.measured(), t.unit()), t.unit(), t.met() ? "MET" : "MISSED"
+            t.name(),
+            t.target(),
+            measured(t.measured(), t.unit()),
+            t.unit(),
+            t.met() ? "MET" : "MISSED"
           });
     }
     int[] w = new int[5];

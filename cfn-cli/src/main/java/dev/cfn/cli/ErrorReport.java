@@ -15,7 +15,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.time.DateTimeException;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -113,17 +112,17 @@ final class ErrorReport
     } else if (ex instanceof FileSystemException f) {
       code = ExitCode.USAGE;
       what = fileProblem(f);
+      fix = "check the path and its permissions";
     } else if (ex instanceof IOException) {
       code = ExitCode.USAGE;
       what = ex.getMessage();
+      fix = "check the path and its permissions";
     } else {
       code = ExitCode.ERROR;
       what = "unexpected error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage();
       fix = "rerun with --debug for the stack trace, and report it";
     }
-    if (fix == null && !debug(parsed) && code == ExitCode.USAGE && !hasHint(what)) {
-      fix = name + " --help; --debug shows where it failed";
-    }
+    // The library's exceptions (journal, memory, providers) say what to do in their message.
     print(err, name, what, fix);
     return code;
   }
@@ -145,17 +144,6 @@ final class ErrorReport
 
   static String oneLine(String s) {
     return s.replaceAll("\\s*\\R\\s*", " ").strip();
-  }
-
-  private static boolean hasHint(String what) {
-    String m = what == null ? "" : what.toLowerCase(Locale.ROOT);
-    return m.contains("fix:")
-        || m.contains("; pass ")
-        || m.contains("; use ")
-        || m.contains("; run ")
-        || m.contains("; restore ")
-        || m.contains("; see ")
-        || m.contains("; give ");
   }
 
   private static String fileProblem(FileSystemException f) {

@@ -25,11 +25,11 @@ import picocli.CommandLine.Spec;
     description = "cfn: a Java agent-orchestration runtime with a measured message bus.",
     footerHeading = "%nConventions:%n",
     footer = {
-      "  Durations are written 250ms, 10s, 5m, 1h or 7d (or ISO-8601, PT10M).",
-      "  Every error is one line on standard error: cfn <command>: what is wrong (fix: ...).",
-      "  Logs go to standard error at WARN; -v shows more, --debug adds stack traces.",
-      "  --json prints the result as JSON on standard output; --json FILE (bench, chaos)"
-          + " writes it to FILE."
+      "  Durations: 250ms, 10s, 5m, 1h, 7d (or ISO-8601: PT10M).",
+      "  Errors: one line on stderr, cfn <command>: what is wrong (fix: ...).",
+      "  Logs: stderr, WARN and above; -v for INFO, --debug for DEBUG and traces.",
+      "  --json: the result as JSON on stdout; --json FILE (bench, chaos) writes it.",
+      "  Files: --journal FILE, --memory FILE, --calls FILE, --agents PATH."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {},

@@ -181,6 +181,12 @@ final class RunCommand implements Callable<Integer> {
         throw CommandFailure.usage(
             replay + " holds no recorded calls", "record some with cfn testkit record");
       }
+      // Replayed calls cost nothing: the price table's "no price for this model" warning would be
+      // the only line a newcomer sees beside the answer (slf4j-simple reads this when the
+      // PriceTable class makes its logger, which happens below).
+      System.setProperty(
+          "org.slf4j.simpleLogger.log.dev.cfn.ai.budget.PriceTable",
+          System.getProperty("org.slf4j.simpleLogger.log.dev.cfn.ai.budget.PriceTable", "error"));
       replayServer = ModelServer.start(cassette);
       config = replayConfig(cassette, replayServer);
     } else {
@@ -208,9 +214,10 @@ final class RunCommand implements Callable<Integer> {
             + (anthropic ? "anthropic" : "openai")
             + "\n    base-url: "
             + (anthropic ? server.anthropicBaseUrl() : server.openAiBaseUrl())
-            + "\n    api-key: replay\n"
+            + "\n    api-key: ${CFN_REPLAY_KEY}\n"
             + (model.isEmpty() ? "" : "    model: '" + model.replace("'", "''") + "'\n");
-    return ModelConfig.parse(yaml, "--replay", Map.of());
+    // the key is a variable, as a providers file should have it; the player ignores it
+    return ModelConfig.parse(yaml, "--replay", Map.of("CFN_REPLAY_KEY", "replay"));
   }
 
   private int run(ModelConfig config, AgentDefinition definition, PrintWriter out, PrintWriter err)

@@ -57,7 +57,8 @@ class ChaosCrashTest {
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
 
-    int code = cl.execute("chaos", "crash", "--kills", "1", "--chains", "1", "--dir", work.toString());
+    int code =
+        cl.execute("chaos", "crash", "--kills", "1", "--chains", "1", "--dir", work.toString());
 
     assertThat(code).isEqualTo(ExitCode.FAILED);
     List<String> lines =
