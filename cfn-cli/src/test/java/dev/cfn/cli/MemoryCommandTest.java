@@ -162,7 +162,7 @@ class MemoryCommandTest {
             new String[] {"put", " ", "v"},
             new String[] {"put", "k", "v", "--tag", " "},
             new String[] {"put", "k", "v", "--as", "@root"},
-            new String[] {"put", "k", "v", "--as", "solo", "--level", "swarm"},
+            new String[] {"put", "k", "v", "--as", "solo/1", "--level", "swarm"},
             new String[] {"put", "k"})) {
       Run r = memory(bad);
       assertThat(r.code()).as(String.join(" ", bad) + ": " + r.err()).isEqualTo(2);
@@ -172,7 +172,7 @@ class MemoryCommandTest {
     assertThat(memory("put", "k", "v", "--ttl", "10x").err()).contains("is not a duration");
     assertThat(memory("put", "k", "v", "--level", "admin").err())
         .contains("use private, swarm, project or public");
-    assertThat(memory("put", "k", "v", "--as", "solo", "--level", "swarm").err())
+    assertThat(memory("put", "k", "v", "--as", "solo/1", "--level", "swarm").err())
         .contains("cannot be SWARM-level");
 
     assertThat(memory("put", "k", "original").code()).isZero();
