@@ -405,6 +405,9 @@ final class ChaosCommand extends CommandGroup {
         cmd.add("-Xmx256m");
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xlog:all=warning:stderr"); // the JVM's own warnings go to the log, not stdout
+        if (Logging.childFlag() != null) {
+          cmd.add(Logging.childFlag()); // -v and --debug reach the worker's log too
+        }
         if (useArchive != null) {
           cmd.add("-XX:AOTCache=" + useArchive);
         }

@@ -20,6 +20,25 @@ final class Logging {
 
   private static final boolean USER_SET = System.getProperty(LEVEL) != null;
 
+  /**
+   * Sets the level from {@code -v}/{@code --verbose}/{@code --debug} among {@code args}, up to
+   * {@code --} or {@code jmh} (whose arguments, {@code -v} included, are JMH's).
+   */
+  static void fromArguments(String[] args) {
+    for (String a : args) {
+      if (a.equals("--") || a.equals("jmh")) {
+        return;
+      }
+      if (a.equals("--debug")) {
+        level("debug");
+        return;
+      }
+      if (a.equals("-v") || a.equals("--verbose")) {
+        level("info");
+      }
+    }
+  }
+
   /** The JVM flag that gives a child JVM (a benchmark, a chaos worker) this process's level. */
   static String childFlag() {
     String level = System.getProperty(LEVEL);

@@ -77,6 +77,7 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the command line and exits with its status. */
   public static void main(String[] args) {
+    Logging.fromArguments(args); // before any class makes its logger, building the commands does
     System.exit(commandLine().execute(args));
   }
 
