@@ -391,18 +391,19 @@ final class MemoryCommand extends CommandGroup {
         printJson(out, entries.stream().map(MemoryCommand::json).toList());
         return 0;
       }
-      out.printf(
-          Locale.ROOT, "%-32s %-8s %-20s %-24s %s%n", "key", "level", "owner", "expires", "value");
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"KEY", "LEVEL", "OWNER", "EXPIRES", "VALUE"});
       for (MemoryEntry e : entries) {
-        out.printf(
-            Locale.ROOT,
-            "%-32s %-8s %-20s %-24s %s%n",
-            e.key(),
-            e.level().name().toLowerCase(Locale.ROOT),
-            e.owner(),
-            e.expiresAt() == null ? "-" : e.expiresAt().toString(),
-            oneLine(e.value(), 60));
+        rows.add(
+            new String[] {
+              e.key(),
+              e.level().name().toLowerCase(Locale.ROOT),
+              e.owner(),
+              e.expiresAt() == null ? "-" : e.expiresAt().toString(),
+              oneLine(e.value(), 60)
+            });
       }
+      Table.print(out, rows);
       out.println(
           entries.size()
               + " entr"

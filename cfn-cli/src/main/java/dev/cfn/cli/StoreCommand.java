@@ -88,7 +88,7 @@ final class StoreCommand {
       if (!ok) {
         throw CommandFailure.failed(
             "found problems (listed above)",
-            "restore a backup with cfn restore --from FILE, or move the file aside");
+            "each problem says what to do; cfn restore --from FILE puts a backup in place");
       }
       return ExitCode.OK;
     }
