@@ -11,7 +11,11 @@ import dev.cfn.store.StoreCheck;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,6 +63,13 @@ final class StoreCommand {
                 + " retention).")
     Path calls;
 
+    @Option(
+        names = "--json",
+        description = "Print the result as JSON: {ok, files: [{file, kind, ok, problems}]}.")
+    boolean json;
+
+    private final List<Map<String, Object>> checked = new ArrayList<>();
+
     @Override
     public Integer call() {
       store.existing();
@@ -69,31 +80,46 @@ final class StoreCommand {
         PathChecks.existingFile("--calls", calls, "call log");
       }
       PrintWriter out = spec.commandLine().getOut();
-      boolean ok = report(out, store.db, SqliteJournal.check(store.db));
+      boolean ok = report(out, store.db, "journal", SqliteJournal.check(store.db));
       if (memory != null) {
         try (MemoryStore m = MemoryStore.open(memory)) {
-          ok &= report(out, memory, m.check());
+          ok &= report(out, memory, "memory", m.check());
         } catch (MemoryException e) {
-          ok &= unusable(out, memory, e.getMessage());
+          ok &= report(out, memory, "memory", unusable(e.getMessage()));
         }
       }
       if (calls != null) {
         try (CallLogStore c = CallLogStore.open(calls)) {
-          ok &= report(out, calls, c.check());
+          ok &= report(out, calls, "calls", c.check());
         } catch (CallLogException e) {
-          ok &= unusable(out, calls, e.getMessage());
+          ok &= report(out, calls, "calls", unusable(e.getMessage()));
         }
+      }
+      if (json) {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("ok", ok);
+        all.put("files", checked);
+        out.println(AgentCommand.json(all));
       }
       out.flush();
       if (!ok) {
         throw CommandFailure.failed(
-            "found problems (listed above)",
+            json ? "found problems (in the JSON)" : "found problems (listed above)",
             "each problem says what to do; cfn restore --from FILE puts a backup in place");
       }
       return ExitCode.OK;
     }
 
-    private static boolean report(PrintWriter out, Path file, StoreCheck result) {
+    private boolean report(PrintWriter out, Path file, String kind, StoreCheck result) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("file", file.toString());
+      m.put("kind", kind);
+      m.put("ok", result.ok());
+      m.put("problems", result.problems());
+      checked.add(m);
+      if (json) {
+        return result.ok();
+      }
       if (result.ok()) {
         out.println("ok: " + file + " passed the integrity check and every checksum");
         return true;
@@ -103,10 +129,8 @@ final class StoreCommand {
       return false;
     }
 
-    private static boolean unusable(PrintWriter out, Path file, String why) {
-      out.println("1 problem(s) in " + file + ":");
-      out.println("  " + ErrorReport.oneLine(why));
-      return false;
+    private static StoreCheck unusable(String why) {
+      return new StoreCheck(false, List.of(ErrorReport.oneLine(why)));
     }
   }
 
