@@ -386,7 +386,7 @@ final class ChaosCommand extends CommandGroup {
       }
 
       /**
-       * Starts a worker JVM; {@code useArchive} maps classes from a CDS archive, {@code
+       * Starts a worker JVM; {@code useArchive} maps classes from an AOT cache, {@code
        * writeArchive} writes one at a normal exit (either may be null).
        */
       static Child start(
@@ -438,6 +438,7 @@ final class ChaosCommand extends CommandGroup {
       /** Waits for a line starting with {@code prefix}, in any order; fails naming it. */
       String await(String prefix, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        boolean sawExit = false;
         synchronized (lines) {
           while (true) {
             for (String line : lines) {
@@ -446,6 +447,12 @@ final class ChaosCommand extends CommandGroup {
               }
             }
             long left = deadline - System.nanoTime();
+            if (!process.isAlive() && !sawExit) {
+              sawExit =
+                  true; // its last lines may still be on their way to the reader: one more look
+              lines.wait(200);
+              continue;
+            }
             if (left <= 0 || !process.isAlive()) {
               throw CommandFailure.failed(
                   process.isAlive()
