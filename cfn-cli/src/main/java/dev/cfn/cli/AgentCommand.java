@@ -44,6 +44,9 @@ final class AgentCommand extends CommandGroup {
   /** Where Claude Code keeps a project's agents, and so where we look when given no path. */
   static final Path DEFAULT_FOLDER = Path.of(".claude", "agents");
 
+  /** The sample agents of this repository, suggested when run from its root. */
+  static final Path QUICKSTART = Path.of("examples", "quickstart", "agents");
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper ONE_LINE_JSON = new ObjectMapper();
@@ -64,7 +67,10 @@ final class AgentCommand extends CommandGroup {
             + DEFAULT_FOLDER
             + " folder in "
             + Path.of("").toAbsolutePath(),
-        "give agent files or folders, e.g. " + command + " --agents ~/.claude/agents");
+        "give agent files or folders, e.g. "
+            + command
+            + " --agents "
+            + (Files.isDirectory(QUICKSTART) ? QUICKSTART : "~/.claude/agents"));
   }
 
   static String json(Object value) {
