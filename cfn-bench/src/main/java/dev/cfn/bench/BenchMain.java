@@ -28,7 +28,83 @@ public final class BenchMain implements Callable<Integer> {
     if (System.getProperty("org.slf4j.simpleLogger.log.org.apache.pekko") == null) {
       System.setProperty("org.slf4j.simpleLogger.log.org.apache.pekko", "warn");
     }
-    System.exit(new CommandLine(new BenchMain()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line, with cfn's error convention: a bad argument or a failure is one line, {@code
+   * cfn bench <command>: what is wrong (fix: ...)}, exit 2 for bad usage and 1 for a failed run
+   * (the stack trace only with {@code -Dcfn.debug=true}).
+   */
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new BenchMain());
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          ex.getCommandLine()
+              .getErr()
+              .println(
+                  ex.getCommandLine().getCommandSpec().qualifiedName()
+                      + ": "
+                      + ex.getMessage()
+                      + " (fix: "
+                      + ex.getCommandLine().getCommandSpec().qualifiedName()
+                      + " --help)");
+          return 2;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          if (Boolean.getBoolean("cfn.debug")) {
+            ex.printStackTrace(cmd.getErr());
+          }
+          boolean usage = ex instanceof IllegalArgumentException;
+          cmd.getErr()
+              .println(
+                  cmd.getCommandSpec().qualifiedName()
+                      + ": "
+                      + (usage ? "" : "failed: " + ex.getClass().getSimpleName() + ": ")
+                      + String.valueOf(ex.getMessage()).replaceAll("\\s*\\R\\s*", " "));
+          return usage ? 2 : 1;
+        });
+    return cl;
+  }
+
+  /** Refuses {@code value < min} for option {@code name}. */
+  static void atLeast(String name, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(
+          name
+              + " must be at least "
+              + min
+              + ", was "
+              + value
+              + " (fix: give "
+              + name
+              + " "
+              + min
+              + ")");
+    }
+  }
+
+  /** Refuses a folder, or a path under a file, as the --json output. */
+  static void outputFile(String name, Path file) {
+    if (java.nio.file.Files.isDirectory(file)) {
+      throw new IllegalArgumentException(
+          name
+              + " "
+              + file
+              + " is a folder (fix: give a file name, e.g. "
+              + file.resolve("out.json")
+              + ")");
+    }
+  }
+
+  /** Deletes a folder and everything in it. */
+  static void deleteTree(Path root) throws java.io.IOException {
+    try (var paths = java.nio.file.Files.walk(root)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    }
   }
 
   @Command(
@@ -45,10 +121,16 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
     Path json;
 
-    @Option(names = "--rate", description = "Paced rate for the latency scenarios (msg/s).")
+    @Option(
+        names = "--rate",
+        paramLabel = "MSG_PER_S",
+        description = "Paced rate for the latency scenarios (default 10000).")
     Integer rate;
 
-    @Option(names = "--agents", description = "Agents in the scale scenario (default 1000000).")
+    @Option(
+        names = "--agents",
+        paramLabel = "N",
+        description = "Agents in the scale scenario (default 1000000).")
     Integer agents;
 
     @Option(names = "--no-pekko", description = "Skip the Pekko side (no ratios then).")
@@ -63,6 +145,15 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      if (rate != null) {
+        atLeast("--rate", rate, 1);
+      }
+      if (agents != null) {
+        atLeast("--agents", agents, 1);
+      }
+      if (json != null) {
+        outputFile("--json", json);
+      }
       BusBench.Settings s = quick ? BusBench.Settings.quick() : BusBench.Settings.full();
       if (rate != null || agents != null || noPekko) {
         s =
@@ -104,7 +195,10 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
     Path json;
 
-    @Option(names = "--dir", description = "Where the journals go (default: a temporary dir).")
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Where the journals go, kept afterwards (default: a temporary folder).")
     Path dir;
 
     @Option(
@@ -123,18 +217,45 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      for (int n : senders) {
+        atLeast("--senders", n, 1);
+      }
+      for (int n : rates) {
+        atLeast("--rates", n, 0);
+      }
+      if (json != null) {
+        outputFile("--json", json);
+      }
+      if (dir != null && java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(
+            "--dir "
+                + dir
+                + " is a file, not a folder (fix: give a folder; it is created if missing)");
+      }
       Path work =
           dir != null
               ? java.nio.file.Files.createDirectories(dir)
               : java.nio.file.Files.createTempDirectory("cfn-bench-reliable");
-      java.time.Duration warm = java.time.Duration.ofSeconds(quick ? 1 : 3);
-      java.time.Duration measure = java.time.Duration.ofSeconds(quick ? 3 : 10);
-      var result = new ReliableBench(work, warm, measure, System.out).run(senders, rates);
-      if (json != null) {
-        BusBench.writeJson(result, json);
-        System.out.println("wrote " + json.toAbsolutePath());
+      boolean done = false;
+      try {
+        java.time.Duration warm = java.time.Duration.ofSeconds(quick ? 1 : 3);
+        java.time.Duration measure = java.time.Duration.ofSeconds(quick ? 3 : 10);
+        var result = new ReliableBench(work, warm, measure, System.out).run(senders, rates);
+        if (json != null) {
+          BusBench.writeJson(result, json);
+          System.out.println("wrote " + json.toAbsolutePath());
+        }
+        done = true;
+        return 0;
+      } finally {
+        if (dir == null) {
+          if (done) {
+            deleteTree(work); // the journals are scratch: 7 MB a run
+          } else {
+            System.err.println("cfn bench reliable: kept the journals in " + work);
+          }
+        }
       }
-      return 0;
     }
   }
 

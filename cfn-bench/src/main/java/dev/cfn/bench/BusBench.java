@@ -356,64 +356,69 @@ final class BusBench {
       List<Results.Throughput> throughputs,
       Results.Scale scale,
       List<Results.Target> targets) {
-    out.println();
-    out.println("Latency (µs, from the intended send time; CPU in cores over the measured window)");
-    out.printf(
-        Locale.ROOT,
-        "%-14s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %10s%n",
-        "scenario",
-        "system",
-        "profile",
-        "count",
-        "p50",
-        "p95",
-        "p99",
-        "p99.9",
-        "max",
-        "cpu",
-        "cpu-rt");
-    for (Results.Latency l : latencies) {
+    if (!latencies.isEmpty()) {
+      out.println();
+      out.println(
+          "Latency (µs, from the intended send time; CPU in cores over the measured window)");
       out.printf(
           Locale.ROOT,
-          "%-14s %-6s %-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f%n",
-          l.scenario(),
-          l.system(),
-          l.profile(),
-          l.count(),
-          l.p50Us(),
-          l.p95Us(),
-          l.p99Us(),
-          l.p999Us(),
-          l.maxUs(),
-          l.processCpuCores(),
-          l.runtimeCpuCores());
+          "%-14s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %10s%n",
+          "scenario",
+          "system",
+          "profile",
+          "count",
+          "p50",
+          "p95",
+          "p99",
+          "p99.9",
+          "max",
+          "cpu",
+          "cpu-rt");
+      for (Results.Latency l : latencies) {
+        out.printf(
+            Locale.ROOT,
+            "%-14s %-6s %-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f%n",
+            l.scenario(),
+            l.system(),
+            l.profile(),
+            l.count(),
+            l.p50Us(),
+            l.p95Us(),
+            l.p99Us(),
+            l.p999Us(),
+            l.maxUs(),
+            l.processCpuCores(),
+            l.runtimeCpuCores());
+      }
+      out.println(
+          "(cpu = whole process incl. the spinning paced sender; cpu-rt = all but the sender)");
     }
-    out.println(
-        "(cpu = whole process incl. the spinning paced sender; cpu-rt = all but the sender)");
-    out.println();
-    out.println("Saturation throughput (arrivals counted by the receiving agents)");
-    out.printf(
-        Locale.ROOT,
-        "%-12s %-6s %14s %12s %8s %6s%n",
-        "scenario",
-        "system",
-        "msg/s",
-        "messages",
-        "seconds",
-        "cpu");
-    for (Results.Throughput t : throughputs) {
+    if (!throughputs.isEmpty()) {
+      out.println();
+      out.println("Saturation throughput (arrivals counted by the receiving agents)");
       out.printf(
           Locale.ROOT,
-          "%-12s %-6s %,14.0f %,12d %8.2f %6.2f%n",
-          t.scenario(),
-          t.system(),
-          t.messagesPerSecond(),
-          t.messages(),
-          t.seconds(),
-          t.processCpuCores());
+          "%-12s %-6s %14s %12s %8s %6s%n",
+          "scenario",
+          "system",
+          "msg/s",
+          "messages",
+          "seconds",
+          "cpu");
+      for (Results.Throughput t : throughputs) {
+        out.printf(
+            Locale.ROOT,
+            "%-12s %-6s %,14.0f %,12d %8.2f %6.2f%n",
+            t.scenario(),
+            t.system(),
+            t.messagesPerSecond(),
+            t.messages(),
+            t.seconds(),
+            t.processCpuCores());
+      }
     }
-    out.println();
     if (scale != null) {
+      out.println();
       out.printf(
           Locale.ROOT,
           "Scale: %,d agents spawned in %.2f s (p50 %.2f µs, p99 %.2f µs per spawn);"
@@ -427,19 +432,60 @@ final class BusBench {
           scale.heapBytesPerAgentAfterMessages(),
           scale.repliesCounted(),
           scale.messageRoundSeconds());
+    }
+    if (!targets.isEmpty()) {
       out.println();
+      out.println("Targets");
+      printTargets(out, targets);
     }
-    out.println("Targets");
+  }
+
+  /**
+   * The targets as an aligned table: each figure formatted for its unit (whole messages per second
+   * and replies, two decimals for microseconds, seconds and ratios), right-aligned in one column.
+   */
+  static void printTargets(PrintStream out, List<Results.Target> targets) {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"target", "wanted", "measured", "", ""});
     for (Results.Target t : targets) {
-      out.printf(
-          Locale.ROOT,
-          "  %-58s %-14s measured %,.2f %-8s %s%n",
-          t.name(),
-          t.target(),
-          t.measured(),
-          t.unit(),
-          t.met() ? "MET" : "MISSED");
+      rows.add(
+          new String[] {
+            t.name(),
+            t.target(),
+            measured(t.measured(), t.unit()),
+            t.unit(),
+            t.met() ? "MET" : "MISSED"
+          });
     }
+    int[] w = new int[5];
+    for (String[] r : rows) {
+      for (int i = 0; i < r.length; i++) {
+        w[i] = Math.max(w[i], r[i].length());
+      }
+    }
+    for (String[] r : rows) {
+      out.println(
+          String.format(
+                  Locale.ROOT,
+                  "  %-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s %-" + w[3] + "s  %s",
+                  r[0],
+                  r[1],
+                  r[2],
+                  r[3],
+                  r[4])
+              .stripTrailing());
+    }
+  }
+
+  static String measured(double value, String unit) {
+    if (Double.isNaN(value)) {
+      return "-";
+    }
+    return switch (unit) {
+      case "msg/s", "replies", "MiB" -> String.format(Locale.ROOT, "%,.0f", value);
+      case "ms" -> String.format(Locale.ROOT, "%,.3f", value);
+      default -> String.format(Locale.ROOT, "%,.2f", value);
+    };
   }
 
   static void writeJson(Map<String, Object> json, Path file) throws Exception {

@@ -216,15 +216,20 @@ final class ReliableBench {
         targets.add(target("p99 at 10k msg/s", "<= 10 ms", p99at10k, p99at10k <= 10));
       }
     }
-    out.println("Targets");
-    for (Map<String, Object> t : targets) {
-      out.printf(
-          Locale.ROOT,
-          "  %-28s %-18s measured %,.3f  %s%n",
-          t.get("name"),
-          t.get("target"),
-          ((Number) t.get("measured")).doubleValue(),
-          (boolean) t.get("met") ? "MET" : "MISSED");
+    if (!targets.isEmpty()) {
+      List<Results.Target> rows = new ArrayList<>();
+      for (Map<String, Object> t : targets) {
+        String name = (String) t.get("name");
+        rows.add(
+            new Results.Target(
+                name,
+                (String) t.get("target"),
+                ((Number) t.get("measured")).doubleValue(),
+                name.startsWith("throughput") ? "msg/s" : "ms",
+                (boolean) t.get("met")));
+      }
+      out.println("Targets");
+      BusBench.printTargets(out, rows);
     }
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("benchmark", "cfn bench reliable");

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
  * {@code cfn agent list|show|validate}: agent definitions, the Markdown files with YAML frontmatter
  * that Claude Code keeps in {@code .claude/agents}. Without a path, each command reads {@code
  * .claude/agents} in the current folder. Exit status: 0 when all is well, 1 when a file is invalid
- * ({@code validate}) or the agent is not found ({@code show}), 2 when there is nothing to read.
+ * ({@code list}, {@code validate}) or the agent is not found ({@code show}), 2 when there is
+ * nothing to read (a path that does not exist, an empty path, no {@code .claude/agents}).
  */
 @Command(
     name = "agent",
@@ -40,45 +41,37 @@ import picocli.CommandLine.Spec;
       AgentCommand.Validate.class,
       AgentFixCommand.class
     })
-final class AgentCommand implements Callable<Integer> {
+final class AgentCommand extends CommandGroup {
   /** Where Claude Code keeps a project's agents, and so where we look when given no path. */
   static final Path DEFAULT_FOLDER = Path.of(".claude", "agents");
+
+  /** The sample agents of this repository, suggested when run from its root. */
+  static final Path QUICKSTART = Path.of("examples", "quickstart", "agents");
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final ObjectMapper ONE_LINE_JSON = new ObjectMapper();
 
-  @Spec CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-    return 0;
-  }
-
   /**
-   * The paths to read: those given, else {@code .claude/agents} if it exists, else null after
-   * saying what to pass.
+   * The paths to read: those given, else {@code .claude/agents} if it exists; otherwise bad usage
+   * saying what to pass. {@code command} is the command as typed, such as {@code cfn agent list}.
    */
-  static List<Path> pathsOrDefault(List<Path> given, String command, PrintWriter err) {
+  static List<Path> pathsOrDefault(List<Path> given, String command) {
     if (given != null && !given.isEmpty()) {
-      return given;
+      return given; // a path that does not exist is reported by the loader, as an invalid file
     }
     if (Files.isDirectory(DEFAULT_FOLDER)) {
       return List.of(DEFAULT_FOLDER);
     }
-    err.println(
-        "cfn agent "
-            + command
-            + ": no path given and there is no "
+    throw CommandFailure.usage(
+        "no agents given and there is no "
             + DEFAULT_FOLDER
             + " folder in "
-            + Path.of("").toAbsolutePath()
-            + "; pass agent files or folders, e.g. cfn agent "
+            + Path.of("").toAbsolutePath(),
+        "give agent files or folders, e.g. "
             + command
-            + " ~/.claude/agents");
-    err.flush();
-    return null;
+            + " --agents "
+            + (Files.isDirectory(QUICKSTART) ? QUICKSTART : "~/.claude/agents"));
   }
 
   static String json(Object value) {
@@ -163,13 +156,24 @@ final class AgentCommand implements Callable<Integer> {
         description = "Agent files or folders (default: .claude/agents).")
     List<Path> paths;
 
+    @Option(
+        names = "--agents",
+        paramLabel = "PATH",
+        description = "Agent files or folders, repeatable; the same as giving them as PATH.")
+    List<Path> agents;
+
     @Override
     public final Integer call() {
       PrintWriter err = spec.commandLine().getErr();
-      List<Path> read = pathsOrDefault(paths, spec.name(), err);
-      return read == null
-          ? 2
-          : run(DefinitionLoader.load(read), read, spec.commandLine().getOut(), err);
+      List<Path> given = new ArrayList<>();
+      if (paths != null) {
+        given.addAll(paths);
+      }
+      if (agents != null) {
+        given.addAll(agents);
+      }
+      List<Path> read = pathsOrDefault(given, spec.qualifiedName());
+      return run(DefinitionLoader.load(read), read, spec.commandLine().getOut(), err);
     }
 
     /** Works on the files read; returns the exit code. */
@@ -189,8 +193,9 @@ final class AgentCommand implements Callable<Integer> {
               + invalid.stream()
                   .map(p -> Problem.printable(p.toString()))
                   .collect(Collectors.joining(", "))
-              + "); see cfn agent validate "
-              + paths.stream().map(Path::toString).collect(Collectors.joining(" ")));
+              + ") (fix: cfn agent validate "
+              + paths.stream().map(Path::toString).collect(Collectors.joining(" "))
+              + " says what is wrong)");
       err.flush();
     }
   }
@@ -198,7 +203,10 @@ final class AgentCommand implements Callable<Integer> {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description = "Lists the valid agents: name, type, model, provider, tools and file.")
+      description = {
+        "Lists the valid agents: name, type, model, provider, tools and file.",
+        "Exits with 1 when a file could not be read (it is skipped; cfn agent validate says why)."
+      })
   static final class ListAgents extends AgentFilesCommand {
     @Option(names = "--json", description = "Print the agents as a JSON array.")
     boolean json;
@@ -212,7 +220,7 @@ final class AgentCommand implements Callable<Integer> {
       }
       out.flush();
       reportSkipped(r, "list", read, err);
-      return 0;
+      return r.invalidFiles().isEmpty() ? ExitCode.OK : ExitCode.FAILED;
     }
 
     private static void printTable(List<AgentDefinition> definitions, PrintWriter out) {
@@ -229,20 +237,7 @@ final class AgentCommand implements Callable<Integer> {
               d.source().toString()
             });
       }
-      int[] width = new int[6];
-      for (String[] row : rows) {
-        for (int i = 0; i < row.length; i++) {
-          width[i] = Math.max(width[i], row[i].length());
-        }
-      }
-      for (String[] row : rows) {
-        StringBuilder line = new StringBuilder();
-        for (int i = 0; i < row.length; i++) {
-          line.append(
-              i == row.length - 1 ? row[i] : String.format("%-" + width[i] + "s  ", row[i]));
-        }
-        out.println(line.toString().stripTrailing());
-      }
+      Table.print(out, rows);
       out.println(plural(definitions.size(), "agent"));
     }
   }
@@ -258,11 +253,19 @@ final class AgentCommand implements Callable<Integer> {
     String name;
 
     @Option(
-        names = "--dir",
+        names = "--agents",
         paramLabel = "PATH",
         description =
             "Where the agents are: a folder or file, repeatable (default: .claude/agents).")
     List<Path> dirs;
+
+    @Option(names = "--dir", paramLabel = "PATH", hidden = true, description = "Same as --agents.")
+    void dir(Path path) {
+      if (dirs == null) {
+        dirs = new ArrayList<>();
+      }
+      dirs.add(path);
+    }
 
     @Option(names = "--json", description = "Print the agent as a JSON object.")
     boolean json;
@@ -271,30 +274,25 @@ final class AgentCommand implements Callable<Integer> {
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      List<Path> read = pathsOrDefault(dirs, "show", err);
-      if (read == null) {
-        return 2;
-      }
+      List<Path> read = pathsOrDefault(dirs, spec.qualifiedName());
       LoadResult r = DefinitionLoader.load(read);
       Optional<AgentDefinition> found = r.find(name);
       if (found.isEmpty()) {
         String where = read.stream().map(Path::toString).collect(Collectors.joining(" "));
         String known =
             r.definitions().stream().map(AgentDefinition::name).collect(Collectors.joining(", "));
-        err.println(
-            "cfn agent show: no valid agent named '"
+        throw CommandFailure.failed(
+            "no valid agent named '"
                 + name
                 + "' in "
                 + where
                 + (known.isEmpty() ? "; it holds no valid agents" : "; the agents there: " + known)
                 + (r.invalidFiles().isEmpty()
                     ? ""
-                    : "; "
-                        + plural(r.invalidFiles().size(), "file")
-                        + " could not be read: see cfn agent validate "
-                        + where));
-        err.flush();
-        return 1;
+                    : "; " + plural(r.invalidFiles().size(), "file") + " could not be read"),
+            r.invalidFiles().isEmpty()
+                ? "cfn agent list " + where + " shows the names"
+                : "cfn agent validate " + where + " says what is wrong");
       }
       AgentDefinition d = found.get();
       List<Problem> warnings =
@@ -409,7 +407,12 @@ final class AgentCommand implements Callable<Integer> {
                 + plural(warnings, "warning"));
       }
       out.flush();
-      return invalid == 0 ? 0 : 1;
+      if (invalid > 0) {
+        throw CommandFailure.failed(
+            plural(invalid, "invalid file") + " (listed above)",
+            "correct each problem as its line says");
+      }
+      return ExitCode.OK;
     }
   }
 }

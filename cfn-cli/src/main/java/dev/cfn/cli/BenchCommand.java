@@ -5,43 +5,46 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn bench ...}: runs the benchmark jar in a JVM of its own, with a fixed heap and the same
- * JDK, so a measurement never shares a heap or JIT profile with the command itself and its JVM
- * settings are printed with the results. The benchmark peers (Apache Pekko) live only in that jar.
+ * {@code cfn bench bus|reliable|jmh}: runs the benchmark jar in a JVM of its own, with a fixed heap
+ * and the same JDK, so a measurement never shares a heap or JIT profile with the command itself and
+ * its JVM settings are printed with the results. The benchmark peers (Apache Pekko) live only in
+ * that jar.
+ *
+ * <p>The options are declared (and checked) here as well as in the jar's {@code BenchMain}, so that
+ * a bad value is reported at once, before a 2 GB benchmark JVM starts; the checked options are then
+ * passed on to the jar as given.
  */
 @Command(
     name = "bench",
+    mixinStandardHelpOptions = true,
     description = {
-      "Measures cfn on this machine, side by side with Apache Pekko.",
-      "  cfn bench bus [--quick] [--json FILE]   end-to-end bus scenarios",
-      "  cfn bench jmh [JMH options]             JMH microbenchmarks",
+      "Measures cfn on this machine, side by side with Apache Pekko, in a JVM of its own.",
       "JVM options for the benchmark JVM come from CFN_BENCH_JVM_OPTS"
           + " (default: -Xms2g -Xmx2g -XX:+AlwaysPreTouch)."
     },
-    mixinStandardHelpOptions = true)
-final class BenchCommand implements Callable<Integer> {
+    subcommands = {BenchCommand.Bus.class, BenchCommand.Reliable.class, BenchCommand.Jmh.class})
+final class BenchCommand extends CommandGroup {
   static final String DEFAULT_JVM_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch";
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  /** Scenario names {@code bench bus --only} accepts (as in the jar's BusBench). */
+  static final List<String> SCENARIOS =
+      List.of("one-way", "request-reply", "1to1", "pairs", "scale");
 
-  @Parameters(arity = "0..*", paramLabel = "ARGS", description = "bus|jmh and their options")
-  List<String> args = new ArrayList<>();
-
-  @Override
-  public Integer call() throws Exception {
+  /** Runs the benchmark jar with {@code args}; returns its exit status. */
+  static int runJar(List<String> args) throws Exception {
     Path jar = benchJar();
     if (!Files.isRegularFile(jar)) {
-      System.err.println(
-          "cfn: the benchmark jar "
-              + jar
-              + " is missing; build it with ./mvnw -B -DskipTests package (the ./cfn launcher"
-              + " does this when it is stale)");
-      return 2;
+      throw CommandFailure.usage(
+          "the benchmark jar " + jar + " is missing",
+          "build it with ./mvnw -B -DskipTests package; the ./cfn launcher does this when it is"
+              + " stale");
     }
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
@@ -56,9 +59,12 @@ final class BenchCommand implements Callable<Integer> {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }
     cmd.add("--enable-native-access=ALL-UNNAMED"); // sqlite-jdbc loads a native library
+    if (Logging.childFlag() != null) {
+      cmd.add(Logging.childFlag());
+    }
     cmd.add("-jar");
     cmd.add(jar.toString());
-    cmd.addAll(args.isEmpty() ? List.of("--help") : args);
+    cmd.addAll(args);
     Process p = new ProcessBuilder(cmd).inheritIO().start();
     return p.waitFor();
   }
@@ -67,5 +73,170 @@ final class BenchCommand implements Callable<Integer> {
     String home = System.getProperty("cfn.home");
     Path root = home != null ? Path.of(home) : Path.of(".");
     return root.resolve("cfn-bench/target/cfn-bench.jar").toAbsolutePath().normalize();
+  }
+
+  @Command(
+      name = "bus",
+      mixinStandardHelpOptions = true,
+      description = {
+        "End-to-end bus scenarios through the real runtime, beside Pekko typed actors in the same"
+            + " run: paced one-way and request-reply latency (default and low-latency idle"
+            + " profiles), saturation throughput 1->1 and in pairs, and a million agents.",
+        "The full run takes about 4 minutes; --quick under one."
+      })
+  static final class Bus implements Callable<Integer> {
+    @Option(names = "--quick", description = "A run under 60 s (shorter measuring windows).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "MSG_PER_S",
+        description = "Paced rate of the latency scenarios (default 10000).")
+    Integer rate;
+
+    @Option(
+        names = "--agents",
+        paramLabel = "N",
+        description = "Agents in the scale scenario (default 1000000).")
+    Integer agents;
+
+    @Option(names = "--no-pekko", description = "Skip the Pekko side (no ratios then).")
+    boolean noPekko;
+
+    @Option(
+        names = "--only",
+        split = ",",
+        paramLabel = "SCENARIO",
+        description = "Run only these: one-way, request-reply, 1to1, pairs, scale (default: all).")
+    List<String> only;
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> args = new ArrayList<>(List.of("bus"));
+      if (quick) {
+        args.add("--quick");
+      }
+      if (json != null) {
+        args.addAll(
+            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
+      }
+      if (rate != null) {
+        ValueConverters.atLeast("--rate", rate, 1);
+        args.addAll(List.of("--rate", rate.toString()));
+      }
+      if (agents != null) {
+        ValueConverters.atLeast("--agents", agents, 1);
+        args.addAll(List.of("--agents", agents.toString()));
+      }
+      if (noPekko) {
+        args.add("--no-pekko");
+      }
+      if (only != null) {
+        for (String name : only) {
+          if (!SCENARIOS.contains(name)) {
+            throw CommandFailure.usage(
+                "unknown scenario '" + name + "' for --only",
+                "choose from " + String.join(", ", SCENARIOS));
+          }
+        }
+        args.addAll(List.of("--only", String.join(",", only)));
+      }
+      return runJar(args);
+    }
+  }
+
+  @Command(
+      name = "reliable",
+      mixinStandardHelpOptions = true,
+      description = {
+        "RELIABLE messages on a SQLite journal (fsync per group commit): durable send throughput"
+            + " with 1, 16 and 256 senders, and paced latency at 1k and 10k msg/s.",
+        "The journals go to a temporary folder, removed after a successful run (kept, and named,"
+            + " after a failed one)."
+      })
+  static final class Reliable implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter windows (about 30 s in all).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Where the journals go, kept afterwards (default: a temporary folder).")
+    Path dir;
+
+    @Option(
+        names = "--senders",
+        split = ",",
+        paramLabel = "N",
+        description = "Concurrent senders of the throughput runs (default: 1,16,256).")
+    int[] senders;
+
+    @Option(
+        names = "--rates",
+        split = ",",
+        paramLabel = "MSG_PER_S",
+        description = "Rates of the paced latency runs (default: 1000,10000; 0 for none).")
+    int[] rates;
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> args = new ArrayList<>(List.of("reliable"));
+      if (quick) {
+        args.add("--quick");
+      }
+      if (json != null) {
+        args.addAll(
+            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
+      }
+      if (dir != null) {
+        args.addAll(List.of("--dir", PathChecks.folder("--dir", dir).toAbsolutePath().toString()));
+      }
+      if (senders != null) {
+        for (int n : senders) {
+          ValueConverters.atLeast("--senders", n, 1);
+        }
+        args.addAll(List.of("--senders", join(senders)));
+      }
+      if (rates != null) {
+        for (int n : rates) {
+          ValueConverters.atLeast("--rates", n, 0);
+        }
+        args.addAll(List.of("--rates", join(rates)));
+      }
+      return runJar(args);
+    }
+
+    private static String join(int[] values) {
+      return String.join(",", java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
+    }
+  }
+
+  @Command(
+      name = "jmh",
+      description = {
+        "Runs the JMH microbenchmarks (mailbox, dispatch); every other argument goes to JMH,"
+            + " e.g. cfn bench jmh -f 1 -wi 3 -i 5 -rf json -rff jmh.json",
+        "cfn bench jmh -h lists JMH's own options."
+      })
+  static final class Jmh implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--help", usageHelp = true, description = "Show this help (JMH's: -h).")
+    boolean help;
+
+    @CommandLine.Unmatched List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> all = new ArrayList<>(List.of("jmh"));
+      all.addAll(args);
+      return runJar(all);
+    }
   }
 }

@@ -7,6 +7,7 @@ import dev.cfn.store.SqliteJournal;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,9 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code cfn chaos ...}: fault injection against a real runtime. */
 @Command(
@@ -29,60 +32,96 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Fault injection against a real runtime.",
     subcommands = {ChaosCommand.Crash.class, ChaosCommand.Worker.class})
-final class ChaosCommand implements Callable<Integer> {
-
-  @Override
-  public Integer call() {
-    picocli.CommandLine.usage(this, System.out);
-    return 0;
-  }
+final class ChaosCommand extends CommandGroup {
 
   /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
   @Command(
       name = "crash",
       mixinStandardHelpOptions = true,
       description = {
-        "Starts a child JVM running reliable agents on a SQLite journal (producers sending",
-        "numbered messages through their outbox, consumers committing one effect per message),",
-        "SIGKILLs it at random moments N times, restarting it each time, then lets it finish and",
-        "checks the journal: every acknowledged send has exactly one effect.",
-        "Exits 1 if anything was lost or duplicated."
+        "SIGKILLs a worker JVM running reliable agents N times and checks that nothing was lost or"
+            + " duplicated.",
+        "The worker runs producers that send numbered messages through their outbox and consumers"
+            + " that commit one effect per message, on a SQLite journal. It is killed at random"
+            + " moments and restarted each time, then left to finish; every acknowledged send must"
+            + " have exactly one effect. Exits 1 if anything was lost or duplicated.",
+        "Without --dir the work folder is temporary: removed after a pass, kept (and named) after"
+            + " a failure."
       })
   static final class Crash implements Callable<Integer> {
-    @Option(names = "--kills", description = "SIGKILLs to deliver (default ${DEFAULT-VALUE}).")
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--kills",
+        paramLabel = "N",
+        description = "SIGKILLs to deliver (default ${DEFAULT-VALUE}).")
     int kills = 25;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
     Path json;
 
-    @Option(names = "--chains", description = "Producer/consumer pairs (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--chains",
+        paramLabel = "N",
+        description = "Producer/consumer pairs (default ${DEFAULT-VALUE}).")
     int chains = 4;
 
     @Option(
         names = "--min-ms",
+        paramLabel = "MS",
         description = "Shortest run before a kill, ms (default ${DEFAULT-VALUE}).")
     int minMs = 50;
 
     @Option(
         names = "--max-ms",
+        paramLabel = "MS",
         description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
     int maxMs = 600;
 
-    @Option(names = "--dir", description = "Work directory (default: a new temporary one).")
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Work folder, kept afterwards (default: a new temporary one).")
     Path dir;
 
-    @Option(names = "--seed", description = "Random seed for the kill moments.")
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
     Long seed;
 
     @Override
     public Integer call() throws Exception {
-      if (kills < 0 || chains < 1 || minMs < 0 || maxMs < minMs) {
-        System.err.println(
-            "cfn chaos crash: need --kills >= 0, --chains >= 1 and 0 <= --min-ms <= --max-ms");
-        return 2;
+      ValueConverters.atLeast("--kills", kills, 0);
+      ValueConverters.atLeast("--chains", chains, 1);
+      ValueConverters.atLeast("--min-ms", minMs, 0);
+      if (maxMs < minMs) {
+        throw CommandFailure.usage(
+            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
+      }
+      if (json != null) {
+        PathChecks.outputFile("--json", json);
+      }
+      if (dir != null) {
+        PathChecks.folder("--dir", dir);
       }
       Path work =
           dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos");
+      boolean passed = false;
+      try {
+        passed = run(work) == ExitCode.OK;
+        return passed ? ExitCode.OK : ExitCode.FAILED;
+      } finally {
+        if (dir == null) {
+          if (passed) {
+            deleteTree(work);
+          } else {
+            spec.commandLine().getErr().println("cfn chaos crash: kept the work folder " + work);
+            spec.commandLine().getErr().flush();
+          }
+        }
+      }
+    }
+
+    private int run(Path work) throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
       Path db = work.resolve("chaos.db");
       Path stop = work.resolve("stop");
       Files.deleteIfExists(stop);
@@ -92,14 +131,14 @@ final class ChaosCommand implements Callable<Integer> {
       List<Double> journalRecoveryMs = new ArrayList<>();
       long redelivered = 0;
       long killedAt = 0;
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
-          "cfn chaos crash: %d kills, %d chains, work dir %s, seed %d%n",
+          "cfn chaos crash: %d kills, %d chains, work folder %s, seed %d%n",
           kills,
           chains,
           work,
           actualSeed);
-      Path archive = classArchive(work, chains);
+      Path archive = classArchive(work, chains, spec.commandLine().getErr());
       for (int k = 0; k <= kills; k++) {
         boolean last = k == kills;
         if (last) {
@@ -120,15 +159,16 @@ final class ChaosCommand implements Callable<Integer> {
           child.await("idle", 300);
           int code = child.waitFor(60);
           if (code != 0) {
-            System.err.println("cfn chaos crash: the last worker exited with " + code);
-            return 1;
+            throw CommandFailure.failed(
+                "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
           }
           break;
         }
         Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
         killedAt = System.currentTimeMillis();
         child.kill();
-        System.out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
+        out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
+        out.flush();
       }
       Verdict v = verify(db, chains);
       Map<String, Object> result = new LinkedHashMap<>();
@@ -150,7 +190,7 @@ final class ChaosCommand implements Callable<Integer> {
           "recoveryMeasuredAs",
           "wall-clock time from the SIGKILL to the first handler call in the restarted JVM"
               + " (includes JVM start); journalRecoveryMs is the runtime's own recovery step");
-      System.out.printf(
+      out.printf(
           Locale.ROOT,
           "kills %d, messages %d, lost %d, duplicated %d, pending at end %d, redeliveries %d%n"
               + "recovery (SIGKILL to first message handled after restart) ms: %s%n"
@@ -171,25 +211,49 @@ final class ChaosCommand implements Callable<Integer> {
         new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .writeValue(json.toFile(), result);
-        System.out.println("wrote " + json.toAbsolutePath());
+        out.println("wrote " + json.toAbsolutePath());
       }
       boolean ok = v.lost == 0 && v.duplicated == 0 && v.pending == 0 && v.messages > 0;
-      System.out.println(ok ? "PASS: nothing lost, nothing duplicated" : "FAIL");
-      return ok ? 0 : 1;
+      out.println(ok ? "PASS: nothing lost, nothing duplicated" : "FAIL");
+      out.flush();
+      return ok ? ExitCode.OK : ExitCode.FAILED;
+    }
+
+    static void deleteTree(Path root) throws IOException {
+      try (var paths = Files.walk(root)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
 
     record Verdict(long messages, long lost, long duplicated, long pending) {}
 
     /**
-     * Runs the worker once to completion on a scratch journal with {@code
-     * -XX:ArchiveClassesAtExit}, so that every restarted worker maps the classes it loads from a
-     * class-data-sharing archive instead of loading and verifying them again: what a deployment
-     * would do for fast restarts (the JDK's AppCDS). The archive is only written at a normal exit,
-     * which the killed workers never reach, hence the separate run. Returns null (and workers start
-     * without it) when the JVM could not write one.
+     * Runs the worker once to completion on a scratch journal with {@code -XX:AOTCacheOutput} (JEP
+     * 514), so that every restarted worker maps the classes it loads, already linked, from an
+     * ahead-of-time cache instead of loading and verifying them again: what a deployment would do
+     * for fast restarts. The cache is only written at a normal exit, which the killed workers never
+     * reach, hence the separate run. An AOT cache records the training run's module options, so
+     * workers started with the same {@code --enable-native-access} use it silently (the dynamic
+     * AppCDS archive used before sat on the JDK's base archive, dumped without that option, and
+     * every worker logged three "Mismatched values ... native.access" errors). Returns null (and
+     * workers start without it) when the JVM could not write one.
      */
-    static Path classArchive(Path work, int chains) throws IOException, InterruptedException {
-      Path archive = work.resolve("worker.jsa");
+    static Path classArchive(Path work, int chains, PrintWriter err)
+        throws IOException, InterruptedException {
+      Path archive = work.resolve("worker.aot");
+      for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        if (Files.isDirectory(Path.of(entry))) {
+          err.println(
+              "cfn chaos crash: no ahead-of-time class cache: the class path holds the folder "
+                  + entry
+                  + " (the JVM caches classes from jars only; ./cfn runs the jar), so recovery"
+                  + " includes full class loading");
+          err.flush();
+          return null;
+        }
+      }
       Path scratch = Files.createDirectories(work.resolve("cds-training"));
       Path stop = scratch.resolve("stop");
       Files.writeString(stop, "stop"); // the worker exits once its chains are idle
@@ -208,13 +272,14 @@ final class ChaosCommand implements Callable<Integer> {
         if (code == 0 && Files.size(archive) > 0) {
           return archive;
         }
-      } catch (IllegalStateException | IOException e) {
+      } catch (CommandFailure | IOException e) {
         // fall through: workers start without the archive
       }
-      System.err.println(
-          "cfn chaos crash: no class-data-sharing archive (see "
+      err.println(
+          "cfn chaos crash: no ahead-of-time class cache (see "
               + scratch.resolve("worker.log")
               + "); workers start without one, so recovery includes full class loading");
+      err.flush();
       return null;
     }
 
@@ -295,8 +360,11 @@ final class ChaosCommand implements Callable<Integer> {
       private final Process process;
       private final List<String> lines = new ArrayList<>(); // guarded by itself
 
-      private Child(Process process) {
+      final Path log;
+
+      private Child(Process process, Path log) {
         this.process = process;
+        this.log = log;
         Thread.ofPlatform()
             .daemon(true)
             .start(
@@ -318,7 +386,7 @@ final class ChaosCommand implements Callable<Integer> {
       }
 
       /**
-       * Starts a worker JVM; {@code useArchive} maps classes from a CDS archive, {@code
+       * Starts a worker JVM; {@code useArchive} maps classes from an AOT cache, {@code
        * writeArchive} writes one at a normal exit (either may be null).
        */
       static Child start(
@@ -337,11 +405,14 @@ final class ChaosCommand implements Callable<Integer> {
         cmd.add("-Xmx256m");
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xlog:all=warning:stderr"); // the JVM's own warnings go to the log, not stdout
+        if (Logging.childFlag() != null) {
+          cmd.add(Logging.childFlag()); // -v and --debug reach the worker's log too
+        }
         if (useArchive != null) {
-          cmd.add("-XX:SharedArchiveFile=" + useArchive);
+          cmd.add("-XX:AOTCache=" + useArchive);
         }
         if (writeArchive != null) {
-          cmd.add("-XX:ArchiveClassesAtExit=" + writeArchive);
+          cmd.add("-XX:AOTCacheOutput=" + writeArchive);
         }
         cmd.add(Main.class.getName());
         cmd.addAll(
@@ -361,12 +432,13 @@ final class ChaosCommand implements Callable<Integer> {
             new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
-        return new Child(p);
+        return new Child(p, log);
       }
 
       /** Waits for a line starting with {@code prefix}, in any order; fails naming it. */
       String await(String prefix, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        boolean sawExit = false;
         synchronized (lines) {
           while (true) {
             for (String line : lines) {
@@ -375,19 +447,54 @@ final class ChaosCommand implements Callable<Integer> {
               }
             }
             long left = deadline - System.nanoTime();
+            if (!process.isAlive() && !sawExit) {
+              sawExit =
+                  true; // its last lines may still be on their way to the reader: one more look
+              lines.wait(200);
+              continue;
+            }
             if (left <= 0 || !process.isAlive()) {
-              throw new IllegalStateException(
-                  "the worker did not print '"
-                      + prefix.trim()
-                      + "' (alive: "
-                      + process.isAlive()
-                      + ", printed "
-                      + lines
-                      + "); see its log in the work directory");
+              throw CommandFailure.failed(
+                  process.isAlive()
+                      ? "the worker printed no '"
+                          + prefix.trim()
+                          + "' within "
+                          + seconds
+                          + " s (it printed "
+                          + lines
+                          + ")"
+                      : "the worker stopped: " + cause(),
+                  "see its log " + log);
             }
             lines.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
           }
         }
+      }
+
+      /**
+       * Why the worker failed, from its log: its own one-line error ({@code cfn chaos worker:
+       * ...}), else the last line that is not the JVM's own logging, else its exit status.
+       */
+      String cause() {
+        List<String> text;
+        try {
+          text = Files.readAllLines(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          text = List.of();
+        }
+        String last = null;
+        for (String line : text) {
+          if (line.startsWith("cfn chaos worker: ")) {
+            return line.substring("cfn chaos worker: ".length());
+          }
+          if (!line.isBlank() && !line.startsWith("[") && !line.startsWith("Picked up ")) {
+            last = line.strip();
+          }
+        }
+        if (last != null) {
+          return last;
+        }
+        return process.isAlive() ? "still running" : "exit status " + process.exitValue();
       }
 
       void kill() throws InterruptedException {

@@ -4,15 +4,19 @@ import dev.cfn.core.Envelope;
 import dev.cfn.store.DeadLetterRecord;
 import dev.cfn.store.RawPayload;
 import dev.cfn.store.SqliteJournal;
-import java.io.PrintStream;
-import java.nio.file.Files;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code cfn dlq list|show|replay|purge}: the dead-letter store of a journal. The journal must not
@@ -29,26 +33,20 @@ import picocli.CommandLine.Parameters;
       DlqCommand.Replay.class,
       DlqCommand.Purge.class
     })
-final class DlqCommand implements Callable<Integer> {
-  @Override
-  public Integer call() {
-    picocli.CommandLine.usage(this, System.out);
-    return 0;
-  }
+final class DlqCommand extends CommandGroup {
 
   static SqliteJournal open(StoreOptions store) {
-    if (!Files.exists(store.db)) {
-      throw new IllegalArgumentException(
-          "no journal at " + store.db.toAbsolutePath() + "; pass the right file with --db FILE");
-    }
-    return SqliteJournal.builder(store.db).open();
+    return SqliteJournal.builder(store.existing()).open();
   }
 
-  /** Says there is no such dead letter; the exit status for it. */
-  static int noSuchDeadLetter(String command, long id) {
-    System.err.println(
-        "cfn dlq " + command + ": no dead letter with id " + id + "; see cfn dlq list");
-    return 1;
+  /** There is no such dead letter: a failure (exit 1) naming where to look. */
+  static CommandFailure noSuchDeadLetter(long id) {
+    return CommandFailure.failed("no dead letter with id " + id, "cfn dlq list shows the ids");
+  }
+
+  static long validId(long id) {
+    ValueConverters.atLeast("ID", id, 1);
+    return id;
   }
 
   static String payloadText(Envelope e) {
@@ -64,59 +62,113 @@ final class DlqCommand implements Callable<Integer> {
     return flat.length() <= max ? flat : flat.substring(0, max - 1) + "…";
   }
 
+  static Map<String, Object> json(DeadLetterRecord r) {
+    Envelope e = r.envelope();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", e.id());
+    m.put("type", String.valueOf(e.type()));
+    m.put("from", String.valueOf(e.sender()));
+    m.put("to", String.valueOf(e.recipient()));
+    m.put("priority", String.valueOf(e.priority()));
+    m.put("headers", e.headers());
+    m.put("createdAt", String.valueOf(e.createdAt()));
+    m.put("deadAt", r.deadAt().toString());
+    m.put("attempts", r.attempts());
+    m.put("cause", r.cause());
+    m.put("payload", payloadText(e));
+    List<Map<String, Object>> history = new ArrayList<>();
+    for (DeadLetterRecord.Attempt a : r.history()) {
+      Map<String, Object> h = new LinkedHashMap<>();
+      h.put("attempt", a.attempt());
+      h.put("at", a.at().toString());
+      h.put("error", a.error());
+      history.add(h);
+    }
+    m.put("history", history);
+    return m;
+  }
+
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists dead letters.")
   static final class ListDead implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+
+    @Option(names = "--json", description = "Print the dead letters as a JSON array.")
+    boolean json;
 
     @Override
     public Integer call() {
       try (SqliteJournal j = open(store)) {
         List<DeadLetterRecord> all = j.deadLetters();
-        PrintStream out = System.out;
-        out.printf(
-            "%-20s %-24s %-28s %8s  %s%n", "id", "dead at", "recipient", "attempts", "cause");
-        for (DeadLetterRecord r : all) {
-          out.printf(
-              "%-20d %-24s %-28s %8d  %s%n",
-              r.id(), r.deadAt(), r.envelope().recipient(), r.attempts(), oneLine(r.cause(), 80));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+          out.println(AgentCommand.json(all.stream().map(DlqCommand::json).toList()));
+          out.flush();
+          return ExitCode.OK;
         }
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"ID", "DEAD AT", "RECIPIENT", "ATTEMPTS", "CAUSE"});
+        for (DeadLetterRecord r : all) {
+          rows.add(
+              new String[] {
+                Long.toString(r.envelope().id()),
+                r.deadAt().toString(),
+                String.valueOf(r.envelope().recipient()),
+                Integer.toString(r.attempts()),
+                oneLine(r.cause(), 80)
+              });
+        }
+        Table.print(out, rows);
         out.println(all.size() + " dead letter(s) in " + store.db);
-        return 0;
+        out.flush();
+        return ExitCode.OK;
       }
     }
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Shows one dead letter.")
   static final class Show implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
 
-    @Parameters(paramLabel = "ID", description = "The message id (see dlq list).")
+    @Parameters(paramLabel = "ID", description = "The message id (see cfn dlq list).")
     long id;
+
+    @Option(names = "--json", description = "Print the dead letter as a JSON object.")
+    boolean json;
 
     @Override
     public Integer call() {
+      validId(id);
       try (SqliteJournal j = open(store)) {
         Optional<DeadLetterRecord> found = j.deadLetter(id);
         if (found.isEmpty()) {
-          return noSuchDeadLetter("show", id);
+          throw noSuchDeadLetter(id);
         }
         DeadLetterRecord r = found.get();
-        Envelope e = r.envelope();
-        System.out.println("id:          " + e.id());
-        System.out.println("type:        " + e.type());
-        System.out.println("from:        " + e.sender());
-        System.out.println("to:          " + e.recipient());
-        System.out.println("priority:    " + e.priority());
-        System.out.println("headers:     " + e.headers());
-        System.out.println("created at:  " + e.createdAt());
-        System.out.println("dead at:     " + r.deadAt());
-        System.out.println("attempts:    " + r.attempts());
-        System.out.println("cause:       " + r.cause());
-        System.out.println("payload:     " + payloadText(e));
-        for (DeadLetterRecord.Attempt a : r.history()) {
-          System.out.println("  attempt " + a.attempt() + " at " + a.at() + ": " + a.error());
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+          out.println(AgentCommand.json(DlqCommand.json(r)));
+          out.flush();
+          return ExitCode.OK;
         }
-        return 0;
+        Envelope e = r.envelope();
+        out.println("id:          " + e.id());
+        out.println("type:        " + e.type());
+        out.println("from:        " + e.sender());
+        out.println("to:          " + e.recipient());
+        out.println("priority:    " + e.priority());
+        out.println("headers:     " + e.headers());
+        out.println("created at:  " + e.createdAt());
+        out.println("dead at:     " + r.deadAt());
+        out.println("attempts:    " + r.attempts());
+        out.println("cause:       " + r.cause());
+        out.println("payload:     " + payloadText(e));
+        for (DeadLetterRecord.Attempt a : r.history()) {
+          out.println("  attempt " + a.attempt() + " at " + a.at() + ": " + a.error());
+        }
+        out.flush();
+        return ExitCode.OK;
       }
     }
   }
@@ -126,26 +178,30 @@ final class DlqCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "Makes a dead letter pending again (attempts reset).")
   static final class Replay implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
 
-    @Parameters(paramLabel = "ID", description = "The message id (see dlq list).")
+    @Parameters(paramLabel = "ID", description = "The message id (see cfn dlq list).")
     long id;
 
     @Override
     public Integer call() {
+      validId(id);
       try (SqliteJournal j = open(store)) {
         Optional<Envelope> replayed = j.replayDeadLetter(id);
         if (replayed.isEmpty()) {
-          return noSuchDeadLetter("replay", id);
+          throw noSuchDeadLetter(id);
         }
-        System.out.println(
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(
             "message "
                 + id
                 + " to "
                 + replayed.get().recipient()
                 + " is pending again; a runtime delivers it when it next opens "
                 + store.db);
-        return 0;
+        out.flush();
+        return ExitCode.OK;
       }
     }
   }
@@ -155,6 +211,7 @@ final class DlqCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "Deletes dead letters: one by id, or all with --all.")
   static final class Purge implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
 
     @Parameters(arity = "0..1", paramLabel = "ID", description = "The message id to delete.")
@@ -166,19 +223,23 @@ final class DlqCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       if ((id == null) == !all) {
-        System.err.println("cfn dlq purge: give either one ID or --all");
-        return 2;
+        throw CommandFailure.usage(
+            "give either one ID or --all", "cfn dlq purge 42, or cfn dlq purge --all");
       }
+      if (id != null) {
+        validId(id);
+      }
+      PrintWriter out = spec.commandLine().getOut();
       try (SqliteJournal j = open(store)) {
         if (all) {
-          System.out.println("deleted " + j.purgeDeadLetters() + " dead letter(s)");
-          return 0;
+          out.println("deleted " + j.purgeDeadLetters() + " dead letter(s)");
+        } else if (!j.removeDeadLetter(id)) {
+          throw noSuchDeadLetter(id);
+        } else {
+          out.println("deleted dead letter " + id);
         }
-        if (!j.removeDeadLetter(id)) {
-          return noSuchDeadLetter("purge", id);
-        }
-        System.out.println("deleted dead letter " + id);
-        return 0;
+        out.flush();
+        return ExitCode.OK;
       }
     }
   }

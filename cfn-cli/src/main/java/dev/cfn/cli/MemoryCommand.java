@@ -3,11 +3,9 @@ package dev.cfn.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.cfn.store.MemoryAccessException;
 import dev.cfn.store.MemoryAccessLevel;
 import dev.cfn.store.MemoryAccessor;
 import dev.cfn.store.MemoryEntry;
-import dev.cfn.store.MemoryException;
 import dev.cfn.store.MemoryMatch;
 import dev.cfn.store.MemoryStore;
 import dev.cfn.store.MemoryWrite;
@@ -16,7 +14,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,10 +42,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Reads and writes the agents' memory (.cfn/memory.db by default).",
-      "Without --as you act as the operator, who may read, change and delete every",
-      "entry. With --as AGENT [--swarm S] [--project P] you act as that agent, and",
-      "the entries' access levels apply: private (the owner only), swarm (its",
-      "members), project (its members), public (everyone reads, the owner writes)."
+      "Without --as you act as the operator, who may read, change and delete every entry. With"
+          + " --as AGENT [--swarm S] [--project P] you act as that agent, and the entries' access"
+          + " levels apply: private (the owner only), swarm (its members), project (its members),"
+          + " public (everyone reads, the owner writes)."
     },
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
@@ -66,26 +61,20 @@ import picocli.CommandLine.Spec;
       MemoryCommand.Delete.class,
       MemoryCommand.ListEntries.class
     })
-final class MemoryCommand implements Callable<Integer> {
-  static final int NOT_FOUND = 1;
-  static final int BAD_INPUT = 2;
-  static final int DENIED = 3;
-
-  @Spec CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-    return 0;
-  }
+final class MemoryCommand extends CommandGroup {
 
   /** The options every memory subcommand shares: the file, the namespace, who acts, the format. */
   static final class MemoryOptions {
     @Option(
-        names = "--db",
+        names = "--memory",
         paramLabel = "FILE",
         description = "The memory file (default: .cfn/memory.db).")
     Path db = MemoryStore.DEFAULT_FILE;
+
+    @Option(names = "--db", paramLabel = "FILE", hidden = true, description = "Same as --memory.")
+    void db(Path file) {
+      db = file;
+    }
 
     @Option(
         names = {"-n", "--namespace"},
@@ -117,6 +106,13 @@ final class MemoryCommand implements Callable<Integer> {
     boolean json;
 
     MemoryAccessor accessor() {
+      if (as != null) {
+        int slash = as.indexOf('/');
+        if (slash <= 0 || slash == as.length() - 1 || as.isBlank()) {
+          throw CommandFailure.usage(
+              "--as '" + as + "' is not an agent id", "write it type/key, such as --as planner/1");
+        }
+      }
       return as == null
           ? MemoryAccessor.operator(swarm, project)
           : MemoryAccessor.agent(as, swarm, project);
@@ -124,8 +120,8 @@ final class MemoryCommand implements Callable<Integer> {
   }
 
   /**
-   * Opens the file, runs the subcommand, and turns refusals into exit codes: a denied operation is
-   * 3, an unusable file 2 (bad arguments are 2 through {@link Main}'s handler).
+   * Opens the file and runs the subcommand; refusals reach {@link ErrorReport}, which makes a
+   * denied operation exit 3 and an unusable file 2.
    */
   abstract static class MemorySubcommand implements Callable<Integer> {
     private static final ObjectMapper JSON =
@@ -145,28 +141,31 @@ final class MemoryCommand implements Callable<Integer> {
     public Integer call() throws IOException {
       MemoryAccessor who = options.accessor(); // bad identity flags fail before the file is touched
       PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
+      if (Files.isDirectory(options.db)) {
+        throw CommandFailure.usage(
+            "--memory " + options.db + " is a folder, not a memory file",
+            "give the file, e.g. --memory " + options.db.resolve("memory.db"));
+      }
       boolean existed = Files.exists(options.db);
       if (!existed && !createsFile()) {
-        throw new IllegalArgumentException(
-            "no memory file at "
-                + options.db.toAbsolutePath()
-                + "; `cfn memory put` creates it, or pass another file with --db FILE");
+        throw CommandFailure.usage(
+            "no memory file at " + options.db.toAbsolutePath(),
+            "`cfn memory put` creates it, or pass another file with --memory FILE");
+      }
+      if (!existed) {
+        PathChecks.outputFile("--memory", options.db);
+        Path parent = options.db.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
       }
       boolean done = false;
       try (MemoryStore memory = MemoryStore.open(options.db)) {
         int code = run(memory, who, out);
         done = true;
         return code;
-      } catch (MemoryAccessException e) {
-        err.println(spec.name() + ": " + e.getMessage());
-        return DENIED;
-      } catch (MemoryException e) {
-        err.println(spec.name() + ": " + e.getMessage());
-        return BAD_INPUT;
       } finally {
         out.flush();
-        err.flush();
         if (!existed && !done) {
           removeCreatedFile(options.db); // a refused put leaves no empty file behind
         }
@@ -236,15 +235,9 @@ final class MemoryCommand implements Callable<Integer> {
     int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
       Optional<MemoryEntry> found = memory.get(who, options.namespace, key);
       if (found.isEmpty()) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "get: no entry '"
-                    + key
-                    + "' in namespace '"
-                    + options.namespace
-                    + "' (or it expired); see cfn memory list");
-        return NOT_FOUND;
+        throw CommandFailure.failed(
+            "no entry '" + key + "' in namespace '" + options.namespace + "' (or it expired)",
+            "cfn memory list shows the keys");
       }
       if (options.json) {
         printJson(out, json(found.get()));
@@ -260,9 +253,8 @@ final class MemoryCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Stores VALUE under KEY (creates the entry or replaces it).",
-        "Replaces the value, metadata, tags and expiry. A new entry is private unless",
-        "--level says otherwise; an existing one keeps its level unless its owner",
-        "changes it."
+        "Replaces the value, metadata, tags and expiry. A new entry is private unless --level"
+            + " says otherwise; an existing one keeps its level unless its owner changes it."
       })
   static final class Put extends MemorySubcommand {
     @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
@@ -281,7 +273,6 @@ final class MemoryCommand implements Callable<Integer> {
     @Option(
         names = "--ttl",
         paramLabel = "DURATION",
-        converter = TtlConverter.class,
         description = "Expire after this long: 30s, 10m, 2h, 7d (or ISO-8601, PT90M).")
     Duration ttl;
 
@@ -301,6 +292,7 @@ final class MemoryCommand implements Callable<Integer> {
 
     @Override
     int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+      ValueConverters.positive("--ttl", ttl);
       MemoryWrite write =
           new MemoryWrite(level, ttl, meta, tags); // validated by the record and the store
       MemoryEntry stored = memory.put(who, options.namespace, key, value, write);
@@ -318,8 +310,8 @@ final class MemoryCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Full-text search over keys, values and tags, most relevant first.",
-        "Words must all match; word* matches a prefix, \"two words\" a phrase,",
-        "a OR b either. Ranked by BM25 (--json shows the relevance)."
+        "Words must all match; word* matches a prefix, \"two words\" a phrase, a OR b either."
+            + " Ranked by BM25 (--json shows the relevance)."
       })
   static final class Search extends MemorySubcommand {
     @Parameters(arity = "1..*", paramLabel = "QUERY", description = "The words to search for.")
@@ -372,10 +364,9 @@ final class MemoryCommand implements Callable<Integer> {
     @Override
     int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
       if (!memory.delete(who, options.namespace, key)) {
-        spec.commandLine()
-            .getErr()
-            .println("delete: no entry '" + key + "' in namespace '" + options.namespace + "'");
-        return NOT_FOUND;
+        throw CommandFailure.failed(
+            "no entry '" + key + "' in namespace '" + options.namespace + "'",
+            "cfn memory list shows the keys");
       }
       out.println("deleted " + options.namespace + "/" + key);
       return 0;
@@ -400,18 +391,19 @@ final class MemoryCommand implements Callable<Integer> {
         printJson(out, entries.stream().map(MemoryCommand::json).toList());
         return 0;
       }
-      out.printf(
-          Locale.ROOT, "%-32s %-8s %-20s %-24s %s%n", "key", "level", "owner", "expires", "value");
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"KEY", "LEVEL", "OWNER", "EXPIRES", "VALUE"});
       for (MemoryEntry e : entries) {
-        out.printf(
-            Locale.ROOT,
-            "%-32s %-8s %-20s %-24s %s%n",
-            e.key(),
-            e.level().name().toLowerCase(Locale.ROOT),
-            e.owner(),
-            e.expiresAt() == null ? "-" : e.expiresAt().toString(),
-            oneLine(e.value(), 60));
+        rows.add(
+            new String[] {
+              e.key(),
+              e.level().name().toLowerCase(Locale.ROOT),
+              e.owner(),
+              e.expiresAt() == null ? "-" : e.expiresAt().toString(),
+              oneLine(e.value(), 60)
+            });
       }
+      Table.print(out, rows);
       out.println(
           entries.size()
               + " entr"
@@ -434,41 +426,6 @@ final class MemoryCommand implements Callable<Integer> {
         throw new CommandLine.TypeConversionException(
             "'" + text + "' is not an access level: use private, swarm, project or public");
       }
-    }
-  }
-
-  /** {@code 30s}, {@code 10m}, {@code 2h}, {@code 7d}, or an ISO-8601 duration. */
-  static final class TtlConverter implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern SHORT = Pattern.compile("(\\d{1,9})([smhd])");
-
-    @Override
-    public Duration convert(String text) {
-      Matcher m = SHORT.matcher(text.strip().toLowerCase(Locale.ROOT));
-      Duration ttl = null;
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        ttl =
-            switch (m.group(2)) {
-              case "s" -> Duration.ofSeconds(n);
-              case "m" -> Duration.ofMinutes(n);
-              case "h" -> Duration.ofHours(n);
-              default -> Duration.ofDays(n);
-            };
-      } else {
-        try {
-          ttl = Duration.parse(text.strip());
-        } catch (DateTimeParseException e) {
-          // reported below
-        }
-      }
-      if (ttl == null || ttl.isZero() || ttl.isNegative()) {
-        throw new CommandLine.TypeConversionException(
-            "'"
-                + text
-                + "' is not a time to live: use a positive number with s, m, h or d (30s, 10m,"
-                + " 2h, 7d)");
-      }
-      return ttl;
     }
   }
 }

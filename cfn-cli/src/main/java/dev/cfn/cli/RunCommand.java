@@ -10,9 +10,7 @@ import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
-import dev.cfn.ai.definition.Problem;
 import dev.cfn.ai.model.ModelConfig;
-import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.ProviderTrust;
 import dev.cfn.ai.tool.BuiltinTools;
@@ -22,6 +20,9 @@ import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.store.MemoryStore;
+import dev.cfn.testkit.Cassette;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.Protocol;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -66,7 +68,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--agents",
       paramLabel = "PATH",
-      description = "Agent files or folders (default: .claude/agents).")
+      description = "Agent files or folders, repeatable (default: .claude/agents).")
   List<Path> agents;
 
   @Option(
@@ -110,7 +112,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
-      description = "Wall-time limit, ISO-8601 (default: PT10M).")
+      description = "Wall-time limit, such as 90s or 10m (default: 10m).")
   Duration timeout = Duration.ofMinutes(10);
 
   @Option(
@@ -125,6 +127,14 @@ final class RunCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--replay",
+      paramLabel = "CASSETTE",
+      description =
+          "Answer the model calls from a cassette (cfn testkit record) instead of a provider:"
+              + " offline, no key; e.g. examples/quickstart/cassette.json.")
+  Path replay;
+
+  @Option(
       names = "--stream",
       description = "Print the model's text as it arrives (not with --json).")
   boolean stream;
@@ -136,47 +146,111 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    List<Path> paths = AgentCommand.pathsOrDefault(agents, "run", err);
-    if (paths == null) {
-      return 2;
+    if (stream && json) {
+      throw CommandFailure.usage("--stream and --json do not go together", "pick one");
     }
+    ValueConverters.positive("--timeout", timeout);
+    if (maxCalls != null) {
+      ValueConverters.atLeast("--max-calls", maxCalls, 1);
+    }
+    if (maxTokens != null) {
+      ValueConverters.atLeast("--max-tokens", maxTokens, 1);
+    }
+    if (maxCost != null && maxCost.signum() <= 0) {
+      throw CommandFailure.usage(
+          "--max-cost must be above 0, was " + maxCost.toPlainString(), "such as --max-cost 0.50");
+    }
+    for (Path dir : new Path[] {project, workspace}) {
+      if (!Files.isDirectory(dir)) {
+        throw CommandFailure.usage(
+            (dir == project ? "--project " : "--workspace ") + dir + " is not a folder",
+            "give an existing folder");
+      }
+    }
+    if (Files.isDirectory(memory)) {
+      throw CommandFailure.usage(
+          "--memory " + memory + " is a folder, not a memory file",
+          "give the file, e.g. --memory " + memory.resolve("memory.db"));
+    }
+    List<Path> paths = AgentCommand.pathsOrDefault(agents, "cfn run");
     LoadResult loaded = DefinitionLoader.load(paths);
     AgentDefinition definition = loaded.find(agent).orElse(null);
     if (definition == null) {
-      for (Problem p : loaded.errors()) {
-        err.println(p);
-      }
-      err.println(
-          "cfn run: no valid agent named '"
+      int unreadable = loaded.invalidFiles().size();
+      throw CommandFailure.usage(
+          "no valid agent named '"
               + agent
               + "' in "
-              + paths
-              + "; agents there: "
-              + loaded.definitions().stream().map(AgentDefinition::name).toList()
-              + " (cfn agent validate shows what is wrong with a file)");
-      return 2;
+              + paths.stream().map(Path::toString).collect(Collectors.joining(" "))
+              + "; the agents there: "
+              + (loaded.definitions().isEmpty()
+                  ? "none"
+                  : loaded.definitions().stream()
+                      .map(AgentDefinition::name)
+                      .collect(Collectors.joining(", ")))
+              + (unreadable == 0
+                  ? ""
+                  : "; " + AgentCommand.plural(unreadable, "file") + " could not be read"),
+          "check the name; cfn agent validate shows what is wrong with a file");
     }
-    if (stream && json) {
-      throw new IllegalArgumentException("--stream and --json do not go together: pick one");
-    }
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("--timeout must be positive, was " + timeout);
-    }
+    ModelServer replayServer = null;
     ModelConfig config;
-    try {
+    if (replay != null) {
+      PathChecks.existingFile("--replay", replay, "cassette");
+      Cassette cassette = TestkitCommand.load(replay);
+      if (cassette.size() == 0) {
+        throw CommandFailure.usage(
+            replay + " holds no recorded calls", "record some with cfn testkit record");
+      }
+      // Replayed calls cost nothing: the price table's "no price for this model" warning would be
+      // the only line a newcomer sees beside the answer (slf4j-simple reads this when the
+      // PriceTable class makes its logger, which happens below).
+      System.setProperty(
+          "org.slf4j.simpleLogger.log.dev.cfn.ai.budget.PriceTable",
+          System.getProperty("org.slf4j.simpleLogger.log.dev.cfn.ai.budget.PriceTable", "error"));
+      replayServer = ModelServer.start(cassette);
+      config = replayConfig(cassette, replayServer);
+    } else {
       ProviderTrust trust = ProviderTrust.load(environment);
       Path providersFile = project.resolve(ModelConfig.DEFAULT_FILE);
       if (trustProviders && Files.isRegularFile(providersFile)) {
         trust = trust.trust(providersFile);
       }
-      config = ModelConfig.discover(project, environment, trust);
-    } catch (ModelConfigException e) {
-      err.println("cfn run: " + e.getMessage());
-      return 2;
+      config = ModelConfig.discover(project, environment, trust); // refusals exit 2 (ErrorReport)
+      for (String warning : config.warnings()) {
+        err.println("cfn run: warning: " + warning);
+      }
     }
-    for (String warning : config.warnings()) {
-      err.println("cfn run: warning: " + warning);
+    try {
+      return run(config, definition, out, err);
+    } finally {
+      if (replayServer != null) {
+        replayServer.close();
+      }
     }
+  }
+
+  /**
+   * One provider, {@code replay}, at the loopback server that plays the cassette, speaking the
+   * protocol and defaulting to the model of its first recorded call.
+   */
+  static ModelConfig replayConfig(Cassette cassette, ModelServer server) {
+    Cassette.Interaction first = cassette.interactions().getFirst();
+    boolean anthropic = first.protocol() == Protocol.ANTHROPIC;
+    String model = first.request().path("model").asText("");
+    String yaml =
+        "providers:\n  replay:\n    kind: "
+            + (anthropic ? "anthropic" : "openai")
+            + "\n    base-url: "
+            + (anthropic ? server.anthropicBaseUrl() : server.openAiBaseUrl())
+            + "\n    api-key: ${CFN_REPLAY_KEY}\n"
+            + (model.isEmpty() ? "" : "    model: '" + model.replace("'", "''") + "'\n");
+    // the key is a variable, as a providers file should have it; the player ignores it
+    return ModelConfig.parse(yaml, "--replay", Map.of("CFN_REPLAY_KEY", "replay"));
+  }
+
+  private int run(ModelConfig config, AgentDefinition definition, PrintWriter out, PrintWriter err)
+      throws Exception {
     Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
     if (maxCalls != null) {
       limits.maxCalls(maxCalls);
@@ -228,8 +302,9 @@ final class RunCommand implements Callable<Integer> {
                 .join()
                 .payload();
       } catch (CompletionException e) {
-        err.println("cfn run: no answer from the agent: " + e.getCause());
-        return 1;
+        throw CommandFailure.failed(
+            "no answer from the agent: " + e.getCause().getMessage(),
+            "--debug shows the model calls; --timeout gives it longer");
       }
     }
     Budget.Spent spent = budget.spent();

@@ -1,28 +1,31 @@
 package dev.cfn.cli;
 
 import dev.cfn.store.BackupInfo;
+import dev.cfn.store.CallLogException;
 import dev.cfn.store.CallLogStore;
+import dev.cfn.store.MemoryException;
 import dev.cfn.store.MemoryStore;
 import dev.cfn.store.RestoreInfo;
 import dev.cfn.store.SqliteJournal;
 import dev.cfn.store.StoreCheck;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code cfn store check}, {@code cfn backup}, {@code cfn restore}: the journal file itself. */
 final class StoreCommand {
   private StoreCommand() {}
-
-  static void requireExists(Path db) {
-    if (!Files.exists(db)) {
-      throw new IllegalArgumentException(
-          "no journal at " + db.toAbsolutePath() + "; pass the right file with --db FILE");
-    }
-  }
 
   /** {@code cfn store check}. */
   @Command(
@@ -30,13 +33,7 @@ final class StoreCommand {
       mixinStandardHelpOptions = true,
       description = "Inspects the journal file (and the memory and call-log files).",
       subcommands = {Check.class})
-  static final class Store implements Callable<Integer> {
-    @Override
-    public Integer call() {
-      picocli.CommandLine.usage(this, System.out);
-      return 0;
-    }
-  }
+  static final class Store extends CommandGroup {}
 
   @Command(
       name = "check",
@@ -44,9 +41,12 @@ final class StoreCommand {
       description = {
         "Runs PRAGMA integrity_check and verifies every record's CRC32C; lists each bad record.",
         "Works while a runtime has the journal open (read-only). With --memory and --calls it also"
-            + " checks the agents' memory and the AI call log. Exits 1 when anything is wrong."
+            + " checks the agents' memory and the AI call log. Exits 1 when anything is wrong,"
+            + " a file that is not a cfn file of its kind included."
       })
   static final class Check implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin StoreOptions store = new StoreOptions();
 
     @Option(
@@ -63,37 +63,74 @@ final class StoreCommand {
                 + " retention).")
     Path calls;
 
+    @Option(
+        names = "--json",
+        description = "Print the result as JSON: {ok, files: [{file, kind, ok, problems}]}.")
+    boolean json;
+
+    private final List<Map<String, Object>> checked = new ArrayList<>();
+
     @Override
     public Integer call() {
-      requireExists(store.db);
-      for (Path other : new Path[] {memory, calls}) {
-        if (other != null && !Files.isRegularFile(other)) {
-          throw new IllegalArgumentException(
-              "no file at " + other.toAbsolutePath() + "; pass the right file");
-        }
+      store.existing();
+      if (memory != null) {
+        PathChecks.existingFile("--memory", memory, "memory file");
       }
-      boolean ok = report(store.db, SqliteJournal.check(store.db));
+      if (calls != null) {
+        PathChecks.existingFile("--calls", calls, "call log");
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      boolean ok = report(out, store.db, "journal", SqliteJournal.check(store.db));
       if (memory != null) {
         try (MemoryStore m = MemoryStore.open(memory)) {
-          ok &= report(memory, m.check());
+          ok &= report(out, memory, "memory", m.check());
+        } catch (MemoryException e) {
+          ok &= report(out, memory, "memory", unusable(e.getMessage()));
         }
       }
       if (calls != null) {
         try (CallLogStore c = CallLogStore.open(calls)) {
-          ok &= report(calls, c.check());
+          ok &= report(out, calls, "calls", c.check());
+        } catch (CallLogException e) {
+          ok &= report(out, calls, "calls", unusable(e.getMessage()));
         }
       }
-      return ok ? 0 : 1;
+      if (json) {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("ok", ok);
+        all.put("files", checked);
+        out.println(AgentCommand.json(all));
+      }
+      out.flush();
+      if (!ok) {
+        throw CommandFailure.failed(
+            json ? "found problems (in the JSON)" : "found problems (listed above)",
+            "each problem says what to do; cfn restore --from FILE puts a backup in place");
+      }
+      return ExitCode.OK;
     }
 
-    private static boolean report(Path file, StoreCheck result) {
+    private boolean report(PrintWriter out, Path file, String kind, StoreCheck result) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("file", file.toString());
+      m.put("kind", kind);
+      m.put("ok", result.ok());
+      m.put("problems", result.problems());
+      checked.add(m);
+      if (json) {
+        return result.ok();
+      }
       if (result.ok()) {
-        System.out.println("ok: " + file + " passed the integrity check and every checksum");
+        out.println("ok: " + file + " passed the integrity check and every checksum");
         return true;
       }
-      System.out.println(result.problems().size() + " problem(s) in " + file + ":");
-      result.problems().forEach(p -> System.out.println("  " + p));
+      out.println(result.problems().size() + " problem(s) in " + file + ":");
+      result.problems().forEach(p -> out.println("  " + p));
       return false;
+    }
+
+    private static StoreCheck unusable(String why) {
+      return new StoreCheck(false, List.of(ErrorReport.oneLine(why)));
     }
   }
 
@@ -106,6 +143,7 @@ final class StoreCommand {
         "Safe while a runtime is running and traffic flows."
       })
   static final class Backup implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
 
     @Option(names = "--to", required = true, paramLabel = "FILE", description = "The backup file.")
@@ -113,11 +151,31 @@ final class StoreCommand {
 
     @Override
     public Integer call() {
-      requireExists(store.db);
+      store.existing();
+      PathChecks.outputFile("--to", to);
       BackupInfo info = SqliteJournal.backup(store.db, to);
-      System.out.println("backed up " + store.db + " to " + info);
-      return 0;
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(
+          "backed up " + store.db + " to " + info.path() + " (" + bytes(info.bytes()) + ")");
+      out.printf(
+          Locale.ROOT,
+          "  %d pending, %d acknowledged ids (highest %d), %d dead letters, %d state rows;"
+              + " taken at %s%n",
+          info.pendingMessages(),
+          info.acknowledgedIds(),
+          info.highestAcknowledgedId(),
+          info.deadLetters(),
+          info.stateRows(),
+          info.takenAt());
+      out.flush();
+      return ExitCode.OK;
     }
+  }
+
+  static String bytes(long n) {
+    return n < 1024 * 1024
+        ? String.format(Locale.ROOT, "%,d bytes", n)
+        : String.format(Locale.ROOT, "%.1f MB", n / (1024.0 * 1024));
   }
 
   /** {@code cfn restore --from FILE}. */
@@ -126,10 +184,12 @@ final class StoreCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Verifies a backup and puts it in place of the journal.",
-        "The current file is moved aside, never deleted. Refused while a runtime has the journal",
-        "open."
+        "The current file is moved aside, never deleted. Refused while a runtime has the journal"
+            + " open."
       })
   static final class Restore implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
     @Mixin StoreOptions store = new StoreOptions();
 
     @Option(
@@ -141,12 +201,35 @@ final class StoreCommand {
 
     @Override
     public Integer call() {
-      if (!Files.exists(from)) {
-        throw new IllegalArgumentException("no backup at " + from.toAbsolutePath());
+      PathChecks.existingFile("--from", from, "backup");
+      if (Files.isDirectory(store.db)) {
+        throw CommandFailure.usage(
+            "--journal " + store.db + " is a folder", "give the journal file to replace");
       }
       RestoreInfo info = SqliteJournal.restore(from, store.db);
-      System.out.println("restored " + info);
-      return 0;
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(
+          "restored "
+              + info.backup()
+              + " to "
+              + info.database()
+              + " ("
+              + bytes(info.bytes())
+              + ")");
+      out.printf(
+          Locale.ROOT,
+          "  %d pending (redelivered when a runtime next opens it), %d acknowledged ids (highest"
+              + " %d), %d dead letters, %d state rows%n",
+          info.pendingMessages(),
+          info.acknowledgedIds(),
+          info.highestAcknowledgedId(),
+          info.deadLetters(),
+          info.stateRows());
+      for (Path moved : info.movedAside()) {
+        out.println("  the previous file was moved aside to " + moved);
+      }
+      out.flush();
+      return ExitCode.OK;
     }
   }
 }

@@ -1,8 +1,11 @@
 package dev.cfn.cli;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,14 +28,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "Records model-provider cassettes through a proxy, or serves them for tests.",
     subcommands = {TestkitCommand.Record.class, TestkitCommand.Serve.class})
-final class TestkitCommand implements Callable<Integer> {
-  @Spec CommandSpec spec;
-
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getOut());
-    return 0;
-  }
+final class TestkitCommand extends CommandGroup {
 
   /** When a running server stops. */
   static final class Until {
@@ -52,16 +48,18 @@ final class TestkitCommand implements Callable<Integer> {
     @Option(
         names = "--for",
         paramLabel = "DURATION",
-        description = "Stop after this long, ISO-8601 such as PT10M (default: no limit).")
+        description = "Stop after this long, such as 30s or 10m (default: no limit).")
     Duration duration;
 
     void validate() {
-      if (requests != null && requests < 1) {
-        throw new IllegalArgumentException("--requests must be at least 1, was " + requests);
+      if (port < 0 || port > 65_535) {
+        throw CommandFailure.usage(
+            "--port must be between 0 and 65535, was " + port, "leave it out for any free port");
       }
-      if (duration != null && (duration.isNegative() || duration.isZero())) {
-        throw new IllegalArgumentException("--for must be positive, was " + duration);
+      if (requests != null) {
+        ValueConverters.atLeast("--requests", requests, 1);
       }
+      ValueConverters.positive("--for", duration);
     }
 
     /** Blocks until the limit is reached or the thread is interrupted. */
@@ -113,10 +111,14 @@ final class TestkitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       until.validate();
-      if (upstream.getScheme() == null || !upstream.getScheme().startsWith("http")) {
-        throw new IllegalArgumentException(
-            "--upstream must be an http(s) URL such as https://api.openai.com, was " + upstream);
+      if (upstream.getScheme() == null
+          || !upstream.getScheme().startsWith("http")
+          || upstream.getHost() == null) {
+        throw CommandFailure.usage(
+            "--upstream must be an http(s) URL, was '" + upstream + "'",
+            "such as --upstream https://api.openai.com");
       }
+      PathChecks.outputFile("--cassette", cassette);
       Path parent = cassette.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
@@ -129,6 +131,27 @@ final class TestkitCommand implements Callable<Integer> {
             .println("recorded " + server.requests().size() + " requests to " + cassette);
       }
       return 0;
+    }
+  }
+
+  /** Reads a cassette; a file that is not one is bad input, said without a stack trace. */
+  static Cassette load(Path cassette) {
+    try {
+      return Cassette.load(cassette);
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof JsonProcessingException json) {
+        JsonLocation at = json.getLocation();
+        throw CommandFailure.usage(
+            cassette
+                + " is not a cassette: not JSON"
+                + (at == null
+                    ? ""
+                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
+            "give a file written by cfn testkit record");
+      }
+      throw CommandFailure.usage(
+          "cannot read cassette " + cassette + ": " + e.getCause().getMessage(),
+          "check the file and its permissions");
     }
   }
 
@@ -151,11 +174,13 @@ final class TestkitCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       until.validate();
-      if (!Files.isRegularFile(cassette)) {
-        throw new IllegalArgumentException(
-            "no cassette at " + cassette + "; record one with cfn testkit record");
+      if (!Files.exists(cassette)) {
+        throw CommandFailure.usage(
+            "no cassette at " + cassette.toAbsolutePath(),
+            "record one with cfn testkit record, or use examples/quickstart/cassette.json");
       }
-      Cassette recorded = Cassette.load(cassette);
+      PathChecks.existingFile("--cassette", cassette, "cassette");
+      Cassette recorded = load(cassette);
       try (ModelServer server = ModelServer.start(recorded, until.port)) {
         printAddresses(
             spec.commandLine().getOut(),

@@ -2,5 +2,14 @@
  * The {@code cfn} command line (picocli). Each subcommand is a class of its own; they call the
  * public APIs of the other modules and never reach into their internals. {@code bench} runs the
  * benchmark jar in a separate JVM so that benchmark peers never enter the product's classpath.
+ *
+ * <p>What every command shares, so that the whole command line behaves one way: {@link
+ * dev.cfn.cli.ErrorReport} turns every failure into one line {@code cfn <command>: what is wrong
+ * (fix: ...)} with an {@link dev.cfn.cli.ExitCode} (commands throw {@link
+ * dev.cfn.cli.CommandFailure} rather than print); {@link dev.cfn.cli.ValueConverters} reads
+ * durations, paths and numbers; {@link dev.cfn.cli.PathChecks} checks files and folders before
+ * anything runs; {@link dev.cfn.cli.CommandGroup} is a command that only holds subcommands; {@link
+ * dev.cfn.cli.Table} prints aligned columns; {@link dev.cfn.cli.Logging} sets the log level. All of
+ * it is package-private: only {@link dev.cfn.cli.Main} is public.
  */
 package dev.cfn.cli;

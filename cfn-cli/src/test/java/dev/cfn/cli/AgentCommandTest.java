@@ -54,8 +54,12 @@ class AgentCommandTest {
     assertThat(help.code()).isZero();
     assertThat(help.out()).contains("agent");
     Run agentHelp = run("agent");
-    assertThat(agentHelp.code()).isZero();
-    assertThat(agentHelp.out()).contains("list").contains("show").contains("validate");
+    assertThat(agentHelp.code()).isEqualTo(2); // a subcommand is missing
+    assertThat(agentHelp.err())
+        .startsWith("cfn agent: missing a command")
+        .contains("list")
+        .contains("show")
+        .contains("validate");
   }
 
   @Test
@@ -96,7 +100,7 @@ class AgentCommandTest {
   void listSkipsInvalidFilesAndNamesThem() {
     Run list = run("agent", "list", BAD.toString());
 
-    assertThat(list.code()).isZero();
+    assertThat(list.code()).isEqualTo(1); // like validate: some files could not be read
     assertThat(list.out()).contains("test-writer").contains("1 agent").doesNotContain("api-docs");
     assertThat(list.err())
         .contains("skipped 2 invalid files")
@@ -249,7 +253,10 @@ class AgentCommandTest {
     for (String command : List.of("list", "validate")) {
       Run r = run("agent", command);
       assertThat(r.code()).isEqualTo(2);
-      assertThat(r.err()).contains("no path given").contains(".claude/agents").contains("pass");
+      assertThat(r.err())
+          .startsWith("cfn agent " + command + ": no agents given")
+          .contains(".claude/agents")
+          .contains("(fix: give agent files or folders");
     }
     assertThat(run("agent", "show", "coder").code()).isEqualTo(2);
   }

@@ -34,11 +34,25 @@ class MainTest {
   }
 
   @Test
-  void benchPassesOptionsAfterTheScenarioThrough() {
+  void benchParsesTheScenarioOptionsItPassesOn() {
     CommandLine cl = Main.commandLine();
-    CommandLine.ParseResult parsed = cl.parseArgs("bench", "bus", "--quick", "--json", "x.json");
-    BenchCommand bench = (BenchCommand) parsed.subcommand().commandSpec().userObject();
-    assertThat(bench.args).containsExactly("bus", "--quick", "--json", "x.json");
+    CommandLine.ParseResult parsed =
+        cl.parseArgs("bench", "bus", "--quick", "--json", "x.json", "--only", "1to1,pairs");
+    BenchCommand.Bus bus =
+        (BenchCommand.Bus) parsed.subcommand().subcommand().commandSpec().userObject();
+    assertThat(bus.quick).isTrue();
+    assertThat(bus.json).isEqualTo(Path.of("x.json"));
+    assertThat(bus.only).containsExactly("1to1", "pairs");
+  }
+
+  @Test
+  void jmhArgumentsGoToJmhUntouched() {
+    CommandLine cl = Main.commandLine();
+    CommandLine.ParseResult parsed =
+        cl.parseArgs("bench", "jmh", "-v", "EXTRA", "-f", "1", "Mailbox");
+    BenchCommand.Jmh jmh =
+        (BenchCommand.Jmh) parsed.subcommand().subcommand().commandSpec().userObject();
+    assertThat(jmh.args).containsExactly("-v", "EXTRA", "-f", "1", "Mailbox");
   }
 
   @Test

@@ -150,7 +150,7 @@ class MemoryCommandTest {
   void badInputExitsTwoAndChangesNothing() throws Exception {
     Run missing = memory("get", "k");
     assertThat(missing.code()).isEqualTo(2);
-    assertThat(missing.err()).contains("no memory file at").contains("--db");
+    assertThat(missing.err()).contains("no memory file at").contains("--memory FILE");
     assertThat(db()).doesNotExist();
 
     for (String[] bad :
@@ -162,17 +162,17 @@ class MemoryCommandTest {
             new String[] {"put", " ", "v"},
             new String[] {"put", "k", "v", "--tag", " "},
             new String[] {"put", "k", "v", "--as", "@root"},
-            new String[] {"put", "k", "v", "--as", "solo", "--level", "swarm"},
+            new String[] {"put", "k", "v", "--as", "solo/1", "--level", "swarm"},
             new String[] {"put", "k"})) {
       Run r = memory(bad);
       assertThat(r.code()).as(String.join(" ", bad) + ": " + r.err()).isEqualTo(2);
       assertThat(r.err()).as(String.join(" ", bad)).isNotBlank();
       assertThat(db()).as(String.join(" ", bad)).doesNotExist();
     }
-    assertThat(memory("put", "k", "v", "--ttl", "10x").err()).contains("not a time to live");
+    assertThat(memory("put", "k", "v", "--ttl", "10x").err()).contains("is not a duration");
     assertThat(memory("put", "k", "v", "--level", "admin").err())
         .contains("use private, swarm, project or public");
-    assertThat(memory("put", "k", "v", "--as", "solo", "--level", "swarm").err())
+    assertThat(memory("put", "k", "v", "--as", "solo/1", "--level", "swarm").err())
         .contains("cannot be SWARM-level");
 
     assertThat(memory("put", "k", "original").code()).isZero();

@@ -161,7 +161,9 @@ class RunCommandTest {
   void anUnknownAgentIsExitTwoAndNamesTheAgentsThere() {
     Result r = run(args("nobody", "hello"));
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("no valid agent named 'nobody'").contains("[scribe]");
+    assertThat(r.err())
+        .contains("no valid agent named 'nobody'")
+        .contains("the agents there: scribe");
     assertThat(server.requests()).isEmpty();
   }
 }

@@ -111,12 +111,21 @@ class StoreCommandsTest {
     Run b = run("backup", "--to", backup.toString(), "--db", db.toString());
     assertThat(b.code()).isZero();
     assertThat(backup).exists();
+    assertThat(b.out())
+        .startsWith("backed up " + db + " to " + backup)
+        .contains("pending")
+        .contains("dead letters")
+        .doesNotContain("BackupInfo[");
 
     try (SqliteJournal j = SqliteJournal.builder(db).open()) {
       j.acknowledge(message(8, "fine"), List.of()).join(); // after the backup
     }
-    Run r = run("restore", "--from", backup.toString(), "--db", db.toString());
+    Run r = run("restore", "--from", backup.toString(), "--journal", db.toString());
     assertThat(r.code()).isZero();
+    assertThat(r.out())
+        .startsWith("restored " + backup)
+        .contains("moved aside to")
+        .doesNotContain("RestoreInfo[");
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
           .anyMatch(n -> n.startsWith("cfn.db.before-restore-"));
@@ -155,6 +164,17 @@ class StoreCommandsTest {
     Run bad = run("store", "check", "--db", db.toString(), "--memory", memory.toString());
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.out()).contains("problem(s) in " + memory).contains("notes/k");
+    assertThat(bad.err().lines()).hasSize(1);
+
+    Run asJson =
+        run("store", "check", "--json", "--journal", db.toString(), "--memory", memory.toString());
+    assertThat(asJson.code()).isEqualTo(1);
+    var result = new com.fasterxml.jackson.databind.ObjectMapper().readTree(asJson.out());
+    assertThat(result.get("ok").asBoolean()).isFalse();
+    assertThat(result.at("/files/0/kind").asText()).isEqualTo("journal");
+    assertThat(result.at("/files/0/ok").asBoolean()).isTrue();
+    assertThat(result.at("/files/1/kind").asText()).isEqualTo("memory");
+    assertThat(result.at("/files/1/problems/0").asText()).contains("notes/k");
 
     Run missing =
         run("store", "check", "--db", db.toString(), "--calls", dir.resolve("no.db").toString());
@@ -166,7 +186,7 @@ class StoreCommandsTest {
     Path missing = dir.resolve("nope.db");
     Run r = run("dlq", "list", "--db", missing.toString());
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("no journal at").contains("--db");
+    assertThat(r.err()).contains("no journal at").contains("--journal FILE");
     assertThat(missing).doesNotExist();
     assertThat(run("store", "check", "--db", missing.toString()).code()).isEqualTo(2);
   }

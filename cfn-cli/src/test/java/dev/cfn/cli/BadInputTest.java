@@ -1,0 +1,313 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.store.MemoryStore;
+import dev.cfn.store.SqliteJournal;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+/**
+ * Every command and subcommand given bad input: a missing file, a folder where a file belongs, a
+ * garbage file, an empty string, negative and zero numbers, unknown names and unknown flags. Each
+ * must exit non-zero with exactly one line on standard error, {@code cfn <command>: ...}, and no
+ * stack trace anywhere; the commands that start JVMs (bench, chaos) must refuse before starting
+ * one, which the per-case timeout enforces.
+ *
+ * <p>In the cases, MISSING is a path that does not exist, DIR a folder, GARBAGE a file of text, J a
+ * real journal, M a real memory file, C a real cassette and AGENTS a folder with one valid agent
+ * named {@code helper}; {@code ''} is the empty string.
+ */
+class BadInputTest {
+  @TempDir static Path tmp;
+
+  static final List<String> CASES =
+      List.of(
+          "--bogus",
+          "nosuch",
+          "help nosuch",
+          // agent
+          "agent",
+          "agent nosuch",
+          "agent list MISSING",
+          "agent list ''",
+          "agent list GARBAGE",
+          "agent list --agents ''",
+          "agent list --bogus",
+          "agent show helper --agents MISSING",
+          "agent show helper --agents ''",
+          "agent show helper --dir ''",
+          "agent show nosuch --agents AGENTS",
+          "agent show",
+          "agent validate MISSING",
+          "agent validate ''",
+          "agent validate GARBAGE",
+          // bench (checked before the benchmark JVM starts)
+          "bench",
+          "bench nosuch",
+          "bench bus --only nosuch",
+          "bench bus --only ''",
+          "bench bus --rate 0",
+          "bench bus --rate -1",
+          "bench bus --rate abc",
+          "bench bus --agents -5",
+          "bench bus --agents 0",
+          "bench bus --only scale --agents -5",
+          "bench bus --json DIR",
+          "bench bus --json ''",
+          "bench bus --bogus",
+          "bench reliable --senders 0",
+          "bench reliable --senders -1",
+          "bench reliable --senders 1,x",
+          "bench reliable --rates -1",
+          "bench reliable --dir GARBAGE",
+          "bench reliable --dir ''",
+          "bench reliable --json DIR",
+          "bench reliable --bogus",
+          // chaos (checked before any worker JVM starts)
+          "chaos",
+          "chaos nosuch",
+          "chaos crash --kills -1",
+          "chaos crash --chains 0",
+          "chaos crash --chains -3",
+          "chaos crash --min-ms -1",
+          "chaos crash --min-ms 10 --max-ms 5",
+          "chaos crash --dir GARBAGE",
+          "chaos crash --dir ''",
+          "chaos crash --json DIR",
+          "chaos crash --json ''",
+          "chaos crash --kills many",
+          "chaos crash --bogus",
+          // dlq
+          "dlq",
+          "dlq list --journal MISSING",
+          "dlq list --journal DIR",
+          "dlq list --journal ''",
+          "dlq list --db ''",
+          "dlq list --journal GARBAGE",
+          "dlq show 99 --journal J",
+          "dlq show 0 --journal J",
+          "dlq show -1 --journal J",
+          "dlq show abc --journal J",
+          "dlq replay 99 --journal J",
+          "dlq replay --journal J",
+          "dlq purge --journal J",
+          "dlq purge 99 --journal J",
+          "dlq purge 1 --all --journal J",
+          // memory
+          "memory",
+          "memory get k --memory MISSING",
+          "memory get k --memory DIR",
+          "memory get k --memory ''",
+          "memory get k --db ''",
+          "memory get k --memory GARBAGE",
+          "memory get nosuch --memory M",
+          "memory get k --as noslash --memory M",
+          "memory get k --as / --memory M",
+          "memory put k v --memory GARBAGE",
+          "memory put k v --memory DIR",
+          "memory put k v --ttl P999999999999D --memory M",
+          "memory put k v --ttl 0s --memory M",
+          "memory put k v --ttl soon --memory M",
+          "memory put k v --level nosuch --memory M",
+          "memory search x --limit 0 --memory M",
+          "memory search x --limit -1 --memory M",
+          "memory delete nosuch --memory M",
+          "memory list --limit 0 --memory M",
+          "memory list --limit abc --memory M",
+          "memory list --bogus",
+          // run
+          "run",
+          "run helper",
+          "run helper task --agents MISSING",
+          "run helper task --agents ''",
+          "run nosuch task --agents AGENTS",
+          "run helper task --agents AGENTS --timeout 10",
+          "run helper task --agents AGENTS --timeout 0s",
+          "run helper task --agents AGENTS --max-cost abc",
+          "run helper task --agents AGENTS --max-cost -1",
+          "run helper task --agents AGENTS --max-calls 0",
+          "run helper task --agents AGENTS --max-tokens -5",
+          "run helper task --agents AGENTS --memory DIR",
+          "run helper task --agents AGENTS --memory ''",
+          "run helper task --agents AGENTS --project MISSING",
+          "run helper task --agents AGENTS --workspace GARBAGE",
+          "run helper task --agents AGENTS --stream --json",
+          "run helper task --agents AGENTS --project DIR",
+          "run helper task --agents AGENTS --bogus",
+          // store, backup, restore
+          "store",
+          "store nosuch",
+          "store check --journal MISSING",
+          "store check --journal DIR",
+          "store check --journal ''",
+          "store check --db ''",
+          "store check --journal GARBAGE",
+          "store check --journal J --memory GARBAGE",
+          "store check --journal J --calls GARBAGE",
+          "store check --journal J --memory J",
+          "store check --journal J --memory MISSING",
+          "store check --journal J --memory ''",
+          "store check --journal J --calls DIR",
+          "backup",
+          "backup --bogus",
+          "backup --to ''",
+          "backup --to OUT --journal MISSING",
+          "backup --to OUT --journal ''",
+          "backup --journal J --to DIR",
+          "restore",
+          "restore --from MISSING",
+          "restore --from ''",
+          "restore --from DIR",
+          "restore --from GARBAGE --journal NEW",
+          "restore --from J --journal DIR",
+          // testkit
+          "testkit",
+          "testkit nosuch",
+          "testkit serve",
+          "testkit serve --cassette MISSING",
+          "testkit serve --cassette GARBAGE",
+          "testkit serve --cassette DIR",
+          "testkit serve --cassette ''",
+          "testkit serve --cassette C --for 10",
+          "testkit serve --cassette C --for 0s",
+          "testkit serve --cassette C --requests 0",
+          "testkit serve --cassette C --port -1",
+          "testkit serve --cassette C --port 70000",
+          "testkit record --upstream http://127.0.0.1:9 --cassette DIR",
+          "testkit record --upstream nourl --cassette OUT",
+          "testkit record --upstream http://127.0.0.1:9 --cassette ''",
+          "testkit record --cassette OUT");
+
+  @BeforeAll
+  static void files() throws Exception {
+    Files.writeString(tmp.resolve("GARBAGE"), "garbage\nnot what anybody expects\n");
+    Files.createDirectories(tmp.resolve("DIR"));
+    SqliteJournal.builder(tmp.resolve("J")).open().close();
+    MemoryStore.open(tmp.resolve("M")).close();
+    Files.createDirectories(tmp.resolve("AGENTS"));
+    Files.writeString(
+        tmp.resolve("AGENTS/helper.md"),
+        "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n");
+    Files.copy(
+        Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
+        tmp.resolve("C"));
+  }
+
+  record Result(int code, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  static String[] args(String line) {
+    List<String> args = new ArrayList<>();
+    for (String word : line.split(" ")) {
+      args.add(
+          switch (word) {
+            case "''" -> "";
+            case "MISSING", "DIR", "GARBAGE", "J", "M", "C", "AGENTS", "OUT", "NEW" ->
+                tmp.resolve(word).toString();
+            default -> word;
+          });
+    }
+    return args.toArray(String[]::new);
+  }
+
+  static Stream<String> cases() {
+    return CASES.stream();
+  }
+
+  @ParameterizedTest(name = "cfn {0}")
+  @MethodSource("cases")
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  void failsInOneLineWithoutATrace(String line) {
+    Result r = run(args(line));
+    String all = r.out() + r.err();
+    assertThat(r.code()).as("exit status of cfn %s; stderr: %s", line, r.err()).isNotZero();
+    assertThat(all).as("cfn %s printed a stack trace", line).doesNotContain("\tat ");
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertThat(lines).as("stderr of cfn %s", line).hasSize(1);
+    assertThat(lines.get(0)).as("cfn %s", line).matches("cfn( [a-z-]+)*: .+");
+    assertThat(all).as("cfn %s", line).doesNotContain("Exception");
+  }
+
+  @Test
+  void everyCommandIsInTheTable() {
+    List<String> missing = new ArrayList<>();
+    collect(Main.commandLine(), missing);
+    assertThat(missing).as("commands without a bad-input case").isEmpty();
+  }
+
+  private static void collect(CommandLine cl, List<String> missing) {
+    for (var e : cl.getSubcommands().entrySet()) {
+      CommandLine sub = e.getValue();
+      if (sub.getCommandSpec().usageMessage().hidden() || e.getKey().equals("help")) {
+        continue;
+      }
+      String name = sub.getCommandSpec().qualifiedName().substring("cfn ".length());
+      if (name.equals("bench jmh")) {
+        continue; // every argument belongs to JMH, which checks them itself
+      }
+      if (CASES.stream().noneMatch(c -> c.equals(name) || c.startsWith(name + " "))) {
+        missing.add(name);
+      }
+      collect(sub, missing);
+    }
+  }
+
+  @Test
+  void debugPrintsTheTraceAndStillTheLine() {
+    Result r = run(args("store check --journal J --memory GARBAGE --debug"));
+    assertThat(r.code()).isEqualTo(ExitCode.FAILED);
+    Result usage = run(args("memory get k --memory GARBAGE --debug"));
+    assertThat(usage.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(usage.err()).contains("\tat ").contains("cfn memory get: ");
+  }
+
+  @Test
+  void exitCodesAreInTheHelp() {
+    Result r = run("--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("Exit codes:").contains("3").contains("denied");
+  }
+
+  @Test
+  void helpIsCompleteAndNamesCfn() {
+    for (String[] cmd :
+        List.of(
+            new String[] {"bench", "--help"},
+            new String[] {"bench", "jmh", "--help"},
+            new String[] {"chaos", "--help"},
+            new String[] {"chaos", "crash", "--help"},
+            new String[] {"restore", "--help"},
+            new String[] {"store", "--help"},
+            new String[] {"dlq", "--help"})) {
+      Result r = run(cmd);
+      assertThat(r.code()).as(String.join(" ", cmd)).isZero();
+      assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage: cfn " + cmd[0]);
+    }
+    assertThat(run("bench", "--help").out()).contains("bus").contains("reliable").contains("jmh");
+    // the summary of crash in `cfn chaos --help` is a whole sentence
+    assertThat(run("chaos", "--help").out()).contains("nothing was lost or duplicated.");
+  }
+}
