@@ -47,15 +47,6 @@ final class AgentFixCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    for (Path p : paths) {
-      if (p.toString().isBlank()) {
-        err.println(
-            "cfn agent fix: a path is empty (fix: name the agent files or folders to repair,"
-                + " e.g. cfn agent fix .claude/agents)");
-        err.flush();
-        return 2;
-      }
-    }
     List<Outcome> outcomes = DefinitionRepair.repair(paths, dryRun);
     int fixed = 0;
     int loaded = 0;
@@ -109,7 +100,12 @@ final class AgentFixCommand implements Callable<Integer> {
             + " still invalid"
             + (dryRun ? " (dry run: nothing was written)" : ""));
     out.flush();
-    return invalid == 0 ? 0 : 1;
+    if (invalid > 0) {
+      throw CommandFailure.failed(
+          AgentCommand.plural(invalid, "file") + " still do not load",
+          "edit them by hand; the problems are listed above, with their lines");
+    }
+    return 0;
   }
 
   private static void printChanges(List<Change> changes, PrintWriter out) {

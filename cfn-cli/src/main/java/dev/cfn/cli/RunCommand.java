@@ -161,7 +161,7 @@ final class RunCommand implements Callable<Integer> {
           "--max-cost must be above 0, was " + maxCost.toPlainString(), "such as --max-cost 0.50");
     }
     for (Path dir : new Path[] {project, workspace}) {
-      if (!Files.isDirectory(dir)) {
+      if (dir != null && !Files.isDirectory(dir)) { // no --workspace: the default, made on use
         throw CommandFailure.usage(
             (dir == project ? "--project " : "--workspace ") + dir + " is not a folder",
             "give an existing folder");

@@ -91,7 +91,7 @@ class AgentFixCommandTest {
   void anEmptyPathOrNoPathIsAUsageError() {
     Run empty = run("agent", "fix", "");
     assertThat(empty.code()).isEqualTo(2);
-    assertThat(empty.err()).startsWith("cfn agent fix: a path is empty (fix: ");
+    assertThat(empty.err()).startsWith("cfn agent fix: ").doesNotContain("\tat ");
     assertThat(run("agent", "fix").code()).isEqualTo(2);
   }
 

@@ -55,6 +55,11 @@ class BadInputTest {
           "agent validate MISSING",
           "agent validate ''",
           "agent validate GARBAGE",
+          "agent fix",
+          "agent fix ''",
+          "agent fix MISSING",
+          "agent fix GARBAGE",
+          "agent fix --bogus",
           // bench (checked before the benchmark JVM starts)
           "bench",
           "bench nosuch",
