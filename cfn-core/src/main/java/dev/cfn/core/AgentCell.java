@@ -3,6 +3,7 @@ package dev.cfn.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -45,6 +46,8 @@ final class AgentCell implements AgentContext {
   final RegisteredType type;
   final Dispatcher dispatcher;
   final String swarm;
+  // True when the agent was given to spawn(id, agent): a restart keeps it (there is no factory).
+  private final boolean given;
   private Agent agent;
   private volatile Mailbox mailbox;
 
@@ -64,10 +67,17 @@ final class AgentCell implements AgentContext {
   private int restarts;
   private long[] restartTimes; // nanoTime of recent restarts, ring, created on first restart
 
-  AgentCell(AgentId id, RegisteredType type, Agent agent, Dispatcher dispatcher, String swarm) {
+  AgentCell(
+      AgentId id,
+      RegisteredType type,
+      Agent agent,
+      boolean given,
+      Dispatcher dispatcher,
+      String swarm) {
     this.id = id;
     this.type = type;
     this.agent = agent;
+    this.given = given;
     this.dispatcher = dispatcher;
     this.swarm = swarm;
     this.started = !type.hasOnStart(agent);
@@ -99,8 +109,42 @@ final class AgentCell implements AgentContext {
     }
   }
 
+  /**
+   * The agent whose turn the calling thread is running, or null: lets an {@link AgentRef} send as
+   * that agent. A carrier keeps it in a field of its thread; a virtual thread runs one turn of one
+   * agent, so a thread-local costs nothing there.
+   */
+  static AgentCell running() {
+    Thread t = Thread.currentThread();
+    if (t instanceof Carrier.CarrierThread ct) {
+      return ct.running;
+    }
+    return t.isVirtual() ? RUNNING_ON_VIRTUAL.get() : null;
+  }
+
+  private static final ThreadLocal<AgentCell> RUNNING_ON_VIRTUAL = new ThreadLocal<>();
+
   /** Runs one turn: up to the throughput limit of messages. Only the dispatcher calls this. */
   void runTurn() {
+    Thread t = Thread.currentThread();
+    if (t instanceof Carrier.CarrierThread ct) {
+      ct.running = this;
+      try {
+        turn();
+      } finally {
+        ct.running = null;
+      }
+    } else {
+      RUNNING_ON_VIRTUAL.set(this);
+      try {
+        turn();
+      } finally {
+        RUNNING_ON_VIRTUAL.remove();
+      }
+    }
+  }
+
+  private void turn() {
     AgentRuntime rt = type.runtime;
     if (lifecycle == ACTIVE && !started) {
       start(rt);
@@ -302,7 +346,10 @@ final class AgentCell implements AgentContext {
     callOnStop();
     Agent fresh;
     try {
-      fresh = type.spec.factory().create(id);
+      fresh = given ? agent : type.spec.factory().create(id);
+      if (fresh == null) {
+        throw new IllegalStateException("the factory returned null");
+      }
     } catch (Throwable t) {
       beginStop("factory failed during restart: " + t);
       return;
@@ -359,7 +406,7 @@ final class AgentCell implements AgentContext {
       stopReason = reason;
       lifecycle = STOPPING;
     }
-    type.runtime.unregister(this);
+    type.runtime.removeCell(this);
   }
 
   /** Requests a stop from outside the agent's thread. */
@@ -448,7 +495,12 @@ final class AgentCell implements AgentContext {
 
   @Override
   public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return type.runtime.request(id, to, payload, timeout, true);
+    return type.runtime.request(id, to, null, payload, timeout, true);
+  }
+
+  @Override
+  public void forward(Envelope message, AgentId to) {
+    type.runtime.forward(message, to, true);
   }
 
   @Override
@@ -479,6 +531,11 @@ final class AgentCell implements AgentContext {
   @Override
   public AgentRef spawn(AgentId child) {
     return type.runtime.spawnRef(child, null);
+  }
+
+  @Override
+  public AgentRef spawn(AgentId child, Agent behaviour) {
+    return type.runtime.spawnRef(child, Objects.requireNonNull(behaviour, "agent"));
   }
 
   @Override

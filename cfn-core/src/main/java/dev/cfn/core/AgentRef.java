@@ -5,9 +5,14 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A handle to an agent that skips the id lookup on every send. If the agent stops, the next send
- * looks the id up again (and activates a fresh agent when the type is registered), so a ref never
- * goes stale.
+ * A handle to an agent that skips the id lookup on every send and request. If the agent stops, the
+ * next send looks the id up again (and activates a fresh agent when the type is registered), so a
+ * ref never goes stale.
+ *
+ * <p>Who sends: called while a handler of this runtime runs (on the agent's carrier or virtual
+ * thread), {@link #tell(Object)} and {@link #request} send as that agent, exactly like the same
+ * call on its {@link AgentContext}; called anywhere else they send as {@link
+ * AgentRuntime#EXTERNAL}. A ref may be used from any thread.
  */
 public final class AgentRef {
   private final AgentRuntime runtime;
@@ -34,9 +39,17 @@ public final class AgentRef {
     return c;
   }
 
-  /** Sends {@code payload} from outside any agent. */
+  /**
+   * Sends {@code payload}: as the agent whose handler is running on this thread, if any (see the
+   * class comment), else from outside any agent.
+   */
   public void tell(Object payload) {
-    runtime.tell(AgentRuntime.EXTERNAL, this, payload, false);
+    AgentCell me = AgentCell.running();
+    if (me != null && me.type.runtime == runtime) {
+      runtime.tell(me.id, this, payload, true);
+    } else {
+      runtime.tell(AgentRuntime.EXTERNAL, this, payload, false);
+    }
   }
 
   /** Sends {@code payload} from the agent whose context is {@code from}. */
@@ -44,9 +57,16 @@ public final class AgentRef {
     runtime.tell(Objects.requireNonNull(from, "from").self(), this, payload, true);
   }
 
-  /** Sends a request from outside any agent; see {@link AgentContext#request}. */
+  /**
+   * Sends a request, as the agent whose handler is running on this thread if any, else from outside
+   * any agent; see {@link AgentContext#request} for the future's thread.
+   */
   public CompletableFuture<Envelope> request(Object payload, Duration timeout) {
-    return runtime.request(id, payload, timeout);
+    AgentCell me = AgentCell.running();
+    if (me != null && me.type.runtime == runtime) {
+      return runtime.request(me.id, id, cell(), payload, timeout, true);
+    }
+    return runtime.request(AgentRuntime.EXTERNAL, id, cell(), payload, timeout, false);
   }
 
   /** True while the agent this ref points at is live. */

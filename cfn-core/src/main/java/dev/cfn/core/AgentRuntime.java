@@ -35,6 +35,22 @@ import org.slf4j.LoggerFactory;
  * dispatcher, handler. Non-blocking agents run on carrier threads (one per core by default);
  * blocking agent types run each turn on a virtual thread.
  *
+ * <h2>Threading contract</h2>
+ *
+ * <ul>
+ *   <li>Every public method may be called from any thread, concurrently. Messages sent through the
+ *       runtime itself carry {@link #EXTERNAL} as their sender; inside a handler, send through the
+ *       {@link AgentContext} (or an {@link AgentRef}, which finds the running agent) instead.
+ *   <li>A handler runs on one thread at a time per agent: a carrier thread, or a virtual thread for
+ *       {@link AgentType.Builder#blocking() blocking} types. Handlers on carriers must not block
+ *       (no {@code join()} on a request's future there: use its callbacks).
+ *   <li>Request futures complete on the replier's thread, the runtime's timer thread (timeout), the
+ *       caller's thread (immediate failure) or the shutting-down thread; see {@link
+ *       AgentContext#request}.
+ *   <li>{@link #shutdown} and {@link #close} wait for the handlers, so they refuse to run inside a
+ *       handler of this runtime (an {@link IllegalStateException} says so).
+ * </ul>
+ *
  * <pre>{@code
  * try (AgentRuntime rt = AgentRuntime.builder().build()) {
  *   rt.register(AgentType.of("echo", id -> (m, ctx) -> ctx.reply(m.payload())));
@@ -87,12 +103,25 @@ public final class AgentRuntime implements AutoCloseable {
   private final LongAdder accepted = new LongAdder();
   private final LongAdder finishedElsewhere = new LongAdder();
   private final ReliableDelivery reliable;
+  private final LongAdder unboundedAgents = new LongAdder();
+  private final RuntimeSettings settings;
   private volatile int state = RUNNING;
   private volatile ShutdownReport shutdownReport;
 
   private AgentRuntime(Builder b) {
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     this.defaultThroughput = b.throughput;
+    this.settings =
+        new RuntimeSettings(
+            b.name,
+            b.carriers,
+            b.throughput,
+            b.idle,
+            b.latencySampleEvery,
+            b.deadLetterWindow,
+            b.jvmMetrics,
+            b.journal != null,
+            b.retry);
     this.deadLetters = new DeadLetterLog(b.deadLetterWindow);
     LatencySampler sampler = new LatencySampler(b.latencySampleEvery, b.carriers);
     this.carriers = new Carrier[b.carriers];
@@ -151,6 +180,13 @@ public final class AgentRuntime implements AutoCloseable {
       throw new IllegalStateException(
           "agent type '" + type.name() + "' is already registered; choose another name");
     }
+    if (type.unboundedMailbox()) {
+      log.warn(
+          "agent type '{}' has an unbounded mailbox: a sender faster than its agents grows it until"
+              + " the heap runs out; watch {} and prefer a bounded mailbox",
+          type.name(),
+          CfnMetrics.MAILBOX_SIZE);
+    }
     if (reliable != null) {
       reliable.typeRegistered(type.name());
     }
@@ -159,7 +195,7 @@ public final class AgentRuntime implements AutoCloseable {
 
   /** Spawns the agent {@code id}; throws if its type is unknown or it is already live. */
   public AgentRef spawn(AgentId id) {
-    return spawn(id, null);
+    return spawn(id, (String) null, null);
   }
 
   /**
@@ -167,6 +203,21 @@ public final class AgentRuntime implements AutoCloseable {
    * #broadcastToSwarm}; throws if its type is unknown or it is already live.
    */
   public AgentRef spawn(AgentId id, String swarm) {
+    return spawn(id, swarm, null);
+  }
+
+  /**
+   * Spawns the agent {@code id} with its own behaviour {@code agent} instead of one made by its
+   * type's factory: per-agent wiring without switching on the key. The type must be registered (it
+   * still gives the mailbox, supervision and dispatcher settings). A restart under the type's
+   * supervision strategy keeps this instance (onStop, then onStart again on it), since there is no
+   * factory to make another; register a factory when a restart must start from fresh state.
+   */
+  public AgentRef spawn(AgentId id, Agent agent) {
+    return spawn(id, null, Objects.requireNonNull(agent, "agent"));
+  }
+
+  private AgentRef spawn(AgentId id, String swarm, Agent agent) {
     Objects.requireNonNull(id, "id");
     requireAccepting();
     RegisteredType t = types.get(id.type());
@@ -182,7 +233,7 @@ public final class AgentRuntime implements AutoCloseable {
     if (swarm != null) {
       AgentId.validateKey(swarm);
     }
-    AgentCell cell = newCell(id, t, swarm);
+    AgentCell cell = newCell(id, t, swarm, agent);
     if (agents.putIfAbsent(id, cell) != null) {
       throw new IllegalStateException(
           "agent " + id + " is already live; use lookup(id) or ref(id) to reach it");
@@ -191,30 +242,35 @@ public final class AgentRuntime implements AutoCloseable {
     return new AgentRef(this, id, cell);
   }
 
-  AgentRef spawnRef(AgentId id, String swarm) {
-    return spawn(id, swarm);
+  AgentRef spawnRef(AgentId id, Agent agent) {
+    return spawn(id, null, agent);
   }
 
-  private AgentCell newCell(AgentId id, RegisteredType t, String swarm) {
-    Agent agent;
-    try {
-      agent = t.spec.factory().create(id);
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "the factory of agent type '" + id.type() + "' failed to create " + id + ": " + e, e);
-    }
+  private AgentCell newCell(AgentId id, RegisteredType t, String swarm, Agent given) {
+    Agent agent = given;
     if (agent == null) {
-      throw new IllegalStateException(
-          "the factory of agent type '" + id.type() + "' returned null for " + id);
+      try {
+        agent = t.spec.factory().create(id);
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "the factory of agent type '" + id.type() + "' failed to create " + id + ": " + e, e);
+      }
+      if (agent == null) {
+        throw new IllegalStateException(
+            "the factory of agent type '" + id.type() + "' returned null for " + id);
+      }
     }
     Dispatcher d =
         t.spec.blocking()
             ? virtual
             : carriers[Math.floorMod(nextCarrier.getAndIncrement(), carriers.length)];
-    return new AgentCell(id, t, agent, d, swarm);
+    return new AgentCell(id, t, agent, given != null, d, swarm);
   }
 
   private void activated(AgentCell cell) {
+    if (cell.type.spec.unboundedMailbox()) {
+      unboundedAgents.increment();
+    }
     if (cell.swarm != null) {
       swarms.computeIfAbsent(cell.swarm, k -> ConcurrentHashMap.newKeySet()).add(cell.id);
     }
@@ -243,7 +299,7 @@ public final class AgentRuntime implements AutoCloseable {
     try {
       cell = agents.get(id); // activated between our first look and the claim?
       if (cell == null) {
-        AgentCell fresh = newCell(id, t, null);
+        AgentCell fresh = newCell(id, t, null, null);
         cell = agents.putIfAbsent(id, fresh); // a concurrent spawn may still win
         if (cell == null) {
           activated(fresh);
@@ -287,14 +343,60 @@ public final class AgentRuntime implements AutoCloseable {
     }
   }
 
-  void unregister(AgentCell cell) {
-    agents.remove(cell.id, cell);
+  /** Forgets a stopping cell, so the next send to its id activates a fresh agent. */
+  void removeCell(AgentCell cell) {
+    if (agents.remove(cell.id, cell) && cell.type.spec.unboundedMailbox()) {
+      unboundedAgents.decrement();
+    }
     if (cell.swarm != null) {
       Set<AgentId> members = swarms.get(cell.swarm);
       if (members != null) {
         members.remove(cell.id);
       }
     }
+  }
+
+  /**
+   * Unregisters the agent type {@code type}, so that messages to it are dead-lettered as for a type
+   * never registered (RELIABLE ones stay in the journal until it is registered again) and it can be
+   * registered again. Only a type with no live agents can go: stop them first. False when no such
+   * type is registered.
+   *
+   * @throws IllegalStateException when agents of the type are live
+   */
+  public boolean unregister(String type) {
+    Objects.requireNonNull(type, "type");
+    RegisteredType r = types.get(type);
+    if (r == null) {
+      return false;
+    }
+    List<AgentId> live = liveAgentsOf(type);
+    if (!live.isEmpty()) {
+      throw new IllegalStateException(
+          "agent type '"
+              + type
+              + "' still has "
+              + live.size()
+              + " live agent(s), e.g. "
+              + live.getFirst()
+              + " (fix: stop them with runtime.stop(id) first, then unregister)");
+    }
+    return types.remove(type, r);
+  }
+
+  private List<AgentId> liveAgentsOf(String type) {
+    List<AgentId> live = new ArrayList<>();
+    for (AgentCell c : agents.values()) {
+      if (c.id.type().equals(type) && !c.isStopped()) {
+        live.add(c.id);
+      }
+    }
+    return live;
+  }
+
+  /** The settings this runtime was built with. */
+  public RuntimeSettings settings() {
+    return settings;
   }
 
   /** A handle to the live agent {@code id}, if there is one. */
@@ -342,7 +444,15 @@ public final class AgentRuntime implements AutoCloseable {
 
   /** Sends a request from outside any agent; see {@link AgentContext#request}. */
   public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return request(EXTERNAL, to, payload, timeout, false);
+    return request(EXTERNAL, to, null, payload, timeout, false);
+  }
+
+  /**
+   * Passes {@code message} on to {@code to} from outside any agent; see {@link
+   * AgentContext#forward}.
+   */
+  public void forward(Envelope message, AgentId to) {
+    forward(message, to, false);
   }
 
   /** Sends {@code payload} to every live agent of {@code agentType}; returns how many. */
@@ -634,8 +744,17 @@ public final class AgentRuntime implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends a request; {@code cell} is the recipient's cell when the caller already holds it (an
+   * {@link AgentRef}), else null and the id is looked up.
+   */
   CompletableFuture<Envelope> request(
-      AgentId sender, AgentId to, Object payload, Duration timeout, boolean internal) {
+      AgentId sender,
+      AgentId to,
+      AgentCell cell,
+      Object payload,
+      Duration timeout,
+      boolean internal) {
     Objects.requireNonNull(to, "to");
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
@@ -673,7 +792,11 @@ public final class AgentRuntime implements AutoCloseable {
             payload,
             System.nanoTime());
     try {
-      deliverTo(e, internal);
+      if (cell != null && !cell.isStopped()) {
+        enqueue(cell, e, internal);
+      } else {
+        deliverTo(e, internal);
+      }
     } catch (RuntimeException ex) {
       pending.remove(id, future);
       future.completeExceptionally(ex);
@@ -681,14 +804,66 @@ public final class AgentRuntime implements AutoCloseable {
     return future;
   }
 
+  /**
+   * Passes {@code m} on to {@code to} unchanged but for its recipient: same id, sender and
+   * correlation, so a request stays a request and the agent that finally replies completes the
+   * original requester's future.
+   */
+  void forward(Envelope m, AgentId to, boolean internal) {
+    Objects.requireNonNull(m, "message");
+    Objects.requireNonNull(to, "to");
+    if (m.delivery() == DeliveryMode.RELIABLE) {
+      throw new IllegalArgumentException(
+          "RELIABLE message "
+              + m.id()
+              + " cannot be forwarded: it is acknowledged when its handler returns (fix: send a new"
+              + " RELIABLE message, or ctx.effects().send(...) to pass it on exactly once)");
+    }
+    if (m.isReply()) {
+      throw new IllegalArgumentException(
+          "message "
+              + m.id()
+              + " is a reply; it completed its requester's future and cannot be forwarded (fix:"
+              + " send its payload on with send(...))");
+    }
+    deliverTo(
+        new Envelope(
+            m.id(),
+            m.type(),
+            m.sender(),
+            to,
+            null,
+            m.correlationId(),
+            m.priority(),
+            DeliveryMode.BEST_EFFORT,
+            m.headers(),
+            m.payload(),
+            stamp(internal)),
+        internal);
+  }
+
   void reply(AgentId from, Envelope request, Object payload) {
-    if (request.correlationId() != request.id() || request.isReply()) {
+    Objects.requireNonNull(request, "request");
+    if (!request.isRequest()) {
       throw new IllegalStateException(
           "message "
               + request.id()
               + " of type '"
               + request.type()
-              + "' is not a request; only messages sent with request(...) can be replied to");
+              + "' is not a request; only messages sent with request(...) can be replied to"
+              + " (fix: reply to the request itself, or answer this one with send(...))");
+    }
+    if (!from.equals(request.recipient())) {
+      throw new IllegalStateException(
+          "agent "
+              + from
+              + " cannot reply to request "
+              + request.id()
+              + ": it was delivered to "
+              + request.recipient()
+              + " (fix: reply from the agent that received it, or forward(request, "
+              + from
+              + ") so that this agent answers it)");
     }
     Envelope r =
         new Envelope(
@@ -751,7 +926,7 @@ public final class AgentRuntime implements AutoCloseable {
   void deadLetter(Envelope e, DeadLetter.Reason reason, String detail) {
     deadLetters.add(e, reason, detail);
     deadLetterCounters.get(reason).increment();
-    if (e.correlationId() == e.id() && !e.isReply()) {
+    if (e.isRequest()) {
       CompletableFuture<Envelope> f = pending.remove(e.correlationId());
       if (f != null) {
         f.completeExceptionally(new UndeliverableException(reason, detail));
@@ -846,6 +1021,10 @@ public final class AgentRuntime implements AutoCloseable {
     return carriers;
   }
 
+  long unboundedMailboxAgents() {
+    return unboundedAgents.sum();
+  }
+
   // ---------------------------------------------------------------- shutdown
 
   private void requireAccepting() {
@@ -870,6 +1049,15 @@ public final class AgentRuntime implements AutoCloseable {
   public synchronized ShutdownReport shutdown(Duration deadline) {
     if (shutdownReport != null) {
       return shutdownReport;
+    }
+    AgentCell caller = AgentCell.running();
+    if (caller != null && caller.type.runtime == this) {
+      throw new IllegalStateException(
+          "agent "
+              + caller.id
+              + " called shutdown from its handler; shutdown waits for every handler, its own"
+              + " included (fix: shut the runtime down from outside it, e.g. from the thread that"
+              + " built it)");
     }
     long start = System.nanoTime();
     long end = start + Objects.requireNonNull(deadline, "deadline").toNanos();
@@ -910,6 +1098,7 @@ public final class AgentRuntime implements AutoCloseable {
       cell.shutdownStop();
     }
     agents.clear();
+    unboundedAgents.reset();
     for (CompletableFuture<Envelope> f : pending.values()) {
       f.completeExceptionally(new IllegalStateException("the runtime shut down before a reply"));
     }

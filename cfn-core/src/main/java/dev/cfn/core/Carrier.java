@@ -58,6 +58,9 @@ final class Carrier implements Dispatcher, Runnable {
     long nextId;
     long idLimit;
 
+    /** The agent whose turn this thread is running, or null between turns. */
+    AgentCell running;
+
     /**
      * A recent {@link System#nanoTime()}: read at the start of every turn and after every {@link
      * #CLOCK_EVERY} handler calls in it. Messages sent by handlers on this thread are stamped with
