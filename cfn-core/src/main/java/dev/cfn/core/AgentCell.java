@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * either the producer sees 0 and schedules, or the dispatcher sees the message and reschedules: no
  * message is left behind.
  */
-final class AgentCell implements AgentContext {
+final class AgentCell extends Sender implements AgentContext {
   private static final Logger log = LoggerFactory.getLogger(AgentCell.class);
   private static final VarHandle SCHEDULED;
   private static final VarHandle MAILBOX;
@@ -74,6 +73,7 @@ final class AgentCell implements AgentContext {
       boolean given,
       Dispatcher dispatcher,
       String swarm) {
+    super(id, true);
     this.id = id;
     this.type = type;
     this.agent = agent;
@@ -478,29 +478,11 @@ final class AgentCell implements AgentContext {
     return id;
   }
 
-  @Override
-  public void send(AgentId to, Object payload) {
-    type.runtime.sendFrom(id, to, payload, true);
-  }
+  // send, publish, request, forward and the broadcasts are inherited from Sender.
 
   @Override
-  public void send(Envelope.Builder message) {
-    type.runtime.sendFrom(id, message, true);
-  }
-
-  @Override
-  public void publish(TopicId topic, Object payload) {
-    type.runtime.sendFrom(id, Envelope.on(topic).payload(payload), true);
-  }
-
-  @Override
-  public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return type.runtime.request(id, to, null, payload, timeout, true);
-  }
-
-  @Override
-  public void forward(Envelope message, AgentId to) {
-    type.runtime.forward(message, to, true);
+  AgentRuntime runtime() {
+    return type.runtime;
   }
 
   @Override
@@ -516,16 +498,6 @@ final class AgentCell implements AgentContext {
   @Override
   public void reply(Envelope request, Object payload) {
     type.runtime.reply(id, request, payload);
-  }
-
-  @Override
-  public int broadcastToType(String agentType, Object payload) {
-    return type.runtime.broadcastToType(id, agentType, payload, true);
-  }
-
-  @Override
-  public int broadcastToSwarm(String swarmName, Object payload) {
-    return type.runtime.broadcastToSwarm(id, swarmName, payload, true);
   }
 
   @Override

@@ -44,29 +44,28 @@ public final class AgentRef {
    * class comment), else from outside any agent.
    */
   public void tell(Object payload) {
-    AgentCell me = AgentCell.running();
-    if (me != null && me.type.runtime == runtime) {
-      runtime.tell(me.id, this, payload, true);
-    } else {
-      runtime.tell(AgentRuntime.EXTERNAL, this, payload, false);
-    }
+    Sender.current(runtime).tell(this, payload);
   }
 
-  /** Sends {@code payload} from the agent whose context is {@code from}. */
-  public void tell(Object payload, AgentContext from) {
-    runtime.tell(Objects.requireNonNull(from, "from").self(), this, payload, true);
+  /**
+   * Sends {@code payload} as {@code from}: an agent's context (its agent is the sender) or a
+   * runtime (the sender is {@link AgentRuntime#EXTERNAL}).
+   */
+  public void tell(Object payload, MessageBus from) {
+    Objects.requireNonNull(from, "from");
+    if (from instanceof Sender s && s.runtime() == runtime) {
+      s.tell(this, payload);
+    } else {
+      from.send(id, payload); // a wrapper around a context: let it decide who sends
+    }
   }
 
   /**
    * Sends a request, as the agent whose handler is running on this thread if any, else from outside
-   * any agent; see {@link AgentContext#request} for the future's thread.
+   * any agent; see {@link MessageBus#request} for the thread the future completes on.
    */
   public CompletableFuture<Envelope> request(Object payload, Duration timeout) {
-    AgentCell me = AgentCell.running();
-    if (me != null && me.type.runtime == runtime) {
-      return runtime.request(me.id, id, cell(), payload, timeout, true);
-    }
-    return runtime.request(AgentRuntime.EXTERNAL, id, cell(), payload, timeout, false);
+    return Sender.current(runtime).request(this, payload, timeout);
   }
 
   /** True while the agent this ref points at is live. */

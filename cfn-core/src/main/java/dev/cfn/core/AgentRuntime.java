@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class AgentRuntime implements AutoCloseable {
+public final class AgentRuntime extends Sender implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
   /** The sender of messages sent by code outside any agent. */
@@ -109,6 +109,7 @@ public final class AgentRuntime implements AutoCloseable {
   private volatile ShutdownReport shutdownReport;
 
   private AgentRuntime(Builder b) {
+    super(EXTERNAL, false);
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     this.defaultThroughput = b.throughput;
     this.settings =
@@ -163,6 +164,11 @@ public final class AgentRuntime implements AutoCloseable {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
+  }
+
+  @Override
+  AgentRuntime runtime() {
+    return this;
   }
 
   /** A builder with defaults: one carrier per core, the default idle strategy. */
@@ -427,43 +433,8 @@ public final class AgentRuntime implements AutoCloseable {
 
   // ---------------------------------------------------------------- messaging
 
-  /** Sends {@code payload} to {@code to} from outside any agent. */
-  public void send(AgentId to, Object payload) {
-    sendFrom(EXTERNAL, to, payload, false);
-  }
-
-  /** Sends a message built with {@link Envelope#to} or {@link Envelope#on}. */
-  public void send(Envelope.Builder message) {
-    sendFrom(EXTERNAL, message, false);
-  }
-
-  /** Publishes {@code payload} on {@code topic} from outside any agent. */
-  public void publish(TopicId topic, Object payload) {
-    sendFrom(EXTERNAL, Envelope.on(topic).payload(payload), false);
-  }
-
-  /** Sends a request from outside any agent; see {@link AgentContext#request}. */
-  public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return request(EXTERNAL, to, null, payload, timeout, false);
-  }
-
-  /**
-   * Passes {@code message} on to {@code to} from outside any agent; see {@link
-   * AgentContext#forward}.
-   */
-  public void forward(Envelope message, AgentId to) {
-    forward(message, to, false);
-  }
-
-  /** Sends {@code payload} to every live agent of {@code agentType}; returns how many. */
-  public int broadcastToType(String agentType, Object payload) {
-    return broadcastToType(EXTERNAL, agentType, payload, false);
-  }
-
-  /** Sends {@code payload} to every live member of {@code swarm}; returns how many. */
-  public int broadcastToSwarm(String swarm, Object payload) {
-    return broadcastToSwarm(EXTERNAL, swarm, payload, false);
-  }
+  // The MessageBus verbs (send, publish, request, forward, broadcasts) are inherited from Sender,
+  // which writes them once for the runtime and for every agent's context.
 
   /**
    * Subscribes agents of {@code agentType} to topics matching {@code pattern}: a publication on
