@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * message is left behind.
  */
 final class AgentCell extends Sender implements AgentContext {
-  private static final Logger log = LoggerFactory.getLogger(AgentCell.class);
+  static final Logger log = LoggerFactory.getLogger(AgentCell.class);
   private static final VarHandle SCHEDULED;
   private static final VarHandle MAILBOX;
 
@@ -58,11 +58,12 @@ final class AgentCell extends Sender implements AgentContext {
   private boolean started;
   private boolean turnParked; // guarded by this
   private boolean resumeRequested; // guarded by this
-  private Envelope current;
-  private EffectsBuffer effects;
+  // The message being handled and its effects: written by the invoke stage on the agent's thread.
+  Envelope current;
+  EffectsBuffer effects;
   // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
-  private long processed;
-  private long failures;
+  long processed;
+  long failures;
   private int restarts;
   private long[] restartTimes; // nanoTime of recent restarts, ring, created on first restart
 
@@ -145,9 +146,9 @@ final class AgentCell extends Sender implements AgentContext {
   }
 
   private void turn() {
-    AgentRuntime rt = type.runtime;
+    Invoke invoke = type.stages.invoke();
     if (lifecycle == ACTIVE && !started) {
-      start(rt);
+      start(invoke);
     }
     Mailbox mb = mailbox;
     if (lifecycle == ACTIVE && mb != null) {
@@ -158,7 +159,7 @@ final class AgentCell extends Sender implements AgentContext {
           // A restart without backoff replaced the instance during this turn: start the fresh
           // one before it sees any mail. If its onStart fails and it is replaced again, try
           // again on the next iteration; the restart budget bounds this.
-          start(rt);
+          start(invoke);
           if (lifecycle != ACTIVE) {
             break;
           }
@@ -173,7 +174,7 @@ final class AgentCell extends Sender implements AgentContext {
         if (carrier != null && (n & (Carrier.CLOCK_EVERY - 1)) == 0) {
           carrier.clock = System.nanoTime();
         }
-        invoke(m, rt);
+        invoke.message(this, m);
         if (lifecycle != ACTIVE) {
           break;
         }
@@ -188,7 +189,7 @@ final class AgentCell extends Sender implements AgentContext {
       return;
     }
     if (lifecycle >= STOPPING) {
-      finishStop(rt);
+      finishStop();
     }
     release();
   }
@@ -214,7 +215,7 @@ final class AgentCell extends Sender implements AgentContext {
   }
 
   /** Pauses an ACTIVE agent (never overrides a stop requested meanwhile). */
-  private void suspend() {
+  void suspend() {
     synchronized (this) {
       if (lifecycle == ACTIVE) {
         lifecycle = SUSPENDED;
@@ -251,86 +252,26 @@ final class AgentCell extends Sender implements AgentContext {
     return !started;
   }
 
-  private void start(AgentRuntime rt) {
+  private void start(Invoke invoke) {
     started = true;
-    try {
-      agent.onStart(this);
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      log.warn("agent {} failed in onStart: {}", id, t.toString());
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, "onStart: " + t);
-      supervise(t, rt);
-    }
+    invoke.start(this);
   }
 
-  private void invoke(Envelope m, AgentRuntime rt) {
-    if (m.delivery() == DeliveryMode.RELIABLE) {
-      invokeReliable(m, rt);
-      return;
-    }
-    current = m;
-    try {
-      agent.onMessage(m, this);
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
-      rt.deadLetter(m, DeadLetter.Reason.HANDLER_FAILED, t.toString());
-      supervise(t, rt);
-    } finally {
-      current = null;
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-    }
+  /** The agent instance (replaced by a restart). */
+  Agent agent() {
+    return agent;
   }
 
-  /**
-   * A RELIABLE message: skip it if it was already acknowledged; otherwise run the handler with an
-   * effects buffer, then acknowledge (committing the effects) or record the failure for a retry.
-   */
-  private void invokeReliable(Envelope m, AgentRuntime rt) {
-    if (!rt.reliable().shouldHandle(m)) {
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-      return;
-    }
-    EffectsBuffer fx = new EffectsBuffer(id, rt);
-    current = m;
-    effects = fx;
-    try {
-      agent.onMessage(m, this);
-      if (fx.used()) {
-        // The next message must see this one's state: pause the agent (holding its schedule
-        // flag, as during a restart backoff) until the acknowledgement and its effects commit.
-        suspend();
-        rt.reliable().succeeded(m, fx.effects(), this::resume);
-      } else {
-        rt.reliable().succeeded(m, fx.effects(), null);
-      }
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
-      rt.reliable().failed(m, t);
-      supervise(t, rt);
-    } finally {
-      current = null;
-      effects = null;
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-    }
-  }
-
-  private void supervise(Throwable t, AgentRuntime rt) {
+  /** Applies the type's supervision strategy to a failure of the handler or of onStart. */
+  void supervise(Throwable t) {
     switch (type.spec.supervision()) {
       case SupervisionStrategy.Resume r -> {}
       case SupervisionStrategy.Stop s -> beginStop("handler failed: " + t);
-      case SupervisionStrategy.Restart r -> restart(r, t, rt);
+      case SupervisionStrategy.Restart r -> restart(r, t);
     }
   }
 
-  private void restart(SupervisionStrategy.Restart policy, Throwable cause, AgentRuntime rt) {
+  private void restart(SupervisionStrategy.Restart policy, Throwable cause) {
     long now = System.nanoTime();
     int inWindow = recentRestarts(now, policy.window().toNanos());
     if (inWindow >= policy.maxRestarts()) {
@@ -358,13 +299,12 @@ final class AgentCell extends Sender implements AgentContext {
     started = !type.hasOnStart(fresh);
     recordRestart(now, policy.maxRestarts());
     restarts++;
-    rt.restarted();
-    rt.lifecycle(id, LifecycleEvent.Kind.RESTARTED, cause.toString());
+    type.stages.invoke().restarted(this, cause);
     Duration backoff = policy.backoff(inWindow + 1);
     if (!backoff.isZero()) {
       suspend();
       try {
-        rt.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
+        type.stages.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
         resume(); // the runtime is shutting down: no backoff, let the shutdown drain or stop it
       }
@@ -406,7 +346,7 @@ final class AgentCell extends Sender implements AgentContext {
       stopReason = reason;
       lifecycle = STOPPING;
     }
-    type.runtime.removeCell(this);
+    type.stages.directory().remove(this);
   }
 
   /** Requests a stop from outside the agent's thread. */
@@ -417,21 +357,24 @@ final class AgentCell extends Sender implements AgentContext {
     }
   }
 
-  private void finishStop(AgentRuntime rt) {
+  private void finishStop() {
+    Stages stages = type.stages;
     if (lifecycle == STOPPING) {
       lifecycle = STOPPED;
       if (started) {
         callOnStop();
       }
-      rt.lifecycle(id, LifecycleEvent.Kind.STOPPED, stopReason);
+      stages.lifecycle().publish(id, LifecycleEvent.Kind.STOPPED, stopReason);
     }
     Mailbox mb = mailbox;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; ) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
-          rt.reliable().requeueLater(m); // still journaled: it reactivates the agent later
+          stages.journal().requeueLater(m); // still journaled: it reactivates the agent later
         } else {
-          rt.deadLetterQueued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
+          stages
+              .deadLetters()
+              .queued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
         }
       }
     }
@@ -446,15 +389,16 @@ final class AgentCell extends Sender implements AgentContext {
   }
 
   /** Moves every queued message to dead letters; used at a shutdown deadline. */
-  long drainTo(DeadLetter.Reason reason, AgentRuntime rt) {
+  long drainTo(DeadLetter.Reason reason) {
+    Stages stages = type.stages;
     Mailbox mb = mailbox;
     long n = 0;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; n++) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
-          rt.reliable().leftInJournal(m); // redelivered when a runtime opens the journal again
+          stages.journal().leftInJournal(m); // redelivered when a runtime opens the journal again
         } else {
-          rt.deadLetterQueued(m, reason, "still queued at the shutdown deadline");
+          stages.deadLetters().queued(m, reason, "still queued at the shutdown deadline");
         }
       }
     }
@@ -481,8 +425,8 @@ final class AgentCell extends Sender implements AgentContext {
   // send, publish, request, forward and the broadcasts are inherited from Sender.
 
   @Override
-  AgentRuntime runtime() {
-    return type.runtime;
+  Validate path() {
+    return type.stages.validate();
   }
 
   @Override
@@ -497,17 +441,24 @@ final class AgentCell extends Sender implements AgentContext {
 
   @Override
   public void reply(Envelope request, Object payload) {
-    type.runtime.reply(id, request, payload);
+    type.stages.validate().reply(id, request, payload);
   }
 
   @Override
   public AgentRef spawn(AgentId child) {
-    return type.runtime.spawnRef(child, null);
+    return spawnRef(child, null);
   }
 
   @Override
   public AgentRef spawn(AgentId child, Agent behaviour) {
-    return type.runtime.spawnRef(child, Objects.requireNonNull(behaviour, "agent"));
+    return spawnRef(child, Objects.requireNonNull(behaviour, "agent"));
+  }
+
+  private AgentRef spawnRef(AgentId child, Agent behaviour) {
+    Objects.requireNonNull(child, "id");
+    Stages stages = type.stages;
+    AgentCell cell = stages.directory().spawn(child, null, behaviour);
+    return new AgentRef(stages.external(), stages.directory(), child, cell);
   }
 
   @Override

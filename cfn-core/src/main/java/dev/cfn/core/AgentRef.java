@@ -15,12 +15,14 @@ import java.util.concurrent.CompletableFuture;
  * AgentRuntime#EXTERNAL}. A ref may be used from any thread.
  */
 public final class AgentRef {
-  private final AgentRuntime runtime;
+  private final Sender external; // the runtime, sending as EXTERNAL
+  private final Directory directory;
   private final AgentId id;
   private volatile AgentCell cell;
 
-  AgentRef(AgentRuntime runtime, AgentId id, AgentCell cell) {
-    this.runtime = runtime;
+  AgentRef(Sender external, Directory directory, AgentId id, AgentCell cell) {
+    this.external = external;
+    this.directory = directory;
     this.id = id;
     this.cell = cell;
   }
@@ -33,7 +35,7 @@ public final class AgentRef {
   AgentCell cell() {
     AgentCell c = cell;
     if (c == null || c.isStopped()) {
-      c = runtime.cellFor(id);
+      c = directory.cellFor(id);
       cell = c;
     }
     return c;
@@ -44,7 +46,7 @@ public final class AgentRef {
    * class comment), else from outside any agent.
    */
   public void tell(Object payload) {
-    Sender.current(runtime).tell(this, payload);
+    Sender.current(external).tell(this, payload);
   }
 
   /**
@@ -53,7 +55,7 @@ public final class AgentRef {
    */
   public void tell(Object payload, MessageBus from) {
     Objects.requireNonNull(from, "from");
-    if (from instanceof Sender s && s.runtime() == runtime) {
+    if (from instanceof Sender s && s.path() == external.path()) {
       s.tell(this, payload);
     } else {
       from.send(id, payload); // a wrapper around a context: let it decide who sends
@@ -65,7 +67,7 @@ public final class AgentRef {
    * any agent; see {@link MessageBus#request} for the thread the future completes on.
    */
   public CompletableFuture<Envelope> request(Object payload, Duration timeout) {
-    return Sender.current(runtime).request(this, payload, timeout);
+    return Sender.current(external).request(this, payload, timeout);
   }
 
   /** True while the agent this ref points at is live. */

@@ -68,7 +68,7 @@ final class RuntimeMeters {
     }
   }
 
-  static void bindReliable(ReliableDelivery r, MeterRegistry registry) {
+  static void bindReliable(ReliableLedger r, MeterRegistry registry) {
     Gauge.builder(CfnMetrics.RECOVERY_SECONDS, r, x -> x.recoverySeconds)
         .baseUnit("seconds")
         .description("time the last journal recovery took")

@@ -20,56 +20,56 @@ abstract class Sender implements MessageBus {
     this.internal = internal;
   }
 
-  /** The runtime these verbs act on. */
-  abstract AgentRuntime runtime();
+  /** The entrance of the message path these verbs use. */
+  abstract Validate path();
 
   /**
    * The sender calling now on behalf of {@code rt}: the agent whose handler runs on this thread, if
    * it belongs to {@code rt}, else {@code rt} itself (sending as EXTERNAL).
    */
-  static Sender current(AgentRuntime rt) {
+  static Sender current(Sender rt) {
     AgentCell me = AgentCell.running();
-    return me != null && me.type.runtime == rt ? me : rt;
+    return me != null && me.path() == rt.path() ? me : rt;
   }
 
   @Override
   public final void send(AgentId to, Object payload) {
-    runtime().sendFrom(from, to, payload, internal);
+    path().send(from, to, payload, internal);
   }
 
   @Override
   public final void send(Envelope.Builder message) {
-    runtime().sendFrom(from, message, internal);
+    path().send(from, message, internal);
   }
 
   @Override
   public final CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return runtime().request(from, to, null, payload, timeout, internal);
+    return path().request(from, to, null, payload, timeout, internal);
   }
 
   @Override
   public final void forward(Envelope message, AgentId to) {
-    runtime().forward(message, to, internal);
+    path().forward(message, to, internal);
   }
 
   @Override
   public final int broadcastToType(String agentType, Object payload) {
-    return runtime().broadcastToType(from, agentType, payload, internal);
+    return path().broadcastToType(from, agentType, payload, internal);
   }
 
   @Override
   public final int broadcastToSwarm(String swarm, Object payload) {
-    return runtime().broadcastToSwarm(from, swarm, payload, internal);
+    return path().broadcastToSwarm(from, swarm, payload, internal);
   }
 
   /** {@link AgentRef#tell(Object)}: a send to a ref's cached cell. */
   final void tell(AgentRef to, Object payload) {
-    runtime().tell(from, to, payload, internal);
+    path().tell(from, to, payload, internal);
   }
 
   /** {@link AgentRef#request}: a request to a ref's cached cell. */
   final CompletableFuture<Envelope> request(AgentRef to, Object payload, Duration timeout) {
     Objects.requireNonNull(to, "to");
-    return runtime().request(from, to.id(), to.cell(), payload, timeout, internal);
+    return path().request(from, to.id(), to.cell(), payload, timeout, internal);
   }
 }
