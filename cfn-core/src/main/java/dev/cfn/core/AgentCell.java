@@ -3,8 +3,14 @@ package dev.cfn.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,6 +131,126 @@ final class AgentCell extends Sender implements AgentContext {
 
   private static final ThreadLocal<AgentCell> RUNNING_ON_VIRTUAL = new ThreadLocal<>();
 
+  /**
+   * The agent whose turn the calling carrier thread is running, or null (not a carrier, or between
+   * turns): the agent to suspend when a send on this thread would otherwise park the carrier.
+   */
+  static AgentCell runningOnCarrier() {
+    return Thread.currentThread() instanceof Carrier.CarrierThread ct ? ct.running : null;
+  }
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  // ---- deferred sends: a carrier never parks on user work ----
+  //
+  // A send from a handler on a carrier that cannot finish at once (a full BLOCK mailbox, a
+  // RELIABLE append waiting for its fsync) is not waited for on the carrier: it becomes a step of
+  // this chain, and the handler goes on. Later sends of the same handler queue behind it, so this
+  // agent's messages keep their order. When the handler returns, the agent is suspended until the
+  // chain completes (Invoke), and the carrier runs other agents meanwhile. Written only during
+  // the agent's turn, on its carrier.
+  private CompletableFuture<Void> deferred;
+  // The first failure of a deferred send; supervision handles it at the start of the next turn.
+  private volatile Throwable deferredFailure;
+  // Deferred sends of other agents waiting for room in this agent's mailbox, woken after a turn.
+  private volatile ConcurrentLinkedQueue<Runnable> roomWaiters;
+
+  boolean hasDeferred() {
+    return deferred != null;
+  }
+
+  /**
+   * Adds {@code step} to this turn's deferred sends; it starts once the earlier ones finished (at
+   * once if there are none). The step returns a future that completes when its send is done, or
+   * null when it finished at once; a failure is kept for supervision and never stops the chain.
+   */
+  void defer(Supplier<CompletableFuture<Void>> step) {
+    CompletableFuture<Void> prev = deferred == null ? DONE : deferred;
+    deferred = prev.thenCompose(x -> runStep(step));
+  }
+
+  private CompletableFuture<Void> runStep(Supplier<CompletableFuture<Void>> step) {
+    CompletableFuture<Void> f;
+    try {
+      f = step.get(); // null: the send finished at once
+    } catch (Throwable t) {
+      f = CompletableFuture.failedFuture(t);
+    }
+    if (f == null) {
+      return DONE;
+    }
+    return f.handle(
+        (x, t) -> {
+          if (t != null && deferredFailure == null) {
+            deferredFailure = t instanceof CompletionException c ? c.getCause() : t;
+          }
+          return null;
+        });
+  }
+
+  /** The deferred sends of the handler that just returned, or null; clears them. */
+  CompletableFuture<Void> takeDeferred() {
+    CompletableFuture<Void> f = deferred;
+    deferred = null;
+    return f;
+  }
+
+  /** The failure of a deferred send, or null, without clearing it. */
+  Throwable peekDeferredFailure() {
+    return deferredFailure;
+  }
+
+  /** The failure of a deferred send since the last call, or null; clears it. */
+  Throwable takeDeferredFailure() {
+    Throwable t = deferredFailure;
+    if (t != null) {
+      deferredFailure = null;
+    }
+    return t;
+  }
+
+  /** Registers {@code waiter} to run after this agent's next turn (which may make room). */
+  void waitForRoom(Runnable waiter) {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    if (q == null) {
+      synchronized (this) {
+        q = roomWaiters;
+        if (q == null) {
+          q = new ConcurrentLinkedQueue<>();
+          roomWaiters = q;
+        }
+      }
+    }
+    q.offer(waiter);
+  }
+
+  /** Runs the waiters registered so far (each tries its send again, or registers again). */
+  private void wakeRoomWaiters() {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    if (q == null || q.isEmpty()) {
+      return;
+    }
+    for (int n = q.size(); n > 0; n--) {
+      Runnable w = q.poll();
+      if (w == null) {
+        break;
+      }
+      w.run();
+    }
+  }
+
+  /** The waiters still registered (at shutdown), removed. */
+  List<Runnable> takeRoomWaiters() {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    List<Runnable> out = new ArrayList<>();
+    if (q != null) {
+      for (Runnable w; (w = q.poll()) != null; ) {
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
   /** Runs one turn: up to the throughput limit of messages. Only the dispatcher calls this. */
   void runTurn() {
     Thread t = Thread.currentThread();
@@ -147,6 +273,10 @@ final class AgentCell extends Sender implements AgentContext {
 
   private void turn() {
     Invoke invoke = type.stages.invoke();
+    Throwable failedSend = deferredFailure == null ? null : takeDeferredFailure();
+    if (failedSend != null && lifecycle == ACTIVE) {
+      invoke.deferredSendFailed(this, failedSend);
+    }
     if (lifecycle == ACTIVE && !started) {
       start(invoke);
     }
@@ -180,9 +310,12 @@ final class AgentCell extends Sender implements AgentContext {
         }
       }
     }
+    if (roomWaiters != null) {
+      wakeRoomWaiters(); // this turn may have made room for senders waiting on our mailbox
+    }
     if (lifecycle == SUSPENDED) {
-      // Paused (restart backoff, or waiting for an acknowledgement to commit): keep the
-      // schedule flag; resume() runs us again, or already asked to while this turn ran.
+      // Paused (restart backoff, waiting for an acknowledgement to commit, or for its deferred
+      // sends): keep the schedule flag; resume() runs us again, or already asked to meanwhile.
       if (parkSuspendedTurn()) {
         dispatcher.execute(this);
       }
@@ -255,6 +388,7 @@ final class AgentCell extends Sender implements AgentContext {
   private void start(Invoke invoke) {
     started = true;
     invoke.start(this);
+    invoke.afterHandler(this);
   }
 
   /** The agent instance (replaced by a restart). */

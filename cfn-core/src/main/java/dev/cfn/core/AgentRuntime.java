@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -60,6 +62,8 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   private final Carrier[] carriers;
   private final VirtualDispatcher virtual;
   private final ScheduledThreadPoolExecutor timer;
+  // RELIABLE appends of handlers on carriers wait for their fsync here, not on the carrier.
+  private final ExecutorService appends;
   private final DeadLetterLog deadLetterLog;
   private final TopicRouter router = new TopicRouter();
   private final Admit admit = new Admit();
@@ -94,6 +98,9 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     this.virtual = new VirtualDispatcher(sampler, b.name + "-vt-");
     this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, b.name + "-timer"));
     timer.setRemoveOnCancelPolicy(true);
+    this.appends =
+        Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name(b.name + "-append-", 0).factory());
     this.deadLetterLog = new DeadLetterLog(b.deadLetterWindow);
 
     // The message path, wired from its end to its entrance (see package-info.java).
@@ -102,12 +109,13 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     DeadLetterSink deadLetters = new DeadLetterSink(deadLetterLog, replies, admit, registry);
     Lifecycle lifecycle = new Lifecycle(router, ids);
     this.directory = new Directory(carriers, virtual, admit, lifecycle);
-    Enqueue enqueue = new Enqueue(admit, directory, deadLetters, registry);
+    Enqueue enqueue = new Enqueue(admit, directory, deadLetters, timer, registry);
     ReliableLedger ledger = b.journal == null ? null : new ReliableLedger();
     this.journal =
         b.journal == null
             ? null
-            : new JournalAppend(b.journal, ledger, directory, enqueue, admit, b.retry, timer);
+            : new JournalAppend(
+                b.journal, ledger, directory, enqueue, admit, b.retry, timer, appends);
     Acknowledge acknowledge =
         b.journal == null
             ? null
@@ -385,6 +393,9 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     long left = 0;
     for (AgentCell cell : directory.cells()) {
       left += cell.drainTo(DeadLetter.Reason.SHUTDOWN);
+      for (Runnable waiting : cell.takeRoomWaiters()) {
+        left += ((Enqueue.RoomWait) waiting).abandon();
+      }
     }
     for (AgentCell cell : directory.cells()) {
       cell.shutdownStop();
@@ -392,6 +403,12 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     directory.clear();
     replies.failAll();
     timer.shutdownNow();
+    appends.shutdown(); // an append under way finishes; the journal closes after it below
+    try {
+      appends.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (journal != null) {
       journal.journal().close(); // drains acknowledgements still queued for commit
     }

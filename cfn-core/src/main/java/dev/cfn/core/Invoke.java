@@ -2,6 +2,7 @@ package dev.cfn.core;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Stage 7 of the message path: calls the agent's handler with one message, on the thread its
@@ -53,6 +54,7 @@ final class Invoke {
     cell.current = m;
     try {
       cell.agent().onMessage(m, cell);
+      afterHandler(cell);
     } catch (Throwable t) {
       failed(cell, t);
       deadLetters.add(m, DeadLetter.Reason.HANDLER_FAILED, t.toString());
@@ -62,6 +64,27 @@ final class Invoke {
       cell.processed++;
       cell.dispatcher.delivered(m.createdNanos());
     }
+  }
+
+  /**
+   * After a handler (or onStart) returned normally: if it left deferred sends (see {@link
+   * AgentCell#defer}), suspend the agent until they complete, so its next message sees them done
+   * and the carrier runs other agents meanwhile. A handler that threw leaves its deferred sends
+   * running without the pause: supervision has the agent already.
+   */
+  void afterHandler(AgentCell cell) {
+    CompletableFuture<Void> deferred = cell.takeDeferred();
+    if (deferred != null) {
+      cell.suspend();
+      deferred.whenComplete((x, t) -> cell.resume());
+    }
+  }
+
+  /** A deferred send failed (after its handler returned): supervise as for a handler failure. */
+  void deferredSendFailed(AgentCell cell, Throwable t) {
+    AgentCell.log.warn("a send by agent {} failed after its handler returned: {}", cell.id, t);
+    failed(cell, t);
+    cell.supervise(t);
   }
 
   /**
@@ -79,7 +102,22 @@ final class Invoke {
     cell.effects = fx;
     try {
       cell.agent().onMessage(m, cell);
-      if (fx.used()) {
+      CompletableFuture<Void> deferred = cell.takeDeferred();
+      if (deferred != null) {
+        // Its RELIABLE sends are not durable yet (or wait for room): acknowledge only once they
+        // are, so a crash before that redelivers this message; a failed send fails the message.
+        cell.suspend();
+        deferred.whenComplete(
+            (x, t) -> {
+              Throwable failure = cell.peekDeferredFailure();
+              if (failure != null) {
+                acknowledge.failed(m, failure);
+                cell.resume();
+              } else {
+                acknowledge.succeeded(m, fx.effects(), cell::resume);
+              }
+            });
+      } else if (fx.used()) {
         // The next message must see this one's state: pause the agent (holding its schedule
         // flag, as during a restart backoff) until the acknowledgement and its effects commit.
         cell.suspend();

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,7 @@ final class JournalAppend {
   private final Admit admit;
   private final RetryPolicy retry;
   private final ScheduledThreadPoolExecutor timer;
+  private final Executor appends;
   // Recovered or sent messages whose agent type is not registered yet, by type.
   private final ConcurrentHashMap<String, List<Envelope>> parked = new ConcurrentHashMap<>();
 
@@ -41,7 +44,9 @@ final class JournalAppend {
       Enqueue enqueue,
       Admit admit,
       RetryPolicy retry,
-      ScheduledThreadPoolExecutor timer) {
+      ScheduledThreadPoolExecutor timer,
+      Executor appends) {
+    this.appends = appends;
     this.journal = journal;
     this.ledger = ledger;
     this.directory = directory;
@@ -55,15 +60,32 @@ final class JournalAppend {
     return journal;
   }
 
-  /** Journals {@code e} (durable on return), then delivers it. */
+  /**
+   * Journals {@code e}, then delivers it. From a caller's thread (or a blocking agent's virtual
+   * thread) the append is durable when this returns. From a handler on a carrier the carrier does
+   * not wait for the fsync: the append runs on a virtual thread of {@code appends} as a deferred
+   * send of the handler's agent ({@link AgentCell#defer}), which is suspended after its handler
+   * until the append is durable (and its own RELIABLE message is acknowledged only then); a failed
+   * append goes to the agent's supervision and fails that RELIABLE message for a retry.
+   */
   void append(Envelope e) {
     if (e.recipient() == null) {
       throw new IllegalArgumentException(
           "RELIABLE delivery applies to point-to-point sends; publish topics BEST_EFFORT or send"
               + " RELIABLE to each recipient");
     }
-    journal.append(e);
-    deliver(e);
+    AgentCell sender = AgentCell.runningOnCarrier();
+    if (sender == null) {
+      journal.append(e);
+      deliver(e);
+      return;
+    }
+    admit.accepted.increment(); // the drain waits for the append, counted finished below
+    sender.defer(
+        () ->
+            CompletableFuture.runAsync(() -> journal.append(e), appends)
+                .whenComplete((x, t) -> admit.finishedElsewhere.increment())
+                .thenRun(() -> deliver(e)));
   }
 
   /** Re-reads the journal and redelivers every pending message; returns the count. */

@@ -16,7 +16,15 @@ public interface MessageBus {
   /** Sends {@code payload} to {@code to}, activating the agent if its type is registered. */
   void send(AgentId to, Object payload);
 
-  /** Sends a message built with {@link Envelope#to(AgentId)} or {@link Envelope#on(TopicId)}. */
+  /**
+   * Sends a message built with {@link Envelope#to(AgentId)} or {@link Envelope#on(TopicId)}.
+   *
+   * <p>A RELIABLE message is journaled before it is delivered. Sent from outside the carriers, it
+   * is durable when this returns. Sent by a handler on a carrier, the carrier does not wait for the
+   * fsync: the sending agent handles its next message, and the RELIABLE message it is handling is
+   * acknowledged, only once the append is durable; a failed append goes to its supervision (and
+   * fails that RELIABLE message, which is retried).
+   */
   void send(Envelope.Builder message);
 
   /** Publishes {@code payload} on {@code topic} to every matching subscription. */
