@@ -105,7 +105,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
     // The message path, wired from its end to its entrance (see package-info.java).
     Ids ids = new Ids(carriers);
-    this.replies = new Replies(timer);
+    this.replies = new Replies(b.name);
     DeadLetterSink deadLetters = new DeadLetterSink(deadLetterLog, replies, admit, registry);
     Lifecycle lifecycle = new Lifecycle(router, ids);
     this.directory = new Directory(carriers, virtual, admit, lifecycle);
