@@ -94,6 +94,11 @@ final class AgentCell extends Sender implements AgentContext {
     return lifecycle >= STOPPING;
   }
 
+  /** True while the agent runs normally (not paused, not stopping). */
+  boolean isActive() {
+    return lifecycle == ACTIVE;
+  }
+
   Mailbox mailbox() {
     Mailbox mb = mailbox;
     if (mb != null) {

@@ -74,7 +74,7 @@ final class Invoke {
    */
   void afterHandler(AgentCell cell) {
     CompletableFuture<Void> deferred = cell.takeDeferred();
-    if (deferred != null) {
+    if (deferred != null && cell.isActive()) { // not while a restart backoff already pauses it
       cell.suspend();
       deferred.whenComplete((x, t) -> cell.resume());
     }
