@@ -315,7 +315,7 @@ public final class LlmAgent implements Agent {
 
   private void respond(Envelope message, AgentContext ctx, Object outcome) {
     try {
-      if (message.correlationId() == message.id() && !message.isReply()) {
+      if (message.isRequest()) {
         ctx.reply(outcome);
       } else if (!message.sender().equals(AgentRuntime.EXTERNAL)
           && !message.sender().equals(AgentRuntime.SYSTEM)) {

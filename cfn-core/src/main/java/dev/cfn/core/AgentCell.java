@@ -3,8 +3,14 @@ package dev.cfn.core;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * either the producer sees 0 and schedules, or the dispatcher sees the message and reschedules: no
  * message is left behind.
  */
-final class AgentCell implements AgentContext {
-  private static final Logger log = LoggerFactory.getLogger(AgentCell.class);
+final class AgentCell extends Sender implements AgentContext {
+  static final Logger log = LoggerFactory.getLogger(AgentCell.class);
   private static final VarHandle SCHEDULED;
   private static final VarHandle MAILBOX;
 
@@ -45,6 +51,8 @@ final class AgentCell implements AgentContext {
   final RegisteredType type;
   final Dispatcher dispatcher;
   final String swarm;
+  // True when the agent was given to spawn(id, agent): a restart keeps it (there is no factory).
+  private final boolean given;
   private Agent agent;
   private volatile Mailbox mailbox;
 
@@ -56,18 +64,27 @@ final class AgentCell implements AgentContext {
   private boolean started;
   private boolean turnParked; // guarded by this
   private boolean resumeRequested; // guarded by this
-  private Envelope current;
-  private EffectsBuffer effects;
+  // The message being handled and its effects: written by the invoke stage on the agent's thread.
+  Envelope current;
+  EffectsBuffer effects;
   // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
-  private long processed;
-  private long failures;
+  long processed;
+  long failures;
   private int restarts;
   private long[] restartTimes; // nanoTime of recent restarts, ring, created on first restart
 
-  AgentCell(AgentId id, RegisteredType type, Agent agent, Dispatcher dispatcher, String swarm) {
+  AgentCell(
+      AgentId id,
+      RegisteredType type,
+      Agent agent,
+      boolean given,
+      Dispatcher dispatcher,
+      String swarm) {
+    super(id, true);
     this.id = id;
     this.type = type;
     this.agent = agent;
+    this.given = given;
     this.dispatcher = dispatcher;
     this.swarm = swarm;
     this.started = !type.hasOnStart(agent);
@@ -75,6 +92,11 @@ final class AgentCell implements AgentContext {
 
   boolean isStopped() {
     return lifecycle >= STOPPING;
+  }
+
+  /** True while the agent runs normally (not paused, not stopping). */
+  boolean isActive() {
+    return lifecycle == ACTIVE;
   }
 
   Mailbox mailbox() {
@@ -99,11 +121,169 @@ final class AgentCell implements AgentContext {
     }
   }
 
+  /**
+   * The agent whose turn the calling thread is running, or null: lets an {@link AgentRef} send as
+   * that agent. A carrier keeps it in a field of its thread; a virtual thread runs one turn of one
+   * agent, so a thread-local costs nothing there.
+   */
+  static AgentCell running() {
+    Thread t = Thread.currentThread();
+    if (t instanceof Carrier.CarrierThread ct) {
+      return ct.running;
+    }
+    return t.isVirtual() ? RUNNING_ON_VIRTUAL.get() : null;
+  }
+
+  private static final ThreadLocal<AgentCell> RUNNING_ON_VIRTUAL = new ThreadLocal<>();
+
+  /**
+   * The agent whose turn the calling carrier thread is running, or null (not a carrier, or between
+   * turns): the agent to suspend when a send on this thread would otherwise park the carrier.
+   */
+  static AgentCell runningOnCarrier() {
+    return Thread.currentThread() instanceof Carrier.CarrierThread ct ? ct.running : null;
+  }
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  // ---- deferred sends: a carrier never parks on user work ----
+  //
+  // A send from a handler on a carrier that cannot finish at once (a full BLOCK mailbox, a
+  // RELIABLE append waiting for its fsync) is not waited for on the carrier: it becomes a step of
+  // this chain, and the handler goes on. Later sends of the same handler queue behind it, so this
+  // agent's messages keep their order. When the handler returns, the agent is suspended until the
+  // chain completes (Invoke), and the carrier runs other agents meanwhile. Written only during
+  // the agent's turn, on its carrier.
+  private CompletableFuture<Void> deferred;
+  // The first failure of a deferred send; supervision handles it at the start of the next turn.
+  private volatile Throwable deferredFailure;
+  // Deferred sends of other agents waiting for room in this agent's mailbox, woken after a turn.
+  private volatile ConcurrentLinkedQueue<Runnable> roomWaiters;
+
+  boolean hasDeferred() {
+    return deferred != null;
+  }
+
+  /**
+   * Adds {@code step} to this turn's deferred sends; it starts once the earlier ones finished (at
+   * once if there are none). The step returns a future that completes when its send is done, or
+   * null when it finished at once; a failure is kept for supervision and never stops the chain.
+   */
+  void defer(Supplier<CompletableFuture<Void>> step) {
+    CompletableFuture<Void> prev = deferred == null ? DONE : deferred;
+    deferred = prev.thenCompose(x -> runStep(step));
+  }
+
+  private CompletableFuture<Void> runStep(Supplier<CompletableFuture<Void>> step) {
+    CompletableFuture<Void> f;
+    try {
+      f = step.get(); // null: the send finished at once
+    } catch (Throwable t) {
+      f = CompletableFuture.failedFuture(t);
+    }
+    if (f == null) {
+      return DONE;
+    }
+    return f.handle(
+        (x, t) -> {
+          if (t != null && deferredFailure == null) {
+            deferredFailure = t instanceof CompletionException c ? c.getCause() : t;
+          }
+          return null;
+        });
+  }
+
+  /** The deferred sends of the handler that just returned, or null; clears them. */
+  CompletableFuture<Void> takeDeferred() {
+    CompletableFuture<Void> f = deferred;
+    deferred = null;
+    return f;
+  }
+
+  /** The failure of a deferred send, or null, without clearing it. */
+  Throwable peekDeferredFailure() {
+    return deferredFailure;
+  }
+
+  /** The failure of a deferred send since the last call, or null; clears it. */
+  Throwable takeDeferredFailure() {
+    Throwable t = deferredFailure;
+    if (t != null) {
+      deferredFailure = null;
+    }
+    return t;
+  }
+
+  /** Registers {@code waiter} to run after this agent's next turn (which may make room). */
+  void waitForRoom(Runnable waiter) {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    if (q == null) {
+      synchronized (this) {
+        q = roomWaiters;
+        if (q == null) {
+          q = new ConcurrentLinkedQueue<>();
+          roomWaiters = q;
+        }
+      }
+    }
+    q.offer(waiter);
+  }
+
+  /** Runs the waiters registered so far (each tries its send again, or registers again). */
+  private void wakeRoomWaiters() {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    if (q == null || q.isEmpty()) {
+      return;
+    }
+    for (int n = q.size(); n > 0; n--) {
+      Runnable w = q.poll();
+      if (w == null) {
+        break;
+      }
+      w.run();
+    }
+  }
+
+  /** The waiters still registered (at shutdown), removed. */
+  List<Runnable> takeRoomWaiters() {
+    ConcurrentLinkedQueue<Runnable> q = roomWaiters;
+    List<Runnable> out = new ArrayList<>();
+    if (q != null) {
+      for (Runnable w; (w = q.poll()) != null; ) {
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
   /** Runs one turn: up to the throughput limit of messages. Only the dispatcher calls this. */
   void runTurn() {
-    AgentRuntime rt = type.runtime;
+    Thread t = Thread.currentThread();
+    if (t instanceof Carrier.CarrierThread ct) {
+      ct.running = this;
+      try {
+        turn();
+      } finally {
+        ct.running = null;
+      }
+    } else {
+      RUNNING_ON_VIRTUAL.set(this);
+      try {
+        turn();
+      } finally {
+        RUNNING_ON_VIRTUAL.remove();
+      }
+    }
+  }
+
+  private void turn() {
+    Invoke invoke = type.stages.invoke();
+    Throwable failedSend = deferredFailure == null ? null : takeDeferredFailure();
+    if (failedSend != null && lifecycle == ACTIVE) {
+      invoke.deferredSendFailed(this, failedSend);
+    }
     if (lifecycle == ACTIVE && !started) {
-      start(rt);
+      start(invoke);
     }
     Mailbox mb = mailbox;
     if (lifecycle == ACTIVE && mb != null) {
@@ -114,7 +294,7 @@ final class AgentCell implements AgentContext {
           // A restart without backoff replaced the instance during this turn: start the fresh
           // one before it sees any mail. If its onStart fails and it is replaced again, try
           // again on the next iteration; the restart budget bounds this.
-          start(rt);
+          start(invoke);
           if (lifecycle != ACTIVE) {
             break;
           }
@@ -129,22 +309,25 @@ final class AgentCell implements AgentContext {
         if (carrier != null && (n & (Carrier.CLOCK_EVERY - 1)) == 0) {
           carrier.clock = System.nanoTime();
         }
-        invoke(m, rt);
+        invoke.message(this, m);
         if (lifecycle != ACTIVE) {
           break;
         }
       }
     }
+    if (roomWaiters != null) {
+      wakeRoomWaiters(); // this turn may have made room for senders waiting on our mailbox
+    }
     if (lifecycle == SUSPENDED) {
-      // Paused (restart backoff, or waiting for an acknowledgement to commit): keep the
-      // schedule flag; resume() runs us again, or already asked to while this turn ran.
+      // Paused (restart backoff, waiting for an acknowledgement to commit, or for its deferred
+      // sends): keep the schedule flag; resume() runs us again, or already asked to meanwhile.
       if (parkSuspendedTurn()) {
         dispatcher.execute(this);
       }
       return;
     }
     if (lifecycle >= STOPPING) {
-      finishStop(rt);
+      finishStop();
     }
     release();
   }
@@ -170,7 +353,7 @@ final class AgentCell implements AgentContext {
   }
 
   /** Pauses an ACTIVE agent (never overrides a stop requested meanwhile). */
-  private void suspend() {
+  void suspend() {
     synchronized (this) {
       if (lifecycle == ACTIVE) {
         lifecycle = SUSPENDED;
@@ -207,86 +390,27 @@ final class AgentCell implements AgentContext {
     return !started;
   }
 
-  private void start(AgentRuntime rt) {
+  private void start(Invoke invoke) {
     started = true;
-    try {
-      agent.onStart(this);
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      log.warn("agent {} failed in onStart: {}", id, t.toString());
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, "onStart: " + t);
-      supervise(t, rt);
-    }
+    invoke.start(this);
+    invoke.afterHandler(this);
   }
 
-  private void invoke(Envelope m, AgentRuntime rt) {
-    if (m.delivery() == DeliveryMode.RELIABLE) {
-      invokeReliable(m, rt);
-      return;
-    }
-    current = m;
-    try {
-      agent.onMessage(m, this);
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
-      rt.deadLetter(m, DeadLetter.Reason.HANDLER_FAILED, t.toString());
-      supervise(t, rt);
-    } finally {
-      current = null;
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-    }
+  /** The agent instance (replaced by a restart). */
+  Agent agent() {
+    return agent;
   }
 
-  /**
-   * A RELIABLE message: skip it if it was already acknowledged; otherwise run the handler with an
-   * effects buffer, then acknowledge (committing the effects) or record the failure for a retry.
-   */
-  private void invokeReliable(Envelope m, AgentRuntime rt) {
-    if (!rt.reliable().shouldHandle(m)) {
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-      return;
-    }
-    EffectsBuffer fx = new EffectsBuffer(id, rt);
-    current = m;
-    effects = fx;
-    try {
-      agent.onMessage(m, this);
-      if (fx.used()) {
-        // The next message must see this one's state: pause the agent (holding its schedule
-        // flag, as during a restart backoff) until the acknowledgement and its effects commit.
-        suspend();
-        rt.reliable().succeeded(m, fx.effects(), this::resume);
-      } else {
-        rt.reliable().succeeded(m, fx.effects(), null);
-      }
-    } catch (Throwable t) {
-      failures++;
-      rt.handlerFailed();
-      rt.lifecycle(id, LifecycleEvent.Kind.FAILED, t.toString());
-      rt.reliable().failed(m, t);
-      supervise(t, rt);
-    } finally {
-      current = null;
-      effects = null;
-      processed++;
-      dispatcher.delivered(m.createdNanos());
-    }
-  }
-
-  private void supervise(Throwable t, AgentRuntime rt) {
+  /** Applies the type's supervision strategy to a failure of the handler or of onStart. */
+  void supervise(Throwable t) {
     switch (type.spec.supervision()) {
       case SupervisionStrategy.Resume r -> {}
       case SupervisionStrategy.Stop s -> beginStop("handler failed: " + t);
-      case SupervisionStrategy.Restart r -> restart(r, t, rt);
+      case SupervisionStrategy.Restart r -> restart(r, t);
     }
   }
 
-  private void restart(SupervisionStrategy.Restart policy, Throwable cause, AgentRuntime rt) {
+  private void restart(SupervisionStrategy.Restart policy, Throwable cause) {
     long now = System.nanoTime();
     int inWindow = recentRestarts(now, policy.window().toNanos());
     if (inWindow >= policy.maxRestarts()) {
@@ -302,7 +426,10 @@ final class AgentCell implements AgentContext {
     callOnStop();
     Agent fresh;
     try {
-      fresh = type.spec.factory().create(id);
+      fresh = given ? agent : type.spec.factory().create(id);
+      if (fresh == null) {
+        throw new IllegalStateException("the factory returned null");
+      }
     } catch (Throwable t) {
       beginStop("factory failed during restart: " + t);
       return;
@@ -311,13 +438,12 @@ final class AgentCell implements AgentContext {
     started = !type.hasOnStart(fresh);
     recordRestart(now, policy.maxRestarts());
     restarts++;
-    rt.restarted();
-    rt.lifecycle(id, LifecycleEvent.Kind.RESTARTED, cause.toString());
+    type.stages.invoke().restarted(this, cause);
     Duration backoff = policy.backoff(inWindow + 1);
     if (!backoff.isZero()) {
       suspend();
       try {
-        rt.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
+        type.stages.timer().schedule(this::resume, backoff.toNanos(), TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
         resume(); // the runtime is shutting down: no backoff, let the shutdown drain or stop it
       }
@@ -359,7 +485,7 @@ final class AgentCell implements AgentContext {
       stopReason = reason;
       lifecycle = STOPPING;
     }
-    type.runtime.unregister(this);
+    type.stages.directory().remove(this);
   }
 
   /** Requests a stop from outside the agent's thread. */
@@ -370,21 +496,24 @@ final class AgentCell implements AgentContext {
     }
   }
 
-  private void finishStop(AgentRuntime rt) {
+  private void finishStop() {
+    Stages stages = type.stages;
     if (lifecycle == STOPPING) {
       lifecycle = STOPPED;
       if (started) {
         callOnStop();
       }
-      rt.lifecycle(id, LifecycleEvent.Kind.STOPPED, stopReason);
+      stages.lifecycle().publish(id, LifecycleEvent.Kind.STOPPED, stopReason);
     }
     Mailbox mb = mailbox;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; ) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
-          rt.reliable().requeueLater(m); // still journaled: it reactivates the agent later
+          stages.journal().requeueLater(m); // still journaled: it reactivates the agent later
         } else {
-          rt.deadLetterQueued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
+          stages
+              .deadLetters()
+              .queued(m, DeadLetter.Reason.AGENT_STOPPED, "agent " + id + " stopped");
         }
       }
     }
@@ -399,15 +528,16 @@ final class AgentCell implements AgentContext {
   }
 
   /** Moves every queued message to dead letters; used at a shutdown deadline. */
-  long drainTo(DeadLetter.Reason reason, AgentRuntime rt) {
+  long drainTo(DeadLetter.Reason reason) {
+    Stages stages = type.stages;
     Mailbox mb = mailbox;
     long n = 0;
     if (mb != null) {
       for (Envelope m; (m = mb.poll()) != null; n++) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
-          rt.reliable().leftInJournal(m); // redelivered when a runtime opens the journal again
+          stages.journal().leftInJournal(m); // redelivered when a runtime opens the journal again
         } else {
-          rt.deadLetterQueued(m, reason, "still queued at the shutdown deadline");
+          stages.deadLetters().queued(m, reason, "still queued at the shutdown deadline");
         }
       }
     }
@@ -431,24 +561,11 @@ final class AgentCell implements AgentContext {
     return id;
   }
 
-  @Override
-  public void send(AgentId to, Object payload) {
-    type.runtime.sendFrom(id, to, payload, true);
-  }
+  // send, publish, request, forward and the broadcasts are inherited from Sender.
 
   @Override
-  public void send(Envelope.Builder message) {
-    type.runtime.sendFrom(id, message, true);
-  }
-
-  @Override
-  public void publish(TopicId topic, Object payload) {
-    type.runtime.sendFrom(id, Envelope.on(topic).payload(payload), true);
-  }
-
-  @Override
-  public CompletableFuture<Envelope> request(AgentId to, Object payload, Duration timeout) {
-    return type.runtime.request(id, to, payload, timeout, true);
+  Validate path() {
+    return type.stages.validate();
   }
 
   @Override
@@ -463,22 +580,24 @@ final class AgentCell implements AgentContext {
 
   @Override
   public void reply(Envelope request, Object payload) {
-    type.runtime.reply(id, request, payload);
-  }
-
-  @Override
-  public int broadcastToType(String agentType, Object payload) {
-    return type.runtime.broadcastToType(id, agentType, payload, true);
-  }
-
-  @Override
-  public int broadcastToSwarm(String swarmName, Object payload) {
-    return type.runtime.broadcastToSwarm(id, swarmName, payload, true);
+    type.stages.validate().reply(id, request, payload);
   }
 
   @Override
   public AgentRef spawn(AgentId child) {
-    return type.runtime.spawnRef(child, null);
+    return spawnRef(child, null);
+  }
+
+  @Override
+  public AgentRef spawn(AgentId child, Agent behaviour) {
+    return spawnRef(child, Objects.requireNonNull(behaviour, "agent"));
+  }
+
+  private AgentRef spawnRef(AgentId child, Agent behaviour) {
+    Objects.requireNonNull(child, "id");
+    Stages stages = type.stages;
+    AgentCell cell = stages.directory().spawn(child, null, behaviour);
+    return new AgentRef(stages.external(), stages.directory(), child, cell);
   }
 
   @Override

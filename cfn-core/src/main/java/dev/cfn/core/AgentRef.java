@@ -5,17 +5,24 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A handle to an agent that skips the id lookup on every send. If the agent stops, the next send
- * looks the id up again (and activates a fresh agent when the type is registered), so a ref never
- * goes stale.
+ * A handle to an agent that skips the id lookup on every send and request. If the agent stops, the
+ * next send looks the id up again (and activates a fresh agent when the type is registered), so a
+ * ref never goes stale.
+ *
+ * <p>Who sends: called while a handler of this runtime runs (on the agent's carrier or virtual
+ * thread), {@link #tell(Object)} and {@link #request} send as that agent, exactly like the same
+ * call on its {@link AgentContext}; called anywhere else they send as {@link
+ * AgentRuntime#EXTERNAL}. A ref may be used from any thread.
  */
 public final class AgentRef {
-  private final AgentRuntime runtime;
+  private final Sender external; // the runtime, sending as EXTERNAL
+  private final Directory directory;
   private final AgentId id;
   private volatile AgentCell cell;
 
-  AgentRef(AgentRuntime runtime, AgentId id, AgentCell cell) {
-    this.runtime = runtime;
+  AgentRef(Sender external, Directory directory, AgentId id, AgentCell cell) {
+    this.external = external;
+    this.directory = directory;
     this.id = id;
     this.cell = cell;
   }
@@ -28,25 +35,39 @@ public final class AgentRef {
   AgentCell cell() {
     AgentCell c = cell;
     if (c == null || c.isStopped()) {
-      c = runtime.cellFor(id);
+      c = directory.cellFor(id);
       cell = c;
     }
     return c;
   }
 
-  /** Sends {@code payload} from outside any agent. */
+  /**
+   * Sends {@code payload}: as the agent whose handler is running on this thread, if any (see the
+   * class comment), else from outside any agent.
+   */
   public void tell(Object payload) {
-    runtime.tell(AgentRuntime.EXTERNAL, this, payload, false);
+    Sender.current(external).tell(this, payload);
   }
 
-  /** Sends {@code payload} from the agent whose context is {@code from}. */
-  public void tell(Object payload, AgentContext from) {
-    runtime.tell(Objects.requireNonNull(from, "from").self(), this, payload, true);
+  /**
+   * Sends {@code payload} as {@code from}: an agent's context (its agent is the sender) or a
+   * runtime (the sender is {@link AgentRuntime#EXTERNAL}).
+   */
+  public void tell(Object payload, MessageBus from) {
+    Objects.requireNonNull(from, "from");
+    if (from instanceof Sender s && s.path() == external.path()) {
+      s.tell(this, payload);
+    } else {
+      from.send(id, payload); // a wrapper around a context: let it decide who sends
+    }
   }
 
-  /** Sends a request from outside any agent; see {@link AgentContext#request}. */
+  /**
+   * Sends a request, as the agent whose handler is running on this thread if any, else from outside
+   * any agent; see {@link MessageBus#request} for the thread the future completes on.
+   */
   public CompletableFuture<Envelope> request(Object payload, Duration timeout) {
-    return runtime.request(id, payload, timeout);
+    return Sender.current(external).request(this, payload, timeout);
   }
 
   /** True while the agent this ref points at is live. */

@@ -13,6 +13,12 @@ public final class AgentType {
   /** Default mailbox capacity per priority lane. */
   public static final int DEFAULT_MAILBOX_CAPACITY = 1024;
 
+  /**
+   * The lane capacity of an {@link Builder#unboundedMailbox() unbounded} mailbox: 2^30 messages,
+   * more than any heap holds, so the heap is the real bound.
+   */
+  public static final int UNBOUNDED = 1 << 30;
+
   /** Default restart strategy: at most 10 restarts a minute, backoff 10 ms doubling to 1 s. */
   public static final SupervisionStrategy DEFAULT_SUPERVISION =
       SupervisionStrategy.restart(
@@ -27,6 +33,7 @@ public final class AgentType {
   private final boolean blocking;
   private final int throughput;
   private final int agingLimit;
+  private final boolean unboundedMailbox;
 
   private AgentType(Builder b) {
     this.name = b.name;
@@ -38,6 +45,7 @@ public final class AgentType {
     this.blocking = b.blocking;
     this.throughput = b.throughput;
     this.agingLimit = b.agingLimit;
+    this.unboundedMailbox = b.unboundedMailbox;
   }
 
   /** A type with default settings. */
@@ -59,9 +67,17 @@ public final class AgentType {
     return factory;
   }
 
-  /** Capacity of each priority lane of the mailbox (a power of two). */
+  /**
+   * Capacity of each priority lane of the mailbox (a power of two); {@link #UNBOUNDED} when the
+   * mailbox is {@link Builder#unboundedMailbox() unbounded}.
+   */
   public int mailboxCapacity() {
     return mailboxCapacity;
+  }
+
+  /** True when the mailbox was made unbounded with {@link Builder#unboundedMailbox()}. */
+  public boolean unboundedMailbox() {
+    return unboundedMailbox;
   }
 
   /** What a send does when a lane is full. */
@@ -105,6 +121,7 @@ public final class AgentType {
     private boolean blocking;
     private int throughput;
     private int agingLimit = 16;
+    private boolean unboundedMailbox;
 
     private Builder(String name, AgentFactory factory) {
       AgentId.validateType(name);
@@ -129,6 +146,24 @@ public final class AgentType {
                 + Integer.highestOneBit(Math.max(4, Math.min(capacity, 1 << 30)) * 2 - 1));
       }
       this.mailboxCapacity = capacity;
+      this.unboundedMailbox = false;
+      return this;
+    }
+
+    /**
+     * Makes the mailbox unbounded (each lane may grow to {@link #UNBOUNDED} messages), as Pekko's
+     * default mailbox is: a send never blocks, is never rejected and never drops.
+     *
+     * <p><b>Risky:</b> nothing slows a sender that is faster than the agent, so its mailbox grows
+     * until the heap runs out ({@link OutOfMemoryError}); the overflow policy never applies. Use it
+     * only where the producer is bounded by other means (a request-reply protocol, a fixed batch)
+     * and watch {@link CfnMetrics#MAILBOX_SIZE}. The runtime logs a warning when such a type is
+     * registered and counts the live agents with one in {@link CfnMetrics#MAILBOX_UNBOUNDED}. A
+     * lane's array grows by doubling and does not shrink while the agent lives.
+     */
+    public Builder unboundedMailbox() {
+      this.mailboxCapacity = UNBOUNDED;
+      this.unboundedMailbox = true;
       return this;
     }
 

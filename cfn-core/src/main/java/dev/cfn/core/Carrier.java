@@ -25,14 +25,16 @@ import java.util.concurrent.locks.LockSupport;
  * per turn, not per message. An agent is in at most one queue at a time and runs on one carrier at
  * a time: its schedule flag ({@link AgentCell}) guarantees that, wherever it is queued.
  *
- * <p>Idle strategy: spin (stealing as it goes), then yield, then park (see {@link IdleStrategy}).
- * At most half the carriers (at least one) spin at a time; the others park at once. On a small
- * machine this leaves cores to the threads that send, and a send from outside the pool does not
- * wake a parked carrier while one is spinning, since the spinner scans every queue. Wake-up: the
- * carrier sets {@code parked}, re-checks the queues, then parks; a producer offers, then reads
- * {@code parked} and, if it wins the CAS that clears it, unparks the thread. Both sides write then
- * read volatile locations, so one of them sees the other and no wake-up is lost; the CAS keeps
- * concurrent producers from issuing redundant unpark system calls.
+ * <p>Idle strategy: spin (stealing as it goes), then yield, then park (see {@link IdleStrategy}),
+ * within a {@link SpinBudget} that shrinks when the carrier finds itself preempted while spinning
+ * (an oversubscribed machine) and grows back when spinning pays off. At most half the carriers (at
+ * least one) spin at a time; the others park at once. On a small machine this leaves cores to the
+ * threads that send, and a send from outside the pool does not wake a parked carrier while one is
+ * spinning, since the spinner scans every queue. Wake-up: the carrier sets {@code parked},
+ * re-checks the queues, then parks; a producer offers, then reads {@code parked} and, if it wins
+ * the CAS that clears it, unparks the thread. Both sides write then read volatile locations, so one
+ * of them sees the other and no wake-up is lost; the CAS keeps concurrent producers from issuing
+ * redundant unpark system calls.
  *
  * <p>Counters are written by this thread only and published with release stores.
  */
@@ -58,6 +60,9 @@ final class Carrier implements Dispatcher, Runnable {
     long nextId;
     long idLimit;
 
+    /** The agent whose turn this thread is running, or null between turns. */
+    AgentCell running;
+
     /**
      * A recent {@link System#nanoTime()}: read at the start of every turn and after every {@link
      * #CLOCK_EVERY} handler calls in it. Messages sent by handlers on this thread are stamped with
@@ -77,8 +82,7 @@ final class Carrier implements Dispatcher, Runnable {
   private final java.util.concurrent.atomic.AtomicInteger spinning;
   private final int maxSpinning;
   private final ConcurrentLinkedQueue<AgentCell> runQueue = new ConcurrentLinkedQueue<>();
-  private final long spinNanos;
-  private final long yieldUntilNanos;
+  private final SpinBudget budget;
   private final LatencySampler sampler;
   private final CarrierThread thread;
   private Carrier[] peers = new Carrier[0];
@@ -104,8 +108,7 @@ final class Carrier implements Dispatcher, Runnable {
     this.index = index;
     this.spinning = spinning;
     this.maxSpinning = maxSpinning;
-    this.spinNanos = idle.spin().toNanos();
-    this.yieldUntilNanos = spinNanos + idle.yield().toNanos();
+    this.budget = new SpinBudget(idle);
     this.sampler = sampler;
     this.thread = new CarrierThread(this, namePrefix + index);
   }
@@ -211,6 +214,7 @@ final class Carrier implements Dispatcher, Runnable {
   public void run() {
     long idleStart = 0; // start of the current idle period, for utilization; 0 while busy
     long spinStart = 0; // start of the current spin-then-yield phase
+    long lastPass = 0; // clock of the previous idle pass, to detect preemption (SpinBudget)
     boolean spinner = false;
     while (running) {
       AgentCell cell = next();
@@ -219,6 +223,7 @@ final class Carrier implements Dispatcher, Runnable {
           if (spinner) {
             spinning.decrementAndGet();
             spinner = false;
+            budget.rewarded(); // spinning paid off without a preemption
           }
           idleNanos.lazySet(idleNanos.get() + (System.nanoTime() - idleStart));
           idleSince.lazySet(0);
@@ -233,12 +238,15 @@ final class Carrier implements Dispatcher, Runnable {
         idleStart = now;
         idleSince.lazySet(now);
         spinStart = now;
+        lastPass = now;
         spinner = tryStartSpinning();
       }
       long idleFor = now - spinStart;
-      if (spinner && idleFor < spinNanos) {
+      boolean preempted = spinner && budget.preempted(now - lastPass);
+      lastPass = now;
+      if (spinner && !preempted && idleFor < budget.spin()) {
         Thread.onSpinWait();
-      } else if (spinner && idleFor < yieldUntilNanos) {
+      } else if (spinner && !preempted && idleFor < budget.spinAndYield()) {
         Thread.yield();
       } else {
         if (spinner) {
@@ -252,6 +260,7 @@ final class Carrier implements Dispatcher, Runnable {
         }
         PARKED.setVolatile(this, false);
         spinStart = System.nanoTime();
+        lastPass = spinStart;
         spinner = tryStartSpinning();
       }
     }
@@ -277,6 +286,11 @@ final class Carrier implements Dispatcher, Runnable {
 
   void join(long millis) throws InterruptedException {
     thread.join(millis);
+  }
+
+  /** Times this carrier found itself preempted while spinning (an oversubscribed machine). */
+  long preemptions() {
+    return budget.preemptions();
   }
 
   /** Busy nanoseconds since start, for the utilization gauge. */

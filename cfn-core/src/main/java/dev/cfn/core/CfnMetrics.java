@@ -34,6 +34,9 @@ public final class CfnMetrics {
   /** Gauge: messages waiting in all mailboxes. */
   public static final String MAILBOX_SIZE = "cfn.mailbox.size";
 
+  /** Gauge: live agents whose mailbox is unbounded ({@link AgentType.Builder#unboundedMailbox}). */
+  public static final String MAILBOX_UNBOUNDED = "cfn.mailbox.unbounded";
+
   /** Gauge: live agents. */
   public static final String AGENTS_LIVE = "cfn.agents.live";
 

@@ -11,13 +11,15 @@ import java.util.Objects;
  */
 final class EffectsBuffer implements Effects {
   private final AgentId agent;
-  private final AgentRuntime runtime;
+  private final Journal journal;
+  private final Ids ids;
   private final List<Effect> effects = new ArrayList<>(2);
   private boolean used; // any call, reads included
 
-  EffectsBuffer(AgentId agent, AgentRuntime runtime) {
+  EffectsBuffer(AgentId agent, Journal journal, Ids ids) {
     this.agent = agent;
-    this.runtime = runtime;
+    this.journal = journal;
+    this.ids = ids;
   }
 
   @Override
@@ -33,7 +35,7 @@ final class EffectsBuffer implements Effects {
         return java.util.Optional.empty();
       }
     }
-    return runtime.reliable().journal().state(agent.toString(), key);
+    return journal.state(agent.toString(), key);
   }
 
   @Override
@@ -56,7 +58,7 @@ final class EffectsBuffer implements Effects {
     Objects.requireNonNull(to, "to");
     Envelope e =
         new Envelope(
-            runtime.nextReliableId(),
+            ids.nextReliable(),
             payload == null ? "null" : payload.getClass().getName(),
             agent,
             to,

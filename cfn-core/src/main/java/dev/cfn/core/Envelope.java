@@ -67,6 +67,15 @@ public record Envelope(
     return correlationId != 0 && headers.containsKey(REPLY_HEADER);
   }
 
+  /**
+   * True when this message is a request: sent with {@code request(...)} (its correlation id is its
+   * own id) and not a reply, so exactly one {@code reply} to it completes the requester's future. A
+   * request passed on with {@link AgentContext#forward} stays a request.
+   */
+  public boolean isRequest() {
+    return correlationId != 0 && correlationId == id && !headers.containsKey(REPLY_HEADER);
+  }
+
   /** The payload cast to {@code type}; throws {@link ClassCastException} naming both types. */
   public <T> T payload(Class<T> as) {
     if (!as.isInstance(payload)) {

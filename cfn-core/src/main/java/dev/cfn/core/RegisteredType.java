@@ -1,8 +1,8 @@
 package dev.cfn.core;
 
 /**
- * An {@link AgentType} as registered in one runtime: the spec, the runtime, and the resolved
- * dispatcher throughput.
+ * An {@link AgentType} as registered in one runtime: the spec, the stages of that runtime's message
+ * path, and the resolved dispatcher throughput.
  */
 final class RegisteredType {
   private static final ClassValue<Boolean> OVERRIDES_ON_START =
@@ -18,12 +18,12 @@ final class RegisteredType {
       };
 
   final AgentType spec;
-  final AgentRuntime runtime;
+  final Stages stages;
   final int throughput;
 
-  RegisteredType(AgentType spec, AgentRuntime runtime, int defaultThroughput) {
+  RegisteredType(AgentType spec, Stages stages, int defaultThroughput) {
     this.spec = spec;
-    this.runtime = runtime;
+    this.stages = stages;
     this.throughput = spec.throughput() > 0 ? spec.throughput() : defaultThroughput;
   }
 

@@ -42,6 +42,9 @@ final class RuntimeMeters {
     Gauge.builder(CfnMetrics.MAILBOX_SIZE, rt, AgentRuntime::queuedCount)
         .description("messages waiting in all mailboxes")
         .register(registry);
+    Gauge.builder(CfnMetrics.MAILBOX_UNBOUNDED, rt, AgentRuntime::unboundedMailboxAgents)
+        .description("live agents with an unbounded mailbox (a risk: see AgentType.Builder)")
+        .register(registry);
     Gauge.builder(CfnMetrics.AGENTS_LIVE, rt, AgentRuntime::liveAgents)
         .description("live agents")
         .register(registry);
@@ -65,7 +68,7 @@ final class RuntimeMeters {
     }
   }
 
-  static void bindReliable(ReliableDelivery r, MeterRegistry registry) {
+  static void bindReliable(ReliableLedger r, MeterRegistry registry) {
     Gauge.builder(CfnMetrics.RECOVERY_SECONDS, r, x -> x.recoverySeconds)
         .baseUnit("seconds")
         .description("time the last journal recovery took")

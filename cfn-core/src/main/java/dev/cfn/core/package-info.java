@@ -2,12 +2,50 @@
  * The cfn kernel: agents, the in-process message bus, mailboxes, dispatchers, supervision and
  * metrics.
  *
- * <p>Public: {@link dev.cfn.core.AgentRuntime} (and its builder), {@link dev.cfn.core.Agent},
- * {@link dev.cfn.core.AgentContext}, {@link dev.cfn.core.AgentType}, the value types ({@link
- * dev.cfn.core.AgentId}, {@link dev.cfn.core.TopicId}, {@link dev.cfn.core.Envelope}) and the
- * policies. Package-private, beside them: the mailbox ({@code Mailbox}), the carrier threads
- * ({@code Carrier}), the per-agent cell ({@code AgentCell}), the topic router and the meters. Users
+ * <p>Public: {@link dev.cfn.core.AgentRuntime} (and its builder), {@link dev.cfn.core.MessageBus}
+ * (the messaging verbs shared by the runtime, {@link dev.cfn.core.AgentContext} and {@link
+ * dev.cfn.core.AgentRef}), {@link dev.cfn.core.Agent}, {@link dev.cfn.core.AgentContext}, {@link
+ * dev.cfn.core.AgentType}, the value types ({@link dev.cfn.core.AgentId}, {@link
+ * dev.cfn.core.TopicId}, {@link dev.cfn.core.Envelope}), {@link dev.cfn.core.RuntimeSettings} and
+ * the policies. Package-private, beside them: the stages of the message path below, the mailbox
+ * ({@code Mailbox}), the per-agent cell ({@code AgentCell}), the topic router and the meters. Users
  * cannot reach the machinery; maintainers find it here.
+ *
+ * <h2>The message path</h2>
+ *
+ * <p>Every message travels one chain of stages. Each stage is a small package-private class named
+ * after what it does, given the next stages in its constructor by {@code AgentRuntime} (which only
+ * wires them), and never calling back into the runtime:
+ *
+ * <pre>
+ *  ctx.send / rt.send / ref.tell / request / forward / reply      (MessageBus verbs, via Sender)
+ *        │
+ *  1 Validate ─── checks arguments, builds the Envelope (Ids: id, stamp)
+ *        │
+ *  2 Admit ────── running / draining (agents only) / terminated; counts accepted vs finished
+ *        │        (consulted before a RELIABLE append, and by Enqueue right after counting)
+ *  3 Route ────── point-to-point: Directory.cellFor (activates lazily)
+ *        │        topic: TopicRouter fan-out · reply: Replies completes the future
+ *        │        nowhere to go: DeadLetterSink
+ *        ├──────────────────────────────┐ RELIABLE only
+ *        │                  4 JournalAppend ── Journal.append (durable), then on; also
+ *        │                              │      recovery, retries, parked types, replays
+ *  5 Enqueue ◄──────────────────────────┘
+ *        │        mailbox lane offer; overflow policy (REJECT / DROP_OLDEST / BLOCK)
+ *  6 Dispatch ─── AgentCell.schedule → Carrier (platform thread, work stealing)
+ *        │                            or VirtualDispatcher (blocking types)
+ *  7 Invoke ───── the handler; failures → DeadLetterSink + supervision (AgentCell)
+ *        │
+ *  8 Acknowledge  BEST_EFFORT: counted delivered (in Invoke)
+ *                 RELIABLE: Journal.acknowledge + effects in one transaction, then the outbox
+ *                 goes back to JournalAppend; failures retried with backoff or dead-lettered
+ * </pre>
+ *
+ * <p>Beside the chain: {@code Directory} (registered types, live agents, activation), {@code
+ * Replies} (requests waiting for a reply, with their timeouts), {@code DeadLetterSink}, {@code
+ * Lifecycle} (lifecycle events re-enter the chain at Route: its one back edge, bound once after
+ * wiring) and {@code ReliableLedger} (attempts and recovered ids shared by the two RELIABLE
+ * stages). {@code Stages} is the wiring an agent's cell receives.
  *
  * <p>Depends only on JCTools, HdrHistogram, Micrometer core and SLF4J. Nothing in cfn-core depends
  * on another cfn module.

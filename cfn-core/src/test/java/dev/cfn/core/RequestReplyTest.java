@@ -69,6 +69,25 @@ class RequestReplyTest {
   }
 
   @Test
+  void aShortTimeoutOpenedAfterALongOneStillExpiresFirst() {
+    // The deadline thread sleeps until the earliest deadline it knows (60 s here); a request
+    // with an earlier deadline must wake it, or it would time out only after the long one.
+    try (AgentRuntime rt = TestSupport.runtime()) {
+      rt.register(AgentType.of("mute", id -> (m, ctx) -> {}));
+      CompletableFuture<Envelope> slow =
+          rt.request(AgentId.of("mute", "1"), "long", Duration.ofSeconds(60));
+      CompletableFuture<Envelope> quick =
+          rt.request(AgentId.of("mute", "1"), "short", Duration.ofMillis(100));
+      assertThatThrownBy(() -> get(quick))
+          .isInstanceOf(ExecutionException.class)
+          .hasCauseInstanceOf(TimeoutException.class)
+          .cause()
+          .hasMessageContaining("within PT0.1S");
+      assertThat(slow).isNotDone();
+    }
+  }
+
+  @Test
   void aRequestToAnUnregisteredTypeFailsAtOnce() {
     try (AgentRuntime rt = TestSupport.runtime()) {
       CompletableFuture<Envelope> f = rt.request(AgentId.of("nobody", "1"), "hello?", LONG);

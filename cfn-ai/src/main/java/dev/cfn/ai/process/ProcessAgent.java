@@ -227,7 +227,7 @@ public final class ProcessAgent implements Agent {
 
   /** Replies to a request, sends back to an agent sender, or drops (see the class comment). */
   private static void answer(Envelope message, AgentContext ctx, ProcessResult result) {
-    boolean isRequest = message.correlationId() == message.id() && !message.isReply();
+    boolean isRequest = message.isRequest();
     if (isRequest) {
       ctx.reply(message, result);
       return;

@@ -1,5 +1,6 @@
 package dev.cfn.ai.tool;
 
+import dev.cfn.core.Agent;
 import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentMetrics;
@@ -69,6 +70,11 @@ final class CallScopedContext implements AgentContext {
   }
 
   @Override
+  public void forward(Envelope message, AgentId to) {
+    live().forward(message, to);
+  }
+
+  @Override
   public void reply(Object payload) {
     live().reply(payload);
   }
@@ -91,6 +97,11 @@ final class CallScopedContext implements AgentContext {
   @Override
   public AgentRef spawn(AgentId id) {
     return live().spawn(id);
+  }
+
+  @Override
+  public AgentRef spawn(AgentId id, Agent agent) {
+    return live().spawn(id, agent);
   }
 
   @Override

@@ -1,0 +1,127 @@
+package dev.cfn.core;
+
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stage 8 of the message path, for RELIABLE messages: once the handler returned, acknowledge the
+ * message together with its effects in one journal transaction, then send its outbox; if it threw,
+ * record the failure and redeliver with backoff, or dead-letter it after the last attempt. (A
+ * BEST_EFFORT message is acknowledged by counting it delivered, in {@link Invoke}.)
+ *
+ * <p>Acknowledgements are asynchronous: the carrier goes on with the next message while the
+ * journal's group commit makes the acknowledgement durable. Until then the message is still
+ * pending, so a crash redelivers it and, since its effects were not committed either, they are
+ * applied once when it is handled again.
+ */
+final class Acknowledge {
+  private static final Logger log = LoggerFactory.getLogger(Acknowledge.class);
+
+  private final Journal journal;
+  private final ReliableLedger ledger;
+  private final JournalAppend redelivery;
+  private final DeadLetterSink deadLetters;
+  private final RetryPolicy retry;
+
+  Acknowledge(
+      Journal journal,
+      ReliableLedger ledger,
+      JournalAppend redelivery,
+      DeadLetterSink deadLetters,
+      RetryPolicy retry) {
+    this.journal = journal;
+    this.ledger = ledger;
+    this.redelivery = redelivery;
+    this.deadLetters = deadLetters;
+    this.retry = retry;
+  }
+
+  Journal journal() {
+    return journal;
+  }
+
+  /** False when {@code m} was already acknowledged (a recovered duplicate): skip its handler. */
+  boolean shouldHandle(Envelope m) {
+    if (ledger.recovered.remove(m.id()) && journal.isAcknowledged(m.id())) {
+      log.debug("skipping reliable message {}: already acknowledged", m.id());
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The handler succeeded: acknowledge with its effects, then send its outbox; {@code committed}
+   * (may be null) runs once the acknowledgement has settled, either way.
+   */
+  void succeeded(Envelope m, List<Effect> effects, Runnable committed) {
+    journal
+        .acknowledge(m, effects)
+        .whenComplete(
+            (applied, error) -> {
+              try {
+                settle(m, effects, applied, error);
+              } finally {
+                if (committed != null) {
+                  committed.run();
+                }
+              }
+            });
+  }
+
+  private void settle(Envelope m, List<Effect> effects, Boolean applied, Throwable error) {
+    if (error != null) {
+      log.warn(
+          "acknowledging reliable message {} failed ({}); it stays pending and is redelivered",
+          m.id(),
+          error.toString());
+      redelivery.requeueLater(m);
+      return;
+    }
+    ledger.attempts.remove(m.id());
+    if (Boolean.TRUE.equals(applied)) {
+      ledger.acknowledged.incrementAndGet();
+      for (Effect effect : effects) {
+        if (effect instanceof Effect.Send send) {
+          redelivery.deliver(send.envelope());
+        }
+      }
+    }
+  }
+
+  /** The handler threw: retry with backoff, or dead-letter after the last attempt. */
+  void failed(Envelope m, Throwable cause) {
+    int n = ledger.attempts.merge(m.id(), 1, Integer::sum);
+    String error = cause.toString();
+    if (n >= retry.maxAttempts()) {
+      ledger.attempts.remove(m.id());
+      journal
+          .deadLetter(m, n, error)
+          .whenComplete(
+              (ok, x) -> {
+                if (x != null) {
+                  log.warn("dead-lettering reliable message {} failed: {}", m.id(), x.toString());
+                  redelivery.requeueLater(m);
+                  return;
+                }
+                // Logged once durable, so a dead letter seen here can be replayed at once.
+                deadLetters.add(
+                    m,
+                    DeadLetter.Reason.HANDLER_FAILED,
+                    "gave up after " + n + " attempts: " + error);
+              });
+      return;
+    }
+    Duration delay = retry.delay(n);
+    journal
+        .recordFailure(m, n, error)
+        .whenComplete(
+            (ok, x) -> {
+              if (x != null) {
+                log.warn("recording a failure of message {} failed: {}", m.id(), x.toString());
+              }
+              redelivery.redeliver(m, delay);
+            });
+  }
+}

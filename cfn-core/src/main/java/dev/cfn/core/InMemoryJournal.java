@@ -1,0 +1,121 @@
+package dev.cfn.core;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@link Journal} kept in memory: the same contract as a durable journal except durability, so
+ * nothing survives the process. It lets the RELIABLE stages (journal, acknowledge, retry, dead
+ * letters, effects, outbox) run and be tested without a database, and lets examples show RELIABLE
+ * delivery without a file. Use cfn-store's {@code SqliteJournal} for messages that must survive a
+ * crash.
+ *
+ * <p>One instance may back several runtimes one after the other (close one, build the next with the
+ * same journal): the next runtime recovers what the previous one left unacknowledged, as after a
+ * restart. Every method is thread-safe (one monitor); futures complete before they are returned.
+ */
+public final class InMemoryJournal implements Journal {
+  private final Map<Long, Envelope> pending = new LinkedHashMap<>();
+  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final Map<Long, Envelope> dead = new LinkedHashMap<>();
+  private final Set<Long> acknowledged = new HashSet<>();
+  private final Map<String, String> state = new HashMap<>();
+  private long highest;
+
+  /** An empty journal. */
+  public InMemoryJournal() {}
+
+  @Override
+  public synchronized List<JournalEntry> recover() {
+    List<JournalEntry> out = new ArrayList<>(pending.size());
+    for (Envelope e : pending.values()) {
+      out.add(new JournalEntry(e, attempts.getOrDefault(e.id(), 0)));
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized long highestId() {
+    return highest;
+  }
+
+  @Override
+  public synchronized void append(Envelope message) {
+    store(message);
+  }
+
+  private void store(Envelope message) {
+    pending.put(message.id(), message);
+    highest = Math.max(highest, message.id());
+  }
+
+  @Override
+  public synchronized CompletableFuture<Boolean> acknowledge(
+      Envelope message, List<Effect> effects) {
+    if (acknowledged.contains(message.id())) {
+      return CompletableFuture.completedFuture(false);
+    }
+    pending.remove(message.id());
+    attempts.remove(message.id());
+    acknowledged.add(message.id());
+    for (Effect effect : effects) {
+      switch (effect) {
+        case Effect.Put p -> state.put(p.namespace() + '\u0000' + p.key(), p.value());
+        case Effect.Delete d -> state.remove(d.namespace() + '\u0000' + d.key());
+        case Effect.Send s -> store(s.envelope());
+      }
+    }
+    return CompletableFuture.completedFuture(true);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Void> recordFailure(
+      Envelope message, int attempt, String error) {
+    attempts.put(message.id(), attempt);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public synchronized CompletableFuture<Void> deadLetter(
+      Envelope message, int attempts, String cause) {
+    pending.remove(message.id());
+    this.attempts.remove(message.id());
+    dead.put(message.id(), message);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public synchronized Optional<String> state(String namespace, String key) {
+    return Optional.ofNullable(state.get(namespace + '\u0000' + key));
+  }
+
+  @Override
+  public synchronized Optional<Envelope> replayDeadLetter(long id) {
+    Envelope e = dead.remove(id);
+    if (e != null) {
+      pending.put(id, e);
+    }
+    return Optional.ofNullable(e);
+  }
+
+  @Override
+  public synchronized boolean isAcknowledged(long id) {
+    return acknowledged.contains(id);
+  }
+
+  /** Messages appended and neither acknowledged nor dead-lettered. */
+  public synchronized int pendingCount() {
+    return pending.size();
+  }
+
+  /** Nothing to flush; the contents stay for the next runtime built on this journal. */
+  @Override
+  public void close() {}
+}
