@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.core.AgentId;
+import dev.cfn.store.SqliteJournal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,38 @@ class WorkspaceConfinementTest {
 
   private ToolResult list(String path) {
     return call(FileTools.LIST, path(path));
+  }
+
+  @Test
+  void projectLockFilesAreOrdinaryFilesButALiveStoresFilesAreNot() throws Exception {
+    List<String> projectFiles =
+        List.of("Cargo.lock", "yarn.lock", "package-lock.json", "flake.lock", "web/Gemfile.lock");
+    for (String name : projectFiles) {
+      assertThat(write(name, "locked " + name).content()).as(name).doesNotContain("own files");
+      assertThat(read(name).content()).as(name).contains("locked " + name);
+    }
+    assertThat(list(".").content()).contains("Cargo.lock").contains("package-lock.json");
+
+    // a real store opened in the workspace: cfn-store names its lock file, the rules must match
+    try (SqliteJournal journal = SqliteJournal.builder(workspace.resolve("journal.db")).open()) {
+      List<String> storeFiles;
+      try (Stream<Path> files = Files.list(workspace)) {
+        storeFiles =
+            files
+                .filter(Files::isRegularFile)
+                .map(p -> p.getFileName().toString())
+                .filter(n -> !projectFiles.contains(n))
+                .toList();
+      }
+      assertThat(storeFiles).contains("journal.db", "journal.db.lock");
+      for (String name : storeFiles) {
+        assertThat(read(name).content()).as(name).contains("cfn's own files");
+        assertThat(write(name, "1").content()).as(name).contains("cfn's own files");
+      }
+      assertThat(Files.readString(workspace.resolve("journal.db.lock")).strip())
+          .as("the owner's pid, untouched")
+          .isEqualTo(Long.toString(ProcessHandle.current().pid()));
+    }
   }
 
   @Test
