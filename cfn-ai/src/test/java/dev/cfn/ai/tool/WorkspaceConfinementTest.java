@@ -2,6 +2,7 @@ package dev.cfn.ai.tool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -96,6 +97,38 @@ class WorkspaceConfinementTest {
       assertThat(Files.readString(workspace.resolve("journal.db.lock")).strip())
           .as("the owner's pid, untouched")
           .isEqualTo(Long.toString(ProcessHandle.current().pid()));
+    }
+  }
+
+  @Test
+  void noPathCrossesAMountPointBelowTheWorkspace() throws Exception {
+    assumeTrue(Linux.available(), "needs Linux");
+    Object rootDevice = Files.getAttribute(Path.of("/"), "unix:dev");
+    assumeTrue(
+        Files.isRegularFile(Path.of("/proc/version"))
+            && !rootDevice.equals(Files.getAttribute(Path.of("/proc"), "unix:dev")),
+        "needs /proc mounted below /");
+    // the whole root file system as the workspace: /proc is a mount point inside it
+    ToolRegistry registry = new ToolRegistry();
+    BuiltinTools.builder().workspace(Path.of("/")).registerIn(registry);
+    ToolExecutor rootTools =
+        ToolExecutor.builder(registry, AgentId.of("coder", "2"))
+            .permissions(ToolPermissions.of(BuiltinTools.FILES))
+            .build();
+
+    ToolResult status = rootTools.execute(new ToolCall("c", FileTools.READ, path("proc/version")));
+    ToolResult listing = rootTools.execute(new ToolCall("c", FileTools.LIST, path("proc")));
+
+    assertThat(status.isError()).isTrue();
+    assertThat(status.content()).contains("another mount point").doesNotContain("Linux version");
+    assertThat(listing.content()).contains("another mount point");
+    // control: the same workspace still reads a file on its own file system
+    Path sameMount = workspace.resolve("same.txt");
+    Files.writeString(sameMount, "same mount");
+    if (rootDevice.equals(Files.getAttribute(sameMount, "unix:dev"))) {
+      String relative = sameMount.toRealPath().toString().substring(1);
+      assertThat(rootTools.execute(new ToolCall("c", FileTools.READ, path(relative))).content())
+          .contains("same mount");
     }
   }
 
