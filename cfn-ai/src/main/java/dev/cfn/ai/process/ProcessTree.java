@@ -1,12 +1,14 @@
 package dev.cfn.ai.process;
 
 import dev.cfn.ai.internal.os.Linux;
+import dev.cfn.ai.internal.os.OrphanReaper;
 import dev.cfn.ai.internal.os.ParentProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -51,6 +53,12 @@ final class ProcessTree {
   /** How long to wait for SIGKILLed processes to be gone; SIGKILL cannot be caught. */
   private static final Duration AFTER_SIGKILL = Duration.ofSeconds(5);
 
+  /**
+   * How long the zombie of a killed process that leads a session of its own must stay unreaped
+   * before cfn reaps it (see {@link OrphanReaper#reapKilled}).
+   */
+  private static final Duration LINGER = Duration.ofSeconds(1);
+
   /** The roots of every live tree in this JVM, so that one run never claims another's root. */
   private static final Set<Long> LIVE_ROOTS = ConcurrentHashMap.newKeySet();
 
@@ -62,6 +70,7 @@ final class ProcessTree {
   private final boolean ownSession;
   private final Instant rootStart;
   private final Set<ProcessHandle> seen = new LinkedHashSet<>(); // guarded by this
+  private final Set<Long> unreaped = ConcurrentHashMap.newKeySet();
 
   /**
    * The tree of {@code root}; {@code ownSession} is true when it was started in a session of its
@@ -73,6 +82,7 @@ final class ProcessTree {
     this.ownSession = ownSession;
     this.rootStart = root.toHandle().info().startInstant().orElse(Instant.EPOCH);
     LIVE_ROOTS.add(rootPid);
+    OrphanReaper.own(root);
   }
 
   Process root() {
@@ -89,6 +99,7 @@ final class ProcessTree {
       return;
     }
     List<ProcessHandle> now = root.descendants().toList();
+    OrphanReaper.remember(now);
     synchronized (this) {
       seen.removeIf(h -> !running(h));
       seen.addAll(now);
@@ -104,7 +115,9 @@ final class ProcessTree {
   int kill(Duration grace) {
     Set<ProcessHandle> targets = collect();
     if (targets.isEmpty()) {
+      reap(Set.of());
       release();
+      OrphanReaper.reapOrphans();
       return 0;
     }
     boolean group = ownSession && targets.stream().anyMatch(h -> inRunGroup(h.pid()));
@@ -152,6 +165,7 @@ final class ProcessTree {
       }
     }
     release();
+    OrphanReaper.reapOrphans(); // orphans of other runs and MCP servers too
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
@@ -170,7 +184,9 @@ final class ProcessTree {
     Set<ProcessHandle> targets = new LinkedHashSet<>();
     if (root.isAlive()) {
       targets.add(root.toHandle());
-      root.descendants().forEach(targets::add); // before the root dies and they are re-parented
+      List<ProcessHandle> descendants = root.descendants().toList();
+      OrphanReaper.remember(descendants);
+      targets.addAll(descendants); // before the root dies and they are re-parented
     }
     Set<ProcessHandle> remembered;
     synchronized (this) {
@@ -197,7 +213,9 @@ final class ProcessTree {
           continue;
         }
         if (st.zombie()) {
-          reapQuietly(pid); // an orphan of the run that exited on its own
+          if (OrphanReaper.reapIfOrphan(pid) == OrphanReaper.Outcome.NOT_MINE) {
+            unreaped.add(pid); // an orphan of the run that exited on its own: see reap()
+          }
           continue;
         }
         targets.add(child);
@@ -225,18 +243,26 @@ final class ProcessTree {
     }
   }
 
-  /** Reaps the killed processes the JVM is now the parent of (the root is the JDK's to reap). */
+  /**
+   * Reaps the killed processes the JVM is now the parent of, as far as {@link OrphanReaper} can
+   * prove the JDK did not start them (the root is the JDK's to reap). The run's own session and the
+   * descendants remembered by {@link #track()} prove it for every process of the run except one
+   * that left for a session of its own before it was ever seen: that one is killed but stays a
+   * zombie until the JVM exits.
+   */
   private void reap(Collection<ProcessHandle> killed) {
     if (!ParentProcess.isSubreaper()) {
       return;
     }
     long end = System.nanoTime() + AFTER_SIGKILL.toNanos();
+    List<Long> unproven = new ArrayList<>();
     for (ProcessHandle h : killed) {
       if (h.pid() == rootPid) {
         continue;
       }
-      while (ProcStat.of(h.pid()).map(st -> st.parent() == JVM_PID).orElse(false)) {
-        if (reapQuietly(h.pid()) || System.nanoTime() - end > 0) {
+      OrphanReaper.Outcome outcome;
+      while ((outcome = OrphanReaper.reapIfOrphan(h.pid())) == OrphanReaper.Outcome.RUNNING) {
+        if (System.nanoTime() - end > 0) {
           break;
         }
         try {
@@ -246,15 +272,16 @@ final class ProcessTree {
           return;
         }
       }
+      if (outcome == OrphanReaper.Outcome.NOT_MINE) {
+        unproven.add(h.pid());
+      }
     }
-  }
-
-  /** Reaps {@code pid} if it is an exited child of the JVM; true when it is gone or not ours. */
-  private static boolean reapQuietly(long pid) {
+    unproven.addAll(unreaped);
+    unreaped.clear();
     try {
-      return Linux.reap(pid);
-    } catch (Linux.ErrnoException e) {
-      return true; // not our child (any more): nothing to reap
+      OrphanReaper.reapKilled(unproven, LINGER);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

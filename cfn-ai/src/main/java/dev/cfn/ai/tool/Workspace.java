@@ -21,22 +21,34 @@ import java.util.regex.Pattern;
  *
  * <p><b>Inside, in the kernel.</b> A path the model gives is relative and has no {@code ..}; it is
  * then opened with Linux {@code openat2} beneath a descriptor of the workspace root with {@code
- * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS}, and all I/O happens on that
- * descriptor. The kernel refuses any symbolic link on the path and any step outside, at the moment
- * of the open, so a directory swapped for a symbolic link between a check and a use (a {@code
- * renameat2} exchange loop) cannot lead a read or a write outside: there is no separate check. The
- * file tools therefore follow no symbolic links at all, not even those that stay inside. A regular
- * file with more than one hard link is refused for reading and writing, since its other name may be
- * outside the workspace.
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV}, and all I/O
+ * happens on that descriptor. The kernel refuses any symbolic link on the path and any step
+ * outside, at the moment of the open, so a directory swapped for a symbolic link between a check
+ * and a use (a {@code renameat2} exchange loop) cannot lead a read or a write outside: there is no
+ * separate check. The file tools therefore follow no symbolic links at all, not even those that
+ * stay inside. A regular file with more than one hard link is refused for reading and writing,
+ * since its other name may be outside the workspace.
  *
  * <p><b>Never cfn's own files.</b> Whatever the workspace, these are refused for reading, writing
  * and listing, and left out of listings: any path through a directory named {@code .cfn}, {@code
  * .claude} or {@code .git} (agent definitions, provider configuration, stores, repository hooks:
  * what cfn or a developer tool would later load as configuration), and any file whose name looks
  * like a store ({@code *.db}, {@code *.sqlite}, {@code *.sqlite3}, {@code *-wal}, {@code *-shm},
- * {@code *-journal}, {@code *.lock}). A file that starts with the SQLite header ({@code SQLite
- * format 3\0}) is refused for reading and overwriting whatever its name. A workspace that itself
- * lies inside such a directory is refused when it is configured.
+ * {@code *-journal}) or like the lock file of one: cfn-store's {@code LockFile} locks {@code
+ * <store>.lock} beside the store, so {@code *.db.lock}, {@code *.sqlite.lock} and the like are
+ * refused (opening and closing a lock file the JVM holds would drop its POSIX lock), while a
+ * project's own lock files ({@code Cargo.lock}, {@code yarn.lock}, {@code package-lock.json}) are
+ * ordinary files. A file that starts with the SQLite header ({@code SQLite format 3\0}) is refused
+ * for reading and overwriting whatever its name. A workspace that itself lies inside such a
+ * directory is refused when it is configured.
+ *
+ * <p><b>Not a source tree.</b> The rules protect cfn's files and a repository's metadata, not the
+ * build of a project: a model may still write a {@code pom.xml}, {@code .mvn/}, {@code
+ * package.json} script or {@code Makefile} that runs when someone builds there. Make the workspace
+ * a folder of its own, not a source tree the user rebuilds.
+ *
+ * <p><b>One file system.</b> Opens also use {@code RESOLVE_NO_XDEV}: no path may cross a mount
+ * point (a bind mount of another directory into the workspace, or a file system mounted below it).
  *
  * <p><b>Elsewhere.</b> This needs Linux 5.6 or later on x86_64 or aarch64 ({@code openat2} through
  * the FFM API). On any other system, or an older kernel, every file tool call is refused with an
@@ -48,16 +60,22 @@ final class Workspace {
   /** Directories holding cfn's (and developer tools') own configuration and stores. */
   static final Set<String> PROTECTED_DIRECTORIES = Set.of(".cfn", ".claude", ".git");
 
-  /** Name endings of store files (SQLite databases, their companions, lock files). */
+  /** Name endings of store files (SQLite databases and their companions). */
   static final List<String> STORE_SUFFIXES =
-      List.of(".db", ".sqlite", ".sqlite3", "-wal", "-shm", "-journal", ".lock");
+      List.of(".db", ".sqlite", ".sqlite3", "-wal", "-shm", "-journal");
+
+  /** What cfn-store's {@code LockFile} appends to a store's name. */
+  private static final String LOCK_SUFFIX = ".lock";
 
   /** The first 16 bytes of every SQLite database file. */
   private static final byte[] SQLITE_MAGIC =
       "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
   private static final long RESOLVE =
-      Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_MAGICLINKS;
+      Linux.RESOLVE_BENEATH
+          | Linux.RESOLVE_NO_SYMLINKS
+          | Linux.RESOLVE_NO_MAGICLINKS
+          | Linux.RESOLVE_NO_XDEV;
 
   private final Path root;
 
@@ -189,8 +207,12 @@ final class Workspace {
     return PROTECTED_DIRECTORIES.contains(name.toLowerCase(Locale.ROOT));
   }
 
+  /** True for a store's name, or the name of a store's lock file ({@code <store>.lock}). */
   static boolean isStoreName(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
+    if (lower.endsWith(LOCK_SUFFIX)) {
+      lower = lower.substring(0, lower.length() - LOCK_SUFFIX.length());
+    }
     for (String suffix : STORE_SUFFIXES) {
       if (lower.endsWith(suffix)) {
         return true;
@@ -444,7 +466,7 @@ final class Workspace {
     String kind =
         switch (e.errno()) {
           case Linux.ELOOP -> "symbolic link";
-          case Linux.EXDEV -> "outside the workspace";
+          case Linux.EXDEV -> "outside the workspace or another mount";
           case Linux.EACCES, Linux.EPERM -> "permission";
           default -> "cannot open";
         };
@@ -454,7 +476,9 @@ final class Workspace {
           case Linux.ELOOP ->
               "the path goes through a symbolic link; the file tools follow no symbolic links"
                   + " (give the real path inside the workspace)";
-          case Linux.EXDEV -> "the path leads outside the workspace";
+          case Linux.EXDEV ->
+              "the path leads outside the workspace or onto another mount point (give a path"
+                  + " inside the workspace, on its own file system)";
           case Linux.EAGAIN -> "the workspace kept changing while the path was opened; try again";
           case Linux.EACCES, Linux.EPERM -> "permission denied";
           case Linux.ENAMETOOLONG -> "the path is too long";

@@ -2,12 +2,14 @@ package dev.cfn.ai.tool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.core.AgentId;
+import dev.cfn.store.SqliteJournal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +66,70 @@ class WorkspaceConfinementTest {
 
   private ToolResult list(String path) {
     return call(FileTools.LIST, path(path));
+  }
+
+  @Test
+  void projectLockFilesAreOrdinaryFilesButALiveStoresFilesAreNot() throws Exception {
+    List<String> projectFiles =
+        List.of("Cargo.lock", "yarn.lock", "package-lock.json", "flake.lock", "web/Gemfile.lock");
+    for (String name : projectFiles) {
+      assertThat(write(name, "locked " + name).content()).as(name).doesNotContain("own files");
+      assertThat(read(name).content()).as(name).contains("locked " + name);
+    }
+    assertThat(list(".").content()).contains("Cargo.lock").contains("package-lock.json");
+
+    // a real store opened in the workspace: cfn-store names its lock file, the rules must match
+    try (SqliteJournal journal = SqliteJournal.builder(workspace.resolve("journal.db")).open()) {
+      List<String> storeFiles;
+      try (Stream<Path> files = Files.list(workspace)) {
+        storeFiles =
+            files
+                .filter(Files::isRegularFile)
+                .map(p -> p.getFileName().toString())
+                .filter(n -> !projectFiles.contains(n))
+                .toList();
+      }
+      assertThat(storeFiles).contains("journal.db", "journal.db.lock");
+      for (String name : storeFiles) {
+        assertThat(read(name).content()).as(name).contains("cfn's own files");
+        assertThat(write(name, "1").content()).as(name).contains("cfn's own files");
+      }
+      assertThat(Files.readString(workspace.resolve("journal.db.lock")).strip())
+          .as("the owner's pid, untouched")
+          .isEqualTo(Long.toString(ProcessHandle.current().pid()));
+    }
+  }
+
+  @Test
+  void noPathCrossesAMountPointBelowTheWorkspace() throws Exception {
+    assumeTrue(Linux.available(), "needs Linux");
+    Object rootDevice = Files.getAttribute(Path.of("/"), "unix:dev");
+    assumeTrue(
+        Files.isRegularFile(Path.of("/proc/version"))
+            && !rootDevice.equals(Files.getAttribute(Path.of("/proc"), "unix:dev")),
+        "needs /proc mounted below /");
+    // the whole root file system as the workspace: /proc is a mount point inside it
+    ToolRegistry registry = new ToolRegistry();
+    BuiltinTools.builder().workspace(Path.of("/")).registerIn(registry);
+    ToolExecutor rootTools =
+        ToolExecutor.builder(registry, AgentId.of("coder", "2"))
+            .permissions(ToolPermissions.of(BuiltinTools.FILES))
+            .build();
+
+    ToolResult status = rootTools.execute(new ToolCall("c", FileTools.READ, path("proc/version")));
+    ToolResult listing = rootTools.execute(new ToolCall("c", FileTools.LIST, path("proc")));
+
+    assertThat(status.isError()).isTrue();
+    assertThat(status.content()).contains("another mount point").doesNotContain("Linux version");
+    assertThat(listing.content()).contains("another mount point");
+    // control: the same workspace still reads a file on its own file system
+    Path sameMount = workspace.resolve("same.txt");
+    Files.writeString(sameMount, "same mount");
+    if (rootDevice.equals(Files.getAttribute(sameMount, "unix:dev"))) {
+      String relative = sameMount.toRealPath().toString().substring(1);
+      assertThat(rootTools.execute(new ToolCall("c", FileTools.READ, path(relative))).content())
+          .contains("same mount");
+    }
   }
 
   @Test

@@ -94,6 +94,11 @@ public final class Linux {
   private static final int PR_SET_CHILD_SUBREAPER = 36;
   private static final int PR_GET_CHILD_SUBREAPER = 37;
   private static final int WNOHANG = 1;
+  private static final int WEXITED = 4;
+  private static final int WNOWAIT = 0x01000000;
+  private static final int P_ALL = 0;
+  private static final int SIGINFO_BYTES = 128;
+  private static final long SIGINFO_PID_OFFSET = 16;
   private static final int STATX_BASIC_STATS = 0x7ff;
   private static final int STATX_SIZE_BYTES = 256;
 
@@ -104,6 +109,7 @@ public final class Linux {
     PWRITE64(18, 68),
     KILL(62, 129),
     WAIT4(61, 260),
+    WAITID(247, 95),
     FTRUNCATE(77, 46),
     PRCTL(157, 167),
     GETDENTS64(217, 61),
@@ -508,6 +514,28 @@ public final class Linux {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
       return retrying(arena, "wait4", Call.WAIT4, pid, status.address(), WNOHANG, 0) == pid;
+    }
+  }
+
+  /**
+   * {@code waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)}: the pid of a child of this
+   * process that has exited and waits to be reaped, without reaping it; 0 when every child still
+   * runs, -1 when this process has no children at all. Which exited child it names, when there are
+   * several, is up to the kernel.
+   */
+  public static long peekExitedChild() throws ErrnoException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment info = arena.allocate(SIGINFO_BYTES); // zeroed: si_pid stays 0 if none exited
+      try {
+        retrying(
+            arena, "waitid", Call.WAITID, P_ALL, 0, info.address(), WEXITED | WNOHANG | WNOWAIT, 0);
+      } catch (ErrnoException e) {
+        if (e.errno() == ECHILD) {
+          return -1;
+        }
+        throw e;
+      }
+      return info.get(ValueLayout.JAVA_INT, SIGINFO_PID_OFFSET);
     }
   }
 }

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code prctl(PR_SET_CHILD_SUBREAPER, 1)}: a process orphaned anywhere below the JVM (a
  *       double fork, {@code setsid cmd &} in a script that then exits) is re-parented to the JVM
  *       instead of init, so cfn can still find, kill and reap it. Side effect: orphans of children
- *       started by other code in the JVM come to it as well, and stay zombies until cfn reaps them
- *       with a process tree or the JVM exits.
+ *       started by other code in the JVM come to it as well; {@link OrphanReaper} reaps those it
+ *       can prove the JDK did not start.
  * </ul>
  *
  * <p>Elsewhere than Linux on x86_64 or aarch64 nothing is set: a warning says once that children
@@ -64,6 +64,7 @@ public final class ParentProcess {
         try {
           Linux.setChildSubreaper();
           subreaper = true;
+          OrphanReaper.start();
         } catch (Linux.ErrnoException e) {
           LOG.warn(
               "prctl(PR_SET_CHILD_SUBREAPER, 1) failed ({}): processes that child processes"
