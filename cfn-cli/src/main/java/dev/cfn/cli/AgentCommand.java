@@ -273,7 +273,6 @@ final class AgentCommand extends CommandGroup {
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      PrintWriter err = spec.commandLine().getErr();
       List<Path> read = pathsOrDefault(dirs, spec.qualifiedName());
       LoadResult r = DefinitionLoader.load(read);
       Optional<AgentDefinition> found = r.find(name);

@@ -46,7 +46,6 @@ final class AgentFixCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
     List<Outcome> outcomes = DefinitionRepair.repair(paths, dryRun);
     int fixed = 0;
     int loaded = 0;

@@ -264,8 +264,9 @@ final class RunCommand implements Callable<Integer> {
     Budget budget = limits.build();
     ToolAudit audit = new ToolAudit();
     Path memoryFile = memory.toAbsolutePath();
-    if (memoryFile.getParent() != null) {
-      Files.createDirectories(memoryFile.getParent());
+    Path memoryFolder = memoryFile.getParent();
+    if (memoryFolder != null) {
+      Files.createDirectories(memoryFolder);
     }
     Object outcome;
     try (ModelRouter router = ModelRouter.create(config);

@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class AgentRuntime extends Sender implements AutoCloseable {
+  /** One shutdown at a time; private, so a caller holding the runtime's monitor cannot block it. */
+  private final Object shutdownLock = new Object();
+
   private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
 
   /** The sender of messages sent by code outside any agent. */
@@ -346,7 +349,13 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
    * count: if they are equal, nothing accepted by then is pending, and no handler is running (a
    * running handler's message is not yet finished), so nothing inside can send more.
    */
-  public synchronized ShutdownReport shutdown(Duration deadline) {
+  public ShutdownReport shutdown(Duration deadline) {
+    synchronized (shutdownLock) {
+      return shutdownOnce(deadline);
+    }
+  }
+
+  private ShutdownReport shutdownOnce(Duration deadline) {
     if (shutdownReport != null) {
       return shutdownReport;
     }

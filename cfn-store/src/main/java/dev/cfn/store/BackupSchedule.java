@@ -161,7 +161,7 @@ final class BackupSchedule implements AutoCloseable {
   private void rotate(Path newest) {
     List<Path> others = new ArrayList<>(list(NAME));
     others.remove(newest);
-    others.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+    others.sort(Comparator.comparing((Path p) -> PrivateFiles.nameOf(p)).reversed());
     for (Path old : others.subList(Math.min(keep - 1, others.size()), others.size())) {
       try {
         Files.deleteIfExists(old);
@@ -180,8 +180,7 @@ final class BackupSchedule implements AutoCloseable {
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        if (pattern.matcher(entry.getFileName().toString()).matches()
-            && Files.isRegularFile(entry)) {
+        if (pattern.matcher(PrivateFiles.nameOf(entry)).matches() && Files.isRegularFile(entry)) {
           files.add(entry);
         }
       }

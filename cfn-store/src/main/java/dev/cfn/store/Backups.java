@@ -112,8 +112,8 @@ final class Backups {
     if (!replace && Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
       throw targetExists(from, to);
     }
-    createDirectories(to.getParent(), "backup");
-    removeStale(to.getParent());
+    createDirectories(PrivateFiles.parentOf(to), "backup");
+    removeStale(PrivateFiles.parentOf(to));
     Path partial = hiddenSibling(to, "partial");
     try {
       copy(from, partial, cancel, "back up " + from + " to " + to);
@@ -130,7 +130,7 @@ final class Backups {
                 + " (cfn store check)");
       }
       publish(partial, to, replace, from);
-      syncDirectory(to.getParent());
+      syncDirectory(PrivateFiles.parentOf(to));
       StoreFile.Counts n = copy.counts();
       return new BackupInfo(
           to,
@@ -249,7 +249,7 @@ final class Backups {
               + StoreFile.summary(source.check())
               + ". Nothing was changed: restore an older backup");
     }
-    createDirectories(database.getParent(), "database");
+    createDirectories(PrivateFiles.parentOf(database), "database");
     LockFile lock;
     try {
       lock = LockFile.acquire(database);
@@ -265,7 +265,7 @@ final class Backups {
           e);
     }
     try (lock) {
-      removeStale(database.getParent());
+      removeStale(PrivateFiles.parentOf(database));
       Path partial = hiddenSibling(database, "restoring");
       try {
         copy(backup, partial, none, "copy " + backup + " for restoring it into " + database);
@@ -289,7 +289,7 @@ final class Backups {
           moveBack(moved);
           throw e;
         }
-        syncDirectory(database.getParent());
+        syncDirectory(PrivateFiles.parentOf(database));
         StoreFile.Counts n = copy.counts();
         RestoreInfo info =
             new RestoreInfo(
@@ -512,7 +512,7 @@ final class Backups {
   }
 
   private static boolean isStale(Path file) throws IOException {
-    String name = file.getFileName().toString();
+    String name = PrivateFiles.nameOf(file);
     java.util.regex.Matcher m = TEMPORARY.matcher(name);
     if (m.matches()) {
       if (WRITING.contains(file)) {

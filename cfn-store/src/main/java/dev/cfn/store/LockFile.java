@@ -165,7 +165,7 @@ final class LockFile implements AutoCloseable {
       real =
           Files.exists(real)
               ? real.toRealPath()
-              : real.getParent().toRealPath().resolve(real.getFileName());
+              : PrivateFiles.parentOf(real).toRealPath().resolve(PrivateFiles.nameOf(real));
     } catch (IOException e) {
       // keep the normalized path; opening the channel reports the real problem
     }

@@ -96,14 +96,13 @@ final class Migrations {
   List<String> expectedSchema() {
     List<String> schema = expected;
     if (schema == null) {
-      try (Connection memory = SqliteLibrary.connect("jdbc:sqlite::memory:", null)) {
-        int found = currentVersion(memory.createStatement(), Path.of(":memory:"));
-        try (Statement sql = memory.createStatement()) {
-          for (Migration migration : migrations) {
-            if (migration.version() > found) {
-              for (String statement : migration.statements()) {
-                sql.execute(statement);
-              }
+      try (Connection memory = SqliteLibrary.connect("jdbc:sqlite::memory:", null);
+          Statement sql = memory.createStatement()) {
+        int found = currentVersion(sql, Path.of(":memory:"));
+        for (Migration migration : migrations) {
+          if (migration.version() > found) {
+            for (String statement : migration.statements()) {
+              sql.execute(statement);
             }
           }
         }

@@ -39,6 +39,31 @@ final class PrivateFiles {
   private PrivateFiles() {}
 
   /** Creates {@code dir} and its missing parents, each {@code 0700}; existing ones are kept. */
+  /**
+   * The folder that holds {@code file} (made absolute first), or a clear error for a path that has
+   * none, such as {@code /}.
+   */
+  static Path parentOf(Path file) {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent == null) {
+      throw new IllegalArgumentException(
+          file + " is not a file path (fix: name a file, such as .cfn/cfn.db)");
+    }
+    return parent;
+  }
+
+  /**
+   * The last name of {@code file}, or a clear error for a path that has none, such as {@code /}.
+   */
+  static String nameOf(Path file) {
+    Path name = file.getFileName();
+    if (name == null) {
+      throw new IllegalArgumentException(
+          file + " is not a file path (fix: name a file, such as .cfn/cfn.db)");
+    }
+    return name.toString();
+  }
+
   static void createDirectories(Path dir) throws IOException {
     if (Files.isDirectory(dir)) {
       return;

@@ -769,7 +769,7 @@ public final class SqliteJournal implements Journal {
     public SqliteJournal open() {
       Path path = file.toAbsolutePath().normalize();
       try {
-        PrivateFiles.createDirectories(path.getParent());
+        PrivateFiles.createDirectories(PrivateFiles.parentOf(path));
         PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
       } catch (IOException e) {
         throw new JournalException(
@@ -781,7 +781,7 @@ public final class SqliteJournal implements Journal {
             e);
       }
       LockFile lock = LockFile.acquire(path);
-      Backups.removeStale(path.getParent()); // a killed backup's or restore's copy
+      Backups.removeStale(PrivateFiles.parentOf(path)); // a killed backup's or restore's copy
       WriteConnection write = null;
       Connection read = null;
       try {

@@ -73,8 +73,8 @@ final class SqliteLibrary {
       }
       Path library = extract(root);
       if (library != null) {
-        System.setProperty(PATH_PROPERTY, library.getParent().toString());
-        System.setProperty(NAME_PROPERTY, library.getFileName().toString());
+        System.setProperty(PATH_PROPERTY, PrivateFiles.parentOf(library).toString());
+        System.setProperty(NAME_PROPERTY, PrivateFiles.nameOf(library));
       }
     } catch (IOException | RuntimeException e) {
       log.debug(

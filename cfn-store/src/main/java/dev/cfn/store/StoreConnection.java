@@ -69,7 +69,7 @@ final class StoreConnection implements AutoCloseable {
   static StoreConnection open(Path file, Clock clock, Migrations kind, String whenDamaged) {
     Path path = file.toAbsolutePath().normalize();
     try {
-      PrivateFiles.createDirectories(path.getParent());
+      PrivateFiles.createDirectories(PrivateFiles.parentOf(path));
       PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
     } catch (IOException e) {
       throw kind.failure(

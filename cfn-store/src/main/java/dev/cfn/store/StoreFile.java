@@ -8,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -183,7 +182,7 @@ final class StoreFile {
    */
   static List<String> damageOnOpen(Connection c, Path file) {
     List<String> problems = new ArrayList<>();
-    Map<Long, String> trees = new HashMap<>();
+    Map<Long, String> trees;
     try {
       trees = treeNames(c);
     } catch (SQLException e) {

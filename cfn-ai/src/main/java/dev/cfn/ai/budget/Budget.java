@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: several agents may share a parent, and check and charge concurrently.
  */
 public final class Budget {
+  /** Guards the running totals; private, so no caller can hold it (unlike the instance). */
+  private final Object lock = new Object();
+
   private static final Logger LOG = LoggerFactory.getLogger(Budget.class);
   private static final BigDecimal NANOS_PER_SECOND = BigDecimal.valueOf(1_000_000_000L);
 
@@ -258,9 +261,11 @@ public final class Budget {
         : Optional.of(Duration.ofNanos(Math.max(0, left)));
   }
 
-  private synchronized long ownRemainingWallNanos() {
-    start();
-    return maxWallNanos - (nanoTime.getAsLong() - startedNanos);
+  private long ownRemainingWallNanos() {
+    synchronized (lock) {
+      start();
+      return maxWallNanos - (nanoTime.getAsLong() - startedNanos);
+    }
   }
 
   /**
@@ -268,14 +273,16 @@ public final class Budget {
    *
    * @return a snapshot
    */
-  public synchronized Spent spent() {
-    return new Spent(
-        inputTokens,
-        outputTokens,
-        cachedTokens,
-        costUsd,
-        calls,
-        started ? Duration.ofNanos(nanoTime.getAsLong() - startedNanos) : Duration.ZERO);
+  public Spent spent() {
+    synchronized (lock) {
+      return new Spent(
+          inputTokens,
+          outputTokens,
+          cachedTokens,
+          costUsd,
+          calls,
+          started ? Duration.ofNanos(nanoTime.getAsLong() - startedNanos) : Duration.ZERO);
+    }
   }
 
   @Override
@@ -299,54 +306,58 @@ public final class Budget {
     return s.append(']').toString();
   }
 
-  private synchronized void add(Usage usage, BigDecimal cost, String model) {
-    start();
-    inputTokens += usage.inputTokens();
-    outputTokens += usage.outputTokens();
-    cachedTokens += usage.cachedTokens();
-    calls++;
-    if (cost != null) {
-      costUsd = costUsd.add(cost);
-    } else if (maxCostUsd != null && unpricedModel == null) {
-      unpricedModel = model == null || model.isBlank() ? "(unnamed model)" : model;
-      LOG.warn(
-          "budget '{}' was charged a call of model '{}', which has no price: its cost limit now"
-              + " refuses every call; add the model to the price table",
-          name,
-          unpricedModel);
+  private void add(Usage usage, BigDecimal cost, String model) {
+    synchronized (lock) {
+      start();
+      inputTokens += usage.inputTokens();
+      outputTokens += usage.outputTokens();
+      cachedTokens += usage.cachedTokens();
+      calls++;
+      if (cost != null) {
+        costUsd = costUsd.add(cost);
+      } else if (maxCostUsd != null && unpricedModel == null) {
+        unpricedModel = model == null || model.isBlank() ? "(unnamed model)" : model;
+        LOG.warn(
+            "budget '{}' was charged a call of model '{}', which has no price: its cost limit now"
+                + " refuses every call; add the model to the price table",
+            name,
+            unpricedModel);
+      }
     }
   }
 
-  private synchronized void checkOwn() {
-    start();
-    if (maxCalls > 0 && calls >= maxCalls) {
-      throw exhausted(Limit.CALLS, BigDecimal.valueOf(calls), BigDecimal.valueOf(maxCalls));
-    }
-    long tokens = inputTokens + outputTokens;
-    if (maxTokens > 0 && tokens >= maxTokens) {
-      throw exhausted(Limit.TOKENS, BigDecimal.valueOf(tokens), BigDecimal.valueOf(maxTokens));
-    }
-    if (maxCostUsd != null && unpricedModel != null) {
-      throw new BudgetExhaustedException(
-          name,
-          Limit.COST,
-          costUsd,
-          maxCostUsd,
-          "budget '"
-              + name
-              + "' is exhausted: it was charged a call of model '"
-              + unpricedModel
-              + "', which has no price in the price table, so its cost limit of $"
-              + maxCostUsd.toPlainString()
-              + " cannot be enforced; add the model's price (PriceTable.with, or a prices YAML"
-              + " file)");
-    }
-    if (maxCostUsd != null && costUsd.compareTo(maxCostUsd) >= 0) {
-      throw exhausted(Limit.COST, costUsd, maxCostUsd);
-    }
-    long elapsed = nanoTime.getAsLong() - startedNanos;
-    if (maxWallNanos > 0 && elapsed >= maxWallNanos) {
-      throw exhausted(Limit.WALL_TIME, seconds(elapsed), seconds(maxWallNanos));
+  private void checkOwn() {
+    synchronized (lock) {
+      start();
+      if (maxCalls > 0 && calls >= maxCalls) {
+        throw exhausted(Limit.CALLS, BigDecimal.valueOf(calls), BigDecimal.valueOf(maxCalls));
+      }
+      long tokens = inputTokens + outputTokens;
+      if (maxTokens > 0 && tokens >= maxTokens) {
+        throw exhausted(Limit.TOKENS, BigDecimal.valueOf(tokens), BigDecimal.valueOf(maxTokens));
+      }
+      if (maxCostUsd != null && unpricedModel != null) {
+        throw new BudgetExhaustedException(
+            name,
+            Limit.COST,
+            costUsd,
+            maxCostUsd,
+            "budget '"
+                + name
+                + "' is exhausted: it was charged a call of model '"
+                + unpricedModel
+                + "', which has no price in the price table, so its cost limit of $"
+                + maxCostUsd.toPlainString()
+                + " cannot be enforced; add the model's price (PriceTable.with, or a prices YAML"
+                + " file)");
+      }
+      if (maxCostUsd != null && costUsd.compareTo(maxCostUsd) >= 0) {
+        throw exhausted(Limit.COST, costUsd, maxCostUsd);
+      }
+      long elapsed = nanoTime.getAsLong() - startedNanos;
+      if (maxWallNanos > 0 && elapsed >= maxWallNanos) {
+        throw exhausted(Limit.WALL_TIME, seconds(elapsed), seconds(maxWallNanos));
+      }
     }
   }
 

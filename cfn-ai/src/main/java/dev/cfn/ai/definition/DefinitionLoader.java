@@ -179,7 +179,7 @@ public final class DefinitionLoader {
           new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-              if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".md")
+              if (String.valueOf(file.getFileName()).toLowerCase(Locale.ROOT).endsWith(".md")
                   && Files.isRegularFile(file)) {
                 found.add(file);
               }

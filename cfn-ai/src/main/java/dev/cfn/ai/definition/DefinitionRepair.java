@@ -410,7 +410,11 @@ public final class DefinitionRepair {
   private static Path write(Path file, String text) throws IOException {
     Path target = Files.isSymbolicLink(file) ? file.toRealPath() : file;
     Path dir = target.toAbsolutePath().getParent();
-    String name = target.getFileName().toString();
+    Path fileName = target.getFileName();
+    if (dir == null || fileName == null) {
+      throw new IOException(file + " is not a file");
+    }
+    String name = fileName.toString();
     Path backup = null;
     for (int n = 0; backup == null; n++) {
       Path candidate = dir.resolve(name + ".bak" + (n == 0 ? "" : "." + n));

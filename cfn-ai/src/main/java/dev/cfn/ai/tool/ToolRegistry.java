@@ -18,6 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * while agents call others.
  */
 public final class ToolRegistry {
+  /** Makes {@link #registerAll} all-or-nothing among callers; private, so no caller can hold it. */
+  private final Object lock = new Object();
+
   private final ConcurrentHashMap<String, Registered> tools = new ConcurrentHashMap<>();
 
   /** A tool with its compiled input schema. */
@@ -70,18 +73,20 @@ public final class ToolRegistry {
    *
    * @throws IllegalArgumentException as {@link #register(Tool)}
    */
-  public synchronized ToolRegistry registerAll(Collection<? extends Tool> all) {
-    List<String> done = new ArrayList<>();
-    try {
-      for (Tool tool : all) {
-        register(tool);
-        done.add(tool.name());
+  public ToolRegistry registerAll(Collection<? extends Tool> all) {
+    synchronized (lock) {
+      List<String> done = new ArrayList<>();
+      try {
+        for (Tool tool : all) {
+          register(tool);
+          done.add(tool.name());
+        }
+      } catch (RuntimeException e) {
+        done.forEach(tools::remove);
+        throw e;
       }
-    } catch (RuntimeException e) {
-      done.forEach(tools::remove);
-      throw e;
+      return this;
     }
-    return this;
   }
 
   /** Removes the tool named {@code name}; false when there is none. */
