@@ -1,12 +1,12 @@
 package dev.cfn.cli;
 
+import dev.cfn.core.spi.CallLogException;
+import dev.cfn.core.spi.MemoryException;
 import dev.cfn.store.BackupInfo;
-import dev.cfn.store.CallLogException;
-import dev.cfn.store.CallLogStore;
-import dev.cfn.store.MemoryException;
-import dev.cfn.store.MemoryStore;
 import dev.cfn.store.RestoreInfo;
+import dev.cfn.store.SqliteCallLogStore;
 import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.SqliteMemoryStore;
 import dev.cfn.store.StoreCheck;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -82,14 +82,14 @@ final class StoreCommand {
       PrintWriter out = spec.commandLine().getOut();
       boolean ok = report(out, store.db, "journal", SqliteJournal.check(store.db));
       if (memory != null) {
-        try (MemoryStore m = MemoryStore.open(memory)) {
+        try (SqliteMemoryStore m = SqliteMemoryStore.open(memory)) {
           ok &= report(out, memory, "memory", m.check());
         } catch (MemoryException e) {
           ok &= report(out, memory, "memory", unusable(e.getMessage()));
         }
       }
       if (calls != null) {
-        try (CallLogStore c = CallLogStore.open(calls)) {
+        try (SqliteCallLogStore c = SqliteCallLogStore.open(calls)) {
           ok &= report(out, calls, "calls", c.check());
         } catch (CallLogException e) {
           ok &= report(out, calls, "calls", unusable(e.getMessage()));

@@ -1,5 +1,6 @@
 package dev.cfn.store;
 
+import dev.cfn.core.spi.CallLogException;
 import dev.cfn.store.Migrations.Migration;
 import java.util.List;
 

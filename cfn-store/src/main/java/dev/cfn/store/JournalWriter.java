@@ -1,6 +1,6 @@
 package dev.cfn.store;
 
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;

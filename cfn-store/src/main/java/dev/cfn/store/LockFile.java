@@ -1,6 +1,6 @@
 package dev.cfn.store;
 
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,9 @@
 package dev.cfn.store;
 
+import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.core.spi.MemoryEntry;
 import java.util.ArrayList;
 import java.util.List;
 

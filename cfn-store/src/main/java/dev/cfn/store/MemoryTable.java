@@ -3,6 +3,9 @@ package dev.cfn.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -166,7 +169,7 @@ final class MemoryTable {
               + Table.text(row[KEY])
               + " -n "
               + Table.text(row[NAMESPACE])
-              + ") and write it again, or restore a copy of the file; MemoryStore.check() lists"
+              + ") and write it again, or restore a copy of the file; SqliteMemoryStore.check() lists"
               + " every damaged record");
     }
     return entry(row);

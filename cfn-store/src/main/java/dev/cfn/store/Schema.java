@@ -1,6 +1,6 @@
 package dev.cfn.store;
 
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.Migrations.Migration;
 import java.util.List;
 

@@ -3,10 +3,10 @@ package dev.cfn.store;
 import static dev.cfn.store.MessageCodec.number;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.core.Effect;
 import dev.cfn.core.Envelope;
-import dev.cfn.core.Journal;
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.Journal;
+import dev.cfn.core.spi.JournalException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one connection of a {@link MemoryStore} or a {@link CallLogStore} to its SQLite file, used by
- * one operation at a time under a lock, with the store's scheduled sweep.
+ * The one connection of a {@link SqliteMemoryStore} or a {@link SqliteCallLogStore} to its SQLite
+ * file, used by one operation at a time under a lock, with the store's scheduled sweep.
  *
  * <p>{@link #open} creates the file's directory, opens the file in WAL mode with {@code
  * synchronous=FULL} (a commit returns once it is fsynced) and a busy timeout of five seconds for

@@ -1,6 +1,6 @@
 package dev.cfn.store;
 
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;

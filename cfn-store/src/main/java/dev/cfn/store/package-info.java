@@ -1,6 +1,6 @@
 /**
- * Durable implementations of the kernel's SPIs (the embedded SQLite {@link dev.cfn.core.Journal})
- * and the agents' memory.
+ * Durable implementations of the kernel's SPIs (the embedded SQLite {@link
+ * dev.cfn.core.spi.Journal}) and the agents' memory.
  *
  * <p>Public: {@link dev.cfn.store.SqliteJournal} (with its builder and {@code Synchronous} levels,
  * and its static tools for journal files that may be in use: {@code check}, {@code backup}, {@code
@@ -28,22 +28,23 @@
  * them.
  *
  * <p>Also agent memory, in a SQLite file of its own ({@code .cfn/memory.db} by default, application
- * id "cfnm", its own migrations): public {@link dev.cfn.store.MemoryStore} (with its builder) and
- * its values {@link dev.cfn.store.MemoryEntry}, {@link dev.cfn.store.MemoryWrite}, {@link
- * dev.cfn.store.MemoryMatch}, {@link dev.cfn.store.MemoryAccessor}, {@link
- * dev.cfn.store.MemoryAccessLevel}, {@link dev.cfn.store.MemoryException} and {@link
- * dev.cfn.store.MemoryAccessException}. Entries are keyed by namespace and key, with metadata,
+ * id "cfnm", its own migrations): public {@link dev.cfn.store.SqliteMemoryStore} (with its builder)
+ * and its values {@link dev.cfn.core.spi.MemoryEntry}, {@link dev.cfn.core.spi.MemoryWrite}, {@link
+ * dev.cfn.core.spi.MemoryMatch}, {@link dev.cfn.core.spi.MemoryAccessor}, {@link
+ * dev.cfn.core.spi.MemoryAccessLevel}, {@link dev.cfn.core.spi.MemoryException} and {@link
+ * dev.cfn.core.spi.MemoryAccessException}. Entries are keyed by namespace and key, with metadata,
  * tags, an optional time to live and FTS5 search, and every operation is checked against the
  * entry's access level. Package-private, beside them: its schema ({@code MemorySchema}), its rows
  * and checksums ({@code MemoryTable}), the access rules in Java and SQL ({@code MemoryPermissions})
  * and the search-query sanitizer ({@code MemorySearchQuery}).
  *
- * <p>And the call log of AI agents ({@link dev.cfn.store.CallLogStore}, {@code .cfn/calls.db},
- * application id "cfnc"): results of model and tool calls kept under idempotency keys, written
- * through (fsynced) before they are used, so a run resumed after a crash replays them instead of
- * calling again; swept after the retention period. Package-private: {@code CallLogSchema}, and
- * {@code StoreConnection}, the one locked connection (WAL, {@code synchronous=FULL}, migration,
- * scheduled sweep, close) that the memory store and the call log each open on their file.
+ * <p>And the call log of AI agents ({@link dev.cfn.store.SqliteCallLogStore}, {@code
+ * .cfn/calls.db}, application id "cfnc"): results of model and tool calls kept under idempotency
+ * keys, written through (fsynced) before they are used, so a run resumed after a crash replays them
+ * instead of calling again; swept after the retention period. Package-private: {@code
+ * CallLogSchema}, and {@code StoreConnection}, the one locked connection (WAL, {@code
+ * synchronous=FULL}, migration, scheduled sweep, close) that the memory store and the call log each
+ * open on their file.
  *
  * <p>Depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J. cfn-core must not depend on this
  * package; applications and the {@code cfn} command may.

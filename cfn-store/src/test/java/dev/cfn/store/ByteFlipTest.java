@@ -4,9 +4,9 @@ import static dev.cfn.store.Fixtures.message;
 import static dev.cfn.store.Fixtures.richMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.core.Effect;
 import dev.cfn.core.Envelope;
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.JournalException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;

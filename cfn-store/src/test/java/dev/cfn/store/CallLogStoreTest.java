@@ -3,6 +3,7 @@ package dev.cfn.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.spi.CallLogException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,14 +34,14 @@ class CallLogStoreTest {
   @Test
   void recordsSurviveClosingAndReopeningAndTheFirstRecordOfAKeyWins() throws Exception {
     Path nested = dir.resolve("a/b/calls.db");
-    try (CallLogStore calls = CallLogStore.open(nested)) {
+    try (SqliteCallLogStore calls = SqliteCallLogStore.open(nested)) {
       assertThat(calls.file()).isEqualTo(nested.toAbsolutePath());
       assertThat(calls.find("agent/1|m7|1|model")).isEmpty();
       assertThat(calls.record("agent/1|m7|1|model", "{\"text\":\"first\"}")).isTrue();
       assertThat(calls.record("agent/1|m7|1|model", "{\"text\":\"second\"}")).isFalse();
       assertThat(calls.record("agent/1|m7|1|tool|0|call_1", "{\"content\":\"ok\"}")).isTrue();
     }
-    try (CallLogStore calls = CallLogStore.open(nested)) {
+    try (SqliteCallLogStore calls = SqliteCallLogStore.open(nested)) {
       assertThat(calls.find("agent/1|m7|1|model")).contains("{\"text\":\"first\"}");
       assertThat(calls.find("agent/1|m7|1|tool|0|call_1")).contains("{\"content\":\"ok\"}");
       assertThat(calls.count()).isEqualTo(2);
@@ -63,7 +64,7 @@ class CallLogStoreTest {
 
   @Test
   void aRecordChangedBehindTheStoresBackFailsItsChecksum() throws Exception {
-    try (CallLogStore calls = CallLogStore.open(file())) {
+    try (SqliteCallLogStore calls = SqliteCallLogStore.open(file())) {
       calls.record("k1", "{\"n\":1}");
       calls.record("k2", "{\"n\":2}");
     }
@@ -71,7 +72,7 @@ class CallLogStoreTest {
         Statement sql = c.createStatement()) {
       sql.executeUpdate("UPDATE calls SET result = '{\"n\":99}' WHERE key = 'k2'");
     }
-    try (CallLogStore calls = CallLogStore.open(file())) {
+    try (SqliteCallLogStore calls = SqliteCallLogStore.open(file())) {
       assertThat(calls.find("k1")).contains("{\"n\":1}");
       assertThatThrownBy(() -> calls.find("k2"))
           .isInstanceOf(CallLogException.class)
@@ -86,8 +87,8 @@ class CallLogStoreTest {
   @Test
   void theSweepDeletesRecordsOlderThanTheRetentionPeriod() {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (CallLogStore calls =
-        CallLogStore.builder(file())
+    try (SqliteCallLogStore calls =
+        SqliteCallLogStore.builder(file())
             .clock(clock)
             .retention(Duration.ofDays(7))
             .sweepEvery(Duration.ZERO)
@@ -103,8 +104,8 @@ class CallLogStoreTest {
       assertThat(calls.find("young")).contains("{}");
     }
     clock.advance(Duration.ofDays(6));
-    try (CallLogStore calls =
-        CallLogStore.builder(file()).clock(clock).sweepEvery(Duration.ZERO).open()) {
+    try (SqliteCallLogStore calls =
+        SqliteCallLogStore.builder(file()).clock(clock).sweepEvery(Duration.ZERO).open()) {
       assertThat(calls.count()).as("opening sweeps too").isZero();
     }
   }
@@ -112,8 +113,8 @@ class CallLogStoreTest {
   @Test
   void theScheduledSweepRunsOnItsOwn() throws Exception {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (CallLogStore calls =
-        CallLogStore.builder(file())
+    try (SqliteCallLogStore calls =
+        SqliteCallLogStore.builder(file())
             .clock(clock)
             .retention(Duration.ofMinutes(1))
             .sweepEvery(Duration.ofMillis(10))
@@ -132,20 +133,20 @@ class CallLogStoreTest {
   void otherFilesAreRefusedAndLeftUnchanged() throws Exception {
     Path journal = dir.resolve("cfn.db");
     SqliteJournal.builder(journal).open().close();
-    assertThatThrownBy(() -> CallLogStore.open(journal))
+    assertThatThrownBy(() -> SqliteCallLogStore.open(journal))
         .isInstanceOf(CallLogException.class)
         .hasMessageContaining("not a cfn call log")
         .hasMessageContaining("cfn journal");
     Path memory = dir.resolve("memory.db");
-    MemoryStore.open(memory).close();
-    assertThatThrownBy(() -> CallLogStore.open(memory))
+    SqliteMemoryStore.open(memory).close();
+    assertThatThrownBy(() -> SqliteCallLogStore.open(memory))
         .isInstanceOf(CallLogException.class)
         .hasMessageContaining("memory file");
 
-    CallLogStore.open(file()).close();
+    SqliteCallLogStore.open(file()).close();
     Fixtures.stampNewerVersion(file(), CallLogSchema.latestVersion());
     byte[] before = Files.readAllBytes(file());
-    assertThatThrownBy(() -> CallLogStore.open(file()))
+    assertThatThrownBy(() -> SqliteCallLogStore.open(file()))
         .isInstanceOf(CallLogException.class)
         .hasMessageContaining("newer cfn");
     assertThat(Files.readAllBytes(file())).isEqualTo(before);
@@ -153,11 +154,11 @@ class CallLogStoreTest {
 
   @Test
   void badKeysAndAClosedStoreSayWhatToDo() {
-    CallLogStore calls = CallLogStore.open(file());
+    SqliteCallLogStore calls = SqliteCallLogStore.open(file());
     assertThatThrownBy(() -> calls.record("", "{}"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must not be empty");
-    assertThatThrownBy(() -> calls.find("x".repeat(CallLogStore.MAX_KEY_LENGTH + 1)))
+    assertThatThrownBy(() -> calls.find("x".repeat(SqliteCallLogStore.MAX_KEY_LENGTH + 1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("at most");
     calls.close();

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cfn.core.Envelope;
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

@@ -48,10 +48,10 @@ class FilePermissionsTest {
   void memoryFilesAndCallLogsAreOwnerOnly() throws Exception {
     Path memory = dir.resolve(".cfn").resolve("memory.db");
     Path calls = dir.resolve("logs").resolve("calls.db");
-    try (MemoryStore store = MemoryStore.open(memory)) {
+    try (SqliteMemoryStore store = SqliteMemoryStore.open(memory)) {
       store.put(MemoryFixtures.ALICE, "notes", "k", "private words");
     }
-    try (CallLogStore log = CallLogStore.open(calls)) {
+    try (SqliteCallLogStore log = SqliteCallLogStore.open(calls)) {
       assertThat(log.file()).isEqualTo(calls.toAbsolutePath());
     }
     for (Path p : List.of(memory, calls)) {

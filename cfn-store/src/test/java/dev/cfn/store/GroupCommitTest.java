@@ -4,7 +4,7 @@ import static dev.cfn.store.Fixtures.message;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cfn.core.Journal.JournalEntry;
+import dev.cfn.core.spi.Journal.JournalEntry;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,7 +105,8 @@ class GroupCommitTest {
         assertThat(again.join()).as("only the first acknowledgement of an id is new").isFalse();
         first.get();
         other.get();
-        assertThatThrownBy(duplicate::get).hasCauseInstanceOf(dev.cfn.core.JournalException.class);
+        assertThatThrownBy(duplicate::get)
+            .hasCauseInstanceOf(dev.cfn.core.spi.JournalException.class);
       }
       assertThat(journal.recover()).extracting(e -> e.envelope().id()).containsExactly(20L, 21L);
     }

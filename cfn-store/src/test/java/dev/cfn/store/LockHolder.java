@@ -17,7 +17,7 @@ public final class LockHolder {
       while (System.in.read() >= 0) {
         // hold the journal until the parent closes our input or kills us
       }
-    } catch (dev.cfn.core.JournalException e) {
+    } catch (dev.cfn.core.spi.JournalException e) {
       System.out.println("REFUSED " + e.getMessage());
     }
   }

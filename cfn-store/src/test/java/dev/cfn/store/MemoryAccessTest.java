@@ -9,6 +9,12 @@ import static dev.cfn.store.MemoryFixtures.OPERATOR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryMatch;
+import dev.cfn.core.spi.MemoryWrite;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +35,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MemoryAccessTest {
   @TempDir Path dir;
-  MemoryStore memory;
+  SqliteMemoryStore memory;
 
   static final Map<String, MemoryAccessor> PRINCIPALS =
       Map.of(
@@ -72,7 +78,7 @@ class MemoryAccessTest {
 
   @BeforeEach
   void open() {
-    memory = MemoryStore.open(dir.resolve("memory.db"));
+    memory = SqliteMemoryStore.open(dir.resolve("memory.db"));
   }
 
   @AfterEach

@@ -1,5 +1,6 @@
 package dev.cfn.store;
 
+import dev.cfn.core.spi.MemoryAccessor;
 import java.time.Instant;
 
 /** Principals and a start time for the memory store's tests (see also {@link Fixtures}). */

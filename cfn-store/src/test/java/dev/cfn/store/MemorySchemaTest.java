@@ -5,6 +5,10 @@ import static dev.cfn.store.MemoryFixtures.OPERATOR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryException;
+import dev.cfn.core.spi.MemoryWrite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,7 +31,7 @@ class MemorySchemaTest {
   @Test
   void aNewFileIsAtTheLatestVersionWithItsApplicationIdInWalMode() throws Exception {
     Path nested = dir.resolve("a/b/memory.db");
-    try (MemoryStore memory = MemoryStore.open(nested)) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(nested)) {
       assertThat(memory.file()).isEqualTo(nested.toAbsolutePath());
       try (Connection c = Fixtures.raw(nested);
           Statement sql = c.createStatement()) {
@@ -44,7 +48,7 @@ class MemorySchemaTest {
 
   @Test
   void reopeningKeepsTheDataAndAppliesNoMigrationTwice() throws Exception {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(
           ALICE,
           "n",
@@ -57,12 +61,12 @@ class MemorySchemaTest {
               .tags("t"));
     }
     MemoryEntry before;
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       before = memory.get(ALICE, "n", "k").orElseThrow();
       assertThat(before.value()).isEqualTo("kept");
       assertThat(memory.search(ALICE, "kept", null, 10)).hasSize(1);
     }
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       assertThat(memory.get(ALICE, "n", "k")).contains(before);
     }
     try (Connection c = Fixtures.raw(file());
@@ -74,12 +78,12 @@ class MemorySchemaTest {
 
   @Test
   void aFileFromANewerCfnIsRefusedAndLeftUnchanged() throws Exception {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(ALICE, "n", "k", "v");
     }
     int newer = Fixtures.stampNewerVersion(file(), MemorySchema.latestVersion());
     byte[] bytes = Files.readAllBytes(file());
-    assertThatThrownBy(() -> MemoryStore.open(file()))
+    assertThatThrownBy(() -> SqliteMemoryStore.open(file()))
         .isInstanceOf(MemoryException.class)
         .hasMessageContaining("memory schema version " + newer)
         .hasMessageContaining("newer cfn")
@@ -93,12 +97,12 @@ class MemorySchemaTest {
     try (SqliteJournal journal = SqliteJournal.builder(journalFile).open()) {
       assertThat(journal.file()).isNotNull();
     }
-    assertThatThrownBy(() -> MemoryStore.open(journalFile))
+    assertThatThrownBy(() -> SqliteMemoryStore.open(journalFile))
         .isInstanceOf(MemoryException.class)
         .hasMessageContaining("not a cfn memory file")
         .hasMessageContaining("it is a cfn journal");
 
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(ALICE, "n", "k", "v");
     }
     assertThatThrownBy(() -> SqliteJournal.builder(file()).open())
@@ -111,7 +115,7 @@ class MemorySchemaTest {
         Statement sql = c.createStatement()) {
       sql.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
     }
-    assertThatThrownBy(() -> MemoryStore.open(file()))
+    assertThatThrownBy(() -> SqliteMemoryStore.open(file()))
         .isInstanceOf(MemoryException.class)
         .hasMessageContaining("not a cfn memory file")
         .hasMessageContaining("file of its own");
@@ -119,7 +123,7 @@ class MemorySchemaTest {
 
   @Test
   void aFlippedValueIsDetectedOnReadNamingTheRecord() throws Exception {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(
           ALICE, "n", "good", "untouched", MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
       memory.put(
@@ -135,7 +139,7 @@ class MemorySchemaTest {
       update.setString(1, "the original valuf"); // one byte differs, the checksum is left alone
       assertThat(update.executeUpdate()).isEqualTo(1);
     }
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       assertThatThrownBy(() -> memory.get(ALICE, "n", "bad"))
           .isInstanceOf(MemoryException.class)
           .hasMessageContaining("memory_entries n/bad: checksum mismatch")
@@ -168,7 +172,7 @@ class MemorySchemaTest {
 
   @Test
   void everyCheckedColumnIsCovered() throws Exception {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(ALICE, "n", "k", "v", MemoryWrite.defaults().level(MemoryAccessLevel.PUBLIC));
     }
     for (String change :
@@ -190,7 +194,7 @@ class MemorySchemaTest {
           Statement sql = c.createStatement()) {
         sql.executeUpdate("UPDATE memory_entries SET " + change);
       }
-      try (MemoryStore memory = MemoryStore.open(copy)) {
+      try (SqliteMemoryStore memory = SqliteMemoryStore.open(copy)) {
         assertThat(memory.check().problems())
             .as(change)
             .singleElement()

@@ -5,6 +5,8 @@ import static dev.cfn.store.MemoryFixtures.OPERATOR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.spi.MemoryMatch;
+import dev.cfn.core.spi.MemoryWrite;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -15,11 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** Full-text search: BM25 ranking, the namespace filter and the sanitizing of queries. */
 class MemorySearchTest {
   @TempDir Path dir;
-  MemoryStore memory;
+  SqliteMemoryStore memory;
 
   @BeforeEach
   void open() {
-    memory = MemoryStore.open(dir.resolve("memory.db"));
+    memory = SqliteMemoryStore.open(dir.resolve("memory.db"));
     // filler, so that the searched words are rare and BM25's inverse document frequency counts
     for (int i = 0; i < 10; i++) {
       memory.put(ALICE, "notes", "filler-" + i, "lunch menu number " + i + " soup and bread");

@@ -7,6 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.AgentId;
+import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryException;
+import dev.cfn.core.spi.MemoryMatch;
+import dev.cfn.core.spi.MemoryWrite;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -30,14 +37,14 @@ class MemoryStoreTest {
     return dir.resolve("memory.db");
   }
 
-  private MemoryStore open(Fixtures.SettableClock clock) {
-    return MemoryStore.builder(file()).clock(clock).open();
+  private SqliteMemoryStore open(Fixtures.SettableClock clock) {
+    return SqliteMemoryStore.builder(file()).clock(clock).open();
   }
 
   @Test
   void anEntryRoundTripsWithEverythingItWasGiven() {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (MemoryStore memory = open(clock)) {
+    try (SqliteMemoryStore memory = open(clock)) {
       MemoryEntry stored =
           memory.put(
               ALICE,
@@ -69,7 +76,7 @@ class MemoryStoreTest {
 
   @Test
   void theClassCommentsExampleRunsAsWritten() {
-    try (MemoryStore memory = MemoryStore.open(dir.resolve(".cfn/memory.db"))) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(dir.resolve(".cfn/memory.db"))) {
       MemoryAccessor planner = MemoryAccessor.agent("planner/1", "swarm-a", "shop");
       memory.put(
           planner,
@@ -89,7 +96,7 @@ class MemoryStoreTest {
   @Test
   void unicodeAndLargeValuesRoundTrip() {
     String value = "naïve café — 日本語 🚀 ".repeat(20_000);
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       memory.put(ALICE, "ns ü", "ключ/with spaces", value);
       assertThat(memory.get(ALICE, "ns ü", "ключ/with spaces").orElseThrow().value())
           .isEqualTo(value);
@@ -99,7 +106,7 @@ class MemoryStoreTest {
   @Test
   void aPutReplacesTheValueMetadataTagsAndExpiryButKeepsLevelOwnerAndCreation() {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (MemoryStore memory = open(clock)) {
+    try (SqliteMemoryStore memory = open(clock)) {
       memory.put(
           ALICE,
           "n",
@@ -129,7 +136,7 @@ class MemoryStoreTest {
 
   @Test
   void aMissingEntryIsEmptyAndDeletingItIsFalse() {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       assertThat(memory.get(ALICE, "n", "nothing")).isEmpty();
       assertThat(memory.delete(ALICE, "n", "nothing")).isFalse();
       memory.put(ALICE, "n", "k", "v");
@@ -141,7 +148,7 @@ class MemoryStoreTest {
 
   @Test
   void listFiltersByNamespaceAndPrefixInKeyOrderUpToTheLimit() {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       for (String key : List.of("task/3", "task/1", "task/2", "tasks", "note/1", "task%_x")) {
         memory.put(ALICE, "work", key, "value of " + key);
       }
@@ -165,7 +172,7 @@ class MemoryStoreTest {
   @Test
   void expiredEntriesAreInvisibleBeforeTheSweepAndDeletedByIt() throws Exception {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (MemoryStore memory = open(clock)) {
+    try (SqliteMemoryStore memory = open(clock)) {
       memory.put(
           ALICE, "n", "short", "soon gone", MemoryWrite.defaults().ttl(Duration.ofMinutes(10)));
       memory.put(ALICE, "n", "long", "stays", MemoryWrite.defaults().ttl(Duration.ofDays(7)));
@@ -195,7 +202,7 @@ class MemoryStoreTest {
   void anExpiredKeyIsFreeForANewEntryOfAnotherOwner() {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
     MemoryAccessor other = MemoryAccessor.agent("other/1");
-    try (MemoryStore memory = open(clock)) {
+    try (SqliteMemoryStore memory = open(clock)) {
       memory.put(ALICE, "n", "k", "alice's", MemoryWrite.defaults().ttl(Duration.ofSeconds(1)));
       assertThatThrownBy(() -> memory.put(other, "n", "k", "mine"))
           .isInstanceOf(MemoryAccessException.class);
@@ -210,8 +217,8 @@ class MemoryStoreTest {
   @Test
   void aScheduledSweepDeletesExpiredEntries() throws Exception {
     Fixtures.SettableClock clock = new Fixtures.SettableClock(START);
-    try (MemoryStore memory =
-        MemoryStore.builder(file()).clock(clock).sweepEvery(Duration.ofMillis(20)).open()) {
+    try (SqliteMemoryStore memory =
+        SqliteMemoryStore.builder(file()).clock(clock).sweepEvery(Duration.ofMillis(20)).open()) {
       memory.put(ALICE, "n", "k", "v", MemoryWrite.defaults().ttl(Duration.ofMinutes(1)));
       memory.put(ALICE, "n", "kept", "v");
       assertThat(rowCount()).isEqualTo(2);
@@ -227,7 +234,7 @@ class MemoryStoreTest {
 
   @Test
   void badInputIsRefusedWithAClearMessageAndChangesNothing() {
-    try (MemoryStore memory = MemoryStore.open(file())) {
+    try (SqliteMemoryStore memory = SqliteMemoryStore.open(file())) {
       assertThatThrownBy(() -> memory.put(ALICE, "", "k", "v"))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("namespace must not be empty");
@@ -261,7 +268,7 @@ class MemoryStoreTest {
 
   @Test
   void aClosedStoreSaysSo() {
-    MemoryStore memory = MemoryStore.open(file());
+    SqliteMemoryStore memory = SqliteMemoryStore.open(file());
     memory.close();
     memory.close();
     assertThatThrownBy(() -> memory.get(ALICE, "n", "k"))
@@ -271,14 +278,14 @@ class MemoryStoreTest {
 
   @Test
   void concurrentWritersAndTwoStoresOnOneFileLoseNothing() throws Exception {
-    try (MemoryStore first = MemoryStore.open(file());
-        MemoryStore second = MemoryStore.open(file())) {
+    try (SqliteMemoryStore first = SqliteMemoryStore.open(file());
+        SqliteMemoryStore second = SqliteMemoryStore.open(file())) {
       MemoryAccessor agent = MemoryAccessor.of(AgentId.of("worker", "1"), "s", null);
       ExecutorService pool = Executors.newFixedThreadPool(8);
       try {
         List<Future<?>> done = new ArrayList<>();
         for (int t = 0; t < 8; t++) {
-          MemoryStore store = t % 2 == 0 ? first : second;
+          SqliteMemoryStore store = t % 2 == 0 ? first : second;
           int thread = t;
           done.add(
               pool.submit(

@@ -314,7 +314,7 @@ class ReliableRuntimeTest {
       journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
       String big = "x".repeat(256 * 1024); // needs pages the database may not add
       assertThatThrownBy(() -> rt.send(reliable(sink, big)))
-          .isInstanceOf(dev.cfn.core.JournalException.class)
+          .isInstanceOf(dev.cfn.core.spi.JournalException.class)
           .hasMessageContaining("not");
       rt.send(sink, "best effort still flows");
       eventually(() -> plainHandled.get() == 1, "best-effort message handled while full");

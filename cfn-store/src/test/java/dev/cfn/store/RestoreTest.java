@@ -5,7 +5,7 @@ import static dev.cfn.store.Fixtures.message;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.Fixtures.SettableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,10 +5,10 @@ import static dev.cfn.store.Fixtures.richMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cfn.core.Effect;
 import dev.cfn.core.Envelope;
-import dev.cfn.core.Journal.JournalEntry;
-import dev.cfn.core.JournalException;
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.Journal.JournalEntry;
+import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.Fixtures.SettableClock;
 import dev.cfn.store.Fixtures.Task;
 import java.nio.file.Path;

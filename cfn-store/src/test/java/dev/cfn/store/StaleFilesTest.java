@@ -3,7 +3,7 @@ package dev.cfn.store;
 import static dev.cfn.store.Fixtures.message;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.core.Effect;
+import dev.cfn.core.spi.Effect;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;

@@ -1,5 +1,7 @@
 package dev.cfn.store;
 
+import dev.cfn.core.spi.CallLogException;
+import dev.cfn.core.spi.CallLogStore;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * interface ({@code CallLog.durable(store)}).
  *
  * <pre>{@code
- * try (CallLogStore calls = CallLogStore.open(CallLogStore.DEFAULT_FILE)) {
+ * try (SqliteCallLogStore calls = SqliteCallLogStore.open(SqliteCallLogStore.DEFAULT_FILE)) {
  *   String result = calls.find(key).orElseGet(() -> {
  *     String fresh = callTheModel();
  *     calls.record(key, fresh);          // fsynced before it is used
@@ -49,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * stores, in this process or others, may open the same file; SQLite serializes their writes,
  * waiting up to five seconds for another writer.
  */
-public final class CallLogStore implements AutoCloseable {
+public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   /** Where embedded runtimes keep the call log by default. */
   public static final Path DEFAULT_FILE = Path.of(".cfn", "calls.db");
 
@@ -62,14 +64,14 @@ public final class CallLogStore implements AutoCloseable {
   /** The longest key, in characters. */
   public static final int MAX_KEY_LENGTH = 1024;
 
-  private static final Logger log = LoggerFactory.getLogger(CallLogStore.class);
+  private static final Logger log = LoggerFactory.getLogger(SqliteCallLogStore.class);
 
   private final Path file;
   private final Clock clock;
   private final Duration retention;
   private final StoreConnection connection;
 
-  private CallLogStore(
+  private SqliteCallLogStore(
       StoreConnection connection, Clock clock, Duration retention, Duration sweepInterval) {
     this.file = connection.file();
     this.clock = clock;
@@ -86,7 +88,7 @@ public final class CallLogStore implements AutoCloseable {
   }
 
   /** Opens {@code file} with the defaults; see {@link Builder#open()}. */
-  public static CallLogStore open(Path file) {
+  public static SqliteCallLogStore open(Path file) {
     return builder(file).open();
   }
 
@@ -107,6 +109,7 @@ public final class CallLogStore implements AutoCloseable {
    * @throws IllegalArgumentException for an empty or too long key
    * @throws CallLogException when the record fails its checksum or the file cannot be read
    */
+  @Override
   public Optional<String> find(String key) {
     requireKey(key);
     return connection.with(
@@ -134,7 +137,7 @@ public final class CallLogStore implements AutoCloseable {
                         + ", computed "
                         + computed
                         + "): the file was changed behind the store's back or is damaged."
-                        + " CallLogStore.check() lists every damaged record; delete the record (or"
+                        + " SqliteCallLogStore.check() lists every damaged record; delete the record (or"
                         + " move the file aside) to let the call run again");
               }
               return Optional.of(result);
@@ -151,6 +154,7 @@ public final class CallLogStore implements AutoCloseable {
    * @throws IllegalArgumentException for an empty or too long key
    * @throws CallLogException when the file cannot be written (nothing was stored then)
    */
+  @Override
   public boolean record(String key, String resultJson) {
     requireKey(key);
     Objects.requireNonNull(resultJson, "resultJson");
@@ -245,7 +249,7 @@ public final class CallLogStore implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "CallLogStore[" + file + ", retention " + retention + "]";
+    return "SqliteCallLogStore[" + file + ", retention " + retention + "]";
   }
 
   private void scheduledSweep() {
@@ -274,7 +278,7 @@ public final class CallLogStore implements AutoCloseable {
     }
   }
 
-  /** Configures and opens a {@link CallLogStore}. */
+  /** Configures and opens a {@link SqliteCallLogStore}. */
   public static final class Builder {
     private final Path file;
     private Clock clock = Clock.systemUTC();
@@ -308,7 +312,7 @@ public final class CallLogStore implements AutoCloseable {
     /**
      * How often the retention sweep runs on a daemon thread ({@link #DEFAULT_SWEEP_INTERVAL} by
      * default); {@link Duration#ZERO} turns the scheduled sweep off (call {@link
-     * CallLogStore#sweep()} yourself).
+     * SqliteCallLogStore#sweep()} yourself).
      */
     public Builder sweepEvery(Duration interval) {
       Objects.requireNonNull(interval, "interval");
@@ -327,15 +331,16 @@ public final class CallLogStore implements AutoCloseable {
      * period. Throws {@link CallLogException} when the file cannot be opened, is not a call log, or
      * was written by a newer cfn; nothing is changed then.
      */
-    public CallLogStore open() {
+    public SqliteCallLogStore open() {
       StoreConnection connection =
           StoreConnection.open(
               file,
               clock,
               CallLogSchema.MIGRATIONS,
-              "CallLogStore.check() lists what is damaged; move the file aside (the calls it"
+              "SqliteCallLogStore.check() lists what is damaged; move the file aside (the calls it"
                   + " recorded may then run again)");
-      CallLogStore store = new CallLogStore(connection, clock, retention, sweepInterval);
+      SqliteCallLogStore store =
+          new SqliteCallLogStore(connection, clock, retention, sweepInterval);
       try {
         store.sweep();
       } catch (RuntimeException e) {

@@ -1,4 +1,4 @@
-package dev.cfn.store;
+package dev.cfn.core.spi;
 
 import java.util.Objects;
 
@@ -14,7 +14,16 @@ public final class MemoryAccessException extends MemoryException {
   private final String key;
   private final MemoryAccessLevel level;
 
-  MemoryAccessException(String message, String namespace, String key, MemoryAccessLevel level) {
+  /**
+   * A refusal; implementations of {@link MemoryStore} throw it.
+   *
+   * @param message what was refused, the entry, its level and owner, and who may
+   * @param namespace the entry's namespace
+   * @param key the entry's key
+   * @param level the entry's access level
+   */
+  public MemoryAccessException(
+      String message, String namespace, String key, MemoryAccessLevel level) {
     super(message);
     this.namespace = Objects.requireNonNull(namespace, "namespace");
     this.key = Objects.requireNonNull(key, "key");

@@ -1,4 +1,4 @@
-package dev.cfn.store;
+package dev.cfn.core.spi;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.cfn.store;
+package dev.cfn.core.spi;
 
 /**
  * Who may read and who may change a {@link MemoryEntry}. The entry's owner, swarm and project are

@@ -1,5 +1,8 @@
-package dev.cfn.core;
+package dev.cfn.core.spi;
 
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Effects;
+import dev.cfn.core.Envelope;
 import java.util.Objects;
 
 /**

@@ -1,4 +1,4 @@
-package dev.cfn.store;
+package dev.cfn.core.spi;
 
 /**
  * A {@link CallLogStore} operation failed: the file cannot be opened or written, it is not a call

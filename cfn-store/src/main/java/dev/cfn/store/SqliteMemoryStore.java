@@ -1,5 +1,13 @@
 package dev.cfn.store;
 
+import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryException;
+import dev.cfn.core.spi.MemoryMatch;
+import dev.cfn.core.spi.MemoryStore;
+import dev.cfn.core.spi.MemoryWrite;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * ({@link #DEFAULT_FILE} by default), separate from the journal.
  *
  * <pre>{@code
- * try (MemoryStore memory = MemoryStore.open(Path.of(".cfn/memory.db"))) {
+ * try (SqliteMemoryStore memory = SqliteMemoryStore.open(Path.of(".cfn/memory.db"))) {
  *   MemoryAccessor planner = MemoryAccessor.agent("planner/1", "swarm-a", "shop");
  *   memory.put(planner, "plans", "release-42", "{\"steps\":[\"build\",\"deploy\"]}",
  *       MemoryWrite.defaults().level(MemoryAccessLevel.SWARM).ttl(Duration.ofDays(7))
@@ -67,7 +75,7 @@ import org.slf4j.LoggerFactory;
  * while a runtime runs, say): SQLite serializes their writes, each in one {@code BEGIN IMMEDIATE}
  * transaction, waiting up to five seconds for another writer.
  */
-public final class MemoryStore implements AutoCloseable {
+public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
   /** Where the {@code cfn memory} command and embedded runtimes keep memory by default. */
   public static final Path DEFAULT_FILE = Path.of(".cfn", "memory.db");
 
@@ -83,7 +91,7 @@ public final class MemoryStore implements AutoCloseable {
   public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
 
   private static final int MAX_TAG_LENGTH = 128;
-  private static final Logger log = LoggerFactory.getLogger(MemoryStore.class);
+  private static final Logger log = LoggerFactory.getLogger(SqliteMemoryStore.class);
 
   private final Path file;
   private final Clock clock;
@@ -91,7 +99,7 @@ public final class MemoryStore implements AutoCloseable {
   private final StoreConnection connection;
   private final int maxValueBytes;
 
-  private MemoryStore(
+  private SqliteMemoryStore(
       StoreConnection connection, Clock clock, Duration sweepInterval, int maxValueBytes) {
     this.maxValueBytes = maxValueBytes;
     this.file = connection.file();
@@ -111,7 +119,7 @@ public final class MemoryStore implements AutoCloseable {
   /**
    * Opens {@code file} with the system clock and no scheduled sweep; see {@link Builder#open()}.
    */
-  public static MemoryStore open(Path file) {
+  public static SqliteMemoryStore open(Path file) {
     return builder(file).open();
   }
 
@@ -124,6 +132,7 @@ public final class MemoryStore implements AutoCloseable {
    * Stores {@code value} under {@code (namespace, key)} with {@link MemoryWrite#defaults()}: a new
    * entry is PRIVATE to {@code who}, an existing one keeps its level; no expiry.
    */
+  @Override
   public MemoryEntry put(MemoryAccessor who, String namespace, String key, String value) {
     return put(who, namespace, key, value, MemoryWrite.defaults());
   }
@@ -142,6 +151,7 @@ public final class MemoryStore implements AutoCloseable {
    * @throws MemoryAccessException when {@code who} may not write the existing entry
    * @throws MemoryException when the file cannot be written or the existing row is damaged
    */
+  @Override
   public MemoryEntry put(
       MemoryAccessor who, String namespace, String key, String value, MemoryWrite write) {
     requireEntry(who, namespace, key);
@@ -241,6 +251,7 @@ public final class MemoryStore implements AutoCloseable {
    *
    * @throws MemoryException when its row fails its checksum or the file cannot be read
    */
+  @Override
   public Optional<MemoryEntry> get(MemoryAccessor who, String namespace, String key) {
     requireEntry(who, namespace, key);
     return connection.with(
@@ -265,6 +276,7 @@ public final class MemoryStore implements AutoCloseable {
    *
    * @throws MemoryAccessException when {@code who} may not delete it (nothing is deleted)
    */
+  @Override
   public boolean delete(MemoryAccessor who, String namespace, String key) {
     requireEntry(who, namespace, key);
     return connection.inWriteTransaction(
@@ -296,6 +308,7 @@ public final class MemoryStore implements AutoCloseable {
    * The live entries of {@code namespace} that {@code who} may read, whose key starts with {@code
    * prefix} ({@code null} or empty for all), in key order, at most {@code limit}.
    */
+  @Override
   public List<MemoryEntry> list(MemoryAccessor who, String namespace, String prefix, int limit) {
     Objects.requireNonNull(who, "who");
     requireName(namespace, "namespace");
@@ -355,6 +368,7 @@ public final class MemoryStore implements AutoCloseable {
    * common one. SQLite finds the matches among the readable entries; ranking and the limit are
    * applied here, over all of them.
    */
+  @Override
   public List<MemoryMatch> search(MemoryAccessor who, String query, String namespace, int limit) {
     Objects.requireNonNull(who, "who");
     if (namespace != null) {
@@ -650,7 +664,7 @@ public final class MemoryStore implements AutoCloseable {
               Locale.ROOT,
               "memory entry '%s' in namespace '%s' was not stored: its value and metadata are"
                   + " %,d bytes, over the limit of %,d bytes (fix: store less, for example a"
-                  + " file path instead of the file, or raise MemoryStore.Builder.maxValueBytes)",
+                  + " file path instead of the file, or raise SqliteMemoryStore.Builder.maxValueBytes)",
               key,
               namespace,
               bytes,
@@ -684,7 +698,7 @@ public final class MemoryStore implements AutoCloseable {
     }
   }
 
-  /** Configures and opens a {@link MemoryStore}. */
+  /** Configures and opens a {@link SqliteMemoryStore}. */
   public static final class Builder {
     private final Path file;
     private Clock clock = Clock.systemUTC();
@@ -721,8 +735,9 @@ public final class MemoryStore implements AutoCloseable {
 
     /**
      * Deletes expired entries every {@code interval} on a daemon thread, from one interval after
-     * opening until {@link MemoryStore#close()}. Off by default: call {@link
-     * MemoryStore#sweepExpired()} when convenient, or never (expired entries are invisible anyway).
+     * opening until {@link SqliteMemoryStore#close()}. Off by default: call {@link
+     * SqliteMemoryStore#sweepExpired()} when convenient, or never (expired entries are invisible
+     * anyway).
      */
     public Builder sweepEvery(Duration interval) {
       Objects.requireNonNull(interval, "interval");
@@ -740,14 +755,14 @@ public final class MemoryStore implements AutoCloseable {
      * the file cannot be opened, is not a memory file, or was written by a newer cfn; nothing is
      * changed then.
      */
-    public MemoryStore open() {
+    public SqliteMemoryStore open() {
       StoreConnection connection =
           StoreConnection.open(
               file,
               clock,
               MemorySchema.MIGRATIONS,
-              "MemoryStore.check() lists what is damaged; restore a copy or move the file aside");
-      return new MemoryStore(connection, clock, sweepInterval, maxValueBytes);
+              "SqliteMemoryStore.check() lists what is damaged; restore a copy or move the file aside");
+      return new SqliteMemoryStore(connection, clock, sweepInterval, maxValueBytes);
     }
   }
 }

@@ -1,5 +1,7 @@
-package dev.cfn.core;
+package dev.cfn.core.spi;
 
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 

@@ -1,4 +1,4 @@
-package dev.cfn.core;
+package dev.cfn.core.spi;
 
 /**
  * The journal could not store or update a reliable message (disk full, unwritable, corrupt). What
