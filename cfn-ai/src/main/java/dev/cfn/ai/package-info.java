@@ -13,7 +13,7 @@
  *       cfn.budget.exhausted} and stops itself.
  *   <li>{@link dev.cfn.ai.CallLog}: results of model and side-effecting tool calls by idempotency
  *       key, so a redelivered message replays them instead of calling again; in memory ({@code
- *       InMemoryCallLog}) or durable on cfn-store's {@code dev.cfn.store.SqliteCallLogStore}
+ *       InMemoryCallLog}) or durable on cfn-store's {@code dev.cfn.store.calls.SqliteCallLogStore}
  *       (through the {@link dev.cfn.core.spi.CallLogStore} interface). Package-private beside them:
  *       {@code CallRecords}, the JSON form of recorded results.
  * </ul>

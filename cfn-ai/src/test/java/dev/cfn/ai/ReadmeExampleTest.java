@@ -11,7 +11,7 @@ import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.store.SqliteMemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;

@@ -1,9 +1,9 @@
 package dev.cfn.cli;
 
 import dev.cfn.core.Envelope;
-import dev.cfn.store.DeadLetterRecord;
-import dev.cfn.store.RawPayload;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.journal.DeadLetterRecord;
+import dev.cfn.store.journal.RawPayload;
+import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

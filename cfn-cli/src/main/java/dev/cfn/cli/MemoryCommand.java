@@ -8,7 +8,7 @@ import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.core.spi.MemoryEntry;
 import dev.cfn.core.spi.MemoryMatch;
 import dev.cfn.core.spi.MemoryWrite;
-import dev.cfn.store.SqliteMemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

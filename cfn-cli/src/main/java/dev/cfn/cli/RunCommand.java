@@ -19,7 +19,7 @@ import dev.cfn.ai.tool.ToolPermissions;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.store.SqliteMemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Protocol;

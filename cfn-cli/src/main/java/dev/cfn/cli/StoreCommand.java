@@ -2,12 +2,12 @@ package dev.cfn.cli;
 
 import dev.cfn.core.spi.CallLogException;
 import dev.cfn.core.spi.MemoryException;
-import dev.cfn.store.BackupInfo;
-import dev.cfn.store.RestoreInfo;
-import dev.cfn.store.SqliteCallLogStore;
-import dev.cfn.store.SqliteJournal;
-import dev.cfn.store.SqliteMemoryStore;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.BackupInfo;
+import dev.cfn.store.journal.RestoreInfo;
+import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

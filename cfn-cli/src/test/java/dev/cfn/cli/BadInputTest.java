@@ -2,8 +2,8 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.store.SqliteJournal;
-import dev.cfn.store.SqliteMemoryStore;
+import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.spi.MemoryAccessor;
-import dev.cfn.store.SqliteMemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
