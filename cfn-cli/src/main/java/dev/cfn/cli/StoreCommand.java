@@ -5,8 +5,8 @@ import dev.cfn.core.spi.MemoryException;
 import dev.cfn.store.StoreCheck;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.BackupInfo;
+import dev.cfn.store.journal.JournalFiles;
 import dev.cfn.store.journal.RestoreInfo;
-import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -80,7 +80,7 @@ final class StoreCommand {
         PathChecks.existingFile("--calls", calls, "call log");
       }
       PrintWriter out = spec.commandLine().getOut();
-      boolean ok = report(out, store.db, "journal", SqliteJournal.check(store.db));
+      boolean ok = report(out, store.db, "journal", JournalFiles.check(store.db));
       if (memory != null) {
         try (SqliteMemoryStore m = SqliteMemoryStore.open(memory)) {
           ok &= report(out, memory, "memory", m.check());
@@ -153,7 +153,7 @@ final class StoreCommand {
     public Integer call() {
       store.existing();
       PathChecks.outputFile("--to", to);
-      BackupInfo info = SqliteJournal.backup(store.db, to);
+      BackupInfo info = JournalFiles.backup(store.db, to);
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "backed up " + store.db + " to " + info.path() + " (" + bytes(info.bytes()) + ")");
@@ -206,7 +206,7 @@ final class StoreCommand {
         throw CommandFailure.usage(
             "--journal " + store.db + " is a folder", "give the journal file to replace");
       }
-      RestoreInfo info = SqliteJournal.restore(from, store.db);
+      RestoreInfo info = JournalFiles.restore(from, store.db);
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "restored "

@@ -128,7 +128,7 @@ final class Backups {
                 + to
                 + " failed verification, so it was not kept: "
                 + StoreFile.summary(copy.check())
-                + ". The journal itself may be damaged: check it with SqliteJournal.check(Path)"
+                + ". The journal itself may be damaged: check it with JournalFiles.check(Path)"
                 + " (cfn store check)");
       }
       publish(partial, to, replace, from);

@@ -20,9 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -86,20 +84,23 @@ import org.slf4j.LoggerFactory;
  * deduplication, then swept, on open and periodically.
  *
  * <p><b>Backups and restore.</b> {@link #backupTo} writes an online snapshot while traffic runs,
- * and {@link #backup(Path, Path)} does the same for a journal file another process has open ({@code
- * cfn backup}): a read-only connection copies the database with SQLite's {@code VACUUM INTO} in one
- * read transaction, so a backup is exactly the transactions committed before it began (WAL lets it
- * read while the owner writes, without its lock). Each backup goes to a temporary sibling, is
- * fsynced and verified (integrity check, schema version, every checksum), and only then appears
- * under its name; an existing file is never overwritten. {@link Builder#backups(Path, Duration,
- * int)} takes them on a schedule (every minute by default: the recovery point) and keeps the newest
- * ones; {@link #lastBackup()} tells the last. {@link #restore(Path, Path)} puts a verified backup
- * in place of the journal of a stopped runtime, moving the previous files aside (never deleting
- * them), and {@link #check(Path)} verifies a file that may be in use ({@code cfn store check}).
+ * and {@link JournalFiles#backup(Path, Path)} does the same for a journal file another process has
+ * open ({@code cfn backup}): a read-only connection copies the database with SQLite's {@code VACUUM
+ * INTO} in one read transaction, so a backup is exactly the transactions committed before it began
+ * (WAL lets it read while the owner writes, without its lock). Each backup goes to a temporary
+ * sibling, is fsynced and verified (integrity check, schema version, every checksum), and only then
+ * appears under its name; an existing file is never overwritten. {@link Builder#backups(Path,
+ * Duration, int)} takes them on a schedule (every minute by default: the recovery point) and keeps
+ * the newest ones; {@link #lastBackup()} tells the last. {@link JournalFiles#restore(Path, Path)}
+ * puts a verified backup in place of the journal of a stopped runtime, moving the previous files
+ * aside (never deleting them), and {@link JournalFiles#check(Path)} verifies a file that may be in
+ * use ({@code cfn store check}).
  *
- * <p>The dead-letter and state queries serve tools such as the {@code cfn} command; since the file
- * has one owner at a time, such a tool works on the journal of a stopped runtime (the static {@link
- * #check(Path)} and {@link #backup(Path, Path)} also work on a running one's).
+ * <p>The file operations ({@link JournalFiles}: check, backup, restore) and the dead-letter
+ * administration ({@link #deadLetterQueue()}) serve tools such as the {@code cfn} command. Since
+ * the file has one owner at a time, the administration works on the journal of a stopped runtime;
+ * {@link JournalFiles#check(Path)} and {@link JournalFiles#backup(Path, Path)} also work on a
+ * running one's.
  */
 public final class SqliteJournal implements Journal {
   private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
@@ -130,6 +131,7 @@ public final class SqliteJournal implements Journal {
   private final AtomicReference<BackupInfo> lastBackup = new AtomicReference<>();
   private final BackupSchedule backups; // null without scheduled backups
   private final Object readLock = new Object();
+  private final DeadLetterQueue deadLetterQueue = new DeadLetterQueue(this);
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
 
@@ -327,19 +329,8 @@ public final class SqliteJournal implements Journal {
   }
 
   /**
-   * Like {@link #check()}, on a journal file that may be in use by another process (or another
-   * journal of this one): {@code cfn store check} calls it. Opens the file read-only in one read
-   * transaction, without taking its lock; in WAL mode it sees the last committed state and does not
-   * block the owner. Also reports a file that is not a cfn journal or was written by a newer cfn.
-   * Throws {@link JournalException} only when there is no file or it cannot be opened.
-   */
-  public static StoreCheck check(Path database) {
-    return StoreFile.inspect(Backups.normalize(database), new Backups.Cancel()).check();
-  }
-
-  /**
    * Writes a verified snapshot of this journal to {@code target} while it runs: an online backup,
-   * the source of a {@link #restore restore}.
+   * the source of a {@link JournalFiles#restore restore}.
    *
    * <p><b>Consistency.</b> A separate read-only connection runs SQLite's {@code VACUUM INTO}, which
    * copies the whole database in one read transaction. In WAL mode that transaction sees exactly
@@ -368,60 +359,13 @@ public final class SqliteJournal implements Journal {
         throw new JournalException(
             "cannot back up "
                 + file
-                + ": the journal is closed; use SqliteJournal.backup(Path,"
+                + ": the journal is closed; use JournalFiles.backup(Path,"
                 + " Path) for a closed journal");
       }
     }
     BackupInfo info = Backups.snapshot(file, target, false, clock.instant(), new Backups.Cancel());
     recordBackup(info);
     return info;
-  }
-
-  /**
-   * Like {@link #backupTo}, for a journal file that another process (or another journal of this
-   * one) may have open: {@code cfn backup --to FILE} calls it while a runtime runs. The file is
-   * opened with a read-only connection: its lock is not taken, nothing is written to it, and in WAL
-   * mode the snapshot is consistent while its owner writes. {@code takenAt} is read from the system
-   * clock.
-   *
-   * @throws JournalException when there is no journal at {@code database}, {@code target} exists or
-   *     cannot be written, or the copy fails verification
-   */
-  public static BackupInfo backup(Path database, Path target) {
-    Objects.requireNonNull(database, "database");
-    Objects.requireNonNull(target, "target");
-    return Backups.snapshot(database, target, false, Instant.now(), new Backups.Cancel());
-  }
-
-  /**
-   * Replaces the journal at {@code database} with the backup {@code backup}, for a stopped runtime:
-   * {@code cfn restore} calls it.
-   *
-   * <p>Refuses, changing nothing, when the database is in use (its lock is held by a journal of
-   * this or another live process: stop it first) or when the backup fails verification (integrity
-   * check, a schema version this cfn knows, the checksum of every record). Otherwise it holds the
-   * database's lock throughout, copies the backup into a hidden sibling of the database and
-   * verifies the copy, moves the current database and its {@code -wal} and {@code -shm} files aside
-   * to {@code <name>.before-restore-<UTC timestamp>} (never deleting them; delete them yourself
-   * once the restored journal is fine), and renames the copy into place. The backup file is left as
-   * it was.
-   *
-   * <p>What the restore means for messages: those pending in the backup are redelivered by the next
-   * runtime (some may have been handled after the backup was taken: delivery is at least once);
-   * those appended after the backup was taken are lost, as are the acknowledgements, dead letters
-   * and state written since. Message ids issued after the backup may be issued again.
-   *
-   * @throws JournalException when the database is in use, the backup is missing or bad, or the
-   *     files cannot be moved or written
-   */
-  public static RestoreInfo restore(Path backup, Path database) {
-    return restore(backup, database, Clock.systemUTC());
-  }
-
-  static RestoreInfo restore(Path backup, Path database, Clock clock) {
-    Objects.requireNonNull(backup, "backup");
-    Objects.requireNonNull(database, "database");
-    return Backups.restore(backup, database, clock);
   }
 
   /**
@@ -433,24 +377,17 @@ public final class SqliteJournal implements Journal {
     return Optional.ofNullable(lastBackup.get());
   }
 
-  /** Every dead letter, oldest id first, with its attempt history. */
-  public List<DeadLetterRecord> deadLetters() {
-    return readInTransaction("the dead letters", c -> readDeadLetters(c, null));
+  /**
+   * The administration of this journal's dead letters (list, find, remove, purge, replay), for
+   * tools such as {@code cfn dlq}. A view: it works while this journal is open.
+   */
+  public DeadLetterQueue deadLetterQueue() {
+    return deadLetterQueue;
   }
 
-  /** The dead letter with {@code id}, if there is one. */
-  public Optional<DeadLetterRecord> deadLetter(long id) {
-    return readInTransaction("dead letter " + id, c -> readDeadLetters(c, id)).stream().findFirst();
-  }
-
-  /** Deletes every dead letter and its history; returns how many there were. */
-  public int purgeDeadLetters() {
-    return await(writer.submit(new Writes.RemoveDeadLetters(null)));
-  }
-
-  /** Deletes dead letter {@code id} and its history; false when there was none. */
-  public boolean removeDeadLetter(long id) {
-    return await(writer.submit(new Writes.RemoveDeadLetters(id))) > 0;
+  /** The codec of this journal's envelopes and payloads. */
+  MessageCodec codec() {
+    return codec;
   }
 
   /**
@@ -571,41 +508,8 @@ public final class SqliteJournal implements Journal {
     return await(writer.submit(new Writes.Sweep(retention)));
   }
 
-  private List<DeadLetterRecord> readDeadLetters(Connection c, Long id) throws SQLException {
-    String where = id == null ? "" : "WHERE id = ?";
-    List<Object> args = id == null ? List.of() : List.of(id);
-    Map<Long, List<DeadLetterRecord.Attempt>> history = new HashMap<>();
-    for (Object[] row :
-        select(
-            c,
-            Table.ATTEMPTS,
-            "WHERE message_id IN (SELECT id FROM dead_letters "
-                + where
-                + ")"
-                + " ORDER BY message_id, attempt",
-            args)) {
-      history
-          .computeIfAbsent(number(row[0]), k -> new ArrayList<>())
-          .add(
-              new DeadLetterRecord.Attempt(
-                  (int) number(row[1]), Instant.ofEpochMilli(number(row[2])), (String) row[3]));
-    }
-    List<DeadLetterRecord> records = new ArrayList<>();
-    for (Object[] row : select(c, Table.DEAD_LETTERS, where + " ORDER BY id", args)) {
-      Envelope envelope = codec.envelope(Table.DEAD_LETTERS, row, true);
-      records.add(
-          new DeadLetterRecord(
-              envelope,
-              (int) number(row[Table.Columns.ATTEMPTS]),
-              (String) row[Table.Columns.CAUSE],
-              Instant.ofEpochMilli(number(row[Table.Columns.DEAD_AT])),
-              history.getOrDefault(envelope.id(), List.of())));
-    }
-    return records;
-  }
-
   /** The verified rows of {@code table} selected by {@code clause} (WHERE / ORDER BY). */
-  private static List<Object[]> select(Connection c, Table table, String clause, List<?> args)
+  static List<Object[]> select(Connection c, Table table, String clause, List<?> args)
       throws SQLException {
     try (PreparedStatement query = c.prepareStatement(table.select() + " " + clause)) {
       for (int i = 0; i < args.size(); i++) {
@@ -622,7 +526,7 @@ public final class SqliteJournal implements Journal {
   }
 
   @FunctionalInterface
-  private interface Read<T> {
+  interface Read<T> {
     T apply(Connection connection) throws SQLException;
   }
 
@@ -641,7 +545,7 @@ public final class SqliteJournal implements Journal {
   }
 
   /** Like {@link #read}, in one read transaction, so that several queries see one snapshot. */
-  private <T> T readInTransaction(String what, Read<T> body) {
+  <T> T readInTransaction(String what, Read<T> body) {
     return read(
         what,
         c -> {
@@ -656,7 +560,7 @@ public final class SqliteJournal implements Journal {
         });
   }
 
-  private static <T> T await(CompletableFuture<T> future) {
+  static <T> T await(CompletableFuture<T> future) {
     try {
       return future.join();
     } catch (CompletionException e) {

@@ -99,7 +99,7 @@ final class StoreFile {
                 file
                     + " is too damaged to be checked table by table, or is not an SQLite file ("
                     + e.getMessage()
-                    + "; fix: restore a backup with SqliteJournal.restore or `cfn restore`, or"
+                    + "; fix: restore a backup with JournalFiles.restore or `cfn restore`, or"
                     + " move the file aside)";
             default -> SqliteErrors.describe(e, file);
           };

@@ -187,7 +187,7 @@ enum Table {
           problem.get()
               + ": the record was changed outside cfn or damaged on disk, so it is not used."
               + " SqliteJournal.check() lists every damaged record; restore the file from a"
-              + " backup (SqliteJournal.restore) or remove the record");
+              + " backup (JournalFiles.restore) or remove the record");
     }
     return values;
   }

@@ -81,8 +81,8 @@ public final class SqliteErrors {
               + ")";
       case CORRUPT, NOTADB ->
           file
-              + " is damaged or not a cfn journal: SqliteJournal.check (cfn store check) lists"
-              + " what is damaged; restore a backup (SqliteJournal.restore, cfn restore) or move"
+              + " is damaged or not a cfn journal: JournalFiles.check (cfn store check) lists"
+              + " what is damaged; restore a backup (JournalFiles.restore, cfn restore) or move"
               + " the file aside ("
               + detail
               + ")";

@@ -105,7 +105,7 @@ class BackupTest {
     }
 
     Path restored = dir.resolve("elsewhere/restored.db");
-    RestoreInfo restore = SqliteJournal.restore(backup, restored);
+    RestoreInfo restore = JournalFiles.restore(backup, restored);
     assertThat(restore.movedAside()).isEmpty();
     assertThat(restore.pendingMessages()).isEqualTo(info.pendingMessages());
     assertThat(restore.acknowledgedIds()).isEqualTo(info.acknowledgedIds());
@@ -146,7 +146,7 @@ class BackupTest {
       byte[] walBefore = Files.readAllBytes(wal);
       long commits = owner.commitCount();
 
-      BackupInfo info = SqliteJournal.backup(file, target);
+      BackupInfo info = JournalFiles.backup(file, target);
 
       assertThat(info.pendingMessages()).isEqualTo(14);
       assertThat(info.acknowledgedIds()).isEqualTo(5);
@@ -164,10 +164,10 @@ class BackupTest {
       assertThat(owner.lastBackup()).as("not this journal's backup").isEmpty();
     }
     Path restored = dir.resolve("restored.db");
-    SqliteJournal.restore(target, restored);
+    JournalFiles.restore(target, restored);
     try (SqliteJournal copy = SqliteJournal.builder(restored).open()) {
       assertThat(copy.recover()).extracting(e -> e.envelope().id()).doesNotContain(21L).hasSize(14);
-      assertThat(copy.deadLetter(6)).isPresent();
+      assertThat(copy.deadLetterQueue().find(6)).isPresent();
       assertThat(copy.state(NS, "k")).contains("5");
     }
   }
@@ -178,9 +178,9 @@ class BackupTest {
     try (SqliteJournal journal = SqliteJournal.builder(file).open()) {
       journal.append(message(1, "x"));
     }
-    BackupInfo info = SqliteJournal.backup(file, dir.resolve("b.db"));
+    BackupInfo info = JournalFiles.backup(file, dir.resolve("b.db"));
     assertThat(info.pendingMessages()).isEqualTo(1);
-    assertThat(SqliteJournal.check(info.path()).ok()).isTrue();
+    assertThat(JournalFiles.check(info.path()).ok()).isTrue();
   }
 
   @Test
@@ -194,7 +194,7 @@ class BackupTest {
           .isInstanceOf(JournalException.class)
           .hasMessageContaining(target.toString())
           .hasMessageContaining("already exists");
-      assertThatThrownBy(() -> SqliteJournal.backup(file, target))
+      assertThatThrownBy(() -> JournalFiles.backup(file, target))
           .hasMessageContaining("already exists");
       assertThatThrownBy(() -> journal.backupTo(file)).hasMessageContaining("onto itself");
       assertThat(Files.readString(target)).isEqualTo("precious");
@@ -232,7 +232,7 @@ class BackupTest {
     assertThatThrownBy(() -> journal.backupTo(dir.resolve("b.db")))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("closed")
-        .hasMessageContaining("SqliteJournal.backup(Path, Path)");
+        .hasMessageContaining("JournalFiles.backup(Path, Path)");
   }
 
   @Test
@@ -241,12 +241,12 @@ class BackupTest {
     try (SqliteJournal journal = SqliteJournal.builder(file).open()) {
       journal.append(message(7, "fine"));
       journal.append(message(8, "to be damaged"));
-      assertThat(SqliteJournal.check(file)).isEqualTo(new StoreCheck(true, List.of()));
+      assertThat(JournalFiles.check(file)).isEqualTo(new StoreCheck(true, List.of()));
       try (Connection raw = Fixtures.raw(file);
           Statement sql = raw.createStatement()) {
         sql.executeUpdate("UPDATE messages SET payload = X'2274616d706572656422' WHERE id = 8");
       }
-      StoreCheck check = SqliteJournal.check(file);
+      StoreCheck check = JournalFiles.check(file);
       assertThat(check.ok()).isFalse();
       assertThat(check.problems())
           .singleElement()
@@ -255,14 +255,14 @@ class BackupTest {
       assertThat(check).isEqualTo(journal.check());
       journal.append(message(9, "the owner carries on"));
     }
-    assertThat(SqliteJournal.check(file).problems()).hasSize(1); // closed: same answer
+    assertThat(JournalFiles.check(file).problems()).hasSize(1); // closed: same answer
   }
 
   @Test
   void theStaticCheckReportsFilesThatAreNotJournals() throws Exception {
     Path notes = dir.resolve("notes.db");
     Files.writeString(notes, "these are my notes, not a database ".repeat(200));
-    assertThat(SqliteJournal.check(notes).ok()).isFalse();
+    assertThat(JournalFiles.check(notes).ok()).isFalse();
     assertThat(Files.readString(notes)).startsWith("these are my notes");
 
     Path other = dir.resolve("app.db");
@@ -270,13 +270,13 @@ class BackupTest {
         Statement sql = raw.createStatement()) {
       sql.executeUpdate("CREATE TABLE users (id INTEGER PRIMARY KEY)");
     }
-    assertThat(SqliteJournal.check(other).problems())
+    assertThat(JournalFiles.check(other).problems())
         .singleElement()
         .asString()
         .contains("not a cfn journal");
 
     Path missing = dir.resolve("missing.db");
-    assertThatThrownBy(() -> SqliteJournal.check(missing))
+    assertThatThrownBy(() -> JournalFiles.check(missing))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("there is no journal at " + missing);
     assertThat(missing).doesNotExist();

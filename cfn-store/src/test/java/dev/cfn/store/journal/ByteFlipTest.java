@@ -53,7 +53,7 @@ class ByteFlipTest {
       expected = answers(journal);
       assertThat(journal.check().ok()).isTrue();
     }
-    assertThat(SqliteJournal.check(original).ok()).isTrue();
+    assertThat(JournalFiles.check(original).ok()).isTrue();
     byte[] bytes = Files.readAllBytes(original);
     // everything is in the main file: a reader may leave an empty log behind
     assertThat(Files.size(original.resolveSibling("journal.db-wal"))).isZero();
@@ -130,7 +130,7 @@ class ByteFlipTest {
       Files.write(copy, flipped);
       StoreCheck staticCheck;
       try {
-        staticCheck = SqliteJournal.check(copy);
+        staticCheck = JournalFiles.check(copy);
       } catch (JournalException e) {
         staticCheck = null;
         String unclear = unclear(e);
@@ -194,10 +194,10 @@ class ByteFlipTest {
       out.append(journal.isAcknowledged(id) ? 'A' : '-');
     }
     out.append('\n');
-    for (DeadLetterRecord dead : journal.deadLetters()) {
+    for (DeadLetterRecord dead : journal.deadLetterQueue().list()) {
       out.append("dead ").append(dead).append('\n');
     }
-    out.append("dead 50 ").append(journal.deadLetter(50)).append('\n');
+    out.append("dead 50 ").append(journal.deadLetterQueue().find(50)).append('\n');
     for (String ns : NAMESPACES) {
       List<String> keys = journal.stateKeys(ns);
       out.append("keys ").append(ns).append(' ').append(keys).append('\n');
@@ -235,7 +235,7 @@ class ByteFlipTest {
           journal.recordFailure(m, 1, "pending failure").join();
         }
       }
-      journal.removeDeadLetter(25); // records a retired high id in meta
+      journal.deadLetterQueue().remove(25); // records a retired high id in meta
     }
     try (Connection raw = Fixtures.raw(file);
         Statement sql = raw.createStatement()) {

@@ -84,7 +84,8 @@ class ChecksumTest {
       assertThatThrownBy(() -> journal.state("ns", "k"))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("state namespace 'ns', key 'k'");
-      assertThatThrownBy(journal::deadLetters).hasMessageContaining("attempts message_id 3");
+      assertThatThrownBy(journal.deadLetterQueue()::list)
+          .hasMessageContaining("attempts message_id 3");
       assertThatThrownBy(() -> journal.isAcknowledged(1)).hasMessageContaining("acked id 1");
       assertThatThrownBy(() -> journal.replayDeadLetter(3))
           .hasMessageContaining("dead_letters id 3");

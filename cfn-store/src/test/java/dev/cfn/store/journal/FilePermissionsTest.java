@@ -42,7 +42,7 @@ class FilePermissionsTest {
     assertThat(mode(backups)).isEqualTo("rwx------");
     assertThat(mode(backups.resolve("b.db"))).isEqualTo("rw-------");
     Path restored = dir.resolve("restored").resolve("journal.db");
-    SqliteJournal.restore(backups.resolve("b.db"), restored);
+    JournalFiles.restore(backups.resolve("b.db"), restored);
     assertThat(mode(restored)).isEqualTo("rw-------");
     assertThat(mode(restored.getParent())).isEqualTo("rwx------");
   }

@@ -202,7 +202,7 @@ class ReliableRuntimeTest {
     try (SqliteJournal j = journal()) {
       assertThat(j.state(flaky.toString(), "ok")).contains("3");
       assertThat(j.recover()).as("dead letters stay dead").isEmpty();
-      assertThat(j.deadLetters()).hasSize(1);
+      assertThat(j.deadLetterQueue().list()).hasSize(1);
     }
   }
 
@@ -235,7 +235,7 @@ class ReliableRuntimeTest {
       assertThat(rt.replayDeadLetter(id)).as("no longer a dead letter").isFalse();
     }
     try (SqliteJournal j = journal()) {
-      assertThat(j.deadLetters()).isEmpty();
+      assertThat(j.deadLetterQueue().list()).isEmpty();
       assertThat(j.recover()).isEmpty();
       assertThat(j.state("flaky/1", "done")).contains("yes");
     }

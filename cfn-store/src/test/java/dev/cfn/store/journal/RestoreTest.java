@@ -43,7 +43,7 @@ class RestoreTest {
     Path backup = backupAndMoveOn();
     byte[] backupBytes = Files.readAllBytes(backup);
 
-    RestoreInfo info = SqliteJournal.restore(backup, database(), new SettableClock(NOW));
+    RestoreInfo info = JournalFiles.restore(backup, database(), new SettableClock(NOW));
 
     Path aside = dir.resolve("journal.db.before-restore-20300102T030405.678Z");
     assertThat(info.backup()).isEqualTo(backup);
@@ -87,7 +87,7 @@ class RestoreTest {
       Files.copy(dir.resolve("live.db-wal"), dir.resolve("crashed.db-wal"));
     }
 
-    RestoreInfo info = SqliteJournal.restore(backup, crashed, new SettableClock(NOW));
+    RestoreInfo info = JournalFiles.restore(backup, crashed, new SettableClock(NOW));
 
     Path aside = dir.resolve("crashed.db.before-restore-20300102T030405.678Z");
     assertThat(info.movedAside()).containsExactly(aside, dir.resolve(aside.getFileName() + "-wal"));
@@ -104,8 +104,8 @@ class RestoreTest {
   void aSecondRestoreAtTheSameInstantDoesNotOverwriteTheFirstOnesAside() {
     Path backup = backupAndMoveOn();
     SettableClock clock = new SettableClock(NOW);
-    SqliteJournal.restore(backup, database(), clock);
-    RestoreInfo second = SqliteJournal.restore(backup, database(), clock);
+    JournalFiles.restore(backup, database(), clock);
+    RestoreInfo second = JournalFiles.restore(backup, database(), clock);
     assertThat(second.movedAside())
         .containsExactly(dir.resolve("journal.db.before-restore-20300102T030405.678Z-2"));
     assertThat(dir.resolve("journal.db.before-restore-20300102T030405.678Z")).exists();
@@ -116,7 +116,7 @@ class RestoreTest {
     Path backup = backupAndMoveOn();
     try (SqliteJournal journal = SqliteJournal.builder(database()).open()) {
       List<String> before = listNames(dir);
-      assertThatThrownBy(() -> SqliteJournal.restore(backup, database()))
+      assertThatThrownBy(() -> JournalFiles.restore(backup, database()))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("cannot restore " + backup + " into " + database())
           .hasMessageContaining("in use")
@@ -133,7 +133,7 @@ class RestoreTest {
     Process child = LockHolderProcess.start(database());
     try {
       assertThat(LockHolderProcess.firstLine(child)).isEqualTo("OPEN");
-      assertThatThrownBy(() -> SqliteJournal.restore(backup, database()))
+      assertThatThrownBy(() -> JournalFiles.restore(backup, database()))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("in use by another process (pid " + child.pid() + ")")
           .hasMessageContaining("Nothing was changed");
@@ -154,7 +154,7 @@ class RestoreTest {
     byte[] current = Files.readAllBytes(database());
     List<String> before = listNames(dir);
 
-    assertThatThrownBy(() -> SqliteJournal.restore(backup, database()))
+    assertThatThrownBy(() -> JournalFiles.restore(backup, database()))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("the backup " + backup + " is damaged")
         .hasMessageContaining("messages id 1: checksum mismatch")
@@ -163,7 +163,7 @@ class RestoreTest {
     assertThat(listNames(dir)).isEqualTo(before);
     assertThat(Files.readAllBytes(database())).isEqualTo(current);
     Path fresh = dir.resolve("fresh/journal.db");
-    assertThatThrownBy(() -> SqliteJournal.restore(backup, fresh))
+    assertThatThrownBy(() -> JournalFiles.restore(backup, fresh))
         .hasMessageContaining("Nothing was changed");
     assertThat(fresh.getParent()).as("not even its directory was created").doesNotExist();
     try (SqliteJournal journal = SqliteJournal.builder(database()).open()) {
@@ -176,13 +176,13 @@ class RestoreTest {
     backupAndMoveOn();
     Path notes = dir.resolve("notes.db");
     Files.writeString(notes, "not a database ".repeat(500));
-    assertThatThrownBy(() -> SqliteJournal.restore(notes, database()))
+    assertThatThrownBy(() -> JournalFiles.restore(notes, database()))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("is damaged or not a cfn journal backup");
-    assertThatThrownBy(() -> SqliteJournal.restore(dir.resolve("missing.db"), database()))
+    assertThatThrownBy(() -> JournalFiles.restore(dir.resolve("missing.db"), database()))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("there is no backup at");
-    assertThatThrownBy(() -> SqliteJournal.restore(database(), database()))
+    assertThatThrownBy(() -> JournalFiles.restore(database(), database()))
         .hasMessageContaining("onto itself");
     assertThat(listNames(dir)).noneMatch(name -> name.contains("before-restore"));
   }
@@ -191,7 +191,7 @@ class RestoreTest {
   void restoreRefusesABackupFromANewerCfn() throws Exception {
     Path backup = backupAndMoveOn();
     int newer = Fixtures.stampNewerVersion(backup, Schema.latestVersion());
-    assertThatThrownBy(() -> SqliteJournal.restore(backup, database()))
+    assertThatThrownBy(() -> JournalFiles.restore(backup, database()))
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("schema version " + newer)
         .hasMessageContaining("newer cfn");

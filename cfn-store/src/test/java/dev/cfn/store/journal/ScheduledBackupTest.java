@@ -58,7 +58,7 @@ class ScheduledBackupTest {
             "notes.txt");
     assertThat(taken.getLast().path())
         .isEqualTo(backups.toAbsolutePath().resolve("cfn-backup-20300101T000400.000Z.db"));
-    assertThat(SqliteJournal.check(taken.getLast().path()).ok()).isTrue();
+    assertThat(JournalFiles.check(taken.getLast().path()).ok()).isTrue();
   }
 
   @Test

@@ -246,7 +246,7 @@ class SqliteJournalTest {
     try (SqliteJournal journal =
         SqliteJournal.builder(file).clock(clock).payloadType(Task.class).open()) {
       assertThat(journal.recover()).isEmpty();
-      List<DeadLetterRecord> dead = journal.deadLetters();
+      List<DeadLetterRecord> dead = journal.deadLetterQueue().list();
       assertThat(dead).hasSize(1);
       DeadLetterRecord record = dead.getFirst();
       assertThat(record.envelope()).isEqualTo(m);
@@ -257,13 +257,13 @@ class SqliteJournalTest {
           .containsExactly(
               new DeadLetterRecord.Attempt(1, Instant.parse("2030-01-01T00:00:00Z"), "boom 1"),
               new DeadLetterRecord.Attempt(2, Instant.parse("2030-01-01T00:00:01Z"), "boom 2"));
-      assertThat(journal.deadLetter(9)).contains(record);
-      assertThat(journal.deadLetter(10)).isEmpty();
+      assertThat(journal.deadLetterQueue().find(9)).contains(record);
+      assertThat(journal.deadLetterQueue().find(10)).isEmpty();
       assertThat(journal.highestId()).isEqualTo(9);
 
       assertThat(journal.replayDeadLetter(9)).contains(m);
       assertThat(journal.replayDeadLetter(9)).isEmpty();
-      assertThat(journal.deadLetters()).isEmpty();
+      assertThat(journal.deadLetterQueue().list()).isEmpty();
       assertThat(journal.recover()).containsExactly(new JournalEntry(m, 0));
     }
   }
@@ -277,11 +277,13 @@ class SqliteJournalTest {
         journal.recordFailure(m, 1, "no").join();
         journal.deadLetter(m, 1, "no").join();
       }
-      assertThat(journal.removeDeadLetter(2)).isTrue();
-      assertThat(journal.removeDeadLetter(2)).isFalse();
-      assertThat(journal.deadLetters()).extracting(DeadLetterRecord::id).containsExactly(1L, 3L);
-      assertThat(journal.purgeDeadLetters()).isEqualTo(2);
-      assertThat(journal.deadLetters()).isEmpty();
+      assertThat(journal.deadLetterQueue().remove(2)).isTrue();
+      assertThat(journal.deadLetterQueue().remove(2)).isFalse();
+      assertThat(journal.deadLetterQueue().list())
+          .extracting(DeadLetterRecord::id)
+          .containsExactly(1L, 3L);
+      assertThat(journal.deadLetterQueue().purge()).isEqualTo(2);
+      assertThat(journal.deadLetterQueue().list()).isEmpty();
       assertThat(journal.highestId()).as("removed ids are never reused").isEqualTo(3);
       assertThat(journal.check().ok()).isTrue();
     }
@@ -296,7 +298,7 @@ class SqliteJournalTest {
       journal.deadLetter(m, 3, "failed").join();
     }
     try (SqliteJournal journal = SqliteJournal.builder(file).open()) {
-      Object payload = journal.deadLetters().getFirst().envelope().payload();
+      Object payload = journal.deadLetterQueue().list().getFirst().envelope().payload();
       assertThat(payload)
           .isEqualTo(
               new RawPayload(

@@ -44,7 +44,7 @@ class StaleFilesTest {
 
       writer.destroyForcibly(); // the attack: the backup is killed mid-way
       writer.waitFor();
-      SqliteJournal.backup(journalFile, backups.resolve("b3.db"));
+      JournalFiles.backup(journalFile, backups.resolve("b3.db"));
       assertThat(names(backups))
           .containsExactlyInAnyOrder("b2.db", "b3.db", legacyRecent.getFileName().toString());
     } finally {
@@ -91,7 +91,7 @@ class StaleFilesTest {
       sql.executeUpdate(
           "UPDATE state SET namespace = CAST(namespace AS BLOB) WHERE key = 'seen/2'");
     }
-    StoreCheck check = SqliteJournal.check(file);
+    StoreCheck check = JournalFiles.check(file);
     assertThat(check.ok()).isFalse();
     assertThat(check.problems())
         .anySatisfy(p -> assertThat(p).contains("state namespace x'636f756e7465722f31'"))
@@ -116,7 +116,7 @@ class StaleFilesTest {
       bytes[i] = (byte) 0xA5; // the cell pointers of the state table's root page
     }
     Files.write(file, bytes);
-    StoreCheck damaged = SqliteJournal.check(file);
+    StoreCheck damaged = JournalFiles.check(file);
     assertThat(damaged.ok()).isFalse();
     assertThat(String.join("\n", damaged.problems()))
         .contains("Tree " + root + " (state)")
