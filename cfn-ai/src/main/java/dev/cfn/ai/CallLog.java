@@ -1,6 +1,6 @@
 package dev.cfn.ai;
 
-import dev.cfn.store.CallLogStore;
+import dev.cfn.core.spi.CallLogStore;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -63,8 +63,9 @@ public interface CallLog {
   }
 
   /**
-   * The call log kept in {@code store}, a durable SQLite file. The caller keeps ownership of the
-   * store and closes it after the agents that use it stop.
+   * The call log kept in {@code store}, a durable store such as cfn-store's SQLite {@code
+   * SqliteCallLogStore}. The caller keeps ownership of the store and closes it after the agents
+   * that use it stop.
    *
    * @param store an open call-log store
    * @return a call log backed by it
@@ -84,7 +85,7 @@ public interface CallLog {
 
       @Override
       public String toString() {
-        return "CallLog[" + store.file() + "]";
+        return "CallLog[" + store + "]";
       }
     };
   }

@@ -27,7 +27,7 @@ import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
-import dev.cfn.store.CallLogException;
+import dev.cfn.core.spi.CallLogException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -13,8 +13,9 @@
  *       cfn.budget.exhausted} and stops itself.
  *   <li>{@link dev.cfn.ai.CallLog}: results of model and side-effecting tool calls by idempotency
  *       key, so a redelivered message replays them instead of calling again; in memory ({@code
- *       InMemoryCallLog}) or durable on cfn-store's {@link dev.cfn.store.CallLogStore}.
- *       Package-private beside them: {@code CallRecords}, the JSON form of recorded results.
+ *       InMemoryCallLog}) or durable on cfn-store's {@code dev.cfn.store.calls.SqliteCallLogStore}
+ *       (through the {@link dev.cfn.core.spi.CallLogStore} interface). Package-private beside them:
+ *       {@code CallRecords}, the JSON form of recorded results.
  * </ul>
  *
  * <p>Sub-packages: {@code model} (providers, requests, routing), {@code definition} (agent files),
@@ -24,7 +25,7 @@
  * <h2>Dependencies</h2>
  *
  * This package depends on every sub-package but {@code process}, on cfn-core (the runtime), on
- * cfn-store ({@code CallLogStore}, {@code CallLogException}), Jackson databind and SLF4J. The
- * sub-packages must not depend on it.
+ * cfn-core's SPIs ({@code dev.cfn.core.spi}: {@code CallLogStore}, {@code CallLogException}; never
+ * on cfn-store's classes), Jackson databind and SLF4J. The sub-packages must not depend on it.
  */
 package dev.cfn.ai;

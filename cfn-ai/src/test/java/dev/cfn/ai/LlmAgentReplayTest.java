@@ -16,8 +16,8 @@ import dev.cfn.core.DeadLetter;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.RetryPolicy;
-import dev.cfn.store.CallLogStore;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.RecordedRequest;
@@ -77,7 +77,7 @@ class LlmAgentReplayTest {
             });
   }
 
-  private AgentType scribe(ModelProvider model, CallLogStore calls) {
+  private AgentType scribe(ModelProvider model, SqliteCallLogStore calls) {
     return LlmAgent.builder(definition("scribe", "[save_note]"))
         .model(model)
         .tools(registry)
@@ -89,8 +89,8 @@ class LlmAgentReplayTest {
     return SqliteJournal.builder(dir.resolve("cfn.db")).payloadType(Task.class).open();
   }
 
-  private CallLogStore calls() {
-    return CallLogStore.builder(dir.resolve("calls.db")).sweepEvery(Duration.ZERO).open();
+  private SqliteCallLogStore calls() {
+    return SqliteCallLogStore.builder(dir.resolve("calls.db")).sweepEvery(Duration.ZERO).open();
   }
 
   private long firstTurnRequests() {
@@ -110,7 +110,7 @@ class LlmAgentReplayTest {
     long messageId;
     try (ModelProvider model = provider(server, kind)) {
       AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
-      try (CallLogStore calls = calls();
+      try (SqliteCallLogStore calls = calls();
           AgentRuntime first =
               AgentRuntime.builder()
                   .jvmMetrics(false)
@@ -141,7 +141,7 @@ class LlmAgentReplayTest {
       }
 
       AgentFixtures.Inbox inbox2 = new AgentFixtures.Inbox();
-      try (CallLogStore calls = calls();
+      try (SqliteCallLogStore calls = calls();
           AgentRuntime second =
               AgentRuntime.builder()
                   .jvmMetrics(false)
@@ -188,7 +188,7 @@ class LlmAgentReplayTest {
     Object firstAnswer;
     try (ModelProvider model = provider(server, kind)) {
       AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
-      try (CallLogStore calls = calls();
+      try (SqliteCallLogStore calls = calls();
           AgentRuntime rt =
               AgentFixtures.runtime().register(client(inbox)).register(scribe(model, calls))) {
         rt.send(CLIENT, task);
@@ -198,7 +198,7 @@ class LlmAgentReplayTest {
       assertThat(server.requests()).hasSize(2);
 
       AgentFixtures.Inbox inbox2 = new AgentFixtures.Inbox();
-      try (CallLogStore calls = calls();
+      try (SqliteCallLogStore calls = calls();
           AgentRuntime rt =
               AgentFixtures.runtime().register(client(inbox2)).register(scribe(model, calls))) {
         rt.send(CLIENT, task);
@@ -274,7 +274,7 @@ class LlmAgentReplayTest {
             {"before.db", "Buy milk", "About milk."}, {"restored.db", "Buy bread", "About bread."}
           }) {
         AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
-        try (CallLogStore calls = calls();
+        try (SqliteCallLogStore calls = calls();
             AgentRuntime rt =
                 AgentRuntime.builder()
                     .jvmMetrics(false)

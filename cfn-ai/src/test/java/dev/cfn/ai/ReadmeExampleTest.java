@@ -11,7 +11,7 @@ import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.store.MemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
@@ -60,7 +60,7 @@ class ReadmeExampleTest {
       // --- as in the README (project dir and environment injected) ---
       LoadResult defs = DefinitionLoader.load(project.resolve(".claude/agents"));
       try (ModelRouter router = ModelRouter.create(ModelConfig.discover(project, env));
-          MemoryStore memory = MemoryStore.open(project.resolve(".cfn/memory.db"));
+          SqliteMemoryStore memory = SqliteMemoryStore.open(project.resolve(".cfn/memory.db"));
           AgentRuntime rt = AgentRuntime.builder().build()) {
         ToolRegistry tools = new ToolRegistry();
         BuiltinTools.builder().memory(memory).messaging().workspace(work).registerIn(tools);

@@ -2,8 +2,8 @@ package dev.cfn.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.cfn.core.Journal;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.core.spi.Journal;
+import dev.cfn.store.journal.SqliteJournal;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

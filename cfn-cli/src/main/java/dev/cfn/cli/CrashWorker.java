@@ -7,7 +7,7 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.cfn.cli;
 
 import dev.cfn.core.Envelope;
-import dev.cfn.store.DeadLetterRecord;
-import dev.cfn.store.RawPayload;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.journal.DeadLetterRecord;
+import dev.cfn.store.journal.RawPayload;
+import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -99,7 +99,7 @@ final class DlqCommand extends CommandGroup {
     @Override
     public Integer call() {
       try (SqliteJournal j = open(store)) {
-        List<DeadLetterRecord> all = j.deadLetters();
+        List<DeadLetterRecord> all = j.deadLetterQueue().list();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
           out.println(AgentCommand.json(all.stream().map(DlqCommand::json).toList()));
@@ -141,7 +141,7 @@ final class DlqCommand extends CommandGroup {
     public Integer call() {
       validId(id);
       try (SqliteJournal j = open(store)) {
-        Optional<DeadLetterRecord> found = j.deadLetter(id);
+        Optional<DeadLetterRecord> found = j.deadLetterQueue().find(id);
         if (found.isEmpty()) {
           throw noSuchDeadLetter(id);
         }
@@ -188,7 +188,7 @@ final class DlqCommand extends CommandGroup {
     public Integer call() {
       validId(id);
       try (SqliteJournal j = open(store)) {
-        Optional<Envelope> replayed = j.replayDeadLetter(id);
+        Optional<Envelope> replayed = j.deadLetterQueue().replay(id);
         if (replayed.isEmpty()) {
           throw noSuchDeadLetter(id);
         }
@@ -232,8 +232,8 @@ final class DlqCommand extends CommandGroup {
       PrintWriter out = spec.commandLine().getOut();
       try (SqliteJournal j = open(store)) {
         if (all) {
-          out.println("deleted " + j.purgeDeadLetters() + " dead letter(s)");
-        } else if (!j.removeDeadLetter(id)) {
+          out.println("deleted " + j.deadLetterQueue().purge() + " dead letter(s)");
+        } else if (!j.deadLetterQueue().remove(id)) {
           throw noSuchDeadLetter(id);
         } else {
           out.println("deleted dead letter " + id);

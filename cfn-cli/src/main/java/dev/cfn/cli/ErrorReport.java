@@ -1,10 +1,10 @@
 package dev.cfn.cli;
 
 import dev.cfn.ai.model.ModelConfigException;
-import dev.cfn.core.JournalException;
-import dev.cfn.store.CallLogException;
-import dev.cfn.store.MemoryAccessException;
-import dev.cfn.store.MemoryException;
+import dev.cfn.core.spi.CallLogException;
+import dev.cfn.core.spi.JournalException;
+import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

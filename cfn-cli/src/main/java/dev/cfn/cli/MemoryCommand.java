@@ -3,12 +3,12 @@ package dev.cfn.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.cfn.store.MemoryAccessLevel;
-import dev.cfn.store.MemoryAccessor;
-import dev.cfn.store.MemoryEntry;
-import dev.cfn.store.MemoryMatch;
-import dev.cfn.store.MemoryStore;
-import dev.cfn.store.MemoryWrite;
+import dev.cfn.core.spi.MemoryAccessLevel;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.core.spi.MemoryMatch;
+import dev.cfn.core.spi.MemoryWrite;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -30,8 +30,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn memory get|put|search|delete|list}: the agents' memory file ({@link MemoryStore}),
- * which may be in use by a running runtime at the same time.
+ * {@code cfn memory get|put|search|delete|list}: the agents' memory file ({@link
+ * SqliteMemoryStore}), which may be in use by a running runtime at the same time.
  *
  * <p>Without {@code --as} the command acts as the operator, who may read, change and delete every
  * entry whatever its access level (and remove a damaged one); with {@code --as AGENT --swarm S
@@ -69,7 +69,7 @@ final class MemoryCommand extends CommandGroup {
         names = "--memory",
         paramLabel = "FILE",
         description = "The memory file (default: .cfn/memory.db).")
-    Path db = MemoryStore.DEFAULT_FILE;
+    Path db = SqliteMemoryStore.DEFAULT_FILE;
 
     @Option(names = "--db", paramLabel = "FILE", hidden = true, description = "Same as --memory.")
     void db(Path file) {
@@ -135,7 +135,8 @@ final class MemoryCommand extends CommandGroup {
       return false;
     }
 
-    abstract int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) throws IOException;
+    abstract int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out)
+        throws IOException;
 
     @Override
     public Integer call() throws IOException {
@@ -160,7 +161,7 @@ final class MemoryCommand extends CommandGroup {
         }
       }
       boolean done = false;
-      try (MemoryStore memory = MemoryStore.open(options.db)) {
+      try (SqliteMemoryStore memory = SqliteMemoryStore.open(options.db)) {
         int code = run(memory, who, out);
         done = true;
         return code;
@@ -232,7 +233,7 @@ final class MemoryCommand extends CommandGroup {
     String key;
 
     @Override
-    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+    int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out) {
       Optional<MemoryEntry> found = memory.get(who, options.namespace, key);
       if (found.isEmpty()) {
         throw CommandFailure.failed(
@@ -291,7 +292,7 @@ final class MemoryCommand extends CommandGroup {
     }
 
     @Override
-    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+    int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out) {
       ValueConverters.positive("--ttl", ttl);
       MemoryWrite write =
           new MemoryWrite(level, ttl, meta, tags); // validated by the record and the store
@@ -324,7 +325,7 @@ final class MemoryCommand extends CommandGroup {
     boolean allNamespaces;
 
     @Override
-    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+    int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out) {
       String query = String.join(" ", words);
       List<MemoryMatch> matches =
           memory.search(who, query, allNamespaces ? null : options.namespace, limit);
@@ -362,7 +363,7 @@ final class MemoryCommand extends CommandGroup {
     String key;
 
     @Override
-    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+    int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out) {
       if (!memory.delete(who, options.namespace, key)) {
         throw CommandFailure.failed(
             "no entry '" + key + "' in namespace '" + options.namespace + "'",
@@ -385,7 +386,7 @@ final class MemoryCommand extends CommandGroup {
     int limit = 100;
 
     @Override
-    int run(MemoryStore memory, MemoryAccessor who, PrintWriter out) {
+    int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out) {
       List<MemoryEntry> entries = memory.list(who, options.namespace, prefix, limit);
       if (options.json) {
         printJson(out, entries.stream().map(MemoryCommand::json).toList());

@@ -19,7 +19,7 @@ import dev.cfn.ai.tool.ToolPermissions;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.store.MemoryStore;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Protocol;
@@ -98,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
       names = "--memory",
       paramLabel = "FILE",
       description = "The agents' memory (default: .cfn/memory.db).")
-  Path memory = MemoryStore.DEFAULT_FILE;
+  Path memory = SqliteMemoryStore.DEFAULT_FILE;
 
   @Option(names = "--max-calls", paramLabel = "N", description = "At most N model calls.")
   Long maxCalls;
@@ -270,7 +270,7 @@ final class RunCommand implements Callable<Integer> {
     }
     Object outcome;
     try (ModelRouter router = ModelRouter.create(config);
-        MemoryStore store = MemoryStore.open(memoryFile);
+        SqliteMemoryStore store = SqliteMemoryStore.open(memoryFile);
         AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build()) {
       ToolRegistry tools = new ToolRegistry();
       BuiltinTools.Builder builtins = BuiltinTools.builder().memory(store).messaging();

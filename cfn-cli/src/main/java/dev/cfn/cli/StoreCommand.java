@@ -1,13 +1,13 @@
 package dev.cfn.cli;
 
-import dev.cfn.store.BackupInfo;
-import dev.cfn.store.CallLogException;
-import dev.cfn.store.CallLogStore;
-import dev.cfn.store.MemoryException;
-import dev.cfn.store.MemoryStore;
-import dev.cfn.store.RestoreInfo;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.core.spi.CallLogException;
+import dev.cfn.core.spi.MemoryException;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.BackupInfo;
+import dev.cfn.store.journal.JournalFiles;
+import dev.cfn.store.journal.RestoreInfo;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,16 +80,16 @@ final class StoreCommand {
         PathChecks.existingFile("--calls", calls, "call log");
       }
       PrintWriter out = spec.commandLine().getOut();
-      boolean ok = report(out, store.db, "journal", SqliteJournal.check(store.db));
+      boolean ok = report(out, store.db, "journal", JournalFiles.check(store.db));
       if (memory != null) {
-        try (MemoryStore m = MemoryStore.open(memory)) {
+        try (SqliteMemoryStore m = SqliteMemoryStore.open(memory)) {
           ok &= report(out, memory, "memory", m.check());
         } catch (MemoryException e) {
           ok &= report(out, memory, "memory", unusable(e.getMessage()));
         }
       }
       if (calls != null) {
-        try (CallLogStore c = CallLogStore.open(calls)) {
+        try (SqliteCallLogStore c = SqliteCallLogStore.open(calls)) {
           ok &= report(out, calls, "calls", c.check());
         } catch (CallLogException e) {
           ok &= report(out, calls, "calls", unusable(e.getMessage()));
@@ -153,7 +153,7 @@ final class StoreCommand {
     public Integer call() {
       store.existing();
       PathChecks.outputFile("--to", to);
-      BackupInfo info = SqliteJournal.backup(store.db, to);
+      BackupInfo info = JournalFiles.backup(store.db, to);
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "backed up " + store.db + " to " + info.path() + " (" + bytes(info.bytes()) + ")");
@@ -206,7 +206,7 @@ final class StoreCommand {
         throw CommandFailure.usage(
             "--journal " + store.db + " is a folder", "give the journal file to replace");
       }
-      RestoreInfo info = SqliteJournal.restore(from, store.db);
+      RestoreInfo info = JournalFiles.restore(from, store.db);
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "restored "

@@ -2,8 +2,8 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.store.MemoryStore;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -202,7 +202,7 @@ class BadInputTest {
     Files.writeString(tmp.resolve("GARBAGE"), "garbage\nnot what anybody expects\n");
     Files.createDirectories(tmp.resolve("DIR"));
     SqliteJournal.builder(tmp.resolve("J")).open().close();
-    MemoryStore.open(tmp.resolve("M")).close();
+    SqliteMemoryStore.open(tmp.resolve("M")).close();
     Files.createDirectories(tmp.resolve("AGENTS"));
     Files.writeString(
         tmp.resolve("AGENTS/helper.md"),

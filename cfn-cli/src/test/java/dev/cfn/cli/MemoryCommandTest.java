@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.store.MemoryAccessor;
-import dev.cfn.store.MemoryStore;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -185,7 +185,7 @@ class MemoryCommandTest {
 
   @Test
   void aDamagedRecordIsNamedAndTheOperatorCanDeleteIt() throws Exception {
-    try (MemoryStore store = MemoryStore.open(db())) {
+    try (SqliteMemoryStore store = SqliteMemoryStore.open(db())) {
       store.put(MemoryAccessor.operator(), "default", "k", "the value");
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db());

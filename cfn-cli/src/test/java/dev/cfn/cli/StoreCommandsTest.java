@@ -6,12 +6,12 @@ import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
-import dev.cfn.core.Journal;
 import dev.cfn.core.Priority;
-import dev.cfn.store.CallLogStore;
-import dev.cfn.store.MemoryAccessor;
-import dev.cfn.store.MemoryStore;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.core.spi.Journal;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -139,8 +139,8 @@ class StoreCommandsTest {
   void storeCheckAlsoChecksMemoryAndTheCallLog() throws Exception {
     Path memory = dir.resolve("memory.db");
     Path calls = dir.resolve("calls.db");
-    try (MemoryStore m = MemoryStore.open(memory);
-        CallLogStore c = CallLogStore.open(calls)) {
+    try (SqliteMemoryStore m = SqliteMemoryStore.open(memory);
+        SqliteCallLogStore c = SqliteCallLogStore.open(calls)) {
       m.put(MemoryAccessor.operator(), "notes", "k", "v");
       c.record("agent|m:1|t:x|1|model", "{\"text\":\"hi\"}");
     }

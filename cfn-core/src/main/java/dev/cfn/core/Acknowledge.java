@@ -1,5 +1,7 @@
 package dev.cfn.core;
 
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;

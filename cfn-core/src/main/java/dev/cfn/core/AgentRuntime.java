@@ -1,5 +1,6 @@
 package dev.cfn.core;
 
+import dev.cfn.core.spi.Journal;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;

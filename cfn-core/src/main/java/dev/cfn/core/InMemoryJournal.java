@@ -1,5 +1,7 @@
 package dev.cfn.core;
 
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.Journal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
 package dev.cfn.core;
 
+import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -47,6 +47,11 @@
  * wiring) and {@code ReliableLedger} (attempts and recovered ids shared by the two RELIABLE
  * stages). {@code Stages} is the wiring an agent's cell receives.
  *
+ * <p>The interfaces the stores implement (journal, effects, memory store, call log) are in {@link
+ * dev.cfn.core.spi}; the RELIABLE stages here program against them. {@code InMemoryJournal} stays
+ * in this package, beside the builder users pass it to: it is something users construct, not a
+ * contract.
+ *
  * <p>Depends only on JCTools, HdrHistogram, Micrometer core and SLF4J. Nothing in cfn-core depends
  * on another cfn module.
  */

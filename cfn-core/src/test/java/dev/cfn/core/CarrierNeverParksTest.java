@@ -2,6 +2,8 @@ package dev.cfn.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.core.spi.Effect;
+import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,6 @@
 package dev.cfn.store;
 
+import dev.cfn.store.journal.SqliteJournal;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package dev.cfn.ai.tool;
 
-import dev.cfn.store.MemoryStore;
+import dev.cfn.core.spi.MemoryStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

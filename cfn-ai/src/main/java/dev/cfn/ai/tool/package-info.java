@@ -21,12 +21,12 @@
  *       → lookup → validation → run with a timeout → error results), {@link
  *       dev.cfn.ai.tool.ToolAudit} (recent calls, an INFO log line each, the {@code cfn.tool.calls}
  *       counter; never argument values).
- *   <li><b>Built-in tools</b>, chosen with {@link dev.cfn.ai.tool.BuiltinTools}: memory on the
- *       cfn-store {@link dev.cfn.store.MemoryStore} as the calling agent ({@code MemoryTools}),
- *       messages through the agent's context ({@code MessagingTools}), files inside a workspace
- *       that no path may leave, opened beneath it by the kernel and never cfn's own files ({@code
- *       FileTools}, {@code Workspace}, refusals as {@code ToolRefusedException}, output lines made
- *       safe by {@code ControlChars}).
+ *   <li><b>Built-in tools</b>, chosen with {@link dev.cfn.ai.tool.BuiltinTools}: memory on the a
+ *       {@link dev.cfn.core.spi.MemoryStore} (cfn-store's SQLite one, say) as the calling agent
+ *       ({@code MemoryTools}), messages through the agent's context ({@code MessagingTools}), files
+ *       inside a workspace that no path may leave, opened beneath it by the kernel and never cfn's
+ *       own files ({@code FileTools}, {@code Workspace}, refusals as {@code ToolRefusedException},
+ *       output lines made safe by {@code ControlChars}).
  *   <li><b>MCP</b>: {@link dev.cfn.ai.tool.McpToolSource} connects to an MCP server over stdio or
  *       streamable HTTP with the official MCP Java SDK and wraps each of its tools ({@code
  *       McpTool}) as {@code mcp__<server>__<tool>}.
@@ -44,9 +44,10 @@
  * This package depends on {@code dev.cfn.ai.model} (ToolSpec, ToolCall), {@code
  * dev.cfn.ai.definition} (AgentDefinition, for permissions), {@code dev.cfn.ai.internal.os} (Linux
  * {@code openat2} and friends for the workspace, the JVM's hardening before an MCP stdio server
- * starts), {@code dev.cfn.core} (AgentId, AgentContext, TopicId), cfn-store's memory ({@code
- * dev.cfn.store}), Jackson databind, networknt json-schema-validator, the MCP Java SDK ({@code
- * mcp-core}, {@code mcp-json-jackson2}), Micrometer and SLF4J. {@code dev.cfn.ai.model} and {@code
- * dev.cfn.ai.definition} must not depend on it; the agent loop that talks to models may.
+ * starts), {@code dev.cfn.core} (AgentId, AgentContext, TopicId), the memory SPI ({@code
+ * dev.cfn.core.spi}: MemoryStore and its values; never cfn-store's classes), Jackson databind,
+ * networknt json-schema-validator, the MCP Java SDK ({@code mcp-core}, {@code mcp-json-jackson2}),
+ * Micrometer and SLF4J. {@code dev.cfn.ai.model} and {@code dev.cfn.ai.definition} must not depend
+ * on it; the agent loop that talks to models may.
  */
 package dev.cfn.ai.tool;

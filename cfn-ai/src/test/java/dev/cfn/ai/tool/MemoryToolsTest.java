@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.core.AgentId;
-import dev.cfn.store.MemoryAccessor;
-import dev.cfn.store.MemoryStore;
+import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.store.memory.SqliteMemoryStore;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class MemoryToolsTest {
   @TempDir Path dir;
-  private MemoryStore store;
+  private SqliteMemoryStore store;
   private ToolRegistry registry;
   private ToolExecutor planner;
   private ToolExecutor coder;
@@ -24,7 +24,7 @@ class MemoryToolsTest {
 
   @BeforeEach
   void setUp() {
-    store = MemoryStore.open(dir.resolve("memory.db"));
+    store = SqliteMemoryStore.open(dir.resolve("memory.db"));
     registry = new ToolRegistry();
     BuiltinTools.builder().memory(store).registerIn(registry);
     planner = agent(AgentId.of("planner", "1"), "swarm-a", "shop");

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.core.AgentId;
-import dev.cfn.store.SqliteJournal;
+import dev.cfn.store.journal.SqliteJournal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,0 +1,71 @@
+package dev.cfn.core.spi;
+
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The durable journal behind {@link DeliveryMode#RELIABLE} messages (implemented in cfn-store).
+ *
+ * <p>The contract the runtime relies on:
+ *
+ * <ul>
+ *   <li>{@link #append} returns only once the message is durable (fsynced); it throws {@link
+ *       JournalException} otherwise, and then nothing was stored.
+ *   <li>{@link #acknowledge} atomically removes the message, remembers its id as handled (for the
+ *       whole retention period) and applies the handler's {@link Effect}s; a message already
+ *       acknowledged is not applied again (the future yields false).
+ *   <li>{@link #recover} returns every message appended and neither acknowledged nor dead-lettered,
+ *       with its attempt count, each verified against its checksum.
+ *   <li>One process holds a journal at a time (it is its lease on every in-flight message).
+ * </ul>
+ */
+public interface Journal extends AutoCloseable {
+
+  /** Every accepted, unacknowledged, live message, oldest first, with its attempts so far. */
+  List<JournalEntry> recover();
+
+  /** The highest message id ever stored, so new ids never collide with old ones. */
+  long highestId();
+
+  /** Stores {@code message} durably before returning. */
+  void append(Envelope message);
+
+  /**
+   * Acknowledges {@code message} and applies {@code effects} in one transaction. Completes with
+   * true when applied, false when the message had already been acknowledged (nothing applied), or
+   * exceptionally with {@link JournalException} (nothing applied; the message stays pending).
+   */
+  CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects);
+
+  /** Records a failed attempt (the count and the error); durable before the future completes. */
+  CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error);
+
+  /** Moves {@code message} to the dead-letter store with its attempt history. */
+  CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause);
+
+  /** The committed value of {@code key} in {@code namespace}'s state, if any. */
+  java.util.Optional<String> state(String namespace, String key);
+
+  /**
+   * Moves dead letter {@code id} back to the pending messages (attempts reset) and returns it, or
+   * empty when there is no such dead letter. The caller delivers it.
+   */
+  java.util.Optional<Envelope> replayDeadLetter(long id);
+
+  /** True when {@code id} was acknowledged within the retention period. */
+  boolean isAcknowledged(long id);
+
+  /** Flushes and closes; pending writes complete first. */
+  @Override
+  void close();
+
+  /**
+   * A recovered message and the attempts already made.
+   *
+   * @param envelope the message, as appended
+   * @param attempts failed attempts recorded so far
+   */
+  record JournalEntry(Envelope envelope, int attempts) {}
+}

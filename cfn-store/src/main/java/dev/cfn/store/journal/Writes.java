@@ -1,0 +1,476 @@
+package dev.cfn.store.journal;
+
+import static dev.cfn.store.journal.MessageCodec.number;
+
+import dev.cfn.core.Envelope;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write operations of the journal, each run by the writer thread inside a batch transaction
+ * (see {@link JournalWriter}). Whatever needs the caller's context (encoding payloads, checking the
+ * allow-list) is done before an operation is queued, so a refused write never reaches the file.
+ */
+final class Writes {
+  private static final Logger log = LoggerFactory.getLogger(Writes.class);
+
+  /** The {@code meta} key of the highest id ever deleted from messages, acked or dead_letters. */
+  static final String RETIRED_HIGH_ID = "retired_high_id";
+
+  /** The longest error text kept per attempt; longer ones are cut. */
+  static final int MAX_ERROR_CHARS = 8_192;
+
+  private Writes() {}
+
+  /** Stores a new pending message. */
+  static final class Append extends WriteOp<Void> {
+    private final Object[] row;
+    private final long checksum; // computed on the caller's thread, not the writer's
+
+    Append(Object[] content) {
+      this.row = MessageCodec.pending(content, 0, null);
+      this.checksum = Table.MESSAGES.checksum(row);
+    }
+
+    @Override
+    Void apply(WriteConnection c, Instant now) throws SQLException {
+      insert(c, Table.MESSAGES, "", row);
+      return null;
+    }
+
+    @Override
+    String notDone() {
+      return "message " + row[Table.Columns.ID] + " was not stored";
+    }
+
+    /**
+     * Stores {@code appends} with as few statements as possible: multi-row INSERTs of up to {@link
+     * #ROWS_PER_INSERT} rows (one JDBC call per row costs several times SQLite's own work). Each op
+     * is marked done; on an exception none is, and the caller falls back to one by one.
+     */
+    static void applyAll(WriteConnection c, List<Append> appends) throws SQLException {
+      int i = 0;
+      while (i < appends.size()) {
+        int n = Math.min(ROWS_PER_INSERT, appends.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n); // a few statement shapes, all cached
+        }
+        PreparedStatement statement = c.prepare("append", n, Table.MESSAGES::insertRows);
+        for (int r = 0; r < n; r++) {
+          Append a = appends.get(i + r);
+          Table.MESSAGES.bindRow(statement, r, a.row, a.checksum);
+        }
+        statement.executeUpdate();
+        i += n;
+      }
+      for (Append a : appends) {
+        a.markDone(null);
+      }
+    }
+  }
+
+  /** Rows per multi-row INSERT (19 values a row, well under SQLite's variable limit). */
+  static final int ROWS_PER_INSERT = 256;
+
+  /** A change an acknowledgement applies, prepared on the caller's thread. */
+  sealed interface Change {
+    /** Upserts a state key. */
+    record Put(String namespace, String key, String value) implements Change {}
+
+    /** Removes a state key. */
+    record Delete(String namespace, String key) implements Change {}
+
+    /** Journals an outgoing message (its encoded content). */
+    record Send(Object[] content) implements Change {}
+  }
+
+  /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
+  static final class Acknowledge extends WriteOp<Boolean> {
+    private final long id;
+    private final List<Change> changes;
+
+    Acknowledge(long id, List<Change> changes) {
+      this.id = id;
+      this.changes = changes;
+    }
+
+    @Override
+    Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", id, now.toEpochMilli()) == 0) {
+        return false;
+      }
+      update(c, "DELETE FROM messages WHERE id = ?", id);
+      update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      c.attempted().remove(id);
+      for (Change change : changes) {
+        switch (change) {
+          case Change.Put put ->
+              insert(
+                  c,
+                  Table.STATE,
+                  " ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,"
+                      + " message_id = excluded.message_id, crc = excluded.crc",
+                  put.namespace(),
+                  put.key(),
+                  put.value(),
+                  id);
+          case Change.Delete delete ->
+              update(
+                  c,
+                  "DELETE FROM state WHERE namespace = ? AND key = ?",
+                  delete.namespace(),
+                  delete.key());
+          case Change.Send send ->
+              insert(c, Table.MESSAGES, "", MessageCodec.pending(send.content(), 0, null));
+        }
+      }
+      return true;
+    }
+
+    @Override
+    String notDone() {
+      return "message "
+          + id
+          + " was not acknowledged and stays pending; none of its effects"
+          + " were applied";
+    }
+
+    /** True when this acknowledgement has no effects, so it can join a batched statement. */
+    boolean plain() {
+      return changes.isEmpty();
+    }
+
+    /**
+     * Acknowledges {@code acks} (all {@link #plain()}) in three statements per chunk: one multi-row
+     * insert into {@code acked} that returns the ids it added (the others were already
+     * acknowledged: their result is false), then one delete each from {@code messages} and {@code
+     * attempts} for those ids.
+     */
+    static void applyAll(WriteConnection c, List<Acknowledge> acks, Instant now)
+        throws SQLException {
+      long at = now.toEpochMilli();
+      int i = 0;
+      while (i < acks.size()) {
+        int n = Math.min(ROWS_PER_INSERT, acks.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n);
+        }
+        PreparedStatement insert =
+            c.prepare(
+                "acknowledge",
+                n,
+                rows -> Table.ACKED.insertRows(rows) + " ON CONFLICT(id) DO NOTHING RETURNING id");
+        for (int r = 0; r < n; r++) {
+          Table.ACKED.bindRow(insert, r, new Object[] {acks.get(i + r).id, at});
+        }
+        java.util.Set<Long> added = new java.util.HashSet<>();
+        try (java.sql.ResultSet rows = insert.executeQuery()) {
+          while (rows.next()) {
+            added.add(rows.getLong(1));
+          }
+        }
+        if (!added.isEmpty()) {
+          deleteIds(c, "DELETE FROM messages WHERE id IN ", added);
+          java.util.Set<Long> attempted = c.attempted();
+          if (!attempted.isEmpty()) {
+            java.util.Set<Long> failed = new java.util.HashSet<>();
+            for (long id : added) {
+              if (attempted.contains(id)) {
+                failed.add(id);
+              }
+            }
+            if (!failed.isEmpty()) {
+              deleteIds(c, "DELETE FROM attempts WHERE message_id IN ", failed);
+              // if this transaction rolls back, the one-by-one redo deletes unconditionally, and
+              // a failed commit reopens the connection, which reloads the set
+              attempted.removeAll(failed);
+            }
+          }
+        }
+        for (int r = 0; r < n; r++) {
+          Acknowledge a = acks.get(i + r);
+          a.markDone(added.remove(a.id)); // the same id twice in a chunk: only the first is new
+        }
+        i += n;
+      }
+    }
+
+    private static void deleteIds(WriteConnection c, String sql, java.util.Set<Long> ids)
+        throws SQLException {
+      // One statement shape per power-of-two size, padded with the first id (deleting twice is
+      // harmless), so that the prepared statements stay few and cached.
+      int size = Integer.highestOneBit(ids.size());
+      if (size < ids.size()) {
+        size <<= 1;
+      }
+      PreparedStatement statement =
+          c.prepare(sql, size, n -> sql + "(" + "?,".repeat(n - 1) + "?)");
+      int p = 1;
+      long first = ids.iterator().next();
+      for (long id : ids) {
+        statement.setLong(p++, id);
+      }
+      while (p <= size) {
+        statement.setLong(p++, first);
+      }
+      statement.executeUpdate();
+    }
+  }
+
+  /** Records a failed attempt of a pending message. */
+  static final class RecordFailure extends WriteOp<Void> {
+    private final long id;
+    private final int attempt;
+    private final String error;
+
+    RecordFailure(long id, int attempt, String error) {
+      this.id = id;
+      this.attempt = attempt;
+      this.error = cut(error);
+    }
+
+    @Override
+    Void apply(WriteConnection c, Instant now) throws SQLException {
+      Object[] row = selectOne(c, Table.MESSAGES, "id = ?", id);
+      if (row == null) {
+        log.debug("failure of message {} not recorded: it is no longer pending", id);
+        return null;
+      }
+      Object[] updated = MessageCodec.pending(row, attempt, error);
+      update(
+          c,
+          "UPDATE messages SET attempts = ?, last_error = ?, crc = ? WHERE id = ?",
+          (long) attempt,
+          error,
+          Table.MESSAGES.checksum(updated),
+          id);
+      insert(
+          c,
+          Table.ATTEMPTS,
+          " ON CONFLICT(message_id, attempt) DO UPDATE SET at = excluded.at,"
+              + " error = excluded.error, crc = excluded.crc",
+          id,
+          (long) attempt,
+          now.toEpochMilli(),
+          error);
+      c.attempted().add(id);
+      return null;
+    }
+
+    @Override
+    String notDone() {
+      return "attempt " + attempt + " of message " + id + " was not recorded";
+    }
+  }
+
+  /** Moves a message to the dead letters, keeping its attempt history. */
+  static final class DeadLetter extends WriteOp<Void> {
+    private final Envelope message;
+    private final MessageCodec codec;
+    private final int attempts;
+    private final String cause;
+
+    DeadLetter(Envelope message, MessageCodec codec, int attempts, String cause) {
+      this.message = message;
+      this.codec = codec;
+      this.attempts = attempts;
+      this.cause = cut(cause);
+    }
+
+    @Override
+    Void apply(WriteConnection c, Instant now) throws SQLException {
+      long id = message.id();
+      if (exists(c, "SELECT 1 FROM dead_letters WHERE id = ?", id)) {
+        return null;
+      }
+      Object[] row = selectOne(c, Table.MESSAGES, "id = ?", id);
+      if (row == null) {
+        if (exists(c, "SELECT 1 FROM acked WHERE id = ?", id)) {
+          log.warn("message {} was already acknowledged; not dead-lettering it", id);
+          return null;
+        }
+        row = codec.content(message); // never journaled: store it as given
+      }
+      insert(
+          c,
+          Table.DEAD_LETTERS,
+          "",
+          MessageCodec.deadLetter(row, attempts, cause, now.toEpochMilli()));
+      update(c, "DELETE FROM messages WHERE id = ?", id);
+      return null;
+    }
+
+    @Override
+    String notDone() {
+      return "message " + message.id() + " was not dead-lettered";
+    }
+  }
+
+  /** Moves a dead letter back to the pending messages with its attempts reset. */
+  static final class Replay extends WriteOp<Optional<Envelope>> {
+    private final long id;
+    private final MessageCodec codec;
+
+    Replay(long id, MessageCodec codec) {
+      this.id = id;
+      this.codec = codec;
+    }
+
+    @Override
+    Optional<Envelope> apply(WriteConnection c, Instant now) throws SQLException {
+      Object[] row = selectOne(c, Table.DEAD_LETTERS, "id = ?", id);
+      if (row == null) {
+        return Optional.empty();
+      }
+      Object[] pending = MessageCodec.pending(row, 0, null);
+      insert(c, Table.MESSAGES, "", pending);
+      update(c, "DELETE FROM dead_letters WHERE id = ?", id);
+      update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      return Optional.of(codec.envelope(Table.MESSAGES, pending, true));
+    }
+
+    @Override
+    String notDone() {
+      return "dead letter " + id + " was not replayed";
+    }
+  }
+
+  /** Deletes one dead letter (or all of them, for a null id) and its attempt history. */
+  static final class RemoveDeadLetters extends WriteOp<Integer> {
+    private final Long id;
+
+    RemoveDeadLetters(Long id) {
+      this.id = id;
+    }
+
+    @Override
+    Integer apply(WriteConnection c, Instant now) throws SQLException {
+      String where = id == null ? "" : " WHERE id = ?";
+      Object[] args = id == null ? new Object[0] : new Object[] {id};
+      Long highest = queryLong(c, "SELECT max(id) FROM dead_letters" + where, args);
+      if (highest == null) {
+        return 0;
+      }
+      retire(c, highest);
+      update(
+          c,
+          "DELETE FROM attempts WHERE message_id IN (SELECT id FROM dead_letters" + where + ")",
+          args);
+      return update(c, "DELETE FROM dead_letters" + where, args);
+    }
+
+    @Override
+    String notDone() {
+      return id == null ? "no dead letter was removed" : "dead letter " + id + " was not removed";
+    }
+  }
+
+  /** Forgets acknowledged ids older than the retention period. */
+  static final class Sweep extends WriteOp<Integer> {
+    private final Duration retention;
+
+    Sweep(Duration retention) {
+      this.retention = retention;
+    }
+
+    @Override
+    Integer apply(WriteConnection c, Instant now) throws SQLException {
+      long cutoff = now.minus(retention).toEpochMilli();
+      Long highest = queryLong(c, "SELECT max(id) FROM acked WHERE acked_at < ?", cutoff);
+      if (highest == null) {
+        return 0;
+      }
+      retire(c, highest);
+      int removed = update(c, "DELETE FROM acked WHERE acked_at < ?", cutoff);
+      log.debug("forgot {} acknowledged ids older than {}", removed, retention);
+      return removed;
+    }
+
+    @Override
+    String notDone() {
+      return "old acknowledged ids were not swept";
+    }
+  }
+
+  /**
+   * Remembers {@code id} as removed, so that {@code highestId()} never goes down when rows are
+   * deleted and new ids cannot collide with ids stored in state rows or logs.
+   */
+  static void retire(WriteConnection c, long id) throws SQLException {
+    Object[] row = selectOne(c, Table.META, "key = ?", RETIRED_HIGH_ID);
+    if (row != null && number(row[1]) >= id) {
+      return;
+    }
+    insert(
+        c,
+        Table.META,
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value, crc = excluded.crc",
+        RETIRED_HIGH_ID,
+        id);
+  }
+
+  static int insert(WriteConnection c, Table table, String conflict, Object... values)
+      throws SQLException {
+    PreparedStatement statement = c.prepare(table.insert() + conflict);
+    table.bind(statement, values);
+    return statement.executeUpdate();
+  }
+
+  static int update(WriteConnection c, String sql, Object... args) throws SQLException {
+    PreparedStatement statement = c.prepare(sql);
+    bindArgs(statement, args);
+    return statement.executeUpdate();
+  }
+
+  /** The verified row of {@code table} matching {@code where}, or null. */
+  static Object[] selectOne(WriteConnection c, Table table, String where, Object... args)
+      throws SQLException {
+    PreparedStatement statement = c.prepare(table.select() + " WHERE " + where);
+    bindArgs(statement, args);
+    try (ResultSet rows = statement.executeQuery()) {
+      return rows.next() ? table.read(rows) : null;
+    }
+  }
+
+  private static boolean exists(WriteConnection c, String sql, Object... args) throws SQLException {
+    PreparedStatement statement = c.prepare(sql);
+    bindArgs(statement, args);
+    try (ResultSet rows = statement.executeQuery()) {
+      return rows.next();
+    }
+  }
+
+  private static Long queryLong(WriteConnection c, String sql, Object... args) throws SQLException {
+    PreparedStatement statement = c.prepare(sql);
+    bindArgs(statement, args);
+    try (ResultSet rows = statement.executeQuery()) {
+      if (!rows.next()) {
+        return null;
+      }
+      long value = rows.getLong(1);
+      return rows.wasNull() ? null : value;
+    }
+  }
+
+  private static void bindArgs(PreparedStatement statement, Object[] args) throws SQLException {
+    for (int i = 0; i < args.length; i++) {
+      statement.setObject(i + 1, args[i]);
+    }
+  }
+
+  static String cut(String text) {
+    if (text == null) {
+      return "(no message)";
+    }
+    return text.length() <= MAX_ERROR_CHARS
+        ? text
+        : text.substring(0, MAX_ERROR_CHARS) + "... (" + text.length() + " characters)";
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The embedded SQLite {@link dev.cfn.core.spi.Journal} behind RELIABLE messages.
+ *
+ * <p>Public: {@link dev.cfn.store.journal.SqliteJournal} (with its builder and {@code Synchronous}
+ * levels), the journal itself; {@link dev.cfn.store.journal.JournalFiles}, its file operations
+ * (check, backup, restore, on files that may be in use: {@code cfn store check}, {@code backup},
+ * {@code restore}); {@link dev.cfn.store.journal.DeadLetterQueue}, the administration of its dead
+ * letters ({@code cfn dlq}); and the values they return ({@link
+ * dev.cfn.store.journal.DeadLetterRecord}, {@link dev.cfn.store.journal.RawPayload}, {@link
+ * dev.cfn.store.journal.BackupInfo}, {@link dev.cfn.store.journal.RestoreInfo}). Package-private,
+ * beside them: the writer thread and its group commit ({@code JournalWriter}, {@code WriteOp},
+ * {@code Writes}, {@code WriteConnection}), the schema ({@code Schema}, {@code Table}), the
+ * envelope and payload codecs ({@code MessageCodec}, {@code PayloadCodec}), the process lock
+ * ({@code LockFile}, which also refuses a journal with a second hard link), and disaster recovery:
+ * read-only access and verification of a file ({@code StoreFile}, which also checks a journal's
+ * structure before it opens), backups and restores ({@code Backups}, which also remove what killed
+ * ones left) and their schedule ({@code BackupSchedule}).
+ *
+ * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
+ * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
+ * verified (integrity check, schema version, every record's checksum) and only then renamed into
+ * place; scheduled ones run every minute by default (the recovery point) and rotate. A restore
+ * refuses a journal in use and a bad backup, and moves the previous files aside instead of deleting
+ * them.
+ *
+ * <p>Depends on {@code dev.cfn.core} (Envelope and its values), {@code dev.cfn.core.spi}, {@code
+ * dev.cfn.store} ({@code StoreCheck}), the internal {@code dev.cfn.store.sqlite}, sqlite-jdbc,
+ * Jackson databind and SLF4J; never on the memory or call-log packages.
+ */
+package dev.cfn.store.journal;
