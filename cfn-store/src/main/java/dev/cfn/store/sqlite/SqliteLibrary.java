@@ -77,29 +77,34 @@ public final class SqliteLibrary {
         : DriverManager.getConnection(url, properties);
   }
 
+  /** Guards {@link #install}; private, so no other code can hold it (unlike the class monitor). */
+  private static final Object INSTALL_LOCK = new Object();
+
   /** Points sqlite-jdbc at the cached native library, once per JVM; see the class comment. */
-  public static synchronized void install() {
-    if (installed) {
-      return;
-    }
-    installed = true;
-    if (System.getProperty(PATH_PROPERTY) != null) {
-      return; // the application chose
-    }
-    try {
-      Path root = cacheRoot();
-      if (root == null) {
-        log.debug("no cache directory for the SQLite native library; sqlite-jdbc extracts it");
+  public static void install() {
+    synchronized (INSTALL_LOCK) {
+      if (installed) {
         return;
       }
-      Path library = extract(root);
-      if (library != null) {
-        System.setProperty(PATH_PROPERTY, PrivateFiles.parentOf(library).toString());
-        System.setProperty(NAME_PROPERTY, PrivateFiles.nameOf(library));
+      installed = true;
+      if (System.getProperty(PATH_PROPERTY) != null) {
+        return; // the application chose
       }
-    } catch (IOException | RuntimeException e) {
-      log.debug(
-          "cannot cache the SQLite native library ({}); sqlite-jdbc extracts it", e.toString());
+      try {
+        Path root = cacheRoot();
+        if (root == null) {
+          log.debug("no cache directory for the SQLite native library; sqlite-jdbc extracts it");
+          return;
+        }
+        Path library = extract(root);
+        if (library != null) {
+          System.setProperty(PATH_PROPERTY, PrivateFiles.parentOf(library).toString());
+          System.setProperty(NAME_PROPERTY, PrivateFiles.nameOf(library));
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug(
+            "cannot cache the SQLite native library ({}); sqlite-jdbc extracts it", e.toString());
+      }
     }
   }
 
