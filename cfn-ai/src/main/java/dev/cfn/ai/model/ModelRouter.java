@@ -254,13 +254,15 @@ public final class ModelRouter implements AutoCloseable {
    *
    * @param registry the registry
    */
-  public synchronized void bindTo(MeterRegistry registry) {
+  public void bindTo(MeterRegistry registry) {
     java.util.Objects.requireNonNull(registry, "registry");
-    if (registries.stream().anyMatch(r -> r == registry)) {
-      return;
+    synchronized (registries) {
+      if (registries.stream().anyMatch(r -> r == registry)) {
+        return;
+      }
+      registries.add(registry);
+      clients.values().forEach(p -> bind(p, registry));
     }
-    registries.add(registry);
-    clients.values().forEach(p -> bind(p, registry));
   }
 
   /** The gauge of each provider's circuit state: 0 closed, 1 half-open, 2 open. */

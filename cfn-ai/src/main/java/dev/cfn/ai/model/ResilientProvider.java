@@ -22,9 +22,18 @@ import org.slf4j.LoggerFactory;
  * rate-limit wait or a backoff that would end past the deadline is not waited, and the call fails
  * with the last failure instead of retrying.
  *
- * <p>Every retryable failure counts against the circuit breaker (except an attempt the caller's
- * deadline cut, which says nothing about the provider); any answer from the server, including 400
- * and 401, counts as the provider being up.
+ * <p>The circuit breaker is asked once per call and told one outcome per call: a call that
+ * succeeded, on any attempt, is a success (a failure a retry fixed does not count); a call that
+ * failed with a retryable failure after its last attempt is a failure; any answer from the server,
+ * including 400 and 401, counts as the provider being up; a call the caller cancelled or whose
+ * deadline ran out says nothing about the provider. Retries stop early when other calls opened the
+ * circuit meanwhile.
+ *
+ * <p>A connection that failed before any byte of an answer ({@link ModelException#noResponse()}: a
+ * pooled keep-alive connection the server had closed, a reset, EOF, GOAWAY) is resent at once,
+ * without backoff and without using up an attempt, at most {@value #MAX_STALE_RETRIES} times per
+ * call: the JDK client drops a failed connection from its pool, so the resend goes out on another
+ * pooled connection or a new one (the JDK offers no way to ask for a new one explicitly).
  */
 final class ResilientProvider implements ModelProvider {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientProvider.class);
