@@ -234,15 +234,23 @@ public final class ModelRouter implements AutoCloseable {
   }
 
   private ModelProvider client(String name) {
-    return clients.computeIfAbsent(
-        name,
-        n -> {
-          ModelProvider p = factory.apply(config.provider(n));
-          for (MeterRegistry r : registries) {
-            bind(p, r);
-          }
-          return p;
-        });
+    ModelProvider known = clients.get(name);
+    if (known != null) {
+      return known;
+    }
+    // Rare (once per provider): created under the registries' lock, so that a concurrent bindTo
+    // binds every client exactly once, whichever comes first.
+    synchronized (registries) {
+      return clients.computeIfAbsent(
+          name,
+          n -> {
+            ModelProvider p = factory.apply(config.provider(n));
+            for (MeterRegistry r : registries) {
+              bind(p, r);
+            }
+            return p;
+          });
+    }
   }
 
   /**
