@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfn.ai.internal.json.JsonMappers;
 import dev.cfn.ai.model.ChatResponse;
 import dev.cfn.ai.model.StopReason;
 import dev.cfn.ai.model.ToolCall;
@@ -19,7 +20,7 @@ import java.util.List;
  * record gains a component; {@code "v"} is the format version.
  */
 final class CallRecords {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = JsonMappers.create();
   private static final int VERSION = 1;
 
   private CallRecords() {}

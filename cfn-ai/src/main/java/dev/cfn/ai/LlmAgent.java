@@ -321,7 +321,7 @@ public final class LlmAgent implements Agent {
           && !message.sender().equals(AgentRuntime.SYSTEM)) {
         ctx.send(message.sender(), outcome);
       } else {
-        LOG.info(
+        LOG.debug(
             "agent {} finished message {} from outside the runtime, which awaits no answer: {}",
             self,
             message.id(),
@@ -399,16 +399,18 @@ public final class LlmAgent implements Agent {
         ChatResponse response = callModel(model, modelName, request);
         usage = usage.plus(response.usage());
         if (!response.hasToolCalls()) {
-          LOG.info(
-              "agent {} answered message {} in {} turns ({} tool calls, {} calls replayed,"
-                  + " {} input and {} output tokens)",
-              self,
-              message.id(),
-              turns,
-              toolCalls,
-              replayed,
-              usage.inputTokens(),
-              usage.outputTokens());
+          if (LOG.isDebugEnabled()) { // per task: off the hot path unless asked for
+            LOG.debug(
+                "agent {} answered message {} in {} turns ({} tool calls, {} calls replayed,"
+                    + " {} input and {} output tokens)",
+                self,
+                message.id(),
+                turns,
+                toolCalls,
+                replayed,
+                usage.inputTokens(),
+                usage.outputTokens());
+          }
           return new TaskResult(response.text(), usage, turns, toolCalls, response.stopReason());
         }
         if (turns >= settings.maxTurns) {
@@ -606,6 +608,9 @@ public final class LlmAgent implements Agent {
       this.directModel = b.model;
       this.directModelName = b.modelName;
       this.router = b.router;
+      if (router != null && meters != null) {
+        router.bindTo(meters); // each provider's circuit state becomes a gauge
+      }
       this.registry = b.tools == null ? new ToolRegistry() : b.tools;
       this.permissions =
           b.permissions == null ? ToolPermissions.forDefinition(b.definition) : b.permissions;

@@ -128,7 +128,7 @@ final class TestkitCommand extends CommandGroup {
         until.await(server);
         spec.commandLine()
             .getOut()
-            .println("recorded " + server.requests().size() + " requests to " + cassette);
+            .println("recorded " + server.received() + " requests to " + cassette);
       }
       return 0;
     }
@@ -187,7 +187,7 @@ final class TestkitCommand extends CommandGroup {
             server,
             "serving " + recorded.size() + " recorded exchanges from " + cassette);
         until.await(server);
-        spec.commandLine().getOut().println("served " + server.requests().size() + " requests");
+        spec.commandLine().getOut().println("served " + server.received() + " requests");
       }
       return 0;
     }

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -88,17 +87,68 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The server listens on 127.0.0.1 on an ephemeral port and handles each request on its own
  * virtual thread; it is safe to use from concurrent clients. Close it to free the port.
+ *
+ * <h2>As a load target</h2>
+ *
+ * <p>{@link #builder()} sizes a server for load: {@link Builder#requestHistory(int)} bounds the
+ * requests kept for {@link #requests()} (the most recent {@value #DEFAULT_REQUEST_HISTORY} by
+ * default, 0 for none; {@link #received()} counts them all either way), and {@link
+ * Builder#backlog(int)} the connections waiting to be accepted. Keep-alive connections: the JDK
+ * HTTP server closes a connection after its exchange when {@code sun.net.httpserver.
+ * maxIdleConnections} (JDK default 200) connections are idle already, and a client that pooled it
+ * then fails its next request on it ("header parser received no bytes"). The JDK reads that
+ * property once, when its first HTTP server class loads; this class sets it to {@value
+ * #KEEP_ALIVE_CONNECTIONS} when it loads, unless it is set already (on the command line, say). In a
+ * JVM that started a JDK HTTP server before this class loaded, pass {@code
+ * -Dsun.net.httpserver.maxIdleConnections=N} instead. In the same way it sets {@code
+ * sun.net.httpserver.nodelay=true} (TCP_NODELAY on accepted connections), so that an answer's body
+ * does not wait on the client's delayed ACK of its headers (about 40 ms per exchange).
+ *
+ * <pre>{@code
+ * try (ModelServer server = ModelServer.builder().requestHistory(0).start()) {
+ *   server.script().on(Match.any()).reply(Reply.text("ok"));
+ *   // drive thousands of keep-alive connections at server.openAiBaseUrl() ...
+ *   long served = server.received();
+ * }
+ * }</pre>
  */
 public final class ModelServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelServer.class);
   private static final String OPENAI_PATH = "/v1/chat/completions";
   private static final String ANTHROPIC_PATH = "/v1/messages";
+  private static final String MAX_IDLE_PROPERTY = "sun.net.httpserver.maxIdleConnections";
+  private static final String NO_DELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
+  /** How many requests {@link #requests()} keeps unless the builder says otherwise. */
+  public static final int DEFAULT_REQUEST_HISTORY = 1_000;
+
+  /**
+   * The keep-alive connections the JDK HTTP server keeps idle, set as {@code
+   * sun.net.httpserver.maxIdleConnections} when this class loads unless already set.
+   */
+  public static final int KEEP_ALIVE_CONNECTIONS = 20_000;
+
+  /** The connections waiting to be accepted, unless the builder says otherwise. */
+  public static final int DEFAULT_BACKLOG = 4_096;
+
+  static {
+    // Read by the JDK once, when sun.net.httpserver.ServerImpl initialises: set it before the
+    // first server of this class is created, and leave a value given on the command line alone.
+    if (System.getProperty(MAX_IDLE_PROPERTY) == null) {
+      System.setProperty(MAX_IDLE_PROPERTY, Integer.toString(KEEP_ALIVE_CONNECTIONS));
+    }
+    // Answers go out as headers, then body: without TCP_NODELAY, Nagle holds the body until the
+    // client acknowledges the headers, which a client's delayed ACK makes ~40 ms per exchange.
+    if (System.getProperty(NO_DELAY_PROPERTY) == null) {
+      System.setProperty(NO_DELAY_PROPERTY, "true");
+    }
+  }
 
   private final HttpServer http;
   private final ExecutorService executor;
   private final URI baseUrl;
   private final Script script = new Script();
-  private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+  private final RequestHistory requests;
   private final IdSequence ids = new IdSequence();
   private final CassettePlayer player;
   private final UpstreamProxy proxy;
@@ -107,14 +157,20 @@ public final class ModelServer implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicInteger();
 
   private ModelServer(CassettePlayer player, UpstreamProxy proxy, int port) {
+    this(player, proxy, port, DEFAULT_REQUEST_HISTORY, DEFAULT_BACKLOG);
+  }
+
+  private ModelServer(
+      CassettePlayer player, UpstreamProxy proxy, int port, int history, int backlog) {
     this.player = player;
     this.proxy = proxy;
+    this.requests = new RequestHistory(history);
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port must be 0 (any free port) to 65535, was " + port);
     }
     try {
       this.http =
-          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), backlog);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot open loopback port "
@@ -209,9 +265,32 @@ public final class ModelServer implements AutoCloseable {
     return script;
   }
 
-  /** Every request received so far, in arrival order (a snapshot). */
+  /**
+   * Starts building a server with non-default settings: a request history sized for load, a
+   * backlog, a cassette, a port.
+   *
+   * @return a builder; {@link Builder#start()} starts the server
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The requests received so far, in arrival order (a snapshot): every one of them, or the most
+   * recent ones when more arrived than the request history holds ({@value #DEFAULT_REQUEST_HISTORY}
+   * by default, see {@link Builder#requestHistory(int)}).
+   */
   public List<RecordedRequest> requests() {
-    return List.copyOf(requests);
+    return requests.snapshot();
+  }
+
+  /**
+   * How many requests have arrived, counted whether or not the request history kept them.
+   *
+   * @return the count since the server started
+   */
+  public long received() {
+    return requests.received();
   }
 
   /**
@@ -449,5 +528,82 @@ public final class ModelServer implements AutoCloseable {
   private static void send(HttpExchange exchange, Rendition rendition, int cutAfterEvents)
       throws IOException {
     ExchangeWriter.write(exchange, rendition, cutAfterEvents);
+  }
+
+  /**
+   * Settings for a {@link ModelServer}: obtained from {@link ModelServer#builder()}, started with
+   * {@link #start()}. Not thread-safe; a builder can start several servers.
+   */
+  public static final class Builder {
+    private int port;
+    private int history = DEFAULT_REQUEST_HISTORY;
+    private int backlog = DEFAULT_BACKLOG;
+    private Cassette cassette;
+
+    private Builder() {}
+
+    /**
+     * Listens on 127.0.0.1 and {@code port} (0, the default, for any free port).
+     *
+     * @return this builder
+     */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be 0 (any free port) to 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /**
+     * Keeps the last {@code requests} requests for {@link ModelServer#requests()}; 0 keeps none
+     * (for load, where recording costs memory and a lock per request). Default {@value
+     * ModelServer#DEFAULT_REQUEST_HISTORY}.
+     *
+     * @return this builder
+     */
+    public Builder requestHistory(int requests) {
+      if (requests < 0) {
+        throw new IllegalArgumentException(
+            "requestHistory must be >= 0 (0 keeps none), was " + requests);
+      }
+      this.history = requests;
+      return this;
+    }
+
+    /**
+     * Lets {@code connections} connections wait to be accepted (the listen backlog; the kernel caps
+     * it at {@code net.core.somaxconn}). Default {@value ModelServer#DEFAULT_BACKLOG}.
+     *
+     * @return this builder
+     */
+    public Builder backlog(int connections) {
+      if (connections < 1) {
+        throw new IllegalArgumentException("backlog must be >= 1, was " + connections);
+      }
+      this.backlog = connections;
+      return this;
+    }
+
+    /**
+     * Replays {@code cassette}, as {@link ModelServer#start(Cassette)} does; null for a scripted
+     * server (the default).
+     *
+     * @return this builder
+     */
+    public Builder cassette(Cassette cassette) {
+      this.cassette = cassette;
+      return this;
+    }
+
+    /**
+     * Starts the server.
+     *
+     * @return the running server; close it to free the port
+     */
+    public ModelServer start() {
+      return new ModelServer(
+          cassette == null ? null : new CassettePlayer(cassette), null, port, history, backlog);
+    }
   }
 }

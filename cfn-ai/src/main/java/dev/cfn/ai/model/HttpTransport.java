@@ -3,6 +3,7 @@ package dev.cfn.ai.model;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.ai.internal.json.JsonMappers;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -41,7 +42,7 @@ import java.util.concurrent.TimeoutException;
  * connection.
  */
 final class HttpTransport implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = JsonMappers.create();
   private static final int MAX_QUOTED_BODY = 500;
   private static final long MAX_ERROR_BODY = 64 * 1024;
 
@@ -200,7 +201,15 @@ final class HttpTransport implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw interrupted(e);
     } catch (IOException e) {
-      throw failure(e.getCause() != null ? e.getCause() : e);
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      ModelException failed = failure(cause);
+      if (closedBeforeAnswer(cause)) {
+        // Closed, reset or EOF before the first response byte, on a connection that was open:
+        // usually a pooled connection the server had closed. Safe to resend at once, since the
+        // server did not answer (ResilientProvider does, on another connection).
+        failed = ModelException.noResponse(failed);
+      }
+      throw failed;
     }
     SseStream stream =
         new SseStream(this, bodies.create(info, chunks, future), info.statusCode(), info.headers());
@@ -216,6 +225,37 @@ final class HttpTransport implements AutoCloseable {
       throw httpError(info.statusCode(), info.headers(), text);
     }
     return stream;
+  }
+
+  /**
+   * Whether a failure before the response headers means the connection ended before the first byte
+   * of an answer: the JDK's "HTTP/1.1 header parser received no bytes" (EOF on a pooled
+   * connection), a connection reset, a bare EOF, or an HTTP/2 GOAWAY. Not a refused or timed-out
+   * connection (a new connection failed), nor a failure part way through the headers (the server
+   * did answer, badly).
+   */
+  static boolean closedBeforeAnswer(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof ConnectException || t instanceof HttpTimeoutException) {
+        return false;
+      }
+      String m = t.getMessage() == null ? "" : t.getMessage();
+      if (m.contains("parsing HTTP/1.1")) {
+        return false; // bytes of an answer had arrived
+      }
+      if (m.contains("header parser received no bytes")
+          || m.contains("GOAWAY")
+          || (t instanceof java.net.SocketException
+              && (m.contains("Connection reset") || m.contains("Broken pipe")))
+          || t instanceof java.io.EOFException
+          || t instanceof java.nio.channels.ClosedChannelException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private static Duration min(Duration a, Duration callTimeout) {

@@ -55,6 +55,7 @@ public final class ModelException extends RuntimeException {
   private final String provider;
   private final int status;
   private final Duration retryAfter;
+  private final boolean noResponse;
 
   /**
    * Creates an exception.
@@ -78,6 +79,36 @@ public final class ModelException extends RuntimeException {
     this.provider = Objects.requireNonNull(provider, "provider");
     this.status = status;
     this.retryAfter = retryAfter;
+    this.noResponse = false;
+  }
+
+  /** A copy of {@code e} that says the connection failed before any byte of an answer. */
+  private ModelException(ModelException e) {
+    super(e.getMessage(), e.getCause());
+    this.kind = e.kind;
+    this.provider = e.provider;
+    this.status = e.status;
+    this.retryAfter = e.retryAfter;
+    this.noResponse = true;
+  }
+
+  /**
+   * Marks a {@link Kind#NETWORK} failure as one where the connection failed before any byte of an
+   * answer arrived (closed, reset, EOF, GOAWAY), on a connection that had been opened: typically a
+   * pooled keep-alive connection the server had already closed.
+   */
+  static ModelException noResponse(ModelException e) {
+    return e.kind == Kind.NETWORK && !e.noResponse ? new ModelException(e) : e;
+  }
+
+  /**
+   * Tells whether the connection failed before any byte of an answer arrived, on a connection that
+   * had been opened (a stale pooled connection, a reset); such a call is resent at once.
+   *
+   * @return true for a {@link Kind#NETWORK} failure before the response began
+   */
+  boolean noResponse() {
+    return noResponse;
   }
 
   /**
@@ -175,8 +206,9 @@ public final class ModelException extends RuntimeException {
               + "', or the task's timeout) or check that the server is up";
       case NETWORK -> "check the base-url of provider '" + provider + "' and that the server is up";
       case CIRCUIT_OPEN ->
-          "calls are paused after repeated failures; they resume after the cool-down, or"
-              + " configure a fallback for this route";
+          "calls are paused while the provider fails too often; they resume after the cool-down"
+              + " (circuit-breaker in the providers file), or configure a fallback for this"
+              + " route";
       case STREAM_BROKEN -> "the stream broke off; call again";
       case RESPONSE_TOO_LARGE ->
           "raise max-response-bytes or max-event-bytes of provider '"

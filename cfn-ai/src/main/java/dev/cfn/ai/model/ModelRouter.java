@@ -1,9 +1,12 @@
 package dev.cfn.ai.model;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import java.util.regex.Pattern;
@@ -66,6 +69,7 @@ public final class ModelRouter implements AutoCloseable {
   private final ModelConfig config;
   private final Function<ProviderConfig, ModelProvider> factory;
   private final Map<String, ModelProvider> clients = new ConcurrentHashMap<>();
+  private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
   /**
@@ -230,7 +234,78 @@ public final class ModelRouter implements AutoCloseable {
   }
 
   private ModelProvider client(String name) {
-    return clients.computeIfAbsent(name, n -> factory.apply(config.provider(n)));
+    ModelProvider known = clients.get(name);
+    if (known != null) {
+      return known;
+    }
+    // Rare (once per provider): created under the registries' lock, so that a concurrent bindTo
+    // binds every client exactly once, whichever comes first.
+    synchronized (registries) {
+      return clients.computeIfAbsent(
+          name,
+          n -> {
+            ModelProvider p = factory.apply(config.provider(n));
+            for (MeterRegistry r : registries) {
+              bind(p, r);
+            }
+            return p;
+          });
+    }
+  }
+
+  /**
+   * Publishes each provider's circuit breaker to {@code registry}, for the providers resolved so
+   * far and every one resolved later: the gauge {@value #CIRCUIT_STATE} (tag {@code provider}; 0
+   * closed, 1 half-open, 2 open) and the counter {@value #CIRCUIT_TRANSITIONS} (tags {@code
+   * provider} and {@code to}). Binding the same registry twice has no further effect. {@link
+   * dev.cfn.ai.LlmAgent} binds the runtime's registry to the router it is given.
+   *
+   * @param registry the registry
+   */
+  public void bindTo(MeterRegistry registry) {
+    java.util.Objects.requireNonNull(registry, "registry");
+    synchronized (registries) {
+      if (registries.stream().anyMatch(r -> r == registry)) {
+        return;
+      }
+      registries.add(registry);
+      clients.values().forEach(p -> bind(p, registry));
+    }
+  }
+
+  /** The gauge of each provider's circuit state: 0 closed, 1 half-open, 2 open. */
+  public static final String CIRCUIT_STATE = "cfn.model.circuit.state";
+
+  /** The counter of each provider's circuit transitions, tagged with the state entered. */
+  public static final String CIRCUIT_TRANSITIONS = "cfn.model.circuit.transitions";
+
+  private static void bind(ModelProvider provider, MeterRegistry registry) {
+    if (!(provider instanceof ResilientProvider rp)) {
+      return;
+    }
+    CircuitBreaker breaker = rp.circuitBreaker();
+    Gauge.builder(CIRCUIT_STATE, breaker, b -> stateCode(b.state()))
+        .tag("provider", breaker.name())
+        .description("circuit breaker state of a model provider: 0 closed, 1 half-open, 2 open")
+        .register(registry);
+    breaker.addListener(
+        (b, from, to, reason) ->
+            registry
+                .counter(
+                    CIRCUIT_TRANSITIONS,
+                    "provider",
+                    b.name(),
+                    "to",
+                    to.name().toLowerCase(java.util.Locale.ROOT))
+                .increment());
+  }
+
+  static int stateCode(CircuitBreaker.State state) {
+    return switch (state) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    };
   }
 
   /**

@@ -181,22 +181,84 @@ public record ProviderConfig(
   }
 
   /**
-   * The circuit breaker's settings: after {@code failureThreshold} consecutive failed attempts
-   * calls fail at once for {@code coolDown}, then one trial call decides whether to close again.
+   * The circuit breaker's settings, as resilience4j's count-based breaker: the outcomes of the last
+   * {@code windowSize} calls are kept, and once at least {@code minimumCalls} of them are in the
+   * window the circuit opens when {@code failureRatePercent} percent or more of them failed. Open,
+   * calls fail at once for {@code coolDown}; then {@code halfOpenProbes} calls are let through as
+   * probes, and the circuit closes when all of them succeed (one failed probe opens it again).
    *
-   * @param failureThreshold consecutive failures that open the circuit
-   * @param coolDown how long the circuit stays open before a trial call
+   * <p>A call is one outcome however many attempts it took: a failure a retry fixed does not count.
+   * Only failures that say the provider is unwell count (network, timeout, 5xx, 429, overload); any
+   * answer, a 400 or 401 included, counts as a success.
+   *
+   * <p>In a providers file: {@code circuit-breaker: {window-size: 100, minimum-calls: 20,
+   * failure-rate: 50, cool-down: 30s, half-open-probes: 3}}. The older {@code failure-threshold: N}
+   * means N consecutive failed calls ({@link #consecutive(int, Duration)}).
+   *
+   * @param windowSize how many recent calls the failure rate is computed over, at least 1
+   * @param minimumCalls how many calls the window must hold before the rate can open the circuit, 1
+   *     to {@code windowSize}
+   * @param failureRatePercent the failure rate (1 to 100 percent) at or above which it opens
+   * @param coolDown how long the circuit stays open before probes are let through
+   * @param halfOpenProbes how many probe calls a half-open circuit lets through, at least 1
    */
-  public record Circuit(int failureThreshold, Duration coolDown) {
-    /** Opens after 5 consecutive failures, tries again after 30 s. */
-    public static final Circuit DEFAULT = new Circuit(5, Duration.ofSeconds(30));
+  public record Circuit(
+      int windowSize,
+      int minimumCalls,
+      int failureRatePercent,
+      Duration coolDown,
+      int halfOpenProbes) {
+    /**
+     * A window of 100 calls, at least 20 of them, opens at 50 % failures, probes after 30 s with 3
+     * calls.
+     */
+    public static final Circuit DEFAULT = new Circuit(100, 20, 50, Duration.ofSeconds(30), 3);
 
     public Circuit {
-      if (failureThreshold < 1) {
+      if (windowSize < 1) {
         throw new IllegalArgumentException(
-            "circuit-breaker.failure-threshold must be >= 1, got " + failureThreshold);
+            "circuit-breaker.window-size must be >= 1, got " + windowSize);
+      }
+      if (minimumCalls < 1 || minimumCalls > windowSize) {
+        throw new IllegalArgumentException(
+            "circuit-breaker.minimum-calls must be 1 to window-size ("
+                + windowSize
+                + "), got "
+                + minimumCalls);
+      }
+      if (failureRatePercent < 1 || failureRatePercent > 100) {
+        throw new IllegalArgumentException(
+            "circuit-breaker.failure-rate must be 1 to 100 (percent), got " + failureRatePercent);
       }
       requirePositive(coolDown, "circuit-breaker.cool-down");
+      if (halfOpenProbes < 1) {
+        throw new IllegalArgumentException(
+            "circuit-breaker.half-open-probes must be >= 1, got " + halfOpenProbes);
+      }
+    }
+
+    /**
+     * The same as {@link #consecutive(int, Duration)}: opens after {@code failureThreshold}
+     * consecutive failed calls.
+     */
+    public Circuit(int failureThreshold, Duration coolDown) {
+      this(failureThreshold, failureThreshold, 100, coolDown, 1);
+    }
+
+    /**
+     * A breaker that opens after {@code failures} consecutive failed calls (a window of that many
+     * calls, all of which must have failed) and closes after one successful probe.
+     *
+     * @param failures consecutive failed calls that open the circuit, at least 1
+     * @param coolDown how long it stays open before the probe
+     * @return the settings
+     */
+    public static Circuit consecutive(int failures, Duration coolDown) {
+      if (failures < 1) {
+        throw new IllegalArgumentException(
+            "circuit-breaker.failure-threshold must be >= 1, got " + failures);
+      }
+      return new Circuit(failures, coolDown);
     }
   }
 

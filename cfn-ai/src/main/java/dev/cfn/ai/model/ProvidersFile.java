@@ -54,7 +54,14 @@ final class ProvidersFile {
       Set.of("max-attempts", "initial-backoff", "max-backoff", "max-retry-after");
   private static final Set<String> RATE_LIMIT =
       Set.of("requests-per-minute", "tokens-per-minute", "max-wait");
-  private static final Set<String> CIRCUIT = Set.of("failure-threshold", "cool-down");
+  private static final Set<String> CIRCUIT =
+      Set.of(
+          "failure-threshold",
+          "window-size",
+          "minimum-calls",
+          "failure-rate",
+          "cool-down",
+          "half-open-probes");
   private static final Set<String> ROUTE =
       Set.of("agent", "type", "provider", "model", "fallbacks");
   private static final Set<String> DEFAULT_ROUTE = Set.of("provider", "model", "fallbacks");
@@ -251,10 +258,31 @@ final class ProvidersFile {
       if (circuit != null) {
         ProviderConfig.Circuit d = ProviderConfig.Circuit.DEFAULT;
         String cp = p + ".circuit-breaker";
-        b.circuit(
-            new ProviderConfig.Circuit(
-                (int) numberOr(circuit, "failure-threshold", d.failureThreshold(), cp),
-                durationOr(circuit, "cool-down", d.coolDown(), cp)));
+        Duration coolDown = durationOr(circuit, "cool-down", d.coolDown(), cp);
+        if (circuit.containsKey("failure-threshold")) {
+          for (String k :
+              List.of("window-size", "minimum-calls", "failure-rate", "half-open-probes")) {
+            if (circuit.containsKey(k)) {
+              throw new IllegalArgumentException(
+                  "circuit-breaker has both failure-threshold (consecutive failures) and "
+                      + k
+                      + " (fix: keep failure-threshold alone, or replace it with window-size,"
+                      + " minimum-calls and failure-rate)");
+            }
+          }
+          b.circuit(
+              ProviderConfig.Circuit.consecutive(
+                  (int) numberOr(circuit, "failure-threshold", 5, cp), coolDown));
+        } else {
+          int window = (int) numberOr(circuit, "window-size", d.windowSize(), cp);
+          b.circuit(
+              new ProviderConfig.Circuit(
+                  window,
+                  (int) numberOr(circuit, "minimum-calls", Math.min(d.minimumCalls(), window), cp),
+                  (int) numberOr(circuit, "failure-rate", d.failureRatePercent(), cp),
+                  coolDown,
+                  (int) numberOr(circuit, "half-open-probes", d.halfOpenProbes(), cp)));
+        }
       }
       return b.build();
     } catch (IllegalArgumentException e) {

@@ -22,13 +22,28 @@ import org.slf4j.LoggerFactory;
  * rate-limit wait or a backoff that would end past the deadline is not waited, and the call fails
  * with the last failure instead of retrying.
  *
- * <p>Every retryable failure counts against the circuit breaker (except an attempt the caller's
- * deadline cut, which says nothing about the provider); any answer from the server, including 400
- * and 401, counts as the provider being up.
+ * <p>The circuit breaker is asked once per call and told one outcome per call: a call that
+ * succeeded, on any attempt, is a success (a failure a retry fixed does not count); a call that
+ * failed with a retryable failure after its last attempt is a failure; any answer from the server,
+ * including 400 and 401, counts as the provider being up; a call the caller cancelled or whose
+ * deadline ran out says nothing about the provider. Retries stop early when other calls opened the
+ * circuit meanwhile.
+ *
+ * <p>A connection that failed before any byte of an answer ({@link ModelException#noResponse()}: a
+ * pooled keep-alive connection the server had closed, a reset, EOF, GOAWAY) is resent at once,
+ * without backoff and without using up an attempt, at most {@value #MAX_STALE_RETRIES} times per
+ * call: the JDK client drops a failed connection from its pool, so the resend goes out on another
+ * pooled connection or a new one (the JDK offers no way to ask for a new one explicitly).
  */
 final class ResilientProvider implements ModelProvider {
   private static final Logger LOG = LoggerFactory.getLogger(ResilientProvider.class);
   private static final int CHARS_PER_TOKEN = 4;
+
+  /**
+   * How many times one call is resent at once, without backoff and without using up a retry, after
+   * its connection failed before any response byte (a stale pooled connection).
+   */
+  static final int MAX_STALE_RETRIES = 2;
 
   private final ModelProvider delegate;
   private final ProviderConfig config;
@@ -43,12 +58,10 @@ final class ResilientProvider implements ModelProvider {
     this.config = config;
     this.time = time;
     this.random = random;
-    this.breaker =
-        new CircuitBreaker(
-            config.name(),
-            config.circuit().failureThreshold(),
-            config.circuit().coolDown(),
-            time::nanoTime);
+    this.breaker = new CircuitBreaker(config.name(), config.circuit(), time::nanoTime);
+    breaker.addListener(
+        (b, from, to, reason) ->
+            LOG.warn("provider '{}': circuit {} -> {}: {}", b.name(), from, to, reason));
     this.limiter = new RateLimiter(config.name(), config.rateLimit(), time::nanoTime);
   }
 
@@ -90,39 +103,35 @@ final class ResilientProvider implements ModelProvider {
     int maxAttempts = config.retry().maxAttempts();
     Duration limit = request.timeout();
     long deadline = limit == null ? 0 : time.nanoTime() + limit.toNanos();
+    if (!breaker.tryAcquire()) {
+      throw circuitOpen();
+    }
+    // The breaker hears one outcome per call, whatever the attempts: a failure a retry fixed is a
+    // success. Every path out of the loop reports exactly once.
+    int staleRetries = 0;
     for (int attempt = 1; ; attempt++) {
       Duration wait = limiter.reserve(estimate);
       if (limit != null && wait.toNanos() >= deadline - time.nanoTime()) {
         limiter.settle(estimate, 0);
+        breaker.onAbandoned();
         throw deadlinePassed(limit, "waiting " + wait.toMillis() + " ms for rate-limit capacity");
       }
-      sleep(wait);
+      try {
+        sleep(wait);
+      } catch (ModelException e) {
+        limiter.settle(estimate, 0);
+        breaker.onAbandoned();
+        throw e;
+      }
       ChatRequest attemptRequest = request;
       if (limit != null) {
         long left = deadline - time.nanoTime();
         if (left <= 0) {
           limiter.settle(estimate, 0);
+          breaker.onAbandoned();
           throw deadlinePassed(limit, "before attempt " + attempt);
         }
         attemptRequest = request.withTimeout(Duration.ofNanos(left));
-      }
-      if (!breaker.tryAcquire()) {
-        limiter.settle(estimate, 0);
-        Duration left = breaker.remainingCoolDown();
-        throw new ModelException(
-            ModelException.Kind.CIRCUIT_OPEN,
-            name(),
-            0,
-            left,
-            "provider '"
-                + name()
-                + "' is paused after "
-                + config.circuit().failureThreshold()
-                + " consecutive failures (circuit open, next trial in about "
-                + left.toMillis()
-                + " ms); "
-                + ModelException.advice(ModelException.Kind.CIRCUIT_OPEN, name()),
-            null);
       }
       DeliveryTracker tracker = listener == null ? null : new DeliveryTracker(listener);
       try {
@@ -145,49 +154,103 @@ final class ResilientProvider implements ModelProvider {
         if (e.kind() == ModelException.Kind.CANCELLED || cutByDeadline) {
           // The caller gave up, or its deadline cut the attempt: says nothing about the provider.
           breaker.onAbandoned();
-        } else if (e.retryable()) {
-          breaker.onFailure();
-        } else {
-          breaker.onSuccess(); // the provider answered, with an error that is the caller's
+          if (!e.retryable() || delivered || attempt >= maxAttempts) {
+            throw giveUp(e, attempt, delivered, false);
+          }
+          throw notRetriedForDeadline(e, limit, attempt);
         }
-        if (!e.retryable() || delivered || attempt >= maxAttempts) {
+        if (!e.retryable()) {
+          breaker.onSuccess(); // the provider answered, with an error that is the caller's
+          throw e;
+        }
+        if (!delivered && e.noResponse() && staleRetries < MAX_STALE_RETRIES) {
+          // A pooled connection the server had closed (or reset) before any byte of an answer:
+          // says nothing about the provider. The client has dropped that connection from its
+          // pool, so the same attempt goes out again at once, on another connection.
+          staleRetries++;
+          attempt--;
+          LOG.debug(
+              "provider {}: connection failed before any response byte; resending at once: {}",
+              name(),
+              e.getMessage());
+          continue;
+        }
+        if (delivered || attempt >= maxAttempts) {
+          breaker.onFailure();
           throw giveUp(e, attempt, delivered, false);
         }
         Duration delay = backoff(attempt, e);
         if (delay == null) {
+          breaker.onFailure();
           throw giveUp(e, attempt, false, true);
         }
         if (limit != null && delay.toNanos() >= deadline - time.nanoTime()) {
-          throw new ModelException(
-              e.kind(),
-              e.provider(),
-              e.status(),
-              e.retryAfter().orElse(null),
-              e.getMessage()
-                  + " (not retried: the call's time limit of "
-                  + limit.toMillis()
-                  + " ms would pass before attempt "
-                  + (attempt + 1)
-                  + ")",
-              e);
+          breaker.onFailure(); // the provider failed, and no retry fits in the time left
+          throw notRetriedForDeadline(e, limit, attempt);
         }
-        LOG.info(
-            "provider {} attempt {}/{} failed ({} {}); retrying in {} ms",
-            name(),
-            attempt,
-            maxAttempts,
-            e.kind(),
-            e.status(),
-            delay.toMillis());
-        sleep(delay);
+        if (breaker.state() == CircuitBreaker.State.OPEN) {
+          // Other calls opened the circuit meanwhile: do not keep sending to a paused provider.
+          breaker.onFailure();
+          throw giveUp(e, attempt, false, false);
+        }
+        if (LOG.isInfoEnabled()) {
+          LOG.info(
+              "provider {} attempt {}/{} failed ({} {}); retrying in {} ms",
+              name(),
+              attempt,
+              maxAttempts,
+              e.kind(),
+              e.status(),
+              delay.toMillis());
+        }
+        try {
+          sleep(delay);
+        } catch (ModelException interrupted) {
+          breaker.onAbandoned();
+          throw interrupted;
+        }
       } catch (RuntimeException e) {
-        // Not the provider's answer (a listener threw, say): release a half-open trial without
+        // Not the provider's answer (a listener threw, say): release a half-open probe without
         // taking it as proof that the provider is back.
         limiter.settle(estimate, 0);
         breaker.onAbandoned();
         throw e;
       }
     }
+  }
+
+  private static ModelException notRetriedForDeadline(
+      ModelException e, Duration limit, int attempt) {
+    return new ModelException(
+        e.kind(),
+        e.provider(),
+        e.status(),
+        e.retryAfter().orElse(null),
+        e.getMessage()
+            + " (not retried: the call's time limit of "
+            + limit.toMillis()
+            + " ms would pass before attempt "
+            + (attempt + 1)
+            + ")",
+        e);
+  }
+
+  private ModelException circuitOpen() {
+    Duration left = breaker.remainingCoolDown();
+    return new ModelException(
+        ModelException.Kind.CIRCUIT_OPEN,
+        name(),
+        0,
+        left,
+        "provider '"
+            + name()
+            + "' is paused: "
+            + breaker.openReason()
+            + " (circuit open, next probe in about "
+            + left.toMillis()
+            + " ms); "
+            + ModelException.advice(ModelException.Kind.CIRCUIT_OPEN, name()),
+        null);
   }
 
   /** The call's time limit ran out outside an attempt: a {@link ModelException.Kind#TIMEOUT}. */

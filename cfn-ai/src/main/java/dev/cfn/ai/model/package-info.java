@@ -28,9 +28,12 @@
  *       dev.cfn.ai.model.ModelTarget}).
  *   <li><b>Resilience</b> (package-private {@code ResilientProvider}, wrapped around every client
  *       by {@link dev.cfn.ai.model.ModelProvider#create} and the router): timeouts, retries with
- *       backoff and jitter honouring {@code Retry-After}, a {@link dev.cfn.ai.model.CircuitBreaker}
- *       per provider, client-side rate limits ({@code RateLimiter}, token buckets of requests and
- *       tokens per minute).
+ *       backoff and jitter honouring {@code Retry-After}, an immediate resend of a call whose
+ *       connection failed before any answer byte (a stale pooled connection), a {@link
+ *       dev.cfn.ai.model.CircuitBreaker} per provider (a failure rate over a window of calls, one
+ *       outcome per call; its state a gauge through {@link dev.cfn.ai.model.ModelRouter#bindTo}),
+ *       client-side rate limits ({@code RateLimiter}, token buckets of requests and tokens per
+ *       minute).
  * </ul>
  *
  * <h2>A call's path</h2>

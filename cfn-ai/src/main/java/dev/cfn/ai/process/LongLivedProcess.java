@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.cfn.ai.internal.json.JsonMappers;
 import dev.cfn.ai.process.ProcessResult.Outcome;
 import dev.cfn.core.AgentId;
 import java.io.IOException;
@@ -30,7 +30,7 @@ final class LongLivedProcess {
 
   /** Parses reply lines: one JSON value, nothing after it. */
   static final ObjectMapper JSON =
-      JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
+      JsonMappers.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
   private final ProcessSpec spec;
   private final AgentId agent;

@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfn.ai.internal.json.JsonMappers;
 
 /** The one Jackson mapper of the package, and shorthands for building schema nodes. */
 final class ToolJson {
-  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final ObjectMapper MAPPER = JsonMappers.create();
 
   private ToolJson() {}
 

@@ -215,4 +215,48 @@ class ModelConfigTest {
         .hasMessageStartingWith(".cfn/providers.yaml: " + key + ": ")
         .hasMessageContaining(fix);
   }
+
+  @Test
+  void theCircuitBreakerWindowIsReadAndItsMistakesNamed() {
+    String base =
+        """
+        providers:
+          p:
+            kind: openai
+            base-url: http://localhost:8000/v1
+            circuit-breaker: %s
+        """;
+    ModelConfig ok =
+        ModelConfig.parse(
+            base.formatted("{window-size: 50, failure-rate: 25, half-open-probes: 5}"),
+            "providers.yaml",
+            Map.of());
+    assertThat(ok.provider("p").circuit())
+        .as("unset keys keep their defaults")
+        .isEqualTo(new ProviderConfig.Circuit(50, 20, 25, Duration.ofSeconds(30), 5));
+    assertThatThrownBy(
+            () ->
+                ModelConfig.parse(
+                    base.formatted("{failure-threshold: 3, window-size: 10}"),
+                    "providers.yaml",
+                    Map.of()))
+        .isInstanceOf(ModelConfigException.class)
+        .hasMessageContaining("both failure-threshold")
+        .hasMessageContaining("fix: keep failure-threshold alone");
+    assertThatThrownBy(
+            () ->
+                ModelConfig.parse(
+                    base.formatted("{window-size: 10, minimum-calls: 20}"),
+                    "providers.yaml",
+                    Map.of()))
+        .isInstanceOf(ModelConfigException.class)
+        .hasMessageContaining(
+            "circuit-breaker.minimum-calls must be 1 to window-size (10), got 20");
+    assertThatThrownBy(
+            () ->
+                ModelConfig.parse(
+                    base.formatted("{failure-rate: 150}"), "providers.yaml", Map.of()))
+        .isInstanceOf(ModelConfigException.class)
+        .hasMessageContaining("failure-rate must be 1 to 100 (percent), got 150");
+  }
 }

@@ -237,12 +237,14 @@ class ModelRouterTest {
     secondary.script().on(Match.any()).reply(Reply.text("from fallback"));
     try (ModelRouter router = router(config(2))) {
       RoutedModel main = router.resolve("main-chat", null);
-      assertThat(main.chat(HELLO).text()).isEqualTo("from fallback"); // 2 failures open it
+      // Each call fails both its attempts; two failed calls open the circuit.
+      assertThat(main.chat(HELLO).text()).isEqualTo("from fallback");
+      assertThat(main.chat(HELLO).text()).isEqualTo("from fallback");
       assertThat(main.chat(HELLO).text()).isEqualTo("from fallback");
       assertThat(main.stream(HELLO, d -> {}).text()).isEqualTo("from fallback");
     }
-    assertThat(primary.requests()).as("the open circuit kept later calls away").hasSize(2);
-    assertThat(secondary.requests()).hasSize(3);
+    assertThat(primary.requests()).as("the open circuit kept later calls away").hasSize(4);
+    assertThat(secondary.requests()).hasSize(4);
   }
 
   @Test
