@@ -1,5 +1,6 @@
 package dev.cfn.ai.process;
 
+import dev.cfn.ai.internal.os.ProcStat;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.internal.os.OrphanReaper;
 import dev.cfn.ai.internal.os.ParentProcess;
@@ -309,31 +310,6 @@ final class ProcessTree {
     return ProcStat.of(JVM_PID).map(ProcStat::session).orElse(-1L);
   }
 
-  /**
-   * The fields of {@code /proc/<pid>/stat} a tree needs.
-   *
-   * @param zombie true when the process has exited and waits to be reaped
-   * @param parent the parent pid
-   * @param group the process group id
-   * @param session the session id
-   */
-  private record ProcStat(boolean zombie, long parent, long group, long session) {
-    static Optional<ProcStat> of(long pid) {
-      try {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 6);
-        char state = f[0].charAt(0);
-        return Optional.of(
-            new ProcStat(
-                state == 'Z' || state == 'X',
-                Long.parseLong(f[1]),
-                Long.parseLong(f[2]),
-                Long.parseLong(f[3])));
-      } catch (IOException | RuntimeException e) {
-        return Optional.empty(); // gone, or no procfs
-      }
-    }
-  }
 
   /**
    * Waits until every handle has exited or {@code limit} passed; true if interrupted. Polls (5 ms,

@@ -241,31 +241,4 @@ public final class OrphanReaper {
     }
   }
 
-  /**
-   * The fields of {@code /proc/<pid>/stat} this needs.
-   *
-   * @param zombie true when the process has exited and waits to be reaped
-   * @param parent the parent pid
-   * @param session the session id
-   * @param start the start time in clock ticks after boot
-   */
-  private record ProcStat(boolean zombie, long parent, long session, long start) {
-    static Optional<ProcStat> of(long pid) {
-      try {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        // after "(comm) ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-        // cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 21);
-        char state = f[0].charAt(0);
-        return Optional.of(
-            new ProcStat(
-                state == 'Z' || state == 'X',
-                Long.parseLong(f[1]),
-                Long.parseLong(f[3]),
-                Long.parseLong(f[19])));
-      } catch (IOException | RuntimeException e) {
-        return Optional.empty(); // gone, or no procfs
-      }
-    }
-  }
 }

@@ -10,7 +10,9 @@
  * <p>Public, for cfn-ai's own packages only: {@link dev.cfn.ai.internal.os.Linux} (the calls) and
  * {@link dev.cfn.ai.internal.os.ParentProcess} (the JVM's dumpable and child-subreaper attributes,
  * set once before the first child process) and {@link dev.cfn.ai.internal.os.OrphanReaper} (reaps
- * the orphans re-parented to the JVM that the JDK did not start).
+ * the orphans re-parented to the JVM that the JDK did not start) and {@link
+ * dev.cfn.ai.internal.os.ProcStat} (a process's parent, group, session and start time from {@code
+ * /proc}).
  *
  * <p>Depends on the JDK ({@code java.lang.foreign}) and SLF4J; no cfn package. The JVM must allow
  * native access for the unnamed module ({@code --enable-native-access=ALL-UNNAMED}, which the
