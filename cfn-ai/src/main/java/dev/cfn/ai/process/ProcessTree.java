@@ -1,9 +1,9 @@
 package dev.cfn.ai.process;
 
-import dev.cfn.ai.internal.os.ProcStat;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.internal.os.OrphanReaper;
 import dev.cfn.ai.internal.os.ParentProcess;
+import dev.cfn.ai.internal.os.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -309,7 +308,6 @@ final class ProcessTree {
   private static long sessionOfJvm() {
     return ProcStat.of(JVM_PID).map(ProcStat::session).orElse(-1L);
   }
-
 
   /**
    * Waits until every handle has exited or {@code limit} passed; true if interrupted. Polls (5 ms,

@@ -1,8 +1,5 @@
 package dev.cfn.ai.internal.os;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -240,5 +237,4 @@ public final class OrphanReaper {
       LOG.debug("orphan reaper pass failed: {}", e.toString());
     }
   }
-
 }
