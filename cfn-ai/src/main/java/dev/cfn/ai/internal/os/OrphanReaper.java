@@ -212,7 +212,9 @@ public final class OrphanReaper {
     if (OWNED.contains(pid)) {
       return false;
     }
-    if (JVM_SESSION > 0 && st.session() != JVM_SESSION && st.session() != pid) {
+    // JVM_SESSION is 0, not unknown (-1), inside a PID namespace whose session leader is outside it
+    // (a container): a JDK child then reads 0 too, so the rule holds as it is
+    if (JVM_SESSION >= 0 && st.session() != JVM_SESSION && st.session() != pid) {
       return true;
     }
     Long seen = DESCENDANTS.get(pid);
