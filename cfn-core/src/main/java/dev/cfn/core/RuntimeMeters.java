@@ -56,6 +56,7 @@ final class RuntimeMeters {
               CfnMetrics.DISPATCHER_UTILIZATION, new UtilizationProbe(c), UtilizationProbe::read)
           .tag("carrier", Integer.toString(c.index))
           .description("fraction of time the carrier ran agents since the previous read")
+          .strongReference(true) // nothing else holds the probe: a weak one reads NaN after a GC
           .register(registry);
     }
     if (jvm) {
