@@ -1,0 +1,7 @@
+/**
+ * Orchestration on the cfn runtime, above {@code cfn-ai}: swarms whose topology the bus enforces,
+ * task assignment and coordination rounds ({@code dev.cfn.flow.swarm}), durable task graphs ({@code
+ * dev.cfn.flow.graph}), the CFN Loop and hooks (as they land). Everything here travels the
+ * runtime's one message path; nothing in this module has a bus of its own.
+ */
+package dev.cfn.flow;
