@@ -1,7 +1,5 @@
 package dev.cfn.cli;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
 import java.io.PrintWriter;
@@ -138,17 +136,9 @@ final class TestkitCommand extends CommandGroup {
   static Cassette load(Path cassette) {
     try {
       return Cassette.load(cassette);
+    } catch (IllegalArgumentException e) {
+      throw CommandFailure.usage(e.getMessage(), "give a file written by cfn testkit record");
     } catch (UncheckedIOException e) {
-      if (e.getCause() instanceof JsonProcessingException json) {
-        JsonLocation at = json.getLocation();
-        throw CommandFailure.usage(
-            cassette
-                + " is not a cassette: not JSON"
-                + (at == null
-                    ? ""
-                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
-            "give a file written by cfn testkit record");
-      }
       throw CommandFailure.usage(
           "cannot read cassette " + cassette + ": " + e.getCause().getMessage(),
           "check the file and its permissions");

@@ -298,7 +298,7 @@ final class AnthropicDialect extends Dialect {
 
   @Override
   Rendition testkitError(String message, IdSequence ids) {
-    return errorBody(500, "api_error", message, ids);
+    return errorBody(400, "invalid_request_error", message, ids);
   }
 
   private Rendition errorBody(int status, String type, String message, IdSequence ids) {

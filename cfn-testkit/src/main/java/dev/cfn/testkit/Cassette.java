@@ -101,11 +101,27 @@ public final class Cassette {
    */
   public static Cassette load(Path file) {
     JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(file.toFile());
-    } catch (IOException e) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      root = Json.MAPPER.readTree(in); // through NIO: a missing file is NoSuchFileException
+    } catch (java.nio.file.NoSuchFileException e) {
       throw new UncheckedIOException(
-          "cannot read cassette " + file + ": " + e.getMessage() + " (record it first)", e);
+          "cassette "
+              + file
+              + " does not exist (record one first: cfn testkit record --cassette "
+              + file
+              + " --upstream URL)",
+          e);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          file
+              + " is not a cfn-testkit cassette: it is not JSON ("
+              + e.getOriginalMessage()
+              + " at line "
+              + e.getLocation().getLineNr()
+              + ")",
+          e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read cassette " + file + ": " + e.getMessage(), e);
     }
     if (root == null || !FORMAT.equals(root.path("format").asText())) {
       throw new IllegalArgumentException(

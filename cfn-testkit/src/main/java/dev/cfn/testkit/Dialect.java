@@ -45,7 +45,9 @@ abstract sealed class Dialect permits OpenAiDialect, AnthropicDialect {
   abstract Rendition overloaded(IdSequence ids);
 
   /**
-   * A 500 from the testkit itself (no rule matched, nothing recorded), in the protocol's format.
+   * The testkit's own refusal (no rule matched, nothing recorded), in the protocol's format: HTTP
+   * 400 {@code invalid_request_error}, which clients do not retry (a 5xx would be retried with
+   * backoff, slowing the failing test and hiding the cause behind "retries exhausted").
    */
   abstract Rendition testkitError(String message, IdSequence ids);
 

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *       rendered in the protocol and mode of each request, including faults (errors, rate limits,
  *       overload, slow responses, dropped connections, cut streams).
  *   <li>{@link #start(Cassette)}: replays a recorded {@link Cassette}; a request that matches no
- *       recording gets HTTP 500 saying "no cassette interaction matches".
+ *       recording gets HTTP 400 saying "no cassette interaction matches".
  *   <li>{@link #recording(URI, Path)}: a proxy to the real provider that records each call into a
  *       cassette file (without credentials) for later replay.
  * </ul>
@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * a recording. Requests are validated like the real APIs (Anthropic without {@code
  * anthropic-version} or {@code max_tokens} gets 400; unanswered tool calls get 400), and with
  * {@link #requireApiKey(String)} a request without the key gets 401, all in the protocol's error
- * format. A request nothing answers gets HTTP 500 saying "no script rule matched" and what the
- * request was, so a test fails loudly.
+ * format. A request nothing answers gets HTTP 400 (not a 5xx, which clients would retry) saying "no
+ * script rule matched" and what the request was, so a test fails loudly and at once.
  *
  * <h2>Example</h2>
  *

@@ -271,7 +271,7 @@ final class OpenAiDialect extends Dialect {
 
   @Override
   Rendition testkitError(String message, IdSequence ids) {
-    return errorBody(500, message, "server_error", null, "cfn_testkit_no_match", ids);
+    return errorBody(400, message, "invalid_request_error", null, "cfn_testkit_no_match", ids);
   }
 
   private Rendition errorBody(

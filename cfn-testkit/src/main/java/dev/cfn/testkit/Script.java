@@ -13,8 +13,9 @@ import java.util.Optional;
  * <p>A rule holds one or more reply steps: each request it matches consumes the next step, and the
  * last step repeats forever. So {@code on(any()).reply(toolCall(..), text("done"))} answers the
  * first request with a tool call and every later one with {@code "done"}. A request that neither
- * the queue nor a rule answers gets HTTP 500 with an error body saying "no script rule matched" and
- * what the request was, so a test fails loudly instead of hanging on a wrong answer.
+ * the queue nor a rule answers gets HTTP 400 (which clients do not retry) with an error body saying
+ * "no script rule matched" and what the request was, so a test fails loudly instead of hanging on a
+ * wrong answer.
  *
  * <p>Thread-safe: a script may be changed while the server is answering.
  */

@@ -184,7 +184,7 @@ class CassetteTest {
     try (ModelServer replay = ModelServer.start(Cassette.load(file))) {
       Result result = call(replay, Protocol.OPENAI, false, "hello, but different");
 
-      assertThat(result.status()).isEqualTo(500);
+      assertThat(result.status()).as("a 400, which clients do not retry").isEqualTo(400);
       assertThat(Calls.errorMessage(result))
           .contains("no cassette interaction matches")
           .contains("hello, but different");
@@ -215,7 +215,14 @@ class CassetteTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not a cfn-testkit cassette");
     assertThatThrownBy(() -> Cassette.load(dir.resolve("missing.json")))
-        .hasMessageContaining("record it first");
+        .hasMessageContaining("does not exist")
+        .hasMessageContaining("cfn testkit record --cassette");
+    Path garbage = dir.resolve("garbage.json");
+    Files.writeString(garbage, "not json at all");
+    assertThatThrownBy(() -> Cassette.load(garbage))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("is not a cfn-testkit cassette: it is not JSON")
+        .hasMessageContaining("line 1");
   }
 
   /**

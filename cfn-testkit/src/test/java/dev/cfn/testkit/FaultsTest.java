@@ -152,12 +152,12 @@ class FaultsTest {
 
   @ParameterizedTest
   @EnumSource(Protocol.class)
-  void unmatchedRequestGets500SayingNoScriptRuleMatched(Protocol protocol) throws Exception {
+  void unmatchedRequestGets400SayingNoScriptRuleMatched(Protocol protocol) throws Exception {
     server.script().on(Match.model("some-other-model")).reply(Reply.text("never"));
 
     Result result = call(server, protocol, false, "what is the meaning of life");
 
-    assertThat(result.status()).isEqualTo(500);
+    assertThat(result.status()).as("a 400, which clients do not retry").isEqualTo(400);
     assertThat(Calls.errorMessage(result))
         .contains("no script rule matched")
         .contains("what is the meaning of life")
@@ -191,7 +191,7 @@ class FaultsTest {
     assertThat(Calls.text(Protocol.OPENAI, first)).isEqualTo("q1");
     assertThat(second.status()).isEqualTo(503);
     assertThat(Calls.text(Protocol.OPENAI, third)).isEqualTo("rule");
-    assertThat(fourth.status()).isEqualTo(500);
+    assertThat(fourth.status()).as("nothing answers: the testkit's own 400").isEqualTo(400);
   }
 
   @Test
