@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
       BenchCommand.class,
       ChaosCommand.class,
       DlqCommand.class,
+      InitCommand.class,
       MemoryCommand.class,
       RunCommand.class,
       StoreCommand.Store.class,

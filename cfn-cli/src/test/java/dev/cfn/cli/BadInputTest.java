@@ -134,6 +134,11 @@ class BadInputTest {
           "memory list --limit 0 --memory M",
           "memory list --limit abc --memory M",
           "memory list --bogus",
+          // init
+          "init --dir GARBAGE",
+          "init --dir ''",
+          "init --bogus",
+          "init --dir INITED",
           // run
           "run",
           "run helper",
@@ -207,6 +212,8 @@ class BadInputTest {
     Files.writeString(
         tmp.resolve("AGENTS/helper.md"),
         "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n");
+    Files.createDirectories(tmp.resolve("INITED/.claude/agents"));
+    Files.writeString(tmp.resolve("INITED/.claude/agents/reviewer.md"), "mine\n");
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));
@@ -230,7 +237,7 @@ class BadInputTest {
       args.add(
           switch (word) {
             case "''" -> "";
-            case "MISSING", "DIR", "GARBAGE", "J", "M", "C", "AGENTS", "OUT", "NEW" ->
+            case "MISSING", "DIR", "GARBAGE", "J", "M", "C", "AGENTS", "OUT", "NEW", "INITED" ->
                 tmp.resolve(word).toString();
             default -> word;
           });
