@@ -80,11 +80,12 @@ public interface MessageBus {
    *       first request's reply).
    * </ul>
    *
-   * <p>A timeout fails only the future: the request stays journaled and is still handled. A reply
-   * is claimed once: after it completed a future, waiting for it again times out. A RELIABLE
-   * request that uses up its attempts is dead-lettered and its future fails with {@link
-   * UndeliverableException}. Payloads of the request and of its reply must be types the journal
-   * stores (for SqliteJournal, registered with {@code payloadType}).
+   * <p>A timeout fails only the future (its message names the request's id, for {@code
+   * awaitReply}): the request stays journaled and is still handled. A reply is claimed once: after
+   * it completed a future, waiting for it again times out. A RELIABLE request that uses up its
+   * attempts is dead-lettered and its future fails with {@link UndeliverableException}. Payloads of
+   * the request and of its reply must be types the journal stores (for SqliteJournal, registered
+   * with {@code payloadType}).
    *
    * @throws IllegalArgumentException for a topic message, a set correlation id or a non-positive
    *     timeout

@@ -70,7 +70,9 @@ final class Replies {
           d.future()
               .completeExceptionally(
                   new TimeoutException(
-                      (d.to() == null ? "no reply to request " + d.id() : "no reply from " + d.to())
+                      (d.to() == null ? "no reply" : "no reply from " + d.to())
+                          + " to request "
+                          + d.id()
                           + " within "
                           + d.timeout()));
         }

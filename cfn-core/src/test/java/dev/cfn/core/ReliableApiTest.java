@@ -328,6 +328,8 @@ class ReliableApiTest {
       CompletableFuture<Envelope> f = rt.request(reliable(SERVICE, "q"), Duration.ofMillis(20));
       assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS))
           .hasCauseInstanceOf(TimeoutException.class);
+      TestSupport.eventually(() -> requestId.get() != 0, "the request handled");
+      assertThatThrownBy(f::join).hasMessageContaining("to request " + requestId.get());
       release.countDown();
       TestSupport.eventually(() -> rt.unclaimedReplies() == 1, "the late reply held");
       assertThat(rt.awaitReply(requestId.get(), LONG).get(30, TimeUnit.SECONDS).payload())
