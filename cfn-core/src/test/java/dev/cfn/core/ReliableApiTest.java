@@ -252,9 +252,12 @@ class ReliableApiTest {
                 });
     try (AgentRuntime first = TestSupport.builder().journal(journal).register(askerType).build()) {
       first.send(reliable(asker, "question"));
+      // the request journaled and the question acknowledged: only the request is left
       TestSupport.eventually(
-          () -> journal.recover().stream().anyMatch(e -> e.envelope().isRequest()),
-          "the agent's request journaled");
+          () ->
+              first.pendingCount() == 1
+                  && journal.recover().stream().anyMatch(e -> e.envelope().isRequest()),
+          "the agent's request journaled, its question acknowledged");
     }
     AtomicInteger calls = new AtomicInteger();
     List<Long> requestIds = new CopyOnWriteArrayList<>();

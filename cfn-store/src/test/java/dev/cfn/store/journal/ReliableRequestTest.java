@@ -100,10 +100,16 @@ class ReliableRequestTest {
                     ctx.request(reliable(SERVICE, m.payload()), Duration.ofMillis(50));
                   }
                 });
+    SqliteJournal journal = journal();
     try (AgentRuntime first =
-        AgentRuntime.builder().carriers(1).journal(journal()).register(askerType).build()) {
+        AgentRuntime.builder().carriers(1).journal(journal).register(askerType).build()) {
       first.send(reliable(asker, "question"));
-      ReliableRuntimeTest.eventually(() -> first.pendingCount() == 1, "only the request left");
+      // the request journaled and the question acknowledged: only the request is left
+      ReliableRuntimeTest.eventually(
+          () ->
+              first.pendingCount() == 1
+                  && journal.recover().stream().anyMatch(e -> e.envelope().isRequest()),
+          "only the request left");
     }
     List<Long> handled = new CopyOnWriteArrayList<>();
     try (AgentRuntime second =
