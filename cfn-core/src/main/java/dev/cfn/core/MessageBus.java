@@ -80,6 +80,10 @@ public interface MessageBus {
    *       first request's reply).
    * </ul>
    *
+   * <p>(From a handler on a carrier the append is deferred past the handler, so a duplicate key is
+   * found only then: the duplicate is dropped and its future times out. Re-attaching by key is for
+   * callers outside the carriers.)
+   *
    * <p>A timeout fails only the future (its message names the request's id, for {@code
    * awaitReply}): the request stays journaled and is still handled. A reply is claimed once: after
    * it completed a future, waiting for it again times out. A RELIABLE request that uses up its
