@@ -126,9 +126,15 @@ import org.slf4j.LoggerFactory;
  *
  * A request ({@link AgentContext#request}) is answered with {@link AgentContext#reply}; any other
  * message from an agent with a message sent to that agent. Messages from outside the runtime that
- * are not requests get no answer (the outcome is logged). Replies, {@link TaskResult}, {@link
- * TaskFailed} and {@link BudgetExhausted} payloads are ignored, so two LLM agents cannot answer
- * each other forever.
+ * are not requests get no answer (the outcome is logged): to get one from outside, send a request.
+ * A RELIABLE request, from outside the runtime or from an agent ({@code
+ * rt.request(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(task), timeout)}), needs no
+ * relay agent: its reply ({@link TaskResult} or {@link TaskFailed}) is journaled with the request's
+ * acknowledgement and reaches the requester even after a restart (see {@link
+ * dev.cfn.core.MessageBus#request(Envelope.Builder, java.time.Duration)}); register both with the
+ * journal ({@code payloadType(Task.class, TaskResult.class, TaskFailed.class)}). Replies, {@link
+ * TaskResult}, {@link TaskFailed} and {@link BudgetExhausted} payloads are ignored, so two LLM
+ * agents cannot answer each other forever.
  *
  * <p>The agent type is {@linkplain AgentType.Builder#blocking() blocking}: handlers run on virtual
  * threads, since a model call blocks for seconds.
@@ -143,9 +149,10 @@ public final class LlmAgent implements Agent {
   /**
    * The message header whose value, when present, replaces the message id in idempotency keys: two
    * messages with the same value and the same prompt are the same task, and the second replays the
-   * first's calls.
+   * first's calls. It is the header {@link Envelope.Builder#idempotencyKey} sets, so a RELIABLE
+   * message's producer key also deduplicates it in the journal.
    */
-  public static final String IDEMPOTENCY_HEADER = "cfn-idempotency-key";
+  public static final String IDEMPOTENCY_HEADER = Envelope.IDEMPOTENCY_KEY_HEADER;
 
   /** Model calls per task unless the builder or the definition says otherwise. */
   public static final int DEFAULT_MAX_TURNS = 16;

@@ -48,6 +48,7 @@ final class Acknowledge {
   boolean shouldHandle(Envelope m) {
     if (ledger.recovered.remove(m.id()) && journal.isAcknowledged(m.id())) {
       log.debug("skipping reliable message {}: already acknowledged", m.id());
+      ledger.pending.remove(m.id());
       return false;
     }
     return true;
@@ -86,9 +87,17 @@ final class Acknowledge {
       ledger.acknowledged.incrementAndGet();
       for (Effect effect : effects) {
         if (effect instanceof Effect.Send send) {
+          ledger.pending.add(send.envelope().id()); // before m leaves: the count never dips
+        }
+      }
+      ledger.pending.remove(m.id());
+      for (Effect effect : effects) {
+        if (effect instanceof Effect.Send send) {
           redelivery.deliver(send.envelope());
         }
       }
+    } else {
+      ledger.pending.remove(m.id());
     }
   }
 
@@ -107,6 +116,7 @@ final class Acknowledge {
                   redelivery.requeueLater(m);
                   return;
                 }
+                ledger.pending.remove(m.id());
                 // Logged once durable, so a dead letter seen here can be replayed at once.
                 deadLetters.add(
                     m,

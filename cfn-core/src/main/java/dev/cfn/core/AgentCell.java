@@ -580,7 +580,10 @@ final class AgentCell extends Sender implements AgentContext {
 
   @Override
   public void reply(Envelope request, Object payload) {
-    type.stages.validate().reply(id, request, payload);
+    // The reply to the RELIABLE request this turn handles joins its outbox (committed with its
+    // acknowledgement); only on the agent's own thread, where the effects buffer lives.
+    EffectsBuffer outbox = running() == this && request == current ? effects : null;
+    type.stages.validate().reply(id, request, payload, outbox);
   }
 
   @Override

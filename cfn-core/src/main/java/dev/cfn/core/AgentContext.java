@@ -28,7 +28,9 @@ public interface AgentContext extends MessageBus {
   AgentId self();
 
   /**
-   * Replies to the message being handled.
+   * Replies to the message being handled. The reply to a RELIABLE request is RELIABLE: given during
+   * the request's turn it joins the outbox, committed with the request's acknowledgement (exactly
+   * once across crashes; see {@link MessageBus#request(Envelope.Builder, java.time.Duration)}).
    *
    * @throws IllegalStateException when no message is being handled, or it is not a request
    */
@@ -37,7 +39,10 @@ public interface AgentContext extends MessageBus {
   /**
    * Replies to {@code request}, which must be a request delivered to this agent (sent with {@code
    * request(...)}, possibly forwarded here). A second reply to the same request, or one after its
-   * timeout, is dead-lettered as {@link DeadLetter.Reason#LATE_REPLY}.
+   * timeout, is dead-lettered as {@link DeadLetter.Reason#LATE_REPLY}; for a RELIABLE request, a
+   * reply during its turn on the agent's own thread joins its outbox, one from elsewhere is
+   * journaled on its own, and a reply no future waits for goes to the requester as described in
+   * {@link MessageBus#request(Envelope.Builder, java.time.Duration)}.
    *
    * @throws IllegalStateException when {@code request} is not a request, or was delivered to
    *     another agent

@@ -74,6 +74,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   private final Replies replies;
   private final Directory directory;
   private final JournalAppend journal; // null without a journal
+  private final ReliableLedger ledger; // null without a journal
   private final Validate validate;
   private final Stages stages;
   private volatile ShutdownReport shutdownReport;
@@ -115,11 +116,20 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     this.directory = new Directory(carriers, virtual, admit, lifecycle);
     Enqueue enqueue = new Enqueue(admit, directory, deadLetters, timer, registry);
     ReliableLedger ledger = b.journal == null ? null : new ReliableLedger();
+    this.ledger = ledger;
     this.journal =
         b.journal == null
             ? null
             : new JournalAppend(
-                b.journal, ledger, directory, enqueue, admit, b.retry, timer, appends);
+                b.journal,
+                ledger,
+                directory,
+                enqueue,
+                admit,
+                b.retry,
+                timer,
+                appends,
+                new ReliableReplies(replies, b.journal, ledger));
     Acknowledge acknowledge =
         b.journal == null
             ? null
@@ -293,6 +303,120 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
           "this runtime has no journal, so it has no durable dead letters to replay");
     }
     return journal.replay(id);
+  }
+
+  /**
+   * Reliable messages in flight now: journaled (or being journaled) and neither acknowledged nor
+   * dead-lettered. It counts messages waiting in mailboxes, being handled, waiting for a retry or
+   * for their agent type to be registered, and replies on their way to a requester; not replies
+   * held for an external caller to claim ({@link #awaitReply}). 0 without a journal. After a
+   * restart it starts at what recovery found.
+   */
+  public int pendingCount() {
+    return ledger == null ? 0 : ledger.pending.size();
+  }
+
+  /**
+   * Waits until the runtime is drained: no reliable message is pending ({@link #pendingCount()} is
+   * 0) and every message accepted so far, BEST_EFFORT ones included, has been handled or otherwise
+   * finished, with no handler running; seen twice in a row, so that a message sent by the last
+   * handler is not missed. Unlike {@link #shutdown}, it changes nothing: messages are still
+   * accepted meanwhile, and a steady stream of them keeps it waiting. A reliable message waiting
+   * for a retry or for its type to be registered keeps it waiting too.
+   *
+   * @return true when drained, false when {@code timeout} passed first
+   * @throws IllegalStateException when called from a handler of this runtime (it would wait for
+   *     itself)
+   * @throws InterruptedException when the waiting thread is interrupted
+   */
+  public boolean awaitDrained(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    AgentCell caller = AgentCell.running();
+    if (caller != null && caller.path() == validate) {
+      throw new IllegalStateException(
+          "agent "
+              + caller.id
+              + " called awaitDrained from its handler, which would wait for itself (fix: wait"
+              + " from outside the runtime)");
+    }
+    long end = System.nanoTime() + timeout.toNanos();
+    int stableChecks = 0;
+    while (true) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException("interrupted while waiting for the runtime to drain");
+      }
+      if (pendingCount() == 0 && isQuiet()) {
+        if (++stableChecks >= 2) {
+          return true;
+        }
+      } else {
+        stableChecks = 0;
+      }
+      if (System.nanoTime() - end >= 0) {
+        return false;
+      }
+      LockSupport.parkNanos(200_000);
+    }
+  }
+
+  /**
+   * The reply to the RELIABLE request {@code requestId} (the id {@link #request(Envelope.Builder,
+   * Duration)} journaled it under, found in the reply's {@link Envelope#correlationId()}), for a
+   * caller outside the runtime re-attaching, after a restart or a timeout: completes at once when
+   * the reply is already held, else when it arrives; fails with {@link
+   * java.util.concurrent.TimeoutException} after {@code timeout}. A reply is claimed once: the
+   * first waiter receives it and it is acknowledged.
+   *
+   * @throws IllegalStateException without a journal
+   */
+  public java.util.concurrent.CompletableFuture<Envelope> awaitReply(
+      long requestId, Duration timeout) {
+    if (journal == null) {
+      throw new IllegalStateException(
+          "this runtime has no journal, so it has no RELIABLE requests to await replies for");
+    }
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+    }
+    return journal.replies().attach(requestId, null, timeout);
+  }
+
+  /**
+   * The reply to the RELIABLE request sent with idempotency key {@code idempotencyKey}, as {@link
+   * #awaitReply(long, Duration)}: how a caller that knows only its key re-attaches after a restart.
+   * (Sending the request again with the same key does the same, and also sends it if it was never
+   * stored.)
+   *
+   * @throws IllegalStateException without a journal
+   * @throws IllegalArgumentException when the journal holds no such key (never sent, or expired)
+   */
+  public java.util.concurrent.CompletableFuture<Envelope> awaitReply(
+      String idempotencyKey, Duration timeout) {
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+    if (journal == null) {
+      throw new IllegalStateException(
+          "this runtime has no journal, so it has no RELIABLE requests to await replies for");
+    }
+    long id =
+        journal
+            .journal()
+            .idempotencyKeyId(idempotencyKey)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the journal holds no message with idempotency key '"
+                            + idempotencyKey
+                            + "' (never sent, or older than the retention period); send the"
+                            + " request again with that key"));
+    return awaitReply(id, timeout);
+  }
+
+  /**
+   * Replies to RELIABLE requests from outside the runtime that are held, not yet claimed with
+   * {@link #awaitReply} (0 without a journal). Each stays pending in the journal until claimed.
+   */
+  public int unclaimedReplies() {
+    return journal == null ? 0 : journal.replies().unclaimedCount();
   }
 
   /** Reliable messages the recovery at build redelivered (0 without a journal). */

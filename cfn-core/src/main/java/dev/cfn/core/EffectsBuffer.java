@@ -75,6 +75,15 @@ final class EffectsBuffer implements Effects {
     return this;
   }
 
+  /**
+   * Adds {@code message} (built by the runtime: a reply to the RELIABLE request being handled) to
+   * the outbox. It does not count as use: a reply reads no state, so the agent need not wait for
+   * the commit before its next message.
+   */
+  void outbox(Envelope message) {
+    effects.add(new Effect.Send(message));
+  }
+
   List<Effect> effects() {
     return effects;
   }

@@ -95,6 +95,21 @@ public record Envelope(
   /** Header marking a reply envelope. */
   static final String REPLY_HEADER = "cfn-reply";
 
+  /**
+   * The header carrying a producer's idempotency key (set with {@link Builder#idempotencyKey}). A
+   * RELIABLE message with a key is journaled at most once per key within the journal's retention
+   * period; see {@link MessageBus#send(Builder)}.
+   */
+  public static final String IDEMPOTENCY_KEY_HEADER = "cfn-idempotency-key";
+
+  /** The longest idempotency key accepted, in characters. */
+  public static final int MAX_IDEMPOTENCY_KEY_CHARS = 512;
+
+  /** The producer's idempotency key ({@link #IDEMPOTENCY_KEY_HEADER}), if it gave one. */
+  public java.util.Optional<String> idempotencyKey() {
+    return java.util.Optional.ofNullable(headers.get(IDEMPOTENCY_KEY_HEADER));
+  }
+
   /** A builder for messages with headers, priorities or an explicit type. */
   public static Builder to(AgentId recipient) {
     return new Builder(Objects.requireNonNull(recipient, "recipient"), null);
@@ -118,6 +133,7 @@ public record Envelope(
     Map<String, String> headers = Map.of();
     long correlationId;
     Object payload;
+    String idempotencyKey;
 
     Builder(AgentId recipient, TopicId topic) {
       this.recipient = recipient;
@@ -148,6 +164,33 @@ public record Envelope(
       return this;
     }
 
+    /**
+     * Sets the producer's idempotency key (as Kafka's idempotent producer or JetStream's {@code
+     * Nats-Msg-Id}): a RELIABLE message sent again with the same key within the journal's retention
+     * period (7 days by default) appends nothing, and its send returns the id of the first message
+     * with that key. So a producer that does not know whether its send was stored (it crashed, or
+     * the call failed after the append) retries with the same key and never duplicates the message.
+     * Keys are compared exactly; make them unique per logical message (an order id, a request id of
+     * your own). On a BEST_EFFORT message the key is only a header for the handler (an LLM agent
+     * keys its call log by it). Stored as the header {@link #IDEMPOTENCY_KEY_HEADER}.
+     *
+     * @throws IllegalArgumentException when the key is blank or longer than {@value
+     *     #MAX_IDEMPOTENCY_KEY_CHARS} characters
+     */
+    public Builder idempotencyKey(String key) {
+      Objects.requireNonNull(key, "key");
+      if (key.isBlank() || key.length() > MAX_IDEMPOTENCY_KEY_CHARS) {
+        throw new IllegalArgumentException(
+            "an idempotency key must be 1 to "
+                + MAX_IDEMPOTENCY_KEY_CHARS
+                + " characters and not blank, was "
+                + (key.isBlank() ? "blank" : key.length() + " characters")
+                + " (fix: use a short unique id of the logical message, e.g. an order id)");
+      }
+      this.idempotencyKey = key;
+      return this;
+    }
+
     /** Sets the correlation id linking this message to another. */
     public Builder correlationId(long correlationId) {
       this.correlationId = correlationId;
@@ -161,18 +204,29 @@ public record Envelope(
     }
 
     Envelope build(long id, AgentId sender) {
+      return build(id, sender, correlationId);
+    }
+
+    /** The message with {@code correlation} as its correlation id (a request's is its own id). */
+    Envelope build(long id, AgentId sender, long correlation) {
       Object body = payload;
       String t = type != null ? type : body == null ? "null" : body.getClass().getName();
+      Map<String, String> h = headers;
+      if (idempotencyKey != null) {
+        Map<String, String> withKey = new java.util.HashMap<>(headers);
+        withKey.put(IDEMPOTENCY_KEY_HEADER, idempotencyKey);
+        h = withKey;
+      }
       return new Envelope(
           id,
           t,
           sender,
           recipient,
           topic,
-          correlationId,
+          correlation,
           priority,
           delivery,
-          headers,
+          h,
           body,
           System.nanoTime());
     }

@@ -2,12 +2,17 @@ package dev.cfn.core;
 
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +27,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>One instance may back several runtimes one after the other (close one, build the next with the
  * same journal): the next runtime recovers what the previous one left unacknowledged, as after a
  * restart. Every method is thread-safe (one monitor); futures complete before they are returned.
+ *
+ * <p>Idempotency keys ({@link #appendOnce}) are remembered for the key retention period, 7 days by
+ * default ({@link #InMemoryJournal(Duration, InstantSource)} sets another); expired keys are
+ * dropped on the next keyed append.
  */
 public final class InMemoryJournal implements Journal {
   private final Map<Long, Envelope> pending = new LinkedHashMap<>();
@@ -29,10 +38,39 @@ public final class InMemoryJournal implements Journal {
   private final Map<Long, Envelope> dead = new LinkedHashMap<>();
   private final Set<Long> acknowledged = new HashSet<>();
   private final Map<String, String> state = new HashMap<>();
+  // Idempotency key -> the message stored under it, oldest first (keys are added in time order).
+  private final LinkedHashMap<String, StoredKey> keys = new LinkedHashMap<>();
+  private final Duration keyRetention;
+  private final InstantSource clock;
   private long highest;
 
-  /** An empty journal. */
-  public InMemoryJournal() {}
+  private record StoredKey(long id, Instant at) {}
+
+  /** The default retention of idempotency keys: 7 days, as SqliteJournal's. */
+  public static final Duration DEFAULT_KEY_RETENTION = Duration.ofDays(7);
+
+  /** An empty journal that keeps idempotency keys for {@link #DEFAULT_KEY_RETENTION}. */
+  public InMemoryJournal() {
+    this(DEFAULT_KEY_RETENTION, InstantSource.system());
+  }
+
+  /**
+   * An empty journal that keeps idempotency keys for {@code keyRetention}, timed by {@code clock}.
+   *
+   * @throws IllegalArgumentException when the retention is not positive
+   */
+  public InMemoryJournal(Duration keyRetention, InstantSource clock) {
+    Objects.requireNonNull(keyRetention, "keyRetention");
+    if (keyRetention.isNegative() || keyRetention.isZero()) {
+      throw new IllegalArgumentException(
+          "the key retention must be positive, was "
+              + keyRetention
+              + "; the default is "
+              + DEFAULT_KEY_RETENTION);
+    }
+    this.keyRetention = keyRetention;
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
 
   @Override
   public synchronized List<JournalEntry> recover() {
@@ -51,6 +89,49 @@ public final class InMemoryJournal implements Journal {
   @Override
   public synchronized void append(Envelope message) {
     store(message);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Keys expire {@code keyRetention} after their first append.
+   */
+  @Override
+  public synchronized long appendOnce(Envelope message) {
+    String key = message.idempotencyKey().orElse(null);
+    if (key == null) {
+      store(message);
+      return message.id();
+    }
+    Instant now = clock.instant();
+    Instant cutoff = now.minus(keyRetention);
+    for (Iterator<StoredKey> it = keys.values().iterator(); it.hasNext(); ) {
+      if (it.next().at().isBefore(cutoff)) {
+        it.remove();
+      } else {
+        break;
+      }
+    }
+    StoredKey first = keys.get(key);
+    if (first != null) {
+      return first.id();
+    }
+    keys.put(key, new StoredKey(message.id(), now));
+    store(message);
+    return message.id();
+  }
+
+  @Override
+  public synchronized Optional<Long> idempotencyKeyId(String key) {
+    StoredKey k = keys.get(Objects.requireNonNull(key, "key"));
+    return k == null || k.at().isBefore(clock.instant().minus(keyRetention))
+        ? Optional.empty()
+        : Optional.of(k.id());
+  }
+
+  /** Idempotency keys remembered now (expired ones are dropped on the next keyed append). */
+  public synchronized int idempotencyKeyCount() {
+    return keys.size();
   }
 
   private void store(Envelope message) {

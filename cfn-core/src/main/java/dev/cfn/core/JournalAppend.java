@@ -35,6 +35,7 @@ final class JournalAppend {
   private final RetryPolicy retry;
   private final ScheduledThreadPoolExecutor timer;
   private final Executor appends;
+  private final ReliableReplies replies;
   // Recovered or sent messages whose agent type is not registered yet, by type.
   private final ConcurrentHashMap<String, List<Envelope>> parked = new ConcurrentHashMap<>();
 
@@ -46,8 +47,10 @@ final class JournalAppend {
       Admit admit,
       RetryPolicy retry,
       ScheduledThreadPoolExecutor timer,
-      Executor appends) {
+      Executor appends,
+      ReliableReplies replies) {
     this.appends = appends;
+    this.replies = replies;
     this.journal = journal;
     this.ledger = ledger;
     this.directory = directory;
@@ -62,31 +65,80 @@ final class JournalAppend {
   }
 
   /**
-   * Journals {@code e}, then delivers it. From a caller's thread (or a blocking agent's virtual
-   * thread) the append is durable when this returns. From a handler on a carrier the carrier does
-   * not wait for the fsync: the append runs on a virtual thread of {@code appends} as a deferred
-   * send of the handler's agent ({@link AgentCell#defer}), which is suspended after its handler
-   * until the append is durable (and its own RELIABLE message is acknowledged only then); a failed
-   * append goes to the agent's supervision and fails that RELIABLE message for a retry.
+   * Journals {@code e}, then delivers it, and returns the id it is stored under: its own, or, for a
+   * message whose idempotency key was already stored, the first message's (then nothing is appended
+   * or delivered). From a caller's thread (or a blocking agent's virtual thread) the append is
+   * durable when this returns. From a handler on a carrier the carrier does not wait for the fsync:
+   * the append runs on a virtual thread of {@code appends} as a deferred send of the handler's
+   * agent ({@link AgentCell#defer}), which is suspended after its handler until the append is
+   * durable (and its own RELIABLE message is acknowledged only then); a failed append goes to the
+   * agent's supervision and fails that RELIABLE message for a retry. That deferred append cannot
+   * tell the handler about a duplicate key: it returns {@code e}'s own id, and a duplicate is
+   * dropped when the append finds it.
    */
-  void append(Envelope e) {
+  long append(Envelope e) {
     if (e.recipient() == null) {
       throw new IllegalArgumentException(
           "RELIABLE delivery applies to point-to-point sends; publish topics BEST_EFFORT or send"
               + " RELIABLE to each recipient");
     }
+    boolean keyed = e.headers().containsKey(Envelope.IDEMPOTENCY_KEY_HEADER);
     AgentCell sender = AgentCell.runningOnCarrier();
+    ledger.pending.add(e.id());
     if (sender == null) {
-      journal.append(e);
+      long stored;
+      try {
+        stored = keyed ? journal.appendOnce(e) : appendPlain(e);
+      } catch (RuntimeException failed) {
+        ledger.pending.remove(e.id());
+        throw failed;
+      }
+      if (stored != e.id()) {
+        duplicate(e, stored);
+        return stored;
+      }
       deliver(e);
-      return;
+      return stored;
     }
     admit.accepted.increment(); // the drain waits for the append, counted finished below
     sender.defer(
         () ->
-            CompletableFuture.runAsync(() -> journal.append(e), appends)
-                .whenComplete((x, t) -> admit.finishedElsewhere.increment())
-                .thenRun(() -> deliver(e)));
+            CompletableFuture.supplyAsync(
+                    () -> keyed ? journal.appendOnce(e) : appendPlain(e), appends)
+                .whenComplete(
+                    (stored, t) -> {
+                      admit.finishedElsewhere.increment();
+                      if (t != null) {
+                        ledger.pending.remove(e.id());
+                      }
+                    })
+                .thenAccept(
+                    stored -> {
+                      if (stored != e.id()) {
+                        duplicate(e, stored);
+                      } else {
+                        deliver(e);
+                      }
+                    }));
+    return e.id();
+  }
+
+  private long appendPlain(Envelope e) {
+    journal.append(e);
+    return e.id();
+  }
+
+  private void duplicate(Envelope e, long first) {
+    ledger.pending.remove(e.id());
+    log.debug(
+        "reliable message {} not stored: its idempotency key was stored with message {}",
+        e.id(),
+        first);
+  }
+
+  /** The replies to RELIABLE requests (see {@link ReliableReplies}). */
+  ReliableReplies replies() {
+    return replies;
   }
 
   /** Re-reads the journal and redelivers every pending message; returns the count. */
@@ -96,6 +148,7 @@ final class JournalAppend {
     for (Journal.JournalEntry entry : entries) {
       Envelope e = entry.envelope();
       ledger.recovered.add(e.id());
+      ledger.pending.add(e.id());
       if (entry.attempts() > 0) {
         ledger.attempts.put(e.id(), entry.attempts());
       }
@@ -110,8 +163,16 @@ final class JournalAppend {
     return entries.size();
   }
 
-  /** Offers a journaled message to its recipient, or parks it until its type is registered. */
+  /**
+   * Offers a journaled message to its recipient, or parks it until its type is registered. A reply
+   * to a RELIABLE request goes to {@link ReliableReplies} first, which completes a waiting future
+   * or holds it for an external caller; only a reply to an agent that nothing waits for goes on to
+   * the agent's mailbox.
+   */
   void deliver(Envelope e) {
+    if (e.isReply() && replies.offer(e)) {
+      return;
+    }
     AgentCell cell = directory.cellFor(e.recipient());
     if (cell == null) {
       if (!admit.isTerminated()) {
@@ -140,6 +201,7 @@ final class JournalAppend {
         .map(
             e -> {
               ledger.attempts.remove(e.id());
+              ledger.pending.add(e.id());
               deliver(e);
               return true;
             })

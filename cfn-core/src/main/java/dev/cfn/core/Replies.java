@@ -69,7 +69,12 @@ final class Replies {
         if (pending.remove(d.id(), d.future())) {
           d.future()
               .completeExceptionally(
-                  new TimeoutException("no reply from " + d.to() + " within " + d.timeout()));
+                  new TimeoutException(
+                      (d.to() == null ? "no reply" : "no reply from " + d.to())
+                          + " to request "
+                          + d.id()
+                          + " within "
+                          + d.timeout()));
         }
       }
       Deadline next = heap.peek();
@@ -84,6 +89,27 @@ final class Replies {
       }
       sleepingUntil = System.nanoTime(); // awake: producers need not unpark
     }
+  }
+
+  /**
+   * Waits for the reply to request {@code id} a second time, or from a caller that did not open it
+   * (re-attaching after a restart, or after a duplicate idempotency key). When the request is still
+   * waiting, the returned future follows its future (with a deadline of its own); otherwise it is a
+   * new waiting request. {@code to} names the replier in the timeout message (null: unknown).
+   */
+  CompletableFuture<Envelope> attach(long id, AgentId to, Duration timeout) {
+    CompletableFuture<Envelope> existing = pending.get(id);
+    if (existing != null) {
+      return existing
+          .copy()
+          .orTimeout(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+    return open(id, to, timeout);
+  }
+
+  /** Removes and returns the future waiting for request {@code id}, or null; completes nothing. */
+  CompletableFuture<Envelope> take(long id) {
+    return pending.remove(id);
   }
 
   /** Completes the request {@code reply} answers; false when it timed out or was answered. */

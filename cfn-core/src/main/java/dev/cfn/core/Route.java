@@ -33,8 +33,12 @@ final class Route {
     this.enqueue = enqueue;
   }
 
-  /** Routes any message: RELIABLE, publication, reply or point-to-point. */
-  void route(Envelope e, boolean internal) {
+  /**
+   * Routes any message: RELIABLE, publication, reply or point-to-point. Returns the id the message
+   * goes under: its own, or for a RELIABLE message whose idempotency key was already journaled, the
+   * first message's (see {@link JournalAppend#append}).
+   */
+  long route(Envelope e, boolean internal) {
     if (e.delivery() == DeliveryMode.RELIABLE) {
       if (journal == null) {
         throw new IllegalStateException(
@@ -46,8 +50,7 @@ final class Route {
         throw new IllegalStateException(
             "the runtime is shutting down; no more messages are accepted");
       }
-      journal.append(e);
-      return;
+      return journal.append(e);
     }
     if (e.topic() != null) {
       publish(e, internal);
@@ -56,6 +59,12 @@ final class Route {
     } else {
       deliverTo(e, internal);
     }
+    return e.id();
+  }
+
+  /** The replies to RELIABLE requests, or null without a journal. */
+  ReliableReplies reliableReplies() {
+    return journal == null ? null : journal.replies();
   }
 
   /** A point-to-point BEST_EFFORT message (the hot path). */

@@ -38,8 +38,13 @@ abstract class Sender implements MessageBus {
   }
 
   @Override
-  public final void send(Envelope.Builder message) {
-    path().send(from, message, internal);
+  public final long send(Envelope.Builder message) {
+    return path().send(from, message, internal);
+  }
+
+  @Override
+  public final CompletableFuture<Envelope> request(Envelope.Builder message, Duration timeout) {
+    return path().request(from, message, timeout, internal);
   }
 
   @Override

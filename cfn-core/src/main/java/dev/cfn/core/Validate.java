@@ -52,10 +52,52 @@ final class Validate {
     route.deliverTo(plain(sender, to, payload, internal), internal);
   }
 
-  void send(AgentId sender, Envelope.Builder message, boolean internal) {
+  long send(AgentId sender, Envelope.Builder message, boolean internal) {
     Objects.requireNonNull(message, "message");
     long id = message.delivery == DeliveryMode.RELIABLE ? ids.nextReliable() : ids.next();
-    route.route(message.build(id, sender), internal);
+    return route.route(message.build(id, sender), internal);
+  }
+
+  /**
+   * A request built with {@link Envelope#to}: its headers, priority, type, delivery mode and
+   * idempotency key. A RELIABLE one is journaled; when its idempotency key was journaled before,
+   * nothing is sent and the future waits for the first request's reply instead.
+   */
+  CompletableFuture<Envelope> request(
+      AgentId sender, Envelope.Builder message, Duration timeout, boolean internal) {
+    Objects.requireNonNull(message, "message");
+    requirePositive(timeout);
+    if (message.recipient == null) {
+      throw new IllegalArgumentException(
+          "a request goes to one agent, not a topic (fix: build it with Envelope.to(agentId), or"
+              + " publish without expecting a reply)");
+    }
+    if (message.correlationId != 0) {
+      throw new IllegalArgumentException(
+          "a request's correlation id is its own id; do not set one (it was "
+              + message.correlationId
+              + ")");
+    }
+    boolean reliable = message.delivery == DeliveryMode.RELIABLE;
+    long id = reliable ? ids.nextReliable() : ids.next();
+    Envelope e = message.build(id, sender, id);
+    CompletableFuture<Envelope> future = replies.open(id, e.recipient(), timeout);
+    try {
+      long stored = route.route(e, internal);
+      if (stored != id) {
+        replies.take(id); // a duplicate: nothing was sent; wait for the first request's reply
+        return route.reliableReplies().attach(stored, e.recipient(), timeout);
+      }
+    } catch (RuntimeException ex) {
+      replies.fail(id, ex);
+    }
+    return future;
+  }
+
+  private static void requirePositive(Duration timeout) {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
+    }
   }
 
   /** A send to a ref's cached cell, skipping the directory lookup. */
@@ -75,9 +117,7 @@ final class Validate {
       Duration timeout,
       boolean internal) {
     Objects.requireNonNull(to, "to");
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("request timeout must be positive, was " + timeout);
-    }
+    requirePositive(timeout);
     long id = ids.next();
     CompletableFuture<Envelope> future = replies.open(id, to, timeout);
     Envelope e =
@@ -143,7 +183,14 @@ final class Validate {
         internal);
   }
 
-  void reply(AgentId from, Envelope request, Object payload) {
+  /**
+   * Replies to {@code request} as {@code from}. The reply to a RELIABLE request is itself RELIABLE:
+   * with {@code outbox} (the effects of that request's handler, replying during its turn) it is
+   * journaled in the transaction that acknowledges the request, so a crash loses or repeats
+   * neither; without (a reply from a callback, after the turn) it is journaled on its own, as a
+   * RELIABLE send. {@link ReliableReplies} then hands it to the requester.
+   */
+  void reply(AgentId from, Envelope request, Object payload, EffectsBuffer outbox) {
     Objects.requireNonNull(request, "request");
     if (!request.isRequest()) {
       throw new IllegalStateException(
@@ -165,6 +212,27 @@ final class Validate {
               + " (fix: reply from the agent that received it, or forward(request, "
               + from
               + ") so that this agent answers it)");
+    }
+    if (request.delivery() == DeliveryMode.RELIABLE) {
+      Envelope reply =
+          new Envelope(
+              ids.nextReliable(),
+              typeOf(payload),
+              from,
+              request.sender(),
+              null,
+              request.correlationId(),
+              request.priority(),
+              DeliveryMode.RELIABLE,
+              REPLY_HEADERS,
+              payload,
+              System.nanoTime());
+      if (outbox != null) {
+        outbox.outbox(reply);
+      } else {
+        route.route(reply, true);
+      }
+      return;
     }
     route.reply(
         new Envelope(

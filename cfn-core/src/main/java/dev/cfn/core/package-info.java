@@ -28,8 +28,11 @@
  *        │        topic: TopicRouter fan-out · reply: Replies completes the future
  *        │        nowhere to go: DeadLetterSink
  *        ├──────────────────────────────┐ RELIABLE only
- *        │                  4 JournalAppend ── Journal.append (durable), then on; also
- *        │                              │      recovery, retries, parked types, replays
+ *        │                  4 JournalAppend ── Journal.append (durable; appendOnce for an
+ *        │                              │      idempotency key: a duplicate stops here), then on;
+ *        │                              │      also recovery, retries, parked types, replays;
+ *        │                              │      a RELIABLE reply → ReliableReplies (waiting future,
+ *        │                              │      held for an external caller, or the agent's mailbox)
  *  5 Enqueue ◄──────────────────────────┘
  *        │        mailbox lane offer; overflow policy (REJECT / DROP_OLDEST / BLOCK)
  *  6 Dispatch ─── AgentCell.schedule → Carrier (platform thread, work stealing)
@@ -44,8 +47,9 @@
  * <p>Beside the chain: {@code Directory} (registered types, live agents, activation), {@code
  * Replies} (requests waiting for a reply, with their timeouts), {@code DeadLetterSink}, {@code
  * Lifecycle} (lifecycle events re-enter the chain at Route: its one back edge, bound once after
- * wiring) and {@code ReliableLedger} (attempts and recovered ids shared by the two RELIABLE
- * stages). {@code Stages} is the wiring an agent's cell receives.
+ * wiring), {@code ReliableLedger} (attempts, recovered ids and the pending reliable messages shared
+ * by the two RELIABLE stages) and {@code ReliableReplies} (where replies to RELIABLE requests go
+ * once journaled). {@code Stages} is the wiring an agent's cell receives.
  *
  * <p>The interfaces the stores implement (journal, effects, memory store, call log) are in {@link
  * dev.cfn.core.spi}; the RELIABLE stages here program against them. {@code InMemoryJournal} stays

@@ -55,8 +55,13 @@ final class CallScopedContext implements AgentContext {
   }
 
   @Override
-  public void send(Envelope.Builder message) {
-    live().send(message);
+  public long send(Envelope.Builder message) {
+    return live().send(message);
+  }
+
+  @Override
+  public CompletableFuture<Envelope> request(Envelope.Builder message, Duration timeout) {
+    return live().request(message, timeout);
   }
 
   @Override

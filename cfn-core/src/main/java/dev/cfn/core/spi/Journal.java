@@ -33,11 +33,47 @@ public interface Journal extends AutoCloseable {
   void append(Envelope message);
 
   /**
+   * Stores {@code message} durably before returning, unless it carries an {@linkplain
+   * Envelope#idempotencyKey() idempotency key} already stored within the journal's retention
+   * period: then nothing is stored. Returns the id of the message stored under the key (this
+   * message's id when it was stored, the first one's when it was a duplicate), or this message's id
+   * when it has no key. The key and the message are stored in one transaction, so after a crash
+   * either both are there or neither is. A key stays for the retention period from its first
+   * append, whatever happens to its message (handled, dead-lettered): a send with an expired key is
+   * a new message.
+   *
+   * <p>The default stores messages without a key and refuses keyed ones; journals that deduplicate
+   * (cfn's {@code InMemoryJournal} and {@code SqliteJournal}) override it.
+   *
+   * @throws JournalException when nothing was stored, or the journal does not deduplicate keys
+   */
+  default long appendOnce(Envelope message) {
+    if (message.idempotencyKey().isPresent()) {
+      throw new JournalException(
+          getClass().getName()
+              + " does not deduplicate idempotency keys, so message "
+              + message.id()
+              + " was not stored (fix: use a journal that does, such as SqliteJournal, or send"
+              + " without Envelope.Builder.idempotencyKey)");
+    }
+    append(message);
+    return message.id();
+  }
+
+  /**
    * Acknowledges {@code message} and applies {@code effects} in one transaction. Completes with
    * true when applied, false when the message had already been acknowledged (nothing applied), or
    * exceptionally with {@link JournalException} (nothing applied; the message stays pending).
    */
   CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects);
+
+  /**
+   * The id of the message stored under idempotency key {@code key} within the retention period, if
+   * any: how a caller that knows only its key finds its message again. The default knows no keys.
+   */
+  default java.util.Optional<Long> idempotencyKeyId(String key) {
+    return java.util.Optional.empty();
+  }
 
   /** Records a failed attempt (the count and the error); durable before the future completes. */
   CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error);

@@ -10,7 +10,8 @@
  *       dev.cfn.core.spi.JournalException}. Implemented by cfn-store's {@code SqliteJournal} and,
  *       in memory, by {@link dev.cfn.core.InMemoryJournal}. Handlers never see these types: they
  *       use {@link dev.cfn.core.Effects} (in {@code dev.cfn.core}, beside {@code AgentContext}),
- *       which the kernel turns into {@code Effect}s.
+ *       which the kernel turns into {@code Effect}s. A journal that deduplicates producers'
+ *       idempotency keys overrides {@code Journal.appendOnce} and {@code idempotencyKeyId}.
  *   <li><b>Memory store</b>, shared memory of agents with access levels: {@link
  *       dev.cfn.core.spi.MemoryStore} and its values ({@link dev.cfn.core.spi.MemoryAccessor},
  *       {@link dev.cfn.core.spi.MemoryAccessLevel}, {@link dev.cfn.core.spi.MemoryEntry}, {@link

@@ -66,7 +66,17 @@ final class Schema {
                           + " value TEXT NOT NULL, message_id INTEGER NOT NULL, crc INTEGER NOT NULL,"
                           + " PRIMARY KEY (namespace, key))",
                       "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL,"
-                          + " crc INTEGER NOT NULL)"))));
+                          + " crc INTEGER NOT NULL)")),
+              // Producer-side exactly-once: a RELIABLE send's idempotency key and the id of the
+              // message first stored under it, kept for the retention period (created_at drives
+              // the sweep). Its own migration, so it can be renumbered beside others.
+              new Migration(
+                  2,
+                  "idempotency keys of producers",
+                  List.of(
+                      "CREATE TABLE idempotency (key TEXT PRIMARY KEY, message_id INTEGER NOT NULL,"
+                          + " created_at INTEGER NOT NULL, crc INTEGER NOT NULL)",
+                      "CREATE INDEX idempotency_by_time ON idempotency(created_at)"))));
 
   /** The version this code writes. */
   static int latestVersion() {

@@ -80,8 +80,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Time.</b> The {@linkplain Builder#clock clock} stamps stored times (acknowledgement,
  * attempts, dead letters) and backups (their names and {@link BackupInfo#takenAt()}), and decides
  * retention; in-process timing (the periodic sweep) uses {@link System#nanoTime()}. Acknowledged
- * ids are kept for the {@linkplain Builder#retention retention} period (7 days by default) for
- * deduplication, then swept, on open and periodically.
+ * ids, and producers' idempotency keys ({@link #appendOnce}), are kept for the {@linkplain
+ * Builder#retention retention} period (7 days by default) for deduplication, then swept, on open
+ * and periodically.
  *
  * <p><b>Backups and restore.</b> {@link #backupTo} writes an online snapshot while traffic runs,
  * and {@link JournalFiles#backup(Path, Path)} does the same for a journal file another process has
@@ -252,6 +253,48 @@ public final class SqliteJournal implements Journal {
           "message " + message.id() + " was not stored: " + e.getMessage(), e);
     }
     await(writer.submit(new Writes.Append(content)));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Keys are kept in the {@code idempotency} table for the {@linkplain Builder#retention
+   * retention} period (7 days by default) from their first append, and swept with the old
+   * acknowledged ids. A keyed append joins the group commit like any other write.
+   */
+  @Override
+  public long appendOnce(Envelope message) {
+    Objects.requireNonNull(message, "message");
+    String key = message.idempotencyKey().orElse(null);
+    if (key == null) {
+      append(message);
+      return message.id();
+    }
+    Object[] content;
+    try {
+      content = codec.content(message);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new JournalException(
+          "message " + message.id() + " was not stored: " + e.getMessage(), e);
+    }
+    return await(writer.submit(new Writes.KeyedAppend(content, key, retention)));
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>A key past its retention is not found, swept or not.
+   */
+  @Override
+  public Optional<Long> idempotencyKeyId(String key) {
+    Objects.requireNonNull(key, "key");
+    return read(
+        "idempotency key " + key,
+        c ->
+            select(c, Table.IDEMPOTENCY, "WHERE key = ?", List.of(key)).stream()
+                .filter(row -> number(row[2]) >= clock.instant().minus(retention).toEpochMilli())
+                .findFirst()
+                .map(row -> number(row[1])));
   }
 
   /**
@@ -597,7 +640,10 @@ public final class SqliteJournal implements Journal {
       return this;
     }
 
-    /** How long acknowledged ids are remembered for deduplication (default 7 days). */
+    /**
+     * How long acknowledged ids and producers' idempotency keys are remembered for deduplication
+     * (default 7 days).
+     */
     public Builder retention(Duration retention) {
       Objects.requireNonNull(retention, "retention");
       if (retention.isNegative() || retention.isZero()) {

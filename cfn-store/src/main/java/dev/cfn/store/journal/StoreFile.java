@@ -145,11 +145,12 @@ final class StoreFile {
 
   /**
    * The tables whose reads go through an index of their own ({@code state}, {@code attempts},
-   * {@code meta}: their primary keys are separate b-trees): {@link #damageOnOpen} cross-checks each
-   * index against its table, because an index entry changed on disk still looks valid, and a lookup
-   * through it would silently miss a row that exists.
+   * {@code meta}, {@code idempotency}: their primary keys are separate b-trees): {@link
+   * #damageOnOpen} cross-checks each index against its table, because an index entry changed on
+   * disk still looks valid, and a lookup through it would silently miss a row that exists.
    */
-  private static final List<String> INDEXED_TABLES = List.of("state", "attempts", "meta");
+  private static final List<String> INDEXED_TABLES =
+      List.of("state", "attempts", "meta", "idempotency");
 
   /**
    * What SQLite finds wrong with the structure of the file on {@code c}, checked before a journal

@@ -30,7 +30,11 @@ enum Table {
   /** Agent state written by acknowledgement effects. */
   STATE("state", List.of("namespace", "key", "value", "message_id"), 2),
   /** Journal-wide values, such as the highest id ever removed. */
-  META("meta", List.of("key", "value"), 1);
+  META("meta", List.of("key", "value"), 1),
+  /**
+   * Producers' idempotency keys within the retention period, with the message stored under each.
+   */
+  IDEMPOTENCY("idempotency", List.of("key", "message_id", "created_at"), 1);
 
   /** Column positions shared by {@link #MESSAGES} and {@link #DEAD_LETTERS}. */
   static final class Columns {

@@ -76,6 +76,49 @@ final class Writes {
     }
   }
 
+  /**
+   * Stores a new pending message with its producer's idempotency key, unless the key is already
+   * stored and younger than the retention period: then nothing is stored and the result is the id
+   * of the message first stored under the key. Not batched with the plain appends, so two appends
+   * of one key in one batch run in order and the second sees the first.
+   */
+  static final class KeyedAppend extends WriteOp<Long> {
+    private final Object[] row;
+    private final String key;
+    private final Duration retention;
+
+    KeyedAppend(Object[] content, String key, Duration retention) {
+      this.row = MessageCodec.pending(content, 0, null);
+      this.key = key;
+      this.retention = retention;
+    }
+
+    @Override
+    Long apply(WriteConnection c, Instant now) throws SQLException {
+      long id = number(row[Table.Columns.ID]);
+      Object[] first = selectOne(c, Table.IDEMPOTENCY, "key = ?", key);
+      long cutoff = now.minus(retention).toEpochMilli();
+      if (first != null && number(first[2]) >= cutoff) {
+        return number(first[1]);
+      }
+      insert(
+          c,
+          Table.IDEMPOTENCY,
+          " ON CONFLICT(key) DO UPDATE SET message_id = excluded.message_id,"
+              + " created_at = excluded.created_at, crc = excluded.crc",
+          key,
+          id,
+          now.toEpochMilli());
+      insert(c, Table.MESSAGES, "", row);
+      return id;
+    }
+
+    @Override
+    String notDone() {
+      return "message " + row[Table.Columns.ID] + " and its idempotency key were not stored";
+    }
+  }
+
   /** Rows per multi-row INSERT (19 values a row, well under SQLite's variable limit). */
   static final int ROWS_PER_INSERT = 256;
 
@@ -372,7 +415,7 @@ final class Writes {
     }
   }
 
-  /** Forgets acknowledged ids older than the retention period. */
+  /** Forgets acknowledged ids and idempotency keys older than the retention period. */
   static final class Sweep extends WriteOp<Integer> {
     private final Duration retention;
 
@@ -383,6 +426,10 @@ final class Writes {
     @Override
     Integer apply(WriteConnection c, Instant now) throws SQLException {
       long cutoff = now.minus(retention).toEpochMilli();
+      int keys = update(c, "DELETE FROM idempotency WHERE created_at < ?", cutoff);
+      if (keys > 0) {
+        log.debug("forgot {} idempotency keys older than {}", keys, retention);
+      }
       Long highest = queryLong(c, "SELECT max(id) FROM acked WHERE acked_at < ?", cutoff);
       if (highest == null) {
         return 0;

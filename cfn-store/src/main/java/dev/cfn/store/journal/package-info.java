@@ -16,6 +16,11 @@
  * structure before it opens), backups and restores ({@code Backups}, which also remove what killed
  * ones left) and their schedule ({@code BackupSchedule}).
  *
+ * <p>Producers' idempotency keys ({@code Journal.appendOnce}) live in the {@code idempotency} table
+ * (its own migration), each with the id of the message first stored under it, for the retention
+ * period; a keyed append checks and stores the key in the transaction that stores the message
+ * ({@code Writes.KeyedAppend}), and the sweep of old acknowledged ids also drops expired keys.
+ *
  * <p>Disaster recovery in short: backups are consistent online snapshots ({@code VACUUM INTO} in
  * one read transaction of a read-only connection), written to a temporary sibling, fsynced,
  * verified (integrity check, schema version, every record's checksum) and only then renamed into
