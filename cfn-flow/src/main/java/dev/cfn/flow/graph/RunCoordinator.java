@@ -107,6 +107,9 @@ final class RunCoordinator implements Agent {
   private void start(StartRun s) {
     if (run != null) {
       log.debug("run {}: already started, ignoring a second start", runId);
+      if (run.runStatus != RunStatus.RUNNING) {
+        runner.finished(run.outcome());
+      }
       return;
     }
     TaskGraph graph = runner.graphs().get(s.graph());
