@@ -156,7 +156,12 @@ final class RunCoordinator implements Agent {
         return;
       }
     }
-    if (node.when() != null && !node.when().test(run)) {
+    Boolean holds =
+        node.when() == null ? Boolean.TRUE : user(node, "condition", () -> node.when().test(run));
+    if (holds == null) {
+      return; // the condition threw: the task failed
+    }
+    if (!holds) {
       end(node, TaskStatus.SKIPPED, "its condition did not hold");
       return;
     }
@@ -164,13 +169,33 @@ final class RunCoordinator implements Agent {
     dispatch(node);
   }
 
+  /**
+   * Calls the user's function {@code what} of {@code node} (its input, condition or exit
+   * condition); when it throws or returns null, the task fails with the cause and null is returned.
+   * A function that throws must not take the coordinator down: in a RELIABLE run the message would
+   * be retried until dead-lettered, and the run would stall.
+   */
+  private <T> T user(Node node, String what, java.util.function.Supplier<T> f) {
+    String why;
+    try {
+      T value = f.get();
+      if (value != null) {
+        return value;
+      }
+      why = "returned null (fix: return a value)";
+    } catch (RuntimeException e) {
+      why = "threw " + e;
+    }
+    end(node, TaskStatus.FAILED, "the " + what + " of task '" + node.id() + "' " + why);
+    return null;
+  }
+
   /** Sends the task's current iteration off. */
   private void dispatch(Node node) {
     int i = node.index();
-    String input = node.input().apply(run);
+    String input = user(node, "input", () -> node.input().apply(run));
     if (input == null) {
-      throw new IllegalStateException(
-          "run " + runId + ": the input of task '" + node.id() + "' is null (fix: return a text)");
+      return;
     }
     publish(node, Transition.QUEUED, 0, null, null);
     AgentId target = node.target(runId);
@@ -224,7 +249,11 @@ final class RunCoordinator implements Agent {
       return;
     }
     publish(node, Transition.SUCCEEDED, run.attempt[i], null, "iteration " + run.iteration[i]);
-    if (node.until().test(result, run)) {
+    Boolean exit = user(node, "exit condition", () -> node.until().test(result, run));
+    if (exit == null) {
+      return;
+    }
+    if (exit) {
       end(node, TaskStatus.SUCCEEDED, null);
     } else if (run.iteration[i] < node.maxIterations()) {
       run.setIteration(i, run.iteration[i] + 1);

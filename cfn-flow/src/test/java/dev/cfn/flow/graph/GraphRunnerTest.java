@@ -242,4 +242,27 @@ class GraphRunnerTest {
     assertThat(o.status()).isEqualTo(RunStatus.CANCELLED);
     assertThat(o.tasks().get("wait").error()).contains("deadline");
   }
+
+  @Test
+  void anInputOrConditionThatThrowsFailsItsTaskNotTheRun() throws Exception {
+    TaskGraph g =
+        TaskGraph.builder("throws")
+            .task(TaskSpec.of("bad").agent("echo").input(s -> s.get("missing").orElseThrow()))
+            .task(
+                TaskSpec.of("cond")
+                    .agent("echo")
+                    .when(
+                        s -> {
+                          throw new IllegalStateException("boom");
+                        }))
+            .task(TaskSpec.of("good").agent("echo").input("fine"))
+            .build();
+    RunOutcome o = run(g, Map.of());
+    assertThat(o.status()).isEqualTo(RunStatus.FAILED);
+    assertThat(o.tasks().get("bad").error())
+        .startsWith("the input of task 'bad' threw java.util.NoSuchElementException");
+    assertThat(o.tasks().get("cond").error())
+        .isEqualTo("the condition of task 'cond' threw java.lang.IllegalStateException: boom");
+    assertThat(o.result("good")).isEqualTo("fine!");
+  }
 }
