@@ -208,6 +208,13 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     return directory.unregister(Objects.requireNonNull(type, "type"));
   }
 
+  /**
+   * True when an agent type named {@code type} is registered, so messages to it can be delivered.
+   */
+  public boolean isRegistered(String type) {
+    return directory.isRegistered(Objects.requireNonNull(type, "type"));
+  }
+
   /** Spawns the agent {@code id}; throws if its type is unknown or it is already live. */
   public AgentRef spawn(AgentId id) {
     return spawn(id, (String) null, null);

@@ -1,0 +1,317 @@
+package dev.cfn.flow.graph;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.flow.graph.Messages.CancelRun;
+import dev.cfn.flow.graph.Messages.CancelTask;
+import dev.cfn.flow.graph.Messages.ResumeRun;
+import dev.cfn.flow.graph.Messages.StartRun;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link TaskGraph}s on an {@link AgentRuntime}: every task is a message to an agent over the
+ * runtime's bus, and every run is coordinated by an agent of its own ({@code cfn-flow-run/RUN}).
+ *
+ * <ul>
+ *   <li><b>BEST_EFFORT</b> (the default): runs live in memory; each attempt is a request whose
+ *       reply is the task's result. Fast; lost if the process dies.
+ *   <li><b>RELIABLE</b> ({@link Builder#reliable()}, the runtime needs a journal): every step
+ *       travels as a RELIABLE message and the run's progress (task statuses, results, the state) is
+ *       kept in the coordinator's journal effects. A run interrupted by a crash continues when a
+ *       new runtime opens the journal; no task is sent twice and no result is recorded twice. Call
+ *       {@link #resume(String)} after a restart to get the run's handle and set its timers (attempt
+ *       timeouts, retry backoffs, the deadline) again. Register {@link #journalPayloadTypes()} with
+ *       the journal.
+ * </ul>
+ *
+ * <p>A task's agent answers the task's message with a {@code String} (the result) or a {@code
+ * TaskFailed} (a failed attempt): a request is answered with {@code ctx.reply}, a RELIABLE message
+ * by sending the answer to its sender through {@code ctx.effects()} (exactly once with the agent's
+ * own effects). {@link TaskWorker#agent} does both; an {@code LlmAgent} works as it is.
+ *
+ * <pre>{@code
+ * GraphRunner runner = GraphRunner.builder(runtime).graph(graph).build();
+ * RunOutcome done = runner.start("research", "run-1", Map.of("topic", "actors")).outcome().join();
+ * }</pre>
+ */
+public final class GraphRunner implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
+  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  private final AgentRuntime runtime;
+  private final boolean reliable;
+  private final Map<String, TaskGraph> graphs;
+  private final Clock clock;
+  private final ConcurrentHashMap<String, CompletableFuture<RunOutcome>> outcomes =
+      new ConcurrentHashMap<>();
+  private final ScheduledThreadPoolExecutor timer;
+
+  private GraphRunner(Builder b) {
+    this.runtime = b.runtime;
+    this.reliable = b.reliable;
+    this.graphs = Map.copyOf(b.graphs);
+    this.clock = b.clock;
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "cfn-flow-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    timer.setRemoveOnCancelPolicy(true);
+    runtime.register(
+        AgentType.builder(RunCoordinator.TYPE, id -> new RunCoordinator(this, id))
+            .mailboxCapacity(1 << 16)
+            .build());
+    if (reliable) {
+      runtime.register(AgentType.of(TaskAttempts.TYPE, id -> new TaskAttempts(this)));
+    }
+  }
+
+  /**
+   * A builder for a runner on {@code runtime}. The runner registers the agent types {@code
+   * cfn-flow-run} (and {@code cfn-flow-task} when RELIABLE) with it.
+   */
+  public static Builder builder(AgentRuntime runtime) {
+    return new Builder(Objects.requireNonNull(runtime, "runtime"));
+  }
+
+  /**
+   * The payload classes a RELIABLE runner sends through the journal; register them with it, e.g.
+   * {@code SqliteJournal.builder(file).payloadType(GraphRunner.journalPayloadTypes().toArray(new
+   * Class<?>[0]))}.
+   */
+  public static List<Class<?>> journalPayloadTypes() {
+    return Messages.RELIABLE_TYPES;
+  }
+
+  /** True when runs are RELIABLE. */
+  public boolean reliable() {
+    return reliable;
+  }
+
+  /** The names of the graphs this runner runs. */
+  public List<String> graphNames() {
+    return List.copyOf(graphs.keySet());
+  }
+
+  /**
+   * Starts run {@code runId} of graph {@code graph} with {@code state} as its initial state. The
+   * graph is checked again against the runtime first (an agent type unregistered since the runner
+   * was built is refused here, before anything runs). RELIABLE: the run is durable when this
+   * returns; starting a run id that already exists changes nothing (the handle is the old run's).
+   *
+   * @throws IllegalArgumentException for an unknown graph, a bad run id or state key
+   * @throws GraphValidationException for an agent type the runtime does not know
+   */
+  public GraphRun start(String graph, String runId, Map<String, String> state) {
+    TaskGraph g = graphs.get(Objects.requireNonNull(graph, "graph"));
+    if (g == null) {
+      throw new IllegalArgumentException(
+          "no graph '"
+              + graph
+              + "' in this runner (fix: add it with GraphRunner.builder(rt).graph(...); it has "
+              + graphs.keySet()
+              + ")");
+    }
+    checkRunId(runId);
+    Map<String, String> initial = new LinkedHashMap<>();
+    state.forEach(
+        (k, v) -> {
+          StateKeys.check(k);
+          initial.put(k, Objects.requireNonNull(v, "value of state key " + k));
+        });
+    validateAgents(runtime, g);
+    long deadlineAt = g.deadline() == null ? 0 : clock.millis() + g.deadline().toMillis();
+    GraphRun handle = handle(runId);
+    send(coordinator(runId), new StartRun(g.name(), initial, deadlineAt));
+    return handle;
+  }
+
+  /**
+   * The handle of run {@code runId} after a restart (RELIABLE runs): sets the run's timers again
+   * and, when the run finished before the restart, completes its outcome from the journal.
+   */
+  public GraphRun resume(String runId) {
+    checkRunId(runId);
+    GraphRun handle = handle(runId);
+    send(coordinator(runId), new ResumeRun(clock.millis()));
+    return handle;
+  }
+
+  /** The handle of run {@code runId}, started or resumed by this runner. */
+  public GraphRun run(String runId) {
+    checkRunId(runId);
+    return handle(runId);
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+  }
+
+  // ---------------------------------------------------------------- for the run's agents
+
+  Map<String, TaskGraph> graphs() {
+    return graphs;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  void finished(RunOutcome outcome) {
+    outcomes.computeIfAbsent(outcome.runId(), k -> new CompletableFuture<>()).complete(outcome);
+  }
+
+  void later(Duration delay, Runnable action) {
+    if (timer.isShutdown()) {
+      return;
+    }
+    timer.schedule(
+        () -> {
+          try {
+            action.run();
+          } catch (RuntimeException e) {
+            log.warn("cfn-flow timer: {}", e.toString());
+          }
+        },
+        Math.max(0, delay.toMillis()),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** Sends a run's agent a message of its own (a timer's), in the runner's delivery mode. */
+  void sendToSelf(AgentId agent, Object payload) {
+    send(agent, payload);
+  }
+
+  void cancel(String runId, String task, String reason) {
+    send(coordinator(runId), task == null ? new CancelRun(reason) : new CancelTask(task, reason));
+  }
+
+  CompletableFuture<RunOutcome> outcome(String runId) {
+    return outcomes.computeIfAbsent(runId, k -> new CompletableFuture<>());
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private GraphRun handle(String runId) {
+    outcome(runId);
+    return new GraphRun(this, runId);
+  }
+
+  private void send(AgentId to, Object payload) {
+    runtime.send(
+        Envelope.to(to)
+            .delivery(reliable ? DeliveryMode.RELIABLE : DeliveryMode.BEST_EFFORT)
+            .payload(payload));
+  }
+
+  private static AgentId coordinator(String runId) {
+    return AgentId.of(RunCoordinator.TYPE, runId);
+  }
+
+  private static void checkRunId(String runId) {
+    if (runId == null || !RUN_ID.matcher(runId).matches()) {
+      throw new IllegalArgumentException(
+          "run id '"
+              + runId
+              + "' is not 1 to 100 letters, digits, '_' or '-' (fix: use e.g. 'run-42')");
+    }
+  }
+
+  private static void validateAgents(AgentRuntime runtime, TaskGraph g) {
+    List<String> problems = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      String type = n.agent() != null ? n.agent().type() : n.agentType();
+      if (!runtime.isRegistered(type)) {
+        problems.add(
+            "graph '"
+                + g.name()
+                + "': task '"
+                + n.id()
+                + "' is sent to agent type '"
+                + type
+                + "', which the runtime does not know (fix: runtime.register(AgentType.of(\""
+                + type
+                + "\", ...)) before the runner starts the graph, or correct the type)");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new GraphValidationException(String.join("\n", problems));
+    }
+  }
+
+  /** Builds a {@link GraphRunner}. */
+  public static final class Builder {
+    private final AgentRuntime runtime;
+    private final Map<String, TaskGraph> graphs = new LinkedHashMap<>();
+    private boolean reliable;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(AgentRuntime runtime) {
+      this.runtime = runtime;
+    }
+
+    /** Adds a graph this runner can start (and resume). */
+    public Builder graph(TaskGraph graph) {
+      Objects.requireNonNull(graph, "graph");
+      if (graphs.putIfAbsent(graph.name(), graph) != null) {
+        throw new IllegalArgumentException(
+            "a graph named '" + graph.name() + "' is already added (fix: give each its own name)");
+      }
+      return this;
+    }
+
+    /**
+     * Makes runs RELIABLE: durable across crashes through the runtime's journal.
+     *
+     * @throws IllegalStateException at {@link #build()} when the runtime has no journal
+     */
+    public Builder reliable() {
+      this.reliable = true;
+      return this;
+    }
+
+    /** The clock deadlines are measured with (default: the system's). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Validates every graph against the runtime (its agent types must be registered) and registers
+     * the runner's agent types.
+     *
+     * @throws GraphValidationException naming the task and the fix
+     */
+    public GraphRunner build() {
+      if (reliable && !runtime.settings().journaled()) {
+        throw new IllegalStateException(
+            "a RELIABLE GraphRunner needs a runtime with a journal (fix:"
+                + " AgentRuntime.builder().journal(...), or drop reliable() to run in memory)");
+      }
+      for (TaskGraph g : graphs.values()) {
+        validateAgents(runtime, g);
+      }
+      return new GraphRunner(this);
+    }
+  }
+}

@@ -1,0 +1,241 @@
+package dev.cfn.flow.graph;
+
+import dev.cfn.core.Effects;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One run's state as its coordinator holds it: every task's status, iteration, attempt, result and
+ * error, the blackboard, and the run's status. In a RELIABLE run it is a mirror of the
+ * coordinator's namespace in the journal: every change is also written through {@link Effects}
+ * (committed with the acknowledgement of the message that caused it), and a fresh coordinator
+ * (after a restart) loads it back with {@link #load}. The layout of that namespace:
+ *
+ * <pre>
+ *  graph        the graph's name          status    the RunStatus
+ *  deadline     epoch millis, or 0        cancel    why the run was cancelled, if it was
+ *  t.TASK       STATUS|ITERATION|ATTEMPTS r.TASK    result    e.TASK   error
+ *  s.KEY        a state value             s         the state's keys, one per line
+ * </pre>
+ */
+final class Run implements RunState {
+  final String runId;
+  final TaskGraph graph;
+  final TaskStatus[] status;
+  final int[] iteration;
+  final int[] attempt;
+  final String[] result;
+  final String[] error;
+  final String[] input; // BEST_EFFORT runs: the input of the attempt under way
+  final int[] waitingFor; // dependencies not yet final
+  final Map<String, String> state = new LinkedHashMap<>();
+  RunStatus runStatus = RunStatus.RUNNING;
+  long deadlineAt;
+  String cancelled;
+  int unfinished;
+  private Effects effects; // the current RELIABLE message's effects, or null
+
+  Run(String runId, TaskGraph graph) {
+    this.runId = runId;
+    this.graph = graph;
+    int n = graph.nodes().size();
+    this.status = new TaskStatus[n];
+    Arrays.fill(status, TaskStatus.PENDING);
+    this.iteration = new int[n];
+    Arrays.fill(iteration, 1);
+    this.attempt = new int[n];
+    this.result = new String[n];
+    this.error = new String[n];
+    this.input = new String[n];
+    this.waitingFor = new int[n];
+    for (Node node : graph.nodes()) {
+      waitingFor[node.index()] = node.dependencies().length;
+    }
+    this.unfinished = n;
+  }
+
+  /** Changes made from now on are also written to {@code effects} (null: in memory only). */
+  void writeThrough(Effects effects) {
+    this.effects = effects;
+  }
+
+  /** Loads a RELIABLE run from its coordinator's namespace; empty when it was never started. */
+  static Optional<Run> load(String runId, Effects effects, Map<String, TaskGraph> graphs) {
+    Optional<String> name = effects.get("graph");
+    if (name.isEmpty()) {
+      return Optional.empty();
+    }
+    TaskGraph graph = graphs.get(name.get());
+    if (graph == null) {
+      throw new IllegalStateException(
+          "run '"
+              + runId
+              + "' is of graph '"
+              + name.get()
+              + "', which this GraphRunner does not have (fix: add the graph to the runner's"
+              + " builder before the runtime delivers the run's messages)");
+    }
+    Run run = new Run(runId, graph);
+    run.runStatus = RunStatus.valueOf(effects.get("status").orElse("RUNNING"));
+    run.deadlineAt = Long.parseLong(effects.get("deadline").orElse("0"));
+    run.cancelled = effects.get("cancel").orElse(null);
+    for (Node node : graph.nodes()) {
+      int i = node.index();
+      Optional<String> t = effects.get("t." + node.id());
+      if (t.isPresent()) {
+        String[] parts = t.get().split("\\|", -1);
+        run.status[i] = TaskStatus.valueOf(parts[0]);
+        run.iteration[i] = Integer.parseInt(parts[1]);
+        run.attempt[i] = Integer.parseInt(parts[2]);
+      }
+      run.result[i] = effects.get("r." + node.id()).orElse(null);
+      run.error[i] = effects.get("e." + node.id()).orElse(null);
+    }
+    for (Node node : graph.nodes()) {
+      if (run.status[node.index()].isFinal()) {
+        run.unfinished--;
+        for (int d : node.dependents()) {
+          run.waitingFor[d]--;
+        }
+      }
+    }
+    String keys = effects.get("s").orElse("");
+    for (String key : keys.isEmpty() ? new String[0] : keys.split("\n", -1)) {
+      effects.get("s." + key).ifPresent(v -> run.state.put(key, v));
+    }
+    return Optional.of(run);
+  }
+
+  /** Records the start: the graph, the initial state and the deadline. */
+  void started(Map<String, String> initial, long deadlineAt) {
+    this.deadlineAt = deadlineAt;
+    write("graph", graph.name());
+    write("status", runStatus.name());
+    write("deadline", Long.toString(deadlineAt));
+    for (Node node : graph.nodes()) {
+      writeTask(node.index());
+    }
+    initial.forEach(this::put);
+  }
+
+  void put(String key, String value) {
+    boolean added = state.put(key, value) == null;
+    write("s." + key, value);
+    if (added) {
+      write("s", String.join("\n", state.keySet()));
+    }
+  }
+
+  void setStatus(int i, TaskStatus s) {
+    status[i] = s;
+    writeTask(i);
+  }
+
+  void setIteration(int i, int it) {
+    iteration[i] = it;
+    attempt[i] = 0;
+    writeTask(i);
+  }
+
+  void setAttempt(int i, int a) {
+    attempt[i] = a;
+    writeTask(i);
+  }
+
+  void setResult(int i, String r) {
+    result[i] = r;
+    write("r." + graph.nodes().get(i).id(), r);
+  }
+
+  void setError(int i, String e) {
+    error[i] = e;
+    write("e." + graph.nodes().get(i).id(), e);
+  }
+
+  void setRunStatus(RunStatus s) {
+    runStatus = s;
+    write("status", s.name());
+  }
+
+  void setCancelled(String reason) {
+    cancelled = reason;
+    write("cancel", reason);
+  }
+
+  private void writeTask(int i) {
+    write("t." + graph.nodes().get(i).id(), status[i] + "|" + iteration[i] + "|" + attempt[i]);
+  }
+
+  private void write(String key, String value) {
+    if (effects != null) {
+      if (value == null) {
+        effects.delete(key);
+      } else {
+        effects.put(key, value);
+      }
+    }
+  }
+
+  RunOutcome outcome() {
+    Map<String, TaskOutcome> tasks = new LinkedHashMap<>();
+    for (Node node : graph.nodes()) {
+      int i = node.index();
+      tasks.put(node.id(), new TaskOutcome(status[i], result[i], error[i], iteration[i]));
+    }
+    return new RunOutcome(runId, graph.name(), runStatus, tasks, state);
+  }
+
+  /** The tasks under way, for cancellation and resumption. */
+  List<Node> running() {
+    List<Node> out = new ArrayList<>();
+    for (Node node : graph.nodes()) {
+      if (status[node.index()] == TaskStatus.RUNNING) {
+        out.add(node);
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- RunState
+
+  @Override
+  public String runId() {
+    return runId;
+  }
+
+  @Override
+  public Optional<String> get(String key) {
+    return Optional.ofNullable(state.get(key));
+  }
+
+  @Override
+  public Optional<String> result(String task) {
+    Node node = graph.node(task);
+    if (node == null) {
+      throw new IllegalArgumentException(
+          "graph '"
+              + graph.name()
+              + "' has no task '"
+              + task
+              + "' (fix: use one of "
+              + graph.taskIds()
+              + ")");
+    }
+    return Optional.ofNullable(result[node.index()]);
+  }
+
+  @Override
+  public int iteration(String task) {
+    Node node = graph.node(task);
+    return node == null ? 1 : iteration[node.index()];
+  }
+
+  @Override
+  public Map<String, String> snapshot() {
+    return Map.copyOf(state);
+  }
+}

@@ -1,0 +1,483 @@
+package dev.cfn.flow.graph;
+
+import dev.cfn.core.Agent;
+import dev.cfn.core.AgentContext;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
+import dev.cfn.core.TopicId;
+import dev.cfn.flow.graph.Messages.AttemptDone;
+import dev.cfn.flow.graph.Messages.CancelAttempts;
+import dev.cfn.flow.graph.Messages.CancelRun;
+import dev.cfn.flow.graph.Messages.CancelTask;
+import dev.cfn.flow.graph.Messages.Execute;
+import dev.cfn.flow.graph.Messages.Rearm;
+import dev.cfn.flow.graph.Messages.ResumeRun;
+import dev.cfn.flow.graph.Messages.RetryDue;
+import dev.cfn.flow.graph.Messages.RunDeadline;
+import dev.cfn.flow.graph.Messages.StartRun;
+import dev.cfn.flow.graph.Messages.TaskFinished;
+import dev.cfn.flow.graph.Messages.WorkerAnswer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A run's coordinator: the agent {@code cfn-flow-run/RUN} that walks the graph. It releases a task
+ * when its dependencies are final (skipping it when its branch condition does not hold, cancelling
+ * it when a dependency failed), computes its input, sends it off, records what comes back, repeats
+ * loops and finishes the run.
+ *
+ * <p>RELIABLE runs: every message to the coordinator is RELIABLE and every change of the run is
+ * written through the message's {@link dev.cfn.core.Effects} (see {@link Run}); a task is sent off
+ * as an {@link Execute} in the effects' outbox to the task's {@link TaskAttempts} agent, so it is
+ * sent exactly when the change that released it commits, and never again. A coordinator that
+ * handled a message and died before the commit handles it again from the committed state.
+ *
+ * <p>BEST_EFFORT runs: the state lives in this agent only; each attempt is a request to the task's
+ * agent whose reply (or failure, or timeout) comes back as an {@link AttemptDone} on the
+ * coordinator's own turn.
+ */
+final class RunCoordinator implements Agent {
+  private static final Logger log = LoggerFactory.getLogger(RunCoordinator.class);
+
+  /** The agent type of coordinators. */
+  static final String TYPE = "cfn-flow-run";
+
+  private final GraphRunner runner;
+  private final String runId;
+  private Run run; // null until started (BEST_EFFORT) or loaded (RELIABLE)
+  private AgentContext ctx;
+  private final ArrayDeque<Integer> released = new ArrayDeque<>();
+
+  RunCoordinator(GraphRunner runner, AgentId self) {
+    this.runner = runner;
+    this.runId = self.key();
+  }
+
+  @Override
+  public void onMessage(Envelope message, AgentContext ctx) {
+    this.ctx = ctx;
+    boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
+    try {
+      if (reliable) {
+        if (run == null) {
+          run = Run.load(runId, ctx.effects(), runner.graphs()).orElse(null);
+        }
+        if (run != null) {
+          run.writeThrough(ctx.effects());
+        }
+      }
+      handle(message.payload());
+    } catch (RuntimeException e) {
+      if (reliable) {
+        run = null; // its changes are not committed: load the committed state next time
+      }
+      released.clear();
+      throw e;
+    } finally {
+      if (run != null) {
+        run.writeThrough(null);
+      }
+    }
+  }
+
+  private void handle(Object payload) {
+    switch (payload) {
+      case StartRun s -> start(s);
+      case TaskFinished f -> finished(f);
+      case AttemptDone d -> attemptDone(d);
+      case RetryDue r -> retryDue(r);
+      case CancelTask c -> cancelTask(c.task(), c.reason());
+      case CancelRun c -> cancelRun(c.reason());
+      case RunDeadline d -> deadline();
+      case ResumeRun r -> resume();
+      default ->
+          log.warn(
+              "run {}: coordinator ignores a {} it does not understand",
+              runId,
+              payload.getClass().getName());
+    }
+  }
+
+  // ---------------------------------------------------------------- the graph
+
+  private void start(StartRun s) {
+    if (run != null) {
+      log.debug("run {}: already started, ignoring a second start", runId);
+      if (run.runStatus != RunStatus.RUNNING) {
+        runner.finished(run.outcome());
+      }
+      return;
+    }
+    TaskGraph graph = runner.graphs().get(s.graph());
+    if (graph == null) {
+      throw new IllegalStateException("run " + runId + ": no graph '" + s.graph() + "'");
+    }
+    run = new Run(runId, graph);
+    if (runner.reliable()) {
+      run.writeThrough(ctx.effects());
+    }
+    run.started(s.state(), s.deadlineAt());
+    publishRun(RunStatus.RUNNING, graph.name());
+    armDeadline();
+    for (Node node : graph.nodes()) {
+      if (node.dependencies().length == 0) {
+        released.add(node.index());
+      }
+    }
+    drain();
+  }
+
+  /** Releases every task whose dependencies became final, then finishes the run if it is over. */
+  private void drain() {
+    for (Integer i; (i = released.poll()) != null; ) {
+      release(run.graph.nodes().get(i));
+    }
+    if (run.unfinished == 0 && run.runStatus == RunStatus.RUNNING) {
+      finish();
+    }
+  }
+
+  private void release(Node node) {
+    int i = node.index();
+    if (run.status[i] != TaskStatus.PENDING) {
+      return;
+    }
+    for (int d : node.dependencies()) {
+      TaskStatus ds = run.status[d];
+      if (ds == TaskStatus.FAILED || ds == TaskStatus.CANCELLED) {
+        end(
+            node,
+            TaskStatus.CANCELLED,
+            "dependency '" + run.graph.nodes().get(d).id() + "' " + ds.name().toLowerCase());
+        return;
+      }
+    }
+    Boolean holds =
+        node.when() == null ? Boolean.TRUE : user(node, "condition", () -> node.when().test(run));
+    if (holds == null) {
+      return; // the condition threw: the task failed
+    }
+    if (!holds) {
+      end(node, TaskStatus.SKIPPED, "its condition did not hold");
+      return;
+    }
+    run.setStatus(i, TaskStatus.RUNNING);
+    dispatch(node);
+  }
+
+  /**
+   * Calls the user's function {@code what} of {@code node} (its input, condition or exit
+   * condition); when it throws or returns null, the task fails with the cause and null is returned.
+   * A function that throws must not take the coordinator down: in a RELIABLE run the message would
+   * be retried until dead-lettered, and the run would stall.
+   */
+  private <T> T user(Node node, String what, java.util.function.Supplier<T> f) {
+    String why;
+    try {
+      T value = f.get();
+      if (value != null) {
+        return value;
+      }
+      why = "returned null (fix: return a value)";
+    } catch (RuntimeException e) {
+      why = "threw " + e;
+    }
+    end(node, TaskStatus.FAILED, "the " + what + " of task '" + node.id() + "' " + why);
+    return null;
+  }
+
+  /** Sends the task's current iteration off. */
+  private void dispatch(Node node) {
+    int i = node.index();
+    String input = user(node, "input", () -> node.input().apply(run));
+    if (input == null) {
+      return;
+    }
+    publish(node, Transition.QUEUED, 0, null, null);
+    AgentId target = node.target(runId);
+    if (runner.reliable()) {
+      ctx.effects()
+          .send(
+              TaskAttempts.id(runId, node.id(), run.iteration[i]),
+              new Execute(
+                  runId,
+                  node.id(),
+                  run.iteration[i],
+                  target.toString(),
+                  input,
+                  node.timeout().toMillis(),
+                  node.attempts(),
+                  node.backoff().toMillis()));
+    } else {
+      run.input[i] = input;
+      attempt(node, 1);
+    }
+  }
+
+  /** A task's iteration ended (RELIABLE runs: from its attempts agent). */
+  private void finished(TaskFinished f) {
+    Node node = requireStarted() ? run.graph.node(f.task()) : null;
+    if (node == null) {
+      return;
+    }
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING || run.iteration[i] != f.iteration()) {
+      log.debug("run {}: late answer for task {} ignored", runId, f.task());
+      return;
+    }
+    run.setAttempt(i, f.attempts());
+    if ("SUCCEEDED".equals(f.status())) {
+      succeeded(node, f.result());
+    } else {
+      end(node, TaskStatus.FAILED, f.error());
+    }
+    drain();
+  }
+
+  private void succeeded(Node node, String result) {
+    int i = node.index();
+    run.setResult(i, result);
+    if (node.writes() != null) {
+      run.put(node.writes(), result);
+    }
+    if (node.until() == null) {
+      end(node, TaskStatus.SUCCEEDED, null);
+      return;
+    }
+    publish(node, Transition.SUCCEEDED, run.attempt[i], null, "iteration " + run.iteration[i]);
+    Boolean exit = user(node, "exit condition", () -> node.until().test(result, run));
+    if (exit == null) {
+      return;
+    }
+    if (exit) {
+      end(node, TaskStatus.SUCCEEDED, null);
+    } else if (run.iteration[i] < node.maxIterations()) {
+      run.setIteration(i, run.iteration[i] + 1);
+      dispatch(node);
+    } else {
+      end(
+          node,
+          TaskStatus.FAILED,
+          "loop '"
+              + node.id()
+              + "' reached its bound of "
+              + node.maxIterations()
+              + " iterations without its exit condition (fix: raise the bound, or loosen the"
+              + " condition)");
+    }
+  }
+
+  /** Makes a task final and releases its dependents that wait for nothing else. */
+  private void end(Node node, TaskStatus status, String why) {
+    int i = node.index();
+    boolean wasRunning = run.status[i] == TaskStatus.RUNNING;
+    run.setStatus(i, status);
+    if (why != null) {
+      run.setError(i, why);
+    }
+    run.unfinished--;
+    Transition t =
+        switch (status) {
+          case SUCCEEDED -> Transition.SUCCEEDED;
+          case FAILED -> Transition.FAILED;
+          case SKIPPED -> Transition.SKIPPED;
+          default -> Transition.CANCELLED;
+        };
+    publish(node, t, run.attempt[i], null, why);
+    if (status == TaskStatus.CANCELLED && wasRunning && runner.reliable()) {
+      ctx.effects()
+          .send(TaskAttempts.id(runId, node.id(), run.iteration[i]), new CancelAttempts(why));
+    }
+    for (int d : node.dependents()) {
+      if (--run.waitingFor[d] == 0) {
+        released.add(d);
+      }
+    }
+  }
+
+  private void finish() {
+    RunStatus end = RunStatus.SUCCEEDED;
+    for (TaskStatus s : run.status) {
+      if (s == TaskStatus.FAILED) {
+        end = RunStatus.FAILED;
+        break;
+      }
+      if (s == TaskStatus.CANCELLED) {
+        end = RunStatus.CANCELLED;
+      }
+    }
+    if (run.cancelled != null) {
+      end = RunStatus.CANCELLED;
+    }
+    run.setRunStatus(end);
+    publishRun(end, run.cancelled);
+    runner.finished(run.outcome());
+  }
+
+  // ---------------------------------------------------------------- cancellation, deadline, resume
+
+  private void cancelTask(String task, String reason) {
+    if (!requireStarted()) {
+      return;
+    }
+    Node node = run.graph.node(task);
+    if (node == null || run.status[node.index()].isFinal()) {
+      return;
+    }
+    end(node, TaskStatus.CANCELLED, reason);
+    drain();
+  }
+
+  private void cancelRun(String reason) {
+    if (!requireStarted() || run.runStatus != RunStatus.RUNNING) {
+      return;
+    }
+    run.setCancelled(reason);
+    for (Node node : run.graph.nodes()) {
+      if (!run.status[node.index()].isFinal()) {
+        end(node, TaskStatus.CANCELLED, reason);
+      }
+    }
+    released.clear(); // everything is final already
+    drain();
+  }
+
+  private void deadline() {
+    if (run != null && run.runStatus == RunStatus.RUNNING) {
+      cancelRun("the run's deadline passed");
+    }
+  }
+
+  private void armDeadline() {
+    if (run.deadlineAt > 0) {
+      long left = Math.max(0, run.deadlineAt - runner.clock().millis());
+      AgentId self = ctx.self();
+      runner.later(
+          Duration.ofMillis(left), () -> runner.sendToSelf(self, new RunDeadline(run.deadlineAt)));
+    }
+  }
+
+  private void resume() {
+    if (!requireStarted()) {
+      return;
+    }
+    if (run.runStatus != RunStatus.RUNNING) {
+      runner.finished(run.outcome());
+      return;
+    }
+    armDeadline();
+    if (runner.reliable()) {
+      for (Node node : run.running()) {
+        ctx.effects()
+            .send(
+                TaskAttempts.id(runId, node.id(), run.iteration[node.index()]),
+                new Rearm(runner.clock().millis()));
+      }
+    }
+  }
+
+  private boolean requireStarted() {
+    if (run == null) {
+      log.warn("run {}: a message for a run that was never started is ignored", runId);
+      return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- BEST_EFFORT attempts
+
+  private void attempt(Node node, int attempt) {
+    int i = node.index();
+    run.setAttempt(i, attempt);
+    AgentId target = node.target(runId);
+    int iteration = run.iteration[i];
+    publish(node, Transition.ASSIGNED, attempt, target, null);
+    AgentContext c = ctx;
+    AgentId self = c.self();
+    c.request(target, run.input[i], node.timeout())
+        .whenComplete(
+            (reply, error) -> {
+              WorkerAnswer a =
+                  error != null ? new WorkerAnswer(false, describe(error)) : answer(reply);
+              c.send(self, new AttemptDone(node.id(), iteration, attempt, a.ok(), a.text()));
+            });
+    publish(node, Transition.RUNNING, attempt, target, null);
+  }
+
+  private void attemptDone(AttemptDone d) {
+    Node node = run == null ? null : run.graph.node(d.task());
+    if (node == null) {
+      return;
+    }
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING
+        || run.iteration[i] != d.iteration()
+        || run.attempt[i] != d.attempt()) {
+      return; // cancelled meanwhile, or an answer to an attempt that timed out
+    }
+    if (d.ok()) {
+      succeeded(node, d.text());
+    } else if (d.attempt() < node.attempts()) {
+      publish(node, Transition.RETRIED, d.attempt(), null, d.text());
+      AgentId self = ctx.self();
+      AgentContext c = ctx;
+      RetryDue due = new RetryDue(d.task(), d.iteration(), d.attempt() + 1);
+      runner.later(node.backoffBefore(d.attempt() + 1), () -> c.send(self, due));
+      run.setAttempt(i, -d.attempt()); // negative: waiting out the backoff
+    } else {
+      end(node, TaskStatus.FAILED, d.text());
+    }
+    drain();
+  }
+
+  private void retryDue(RetryDue r) {
+    Node node = run == null ? null : run.graph.node(r.task());
+    if (node == null) {
+      return;
+    }
+    int i = node.index();
+    if (run.status[i] == TaskStatus.RUNNING
+        && run.iteration[i] == r.iteration()
+        && run.attempt[i] == -(r.attempt() - 1)) {
+      attempt(node, r.attempt());
+    }
+  }
+
+  /** What an agent's reply means: a result or a failure. */
+  static WorkerAnswer answer(Envelope reply) {
+    return Answers.of(reply.payload());
+  }
+
+  static String describe(Throwable error) {
+    Throwable e =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private void publish(Node node, Transition t, int attempt, AgentId agent, String detail) {
+    ctx.publish(
+        TopicId.of(t.topic(), runId),
+        new FlowEvent(
+            runId,
+            node.id(),
+            run.iteration[node.index()],
+            t,
+            null,
+            Math.max(0, attempt),
+            agent == null ? null : agent.toString(),
+            detail));
+  }
+
+  private void publishRun(RunStatus status, String detail) {
+    ctx.publish(
+        TopicId.of(
+            FlowEvent.RUN_TOPIC + "." + status.name().toLowerCase(java.util.Locale.ROOT), runId),
+        new FlowEvent(runId, null, 0, null, status, 0, null, detail));
+  }
+}

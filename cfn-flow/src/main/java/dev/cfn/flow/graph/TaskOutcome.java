@@ -1,0 +1,11 @@
+package dev.cfn.flow.graph;
+
+/**
+ * How one task of a run ended, or stands.
+ *
+ * @param status where it stands
+ * @param result its result when it succeeded, else null
+ * @param error why it failed or was cancelled, else null
+ * @param iterations the iterations run (1 unless a loop)
+ */
+public record TaskOutcome(TaskStatus status, String result, String error, int iterations) {}

@@ -1,0 +1,31 @@
+/**
+ * Durable task graphs: a DAG of tasks, each one a message to an agent over the runtime's bus, run
+ * in memory (BEST_EFFORT) or durably through the journal (RELIABLE).
+ *
+ * <p>Public: {@link dev.cfn.flow.graph.TaskGraph} (and its builder with the compositions: sequence,
+ * fan-out/fan-in, loop, branch), {@link dev.cfn.flow.graph.TaskSpec}, {@link
+ * dev.cfn.flow.graph.GraphRunner} (starts, resumes), {@link dev.cfn.flow.graph.GraphRun} (outcome,
+ * cancellation), {@link dev.cfn.flow.graph.RunState} (what inputs and conditions read), {@link
+ * dev.cfn.flow.graph.TaskWorker} (an agent that answers tasks), the outcomes ({@link
+ * dev.cfn.flow.graph.RunOutcome}, {@link dev.cfn.flow.graph.TaskOutcome}, the statuses) and {@link
+ * dev.cfn.flow.graph.FlowEvent} (published on {@code cfn.flow.*}).
+ *
+ * <p>Package-private: {@code RunCoordinator} (the agent {@code cfn-flow-run/RUN} that walks a run's
+ * graph), {@code Run} (a run's state, mirrored in the coordinator's journal effects), {@code
+ * TaskAttempts} (the agent {@code cfn-flow-task/RUN.TASK.ITERATION} that sends one task iteration
+ * to its agent, times out and retries it, RELIABLE runs only), {@code Messages} (the protocol),
+ * {@code Node} (a task of a built graph), {@code Answers} (reads an agent's answer).
+ *
+ * <p>How a RELIABLE run stays exactly-once: each hop is a RELIABLE message whose consequences
+ * (state changes and the next messages) are committed in its handler's effects, atomically with its
+ * acknowledgement. Coordinator → attempts agent ({@code Execute}, in the outbox) → task agent (the
+ * input, in the outbox) → attempts agent (the answer, in the worker's outbox) → coordinator ({@code
+ * TaskFinished}, in the outbox). A crash between two commits redelivers the last message, whose
+ * handler runs again from the committed state; nothing is sent twice. The only effects that can
+ * repeat are those outside the journal (a worker's HTTP call, its files) and timers, which {@link
+ * dev.cfn.flow.graph.GraphRunner#resume} sets again.
+ *
+ * <p>Depends on {@code cfn-core} (the runtime, effects) and {@code cfn-ai} (the {@code TaskResult}
+ * and {@code TaskFailed} an {@code LlmAgent} answers). Not on {@code cfn-store}: any journal works.
+ */
+package dev.cfn.flow.graph;

@@ -1,0 +1,98 @@
+package dev.cfn.flow.graph;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.store.journal.SqliteJournal;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The child JVM of {@link ResumeAfterKillTest}: runs (or resumes) the RELIABLE run {@code run-1} of
+ * {@link #graph()} on the journal {@code args[0]}, printing {@code OK TASK} for every task that
+ * succeeds and {@code DONE STATUS} at the end. Its workers ({@code tally}) count their executions
+ * in their journal effects and take a little while, so that a kill lands in the middle.
+ */
+public final class GraphCrashChild {
+  private GraphCrashChild() {}
+
+  static final int CHAIN = 12;
+  static final int FAN = 12;
+
+  static TaskGraph graph() {
+    List<TaskSpec> chain = new ArrayList<>();
+    for (int i = 0; i < CHAIN; i++) {
+      chain.add(TaskSpec.of("step-" + i).agent("tally").input("step-" + i));
+    }
+    List<TaskSpec> fan = new ArrayList<>();
+    for (int i = 0; i < FAN; i++) {
+      fan.add(TaskSpec.of("fan-" + i).agent("tally").input("fan-" + i));
+    }
+    return TaskGraph.builder("chaos")
+        .sequence(chain.toArray(TaskSpec[]::new))
+        .fanOutIn(
+            "step-" + (CHAIN - 1),
+            fan,
+            TaskSpec.of("end")
+                .agent("tally")
+                .input(
+                    s -> {
+                      StringBuilder b = new StringBuilder();
+                      for (int i = 0; i < FAN; i++) {
+                        b.append(s.result("fan-" + i).orElseThrow()).append(' ');
+                      }
+                      return b.toString().trim();
+                    }))
+        .build();
+  }
+
+  /** The runtime with the tally workers and the runner, on the journal {@code db}. */
+  static AgentRuntime runtime(Path db, PrintStream out) {
+    SqliteJournal journal =
+        SqliteJournal.builder(db)
+            .payloadType(GraphRunner.journalPayloadTypes().toArray(new Class<?>[0]))
+            .open();
+    AgentRuntime rt = AgentRuntime.builder().carriers(2).journal(journal).build();
+    rt.register(
+        AgentType.builder(
+                "tally",
+                id ->
+                    TaskWorker.agent(
+                        (in, ctx) -> {
+                          Thread.sleep(25);
+                          int n = Integer.parseInt(ctx.effects().get("n").orElse("0")) + 1;
+                          ctx.effects().put("n", Integer.toString(n));
+                          return in + "#" + n;
+                        }))
+            .blocking()
+            .build());
+    rt.register(
+        AgentType.of(
+            "printer",
+            id ->
+                (m, ctx) -> {
+                  FlowEvent e = (FlowEvent) m.payload();
+                  out.println("OK " + e.task());
+                  out.flush();
+                }));
+    rt.subscribe("cfn.flow.task.succeeded", AgentId.of("printer", "1"));
+    return rt;
+  }
+
+  public static void main(String[] args) throws Exception {
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    AgentRuntime rt = runtime(Path.of(args[0]), out);
+    GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph()).build();
+    GraphRun run =
+        args[1].equals("start") ? runner.start("chaos", "run-1", Map.of()) : runner.resume("run-1");
+    out.println("READY");
+    RunOutcome o = run.outcome().get();
+    out.println("DONE " + o.status());
+    runner.close();
+    rt.close();
+  }
+}

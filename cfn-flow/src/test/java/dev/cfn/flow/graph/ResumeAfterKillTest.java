@@ -1,0 +1,108 @@
+package dev.cfn.flow.graph;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.store.journal.SqliteJournal;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A RELIABLE graph run in a child JVM is killed with SIGKILL in the middle, twice (the second time
+ * while it resumes), then resumed here: it completes, and every task's effects were applied exactly
+ * once (each worker's execution counter in the journal is 1, and every result says so).
+ */
+class ResumeAfterKillTest {
+  @TempDir Path dir;
+
+  /** Runs the child until it printed {@code kills} more successes than before, then SIGKILLs it. */
+  private int runAndKill(Path db, String mode, int successes) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                GraphCrashChild.class.getName(),
+                db.toString(),
+                mode)
+            .redirectError(dir.resolve("child-" + mode + ".err").toFile())
+            .start();
+    AtomicInteger ok = new AtomicInteger();
+    AtomicReference<String> done = new AtomicReference<>();
+    Thread reader =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try (BufferedReader in =
+                      new BufferedReader(
+                          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = in.readLine()) != null; ) {
+                      if (line.startsWith("OK ")) {
+                        ok.incrementAndGet();
+                      } else if (line.startsWith("DONE")) {
+                        done.set(line);
+                      }
+                    }
+                  } catch (java.io.IOException e) {
+                    // the child was killed
+                  }
+                });
+    try {
+      Workers.eventually(
+          () -> ok.get() >= successes || done.get() != null || !child.isAlive(),
+          "the child to make progress (see " + dir + ")");
+      assertThat(done.get()).as("the child was still mid-graph when killed").isNull();
+      assertThat(child.isAlive()).as("the child is alive until killed").isTrue();
+    } finally {
+      child.destroyForcibly(); // SIGKILL
+      child.waitFor(30, TimeUnit.SECONDS);
+      reader.join(10_000);
+    }
+    return ok.get();
+  }
+
+  @Test
+  void aRunKilledTwiceResumesWhereItStoppedAndAppliesNoTaskTwice() throws Exception {
+    Path db = dir.resolve("cfn.db");
+    int first = runAndKill(db, "start", 5);
+    int second = runAndKill(db, "resume", 5);
+    int total = GraphCrashChild.CHAIN + GraphCrashChild.FAN + 1;
+    assertThat(first + second).isLessThan(total);
+
+    PrintStream quiet =
+        new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+    RunOutcome o;
+    try (AgentRuntime rt = GraphCrashChild.runtime(db, quiet);
+        GraphRunner runner =
+            GraphRunner.builder(rt).reliable().graph(GraphCrashChild.graph()).build()) {
+      o = runner.resume("run-1").outcome().get(120, TimeUnit.SECONDS);
+    }
+    assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
+    assertThat(o.tasks().values()).allMatch(t -> t.status() == TaskStatus.SUCCEEDED);
+    for (String task : GraphCrashChild.graph().taskIds()) {
+      if (!task.equals("end")) {
+        assertThat(o.result(task)).as(task).isEqualTo(task + "#1");
+      }
+    }
+    assertThat(o.result("end")).doesNotContain("#2").endsWith("#1");
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      assertThat(j.recover()).as("nothing left pending").isEmpty();
+      for (String task : GraphCrashChild.graph().taskIds()) {
+        assertThat(j.state("tally/run-1." + task, "n"))
+            .as("executions of " + task + "'s effects")
+            .contains("1");
+      }
+    }
+  }
+}
