@@ -175,7 +175,8 @@ public sealed interface HookEvent
 
     /** The file name's extension, lowercase, without the dot; empty when it has none. */
     public String extension() {
-      String name = file().getFileName() == null ? "" : file().getFileName().toString();
+      Path fileName = file().getFileName();
+      String name = fileName == null ? "" : fileName.toString();
       int dot = name.lastIndexOf('.');
       return dot <= 0 ? "" : name.substring(dot + 1).toLowerCase(java.util.Locale.ROOT);
     }
