@@ -3,6 +3,8 @@ package dev.cfn.ai;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.budget.BudgetExhaustedException;
 import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.hook.DefinitionHooks;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ChatMessage;
 import dev.cfn.ai.model.ChatRequest;
 import dev.cfn.ai.model.ChatResponse;
@@ -176,7 +178,8 @@ public final class LlmAgent implements Agent {
             .permissions(settings.permissions)
             .audit(settings.audit)
             .swarm(settings.swarm)
-            .project(settings.project);
+            .project(settings.project)
+            .hooks(settings.hooks);
     if (settings.toolTimeout != null) {
       b.timeout(settings.toolTimeout);
     }
@@ -276,6 +279,13 @@ public final class LlmAgent implements Agent {
     }
     if (outcome instanceof TaskFailed f) {
       LOG.warn("agent {} could not finish message {}: {}", self, message.id(), f.reason());
+    }
+    if (!settings.hooks.isEmpty()) {
+      switch (outcome) {
+        case TaskResult r -> settings.hooks.afterTask(self, prompt, true, r.text());
+        case TaskFailed f -> settings.hooks.afterTask(self, prompt, false, f.reason());
+        default -> {}
+      }
     }
     respond(message, ctx, outcome);
   }
@@ -389,6 +399,14 @@ public final class LlmAgent implements Agent {
       String modelName = settings.modelName();
       List<ToolSpec> specs = tools.specs();
       String system = settings.definition.systemPrompt();
+      if (!settings.hooks.isEmpty()) {
+        Optional<String> blocked = settings.hooks.beforeTask(self, prompt);
+        if (blocked.isPresent()) {
+          throw new RunStopped(
+              TaskFailed.Kind.BLOCKED,
+              "agent " + self + " did not start the task: " + blocked.get());
+        }
+      }
       List<ChatMessage> conversation = new ArrayList<>();
       conversation.add(ChatMessage.user(prompt));
       while (true) {
@@ -608,6 +626,7 @@ public final class LlmAgent implements Agent {
     final Double temperature;
     final Duration timeout;
     final StreamListener streamTo;
+    final Hooks hooks;
     private RoutedModel routed; // guarded by this
 
     Settings(Builder b, MeterRegistry meters) {
@@ -634,6 +653,28 @@ public final class LlmAgent implements Agent {
       this.temperature = b.temperature;
       this.timeout = b.timeout != null ? b.timeout : b.definition.lifecycle().timeout();
       this.streamTo = b.streamTo;
+      this.hooks = hooksOf(b);
+    }
+
+    /**
+     * The builder's hooks, then the definition's when the user allowed them; without that allow a
+     * definition's hooks are left out, and logged.
+     */
+    private static Hooks hooksOf(Builder b) {
+      if (!DefinitionHooks.present(b.definition)) {
+        return b.hooks;
+      }
+      if (!b.allowDefinitionHooks) {
+        LOG.warn(
+            "agent definition '{}' ({}) has hooks {} that will not run: commands in a project's"
+                + " files run only when the user allows them (LlmAgent.Builder"
+                + ".allowDefinitionHooks())",
+            b.definition.name(),
+            b.definition.source(),
+            b.definition.hooks().keySet());
+        return b.hooks;
+      }
+      return Hooks.builder().addAll(b.hooks).addAll(DefinitionHooks.read(b.definition)).build();
     }
 
     /**
@@ -687,6 +728,8 @@ public final class LlmAgent implements Agent {
     private Double temperature;
     private Duration timeout;
     private StreamListener streamTo;
+    private Hooks hooks = Hooks.none();
+    private boolean allowDefinitionHooks;
 
     private Builder(AgentDefinition definition) {
       this.definition = Objects.requireNonNull(definition, "definition");
@@ -878,6 +921,32 @@ public final class LlmAgent implements Agent {
         throw new IllegalArgumentException("maxToolCalls must be 0 or more, got " + maxToolCalls);
       }
       this.maxToolCalls = maxToolCalls;
+      return this;
+    }
+
+    /**
+     * The hooks the agents run: pre-task and post-task here, the tool moments in their {@link
+     * ToolExecutor} ({@link ToolExecutor.Builder#hooks}); none by default.
+     *
+     * @param hooks the hooks
+     * @return this builder
+     */
+    public Builder hooks(Hooks hooks) {
+      this.hooks = Objects.requireNonNull(hooks, "hooks");
+      return this;
+    }
+
+    /**
+     * Runs the definition's own {@code hooks:} too ({@link DefinitionHooks}), after those given
+     * with {@link #hooks}. Call it only when the user allowed them: a definition file may come with
+     * a cloned repository, and its commands run on the user's machine. Without it they do not run
+     * (and a warning names them). The command line's {@code --trust-hooks} is still to come.
+     *
+     * @return this builder
+     * @throws IllegalArgumentException at {@link #type} when a hook is not one of the forms read
+     */
+    public Builder allowDefinitionHooks() {
+      this.allowDefinitionHooks = true;
       return this;
     }
 

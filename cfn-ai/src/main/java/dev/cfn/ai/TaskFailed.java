@@ -20,6 +20,8 @@ public record TaskFailed(Kind kind, String reason) {
     TIMEOUT,
     /** A model call failed (after the provider's own retries and fallbacks). */
     MODEL_ERROR,
+    /** A pre-task hook blocked the task; the reason is the hook's message. */
+    BLOCKED,
     /** The message was not a task: not a {@link Task} or a non-blank string. */
     INVALID_TASK,
     /** Anything else: the model could not be resolved, the call log failed, and so on. */

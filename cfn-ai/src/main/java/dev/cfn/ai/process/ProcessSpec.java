@@ -1,6 +1,7 @@
 package dev.cfn.ai.process;
 
 import dev.cfn.ai.internal.os.ParentProcess;
+import dev.cfn.core.AgentId;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -135,6 +136,30 @@ public record ProcessSpec(
   /** Starts a builder for {@code command} (the program, then its arguments). */
   public static Builder builder(List<String> command) {
     return new Builder(command);
+  }
+
+  /**
+   * Runs this per-message spec once for {@code request} on the calling thread, outside any agent,
+   * with the same machinery as a {@link ProcessAgent}: a session of its own, the allow-listed
+   * environment, bounded output, the timeout and the kill of the whole process tree (leftovers
+   * included). For callers that run a command as one step of their own work (cfn's hooks). Blocks
+   * until the result; never throws for the command's failures (they are the result's {@link
+   * ProcessResult.Outcome}); an interrupt kills the tree, returns {@link
+   * ProcessResult.Outcome#CANCELLED} and leaves the thread's interrupt status set.
+   *
+   * @param request the text (stdin and {@link #INPUT_PLACEHOLDER}), arguments and overrides
+   * @param onBehalfOf the agent the command runs for, named in logs
+   * @return the result
+   * @throws IllegalStateException when the spec is long-lived
+   */
+  public ProcessResult runOnce(ProcessRequest request, AgentId onBehalfOf) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(onBehalfOf, "onBehalfOf");
+    if (mode.longLived()) {
+      throw new IllegalStateException(
+          "runOnce needs a per-message spec; this one is " + mode + ": use a ProcessAgent");
+    }
+    return new PerMessageRun(this, onBehalfOf).run(request);
   }
 
   /** The program name, without its arguments: safe to log. */

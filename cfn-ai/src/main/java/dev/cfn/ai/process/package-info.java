@@ -4,7 +4,8 @@
  * process that speaks JSON lines or text lines, under the runtime's supervision.
  *
  * <p>Public: {@link dev.cfn.ai.process.ProcessAgent}, its configuration {@link
- * dev.cfn.ai.process.ProcessSpec} (with its {@code Mode} and {@code Stdin}), the input {@link
+ * dev.cfn.ai.process.ProcessSpec} (with its {@code Mode} and {@code Stdin}, and {@code runOnce} for
+ * one run outside an agent, as cfn's hooks use it), the input {@link
  * dev.cfn.ai.process.ProcessRequest} and the reply {@link dev.cfn.ai.process.ProcessResult}.
  * Package-private, beside them: one per-message run ({@code PerMessageRun}), the long-lived process
  * ({@code LongLivedProcess}), the process-tree kill ({@code ProcessTree}), the session each command
@@ -14,7 +15,7 @@
  *
  * <p>Depends on cfn-core's public API, Jackson (JSON lines), SLF4J, the JDK's process API and
  * cfn-ai's internal {@code dev.cfn.ai.internal.os} (Linux calls through the FFM API: the JVM made
- * non-dumpable and a child subreaper, process groups signalled, orphans reaped); no other package
- * of cfn-ai depends on it, and it depends on no other.
+ * non-dumpable and a child subreaper, process groups signalled, orphans reaped); of cfn-ai's other
+ * packages only {@code dev.cfn.ai.hook} (hook commands) depends on it, and it depends on no other.
  */
 package dev.cfn.ai.process;

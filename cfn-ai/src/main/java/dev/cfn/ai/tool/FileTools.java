@@ -102,6 +102,11 @@ final class FileTools {
   }
 
   private static Tool write(Workspace workspace, int maxWriteBytes) {
+    return new FileEditingTool(
+        (FunctionTool) writeFunction(workspace, maxWriteBytes), workspace.root());
+  }
+
+  private static Tool writeFunction(Workspace workspace, int maxWriteBytes) {
     return Tool.of(
         WRITE,
         "Writes a text file of the workspace, by a path relative to it, creating it and its"

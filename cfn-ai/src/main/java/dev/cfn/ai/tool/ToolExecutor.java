@@ -2,6 +2,7 @@ package dev.cfn.ai.tool;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.ai.model.ToolSpec;
 import dev.cfn.core.AgentContext;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -29,8 +31,12 @@ import java.util.stream.Collectors;
  *   <li><b>validation</b>: arguments that are not a JSON object (the model sent broken JSON) or do
  *       not match the tool's input schema are refused with every problem listed (outcome {@code
  *       invalid}); the tool is not run;
+ *   <li><b>pre-tool hooks</b> ({@link Builder#hooks}) whose glob matches the tool: one that blocks
+ *       refuses the call with its message (outcome {@code denied}); the tool is not run;
  *   <li><b>run</b> on a virtual thread with a timeout: on timeout the thread is interrupted; an
- *       exception or an error result is outcome {@code error}, anything else {@code ok}.
+ *       exception or an error result is outcome {@code error}, anything else {@code ok};
+ *   <li><b>post-edit hooks</b>, after a successful write of a built-in file tool, then <b>post-tool
+ *       hooks</b>: what they say is added to the result the model reads.
  * </ol>
  *
  * Every call, whatever its outcome, is recorded in the {@link ToolAudit}. {@link #specs()} offers
@@ -65,6 +71,7 @@ public final class ToolExecutor {
   private final ToolAudit audit;
   private final Duration timeout;
   private final int maxResultChars;
+  private final Hooks hooks;
 
   private ToolExecutor(Builder b) {
     this.registry = b.registry;
@@ -75,6 +82,7 @@ public final class ToolExecutor {
     this.audit = b.audit;
     this.timeout = b.timeout;
     this.maxResultChars = b.maxResultChars;
+    this.hooks = b.hooks;
   }
 
   /**
@@ -182,6 +190,19 @@ public final class ToolExecutor {
       message.append("\nFix the arguments and call the tool again.");
       return ToolResult.error(message.toString());
     }
+    if (!hooks.isEmpty()) {
+      Optional<String> blocked = hooks.beforeTool(agent, name, arguments);
+      if (blocked.isPresent()) {
+        record(at, start, call, true, ToolAudit.Outcome.DENIED, "blocked by a pre-tool hook");
+        return ToolResult.error(
+            "The tool '"
+                + name
+                + "' was not run: "
+                + blocked.get()
+                + "\nDo not repeat the same call; change it as the message says, or go on without"
+                + " it.");
+      }
+    }
     CallScopedContext scoped =
         agentContext == null ? null : new CallScopedContext(agentContext, name);
     ToolContext context =
@@ -195,7 +216,26 @@ public final class ToolExecutor {
       }
     }
     record(at, start, call, true, ran.outcome(), ran.detail());
-    return truncated(ran.result());
+    ToolResult result = truncated(ran.result());
+    return hooks.isEmpty() ? result : afterHooks(entry.tool(), call, ran, result);
+  }
+
+  /** The result with what the post-edit and post-tool hooks said added to it. */
+  private ToolResult afterHooks(Tool tool, ToolCall call, Ran ran, ToolResult result) {
+    StringBuilder said = new StringBuilder();
+    if (ran.outcome() == ToolAudit.Outcome.OK && tool instanceof FileEditingTool editing) {
+      said.append(
+          hooks.afterEdit(
+              agent, call.name(), editing.workspace(), editing.editedPath(call.arguments())));
+    }
+    String afterTool =
+        hooks.afterTool(agent, call.name(), call.arguments(), result.content(), result.isError());
+    if (!afterTool.isEmpty()) {
+      said.append(said.isEmpty() ? "" : "\n").append(afterTool);
+    }
+    return said.isEmpty()
+        ? result
+        : new ToolResult(result.content() + "\n\n" + said, result.isError());
   }
 
   /** A call's result with its outcome and the audit's words for it. */
@@ -318,6 +358,7 @@ public final class ToolExecutor {
     private ToolAudit audit;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int maxResultChars = DEFAULT_MAX_RESULT_CHARS;
+    private Hooks hooks = Hooks.none();
 
     private Builder(ToolRegistry registry, AgentId agent) {
       this.registry = Objects.requireNonNull(registry, "registry");
@@ -367,6 +408,16 @@ public final class ToolExecutor {
             "maxResultChars must be 1 or more, got " + maxResultChars);
       }
       this.maxResultChars = maxResultChars;
+      return this;
+    }
+
+    /**
+     * The hooks run around each call: pre-tool (may refuse it), post-tool and post-edit (add to the
+     * result the model reads); none by default. Only the tool moments are used here; pre-task and
+     * post-task hooks are the agent loop's.
+     */
+    public Builder hooks(Hooks hooks) {
+      this.hooks = Objects.requireNonNull(hooks, "hooks");
       return this;
     }
 

@@ -37,17 +37,21 @@
  * A tool runs only when the agent's permissions name it and its arguments are a JSON object valid
  * against its input schema; otherwise the model gets an error result saying why (each schema
  * problem listed) and the tool is not run. Failures, timeouts and refusals are results for the
- * model, not exceptions for the agent. Every call is audited without its argument values.
+ * model, not exceptions for the agent. Every call is audited without its argument values. Hooks
+ * ({@code dev.cfn.ai.hook}, {@link dev.cfn.ai.tool.ToolExecutor.Builder#hooks}) run around each
+ * call: a pre-tool hook may refuse it, post-tool hooks and, after a successful {@code file_write},
+ * post-edit hooks add to the result (package-private {@code FileEditingTool} marks the tool that
+ * writes a file).
  *
  * <h2>Dependencies</h2>
  *
  * This package depends on {@code dev.cfn.ai.model} (ToolSpec, ToolCall), {@code
- * dev.cfn.ai.definition} (AgentDefinition, for permissions), {@code dev.cfn.ai.internal.os} (Linux
- * {@code openat2} and friends for the workspace, the JVM's hardening before an MCP stdio server
- * starts), {@code dev.cfn.core} (AgentId, AgentContext, TopicId), the memory SPI ({@code
- * dev.cfn.core.spi}: MemoryStore and its values; never cfn-store's classes), Jackson databind,
- * networknt json-schema-validator, the MCP Java SDK ({@code mcp-core}, {@code mcp-json-jackson2}),
- * Micrometer and SLF4J. {@code dev.cfn.ai.model} and {@code dev.cfn.ai.definition} must not depend
- * on it; the agent loop that talks to models may.
+ * dev.cfn.ai.definition} (AgentDefinition, for permissions), {@code dev.cfn.ai.hook} (the hooks it
+ * runs), {@code dev.cfn.ai.internal.os} (Linux {@code openat2} and friends for the workspace, the
+ * JVM's hardening before an MCP stdio server starts), {@code dev.cfn.core} (AgentId, AgentContext,
+ * TopicId), the memory SPI ({@code dev.cfn.core.spi}: MemoryStore and its values; never cfn-store's
+ * classes), Jackson databind, networknt json-schema-validator, the MCP Java SDK ({@code mcp-core},
+ * {@code mcp-json-jackson2}), Micrometer and SLF4J. {@code dev.cfn.ai.model} and {@code
+ * dev.cfn.ai.definition} must not depend on it; the agent loop that talks to models may.
  */
 package dev.cfn.ai.tool;
