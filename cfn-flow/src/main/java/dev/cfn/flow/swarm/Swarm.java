@@ -19,6 +19,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -82,6 +84,7 @@ public final class Swarm implements AutoCloseable {
   private final ArrayDeque<String> recent = new ArrayDeque<>(); // guarded by itself
   private final Counter refusedMeter;
   private volatile boolean closed;
+  private volatile ScheduledThreadPoolExecutor timer; // created by the first round
 
   /** A member's seat: its handle, what it offers, what it is doing for the swarm. */
   private record Seat(
@@ -548,12 +551,13 @@ public final class Swarm implements AutoCloseable {
           weights[i] = x;
         }
       }
+      ScheduledThreadPoolExecutor deadlines = timer();
       long n = rounds.incrementAndGet();
       AgentId collector = AgentId.of(ROUND_AGENT_TYPE, name + "." + n);
       CompletableFuture<RoundResult> result = new CompletableFuture<>();
       runtime.spawn(collector, new RoundCollector(name, n, targets, weights, task, reduce, result));
-      CompletableFuture.delayedExecutor(deadline.toNanos(), TimeUnit.NANOSECONDS, Runnable::run)
-          .execute(
+      ScheduledFuture<?> timeout =
+          deadlines.schedule(
               () -> {
                 if (!result.isDone()) {
                   try {
@@ -562,12 +566,48 @@ public final class Swarm implements AutoCloseable {
                     result.completeExceptionally(ex); // the runtime shut down meanwhile
                   }
                 }
-              });
+              },
+              deadline.toNanos(),
+              TimeUnit.NANOSECONDS);
+      // a round that ends early drops its deadline task, and with it the round's replies
+      result.whenComplete((r, ex) -> timeout.cancel(false));
       return result;
     }
   }
 
-  /** Removes the swarm's rule and takes every member out of the swarm; they keep running. */
+  /**
+   * The one thread that runs the rounds' deadline tasks, started by the first round: a task only
+   * sends its round's collector one message.
+   */
+  private ScheduledThreadPoolExecutor timer() {
+    ScheduledThreadPoolExecutor t = timer;
+    if (t != null) {
+      return t;
+    }
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("swarm '" + name + "' is closed; build a new one");
+      }
+      if (timer == null) {
+        ScheduledThreadPoolExecutor fresh =
+            new ScheduledThreadPoolExecutor(
+                1,
+                r -> {
+                  Thread th = new Thread(r, "cfn-swarm-" + name + "-deadlines");
+                  th.setDaemon(true);
+                  return th;
+                });
+        fresh.setRemoveOnCancelPolicy(true);
+        timer = fresh;
+      }
+      return timer;
+    }
+  }
+
+  /**
+   * Removes the swarm's rule, takes every member out of the swarm (they keep running) and lets the
+   * deadline thread end once the rounds under way have ended.
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -575,6 +615,9 @@ public final class Swarm implements AutoCloseable {
         return;
       }
       closed = true;
+      if (timer != null) {
+        timer.shutdown(); // deadlines already set still fire; the thread ends after the last
+      }
       runtime.enforce(name, null);
       for (Seat s : roster) {
         runtime.leaveSwarm(s.id());
