@@ -130,7 +130,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
         new Route(directory, router, replies, deadLetters, admit, journal, enqueue, swarmRules);
     lifecycle.bind(route);
     this.validate = new Validate(ids, route, directory, replies);
-    Invoke invoke = new Invoke(deadLetters, lifecycle, acknowledge, ids, registry);
+    Invoke invoke = new Invoke(deadLetters, lifecycle, acknowledge, ids, registry, swarmRules);
     this.stages =
         new Stages(validate, invoke, directory, lifecycle, deadLetters, journal, timer, this);
 

@@ -7,7 +7,8 @@ package dev.cfn.core;
  *
  * <p>The route stage consults the rule of swarm {@code s} for every point-to-point message (send,
  * request, forward, broadcast; RELIABLE ones before they are journaled) and for every target of a
- * publication, when both the sender and the recipient are live members of {@code s}. Messages from
+ * publication, and for every send through a handler's outbox ({@code ctx.effects().send}, when it
+ * is made), when both the sender and the recipient are live members of {@code s}. Messages from
  * outside the swarm (the runtime, other agents, other swarms) and replies are never consulted: a
  * reply answers a request the rule already let through. A refused message is not delivered; the
  * sender gets a {@link SwarmRuleException} carrying the rule's reason (a request's future fails

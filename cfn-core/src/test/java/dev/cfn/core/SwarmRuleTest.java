@@ -128,21 +128,26 @@ class SwarmRuleTest {
               "m",
               id ->
                   (m, ctx) -> {
-                    if ("go".equals(m.payload())) {
-                      try {
+                    try {
+                      if ("go".equals(m.payload())) {
                         ctx.send(Envelope.to(B).delivery(DeliveryMode.RELIABLE).payload("x"));
-                      } catch (SwarmRuleException ex) {
-                        refused.add(ex);
+                      } else if ("outbox".equals(m.payload())) {
+                        ctx.effects().send(B, "x");
                       }
+                    } catch (SwarmRuleException ex) {
+                      refused.add(ex);
                     }
                   }));
       rt.spawn(A, "s");
       rt.spawn(B, "s");
       rt.enforce("s", (from, to) -> "nothing passes");
       rt.send(A, "go");
-      TestSupport.eventually(() -> refused.size() == 1, "reliable refusal");
-      assertThat(List.copyOf(refused).getFirst()).hasMessageContaining("nothing passes");
-      assertThat(journal.recover()).as("nothing journaled").isEmpty();
+      rt.send(Envelope.to(A).delivery(DeliveryMode.RELIABLE).payload("outbox"));
+      TestSupport.eventually(() -> refused.size() == 2, "reliable and outbox refusals");
+      assertThat(List.copyOf(refused))
+          .allSatisfy(ex -> assertThat(ex).hasMessageContaining("nothing passes"));
+      TestSupport.eventually(() -> journal.recover().isEmpty(), "the outbox message acknowledged");
+      assertThat(journal.recover()).as("nothing for B journaled").isEmpty();
     }
   }
 }
