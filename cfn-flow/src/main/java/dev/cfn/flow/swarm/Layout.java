@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -215,7 +216,7 @@ final class Layout {
     if (f == null || d == null) {
       return (f == null ? from : to)
           + " is in the swarm on the bus but has no place in its "
-          + t.name().toLowerCase(java.util.Locale.ROOT)
+          + t.name().toLowerCase(Locale.ROOT)
           + " layout (fix: join members with Swarm.join, not AgentRuntime.joinSwarm)";
     }
     return switch (t) {

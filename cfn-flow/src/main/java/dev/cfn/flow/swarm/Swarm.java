@@ -12,11 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -210,7 +212,7 @@ public final class Swarm implements AutoCloseable {
         Seat seat = new Seat(id, ref, type, caps, new AtomicInteger());
         seats.put(id, seat);
         Seat[] now = roster;
-        Seat[] next = java.util.Arrays.copyOf(now, now.length + 1);
+        Seat[] next = Arrays.copyOf(now, now.length + 1);
         next[now.length] = seat;
         roster = next;
         return true;
@@ -357,8 +359,7 @@ public final class Swarm implements AutoCloseable {
       case Assignment.RoundRobin rr -> all[(int) Math.floorMod(turn.getAndIncrement(), all.length)];
       case Assignment.LeastLoaded ll -> leastLoaded(all);
       case Assignment.Capability c -> {
-        Seat[] able =
-            java.util.Arrays.stream(all).filter(s -> s.offers(c.capability())).toArray(Seat[]::new);
+        Seat[] able = Arrays.stream(all).filter(s -> s.offers(c.capability())).toArray(Seat[]::new);
         if (able.length == 0) {
           throw new IllegalArgumentException(
               "no live member of swarm '"
@@ -452,7 +453,7 @@ public final class Swarm implements AutoCloseable {
   }
 
   private static String offered(Seat[] all) {
-    java.util.TreeSet<String> caps = new java.util.TreeSet<>();
+    TreeSet<String> caps = new TreeSet<>();
     for (Seat s : all) {
       if (s.type() != null) {
         caps.add(s.type().toLowerCase(Locale.ROOT));

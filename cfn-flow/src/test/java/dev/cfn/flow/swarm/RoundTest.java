@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -149,6 +151,37 @@ class RoundTest {
     assertThat(r.replies()).extracting(RoundResult.Reply::member).doesNotHaveDuplicates();
     assertThat(r.decision()).isEqualTo("yes");
     assertThat(r.tally()).containsEntry("yes", 6000.0).containsEntry("no", 4000.0);
+  }
+
+  @Test
+  void aReplyAfterTheRoundEndedIsDroppedWithoutHarm() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    rt.register(
+        AgentType.builder(
+                "late",
+                id ->
+                    (m, ctx) -> {
+                      release.await();
+                      ctx.send(m.sender(), "yes");
+                    })
+            .blocking()
+            .build());
+    Swarm s = swarmOf(2);
+    AgentId late = AgentId.of("late", "1");
+    s.join(late);
+    RoundResult r =
+        Members.join(
+            s.round("q").reduce(Reduce.majority()).deadline(Duration.ofMillis(200)).start());
+    assertThat(r.missing()).containsExactly(late);
+    assertThat(r.decision()).as("2 of 3").isEqualTo("yes");
+    release.countDown();
+    AgentId collector = AgentId.of(Swarm.ROUND_AGENT_TYPE, "s." + r.round());
+    Members.eventually(
+        () -> rt.lookup(late).orElseThrow().metrics().processed() == 1, "late reply sent");
+    Members.eventually(() -> rt.lookup(collector).isEmpty(), "no collector left behind");
+    assertThat(rt.lookup(late).orElseThrow().metrics().failures()).isZero();
+    // the next round is unaffected
+    assertThat(Members.join(s.round("q").start()).complete()).isTrue();
   }
 
   @Test
