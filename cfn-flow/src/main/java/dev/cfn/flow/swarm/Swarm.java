@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -501,9 +502,12 @@ public final class Swarm implements AutoCloseable {
       return this;
     }
 
-    /** Asks only {@code members} (each a member of this swarm) instead of every live member. */
+    /**
+     * Asks only {@code members} (each a member of this swarm, asked once however often it is
+     * listed) instead of every live member.
+     */
     public Round to(Collection<AgentId> members) {
-      List<AgentId> list = List.copyOf(members);
+      List<AgentId> list = List.copyOf(new LinkedHashSet<>(members));
       for (AgentId id : list) {
         if (!seats.containsKey(id)) {
           throw new IllegalArgumentException(

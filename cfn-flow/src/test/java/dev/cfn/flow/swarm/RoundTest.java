@@ -191,6 +191,9 @@ class RoundTest {
         .hasMessageContaining("member/m7 is not a member of swarm 's'");
     assertThatThrownBy(() -> s.round("q").deadline(Duration.ZERO))
         .hasMessageContaining("deadline must be positive");
+    RoundResult twice = Members.join(s.round("q").to(List.of(id(1), id(1), id(0))).start());
+    assertThat(twice.asked()).isEqualTo(2);
+    assertThat(twice.complete()).isTrue();
     RoundResult none = Members.join(s.round("q").to(List.of()).start());
     assertThat(none.asked()).isZero();
     assertThat(none.complete()).isTrue();
