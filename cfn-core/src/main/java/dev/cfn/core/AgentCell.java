@@ -50,7 +50,8 @@ final class AgentCell extends Sender implements AgentContext {
   final AgentId id;
   final RegisteredType type;
   final Dispatcher dispatcher;
-  final String swarm;
+  // The swarm this agent belongs to, or null; changed by Directory.join/leave.
+  volatile String swarm;
   // True when the agent was given to spawn(id, agent): a restart keeps it (there is no factory).
   private final boolean given;
   private Agent agent;

@@ -75,6 +75,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   private final Directory directory;
   private final JournalAppend journal; // null without a journal
   private final ReliableLedger ledger; // null without a journal
+  private final SwarmRules swarmRules;
   private final Validate validate;
   private final Stages stages;
   private volatile ShutdownReport shutdownReport;
@@ -134,10 +135,12 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
         b.journal == null
             ? null
             : new Acknowledge(b.journal, ledger, journal, deadLetters, b.retry);
-    Route route = new Route(directory, router, replies, deadLetters, admit, journal, enqueue);
+    this.swarmRules = new SwarmRules(directory);
+    Route route =
+        new Route(directory, router, replies, deadLetters, admit, journal, enqueue, swarmRules);
     lifecycle.bind(route);
     this.validate = new Validate(ids, route, directory, replies);
-    Invoke invoke = new Invoke(deadLetters, lifecycle, acknowledge, ids, registry);
+    Invoke invoke = new Invoke(deadLetters, lifecycle, acknowledge, ids, registry, swarmRules);
     this.stages =
         new Stages(validate, invoke, directory, lifecycle, deadLetters, journal, timer, this);
 
@@ -242,6 +245,32 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   private AgentRef spawn(AgentId id, String swarm, Agent agent) {
     Objects.requireNonNull(id, "id");
     return new AgentRef(this, directory, id, directory.spawn(id, swarm, agent));
+  }
+
+  /**
+   * Makes the live agent {@code id} a member of {@code swarm} at run time (as {@link
+   * #spawn(AgentId, String)} does at spawn), for {@link #broadcastToSwarm} and the swarm's {@link
+   * SwarmRule}. An agent belongs to at most one swarm; it stays a member until it leaves or stops.
+   *
+   * @throws IllegalArgumentException when {@code id} is not live
+   * @throws IllegalStateException when it is a member of another swarm
+   */
+  public void joinSwarm(AgentId id, String swarm) {
+    directory.join(Objects.requireNonNull(id, "id"), Objects.requireNonNull(swarm, "swarm"));
+  }
+
+  /** Takes the live agent {@code id} out of its swarm; false when it is in none or not live. */
+  public boolean leaveSwarm(AgentId id) {
+    return directory.leave(Objects.requireNonNull(id, "id"));
+  }
+
+  /**
+   * Enforces {@code rule} on every message between two members of {@code swarm} from now on (see
+   * {@link SwarmRule}); a later call replaces it, and {@code null} removes it.
+   */
+  public void enforce(String swarm, SwarmRule rule) {
+    AgentId.validateKey(Objects.requireNonNull(swarm, "swarm"));
+    swarmRules.put(swarm, rule);
   }
 
   /** A handle to the live agent {@code id}, if there is one. */

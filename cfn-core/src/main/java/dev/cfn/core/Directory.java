@@ -22,6 +22,7 @@ final class Directory {
   // Lazy activations under way: concurrent first sends to one id wait for one factory call.
   private final ConcurrentHashMap<AgentId, Activation> activating = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<AgentId>> swarms = new ConcurrentHashMap<>();
+  private final Object membership = new Object(); // serializes join and leave
   private final AtomicInteger nextCarrier = new AtomicInteger();
   private final LongAdder unbounded = new LongAdder();
   private final Carrier[] carriers;
@@ -175,8 +176,9 @@ final class Directory {
     if (agents.remove(cell.id, cell) && cell.type.spec.unboundedMailbox()) {
       unbounded.decrement();
     }
-    if (cell.swarm != null) {
-      Set<AgentId> members = swarms.get(cell.swarm);
+    String swarm = cell.swarm;
+    if (swarm != null) {
+      Set<AgentId> members = swarms.get(swarm);
       if (members != null) {
         members.remove(cell.id);
       }
@@ -192,6 +194,60 @@ final class Directory {
       }
     }
     return live;
+  }
+
+  /**
+   * Makes the live agent {@code id} a member of {@code swarm}. Throws when it is not live or is a
+   * member of another swarm; joining its own swarm again changes nothing.
+   */
+  void join(AgentId id, String swarm) {
+    AgentId.validateKey(swarm);
+    AgentCell cell = agents.get(id);
+    if (cell == null || cell.isStopped()) {
+      throw new IllegalArgumentException(
+          "agent "
+              + id
+              + " is not live, so it cannot join swarm '"
+              + swarm
+              + "' (fix: spawn it"
+              + " first, or spawn it into the swarm with runtime.spawn(id, swarm))");
+    }
+    synchronized (membership) {
+      String now = cell.swarm;
+      if (now != null && !now.equals(swarm)) {
+        throw new IllegalStateException(
+            "agent "
+                + id
+                + " is a member of swarm '"
+                + now
+                + "'; an agent belongs to one swarm"
+                + " (fix: leave '"
+                + now
+                + "' first)");
+      }
+      swarms.computeIfAbsent(swarm, k -> ConcurrentHashMap.newKeySet()).add(id);
+      cell.swarm = swarm;
+    }
+  }
+
+  /** Takes the live agent {@code id} out of its swarm; false when it is in none or not live. */
+  boolean leave(AgentId id) {
+    AgentCell cell = agents.get(id);
+    if (cell == null) {
+      return false;
+    }
+    synchronized (membership) {
+      String now = cell.swarm;
+      if (now == null) {
+        return false;
+      }
+      cell.swarm = null;
+      Set<AgentId> members = swarms.get(now);
+      if (members != null) {
+        members.remove(id);
+      }
+      return true;
+    }
   }
 
   /** The members of {@code swarm} now (a copy). */

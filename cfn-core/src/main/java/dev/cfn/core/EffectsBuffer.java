@@ -15,11 +15,13 @@ final class EffectsBuffer implements Effects {
   private final AgentId agent;
   private final Journal journal;
   private final Ids ids;
+  private final SwarmRules swarmRules;
   private final List<Effect> effects = new ArrayList<>(2);
   private boolean used; // any call, reads included
 
-  EffectsBuffer(AgentId agent, Journal journal, Ids ids) {
+  EffectsBuffer(AgentId agent, Journal journal, Ids ids, SwarmRules swarmRules) {
     this.agent = agent;
+    this.swarmRules = swarmRules;
     this.journal = journal;
     this.ids = ids;
   }
@@ -71,6 +73,7 @@ final class EffectsBuffer implements Effects {
             Map.of(),
             payload,
             System.nanoTime());
+    swarmRules.checkReliable(e); // refused now, in the handler, rather than after the commit
     effects.add(new Effect.Send(e));
     return this;
   }

@@ -18,13 +18,16 @@ final class Invoke {
   private final Ids ids;
   private final Counter handlerFailures;
   private final Counter restarts;
+  private final SwarmRules swarmRules; // for the outbox's sends
 
   Invoke(
       DeadLetterSink deadLetters,
       Lifecycle lifecycle,
       Acknowledge acknowledge,
       Ids ids,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      SwarmRules swarmRules) {
+    this.swarmRules = swarmRules;
     this.deadLetters = deadLetters;
     this.lifecycle = lifecycle;
     this.acknowledge = acknowledge;
@@ -97,7 +100,7 @@ final class Invoke {
       cell.dispatcher.delivered(m.createdNanos());
       return;
     }
-    EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids);
+    EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids, swarmRules);
     cell.current = m;
     cell.effects = fx;
     try {

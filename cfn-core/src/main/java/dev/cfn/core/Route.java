@@ -15,6 +15,7 @@ final class Route {
   private final Admit admit;
   private final JournalAppend journal; // null without a journal
   private final Enqueue enqueue;
+  private final SwarmRules swarmRules;
 
   Route(
       Directory directory,
@@ -23,7 +24,8 @@ final class Route {
       DeadLetterSink deadLetters,
       Admit admit,
       JournalAppend journal,
-      Enqueue enqueue) {
+      Enqueue enqueue,
+      SwarmRules swarmRules) {
     this.directory = directory;
     this.router = router;
     this.replies = replies;
@@ -31,6 +33,7 @@ final class Route {
     this.admit = admit;
     this.journal = journal;
     this.enqueue = enqueue;
+    this.swarmRules = swarmRules;
   }
 
   /**
@@ -50,6 +53,7 @@ final class Route {
         throw new IllegalStateException(
             "the runtime is shutting down; no more messages are accepted");
       }
+      swarmRules.checkReliable(e);
       return journal.append(e);
     }
     if (e.topic() != null) {
@@ -82,6 +86,7 @@ final class Route {
       }
       return;
     }
+    swarmRules.check(cell, e);
     enqueue.enqueue(cell, e, internal);
   }
 
@@ -107,8 +112,9 @@ final class Route {
         continue;
       }
       try {
+        swarmRules.check(cell, e);
         enqueue.enqueue(cell, e, internal);
-      } catch (MailboxFullException ex) {
+      } catch (MailboxFullException | SwarmRuleException ex) {
         if (first == null) {
           first = ex;
         }

@@ -260,11 +260,19 @@ final class Validate {
 
   private int broadcast(AgentId sender, List<AgentId> targets, Object payload, boolean internal) {
     int n = 0;
+    SwarmRuleException refused = null; // the targets a swarm rule allows still get it
     for (AgentId to : targets) {
       if (directory.live(to) != null) {
-        send(sender, to, payload, internal);
-        n++;
+        try {
+          send(sender, to, payload, internal);
+          n++;
+        } catch (SwarmRuleException ex) {
+          refused = refused == null ? ex : refused;
+        }
       }
+    }
+    if (refused != null) {
+      throw refused;
     }
     return n;
   }

@@ -6,10 +6,11 @@
  * (the messaging verbs shared by the runtime, {@link dev.cfn.core.AgentContext} and {@link
  * dev.cfn.core.AgentRef}), {@link dev.cfn.core.Agent}, {@link dev.cfn.core.AgentContext}, {@link
  * dev.cfn.core.AgentType}, the value types ({@link dev.cfn.core.AgentId}, {@link
- * dev.cfn.core.TopicId}, {@link dev.cfn.core.Envelope}), {@link dev.cfn.core.RuntimeSettings} and
- * the policies. Package-private, beside them: the stages of the message path below, the mailbox
- * ({@code Mailbox}), the per-agent cell ({@code AgentCell}), the topic router and the meters. Users
- * cannot reach the machinery; maintainers find it here.
+ * dev.cfn.core.TopicId}, {@link dev.cfn.core.Envelope}), {@link dev.cfn.core.RuntimeSettings}, the
+ * policies, and {@link dev.cfn.core.SwarmRule} (the one hook through which a swarm's topology,
+ * built in cfn-flow, is enforced on the route stage). Package-private, beside them: the stages of
+ * the message path below, the mailbox ({@code Mailbox}), the per-agent cell ({@code AgentCell}),
+ * the topic router and the meters. Users cannot reach the machinery; maintainers find it here.
  *
  * <h2>The message path</h2>
  *
@@ -25,6 +26,7 @@
  *  2 Admit ────── running / draining (agents only) / terminated; counts accepted vs finished
  *        │        (consulted before a RELIABLE append, and by Enqueue right after counting)
  *  3 Route ────── point-to-point: Directory.cellFor (activates lazily)
+ *        │        between members of one swarm: its SwarmRule may refuse (SwarmRules)
  *        │        topic: TopicRouter fan-out · reply: Replies completes the future
  *        │        nowhere to go: DeadLetterSink
  *        ├──────────────────────────────┐ RELIABLE only
