@@ -57,7 +57,7 @@ import org.HdrHistogram.Recorder;
  *
  * <pre>
  * java -cp ... dev.cfn.bench.ReliableTasksBench [--concurrency 1,16,256] [--warmup 3]
- *     [--seconds 5] [--rounds 3] [--dir DIR]
+ *     [--seconds 5] [--rounds 3] [--dir DIR] [--modes BEST_EFFORT,RELIABLE]
  * </pre>
  *
  * <p>Not a command of {@code cfn bench}: a small driver kept beside the call log's work.
@@ -89,6 +89,7 @@ public final class ReliableTasksBench {
     int seconds = 5;
     int rounds = 3;
     Path dir = null;
+    List<Mode> modes = List.of(Mode.values());
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--concurrency" ->
@@ -97,11 +98,12 @@ public final class ReliableTasksBench {
         case "--seconds" -> seconds = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--dir" -> dir = Path.of(args[++i]);
+        case "--modes" -> modes = Arrays.stream(args[++i].split(",")).map(Mode::valueOf).toList();
         default ->
             throw new IllegalArgumentException(
                 "unknown option "
                     + args[i]
-                    + "; use --concurrency 1,16,256 --warmup S --seconds S --rounds N --dir DIR");
+                    + "; use --concurrency 1,16,256 --warmup S --seconds S --rounds N --dir DIR --modes BEST_EFFORT,RELIABLE");
       }
     }
     if (dir == null) {
@@ -127,7 +129,7 @@ public final class ReliableTasksBench {
       int scenario = 0;
       for (int round = 1; round <= rounds; round++) {
         for (int c : concurrency) {
-          for (Mode mode : Mode.values()) {
+          for (Mode mode : modes) {
             Path files = dir.resolve("s" + scenario++);
             Result r = measure(mode, c, model, files, warmup, seconds);
             System.out.printf(
@@ -147,6 +149,9 @@ public final class ReliableTasksBench {
     System.out.println();
     System.out.println(
         "median of " + rounds + " rounds      best-effort            RELIABLE          ratio");
+    if (modes.size() < 2) {
+      return;
+    }
     for (int c : concurrency) {
       Result be = median(results, Mode.BEST_EFFORT, c);
       Result rel = median(results, Mode.RELIABLE, c);
