@@ -17,7 +17,9 @@ import java.util.Optional;
  *   <li>{@link #inMemory()}: for redeliveries within one process (a handler that failed and is
  *       retried); lost when the process ends.
  *   <li>{@link #durable(CallLogStore)}: cfn-store's SQLite call log ({@code .cfn/calls.db} by
- *       default), fsynced on every record, so a redelivery after a crash finds the results too.
+ *       default): a record returns once it is committed and fsynced, so a redelivery after a crash
+ *       finds the results too. Records are group-committed: agents recording at the same time share
+ *       one fsync, each waiting only for its own record, and lookups never wait for writes.
  * </ul>
  *
  * <p>Implementations are thread-safe. The first record of a key wins: a later record of the same

@@ -118,6 +118,16 @@ import org.slf4j.LoggerFactory;
  * task needs {@link Task} registered with the journal: {@code
  * SqliteJournal.builder(file).payloadType(Task.class)}.)
  *
+ * <p><b>The crash window.</b> With a durable log a result is recorded, committed and fsynced,
+ * before it is used (the reply, the next turn, a tool run on its strength). So after a crash (a
+ * SIGKILL, a power cut) the only calls made again are those that had returned and whose records had
+ * not committed yet: at most the one call (a model call or a side-effecting tool call) in flight
+ * per task, whose answer nothing had used; it is paid for twice and its second answer may differ
+ * from the first, which no one saw. Every call whose record committed is replayed, not repeated,
+ * while its record is kept ({@code SqliteCallLogStore}'s retention, seven days by default). A reply
+ * sent just before the crash may be sent again on redelivery, with the same content, since it is
+ * rebuilt from the replayed calls.
+ *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
  * shutdown) or a call-log failure is thrown from the handler, so that the journal delivers the
@@ -627,7 +637,7 @@ public final class LlmAgent implements Agent {
     final Duration timeout;
     final StreamListener streamTo;
     final Hooks hooks;
-    private RoutedModel routed; // guarded by this
+    private volatile RoutedModel routed; // written once, under this, by resolve()
 
     Settings(Builder b, MeterRegistry meters) {
       this.definition = b.definition;
@@ -679,27 +689,39 @@ public final class LlmAgent implements Agent {
 
     /**
      * The model to call: the one given, or the router's choice for the definition (resolved once).
+     * Every task of every agent of the type asks, so after the first resolution it is a volatile
+     * read, not a lock all agents queue on.
      */
-    synchronized ModelProvider model() {
+    ModelProvider model() {
       if (directModel != null) {
         return directModel;
       }
+      RoutedModel known = routed;
+      return known != null ? known : resolve();
+    }
+
+    private synchronized RoutedModel resolve() {
       if (routed == null) {
-        routed =
+        RoutedModel chosen =
             router.resolve(
                 definition.name(), definition.type(), definition.provider(), definition.model());
         LOG.info(
             "agent definition '{}' routed to {} ({})",
             definition.name(),
-            routed.target(),
-            routed.reason());
+            chosen.target(),
+            chosen.reason());
+        routed = chosen; // published whole: RoutedModel is immutable after construction
       }
       return routed;
     }
 
     /** The model name put in requests and checked against the budget; null for the default. */
-    synchronized String modelName() {
-      return directModel != null ? directModelName : routed == null ? null : routed.model();
+    String modelName() {
+      if (directModel != null) {
+        return directModelName;
+      }
+      RoutedModel known = routed;
+      return known == null ? null : known.model();
     }
   }
 

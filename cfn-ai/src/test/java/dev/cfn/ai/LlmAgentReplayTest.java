@@ -292,4 +292,45 @@ class LlmAgentReplayTest {
     }
     assertThat(server.requests()).as("each task asked the model").hasSize(2);
   }
+
+  /**
+   * Many agents recording at once through the group-committed log: each task's model call is
+   * recorded once, and after a restart the same tasks, sent again all at once, replay every answer
+   * from the file without reaching the model.
+   */
+  @ParameterizedTest
+  @EnumSource(ProviderConfig.Kind.class)
+  void concurrentTasksShareTheDurableLogAndAllReplayAfterARestart(ProviderConfig.Kind kind)
+      throws Exception {
+    int tasks = 32;
+    server.script().on(Match.any()).reply(Reply.text("Done."));
+    List<Envelope.Builder> sends = new java.util.ArrayList<>();
+    for (int i = 0; i < tasks; i++) {
+      sends.add(
+          Envelope.to(AgentId.of("scribe", Integer.toString(i)))
+              .headers(Map.of(LlmAgent.IDEMPOTENCY_HEADER, "task-" + i))
+              .payload(new Task("Task number " + i)));
+    }
+    try (ModelProvider model = provider(server, kind)) {
+      for (int process = 1; process <= 2; process++) {
+        AgentFixtures.Inbox inbox = new AgentFixtures.Inbox();
+        try (SqliteCallLogStore calls = calls();
+            AgentRuntime rt =
+                AgentFixtures.runtime().register(client(inbox)).register(scribe(model, calls))) {
+          for (Envelope.Builder send : sends) {
+            rt.send(CLIENT, send);
+          }
+          for (int i = 0; i < tasks; i++) {
+            assertThat(inbox.next())
+                .isInstanceOfSatisfying(
+                    TaskResult.class, r -> assertThat(r.text()).isEqualTo("Done."));
+          }
+          assertThat(calls.count()).as("one record per task").isEqualTo(tasks);
+        }
+        assertThat(server.requests())
+            .as("process " + process + ": the model was reached once per task, ever")
+            .hasSize(tasks);
+      }
+    }
+  }
 }

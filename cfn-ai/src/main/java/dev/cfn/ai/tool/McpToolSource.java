@@ -3,6 +3,7 @@ package dev.cfn.ai.tool;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfn.ai.internal.json.JsonMappers;
 import dev.cfn.ai.internal.os.ParentProcess;
 import dev.cfn.ai.model.ToolSpec;
 import io.modelcontextprotocol.client.McpClient;
@@ -307,7 +308,7 @@ public final class McpToolSource implements AutoCloseable {
      *     or listing fails; nothing is left running then
      */
     public McpToolSource connect() {
-      ObjectMapper mapper = new ObjectMapper();
+      ObjectMapper mapper = JsonMappers.create(); // the shared recycler pool, as cfn-ai's others
       McpJsonMapper json = new JacksonMcpJsonMapper(mapper);
       McpClientTransport transport = endpoint == null ? stdioTransport(json) : httpTransport(json);
       McpSyncClient client =

@@ -10,7 +10,10 @@ import java.util.Optional;
  *
  * <p>The contract: {@link #record} returns once the record is durable; the first record of a key
  * wins; {@link #find} returns what was recorded (until the implementation's retention drops it).
- * Implementations are thread-safe.
+ * Implementations are thread-safe. They may write the records of concurrent callers together (a
+ * group commit, one flush for many records) as long as each {@link #record} returns only once its
+ * own record is durable, and a record is found by every {@link #find} that starts after its {@link
+ * #record} returned. A failed write fails every caller whose record it carried.
  */
 public interface CallLogStore {
 

@@ -13,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,20 +30,31 @@ import org.slf4j.LoggerFactory;
  * try (SqliteCallLogStore calls = SqliteCallLogStore.open(SqliteCallLogStore.DEFAULT_FILE)) {
  *   String result = calls.find(key).orElseGet(() -> {
  *     String fresh = callTheModel();
- *     calls.record(key, fresh);          // fsynced before it is used
+ *     calls.record(key, fresh);          // committed and fsynced before it is used
  *     return fresh;
  *   });
  * }
  * }</pre>
  *
  * <p><b>Durability and integrity.</b> The file ({@link #DEFAULT_FILE} by default) is in WAL mode
- * with {@code synchronous=FULL}: {@link #record} returns once the record is fsynced, so a result
- * that was used survives a crash of the process or of the machine. Every record carries a CRC32C of
- * its key, result and time, verified on every read; a record changed behind the store's back fails
- * with a {@link CallLogException} naming its key, and {@link #check()} lists every damaged record.
- * The schema is versioned ({@code schema_version}, {@code PRAGMA application_id} "cfnc"): opening
- * migrates an older file and refuses a newer one or a file that is not a call log (a journal or a
- * memory file, say).
+ * with {@code synchronous=FULL}: {@link #record} returns once the record is committed and fsynced,
+ * so a result that was used survives a crash of the process or of the machine. Records are
+ * <em>group-committed</em>, as the journal's messages are: one writer thread takes every record
+ * queued while the previous commit ran and commits them in one transaction, one fsync for the
+ * batch, and each caller returns once the batch holding its record is durable. So concurrent
+ * callers share fsyncs (N agents recording at once cost about one fsync, not N), and a lone caller
+ * pays one fsync with no added delay. Every record carries a CRC32C of its key, result and time,
+ * verified on every read; a record changed behind the store's back fails with a {@link
+ * CallLogException} naming its key, and {@link #check()} lists every damaged record. The schema is
+ * versioned ({@code schema_version}, {@code PRAGMA application_id} "cfnc"): opening migrates an
+ * older file and refuses a newer one or a file that is not a call log (a journal or a memory file,
+ * say).
+ *
+ * <p><b>Failures.</b> When the file cannot be written (disk full, I/O error, read-only), the batch
+ * is rolled back and every caller waiting on it gets a {@link CallLogException} saying what
+ * happened and that its call was not recorded; the writer goes on, and later records succeed once
+ * the disk does. A record or lookup on a closed store fails with a {@link CallLogException} saying
+ * so; {@link #close()} first writes what was already submitted.
  *
  * <p><b>Retention.</b> A key's first record wins: a second {@link #record} of the same key keeps
  * the first result (it describes what happened). Records are kept for the retention period ({@link
@@ -50,9 +63,12 @@ import org.slf4j.LoggerFactory;
  * Builder#sweepEvery(Duration) sweep interval} (hourly by default) on a daemon thread. A message
  * redelivered after its records were swept runs its calls again.
  *
- * <p><b>Concurrency.</b> Thread-safe: operations run one at a time on one connection. Several
- * stores, in this process or others, may open the same file; SQLite serializes their writes,
- * waiting up to five seconds for another writer.
+ * <p><b>Concurrency.</b> Thread-safe. Lookups ({@link #find}) read on a small pool of read
+ * connections of their own and never wait for the writer: in WAL mode a read sees the last commit
+ * while the next is written, and a record is visible to lookups once its {@link #record} returned.
+ * The writer, the retention sweep, {@link #count()} and {@link #check()} share one connection and
+ * take turns. Several stores, in this process or others, may open the same file; SQLite serializes
+ * their writes, waiting up to five seconds for another writer.
  */
 public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   /** Where embedded runtimes keep the call log by default. */
@@ -69,10 +85,15 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SqliteCallLogStore.class);
 
+  /** Read connections for lookups: two per core, at least four. */
+  static final int READ_CONNECTIONS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
   private final Path file;
   private final Clock clock;
   private final Duration retention;
   private final StoreConnection connection;
+  private final CallLogWriter writer;
+  private final CallLogReaders readers;
 
   private SqliteCallLogStore(
       StoreConnection connection, Clock clock, Duration retention, Duration sweepInterval) {
@@ -80,6 +101,9 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
     this.clock = clock;
     this.retention = retention;
     this.connection = connection;
+    this.writer = new CallLogWriter(connection);
+    this.readers = new CallLogReaders(connection, READ_CONNECTIONS);
+    writer.start();
     if (!sweepInterval.isZero()) {
       connection.sweepEvery(sweepInterval, "cfn-calls-sweep", this::scheduledSweep);
     }
@@ -115,38 +139,27 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   @Override
   public Optional<String> find(String key) {
     requireKey(key);
-    return connection.with(
-        "read the call record '" + key + "'",
-        c -> {
-          try (PreparedStatement select =
-              c.prepareStatement("SELECT result, recorded_at, crc FROM calls WHERE key = ?")) {
-            select.setString(1, key);
-            try (ResultSet rows = select.executeQuery()) {
-              if (!rows.next()) {
-                return Optional.empty();
-              }
-              String result = rows.getString(1);
-              long recordedAt = rows.getLong(2);
-              long crc = rows.getLong(3);
-              long computed = checksum(key, result, recordedAt);
-              if (computed != crc) {
+    return readers
+        .find(key, "read the call record '" + key + "'")
+        .map(
+            row -> {
+              long computed = checksum(key, row.result(), row.recordedAt());
+              if (computed != row.crc()) {
                 throw new CallLogException(
                     "the call record '"
                         + key
                         + "' in "
                         + file
                         + " fails its checksum (stored "
-                        + crc
+                        + row.crc()
                         + ", computed "
                         + computed
                         + "): the file was changed behind the store's back or is damaged."
                         + " SqliteCallLogStore.check() lists every damaged record; delete the record (or"
                         + " move the file aside) to let the call run again");
               }
-              return Optional.of(result);
-            }
-          }
-        });
+              return row.result();
+            });
   }
 
   /**
@@ -161,21 +174,21 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   public boolean record(String key, String resultJson) {
     requireKey(key);
     Objects.requireNonNull(resultJson, "resultJson");
-    return connection.with(
-        "record the call '" + key + "'",
-        c -> {
-          long now = clock.millis();
-          try (PreparedStatement insert =
-              c.prepareStatement(
-                  "INSERT INTO calls(key, result, recorded_at, crc) VALUES (?, ?, ?, ?)"
-                      + " ON CONFLICT(key) DO NOTHING")) {
-            insert.setString(1, key);
-            insert.setString(2, resultJson);
-            insert.setLong(3, now);
-            insert.setLong(4, checksum(key, resultJson, now));
-            return insert.executeUpdate() == 1;
-          }
-        });
+    long now = clock.millis();
+    CompletableFuture<Boolean> stored =
+        writer.submit(
+            new CallLogWriter.Pending(
+                key, resultJson, now, checksum(key, resultJson, now), new CompletableFuture<>()));
+    try {
+      return stored.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof CallLogException failure) {
+        // the writer's exception, with this caller's stack for where it was waited on
+        throw new CallLogException(failure.getMessage(), failure);
+      }
+      throw new CallLogException(
+          "cannot record the call '" + key + "' in " + file + ": " + e.getCause(), e.getCause());
+    }
   }
 
   /**
@@ -243,11 +256,47 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   }
 
   /**
-   * Stops the scheduled sweep and closes the file. Later operations fail; closing twice is fine.
+   * Writes the records already submitted (their callers return as usual), then stops the scheduled
+   * sweep and closes the file. Later operations fail with a {@link CallLogException} saying the
+   * store is closed; closing twice is fine.
    */
   @Override
   public void close() {
+    writer.close();
+    readers.close();
     connection.close();
+  }
+
+  /** Transactions the writer committed so far (tests: records share commits under load). */
+  long commits() {
+    return writer.commits();
+  }
+
+  /** Records the writer has taken off its queue so far (tests). */
+  long taken() {
+    return writer.taken();
+  }
+
+  /** Records waiting for the writer (tests). */
+  int queued() {
+    return writer.queued();
+  }
+
+  /** Runs {@code body} on the writer's connection under its lock, so the writer waits (tests). */
+  <T> T onWriterConnection(StoreConnection.Work<T> body) {
+    return connection.with("run a test hook on the writer's connection", body);
+  }
+
+  /** Caps the file at {@code pages} pages on the writer's connection (tests: a full disk). */
+  void maxPageCount(long pages) {
+    connection.with(
+        "set max_page_count",
+        c -> {
+          try (Statement sql = c.createStatement()) {
+            sql.execute("PRAGMA max_page_count = " + pages);
+          }
+          return null;
+        });
   }
 
   @Override

@@ -139,14 +139,12 @@ public final class StoreConnection implements AutoCloseable {
     lock.lock();
     try {
       if (connection == null) {
-        throw kind.failure(
-            "cannot " + what + ": the " + kind.owner() + " " + file + " is closed; open it again",
-            null);
+        throw closedFailure(what);
       }
       try {
         return body.apply(connection);
       } catch (SQLException e) {
-        throw kind.failure("cannot " + what + ": " + describe(e, file, kind, whenDamaged), e);
+        throw failure(what, e);
       }
     } finally {
       lock.unlock();
@@ -209,6 +207,41 @@ public final class StoreConnection implements AutoCloseable {
           }
           return new StoreCheck(problems.isEmpty(), problems);
         });
+  }
+
+  /**
+   * Opens another connection to the file for reads only ({@code query_only}), with the busy
+   * timeout: in WAL mode its reads see the last commit and never wait for the writer. The caller
+   * owns and closes it; its failures go through {@link #failure}.
+   */
+  public Connection openReader() throws SQLException {
+    Connection reader = SqliteLibrary.connect("jdbc:sqlite:" + file, null);
+    try (Statement sql = reader.createStatement()) {
+      sql.execute("PRAGMA busy_timeout = " + SqliteLibrary.BUSY_TIMEOUT_MILLIS);
+      sql.execute("PRAGMA query_only = ON");
+    } catch (SQLException e) {
+      closeQuietly(reader, e);
+      throw e;
+    }
+    return reader;
+  }
+
+  /**
+   * The kind's exception for {@code e}, met while doing {@code what}: "cannot {@code what}: ", what
+   * happened to the file and what to do about it.
+   */
+  public RuntimeException failure(String what, SQLException e) {
+    return kind.failure("cannot " + what + ": " + describe(e, file, kind, whenDamaged), e);
+  }
+
+  /**
+   * The kind's exception for an operation on the store after {@link #close()}: "cannot {@code
+   * what}: the ... is closed; open it again".
+   */
+  public RuntimeException closedFailure(String what) {
+    return kind.failure(
+        "cannot " + what + ": the " + kind.owner() + " " + file + " is closed; open it again",
+        null);
   }
 
   /** False once {@link #close()} has run. */

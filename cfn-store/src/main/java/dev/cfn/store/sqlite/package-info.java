@@ -11,7 +11,9 @@
  *       the application ids of the three kinds (one id space, so kept here).
  *   <li>{@code StoreConnection}: the one locked connection (WAL, {@code synchronous=FULL},
  *       migration, scheduled sweep, check, close) that the memory store and the call log each open
- *       on their file. The journal has its own writer thread and group commit instead.
+ *       on their file, and the read-only connections the call log's lookups use beside it. The call
+ *       log writes through it from its own writer thread (group commit); the journal has its own
+ *       writer connection instead.
  *   <li>{@code RecordChecksum} (CRC32C of a record), {@code ColumnText} (column values in error
  *       messages), {@code PrivateFiles} (owner-only files 0600 and directories 0700), {@code
  *       SqliteErrors} (SQLite result codes translated into errors that say what to do).
