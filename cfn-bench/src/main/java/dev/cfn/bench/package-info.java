@@ -1,7 +1,10 @@
 /**
  * Benchmarks of cfn: the end-to-end bus scenarios ({@code cfn bench bus}) run through the real
- * runtime beside the same scenarios on Apache Pekko, and the entry point of the benchmark jar.
- * Benchmark peers (Pekko) are dependencies of this module only, never of the product; the cfn
- * command runs this jar in a JVM of its own.
+ * runtime beside the same scenarios on Apache Pekko, LLM tasks through cfn-ai beside LangChain4j
+ * ({@code cfn bench agents}: {@code AgentsBench} coordinates, {@code AgentsWorker} runs one system
+ * per JVM, {@code AgentsDriver} drives it, {@code CfnContenders} and {@code LangChain4jContenders}
+ * are the systems), and the entry point of the benchmark jar. Benchmark peers (Pekko, LangChain4j)
+ * are dependencies of this module only, never of the product; the cfn command runs this jar in a
+ * JVM of its own.
  */
 package dev.cfn.bench;
