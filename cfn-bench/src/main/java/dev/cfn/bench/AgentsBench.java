@@ -116,7 +116,7 @@ final class AgentsBench {
 
     static Settings quick() {
       return new Settings(
-          SCENARIOS, new int[] {1, 16, 256}, 1, Duration.ofSeconds(1), Duration.ofSeconds(1));
+          SCENARIOS, new int[] {1, 16, 256}, 1, Duration.ofMillis(500), Duration.ofSeconds(1));
     }
 
     Map<String, Object> asMap() {

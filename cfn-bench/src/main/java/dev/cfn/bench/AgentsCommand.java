@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
             + " answers), each system in its own JVM: tasks/s, p50/p99, CPU and bytes allocated per"
             + " task at concurrency 1, 16 and 256.")
 final class AgentsCommand implements Callable<Integer> {
-  @Option(names = "--quick", description = "One run of 1 s windows (about a minute in all).")
+  @Option(names = "--quick", description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
   boolean quick;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")

@@ -42,7 +42,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
   /** The most concurrent tasks of a cell (as in the jar's AgentsBench). */
   static final int MAX_CONCURRENCY = 4096;
 
-  @Option(names = "--quick", description = "One run of 1 s windows (about a minute in all).")
+  @Option(names = "--quick", description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
   boolean quick;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
