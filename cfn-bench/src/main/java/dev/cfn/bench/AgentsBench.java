@@ -2,8 +2,12 @@ package dev.cfn.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.testkit.ModelServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
  * {@code cfn bench agents}: LLM tasks through cfn and through LangChain4j 1.x against one loopback
@@ -215,8 +220,7 @@ final class AgentsBench {
       rawRuns.add(run.stream().map(AgentsDriver.Cell::asMap).toList());
     }
     json.put("runs", rawRuns);
-    long failures = medians.isEmpty() ? 0 : totalFailures(runs);
-    json.put("failedTasks", failures);
+    json.put("failedTasks", totalFailures(runs));
     return json;
   }
 
@@ -258,13 +262,12 @@ final class AgentsBench {
             .start(
                 () -> {
                   try (var lines =
-                      new java.io.BufferedReader(
-                          new java.io.InputStreamReader(
-                              p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                      new BufferedReader(
+                          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                       out.println(line);
                     }
-                  } catch (java.io.IOException e) {
+                  } catch (IOException e) {
                     out.println("  (the " + scenario + " worker's output ended: " + e + ")");
                   }
                 });
@@ -366,8 +369,7 @@ final class AgentsBench {
         .orElse(null);
   }
 
-  static double median(
-      List<AgentsDriver.Cell> cells, java.util.function.ToDoubleFunction<AgentsDriver.Cell> f) {
+  static double median(List<AgentsDriver.Cell> cells, ToDoubleFunction<AgentsDriver.Cell> f) {
     return median(cells.stream().map(f::applyAsDouble).toList());
   }
 

@@ -1,5 +1,6 @@
 package dev.cfn.bench;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -18,7 +19,9 @@ import picocli.CommandLine.Option;
             + " answers), each system in its own JVM: tasks/s, p50/p99, CPU and bytes allocated per"
             + " task at concurrency 1, 16 and 256.")
 final class AgentsCommand implements Callable<Integer> {
-  @Option(names = "--quick", description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
+  @Option(
+      names = "--quick",
+      description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
   boolean quick;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
@@ -53,8 +56,8 @@ final class AgentsCommand implements Callable<Integer> {
     if (json != null) {
       BenchMain.outputFile("--json", json);
       for (Path p = json.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
-        if (java.nio.file.Files.exists(p)) {
-          if (!java.nio.file.Files.isDirectory(p)) {
+        if (Files.exists(p)) {
+          if (!Files.isDirectory(p)) {
             throw new IllegalArgumentException(
                 "--json "
                     + json
