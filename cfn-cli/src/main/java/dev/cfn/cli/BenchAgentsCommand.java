@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
       "Scenarios: cfn-agent (rt.request -> LlmAgent), lc4j-aiservices, cfn-provider"
           + " (ModelProvider.chat), lc4j-model (OpenAiChatModel), cfn-reliable (RELIABLE with the"
           + " durable call log), cfn-tool and lc4j-tool (a tool round trip).",
-      "The full run takes about 9 minutes; --quick about one."
+      "The full run takes about 10 minutes; --quick about one."
     })
 final class BenchAgentsCommand implements Callable<Integer> {
   /** Scenario names {@code --only} accepts (as in the jar's AgentsBench). */
@@ -42,7 +42,9 @@ final class BenchAgentsCommand implements Callable<Integer> {
   /** The most concurrent tasks of a cell (as in the jar's AgentsBench). */
   static final int MAX_CONCURRENCY = 4096;
 
-  @Option(names = "--quick", description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
+  @Option(
+      names = "--quick",
+      description = "One run, 0.5 s warm-up and 1 s windows (about a minute).")
   boolean quick;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
