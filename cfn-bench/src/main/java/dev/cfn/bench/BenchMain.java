@@ -14,7 +14,12 @@ import picocli.CommandLine.Option;
     name = "cfn bench",
     mixinStandardHelpOptions = true,
     description = "Measures cfn on this machine, side by side with Apache Pekko.",
-    subcommands = {BenchMain.Bus.class, BenchMain.Reliable.class, BenchMain.Jmh.class})
+    subcommands = {
+      BenchMain.Bus.class,
+      BenchMain.Reliable.class,
+      AgentsCommand.class,
+      BenchMain.Jmh.class
+    })
 public final class BenchMain implements Callable<Integer> {
 
   @Override

@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn bench bus|reliable|jmh}: runs the benchmark jar in a JVM of its own, with a fixed heap
- * and the same JDK, so a measurement never shares a heap or JIT profile with the command itself and
- * its JVM settings are printed with the results. The benchmark peers (Apache Pekko) live only in
- * that jar.
+ * {@code cfn bench bus|reliable|agents|jmh}: runs the benchmark jar in a JVM of its own, with a
+ * fixed heap and the same JDK, so a measurement never shares a heap or JIT profile with the command
+ * itself and its JVM settings are printed with the results. The benchmark peers (Apache Pekko,
+ * LangChain4j) live only in that jar.
  *
  * <p>The options are declared (and checked) here as well as in the jar's {@code BenchMain}, so that
  * a bad value is reported at once, before a 2 GB benchmark JVM starts; the checked options are then
@@ -25,11 +25,17 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measures cfn on this machine, side by side with Apache Pekko, in a JVM of its own.",
+      "Measures cfn on this machine, side by side with Apache Pekko and LangChain4j, in a JVM of"
+          + " its own.",
       "JVM options for the benchmark JVM come from CFN_BENCH_JVM_OPTS"
           + " (default: -Xms2g -Xmx2g -XX:+AlwaysPreTouch)."
     },
-    subcommands = {BenchCommand.Bus.class, BenchCommand.Reliable.class, BenchCommand.Jmh.class})
+    subcommands = {
+      BenchCommand.Bus.class,
+      BenchCommand.Reliable.class,
+      BenchAgentsCommand.class,
+      BenchCommand.Jmh.class
+    })
 final class BenchCommand extends CommandGroup {
   static final String DEFAULT_JVM_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch";
 

@@ -82,6 +82,19 @@ class BadInputTest {
           "bench reliable --dir ''",
           "bench reliable --json DIR",
           "bench reliable --bogus",
+          "bench agents --only nosuch",
+          "bench agents --only ''",
+          "bench agents --only cfn-agent,nosuch",
+          "bench agents --json DIR",
+          "bench agents --json ''",
+          "bench agents --json GARBAGE/out.json",
+          "bench agents --concurrency 0",
+          "bench agents --concurrency -1",
+          "bench agents --concurrency 1,x",
+          "bench agents --concurrency 5000",
+          "bench agents --runs 0",
+          "bench agents --runs abc",
+          "bench agents --quick --bogus",
           // chaos (checked before any worker JVM starts)
           "chaos",
           "chaos nosuch",
@@ -309,6 +322,7 @@ class BadInputTest {
         List.of(
             new String[] {"bench", "--help"},
             new String[] {"bench", "jmh", "--help"},
+            new String[] {"bench", "agents", "--help"},
             new String[] {"chaos", "--help"},
             new String[] {"chaos", "crash", "--help"},
             new String[] {"restore", "--help"},
@@ -318,7 +332,11 @@ class BadInputTest {
       assertThat(r.code()).as(String.join(" ", cmd)).isZero();
       assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage: cfn " + cmd[0]);
     }
-    assertThat(run("bench", "--help").out()).contains("bus").contains("reliable").contains("jmh");
+    assertThat(run("bench", "--help").out())
+        .contains("bus")
+        .contains("reliable")
+        .contains("agents")
+        .contains("jmh");
     // the summary of crash in `cfn chaos --help` is a whole sentence
     assertThat(run("chaos", "--help").out()).contains("nothing was lost or duplicated.");
   }
