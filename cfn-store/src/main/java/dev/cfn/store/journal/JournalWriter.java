@@ -195,6 +195,9 @@ final class JournalWriter {
       }
       c.exec("COMMIT");
       commits.incrementAndGet();
+      for (WriteOp<?> op : ops) {
+        op.committed();
+      }
     } catch (SQLException e) {
       String what = SqliteErrors.describe(e, file);
       log.warn("journal batch of {} operations failed: {}", ops.size(), what);

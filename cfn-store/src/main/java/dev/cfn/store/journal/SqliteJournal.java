@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -119,6 +121,9 @@ public final class SqliteJournal implements Journal {
   /** The interval of {@link Builder#backups(Path)}: one minute. */
   public static final Duration DEFAULT_BACKUP_INTERVAL = Duration.ofMinutes(1);
 
+  /** The state keys {@link Builder#stateCacheKeys} holds in memory by default: 100,000. */
+  public static final int DEFAULT_STATE_CACHE_KEYS = 100_000;
+
   /** The backups {@link Builder#backups(Path)} keeps: 60, an hour at the default interval. */
   public static final int DEFAULT_BACKUP_KEEP = 60;
 
@@ -132,8 +137,10 @@ public final class SqliteJournal implements Journal {
   private final BackupSchedule backups; // null without scheduled backups
   private final Object readLock = new Object();
   private final DeadLetterQueue deadLetterQueue = new DeadLetterQueue(this);
+  private final StateCache stateCache;
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
+  private volatile boolean readable = true; // false once close() began
 
   private SqliteJournal(
       Path file,
@@ -143,8 +150,10 @@ public final class SqliteJournal implements Journal {
       JournalWriter writer,
       Connection reader,
       Clock clock,
-      BackupConfig backupConfig) {
+      BackupConfig backupConfig,
+      int stateCacheKeys) {
     this.file = file;
+    this.stateCache = new StateCache(stateCacheKeys, this::loadNamespace);
     this.retention = retention;
     this.codec = codec;
     this.lock = lock;
@@ -275,6 +284,11 @@ public final class SqliteJournal implements Journal {
               case Effect.Delete delete ->
                   new Writes.Change.Delete(delete.namespace(), delete.key());
               case Effect.Send send -> new Writes.Change.Send(codec.content(send.envelope()));
+              case Effect.Increment inc ->
+                  new Writes.Change.Increment(inc.namespace(), inc.key(), inc.delta());
+              case Effect.CompareAndSet cas ->
+                  new Writes.Change.CompareAndSet(
+                      cas.namespace(), cas.key(), cas.expected(), cas.value());
             });
       }
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -286,7 +300,9 @@ public final class SqliteJournal implements Journal {
                   + e.getMessage(),
               e));
     }
-    return writer.submit(new Writes.Acknowledge(message.id(), List.copyOf(changes)));
+    return writer.submit(
+        new Writes.Acknowledge(
+            message.id(), List.copyOf(changes), changes.isEmpty() ? null : stateCache));
   }
 
   /**
@@ -400,17 +416,55 @@ public final class SqliteJournal implements Journal {
     return await(writer.submit(new Writes.Replay(id, codec)));
   }
 
-  /** The value of {@code key} in {@code namespace} of the state table (an agent id as string). */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Served from memory: the journal keeps the committed state of the namespaces read since it
+   * opened (up to {@link Builder#stateCacheKeys} keys), loading a namespace from the file once, on
+   * its first read, and updating it as acknowledgements commit; a handler's {@code Effects.get} on
+   * a carrier thread therefore reads a map. See {@code StateCache}.
+   */
+  @Override
   public Optional<String> state(String namespace, String key) {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(key, "key");
+    requireReadable("state " + namespace + " " + key);
+    return stateCache.get(namespace, key);
+  }
+
+  /** {@inheritDoc} Served from memory like {@link #state(String, String)}. */
+  @Override
+  public SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(prefix, "prefix");
+    Journal.checkPrefixLimit(limit);
+    requireReadable("state of " + namespace);
+    return stateCache.byPrefix(namespace, prefix, limit);
+  }
+
+  private void requireReadable(String what) {
+    if (!readable) {
+      throw new JournalException(
+          "cannot read " + what + ": the journal " + file + " is closed; open it again");
+    }
+  }
+
+  /** Every committed key of {@code namespace}, for the state cache. */
+  private SortedMap<String, String> loadNamespace(String namespace) {
     return read(
-        "state " + namespace + " " + key,
-        c ->
-            select(c, Table.STATE, "WHERE namespace = ? AND key = ?", List.of(namespace, key))
-                .stream()
-                .findFirst()
-                .map(row -> (String) row[2]));
+        "state of " + namespace,
+        c -> {
+          SortedMap<String, String> keys = new TreeMap<>();
+          for (Object[] row : select(c, Table.STATE, "WHERE namespace = ?", List.of(namespace))) {
+            keys.put((String) row[1], (String) row[2]);
+          }
+          return keys;
+        });
+  }
+
+  /** Namespaces the state cache loaded from the file since open (tests). */
+  long stateLoads() {
+    return stateCache.loads();
   }
 
   /** The keys of {@code namespace} in the state table, sorted. */
@@ -435,6 +489,7 @@ public final class SqliteJournal implements Journal {
         return;
       }
       closed = true;
+      readable = false;
     }
     try {
       if (backups != null) {
@@ -580,6 +635,7 @@ public final class SqliteJournal implements Journal {
     private Duration retention = Duration.ofDays(7);
     private final Set<Class<?>> payloadTypes = new LinkedHashSet<>();
     private BackupConfig backups;
+    private int stateCacheKeys = DEFAULT_STATE_CACHE_KEYS;
 
     private Builder(Path file) {
       this.file = file;
@@ -617,6 +673,24 @@ public final class SqliteJournal implements Journal {
         PayloadCodec.checkRegistrable(Objects.requireNonNull(type, "payload type"));
         payloadTypes.add(type);
       }
+      return this;
+    }
+
+    /**
+     * How many committed state keys the journal keeps in memory for {@link SqliteJournal#state}
+     * reads (default 100,000; 0 reads the file on every call). Whole namespaces (agents) are held:
+     * the first read of one loads all its keys; past the bound, namespaces are dropped and loaded
+     * again when next read.
+     */
+    public Builder stateCacheKeys(int keys) {
+      if (keys < 0) {
+        throw new IllegalArgumentException(
+            "stateCacheKeys must be 0 or more, was "
+                + keys
+                + "; the default is "
+                + DEFAULT_STATE_CACHE_KEYS);
+      }
+      this.stateCacheKeys = keys;
       return this;
     }
 
@@ -721,7 +795,8 @@ public final class SqliteJournal implements Journal {
                 sweepInterval(retention),
                 () -> new Writes.Sweep(keep));
         SqliteJournal journal =
-            new SqliteJournal(path, retention, codec, lock, writer, read, clock, backups);
+            new SqliteJournal(
+                path, retention, codec, lock, writer, read, clock, backups, stateCacheKeys);
         writer.start();
         try {
           journal.sweep();

@@ -89,20 +89,31 @@ final class Writes {
 
     /** Journals an outgoing message (its encoded content). */
     record Send(Object[] content) implements Change {}
+
+    /** Adds to a counter (a decimal long; absent is 0). */
+    record Increment(String namespace, String key, long delta) implements Change {}
+
+    /** Sets a key only if it holds {@code expected} (null: absent). */
+    record CompareAndSet(String namespace, String key, String expected, String value)
+        implements Change {}
   }
 
   /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
   static final class Acknowledge extends WriteOp<Boolean> {
     private final long id;
     private final List<Change> changes;
+    private final StateCache cache; // null: nothing to publish to
+    private final List<StateCache.Write> written = new java.util.ArrayList<>(0);
 
-    Acknowledge(long id, List<Change> changes) {
+    Acknowledge(long id, List<Change> changes, StateCache cache) {
       this.id = id;
       this.changes = changes;
+      this.cache = cache;
     }
 
     @Override
     Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      written.clear(); // a batch redone one operation at a time runs this again
       if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", id, now.toEpochMilli()) == 0) {
         return false;
       }
@@ -111,27 +122,92 @@ final class Writes {
       c.attempted().remove(id);
       for (Change change : changes) {
         switch (change) {
-          case Change.Put put ->
-              insert(
-                  c,
-                  Table.STATE,
-                  " ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,"
-                      + " message_id = excluded.message_id, crc = excluded.crc",
-                  put.namespace(),
-                  put.key(),
-                  put.value(),
-                  id);
-          case Change.Delete delete ->
-              update(
-                  c,
-                  "DELETE FROM state WHERE namespace = ? AND key = ?",
-                  delete.namespace(),
-                  delete.key());
+          case Change.Put put -> putState(c, put.namespace(), put.key(), put.value());
+          case Change.Delete delete -> {
+            update(
+                c,
+                "DELETE FROM state WHERE namespace = ? AND key = ?",
+                delete.namespace(),
+                delete.key());
+            written.add(new StateCache.Write(delete.namespace(), delete.key(), null));
+          }
           case Change.Send send ->
               insert(c, Table.MESSAGES, "", MessageCodec.pending(send.content(), 0, null));
+          case Change.Increment inc -> {
+            String current = stateValue(c, inc.namespace(), inc.key());
+            long base;
+            try {
+              base = current == null ? 0 : Long.parseLong(current);
+            } catch (NumberFormatException e) {
+              throw refused(
+                  "state key '"
+                      + inc.key()
+                      + "' of "
+                      + inc.namespace()
+                      + " holds text that is not a whole number, so it cannot be incremented");
+            }
+            long next;
+            try {
+              next = Math.addExact(base, inc.delta());
+            } catch (ArithmeticException e) {
+              throw refused(
+                  "incrementing state key '"
+                      + inc.key()
+                      + "' of "
+                      + inc.namespace()
+                      + " by "
+                      + inc.delta()
+                      + " overflows a long");
+            }
+            putState(c, inc.namespace(), inc.key(), Long.toString(next));
+          }
+          case Change.CompareAndSet cas -> {
+            String current = stateValue(c, cas.namespace(), cas.key());
+            if (!java.util.Objects.equals(current, cas.expected())) {
+              throw refused(
+                  "compare-and-set of state key '"
+                      + cas.key()
+                      + "' of "
+                      + cas.namespace()
+                      + " found another value than the handler expected (it changed since the"
+                      + " handler read it); the message is handled again and sees the new value");
+            }
+            putState(c, cas.namespace(), cas.key(), cas.value());
+          }
         }
       }
       return true;
+    }
+
+    private void putState(WriteConnection c, String namespace, String key, String value)
+        throws SQLException {
+      insert(
+          c,
+          Table.STATE,
+          " ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,"
+              + " message_id = excluded.message_id, crc = excluded.crc",
+          namespace,
+          key,
+          value,
+          id);
+      written.add(new StateCache.Write(namespace, key, value));
+    }
+
+    private static String stateValue(WriteConnection c, String namespace, String key)
+        throws SQLException {
+      Object[] row = selectOne(c, Table.STATE, "namespace = ? AND key = ?", namespace, key);
+      return row == null ? null : (String) row[2];
+    }
+
+    private dev.cfn.core.spi.JournalException refused(String why) {
+      return new dev.cfn.core.spi.JournalException(notDone() + ": " + why);
+    }
+
+    @Override
+    void afterCommit(Boolean applied) {
+      if (cache != null && Boolean.TRUE.equals(applied) && !written.isEmpty()) {
+        cache.publish(written);
+      }
     }
 
     @Override
