@@ -137,6 +137,9 @@ public final class SqliteJournal implements Journal {
   private final BackupSchedule backups; // null without scheduled backups
   private final Object readLock = new Object();
   private final DeadLetterQueue deadLetterQueue = new DeadLetterQueue(this);
+  private final JournalQuarantine quarantine = new JournalQuarantine(this);
+  private final java.util.concurrent.atomic.AtomicLong quarantined =
+      new java.util.concurrent.atomic.AtomicLong();
   private final StateCache stateCache;
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
@@ -188,29 +191,72 @@ public final class SqliteJournal implements Journal {
   /**
    * {@inheritDoc}
    *
-   * <p>Ordered by id. Throws {@link JournalException} naming the table and id when a record fails
-   * its checksum or its payload class is not registered: a pending message is never skipped
-   * silently.
+   * <p>Ordered by id. A pending record that fails its checksum is not returned: it is moved to the
+   * {@linkplain #quarantine() quarantine} (logged at WARN, counted in {@link #quarantinedCount()}),
+   * so that one damaged record does not keep the runtime from starting, and the others are
+   * delivered. Throws {@link JournalException} naming the table and id when a sound record cannot
+   * be rebuilt (its payload class is not registered, or it was written by another cfn version): a
+   * pending message is never skipped silently.
    */
   @Override
   public List<JournalEntry> recover() {
-    return read(
-        "the pending messages",
-        c -> {
-          List<JournalEntry> entries = new ArrayList<>();
-          try (PreparedStatement query =
-                  c.prepareStatement(Table.MESSAGES.select() + " ORDER BY id");
-              ResultSet rows = query.executeQuery()) {
-            while (rows.next()) {
-              Object[] row = Table.MESSAGES.read(rows);
-              entries.add(
-                  new JournalEntry(
-                      codec.envelope(Table.MESSAGES, row, false),
-                      (int) number(row[Table.Columns.ATTEMPTS])));
-            }
-          }
-          return entries;
-        });
+    List<Long> damaged = new ArrayList<>();
+    List<JournalEntry> entries =
+        read(
+            "the pending messages",
+            c -> {
+              List<JournalEntry> found = new ArrayList<>();
+              try (PreparedStatement query =
+                      c.prepareStatement(Table.MESSAGES.select() + " ORDER BY id");
+                  ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                  Object[] row = Table.MESSAGES.values(rows);
+                  if (Table.MESSAGES
+                      .problem(row, rows.getObject(Table.MESSAGES.columnCount() + 1))
+                      .isPresent()) {
+                    damaged.add(number(row[Table.Columns.ID]));
+                    continue;
+                  }
+                  found.add(
+                      new JournalEntry(
+                          codec.envelope(Table.MESSAGES, row, false),
+                          (int) number(row[Table.Columns.ATTEMPTS])));
+                }
+              }
+              return found;
+            });
+    for (long id : damaged) {
+      if (await(writer.submit(new Writes.Quarantine(id)))) {
+        quarantined.incrementAndGet();
+        log.warn(
+            "pending message {} in {} failed its checksum, so it was moved to the quarantine and"
+                + " will not be delivered; `cfn store quarantine show {} --journal {}` shows what"
+                + " is left of it (re-send it from its source if it matters, then purge it)",
+            id,
+            file,
+            id,
+            file);
+      }
+    }
+    return entries;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Records {@link #recover()} moved to the quarantine since this journal opened.
+   */
+  @Override
+  public long quarantinedCount() {
+    return quarantined.get();
+  }
+
+  /**
+   * The administration of this journal's quarantine (list, find, purge) for tools such as {@code
+   * cfn store quarantine}. A view: it works while this journal is open.
+   */
+  public JournalQuarantine quarantine() {
+    return quarantine;
   }
 
   /**
@@ -230,7 +276,8 @@ public final class SqliteJournal implements Journal {
                   sql.executeQuery(
                       "SELECT max(m) FROM (SELECT max(id) AS m FROM messages"
                           + " UNION ALL SELECT max(id) FROM acked"
-                          + " UNION ALL SELECT max(id) FROM dead_letters)")) {
+                          + " UNION ALL SELECT max(id) FROM dead_letters"
+                          + " UNION ALL SELECT max(id) FROM quarantine)")) {
             if (rows.next()) {
               highest = Math.max(highest, rows.getLong(1));
             }

@@ -30,7 +30,23 @@ enum Table {
   /** Agent state written by acknowledgement effects. */
   STATE("state", List.of("namespace", "key", "value", "message_id"), 2),
   /** Journal-wide values, such as the highest id ever removed. */
-  META("meta", List.of("key", "value"), 1);
+  META("meta", List.of("key", "value"), 1),
+  /**
+   * Damaged pending records set aside by recovery (schema version 2): the message columns as found,
+   * then {@code attempts}, {@code last_error}, the checksum they carried, the table they came from,
+   * the problem and the time.
+   */
+  QUARANTINE(
+      "quarantine",
+      concat(
+          Columns.MESSAGE,
+          "attempts",
+          "last_error",
+          "stored_crc",
+          "source",
+          "problem",
+          "quarantined_at"),
+      1);
 
   /** Column positions shared by {@link #MESSAGES} and {@link #DEAD_LETTERS}. */
   static final class Columns {
@@ -76,6 +92,18 @@ enum Table {
 
     /** {@code dead_at} in dead_letters. */
     static final int DEAD_AT = 16;
+
+    /** {@code stored_crc} in quarantine: the checksum the damaged record carried. */
+    static final int STORED_CRC = 16;
+
+    /** {@code source} in quarantine: the table the record was taken from. */
+    static final int SOURCE = 17;
+
+    /** {@code problem} in quarantine. */
+    static final int PROBLEM = 18;
+
+    /** {@code quarantined_at} in quarantine. */
+    static final int QUARANTINED_AT = 19;
 
     private Columns() {}
   }
@@ -190,6 +218,11 @@ enum Table {
               + " backup (JournalFiles.restore) or remove the record");
     }
     return values;
+  }
+
+  /** The column names, in canonical order. */
+  List<String> columns() {
+    return columns;
   }
 
   /** The column values of the current row, unverified (for {@code check()}). */

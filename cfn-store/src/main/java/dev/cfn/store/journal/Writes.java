@@ -448,6 +448,92 @@ final class Writes {
     }
   }
 
+  /**
+   * Moves the pending record {@code id}, found damaged by recovery, to the quarantine table as it
+   * is stored (unverified), and deletes it and its attempt history from the pending messages.
+   * Yields false, changing nothing, when the record is gone or now passes its checksum.
+   */
+  static final class Quarantine extends WriteOp<Boolean> {
+    private final long id;
+
+    Quarantine(long id) {
+      this.id = id;
+    }
+
+    @Override
+    Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      PreparedStatement statement = c.prepare(Table.MESSAGES.select() + " WHERE id = ?");
+      statement.setLong(1, id);
+      Object[] found;
+      Object storedCrc;
+      try (ResultSet rows = statement.executeQuery()) {
+        if (!rows.next()) {
+          return false;
+        }
+        found = Table.MESSAGES.values(rows);
+        storedCrc = rows.getObject(Table.MESSAGES.columnCount() + 1);
+      }
+      Optional<String> problem = Table.MESSAGES.problem(found, storedCrc);
+      if (problem.isEmpty()) {
+        return false;
+      }
+      Object[] row = java.util.Arrays.copyOf(found, Table.QUARANTINE.columnCount());
+      for (int i = 0; i < found.length; i++) {
+        row[i] = storable(found[i]);
+      }
+      row[Table.Columns.STORED_CRC] = storable(storedCrc);
+      row[Table.Columns.SOURCE] = Table.MESSAGES.sqlName();
+      row[Table.Columns.PROBLEM] = problem.get();
+      row[Table.Columns.QUARANTINED_AT] = now.toEpochMilli();
+      insert(c, Table.QUARANTINE, " ON CONFLICT(id) DO NOTHING", row);
+      update(c, "DELETE FROM messages WHERE id = ?", id);
+      update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      c.attempted().remove(id);
+      return true;
+    }
+
+    /** A value the checksum can cover: a damaged column may come back as a REAL. */
+    private static Object storable(Object value) {
+      return switch (value) {
+        case null -> null;
+        case Long l -> l;
+        case Integer i -> (long) i;
+        case String s -> s;
+        case byte[] b -> b;
+        default -> String.valueOf(value);
+      };
+    }
+
+    @Override
+    String notDone() {
+      return "damaged message " + id + " was not moved to the quarantine";
+    }
+  }
+
+  /** Deletes quarantined record {@code id}, remembering its id as used. */
+  static final class RemoveQuarantined extends WriteOp<Boolean> {
+    private final long id;
+
+    RemoveQuarantined(long id) {
+      this.id = id;
+    }
+
+    @Override
+    Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      if (!exists(c, "SELECT 1 FROM quarantine WHERE id = ?", id)) {
+        return false;
+      }
+      retire(c, id);
+      update(c, "DELETE FROM quarantine WHERE id = ?", id);
+      return true;
+    }
+
+    @Override
+    String notDone() {
+      return "quarantined record " + id + " was not purged";
+    }
+  }
+
   /** Forgets acknowledged ids older than the retention period. */
   static final class Sweep extends WriteOp<Integer> {
     private final Duration retention;
