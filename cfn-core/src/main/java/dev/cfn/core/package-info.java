@@ -45,7 +45,10 @@
  * Replies} (requests waiting for a reply, with their timeouts), {@code DeadLetterSink}, {@code
  * Lifecycle} (lifecycle events re-enter the chain at Route: its one back edge, bound once after
  * wiring) and {@code ReliableLedger} (attempts and recovered ids shared by the two RELIABLE
- * stages). {@code Stages} is the wiring an agent's cell receives.
+ * stages). {@code Stages} is the wiring an agent's cell receives. {@code EffectsBuffer} is the
+ * {@link dev.cfn.core.Effects} of one RELIABLE handler call (its writes over the journal's
+ * committed state, turned into {@code Effect}s at the acknowledgement), and {@code JsonText} the
+ * JSON syntax check behind {@code Effects.putJson} (the kernel has no JSON library).
  *
  * <p>The interfaces the stores implement (journal, effects, memory store, call log) are in {@link
  * dev.cfn.core.spi}; the RELIABLE stages here program against them. {@code InMemoryJournal} stays

@@ -178,6 +178,18 @@ public final class SqliteJournal implements Journal {
   /** The scheduled backups configured on the builder. */
   private record BackupConfig(Path dir, Duration interval, int keep) {}
 
+  /**
+   * Opens the journal in {@code file} read-only, beside the runtime that may own it: no lock is
+   * taken and the file is never written (see {@link JournalReader}). For tools that only look:
+   * {@code cfn dlq list}, {@code cfn store quarantine list}.
+   *
+   * @throws JournalException when there is no such file, it is not a cfn journal, it was written by
+   *     a newer cfn, or it cannot be opened
+   */
+  public static JournalReader openReadOnly(Path file) {
+    return JournalReader.open(file);
+  }
+
   /** Starts configuring the journal stored in {@code file} (created if missing). */
   public static Builder builder(Path file) {
     return new Builder(Objects.requireNonNull(file, "file"));

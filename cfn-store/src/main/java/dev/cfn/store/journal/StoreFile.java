@@ -318,7 +318,7 @@ final class StoreFile {
   }
 
   /** What makes the file on {@code c} something other than a journal this code can read. */
-  private static Optional<String> schemaProblem(Connection c, Path file) throws SQLException {
+  static Optional<String> schemaProblem(Connection c, Path file) throws SQLException {
     try (Statement sql = c.createStatement()) {
       long applicationId = queryLong(sql, "PRAGMA application_id");
       boolean versioned =
