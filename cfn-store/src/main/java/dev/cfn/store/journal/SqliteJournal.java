@@ -70,9 +70,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Integrity.</b> Every record carries a CRC32C of its canonical bytes, verified whenever the
  * record is read: a damaged record throws {@link JournalException} naming its table and key instead
- * of returning bad data. {@link #check()} runs SQLite's integrity check and verifies every record.
- * Opening a file migrates it to the current schema version in one transaction, and refuses a file
- * written by a newer cfn.
+ * of returning bad data, except that {@link #recover()} moves a damaged pending message to the
+ * {@linkplain #quarantine() quarantine} and goes on, so one bad record never keeps a node down.
+ * {@link #check()} runs SQLite's integrity check and verifies every record. Opening a file migrates
+ * it to the current schema version in one transaction, and refuses a file written by a newer cfn.
  *
  * <p><b>Payloads</b> are stored as JSON (Jackson) with their class name, and rebuilt only as an
  * allowed class: {@link String}, {@code byte[]}, boxed primitives, plain JSON {@link Map} and
@@ -101,8 +102,9 @@ import org.slf4j.LoggerFactory;
  * <p>The file operations ({@link JournalFiles}: check, backup, restore) and the dead-letter
  * administration ({@link #deadLetterQueue()}) serve tools such as the {@code cfn} command. Since
  * the file has one owner at a time, the administration works on the journal of a stopped runtime;
- * {@link JournalFiles#check(Path)} and {@link JournalFiles#backup(Path, Path)} also work on a
- * running one's.
+ * {@link JournalFiles#check(Path)}, {@link JournalFiles#backup(Path, Path)} and {@link
+ * #openReadOnly(Path)} (a {@link JournalReader}: state, dead letters, quarantine) also work on a
+ * running one's, without its lock.
  */
 public final class SqliteJournal implements Journal {
   private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);

@@ -214,8 +214,10 @@ enum Table {
       throw new JournalException(
           problem.get()
               + ": the record was changed outside cfn or damaged on disk, so it is not used."
-              + " SqliteJournal.check() lists every damaged record; restore the file from a"
-              + " backup (JournalFiles.restore) or remove the record");
+              + " `cfn store check` (SqliteJournal.check()) lists every damaged record; restore"
+              + " the file from a backup (`cfn restore`, JournalFiles.restore); a damaged pending"
+              + " message is moved to the quarantine when a runtime next starts on the journal"
+              + " (`cfn store quarantine list`)");
     }
     return values;
   }

@@ -163,4 +163,40 @@ class StateEffectsTest {
         .isInstanceOf(JournalException.class)
         .hasMessageContaining("is closed");
   }
+
+  @Test
+  void handlersReadTheirStateFromMemoryThroughTheRuntime() throws Exception {
+    SqliteJournal journal = open();
+    try (dev.cfn.core.AgentRuntime rt =
+        dev.cfn.core.AgentRuntime.builder()
+            .journal(journal)
+            .register(
+                dev.cfn.core.AgentType.of(
+                    "worker",
+                    id ->
+                        (m, ctx) -> {
+                          long seen = ctx.effects().getLong("n").orElse(0);
+                          ctx.effects().increment("n", 1);
+                          ctx.effects().put("seen/" + seen, "x");
+                        }))
+            .build()) {
+      for (int i = 0; i < 100; i++) {
+        rt.send(
+            dev.cfn.core.Envelope.to(AGENT)
+                .delivery(dev.cfn.core.DeliveryMode.RELIABLE)
+                .payload("m" + i));
+      }
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (!journal.state(AGENT, "n").equals(java.util.Optional.of("100"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(journal.state(AGENT, "n")).contains("100");
+      // each handler saw the previous one's count: no lost update, no duplicate
+      assertThat(journal.stateByPrefix(AGENT, "seen/", 1000)).hasSize(100);
+      assertThat(journal.stateLoads())
+          .as("the namespace was loaded once, then read in memory")
+          .isEqualTo(1);
+    }
+  }
 }
