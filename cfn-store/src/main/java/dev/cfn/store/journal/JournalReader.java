@@ -8,7 +8,6 @@ import dev.cfn.store.sqlite.SqliteErrors;
 import dev.cfn.store.sqlite.SqliteLibrary;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,7 +16,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * A read-only look at a journal file, safe beside the runtime that owns it: opened with {@link
@@ -107,27 +105,7 @@ public final class JournalReader implements AutoCloseable {
     Objects.requireNonNull(prefix, "prefix");
     Journal.checkPrefixLimit(limit);
     return read(
-        "state of " + namespace,
-        c -> {
-          SortedMap<String, String> out = new TreeMap<>();
-          try (PreparedStatement query =
-              c.prepareStatement(
-                  Table.STATE.select() + " WHERE namespace = ? AND key >= ? ORDER BY key")) {
-            query.setString(1, namespace);
-            query.setString(2, prefix);
-            try (ResultSet rows = query.executeQuery()) {
-              while (out.size() < limit && rows.next()) {
-                Object[] row = Table.STATE.read(rows);
-                String key = (String) row[1];
-                if (!key.startsWith(prefix)) {
-                  break;
-                }
-                out.put(key, (String) row[2]);
-              }
-            }
-          }
-          return out;
-        });
+        "state of " + namespace, c -> SqliteJournal.selectByPrefix(c, namespace, prefix, limit));
   }
 
   /** {@link #stateByPrefix(String, String, int)} in {@code agent}'s namespace. */

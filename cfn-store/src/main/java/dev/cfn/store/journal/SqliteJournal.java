@@ -158,7 +158,7 @@ public final class SqliteJournal implements Journal {
       BackupConfig backupConfig,
       int stateCacheKeys) {
     this.file = file;
-    this.stateCache = new StateCache(stateCacheKeys, this::loadNamespace);
+    this.stateCache = new StateCache(stateCacheKeys, new StateSource());
     this.retention = retention;
     this.codec = codec;
     this.lock = lock;
@@ -510,17 +510,62 @@ public final class SqliteJournal implements Journal {
     }
   }
 
-  /** Every committed key of {@code namespace}, for the state cache. */
-  private SortedMap<String, String> loadNamespace(String namespace) {
-    return read(
-        "state of " + namespace,
-        c -> {
-          SortedMap<String, String> keys = new TreeMap<>();
-          for (Object[] row : select(c, Table.STATE, "WHERE namespace = ?", List.of(namespace))) {
-            keys.put((String) row[1], (String) row[2]);
+  /** The committed state in the file, read through the reader connection, for the state cache. */
+  private final class StateSource implements StateCache.Source {
+    @Override
+    public SortedMap<String, String> namespace(String namespace) {
+      return read(
+          "state of " + namespace,
+          c -> {
+            SortedMap<String, String> keys = new TreeMap<>();
+            for (Object[] row : select(c, Table.STATE, "WHERE namespace = ?", List.of(namespace))) {
+              keys.put((String) row[1], (String) row[2]);
+            }
+            return keys;
+          });
+    }
+
+    @Override
+    public Optional<String> key(String namespace, String key) {
+      return read(
+          "state " + namespace + " " + key,
+          c ->
+              select(c, Table.STATE, "WHERE namespace = ? AND key = ?", List.of(namespace, key))
+                  .stream()
+                  .findFirst()
+                  .map(row -> (String) row[2]));
+    }
+
+    @Override
+    public SortedMap<String, String> byPrefix(String namespace, String prefix, int limit) {
+      return read("state of " + namespace, c -> selectByPrefix(c, namespace, prefix, limit));
+    }
+  }
+
+  /**
+   * At most {@code limit} verified state rows of {@code namespace} whose keys start with {@code
+   * prefix}, from the database on {@code c}.
+   */
+  static SortedMap<String, String> selectByPrefix(
+      Connection c, String namespace, String prefix, int limit) throws SQLException {
+    SortedMap<String, String> out = new TreeMap<>();
+    try (PreparedStatement query =
+        c.prepareStatement(
+            Table.STATE.select() + " WHERE namespace = ? AND key >= ? ORDER BY key")) {
+      query.setString(1, namespace);
+      query.setString(2, prefix);
+      try (ResultSet rows = query.executeQuery()) {
+        while (out.size() < limit && rows.next()) {
+          Object[] row = Table.STATE.read(rows);
+          String key = (String) row[1];
+          if (!key.startsWith(prefix)) {
+            break;
           }
-          return keys;
-        });
+          out.put(key, (String) row[2]);
+        }
+      }
+    }
+    return out;
   }
 
   /** Namespaces the state cache loaded from the file since open (tests). */

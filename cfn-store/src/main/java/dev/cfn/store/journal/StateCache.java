@@ -26,45 +26,59 @@ import java.util.concurrent.ConcurrentSkipListMap;
  *
  * <p><b>Bound.</b> At most {@code maxKeys} keys are held; past that, whole namespaces are dropped
  * (arbitrary ones, not the least recently used) until a quarter of the room is free, and a
- * namespace larger than the bound is never held (its reads go to the database). 0 disables the
- * cache.
+ * namespace larger than the bound is never held (its reads then go to the database key by key). 0
+ * disables the cache: every read is one query, as before the cache existed.
  */
 final class StateCache {
 
-  /** Loads every key of a namespace from the database. */
-  @FunctionalInterface
-  interface Loader {
-    SortedMap<String, String> load(String namespace);
+  /** Reads committed state from the database. */
+  interface Source {
+    /** Every key of {@code namespace}. */
+    SortedMap<String, String> namespace(String namespace);
+
+    /** One key. */
+    Optional<String> key(String namespace, String key);
+
+    /** At most {@code limit} keys of {@code namespace} starting with {@code prefix}. */
+    SortedMap<String, String> byPrefix(String namespace, String prefix, int limit);
   }
 
   /** One key's final value after a commit; null value: the key was deleted. */
   record Write(String namespace, String key, String value) {}
 
   private final int maxKeys;
-  private final Loader loader;
+  private final Source source;
+  // namespaces too large to hold, read key by key (bounded: a hint, not a record)
+  private final java.util.Set<String> oversized = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<String, ConcurrentSkipListMap<String, String>> namespaces =
       new ConcurrentHashMap<>();
   private long keys; // guarded by this
   private long loads; // guarded by this
 
-  StateCache(int maxKeys, Loader loader) {
+  StateCache(int maxKeys, Source source) {
     this.maxKeys = maxKeys;
-    this.loader = loader;
+    this.source = source;
   }
 
   /** The committed value of {@code key} in {@code namespace}. */
   Optional<String> get(String namespace, String key) {
     ConcurrentSkipListMap<String, String> ns = namespaces.get(namespace);
-    if (ns == null) {
-      return Optional.ofNullable(load(namespace).get(key));
+    if (ns != null) {
+      return Optional.ofNullable(ns.get(key));
     }
-    return Optional.ofNullable(ns.get(key));
+    if (maxKeys == 0 || oversized.contains(namespace)) {
+      return source.key(namespace, key);
+    }
+    return Optional.ofNullable(load(namespace).get(key));
   }
 
   /** At most {@code limit} committed entries of {@code namespace} whose keys start with prefix. */
   SortedMap<String, String> byPrefix(String namespace, String prefix, int limit) {
     SortedMap<String, String> ns = namespaces.get(namespace);
     if (ns == null) {
+      if (maxKeys == 0 || oversized.contains(namespace)) {
+        return source.byPrefix(namespace, prefix, limit);
+      }
       ns = load(namespace);
     }
     TreeMap<String, String> out = new TreeMap<>();
@@ -82,9 +96,12 @@ final class StateCache {
     if (ns != null) {
       return ns; // loaded while this thread waited for the monitor
     }
-    SortedMap<String, String> rows = loader.load(namespace);
+    SortedMap<String, String> rows = source.namespace(namespace);
     loads++;
-    if (maxKeys == 0 || rows.size() > maxKeys) {
+    if (rows.size() > maxKeys) {
+      if (oversized.size() < 1_024) {
+        oversized.add(namespace);
+      }
       return rows;
     }
     if (keys + rows.size() > maxKeys) {
@@ -122,12 +139,6 @@ final class StateCache {
     if (keys > maxKeys) {
       evict(maxKeys - maxKeys / 4);
     }
-  }
-
-  /** Forgets everything (after a write that bypassed {@link #publish}). */
-  synchronized void clear() {
-    namespaces.clear();
-    keys = 0;
   }
 
   /** Namespaces loaded from the database since open (tests: a hit does not load). */
