@@ -205,6 +205,7 @@ final class JournalWriter {
       for (WriteOp<?> op : ops) {
         op.fail(
             new JournalException(what + "; nothing in this batch was written: " + op.notDone(), e));
+        op.afterBatchFailed();
       }
     } catch (RuntimeException | Error e) {
       log.error("journal writer failed on a batch of {} operations", ops.size(), e);
@@ -219,6 +220,7 @@ final class JournalWriter {
                     + "); nothing in this batch was written: "
                     + op.notDone(),
                 e));
+        op.afterBatchFailed();
       }
     }
     Thread completion =

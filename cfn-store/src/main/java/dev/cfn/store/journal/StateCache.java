@@ -141,6 +141,12 @@ final class StateCache {
     }
   }
 
+  /** Forgets every namespace held (after a failed batch whose outcome on disk is unknown). */
+  synchronized void clear() {
+    namespaces.clear();
+    keys = 0;
+  }
+
   /** Namespaces loaded from the database since open (tests: a hit does not load). */
   synchronized long loads() {
     return loads;

@@ -40,6 +40,12 @@ abstract class WriteOp<T> {
    */
   void afterCommit(T value) {}
 
+  /**
+   * Runs on the writer thread when the batch holding this operation failed as a whole (its commit
+   * may or may not have reached the file), before the futures complete. Does nothing by default.
+   */
+  void afterBatchFailed() {}
+
   /** Calls {@link #afterCommit} when this operation succeeded. */
   final void committed() {
     if (failure == null) {

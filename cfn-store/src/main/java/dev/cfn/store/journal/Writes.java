@@ -203,6 +203,14 @@ final class Writes {
       return new dev.cfn.core.spi.JournalException(notDone() + ": " + why);
     }
 
+    /** The commit may have reached the file after all: forget what may now be stale. */
+    @Override
+    void afterBatchFailed() {
+      if (cache != null) {
+        cache.clear();
+      }
+    }
+
     @Override
     void afterCommit(Boolean applied) {
       if (cache != null && Boolean.TRUE.equals(applied) && !written.isEmpty()) {

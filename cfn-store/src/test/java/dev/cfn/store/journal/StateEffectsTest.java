@@ -200,4 +200,31 @@ class StateEffectsTest {
           .isEqualTo(1);
     }
   }
+
+  @Test
+  void aFailedBatchLeavesNoStaleStateInMemory() {
+    try (SqliteJournal journal = open()) {
+      journal.append(message(1, "a"));
+      journal.acknowledge(message(1, "a"), List.of(new Effect.Put(NS, "k", "before"))).join();
+      assertThat(journal.state(AGENT, "k")).contains("before");
+      long loads = journal.stateLoads();
+
+      journal.append(message(2, "b"));
+      journal.maxPageCount(1); // the disk is full: the whole batch fails
+      assertThatThrownBy(
+              () ->
+                  journal
+                      .acknowledge(
+                          message(2, "b"), List.of(new Effect.Put(NS, "k", "x".repeat(100_000))))
+                      .join())
+          .cause()
+          .hasMessageContaining("disk full");
+      journal.maxPageCount(Integer.MAX_VALUE);
+
+      assertThat(journal.state(AGENT, "k")).contains("before");
+      assertThat(journal.stateLoads()).as("read again from the file").isEqualTo(loads + 1);
+      journal.acknowledge(message(2, "b"), List.of(new Effect.Put(NS, "k", "after"))).join();
+      assertThat(journal.state(AGENT, "k")).contains("after");
+    }
+  }
 }
