@@ -2,6 +2,7 @@ package dev.cfn.cli;
 
 import dev.cfn.core.Envelope;
 import dev.cfn.store.journal.DeadLetterRecord;
+import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.RawPayload;
 import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintWriter;
@@ -19,14 +20,20 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn dlq list|show|replay|purge}: the dead-letter store of a journal. The journal must not
- * be open in a running runtime (one process holds it at a time); replayed messages are delivered
- * when a runtime next opens it.
+ * {@code cfn dlq list|show|replay|purge}: the dead-letter store of a journal. {@code list} and
+ * {@code show} only read, through {@link SqliteJournal#openReadOnly}, so they work beside a running
+ * runtime; {@code replay} and {@code purge} write, so the journal must not be open in a running
+ * runtime (one process holds it at a time); replayed messages are delivered when a runtime next
+ * opens it.
  */
 @Command(
     name = "dlq",
     mixinStandardHelpOptions = true,
-    description = "Lists, shows, replays and purges dead-lettered reliable messages.",
+    description = {
+      "Lists, shows, replays and purges dead-lettered reliable messages.",
+      "list and show only read and work while a runtime has the journal open; replay and purge"
+          + " need the runtime stopped."
+    },
     subcommands = {
       DlqCommand.ListDead.class,
       DlqCommand.Show.class,
@@ -98,8 +105,8 @@ final class DlqCommand extends CommandGroup {
 
     @Override
     public Integer call() {
-      try (SqliteJournal j = open(store)) {
-        List<DeadLetterRecord> all = j.deadLetterQueue().list();
+      try (JournalReader j = SqliteJournal.openReadOnly(store.existing())) {
+        List<DeadLetterRecord> all = j.deadLetters();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
           out.println(AgentCommand.json(all.stream().map(DlqCommand::json).toList()));
@@ -140,8 +147,8 @@ final class DlqCommand extends CommandGroup {
     @Override
     public Integer call() {
       validId(id);
-      try (SqliteJournal j = open(store)) {
-        Optional<DeadLetterRecord> found = j.deadLetterQueue().find(id);
+      try (JournalReader j = SqliteJournal.openReadOnly(store.existing())) {
+        Optional<DeadLetterRecord> found = j.deadLetter(id);
         if (found.isEmpty()) {
           throw noSuchDeadLetter(id);
         }

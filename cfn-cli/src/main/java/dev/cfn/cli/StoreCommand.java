@@ -27,12 +27,12 @@ import picocli.CommandLine.Spec;
 final class StoreCommand {
   private StoreCommand() {}
 
-  /** {@code cfn store check}. */
+  /** {@code cfn store check} and {@code cfn store quarantine}. */
   @Command(
       name = "store",
       mixinStandardHelpOptions = true,
       description = "Inspects the journal file (and the memory and call-log files).",
-      subcommands = {Check.class})
+      subcommands = {Check.class, QuarantineCommand.class})
   static final class Store extends CommandGroup {}
 
   @Command(

@@ -2,6 +2,10 @@
  * The {@code cfn} command line (picocli). Each subcommand is a class of its own; they call the
  * public APIs of the other modules and never reach into their internals. {@code bench} runs the
  * benchmark jar in a separate JVM so that benchmark peers never enter the product's classpath.
+ * Commands that only read a journal ({@code dlq list|show}, {@code store check}, {@code store
+ * quarantine list|show}) open it read-only, so they work beside a running runtime; those that write
+ * it ({@code dlq replay|purge}, {@code store quarantine purge}) open it as its owner and are
+ * refused while a runtime holds it.
  *
  * <p>What every command shares, so that the whole command line behaves one way: {@link
  * dev.cfn.cli.ErrorReport} turns every failure into one line {@code cfn <command>: what is wrong

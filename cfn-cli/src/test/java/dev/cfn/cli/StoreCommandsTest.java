@@ -190,4 +190,77 @@ class StoreCommandsTest {
     assertThat(missing).doesNotExist();
     assertThat(run("store", "check", "--db", missing.toString()).code()).isEqualTo(2);
   }
+
+  @Test
+  void dlqListAndShowWorkBesideARunningWriter() {
+    try (SqliteJournal owner = SqliteJournal.builder(db).open()) {
+      Run list = run("dlq", "list", "--journal", db.toString());
+      assertThat(list.code()).as(list.err()).isZero();
+      assertThat(list.out()).contains("gave up: boom 1").contains("1 dead letter(s)");
+      Run show = run("dlq", "show", "7", "--journal", db.toString());
+      assertThat(show.code()).as(show.err()).isZero();
+      assertThat(show.out()).contains("poison");
+      // the owner still writes, and the next look sees it
+      owner.deadLetter(message(8, "fine"), 2, "second").join();
+      assertThat(run("dlq", "list", "--journal", db.toString()).out()).contains("2 dead letter(s)");
+      assertThat(run("store", "quarantine", "list", "--journal", db.toString()).code()).isZero();
+      // writing commands still need the runtime stopped
+      Run purge = run("dlq", "purge", "--all", "--journal", db.toString());
+      assertThat(purge.code()).isEqualTo(2);
+      assertThat(purge.err()).contains("in use");
+    }
+  }
+
+  @Test
+  void quarantineListsShowsAndPurgesADamagedPendingRecord() throws Exception {
+    String marker = "DAMAGE-ME-0123456789";
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      j.append(message(20, marker));
+    }
+    byte[] bytes = Files.readAllBytes(db);
+    int at = indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII));
+    assertThat(at).isNotNegative();
+    bytes[at + 3] ^= 0x01; // DAMAGE becomes DAM@GE: the checksum no longer matches
+    Files.write(db, bytes);
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      assertThat(j.recover()).extracting(e -> e.envelope().id()).containsExactly(8L);
+    }
+
+    Run list = run("store", "quarantine", "list", "--journal", db.toString());
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.out())
+        .contains("20")
+        .contains("worker/1")
+        .contains("checksum mismatch")
+        .contains("1 quarantined record(s)");
+    Run show = run("store", "quarantine", "show", "20", "--journal", db.toString());
+    assertThat(show.code()).as(show.err()).isZero();
+    assertThat(show.out()).contains("from table:      messages").contains("DAM@GE-ME");
+    Run json = run("store", "quarantine", "show", "20", "--json", "--journal", db.toString());
+    assertThat(json.out()).contains("\"problem\"").contains("\"columns\"").contains("20");
+    assertThat(run("store", "quarantine", "show", "21", "--journal", db.toString()).code())
+        .isEqualTo(1);
+
+    Run purge = run("store", "quarantine", "purge", "20", "--journal", db.toString());
+    assertThat(purge.code()).as(purge.err()).isZero();
+    assertThat(purge.out()).contains("deleted quarantined record 20");
+    assertThat(run("store", "quarantine", "purge", "20", "--journal", db.toString()).code())
+        .isEqualTo(1);
+    assertThat(run("store", "quarantine", "list", "--journal", db.toString()).out())
+        .contains("0 quarantined record(s)");
+    assertThat(run("store", "check", "--journal", db.toString()).code()).isZero();
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i <= haystack.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
 }

@@ -148,6 +148,9 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     if (ledger != null) {
       RuntimeMeters.bindReliable(ledger, registry);
     }
+    if (b.journal != null) {
+      RuntimeMeters.bindQuarantine(b.journal, registry);
+    }
     for (Carrier c : carriers) {
       c.start(carriers);
     }

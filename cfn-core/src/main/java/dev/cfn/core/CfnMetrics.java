@@ -73,6 +73,12 @@ public final class CfnMetrics {
   /** Counter: reliable redeliveries (after a failure, a full mailbox or a stopped agent). */
   public static final String RELIABLE_REDELIVERIES = "cfn.reliable.redeliveries";
 
+  /**
+   * Counter: damaged pending records the journal set aside in its quarantine instead of delivering
+   * them ({@code cfn store quarantine list} shows them).
+   */
+  public static final String RELIABLE_QUARANTINED = "cfn.reliable.quarantined";
+
   /** Gauge: resident set size of the process in bytes (Linux; NaN elsewhere). */
   public static final String PROCESS_MEMORY_RSS = "cfn.process.memory.rss";
 }

@@ -1,5 +1,9 @@
 package dev.cfn.core;
 
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.SortedMap;
+
 /**
  * What a handler of a {@link DeliveryMode#RELIABLE} message commits atomically with its
  * acknowledgement: state writes in the journal and outgoing reliable messages (an outbox). If the
@@ -7,10 +11,26 @@ package dev.cfn.core;
  * redelivered; if it was already acknowledged, none happens again. So these effects happen exactly
  * once per message.
  *
- * <p>An agent whose handler used its effects (any call, reads included) handles its next message
- * only once this one's acknowledgement has committed, so a read always sees what the previous
- * messages wrote (no lost updates); agents that do not use effects are acknowledged in the
- * background and never wait.
+ * <p><b>Values.</b> The agent's namespace maps keys to text. The typed methods are encodings of
+ * that text, chosen so that a tool reading the journal sees something legible: a counter is a
+ * decimal {@code long} ({@link #putLong}, {@link #increment}, {@link #getLong}), bytes are Base64
+ * with padding ({@link #putBytes}, {@link #getBytes}), JSON is its text, validated when it is put
+ * ({@link #putJson}) and read back with {@link #get}. Reading a key with the wrong accessor (a
+ * {@code getLong} of text that is not a number) throws {@link IllegalStateException} naming the
+ * key.
+ *
+ * <p><b>Reads.</b> A read sees this handler's own uncommitted writes first, then the committed
+ * state. The committed state is served from memory by the journal (a cache it updates as
+ * acknowledgements commit); the first read of an agent's namespace after the journal opened may
+ * load that namespace from the journal's storage once.
+ *
+ * <p><b>Ordering.</b> An agent whose handler used its effects (any call, reads included) handles
+ * its next message only once this one's acknowledgement has committed, so a read always sees what
+ * the previous messages wrote (no lost updates); agents that do not use effects are acknowledged in
+ * the background and never wait. {@link #increment} and {@link #compareAndSet} are checked again by
+ * the journal when the acknowledgement commits: should the committed value have changed meanwhile
+ * (only a writer outside this agent could change it), the acknowledgement fails as a whole and the
+ * message is handled again, seeing the new value.
  *
  * <p>Effects outside the journal (an HTTP call, a file, a field of the agent) are not covered: they
  * may run again when a message is redelivered, so make them idempotent, keyed by the message id.
@@ -19,12 +39,65 @@ public interface Effects {
 
   /**
    * The value of {@code key} in this agent's namespace as this handler sees it: its own uncommitted
-   * {@link #put}/{@link #delete} first, else the committed value in the journal.
+   * writes first, else the committed value in the journal.
    */
-  java.util.Optional<String> get(String key);
+  Optional<String> get(String key);
+
+  /**
+   * The counter {@code key} as this handler sees it; empty when the key is absent.
+   *
+   * @throws IllegalStateException when the key holds text that is not a decimal {@code long}
+   */
+  OptionalLong getLong(String key);
+
+  /**
+   * The bytes stored under {@code key} by {@link #putBytes}; empty when the key is absent.
+   *
+   * @throws IllegalStateException when the key holds text that is not Base64
+   */
+  Optional<byte[]> getBytes(String key);
+
+  /**
+   * At most {@code limit} entries of this agent's namespace whose keys start with {@code prefix}
+   * (all keys for an empty prefix), smallest keys first, as this handler sees them (its own writes
+   * included). When {@code limit} entries come back there may be more.
+   *
+   * @param limit 1 to {@link dev.cfn.core.spi.Journal#MAX_PREFIX_ENTRIES}
+   */
+  SortedMap<String, String> getByPrefix(String prefix, int limit);
 
   /** Sets {@code key} in this agent's namespace when the acknowledgement commits. */
   Effects put(String key, String value);
+
+  /** Sets {@code key} to the counter {@code value} (stored as decimal text). */
+  Effects putLong(String key, long value);
+
+  /** Sets {@code key} to {@code value}, stored as Base64 text (a copy is taken). */
+  Effects putBytes(String key, byte[] value);
+
+  /**
+   * Sets {@code key} to the JSON text {@code json}, stored as given once it is checked to be one
+   * JSON value.
+   *
+   * @throws IllegalArgumentException when {@code json} is not JSON, saying where (nothing recorded)
+   */
+  Effects putJson(String key, String json);
+
+  /**
+   * Adds {@code delta} to the counter {@code key} (absent counts as 0) when the acknowledgement
+   * commits, and returns the new value as this handler sees it.
+   *
+   * @throws IllegalStateException when the key holds text that is not a decimal {@code long}
+   * @throws ArithmeticException when the sum overflows a {@code long} (nothing recorded)
+   */
+  long increment(String key, long delta);
+
+  /**
+   * Sets {@code key} to {@code value} if it holds {@code expected} as this handler sees it (null:
+   * if it is absent), and returns whether it did. A true result is confirmed by the journal when
+   * the acknowledgement commits (see the class comment); false records nothing.
+   */
+  boolean compareAndSet(String key, String expected, String value);
 
   /** Removes {@code key} from this agent's namespace when the acknowledgement commits. */
   Effects delete(String key);

@@ -5,6 +5,7 @@ import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import dev.cfn.core.spi.JournalException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -15,6 +16,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -37,11 +40,11 @@ public final class InMemoryJournal implements Journal {
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Map<Long, Envelope> dead = new LinkedHashMap<>();
   private final Set<Long> acknowledged = new HashSet<>();
-  private final Map<String, String> state = new HashMap<>();
   // Idempotency key -> the message stored under it, oldest first (keys are added in time order).
   private final LinkedHashMap<String, StoredKey> keys = new LinkedHashMap<>();
   private final Duration keyRetention;
   private final InstantSource clock;
+  private final Map<String, TreeMap<String, String>> state = new HashMap<>(); // namespace -> keys
   private long highest;
 
   private record StoredKey(long id, Instant at) {}
@@ -145,17 +148,79 @@ public final class InMemoryJournal implements Journal {
     if (acknowledged.contains(message.id())) {
       return CompletableFuture.completedFuture(false);
     }
+    // Evaluate every state change first, so a refused increment or compare-and-set applies nothing.
+    Map<List<String>, String> staged = new LinkedHashMap<>(); // (namespace, key) -> value or null
+    for (Effect effect : effects) {
+      try {
+        switch (effect) {
+          case Effect.Put p -> staged.put(List.of(p.namespace(), p.key()), p.value());
+          case Effect.Delete d -> staged.put(List.of(d.namespace(), d.key()), null);
+          case Effect.Increment i -> {
+            String current = staged(staged, i.namespace(), i.key());
+            staged.put(
+                List.of(i.namespace(), i.key()),
+                Long.toString(
+                    Math.addExact(current == null ? 0 : Long.parseLong(current), i.delta())));
+          }
+          case Effect.CompareAndSet c -> {
+            String current = staged(staged, c.namespace(), c.key());
+            if (!Objects.equals(current, c.expected())) {
+              throw new JournalException(
+                  "compare-and-set of state key '"
+                      + c.key()
+                      + "' of "
+                      + c.namespace()
+                      + " found another value than expected");
+            }
+            staged.put(List.of(c.namespace(), c.key()), c.value());
+          }
+          case Effect.Send s -> {}
+        }
+      } catch (JournalException | ArithmeticException | NumberFormatException e) {
+        return CompletableFuture.failedFuture(
+            e instanceof JournalException j
+                ? refused(message, j.getMessage(), j)
+                : refused(message, e.toString(), e));
+      }
+    }
     pending.remove(message.id());
     attempts.remove(message.id());
     acknowledged.add(message.id());
+    staged.forEach(
+        (k, v) -> {
+          if (v == null) {
+            TreeMap<String, String> keys = state.get(k.get(0));
+            if (keys != null) {
+              keys.remove(k.get(1));
+            }
+          } else {
+            state.computeIfAbsent(k.get(0), n -> new TreeMap<>()).put(k.get(1), v);
+          }
+        });
     for (Effect effect : effects) {
-      switch (effect) {
-        case Effect.Put p -> state.put(p.namespace() + '\u0000' + p.key(), p.value());
-        case Effect.Delete d -> state.remove(d.namespace() + '\u0000' + d.key());
-        case Effect.Send s -> store(s.envelope());
+      if (effect instanceof Effect.Send s) {
+        store(s.envelope());
       }
     }
     return CompletableFuture.completedFuture(true);
+  }
+
+  private String staged(Map<List<String>, String> staged, String namespace, String key) {
+    List<String> k = List.of(namespace, key);
+    if (staged.containsKey(k)) {
+      return staged.get(k);
+    }
+    TreeMap<String, String> keys = state.get(namespace);
+    return keys == null ? null : keys.get(key);
+  }
+
+  private static JournalException refused(Envelope message, String why, Throwable cause) {
+    return new JournalException(
+        "message "
+            + message.id()
+            + " was not acknowledged and stays pending; none of its effects were applied: "
+            + why,
+        cause);
   }
 
   @Override
@@ -176,7 +241,27 @@ public final class InMemoryJournal implements Journal {
 
   @Override
   public synchronized Optional<String> state(String namespace, String key) {
-    return Optional.ofNullable(state.get(namespace + '\u0000' + key));
+    TreeMap<String, String> keys = state.get(namespace);
+    return Optional.ofNullable(keys == null ? null : keys.get(key));
+  }
+
+  @Override
+  public synchronized SortedMap<String, String> stateByPrefix(
+      String namespace, String prefix, int limit) {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(prefix, "prefix");
+    Journal.checkPrefixLimit(limit);
+    TreeMap<String, String> out = new TreeMap<>();
+    TreeMap<String, String> keys = state.get(namespace);
+    if (keys != null) {
+      for (Map.Entry<String, String> e : keys.tailMap(prefix, true).entrySet()) {
+        if (!e.getKey().startsWith(prefix) || out.size() == limit) {
+          break;
+        }
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
   }
 
   @Override

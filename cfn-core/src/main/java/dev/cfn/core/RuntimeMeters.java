@@ -85,6 +85,14 @@ final class RuntimeMeters {
         .register(registry);
   }
 
+  /** The journal's quarantine counter ({@link CfnMetrics#RELIABLE_QUARANTINED}). */
+  static void bindQuarantine(dev.cfn.core.spi.Journal journal, MeterRegistry registry) {
+    FunctionCounter.builder(
+            CfnMetrics.RELIABLE_QUARANTINED, journal, dev.cfn.core.spi.Journal::quarantinedCount)
+        .description("damaged pending records set aside in the journal's quarantine")
+        .register(registry);
+  }
+
   /** VmRSS from /proc/self/status, or NaN where there is no such file. */
   static double residentBytes() {
     try {

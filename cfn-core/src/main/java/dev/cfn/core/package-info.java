@@ -51,7 +51,10 @@
  * Lifecycle} (lifecycle events re-enter the chain at Route: its one back edge, bound once after
  * wiring), {@code ReliableLedger} (attempts, recovered ids and the pending reliable messages shared
  * by the two RELIABLE stages) and {@code ReliableReplies} (where replies to RELIABLE requests go
- * once journaled). {@code Stages} is the wiring an agent's cell receives.
+ * once journaled). {@code Stages} is the wiring an agent's cell receives. {@code EffectsBuffer} is the
+ * {@link dev.cfn.core.Effects} of one RELIABLE handler call (its writes over the journal's
+ * committed state, turned into {@code Effect}s at the acknowledgement), and {@code JsonText} the
+ * JSON syntax check behind {@code Effects.putJson} (the kernel has no JSON library).
  *
  * <p>The interfaces the stores implement (journal, effects, memory store, call log) are in {@link
  * dev.cfn.core.spi}; the RELIABLE stages here program against them. {@code InMemoryJournal} stays

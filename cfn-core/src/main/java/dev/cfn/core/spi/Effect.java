@@ -8,8 +8,15 @@ import java.util.Objects;
 /**
  * A change a handler commits together with the acknowledgement of the {@link DeliveryMode#RELIABLE}
  * message it handles: all of them or none, exactly once per message. Built through {@link Effects}.
+ *
+ * <p>The state table holds text values. The typed values of {@link Effects} are encodings of that
+ * text: a counter is a decimal {@code long} ({@link Increment}), bytes are Base64 (RFC 4648, with
+ * padding) and JSON is its validated text, all written with {@link Put}. {@link Increment} and
+ * {@link CompareAndSet} are evaluated by the journal inside the acknowledging transaction, against
+ * the value committed at that moment.
  */
-public sealed interface Effect permits Effect.Put, Effect.Delete, Effect.Send {
+public sealed interface Effect
+    permits Effect.Put, Effect.Delete, Effect.Send, Effect.Increment, Effect.CompareAndSet {
 
   /**
    * Sets {@code key} to {@code value} in the agent's namespace of the journal's state table.
@@ -50,6 +57,44 @@ public sealed interface Effect permits Effect.Put, Effect.Delete, Effect.Send {
     /** Validates the message. */
     public Send {
       Objects.requireNonNull(envelope, "envelope");
+    }
+  }
+
+  /**
+   * Adds {@code delta} to the counter {@code key} (a decimal {@code long}; a missing key counts as
+   * 0). The journal fails the whole acknowledgement (nothing applied, the message stays pending)
+   * when the key holds text that is not a decimal {@code long} or the sum overflows.
+   *
+   * @param namespace the agent id, as a string
+   * @param key the key
+   * @param delta what to add, negative to subtract
+   */
+  record Increment(String namespace, String key, long delta) implements Effect {
+    /** Validates the parts. */
+    public Increment {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(key, "key");
+    }
+  }
+
+  /**
+   * Sets {@code key} to {@code value} only if it holds {@code expected} when the acknowledgement
+   * commits (null: only if the key is absent). When it does not, the journal fails the whole
+   * acknowledgement: nothing is applied, the message stays pending and is handled again, and its
+   * handler then sees the value that won.
+   *
+   * @param namespace the agent id, as a string
+   * @param key the key
+   * @param expected the value the key must hold, or null for "absent"
+   * @param value the new value
+   */
+  record CompareAndSet(String namespace, String key, String expected, String value)
+      implements Effect {
+    /** Validates the parts. */
+    public CompareAndSet {
+      Objects.requireNonNull(namespace, "namespace");
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
     }
   }
 }

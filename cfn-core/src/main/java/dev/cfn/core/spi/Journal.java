@@ -1,8 +1,11 @@
 package dev.cfn.core.spi;
 
+import dev.cfn.core.AgentId;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -19,9 +22,20 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #recover} returns every message appended and neither acknowledged nor dead-lettered,
  *       with its attempt count, each verified against its checksum.
  *   <li>One process holds a journal at a time (it is its lease on every in-flight message).
+ *   <li>A pending record that fails its checksum is never delivered: a journal either refuses to
+ *       {@link #recover} or, better, sets it aside (a quarantine) and counts it in {@link
+ *       #quarantinedCount()}, so one damaged record does not keep a node down.
  * </ul>
+ *
+ * <p><b>State reads</b> ({@link #state}, {@link #stateByPrefix}) are called by handlers through
+ * {@link dev.cfn.core.Effects}, on carrier threads: an implementation should serve them from memory
+ * (a cache it keeps up to date as acknowledgements commit) rather than from its storage on every
+ * call.
  */
 public interface Journal extends AutoCloseable {
+
+  /** The most entries one {@link #stateByPrefix} call returns: 10,000. */
+  int MAX_PREFIX_ENTRIES = 10_000;
 
   /** Every accepted, unacknowledged, live message, oldest first, with its attempts so far. */
   List<JournalEntry> recover();
@@ -83,6 +97,57 @@ public interface Journal extends AutoCloseable {
 
   /** The committed value of {@code key} in {@code namespace}'s state, if any. */
   java.util.Optional<String> state(String namespace, String key);
+
+  /** The committed value of {@code key} in {@code agent}'s state, if any. */
+  default Optional<String> state(AgentId agent, String key) {
+    return state(agent.toString(), key);
+  }
+
+  /**
+   * At most {@code limit} committed entries of {@code namespace}'s state whose keys start with
+   * {@code prefix} (all of them for an empty prefix), smallest keys first. When the result has
+   * {@code limit} entries there may be more: read again with a longer prefix. This default refuses;
+   * the journals of cfn implement it.
+   *
+   * @throws IllegalArgumentException when {@code limit} is below 1 or above {@link
+   *     #MAX_PREFIX_ENTRIES}
+   * @throws UnsupportedOperationException when this journal cannot read by prefix
+   */
+  default SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
+    throw new UnsupportedOperationException(
+        getClass().getName()
+            + " cannot read state by prefix; use InMemoryJournal or SqliteJournal");
+  }
+
+  /** {@link #stateByPrefix(String, String, int)} in {@code agent}'s namespace. */
+  default SortedMap<String, String> stateByPrefix(AgentId agent, String prefix, int limit) {
+    return stateByPrefix(agent.toString(), prefix, limit);
+  }
+
+  /**
+   * Throws {@link IllegalArgumentException} unless {@code limit} is a valid {@link #stateByPrefix}
+   * limit; returns it.
+   */
+  static int checkPrefixLimit(int limit) {
+    if (limit < 1 || limit > MAX_PREFIX_ENTRIES) {
+      throw new IllegalArgumentException(
+          "a prefix read returns 1 to "
+              + MAX_PREFIX_ENTRIES
+              + " entries, was asked for "
+              + limit
+              + "; read a narrower prefix for more");
+    }
+    return limit;
+  }
+
+  /**
+   * Damaged pending records this journal set aside (quarantined) instead of delivering, since it
+   * was opened; 0 for a journal that never quarantines. Exposed as the metric {@code
+   * cfn.reliable.quarantined}.
+   */
+  default long quarantinedCount() {
+    return 0;
+  }
 
   /**
    * Moves dead letter {@code id} back to the pending messages (attempts reset) and returns it, or

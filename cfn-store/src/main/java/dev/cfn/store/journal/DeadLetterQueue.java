@@ -31,12 +31,15 @@ public final class DeadLetterQueue {
 
   /** Every dead letter, oldest id first, with its attempt history. */
   public List<DeadLetterRecord> list() {
-    return journal.readInTransaction("the dead letters", c -> read(c, null));
+    return journal.readInTransaction("the dead letters", c -> read(c, journal.codec(), null));
   }
 
   /** The dead letter with {@code id}, if there is one. */
   public Optional<DeadLetterRecord> find(long id) {
-    return journal.readInTransaction("dead letter " + id, c -> read(c, id)).stream().findFirst();
+    return journal
+        .readInTransaction("dead letter " + id, c -> read(c, journal.codec(), id))
+        .stream()
+        .findFirst();
   }
 
   /** Deletes every dead letter and its history; returns how many there were. */
@@ -58,7 +61,9 @@ public final class DeadLetterQueue {
     return journal.replayDeadLetter(id);
   }
 
-  private List<DeadLetterRecord> read(Connection c, Long id) throws SQLException {
+  /** The dead letters on {@code c} (all, or the one with {@code id}), with their history. */
+  static List<DeadLetterRecord> read(Connection c, MessageCodec codec, Long id)
+      throws SQLException {
     String where = id == null ? "" : "WHERE id = ?";
     List<Object> args = id == null ? List.of() : List.of(id);
     Map<Long, List<DeadLetterRecord.Attempt>> history = new HashMap<>();
@@ -79,7 +84,7 @@ public final class DeadLetterQueue {
     }
     List<DeadLetterRecord> records = new ArrayList<>();
     for (Object[] row : SqliteJournal.select(c, Table.DEAD_LETTERS, where + " ORDER BY id", args)) {
-      Envelope envelope = journal.codec().envelope(Table.DEAD_LETTERS, row, true);
+      Envelope envelope = codec.envelope(Table.DEAD_LETTERS, row, true);
       records.add(
           new DeadLetterRecord(
               envelope,

@@ -195,6 +195,9 @@ final class JournalWriter {
       }
       c.exec("COMMIT");
       commits.incrementAndGet();
+      for (WriteOp<?> op : ops) {
+        op.committed();
+      }
     } catch (SQLException e) {
       String what = SqliteErrors.describe(e, file);
       log.warn("journal batch of {} operations failed: {}", ops.size(), what);
@@ -202,6 +205,7 @@ final class JournalWriter {
       for (WriteOp<?> op : ops) {
         op.fail(
             new JournalException(what + "; nothing in this batch was written: " + op.notDone(), e));
+        op.afterBatchFailed();
       }
     } catch (RuntimeException | Error e) {
       log.error("journal writer failed on a batch of {} operations", ops.size(), e);
@@ -216,6 +220,7 @@ final class JournalWriter {
                     + "); nothing in this batch was written: "
                     + op.notDone(),
                 e));
+        op.afterBatchFailed();
       }
     }
     Thread completion =

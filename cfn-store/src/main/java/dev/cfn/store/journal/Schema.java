@@ -37,6 +37,17 @@ final class Schema {
       attempts INTEGER NOT NULL,
       """;
 
+  /**
+   * Damaged pending records moved out of {@code messages} by recovery: the stored columns as they
+   * were found (any type: a damaged value may not fit the original column), the checksum they
+   * carried, what was wrong and when it was set aside; {@code crc} covers this row as stored.
+   */
+  private static final String QUARANTINE_TABLE =
+      "CREATE TABLE quarantine (id INTEGER PRIMARY KEY, type, sender, recipient, topic_type,"
+          + " topic_source, correlation_id, priority, delivery, headers, payload_class, payload,"
+          + " created_at, created_nanos, attempts, last_error, stored_crc, source TEXT NOT NULL,"
+          + " problem TEXT NOT NULL, quarantined_at INTEGER NOT NULL, crc INTEGER NOT NULL)";
+
   /** The journal's history: "not a cfn journal", "has journal schema version 3". */
   static final Migrations MIGRATIONS =
       new Migrations(
@@ -76,7 +87,12 @@ final class Schema {
                   List.of(
                       "CREATE TABLE idempotency (key TEXT PRIMARY KEY, message_id INTEGER NOT NULL,"
                           + " created_at INTEGER NOT NULL, crc INTEGER NOT NULL)",
-                      "CREATE INDEX idempotency_by_time ON idempotency(created_at)"))));
+                      "CREATE INDEX idempotency_by_time ON idempotency(created_at)")),
+              // Its own migration so that an integrator may renumber it beside others.
+              new Migration(
+                  3,
+                  "quarantine: pending records that failed their checksum, set aside on recovery",
+                  List.of(QUARANTINE_TABLE))));
 
   /** The version this code writes. */
   static int latestVersion() {

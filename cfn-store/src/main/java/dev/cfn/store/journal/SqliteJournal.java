@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -68,9 +70,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Integrity.</b> Every record carries a CRC32C of its canonical bytes, verified whenever the
  * record is read: a damaged record throws {@link JournalException} naming its table and key instead
- * of returning bad data. {@link #check()} runs SQLite's integrity check and verifies every record.
- * Opening a file migrates it to the current schema version in one transaction, and refuses a file
- * written by a newer cfn.
+ * of returning bad data, except that {@link #recover()} moves a damaged pending message to the
+ * {@linkplain #quarantine() quarantine} and goes on, so one bad record never keeps a node down.
+ * {@link #check()} runs SQLite's integrity check and verifies every record. Opening a file migrates
+ * it to the current schema version in one transaction, and refuses a file written by a newer cfn.
  *
  * <p><b>Payloads</b> are stored as JSON (Jackson) with their class name, and rebuilt only as an
  * allowed class: {@link String}, {@code byte[]}, boxed primitives, plain JSON {@link Map} and
@@ -100,8 +103,9 @@ import org.slf4j.LoggerFactory;
  * <p>The file operations ({@link JournalFiles}: check, backup, restore) and the dead-letter
  * administration ({@link #deadLetterQueue()}) serve tools such as the {@code cfn} command. Since
  * the file has one owner at a time, the administration works on the journal of a stopped runtime;
- * {@link JournalFiles#check(Path)} and {@link JournalFiles#backup(Path, Path)} also work on a
- * running one's.
+ * {@link JournalFiles#check(Path)}, {@link JournalFiles#backup(Path, Path)} and {@link
+ * #openReadOnly(Path)} (a {@link JournalReader}: state, dead letters, quarantine) also work on a
+ * running one's, without its lock.
  */
 public final class SqliteJournal implements Journal {
   private static final Logger log = LoggerFactory.getLogger(SqliteJournal.class);
@@ -120,6 +124,9 @@ public final class SqliteJournal implements Journal {
   /** The interval of {@link Builder#backups(Path)}: one minute. */
   public static final Duration DEFAULT_BACKUP_INTERVAL = Duration.ofMinutes(1);
 
+  /** The state keys {@link Builder#stateCacheKeys} holds in memory by default: 100,000. */
+  public static final int DEFAULT_STATE_CACHE_KEYS = 100_000;
+
   /** The backups {@link Builder#backups(Path)} keeps: 60, an hour at the default interval. */
   public static final int DEFAULT_BACKUP_KEEP = 60;
 
@@ -133,8 +140,13 @@ public final class SqliteJournal implements Journal {
   private final BackupSchedule backups; // null without scheduled backups
   private final Object readLock = new Object();
   private final DeadLetterQueue deadLetterQueue = new DeadLetterQueue(this);
+  private final JournalQuarantine quarantine = new JournalQuarantine(this);
+  private final java.util.concurrent.atomic.AtomicLong quarantined =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final StateCache stateCache;
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
+  private volatile boolean readable = true; // false once close() began
 
   private SqliteJournal(
       Path file,
@@ -144,8 +156,10 @@ public final class SqliteJournal implements Journal {
       JournalWriter writer,
       Connection reader,
       Clock clock,
-      BackupConfig backupConfig) {
+      BackupConfig backupConfig,
+      int stateCacheKeys) {
     this.file = file;
+    this.stateCache = new StateCache(stateCacheKeys, new StateSource());
     this.retention = retention;
     this.codec = codec;
     this.lock = lock;
@@ -167,6 +181,18 @@ public final class SqliteJournal implements Journal {
   /** The scheduled backups configured on the builder. */
   private record BackupConfig(Path dir, Duration interval, int keep) {}
 
+  /**
+   * Opens the journal in {@code file} read-only, beside the runtime that may own it: no lock is
+   * taken and the file is never written (see {@link JournalReader}). For tools that only look:
+   * {@code cfn dlq list}, {@code cfn store quarantine list}.
+   *
+   * @throws JournalException when there is no such file, it is not a cfn journal, it was written by
+   *     a newer cfn, or it cannot be opened
+   */
+  public static JournalReader openReadOnly(Path file) {
+    return JournalReader.open(file);
+  }
+
   /** Starts configuring the journal stored in {@code file} (created if missing). */
   public static Builder builder(Path file) {
     return new Builder(Objects.requireNonNull(file, "file"));
@@ -180,29 +206,72 @@ public final class SqliteJournal implements Journal {
   /**
    * {@inheritDoc}
    *
-   * <p>Ordered by id. Throws {@link JournalException} naming the table and id when a record fails
-   * its checksum or its payload class is not registered: a pending message is never skipped
-   * silently.
+   * <p>Ordered by id. A pending record that fails its checksum is not returned: it is moved to the
+   * {@linkplain #quarantine() quarantine} (logged at WARN, counted in {@link #quarantinedCount()}),
+   * so that one damaged record does not keep the runtime from starting, and the others are
+   * delivered. Throws {@link JournalException} naming the table and id when a sound record cannot
+   * be rebuilt (its payload class is not registered, or it was written by another cfn version): a
+   * pending message is never skipped silently.
    */
   @Override
   public List<JournalEntry> recover() {
-    return read(
-        "the pending messages",
-        c -> {
-          List<JournalEntry> entries = new ArrayList<>();
-          try (PreparedStatement query =
-                  c.prepareStatement(Table.MESSAGES.select() + " ORDER BY id");
-              ResultSet rows = query.executeQuery()) {
-            while (rows.next()) {
-              Object[] row = Table.MESSAGES.read(rows);
-              entries.add(
-                  new JournalEntry(
-                      codec.envelope(Table.MESSAGES, row, false),
-                      (int) number(row[Table.Columns.ATTEMPTS])));
-            }
-          }
-          return entries;
-        });
+    List<Long> damaged = new ArrayList<>();
+    List<JournalEntry> entries =
+        read(
+            "the pending messages",
+            c -> {
+              List<JournalEntry> found = new ArrayList<>();
+              try (PreparedStatement query =
+                      c.prepareStatement(Table.MESSAGES.select() + " ORDER BY id");
+                  ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                  Object[] row = Table.MESSAGES.values(rows);
+                  if (Table.MESSAGES
+                      .problem(row, rows.getObject(Table.MESSAGES.columnCount() + 1))
+                      .isPresent()) {
+                    damaged.add(number(row[Table.Columns.ID]));
+                    continue;
+                  }
+                  found.add(
+                      new JournalEntry(
+                          codec.envelope(Table.MESSAGES, row, false),
+                          (int) number(row[Table.Columns.ATTEMPTS])));
+                }
+              }
+              return found;
+            });
+    for (long id : damaged) {
+      if (await(writer.submit(new Writes.Quarantine(id)))) {
+        quarantined.incrementAndGet();
+        log.warn(
+            "pending message {} in {} failed its checksum, so it was moved to the quarantine and"
+                + " will not be delivered; `cfn store quarantine show {} --journal {}` shows what"
+                + " is left of it (re-send it from its source if it matters, then purge it)",
+            id,
+            file,
+            id,
+            file);
+      }
+    }
+    return entries;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Records {@link #recover()} moved to the quarantine since this journal opened.
+   */
+  @Override
+  public long quarantinedCount() {
+    return quarantined.get();
+  }
+
+  /**
+   * The administration of this journal's quarantine (list, find, purge) for tools such as {@code
+   * cfn store quarantine}. A view: it works while this journal is open.
+   */
+  public JournalQuarantine quarantine() {
+    return quarantine;
   }
 
   /**
@@ -222,7 +291,8 @@ public final class SqliteJournal implements Journal {
                   sql.executeQuery(
                       "SELECT max(m) FROM (SELECT max(id) AS m FROM messages"
                           + " UNION ALL SELECT max(id) FROM acked"
-                          + " UNION ALL SELECT max(id) FROM dead_letters)")) {
+                          + " UNION ALL SELECT max(id) FROM dead_letters"
+                          + " UNION ALL SELECT max(id) FROM quarantine)")) {
             if (rows.next()) {
               highest = Math.max(highest, rows.getLong(1));
             }
@@ -318,6 +388,11 @@ public final class SqliteJournal implements Journal {
               case Effect.Delete delete ->
                   new Writes.Change.Delete(delete.namespace(), delete.key());
               case Effect.Send send -> new Writes.Change.Send(codec.content(send.envelope()));
+              case Effect.Increment inc ->
+                  new Writes.Change.Increment(inc.namespace(), inc.key(), inc.delta());
+              case Effect.CompareAndSet cas ->
+                  new Writes.Change.CompareAndSet(
+                      cas.namespace(), cas.key(), cas.expected(), cas.value());
             });
       }
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -329,7 +404,9 @@ public final class SqliteJournal implements Journal {
                   + e.getMessage(),
               e));
     }
-    return writer.submit(new Writes.Acknowledge(message.id(), List.copyOf(changes)));
+    return writer.submit(
+        new Writes.Acknowledge(
+            message.id(), List.copyOf(changes), changes.isEmpty() ? null : stateCache));
   }
 
   /**
@@ -443,17 +520,100 @@ public final class SqliteJournal implements Journal {
     return await(writer.submit(new Writes.Replay(id, codec)));
   }
 
-  /** The value of {@code key} in {@code namespace} of the state table (an agent id as string). */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Served from memory: the journal keeps the committed state of the namespaces read since it
+   * opened (up to {@link Builder#stateCacheKeys} keys), loading a namespace from the file once, on
+   * its first read, and updating it as acknowledgements commit; a handler's {@code Effects.get} on
+   * a carrier thread therefore reads a map. See {@code StateCache}.
+   */
+  @Override
   public Optional<String> state(String namespace, String key) {
     Objects.requireNonNull(namespace, "namespace");
     Objects.requireNonNull(key, "key");
-    return read(
-        "state " + namespace + " " + key,
-        c ->
-            select(c, Table.STATE, "WHERE namespace = ? AND key = ?", List.of(namespace, key))
-                .stream()
-                .findFirst()
-                .map(row -> (String) row[2]));
+    requireReadable("state " + namespace + " " + key);
+    return stateCache.get(namespace, key);
+  }
+
+  /** {@inheritDoc} Served from memory like {@link #state(String, String)}. */
+  @Override
+  public SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
+    Objects.requireNonNull(namespace, "namespace");
+    Objects.requireNonNull(prefix, "prefix");
+    Journal.checkPrefixLimit(limit);
+    requireReadable("state of " + namespace);
+    return stateCache.byPrefix(namespace, prefix, limit);
+  }
+
+  private void requireReadable(String what) {
+    if (!readable) {
+      throw new JournalException(
+          "cannot read " + what + ": the journal " + file + " is closed; open it again");
+    }
+  }
+
+  /** The committed state in the file, read through the reader connection, for the state cache. */
+  private final class StateSource implements StateCache.Source {
+    @Override
+    public SortedMap<String, String> namespace(String namespace) {
+      return read(
+          "state of " + namespace,
+          c -> {
+            SortedMap<String, String> keys = new TreeMap<>();
+            for (Object[] row : select(c, Table.STATE, "WHERE namespace = ?", List.of(namespace))) {
+              keys.put((String) row[1], (String) row[2]);
+            }
+            return keys;
+          });
+    }
+
+    @Override
+    public Optional<String> key(String namespace, String key) {
+      return read(
+          "state " + namespace + " " + key,
+          c ->
+              select(c, Table.STATE, "WHERE namespace = ? AND key = ?", List.of(namespace, key))
+                  .stream()
+                  .findFirst()
+                  .map(row -> (String) row[2]));
+    }
+
+    @Override
+    public SortedMap<String, String> byPrefix(String namespace, String prefix, int limit) {
+      return read("state of " + namespace, c -> selectByPrefix(c, namespace, prefix, limit));
+    }
+  }
+
+  /**
+   * At most {@code limit} verified state rows of {@code namespace} whose keys start with {@code
+   * prefix}, from the database on {@code c}.
+   */
+  static SortedMap<String, String> selectByPrefix(
+      Connection c, String namespace, String prefix, int limit) throws SQLException {
+    SortedMap<String, String> out = new TreeMap<>();
+    try (PreparedStatement query =
+        c.prepareStatement(
+            Table.STATE.select() + " WHERE namespace = ? AND key >= ? ORDER BY key")) {
+      query.setString(1, namespace);
+      query.setString(2, prefix);
+      try (ResultSet rows = query.executeQuery()) {
+        while (out.size() < limit && rows.next()) {
+          Object[] row = Table.STATE.read(rows);
+          String key = (String) row[1];
+          if (!key.startsWith(prefix)) {
+            break;
+          }
+          out.put(key, (String) row[2]);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Namespaces the state cache loaded from the file since open (tests). */
+  long stateLoads() {
+    return stateCache.loads();
   }
 
   /** The keys of {@code namespace} in the state table, sorted. */
@@ -478,6 +638,7 @@ public final class SqliteJournal implements Journal {
         return;
       }
       closed = true;
+      readable = false;
     }
     try {
       if (backups != null) {
@@ -623,6 +784,7 @@ public final class SqliteJournal implements Journal {
     private Duration retention = Duration.ofDays(7);
     private final Set<Class<?>> payloadTypes = new LinkedHashSet<>();
     private BackupConfig backups;
+    private int stateCacheKeys = DEFAULT_STATE_CACHE_KEYS;
 
     private Builder(Path file) {
       this.file = file;
@@ -663,6 +825,24 @@ public final class SqliteJournal implements Journal {
         PayloadCodec.checkRegistrable(Objects.requireNonNull(type, "payload type"));
         payloadTypes.add(type);
       }
+      return this;
+    }
+
+    /**
+     * How many committed state keys the journal keeps in memory for {@link SqliteJournal#state}
+     * reads (default 100,000; 0 reads the file on every call). Whole namespaces (agents) are held:
+     * the first read of one loads all its keys; past the bound, namespaces are dropped and loaded
+     * again when next read.
+     */
+    public Builder stateCacheKeys(int keys) {
+      if (keys < 0) {
+        throw new IllegalArgumentException(
+            "stateCacheKeys must be 0 or more, was "
+                + keys
+                + "; the default is "
+                + DEFAULT_STATE_CACHE_KEYS);
+      }
+      this.stateCacheKeys = keys;
       return this;
     }
 
@@ -767,7 +947,8 @@ public final class SqliteJournal implements Journal {
                 sweepInterval(retention),
                 () -> new Writes.Sweep(keep));
         SqliteJournal journal =
-            new SqliteJournal(path, retention, codec, lock, writer, read, clock, backups);
+            new SqliteJournal(
+                path, retention, codec, lock, writer, read, clock, backups, stateCacheKeys);
         writer.start();
         try {
           journal.sweep();

@@ -129,6 +129,9 @@ final class StoreFile {
     }
     integrityProblems(c, "PRAGMA integrity_check", trees, problems);
     for (Table table : Table.values()) {
+      if (!trees.containsValue(table.sqlName())) {
+        continue; // a table of a later schema version: an older file is migrated when opened
+      }
       try (Statement sql = c.createStatement();
           ResultSet rows = sql.executeQuery(table.select() + " ORDER BY " + table.keyOrder())) {
         while (rows.next()) {
@@ -316,7 +319,7 @@ final class StoreFile {
   }
 
   /** What makes the file on {@code c} something other than a journal this code can read. */
-  private static Optional<String> schemaProblem(Connection c, Path file) throws SQLException {
+  static Optional<String> schemaProblem(Connection c, Path file) throws SQLException {
     try (Statement sql = c.createStatement()) {
       long applicationId = queryLong(sql, "PRAGMA application_id");
       boolean versioned =

@@ -34,7 +34,23 @@ enum Table {
   /**
    * Producers' idempotency keys within the retention period, with the message stored under each.
    */
-  IDEMPOTENCY("idempotency", List.of("key", "message_id", "created_at"), 1);
+  IDEMPOTENCY("idempotency", List.of("key", "message_id", "created_at"), 1),
+  /**
+   * Damaged pending records set aside by recovery (schema version 3): the message columns as found,
+   * then {@code attempts}, {@code last_error}, the checksum they carried, the table they came from,
+   * the problem and the time.
+   */
+  QUARANTINE(
+      "quarantine",
+      concat(
+          Columns.MESSAGE,
+          "attempts",
+          "last_error",
+          "stored_crc",
+          "source",
+          "problem",
+          "quarantined_at"),
+      1);
 
   /** Column positions shared by {@link #MESSAGES} and {@link #DEAD_LETTERS}. */
   static final class Columns {
@@ -80,6 +96,18 @@ enum Table {
 
     /** {@code dead_at} in dead_letters. */
     static final int DEAD_AT = 16;
+
+    /** {@code stored_crc} in quarantine: the checksum the damaged record carried. */
+    static final int STORED_CRC = 16;
+
+    /** {@code source} in quarantine: the table the record was taken from. */
+    static final int SOURCE = 17;
+
+    /** {@code problem} in quarantine. */
+    static final int PROBLEM = 18;
+
+    /** {@code quarantined_at} in quarantine. */
+    static final int QUARANTINED_AT = 19;
 
     private Columns() {}
   }
@@ -190,10 +218,17 @@ enum Table {
       throw new JournalException(
           problem.get()
               + ": the record was changed outside cfn or damaged on disk, so it is not used."
-              + " SqliteJournal.check() lists every damaged record; restore the file from a"
-              + " backup (JournalFiles.restore) or remove the record");
+              + " `cfn store check` (SqliteJournal.check()) lists every damaged record; restore"
+              + " the file from a backup (`cfn restore`, JournalFiles.restore); a damaged pending"
+              + " message is moved to the quarantine when a runtime next starts on the journal"
+              + " (`cfn store quarantine list`)");
     }
     return values;
+  }
+
+  /** The column names, in canonical order. */
+  List<String> columns() {
+    return columns;
   }
 
   /** The column values of the current row, unverified (for {@code check()}). */

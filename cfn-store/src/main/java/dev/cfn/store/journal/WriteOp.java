@@ -34,6 +34,25 @@ abstract class WriteOp<T> {
     failure = null;
   }
 
+  /**
+   * Runs once the batch holding this operation committed, on the writer thread, before any future
+   * of the batch completes; only for an operation that succeeded. Does nothing by default.
+   */
+  void afterCommit(T value) {}
+
+  /**
+   * Runs on the writer thread when the batch holding this operation failed as a whole (its commit
+   * may or may not have reached the file), before the futures complete. Does nothing by default.
+   */
+  void afterBatchFailed() {}
+
+  /** Calls {@link #afterCommit} when this operation succeeded. */
+  final void committed() {
+    if (failure == null) {
+      afterCommit(result);
+    }
+  }
+
   final void fail(JournalException e) {
     failure = e;
   }

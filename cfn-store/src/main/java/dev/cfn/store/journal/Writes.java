@@ -132,20 +132,31 @@ final class Writes {
 
     /** Journals an outgoing message (its encoded content). */
     record Send(Object[] content) implements Change {}
+
+    /** Adds to a counter (a decimal long; absent is 0). */
+    record Increment(String namespace, String key, long delta) implements Change {}
+
+    /** Sets a key only if it holds {@code expected} (null: absent). */
+    record CompareAndSet(String namespace, String key, String expected, String value)
+        implements Change {}
   }
 
   /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
   static final class Acknowledge extends WriteOp<Boolean> {
     private final long id;
     private final List<Change> changes;
+    private final StateCache cache; // null: nothing to publish to
+    private final List<StateCache.Write> written = new java.util.ArrayList<>(0);
 
-    Acknowledge(long id, List<Change> changes) {
+    Acknowledge(long id, List<Change> changes, StateCache cache) {
       this.id = id;
       this.changes = changes;
+      this.cache = cache;
     }
 
     @Override
     Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      written.clear(); // a batch redone one operation at a time runs this again
       if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", id, now.toEpochMilli()) == 0) {
         return false;
       }
@@ -154,27 +165,100 @@ final class Writes {
       c.attempted().remove(id);
       for (Change change : changes) {
         switch (change) {
-          case Change.Put put ->
-              insert(
-                  c,
-                  Table.STATE,
-                  " ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,"
-                      + " message_id = excluded.message_id, crc = excluded.crc",
-                  put.namespace(),
-                  put.key(),
-                  put.value(),
-                  id);
-          case Change.Delete delete ->
-              update(
-                  c,
-                  "DELETE FROM state WHERE namespace = ? AND key = ?",
-                  delete.namespace(),
-                  delete.key());
+          case Change.Put put -> putState(c, put.namespace(), put.key(), put.value());
+          case Change.Delete delete -> {
+            update(
+                c,
+                "DELETE FROM state WHERE namespace = ? AND key = ?",
+                delete.namespace(),
+                delete.key());
+            written.add(new StateCache.Write(delete.namespace(), delete.key(), null));
+          }
           case Change.Send send ->
               insert(c, Table.MESSAGES, "", MessageCodec.pending(send.content(), 0, null));
+          case Change.Increment inc -> {
+            String current = stateValue(c, inc.namespace(), inc.key());
+            long base;
+            try {
+              base = current == null ? 0 : Long.parseLong(current);
+            } catch (NumberFormatException e) {
+              throw refused(
+                  "state key '"
+                      + inc.key()
+                      + "' of "
+                      + inc.namespace()
+                      + " holds text that is not a whole number, so it cannot be incremented");
+            }
+            long next;
+            try {
+              next = Math.addExact(base, inc.delta());
+            } catch (ArithmeticException e) {
+              throw refused(
+                  "incrementing state key '"
+                      + inc.key()
+                      + "' of "
+                      + inc.namespace()
+                      + " by "
+                      + inc.delta()
+                      + " overflows a long");
+            }
+            putState(c, inc.namespace(), inc.key(), Long.toString(next));
+          }
+          case Change.CompareAndSet cas -> {
+            String current = stateValue(c, cas.namespace(), cas.key());
+            if (!java.util.Objects.equals(current, cas.expected())) {
+              throw refused(
+                  "compare-and-set of state key '"
+                      + cas.key()
+                      + "' of "
+                      + cas.namespace()
+                      + " found another value than the handler expected (it changed since the"
+                      + " handler read it); the message is handled again and sees the new value");
+            }
+            putState(c, cas.namespace(), cas.key(), cas.value());
+          }
         }
       }
       return true;
+    }
+
+    private void putState(WriteConnection c, String namespace, String key, String value)
+        throws SQLException {
+      insert(
+          c,
+          Table.STATE,
+          " ON CONFLICT(namespace, key) DO UPDATE SET value = excluded.value,"
+              + " message_id = excluded.message_id, crc = excluded.crc",
+          namespace,
+          key,
+          value,
+          id);
+      written.add(new StateCache.Write(namespace, key, value));
+    }
+
+    private static String stateValue(WriteConnection c, String namespace, String key)
+        throws SQLException {
+      Object[] row = selectOne(c, Table.STATE, "namespace = ? AND key = ?", namespace, key);
+      return row == null ? null : (String) row[2];
+    }
+
+    private dev.cfn.core.spi.JournalException refused(String why) {
+      return new dev.cfn.core.spi.JournalException(notDone() + ": " + why);
+    }
+
+    /** The commit may have reached the file after all: forget what may now be stale. */
+    @Override
+    void afterBatchFailed() {
+      if (cache != null) {
+        cache.clear();
+      }
+    }
+
+    @Override
+    void afterCommit(Boolean applied) {
+      if (cache != null && Boolean.TRUE.equals(applied) && !written.isEmpty()) {
+        cache.publish(written);
+      }
     }
 
     @Override
@@ -412,6 +496,92 @@ final class Writes {
     @Override
     String notDone() {
       return id == null ? "no dead letter was removed" : "dead letter " + id + " was not removed";
+    }
+  }
+
+  /**
+   * Moves the pending record {@code id}, found damaged by recovery, to the quarantine table as it
+   * is stored (unverified), and deletes it and its attempt history from the pending messages.
+   * Yields false, changing nothing, when the record is gone or now passes its checksum.
+   */
+  static final class Quarantine extends WriteOp<Boolean> {
+    private final long id;
+
+    Quarantine(long id) {
+      this.id = id;
+    }
+
+    @Override
+    Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      PreparedStatement statement = c.prepare(Table.MESSAGES.select() + " WHERE id = ?");
+      statement.setLong(1, id);
+      Object[] found;
+      Object storedCrc;
+      try (ResultSet rows = statement.executeQuery()) {
+        if (!rows.next()) {
+          return false;
+        }
+        found = Table.MESSAGES.values(rows);
+        storedCrc = rows.getObject(Table.MESSAGES.columnCount() + 1);
+      }
+      Optional<String> problem = Table.MESSAGES.problem(found, storedCrc);
+      if (problem.isEmpty()) {
+        return false;
+      }
+      Object[] row = java.util.Arrays.copyOf(found, Table.QUARANTINE.columnCount());
+      for (int i = 0; i < found.length; i++) {
+        row[i] = storable(found[i]);
+      }
+      row[Table.Columns.STORED_CRC] = storable(storedCrc);
+      row[Table.Columns.SOURCE] = Table.MESSAGES.sqlName();
+      row[Table.Columns.PROBLEM] = problem.get();
+      row[Table.Columns.QUARANTINED_AT] = now.toEpochMilli();
+      insert(c, Table.QUARANTINE, " ON CONFLICT(id) DO NOTHING", row);
+      update(c, "DELETE FROM messages WHERE id = ?", id);
+      update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      c.attempted().remove(id);
+      return true;
+    }
+
+    /** A value the checksum can cover: a damaged column may come back as a REAL. */
+    private static Object storable(Object value) {
+      return switch (value) {
+        case null -> null;
+        case Long l -> l;
+        case Integer i -> (long) i;
+        case String s -> s;
+        case byte[] b -> b;
+        default -> String.valueOf(value);
+      };
+    }
+
+    @Override
+    String notDone() {
+      return "damaged message " + id + " was not moved to the quarantine";
+    }
+  }
+
+  /** Deletes quarantined record {@code id}, remembering its id as used. */
+  static final class RemoveQuarantined extends WriteOp<Boolean> {
+    private final long id;
+
+    RemoveQuarantined(long id) {
+      this.id = id;
+    }
+
+    @Override
+    Boolean apply(WriteConnection c, Instant now) throws SQLException {
+      if (!exists(c, "SELECT 1 FROM quarantine WHERE id = ?", id)) {
+        return false;
+      }
+      retire(c, id);
+      update(c, "DELETE FROM quarantine WHERE id = ?", id);
+      return true;
+    }
+
+    @Override
+    String notDone() {
+      return "quarantined record " + id + " was not purged";
     }
   }
 

@@ -5,16 +5,21 @@
  * levels), the journal itself; {@link dev.cfn.store.journal.JournalFiles}, its file operations
  * (check, backup, restore, on files that may be in use: {@code cfn store check}, {@code backup},
  * {@code restore}); {@link dev.cfn.store.journal.DeadLetterQueue}, the administration of its dead
- * letters ({@code cfn dlq}); and the values they return ({@link
- * dev.cfn.store.journal.DeadLetterRecord}, {@link dev.cfn.store.journal.RawPayload}, {@link
- * dev.cfn.store.journal.BackupInfo}, {@link dev.cfn.store.journal.RestoreInfo}). Package-private,
- * beside them: the writer thread and its group commit ({@code JournalWriter}, {@code WriteOp},
- * {@code Writes}, {@code WriteConnection}), the schema ({@code Schema}, {@code Table}), the
- * envelope and payload codecs ({@code MessageCodec}, {@code PayloadCodec}), the process lock
- * ({@code LockFile}, which also refuses a journal with a second hard link), and disaster recovery:
- * read-only access and verification of a file ({@code StoreFile}, which also checks a journal's
- * structure before it opens), backups and restores ({@code Backups}, which also remove what killed
- * ones left) and their schedule ({@code BackupSchedule}).
+ * letters ({@code cfn dlq}); {@link dev.cfn.store.journal.JournalQuarantine}, the damaged pending
+ * records recovery set aside ({@code cfn store quarantine}); {@link
+ * dev.cfn.store.journal.JournalReader}, a read-only look at a journal beside its running owner
+ * ({@code SqliteJournal.openReadOnly}: no lock, no writes); and the values they return ({@link
+ * dev.cfn.store.journal.DeadLetterRecord}, {@link dev.cfn.store.journal.QuarantinedRecord}, {@link
+ * dev.cfn.store.journal.RawPayload}, {@link dev.cfn.store.journal.BackupInfo}, {@link
+ * dev.cfn.store.journal.RestoreInfo}). Package-private, beside them: the writer thread and its
+ * group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes}, {@code WriteConnection}),
+ * the in-memory committed agent state that serves state reads ({@code StateCache}, updated by the
+ * writer after each commit), the schema ({@code Schema}, {@code Table}), the envelope and payload
+ * codecs ({@code MessageCodec}, {@code PayloadCodec}), the process lock ({@code LockFile}, which
+ * also refuses a journal with a second hard link), and disaster recovery: read-only access and
+ * verification of a file ({@code StoreFile}, which also checks a journal's structure before it
+ * opens), backups and restores ({@code Backups}, which also remove what killed ones left) and their
+ * schedule ({@code BackupSchedule}).
  *
  * <p>Producers' idempotency keys ({@code Journal.appendOnce}) live in the {@code idempotency} table
  * (its own migration), each with the id of the message first stored under it, for the retention

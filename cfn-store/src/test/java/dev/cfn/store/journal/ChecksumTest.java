@@ -41,16 +41,24 @@ class ChecksumTest {
     Files.write(file(), bytes);
 
     try (SqliteJournal journal = SqliteJournal.builder(file()).open()) {
-      assertThatThrownBy(journal::recover)
-          .isInstanceOf(JournalException.class)
-          .hasMessageContaining("messages id 8")
-          .hasMessageContaining("checksum mismatch");
       StoreCheck check = journal.check();
       assertThat(check.ok()).isFalse();
       assertThat(check.problems())
           .singleElement()
           .asString()
           .startsWith("messages id 8: checksum mismatch");
+      // recovery sets the damaged record aside and delivers the others
+      assertThat(journal.recover()).extracting(e -> e.envelope().id()).containsExactly(7L);
+      assertThat(journal.quarantinedCount()).isEqualTo(1);
+      assertThat(journal.quarantine().list())
+          .singleElement()
+          .satisfies(
+              q -> {
+                assertThat(q.id()).isEqualTo(8);
+                assertThat(q.problem()).startsWith("messages id 8: checksum mismatch");
+                assertThat(q.columns().get("payload")).contains("CORRUPT-ME-abcdefghiX");
+              });
+      assertThat(journal.check().ok()).isTrue();
     }
   }
 
@@ -80,7 +88,10 @@ class ChecksumTest {
       sql.executeUpdate("UPDATE acked SET acked_at = acked_at + 1 WHERE id = 1");
     }
     try (SqliteJournal journal = SqliteJournal.builder(file()).open()) {
-      assertThatThrownBy(journal::recover).hasMessageContaining("messages id 2");
+      assertThat(journal.check().problems())
+          .anySatisfy(p -> assertThat(p).startsWith("messages id 2: checksum mismatch"));
+      assertThat(journal.recover()).isEmpty();
+      assertThat(journal.quarantine().find(2)).isPresent();
       assertThatThrownBy(() -> journal.state("ns", "k"))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("state namespace 'ns', key 'k'");
@@ -90,8 +101,7 @@ class ChecksumTest {
       assertThatThrownBy(() -> journal.replayDeadLetter(3))
           .hasMessageContaining("dead_letters id 3");
       assertThat(journal.check().problems())
-          .hasSize(5)
-          .anySatisfy(p -> assertThat(p).startsWith("messages id 2: checksum mismatch"))
+          .hasSize(4)
           .anySatisfy(p -> assertThat(p).startsWith("acked id 1: checksum mismatch"))
           .anySatisfy(p -> assertThat(p).startsWith("dead_letters id 3: checksum mismatch"))
           .anySatisfy(p -> assertThat(p).startsWith("attempts message_id 3, attempt 1:"))

@@ -66,9 +66,9 @@ class ReadmeExamplesTest {
                     id ->
                         (m, ctx) -> {
                           Order o = m.payload(Order.class);
-                          long total = ctx.effects().get("total").map(Long::parseLong).orElse(0L);
+                          ctx.effects().increment("total", o.cents());
                           ctx.effects()
-                              .put("total", Long.toString(total + o.cents()))
+                              .putJson("last", "{\"customer\": \"" + o.customer() + "\"}")
                               .send(AgentId.of("mailer", o.customer()), o);
                         }))
             .register(AgentType.of("mailer", id -> (m, ctx) -> mailed.add(m.payload(Order.class))))
@@ -85,7 +85,9 @@ class ReadmeExamplesTest {
     }
     try (SqliteJournal j =
         SqliteJournal.builder(dir.resolve("cfn.db")).payloadType(Order.class).open()) {
-      assertThat(j.state("billing/eu", "total")).contains("2500");
+      assertThat(j.state(AgentId.of("billing", "eu"), "total")).contains("2500");
+      assertThat(j.stateByPrefix(AgentId.of("billing", "eu"), "", 10))
+          .containsKeys("last", "total");
     }
   }
 }
