@@ -35,7 +35,8 @@ class TypedEffectsTest {
   }
 
   static EffectsBuffer buffer(Journal journal) {
-    return new EffectsBuffer(AGENT, journal, new Ids(new Carrier[0]));
+    // no swarm rule is installed, so the rules never consult a directory
+    return new EffectsBuffer(AGENT, journal, new Ids(new Carrier[0]), new SwarmRules(null));
   }
 
   @Test
