@@ -113,7 +113,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     DeadLetterSink deadLetters = new DeadLetterSink(deadLetterLog, replies, admit, registry);
     Lifecycle lifecycle = new Lifecycle(router, ids);
     this.directory = new Directory(carriers, virtual, admit, lifecycle);
-    Enqueue enqueue = new Enqueue(admit, directory, deadLetters, timer, registry);
+    Enqueue enqueue = new Enqueue(carriers, admit, directory, deadLetters, timer, registry);
     ReliableLedger ledger = b.journal == null ? null : new ReliableLedger();
     this.journal =
         b.journal == null
@@ -312,8 +312,16 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   // ---------------------------------------------------------------- metrics support
 
+  /**
+   * Messages accepted so far: those counted by senders off the carriers plus each carrier's own
+   * count (see {@link Carrier#countAccepted()}). Read after the finished counts by the drain.
+   */
   long acceptedCount() {
-    return admit.accepted.sum();
+    long n = admit.accepted.sum();
+    for (Carrier c : carriers) {
+      n += c.accepted.get();
+    }
+    return n;
   }
 
   long deliveredCount() {
@@ -327,7 +335,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   /** Messages accepted and not yet handled or otherwise finished. */
   long queuedCount() {
     long done = deliveredCount() + admit.finishedElsewhere.sum();
-    return Math.max(0, admit.accepted.sum() - done);
+    return Math.max(0, acceptedCount() - done);
   }
 
   Carrier[] carriers() {
@@ -434,7 +442,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   private boolean isQuiet() {
     long finished = deliveredCount() + admit.finishedElsewhere.sum();
-    if (finished != admit.accepted.sum()) {
+    if (finished != acceptedCount()) {
       return false;
     }
     for (Carrier c : carriers) {

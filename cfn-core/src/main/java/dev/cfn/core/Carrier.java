@@ -91,8 +91,17 @@ final class Carrier implements Dispatcher, Runnable {
   @SuppressWarnings("unused") // accessed through PARKED
   private volatile boolean parked;
 
-  // Single-writer counters, read by metrics.
+  // Single-writer counters, read by metrics and by the drain at shutdown.
   final AtomicLong delivered = new AtomicLong();
+
+  /**
+   * Messages that handlers on this carrier's thread sent into this runtime's mailboxes (the
+   * carrier's part of {@link Admit#accepted}): written by this thread only, with release stores, so
+   * the hot path pays no atomic read-modify-write per message. See {@link #countAccepted()}.
+   */
+  final AtomicLong accepted = new AtomicLong();
+
+  private long localAccepted;
   final AtomicLong idleNanos = new AtomicLong();
   final AtomicLong idleSince = new AtomicLong(); // 0 while busy
   private long localDelivered;
@@ -119,21 +128,20 @@ final class Carrier implements Dispatcher, Runnable {
     thread.start();
   }
 
-  /** The carrier the calling thread is, if it is one of this pool's. */
-  private Carrier currentCarrierOfPool() {
-    if (Thread.currentThread() instanceof CarrierThread ct && ct.carrier.peers == peers) {
-      return ct.carrier;
-    }
-    return null;
-  }
-
   @Override
   public void execute(AgentCell cell) {
-    Carrier local = currentCarrierOfPool();
+    Thread t = Thread.currentThread();
+    Carrier local = t instanceof CarrierThread ct && ct.carrier.peers == peers ? ct.carrier : null;
     if (local != null) {
+      // A send from a handler queues the agent here (locality). It would wait for this carrier's
+      // current turn to end: fine when the turn ends with this handler, but if other agents are
+      // queued already (backlog) or the sending agent has more mail (its turn goes on for up to
+      // `throughput` messages), an idle peer should take it now instead of waiting for its park
+      // bound. With a spinner (it scans every queue) nobody needs waking; otherwise wake one parked
+      // peer (a volatile read per peer when none is parked; the CAS in wake() elects one waker).
       boolean backlog = !local.runQueue.isEmpty();
       local.runQueue.offer(cell);
-      if (backlog && spinning.get() == 0) {
+      if (spinning.get() == 0 && (backlog || turnGoesOn((CarrierThread) t))) {
         local.wakeIdlePeer();
       }
     } else {
@@ -146,6 +154,12 @@ final class Carrier implements Dispatcher, Runnable {
         wakeIdlePeer();
       }
     }
+  }
+
+  /** True when the agent whose turn {@code t} runs has more mail, so its turn goes on. */
+  private static boolean turnGoesOn(CarrierThread t) {
+    AgentCell running = t.running;
+    return running != null && running.hasMail();
   }
 
   /** True when the calling thread is a carrier of the pool {@code pool}. */
@@ -179,6 +193,21 @@ final class Carrier implements Dispatcher, Runnable {
     long n = ++c.localDelivered;
     c.delivered.lazySet(n);
     sampler.sample(c.index, n, createdNanos);
+  }
+
+  /**
+   * Counts one message accepted by a send on this carrier's own thread.
+   *
+   * <p>Memory ordering (the drain, see {@code AgentRuntime#isQuiet}): a handler's sends are counted
+   * here before the handler's own message is counted finished in {@link #delivered}, by the same
+   * thread, each with a release store. The drain reads the finished counts (acquire) before the
+   * accepted counts, so if it sees a handler's message finished it also sees every message that
+   * handler sent counted accepted; it can never see the two sums equal while a message sent by a
+   * finished handler is still pending. Senders off the carriers count in {@link Admit#accepted} (a
+   * full fence) as before.
+   */
+  void countAccepted() {
+    accepted.lazySet(++localAccepted);
   }
 
   /** True when this carrier has nothing queued and is not running a turn. */
