@@ -332,6 +332,15 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     return n;
   }
 
+  /** Times the carriers found themselves preempted while spinning (see {@link SpinBudget}). */
+  long preemptionCount() {
+    long n = 0;
+    for (Carrier c : carriers) {
+      n += c.preemptions();
+    }
+    return n;
+  }
+
   /** Messages accepted and not yet handled or otherwise finished. */
   long queuedCount() {
     long done = deliveredCount() + admit.finishedElsewhere.sum();

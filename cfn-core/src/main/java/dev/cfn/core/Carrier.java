@@ -102,6 +102,10 @@ final class Carrier implements Dispatcher, Runnable {
   final AtomicLong accepted = new AtomicLong();
 
   private long localAccepted;
+
+  /** A copy of the spin budget's preemption count, for the metrics thread. */
+  private final AtomicLong preemptions = new AtomicLong();
+
   final AtomicLong idleNanos = new AtomicLong();
   final AtomicLong idleSince = new AtomicLong(); // 0 while busy
   private long localDelivered;
@@ -272,6 +276,9 @@ final class Carrier implements Dispatcher, Runnable {
       }
       long idleFor = now - spinStart;
       boolean preempted = spinner && budget.preempted(now - lastPass);
+      if (preempted) {
+        preemptions.lazySet(budget.preemptions()); // published for the metrics thread
+      }
       lastPass = now;
       if (spinner && !preempted && idleFor < budget.spin()) {
         Thread.onSpinWait();
@@ -319,7 +326,7 @@ final class Carrier implements Dispatcher, Runnable {
 
   /** Times this carrier found itself preempted while spinning (an oversubscribed machine). */
   long preemptions() {
-    return budget.preemptions();
+    return preemptions.get();
   }
 
   /** Busy nanoseconds since start, for the utilization gauge. */
