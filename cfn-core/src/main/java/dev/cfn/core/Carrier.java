@@ -256,7 +256,7 @@ final class Carrier implements Dispatcher, Runnable {
           if (spinner) {
             spinning.decrementAndGet();
             spinner = false;
-            budget.rewarded(); // spinning paid off without a preemption
+            budget.rewarded(lastPass); // spinning paid off without a preemption
           }
           idleNanos.lazySet(idleNanos.get() + (System.nanoTime() - idleStart));
           idleSince.lazySet(0);
@@ -275,7 +275,7 @@ final class Carrier implements Dispatcher, Runnable {
         spinner = tryStartSpinning();
       }
       long idleFor = now - spinStart;
-      boolean preempted = spinner && budget.preempted(now - lastPass);
+      boolean preempted = spinner && budget.preempted(now - lastPass, now);
       if (preempted) {
         preemptions.lazySet(budget.preemptions()); // published for the metrics thread
       }

@@ -9,11 +9,14 @@ package dev.cfn.core;
  * <p>Detection: a spinning carrier reads the clock on every pass; a gap of more than {@link
  * #PREEMPTED_NANOS} between two passes (a pass takes well under a microsecond) means the operating
  * system took the core away from it: the machine is oversubscribed. The carrier then halves its
- * budget and parks at once. Each time work arrives while it spins without being preempted, the
- * budget grows back (doubling, plus a microsecond) up to the strategy's. So under load the
- * low-latency profile degrades to the default one and below instead of fighting for cores, and it
- * returns to spinning once the load is gone. Parking never delays a wake-up: producers unpark a
- * parked carrier (see {@link Carrier}); the park bound is only a safety net.
+ * budget and parks at once. Each time work arrives while it spins without being preempted, and no
+ * preemption was seen for {@link #CALM_NANOS}, the budget grows back (doubling, plus a microsecond)
+ * up to the strategy's. The calm period keeps the budget down while the machine stays
+ * oversubscribed: without it, the spins that happen to pay off between two preemptions would grow
+ * it back at once, and the carrier would keep taking cores from the threads with work. So under
+ * load the low-latency profile degrades to the default one and below instead of fighting for cores,
+ * and it returns to spinning once the load is gone. Parking never delays a wake-up: producers
+ * unpark a parked carrier (see {@link Carrier}); the park bound is only a safety net.
  *
  * <p>Owned by one carrier thread; no synchronization.
  */
@@ -21,11 +24,16 @@ final class SpinBudget {
   /** A gap between two spin passes longer than this means the thread was preempted. */
   static final long PREEMPTED_NANOS = 50_000;
 
+  /** How long after the last preemption the budget stays down before it may grow again. */
+  static final long CALM_NANOS = 100_000_000;
+
   private final long maxSpin;
   private final long maxYield;
   private long spin;
   private long yield;
   private long preemptions;
+  private long lastPreemption;
+  private boolean everPreempted;
 
   SpinBudget(IdleStrategy strategy) {
     this.maxSpin = strategy.spin().toNanos();
@@ -45,21 +53,29 @@ final class SpinBudget {
   }
 
   /**
-   * One spin pass saw {@code gapNanos} since the previous one. Returns true when that shows a
-   * preemption: the budget was halved and the carrier should park now.
+   * One spin pass at {@code now} saw {@code gapNanos} since the previous one. Returns true when
+   * that shows a preemption: the budget was halved and the carrier should park now.
    */
-  boolean preempted(long gapNanos) {
+  boolean preempted(long gapNanos, long now) {
     if (gapNanos <= PREEMPTED_NANOS) {
       return false;
     }
     preemptions++;
+    lastPreemption = now;
+    everPreempted = true;
     spin /= 2;
     yield /= 2;
     return true;
   }
 
-  /** Work arrived while spinning without a preemption: grow back toward the strategy's budget. */
-  void rewarded() {
+  /**
+   * Work arrived at {@code now} while spinning without a preemption: grow back toward the
+   * strategy's budget, once the last preemption is {@link #CALM_NANOS} old.
+   */
+  void rewarded(long now) {
+    if (everPreempted && now - lastPreemption < CALM_NANOS) {
+      return;
+    }
     if (spin < maxSpin) {
       spin = Math.min(maxSpin, spin * 2 + 1_000);
     }
