@@ -314,7 +314,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   /**
    * Messages accepted so far: those counted by senders off the carriers plus each carrier's own
-   * count (see {@link Carrier#countAccepted()}). Read after the finished counts by the drain.
+   * count (see {@link Carrier#countAccepted}). Read after the finished counts by the drain.
    */
   long acceptedCount() {
     long n = admit.accepted.sum();
@@ -327,7 +327,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   long deliveredCount() {
     long n = virtual.delivered.sum();
     for (Carrier c : carriers) {
-      n += c.delivered.get();
+      n += c.delivered.get() + c.deliveredElsewhere.sum();
     }
     return n;
   }

@@ -71,6 +71,17 @@ final class Carrier implements Dispatcher, Runnable {
      */
     long clock;
 
+    /**
+     * This thread's running counts of messages handled and of messages its handlers sent, kept here
+     * and not in {@link Carrier}: they change on every message, and the carrier object is read by
+     * its peers (run queue, parked flag) whenever they steal or wake, so counters there would put a
+     * line written on every message in the cache of every other core. Published through {@link
+     * Carrier#delivered} and {@link Carrier#accepted}.
+     */
+    long deliveredCount;
+
+    long acceptedCount;
+
     CarrierThread(Carrier carrier, String name) {
       super(null, carrier, name, 0, false);
       this.carrier = carrier;
@@ -94,21 +105,22 @@ final class Carrier implements Dispatcher, Runnable {
   // Single-writer counters, read by metrics and by the drain at shutdown.
   final AtomicLong delivered = new AtomicLong();
 
+  /** Messages handled off the carrier threads (see {@link #delivered(long)}); none expected. */
+  final java.util.concurrent.atomic.LongAdder deliveredElsewhere =
+      new java.util.concurrent.atomic.LongAdder();
+
   /**
    * Messages that handlers on this carrier's thread sent into this runtime's mailboxes (the
    * carrier's part of {@link Admit#accepted}): written by this thread only, with release stores, so
-   * the hot path pays no atomic read-modify-write per message. See {@link #countAccepted()}.
+   * the hot path pays no atomic read-modify-write per message. See {@link #countAccepted}.
    */
   final AtomicLong accepted = new AtomicLong();
-
-  private long localAccepted;
 
   /** A copy of the spin budget's preemption count, for the metrics thread. */
   private final AtomicLong preemptions = new AtomicLong();
 
   final AtomicLong idleNanos = new AtomicLong();
   final AtomicLong idleSince = new AtomicLong(); // 0 while busy
-  private long localDelivered;
   final long startedNanos = System.nanoTime();
 
   Carrier(
@@ -193,10 +205,16 @@ final class Carrier implements Dispatcher, Runnable {
   public void delivered(long createdNanos) {
     // A turn runs on whichever carrier took the agent (its home or a thief), so count on the
     // carrier whose thread this is: each counter keeps its single writer.
-    Carrier c = Thread.currentThread() instanceof CarrierThread ct ? ct.carrier : this;
-    long n = ++c.localDelivered;
-    c.delivered.lazySet(n);
-    sampler.sample(c.index, n, createdNanos);
+    if (Thread.currentThread() instanceof CarrierThread ct) {
+      long n = ++ct.deliveredCount;
+      ct.carrier.delivered.lazySet(n);
+      sampler.sample(ct.carrier.index, n, createdNanos);
+    } else {
+      // Not reached: a carrier's agents run their turns on the carrier threads. Counted anyway,
+      // without disturbing the single-writer counters.
+      deliveredElsewhere.increment();
+      sampler.sampleShared(createdNanos);
+    }
   }
 
   /**
@@ -210,8 +228,8 @@ final class Carrier implements Dispatcher, Runnable {
    * finished handler is still pending. Senders off the carriers count in {@link Admit#accepted} (a
    * full fence) as before.
    */
-  void countAccepted() {
-    accepted.lazySet(++localAccepted);
+  static void countAccepted(CarrierThread ct) {
+    ct.carrier.accepted.lazySet(++ct.acceptedCount);
   }
 
   /** True when this carrier has nothing queued and is not running a turn. */

@@ -56,7 +56,7 @@ final class Enqueue {
     // at Carrier.countAccepted); any other thread counts in the shared adder.
     Carrier.CarrierThread ct = Carrier.current(carriers);
     if (ct != null) {
-      ct.carrier.countAccepted();
+      Carrier.countAccepted(ct);
     } else {
       admit.accepted.increment();
     }
