@@ -46,7 +46,7 @@ public final class CfnMetrics {
   /**
    * Counter: times an idle carrier found itself preempted while spinning (the operating system gave
    * its core to another thread for more than 50 µs between two spin passes), a sign of an
-   * oversubscribed machine; each one halves that carrier's spin budget (see {@link IdleStrategy}).
+   * oversubscribed machine; each one cuts that carrier's spin budget (see {@link IdleStrategy}).
    */
   public static final String CARRIER_PREEMPTIONS = "cfn.carrier.preemptions";
 

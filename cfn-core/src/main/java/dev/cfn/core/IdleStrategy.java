@@ -9,9 +9,10 @@ import java.time.Duration;
  *
  * <p>These are the budgets for a machine with cores to spare. A carrier that finds itself preempted
  * while spinning (the machine is oversubscribed: spinning would take cores from the threads with
- * work) halves its budget and parks, and grows it back only once no preemption was seen for 100 ms;
- * the metric {@link CfnMetrics#CARRIER_PREEMPTIONS} counts these. Parking never delays a wake-up: a
- * sender unparks a parked carrier (the park bound is only a safety net).
+ * work) cuts its budget to the default profile's spin, without yielding, and parks, and grows it
+ * back only once no preemption was seen for 100 ms; the metric {@link
+ * CfnMetrics#CARRIER_PREEMPTIONS} counts these. Parking never delays a wake-up: a sender unparks a
+ * parked carrier (the park bound is only a safety net).
  *
  * @param spin how long to busy-spin after the last work
  * @param yield how long to yield after spinning

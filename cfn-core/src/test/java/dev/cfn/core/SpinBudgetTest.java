@@ -9,14 +9,18 @@ import org.junit.jupiter.api.Test;
 class SpinBudgetTest {
 
   @Test
-  void aPreemptionHalvesTheBudgetAndAskForAParkAtOnce() {
+  void aPreemptionCutsTheBudgetToTheDefaultSpinWithoutYieldAndAsksForAParkAtOnce() {
     SpinBudget b = new SpinBudget(IdleStrategy.LOW_LATENCY);
     assertThat(b.spin()).isEqualTo(Duration.ofMillis(2).toNanos());
     assertThat(b.preempted(200, 0)).as("a normal pass").isFalse();
     assertThat(b.preempted(SpinBudget.PREEMPTED_NANOS + 1, 0)).isTrue();
-    assertThat(b.spin()).isEqualTo(Duration.ofMillis(1).toNanos());
-    assertThat(b.spinAndYield()).isEqualTo(Duration.ofMillis(1).toNanos() + 5_000_000);
+    assertThat(b.spin()).isEqualTo(IdleStrategy.DEFAULT.spin().toNanos());
+    assertThat(b.spinAndYield()).as("no yielding").isEqualTo(b.spin());
     assertThat(b.preemptions()).isEqualTo(1);
+
+    SpinBudget d = new SpinBudget(IdleStrategy.DEFAULT);
+    assertThat(d.preempted(SpinBudget.PREEMPTED_NANOS + 1, 0)).isTrue();
+    assertThat(d.spin()).as("halved below the default").isEqualTo(10_000);
   }
 
   @Test
