@@ -291,6 +291,9 @@ final class Carrier implements Dispatcher, Runnable {
         spinStart = now;
         lastPass = now;
         spinner = tryStartSpinning();
+        if (spinner && budget.spin() > SpinBudget.OVERSUBSCRIBED_SPIN_NANOS) {
+          budget.checkLoad(now); // a long spin is about to start: is the machine oversubscribed?
+        }
       }
       long idleFor = now - spinStart;
       boolean preempted = spinner && budget.preempted(now - lastPass, now);

@@ -11,8 +11,10 @@ import java.time.Duration;
  * while spinning (the machine is oversubscribed: spinning would take cores from the threads with
  * work) cuts its budget to the default profile's spin, without yielding, and parks, and grows it
  * back only once no preemption was seen for 100 ms; the metric {@link
- * CfnMetrics#CARRIER_PREEMPTIONS} counts these. Parking never delays a wake-up: a sender unparks a
- * parked carrier (the park bound is only a safety net).
+ * CfnMetrics#CARRIER_PREEMPTIONS} counts these. On Linux a carrier about to spin longer than that
+ * also looks at the machine's runnable threads first and does the same when there are more than one
+ * beyond the cores. Parking never delays a wake-up: a sender unparks a parked carrier (the park
+ * bound is only a safety net).
  *
  * @param spin how long to busy-spin after the last work
  * @param yield how long to yield after spinning

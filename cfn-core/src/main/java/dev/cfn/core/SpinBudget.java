@@ -78,6 +78,49 @@ final class SpinBudget {
     return true;
   }
 
+  /** How often at most {@link #checkLoad} reads the machine's runnable threads. */
+  static final long LOAD_CHECK_NANOS = 10_000_000;
+
+  private static final java.nio.file.Path LOADAVG = java.nio.file.Path.of("/proc/loadavg");
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+  private long lastLoadCheck = Long.MIN_VALUE / 2;
+
+  /**
+   * Before a spin longer than the default profile's: at most every {@link #LOAD_CHECK_NANOS}, reads
+   * how many threads are runnable machine-wide (Linux {@code /proc/loadavg}); more than one beyond
+   * the cores means spinning would take a core from a thread with work, so the budget is cut as for
+   * a preemption (not counted as one). A preemption is only seen once the spinner runs again, and
+   * every message that arrived meanwhile waited; this sees the load before the spin starts.
+   * Elsewhere (no such file) only preemptions count.
+   */
+  void checkLoad(long now) {
+    if (now - lastLoadCheck < LOAD_CHECK_NANOS) {
+      return;
+    }
+    lastLoadCheck = now;
+    // One runnable thread beyond the cores is tolerated: a compiler or GC thread, or another
+    // process's, is often runnable for a moment; sustained oversubscription shows more.
+    int runnable = runnableThreads();
+    if (runnable > CORES + 1) {
+      lastPreemption = now;
+      everPreempted = true;
+      spin = Math.min(spin / 2, OVERSUBSCRIBED_SPIN_NANOS);
+      yield = 0;
+    }
+  }
+
+  /** Threads runnable machine-wide now, the caller included; -1 when unknown. */
+  static int runnableThreads() {
+    try {
+      String s = java.nio.file.Files.readString(LOADAVG); // "0.20 0.18 0.12 3/812 11206"
+      int slash = s.indexOf('/');
+      int space = s.lastIndexOf(' ', slash);
+      return slash < 0 ? -1 : Integer.parseInt(s.substring(space + 1, slash));
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /**
    * Work arrived at {@code now} while spinning without a preemption: grow back toward the
    * strategy's budget, once the last preemption is {@link #CALM_NANOS} old.

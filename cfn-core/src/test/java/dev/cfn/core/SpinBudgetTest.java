@@ -77,6 +77,22 @@ class SpinBudgetTest {
   }
 
   @Test
+  void theRunnableThreadsAreReadWhereTheMachineSaysAndTheCheckNeverGrowsTheBudget() {
+    int runnable = SpinBudget.runnableThreads();
+    if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/loadavg"))) {
+      assertThat(runnable).as("this thread at least").isPositive();
+    } else {
+      assertThat(runnable).isEqualTo(-1);
+    }
+    SpinBudget b = new SpinBudget(IdleStrategy.LOW_LATENCY);
+    long before = b.spinAndYield();
+    b.checkLoad(0);
+    b.checkLoad(1); // within the check interval: not read again
+    assertThat(b.spinAndYield()).isLessThanOrEqualTo(before);
+    assertThat(b.preemptions()).as("a load check is not a preemption").isZero();
+  }
+
+  @Test
   void aCarrierNeverPreemptedGrowsAtOnce() {
     SpinBudget b = new SpinBudget(IdleStrategy.DEFAULT);
     b.rewarded(0); // nothing to grow, and no calm period to wait for
