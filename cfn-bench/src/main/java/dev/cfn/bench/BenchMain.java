@@ -117,10 +117,14 @@ public final class BenchMain implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description =
           "End-to-end bus scenarios through the real runtime: paced one-way and request-reply"
-              + " latency (default and low-latency idle profiles), saturation throughput 1->1 and"
-              + " in pairs, a million agents; the same on Pekko typed actors in the same run.")
+              + " latency (default and low-latency idle profiles), the same beside busy threads,"
+              + " saturation throughput 1->1 and in pairs, a 3-agent forward chain, a million"
+              + " agents; the same on Pekko typed actors (the chain on LangChain4j agentic) in"
+              + " the same run.")
   static final class Bus implements Callable<Integer> {
-    @Option(names = "--quick", description = "A run under 60 s (shorter measuring windows).")
+    @Option(
+        names = "--quick",
+        description = "A shorter run, about 90 s (shorter measuring windows).")
     boolean quick;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
@@ -145,7 +149,10 @@ public final class BenchMain implements Callable<Integer> {
         names = "--only",
         split = ",",
         paramLabel = "SCENARIO",
-        description = "Run only these: one-way, request-reply, 1to1, pairs, scale (default all).")
+        description =
+            "Run only these: one-way, request-reply, 1to1 (cfn bounded and unbounded), pairs,"
+                + " scale, chain (3-agent forward chain beside LangChain4j agentic),"
+                + " oversubscribed (one-way beside 2 busy threads) (default all).")
     java.util.List<String> only;
 
     @Override

@@ -19,7 +19,7 @@ import java.util.Map;
  */
 final class BusBench {
 
-  /** Run settings; {@link #quick()} keeps the whole run under a minute. */
+  /** Run settings; {@link #quick()} keeps the whole run near a minute and a half. */
   record Settings(
       int rate,
       Duration latencyWarmup,
@@ -78,7 +78,10 @@ final class BusBench {
 
   /** Scenario names accepted by {@code --only}. */
   static final List<String> SCENARIOS =
-      List.of("one-way", "request-reply", "1to1", "pairs", "scale");
+      List.of("one-way", "request-reply", "1to1", "pairs", "scale", "chain", "oversubscribed");
+
+  /** Busy threads beside the oversubscribed scenario: with the sender, more than 2 cores' work. */
+  static final int BUSY_THREADS = 2;
 
   private final Settings settings;
   private final PrintStream out;
@@ -159,6 +162,14 @@ final class BusBench {
               () ->
                   CfnScenarios.oneToOne(s.throughputWarmup(), s.throughputMeasure(), s.window())));
     }
+    if (only.contains("1to1")) {
+      throughputs.add(
+          step(
+              "1->1 throughput, cfn unbounded mailbox",
+              () ->
+                  CfnScenarios.oneToOne(
+                      s.throughputWarmup(), s.throughputMeasure(), s.window(), true)));
+    }
     if (s.pekko() && only.contains("1to1")) {
       throughputs.add(
           step(
@@ -189,6 +200,44 @@ final class BusBench {
                       s.throughputWarmup(),
                       s.throughputMeasure())));
     }
+    if (only.contains("chain")) {
+      latencies.add(
+          step(
+              "3-agent forward chain, cfn",
+              () -> CfnScenarios.forwardChain(s.latencyWarmup(), s.latencyMeasure())));
+      latencies.add(
+          step(
+              "3-agent sequence, langchain4j agentic",
+              () -> LangChainScenarios.sequence(s.latencyWarmup(), s.latencyMeasure())));
+    }
+    Map<String, Object> preemptions = new LinkedHashMap<>();
+    for (String profile : only.contains("oversubscribed") ? PROFILES : List.<String>of()) {
+      latencies.add(
+          step(
+              "one-way latency beside " + BUSY_THREADS + " busy threads, cfn " + profile,
+              () -> {
+                try (BusyThreads busy = new BusyThreads(BUSY_THREADS)) {
+                  return CfnScenarios.oneWay(
+                      OVERSUBSCRIBED,
+                      profile,
+                      s.rate(),
+                      s.latencyWarmup(),
+                      s.latencyMeasure(),
+                      n -> preemptions.put(profile, n));
+                }
+              }));
+    }
+    if (s.pekko() && only.contains("oversubscribed")) {
+      latencies.add(
+          step(
+              "one-way latency beside " + BUSY_THREADS + " busy threads, pekko",
+              () -> {
+                try (BusyThreads busy = new BusyThreads(BUSY_THREADS)) {
+                  return PekkoScenarios.oneWay(s.rate(), s.latencyWarmup(), s.latencyMeasure())
+                      .as(OVERSUBSCRIBED);
+                }
+              }));
+    }
     Results.Scale scale =
         only.contains("scale")
             ? step(s.scaleAgents() + " agents", () -> CfnScenarios.scale(s.scaleAgents()))
@@ -208,11 +257,16 @@ final class BusBench {
     json.put("throughput", throughputs);
     json.put("scale", scale);
     json.put("ratios", ratios(latencies, throughputs));
+    json.put("oversubscribedBusyThreads", BUSY_THREADS);
+    json.put("oversubscribedCarrierPreemptions", preemptions);
     json.put("targets", targets.stream().map(Results.Target::asMap).toList());
     return json;
   }
 
   private static final List<String> PROFILES = List.of("default", "low-latency");
+
+  /** The scenario name of the paced one-way run beside busy threads. */
+  static final String OVERSUBSCRIBED = "oversubscribed";
 
   interface Step<T> {
     T run() throws Exception;
@@ -240,9 +294,10 @@ final class BusBench {
         .orElse(null);
   }
 
-  private static Results.Throughput find(List<Results.Throughput> all, String prefix, String sys) {
+  private static Results.Throughput find(
+      List<Results.Throughput> all, String scenario, String sys) {
     return all.stream()
-        .filter(t -> t.scenario().startsWith(prefix) && t.system().equals(sys))
+        .filter(t -> t.scenario().equals(scenario) && t.system().equals(sys))
         .findFirst()
         .orElse(null);
   }
@@ -272,6 +327,30 @@ final class BusBench {
             scenario + " throughput cfn/pekko (higher is better)",
             ratio(cfn.messagesPerSecond(), pekko.messagesPerSecond()));
       }
+    }
+    Results.Throughput unbounded = find(throughputs, "1->1 unbounded", "cfn");
+    Results.Throughput pekko11 = find(throughputs, "1->1", "pekko");
+    if (unbounded != null && pekko11 != null) {
+      r.put(
+          "1->1 throughput cfn(unbounded mailbox)/pekko (higher is better)",
+          ratio(unbounded.messagesPerSecond(), pekko11.messagesPerSecond()));
+    }
+    Results.Latency chain = find(latencies, "forward-chain", "cfn", "default");
+    Results.Latency sequence = find(latencies, "forward-chain", "langchain4j", "sequence");
+    if (chain != null && sequence != null) {
+      r.put(
+          "forward-chain p50 per step cfn/langchain4j (lower is better)",
+          ratio(chain.p50Us(), sequence.p50Us()));
+    }
+    Results.Latency overLow = find(latencies, OVERSUBSCRIBED, "cfn", "low-latency");
+    Results.Latency overDefault = find(latencies, OVERSUBSCRIBED, "cfn", "default");
+    if (overLow != null && overDefault != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("p50", ratio(overLow.p50Us(), overDefault.p50Us()));
+      m.put("p95", ratio(overLow.p95Us(), overDefault.p95Us()));
+      m.put("p99", ratio(overLow.p99Us(), overDefault.p99Us()));
+      m.put("p99.9", ratio(overLow.p999Us(), overDefault.p999Us()));
+      r.put("oversubscribed latency cfn(low-latency)/cfn(default) (lower is better)", m);
     }
     return r;
   }
@@ -326,6 +405,29 @@ final class BusBench {
         t.add(target(scenario + " throughput vs pekko", ">= 1.5x", r, "x", r >= 1.5));
       }
     }
+    Results.Throughput unbounded = find(throughputs, "1->1 unbounded", "cfn");
+    Results.Throughput pekko11 = find(throughputs, "1->1", "pekko");
+    if (unbounded != null && pekko11 != null) {
+      double r = ratio(unbounded.messagesPerSecond(), pekko11.messagesPerSecond());
+      t.add(target("1->1 (cfn unbounded mailbox) vs pekko", ">= 1.5x", r, "x", r >= 1.5));
+    }
+    Results.Latency rrCfn = find(latencies, "request-reply", "cfn", "default");
+    Results.Latency rrPekko = find(latencies, "request-reply", "pekko", "default");
+    if (rrCfn != null && rrPekko != null) {
+      double r = ratio(rrCfn.p50Us(), rrPekko.p50Us());
+      t.add(target("request-reply p50 (default) vs pekko", "<= 0.5x", r, "x", r <= 0.5));
+    }
+    Results.Latency chain = find(latencies, "forward-chain", "cfn", "default");
+    if (chain != null) {
+      t.add(
+          target("forward-chain p50 per step", "<= 3 us", chain.p50Us(), "us", chain.p50Us() <= 3));
+    }
+    Results.Latency overLow = find(latencies, OVERSUBSCRIBED, "cfn", "low-latency");
+    Results.Latency overDefault = find(latencies, OVERSUBSCRIBED, "cfn", "default");
+    if (overLow != null && overDefault != null) {
+      double r = ratio(overLow.p999Us(), overDefault.p999Us());
+      t.add(target("oversubscribed p99.9, low-latency vs default", "<= 1.0x", r, "x", r <= 1.0));
+    }
     for (String scenario : List.of("one-way", "request-reply")) {
       Results.Latency cfn = find(latencies, scenario, "cfn", "default");
       Results.Latency pekko = find(latencies, scenario, "pekko", "default");
@@ -362,7 +464,7 @@ final class BusBench {
           "Latency (µs, from the intended send time; CPU in cores over the measured window)");
       out.printf(
           Locale.ROOT,
-          "%-14s %-6s %-12s %9s %9s %9s %9s %9s %9s %9s %10s%n",
+          "%-14s %-11s %-12s %9s %9s %9s %9s %9s %9s %9s %10s%n",
           "scenario",
           "system",
           "profile",
@@ -377,7 +479,7 @@ final class BusBench {
       for (Results.Latency l : latencies) {
         out.printf(
             Locale.ROOT,
-            "%-14s %-6s %-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f%n",
+            "%-14s %-11s %-12s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.2f%n",
             l.scenario(),
             l.system(),
             l.profile(),
@@ -391,14 +493,18 @@ final class BusBench {
             l.runtimeCpuCores());
       }
       out.println(
-          "(cpu = whole process incl. the spinning paced sender; cpu-rt = all but the sender)");
+          "(cpu = whole process incl. the spinning paced sender; cpu-rt = all but the sender;"
+              + " forward-chain: one request at a time, figures per step of 3;"
+              + " oversubscribed: one-way beside "
+              + BUSY_THREADS
+              + " busy threads)");
     }
     if (!throughputs.isEmpty()) {
       out.println();
       out.println("Saturation throughput (arrivals counted by the receiving agents)");
       out.printf(
           Locale.ROOT,
-          "%-12s %-6s %14s %12s %8s %6s%n",
+          "%-14s %-6s %14s %12s %8s %6s%n",
           "scenario",
           "system",
           "msg/s",
@@ -408,7 +514,7 @@ final class BusBench {
       for (Results.Throughput t : throughputs) {
         out.printf(
             Locale.ROOT,
-            "%-12s %-6s %,14.0f %,12d %8.2f %6.2f%n",
+            "%-14s %-6s %,14.0f %,12d %8.2f %6.2f%n",
             t.scenario(),
             t.system(),
             t.messagesPerSecond(),

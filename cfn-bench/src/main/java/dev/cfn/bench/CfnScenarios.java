@@ -6,6 +6,7 @@ import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRef;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
+import dev.cfn.core.CfnMetrics;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.IdleStrategy;
 import java.lang.management.ManagementFactory;
@@ -53,6 +54,22 @@ final class CfnScenarios {
 
   static Results.Latency oneWay(String profile, int rate, Duration warmup, Duration measure)
       throws Exception {
+    return oneWay("one-way", profile, rate, warmup, measure, n -> {});
+  }
+
+  /**
+   * The paced one-way run, reported as {@code scenario}; {@code preemptions} receives how often the
+   * runtime's idle carriers found themselves preempted while spinning ({@code
+   * cfn.carrier.preemptions}).
+   */
+  static Results.Latency oneWay(
+      String scenario,
+      String profile,
+      int rate,
+      Duration warmup,
+      Duration measure,
+      java.util.function.LongConsumer preemptions)
+      throws Exception {
     LatencySink sink = new LatencySink();
     try (AgentRuntime rt = runtime(profile)) {
       rt.register(AgentType.builder("sink", id -> sink).mailboxCapacity(1 << 16).build());
@@ -61,8 +78,10 @@ final class CfnScenarios {
           Pacer.run(
               rate, warmup, measure, () -> {}, (t, measured) -> ref.tell(new Stamp(t, measured)));
       awaitCount(sink.received, run.total());
+      preemptions.accept(
+          (long) rt.meterRegistry().get(CfnMetrics.CARRIER_PREEMPTIONS).functionCounter().count());
       return Results.Latency.of(
-          "one-way",
+          scenario,
           "cfn",
           profile,
           rate,
@@ -123,16 +142,106 @@ final class CfnScenarios {
 
   static Results.Throughput oneToOne(Duration warmup, Duration measure, int window)
       throws Exception {
+    return oneToOne(warmup, measure, window, false);
+  }
+
+  /**
+   * One sender floods one agent. Bounded (scenario {@code 1->1}): a mailbox of twice the sender's
+   * window. Unbounded (scenario {@code 1->1 unbounded}): {@code
+   * AgentType.Builder.unboundedMailbox}, comparable with Pekko's default mailbox, which is
+   * unbounded too.
+   */
+  static Results.Throughput oneToOne(
+      Duration warmup, Duration measure, int window, boolean unbounded) throws Exception {
     CountingSink sink = new CountingSink();
     try (AgentRuntime rt = runtime("default")) {
+      AgentType.Builder type = AgentType.builder("sink", id -> sink);
       rt.register(
-          AgentType.builder("sink", id -> sink)
-              .mailboxCapacity(Integer.highestOneBit(window) << 1)
+          (unbounded
+                  ? type.unboundedMailbox()
+                  : type.mailboxCapacity(Integer.highestOneBit(window) << 1))
               .build());
       AgentRef ref = rt.spawn(AgentId.of("sink", "1"));
       return Saturation.run(
-          "1->1", "cfn", warmup, measure, window, sink.received, () -> ref.tell(PAYLOAD));
+          unbounded ? "1->1 unbounded" : "1->1",
+          "cfn",
+          warmup,
+          measure,
+          window,
+          sink.received,
+          () -> ref.tell(PAYLOAD));
     }
+  }
+
+  /** The last agent of the forward chain: notes when the request reached it, then answers. */
+  static final class ChainEnd implements Agent {
+    volatile long arrivedAt;
+
+    @Override
+    public void onMessage(Envelope m, AgentContext ctx) {
+      arrivedAt = System.nanoTime();
+      ctx.reply(m.payload());
+    }
+  }
+
+  /**
+   * A request passes three agents: the caller sends it to {@code a}, which forwards it ({@code
+   * ctx.forward}, keeping the reply channel) to {@code b}, which forwards it to {@code c}, which
+   * notes the time and answers the caller. One request at a time; the caller spins on the reply, so
+   * no thread parks between requests. Recorded per request: (arrival at {@code c} - send) / 3, the
+   * time of one step.
+   */
+  static Results.Latency forwardChain(Duration warmup, Duration measure) throws Exception {
+    Histogram perStep = new Histogram(60_000_000_000L, 3);
+    ChainEnd end = new ChainEnd();
+    try (AgentRuntime rt = runtime("default")) {
+      AgentId a = AgentId.of("chain-a", "1");
+      AgentId b = AgentId.of("chain-b", "1");
+      AgentId c = AgentId.of("chain-c", "1");
+      rt.register(AgentType.of("chain-a", id -> (m, ctx) -> ctx.forward(m, b)));
+      rt.register(AgentType.of("chain-b", id -> (m, ctx) -> ctx.forward(m, c)));
+      rt.register(AgentType.of("chain-c", id -> end));
+      AgentRef first = rt.spawn(a);
+      rt.spawn(b);
+      rt.spawn(c);
+      Duration timeout = Duration.ofSeconds(30);
+      Cpu cpu =
+          closedLoop(
+              warmup,
+              measure,
+              measured -> {
+                long t0 = System.nanoTime();
+                var reply = first.request(PAYLOAD, timeout);
+                while (!reply.isDone()) {
+                  Thread.onSpinWait();
+                }
+                reply.join();
+                if (measured) {
+                  perStep.recordValue(Math.max(0, (end.arrivedAt - t0) / 3));
+                }
+              });
+      return Results.Latency.of(
+          "forward-chain", "cfn", "default", 0, perStep, cpu.processCores(), cpu.othersCores());
+    }
+  }
+
+  /** One iteration of a closed-loop scenario; {@code measured} is false during the warm-up. */
+  interface Iteration {
+    void run(boolean measured) throws Exception;
+  }
+
+  /** Runs {@code iteration} back to back: {@code warmup}, then {@code measure} (CPU measured). */
+  static Cpu closedLoop(Duration warmup, Duration measure, Iteration iteration) throws Exception {
+    long warmEnd = System.nanoTime() + warmup.toNanos();
+    while (System.nanoTime() - warmEnd < 0) {
+      iteration.run(false);
+    }
+    Cpu cpu = new Cpu();
+    long end = System.nanoTime() + measure.toNanos();
+    while (System.nanoTime() - end < 0) {
+      iteration.run(true);
+    }
+    return cpu.stop();
   }
 
   static Results.Throughput pairs(int pairs, int inFlightPerPair, Duration warmup, Duration measure)

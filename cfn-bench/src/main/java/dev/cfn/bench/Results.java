@@ -46,6 +46,23 @@ final class Results {
           runtimeCpu);
     }
 
+    /** The same figures reported under another scenario name. */
+    Latency as(String otherScenario) {
+      return new Latency(
+          otherScenario,
+          system,
+          profile,
+          rate,
+          count,
+          p50Us,
+          p95Us,
+          p99Us,
+          p999Us,
+          maxUs,
+          processCpuCores,
+          runtimeCpuCores);
+    }
+
     private static double us(long nanos) {
       return Math.round(nanos / 10.0) / 100.0;
     }

@@ -45,21 +45,31 @@ class BusBenchTest {
     JsonNode json = new ObjectMapper().readTree(file.toFile());
     assertThat(json.at("/machine/cores").asInt()).isPositive();
     assertThat(json.at("/machine/jdk").asText()).isNotBlank();
-    // 2 cfn profiles + pekko, for one-way and request-reply; 300 ms at 2,000 msg/s = 600 each.
-    assertThat(json.get("latency")).hasSize(6);
+    // 2 cfn profiles + pekko, for one-way, request-reply and oversubscribed; 300 ms at 2,000
+    // msg/s = 600 each; plus the forward chain on cfn and on LangChain4j (closed loop).
+    assertThat(json.get("latency")).hasSize(11);
     for (JsonNode l : json.get("latency")) {
-      assertThat(l.get("count").asLong()).isEqualTo(600);
+      if (l.get("rate").asInt() > 0) {
+        assertThat(l.get("count").asLong()).isEqualTo(600);
+      } else {
+        assertThat(l.get("scenario").asText()).isEqualTo("forward-chain");
+        assertThat(l.get("count").asLong()).isPositive();
+      }
       assertThat(l.get("p50Us").asDouble()).isPositive();
       assertThat(l.get("p99Us").asDouble()).isGreaterThanOrEqualTo(l.get("p50Us").asDouble());
     }
-    assertThat(json.get("throughput")).hasSize(4);
+    assertThat(json.findValuesAsText("system")).contains("langchain4j");
+    assertThat(json.findValuesAsText("scenario")).contains("oversubscribed", "1->1 unbounded");
+    assertThat(json.at("/oversubscribedCarrierPreemptions/default").isNumber()).isTrue();
+    assertThat(json.at("/oversubscribedCarrierPreemptions/low-latency").isNumber()).isTrue();
+    assertThat(json.get("throughput")).hasSize(5);
     for (JsonNode t : json.get("throughput")) {
       assertThat(t.get("messages").asLong()).isPositive();
     }
     assertThat(json.at("/scale/agents").asInt()).isEqualTo(10_000);
     assertThat(json.at("/scale/repliesCounted").asLong()).isEqualTo(10_000);
     assertThat(json.get("targets").size()).isGreaterThanOrEqualTo(8);
-    assertThat(json.get("ratios").size()).isEqualTo(6);
+    assertThat(json.get("ratios").size()).isEqualTo(9);
     assertThat(text.toString(StandardCharsets.UTF_8)).contains("Targets").contains("pekko");
   }
 

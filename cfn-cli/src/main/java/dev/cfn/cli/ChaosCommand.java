@@ -414,11 +414,9 @@ final class ChaosCommand extends CommandGroup {
         if (writeArchive != null) {
           cmd.add("-XX:AOTCacheOutput=" + writeArchive);
         }
-        cmd.add(Main.class.getName());
+        cmd.add(CrashWorker.class.getName()); // not Main: no command line to build (see there)
         cmd.addAll(
             List.of(
-                "chaos",
-                "worker",
                 "--db",
                 db.toString(),
                 "--stop-file",

@@ -38,6 +38,57 @@ final class CrashWorker {
 
   private CrashWorker() {}
 
+  /**
+   * The worker's own entry point, which {@code cfn chaos crash} starts in each worker JVM: {@code
+   * --db FILE --stop-file FILE --chains N [--seed-chains]}, the options of the hidden {@code cfn
+   * chaos worker} command, read without picocli. A restart's time is what the chaos test measures,
+   * and building the whole command line costs a restarted JVM a few hundred milliseconds on a busy
+   * machine: picocli's classes target Java 5, too old for the ahead-of-time class cache, so they
+   * are loaded and verified anew in every worker. Fails as the command would: one line {@code cfn
+   * chaos worker: ...} on standard error, exit 2 for bad arguments, 1 for a failure.
+   */
+  public static void main(String[] args) {
+    Path db = null;
+    Path stop = null;
+    int chains = -1;
+    boolean seed = false;
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--db" -> db = Path.of(value(args, ++i, "--db"));
+          case "--stop-file" -> stop = Path.of(value(args, ++i, "--stop-file"));
+          case "--chains" -> chains = Integer.parseInt(value(args, ++i, "--chains"));
+          case "--seed-chains" -> seed = true;
+          default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
+        }
+      }
+      if (db == null || stop == null || chains < 1) {
+        throw new IllegalArgumentException("--db, --stop-file and --chains (1 or more) are needed");
+      }
+    } catch (IllegalArgumentException e) { // NumberFormatException included
+      System.err.println(
+          "cfn chaos worker: " + e.getMessage() + " (fix: it is started by cfn chaos crash)");
+      System.exit(2);
+      return;
+    }
+    int code;
+    try {
+      code = run(db, stop, chains, seed, System.out);
+    } catch (Exception e) {
+      System.err.println("cfn chaos worker: failed: " + e);
+      code = 1;
+    }
+    System.out.flush();
+    System.exit(code);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return args[i];
+  }
+
   static int run(Path db, Path stopFile, int chains, boolean seed, PrintStream out)
       throws Exception {
     AtomicBoolean firstHandled = new AtomicBoolean();

@@ -18,6 +18,8 @@ final class Admit {
   static final int DRAINING = 1;
   static final int TERMINATED = 2;
 
+  // Senders off the carriers count here; a handler on a carrier counts on its carrier instead
+  // (Carrier.countAccepted), and AgentRuntime.acceptedCount adds the two.
   final LongAdder accepted = new LongAdder();
   final LongAdder finishedElsewhere = new LongAdder();
   private volatile int state = RUNNING;

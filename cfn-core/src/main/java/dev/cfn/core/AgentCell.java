@@ -110,6 +110,12 @@ final class AgentCell extends Sender implements AgentContext {
     return witness == null ? fresh : witness;
   }
 
+  /** True when the mailbox holds a message (a racy snapshot). */
+  boolean hasMail() {
+    Mailbox mb = mailbox;
+    return mb != null && !mb.isEmpty();
+  }
+
   int queued() {
     Mailbox mb = mailbox;
     return mb == null ? 0 : mb.size();

@@ -115,7 +115,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     DeadLetterSink deadLetters = new DeadLetterSink(deadLetterLog, replies, admit, registry);
     Lifecycle lifecycle = new Lifecycle(router, ids);
     this.directory = new Directory(carriers, virtual, admit, lifecycle);
-    Enqueue enqueue = new Enqueue(admit, directory, deadLetters, timer, registry);
+    Enqueue enqueue = new Enqueue(carriers, admit, directory, deadLetters, timer, registry);
     ReliableLedger ledger = b.journal == null ? null : new ReliableLedger();
     this.ledger = ledger;
     this.journal =
@@ -475,14 +475,31 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   // ---------------------------------------------------------------- metrics support
 
+  /**
+   * Messages accepted so far: those counted by senders off the carriers plus each carrier's own
+   * count (see {@link Carrier#countAccepted}). Read after the finished counts by the drain.
+   */
   long acceptedCount() {
-    return admit.accepted.sum();
+    long n = admit.accepted.sum();
+    for (Carrier c : carriers) {
+      n += c.accepted.get();
+    }
+    return n;
   }
 
   long deliveredCount() {
     long n = virtual.delivered.sum();
     for (Carrier c : carriers) {
-      n += c.delivered.get();
+      n += c.delivered.get() + c.deliveredElsewhere.sum();
+    }
+    return n;
+  }
+
+  /** Times the carriers found themselves preempted while spinning (see {@link SpinBudget}). */
+  long preemptionCount() {
+    long n = 0;
+    for (Carrier c : carriers) {
+      n += c.preemptions();
     }
     return n;
   }
@@ -490,7 +507,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   /** Messages accepted and not yet handled or otherwise finished. */
   long queuedCount() {
     long done = deliveredCount() + admit.finishedElsewhere.sum();
-    return Math.max(0, admit.accepted.sum() - done);
+    return Math.max(0, acceptedCount() - done);
   }
 
   Carrier[] carriers() {
@@ -597,7 +614,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   private boolean isQuiet() {
     long finished = deliveredCount() + admit.finishedElsewhere.sum();
-    if (finished != admit.accepted.sum()) {
+    if (finished != acceptedCount()) {
       return false;
     }
     for (Carrier c : carriers) {

@@ -71,6 +71,17 @@ final class Carrier implements Dispatcher, Runnable {
      */
     long clock;
 
+    /**
+     * This thread's running counts of messages handled and of messages its handlers sent, kept here
+     * and not in {@link Carrier}: they change on every message, and the carrier object is read by
+     * its peers (run queue, parked flag) whenever they steal or wake, so counters there would put a
+     * line written on every message in the cache of every other core. Published through {@link
+     * Carrier#delivered} and {@link Carrier#accepted}.
+     */
+    long deliveredCount;
+
+    long acceptedCount;
+
     CarrierThread(Carrier carrier, String name) {
       super(null, carrier, name, 0, false);
       this.carrier = carrier;
@@ -91,11 +102,25 @@ final class Carrier implements Dispatcher, Runnable {
   @SuppressWarnings("unused") // accessed through PARKED
   private volatile boolean parked;
 
-  // Single-writer counters, read by metrics.
+  // Single-writer counters, read by metrics and by the drain at shutdown.
   final AtomicLong delivered = new AtomicLong();
+
+  /** Messages handled off the carrier threads (see {@link #delivered(long)}); none expected. */
+  final java.util.concurrent.atomic.LongAdder deliveredElsewhere =
+      new java.util.concurrent.atomic.LongAdder();
+
+  /**
+   * Messages that handlers on this carrier's thread sent into this runtime's mailboxes (the
+   * carrier's part of {@link Admit#accepted}): written by this thread only, with release stores, so
+   * the hot path pays no atomic read-modify-write per message. See {@link #countAccepted}.
+   */
+  final AtomicLong accepted = new AtomicLong();
+
+  /** A copy of the spin budget's preemption count, for the metrics thread. */
+  private final AtomicLong preemptions = new AtomicLong();
+
   final AtomicLong idleNanos = new AtomicLong();
   final AtomicLong idleSince = new AtomicLong(); // 0 while busy
-  private long localDelivered;
   final long startedNanos = System.nanoTime();
 
   Carrier(
@@ -119,21 +144,20 @@ final class Carrier implements Dispatcher, Runnable {
     thread.start();
   }
 
-  /** The carrier the calling thread is, if it is one of this pool's. */
-  private Carrier currentCarrierOfPool() {
-    if (Thread.currentThread() instanceof CarrierThread ct && ct.carrier.peers == peers) {
-      return ct.carrier;
-    }
-    return null;
-  }
-
   @Override
   public void execute(AgentCell cell) {
-    Carrier local = currentCarrierOfPool();
+    Thread t = Thread.currentThread();
+    Carrier local = t instanceof CarrierThread ct && ct.carrier.peers == peers ? ct.carrier : null;
     if (local != null) {
+      // A send from a handler queues the agent here (locality). It would wait for this carrier's
+      // current turn to end: fine when the turn ends with this handler, but if other agents are
+      // queued already (backlog) or the sending agent has more mail (its turn goes on for up to
+      // `throughput` messages), an idle peer should take it now instead of waiting for its park
+      // bound. With a spinner (it scans every queue) nobody needs waking; otherwise wake one parked
+      // peer (a volatile read per peer when none is parked; the CAS in wake() elects one waker).
       boolean backlog = !local.runQueue.isEmpty();
       local.runQueue.offer(cell);
-      if (backlog && spinning.get() == 0) {
+      if (spinning.get() == 0 && (backlog || turnGoesOn((CarrierThread) t))) {
         local.wakeIdlePeer();
       }
     } else {
@@ -146,6 +170,12 @@ final class Carrier implements Dispatcher, Runnable {
         wakeIdlePeer();
       }
     }
+  }
+
+  /** True when the agent whose turn {@code t} runs has more mail, so its turn goes on. */
+  private static boolean turnGoesOn(CarrierThread t) {
+    AgentCell running = t.running;
+    return running != null && running.hasMail();
   }
 
   /** True when the calling thread is a carrier of the pool {@code pool}. */
@@ -175,10 +205,31 @@ final class Carrier implements Dispatcher, Runnable {
   public void delivered(long createdNanos) {
     // A turn runs on whichever carrier took the agent (its home or a thief), so count on the
     // carrier whose thread this is: each counter keeps its single writer.
-    Carrier c = Thread.currentThread() instanceof CarrierThread ct ? ct.carrier : this;
-    long n = ++c.localDelivered;
-    c.delivered.lazySet(n);
-    sampler.sample(c.index, n, createdNanos);
+    if (Thread.currentThread() instanceof CarrierThread ct) {
+      long n = ++ct.deliveredCount;
+      ct.carrier.delivered.lazySet(n);
+      sampler.sample(ct.carrier.index, n, createdNanos);
+    } else {
+      // Not reached: a carrier's agents run their turns on the carrier threads. Counted anyway,
+      // without disturbing the single-writer counters.
+      deliveredElsewhere.increment();
+      sampler.sampleShared(createdNanos);
+    }
+  }
+
+  /**
+   * Counts one message accepted by a send on this carrier's own thread.
+   *
+   * <p>Memory ordering (the drain, see {@code AgentRuntime#isQuiet}): a handler's sends are counted
+   * here before the handler's own message is counted finished in {@link #delivered}, by the same
+   * thread, each with a release store. The drain reads the finished counts (acquire) before the
+   * accepted counts, so if it sees a handler's message finished it also sees every message that
+   * handler sent counted accepted; it can never see the two sums equal while a message sent by a
+   * finished handler is still pending. Senders off the carriers count in {@link Admit#accepted} (a
+   * full fence) as before.
+   */
+  static void countAccepted(CarrierThread ct) {
+    ct.carrier.accepted.lazySet(++ct.acceptedCount);
   }
 
   /** True when this carrier has nothing queued and is not running a turn. */
@@ -223,7 +274,7 @@ final class Carrier implements Dispatcher, Runnable {
           if (spinner) {
             spinning.decrementAndGet();
             spinner = false;
-            budget.rewarded(); // spinning paid off without a preemption
+            budget.rewarded(lastPass); // spinning paid off without a preemption
           }
           idleNanos.lazySet(idleNanos.get() + (System.nanoTime() - idleStart));
           idleSince.lazySet(0);
@@ -240,9 +291,15 @@ final class Carrier implements Dispatcher, Runnable {
         spinStart = now;
         lastPass = now;
         spinner = tryStartSpinning();
+        if (spinner && budget.spin() > SpinBudget.OVERSUBSCRIBED_SPIN_NANOS) {
+          budget.checkLoad(now); // a long spin is about to start: is the machine oversubscribed?
+        }
       }
       long idleFor = now - spinStart;
-      boolean preempted = spinner && budget.preempted(now - lastPass);
+      boolean preempted = spinner && budget.preempted(now - lastPass, now);
+      if (preempted) {
+        preemptions.lazySet(budget.preemptions()); // published for the metrics thread
+      }
       lastPass = now;
       if (spinner && !preempted && idleFor < budget.spin()) {
         Thread.onSpinWait();
@@ -290,7 +347,7 @@ final class Carrier implements Dispatcher, Runnable {
 
   /** Times this carrier found itself preempted while spinning (an oversubscribed machine). */
   long preemptions() {
-    return budget.preemptions();
+    return preemptions.get();
   }
 
   /** Busy nanoseconds since start, for the utilization gauge. */

@@ -43,6 +43,13 @@ public final class CfnMetrics {
   /** Gauge, tagged {@code carrier}: fraction of time the carrier ran agents since the last read. */
   public static final String DISPATCHER_UTILIZATION = "cfn.dispatcher.utilization";
 
+  /**
+   * Counter: times an idle carrier found itself preempted while spinning (the operating system gave
+   * its core to another thread for more than 50 µs between two spin passes), a sign of an
+   * oversubscribed machine; each one cuts that carrier's spin budget (see {@link IdleStrategy}).
+   */
+  public static final String CARRIER_PREEMPTIONS = "cfn.carrier.preemptions";
+
   /** Counter: handler invocations that threw. */
   public static final String HANDLER_FAILURES = "cfn.handler.failures";
 

@@ -31,13 +31,16 @@ final class Enqueue {
   private final Counter rejections;
   private final Counter dropped;
   private final ScheduledThreadPoolExecutor timer;
+  private final Carrier[] carriers;
 
   Enqueue(
+      Carrier[] carriers,
       Admit admit,
       Directory directory,
       DeadLetterSink deadLetters,
       ScheduledThreadPoolExecutor timer,
       MeterRegistry registry) {
+    this.carriers = carriers;
     this.admit = admit;
     this.timer = timer;
     this.directory = directory;
@@ -48,14 +51,21 @@ final class Enqueue {
 
   /** Offers {@code e} to {@code cell}'s mailbox, applying its overflow policy. */
   void enqueue(AgentCell cell, Envelope e, boolean internal) {
-    // Count before the state check and the offer: see Admit.
-    admit.accepted.increment();
+    // Count before the state check and the offer: see Admit. A handler on one of this runtime's
+    // carriers counts on its carrier, without an atomic read-modify-write (the ordering argument is
+    // at Carrier.countAccepted); any other thread counts in the shared adder.
+    Carrier.CarrierThread ct = Carrier.current(carriers);
+    if (ct != null) {
+      Carrier.countAccepted(ct);
+    } else {
+      admit.accepted.increment();
+    }
     if (!admit.admits(internal)) {
       admit.finishedElsewhere.increment();
       refuse(e, internal);
       return;
     }
-    AgentCell sender = AgentCell.runningOnCarrier();
+    AgentCell sender = ct != null ? ct.running : AgentCell.runningOnCarrier();
     if (sender != null && sender.hasDeferred()) {
       AgentCell target = cell;
       sender.defer(() -> offer(target, e, true)); // behind the sender's earlier deferred sends

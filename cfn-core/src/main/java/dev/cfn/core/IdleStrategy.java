@@ -7,6 +7,15 @@ import java.time.Duration;
  * latency, one core busy), then {@link Thread#yield()} for {@code yield}, then park until work
  * arrives (no CPU, but a wake-up costs a system call and tens of microseconds).
  *
+ * <p>These are the budgets for a machine with cores to spare. A carrier that finds itself preempted
+ * while spinning (the machine is oversubscribed: spinning would take cores from the threads with
+ * work) cuts its budget to the default profile's spin, without yielding, and parks, and grows it
+ * back only once no preemption was seen for 100 ms; the metric {@link
+ * CfnMetrics#CARRIER_PREEMPTIONS} counts these. On Linux a carrier about to spin longer than that
+ * also looks at the machine's runnable threads first and does the same when there are more than one
+ * beyond the cores. Parking never delays a wake-up: a sender unparks a parked carrier (the park
+ * bound is only a safety net).
+ *
  * @param spin how long to busy-spin after the last work
  * @param yield how long to yield after spinning
  */

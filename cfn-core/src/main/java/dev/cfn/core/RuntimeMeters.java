@@ -48,6 +48,9 @@ final class RuntimeMeters {
     Gauge.builder(CfnMetrics.AGENTS_LIVE, rt, AgentRuntime::liveAgents)
         .description("live agents")
         .register(registry);
+    FunctionCounter.builder(CfnMetrics.CARRIER_PREEMPTIONS, rt, AgentRuntime::preemptionCount)
+        .description("idle carriers preempted while spinning (an oversubscribed machine)")
+        .register(registry);
     Gauge.builder(CfnMetrics.CONNECTIONS, () -> 0)
         .description("open remote connections; an in-process runtime has none")
         .register(registry);

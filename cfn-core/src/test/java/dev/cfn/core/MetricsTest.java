@@ -44,6 +44,9 @@ class MetricsTest {
       assertThat(registry.get(CfnMetrics.AGENTS_LIVE).gauge().value()).isEqualTo(agents);
       assertThat(registry.get(CfnMetrics.MAILBOX_SIZE).gauge().value()).isZero();
       assertThat(registry.get(CfnMetrics.CONNECTIONS).gauge().value()).isZero();
+      // Preemptions depend on the machine's load: the counter is there and counts up from zero.
+      assertThat(registry.get(CfnMetrics.CARRIER_PREEMPTIONS).functionCounter().count())
+          .isNotNegative();
       assertThat(registry.get(CfnMetrics.DISPATCHER_UTILIZATION).gauges())
           .hasSize(2)
           .allSatisfy(g -> assertThat(g.value()).isBetween(0.0, 1.0))

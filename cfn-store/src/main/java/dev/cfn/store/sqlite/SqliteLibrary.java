@@ -32,10 +32,20 @@ import org.sqlite.util.LibraryLoaderUtil;
  * the copy. Instead, {@link #connect} first extracts the library once to a stable cache directory,
  * {@code ${XDG_CACHE_HOME:-~/.cache}/cfn/sqlite-jdbc-<version>-<sha256 prefix>/}, and points
  * sqlite-jdbc at it ({@code org.sqlite.lib.path} and {@code org.sqlite.lib.name}). The copy is
- * written to a temporary name and renamed into place atomically, its SHA-256 is checked against the
- * jar's before every use, and the directories are created {@code 0700} and must belong to this user
- * and be writable by nobody else; so a concurrent start, a half-written copy or a file planted by
- * another user is never loaded. When the cache cannot be used (no home directory, read-only disk,
+ * written to a temporary name and renamed into place atomically, its SHA-256 is checked before
+ * every use, and the directories are created {@code 0700} and must belong to this user and be
+ * writable by nobody else; so a concurrent start, a half-written copy or a file planted by another
+ * user is never loaded.
+ *
+ * <p>The check before every use is cheap: after a copy was extracted and verified against the jar,
+ * a small record ({@code sqlite-jdbc-<version>-<jar location hash>.verified}, in the same private
+ * directory) keeps the jar's path, size and modification time, the copy's path and its SHA-256. A
+ * later JVM started from the same, unchanged jar hashes the copy and compares it with the record,
+ * without inflating the library out of the jar and hashing that too, and without sqlite-jdbc's
+ * platform detection (which forks {@code uname}): together about 50 to 250 ms of every start on a
+ * busy 2-core machine, where {@code cfn chaos crash} measures restarts. Any mismatch (another jar,
+ * a changed copy, a missing or malformed record) takes the full path, which extracts again if
+ * needed and rewrites the record. When the cache cannot be used (no home directory, read-only disk,
  * wrong owner, a platform whose library the jar lacks), or the application already set {@code
  * org.sqlite.lib.path}, nothing is changed and sqlite-jdbc's own extraction applies (logged at
  * debug level).
@@ -113,6 +123,10 @@ public final class SqliteLibrary {
    * there) and returns its path; null when the jar has none for this platform.
    */
   public static Path extract(Path root) throws IOException {
+    Path verified = verifiedBefore(root);
+    if (verified != null) {
+      return verified;
+    }
     String resource =
         LibraryLoaderUtil.getNativeLibResourcePath() + "/" + LibraryLoaderUtil.getNativeLibName();
     byte[] bytes;
@@ -130,6 +144,7 @@ public final class SqliteLibrary {
     requirePrivate(dir);
     if (Files.isRegularFile(library, LinkOption.NOFOLLOW_LINKS)
         && sha256.equals(sha256(Files.readAllBytes(library)))) {
+      remember(root, library, sha256);
       return library;
     }
     Path temporary =
@@ -156,7 +171,93 @@ public final class SqliteLibrary {
       throw new IOException(library + " changed while it was written");
     }
     log.debug("extracted the SQLite native library to {}", library);
+    remember(root, library, sha256);
     return library;
+  }
+
+  /**
+   * The record of the last verified copy for the driver's jar {@code jar} (see the class comment):
+   * one per jar location, so JVMs started from different jars do not overwrite each other's.
+   */
+  private static Path record(Path root, String jar) throws IOException {
+    String location = jar.substring(0, jar.indexOf('\n'));
+    return root.resolve(
+        "sqlite-jdbc-" + version() + "-" + Integer.toHexString(location.hashCode()) + ".verified");
+  }
+
+  /**
+   * The driver's jar as {@code path size modified-millis}, or null when it is not a local file
+   * (then every start takes the full path).
+   */
+  private static String driverJar() {
+    try {
+      java.security.CodeSource source =
+          LibraryLoaderUtil.class.getProtectionDomain().getCodeSource();
+      if (source == null || source.getLocation() == null) {
+        return null;
+      }
+      Path jar = Path.of(source.getLocation().toURI());
+      if (!Files.isRegularFile(jar)) {
+        return null;
+      }
+      return jar + "\n" + Files.size(jar) + "\n" + Files.getLastModifiedTime(jar).toMillis();
+    } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The copy a record says was verified for this very jar, if its content still has the recorded
+   * SHA-256; else null.
+   */
+  private static Path verifiedBefore(Path root) throws IOException {
+    String jar = driverJar();
+    if (jar == null || !Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+      return null;
+    }
+    requirePrivate(root);
+    Path record = record(root, jar);
+    if (!Files.isRegularFile(record, LinkOption.NOFOLLOW_LINKS)) {
+      return null;
+    }
+    String[] lines = Files.readString(record).split("\n", -1);
+    if (lines.length != 6 || !jar.equals(lines[0] + "\n" + lines[1] + "\n" + lines[2])) {
+      return null;
+    }
+    Path library = Path.of(lines[3]).normalize();
+    Path dir = library.getParent();
+    if (dir == null || !root.normalize().equals(dir.getParent())) {
+      return null;
+    }
+    requirePrivate(dir);
+    if (!Files.isRegularFile(library, LinkOption.NOFOLLOW_LINKS)
+        || !lines[4].equals(sha256(Files.readAllBytes(library)))) {
+      return null;
+    }
+    return library;
+  }
+
+  /** Writes the record of a verified copy (atomically, owner-only); a failure only costs speed. */
+  private static void remember(Path root, Path library, String sha256) {
+    String jar = driverJar();
+    if (jar == null) {
+      return;
+    }
+    try {
+      Path record = record(root, jar);
+      Path temporary =
+          Files.createTempFile(
+              root, "." + record.getFileName(), ".tmp", PrivateFiles.fileAttributes());
+      try {
+        Files.writeString(temporary, jar + "\n" + library + "\n" + sha256 + "\n");
+        Files.move(
+            temporary, record, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(temporary);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot record the verified SQLite native library ({})", e.toString());
+    }
   }
 
   /** {@code ${XDG_CACHE_HOME:-~/.cache}/cfn}, null when neither is known. */
