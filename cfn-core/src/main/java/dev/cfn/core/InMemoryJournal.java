@@ -2,10 +2,10 @@ package dev.cfn.core;
 
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
+import dev.cfn.core.spi.JournalException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import dev.cfn.core.spi.JournalException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

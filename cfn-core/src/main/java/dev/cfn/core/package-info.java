@@ -51,8 +51,8 @@
  * Lifecycle} (lifecycle events re-enter the chain at Route: its one back edge, bound once after
  * wiring), {@code ReliableLedger} (attempts, recovered ids and the pending reliable messages shared
  * by the two RELIABLE stages) and {@code ReliableReplies} (where replies to RELIABLE requests go
- * once journaled). {@code Stages} is the wiring an agent's cell receives. {@code EffectsBuffer} is the
- * {@link dev.cfn.core.Effects} of one RELIABLE handler call (its writes over the journal's
+ * once journaled). {@code Stages} is the wiring an agent's cell receives. {@code EffectsBuffer} is
+ * the {@link dev.cfn.core.Effects} of one RELIABLE handler call (its writes over the journal's
  * committed state, turned into {@code Effect}s at the acknowledgement), and {@code JsonText} the
  * JSON syntax check behind {@code Effects.putJson} (the kernel has no JSON library).
  *

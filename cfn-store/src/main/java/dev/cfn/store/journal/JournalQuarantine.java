@@ -54,8 +54,8 @@ public final class JournalQuarantine {
 
   /**
    * The quarantined records on {@code c} (all, or the one with {@code id}); empty for a file from
-   * before the quarantine existed (schema version 1 or 2). A quarantined row that fails its own checksum
-   * is still listed, its problem saying so.
+   * before the quarantine existed (schema version 1 or 2). A quarantined row that fails its own
+   * checksum is still listed, its problem saying so.
    */
   static List<QuarantinedRecord> read(Connection c, Long id) throws SQLException {
     try (Statement sql = c.createStatement();
