@@ -310,6 +310,9 @@ class ReliableRuntimeTest {
             .build()) {
       rt.send(reliable(sink, "before"));
       eventually(() -> reliableHandled.get() == 1, "first reliable message handled");
+      // handled is not acknowledged: its acknowledgement commits after the handler, and must not
+      // meet the full disk below (it would stay pending, and rightly be redelivered)
+      eventually(() -> rt.pendingCount() == 0, "first reliable message acknowledged");
 
       journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
       String big = "x".repeat(256 * 1024); // needs pages the database may not add
