@@ -56,21 +56,23 @@ final class AgentFixtures {
 
   /** The bare protocol client pointed at {@code server}: one HTTP attempt per call. */
   static ModelProvider provider(ModelServer server, ProviderConfig.Kind kind) {
-    ProviderConfig config =
-        ProviderConfig.builder(kind.name().toLowerCase(java.util.Locale.ROOT), kind)
-            .baseUrl(
-                kind == ProviderConfig.Kind.OPENAI
-                    ? server.openAiBaseUrl()
-                    : server.anthropicBaseUrl())
-            .apiKey("test-key")
-            .model(MODEL)
-            .requestTimeout(Duration.ofSeconds(10))
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    ProviderConfig config = config(server, kind);
     return switch (kind) {
       case OPENAI -> OpenAiProvider.create(config);
       case ANTHROPIC -> AnthropicProvider.create(config);
     };
+  }
+
+  /** The settings {@link #provider} uses, for a test that wants them wrapped differently. */
+  static ProviderConfig config(ModelServer server, ProviderConfig.Kind kind) {
+    return ProviderConfig.builder(kind.name().toLowerCase(java.util.Locale.ROOT), kind)
+        .baseUrl(
+            kind == ProviderConfig.Kind.OPENAI ? server.openAiBaseUrl() : server.anthropicBaseUrl())
+        .apiKey("test-key")
+        .model(MODEL)
+        .requestTimeout(Duration.ofSeconds(10))
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
   }
 
   static JsonNode json(String text) {
