@@ -38,6 +38,9 @@ final class ResponseBody implements AutoCloseable {
   private int lineLength;
   private boolean lastWasCr;
   private boolean ended;
+  // The whole body arrived: the client returns the connection to its pool, and close() must not
+  // cancel the exchange, which would close that connection (one new connection per call).
+  private boolean complete;
 
   /**
    * @param idle the longest wait for the next bytes
@@ -165,6 +168,7 @@ final class ResponseBody implements AutoCloseable {
       List<ByteBuffer> next = take();
       if (next == null) {
         ended = true;
+        complete = true;
         return null;
       }
       long size = 0;
@@ -217,6 +221,9 @@ final class ResponseBody implements AutoCloseable {
   public void close() {
     ended = true;
     chunk = List.of();
+    if (complete) {
+      return;
+    }
     chunks.cancel();
     exchange.cancel(true);
   }
