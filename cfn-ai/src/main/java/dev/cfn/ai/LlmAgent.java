@@ -962,7 +962,7 @@ public final class LlmAgent implements Agent {
      * Runs the definition's own {@code hooks:} too ({@link DefinitionHooks}), after those given
      * with {@link #hooks}. Call it only when the user allowed them: a definition file may come with
      * a cloned repository, and its commands run on the user's machine. Without it they do not run
-     * (and a warning names them). The command line's {@code --trust-hooks} is still to come.
+     * (and a warning names them). On the command line: {@code cfn run --trust-hooks}.
      *
      * @return this builder
      * @throws IllegalArgumentException at {@link #type} when a hook is not one of the forms read

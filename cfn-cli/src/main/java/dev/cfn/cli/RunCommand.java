@@ -123,6 +123,14 @@ final class RunCommand implements Callable<Integer> {
               + " in ~/.config/cfn/trusted-providers; any later change withdraws the trust.")
   boolean trustProviders;
 
+  @Option(
+      names = "--trust-hooks",
+      description =
+          "Run the agent definition's own hooks (its hooks: field: shell commands written in the"
+              + " .md file) for this run. Read them first: they run on this machine as you."
+              + " Without it they never run, and a warning names them.")
+  boolean trustHooks;
+
   @Option(names = "--json", description = "Print the outcome as one JSON object.")
   boolean json;
 
@@ -286,6 +294,9 @@ final class RunCommand implements Callable<Integer> {
       builtins.registerIn(tools);
       LlmAgent.Builder agentBuilder =
           LlmAgent.builder(definition).router(router).tools(tools).audit(audit).budget(budget);
+      if (trustHooks) {
+        agentBuilder.allowDefinitionHooks();
+      }
       if (stream) {
         agentBuilder.streamTo(
             delta -> {

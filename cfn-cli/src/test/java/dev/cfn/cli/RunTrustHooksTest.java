@@ -1,0 +1,104 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.testkit.Match;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.Reply;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code cfn run} with an agent definition that carries its own {@code hooks:}: they never run
+ * unless the user passes {@code --trust-hooks}, and then a failing pre-task hook blocks the task
+ * before any model call.
+ */
+class RunTrustHooksTest {
+  @TempDir Path project;
+  private ModelServer model;
+  private Map<String, String> savedEnvironment;
+  private Path marker;
+
+  record Result(int code, String out, String err) {}
+
+  @BeforeEach
+  void start() throws Exception {
+    model = ModelServer.start();
+    model.script().on(Match.any()).reply(Reply.text("answered"));
+    savedEnvironment = RunCommand.environment;
+    RunCommand.environment = Map.of("CFN_CONFIG_DIR", project.resolve("config").toString());
+    marker = project.resolve("hook-ran");
+    Files.createDirectories(project.resolve(".claude/agents"));
+    Files.writeString(
+        project.resolve(".claude/agents/guarded.md"),
+        "---\nname: guarded\ndescription: Guarded\nmodel: gpt-4o-mini\nhooks:\n  pre: \"touch '"
+            + marker
+            + "'; echo refused by the project hook >&2; exit 1\"\n---\nAnswer.\n");
+    Files.createDirectories(project.resolve(".cfn"));
+    Files.writeString(
+        project.resolve(".cfn/providers.yaml"),
+        "providers:\n  local:\n    kind: openai\n    base-url: "
+            + model.openAiBaseUrl()
+            + "\n    api-key: local\n");
+    Files.createDirectories(project.resolve("work"));
+  }
+
+  @AfterEach
+  void stop() {
+    RunCommand.environment = savedEnvironment;
+    model.close();
+  }
+
+  private Result run(String... more) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "--agents",
+                project.resolve(".claude/agents").toString(),
+                "--project",
+                project.toString(),
+                "--workspace",
+                project.resolve("work").toString(),
+                "--memory",
+                project.resolve(".cfn/memory.db").toString()));
+    args.addAll(List.of(more));
+    int code = cl.execute(args.toArray(String[]::new));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void withoutTrustTheDefinitionsHooksNeverRun() {
+    Result r = run("guarded", "x");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("answered");
+    assertThat(marker).as("the hook's command never ran").doesNotExist();
+    assertThat(model.requests()).hasSize(1);
+  }
+
+  @Test
+  void withTrustAFailingPreTaskHookBlocksBeforeAnyModelCall() {
+    Result r = run("--trust-hooks", "guarded", "x");
+
+    assertThat(r.code()).as(r.out() + r.err()).isNotZero();
+    assertThat(marker).as("the hook's command ran").exists();
+    assertThat(r.out() + r.err()).contains("refused by the project hook");
+    assertThat(model.requests()).as("no model call").isEmpty();
+  }
+}
