@@ -43,15 +43,16 @@ final class AgentTools {
                 + " Without arguments it checks the server's agent folders; with 'definition' it"
                 + " checks that text (a whole .md file) without writing anything.",
             schema(
-                """
-                {"type": "object",
-                 "properties": {
-                   "definition": {"type": "string", "minLength": 1, "maxLength": %d,
-                     "description": "The text of one agent file: --- frontmatter --- and prompt."}
-                 },
-                 "additionalProperties": false}
-                """
-                    .formatted(MAX_DEFINITION_CHARS)),
+                AgentTools.fill(
+                    """
+                    {"type": "object",
+                     "properties": {
+                       "definition": {"type": "string", "minLength": 1, "maxLength": {0},
+                         "description": "The text of one agent file: --- frontmatter --- and prompt."}
+                     },
+                     "additionalProperties": false}
+                    """,
+                    MAX_DEFINITION_CHARS)),
             null,
             true,
             this::validate));
@@ -118,6 +119,15 @@ final class AgentTools {
     }
     return ToolDef.Answer.done(
         out, (r.hasErrors() ? "invalid" : "valid") + ", " + r.problems().size() + " problem(s)");
+  }
+
+  /** {@code template} with {@code {0}}, {@code {1}}... replaced by the values, in order. */
+  static String fill(String template, Object... values) {
+    String text = template;
+    for (int i = 0; i < values.length; i++) {
+      text = text.replace("{" + i + "}", String.valueOf(values[i]));
+    }
+    return text;
   }
 
   static JsonNode schema(String json) {

@@ -70,7 +70,9 @@ public final class CfnMcpServer implements AutoCloseable {
     return serve(settings, McpPrincipal.localUser(), audit, in, out);
   }
 
-  /** Like {@link #serve(McpSettings, McpAudit, InputStream, OutputStream)}, for {@code principal}. */
+  /**
+   * Like {@link #serve(McpSettings, McpAudit, InputStream, OutputStream)}, for {@code principal}.
+   */
   public static CfnMcpServer serve(
       McpSettings settings,
       McpPrincipal principal,
@@ -109,7 +111,9 @@ public final class CfnMcpServer implements AutoCloseable {
         "cfn MCP server on stdio for {}: {} tools, allowed beyond reading: {}",
         principal,
         catalog.tools().size(),
-        settings.allowed().isEmpty() ? "nothing" : settings.allowed());
+        settings.allowed().isEmpty()
+            ? "nothing"
+            : settings.allowed().stream().map(McpPermission::label).sorted().toList());
     return new CfnMcpServer(server, catalog, memory, ended);
   }
 

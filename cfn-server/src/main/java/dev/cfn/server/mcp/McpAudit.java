@@ -7,12 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where every MCP tool call is recorded, allowed or not: who called which tool, the outcome and why.
- * Argument values are never recorded whole (a memory value or a task may hold secrets); a detail
- * may name an agent, a namespace or a key. The server calls {@link
- * #record} once per call, after the call, on the thread that handled it; an implementation must be
- * thread-safe and should not block long. An exception it throws is logged and does not fail the
- * call.
+ * Where every MCP tool call is recorded, allowed or not: who called which tool, the outcome and
+ * why. Argument values are never recorded whole (a memory value or a task may hold secrets); a
+ * detail may name an agent, a namespace or a key. The server calls {@link #record} once per call,
+ * after the call, on the thread that handled it; an implementation must be thread-safe and should
+ * not block long. An exception it throws is logged and does not fail the call.
  */
 @FunctionalInterface
 public interface McpAudit {
@@ -53,7 +52,8 @@ public interface McpAudit {
    * @param principal who called
    * @param tool the tool's name (as the client sent it, for an unknown tool)
    * @param outcome how it ended
-   * @param detail a short summary: the refusal or error, or what was done; never a memory value nor a task's text
+   * @param detail a short summary: the refusal or error, or what was done; never a memory value nor
+   *     a task's text
    * @param duration how long it took
    */
   record Call(

@@ -9,8 +9,8 @@ import java.util.stream.Collectors;
 /**
  * What an MCP client may do beyond reading. Reading tools (list and validate agents, get and search
  * memory, status) are always allowed to the local user who started the server; a tool that writes
- * or spends money is refused unless its permission was granted when the server started ({@code
- * cfn mcp serve --allow run,memory-write}).
+ * or spends money is refused unless its permission was granted when the server started ({@code cfn
+ * mcp serve --allow run,memory-write}).
  */
 public enum McpPermission {
   /** Run a task through an agent: model calls that cost money, and the agent's own tools. */

@@ -18,8 +18,8 @@ import java.util.Optional;
 
 /**
  * {@code memory_get}, {@code memory_search} (reading, always allowed) and {@code memory_put} (needs
- * {@link McpPermission#MEMORY_WRITE}) on the server's {@link SqliteMemoryStore}, as the principal of
- * {@link McpSettings#memoryAs()}: the store's access levels decide what the client reads and
+ * {@link McpPermission#MEMORY_WRITE}) on the server's {@link SqliteMemoryStore}, as the principal
+ * of {@link McpSettings#memoryAs()}: the store's access levels decide what the client reads and
  * changes, exactly as for an agent of that id. An entry the client may not read is absent to it.
  */
 final class MemoryTools {
@@ -47,13 +47,14 @@ final class MemoryTools {
                 + " An entry that does not exist, has expired or may not be read is reported as"
                 + " not found.",
             AgentTools.schema(
-                """
-                {"type": "object",
-                 "properties": {"namespace": %s, "description": "Default: default."},
-                                "key": %s}},
-                 "required": ["key"], "additionalProperties": false}
-                """
-                    .formatted(NAME, NAME)),
+                AgentTools.fill(
+                    """
+                    {"type": "object",
+                     "properties": {"namespace": {0}, "description": "Default: default."},
+                                    "key": {1}}},
+                     "required": ["key"], "additionalProperties": false}
+                    """,
+                    NAME, NAME)),
             null,
             true,
             this::get),
@@ -62,16 +63,17 @@ final class MemoryTools {
             "Full-text search of cfn's agent memory (words; a trailing * matches a prefix),"
                 + " among the entries this client may read, best first.",
             AgentTools.schema(
-                """
-                {"type": "object",
-                 "properties": {
-                   "query": {"type": "string", "minLength": 1, "maxLength": 1000},
-                   "namespace": %s, "description": "Only this namespace (default: all)."},
-                   "limit": {"type": "integer", "minimum": 1, "maximum": %d,
-                     "description": "At most this many matches (default: 10)."}},
-                 "required": ["query"], "additionalProperties": false}
-                """
-                    .formatted(NAME, MAX_SEARCH_LIMIT)),
+                AgentTools.fill(
+                    """
+                    {"type": "object",
+                     "properties": {
+                       "query": {"type": "string", "minLength": 1, "maxLength": 1000},
+                       "namespace": {0}, "description": "Only this namespace (default: all)."},
+                       "limit": {"type": "integer", "minimum": 1, "maximum": {1},
+                         "description": "At most this many matches (default: 10)."}},
+                     "required": ["query"], "additionalProperties": false}
+                    """,
+                    NAME, MAX_SEARCH_LIMIT)),
             null,
             true,
             this::search),
@@ -80,20 +82,21 @@ final class MemoryTools {
             "Writes one entry of cfn's agent memory (replacing its value, tags and expiry). A new"
                 + " entry belongs to this client and is private unless 'level' says otherwise.",
             AgentTools.schema(
-                """
-                {"type": "object",
-                 "properties": {
-                   "namespace": %s, "description": "Default: default."},
-                   "key": %s},
-                   "value": {"type": "string"},
-                   "level": {"enum": ["private", "swarm", "project", "public"]},
-                   "tags": {"type": "array", "maxItems": %d,
-                     "items": {"type": "string", "minLength": 1, "maxLength": 128}},
-                   "ttlSeconds": {"type": "integer", "minimum": 1, "maximum": %d,
-                     "description": "Expire after this many seconds (default: never)."}},
-                 "required": ["key", "value"], "additionalProperties": false}
-                """
-                    .formatted(NAME, NAME, MAX_TAGS, MemoryWrite.MAX_TTL.toSeconds())),
+                AgentTools.fill(
+                    """
+                    {"type": "object",
+                     "properties": {
+                       "namespace": {0}, "description": "Default: default."},
+                       "key": {1}},
+                       "value": {"type": "string"},
+                       "level": {"enum": ["private", "swarm", "project", "public"]},
+                       "tags": {"type": "array", "maxItems": {2},
+                         "items": {"type": "string", "minLength": 1, "maxLength": 128}},
+                       "ttlSeconds": {"type": "integer", "minimum": 1, "maximum": {3},
+                         "description": "Expire after this many seconds (default: never)."}},
+                     "required": ["key", "value"], "additionalProperties": false}
+                    """,
+                    NAME, NAME, MAX_TAGS, MemoryWrite.MAX_TTL.toSeconds())),
             McpPermission.MEMORY_WRITE,
             false,
             this::put));
@@ -142,11 +145,17 @@ final class MemoryTools {
             : null;
     List<String> tags = new ArrayList<>();
     args.path("tags").forEach(t -> tags.add(t.asText()));
-    Duration ttl = args.has("ttlSeconds") ? Duration.ofSeconds(args.get("ttlSeconds").asLong()) : null;
+    Duration ttl =
+        args.has("ttlSeconds") ? Duration.ofSeconds(args.get("ttlSeconds").asLong()) : null;
     MemoryEntry written =
         memory
             .open()
-            .put(who, namespace, key, args.get("value").asText(), new MemoryWrite(level, ttl, Map.of(), tags));
+            .put(
+                who,
+                namespace,
+                key,
+                args.get("value").asText(),
+                new MemoryWrite(level, ttl, Map.of(), tags));
     ObjectNode out = ToolCatalog.object();
     out.put("written", true);
     out.set("entry", entry(written));

@@ -30,12 +30,12 @@ import java.util.stream.Collectors;
 
 /**
  * {@code run_task} (needs {@link McpPermission#RUN}): runs one task through an agent definition as
- * an {@link LlmAgent} on an embedded {@link AgentRuntime}, as {@code cfn run} does: the providers of
- * {@code home/.cfn/providers.yaml} and the environment (read on every call, under the user's
- * provider trust), the built-in tools (memory, messaging, files inside {@code home/workspace}) under
- * the definition's permissions, and a budget from the arguments, each bounded by the schema. The
- * definition's own hooks never run. Each call gets a runtime of its own, closed when it answers, so
- * that concurrent runs never share a budget.
+ * an {@link LlmAgent} on an embedded {@link AgentRuntime}, as {@code cfn run} does: the providers
+ * of {@code home/.cfn/providers.yaml} and the environment (read on every call, under the user's
+ * provider trust), the built-in tools (memory, messaging, files inside {@code home/workspace})
+ * under the definition's permissions, and a budget from the arguments, each bounded by the schema.
+ * The definition's own hooks never run. Each call gets a runtime of its own, closed when it
+ * answers, so that concurrent runs never share a budget.
  */
 final class RunTool {
   static final int MAX_CALLS = 200;
@@ -79,24 +79,24 @@ final class RunTool {
                 + DEFAULT_TIMEOUT_SECONDS
                 + ").",
             AgentTools.schema(
-                """
-                {"type": "object",
-                 "properties": {
-                   "agent": {"type": "string", "minLength": 1, "maxLength": 128,
-                     "description": "The agent's name (agents_list shows them)."},
-                   "task": {"type": "string", "minLength": 1, "maxLength": %d, "pattern": "\\\\S"},
-                   "maxCalls": {"type": "integer", "minimum": 1, "maximum": %d},
-                   "maxTokens": {"type": "integer", "minimum": 1, "maximum": %d},
-                   "maxCostUsd": {"type": "number", "exclusiveMinimum": 0, "maximum": %s},
-                   "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": %d}},
-                 "required": ["agent", "task"], "additionalProperties": false}
-                """
-                    .formatted(
-                        MAX_TASK_CHARS,
-                        MAX_CALLS,
-                        MAX_TOKENS,
-                        MAX_COST_USD.toPlainString(),
-                        MAX_TIMEOUT_SECONDS)),
+                AgentTools.fill(
+                    """
+                    {"type": "object",
+                     "properties": {
+                       "agent": {"type": "string", "minLength": 1, "maxLength": 128,
+                         "description": "The agent's name (agents_list shows them)."},
+                       "task": {"type": "string", "minLength": 1, "maxLength": {0}, "pattern": "\\\\S"},
+                       "maxCalls": {"type": "integer", "minimum": 1, "maximum": {1}},
+                       "maxTokens": {"type": "integer", "minimum": 1, "maximum": {2}},
+                       "maxCostUsd": {"type": "number", "exclusiveMinimum": 0, "maximum": {3}},
+                       "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": {4}}},
+                     "required": ["agent", "task"], "additionalProperties": false}
+                    """,
+                    MAX_TASK_CHARS,
+                    MAX_CALLS,
+                    MAX_TOKENS,
+                    MAX_COST_USD.toPlainString(),
+                    MAX_TIMEOUT_SECONDS)),
             McpPermission.RUN,
             false,
             this::run));
@@ -152,14 +152,17 @@ final class RunTool {
               + settings.home().resolve(ModelConfig.DEFAULT_FILE)
               + " or OPENAI_API_KEY / ANTHROPIC_API_KEY for the server)");
     }
-    Duration timeout = Duration.ofSeconds(args.path("timeoutSeconds").asInt(DEFAULT_TIMEOUT_SECONDS));
+    Duration timeout =
+        Duration.ofSeconds(args.path("timeoutSeconds").asInt(DEFAULT_TIMEOUT_SECONDS));
     Budget budget =
         Budget.builder("mcp run_task " + name)
             .maxWallTime(timeout)
             .maxCalls(args.path("maxCalls").asLong(DEFAULT_CALLS))
             .maxTokens(args.path("maxTokens").asLong(DEFAULT_TOKENS))
             .maxCostUsd(
-                args.has("maxCostUsd") ? args.get("maxCostUsd").decimalValue() : DEFAULT_COST_USD)
+                args.has("maxCostUsd")
+                    ? new BigDecimal(args.get("maxCostUsd").asText()) // 0.1, not its double
+                    : DEFAULT_COST_USD)
             .build();
     running.incrementAndGet();
     try {
@@ -231,7 +234,8 @@ final class RunTool {
               .budget(budget)
               .type(definition.name()));
       try {
-        return rt.request(AgentId.of(definition.name(), "mcp"), new Task(task), timeout.plusSeconds(30))
+        return rt.request(
+                AgentId.of(definition.name(), "mcp"), new Task(task), timeout.plusSeconds(30))
             .join()
             .payload();
       } catch (CompletionException e) {

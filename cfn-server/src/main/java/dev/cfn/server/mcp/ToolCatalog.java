@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tools of the cfn MCP server and the one path every call takes: authorize (the tool's
- * permission was granted) → validate (the arguments against its input schema) → handle → audit.
- * A call refused at a stage runs nothing after it; every call, refused or not, is recorded once in
+ * permission was granted) → validate (the arguments against its input schema) → handle → audit. A
+ * call refused at a stage runs nothing after it; every call, refused or not, is recorded once in
  * the {@link McpAudit}. Nothing a handler throws escapes as a protocol error: a refusal becomes a
  * tool error ({@code isError: true}) whose text says what is wrong and how to fix it.
  */
@@ -38,8 +38,7 @@ final class ToolCatalog {
   private final McpAudit audit;
   private final Map<McpAudit.Outcome, AtomicLong> counts = new EnumMap<>(McpAudit.Outcome.class);
 
-  ToolCatalog(
-      List<ToolDef> defs, McpSettings settings, McpPrincipal principal, McpAudit audit) {
+  ToolCatalog(List<ToolDef> defs, McpSettings settings, McpPrincipal principal, McpAudit audit) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.principal = Objects.requireNonNull(principal, "principal");
     this.audit = Objects.requireNonNull(audit, "audit");
@@ -130,8 +129,7 @@ final class ToolCatalog {
                   + def.requires().label()
                   + ")");
     } else {
-      JsonNode args =
-          arguments == null ? JSON.createObjectNode() : JSON.valueToTree(arguments);
+      JsonNode args = arguments == null ? JSON.createObjectNode() : JSON.valueToTree(arguments);
       List<String> problems = schemas.get(name).problems(args);
       if (!problems.isEmpty()) {
         outcome = McpAudit.Outcome.INVALID;
@@ -162,7 +160,8 @@ final class ToolCatalog {
     return result;
   }
 
-  private record Outcome(McpAudit.Outcome outcome, String detail, McpSchema.CallToolResult result) {}
+  private record Outcome(
+      McpAudit.Outcome outcome, String detail, McpSchema.CallToolResult result) {}
 
   private static Outcome handle(ToolDef def, JsonNode args) {
     try {

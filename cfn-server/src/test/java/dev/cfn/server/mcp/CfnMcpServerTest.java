@@ -200,8 +200,7 @@ class CfnMcpServerTest {
     McpSchema.CallToolResult wrongType = call(writer, "memory_get", Map.of("key", 42));
     assertThat(text(wrongType)).contains("/key").contains("string");
 
-    McpSchema.CallToolResult unknown =
-        call(writer, "memory_get", Map.of("key", "k", "evil", true));
+    McpSchema.CallToolResult unknown = call(writer, "memory_get", Map.of("key", "k", "evil", true));
     assertThat(text(unknown)).contains("evil");
 
     McpSchema.CallToolResult blank = call(writer, "memory_put", Map.of("key", "   ", "value", "x"));
@@ -234,22 +233,36 @@ class CfnMcpServerTest {
                 writer,
                 "memory_put",
                 Map.of(
-                    "namespace", "notes", "key", "plan", "value", "ship the release on friday",
-                    "tags", List.of("release"))));
+                    "namespace",
+                    "notes",
+                    "key",
+                    "plan",
+                    "value",
+                    "ship the release on friday",
+                    "tags",
+                    List.of("release"))));
     assertThat(put.at("/entry/owner").asText()).isEqualTo("mcp/client");
     assertThat(put.at("/entry/level").asText()).isEqualTo("private");
     json(
         call(
             writer,
             "memory_put",
-            Map.of("namespace", "notes", "key", "news", "value", "release notes are public",
-                "level", "public")));
+            Map.of(
+                "namespace",
+                "notes",
+                "key",
+                "news",
+                "value",
+                "release notes are public",
+                "level",
+                "public")));
 
     JsonNode got = json(call(writer, "memory_get", Map.of("namespace", "notes", "key", "plan")));
     assertThat(got.get("found").asBoolean()).isTrue();
     assertThat(got.at("/entry/value").asText()).isEqualTo("ship the release on friday");
     JsonNode found = json(call(writer, "memory_search", Map.of("query", "release")));
-    assertThat(found.get("matches")).extracting(m -> m.get("key").asText())
+    assertThat(found.get("matches"))
+        .extracting(m -> m.get("key").asText())
         .containsExactlyInAnyOrder("plan", "news");
 
     // another principal: the private entry is absent to it, the public one readable, not writable
@@ -261,20 +274,30 @@ class CfnMcpServerTest {
     assertThat(json(call(reader, "memory_search", Map.of("query", "release"))).get("matches"))
         .extracting(m -> m.get("key").asText())
         .containsExactly("news");
-    assertThat(audit()).anySatisfy(l -> assertThat(l).contains("\tmemory_put\tDONE\tnotes/plan written"));
+    assertThat(audit())
+        .anySatisfy(l -> assertThat(l).contains("\tmemory_put\tDONE\tnotes/plan written"));
   }
 
   @Test
   void runsATaskThroughAnAgentAnsweredByTheModelServer() throws Exception {
-    models.script().on(Match.lastUserMessageContains("write the note")).reply(
-        Reply.text("Noted: buy milk.").withUsage(120, 6, 0));
+    models
+        .script()
+        .on(Match.lastUserMessageContains("write the note"))
+        .reply(Reply.text("Noted: buy milk.").withUsage(120, 6, 0));
     JsonNode run =
         json(
             call(
                 writer,
                 "run_task",
-                Map.of("agent", "scribe", "task", "write the note: buy milk", "maxCalls", 3,
-                    "timeoutSeconds", 60)));
+                Map.of(
+                    "agent",
+                    "scribe",
+                    "task",
+                    "write the note: buy milk",
+                    "maxCalls",
+                    3,
+                    "timeoutSeconds",
+                    60)));
     assertThat(run.get("outcome").asText()).isEqualTo("done");
     assertThat(run.get("text").asText()).isEqualTo("Noted: buy milk.");
     assertThat(run.get("modelCalls").asInt()).isEqualTo(1);
@@ -284,16 +307,20 @@ class CfnMcpServerTest {
 
     JsonNode status = json(call(writer, "status", Map.of()));
     assertThat(status.at("/runtime/finished").asLong()).isGreaterThanOrEqualTo(1);
-    assertThat(status.at("/server/allowed")).extracting(JsonNode::asText)
+    assertThat(status.at("/server/allowed"))
+        .extracting(JsonNode::asText)
         .containsExactly("run", "memory-write");
     assertThat(status.at("/agents/valid").asInt()).isEqualTo(1);
-    assertThat(audit()).anySatisfy(l -> assertThat(l).contains("\trun_task\tDONE\tscribe: done, 1 model call(s)"));
+    assertThat(audit())
+        .anySatisfy(l -> assertThat(l).contains("\trun_task\tDONE\tscribe: done, 1 model call(s)"));
   }
 
   @Test
   void aTaskThatExhaustsItsBudgetIsAToolErrorWithWhatItSpent() throws Exception {
-    models.script().on(Match.lastUserMessageContains("loop forever")).reply(
-        Reply.toolCall("file_read", "{\"path\":\"missing.txt\"}").withUsage(50, 5, 0));
+    models
+        .script()
+        .on(Match.lastUserMessageContains("loop forever"))
+        .reply(Reply.toolCall("file_read", "{\"path\":\"missing.txt\"}").withUsage(50, 5, 0));
     McpSchema.CallToolResult r =
         call(writer, "run_task", Map.of("agent", "scribe", "task", "loop forever", "maxCalls", 2));
     assertThat(r.isError()).isTrue();
