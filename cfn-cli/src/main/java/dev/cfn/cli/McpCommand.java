@@ -104,7 +104,11 @@ final class McpCommand extends CommandGroup {
       System.setOut(System.err);
       try (CfnMcpServer server =
           CfnMcpServer.serve(settings, McpAudit.log(), System.in, protocol)) {
+        // SIGTERM (how a client usually stops its server): close the memory file on the way out
+        Thread closer = new Thread(server::close, "cfn-mcp-close");
+        Runtime.getRuntime().addShutdownHook(closer);
         server.awaitEnd();
+        Runtime.getRuntime().removeShutdownHook(closer);
       }
       return ExitCode.OK;
     }
