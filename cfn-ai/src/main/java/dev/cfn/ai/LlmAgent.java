@@ -174,6 +174,7 @@ public final class LlmAgent implements Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(LlmAgent.class);
   private static final int MAX_KEY_PART = 200;
+  private static final MessageDigest SHA_256 = newSha256(); // never used itself: cloned
 
   private final Settings settings;
   private final AgentId self;
@@ -365,10 +366,24 @@ public final class LlmAgent implements Agent {
   }
 
   private static String sha256(String text) {
+    return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * A fresh SHA-256 digest, cloned from one looked up once: {@link MessageDigest#getInstance} walks
+   * the security providers on every call, which cost more than hashing a prompt.
+   */
+  private static MessageDigest sha256() {
     try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      return newSha256(); // a provider whose digests cannot be cloned: look it up each time
+    }
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
