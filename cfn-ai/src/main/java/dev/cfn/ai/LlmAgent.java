@@ -128,6 +128,16 @@ import org.slf4j.LoggerFactory;
  * sent just before the crash may be sent again on redelivery, with the same content, since it is
  * rebuilt from the replayed calls.
  *
+ * <p><b>Why a RELIABLE turn's records do not wait for its acknowledgement.</b> A call's record
+ * could instead be written in the journal's transaction that acknowledges the turn (one fsync less
+ * per task, and the record durable exactly when the reply is). cfn does not do that: the window
+ * above would grow from the one call in flight to every call of the turn since the last
+ * side-effecting tool (all of them re-run, and paid for, after a crash before the acknowledgement),
+ * records would be split between the journal and the call log for lookups by key, and the journal
+ * would need a table of its own, with retention, for them. The call log's group commit keeps the
+ * cost of the separate transaction to one shared fsync per batch of concurrent tasks and an insert
+ * each.
+ *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
  * shutdown) or a call-log failure is thrown from the handler, so that the journal delivers the

@@ -199,12 +199,11 @@ final class CfnContenders {
   /**
    * RELIABLE tasks: the driver sends each {@link Task} as a RELIABLE request straight to its own
    * {@link LlmAgent} (one per slot), {@code rt.request(Envelope.to(agent).delivery(RELIABLE)
-   * .payload(task), timeout)}, as a user outside the runtime would: the request is journaled and
-   * fsynced before it is delivered, the agent records its model call in the durable call log before
-   * using it (within the turn's acknowledgement, see {@link LlmAgent}), and its reply is journaled
-   * with the request's acknowledgement and then claimed by the waiting future. Journal and call log
-   * go to a temporary folder, removed on close; both at SQLite {@code synchronous=FULL} (their
-   * default).
+   * .payload(task), timeout)}, as a user outside the runtime would (no relay agent): the request is
+   * journaled and fsynced before it is delivered, the agent records its model call in the durable
+   * call log (group-committed, fsynced) before using it, and its reply is journaled with the
+   * request's acknowledgement, then claimed by the waiting future. Journal and call log go to a
+   * temporary folder, removed on close; both at SQLite {@code synchronous=FULL} (their default).
    */
   static final class Reliable implements AgentsContender {
     private final Path dir;

@@ -197,7 +197,10 @@ class ToolExecutorTest {
   void anEmptyRegistryOffersNothingUntilAToolIsRegistered() {
     ToolRegistry empty = new ToolRegistry();
     ToolExecutor tools =
-        ToolExecutor.builder(empty, CODER).permissions(ToolPermissions.of("*")).audit(audit).build();
+        ToolExecutor.builder(empty, CODER)
+            .permissions(ToolPermissions.of("*"))
+            .audit(audit)
+            .build();
     assertThat(tools.specs()).isEmpty();
 
     empty.register(
