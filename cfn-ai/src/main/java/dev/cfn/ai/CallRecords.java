@@ -1,16 +1,18 @@
 package dev.cfn.ai;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.internal.json.JsonMappers;
 import dev.cfn.ai.model.ChatResponse;
 import dev.cfn.ai.model.StopReason;
 import dev.cfn.ai.model.ToolCall;
 import dev.cfn.ai.model.Usage;
 import dev.cfn.ai.tool.ToolResult;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,20 +28,33 @@ final class CallRecords {
   private CallRecords() {}
 
   static String response(ChatResponse r) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("v", VERSION);
-    o.put("text", r.text());
-    ArrayNode calls = o.putArray("toolCalls");
-    for (ToolCall c : r.toolCalls()) {
-      calls.addObject().put("id", c.id()).put("name", c.name()).set("arguments", c.arguments());
+    try (Writer w = new Writer()) {
+      JsonGenerator g = w.generator;
+      g.writeStartObject();
+      g.writeNumberField("v", VERSION);
+      g.writeStringField("text", r.text());
+      g.writeArrayFieldStart("toolCalls");
+      for (ToolCall c : r.toolCalls()) {
+        g.writeStartObject();
+        g.writeStringField("id", c.id());
+        g.writeStringField("name", c.name());
+        g.writeFieldName("arguments");
+        JSON.writeTree(g, c.arguments());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeStringField("stopReason", r.stopReason().name());
+      g.writeObjectFieldStart("usage");
+      g.writeNumberField("input", r.usage().inputTokens());
+      g.writeNumberField("output", r.usage().outputTokens());
+      g.writeNumberField("cached", r.usage().cachedTokens());
+      g.writeEndObject();
+      g.writeStringField("model", r.model());
+      g.writeEndObject();
+      return w.text();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    o.put("stopReason", r.stopReason().name());
-    o.putObject("usage")
-        .put("input", r.usage().inputTokens())
-        .put("output", r.usage().outputTokens())
-        .put("cached", r.usage().cachedTokens());
-    o.put("model", r.model());
-    return o.toString();
   }
 
   static ChatResponse response(String json, String key) {
@@ -64,11 +79,17 @@ final class CallRecords {
   }
 
   static String toolResult(ToolResult r) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("v", VERSION);
-    o.put("content", r.content());
-    o.put("isError", r.isError());
-    return o.toString();
+    try (Writer w = new Writer()) {
+      JsonGenerator g = w.generator;
+      g.writeStartObject();
+      g.writeNumberField("v", VERSION);
+      g.writeStringField("content", r.content());
+      g.writeBooleanField("isError", r.isError());
+      g.writeEndObject();
+      return w.text();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static ToolResult toolResult(String json, String key) {
@@ -85,6 +106,43 @@ final class CallRecords {
       return o;
     } catch (JsonProcessingException e) {
       throw unreadable(key, "not JSON", e);
+    }
+  }
+
+  /**
+   * A generator writing to a string, on the mapper's factory: its buffers come from the shared
+   * recycler pool ({@link JsonMappers}), where a tree's {@code toString()} took a fresh recycler on
+   * every virtual thread. Writing to a {@link StringWriter} cannot fail, so I/O errors are
+   * unchecked.
+   */
+  private static final class Writer implements AutoCloseable {
+    final StringWriter out = new StringWriter(256);
+    final JsonGenerator generator;
+
+    Writer() {
+      try {
+        generator = JSON.getFactory().createGenerator(out);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    String text() {
+      try {
+        generator.flush();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return out.toString();
+    }
+
+    @Override
+    public void close() {
+      try {
+        generator.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 

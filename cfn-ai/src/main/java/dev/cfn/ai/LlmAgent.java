@@ -128,6 +128,16 @@ import org.slf4j.LoggerFactory;
  * sent just before the crash may be sent again on redelivery, with the same content, since it is
  * rebuilt from the replayed calls.
  *
+ * <p><b>Why a RELIABLE turn's records do not wait for its acknowledgement.</b> A call's record
+ * could instead be written in the journal's transaction that acknowledges the turn (one fsync less
+ * per task, and the record durable exactly when the reply is). cfn does not do that: the window
+ * above would grow from the one call in flight to every call of the turn since the last
+ * side-effecting tool (all of them re-run, and paid for, after a crash before the acknowledgement),
+ * records would be split between the journal and the call log for lookups by key, and the journal
+ * would need a table of its own, with retention, for them. The call log's group commit keeps the
+ * cost of the separate transaction to one shared fsync per batch of concurrent tasks and an insert
+ * each.
+ *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
  * shutdown) or a call-log failure is thrown from the handler, so that the journal delivers the
@@ -174,6 +184,7 @@ public final class LlmAgent implements Agent {
 
   private static final Logger LOG = LoggerFactory.getLogger(LlmAgent.class);
   private static final int MAX_KEY_PART = 200;
+  private static final MessageDigest SHA_256 = newSha256(); // never used itself: cloned
 
   private final Settings settings;
   private final AgentId self;
@@ -365,10 +376,24 @@ public final class LlmAgent implements Agent {
   }
 
   private static String sha256(String text) {
+    return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * A fresh SHA-256 digest, cloned from one looked up once: {@link MessageDigest#getInstance} walks
+   * the security providers on every call, which cost more than hashing a prompt.
+   */
+  private static MessageDigest sha256() {
     try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return (MessageDigest) SHA_256.clone();
+    } catch (CloneNotSupportedException e) {
+      return newSha256(); // a provider whose digests cannot be cloned: look it up each time
+    }
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks SHA-256", e);
     }

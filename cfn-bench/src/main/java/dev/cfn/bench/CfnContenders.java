@@ -15,10 +15,8 @@ import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.tool.Param;
 import dev.cfn.ai.tool.ToolMethod;
 import dev.cfn.ai.tool.ToolRegistry;
-import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.store.calls.SqliteCallLogStore;
@@ -199,12 +197,12 @@ final class CfnContenders {
   }
 
   /**
-   * RELIABLE tasks: the driver asks a relay agent (one per slot) with {@code rt.request}; the relay
-   * sends the {@link Task} to its {@link LlmAgent} with {@link DeliveryMode#RELIABLE} (journaled,
-   * fsync'd, acknowledged after the handler), the agent records its model call in a durable call
-   * log ({@link CallLog#durable}, SQLite) before using it and answers the relay, which replies to
-   * the driver. The relay exists because {@code rt.request} is best-effort; it is {@code
-   * blocking()} because a RELIABLE send waits for its commit. Journal and call log go to a
+   * RELIABLE tasks: the driver sends each {@link Task} as a RELIABLE request straight to its own
+   * {@link LlmAgent} (one per slot), {@code rt.request(Envelope.to(agent).delivery(RELIABLE)
+   * .payload(task), timeout)}, as a user outside the runtime would (no relay agent): the request is
+   * journaled and fsynced before it is delivered, the agent records its model call in the durable
+   * call log (group-committed, fsynced) before using it, and its reply is journaled with the
+   * request's acknowledgement, then claimed by the waiting future. Journal and call log go to a
    * temporary folder, removed on close; both at SQLite {@code synchronous=FULL} (their default).
    */
   static final class Reliable implements AgentsContender {
@@ -212,7 +210,7 @@ final class CfnContenders {
     private final ModelRouter router;
     private final SqliteCallLogStore calls;
     private final AgentRuntime rt;
-    private final AgentId[] relays;
+    private final AgentId[] agents;
 
     Reliable(String baseUrl, int slots) throws Exception {
       dir = Files.createTempDirectory("cfn-bench-agents");
@@ -221,44 +219,30 @@ final class CfnContenders {
       rt =
           AgentRuntime.builder()
               .name("bench")
-              .journal(SqliteJournal.builder(dir.resolve("cfn.db")).payloadType(Task.class).open())
+              .journal(
+                  SqliteJournal.builder(dir.resolve("cfn.db"))
+                      .payloadType(Task.class, TaskResult.class, TaskFailed.class)
+                      .open())
               .register(
                   LlmAgent.builder(definition(false))
                       .router(router)
                       .callLog(CallLog.durable(calls))
                       .type("llm"))
-              .register(AgentType.builder("relay", id -> new Relay()).blocking().build())
               .build();
-      relays = new AgentId[slots];
+      agents = new AgentId[slots];
       for (int i = 0; i < slots; i++) {
-        relays[i] = AgentId.of("relay", Integer.toString(i));
-      }
-    }
-
-    /** Passes a request on as a RELIABLE task to its own LLM agent and replies with the answer. */
-    static final class Relay implements dev.cfn.core.Agent {
-      private Envelope pending; // the driver's request; one at a time per slot
-
-      @Override
-      public void onMessage(Envelope m, AgentContext ctx) {
-        if (m.isRequest()) {
-          pending = m;
-          ctx.send(
-              Envelope.to(AgentId.of("llm", ctx.self().key()))
-                  .delivery(DeliveryMode.RELIABLE)
-                  .payload(m.payload()));
-        } else if (pending != null) {
-          Envelope request = pending;
-          pending = null;
-          ctx.reply(request, m.payload());
-        }
+        agents[i] = AgentId.of("llm", Integer.toString(i));
       }
     }
 
     @Override
     public String task(int slot) throws Exception {
       Object answer =
-          rt.request(relays[slot], new Task(AgentsScript.PROMPT), TIMEOUT)
+          rt.request(
+                  Envelope.to(agents[slot])
+                      .delivery(DeliveryMode.RELIABLE)
+                      .payload(new Task(AgentsScript.PROMPT)),
+                  TIMEOUT)
               .get(TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS)
               .payload();
       return text(answer);

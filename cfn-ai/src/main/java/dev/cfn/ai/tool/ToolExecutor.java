@@ -107,6 +107,9 @@ public final class ToolExecutor {
    * The specs of the registered tools the agent may use, in name order: what the model is offered.
    */
   public List<ToolSpec> specs() {
+    if (registry.isEmpty()) {
+      return List.of(); // an agent without tools asks on every task: no stream, no sort
+    }
     return registry.tools().stream()
         .filter(t -> permissions.permits(t.name()))
         .map(Tool::spec)

@@ -94,6 +94,11 @@ public final class ToolRegistry {
     return tools.remove(name) != null;
   }
 
+  /** True when no tool is registered. */
+  boolean isEmpty() {
+    return tools.isEmpty();
+  }
+
   /** The tool named {@code name}, if registered. */
   public Optional<Tool> find(String name) {
     Registered entry = tools.get(name);

@@ -194,6 +194,23 @@ class ToolExecutorTest {
   }
 
   @Test
+  void anEmptyRegistryOffersNothingUntilAToolIsRegistered() {
+    ToolRegistry empty = new ToolRegistry();
+    ToolExecutor tools =
+        ToolExecutor.builder(empty, CODER)
+            .permissions(ToolPermissions.of("*"))
+            .audit(audit)
+            .build();
+    assertThat(tools.specs()).isEmpty();
+
+    empty.register(
+        Tool.readOnly(
+            "late", "A tool.", json("{\"type\":\"object\"}"), (args, ctx) -> ToolResult.text("")));
+
+    assertThat(tools.specs()).extracting(ToolSpec::name).containsExactly("late");
+  }
+
+  @Test
   void aPermittedButUnknownToolIsInvalidAndNamesTheOffer() {
     ToolExecutor tools = executor(ToolPermissions.of("mcp__*"));
     ToolResult result = tools.execute(new ToolCall("c10", "mcp__github__merge", json("{}")));

@@ -1,6 +1,8 @@
 package dev.cfn.store.journal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
@@ -60,8 +62,19 @@ final class PayloadCodec {
     this.allowed = Map.copyOf(all);
   }
 
+  /**
+   * A mapper whose buffers are recycled through Jackson's shared concurrent-deque pool rather than
+   * its default per-thread one: payloads are encoded on the sender's thread, for handlers a new
+   * virtual thread per message, so a per-thread recycler was made for each message and dropped (its
+   * byte and char buffers were most of the bytes a RELIABLE send allocated). The shared pool hands
+   * a released recycler to the next encode whatever thread it runs on.
+   */
   static ObjectMapper newMapper() {
-    return JsonMapper.builder().build();
+    return JsonMapper.builder(
+            JsonFactory.builder()
+                .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                .build())
+        .build();
   }
 
   /** Checks a type given to {@code payloadType(...)}; throws naming the problem. */
