@@ -55,7 +55,7 @@ public final class Targets {
       }
       CheckId id;
       try {
-        id = CheckId.of(line.substring(0, eq));
+        id = CheckId.of(line.substring(0, eq).strip());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(where + e.getMessage(), e);
       }
