@@ -70,6 +70,22 @@ public record CheckResult(
         Map.of("error", String.valueOf(e)));
   }
 
+  /** The measured figure with its unit ({@code 0.42 ms}), or NOT AVAILABLE, or none. */
+  public String measuredText() {
+    if (!available) {
+      return "NOT AVAILABLE";
+    }
+    if (Double.isNaN(measured)) {
+      return "none";
+    }
+    return Figures.format(measured) + " " + id.unit();
+  }
+
+  /** The target with its direction and unit: {@code ≤ 10 ms}. */
+  public String targetText() {
+    return id.describeTarget(target);
+  }
+
   /** PASS, FAIL or NOT AVAILABLE. */
   public String status() {
     return !available ? "NOT AVAILABLE" : passed ? "PASS" : "FAIL";

@@ -56,7 +56,7 @@ final class HtmlReport {
           .append("</td><td>")
           .append(esc(c.id().describeTarget(c.target())))
           .append("</td><td>")
-          .append(esc(ReportFiles.measured(c)))
+          .append(esc(c.measuredText()))
           .append("</td><td class=\"")
           .append(cls)
           .append("\">")

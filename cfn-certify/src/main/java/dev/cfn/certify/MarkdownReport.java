@@ -60,7 +60,7 @@ final class MarkdownReport {
           .append(" | ")
           .append(c.id().describeTarget(c.target()))
           .append(" | ")
-          .append(ReportFiles.measured(c))
+          .append(c.measuredText())
           .append(" | ")
           .append(c.status())
           .append(" | ")
@@ -85,7 +85,7 @@ final class MarkdownReport {
           .append("\n\n");
       b.append("- **Result:** ").append(c.verdict()).append("\n");
       b.append("- **Target:** ").append(c.id().describeTarget(c.target()));
-      b.append("; **measured:** ").append(ReportFiles.measured(c));
+      b.append("; **measured:** ").append(c.measuredText());
       b.append("; **seed's claim:** ").append(c.id().seedClaim()).append("\n");
       b.append("- **Method:** ").append(c.method()).append("\n");
       for (Map.Entry<String, Object> e : c.figures().entrySet()) {

@@ -94,15 +94,4 @@ public final class ReportFiles {
     m.put("notTested", r.notTested());
     return m;
   }
-
-  /** The measured figure with its unit, or what stands in for it. */
-  static String measured(CheckResult c) {
-    if (!c.available()) {
-      return "NOT AVAILABLE";
-    }
-    if (Double.isNaN(c.measured())) {
-      return "none";
-    }
-    return Figures.format(c.measured()) + " " + c.id().unit();
-  }
 }
