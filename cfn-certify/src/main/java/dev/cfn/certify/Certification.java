@@ -87,7 +87,8 @@ public final class Certification {
   /** Runs the selected checks and returns the report. */
   public CertificationReport run() throws IOException {
     Instant started = Instant.now();
-    Path root = work != null ? Files.createDirectories(work) : Files.createTempDirectory("cfn-certify");
+    Path root =
+        work != null ? Files.createDirectories(work) : Files.createTempDirectory("cfn-certify");
     List<CheckResult> results = new ArrayList<>();
     try {
       for (CheckId id : CheckId.values()) {

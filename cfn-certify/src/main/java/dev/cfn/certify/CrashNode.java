@@ -30,12 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * until the stop file exists), {@code Tick(chain, n + 1)} to itself; both sends commit with the
  * tick's acknowledgement. A consumer handles {@code Item(chain, n)} by incrementing the count kept
  * under key {@code n} in its journal state, committed with the item's acknowledgement: a count
- * above 1 is a duplicate, a missing key a loss. Every {@code failEvery}-th item's handler throws
- * on its first attempt in this process, so retries run throughout.
+ * above 1 is a duplicate, a missing key a loss. Every {@code failEvery}-th item's handler throws on
+ * its first attempt in this process, so retries run throughout.
  *
- * <p>It prints one line per event on standard output: {@code recovered N MS}, {@code ready},
- * {@code first-handled EPOCH_MILLIS}, {@code handled N} (every 50 ms), {@code done} (nothing
- * pending: every chain ended) and {@code idle} when it exits after the stop file appears.
+ * <p>It prints one line per event on standard output: {@code recovered N MS}, {@code ready}, {@code
+ * first-handled EPOCH_MILLIS}, {@code handled N} (every 50 ms), {@code done} (nothing pending:
+ * every chain ended) and {@code idle} when it exits after the stop file appears.
  *
  * <p>Two faults exist for the honesty tests, off unless asked: {@code --lose-every K} puts a
  * journal in front of SQLite that drops the effects of every K-th consumer acknowledgement (a store

@@ -117,7 +117,8 @@ public record Environment(
   }
 
   private static String gitCommit(Path dir) {
-    if (dir == null || !Files.isDirectory(dir.resolve(".git")) && !Files.isRegularFile(dir.resolve(".git"))) {
+    if (dir == null
+        || !Files.isDirectory(dir.resolve(".git")) && !Files.isRegularFile(dir.resolve(".git"))) {
       return "unknown";
     }
     try {

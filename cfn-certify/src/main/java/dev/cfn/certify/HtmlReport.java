@@ -132,7 +132,12 @@ final class HtmlReport {
     }
     StringBuilder poly = new StringBuilder();
     for (double[] p : points) {
-      poly.append(String.format(Locale.ROOT, "%.1f,%.1f ", 40 + (w - 50) * p[0] / maxX, h - 20 - (h - 40) * p[1] / maxY));
+      poly.append(
+          String.format(
+              Locale.ROOT,
+              "%.1f,%.1f ",
+              40 + (w - 50) * p[0] / maxX,
+              h - 20 - (h - 40) * p[1] / maxY));
     }
     double target = c.target();
     double ty = h - 20 - (h - 40) * Math.min(target, maxY) / maxY;
@@ -143,7 +148,7 @@ final class HtmlReport {
                 + " stroke-width=\"2\" points=\"%s\"/><line x1=\"40\" x2=\"%d\" y1=\"%.1f\""
                 + " y2=\"%.1f\" stroke=\"#a00\" stroke-dasharray=\"4\"/><text x=\"2\" y=\"14\""
                 + " font-size=\"11\">%s</text><text x=\"%d\" y=\"%d\" font-size=\"11\">%s s</text>"
-                + "</svg>\n",
+                + "</svg>%n",
             w,
             h,
             poly,
@@ -213,7 +218,7 @@ final class HtmlReport {
     s.append(
         String.format(
             Locale.ROOT,
-            "<text x=\"2\" y=\"14\" font-size=\"11\">%s</text></svg>\n",
+            "<text x=\"2\" y=\"14\" font-size=\"11\">%s</text></svg>%n",
             esc(Figures.format(max))));
     return s.toString();
   }

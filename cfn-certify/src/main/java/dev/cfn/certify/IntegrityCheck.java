@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -52,7 +51,7 @@ final class IntegrityCheck implements Check {
   @Override
   public CheckResult run(Context ctx) throws Exception {
     int n = ctx.profile().integrityRecords();
-    String run = HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
+    String run = HexFormat.of().toHexDigits((int) System.nanoTime()); // unique to this run
     long written = 0;
     long intact = 0;
     List<String> problems = new ArrayList<>();
@@ -133,9 +132,16 @@ final class IntegrityCheck implements Check {
     return CheckResult.measured(id(), percent, target, clean, method(ctx), verdict, f);
   }
 
-  /** Record {@code i}'s value: unique to this run, store and record, so it can be found in a file. */
+  /**
+   * Record {@code i}'s value: unique to this run, store and record, so it can be found in a file.
+   */
   static String value(String run, int store, int i) {
-    return "cfn-certify-" + run + "-" + store + "-" + String.format(java.util.Locale.ROOT, "%07d", i);
+    return "cfn-certify-"
+        + run
+        + "-"
+        + store
+        + "-"
+        + String.format(java.util.Locale.ROOT, "%07d", i);
   }
 
   /**

@@ -76,7 +76,8 @@ final class LatencyCheck implements Check {
     long warm = p.latencyWarmup().toNanos() / interval;
     long total = warm + p.latencySamples();
     long arrived;
-    try (AgentRuntime rt = AgentRuntime.builder().name("certify-latency").jvmMetrics(false).build()) {
+    try (AgentRuntime rt =
+        AgentRuntime.builder().name("certify-latency").jvmMetrics(false).build()) {
       rt.register(AgentType.builder("sink", id -> sink).mailboxCapacity(1 << 16).build());
       AgentRef b = rt.spawn(AgentId.of("sink", "b"));
       rt.register(AgentType.of("relay", id -> (m, c) -> link.send(c, b, m.payload())));
@@ -135,9 +136,7 @@ final class LatencyCheck implements Check {
       return out;
     }
     for (HistogramIterationValue v : h.logarithmicBucketValues(1_000, 2.0)) {
-      out.add(
-          List.of(
-              v.getValueIteratedTo() / 1e6, (double) v.getCountAddedInThisIterationStep()));
+      out.add(List.of(v.getValueIteratedTo() / 1e6, (double) v.getCountAddedInThisIterationStep()));
     }
     return out;
   }

@@ -56,9 +56,9 @@ public enum Level {
   }
 
   /**
-   * The overall score in percent: each passed check earns its weight (2 for a critical check, 1
-   * for the others), divided by the weight of all ten checks (18). A failed or unavailable check
-   * earns nothing, however close it came: the score cannot be raised by near misses.
+   * The overall score in percent: each passed check earns its weight (2 for a critical check, 1 for
+   * the others), divided by the weight of all ten checks (18). A failed or unavailable check earns
+   * nothing, however close it came: the score cannot be raised by near misses.
    */
   public static double score(List<CheckResult> results) {
     int total = 0;

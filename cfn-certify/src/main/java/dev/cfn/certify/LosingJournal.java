@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A broken store, for the honesty tests only ({@code --lose-every}): a journal that acknowledges
- * every message but drops the effects of every K-th consumer acknowledgement, as a store that
- * loses commits would. The reliability check must see the loss.
+ * every message but drops the effects of every K-th consumer acknowledgement, as a store that loses
+ * commits would. The reliability check must see the loss.
  */
 final class LosingJournal implements Journal {
   private final Journal real;

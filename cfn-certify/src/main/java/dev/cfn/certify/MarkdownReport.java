@@ -9,8 +9,7 @@ final class MarkdownReport {
   static String render(CertificationReport r) {
     StringBuilder b = new StringBuilder();
     long critical = r.checks().stream().filter(c -> c.id().critical()).count();
-    long criticalPassed =
-        r.checks().stream().filter(c -> c.id().critical() && c.passed()).count();
+    long criticalPassed = r.checks().stream().filter(c -> c.id().critical() && c.passed()).count();
     b.append("# Production Certification Summary\n\n");
     b.append("## Level: ").append(r.level()).append("\n\n");
     b.append("**System:** cfn ").append(r.environment().cfnVersion());
@@ -44,9 +43,7 @@ final class MarkdownReport {
         .append(" | ")
         .append(Figures.format(100.0 * r.passedCount() / r.checks().size()))
         .append(" % |\n");
-    b.append("| **Overall Score** | - | - | ")
-        .append(Figures.format(r.score()))
-        .append(" % |\n\n");
+    b.append("| **Overall Score** | - | - | ").append(Figures.format(r.score())).append(" % |\n\n");
     b.append("### Performance Metrics Comparison\n\n");
     b.append("| # | Metric | Critical | Target | Measured | Status | Seed's claim |\n");
     b.append("|---|--------|----------|--------|----------|--------|--------------|\n");

@@ -60,7 +60,9 @@ final class NodeProcess {
     cmd.add(CrashNode.class.getName());
     cmd.addAll(args);
     Process p =
-        new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        new ProcessBuilder(cmd)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     return new NodeProcess(p, log);
   }
 

@@ -9,11 +9,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Check 6: recovery time. A {@link CrashNode} runs reliable chains without end in a JVM of its
- * own; it is SIGKILLed the profile's number of times, each after a random run, and restarted at
- * once on the same journal. Each recovery is timed from the SIGKILL to the first message handled
- * by the restarted node (JVM start, journal recovery and redelivery included), on the wall clock
- * both processes share. The figure is the worst recovery, in seconds; P50 is reported beside it.
+ * Check 6: recovery time. A {@link CrashNode} runs reliable chains without end in a JVM of its own;
+ * it is SIGKILLed the profile's number of times, each after a random run, and restarted at once on
+ * the same journal. Each recovery is timed from the SIGKILL to the first message handled by the
+ * restarted node (JVM start, journal recovery and redelivery included), on the wall clock both
+ * processes share. The figure is the worst recovery, in seconds; P50 is reported beside it.
  */
 final class RecoveryCheck implements Check {
   private final CrashNode.Faults faults;
@@ -80,7 +80,9 @@ final class RecoveryCheck implements Check {
         long handledAt = Long.parseLong(node.await("first-handled ", waitSeconds).split(" ")[1]);
         double s = (handledAt - killedAt) / 1000.0;
         recoverySeconds.add(s);
-        ctx.step(id(), "kill " + k + "/" + p.recoveryKills() + ": recovered in " + Figures.format(s) + " s");
+        ctx.step(
+            id(),
+            "kill " + k + "/" + p.recoveryKills() + ": recovered in " + Figures.format(s) + " s");
       }
       Files.writeString(stop, "stop");
       node.await("idle", 120);

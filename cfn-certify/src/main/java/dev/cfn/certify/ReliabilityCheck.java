@@ -83,7 +83,11 @@ final class ReliabilityCheck implements Check {
         while (node.handled() < goal && !node.printed("done") && node.isAlive()) {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException(
-                "the node handled only " + node.handled() + " items in 300 s (see " + node.log + ")");
+                "the node handled only "
+                    + node.handled()
+                    + " items in 300 s (see "
+                    + node.log
+                    + ")");
           }
           Thread.sleep(2);
         }
@@ -91,7 +95,8 @@ final class ReliabilityCheck implements Check {
           duringTraffic++;
         }
         node.kill();
-        ctx.step(id(), "kill " + k + "/" + p.reliabilityKills() + " after " + node.handled() + " items");
+        ctx.step(
+            id(), "kill " + k + "/" + p.reliabilityKills() + " after " + node.handled() + " items");
         node = NodeProcess.start(base, ctx.work().resolve("node-" + k + ".log"));
         redelivered += recovered(node);
         node.await("ready", 120);

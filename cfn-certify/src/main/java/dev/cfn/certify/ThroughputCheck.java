@@ -116,7 +116,10 @@ final class ThroughputCheck implements Check {
         ctx.step(
             id(),
             String.format(
-                java.util.Locale.ROOT, "%.1f s: %s msg/s", (t - t0) / 1e9, Figures.format(Math.round((a - prevA) / ((t - prevT) / 1e9)))));
+                java.util.Locale.ROOT,
+                "%.1f s: %s msg/s",
+                (t - t0) / 1e9,
+                Figures.format(Math.round((a - prevA) / ((t - prevT) / 1e9)))));
         prevT = t;
         prevA = a;
       }

@@ -28,7 +28,8 @@ class BusChecksTest {
 
   @Test
   void latencyOnTheRealBusLosesNothingAndReportsPercentiles() throws Exception {
-    CheckResult r = new LatencyCheck(BusLink.DIRECT).run(TestProfiles.context(TestProfiles.tiny(), work));
+    CheckResult r =
+        new LatencyCheck(BusLink.DIRECT).run(TestProfiles.context(TestProfiles.tiny(), work));
     assertThat(r.available()).isTrue();
     assertThat(r.figures().get("lost")).isEqualTo(0L);
     assertThat(r.figures().get("samples")).isEqualTo(1_000L);
@@ -50,8 +51,24 @@ class BusChecksTest {
   void latencyFailsWhenTheBusTakes20MsPerMessage() throws Exception {
     Profile slowSized =
         new Profile(
-            "test-slow", 100, Duration.ZERO, 40, 1, 1, Duration.ZERO, Duration.ofMillis(100),
-            List.of(1), Duration.ofSeconds(1), 1, 1, 0, 1, 1, 0, 0, 1);
+            "test-slow",
+            100,
+            Duration.ZERO,
+            40,
+            1,
+            1,
+            Duration.ZERO,
+            Duration.ofMillis(100),
+            List.of(1),
+            Duration.ofSeconds(1),
+            1,
+            1,
+            0,
+            1,
+            1,
+            0,
+            0,
+            1);
     BusLink slow =
         (from, to, payload) -> {
           try {

@@ -40,11 +40,24 @@ class CoordinationCheckTest {
     Profile p = TestProfiles.tiny();
     Profile shortDeadline =
         new Profile(
-            p.name(), p.latencyRate(), p.latencyWarmup(), p.latencySamples(), p.throughputPairs(),
-            p.throughputInFlight(), p.throughputWarmup(), p.throughputMeasure(),
-            p.coordinationSizes(), java.time.Duration.ofSeconds(2), p.reliabilityMessages(),
-            p.reliabilityChains(), p.reliabilityKills(), p.failEvery(), p.recoveryKills(),
-            p.killMinMs(), p.killMaxMs(), p.integrityRecords());
+            p.name(),
+            p.latencyRate(),
+            p.latencyWarmup(),
+            p.latencySamples(),
+            p.throughputPairs(),
+            p.throughputInFlight(),
+            p.throughputWarmup(),
+            p.throughputMeasure(),
+            p.coordinationSizes(),
+            java.time.Duration.ofSeconds(2),
+            p.reliabilityMessages(),
+            p.reliabilityChains(),
+            p.reliabilityKills(),
+            p.failEvery(),
+            p.recoveryKills(),
+            p.killMinMs(),
+            p.killMaxMs(),
+            p.integrityRecords());
     CheckResult r = new CoordinationCheck(members).run(TestProfiles.context(shortDeadline, work));
     assertThat(r.passed()).isFalse();
     assertThat(r.measured()).isZero();

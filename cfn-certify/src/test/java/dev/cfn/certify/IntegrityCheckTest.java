@@ -63,8 +63,9 @@ class IntegrityCheckTest {
 
   @Test
   void everyStoreReadsBackEveryRecordAndDetectsAFlippedByte() throws Exception {
-    CheckResult r = new IntegrityCheck(IntegrityCheck.sqliteStores())
-        .run(TestProfiles.context(TestProfiles.tiny(), work));
+    CheckResult r =
+        new IntegrityCheck(IntegrityCheck.sqliteStores())
+            .run(TestProfiles.context(TestProfiles.tiny(), work));
     assertThat(r.passed()).as(r.verdict()).isTrue();
     assertThat(r.measured()).isEqualTo(100.0);
     assertThat(r.figures()).containsEntry("written", 150L).containsEntry("intact", 150L);
@@ -72,7 +73,9 @@ class IntegrityCheckTest {
     List<Map<String, Object>> stores = (List<Map<String, Object>>) r.figures().get("stores");
     assertThat(stores).hasSize(3);
     for (Map<String, Object> s : stores) {
-      assertThat((String) s.get("flippedByte")).as(s.get("store").toString()).startsWith("detected");
+      assertThat((String) s.get("flippedByte"))
+          .as(s.get("store").toString())
+          .startsWith("detected");
     }
   }
 

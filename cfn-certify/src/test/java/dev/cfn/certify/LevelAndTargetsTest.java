@@ -34,7 +34,9 @@ class LevelAndTargetsTest {
     assertThat(Level.of(results(8))).as("one non-critical failure: 90 %").isEqualTo(Level.FULL);
     assertThat(Level.of(results(1))).as("a critical failure").isEqualTo(Level.PARTIAL);
     assertThat(Level.of(results(8, 10))).as("80 % of all").isEqualTo(Level.PARTIAL);
-    assertThat(Level.of(results(1, 8, 10))).as("70 % of all, 7 of 8 critical").isEqualTo(Level.PARTIAL);
+    assertThat(Level.of(results(1, 8, 10)))
+        .as("70 % of all, 7 of 8 critical")
+        .isEqualTo(Level.PARTIAL);
     assertThat(Level.of(results(1, 2))).as("6 of 8 critical is 75 %").isEqualTo(Level.FAILED);
     assertThat(Level.of(results(5, 7, 8, 10)))
         .as("today: uptime, security, monitoring, resilience not available")

@@ -58,7 +58,8 @@ final class CertifyCommand implements Callable<Integer> {
       names = "--check",
       paramLabel = "NAME",
       split = ",",
-      description = "Runs only these checks (repeatable or comma-separated): ${COMPLETION-CANDIDATES}.",
+      description =
+          "Runs only these checks (repeatable or comma-separated): ${COMPLETION-CANDIDATES}.",
       completionCandidates = CheckNames.class)
   List<String> checks = new ArrayList<>();
 
@@ -71,7 +72,8 @@ final class CertifyCommand implements Callable<Integer> {
   @Option(
       names = "--work",
       paramLabel = "DIR",
-      description = "Keeps the checks' files (journals, stores, node logs) in DIR (default: removed).")
+      description =
+          "Keeps the checks' files (journals, stores, node logs) in DIR (default: removed).")
   Path work;
 
   @Option(names = "--json", description = "Prints the report as JSON on stdout.")
@@ -144,8 +146,7 @@ final class CertifyCommand implements Callable<Integer> {
             .workDir(work)
             .progress(
                 (check, step) -> {
-                  err.printf(
-                      Locale.ROOT, "  [%2d %s] %s%n", check.number(), check.key(), step);
+                  err.printf(Locale.ROOT, "  [%2d %s] %s%n", check.number(), check.key(), step);
                   err.flush();
                 });
     if (!only.isEmpty()) {
@@ -186,7 +187,8 @@ final class CertifyCommand implements Callable<Integer> {
 
   private static void printTable(PrintWriter out, CertificationReport r) {
     List<String[]> rows = new ArrayList<>();
-    rows.add(new String[] {"#", "check", "critical", "target", "measured", "status", "seed claimed"});
+    rows.add(
+        new String[] {"#", "check", "critical", "target", "measured", "status", "seed claimed"});
     for (CheckResult c : r.checks()) {
       rows.add(
           new String[] {

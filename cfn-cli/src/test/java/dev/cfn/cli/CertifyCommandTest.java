@@ -32,15 +32,11 @@ class CertifyCommandTest {
   @Test
   void jsonGoesToStdoutAndAStricterTargetFails() throws Exception {
     Path targets = tmp.resolve("targets");
-    Files.writeString(targets, "# impossible on purpose\nintegrity = 100\ncoordination = 1000000\n");
+    Files.writeString(
+        targets, "# impossible on purpose\nintegrity = 100\ncoordination = 1000000\n");
     BadInputTest.Result r =
         BadInputTest.run(
-            "certify",
-            "--check",
-            "coordination",
-            "--targets",
-            targets.toString(),
-            "--json");
+            "certify", "--check", "coordination", "--targets", targets.toString(), "--json");
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
     JsonNode json = new ObjectMapper().readTree(r.out());
     assertThat(json.get("level").asText()).isEqualTo("FAILED");
