@@ -24,7 +24,12 @@ final class Figures {
     if (a < 0.01) {
       pattern = "%.4f";
     }
-    return String.format(Locale.ROOT, pattern, v);
+    String text = String.format(Locale.ROOT, pattern, v);
+    if (text.indexOf('.') >= 0) { // 44.40 -> 44.4, 99.90 -> 99.9
+      text = text.replaceAll("0+$", "");
+      text = text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+    }
+    return text;
   }
 
   /** The nearest-rank percentile {@code p} (0 to 100) of {@code values}; NaN when empty. */

@@ -138,6 +138,7 @@ final class CertifyCommand implements Callable<Integer> {
         env.cores(),
         only.isEmpty() ? "all ten checks" : "only " + only);
     err.flush();
+    long t0 = System.nanoTime();
     Certification.Builder b =
         Certification.builder()
             .profile(p)
@@ -146,7 +147,13 @@ final class CertifyCommand implements Callable<Integer> {
             .workDir(work)
             .progress(
                 (check, step) -> {
-                  err.printf(Locale.ROOT, "  [%2d %s] %s%n", check.number(), check.key(), step);
+                  err.printf(
+                      Locale.ROOT,
+                      "  %5.1f s [%2d %s] %s%n",
+                      (System.nanoTime() - t0) / 1e9,
+                      check.number(),
+                      check.key(),
+                      step);
                   err.flush();
                 });
     if (!only.isEmpty()) {
