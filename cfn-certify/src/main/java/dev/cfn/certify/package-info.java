@@ -1,5 +1,22 @@
 /**
  * {@code cfn certify}: the seed's production certification, each check driving a real node on the
  * real path, reporting what it measured beside the seed's claim, and able to fail.
+ *
+ * <p>Public: {@link dev.cfn.certify.Certification} (runs the checks), {@link
+ * dev.cfn.certify.CertificationReport}, {@link dev.cfn.certify.CheckResult}, {@link
+ * dev.cfn.certify.CheckId} (the ten checks, their targets, criticality and the seed's claims),
+ * {@link dev.cfn.certify.Level} (the seed's level rules and the score formula), {@link
+ * dev.cfn.certify.Profile}, {@link dev.cfn.certify.Targets}, {@link dev.cfn.certify.Environment},
+ * {@link dev.cfn.certify.Progress} and {@link dev.cfn.certify.ReportFiles} (JSON, Markdown, HTML).
+ *
+ * <p>Package-private beside them: one class per check ({@code LatencyCheck}, {@code
+ * ThroughputCheck}, {@code CoordinationCheck}, {@code ReliabilityCheck}, {@code RecoveryCheck},
+ * {@code IntegrityCheck}, {@code UnavailableCheck}); the subjects the honesty tests break ({@code
+ * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults} with {@code LosingJournal}); the crash
+ * node ({@code CrashNode}, run in a child JVM by {@code NodeProcess}) and its audit ({@code
+ * JournalAudit}); the report renderers ({@code MarkdownReport}, {@code HtmlReport}).
+ *
+ * <p>May depend on cfn-core, cfn-store (the stores it certifies and the crash node's journal),
+ * cfn-flow (swarms), HdrHistogram and Jackson; never on cfn-cli, which depends on it.
  */
 package dev.cfn.certify;

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       AgentCommand.class,
       BenchCommand.class,
+      CertifyCommand.class,
       ChaosCommand.class,
       DlqCommand.class,
       InitCommand.class,

@@ -1,0 +1,204 @@
+package dev.cfn.certify;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Check 9: data integrity. Through each of cfn's stores (journal, memory, call log): write N
+ * records, each durable when the write returns; close the store (a restart of it); reopen, read
+ * every record back and compare it with what was written; run the store's own check (SQLite's
+ * {@code integrity_check} and every record's checksum). Then copy the closed file, flip one byte
+ * inside one record's value in the copy, and confirm that the store's check (or its opening)
+ * reports the damage. The figure is records read back intact / records written, in percent; the
+ * check also fails on any problem the store reports for its real file and on any damage it misses.
+ */
+final class IntegrityCheck implements Check {
+  private final Supplier<List<StoreSubject>> stores;
+
+  IntegrityCheck(Supplier<List<StoreSubject>> stores) {
+    this.stores = stores;
+  }
+
+  /** cfn's three SQLite stores. */
+  static Supplier<List<StoreSubject>> sqliteStores() {
+    return StoreSubject::sqlite;
+  }
+
+  @Override
+  public CheckId id() {
+    return CheckId.INTEGRITY;
+  }
+
+  @Override
+  public String method(Context ctx) {
+    return "Through each store (SqliteJournal, SqliteMemoryStore, SqliteCallLogStore): write "
+        + Figures.format(ctx.profile().integrityRecords())
+        + " records, close, reopen, read every one back and compare, run the store's check"
+        + " (integrity_check and every record's checksum); then flip one byte of one record in a"
+        + " copy of the file and confirm the store reports it. Integrity = records intact /"
+        + " written.";
+  }
+
+  @Override
+  public CheckResult run(Context ctx) throws Exception {
+    int n = ctx.profile().integrityRecords();
+    String run = HexFormat.of().toHexDigits((int) System.nanoTime()); // unique to this run
+    long written = 0;
+    long intact = 0;
+    List<String> problems = new ArrayList<>();
+    List<String> missed = new ArrayList<>();
+    List<Map<String, Object>> perStore = new ArrayList<>();
+    int index = 0;
+    for (StoreSubject store : stores.get()) {
+      index++;
+      Path dir = Files.createDirectories(ctx.work().resolve("store-" + index));
+      Path file = dir.resolve("store.db");
+      ctx.step(id(), store.name() + ": writing " + Figures.format(n) + " records");
+      store.open(file);
+      try {
+        for (int i = 0; i < n; i++) {
+          store.write(i, value(run, index, i));
+        }
+      } finally {
+        store.close();
+      }
+      long storeIntact = 0;
+      List<String> storeProblems = new ArrayList<>();
+      store.open(file);
+      try {
+        for (int i = 0; i < n; i++) {
+          Optional<String> back = store.read(i);
+          if (back.isPresent() && back.get().equals(value(run, index, i))) {
+            storeIntact++;
+          } else if (storeProblems.size() < 5) {
+            storeProblems.add(
+                "record " + i + (back.isEmpty() ? " is missing" : " reads back different"));
+          }
+        }
+        storeProblems.addAll(store.check());
+      } catch (RuntimeException e) {
+        storeProblems.add("reading back failed: " + e.getMessage());
+      } finally {
+        store.close();
+      }
+      written += n;
+      intact += storeIntact;
+      for (String p : storeProblems) {
+        problems.add(store.name() + ": " + p);
+      }
+      ctx.step(id(), store.name() + ": " + storeIntact + " of " + n + " intact; flipping a byte");
+      String detection = flipAndCheck(store, file, dir.resolve("copy"), value(run, index, n / 2));
+      boolean detected = detection.startsWith("detected");
+      if (!detected) {
+        missed.add(store.name() + ": " + detection);
+      }
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("store", store.name());
+      s.put("written", n);
+      s.put("intact", storeIntact);
+      s.put("problems", storeProblems);
+      s.put("flippedByte", detection);
+      perStore.add(s);
+    }
+    double percent = written == 0 ? Double.NaN : 100.0 * intact / written;
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("recordsPerStore", n);
+    f.put("written", written);
+    f.put("intact", intact);
+    f.put("integrityPercent", percent);
+    f.put("stores", perStore);
+    double target = ctx.target(id());
+    boolean clean = problems.isEmpty() && missed.isEmpty();
+    String verdict =
+        Figures.format(intact)
+            + " of "
+            + Figures.format(written)
+            + " records intact ("
+            + Figures.format(percent)
+            + " %)"
+            + (problems.isEmpty() ? ", stores' checks clean" : "; problems: " + problems)
+            + (missed.isEmpty()
+                ? "; a flipped byte was detected in every store"
+                : "; damage NOT detected: " + missed);
+    return CheckResult.measured(id(), percent, target, clean, method(ctx), verdict, f);
+  }
+
+  /**
+   * Record {@code i}'s value: unique to this run, store and record, so it can be found in a file.
+   */
+  static String value(String run, int store, int i) {
+    return "cfn-certify-"
+        + run
+        + "-"
+        + store
+        + "-"
+        + String.format(java.util.Locale.ROOT, "%07d", i);
+  }
+
+  /**
+   * Copies the closed store's file, flips one byte of {@code marker} wherever it is stored in the
+   * copy, opens the copy and runs the store's check. Returns "detected: ..." or why not.
+   */
+  static String flipAndCheck(StoreSubject store, Path file, Path copyDir, String marker)
+      throws IOException {
+    Files.createDirectories(copyDir);
+    Path copy = copyDir.resolve(file.getFileName());
+    Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    for (String suffix : List.of("-wal", "-shm")) {
+      Path side = file.resolveSibling(file.getFileName() + suffix);
+      if (Files.exists(side)) {
+        Files.copy(
+            side,
+            copyDir.resolve(side.getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    int flipped = flip(copy, marker);
+    if (flipped == 0) {
+      return "not tested: the record's bytes were not found in the file";
+    }
+    try {
+      store.open(copy);
+      try {
+        List<String> found = store.check();
+        return found.isEmpty()
+            ? "NOT detected: the store's check found nothing wrong after " + flipped + " flip(s)"
+            : "detected: " + found.get(0);
+      } finally {
+        store.close();
+      }
+    } catch (RuntimeException e) {
+      return "detected: the store refused to open the damaged copy: " + e.getMessage();
+    }
+  }
+
+  /** Flips the last byte of {@code marker} (its lowest bit) at every place it occurs. */
+  static int flip(Path file, String marker) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    byte[] m = marker.getBytes(StandardCharsets.UTF_8);
+    int count = 0;
+    outer:
+    for (int i = 0; i + m.length <= bytes.length; i++) {
+      for (int j = 0; j < m.length; j++) {
+        if (bytes[i + j] != m[j]) {
+          continue outer;
+        }
+      }
+      bytes[i + m.length - 1] ^= 1;
+      count++;
+    }
+    if (count > 0) {
+      Files.write(file, bytes);
+    }
+    return count;
+  }
+}

@@ -1,0 +1,123 @@
+package dev.cfn.certify;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Check 6: recovery time. A {@link CrashNode} runs reliable chains without end in a JVM of its own;
+ * it is SIGKILLed the profile's number of times, each after a random run, and restarted at once on
+ * the same journal. Each recovery is timed from the SIGKILL to the first message handled by the
+ * restarted node (JVM start, journal recovery and redelivery included), on the wall clock both
+ * processes share. The figure is the worst recovery, in seconds; P50 is reported beside it.
+ */
+final class RecoveryCheck implements Check {
+  private final CrashNode.Faults faults;
+
+  RecoveryCheck(CrashNode.Faults faults) {
+    this.faults = faults;
+  }
+
+  @Override
+  public CheckId id() {
+    return CheckId.RECOVERY;
+  }
+
+  @Override
+  public String method(Context ctx) {
+    Profile p = ctx.profile();
+    return "A node in its own JVM (SQLite journal) runs reliable chains without end; it is"
+        + " SIGKILLed "
+        + p.recoveryKills()
+        + " times, each after a random "
+        + p.killMinMs()
+        + "-"
+        + p.killMaxMs()
+        + " ms, and restarted at once. Recovery = SIGKILL to the first message handled after the"
+        + " restart (JVM start, journal recovery, redelivery); the figure is the maximum.";
+  }
+
+  @Override
+  public CheckResult run(Context ctx) throws Exception {
+    Profile p = ctx.profile();
+    Path db = ctx.work().resolve("recovery.db");
+    Path stop = ctx.work().resolve("stop");
+    int chains = p.reliabilityChains();
+    List<String> base =
+        List.of(
+            "--db",
+            db.toString(),
+            "--stop-file",
+            stop.toString(),
+            "--chains",
+            Integer.toString(chains),
+            "--messages",
+            "0");
+    List<String> restart = new ArrayList<>(base);
+    if (faults.startDelayMs() > 0) {
+      restart.addAll(List.of("--start-delay-ms", Long.toString(faults.startDelayMs())));
+    }
+    List<String> first = new ArrayList<>(base);
+    first.add("--seed");
+    SplittableRandom random = new SplittableRandom();
+    List<Double> recoverySeconds = new ArrayList<>();
+    List<Double> journalMs = new ArrayList<>();
+    NodeProcess node = NodeProcess.start(first, ctx.work().resolve("node-0.log"));
+    long waitSeconds = 120 + faults.startDelayMs() / 1000;
+    try {
+      node.await("first-handled ", 120);
+      for (int k = 1; k <= p.recoveryKills(); k++) {
+        Thread.sleep(p.killMinMs() + random.nextInt(p.killMaxMs() - p.killMinMs() + 1));
+        long killedAt = System.currentTimeMillis();
+        node.kill();
+        node = NodeProcess.start(restart, ctx.work().resolve("node-" + k + ".log"));
+        String recovered = node.await("recovered ", waitSeconds);
+        journalMs.add(Double.parseDouble(recovered.split(" ")[2]));
+        long handledAt = Long.parseLong(node.await("first-handled ", waitSeconds).split(" ")[1]);
+        double s = (handledAt - killedAt) / 1000.0;
+        recoverySeconds.add(s);
+        ctx.step(
+            id(),
+            "kill " + k + "/" + p.recoveryKills() + ": recovered in " + Figures.format(s) + " s");
+      }
+      Files.writeString(stop, "stop");
+      node.await("idle", 120);
+      int code = node.waitFor(60);
+      if (code != 0) {
+        throw new IllegalStateException("the last node exited with " + code + ": " + node.cause());
+      }
+    } finally {
+      if (node.isAlive()) {
+        node.kill();
+      }
+    }
+    JournalAudit audit = JournalAudit.of(db, chains, 0);
+    double max = Figures.percentile(recoverySeconds, 100);
+    double p50 = Figures.percentile(recoverySeconds, 50);
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("kills", p.recoveryKills());
+    f.put("recoverySeconds", Figures.summary(recoverySeconds));
+    f.put("journalRecoveryMs", Figures.summary(journalMs));
+    f.put("messagesAudit", audit.asMap());
+    double target = ctx.target(id());
+    String verdict =
+        "recovery P50 "
+            + Figures.format(p50)
+            + " s, max "
+            + Figures.format(max)
+            + " s against "
+            + id().describeTarget(target)
+            + " ("
+            + recoverySeconds.size()
+            + " kills; lost "
+            + audit.lost()
+            + ", duplicated "
+            + audit.duplicated()
+            + ")";
+    return CheckResult.measured(id(), max, target, true, method(ctx), verdict, f);
+  }
+}
