@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
+import dev.cfn.core.RetryPolicy;
 import dev.cfn.server.audit.AuditTrail;
 import dev.cfn.server.audit.LoggingAuditTrail;
 import dev.cfn.server.auth.TokenStore;
@@ -160,6 +161,7 @@ public final class CfnServer implements AutoCloseable {
     private int rateBurst = 100;
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Clock clock = Clock.systemUTC();
+    private RetryPolicy retry = RetryPolicy.DEFAULT;
 
     private Builder(Path home) {
       this.home = Objects.requireNonNull(home, "home").toAbsolutePath().normalize();
@@ -227,6 +229,12 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
+    /** How reliable messages are retried before they are dead-lettered. */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retry = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
     /** The clock of the audit events and token expiry checks (tests move it). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -245,7 +253,7 @@ public final class CfnServer implements AutoCloseable {
           insecureHttp ? null : ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), bind);
       Supplier<ModelConfig> providers =
           models != null ? models : () -> ModelConfig.discover(home, System.getenv());
-      Node node = Node.open(home, types, providers);
+      Node node = Node.open(home, types, providers, retry);
       try {
         return listen(node, cert);
       } catch (RuntimeException e) {

@@ -13,6 +13,7 @@ import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
+import dev.cfn.core.RetryPolicy;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
@@ -68,7 +69,8 @@ final class Node implements AutoCloseable {
     this.models = models;
   }
 
-  static Node open(Path home, List<AgentType> extraTypes, Supplier<ModelConfig> models) {
+  static Node open(
+      Path home, List<AgentType> extraTypes, Supplier<ModelConfig> models, RetryPolicy retry) {
     Path cfn = home.resolve(".cfn");
     SqliteJournal journal = null;
     SqliteMemoryStore memory = null;
@@ -85,7 +87,8 @@ final class Node implements AutoCloseable {
       for (dev.cfn.ai.definition.Problem p : definitions.problems()) {
         log.warn("agent definition skipped: {}", p);
       }
-      AgentRuntime.Builder b = AgentRuntime.builder().journal(journal).jvmMetrics(false);
+      AgentRuntime.Builder b =
+          AgentRuntime.builder().journal(journal).jvmMetrics(false).retryPolicy(retry);
       for (AgentType t : extraTypes) {
         b.register(t);
       }
