@@ -301,7 +301,18 @@ public final class CfnServer implements AutoCloseable {
                 config.routes.exception(
                     HttpResponseException.class,
                     (e, ctx) ->
-                        Gate.problem(ctx, new Problem(e.getStatus(), title(e), e.getMessage())));
+                        Gate.problem(
+                            ctx,
+                            new Problem(
+                                e.getStatus(),
+                                title(e),
+                                e.getStatus() == 404
+                                    ? "no such route: "
+                                        + ctx.method()
+                                        + " "
+                                        + ctx.path()
+                                        + " (fix: /openapi.json lists the routes)"
+                                    : e.getMessage())));
                 config.routes.exception(
                     Exception.class,
                     (e, ctx) -> {

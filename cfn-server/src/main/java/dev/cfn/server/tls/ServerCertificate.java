@@ -40,6 +40,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
@@ -103,7 +104,7 @@ public final class ServerCertificate {
     }
     ServerCertificate fresh = generate(extraHost);
     PrivateFiles.createDirectories(dir);
-    write(pem, pemOf(fresh.key));
+    write(pem, pemOf(new JcaPKCS8Generator(fresh.key, null)));
     write(crt, pemOf(fresh.certificate));
     log.info("generated a self-signed TLS certificate in {}", crt);
     return fresh;
@@ -251,7 +252,11 @@ public final class ServerCertificate {
   private static String pemOf(Object o) throws IOException {
     StringWriter text = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(text)) {
-      w.writeObject(o);
+      if (o instanceof org.bouncycastle.util.io.pem.PemObjectGenerator g) {
+        w.writeObject(g);
+      } else {
+        w.writeObject(o);
+      }
     }
     return text.toString();
   }
