@@ -45,6 +45,7 @@ final class TestNode implements AutoCloseable {
                         ctx.reply(m.payload());
                       }
                     }))
+            .agentType(AgentType.of("silent", id -> (m, ctx) -> {}))
             .agentType(
                 AgentType.of(
                     "failing",
