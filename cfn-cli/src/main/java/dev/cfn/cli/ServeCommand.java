@@ -83,6 +83,8 @@ final class ServeCommand implements Callable<Integer> {
             () -> {
               try {
                 server.close();
+                out.println("stopped");
+                out.flush();
               } finally {
                 stopped.countDown();
               }
