@@ -6,8 +6,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -93,8 +93,10 @@ final class ServeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     out.println("listening on " + server.url());
     out.println(
-        server.fingerprint().map(f -> "certificate SHA-256 fingerprint " + f).orElse(
-            "plain HTTP (--insecure-http): no certificate"));
+        server
+            .fingerprint()
+            .map(f -> "certificate SHA-256 fingerprint " + f)
+            .orElse("plain HTTP (--insecure-http): no certificate"));
     out.flush();
     stopped.await();
     return ExitCode.OK;

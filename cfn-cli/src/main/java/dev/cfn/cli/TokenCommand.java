@@ -35,7 +35,11 @@ import picocli.CommandLine.Spec;
       "Roles: viewer (reads), agent (messages, memory), operator (spawn, stop, dead-letter"
           + " replay), admin (also purges). Scopes: *, agent:TYPE, topic:TYPE[*], memory:NS."
     },
-    subcommands = {TokenCommand.Create.class, TokenCommand.ListTokens.class, TokenCommand.Revoke.class})
+    subcommands = {
+      TokenCommand.Create.class,
+      TokenCommand.ListTokens.class,
+      TokenCommand.Revoke.class
+    })
 final class TokenCommand extends CommandGroup {
   private static final Pattern ID = Pattern.compile("tok_[0-9a-f]{12}");
 
@@ -49,7 +53,8 @@ final class TokenCommand extends CommandGroup {
 
     Path file(boolean create) {
       if (!Files.isDirectory(home)) {
-        throw CommandFailure.usage("--home " + home + " is not a folder", "give an existing folder");
+        throw CommandFailure.usage(
+            "--home " + home + " is not a folder", "give an existing folder");
       }
       Path file = home.resolve(TokenStore.DEFAULT_FILE);
       if (!create && !Files.exists(file)) {
@@ -78,7 +83,8 @@ final class TokenCommand extends CommandGroup {
     @Option(
         names = "--scope",
         paramLabel = "SCOPE",
-        description = "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
+        description =
+            "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
     List<String> scopes;
 
     @Option(
@@ -111,9 +117,11 @@ final class TokenCommand extends CommandGroup {
       ValueConverters.positive("--expires", expires);
       if (expires.compareTo(TokenStore.MAX_LIFETIME) > 0) {
         throw CommandFailure.usage(
-            "--expires " + expires.toDays() + "d is longer than 3650 days", "such as --expires 365d");
+            "--expires " + expires.toDays() + "d is longer than 3650 days",
+            "such as --expires 365d");
       }
-      if (note.length() > TokenStore.MAX_NOTE_CHARS || note.chars().anyMatch(Character::isISOControl)) {
+      if (note.length() > TokenStore.MAX_NOTE_CHARS
+          || note.chars().anyMatch(Character::isISOControl)) {
         throw CommandFailure.usage(
             "--note must be one line of at most " + TokenStore.MAX_NOTE_CHARS + " characters",
             "shorten it");
@@ -141,7 +149,10 @@ final class TokenCommand extends CommandGroup {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the tokens (never their secrets).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Lists the tokens (never their secrets).")
   static final class ListTokens implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
@@ -178,7 +189,12 @@ final class TokenCommand extends CommandGroup {
         for (ApiToken t : all) {
           rows.add(
               new String[] {
-                t.id(), t.role().label(), t.state(now), t.expiresAt().toString(), scopes(t), t.note()
+                t.id(),
+                t.role().label(),
+                t.state(now),
+                t.expiresAt().toString(),
+                scopes(t),
+                t.note()
               });
         }
         Table.print(out, rows);
@@ -189,7 +205,10 @@ final class TokenCommand extends CommandGroup {
     }
   }
 
-  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes a token: refused from the next request on.")
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description = "Revokes a token: refused from the next request on.")
   static final class Revoke implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin HomeOption home = new HomeOption();

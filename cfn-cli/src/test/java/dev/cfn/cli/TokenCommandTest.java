@@ -22,8 +22,16 @@ class TokenCommandTest {
   void createPrintsTheTokenOnceAndStoresOnlyItsHash() throws Exception {
     BadInputTest.Result created =
         BadInputTest.run(
-            "token", "create", "--role", "operator", "--scope", "agent:planner", "--expires", "7d",
-            "--home", home.toString());
+            "token",
+            "create",
+            "--role",
+            "operator",
+            "--scope",
+            "agent:planner",
+            "--expires",
+            "7d",
+            "--home",
+            home.toString());
     assertThat(created.code()).as(created.err()).isZero();
     List<String> lines = created.out().lines().toList();
     String secret = lines.getLast();
@@ -36,7 +44,8 @@ class TokenCommandTest {
             .doesNotContain(secret.substring(4));
       }
     }
-    BadInputTest.Result list = BadInputTest.run("token", "list", "--json", "--home", home.toString());
+    BadInputTest.Result list =
+        BadInputTest.run("token", "list", "--json", "--home", home.toString());
     assertThat(list.code()).isZero();
     assertThat(list.out()).contains("\"state\" : \"active\"").doesNotContain(secret);
     String id = list.out().replaceAll("(?s).*\"id\" : \"(tok_[0-9a-f]{12})\".*", "$1");
@@ -44,7 +53,8 @@ class TokenCommandTest {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
       assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
     }
-    assertThat(BadInputTest.run("token", "list", "--home", home.toString()).out()).contains("revoked");
+    assertThat(BadInputTest.run("token", "list", "--home", home.toString()).out())
+        .contains("revoked");
   }
 
   @Test

@@ -54,7 +54,8 @@ final class AgentRoutes {
     call.target(id.toString());
     call.requireScope("agent", type);
     if (node.runtime.lookup(id).isPresent()) {
-      throw Problem.conflict("agent " + id + " is already running (fix: stop it first, or pick another key)");
+      throw Problem.conflict(
+          "agent " + id + " is already running (fix: stop it first, or pick another key)");
     }
     if (!node.runtime.isRegistered(type)) {
       Optional<AgentDefinition> d = node.definition(type);

@@ -37,13 +37,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A cfn node as an HTTPS server ({@code cfn serve}): the REST API over the in-process runtime and
- * the stores of {@code HOME/.cfn} (journal, memory, tokens), behind bearer tokens, roles and scopes,
- * per-token rate limits, validated bodies and an audit trail; {@code /health/*} are the only routes
- * open to anyone.
+ * the stores of {@code HOME/.cfn} (journal, memory, tokens), behind bearer tokens, roles and
+ * scopes, per-token rate limits, validated bodies and an audit trail; {@code /health/*} are the
+ * only routes open to anyone.
  *
  * <p>Built on Javalin 7 (Jetty 12, handlers on virtual threads): a small, explicit router whose
- * routes are plain lambdas, declared in one place so that the route table can drive the router,
- * the authorization and the OpenAPI document alike, with Jetty's TLS underneath, and without an
+ * routes are plain lambdas, declared in one place so that the route table can drive the router, the
+ * authorization and the OpenAPI document alike, with Jetty's TLS underneath, and without an
  * annotation scanner or a dependency-injection container in the request path.
  *
  * <p>TLS 1.3 only: the connector offers no other protocol, so a TLS 1.2 client fails its handshake
@@ -201,8 +201,8 @@ public final class CfnServer implements AutoCloseable {
     }
 
     /**
-     * The model providers for agents spawned from definitions (default: {@code
-     * .cfn/providers.yaml} and the environment, read on the first spawn).
+     * The model providers for agents spawned from definitions (default: {@code .cfn/providers.yaml}
+     * and the environment, read on the first spawn).
      */
     public Builder models(Supplier<ModelConfig> config) {
       this.models = Objects.requireNonNull(config, "config");
@@ -250,7 +250,9 @@ public final class CfnServer implements AutoCloseable {
      */
     public CfnServer start() throws IOException {
       ServerCertificate cert =
-          insecureHttp ? null : ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), bind);
+          insecureHttp
+              ? null
+              : ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), bind);
       Supplier<ModelConfig> providers =
           models != null ? models : () -> ModelConfig.discover(home, System.getenv());
       Node node = Node.open(home, types, providers, retry);
@@ -320,8 +322,22 @@ public final class CfnServer implements AutoCloseable {
                       Gate.problem(
                           ctx, new Problem(500, "Internal error", "the node failed to answer"));
                     });
-                config.routes.error(404, ctx -> unanswered(ctx, 404, "Not found", "no such route (fix: /openapi.json lists them)"));
-                config.routes.error(405, ctx -> unanswered(ctx, 405, "Method not allowed", "this route does not take " + ctx.method()));
+                config.routes.error(
+                    404,
+                    ctx ->
+                        unanswered(
+                            ctx,
+                            404,
+                            "Not found",
+                            "no such route (fix: /openapi.json lists them)"));
+                config.routes.error(
+                    405,
+                    ctx ->
+                        unanswered(
+                            ctx,
+                            405,
+                            "Method not allowed",
+                            "this route does not take " + ctx.method()));
               });
       if (insecureHttp) {
         log.warn(
@@ -337,7 +353,8 @@ public final class CfnServer implements AutoCloseable {
       return server;
     }
 
-    private ServerConnector connector(Server server, HttpConfiguration http, ServerCertificate cert) {
+    private ServerConnector connector(
+        Server server, HttpConfiguration http, ServerCertificate cert) {
       ServerConnector c;
       if (cert == null) {
         c = new ServerConnector(server, new HttpConnectionFactory(http));

@@ -32,8 +32,7 @@ final class DeadLetterRoutes {
   /** {@code GET /v1/dead-letters/{id}}. */
   Object show(Call call) {
     long id = id(call);
-    DeadLetterRecord r =
-        node.journal.deadLetterQueue().find(id).orElseThrow(() -> missing(id));
+    DeadLetterRecord r = node.journal.deadLetterQueue().find(id).orElseThrow(() -> missing(id));
     Map<String, Object> m = summary(r);
     Envelope e = r.envelope();
     m.put("from", String.valueOf(e.sender()));
@@ -90,7 +89,9 @@ final class DeadLetterRoutes {
       // answered below
     }
     throw Problem.badRequest(
-        "'" + text + "' is not a dead-letter id (fix: a positive number from GET /v1/dead-letters)");
+        "'"
+            + text
+            + "' is not a dead-letter id (fix: a positive number from GET /v1/dead-letters)");
   }
 
   private static Problem missing(long id) {

@@ -143,7 +143,9 @@ final class Gate {
           new Problem(
               500,
               "Internal error",
-              "the node failed to answer (" + e.getClass().getSimpleName() + "); its log says more"));
+              "the node failed to answer ("
+                  + e.getClass().getSimpleName()
+                  + "); its log says more"));
     }
   }
 
@@ -170,9 +172,7 @@ final class Gate {
       return check.token();
     }
     String actor =
-        check != null && check.token() != null
-            ? check.token().id()
-            : "anonymous@" + ctx.ip();
+        check != null && check.token() != null ? check.token().id() : "anonymous@" + ctx.ip();
     audit(
         AuditEvent.Kind.AUTHENTICATION_FAILURE,
         actor,
@@ -202,8 +202,7 @@ final class Gate {
 
   private JsonNode readBody(ApiRoute route, Context ctx) throws IOException {
     String type = ctx.header("Content-Type");
-    if (type == null
-        || !type.toLowerCase(Locale.ROOT).strip().startsWith("application/json")) {
+    if (type == null || !type.toLowerCase(Locale.ROOT).strip().startsWith("application/json")) {
       throw new Problem(
           415,
           "Unsupported media type",

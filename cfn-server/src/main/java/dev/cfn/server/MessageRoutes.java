@@ -90,8 +90,7 @@ final class MessageRoutes {
       if (cause instanceof TimeoutException) {
         throw timedOut(to, timeout);
       }
-      throw new Problem(
-          502, "No reply", "the request to " + to + " failed: " + cause.getMessage());
+      throw new Problem(502, "No reply", "the request to " + to + " failed: " + cause.getMessage());
     }
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("from", String.valueOf(answer.sender()));

@@ -46,6 +46,7 @@ final class Node implements AutoCloseable {
   final LoadResult definitions;
   private final Supplier<ModelConfig> models;
   private volatile ModelRouter router; // made on the first spawn of a definition
+
   /** Agents spawned through the API, with the limits their budget was given. */
   final Map<AgentId, Spawned> spawned = new ConcurrentHashMap<>();
 

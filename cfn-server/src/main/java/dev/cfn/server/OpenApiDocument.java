@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code /openapi.json}: an OpenAPI 3.1 document generated from the route table, so that it lists
- * exactly the routes the router serves (a test compares the two), with each route's least role,
- * its body schema (the one the server validates with) and its problem answers.
+ * exactly the routes the router serves (a test compares the two), with each route's least role, its
+ * body schema (the one the server validates with) and its problem answers.
  */
 final class OpenApiDocument {
   private static final Pattern PARAM = Pattern.compile("\\{([A-Za-z]+)}");
@@ -45,7 +45,8 @@ final class OpenApiDocument {
     props.putObject("status").put("type", "integer");
     ObjectNode paths = doc.putObject("paths");
     for (ApiRoute r : routes) {
-      ObjectNode path = paths.has(r.path()) ? (ObjectNode) paths.get(r.path()) : paths.putObject(r.path());
+      ObjectNode path =
+          paths.has(r.path()) ? (ObjectNode) paths.get(r.path()) : paths.putObject(r.path());
       ObjectNode op = path.putObject(r.method().toLowerCase(Locale.ROOT));
       op.put("summary", r.summary());
       op.put("operationId", operationId(r));

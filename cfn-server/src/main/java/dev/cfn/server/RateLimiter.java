@@ -9,9 +9,9 @@ import java.util.function.LongSupplier;
  * refills at {@code perSecond}. A refused call learns how long until a permit is back, which the
  * server sends as {@code Retry-After}.
  *
- * <p>Each bucket is updated under its own monitor (two fields change together); the map is
- * bounded by pruning full buckets when it grows past {@link #MAX_BUCKETS}, so a flood of addresses
- * cannot grow it without end.
+ * <p>Each bucket is updated under its own monitor (two fields change together); the map is bounded
+ * by pruning full buckets when it grows past {@link #MAX_BUCKETS}, so a flood of addresses cannot
+ * grow it without end.
  */
 final class RateLimiter {
   static final int MAX_BUCKETS = 100_000;

@@ -29,8 +29,7 @@ final class RequestSchemas {
 
   RequestSchemas(Set<String> names) {
     for (String name : names) {
-      try (InputStream in =
-          RequestSchemas.class.getResourceAsStream("schemas/" + name + ".json")) {
+      try (InputStream in = RequestSchemas.class.getResourceAsStream("schemas/" + name + ".json")) {
         if (in == null) {
           throw new IllegalStateException("no schema resource schemas/" + name + ".json");
         }

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * The route table: every route of the API with the least role it needs, whether it is a
- * privileged (audited) action, and its body schema. The router and {@code /openapi.json} are both
- * built from this list, and tests compare the router with the document.
+ * The route table: every route of the API with the least role it needs, whether it is a privileged
+ * (audited) action, and its body schema. The router and {@code /openapi.json} are both built from
+ * this list, and tests compare the router with the document.
  *
  * <pre>
  * route                                     least role  privileged
@@ -194,7 +194,6 @@ final class Routes {
       call.ctx.header("Retry-After", "1");
       throw new Problem(503, "Not ready", "the node is starting or stopping");
     }
-    return Map.of(
-        "status", "ready", "recoveredMessages", node.runtime.recoveredMessages());
+    return Map.of("status", "ready", "recoveredMessages", node.runtime.recoveredMessages());
   }
 }

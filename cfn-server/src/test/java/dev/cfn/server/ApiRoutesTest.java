@@ -79,8 +79,7 @@ class ApiRoutesTest {
     assertThat(spawned.has("mailboxDepth")).isTrue();
     json(node.call("POST", "/v1/agents", admin, "{\"type\":\"echo\",\"key\":\"s1\"}"), 409);
     json(node.call("POST", "/v1/agents", admin, "{\"type\":\"nosuch\",\"key\":\"1\"}"), 404);
-    assertThat(json(node.get("/v1/agents/echo/s1", admin), 200).path("alive").asBoolean())
-        .isTrue();
+    assertThat(json(node.get("/v1/agents/echo/s1", admin), 200).path("alive").asBoolean()).isTrue();
     assertThat(json(node.get("/v1/agents", admin), 200).path("agents").toString())
         .contains("echo/s1");
     assertThat(json(node.get("/v1/budgets", admin), 200).path("budgets").toString())
@@ -118,8 +117,7 @@ class ApiRoutesTest {
     json(node.call("DELETE", "/v1/dead-letters/" + id, admin, null), 200);
     json(node.get("/v1/dead-letters/" + id, admin), 404);
     json(node.call("DELETE", "/v1/dead-letters", admin, null), 200);
-    assertThat(json(node.get("/v1/dead-letters", admin), 200).path("deadLetters").size())
-        .isZero();
+    assertThat(json(node.get("/v1/dead-letters", admin), 200).path("deadLetters").size()).isZero();
   }
 
   private static void awaitDeadLetter(long id, int attempts) throws Exception {

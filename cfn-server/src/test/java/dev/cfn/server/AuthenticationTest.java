@@ -67,8 +67,7 @@ class AuthenticationTest {
     return switch (route) {
       case "POST /v1/agents" -> "{\"type\":\"echo\",\"key\":\"k1\"}";
       case "POST /v1/messages/send" -> "{\"to\":\"echo/k1\",\"payload\":\"hi\"}";
-      case "POST /v1/messages/publish" ->
-          "{\"topic\":\"t.x\",\"source\":\"s\",\"payload\":\"hi\"}";
+      case "POST /v1/messages/publish" -> "{\"topic\":\"t.x\",\"source\":\"s\",\"payload\":\"hi\"}";
       case "POST /v1/messages/request" ->
           "{\"to\":\"echo/k1\",\"payload\":\"hi\",\"timeoutMs\":5000}";
       case "PUT /v1/memory/{namespace}/{key}" -> "{\"value\":\"v\"}";
@@ -101,8 +100,8 @@ class AuthenticationTest {
       for (String token : new String[] {null, wrong, "not-even-a-token", expired, revoked}) {
         HttpResponse<String> r = call(route, token);
         assertThat(r.statusCode()).as(route + " with " + token).isEqualTo(401);
-        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
-            t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(r.headers().firstValue("Content-Type"))
+            .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
         assertThat(r.headers().firstValue("WWW-Authenticate")).isPresent();
         assertThat(r.body()).contains("\"status\":401");
         checked++;

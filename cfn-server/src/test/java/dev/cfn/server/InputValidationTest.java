@@ -99,8 +99,7 @@ class InputValidationTest {
 
   @Test
   void eachTokenHasItsOwnRateLimit() throws Exception {
-    try (TestNode limited =
-        TestNode.start(home.resolve("limited"), b -> b.rateLimit(0.5, 3))) {
+    try (TestNode limited = TestNode.start(home.resolve("limited"), b -> b.rateLimit(0.5, 3))) {
       String greedy = limited.token(Role.VIEWER);
       String other = limited.token(Role.VIEWER);
       for (int i = 0; i < 3; i++) {
@@ -129,8 +128,11 @@ class InputValidationTest {
       }
     }
     assertThat(documented).isEqualTo(new TreeSet<>(node.server.routerRoutes()));
-    assertThat(doc.at("/paths/~1v1~1agents/post/requestBody/content/application~1json/schema"
-            + "/required").toString())
+    assertThat(
+            doc.at(
+                    "/paths/~1v1~1agents/post/requestBody/content/application~1json/schema"
+                        + "/required")
+                .toString())
         .contains("type", "key");
   }
 }

@@ -40,11 +40,15 @@ final class TestNode implements AutoCloseable {
             .port(0)
             .audit(audit)
             .retryPolicy(new RetryPolicy(Duration.ZERO, 1.0, Duration.ZERO, 1))
-            .agentType(AgentType.of("echo", id -> (m, ctx) -> {
-                      if (m.isRequest()) {
-                        ctx.reply(m.payload());
-                      }
-                    }))
+            .agentType(
+                AgentType.of(
+                    "echo",
+                    id ->
+                        (m, ctx) -> {
+                          if (m.isRequest()) {
+                            ctx.reply(m.payload());
+                          }
+                        }))
             .agentType(AgentType.of("silent", id -> (m, ctx) -> {}))
             .agentType(
                 AgentType.of(

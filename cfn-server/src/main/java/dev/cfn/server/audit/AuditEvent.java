@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One thing the server did or refused that an auditor must be able to find later: an
- * authentication failure, an authorization denial, or a privileged action (spawning or stopping an
- * agent, replaying or purging dead letters, writing memory, issuing or revoking a token).
+ * One thing the server did or refused that an auditor must be able to find later: an authentication
+ * failure, an authorization denial, or a privileged action (spawning or stopping an agent,
+ * replaying or purging dead letters, writing memory, issuing or revoking a token).
  *
  * @param at when it happened
  * @param kind which of the three it is

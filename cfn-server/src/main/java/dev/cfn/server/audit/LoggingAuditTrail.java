@@ -26,7 +26,8 @@ public final class LoggingAuditTrail implements AuditTrail {
             + quote(e.target())
             + " detail="
             + quote(e.detail());
-    if (e.kind() == AuditEvent.Kind.PRIVILEGED_ACTION && e.outcome() == AuditEvent.Outcome.SUCCESS) {
+    if (e.kind() == AuditEvent.Kind.PRIVILEGED_ACTION
+        && e.outcome() == AuditEvent.Outcome.SUCCESS) {
       log.info(line);
     } else {
       log.warn(line);

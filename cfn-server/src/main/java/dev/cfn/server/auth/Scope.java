@@ -4,12 +4,12 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * One thing a token may act for, beside its role: {@code *} (everything), {@code agent:TYPE} (agents
- * of that type: spawn, stop, send and request to them), {@code topic:TYPE} (publish on topics of
- * that type; a trailing {@code *} matches a prefix, as in {@code topic:cfn.task.*}) or {@code
- * memory:NAMESPACE} (read and write memory in that namespace). {@code agent:*}, {@code topic:*} and
- * {@code memory:*} allow every target of their kind. A token with no matching scope is refused
- * (default deny).
+ * One thing a token may act for, beside its role: {@code *} (everything), {@code agent:TYPE}
+ * (agents of that type: spawn, stop, send and request to them), {@code topic:TYPE} (publish on
+ * topics of that type; a trailing {@code *} matches a prefix, as in {@code topic:cfn.task.*}) or
+ * {@code memory:NAMESPACE} (read and write memory in that namespace). {@code agent:*}, {@code
+ * topic:*} and {@code memory:*} allow every target of their kind. A token with no matching scope is
+ * refused (default deny).
  *
  * @param kind {@code *}, {@code agent}, {@code topic} or {@code memory}
  * @param pattern the name, a prefix ending in {@code *}, or {@code *}
@@ -24,7 +24,9 @@ public record Scope(String kind, String pattern) {
   public Scope {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(pattern, "pattern");
-    if (!kind.equals("*") && !kind.equals("agent") && !kind.equals("topic")
+    if (!kind.equals("*")
+        && !kind.equals("agent")
+        && !kind.equals("topic")
         && !kind.equals("memory")) {
       throw new IllegalArgumentException(
           "scope kind '"

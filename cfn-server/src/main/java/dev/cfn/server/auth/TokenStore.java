@@ -174,8 +174,7 @@ public final class TokenStore implements AutoCloseable {
         "list the tokens",
         c -> {
           try (PreparedStatement q =
-                  c.prepareStatement(
-                      "SELECT * FROM api_tokens ORDER BY created_at DESC, id");
+                  c.prepareStatement("SELECT * FROM api_tokens ORDER BY created_at DESC, id");
               ResultSet rows = q.executeQuery()) {
             List<ApiToken> all = new ArrayList<>();
             while (rows.next()) {
@@ -268,8 +267,7 @@ public final class TokenStore implements AutoCloseable {
     db.close();
   }
 
-  private static Optional<ApiToken> one(Connection c, String sql, String arg)
-      throws SQLException {
+  private static Optional<ApiToken> one(Connection c, String sql, String arg) throws SQLException {
     try (PreparedStatement q = c.prepareStatement(sql)) {
       q.setString(1, arg);
       try (ResultSet rows = q.executeQuery()) {

@@ -197,8 +197,7 @@ public final class ServerCertificate {
           false,
           new GeneralNames(names.toArray(GeneralName[]::new)));
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      builder.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       builder.addExtension(
           Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
       X509CertificateHolder holder =
@@ -226,7 +225,8 @@ public final class ServerCertificate {
         return new JcaX509CertificateConverter().getCertificate(holder);
       }
       throw new IOException(
-          crt + " holds no PEM certificate (fix: a BEGIN CERTIFICATE block, or remove it and"
+          crt
+              + " holds no PEM certificate (fix: a BEGIN CERTIFICATE block, or remove it and"
               + " server.key to generate a self-signed pair)");
     } catch (GeneralSecurityException e) {
       throw new IOException(crt + " holds a certificate Java cannot read: " + e.getMessage(), e);
