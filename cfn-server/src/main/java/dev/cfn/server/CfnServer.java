@@ -70,6 +70,17 @@ public final class CfnServer implements AutoCloseable {
   /** The largest request body accepted unless told otherwise: 1 MiB. */
   public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
+  /**
+   * Calls with a refused token answered per client address before 429: enough for a client that
+   * retries, few enough that a flood cannot monopolise the token store.
+   */
+  static final double FAILURES_PER_SECOND = 100;
+
+  static final int FAILURES_BURST = 1000;
+
+  /** The source of the in-memory key store's password (it never leaves the process). */
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private final Javalin app;
   private final Node node;
   private final List<ApiRoute> routes;
@@ -141,6 +152,7 @@ public final class CfnServer implements AutoCloseable {
   @Override
   public void close() {
     ready = false;
+    node.events.close(); // ends the event streams, so that the connector can stop
     try {
       app.stop();
     } finally {
@@ -278,6 +290,7 @@ public final class CfnServer implements AutoCloseable {
           new Gate(
               node.tokens,
               new RateLimiter(ratePerSecond, rateBurst, System::nanoTime),
+              new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime),
               audit,
               schemas,
               maxBodyBytes,
@@ -364,9 +377,8 @@ public final class CfnServer implements AutoCloseable {
         http.addCustomizer(secure);
         SslContextFactory.Server tls = new SslContextFactory.Server();
         char[] password = new char[24];
-        SecureRandom random = new SecureRandom();
         for (int i = 0; i < password.length; i++) {
-          password[i] = (char) ('a' + random.nextInt(26));
+          password[i] = (char) ('a' + RANDOM.nextInt(26));
         }
         tls.setKeyStore(cert.keyStore(password));
         tls.setKeyStorePassword(new String(password));

@@ -39,8 +39,12 @@ final class Gate {
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .build();
 
+  /** What a route that wrote its own response (a stream) returns: nothing more is sent. */
+  static final Object STREAMED = new Object();
+
   private final TokenStore tokens;
   private final RateLimiter limiter;
+  private final RateLimiter failures; // per client address, for refused tokens
   private final AuditTrail audit;
   private final RequestSchemas schemas;
   private final int maxBodyBytes;
@@ -50,6 +54,7 @@ final class Gate {
   Gate(
       TokenStore tokens,
       RateLimiter limiter,
+      RateLimiter failures,
       AuditTrail audit,
       RequestSchemas schemas,
       int maxBodyBytes,
@@ -57,6 +62,7 @@ final class Gate {
       BooleanSupplier ready) {
     this.tokens = tokens;
     this.limiter = limiter;
+    this.failures = failures;
     this.audit = audit;
     this.schemas = schemas;
     this.maxBodyBytes = maxBodyBytes;
@@ -81,7 +87,7 @@ final class Gate {
               503, "Not ready", "the node is starting or stopping; try again in a moment");
         }
         token = authenticate(route, ctx);
-        limit("token:" + token.id(), ctx);
+        limit(limiter, token.id(), ctx);
         if (!token.role().includes(route.role())) {
           audit(
               AuditEvent.Kind.AUTHORIZATION_DENIAL,
@@ -115,7 +121,9 @@ final class Gate {
             AuditEvent.Outcome.SUCCESS,
             "done");
       }
-      respond(ctx, call.status(), result);
+      if (result != STREAMED) {
+        respond(ctx, call.status(), result);
+      }
     } catch (Problem p) {
       if (admitted && route.privileged() && p.status != 403) {
         audit(
@@ -180,7 +188,7 @@ final class Gate {
         "-",
         AuditEvent.Outcome.DENIED,
         why);
-    limit("ip:" + ctx.ip(), ctx); // guessing is throttled per address
+    limit(failures, "ip:" + ctx.ip(), ctx); // refused calls are throttled per address
     ctx.header("WWW-Authenticate", "Bearer realm=\"cfn\"");
     throw Problem.unauthorized(
         why
@@ -188,8 +196,8 @@ final class Gate {
             + " has not expired or been revoked)");
   }
 
-  private void limit(String caller, Context ctx) {
-    long waitNanos = limiter.acquire(caller);
+  private static void limit(RateLimiter bucket, String caller, Context ctx) {
+    long waitNanos = bucket.acquire(caller);
     if (waitNanos > 0) {
       long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L));
       ctx.header("Retry-After", Long.toString(seconds));

@@ -47,6 +47,11 @@ final class Node implements AutoCloseable {
   private final Supplier<ModelConfig> models;
   private volatile ModelRouter router; // made on the first spawn of a definition
 
+  /** The agent that records the live events for {@code /v1/events}. */
+  static final AgentId EVENTS = new AgentId("cfn-server", "events");
+
+  final EventFeed events;
+
   /** Agents spawned through the API, with the limits their budget was given. */
   final Map<AgentId, Spawned> spawned = new ConcurrentHashMap<>();
 
@@ -60,7 +65,8 @@ final class Node implements AutoCloseable {
       TokenStore tokens,
       AgentRuntime runtime,
       LoadResult definitions,
-      Supplier<ModelConfig> models) {
+      Supplier<ModelConfig> models,
+      EventFeed events) {
     this.home = home;
     this.journal = journal;
     this.memory = memory;
@@ -68,6 +74,7 @@ final class Node implements AutoCloseable {
     this.runtime = runtime;
     this.definitions = definitions;
     this.models = models;
+    this.events = events;
   }
 
   static Node open(
@@ -93,8 +100,27 @@ final class Node implements AutoCloseable {
       for (AgentType t : extraTypes) {
         b.register(t);
       }
+      EventFeed feed = new EventFeed();
+      b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed)));
       AgentRuntime runtime = b.name("cfn-serve").build();
-      return new Node(home, journal, memory, tokens, runtime, definitions, models);
+      runtime.subscribe("cfn.agent.#", EVENTS);
+      runtime.subscribe("cfn.flow.#", EVENTS);
+      Node node = new Node(home, journal, memory, tokens, runtime, definitions, models, feed);
+      Thread.ofVirtual()
+          .name("cfn-serve-dead-letter-events")
+          .start(
+              () -> {
+                long seen = runtime.deadLetters().count();
+                try {
+                  while (!feed.isClosed()) {
+                    Thread.sleep(200);
+                    seen = EventRoutes.pollDeadLetters(runtime.deadLetters(), seen, feed);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      return node;
     } catch (RuntimeException e) {
       closeQuietly(journal);
       closeQuietly(memory);
@@ -137,6 +163,7 @@ final class Node implements AutoCloseable {
 
   @Override
   public void close() {
+    events.close();
     try {
       runtime.shutdown(Duration.ofSeconds(10));
     } finally {

@@ -22,6 +22,7 @@ import java.util.function.BooleanSupplier;
  * GET    /v1/agents/{type}/{key}            viewer      no
  * GET    /v1/budgets                        viewer      no
  * GET    /v1/dead-letters                   viewer      no
+ * GET    /v1/events (Server-Sent Events)    viewer      no
  * POST   /v1/messages/send|publish|request  agent       no
  * GET    /v1/memory/{namespace}/{key}       agent       no
  * GET    /v1/memory?q=                      agent       no
@@ -42,6 +43,7 @@ final class Routes {
     MessageRoutes messages = new MessageRoutes(node);
     DeadLetterRoutes dead = new DeadLetterRoutes(node);
     MemoryRoutes memory = new MemoryRoutes(node);
+    EventRoutes events = new EventRoutes(node.events);
     return List.of(
         new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
         new ApiRoute(
@@ -158,6 +160,15 @@ final class Routes {
             null,
             "Deletes every dead letter.",
             dead::purge),
+        new ApiRoute(
+            "GET",
+            "/v1/events",
+            VIEWER,
+            false,
+            null,
+            "Live events (cfn.agent.*, cfn.flow.*, cfn.deadletter) as Server-Sent Events;"
+                + " Last-Event-ID resumes.",
+            events::stream),
         new ApiRoute(
             "GET",
             "/v1/memory",

@@ -154,6 +154,53 @@ class ApiRoutesTest {
   }
 
   @Test
+  void liveEventsStreamAndResumeAfterLastEventId() throws Exception {
+    String viewer = node.token(Role.VIEWER);
+    HttpResponse<java.util.stream.Stream<String>> live = node.stream("/v1/events", viewer, null);
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("text/event-stream");
+    String startedId;
+    try (java.util.stream.Stream<String> lines = live.body()) {
+      java.util.Iterator<String> it = lines.iterator();
+      json(node.call("POST", "/v1/agents", admin, "{\"type\":\"echo\",\"key\":\"ev\"}"), 201);
+      String id = null;
+      while (true) {
+        String line = it.next();
+        if (line.startsWith("id: ")) {
+          id = line.substring(4);
+        } else if (line.equals("event: cfn.agent.started")) {
+          assertThat(it.next()).startsWith("data: ").contains("echo/ev");
+          break;
+        }
+      }
+      startedId = id;
+    }
+    json(node.call("DELETE", "/v1/agents/echo/ev", admin, null), 200);
+    HttpResponse<java.util.stream.Stream<String>> resumed =
+        node.stream("/v1/events", viewer, startedId);
+    try (java.util.stream.Stream<String> lines = resumed.body()) {
+      java.util.Iterator<String> it = lines.iterator();
+      String first = null;
+      while (first == null) {
+        String line = it.next();
+        if (line.startsWith("id: ")) {
+          first = line.substring(4);
+        }
+      }
+      assertThat(Long.parseLong(first)).isEqualTo(Long.parseLong(startedId) + 1);
+      String stopped = null;
+      while (stopped == null) {
+        String line = it.next();
+        if (line.equals("event: cfn.agent.stopped")) {
+          stopped = it.next();
+        }
+      }
+      assertThat(stopped).contains("echo/ev");
+    }
+  }
+
+  @Test
   void publicationsReachTheirSubscribers() throws Exception {
     node.server.runtime().subscribe("api.test.*", "echo");
     JsonNode published =

@@ -32,6 +32,7 @@ class AuthenticationTest {
     LEAST_ROLE.put("GET /v1/agents/{type}/{key}", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/budgets", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/dead-letters", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/events", Role.VIEWER);
     LEAST_ROLE.put("POST /v1/messages/send", Role.AGENT);
     LEAST_ROLE.put("POST /v1/messages/publish", Role.AGENT);
     LEAST_ROLE.put("POST /v1/messages/request", Role.AGENT);
@@ -76,12 +77,63 @@ class AuthenticationTest {
   }
 
   static HttpResponse<String> call(String route, String token) throws Exception {
+    if (route.equals("GET /v1/events")) {
+      HttpResponse<java.util.stream.Stream<String>> r = node.stream("/v1/events", token, null);
+      String first;
+      try (java.util.stream.Stream<String> lines = r.body()) {
+        first = r.statusCode() == 200 ? "" : String.join("\n", lines.toList());
+      }
+      return new Answer(r, first);
+    }
     String[] parts = route.split(" ", 2);
     String path = concrete(parts[1]);
     if (route.equals("GET /v1/memory")) {
       path += "?q=anything";
     }
     return node.call(parts[0], path, token, body(route));
+  }
+
+  /** A streamed answer seen as a string answer: its status, headers and (for a refusal) body. */
+  record Answer(HttpResponse<?> streamed, String text) implements HttpResponse<String> {
+    @Override
+    public int statusCode() {
+      return streamed.statusCode();
+    }
+
+    @Override
+    public java.net.http.HttpRequest request() {
+      return streamed.request();
+    }
+
+    @Override
+    public java.util.Optional<HttpResponse<String>> previousResponse() {
+      return java.util.Optional.empty();
+    }
+
+    @Override
+    public java.net.http.HttpHeaders headers() {
+      return streamed.headers();
+    }
+
+    @Override
+    public String body() {
+      return text;
+    }
+
+    @Override
+    public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+      return streamed.sslSession();
+    }
+
+    @Override
+    public java.net.URI uri() {
+      return streamed.uri();
+    }
+
+    @Override
+    public java.net.http.HttpClient.Version version() {
+      return streamed.version();
+    }
   }
 
   @Test

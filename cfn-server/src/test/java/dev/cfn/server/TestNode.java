@@ -134,6 +134,19 @@ final class TestNode implements AutoCloseable {
     return client.send(r.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A streamed GET: returns once the headers arrived; close the body to hang up. */
+  HttpResponse<java.util.stream.Stream<String>> stream(
+      String path, String token, String lastEventId) throws Exception {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(server.url() + path));
+    if (token != null) {
+      r.header("Authorization", "Bearer " + token);
+    }
+    if (lastEventId != null) {
+      r.header("Last-Event-ID", lastEventId);
+    }
+    return client.send(r.GET().build(), HttpResponse.BodyHandlers.ofLines());
+  }
+
   HttpResponse<String> get(String path, String token) throws Exception {
     return call("GET", path, token, null);
   }
