@@ -200,10 +200,19 @@ final class Routes {
   }
 
   private static Object ready(Call call, Node node, BooleanSupplier ready) {
-    boolean storesOpen = node.tokens.isOpen() && node.memory.file() != null;
-    if (!ready.getAsBoolean() || !storesOpen) {
+    if (!ready.getAsBoolean()) {
       call.ctx.header("Retry-After", "1");
       throw new Problem(503, "Not ready", "the node is starting or stopping");
+    }
+    try { // each store answers a read: open and usable
+      node.journal.highestId();
+      node.memory.list(dev.cfn.core.spi.MemoryAccessor.operator(), "cfn-health", "", 1);
+      if (!node.tokens.isOpen()) {
+        throw new IllegalStateException("the token file is closed");
+      }
+    } catch (RuntimeException e) {
+      call.ctx.header("Retry-After", "1");
+      throw new Problem(503, "Not ready", "a store does not answer: " + e.getMessage());
     }
     return Map.of("status", "ready", "recoveredMessages", node.runtime.recoveredMessages());
   }
