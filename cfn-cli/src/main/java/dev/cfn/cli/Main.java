@@ -43,10 +43,12 @@ import picocli.CommandLine.Spec;
       McpCommand.class,
       MemoryCommand.class,
       RunCommand.class,
+      ServeCommand.class,
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,
       TestkitCommand.class,
+      TokenCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -259,7 +259,35 @@ class BadInputTest {
           "testkit record --upstream http://127.0.0.1:9 --cassette DIR",
           "testkit record --upstream nourl --cassette OUT",
           "testkit record --upstream http://127.0.0.1:9 --cassette ''",
-          "testkit record --cassette OUT");
+          "testkit record --cassette OUT",
+          // serve (refused before any store is opened or port bound)
+          "serve --port -1",
+          "serve --port 70000",
+          "serve --port abc",
+          "serve --home MISSING",
+          "serve --home GARBAGE",
+          "serve --home ''",
+          "serve --bind ''",
+          "serve --bogus",
+          // token
+          "token",
+          "token nosuch",
+          "token create",
+          "token create --role nosuch --home DIR",
+          "token create --role '' --home DIR",
+          "token create --role admin --scope bad --home DIR",
+          "token create --role admin --scope nosuch:x --home DIR",
+          "token create --role admin --expires 0s --home DIR",
+          "token create --role admin --expires -1d --home DIR",
+          "token create --role admin --expires 99999d --home DIR",
+          "token create --role admin --home MISSING",
+          "token create --role admin --home GARBAGE",
+          "token list --home MISSING",
+          "token list --home DIR",
+          "token list --bogus",
+          "token revoke",
+          "token revoke nosuch --home DIR",
+          "token revoke tok_000000000000 --home DIR");
 
   @BeforeAll
   static void files() throws Exception {

@@ -1,0 +1,240 @@
+package dev.cfn.cli;
+
+import dev.cfn.server.auth.ApiToken;
+import dev.cfn.server.auth.IssuedToken;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cfn token create|list|revoke}: the API tokens of the node under {@code --home} ({@code
+ * .cfn/tokens.db}, which keeps only each token's SHA-256). Works while {@code cfn serve} runs; a
+ * revocation takes effect on the server's next request.
+ */
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Creates, lists and revokes API tokens for cfn serve.",
+      "Roles: viewer (reads), agent (messages, memory), operator (spawn, stop, dead-letter"
+          + " replay), admin (also purges). Scopes: *, agent:TYPE, topic:TYPE[*], memory:NS."
+    },
+    subcommands = {
+      TokenCommand.Create.class,
+      TokenCommand.ListTokens.class,
+      TokenCommand.Revoke.class
+    })
+final class TokenCommand extends CommandGroup {
+  private static final Pattern ID = Pattern.compile("tok_[0-9a-f]{12}");
+
+  /** The {@code --home} option every subcommand takes. */
+  static final class HomeOption {
+    @Option(
+        names = "--home",
+        paramLabel = "DIR",
+        description = "The folder whose .cfn holds the tokens (default: the current folder).")
+    Path home = Path.of(".");
+
+    Path file(boolean create) {
+      if (!Files.isDirectory(home)) {
+        throw CommandFailure.usage(
+            "--home " + home + " is not a folder", "give an existing folder");
+      }
+      Path file = home.resolve(TokenStore.DEFAULT_FILE);
+      if (!create && !Files.exists(file)) {
+        throw CommandFailure.usage(
+            "no token file at " + file.toAbsolutePath(), "cfn token create makes the first token");
+      }
+      return file;
+    }
+  }
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Creates a token and prints it once, alone on the last line of stdout.")
+  static final class Create implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
+
+    @Option(
+        names = "--role",
+        required = true,
+        paramLabel = "ROLE",
+        description = "viewer, agent, operator or admin.")
+    String role;
+
+    @Option(
+        names = "--scope",
+        paramLabel = "SCOPE",
+        description =
+            "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
+    List<String> scopes;
+
+    @Option(
+        names = "--expires",
+        paramLabel = "DURATION",
+        description = "How long it is valid, such as 30d or 12h (default: 30d; at most 3650d).")
+    Duration expires = Duration.ofDays(30);
+
+    @Option(names = "--note", paramLabel = "TEXT", description = "A label for cfn token list.")
+    String note = "";
+
+    @Override
+    public Integer call() {
+      Role r;
+      try {
+        r = Role.parse(role);
+      } catch (IllegalArgumentException e) {
+        throw CommandFailure.usage(
+            "--role: no role named '" + role + "'", "use viewer, agent, operator or admin");
+      }
+      List<Scope> parsed = new ArrayList<>();
+      for (String s : scopes == null ? List.of("*") : scopes) {
+        try {
+          parsed.add(Scope.parse(s));
+        } catch (IllegalArgumentException e) {
+          throw CommandFailure.usage(
+              "--scope '" + s + "' is not a scope", "write *, agent:TYPE, topic:TYPE or memory:NS");
+        }
+      }
+      ValueConverters.positive("--expires", expires);
+      if (expires.compareTo(TokenStore.MAX_LIFETIME) > 0) {
+        throw CommandFailure.usage(
+            "--expires " + expires.toDays() + "d is longer than 3650 days",
+            "such as --expires 365d");
+      }
+      if (note.length() > TokenStore.MAX_NOTE_CHARS
+          || note.chars().anyMatch(Character::isISOControl)) {
+        throw CommandFailure.usage(
+            "--note must be one line of at most " + TokenStore.MAX_NOTE_CHARS + " characters",
+            "shorten it");
+      }
+      Path file = home.file(true);
+      IssuedToken issued;
+      try (TokenStore store = TokenStore.open(file)) {
+        issued = store.create(r, parsed, expires, note);
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      ApiToken t = issued.token();
+      out.println(
+          "token "
+              + t.id()
+              + ", role "
+              + t.role().label()
+              + ", scopes "
+              + scopes(t)
+              + ", expires "
+              + t.expiresAt()
+              + "; it is shown only now: store it in a secret store");
+      out.println(issued.secret());
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Lists the tokens (never their secrets).")
+  static final class ListTokens implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
+
+    @Option(names = "--json", description = "Print a JSON array.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      List<ApiToken> all;
+      try (TokenStore store = TokenStore.open(home.file(false))) {
+        all = store.list();
+      }
+      Instant now = Instant.now();
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (ApiToken t : all) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("id", t.id());
+          m.put("role", t.role().label());
+          m.put("scopes", t.scopes().stream().map(Scope::toString).toList());
+          m.put("state", t.state(now));
+          m.put("createdAt", t.createdAt().toString());
+          m.put("expiresAt", t.expiresAt().toString());
+          m.put("revokedAt", t.revokedAt() == null ? null : t.revokedAt().toString());
+          m.put("note", t.note());
+          rows.add(m);
+        }
+        out.println(AgentCommand.json(rows));
+      } else {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "NOTE"});
+        for (ApiToken t : all) {
+          rows.add(
+              new String[] {
+                t.id(),
+                t.role().label(),
+                t.state(now),
+                t.expiresAt().toString(),
+                scopes(t),
+                t.note()
+              });
+        }
+        Table.print(out, rows);
+        out.println(all.size() + " token(s)");
+      }
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description = "Revokes a token: refused from the next request on.")
+  static final class Revoke implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
+
+    @Parameters(paramLabel = "ID", description = "The token's id (tok_..., see cfn token list).")
+    String id;
+
+    @Override
+    public Integer call() {
+      if (!ID.matcher(id).matches()) {
+        throw CommandFailure.usage(
+            "'" + id + "' is not a token id", "give the tok_... id that cfn token list shows");
+      }
+      try (TokenStore store = TokenStore.open(home.file(false))) {
+        if (!store.revoke(id)) {
+          throw CommandFailure.failed("no token with id " + id, "cfn token list shows the ids");
+        }
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("revoked " + id);
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  static String scopes(ApiToken t) {
+    return String.join(" ", t.scopes().stream().map(Scope::toString).toList());
+  }
+}

@@ -1,0 +1,67 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.server.auth.TokenStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cfn token create|list|revoke}: the token alone on the last line of stdout, shown once and
+ * never stored (no file under .cfn holds it), listed by id, refused by the store once revoked.
+ */
+class TokenCommandTest {
+  @TempDir Path home;
+
+  @Test
+  void createPrintsTheTokenOnceAndStoresOnlyItsHash() throws Exception {
+    BadInputTest.Result created =
+        BadInputTest.run(
+            "token",
+            "create",
+            "--role",
+            "operator",
+            "--scope",
+            "agent:planner",
+            "--expires",
+            "7d",
+            "--home",
+            home.toString());
+    assertThat(created.code()).as(created.err()).isZero();
+    List<String> lines = created.out().lines().toList();
+    String secret = lines.getLast();
+    assertThat(secret).matches("cfn_[A-Za-z0-9_-]{43}");
+    assertThat(lines.getFirst()).contains("role operator", "agent:planner").doesNotContain(secret);
+    try (Stream<Path> files = Files.walk(home.resolve(".cfn"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1))
+            .as(f.toString())
+            .doesNotContain(secret.substring(4));
+      }
+    }
+    BadInputTest.Result list =
+        BadInputTest.run("token", "list", "--json", "--home", home.toString());
+    assertThat(list.code()).isZero();
+    assertThat(list.out()).contains("\"state\" : \"active\"").doesNotContain(secret);
+    String id = list.out().replaceAll("(?s).*\"id\" : \"(tok_[0-9a-f]{12})\".*", "$1");
+    assertThat(BadInputTest.run("token", "revoke", id, "--home", home.toString()).code()).isZero();
+    try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+      assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
+    }
+    assertThat(BadInputTest.run("token", "list", "--home", home.toString()).out())
+        .contains("revoked");
+  }
+
+  @Test
+  void refusedInputCreatesNoTokenFile() {
+    assertThat(
+            BadInputTest.run("token", "create", "--role", "root", "--home", home.toString()).code())
+        .isEqualTo(ExitCode.USAGE);
+    assertThat(home.resolve(".cfn")).doesNotExist();
+  }
+}

@@ -1,0 +1,430 @@
+package dev.cfn.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.RetryPolicy;
+import dev.cfn.server.audit.AuditTrail;
+import dev.cfn.server.audit.LoggingAuditTrail;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.tls.ServerCertificate;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Supplier;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cfn node as an HTTPS server ({@code cfn serve}): the REST API over the in-process runtime and
+ * the stores of {@code HOME/.cfn} (journal, memory, tokens), behind bearer tokens, roles and
+ * scopes, per-token rate limits, validated bodies and an audit trail; {@code /health/*} are the
+ * only routes open to anyone.
+ *
+ * <p>Built on Javalin 7 (Jetty 12, handlers on virtual threads): a small, explicit router whose
+ * routes are plain lambdas, declared in one place so that the route table can drive the router, the
+ * authorization and the OpenAPI document alike, with Jetty's TLS underneath, and without an
+ * annotation scanner or a dependency-injection container in the request path.
+ *
+ * <p>TLS 1.3 only: the connector offers no other protocol, so a TLS 1.2 client fails its handshake
+ * and a plain-HTTP request is not answered. The certificate and key are read from {@code
+ * .cfn/tls/}, or generated self-signed there on the first start ({@link ServerCertificate}). {@link
+ * Builder#insecureHttp} serves plain HTTP instead, for a trusted loopback only, and logs a warning
+ * every start.
+ *
+ * <pre>{@code
+ * try (CfnServer server = CfnServer.builder(Path.of(".")).port(0).start()) {
+ *   System.out.println(server.url() + " " + server.fingerprint().orElse(""));
+ * }
+ * }</pre>
+ */
+public final class CfnServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CfnServer.class);
+
+  /** The port {@code cfn serve} listens on unless told otherwise. */
+  public static final int DEFAULT_PORT = 8443;
+
+  /** The address {@code cfn serve} binds unless told otherwise: loopback only. */
+  public static final String DEFAULT_BIND = "127.0.0.1";
+
+  /** The largest request body accepted unless told otherwise: 1 MiB. */
+  public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+  /**
+   * Calls with a refused token answered per client address before 429: enough for a client that
+   * retries, few enough that a flood cannot monopolise the token store.
+   */
+  static final double FAILURES_PER_SECOND = 100;
+
+  static final int FAILURES_BURST = 1000;
+
+  /** The source of the in-memory key store's password (it never leaves the process). */
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Javalin app;
+  private final Node node;
+  private final List<ApiRoute> routes;
+  private final ServerCertificate certificate; // null with insecure HTTP
+  private final String host;
+  private volatile boolean ready;
+
+  private CfnServer(
+      Javalin app, Node node, List<ApiRoute> routes, ServerCertificate certificate, String host) {
+    this.app = app;
+    this.node = node;
+    this.routes = routes;
+    this.certificate = certificate;
+    this.host = host;
+  }
+
+  /** A server for the node whose state is under {@code home/.cfn}. */
+  public static Builder builder(Path home) {
+    return new Builder(home);
+  }
+
+  /** The port it listens on (the one chosen, for port 0). */
+  public int port() {
+    return app.jettyServer().port();
+  }
+
+  /** {@code https://127.0.0.1:PORT} (or {@code http://} with insecure HTTP). */
+  public String url() {
+    String h = host.contains(":") ? "[" + host + "]" : host;
+    return (certificate == null ? "http" : "https") + "://" + h + ":" + port();
+  }
+
+  /** The SHA-256 fingerprint of the TLS certificate; empty with insecure HTTP. */
+  public Optional<String> fingerprint() {
+    return Optional.ofNullable(certificate).map(ServerCertificate::fingerprint);
+  }
+
+  /** The TLS certificate; empty with insecure HTTP. */
+  public Optional<ServerCertificate> certificate() {
+    return Optional.ofNullable(certificate);
+  }
+
+  /** True while the server answers {@code /health/ready} with 200. */
+  public boolean isReady() {
+    return ready;
+  }
+
+  /** The runtime it serves (for embedding: register types, subscribe agents). */
+  public AgentRuntime runtime() {
+    return node.runtime;
+  }
+
+  /** Every route as {@code METHOD PATH}, from the route table. */
+  public List<String> routes() {
+    return routes.stream().map(ApiRoute::label).toList();
+  }
+
+  /** Every route as {@code METHOD PATH}, as the router itself holds them. */
+  public List<String> routerRoutes() {
+    return app.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(p -> p.endpoint.method.name() + " " + p.endpoint.path)
+        .toList();
+  }
+
+  /**
+   * Stops taking requests (readiness first, then the connector, letting calls in progress finish),
+   * then shuts the runtime down and closes the stores.
+   */
+  @Override
+  public void close() {
+    ready = false;
+    node.events.close(); // ends the event streams, so that the connector can stop
+    try {
+      app.stop();
+    } finally {
+      node.close();
+    }
+  }
+
+  /** How the server is set up; {@link #start()} opens the stores and listens. */
+  public static final class Builder {
+    private final Path home;
+    private String bind = DEFAULT_BIND;
+    private int port = DEFAULT_PORT;
+    private boolean insecureHttp;
+    private AuditTrail audit = new LoggingAuditTrail();
+    private final List<AgentType> types = new ArrayList<>();
+    private Supplier<ModelConfig> models;
+    private double ratePerSecond = 50;
+    private int rateBurst = 100;
+    private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private Clock clock = Clock.systemUTC();
+    private RetryPolicy retry = RetryPolicy.DEFAULT;
+
+    private Builder(Path home) {
+      this.home = Objects.requireNonNull(home, "home").toAbsolutePath().normalize();
+    }
+
+    /** The address to bind (default 127.0.0.1; 0.0.0.0 for every interface). */
+    public Builder bind(String address) {
+      this.bind = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /** The port (default 8443; 0 for any free one). */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** Serve plain HTTP instead of TLS: a warning is logged at every start. */
+    public Builder insecureHttp(boolean on) {
+      this.insecureHttp = on;
+      return this;
+    }
+
+    /** Where audit events go (default: {@link LoggingAuditTrail}). */
+    public Builder audit(AuditTrail trail) {
+      this.audit = Objects.requireNonNull(trail, "trail");
+      return this;
+    }
+
+    /** Registers an agent type on the runtime besides the definitions of {@code .claude/agents}. */
+    public Builder agentType(AgentType type) {
+      types.add(Objects.requireNonNull(type, "type"));
+      return this;
+    }
+
+    /**
+     * The model providers for agents spawned from definitions (default: {@code .cfn/providers.yaml}
+     * and the environment, read on the first spawn).
+     */
+    public Builder models(Supplier<ModelConfig> config) {
+      this.models = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** Each token's rate limit: {@code perSecond} on average, bursts of {@code burst}. */
+    public Builder rateLimit(double perSecond, int burst) {
+      if (!(perSecond > 0) || burst < 1) {
+        throw new IllegalArgumentException(
+            "the rate limit must be above 0 per second with a burst of at least 1");
+      }
+      this.ratePerSecond = perSecond;
+      this.rateBurst = burst;
+      return this;
+    }
+
+    /** The largest request body accepted, in bytes. */
+    public Builder maxBodyBytes(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("the body limit must be at least 1 byte");
+      }
+      this.maxBodyBytes = bytes;
+      return this;
+    }
+
+    /** How reliable messages are retried before they are dead-lettered. */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retry = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** The clock of the audit events and token expiry checks (tests move it). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Opens the stores (recovering the journal), reads or generates the certificate, and listens.
+     *
+     * @throws IOException when the certificate cannot be read or written
+     * @throws RuntimeException when a store cannot be opened or the port cannot be bound; nothing
+     *     stays open then
+     */
+    public CfnServer start() throws IOException {
+      ServerCertificate cert =
+          insecureHttp
+              ? null
+              : ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), bind);
+      Supplier<ModelConfig> providers =
+          models != null ? models : () -> ModelConfig.discover(home, System.getenv());
+      Node node = Node.open(home, types, providers, retry);
+      try {
+        return listen(node, cert);
+      } catch (RuntimeException e) {
+        node.close();
+        throw e;
+      }
+    }
+
+    private CfnServer listen(Node node, ServerCertificate cert) {
+      CfnServer[] self = new CfnServer[1];
+      RequestSchemas schemas =
+          new RequestSchemas(
+              new java.util.LinkedHashSet<>(
+                  List.of("spawn", "send", "publish", "request", "memory-put")));
+      ObjectNode[] document = new ObjectNode[1];
+      List<ApiRoute> table =
+          Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
+      document[0] = OpenApiDocument.build(table, schemas, version());
+      Gate gate =
+          new Gate(
+              node.tokens,
+              new RateLimiter(ratePerSecond, rateBurst, System::nanoTime),
+              new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime),
+              audit,
+              schemas,
+              maxBodyBytes,
+              clock,
+              () -> self[0] != null && self[0].ready);
+      Javalin app =
+          Javalin.create(
+              config -> {
+                config.startup.showJavalinBanner = false;
+                config.startup.showOldJavalinVersionWarning = false;
+                config.concurrency.useVirtualThreads = true;
+                config.http.maxRequestSize = maxBodyBytes;
+                config.jetty.modifyHttpConfiguration(
+                    http -> {
+                      http.setSendServerVersion(false);
+                      http.setSendXPoweredBy(false);
+                    });
+                config.jetty.addConnector((server, http) -> connector(server, http, cert));
+                for (ApiRoute r : table) {
+                  config.routes.addHttpHandler(
+                      HandlerType.findOrCreate(r.method()), r.path(), gate.handler(r));
+                }
+                config.routes.exception(
+                    HttpResponseException.class,
+                    (e, ctx) ->
+                        Gate.problem(
+                            ctx,
+                            new Problem(
+                                e.getStatus(),
+                                title(e),
+                                e.getStatus() == 404
+                                    ? "no such route: "
+                                        + ctx.method()
+                                        + " "
+                                        + ctx.path()
+                                        + " (fix: /openapi.json lists the routes)"
+                                    : e.getMessage())));
+                config.routes.exception(
+                    Exception.class,
+                    (e, ctx) -> {
+                      log.warn("{} {} failed", ctx.method(), ctx.path(), e);
+                      Gate.problem(
+                          ctx, new Problem(500, "Internal error", "the node failed to answer"));
+                    });
+                config.routes.error(
+                    404,
+                    ctx ->
+                        unanswered(
+                            ctx,
+                            404,
+                            "Not found",
+                            "no such route (fix: /openapi.json lists them)"));
+                config.routes.error(
+                    405,
+                    ctx ->
+                        unanswered(
+                            ctx,
+                            405,
+                            "Method not allowed",
+                            "this route does not take " + ctx.method()));
+              });
+      if (insecureHttp) {
+        log.warn(
+            "cfn serve: --insecure-http: serving plain HTTP without TLS on {}:{}; tokens and"
+                + " payloads cross the network in clear text. Use it only on a trusted loopback.",
+            bind,
+            port);
+      }
+      app.start();
+      CfnServer server = new CfnServer(app, node, table, cert, bind);
+      self[0] = server;
+      server.ready = true;
+      return server;
+    }
+
+    private ServerConnector connector(
+        Server server, HttpConfiguration http, ServerCertificate cert) {
+      ServerConnector c;
+      if (cert == null) {
+        c = new ServerConnector(server, new HttpConnectionFactory(http));
+      } else {
+        SecureRequestCustomizer secure = new SecureRequestCustomizer();
+        secure.setSniHostCheck(false); // clients may name the address, not the certificate's CN
+        http.addCustomizer(secure);
+        SslContextFactory.Server tls = new SslContextFactory.Server();
+        char[] password = new char[24];
+        for (int i = 0; i < password.length; i++) {
+          password[i] = (char) ('a' + RANDOM.nextInt(26));
+        }
+        tls.setKeyStore(cert.keyStore(password));
+        tls.setKeyStorePassword(new String(password));
+        Arrays.fill(password, ' ');
+        tls.setIncludeProtocols("TLSv1.3");
+        tls.setSniRequired(false);
+        c =
+            new ServerConnector(
+                server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http));
+      }
+      c.setHost(bind);
+      c.setPort(port);
+      return c;
+    }
+  }
+
+  private static void unanswered(Context ctx, int status, String title, String detail) {
+    String type = ctx.res().getContentType();
+    if (type == null || !type.startsWith(Problem.MEDIA_TYPE)) {
+      Gate.problem(ctx, new Problem(status, title, detail));
+    }
+  }
+
+  private static String title(HttpResponseException e) {
+    return switch (e.getStatus()) {
+      case 404 -> "Not found";
+      case 405 -> "Method not allowed";
+      case 413 -> "Content too large";
+      default -> "Refused";
+    };
+  }
+
+  static String version() {
+    Properties p = new Properties();
+    try (InputStream in = CfnServer.class.getResourceAsStream("/cfn-version.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (IOException e) {
+      // the version is cosmetic here
+    }
+    return p.getProperty("version", "0.1.0");
+  }
+
+  /** For tests: the token store the server checks against. */
+  TokenStore tokens() {
+    return node.tokens;
+  }
+}

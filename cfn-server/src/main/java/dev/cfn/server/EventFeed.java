@@ -1,0 +1,69 @@
+package dev.cfn.server;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The node's recent live events ({@code cfn.agent.*}, {@code cfn.flow.*} and dead letters), each
+ * with an id one above the previous, kept in a ring of the last {@link #CAPACITY}, for the SSE
+ * route: a client that reconnects with {@code Last-Event-ID} receives what it missed, as long as it
+ * is still in the ring. Appends and reads are under the feed's monitor; readers wait on it for the
+ * next event (readers are virtual threads, which do not pin a carrier while waiting).
+ */
+final class EventFeed {
+  static final int CAPACITY = 4096;
+
+  /** One event: its id, its SSE event name (the topic type) and its JSON data. */
+  record Event(long id, String name, String data) {}
+
+  private final Event[] ring = new Event[CAPACITY];
+  private long next = 1; // the id the next event gets
+  private boolean closed;
+
+  /** Appends an event and wakes the readers. */
+  synchronized void append(String name, String data) {
+    if (closed) {
+      return;
+    }
+    ring[(int) (next % CAPACITY)] = new Event(next, name, data);
+    next++;
+    notifyAll();
+  }
+
+  /** The id of the newest event (0 when there is none). */
+  synchronized long last() {
+    return next - 1;
+  }
+
+  /**
+   * The retained events after {@code lastId}, oldest first; waits up to {@code millis} for one when
+   * there is none yet. Empty when the wait ends without one or the feed is closed.
+   */
+  synchronized List<Event> after(long lastId, long millis) throws InterruptedException {
+    long end = System.nanoTime() + millis * 1_000_000;
+    while (!closed && next - 1 <= lastId) {
+      long left = (end - System.nanoTime()) / 1_000_000;
+      if (left <= 0) {
+        return List.of();
+      }
+      wait(left);
+    }
+    List<Event> out = new ArrayList<>();
+    long from = Math.max(lastId + 1, Math.max(1, next - CAPACITY));
+    for (long id = from; id < next; id++) {
+      out.add(ring[(int) (id % CAPACITY)]);
+    }
+    return out;
+  }
+
+  /** True once closed. */
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** Ends every wait; later appends are dropped. */
+  synchronized void close() {
+    closed = true;
+    notifyAll();
+  }
+}

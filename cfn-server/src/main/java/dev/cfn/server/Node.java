@@ -1,0 +1,190 @@
+package dev.cfn.server;
+
+import dev.cfn.ai.LlmAgent;
+import dev.cfn.ai.Task;
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.tool.BuiltinTools;
+import dev.cfn.ai.tool.ToolRegistry;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.RetryPolicy;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.store.memory.SqliteMemoryStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the server serves: the in-process runtime with its journal ({@code .cfn/cfn.db}), the
+ * agents' memory ({@code .cfn/memory.db}), the token file ({@code .cfn/tokens.db}), the agent
+ * definitions of {@code .claude/agents}, and the agents spawned and budgets set through the API.
+ * Opened in that order by {@link #open}; the journal's recovery runs inside the runtime's
+ * construction, so a built node has finished it. Closed in the reverse order.
+ */
+final class Node implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  final Path home;
+  final SqliteJournal journal;
+  final SqliteMemoryStore memory;
+  final TokenStore tokens;
+  final AgentRuntime runtime;
+  final LoadResult definitions;
+  private final Supplier<ModelConfig> models;
+  private volatile ModelRouter router; // made on the first spawn of a definition
+
+  /** The agent that records the live events for {@code /v1/events}. */
+  static final AgentId EVENTS = new AgentId("cfn-server", "events");
+
+  final EventFeed events;
+
+  /** Agents spawned through the API, with the limits their budget was given. */
+  final Map<AgentId, Spawned> spawned = new ConcurrentHashMap<>();
+
+  /** An agent spawned through the API. */
+  record Spawned(AgentId id, String swarm, Budget budget, Map<String, Object> limits) {}
+
+  private Node(
+      Path home,
+      SqliteJournal journal,
+      SqliteMemoryStore memory,
+      TokenStore tokens,
+      AgentRuntime runtime,
+      LoadResult definitions,
+      Supplier<ModelConfig> models,
+      EventFeed events) {
+    this.home = home;
+    this.journal = journal;
+    this.memory = memory;
+    this.tokens = tokens;
+    this.runtime = runtime;
+    this.definitions = definitions;
+    this.models = models;
+    this.events = events;
+  }
+
+  static Node open(
+      Path home, List<AgentType> extraTypes, Supplier<ModelConfig> models, RetryPolicy retry) {
+    Path cfn = home.resolve(".cfn");
+    SqliteJournal journal = null;
+    SqliteMemoryStore memory = null;
+    TokenStore tokens = null;
+    try {
+      tokens = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE));
+      memory = SqliteMemoryStore.open(cfn.resolve("memory.db"));
+      journal = SqliteJournal.builder(cfn.resolve("cfn.db")).payloadType(Task.class).open();
+      Path agents = home.resolve(".claude").resolve("agents");
+      LoadResult definitions =
+          Files.isDirectory(agents)
+              ? DefinitionLoader.load(agents)
+              : new LoadResult(List.of(), List.of());
+      for (dev.cfn.ai.definition.Problem p : definitions.problems()) {
+        log.warn("agent definition skipped: {}", p);
+      }
+      AgentRuntime.Builder b =
+          AgentRuntime.builder().journal(journal).jvmMetrics(false).retryPolicy(retry);
+      for (AgentType t : extraTypes) {
+        b.register(t);
+      }
+      EventFeed feed = new EventFeed();
+      b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed)));
+      AgentRuntime runtime = b.name("cfn-serve").build();
+      runtime.subscribe("cfn.agent.#", EVENTS);
+      runtime.subscribe("cfn.flow.#", EVENTS);
+      Node node = new Node(home, journal, memory, tokens, runtime, definitions, models, feed);
+      Thread.ofVirtual()
+          .name("cfn-serve-dead-letter-events")
+          .start(
+              () -> {
+                long seen = runtime.deadLetters().count();
+                try {
+                  while (!feed.isClosed()) {
+                    Thread.sleep(200);
+                    seen = EventRoutes.pollDeadLetters(runtime.deadLetters(), seen, feed);
+                  }
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              });
+      return node;
+    } catch (RuntimeException e) {
+      closeQuietly(journal);
+      closeQuietly(memory);
+      closeQuietly(tokens);
+      throw e;
+    }
+  }
+
+  /** The definition named {@code name}, if {@code .claude/agents} holds a valid one. */
+  Optional<AgentDefinition> definition(String name) {
+    return definitions.find(name);
+  }
+
+  /**
+   * Registers definition {@code d} as an agent type (an LLM agent with the memory and messaging
+   * tools, under its own tool permissions) unless it is registered already.
+   */
+  synchronized void register(AgentDefinition d) {
+    if (runtime.isRegistered(d.name())) {
+      return;
+    }
+    ModelRouter r = router;
+    if (r == null) {
+      r = ModelRouter.create(models.get()); // throws ModelConfigException when none is configured
+      router = r;
+    }
+    ToolRegistry tools = new ToolRegistry();
+    BuiltinTools.builder().memory(memory).messaging().registerIn(tools);
+    runtime.register(
+        LlmAgent.builder(d)
+            .router(r)
+            .tools(tools)
+            .budgetPerAgent(
+                id -> {
+                  Spawned s = spawned.get(id);
+                  return s != null ? s.budget() : Budget.builder(id.toString()).build();
+                })
+            .type(d.name()));
+  }
+
+  @Override
+  public void close() {
+    events.close();
+    try {
+      runtime.shutdown(Duration.ofSeconds(10));
+    } finally {
+      ModelRouter r = router;
+      if (r != null) {
+        closeQuietly(r);
+      }
+      closeQuietly(journal);
+      closeQuietly(memory);
+      closeQuietly(tokens);
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing {} failed", c, e);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+package dev.cfn.server;
+
+import static dev.cfn.server.auth.Role.ADMIN;
+import static dev.cfn.server.auth.Role.AGENT;
+import static dev.cfn.server.auth.Role.OPERATOR;
+import static dev.cfn.server.auth.Role.VIEWER;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The route table: every route of the API with the least role it needs, whether it is a privileged
+ * (audited) action, and its body schema. The router and {@code /openapi.json} are both built from
+ * this list, and tests compare the router with the document.
+ *
+ * <pre>
+ * route                                     least role  privileged
+ * GET    /health/live, /health/ready        anyone      no
+ * GET    /openapi.json                      viewer      no
+ * GET    /v1/agents                         viewer      no
+ * GET    /v1/agents/{type}/{key}            viewer      no
+ * GET    /v1/budgets                        viewer      no
+ * GET    /v1/dead-letters                   viewer      no
+ * GET    /v1/events (Server-Sent Events)    viewer      no
+ * POST   /v1/messages/send|publish|request  agent       no
+ * GET    /v1/memory/{namespace}/{key}       agent       no
+ * GET    /v1/memory?q=                      agent       no
+ * PUT    /v1/memory/{namespace}/{key}       agent       yes
+ * POST   /v1/agents                         operator    yes
+ * DELETE /v1/agents/{type}/{key}            operator    yes
+ * GET    /v1/dead-letters/{id}              operator    no   (shows the payload)
+ * POST   /v1/dead-letters/{id}/replay       operator    yes
+ * DELETE /v1/dead-letters/{id}              admin       yes
+ * DELETE /v1/dead-letters                   admin       yes
+ * </pre>
+ */
+final class Routes {
+  private Routes() {}
+
+  static List<ApiRoute> table(Node node, BooleanSupplier ready, OpenApiDocument.Source api) {
+    AgentRoutes agents = new AgentRoutes(node);
+    MessageRoutes messages = new MessageRoutes(node);
+    DeadLetterRoutes dead = new DeadLetterRoutes(node);
+    MemoryRoutes memory = new MemoryRoutes(node);
+    EventRoutes events = new EventRoutes(node.events);
+    return List.of(
+        new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
+        new ApiRoute(
+            "GET",
+            "/health/ready",
+            null,
+            false,
+            null,
+            "Ready: stores open, recovery finished, the runtime accepts work (else 503).",
+            c -> ready(c, node, ready)),
+        new ApiRoute(
+            "GET", "/openapi.json", VIEWER, false, null, "This API (OpenAPI 3.1).", c -> api.get()),
+        new ApiRoute(
+            "GET",
+            "/v1/agents",
+            VIEWER,
+            false,
+            null,
+            "Agents spawned through the API, and the definitions of .claude/agents.",
+            agents::list),
+        new ApiRoute(
+            "POST",
+            "/v1/agents",
+            OPERATOR,
+            true,
+            "spawn",
+            "Spawns an agent from a definition or a registered type, with an optional budget.",
+            agents::spawn),
+        new ApiRoute(
+            "GET",
+            "/v1/agents/{type}/{key}",
+            VIEWER,
+            false,
+            null,
+            "An agent's status: alive, mailbox depth, processed, failures, restarts.",
+            agents::show),
+        new ApiRoute(
+            "DELETE",
+            "/v1/agents/{type}/{key}",
+            OPERATOR,
+            true,
+            null,
+            "Stops an agent; its queued messages are dead-lettered.",
+            agents::stop),
+        new ApiRoute(
+            "GET",
+            "/v1/budgets",
+            VIEWER,
+            false,
+            null,
+            "What each agent spawned through the API has spent, and its limits.",
+            agents::budgets),
+        new ApiRoute(
+            "POST",
+            "/v1/messages/send",
+            AGENT,
+            false,
+            "send",
+            "Sends a message (or a task) to an agent; RELIABLE when asked.",
+            messages::send),
+        new ApiRoute(
+            "POST",
+            "/v1/messages/publish",
+            AGENT,
+            false,
+            "publish",
+            "Publishes a message on a topic.",
+            messages::publish),
+        new ApiRoute(
+            "POST",
+            "/v1/messages/request",
+            AGENT,
+            false,
+            "request",
+            "Sends a request and waits for the reply, at most timeoutMs.",
+            messages::request),
+        new ApiRoute(
+            "GET",
+            "/v1/dead-letters",
+            VIEWER,
+            false,
+            null,
+            "The reliable dead letters: ids, recipients, causes (no payloads).",
+            dead::list),
+        new ApiRoute(
+            "GET",
+            "/v1/dead-letters/{id}",
+            OPERATOR,
+            false,
+            null,
+            "One dead letter with its payload and attempts.",
+            dead::show),
+        new ApiRoute(
+            "POST",
+            "/v1/dead-letters/{id}/replay",
+            OPERATOR,
+            true,
+            null,
+            "Delivers a dead letter again on the live runtime, attempts reset.",
+            dead::replay),
+        new ApiRoute(
+            "DELETE",
+            "/v1/dead-letters/{id}",
+            ADMIN,
+            true,
+            null,
+            "Deletes one dead letter.",
+            dead::remove),
+        new ApiRoute(
+            "DELETE",
+            "/v1/dead-letters",
+            ADMIN,
+            true,
+            null,
+            "Deletes every dead letter.",
+            dead::purge),
+        new ApiRoute(
+            "GET",
+            "/v1/events",
+            VIEWER,
+            false,
+            null,
+            "Live events (cfn.agent.*, cfn.flow.*, cfn.deadletter) as Server-Sent Events;"
+                + " Last-Event-ID resumes.",
+            events::stream),
+        new ApiRoute(
+            "GET",
+            "/v1/memory",
+            AGENT,
+            false,
+            null,
+            "Full-text search of memory: ?q=TEXT[&namespace=NS][&limit=N].",
+            memory::search),
+        new ApiRoute(
+            "GET",
+            "/v1/memory/{namespace}/{key}",
+            AGENT,
+            false,
+            null,
+            "One memory entry.",
+            memory::get),
+        new ApiRoute(
+            "PUT",
+            "/v1/memory/{namespace}/{key}",
+            AGENT,
+            true,
+            "memory-put",
+            "Creates or replaces a memory entry.",
+            memory::put));
+  }
+
+  private static Object up() {
+    return Map.of("status", "up");
+  }
+
+  private static Object ready(Call call, Node node, BooleanSupplier ready) {
+    if (!ready.getAsBoolean()) {
+      call.ctx.header("Retry-After", "1");
+      throw new Problem(503, "Not ready", "the node is starting or stopping");
+    }
+    try { // each store answers a read: open and usable
+      node.journal.highestId();
+      node.memory.list(dev.cfn.core.spi.MemoryAccessor.operator(), "cfn-health", "", 1);
+      if (!node.tokens.isOpen()) {
+        throw new IllegalStateException("the token file is closed");
+      }
+    } catch (RuntimeException e) {
+      call.ctx.header("Retry-After", "1");
+      throw new Problem(503, "Not ready", "a store does not answer: " + e.getMessage());
+    }
+    return Map.of("status", "ready", "recoveredMessages", node.runtime.recoveredMessages());
+  }
+}

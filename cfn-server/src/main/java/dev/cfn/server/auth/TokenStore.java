@@ -1,0 +1,309 @@
+package dev.cfn.server.auth;
+
+import dev.cfn.store.sqlite.Migrations;
+import dev.cfn.store.sqlite.StoreConnection;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The API tokens of a node, in an SQLite file of their own ({@code .cfn/tokens.db}, owner-only
+ * {@code 0600}, opened through cfn-store's {@link StoreConnection} and versioned by its {@link
+ * Migrations}; {@code cfn token} may use it while {@code cfn serve} runs).
+ *
+ * <p>A token is 256 bits from {@link SecureRandom}, written {@code cfn_} and 43 base64url
+ * characters. It is shown once, at {@link #create}, and the file keeps only its SHA-256. A plain
+ * hash is enough here: slow password hashes (bcrypt, Argon2) exist to make guessing a low-entropy
+ * human password expensive, but no one can enumerate 2^256 candidates at any hash speed, and a fast
+ * hash lets every request be checked in microseconds. A copy of the file therefore lets no one call
+ * the API. The lookup is by hash, so the comparison itself never runs over the secret.
+ */
+public final class TokenStore implements AutoCloseable {
+  /** Where a node keeps its tokens, under its home folder. */
+  public static final Path DEFAULT_FILE = Path.of(".cfn", "tokens.db");
+
+  /** {@code PRAGMA application_id} of a token file: "cfnt". */
+  static final int APPLICATION_ID = 0x63666e74;
+
+  /** The longest note accepted. */
+  public static final int MAX_NOTE_CHARS = 200;
+
+  /** The longest life a token may be given. */
+  public static final Duration MAX_LIFETIME = Duration.ofDays(3650);
+
+  private static final String PREFIX = "cfn_";
+  private static final int SECRET_BYTES = 32;
+
+  static final Migrations SCHEMA =
+      new Migrations(
+          APPLICATION_ID,
+          "token file",
+          "tokens",
+          "token store",
+          TokenStoreException::new,
+          List.of(
+              new Migrations.Migration(
+                  1,
+                  "api_tokens: SHA-256 of each token, its role, scopes and expiry",
+                  List.of(
+                      """
+                      CREATE TABLE api_tokens (
+                        id TEXT PRIMARY KEY,
+                        hash BLOB NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        revoked_at INTEGER,
+                        note TEXT NOT NULL
+                      )
+                      """))));
+
+  private final StoreConnection db;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  private TokenStore(StoreConnection db, Clock clock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Opens (creating it when missing) the token file {@code file}. */
+  public static TokenStore open(Path file) {
+    return open(file, Clock.systemUTC());
+  }
+
+  /** Opens {@code file} with {@code clock} for creation and expiry times (tests move it). */
+  public static TokenStore open(Path file, Clock clock) {
+    Objects.requireNonNull(file, "file");
+    return new TokenStore(
+        StoreConnection.open(
+            file, clock, SCHEMA, "move it away and create new tokens with cfn token create"),
+        clock);
+  }
+
+  /** The file. */
+  public Path file() {
+    return db.file();
+  }
+
+  /**
+   * Issues a token.
+   *
+   * @param role what it may do
+   * @param scopes what it may act for; at least one
+   * @param lifetime how long it is valid, from now; positive, at most {@link #MAX_LIFETIME}
+   * @param note a label for {@code cfn token list}, at most {@link #MAX_NOTE_CHARS} characters
+   * @throws IllegalArgumentException for an empty scope list, a bad lifetime or note
+   */
+  public IssuedToken create(Role role, List<Scope> scopes, Duration lifetime, String note) {
+    Objects.requireNonNull(role, "role");
+    if (scopes == null || scopes.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a token needs at least one scope (fix: --scope '*' for everything its role allows)");
+    }
+    if (lifetime == null || lifetime.isNegative() || lifetime.isZero()) {
+      throw new IllegalArgumentException(
+          "the token's lifetime must be positive, was " + lifetime + " (fix: such as 30d)");
+    }
+    if (lifetime.compareTo(MAX_LIFETIME) > 0) {
+      throw new IllegalArgumentException(
+          "the token's lifetime is longer than 3650 days (fix: give a shorter one, such as 365d)");
+    }
+    String label = note == null ? "" : note;
+    if (label.length() > MAX_NOTE_CHARS || label.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "the note must be one line of at most " + MAX_NOTE_CHARS + " characters");
+    }
+    byte[] secret = new byte[SECRET_BYTES];
+    random.nextBytes(secret);
+    String text = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    Arrays.fill(secret, (byte) 0);
+    byte[] idBytes = new byte[6];
+    random.nextBytes(idBytes);
+    Instant now = clock.instant();
+    ApiToken token =
+        new ApiToken(
+            "tok_" + HexFormat.of().formatHex(idBytes),
+            role,
+            scopes,
+            now,
+            now.plus(lifetime),
+            null,
+            label);
+    db.inWriteTransaction(
+        "store the new token",
+        c -> {
+          try (PreparedStatement insert =
+              c.prepareStatement(
+                  "INSERT INTO api_tokens (id, hash, role, scopes, created_at, expires_at,"
+                      + " revoked_at, note) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)")) {
+            insert.setString(1, token.id());
+            insert.setBytes(2, hash(text));
+            insert.setString(3, role.label());
+            insert.setString(4, joinScopes(token.scopes()));
+            insert.setLong(5, token.createdAt().toEpochMilli());
+            insert.setLong(6, token.expiresAt().toEpochMilli());
+            insert.setString(7, label);
+            insert.executeUpdate();
+          }
+          return null;
+        });
+    return new IssuedToken(text, token);
+  }
+
+  /** Every token, newest first, revoked and expired ones included. */
+  public List<ApiToken> list() {
+    return db.with(
+        "list the tokens",
+        c -> {
+          try (PreparedStatement q =
+                  c.prepareStatement("SELECT * FROM api_tokens ORDER BY created_at DESC, id");
+              ResultSet rows = q.executeQuery()) {
+            List<ApiToken> all = new ArrayList<>();
+            while (rows.next()) {
+              all.add(read(rows));
+            }
+            return all;
+          }
+        });
+  }
+
+  /** The token with this id, if any. */
+  public Optional<ApiToken> find(String id) {
+    return db.with("read a token", c -> one(c, "SELECT * FROM api_tokens WHERE id = ?", id));
+  }
+
+  /**
+   * Revokes the token {@code id}: from now on it is refused. False when there is no such token;
+   * revoking a revoked token changes nothing and returns true.
+   */
+  public boolean revoke(String id) {
+    long now = clock.millis();
+    return db.inWriteTransaction(
+        "revoke the token",
+        c -> {
+          try (PreparedStatement update =
+              c.prepareStatement(
+                  "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
+            update.setLong(1, now);
+            update.setString(2, id);
+            return update.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /** Why a presented token was refused, or that it was accepted. */
+  public enum Verdict {
+    ACCEPTED,
+    MALFORMED,
+    UNKNOWN,
+    EXPIRED,
+    REVOKED
+  }
+
+  /** What {@link #authenticate} found: the verdict, and the token when it is known. */
+  public record Check(Verdict verdict, ApiToken token) {}
+
+  /**
+   * Looks {@code presented} up by its hash and says whether it may be used now. Reads the file on
+   * every call, so a revocation by another process takes effect on the next request.
+   */
+  public Check authenticate(String presented) {
+    if (presented == null
+        || !presented.startsWith(PREFIX)
+        || presented.length() != PREFIX.length() + 43) {
+      return new Check(Verdict.MALFORMED, null);
+    }
+    byte[] hash = hash(presented);
+    Optional<ApiToken> found =
+        db.with(
+            "check a token",
+            c -> {
+              try (PreparedStatement q =
+                  c.prepareStatement("SELECT * FROM api_tokens WHERE hash = ?")) {
+                q.setBytes(1, hash);
+                try (ResultSet rows = q.executeQuery()) {
+                  return rows.next() ? Optional.of(read(rows)) : Optional.<ApiToken>empty();
+                }
+              }
+            });
+    if (found.isEmpty()) {
+      return new Check(Verdict.UNKNOWN, null);
+    }
+    ApiToken t = found.get();
+    if (t.revokedAt() != null) {
+      return new Check(Verdict.REVOKED, t);
+    }
+    if (t.expiredAt(clock.instant())) {
+      return new Check(Verdict.EXPIRED, t);
+    }
+    return new Check(Verdict.ACCEPTED, t);
+  }
+
+  /** True while the file is open. */
+  public boolean isOpen() {
+    return db.isOpen();
+  }
+
+  @Override
+  public void close() {
+    db.close();
+  }
+
+  private static Optional<ApiToken> one(Connection c, String sql, String arg) throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(sql)) {
+      q.setString(1, arg);
+      try (ResultSet rows = q.executeQuery()) {
+        return rows.next() ? Optional.of(read(rows)) : Optional.empty();
+      }
+    }
+  }
+
+  private static ApiToken read(ResultSet r) throws SQLException {
+    long revoked = r.getLong("revoked_at");
+    boolean wasRevoked = !r.wasNull();
+    List<Scope> scopes = new ArrayList<>();
+    for (String s : r.getString("scopes").split(" ")) {
+      if (!s.isEmpty()) {
+        scopes.add(Scope.parse(s));
+      }
+    }
+    return new ApiToken(
+        r.getString("id"),
+        Role.parse(r.getString("role")),
+        scopes,
+        Instant.ofEpochMilli(r.getLong("created_at")),
+        Instant.ofEpochMilli(r.getLong("expires_at")),
+        wasRevoked ? Instant.ofEpochMilli(revoked) : null,
+        r.getString("note"));
+  }
+
+  private static String joinScopes(List<Scope> scopes) {
+    return String.join(" ", scopes.stream().map(Scope::toString).toList());
+  }
+
+  static byte[] hash(String token) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
+  }
+}
