@@ -35,10 +35,12 @@ import picocli.CommandLine.Spec;
     exitCodeList = {},
     subcommands = {
       AgentCommand.class,
+      AuditCommand.class,
       BenchCommand.class,
       ChaosCommand.class,
       DlqCommand.class,
       InitCommand.class,
+      KeysCommand.class,
       MemoryCommand.class,
       RunCommand.class,
       StoreCommand.Store.class,

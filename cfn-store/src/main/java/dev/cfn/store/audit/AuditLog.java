@@ -201,7 +201,8 @@ public final class AuditLog implements AutoCloseable {
         }
         this.logId = header.logId();
         AuditFormat.Reader r =
-            new AuditFormat.Reader(bytes, bytes.length, header.length(), 1, header.hash());
+            new AuditFormat.Reader(bytes, bytes.length, header.length(), 1, header.hash())
+                .checkOnly();
         long sinceCheckpoint = 0;
         long repaired = -1;
         try {
