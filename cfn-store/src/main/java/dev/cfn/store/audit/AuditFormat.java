@@ -251,8 +251,8 @@ final class AuditFormat {
     }
 
     /**
-     * Checks events without making {@link AuditEvent}s of them (their text is still decoded and
-     * their details' order checked): what a check of the whole file needs, several times faster.
+     * Checks events' framing, hash, number, link and structure without decoding their text into
+     * {@link AuditEvent}s: what a check of the whole file needs, several times faster.
      */
     Reader checkOnly() {
       events = false;
@@ -336,6 +336,21 @@ final class AuditFormat {
     }
 
     private Entry event(ByteBuffer b, Instant time, byte[] hash, int n) throws Damage {
+      if (!events) {
+        // the structure only: every length within the body, a known outcome; the text is
+        // covered by the hash, and was written (valid, ordered) by the writer
+        skip(b);
+        skip(b);
+        skip(b);
+        if (Byte.toUnsignedInt(b.get()) >= OUTCOMES.length) {
+          throw new Damage(seq, offset, "entry " + seq + " has an unknown outcome");
+        }
+        int count = Short.toUnsignedInt(b.getShort());
+        for (int i = 0; i < 2 * count; i++) {
+          skip(b);
+        }
+        return new Entry(EVENT, seq, prev, time, hash, offset, n, null, null, null);
+      }
       String principal = str(b);
       String action = str(b);
       String target = str(b);
@@ -354,11 +369,16 @@ final class AuditFormat {
         detail.put(key, str(b));
         last = key;
       }
-      AuditEvent ev =
-          events
-              ? new AuditEvent(time, principal, action, target, OUTCOMES[outcome], detail)
-              : null;
+      AuditEvent ev = new AuditEvent(time, principal, action, target, OUTCOMES[outcome], detail);
       return new Entry(EVENT, seq, prev, time, hash, offset, n, ev, null, null);
+    }
+
+    private static void skip(ByteBuffer b) {
+      int len = Short.toUnsignedInt(b.getShort());
+      if (len > b.remaining()) {
+        throw new BufferUnderflowException();
+      }
+      b.position(b.position() + len);
     }
 
     private Entry checkpoint(ByteBuffer b, Instant time, byte[] hash, int n) {
