@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.store.audit.AuditEntry;
 import dev.cfn.store.audit.AuditEvent;
 import dev.cfn.store.audit.AuditException;
@@ -138,8 +139,11 @@ final class AuditCommand extends CommandGroup {
   @Command(
       name = "tail",
       mixinStandardHelpOptions = true,
-      description = "Prints the last events of the audit log; with --follow, new ones as they come.")
+      description =
+          "Prints the last events of the audit log; with --follow, new ones as they come.")
   static final class Tail implements Callable<Integer> {
+    private static final ObjectMapper ONE_LINE = new ObjectMapper();
+
     @Spec CommandSpec spec;
     @Mixin HomeOption home = new HomeOption();
 
@@ -149,7 +153,9 @@ final class AuditCommand extends CommandGroup {
         description = "How many of the last events (default: 20).")
     int lines = 20;
 
-    @Option(names = "--follow", description = "Keep printing events as they are appended (Ctrl-C ends).")
+    @Option(
+        names = "--follow",
+        description = "Keep printing events as they are appended (Ctrl-C ends).")
     boolean follow;
 
     @Option(names = "--json", description = "Print one JSON object per event and line.")
@@ -184,7 +190,7 @@ final class AuditCommand extends CommandGroup {
 
     private void print(PrintWriter out, List<AuditEntry> entries) {
       for (AuditEntry e : entries) {
-        out.println(json ? AgentCommand.json(json(e)) : line(e));
+        out.println(json ? AgentCommand.json(ONE_LINE, json(e)) : line(e));
       }
       out.flush();
     }

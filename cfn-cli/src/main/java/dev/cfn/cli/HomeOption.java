@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code --home DIR} option of the commands that work on a project's {@code .cfn} folder
- * ({@code audit}, {@code keys}): state lives in {@code DIR/.cfn}; the default is the current folder.
+ * ({@code audit}, {@code keys}): state lives in {@code DIR/.cfn}; the default is the current
+ * folder.
  */
 final class HomeOption {
   @Option(

@@ -67,7 +67,10 @@ final class KeysCommand extends CommandGroup {
       } catch (KeyringException | IllegalArgumentException e) {
         log.append(
             AuditEvent.now(
-                user(), action, keysDir(cfn).toString(), AuditEvent.Outcome.FAILURE,
+                user(),
+                action,
+                keysDir(cfn).toString(),
+                AuditEvent.Outcome.FAILURE,
                 Map.of("reason", clip(e.getMessage()))));
         throw new CommandFailure(ExitCode.USAGE, e.getMessage(), null, e);
       }
@@ -102,7 +105,9 @@ final class KeysCommand extends CommandGroup {
       if (Keyring.configured(keys, System.getenv())) {
         throw CommandFailure.usage(
             System.getenv(Keyring.MASTER_KEY_ENV) != null
-                ? "the master key comes from " + Keyring.MASTER_KEY_ENV + "; there is nothing to create"
+                ? "the master key comes from "
+                    + Keyring.MASTER_KEY_ENV
+                    + "; there is nothing to create"
                 : "a keyring exists already in " + keys,
             "nothing was changed; cfn keys list shows it, cfn keys rotate replaces the master key");
       }
@@ -117,9 +122,17 @@ final class KeysCommand extends CommandGroup {
         out.println(AgentCommand.json(m));
       } else {
         out.println("created the keyring in " + keys + ":");
-        out.println("  master key " + ring.masterKeyId() + " in " + keys.resolve("master.json") + " (0600)");
+        out.println(
+            "  master key "
+                + ring.masterKeyId()
+                + " in "
+                + keys.resolve("master.json")
+                + " (0600)");
         out.println("  audit signing key " + fp);
-        out.println("back up " + keys + " apart from the data: without it, encrypted records cannot be read");
+        out.println(
+            "back up "
+                + keys
+                + " apart from the data: without it, encrypted records cannot be read");
       }
       out.flush();
       return ExitCode.OK;

@@ -47,7 +47,9 @@ class AuditAndKeysCommandTest {
 
     BadInputTest.Result list = cfn("keys", "list", "--home", h);
     assertThat(list.code()).isZero();
-    assertThat(list.out()).contains(r.get("newMasterKeyId").asText()).contains("journal")
+    assertThat(list.out())
+        .contains(r.get("newMasterKeyId").asText())
+        .contains("journal")
         .doesNotContain(first);
 
     BadInputTest.Result tail = cfn("audit", "tail", "--home", h, "--json");

@@ -324,8 +324,21 @@ class BadInputTest {
       args.add(
           switch (word) {
             case "''" -> "";
-            case "MISSING", "DIR", "GARBAGE", "J", "M", "C", "AGENTS", "OUT", "NEW", "INITED",
-                    "AUDITOK", "AUDITBAD", "KEYED", "BADKEYS", "OPENKEYS" ->
+            case "MISSING",
+                "DIR",
+                "GARBAGE",
+                "J",
+                "M",
+                "C",
+                "AGENTS",
+                "OUT",
+                "NEW",
+                "INITED",
+                "AUDITOK",
+                "AUDITBAD",
+                "KEYED",
+                "BADKEYS",
+                "OPENKEYS" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

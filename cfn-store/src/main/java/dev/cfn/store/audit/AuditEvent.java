@@ -14,10 +14,10 @@ import java.util.TreeMap;
  *
  * <p>Secrets never reach the log: the constructor redacts detail values under secret-like keys,
  * bearer credentials and token-like strings in every text field (see the package documentation).
- * Give the id of a token, never the token. The details are kept sorted by key (the canonical
- * order the log hashes). Limits: {@code principal}, {@code action} and {@code target} at most
- * {@value #MAX_NAME} bytes of UTF-8 without control characters; at most {@value #MAX_DETAILS}
- * details, keys of at most {@value #MAX_KEY} bytes, values of at most {@value #MAX_VALUE} bytes.
+ * Give the id of a token, never the token. The details are kept sorted by key (the canonical order
+ * the log hashes). Limits: {@code principal}, {@code action} and {@code target} at most {@value
+ * #MAX_NAME} bytes of UTF-8 without control characters; at most {@value #MAX_DETAILS} details, keys
+ * of at most {@value #MAX_KEY} bytes, values of at most {@value #MAX_VALUE} bytes.
  *
  * @param time when it happened
  * @param principal who acted: a token id, {@code user:NAME}, {@code anonymous}, {@code cfn}

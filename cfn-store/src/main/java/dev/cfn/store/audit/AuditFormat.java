@@ -83,7 +83,8 @@ final class AuditFormat {
       byte[] magic = new byte[MAGIC.length];
       b.get(magic);
       if (!Arrays.equals(magic, MAGIC)) {
-        throw new Damage(0, 0, "the file does not start as a cfn audit log (its header was changed)");
+        throw new Damage(
+            0, 0, "the file does not start as a cfn audit log (its header was changed)");
       }
       int version = Short.toUnsignedInt(b.getShort());
       if (version != VERSION) {

@@ -32,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * cfn's audit log: an append-only, hash-chained file of {@link AuditEvent}s with checkpoints
- * signed by an Ed25519 key, in {@code .cfn/audit/}.
+ * cfn's audit log: an append-only, hash-chained file of {@link AuditEvent}s with checkpoints signed
+ * by an Ed25519 key, in {@code .cfn/audit/}.
  *
  * <ul>
  *   <li>{@link #append} returns once the event is on disk ({@code fsync}); appenders that arrive
@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One process appends at a time (a file lock; a second gets a clear error). Opening checks the
  * whole chain; a log whose last entry a crash cut short is cut back to its last whole entry (that
- * entry's {@code append} had not returned) and the repair is itself logged as {@code
- * audit.repair}; any other damage refuses to open, so a damaged log is never appended to.
+ * entry's {@code append} had not returned) and the repair is itself logged as {@code audit.repair};
+ * any other damage refuses to open, so a damaged log is never appended to.
  */
 public final class AuditLog implements AutoCloseable {
   /** The folder, under {@code .cfn}, that holds the log. */
@@ -410,7 +410,10 @@ public final class AuditLog implements AutoCloseable {
           writeLock.unlock();
         }
         throw new AuditException(
-            "cannot force the audit log " + file + " to disk: " + e.getMessage()
+            "cannot force the audit log "
+                + file
+                + " to disk: "
+                + e.getMessage()
                 + " (fix: check the disk)",
             e);
       }
@@ -431,7 +434,10 @@ public final class AuditLog implements AutoCloseable {
         PrivateFiles.writeAtomically(headFile, head);
       } catch (IOException e) {
         throw new AuditException(
-            "cannot write the audit head " + headFile + ": " + e.getMessage()
+            "cannot write the audit head "
+                + headFile
+                + ": "
+                + e.getMessage()
                 + " (fix: check the disk)",
             e);
       }
@@ -499,8 +505,8 @@ public final class AuditLog implements AutoCloseable {
   /**
    * Checks the log under {@code cfnDir}: every entry, every signature, and the head.
    *
-   * @param expected the public key it must be signed with; null to trust the key its header
-   *     records (then compare {@link AuditReport#keyFingerprint()} with one kept elsewhere)
+   * @param expected the public key it must be signed with; null to trust the key its header records
+   *     (then compare {@link AuditReport#keyFingerprint()} with one kept elsewhere)
    */
   public static AuditReport verify(Path cfnDir, PublicKey expected) {
     Path folder = cfnDir.resolve(FOLDER);
@@ -543,8 +549,8 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * The events after {@code from} (null: from the start), at most the last {@code last} of them
-   * (0: all). An entry a writer has only half written yet is left for the next read.
+   * The events after {@code from} (null: from the start), at most the last {@code last} of them (0:
+   * all). An entry a writer has only half written yet is left for the next read.
    */
   public static Page read(Path cfnDir, Cursor from, int last) {
     Path path = cfnDir.resolve(FOLDER).resolve(FILE);
@@ -583,8 +589,7 @@ public final class AuditLog implements AutoCloseable {
         problem = d.getMessage();
       }
     }
-    return new Page(
-        new ArrayList<>(out), new Cursor(r.offset(), r.nextSeq(), r.prev()), problem);
+    return new Page(new ArrayList<>(out), new Cursor(r.offset(), r.nextSeq(), r.prev()), problem);
   }
 
   private static byte[] readOrNull(Path p) {

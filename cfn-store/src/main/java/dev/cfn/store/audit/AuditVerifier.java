@@ -164,7 +164,8 @@ final class AuditVerifier {
               key,
               AuditFormat.signedMessage(header.logId(), seq, prev, signed.time()),
               signed.signature())) {
-        throw new AuditFormat.Damage(0, -1, "the head file is not a checkpoint signed by the log's key");
+        throw new AuditFormat.Damage(
+            0, -1, "the head file is not a checkpoint signed by the log's key");
       }
     } catch (AuditFormat.Damage | BufferUnderflowException e) {
       return new AuditFormat.Damage(
@@ -188,12 +189,7 @@ final class AuditVerifier {
       if (c.seq() == signed.seq()) {
         int len = 4 + c.length() + AuditFormat.HASH;
         if (Arrays.equals(
-            log,
-            (int) c.offset(),
-            (int) c.offset() + len,
-            head,
-            AuditFormat.LOG_ID,
-            head.length)) {
+            log, (int) c.offset(), (int) c.offset() + len, head, AuditFormat.LOG_ID, head.length)) {
           return null;
         }
         break;

@@ -5,8 +5,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Keeps secrets out of the audit log: an audit entry can never be deleted, so a secret written
- * into one would stay readable for as long as the log is kept. Applied to every event before it is
+ * Keeps secrets out of the audit log: an audit entry can never be deleted, so a secret written into
+ * one would stay readable for as long as the log is kept. Applied to every event before it is
  * encoded; what it replaces becomes {@value #MARK}.
  *
  * <ul>

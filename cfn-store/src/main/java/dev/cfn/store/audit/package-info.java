@@ -2,12 +2,12 @@
  * cfn's audit log: who did what, when, with what outcome; append-only, hash-chained, with
  * checkpoints signed by Ed25519, in {@code .cfn/audit/}.
  *
- * <p>Public: {@link dev.cfn.store.audit.AuditLog} ({@code append(event)}, durable on return;
- * {@code verify()}; {@code tail(n)}; {@code read} to follow), {@link
- * dev.cfn.store.audit.AuditEvent}, {@link dev.cfn.store.audit.AuditEntry}, {@link
- * dev.cfn.store.audit.AuditReport} and {@link dev.cfn.store.audit.AuditException}. Package-private
- * beside them: the file format ({@code AuditFormat}, documented there), the checker ({@code
- * AuditVerifier}) and the secret filter ({@code Redaction}).
+ * <p>Public: {@link dev.cfn.store.audit.AuditLog} ({@code append(event)}, durable on return; {@code
+ * verify()}; {@code tail(n)}; {@code read} to follow), {@link dev.cfn.store.audit.AuditEvent},
+ * {@link dev.cfn.store.audit.AuditEntry}, {@link dev.cfn.store.audit.AuditReport} and {@link
+ * dev.cfn.store.audit.AuditException}. Package-private beside them: the file format ({@code
+ * AuditFormat}, documented there), the checker ({@code AuditVerifier}) and the secret filter
+ * ({@code Redaction}).
  *
  * <p><b>Why a plain file, not SQLite.</b> The log's guarantees are about bytes: every byte of the
  * file is covered by a hash that a reader can recompute with nothing but SHA-256, and the file is

@@ -11,9 +11,9 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-256-GCM with a random 96-bit nonce and a 128-bit tag: {@code nonce || ciphertext || tag}.
- * The one place cfn calls the JDK's cipher. Callers bound how many times one key is used (see
- * {@link RecordCipher}); nonces are drawn from one shared {@link SecureRandom}.
+ * AES-256-GCM with a random 96-bit nonce and a 128-bit tag: {@code nonce || ciphertext || tag}. The
+ * one place cfn calls the JDK's cipher. Callers bound how many times one key is used (see {@link
+ * RecordCipher}); nonces are drawn from one shared {@link SecureRandom}.
  */
 final class Gcm {
   static final int KEY_BYTES = 32;

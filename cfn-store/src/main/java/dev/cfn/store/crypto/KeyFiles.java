@@ -96,7 +96,8 @@ final class KeyFiles {
 
   static void writeJson(Path file, ObjectNode node) {
     try {
-      PrivateFiles.writeAtomically(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
+      PrivateFiles.writeAtomically(
+          file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(node));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     } catch (IOException e) {

@@ -36,10 +36,10 @@ import java.util.regex.Pattern;
  * <p>{@link #rotate()} makes a new master key and re-wraps every data key under it: no record is
  * re-encrypted, so no record can be lost and old records stay readable. Each step is an atomic file
  * replacement and the order leaves a usable keyring after a crash at any point (the new master is
- * added first, the data keys re-wrapped, the old master removed last; see {@code cfn keys list}
- * for a {@code retiring} key an interrupted rotation left). With the master key in the
- * environment, rotation re-wraps from {@value #MASTER_KEY_ENV} to {@value #NEW_MASTER_KEY_ENV};
- * then swap the variables.
+ * added first, the data keys re-wrapped, the old master removed last; see {@code cfn keys list} for
+ * a {@code retiring} key an interrupted rotation left). With the master key in the environment,
+ * rotation re-wraps from {@value #MASTER_KEY_ENV} to {@value #NEW_MASTER_KEY_ENV}; then swap the
+ * variables.
  *
  * <p>Back up {@code .cfn/keys} apart from the data it protects: without the master key, the
  * encrypted records cannot be read by anyone, cfn included.
@@ -123,8 +123,8 @@ public final class Keyring {
   }
 
   /**
-   * Opens the keyring: the master key from {@value #MASTER_KEY_ENV} in {@code env} when set,
-   * else from {@code keysDir/master.json}.
+   * Opens the keyring: the master key from {@value #MASTER_KEY_ENV} in {@code env} when set, else
+   * from {@code keysDir/master.json}.
    */
   public static Keyring open(Path keysDir, Map<String, String> env) {
     String fromEnv = env.get(MASTER_KEY_ENV);
@@ -155,7 +155,8 @@ public final class Keyring {
       }
       MasterKey key = MasterKey.of(bytes, instant(file, k.path("created").asText("")), "file");
       if (!key.id().equals(k.path("id").asText())) {
-        throw KeyFiles.damaged(file, "master key", "key " + k.path("id") + " does not match its id", null);
+        throw KeyFiles.damaged(
+            file, "master key", "key " + k.path("id") + " does not match its id", null);
       }
       keys.add(key);
       if (k.path("current").asBoolean(false)) {
@@ -226,8 +227,8 @@ public final class Keyring {
 
   /**
    * The cipher for the store named {@code store} ({@code journal}, {@code memory}, {@code calls},
-   * ...: lower case letters, digits and dashes). Its data keys are unwrapped now (a wrong master key
-   * fails here, naming the key); a data key is made on first use.
+   * ...: lower case letters, digits and dashes). Its data keys are unwrapped now (a wrong master
+   * key fails here, naming the key); a data key is made on first use.
    */
   public RecordCipher cipher(String store) {
     if (store == null || !STORE_NAME.matcher(store).matches()) {
@@ -358,7 +359,10 @@ public final class Keyring {
    *     #MASTER_KEY_ENV} to the value of {@value #NEW_MASTER_KEY_ENV} next
    */
   public record Rotation(
-      String oldMasterKeyId, String newMasterKeyId, int dataKeysRewrapped, boolean fromEnvironment) {}
+      String oldMasterKeyId,
+      String newMasterKeyId,
+      int dataKeysRewrapped,
+      boolean fromEnvironment) {}
 
   /**
    * Replaces the master key: a new one (or {@value #NEW_MASTER_KEY_ENV}'s) wraps every data key of

@@ -5,9 +5,9 @@ import java.util.Arrays;
 import java.util.Base64;
 
 /**
- * A 256-bit master key: wraps the data keys, never encrypts a record itself. Its id is derived
- * from the key (the first 8 bytes of a labelled SHA-256), so a key from the environment has the
- * same id as the same key in a file, and a wrapped data key names the master that opens it.
+ * A 256-bit master key: wraps the data keys, never encrypts a record itself. Its id is derived from
+ * the key (the first 8 bytes of a labelled SHA-256), so a key from the environment has the same id
+ * as the same key in a file, and a wrapped data key names the master that opens it.
  */
 record MasterKey(String id, byte[] key, Instant created, String source) {
   static final String ID_LABEL = "cfn master key id/1";

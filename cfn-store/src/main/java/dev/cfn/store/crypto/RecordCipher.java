@@ -15,13 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p><b>Nonces.</b> Each nonce is 96 random bits from {@link java.security.SecureRandom}. A nonce
  * repeated under one key would break GCM, so the number of records sealed under one data key is
- * bounded by {@value #MAX_USES_PER_KEY} (2<sup>32</sup>, NIST SP 800-38D's bound for random
- * nonces: the chance of any repeat stays below 2<sup>-32</sup>). Uses are counted across processes
- * and restarts by reserving them in blocks of {@value #RESERVE_BLOCK} in the data key file before
- * they are used (a reservation a crash leaves unused is simply never used); when the next block
- * would pass the bound, the store gets a new data key and the old one stays for reading. Random
- * nonces also stay safe when the key files are restored from an older backup, where a counter
- * would repeat.
+ * bounded by {@value #MAX_USES_PER_KEY} (2<sup>32</sup>, NIST SP 800-38D's bound for random nonces:
+ * the chance of any repeat stays below 2<sup>-32</sup>). Uses are counted across processes and
+ * restarts by reserving them in blocks of {@value #RESERVE_BLOCK} in the data key file before they
+ * are used (a reservation a crash leaves unused is simply never used); when the next block would
+ * pass the bound, the store gets a new data key and the old one stays for reading. Random nonces
+ * also stay safe when the key files are restored from an older backup, where a counter would
+ * repeat.
  */
 public final class RecordCipher {
   /** The most records sealed under one data key (2^32). */
@@ -92,8 +92,8 @@ public final class RecordCipher {
   /**
    * Opens a record {@link #encrypt} sealed, given the same {@code aad}.
    *
-   * @throws KeyringException when the record is not one, names a data key this store does not
-   *     have, or fails authentication (a changed byte, another AAD)
+   * @throws KeyringException when the record is not one, names a data key this store does not have,
+   *     or fails authentication (a changed byte, another AAD)
    */
   public byte[] decrypt(byte[] sealed, byte[] aad) {
     if (sealed.length < OVERHEAD || sealed[0] != VERSION) {

@@ -104,8 +104,7 @@ public final class SigningKey {
       return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(x509));
     } catch (GeneralSecurityException e) {
       throw new KeyringException(
-          where + " does not hold an Ed25519 public key (fix: give the audit log's public key)",
-          e);
+          where + " does not hold an Ed25519 public key (fix: give the audit log's public key)", e);
     }
   }
 

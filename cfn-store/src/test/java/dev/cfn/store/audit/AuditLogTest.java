@@ -175,7 +175,8 @@ class AuditLogTest {
     assertThat(at).hasSize(110);
 
     // deletion of one whole entry
-    AuditReport deleted = AuditVerifier.verify(without(log, at.get(40)[0], at.get(40)[1]), head, null);
+    AuditReport deleted =
+        AuditVerifier.verify(without(log, at.get(40)[0], at.get(40)[1]), head, null);
     assertThat(deleted.ok()).isFalse();
     assertThat(deleted.badEntry()).isEqualTo(41);
     assertThat(deleted.problem()).contains("numbered 42");
@@ -197,8 +198,7 @@ class AuditLogTest {
     assertThat(re.badEntry()).isEqualTo(50);
 
     // truncation at an entry boundary, removing signed entries: the head vouches for 110
-    AuditReport cut =
-        AuditVerifier.verify(Arrays.copyOf(log, at.get(99)[1]), head, null);
+    AuditReport cut = AuditVerifier.verify(Arrays.copyOf(log, at.get(99)[1]), head, null);
     assertThat(cut.ok()).isFalse();
     assertThat(cut.problem()).contains("removed from its end").contains("101 to 110");
 
@@ -240,7 +240,9 @@ class AuditLogTest {
         AuditEvent ev = e.seq() == 5 ? event(999) : e.event();
         rec = AuditFormat.eventRecord(e.seq(), prev, ev);
       } else {
-        rec = AuditFormat.checkpointRecord(e.seq(), prev, e.time(), e.keyFingerprint(), e.signature());
+        rec =
+            AuditFormat.checkpointRecord(
+                e.seq(), prev, e.time(), e.keyFingerprint(), e.signature());
       }
       forged.put(rec);
       prev = AuditFormat.hashOf(rec);
@@ -293,7 +295,8 @@ class AuditLogTest {
                       "tokenId", "abc123",
                       "header", "Authorization: Bearer " + token,
                       "note", "client sent " + token + " twice",
-                      "sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")));
+                      "sha256",
+                          "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")));
       assertThat(e.event().detail())
           .containsEntry("token", "[redacted]")
           .containsEntry("tokenId", "abc123")
@@ -425,8 +428,7 @@ class AuditLogTest {
 
   @Test
   void theTimerSignsAnIdleTail() throws Exception {
-    try (AuditLog log =
-        AuditLog.builder(cfn()).checkpointInterval(Duration.ofMillis(50)).open()) {
+    try (AuditLog log = AuditLog.builder(cfn()).checkpointInterval(Duration.ofMillis(50)).open()) {
       log.append(event(1));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (log.verify().unsigned() > 0 && System.nanoTime() < deadline) {

@@ -53,7 +53,8 @@ class KeyringTest {
     assertThatThrownBy(() -> memory.decrypt(sealed, aad))
         .isInstanceOf(KeyringException.class)
         .hasMessageContaining("has no key");
-    assertThat(ring.cipher("journal").encrypt(new byte[0], new byte[0])).hasSize(RecordCipher.OVERHEAD);
+    assertThat(ring.cipher("journal").encrypt(new byte[0], new byte[0]))
+        .hasSize(RecordCipher.OVERHEAD);
   }
 
   @Test
@@ -96,7 +97,8 @@ class KeyringTest {
     assertThat(r.oldMasterKeyId()).isEqualTo(before);
     assertThat(r.newMasterKeyId()).isNotEqualTo(before);
     assertThat(r.dataKeysRewrapped()).isEqualTo(3);
-    assertThat(Files.readString(keys().resolve(Keyring.DATA_KEYS_FILE))).isNotEqualTo(wrappedBefore);
+    assertThat(Files.readString(keys().resolve(Keyring.DATA_KEYS_FILE)))
+        .isNotEqualTo(wrappedBefore);
 
     Keyring after = Keyring.open(keys(), Map.of());
     assertThat(after.masterKeyId()).isEqualTo(r.newMasterKeyId());
@@ -144,7 +146,10 @@ class KeyringTest {
     String k1 = envKey();
     Keyring ring = Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k1));
     byte[] sealed = ring.cipher("journal").encrypt(utf8("p"), new byte[0]);
-    assertThat(Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k1)).cipher("journal").decrypt(sealed, new byte[0]))
+    assertThat(
+            Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k1))
+                .cipher("journal")
+                .decrypt(sealed, new byte[0]))
         .isEqualTo(utf8("p"));
     Map<String, String> wrong = Map.of(Keyring.MASTER_KEY_ENV, envKey());
     assertThatThrownBy(() -> Keyring.open(keys(), wrong).cipher("journal"))
@@ -169,9 +174,13 @@ class KeyringTest {
             .rotate();
     assertThat(r.fromEnvironment()).isTrue();
     assertThat(r.dataKeysRewrapped()).isEqualTo(1);
-    assertThat(Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k2)).cipher("calls").decrypt(sealed, new byte[0]))
+    assertThat(
+            Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k2))
+                .cipher("calls")
+                .decrypt(sealed, new byte[0]))
         .isEqualTo(utf8("call"));
-    assertThatThrownBy(() -> Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k1)).cipher("calls"))
+    assertThatThrownBy(
+            () -> Keyring.open(keys(), Map.of(Keyring.MASTER_KEY_ENV, k1)).cipher("calls"))
         .hasMessageContaining("wrong master key");
     assertThat(Files.exists(keys().resolve(Keyring.MASTER_FILE))).isFalse();
   }
@@ -198,7 +207,8 @@ class KeyringTest {
     // a restart never reuses a reservation: a new cipher reserves a fresh block
     RecordCipher again = new RecordCipher(Keyring.open(keys(), Map.of()), "journal", 10, 4);
     again.encrypt(utf8("x"), new byte[0]);
-    long reserved = ring.list().stream().filter(k -> k.kind().equals("data")).mapToLong(KeyInfo::uses).sum();
+    long reserved =
+        ring.list().stream().filter(k -> k.kind().equals("data")).mapToLong(KeyInfo::uses).sum();
     // 3 spent keys of 8 + the 4th's first block of 4 (one used) = 28, + the new cipher's own block
     assertThat(reserved).isEqualTo(28 + 4);
   }
