@@ -62,7 +62,9 @@ public final class AuditLog implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final HexFormat HEX = HexFormat.of();
+  private static final SecureRandom RANDOM = new SecureRandom();
 
+  private final Path cfnDir;
   private final Path file;
   private final Path headFile;
   private final FileChannel channel;
@@ -147,6 +149,7 @@ public final class AuditLog implements AutoCloseable {
   }
 
   private AuditLog(Builder b) throws IOException {
+    this.cfnDir = b.cfnDir;
     Path folder = b.cfnDir.resolve(FOLDER);
     this.file = folder.resolve(FILE);
     this.headFile = folder.resolve(HEAD);
@@ -178,7 +181,7 @@ public final class AuditLog implements AutoCloseable {
     try {
       if (created || channel.size() == 0) {
         byte[] id = new byte[AuditFormat.LOG_ID];
-        new SecureRandom().nextBytes(id);
+        RANDOM.nextBytes(id);
         byte[] header = AuditFormat.header(id, key.publicKey().getEncoded());
         writeFully(header, 0);
         channel.force(true);
@@ -448,12 +451,12 @@ public final class AuditLog implements AutoCloseable {
 
   /** The last {@code n} events of this log, oldest first. */
   public List<AuditEntry> tail(int n) {
-    return tail(file.getParent().getParent(), n);
+    return tail(cfnDir, n);
   }
 
   /** Checks this log (and its head) with its own key. */
   public AuditReport verify() {
-    return verify(file.getParent().getParent(), key.publicKey());
+    return verify(cfnDir, key.publicKey());
   }
 
   /** Signs a last checkpoint if any entry is unsigned, and closes the file. */
@@ -572,7 +575,7 @@ public final class AuditLog implements AutoCloseable {
         r = new AuditFormat.Reader(bytes, bytes.length, from.offset, from.seq, from.prev);
       }
     } catch (AuditFormat.Damage d) {
-      return new Page(List.of(), from, d.getMessage());
+      return new Page(List.of(), null, d.getMessage()); // only the header is read here
     }
     String problem = null;
     try {
