@@ -35,11 +35,13 @@ import picocli.CommandLine.Spec;
     exitCodeList = {},
     subcommands = {
       AgentCommand.class,
+      AuditCommand.class,
       BenchCommand.class,
       CertifyCommand.class,
       ChaosCommand.class,
       DlqCommand.class,
       InitCommand.class,
+      KeysCommand.class,
       McpCommand.class,
       MemoryCommand.class,
       RunCommand.class,

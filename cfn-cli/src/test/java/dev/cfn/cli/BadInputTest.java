@@ -2,6 +2,9 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
+import dev.cfn.store.crypto.Keyring;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
 import java.io.PrintWriter;
@@ -10,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +64,27 @@ class BadInputTest {
           "agent fix MISSING",
           "agent fix GARBAGE",
           "agent fix --bogus",
+          // audit
+          "audit",
+          "audit nosuch",
+          "audit verify --home MISSING",
+          "audit verify --home GARBAGE",
+          "audit verify --home ''",
+          "audit verify --home DIR",
+          "audit verify --home AUDITBAD",
+          "audit verify --home AUDITBAD --json",
+          "audit verify --home AUDITOK --public-key MISSING",
+          "audit verify --home AUDITOK --public-key GARBAGE",
+          "audit verify --home AUDITOK --public-key DIR",
+          "audit verify --bogus",
+          "audit tail --home MISSING",
+          "audit tail --home DIR",
+          "audit tail --home AUDITBAD",
+          "audit tail -n 0 --home AUDITOK",
+          "audit tail -n -1 --home AUDITOK",
+          "audit tail -n abc --home AUDITOK",
+          "audit tail --follow -n 0 --home AUDITOK",
+          "audit tail --bogus",
           // bench (checked before the benchmark JVM starts)
           "bench",
           "bench nosuch",
@@ -155,6 +180,22 @@ class BadInputTest {
           "mcp serve --swarm ''",
           "mcp serve --project ''",
           "mcp serve --bogus",
+          // keys
+          "keys",
+          "keys nosuch",
+          "keys init --home MISSING",
+          "keys init --home GARBAGE",
+          "keys init --home KEYED",
+          "keys init --bogus",
+          "keys list --home MISSING",
+          "keys list --home DIR",
+          "keys list --home BADKEYS",
+          "keys list --home OPENKEYS",
+          "keys list --bogus",
+          "keys rotate --home DIR",
+          "keys rotate --home BADKEYS",
+          "keys rotate --home ''",
+          "keys rotate --bogus",
           // memory
           "memory",
           "memory get k --memory MISSING",
@@ -304,6 +345,23 @@ class BadInputTest {
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));
+    // audit: a good log, and a copy with one byte changed
+    try (AuditLog log = AuditLog.open(tmp.resolve("AUDITOK/.cfn"))) {
+      log.append(AuditEvent.now("user:t", "keys.init", "", AuditEvent.Outcome.SUCCESS, Map.of()));
+    }
+    Path bad = tmp.resolve("AUDITBAD/.cfn/audit");
+    Files.createDirectories(bad);
+    byte[] log = Files.readAllBytes(tmp.resolve("AUDITOK/.cfn/audit/audit.log"));
+    log[log.length - 40] ^= 1;
+    Files.write(bad.resolve("audit.log"), log);
+    // keys: a keyring, a damaged one, and one others may read
+    Keyring.init(tmp.resolve("KEYED/.cfn/keys"), Map.of());
+    Keyring.init(tmp.resolve("BADKEYS/.cfn/keys"), Map.of());
+    Files.writeString(tmp.resolve("BADKEYS/.cfn/keys/master.json"), "{ damaged");
+    Keyring.init(tmp.resolve("OPENKEYS/.cfn/keys"), Map.of());
+    Files.setPosixFilePermissions(
+        tmp.resolve("OPENKEYS/.cfn/keys/master.json"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
   }
 
   record Result(int code, String out, String err) {}
@@ -324,7 +382,21 @@ class BadInputTest {
       args.add(
           switch (word) {
             case "''" -> "";
-            case "MISSING", "DIR", "GARBAGE", "J", "M", "C", "AGENTS", "OUT", "NEW", "INITED" ->
+            case "MISSING",
+                "DIR",
+                "GARBAGE",
+                "J",
+                "M",
+                "C",
+                "AGENTS",
+                "OUT",
+                "NEW",
+                "INITED",
+                "AUDITOK",
+                "AUDITBAD",
+                "KEYED",
+                "BADKEYS",
+                "OPENKEYS" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

@@ -16,6 +16,10 @@
  *       MemoryStore} SPI).
  *   <li>{@link dev.cfn.store.calls}: the AI call log ({@code SqliteCallLogStore}, the {@code
  *       CallLogStore} SPI).
+ *   <li>{@link dev.cfn.store.audit}: the append-only, hash-chained audit log with Ed25519-signed
+ *       checkpoints ({@code AuditLog}); a plain file, not SQLite. Depends on {@code crypto}.
+ *   <li>{@link dev.cfn.store.crypto}: the keyring under {@code .cfn/keys} (master key, wrapped
+ *       per-store data keys, AES-256-GCM {@code RecordCipher}) and the audit signing key.
  *   <li>{@link dev.cfn.store.sqlite}: internal, shared by the three: the native library and
  *       connections, migrations and file kinds, record checksums, owner-only files, SQLite errors.
  *       Public only so that the store packages can use it; not part of the API.

@@ -1,10 +1,15 @@
 package dev.cfn.store.sqlite;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -97,5 +102,49 @@ public final class PrivateFiles {
     return POSIX
         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)}
         : new FileAttribute<?>[0];
+  }
+
+  /**
+   * Replaces {@code file} with {@code bytes} so that a reader (or a crash) sees either the whole
+   * old content or the whole new one: written to a {@code 0600} temporary file beside it, forced to
+   * disk, renamed over it atomically, and the folder forced so that the rename itself is durable.
+   */
+  public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+    Path folder = parentOf(file);
+    createDirectories(folder);
+    Path tmp = folder.resolve("." + nameOf(file) + ".tmp");
+    Files.deleteIfExists(tmp);
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            fileAttributes())) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    forceFolder(folder);
+  }
+
+  /**
+   * Forces {@code folder}'s entries to disk (so a file created or renamed in it survives a crash);
+   * a no-op where folders cannot be opened (Windows).
+   */
+  public static void forceFolder(Path folder) throws IOException {
+    if (!POSIX) {
+      return;
+    }
+    try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
   }
 }

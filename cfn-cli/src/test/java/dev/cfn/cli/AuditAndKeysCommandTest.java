@@ -1,0 +1,94 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.store.audit.AuditLog;
+import dev.cfn.store.crypto.Keyring;
+import dev.cfn.store.crypto.SigningKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuditAndKeysCommandTest {
+  @TempDir Path home;
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  BadInputTest.Result cfn(String... args) {
+    return BadInputTest.run(args);
+  }
+
+  @Test
+  void keysInitRotateListAreAuditedAndTheLogVerifies() throws Exception {
+    String h = home.toString();
+    BadInputTest.Result init = cfn("keys", "init", "--home", h, "--json");
+    assertThat(init.code()).as(init.err()).isZero();
+    String first = JSON.readTree(init.out()).get("masterKeyId").asText();
+
+    // a store seals a record before the rotation
+    Keyring ring = Keyring.open(home.resolve(".cfn/keys"), Map.of());
+    byte[] sealed = ring.cipher("journal").encrypt("before".getBytes(), new byte[0]);
+
+    BadInputTest.Result rotate = cfn("keys", "rotate", "--home", h, "--json");
+    assertThat(rotate.code()).as(rotate.err()).isZero();
+    JsonNode r = JSON.readTree(rotate.out());
+    assertThat(r.get("oldMasterKeyId").asText()).isEqualTo(first);
+    assertThat(r.get("dataKeysRewrapped").asInt()).isEqualTo(1);
+    assertThat(
+            Keyring.open(home.resolve(".cfn/keys"), Map.of())
+                .cipher("journal")
+                .decrypt(sealed, new byte[0]))
+        .isEqualTo("before".getBytes());
+
+    BadInputTest.Result list = cfn("keys", "list", "--home", h);
+    assertThat(list.code()).isZero();
+    assertThat(list.out())
+        .contains(r.get("newMasterKeyId").asText())
+        .contains("journal")
+        .doesNotContain(first);
+
+    BadInputTest.Result tail = cfn("audit", "tail", "--home", h, "--json");
+    assertThat(tail.code()).as(tail.err()).isZero();
+    List<String> lines = tail.out().lines().toList();
+    assertThat(lines).hasSize(2);
+    assertThat(JSON.readTree(lines.get(0)).get("action").asText()).isEqualTo("keys.init");
+    assertThat(JSON.readTree(lines.get(1)).get("action").asText()).isEqualTo("keys.rotate");
+    assertThat(JSON.readTree(lines.get(1)).get("outcome").asText()).isEqualTo("SUCCESS");
+
+    BadInputTest.Result human = cfn("audit", "tail", "-n", "1", "--home", h);
+    assertThat(human.out()).startsWith("#").contains("keys.rotate").contains("SUCCESS");
+
+    BadInputTest.Result ok =
+        cfn(
+            "audit",
+            "verify",
+            "--home",
+            h,
+            "--public-key",
+            home.resolve(".cfn/keys/" + SigningKey.PUBLIC_FILE).toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains(": OK").contains("2 events");
+  }
+
+  @Test
+  void verifyNamesTheFirstBadEntryAndExitsOne() throws Exception {
+    String h = home.toString();
+    assertThat(cfn("keys", "init", "--home", h).code()).isZero();
+    assertThat(cfn("keys", "rotate", "--home", h).code()).isZero();
+    Path log = home.resolve(".cfn").resolve(AuditLog.FOLDER).resolve(AuditLog.FILE);
+    byte[] bytes = Files.readAllBytes(log);
+    bytes[bytes.length - 20] ^= 0x10; // inside the last entry's hash
+    Files.write(log, bytes);
+    BadInputTest.Result bad = cfn("audit", "verify", "--home", h, "--json");
+    assertThat(bad.code()).isEqualTo(ExitCode.FAILED);
+    JsonNode r = JSON.readTree(bad.out());
+    assertThat(r.get("ok").asBoolean()).isFalse();
+    assertThat(r.get("badEntry").asLong()).isEqualTo(r.get("entries").asLong() + 1);
+    assertThat(bad.err()).startsWith("cfn audit verify: ").contains("does not match its hash");
+  }
+}
