@@ -5,6 +5,8 @@ import dev.cfn.server.mcp.CfnMcpServer;
 import dev.cfn.server.mcp.McpAudit;
 import dev.cfn.server.mcp.McpPermission;
 import dev.cfn.server.mcp.McpSettings;
+import dev.cfn.store.audit.AuditException;
+import dev.cfn.store.audit.AuditLog;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -102,8 +104,10 @@ final class McpCommand extends CommandGroup {
       // here on (a library's stray print) lands on standard error instead of corrupting a frame.
       OutputStream protocol = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
       System.setOut(System.err);
-      try (CfnMcpServer server =
-          CfnMcpServer.serve(settings, McpAudit.log(), System.in, protocol)) {
+      AuditLog auditLog = openAudit(err);
+      McpAudit audit = auditLog == null ? McpAudit.log() : McpAudit.store(auditLog);
+      try (auditLog;
+          CfnMcpServer server = CfnMcpServer.serve(settings, audit, System.in, protocol)) {
         // SIGTERM (how a client usually stops its server): close the memory file on the way out
         Thread closer = new Thread(server::close, "cfn-mcp-close");
         Runtime.getRuntime().addShutdownHook(closer);
@@ -111,6 +115,24 @@ final class McpCommand extends CommandGroup {
         Runtime.getRuntime().removeShutdownHook(closer);
       }
       return ExitCode.OK;
+    }
+
+    /**
+     * The audit log under {@code HOME/.cfn/audit}, or null when another process (a running {@code
+     * cfn serve}) holds it: the calls are then written to the {@code cfn.mcp.audit} logger, and a
+     * warning says so.
+     */
+    private AuditLog openAudit(PrintWriter err) {
+      try {
+        return AuditLog.open(home.resolve(".cfn"));
+      } catch (AuditException e) {
+        err.println(
+            "cfn mcp serve: warning: the audit log is not available ("
+                + e.getMessage()
+                + "); tool calls are audited to the log only (-v shows them)");
+        err.flush();
+        return null;
+      }
     }
 
     /** The settings from the options, every bad one refused before anything starts. */

@@ -6,9 +6,10 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
 import dev.cfn.server.audit.AuditTrail;
-import dev.cfn.server.audit.LoggingAuditTrail;
+import dev.cfn.server.audit.StoreAuditTrail;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.server.tls.ServerCertificate;
+import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -86,10 +87,17 @@ public final class CfnServer implements AutoCloseable {
   private final List<ApiRoute> routes;
   private final ServerCertificate certificate; // null with insecure HTTP
   private final String host;
+  private final AuditLog auditLog; // null when the builder was given an audit trail
   private volatile boolean ready;
 
   private CfnServer(
-      Javalin app, Node node, List<ApiRoute> routes, ServerCertificate certificate, String host) {
+      Javalin app,
+      Node node,
+      List<ApiRoute> routes,
+      ServerCertificate certificate,
+      String host,
+      AuditLog auditLog) {
+    this.auditLog = auditLog;
     this.app = app;
     this.node = node;
     this.routes = routes;
@@ -156,7 +164,13 @@ public final class CfnServer implements AutoCloseable {
     try {
       app.stop();
     } finally {
-      node.close();
+      try {
+        node.close();
+      } finally {
+        if (auditLog != null) {
+          auditLog.close();
+        }
+      }
     }
   }
 
@@ -166,7 +180,7 @@ public final class CfnServer implements AutoCloseable {
     private String bind = DEFAULT_BIND;
     private int port = DEFAULT_PORT;
     private boolean insecureHttp;
-    private AuditTrail audit = new LoggingAuditTrail();
+    private AuditTrail audit; // null: cfn-store's audit log under .cfn/audit
     private final List<AgentType> types = new ArrayList<>();
     private Supplier<ModelConfig> models;
     private double ratePerSecond = 50;
@@ -200,7 +214,10 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
-    /** Where audit events go (default: {@link LoggingAuditTrail}). */
+    /**
+     * Where audit events go (default: the append-only, hash-chained audit log under {@code
+     * .cfn/audit}, opened with the server and closed with it; see {@link StoreAuditTrail}).
+     */
     public Builder audit(AuditTrail trail) {
       this.audit = Objects.requireNonNull(trail, "trail");
       return this;
@@ -267,16 +284,30 @@ public final class CfnServer implements AutoCloseable {
               : ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), bind);
       Supplier<ModelConfig> providers =
           models != null ? models : () -> ModelConfig.discover(home, System.getenv());
-      Node node = Node.open(home, types, providers, retry);
+      AuditLog auditLog = audit == null ? AuditLog.open(home.resolve(".cfn")) : null;
+      AuditTrail trail = auditLog != null ? new StoreAuditTrail(auditLog) : audit;
+      Node node;
       try {
-        return listen(node, cert);
+        node = Node.open(home, types, providers, retry);
+      } catch (RuntimeException e) {
+        if (auditLog != null) {
+          auditLog.close();
+        }
+        throw e;
+      }
+      try {
+        return listen(node, cert, trail, auditLog);
       } catch (RuntimeException e) {
         node.close();
+        if (auditLog != null) {
+          auditLog.close();
+        }
         throw e;
       }
     }
 
-    private CfnServer listen(Node node, ServerCertificate cert) {
+    private CfnServer listen(
+        Node node, ServerCertificate cert, AuditTrail audit, AuditLog auditLog) {
       CfnServer[] self = new CfnServer[1];
       RequestSchemas schemas =
           new RequestSchemas(
@@ -360,7 +391,7 @@ public final class CfnServer implements AutoCloseable {
             port);
       }
       app.start();
-      CfnServer server = new CfnServer(app, node, table, cert, bind);
+      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog);
       self[0] = server;
       server.ready = true;
       return server;

@@ -33,6 +33,42 @@ public interface McpAudit {
             call.detail());
   }
 
+  /**
+   * An audit that appends each call to cfn-store's hash-chained {@link
+   * dev.cfn.store.audit.AuditLog} (action {@code mcp.TOOL}, the principal's name, the outcome, the
+   * detail and the duration), durable when the call answers. A call the log refuses is logged at
+   * ERROR and still answered.
+   */
+  static McpAudit store(dev.cfn.store.audit.AuditLog log) {
+    java.util.Objects.requireNonNull(log, "log");
+    Logger logger = LoggerFactory.getLogger("cfn.mcp.audit");
+    return call -> {
+      try {
+        String detail = call.detail();
+        if (detail.length() > 1000) {
+          detail = detail.substring(0, 1000) + "…";
+        }
+        log.append(
+            new dev.cfn.store.audit.AuditEvent(
+                call.at(),
+                call.principal().toString().replaceAll("\\p{Cntrl}", "?"),
+                "mcp." + call.tool(),
+                "",
+                switch (call.outcome()) {
+                  case DONE -> dev.cfn.store.audit.AuditEvent.Outcome.SUCCESS;
+                  case DENIED, INVALID -> dev.cfn.store.audit.AuditEvent.Outcome.DENIED;
+                  case FAILED -> dev.cfn.store.audit.AuditEvent.Outcome.FAILURE;
+                },
+                java.util.Map.of(
+                    "outcome", call.outcome().name().toLowerCase(java.util.Locale.ROOT),
+                    "detail", detail.replaceAll("\\p{Cntrl}", " "),
+                    "ms", Long.toString(call.duration().toMillis()))));
+      } catch (RuntimeException e) {
+        logger.error("the audit log refused an MCP call ({}): {}", e.getMessage(), call);
+      }
+    };
+  }
+
   /** How a call ended. */
   enum Outcome {
     /** The tool ran and answered. */
