@@ -13,6 +13,7 @@ import dev.cfn.flow.loop.Messages.ResumeLoop;
 import dev.cfn.flow.loop.Messages.StartLoop;
 import dev.cfn.flow.loop.Messages.StepDone;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,6 +31,12 @@ import org.slf4j.LoggerFactory;
 final class LoopCoordinator implements Agent {
   static final String TYPE = "cfn-loop";
   private static final Logger log = LoggerFactory.getLogger(LoopCoordinator.class);
+
+  /** Steps are kept in this order, whatever order the answers arrived in. */
+  static final Comparator<LoopStep> ORDER =
+      Comparator.comparingInt(LoopStep::iteration)
+          .thenComparing(LoopStep::phase)
+          .thenComparingInt(LoopStep::index);
 
   private final LoopRunner runner;
   private final String runId;
@@ -67,6 +74,7 @@ final class LoopCoordinator implements Agent {
         }
         List<LoopStep> steps = new ArrayList<>(record.steps());
         steps.add(step);
+        steps.sort(ORDER);
         advance(effects, record, steps);
       }
       case Decide d -> {
@@ -80,33 +88,12 @@ final class LoopCoordinator implements Agent {
           return;
         }
         LoopMachine.Evaluation e =
-            LoopMachine.evaluate(
-                record.spec(), record.task(), record.steps(), record.presetDecisions());
+            LoopMachine.evaluate(record.spec(), record.task(), record.steps());
         if (!(e.next() instanceof LoopMachine.Waiting w)) {
           throw new IllegalStateException("loop " + runId + " is WAITING but its rules say " + e);
         }
         List<LoopStep> steps = new ArrayList<>(record.steps());
-        steps.add(
-            new LoopStep(
-                w.iteration(),
-                Phase.HUMAN,
-                "person",
-                0,
-                true,
-                d.decision(),
-                null,
-                null,
-                null,
-                null,
-                d.decision(),
-                d.note(),
-                null,
-                0,
-                0,
-                null,
-                d.at(),
-                d.at(),
-                false));
+        steps.add(human(w.iteration(), d.decision(), d.note(), d.at()));
         advance(effects, record, steps);
       }
       case ResumeLoop r -> {
@@ -120,11 +107,24 @@ final class LoopCoordinator implements Agent {
     }
   }
 
-  /** Applies the rules to {@code steps} (null: the record's), sends the calls due, stores. */
+  /**
+   * Applies the rules to {@code steps} (null: the record's), sends the calls due, stores the record
+   * and tells the index, which reports a settled run once this commit is done.
+   */
   private void advance(Effects effects, LoopRecord record, List<LoopStep> steps) {
-    List<LoopStep> all = steps == null ? record.steps() : steps;
-    LoopMachine.Evaluation e =
-        LoopMachine.evaluate(record.spec(), record.task(), all, record.presetDecisions());
+    List<LoopStep> all = new ArrayList<>(steps == null ? record.steps() : steps);
+    LoopMachine.Evaluation e;
+    while (true) {
+      e = LoopMachine.evaluate(record.spec(), record.task(), all);
+      if (!(e.next() instanceof LoopMachine.Waiting w)) {
+        break;
+      }
+      LoopStep preset = LoopMachine.find(record.presetDecisions(), w.iteration(), Phase.HUMAN, 0);
+      if (preset == null) {
+        break;
+      }
+      all.add(preset); // a replay: the person's recorded decision, instead of waiting
+    }
     Set<String> dispatched = new LinkedHashSet<>(record.dispatched());
     LoopStatus status;
     String reason;
@@ -158,14 +158,26 @@ final class LoopCoordinator implements Agent {
       }
     }
     LoopRecord next = record.with(status, reason, e.decisions(), all, List.copyOf(dispatched));
-    effects.put(LoopRecord.STATE_KEY, next.toJson());
+    String json = next.toJson();
+    effects.put(LoopRecord.STATE_KEY, json);
     if (status != record.status() || steps == null) {
       effects.send(
-          LoopRunner.INDEX, new Indexed(runId, status.name(), runner.clock().millis()));
+          LoopRunner.INDEX,
+          new Indexed(
+              runId,
+              status.name(),
+              runner.clock().millis(),
+              status == LoopStatus.RUNNING ? null : json));
     }
-    report(next);
   }
 
+  static LoopStep human(int iteration, String decision, String note, long at) {
+    return new LoopStep(
+        iteration, Phase.HUMAN, "person", 0, true, decision, null, null, null, null, decision,
+        note, null, 0, 0, null, at, at, false);
+  }
+
+  /** Reports a settled run whose record is committed already. */
   private void report(LoopRecord record) {
     if (record.status() != LoopStatus.RUNNING) {
       runner.settled(record);

@@ -35,8 +35,7 @@ final class LoopMachine {
 
   record Evaluation(List<String> decisions, Next next) {}
 
-  static Evaluation evaluate(
-      LoopSpec spec, String task, List<LoopStep> steps, List<LoopStep> presetDecisions) {
+  static Evaluation evaluate(LoopSpec spec, String task, List<LoopStep> steps) {
     List<String> decisions = new ArrayList<>();
     int k = 1;
     int round = 1;
@@ -184,15 +183,12 @@ final class LoopMachine {
       }
       LoopStep person = find(steps, k, Phase.HUMAN, 0);
       if (person == null) {
-        person = find(presetDecisions, k, Phase.HUMAN, 0);
-        if (person == null) {
-          return new Evaluation(
-              decisions,
-              new Waiting(
-                  k,
-                  "the product owner escalated"
-                      + (owner.ok() && !owner.note().isBlank() ? ": " + owner.note() : "")));
-        }
+        return new Evaluation(
+            decisions,
+            new Waiting(
+                k,
+                "the product owner escalated"
+                    + (owner.ok() && !owner.note().isBlank() ? ": " + owner.note() : "")));
       }
       decisions.add("iteration " + k + ": person " + person.decision());
       return new Evaluation(

@@ -320,10 +320,18 @@ public final class LoopRunner {
     return f;
   }
 
-  private static Agent index() {
+  /**
+   * The index: keeps every run's status, and reports a settled run to whoever waits for it. It
+   * hears of a run's change by a RELIABLE message sent in the coordinator's commit, so the record
+   * it reports is committed.
+   */
+  private Agent index() {
     return (m, ctx) -> {
       if (m.payload() instanceof Indexed i) {
         ctx.effects().put(i.runId(), i.status());
+        if (i.recordJson() != null) {
+          settled(LoopRecord.fromJson(i.recordJson()));
+        }
       }
     };
   }

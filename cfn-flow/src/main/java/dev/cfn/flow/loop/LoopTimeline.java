@@ -55,15 +55,25 @@ public final class LoopTimeline {
     int last = record.iterations();
     for (int k = 1; k <= last; k++) {
       b.append("\niteration ").append(k).append('\n');
-      for (LoopStep s : record.steps()) {
-        if (s.iteration() == k) {
-          step(b, s);
-        }
-      }
       String prefix = "iteration " + k + ": ";
-      for (String d : record.decisions()) {
-        if (d.startsWith(prefix)) {
-          b.append("  -> ").append(d.substring(prefix.length())).append('\n');
+      for (LoopStep.Phase phase : LoopStep.Phase.values()) {
+        for (LoopStep s : record.steps()) {
+          if (s.iteration() == k && s.phase() == phase) {
+            step(b, s);
+          }
+        }
+        String decided =
+            prefix
+                + switch (phase) {
+                  case IMPLEMENT -> "gate";
+                  case VALIDATE -> "consensus";
+                  case DECIDE -> "owner";
+                  case HUMAN -> "person";
+                };
+        for (String d : record.decisions()) {
+          if (d.startsWith(decided)) {
+            b.append("  -> ").append(d.substring(prefix.length())).append('\n');
+          }
         }
       }
     }
@@ -93,7 +103,7 @@ public final class LoopTimeline {
         .append(String.format(Locale.ROOT, " %6.1fs ", (s.endedAt() - s.startedAt()) / 1000.0))
         .append(String.format(Locale.ROOT, "%-9s ", s.phase()))
         .append(s.agent());
-    if (s.phase() != LoopStep.Phase.HUMAN) {
+    if (s.phase() == LoopStep.Phase.IMPLEMENT || s.phase() == LoopStep.Phase.VALIDATE) {
       b.append(" #").append(s.index() + 1);
     }
     b.append(": ");

@@ -36,8 +36,8 @@ final class Messages {
       String prompt,
       long timeoutMillis) {}
 
-  /** A run's status changed. */
-  record Indexed(String runId, String status, long at) {}
+  /** A run's status changed; {@code recordJson} is the committed record when it settled. */
+  record Indexed(String runId, String status, long at, String recordJson) {}
 
   static final List<Class<?>> RELIABLE_TYPES =
       List.of(
