@@ -39,6 +39,7 @@ import picocli.CommandLine.Spec;
       ChaosCommand.class,
       DlqCommand.class,
       InitCommand.class,
+      LoopCommand.class,
       MemoryCommand.class,
       RunCommand.class,
       StoreCommand.Store.class,
