@@ -82,7 +82,7 @@ final class LoopCommand extends CommandGroup {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** The options of the commands that open the journal and the call log. */
-  static final class Files2 {
+  static final class RunFiles {
     @Mixin StoreOptions store;
 
     @Option(
@@ -137,7 +137,7 @@ final class LoopCommand extends CommandGroup {
               + " its timeline.")
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Files2 files;
+    @Mixin RunFiles files;
     @Mixin AgentOptions agentOptions;
 
     @Parameters(arity = "0..*", paramLabel = "TASK", description = "The task.")
@@ -396,7 +396,7 @@ final class LoopCommand extends CommandGroup {
       description = "Decides for a run the product owner escalated: --proceed, --defer or --abort.")
   static final class Decide implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Files2 files;
+    @Mixin RunFiles files;
 
     @Parameters(index = "0", paramLabel = "RUN", description = "The waiting run.")
     String run;
@@ -441,7 +441,7 @@ final class LoopCommand extends CommandGroup {
               + " reaches the same decisions; --from N forks a new run from iteration N.")
   static final class Replay implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin Files2 files;
+    @Mixin RunFiles files;
     @Mixin AgentOptions agentOptions;
 
     @Parameters(index = "0", paramLabel = "RUN", description = "The recorded run.")
@@ -594,7 +594,7 @@ final class LoopCommand extends CommandGroup {
 
     static Session open(
         AgentOptions o,
-        Files2 files,
+        RunFiles files,
         LoopSpec loop,
         CommandSpec spec,
         String modelOverride,
@@ -765,7 +765,7 @@ final class LoopCommand extends CommandGroup {
         : CommandFailure.usage(m.substring(0, fix), m.substring(fix + 7, m.length() - 1));
   }
 
-  static Optional<LoopRecord> read(Files2 files, String runId) {
+  static Optional<LoopRecord> read(RunFiles files, String runId) {
     return Files.isRegularFile(files.store.db) ? read(files.store, runId) : Optional.empty();
   }
 
@@ -776,7 +776,7 @@ final class LoopCommand extends CommandGroup {
     }
   }
 
-  static LoopRecord readExisting(Files2 files, String runId) {
+  static LoopRecord readExisting(RunFiles files, String runId) {
     return require(files.store, runId);
   }
 
