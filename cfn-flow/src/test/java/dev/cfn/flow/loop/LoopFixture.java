@@ -35,13 +35,13 @@ final class LoopFixture implements AutoCloseable {
   private final SqliteCallLogStore calls;
   private final ModelProvider model;
 
-  private LoopFixture(Path dir, ModelServer server, boolean inMemoryJournal) {
+  private LoopFixture(Path dir, String openAiBaseUrl, boolean inMemoryJournal) {
     this.calls =
         SqliteCallLogStore.builder(dir.resolve("calls.db")).sweepEvery(Duration.ZERO).open();
     this.model =
         OpenAiProvider.create(
             ProviderConfig.builder("test", ProviderConfig.Kind.OPENAI)
-                .baseUrl(server.openAiBaseUrl())
+                .baseUrl(openAiBaseUrl)
                 .apiKey("test-key")
                 .model("m1")
                 .requestTimeout(Duration.ofSeconds(10))
@@ -67,12 +67,17 @@ final class LoopFixture implements AutoCloseable {
 
   /** A process on the files of {@code dir}. */
   static LoopFixture open(Path dir, ModelServer server) {
-    return new LoopFixture(dir, server, false);
+    return new LoopFixture(dir, server.openAiBaseUrl(), false);
+  }
+
+  /** A process on the files of {@code dir}, its agents asking the server at {@code baseUrl}. */
+  static LoopFixture open(Path dir, String openAiBaseUrl) {
+    return new LoopFixture(dir, openAiBaseUrl, false);
   }
 
   /** A process with an in-memory journal sharing {@code dir}'s call log: for replays. */
   static LoopFixture replayer(Path dir, ModelServer server) {
-    return new LoopFixture(dir, server, true);
+    return new LoopFixture(dir, server.openAiBaseUrl(), true);
   }
 
   static AgentDefinition definition(String name) {
