@@ -455,10 +455,16 @@ final class LoopCommand extends CommandGroup {
                 + " again (with --task, --model or changed --agents).")
     Integer from;
 
-    @Option(names = "--as", paramLabel = "RUN", description = "The fork's id (default: RUN-fork-N).")
+    @Option(
+        names = "--as",
+        paramLabel = "RUN",
+        description = "The fork's id (default: RUN-fork-N).")
     String as;
 
-    @Option(names = "--task", paramLabel = "TEXT", description = "The fork's task (default: RUN's).")
+    @Option(
+        names = "--task",
+        paramLabel = "TEXT",
+        description = "The fork's task (default: RUN's).")
     String task;
 
     @Option(
@@ -553,8 +559,7 @@ final class LoopCommand extends CommandGroup {
       }
       try (Session s = Session.open(agentOptions, files, recorded.spec(), spec, model, false)) {
         LoopRecord r =
-            await(
-                s.runner.fork(recorded, forkId, from, task, null), agentOptions.timeout, forkId);
+            await(s.runner.fork(recorded, forkId, from, task, null), agentOptions.timeout, forkId);
         return print(r, json, out);
       }
     }
@@ -704,9 +709,7 @@ final class LoopCommand extends CommandGroup {
                 .journal(journal)
                 .pricing(
                     (agent, usage) ->
-                        prices
-                            .cost(usage, models.getOrDefault(agent, ""))
-                            .orElse(BigDecimal.ZERO))
+                        prices.cost(usage, models.getOrDefault(agent, "")).orElse(BigDecimal.ZERO))
                 .build();
         return new Session(runtime, runner, router, calls, server);
       } catch (RuntimeException | java.io.IOException e) {
@@ -771,8 +774,7 @@ final class LoopCommand extends CommandGroup {
 
   static Optional<LoopRecord> read(StoreOptions store, String runId) {
     try (JournalReader j = SqliteJournal.openReadOnly(store.existing())) {
-      return j.state(LoopRunner.coordinator(runId), LoopRecord.STATE_KEY)
-          .map(LoopRecord::fromJson);
+      return j.state(LoopRunner.coordinator(runId), LoopRecord.STATE_KEY).map(LoopRecord::fromJson);
     }
   }
 

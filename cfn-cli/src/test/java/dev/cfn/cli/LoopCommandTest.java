@@ -96,7 +96,9 @@ class LoopCommandTest {
   @Test
   void theExampleRunsOfflineFromItsCassetteAndReplaysWithoutAModel() {
     Result run =
-        cfn(exampleRun("--replay", EXAMPLE.resolve("cassette.json").toString(), "--id", "is-prime"));
+        cfn(
+            exampleRun(
+                "--replay", EXAMPLE.resolve("cassette.json").toString(), "--id", "is-prime"));
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(run.out())
         .contains("run is-prime: DEFERRED")
@@ -115,7 +117,9 @@ class LoopCommandTest {
         .contains("\"iterations\" : 3");
 
     Result replay =
-        cfn(withFiles("loop", "replay", "is-prime", "--agents", EXAMPLE.resolve("agents").toString()));
+        cfn(
+            withFiles(
+                "loop", "replay", "is-prime", "--agents", EXAMPLE.resolve("agents").toString()));
     assertThat(replay.code()).as(replay.out() + replay.err()).isZero();
     assertThat(replay.out())
         .isEqualTo(

@@ -108,7 +108,8 @@ public final class LoopExampleRecorder {
         ModelServer recorder = ModelServer.recording(upstream.baseUrl(), cassette)) {
       script(upstream);
       // the example's providers file may read LOCAL_BASE_URL only when the user allows it
-      Files.writeString(tmp.resolve("trust.yaml"), "allow-env:\n  - LOCAL_BASE_URL\n  - LOCAL_MODEL\n");
+      Files.writeString(
+          tmp.resolve("trust.yaml"), "allow-env:\n  - LOCAL_BASE_URL\n  - LOCAL_MODEL\n");
       RunCommand.environment =
           Map.of(
               "LOCAL_BASE_URL", recorder.openAiBaseUrl(),

@@ -28,7 +28,8 @@ import java.util.Objects;
  *   <li>3 approve with 0.95, 0.95, 0.80: score 2.70/3 = 0.90, consensus (exactly at the threshold).
  *   <li>2 approve with 0.8999 each: score 0.8999, no consensus (the findings go back to Loop 3).
  *   <li>3 validators, two approve with 0.99, one rejects with 0.60: score 1.98/3 = 0.66, no
- *       consensus: with a threshold above (n−1)/n one rejection blocks, however sure the others are.
+ *       consensus: with a threshold above (n−1)/n one rejection blocks, however sure the others
+ *       are.
  *   <li>4 validators, three approve with 1.0, one answers garbage: 3 readable verdicts meet the
  *       quorum of 3, but the score is 3.0/4 = 0.75, no consensus.
  *   <li>3 validators, two answer garbage, one approves with 1.0: 1 readable verdict is below the

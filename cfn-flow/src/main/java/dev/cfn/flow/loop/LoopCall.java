@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One agent call of a run, the agent {@code cfn-loop-call/RUN.ITERATION.PHASE.INDEX} (blocking: it
  * waits for the answer on a virtual thread). It receives a RELIABLE {@link Call}, asks the agent
- * with a request that carries a fixed idempotency key, {@code cfn-loop.KEYRUN.ITERATION.PHASE.INDEX},
- * to the agent id {@code AGENT/KEYRUN.ITERATION.PHASE.INDEX}, and sends the answer to the
- * coordinator in its effects, committed with the call's acknowledgement.
+ * with a request that carries a fixed idempotency key, {@code
+ * cfn-loop.KEYRUN.ITERATION.PHASE.INDEX}, to the agent id {@code
+ * AGENT/KEYRUN.ITERATION.PHASE.INDEX}, and sends the answer to the coordinator in its effects,
+ * committed with the call's acknowledgement.
  *
  * <p>The key is what makes a restart cheap: an {@code LlmAgent} records every model call of a
  * message with an idempotency key in its call log before using it. A call interrupted by a crash is
@@ -120,8 +121,17 @@ final class LoopCall implements Agent {
                   ended);
           case String s ->
               Steps.raw(
-                  c.iteration(), phase, c.agent(), c.index(), true, s, 0, 0, BigDecimal.ZERO,
-                  started, ended);
+                  c.iteration(),
+                  phase,
+                  c.agent(),
+                  c.index(),
+                  true,
+                  s,
+                  0,
+                  0,
+                  BigDecimal.ZERO,
+                  started,
+                  ended);
           default ->
               Steps.raw(
                   c.iteration(),
@@ -140,7 +150,6 @@ final class LoopCall implements Agent {
         .send(
             LoopRunner.coordinator(c.runId()),
             new StepDone(
-                c.iteration() + "." + phase.name().charAt(0) + "." + c.index(),
-                Steps.toJson(raw)));
+                c.iteration() + "." + phase.name().charAt(0) + "." + c.index(), Steps.toJson(raw)));
   }
 }

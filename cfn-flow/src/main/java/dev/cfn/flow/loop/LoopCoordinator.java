@@ -173,8 +173,25 @@ final class LoopCoordinator implements Agent {
 
   static LoopStep human(int iteration, String decision, String note, long at) {
     return new LoopStep(
-        iteration, Phase.HUMAN, "person", 0, true, decision, null, null, null, null, decision,
-        note, null, 0, 0, null, at, at, false);
+        iteration,
+        Phase.HUMAN,
+        "person",
+        0,
+        true,
+        decision,
+        null,
+        null,
+        null,
+        null,
+        decision,
+        note,
+        null,
+        0,
+        0,
+        null,
+        at,
+        at,
+        false);
   }
 
   /** Reports a settled run whose record is committed already. */

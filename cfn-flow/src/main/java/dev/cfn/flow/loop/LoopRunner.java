@@ -30,22 +30,23 @@ import java.util.regex.Pattern;
  * LoopRecord} in its journal namespace, every step recorded (who, the answer, the confidence, the
  * consensus, the decision, tokens, cost, time). What to do next is a pure function of the recorded
  * steps ({@code LoopMachine}): Loop 3's gate, Loop 2's {@link Consensus}, Loop 4's owner and, when
- * the owner escalates, a person ({@link #decide}). Each agent call is a RELIABLE message to an agent
- * of its own that asks the loop's agent with a fixed idempotency key, so an {@code LlmAgent} with a
- * durable call log replays its recorded model calls when a call is redelivered after a crash.
+ * the owner escalates, a person ({@link #decide}). Each agent call is a RELIABLE message to an
+ * agent of its own that asks the loop's agent with a fixed idempotency key, so an {@code LlmAgent}
+ * with a durable call log replays its recorded model calls when a call is redelivered after a
+ * crash.
  *
  * <ul>
  *   <li><b>Crash and restart.</b> Open a new runtime on the same journal (and call log), build a
- *       runner with the same agents: the journal redelivers what was under way and the run goes
- *       on where it stopped. {@link #resume} returns the run's next settled state.
- *   <li><b>Waiting for a person</b> costs no thread: the record says {@link LoopStatus#WAITING}
- *       and nothing runs until {@link #decide} sends a decision, in this process or a later one.
+ *       runner with the same agents: the journal redelivers what was under way and the run goes on
+ *       where it stopped. {@link #resume} returns the run's next settled state.
+ *   <li><b>Waiting for a person</b> costs no thread: the record says {@link LoopStatus#WAITING} and
+ *       nothing runs until {@link #decide} sends a decision, in this process or a later one.
  *   <li><b>Replay.</b> {@link #replay} runs a finished run again with the original's call-log keys;
  *       on a runtime whose agents cannot reach a model, every answer comes from the call log, and
  *       the rules reach the same decisions (compare {@link LoopRecord#decisions()}).
- *   <li><b>Fork.</b> {@link #fork} starts a new run from iteration {@code N} of a recorded one:
- *       the steps before {@code N} are copied, not asked again; from {@code N} on the new run asks
- *       its agents (which may have a changed prompt or model) and may have a changed task.
+ *   <li><b>Fork.</b> {@link #fork} starts a new run from iteration {@code N} of a recorded one: the
+ *       steps before {@code N} are copied, not asked again; from {@code N} on the new run asks its
+ *       agents (which may have a changed prompt or model) and may have a changed task.
  * </ul>
  *
  * <pre>{@code
@@ -104,9 +105,9 @@ public final class LoopRunner {
   }
 
   /**
-   * Starts run {@code runId}: durable when this returns. The future completes when the run
-   * settles: it finished, or it waits for a person. Starting a run id that exists changes nothing
-   * (the future then reports that run).
+   * Starts run {@code runId}: durable when this returns. The future completes when the run settles:
+   * it finished, or it waits for a person. Starting a run id that exists changes nothing (the
+   * future then reports that run).
    *
    * @throws IllegalArgumentException for a bad run id, a blank task, or an agent type the runtime
    *     does not know (nothing is started)
@@ -248,9 +249,9 @@ public final class LoopRunner {
   }
 
   /**
-   * A person's decision on a run that waits for one (the owner escalated): PROCEED, DEFER or
-   * ABORT. The future completes when the run has ended. A run that does not wait ignores it (the
-   * future reports its state).
+   * A person's decision on a run that waits for one (the owner escalated): PROCEED, DEFER or ABORT.
+   * The future completes when the run has ended. A run that does not wait ignores it (the future
+   * reports its state).
    */
   public CompletableFuture<LoopRecord> decide(String runId, HumanDecision decision, String note) {
     checkRunId(runId);
@@ -315,8 +316,7 @@ public final class LoopRunner {
             }
           });
     }
-    runtime.send(
-        Envelope.to(coordinator(runId)).delivery(DeliveryMode.RELIABLE).payload(payload));
+    runtime.send(Envelope.to(coordinator(runId)).delivery(DeliveryMode.RELIABLE).payload(payload));
     return f;
   }
 

@@ -77,8 +77,25 @@ public record LoopStep(
   /** The same step marked as copied from another run. */
   LoopStep asCopied() {
     return new LoopStep(
-        iteration, phase, agent, index, ok, text, result, confidence, verdict, findings, decision,
-        note, followUps, inputTokens, outputTokens, costUsd, startedAt, endedAt, true);
+        iteration,
+        phase,
+        agent,
+        index,
+        ok,
+        text,
+        result,
+        confidence,
+        verdict,
+        findings,
+        decision,
+        note,
+        followUps,
+        inputTokens,
+        outputTokens,
+        costUsd,
+        startedAt,
+        endedAt,
+        true);
   }
 
   /** True when this step answers the call {@code (iteration, phase, index)}. */

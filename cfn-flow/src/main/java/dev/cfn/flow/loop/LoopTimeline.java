@@ -29,19 +29,19 @@ public final class LoopTimeline {
         .append('\n');
     b.append("task: ").append(oneLine(record.task(), 200)).append('\n');
     b.append(
-            String.format(
-                Locale.ROOT,
-                "agents: implementers %s; validators %s; owner %s%n"
-                    + "rules: gate %s, consensus %s with quorum %d, at most %d Loop 3 iterations"
-                    + " per round and %d rounds%n",
-                String.join(", ", spec.implementers()),
-                String.join(", ", spec.validators()),
-                spec.owner(),
-                spec.gate().toPlainString(),
-                spec.threshold().toPlainString(),
-                spec.quorum(),
-                spec.maxImplementations(),
-                spec.maxValidations()));
+        String.format(
+            Locale.ROOT,
+            "agents: implementers %s; validators %s; owner %s%n"
+                + "rules: gate %s, consensus %s with quorum %d, at most %d Loop 3 iterations"
+                + " per round and %d rounds%n",
+            String.join(", ", spec.implementers()),
+            String.join(", ", spec.validators()),
+            spec.owner(),
+            spec.gate().toPlainString(),
+            spec.threshold().toPlainString(),
+            spec.quorum(),
+            spec.maxImplementations(),
+            spec.maxValidations()));
     if (record.forkedFrom() != null) {
       b.append("forked from run ")
           .append(record.forkedFrom())

@@ -3,8 +3,8 @@ package dev.cfn.flow.loop;
 import java.util.List;
 
 /**
- * The loop's protocol. Every message travels RELIABLE, so they are records of strings and numbers
- * a journal stores as JSON ({@link LoopRunner#journalPayloadTypes()}).
+ * The loop's protocol. Every message travels RELIABLE, so they are records of strings and numbers a
+ * journal stores as JSON ({@link LoopRunner#journalPayloadTypes()}).
  *
  * <p>To a run's coordinator ({@code cfn-loop/RUN}): {@link StartLoop}, {@link StepDone}, {@link
  * Decide}, {@link ResumeLoop}. To a call's agent ({@code cfn-loop-call/RUN.ITERATION.PHASE.INDEX}):

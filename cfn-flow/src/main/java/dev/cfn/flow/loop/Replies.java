@@ -72,10 +72,15 @@ final class Replies {
     String v = requiredText(o, "verdict", VALIDATOR_FORMAT).toLowerCase(Locale.ROOT);
     if (!v.equals("approve") && !v.equals("reject")) {
       throw new Unreadable(
-          "\"verdict\" is \"" + v + "\", not \"approve\" or \"reject\"; answer " + VALIDATOR_FORMAT);
+          "\"verdict\" is \""
+              + v
+              + "\", not \"approve\" or \"reject\"; answer "
+              + VALIDATOR_FORMAT);
     }
     return new Verdict(
-        v.equals("approve"), confidence(o, VALIDATOR_FORMAT), texts(o, "findings", VALIDATOR_FORMAT));
+        v.equals("approve"),
+        confidence(o, VALIDATOR_FORMAT),
+        texts(o, "findings", VALIDATOR_FORMAT));
   }
 
   static OwnerDecision ownerDecision(String text) throws Unreadable {
@@ -93,8 +98,7 @@ final class Replies {
         d, reason == null ? "" : reason.asText(), texts(o, "followUps", OWNER_FORMAT));
   }
 
-  private static JsonNode object(String text, Set<String> fields, String format)
-      throws Unreadable {
+  private static JsonNode object(String text, Set<String> fields, String format) throws Unreadable {
     String body = text == null ? "" : text.strip();
     if (body.startsWith("```")) {
       int firstLine = body.indexOf('\n');
@@ -179,7 +183,8 @@ final class Replies {
     }
     for (JsonNode item : v) {
       if (!item.isTextual()) {
-        throw new Unreadable("\"" + field + "\" holds " + item + ", not a string; answer " + format);
+        throw new Unreadable(
+            "\"" + field + "\" holds " + item + ", not a string; answer " + format);
       }
       out.add(item.asText());
     }

@@ -48,8 +48,25 @@ final class Steps {
       long startedAt,
       long endedAt) {
     return new LoopStep(
-        iteration, phase, agent, index, ok, text, null, null, null, null, null, null, null,
-        inputTokens, outputTokens, cost, startedAt, endedAt, false);
+        iteration,
+        phase,
+        agent,
+        index,
+        ok,
+        text,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        inputTokens,
+        outputTokens,
+        cost,
+        startedAt,
+        endedAt,
+        false);
   }
 
   /** Reads a raw step's answer by the rules of its phase. */
@@ -88,9 +105,25 @@ final class Steps {
 
   private static LoopStep failed(LoopStep raw, String why) {
     return new LoopStep(
-        raw.iteration(), raw.phase(), raw.agent(), raw.index(), false, raw.text(), null, null,
-        null, null, null, why, null, raw.inputTokens(), raw.outputTokens(), raw.costUsd(),
-        raw.startedAt(), raw.endedAt(), false);
+        raw.iteration(),
+        raw.phase(),
+        raw.agent(),
+        raw.index(),
+        false,
+        raw.text(),
+        null,
+        null,
+        null,
+        null,
+        null,
+        why,
+        null,
+        raw.inputTokens(),
+        raw.outputTokens(),
+        raw.costUsd(),
+        raw.startedAt(),
+        raw.endedAt(),
+        false);
   }
 
   private static LoopStep with(
@@ -103,8 +136,24 @@ final class Steps {
       String note,
       java.util.List<String> followUps) {
     return new LoopStep(
-        raw.iteration(), raw.phase(), raw.agent(), raw.index(), true, raw.text(), result,
-        confidence, verdict, findings, decision, note, followUps, raw.inputTokens(),
-        raw.outputTokens(), raw.costUsd(), raw.startedAt(), raw.endedAt(), false);
+        raw.iteration(),
+        raw.phase(),
+        raw.agent(),
+        raw.index(),
+        true,
+        raw.text(),
+        result,
+        confidence,
+        verdict,
+        findings,
+        decision,
+        note,
+        followUps,
+        raw.inputTokens(),
+        raw.outputTokens(),
+        raw.costUsd(),
+        raw.startedAt(),
+        raw.endedAt(),
+        false);
   }
 }

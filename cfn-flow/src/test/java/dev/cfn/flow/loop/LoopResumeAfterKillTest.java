@@ -79,8 +79,7 @@ class LoopResumeAfterKillTest {
   }
 
   @Test
-  void aLoopKilledMidRunResumesWhereItStoppedWithoutRepeatingRecordedModelCalls()
-      throws Exception {
+  void aLoopKilledMidRunResumesWhereItStoppedWithoutRepeatingRecordedModelCalls() throws Exception {
     try (ModelServer server = ModelServer.start()) {
       Duration slow = Duration.ofMillis(150); // so that the kill lands while a call is under way
       server
@@ -105,7 +104,9 @@ class LoopResumeAfterKillTest {
         LoopRecord r = p.runner.record("loop-1").orElseThrow();
         assertThat(r.status()).isEqualTo(LoopStatus.ACCEPTED);
         long distinct =
-            r.steps().stream().map(s -> s.iteration() + "." + s.phase() + "." + s.index()).distinct()
+            r.steps().stream()
+                .map(s -> s.iteration() + "." + s.phase() + "." + s.index())
+                .distinct()
                 .count();
         assertThat(distinct).as("every step recorded once").isEqualTo(r.steps().size());
         assertThat(server.received())
@@ -115,5 +116,4 @@ class LoopResumeAfterKillTest {
       }
     }
   }
-
 }

@@ -190,7 +190,9 @@ class LoopRunnerTest {
     }
     long asked = server.received();
     try (LoopFixture p = LoopFixture.open(dir, server)) {
-      assertThat(p.runner.record("loop-1")).get().extracting(LoopRecord::status)
+      assertThat(p.runner.record("loop-1"))
+          .get()
+          .extracting(LoopRecord::status)
           .isEqualTo(LoopStatus.WAITING);
       assertThat(p.runner.resume("loop-1").get(WAIT.toSeconds(), TimeUnit.SECONDS).status())
           .isEqualTo(LoopStatus.WAITING);
@@ -204,15 +206,14 @@ class LoopRunnerTest {
       assertThat(done.steps().getLast().note()).isEqualTo("approved by legal");
       assertThat(p.runner.record("loop-1")).get().isEqualTo(done);
     }
-    assertThat(server.received()).as("the restart and the decision asked no model").isEqualTo(asked);
+    assertThat(server.received())
+        .as("the restart and the decision asked no model")
+        .isEqualTo(asked);
   }
 
   @Test
   void aReplayReachesTheSameDecisionsWithoutAnyModelCall() throws Exception {
-    server
-        .script()
-        .on(system("coder"))
-        .reply(implemented("add", "0.5"), implemented("add", "0.9"));
+    server.script().on(system("coder")).reply(implemented("add", "0.5"), implemented("add", "0.9"));
     server
         .script()
         .on(system("reviewer"))

@@ -14,8 +14,7 @@ class RepliesTest {
     assertThat(Replies.implementation("{\"result\": \"x\", \"confidence\": 0.75}").confidence())
         .isEqualByComparingTo("0.75");
     assertThat(
-            Replies.implementation("```json\n{\"result\": \"x\", \"confidence\": 1}\n```")
-                .result())
+            Replies.implementation("```json\n{\"result\": \"x\", \"confidence\": 1}\n```").result())
         .isEqualTo("x");
     Replies.Verdict v =
         Replies.verdict("{\"verdict\": \"reject\", \"confidence\": 0.5, \"findings\": [\"a\"]}");
