@@ -670,8 +670,9 @@ final class LoopCommand extends CommandGroup {
         Map<String, String> models = new LinkedHashMap<>();
         AgentRuntime.Builder b = AgentRuntime.builder().jvmMetrics(false);
         Path callsFile = files.calls.toAbsolutePath();
-        if (callsFile.getParent() != null) {
-          Files.createDirectories(callsFile.getParent());
+        Path callsFolder = callsFile.getParent();
+        if (callsFolder != null) {
+          Files.createDirectories(callsFolder);
         }
         calls = SqliteCallLogStore.open(callsFile);
         for (AgentDefinition d : definitions) {
@@ -742,8 +743,9 @@ final class LoopCommand extends CommandGroup {
 
   static SqliteJournal openJournal(Path db) throws java.io.IOException {
     Path file = db.toAbsolutePath();
-    if (file.getParent() != null) {
-      Files.createDirectories(file.getParent());
+    Path folder = file.getParent();
+    if (folder != null) {
+      Files.createDirectories(folder);
     }
     return SqliteJournal.builder(file)
         .payloadType(LoopRunner.journalPayloadTypes().toArray(new Class<?>[0]))
