@@ -42,6 +42,7 @@ import picocli.CommandLine.Spec;
       DlqCommand.class,
       InitCommand.class,
       KeysCommand.class,
+      LoopCommand.class,
       McpCommand.class,
       MemoryCommand.class,
       RunCommand.class,
