@@ -89,9 +89,10 @@ class ResumeAfterKillTest {
       throws Exception {
     int fan = 150;
     Path db = dir.resolve("wide.db");
-    int first = runAndKill(db, "start", GraphCrashChild.CHAIN + 40, fan);
-    int second = runAndKill(db, "resume", 40, fan);
-    assertThat(first + second).isLessThan(GraphCrashChild.CHAIN + fan + 1);
+    // each child is killed while the run is still going (checked in runAndKill); the successes
+    // seen are not summed: a success published before a kill and not committed is seen again
+    runAndKill(db, "start", GraphCrashChild.CHAIN + 40, fan);
+    runAndKill(db, "resume", 40, fan);
     TaskGraph graph = GraphCrashChild.graph(fan);
     PrintStream quiet =
         new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
