@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
       BenchMain.Bus.class,
       BenchMain.Reliable.class,
       AgentsCommand.class,
+      BenchMain.Flow.class,
       BenchMain.Jmh.class
     })
 public final class BenchMain implements Callable<Integer> {
@@ -268,6 +269,37 @@ public final class BenchMain implements Callable<Integer> {
           }
         }
       }
+    }
+  }
+
+  @Command(
+      name = "flow",
+      mixinStandardHelpOptions = true,
+      description =
+          "Orchestration: overhead per agent step of BEST_EFFORT task graphs (sequence of 3,"
+              + " fan-out of 10, loop of 5) beside LangChain4j agentic in the same run; a RELIABLE"
+              + " graph of 10,000 tasks (tasks/s, step P99; batched coordinator against one commit"
+              + " per message); a swarm round of 10,000 members.")
+  static final class Flow implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter windows (about a minute in all).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+      if (json != null) {
+        outputFile("--json", json);
+      }
+      var result =
+          new FlowBench(quick ? FlowBench.Settings.quick() : FlowBench.Settings.full(), System.out)
+              .run();
+      if (json != null) {
+        BusBench.writeJson(result, json);
+        System.out.println("wrote " + json.toAbsolutePath());
+      }
+      return 0;
     }
   }
 

@@ -12,10 +12,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn bench bus|reliable|agents|jmh}: runs the benchmark jar in a JVM of its own, with a
- * fixed heap and the same JDK, so a measurement never shares a heap or JIT profile with the command
- * itself and its JVM settings are printed with the results. The benchmark peers (Apache Pekko,
- * LangChain4j) live only in that jar.
+ * {@code cfn bench bus|reliable|agents|flow|jmh}: runs the benchmark jar in a JVM of its own, with
+ * a fixed heap and the same JDK, so a measurement never shares a heap or JIT profile with the
+ * command itself and its JVM settings are printed with the results. The benchmark peers (Apache
+ * Pekko, LangChain4j) live only in that jar.
  *
  * <p>The options are declared (and checked) here as well as in the jar's {@code BenchMain}, so that
  * a bad value is reported at once, before a 2 GB benchmark JVM starts; the checked options are then
@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
       BenchCommand.Bus.class,
       BenchCommand.Reliable.class,
       BenchAgentsCommand.class,
+      BenchCommand.Flow.class,
       BenchCommand.Jmh.class
     })
 final class BenchCommand extends CommandGroup {
@@ -220,6 +221,37 @@ final class BenchCommand extends CommandGroup {
 
     private static String join(int[] values) {
       return String.join(",", java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
+    }
+  }
+
+  @Command(
+      name = "flow",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Orchestration (cfn-flow): overhead per agent step of BEST_EFFORT task graphs (sequence"
+            + " of 3, fan-out of 10, loop of 5) beside LangChain4j agentic in the same run; RELIABLE"
+            + " graphs of 10,000 tasks on a SQLite journal (tasks/s, step P99; the run coordinator's"
+            + " batched commits against one commit per message); a swarm round of 10,000 members.",
+        "The full run takes about 3 minutes on a quiet machine; --quick about one."
+      })
+  static final class Flow implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter windows and fewer rounds.")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> args = new ArrayList<>(List.of("flow"));
+      if (quick) {
+        args.add("--quick");
+      }
+      if (json != null) {
+        args.addAll(
+            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
+      }
+      return runJar(args);
     }
   }
 

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
     name = "chaos",
     mixinStandardHelpOptions = true,
     description = "Fault injection against a real runtime.",
-    subcommands = {ChaosCommand.Crash.class, ChaosCommand.Worker.class})
+    subcommands = {ChaosCommand.Crash.class, ChaosCommand.Graph.class, ChaosCommand.Worker.class})
 final class ChaosCommand extends CommandGroup {
 
   /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
@@ -335,6 +335,254 @@ final class ChaosCommand extends CommandGroup {
     }
   }
 
+  /** Kills a worker JVM in the middle of RELIABLE task graphs and checks every task ran once. */
+  @Command(
+      name = "graph",
+      mixinStandardHelpOptions = true,
+      description = {
+        "SIGKILLs a worker JVM running RELIABLE task graphs N times and checks that every run"
+            + " completes and that no task's effects were applied twice.",
+        "Each worker resumes the runs its predecessors left and starts one more (a chain of 4"
+            + " tasks, a fan-out of --width tasks, a join), on a SQLite journal; each task's agent"
+            + " counts its executions in its journal state. It is killed at random moments, then"
+            + " a last worker finishes every run. Exits 1 if a run did not complete or a task ran"
+            + " twice.",
+        "Without --dir the work folder is temporary: removed after a pass, kept (and named) after"
+            + " a failure."
+      })
+  static final class Graph implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--kills",
+        paramLabel = "N",
+        description = "SIGKILLs to deliver, one run started per worker (default ${DEFAULT-VALUE}).")
+    int kills = 10;
+
+    @Option(
+        names = "--width",
+        paramLabel = "N",
+        description = "Tasks in each graph's fan-out (default ${DEFAULT-VALUE}).")
+    int width = 50;
+
+    @Option(
+        names = "--min-ms",
+        paramLabel = "MS",
+        description =
+            "Shortest run before a kill, ms, from the worker's first task (default ${DEFAULT-VALUE}).")
+    int minMs = 20;
+
+    @Option(
+        names = "--max-ms",
+        paramLabel = "MS",
+        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
+    int maxMs = 400;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
+    Path json;
+
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Work folder, kept afterwards (default: a new temporary one).")
+    Path dir;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
+    Long seed;
+
+    /** The most tasks a graph's fan-out may have here. */
+    static final int MAX_WIDTH = 10_000;
+
+    @Override
+    public Integer call() throws Exception {
+      ValueConverters.atLeast("--kills", kills, 0);
+      ValueConverters.atLeast("--width", width, 1);
+      if (width > MAX_WIDTH) {
+        throw CommandFailure.usage(
+            "--width " + width + " is more than " + MAX_WIDTH, "give at most " + MAX_WIDTH);
+      }
+      ValueConverters.atLeast("--min-ms", minMs, 0);
+      if (maxMs < minMs) {
+        throw CommandFailure.usage(
+            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
+      }
+      if (json != null) {
+        PathChecks.outputFile("--json", json);
+      }
+      if (dir != null) {
+        PathChecks.folder("--dir", dir);
+      }
+      Path work =
+          dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos-graph");
+      boolean passed = false;
+      try {
+        passed = run(work) == ExitCode.OK;
+        return passed ? ExitCode.OK : ExitCode.FAILED;
+      } finally {
+        if (dir == null) {
+          if (passed) {
+            Crash.deleteTree(work);
+          } else {
+            spec.commandLine().getErr().println("cfn chaos graph: kept the work folder " + work);
+            spec.commandLine().getErr().flush();
+          }
+        }
+      }
+    }
+
+    private Worker.Child start(Path db, int index, boolean last, Path work) throws IOException {
+      List<String> tail =
+          new ArrayList<>(
+              List.of(
+                  GraphChaosWorker.class.getName(),
+                  "--db",
+                  db.toString(),
+                  "--index",
+                  Integer.toString(index),
+                  "--width",
+                  Integer.toString(width)));
+      if (last) {
+        tail.add("--last");
+      }
+      return Worker.Child.launch(tail, work.resolve("worker-" + index + ".log"), null, null);
+    }
+
+    private int run(Path work) throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      Path db = work.resolve("graph-chaos.db");
+      long actualSeed = seed != null ? seed : System.nanoTime();
+      Random random = new Random(actualSeed);
+      List<Double> recoveryMs = new ArrayList<>();
+      List<Double> journalRecoveryMs = new ArrayList<>();
+      long redelivered = 0;
+      long killedAt = 0;
+      int midGraph = 0;
+      out.printf(
+          Locale.ROOT,
+          "cfn chaos graph: %d kills, graphs of %d tasks, work folder %s, seed %d%n",
+          kills,
+          GraphChaosWorker.CHAIN + width + 1,
+          work,
+          actualSeed);
+      for (int k = 0; k <= kills; k++) {
+        boolean last = k == kills;
+        Worker.Child child = start(db, k, last, work);
+        String[] recovered = child.await("recovered ", 120).split(" ");
+        redelivered += Long.parseLong(recovered[1]);
+        journalRecoveryMs.add(Double.parseDouble(recovered[2]));
+        child.await("ready", 120);
+        long firstHandled = Long.parseLong(child.await("first-handled ", 120).split(" ")[1]);
+        if (k > 0) {
+          recoveryMs.add((double) (firstHandled - killedAt));
+        }
+        if (last) {
+          child.await("all-done", 600);
+          int code = child.waitFor(60);
+          if (code != 0) {
+            throw CommandFailure.failed(
+                "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
+          }
+          break;
+        }
+        Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
+        if (!child.printed("all-done")) {
+          midGraph++;
+        }
+        killedAt = System.currentTimeMillis();
+        child.kill();
+        out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
+        out.flush();
+      }
+      Verdict v = verify(db, kills + 1, width);
+      Map<String, Object> result = new LinkedHashMap<>();
+      result.put("command", "cfn chaos graph");
+      result.put("finished", Instant.now().toString());
+      result.put("machine", Crash.machine());
+      result.put("seed", actualSeed);
+      result.put("kills", kills);
+      result.put("killsMidGraph", midGraph);
+      result.put("runs", v.runs);
+      result.put("tasksPerRun", GraphChaosWorker.CHAIN + width + 1);
+      result.put("tasks", v.tasks);
+      result.put("runsIncomplete", v.incomplete);
+      result.put("tasksNotRun", v.notRun);
+      result.put("duplicated", v.duplicated);
+      result.put("pendingAtEnd", v.pending);
+      result.put("redeliveries", redelivered);
+      result.put("recoveryMs", Crash.percentiles(recoveryMs));
+      result.put("journalRecoveryMs", Crash.percentiles(journalRecoveryMs));
+      result.put(
+          "recoveryMeasuredAs",
+          "wall-clock time from the SIGKILL to the first task executed in the restarted JVM"
+              + " (includes JVM start); journalRecoveryMs is the runtime's own recovery step");
+      out.printf(
+          Locale.ROOT,
+          "kills %d (%d mid-graph), runs %d, tasks %d, runs incomplete %d, tasks not run %d,"
+              + " duplicated %d, pending at end %d, redeliveries %d%n"
+              + "recovery (SIGKILL to first task executed after restart) ms: %s%n"
+              + "journal recovery inside the runtime ms: %s%n",
+          kills,
+          midGraph,
+          v.runs,
+          v.tasks,
+          v.incomplete,
+          v.notRun,
+          v.duplicated,
+          v.pending,
+          redelivered,
+          Crash.percentiles(recoveryMs),
+          Crash.percentiles(journalRecoveryMs));
+      if (json != null) {
+        Path parent = json.toAbsolutePath().getParent();
+        if (parent != null) {
+          Files.createDirectories(parent);
+        }
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValue(json.toFile(), result);
+        out.println("wrote " + json.toAbsolutePath());
+      }
+      boolean ok =
+          v.incomplete == 0 && v.notRun == 0 && v.duplicated == 0 && v.pending == 0 && v.runs > 0;
+      out.println(ok ? "PASS: every run completed, no task's effects applied twice" : "FAIL");
+      out.flush();
+      return ok ? ExitCode.OK : ExitCode.FAILED;
+    }
+
+    record Verdict(
+        long runs, long tasks, long incomplete, long notRun, long duplicated, long pending) {}
+
+    /**
+     * Reads the journal: every run {@code run-0} to {@code run-(runs-1)} must have SUCCEEDED, and
+     * every task's agent must have counted exactly one execution.
+     */
+    static Verdict verify(Path db, int runs, int width) {
+      try (SqliteJournal journal = GraphChaosWorker.journal(db)) {
+        long tasks = 0;
+        long incomplete = 0;
+        long notRun = 0;
+        long duplicated = 0;
+        List<String> ids = GraphChaosWorker.taskIds(width);
+        for (int r = 0; r < runs; r++) {
+          String runId = "run-" + r;
+          String status = journal.state("cfn-flow-run/" + runId, "status").orElse("NOT STARTED");
+          if (!status.equals("SUCCEEDED")) {
+            incomplete++;
+          }
+          for (String task : ids) {
+            tasks++;
+            long n = Long.parseLong(journal.state("tally/" + runId + "." + task, "n").orElse("0"));
+            if (n == 0) {
+              notRun++;
+            }
+            duplicated += Math.max(0, n - 1);
+          }
+        }
+        return new Verdict(runs, tasks, incomplete, notRun, duplicated, journal.recover().size());
+      }
+    }
+  }
+
   /** The child process; hidden, started by {@code crash}. */
   @Command(name = "worker", hidden = true)
   static final class Worker implements Callable<Integer> {
@@ -398,6 +646,28 @@ final class ChaosCommand extends CommandGroup {
           Path useArchive,
           Path writeArchive)
           throws IOException {
+        List<String> tail = new ArrayList<>();
+        tail.add(CrashWorker.class.getName()); // not Main: no command line to build (see there)
+        tail.addAll(
+            List.of(
+                "--db",
+                db.toString(),
+                "--stop-file",
+                stop.toString(),
+                "--chains",
+                Integer.toString(chains)));
+        if (seed) {
+          tail.add("--seed-chains");
+        }
+        return launch(tail, log, useArchive, writeArchive);
+      }
+
+      /**
+       * Starts a worker JVM running {@code tail} (a main class and its arguments) on this JVM's
+       * class path, its standard error appended to {@code log}.
+       */
+      static Child launch(List<String> tail, Path log, Path useArchive, Path writeArchive)
+          throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("-cp");
@@ -414,23 +684,24 @@ final class ChaosCommand extends CommandGroup {
         if (writeArchive != null) {
           cmd.add("-XX:AOTCacheOutput=" + writeArchive);
         }
-        cmd.add(CrashWorker.class.getName()); // not Main: no command line to build (see there)
-        cmd.addAll(
-            List.of(
-                "--db",
-                db.toString(),
-                "--stop-file",
-                stop.toString(),
-                "--chains",
-                Integer.toString(chains)));
-        if (seed) {
-          cmd.add("--seed-chains");
-        }
+        cmd.addAll(tail);
         Process p =
             new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         return new Child(p, log);
+      }
+
+      /** True when the worker has printed a line starting with {@code prefix}, so far. */
+      boolean printed(String prefix) {
+        synchronized (lines) {
+          for (String line : lines) {
+            if (line.startsWith(prefix)) {
+              return true;
+            }
+          }
+          return false;
+        }
       }
 
       /** Waits for a line starting with {@code prefix}, in any order; fails naming it. */

@@ -5,7 +5,8 @@
  * Commands that only read a journal ({@code dlq list|show}, {@code store check}, {@code store
  * quarantine list|show}) open it read-only, so they work beside a running runtime; those that write
  * it ({@code dlq replay|purge}, {@code store quarantine purge}) open it as its owner and are
- * refused while a runtime holds it.
+ * refused while a runtime holds it. {@code chaos crash} and {@code chaos graph} start worker JVMs
+ * ({@code CrashWorker}, {@code GraphChaosWorker}) that they SIGKILL.
  *
  * <p>What every command shares, so that the whole command line behaves one way: {@link
  * dev.cfn.cli.ErrorReport} turns every failure into one line {@code cfn <command>: what is wrong

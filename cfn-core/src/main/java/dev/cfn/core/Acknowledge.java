@@ -73,6 +73,64 @@ final class Acknowledge {
             });
   }
 
+  /**
+   * The handlers of {@code messages} (a batch of one agent's turn, see {@link
+   * AgentType.Builder#reliableBatch}) succeeded: acknowledge them all with {@code effects} in one
+   * transaction, then send the outbox and run {@code committed}. When that fails nothing was
+   * acknowledged and every message is still pending: {@code failed} gets them (to handle again one
+   * at a time, which also skips one that had been acknowledged before), and then {@code committed}
+   * runs.
+   */
+  void succeededTogether(
+      List<Envelope> messages,
+      List<Effect> effects,
+      java.util.function.Consumer<List<Envelope>> failed,
+      Runnable committed) {
+    if (messages.size() == 1) {
+      succeeded(messages.getFirst(), effects, committed);
+      return;
+    }
+    java.util.concurrent.CompletableFuture<Boolean> ack;
+    try {
+      ack = journal.acknowledgeTogether(messages, effects);
+    } catch (RuntimeException e) {
+      ack = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    ack.whenComplete(
+        (applied, error) -> {
+          try {
+            if (error != null || !Boolean.TRUE.equals(applied)) {
+              log.debug(
+                  "acknowledging {} reliable messages together failed ({}); they are handled"
+                      + " again one at a time",
+                  messages.size(),
+                  error == null ? "not applied" : error.toString());
+              failed.accept(messages);
+              return;
+            }
+            ledger.acknowledged.addAndGet(messages.size());
+            for (Envelope m : messages) {
+              ledger.attempts.remove(m.id());
+            }
+            for (Effect effect : effects) {
+              if (effect instanceof Effect.Send send) {
+                ledger.pending.add(send.envelope().id()); // before the messages leave
+              }
+            }
+            for (Envelope m : messages) {
+              ledger.pending.remove(m.id());
+            }
+            for (Effect effect : effects) {
+              if (effect instanceof Effect.Send send) {
+                redelivery.deliver(send.envelope());
+              }
+            }
+          } finally {
+            committed.run();
+          }
+        });
+  }
+
   private void settle(Envelope m, List<Effect> effects, Boolean applied, Throwable error) {
     if (error != null) {
       log.warn(

@@ -68,6 +68,18 @@ final class AgentCell extends Sender implements AgentContext {
   // The message being handled and its effects: written by the invoke stage on the agent's thread.
   Envelope current;
   EffectsBuffer effects;
+  // Messages taken from the mailbox but not handled yet, handled before it (a batch of RELIABLE
+  // messages that is handled again one per turn, or the message that ended a batch): the agent's
+  // own thread only. Created on first use.
+  private java.util.ArrayDeque<Envelope> front;
+  // Messages of a batch whose acknowledgement failed, handed over from the journal's completion
+  // thread while the agent is suspended; moved to the front at the start of the next turn.
+  private volatile List<Envelope> redo; // guarded by this
+  // RELIABLE messages still to handle one per turn after a failed batch: agent thread only.
+  int singles;
+  // Messages at the front already counted as handled (a batch whose transaction failed), not
+  // to be counted again when handled again: agent thread only.
+  int counted;
   // Written only by the agent's own thread; read racily (as a snapshot) by metrics.
   long processed;
   long failures;
@@ -113,12 +125,96 @@ final class AgentCell extends Sender implements AgentContext {
   /** True when the mailbox holds a message (a racy snapshot). */
   boolean hasMail() {
     Mailbox mb = mailbox;
-    return mb != null && !mb.isEmpty();
+    return (mb != null && !mb.isEmpty()) || frontSize() > 0;
   }
 
   int queued() {
     Mailbox mb = mailbox;
-    return mb == null ? 0 : mb.size();
+    return (mb == null ? 0 : mb.size()) + frontSize();
+  }
+
+  private int frontSize() {
+    java.util.ArrayDeque<Envelope> f = front;
+    return f == null ? 0 : f.size(); // a racy snapshot off the agent's thread
+  }
+
+  /** The next message of this turn: the front's first, else the mailbox's (agent thread only). */
+  Envelope nextMessage(Mailbox mb) {
+    java.util.ArrayDeque<Envelope> f = front;
+    if (f != null) {
+      Envelope m = f.poll();
+      if (m != null) {
+        return m;
+      }
+    }
+    return mb.poll();
+  }
+
+  /** Puts {@code m} back to be handled first (agent thread only). */
+  void pushFront(Envelope m) {
+    if (front == null) {
+      front = new java.util.ArrayDeque<>();
+    }
+    front.addFirst(m);
+  }
+
+  /** Puts {@code ms} back, in order, to be handled first, one per turn (agent thread only). */
+  void handleAgainOneByOne(List<Envelope> ms) {
+    for (int i = ms.size() - 1; i >= 0; i--) {
+      pushFront(ms.get(i));
+    }
+    singles += ms.size();
+  }
+
+  /**
+   * Hands {@code ms} (a batch whose acknowledgement failed) to the agent's next turn, which handles
+   * them again one per turn; called off the agent's thread while it is suspended, before resume.
+   */
+  void handleAgainLater(List<Envelope> ms) {
+    synchronized (this) {
+      List<Envelope> r = redo;
+      if (r == null) {
+        redo = new ArrayList<>(ms);
+      } else {
+        r.addAll(ms);
+      }
+    }
+  }
+
+  private void takeRedo() {
+    List<Envelope> r;
+    synchronized (this) {
+      r = redo;
+      redo = null;
+    }
+    if (r != null) {
+      handleAgainOneByOne(r);
+      counted += r.size(); // they were counted as handled when the batch ended
+      replaceInstance();
+    }
+  }
+
+  /**
+   * After a failed batch: replaces the instance with a fresh one from the factory, whose memory
+   * holds nothing the journal did not commit (an instance given to spawn is kept). Agent thread.
+   */
+  void replaceInstance() {
+    if (given || lifecycle >= STOPPING) {
+      return;
+    }
+    callOnStop();
+    Agent fresh;
+    try {
+      fresh = type.spec.factory().create(id);
+      if (fresh == null) {
+        throw new IllegalStateException("the factory returned null");
+      }
+    } catch (Throwable t) {
+      beginStop("factory failed replacing the instance after a failed batch: " + t);
+      return;
+    }
+    agent = fresh;
+    started = !type.hasOnStart(fresh);
   }
 
   /** Makes sure the cell will run a turn soon. */
@@ -285,6 +381,9 @@ final class AgentCell extends Sender implements AgentContext {
 
   private void turn() {
     Invoke invoke = type.stages.invoke();
+    if (redo != null) {
+      takeRedo();
+    }
     Throwable failedSend = deferredFailure == null ? null : takeDeferredFailure();
     if (failedSend != null && lifecycle == ACTIVE) {
       invoke.deferredSendFailed(this, failedSend);
@@ -309,7 +408,7 @@ final class AgentCell extends Sender implements AgentContext {
             continue;
           }
         }
-        Envelope m = mb.poll();
+        Envelope m = nextMessage(mb);
         if (m == null) {
           break;
         }
@@ -385,6 +484,11 @@ final class AgentCell extends Sender implements AgentContext {
 
   /** Clears the schedule flag, then reschedules if mail arrived meanwhile (see class comment). */
   private void release() {
+    java.util.ArrayDeque<Envelope> f = front;
+    if (f != null && !f.isEmpty() && lifecycle == ACTIVE) {
+      dispatcher.execute(this); // taken from the mailbox, not handled yet: run on, keeping the flag
+      return;
+    }
     SCHEDULED.setVolatile(this, 0);
     Mailbox mb = mailbox;
     if (mb != null && !mb.isEmpty()) {
@@ -512,9 +616,12 @@ final class AgentCell extends Sender implements AgentContext {
       }
       stages.lifecycle().publish(id, LifecycleEvent.Kind.STOPPED, stopReason);
     }
+    if (redo != null) {
+      takeRedo();
+    }
     Mailbox mb = mailbox;
     if (mb != null) {
-      for (Envelope m; (m = mb.poll()) != null; ) {
+      for (Envelope m; (m = nextMessage(mb)) != null; ) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
           stages.journal().requeueLater(m); // still journaled: it reactivates the agent later
         } else {
@@ -537,10 +644,13 @@ final class AgentCell extends Sender implements AgentContext {
   /** Moves every queued message to dead letters; used at a shutdown deadline. */
   long drainTo(DeadLetter.Reason reason) {
     Stages stages = type.stages;
+    if (redo != null) {
+      takeRedo();
+    }
     Mailbox mb = mailbox;
     long n = 0;
     if (mb != null) {
-      for (Envelope m; (m = mb.poll()) != null; n++) {
+      for (Envelope m; (m = nextMessage(mb)) != null; n++) {
         if (m.delivery() == DeliveryMode.RELIABLE) {
           stages.journal().leftInJournal(m); // redelivered when a runtime opens the journal again
         } else {

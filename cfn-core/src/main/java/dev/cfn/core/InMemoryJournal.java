@@ -148,6 +148,37 @@ public final class InMemoryJournal implements Journal {
     if (acknowledged.contains(message.id())) {
       return CompletableFuture.completedFuture(false);
     }
+    return apply(List.of(message), message, effects);
+  }
+
+  @Override
+  public boolean acknowledgesTogether() {
+    return true;
+  }
+
+  @Override
+  public synchronized CompletableFuture<Boolean> acknowledgeTogether(
+      List<Envelope> messages, List<Effect> effects) {
+    if (messages.isEmpty()) {
+      throw new IllegalArgumentException("no messages to acknowledge");
+    }
+    for (Envelope m : messages) {
+      if (acknowledged.contains(m.id())) {
+        return CompletableFuture.failedFuture(
+            new JournalException(
+                "message "
+                    + m.id()
+                    + " was acknowledged before, so none of the "
+                    + messages.size()
+                    + " messages acknowledged together was; acknowledge them one at a time"));
+      }
+    }
+    return apply(messages, messages.getLast(), effects);
+  }
+
+  /** Acknowledges {@code messages} with {@code effects}, all or nothing ({@code last} names it). */
+  private CompletableFuture<Boolean> apply(
+      List<Envelope> messages, Envelope message, List<Effect> effects) {
     // Evaluate every state change first, so a refused increment or compare-and-set applies nothing.
     Map<List<String>, String> staged = new LinkedHashMap<>(); // (namespace, key) -> value or null
     for (Effect effect : effects) {
@@ -183,9 +214,11 @@ public final class InMemoryJournal implements Journal {
                 : refused(message, e.toString(), e));
       }
     }
-    pending.remove(message.id());
-    attempts.remove(message.id());
-    acknowledged.add(message.id());
+    for (Envelope m : messages) {
+      pending.remove(m.id());
+      attempts.remove(m.id());
+      acknowledged.add(m.id());
+    }
     staged.forEach(
         (k, v) -> {
           if (v == null) {

@@ -2,6 +2,8 @@ package dev.cfn.core;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -64,8 +66,7 @@ final class Invoke {
       cell.supervise(t);
     } finally {
       cell.current = null;
-      cell.processed++;
-      cell.dispatcher.delivered(m.createdNanos());
+      counted(cell, m);
     }
   }
 
@@ -96,8 +97,13 @@ final class Invoke {
    */
   private void reliable(AgentCell cell, Envelope m) {
     if (!acknowledge.shouldHandle(m)) {
-      cell.processed++;
-      cell.dispatcher.delivered(m.createdNanos());
+      counted(cell, m);
+      return;
+    }
+    if (cell.singles > 0) {
+      cell.singles--; // after a failed batch: one message per turn
+    } else if (cell.type.spec.reliableBatch() > 1 && acknowledge.journal().acknowledgesTogether()) {
+      batch(cell, m, cell.type.spec.reliableBatch());
       return;
     }
     EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids, swarmRules);
@@ -135,9 +141,103 @@ final class Invoke {
     } finally {
       cell.current = null;
       cell.effects = null;
-      cell.processed++;
-      cell.dispatcher.delivered(m.createdNanos());
+      counted(cell, m);
     }
+  }
+
+  /**
+   * A batch (see {@link AgentType.Builder#reliableBatch}): handles {@code first} and then up to
+   * {@code max - 1} more RELIABLE messages already queued, with one effects buffer, and
+   * acknowledges them together in one transaction while the agent waits (suspended) for it. A
+   * handler that throws ends the batch with nothing acknowledged: the failing message takes the
+   * usual retry path and the ones before it are handled again, one per turn. A failed transaction
+   * hands the whole batch back the same way.
+   */
+  private void batch(AgentCell cell, Envelope first, int max) {
+    EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids, swarmRules);
+    List<Envelope> taken = new ArrayList<>();
+    Mailbox mb = cell.mailbox();
+    Envelope m = first;
+    CompletableFuture<Void> deferred = null;
+    try {
+      while (true) {
+        taken.add(m);
+        cell.current = m;
+        cell.effects = fx;
+        cell.agent().onMessage(m, cell);
+        deferred = cell.takeDeferred();
+        if (deferred != null || taken.size() >= max || !cell.isActive()) {
+          break;
+        }
+        Envelope next = cell.nextMessage(mb);
+        while (next != null
+            && next.delivery() == DeliveryMode.RELIABLE
+            && !acknowledge.shouldHandle(next)) {
+          counted(cell, next); // a recovered duplicate, skipped as in the single path
+          next = cell.nextMessage(mb);
+        }
+        if (next == null) {
+          break;
+        }
+        if (next.delivery() != DeliveryMode.RELIABLE) {
+          cell.pushFront(next); // handled after this batch's commit, as after a single message
+          break;
+        }
+        m = next;
+      }
+    } catch (Throwable t) {
+      cell.current = null;
+      cell.effects = null;
+      Envelope failing = taken.removeLast();
+      cell.takeDeferred(); // a failing handler's sends go on without the pause, as in the single
+      // path
+      cell.handleAgainOneByOne(taken);
+      failed(cell, t);
+      acknowledge.failed(failing, t);
+      cell.supervise(t);
+      if (!taken.isEmpty() && cell.type.spec.supervision() instanceof SupervisionStrategy.Resume) {
+        cell.replaceInstance(); // its memory holds what the batch did and nothing committed
+      }
+      counted(cell, failing);
+      return;
+    }
+    cell.current = null;
+    cell.effects = null;
+    for (Envelope e : taken) {
+      counted(cell, e);
+    }
+    cell.suspend();
+    if (deferred != null) {
+      deferred.whenComplete(
+          (x, t) -> {
+            Throwable failure = cell.peekDeferredFailure();
+            if (failure != null) {
+              // the last handler's send failed: it fails; the others are handled again
+              Envelope last = taken.getLast();
+              cell.handleAgainLater(taken.subList(0, taken.size() - 1));
+              acknowledge.failed(last, failure);
+              cell.resume();
+            } else {
+              acknowledge.succeededTogether(
+                  taken, fx.effects(), cell::handleAgainLater, cell::resume);
+            }
+          });
+    } else {
+      acknowledge.succeededTogether(taken, fx.effects(), cell::handleAgainLater, cell::resume);
+    }
+  }
+
+  /**
+   * Counts {@code m} handled (the runtime's delivered count, which drain checks compare with the
+   * accepted count) unless it is a message of a failed batch handled again, counted the first time.
+   */
+  private static void counted(AgentCell cell, Envelope m) {
+    if (cell.counted > 0) {
+      cell.counted--;
+      return;
+    }
+    cell.processed++;
+    cell.dispatcher.delivered(m.createdNanos());
   }
 
   private void failed(AgentCell cell, Throwable t) {

@@ -43,7 +43,9 @@
  *        │
  *  8 Acknowledge  BEST_EFFORT: counted delivered (in Invoke)
  *                 RELIABLE: Journal.acknowledge + effects in one transaction, then the outbox
- *                 goes back to JournalAppend; failures retried with backoff or dead-lettered
+ *                 goes back to JournalAppend; failures retried with backoff or dead-lettered;
+ *                 a type with reliableBatch: up to N queued messages in one turn, one
+ *                 Journal.acknowledgeTogether (a failed batch comes back one per turn)
  * </pre>
  *
  * <p>Beside the chain: {@code Directory} (registered types, live agents, activation), {@code

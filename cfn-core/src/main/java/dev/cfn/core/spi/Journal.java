@@ -82,6 +82,39 @@ public interface Journal extends AutoCloseable {
   CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects);
 
   /**
+   * True when this journal implements {@link #acknowledgeTogether}: the runtime then lets agent
+   * types that ask for it ({@code AgentType.Builder.reliableBatch}) acknowledge several messages in
+   * one transaction. False by default.
+   */
+  default boolean acknowledgesTogether() {
+    return false;
+  }
+
+  /**
+   * Acknowledges every message of {@code messages} and applies {@code effects} (the handlers'
+   * effects, in the order they were made) in one transaction: all of it or nothing. Completes with
+   * true when applied; exceptionally with {@link JournalException} when nothing was applied, which
+   * includes the case where one of the messages had already been acknowledged (the caller then
+   * acknowledges them one at a time, so that the duplicate alone is skipped). Effects that modify
+   * state are stamped with the last message's id.
+   *
+   * <p>The default acknowledges a single message with {@link #acknowledge} and refuses more; a
+   * journal that overrides it returns true from {@link #acknowledgesTogether}.
+   */
+  default CompletableFuture<Boolean> acknowledgeTogether(
+      List<Envelope> messages, List<Effect> effects) {
+    if (messages.size() == 1) {
+      return acknowledge(messages.getFirst(), effects);
+    }
+    return CompletableFuture.failedFuture(
+        new JournalException(
+            getClass().getName()
+                + " does not acknowledge messages together; "
+                + messages.size()
+                + " messages were not acknowledged and stay pending"));
+  }
+
+  /**
    * The id of the message stored under idempotency key {@code key} within the retention period, if
    * any: how a caller that knows only its key finds its message again. The default knows no keys.
    */

@@ -11,10 +11,12 @@ import java.util.concurrent.CompletableFuture;
 public final class GraphRun {
   private final GraphRunner runner;
   private final String runId;
+  private final CompletableFuture<RunOutcome> outcome;
 
-  GraphRun(GraphRunner runner, String runId) {
+  GraphRun(GraphRunner runner, String runId, CompletableFuture<RunOutcome> outcome) {
     this.runner = runner;
     this.runId = runId;
+    this.outcome = outcome;
   }
 
   /** The run's id. */
@@ -27,7 +29,7 @@ public final class GraphRun {
    * completes normally; its outcome says which task failed and why).
    */
   public CompletableFuture<RunOutcome> outcome() {
-    return runner.outcome(runId);
+    return outcome;
   }
 
   /** Cancels the whole run: running tasks stop being retried, pending ones never start. */

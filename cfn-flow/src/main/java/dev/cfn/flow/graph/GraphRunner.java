@@ -76,10 +76,15 @@ public final class GraphRunner implements AutoCloseable {
               return t;
             });
     timer.setRemoveOnCancelPolicy(true);
-    runtime.register(
+    AgentType.Builder coordinators =
         AgentType.builder(RunCoordinator.TYPE, id -> new RunCoordinator(this, id))
-            .mailboxCapacity(1 << 16)
-            .build());
+            .mailboxCapacity(1 << 16);
+    if (reliable) {
+      // Every message changes the run, so one commit per message would cap a run at the journal's
+      // commit rate (each one an fsync, one after another); see RunCoordinator.
+      coordinators.reliableBatch(b.coordinatorBatch);
+    }
+    runtime.register(coordinators.build());
     if (reliable) {
       runtime.register(AgentType.of(TaskAttempts.TYPE, id -> new TaskAttempts(this)));
     }
@@ -162,6 +167,18 @@ public final class GraphRunner implements AutoCloseable {
     return handle(runId);
   }
 
+  /**
+   * Drops this runner's record of run {@code runId} once it has finished (handles already taken
+   * keep its outcome); for a caller that starts many runs and keeps their outcomes itself. A run
+   * still going is not affected.
+   */
+  public void forget(String runId) {
+    CompletableFuture<RunOutcome> f = outcomes.get(runId);
+    if (f != null && f.isDone()) {
+      outcomes.remove(runId, f);
+    }
+  }
+
   @Override
   public void close() {
     timer.shutdownNow();
@@ -213,8 +230,7 @@ public final class GraphRunner implements AutoCloseable {
   // ---------------------------------------------------------------- internals
 
   private GraphRun handle(String runId) {
-    outcome(runId);
-    return new GraphRun(this, runId);
+    return new GraphRun(this, runId, outcome(runId));
   }
 
   private void send(AgentId to, Object payload) {
@@ -265,6 +281,7 @@ public final class GraphRunner implements AutoCloseable {
     private final Map<String, TaskGraph> graphs = new LinkedHashMap<>();
     private boolean reliable;
     private Clock clock = Clock.systemUTC();
+    private int coordinatorBatch = RunCoordinator.BATCH;
 
     private Builder(AgentRuntime runtime) {
       this.runtime = runtime;
@@ -287,6 +304,30 @@ public final class GraphRunner implements AutoCloseable {
      */
     public Builder reliable() {
       this.reliable = true;
+      return this;
+    }
+
+    /**
+     * The most messages the coordinator of a RELIABLE run handles in one turn and commits in one
+     * journal transaction: default 256; 1 commits every message alone, one fsync after another,
+     * which caps a run at the journal's commit rate. See {@link
+     * dev.cfn.core.AgentType.Builder#reliableBatch}.
+     *
+     * @throws IllegalArgumentException outside 1 to {@link
+     *     dev.cfn.core.AgentType.Builder#MAX_RELIABLE_BATCH}
+     */
+    public Builder coordinatorBatch(int max) {
+      if (max < 1 || max > AgentType.Builder.MAX_RELIABLE_BATCH) {
+        throw new IllegalArgumentException(
+            "coordinator batch is "
+                + max
+                + "; use 1 to "
+                + AgentType.Builder.MAX_RELIABLE_BATCH
+                + " (default "
+                + RunCoordinator.BATCH
+                + ")");
+      }
+      this.coordinatorBatch = max;
       return this;
     }
 

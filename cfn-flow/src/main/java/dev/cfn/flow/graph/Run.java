@@ -20,6 +20,7 @@ import java.util.Optional;
  *  deadline     epoch millis, or 0        cancel    why the run was cancelled, if it was
  *  t.TASK       STATUS|ITERATION|ATTEMPTS r.TASK    result    e.TASK   error
  *  s.KEY        a state value             s         the state's keys, one per line
+ *  seq          messages handled (to tell a memory ahead of the journal after a failed commit)
  * </pre>
  */
 final class Run implements RunState {
@@ -37,6 +38,7 @@ final class Run implements RunState {
   long deadlineAt;
   String cancelled;
   int unfinished;
+  long seq; // RELIABLE: messages handled, committed with each under "seq"
   private Effects effects; // the current RELIABLE message's effects, or null
 
   Run(String runId, TaskGraph graph) {
@@ -52,14 +54,24 @@ final class Run implements RunState {
     this.error = new String[n];
     this.input = new String[n];
     this.waitingFor = new int[n];
+    this.dirty = new boolean[n];
     for (Node node : graph.nodes()) {
       waitingFor[node.index()] = node.dependencies().length;
     }
     this.unfinished = n;
   }
 
-  /** Changes made from now on are also written to {@code effects} (null: in memory only). */
+  /**
+   * Changes made from now on are also written to {@code effects} (null: in memory only); task rows
+   * are written at {@link #flush}. Setting another target forgets rows not flushed.
+   */
   void writeThrough(Effects effects) {
+    if (effects == null || effects != this.effects) {
+      for (int k = 0; k < dirtyCount; k++) {
+        dirty[dirtyList[k]] = false;
+      }
+      dirtyCount = 0;
+    }
     this.effects = effects;
   }
 
@@ -80,6 +92,7 @@ final class Run implements RunState {
               + " builder before the runtime delivers the run's messages)");
     }
     Run run = new Run(runId, graph);
+    run.seq = run.committedSeq(effects);
     run.runStatus = RunStatus.valueOf(effects.get("status").orElse("RUNNING"));
     run.deadlineAt = Long.parseLong(effects.get("deadline").orElse("0"));
     run.cancelled = effects.get("cancel").orElse(null);
@@ -108,6 +121,18 @@ final class Run implements RunState {
       effects.get("s." + key).ifPresent(v -> run.state.put(key, v));
     }
     return Optional.of(run);
+  }
+
+  /** The count of handled messages in {@code effects} (committed, or written by this batch). */
+  long committedSeq(Effects effects) {
+    return effects.getLong("seq").orElse(0);
+  }
+
+  /** Counts a handled message (RELIABLE runs), written with its effects. */
+  void handled() {
+    flush();
+    seq++;
+    write("seq", Long.toString(seq));
   }
 
   /** Records the start: the graph, the initial state and the deadline. */
@@ -166,8 +191,31 @@ final class Run implements RunState {
     write("cancel", reason);
   }
 
+  // Tasks whose row changed during the current message, written once by flush(): a message often
+  // changes one task's status, attempt and iteration, and each write is a row in the commit.
+  private final boolean[] dirty;
+  private int[] dirtyList = new int[8];
+  private int dirtyCount;
+
   private void writeTask(int i) {
-    write("t." + graph.nodes().get(i).id(), status[i] + "|" + iteration[i] + "|" + attempt[i]);
+    if (effects == null || dirty[i]) {
+      return;
+    }
+    dirty[i] = true;
+    if (dirtyCount == dirtyList.length) {
+      dirtyList = Arrays.copyOf(dirtyList, dirtyCount * 2);
+    }
+    dirtyList[dirtyCount++] = i;
+  }
+
+  /** Writes the rows of the tasks changed since the last flush (RELIABLE runs). */
+  void flush() {
+    for (int k = 0; k < dirtyCount; k++) {
+      int i = dirtyList[k];
+      dirty[i] = false;
+      write("t." + graph.nodes().get(i).id(), status[i] + "|" + iteration[i] + "|" + attempt[i]);
+    }
+    dirtyCount = 0;
   }
 
   private void write(String key, String value) {

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Execute}) is in its namespace of the journal:
  *
  * <pre>
- *  x.*      the Execute's fields       status   RUNNING, BACKOFF or DONE     attempt   from 1
+ *  x        the Execute (its fields, each as LENGTH:TEXT; earlier versions: one key x.FIELD each)
+ *  status   RUNNING, BACKOFF or DONE   attempt  from 1
  * </pre>
  *
  * <p>Because this agent is the sender, the answer finds its way back without any correlation from
@@ -82,14 +83,7 @@ final class TaskAttempts implements Agent {
     if (fx.get("status").isPresent()) {
       return; // a second Execute for the same iteration: the first one is under way
     }
-    fx.put("x.run", x.runId())
-        .put("x.task", x.task())
-        .put("x.iteration", Integer.toString(x.iteration()))
-        .put("x.target", x.target())
-        .put("x.input", x.input())
-        .put("x.timeout", Long.toString(x.timeoutMillis()))
-        .put("x.attempts", Integer.toString(x.attempts()))
-        .put("x.backoff", Long.toString(x.backoffMillis()));
+    fx.put("x", encode(x)); // one key, not one per field: a state row is a write per commit
     send(x, 1, fx, ctx);
   }
 
@@ -184,7 +178,61 @@ final class TaskAttempts implements Agent {
     return Integer.parseInt(fx.get("attempt").orElse("0"));
   }
 
+  /** The Execute's fields, each as its length, ':' and its text. */
+  static String encode(Execute x) {
+    StringBuilder b = new StringBuilder(x.input().length() + 96);
+    for (String f :
+        new String[] {
+          x.runId(),
+          x.task(),
+          Integer.toString(x.iteration()),
+          x.target(),
+          x.input(),
+          Long.toString(x.timeoutMillis()),
+          Integer.toString(x.attempts()),
+          Long.toString(x.backoffMillis())
+        }) {
+      b.append(f.length()).append(':').append(f);
+    }
+    return b.toString();
+  }
+
+  /** Reads what {@link #encode} wrote. */
+  static Execute decode(String text) {
+    String[] f = new String[8];
+    int at = 0;
+    try {
+      for (int i = 0; i < f.length; i++) {
+        int colon = text.indexOf(':', at);
+        int len = Integer.parseInt(text, at, colon, 10);
+        f[i] = text.substring(colon + 1, colon + 1 + len);
+        at = colon + 1 + len;
+      }
+      return new Execute(
+          f[0],
+          f[1],
+          Integer.parseInt(f[2]),
+          f[3],
+          f[4],
+          Long.parseLong(f[5]),
+          Integer.parseInt(f[6]),
+          Long.parseLong(f[7]));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "task attempts state 'x' is damaged ("
+              + e
+              + "): the journal's state table was changed"
+              + " by hand",
+          e);
+    }
+  }
+
   private static Execute load(Effects fx) {
+    Optional<String> packed = fx.get("x");
+    if (packed.isPresent()) {
+      return decode(packed.get());
+    }
+    // written by an earlier version, one key per field
     return new Execute(
         need(fx, "x.run"),
         need(fx, "x.task"),

@@ -13,9 +13,10 @@ import java.util.Map;
 
 /**
  * The child JVM of {@link ResumeAfterKillTest}: runs (or resumes) the RELIABLE run {@code run-1} of
- * {@link #graph()} on the journal {@code args[0]}, printing {@code OK TASK} for every task that
- * succeeds and {@code DONE STATUS} at the end. Its workers ({@code tally}) count their executions
- * in their journal effects and take a little while, so that a kill lands in the middle.
+ * {@link #graph(int)} (fan-out width {@code args[2]}, default {@value #FAN}) on the journal {@code
+ * args[0]}, printing {@code OK TASK} for every task that succeeds and {@code DONE STATUS} at the
+ * end. Its workers ({@code tally}) count their executions in their journal effects and take a
+ * little while, so that a kill lands in the middle.
  */
 public final class GraphCrashChild {
   private GraphCrashChild() {}
@@ -24,12 +25,17 @@ public final class GraphCrashChild {
   static final int FAN = 12;
 
   static TaskGraph graph() {
+    return graph(FAN);
+  }
+
+  /** The chain, then a fan-out of {@code fanWidth} tasks, then "end" joining them. */
+  static TaskGraph graph(int fanWidth) {
     List<TaskSpec> chain = new ArrayList<>();
     for (int i = 0; i < CHAIN; i++) {
       chain.add(TaskSpec.of("step-" + i).agent("tally").input("step-" + i));
     }
     List<TaskSpec> fan = new ArrayList<>();
-    for (int i = 0; i < FAN; i++) {
+    for (int i = 0; i < fanWidth; i++) {
       fan.add(TaskSpec.of("fan-" + i).agent("tally").input("fan-" + i));
     }
     return TaskGraph.builder("chaos")
@@ -42,7 +48,7 @@ public final class GraphCrashChild {
                 .input(
                     s -> {
                       StringBuilder b = new StringBuilder();
-                      for (int i = 0; i < FAN; i++) {
+                      for (int i = 0; i < fanWidth; i++) {
                         b.append(s.result("fan-" + i).orElseThrow()).append(' ');
                       }
                       return b.toString().trim();
@@ -86,7 +92,8 @@ public final class GraphCrashChild {
   public static void main(String[] args) throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     AgentRuntime rt = runtime(Path.of(args[0]), out);
-    GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph()).build();
+    int fanWidth = args.length > 2 ? Integer.parseInt(args[2]) : FAN;
+    GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph(fanWidth)).build();
     GraphRun run =
         args[1].equals("start") ? runner.start("chaos", "run-1", Map.of()) : runner.resume("run-1");
     out.println("READY");

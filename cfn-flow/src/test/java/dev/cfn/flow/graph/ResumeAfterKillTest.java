@@ -26,6 +26,10 @@ class ResumeAfterKillTest {
 
   /** Runs the child until it printed {@code kills} more successes than before, then SIGKILLs it. */
   private int runAndKill(Path db, String mode, int successes) throws Exception {
+    return runAndKill(db, mode, successes, GraphCrashChild.FAN);
+  }
+
+  private int runAndKill(Path db, String mode, int successes, int fan) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
         new ProcessBuilder(
@@ -35,7 +39,8 @@ class ResumeAfterKillTest {
                 System.getProperty("java.class.path"),
                 GraphCrashChild.class.getName(),
                 db.toString(),
-                mode)
+                mode,
+                Integer.toString(fan))
             .redirectError(dir.resolve("child-" + mode + ".err").toFile())
             .start();
     AtomicInteger ok = new AtomicInteger();
@@ -62,7 +67,9 @@ class ResumeAfterKillTest {
       Workers.eventually(
           () -> ok.get() >= successes || done.get() != null || !child.isAlive(),
           "the child to make progress (see " + dir + ")");
-      assertThat(done.get()).as("the child was still mid-graph when killed").isNull();
+      assertThat(done.get())
+          .as("the child was still mid-graph when killed (%d successes seen)", ok.get())
+          .isNull();
       assertThat(child.isAlive()).as("the child is alive until killed").isTrue();
     } finally {
       child.destroyForcibly(); // SIGKILL
@@ -70,6 +77,45 @@ class ResumeAfterKillTest {
       reader.join(10_000);
     }
     return ok.get();
+  }
+
+  /**
+   * The same with a fan-out of 150 tasks answering at about the same time, so that the coordinator
+   * takes its messages in batches (one commit for many) when the kills land: every task still runs
+   * exactly once and the run completes.
+   */
+  @Test
+  void aWideRunWhoseCoordinatorCommitsInBatchesIsKilledTwiceAndStillAppliesEveryTaskOnce()
+      throws Exception {
+    int fan = 150;
+    Path db = dir.resolve("wide.db");
+    // each child is killed while the run is still going (checked in runAndKill); the successes
+    // seen are not summed: a success published before a kill and not committed is seen again
+    runAndKill(db, "start", GraphCrashChild.CHAIN + 40, fan);
+    runAndKill(db, "resume", 40, fan);
+    TaskGraph graph = GraphCrashChild.graph(fan);
+    PrintStream quiet =
+        new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+    RunOutcome o;
+    try (AgentRuntime rt = GraphCrashChild.runtime(db, quiet);
+        GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph).build()) {
+      o = runner.resume("run-1").outcome().get(300, TimeUnit.SECONDS);
+    }
+    assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
+    assertThat(o.tasks().values()).allMatch(t -> t.status() == TaskStatus.SUCCEEDED);
+    for (String task : graph.taskIds()) {
+      if (!task.equals("end")) {
+        assertThat(o.result(task)).as(task).isEqualTo(task + "#1");
+      }
+    }
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      assertThat(j.recover()).as("nothing left pending").isEmpty();
+      for (String task : graph.taskIds()) {
+        assertThat(j.state("tally/run-1." + task, "n"))
+            .as("executions of " + task + "'s effects")
+            .contains("1");
+      }
+    }
   }
 
   @Test

@@ -378,6 +378,37 @@ public final class SqliteJournal implements Journal {
   @Override
   public CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects) {
     Objects.requireNonNull(message, "message");
+    return acknowledge(new long[0], message, effects);
+  }
+
+  /** True: {@link #acknowledgeTogether} commits several acknowledgements as one operation. */
+  @Override
+  public boolean acknowledgesTogether() {
+    return true;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>One write operation: it joins the group commit like any acknowledgement, and either every
+   * message of {@code messages} is acknowledged with every effect, or none is.
+   */
+  @Override
+  public CompletableFuture<Boolean> acknowledgeTogether(
+      List<Envelope> messages, List<Effect> effects) {
+    Objects.requireNonNull(messages, "messages");
+    if (messages.isEmpty()) {
+      throw new IllegalArgumentException("no messages to acknowledge");
+    }
+    long[] together = new long[messages.size() - 1];
+    for (int i = 0; i < together.length; i++) {
+      together[i] = messages.get(i).id();
+    }
+    return acknowledge(together, messages.getLast(), effects);
+  }
+
+  private CompletableFuture<Boolean> acknowledge(
+      long[] together, Envelope message, List<Effect> effects) {
     Objects.requireNonNull(effects, "effects");
     List<Writes.Change> changes = new ArrayList<>(effects.size());
     try {
@@ -406,7 +437,7 @@ public final class SqliteJournal implements Journal {
     }
     return writer.submit(
         new Writes.Acknowledge(
-            message.id(), List.copyOf(changes), changes.isEmpty() ? null : stateCache));
+            together, message.id(), List.copyOf(changes), changes.isEmpty() ? null : stateCache));
   }
 
   /**

@@ -144,12 +144,24 @@ final class Writes {
   /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
   static final class Acknowledge extends WriteOp<Boolean> {
     private final long id;
+    // Messages acknowledged together with this one (before it), all or nothing; usually none.
+    private final long[] together;
     private final List<Change> changes;
     private final StateCache cache; // null: nothing to publish to
     private final List<StateCache.Write> written = new java.util.ArrayList<>(0);
 
     Acknowledge(long id, List<Change> changes, StateCache cache) {
+      this(new long[0], id, changes, cache);
+    }
+
+    /**
+     * Acknowledges {@code together} and then {@code id} in this one operation, applying {@code
+     * changes} (stamped with {@code id}); fails as a whole when any of them was acknowledged
+     * before.
+     */
+    Acknowledge(long[] together, long id, List<Change> changes, StateCache cache) {
       this.id = id;
+      this.together = together;
       this.changes = changes;
       this.cache = cache;
     }
@@ -157,7 +169,18 @@ final class Writes {
     @Override
     Boolean apply(WriteConnection c, Instant now) throws SQLException {
       written.clear(); // a batch redone one operation at a time runs this again
+      for (long other : together) {
+        if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", other, now.toEpochMilli()) == 0) {
+          throw refused("message " + other + " of them was acknowledged before");
+        }
+        update(c, "DELETE FROM messages WHERE id = ?", other);
+        update(c, "DELETE FROM attempts WHERE message_id = ?", other);
+        c.attempted().remove(other);
+      }
       if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", id, now.toEpochMilli()) == 0) {
+        if (together.length > 0) {
+          throw refused("message " + id + " of them was acknowledged before");
+        }
         return false;
       }
       update(c, "DELETE FROM messages WHERE id = ?", id);
@@ -263,6 +286,12 @@ final class Writes {
 
     @Override
     String notDone() {
+      if (together.length > 0) {
+        return (together.length + 1)
+            + " messages acknowledged together (the last "
+            + id
+            + ") were not acknowledged and stay pending; none of their effects were applied";
+      }
       return "message "
           + id
           + " was not acknowledged and stays pending; none of its effects"
@@ -271,7 +300,7 @@ final class Writes {
 
     /** True when this acknowledgement has no effects, so it can join a batched statement. */
     boolean plain() {
-      return changes.isEmpty();
+      return changes.isEmpty() && together.length == 0;
     }
 
     /**
