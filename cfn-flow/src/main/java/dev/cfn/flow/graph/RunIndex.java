@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The runs of a RELIABLE {@link GraphRunner} that have not finished, kept in the journal state of
- * the agent {@code cfn-flow-runs/index} ({@code run.RUN} = the graph's name), so that a runner built
- * on a restarted runtime resumes every one of them by itself: it sends this agent a {@link
+ * the agent {@code cfn-flow-runs/index} ({@code run.RUN} = the graph's name), so that a runner
+ * built on a restarted runtime resumes every one of them by itself: it sends this agent a {@link
  * ResumeAll} when it is built, and the agent calls {@link GraphRunner#resume} for each run listed.
  *
  * <p>Why: after a crash the journal redelivers a run's pending messages on its own, but the timers
@@ -48,8 +48,7 @@ final class RunIndex implements Agent {
   record ResumeAll(long at) {}
 
   /** The payload classes of the index, for the journal. */
-  static final List<Class<?>> RELIABLE_TYPES =
-      List.of(Track.class, Untrack.class, ResumeAll.class);
+  static final List<Class<?>> RELIABLE_TYPES = List.of(Track.class, Untrack.class, ResumeAll.class);
 
   private final GraphRunner runner;
 
@@ -63,8 +62,7 @@ final class RunIndex implements Agent {
       case Track t -> ctx.effects().put(PREFIX + t.runId(), t.graph());
       case Untrack u -> ctx.effects().delete(PREFIX + u.runId());
       case ResumeAll r -> resumeAll(ctx);
-      default ->
-          log.warn("the run index ignores a {}", message.payload().getClass().getName());
+      default -> log.warn("the run index ignores a {}", message.payload().getClass().getName());
     }
   }
 

@@ -28,8 +28,7 @@ sealed interface Plan {
   /** Not a plan; {@code reason} says what is wrong and how it should look. */
   record Invalid(String reason) implements Plan {}
 
-  ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** Reads {@code text}; {@code members} are the names a {@code next} may take. */
   static Plan read(String text, Collection<String> members) {
@@ -45,9 +44,7 @@ sealed interface Plan {
       node = JSON.readTree(body);
     } catch (JsonProcessingException e) {
       return new Invalid(
-          "the answer is not one JSON object and nothing else ("
-              + e.getOriginalMessage()
-              + ")");
+          "the answer is not one JSON object and nothing else (" + e.getOriginalMessage() + ")");
     }
     if (node == null || !node.isObject()) {
       return new Invalid("the answer is JSON but not an object");
@@ -82,8 +79,7 @@ sealed interface Plan {
       return new Invalid("next must be a non-blank string naming a member");
     }
     if (input == null) {
-      return new Invalid(
-          "input must be a non-blank string of at most " + MAX_TEXT + " characters");
+      return new Invalid("input must be a non-blank string of at most " + MAX_TEXT + " characters");
     }
     String known = null;
     for (String m : members) {

@@ -25,7 +25,8 @@ final class PlannerPrompt {
     StringBuilder p = new StringBuilder(1024);
     p.append("OBJECTIVE:\n").append(objective.strip()).append("\n\n");
     p.append("MEMBERS (give work to one at a time, by name):\n");
-    members.forEach((name, what) -> p.append("- ").append(name).append(": ").append(what).append('\n'));
+    members.forEach(
+        (name, what) -> p.append("- ").append(name).append(": ").append(what).append('\n'));
     p.append("\nSTEPS SO FAR:\n");
     int n = 0;
     for (SupervisorStep s : history) {

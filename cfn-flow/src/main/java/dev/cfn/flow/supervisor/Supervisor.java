@@ -26,15 +26,15 @@ import java.util.function.Function;
  * strict structured output, until it gives the final answer.
  *
  * <p>A turn: the planner is asked (a request over the bus) with the objective, the members, every
- * step so far and the answer format (see {@code PlannerPrompt}); its answer must be exactly one JSON
- * object, {@code {"next": MEMBER, "input": TEXT}} or {@code {"finish": ANSWER}}. A valid {@code
- * next} goes to the member the swarm's assignment picks for it (by default {@link
+ * step so far and the answer format (see {@code PlannerPrompt}); its answer must be exactly one
+ * JSON object, {@code {"next": MEMBER, "input": TEXT}} or {@code {"finish": ANSWER}}. A valid
+ * {@code next} goes to the member the swarm's assignment picks for it (by default {@link
  * Assignment#capability}: members join with their name among their capabilities), and the member's
- * answer (or failure) joins the history. An invalid answer costs the turn and its reason is fed back
- * in the next prompt. The run is bounded by {@link Builder#maxTurns} (planner answers, valid or not)
- * and by the budget: {@link Budget#check()} before every call, and a member or planner stopped by
- * its budget ends the run {@code BUDGET_EXHAUSTED}. Give the planner and the members budgets whose
- * parent is the swarm's ({@link Swarm#memberBudget}) so that every model call counts.
+ * answer (or failure) joins the history. An invalid answer costs the turn and its reason is fed
+ * back in the next prompt. The run is bounded by {@link Builder#maxTurns} (planner answers, valid
+ * or not) and by the budget: {@link Budget#check()} before every call, and a member or planner
+ * stopped by its budget ends the run {@code BUDGET_EXHAUSTED}. Give the planner and the members
+ * budgets whose parent is the swarm's ({@link Swarm#memberBudget}) so that every model call counts.
  *
  * <pre>{@code
  * Supervisor sup = Supervisor.builder(runtime, swarm, AgentId.of("planner", "1"))

@@ -10,7 +10,7 @@
  *
  * <p>Depends on {@code dev.cfn.flow.swarm} (members are picked by the swarm's {@link
  * dev.cfn.flow.swarm.Assignment}, and so obey its topology and budget), {@code cfn-core} (the
- * planner is asked through the runtime's bus) and {@code cfn-ai} ({@code Task}, {@code
- * TaskResult}, {@code Budget}).
+ * planner is asked through the runtime's bus) and {@code cfn-ai} ({@code Task}, {@code TaskResult},
+ * {@code Budget}).
  */
 package dev.cfn.flow.supervisor;
