@@ -44,6 +44,9 @@ import picocli.CommandLine.Spec;
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,
+      StatusCommand.class,
+      SwarmCommand.class,
+      TaskCommand.class,
       TestkitCommand.class,
       CommandLine.HelpCommand.class
     })

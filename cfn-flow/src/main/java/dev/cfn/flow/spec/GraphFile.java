@@ -191,6 +191,18 @@ public final class GraphFile {
    * @throws GraphFileException naming every task whose agent or capability is not there
    */
   public Bound bind(Collection<AgentDefinition> definitions) {
+    return bind(definitions, name);
+  }
+
+  /**
+   * {@link #bind(Collection)}, naming the graph {@code graphName} instead of the file's name (a
+   * runner keeps one graph per name: a caller that runs several versions of a file names each
+   * apart, e.g. with a digest of its text).
+   *
+   * @throws GraphFileException naming every task whose agent or capability is not there
+   * @throws dev.cfn.flow.graph.GraphValidationException when {@code graphName} is not a valid name
+   */
+  public Bound bind(Collection<AgentDefinition> definitions, String graphName) {
     Map<String, AgentDefinition> byName = new HashMap<>();
     for (AgentDefinition d : definitions) {
       byName.put(d.name(), d);
@@ -249,11 +261,11 @@ public final class GraphFile {
     if (!problems.isEmpty()) {
       throw new GraphFileException(problems);
     }
-    return new Bound(build(agents), agents);
+    return new Bound(build(agents, graphName), agents);
   }
 
-  private TaskGraph build(Map<String, String> agents) {
-    TaskGraph.Builder g = TaskGraph.builder(name);
+  private TaskGraph build(Map<String, String> agents, String graphName) {
+    TaskGraph.Builder g = TaskGraph.builder(graphName);
     if (deadline != null) {
       g.deadline(deadline);
     }
@@ -376,7 +388,7 @@ public final class GraphFile {
       }
       GraphFile file = new GraphFile(source, name, deadline, state, tasks);
       try {
-        file.build(Map.of()); // the cycle check, on the graph's shape
+        file.build(Map.of(), name); // the cycle check, on the graph's shape
       } catch (IllegalArgumentException e) { // GraphValidationException among them
         throw new GraphFileException(List.of(source + ": error: " + e.getMessage()));
       }
