@@ -3,8 +3,9 @@ package dev.cfn.cli;
 import java.io.PrintWriter;
 
 /**
- * Progress of a long command on standard error: one line rewritten in place on a terminal, plain
- * lines otherwise (a file, a pipe, a test), so logs stay readable. Thread-safe.
+ * Progress of a long command on standard error: on a terminal, a status line rewritten in place
+ * under the events worth keeping; otherwise (a file, a pipe, a test) the events only, as plain
+ * lines, so logs stay readable. Thread-safe.
  */
 final class Progress {
   private final PrintWriter err;
@@ -23,18 +24,14 @@ final class Progress {
     this.live = console != null && console.isTerminal();
   }
 
-  /** The current state, replacing the last one on a terminal. */
+  /** The current state, replacing the last one; shown on a terminal only. */
   synchronized void status(String line) {
-    if (quiet) {
+    if (quiet || !live) {
       return;
     }
-    if (live) {
-      String shownLine = line.length() > 119 ? line.substring(0, 118) + "…" : line;
-      err.print("\r" + shownLine + " ".repeat(Math.max(0, shown - shownLine.length())));
-      shown = shownLine.length();
-    } else {
-      err.println(line);
-    }
+    String shownLine = line.length() > 119 ? line.substring(0, 118) + "…" : line;
+    err.print("\r" + shownLine + " ".repeat(Math.max(0, shown - shownLine.length())));
+    shown = shownLine.length();
     err.flush();
   }
 
