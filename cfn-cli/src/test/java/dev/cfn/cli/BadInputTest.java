@@ -320,18 +320,18 @@ class BadInputTest {
           switch (word) {
             case "''" -> "";
             case "MISSING",
-                    "DIR",
-                    "GARBAGE",
-                    "J",
-                    "M",
-                    "C",
-                    "AGENTS",
-                    "OUT",
-                    "NEW",
-                    "INITED",
-                    "GRAPH",
-                    "CYCLE",
-                    "NOAGENT" ->
+                "DIR",
+                "GARBAGE",
+                "J",
+                "M",
+                "C",
+                "AGENTS",
+                "OUT",
+                "NEW",
+                "INITED",
+                "GRAPH",
+                "CYCLE",
+                "NOAGENT" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

@@ -75,11 +75,17 @@ class TaskCommandTest {
 
   private String[] submit(String run, String... more) {
     String[] base = {
-      "task", "submit", graph.toString(),
-      "--agents", project.resolve("agents").toString(),
-      "--project", project.toString(),
-      "--journal", journal,
-      "--run", run
+      "task",
+      "submit",
+      graph.toString(),
+      "--agents",
+      project.resolve("agents").toString(),
+      "--project",
+      project.toString(),
+      "--journal",
+      journal,
+      "--run",
+      run
     };
     String[] all = new String[base.length + more.length];
     System.arraycopy(base, 0, all, 0, base.length);
@@ -161,20 +167,15 @@ class TaskCommandTest {
         .reply(Reply.text("two").after(Duration.ofSeconds(3)), Reply.text("two"));
     Result first = cfn(submit("r3", "--timeout", "500ms"));
     assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
-    assertThat(first.out()).contains("still running after --timeout").contains("cfn task resume r3");
+    assertThat(first.out())
+        .contains("still running after --timeout")
+        .contains("cfn task resume r3");
     assertThat(status("r3").path("status").asText()).isEqualTo("RUNNING");
     Result human = cfn("task", "status", "r3", "--journal", journal);
     assertThat(human.out()).contains("no process has the journal open: cfn task resume r3");
 
     Result resumed =
-        cfn(
-            "task",
-            "resume",
-            "r3",
-            "--journal",
-            journal,
-            "--project",
-            project.toString());
+        cfn("task", "resume", "r3", "--journal", journal, "--project", project.toString());
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(resumed.out()).contains("run r3: SUCCEEDED").contains("result of second:\ntwo");
     assertThat(requestsFor("step one")).as("the finished task is not asked again").isEqualTo(1);
@@ -187,8 +188,7 @@ class TaskCommandTest {
     assertThat(st.path("runs")).hasSize(1);
     assertThat(st.path("runs").get(0).path("run").asText()).isEqualTo("r3");
     assertThat(st.path("runs").get(0).path("status").asText()).isEqualTo("SUCCEEDED");
-    assertThat(st.path("spent").path("modelCalls").asLong())
-        .isEqualTo(server.requests().size());
+    assertThat(st.path("spent").path("modelCalls").asLong()).isEqualTo(server.requests().size());
     Result human2 = cfn("status", "--journal", journal);
     assertThat(human2.out()).containsPattern("r3 +two-step +SUCCEEDED +2/2 done");
   }
