@@ -194,6 +194,35 @@ class TaskCommandTest {
   }
 
   @Test
+  void aCancelRecordedWhileNoProcessRunsIsHonouredWhenTheRunResumes() throws Exception {
+    server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
+    server
+        .script()
+        .on(Match.lastUserMessageContains("step two"))
+        .reply(Reply.text("two").after(Duration.ofSeconds(3)));
+    Result first = cfn(submit("r4", "--timeout", "500ms"));
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
+
+    Result cancel = cfn("task", "cancel", "r4/second", "--journal", journal);
+    assertThat(cancel.code()).as(cancel.err()).isZero();
+    assertThat(cancel.out())
+        .contains("cancel of task second of run r4 recorded")
+        .contains("no process runs it now: it is honoured when cfn task resume r4 starts");
+    Result unknown = cfn("task", "cancel", "r4/third", "--journal", journal);
+    assertThat(unknown.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(unknown.err()).contains("run r4 has no task 'third'").contains("first, second");
+
+    Result resumed = cfn("task", "resume", "r4", "--journal", journal, "--project", project.toString());
+    assertThat(resumed.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(resumed.err()).contains("cancel requested for task second");
+    assertThat(resumed.out()).contains("run r4: CANCELLED");
+    JsonNode s = status("r4");
+    assertThat(s.path("tasks").get(0).path("status").asText()).isEqualTo("SUCCEEDED");
+    assertThat(s.path("tasks").get(1).path("status").asText()).isEqualTo("CANCELLED");
+    assertThat(s.path("tasks").get(1).path("error").asText()).isEqualTo("cancelled by a caller");
+  }
+
+  @Test
   void statusOfAProjectWhereNothingRanSaysSo() {
     Result r = cfn("status", "--journal", project.resolve("none/cfn.db").toString());
     assertThat(r.code()).isZero();

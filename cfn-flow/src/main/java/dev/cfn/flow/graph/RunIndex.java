@@ -79,9 +79,9 @@ final class RunIndex implements Agent {
     for (var run : runs.entrySet()) {
       String runId = run.getKey().substring(PREFIX.length());
       if (!runner.graphs().containsKey(run.getValue())) {
-        log.warn(
-            "run {} is of graph '{}', which this runner does not have; it is not resumed (fix:"
-                + " add the graph to the runner)",
+        log.info(
+            "run {} is of graph '{}', which this runner does not have; a runner with that graph"
+                + " resumes it",
             runId,
             run.getValue());
         continue;
