@@ -57,9 +57,13 @@ class SwarmCommandTest {
 
   private Result swarm(String... more) {
     String[] base = {
-      "swarm", "run", "Do the thing",
-      "--agents", project.resolve("agents").toString(),
-      "--project", project.toString()
+      "swarm",
+      "run",
+      "Do the thing",
+      "--agents",
+      project.resolve("agents").toString(),
+      "--project",
+      project.toString()
     };
     String[] all = new String[base.length + more.length];
     System.arraycopy(base, 0, all, 0, base.length);

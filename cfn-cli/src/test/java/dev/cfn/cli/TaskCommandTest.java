@@ -212,7 +212,8 @@ class TaskCommandTest {
     assertThat(unknown.code()).isEqualTo(ExitCode.USAGE);
     assertThat(unknown.err()).contains("run r4 has no task 'third'").contains("first, second");
 
-    Result resumed = cfn("task", "resume", "r4", "--journal", journal, "--project", project.toString());
+    Result resumed =
+        cfn("task", "resume", "r4", "--journal", journal, "--project", project.toString());
     assertThat(resumed.code()).isEqualTo(ExitCode.FAILED);
     assertThat(resumed.err()).contains("cancel requested for task second");
     assertThat(resumed.out()).contains("run r4: CANCELLED");
