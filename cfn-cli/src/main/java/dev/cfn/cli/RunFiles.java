@@ -60,7 +60,7 @@ final class RunFiles {
   /** The runs folder of journal {@code db}. */
   static Path runsFolder(Path db) {
     Path parent = db.toAbsolutePath().getParent();
-    return parent.resolve("runs");
+    return (parent != null ? parent : db.toAbsolutePath()).resolve("runs");
   }
 
   /** Run {@code runId}'s files beside {@code db} (they may not exist yet). */
@@ -87,7 +87,7 @@ final class RunFiles {
     TreeMap<String, RunFiles> sorted = new TreeMap<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(folder)) {
       for (Path d : dirs) {
-        String id = d.getFileName().toString();
+        String id = String.valueOf(d.getFileName());
         if (RUN_ID.matcher(id).matches() && Files.isRegularFile(d.resolve(PROPS))) {
           sorted.put(id, new RunFiles(d, id));
         }
@@ -190,7 +190,7 @@ final class RunFiles {
     List<String> out = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, CANCEL + "*")) {
       for (Path f : files) {
-        String name = f.getFileName().toString();
+        String name = String.valueOf(f.getFileName());
         if (name.equals(CANCEL)) {
           out.add("");
         } else if (name.startsWith(CANCEL + ".") && !name.endsWith(".tmp")) {

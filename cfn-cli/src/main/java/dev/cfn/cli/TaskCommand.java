@@ -48,7 +48,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
@@ -190,7 +189,10 @@ final class TaskCommand extends CommandGroup {
       Budget budget = limits.build();
       Progress progress = new Progress(err, json);
       Path db = store.db.toAbsolutePath();
-      Files.createDirectories(db.getParent());
+      Path folder = db.getParent();
+      if (folder != null) {
+        Files.createDirectories(folder);
+      }
       List<Class<?>> types = new ArrayList<>(GraphRunner.journalPayloadTypes());
       types.addAll(List.of(Task.class, TaskResult.class, TaskFailed.class));
       RunOutcome outcome = null;
@@ -461,7 +463,7 @@ final class TaskCommand extends CommandGroup {
                   + "-"
                   + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
                   + "-"
-                  + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
+                  + Integer.toHexString(new java.security.SecureRandom().nextInt(0x1000, 0x10000));
       RunFiles run = RunFiles.of(running.store.db, id);
       if (run.exists()) {
         String before = run.properties().getProperty("bound", "");

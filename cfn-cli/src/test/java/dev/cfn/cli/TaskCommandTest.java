@@ -195,7 +195,12 @@ class TaskCommandTest {
 
   @Test
   void aCancelRecordedWhileNoProcessRunsIsHonouredWhenTheRunResumes() throws Exception {
-    server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
+    // the first process stops while "first" is under way; "second" takes longer than the resumed
+    // process needs to honour the cancel, so the cancel always finds it pending or running
+    server
+        .script()
+        .on(Match.lastUserMessageContains("step one"))
+        .reply(Reply.text("one").after(Duration.ofSeconds(2)), Reply.text("one"));
     server
         .script()
         .on(Match.lastUserMessageContains("step two"))
