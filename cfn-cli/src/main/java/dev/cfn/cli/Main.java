@@ -50,6 +50,9 @@ import picocli.CommandLine.Spec;
       StoreCommand.Store.class,
       StoreCommand.Backup.class,
       StoreCommand.Restore.class,
+      StatusCommand.class,
+      SwarmCommand.class,
+      TaskCommand.class,
       TestkitCommand.class,
       TokenCommand.class,
       CommandLine.HelpCommand.class

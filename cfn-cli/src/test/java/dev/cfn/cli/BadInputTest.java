@@ -346,6 +346,53 @@ class BadInputTest {
           "restore --from DIR",
           "restore --from GARBAGE --journal NEW",
           "restore --from J --journal DIR",
+          // status
+          "status --journal DIR",
+          "status --journal GARBAGE",
+          "status --bogus",
+          // swarm
+          "swarm",
+          "swarm nosuch",
+          "swarm run",
+          "swarm run ''",
+          "swarm run go --agents AGENTS",
+          "swarm run go --agents MISSING",
+          "swarm run go --agents AGENTS --supervisor nosuch",
+          "swarm run go --agents AGENTS --supervisor helper",
+          "swarm run go --agents AGENTS --topology cube",
+          "swarm run go --agents AGENTS --strategy random",
+          "swarm run go --agents AGENTS --max-agents 0",
+          "swarm run go --agents AGENTS --max-turns 0",
+          "swarm run go --agents AGENTS --max-turns 5000",
+          "swarm run go --agents AGENTS --budget-usd -1",
+          "swarm run go --agents AGENTS --timeout 0s",
+          "swarm run go --agents AGENTS --replay MISSING",
+          "swarm run go --agents AGENTS --project MISSING",
+          // task
+          "task",
+          "task nosuch",
+          "task submit",
+          "task submit MISSING",
+          "task submit DIR",
+          "task submit ''",
+          "task submit GARBAGE --agents AGENTS",
+          "task submit CYCLE --agents AGENTS",
+          "task submit NOAGENT --agents AGENTS",
+          "task submit GRAPH --agents AGENTS --run a.b",
+          "task submit GRAPH --agents AGENTS --budget-usd 0",
+          "task submit GRAPH --agents AGENTS --max-calls 0",
+          "task submit GRAPH --agents AGENTS --timeout 0s",
+          "task submit GRAPH --agents AGENTS --journal DIR",
+          "task submit GRAPH --agents AGENTS --replay GARBAGE",
+          "task resume",
+          "task resume a.b",
+          "task resume nosuch --journal J",
+          "task status",
+          "task status nosuch --journal J",
+          "task status a.b --journal J",
+          "task cancel",
+          "task cancel nosuch --journal J",
+          "task cancel a.b/c --journal J",
           // testkit
           "testkit",
           "testkit nosuch",
@@ -404,6 +451,12 @@ class BadInputTest {
         "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n");
     Files.createDirectories(tmp.resolve("INITED/.claude/agents"));
     Files.writeString(tmp.resolve("INITED/.claude/agents/reviewer.md"), "mine\n");
+    Files.writeString(tmp.resolve("GRAPH"), "graph: g\ntasks:\n  - {id: a, agent: helper}\n");
+    Files.writeString(
+        tmp.resolve("CYCLE"),
+        "graph: g\ntasks:\n  - {id: a, agent: helper, after: [b]}\n"
+            + "  - {id: b, agent: helper, after: [a]}\n");
+    Files.writeString(tmp.resolve("NOAGENT"), "graph: g\ntasks:\n  - {id: a, agent: nobody}\n");
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));
@@ -458,7 +511,10 @@ class BadInputTest {
                 "AUDITBAD",
                 "KEYED",
                 "BADKEYS",
-                "OPENKEYS" ->
+                "OPENKEYS",
+                "GRAPH",
+                "CYCLE",
+                "NOAGENT" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>RELIABLE</b> ({@link Builder#reliable()}, the runtime needs a journal): every step
  *       travels as a RELIABLE message and the run's progress (task statuses, results, the state) is
  *       kept in the coordinator's journal effects. A run interrupted by a crash continues when a
- *       new runtime opens the journal; no task is sent twice and no result is recorded twice. Call
- *       {@link #resume(String)} after a restart to get the run's handle and set its timers (attempt
- *       timeouts, retry backoffs, the deadline) again. Register {@link #journalPayloadTypes()} with
- *       the journal.
+ *       new runtime opens the journal; no task is sent twice and no result is recorded twice. A
+ *       runner built on a restarted runtime resumes every unfinished run by itself (it keeps them
+ *       listed in the journal and sets their timers, attempt timeouts, retry backoffs and the
+ *       deadline, again); {@link #resume(String)} or {@link #run(String)} gives a run's handle.
+ *       Register {@link #journalPayloadTypes()} with the journal.
  * </ul>
  *
  * <p>A task's agent answers the task's message with a {@code String} (the result) or a {@code
@@ -87,6 +88,8 @@ public final class GraphRunner implements AutoCloseable {
     runtime.register(coordinators.build());
     if (reliable) {
       runtime.register(AgentType.of(TaskAttempts.TYPE, id -> new TaskAttempts(this)));
+      runtime.register(AgentType.of(RunIndex.TYPE, id -> new RunIndex(this)));
+      send(RunIndex.ID, new RunIndex.ResumeAll(clock.millis())); // auto-resume after a restart
     }
   }
 
@@ -104,7 +107,9 @@ public final class GraphRunner implements AutoCloseable {
    * Class<?>[0]))}.
    */
   public static List<Class<?>> journalPayloadTypes() {
-    return Messages.RELIABLE_TYPES;
+    List<Class<?>> all = new ArrayList<>(Messages.RELIABLE_TYPES);
+    all.addAll(RunIndex.RELIABLE_TYPES);
+    return List.copyOf(all);
   }
 
   /** True when runs are RELIABLE. */
@@ -146,6 +151,9 @@ public final class GraphRunner implements AutoCloseable {
     validateAgents(runtime, g);
     long deadlineAt = g.deadline() == null ? 0 : clock.millis() + g.deadline().toMillis();
     GraphRun handle = handle(runId);
+    if (reliable) {
+      send(RunIndex.ID, new RunIndex.Track(runId, g.name()));
+    }
     send(coordinator(runId), new StartRun(g.name(), initial, deadlineAt));
     return handle;
   }
@@ -195,6 +203,9 @@ public final class GraphRunner implements AutoCloseable {
   }
 
   void finished(RunOutcome outcome) {
+    if (reliable) {
+      send(RunIndex.ID, new RunIndex.Untrack(outcome.runId()));
+    }
     outcomes.computeIfAbsent(outcome.runId(), k -> new CompletableFuture<>()).complete(outcome);
   }
 

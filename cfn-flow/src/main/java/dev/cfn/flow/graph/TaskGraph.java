@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  *     .build();
  * }</pre>
  *
- * <p>A supervisor (an LLM agent that plans which member does what next) is not here yet: it comes
- * with swarms.
+ * <p>A supervisor (an LLM agent that plans which member does what next) is {@code
+ * dev.cfn.flow.supervisor.Supervisor}; a graph written as a YAML or JSON file is read by {@code
+ * dev.cfn.flow.spec.GraphFile}.
  */
 public final class TaskGraph {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");

@@ -1,0 +1,257 @@
+package dev.cfn.cli;
+
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.flow.spec.GraphFile;
+import dev.cfn.flow.spec.GraphFileException;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.math.BigDecimal;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * What {@code cfn task} keeps beside the journal for each run submitted without a server, in {@code
+ * runs/RUN/} next to the journal file (default {@code .cfn/runs/RUN/}):
+ *
+ * <ul>
+ *   <li>{@code graph.yaml}: the graph file as submitted, so {@code cfn task resume} and {@code
+ *       status} read the same graph whatever happens to the original;
+ *   <li>{@code run.properties}: the graph's name, the agents' paths, when it was submitted, and
+ *       what its processes spent (tokens, calls, dollars, added up over resumes);
+ *   <li>{@code cancel} or {@code cancel.TASK}: a cancel request ({@code cfn task cancel}), which
+ *       the process running the run honours within a second and a later {@code resume} honours at
+ *       its start. Requests are never removed: cancelling twice changes nothing.
+ * </ul>
+ *
+ * <p>The run's progress itself (task statuses, results, the state) is in the journal, where the
+ * graph runner keeps it; these files never decide anything about it.
+ */
+final class RunFiles {
+  static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  private static final String GRAPH = "graph.yaml";
+  private static final String PROPS = "run.properties";
+  private static final String CANCEL = "cancel";
+
+  private final Path dir;
+  private final String runId;
+
+  private RunFiles(Path dir, String runId) {
+    this.dir = dir;
+    this.runId = runId;
+  }
+
+  /** The runs folder of journal {@code db}. */
+  static Path runsFolder(Path db) {
+    Path parent = db.toAbsolutePath().getParent();
+    return (parent != null ? parent : db.toAbsolutePath()).resolve("runs");
+  }
+
+  /** Run {@code runId}'s files beside {@code db} (they may not exist yet). */
+  static RunFiles of(Path db, String runId) {
+    checkRunId(runId);
+    return new RunFiles(runsFolder(db).resolve(runId), runId);
+  }
+
+  static void checkRunId(String runId) {
+    if (runId == null || !RUN_ID.matcher(runId).matches()) {
+      throw CommandFailure.usage(
+          "run id '" + runId + "' is not 1 to 100 letters, digits, '_' or '-'",
+          "use e.g. --run research-1; cfn status lists the runs");
+    }
+  }
+
+  /** Every run with files beside {@code db}, by id. */
+  static List<RunFiles> all(Path db) {
+    Path folder = runsFolder(db);
+    List<RunFiles> out = new ArrayList<>();
+    if (!Files.isDirectory(folder)) {
+      return out;
+    }
+    TreeMap<String, RunFiles> sorted = new TreeMap<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(folder)) {
+      for (Path d : dirs) {
+        String id = String.valueOf(d.getFileName());
+        if (RUN_ID.matcher(id).matches() && Files.isRegularFile(d.resolve(PROPS))) {
+          sorted.put(id, new RunFiles(d, id));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.addAll(sorted.values());
+    return out;
+  }
+
+  String runId() {
+    return runId;
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  boolean exists() {
+    return Files.isRegularFile(dir.resolve(PROPS)) && Files.isRegularFile(dir.resolve(GRAPH));
+  }
+
+  /** The graph as submitted. */
+  String graphText() throws IOException {
+    return Files.readString(dir.resolve(GRAPH), StandardCharsets.UTF_8);
+  }
+
+  /** The graph as submitted, checked again. */
+  GraphFile graph() {
+    try {
+      return GraphFile.parse(graphText(), dir.resolve(GRAPH).toString());
+    } catch (IOException e) {
+      throw CommandFailure.failed(
+          "cannot read run " + runId + "'s graph: " + e.getMessage(),
+          "check " + dir.resolve(GRAPH));
+    } catch (GraphFileException e) {
+      throw CommandFailure.failed(
+          "run " + runId + "'s stored graph is not valid any more: " + e.getMessage(),
+          "submit the graph again under a new --run");
+    }
+  }
+
+  Properties properties() {
+    Properties p = new Properties();
+    Path file = dir.resolve(PROPS);
+    if (Files.isRegularFile(file)) {
+      try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(r);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return p;
+  }
+
+  /** Creates the run's files: the graph as given and its properties. */
+  void create(String graphText, String graphName, String boundName, List<Path> agents)
+      throws IOException {
+    Files.createDirectories(dir);
+    write(GRAPH, graphText);
+    Properties p = new Properties();
+    p.setProperty("graph", graphName);
+    p.setProperty("bound", boundName);
+    p.setProperty("submitted", Instant.now().toString());
+    p.setProperty(
+        "agents",
+        String.join(
+            java.io.File.pathSeparator,
+            agents.stream().map(a -> a.toAbsolutePath().normalize().toString()).toList()));
+    store(p);
+  }
+
+  /** Adds what a process spent on the run to what earlier ones did. */
+  void addSpent(Budget.Spent spent) throws IOException {
+    Properties p = properties();
+    p.setProperty("spent.calls", Long.toString(number(p, "spent.calls") + spent.calls()));
+    p.setProperty("spent.tokens", Long.toString(number(p, "spent.tokens") + spent.totalTokens()));
+    BigDecimal cost = new BigDecimal(p.getProperty("spent.costUsd", "0"));
+    p.setProperty("spent.costUsd", cost.add(spent.costUsd()).toPlainString());
+    p.setProperty("last.process", Instant.now().toString());
+    store(p);
+  }
+
+  static long number(Properties p, String key) {
+    try {
+      return Long.parseLong(p.getProperty(key, "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** Records a cancel request for the run ({@code task} null) or one task. */
+  void requestCancel(String task, String reason) throws IOException {
+    write(task == null ? CANCEL : CANCEL + "." + task, reason + "\n");
+  }
+
+  /** The cancel requests: "" for the whole run, else task ids. */
+  List<String> cancelRequests() {
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, CANCEL + "*")) {
+      for (Path f : files) {
+        String name = String.valueOf(f.getFileName());
+        if (name.equals(CANCEL)) {
+          out.add("");
+        } else if (name.startsWith(CANCEL + ".") && !name.endsWith(".tmp")) {
+          out.add(name.substring(CANCEL.length() + 1));
+        }
+      }
+    } catch (IOException e) {
+      return out;
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private void store(Properties p) throws IOException {
+    Path tmp = dir.resolve(PROPS + ".tmp");
+    try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+      p.store(w, "cfn task: run " + runId + " (the run's progress is in the journal)");
+    }
+    move(tmp, dir.resolve(PROPS));
+  }
+
+  private void write(String name, String text) throws IOException {
+    Path tmp = dir.resolve(name + ".tmp");
+    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    move(tmp, dir.resolve(name));
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /**
+   * Whether a process holds journal {@code db} open now (its lock file is locked), without taking
+   * the lock for longer than the look: empty when it cannot tell.
+   */
+  static Optional<Boolean> journalInUse(Path db) {
+    Path real = db.toAbsolutePath().normalize();
+    try {
+      real = Files.exists(real) ? real.toRealPath() : real;
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    Path lock = real.resolveSibling(real.getFileName() + ".lock");
+    if (!Files.isRegularFile(lock)) {
+      return Optional.of(false);
+    }
+    try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+      FileLock l = ch.tryLock();
+      if (l == null) {
+        return Optional.of(true);
+      }
+      l.release();
+      return Optional.of(false);
+    } catch (OverlappingFileLockException e) {
+      return Optional.of(true); // held in this very process
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}

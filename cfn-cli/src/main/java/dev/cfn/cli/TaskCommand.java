@@ -1,0 +1,653 @@
+package dev.cfn.cli;
+
+import dev.cfn.ai.CallLog;
+import dev.cfn.ai.LlmAgent;
+import dev.cfn.ai.Task;
+import dev.cfn.ai.TaskFailed;
+import dev.cfn.ai.TaskResult;
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.tool.ToolRegistry;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.spi.JournalException;
+import dev.cfn.flow.graph.FlowEvent;
+import dev.cfn.flow.graph.GraphRun;
+import dev.cfn.flow.graph.GraphRunner;
+import dev.cfn.flow.graph.RunOutcome;
+import dev.cfn.flow.spec.GraphFile;
+import dev.cfn.flow.spec.GraphFileException;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.JournalReader;
+import dev.cfn.store.journal.SqliteJournal;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cfn task submit|resume|status|cancel}: durable task graphs on the embedded store, without
+ * a server.
+ *
+ * <ul>
+ *   <li>{@code submit GRAPH_FILE} checks the file and the agent definitions (a cycle, an unknown
+ *       dependency, agent or capability is refused before anything runs), then runs the graph in
+ *       the foreground, RELIABLE, on the journal ({@code .cfn/cfn.db}): every step is journaled,
+ *       model calls go through the call log ({@code .cfn/calls.db}). Exit 0 when it succeeded, 1
+ *       when it failed or was cancelled.
+ *   <li>{@code resume RUN} continues a run whose process was stopped or killed: no finished task
+ *       runs again, no recorded model call is made again. Submitting the same file under the same
+ *       {@code --run} does the same.
+ *   <li>{@code status RUN} reads the journal read-only, also while a process runs the graph.
+ *   <li>{@code cancel RUN} or {@code RUN/TASK} records a durable request ({@link RunFiles}) that
+ *       the running process honours within a second, or the next {@code resume} at its start.
+ * </ul>
+ *
+ * <p>The journal is held by one process at a time: while a graph runs, another {@code submit} or
+ * {@code resume} on the same journal is refused (status and cancel work).
+ */
+@Command(
+    name = "task",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs durable task graphs (YAML or JSON files) on the embedded journal.",
+      "submit runs a graph in the foreground; resume continues an interrupted run; status and"
+          + " cancel work while it runs."
+    },
+    subcommands = {
+      TaskCommand.Submit.class,
+      TaskCommand.Resume.class,
+      TaskCommand.Status.class,
+      TaskCommand.Cancel.class
+    })
+final class TaskCommand extends CommandGroup {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+  /** What submit and resume share: the agents, the providers, the journal, the limits. */
+  static final class Running {
+    @Option(
+        names = "--agents",
+        paramLabel = "PATH",
+        description = "Agent files or folders, repeatable (default: .claude/agents).")
+    List<Path> agents;
+
+    @Mixin ModelOptions models = new ModelOptions();
+
+    @Mixin StoreOptions store = new StoreOptions();
+
+    @Option(
+        names = "--budget-usd",
+        paramLabel = "USD",
+        description = "At most this many US dollars for this process's model calls.")
+    BigDecimal budgetUsd;
+
+    @Option(
+        names = "--max-calls",
+        paramLabel = "N",
+        description = "At most N model calls for this process.")
+    Long maxCalls;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "DURATION",
+        description =
+            "Stop waiting after this long (default: 1h); the run stays in the journal and"
+                + " cfn task resume continues it.")
+    Duration timeout = Duration.ofHours(1);
+
+    @Option(names = "--json", description = "Print the outcome as one JSON object.")
+    boolean json;
+
+    void validate() {
+      models.validate();
+      ValueConverters.positive("--timeout", timeout);
+      if (budgetUsd != null && budgetUsd.signum() <= 0) {
+        throw CommandFailure.usage(
+            "--budget-usd must be above 0, was " + budgetUsd.toPlainString(),
+            "such as --budget-usd 0.50");
+      }
+      if (maxCalls != null) {
+        ValueConverters.atLeast("--max-calls", maxCalls, 1);
+      }
+      if (Files.isDirectory(store.db)) {
+        throw CommandFailure.usage(
+            "--journal " + store.db + " is a folder, not a journal file",
+            "give the file, e.g. --journal " + store.db.resolve("cfn.db"));
+      }
+    }
+
+    /** The definitions, bound to {@code file}: unknown agents and capabilities refused here. */
+    GraphFile.Bound bind(GraphFile file, String boundName, List<Path> paths) {
+      LoadResult loaded = DefinitionLoader.load(paths);
+      try {
+        return file.bind(loaded.definitions(), boundName);
+      } catch (GraphFileException e) {
+        throw CommandFailure.usage(
+            String.join("; ", e.problems())
+                + (loaded.invalidFiles().isEmpty()
+                    ? ""
+                    : "; "
+                        + AgentCommand.plural(loaded.invalidFiles().size(), "agent file")
+                        + " could not be read"),
+            "cfn agent list shows the agents and their capabilities");
+      }
+    }
+
+    /**
+     * Runs (or resumes) {@code run} in the foreground and prints its outcome. {@code start} holds
+     * the initial state when the run is to be started if it is not in the journal yet.
+     */
+    int run(
+        CommandSpec spec,
+        RunFiles run,
+        GraphFile file,
+        GraphFile.Bound bound,
+        Map<String, String> start)
+        throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      String command = "cfn task " + spec.name();
+      Budget.Builder limits = Budget.builder(command + " " + run.runId());
+      if (budgetUsd != null) {
+        limits.maxCostUsd(budgetUsd);
+      }
+      if (maxCalls != null) {
+        limits.maxCalls(maxCalls);
+      }
+      Budget budget = limits.build();
+      Progress progress = new Progress(err, json);
+      Path db = store.db.toAbsolutePath();
+      Path folder = db.getParent();
+      if (folder != null) {
+        Files.createDirectories(folder);
+      }
+      List<Class<?>> types = new ArrayList<>(GraphRunner.journalPayloadTypes());
+      types.addAll(List.of(Task.class, TaskResult.class, TaskFailed.class));
+      RunOutcome outcome = null;
+      try (ModelOptions.Models m = models.open(err, command);
+          ModelRouter router = ModelRouter.create(m.config());
+          SqliteJournal journal = openJournal(db, types);
+          SqliteCallLogStore calls = SqliteCallLogStore.open(db.resolveSibling("calls.db"));
+          AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).journal(journal).build()) {
+        LoadResult loaded = DefinitionLoader.load(paths(run));
+        for (String name : bound.definitions()) {
+          AgentDefinition d = loaded.find(name).orElseThrow();
+          rt.register(
+              LlmAgent.builder(d)
+                  .router(router)
+                  .tools(new ToolRegistry())
+                  .budget(budget)
+                  .callLog(CallLog.durable(calls))
+                  .type(d.name()));
+        }
+        Map<String, String> taskStatus = new ConcurrentHashMap<>();
+        for (String t : file.taskIds()) {
+          taskStatus.put(t, "pending");
+        }
+        rt.register(
+            AgentType.of(
+                "cfn-cli-progress",
+                id ->
+                    (msg, ctx) -> {
+                      if (msg.payload() instanceof FlowEvent e && e.task() != null) {
+                        String t = e.transition().name().toLowerCase(Locale.ROOT);
+                        taskStatus.put(e.task(), t);
+                        if (e.transition().name().equals("SUCCEEDED")
+                            || e.transition().name().equals("FAILED")
+                            || e.transition().name().equals("RETRIED")
+                            || e.transition().name().equals("CANCELLED")) {
+                          progress.event(
+                              "  task "
+                                  + e.task()
+                                  + " "
+                                  + t
+                                  + (e.detail() == null
+                                      ? ""
+                                      : ": " + DlqCommand.oneLine(e.detail(), 100)));
+                        }
+                        progress.status(line(run.runId(), taskStatus));
+                      }
+                    }));
+        rt.subscribe("cfn.flow.#", AgentId.of("cfn-cli-progress", "1"));
+        try (GraphRunner runner = GraphRunner.builder(rt).reliable().graph(bound.graph()).build()) {
+          boolean started = journal.state("cfn-flow-run/" + run.runId(), "graph").isPresent();
+          GraphRun handle;
+          if (started) {
+            progress.event(command + ": resuming run " + run.runId());
+            handle = runner.resume(run.runId());
+          } else {
+            progress.event(
+                command
+                    + ": run "
+                    + run.runId()
+                    + " of graph "
+                    + file.name()
+                    + " ("
+                    + AgentCommand.plural(file.taskIds().size(), "task")
+                    + ") on "
+                    + store.db);
+            handle = runner.start(bound.graph().name(), run.runId(), start);
+          }
+          Set<String> honoured = new HashSet<>();
+          long end = System.nanoTime() + timeout.toNanos();
+          while (outcome == null) {
+            for (String c : run.cancelRequests()) {
+              if (honoured.add(c)) {
+                progress.event("  cancel requested for " + (c.isEmpty() ? "the run" : "task " + c));
+                if (c.isEmpty()) {
+                  handle.cancel();
+                } else {
+                  handle.cancel(c);
+                }
+              }
+            }
+            try {
+              outcome = handle.outcome().get(250, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+              if (System.nanoTime() > end) {
+                break;
+              }
+            } catch (ExecutionException e) {
+              throw CommandFailure.failed(
+                  "the run failed: " + e.getCause(), "--debug shows the agents' logs");
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              break;
+            }
+          }
+        }
+      } finally {
+        progress.done();
+        run.addSpent(budget.spent());
+      }
+      try (JournalReader reader = SqliteJournal.openReadOnly(db)) {
+        RunView view = RunView.read(reader, run.runId(), file.taskIds());
+        Budget.Spent spent = budget.spent();
+        if (json) {
+          Map<String, Object> r = view.json();
+          r.put("graph", file.name());
+          r.put("agents", bound.agents());
+          r.put("modelCalls", spent.calls());
+          r.put("tokens", spent.totalTokens());
+          r.put("costUsd", spent.costUsd());
+          out.println(AgentCommand.json(r));
+        } else {
+          printView(out, view, bound.agents());
+          out.printf(
+              Locale.ROOT,
+              "%d model calls, %d tokens, $%s in this process%n",
+              spent.calls(),
+              spent.totalTokens(),
+              spent.costUsd().toPlainString());
+          if (outcome == null) {
+            out.println(
+                "still running after --timeout "
+                    + timeout
+                    + "; the run is kept: cfn task resume "
+                    + run.runId()
+                    + " continues it");
+          }
+        }
+        out.flush();
+        return view.status().equals("SUCCEEDED") ? ExitCode.OK : ExitCode.FAILED;
+      }
+    }
+
+    private List<Path> paths(RunFiles run) {
+      String saved = run.properties().getProperty("agents", "");
+      if (agents != null && !agents.isEmpty()) {
+        return agents;
+      }
+      if (!saved.isEmpty()) {
+        return java.util.Arrays.stream(saved.split(java.io.File.pathSeparator))
+            .map(Path::of)
+            .toList();
+      }
+      return AgentCommand.pathsOrDefault(null, "cfn task submit");
+    }
+
+    private static SqliteJournal openJournal(Path db, List<Class<?>> types) {
+      try {
+        return SqliteJournal.builder(db).payloadType(types.toArray(new Class<?>[0])).open();
+      } catch (JournalException e) {
+        throw CommandFailure.failed(
+            ErrorReport.oneLine(e.getMessage()),
+            "wait for the other cfn task to finish (cfn task status RUN works meanwhile), or use"
+                + " another --journal");
+      }
+    }
+  }
+
+  static String line(String runId, Map<String, String> statuses) {
+    Map<String, Integer> counts = new java.util.TreeMap<>();
+    statuses.values().forEach(s -> counts.merge(s, 1, Integer::sum));
+    StringBuilder b = new StringBuilder("run " + runId + ":");
+    counts.forEach((s, n) -> b.append(' ').append(n).append(' ').append(s));
+    return b.toString();
+  }
+
+  static void printView(PrintWriter out, RunView view, Map<String, String> agents) {
+    out.println(
+        "run "
+            + view.runId()
+            + ": "
+            + view.status()
+            + (view.cancelled() == null ? "" : " (" + view.cancelled() + ")"));
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"TASK", "STATUS", "AGENT", "ITER", "ATTEMPTS", "RESULT OR ERROR"});
+    for (RunView.Task t : view.tasks()) {
+      String text = t.error() != null && !t.status().equals("SUCCEEDED") ? t.error() : t.result();
+      rows.add(
+          new String[] {
+            t.id(),
+            t.status(),
+            agents.getOrDefault(t.id(), "-"),
+            Integer.toString(t.iteration()),
+            Integer.toString(t.attempts()),
+            text == null ? "" : DlqCommand.oneLine(text, 70)
+          });
+    }
+    Table.print(out, rows);
+    // the result of the last task that succeeded, in full: usually what the graph is for
+    for (int i = view.tasks().size() - 1; i >= 0; i--) {
+      RunView.Task t = view.tasks().get(i);
+      if (t.status().equals("SUCCEEDED") && t.result() != null) {
+        out.println();
+        out.println("result of " + t.id() + ":");
+        out.println(t.result());
+        break;
+      }
+    }
+  }
+
+  /** The graph's name as the runner knows it: the file's name and a digest of its text. */
+  static String boundName(String name, String text) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      String head = name.length() > 55 ? name.substring(0, 55) : name;
+      return head + "-" + HexFormat.of().formatHex(d, 0, 4);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Command(
+      name = "submit",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Checks a graph file and runs it in the foreground, RELIABLE, on the journal.",
+        "Refused before anything runs: a cycle, an unknown dependency, agent or capability, a"
+            + " missing definition. The same file under the same --run resumes the run."
+      })
+  static final class Submit implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "GRAPH_FILE", description = "The graph (YAML or JSON).")
+    Path graphFile;
+
+    @Option(
+        names = "--run",
+        paramLabel = "ID",
+        description = "The run's id (default: the graph's name and the time).")
+    String runId;
+
+    @Option(
+        names = "--state",
+        paramLabel = "KEY=VALUE",
+        description = "Initial state, repeatable; added to (and over) the file's state:.")
+    Map<String, String> state = new LinkedHashMap<>();
+
+    @Mixin Running running = new Running();
+
+    @Override
+    public Integer call() throws Exception {
+      PathChecks.existingFile("GRAPH_FILE", graphFile, "graph file");
+      running.validate();
+      if (runId != null) {
+        RunFiles.checkRunId(runId);
+      }
+      for (String k : state.keySet()) {
+        if (k.isBlank() || k.contains("\n") || k.length() > 200) {
+          throw CommandFailure.usage(
+              "--state key '" + k + "' must be 1 to 200 characters on one line",
+              "such as --state topic=queues");
+        }
+      }
+      GraphFile file;
+      try {
+        file = GraphFile.read(graphFile);
+      } catch (GraphFileException e) {
+        throw CommandFailure.usage(
+            String.join("; ", e.problems()), "correct the file; every problem is listed");
+      }
+      String text = Files.readString(graphFile, StandardCharsets.UTF_8);
+      List<Path> paths = AgentCommand.pathsOrDefault(running.agents, "cfn task submit");
+      String bound = boundName(file.name(), text);
+      GraphFile.Bound b = running.bind(file, bound, paths);
+      String id =
+          runId != null
+              ? runId
+              : file.name()
+                  + "-"
+                  + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
+                  + "-"
+                  + Integer.toHexString(new java.security.SecureRandom().nextInt(0x1000, 0x10000));
+      RunFiles run = RunFiles.of(running.store.db, id);
+      if (run.exists()) {
+        String before = run.properties().getProperty("bound", "");
+        if (!before.equals(bound)) {
+          throw CommandFailure.usage(
+              "run " + id + " exists for another graph (or another version of this file)",
+              "give a new --run, or cfn task resume " + id + " to continue that one");
+        }
+      } else {
+        run.create(text, file.name(), bound, paths);
+      }
+      Map<String, String> initial = new LinkedHashMap<>(file.state());
+      initial.putAll(state);
+      return running.run(spec, run, file, b, initial);
+    }
+  }
+
+  @Command(
+      name = "resume",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Continues a run whose process stopped or was killed, in the foreground.",
+        "Finished tasks do not run again and recorded model calls are not made again."
+      })
+  static final class Resume implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "RUN", description = "The run's id (see cfn status).")
+    String runId;
+
+    @Mixin Running running = new Running();
+
+    @Override
+    public Integer call() throws Exception {
+      running.validate();
+      RunFiles run = existingRun(running.store.db, runId);
+      GraphFile file = run.graph();
+      Properties p = run.properties();
+      List<Path> paths =
+          running.agents != null && !running.agents.isEmpty()
+              ? running.agents
+              : java.util.Arrays.stream(
+                      p.getProperty("agents", "").split(java.io.File.pathSeparator))
+                  .filter(s -> !s.isEmpty())
+                  .map(Path::of)
+                  .toList();
+      if (paths.isEmpty()) {
+        paths = AgentCommand.pathsOrDefault(null, "cfn task resume");
+      }
+      GraphFile.Bound b = running.bind(file, p.getProperty("bound", file.name()), paths);
+      return running.run(spec, run, file, b, file.state());
+    }
+  }
+
+  static RunFiles existingRun(Path db, String runId) {
+    RunFiles run = RunFiles.of(db, runId);
+    if (!run.exists()) {
+      throw CommandFailure.failed(
+          "no run '" + runId + "' beside " + db,
+          "cfn status lists the runs (--journal FILE for another journal)");
+    }
+    return run;
+  }
+
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Shows a run's tasks, their status and results, from the journal (read-only).",
+        "Works while a process runs the graph."
+      })
+  static final class Status implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "RUN", description = "The run's id (see cfn status).")
+    String runId;
+
+    @Mixin StoreOptions store = new StoreOptions();
+
+    @Option(names = "--json", description = "Print the run as one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      RunFiles run = existingRun(store.db, runId);
+      GraphFile file = run.graph();
+      PrintWriter out = spec.commandLine().getOut();
+      RunView view;
+      try (JournalReader reader = SqliteJournal.openReadOnly(store.existing())) {
+        view = RunView.read(reader, runId, file.taskIds());
+      }
+      boolean inUse = RunFiles.journalInUse(store.db).orElse(false);
+      List<String> cancels = run.cancelRequests();
+      Properties p = run.properties();
+      if (json) {
+        Map<String, Object> r = view.json();
+        r.put("graph", file.name());
+        r.put("journalInUse", inUse);
+        r.put("cancelRequests", cancels);
+        r.put("modelCalls", RunFiles.number(p, "spent.calls"));
+        r.put("tokens", RunFiles.number(p, "spent.tokens"));
+        r.put("costUsd", new BigDecimal(p.getProperty("spent.costUsd", "0")));
+        out.println(AgentCommand.json(r));
+      } else {
+        printView(out, view, Map.of());
+        if (!view.isFinal()) {
+          out.println(
+              inUse
+                  ? "a process has the journal open: the run may be under way"
+                  : "no process has the journal open: cfn task resume " + runId + " continues it");
+        }
+        if (!cancels.isEmpty() && !view.isFinal()) {
+          out.println(
+              "cancel requested for: "
+                  + cancels.stream().map(c -> c.isEmpty() ? "the run" : c).toList());
+        }
+      }
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "cancel",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Cancels a run (RUN) or one task and its dependents (RUN/TASK).",
+        "Recorded durably: the process running the run honours it within a second; a stopped run"
+            + " honours it when resumed."
+      })
+  static final class Cancel implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "RUN[/TASK]", description = "The run, or one task of it.")
+    String target;
+
+    @Mixin StoreOptions store = new StoreOptions();
+
+    @Override
+    public Integer call() throws IOException {
+      int slash = target.indexOf('/');
+      String runId = slash < 0 ? target : target.substring(0, slash);
+      String task = slash < 0 ? null : target.substring(slash + 1);
+      RunFiles.checkRunId(runId);
+      RunFiles run = existingRun(store.db, runId);
+      GraphFile file = run.graph();
+      if (task != null && !file.taskIds().contains(task)) {
+        throw CommandFailure.usage(
+            "run " + runId + " has no task '" + task + "'",
+            "use one of " + String.join(", ", file.taskIds()));
+      }
+      if (Files.isRegularFile(store.db)) {
+        try (JournalReader reader = SqliteJournal.openReadOnly(store.db)) {
+          RunView view = RunView.read(reader, runId, file.taskIds());
+          if (view.isFinal()) {
+            throw CommandFailure.failed(
+                "run " + runId + " has already ended " + view.status() + "; nothing to cancel",
+                "cfn task status " + runId + " shows how it ended");
+          }
+          if (task != null) {
+            RunView.Task t =
+                view.tasks().stream().filter(x -> x.id().equals(task)).findFirst().orElseThrow();
+            if (t.isFinal()) {
+              throw CommandFailure.failed(
+                  "task " + task + " of run " + runId + " has already ended " + t.status(),
+                  "cancel the whole run with cfn task cancel " + runId);
+            }
+          }
+        }
+      }
+      run.requestCancel(task, "cancelled with cfn task cancel");
+      boolean inUse = RunFiles.journalInUse(store.db).orElse(false);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(
+          "cancel of "
+              + (task == null ? "run " + runId : "task " + task + " of run " + runId)
+              + " recorded; "
+              + (inUse
+                  ? "the process running it honours it within a second"
+                  : "no process runs it now: it is honoured when cfn task resume "
+                      + runId
+                      + " starts"));
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+}

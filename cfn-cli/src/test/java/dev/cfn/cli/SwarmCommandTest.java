@@ -1,0 +1,123 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.cli.ExamplesTest.Result;
+import dev.cfn.testkit.Match;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.RecordedRequest;
+import dev.cfn.testkit.Reply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cfn swarm run} in-process against the scripted model server. */
+class SwarmCommandTest {
+  @TempDir Path project;
+  private ModelServer server;
+  private Map<String, String> savedEnvironment;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = ModelServer.start();
+    savedEnvironment = RunCommand.environment;
+    RunCommand.environment = Map.of();
+    Files.createDirectories(project.resolve("agents"));
+    Files.writeString(
+        project.resolve("agents/boss.md"),
+        "---\nname: boss\ndescription: Plans\ntools: []\ntype: coordinator\n---\nYou are the boss.\n");
+    for (String m : new String[] {"alpha", "beta"}) {
+      Files.writeString(
+          project.resolve("agents/" + m + ".md"),
+          "---\nname: "
+              + m
+              + "\ndescription: Member "
+              + m
+              + "\ntools: []\n---\nYou are member "
+              + m
+              + ".\n");
+    }
+    Files.createDirectories(project.resolve(".cfn"));
+    Files.writeString(
+        project.resolve(".cfn/providers.yaml"),
+        "providers:\n  local:\n    kind: openai\n    base-url: "
+            + server.openAiBaseUrl()
+            + "\n    api-key: test-key\n    model: test-model\n");
+  }
+
+  @AfterEach
+  void stop() {
+    RunCommand.environment = savedEnvironment;
+    server.close();
+  }
+
+  private Result swarm(String... more) {
+    String[] base = {
+      "swarm",
+      "run",
+      "Do the thing",
+      "--agents",
+      project.resolve("agents").toString(),
+      "--project",
+      project.toString()
+    };
+    String[] all = new String[base.length + more.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return ExamplesTest.cfn(all);
+  }
+
+  @Test
+  void theStrategyPicksTheAgentAndTheSummaryNamesTopologyTurnsAndCalls() {
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"beta\", \"input\": \"part one\"}"),
+            Reply.text("{\"next\": \"beta\", \"input\": \"part two\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result r = swarm("--strategy", "round-robin", "--topology", "star");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().strip()).isEqualTo("all done");
+    assertThat(r.err())
+        .contains("boss supervises [alpha, beta], topology star, strategy round-robin")
+        .as("round-robin gives the plan's work to the members in turn, whatever it names")
+        .contains("turn 1: beta (alpha/1) <- part one")
+        .contains("turn 2: beta (beta/1) <- part two")
+        .contains(
+            "FINISHED after 3 turns (0 invalid plans); 2 members, topology star, 0 messages"
+                + " refused by the topology; 5 model calls");
+    assertThat(
+            server.requests().stream()
+                .filter(q -> q.system().contains("member"))
+                .map(RecordedRequest::lastUserMessage))
+        .containsExactly("part one", "part two");
+  }
+
+  @Test
+  void aPlannerThatNeverFinishesStopsAtTheTurnBoundWithExit1() {
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(Reply.text("Let me think about it."));
+
+    Result r = swarm("--max-turns", "2");
+
+    assertThat(r.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err())
+        .contains("turn 1: invalid plan, fed back: the answer is not one JSON object")
+        .contains("cfn swarm run: TURNS_EXHAUSTED: no final answer after 2 turns")
+        .contains("TURNS_EXHAUSTED after 2 turns (2 invalid plans)");
+    assertThat(server.requests()).hasSize(2);
+    assertThat(server.requests().get(1).lastUserMessage())
+        .contains("Your previous answer was not a valid plan");
+  }
+}
