@@ -94,6 +94,7 @@ import picocli.CommandLine.Spec;
     })
 final class TaskCommand extends CommandGroup {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+  private static final java.security.SecureRandom SUFFIX = new java.security.SecureRandom();
 
   /** What submit and resume share: the agents, the providers, the journal, the limits. */
   static final class Running {
@@ -463,7 +464,7 @@ final class TaskCommand extends CommandGroup {
                   + "-"
                   + LocalDateTime.now(ZoneOffset.UTC).format(STAMP)
                   + "-"
-                  + Integer.toHexString(new java.security.SecureRandom().nextInt(0x1000, 0x10000));
+                  + Integer.toHexString(SUFFIX.nextInt(0x1000, 0x10000));
       RunFiles run = RunFiles.of(running.store.db, id);
       if (run.exists()) {
         String before = run.properties().getProperty("bound", "");
