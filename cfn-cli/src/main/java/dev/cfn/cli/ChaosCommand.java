@@ -34,6 +34,48 @@ import picocli.CommandLine.Spec;
     subcommands = {ChaosCommand.Crash.class, ChaosCommand.Graph.class, ChaosCommand.Worker.class})
 final class ChaosCommand extends CommandGroup {
 
+  /** A scenario's run in its work folder, answering the exit code. */
+  @FunctionalInterface
+  interface ScenarioRun {
+    int run(Path work) throws Exception;
+  }
+
+  /**
+   * Checks {@code --json} and {@code --dir}, then runs a scenario in {@code --dir} or in a
+   * temporary folder, which is deleted when the scenario passed and kept (and named on standard
+   * error) when it failed, so that its journal can be examined.
+   */
+  static int inWorkFolder(
+      CommandSpec spec, String scenario, Path json, Path dir, ScenarioRun scenarioRun)
+      throws Exception {
+    if (json != null) {
+      PathChecks.outputFile("--json", json);
+    }
+    if (dir != null) {
+      PathChecks.folder("--dir", dir);
+    }
+    Path work =
+        dir != null
+            ? Files.createDirectories(dir)
+            : Files.createTempDirectory("cfn-chaos-" + scenario);
+    boolean passed = false;
+    try {
+      passed = scenarioRun.run(work) == ExitCode.OK;
+      return passed ? ExitCode.OK : ExitCode.FAILED;
+    } finally {
+      if (dir == null) {
+        if (passed) {
+          Crash.deleteTree(work);
+        } else {
+          spec.commandLine()
+              .getErr()
+              .println("cfn chaos " + scenario + ": kept the work folder " + work);
+          spec.commandLine().getErr().flush();
+        }
+      }
+    }
+  }
+
   /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
   @Command(
       name = "crash",
@@ -96,28 +138,7 @@ final class ChaosCommand extends CommandGroup {
         throw CommandFailure.usage(
             "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
       }
-      if (json != null) {
-        PathChecks.outputFile("--json", json);
-      }
-      if (dir != null) {
-        PathChecks.folder("--dir", dir);
-      }
-      Path work =
-          dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos");
-      boolean passed = false;
-      try {
-        passed = run(work) == ExitCode.OK;
-        return passed ? ExitCode.OK : ExitCode.FAILED;
-      } finally {
-        if (dir == null) {
-          if (passed) {
-            deleteTree(work);
-          } else {
-            spec.commandLine().getErr().println("cfn chaos crash: kept the work folder " + work);
-            spec.commandLine().getErr().flush();
-          }
-        }
-      }
+      return inWorkFolder(spec, "crash", json, dir, this::run);
     }
 
     private int run(Path work) throws Exception {
@@ -406,28 +427,7 @@ final class ChaosCommand extends CommandGroup {
         throw CommandFailure.usage(
             "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
       }
-      if (json != null) {
-        PathChecks.outputFile("--json", json);
-      }
-      if (dir != null) {
-        PathChecks.folder("--dir", dir);
-      }
-      Path work =
-          dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos-graph");
-      boolean passed = false;
-      try {
-        passed = run(work) == ExitCode.OK;
-        return passed ? ExitCode.OK : ExitCode.FAILED;
-      } finally {
-        if (dir == null) {
-          if (passed) {
-            Crash.deleteTree(work);
-          } else {
-            spec.commandLine().getErr().println("cfn chaos graph: kept the work folder " + work);
-            spec.commandLine().getErr().flush();
-          }
-        }
-      }
+      return inWorkFolder(spec, "graph", json, dir, this::run);
     }
 
     private Worker.Child start(Path db, int index, boolean last, Path work) throws IOException {

@@ -5,6 +5,8 @@ import dev.cfn.core.spi.CallLogException;
 import dev.cfn.core.spi.JournalException;
 import dev.cfn.core.spi.MemoryAccessException;
 import dev.cfn.core.spi.MemoryException;
+import dev.cfn.store.audit.AuditException;
+import dev.cfn.store.crypto.KeyringException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -104,6 +106,8 @@ final class ErrorReport
         || ex instanceof JournalException
         || ex instanceof MemoryException
         || ex instanceof CallLogException
+        || ex instanceof AuditException
+        || ex instanceof KeyringException
         || ex instanceof ModelConfigException
         || ex instanceof DateTimeException
         || ex instanceof UncheckedIOException) {
