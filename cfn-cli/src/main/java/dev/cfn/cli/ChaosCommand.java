@@ -54,10 +54,7 @@ final class ChaosCommand extends CommandGroup {
     if (dir != null) {
       PathChecks.folder("--dir", dir);
     }
-    Path work =
-        dir != null
-            ? Files.createDirectories(dir)
-            : Files.createTempDirectory("cfn-chaos-" + scenario);
+    Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos");
     boolean passed = false;
     try {
       passed = scenarioRun.run(work) == ExitCode.OK;
