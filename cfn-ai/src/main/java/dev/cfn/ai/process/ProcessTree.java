@@ -71,6 +71,7 @@ final class ProcessTree {
   private final Instant rootStart;
   private final Set<ProcessHandle> seen = new LinkedHashSet<>(); // guarded by this
   private final Set<Long> unreaped = ConcurrentHashMap.newKeySet();
+  private final Object killLock = new Object();
 
   /**
    * The tree of {@code root}; {@code ownSession} is true when it was started in a session of its
@@ -113,6 +114,12 @@ final class ProcessTree {
    * its interrupt status). Called once the root exited normally, it kills what the run left behind.
    */
   int kill(Duration grace) {
+    synchronized (killLock) { // the agent's stop and an interrupted handler may both kill
+      return killNow(grace);
+    }
+  }
+
+  private int killNow(Duration grace) {
     Set<ProcessHandle> targets = collect();
     if (targets.isEmpty()) {
       reap(Set.of());
@@ -254,6 +261,9 @@ final class ProcessTree {
     if (!ParentProcess.isSubreaper()) {
       return;
     }
+    // An interrupt (the runtime shutting down) must not leave killed processes unreaped: the waits
+    // here are bounded, so they run with the interrupt status cleared and it is restored after.
+    boolean interrupted = Thread.interrupted();
     long end = System.nanoTime() + AFTER_SIGKILL.toNanos();
     List<Long> unproven = new ArrayList<>();
     for (ProcessHandle h : killed) {
@@ -263,14 +273,10 @@ final class ProcessTree {
       OrphanReaper.Outcome outcome;
       while ((outcome = OrphanReaper.reapIfOrphan(h.pid())) == OrphanReaper.Outcome.RUNNING) {
         if (System.nanoTime() - end > 0) {
+          unproven.add(h.pid()); // still dying: reapKilled takes it if it becomes a zombie
           break;
         }
-        try {
-          Thread.sleep(2);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
+        interrupted |= pause(2);
       }
       if (outcome == OrphanReaper.Outcome.NOT_MINE) {
         unproven.add(h.pid());
@@ -278,10 +284,26 @@ final class ProcessTree {
     }
     unproven.addAll(unreaped);
     unreaped.clear();
-    try {
-      OrphanReaper.reapKilled(unproven, LINGER);
-    } catch (InterruptedException e) {
+    while (true) {
+      try {
+        OrphanReaper.reapKilled(unproven, LINGER);
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // the status is cleared: try again, the wait is bounded
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Sleeps {@code millis}; true if interrupted meanwhile (the status is then cleared). */
+  private static boolean pause(long millis) {
+    try {
+      Thread.sleep(millis);
+      return false;
+    } catch (InterruptedException e) {
+      return true;
     }
   }
 
