@@ -97,6 +97,7 @@ final class ServeCommand implements Callable<Integer> {
             .fingerprint()
             .map(f -> "certificate SHA-256 fingerprint " + f)
             .orElse("plain HTTP (--insecure-http): no certificate"));
+    out.println("dashboard " + server.url() + "/ui/ (sign in with a token: cfn token create)");
     out.flush();
     stopped.await();
     return ExitCode.OK;

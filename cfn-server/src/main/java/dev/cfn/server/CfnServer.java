@@ -340,6 +340,7 @@ public final class CfnServer implements AutoCloseable {
                       http.setSendXPoweredBy(false);
                     });
                 config.jetty.addConnector((server, http) -> connector(server, http, cert));
+                Dashboard.serve(config);
                 for (ApiRoute r : table) {
                   config.routes.addHttpHandler(
                       HandlerType.findOrCreate(r.method()), r.path(), gate.handler(r));

@@ -1,0 +1,198 @@
+package dev.cfn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.server.audit.AuditEvent;
+import dev.cfn.server.auth.Role;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser (headless Debian chromium through chromium-driver), over TLS with
+ * the node's self-signed certificate: signing in with a refused and then a good token, agents and
+ * their definitions, a dead letter replayed from its button (and audited), live events, the charts'
+ * honest note when the node serves no metrics, markup in data shown as text, and signing out.
+ */
+class DashboardBrowserTest {
+  @TempDir static Path home;
+  static TestNode node;
+  static ChromeDriver browser;
+  static String operator;
+
+  private static final String HOSTILE = "<img src=x onerror=\"window.pwned=1\">";
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path agents = home.resolve(".claude").resolve("agents");
+    Files.createDirectories(agents);
+    Files.writeString(
+        agents.resolve("scribe.md"),
+        "---\nname: scribe\ndescription: '" + HOSTILE + "'\n---\nYou write things down.\n");
+    node = TestNode.start(home);
+    operator = node.token(Role.OPERATOR);
+    browser = Chromium.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+    } finally {
+      if (node != null) {
+        node.close();
+      }
+    }
+  }
+
+  private static WebDriverWait await() {
+    return new WebDriverWait(browser, Duration.ofSeconds(30));
+  }
+
+  private static void signIn(String token) {
+    browser.get(node.server.url() + "/ui/dashboard.css"); // same origin, no script running
+    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()"); // a fresh tab's state
+    browser.get(node.server.url() + "/ui/");
+    WebElement field = await().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    field.clear();
+    field.sendKeys(token);
+    browser.findElement(By.id("signin")).click();
+  }
+
+  @Test
+  void theStaticPageIsPublicHoldsNoDataAndForbidsFramingAndForeignScripts() throws Exception {
+    HttpResponse<String> page = node.call("GET", "/ui/", null, null);
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.body()).contains("cfn dashboard").doesNotContain("scribe");
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src 'self'")
+        .contains("frame-ancestors 'none'");
+    assertThat(page.headers().firstValue("X-Frame-Options")).contains("DENY");
+    HttpResponse<String> chart =
+        node.call("GET", "/webjars/uplot/1.6.30/dist/uPlot.iife.min.js", null, null);
+    assertThat(chart.statusCode()).isEqualTo(200);
+    assertThat(node.call("GET", "/webjars/uplot/../../../../", null, null).statusCode())
+        .isNotEqualTo(200);
+    assertThat(node.call("GET", "/v1/agents", null, null).statusCode())
+        .as("the data stays behind the token")
+        .isEqualTo(401);
+  }
+
+  @Test
+  void aRefusedTokenIsSaidSoAndAGoodOneShowsTheNodeLive() throws Exception {
+    signIn("not-a-token");
+    await()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("login-error"), "refused this token"));
+    assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
+
+    signIn(operator);
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    await().until(ExpectedConditions.textToBe(By.id("node-status"), "ready"));
+
+    // an agent spawned through the API appears in the table, and its start in the live events
+    assertThat(
+            node.call("POST", "/v1/agents", operator, "{\"type\":\"echo\",\"key\":\"seen\"}")
+                .statusCode())
+        .isEqualTo(201);
+    await()
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#agents-table tr[data-agent='echo/seen']")));
+    await()
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#events-list li")).stream()
+                    .anyMatch(li -> li.getText().contains("echo/seen")));
+
+    // the definition's hostile description is shown as text and never runs
+    await()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("definitions-table"), HOSTILE));
+    assertThat(((JavascriptExecutor) browser).executeScript("return window.pwned === undefined"))
+        .isEqualTo(true);
+    assertThat(browser.findElements(By.cssSelector("#definitions-table img"))).isEmpty();
+
+    // no /metrics on this node: the charts say so rather than draw made-up numbers
+    await()
+        .until(
+            ExpectedConditions.textToBePresentInElementLocated(
+                By.id("metrics-note"), "no /metrics"));
+    Files.write(
+        Path.of("target", "dashboard.png"),
+        browser.getScreenshotAs(org.openqa.selenium.OutputType.BYTES)); // for a human to look at
+  }
+
+  @Test
+  void aDeadLetterIsReplayedFromItsButtonAndTheReplayIsAudited() throws Exception {
+    HttpResponse<String> sent =
+        node.call(
+            "POST",
+            "/v1/messages/send",
+            operator,
+            "{\"to\":\"failing/dash\",\"payload\":{\"n\":1},\"reliable\":true}");
+    assertThat(sent.statusCode()).isEqualTo(202);
+    String id = Gate.JSON.readTree(sent.body()).path("id").asText();
+    signIn(operator);
+    By row = By.cssSelector("#dead-table tr[data-id='" + id + "']");
+    await().until(ExpectedConditions.presenceOfElementLocated(row));
+    node.audit.clear();
+    browser.findElement(row).findElement(By.cssSelector("button.replay")).click();
+    await()
+        .until(
+            d ->
+                node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION).stream()
+                    .anyMatch(
+                        e ->
+                            e.target().equals("dead-letter:" + id)
+                                && e.action().contains("/replay")
+                                && e.outcome() == AuditEvent.Outcome.SUCCESS));
+    assertThat(browser.findElement(By.id("dead-error")).getText()).isEmpty();
+    // the failing agent fails it again: it is back in the table
+    await().until(ExpectedConditions.presenceOfElementLocated(row));
+  }
+
+  @Test
+  void signingOutForgetsTheTokenInThisTab() {
+    signIn(operator);
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    browser.findElement(By.id("signout")).click();
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("login")));
+    Object saved =
+        ((JavascriptExecutor) browser).executeScript("return sessionStorage.getItem('cfn.token')");
+    assertThat(saved).isNull();
+    browser.navigate().refresh();
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    assertThat(browser.findElement(By.id("app")).isDisplayed()).isFalse();
+  }
+
+  @Test
+  void thePageRunsWithoutScriptErrorsUnderItsPolicy() {
+    signIn(operator);
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    List<org.openqa.selenium.logging.LogEntry> severe =
+        browser.manage().logs().get(org.openqa.selenium.logging.LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue())
+            .filter(e -> !e.getMessage().contains("/metrics")) // the 404 of an absent /metrics
+            .filter(e -> !e.getMessage().contains("/favicon.ico")) // dashboard.css opened alone
+            .filter(e -> !e.getMessage().contains("/v1/agents")) // the refused token, on purpose
+            .toList();
+    assertThat(severe).as("console errors (a blocked script or style, a bug)").isEmpty();
+  }
+}
