@@ -312,7 +312,7 @@ public final class CfnServer implements AutoCloseable {
       RequestSchemas schemas =
           new RequestSchemas(
               new java.util.LinkedHashSet<>(
-                  List.of("spawn", "send", "publish", "request", "memory-put")));
+                  List.of("spawn", "send", "publish", "request", "memory-put", "loop-decision")));
       ObjectNode[] document = new ObjectNode[1];
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);

@@ -14,6 +14,7 @@ import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
+import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
@@ -46,6 +47,7 @@ final class Node implements AutoCloseable {
   final LoadResult definitions;
   private final Supplier<ModelConfig> models;
   private volatile ModelRouter router; // made on the first spawn of a definition
+  private LoopRunner loops; // made on the first loop decision
 
   /** The agent that records the live events for {@code /v1/events}. */
   static final AgentId EVENTS = new AgentId("cfn-server", "events");
@@ -86,7 +88,13 @@ final class Node implements AutoCloseable {
     try {
       tokens = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE));
       memory = SqliteMemoryStore.open(cfn.resolve("memory.db"));
-      journal = SqliteJournal.builder(cfn.resolve("cfn.db")).payloadType(Task.class).open();
+      List<Class<?>> payloads = new java.util.ArrayList<>();
+      payloads.add(Task.class);
+      payloads.addAll(LoopRunner.journalPayloadTypes());
+      journal =
+          SqliteJournal.builder(cfn.resolve("cfn.db"))
+              .payloadType(payloads.toArray(new Class<?>[0]))
+              .open();
       Path agents = home.resolve(".claude").resolve("agents");
       LoadResult definitions =
           Files.isDirectory(agents)
@@ -159,6 +167,14 @@ final class Node implements AutoCloseable {
                   return s != null ? s.budget() : Budget.builder(id.toString()).build();
                 })
             .type(d.name()));
+  }
+
+  /** The CFN Loop runner over this node's runtime and journal, made on first use. */
+  synchronized LoopRunner loops() {
+    if (loops == null) {
+      loops = LoopRunner.builder(runtime).journal(journal).build();
+    }
+    return loops;
   }
 
   @Override

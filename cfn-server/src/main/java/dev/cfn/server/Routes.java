@@ -33,6 +33,8 @@ import java.util.function.BooleanSupplier;
  * POST   /v1/dead-letters/{id}/replay       operator    yes
  * DELETE /v1/dead-letters/{id}              admin       yes
  * DELETE /v1/dead-letters                   admin       yes
+ * GET    /v1/loops, /v1/loops/{run}         viewer      no
+ * POST   /v1/loops/{run}/decision           operator    yes
  * </pre>
  */
 final class Routes {
@@ -44,6 +46,7 @@ final class Routes {
     DeadLetterRoutes dead = new DeadLetterRoutes(node);
     MemoryRoutes memory = new MemoryRoutes(node);
     EventRoutes events = new EventRoutes(node.events);
+    LoopRoutes loops = new LoopRoutes(node);
     return List.of(
         new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
         new ApiRoute(
@@ -192,7 +195,31 @@ final class Routes {
             true,
             "memory-put",
             "Creates or replaces a memory entry.",
-            memory::put));
+            memory::put),
+        new ApiRoute(
+            "GET",
+            "/v1/loops",
+            VIEWER,
+            false,
+            null,
+            "The CFN Loop runs in the journal, with their status.",
+            loops::list),
+        new ApiRoute(
+            "GET",
+            "/v1/loops/{run}",
+            VIEWER,
+            false,
+            null,
+            "One CFN Loop run's record: steps, votes, decisions, tokens and cost.",
+            loops::show),
+        new ApiRoute(
+            "POST",
+            "/v1/loops/{run}/decision",
+            OPERATOR,
+            true,
+            "loop-decision",
+            "Decides for a run the product owner escalated: PROCEED, DEFER or ABORT.",
+            loops::decide));
   }
 
   private static Object up() {

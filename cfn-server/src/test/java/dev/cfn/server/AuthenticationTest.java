@@ -45,6 +45,9 @@ class AuthenticationTest {
     LEAST_ROLE.put("POST /v1/dead-letters/{id}/replay", Role.OPERATOR);
     LEAST_ROLE.put("DELETE /v1/dead-letters/{id}", Role.ADMIN);
     LEAST_ROLE.put("DELETE /v1/dead-letters", Role.ADMIN);
+    LEAST_ROLE.put("GET /v1/loops", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/loops/{run}", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/loops/{run}/decision", Role.OPERATOR);
   }
 
   @BeforeAll
@@ -61,7 +64,8 @@ class AuthenticationTest {
     return path.replace("{type}", "echo")
         .replace("{key}", "k1")
         .replace("{id}", "1")
-        .replace("{namespace}", "ns");
+        .replace("{namespace}", "ns")
+        .replace("{run}", "run-1");
   }
 
   static String body(String route) {
@@ -72,6 +76,7 @@ class AuthenticationTest {
       case "POST /v1/messages/request" ->
           "{\"to\":\"echo/k1\",\"payload\":\"hi\",\"timeoutMs\":5000}";
       case "PUT /v1/memory/{namespace}/{key}" -> "{\"value\":\"v\"}";
+      case "POST /v1/loops/{run}/decision" -> "{\"decision\":\"ABORT\"}";
       default -> null;
     };
   }

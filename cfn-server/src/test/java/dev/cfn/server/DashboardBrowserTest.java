@@ -41,6 +41,7 @@ class DashboardBrowserTest {
     Files.writeString(
         agents.resolve("scribe.md"),
         "---\nname: scribe\ndescription: '" + HOSTILE + "'\n---\nYou write things down.\n");
+    EscalatedLoop.run(home, "esc-ui");
     node = TestNode.start(home);
     operator = node.token(Role.OPERATOR);
     browser = Chromium.start();
@@ -166,6 +167,27 @@ class DashboardBrowserTest {
     assertThat(browser.findElement(By.id("dead-error")).getText()).isEmpty();
     // the failing agent fails it again: it is back in the table
     await().until(ExpectedConditions.presenceOfElementLocated(row));
+  }
+
+  @Test
+  void anEscalatedLoopIsDecidedFromItsButtonsWithTheNoteOnRecord() throws Exception {
+    signIn(operator);
+    By row = By.cssSelector("#loops-table tr[data-run='esc-ui']");
+    await().until(ExpectedConditions.presenceOfElementLocated(row));
+    assertThat(browser.findElement(row).getText()).contains("WAITING").contains("licence question");
+    browser.findElement(row).findElement(By.cssSelector("input.note")).sendKeys("MIT is fine");
+    browser.findElement(row).findElement(By.cssSelector("button.proceed")).click();
+    await()
+        .until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#loops-table tr[data-run='esc-ui'][data-status='ACCEPTED']")));
+    assertThat(browser.findElements(By.cssSelector("#loops-table tr[data-run='esc-ui'] button")))
+        .as("no decision buttons once decided")
+        .isEmpty();
+    String record = node.call("GET", "/v1/loops/esc-ui", operator, null).body();
+    assertThat(record).contains("MIT is fine").contains("ACCEPTED");
+    assertThat(node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION))
+        .anyMatch(e -> e.target().equals("loop:esc-ui"));
   }
 
   @Test

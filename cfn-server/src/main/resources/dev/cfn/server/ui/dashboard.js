@@ -107,7 +107,7 @@ function start() {
 
 async function refresh() {
   if (!state.token) return;
-  await Promise.allSettled([health(), agents(), deadLetters(), budgets(), metrics()]);
+  await Promise.allSettled([health(), agents(), loops(), deadLetters(), budgets(), metrics()]);
 }
 
 async function health() {
@@ -149,6 +149,64 @@ async function agents() {
     cell(tr, d.registered ? "yes" : "no");
     defs.appendChild(tr);
   }
+}
+
+async function loops() {
+  const res = await api("GET", "/v1/loops");
+  if (!res.ok) {
+    $("loops-error").textContent = await problem(res);
+    return;
+  }
+  const body = await res.json();
+  const tbody = $("loops-table").tBodies[0];
+  const rows = [];
+  for (const run of body.loops) {
+    const tr = document.createElement("tr");
+    tr.dataset.run = run.id;
+    tr.dataset.status = run.status;
+    cell(tr, run.id);
+    cell(tr, run.status);
+    cell(tr, run.iterations);
+    cell(tr, run.tokens);
+    cell(tr, run.costUsd);
+    cell(tr, run.reason || "");
+    const td = document.createElement("td");
+    if (run.status === "WAITING") {
+      const note = document.createElement("input");
+      note.className = "note";
+      note.placeholder = "why (for the record)";
+      td.appendChild(note);
+      for (const choice of ["PROCEED", "DEFER", "ABORT"]) {
+        const b = document.createElement("button");
+        b.className = "decide " + choice.toLowerCase();
+        b.textContent = choice;
+        b.addEventListener("click", () => decide(run.id, choice, note.value, td));
+        td.appendChild(b);
+      }
+    }
+    tr.appendChild(td);
+    rows.push(tr);
+  }
+  // a person typing a note must not lose it to the refresh: keep rows whose status did not change
+  const current = new Map([...tbody.rows].map((tr) => [tr.dataset.run, tr]));
+  const next = rows.map((tr) => {
+    const old = current.get(tr.dataset.run);
+    return old && old.dataset.status === tr.dataset.status && tr.dataset.status === "WAITING"
+      ? old
+      : tr;
+  });
+  tbody.replaceChildren(...next);
+}
+
+async function decide(run, decision, note, td) {
+  for (const b of td.querySelectorAll("button")) b.disabled = true;
+  const res = await api("POST", "/v1/loops/" + encodeURIComponent(run) + "/decision", {
+    decision,
+    note,
+  });
+  $("loops-error").textContent = res.ok ? "" : await problem(res);
+  for (const b of td.querySelectorAll("button")) b.disabled = false;
+  loops();
 }
 
 async function deadLetters() {
