@@ -482,6 +482,20 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     return latency.waitPercentileSeconds(percentile);
   }
 
+  /**
+   * Time the carriers have spent running agents since they started, in nanoseconds, summed over the
+   * carriers: between two reads, its growth over the elapsed time times {@link
+   * RuntimeSettings#carriers()} is the carrier pool's utilization.
+   */
+  public long carrierBusyNanos() {
+    long now = System.nanoTime();
+    long busy = 0;
+    for (Carrier c : carriers) {
+      busy += c.busyNanos(now);
+    }
+    return busy;
+  }
+
   /** Messages whose wait ({@link #waitPercentileSeconds}) was timed since the runtime started. */
   public long waitSampleCount() {
     return latency.waitCount();
