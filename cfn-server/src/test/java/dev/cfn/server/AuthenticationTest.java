@@ -45,6 +45,11 @@ class AuthenticationTest {
     LEAST_ROLE.put("POST /v1/dead-letters/{id}/replay", Role.OPERATOR);
     LEAST_ROLE.put("DELETE /v1/dead-letters/{id}", Role.ADMIN);
     LEAST_ROLE.put("DELETE /v1/dead-letters", Role.ADMIN);
+    LEAST_ROLE.put("GET /metrics", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/alerts", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/alerts/history", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/alerts/test", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/availability", Role.VIEWER);
   }
 
   @BeforeAll
