@@ -67,7 +67,7 @@ public final class AlertConfig {
         timeout: 5s
       rules:
         # critical (the seed's thresholds)
-        - name: availability-below-99.9
+        - name: availability-under-99-9
           severity: critical
           metric: cfn_availability_ratio
           labels: {window: 1h}

@@ -27,7 +27,9 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
@@ -62,6 +64,12 @@ public final class NodeMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final LongAdder http5xx = new LongAdder();
+
+  /**
+   * The suppliers that gauges and function counters read: Micrometer holds what a meter reads
+   * weakly, so a lambda must be held here or it reads NaN after a garbage collection.
+   */
+  private final List<Object> held = new CopyOnWriteArrayList<>();
 
   private NodeMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
@@ -145,6 +153,7 @@ public final class NodeMetrics implements AutoCloseable {
                 + " handled, waiting for a retry, or replies on their way")
         .register(registry);
     BusyProbe carriers = new BusyProbe(rt::carrierBusyNanos, rt.settings().carriers());
+    held.add(carriers);
     Gauge.builder("cfn.pool.utilization.ratio", carriers, BusyProbe::read)
         .tag("pool", POOL_CARRIERS)
         .description(
@@ -171,6 +180,7 @@ public final class NodeMetrics implements AutoCloseable {
   }
 
   private void errors(String kind, DoubleSupplier count) {
+    held.add(count);
     FunctionCounter.builder("cfn.errors", count, DoubleSupplier::getAsDouble)
         .tag("kind", kind)
         .description(
@@ -220,6 +230,8 @@ public final class NodeMetrics implements AutoCloseable {
    * @param poolUtilization busy threads over the maximum, 0 to 1
    */
   public void bindHttp(LongSupplier connections, DoubleSupplier poolUtilization) {
+    held.add(connections);
+    held.add(poolUtilization);
     Gauge.builder("cfn.http.connections.active", connections, LongSupplier::getAsLong)
         .description(
             "TCP connections open to the node's HTTP API now (TLS or plain), idle keep-alive and"
