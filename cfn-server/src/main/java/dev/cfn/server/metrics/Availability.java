@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * probe extends the current up interval to now; a failing one closes it. A run that ends with
  * {@link #stopped()} is a clean stop; a run whose record has no end when the next one starts (a
  * crash, a kill, a power loss) ended unclean at its last passing probe. The time from a start to
- * its first passing probe (recovery) is down time. Uptime over a window is the time inside up
- * intervals over the part of the window since the first recorded start, so the precision is one
- * probe period. Intervals older than 30 days are dropped. The file is rewritten atomically after
- * each change (a temporary file moved over it), so a crash leaves the previous version.
+ * its first passing probe (recovery) is down time, except after the very first start (the node was
+ * not expected up before it was ever ready). Uptime over a window is the time inside up intervals
+ * over the part of the window since the node was first ready, so the precision is one probe period.
+ * Intervals older than 30 days are dropped. The file is rewritten atomically after each change (a
+ * temporary file moved over it), so a crash leaves the previous version.
  *
  * <p>Thread-safe.
  */
@@ -136,13 +137,13 @@ public final class Availability {
     }
   }
 
-  /** The share of {@code window} (ending now, since the first recorded start) the node was up. */
+  /** The share of {@code window} (ending now, since the node was first ready) it was up. */
   public synchronized double uptime(Duration window) {
     Instant now = clock.instant();
-    if (runs.isEmpty()) {
-      return 1;
+    if (ups.isEmpty()) {
+      return runs.size() > 1 ? 0 : 1; // never ready yet: down only when it had been up before
     }
-    Instant from = max(now.minus(window), runs.getFirst().start());
+    Instant from = max(now.minus(window), ups.getFirst().from());
     long observed = Duration.between(from, now).toMillis();
     if (observed <= 0) {
       return upNow ? 1 : 0;
@@ -175,17 +176,11 @@ public final class Availability {
   /**
    * The windows (over the last 30 days) in which the node was down, oldest first: from the end of
    * one up interval to the start of the next, named by what happened between them ({@code restart},
-   * {@code crash}, {@code not ready}), the wait for the first probe after the first start ({@code
-   * starting}), and the current one when the last probe failed (ending now).
+   * {@code crash}, {@code not ready}), and the current one when the last probe failed (ending now).
    */
   public synchronized List<Downtime> downtime() {
     List<Downtime> out = new ArrayList<>();
     Instant now = clock.instant();
-    if (!runs.isEmpty()
-        && !ups.isEmpty()
-        && ups.getFirst().from().isAfter(runs.getFirst().start())) {
-      out.add(new Downtime(runs.getFirst().start(), ups.getFirst().from(), "starting"));
-    }
     for (int i = 1; i < ups.size(); i++) {
       Instant from = ups.get(i - 1).to();
       Instant to = ups.get(i).from();
@@ -240,7 +235,7 @@ public final class Availability {
             Gauge.builder("cfn.availability.ratio", this, a -> a.uptime(w))
                 .tag("window", k)
                 .description(
-                    "share of the window (1h, 24h, 30d; since the node's first recorded start)"
+                    "share of the window (1h, 24h, 30d; since the node was first ready)"
                         + " in which the node's readiness probe passed, 0 to 1")
                 .register(registry));
     Gauge.builder("cfn.node.restarts", this, Availability::restarts)
