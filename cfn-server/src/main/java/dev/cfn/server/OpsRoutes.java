@@ -40,7 +40,7 @@ final class OpsRoutes {
       m.put("severity", r.severity());
       m.put("condition", r.condition().toString());
       m.put("when", r.when() == null ? null : r.when().toString());
-      m.put("for", r.forDuration().toString());
+      m.put("for", dev.cfn.server.alerts.AlertConfig.format(r.forDuration()));
       m.put("summary", r.summary());
       m.put("state", s.state().name().toLowerCase(java.util.Locale.ROOT));
       m.put("since", s.since() == null ? null : s.since().toString());
@@ -48,7 +48,9 @@ final class OpsRoutes {
       rules.add(m);
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("evaluateEvery", node.alerts.config().evaluateEvery().toString());
+    out.put(
+        "evaluateEvery",
+        dev.cfn.server.alerts.AlertConfig.format(node.alerts.config().evaluateEvery()));
     out.put("webhook", node.alerts.config().webhook().url() != null);
     out.put("rules", rules);
     return out;

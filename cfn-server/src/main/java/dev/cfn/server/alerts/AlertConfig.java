@@ -443,7 +443,11 @@ public final class AlertConfig {
     };
   }
 
-  /** A duration as Prometheus writes it: {@code 90s}, {@code 5m}, {@code 1h}. */
+  /** A duration as the rules file and Prometheus write it: {@code 90s}, {@code 5m}, {@code 1h}. */
+  public static String format(Duration d) {
+    return duration(d);
+  }
+
   static String duration(Duration d) {
     long ms = d.toMillis();
     if (ms % 3_600_000 == 0 && ms > 0) {
