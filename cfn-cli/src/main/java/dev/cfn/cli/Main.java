@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
     exitCodeList = {},
     subcommands = {
       AgentCommand.class,
+      AlertsCommand.class,
       AuditCommand.class,
       BenchCommand.class,
       CertifyCommand.class,

@@ -75,8 +75,14 @@ final class ServeCommand implements Callable<Integer> {
           "such as --bind 127.0.0.1, or 0.0.0.0 for every interface");
     }
     PrintWriter out = spec.commandLine().getOut();
-    CfnServer server =
-        CfnServer.builder(home).port(port).bind(bind).insecureHttp(insecureHttp).start();
+    CfnServer server;
+    try {
+      server = CfnServer.builder(home).port(port).bind(bind).insecureHttp(insecureHttp).start();
+    } catch (dev.cfn.server.alerts.AlertConfigException e) {
+      throw CommandFailure.usage(
+          e.getMessage(),
+          e.getMessage().contains("(fix:") ? null : "edit .cfn/alerts.yaml (docs/metrics.md)");
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(

@@ -437,12 +437,34 @@ class BadInputTest {
           "token list --bogus",
           "token revoke",
           "token revoke nosuch --home DIR",
-          "token revoke tok_000000000000 --home DIR");
+          "token revoke tok_000000000000 --home DIR",
+          // alerts
+          "alerts",
+          "alerts nosuch",
+          "alerts list --home MISSING",
+          "alerts list --home GARBAGE",
+          "alerts list --home BADALERTS",
+          "alerts history --limit -1 --home DIR",
+          "alerts history --home MISSING",
+          "alerts test --home DIR",
+          "alerts test --rule nosuch --home HOOKED",
+          "alerts export --home DIR",
+          "alerts export --prometheus --home BADALERTS",
+          "serve --home BADALERTS --port 0 --insecure-http");
 
   @BeforeAll
   static void files() throws Exception {
     Files.writeString(tmp.resolve("GARBAGE"), "garbage\nnot what anybody expects\n");
     Files.createDirectories(tmp.resolve("DIR"));
+    Files.createDirectories(tmp.resolve("BADALERTS/.cfn"));
+    Files.writeString(
+        tmp.resolve("BADALERTS/.cfn/alerts.yaml"),
+        "rules:\n  - {name: r, metric: cfn_up, op: '=', threshold: 1}\n");
+    Files.createDirectories(tmp.resolve("HOOKED/.cfn"));
+    Files.writeString(
+        tmp.resolve("HOOKED/.cfn/alerts.yaml"),
+        "webhook: {url: 'http://127.0.0.1:9/hook'}\n"
+            + "rules:\n  - {name: r, metric: cfn_up, op: '<', threshold: 1}\n");
     SqliteJournal.builder(tmp.resolve("J")).open().close();
     SqliteMemoryStore.open(tmp.resolve("M")).close();
     Files.createDirectories(tmp.resolve("AGENTS"));
@@ -514,7 +536,9 @@ class BadInputTest {
                 "OPENKEYS",
                 "GRAPH",
                 "CYCLE",
-                "NOAGENT" ->
+                "NOAGENT",
+                "BADALERTS",
+                "HOOKED" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

@@ -79,6 +79,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   private final Validate validate;
   private final Stages stages;
   private volatile ShutdownReport shutdownReport;
+  private final LatencySampler latency;
 
   private AgentRuntime(Builder b) {
     super(EXTERNAL, false);
@@ -95,6 +96,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
             b.retry);
     this.registry = b.registry != null ? b.registry : new SimpleMeterRegistry();
     LatencySampler sampler = new LatencySampler(b.latencySampleEvery, b.carriers);
+    this.latency = sampler;
     this.carriers = new Carrier[b.carriers];
     AtomicInteger spinning = new AtomicInteger();
     int maxSpinning = Math.max(1, b.carriers / 2);
@@ -466,6 +468,42 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   /** The dead-letter log. */
   public DeadLetters deadLetters() {
     return deadLetterLog;
+  }
+
+  /**
+   * How long messages wait before their handler: from the message's creation (just before it is
+   * validated and enqueued; for RELIABLE ones, before the journal append) to the start of its
+   * handler, as the {@code percentile} (0 to 100) of the messages timed over the latest interval
+   * (at least a second, refreshed on read, shared with the {@link CfnMetrics#MESSAGE_LATENCY}
+   * gauges), in seconds; 0 when none was timed. One message in {@link
+   * Builder#latencySampleEvery(int)} is timed.
+   */
+  public double waitPercentileSeconds(double percentile) {
+    return latency.waitPercentileSeconds(percentile);
+  }
+
+  /**
+   * Time the carriers have spent running agents since they started, in nanoseconds, summed over the
+   * carriers: between two reads, its growth over the elapsed time times {@link
+   * RuntimeSettings#carriers()} is the carrier pool's utilization.
+   */
+  public long carrierBusyNanos() {
+    long now = System.nanoTime();
+    long busy = 0;
+    for (Carrier c : carriers) {
+      busy += c.busyNanos(now);
+    }
+    return busy;
+  }
+
+  /** Messages whose wait ({@link #waitPercentileSeconds}) was timed since the runtime started. */
+  public long waitSampleCount() {
+    return latency.waitCount();
+  }
+
+  /** The sum of the timed waits ({@link #waitPercentileSeconds}) since the start, in seconds. */
+  public double waitSumSeconds() {
+    return latency.waitSumSeconds();
   }
 
   /** The registry the runtime's meters are in (see {@link CfnMetrics}). */

@@ -217,6 +217,16 @@ final class Carrier implements Dispatcher, Runnable {
     }
   }
 
+  @Override
+  public void started(long createdNanos) {
+    // Times the message that delivered() will count next on this thread: the same sequence.
+    if (Thread.currentThread() instanceof CarrierThread ct) {
+      sampler.sampleStart(ct.carrier.index, ct.deliveredCount + 1, createdNanos);
+    } else {
+      sampler.sampleStartShared(createdNanos);
+    }
+  }
+
   /**
    * Counts one message accepted by a send on this carrier's own thread.
    *

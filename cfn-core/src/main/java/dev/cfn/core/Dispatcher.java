@@ -11,4 +11,7 @@ interface Dispatcher {
 
   /** Records that a handler finished; {@code createdNanos} is the message's creation time. */
   void delivered(long createdNanos);
+
+  /** Records that a handler is about to start on a message created at {@code createdNanos}. */
+  void started(long createdNanos);
 }

@@ -58,6 +58,7 @@ final class Invoke {
     }
     cell.current = m;
     try {
+      cell.dispatcher.started(m.createdNanos());
       cell.agent().onMessage(m, cell);
       afterHandler(cell);
     } catch (Throwable t) {
@@ -110,6 +111,7 @@ final class Invoke {
     cell.current = m;
     cell.effects = fx;
     try {
+      cell.dispatcher.started(m.createdNanos());
       cell.agent().onMessage(m, cell);
       CompletableFuture<Void> deferred = cell.takeDeferred();
       if (deferred != null) {
@@ -164,6 +166,7 @@ final class Invoke {
         taken.add(m);
         cell.current = m;
         cell.effects = fx;
+        cell.dispatcher.started(m.createdNanos());
         cell.agent().onMessage(m, cell);
         deferred = cell.takeDeferred();
         if (deferred != null || taken.size() >= max || !cell.isActive()) {

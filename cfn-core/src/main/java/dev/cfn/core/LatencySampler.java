@@ -6,8 +6,9 @@ import org.HdrHistogram.Recorder;
 import org.HdrHistogram.SingleWriterRecorder;
 
 /**
- * End-to-end latency (message creation to handler completion), recorded in HdrHistograms and read
- * as percentiles by the metrics.
+ * Message latency, recorded in HdrHistograms and read as percentiles by the metrics: two series,
+ * end to end (message creation to handler completion) and the wait (message creation, just before
+ * it is enqueued, to the start of its handler).
  *
  * <p>The hot path stays cheap in two ways. First, one message in {@code every} is timed (reading
  * the clock costs about as much as delivering a message). Second, each carrier records into its own
@@ -22,11 +23,8 @@ final class LatencySampler {
 
   private final int every;
   private final long mask;
-  private final SingleWriterRecorder[] carriers;
-  private final Recorder shared = new Recorder(HIGHEST, 3);
-  private final Histogram interval = new Histogram(HIGHEST, 3);
-  private final Histogram[] scratch; // one per recorder, handed back on each swap
-  private long total;
+  private final Series completed;
+  private final Series started;
   private long refreshedAt;
 
   LatencySampler(int every, int carrierCount) {
@@ -36,25 +34,39 @@ final class LatencySampler {
     }
     this.every = every;
     this.mask = every - 1L;
-    this.carriers = new SingleWriterRecorder[carrierCount];
-    for (int i = 0; i < carrierCount; i++) {
-      carriers[i] = new SingleWriterRecorder(HIGHEST, 3);
-    }
-    this.scratch = new Histogram[carrierCount + 1];
+    this.completed = new Series(carrierCount);
+    this.started = new Series(carrierCount);
     this.refreshedAt = System.nanoTime() - REFRESH_NANOS;
   }
 
   /** Called by carrier {@code carrier} for its {@code sequence}-th delivered message. */
   void sample(int carrier, long sequence, long createdNanos) {
     if ((sequence & mask) == 0) {
-      carriers[carrier].recordValue(clamp(System.nanoTime() - createdNanos));
+      completed.carriers[carrier].recordValue(clamp(System.nanoTime() - createdNanos));
     }
   }
 
   /** Called from virtual threads, which have no sequence of their own. */
   void sampleShared(long createdNanos) {
     if (every == 1 || ThreadLocalRandom.current().nextInt(every) == 0) {
-      shared.recordValue(clamp(System.nanoTime() - createdNanos));
+      completed.shared.recordValue(clamp(System.nanoTime() - createdNanos));
+    }
+  }
+
+  /**
+   * Called by carrier {@code carrier} as the handler of its {@code sequence}-th message starts (the
+   * sequence {@link #sample} will be given for it, so the same messages are timed).
+   */
+  void sampleStart(int carrier, long sequence, long createdNanos) {
+    if ((sequence & mask) == 0) {
+      started.carriers[carrier].recordValue(clamp(System.nanoTime() - createdNanos));
+    }
+  }
+
+  /** {@link #sampleStart} from virtual threads. */
+  void sampleStartShared(long createdNanos) {
+    if (every == 1 || ThreadLocalRandom.current().nextInt(every) == 0) {
+      started.shared.recordValue(clamp(System.nanoTime() - createdNanos));
     }
   }
 
@@ -65,19 +77,37 @@ final class LatencySampler {
   /** The {@code percentile} (0-100) of the current interval, in seconds. */
   synchronized double percentileSeconds(double percentile) {
     refresh();
-    return interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(percentile) / 1e9;
+    return completed.percentileSeconds(percentile);
   }
 
   /** The largest latency of the current interval, in seconds. */
   synchronized double maxSeconds() {
     refresh();
-    return interval.getTotalCount() == 0 ? 0 : interval.getMaxValue() / 1e9;
+    return completed.interval.getTotalCount() == 0 ? 0 : completed.interval.getMaxValue() / 1e9;
   }
 
   /** Messages timed since the runtime started. */
   synchronized long count() {
     refresh();
-    return total;
+    return completed.total;
+  }
+
+  /** The wait's {@code percentile} (0-100) over the current interval, in seconds. */
+  synchronized double waitPercentileSeconds(double percentile) {
+    refresh();
+    return started.percentileSeconds(percentile);
+  }
+
+  /** Messages whose wait was timed since the runtime started. */
+  synchronized long waitCount() {
+    refresh();
+    return started.total;
+  }
+
+  /** The sum of the timed waits since the runtime started, in seconds. */
+  synchronized double waitSumSeconds() {
+    refresh();
+    return started.sumNanos / 1e9;
   }
 
   private void refresh() {
@@ -86,14 +116,45 @@ final class LatencySampler {
       return;
     }
     refreshedAt = now;
-    interval.reset();
-    for (int i = 0; i < carriers.length; i++) {
-      scratch[i] = carriers[i].getIntervalHistogram(scratch[i]);
-      interval.add(scratch[i]);
+    completed.refresh();
+    started.refresh();
+  }
+
+  /** One series: a recorder per carrier, one shared, and the merged interval. */
+  private static final class Series {
+    final SingleWriterRecorder[] carriers;
+    final Recorder shared = new Recorder(HIGHEST, 3);
+    final Histogram interval = new Histogram(HIGHEST, 3);
+    final Histogram[] scratch; // one per recorder, handed back on each swap
+    long total;
+    double sumNanos;
+
+    Series(int carrierCount) {
+      this.carriers = new SingleWriterRecorder[carrierCount];
+      for (int i = 0; i < carrierCount; i++) {
+        carriers[i] = new SingleWriterRecorder(HIGHEST, 3);
+      }
+      this.scratch = new Histogram[carrierCount + 1];
     }
-    int last = carriers.length;
-    scratch[last] = shared.getIntervalHistogram(scratch[last]);
-    interval.add(scratch[last]);
-    total += interval.getTotalCount();
+
+    double percentileSeconds(double percentile) {
+      return interval.getTotalCount() == 0 ? 0 : interval.getValueAtPercentile(percentile) / 1e9;
+    }
+
+    void refresh() {
+      interval.reset();
+      for (int i = 0; i < carriers.length; i++) {
+        scratch[i] = carriers[i].getIntervalHistogram(scratch[i]);
+        interval.add(scratch[i]);
+      }
+      int last = carriers.length;
+      scratch[last] = shared.getIntervalHistogram(scratch[last]);
+      interval.add(scratch[last]);
+      long n = interval.getTotalCount();
+      total += n;
+      if (n > 0) {
+        sumNanos += interval.getMean() * n;
+      }
+    }
   }
 }

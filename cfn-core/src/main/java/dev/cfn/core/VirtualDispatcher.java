@@ -40,6 +40,11 @@ final class VirtualDispatcher implements Dispatcher {
     sampler.sampleShared(createdNanos);
   }
 
+  @Override
+  public void started(long createdNanos) {
+    sampler.sampleStartShared(createdNanos);
+  }
+
   boolean isIdle() {
     return running.sum() == 0;
   }

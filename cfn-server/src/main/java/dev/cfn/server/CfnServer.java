@@ -5,9 +5,15 @@ import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
+import dev.cfn.server.alerts.AlertConfig;
+import dev.cfn.server.alerts.AlertEngine;
+import dev.cfn.server.alerts.AlertHistory;
+import dev.cfn.server.alerts.Webhook;
 import dev.cfn.server.audit.AuditTrail;
 import dev.cfn.server.audit.StoreAuditTrail;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.metrics.Availability;
+import dev.cfn.server.metrics.NodeMetrics;
 import dev.cfn.server.tls.ServerCertificate;
 import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
@@ -19,13 +25,18 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.eclipse.jetty.io.ConnectionStatistics;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -33,6 +44,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.ThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +100,7 @@ public final class CfnServer implements AutoCloseable {
   private final ServerCertificate certificate; // null with insecure HTTP
   private final String host;
   private final AuditLog auditLog; // null when the builder was given an audit trail
+  private final ScheduledExecutorService probes;
   private volatile boolean ready;
 
   private CfnServer(
@@ -96,8 +109,10 @@ public final class CfnServer implements AutoCloseable {
       List<ApiRoute> routes,
       ServerCertificate certificate,
       String host,
-      AuditLog auditLog) {
+      AuditLog auditLog,
+      ScheduledExecutorService probes) {
     this.auditLog = auditLog;
+    this.probes = probes;
     this.app = app;
     this.node = node;
     this.routes = routes;
@@ -160,6 +175,9 @@ public final class CfnServer implements AutoCloseable {
   @Override
   public void close() {
     ready = false;
+    probes.shutdownNow();
+    node.availability.stopped(); // a clean stop: not counted as down time
+    node.alerts.close();
     node.events.close(); // ends the event streams, so that the connector can stop
     try {
       app.stop();
@@ -167,11 +185,30 @@ public final class CfnServer implements AutoCloseable {
       try {
         node.close();
       } finally {
-        if (auditLog != null) {
-          auditLog.close();
+        try {
+          if (auditLog != null) {
+            auditLog.close();
+          }
+        } finally {
+          node.metrics.close();
         }
       }
     }
+  }
+
+  /** The node's metrics registry (what {@code GET /metrics} shows). */
+  public NodeMetrics metrics() {
+    return node.metrics;
+  }
+
+  /** The alert rules' evaluation. */
+  public AlertEngine alerts() {
+    return node.alerts;
+  }
+
+  /** The node's availability record. */
+  public Availability availability() {
+    return node.availability;
   }
 
   /** How the server is set up; {@link #start()} opens the stores and listens. */
@@ -188,6 +225,9 @@ public final class CfnServer implements AutoCloseable {
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Clock clock = Clock.systemUTC();
     private RetryPolicy retry = RetryPolicy.DEFAULT;
+    private AlertConfig alerts; // null: .cfn/alerts.yaml, or the defaults
+    private Duration probeEvery = Availability.DEFAULT_PROBE_EVERY;
+    private Duration webhookBackoff = Duration.ofSeconds(1);
 
     private Builder(Path home) {
       this.home = Objects.requireNonNull(home, "home").toAbsolutePath().normalize();
@@ -264,6 +304,30 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The alert rules and webhook (default: {@code .cfn/alerts.yaml}, written with the seed's
+     * defaults on the first start when absent; see {@link AlertConfig}).
+     */
+    public Builder alerts(AlertConfig config) {
+      this.alerts = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** How often the node probes its own readiness for its availability record (default 5 s). */
+    public Builder probeEvery(Duration every) {
+      if (every.isNegative() || every.isZero()) {
+        throw new IllegalArgumentException("the probe period must be above 0");
+      }
+      this.probeEvery = every;
+      return this;
+    }
+
+    /** The first wait between webhook retries, doubled each time (default 1 s). */
+    public Builder webhookBackoff(Duration backoff) {
+      this.webhookBackoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
     /** The clock of the audit events and token expiry checks (tests move it). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -278,6 +342,15 @@ public final class CfnServer implements AutoCloseable {
      *     stays open then
      */
     public CfnServer start() throws IOException {
+      AlertConfig rules = alerts;
+      if (rules == null) {
+        rules =
+            AlertConfig.load(home, System.getenv()); // a bad file fails here, before anything opens
+        if (AlertConfig.writeDefaultsIfAbsent(home)) {
+          log.info(
+              "cfn serve: wrote the default alert rules to {}", home.resolve(AlertConfig.FILE));
+        }
+      }
       ServerCertificate cert =
           insecureHttp
               ? null
@@ -286,29 +359,55 @@ public final class CfnServer implements AutoCloseable {
           models != null ? models : () -> ModelConfig.discover(home, System.getenv());
       AuditLog auditLog = audit == null ? AuditLog.open(home.resolve(".cfn")) : null;
       AuditTrail trail = auditLog != null ? new StoreAuditTrail(auditLog) : audit;
+      NodeMetrics metrics = NodeMetrics.create();
       Node node;
       try {
-        node = Node.open(home, types, providers, retry);
+        node = Node.open(home, types, providers, retry, metrics);
       } catch (RuntimeException e) {
         if (auditLog != null) {
           auditLog.close();
         }
+        metrics.close();
         throw e;
       }
       try {
-        return listen(node, cert, trail, auditLog);
+        return listen(node, cert, trail, auditLog, rules);
       } catch (RuntimeException e) {
+        if (node.alerts != null) {
+          node.alerts.close();
+        }
         node.close();
         if (auditLog != null) {
           auditLog.close();
         }
+        metrics.close();
         throw e;
       }
     }
 
     private CfnServer listen(
-        Node node, ServerCertificate cert, AuditTrail audit, AuditLog auditLog) {
+        Node node, ServerCertificate cert, AuditTrail audit, AuditLog auditLog, AlertConfig rules) {
       CfnServer[] self = new CfnServer[1];
+      NodeMetrics metrics = node.metrics;
+      node.availability =
+          Availability.start(home.resolve(".cfn").resolve("availability.json"), clock);
+      node.availability.bindTo(metrics.registry());
+      io.micrometer.core.instrument.Counter auditFailures =
+          metrics.counter(
+              "cfn.audit.failures",
+              "audit events the audit trail refused to record (a privileged action or a denial"
+                  + " went unrecorded)");
+      ConnectionStatistics connections = new ConnectionStatistics();
+      Javalin[] started = new Javalin[1];
+      metrics.bindHttp(connections::getConnections, () -> poolUtilization(started[0]));
+      node.alerts =
+          AlertEngine.start(
+              rules,
+              metrics::samples,
+              AlertHistory.of(home),
+              new Webhook(rules.webhook(), webhookBackoff, clock),
+              clock,
+              bind + ":" + port);
       RequestSchemas schemas =
           new RequestSchemas(
               new java.util.LinkedHashSet<>(
@@ -326,7 +425,8 @@ public final class CfnServer implements AutoCloseable {
               schemas,
               maxBodyBytes,
               clock,
-              () -> self[0] != null && self[0].ready);
+              () -> self[0] != null && self[0].ready,
+              auditFailures::increment);
       Javalin app =
           Javalin.create(
               config -> {
@@ -339,8 +439,19 @@ public final class CfnServer implements AutoCloseable {
                       http.setSendServerVersion(false);
                       http.setSendXPoweredBy(false);
                     });
-                config.jetty.addConnector((server, http) -> connector(server, http, cert));
                 Dashboard.serve(config);
+                config.jetty.addConnector(
+                    (server, http) -> {
+                      ServerConnector c = connector(server, http, cert);
+                      c.addBean(connections);
+                      return c;
+                    });
+                config.requestLogger.http(
+                    (ctx, ms) -> {
+                      if (ctx.statusCode() >= 500) {
+                        metrics.http5xx().increment();
+                      }
+                    });
                 for (ApiRoute r : table) {
                   config.routes.addHttpHandler(
                       HandlerType.findOrCreate(r.method()), r.path(), gate.handler(r));
@@ -392,9 +503,28 @@ public final class CfnServer implements AutoCloseable {
             port);
       }
       app.start();
-      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog);
+      started[0] = app;
+      ScheduledExecutorService probes =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "cfn-serve-availability");
+                t.setDaemon(true);
+                return t;
+              });
+      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog, probes);
       self[0] = server;
       server.ready = true;
+      Runnable probe =
+          () -> {
+            try {
+              node.availability.probe(server.ready && node.unhealthy() == null);
+            } catch (RuntimeException e) {
+              log.warn("the availability probe failed: {}", e.toString());
+            }
+          };
+      probe.run();
+      long every = probeEvery.toMillis();
+      probes.scheduleWithFixedDelay(probe, every, every, TimeUnit.MILLISECONDS);
       return server;
     }
 
@@ -425,6 +555,19 @@ public final class CfnServer implements AutoCloseable {
       c.setPort(port);
       return c;
     }
+  }
+
+  /** Busy threads of the HTTP server's pool over its maximum, 0 to 1 (0 before it starts). */
+  private static double poolUtilization(Javalin app) {
+    if (app == null) {
+      return 0;
+    }
+    ThreadPool pool = app.jettyServer().server().getThreadPool();
+    if (pool instanceof ThreadPool.SizedThreadPool sized && sized.getMaxThreads() > 0) {
+      int busy = pool.getThreads() - pool.getIdleThreads();
+      return Math.max(0, Math.min(1, (double) busy / sized.getMaxThreads()));
+    }
+    return 0;
   }
 
   private static void unanswered(Context ctx, int status, String title, String detail) {

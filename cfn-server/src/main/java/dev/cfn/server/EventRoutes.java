@@ -32,21 +32,38 @@ final class EventRoutes {
   }
 
   /** The agent that copies the publications it is subscribed to into {@code feed}. */
-  static Agent recorder(EventFeed feed) {
+  static Agent recorder(EventFeed feed, io.micrometer.core.instrument.MeterRegistry meters) {
     return (Envelope m, AgentContext ctx) -> {
       if (m.topic() != null) {
-        feed.append(m.topic().type(), data(m.payload()));
+        String type = m.topic().type();
+        feed.append(type, data(m.payload()));
+        if (type.startsWith("cfn.flow.")) {
+          io.micrometer.core.instrument.Counter.builder("cfn.flow.events")
+              .tag("event", type)
+              .description(
+                  "task-graph and CFN Loop events by topic (cfn.flow.run.succeeded,"
+                      + " cfn.flow.run.failed, cfn.flow.task.*)")
+              .register(meters)
+              .increment();
+        }
       }
     };
   }
 
   /** Appends the dead letters recorded since {@code seen} (a count); returns the new count. */
-  static long pollDeadLetters(dev.cfn.core.DeadLetters letters, long seen, EventFeed feed) {
+  static long pollDeadLetters(
+      dev.cfn.core.DeadLetters letters,
+      long seen,
+      EventFeed feed,
+      io.micrometer.core.instrument.Counter reliable) {
     long count = letters.count();
     if (count > seen) {
       List<DeadLetter> recent = letters.recent();
       int fresh = (int) Math.min(recent.size(), count - seen);
       for (DeadLetter d : recent.subList(recent.size() - fresh, recent.size())) {
+        if (d.envelope().delivery() == dev.cfn.core.DeliveryMode.RELIABLE) {
+          reliable.increment();
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", d.envelope().id());
         m.put("to", String.valueOf(d.envelope().recipient()));

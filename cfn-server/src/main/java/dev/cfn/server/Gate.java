@@ -50,6 +50,7 @@ final class Gate {
   private final int maxBodyBytes;
   private final Clock clock;
   private final BooleanSupplier ready;
+  private final Runnable auditFailed;
 
   Gate(
       TokenStore tokens,
@@ -59,7 +60,9 @@ final class Gate {
       RequestSchemas schemas,
       int maxBodyBytes,
       Clock clock,
-      BooleanSupplier ready) {
+      BooleanSupplier ready,
+      Runnable auditFailed) {
+    this.auditFailed = auditFailed;
     this.tokens = tokens;
     this.limiter = limiter;
     this.failures = failures;
@@ -276,6 +279,7 @@ final class Gate {
     try {
       audit.record(new AuditEvent(clock.instant(), kind, actor, action, target, outcome, detail));
     } catch (RuntimeException e) {
+      auditFailed.run();
       log.error("the audit trail refused an event ({} {} {})", kind, action, outcome, e);
     }
   }

@@ -16,8 +16,10 @@ import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.metrics.NodeMetrics;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
+import io.micrometer.core.instrument.Counter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +56,18 @@ final class Node implements AutoCloseable {
 
   final EventFeed events;
 
+  /** The node's meters ({@code GET /metrics}). */
+  final NodeMetrics metrics;
+
+  /** The alert rules' evaluation (set by the server before it listens). */
+  volatile dev.cfn.server.alerts.AlertEngine alerts;
+
+  /** The node's availability record (set by the server before it listens). */
+  volatile dev.cfn.server.metrics.Availability availability;
+
+  /** Reliable messages dead-lettered (after their last attempt, or undeliverable). */
+  final Counter reliableDeadLetters;
+
   /** Agents spawned through the API, with the limits their budget was given. */
   final Map<AgentId, Spawned> spawned = new ConcurrentHashMap<>();
 
@@ -68,7 +82,11 @@ final class Node implements AutoCloseable {
       AgentRuntime runtime,
       LoadResult definitions,
       Supplier<ModelConfig> models,
-      EventFeed events) {
+      EventFeed events,
+      NodeMetrics metrics,
+      Counter reliableDeadLetters) {
+    this.metrics = metrics;
+    this.reliableDeadLetters = reliableDeadLetters;
     this.home = home;
     this.journal = journal;
     this.memory = memory;
@@ -80,7 +98,11 @@ final class Node implements AutoCloseable {
   }
 
   static Node open(
-      Path home, List<AgentType> extraTypes, Supplier<ModelConfig> models, RetryPolicy retry) {
+      Path home,
+      List<AgentType> extraTypes,
+      Supplier<ModelConfig> models,
+      RetryPolicy retry,
+      NodeMetrics metrics) {
     Path cfn = home.resolve(".cfn");
     SqliteJournal journal = null;
     SqliteMemoryStore memory = null;
@@ -104,16 +126,38 @@ final class Node implements AutoCloseable {
         log.warn("agent definition skipped: {}", p);
       }
       AgentRuntime.Builder b =
-          AgentRuntime.builder().journal(journal).jvmMetrics(false).retryPolicy(retry);
+          AgentRuntime.builder()
+              .journal(journal)
+              .meterRegistry(metrics.registry())
+              .jvmMetrics(true)
+              .retryPolicy(retry);
       for (AgentType t : extraTypes) {
         b.register(t);
       }
       EventFeed feed = new EventFeed();
-      b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed)));
+      b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed, metrics.registry())));
       AgentRuntime runtime = b.name("cfn-serve").build();
+      metrics.bindRuntime(runtime);
+      metrics.bindJournal(journal);
+      Counter reliableDead =
+          metrics.counter(
+              "cfn.reliable.dead.letters",
+              "reliable messages dead-lettered: their handler failed on every attempt, or they"
+                  + " could not be delivered (the seed's reliable delivery failures)");
       runtime.subscribe("cfn.agent.#", EVENTS);
       runtime.subscribe("cfn.flow.#", EVENTS);
-      Node node = new Node(home, journal, memory, tokens, runtime, definitions, models, feed);
+      Node node =
+          new Node(
+              home,
+              journal,
+              memory,
+              tokens,
+              runtime,
+              definitions,
+              models,
+              feed,
+              metrics,
+              reliableDead);
       Thread.ofVirtual()
           .name("cfn-serve-dead-letter-events")
           .start(
@@ -122,7 +166,9 @@ final class Node implements AutoCloseable {
                 try {
                   while (!feed.isClosed()) {
                     Thread.sleep(200);
-                    seen = EventRoutes.pollDeadLetters(runtime.deadLetters(), seen, feed);
+                    seen =
+                        EventRoutes.pollDeadLetters(
+                            runtime.deadLetters(), seen, feed, reliableDead);
                   }
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
@@ -134,6 +180,23 @@ final class Node implements AutoCloseable {
       closeQuietly(memory);
       closeQuietly(tokens);
       throw e;
+    }
+  }
+
+  /**
+   * Null when every store answers a read (the journal, memory, the token file); else what failed:
+   * the store half of {@code /health/ready}, and of the node's own availability probe.
+   */
+  String unhealthy() {
+    try {
+      journal.highestId();
+      memory.list(dev.cfn.core.spi.MemoryAccessor.operator(), "cfn-health", "", 1);
+      if (!tokens.isOpen()) {
+        return "the token file is closed";
+      }
+      return null;
+    } catch (RuntimeException e) {
+      return String.valueOf(e.getMessage());
     }
   }
 

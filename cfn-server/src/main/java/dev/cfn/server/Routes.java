@@ -35,6 +35,10 @@ import java.util.function.BooleanSupplier;
  * DELETE /v1/dead-letters                   admin       yes
  * GET    /v1/loops, /v1/loops/{run}         viewer      no
  * POST   /v1/loops/{run}/decision           operator    yes
+ * GET    /metrics                           viewer      no   (Prometheus text)
+ * GET    /v1/alerts, /v1/alerts/history     viewer      no
+ * POST   /v1/alerts/test                    operator    yes
+ * GET    /v1/availability                   viewer      no
  * </pre>
  */
 final class Routes {
@@ -47,6 +51,7 @@ final class Routes {
     MemoryRoutes memory = new MemoryRoutes(node);
     EventRoutes events = new EventRoutes(node.events);
     LoopRoutes loops = new LoopRoutes(node);
+    OpsRoutes ops = new OpsRoutes(node);
     return List.of(
         new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
         new ApiRoute(
@@ -219,7 +224,47 @@ final class Routes {
             true,
             "loop-decision",
             "Decides for a run the product owner escalated: PROCEED, DEFER or ABORT.",
-            loops::decide));
+            loops::decide),
+        new ApiRoute(
+            "GET",
+            "/metrics",
+            VIEWER,
+            false,
+            null,
+            "The node's metrics in the Prometheus text format (docs/metrics.md).",
+            ops::metrics),
+        new ApiRoute(
+            "GET",
+            "/v1/alerts",
+            VIEWER,
+            false,
+            null,
+            "The alert rules and their states (inactive, pending, firing).",
+            ops::alerts),
+        new ApiRoute(
+            "GET",
+            "/v1/alerts/history",
+            VIEWER,
+            false,
+            null,
+            "Alert transitions and notifications, oldest first: ?limit=N (default 100).",
+            ops::history),
+        new ApiRoute(
+            "POST",
+            "/v1/alerts/test",
+            OPERATOR,
+            true,
+            null,
+            "Sends a test notification to the webhook and the log: ?rule=NAME.",
+            ops::test),
+        new ApiRoute(
+            "GET",
+            "/v1/availability",
+            VIEWER,
+            false,
+            null,
+            "The node's uptime over 1h, 24h and 30d, restarts and downtime windows.",
+            ops::availability));
   }
 
   private static Object up() {
@@ -231,15 +276,10 @@ final class Routes {
       call.ctx.header("Retry-After", "1");
       throw new Problem(503, "Not ready", "the node is starting or stopping");
     }
-    try { // each store answers a read: open and usable
-      node.journal.highestId();
-      node.memory.list(dev.cfn.core.spi.MemoryAccessor.operator(), "cfn-health", "", 1);
-      if (!node.tokens.isOpen()) {
-        throw new IllegalStateException("the token file is closed");
-      }
-    } catch (RuntimeException e) {
+    String unhealthy = node.unhealthy(); // each store answers a read: open and usable
+    if (unhealthy != null) {
       call.ctx.header("Retry-After", "1");
-      throw new Problem(503, "Not ready", "a store does not answer: " + e.getMessage());
+      throw new Problem(503, "Not ready", "a store does not answer: " + unhealthy);
     }
     return Map.of("status", "ready", "recoveredMessages", node.runtime.recoveredMessages());
   }

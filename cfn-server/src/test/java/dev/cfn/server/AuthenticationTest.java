@@ -48,6 +48,11 @@ class AuthenticationTest {
     LEAST_ROLE.put("GET /v1/loops", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/loops/{run}", Role.VIEWER);
     LEAST_ROLE.put("POST /v1/loops/{run}/decision", Role.OPERATOR);
+    LEAST_ROLE.put("GET /metrics", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/alerts", Role.VIEWER);
+    LEAST_ROLE.put("GET /v1/alerts/history", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/alerts/test", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/availability", Role.VIEWER);
   }
 
   @BeforeAll

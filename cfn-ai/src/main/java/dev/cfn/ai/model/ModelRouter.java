@@ -70,6 +70,7 @@ public final class ModelRouter implements AutoCloseable {
   private final Function<ProviderConfig, ModelProvider> factory;
   private final Map<String, ModelProvider> clients = new ConcurrentHashMap<>();
   private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
+  private final ProviderMeters meters = new ProviderMeters();
   private volatile boolean closed;
 
   /**
@@ -218,7 +219,7 @@ public final class ModelRouter implements AutoCloseable {
       candidates.add(
           new RoutedModel.Candidate(new ModelTarget(t.provider(), resolved), client(t.provider())));
     }
-    return new RoutedModel(who, candidates, reason);
+    return new RoutedModel(who, candidates, reason, meters);
   }
 
   /**
@@ -257,8 +258,11 @@ public final class ModelRouter implements AutoCloseable {
    * Publishes each provider's circuit breaker to {@code registry}, for the providers resolved so
    * far and every one resolved later: the gauge {@value #CIRCUIT_STATE} (tag {@code provider}; 0
    * closed, 1 half-open, 2 open) and the counter {@value #CIRCUIT_TRANSITIONS} (tags {@code
-   * provider} and {@code to}). Binding the same registry twice has no further effect. {@link
-   * dev.cfn.ai.LlmAgent} binds the runtime's registry to the router it is given.
+   * provider} and {@code to}); and each provider's calls, failures and tokens: {@code
+   * cfn.model.calls}, {@code cfn.model.failures} (tag {@code provider}) and {@code
+   * cfn.model.tokens} (tags {@code provider}, {@code kind}: input, output, cached). Binding the
+   * same registry twice has no further effect. {@link dev.cfn.ai.LlmAgent} binds the runtime's
+   * registry to the router it is given.
    *
    * @param registry the registry
    */
@@ -270,6 +274,7 @@ public final class ModelRouter implements AutoCloseable {
       }
       registries.add(registry);
       clients.values().forEach(p -> bind(p, registry));
+      meters.bindTo(registry);
     }
   }
 

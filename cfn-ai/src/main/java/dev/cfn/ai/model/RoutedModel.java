@@ -27,8 +27,14 @@ public final class RoutedModel implements ModelProvider {
   private final String agent;
   private final List<Candidate> candidates;
   private final String reason;
+  private final ProviderMeters meters;
 
   RoutedModel(String agent, List<Candidate> candidates, String reason) {
+    this(agent, candidates, reason, new ProviderMeters());
+  }
+
+  RoutedModel(String agent, List<Candidate> candidates, String reason, ProviderMeters meters) {
+    this.meters = meters;
     if (candidates.isEmpty()) {
       throw new IllegalArgumentException("a routed model needs at least one candidate");
     }
@@ -103,8 +109,12 @@ public final class RoutedModel implements ModelProvider {
         attempt = attempt.withTimeout(request.timeout().minusNanos(System.nanoTime() - start));
       }
       try {
-        return tracker == null ? c.provider().chat(attempt) : c.provider().stream(attempt, tracker);
+        ChatResponse r =
+            tracker == null ? c.provider().chat(attempt) : c.provider().stream(attempt, tracker);
+        meters.succeeded(c.target().provider(), r.usage());
+        return r;
       } catch (ModelException e) {
+        meters.failed(c.target().provider());
         boolean last =
             i == candidates.size() - 1
                 || (request.timeout() != null

@@ -53,6 +53,10 @@ final class JournalWriter {
   private final LinkedBlockingQueue<WriteOp<?>> queue = new LinkedBlockingQueue<>();
   private final Object submitLock = new Object();
   private final AtomicLong commits = new AtomicLong();
+  // Written by the writer thread only, after each commit; read by the metrics.
+  private final AtomicLong commitNanos = new AtomicLong();
+  private final AtomicLong committedOps = new AtomicLong();
+  private volatile int lastBatch;
   private final Thread thread;
   private final Set<Thread> completing = ConcurrentHashMap.newKeySet();
 
@@ -139,6 +143,21 @@ final class JournalWriter {
     return commits.get();
   }
 
+  /** Time spent in committed transactions (BEGIN to COMMIT, fsync included), in nanoseconds. */
+  long commitNanos() {
+    return commitNanos.get();
+  }
+
+  /** Operations carried by committed transactions. */
+  long committedOps() {
+    return committedOps.get();
+  }
+
+  /** Operations in the last committed transaction. */
+  int lastBatch() {
+    return lastBatch;
+  }
+
   /** Operations waiting for the writer. */
   int queued() {
     return queue.size();
@@ -181,6 +200,7 @@ final class JournalWriter {
 
   private void runBatch(List<WriteOp<?>> ops) {
     Instant now = clock.instant();
+    long began = System.nanoTime();
     try {
       WriteConnection c = connection();
       c.exec("BEGIN IMMEDIATE");
@@ -194,6 +214,9 @@ final class JournalWriter {
         }
       }
       c.exec("COMMIT");
+      commitNanos.addAndGet(System.nanoTime() - began);
+      committedOps.addAndGet(ops.size());
+      lastBatch = ops.size();
       commits.incrementAndGet();
       for (WriteOp<?> op : ops) {
         op.committed();

@@ -698,6 +698,24 @@ public final class SqliteJournal implements Journal {
     return writer.commits();
   }
 
+  /**
+   * Time the writer's committed transactions took, BEGIN to COMMIT (the WAL's fsync included), in
+   * nanoseconds, summed since open: over {@link #commitCount()}, the mean commit latency.
+   */
+  public long commitNanos() {
+    return writer.commitNanos();
+  }
+
+  /** Write operations committed since open: over {@link #commitCount()}, the mean batch size. */
+  public long committedWrites() {
+    return writer.committedOps();
+  }
+
+  /** Write operations the last committed transaction carried (0 before the first). */
+  public int lastBatchSize() {
+    return writer.lastBatch();
+  }
+
   // ---- package-private: tests and the writer's plumbing ----
 
   /** Writes waiting for the writer. */

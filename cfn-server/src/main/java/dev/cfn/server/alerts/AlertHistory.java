@@ -1,0 +1,131 @@
+package dev.cfn.server.alerts;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every alert transition and notification, one JSON object a line, appended to {@code
+ * .cfn/alert-history.jsonl} and forced to disk before {@link #append} returns, so the history
+ * survives a crash of the node. Lines are never rewritten; a line cut short by a crash is skipped
+ * on reading. {@code cfn alerts history} and {@code GET /v1/alerts/history} read it.
+ */
+public final class AlertHistory {
+  private static final Logger log = LoggerFactory.getLogger(AlertHistory.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Where a node's history is, under its home. */
+  public static final String FILE = ".cfn/alert-history.jsonl";
+
+  /**
+   * One entry.
+   *
+   * @param at when
+   * @param rule the rule's name
+   * @param severity critical or warning
+   * @param state pending, firing, resolved, inactive (a pending alert whose condition cleared),
+   *     test, or notified (a webhook delivery's outcome)
+   * @param value the value the rule saw (NaN when none)
+   * @param detail what happened, for people
+   */
+  public record Entry(
+      Instant at, String rule, String severity, String state, double value, String detail) {}
+
+  private final Path file;
+
+  private AlertHistory(Path file) {
+    this.file = file;
+  }
+
+  /** The history of the node under {@code home}. */
+  public static AlertHistory of(Path home) {
+    return new AlertHistory(home.resolve(FILE));
+  }
+
+  /** The file. */
+  public Path file() {
+    return file;
+  }
+
+  /** Appends {@code e} durably (written and forced to disk); logs and returns false on failure. */
+  public synchronized boolean append(Entry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("at", e.at().toString());
+    m.put("rule", e.rule());
+    m.put("severity", e.severity());
+    m.put("state", e.state());
+    m.put("value", Double.isFinite(e.value()) ? e.value() : null);
+    m.put("detail", e.detail());
+    try {
+      Files.createDirectories(file.getParent());
+      byte[] line = (JSON.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8);
+      try (FileChannel ch =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.APPEND)) {
+        ByteBuffer b = ByteBuffer.wrap(line);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+        ch.force(false);
+      }
+      return true;
+    } catch (IOException x) {
+      log.warn("the alert history {} could not be written: {}", file, x.toString());
+      return false;
+    }
+  }
+
+  /** The last {@code limit} entries, oldest first (every one for a limit of 0 or less). */
+  public List<Entry> read(int limit) throws IOException {
+    List<Entry> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode n = JSON.readTree(line);
+        out.add(
+            new Entry(
+                Instant.parse(n.path("at").asText()),
+                n.path("rule").asText(),
+                n.path("severity").asText(),
+                n.path("state").asText(),
+                n.path("value").isNumber() ? n.path("value").asDouble() : Double.NaN,
+                n.path("detail").asText("")));
+      } catch (IOException | RuntimeException ex) {
+        // a line cut short by a crash: skipped
+      }
+    }
+    return limit > 0 && out.size() > limit ? out.subList(out.size() - limit, out.size()) : out;
+  }
+
+  /** The latest state of each rule in the history (pending, firing, resolved, inactive). */
+  public Map<String, Entry> latestStates() throws IOException {
+    Map<String, Entry> m = new LinkedHashMap<>();
+    for (Entry e : read(0)) {
+      if (List.of("pending", "firing", "resolved", "inactive").contains(e.state())) {
+        m.put(e.rule(), e);
+      }
+    }
+    return m;
+  }
+}
