@@ -59,6 +59,8 @@ class ServeCommandTest {
       assertThat(lines.get(1))
           .matches("certificate SHA-256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}");
       String url = lines.get(0).substring("listening on ".length());
+      lines.add(out.readLine());
+      assertThat(lines.get(2)).startsWith("dashboard " + url + "/ui/");
       // the fingerprint is for pinning; this only checks that the port answers TLS at all
       HttpClient insecure = TrustAll.client();
       HttpResponse<String> live =
