@@ -67,10 +67,7 @@ public final class Certification {
         new UnavailableCheck(
             CheckId.UPTIME, "needs `cfn serve` and its /health/ready, not built yet"));
     m.put(CheckId.RECOVERY, new RecoveryCheck(CrashNode.Faults.NONE));
-    m.put(
-        CheckId.SECURITY,
-        new UnavailableCheck(
-            CheckId.SECURITY, "needs the server (authentication, roles, TLS), not built yet"));
+    m.put(CheckId.SECURITY, new SecurityCheck(SecurityCheck.REAL));
     m.put(
         CheckId.MONITORING,
         new UnavailableCheck(
