@@ -8,12 +8,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The node the uptime check probes and SIGKILLs: {@link CfnServer} over {@code HOME/.cfn} in a JVM
  * of its own, started as {@code cfn serve} starts it (TLS 1.3, tokens, audit log, a clean stop on
- * SIGTERM), on a given port so that a restarted node answers at the same address, with the
- * {@link ServedNode#SINK} agent type for the load.
+ * SIGTERM), on a given port so that a restarted node answers at the same address, with the {@link
+ * ServedNode#SINK} agent type for the load.
  *
  * <p>It prints {@code listening URL}, then {@code ready}; on SIGTERM it stops cleanly and prints
- * {@code stopped}. For the honesty test, {@code --halt-after N} makes it crash by itself (halt,
- * as a SIGKILL would) once its sink agents have handled N messages: a node that dies under load.
+ * {@code stopped}. For the honesty test, {@code --halt-after N} makes it crash by itself (halt, as
+ * a SIGKILL would) once its sink agents have handled N messages: a node that dies under load.
  */
 final class ServeNode {
   private ServeNode() {}
