@@ -22,7 +22,7 @@ import javax.net.ssl.TrustManagerFactory;
  * one call at a time with a timeout, the answer's status and body (at most 1 MiB; a Server-Sent
  * Events stream is not read, only its status).
  */
-final class ApiClient {
+final class ApiClient implements AutoCloseable {
   private static final int MAX_BODY = 1 << 20;
 
   private final String url;
@@ -145,6 +145,12 @@ final class ApiClient {
       Thread.currentThread().interrupt();
       return new Answer(0, "", "interrupted");
     }
+  }
+
+  /** Closes the client's connections. */
+  @Override
+  public void close() {
+    http.close();
   }
 
   /**

@@ -65,10 +65,7 @@ public final class Certification {
     m.put(CheckId.UPTIME, new UptimeCheck(0));
     m.put(CheckId.RECOVERY, new RecoveryCheck(CrashNode.Faults.NONE));
     m.put(CheckId.SECURITY, new SecurityCheck(SecurityCheck.REAL));
-    m.put(
-        CheckId.MONITORING,
-        new UnavailableCheck(
-            CheckId.MONITORING, "needs the server's /metrics endpoint, not built yet"));
+    m.put(CheckId.MONITORING, new MonitoringCheck(MonitoringCheck.REAL));
     m.put(CheckId.INTEGRITY, new IntegrityCheck(IntegrityCheck.sqliteStores()));
     m.put(
         CheckId.RESILIENCE,
