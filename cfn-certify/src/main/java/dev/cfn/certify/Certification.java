@@ -67,11 +67,7 @@ public final class Certification {
     m.put(CheckId.SECURITY, new SecurityCheck(SecurityCheck.REAL));
     m.put(CheckId.MONITORING, new MonitoringCheck(MonitoringCheck.REAL));
     m.put(CheckId.INTEGRITY, new IntegrityCheck(IntegrityCheck.sqliteStores()));
-    m.put(
-        CheckId.RESILIENCE,
-        new UnavailableCheck(
-            CheckId.RESILIENCE,
-            "needs a TCP fault proxy in cfn-testkit and the server's API, not built yet"));
+    m.put(CheckId.RESILIENCE, new ResilienceCheck(ResilienceCheck.Clients.REAL));
     return m;
   }
 

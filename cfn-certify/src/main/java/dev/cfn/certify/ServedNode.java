@@ -12,6 +12,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -31,9 +34,12 @@ final class ServedNode implements AutoCloseable {
   final ApiClient client;
   final AtomicLong handled = new AtomicLong();
 
+  /** How many times each {@code {"item": ID}} payload arrived, for the resilience check. */
+  final Map<String, AtomicInteger> arrivals = new ConcurrentHashMap<>();
+
   private ServedNode(Path home, Consumer<CfnServer.Builder> tweak) throws Exception {
     this.home = home;
-    CfnServer.Builder b = CfnServer.builder(home).port(0).agentType(sink(handled));
+    CfnServer.Builder b = CfnServer.builder(home).port(0).agentType(sink(handled, arrivals));
     tweak.accept(b);
     this.server = b.start();
     this.client =
@@ -50,6 +56,11 @@ final class ServedNode implements AutoCloseable {
 
   /** The sink type: counts what it handles; {@code flaky*} agents fail every 10th message. */
   static AgentType sink(AtomicLong handled) {
+    return sink(handled, null);
+  }
+
+  /** The sink type, also counting each {@code {"item": ID}} payload's arrivals when asked. */
+  static AgentType sink(AtomicLong handled, Map<String, AtomicInteger> arrivals) {
     return AgentType.of(
         SINK,
         id -> {
@@ -60,6 +71,11 @@ final class ServedNode implements AutoCloseable {
               throw new IllegalStateException("planned failure of message " + seen[0]);
             }
             handled.incrementAndGet();
+            if (arrivals != null && m.payload() instanceof Map<?, ?> p && p.get("item") != null) {
+              arrivals
+                  .computeIfAbsent(String.valueOf(p.get("item")), k -> new AtomicInteger())
+                  .incrementAndGet();
+            }
             if (m.isRequest()) {
               ctx.reply(m.payload());
             }
