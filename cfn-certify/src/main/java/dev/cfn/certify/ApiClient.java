@@ -147,6 +147,21 @@ final class ApiClient implements AutoCloseable {
     }
   }
 
+  /**
+   * A GET sent without waiting; the future completes with the answer (status 0 on a network
+   * failure), at most {@code timeout} later. The connection stays usable when the caller stops
+   * waiting earlier.
+   */
+  java.util.concurrent.CompletableFuture<Answer> getAsync(String path, Duration timeout) {
+    HttpRequest r = HttpRequest.newBuilder(URI.create(url + path)).timeout(timeout).GET().build();
+    return http.sendAsync(r, HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (res, e) ->
+                e != null
+                    ? new Answer(0, "", e.getClass().getSimpleName() + ": " + e.getMessage())
+                    : new Answer(res.statusCode(), res.body(), null));
+  }
+
   /** Closes the client's connections. */
   @Override
   public void close() {

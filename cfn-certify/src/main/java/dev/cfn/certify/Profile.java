@@ -111,7 +111,7 @@ public record Profile(
         1,
         Duration.ofSeconds(4),
         1,
-        Duration.ofMillis(1500));
+        Duration.ofMillis(1000));
   }
 
   /**

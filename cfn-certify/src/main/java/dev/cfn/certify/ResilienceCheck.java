@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ResilienceCheck implements Check {
   static final long HEAL_DEADLINE_S = 10;
   private static final int LANES = 3;
-  private static final int ITEMS_PER_LANE = 20;
+  private static final int ITEMS_PER_LANE = 10;
   private static final long PACE_MS = 50;
 
   /**
@@ -377,7 +377,7 @@ final class ResilienceCheck implements Check {
         ModelConfig.parse(
             "providers:\n  local:\n    kind: openai\n    base-url: http://127.0.0.1:"
                 + port
-                + "/v1\n    api-key: certify-key\n    model: certify-model\n"
+                + "/v1\n    model: certify-model\n"
                 + "    request-timeout: 2s\n    connect-timeout: 2s\n"
                 + "    retry: {max-attempts: "
                 + (retries ? 100 : 1)

@@ -13,6 +13,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -92,7 +96,7 @@ final class UptimeCheck implements Check {
     long t0;
     try {
       node.await("ready", 120);
-      ApiClient probeClient = new ApiClient(url, trust, Duration.ofMillis(PROBE_TIMEOUT_MS));
+      ApiClient probeClient = new ApiClient(url, trust, Duration.ofSeconds(5));
       ApiClient loadClient = new ApiClient(url, trust, Duration.ofSeconds(5));
       // the clients connect once before the clock starts, as a load balancer would wait for ready
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -252,47 +256,55 @@ final class UptimeCheck implements Check {
   }
 
   /**
-   * Probes on the schedule, one at a time on one keep-alive connection (a probe that overran makes
-   * the next ones start late, and each is up only if answered within the timeout of its own
-   * scheduled time), so that the prober does not flood a slow node with handshakes.
+   * Probes on the schedule, at most one in flight, on one keep-alive connection: a probe is up when
+   * answered 200 within the timeout of its own scheduled time. A probe that is late is marked down
+   * but left to finish, so that its connection stays usable; while it is still in flight, the
+   * probes falling due are down too. So the prober never floods a slow node with connections.
    */
   private static void probe(
       ApiClient client, long t0, int total, AtomicLongArray answeredAt, List<String> errors) {
+    CompletableFuture<ApiClient.Answer> inFlight = null;
     for (int i = 0; i < total; i++) {
       long due = t0 + i * PROBE_EVERY_MS * 1_000_000L;
-      long wait = due - System.nanoTime();
-      if (wait > 0) {
-        try {
+      long limit = due + PROBE_TIMEOUT_MS * 1_000_000L;
+      try {
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
           Thread.sleep(Duration.ofNanos(wait));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
         }
-      }
-      long left = due + PROBE_TIMEOUT_MS * 1_000_000L - System.nanoTime();
-      if (left <= 0) {
-        if (errors.size() < 20) {
-          errors.add(
-              String.format(
-                  Locale.ROOT,
-                  "%.1f s: not probed in time (the previous probe overran)",
-                  i * PROBE_EVERY_MS / 1000.0));
+        if (inFlight != null && !inFlight.isDone()) {
+          try {
+            inFlight.get(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS);
+          } catch (TimeoutException e) {
+            note(errors, i, "the previous probe is still unanswered");
+            continue;
+          }
         }
-        continue;
+        inFlight = client.getAsync("/health/ready", Duration.ofSeconds(30));
+        ApiClient.Answer a;
+        try {
+          a = inFlight.get(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          note(errors, i, "no answer within " + PROBE_TIMEOUT_MS + " ms");
+          continue;
+        }
+        if (a.status() == 200) {
+          answeredAt.set(i, System.nanoTime());
+        } else {
+          note(errors, i, a.toString());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException e) {
+        note(errors, i, e.getCause().toString());
       }
-      ApiClient.Answer a = client.get("/health/ready", null, Duration.ofNanos(left));
-      long at = System.nanoTime();
-      if (a.status() == 200 && at - due <= PROBE_TIMEOUT_MS * 1_000_000L) {
-        answeredAt.set(i, at);
-      } else if (errors.size() < 20) {
-        errors.add(
-            String.format(
-                Locale.ROOT,
-                "%.1f s: %s after %d ms",
-                i * PROBE_EVERY_MS / 1000.0,
-                a,
-                (at - due) / 1_000_000));
-      }
+    }
+  }
+
+  private static void note(List<String> errors, int probe, String what) {
+    if (errors.size() < 20) {
+      errors.add(String.format(Locale.ROOT, "%.1f s: %s", probe * PROBE_EVERY_MS / 1000.0, what));
     }
   }
 
