@@ -27,9 +27,8 @@ import java.util.Set;
  * System.exit(r.level().exitCode());
  * }</pre>
  *
- * <p>Checks 1 to 4, 6 and 9 run; 5 (uptime), 7 (security), 8 (monitoring) and 10 (network
- * resilience) report NOT AVAILABLE until their subjects land (the server, {@code /metrics} and a
- * TCP fault proxy), and count as failed.
+ * <p>All ten checks run on the real system. Check 8 (monitoring) reports NOT AVAILABLE, counted as
+ * failed, while the node answers {@code /metrics} with 404.
  */
 public final class Certification {
   private final Profile profile;
@@ -55,32 +54,19 @@ public final class Certification {
     return new Builder();
   }
 
-  /** The checks as built today: the six whose subjects have landed and four not available. */
+  /** The ten checks, each on its real subject. */
   static Map<CheckId, Check> standardChecks() {
     Map<CheckId, Check> m = new EnumMap<>(CheckId.class);
     m.put(CheckId.LATENCY, new LatencyCheck(BusLink.DIRECT));
     m.put(CheckId.THROUGHPUT, new ThroughputCheck(BusLink.DIRECT));
     m.put(CheckId.COORDINATION, new CoordinationCheck(CoordinationCheck.ANSWERING_MEMBER));
     m.put(CheckId.RELIABILITY, new ReliabilityCheck(CrashNode.Faults.NONE));
-    m.put(
-        CheckId.UPTIME,
-        new UnavailableCheck(
-            CheckId.UPTIME, "needs `cfn serve` and its /health/ready, not built yet"));
+    m.put(CheckId.UPTIME, new UptimeCheck(0));
     m.put(CheckId.RECOVERY, new RecoveryCheck(CrashNode.Faults.NONE));
-    m.put(
-        CheckId.SECURITY,
-        new UnavailableCheck(
-            CheckId.SECURITY, "needs the server (authentication, roles, TLS), not built yet"));
-    m.put(
-        CheckId.MONITORING,
-        new UnavailableCheck(
-            CheckId.MONITORING, "needs the server's /metrics endpoint, not built yet"));
+    m.put(CheckId.SECURITY, new SecurityCheck(SecurityCheck.REAL));
+    m.put(CheckId.MONITORING, new MonitoringCheck(MonitoringCheck.REAL));
     m.put(CheckId.INTEGRITY, new IntegrityCheck(IntegrityCheck.sqliteStores()));
-    m.put(
-        CheckId.RESILIENCE,
-        new UnavailableCheck(
-            CheckId.RESILIENCE,
-            "needs a TCP fault proxy in cfn-testkit and the server's API, not built yet"));
+    m.put(CheckId.RESILIENCE, new ResilienceCheck(ResilienceCheck.Clients.REAL));
     return m;
   }
 

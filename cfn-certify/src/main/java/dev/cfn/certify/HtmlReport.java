@@ -69,10 +69,7 @@ final class HtmlReport {
     b.append(latencyChart(r.result(CheckId.LATENCY)));
     b.append(throughputChart(r.result(CheckId.THROUGHPUT)));
     b.append(recoveryChart(r.result(CheckId.RECOVERY)));
-    CheckResult uptime = r.result(CheckId.UPTIME);
-    b.append("<h3>Uptime timeline</h3><p>")
-        .append(uptime.available() ? "no timeline recorded" : esc(uptime.verdict()))
-        .append("</p>\n");
+    b.append(uptimeChart(r.result(CheckId.UPTIME)));
     b.append("<h2>Check details</h2>\n");
     for (CheckResult c : r.checks()) {
       b.append("<h3>")
@@ -86,6 +83,14 @@ final class HtmlReport {
           .append("</p><p><i>Method:</i> ")
           .append(esc(c.method()))
           .append("</p>\n");
+      List<String> items = MarkdownReport.itemLines(c);
+      if (!items.isEmpty()) {
+        b.append("<details><summary>").append(items.size()).append(" items</summary><ul>\n");
+        for (String item : items) {
+          b.append("<li>").append(esc(item)).append("</li>\n");
+        }
+        b.append("</ul></details>\n");
+      }
     }
     b.append("<h2>Not tested</h2><ul>\n");
     for (String s : r.notTested()) {
@@ -174,6 +179,41 @@ final class HtmlReport {
     }
     return "<h3>Recovery times (s, SIGKILL to first message handled)</h3>\n"
         + bars(labels, values, "#5a8f3a");
+  }
+
+  private static String uptimeChart(CheckResult c) {
+    List<double[]> points = points(c.figures().get("timeline"));
+    if (points.isEmpty() || !(c.figures().get("probes") instanceof Number probes)) {
+      return "<h3>Uptime timeline</h3><p>"
+          + esc(c.available() ? "no timeline recorded" : c.verdict())
+          + "</p>\n";
+    }
+    double end = probes.doubleValue() / 10.0;
+    int w = 640;
+    StringBuilder s = new StringBuilder();
+    s.append("<h3>Uptime timeline (green: ready; red: not ready; grey: deliberate SIGKILL)</h3>\n");
+    s.append(String.format(Locale.ROOT, "<svg width=\"%d\" height=\"50\" role=\"img\">", w));
+    for (int i = 0; i < points.size(); i++) {
+      double from = points.get(i)[0];
+      double to = i + 1 < points.size() ? points.get(i + 1)[0] : end;
+      int state = (int) points.get(i)[1];
+      String color = state == 1 ? "#5a8f3a" : state == 2 ? "#999" : "#a00";
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "<rect x=\"%.1f\" y=\"5\" width=\"%.1f\" height=\"25\" fill=\"%s\"/>",
+              10 + (w - 20) * from / end,
+              Math.max(1, (w - 20) * (to - from) / end),
+              color));
+    }
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"10\" y=\"45\" font-size=\"11\">0 s</text><text x=\"%d\" y=\"45\""
+                + " font-size=\"11\">%s s</text></svg>%n",
+            w - 50,
+            esc(Figures.format(end))));
+    return s.toString();
   }
 
   private static String bars(List<String> labels, List<Double> values, String color) {

@@ -1,10 +1,70 @@
 package dev.cfn.certify;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /** The report in the seed's layout: summary, results table, per-check detail, limitations. */
 final class MarkdownReport {
   private MarkdownReport() {}
+
+  /**
+   * One line per probe (security), scenario (network resilience) or metric (monitoring), with its
+   * status: the items a percentage was computed from.
+   */
+  static List<String> itemLines(CheckResult c) {
+    List<String> out = new ArrayList<>();
+    if (c.figures().get("probes") instanceof List<?> probes) {
+      for (Object o : probes) {
+        if (o instanceof Map<?, ?> m) {
+          out.add(
+              status(m.get("passed"))
+                  + " "
+                  + m.get("group")
+                  + ": "
+                  + m.get("probe")
+                  + " ("
+                  + m.get("detail")
+                  + ")");
+        }
+      }
+    }
+    if (c.figures().get("scenarios") instanceof List<?> scenarios) {
+      for (Object o : scenarios) {
+        if (o instanceof Map<?, ?> m) {
+          out.add(
+              status(m.get("passed"))
+                  + " "
+                  + m.get("target")
+                  + ", "
+                  + m.get("fault")
+                  + ": "
+                  + m.get("detail"));
+        }
+      }
+    }
+    if (c.figures().get("metrics") instanceof List<?> metrics) {
+      for (Object o : metrics) {
+        if (o instanceof Map<?, ?> m) {
+          boolean present = Boolean.TRUE.equals(m.get("present"));
+          boolean moving = Boolean.TRUE.equals(m.get("moving"));
+          out.add(
+              status(present && moving)
+                  + " "
+                  + m.get("metric")
+                  + ": "
+                  + (present ? "present" : "missing " + m.get("missing"))
+                  + ", "
+                  + (moving ? "moving" : "never moved"));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String status(Object passed) {
+    return Boolean.TRUE.equals(passed) ? "PASS" : "FAIL";
+  }
 
   static String render(CertificationReport r) {
     StringBuilder b = new StringBuilder();
@@ -92,6 +152,9 @@ final class MarkdownReport {
         } else if (e.getValue() instanceof String s) {
           b.append("- ").append(e.getKey()).append(": ").append(s).append("\n");
         }
+      }
+      for (String line : itemLines(c)) {
+        b.append("  - ").append(line).append("\n");
       }
       b.append("\n");
     }

@@ -49,6 +49,11 @@ final class NodeProcess {
 
   /** Starts a node with {@code args} (see {@link CrashNode#main}), its stderr appended to log. */
   static NodeProcess start(List<String> args, Path log) throws IOException {
+    return start(CrashNode.class, args, log);
+  }
+
+  /** Starts {@code main} with {@code args} in a JVM of its own, its stderr appended to log. */
+  static NodeProcess start(Class<?> main, List<String> args, Path log) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.add("-cp");
@@ -57,7 +62,7 @@ final class NodeProcess {
     cmd.add("--enable-native-access=ALL-UNNAMED");
     cmd.add("--sun-misc-unsafe-memory-access=allow");
     cmd.add("-Xlog:all=warning:stderr");
-    cmd.add(CrashNode.class.getName());
+    cmd.add(main.getName());
     cmd.addAll(args);
     Process p =
         new ProcessBuilder(cmd)
@@ -140,6 +145,14 @@ final class NodeProcess {
   void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor();
+  }
+
+  /** SIGTERM (a clean stop), then waits at most {@code seconds}; SIGKILL after that. */
+  void stop(long seconds) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      kill();
+    }
   }
 
   /** Waits for a normal exit; kills it after {@code seconds}. Returns the exit status (-1). */

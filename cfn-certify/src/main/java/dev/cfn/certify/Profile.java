@@ -26,6 +26,11 @@ import java.util.Objects;
  * @param killMinMs shortest run of a node before it is killed
  * @param killMaxMs longest run of a node before it is killed
  * @param integrityRecords records written through each store in the integrity check
+ * @param uptime how long the uptime check probes its node
+ * @param uptimeKills deliberate SIGKILLs during the uptime check
+ * @param monitoring how long the monitoring check scrapes under load
+ * @param resilienceRounds rounds of the ten network fault scenarios (five faults, two targets)
+ * @param faultHold how long each network fault lasts before it heals
  */
 public record Profile(
     String name,
@@ -45,7 +50,12 @@ public record Profile(
     int recoveryKills,
     int killMinMs,
     int killMaxMs,
-    int integrityRecords) {
+    int integrityRecords,
+    Duration uptime,
+    int uptimeKills,
+    Duration monitoring,
+    int resilienceRounds,
+    Duration faultHold) {
 
   /** The profile names {@link #named} knows. */
   public static final List<String> NAMES = List.of("quick", "full");
@@ -66,7 +76,12 @@ public record Profile(
         || recoveryKills < 1
         || killMinMs < 0
         || killMaxMs < killMinMs
-        || integrityRecords < 1) {
+        || integrityRecords < 1
+        || uptime.toMillis() < 1_000
+        || uptimeKills < 0
+        || monitoring.toMillis() < 1_000
+        || resilienceRounds < 1
+        || faultHold.toMillis() < 100) {
       throw new IllegalArgumentException("profile '" + name + "' has a size out of range");
     }
   }
@@ -91,12 +106,18 @@ public record Profile(
         3,
         200,
         800,
-        300);
+        300,
+        Duration.ofSeconds(15),
+        1,
+        Duration.ofSeconds(4),
+        1,
+        Duration.ofMillis(1000));
   }
 
   /**
    * At least the seed's sizes: 10,000 latency samples (here 50,000), 5 s of throughput, 100,000
-   * reliable messages, 10 recoveries, 1,000 integrity records per store.
+   * reliable messages, 10 recoveries, 1,000 integrity records per store, 20 network resilience
+   * scenarios.
    */
   public static Profile full() {
     return new Profile(
@@ -117,7 +138,12 @@ public record Profile(
         10,
         300,
         3_000,
-        1_000);
+        1_000,
+        Duration.ofSeconds(120),
+        3,
+        Duration.ofSeconds(15),
+        2,
+        Duration.ofSeconds(3));
   }
 
   /**

@@ -10,13 +10,20 @@
  * {@link dev.cfn.certify.Progress} and {@link dev.cfn.certify.ReportFiles} (JSON, Markdown, HTML).
  *
  * <p>Package-private beside them: one class per check ({@code LatencyCheck}, {@code
- * ThroughputCheck}, {@code CoordinationCheck}, {@code ReliabilityCheck}, {@code RecoveryCheck},
- * {@code IntegrityCheck}, {@code UnavailableCheck}); the subjects the honesty tests break ({@code
- * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults} with {@code LosingJournal}); the crash
- * node ({@code CrashNode}, run in a child JVM by {@code NodeProcess}) and its audit ({@code
- * JournalAudit}); the report renderers ({@code MarkdownReport}, {@code HtmlReport}).
+ * ThroughputCheck}, {@code CoordinationCheck}, {@code ReliabilityCheck}, {@code UptimeCheck},
+ * {@code RecoveryCheck}, {@code SecurityCheck}, {@code MonitoringCheck} with its scoring {@code
+ * MonitoringCoverage}, {@code IntegrityCheck}, {@code ResilienceCheck}, and {@code
+ * UnavailableCheck} for a check without a subject); the subjects the honesty tests break ({@code
+ * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults} with {@code LosingJournal}, {@code
+ * SecurityCheck.Subject}, {@code ResilienceCheck.Clients}); the nodes: the crash node ({@code
+ * CrashNode}) and the served node ({@code ServeNode}), each run in a child JVM by {@code
+ * NodeProcess}, the in-process served node ({@code ServedNode}) and the API client the checks use
+ * ({@code ApiClient}); the journal audit ({@code JournalAudit}); the report renderers ({@code
+ * MarkdownReport}, {@code HtmlReport}).
  *
- * <p>May depend on cfn-core, cfn-store (the stores it certifies and the crash node's journal),
- * cfn-flow (swarms), HdrHistogram and Jackson; never on cfn-cli, which depends on it.
+ * <p>May depend on cfn-core, cfn-store (the stores it certifies, the audit log, the keyring),
+ * cfn-flow (swarms), cfn-ai (LLM agents and the model client), cfn-server (the node it serves and
+ * probes), cfn-testkit (the fault proxy and the model server of check 10; cfn-cli ships it
+ * already), HdrHistogram and Jackson; never on cfn-cli, which depends on it.
  */
 package dev.cfn.certify;

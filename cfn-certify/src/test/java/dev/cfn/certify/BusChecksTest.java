@@ -68,7 +68,12 @@ class BusChecksTest {
             1,
             0,
             0,
-            1);
+            1,
+            Duration.ofSeconds(1),
+            0,
+            Duration.ofSeconds(1),
+            1,
+            Duration.ofMillis(100));
     BusLink slow =
         (from, to, payload) -> {
           try {

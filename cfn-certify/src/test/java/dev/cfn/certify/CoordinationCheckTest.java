@@ -57,7 +57,12 @@ class CoordinationCheckTest {
             p.recoveryKills(),
             p.killMinMs(),
             p.killMaxMs(),
-            p.integrityRecords());
+            p.integrityRecords(),
+            p.uptime(),
+            p.uptimeKills(),
+            p.monitoring(),
+            p.resilienceRounds(),
+            p.faultHold());
     CheckResult r = new CoordinationCheck(members).run(TestProfiles.context(shortDeadline, work));
     assertThat(r.passed()).isFalse();
     assertThat(r.measured()).isZero();

@@ -27,7 +27,12 @@ final class TestProfiles {
         1,
         100,
         300,
-        50);
+        50,
+        Duration.ofSeconds(8),
+        1,
+        Duration.ofSeconds(3),
+        1,
+        Duration.ofMillis(1000));
   }
 
   static Check.Context context(Profile profile, Path work) {

@@ -9,6 +9,10 @@
  * proxy to a real provider. Each request is kept as a {@link dev.cfn.testkit.RecordedRequest} for
  * assertions. Start with {@link dev.cfn.testkit.ModelServer}'s class documentation.
  *
+ * <p>{@link dev.cfn.testkit.FaultProxy} is a TCP proxy that breaks the network on purpose (reset,
+ * blackhole, latency spike, half-open, slow link: {@link dev.cfn.testkit.NetworkFault}) in front of
+ * any server, the model server or an HTTP API.
+ *
  * <p>Public: those types and {@link dev.cfn.testkit.Protocol}. Package-private, beside them: the
  * two protocol dialects ({@code OpenAiDialect}, {@code AnthropicDialect}), the response writer
  * ({@code ExchangeWriter}), cassette replay state ({@code CassettePlayer}) and the recording proxy

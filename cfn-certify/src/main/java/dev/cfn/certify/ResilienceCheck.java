@@ -1,0 +1,397 @@
+package dev.cfn.certify;
+
+import dev.cfn.ai.LlmAgent;
+import dev.cfn.ai.Task;
+import dev.cfn.ai.TaskResult;
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.Envelope;
+import dev.cfn.server.auth.Role;
+import dev.cfn.testkit.FaultProxy;
+import dev.cfn.testkit.Match;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.NetworkFault;
+import dev.cfn.testkit.Reply;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Check 10: network resilience. The testkit's {@link FaultProxy} stands in front of two servers:
+ * the testkit's {@link ModelServer}, called by {@link LlmAgent}s of a runtime through cfn's model
+ * client (timeouts, retries with backoff, circuit breaker), and a node served as {@code cfn serve}
+ * serves it, called through its API by clients that retry RELIABLE sends with an idempotency key.
+ * Each scenario runs paced work on both lanes of one target, injects one fault (reset, blackhole,
+ * latency spike, half-open, slow link) for the profile's hold time, heals it, and passes when all
+ * the work completes within {@value #HEAL_DEADLINE_S} s of the heal with nothing lost (every task
+ * answered, every API message arrived) and nothing duplicated (no message arrived twice). Score =
+ * scenarios passed / scenarios run; five faults, two targets, the profile's number of rounds.
+ */
+final class ResilienceCheck implements Check {
+  static final long HEAL_DEADLINE_S = 10;
+  private static final int LANES = 3;
+  private static final int ITEMS_PER_LANE = 10;
+  private static final long PACE_MS = 50;
+
+  /**
+   * How the clients behave: the real ones retry; the honesty test's do not.
+   *
+   * @param retries whether the model client and the API client retry a failed call
+   */
+  record Clients(boolean retries) {
+    static final Clients REAL = new Clients(true);
+  }
+
+  private final Clients clients;
+
+  ResilienceCheck(Clients clients) {
+    this.clients = clients;
+  }
+
+  @Override
+  public CheckId id() {
+    return CheckId.RESILIENCE;
+  }
+
+  static List<NetworkFault> faults() {
+    return List.of(
+        NetworkFault.reset(),
+        NetworkFault.blackhole(),
+        NetworkFault.latency(Duration.ofMillis(500)),
+        NetworkFault.halfOpen(),
+        NetworkFault.slowLink(16 * 1024));
+  }
+
+  @Override
+  public String method(Context ctx) {
+    Profile p = ctx.profile();
+    return "The testkit's TCP fault proxy in front of (a) the testkit's model server, called by"
+        + " LLM agents through cfn's model client (2 s per attempt, retries with 100-500 ms"
+        + " backoff, circuit breaker cooling down in 1 s), and (b) a node served as `cfn serve`"
+        + " serves it, called through its HTTPS API with RELIABLE sends carrying an idempotency"
+        + " key, retried by the client (2 s per attempt). Each scenario: "
+        + LANES
+        + " lanes of "
+        + ITEMS_PER_LANE
+        + " paced items, one fault (reset, blackhole, latency spike 500 ms, half-open, slow link"
+        + " 16 KiB/s) held "
+        + p.faultHold().toMillis()
+        + " ms then healed; it passes when all the work completes within "
+        + HEAL_DEADLINE_S
+        + " s of the heal, nothing lost, nothing duplicated. "
+        + p.resilienceRounds() * 10
+        + " scenarios; score = passed / run.";
+  }
+
+  /** What one scenario found. */
+  record Scenario(
+      String target,
+      String fault,
+      boolean passed,
+      int items,
+      int completed,
+      int lost,
+      int duplicated,
+      double secondsAfterHeal,
+      String detail) {
+    Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("target", target);
+      m.put("fault", fault);
+      m.put("passed", passed);
+      m.put("items", items);
+      m.put("completed", completed);
+      m.put("lost", lost);
+      m.put("duplicated", duplicated);
+      m.put("secondsAfterHeal", secondsAfterHeal);
+      m.put("detail", detail);
+      return m;
+    }
+  }
+
+  @Override
+  public CheckResult run(Context ctx) throws Exception {
+    Profile p = ctx.profile();
+    Path home = Files.createDirectories(ctx.work().resolve("node"));
+    List<Scenario> scenarios = new ArrayList<>();
+    try (ModelServer model = ModelServer.builder().requestHistory(0).start();
+        FaultProxy modelProxy = proxyTo(model.baseUrl());
+        ModelRouter router = router(modelProxy.port(), clients.retries());
+        AgentRuntime rt =
+            AgentRuntime.builder()
+                .jvmMetrics(false)
+                .register(
+                    LlmAgent.builder(definition())
+                        .model(router.provider("local"))
+                        .timeout(Duration.ofSeconds(60))
+                        .type("llm"))
+                .build();
+        ServedNode node = ServedNode.start(home, b -> b.rateLimit(1_000, 1_000));
+        FaultProxy apiProxy = proxyTo(URI.create(node.server.url()))) {
+      model.script().on(Match.any()).reply(Reply.text("ok"));
+      String token = node.token(Role.AGENT, "agent:" + ServedNode.SINK);
+      ApiClient api =
+          new ApiClient(
+              "https://127.0.0.1:" + apiProxy.port(), node.client.trust(), Duration.ofSeconds(2));
+      int n = 0;
+      for (int round = 1; round <= p.resilienceRounds(); round++) {
+        for (String target : List.of("model server", "API")) {
+          for (NetworkFault fault : faults()) {
+            String id = "r" + round + "-" + n++;
+            Scenario s =
+                target.equals("API")
+                    ? scenario(
+                        target,
+                        fault,
+                        apiProxy,
+                        p.faultHold(),
+                        lane -> apiItems(api, token, node, id, lane))
+                    : scenario(
+                        target, fault, modelProxy, p.faultHold(), lane -> modelItems(rt, id, lane));
+            if (target.equals("API")) {
+              s = audited(s, node, id);
+            }
+            scenarios.add(s);
+            ctx.step(
+                id(),
+                target
+                    + ", "
+                    + fault.describe()
+                    + ": "
+                    + (s.passed() ? "passed" : "FAILED")
+                    + " ("
+                    + s.detail()
+                    + ")");
+          }
+        }
+      }
+      api.close();
+    }
+    long passed = scenarios.stream().filter(Scenario::passed).count();
+    double score = 100.0 * passed / scenarios.size();
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("scenariosRun", scenarios.size());
+    f.put("scenariosPassed", passed);
+    f.put("scenarios", scenarios.stream().map(Scenario::asMap).toList());
+    double target = ctx.target(id());
+    List<String> failed =
+        scenarios.stream()
+            .filter(s -> !s.passed())
+            .map(s -> s.target() + "/" + s.fault() + " (" + s.detail() + ")")
+            .toList();
+    String verdict =
+        passed
+            + " of "
+            + scenarios.size()
+            + " fault scenarios passed ("
+            + Figures.format(score)
+            + " %) against "
+            + id().describeTarget(target)
+            + (failed.isEmpty()
+                ? ""
+                : "; failed: "
+                    + String.join("; ", failed.subList(0, Math.min(4, failed.size())))
+                    + (failed.size() > 4 ? "; ..." : ""));
+    return CheckResult.measured(id(), score, target, true, method(ctx), verdict, f);
+  }
+
+  /** The work of one lane: returns how many items completed (and must not throw). */
+  @FunctionalInterface
+  interface Lane {
+    int work(int lane) throws Exception;
+  }
+
+  private Scenario scenario(
+      String target, NetworkFault fault, FaultProxy proxy, Duration hold, Lane work)
+      throws InterruptedException {
+    AtomicInteger completed = new AtomicInteger();
+    AtomicLong progress = new AtomicLong();
+    List<Thread> lanes = new ArrayList<>();
+    String[] error = new String[1];
+    for (int i = 0; i < LANES; i++) {
+      int lane = i;
+      lanes.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      completed.addAndGet(work.work(lane));
+                    } catch (Exception e) {
+                      error[0] = e.toString();
+                    }
+                    progress.incrementAndGet();
+                  }));
+    }
+    Thread.sleep(3 * PACE_MS); // the work is under way
+    proxy.inject(fault);
+    Thread.sleep(hold.toMillis());
+    proxy.heal();
+    long healed = System.nanoTime();
+    long deadline = healed + TimeUnit.SECONDS.toNanos(HEAL_DEADLINE_S);
+    for (Thread t : lanes) {
+      long left = deadline - System.nanoTime();
+      if (left > 0) {
+        t.join(Duration.ofNanos(left));
+      }
+    }
+    boolean inTime = lanes.stream().noneMatch(Thread::isAlive);
+    double after = (System.nanoTime() - healed) / 1e9;
+    for (Thread t : lanes) {
+      t.interrupt(); // a lane still retrying past the deadline stops
+    }
+    for (Thread t : lanes) {
+      t.join(30_000);
+    }
+    int items = LANES * ITEMS_PER_LANE;
+    int done = completed.get();
+    boolean passed = inTime && done == items;
+    String detail =
+        done
+            + " of "
+            + items
+            + " items completed"
+            + (inTime ? " " + Figures.format(after) + " s after the heal" : ", deadline passed")
+            + (error[0] != null ? "; " + error[0] : "");
+    return new Scenario(
+        target,
+        fault.describe(),
+        passed,
+        items,
+        done,
+        items - done,
+        0,
+        inTime ? after : Double.NaN,
+        detail);
+  }
+
+  /** API scenarios: every message must have arrived exactly once (the server's side of it). */
+  private static Scenario audited(Scenario s, ServedNode node, String id)
+      throws InterruptedException {
+    int items = s.items();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HEAL_DEADLINE_S);
+    int arrived;
+    int duplicated;
+    while (true) {
+      arrived = 0;
+      duplicated = 0;
+      for (int lane = 0; lane < LANES; lane++) {
+        for (int i = 0; i < ITEMS_PER_LANE; i++) {
+          AtomicInteger c = node.arrivals.get(id + "-" + lane + "-" + i);
+          if (c != null) {
+            arrived++;
+            if (c.get() > 1) {
+              duplicated++;
+            }
+          }
+        }
+      }
+      if (arrived == s.completed() || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    int lost = items - arrived;
+    boolean passed = s.passed() && lost == 0 && duplicated == 0;
+    return new Scenario(
+        s.target(),
+        s.fault(),
+        passed,
+        items,
+        s.completed(),
+        lost,
+        duplicated,
+        s.secondsAfterHeal(),
+        s.detail() + "; " + arrived + " arrived, " + duplicated + " twice");
+  }
+
+  private int modelItems(AgentRuntime rt, String scenario, int lane) throws Exception {
+    int done = 0;
+    AgentId agent = AgentId.of("llm", scenario + "-" + lane);
+    for (int i = 0; i < ITEMS_PER_LANE; i++) {
+      Envelope reply =
+          rt.request(
+                  agent,
+                  new Task("item " + scenario + "-" + lane + "-" + i),
+                  Duration.ofSeconds(60))
+              .get(70, TimeUnit.SECONDS);
+      if (reply.payload() instanceof TaskResult r && "ok".equals(r.text())) {
+        done++;
+      }
+      Thread.sleep(PACE_MS);
+    }
+    return done;
+  }
+
+  private int apiItems(ApiClient api, String token, ServedNode node, String scenario, int lane)
+      throws InterruptedException {
+    int done = 0;
+    for (int i = 0; i < ITEMS_PER_LANE; i++) {
+      String item = scenario + "-" + lane + "-" + i;
+      String body =
+          "{\"to\":\""
+              + ServedNode.SINK
+              + "/res-"
+              + lane
+              + "\",\"payload\":{\"item\":\""
+              + item
+              + "\"},\"reliable\":true,\"idempotencyKey\":\""
+              + item
+              + "\"}";
+      long backoff = 100;
+      while (true) {
+        ApiClient.Answer a =
+            api.json("POST", "/v1/messages/send", token, body, Duration.ofSeconds(2));
+        if (a.ok()) {
+          done++;
+          break;
+        }
+        if (!clients.retries() || Thread.currentThread().isInterrupted()) {
+          break;
+        }
+        Thread.sleep(backoff);
+        backoff = Math.min(500, backoff * 2);
+      }
+      Thread.sleep(PACE_MS);
+    }
+    return done;
+  }
+
+  private static FaultProxy proxyTo(URI server) {
+    return FaultProxy.start(server.getHost(), server.getPort());
+  }
+
+  private static ModelRouter router(int port, boolean retries) {
+    return ModelRouter.create(
+        ModelConfig.parse(
+            "providers:\n  local:\n    kind: openai\n    base-url: http://127.0.0.1:"
+                + port
+                + "/v1\n    model: certify-model\n"
+                + "    request-timeout: 2s\n    connect-timeout: 2s\n"
+                + "    retry: {max-attempts: "
+                + (retries ? 100 : 1)
+                + ", initial-backoff: 100ms, max-backoff: 500ms}\n"
+                + "    circuit-breaker: {cool-down: 1s}\n",
+            "cfn certify",
+            Map.of()));
+  }
+
+  private static AgentDefinition definition() {
+    return DefinitionLoader.parse(
+            "---\nname: certify\ndescription: answers at once\ntools: []\n---\nAnswer briefly.\n",
+            Path.of("certify.md"))
+        .definitions()
+        .getFirst();
+  }
+}

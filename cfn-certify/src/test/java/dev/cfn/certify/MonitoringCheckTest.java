@@ -1,0 +1,130 @@
+package dev.cfn.certify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Check 8: the scoring against small expositions (all eight moving: 100 %; one that never moves or
+ * is missing: below the target), the check end to end against a fake {@code /metrics} whose error
+ * counter never moves (fails), and against the real node, which reports NOT AVAILABLE while it has
+ * no {@code /metrics} (404) and is scored like the fakes once it has.
+ */
+@Timeout(300)
+class MonitoringCheckTest {
+  @TempDir Path work;
+
+  /** An exposition with the agreed names; {@code n} moves the values, {@code frozen} does not. */
+  static String exposition(int n, boolean errorsMove, boolean withCpu) {
+    double e = errorsMove ? n : 3;
+    StringBuilder b = new StringBuilder();
+    b.append("# HELP cfn_messages_delivered_total Messages delivered.\n");
+    b.append("# TYPE cfn_messages_delivered_total counter\n");
+    b.append(
+        String.format(
+            Locale.ROOT, "cfn_messages_delivered_total{mode=\"best_effort\"} %d.0%n", 100 * n));
+    b.append("# TYPE cfn_message_latency_seconds summary\n");
+    for (String q : List.of("0.5", "0.95", "0.99")) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "cfn_message_latency_seconds{quantile=\"%s\"} %.6f%n",
+              q,
+              0.001 * n * Double.parseDouble(q)));
+    }
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "cfn_message_latency_seconds_count %d%ncfn_message_latency_seconds_sum %.3f%n",
+            n * 10,
+            n * 0.01));
+    b.append(String.format(Locale.ROOT, "cfn_mailbox_depth{agent_type=\"sink\"} %d%n", n % 3));
+    b.append(String.format(Locale.ROOT, "cfn_journal_backlog %d%n", n % 2));
+    b.append(
+        String.format(
+            Locale.ROOT, "cfn_pool_utilization_ratio{pool=\"carriers\"} %.2f%n", 0.1 * (n % 5)));
+    b.append(String.format(Locale.ROOT, "cfn_memory_used_ratio %.3f%n", 0.2 + 0.01 * n));
+    if (withCpu) {
+      b.append(String.format(Locale.ROOT, "cfn_cpu_usage_ratio %.3f%n", 0.3 + 0.02 * n));
+    }
+    b.append(String.format(Locale.ROOT, "cfn_errors_total{kind=\"handler\"} %.1f%n", e));
+    b.append(String.format(Locale.ROOT, "cfn_http_connections_active %d%n", 1 + n % 4));
+    return b.toString();
+  }
+
+  private static List<String> scrapes(boolean errorsMove, boolean withCpu) {
+    List<String> s = new ArrayList<>();
+    for (int n = 1; n <= 5; n++) {
+      s.add(exposition(n, errorsMove, withCpu));
+    }
+    return s;
+  }
+
+  @Test
+  void everyOneOfTheEightPresentAndMovingIsFullCoverage() {
+    List<MonitoringCoverage.Finding> f = MonitoringCoverage.judge(scrapes(true, true));
+    assertThat(f).hasSize(8).allMatch(MonitoringCoverage.Finding::covered);
+    assertThat(MonitoringCoverage.coverage(f)).isEqualTo(100.0);
+  }
+
+  @Test
+  void aMetricThatNeverMovesOrIsMissingIsNotCovered() {
+    List<MonitoringCoverage.Finding> frozen = MonitoringCoverage.judge(scrapes(false, true));
+    assertThat(frozen)
+        .filteredOn(x -> !x.covered())
+        .singleElement()
+        .satisfies(
+            x -> {
+              assertThat(x.seedName()).isEqualTo("error rate");
+              assertThat(x.present()).isTrue();
+              assertThat(x.moving()).isFalse();
+            });
+    assertThat(MonitoringCoverage.coverage(frozen)).isEqualTo(87.5);
+    List<MonitoringCoverage.Finding> noCpu = MonitoringCoverage.judge(scrapes(true, false));
+    assertThat(noCpu)
+        .filteredOn(x -> !x.covered())
+        .singleElement()
+        .satisfies(x -> assertThat(x.missing()).containsExactly("cfn_cpu_usage_ratio"));
+    // a latency summary without its P99 is not the seed's P50/P95/P99
+    String noP99 = exposition(2, true, true).replaceAll("(?m)^.*quantile=\"0.99\".*\n", "");
+    List<MonitoringCoverage.Finding> partial =
+        MonitoringCoverage.judge(List.of(exposition(1, true, true), noP99));
+    assertThat(partial.get(1).present()).isFalse();
+  }
+
+  @Test
+  void theCheckFailsWhenAMetricNeverMoves() throws Exception {
+    AtomicInteger n = new AtomicInteger();
+    CheckResult r =
+        new MonitoringCheck(
+                (node, token) ->
+                    new ApiClient.Answer(200, exposition(n.incrementAndGet(), false, true), null))
+            .run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(r.available()).isTrue();
+    assertThat(r.measured()).isEqualTo(87.5);
+    assertThat(r.passed()).isFalse();
+    assertThat(r.verdict()).contains("error rate (never moved)");
+  }
+
+  @Test
+  void theRealNodeIsScrapedOrReportedNotAvailableWithoutMetrics() throws Exception {
+    CheckResult r =
+        new MonitoringCheck(MonitoringCheck.REAL)
+            .run(TestProfiles.context(TestProfiles.tiny(), work));
+    if (!r.available()) {
+      assertThat(r.figures()).containsEntry("status", 404);
+      assertThat(r.verdict()).contains("no /metrics route");
+      assertThat(r.passed()).isFalse();
+    } else {
+      assertThat((int) r.figures().get("scrapes")).isGreaterThan(1);
+      assertThat(r.passed()).isEqualTo(r.measured() >= 95);
+    }
+  }
+}

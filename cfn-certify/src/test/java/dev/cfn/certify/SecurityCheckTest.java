@@ -1,0 +1,198 @@
+package dev.cfn.certify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import dev.cfn.server.auth.Role;
+import dev.cfn.store.audit.AuditLog;
+import dev.cfn.store.audit.AuditReport;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Check 7 against a real node: every probe but encryption at rest passes on the node as {@code cfn
+ * serve} runs it, and the canary probe says honestly whether the stores encrypt; a node served over
+ * plain HTTP, one that takes bodies of any size and an audit verifier that misses damage each fail
+ * the check, and so does a node whose routes do not authenticate (a front that adds an admin token
+ * to every call).
+ */
+@Timeout(300)
+class SecurityCheckTest {
+  @TempDir Path work;
+
+  @Test
+  void theRealNodePassesEveryProbeButThoseItCannotMeetYet() throws Exception {
+    CheckResult r = run(SecurityCheck.REAL);
+    List<Map<String, Object>> probes = probes(r);
+    assertThat(probes).hasSizeGreaterThan(150);
+    assertThat(probes)
+        .filteredOn(p -> !"encryption at rest".equals(p.get("group")))
+        .allSatisfy(p -> assertThat(p.get("passed")).as(p.toString()).isEqualTo(true));
+    // every route the server has is probed, from its own document
+    @SuppressWarnings("unchecked")
+    List<String> routes = (List<String>) r.figures().get("routes");
+    assertThat(routes).contains("GET /health/ready", "PUT /v1/memory/{namespace}/{key}");
+    boolean allPassed = probes.stream().allMatch(p -> p.get("passed").equals(true));
+    assertThat(r.passed()).as(r.verdict()).isEqualTo(allPassed);
+    assertThat(r.measured())
+        .isEqualTo(
+            100.0
+                * probes.stream().filter(p -> p.get("passed").equals(true)).count()
+                / probes.size());
+  }
+
+  @Test
+  void failsWhenTheNodeServesPlainHttp() throws Exception {
+    CheckResult r =
+        run(
+            new SecurityCheck.Subject(
+                b -> b.insecureHttp(true), n -> n.client, SecurityCheck.REAL.auditVerifier()));
+    assertThat(r.passed()).isFalse();
+    assertThat(failed(r))
+        .contains(
+            "TLS 1.3 with the node's certificate is served",
+            "a TLS 1.2 client is refused",
+            "a plain-HTTP request gets no HTTP answer");
+  }
+
+  @Test
+  void failsWhenTheNodeTakesBodiesOfAnySize() throws Exception {
+    CheckResult r =
+        run(
+            new SecurityCheck.Subject(
+                b -> b.maxBodyBytes(64 << 20), n -> n.client, SecurityCheck.REAL.auditVerifier()));
+    assertThat(r.passed()).isFalse();
+    assertThat(failed(r)).anyMatch(p -> p.contains("a body over twice the size limit"));
+  }
+
+  @Test
+  void failsWhenTheAuditVerifierMissesDamage() throws Exception {
+    CheckResult r =
+        run(
+            new SecurityCheck.Subject(
+                b -> {},
+                n -> n.client,
+                dir -> {
+                  AuditReport real = AuditLog.verify(dir, null);
+                  return new AuditReport(
+                      true,
+                      real.entries(),
+                      real.events(),
+                      real.checkpoints(),
+                      real.signedThrough(),
+                      real.unsigned(),
+                      real.headHash(),
+                      real.keyFingerprint(),
+                      -1,
+                      -1,
+                      null);
+                }));
+    assertThat(r.passed()).isFalse();
+    assertThat(failed(r))
+        .anyMatch(p -> p.startsWith("a copy of the audit log with one byte flipped"));
+  }
+
+  @Test
+  void failsWhenARouteDoesNotAuthenticate() throws Exception {
+    // a front that serves the node's API with the node's certificate, but adds an admin token to
+    // every call: from the outside, a node whose routes need no authentication
+    HttpsServer[] front = new HttpsServer[1];
+    try {
+      CheckResult r =
+          run(
+              new SecurityCheck.Subject(
+                  b -> {}, n -> front(n, front), SecurityCheck.REAL.auditVerifier()));
+      assertThat(r.passed()).isFalse();
+      assertThat(failed(r))
+          .contains("GET /v1/agents with no token is refused (401)")
+          .contains("DELETE /v1/dead-letters as viewer is forbidden (403) (least role admin)");
+    } finally {
+      if (front[0] != null) {
+        front[0].stop(0);
+      }
+    }
+  }
+
+  private static ApiClient front(ServedNode node, HttpsServer[] holder) {
+    try {
+      char[] password = "front".toCharArray();
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(node.server.certificate().orElseThrow().keyStore(password), password);
+      SSLContext tls = SSLContext.getInstance("TLSv1.3");
+      tls.init(kmf.getKeyManagers(), null, null);
+      HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server.setHttpsConfigurator(
+          new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters params) {
+              SSLParameters p = tls.getDefaultSSLParameters();
+              p.setProtocols(new String[] {"TLSv1.3"});
+              params.setSSLParameters(p);
+            }
+          });
+      String admin = node.token(Role.ADMIN);
+      server.createContext(
+          "/",
+          exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            ApiClient.Answer a =
+                node.client.call(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath()
+                        + (exchange.getRequestURI().getRawQuery() == null
+                            ? ""
+                            : "?" + exchange.getRequestURI().getRawQuery()),
+                    admin,
+                    exchange.getRequestHeaders().getFirst("Content-Type"),
+                    body.length == 0 ? null : body,
+                    Duration.ofSeconds(30));
+            byte[] out = a.body().getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(
+                a.status() == 0 ? 502 : a.status(), out.length == 0 ? -1 : out.length);
+            if (out.length > 0) {
+              exchange.getResponseBody().write(out);
+            }
+            exchange.close();
+          });
+      server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+      server.start();
+      holder[0] = server;
+      return new ApiClient(
+          "https://127.0.0.1:" + server.getAddress().getPort(),
+          node.client.trust(),
+          Duration.ofSeconds(10));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private CheckResult run(SecurityCheck.Subject subject) throws Exception {
+    return new SecurityCheck(subject).run(TestProfiles.context(TestProfiles.tiny(), work));
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Map<String, Object>> probes(CheckResult r) {
+    return (List<Map<String, Object>>) r.figures().get("probes");
+  }
+
+  static List<String> failed(CheckResult r) {
+    return probes(r).stream()
+        .filter(p -> !p.get("passed").equals(true))
+        .map(p -> (String) p.get("probe"))
+        .toList();
+  }
+}

@@ -1,0 +1,69 @@
+package dev.cfn.certify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Check 5 against a node in a child JVM: a deliberate SIGKILL is reported apart and does not count;
+ * a node that crashes by itself under load (after a known number of messages) fails the check.
+ */
+@Timeout(300)
+class UptimeCheckTest {
+  @TempDir Path work;
+
+  @Test
+  void deliberateKillsAreReportedApartFromUptime() throws Exception {
+    CheckResult r = new UptimeCheck(0).run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(r.figures())
+        .containsEntry("deliberateKills", 1)
+        .containsEntry("unplannedRestarts", 0);
+    assertThat((int) r.figures().get("probesCounted")).isLessThan((int) r.figures().get("probes"));
+    assertThat((long) r.figures().get("loadAccepted")).isPositive();
+    assertThat((long) r.figures().get("loadServerErrors")).isZero();
+    int up = (int) r.figures().get("probesUp");
+    int counted = (int) r.figures().get("probesCounted");
+    assertThat(r.measured()).isEqualTo(100.0 * up / counted);
+  }
+
+  @Test
+  void failsWhenTheNodeCrashesByItselfUnderLoad() throws Exception {
+    Profile p = TestProfiles.tiny();
+    Profile noKills =
+        new Profile(
+            p.name(),
+            p.latencyRate(),
+            p.latencyWarmup(),
+            p.latencySamples(),
+            p.throughputPairs(),
+            p.throughputInFlight(),
+            p.throughputWarmup(),
+            p.throughputMeasure(),
+            p.coordinationSizes(),
+            p.coordinationDeadline(),
+            p.reliabilityMessages(),
+            p.reliabilityChains(),
+            p.reliabilityKills(),
+            p.failEvery(),
+            p.recoveryKills(),
+            p.killMinMs(),
+            p.killMaxMs(),
+            p.integrityRecords(),
+            Duration.ofSeconds(10),
+            0,
+            p.monitoring(),
+            p.resilienceRounds(),
+            p.faultHold());
+    // the node halts itself (as a SIGKILL would) once its agents have handled 20 messages
+    CheckResult r = new UptimeCheck(20).run(TestProfiles.context(noKills, work));
+    assertThat(r.figures())
+        .containsEntry("unplannedRestarts", 1)
+        .containsEntry("deliberateKills", 0);
+    assertThat((int) r.figures().get("probesDown")).isPositive();
+    assertThat(r.passed()).as(r.verdict()).isFalse();
+  }
+}
