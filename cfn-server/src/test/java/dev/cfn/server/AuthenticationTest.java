@@ -45,6 +45,10 @@ class AuthenticationTest {
     LEAST_ROLE.put("POST /v1/dead-letters/{id}/replay", Role.OPERATOR);
     LEAST_ROLE.put("DELETE /v1/dead-letters/{id}", Role.ADMIN);
     LEAST_ROLE.put("DELETE /v1/dead-letters", Role.ADMIN);
+    LEAST_ROLE.put("DELETE /v1/memory/{namespace}/{key}", Role.AGENT);
+    LEAST_ROLE.put("GET /v1/memory/{namespace}", Role.AGENT);
+    LEAST_ROLE.put("GET /v1/store/check", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/backup", Role.ADMIN);
   }
 
   @BeforeAll
