@@ -5,15 +5,20 @@ import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
+import dev.cfn.server.audit.AuditEvent;
 import dev.cfn.server.audit.AuditTrail;
 import dev.cfn.server.audit.StoreAuditTrail;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.mcp.CfnMcpServer;
+import dev.cfn.server.mcp.McpAudit;
+import dev.cfn.server.mcp.McpSettings;
 import dev.cfn.server.tls.ServerCertificate;
 import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -21,11 +26,14 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Supplier;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -88,6 +96,7 @@ public final class CfnServer implements AutoCloseable {
   private final ServerCertificate certificate; // null with insecure HTTP
   private final String host;
   private final AuditLog auditLog; // null when the builder was given an audit trail
+  private final CfnMcpServer mcp; // the MCP server over streamable HTTP, at /mcp
   private volatile boolean ready;
 
   private CfnServer(
@@ -96,8 +105,10 @@ public final class CfnServer implements AutoCloseable {
       List<ApiRoute> routes,
       ServerCertificate certificate,
       String host,
-      AuditLog auditLog) {
+      AuditLog auditLog,
+      CfnMcpServer mcp) {
     this.auditLog = auditLog;
+    this.mcp = mcp;
     this.app = app;
     this.node = node;
     this.routes = routes;
@@ -162,6 +173,7 @@ public final class CfnServer implements AutoCloseable {
     ready = false;
     node.events.close(); // ends the event streams, so that the connector can stop
     try {
+      mcp.close(); // ends the MCP sessions' streams, so that the connector can stop
       app.stop();
     } finally {
       try {
@@ -317,16 +329,14 @@ public final class CfnServer implements AutoCloseable {
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
       document[0] = OpenApiDocument.build(table, schemas, version());
+      RateLimiter perToken = new RateLimiter(ratePerSecond, rateBurst, System::nanoTime);
+      RateLimiter perAddress =
+          new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime);
+      java.util.function.BooleanSupplier isReady = () -> self[0] != null && self[0].ready;
       Gate gate =
-          new Gate(
-              node.tokens,
-              new RateLimiter(ratePerSecond, rateBurst, System::nanoTime),
-              new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime),
-              audit,
-              schemas,
-              maxBodyBytes,
-              clock,
-              () -> self[0] != null && self[0].ready);
+          new Gate(node.tokens, perToken, perAddress, audit, schemas, maxBodyBytes, clock, isReady);
+      CfnMcpServer mcp = CfnMcpServer.http(McpSettings.of(home), mcpAudit(audit), McpEndpoint.PATH);
+      McpEndpoint mcpGuard = new McpEndpoint(node.tokens, perToken, perAddress, gate, isReady);
       Javalin app =
           Javalin.create(
               config -> {
@@ -340,6 +350,16 @@ public final class CfnServer implements AutoCloseable {
                       http.setSendXPoweredBy(false);
                     });
                 config.jetty.addConnector((server, http) -> connector(server, http, cert));
+                config.jetty.modifyServletContextHandler(
+                    context -> {
+                      ServletHolder servlet = new ServletHolder("cfn-mcp", mcp.servlet());
+                      servlet.setAsyncSupported(true);
+                      context.addServlet(servlet, McpEndpoint.PATH);
+                      FilterHolder guard = new FilterHolder(mcpGuard);
+                      guard.setAsyncSupported(true);
+                      context.addFilter(
+                          guard, McpEndpoint.PATH, EnumSet.of(DispatcherType.REQUEST));
+                    });
                 for (ApiRoute r : table) {
                   config.routes.addHttpHandler(
                       HandlerType.findOrCreate(r.method()), r.path(), gate.handler(r));
@@ -390,8 +410,13 @@ public final class CfnServer implements AutoCloseable {
             bind,
             port);
       }
-      app.start();
-      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog);
+      try {
+        app.start();
+      } catch (RuntimeException e) {
+        mcp.close();
+        throw e;
+      }
+      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog, mcp);
       self[0] = server;
       server.ready = true;
       return server;
@@ -424,6 +449,31 @@ public final class CfnServer implements AutoCloseable {
       c.setPort(port);
       return c;
     }
+  }
+
+  /**
+   * The MCP tool calls into the server's audit trail: a denied call as an authorization denial,
+   * every other as a privileged action (tool calls read, write and spend as the REST routes do).
+   */
+  private static McpAudit mcpAudit(AuditTrail trail) {
+    return call -> {
+      String detail = call.detail().replaceAll("\\p{Cntrl}", " ");
+      trail.record(
+          new AuditEvent(
+              call.at(),
+              call.outcome() == McpAudit.Outcome.DENIED
+                  ? AuditEvent.Kind.AUTHORIZATION_DENIAL
+                  : AuditEvent.Kind.PRIVILEGED_ACTION,
+              call.principal().name(),
+              "mcp." + call.tool(),
+              "-",
+              switch (call.outcome()) {
+                case DONE -> AuditEvent.Outcome.SUCCESS;
+                case DENIED -> AuditEvent.Outcome.DENIED;
+                case FAILED, INVALID -> AuditEvent.Outcome.FAILED;
+              },
+              detail.length() > 500 ? detail.substring(0, 500) + "…" : detail));
+    };
   }
 
   private static void unanswered(Context ctx, int status, String title, String detail) {
