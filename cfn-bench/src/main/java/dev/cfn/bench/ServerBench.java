@@ -45,7 +45,8 @@ import org.HdrHistogram.Recorder;
  * whose per-token rate limit is raised out of the way (the default 50/s would measure the limiter).
  *
  * <p><b>Saturation.</b> {@code 1}, {@code 16} and {@code 256} clients, each a virtual thread with a
- * keep-alive connection of its own, send back to back for the measuring window: an authenticated
+ * keep-alive connection of its own and an echo agent of its own ({@code echo/N}: the figure is the
+ * server's, not one agent's mailbox), send back to back for the measuring window: an authenticated
  * {@code POST /v1/messages/send} (202), and a {@code POST /v1/messages/request} round trip through
  * the echo agent (200). Requests per second, and P50/P99 of each call's service time.
  *
@@ -193,12 +194,12 @@ final class ServerBench {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong done = new AtomicLong();
     AtomicLong errors = new AtomicLong();
-    byte[] request = target.request(op);
     int expected = op.equals("send") ? 202 : 200;
     List<Thread> threads = new ArrayList<>();
     CountDownLatch connected = new CountDownLatch(clients);
     List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < clients; i++) {
+      byte[] request = target.request(op, i);
       threads.add(
           Thread.ofVirtual()
               .start(
@@ -267,11 +268,11 @@ final class ServerBench {
     BlockingQueue<long[]> slots = new ArrayBlockingQueue<>((int) Math.min(total + 1, 10_000_000));
     Recorder recorder = new Recorder(3);
     AtomicLong errors = new AtomicLong();
-    byte[] request = target.request(op);
     int expected = op.equals("send") ? 202 : 200;
     List<Thread> workers = new ArrayList<>();
     List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < RATE_CONNECTIONS; i++) {
+      byte[] request = target.request(op, i);
       workers.add(
           Thread.ofPlatform()
               .daemon()
@@ -402,11 +403,12 @@ final class ServerBench {
       return tls != null ? "tls" : "plain-http";
     }
 
-    byte[] request(String op) {
+    /** The request of client {@code client}: to its own echo agent, {@code echo/CLIENT}. */
+    byte[] request(String op, int client) {
       String body =
           op.equals("send")
-              ? "{\"to\":\"echo/1\",\"payload\":\"ping\"}"
-              : "{\"to\":\"echo/1\",\"payload\":\"ping\",\"timeoutMs\":10000}";
+              ? "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\"}"
+              : "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\",\"timeoutMs\":10000}";
       String head =
           "POST /v1/messages/"
               + op
