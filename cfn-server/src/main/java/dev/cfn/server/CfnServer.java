@@ -344,6 +344,8 @@ public final class CfnServer implements AutoCloseable {
                 config.startup.showOldJavalinVersionWarning = false;
                 config.concurrency.useVirtualThreads = true;
                 config.http.maxRequestSize = maxBodyBytes;
+                config.jetty.modifyServer(
+                    server -> server.setErrorHandler(new ProblemErrorHandler()));
                 config.jetty.modifyHttpConfiguration(
                     http -> {
                       http.setSendServerVersion(false);
@@ -352,6 +354,7 @@ public final class CfnServer implements AutoCloseable {
                 config.jetty.addConnector((server, http) -> connector(server, http, cert));
                 config.jetty.modifyServletContextHandler(
                     context -> {
+                      context.setErrorHandler(new ProblemErrorHandler());
                       ServletHolder servlet = new ServletHolder("cfn-mcp", mcp.servlet());
                       servlet.setAsyncSupported(true);
                       context.addServlet(servlet, McpEndpoint.PATH);
