@@ -224,7 +224,11 @@ final class ServerBench {
                     }
                   }));
     }
-    connected.await(60, TimeUnit.SECONDS);
+    if (!connected.await(60, TimeUnit.SECONDS)) {
+      stop.set(true);
+      throw new IllegalStateException(
+          clients + " clients did not connect to the " + transport + " node within 60 s");
+    }
     Thread.sleep(settings.warmup().toMillis());
     recorder.reset();
     done.set(0);
@@ -238,7 +242,9 @@ final class ServerBench {
     Histogram h = recorder.getIntervalHistogram();
     stop.set(true);
     for (Thread t : threads) {
-      t.join(Duration.ofSeconds(60));
+      if (!t.join(Duration.ofSeconds(60))) {
+        throw new IllegalStateException("a client did not stop within 60 s");
+      }
     }
     if (!failures.isEmpty()) {
       throw new IllegalStateException(
@@ -313,7 +319,9 @@ final class ServerBench {
       slots.put(new long[] {-1, 0});
     }
     for (Thread t : workers) {
-      t.join(Duration.ofSeconds(120));
+      if (!t.join(Duration.ofSeconds(120))) {
+        throw new IllegalStateException("a fixed-rate worker did not finish within 120 s");
+      }
     }
     if (!failures.isEmpty()) {
       throw new IllegalStateException(
