@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
       BenchMain.Reliable.class,
       AgentsCommand.class,
       BenchMain.Flow.class,
-      BenchMain.Jmh.class
+      BenchMain.Jmh.class,
+      BenchMain.Server.class
     })
 public final class BenchMain implements Callable<Integer> {
 
@@ -295,6 +296,47 @@ public final class BenchMain implements Callable<Integer> {
       var result =
           new FlowBench(quick ? FlowBench.Settings.quick() : FlowBench.Settings.full(), System.out)
               .run();
+      if (json != null) {
+        BusBench.writeJson(result, json);
+        System.out.println("wrote " + json.toAbsolutePath());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "server",
+      mixinStandardHelpOptions = true,
+      description =
+          "The HTTP API of cfn serve on loopback: requests/s and P50/P99 of an authenticated send"
+              + " and a request round trip with 1, 16 and 256 clients, over TLS 1.3 and plain HTTP"
+              + " in the same run; P50/P99 at a fixed rate, corrected for coordinated omission.")
+  static final class Server implements Callable<Integer> {
+    @Option(names = "--quick", description = "Shorter windows (about a minute and a half).")
+    boolean quick;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
+    Path json;
+
+    @Option(
+        names = "--rate",
+        paramLabel = "REQ_PER_S",
+        description = "The fixed rate of the latency runs (default 1000).")
+    Integer rate;
+
+    @Override
+    public Integer call() throws Exception {
+      if (json != null) {
+        outputFile("--json", json);
+      }
+      if (rate != null) {
+        atLeast("--rate", rate, 1);
+      }
+      ServerBench.Settings s = quick ? ServerBench.Settings.quick() : ServerBench.Settings.full();
+      if (rate != null) {
+        s = new ServerBench.Settings(s.warmup(), s.measure(), rate, s.rateMeasure());
+      }
+      var result = new ServerBench(s, System.out).run();
       if (json != null) {
         BusBench.writeJson(result, json);
         System.out.println("wrote " + json.toAbsolutePath());

@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.core.Envelope;
 import dev.cfn.store.journal.DeadLetterRecord;
 import dev.cfn.store.journal.JournalReader;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Lists, shows, replays and purges dead-lettered reliable messages.",
       "list and show only read and work while a runtime has the journal open; replay and purge"
-          + " need the runtime stopped."
+          + " need the runtime stopped, or --server URL to act through a running node's API."
     },
     subcommands = {
       DlqCommand.ListDead.class,
@@ -41,6 +42,65 @@ import picocli.CommandLine.Spec;
       DlqCommand.Purge.class
     })
 final class DlqCommand extends CommandGroup {
+
+  /** The options that name a local journal, refused with {@code --server}. */
+  static final String[] LOCAL_FILE = {"--journal", "--db"};
+
+  static int remoteList(NodeClient node, PrintWriter out, boolean json) {
+    JsonNode all = node.get("/v1/dead-letters").orElseThrow().path("deadLetters");
+    if (json) {
+      out.println(AgentCommand.json(all));
+      out.flush();
+      return ExitCode.OK;
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"ID", "DEAD AT", "RECIPIENT", "ATTEMPTS", "CAUSE"});
+    for (JsonNode r : all) {
+      rows.add(
+          new String[] {
+            r.path("id").asText(),
+            r.path("deadAt").asText(),
+            r.path("to").asText(),
+            r.path("attempts").asText(),
+            oneLine(r.path("cause").asText(), 80)
+          });
+    }
+    Table.print(out, rows);
+    out.println(all.size() + " dead letter(s) on " + node.base());
+    out.flush();
+    return ExitCode.OK;
+  }
+
+  static int remoteShow(NodeClient node, long id, PrintWriter out, boolean json) {
+    JsonNode r = node.get("/v1/dead-letters/" + id).orElseThrow(() -> noSuchDeadLetter(id));
+    if (json) {
+      out.println(AgentCommand.json(r));
+      out.flush();
+      return ExitCode.OK;
+    }
+    out.println("id:          " + r.path("id").asText());
+    out.println("type:        " + r.path("type").asText());
+    out.println("from:        " + r.path("from").asText());
+    out.println("to:          " + r.path("to").asText());
+    out.println("headers:     " + r.path("headers"));
+    out.println("created at:  " + r.path("createdAt").asText());
+    out.println("dead at:     " + r.path("deadAt").asText());
+    out.println("attempts:    " + r.path("attempts").asText());
+    out.println("cause:       " + r.path("cause").asText());
+    JsonNode p = r.path("payload");
+    out.println("payload:     " + (p.isTextual() ? p.asText() : p.toString()));
+    for (JsonNode a : r.path("history")) {
+      out.println(
+          "  attempt "
+              + a.path("attempt").asText()
+              + " at "
+              + a.path("at").asText()
+              + ": "
+              + a.path("error").asText());
+    }
+    out.flush();
+    return ExitCode.OK;
+  }
 
   static SqliteJournal open(StoreOptions store) {
     return SqliteJournal.builder(store.existing()).open();
@@ -99,12 +159,16 @@ final class DlqCommand extends CommandGroup {
   static final class ListDead implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Option(names = "--json", description = "Print the dead letters as a JSON array.")
     boolean json;
 
     @Override
     public Integer call() {
+      if (server.remote()) {
+        return remoteList(server.connect(LOCAL_FILE), spec.commandLine().getOut(), json);
+      }
       try (JournalReader j = SqliteJournal.openReadOnly(store.existing())) {
         List<DeadLetterRecord> all = j.deadLetters();
         PrintWriter out = spec.commandLine().getOut();
@@ -137,6 +201,7 @@ final class DlqCommand extends CommandGroup {
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Parameters(paramLabel = "ID", description = "The message id (see cfn dlq list).")
     long id;
@@ -147,6 +212,9 @@ final class DlqCommand extends CommandGroup {
     @Override
     public Integer call() {
       validId(id);
+      if (server.remote()) {
+        return remoteShow(server.connect(LOCAL_FILE), id, spec.commandLine().getOut(), json);
+      }
       try (JournalReader j = SqliteJournal.openReadOnly(store.existing())) {
         Optional<DeadLetterRecord> found = j.deadLetter(id);
         if (found.isEmpty()) {
@@ -187,6 +255,7 @@ final class DlqCommand extends CommandGroup {
   static final class Replay implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Parameters(paramLabel = "ID", description = "The message id (see cfn dlq list).")
     long id;
@@ -194,6 +263,15 @@ final class DlqCommand extends CommandGroup {
     @Override
     public Integer call() {
       validId(id);
+      if (server.remote()) {
+        NodeClient node = server.connect(LOCAL_FILE);
+        node.call("POST", "/v1/dead-letters/" + id + "/replay", null)
+            .orElseThrow(() -> noSuchDeadLetter(id));
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("message " + id + " was delivered again by the running node at " + node.base());
+        out.flush();
+        return ExitCode.OK;
+      }
       try (SqliteJournal j = open(store)) {
         Optional<Envelope> replayed = j.deadLetterQueue().replay(id);
         if (replayed.isEmpty()) {
@@ -220,6 +298,7 @@ final class DlqCommand extends CommandGroup {
   static final class Purge implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Parameters(arity = "0..1", paramLabel = "ID", description = "The message id to delete.")
     Long id;
@@ -237,6 +316,19 @@ final class DlqCommand extends CommandGroup {
         validId(id);
       }
       PrintWriter out = spec.commandLine().getOut();
+      if (server.remote()) {
+        NodeClient node = server.connect(LOCAL_FILE);
+        if (all) {
+          JsonNode done = node.call("DELETE", "/v1/dead-letters", null).orElseThrow();
+          out.println("deleted " + done.path("deleted").asLong() + " dead letter(s)");
+        } else {
+          node.call("DELETE", "/v1/dead-letters/" + id, null)
+              .orElseThrow(() -> noSuchDeadLetter(id));
+          out.println("deleted dead letter " + id);
+        }
+        out.flush();
+        return ExitCode.OK;
+      }
       try (SqliteJournal j = open(store)) {
         if (all) {
           out.println("deleted " + j.deadLetterQueue().purge() + " dead letter(s)");

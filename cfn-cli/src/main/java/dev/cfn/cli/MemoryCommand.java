@@ -1,8 +1,10 @@
 package dev.cfn.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.core.spi.MemoryAccessLevel;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.core.spi.MemoryEntry;
@@ -128,6 +130,7 @@ final class MemoryCommand extends CommandGroup {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Mixin MemoryOptions options = new MemoryOptions();
+    @Mixin ServerOptions server = new ServerOptions();
     @Spec CommandSpec spec;
 
     /** True when the subcommand may create the file (put); the others need an existing one. */
@@ -138,8 +141,25 @@ final class MemoryCommand extends CommandGroup {
     abstract int run(SqliteMemoryStore memory, MemoryAccessor who, PrintWriter out)
         throws IOException;
 
+    /** The same through a running node's API ({@code --server}): as the token's principal. */
+    abstract int remote(NodeClient node, PrintWriter out);
+
+    /** {@code /v1/memory/NAMESPACE/KEY}, encoded. */
+    String entryPath(String key) {
+      return "/v1/memory/" + NodeClient.segment(options.namespace) + "/" + NodeClient.segment(key);
+    }
+
     @Override
     public Integer call() throws IOException {
+      if (server.remote()) {
+        NodeClient node = server.connect("--memory", "--db", "--as", "--swarm", "--project");
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+          return remote(node, out);
+        } finally {
+          out.flush();
+        }
+      }
       MemoryAccessor who = options.accessor(); // bad identity flags fail before the file is touched
       PrintWriter out = spec.commandLine().getOut();
       if (Files.isDirectory(options.db)) {
@@ -207,6 +227,27 @@ final class MemoryCommand extends CommandGroup {
     return m;
   }
 
+  static CommandFailure noEntry(String key, String namespace) {
+    return CommandFailure.failed(
+        "no entry '" + key + "' in namespace '" + namespace + "' (or it expired)",
+        "cfn memory list shows the keys");
+  }
+
+  /** An entry the API answered, described as {@link #describe(MemoryEntry)} does. */
+  static String describe(JsonNode e) {
+    return e.path("namespace").asText()
+        + "/"
+        + e.path("key").asText()
+        + " ("
+        + e.path("level").asText()
+        + ", owner "
+        + e.path("owner").asText()
+        + (e.path("expiresAt").isNull() || e.path("expiresAt").isMissingNode()
+            ? ", no expiry"
+            : ", expires " + e.path("expiresAt").asText())
+        + ")";
+  }
+
   static String oneLine(String s, int max) {
     String flat = s.replace('\n', ' ').replace('\r', ' ');
     return flat.length() <= max ? flat : flat.substring(0, max - 1) + "…";
@@ -244,6 +285,17 @@ final class MemoryCommand extends CommandGroup {
         printJson(out, json(found.get()));
       } else {
         out.println(found.get().value());
+      }
+      return 0;
+    }
+
+    @Override
+    int remote(NodeClient node, PrintWriter out) {
+      JsonNode e = node.get(entryPath(key)).orElseThrow(() -> noEntry(key, options.namespace));
+      if (options.json) {
+        printJson(out, e);
+      } else {
+        out.println(e.path("value").asText());
       }
       return 0;
     }
@@ -304,6 +356,33 @@ final class MemoryCommand extends CommandGroup {
       }
       return 0;
     }
+
+    @Override
+    int remote(NodeClient node, PrintWriter out) {
+      ValueConverters.positive("--ttl", ttl);
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("value", value);
+      if (level != null) {
+        body.put("level", level.name().toLowerCase(Locale.ROOT));
+      }
+      if (ttl != null) {
+        body.put("ttlSeconds", Math.max(1, ttl.toSeconds()));
+      }
+      if (!meta.isEmpty()) {
+        body.put("metadata", meta);
+      }
+      if (!tags.isEmpty()) {
+        body.put("tags", tags);
+      }
+      JsonNode stored =
+          node.call("PUT", entryPath(key), body).orElseThrow(() -> noEntry(key, options.namespace));
+      if (options.json) {
+        printJson(out, stored);
+      } else {
+        out.println("stored " + describe(stored) + " on " + node.base());
+      }
+      return 0;
+    }
   }
 
   @Command(
@@ -352,6 +431,43 @@ final class MemoryCommand extends CommandGroup {
       out.println(matches.size() + " match(es) for '" + query + "'");
       return 0;
     }
+
+    @Override
+    int remote(NodeClient node, PrintWriter out) {
+      String query = String.join(" ", words);
+      ValueConverters.atLeast("--limit", limit, 1);
+      String path =
+          "/v1/memory?q="
+              + NodeClient.segment(query)
+              + "&limit="
+              + limit
+              + (allNamespaces ? "" : "&namespace=" + NodeClient.segment(options.namespace));
+      JsonNode matches = node.get(path).orElseThrow().path("matches");
+      if (options.json) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (JsonNode m : matches) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("relevance", m.path("relevance").asDouble());
+          ObjectNode entry = m.deepCopy();
+          entry.remove("relevance");
+          row.put("entry", entry);
+          rows.add(row);
+        }
+        printJson(out, rows);
+        return 0;
+      }
+      int rank = 0;
+      for (JsonNode m : matches) {
+        out.printf(
+            Locale.ROOT,
+            "%3d. %-40s %s%n",
+            ++rank,
+            m.path("namespace").asText() + "/" + m.path("key").asText(),
+            oneLine(m.path("value").asText(), 80));
+      }
+      out.println(matches.size() + " match(es) for '" + query + "' on " + node.base());
+      return 0;
+    }
   }
 
   @Command(
@@ -370,6 +486,18 @@ final class MemoryCommand extends CommandGroup {
             "cfn memory list shows the keys");
       }
       out.println("deleted " + options.namespace + "/" + key);
+      return 0;
+    }
+
+    @Override
+    int remote(NodeClient node, PrintWriter out) {
+      node.call("DELETE", entryPath(key), null)
+          .orElseThrow(
+              () ->
+                  CommandFailure.failed(
+                      "no entry '" + key + "' in namespace '" + options.namespace + "'",
+                      "cfn memory list --server URL shows the keys"));
+      out.println("deleted " + options.namespace + "/" + key + " on " + node.base());
       return 0;
     }
   }
@@ -413,6 +541,44 @@ final class MemoryCommand extends CommandGroup {
               + options.namespace
               + "' of "
               + options.db);
+      return 0;
+    }
+
+    @Override
+    int remote(NodeClient node, PrintWriter out) {
+      ValueConverters.atLeast("--limit", limit, 1);
+      String path =
+          "/v1/memory/"
+              + NodeClient.segment(options.namespace)
+              + "?limit="
+              + limit
+              + (prefix == null ? "" : "&prefix=" + NodeClient.segment(prefix));
+      JsonNode entries = node.get(path).orElseThrow().path("entries");
+      if (options.json) {
+        printJson(out, entries);
+        return 0;
+      }
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"KEY", "LEVEL", "OWNER", "EXPIRES", "VALUE"});
+      for (JsonNode e : entries) {
+        rows.add(
+            new String[] {
+              e.path("key").asText(),
+              e.path("level").asText(),
+              e.path("owner").asText(),
+              e.path("expiresAt").isNull() ? "-" : e.path("expiresAt").asText(),
+              oneLine(e.path("value").asText(), 60)
+            });
+      }
+      Table.print(out, rows);
+      out.println(
+          entries.size()
+              + " entr"
+              + (entries.size() == 1 ? "y" : "ies")
+              + " in namespace '"
+              + options.namespace
+              + "' on "
+              + node.base());
       return 0;
     }
   }

@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.core.spi.CallLogException;
 import dev.cfn.core.spi.MemoryException;
 import dev.cfn.store.StoreCheck;
@@ -8,6 +9,7 @@ import dev.cfn.store.journal.BackupInfo;
 import dev.cfn.store.journal.JournalFiles;
 import dev.cfn.store.journal.RestoreInfo;
 import dev.cfn.store.memory.SqliteMemoryStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +50,7 @@ final class StoreCommand {
     @Spec CommandSpec spec;
 
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Option(
         names = "--memory",
@@ -72,6 +75,9 @@ final class StoreCommand {
 
     @Override
     public Integer call() {
+      if (server.remote()) {
+        return remote(server.connect("--journal", "--db", "--memory", "--calls"));
+      }
       store.existing();
       if (memory != null) {
         PathChecks.existingFile("--memory", memory, "memory file");
@@ -106,6 +112,35 @@ final class StoreCommand {
         throw CommandFailure.failed(
             json ? "found problems (in the JSON)" : "found problems (listed above)",
             "each problem says what to do; cfn restore --from FILE puts a backup in place");
+      }
+      return ExitCode.OK;
+    }
+
+    /** The node's journal and memory file, checked by the node itself. */
+    private int remote(NodeClient node) {
+      JsonNode all = node.get("/v1/store/check").orElseThrow();
+      PrintWriter out = spec.commandLine().getOut();
+      boolean ok = all.path("ok").asBoolean(false);
+      for (JsonNode f : all.path("files")) {
+        List<String> problems = new ArrayList<>();
+        f.path("problems").forEach(p -> problems.add(p.asText()));
+        report(
+            out,
+            Path.of(f.path("file").asText()),
+            f.path("kind").asText(),
+            new StoreCheck(f.path("ok").asBoolean(false), problems));
+      }
+      if (json) {
+        out.println(AgentCommand.json(all));
+      }
+      out.flush();
+      if (!ok) {
+        throw CommandFailure.failed(
+            (json ? "found problems (in the JSON)" : "found problems (listed above)")
+                + " on "
+                + node.base(),
+            "each problem says what to do; stop the node and cfn restore --from FILE puts a"
+                + " backup in place");
       }
       return ExitCode.OK;
     }
@@ -145,12 +180,18 @@ final class StoreCommand {
   static final class Backup implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin StoreOptions store = new StoreOptions();
+    @Mixin ServerOptions server = new ServerOptions();
 
     @Option(names = "--to", required = true, paramLabel = "FILE", description = "The backup file.")
     Path to;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+      if (server.remote()) {
+        NodeClient node = server.connect("--journal", "--db");
+        PathChecks.outputFile("--to", to);
+        return remote(node);
+      }
       store.existing();
       PathChecks.outputFile("--to", to);
       BackupInfo info = JournalFiles.backup(store.db, to);
@@ -169,6 +210,62 @@ final class StoreCommand {
           info.takenAt());
       out.flush();
       return ExitCode.OK;
+    }
+
+    /**
+     * The node streams a verified snapshot; it lands in a hidden file beside {@code --to}, is
+     * checked again here (integrity and every record's checksum), and only then takes its name.
+     */
+    private int remote(NodeClient node) throws IOException {
+      Path target = to.toAbsolutePath();
+      Path folder = target.getParent();
+      if (folder == null || !Files.isDirectory(folder)) {
+        throw CommandFailure.usage(
+            "--to " + to + ": no folder " + folder, "create the folder first, or write elsewhere");
+      }
+      Path part = Files.createTempFile(folder, ".cfn-backup-", ".part");
+      Files.delete(part);
+      try {
+        java.net.http.HttpHeaders headers =
+            node.download("/v1/backup", part, java.time.Duration.ofMinutes(30))
+                .orElseThrow(
+                    () ->
+                        CommandFailure.failed(
+                            node.base() + " has no backup route", "update the node's cfn"));
+        StoreCheck check = JournalFiles.check(part);
+        if (!check.ok()) {
+          throw CommandFailure.failed(
+              "the snapshot from " + node.base() + " fails its check: " + check.problems(),
+              "run it again; if it fails again, run cfn store check --server on the node");
+        }
+        Files.move(part, target);
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(
+            "backed up the journal of "
+                + node.base()
+                + " to "
+                + target
+                + " ("
+                + bytes(Files.size(target))
+                + ")");
+        JsonNode info =
+            new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(headers.firstValue("Cfn-Backup-Info").orElse("{}"));
+        out.printf(
+            Locale.ROOT,
+            "  %d pending, %d acknowledged ids (highest %d), %d dead letters, %d state rows;"
+                + " taken at %s%n",
+            info.path("pendingMessages").asLong(),
+            info.path("acknowledgedIds").asLong(),
+            info.path("highestAcknowledgedId").asLong(),
+            info.path("deadLetters").asLong(),
+            info.path("stateRows").asLong(),
+            info.path("takenAt").asText("?"));
+        out.flush();
+        return ExitCode.OK;
+      } finally {
+        Files.deleteIfExists(part);
+      }
     }
   }
 

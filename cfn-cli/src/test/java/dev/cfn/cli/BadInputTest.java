@@ -450,7 +450,21 @@ class BadInputTest {
           "alerts test --rule nosuch --home HOOKED",
           "alerts export --home DIR",
           "alerts export --prometheus --home BADALERTS",
-          "serve --home BADALERTS --port 0 --insecure-http");
+          "serve --home BADALERTS --port 0 --insecure-http",
+          // --server on the operator commands (refused before any connection)
+          "dlq list --token-file GARBAGE",
+          "dlq list --server ftp://x",
+          "dlq list --server https://127.0.0.1:9/v1",
+          "dlq show 1 --server https://127.0.0.1:9 --token-file MISSING",
+          "dlq purge --all --server https://127.0.0.1:9 --token-file GARBAGE",
+          "dlq replay 1 --server https://127.0.0.1:9 --journal J",
+          "memory get k --server https://127.0.0.1:9 --as a/b",
+          "memory list --fingerprint 12",
+          "store check --server https://127.0.0.1:9 --memory M",
+          "backup --to OUT --server http://127.0.0.1:9 --fingerprint 12 --token-file GARBAGE",
+          // bench server
+          "bench server --rate 0",
+          "bench server --json DIR");
 
   @BeforeAll
   static void files() throws Exception {

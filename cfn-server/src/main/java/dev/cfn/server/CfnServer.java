@@ -14,12 +14,17 @@ import dev.cfn.server.audit.StoreAuditTrail;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.server.metrics.Availability;
 import dev.cfn.server.metrics.NodeMetrics;
+import dev.cfn.server.audit.AuditEvent;
+import dev.cfn.server.mcp.CfnMcpServer;
+import dev.cfn.server.mcp.McpAudit;
+import dev.cfn.server.mcp.McpSettings;
 import dev.cfn.server.tls.ServerCertificate;
 import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
+import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -28,6 +33,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -37,6 +43,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.eclipse.jetty.io.ConnectionStatistics;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -101,6 +109,7 @@ public final class CfnServer implements AutoCloseable {
   private final String host;
   private final AuditLog auditLog; // null when the builder was given an audit trail
   private final ScheduledExecutorService probes;
+  private final CfnMcpServer mcp; // the MCP server over streamable HTTP, at /mcp
   private volatile boolean ready;
 
   private CfnServer(
@@ -110,9 +119,11 @@ public final class CfnServer implements AutoCloseable {
       ServerCertificate certificate,
       String host,
       AuditLog auditLog,
-      ScheduledExecutorService probes) {
+      ScheduledExecutorService probes,
+      CfnMcpServer mcp) {
     this.auditLog = auditLog;
     this.probes = probes;
+    this.mcp = mcp;
     this.app = app;
     this.node = node;
     this.routes = routes;
@@ -180,6 +191,7 @@ public final class CfnServer implements AutoCloseable {
     node.alerts.close();
     node.events.close(); // ends the event streams, so that the connector can stop
     try {
+      mcp.close(); // ends the MCP sessions' streams, so that the connector can stop
       app.stop();
     } finally {
       try {
@@ -416,17 +428,23 @@ public final class CfnServer implements AutoCloseable {
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
       document[0] = OpenApiDocument.build(table, schemas, version());
+      RateLimiter perToken = new RateLimiter(ratePerSecond, rateBurst, System::nanoTime);
+      RateLimiter perAddress =
+          new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime);
+      java.util.function.BooleanSupplier isReady = () -> self[0] != null && self[0].ready;
       Gate gate =
           new Gate(
               node.tokens,
-              new RateLimiter(ratePerSecond, rateBurst, System::nanoTime),
-              new RateLimiter(FAILURES_PER_SECOND, FAILURES_BURST, System::nanoTime),
+              perToken,
+              perAddress,
               audit,
               schemas,
               maxBodyBytes,
               clock,
-              () -> self[0] != null && self[0].ready,
+              isReady,
               auditFailures::increment);
+      CfnMcpServer mcp = CfnMcpServer.http(McpSettings.of(home), mcpAudit(audit), McpEndpoint.PATH);
+      McpEndpoint mcpGuard = new McpEndpoint(node.tokens, perToken, perAddress, gate, isReady);
       Javalin app =
           Javalin.create(
               config -> {
@@ -434,6 +452,8 @@ public final class CfnServer implements AutoCloseable {
                 config.startup.showOldJavalinVersionWarning = false;
                 config.concurrency.useVirtualThreads = true;
                 config.http.maxRequestSize = maxBodyBytes;
+                config.jetty.modifyServer(
+                    server -> server.setErrorHandler(new ProblemErrorHandler()));
                 config.jetty.modifyHttpConfiguration(
                     http -> {
                       http.setSendServerVersion(false);
@@ -451,6 +471,17 @@ public final class CfnServer implements AutoCloseable {
                       if (ctx.statusCode() >= 500) {
                         metrics.http5xx().increment();
                       }
+                    });
+                config.jetty.modifyServletContextHandler(
+                    context -> {
+                      context.setErrorHandler(new ProblemErrorHandler());
+                      ServletHolder servlet = new ServletHolder("cfn-mcp", mcp.servlet());
+                      servlet.setAsyncSupported(true);
+                      context.addServlet(servlet, McpEndpoint.PATH);
+                      FilterHolder guard = new FilterHolder(mcpGuard);
+                      guard.setAsyncSupported(true);
+                      context.addFilter(
+                          guard, McpEndpoint.PATH, EnumSet.of(DispatcherType.REQUEST));
                     });
                 for (ApiRoute r : table) {
                   config.routes.addHttpHandler(
@@ -502,7 +533,12 @@ public final class CfnServer implements AutoCloseable {
             bind,
             port);
       }
-      app.start();
+      try {
+        app.start();
+      } catch (RuntimeException e) {
+        mcp.close();
+        throw e;
+      }
       started[0] = app;
       ScheduledExecutorService probes =
           Executors.newSingleThreadScheduledExecutor(
@@ -511,7 +547,7 @@ public final class CfnServer implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
               });
-      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog, probes);
+      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog, probes, mcp);
       self[0] = server;
       server.ready = true;
       Runnable probe =
@@ -568,6 +604,31 @@ public final class CfnServer implements AutoCloseable {
       return Math.max(0, Math.min(1, (double) busy / sized.getMaxThreads()));
     }
     return 0;
+  }
+
+  /**
+   * The MCP tool calls into the server's audit trail: a denied call as an authorization denial,
+   * every other as a privileged action (tool calls read, write and spend as the REST routes do).
+   */
+  private static McpAudit mcpAudit(AuditTrail trail) {
+    return call -> {
+      String detail = call.detail().replaceAll("\\p{Cntrl}", " ");
+      trail.record(
+          new AuditEvent(
+              call.at(),
+              call.outcome() == McpAudit.Outcome.DENIED
+                  ? AuditEvent.Kind.AUTHORIZATION_DENIAL
+                  : AuditEvent.Kind.PRIVILEGED_ACTION,
+              call.principal().name(),
+              "mcp." + call.tool(),
+              "-",
+              switch (call.outcome()) {
+                case DONE -> AuditEvent.Outcome.SUCCESS;
+                case DENIED -> AuditEvent.Outcome.DENIED;
+                case FAILED, INVALID -> AuditEvent.Outcome.FAILED;
+              },
+              detail.length() > 500 ? detail.substring(0, 500) + "…" : detail));
+    };
   }
 
   private static void unanswered(Context ctx, int status, String title, String detail) {

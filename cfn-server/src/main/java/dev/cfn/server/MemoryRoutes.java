@@ -23,6 +23,7 @@ import java.util.Map;
  */
 final class MemoryRoutes {
   static final int MAX_SEARCH_RESULTS = 100;
+  static final int MAX_LIST_RESULTS = 1000;
 
   private final Node node;
 
@@ -61,6 +62,14 @@ final class MemoryRoutes {
     if (call.body.has("ttlSeconds")) {
       write = write.ttl(Duration.ofSeconds(call.body.get("ttlSeconds").asLong()));
     }
+    if (call.body.has("metadata")) {
+      Map<String, String> meta = new LinkedHashMap<>();
+      call.body
+          .get("metadata")
+          .properties()
+          .forEach(m -> meta.put(m.getKey(), m.getValue().asText()));
+      write = write.metadata(meta);
+    }
     if (call.body.has("tags")) {
       List<String> tags = new ArrayList<>();
       for (JsonNode t : call.body.get("tags")) {
@@ -75,6 +84,57 @@ final class MemoryRoutes {
     } catch (IllegalArgumentException e) {
       throw Problem.badRequest(e.getMessage());
     }
+  }
+
+  /** {@code DELETE /v1/memory/{namespace}/{key}}. */
+  Object delete(Call call) {
+    String ns = call.path("namespace");
+    String key = call.path("key");
+    call.target(ns + "/" + key);
+    call.requireScope("memory", ns);
+    try {
+      if (!node.memory.delete(who(call), ns, key)) {
+        throw Problem.notFound("no memory entry " + ns + "/" + key);
+      }
+      return Map.of("namespace", ns, "key", key, "deleted", true);
+    } catch (MemoryAccessException e) {
+      throw Problem.forbidden(e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw Problem.badRequest(e.getMessage());
+    }
+  }
+
+  /** {@code GET /v1/memory/{namespace}?prefix=P&limit=N}: the entries in key order. */
+  Object list(Call call) {
+    String ns = call.path("namespace");
+    call.requireScope("memory", ns);
+    int limit = limit(call, 100, MAX_LIST_RESULTS);
+    try {
+      List<Map<String, Object>> entries = new ArrayList<>();
+      for (MemoryEntry e : node.memory.list(who(call), ns, call.ctx.queryParam("prefix"), limit)) {
+        entries.add(json(e));
+      }
+      return Map.of("entries", entries);
+    } catch (IllegalArgumentException e) {
+      throw Problem.badRequest(e.getMessage());
+    }
+  }
+
+  private static int limit(Call call, int fallback, int max) {
+    String l = call.ctx.queryParam("limit");
+    if (l == null) {
+      return fallback;
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(l);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > max) {
+      throw Problem.badRequest("limit must be a number from 1 to " + max + ", was '" + l + "'");
+    }
+    return limit;
   }
 
   /** {@code GET /v1/memory?q=TEXT&namespace=NS&limit=N}: full-text search. */
@@ -128,7 +188,11 @@ final class MemoryRoutes {
     m.put("value", e.value());
     m.put("level", e.level().name().toLowerCase(Locale.ROOT));
     m.put("owner", e.owner());
+    m.put("swarm", e.swarm());
+    m.put("project", e.project());
     m.put("tags", e.tags());
+    m.put("metadata", e.metadata());
+    m.put("createdAt", e.createdAt().toString());
     m.put("updatedAt", e.updatedAt().toString());
     m.put("expiresAt", e.expiresAt() == null ? null : e.expiresAt().toString());
     return m;

@@ -27,6 +27,10 @@ import java.util.function.BooleanSupplier;
  * GET    /v1/memory/{namespace}/{key}       agent       no
  * GET    /v1/memory?q=                      agent       no
  * PUT    /v1/memory/{namespace}/{key}       agent       yes
+ * DELETE /v1/memory/{namespace}/{key}       agent       yes
+ * GET    /v1/memory/{namespace}?prefix=     agent       no
+ * GET    /v1/store/check                    operator    no
+ * GET    /v1/backup (journal snapshot)      admin       yes
  * POST   /v1/agents                         operator    yes
  * DELETE /v1/agents/{type}/{key}            operator    yes
  * GET    /v1/dead-letters/{id}              operator    no   (shows the payload)
@@ -52,6 +56,7 @@ final class Routes {
     EventRoutes events = new EventRoutes(node.events);
     LoopRoutes loops = new LoopRoutes(node);
     OpsRoutes ops = new OpsRoutes(node);
+    StoreRoutes store = new StoreRoutes(node);
     return List.of(
         new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
         new ApiRoute(
@@ -264,7 +269,39 @@ final class Routes {
             false,
             null,
             "The node's uptime over 1h, 24h and 30d, restarts and downtime windows.",
-            ops::availability));
+            ops::availability),
+        new ApiRoute(
+            "DELETE",
+            "/v1/memory/{namespace}/{key}",
+            AGENT,
+            true,
+            null,
+            "Deletes a memory entry.",
+            memory::delete),
+        new ApiRoute(
+            "GET",
+            "/v1/memory/{namespace}",
+            AGENT,
+            false,
+            null,
+            "The entries of a namespace in key order: ?prefix=P&limit=N (default 100).",
+            memory::list),
+        new ApiRoute(
+            "GET",
+            "/v1/store/check",
+            OPERATOR,
+            false,
+            null,
+            "Integrity check and every record's checksum, of the journal and the memory file.",
+            store::check),
+        new ApiRoute(
+            "GET",
+            "/v1/backup",
+            ADMIN,
+            true,
+            null,
+            "A verified online snapshot of the journal (application/vnd.sqlite3).",
+            store::backup));
   }
 
   private static Object up() {

@@ -53,6 +53,10 @@ class AuthenticationTest {
     LEAST_ROLE.put("GET /v1/alerts/history", Role.VIEWER);
     LEAST_ROLE.put("POST /v1/alerts/test", Role.OPERATOR);
     LEAST_ROLE.put("GET /v1/availability", Role.VIEWER);
+    LEAST_ROLE.put("DELETE /v1/memory/{namespace}/{key}", Role.AGENT);
+    LEAST_ROLE.put("GET /v1/memory/{namespace}", Role.AGENT);
+    LEAST_ROLE.put("GET /v1/store/check", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/backup", Role.ADMIN);
   }
 
   @BeforeAll

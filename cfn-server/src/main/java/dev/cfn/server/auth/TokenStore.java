@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The API tokens of a node, in an SQLite file of their own ({@code .cfn/tokens.db}, owner-only
@@ -75,8 +76,28 @@ public final class TokenStore implements AutoCloseable {
                       )
                       """))));
 
+  /**
+   * How long {@link #authenticate} may answer from a token's cached record before it reads the file
+   * again: the bound on how late a revocation made by another process (a {@code cfn token revoke}
+   * while {@code cfn serve} runs) takes effect. A revocation through this store is immediate.
+   */
+  public static final Duration CACHE_FOR = Duration.ofSeconds(1);
+
+  /** At most this many tokens are cached; past it the cache starts over. */
+  static final int CACHE_MAX = 10_000;
+
   private final StoreConnection db;
   private final Clock clock;
+
+  /**
+   * Known tokens by the hex of their hash, with when they were read: the hot path of every request
+   * is a map lookup instead of a query on the one connection. Unknown tokens are never cached (a
+   * new token works at once; floods of wrong ones are throttled by the server per address).
+   */
+  private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+
+  private record Cached(ApiToken token, long readAtMillis) {}
+
   private final SecureRandom random = new SecureRandom();
 
   private TokenStore(StoreConnection db, Clock clock) {
@@ -196,17 +217,20 @@ public final class TokenStore implements AutoCloseable {
    */
   public boolean revoke(String id) {
     long now = clock.millis();
-    return db.inWriteTransaction(
-        "revoke the token",
-        c -> {
-          try (PreparedStatement update =
-              c.prepareStatement(
-                  "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
-            update.setLong(1, now);
-            update.setString(2, id);
-            return update.executeUpdate() == 1;
-          }
-        });
+    boolean found =
+        db.inWriteTransaction(
+            "revoke the token",
+            c -> {
+              try (PreparedStatement update =
+                  c.prepareStatement(
+                      "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
+                update.setLong(1, now);
+                update.setString(2, id);
+                return update.executeUpdate() == 1;
+              }
+            });
+    cache.values().removeIf(c -> c.token().id().equals(id)); // after the write: not re-read stale
+    return found;
   }
 
   /** Why a presented token was refused, or that it was accepted. */
@@ -222,8 +246,10 @@ public final class TokenStore implements AutoCloseable {
   public record Check(Verdict verdict, ApiToken token) {}
 
   /**
-   * Looks {@code presented} up by its hash and says whether it may be used now. Reads the file on
-   * every call, so a revocation by another process takes effect on the next request.
+   * Looks {@code presented} up by its hash and says whether it may be used now. A known token's
+   * record is read from the file at most once per {@link #CACHE_FOR}, so a revocation by another
+   * process takes effect within that bound; one through this store ({@link #revoke}) at once.
+   * Expiry is checked against the clock on every call.
    */
   public Check authenticate(String presented) {
     if (presented == null
@@ -232,6 +258,14 @@ public final class TokenStore implements AutoCloseable {
       return new Check(Verdict.MALFORMED, null);
     }
     byte[] hash = hash(presented);
+    String key = HexFormat.of().formatHex(hash);
+    long now = clock.millis();
+    Cached hit = cache.get(key);
+    if (hit != null
+        && now - hit.readAtMillis() >= 0
+        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
+      return verdict(hit.token());
+    }
     Optional<ApiToken> found =
         db.with(
             "check a token",
@@ -245,9 +279,18 @@ public final class TokenStore implements AutoCloseable {
               }
             });
     if (found.isEmpty()) {
+      cache.remove(key);
       return new Check(Verdict.UNKNOWN, null);
     }
     ApiToken t = found.get();
+    if (cache.size() >= CACHE_MAX) {
+      cache.clear();
+    }
+    cache.put(key, new Cached(t, now));
+    return verdict(t);
+  }
+
+  private Check verdict(ApiToken t) {
     if (t.revokedAt() != null) {
       return new Check(Verdict.REVOKED, t);
     }

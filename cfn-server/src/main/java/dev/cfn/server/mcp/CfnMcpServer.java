@@ -1,9 +1,11 @@
 package dev.cfn.server.mcp;
 
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.FilterInputStream;
@@ -13,6 +15,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +50,7 @@ public final class CfnMcpServer implements AutoCloseable {
   private final ToolCatalog catalog;
   private final MemoryFile memory;
   private final CountDownLatch inputEnded;
+  private jakarta.servlet.http.HttpServlet servlet; // set by http() only
 
   private CfnMcpServer(
       McpSyncServer server, ToolCatalog catalog, MemoryFile memory, CountDownLatch inputEnded) {
@@ -83,29 +87,15 @@ public final class CfnMcpServer implements AutoCloseable {
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(out, "out");
     MemoryFile memory = new MemoryFile(settings.memoryFile());
-    AgentTools agents = new AgentTools(settings);
-    RunTool runs = new RunTool(settings, agents, memory);
-    AtomicReference<ToolCatalog> ref = new AtomicReference<>();
-    List<ToolDef> defs = new ArrayList<>(agents.tools());
-    defs.addAll(runs.tools());
-    defs.addAll(new MemoryTools(memory, settings.memoryAs()).tools());
-    defs.addAll(new StatusTool(settings, principal, agents, memory, runs, ref::get).tools());
-    ToolCatalog catalog = new ToolCatalog(defs, settings, principal, audit);
-    ref.set(catalog);
+    ToolCatalog catalog = catalog(settings, principal, audit, memory);
 
     CountDownLatch ended = new CountDownLatch(1);
     McpJsonMapper json = new JacksonMcpJsonMapper(ToolCatalog.JSON);
     McpSyncServer server =
-        McpServer.sync(new StdioServerTransportProvider(json, new EndWatch(in, ended), out))
-            .serverInfo("cfn", version())
-            .instructions(
-                "cfn runs AI agents defined in Markdown files (.claude/agents). List them with"
-                    + " agents_list, check a definition with agent_validate, run a task with"
-                    + " run_task, share notes through memory_get/memory_put/memory_search, and see"
-                    + " the node with status.")
-            .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
-            .validateToolInputs(false) // the catalog checks them, and audits the refusals
-            .tools(catalog.specifications())
+        describe(
+                McpServer.sync(
+                    new StdioServerTransportProvider(json, new EndWatch(in, ended), out)),
+                catalog)
             .build();
     LOG.info(
         "cfn MCP server on stdio for {}: {} tools, allowed beyond reading: {}",
@@ -115,6 +105,74 @@ public final class CfnMcpServer implements AutoCloseable {
             ? "nothing"
             : settings.allowed().stream().map(McpPermission::label).sorted().toList());
     return new CfnMcpServer(server, catalog, memory, ended);
+  }
+
+  private static ToolCatalog catalog(
+      McpSettings settings, McpPrincipal principal, McpAudit audit, MemoryFile memory) {
+    AgentTools agents = new AgentTools(settings);
+    RunTool runs = new RunTool(settings, agents, memory);
+    AtomicReference<ToolCatalog> ref = new AtomicReference<>();
+    List<ToolDef> defs = new ArrayList<>(agents.tools());
+    defs.addAll(runs.tools());
+    defs.addAll(new MemoryTools(memory, settings.memoryAs()).tools());
+    defs.addAll(new StatusTool(settings, principal, agents, memory, runs, ref::get).tools());
+    ToolCatalog catalog = new ToolCatalog(defs, settings, principal, audit);
+    ref.set(catalog);
+    return catalog;
+  }
+
+  private static McpServer.SyncSpecification<?> describe(
+      McpServer.SyncSpecification<?> spec, ToolCatalog catalog) {
+    return spec.serverInfo("cfn", version())
+        .instructions(
+            "cfn runs AI agents defined in Markdown files (.claude/agents). List them with"
+                + " agents_list, check a definition with agent_validate, run a task with"
+                + " run_task, share notes through memory_get/memory_put/memory_search, and see"
+                + " the node with status.")
+        .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
+        .validateToolInputs(false) // the catalog checks them, and audits the refusals
+        .tools(catalog.specifications());
+  }
+
+  /**
+   * The same tools over MCP's streamable HTTP transport, for {@code cfn serve}: a servlet to mount
+   * at {@code endpoint}, behind the server's own authentication. Each request carries its caller
+   * (the request attribute {@link McpCaller#CONTEXT_KEY}, put there by the server once it has
+   * checked the request's token); a call with none is refused as the session's caller, which is
+   * allowed nothing beyond reading. {@link #servlet()} gives the servlet; {@link #close()} ends the
+   * sessions and closes the memory file.
+   *
+   * @param settings where the state is; its {@code allowed} set is what a request without a caller
+   *     may do
+   * @param audit where each tool call is recorded, with the caller's principal
+   * @param endpoint the path the servlet is mounted at, such as {@code /mcp}
+   */
+  public static CfnMcpServer http(McpSettings settings, McpAudit audit, String endpoint) {
+    Objects.requireNonNull(settings, "settings");
+    MemoryFile memory = new MemoryFile(settings.memoryFile());
+    ToolCatalog catalog = catalog(settings, new McpPrincipal("anonymous", "http"), audit, memory);
+    McpJsonMapper json = new JacksonMcpJsonMapper(ToolCatalog.JSON);
+    HttpServletStreamableServerTransportProvider transport =
+        HttpServletStreamableServerTransportProvider.builder()
+            .jsonMapper(json)
+            .mcpEndpoint(endpoint)
+            .contextExtractor(
+                request -> {
+                  Object caller = request.getAttribute(McpCaller.CONTEXT_KEY);
+                  return caller == null
+                      ? McpTransportContext.EMPTY
+                      : McpTransportContext.create(Map.of(McpCaller.CONTEXT_KEY, caller));
+                })
+            .build();
+    McpSyncServer server = describe(McpServer.sync(transport), catalog).build();
+    CfnMcpServer s = new CfnMcpServer(server, catalog, memory, new CountDownLatch(0));
+    s.servlet = transport;
+    return s;
+  }
+
+  /** The servlet of an {@link #http} server; null for stdio. */
+  public jakarta.servlet.http.HttpServlet servlet() {
+    return servlet;
   }
 
   /** The tools' names, in the order they are listed. */

@@ -110,7 +110,7 @@ final class MemoryTools {
     String namespace = namespace(args);
     String key = args.get("key").asText();
     Optional<MemoryEntry> entry =
-        memory.ifExists().flatMap(store -> store.get(who, namespace, key));
+        memory.ifExists().flatMap(store -> store.get(ToolCatalog.memoryAs(who), namespace, key));
     ObjectNode out = ToolCatalog.object();
     out.put("found", entry.isPresent());
     entry.ifPresent(e -> out.set("entry", entry(e)));
@@ -124,7 +124,10 @@ final class MemoryTools {
     List<MemoryMatch> matches =
         memory
             .ifExists()
-            .map(store -> store.search(who, args.get("query").asText(), namespace, limit))
+            .map(
+                store ->
+                    store.search(
+                        ToolCatalog.memoryAs(who), args.get("query").asText(), namespace, limit))
             .orElse(List.of());
     ObjectNode out = ToolCatalog.object();
     ArrayNode list = out.putArray("matches");
@@ -151,7 +154,7 @@ final class MemoryTools {
         memory
             .open()
             .put(
-                who,
+                ToolCatalog.memoryAs(who),
                 namespace,
                 key,
                 args.get("value").asText(),

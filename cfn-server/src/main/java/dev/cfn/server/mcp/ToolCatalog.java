@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.core.spi.MemoryAccessException;
+import dev.cfn.core.spi.MemoryAccessor;
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.time.Duration;
@@ -34,13 +36,21 @@ final class ToolCatalog {
   private final Map<String, ToolDef> tools = new LinkedHashMap<>();
   private final Map<String, InputSchema> schemas = new LinkedHashMap<>();
   private final McpSettings settings;
-  private final McpPrincipal principal;
+  private final McpCaller sessionCaller;
   private final McpAudit audit;
+
+  /** The caller of the call being handled, for the handlers that act as it (memory). */
+  private static final ScopedValue<McpCaller> CALLER = ScopedValue.newInstance();
+
   private final Map<McpAudit.Outcome, AtomicLong> counts = new EnumMap<>(McpAudit.Outcome.class);
 
   ToolCatalog(List<ToolDef> defs, McpSettings settings, McpPrincipal principal, McpAudit audit) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.principal = Objects.requireNonNull(principal, "principal");
+    this.sessionCaller =
+        new McpCaller(
+            Objects.requireNonNull(principal, "principal"),
+            settings.allowed(),
+            settings.memoryAs());
     this.audit = Objects.requireNonNull(audit, "audit");
     for (McpAudit.Outcome o : McpAudit.Outcome.values()) {
       counts.put(o, new AtomicLong());
@@ -94,12 +104,33 @@ final class ToolCatalog {
             .build();
     return SyncToolSpecification.builder()
         .tool(tool)
-        .callHandler((exchange, request) -> call(def.name(), request.arguments()))
+        .callHandler(
+            (exchange, request) ->
+                call(def.name(), request.arguments(), caller(exchange.transportContext())))
         .build();
   }
 
-  /** One call of tool {@code name} with {@code arguments} (null for none), through every stage. */
+  /**
+   * The caller the HTTP transport resolved from the request's token, or the session's one (stdio).
+   */
+  McpCaller caller(McpTransportContext context) {
+    Object c = context == null ? null : context.get(McpCaller.CONTEXT_KEY);
+    return c instanceof McpCaller caller ? caller : sessionCaller;
+  }
+
+  /** Who the memory tools act as during the current call. */
+  static MemoryAccessor memoryAs(MemoryAccessor fallback) {
+    return CALLER.isBound() ? CALLER.get().memoryAs() : fallback;
+  }
+
+  /** One call of {@code name} by the session's caller. */
   McpSchema.CallToolResult call(String name, Map<String, Object> arguments) {
+    return call(name, arguments, sessionCaller);
+  }
+
+  /** One call of tool {@code name} with {@code arguments} (null for none), through every stage. */
+  McpSchema.CallToolResult call(String name, Map<String, Object> arguments, McpCaller caller) {
+    McpPrincipal principal = caller.principal();
     Instant at = Instant.now();
     long start = System.nanoTime();
     ToolDef def = tools.get(name);
@@ -115,19 +146,30 @@ final class ToolCatalog {
                   + name
                   + "'; the tools are "
                   + String.join(", ", tools.keySet()));
-    } else if (def.requires() != null && !settings.allows(def.requires())) {
+    } else if (def.requires() != null && !caller.allows(def.requires())) {
       outcome = McpAudit.Outcome.DENIED;
       detail = "needs --allow " + def.requires().label();
       result =
-          error(
-              "permission denied: "
-                  + name
-                  + " needs the '"
-                  + def.requires().label()
-                  + "' permission, which this server was not given (fix: the user restarts it"
-                  + " with cfn mcp serve --allow "
-                  + def.requires().label()
-                  + ")");
+          caller != sessionCaller
+              ? error(
+                  "permission denied: "
+                      + name
+                      + " needs the '"
+                      + def.requires().label()
+                      + "' permission, which token "
+                      + principal.name()
+                      + " does not have (fix: a token with --role "
+                      + (def.requires() == McpPermission.RUN ? "operator" : "agent")
+                      + " or above)")
+              : error(
+                  "permission denied: "
+                      + name
+                      + " needs the '"
+                      + def.requires().label()
+                      + "' permission, which this server was not given (fix: the user restarts it"
+                      + " with cfn mcp serve --allow "
+                      + def.requires().label()
+                      + ")");
     } else {
       JsonNode args = arguments == null ? JSON.createObjectNode() : JSON.valueToTree(arguments);
       List<String> problems = schemas.get(name).problems(args);
@@ -142,7 +184,7 @@ final class ToolCatalog {
                     + String.join("; ", problems)
                     + " (fix: follow the tool's input schema)");
       } else {
-        Outcome handled = handle(def, args);
+        Outcome handled = ScopedValue.where(CALLER, caller).call(() -> handle(def, args));
         outcome = handled.outcome;
         detail = handled.detail;
         result = handled.result;

@@ -4,7 +4,9 @@
  * reads and writes agent memory and asks for the node's status.
  *
  * <p>Public: {@link dev.cfn.server.mcp.CfnMcpServer} (serves the tools over a stdio pair of
- * streams), {@link dev.cfn.server.mcp.McpSettings} (where the state is and what is allowed), {@link
+ * streams, or as the streamable-HTTP servlet {@code cfn serve} mounts at {@code /mcp}), {@link
+ * dev.cfn.server.mcp.McpCaller} (who makes one call over HTTP, resolved from its token), {@link
+ * dev.cfn.server.mcp.McpSettings} (where the state is and what is allowed), {@link
  * dev.cfn.server.mcp.McpPermission} (what a client may do beyond reading), {@link
  * dev.cfn.server.mcp.McpPrincipal} (who the client is) and {@link dev.cfn.server.mcp.McpAudit}
  * (where each tool call is recorded).
