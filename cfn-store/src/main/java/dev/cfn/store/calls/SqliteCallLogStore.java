@@ -408,8 +408,8 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
      * How results are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith})
      * or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
      * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
-     * there is none. A sealed result is stored as text ({@link AtRest#TEXT_MARK} and base64),
-     * bound to its key.
+     * there is none. A sealed result is stored as text ({@link AtRest#TEXT_MARK} and base64), bound
+     * to its key.
      */
     public Builder atRest(AtRest atRest) {
       this.atRest = Objects.requireNonNull(atRest, "atRest");
@@ -445,8 +445,7 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
         throw e;
       }
       SqliteCallLogStore store =
-          new SqliteCallLogStore(
-              connection, clock, retention, sweepInterval, keys, atRest == null);
+          new SqliteCallLogStore(connection, clock, retention, sweepInterval, keys, atRest == null);
       try {
         store.sweep();
       } catch (RuntimeException e) {

@@ -1,6 +1,7 @@
 package dev.cfn.store.crypto;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,25 +15,26 @@ import java.util.function.Supplier;
 /**
  * How one store file keeps its sensitive fields at rest: sealed with AES-256-GCM under the data
  * keys of a {@link Keyring} (a {@link RecordCipher}), or plain. The stores call it at their
- * serialization boundary only (the bytes of a journal payload, a memory value, a call-log result
- * on their way in and out), so their transactions do not know about it.
+ * serialization boundary only (the bytes of a journal payload, a memory value, a call-log result on
+ * their way in and out), so their transactions do not know about it.
  *
  * <p><b>Which.</b> {@link #beside(Path, String)} is what the stores use by default: the keyring in
  * the folder {@code keys} beside the file ({@code .cfn/keys} for {@code .cfn/cfn.db}, where {@code
- * cfn keys init} makes it), with the master key from {@value Keyring#MASTER_KEY_ENV} when it is
- * set. When neither a master key file nor the variable exists, records are kept plain.
+ * cfn keys init} makes it; a file deeper in {@code .cfn}, such as a backup in {@code
+ * .cfn/backups/}, finds it too, see {@link #keysFolderOf}), with the master key from {@value
+ * Keyring#MASTER_KEY_ENV} when it is set. When neither a master key file nor the variable exists,
+ * records are kept plain.
  *
  * <p><b>The file's mark.</b> A file starts to be encrypted when a store opens it with a keyring:
- * before any record is sealed, its SQLite header's {@code user_version} is set to a fingerprint
- * of one of the store's data key ids (31 bits, never 0). From then on, opening it without a
- * keyring is refused ("is encrypted ... no keyring"), and opening it with a keyring that has no
- * data key of that fingerprint is refused ("another keyring"), before anything is read or
- * changed, so neither a JSON parse error nor a half-encrypted file can result. Backups ({@code
- * VACUUM INTO}) and restores copy the header, so they carry the mark. Plain records written before
- * the keyring existed stay readable (they are told apart by their form: a sealed payload starts
- * with the version byte {@code 0x01}, which no JSON does; a sealed memory value is a BLOB where
- * plain ones are TEXT; a sealed call-log result starts with {@value #TEXT_MARK}), and are not
- * rewritten; new records are sealed.
+ * before any record is sealed, its SQLite header's {@code user_version} is set to a fingerprint of
+ * one of the store's data key ids (31 bits, never 0). From then on, opening it without a keyring is
+ * refused ("is encrypted ... no keyring"), and opening it with a keyring that has no data key of
+ * that fingerprint is refused ("another keyring"), before anything is read or changed, so neither a
+ * JSON parse error nor a half-encrypted file can result. Backups ({@code VACUUM INTO}) and restores
+ * copy the header, so they carry the mark. Plain records written before the keyring existed stay
+ * readable (they are told apart by their form: a sealed payload starts with the version byte {@code
+ * 0x01}, which no JSON does; a sealed memory value is a BLOB where plain ones are TEXT; a sealed
+ * call-log result starts with {@value #TEXT_MARK}), and are not rewritten; new records are sealed.
  *
  * <p><b>Associated data.</b> Each sealed field is bound to where it belongs (its message id and
  * payload class, its memory namespace and key, its call-log key), so a sealed value copied into
@@ -68,12 +70,32 @@ public final class AtRest implements AutoCloseable {
    * The keyring beside {@code storeFile} (its folder's {@code keys}), the master key from the
    * process environment when set; plain when there is no keyring. See the class comment.
    *
-   * @throws KeyringException when a keyring is configured but cannot be used (a wrong master key,
-   *     a damaged or world-readable key file)
+   * @throws KeyringException when a keyring is configured but cannot be used (a wrong master key, a
+   *     damaged or world-readable key file)
    */
   public static AtRest beside(Path storeFile, String store) {
+    return discover(keysFolderOf(storeFile), store, System.getenv());
+  }
+
+  /**
+   * The keyring folder of {@code storeFile}: the first {@code keys} folder holding key files in the
+   * file's folder or above it, up to the nearest folder named {@code .cfn} (so that a backup in
+   * {@code .cfn/backups/} finds {@code .cfn/keys}); when there is none, the file folder's {@code
+   * keys}.
+   */
+  public static Path keysFolderOf(Path storeFile) {
     Path parent = storeFile.toAbsolutePath().normalize().getParent();
-    return discover(parent.resolve("keys"), store, System.getenv());
+    for (Path d = parent; d != null; d = d.getParent()) {
+      Path keys = d.resolve("keys");
+      if (Files.exists(keys.resolve(Keyring.MASTER_FILE))
+          || Files.exists(keys.resolve(Keyring.DATA_KEYS_FILE))) {
+        return keys;
+      }
+      if (d.getFileName() != null && d.getFileName().toString().equals(".cfn")) {
+        break;
+      }
+    }
+    return parent.resolve("keys");
   }
 
   /** Like {@link #beside}, with the keyring folder and the environment given. */
@@ -120,14 +142,17 @@ public final class AtRest implements AutoCloseable {
                 + " is encrypted (its records are sealed under the data keys of store '"
                 + store
                 + "'), but no keyring is configured: "
-                + (keysDir == null ? "none was given" : keysDir.resolve(Keyring.MASTER_FILE) + " does not exist")
+                + (keysDir == null
+                    ? "none was given"
+                    : keysDir.resolve(Keyring.MASTER_FILE) + " does not exist")
                 + " and "
                 + Keyring.MASTER_KEY_ENV
                 + " is not set; nothing was read or changed (fix: set "
                 + Keyring.MASTER_KEY_ENV
                 + " to the master key, or put back the keys folder this file was encrypted with"
                 + (keysDir == null ? "" : " as " + keysDir)
-                + " from your backup of .cfn/keys)");
+                + " from your backup of .cfn/keys; a file that was never encrypted has a damaged"
+                + " header: restore it from a backup)");
       }
       return;
     }
@@ -215,7 +240,8 @@ public final class AtRest implements AutoCloseable {
       sealed = Base64.getDecoder().decode(stored.substring(TEXT_MARK.length()));
     } catch (IllegalArgumentException e) {
       throw new KeyringException(
-          what.get() + " is damaged: its sealed text is not base64 (fix: restore it from a backup)", e);
+          what.get() + " is damaged: its sealed text is not base64 (fix: restore it from a backup)",
+          e);
     }
     return new String(openSealed(sealed, aad, what), StandardCharsets.UTF_8);
   }

@@ -862,10 +862,10 @@ public final class SqliteJournal implements Journal {
     }
 
     /**
-     * How payloads are kept at rest: sealed with a keyring's data keys ({@link
-     * AtRest#sealedWith}) or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the
-     * keyring in the folder {@code keys} beside the file ({@code .cfn/keys}) or from {@code
-     * CFN_MASTER_KEY}, plain when there is none.
+     * How payloads are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith})
+     * or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
+     * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
+     * there is none.
      */
     public Builder atRest(AtRest atRest) {
       this.atRest = Objects.requireNonNull(atRest, "atRest");
@@ -1005,8 +1005,7 @@ public final class SqliteJournal implements Journal {
           sql.execute("PRAGMA query_only = ON");
         }
         ObjectMapper mapper = PayloadCodec.newMapper();
-        MessageCodec codec =
-            new MessageCodec(mapper, new PayloadCodec(mapper, payloadTypes), keys);
+        MessageCodec codec = new MessageCodec(mapper, new PayloadCodec(mapper, payloadTypes), keys);
         Duration keep = retention;
         JournalWriter writer =
             new JournalWriter(

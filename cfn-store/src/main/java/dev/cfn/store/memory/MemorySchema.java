@@ -15,10 +15,10 @@ import java.util.List;
  * <p>{@code memory_entries} holds the entries ({@code tags} and {@code metadata} as JSON, times in
  * epoch milliseconds, {@code crc} the {@link RecordChecksum} of the other columns but {@code id}).
  * {@code memory_search} is an FTS5 index over its key, value and tags, an external-content table
- * kept in step by triggers, so the text is stored once. Since version 2 the index reads its
- * content through the view {@code memory_search_source}, which shows a sealed value (a BLOB, see
- * {@code dev.cfn.store.crypto.AtRest}) as NULL: encrypted values are not searchable, and their
- * words are never written to the index.
+ * kept in step by triggers, so the text is stored once. Since version 2 the index reads its content
+ * through the view {@code memory_search_source}, which shows a sealed value (a BLOB, see {@code
+ * dev.cfn.store.crypto.AtRest}) as NULL: encrypted values are not searchable, and their words are
+ * never written to the index.
  */
 final class MemorySchema {
 

@@ -798,8 +798,8 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
     }
 
     /**
-     * How values are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith})
-     * or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
+     * How values are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith}) or
+     * plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
      * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
      * there is none. Sealed values are not in the full-text index: {@link SqliteMemoryStore#search}
      * then finds entries by their key and tags only.
