@@ -85,14 +85,19 @@ public final class AtRest implements AutoCloseable {
    */
   public static Path keysFolderOf(Path storeFile) {
     Path parent = storeFile.toAbsolutePath().normalize().getParent();
-    for (Path d = parent; d != null; d = d.getParent()) {
-      Path keys = d.resolve("keys");
-      if (Files.exists(keys.resolve(Keyring.MASTER_FILE))
-          || Files.exists(keys.resolve(Keyring.DATA_KEYS_FILE))) {
-        return keys;
-      }
+    Path cfn = null; // the nearest .cfn folder holding the file, if any
+    for (Path d = parent; d != null && cfn == null; d = d.getParent()) {
       if (d.getFileName() != null && d.getFileName().toString().equals(".cfn")) {
-        break;
+        cfn = d;
+      }
+    }
+    if (cfn != null) {
+      for (Path d = parent; d != null && d.startsWith(cfn); d = d.getParent()) {
+        Path keys = d.resolve("keys");
+        if (Files.exists(keys.resolve(Keyring.MASTER_FILE))
+            || Files.exists(keys.resolve(Keyring.DATA_KEYS_FILE))) {
+          return keys;
+        }
       }
     }
     return parent.resolve("keys");
