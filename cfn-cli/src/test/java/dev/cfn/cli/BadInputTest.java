@@ -437,7 +437,13 @@ class BadInputTest {
           "token list --bogus",
           "token revoke",
           "token revoke nosuch --home DIR",
-          "token revoke tok_000000000000 --home DIR");
+          "token revoke tok_000000000000 --home DIR",
+          // encryption at rest: files sealed under a keyring that is gone
+          "memory get k --memory SEALEDM",
+          "memory put k v --memory SEALEDM",
+          "dlq list --journal SEALEDJ",
+          "store check --journal SEALEDJ --memory SEALEDM",
+          "bench reliable --encrypted --senders 0");
 
   @BeforeAll
   static void files() throws Exception {
@@ -477,6 +483,16 @@ class BadInputTest {
     Files.setPosixFilePermissions(
         tmp.resolve("OPENKEYS/.cfn/keys/master.json"),
         java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    // encrypted files whose keyring is gone
+    Path sealed = tmp.resolve("SEALED/.cfn");
+    Keyring.init(sealed.resolve("keys"), Map.of()).close();
+    try (SqliteMemoryStore m = SqliteMemoryStore.open(sealed.resolve("memory.db"))) {
+      m.put(dev.cfn.core.spi.MemoryAccessor.operator(), "default", "k", "secret");
+    }
+    SqliteJournal.builder(sealed.resolve("cfn.db")).open().close();
+    for (String f : List.of("master.json", "datakeys.json", "keys.lock")) {
+      Files.deleteIfExists(sealed.resolve("keys").resolve(f));
+    }
   }
 
   record Result(int code, String out, String err) {}
@@ -516,6 +532,8 @@ class BadInputTest {
                 "CYCLE",
                 "NOAGENT" ->
                 tmp.resolve(word).toString();
+            case "SEALEDJ" -> tmp.resolve("SEALED/.cfn/cfn.db").toString();
+            case "SEALEDM" -> tmp.resolve("SEALED/.cfn/memory.db").toString();
             default -> word;
           });
     }
