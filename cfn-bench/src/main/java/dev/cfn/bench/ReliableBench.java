@@ -141,6 +141,9 @@ final class ReliableBench {
       r.put("commitsPerSecond", Math.round((c1 - c0) / seconds));
       r.put("sendsPerCommit", c1 == c0 ? 0 : Math.round((s1 - s0) * 10.0 / (c1 - c0)) / 10.0);
       r.put("processCpuCores", cpu.processCores());
+      r.put(
+          "cpuMicrosPerSend",
+          s1 == s0 ? 0 : Math.round(cpu.processCores() * seconds * 1e7 / (s1 - s0)) / 10.0);
       CfnScenarios.awaitCount(handled, sent.sum());
       r.put("allHandled", handled.sum() == sent.sum());
     }
@@ -210,6 +213,8 @@ final class ReliableBench {
     Machine machine = Machine.current();
     out.println("cfn bench reliable — " + machine.describe());
     out.println("journal: SQLite WAL, synchronous=FULL, group commit, in " + dir);
+    // first, so that the JIT has compiled the sealing before the first encrypted row
+    Map<String, Object> sealFigures = encrypted ? sealCost() : null;
     List<Map<String, Object>> tps = new ArrayList<>();
     for (int senders : senderCounts) {
       Map<String, Object> plain = null;
@@ -226,11 +231,13 @@ final class ReliableBench {
         r.put("encrypted", sealed);
         out.printf(
             Locale.ROOT,
-            "%,d msg/s (%,d commits/s, %.1f sends per commit, %.2f cores)%s%n",
+            "%,d msg/s (%,d commits/s, %.1f sends per commit, %.2f cores, %.1f us CPU per"
+                + " send)%s%n",
             (long) r.get("messagesPerSecond"),
             (long) r.get("commitsPerSecond"),
             (double) r.get("sendsPerCommit"),
             (double) r.get("processCpuCores"),
+            (double) r.get("cpuMicrosPerSend"),
             sealed && plain != null ? cost(plain, r, "messagesPerSecond", "throughput") : "");
         if (!sealed) {
           plain = r;
@@ -306,10 +313,66 @@ final class ReliableBench {
     json.put("warmupSeconds", warmup.toMillis() / 1000.0);
     json.put("measureSeconds", measure.toMillis() / 1000.0);
     json.put("encryptedRows", encrypted);
+    if (sealFigures != null) {
+      json.put("payloadSealing", sealFigures);
+    }
     json.put("throughput", tps);
     json.put("latency", lats);
     json.put("targets", targets);
     return json;
+  }
+
+  /**
+   * The cost of encryption alone, without the disk: one thread seals and opens this benchmark's
+   * payload (its JSON, as the journal stores it) for the measure window, after the warm-up.
+   */
+  private Map<String, Object> sealCost() throws Exception {
+    sealing = true;
+    byte[] json =
+        PayloadJson.MAPPER.writeValueAsBytes(new Stamp(System.nanoTime(), true)); // ~40 bytes
+    byte[] aad = AtRest.aad("journal payload", "123456789", Stamp.class.getName());
+    out.print("  payload sealing alone (" + json.length + " bytes, one thread) ... ");
+    out.flush();
+    try (AtRest keys = atRest()) {
+      long seals = 0;
+      long end = System.nanoTime() + warmup.toNanos();
+      while (System.nanoTime() < end) {
+        keys.open(keys.seal(json, aad), aad, () -> "bench");
+      }
+      long t0 = System.nanoTime();
+      long sealNanos = 0;
+      long openNanos = 0;
+      end = t0 + measure.toNanos();
+      while (System.nanoTime() < end) {
+        long a = System.nanoTime();
+        byte[] sealed = keys.seal(json, aad);
+        long b = System.nanoTime();
+        keys.open(sealed, aad, () -> "bench");
+        openNanos += System.nanoTime() - b;
+        sealNanos += b - a;
+        seals++;
+      }
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("payloadBytes", json.length);
+      r.put("seals", seals);
+      r.put("sealMicros", Math.round(sealNanos / 100.0 / seals) / 10.0);
+      r.put("openMicros", Math.round(openNanos / 100.0 / seals) / 10.0);
+      out.printf(
+          Locale.ROOT,
+          "seal %.1f us, open %.1f us per payload (%,d of each)%n",
+          r.get("sealMicros"),
+          r.get("openMicros"),
+          seals);
+      return r;
+    } finally {
+      sealing = false;
+    }
+  }
+
+  /** The JSON mapper for the sealing figure (the journal's own is internal). */
+  private static final class PayloadJson {
+    static final com.fasterxml.jackson.databind.ObjectMapper MAPPER =
+        new com.fasterxml.jackson.databind.ObjectMapper();
   }
 
   private boolean[] variants() {
