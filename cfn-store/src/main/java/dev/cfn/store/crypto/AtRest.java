@@ -99,6 +99,7 @@ public final class AtRest implements AutoCloseable {
           return keys;
         }
       }
+      return cfn.resolve("keys");
     }
     return parent.resolve("keys");
   }
