@@ -229,6 +229,13 @@ public final class BenchMain implements Callable<Integer> {
         description = "Rates of the paced latency runs (default: 1000,10000; 0 for none).")
     int[] rates = {1_000, 10_000};
 
+    @Option(
+        names = "--encrypted",
+        description =
+            "Also run every scenario with encryption at rest (AES-256-GCM payloads), beside the"
+                + " plain run.")
+    boolean encrypted;
+
     @Override
     public Integer call() throws Exception {
       for (int n : senders) {
@@ -254,7 +261,8 @@ public final class BenchMain implements Callable<Integer> {
       try {
         java.time.Duration warm = java.time.Duration.ofSeconds(quick ? 1 : 3);
         java.time.Duration measure = java.time.Duration.ofSeconds(quick ? 3 : 10);
-        var result = new ReliableBench(work, warm, measure, System.out).run(senders, rates);
+        var result =
+            new ReliableBench(work, warm, measure, System.out, encrypted).run(senders, rates);
         if (json != null) {
           BusBench.writeJson(result, json);
           System.out.println("wrote " + json.toAbsolutePath());

@@ -70,6 +70,24 @@ class BenchMainTest {
   }
 
   @Test
+  void anEncryptedReliableRunPutsTheEncryptedRowBesideThePlainOne() throws Exception {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = run("reliable", "--quick", "--senders", "1", "--rates", "0", "--encrypted").code();
+    } finally {
+      System.setOut(saved);
+    }
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(text).isZero();
+    assertThat(text)
+        .contains("durable send throughput, 1 sender(s), plain ... ")
+        .containsPattern("1 sender\\(s\\), encrypted \\.\\.\\. [0-9,]+ msg/s .*throughput [+-]");
+  }
+
+  @Test
   void targetsLineUpAndShowWholeMessages() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     BusBench.printTargets(

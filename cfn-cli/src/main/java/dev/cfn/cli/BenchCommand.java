@@ -192,11 +192,22 @@ final class BenchCommand extends CommandGroup {
         description = "Rates of the paced latency runs (default: 1000,10000; 0 for none).")
     int[] rates;
 
+    @Option(
+        names = "--encrypted",
+        description =
+            "Also run every scenario with encryption at rest (payloads sealed with AES-256-GCM"
+                + " under a keyring made in the bench folder), each right after its plain run, with"
+                + " the cost against it.")
+    boolean encrypted;
+
     @Override
     public Integer call() throws Exception {
       List<String> args = new ArrayList<>(List.of("reliable"));
       if (quick) {
         args.add("--quick");
+      }
+      if (encrypted) {
+        args.add("--encrypted");
       }
       if (json != null) {
         args.addAll(

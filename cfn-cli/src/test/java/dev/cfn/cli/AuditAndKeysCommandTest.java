@@ -76,6 +76,38 @@ class AuditAndKeysCommandTest {
   }
 
   @Test
+  void withAKeyringTheCommandsSealWhatTheyWriteAndRotationKeepsItReadable() throws Exception {
+    String h = home.toString();
+    String memory = home.resolve(".cfn/memory.db").toString();
+    String secret = "NobodyReadsThisZq81";
+    assertThat(cfn("keys", "init", "--home", h).code()).isZero();
+    BadInputTest.Result put = cfn("memory", "put", "k", "value " + secret, "--memory", memory);
+    assertThat(put.code()).as(put.err()).isZero();
+    byte[] raw = Files.readAllBytes(home.resolve(".cfn/memory.db"));
+    byte[] wal =
+        Files.exists(home.resolve(".cfn/memory.db-wal"))
+            ? Files.readAllBytes(home.resolve(".cfn/memory.db-wal"))
+            : new byte[0];
+    assertThat(new String(raw, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .doesNotContain(secret);
+    assertThat(new String(wal, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .doesNotContain(secret);
+    assertThat(cfn("keys", "rotate", "--home", h).code()).isZero();
+    BadInputTest.Result get = cfn("memory", "get", "k", "--memory", memory);
+    assertThat(get.code()).as(get.err()).isZero();
+    assertThat(get.out()).contains("value " + secret);
+    assertThat(cfn("keys", "list", "--home", h).out()).contains("memory");
+    // the keyring gone: a clear refusal naming the fix, exit 2
+    Files.move(home.resolve(".cfn/keys"), home.resolve("keys-aside"));
+    BadInputTest.Result refused = cfn("memory", "get", "k", "--memory", memory);
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err())
+        .startsWith("cfn memory get: ")
+        .contains("memory.db is encrypted")
+        .contains("fix: set CFN_MASTER_KEY");
+  }
+
+  @Test
   void verifyNamesTheFirstBadEntryAndExitsOne() throws Exception {
     String h = home.toString();
     assertThat(cfn("keys", "init", "--home", h).code()).isZero();

@@ -464,7 +464,13 @@ class BadInputTest {
           "backup --to OUT --server http://127.0.0.1:9 --fingerprint 12 --token-file GARBAGE",
           // bench server
           "bench server --rate 0",
-          "bench server --json DIR");
+          "bench server --json DIR",
+          // encryption at rest: files sealed under a keyring that is gone
+          "memory get k --memory SEALEDM",
+          "memory put k v --memory SEALEDM",
+          "dlq list --journal SEALEDJ",
+          "store check --journal SEALEDJ --memory SEALEDM",
+          "bench reliable --encrypted --senders 0");
 
   @BeforeAll
   static void files() throws Exception {
@@ -513,6 +519,16 @@ class BadInputTest {
     Files.setPosixFilePermissions(
         tmp.resolve("OPENKEYS/.cfn/keys/master.json"),
         java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    // encrypted files whose keyring is gone
+    Path sealed = tmp.resolve("SEALED/.cfn");
+    Keyring.init(sealed.resolve("keys"), Map.of()).close();
+    try (SqliteMemoryStore m = SqliteMemoryStore.open(sealed.resolve("memory.db"))) {
+      m.put(dev.cfn.core.spi.MemoryAccessor.operator(), "default", "k", "secret");
+    }
+    SqliteJournal.builder(sealed.resolve("cfn.db")).open().close();
+    for (String f : List.of("master.json", "datakeys.json", "keys.lock")) {
+      Files.deleteIfExists(sealed.resolve("keys").resolve(f));
+    }
   }
 
   record Result(int code, String out, String err) {}
@@ -554,6 +570,8 @@ class BadInputTest {
                 "BADALERTS",
                 "HOOKED" ->
                 tmp.resolve(word).toString();
+            case "SEALEDJ" -> tmp.resolve("SEALED/.cfn/cfn.db").toString();
+            case "SEALEDM" -> tmp.resolve("SEALED/.cfn/memory.db").toString();
             default -> word;
           });
     }
@@ -638,7 +656,7 @@ class BadInputTest {
         .contains("bus")
         .contains("reliable")
         .contains("agents")
-        .contains("jmh");
+        .contains("jmh",
     // the summary of crash in `cfn chaos --help` is a whole sentence
     assertThat(run("chaos", "--help").out()).contains("nothing was lost or duplicated.");
   }

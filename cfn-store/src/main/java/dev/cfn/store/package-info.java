@@ -25,9 +25,13 @@
  *       Public only so that the store packages can use it; not part of the API.
  * </ul>
  *
+ * <p>Encryption at rest: each store seals its sensitive field (journal payloads, memory values,
+ * call-log results) through {@link dev.cfn.store.crypto.AtRest} at its serialization boundary, with
+ * the keyring beside the file by default; see {@link dev.cfn.store.crypto}.
+ *
  * <p>This package holds what all three stores return: {@link dev.cfn.store.StoreCheck}, the result
  * of checking a file. It depends on nothing else in cfn-store. The store packages never depend on
- * one another; all of cfn-store depends on cfn-core, sqlite-jdbc, Jackson databind and SLF4J, and
- * cfn-core never depends on it.
+ * one another (they use {@code crypto}'s {@code AtRest}); all of cfn-store depends on cfn-core,
+ * sqlite-jdbc, Jackson databind and SLF4J, and cfn-core never depends on it.
  */
 package dev.cfn.store;

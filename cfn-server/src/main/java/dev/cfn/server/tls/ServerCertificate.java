@@ -1,5 +1,8 @@
 package dev.cfn.server.tls;
 
+import dev.cfn.store.crypto.AtRest;
+import dev.cfn.store.crypto.Keyring;
+import dev.cfn.store.crypto.KeyringException;
 import dev.cfn.store.sqlite.PrivateFiles;
 import java.io.IOException;
 import java.io.Reader;
@@ -22,6 +25,8 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -104,7 +109,7 @@ public final class ServerCertificate {
     }
     ServerCertificate fresh = generate(extraHost);
     PrivateFiles.createDirectories(dir);
-    write(pem, pemOf(new JcaPKCS8Generator(fresh.key, null)));
+    write(pem, sealedIfKeyring(pem, pemOf(new JcaPKCS8Generator(fresh.key, null))));
     write(crt, pemOf(fresh.certificate));
     log.info("generated a self-signed TLS certificate in {}", crt);
     return fresh;
@@ -233,9 +238,77 @@ public final class ServerCertificate {
     }
   }
 
+  /** The first line of a private key sealed under the keyring (see {@link #sealedIfKeyring}). */
+  static final String SEALED_BEGIN = "-----BEGIN CFN SEALED PRIVATE KEY-----";
+
+  private static final String SEALED_END = "-----END CFN SEALED PRIVATE KEY-----";
+
+  /**
+   * The private key's PEM as written to {@code server.key}: with a keyring (the one beside {@code
+   * .cfn}, see cfn-store's {@code AtRest}), sealed with AES-256-GCM under the data key of store
+   * {@code tls} and written between {@value #SEALED_BEGIN} lines; as is without one.
+   */
+  private static String sealedIfKeyring(Path pem, String text) throws IOException {
+    try (AtRest keys = AtRest.beside(pem, "tls")) {
+      if (!keys.sealing()) {
+        return text;
+      }
+      byte[] plain = text.getBytes(StandardCharsets.US_ASCII);
+      try {
+        byte[] sealed = keys.seal(plain, AtRest.aad("tls private key"));
+        return SEALED_BEGIN
+            + "\n"
+            + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(sealed)
+            + "\n"
+            + SEALED_END
+            + "\n";
+      } finally {
+        Arrays.fill(plain, (byte) 0);
+      }
+    } catch (KeyringException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
   private static PrivateKey readKey(Path pem) throws IOException {
-    try (Reader in = Files.newBufferedReader(pem, StandardCharsets.US_ASCII);
-        PEMParser parser = new PEMParser(in)) {
+    String text = Files.readString(pem, StandardCharsets.US_ASCII);
+    if (!text.startsWith(SEALED_BEGIN)) {
+      return parseKey(pem, new java.io.StringReader(text));
+    }
+    String body =
+        text.substring(
+            SEALED_BEGIN.length(), Math.max(SEALED_BEGIN.length(), text.indexOf(SEALED_END)));
+    byte[] plain;
+    try (AtRest keys = AtRest.beside(pem, "tls")) {
+      if (!keys.sealing()) {
+        throw new IOException(
+            pem
+                + " is sealed under the keyring, and no keyring is configured (fix: set "
+                + Keyring.MASTER_KEY_ENV
+                + " to the master key, or put back .cfn/keys from your backup; or remove "
+                + pem
+                + " and its certificate so that cfn serve generates a new pair)");
+      }
+      plain =
+          keys.openSealed(
+              Base64.getMimeDecoder().decode(body),
+              AtRest.aad("tls private key"),
+              () -> pem.toString());
+    } catch (KeyringException | IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    try {
+      return parseKey(
+          pem,
+          new java.io.InputStreamReader(
+              new java.io.ByteArrayInputStream(plain), StandardCharsets.US_ASCII));
+    } finally {
+      Arrays.fill(plain, (byte) 0); // the key's only plain copy this code holds
+    }
+  }
+
+  private static PrivateKey parseKey(Path pem, Reader in) throws IOException {
+    try (PEMParser parser = new PEMParser(in)) {
       Object o = parser.readObject();
       JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
       if (o instanceof PEMKeyPair pair) {

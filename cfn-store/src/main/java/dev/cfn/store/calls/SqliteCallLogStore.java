@@ -3,6 +3,7 @@ package dev.cfn.store.calls;
 import dev.cfn.core.spi.CallLogException;
 import dev.cfn.core.spi.CallLogStore;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.crypto.AtRest;
 import dev.cfn.store.sqlite.RecordChecksum;
 import dev.cfn.store.sqlite.StoreConnection;
 import java.nio.file.Path;
@@ -95,8 +96,18 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   private final CallLogWriter writer;
   private final CallLogReaders readers;
 
+  private final AtRest atRest;
+  private final boolean ownsAtRest;
+
   private SqliteCallLogStore(
-      StoreConnection connection, Clock clock, Duration retention, Duration sweepInterval) {
+      StoreConnection connection,
+      Clock clock,
+      Duration retention,
+      Duration sweepInterval,
+      AtRest atRest,
+      boolean ownsAtRest) {
+    this.atRest = atRest;
+    this.ownsAtRest = ownsAtRest;
     this.file = connection.file();
     this.clock = clock;
     this.retention = retention;
@@ -158,7 +169,8 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
                         + " SqliteCallLogStore.check() lists every damaged record; delete the record (or"
                         + " move the file aside) to let the call run again");
               }
-              return row.result();
+              return atRest.openText(
+                  row.result(), resultAad(key), () -> "the call record '" + key + "' in " + file);
             });
   }
 
@@ -174,11 +186,17 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   public boolean record(String key, String resultJson) {
     requireKey(key);
     Objects.requireNonNull(resultJson, "resultJson");
+    if (resultJson.startsWith(AtRest.TEXT_MARK)) {
+      throw new IllegalArgumentException(
+          "a call result must be JSON, which never starts with the control character U+0001 (that"
+              + " is how a sealed result is marked): record the result as JSON");
+    }
     long now = clock.millis();
+    String kept = atRest.sealText(resultJson, resultAad(key)); // on the caller's thread
     CompletableFuture<Boolean> stored =
         writer.submit(
             new CallLogWriter.Pending(
-                key, resultJson, now, checksum(key, resultJson, now), new CompletableFuture<>()));
+                key, kept, now, checksum(key, kept, now), new CompletableFuture<>()));
     try {
       return stored.join();
     } catch (CompletionException e) {
@@ -265,6 +283,14 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
     writer.close();
     readers.close();
     connection.close();
+    if (ownsAtRest) {
+      atRest.close();
+    }
+  }
+
+  /** A result is sealed bound to its key, so it does not open under another. */
+  private static byte[] resultAad(String key) {
+    return AtRest.aad("call result", key);
   }
 
   /** Transactions the writer committed so far (tests: records share commits under load). */
@@ -336,6 +362,7 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration retention = DEFAULT_RETENTION;
     private Duration sweepInterval = DEFAULT_SWEEP_INTERVAL;
+    private AtRest atRest; // null: AtRest.beside(file) at open
 
     private Builder(Path file) {
       this.file = file;
@@ -378,21 +405,47 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
     }
 
     /**
+     * How results are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith})
+     * or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
+     * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
+     * there is none. A sealed result is stored as text ({@link AtRest#TEXT_MARK} and base64), bound
+     * to its key.
+     */
+    public Builder atRest(AtRest atRest) {
+      this.atRest = Objects.requireNonNull(atRest, "atRest");
+      return this;
+    }
+
+    /**
      * Opens the file (creating it and its directory when missing) in WAL mode with {@code
      * synchronous=FULL}, creates or migrates its schema and sweeps records older than the retention
      * period. Throws {@link CallLogException} when the file cannot be opened, is not a call log, or
      * was written by a newer cfn; nothing is changed then.
      */
     public SqliteCallLogStore open() {
-      StoreConnection connection =
-          StoreConnection.open(
-              file,
-              clock,
-              CallLogSchema.MIGRATIONS,
-              "SqliteCallLogStore.check() lists what is damaged; move the file aside (the calls it"
-                  + " recorded may then run again)");
+      Path path = file.toAbsolutePath().normalize();
+      AtRest keys = atRest != null ? atRest : AtRest.beside(path, "calls");
+      StoreConnection connection;
+      try {
+        connection =
+            StoreConnection.open(
+                path,
+                clock,
+                CallLogSchema.MIGRATIONS,
+                "SqliteCallLogStore.check() lists what is damaged; move the file aside (the calls"
+                    + " it recorded may then run again)",
+                c -> {
+                  keys.checkFile(c, path, true);
+                  return null;
+                });
+      } catch (RuntimeException e) {
+        if (atRest == null) {
+          keys.close();
+        }
+        throw e;
+      }
       SqliteCallLogStore store =
-          new SqliteCallLogStore(connection, clock, retention, sweepInterval);
+          new SqliteCallLogStore(connection, clock, retention, sweepInterval, keys, atRest == null);
       try {
         store.sweep();
       } catch (RuntimeException e) {

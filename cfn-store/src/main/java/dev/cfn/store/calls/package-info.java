@@ -10,7 +10,8 @@
  * batch, each caller waiting for its own record), {@code CallLogReaders} (the read connections
  * lookups use, so they never wait for the writer) and {@code CallLogSchema}.
  *
- * <p>Depends on {@code dev.cfn.core.spi}, {@code dev.cfn.store} ({@code StoreCheck}), the internal
+ * <p>Depends on {@code dev.cfn.core.spi}, {@code dev.cfn.store} ({@code StoreCheck}), {@code
+ * dev.cfn.store.crypto} ({@code AtRest}: results sealed when a keyring is configured), the internal
  * {@code dev.cfn.store.sqlite}, sqlite-jdbc and SLF4J; never on the journal or memory packages.
  */
 package dev.cfn.store.calls;

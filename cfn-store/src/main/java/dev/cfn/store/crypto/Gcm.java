@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -14,6 +16,11 @@ import javax.crypto.spec.SecretKeySpec;
  * AES-256-GCM with a random 96-bit nonce and a 128-bit tag: {@code nonce || ciphertext || tag}. The
  * one place cfn calls the JDK's cipher. Callers bound how many times one key is used (see {@link
  * RecordCipher}); nonces are drawn from one shared {@link SecureRandom}.
+ *
+ * <p>{@link Cipher} objects are pooled: {@code Cipher.getInstance} (a provider lookup) cost several
+ * times the sealing of a small record, and a cipher re-initialized with the key it had keeps its
+ * expanded key. A cipher is used by one thread at a time (taken from the pool, initialized with a
+ * fresh nonce, returned), so no nonce is ever reused through the pool.
  */
 final class Gcm {
   static final int KEY_BYTES = 32;
@@ -22,6 +29,26 @@ final class Gcm {
   static final int TAG_BYTES = TAG_BITS / 8;
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int POOL_MAX = 64;
+  private static final ConcurrentLinkedQueue<Cipher> POOL = new ConcurrentLinkedQueue<>();
+  private static final AtomicInteger POOLED = new AtomicInteger();
+
+  private static Cipher take() throws GeneralSecurityException {
+    Cipher c = POOL.poll();
+    if (c != null) {
+      POOLED.decrementAndGet();
+      return c;
+    }
+    return Cipher.getInstance("AES/GCM/NoPadding");
+  }
+
+  private static void give(Cipher c) {
+    if (POOLED.incrementAndGet() <= POOL_MAX) {
+      POOL.offer(c);
+    } else {
+      POOLED.decrementAndGet();
+    }
+  }
 
   private Gcm() {}
 
@@ -44,13 +71,14 @@ final class Gcm {
     byte[] nonce = random(NONCE_BYTES);
     System.arraycopy(nonce, 0, out, offset, NONCE_BYTES);
     try {
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher c = take();
       c.init(
           Cipher.ENCRYPT_MODE,
           new SecretKeySpec(key, "AES"),
           new GCMParameterSpec(TAG_BITS, nonce));
       c.updateAAD(aad);
       c.doFinal(plain, 0, plain.length, out, offset + NONCE_BYTES);
+      give(c); // after a failure it is dropped, not reused
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-256-GCM is not available in this JVM: " + e, e);
     }
@@ -73,13 +101,15 @@ final class Gcm {
       return null;
     }
     try {
-      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      Cipher c = take();
       c.init(
           Cipher.DECRYPT_MODE,
           new SecretKeySpec(key, "AES"),
           new GCMParameterSpec(TAG_BITS, sealed, offset, NONCE_BYTES));
       c.updateAAD(aad);
-      return c.doFinal(sealed, offset + NONCE_BYTES, len - NONCE_BYTES);
+      byte[] plain = c.doFinal(sealed, offset + NONCE_BYTES, len - NONCE_BYTES);
+      give(c);
+      return plain;
     } catch (AEADBadTagException e) {
       return null;
     } catch (GeneralSecurityException e) {

@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * <p>Back up {@code .cfn/keys} apart from the data it protects: without the master key, the
  * encrypted records cannot be read by anyone, cfn included.
  */
-public final class Keyring {
+public final class Keyring implements AutoCloseable {
   /** The environment variable that gives the master key (base64 of 32 bytes). */
   public static final String MASTER_KEY_ENV = "CFN_MASTER_KEY";
 
@@ -208,6 +208,21 @@ public final class Keyring {
       o.put("current", k.id().equals(current.id()));
     }
     KeyFiles.writeJson(file, root);
+  }
+
+  /**
+   * Overwrites the master keys this keyring holds in memory with zeros (the files are untouched).
+   * Ciphers made from it can still open records with the data keys they hold, but can no longer
+   * make a new data key; close them first.
+   */
+  @Override
+  public void close() {
+    for (MasterKey m : masters.values()) {
+      java.util.Arrays.fill(m.keyNoCopy(), (byte) 0);
+    }
+    if (next != null) {
+      java.util.Arrays.fill(next.keyNoCopy(), (byte) 0);
+    }
   }
 
   /** The folder of the keyring ({@code .cfn/keys}). */

@@ -1,5 +1,6 @@
 package dev.cfn.store.crypto;
 
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * also stay safe when the key files are restored from an older backup, where a counter would
  * repeat.
  */
-public final class RecordCipher {
+public final class RecordCipher implements AutoCloseable {
   /** The most records sealed under one data key (2^32). */
   public static final long MAX_USES_PER_KEY = 1L << 32;
 
@@ -49,6 +50,7 @@ public final class RecordCipher {
   private String activeId;
   private byte[] activeKey;
   private long left; // uses left in the current reservation
+  private volatile boolean closed;
 
   RecordCipher(Keyring keyring, String store, long maxUses, long block) {
     this.keyring = keyring;
@@ -71,6 +73,7 @@ public final class RecordCipher {
     String id;
     byte[] key;
     synchronized (this) {
+      requireOpen();
       if (left == 0) {
         Keyring.Reservation r = keyring.reserve(store, block, maxUses);
         activeId = r.id();
@@ -107,6 +110,7 @@ public final class RecordCipher {
               + "); nothing was read (fix: the record is damaged; restore it from a backup)");
     }
     String id = HEX.formatHex(sealed, 1, HEADER);
+    requireOpen();
     byte[] key = keys.get(id);
     if (key == null) {
       keys.putAll(keyring.dataKeys(store)); // another process may have made it
@@ -133,6 +137,72 @@ public final class RecordCipher {
               + " than it was written with; nothing was read (fix: restore it from a backup)");
     }
     return plain;
+  }
+
+  /**
+   * Whether {@code bytes} has the shape of a record {@link #encrypt} sealed: its version byte
+   * ({@code 0x01}, which no JSON text starts with) and at least {@link #OVERHEAD} bytes. Whether it
+   * opens is for {@link #decrypt} to say.
+   */
+  public static boolean isSealed(byte[] bytes) {
+    return bytes != null && bytes.length >= OVERHEAD && bytes[0] == VERSION;
+  }
+
+  /**
+   * The id of a data key of this store, made (and its first uses reserved) when the store has none
+   * yet: what a store file is marked with when it starts to be encrypted (see {@link AtRest}).
+   */
+  String anyKeyId() {
+    synchronized (this) {
+      requireOpen();
+      if (keys.isEmpty() && activeId == null) {
+        Keyring.Reservation r = keyring.reserve(store, block, maxUses);
+        activeId = r.id();
+        activeKey = r.key();
+        left = r.count();
+        keys.put(activeId, activeKey);
+      }
+      return activeId != null ? activeId : keys.keySet().iterator().next();
+    }
+  }
+
+  /** The ids of the data keys this cipher holds (for the file mark check of {@link AtRest}). */
+  Iterable<String> keyIds() {
+    keys.putAll(keyring.dataKeys(store)); // another process may have made one
+    return keys.keySet();
+  }
+
+  /** The keyring this cipher's data keys come from. */
+  Keyring keyring() {
+    return keyring;
+  }
+
+  /**
+   * Overwrites the data keys this cipher holds with zeros; later calls throw {@link
+   * IllegalStateException}. The JDK's own copies (inside its cipher objects) are out of reach.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (byte[] key : keys.values()) {
+      Arrays.fill(key, (byte) 0);
+    }
+    if (activeKey != null) {
+      Arrays.fill(activeKey, (byte) 0);
+    }
+    keys.clear();
+    activeKey = null;
+    left = 0;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException(
+          "the record cipher of store '" + store + "' is closed, its keys erased");
+    }
   }
 
   private static byte[] aad(byte[] header, byte[] aad) {

@@ -4,6 +4,7 @@ import dev.cfn.core.AgentId;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.crypto.AtRest;
 import dev.cfn.store.sqlite.SqliteErrors;
 import dev.cfn.store.sqlite.SqliteLibrary;
 import java.nio.file.Path;
@@ -37,31 +38,46 @@ public final class JournalReader implements AutoCloseable {
   private final Object lock = new Object();
   private Connection connection; // guarded by lock; null once closed
 
-  private JournalReader(Path file, Connection connection) {
+  private final AtRest atRest;
+  private final boolean ownsAtRest;
+
+  private JournalReader(Path file, Connection connection, AtRest atRest, boolean ownsAtRest) {
     this.file = file;
     this.connection = connection;
+    this.atRest = atRest;
+    this.ownsAtRest = ownsAtRest;
     com.fasterxml.jackson.databind.ObjectMapper mapper = PayloadCodec.newMapper();
-    this.codec = new MessageCodec(mapper, new PayloadCodec(mapper, Set.of()));
+    this.codec = new MessageCodec(mapper, new PayloadCodec(mapper, Set.of()), atRest);
   }
 
-  /** See {@link SqliteJournal#openReadOnly(Path)}. */
-  static JournalReader open(Path database) {
+  /**
+   * See {@link SqliteJournal#openReadOnly(Path)}; payloads are opened with {@code atRest}, or with
+   * the keyring beside the file ({@link AtRest#beside}) when it is null.
+   */
+  static JournalReader open(Path database, AtRest given) {
     Path file = Backups.normalize(Objects.requireNonNull(database, "database"));
     StoreFile.requireFile(file, "journal");
     Connection c = null;
+    AtRest keys = null;
     try {
+      keys = given != null ? given : AtRest.beside(file, "journal");
       c = StoreFile.openReadOnly(file);
       Optional<String> problem = StoreFile.schemaProblem(c, file);
       if (problem.isPresent()) {
         throw new JournalException("cannot read " + file + ": " + problem.get());
       }
-      JournalReader reader = new JournalReader(file, c);
+      keys.checkFile(c, file, false);
+      JournalReader reader = new JournalReader(file, c, keys, given == null);
       c = null;
+      keys = null;
       return reader;
     } catch (SQLException e) {
       throw new JournalException(
           "cannot open " + file + " to read it: " + SqliteErrors.describe(e, file), e);
     } finally {
+      if (keys != null && given == null) {
+        keys.close();
+      }
       if (c != null) {
         try {
           c.close();
@@ -164,6 +180,9 @@ public final class JournalReader implements AutoCloseable {
         // nothing was written through it; the OS releases what is left
       }
       connection = null;
+      if (ownsAtRest) {
+        atRest.close();
+      }
     }
   }
 

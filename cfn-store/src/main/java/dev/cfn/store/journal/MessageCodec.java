@@ -24,6 +24,8 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.Priority;
 import dev.cfn.core.TopicId;
 import dev.cfn.core.spi.JournalException;
+import dev.cfn.store.crypto.AtRest;
+import dev.cfn.store.crypto.KeyringException;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -39,6 +41,11 @@ import java.util.TreeMap;
  * (same machine, same boot: equal envelopes round-trip exactly); otherwise it is rebuilt from the
  * instant, so that latency measured from it stays meaningful. The mapping uses the system clock,
  * not the journal's injectable one, because {@link Envelope#createdAt()} does.
+ *
+ * <p>With a keyring ({@link AtRest}), the payload's JSON is sealed here, on the caller's thread,
+ * before the row reaches the writer, bound to the message id and payload class; the other columns
+ * (routing, headers, times) stay plain. Decoding opens it, or takes it as stored when it is plain
+ * JSON from before the keyring.
  */
 final class MessageCodec {
   private static final long ANCHOR_NANOS = System.nanoTime();
@@ -48,10 +55,21 @@ final class MessageCodec {
 
   private final ObjectMapper mapper;
   private final PayloadCodec payloads;
+  private final AtRest atRest;
 
-  MessageCodec(ObjectMapper mapper, PayloadCodec payloads) {
+  MessageCodec(ObjectMapper mapper, PayloadCodec payloads, AtRest atRest) {
     this.mapper = mapper;
     this.payloads = payloads;
+    this.atRest = atRest;
+  }
+
+  /** How payloads are kept at rest. */
+  AtRest atRest() {
+    return atRest;
+  }
+
+  private static byte[] payloadAad(Object id, String className) {
+    return AtRest.aad("journal payload", String.valueOf(id), className);
   }
 
   /**
@@ -72,7 +90,7 @@ final class MessageCodec {
     values[DELIVERY] = envelope.delivery().name();
     values[HEADERS] = headers(envelope.headers());
     values[PAYLOAD_CLASS] = payload.className();
-    values[PAYLOAD] = payload.json();
+    values[PAYLOAD] = atRest.seal(payload.json(), payloadAad(envelope.id(), payload.className()));
     values[CREATED_AT] = envelope.createdAt().toEpochMilli();
     values[CREATED_NANOS] = envelope.createdNanos();
     return values;
@@ -103,7 +121,11 @@ final class MessageCodec {
   Envelope envelope(Table table, Object[] row, boolean rawUnknown) {
     try {
       String className = (String) row[PAYLOAD_CLASS];
-      byte[] json = (byte[]) row[PAYLOAD];
+      byte[] json =
+          atRest.open(
+              (byte[]) row[PAYLOAD],
+              payloadAad(number(row[ID]), className),
+              () -> "the payload of " + table.describe(row));
       Object payload =
           rawUnknown ? payloads.decodeOrRaw(className, json) : payloads.decode(className, json);
       String recipient = (String) row[RECIPIENT];
@@ -120,6 +142,8 @@ final class MessageCodec {
           mapper.readValue((String) row[HEADERS], HEADERS_TYPE),
           payload,
           createdNanos(number(row[CREATED_NANOS]), number(row[CREATED_AT])));
+    } catch (KeyringException e) {
+      throw e; // names the record and the fix
     } catch (IllegalArgumentException e) {
       throw new JournalException(table.describe(row) + ": " + e.getMessage(), e);
     } catch (JsonProcessingException | RuntimeException e) {

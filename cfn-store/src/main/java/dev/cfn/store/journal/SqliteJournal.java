@@ -8,6 +8,7 @@ import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.crypto.AtRest;
 import dev.cfn.store.sqlite.PrivateFiles;
 import dev.cfn.store.sqlite.SqliteErrors;
 import dev.cfn.store.sqlite.SqliteLibrary;
@@ -147,6 +148,7 @@ public final class SqliteJournal implements Journal {
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
   private volatile boolean readable = true; // false once close() began
+  private boolean ownsAtRest; // the builder opened the keyring: close() erases its keys
 
   private SqliteJournal(
       Path file,
@@ -190,7 +192,15 @@ public final class SqliteJournal implements Journal {
    *     a newer cfn, or it cannot be opened
    */
   public static JournalReader openReadOnly(Path file) {
-    return JournalReader.open(file);
+    return JournalReader.open(file, null);
+  }
+
+  /**
+   * Like {@link #openReadOnly(Path)}, with payloads opened through {@code atRest} rather than the
+   * keyring beside the file.
+   */
+  public static JournalReader openReadOnly(Path file, AtRest atRest) {
+    return JournalReader.open(file, Objects.requireNonNull(atRest, "atRest"));
   }
 
   /** Starts configuring the journal stored in {@code file} (created if missing). */
@@ -686,6 +696,9 @@ public final class SqliteJournal implements Journal {
         reader = null;
       }
       lock.close();
+      if (ownsAtRest) {
+        codec.atRest().close();
+      }
       log.debug("closed journal {}", file);
     }
   }
@@ -834,6 +847,7 @@ public final class SqliteJournal implements Journal {
     private final Set<Class<?>> payloadTypes = new LinkedHashSet<>();
     private BackupConfig backups;
     private int stateCacheKeys = DEFAULT_STATE_CACHE_KEYS;
+    private AtRest atRest; // null: AtRest.beside(file) at open
 
     private Builder(Path file) {
       this.file = file;
@@ -862,6 +876,17 @@ public final class SqliteJournal implements Journal {
             "retention must be positive, was " + retention + "; the default is 7 days");
       }
       this.retention = retention;
+      return this;
+    }
+
+    /**
+     * How payloads are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith})
+     * or plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
+     * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
+     * there is none.
+     */
+    public Builder atRest(AtRest atRest) {
+      this.atRest = Objects.requireNonNull(atRest, "atRest");
       return this;
     }
 
@@ -951,6 +976,18 @@ public final class SqliteJournal implements Journal {
      */
     public SqliteJournal open() {
       Path path = file.toAbsolutePath().normalize();
+      AtRest keys = atRest != null ? atRest : AtRest.beside(path, "journal");
+      try {
+        return open(path, keys);
+      } catch (RuntimeException e) {
+        if (atRest == null) {
+          keys.close();
+        }
+        throw e;
+      }
+    }
+
+    private SqliteJournal open(Path path, AtRest keys) {
       try {
         PrivateFiles.createDirectories(PrivateFiles.parentOf(path));
         PrivateFiles.createFileIfMissing(path); // 0600 before SQLite creates it 0644
@@ -979,13 +1016,14 @@ public final class SqliteJournal implements Journal {
                   + " (fix: restore the last backup with SqliteJournal.restore or `cfn restore`;"
                   + " nothing was changed)");
         }
+        keys.checkFile(write.connection(), path, true);
         Schema.MIGRATIONS.migrate(write.connection(), path, clock);
         read = WriteConnection.connect(path);
         try (Statement sql = read.createStatement()) {
           sql.execute("PRAGMA query_only = ON");
         }
         ObjectMapper mapper = PayloadCodec.newMapper();
-        MessageCodec codec = new MessageCodec(mapper, new PayloadCodec(mapper, payloadTypes));
+        MessageCodec codec = new MessageCodec(mapper, new PayloadCodec(mapper, payloadTypes), keys);
         Duration keep = retention;
         JournalWriter writer =
             new JournalWriter(
@@ -998,6 +1036,7 @@ public final class SqliteJournal implements Journal {
         SqliteJournal journal =
             new SqliteJournal(
                 path, retention, codec, lock, writer, read, clock, backups, stateCacheKeys);
+        journal.ownsAtRest = atRest == null;
         writer.start();
         try {
           journal.sweep();

@@ -34,7 +34,8 @@
  * them.
  *
  * <p>Depends on {@code dev.cfn.core} (Envelope and its values), {@code dev.cfn.core.spi}, {@code
- * dev.cfn.store} ({@code StoreCheck}), the internal {@code dev.cfn.store.sqlite}, sqlite-jdbc,
+ * dev.cfn.store} ({@code StoreCheck}), {@code dev.cfn.store.crypto} ({@code AtRest}: payloads
+ * sealed when a keyring is configured), the internal {@code dev.cfn.store.sqlite}, sqlite-jdbc,
  * Jackson databind and SLF4J; never on the memory or call-log packages.
  */
 package dev.cfn.store.journal;

@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.core.spi.MemoryAccessLevel;
 import dev.cfn.core.spi.MemoryEntry;
 import dev.cfn.core.spi.MemoryException;
+import dev.cfn.store.crypto.AtRest;
+import dev.cfn.store.crypto.KeyringException;
 import dev.cfn.store.sqlite.ColumnText;
 import dev.cfn.store.sqlite.RecordChecksum;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -82,9 +85,40 @@ final class MemoryTable {
 
   private final ObjectMapper json = new ObjectMapper();
   private final Path file;
+  private final AtRest atRest;
 
-  MemoryTable(Path file) {
+  MemoryTable(Path file, AtRest atRest) {
     this.file = file;
+    this.atRest = atRest;
+  }
+
+  /**
+   * The value as stored: with a keyring, sealed and bound to the entry's namespace and key, as a
+   * BLOB (plain values are TEXT, so the two never mix up, and the full-text index skips BLOBs).
+   */
+  private Object storedValue(MemoryEntry entry) {
+    if (!atRest.sealing()) {
+      return entry.value();
+    }
+    return atRest.seal(
+        entry.value().getBytes(StandardCharsets.UTF_8), valueAad(entry.namespace(), entry.key()));
+  }
+
+  private String plainValue(Object[] row) {
+    if (row[VALUE] instanceof byte[] sealed) {
+      String name = row[NAMESPACE] + "/" + row[KEY];
+      return new String(
+          atRest.openSealed(
+              sealed,
+              valueAad((String) row[NAMESPACE], (String) row[KEY]),
+              () -> "the value of memory entry " + name + " in " + file),
+          StandardCharsets.UTF_8);
+    }
+    return (String) row[VALUE];
+  }
+
+  private static byte[] valueAad(String namespace, String key) {
+    return AtRest.aad("memory value", namespace, key);
   }
 
   /** The row of a new or rewritten entry, in canonical order. */
@@ -93,7 +127,7 @@ final class MemoryTable {
       return new Object[] {
         entry.namespace(),
         entry.key(),
-        entry.value(),
+        storedValue(entry),
         json.writeValueAsString(new TreeMap<>(entry.metadata())),
         json.writeValueAsString(entry.tags()),
         entry.level().name(),
@@ -182,7 +216,7 @@ final class MemoryTable {
       return new MemoryEntry(
           (String) row[NAMESPACE],
           (String) row[KEY],
-          (String) row[VALUE],
+          plainValue(row),
           json.readValue((String) row[METADATA], METADATA_TYPE),
           json.readValue((String) row[TAGS], TAGS_TYPE),
           MemoryAccessLevel.valueOf((String) row[LEVEL]),
@@ -194,6 +228,8 @@ final class MemoryTable {
           row[EXPIRES_AT] == null
               ? null
               : Instant.ofEpochMilli(((Number) row[EXPIRES_AT]).longValue()));
+    } catch (KeyringException e) {
+      throw e; // names the entry and the fix
     } catch (JsonProcessingException | RuntimeException e) {
       // the checksum verified, so cfn wrote this row: a bug, not damage
       throw new MemoryException(

@@ -9,6 +9,7 @@ import dev.cfn.core.spi.MemoryMatch;
 import dev.cfn.core.spi.MemoryStore;
 import dev.cfn.core.spi.MemoryWrite;
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.crypto.AtRest;
 import dev.cfn.store.sqlite.StoreConnection;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -101,12 +102,22 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
   private final StoreConnection connection;
   private final int maxValueBytes;
 
+  private final AtRest atRest;
+  private final boolean ownsAtRest;
+
   private SqliteMemoryStore(
-      StoreConnection connection, Clock clock, Duration sweepInterval, int maxValueBytes) {
+      StoreConnection connection,
+      Clock clock,
+      Duration sweepInterval,
+      int maxValueBytes,
+      AtRest atRest,
+      boolean ownsAtRest) {
     this.maxValueBytes = maxValueBytes;
     this.file = connection.file();
     this.clock = clock;
-    this.table = new MemoryTable(file);
+    this.atRest = atRest;
+    this.ownsAtRest = ownsAtRest;
+    this.table = new MemoryTable(file, atRest);
     this.connection = connection;
     if (sweepInterval != null) {
       connection.sweepEvery(sweepInterval, "cfn-memory-sweep", this::scheduledSweep);
@@ -523,6 +534,9 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
   @Override
   public void close() {
     connection.close();
+    if (ownsAtRest) {
+      atRest.close();
+    }
   }
 
   private void scheduledSweep() {
@@ -706,6 +720,7 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration sweepInterval;
     private int maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
+    private AtRest atRest; // null: AtRest.beside(file) at open
 
     private Builder(Path file) {
       this.file = file;
@@ -758,13 +773,40 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
      * changed then.
      */
     public SqliteMemoryStore open() {
-      StoreConnection connection =
-          StoreConnection.open(
-              file,
-              clock,
-              MemorySchema.MIGRATIONS,
-              "SqliteMemoryStore.check() lists what is damaged; restore a copy or move the file aside");
-      return new SqliteMemoryStore(connection, clock, sweepInterval, maxValueBytes);
+      Path path = file.toAbsolutePath().normalize();
+      AtRest keys = atRest != null ? atRest : AtRest.beside(path, "memory");
+      try {
+        StoreConnection connection =
+            StoreConnection.open(
+                path,
+                clock,
+                MemorySchema.MIGRATIONS,
+                "SqliteMemoryStore.check() lists what is damaged; restore a copy or move the file"
+                    + " aside",
+                c -> {
+                  keys.checkFile(c, path, true);
+                  return null;
+                });
+        return new SqliteMemoryStore(
+            connection, clock, sweepInterval, maxValueBytes, keys, atRest == null);
+      } catch (RuntimeException e) {
+        if (atRest == null) {
+          keys.close();
+        }
+        throw e;
+      }
+    }
+
+    /**
+     * How values are kept at rest: sealed with a keyring's data keys ({@link AtRest#sealedWith}) or
+     * plain ({@link AtRest#plain}). By default, {@link AtRest#beside}: the keyring in the folder
+     * {@code keys} beside the file ({@code .cfn/keys}) or from {@code CFN_MASTER_KEY}, plain when
+     * there is none. Sealed values are not in the full-text index: {@link SqliteMemoryStore#search}
+     * then finds entries by their key and tags only.
+     */
+    public Builder atRest(AtRest atRest) {
+      this.atRest = Objects.requireNonNull(atRest, "atRest");
+      return this;
     }
   }
 }

@@ -11,7 +11,8 @@
  * checksums ({@code MemoryTable}), the access rules in Java and SQL ({@code MemoryPermissions}) and
  * the search-query sanitizer ({@code MemorySearchQuery}).
  *
- * <p>Depends on {@code dev.cfn.core.spi}, {@code dev.cfn.store} ({@code StoreCheck}), the internal
+ * <p>Depends on {@code dev.cfn.core.spi}, {@code dev.cfn.store} ({@code StoreCheck}), {@code
+ * dev.cfn.store.crypto} ({@code AtRest}: values sealed when a keyring is configured), the internal
  * {@code dev.cfn.store.sqlite} (its locked connection, migrations, checksums), sqlite-jdbc, Jackson
  * and SLF4J; never on the journal or call-log packages.
  */

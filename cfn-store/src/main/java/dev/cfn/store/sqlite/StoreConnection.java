@@ -68,6 +68,16 @@ public final class StoreConnection implements AutoCloseable {
    * @param whenDamaged what to do about a damaged file, after "is damaged or not a cfn call log: "
    */
   public static StoreConnection open(Path file, Clock clock, Migrations kind, String whenDamaged) {
+    return open(file, clock, kind, whenDamaged, c -> null);
+  }
+
+  /**
+   * Like {@link #open(Path, Clock, Migrations, String)}, running {@code beforeMigrating} on the
+   * connection before the schema is created or migrated (the encryption mark check of cfn-store's
+   * {@code AtRest}): what it throws is thrown, the file closed and its schema untouched.
+   */
+  public static StoreConnection open(
+      Path file, Clock clock, Migrations kind, String whenDamaged, Work<?> beforeMigrating) {
     Path path = file.toAbsolutePath().normalize();
     try {
       PrivateFiles.createDirectories(PrivateFiles.parentOf(path));
@@ -101,6 +111,7 @@ public final class StoreConnection implements AutoCloseable {
         sql.execute("PRAGMA fullfsync = ON");
         sql.execute("PRAGMA checkpoint_fullfsync = ON");
       }
+      beforeMigrating.apply(connection);
       kind.migrate(connection, path, clock);
       return new StoreConnection(path, kind, whenDamaged, connection);
     } catch (SQLException e) {
