@@ -139,6 +139,9 @@ final class Writes {
     /** Sets a key only if it holds {@code expected} (null: absent). */
     record CompareAndSet(String namespace, String key, String expected, String value)
         implements Change {}
+
+    /** Stores a call's result under its key, unless the key has one already. */
+    record RecordCall(String key, String result) implements Change {}
   }
 
   /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
@@ -240,6 +243,14 @@ final class Writes {
             }
             putState(c, cas.namespace(), cas.key(), cas.value());
           }
+          case Change.RecordCall call ->
+              insert(
+                  c,
+                  Table.CALLS,
+                  " ON CONFLICT(key) DO NOTHING",
+                  call.key(),
+                  call.result(),
+                  now.toEpochMilli());
         }
       }
       return true;
@@ -614,7 +625,9 @@ final class Writes {
     }
   }
 
-  /** Forgets acknowledged ids and idempotency keys older than the retention period. */
+  /**
+   * Forgets acknowledged ids, idempotency keys and call records older than the retention period.
+   */
   static final class Sweep extends WriteOp<Integer> {
     private final Duration retention;
 
@@ -628,6 +641,10 @@ final class Writes {
       int keys = update(c, "DELETE FROM idempotency WHERE created_at < ?", cutoff);
       if (keys > 0) {
         log.debug("forgot {} idempotency keys older than {}", keys, retention);
+      }
+      int calls = update(c, "DELETE FROM calls WHERE recorded_at < ?", cutoff);
+      if (calls > 0) {
+        log.debug("forgot {} call records older than {}", calls, retention);
       }
       Long highest = queryLong(c, "SELECT max(id) FROM acked WHERE acked_at < ?", cutoff);
       if (highest == null) {
