@@ -137,11 +137,14 @@ import org.slf4j.LoggerFactory;
  * reply carrying it. The answer is used by nothing else before that commit, so the crash window is
  * unchanged (a crash before the commit repeats that one call, whose answer no one saw; after it,
  * the request is acknowledged and never handled again) and the task costs one group commit less: a
- * one-turn task writes nothing to the call log. Lookups of such keys read the call log, then the
- * journal. Every other record (a turn that called tools, a side-effecting tool's result, an answer
- * sent to an agent or handed to hooks before the commit, a task keyed by the header, whose records
- * outlive its message) is written to the call log before it is used, as above. The journal keeps
- * its call records for its retention period, swept with its acknowledged ids.
+ * one-turn task writes nothing to the call log. Such a record is never looked up by the agent: the
+ * journal does not deliver an acknowledged message again (and a journal restored from an older
+ * backup has neither the acknowledgement nor the record, so the call is made again, as its effects
+ * are applied again); {@link dev.cfn.core.spi.Journal#findCall} reads it. Every other record (a
+ * turn that called tools, a side-effecting tool's result, an answer sent to an agent or handed to
+ * hooks before the commit, a task keyed by the header, whose records outlive its message) is
+ * written to the call log before it is used, as above. The journal keeps its call records for its
+ * retention period, swept with its acknowledged ids.
  *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
@@ -421,8 +424,6 @@ public final class LlmAgent implements Agent {
     private final AgentContext ctx;
     private final String prompt;
     private final String keyPrefix; // null: calls are not recorded
-    // Calls keyed by the id of a RELIABLE message: their records may be in the journal too.
-    private final boolean journalKeys;
     // The final answer is recorded with the message's acknowledgement (see the class comment).
     private final boolean answerWithAcknowledgement;
     private final long startNanos = System.nanoTime();
@@ -437,12 +438,12 @@ public final class LlmAgent implements Agent {
       this.prompt = prompt;
       this.keyPrefix = keyPrefix;
       String header = message.headers().get(IDEMPOTENCY_HEADER);
-      this.journalKeys =
+      this.answerWithAcknowledgement =
           keyPrefix != null
               && message.delivery() == DeliveryMode.RELIABLE
-              && (header == null || header.isBlank());
-      this.answerWithAcknowledgement =
-          journalKeys && message.isRequest() && settings.hooks.isEmpty();
+              && (header == null || header.isBlank())
+              && message.isRequest()
+              && settings.hooks.isEmpty();
     }
 
     TaskResult execute() {
@@ -524,10 +525,9 @@ public final class LlmAgent implements Agent {
     private ChatResponse callModel(ModelProvider model, String modelName, ChatRequest request) {
       String key = keyPrefix == null ? null : keyPrefix + "|" + turns + "|model";
       if (key != null) {
+        // An answer recorded with an acknowledgement is not looked up: the journal never delivers
+        // an acknowledged message again, so no handling of it can find such a record.
         Optional<String> recorded = settings.callLog.find(key);
-        if (recorded.isEmpty() && journalKeys) {
-          recorded = ctx.effects().recordedCall(key);
-        }
         if (recorded.isPresent()) {
           replayed++;
           LOG.debug("agent {} replays model call {} from the call log", self, key);
