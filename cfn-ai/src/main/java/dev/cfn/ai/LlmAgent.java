@@ -128,15 +128,23 @@ import org.slf4j.LoggerFactory;
  * sent just before the crash may be sent again on redelivery, with the same content, since it is
  * rebuilt from the replayed calls.
  *
- * <p><b>Why a RELIABLE turn's records do not wait for its acknowledgement.</b> A call's record
- * could instead be written in the journal's transaction that acknowledges the turn (one fsync less
- * per task, and the record durable exactly when the reply is). cfn does not do that: the window
- * above would grow from the one call in flight to every call of the turn since the last
- * side-effecting tool (all of them re-run, and paid for, after a crash before the acknowledgement),
- * records would be split between the journal and the call log for lookups by key, and the journal
- * would need a table of its own, with retention, for them. The call log's group commit keeps the
- * cost of the separate transaction to one shared fsync per batch of concurrent tasks and an insert
- * each.
+ * <p><b>The final answer of a RELIABLE request is recorded with its acknowledgement.</b> When the
+ * task is a {@link DeliveryMode#RELIABLE} request keyed by its message id (no {@value
+ * #IDEMPOTENCY_HEADER} header), the agent runs no hooks, and the journal keeps call records ({@code
+ * SqliteJournal} does: {@link dev.cfn.core.spi.Journal#recordsCalls()}), the model's final answer
+ * (the call without tool calls) is not written to the call log: its record joins the request's
+ * acknowledgement ({@link dev.cfn.core.Effects#recordCall}), the transaction that also journals the
+ * reply carrying it. The answer is used by nothing else before that commit, so the crash window is
+ * unchanged (a crash before the commit repeats that one call, whose answer no one saw; after it,
+ * the request is acknowledged and never handled again) and the task costs one group commit less: a
+ * one-turn task writes nothing to the call log. Such a record is never looked up by the agent: the
+ * journal does not deliver an acknowledged message again (and a journal restored from an older
+ * backup has neither the acknowledgement nor the record, so the call is made again, as its effects
+ * are applied again); {@link dev.cfn.core.spi.Journal#findCall} reads it. Every other record (a
+ * turn that called tools, a side-effecting tool's result, an answer sent to an agent or handed to
+ * hooks before the commit, a task keyed by the header, whose records outlive its message) is
+ * written to the call log before it is used, as above. The journal keeps its call records for its
+ * retention period, swept with its acknowledged ids.
  *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
@@ -416,6 +424,8 @@ public final class LlmAgent implements Agent {
     private final AgentContext ctx;
     private final String prompt;
     private final String keyPrefix; // null: calls are not recorded
+    // The final answer is recorded with the message's acknowledgement (see the class comment).
+    private final boolean answerWithAcknowledgement;
     private final long startNanos = System.nanoTime();
     private Usage usage = Usage.ZERO;
     private int turns;
@@ -427,6 +437,13 @@ public final class LlmAgent implements Agent {
       this.ctx = ctx;
       this.prompt = prompt;
       this.keyPrefix = keyPrefix;
+      String header = message.headers().get(IDEMPOTENCY_HEADER);
+      this.answerWithAcknowledgement =
+          keyPrefix != null
+              && message.delivery() == DeliveryMode.RELIABLE
+              && (header == null || header.isBlank())
+              && message.isRequest()
+              && settings.hooks.isEmpty();
     }
 
     TaskResult execute() {
@@ -508,6 +525,8 @@ public final class LlmAgent implements Agent {
     private ChatResponse callModel(ModelProvider model, String modelName, ChatRequest request) {
       String key = keyPrefix == null ? null : keyPrefix + "|" + turns + "|model";
       if (key != null) {
+        // An answer recorded with an acknowledgement is not looked up: the journal never delivers
+        // an acknowledged message again, so no handling of it can find such a record.
         Optional<String> recorded = settings.callLog.find(key);
         if (recorded.isPresent()) {
           replayed++;
@@ -542,7 +561,14 @@ public final class LlmAgent implements Agent {
         budget.charge(response.usage(), pricedModel(response, modelName));
       }
       if (key != null) {
-        settings.callLog.record(key, CallRecords.response(response));
+        String record = CallRecords.response(response);
+        boolean withAcknowledgement =
+            answerWithAcknowledgement
+                && !response.hasToolCalls()
+                && ctx.effects().recordCall(key, record);
+        if (!withAcknowledgement) {
+          settings.callLog.record(key, record);
+        }
       }
       return response;
     }

@@ -200,10 +200,11 @@ final class CfnContenders {
    * RELIABLE tasks: the driver sends each {@link Task} as a RELIABLE request straight to its own
    * {@link LlmAgent} (one per slot), {@code rt.request(Envelope.to(agent).delivery(RELIABLE)
    * .payload(task), timeout)}, as a user outside the runtime would (no relay agent): the request is
-   * journaled and fsynced before it is delivered, the agent records its model call in the durable
-   * call log (group-committed, fsynced) before using it, and its reply is journaled with the
-   * request's acknowledgement, then claimed by the waiting future. Journal and call log go to a
-   * temporary folder, removed on close; both at SQLite {@code synchronous=FULL} (their default).
+   * journaled and fsynced before it is delivered, the agent records its model call (the task's
+   * final answer) with the request's acknowledgement, in the same journal transaction as the reply
+   * (a task that called tools would record those turns in the durable call log first), and the
+   * reply is then claimed by the waiting future. Journal and call log go to a temporary folder,
+   * removed on close; both at SQLite {@code synchronous=FULL} (their default).
    */
   static final class Reliable implements AgentsContender {
     private final Path dir;

@@ -104,4 +104,25 @@ public interface Effects {
 
   /** Sends {@code payload} to {@code to}, RELIABLE, when the acknowledgement commits. */
   Effects send(AgentId to, Object payload);
+
+  /**
+   * Records {@code result} as the outcome of the call {@code key} (a model or tool call this
+   * handler made) when the acknowledgement commits, in the journal's call records, where {@link
+   * #recordedCall} finds it when the message is handled again; the first record of a key wins.
+   * Returns false, recording nothing, when the journal keeps no call records ({@link
+   * dev.cfn.core.spi.Journal#recordsCalls()}): keep the record elsewhere then.
+   *
+   * <p>The record becomes durable with the acknowledgement, not before: use it for a result that
+   * nothing outside this message's commit uses before then (the answer a reply carries), so that a
+   * crash before the commit loses the record together with every use of the result. It does not
+   * count as use of the effects: the agent need not wait for the commit before its next message.
+   */
+  boolean recordCall(String key, String result);
+
+  /**
+   * The result recorded under {@code key} by {@link #recordCall}: this handler's own record, else
+   * one an earlier acknowledgement committed; empty when there is none or the journal keeps no call
+   * records.
+   */
+  Optional<String> recordedCall(String key);
 }

@@ -30,6 +30,7 @@ final class EffectsBuffer implements Effects {
   private Map<String, String> overlay; // key -> value this handler wrote, null when deleted
   private String namespace; // agent.toString(), on first use
   private boolean used; // any call, reads included
+  private Map<String, String> calls; // call records of this handler, by key; null until one
 
   EffectsBuffer(AgentId agent, Journal journal, Ids ids, SwarmRules swarmRules) {
     this.agent = agent;
@@ -202,6 +203,29 @@ final class EffectsBuffer implements Effects {
     swarmRules.checkReliable(e); // refused now, in the handler, rather than after the commit
     effects.add(new Effect.Send(e));
     return this;
+  }
+
+  @Override
+  public boolean recordCall(String key, String result) {
+    Effect.RecordCall record = new Effect.RecordCall(key, result); // validates both
+    if (!journal.recordsCalls()) {
+      return false;
+    }
+    effects.add(record);
+    if (calls == null) {
+      calls = new HashMap<>(4);
+    }
+    calls.putIfAbsent(key, result); // the first record of a key wins, as in the journal
+    return true;
+  }
+
+  @Override
+  public Optional<String> recordedCall(String key) {
+    Objects.requireNonNull(key, "key");
+    if (calls != null && calls.containsKey(key)) {
+      return Optional.of(calls.get(key));
+    }
+    return journal.recordsCalls() ? journal.findCall(key) : Optional.empty();
   }
 
   /**

@@ -16,7 +16,12 @@ import java.util.Objects;
  * the value committed at that moment.
  */
 public sealed interface Effect
-    permits Effect.Put, Effect.Delete, Effect.Send, Effect.Increment, Effect.CompareAndSet {
+    permits Effect.Put,
+        Effect.Delete,
+        Effect.Send,
+        Effect.Increment,
+        Effect.CompareAndSet,
+        Effect.RecordCall {
 
   /**
    * Sets {@code key} to {@code value} in the agent's namespace of the journal's state table.
@@ -95,6 +100,27 @@ public sealed interface Effect
       Objects.requireNonNull(namespace, "namespace");
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
+    }
+  }
+
+  /**
+   * Records {@code result} as the outcome of the call named {@code key} (a model call the handler
+   * made, say) in the journal's call records, so that the call is found instead of made again by
+   * whoever asks the journal for {@code key} later ({@link Journal#findCall}). The first record of
+   * a key wins: a key that already has one keeps it. Kept for the journal's retention period. Only
+   * journals that {@linkplain Journal#recordsCalls() record calls} are given this effect.
+   *
+   * @param key the call's idempotency key
+   * @param result what the call returned, as the caller encodes it (JSON for cfn-ai)
+   */
+  record RecordCall(String key, String result) implements Effect {
+    /** Validates the parts. */
+    public RecordCall {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(result, "result");
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException("a call record's key must not be empty");
+      }
     }
   }
 }

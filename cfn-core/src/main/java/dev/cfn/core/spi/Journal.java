@@ -122,6 +122,23 @@ public interface Journal extends AutoCloseable {
     return java.util.Optional.empty();
   }
 
+  /**
+   * True when this journal keeps call records: it applies {@link Effect.RecordCall} in the
+   * acknowledging transaction and {@link #findCall} reads them. False by default: such a journal is
+   * never given a {@link Effect.RecordCall}.
+   */
+  default boolean recordsCalls() {
+    return false;
+  }
+
+  /**
+   * The result recorded under {@code key} by an {@link Effect.RecordCall} that committed, if any
+   * (records older than the retention period may be gone). Empty by default.
+   */
+  default Optional<String> findCall(String key) {
+    return Optional.empty();
+  }
+
   /** Records a failed attempt (the count and the error); durable before the future completes. */
   CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error);
 

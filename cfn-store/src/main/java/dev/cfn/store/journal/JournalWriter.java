@@ -208,6 +208,7 @@ final class JournalWriter {
         // One operation failed on its own: redo the batch with a savepoint per operation, so it
         // alone is rolled back and the others still commit.
         c.exec("ROLLBACK");
+        c.forgetAttempted();
         c.exec("BEGIN IMMEDIATE");
         for (WriteOp<?> op : ops) {
           runOne(c, op, now);
@@ -270,11 +271,12 @@ final class JournalWriter {
       throws SQLException {
     // Appends first, in multi-row statements: a new message cannot be acknowledged, retried or
     // dead-lettered in the batch that stores it (its handler only runs once it is committed).
-    // Then acknowledgements without effects, the other high-volume operation, also batched: a
-    // message is acknowledged only after the commit that stored it, and retried or dead-lettered
-    // only after the commit that recorded its failure. So no operation meets another operation on
-    // the same message in one batch, and running these groups ahead of the rest changes no
-    // outcome.
+    // Then acknowledgements that change no state (no effects, or only sends and call records,
+    // such as a request's reply), the other high-volume operation, also batched: a message is
+    // acknowledged only after the commit that stored it, and retried or dead-lettered only after
+    // the commit that recorded its failure; a message it sends is delivered only after this
+    // commit. So no operation meets another operation on the same message in one batch, and
+    // running these groups ahead of the rest changes no outcome.
     List<Writes.Append> appends = new ArrayList<>();
     List<Writes.Acknowledge> acks = new ArrayList<>();
     List<WriteOp<?>> rest = new ArrayList<>();
@@ -344,6 +346,7 @@ final class JournalWriter {
     }
     c.exec("ROLLBACK TO op");
     c.exec("RELEASE op");
+    c.forgetAttempted();
   }
 
   private WriteConnection connection() throws SQLException {

@@ -92,7 +92,18 @@ final class Schema {
               new Migration(
                   3,
                   "quarantine: pending records that failed their checksum, set aside on recovery",
-                  List.of(QUARANTINE_TABLE))));
+                  List.of(QUARANTINE_TABLE)),
+              // Results of calls (model answers) committed with the acknowledgement of the
+              // RELIABLE message that made them (Effect.RecordCall), by idempotency key, kept for
+              // the retention period (recorded_at drives the sweep). Its own migration, so that an
+              // integrator may renumber it beside others.
+              new Migration(
+                  4,
+                  "calls: call results recorded with the acknowledgement of their message",
+                  List.of(
+                      "CREATE TABLE calls (key TEXT PRIMARY KEY, result TEXT NOT NULL,"
+                          + " recorded_at INTEGER NOT NULL, crc INTEGER NOT NULL) WITHOUT ROWID",
+                      "CREATE INDEX calls_by_time ON calls(recorded_at)"))));
 
   /** The version this code writes. */
   static int latestVersion() {

@@ -434,6 +434,8 @@ public final class SqliteJournal implements Journal {
               case Effect.CompareAndSet cas ->
                   new Writes.Change.CompareAndSet(
                       cas.namespace(), cas.key(), cas.expected(), cas.value());
+              case Effect.RecordCall call ->
+                  new Writes.Change.RecordCall(call.key(), call.result());
             });
       }
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -472,6 +474,31 @@ public final class SqliteJournal implements Journal {
   public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
     Objects.requireNonNull(message, "message");
     return writer.submit(new Writes.DeadLetter(message, codec, attempts, cause));
+  }
+
+  /**
+   * True: {@link Effect.RecordCall} is stored in the {@code calls} table by the acknowledgement.
+   */
+  @Override
+  public boolean recordsCalls() {
+    return true;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Read from the {@code calls} table, checksum verified; records are kept for the {@linkplain
+   * Builder#retention retention} period and swept with the old acknowledged ids.
+   */
+  @Override
+  public Optional<String> findCall(String key) {
+    Objects.requireNonNull(key, "key");
+    return read(
+        "call record " + key,
+        c ->
+            select(c, Table.CALLS, "WHERE key = ?", List.of(key)).stream()
+                .findFirst()
+                .map(row -> (String) row[1]));
   }
 
   @Override

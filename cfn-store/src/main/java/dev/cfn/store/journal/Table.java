@@ -36,6 +36,11 @@ enum Table {
    */
   IDEMPOTENCY("idempotency", List.of("key", "message_id", "created_at"), 1),
   /**
+   * Call results committed with the acknowledgement of the message whose handler made the call
+   * (schema version 4), by idempotency key, within the retention period.
+   */
+  CALLS("calls", List.of("key", "result", "recorded_at"), 1),
+  /**
    * Damaged pending records set aside by recovery (schema version 3): the message columns as found,
    * then {@code attempts}, {@code last_error}, the checksum they carried, the table they came from,
    * the problem and the time.

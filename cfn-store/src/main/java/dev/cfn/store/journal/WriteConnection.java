@@ -126,6 +126,14 @@ final class WriteConnection implements AutoCloseable {
     return attempted;
   }
 
+  /**
+   * Forgets the {@link #attempted()} set, reloaded from the file on next use: after a rollback,
+   * which may have undone the deletes of attempt rows whose ids were removed from it.
+   */
+  void forgetAttempted() {
+    attempted = null;
+  }
+
   private final Map<String, PreparedStatement[]> shaped = new HashMap<>();
 
   /**

@@ -139,6 +139,9 @@ final class Writes {
     /** Sets a key only if it holds {@code expected} (null: absent). */
     record CompareAndSet(String namespace, String key, String expected, String value)
         implements Change {}
+
+    /** Stores a call's result under its key, unless the key has one already. */
+    record RecordCall(String key, String result) implements Change {}
   }
 
   /** Acknowledges a message and applies its changes, unless it was acknowledged before. */
@@ -149,6 +152,7 @@ final class Writes {
     private final List<Change> changes;
     private final StateCache cache; // null: nothing to publish to
     private final List<StateCache.Write> written = new java.util.ArrayList<>(0);
+    private final boolean outboxOnly; // no state change: only sends and call records
 
     Acknowledge(long id, List<Change> changes, StateCache cache) {
       this(new long[0], id, changes, cache);
@@ -164,6 +168,11 @@ final class Writes {
       this.together = together;
       this.changes = changes;
       this.cache = cache;
+      boolean onlyOutbox = together.length == 0;
+      for (Change change : changes) {
+        onlyOutbox &= change instanceof Change.Send || change instanceof Change.RecordCall;
+      }
+      this.outboxOnly = onlyOutbox;
     }
 
     @Override
@@ -184,8 +193,11 @@ final class Writes {
         return false;
       }
       update(c, "DELETE FROM messages WHERE id = ?", id);
-      update(c, "DELETE FROM attempts WHERE message_id = ?", id);
-      c.attempted().remove(id);
+      // As in applyAll: a message that never failed has no attempt rows to delete. (A rollback
+      // makes the writer reload the set, so an id removed here by a rolled-back run is back.)
+      if (c.attempted().remove(id)) {
+        update(c, "DELETE FROM attempts WHERE message_id = ?", id);
+      }
       for (Change change : changes) {
         switch (change) {
           case Change.Put put -> putState(c, put.namespace(), put.key(), put.value());
@@ -240,6 +252,14 @@ final class Writes {
             }
             putState(c, cas.namespace(), cas.key(), cas.value());
           }
+          case Change.RecordCall call ->
+              insert(
+                  c,
+                  Table.CALLS,
+                  " ON CONFLICT(key) DO NOTHING",
+                  call.key(),
+                  call.result(),
+                  now.toEpochMilli());
         }
       }
       return true;
@@ -298,16 +318,22 @@ final class Writes {
           + " were applied";
     }
 
-    /** True when this acknowledgement has no effects, so it can join a batched statement. */
+    /**
+     * True when this acknowledgement changes no state and acknowledges one message: it has no
+     * effects, or only sends (the outbox, such as the reply to a request) and call records, so it
+     * can join the batched statements of {@link #applyAll}.
+     */
     boolean plain() {
-      return changes.isEmpty() && together.length == 0;
+      return outboxOnly;
     }
 
     /**
-     * Acknowledges {@code acks} (all {@link #plain()}) in three statements per chunk: one multi-row
+     * Acknowledges {@code acks} (all {@link #plain()}) in a few statements per chunk: one multi-row
      * insert into {@code acked} that returns the ids it added (the others were already
-     * acknowledged: their result is false), then one delete each from {@code messages} and {@code
-     * attempts} for those ids.
+     * acknowledged: their result is false, and their sends and records are not applied), one delete
+     * each from {@code messages} and {@code attempts} for those ids, then one multi-row insert of
+     * the new ones' outgoing messages and one of their call records (in the order of {@code acks},
+     * so the first record of a key wins).
      */
     static void applyAll(WriteConnection c, List<Acknowledge> acks, Instant now)
         throws SQLException {
@@ -350,10 +376,45 @@ final class Writes {
             }
           }
         }
+        List<Object[]> sends = new java.util.ArrayList<>();
+        List<Object[]> calls = new java.util.ArrayList<>();
         for (int r = 0; r < n; r++) {
           Acknowledge a = acks.get(i + r);
-          a.markDone(added.remove(a.id)); // the same id twice in a chunk: only the first is new
+          boolean applied = added.remove(a.id); // the same id twice in a chunk: the first is new
+          a.markDone(applied);
+          if (applied) {
+            for (Change change : a.changes) {
+              switch (change) {
+                case Change.Send send -> sends.add(MessageCodec.pending(send.content(), 0, null));
+                case Change.RecordCall call ->
+                    calls.add(new Object[] {call.key(), call.result(), at});
+                default -> throw new IllegalStateException("not an outbox change: " + change);
+              }
+            }
+          }
         }
+        insertAll(c, "outbox", Table.MESSAGES, "", sends);
+        insertAll(c, "calls", Table.CALLS, " ON CONFLICT(key) DO NOTHING", calls);
+        i += n;
+      }
+    }
+
+    /** Inserts {@code rows} into {@code table} in multi-row statements of a few cached shapes. */
+    private static void insertAll(
+        WriteConnection c, String family, Table table, String conflict, List<Object[]> rows)
+        throws SQLException {
+      int i = 0;
+      while (i < rows.size()) {
+        int n = Math.min(ROWS_PER_INSERT, rows.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n);
+        }
+        PreparedStatement statement =
+            c.prepare(family, n, count -> table.insertRows(count) + conflict);
+        for (int r = 0; r < n; r++) {
+          table.bindRow(statement, r, rows.get(i + r));
+        }
+        statement.executeUpdate();
         i += n;
       }
     }
@@ -614,7 +675,9 @@ final class Writes {
     }
   }
 
-  /** Forgets acknowledged ids and idempotency keys older than the retention period. */
+  /**
+   * Forgets acknowledged ids, idempotency keys and call records older than the retention period.
+   */
   static final class Sweep extends WriteOp<Integer> {
     private final Duration retention;
 
@@ -628,6 +691,10 @@ final class Writes {
       int keys = update(c, "DELETE FROM idempotency WHERE created_at < ?", cutoff);
       if (keys > 0) {
         log.debug("forgot {} idempotency keys older than {}", keys, retention);
+      }
+      int calls = update(c, "DELETE FROM calls WHERE recorded_at < ?", cutoff);
+      if (calls > 0) {
+        log.debug("forgot {} call records older than {}", calls, retention);
       }
       Long highest = queryLong(c, "SELECT max(id) FROM acked WHERE acked_at < ?", cutoff);
       if (highest == null) {
