@@ -209,20 +209,25 @@ public final class GraphRunner implements AutoCloseable {
     outcomes.computeIfAbsent(outcome.runId(), k -> new CompletableFuture<>()).complete(outcome);
   }
 
-  void later(Duration delay, Runnable action) {
+  /** Runs {@code action} after {@code delay} on the runner's timer; null once the runner closed. */
+  java.util.concurrent.Future<?> later(Duration delay, Runnable action) {
     if (timer.isShutdown()) {
-      return;
+      return null;
     }
-    timer.schedule(
-        () -> {
-          try {
-            action.run();
-          } catch (RuntimeException e) {
-            log.warn("cfn-flow timer: {}", e.toString());
-          }
-        },
-        Math.max(0, delay.toMillis()),
-        TimeUnit.MILLISECONDS);
+    try {
+      return timer.schedule(
+          () -> {
+            try {
+              action.run();
+            } catch (RuntimeException e) {
+              log.warn("cfn-flow timer: {}", e.toString());
+            }
+          },
+          Math.max(0, delay.toMillis()),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      return null;
+    }
   }
 
   /** Sends a run's agent a message of its own (a timer's), in the runner's delivery mode. */

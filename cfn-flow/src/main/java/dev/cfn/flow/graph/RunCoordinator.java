@@ -7,6 +7,7 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
 import dev.cfn.flow.graph.Messages.AttemptDone;
+import dev.cfn.flow.graph.Messages.AttemptTimedOut;
 import dev.cfn.flow.graph.Messages.CancelAttempts;
 import dev.cfn.flow.graph.Messages.CancelRun;
 import dev.cfn.flow.graph.Messages.CancelTask;
@@ -21,6 +22,7 @@ import dev.cfn.flow.graph.Messages.WorkerAnswer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +72,13 @@ final class RunCoordinator implements Agent {
   private final String runId;
   private Run run; // null until started (BEST_EFFORT) or loaded (RELIABLE)
   private AgentContext ctx;
+  private Envelope current; // the message being handled
   private final ArrayDeque<Integer> released = new ArrayDeque<>();
+  private Future<?>[] timers = new Future<?>[0]; // per task: its attempt's timeout or retry backoff
+  // What every step would otherwise build again (and validate with a regular expression): the
+  // topics of this run's events, one per transition, and each task's agent in this run.
+  private final TopicId[] topics = new TopicId[Transition.values().length];
+  private AgentId[] targets = new AgentId[0];
 
   RunCoordinator(GraphRunner runner, AgentId self) {
     this.runner = runner;
@@ -80,6 +88,7 @@ final class RunCoordinator implements Agent {
   @Override
   public void onMessage(Envelope message, AgentContext ctx) {
     this.ctx = ctx;
+    this.current = message;
     boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
     try {
       if (reliable) {
@@ -95,7 +104,11 @@ final class RunCoordinator implements Agent {
           run.writeThrough(ctx.effects());
         }
       }
-      handle(message.payload());
+      if (message.isReply()) {
+        replied(message);
+      } else {
+        handle(message.payload());
+      }
       if (reliable && run != null) {
         run.handled();
       }
@@ -118,15 +131,12 @@ final class RunCoordinator implements Agent {
       case TaskFinished f -> finished(f);
       case AttemptDone d -> attemptDone(d);
       case RetryDue r -> retryDue(r);
+      case AttemptTimedOut t -> timedOut(t);
       case CancelTask c -> cancelTask(c.task(), c.reason());
       case CancelRun c -> cancelRun(c.reason());
       case RunDeadline d -> deadline();
       case ResumeRun r -> resume();
-      default ->
-          log.warn(
-              "run {}: coordinator ignores a {} it does not understand",
-              runId,
-              payload.getClass().getName());
+      default -> unrequested(payload);
     }
   }
 
@@ -226,27 +236,11 @@ final class RunCoordinator implements Agent {
       return;
     }
     publish(node, Transition.QUEUED, 0, null, null);
-    AgentId target = node.target(runId);
-    if (runner.reliable()) {
-      ctx.effects()
-          .send(
-              TaskAttempts.id(runId, node.id(), run.iteration[i]),
-              new Execute(
-                  runId,
-                  node.id(),
-                  run.iteration[i],
-                  target.toString(),
-                  input,
-                  node.timeout().toMillis(),
-                  node.attempts(),
-                  node.backoff().toMillis()));
-    } else {
-      run.input[i] = input;
-      attempt(node, 1);
-    }
+    run.setInput(i, input);
+    attempt(node, 1);
   }
 
-  /** A task's iteration ended (RELIABLE runs: from its attempts agent). */
+  /** A task's iteration ended at its attempts agent (a run started by an earlier version). */
   private void finished(TaskFinished f) {
     Node node = requireStarted() ? run.graph.node(f.task()) : null;
     if (node == null) {
@@ -258,6 +252,7 @@ final class RunCoordinator implements Agent {
       return;
     }
     run.setAttempt(i, f.attempts());
+    run.legacy[i] = false;
     if ("SUCCEEDED".equals(f.status())) {
       succeeded(node, f.result());
     } else {
@@ -316,7 +311,9 @@ final class RunCoordinator implements Agent {
           default -> Transition.CANCELLED;
         };
     publish(node, t, run.attempt[i], null, why);
-    if (status == TaskStatus.CANCELLED && wasRunning && runner.reliable()) {
+    cancelTimer(i);
+    run.forgetRequests(i); // a reply to one of its requests is late from now on
+    if (status == TaskStatus.CANCELLED && wasRunning && run.legacy[i]) {
       ctx.effects()
           .send(TaskAttempts.id(runId, node.id(), run.iteration[i]), new CancelAttempts(why));
     }
@@ -405,10 +402,17 @@ final class RunCoordinator implements Agent {
     armDeadline();
     if (runner.reliable()) {
       for (Node node : run.running()) {
-        ctx.effects()
-            .send(
-                TaskAttempts.id(runId, node.id(), run.iteration[node.index()]),
-                new Rearm(runner.clock().millis()));
+        int i = node.index();
+        if (run.legacy[i]) {
+          ctx.effects()
+              .send(
+                  TaskAttempts.id(runId, node.id(), run.iteration[i]),
+                  new Rearm(runner.clock().millis()));
+        } else if (run.attempt[i] > 0) {
+          armTimeout(node, run.attempt[i]);
+        } else if (run.attempt[i] < 0) {
+          armRetry(node, -run.attempt[i] + 1);
+        }
       }
     }
   }
@@ -421,14 +425,27 @@ final class RunCoordinator implements Agent {
     return true;
   }
 
-  // ---------------------------------------------------------------- BEST_EFFORT attempts
+  // ---------------------------------------------------------------- attempts
 
+  /**
+   * Sends attempt {@code attempt} of the task's iteration to its agent. RELIABLE: a request in the
+   * effects' outbox (sent exactly when this message's changes commit, and never again), whose id is
+   * kept in the task's row so that its reply, which names it, finds the task; the attempt's timeout
+   * is a timer of this process ({@link #resume} sets it again after a restart). BEST_EFFORT: a
+   * request whose reply comes back as an {@link AttemptDone}.
+   */
   private void attempt(Node node, int attempt) {
     int i = node.index();
     run.setAttempt(i, attempt);
-    AgentId target = node.target(runId);
+    AgentId target = target(node);
     int iteration = run.iteration[i];
     publish(node, Transition.ASSIGNED, attempt, target, null);
+    if (runner.reliable()) {
+      run.asked(i, ctx.effects().request(target, run.input[i]));
+      publish(node, Transition.RUNNING, attempt, target, null);
+      armTimeout(node, attempt);
+      return;
+    }
     AgentContext c = ctx;
     AgentId self = c.self();
     c.request(target, run.input[i], node.timeout())
@@ -467,6 +484,151 @@ final class RunCoordinator implements Agent {
     drain();
   }
 
+  /** RELIABLE: a task's agent replied to request {@code m.correlationId()}. */
+  private void replied(Envelope m) {
+    if (!requireStarted()) {
+      return;
+    }
+    Integer at = run.requests.get(m.correlationId());
+    if (at == null) {
+      log.debug("run {}: late reply to request {} ignored", runId, m.correlationId());
+      return;
+    }
+    answered(run.graph.nodes().get(at), m.correlationId(), Answers.of(m.payload()));
+  }
+
+  /**
+   * An answer that is not a reply: a task's agent that sends its answer to its sender instead of
+   * replying to the request. It is the answer of the one task under way at that agent, if there is
+   * exactly one; otherwise it cannot be told apart and is ignored.
+   */
+  private void unrequested(Object payload) {
+    Envelope m = current;
+    if (run == null
+        || m == null
+        || m.delivery() != DeliveryMode.RELIABLE
+        || !(payload instanceof String
+            || payload instanceof dev.cfn.ai.TaskResult
+            || payload instanceof dev.cfn.ai.TaskFailed)) {
+      log.warn(
+          "run {}: coordinator ignores a {} it does not understand (a task's agent answers a task"
+              + " with ctx.reply)",
+          runId,
+          payload.getClass().getName());
+      return;
+    }
+    Node found = null;
+    for (Node node : run.running()) {
+      if (!run.legacy[node.index()] && target(node).equals(m.sender())) {
+        if (found != null) {
+          found = null;
+          break;
+        }
+        found = node;
+      }
+    }
+    if (found == null) {
+      log.warn(
+          "run {}: an answer from {} that is not a reply cannot be matched to one task (fix: answer"
+              + " a task with ctx.reply, as TaskWorker does)",
+          runId,
+          m.sender());
+      return;
+    }
+    answered(found, run.asked[found.index()], Answers.of(payload));
+  }
+
+  /**
+   * RELIABLE: the answer to request {@code request} of a task. Any success is the task's result,
+   * even one to an attempt that timed out (every attempt carries the same input); a failure counts
+   * only for the attempt under way.
+   */
+  private void answered(Node node, long request, WorkerAnswer a) {
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING) {
+      return;
+    }
+    if (a.ok()) {
+      cancelTimer(i);
+      run.setAttempt(i, Math.abs(run.attempt[i]));
+      succeeded(node, a.text());
+    } else if (request == run.asked[i] && run.attempt[i] > 0) {
+      failedAttempt(node, run.attempt[i], a.text());
+    } else {
+      return;
+    }
+    drain();
+  }
+
+  private void timedOut(AttemptTimedOut t) {
+    Node node = run == null ? null : run.graph.node(t.task());
+    if (node == null) {
+      return;
+    }
+    int i = node.index();
+    if (run.status[i] == TaskStatus.RUNNING
+        && !run.legacy[i]
+        && run.iteration[i] == t.iteration()
+        && run.attempt[i] == t.attempt()) {
+      failedAttempt(
+          node,
+          t.attempt(),
+          "attempt " + t.attempt() + " had no answer within " + node.timeout().toMillis() + " ms");
+      drain();
+    }
+  }
+
+  /** RELIABLE: attempt {@code attempt} failed; retry it (now, or after its backoff) or fail. */
+  private void failedAttempt(Node node, int attempt, String why) {
+    int i = node.index();
+    cancelTimer(i);
+    if (attempt < node.attempts()) {
+      publish(node, Transition.RETRIED, attempt, null, why);
+      if (node.backoffBefore(attempt + 1).isZero()) {
+        attempt(node, attempt + 1);
+      } else {
+        run.setAttempt(i, -attempt); // negative: waiting out the backoff
+        armRetry(node, attempt + 1);
+      }
+    } else {
+      end(
+          node,
+          TaskStatus.FAILED,
+          "failed after " + attempt + " attempt" + (attempt == 1 ? "" : "s") + ": " + why);
+    }
+  }
+
+  private void armTimeout(Node node, int attempt) {
+    AgentId self = ctx.self();
+    AttemptTimedOut due = new AttemptTimedOut(node.id(), run.iteration[node.index()], attempt);
+    setTimer(node.index(), runner.later(node.timeout(), () -> runner.sendToSelf(self, due)));
+  }
+
+  private void armRetry(Node node, int next) {
+    AgentId self = ctx.self();
+    RetryDue due = new RetryDue(node.id(), run.iteration[node.index()], next);
+    setTimer(
+        node.index(), runner.later(node.backoffBefore(next), () -> runner.sendToSelf(self, due)));
+  }
+
+  private void setTimer(int i, Future<?> timer) {
+    if (timers.length <= i) {
+      timers = java.util.Arrays.copyOf(timers, run.graph.nodes().size());
+    }
+    Future<?> old = timers[i];
+    if (old != null) {
+      old.cancel(false);
+    }
+    timers[i] = timer;
+  }
+
+  private void cancelTimer(int i) {
+    if (i < timers.length && timers[i] != null) {
+      timers[i].cancel(false);
+      timers[i] = null;
+    }
+  }
+
   private void retryDue(RetryDue r) {
     Node node = run == null ? null : run.graph.node(r.task());
     if (node == null) {
@@ -495,7 +657,7 @@ final class RunCoordinator implements Agent {
 
   private void publish(Node node, Transition t, int attempt, AgentId agent, String detail) {
     ctx.publish(
-        TopicId.of(t.topic(), runId),
+        topic(t),
         new FlowEvent(
             runId,
             node.id(),
@@ -505,6 +667,28 @@ final class RunCoordinator implements Agent {
             Math.max(0, attempt),
             agent == null ? null : agent.toString(),
             detail));
+  }
+
+  private TopicId topic(Transition t) {
+    TopicId topic = topics[t.ordinal()];
+    if (topic == null) {
+      topic = TopicId.of(t.topic(), runId);
+      topics[t.ordinal()] = topic;
+    }
+    return topic;
+  }
+
+  private AgentId target(Node node) {
+    int i = node.index();
+    if (targets.length <= i) {
+      targets = java.util.Arrays.copyOf(targets, run.graph.nodes().size());
+    }
+    AgentId target = targets[i];
+    if (target == null) {
+      target = node.target(runId);
+      targets[i] = target;
+    }
+    return target;
   }
 
   private void publishRun(RunStatus status, String detail) {
