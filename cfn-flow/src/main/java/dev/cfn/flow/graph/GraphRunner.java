@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
-  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   private final AgentRuntime runtime;
   private final boolean reliable;
@@ -202,6 +200,11 @@ public final class GraphRunner implements AutoCloseable {
     return clock;
   }
 
+  /** True when someone subscribes to events on topics of type {@code topicType} now. */
+  boolean listened(String topicType) {
+    return runtime.hasSubscribers(topicType);
+  }
+
   void finished(RunOutcome outcome) {
     if (reliable) {
       send(RunIndex.ID, new RunIndex.Untrack(outcome.runId()));
@@ -261,7 +264,7 @@ public final class GraphRunner implements AutoCloseable {
   }
 
   private static void checkRunId(String runId) {
-    if (runId == null || !RUN_ID.matcher(runId).matches()) {
+    if (!wellFormedRunId(runId)) {
       throw new IllegalArgumentException(
           "run id '"
               + runId
@@ -269,11 +272,32 @@ public final class GraphRunner implements AutoCloseable {
     }
   }
 
+  /** 1 to 100 letters, digits, '_' or '-' (checked on every start, so without a regex). */
+  private static boolean wellFormedRunId(String runId) {
+    if (runId == null || runId.isEmpty() || runId.length() > 100) {
+      return false;
+    }
+    for (int i = 0; i < runId.length(); i++) {
+      char c = runId.charAt(i);
+      if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '_'
+          || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static void validateAgents(AgentRuntime runtime, TaskGraph g) {
-    List<String> problems = new ArrayList<>();
+    List<String> problems = null; // checked on every start: allocate only for a problem
     for (Node n : g.nodes()) {
       String type = n.agent() != null ? n.agent().type() : n.agentType();
       if (!runtime.isRegistered(type)) {
+        if (problems == null) {
+          problems = new ArrayList<>();
+        }
         problems.add(
             "graph '"
                 + g.name()
@@ -286,7 +310,7 @@ public final class GraphRunner implements AutoCloseable {
                 + "\", ...)) before the runner starts the graph, or correct the type)");
       }
     }
-    if (!problems.isEmpty()) {
+    if (problems != null) {
       throw new GraphValidationException(String.join("\n", problems));
     }
   }

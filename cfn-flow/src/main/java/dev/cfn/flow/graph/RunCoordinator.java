@@ -656,6 +656,9 @@ final class RunCoordinator implements Agent {
   // ---------------------------------------------------------------- events
 
   private void publish(Node node, Transition t, int attempt, AgentId agent, String detail) {
+    if (!runner.listened(t.topic())) {
+      return; // nobody subscribes to these events: build none (most steps of a busy graph)
+    }
     ctx.publish(
         topic(t),
         new FlowEvent(
@@ -692,9 +695,20 @@ final class RunCoordinator implements Agent {
   }
 
   private void publishRun(RunStatus status, String detail) {
-    ctx.publish(
-        TopicId.of(
-            FlowEvent.RUN_TOPIC + "." + status.name().toLowerCase(java.util.Locale.ROOT), runId),
-        new FlowEvent(runId, null, 0, null, status, 0, null, detail));
+    String type = RUN_TOPICS[status.ordinal()];
+    if (runner.listened(type)) {
+      ctx.publish(
+          TopicId.of(type, runId), new FlowEvent(runId, null, 0, null, status, 0, null, detail));
+    }
+  }
+
+  /** The topic type of each run status's events. */
+  private static final String[] RUN_TOPICS = new String[RunStatus.values().length];
+
+  static {
+    for (RunStatus s : RunStatus.values()) {
+      RUN_TOPICS[s.ordinal()] =
+          FlowEvent.RUN_TOPIC + "." + s.name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 }
