@@ -211,8 +211,12 @@ final class Run implements RunState {
   /** Forgets the requests of task {@code i}'s iteration: replies to them are late from now on. */
   void forgetRequests(int i) {
     if (askedIds[i] != null) {
-      for (String id : askedIds[i].split(",", -1)) {
-        requests.remove(Long.parseLong(id));
+      if (askedIds[i].indexOf(',') < 0) {
+        requests.remove(asked[i]); // one attempt, the common case
+      } else {
+        for (String id : askedIds[i].split(",", -1)) {
+          requests.remove(Long.parseLong(id));
+        }
       }
       askedIds[i] = null;
       asked[i] = 0;

@@ -7,7 +7,6 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
 import dev.cfn.flow.graph.Messages.AttemptDone;
-import dev.cfn.flow.graph.Messages.AttemptTimedOut;
 import dev.cfn.flow.graph.Messages.CancelAttempts;
 import dev.cfn.flow.graph.Messages.CancelRun;
 import dev.cfn.flow.graph.Messages.CancelTask;
@@ -18,6 +17,7 @@ import dev.cfn.flow.graph.Messages.RetryDue;
 import dev.cfn.flow.graph.Messages.RunDeadline;
 import dev.cfn.flow.graph.Messages.StartRun;
 import dev.cfn.flow.graph.Messages.TaskFinished;
+import dev.cfn.flow.graph.Messages.TimersDue;
 import dev.cfn.flow.graph.Messages.WorkerAnswer;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -74,7 +74,11 @@ final class RunCoordinator implements Agent {
   private AgentContext ctx;
   private Envelope current; // the message being handled
   private final ArrayDeque<Integer> released = new ArrayDeque<>();
-  private Future<?>[] timers = new Future<?>[0]; // per task: its attempt's timeout or retry backoff
+  // RELIABLE: when each task's timer is due (nanoTime; 0: none), an attempt's timeout or the end of
+  // a retry's backoff, and the one timer of the runner that wakes this agent at the earliest.
+  private long[] due = new long[0];
+  private Future<?> wakeup;
+  private long wakeupAt;
   // What every step would otherwise build again (and validate with a regular expression): the
   // topics of this run's events, one per transition, and each task's agent in this run.
   private final TopicId[] topics = new TopicId[Transition.values().length];
@@ -131,7 +135,7 @@ final class RunCoordinator implements Agent {
       case TaskFinished f -> finished(f);
       case AttemptDone d -> attemptDone(d);
       case RetryDue r -> retryDue(r);
-      case AttemptTimedOut t -> timedOut(t);
+      case TimersDue t -> timersDue(t);
       case CancelTask c -> cancelTask(c.task(), c.reason());
       case CancelRun c -> cancelRun(c.reason());
       case RunDeadline d -> deadline();
@@ -560,24 +564,6 @@ final class RunCoordinator implements Agent {
     drain();
   }
 
-  private void timedOut(AttemptTimedOut t) {
-    Node node = run == null ? null : run.graph.node(t.task());
-    if (node == null) {
-      return;
-    }
-    int i = node.index();
-    if (run.status[i] == TaskStatus.RUNNING
-        && !run.legacy[i]
-        && run.iteration[i] == t.iteration()
-        && run.attempt[i] == t.attempt()) {
-      failedAttempt(
-          node,
-          t.attempt(),
-          "attempt " + t.attempt() + " had no answer within " + node.timeout().toMillis() + " ms");
-      drain();
-    }
-  }
-
   /** RELIABLE: attempt {@code attempt} failed; retry it (now, or after its backoff) or fail. */
   private void failedAttempt(Node node, int attempt, String why) {
     int i = node.index();
@@ -599,33 +585,97 @@ final class RunCoordinator implements Agent {
   }
 
   private void armTimeout(Node node, int attempt) {
-    AgentId self = ctx.self();
-    AttemptTimedOut due = new AttemptTimedOut(node.id(), run.iteration[node.index()], attempt);
-    setTimer(node.index(), runner.later(node.timeout(), () -> runner.sendToSelf(self, due)));
+    setTimer(node.index(), node.timeout());
   }
 
   private void armRetry(Node node, int next) {
-    AgentId self = ctx.self();
-    RetryDue due = new RetryDue(node.id(), run.iteration[node.index()], next);
-    setTimer(
-        node.index(), runner.later(node.backoffBefore(next), () -> runner.sendToSelf(self, due)));
+    setTimer(node.index(), node.backoffBefore(next));
   }
 
-  private void setTimer(int i, Future<?> timer) {
-    if (timers.length <= i) {
-      timers = java.util.Arrays.copyOf(timers, run.graph.nodes().size());
+  /**
+   * Sets task {@code i}'s timer (RELIABLE runs). A timer per task on the runner's scheduler cost a
+   * schedule and a cancel per task, a tenth of a wide graph's coordinator time; so a task's timer
+   * is only a time in {@link #due}, and the runner wakes this agent once, at the earliest of them.
+   */
+  private void setTimer(int i, Duration delay) {
+    if (due.length <= i) {
+      due = java.util.Arrays.copyOf(due, run.graph.nodes().size());
     }
-    Future<?> old = timers[i];
-    if (old != null) {
-      old.cancel(false);
+    long at = System.nanoTime() + Math.max(0, delay.toNanos());
+    due[i] = at == 0 ? 1 : at; // 0 means no timer
+    wakeAt(at, delay);
+  }
+
+  private void wakeAt(long at, Duration delay) {
+    if (wakeup != null && wakeupAt - at <= 0) {
+      return; // the wake-up already set comes first
     }
-    timers[i] = timer;
+    if (wakeup != null) {
+      wakeup.cancel(false);
+    }
+    AgentId self = ctx.self();
+    TimersDue message = new TimersDue(at);
+    wakeupAt = at;
+    wakeup = runner.later(delay, () -> runner.sendToSelf(self, message));
   }
 
   private void cancelTimer(int i) {
-    if (i < timers.length && timers[i] != null) {
-      timers[i].cancel(false);
-      timers[i] = null;
+    if (i < due.length) {
+      due[i] = 0;
+    }
+  }
+
+  /** RELIABLE: the wake-up came; fire every task timer that is due and wake again for the rest. */
+  private void timersDue(TimersDue t) {
+    if (wakeup != null && t.at() == wakeupAt) {
+      wakeup = null;
+    }
+    if (run == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    int[] fire = new int[8];
+    int count = 0;
+    long next = 0;
+    boolean more = false;
+    for (int i = 0; i < due.length; i++) {
+      long at = due[i];
+      if (at == 0) {
+        continue;
+      }
+      if (at - now <= 0) {
+        due[i] = 0;
+        if (count == fire.length) {
+          fire = java.util.Arrays.copyOf(fire, count * 2);
+        }
+        fire[count++] = i;
+      } else if (!more || at - next < 0) {
+        next = at;
+        more = true;
+      }
+    }
+    for (int k = 0; k < count; k++) {
+      fireTimer(run.graph.nodes().get(fire[k]));
+    }
+    if (more) {
+      wakeAt(next, Duration.ofNanos(Math.max(0, next - System.nanoTime())));
+    }
+    drain();
+  }
+
+  private void fireTimer(Node node) {
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING || run.legacy[i]) {
+      return;
+    }
+    int attempt = run.attempt[i];
+    if (attempt > 0) {
+      failedAttempt(
+          node,
+          attempt,
+          "attempt " + attempt + " had no answer within " + node.timeout().toMillis() + " ms");
+    } else if (attempt < 0) {
+      attempt(node, -attempt + 1); // the backoff is over
     }
   }
 
