@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  *       Register {@link #journalPayloadTypes()} with the journal.
  * </ul>
  *
- * <p>A task's agent answers the task's message with a {@code String} (the result) or a {@code
- * TaskFailed} (a failed attempt): a request is answered with {@code ctx.reply}, a RELIABLE message
- * by sending the answer to its sender through {@code ctx.effects()} (exactly once with the agent's
- * own effects). {@link TaskWorker#agent} does both; an {@code LlmAgent} works as it is.
+ * <p>A task's agent answers the task's message, a request in both modes, with a {@code String} (the
+ * result) or a {@code TaskFailed} (a failed attempt) through {@code ctx.reply}; the reply to a
+ * RELIABLE request is committed exactly once with the agent's own effects. {@link TaskWorker#agent}
+ * does this; an {@code LlmAgent} and a {@code ProcessAgent} work as they are. (An agent that sends
+ * its answer to the sender instead is matched to the one task under way at it, if there is one.)
  *
  * <pre>{@code
  * GraphRunner runner = GraphRunner.builder(runtime).graph(graph).build();
@@ -93,7 +94,8 @@ public final class GraphRunner implements AutoCloseable {
 
   /**
    * A builder for a runner on {@code runtime}. The runner registers the agent types {@code
-   * cfn-flow-run} (and {@code cfn-flow-task} when RELIABLE) with it.
+   * cfn-flow-run} (and, when RELIABLE, {@code cfn-flow-runs} and {@code cfn-flow-task}, which
+   * finishes runs started by an earlier version) with it.
    */
   public static Builder builder(AgentRuntime runtime) {
     return new Builder(Objects.requireNonNull(runtime, "runtime"));

@@ -10,7 +10,6 @@ import dev.cfn.flow.graph.Messages.AttemptDone;
 import dev.cfn.flow.graph.Messages.CancelAttempts;
 import dev.cfn.flow.graph.Messages.CancelRun;
 import dev.cfn.flow.graph.Messages.CancelTask;
-import dev.cfn.flow.graph.Messages.Execute;
 import dev.cfn.flow.graph.Messages.Rearm;
 import dev.cfn.flow.graph.Messages.ResumeRun;
 import dev.cfn.flow.graph.Messages.RetryDue;
@@ -33,10 +32,17 @@ import org.slf4j.LoggerFactory;
  * loops and finishes the run.
  *
  * <p>RELIABLE runs: every message to the coordinator is RELIABLE and every change of the run is
- * written through the message's {@link dev.cfn.core.Effects} (see {@link Run}); a task is sent off
- * as an {@link Execute} in the effects' outbox to the task's {@link TaskAttempts} agent, so it is
- * sent exactly when the change that released it commits, and never again. A coordinator that
- * handled a message and died before the commit handles it again from the committed state.
+ * written through the message's {@link dev.cfn.core.Effects} (see {@link Run}). An attempt is a
+ * RELIABLE request to the task's agent in the effects' outbox ({@link
+ * dev.cfn.core.Effects#request}), so it is sent exactly when the change that released it commits,
+ * and never again; the request's id goes into the task's row. The agent's reply (in its own outbox,
+ * committed with its own effects) comes back here naming that id, which is how a reply finds its
+ * task, even among several tasks under way at one agent. Attempt timeouts and retry backoffs are
+ * timers of this process ({@link #resume} sets them again after a restart). So a task costs two
+ * RELIABLE hops, the coordinator's and its agent's; earlier versions sent each task iteration
+ * through an attempts agent of its own ({@link TaskAttempts}), four hops, and runs they started
+ * still finish that way. A coordinator that handled a message and died before the commit handles it
+ * again from the committed state.
  *
  * <p>Throughput of RELIABLE runs: the coordinator is one agent per run, and every message it gets
  * changes the run, so it must not handle a message before the previous one's changes are committed.
