@@ -1,7 +1,5 @@
 package dev.cfn.core;
 
-import java.util.regex.Pattern;
-
 /**
  * The address of one agent: its {@code type} (which factory creates it) and its {@code key} (which
  * instance of that type). Two agents with the same type and key are the same agent.
@@ -17,8 +15,6 @@ public record AgentId(String type, String key) {
 
   /** Longest allowed key. */
   public static final int MAX_KEY_LENGTH = 255;
-
-  private static final Pattern TYPE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
 
   /** Validates both parts; throws {@link IllegalArgumentException} naming the problem and fix. */
   public AgentId {
@@ -58,13 +54,28 @@ public record AgentId(String type, String key) {
               + " characters; the limit is "
               + MAX_TYPE_LENGTH);
     }
-    if (!TYPE.matcher(type).matches()) {
+    if (!wellFormedType(type)) {
       throw new IllegalArgumentException(
           "agent type '"
               + type
               + "' is badly formed: it must start with a letter and contain only letters,"
               + " digits, '_', '-' or '.'");
     }
+  }
+
+  /**
+   * True when {@code type} starts with a letter and holds only letters, digits, '_', '-' or '.'
+   * (the regular expression {@code [A-Za-z][A-Za-z0-9_.-]*}, without its cost on every id).
+   */
+  private static boolean wellFormedType(String type) {
+    for (int i = 0; i < type.length(); i++) {
+      char c = type.charAt(i);
+      boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static void validateKey(String key) {

@@ -334,6 +334,16 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   }
 
   /**
+   * True when a publication on a topic of type {@code topicType} would reach a subscriber now (one
+   * cached lookup). A publisher of frequent events nobody may be listening to (a task graph's
+   * transitions) asks first and skips building them; subscriptions made later see the events
+   * published after them, as always.
+   */
+  public boolean hasSubscribers(String topicType) {
+    return router.match(Objects.requireNonNull(topicType, "topicType")).length > 0;
+  }
+
+  /**
    * Delivers dead-lettered RELIABLE message {@code id} again, with a fresh attempt count: it moves
    * back to the journal's pending messages and on to its recipient. False when the journal has no
    * such dead letter. Throws {@link IllegalStateException} without a journal.

@@ -125,4 +125,13 @@ public interface Effects {
    * records.
    */
   Optional<String> recordedCall(String key);
+   * Sends {@code payload} to {@code to} as a RELIABLE request when the acknowledgement commits, and
+   * returns the request's id. No future waits for it: its reply (committed with the request's
+   * acknowledgement by a handler that calls {@link AgentContext#reply(Object)}) comes to this agent
+   * as a RELIABLE message whose {@link Envelope#isReply()} is true and whose {@link
+   * Envelope#correlationId()} is the id returned here, so an agent with several requests out tells
+   * their replies apart, across crashes, by the ids it kept in its state. Exactly once, as {@link
+   * #send}.
+   */
+  long request(AgentId to, Object payload);
 }

@@ -185,16 +185,28 @@ final class EffectsBuffer implements Effects {
 
   @Override
   public Effects send(AgentId to, Object payload) {
+    outgoing(to, payload, false);
+    return this;
+  }
+
+  @Override
+  public long request(AgentId to, Object payload) {
+    return outgoing(to, payload, true);
+  }
+
+  /** Adds a RELIABLE message to the outbox, a request (its correlation id its own id) or not. */
+  private long outgoing(AgentId to, Object payload, boolean request) {
     used = true;
     Objects.requireNonNull(to, "to");
+    long id = ids.nextReliable();
     Envelope e =
         new Envelope(
-            ids.nextReliable(),
+            id,
             payload == null ? "null" : payload.getClass().getName(),
             agent,
             to,
             null,
-            0,
+            request ? id : 0,
             Priority.NORMAL,
             DeliveryMode.RELIABLE,
             Map.of(),
@@ -202,7 +214,7 @@ final class EffectsBuffer implements Effects {
             System.nanoTime());
     swarmRules.checkReliable(e); // refused now, in the handler, rather than after the commit
     effects.add(new Effect.Send(e));
-    return this;
+    return id;
   }
 
   @Override

@@ -107,19 +107,21 @@ final class JournalAppend {
                     () -> keyed ? journal.appendOnce(e) : appendPlain(e), appends)
                 .whenComplete(
                     (stored, t) -> {
-                      admit.finishedElsewhere.increment();
-                      if (t != null) {
-                        ledger.pending.remove(e.id());
+                      try {
+                        if (t != null) {
+                          ledger.pending.remove(e.id());
+                        } else if (stored != e.id()) {
+                          duplicate(e, stored);
+                        } else {
+                          deliver(e); // counted accepted by the mailbox...
+                        }
+                      } finally {
+                        // ...before the append counts as finished: a drain never sees the two
+                        // counts equal while the message is between the journal and its mailbox
+                        admit.finishedElsewhere.increment();
                       }
                     })
-                .thenAccept(
-                    stored -> {
-                      if (stored != e.id()) {
-                        duplicate(e, stored);
-                      } else {
-                        deliver(e);
-                      }
-                    }));
+                .thenApply(stored -> (Void) null));
     return e.id();
   }
 

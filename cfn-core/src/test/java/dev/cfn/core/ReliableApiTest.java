@@ -429,4 +429,52 @@ class ReliableApiTest {
       assertThat(plainJournal.inner.pendingCount()).isZero();
     }
   }
+
+  /**
+   * A request in a handler's effects leaves only when the handler's acknowledgement commits; its
+   * reply comes back to the requesting agent as a RELIABLE reply naming the id the effects gave.
+   */
+  @Test
+  void aRequestInTheEffectsIsSentAtTheCommitAndItsReplyNamesIt() throws Exception {
+    InMemoryJournal journal = new InMemoryJournal();
+    AtomicInteger serviceCalls = new AtomicInteger();
+    List<Long> asked = new CopyOnWriteArrayList<>();
+    List<Envelope> replies = new CopyOnWriteArrayList<>();
+    CountDownLatch replied = new CountDownLatch(1);
+    AgentType asker =
+        AgentType.of(
+            "asker",
+            id ->
+                (m, ctx) -> {
+                  if (m.isReply()) {
+                    replies.add(m);
+                    ctx.effects().put("answer", (String) m.payload());
+                    replied.countDown();
+                  } else {
+                    long request = ctx.effects().request(SERVICE, m.payload());
+                    ctx.effects().put("asked", Long.toString(request));
+                    asked.add(request);
+                  }
+                });
+    try (AgentRuntime rt =
+        TestSupport.builder()
+            .journal(journal)
+            .register(service(serviceCalls, new CopyOnWriteArrayList<>()))
+            .register(asker)
+            .build()) {
+      rt.send(reliable(AgentId.of("asker", "1"), "q"));
+      assertThat(replied.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(rt.awaitDrained(LONG)).isTrue();
+    }
+    assertThat(serviceCalls).hasValue(1);
+    assertThat(replies).hasSize(1);
+    Envelope reply = replies.getFirst();
+    assertThat(reply.isReply()).isTrue();
+    assertThat(reply.delivery()).isEqualTo(DeliveryMode.RELIABLE);
+    assertThat(reply.correlationId()).isEqualTo(asked.getFirst());
+    assertThat(reply.sender()).isEqualTo(SERVICE);
+    assertThat(journal.state("asker/1", "asked")).contains(Long.toString(asked.getFirst()));
+    assertThat(journal.state("asker/1", "answer")).contains("re:q/-");
+    assertThat(journal.pendingCount()).isZero();
+  }
 }

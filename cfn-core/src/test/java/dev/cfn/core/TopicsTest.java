@@ -176,6 +176,19 @@ class TopicsTest {
   }
 
   @Test
+  void hasSubscribersFollowsTheSubscriptions() {
+    try (AgentRuntime rt = TestSupport.runtime()) {
+      rt.register(AgentType.of("w", id -> (m, ctx) -> {}));
+      assertThat(rt.hasSubscribers("cfn.flow.task.queued")).isFalse();
+      Subscription sub = rt.subscribe("cfn.flow.#", AgentId.of("w", "1"));
+      assertThat(rt.hasSubscribers("cfn.flow.task.queued")).isTrue();
+      assertThat(rt.hasSubscribers("cfn.agent.started")).isFalse();
+      sub.close();
+      assertThat(rt.hasSubscribers("cfn.flow.task.queued")).isFalse();
+    }
+  }
+
+  @Test
   void lifecycleEventsArePublishedWithTheAgentIdAsSource() {
     List<LifecycleEvent> events = Collections.synchronizedList(new ArrayList<>());
     List<TopicId> topics = Collections.synchronizedList(new ArrayList<>());

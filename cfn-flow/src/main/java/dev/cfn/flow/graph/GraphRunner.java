@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,10 +40,11 @@ import org.slf4j.LoggerFactory;
  *       Register {@link #journalPayloadTypes()} with the journal.
  * </ul>
  *
- * <p>A task's agent answers the task's message with a {@code String} (the result) or a {@code
- * TaskFailed} (a failed attempt): a request is answered with {@code ctx.reply}, a RELIABLE message
- * by sending the answer to its sender through {@code ctx.effects()} (exactly once with the agent's
- * own effects). {@link TaskWorker#agent} does both; an {@code LlmAgent} works as it is.
+ * <p>A task's agent answers the task's message, a request in both modes, with a {@code String} (the
+ * result) or a {@code TaskFailed} (a failed attempt) through {@code ctx.reply}; the reply to a
+ * RELIABLE request is committed exactly once with the agent's own effects. {@link TaskWorker#agent}
+ * does this; an {@code LlmAgent} and a {@code ProcessAgent} work as they are. (An agent that sends
+ * its answer to the sender instead is matched to the one task under way at it, if there is one.)
  *
  * <pre>{@code
  * GraphRunner runner = GraphRunner.builder(runtime).graph(graph).build();
@@ -53,7 +53,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
-  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   private final AgentRuntime runtime;
   private final boolean reliable;
@@ -95,7 +94,8 @@ public final class GraphRunner implements AutoCloseable {
 
   /**
    * A builder for a runner on {@code runtime}. The runner registers the agent types {@code
-   * cfn-flow-run} (and {@code cfn-flow-task} when RELIABLE) with it.
+   * cfn-flow-run} (and, when RELIABLE, {@code cfn-flow-runs} and {@code cfn-flow-task}, which
+   * finishes runs started by an earlier version) with it.
    */
   public static Builder builder(AgentRuntime runtime) {
     return new Builder(Objects.requireNonNull(runtime, "runtime"));
@@ -202,6 +202,11 @@ public final class GraphRunner implements AutoCloseable {
     return clock;
   }
 
+  /** True when someone subscribes to events on topics of type {@code topicType} now. */
+  boolean listened(String topicType) {
+    return runtime.hasSubscribers(topicType);
+  }
+
   void finished(RunOutcome outcome) {
     if (reliable) {
       send(RunIndex.ID, new RunIndex.Untrack(outcome.runId()));
@@ -209,20 +214,25 @@ public final class GraphRunner implements AutoCloseable {
     outcomes.computeIfAbsent(outcome.runId(), k -> new CompletableFuture<>()).complete(outcome);
   }
 
-  void later(Duration delay, Runnable action) {
+  /** Runs {@code action} after {@code delay} on the runner's timer; null once the runner closed. */
+  java.util.concurrent.Future<?> later(Duration delay, Runnable action) {
     if (timer.isShutdown()) {
-      return;
+      return null;
     }
-    timer.schedule(
-        () -> {
-          try {
-            action.run();
-          } catch (RuntimeException e) {
-            log.warn("cfn-flow timer: {}", e.toString());
-          }
-        },
-        Math.max(0, delay.toMillis()),
-        TimeUnit.MILLISECONDS);
+    try {
+      return timer.schedule(
+          () -> {
+            try {
+              action.run();
+            } catch (RuntimeException e) {
+              log.warn("cfn-flow timer: {}", e.toString());
+            }
+          },
+          Math.max(0, delay.toMillis()),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      return null;
+    }
   }
 
   /** Sends a run's agent a message of its own (a timer's), in the runner's delivery mode. */
@@ -256,7 +266,7 @@ public final class GraphRunner implements AutoCloseable {
   }
 
   private static void checkRunId(String runId) {
-    if (runId == null || !RUN_ID.matcher(runId).matches()) {
+    if (!wellFormedRunId(runId)) {
       throw new IllegalArgumentException(
           "run id '"
               + runId
@@ -264,11 +274,32 @@ public final class GraphRunner implements AutoCloseable {
     }
   }
 
+  /** 1 to 100 letters, digits, '_' or '-' (checked on every start, so without a regex). */
+  private static boolean wellFormedRunId(String runId) {
+    if (runId == null || runId.isEmpty() || runId.length() > 100) {
+      return false;
+    }
+    for (int i = 0; i < runId.length(); i++) {
+      char c = runId.charAt(i);
+      if (!((c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9')
+          || c == '_'
+          || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static void validateAgents(AgentRuntime runtime, TaskGraph g) {
-    List<String> problems = new ArrayList<>();
+    List<String> problems = null; // checked on every start: allocate only for a problem
     for (Node n : g.nodes()) {
       String type = n.agent() != null ? n.agent().type() : n.agentType();
       if (!runtime.isRegistered(type)) {
+        if (problems == null) {
+          problems = new ArrayList<>();
+        }
         problems.add(
             "graph '"
                 + g.name()
@@ -281,7 +312,7 @@ public final class GraphRunner implements AutoCloseable {
                 + "\", ...)) before the runner starts the graph, or correct the type)");
       }
     }
-    if (!problems.isEmpty()) {
+    if (problems != null) {
       throw new GraphValidationException(String.join("\n", problems));
     }
   }

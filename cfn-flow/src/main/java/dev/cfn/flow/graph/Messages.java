@@ -9,11 +9,13 @@ import java.util.Map;
  * GraphRunner#journalPayloadTypes()}).
  *
  * <p>To a run's coordinator ({@code cfn-flow-run/RUN}): {@link StartRun}, {@link TaskFinished},
- * {@link CancelRun}, {@link CancelTask}, {@link ResumeRun}, {@link RunDeadline}; in a BEST_EFFORT
- * run also {@link AttemptDone} and {@link RetryDue}. To a task's attempts agent ({@code
- * cfn-flow-task/RUN.TASK.ITERATION}, RELIABLE runs only): {@link Execute}, {@link AttemptTimeout},
- * {@link RetryAttempt}, {@link CancelAttempts}, {@link Rearm} and a worker's answer ({@link
- * WorkerAnswer} when it came BEST_EFFORT).
+ * {@link CancelRun}, {@link CancelTask}, {@link ResumeRun}, {@link RunDeadline}, {@link RetryDue},
+ * the replies of the tasks' agents; in a RELIABLE run also {@link TimersDue}, in a BEST_EFFORT run
+ * {@link AttemptDone}. The rest belongs to runs started by an earlier version, whose task
+ * iterations went through an attempts agent ({@code cfn-flow-task/RUN.TASK.ITERATION}, {@link
+ * TaskAttempts}): {@link Execute}, {@link AttemptTimeout}, {@link RetryAttempt}, {@link
+ * CancelAttempts}, {@link Rearm}, {@link WorkerAnswer} to it and {@link TaskFinished} from it; they
+ * stay so that such runs finish after an upgrade.
  */
 final class Messages {
   private Messages() {}
@@ -40,8 +42,14 @@ final class Messages {
   /** BEST_EFFORT runs: an attempt's answer (or failure), back on the coordinator's turn. */
   record AttemptDone(String task, int iteration, int attempt, boolean ok, String text) {}
 
-  /** BEST_EFFORT runs: a retry's backoff is over. */
+  /** BEST_EFFORT runs: a retry's backoff is over, send attempt {@code attempt}. */
   record RetryDue(String task, int iteration, int attempt) {}
+
+  /**
+   * RELIABLE runs: the coordinator's timer went off (set for {@code at}, nanoTime): time out the
+   * attempts and end the backoffs that are due.
+   */
+  record TimersDue(long at) {}
 
   /** Runs one task iteration: what to send to whom, how long to wait, how often to try. */
   record Execute(
@@ -84,5 +92,7 @@ final class Messages {
           CancelAttempts.class,
           Rearm.class,
           WorkerAnswer.class,
-          dev.cfn.ai.TaskFailed.class);
+          TimersDue.class,
+          dev.cfn.ai.TaskFailed.class,
+          dev.cfn.ai.TaskResult.class);
 }

@@ -18,10 +18,17 @@ import java.util.Optional;
  * <pre>
  *  graph        the graph's name          status    the RunStatus
  *  deadline     epoch millis, or 0        cancel    why the run was cancelled, if it was
- *  t.TASK       STATUS|ITERATION|ATTEMPTS r.TASK    result    e.TASK   error
+ *  t.TASK       STATUS|ITERATION|ATTEMPT|REQUESTS   r.TASK  result    e.TASK   error
+ *  i.TASK       the input of the iteration under way, kept for its retries (tasks with retries)
  *  s.KEY        a state value             s         the state's keys, one per line
  *  seq          messages handled (to tell a memory ahead of the journal after a failed commit)
  * </pre>
+ *
+ * <p>ATTEMPT is negative while a retry waits out its backoff. REQUESTS are the ids of the requests
+ * sent for the iteration under way, one per attempt, comma-separated: a reply names its request,
+ * and that is how the coordinator knows which task answered. A RUNNING row without that field was
+ * written by an earlier version, whose iteration went through an attempts agent ({@link
+ * TaskAttempts}); such a task is {@link #legacy}.
  */
 final class Run implements RunState {
   final String runId;
@@ -33,6 +40,10 @@ final class Run implements RunState {
   final String[] error;
   final String[] input; // BEST_EFFORT runs: the input of the attempt under way
   final int[] waitingFor; // dependencies not yet final
+  final long[] asked; // RELIABLE: the request of the attempt under way, 0 for none
+  private final String[] askedIds; // RELIABLE: every request of the iteration under way, as written
+  final Map<Long, Integer> requests = new java.util.HashMap<>(); // request id -> task index
+  final boolean[] legacy; // RELIABLE: an iteration at an attempts agent (an earlier version's run)
   final Map<String, String> state = new LinkedHashMap<>();
   RunStatus runStatus = RunStatus.RUNNING;
   long deadlineAt;
@@ -54,6 +65,9 @@ final class Run implements RunState {
     this.error = new String[n];
     this.input = new String[n];
     this.waitingFor = new int[n];
+    this.asked = new long[n];
+    this.askedIds = new String[n];
+    this.legacy = new boolean[n];
     this.dirty = new boolean[n];
     for (Node node : graph.nodes()) {
       waitingFor[node.index()] = node.dependencies().length;
@@ -104,6 +118,18 @@ final class Run implements RunState {
         run.status[i] = TaskStatus.valueOf(parts[0]);
         run.iteration[i] = Integer.parseInt(parts[1]);
         run.attempt[i] = Integer.parseInt(parts[2]);
+        if (parts.length > 3 && !parts[3].isEmpty()) {
+          run.askedIds[i] = parts[3];
+          for (String id : parts[3].split(",", -1)) {
+            long req = Long.parseLong(id);
+            run.requests.put(req, i);
+            run.asked[i] = req;
+          }
+        }
+        run.legacy[i] = run.status[i] == TaskStatus.RUNNING && parts.length < 4;
+        if (node.attempts() > 1 && run.status[i] == TaskStatus.RUNNING) {
+          run.input[i] = effects.get("i." + node.id()).orElse(null);
+        }
       }
       run.result[i] = effects.get("r." + node.id()).orElse(null);
       run.error[i] = effects.get("e." + node.id()).orElse(null);
@@ -141,9 +167,7 @@ final class Run implements RunState {
     write("graph", graph.name());
     write("status", runStatus.name());
     write("deadline", Long.toString(deadlineAt));
-    for (Node node : graph.nodes()) {
-      writeTask(node.index());
-    }
+    // no rows for the tasks: a task without one is PENDING, iteration 1 (see load)
     initial.forEach(this::put);
   }
 
@@ -163,7 +187,41 @@ final class Run implements RunState {
   void setIteration(int i, int it) {
     iteration[i] = it;
     attempt[i] = 0;
+    forgetRequests(i);
     writeTask(i);
+  }
+
+  /** Records the input of task {@code i}'s iteration (written when the task may be retried). */
+  void setInput(int i, String in) {
+    input[i] = in;
+    Node node = graph.nodes().get(i);
+    if (node.attempts() > 1) {
+      write("i." + node.id(), in);
+    }
+  }
+
+  /** RELIABLE: request {@code id} carries task {@code i}'s attempt under way. */
+  void asked(int i, long id) {
+    requests.put(id, i);
+    asked[i] = id;
+    askedIds[i] = askedIds[i] == null ? Long.toString(id) : askedIds[i] + "," + id;
+    writeTask(i);
+  }
+
+  /** Forgets the requests of task {@code i}'s iteration: replies to them are late from now on. */
+  void forgetRequests(int i) {
+    if (askedIds[i] != null) {
+      if (askedIds[i].indexOf(',') < 0) {
+        requests.remove(asked[i]); // one attempt, the common case
+      } else {
+        for (String id : askedIds[i].split(",", -1)) {
+          requests.remove(Long.parseLong(id));
+        }
+      }
+      askedIds[i] = null;
+      asked[i] = 0;
+      writeTask(i);
+    }
   }
 
   void setAttempt(int i, int a) {
@@ -213,7 +271,10 @@ final class Run implements RunState {
     for (int k = 0; k < dirtyCount; k++) {
       int i = dirtyList[k];
       dirty[i] = false;
-      write("t." + graph.nodes().get(i).id(), status[i] + "|" + iteration[i] + "|" + attempt[i]);
+      String ids = askedIds[i] == null ? "" : askedIds[i];
+      write(
+          "t." + graph.nodes().get(i).id(),
+          status[i] + "|" + iteration[i] + "|" + attempt[i] + "|" + ids);
     }
     dirtyCount = 0;
   }

@@ -10,17 +10,18 @@ import dev.cfn.flow.graph.Messages.AttemptDone;
 import dev.cfn.flow.graph.Messages.CancelAttempts;
 import dev.cfn.flow.graph.Messages.CancelRun;
 import dev.cfn.flow.graph.Messages.CancelTask;
-import dev.cfn.flow.graph.Messages.Execute;
 import dev.cfn.flow.graph.Messages.Rearm;
 import dev.cfn.flow.graph.Messages.ResumeRun;
 import dev.cfn.flow.graph.Messages.RetryDue;
 import dev.cfn.flow.graph.Messages.RunDeadline;
 import dev.cfn.flow.graph.Messages.StartRun;
 import dev.cfn.flow.graph.Messages.TaskFinished;
+import dev.cfn.flow.graph.Messages.TimersDue;
 import dev.cfn.flow.graph.Messages.WorkerAnswer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,10 +32,17 @@ import org.slf4j.LoggerFactory;
  * loops and finishes the run.
  *
  * <p>RELIABLE runs: every message to the coordinator is RELIABLE and every change of the run is
- * written through the message's {@link dev.cfn.core.Effects} (see {@link Run}); a task is sent off
- * as an {@link Execute} in the effects' outbox to the task's {@link TaskAttempts} agent, so it is
- * sent exactly when the change that released it commits, and never again. A coordinator that
- * handled a message and died before the commit handles it again from the committed state.
+ * written through the message's {@link dev.cfn.core.Effects} (see {@link Run}). An attempt is a
+ * RELIABLE request to the task's agent in the effects' outbox ({@link
+ * dev.cfn.core.Effects#request}), so it is sent exactly when the change that released it commits,
+ * and never again; the request's id goes into the task's row. The agent's reply (in its own outbox,
+ * committed with its own effects) comes back here naming that id, which is how a reply finds its
+ * task, even among several tasks under way at one agent. Attempt timeouts and retry backoffs are
+ * timers of this process ({@link #resume} sets them again after a restart). So a task costs two
+ * RELIABLE hops, the coordinator's and its agent's; earlier versions sent each task iteration
+ * through an attempts agent of its own ({@link TaskAttempts}), four hops, and runs they started
+ * still finish that way. A coordinator that handled a message and died before the commit handles it
+ * again from the committed state.
  *
  * <p>Throughput of RELIABLE runs: the coordinator is one agent per run, and every message it gets
  * changes the run, so it must not handle a message before the previous one's changes are committed.
@@ -70,7 +78,17 @@ final class RunCoordinator implements Agent {
   private final String runId;
   private Run run; // null until started (BEST_EFFORT) or loaded (RELIABLE)
   private AgentContext ctx;
+  private Envelope current; // the message being handled
   private final ArrayDeque<Integer> released = new ArrayDeque<>();
+  // RELIABLE: when each task's timer is due (nanoTime; 0: none), an attempt's timeout or the end of
+  // a retry's backoff, and the one timer of the runner that wakes this agent at the earliest.
+  private long[] due = new long[0];
+  private Future<?> wakeup;
+  private long wakeupAt;
+  // What every step would otherwise build again (and validate with a regular expression): the
+  // topics of this run's events, one per transition, and each task's agent in this run.
+  private final TopicId[] topics = new TopicId[Transition.values().length];
+  private AgentId[] targets = new AgentId[0];
 
   RunCoordinator(GraphRunner runner, AgentId self) {
     this.runner = runner;
@@ -80,6 +98,7 @@ final class RunCoordinator implements Agent {
   @Override
   public void onMessage(Envelope message, AgentContext ctx) {
     this.ctx = ctx;
+    this.current = message;
     boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
     try {
       if (reliable) {
@@ -95,7 +114,11 @@ final class RunCoordinator implements Agent {
           run.writeThrough(ctx.effects());
         }
       }
-      handle(message.payload());
+      if (message.isReply()) {
+        replied(message);
+      } else {
+        handle(message.payload());
+      }
       if (reliable && run != null) {
         run.handled();
       }
@@ -118,15 +141,12 @@ final class RunCoordinator implements Agent {
       case TaskFinished f -> finished(f);
       case AttemptDone d -> attemptDone(d);
       case RetryDue r -> retryDue(r);
+      case TimersDue t -> timersDue(t);
       case CancelTask c -> cancelTask(c.task(), c.reason());
       case CancelRun c -> cancelRun(c.reason());
       case RunDeadline d -> deadline();
       case ResumeRun r -> resume();
-      default ->
-          log.warn(
-              "run {}: coordinator ignores a {} it does not understand",
-              runId,
-              payload.getClass().getName());
+      default -> unrequested(payload);
     }
   }
 
@@ -226,27 +246,11 @@ final class RunCoordinator implements Agent {
       return;
     }
     publish(node, Transition.QUEUED, 0, null, null);
-    AgentId target = node.target(runId);
-    if (runner.reliable()) {
-      ctx.effects()
-          .send(
-              TaskAttempts.id(runId, node.id(), run.iteration[i]),
-              new Execute(
-                  runId,
-                  node.id(),
-                  run.iteration[i],
-                  target.toString(),
-                  input,
-                  node.timeout().toMillis(),
-                  node.attempts(),
-                  node.backoff().toMillis()));
-    } else {
-      run.input[i] = input;
-      attempt(node, 1);
-    }
+    run.setInput(i, input);
+    attempt(node, 1);
   }
 
-  /** A task's iteration ended (RELIABLE runs: from its attempts agent). */
+  /** A task's iteration ended at its attempts agent (a run started by an earlier version). */
   private void finished(TaskFinished f) {
     Node node = requireStarted() ? run.graph.node(f.task()) : null;
     if (node == null) {
@@ -258,6 +262,7 @@ final class RunCoordinator implements Agent {
       return;
     }
     run.setAttempt(i, f.attempts());
+    run.legacy[i] = false;
     if ("SUCCEEDED".equals(f.status())) {
       succeeded(node, f.result());
     } else {
@@ -316,7 +321,9 @@ final class RunCoordinator implements Agent {
           default -> Transition.CANCELLED;
         };
     publish(node, t, run.attempt[i], null, why);
-    if (status == TaskStatus.CANCELLED && wasRunning && runner.reliable()) {
+    cancelTimer(i);
+    run.forgetRequests(i); // a reply to one of its requests is late from now on
+    if (status == TaskStatus.CANCELLED && wasRunning && run.legacy[i]) {
       ctx.effects()
           .send(TaskAttempts.id(runId, node.id(), run.iteration[i]), new CancelAttempts(why));
     }
@@ -405,10 +412,17 @@ final class RunCoordinator implements Agent {
     armDeadline();
     if (runner.reliable()) {
       for (Node node : run.running()) {
-        ctx.effects()
-            .send(
-                TaskAttempts.id(runId, node.id(), run.iteration[node.index()]),
-                new Rearm(runner.clock().millis()));
+        int i = node.index();
+        if (run.legacy[i]) {
+          ctx.effects()
+              .send(
+                  TaskAttempts.id(runId, node.id(), run.iteration[i]),
+                  new Rearm(runner.clock().millis()));
+        } else if (run.attempt[i] > 0) {
+          armTimeout(node, run.attempt[i]);
+        } else if (run.attempt[i] < 0) {
+          armRetry(node, -run.attempt[i] + 1);
+        }
       }
     }
   }
@@ -421,14 +435,27 @@ final class RunCoordinator implements Agent {
     return true;
   }
 
-  // ---------------------------------------------------------------- BEST_EFFORT attempts
+  // ---------------------------------------------------------------- attempts
 
+  /**
+   * Sends attempt {@code attempt} of the task's iteration to its agent. RELIABLE: a request in the
+   * effects' outbox (sent exactly when this message's changes commit, and never again), whose id is
+   * kept in the task's row so that its reply, which names it, finds the task; the attempt's timeout
+   * is a timer of this process ({@link #resume} sets it again after a restart). BEST_EFFORT: a
+   * request whose reply comes back as an {@link AttemptDone}.
+   */
   private void attempt(Node node, int attempt) {
     int i = node.index();
     run.setAttempt(i, attempt);
-    AgentId target = node.target(runId);
+    AgentId target = target(node);
     int iteration = run.iteration[i];
     publish(node, Transition.ASSIGNED, attempt, target, null);
+    if (runner.reliable()) {
+      run.asked(i, ctx.effects().request(target, run.input[i]));
+      publish(node, Transition.RUNNING, attempt, target, null);
+      armTimeout(node, attempt);
+      return;
+    }
     AgentContext c = ctx;
     AgentId self = c.self();
     c.request(target, run.input[i], node.timeout())
@@ -467,6 +494,197 @@ final class RunCoordinator implements Agent {
     drain();
   }
 
+  /** RELIABLE: a task's agent replied to request {@code m.correlationId()}. */
+  private void replied(Envelope m) {
+    if (!requireStarted()) {
+      return;
+    }
+    Integer at = run.requests.get(m.correlationId());
+    if (at == null) {
+      log.debug("run {}: late reply to request {} ignored", runId, m.correlationId());
+      return;
+    }
+    answered(run.graph.nodes().get(at), m.correlationId(), Answers.of(m.payload()));
+  }
+
+  /**
+   * An answer that is not a reply: a task's agent that sends its answer to its sender instead of
+   * replying to the request. It is the answer of the one task under way at that agent, if there is
+   * exactly one; otherwise it cannot be told apart and is ignored.
+   */
+  private void unrequested(Object payload) {
+    Envelope m = current;
+    if (run == null
+        || m == null
+        || m.delivery() != DeliveryMode.RELIABLE
+        || !(payload instanceof String
+            || payload instanceof dev.cfn.ai.TaskResult
+            || payload instanceof dev.cfn.ai.TaskFailed)) {
+      log.warn(
+          "run {}: coordinator ignores a {} it does not understand (a task's agent answers a task"
+              + " with ctx.reply)",
+          runId,
+          payload.getClass().getName());
+      return;
+    }
+    Node found = null;
+    for (Node node : run.running()) {
+      if (!run.legacy[node.index()] && target(node).equals(m.sender())) {
+        if (found != null) {
+          found = null;
+          break;
+        }
+        found = node;
+      }
+    }
+    if (found == null) {
+      log.warn(
+          "run {}: an answer from {} that is not a reply cannot be matched to one task (fix: answer"
+              + " a task with ctx.reply, as TaskWorker does)",
+          runId,
+          m.sender());
+      return;
+    }
+    answered(found, run.asked[found.index()], Answers.of(payload));
+  }
+
+  /**
+   * RELIABLE: the answer to request {@code request} of a task. Any success is the task's result,
+   * even one to an attempt that timed out (every attempt carries the same input); a failure counts
+   * only for the attempt under way.
+   */
+  private void answered(Node node, long request, WorkerAnswer a) {
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING) {
+      return;
+    }
+    if (a.ok()) {
+      cancelTimer(i);
+      run.setAttempt(i, Math.abs(run.attempt[i]));
+      succeeded(node, a.text());
+    } else if (request == run.asked[i] && run.attempt[i] > 0) {
+      failedAttempt(node, run.attempt[i], a.text());
+    } else {
+      return;
+    }
+    drain();
+  }
+
+  /** RELIABLE: attempt {@code attempt} failed; retry it (now, or after its backoff) or fail. */
+  private void failedAttempt(Node node, int attempt, String why) {
+    int i = node.index();
+    cancelTimer(i);
+    if (attempt < node.attempts()) {
+      publish(node, Transition.RETRIED, attempt, null, why);
+      if (node.backoffBefore(attempt + 1).isZero()) {
+        attempt(node, attempt + 1);
+      } else {
+        run.setAttempt(i, -attempt); // negative: waiting out the backoff
+        armRetry(node, attempt + 1);
+      }
+    } else {
+      end(
+          node,
+          TaskStatus.FAILED,
+          "failed after " + attempt + " attempt" + (attempt == 1 ? "" : "s") + ": " + why);
+    }
+  }
+
+  private void armTimeout(Node node, int attempt) {
+    setTimer(node.index(), node.timeout());
+  }
+
+  private void armRetry(Node node, int next) {
+    setTimer(node.index(), node.backoffBefore(next));
+  }
+
+  /**
+   * Sets task {@code i}'s timer (RELIABLE runs). A timer per task on the runner's scheduler cost a
+   * schedule and a cancel per task, a tenth of a wide graph's coordinator time; so a task's timer
+   * is only a time in {@link #due}, and the runner wakes this agent once, at the earliest of them.
+   */
+  private void setTimer(int i, Duration delay) {
+    if (due.length <= i) {
+      due = java.util.Arrays.copyOf(due, run.graph.nodes().size());
+    }
+    long at = System.nanoTime() + Math.max(0, delay.toNanos());
+    due[i] = at == 0 ? 1 : at; // 0 means no timer
+    wakeAt(at, delay);
+  }
+
+  private void wakeAt(long at, Duration delay) {
+    if (wakeup != null && wakeupAt - at <= 0) {
+      return; // the wake-up already set comes first
+    }
+    if (wakeup != null) {
+      wakeup.cancel(false);
+    }
+    AgentId self = ctx.self();
+    TimersDue message = new TimersDue(at);
+    wakeupAt = at;
+    wakeup = runner.later(delay, () -> runner.sendToSelf(self, message));
+  }
+
+  private void cancelTimer(int i) {
+    if (i < due.length) {
+      due[i] = 0;
+    }
+  }
+
+  /** RELIABLE: the wake-up came; fire every task timer that is due and wake again for the rest. */
+  private void timersDue(TimersDue t) {
+    if (wakeup != null && t.at() == wakeupAt) {
+      wakeup = null;
+    }
+    if (run == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    int[] fire = new int[8];
+    int count = 0;
+    long next = 0;
+    boolean more = false;
+    for (int i = 0; i < due.length; i++) {
+      long at = due[i];
+      if (at == 0) {
+        continue;
+      }
+      if (at - now <= 0) {
+        due[i] = 0;
+        if (count == fire.length) {
+          fire = java.util.Arrays.copyOf(fire, count * 2);
+        }
+        fire[count++] = i;
+      } else if (!more || at - next < 0) {
+        next = at;
+        more = true;
+      }
+    }
+    for (int k = 0; k < count; k++) {
+      fireTimer(run.graph.nodes().get(fire[k]));
+    }
+    if (more) {
+      wakeAt(next, Duration.ofNanos(Math.max(0, next - System.nanoTime())));
+    }
+    drain();
+  }
+
+  private void fireTimer(Node node) {
+    int i = node.index();
+    if (run.status[i] != TaskStatus.RUNNING || run.legacy[i]) {
+      return;
+    }
+    int attempt = run.attempt[i];
+    if (attempt > 0) {
+      failedAttempt(
+          node,
+          attempt,
+          "attempt " + attempt + " had no answer within " + node.timeout().toMillis() + " ms");
+    } else if (attempt < 0) {
+      attempt(node, -attempt + 1); // the backoff is over
+    }
+  }
+
   private void retryDue(RetryDue r) {
     Node node = run == null ? null : run.graph.node(r.task());
     if (node == null) {
@@ -494,8 +712,11 @@ final class RunCoordinator implements Agent {
   // ---------------------------------------------------------------- events
 
   private void publish(Node node, Transition t, int attempt, AgentId agent, String detail) {
+    if (!runner.listened(t.topic())) {
+      return; // nobody subscribes to these events: build none (most steps of a busy graph)
+    }
     ctx.publish(
-        TopicId.of(t.topic(), runId),
+        topic(t),
         new FlowEvent(
             runId,
             node.id(),
@@ -507,10 +728,43 @@ final class RunCoordinator implements Agent {
             detail));
   }
 
+  private TopicId topic(Transition t) {
+    TopicId topic = topics[t.ordinal()];
+    if (topic == null) {
+      topic = TopicId.of(t.topic(), runId);
+      topics[t.ordinal()] = topic;
+    }
+    return topic;
+  }
+
+  private AgentId target(Node node) {
+    int i = node.index();
+    if (targets.length <= i) {
+      targets = java.util.Arrays.copyOf(targets, run.graph.nodes().size());
+    }
+    AgentId target = targets[i];
+    if (target == null) {
+      target = node.target(runId);
+      targets[i] = target;
+    }
+    return target;
+  }
+
   private void publishRun(RunStatus status, String detail) {
-    ctx.publish(
-        TopicId.of(
-            FlowEvent.RUN_TOPIC + "." + status.name().toLowerCase(java.util.Locale.ROOT), runId),
-        new FlowEvent(runId, null, 0, null, status, 0, null, detail));
+    String type = RUN_TOPICS[status.ordinal()];
+    if (runner.listened(type)) {
+      ctx.publish(
+          TopicId.of(type, runId), new FlowEvent(runId, null, 0, null, status, 0, null, detail));
+    }
+  }
+
+  /** The topic type of each run status's events. */
+  private static final String[] RUN_TOPICS = new String[RunStatus.values().length];
+
+  static {
+    for (RunStatus s : RunStatus.values()) {
+      RUN_TOPICS[s.ordinal()] =
+          FlowEvent.RUN_TOPIC + "." + s.name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 }

@@ -20,7 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The attempts of one iteration of one task of a RELIABLE run: the agent {@code
+ * Kept for runs started by an earlier version, which sent every task iteration through this agent;
+ * the coordinator now sends attempts itself (see {@link RunCoordinator}), and this agent only
+ * finishes what such a run left under way after an upgrade.
+ *
+ * <p>The attempts of one iteration of one task of a RELIABLE run: the agent {@code
  * cfn-flow-task/RUN.TASK.ITERATION}. It sends the task's input to the task's agent (in its effects'
  * outbox, so exactly once per attempt), waits for the answer (the agent answers the sender, which
  * is this agent), times the attempt out, retries after a backoff, and reports the end to the

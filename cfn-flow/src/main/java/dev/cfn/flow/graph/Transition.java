@@ -19,8 +19,11 @@ public enum Transition {
   /** Its branch condition did not hold. */
   SKIPPED;
 
+  private final String topic =
+      FlowEvent.TASK_TOPIC + "." + name().toLowerCase(java.util.Locale.ROOT);
+
   /** The topic type events of this transition are published on. */
   public String topic() {
-    return FlowEvent.TASK_TOPIC + "." + name().toLowerCase(java.util.Locale.ROOT);
+    return topic;
   }
 }

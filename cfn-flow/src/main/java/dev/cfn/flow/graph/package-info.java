@@ -11,18 +11,21 @@
  * dev.cfn.flow.graph.FlowEvent} (published on {@code cfn.flow.*}).
  *
  * <p>Package-private: {@code RunCoordinator} (the agent {@code cfn-flow-run/RUN} that walks a run's
- * graph), {@code Run} (a run's state, mirrored in the coordinator's journal effects), {@code
- * TaskAttempts} (the agent {@code cfn-flow-task/RUN.TASK.ITERATION} that sends one task iteration
- * to its agent, times out and retries it, RELIABLE runs only), {@code Messages} (the protocol),
- * {@code Node} (a task of a built graph), {@code Answers} (reads an agent's answer).
+ * graph, sends every attempt and times it out), {@code Run} (a run's state, mirrored in the
+ * coordinator's journal effects), {@code Messages} (the protocol), {@code Node} (a task of a built
+ * graph), {@code Answers} (reads an agent's answer), {@code RunIndex} (the unfinished RELIABLE
+ * runs, resumed when a runner is built), {@code TaskAttempts} (the agent {@code
+ * cfn-flow-task/RUN.TASK.ITERATION} through which runs started by an earlier version sent their
+ * tasks; kept so that such runs finish after an upgrade).
  *
  * <p>How a RELIABLE run stays exactly-once: each hop is a RELIABLE message whose consequences
  * (state changes and the next messages) are committed in its handler's effects, atomically with its
- * acknowledgement. Coordinator → attempts agent ({@code Execute}, in the outbox) → task agent (the
- * input, in the outbox) → attempts agent (the answer, in the worker's outbox) → coordinator ({@code
- * TaskFinished}, in the outbox). A crash between two commits redelivers the last message, whose
- * handler runs again from the committed state; nothing is sent twice. The only effects that can
- * repeat are those outside the journal (a worker's HTTP call, its files) and timers, which {@link
+ * acknowledgement. Two hops per task: coordinator → task agent (the input, a request in the
+ * coordinator's outbox, its id kept in the task's row) → coordinator (the agent's reply, in the
+ * agent's outbox, committed with the agent's own effects; it names the request, so the coordinator
+ * knows the task). A crash between two commits redelivers the last message, whose handler runs
+ * again from the committed state; nothing is sent twice. The only effects that can repeat are those
+ * outside the journal (a worker's HTTP call, its files) and timers, which {@link
  * dev.cfn.flow.graph.GraphRunner#resume} sets again.
  *
  * <p>Depends on {@code cfn-core} (the runtime, effects) and {@code cfn-ai} (the {@code TaskResult}

@@ -2,6 +2,7 @@ package dev.cfn.flow.graph;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.store.journal.SqliteJournal;
@@ -142,6 +143,31 @@ class ReliableGraphTest {
           () ->
               workers.transitions("ok").stream().filter(t -> t == Transition.RETRIED).count() == 2,
           "two retries of 'ok'");
+    }
+  }
+
+  /**
+   * Tasks under way at the same time on one agent: each reply names its request, so every task gets
+   * its own answer, however the agent orders them.
+   */
+  @Test
+  void parallelTasksOnOneAgentEachGetTheirOwnAnswer() throws Exception {
+    TaskGraph.Builder b = TaskGraph.builder("shared");
+    for (int i = 0; i < 20; i++) {
+      b.task(TaskSpec.of("t" + i).agent(AgentId.of("echo", "shared")).input("in" + i));
+    }
+    Workers workers = new Workers();
+    try (AgentRuntime rt = runtime(workers);
+        GraphRunner runner = GraphRunner.builder(rt).reliable().graph(b.build()).build()) {
+      RunOutcome o = runner.start("shared", "r1", Map.of()).outcome().get(60, TimeUnit.SECONDS);
+      assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
+      for (int i = 0; i < 20; i++) {
+        assertThat(o.result("t" + i)).isEqualTo("in" + i + "!");
+      }
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.recover()).as("nothing left pending").isEmpty();
+      assertThat(j.state("cfn-flow-run/r1", "t.t7")).contains("SUCCEEDED|1|1|");
     }
   }
 
