@@ -155,14 +155,13 @@ final class TaskCommand extends CommandGroup {
       try {
         return file.bind(loaded.definitions(), boundName);
       } catch (GraphFileException e) {
-        throw CommandFailure.usage(
-            String.join("; ", e.problems())
-                + (loaded.invalidFiles().isEmpty()
-                    ? ""
-                    : "; "
-                        + AgentCommand.plural(loaded.invalidFiles().size(), "agent file")
-                        + " could not be read"),
-            "cfn agent list shows the agents and their capabilities");
+        String unread =
+            loaded.invalidFiles().isEmpty()
+                ? ""
+                : "; "
+                    + AgentCommand.plural(loaded.invalidFiles().size(), "agent file")
+                    + " could not be read";
+        throw fileProblems(e, unread, "cfn agent list shows the agents and their capabilities");
       }
     }
 
@@ -351,6 +350,16 @@ final class TaskCommand extends CommandGroup {
     }
   }
 
+  /**
+   * A graph file's problems as bad usage, on one line. Each problem carries its own "(fix: ...)",
+   * so {@code fix} is added only when one of them has none: never two fixes for one problem.
+   */
+  static CommandFailure fileProblems(GraphFileException e, String more, String fix) {
+    boolean everyOneFixed = e.problems().stream().allMatch(p -> p.contains("(fix: "));
+    return CommandFailure.usage(
+        String.join("; ", e.problems()) + more, everyOneFixed && more.isEmpty() ? null : fix);
+  }
+
   static String line(String runId, Map<String, String> statuses) {
     Map<String, Integer> counts = new java.util.TreeMap<>();
     statuses.values().forEach(s -> counts.merge(s, 1, Integer::sum));
@@ -450,8 +459,7 @@ final class TaskCommand extends CommandGroup {
       try {
         file = GraphFile.read(graphFile);
       } catch (GraphFileException e) {
-        throw CommandFailure.usage(
-            String.join("; ", e.problems()), "correct the file; every problem is listed");
+        throw fileProblems(e, "", "correct the file; every problem is listed");
       }
       String text = Files.readString(graphFile, StandardCharsets.UTF_8);
       List<Path> paths = AgentCommand.pathsOrDefault(running.agents, "cfn task submit");

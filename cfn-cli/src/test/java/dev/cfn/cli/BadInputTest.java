@@ -538,6 +538,9 @@ class BadInputTest {
     assertThat(lines).as("stderr of cfn %s", line).hasSize(1);
     assertThat(lines.get(0)).as("cfn %s", line).matches("cfn( [a-z-]+)*: .+");
     assertThat(all).as("cfn %s", line).doesNotContain("Exception");
+    assertThat(lines.get(0))
+        .as("cfn %s: one fix per problem", line)
+        .doesNotContainPattern("\\(fix: [^()]*\\) \\(fix: ");
   }
 
   @Test
