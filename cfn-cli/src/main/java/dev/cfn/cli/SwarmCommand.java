@@ -185,6 +185,9 @@ final class SwarmCommand extends CommandGroup {
             "the swarm has no member besides the supervisor " + planner.name(),
             "add agent files for the members to " + paths.getFirst());
       }
+      List<AgentDefinition> working = new ArrayList<>(members);
+      working.add(planner);
+      models.requirePrices(budgetUsd, working, "cfn swarm run");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Progress progress = new Progress(err, json);
@@ -196,7 +199,8 @@ final class SwarmCommand extends CommandGroup {
                 + " leaves out "
                 + AgentCommand.plural(skipped, "agent"));
       }
-      Budget.Builder limits = Budget.builder("cfn swarm run").maxWallTime(timeout);
+      Budget.Builder limits =
+          Budget.builder("cfn swarm run").maxWallTime(timeout).prices(models.prices());
       if (budgetUsd != null) {
         limits.maxCostUsd(budgetUsd);
       }

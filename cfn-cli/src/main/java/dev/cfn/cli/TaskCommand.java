@@ -149,11 +149,19 @@ final class TaskCommand extends CommandGroup {
       }
     }
 
-    /** The definitions, bound to {@code file}: unknown agents and capabilities refused here. */
-    GraphFile.Bound bind(GraphFile file, String boundName, List<Path> paths) {
+    /**
+     * The definitions, bound to {@code file}: unknown agents and capabilities refused here, and,
+     * with {@code --budget-usd}, an agent whose model has no price.
+     */
+    GraphFile.Bound bind(GraphFile file, String boundName, List<Path> paths, String command) {
       LoadResult loaded = DefinitionLoader.load(paths);
       try {
-        return file.bind(loaded.definitions(), boundName);
+        GraphFile.Bound bound = file.bind(loaded.definitions(), boundName);
+        models.requirePrices(
+            budgetUsd,
+            bound.definitions().stream().map(n -> loaded.find(n).orElseThrow()).toList(),
+            command);
+        return bound;
       } catch (GraphFileException e) {
         String unread =
             loaded.invalidFiles().isEmpty()
@@ -179,7 +187,7 @@ final class TaskCommand extends CommandGroup {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       String command = "cfn task " + spec.name();
-      Budget.Builder limits = Budget.builder(command + " " + run.runId());
+      Budget.Builder limits = Budget.builder(command + " " + run.runId()).prices(models.prices());
       if (budgetUsd != null) {
         limits.maxCostUsd(budgetUsd);
       }
@@ -464,7 +472,7 @@ final class TaskCommand extends CommandGroup {
       String text = Files.readString(graphFile, StandardCharsets.UTF_8);
       List<Path> paths = AgentCommand.pathsOrDefault(running.agents, "cfn task submit");
       String bound = boundName(file.name(), text);
-      GraphFile.Bound b = running.bind(file, bound, paths);
+      GraphFile.Bound b = running.bind(file, bound, paths, "cfn task submit");
       String id =
           runId != null
               ? runId
@@ -522,7 +530,8 @@ final class TaskCommand extends CommandGroup {
       if (paths.isEmpty()) {
         paths = AgentCommand.pathsOrDefault(null, "cfn task resume");
       }
-      GraphFile.Bound b = running.bind(file, p.getProperty("bound", file.name()), paths);
+      GraphFile.Bound b =
+          running.bind(file, p.getProperty("bound", file.name()), paths, "cfn task resume");
       return running.run(spec, run, file, b, file.state());
     }
   }

@@ -378,6 +378,10 @@ class BadInputTest {
           "swarm run go --agents AGENTS --timeout 0s",
           "swarm run go --agents AGENTS --replay MISSING",
           "swarm run go --agents AGENTS --project MISSING",
+          "swarm run go --agents SWARM --replay C --budget-usd 1",
+          "swarm run go --agents SWARM --prices MISSING",
+          "swarm run go --agents SWARM --prices GARBAGE",
+          "swarm run go --agents SWARM --prices DIR",
           // task
           "task",
           "task nosuch",
@@ -394,6 +398,8 @@ class BadInputTest {
           "task submit GRAPH --agents AGENTS --timeout 0s",
           "task submit GRAPH --agents AGENTS --journal DIR",
           "task submit GRAPH --agents AGENTS --replay GARBAGE",
+          "task submit GRAPH --agents AGENTS --prices GARBAGE",
+          "task submit SWARMGRAPH --agents SWARM --replay C --budget-usd 1",
           "task resume",
           "task resume a.b",
           "task resume nosuch --journal J",
@@ -467,6 +473,14 @@ class BadInputTest {
         "graph: g\ntasks:\n  - {id: a, agent: helper, after: [b]}\n"
             + "  - {id: b, agent: helper, after: [a]}\n");
     Files.writeString(tmp.resolve("NOAGENT"), "graph: g\ntasks:\n  - {id: a, agent: nobody}\n");
+    // a swarm whose agents name no model: they get the cassette's, which has no price
+    Files.createDirectories(tmp.resolve("SWARM"));
+    Files.writeString(
+        tmp.resolve("SWARM/lead.md"),
+        "---\nname: lead\ndescription: Plans\ntype: coordinator\n---\nYou plan.\n");
+    Files.writeString(
+        tmp.resolve("SWARM/member.md"), "---\nname: member\ndescription: Works\n---\nYou work.\n");
+    Files.writeString(tmp.resolve("SWARMGRAPH"), "graph: g\ntasks:\n  - {id: a, agent: member}\n");
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));
@@ -524,7 +538,9 @@ class BadInputTest {
                 "OPENKEYS",
                 "GRAPH",
                 "CYCLE",
-                "NOAGENT" ->
+                "NOAGENT",
+                "SWARM",
+                "SWARMGRAPH" ->
                 tmp.resolve(word).toString();
             default -> word;
           });

@@ -120,4 +120,38 @@ class SwarmCommandTest {
     assertThat(server.requests().get(1).lastUserMessage())
         .contains("Your previous answer was not a valid plan");
   }
+
+  @Test
+  void aDollarBudgetOverAModelWithoutAPriceIsRefusedBeforeAnythingRuns() {
+    Result r = swarm("--budget-usd", "0.50");
+
+    assertThat(r.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err().strip())
+        .startsWith("cfn swarm run: --budget-usd counts dollars by the price table, which has no")
+        .contains("model 'test-model' (agents [alpha, beta, boss])")
+        .contains("(fix: give its price in ")
+        .contains("prices: {test-model: {input: 0, output: 0}}");
+    assertThat(server.requests()).as("no model was asked").isEmpty();
+  }
+
+  @Test
+  void aDollarBudgetCountsTheModelsPricedInTheProjectsPriceFile() throws Exception {
+    Files.writeString(
+        project.resolve(".cfn/prices.yaml"),
+        "prices:\n  test-model: {input: 1000000, output: 1000000}\n");
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result r = swarm("--budget-usd", "100000", "--json");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"status\" : \"FINISHED\"");
+    // a dollar per token, so the cost is the tokens the scripted server reported
+    assertThat(r.out()).containsPattern("\"costUsd\" : [1-9]");
+  }
 }
