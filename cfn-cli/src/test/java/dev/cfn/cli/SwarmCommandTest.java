@@ -154,4 +154,52 @@ class SwarmCommandTest {
     // a dollar per token, so the cost is the tokens the scripted server reported
     assertThat(r.out()).containsPattern("\"costUsd\" : [1-9]");
   }
+
+  private static Match plannerAt(int turn) {
+    return Match.of(
+        "the boss at turn " + turn,
+        r ->
+            r.system() != null
+                && r.system().contains("You are the boss")
+                && r.lastUserMessage() != null
+                && r.lastUserMessage().contains("\nTURN " + turn + " of "));
+  }
+
+  @Test
+  void aDurableRunThatFailedGoesOnWithResumeWithoutAskingForWhatWasRecorded() {
+    server
+        .script()
+        .on(plannerAt(1))
+        .reply(Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"));
+    // turn 2: the provider refuses once (the run fails), then answers
+    server
+        .script()
+        .on(plannerAt(2))
+        .reply(Reply.status(400, "bad request"), Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+    String calls = project.resolve(".cfn/calls.db").toString();
+
+    Result first = swarm("--id", "s-1", "--calls", calls);
+    assertThat(first.code()).as(first.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(first.err())
+        .contains("durable run s-1, its calls recorded in")
+        .contains("cfn swarm run --resume s-1 goes on with it");
+    assertThat(server.received()).isEqualTo(3); // plan 1, alpha's answer, plan 2 refused
+
+    Result again =
+        ExamplesTest.cfn(
+            "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out().strip()).isEqualTo("all done");
+    assertThat(again.err()).contains("resuming durable run s-1");
+    assertThat(server.received())
+        .as("turn 1 and alpha's answer came from the call log; only turn 2 was asked again")
+        .isEqualTo(4);
+
+    Result finished =
+        ExamplesTest.cfn(
+            "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
+    assertThat(finished.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(finished.err()).contains("swarm run s-1 has finished");
+  }
 }
