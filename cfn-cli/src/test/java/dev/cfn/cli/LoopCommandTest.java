@@ -119,6 +119,9 @@ class LoopCommandTest {
     assertThat(show.code()).as(show.err()).isZero();
     assertThat(show.out()).isEqualTo(run.out());
     assertThat(cfn(withJournal("loop", "status")).out()).contains("is-prime").contains("DEFERRED");
+    assertThat(cfn(withJournal("status")).out())
+        .as("cfn status lists the loop runs too")
+        .containsPattern("is-prime +DEFERRED");
     assertThat(cfn(withJournal("loop", "status", "is-prime", "--json")).out())
         .contains("\"status\" : \"DEFERRED\"")
         .contains("\"iterations\" : 3");

@@ -201,5 +201,8 @@ class SwarmCommandTest {
             "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
     assertThat(finished.code()).isEqualTo(ExitCode.USAGE);
     assertThat(finished.err()).contains("swarm run s-1 has finished");
+    Result status =
+        ExamplesTest.cfn("status", "--journal", project.resolve(".cfn/cfn.db").toString());
+    assertThat(status.out()).containsPattern("s-1 +FINISHED +2 +Do the thing");
   }
 }
