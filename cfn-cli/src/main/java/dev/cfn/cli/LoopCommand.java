@@ -127,6 +127,14 @@ final class LoopCommand extends CommandGroup {
         paramLabel = "DURATION",
         description = "How long to wait for the run to finish or wait for a person (default: 1h).")
     Duration timeout = Duration.ofHours(1);
+
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
   }
 
   // ---------------------------------------------------------------- run
@@ -773,12 +781,15 @@ final class LoopCommand extends CommandGroup {
                 "fix its provider or model, or .cfn/providers.yaml");
           }
           models.put(d.name(), routed.model());
-          b.register(
+          LlmAgent.Builder agent =
               LlmAgent.builder(d)
                   .model(routed)
                   .modelName(routed.model())
-                  .callLog(CallLog.durable(calls))
-                  .type(d.name()));
+                  .callLog(CallLog.durable(calls));
+          if (o.trustHooks && !replay) {
+            agent.allowDefinitionHooks();
+          }
+          b.register(agent.type(d.name()));
         }
         Journal journal;
         if (replay) {

@@ -176,6 +176,14 @@ final class SwarmCommand extends CommandGroup {
         description = "Wall-time limit for the whole run (default: 10m).")
     Duration timeout = Duration.ofMinutes(10);
 
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
+
     @Mixin ModelOptions models = new ModelOptions();
 
     @Option(names = "--json", description = "Print the outcome as one JSON object.")
@@ -376,6 +384,9 @@ final class SwarmCommand extends CommandGroup {
                 LlmAgent.builder(d).router(router).tools(tools).budgetPerAgent(swarm::memberBudget);
             if (recorded != null) {
               agent.callLog(CallLog.durable(recorded));
+            }
+            if (trustHooks) {
+              agent.allowDefinitionHooks();
             }
             rt.register(agent.type(d.name()));
           }

@@ -106,6 +106,14 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin ModelOptions models = new ModelOptions();
 
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
+
     @Mixin StoreOptions store = new StoreOptions();
 
     @Option(
@@ -212,13 +220,16 @@ final class TaskCommand extends CommandGroup {
         LoadResult loaded = DefinitionLoader.load(paths(run));
         for (String name : bound.definitions()) {
           AgentDefinition d = loaded.find(name).orElseThrow();
-          rt.register(
+          LlmAgent.Builder agent =
               LlmAgent.builder(d)
                   .router(router)
                   .tools(new ToolRegistry())
                   .budget(budget)
-                  .callLog(CallLog.durable(calls))
-                  .type(d.name()));
+                  .callLog(CallLog.durable(calls));
+          if (trustHooks) {
+            agent.allowDefinitionHooks();
+          }
+          rt.register(agent.type(d.name()));
         }
         Map<String, String> taskStatus = new ConcurrentHashMap<>();
         for (String t : file.taskIds()) {

@@ -205,4 +205,33 @@ class SwarmCommandTest {
         ExamplesTest.cfn("status", "--journal", project.resolve(".cfn/cfn.db").toString());
     assertThat(status.out()).containsPattern("s-1 +FINISHED +2 +Do the thing");
   }
+
+  @Test
+  void aMembersOwnPreHookRunsOnlyWithTrustHooksAndThenBlocksItsTask() throws Exception {
+    Path marker = project.resolve("hook-ran");
+    Files.writeString(
+        project.resolve("agents/alpha.md"),
+        "---\nname: alpha\ndescription: Member alpha\ntools: []\nhooks:\n  pre: \"touch '"
+            + marker
+            + "'; echo refused by the project hook >&2; exit 1\"\n---\nYou are member alpha.\n");
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"),
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result untrusted = swarm();
+    assertThat(untrusted.code()).as(untrusted.err()).isZero();
+    assertThat(marker).as("the hook never ran without --trust-hooks").doesNotExist();
+    assertThat(untrusted.err()).contains("-> did it");
+
+    Result trusted = swarm("--trust-hooks");
+    assertThat(trusted.code()).as(trusted.err()).isZero();
+    assertThat(marker).as("the hook ran").exists();
+    assertThat(trusted.err()).contains("turn 1: alpha (alpha/1) <- part one  -> failed: BLOCKED");
+  }
 }
