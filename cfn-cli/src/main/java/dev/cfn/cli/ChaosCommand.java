@@ -31,7 +31,12 @@ import picocli.CommandLine.Spec;
     name = "chaos",
     mixinStandardHelpOptions = true,
     description = "Fault injection against a real runtime.",
-    subcommands = {ChaosCommand.Crash.class, ChaosCommand.Graph.class, ChaosCommand.Worker.class})
+    subcommands = {
+      ChaosCommand.Crash.class,
+      ChaosCommand.Graph.class,
+      ChaosCommand.Loop.class,
+      ChaosCommand.Worker.class
+    })
 final class ChaosCommand extends CommandGroup {
 
   /** A scenario's run in its work folder, answering the exit code. */
@@ -580,6 +585,351 @@ final class ChaosCommand extends CommandGroup {
     }
   }
 
+  /**
+   * Kills a worker JVM in the middle of CFN Loops and checks that every run completes, no step is
+   * recorded twice and no model call is made again beyond the call log's window.
+   */
+  @Command(
+      name = "loop",
+      mixinStandardHelpOptions = true,
+      description = {
+        "SIGKILLs a worker JVM running CFN Loops N times and checks that every run completes, no"
+            + " step is recorded twice and no model call is repeated beyond the documented window.",
+        "The worker's agents are LlmAgents with a durable call log, asking a scripted model server"
+            + " this process runs on loopback (the coder misses the gate twice, the validators"
+            + " approve, the owner proceeds: 6 steps a run). Each worker resumes the runs its"
+            + " predecessors left and starts one more. The only model calls allowed twice are those"
+            + " in flight at a kill, whose records had not committed: at most 2 per unfinished run"
+            + " at each kill. Exits 1 otherwise.",
+        "Without --dir the work folder is temporary: removed after a pass, kept (and named) after"
+            + " a failure."
+      })
+  static final class Loop implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--kills",
+        paramLabel = "N",
+        description = "SIGKILLs to deliver, one run started per worker (default ${DEFAULT-VALUE}).")
+    int kills = 10;
+
+    @Option(
+        names = "--reply-ms",
+        paramLabel = "MS",
+        description = "How long the model server takes per answer, ms (default ${DEFAULT-VALUE}).")
+    int replyMs = 25;
+
+    @Option(
+        names = "--min-ms",
+        paramLabel = "MS",
+        description =
+            "Shortest run before a kill, ms, from the worker's first answer (default"
+                + " ${DEFAULT-VALUE}).")
+    int minMs = 20;
+
+    @Option(
+        names = "--max-ms",
+        paramLabel = "MS",
+        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
+    int maxMs = 300;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
+    Path json;
+
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Work folder, kept afterwards (default: a new temporary one).")
+    Path dir;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
+    Long seed;
+
+    /** Kills after this many recorded answers (tests), instead of at random moments. */
+    @Option(names = "--kill-after-answers", hidden = true, paramLabel = "N")
+    Integer killAfterAnswers;
+
+    @Override
+    public Integer call() throws Exception {
+      ValueConverters.atLeast("--kills", kills, 0);
+      ValueConverters.atLeast("--reply-ms", replyMs, 0);
+      if (replyMs > 60_000) {
+        throw CommandFailure.usage(
+            "--reply-ms " + replyMs + " is more than a minute", "give at most 60000");
+      }
+      ValueConverters.atLeast("--min-ms", minMs, 0);
+      if (maxMs < minMs) {
+        throw CommandFailure.usage(
+            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
+      }
+      if (killAfterAnswers != null
+          && (killAfterAnswers < 1 || killAfterAnswers >= LoopChaosWorker.STEPS)) {
+        throw CommandFailure.usage(
+            "--kill-after-answers must be 1 to " + (LoopChaosWorker.STEPS - 1),
+            "so that the kill lands in the run each worker starts");
+      }
+      return inWorkFolder(spec, "loop", json, dir, this::run);
+    }
+
+    private static dev.cfn.testkit.Match agent(String name) {
+      return dev.cfn.testkit.Match.systemContains(LoopChaosWorker.system(name));
+    }
+
+    private static dev.cfn.testkit.Reply text(String json, int ms) {
+      dev.cfn.testkit.Reply r = dev.cfn.testkit.Reply.text(json);
+      return ms == 0 ? r : r.after(java.time.Duration.ofMillis(ms));
+    }
+
+    /** The model server's script: the coder misses the gate twice, then all goes well. */
+    static dev.cfn.testkit.ModelServer server(int replyMs) {
+      dev.cfn.testkit.ModelServer server =
+          dev.cfn.testkit.ModelServer.builder().requestHistory(1_000_000).start();
+      for (int i = 1; i <= 2; i++) {
+        String marker = "(iteration " + i + ":";
+        server
+            .script()
+            .on(
+                dev.cfn.testkit.Match.of(
+                    "the coder's iteration " + i,
+                    r ->
+                        r.system() != null
+                            && r.system().contains(LoopChaosWorker.system("coder"))
+                            && r.lastUserMessage() != null
+                            && r.lastUserMessage().contains(marker)))
+            .reply(text("{\"result\": \"a + b, try " + i + "\", \"confidence\": 0.5}", replyMs));
+      }
+      server
+          .script()
+          .on(agent("coder"))
+          .reply(text("{\"result\": \"return a + b;\", \"confidence\": 0.9}", replyMs));
+      for (String v : List.of("reviewer", "tester")) {
+        server
+            .script()
+            .on(agent(v))
+            .reply(
+                text(
+                    "{\"verdict\": \"approve\", \"confidence\": 0.95, \"findings\": []}", replyMs));
+      }
+      server
+          .script()
+          .on(agent("owner"))
+          .reply(
+              text(
+                  "{\"decision\": \"PROCEED\", \"reason\": \"done\", \"followUps\": []}", replyMs));
+      return server;
+    }
+
+    private Worker.Child start(Path work, String baseUrl, int index, boolean last)
+        throws IOException {
+      List<String> tail =
+          new ArrayList<>(
+              List.of(
+                  LoopChaosWorker.class.getName(),
+                  "--db",
+                  work.resolve("loop-chaos.db").toString(),
+                  "--calls",
+                  work.resolve("calls.db").toString(),
+                  "--base-url",
+                  baseUrl,
+                  "--index",
+                  Integer.toString(index)));
+      if (last) {
+        tail.add("--last");
+      } else if (killAfterAnswers != null) {
+        tail.addAll(List.of("--kill-after-answers", Integer.toString(killAfterAnswers)));
+      }
+      return Worker.Child.launch(tail, work.resolve("worker-" + index + ".log"), null, null);
+    }
+
+    private int run(Path work) throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      long actualSeed = seed != null ? seed : System.nanoTime();
+      Random random = new Random(actualSeed);
+      List<Double> recoveryMs = new ArrayList<>();
+      List<Double> journalRecoveryMs = new ArrayList<>();
+      long redelivered = 0;
+      long killedAt = 0;
+      int midRun = 0;
+      long window = 0;
+      out.printf(
+          Locale.ROOT,
+          "cfn chaos loop: %d kills, loops of %d steps, model answers after %d ms, work folder %s,"
+              + " seed %d%n",
+          kills,
+          LoopChaosWorker.STEPS,
+          replyMs,
+          work,
+          actualSeed);
+      try (dev.cfn.testkit.ModelServer server = server(replyMs)) {
+        for (int k = 0; k <= kills; k++) {
+          boolean last = k == kills;
+          Worker.Child child = start(work, server.openAiBaseUrl(), k, last);
+          String[] recovered = child.await("recovered ", 120).split(" ");
+          redelivered += Long.parseLong(recovered[1]);
+          journalRecoveryMs.add(Double.parseDouble(recovered[2]));
+          child.await("ready", 120);
+          if (last) {
+            child.await("all-done", 600);
+            int code = child.waitFor(60);
+            if (code != 0) {
+              throw CommandFailure.failed(
+                  "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
+            }
+            if (k > 0) {
+              recoveryMs.add(
+                  (double)
+                      (Long.parseLong(child.await("first-answer ", 1).split(" ")[1]) - killedAt));
+            }
+            break;
+          }
+          long firstAnswer = Long.parseLong(child.await("first-answer ", 120).split(" ")[1]);
+          if (k > 0) {
+            recoveryMs.add((double) (firstAnswer - killedAt));
+          }
+          if (killAfterAnswers != null) {
+            child.waitFor(600); // it SIGKILLs itself after that many answers
+          } else {
+            Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
+          }
+          int unfinished = k + 1 - child.count("done ");
+          if (unfinished > 0) {
+            midRun++;
+          }
+          window += (long) LoopChaosWorker.PARALLEL_CALLS * unfinished;
+          killedAt = System.currentTimeMillis();
+          child.kill();
+          out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
+          out.flush();
+        }
+        LoopVerdict v = verify(work.resolve("loop-chaos.db"), kills + 1, server.requests());
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("command", "cfn chaos loop");
+        result.put("finished", Instant.now().toString());
+        result.put("machine", Crash.machine());
+        result.put("seed", actualSeed);
+        result.put("kills", kills);
+        result.put("killsMidRun", midRun);
+        result.put("runs", v.runs());
+        result.put("stepsPerRun", LoopChaosWorker.STEPS);
+        result.put("runsIncomplete", v.incomplete());
+        result.put("stepsMissing", v.missing());
+        result.put("stepsRecordedTwice", v.twice());
+        result.put("modelRequests", server.received());
+        result.put("repeatedModelCalls", v.repeated());
+        result.put("repeatWindow", window);
+        result.put(
+            "repeatWindowMeaning",
+            "the model calls that may be in flight at the kills: "
+                + LoopChaosWorker.PARALLEL_CALLS
+                + " per run not finished when its worker was killed");
+        result.put("pendingAtEnd", v.pending());
+        result.put("redeliveries", redelivered);
+        result.put("recoveryMs", Crash.percentiles(recoveryMs));
+        result.put("journalRecoveryMs", Crash.percentiles(journalRecoveryMs));
+        result.put(
+            "recoveryMeasuredAs",
+            "wall-clock time from the SIGKILL to the first answer recorded in the restarted JVM"
+                + " (includes JVM start and the model's answer time); journalRecoveryMs is the"
+                + " runtime's own recovery step");
+        out.printf(
+            Locale.ROOT,
+            "kills %d (%d mid-run), runs %d, runs incomplete %d, steps missing %d, steps recorded"
+                + " twice %d, model requests %d, repeated model calls %d (window %d), pending at"
+                + " end %d, redeliveries %d%n"
+                + "recovery (SIGKILL to first answer recorded after restart) ms: %s%n"
+                + "journal recovery inside the runtime ms: %s%n",
+            kills,
+            midRun,
+            v.runs(),
+            v.incomplete(),
+            v.missing(),
+            v.twice(),
+            server.received(),
+            v.repeated(),
+            window,
+            v.pending(),
+            redelivered,
+            Crash.percentiles(recoveryMs),
+            Crash.percentiles(journalRecoveryMs));
+        if (json != null) {
+          Path parent = json.toAbsolutePath().getParent();
+          if (parent != null) {
+            Files.createDirectories(parent);
+          }
+          new ObjectMapper()
+              .enable(SerializationFeature.INDENT_OUTPUT)
+              .writeValue(json.toFile(), result);
+          out.println("wrote " + json.toAbsolutePath());
+        }
+        boolean ok =
+            v.incomplete() == 0
+                && v.missing() == 0
+                && v.twice() == 0
+                && v.pending() == 0
+                && v.repeated() <= window
+                && v.runs() > 0;
+        out.println(
+            ok
+                ? "PASS: every run completed, no step recorded twice, no model call repeated"
+                    + " beyond the window"
+                : "FAIL");
+        out.flush();
+        return ok ? ExitCode.OK : ExitCode.FAILED;
+      }
+    }
+
+    record LoopVerdict(
+        long runs, long incomplete, long missing, long twice, long repeated, long pending) {}
+
+    /**
+     * Reads the journal and the model server's requests: every run {@code loop-0} to {@code
+     * loop-(runs-1)} must be ACCEPTED with its {@value LoopChaosWorker#STEPS} steps, each recorded
+     * once; a prompt the server saw more than once is a repeated model call.
+     */
+    static LoopVerdict verify(Path db, int runs, List<dev.cfn.testkit.RecordedRequest> requests) {
+      long incomplete = 0;
+      long missing = 0;
+      long twice = 0;
+      long pending;
+      try (SqliteJournal journal = LoopChaosWorker.journal(db)) {
+        for (int r = 0; r < runs; r++) {
+          java.util.Optional<dev.cfn.flow.loop.LoopRecord> record =
+              journal
+                  .state(
+                      dev.cfn.flow.loop.LoopRunner.coordinator("loop-" + r),
+                      dev.cfn.flow.loop.LoopRecord.STATE_KEY)
+                  .map(dev.cfn.flow.loop.LoopRecord::fromJson);
+          if (record.isEmpty()) {
+            incomplete++;
+            missing += LoopChaosWorker.STEPS;
+            continue;
+          }
+          dev.cfn.flow.loop.LoopRecord rec = record.get();
+          if (rec.status() != dev.cfn.flow.loop.LoopStatus.ACCEPTED) {
+            incomplete++;
+          }
+          long distinct =
+              rec.steps().stream()
+                  .map(s -> s.iteration() + "." + s.phase() + "." + s.index())
+                  .distinct()
+                  .count();
+          twice += rec.steps().size() - distinct;
+          missing += Math.max(0, LoopChaosWorker.STEPS - distinct);
+        }
+        pending = journal.recover().size();
+      }
+      Map<String, Integer> prompts = new java.util.HashMap<>();
+      for (dev.cfn.testkit.RecordedRequest q : requests) {
+        prompts.merge(q.system() + "\u0000" + q.lastUserMessage(), 1, Integer::sum);
+      }
+      long repeated = 0;
+      for (int n : prompts.values()) {
+        repeated += n - 1;
+      }
+      return new LoopVerdict(runs, incomplete, missing, twice, repeated, pending);
+    }
+  }
+
   /** The child process; hidden, started by {@code crash}. */
   @Command(name = "worker", hidden = true)
   static final class Worker implements Callable<Integer> {
@@ -687,6 +1037,13 @@ final class ChaosCommand extends CommandGroup {
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
         return new Child(p, log);
+      }
+
+      /** How many lines starting with {@code prefix} the worker has printed so far. */
+      int count(String prefix) {
+        synchronized (lines) {
+          return (int) lines.stream().filter(l -> l.startsWith(prefix)).count();
+        }
       }
 
       /** True when the worker has printed a line starting with {@code prefix}, so far. */

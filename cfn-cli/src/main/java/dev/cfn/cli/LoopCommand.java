@@ -13,9 +13,12 @@ import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.ProviderTrust;
 import dev.cfn.ai.model.RoutedModel;
+import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
 import dev.cfn.core.InMemoryJournal;
 import dev.cfn.core.spi.Journal;
+import dev.cfn.flow.loop.LoopEvent;
 import dev.cfn.flow.loop.LoopRecord;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.flow.loop.LoopSpec;
@@ -124,6 +127,14 @@ final class LoopCommand extends CommandGroup {
         paramLabel = "DURATION",
         description = "How long to wait for the run to finish or wait for a person (default: 1h).")
     Duration timeout = Duration.ofHours(1);
+
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
   }
 
   // ---------------------------------------------------------------- run
@@ -273,10 +284,22 @@ final class LoopCommand extends CommandGroup {
       }
       PathChecks.outputFile("--journal", files.store.db);
       PathChecks.outputFile("--calls", files.calls);
+      Progress progress = new Progress(spec.commandLine().getErr(), json);
       try (Session s = Session.open(agentOptions, files, loop, spec, null, false)) {
+        s.follow(progress);
+        progress.event(
+            (existing != null ? "cfn loop run: resuming run " : "cfn loop run: run ")
+                + runId
+                + " on "
+                + files.store.db);
         CompletableFuture<LoopRecord> run =
             existing != null ? s.runner.resume(runId) : s.runner.start(runId, loop, text);
-        LoopRecord r = await(run, agentOptions.timeout, runId);
+        LoopRecord r;
+        try {
+          r = await(run, agentOptions.timeout, runId);
+        } finally {
+          progress.done();
+        }
         return print(r, json, spec.commandLine().getOut());
       }
     }
@@ -592,6 +615,74 @@ final class LoopCommand extends CommandGroup {
       this.server = server;
     }
 
+    /**
+     * Shows the run's progress ({@link LoopEvent}s on {@code cfn.flow.loop.#}): every recorded
+     * answer and status change as a line, and on a terminal a live line naming the agents asked.
+     */
+    void follow(Progress progress) {
+      Map<String, String> asked = new java.util.concurrent.ConcurrentHashMap<>();
+      String observer = "cfn-cli-loop-progress";
+      if (!runtime.isRegistered(observer)) {
+        runtime.register(
+            AgentType.of(
+                observer,
+                id ->
+                    (msg, ctx) -> {
+                      if (msg.payload() instanceof LoopEvent e) {
+                        String call = e.iteration() + "." + e.phase() + "." + e.index();
+                        switch (e.kind()) {
+                          case ASKED -> asked.put(call, e.agent());
+                          case ANSWERED -> {
+                            asked.remove(call);
+                            progress.event(describe(e));
+                          }
+                          case RUN -> progress.event("  run " + e.runId() + ": " + describe(e));
+                        }
+                        progress.status(
+                            "run "
+                                + e.runId()
+                                + ", iteration "
+                                + Math.max(1, e.iteration())
+                                + ": "
+                                + (asked.isEmpty()
+                                    ? e.status().name().toLowerCase(Locale.ROOT)
+                                    : "waiting for "
+                                        + String.join(
+                                            ", ", new java.util.TreeSet<>(asked.values()))));
+                      }
+                    }));
+      }
+      runtime.subscribe(LoopEvent.TOPIC + ".#", AgentId.of(observer, "1"));
+    }
+
+    /** One line for an event: who answered what, or where the run stands. */
+    static String describe(LoopEvent e) {
+      if (e.kind() == LoopEvent.Kind.RUN) {
+        return e.status().name().toLowerCase(Locale.ROOT)
+            + (e.detail() == null ? "" : " (" + DlqCommand.oneLine(e.detail(), 100) + ")");
+      }
+      String what =
+          !e.ok()
+              ? "unreadable: " + DlqCommand.oneLine(e.detail() == null ? "" : e.detail(), 80)
+              : switch (e.phase()) {
+                case IMPLEMENT -> "confidence " + plain(e.confidence());
+                case VALIDATE -> e.detail() + ", confidence " + plain(e.confidence());
+                case DECIDE, HUMAN -> e.detail();
+              };
+      return "  iteration "
+          + e.iteration()
+          + " "
+          + e.phase().name().toLowerCase(Locale.ROOT)
+          + " "
+          + e.agent()
+          + ": "
+          + what;
+    }
+
+    private static String plain(BigDecimal confidence) {
+      return confidence == null ? "?" : confidence.toPlainString();
+    }
+
     /** Requests that reached the silent server of a replay. */
     long modelRequests() {
       return server == null ? 0 : server.received();
@@ -690,12 +781,15 @@ final class LoopCommand extends CommandGroup {
                 "fix its provider or model, or .cfn/providers.yaml");
           }
           models.put(d.name(), routed.model());
-          b.register(
+          LlmAgent.Builder agent =
               LlmAgent.builder(d)
                   .model(routed)
                   .modelName(routed.model())
-                  .callLog(CallLog.durable(calls))
-                  .type(d.name()));
+                  .callLog(CallLog.durable(calls));
+          if (o.trustHooks && !replay) {
+            agent.allowDefinitionHooks();
+          }
+          b.register(agent.type(d.name()));
         }
         Journal journal;
         if (replay) {

@@ -1,12 +1,22 @@
 package dev.cfn.cli;
 
+import dev.cfn.ai.budget.PriceTable;
+import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.ai.model.ModelConfigException;
+import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.ProviderTrust;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,6 +44,20 @@ final class ModelOptions {
       description = "Trust the project's .cfn/providers.yaml as it is now (see cfn run --help).")
   boolean trustProviders;
 
+  @Option(
+      names = "--prices",
+      paramLabel = "FILE",
+      description =
+          "Model prices in US dollars per million tokens (YAML: prices: {my-model: {input: 0.5,"
+              + " output: 1.5}}), over the defaults and the project's .cfn/prices.yaml; needed by"
+              + " --budget-usd for a model the defaults do not price.")
+  Path prices;
+
+  /** The project's price file, read when present. */
+  static final Path PROJECT_PRICES = Path.of(".cfn", "prices.yaml");
+
+  private PriceTable table;
+
   /** The providers to use, and the replay server to close after (null without --replay). */
   record Models(ModelConfig config, ModelServer replayServer) implements AutoCloseable {
     @Override
@@ -52,6 +76,69 @@ final class ModelOptions {
     }
     if (replay != null) {
       PathChecks.existingFile("--replay", replay, "cassette");
+    }
+    if (prices != null) {
+      PathChecks.existingFile("--prices", prices, "price table");
+    }
+    table = PriceTable.defaults();
+    for (Path file : new Path[] {project.resolve(PROJECT_PRICES), prices}) {
+      if (file != null && Files.isRegularFile(file)) {
+        try {
+          table = table.withAll(PriceTable.load(file));
+        } catch (IllegalArgumentException e) {
+          throw CommandFailure.usage(
+              ErrorReport.oneLine(e.getMessage()),
+              "write it as prices: {MODEL: {input: USD, output: USD}}, per million tokens");
+        }
+      }
+    }
+  }
+
+  /** The price table (after {@link #validate()}): defaults, the project's file, --prices. */
+  PriceTable prices() {
+    return table != null ? table : PriceTable.defaults();
+  }
+
+  /**
+   * With a dollar limit ({@code budgetUsd} not null), refuses (exit 2, before anything runs) when
+   * an agent's model has no price: its cost could not be counted, so the budget would refuse its
+   * first call. The models are resolved as the agents will resolve them.
+   */
+  void requirePrices(BigDecimal budgetUsd, Collection<AgentDefinition> agents, String command) {
+    if (budgetUsd == null) {
+      return;
+    }
+    Map<String, TreeSet<String>> unpriced = new TreeMap<>();
+    PrintWriter quiet = new PrintWriter(Writer.nullWriter());
+    try (Models m = open(quiet, command);
+        ModelRouter router = ModelRouter.create(m.config())) {
+      for (AgentDefinition d : agents) {
+        String model;
+        try {
+          model = router.resolve(d.name(), d.type(), d.provider(), d.model()).model();
+        } catch (ModelConfigException e) {
+          continue; // reported as the agent starts, as without a dollar limit
+        }
+        if (prices().find(model).isEmpty()) {
+          unpriced.computeIfAbsent(model, k -> new TreeSet<>()).add(d.name());
+        }
+      }
+    }
+    if (!unpriced.isEmpty()) {
+      String first = unpriced.keySet().iterator().next();
+      throw CommandFailure.usage(
+          "--budget-usd counts dollars by the price table, which has no price for "
+              + String.join(
+                  ", ",
+                  unpriced.entrySet().stream()
+                      .map(e -> "model '" + e.getKey() + "' (agents " + e.getValue() + ")")
+                      .toList())
+              + ", so its calls could not be counted",
+          "give its price in "
+              + project.resolve(PROJECT_PRICES)
+              + " or --prices FILE (prices: {"
+              + first
+              + ": {input: 0, output: 0}} for a free local model), or leave out --budget-usd");
     }
   }
 

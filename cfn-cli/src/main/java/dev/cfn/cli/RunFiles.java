@@ -8,16 +8,12 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.math.BigDecimal;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -227,8 +223,15 @@ final class RunFiles {
   }
 
   /**
-   * Whether a process holds journal {@code db} open now (its lock file is locked), without taking
-   * the lock for longer than the look: empty when it cannot tell.
+   * Whether a process holds journal {@code db} open now (its lock file is locked): empty when it
+   * cannot tell.
+   *
+   * <p>The look never takes the lock. Taking it, even for a moment (as {@code tryLock} and release
+   * would), races a process starting on the journal at that instant, which would then be refused as
+   * if another run held it; and on Linux closing any descriptor of the lock file drops the POSIX
+   * locks this JVM holds on it. So on Linux the kernel's table of locks ({@code /proc/locks}) is
+   * read for the lock file's device and inode; elsewhere the lock file's pid (written by the owner,
+   * kept after it closes) is looked up among the live processes.
    */
   static Optional<Boolean> journalInUse(Path db) {
     Path real = db.toAbsolutePath().normalize();
@@ -241,16 +244,69 @@ final class RunFiles {
     if (!Files.isRegularFile(lock)) {
       return Optional.of(false);
     }
-    try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
-      FileLock l = ch.tryLock();
-      if (l == null) {
-        return Optional.of(true);
+    Optional<Boolean> kernel = lockedInKernelTable(lock, Path.of("/proc/locks"));
+    return kernel.isPresent() ? kernel : ownerAlive(lock);
+  }
+
+  /**
+   * Whether {@code locks} (the format of Linux's {@code /proc/locks}: {@code "1: POSIX ADVISORY
+   * WRITE PID MAJ:MIN:INODE 0 EOF"}, device numbers in hex) lists a lock held on {@code file}:
+   * empty when there is no such table or the file's device and inode cannot be read.
+   */
+  static Optional<Boolean> lockedInKernelTable(Path file, Path locks) {
+    if (!Files.isReadable(locks)) {
+      return Optional.empty();
+    }
+    long inode;
+    long dev;
+    try {
+      inode = ((Number) Files.getAttribute(file, "unix:ino")).longValue();
+      dev = ((Number) Files.getAttribute(file, "unix:dev")).longValue();
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+    // glibc's encoding of dev_t (gnu_dev_major, gnu_dev_minor)
+    long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+    long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(locks, StandardCharsets.US_ASCII);
+    } catch (IOException | UncheckedIOException e) {
+      return Optional.empty();
+    }
+    for (String line : lines) {
+      if (line.contains("->")) {
+        continue; // a process waiting for a lock, not holding one
       }
-      l.release();
-      return Optional.of(false);
-    } catch (OverlappingFileLockException e) {
-      return Optional.of(true); // held in this very process
-    } catch (IOException e) {
+      for (String field : line.trim().split("\\s+")) {
+        String[] p = field.split(":");
+        if (p.length != 3) {
+          continue;
+        }
+        try {
+          if (Long.parseLong(p[2]) == inode
+              && Long.parseLong(p[0], 16) == major
+              && Long.parseLong(p[1], 16) == minor) {
+            return Optional.of(true);
+          }
+        } catch (NumberFormatException notTheDeviceField) {
+          // "1:" and the like
+        }
+      }
+    }
+    return Optional.of(false);
+  }
+
+  /** Whether the pid the journal's owner wrote in {@code lock} is a live process. */
+  private static Optional<Boolean> ownerAlive(Path lock) {
+    try {
+      String pid = Files.readString(lock, StandardCharsets.US_ASCII).strip();
+      if (!pid.matches("\\d{1,18}")) {
+        return Optional.of(false);
+      }
+      return Optional.of(
+          ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false));
+    } catch (IOException | UncheckedIOException e) {
       return Optional.empty();
     }
   }

@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.flow.spec.GraphFile;
 import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.SqliteJournal;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code cfn status}: the project's state at a glance, read-only (safe beside a running process):
  * the journal (in use or not, pending messages, dead letters, quarantined records), the graph runs
- * beside it and how each stands, and what each run's processes spent.
+ * beside it and how each stands, what each run's processes spent, the CFN Loop runs of the journal
+ * and the durable swarm runs beside it.
  */
 @Command(
     name = "status",
@@ -97,8 +99,17 @@ final class StatusCommand implements Callable<Integer> {
         }
       }
     }
+    java.util.SortedMap<String, String> loops = new java.util.TreeMap<>();
+    if (exists) {
+      try (JournalReader reader = SqliteJournal.openReadOnly(store.db)) {
+        loops.putAll(reader.stateByPrefix(LoopRunner.INDEX, "", 10_000));
+      }
+    }
+    List<Map<String, Object>> swarms = swarmRuns(store.db);
     r.put("journal", journal);
     r.put("runs", runs);
+    r.put("loops", loops);
+    r.put("swarms", swarms);
     Map<String, Object> spent = new LinkedHashMap<>();
     spent.put("modelCalls", calls);
     spent.put("tokens", tokens);
@@ -117,7 +128,10 @@ final class StatusCommand implements Callable<Integer> {
       out.println(
           "no journal at "
               + store.db
-              + ": nothing has run here yet (cfn task submit GRAPH_FILE starts a durable run)");
+              + (swarms.isEmpty()
+                  ? ": nothing has run here yet (cfn task submit GRAPH_FILE starts a durable run)"
+                  : ""));
+      printSwarms(out, swarms);
       out.flush();
       return ExitCode.OK;
     }
@@ -162,7 +176,69 @@ final class StatusCommand implements Callable<Integer> {
     if (!runs.isEmpty()) {
       out.println("cfn task status RUN shows a run's tasks; cfn dlq list the dead letters");
     }
+    if (!loops.isEmpty()) {
+      out.println();
+      List<String[]> rows = new ArrayList<>();
+      rows.add(new String[] {"CFN LOOP RUN", "STATUS"});
+      loops.forEach((id, status) -> rows.add(new String[] {id, status}));
+      Table.print(out, rows);
+      out.println("cfn loop show RUN shows a loop's timeline");
+    }
+    printSwarms(out, swarms);
     out.flush();
     return ExitCode.OK;
+  }
+
+  /** The durable swarm runs ({@code cfn swarm run --id}) whose files are beside {@code db}. */
+  static List<Map<String, Object>> swarmRuns(Path db) throws IOException {
+    Path parent = db.toAbsolutePath().getParent();
+    Path folder = (parent != null ? parent : db.toAbsolutePath()).resolve("swarms");
+    List<Map<String, Object>> out = new ArrayList<>();
+    if (!Files.isDirectory(folder)) {
+      return out;
+    }
+    java.util.TreeMap<String, Path> sorted = new java.util.TreeMap<>();
+    try (java.nio.file.DirectoryStream<Path> dirs = Files.newDirectoryStream(folder)) {
+      for (Path d : dirs) {
+        Path file = d.resolve("run.properties");
+        if (Files.isRegularFile(file)) {
+          sorted.put(String.valueOf(d.getFileName()), file);
+        }
+      }
+    }
+    for (Map.Entry<String, Path> e : sorted.entrySet()) {
+      Properties p = new Properties();
+      try (java.io.Reader reader =
+          Files.newBufferedReader(e.getValue(), java.nio.charset.StandardCharsets.UTF_8)) {
+        p.load(reader);
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("run", e.getKey());
+      m.put("status", p.getProperty("status", "?"));
+      m.put("turns", RunFiles.number(p, "turns"));
+      m.put("objective", p.getProperty("objective", ""));
+      out.add(m);
+    }
+    return out;
+  }
+
+  private static void printSwarms(PrintWriter out, List<Map<String, Object>> swarms) {
+    if (swarms.isEmpty()) {
+      return;
+    }
+    out.println();
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"SWARM RUN", "STATUS", "TURNS", "OBJECTIVE"});
+    for (Map<String, Object> m : swarms) {
+      rows.add(
+          new String[] {
+            (String) m.get("run"),
+            (String) m.get("status"),
+            String.valueOf(m.get("turns")),
+            DlqCommand.oneLine((String) m.get("objective"), 60)
+          });
+    }
+    Table.print(out, rows);
+    out.println("cfn swarm run --resume RUN goes on with a durable swarm run that did not finish");
   }
 }

@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import dev.cfn.ai.CallLog;
 import dev.cfn.ai.LlmAgent;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
@@ -17,9 +18,16 @@ import dev.cfn.flow.swarm.Assignment;
 import dev.cfn.flow.swarm.Swarm;
 import dev.cfn.flow.swarm.SwarmStatus;
 import dev.cfn.flow.swarm.Topology;
+import dev.cfn.store.calls.SqliteCallLogStore;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Reader;
+import java.io.Writer;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -27,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -85,8 +94,35 @@ final class SwarmCommand extends CommandGroup {
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "OBJECTIVE", description = "What the swarm should do.")
+    @Parameters(
+        index = "0",
+        arity = "0..1",
+        paramLabel = "OBJECTIVE",
+        description = "What the swarm should do.")
     String objective;
+
+    @Option(
+        names = "--id",
+        paramLabel = "RUN",
+        description =
+            "Make the run durable under this id: its model calls are recorded in the call log"
+                + " (--calls) and its options in .cfn/swarms/RUN/, so that --resume RUN goes on"
+                + " after a crash without asking a model again what it answered.")
+    String id;
+
+    @Option(
+        names = "--resume",
+        paramLabel = "RUN",
+        description =
+            "Go on with durable run RUN (started with --id) after a crash or a failure, with the"
+                + " options it was started with; recorded answers come from the call log.")
+    String resume;
+
+    @Option(
+        names = "--calls",
+        paramLabel = "FILE",
+        description = "The call log of a durable run (default: .cfn/calls.db).")
+    Path calls = SqliteCallLogStore.DEFAULT_FILE;
 
     @Option(
         names = "--topology",
@@ -140,13 +176,123 @@ final class SwarmCommand extends CommandGroup {
         description = "Wall-time limit for the whole run (default: 10m).")
     Duration timeout = Duration.ofMinutes(10);
 
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
+
     @Mixin ModelOptions models = new ModelOptions();
 
     @Option(names = "--json", description = "Print the outcome as one JSON object.")
     boolean json;
 
+    /** The options a durable run keeps, restored by {@code --resume}. */
+    private Properties saved() {
+      Properties p = new Properties();
+      p.setProperty("objective", objective);
+      p.setProperty("topology", topology);
+      p.setProperty("maxAgents", Integer.toString(maxAgents));
+      p.setProperty("strategy", strategy);
+      if (budgetUsd != null) {
+        p.setProperty("budgetUsd", budgetUsd.toPlainString());
+      }
+      p.setProperty("maxTurns", Integer.toString(maxTurns));
+      if (supervisor != null) {
+        p.setProperty("supervisor", supervisor);
+      }
+      p.setProperty("timeout", timeout.toString());
+      if (agents != null) {
+        p.setProperty(
+            "agents",
+            String.join(
+                java.io.File.pathSeparator,
+                agents.stream().map(a -> a.toAbsolutePath().normalize().toString()).toList()));
+      }
+      return p;
+    }
+
+    private void restore(Properties p) {
+      objective = p.getProperty("objective");
+      topology = p.getProperty("topology", "auto");
+      maxAgents = Integer.parseInt(p.getProperty("maxAgents", "8"));
+      strategy = p.getProperty("strategy", "capability");
+      budgetUsd = p.containsKey("budgetUsd") ? new BigDecimal(p.getProperty("budgetUsd")) : null;
+      maxTurns = Integer.parseInt(p.getProperty("maxTurns", "10"));
+      supervisor = p.getProperty("supervisor");
+      timeout = Duration.parse(p.getProperty("timeout", "PT10M"));
+      String a = p.getProperty("agents", "");
+      agents =
+          a.isEmpty()
+              ? null
+              : java.util.Arrays.stream(a.split(java.io.File.pathSeparator)).map(Path::of).toList();
+    }
+
+    /** Where durable run {@code runId} keeps its options and status: beside the call log. */
+    private Path runFolder(String runId) {
+      Path log = calls.toAbsolutePath();
+      Path parent = log.getParent();
+      return (parent != null ? parent : log).resolve("swarms").resolve(runId);
+    }
+
+    private static Properties load(Path file) throws IOException {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(r);
+      }
+      return p;
+    }
+
+    private static void store(Path file, Properties p) throws IOException {
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        p.store(w, "cfn swarm run: a durable run (its answers are in the call log)");
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Override
     public Integer call() throws Exception {
+      String runId = null;
+      Path runFile = null;
+      if (resume != null) {
+        if (objective != null || id != null) {
+          throw CommandFailure.usage(
+              "--resume goes on with a run as it was started; it takes no OBJECTIVE or --id",
+              "cfn swarm run --resume " + resume);
+        }
+        runId = LoopCommand.checkRunId(resume);
+        runFile = runFolder(runId).resolve("run.properties");
+        if (!Files.isRegularFile(runFile)) {
+          throw CommandFailure.failed(
+              "no durable swarm run '" + runId + "' in " + runFolder(runId).getParent(),
+              "start one with cfn swarm run OBJECTIVE --id "
+                  + runId
+                  + " (--calls FILE for another"
+                  + " call log)");
+        }
+        Properties p = load(runFile);
+        if ("FINISHED".equals(p.getProperty("status"))) {
+          throw CommandFailure.usage(
+              "swarm run " + runId + " has finished", "start a new one with another --id");
+        }
+        restore(p);
+      } else if (id != null) {
+        runId = LoopCommand.checkRunId(id);
+        runFile = runFolder(runId).resolve("run.properties");
+        if (Files.exists(runFile)) {
+          throw CommandFailure.usage(
+              "swarm run " + runId + " exists already",
+              "cfn swarm run --resume " + runId + " goes on with it, or give another --id");
+        }
+      }
+      if (runId != null && Files.isDirectory(calls)) {
+        throw CommandFailure.usage(
+            "--calls " + calls + " is a folder, not a call log",
+            "give the file, e.g. --calls " + calls.resolve("calls.db"));
+      }
       if (objective == null || objective.isBlank()) {
         throw CommandFailure.usage(
             "the OBJECTIVE is blank", "say what the swarm should do, in quotes");
@@ -185,6 +331,9 @@ final class SwarmCommand extends CommandGroup {
             "the swarm has no member besides the supervisor " + planner.name(),
             "add agent files for the members to " + paths.getFirst());
       }
+      List<AgentDefinition> working = new ArrayList<>(members);
+      working.add(planner);
+      models.requirePrices(budgetUsd, working, "cfn swarm run");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       Progress progress = new Progress(err, json);
@@ -196,14 +345,34 @@ final class SwarmCommand extends CommandGroup {
                 + " leaves out "
                 + AgentCommand.plural(skipped, "agent"));
       }
-      Budget.Builder limits = Budget.builder("cfn swarm run").maxWallTime(timeout);
+      Budget.Builder limits =
+          Budget.builder("cfn swarm run").maxWallTime(timeout).prices(models.prices());
       if (budgetUsd != null) {
         limits.maxCostUsd(budgetUsd);
       }
       Budget budget = limits.build();
       SupervisorOutcome outcome;
       SwarmStatus status;
-      try (ModelOptions.Models m = models.open(err, "cfn swarm run");
+      SqliteCallLogStore callLog = null;
+      if (runId != null) {
+        Files.createDirectories(runFolder(runId));
+        Properties p = saved();
+        p.setProperty("status", "RUNNING");
+        store(runFile, p);
+        Path folder = calls.toAbsolutePath().getParent();
+        if (folder != null) {
+          Files.createDirectories(folder);
+        }
+        callLog = SqliteCallLogStore.open(calls.toAbsolutePath());
+        progress.event(
+            "cfn swarm run: "
+                + (resume != null ? "resuming durable run " : "durable run ")
+                + runId
+                + ", its calls recorded in "
+                + calls);
+      }
+      try (SqliteCallLogStore recorded = callLog;
+          ModelOptions.Models m = models.open(err, "cfn swarm run");
           ModelRouter router = ModelRouter.create(m.config());
           AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build();
           Swarm swarm = Swarm.builder("cli", rt).topology(top).budget(budget).build()) {
@@ -211,12 +380,15 @@ final class SwarmCommand extends CommandGroup {
         BuiltinTools.builder().messaging().registerIn(tools);
         for (AgentDefinition d : all) {
           if (d == planner || members.contains(d)) {
-            rt.register(
-                LlmAgent.builder(d)
-                    .router(router)
-                    .tools(tools)
-                    .budgetPerAgent(swarm::memberBudget)
-                    .type(d.name()));
+            LlmAgent.Builder agent =
+                LlmAgent.builder(d).router(router).tools(tools).budgetPerAgent(swarm::memberBudget);
+            if (recorded != null) {
+              agent.callLog(CallLog.durable(recorded));
+            }
+            if (trustHooks) {
+              agent.allowDefinitionHooks();
+            }
+            rt.register(agent.type(d.name()));
           }
         }
         Supervisor.Builder sup =
@@ -240,15 +412,22 @@ final class SwarmCommand extends CommandGroup {
                 + ", strategy "
                 + how.name().toLowerCase(Locale.ROOT).replace('_', '-'));
         sup.listener(s -> progress.event(describe(s)));
-        outcome = sup.build().run(objective);
+        outcome = sup.build().run(runId, objective);
         status = swarm.status();
       } finally {
         progress.done();
+      }
+      if (runId != null) {
+        Properties p = saved();
+        p.setProperty("status", outcome.status().name());
+        p.setProperty("turns", Integer.toString(outcome.turns()));
+        store(runFile, p);
       }
       Budget.Spent spent = status.spent();
       if (json) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("status", outcome.status().name());
+        r.put("run", runId);
         r.put("answer", outcome.answer());
         r.put("reason", outcome.reason());
         r.put("supervisor", planner.name());
@@ -279,6 +458,14 @@ final class SwarmCommand extends CommandGroup {
           out.println(outcome.answer());
         } else {
           err.println("cfn swarm run: " + outcome.status() + ": " + outcome.reason());
+          if (runId != null) {
+            err.println(
+                "cfn swarm run: durable run "
+                    + runId
+                    + " is kept; cfn swarm run --resume "
+                    + runId
+                    + " goes on with it, its recorded answers from the call log");
+          }
         }
         err.printf(
             Locale.ROOT,

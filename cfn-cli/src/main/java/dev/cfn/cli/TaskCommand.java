@@ -106,6 +106,14 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin ModelOptions models = new ModelOptions();
 
+    @Option(
+        names = "--trust-hooks",
+        description =
+            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
+                + " the .md files) for this run. Read them first: they run on this machine as you."
+                + " Without it they never run, and a warning names them.")
+    boolean trustHooks;
+
     @Mixin StoreOptions store = new StoreOptions();
 
     @Option(
@@ -149,20 +157,27 @@ final class TaskCommand extends CommandGroup {
       }
     }
 
-    /** The definitions, bound to {@code file}: unknown agents and capabilities refused here. */
-    GraphFile.Bound bind(GraphFile file, String boundName, List<Path> paths) {
+    /**
+     * The definitions, bound to {@code file}: unknown agents and capabilities refused here, and,
+     * with {@code --budget-usd}, an agent whose model has no price.
+     */
+    GraphFile.Bound bind(GraphFile file, String boundName, List<Path> paths, String command) {
       LoadResult loaded = DefinitionLoader.load(paths);
       try {
-        return file.bind(loaded.definitions(), boundName);
+        GraphFile.Bound bound = file.bind(loaded.definitions(), boundName);
+        models.requirePrices(
+            budgetUsd,
+            bound.definitions().stream().map(n -> loaded.find(n).orElseThrow()).toList(),
+            command);
+        return bound;
       } catch (GraphFileException e) {
-        throw CommandFailure.usage(
-            String.join("; ", e.problems())
-                + (loaded.invalidFiles().isEmpty()
-                    ? ""
-                    : "; "
-                        + AgentCommand.plural(loaded.invalidFiles().size(), "agent file")
-                        + " could not be read"),
-            "cfn agent list shows the agents and their capabilities");
+        String unread =
+            loaded.invalidFiles().isEmpty()
+                ? ""
+                : "; "
+                    + AgentCommand.plural(loaded.invalidFiles().size(), "agent file")
+                    + " could not be read";
+        throw fileProblems(e, unread, "cfn agent list shows the agents and their capabilities");
       }
     }
 
@@ -180,7 +195,7 @@ final class TaskCommand extends CommandGroup {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       String command = "cfn task " + spec.name();
-      Budget.Builder limits = Budget.builder(command + " " + run.runId());
+      Budget.Builder limits = Budget.builder(command + " " + run.runId()).prices(models.prices());
       if (budgetUsd != null) {
         limits.maxCostUsd(budgetUsd);
       }
@@ -205,13 +220,16 @@ final class TaskCommand extends CommandGroup {
         LoadResult loaded = DefinitionLoader.load(paths(run));
         for (String name : bound.definitions()) {
           AgentDefinition d = loaded.find(name).orElseThrow();
-          rt.register(
+          LlmAgent.Builder agent =
               LlmAgent.builder(d)
                   .router(router)
                   .tools(new ToolRegistry())
                   .budget(budget)
-                  .callLog(CallLog.durable(calls))
-                  .type(d.name()));
+                  .callLog(CallLog.durable(calls));
+          if (trustHooks) {
+            agent.allowDefinitionHooks();
+          }
+          rt.register(agent.type(d.name()));
         }
         Map<String, String> taskStatus = new ConcurrentHashMap<>();
         for (String t : file.taskIds()) {
@@ -351,6 +369,16 @@ final class TaskCommand extends CommandGroup {
     }
   }
 
+  /**
+   * A graph file's problems as bad usage, on one line. Each problem carries its own "(fix: ...)",
+   * so {@code fix} is added only when one of them has none: never two fixes for one problem.
+   */
+  static CommandFailure fileProblems(GraphFileException e, String more, String fix) {
+    boolean everyOneFixed = e.problems().stream().allMatch(p -> p.contains("(fix: "));
+    return CommandFailure.usage(
+        String.join("; ", e.problems()) + more, everyOneFixed && more.isEmpty() ? null : fix);
+  }
+
   static String line(String runId, Map<String, String> statuses) {
     Map<String, Integer> counts = new java.util.TreeMap<>();
     statuses.values().forEach(s -> counts.merge(s, 1, Integer::sum));
@@ -450,13 +478,12 @@ final class TaskCommand extends CommandGroup {
       try {
         file = GraphFile.read(graphFile);
       } catch (GraphFileException e) {
-        throw CommandFailure.usage(
-            String.join("; ", e.problems()), "correct the file; every problem is listed");
+        throw fileProblems(e, "", "correct the file; every problem is listed");
       }
       String text = Files.readString(graphFile, StandardCharsets.UTF_8);
       List<Path> paths = AgentCommand.pathsOrDefault(running.agents, "cfn task submit");
       String bound = boundName(file.name(), text);
-      GraphFile.Bound b = running.bind(file, bound, paths);
+      GraphFile.Bound b = running.bind(file, bound, paths, "cfn task submit");
       String id =
           runId != null
               ? runId
@@ -514,7 +541,8 @@ final class TaskCommand extends CommandGroup {
       if (paths.isEmpty()) {
         paths = AgentCommand.pathsOrDefault(null, "cfn task resume");
       }
-      GraphFile.Bound b = running.bind(file, p.getProperty("bound", file.name()), paths);
+      GraphFile.Bound b =
+          running.bind(file, p.getProperty("bound", file.name()), paths, "cfn task resume");
       return running.run(spec, run, file, b, file.state());
     }
   }

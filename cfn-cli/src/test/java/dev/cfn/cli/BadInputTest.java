@@ -162,6 +162,16 @@ class BadInputTest {
           "chaos graph --dir ''",
           "chaos graph --json DIR",
           "chaos graph --bogus",
+          "chaos loop --kills -1",
+          "chaos loop --kills many",
+          "chaos loop --reply-ms -1",
+          "chaos loop --reply-ms 100000",
+          "chaos loop --min-ms -1",
+          "chaos loop --min-ms 10 --max-ms 5",
+          "chaos loop --dir GARBAGE",
+          "chaos loop --dir ''",
+          "chaos loop --json DIR",
+          "chaos loop --bogus",
           // dlq
           "dlq",
           "dlq list --journal MISSING",
@@ -368,6 +378,15 @@ class BadInputTest {
           "swarm run go --agents AGENTS --timeout 0s",
           "swarm run go --agents AGENTS --replay MISSING",
           "swarm run go --agents AGENTS --project MISSING",
+          "swarm run go --agents SWARM --replay C --budget-usd 1",
+          "swarm run go --agents AGENTS --id a.b",
+          "swarm run go --agents AGENTS --id x --calls DIR",
+          "swarm run --resume nosuch --calls M",
+          "swarm run --resume x go",
+          "swarm run --resume ''",
+          "swarm run go --agents SWARM --prices MISSING",
+          "swarm run go --agents SWARM --prices GARBAGE",
+          "swarm run go --agents SWARM --prices DIR",
           // task
           "task",
           "task nosuch",
@@ -384,6 +403,8 @@ class BadInputTest {
           "task submit GRAPH --agents AGENTS --timeout 0s",
           "task submit GRAPH --agents AGENTS --journal DIR",
           "task submit GRAPH --agents AGENTS --replay GARBAGE",
+          "task submit GRAPH --agents AGENTS --prices GARBAGE",
+          "task submit SWARMGRAPH --agents SWARM --replay C --budget-usd 1",
           "task resume",
           "task resume a.b",
           "task resume nosuch --journal J",
@@ -499,6 +520,14 @@ class BadInputTest {
         "graph: g\ntasks:\n  - {id: a, agent: helper, after: [b]}\n"
             + "  - {id: b, agent: helper, after: [a]}\n");
     Files.writeString(tmp.resolve("NOAGENT"), "graph: g\ntasks:\n  - {id: a, agent: nobody}\n");
+    // a swarm whose agents name no model: they get the cassette's, which has no price
+    Files.createDirectories(tmp.resolve("SWARM"));
+    Files.writeString(
+        tmp.resolve("SWARM/lead.md"),
+        "---\nname: lead\ndescription: Plans\ntype: coordinator\n---\nYou plan.\n");
+    Files.writeString(
+        tmp.resolve("SWARM/member.md"), "---\nname: member\ndescription: Works\n---\nYou work.\n");
+    Files.writeString(tmp.resolve("SWARMGRAPH"), "graph: g\ntasks:\n  - {id: a, agent: member}\n");
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));
@@ -568,7 +597,9 @@ class BadInputTest {
                 "CYCLE",
                 "NOAGENT",
                 "BADALERTS",
-                "HOOKED" ->
+                "HOOKED",
+                "SWARM",
+                "SWARMGRAPH" ->
                 tmp.resolve(word).toString();
             case "SEALEDJ" -> tmp.resolve("SEALED/.cfn/cfn.db").toString();
             case "SEALEDM" -> tmp.resolve("SEALED/.cfn/memory.db").toString();
@@ -594,6 +625,9 @@ class BadInputTest {
     assertThat(lines).as("stderr of cfn %s", line).hasSize(1);
     assertThat(lines.get(0)).as("cfn %s", line).matches("cfn( [a-z-]+)*: .+");
     assertThat(all).as("cfn %s", line).doesNotContain("Exception");
+    assertThat(lines.get(0))
+        .as("cfn %s: one fix per problem", line)
+        .doesNotContainPattern("\\(fix: [^()]*\\) \\(fix: ");
   }
 
   @Test

@@ -107,11 +107,21 @@ class LoopCommandTest {
         .contains("-> consensus 0.94 ≥ 0.90")
         .contains("-> owner DEFER")
         .contains("  - add a benchmark for large primes");
+    // progress on standard error (plain lines: not a terminal), from the cfn.flow.loop events
+    assertThat(run.err())
+        .contains("cfn loop run: run is-prime on ")
+        .contains("  iteration 1 implement coder: confidence 0.6")
+        .contains("  iteration 2 validate reviewer: reject, confidence 0.9")
+        .contains("  iteration 3 decide product-owner: DEFER")
+        .contains("  run is-prime: deferred");
 
     Result show = cfn(withJournal("loop", "show", "is-prime"));
     assertThat(show.code()).as(show.err()).isZero();
     assertThat(show.out()).isEqualTo(run.out());
     assertThat(cfn(withJournal("loop", "status")).out()).contains("is-prime").contains("DEFERRED");
+    assertThat(cfn(withJournal("status")).out())
+        .as("cfn status lists the loop runs too")
+        .containsPattern("is-prime +DEFERRED");
     assertThat(cfn(withJournal("loop", "status", "is-prime", "--json")).out())
         .contains("\"status\" : \"DEFERRED\"")
         .contains("\"iterations\" : 3");

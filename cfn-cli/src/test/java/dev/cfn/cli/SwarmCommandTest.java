@@ -120,4 +120,118 @@ class SwarmCommandTest {
     assertThat(server.requests().get(1).lastUserMessage())
         .contains("Your previous answer was not a valid plan");
   }
+
+  @Test
+  void aDollarBudgetOverAModelWithoutAPriceIsRefusedBeforeAnythingRuns() {
+    Result r = swarm("--budget-usd", "0.50");
+
+    assertThat(r.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(r.err().strip())
+        .startsWith("cfn swarm run: --budget-usd counts dollars by the price table, which has no")
+        .contains("model 'test-model' (agents [alpha, beta, boss])")
+        .contains("(fix: give its price in ")
+        .contains("prices: {test-model: {input: 0, output: 0}}");
+    assertThat(server.requests()).as("no model was asked").isEmpty();
+  }
+
+  @Test
+  void aDollarBudgetCountsTheModelsPricedInTheProjectsPriceFile() throws Exception {
+    Files.writeString(
+        project.resolve(".cfn/prices.yaml"),
+        "prices:\n  test-model: {input: 1000000, output: 1000000}\n");
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result r = swarm("--budget-usd", "100000", "--json");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"status\" : \"FINISHED\"");
+    // a dollar per token, so the cost is the tokens the scripted server reported
+    assertThat(r.out()).containsPattern("\"costUsd\" : [1-9]");
+  }
+
+  private static Match plannerAt(int turn) {
+    return Match.of(
+        "the boss at turn " + turn,
+        r ->
+            r.system() != null
+                && r.system().contains("You are the boss")
+                && r.lastUserMessage() != null
+                && r.lastUserMessage().contains("\nTURN " + turn + " of "));
+  }
+
+  @Test
+  void aDurableRunThatFailedGoesOnWithResumeWithoutAskingForWhatWasRecorded() {
+    server
+        .script()
+        .on(plannerAt(1))
+        .reply(Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"));
+    // turn 2: the provider refuses once (the run fails), then answers
+    server
+        .script()
+        .on(plannerAt(2))
+        .reply(Reply.status(400, "bad request"), Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+    String calls = project.resolve(".cfn/calls.db").toString();
+
+    Result first = swarm("--id", "s-1", "--calls", calls);
+    assertThat(first.code()).as(first.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(first.err())
+        .contains("durable run s-1, its calls recorded in")
+        .contains("cfn swarm run --resume s-1 goes on with it");
+    assertThat(server.received()).isEqualTo(3); // plan 1, alpha's answer, plan 2 refused
+
+    Result again =
+        ExamplesTest.cfn(
+            "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out().strip()).isEqualTo("all done");
+    assertThat(again.err()).contains("resuming durable run s-1");
+    assertThat(server.received())
+        .as("turn 1 and alpha's answer came from the call log; only turn 2 was asked again")
+        .isEqualTo(4);
+
+    Result finished =
+        ExamplesTest.cfn(
+            "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
+    assertThat(finished.code()).isEqualTo(ExitCode.USAGE);
+    assertThat(finished.err()).contains("swarm run s-1 has finished");
+    Result status =
+        ExamplesTest.cfn("status", "--journal", project.resolve(".cfn/cfn.db").toString());
+    assertThat(status.out()).containsPattern("s-1 +FINISHED +2 +Do the thing");
+  }
+
+  @Test
+  void aMembersOwnPreHookRunsOnlyWithTrustHooksAndThenBlocksItsTask() throws Exception {
+    Path marker = project.resolve("hook-ran");
+    Files.writeString(
+        project.resolve("agents/alpha.md"),
+        "---\nname: alpha\ndescription: Member alpha\ntools: []\nhooks:\n  pre: \"touch '"
+            + marker
+            + "'; echo refused by the project hook >&2; exit 1\"\n---\nYou are member alpha.\n");
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"),
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result untrusted = swarm();
+    assertThat(untrusted.code()).as(untrusted.err()).isZero();
+    assertThat(marker).as("the hook never ran without --trust-hooks").doesNotExist();
+    assertThat(untrusted.err()).contains("-> did it");
+
+    Result trusted = swarm("--trust-hooks");
+    assertThat(trusted.code()).as(trusted.err()).isZero();
+    assertThat(marker).as("the hook ran").exists();
+    assertThat(trusted.err()).contains("turn 1: alpha (alpha/1) <- part one  -> failed: BLOCKED");
+  }
 }

@@ -5,6 +5,7 @@ import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.Effects;
 import dev.cfn.core.Envelope;
+import dev.cfn.core.TopicId;
 import dev.cfn.flow.loop.LoopStep.Phase;
 import dev.cfn.flow.loop.Messages.Call;
 import dev.cfn.flow.loop.Messages.Decide;
@@ -60,7 +61,7 @@ final class LoopCoordinator implements Agent {
           report(record);
           return;
         }
-        advance(effects, LoopRecord.fromJson(s.recordJson()), null);
+        advance(ctx, LoopRecord.fromJson(s.recordJson()), null, null);
       }
       case StepDone d -> {
         if (record == null || record.status() != LoopStatus.RUNNING) {
@@ -75,7 +76,7 @@ final class LoopCoordinator implements Agent {
         List<LoopStep> steps = new ArrayList<>(record.steps());
         steps.add(step);
         steps.sort(ORDER);
-        advance(effects, record, steps);
+        advance(ctx, record, steps, step);
       }
       case Decide d -> {
         if (record == null || record.status() != LoopStatus.WAITING) {
@@ -93,8 +94,9 @@ final class LoopCoordinator implements Agent {
           throw new IllegalStateException("loop " + runId + " is WAITING but its rules say " + e);
         }
         List<LoopStep> steps = new ArrayList<>(record.steps());
-        steps.add(human(w.iteration(), d.decision(), d.note(), d.at()));
-        advance(effects, record, steps);
+        LoopStep decided = human(w.iteration(), d.decision(), d.note(), d.at());
+        steps.add(decided);
+        advance(ctx, record, steps, decided);
       }
       case ResumeLoop r -> {
         if (record != null) {
@@ -111,7 +113,12 @@ final class LoopCoordinator implements Agent {
    * Applies the rules to {@code steps} (null: the record's), sends the calls due, stores the record
    * and tells the index, which reports a settled run once this commit is done.
    */
-  private void advance(Effects effects, LoopRecord record, List<LoopStep> steps) {
+  private void advance(
+      AgentContext ctx, LoopRecord record, List<LoopStep> steps, LoopStep recorded) {
+    Effects effects = ctx.effects();
+    if (recorded != null) {
+      publish(ctx, answered(recorded, record.status()));
+    }
     List<LoopStep> all = new ArrayList<>(steps == null ? record.steps() : steps);
     LoopMachine.Evaluation e;
     while (true) {
@@ -134,6 +141,19 @@ final class LoopCoordinator implements Agent {
         reason = null;
         for (LoopMachine.Call call : c.calls()) {
           if (dispatched.add(call.id())) {
+            publish(
+                ctx,
+                new LoopEvent(
+                    runId,
+                    LoopEvent.Kind.ASKED,
+                    call.iteration(),
+                    call.phase(),
+                    call.agent(),
+                    call.index(),
+                    LoopStatus.RUNNING,
+                    true,
+                    null,
+                    null));
             effects.send(
                 LoopCall.id(runId, call),
                 new Call(
@@ -161,6 +181,19 @@ final class LoopCoordinator implements Agent {
     String json = next.toJson();
     effects.put(LoopRecord.STATE_KEY, json);
     if (status != record.status() || steps == null) {
+      publish(
+          ctx,
+          new LoopEvent(
+              runId,
+              LoopEvent.Kind.RUN,
+              next.iterations(),
+              null,
+              null,
+              0,
+              status,
+              true,
+              null,
+              reason));
       effects.send(
           LoopRunner.INDEX,
           new Indexed(
@@ -168,6 +201,33 @@ final class LoopCoordinator implements Agent {
               status.name(),
               runner.clock().millis(),
               status == LoopStatus.RUNNING ? null : json));
+    }
+  }
+
+  private LoopEvent answered(LoopStep s, LoopStatus status) {
+    String detail =
+        !s.ok()
+            ? s.note().isEmpty() ? s.text() : s.note()
+            : s.decision() != null ? s.decision() : s.verdict();
+    return new LoopEvent(
+        runId,
+        LoopEvent.Kind.ANSWERED,
+        s.iteration(),
+        s.phase(),
+        s.agent(),
+        s.index(),
+        status,
+        s.ok(),
+        s.confidence(),
+        detail);
+  }
+
+  /** Publishes {@code e}; an event that cannot be published changes nothing about the run. */
+  private void publish(AgentContext ctx, LoopEvent e) {
+    try {
+      ctx.publish(TopicId.of(e.topic(), runId), e);
+    } catch (RuntimeException ex) {
+      log.debug("loop {}: event {} not published: {}", runId, e.kind(), ex.toString());
     }
   }
 

@@ -327,7 +327,11 @@ public final class GraphFile {
                     + " (fix: indent with spaces, quote text holding ': ' or '#')"));
       } catch (YamlEngineException e) {
         throw new GraphFileException(
-            List.of(source + ": error: not valid YAML or JSON: " + e.getMessage()));
+            List.of(
+                source
+                    + ": error: not valid YAML or JSON: "
+                    + e.getMessage()
+                    + " (fix: give a UTF-8 text file in YAML or JSON)"));
       }
       if (!(root instanceof MappingNode top)) {
         throw new GraphFileException(

@@ -44,8 +44,17 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>{@link #run} blocks its caller (call it from a virtual thread); a supervisor may run several
- * objectives one after another or at once. Nothing here is durable: a run lost in a crash starts
- * again (the call log, when the agents have one, answers repeated model calls).
+ * objectives one after another or at once.
+ *
+ * <p><b>Resuming after a crash.</b> {@link #run(String, String)} gives every call of the run a
+ * fixed idempotency key, {@code cfn-swarm.RUN.TURN.plan} for the planner and {@code
+ * cfn-swarm.RUN.TURN.work} for the member. With agents that record their model calls under such
+ * keys in a durable call log ({@code LlmAgent.Builder.callLog(CallLog.durable(...))}), running the
+ * same run key and objective again after a crash replays every recorded answer instead of asking a
+ * model: the run's state is a pure function of those answers, so it walks the same turns to where
+ * it stopped and goes on. The only model call made again is the one in flight at the crash (the
+ * call log's window). The assignment must pick the same members again: capability and sticky do,
+ * and so do round-robin and least-loaded when the members are as idle as before.
  */
 public final class Supervisor {
   private final AgentRuntime runtime;
@@ -80,6 +89,24 @@ public final class Supervisor {
 
   /** Works on {@code objective} until the planner finishes or the turns or budget run out. */
   public SupervisorOutcome run(String objective) {
+    return run(null, objective);
+  }
+
+  /**
+   * Works on {@code objective} as run {@code runKey} (null: none), whose calls carry idempotency
+   * keys made of it, so that running it again after a crash replays the recorded answers (see the
+   * class comment).
+   *
+   * @throws IllegalArgumentException for a blank objective or a run key that is not 1 to 100
+   *     letters, digits, '_' or '-'
+   */
+  public SupervisorOutcome run(String runKey, String objective) {
+    if (runKey != null && !runKey.matches("[A-Za-z0-9_-]{1,100}")) {
+      throw new IllegalArgumentException(
+          "run key '"
+              + runKey
+              + "' is not 1 to 100 letters, digits, '_' or '-' (fix: e.g. 'swarm-1')");
+    }
     if (objective == null || objective.isBlank()) {
       throw new IllegalArgumentException("the objective is blank (fix: say what should be done)");
     }
@@ -91,7 +118,11 @@ public final class Supervisor {
       Object answer;
       try {
         budget.check();
-        answer = runtime.request(planner, new Task(prompt), turnTimeout).join().payload();
+        Envelope.Builder ask = Envelope.to(planner).payload(new Task(prompt));
+        if (runKey != null) {
+          ask.idempotencyKey(key(runKey, turn, "plan"));
+        }
+        answer = runtime.request(ask, turnTimeout).join().payload();
       } catch (BudgetExhaustedException e) {
         return new SupervisorOutcome(
             SupervisorOutcome.Status.BUDGET_EXHAUSTED, null, steps, e.getMessage());
@@ -142,7 +173,8 @@ public final class Supervisor {
         }
         case Plan.Next next -> {
           feedback = null;
-          SupervisorStep step = delegate(turn, next);
+          SupervisorStep step =
+              delegate(turn, next, runKey == null ? null : key(runKey, turn, "work"));
           record(steps, step);
           if (!step.ok() && step.output().startsWith(TaskFailed.Kind.BUDGET_EXHAUSTED.name())) {
             return new SupervisorOutcome(
@@ -161,13 +193,24 @@ public final class Supervisor {
   }
 
   /** Gives the member the plan names its input; a failure is a step that did not go well. */
-  private SupervisorStep delegate(int turn, Plan.Next next) {
+  /** The idempotency key of one call of run {@code runKey}. */
+  static String key(String runKey, int turn, String what) {
+    return "cfn-swarm." + runKey + "." + turn + "." + what;
+  }
+
+  private SupervisorStep delegate(int turn, Plan.Next next, String idempotencyKey) {
     String agent = null;
     String output;
     boolean ok = false;
     try {
       Envelope reply =
-          swarm.submit(new Task(next.input()), assignment.apply(next.next()), turnTimeout).join();
+          swarm
+              .submit(
+                  new Task(next.input()),
+                  assignment.apply(next.next()),
+                  turnTimeout,
+                  idempotencyKey)
+              .join();
       agent = reply.sender() == null ? null : reply.sender().toString();
       switch (reply.payload()) {
         case TaskResult r -> {

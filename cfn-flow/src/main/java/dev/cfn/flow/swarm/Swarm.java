@@ -339,13 +339,28 @@ public final class Swarm implements AutoCloseable {
    * @throws dev.cfn.ai.budget.BudgetExhaustedException when the swarm's budget is used up
    */
   public CompletableFuture<Envelope> submit(Object task, Assignment how, Duration timeout) {
+    return submit(task, how, timeout, null);
+  }
+
+  /**
+   * As {@link #submit(Object, Assignment, Duration)}, the request carrying {@code idempotencyKey}
+   * (null: none): an agent that records its calls under it ({@code LlmAgent} with a durable call
+   * log) answers the same task sent again with the same key from its records, without asking its
+   * model again. What makes a supervised run resumable after a crash.
+   */
+  public CompletableFuture<Envelope> submit(
+      Object task, Assignment how, Duration timeout, String idempotencyKey) {
     Objects.requireNonNull(task, "task");
     budget.check();
     Seat seat = pick(Objects.requireNonNull(how, "how"));
     seat.inFlight().incrementAndGet();
     CompletableFuture<Envelope> reply;
     try {
-      reply = runtime.request(seat.id(), task, timeout);
+      Envelope.Builder message = Envelope.to(seat.id()).payload(task);
+      if (idempotencyKey != null) {
+        message.idempotencyKey(idempotencyKey);
+      }
+      reply = runtime.request(message, timeout);
     } catch (RuntimeException ex) {
       seat.inFlight().decrementAndGet();
       throw ex;
