@@ -188,6 +188,11 @@ public final class CfnServer implements AutoCloseable {
     private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
     private Clock clock = Clock.systemUTC();
     private RetryPolicy retry = RetryPolicy.DEFAULT;
+    private Path backupDir; // null: no scheduled backups
+    private java.time.Duration backupEvery;
+    private int backupKeep;
+    private dev.cfn.ai.rollout.CriticalAlerts criticalAlerts =
+        dev.cfn.ai.rollout.CriticalAlerts.NONE;
 
     private Builder(Path home) {
       this.home = Objects.requireNonNull(home, "home").toAbsolutePath().normalize();
@@ -264,6 +269,29 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Takes a backup set of the journal, memory and call log ({@code dev.cfn.store.backup}) into
+     * {@code dir} every {@code every}, keeping the newest {@code keep}; off by default.
+     */
+    public Builder backups(Path dir, java.time.Duration every, int keep) {
+      if (every.isNegative() || every.isZero() || keep < 1) {
+        throw new IllegalArgumentException("backups need a positive interval and keep at least 1");
+      }
+      this.backupDir = Objects.requireNonNull(dir, "dir");
+      this.backupEvery = every;
+      this.backupKeep = keep;
+      return this;
+    }
+
+    /**
+     * The critical alerts that roll a canary rollout back ({@code dev.cfn.ai.rollout}); default:
+     * none. The alerting plugs in here.
+     */
+    public Builder criticalAlerts(dev.cfn.ai.rollout.CriticalAlerts alerts) {
+      this.criticalAlerts = Objects.requireNonNull(alerts, "alerts");
+      return this;
+    }
+
     /** The clock of the audit events and token expiry checks (tests move it). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -295,6 +323,26 @@ public final class CfnServer implements AutoCloseable {
         }
         throw e;
       }
+      node.criticalAlerts = criticalAlerts;
+      if (backupDir != null) {
+        node.backups =
+            dev.cfn.store.backup.StoreBackup.schedule(
+                dev.cfn.store.backup.StoreFiles.in(home.resolve(".cfn")),
+                backupDir,
+                backupEvery,
+                backupKeep);
+      }
+      node.rolloutAudit =
+          e ->
+              trail.record(
+                  new dev.cfn.server.audit.AuditEvent(
+                      e.at(),
+                      dev.cfn.server.audit.AuditEvent.Kind.PRIVILEGED_ACTION,
+                      e.by(),
+                      "rollout." + e.kind(),
+                      "agent:" + e.agent(),
+                      dev.cfn.server.audit.AuditEvent.Outcome.SUCCESS,
+                      e.detail()));
       try {
         return listen(node, cert, trail, auditLog);
       } catch (RuntimeException e) {

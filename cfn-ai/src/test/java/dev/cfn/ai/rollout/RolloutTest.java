@@ -212,7 +212,8 @@ class RolloutTest {
 
     tasksUntil(() -> rollout.status().phase() != RolloutStatus.Phase.RUNNING, 500);
 
-    assertThat(rollout.status().reason()).startsWith("cost per task 480.000 over the limit 132.000");
+    assertThat(rollout.status().reason())
+        .startsWith("cost per task 480.000 over the limit 132.000");
   }
 
   @Test
