@@ -1104,6 +1104,25 @@ public final class LlmAgent implements Agent {
     }
 
     /**
+     * The factory of this builder's agents, for a type that composes them (a canary rollout's
+     * {@code dev.cfn.ai.rollout.Canary} routes between two versions' factories). Tool calls are
+     * counted in the {@link #meterRegistry} when one was given, else not.
+     *
+     * @return a factory making a new agent per call
+     * @throws IllegalStateException when neither or both of a model and a router were given
+     */
+    public dev.cfn.core.AgentFactory factory() {
+      if ((model == null) == (router == null)) {
+        throw new IllegalStateException(
+            "agent '"
+                + definition.name()
+                + "' needs exactly one model source: call model(provider) or router(router)");
+      }
+      Settings settings = new Settings(this, meterRegistry);
+      return id -> new LlmAgent(settings, id);
+    }
+
+    /**
      * Builds the type named {@code typeName} and registers it with {@code runtime}; unless a {@link
      * #meterRegistry} or an {@link #audit} was given, tool calls are counted ({@value
      * ToolAudit#CALLS}) in the runtime's {@link AgentRuntime#meterRegistry()}.

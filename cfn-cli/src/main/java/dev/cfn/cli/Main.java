@@ -56,6 +56,8 @@ import picocli.CommandLine.Spec;
       TaskCommand.class,
       TestkitCommand.class,
       TokenCommand.class,
+      RolloutCommand.class,
+      DrCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {

@@ -55,8 +55,40 @@ final class ServeCommand implements Callable<Integer> {
               + " loopback only; a warning is logged at every start.")
   boolean insecureHttp;
 
+  @Option(
+      names = "--backup-every",
+      paramLabel = "DURATION",
+      description =
+          "Take a verified backup set of the journal, memory and call log this often (such as 1m);"
+              + " off by default.")
+  java.time.Duration backupEvery;
+
+  @Option(
+      names = "--backup-dir",
+      paramLabel = "DIR",
+      description = "Where the backup sets go (default: HOME/.cfn/backups).")
+  Path backupDir;
+
+  @Option(
+      names = "--backup-keep",
+      paramLabel = "N",
+      description = "How many backup sets to keep (default: 24).")
+  int backupKeep = 24;
+
   @Override
   public Integer call() throws Exception {
+    if (backupEvery != null && backupEvery.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+      throw CommandFailure.usage(
+          "--backup-every must be at least 1s, was " + backupEvery, "such as --backup-every 1m");
+    }
+    if (backupKeep < 1) {
+      throw CommandFailure.usage(
+          "--backup-keep must be at least 1, was " + backupKeep, "such as --backup-keep 24");
+    }
+    if ((backupDir != null) && backupEvery == null) {
+      throw CommandFailure.usage(
+          "--backup-dir without --backup-every", "add --backup-every, such as --backup-every 1m");
+    }
     if (port < 0 || port > 65535) {
       throw CommandFailure.usage(
           "--port must be 0 to 65535, was " + port, "such as --port 8443, or 0 for any free one");
@@ -75,9 +107,17 @@ final class ServeCommand implements Callable<Integer> {
           "such as --bind 127.0.0.1, or 0.0.0.0 for every interface");
     }
     PrintWriter out = spec.commandLine().getOut();
+    CfnServer.Builder builder =
+        CfnServer.builder(home).port(port).bind(bind).insecureHttp(insecureHttp);
+    if (backupEvery != null) {
+      builder.backups(
+          backupDir != null ? backupDir : home.resolve(".cfn").resolve("backups"),
+          backupEvery,
+          backupKeep);
+    }
     CfnServer server;
     try {
-      server = CfnServer.builder(home).port(port).bind(bind).insecureHttp(insecureHttp).start();
+      server = builder.start();
     } catch (dev.cfn.server.alerts.AlertConfigException e) {
       throw CommandFailure.usage(
           e.getMessage(),

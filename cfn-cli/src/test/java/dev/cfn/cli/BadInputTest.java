@@ -491,7 +491,48 @@ class BadInputTest {
           "memory put k v --memory SEALEDM",
           "dlq list --journal SEALEDJ",
           "store check --journal SEALEDJ --memory SEALEDM",
-          "bench reliable --encrypted --senders 0");
+          "bench reliable --encrypted --senders 0",
+          // rollout
+          "rollout",
+          "rollout nosuch",
+          "rollout start",
+          "rollout start helper --home DIR",
+          "rollout start Bad_Name --to HELPER2 --agents AGENTS --home DIR",
+          "rollout start helper --to MISSING --agents AGENTS --home DIR",
+          "rollout start helper --to GARBAGE --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --agents MISSING --home DIR",
+          "rollout start nosuch --to HELPER2 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --steps 5,25 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --steps 50,5,100 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --steps 0,100 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --steps x --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --hold 10 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --min-tasks 0 --agents AGENTS --home DIR",
+          "rollout start helper --to HELPER2 --agents AGENTS --home MISSING",
+          "rollout status nosuch --home DIR",
+          "rollout status --home MISSING",
+          "rollout status Bad_Name --home DIR",
+          "rollout promote",
+          "rollout promote nosuch --home DIR",
+          "rollout rollback nosuch --home DIR",
+          "rollout rollback helper --reason '' --home DIR",
+          // dr
+          "dr",
+          "dr nosuch",
+          "dr backup --home MISSING",
+          "dr backup --home DIR",
+          "dr restore --home DIR",
+          "dr restore --from MISSING --home DIR",
+          "dr restore --from DIR --home DIR",
+          "dr restore --from GARBAGE --home DIR",
+          "dr drill --backup-every 10ms",
+          "dr drill --backup-every x",
+          "dr drill --backups 0",
+          "dr drill --json DIR",
+          // serve's backups
+          "serve --backup-every 10ms",
+          "serve --backup-keep 0",
+          "serve --backup-dir DIR");
 
   @BeforeAll
   static void files() throws Exception {
@@ -514,6 +555,9 @@ class BadInputTest {
         "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n");
     Files.createDirectories(tmp.resolve("INITED/.claude/agents"));
     Files.writeString(tmp.resolve("INITED/.claude/agents/reviewer.md"), "mine\n");
+    Files.writeString(
+        tmp.resolve("HELPER2"),
+        "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\nversion: 2\n---\nYou help more.\n");
     Files.writeString(tmp.resolve("GRAPH"), "graph: g\ntasks:\n  - {id: a, agent: helper}\n");
     Files.writeString(
         tmp.resolve("CYCLE"),
@@ -599,7 +643,8 @@ class BadInputTest {
                 "BADALERTS",
                 "HOOKED",
                 "SWARM",
-                "SWARMGRAPH" ->
+                "SWARMGRAPH",
+                "HELPER2" ->
                 tmp.resolve(word).toString();
             case "SEALEDJ" -> tmp.resolve("SEALED/.cfn/cfn.db").toString();
             case "SEALEDM" -> tmp.resolve("SEALED/.cfn/memory.db").toString();
@@ -690,7 +735,7 @@ class BadInputTest {
         .contains("bus")
         .contains("reliable")
         .contains("agents")
-        .contains("jmh",
+        .contains("jmh");
     // the summary of crash in `cfn chaos --help` is a whole sentence
     assertThat(run("chaos", "--help").out()).contains("nothing was lost or duplicated.");
   }

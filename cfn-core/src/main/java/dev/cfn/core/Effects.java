@@ -125,6 +125,8 @@ public interface Effects {
    * records.
    */
   Optional<String> recordedCall(String key);
+
+  /**
    * Sends {@code payload} to {@code to} as a RELIABLE request when the acknowledgement commits, and
    * returns the request's id. No future waits for it: its reply (committed with the request's
    * acknowledgement by a handler that calls {@link AgentContext#reply(Object)}) comes to this agent

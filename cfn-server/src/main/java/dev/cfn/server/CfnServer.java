@@ -9,15 +9,15 @@ import dev.cfn.server.alerts.AlertConfig;
 import dev.cfn.server.alerts.AlertEngine;
 import dev.cfn.server.alerts.AlertHistory;
 import dev.cfn.server.alerts.Webhook;
+import dev.cfn.server.audit.AuditEvent;
 import dev.cfn.server.audit.AuditTrail;
 import dev.cfn.server.audit.StoreAuditTrail;
 import dev.cfn.server.auth.TokenStore;
-import dev.cfn.server.metrics.Availability;
-import dev.cfn.server.metrics.NodeMetrics;
-import dev.cfn.server.audit.AuditEvent;
 import dev.cfn.server.mcp.CfnMcpServer;
 import dev.cfn.server.mcp.McpAudit;
 import dev.cfn.server.mcp.McpSettings;
+import dev.cfn.server.metrics.Availability;
+import dev.cfn.server.metrics.NodeMetrics;
 import dev.cfn.server.tls.ServerCertificate;
 import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
@@ -42,9 +42,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.eclipse.jetty.io.ConnectionStatistics;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.ConnectionStatistics;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -240,6 +240,11 @@ public final class CfnServer implements AutoCloseable {
     private AlertConfig alerts; // null: .cfn/alerts.yaml, or the defaults
     private Duration probeEvery = Availability.DEFAULT_PROBE_EVERY;
     private Duration webhookBackoff = Duration.ofSeconds(1);
+    private Path backupDir; // null: no scheduled backups
+    private java.time.Duration backupEvery;
+    private int backupKeep;
+    private dev.cfn.ai.rollout.CriticalAlerts criticalAlerts =
+        dev.cfn.ai.rollout.CriticalAlerts.NONE;
 
     private Builder(Path home) {
       this.home = Objects.requireNonNull(home, "home").toAbsolutePath().normalize();
@@ -340,6 +345,29 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Takes a backup set of the journal, memory and call log ({@code dev.cfn.store.backup}) into
+     * {@code dir} every {@code every}, keeping the newest {@code keep}; off by default.
+     */
+    public Builder backups(Path dir, java.time.Duration every, int keep) {
+      if (every.isNegative() || every.isZero() || keep < 1) {
+        throw new IllegalArgumentException("backups need a positive interval and keep at least 1");
+      }
+      this.backupDir = Objects.requireNonNull(dir, "dir");
+      this.backupEvery = every;
+      this.backupKeep = keep;
+      return this;
+    }
+
+    /**
+     * The critical alerts that roll a canary rollout back ({@code dev.cfn.ai.rollout}); default:
+     * none. The alerting plugs in here.
+     */
+    public Builder criticalAlerts(dev.cfn.ai.rollout.CriticalAlerts alerts) {
+      this.criticalAlerts = Objects.requireNonNull(alerts, "alerts");
+      return this;
+    }
+
     /** The clock of the audit events and token expiry checks (tests move it). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -382,6 +410,30 @@ public final class CfnServer implements AutoCloseable {
         metrics.close();
         throw e;
       }
+      Node opened = node;
+      node.criticalAlerts =
+          criticalAlerts != dev.cfn.ai.rollout.CriticalAlerts.NONE
+              ? criticalAlerts
+              : () -> opened.firingCritical(); // the node's own alerting rolls rollouts back
+      if (backupDir != null) {
+        node.backups =
+            dev.cfn.store.backup.StoreBackup.schedule(
+                dev.cfn.store.backup.StoreFiles.in(home.resolve(".cfn")),
+                backupDir,
+                backupEvery,
+                backupKeep);
+      }
+      node.rolloutAudit =
+          e ->
+              trail.record(
+                  new dev.cfn.server.audit.AuditEvent(
+                      e.at(),
+                      dev.cfn.server.audit.AuditEvent.Kind.PRIVILEGED_ACTION,
+                      e.by(),
+                      "rollout." + e.kind(),
+                      "agent:" + e.agent(),
+                      dev.cfn.server.audit.AuditEvent.Outcome.SUCCESS,
+                      e.detail()));
       try {
         return listen(node, cert, trail, auditLog, rules);
       } catch (RuntimeException e) {

@@ -8,6 +8,11 @@ import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelRouter;
+import dev.cfn.ai.rollout.Canary;
+import dev.cfn.ai.rollout.CriticalAlerts;
+import dev.cfn.ai.rollout.Rollout;
+import dev.cfn.ai.rollout.RolloutStatus;
+import dev.cfn.ai.rollout.RolloutStore;
 import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
@@ -220,16 +225,12 @@ final class Node implements AutoCloseable {
     }
     ToolRegistry tools = new ToolRegistry();
     BuiltinTools.builder().memory(memory).messaging().registerIn(tools);
-    runtime.register(
-        LlmAgent.builder(d)
-            .router(r)
-            .tools(tools)
-            .budgetPerAgent(
-                id -> {
-                  Spawned s = spawned.get(id);
-                  return s != null ? s.budget() : Budget.builder(id.toString()).build();
-                })
-            .type(d.name()));
+    Optional<AgentDefinition> canary = runningRollout(d);
+    if (canary.isPresent()) {
+      registerCanary(d, canary.get(), r, tools);
+      return;
+    }
+    runtime.register(agentBuilder(d, r, tools).type(d.name()));
   }
 
   /** The CFN Loop runner over this node's runtime and journal, made on first use. */
@@ -240,9 +241,95 @@ final class Node implements AutoCloseable {
     return loops;
   }
 
+  private LlmAgent.Builder agentBuilder(AgentDefinition d, ModelRouter r, ToolRegistry tools) {
+    return LlmAgent.builder(d)
+        .router(r)
+        .tools(tools)
+        .budgetPerAgent(
+            id -> {
+              Spawned s = spawned.get(id);
+              return s != null ? s.budget() : Budget.builder(id.toString()).build();
+            });
+  }
+
+  /** The critical alerts of this node's alerting firing now, by name (none before it starts). */
+  List<String> firingCritical() {
+    dev.cfn.server.alerts.AlertEngine engine = alerts;
+    if (engine == null) {
+      return List.of();
+    }
+    return engine.statuses().stream()
+        .filter(s -> s.state() == dev.cfn.server.alerts.AlertEngine.State.FIRING)
+        .filter(s -> "critical".equals(s.rule().severity()))
+        .map(s -> s.rule().name())
+        .toList();
+  }
+
+  /**
+   * The critical alerts that roll a rollout back: the node's own alerting unless told otherwise.
+   */
+  volatile CriticalAlerts criticalAlerts = CriticalAlerts.NONE;
+
+  /** Where the rollouts' decisions are audited; set by the server. */
+  volatile java.util.function.Consumer<dev.cfn.ai.rollout.RolloutEvent> rolloutAudit = e -> {};
+
+  private final List<Rollout> rollouts = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** The new version of {@code d} when {@code .cfn/rollouts} holds a running rollout of it. */
+  private Optional<AgentDefinition> runningRollout(AgentDefinition d) {
+    RolloutStore store = RolloutStore.at(home.resolve(".cfn").resolve("rollouts"));
+    return store
+        .status(d.name())
+        .filter(s -> s.phase() == RolloutStatus.Phase.RUNNING)
+        .flatMap(s -> DefinitionLoader.load(Path.of(s.canaryFile())).find(d.name()));
+  }
+
+  /**
+   * Registers {@code d} as a {@link Canary} between it and {@code next}: the rollout routes each
+   * task key, judges the gates, and its decisions go out on {@code cfn.rollout.KIND} and to the
+   * log.
+   */
+  private void registerCanary(
+      AgentDefinition d, AgentDefinition next, ModelRouter r, ToolRegistry tools) {
+    RolloutStore store = RolloutStore.at(home.resolve(".cfn").resolve("rollouts"));
+    Optional<Rollout> attached =
+        Rollout.attach(
+            store,
+            d.name(),
+            () -> criticalAlerts.firing(),
+            java.time.Clock.systemUTC(),
+            event -> {
+              runtime.publish(
+                  dev.cfn.core.TopicId.of("cfn.rollout." + event.kind(), d.name()), event);
+              rolloutAudit.accept(event);
+            });
+    if (attached.isEmpty()) {
+      runtime.register(agentBuilder(d, r, tools).type(d.name()));
+      return;
+    }
+    rollouts.add(attached.get());
+    runtime.register(
+        Canary.type(
+                d.name(),
+                attached.get(),
+                agentBuilder(d, r, tools).factory(),
+                agentBuilder(next, r, tools).factory(),
+                Canary.cost(dev.cfn.ai.budget.PriceTable.defaults(), d.model()))
+            .build());
+    log.info(
+        "agent {} is being rolled out: {}", d.name(), attached.get().status().canary().label());
+  }
+
+  /** The scheduled backup sets, when the server takes them; stopped first at close. */
+  volatile dev.cfn.store.backup.StoreBackup.Schedule backups;
+
   @Override
   public void close() {
     events.close();
+    if (backups != null) {
+      backups.close();
+    }
+    rollouts.forEach(Rollout::close);
     try {
       runtime.shutdown(Duration.ofSeconds(10));
     } finally {

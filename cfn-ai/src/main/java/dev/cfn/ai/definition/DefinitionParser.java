@@ -415,6 +415,9 @@ final class DefinitionParser {
   private void unknownField(String key, int keyLine, Node value) {
     Object v = plainValue(key, value, 0);
     extra.put(key, v);
+    if (key.equals("version")) {
+      return; // the definition's version label, read by canary rollouts (dev.cfn.ai.rollout)
+    }
     String claudeCode = CLAUDE_CODE_FIELDS.get(key);
     if (claudeCode != null) {
       warning(

@@ -1,0 +1,122 @@
+package dev.cfn.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.ai.rollout.Gates;
+import dev.cfn.ai.rollout.RolloutStatus;
+import dev.cfn.ai.rollout.RolloutStore;
+import dev.cfn.server.audit.AuditEvent;
+import dev.cfn.server.auth.Role;
+import dev.cfn.store.backup.BackupSet;
+import dev.cfn.store.backup.StoreBackup;
+import dev.cfn.testkit.Match;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.Reply;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node serving an agent under a canary rollout, through the API, with the loopback model server
+ * playing a new version that fails; and a node taking scheduled backup sets.
+ */
+class RolloutServingTest {
+  @TempDir Path home;
+
+  private static AgentDefinition load(Path file) {
+    return DefinitionLoader.load(file).definitions().getFirst();
+  }
+
+  @Test
+  void aFailingNewVersionServedThroughTheApiIsRolledBackAndAudited() throws Exception {
+    try (ModelServer models = ModelServer.start()) {
+      models
+          .script()
+          .on(Match.systemContains("second edition"))
+          .reply(Reply.status(400, "the new prompt breaks it"));
+      models.script().on(Match.any()).reply(Reply.text("LGTM").withUsage(50, 10, 0));
+      Path agents = home.resolve(".claude/agents");
+      Files.createDirectories(agents);
+      Files.writeString(
+          agents.resolve("reviewer.md"),
+          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\n---\nYou review.\n");
+      Files.writeString(
+          home.resolve("reviewer-v2.md"),
+          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\nversion: 2\n---\n"
+              + "You review, second edition.\n");
+      RolloutStore store = RolloutStore.at(home.resolve(".cfn/rollouts"));
+      store.start(
+          load(agents.resolve("reviewer.md")),
+          load(home.resolve("reviewer-v2.md")),
+          List.of(50, 100),
+          Duration.ZERO,
+          Gates.DEFAULTS.withMinTasks(5),
+          Instant.now(),
+          "test");
+      String yaml =
+          "providers:\n  local:\n    kind: openai\n    base-url: "
+              + models.openAiBaseUrl()
+              + "\n    api-key: k\n    model: test-model\n";
+      try (TestNode node =
+          TestNode.start(home, b -> b.models(() -> ModelConfig.parse(yaml, "test", Map.of())))) {
+        String token = node.token(Role.OPERATOR);
+        HttpResponse<String> spawned =
+            node.call("POST", "/v1/agents", token, "{\"type\":\"reviewer\",\"key\":\"k0\"}");
+        assertThat(spawned.statusCode()).as(spawned.body()).isBetween(200, 299);
+        for (int i = 1;
+            i <= 300
+                && store.status("reviewer").orElseThrow().phase() == RolloutStatus.Phase.RUNNING;
+            i++) {
+          HttpResponse<String> r =
+              node.call(
+                  "POST",
+                  "/v1/messages/request",
+                  token,
+                  "{\"to\":\"reviewer/k" + i + "\",\"task\":\"Review this\",\"timeoutMs\":20000}");
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        RolloutStatus s = store.status("reviewer").orElseThrow();
+        assertThat(s.phase()).isEqualTo(RolloutStatus.Phase.ROLLED_BACK);
+        assertThat(s.reason()).startsWith("error rate 100.0 %");
+        assertThat(node.audit.events())
+            .anySatisfy(
+                e -> {
+                  assertThat(e.action()).isEqualTo("rollout.rolled-back");
+                  assertThat(e.target()).isEqualTo("agent:reviewer");
+                  assertThat(e.kind()).isEqualTo(AuditEvent.Kind.PRIVILEGED_ACTION);
+                });
+      }
+    }
+  }
+
+  @Test
+  void aNodeTakesScheduledBackupSetsOfItsStores() throws Exception {
+    Path sets = home.resolve("backups");
+    try (TestNode node = TestNode.start(home, b -> b.backups(sets, Duration.ofSeconds(1), 2))) {
+      String token = node.token(Role.AGENT);
+      assertThat(node.call("PUT", "/v1/memory/notes/k", token, "{\"value\":\"v\"}").statusCode())
+          .isBetween(200, 299);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (StoreBackup.sets(sets).size() < 2) {
+        assertThat(System.nanoTime()).as("two sets within a minute").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      Path oldest = StoreBackup.sets(sets).stream().min(Path::compareTo).orElseThrow();
+      while (StoreBackup.sets(sets).contains(oldest)) {
+        assertThat(System.nanoTime()).as("rotation within a minute").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+    }
+    BackupSet latest = StoreBackup.verify(StoreBackup.latest(sets).orElseThrow());
+    assertThat(latest.parts()).extracting(BackupSet.Part::role).contains("journal", "memory");
+  }
+}
