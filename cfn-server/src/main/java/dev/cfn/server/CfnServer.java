@@ -511,7 +511,6 @@ public final class CfnServer implements AutoCloseable {
                       http.setSendServerVersion(false);
                       http.setSendXPoweredBy(false);
                     });
-                Dashboard.serve(config);
                 config.jetty.addConnector(
                     (server, http) -> {
                       ServerConnector c = connector(server, http, cert);
@@ -527,6 +526,7 @@ public final class CfnServer implements AutoCloseable {
                 config.jetty.modifyServletContextHandler(
                     context -> {
                       context.setErrorHandler(new ProblemErrorHandler());
+                      Dashboard.mount(context);
                       ServletHolder servlet = new ServletHolder("cfn-mcp", mcp.servlet());
                       servlet.setAsyncSupported(true);
                       context.addServlet(servlet, McpEndpoint.PATH);

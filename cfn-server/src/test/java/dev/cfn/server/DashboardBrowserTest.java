@@ -91,6 +91,13 @@ class DashboardBrowserTest {
     assertThat(node.call("GET", "/v1/agents", null, null).statusCode())
         .as("the data stays behind the token")
         .isEqualTo(401);
+    // odd paths under the dashboard are answered, never dropped, and never with a 5xx
+    for (String odd :
+        new String[] {
+          "/ui/%FF%FE", "/ui/" + "%E4%BD%A0".repeat(300), "/ui/..%2F..%2Fetc%2Fpasswd", "/ui/%00"
+        }) {
+      assertThat(node.call("GET", odd, null, null).statusCode()).as(odd).isBetween(200, 499);
+    }
   }
 
   @Test
