@@ -1,5 +1,6 @@
 package dev.cfn.ai;
 
+import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.model.OpenAiProvider;
 import dev.cfn.ai.model.ProviderConfig;
 import dev.cfn.ai.tool.ToolRegistry;
@@ -23,9 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whose {@link LlmAgent}s answer RELIABLE requests sent from outside, the final answers recorded
  * with the requests' acknowledgements. It sends {@code args[2]} tasks ({@code "task <i>"}) at once
  * to {@value #AGENTS} agents, prints {@code DONE <i> <request id>} when a reply arrives (a reply
- * arrives only once the acknowledgement carrying it committed), and SIGKILLs itself ({@code kill
- * -9} on its own pid) right after the {@code args[3]}-th reply: the kill lands at a known point,
- * with tasks in flight, however fast the machine is.
+ * arrives only once the acknowledgement carrying it committed), and SIGKILLs itself ({@code
+ * kill(2)} on its own pid) right after the {@code args[3]}-th reply: the kill lands at a known
+ * point, with tasks in flight, however fast the machine is.
  *
  * <p>Arguments: the folder of {@code cfn.db} and {@code calls.db}, the model server's OpenAI base
  * URL, the number of tasks, the reply after which to die.
@@ -107,13 +108,16 @@ final class ReliableAnswerChild {
     System.exit(1);
   }
 
+  /**
+   * SIGKILLs this process with {@code kill(2)} itself, not a {@code kill} command: a command would
+   * outlive this process as an orphan, re-parented to the test JVM when that JVM is a child
+   * subreaper (as cfn's process agents make it), where other tests would see it as a live child.
+   */
   private static void killSelf() {
     try {
-      new ProcessBuilder("kill", "-9", Long.toString(ProcessHandle.current().pid()))
-          .start()
-          .waitFor();
-    } catch (Exception e) {
-      // fall through
+      Linux.kill(ProcessHandle.current().pid(), Linux.SIGKILL);
+    } catch (Exception | LinkageError e) {
+      // not Linux: end without shutdown hooks, as a kill would
     }
     Runtime.getRuntime().halt(137);
   }
