@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>A task's agent answers the task's message, a request in both modes, with a {@code String} (the
  * result) or a {@code TaskFailed} (a failed attempt) through {@code ctx.reply}; the reply to a
  * RELIABLE request is committed exactly once with the agent's own effects. {@link TaskWorker#agent}
- * does this; an {@code LlmAgent} and a {@code ProcessAgent} work as they are. (An agent that sends
- * its answer to the sender instead is matched to the one task under way at it, if there is one.)
+ * does this; an {@code LlmAgent} works as it is. (An agent that sends its answer to the sender
+ * instead is matched to the one task under way at it, if there is one.)
  *
  * <pre>{@code
  * GraphRunner runner = GraphRunner.builder(runtime).graph(graph).build();
