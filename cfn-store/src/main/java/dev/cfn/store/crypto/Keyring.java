@@ -418,6 +418,7 @@ public final class Keyring implements AutoCloseable {
                   .put(
                       "wrapped",
                       Base64.getEncoder().encodeToString(wrap(newKey, store.getKey(), id, key)));
+              java.util.Arrays.fill(key, (byte) 0); // re-wrapped: this copy is not needed
               n++;
             }
           }

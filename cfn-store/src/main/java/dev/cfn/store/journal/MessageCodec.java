@@ -68,6 +68,20 @@ final class MessageCodec {
     return atRest;
   }
 
+  /**
+   * A call result as the journal stores it beside an acknowledgement: sealed as text (bound to its
+   * key) with a keyring, as is without. For a {@code calls} table written by acknowledgements.
+   */
+  String sealCallResult(String key, String result) {
+    return atRest.sealText(result, AtRest.aad("call result", key));
+  }
+
+  /** The plain result of a stored call record {@link #sealCallResult} wrote. */
+  String openCallResult(String key, String stored, java.nio.file.Path file) {
+    return atRest.openText(
+        stored, AtRest.aad("call result", key), () -> "call record '" + key + "' in " + file);
+  }
+
   private static byte[] payloadAad(Object id, String className) {
     return AtRest.aad("journal payload", String.valueOf(id), className);
   }
