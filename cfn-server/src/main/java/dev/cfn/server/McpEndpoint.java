@@ -37,6 +37,9 @@ final class McpEndpoint implements Filter {
   /** Where the MCP server is mounted. */
   static final String PATH = "/mcp";
 
+  /** How much of a refused request's body is read before the refusal is sent. */
+  static final int DRAIN_BYTES = 64 * 1024;
+
   private final TokenStore tokens;
   private final RateLimiter limiter;
   private final RateLimiter failures;
@@ -64,7 +67,7 @@ final class McpEndpoint implements Filter {
     String action = request.getMethod() + " " + PATH;
     if (!ready.getAsBoolean()) {
       response.setHeader("Retry-After", "1");
-      problem(response, 503, "Not ready", "the node is starting or stopping; try again");
+      problem(request, response, 503, "Not ready", "the node is starting or stopping; try again");
       return;
     }
     String header = request.getHeader("Authorization");
@@ -97,11 +100,12 @@ final class McpEndpoint implements Filter {
           "-",
           AuditEvent.Outcome.DENIED,
           why);
-      if (limited(failures, "ip:" + request.getRemoteAddr(), response)) {
+      if (limited(failures, "ip:" + request.getRemoteAddr(), request, response)) {
         return;
       }
       response.setHeader("WWW-Authenticate", "Bearer realm=\"cfn\"");
       problem(
+          request,
           response,
           401,
           "Unauthorized",
@@ -111,7 +115,7 @@ final class McpEndpoint implements Filter {
       return;
     }
     ApiToken token = check.token();
-    if (limited(limiter, token.id(), response)) {
+    if (limited(limiter, token.id(), request, response)) {
       return;
     }
     if (!token.role().includes(Role.AGENT) || !token.scopes().contains(Scope.ALL)) {
@@ -123,6 +127,7 @@ final class McpEndpoint implements Filter {
           AuditEvent.Outcome.DENIED,
           "mcp needs the role agent or above and the scope *");
       problem(
+          request,
           response,
           403,
           "Forbidden",
@@ -150,7 +155,8 @@ final class McpEndpoint implements Filter {
         operator ? MemoryAccessor.operator() : MemoryAccessor.agent("api/" + token.id()));
   }
 
-  private static boolean limited(RateLimiter bucket, String caller, HttpServletResponse response)
+  private static boolean limited(
+      RateLimiter bucket, String caller, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     long waitNanos = bucket.acquire(caller);
     if (waitNanos <= 0) {
@@ -159,6 +165,7 @@ final class McpEndpoint implements Filter {
     long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + 999_999_999L));
     response.setHeader("Retry-After", Long.toString(seconds));
     problem(
+        request,
         response,
         429,
         "Too many requests",
@@ -166,8 +173,22 @@ final class McpEndpoint implements Filter {
     return true;
   }
 
-  private static void problem(HttpServletResponse response, int status, String title, String detail)
+  /**
+   * Answers a refusal. The body the client is sending is read first (up to a bound), so that the
+   * connection stays usable and the client is not cut off mid-request.
+   */
+  private static void problem(
+      HttpServletRequest request,
+      HttpServletResponse response,
+      int status,
+      String title,
+      String detail)
       throws IOException {
+    try (java.io.InputStream in = request.getInputStream()) {
+      if (in.readNBytes(DRAIN_BYTES).length >= DRAIN_BYTES) {
+        response.setHeader("Connection", "close"); // more than we read: do not reuse it
+      }
+    }
     response.setStatus(status);
     response.setContentType(Problem.MEDIA_TYPE);
     byte[] body = Gate.JSON.writeValueAsBytes(new Problem(status, title, detail).body(PATH));

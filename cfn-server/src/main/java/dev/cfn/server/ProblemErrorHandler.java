@@ -38,6 +38,9 @@ final class ProblemErrorHandler extends ErrorHandler {
       body = ("{\"status\":" + status + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
     response.setStatus(status);
+    // Jetty closes a connection whose request it could not read: say so, so that no client puts
+    // it back in its pool and sends its next request into a closed socket
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Problem.MEDIA_TYPE);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
     response.write(true, ByteBuffer.wrap(body), callback);
