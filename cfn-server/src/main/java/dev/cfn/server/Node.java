@@ -163,6 +163,7 @@ final class Node implements AutoCloseable {
               feed,
               metrics,
               reliableDead);
+      metrics.register(new BudgetMeters(node));
       Thread.ofVirtual()
           .name("cfn-serve-dead-letter-events")
           .start(

@@ -231,6 +231,21 @@ class MetricsTest {
   }
 
   @Test
+  void budgetsOfSpawnedAgentsAreGauges() throws Exception {
+    String operator = node.token(Role.OPERATOR);
+    var r =
+        node.call(
+            "POST",
+            "/v1/agents",
+            operator,
+            "{\"type\":\"echo\",\"key\":\"budgeted\",\"budget\":{\"maxTokens\":1000}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    Samples s = scrape();
+    assertThat(s.sum("cfn_budget_limit_tokens", Map.of("agent", "echo/budgeted"))).hasValue(1000);
+    assertThat(s.sum("cfn_budget_spent_tokens", Map.of("agent", "echo/budgeted"))).hasValue(0);
+  }
+
+  @Test
   void metricsNeedAViewerToken() throws Exception {
     assertThat(node.get("/metrics", null).statusCode()).isEqualTo(401);
     assertThat(node.get("/metrics", node.token(Role.VIEWER)).statusCode()).isEqualTo(200);

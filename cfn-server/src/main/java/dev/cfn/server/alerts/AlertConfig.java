@@ -225,7 +225,10 @@ public final class AlertConfig {
     if (Files.exists(file)) {
       return false;
     }
-    Files.createDirectories(file.getParent());
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
     Files.writeString(file, DEFAULT_YAML, StandardCharsets.UTF_8);
     return true;
   }

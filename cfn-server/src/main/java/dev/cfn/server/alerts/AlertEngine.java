@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * from zero, as Prometheus's {@code rate()} does.
  */
 public final class AlertEngine implements AutoCloseable {
+  private final Object lock = new Object();
   private static final Logger log = LoggerFactory.getLogger("cfn.alerts");
 
   /** A rule's state. */
@@ -179,19 +180,21 @@ public final class AlertEngine implements AutoCloseable {
   }
 
   /** Evaluates every rule once, now. */
-  public synchronized void evaluate() {
-    Samples s = scrape.get();
-    Instant now = clock.instant();
-    long ms = now.toEpochMilli();
-    for (Track t : tracks.values()) {
-      OptionalDouble v = t.main.evaluate(t.rule.condition(), s, ms);
-      boolean holds = v.isPresent() && t.rule.condition().test(v.getAsDouble());
-      if (t.rule.when() != null) {
-        OptionalDouble w = t.when.evaluate(t.rule.when(), s, ms);
-        holds = holds && w.isPresent() && t.rule.when().test(w.getAsDouble());
+  public void evaluate() {
+    synchronized (lock) {
+      Samples s = scrape.get();
+      Instant now = clock.instant();
+      long ms = now.toEpochMilli();
+      for (Track t : tracks.values()) {
+        OptionalDouble v = t.main.evaluate(t.rule.condition(), s, ms);
+        boolean holds = v.isPresent() && t.rule.condition().test(v.getAsDouble());
+        if (t.rule.when() != null) {
+          OptionalDouble w = t.when.evaluate(t.rule.when(), s, ms);
+          holds = holds && w.isPresent() && t.rule.when().test(w.getAsDouble());
+        }
+        t.value = v.orElse(Double.NaN);
+        step(t, holds, now);
       }
-      t.value = v.orElse(Double.NaN);
-      step(t, holds, now);
     }
   }
 
@@ -346,12 +349,14 @@ public final class AlertEngine implements AutoCloseable {
   }
 
   /** Every rule's state now, in file order. */
-  public synchronized List<Status> statuses() {
-    List<Status> out = new ArrayList<>();
-    for (Track t : tracks.values()) {
-      out.add(new Status(t.rule, t.state, t.since, t.value));
+  public List<Status> statuses() {
+    synchronized (lock) {
+      List<Status> out = new ArrayList<>();
+      for (Track t : tracks.values()) {
+        out.add(new Status(t.rule, t.state, t.since, t.value));
+      }
+      return out;
     }
-    return out;
   }
 
   /** Stops evaluating; notifications in flight get up to 10 s to finish. */

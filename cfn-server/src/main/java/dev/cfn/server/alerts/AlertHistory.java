@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * on reading. {@code cfn alerts history} and {@code GET /v1/alerts/history} read it.
  */
 public final class AlertHistory {
+  private final Object lock = new Object();
   private static final Logger log = LoggerFactory.getLogger(AlertHistory.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -61,33 +62,38 @@ public final class AlertHistory {
   }
 
   /** Appends {@code e} durably (written and forced to disk); logs and returns false on failure. */
-  public synchronized boolean append(Entry e) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("at", e.at().toString());
-    m.put("rule", e.rule());
-    m.put("severity", e.severity());
-    m.put("state", e.state());
-    m.put("value", Double.isFinite(e.value()) ? e.value() : null);
-    m.put("detail", e.detail());
-    try {
-      Files.createDirectories(file.getParent());
-      byte[] line = (JSON.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8);
-      try (FileChannel ch =
-          FileChannel.open(
-              file,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE,
-              StandardOpenOption.APPEND)) {
-        ByteBuffer b = ByteBuffer.wrap(line);
-        while (b.hasRemaining()) {
-          ch.write(b);
+  public boolean append(Entry e) {
+    synchronized (lock) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("at", e.at().toString());
+      m.put("rule", e.rule());
+      m.put("severity", e.severity());
+      m.put("state", e.state());
+      m.put("value", Double.isFinite(e.value()) ? e.value() : null);
+      m.put("detail", e.detail());
+      try {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) {
+          Files.createDirectories(dir);
         }
-        ch.force(false);
+        byte[] line = (JSON.writeValueAsString(m) + "\n").getBytes(StandardCharsets.UTF_8);
+        try (FileChannel ch =
+            FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+          ByteBuffer b = ByteBuffer.wrap(line);
+          while (b.hasRemaining()) {
+            ch.write(b);
+          }
+          ch.force(false);
+        }
+        return true;
+      } catch (IOException x) {
+        log.warn("the alert history {} could not be written: {}", file, x.toString());
+        return false;
       }
-      return true;
-    } catch (IOException x) {
-      log.warn("the alert history {} could not be written: {}", file, x.toString());
-      return false;
     }
   }
 

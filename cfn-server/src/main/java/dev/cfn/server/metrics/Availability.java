@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe.
  */
 public final class Availability {
+  private final Object lock = new Object();
   private static final Logger log = LoggerFactory.getLogger(Availability.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -94,7 +95,7 @@ public final class Availability {
    */
   public static Availability start(Path file, Clock clock) {
     Availability a = new Availability(file, clock);
-    synchronized (a) {
+    synchronized (a.lock) {
       a.load();
       int last = a.runs.size() - 1;
       if (last >= 0 && a.runs.get(last).end() == null) {
@@ -111,66 +112,76 @@ public final class Availability {
   }
 
   /** Records one readiness probe. */
-  public synchronized void probe(boolean ready) {
-    Instant now = clock.instant();
-    if (ready) {
-      probesPassed++;
-      if (upNow && !ups.isEmpty()) {
-        ups.set(ups.size() - 1, new Up(ups.getLast().from(), now));
+  public void probe(boolean ready) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      if (ready) {
+        probesPassed++;
+        if (upNow && !ups.isEmpty()) {
+          ups.set(ups.size() - 1, new Up(ups.getLast().from(), now));
+        } else {
+          ups.add(new Up(now, now));
+        }
       } else {
-        ups.add(new Up(now, now));
+        probesFailed++;
       }
-    } else {
-      probesFailed++;
-    }
-    upNow = ready;
-    prune();
-    save();
-  }
-
-  /** Records a clean stop: the current run ends now (after a last probe). */
-  public synchronized void stopped() {
-    int last = runs.size() - 1;
-    if (last >= 0 && runs.get(last).end() == null) {
-      runs.set(last, new Run(runs.get(last).start(), clock.instant(), true));
+      upNow = ready;
+      prune();
       save();
     }
   }
 
-  /** The share of {@code window} (ending now, since the node was first ready) it was up. */
-  public synchronized double uptime(Duration window) {
-    Instant now = clock.instant();
-    if (ups.isEmpty()) {
-      return runs.size() > 1 ? 0 : 1; // never ready yet: down only when it had been up before
-    }
-    Instant from = max(now.minus(window), ups.getFirst().from());
-    long observed = Duration.between(from, now).toMillis();
-    if (observed <= 0) {
-      return upNow ? 1 : 0;
-    }
-    long up = 0;
-    for (Up u : ups) {
-      Instant a = max(u.from(), from);
-      Instant b = min(u.to(), now);
-      if (b.isAfter(a)) {
-        up += Duration.between(a, b).toMillis();
+  /** Records a clean stop: the current run ends now (after a last probe). */
+  public void stopped() {
+    synchronized (lock) {
+      int last = runs.size() - 1;
+      if (last >= 0 && runs.get(last).end() == null) {
+        runs.set(last, new Run(runs.get(last).start(), clock.instant(), true));
+        save();
       }
     }
-    return Math.min(1, (double) up / observed);
+  }
+
+  /** The share of {@code window} (ending now, since the node was first ready) it was up. */
+  public double uptime(Duration window) {
+    synchronized (lock) {
+      Instant now = clock.instant();
+      if (ups.isEmpty()) {
+        return runs.size() > 1 ? 0 : 1; // never ready yet: down only when it had been up before
+      }
+      Instant from = max(now.minus(window), ups.getFirst().from());
+      long observed = Duration.between(from, now).toMillis();
+      if (observed <= 0) {
+        return upNow ? 1 : 0;
+      }
+      long up = 0;
+      for (Up u : ups) {
+        Instant a = max(u.from(), from);
+        Instant b = min(u.to(), now);
+        if (b.isAfter(a)) {
+          up += Duration.between(a, b).toMillis();
+        }
+      }
+      return Math.min(1, (double) up / observed);
+    }
   }
 
   /** Starts recorded (over the last 30 days) after the first: restarts. */
-  public synchronized int restarts() {
-    return Math.max(0, runs.size() - 1);
+  public int restarts() {
+    synchronized (lock) {
+      return Math.max(0, runs.size() - 1);
+    }
   }
 
   /** Runs that ended without {@link #stopped()}: crashes, kills. */
-  public synchronized int uncleanStops() {
-    int n = 0;
-    for (int i = 0; i < runs.size() - 1; i++) {
-      n += runs.get(i).clean() ? 0 : 1;
+  public int uncleanStops() {
+    synchronized (lock) {
+      int n = 0;
+      for (int i = 0; i < runs.size() - 1; i++) {
+        n += runs.get(i).clean() ? 0 : 1;
+      }
+      return n;
     }
-    return n;
   }
 
   /**
@@ -178,19 +189,21 @@ public final class Availability {
    * one up interval to the start of the next, named by what happened between them ({@code restart},
    * {@code crash}, {@code not ready}), and the current one when the last probe failed (ending now).
    */
-  public synchronized List<Downtime> downtime() {
-    List<Downtime> out = new ArrayList<>();
-    Instant now = clock.instant();
-    for (int i = 1; i < ups.size(); i++) {
-      Instant from = ups.get(i - 1).to();
-      Instant to = ups.get(i).from();
-      out.add(new Downtime(from, to, cause(from, to)));
+  public List<Downtime> downtime() {
+    synchronized (lock) {
+      List<Downtime> out = new ArrayList<>();
+      Instant now = clock.instant();
+      for (int i = 1; i < ups.size(); i++) {
+        Instant from = ups.get(i - 1).to();
+        Instant to = ups.get(i).from();
+        out.add(new Downtime(from, to, cause(from, to)));
+      }
+      if (!upNow && !ups.isEmpty()) {
+        Instant from = ups.getLast().to();
+        out.add(new Downtime(from, now, cause(from, now)));
+      }
+      return out;
     }
-    if (!upNow && !ups.isEmpty()) {
-      Instant from = ups.getLast().to();
-      out.add(new Downtime(from, now, cause(from, now)));
-    }
-    return out;
   }
 
   private String cause(Instant from, Instant to) {
@@ -204,28 +217,30 @@ public final class Availability {
   }
 
   /** The report {@code GET /v1/availability} answers with. */
-  public synchronized Map<String, Object> report() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    Map<String, Object> uptime = new LinkedHashMap<>();
-    WINDOWS.forEach((k, w) -> uptime.put(k, uptime(w)));
-    m.put("uptime", uptime);
-    m.put("up", upNow);
-    m.put("since", runs.isEmpty() ? null : runs.getFirst().start().toString());
-    m.put("currentStart", runs.isEmpty() ? null : runs.getLast().start().toString());
-    m.put("restarts", restarts());
-    m.put("uncleanStops", uncleanStops());
-    m.put("probes", Map.of("passed", probesPassed, "failed", probesFailed));
-    List<Map<String, Object>> down = new ArrayList<>();
-    for (Downtime d : downtime()) {
-      Map<String, Object> x = new LinkedHashMap<>();
-      x.put("from", d.from().toString());
-      x.put("to", d.to().toString());
-      x.put("seconds", d.length().toMillis() / 1000.0);
-      x.put("cause", d.cause());
-      down.add(x);
+  public Map<String, Object> report() {
+    synchronized (lock) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      Map<String, Object> uptime = new LinkedHashMap<>();
+      WINDOWS.forEach((k, w) -> uptime.put(k, uptime(w)));
+      m.put("uptime", uptime);
+      m.put("up", upNow);
+      m.put("since", runs.isEmpty() ? null : runs.getFirst().start().toString());
+      m.put("currentStart", runs.isEmpty() ? null : runs.getLast().start().toString());
+      m.put("restarts", restarts());
+      m.put("uncleanStops", uncleanStops());
+      m.put("probes", Map.of("passed", probesPassed, "failed", probesFailed));
+      List<Map<String, Object>> down = new ArrayList<>();
+      for (Downtime d : downtime()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("from", d.from().toString());
+        x.put("to", d.to().toString());
+        x.put("seconds", d.length().toMillis() / 1000.0);
+        x.put("cause", d.cause());
+        down.add(x);
+      }
+      m.put("downtime", down);
+      return m;
     }
-    m.put("downtime", down);
-    return m;
   }
 
   /** The gauges {@code cfn_availability_ratio{window}} and {@code cfn_node_restarts}. */
@@ -294,7 +309,10 @@ public final class Availability {
       u.addObject().put("from", up.from().toString()).put("to", up.to().toString());
     }
     try {
-      Files.createDirectories(file.getParent());
+      Path dir = file.toAbsolutePath().getParent();
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       Files.write(tmp, JSON.writeValueAsBytes(root));
       try {
