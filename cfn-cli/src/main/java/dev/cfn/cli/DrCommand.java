@@ -327,6 +327,8 @@ final class DrCommand extends CommandGroup {
       report.put("rpoTargetMillis", RPO_TARGET.toMillis());
       report.put("rtoMillis", rto.toMillis());
       report.put("rtoTargetMillis", RTO_TARGET.toMillis());
+      report.put("pendingAtOpen", v.path("pendingAtOpen").asLong());
+      report.put("drainMillis", v.path("drainedAtMillis").asLong() - readyAt);
       report.put("rpoByFile", rpo);
       report.put(
           "verified",

@@ -32,10 +32,11 @@ import java.util.Map;
  * journal: acknowledged to its producer) it appends {@code N SENT_MILLIS} to {@code --progress}.
  * The drill SIGKILLs it.
  *
- * <p>{@code --verify}: opens the (restored) files, lets recovery redeliver what was pending, waits
- * until it is handled, answers one more record (the node is ready then), and writes what the files
- * hold to {@code --result} as JSON: {@code readyAtMillis}, the last record of each file with its
- * send time, whether the call log holds every record up to its last, and the pending count.
+ * <p>{@code --verify}: opens the (restored) files (recovery redelivers what was pending), answers a
+ * RELIABLE request (the node is ready then: {@code readyAtMillis}), waits until the redelivered
+ * records are handled ({@code drainedAtMillis}), and writes what the files hold to {@code --result}
+ * as JSON: the last record of each file with its send time, whether the call log holds every record
+ * up to its last, and the pending counts at open and after the drain.
  */
 final class DrWorker {
   static final AgentId RECORDER = AgentId.of("dr-record", "0");
@@ -114,7 +115,7 @@ final class DrWorker {
       SqliteCallLogStore calls,
       Path result)
       throws Exception {
-    rt.awaitDrained(Duration.ofMinutes(2));
+    long pendingAtOpen = rt.pendingCount();
     rt.request(
             Envelope.to(AgentId.of(RECORDER.type(), "ready"))
                 .delivery(DeliveryMode.RELIABLE)
@@ -122,6 +123,9 @@ final class DrWorker {
             Duration.ofMinutes(1))
         .join();
     long readyAt = System.currentTimeMillis();
+    // ready: recovered and answering; the records pending in the backup are handled meanwhile
+    rt.awaitDrained(Duration.ofMinutes(5));
+    long drainedAt = System.currentTimeMillis();
     String journalLast = journal.state(RECORDER.toString(), "last").orElse(null);
     String memoryLast =
         memory.get(MemoryAccessor.operator(), NS, "last").map(e -> e.value()).orElse(null);
@@ -149,6 +153,8 @@ final class DrWorker {
                 .orElse(null);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("readyAtMillis", readyAt);
+    r.put("pendingAtOpen", pendingAtOpen);
+    r.put("drainedAtMillis", drainedAt);
     r.put("journalLast", journalLast);
     r.put("memoryLast", memoryLast);
     r.put("callsLast", callsRecord);

@@ -155,7 +155,8 @@ class RolloutTest {
   }
 
   @Test
-  void aFailingCanaryIsRolledBackWithTheReasonAndEveryKeyReturnsToTheBaseline() {
+  void aFailingCanaryIsRolledBackWithTheReasonAndEveryKeyReturnsToTheBaseline()
+      throws InterruptedException {
     answerBoth(
         Reply.text("LGTM").withUsage(100, 20, 0), Reply.status(400, "the new prompt breaks it"));
     begin(List.of(20, 50, 100), Duration.ZERO, Gates.DEFAULTS.withMinTasks(10));
@@ -168,6 +169,7 @@ class RolloutTest {
     assertThat(s.share()).isZero();
     assertThat(s.reason()).startsWith("error rate 100.0 % over the limit 1.0 %");
     assertThat(s.events()).extracting(RolloutEvent::kind).containsExactly("started", "rolled-back");
+    await(() -> !events.isEmpty()); // the listener is told after the decision, outside its lock
     assertThat(events).extracting(RolloutEvent::kind).containsExactly("rolled-back");
     assertThat(store.status("reviewer").orElseThrow().phase())
         .as("durable")
