@@ -538,7 +538,7 @@ final class SecurityCheck implements Check {
     Path to = Files.createDirectories(copy.resolve(AuditLog.FOLDER));
     try (Stream<Path> files = Files.list(from)) {
       for (Path p : files.filter(Files::isRegularFile).toList()) {
-        Files.copy(p, to.resolve(p.getFileName().toString()));
+        Files.copy(p, to.resolve(String.valueOf(p.getFileName())));
       }
     }
     Path log = to.resolve(AuditLog.FILE);
