@@ -435,7 +435,8 @@ public final class SqliteJournal implements Journal {
                   new Writes.Change.CompareAndSet(
                       cas.namespace(), cas.key(), cas.expected(), cas.value());
               case Effect.RecordCall call ->
-                  new Writes.Change.RecordCall(call.key(), call.result());
+                  new Writes.Change.RecordCall(
+                      call.key(), codec.sealCallResult(call.key(), call.result()));
             });
       }
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -498,7 +499,7 @@ public final class SqliteJournal implements Journal {
         c ->
             select(c, Table.CALLS, "WHERE key = ?", List.of(key)).stream()
                 .findFirst()
-                .map(row -> (String) row[1]));
+                .map(row -> codec.openCallResult(key, (String) row[1], file)));
   }
 
   @Override
