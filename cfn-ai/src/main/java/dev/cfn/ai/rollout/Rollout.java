@@ -54,8 +54,9 @@ public final class Rollout implements AutoCloseable {
   private final CriticalAlerts alerts;
   private final Clock clock;
   private final Consumer<RolloutEvent> listener;
-  private final RolloutState state; // guarded by this
-  private Instant lastSync; // guarded by this
+  private final Object lock = new Object();
+  private final RolloutState state; // guarded by lock
+  private Instant lastSync; // guarded by lock
   private volatile boolean closed;
   private final Thread ticker;
 
@@ -123,7 +124,7 @@ public final class Rollout implements AutoCloseable {
    */
   public Version route(String key) {
     int share;
-    synchronized (this) {
+    synchronized (lock) {
       share = state.share();
     }
     return bucket(state.agent, key) < share * 100 ? Version.CANARY : Version.BASELINE;
@@ -151,7 +152,7 @@ public final class Rollout implements AutoCloseable {
    * @param cost what it cost (US dollars, or tokens when the model has no price)
    */
   public void record(Version version, boolean ok, Duration latency, double cost) {
-    synchronized (this) {
+    synchronized (lock) {
       if (state.phase == RolloutStatus.Phase.RUNNING) {
         measures(version).task(ok, latency.toNanos() / 1000, cost);
       }
@@ -166,7 +167,7 @@ public final class Rollout implements AutoCloseable {
    * @param approved true for an approval
    */
   public void recordVerdict(Version version, boolean approved) {
-    synchronized (this) {
+    synchronized (lock) {
       if (state.phase == RolloutStatus.Phase.RUNNING) {
         measures(version).verdict(approved);
       }
@@ -185,7 +186,7 @@ public final class Rollout implements AutoCloseable {
    */
   public void evaluate() {
     RolloutEvent decided = null;
-    synchronized (this) {
+    synchronized (lock) {
       Instant now = clock.instant();
       if (state.phase == RolloutStatus.Phase.RUNNING) {
         List<String> firing = alerts.firing();
@@ -330,8 +331,10 @@ public final class Rollout implements AutoCloseable {
   }
 
   /** The rollout now. */
-  public synchronized RolloutStatus status() {
-    return state.status();
+  public RolloutStatus status() {
+    synchronized (lock) {
+      return state.status();
+    }
   }
 
   private void tickUntilClosed() {
@@ -357,7 +360,7 @@ public final class Rollout implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    synchronized (this) {
+    synchronized (lock) {
       try {
         store.sync(state);
       } catch (RuntimeException e) {
