@@ -266,11 +266,10 @@ final class RolloutCommand extends CommandGroup {
                           "cfn agent list " + folder + " shows the agents there"));
       LoadResult next = DefinitionLoader.load(to);
       if (next.hasErrors() || next.definitions().size() != 1) {
+        String problem = next.errors().isEmpty() ? "" : ": " + next.errors().getFirst();
         throw CommandFailure.usage(
-            to
-                + " is not a valid agent definition"
-                + (next.errors().isEmpty() ? "" : ": " + next.errors().getFirst()),
-            "cfn agent validate " + to + " lists its problems");
+            to + " is not a valid agent definition" + problem,
+            problem.contains("(fix: ") ? null : "cfn agent validate " + to + " lists its problems");
       }
       RolloutStatus s;
       try {
