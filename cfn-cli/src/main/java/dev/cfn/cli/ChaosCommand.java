@@ -203,6 +203,7 @@ final class ChaosCommand extends CommandGroup {
       result.put("chains", chains);
       result.put("messages", v.messages);
       result.put("lost", v.lost);
+      result.put("deadLettered", v.deadLettered);
       result.put("duplicated", v.duplicated);
       result.put("pendingAtEnd", v.pending);
       result.put("redeliveries", redelivered);
@@ -215,7 +216,8 @@ final class ChaosCommand extends CommandGroup {
               + " (includes JVM start); journalRecoveryMs is the runtime's own recovery step");
       out.printf(
           Locale.ROOT,
-          "kills %d, messages %d, lost %d, duplicated %d, pending at end %d, redeliveries %d%n"
+          "kills %d, messages %d, lost %d, duplicated %d, pending at end %d, redeliveries %d,"
+              + " dead letters %d%n"
               + "recovery (SIGKILL to first message handled after restart) ms: %s%n"
               + "journal recovery inside the runtime ms: %s%n",
           kills,
@@ -224,6 +226,7 @@ final class ChaosCommand extends CommandGroup {
           v.duplicated,
           v.pending,
           redelivered,
+          v.deadLettered,
           percentiles(recoveryMs),
           percentiles(journalRecoveryMs));
       if (json != null) {
@@ -250,7 +253,12 @@ final class ChaosCommand extends CommandGroup {
       }
     }
 
-    record Verdict(long messages, long lost, long duplicated, long pending) {}
+    /**
+     * What the journal says after the last worker: {@code lost} counts the gaps in each consumer's
+     * sequence, {@code deadLettered} the messages the retry policy gave up on (a gap with a dead
+     * letter behind it was not lost silently: the dead-letter queue holds it, with its cause).
+     */
+    record Verdict(long messages, long lost, long duplicated, long pending, long deadLettered) {}
 
     /**
      * Runs the worker once to completion on a scratch journal with {@code -XX:AOTCacheOutput} (JEP
@@ -331,7 +339,8 @@ final class ChaosCommand extends CommandGroup {
             duplicated += Math.max(0, count - 1);
           }
         }
-        return new Verdict(messages, lost, duplicated, pending.size());
+        return new Verdict(
+            messages, lost, duplicated, pending.size(), journal.deadLetterQueue().list().size());
       }
     }
 

@@ -41,6 +41,7 @@ class ChaosCrashTest {
     assertThat(r.get("kills").asInt()).isEqualTo(25);
     assertThat(r.get("messages").asLong()).isPositive();
     assertThat(r.get("lost").asLong()).isZero();
+    assertThat(r.get("deadLettered").asLong()).as("messages the retry policy gave up on").isZero();
     assertThat(r.get("duplicated").asLong()).isZero();
     assertThat(r.get("pendingAtEnd").asLong()).isZero();
     assertThat(r.at("/recoveryMs/count").asInt()).isEqualTo(25);
