@@ -112,7 +112,9 @@ import org.slf4j.LoggerFactory;
  * recorded results are replayed instead of calling the model or the tool again (replayed calls are
  * not charged to the budget again). The hash keeps another task that arrives with a reused id (a
  * journal restored from an old backup numbers messages again) or the same header value from
- * replaying this task's answers. Read-only tools run again. Other messages are not recorded:
+ * replaying this task's answers. The log is not looked up for a message keyed by its id that
+ * reaches a handler for the first time ({@link dev.cfn.core.Effects#firstDelivery()}): nothing can
+ * be recorded under its keys yet. Read-only tools run again. Other messages are not recorded:
  * nothing delivers them twice, and their ids are reused by the next runtime without a journal. Use
  * a durable log ({@link CallLog#durable}) to survive crashes; the default is in memory. (A RELIABLE
  * task needs {@link Task} registered with the journal: {@code
@@ -426,6 +428,9 @@ public final class LlmAgent implements Agent {
     private final String keyPrefix; // null: calls are not recorded
     // The final answer is recorded with the message's acknowledgement (see the class comment).
     private final boolean answerWithAcknowledgement;
+    // Calls keyed by the message id of a message no handler received before: nothing can be
+    // recorded under its keys, so the call log is not looked up (one read less per call).
+    private final boolean nothingRecorded;
     private final long startNanos = System.nanoTime();
     private Usage usage = Usage.ZERO;
     private int turns;
@@ -444,6 +449,11 @@ public final class LlmAgent implements Agent {
               && (header == null || header.isBlank())
               && message.isRequest()
               && settings.hooks.isEmpty();
+      this.nothingRecorded =
+          keyPrefix != null
+              && message.delivery() == DeliveryMode.RELIABLE
+              && (header == null || header.isBlank())
+              && ctx.effects().firstDelivery();
     }
 
     TaskResult execute() {
@@ -524,7 +534,7 @@ public final class LlmAgent implements Agent {
 
     private ChatResponse callModel(ModelProvider model, String modelName, ChatRequest request) {
       String key = keyPrefix == null ? null : keyPrefix + "|" + turns + "|model";
-      if (key != null) {
+      if (key != null && !nothingRecorded) {
         // An answer recorded with an acknowledgement is not looked up: the journal never delivers
         // an acknowledged message again, so no handling of it can find such a record.
         Optional<String> recorded = settings.callLog.find(key);
@@ -592,7 +602,7 @@ public final class LlmAgent implements Agent {
                   + index
                   + "|"
                   + (call.id().length() > MAX_KEY_PART ? sha256(call.id()) : call.id());
-      if (key != null) {
+      if (key != null && !nothingRecorded) {
         Optional<String> recorded = settings.callLog.find(key);
         if (recorded.isPresent()) {
           replayed++;

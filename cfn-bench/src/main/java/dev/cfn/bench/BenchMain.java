@@ -293,6 +293,12 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--quick", description = "Shorter windows (about a minute in all).")
     boolean quick;
 
+    @Option(
+        names = "--overhead-only",
+        description =
+            "Only the overhead per agent step (cfn and LangChain4j): no durable graphs, no round.")
+    boolean overheadOnly;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure to FILE.")
     Path json;
 
@@ -302,7 +308,10 @@ public final class BenchMain implements Callable<Integer> {
         outputFile("--json", json);
       }
       var result =
-          new FlowBench(quick ? FlowBench.Settings.quick() : FlowBench.Settings.full(), System.out)
+          new FlowBench(
+                  quick ? FlowBench.Settings.quick() : FlowBench.Settings.full(),
+                  System.out,
+                  overheadOnly)
               .run();
       if (json != null) {
         BusBench.writeJson(result, json);

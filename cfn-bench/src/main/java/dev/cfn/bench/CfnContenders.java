@@ -204,12 +204,20 @@ final class CfnContenders {
    * final answer) with the request's acknowledgement, in the same journal transaction as the reply
    * (a task that called tools would record those turns in the durable call log first), and the
    * reply is then claimed by the waiting future. Journal and call log go to a temporary folder,
-   * removed on close; both at SQLite {@code synchronous=FULL} (their default).
+   * removed on close; both at SQLite {@code synchronous=FULL} (their default). The request call
+   * returns without waiting for the fsync and the task is delivered once durable; with the JVM
+   * property {@value #EARLY_DELIVERY} set to true (given to the coordinator, e.g. in {@code
+   * CFN_BENCH_JVM_OPTS}, every worker gets its flags) the runtime delivers it while its append is
+   * queued ({@code AgentRuntime.Builder.earlyDelivery}), to measure what that saves.
    */
   static final class Reliable implements AgentsContender {
+    /** The JVM property that turns on early delivery for the RELIABLE scenario. */
+    static final String EARLY_DELIVERY = "cfn.bench.agents.earlyDelivery";
+
     private final Path dir;
     private final ModelRouter router;
     private final SqliteCallLogStore calls;
+    private final SqliteJournal journal;
     private final AgentRuntime rt;
     private final AgentId[] agents;
 
@@ -217,13 +225,15 @@ final class CfnContenders {
       dir = Files.createTempDirectory("cfn-bench-agents");
       router = router(baseUrl);
       calls = SqliteCallLogStore.builder(dir.resolve("calls.db")).open();
+      journal =
+          SqliteJournal.builder(dir.resolve("cfn.db"))
+              .payloadType(Task.class, TaskResult.class, TaskFailed.class)
+              .open();
       rt =
           AgentRuntime.builder()
               .name("bench")
-              .journal(
-                  SqliteJournal.builder(dir.resolve("cfn.db"))
-                      .payloadType(Task.class, TaskResult.class, TaskFailed.class)
-                      .open())
+              .earlyDelivery(Boolean.getBoolean(EARLY_DELIVERY))
+              .journal(journal)
               .register(
                   LlmAgent.builder(definition(false))
                       .router(router)
@@ -234,6 +244,16 @@ final class CfnContenders {
       for (int i = 0; i < slots; i++) {
         agents[i] = AgentId.of("llm", Integer.toString(i));
       }
+    }
+
+    /** The journal's commits and committed write operations so far ({@link ReliableCostProbe}). */
+    long[] journalCounts() {
+      return new long[] {journal.commitCount(), journal.committedWrites()};
+    }
+
+    /** The call log's record count so far ({@link ReliableCostProbe}). */
+    long callRecords() {
+      return calls.count();
     }
 
     @Override

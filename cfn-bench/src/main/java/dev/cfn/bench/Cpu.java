@@ -27,6 +27,16 @@ final class Cpu {
     return this;
   }
 
+  /** CPU time of the whole process over the window, in nanoseconds. */
+  long processNanos() {
+    return process;
+  }
+
+  /** CPU time of everything but the calling thread over the window, in nanoseconds. */
+  long othersNanos() {
+    return Math.max(0, process - thread);
+  }
+
   /** Cores used by the whole process on average over the window. */
   double processCores() {
     return round((double) process / wall);

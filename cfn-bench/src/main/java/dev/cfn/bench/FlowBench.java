@@ -75,10 +75,19 @@ final class FlowBench {
 
   private final Settings s;
   private final PrintStream out;
+  private final boolean overheadOnly;
+  // CPU per step of each overhead scenario, "scenario system" -> {process us, all but the caller
+  // us}
+  private final Map<String, double[]> cpuPerStep = new LinkedHashMap<>();
 
   FlowBench(Settings settings, PrintStream out) {
+    this(settings, out, false);
+  }
+
+  FlowBench(Settings settings, PrintStream out, boolean overheadOnly) {
     this.s = settings;
     this.out = out;
+    this.overheadOnly = overheadOnly;
   }
 
   Map<String, Object> run() throws Exception {
@@ -98,17 +107,33 @@ final class FlowBench {
     List<Results.Latency> steps = new ArrayList<>();
     steps.addAll(cfnSteps());
     steps.addAll(langChainSteps());
+    List<Map<String, Object>> cpuJson = new ArrayList<>();
     for (Results.Latency l : steps) {
+      double[] cpu = cpuPerStep.getOrDefault(l.scenario() + " " + l.system(), new double[2]);
       out.printf(
           Locale.ROOT,
-          "  %-12s %-12s per step  P50 %8.2f us  P99 %9.2f us  (%d runs, %.2f cores)%n",
+          "  %-12s %-12s per step  P50 %8.2f us  P99 %9.2f us  CPU %7.2f us (%7.2f us without"
+              + " the caller)  (%d runs, %.2f cores)%n",
           l.scenario(),
           l.system(),
           l.p50Us(),
           l.p99Us(),
+          cpu[0],
+          cpu[1],
           l.count(),
           l.processCpuCores());
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("scenario", l.scenario());
+      c.put("system", l.system());
+      c.put("processCpuUsPerStep", cpu[0]);
+      c.put("cpuUsPerStepWithoutCaller", cpu[1]);
+      cpuJson.add(c);
     }
+    out.println(
+        "  (CPU per step: the process's CPU time over the measured window / the steps run; cfn's"
+            + " caller only spins on the outcome, so 'without the caller' is cfn's own cost, while"
+            + " LangChain4j does its work on the caller's thread)");
+    json.put("cpuPerStep", cpuJson);
     Map<String, Double> ratios = new LinkedHashMap<>();
     for (String scenario : List.of("sequence-3", "parallel-10", "loop-5")) {
       Results.Latency c = find(steps, scenario, "cfn");
@@ -120,22 +145,32 @@ final class FlowBench {
       }
     }
     json.put("steps", steps);
+    if (overheadOnly) {
+      json.put("ratios", ratios);
+      json.put("finished", Instant.now().toString());
+      return json;
+    }
 
     out.println();
     out.printf(
         Locale.ROOT,
         "2. durable steps: RELIABLE graphs of %,d instant tasks on a SQLite journal, the run"
-            + " coordinator batching its commits (up to 256 messages) and committing each message"
-            + " alone%n",
-        s.chains * s.depth);
-    Map<String, Object> wideBatched = durable("wide", 256);
+            + " coordinator batching its commits (up to %,d messages, the default) and committing"
+            + " each message alone; after one unmeasured run of each shape (the JIT's warm-up, as"
+            + " section 1 has)%n",
+        s.chains * s.depth,
+        BATCHED);
+    durable("wide", BATCHED, false);
+    durable("chains", BATCHED, false);
+    Map<String, Object> wideBatched = durable("wide", BATCHED);
     Map<String, Object> wideSingle = durable("wide", 1);
-    Map<String, Object> chainsBatched = durable("chains", 256);
+    Map<String, Object> chainsBatched = durable("chains", BATCHED);
     Map<String, Object> chainsSingle = durable("chains", 1);
     double wideSpeedup = ratio(wideBatched, wideSingle);
     double chainsSpeedup = ratio(chainsBatched, chainsSingle);
-    ratios.put("durable wide tasks/s, coordinator batch 256 / batch 1", wideSpeedup);
-    ratios.put("durable chains tasks/s, coordinator batch 256 / batch 1", chainsSpeedup);
+    ratios.put("durable wide tasks/s, coordinator batch " + BATCHED + " / batch 1", wideSpeedup);
+    ratios.put(
+        "durable chains tasks/s, coordinator batch " + BATCHED + " / batch 1", chainsSpeedup);
     out.printf(
         Locale.ROOT,
         "  batched / one commit per message, tasks/s: wide %.2fx, chains %.2fx%n",
@@ -246,6 +281,7 @@ final class FlowBench {
       throws Exception {
     Histogram perStep = new Histogram(60_000_000_000L, 3);
     long[] n = {0};
+    long[] measuredSteps = {0};
     Map<String, String> none = Map.of();
     Cpu cpu =
         CfnScenarios.closedLoop(
@@ -266,10 +302,85 @@ final class FlowBench {
               runner.forget(id);
               if (measured) {
                 perStep.recordValue(took / steps);
+                measuredSteps[0] += steps;
               }
             });
+    recordCpu(graph + " cfn", cpu, measuredSteps[0]);
+    saturated(runner, graph, steps);
     return Results.Latency.of(
         graph, "cfn", "best-effort graph", 0, perStep, cpu.processCores(), cpu.othersCores());
+  }
+
+  /** How many runs the saturated measurement keeps under way. */
+  private static final int IN_FLIGHT = 64;
+
+  /**
+   * CPU per step with {@value #IN_FLIGHT} runs under way at once: the carriers stay busy, so their
+   * idle spinning, which one run at a time pays between steps, does not count; the caller polls the
+   * outcomes and starts a new run for each one that ended (its CPU is left out).
+   */
+  @SuppressWarnings("unchecked")
+  private void saturated(GraphRunner runner, String graph, int steps) throws Exception {
+    CompletableFuture<RunOutcome>[] live = new CompletableFuture[IN_FLIGHT];
+    String[] ids = new String[IN_FLIGHT];
+    long[] n = {0};
+    Map<String, String> none = Map.of();
+    long runs = 0;
+    Cpu cpu = null;
+    long warmEnd = System.nanoTime() + s.warmup.toNanos();
+    long end = warmEnd + s.measure.toNanos();
+    for (int k = 0; k < IN_FLIGHT; k++) {
+      ids[k] = graph + "-s" + n[0]++;
+      live[k] = runner.start(graph, ids[k], none).outcome();
+    }
+    while (true) {
+      long now = System.nanoTime();
+      if (cpu == null && now - warmEnd >= 0) {
+        cpu = new Cpu();
+        runs = 0;
+      }
+      if (now - end >= 0) {
+        break;
+      }
+      for (int k = 0; k < IN_FLIGHT; k++) {
+        if (live[k].isDone()) {
+          if (live[k].join().status() != RunStatus.SUCCEEDED) {
+            throw new IllegalStateException(graph + " run " + ids[k] + " did not succeed");
+          }
+          runner.forget(ids[k]);
+          runs++;
+          ids[k] = graph + "-s" + n[0]++;
+          live[k] = runner.start(graph, ids[k], none).outcome();
+        }
+      }
+      Thread.onSpinWait();
+    }
+    cpu.stop();
+    for (int k = 0; k < IN_FLIGHT; k++) {
+      live[k].get(1, TimeUnit.MINUTES);
+      runner.forget(ids[k]);
+    }
+    recordCpu(graph + " cfn-saturated", cpu, runs * steps);
+    double[] c = cpuPerStep.get(graph + " cfn-saturated");
+    out.printf(
+        Locale.ROOT,
+        "  %-12s cfn, %d runs under way: %,.0f steps/s, CPU %.2f us per step without the"
+            + " caller%n",
+        graph,
+        IN_FLIGHT,
+        runs * steps / (s.measure.toNanos() / 1e9),
+        c == null ? 0 : c[1]);
+  }
+
+  private void recordCpu(String key, Cpu cpu, long steps) {
+    if (steps > 0) {
+      cpuPerStep.put(
+          key,
+          new double[] {
+            Math.round(cpu.processNanos() / 10.0 / steps) / 100.0,
+            Math.round(cpu.othersNanos() / 10.0 / steps) / 100.0
+          });
+    }
   }
 
   // ---------------------------------------------------------------- 1. overhead, LangChain4j
@@ -319,6 +430,7 @@ final class FlowBench {
       String scenario, int steps, UntypedAgent workflow, int adds) throws Exception {
     Histogram perStep = new Histogram(60_000_000_000L, 3);
     long[] n = {0};
+    long[] measuredSteps = {0};
     Cpu cpu =
         CfnScenarios.closedLoop(
             s.warmup,
@@ -335,8 +447,10 @@ final class FlowBench {
               }
               if (measured) {
                 perStep.recordValue(took / steps);
+                measuredSteps[0] += steps;
               }
             });
+    recordCpu(scenario + " langchain4j", cpu, measuredSteps[0]);
     return Results.Latency.of(
         scenario, "langchain4j", "agentic workflow", 0, perStep, cpu.processCores(), 0);
   }
@@ -348,10 +462,18 @@ final class FlowBench {
         / 100.0;
   }
 
+  /** The run coordinator's batch of the batched runs: the runner's default. */
+  private static final int BATCHED = GraphRunner.DEFAULT_COORDINATOR_BATCH;
+
   private Map<String, Object> durable(String shape, int batch) throws Exception {
+    return durable(shape, batch, true);
+  }
+
+  /** One RELIABLE run; {@code report} false: a warm-up run, neither printed nor returned. */
+  private Map<String, Object> durable(String shape, int batch, boolean report) throws Exception {
     Path dir = Files.createTempDirectory("cfn-bench-flow");
     try {
-      return durable(dir, shape, batch);
+      return durable(dir, shape, batch, report);
     } finally {
       BenchMain.deleteTree(dir);
     }
@@ -362,7 +484,8 @@ final class FlowBench {
    * runtime can do in parallel: throughput); {@code chains} is {@code chains} sequences of {@code
    * depth}, chain c's tasks to agent {@code w<c>} (a task waits for the one before: step latency).
    */
-  private Map<String, Object> durable(Path dir, String shape, int batch) throws Exception {
+  private Map<String, Object> durable(Path dir, String shape, int batch, boolean report)
+      throws Exception {
     TaskGraph.Builder b = TaskGraph.builder(shape);
     if (shape.equals("wide")) {
       for (int i = 0; i < s.chains * s.depth; i++) {
@@ -426,6 +549,9 @@ final class FlowBench {
         while (latency.getTotalCount() < tasks && System.nanoTime() - until < 0) {
           Thread.sleep(10); // the last events are on their way
         }
+        if (!report) {
+          return null;
+        }
         double seconds = t / 1e9;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("shape", shape);
@@ -440,10 +566,12 @@ final class FlowBench {
         m.put("stepMaxMs", ms(latency.getMaxValue()));
         m.put("commits", commits);
         m.put("processCpuCores", cpu.processCores());
+        double cpuUsPerTask = Math.round(cpu.processCores() * seconds * 1e6 / tasks * 10) / 10.0;
+        m.put("processCpuUsPerTask", cpuUsPerTask);
         out.printf(
             Locale.ROOT,
-            "  %-6s batch %3d: %,9.0f tasks/s (%.1f s), step P50 %.2f ms, P99 %.2f ms,"
-                + " %,d commits, %.2f cores%n",
+            "  %-6s batch %4d: %,9.0f tasks/s (%.1f s), step P50 %.2f ms, P99 %.2f ms,"
+                + " %,d commits, %.2f cores, CPU %.1f us per task%n",
             shape,
             batch,
             tasks / seconds,
@@ -451,7 +579,8 @@ final class FlowBench {
             ms(latency.getValueAtPercentile(50)),
             ms(latency.getValueAtPercentile(99)),
             commits,
-            cpu.processCores());
+            cpu.processCores(),
+            cpuUsPerTask);
         return m;
       }
     }

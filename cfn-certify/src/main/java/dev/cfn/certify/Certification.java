@@ -17,18 +17,23 @@ import java.util.Set;
  * over all ten.
  *
  * <pre>{@code
+ * PrintStream terminal = System.err; // held: while a check runs, System.err is its node log
  * CertificationReport r = Certification.builder()
  *     .profile(Profile.quick())
  *     .targets(Targets.defaults())
- *     .progress((check, step) -> System.err.println(check + ": " + step))
+ *     .progress((check, step) -> terminal.println(check + ": " + step))
  *     .build()
  *     .run();
  * ReportFiles.write(r, Path.of("certification"));
  * System.exit(r.level().exitCode());
  * }</pre>
  *
- * <p>All ten checks run on the real system. Check 8 (monitoring) reports NOT AVAILABLE, counted as
- * failed, while the node answers {@code /metrics} with 404.
+ * <p>All ten checks run on the real system. A check whose subject is missing (check 8 on a node
+ * that answers {@code /metrics} with 404) reports NOT AVAILABLE, counted as failed.
+ *
+ * <p>While a check runs, this JVM's standard error goes to the log of the nodes the check runs in
+ * this JVM, {@code node.log} in the check's folder (see {@link #run}): their expected warnings stay
+ * off the terminal. A progress listener that prints must hold its stream before the run.
  */
 public final class Certification {
   private final Profile profile;
@@ -70,7 +75,12 @@ public final class Certification {
     return m;
   }
 
-  /** Runs the selected checks and returns the report. */
+  /**
+   * Runs the selected checks and returns the report. Each check has a folder of its own under the
+   * work folder ({@link Builder#workDir}, else a temporary one removed at the end), holding its
+   * files and its nodes' logs: {@code node-N.log} of each child JVM node, {@code node.log} of what
+   * was logged in this JVM while it ran (standard error is appended there, then given back).
+   */
   public CertificationReport run() throws IOException {
     Instant started = Instant.now();
     Path root =
@@ -89,7 +99,7 @@ public final class Certification {
                 profile, targets, progress, Files.createDirectories(root.resolve(id.key())));
         progress.step(id, "started");
         CheckResult r;
-        try {
+        try (NodeLog log = NodeLog.open(ctx.work())) {
           r = check.run(ctx);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();

@@ -37,9 +37,11 @@ public record CertificationReport(
               + " the disk keep running, so a commit that was never fsynced is not caught.",
           "More than one node: every check runs one node (one JVM, one SQLite store) on this"
               + " machine.",
-          "A real model provider: no check calls a model; agents here are plain handlers.",
-          "The network: the bus checks run in one process (in-process bus); no check crosses a"
-              + " network until the server and the testkit's fault proxy land.",
+          "A real model provider: the network resilience check's agents call the testkit's"
+              + " scripted model server on loopback; no hosted or local model is called.",
+          "A real network: every connection is on loopback; the network resilience check"
+              + " imitates resets, blackholes, latency, half-open connections and slow links with"
+              + " the testkit's TCP fault proxy, not a lossy or distant link.",
           "Hours of running: the longest check runs for seconds to minutes.");
 
   /** Copies the lists. */

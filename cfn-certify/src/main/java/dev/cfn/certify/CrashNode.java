@@ -1,5 +1,6 @@
 package dev.cfn.certify;
 
+import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.Agent;
 import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
@@ -11,10 +12,13 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.RetryPolicy;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.testkit.journal.FaultyJournal;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Two faults exist for the honesty tests, off unless asked: {@code --lose-every K} puts a
  * journal in front of SQLite that drops the effects of every K-th consumer acknowledgement (a store
- * that loses commits), {@code --start-delay-ms MS} sleeps before the node starts (a slow start).
+ * that loses commits: cfn-testkit's {@link FaultyJournal}), {@code --start-delay-ms MS} sleeps
+ * before the node starts (a slow start).
  */
 final class CrashNode {
   /** A producer's tick. */
@@ -57,6 +62,25 @@ final class CrashNode {
   record Faults(int loseEvery, long startDelayMs) {
     /** No fault: the real node. */
     static final Faults NONE = new Faults(0, 0);
+  }
+
+  /** The prefix of the node's one-line error on standard error. */
+  static final String ERROR_PREFIX = "cfn certify node: ";
+
+  /** Starts a node with {@code args} (see {@link #main}) in a JVM of its own. */
+  static ChildJvm start(List<String> args, Path log) throws IOException {
+    return launcher(log).start(CrashNode.class.getName(), args);
+  }
+
+  /** How the checks start their nodes (this one and {@link ServeNode}), stderr to {@code log}. */
+  static ChildJvm.Launcher launcher(Path log) {
+    return ChildJvm.launcher(log, "node", ERROR_PREFIX).status("handled ");
+  }
+
+  /** Items {@code node} has handled since it started, as it last reported. */
+  static long handled(ChildJvm node) {
+    String s = node.status();
+    return s == null ? 0 : Long.parseLong(s);
   }
 
   private CrashNode() {}
@@ -92,8 +116,7 @@ final class CrashNode {
         throw new IllegalArgumentException("--db, --stop-file, --chains and --messages are needed");
       }
     } catch (IllegalArgumentException e) {
-      System.err.println(
-          "cfn certify node: " + e.getMessage() + " (fix: it is started by cfn certify)");
+      System.err.println(ERROR_PREFIX + e.getMessage() + " (fix: it is started by cfn certify)");
       System.exit(2);
       return;
     }
@@ -101,7 +124,7 @@ final class CrashNode {
     try {
       code = run(db, stop, chains, messages, seed, failEvery, new Faults(loseEvery, delay));
     } catch (Exception e) {
-      System.err.println("cfn certify node: failed: " + e);
+      System.err.println(ERROR_PREFIX + "failed: " + e);
       code = 1;
     }
     System.out.flush();
@@ -128,7 +151,10 @@ final class CrashNode {
     Set<Long> failedOnce = ConcurrentHashMap.newKeySet();
     Journal journal = SqliteJournal.builder(db).payloadType(Tick.class, Item.class).open();
     if (faults.loseEvery() > 0) {
-      journal = new LosingJournal(journal, faults.loseEvery());
+      // a store that loses commits: every K-th consumer acknowledgement keeps none of its effects
+      journal =
+          FaultyJournal.wrapping(journal)
+              .loseEvery(faults.loseEvery(), m -> m.getFirst().payload() instanceof Item);
     }
     Agent producer =
         (Envelope m, AgentContext ctx) -> {

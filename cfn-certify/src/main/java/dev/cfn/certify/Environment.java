@@ -6,6 +6,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import java.util.concurrent.TimeUnit;
  * @param cfnVersion cfn's version
  * @param gitCommit the commit cfn was built from, or {@code unknown}
  * @param storeSettings the SQLite settings the stores ran with
+ * @param loadAverage the machine's load average over 1, 5 and 15 minutes when the certification
+ *     started ({@link #loadAverageNow}): figures measured while other work runs are noisy
  */
 public record Environment(
     String cpuModel,
@@ -34,7 +37,8 @@ public record Environment(
     String jdk,
     String cfnVersion,
     String gitCommit,
-    String storeSettings) {
+    String storeSettings,
+    String loadAverage) {
 
   /** The store settings every check uses: cfn's defaults. */
   static final String STORE_SETTINGS =
@@ -59,7 +63,27 @@ public record Environment(
         Runtime.version() + " (" + System.getProperty("java.vendor") + ")",
         cfnVersion,
         gitCommit(sourceDir),
-        STORE_SETTINGS);
+        STORE_SETTINGS,
+        loadAverageNow());
+  }
+
+  /**
+   * The machine's load average over 1, 5 and 15 minutes, from {@code /proc/loadavg} ({@code 0.52
+   * 0.61 0.40}); the 1-minute figure alone where there is no such file; {@code unknown} where the
+   * platform does not tell.
+   */
+  public static String loadAverageNow() {
+    try {
+      String[] f =
+          Files.readString(Path.of("/proc/loadavg"), StandardCharsets.US_ASCII).strip().split(" ");
+      if (f.length >= 3) {
+        return f[0] + " " + f[1] + " " + f[2];
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: fall through
+    }
+    double one = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    return one < 0 ? "unknown" : String.format(java.util.Locale.ROOT, "%.2f", one);
   }
 
   Map<String, Object> asMap() {
@@ -74,11 +98,12 @@ public record Environment(
     m.put("cfnVersion", cfnVersion);
     m.put("gitCommit", gitCommit);
     m.put("storeSettings", storeSettings);
+    m.put("loadAverageAtStart", loadAverage);
     return m;
   }
 
-  /** One line: CPU, cores, memory, OS, JDK. */
-  String describe() {
+  /** One line: CPU, cores, memory, OS, JDK (with every result: the figures depend on them). */
+  public String describe() {
     return cpuModel
         + ", "
         + cores
@@ -121,37 +146,37 @@ public record Environment(
         || !Files.isDirectory(dir.resolve(".git")) && !Files.isRegularFile(dir.resolve(".git"))) {
       return "unknown";
     }
+    String commit = git(dir, "rev-parse", "HEAD");
+    if (commit == null || !commit.matches("[0-9a-f]{40}")) {
+      return "unknown";
+    }
+    String changes = git(dir, "status", "--porcelain");
+    if (changes == null) {
+      return commit + " (uncommitted changes not known)";
+    }
+    return changes.isEmpty() ? commit : commit + " (with uncommitted changes)";
+  }
+
+  /** What {@code git -C dir args} printed, stripped; null when it failed or took over 10 s. */
+  private static String git(Path dir, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
+    cmd.addAll(List.of(args));
     try {
-      Process p =
-          new ProcessBuilder(List.of("git", "-C", dir.toString(), "rev-parse", "HEAD"))
-              .redirectErrorStream(true)
-              .start();
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out;
       try (InputStream in = p.getInputStream()) {
         out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
       }
       if (!p.waitFor(10, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        return "unknown";
+        return null;
       }
-      if (p.exitValue() != 0 || !out.matches("[0-9a-f]{40}")) {
-        return "unknown";
-      }
-      Process dirty =
-          new ProcessBuilder(List.of("git", "-C", dir.toString(), "status", "--porcelain"))
-              .redirectErrorStream(true)
-              .start();
-      String changes;
-      try (InputStream in = dirty.getInputStream()) {
-        changes = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-      }
-      dirty.waitFor(10, TimeUnit.SECONDS);
-      return changes.isEmpty() ? out : out + " (with uncommitted changes)";
+      return p.exitValue() == 0 ? out : null;
     } catch (IOException e) {
-      return "unknown";
+      return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return "unknown";
+      return null;
     }
   }
 }

@@ -1,7 +1,6 @@
 package dev.cfn.certify;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.cfn.certify.harness.ChildJvm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,37 +43,23 @@ final class RecoveryCheck implements Check {
   @Override
   public CheckResult run(Context ctx) throws Exception {
     Profile p = ctx.profile();
-    Path db = ctx.work().resolve("recovery.db");
-    Path stop = ctx.work().resolve("stop");
     int chains = p.reliabilityChains();
-    List<String> base =
-        List.of(
-            "--db",
-            db.toString(),
-            "--stop-file",
-            stop.toString(),
-            "--chains",
-            Integer.toString(chains),
-            "--messages",
-            "0");
-    List<String> restart = new ArrayList<>(base);
-    if (faults.startDelayMs() > 0) {
-      restart.addAll(List.of("--start-delay-ms", Long.toString(faults.startDelayMs())));
-    }
-    List<String> first = new ArrayList<>(base);
-    first.add("--seed");
+    List<String> slowStart =
+        faults.startDelayMs() > 0
+            ? List.of("--start-delay-ms", Long.toString(faults.startDelayMs()))
+            : List.of();
     SplittableRandom random = new SplittableRandom();
     List<Double> recoverySeconds = new ArrayList<>();
     List<Double> journalMs = new ArrayList<>();
-    NodeProcess node = NodeProcess.start(first, ctx.work().resolve("node-0.log"));
     long waitSeconds = 120 + faults.startDelayMs() / 1000;
-    try {
+    CrashRun run = new CrashRun(ctx.work(), "recovery", chains, 0, List.of());
+    try (run) {
+      ChildJvm node = run.start();
       node.await("first-handled ", 120);
       for (int k = 1; k <= p.recoveryKills(); k++) {
         Thread.sleep(p.killMinMs() + random.nextInt(p.killMaxMs() - p.killMinMs() + 1));
-        long killedAt = System.currentTimeMillis();
-        node.kill();
-        node = NodeProcess.start(restart, ctx.work().resolve("node-" + k + ".log"));
+        long killedAt = run.kill();
+        node = run.restart(slowStart);
         String recovered = node.await("recovered ", waitSeconds);
         journalMs.add(Double.parseDouble(recovered.split(" ")[2]));
         long handledAt = Long.parseLong(node.await("first-handled ", waitSeconds).split(" ")[1]);
@@ -84,18 +69,9 @@ final class RecoveryCheck implements Check {
             id(),
             "kill " + k + "/" + p.recoveryKills() + ": recovered in " + Figures.format(s) + " s");
       }
-      Files.writeString(stop, "stop");
-      node.await("idle", 120);
-      int code = node.waitFor(60);
-      if (code != 0) {
-        throw new IllegalStateException("the last node exited with " + code + ": " + node.cause());
-      }
-    } finally {
-      if (node.isAlive()) {
-        node.kill();
-      }
+      run.finish();
     }
-    JournalAudit audit = JournalAudit.of(db, chains, 0);
+    JournalAudit audit = JournalAudit.of(run.db, chains, 0);
     double max = Figures.percentile(recoverySeconds, 100);
     double p50 = Figures.percentile(recoverySeconds, 50);
     Map<String, Object> f = new LinkedHashMap<>();

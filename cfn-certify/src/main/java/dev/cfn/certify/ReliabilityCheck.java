@@ -1,7 +1,6 @@
 package dev.cfn.certify;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.cfn.certify.harness.ChildJvm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,46 +46,31 @@ final class ReliabilityCheck implements Check {
   @Override
   public CheckResult run(Context ctx) throws Exception {
     Profile p = ctx.profile();
-    Path db = ctx.work().resolve("reliability.db");
-    Path stop = ctx.work().resolve("stop");
     int chains = p.reliabilityChains();
     long perChain = (p.reliabilityMessages() + chains - 1) / chains;
-    List<String> base = new ArrayList<>();
-    base.addAll(
-        List.of(
-            "--db",
-            db.toString(),
-            "--stop-file",
-            stop.toString(),
-            "--chains",
-            Integer.toString(chains),
-            "--messages",
-            Long.toString(perChain),
-            "--fail-every",
-            Integer.toString(p.failEvery())));
+    List<String> extra = new ArrayList<>(List.of("--fail-every", Integer.toString(p.failEvery())));
     if (faults.loseEvery() > 0) {
-      base.addAll(List.of("--lose-every", Integer.toString(faults.loseEvery())));
+      extra.addAll(List.of("--lose-every", Integer.toString(faults.loseEvery())));
     }
     SplittableRandom random = new SplittableRandom();
-    List<String> first = new ArrayList<>(base);
-    first.add("--seed");
-    NodeProcess node = NodeProcess.start(first, ctx.work().resolve("node-0.log"));
     int duringTraffic = 0;
     long redelivered = 0;
-    try {
+    CrashRun run = new CrashRun(ctx.work(), "reliability", chains, perChain, extra);
+    try (run) {
+      ChildJvm node = run.start();
       redelivered += recovered(node);
       node.await("ready", 120);
       long slice = Math.max(1, perChain * chains / (p.reliabilityKills() + 1));
       for (int k = 1; k <= p.reliabilityKills(); k++) {
         long goal = (long) (slice * (0.3 + 0.6 * random.nextDouble()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-        while (node.handled() < goal && !node.printed("done") && node.isAlive()) {
+        while (CrashNode.handled(node) < goal && !node.printed("done") && node.isAlive()) {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException(
                 "the node handled only "
-                    + node.handled()
+                    + CrashNode.handled(node)
                     + " items in 300 s (see "
-                    + node.log
+                    + node.log()
                     + ")");
           }
           Thread.sleep(2);
@@ -94,27 +78,25 @@ final class ReliabilityCheck implements Check {
         if (!node.printed("done") && node.isAlive()) {
           duringTraffic++;
         }
-        node.kill();
+        run.kill();
         ctx.step(
-            id(), "kill " + k + "/" + p.reliabilityKills() + " after " + node.handled() + " items");
-        node = NodeProcess.start(base, ctx.work().resolve("node-" + k + ".log"));
+            id(),
+            "kill "
+                + k
+                + "/"
+                + p.reliabilityKills()
+                + " after "
+                + CrashNode.handled(node)
+                + " items");
+        node = run.restart(List.of());
         redelivered += recovered(node);
         node.await("ready", 120);
       }
       ctx.step(id(), "waiting for the last node to finish");
       node.await("done", 900);
-      Files.writeString(stop, "stop");
-      node.await("idle", 120);
-      int code = node.waitFor(60);
-      if (code != 0) {
-        throw new IllegalStateException("the last node exited with " + code + ": " + node.cause());
-      }
-    } finally {
-      if (node.isAlive()) {
-        node.kill();
-      }
+      run.finish();
     }
-    JournalAudit audit = JournalAudit.of(db, chains, perChain);
+    JournalAudit audit = JournalAudit.of(run.db, chains, perChain);
     double reliability =
         audit.expected() == 0 ? Double.NaN : 100.0 * audit.exactlyOnce() / audit.expected();
     Map<String, Object> f = new LinkedHashMap<>(audit.asMap());
@@ -145,7 +127,7 @@ final class ReliabilityCheck implements Check {
         id(), reliability, target, allKillsCounted, method(ctx), verdict, f);
   }
 
-  private static long recovered(NodeProcess node) throws InterruptedException {
+  private static long recovered(ChildJvm node) throws InterruptedException {
     return Long.parseLong(node.await("recovered ", 120).split(" ")[1]);
   }
 }

@@ -15,7 +15,9 @@ import java.util.Map;
 /**
  * Writes a certification's report: {@value #JSON} (every figure, for scripts), {@value #MARKDOWN}
  * (the seed's layout: summary, results table, per-check detail, known limitations) and {@value
- * #HTML} (the same with inline SVG charts; no script, nothing downloaded).
+ * #HTML} (the same with inline SVG charts; no script, nothing downloaded); and the latest report of
+ * a home, {@code HOME/.cfn/certify/certification.json} ({@link #latest}), which every {@code cfn
+ * certify} run replaces and the dashboard and {@code GET /v1/certify/latest} read.
  */
 public final class ReportFiles {
   /** The JSON report's file name. */
@@ -27,7 +29,31 @@ public final class ReportFiles {
   /** The HTML report's file name. */
   public static final String HTML = "certification.html";
 
+  /** The folder of the latest report under a home, as in {@code HOME/.cfn/certify}. */
+  public static final String LATEST_DIR = ".cfn/certify";
+
   private ReportFiles() {}
+
+  /**
+   * Where the latest report of {@code home} is: {@code HOME/.cfn/certify/certification.json}, the
+   * text {@link #json} gave (what {@code cfn certify --json} prints). The dashboard and {@code GET
+   * /v1/certify/latest} read this file: keep the path.
+   */
+  public static Path latest(Path home) {
+    return home.resolve(LATEST_DIR).resolve(JSON);
+  }
+
+  /**
+   * Saves {@code json} (the report as {@link #json} rendered it) as the latest report of {@code
+   * home}, creating the folder; atomically (a temp file beside it, then a move), so that a reader
+   * sees the previous report or this one, never half of one. Returns the file.
+   */
+  public static Path saveLatest(String json, Path home) throws IOException {
+    Path file = latest(home);
+    Files.createDirectories(folderOf(file));
+    replace(file, json);
+    return file;
+  }
 
   /** Writes the three files into {@code dir} (created if needed), each through a temp file. */
   public static void write(CertificationReport report, Path dir) throws IOException {
@@ -37,10 +63,23 @@ public final class ReportFiles {
     replace(dir.resolve(HTML), HtmlReport.render(report));
   }
 
+  /** Replaces {@code target} by {@code text} through a temp file of its own, moved atomically. */
   private static void replace(Path target, String text) throws IOException {
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Path tmp = Files.createTempFile(folderOf(target), target.getFileName() + ".", ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static Path folderOf(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null) {
+      throw new IOException(file + " has no folder to write in");
+    }
+    return dir;
   }
 
   /** The report as JSON: level, score, checks (each with its figures), environment. */

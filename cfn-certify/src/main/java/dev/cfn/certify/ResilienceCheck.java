@@ -9,7 +9,6 @@ import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.core.Envelope;
 import dev.cfn.server.auth.Role;
 import dev.cfn.testkit.FaultProxy;
 import dev.cfn.testkit.Match;
@@ -24,9 +23,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * Check 10: network resilience. The testkit's {@link FaultProxy} stands in front of two servers:
@@ -38,6 +39,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * the work completes within {@value #HEAL_DEADLINE_S} s of the heal with nothing lost (every task
  * answered, every API message arrived) and nothing duplicated (no message arrived twice). Score =
  * scenarios passed / scenarios run; five faults, two targets, the profile's number of rounds.
+ *
+ * <p>Each lane works its items in order, so what it finished is a prefix of its items: an item is
+ * <em>lost</em> when the client finished with it without success (it gave up: a task not answered
+ * {@code ok}, a send never acknowledged) and, for the API, when it never arrived at the node;
+ * <em>unfinished</em> when the deadline came first (in progress or not started). Both fail the
+ * scenario; they are counted apart because a slow machine leaves work unfinished without losing
+ * any.
  */
 final class ResilienceCheck implements Check {
   static final long HEAL_DEADLINE_S = 10;
@@ -103,9 +111,15 @@ final class ResilienceCheck implements Check {
       int items,
       int completed,
       int lost,
+      int unfinished,
       int duplicated,
       double secondsAfterHeal,
-      String detail) {
+      String detail,
+      List<Integer> finished) {
+    Scenario {
+      finished = List.copyOf(finished);
+    }
+
     Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("target", target);
@@ -114,6 +128,7 @@ final class ResilienceCheck implements Check {
       m.put("items", items);
       m.put("completed", completed);
       m.put("lost", lost);
+      m.put("unfinished", unfinished);
       m.put("duplicated", duplicated);
       m.put("secondsAfterHeal", secondsAfterHeal);
       m.put("detail", detail);
@@ -157,9 +172,13 @@ final class ResilienceCheck implements Check {
                         fault,
                         apiProxy,
                         p.faultHold(),
-                        lane -> apiItems(api, token, node, id, lane))
+                        (lane, tally) -> apiItems(api, token, id, lane, tally))
                     : scenario(
-                        target, fault, modelProxy, p.faultHold(), lane -> modelItems(rt, id, lane));
+                        target,
+                        fault,
+                        modelProxy,
+                        p.faultHold(),
+                        (lane, tally) -> modelItems(rt, id, lane, tally));
             if (target.equals("API")) {
               s = audited(s, node, id);
             }
@@ -207,17 +226,46 @@ final class ResilienceCheck implements Check {
     return CheckResult.measured(id(), score, target, true, method(ctx), verdict, f);
   }
 
-  /** The work of one lane: returns how many items completed (and must not throw). */
+  /** The work of one lane, in order: each item ends {@link Tally#done} or {@link Tally#gaveUp}. */
   @FunctionalInterface
   interface Lane {
-    int work(int lane) throws Exception;
+    void work(int lane, Tally tally) throws Exception;
+  }
+
+  /**
+   * What the lanes of a scenario finished, per lane; an item is counted as soon as the lane is done
+   * with it, so a lane stopped at the deadline keeps its count.
+   */
+  static final class Tally {
+    final AtomicIntegerArray done = new AtomicIntegerArray(LANES);
+    final AtomicIntegerArray gaveUp = new AtomicIntegerArray(LANES);
+
+    void done(int lane) {
+      done.incrementAndGet(lane);
+    }
+
+    void gaveUp(int lane) {
+      gaveUp.incrementAndGet(lane);
+    }
+
+    int sum(AtomicIntegerArray a) {
+      int n = 0;
+      for (int i = 0; i < LANES; i++) {
+        n += a.get(i);
+      }
+      return n;
+    }
+
+    /** Items the lane finished with, succeeded or not: its first ones. */
+    int finished(int lane) {
+      return done.get(lane) + gaveUp.get(lane);
+    }
   }
 
   private Scenario scenario(
       String target, NetworkFault fault, FaultProxy proxy, Duration hold, Lane work)
       throws InterruptedException {
-    AtomicInteger completed = new AtomicInteger();
-    AtomicLong progress = new AtomicLong();
+    Tally tally = new Tally();
     List<Thread> lanes = new ArrayList<>();
     String[] error = new String[1];
     for (int i = 0; i < LANES; i++) {
@@ -227,11 +275,12 @@ final class ResilienceCheck implements Check {
               .start(
                   () -> {
                     try {
-                      completed.addAndGet(work.work(lane));
+                      work.work(lane, tally);
+                    } catch (InterruptedException e) {
+                      // stopped at the deadline: what it had not finished is unfinished
                     } catch (Exception e) {
                       error[0] = e.toString();
                     }
-                    progress.incrementAndGet();
                   }));
     }
     Thread.sleep(3 * PACE_MS); // the work is under way
@@ -255,7 +304,9 @@ final class ResilienceCheck implements Check {
       t.join(30_000);
     }
     int items = LANES * ITEMS_PER_LANE;
-    int done = completed.get();
+    int done = tally.sum(tally.done);
+    int gaveUp = tally.sum(tally.gaveUp);
+    int unfinished = items - done - gaveUp;
     boolean passed = inTime && done == items;
     String detail =
         done
@@ -263,6 +314,8 @@ final class ResilienceCheck implements Check {
             + items
             + " items completed"
             + (inTime ? " " + Figures.format(after) + " s after the heal" : ", deadline passed")
+            + (gaveUp > 0 ? ", " + gaveUp + " given up" : "")
+            + (unfinished > 0 ? ", " + unfinished + " unfinished" : "")
             + (error[0] != null ? "; " + error[0] : "");
     return new Scenario(
         target,
@@ -270,23 +323,31 @@ final class ResilienceCheck implements Check {
         passed,
         items,
         done,
-        items - done,
+        gaveUp,
+        unfinished,
         0,
         inTime ? after : Double.NaN,
-        detail);
+        detail,
+        java.util.stream.IntStream.range(0, LANES).mapToObj(tally::finished).toList());
   }
 
-  /** API scenarios: every message must have arrived exactly once (the server's side of it). */
+  /**
+   * API scenarios: every message the clients finished with must have arrived, exactly once (the
+   * server's side of it). A message sent and acknowledged, or given up on, that never arrived is
+   * lost; one still unfinished at the deadline is not looked for.
+   */
   private static Scenario audited(Scenario s, ServedNode node, String id)
       throws InterruptedException {
-    int items = s.items();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HEAL_DEADLINE_S);
     int arrived;
+    int missing;
     int duplicated;
     while (true) {
       arrived = 0;
+      missing = 0;
       duplicated = 0;
       for (int lane = 0; lane < LANES; lane++) {
+        int finished = s.finished().get(lane);
         for (int i = 0; i < ITEMS_PER_LANE; i++) {
           AtomicInteger c = node.arrivals.get(id + "-" + lane + "-" + i);
           if (c != null) {
@@ -294,49 +355,58 @@ final class ResilienceCheck implements Check {
             if (c.get() > 1) {
               duplicated++;
             }
+          } else if (i < finished) {
+            missing++;
           }
         }
       }
-      if (arrived == s.completed() || System.nanoTime() > deadline) {
+      if (missing == 0 || System.nanoTime() > deadline) {
         break;
       }
       Thread.sleep(20);
     }
-    int lost = items - arrived;
-    boolean passed = s.passed() && lost == 0 && duplicated == 0;
+    boolean passed = s.passed() && missing == 0 && duplicated == 0;
     return new Scenario(
         s.target(),
         s.fault(),
         passed,
-        items,
+        s.items(),
         s.completed(),
-        lost,
+        missing,
+        s.unfinished(),
         duplicated,
         s.secondsAfterHeal(),
-        s.detail() + "; " + arrived + " arrived, " + duplicated + " twice");
+        s.detail() + "; " + arrived + " arrived, " + duplicated + " twice",
+        s.finished());
   }
 
-  private int modelItems(AgentRuntime rt, String scenario, int lane) throws Exception {
-    int done = 0;
+  private void modelItems(AgentRuntime rt, String scenario, int lane, Tally tally)
+      throws Exception {
     AgentId agent = AgentId.of("llm", scenario + "-" + lane);
     for (int i = 0; i < ITEMS_PER_LANE; i++) {
-      Envelope reply =
-          rt.request(
-                  agent,
-                  new Task("item " + scenario + "-" + lane + "-" + i),
-                  Duration.ofSeconds(60))
-              .get(70, TimeUnit.SECONDS);
-      if (reply.payload() instanceof TaskResult r && "ok".equals(r.text())) {
-        done++;
+      Object answer;
+      try {
+        answer =
+            rt.request(
+                    agent,
+                    new Task("item " + scenario + "-" + lane + "-" + i),
+                    Duration.ofSeconds(60))
+                .get(70, TimeUnit.SECONDS)
+                .payload();
+      } catch (ExecutionException | TimeoutException e) {
+        answer = e; // the request failed or timed out: the client is done with this item
+      }
+      if (answer instanceof TaskResult r && "ok".equals(r.text())) {
+        tally.done(lane);
+      } else {
+        tally.gaveUp(lane);
       }
       Thread.sleep(PACE_MS);
     }
-    return done;
   }
 
-  private int apiItems(ApiClient api, String token, ServedNode node, String scenario, int lane)
+  private void apiItems(ApiClient api, String token, String scenario, int lane, Tally tally)
       throws InterruptedException {
-    int done = 0;
     for (int i = 0; i < ITEMS_PER_LANE; i++) {
       String item = scenario + "-" + lane + "-" + i;
       String body =
@@ -354,10 +424,14 @@ final class ResilienceCheck implements Check {
         ApiClient.Answer a =
             api.json("POST", "/v1/messages/send", token, body, Duration.ofSeconds(2));
         if (a.ok()) {
-          done++;
+          tally.done(lane);
           break;
         }
-        if (!clients.retries() || Thread.currentThread().isInterrupted()) {
+        if (Thread.currentThread().isInterrupted()) {
+          return; // stopped at the deadline: unfinished
+        }
+        if (!clients.retries()) {
+          tally.gaveUp(lane);
           break;
         }
         Thread.sleep(backoff);
@@ -365,7 +439,6 @@ final class ResilienceCheck implements Check {
       }
       Thread.sleep(PACE_MS);
     }
-    return done;
   }
 
   private static FaultProxy proxyTo(URI server) {

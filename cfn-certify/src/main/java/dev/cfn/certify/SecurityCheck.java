@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.tls.ClientIdentity;
 import dev.cfn.store.audit.AuditEntry;
 import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.audit.AuditReport;
@@ -14,11 +17,17 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -30,8 +39,12 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Check 7: security compliance, by active probes against a real node served as {@code cfn serve}
@@ -50,6 +63,10 @@ import javax.net.ssl.SSLSocket;
  *       accepted.
  *   <li><b>transport</b>: TLS 1.3 with the node's certificate is served; a TLS 1.2 handshake fails;
  *       a plain-HTTP request gets no HTTP answer.
+ *   <li><b>mutual TLS</b>: on a second node served with client certificates ({@code cfn serve
+ *       --client-certs}): a self-signed client certificate no one trusted and a revoked one are
+ *       refused (401); a trusted one is admitted as its principal, without a token, and refused
+ *       (403) on a route above its role.
  *   <li><b>encryption at rest</b>: a random canary written through the API (a memory value and a
  *       RELIABLE message) appears in no file under {@code .cfn}, while the node runs and after it
  *       stopped. A keyring is created in {@code .cfn/keys} first when none is configured, so the
@@ -100,7 +117,9 @@ final class SecurityCheck implements Check {
     return "Active probes against a node served as `cfn serve` serves it (TLS 1.3, tokens, audit"
         + " log): every route of its /openapi.json without a token and with unknown, expired and"
         + " revoked tokens (401); the role x route matrix from the roles it declares (403 below,"
-        + " admitted at or above) and scopes; TLS 1.2 and plain HTTP refused; a random canary"
+        + " admitted at or above) and scopes; TLS 1.2 and plain HTTP refused; on a node serving"
+        + " client certificates, an untrusted and a revoked one refused, a trusted one admitted"
+        + " within its role; a random canary"
         + " written through the API searched in every file under .cfn (a keyring is configured"
         + " first); the audit log verified, holding the probes' refusals, and a tampered copy"
         + " detected; malformed, non-object, wrong-type, deeply nested, oversized, invalid-UTF-8"
@@ -158,6 +177,8 @@ final class SecurityCheck implements Check {
       probes.add(canaryProbe(home, canary, "while the node runs"));
     }
     probes.add(canaryProbe(home, canary, "after the node stopped"));
+    ctx.step(id(), "mutual TLS probes");
+    mutualTls(ctx.work().resolve("mtls-node"), routes, probes);
     ctx.step(id(), "audit log probes");
     audit(home.resolve(".cfn"), ctx.work(), probes);
 
@@ -386,6 +407,136 @@ final class SecurityCheck implements Check {
             "a plain-HTTP request gets no HTTP answer",
             !http,
             http ? "answered: " + answer.lines().findFirst().orElse("") : "no HTTP answer"));
+  }
+
+  /**
+   * The client-certificate probes, on a node of its own in {@code home} served with client
+   * certificates asked for: an untrusted (self-signed, never registered) certificate and a revoked
+   * one get 401, a trusted viewer certificate is admitted on a viewer route without a token and
+   * gets 403 on a route above its role.
+   */
+  private void mutualTls(Path home, List<Route> routes, List<Probe> probes) throws IOException {
+    Files.createDirectories(home);
+    Route viewer =
+        routes.stream()
+            .filter(r -> r.role() == Role.VIEWER && r.method().equals("GET") && !r.body())
+            .filter(r -> !r.path().contains("{") && !r.path().equals("/v1/events"))
+            .findFirst()
+            .orElse(new Route("GET", "/v1/agents", Role.VIEWER, false));
+    Route above =
+        routes.stream()
+            .filter(r -> r.role() != null && r.role().compareTo(Role.OPERATOR) >= 0)
+            .filter(r -> r.method().equals("GET") && !r.body())
+            .findFirst()
+            .orElse(new Route("GET", "/v1/store/check", Role.OPERATOR, false));
+    String[] names = {
+      "an untrusted (self-signed) client certificate is refused",
+      "a revoked client certificate is refused",
+      "a trusted client certificate is admitted without a token",
+      "a trusted client certificate is refused a route above its role"
+    };
+    ServedNode node;
+    try {
+      node =
+          ServedNode.start(
+              home,
+              b -> {
+                b.clientCertificates(true);
+                subject.setup().accept(b);
+              });
+    } catch (Exception e) {
+      for (String n : names) {
+        probes.add(
+            new Probe(
+                "mutual TLS",
+                n,
+                false,
+                "the node cannot serve client certificates: " + e.getMessage()));
+      }
+      return;
+    }
+    try (node) {
+      Instant now = Instant.now();
+      ClientIdentity stranger =
+          ClientIdentity.generate("certify-stranger", now.minusSeconds(300), now.plusSeconds(3600));
+      ClientIdentity revoked =
+          ClientIdentity.generate("certify-revoked", now.minusSeconds(300), now.plusSeconds(3600));
+      ClientIdentity trusted =
+          ClientIdentity.generate("certify-viewer", now.minusSeconds(300), now.plusSeconds(3600));
+      try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+        String id =
+            store
+                .trustCertificate(
+                    revoked.certificate(), Role.ADMIN, List.of(Scope.ALL), Duration.ofHours(1), "")
+                .principal()
+                .id();
+        store.revoke(id);
+        store.trustCertificate(
+            trusted.certificate(), Role.VIEWER, List.of(Scope.ALL), Duration.ofHours(1), "");
+      }
+      KeyStore trust = node.server.certificate().map(c -> c.trustStore()).orElse(null);
+      int[] statuses = {
+        status(node, trust, stranger, viewer),
+        status(node, trust, revoked, viewer),
+        status(node, trust, trusted, viewer),
+        status(node, trust, trusted, above)
+      };
+      int[] expected = {401, 401, 200, 403};
+      for (int i = 0; i < names.length; i++) {
+        probes.add(
+            new Probe(
+                "mutual TLS",
+                names[i],
+                statuses[i] == expected[i],
+                (i < 3 ? viewer.label() : above.label())
+                    + ": "
+                    + (statuses[i] < 0 ? "no HTTP answer" : "status " + statuses[i])
+                    + " (expected "
+                    + expected[i]
+                    + ")"));
+      }
+    }
+  }
+
+  /** The status of {@code route} called with {@code identity}'s certificate and no token. */
+  private static int status(ServedNode node, KeyStore trust, ClientIdentity identity, Route route) {
+    if (trust == null) {
+      return -1; // no TLS: no certificate can be presented
+    }
+    try {
+      char[] password = new char[24]; // protects an in-memory key store only
+      for (int i = 0; i < password.length; i++) {
+        password[i] = (char) ('a' + RANDOM.nextInt(26));
+      }
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
+      kmf.init(identity.keyStore(password), password);
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext tls = SSLContext.getInstance("TLSv1.3");
+      tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      SSLParameters params = new SSLParameters();
+      params.setProtocols(new String[] {"TLSv1.3"});
+      HttpClient http =
+          HttpClient.newBuilder()
+              .sslContext(tls)
+              .sslParameters(params)
+              .connectTimeout(Duration.ofSeconds(10))
+              .build();
+      HttpResponse<Void> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(node.server.url() + route.concrete()))
+                  .timeout(CALL)
+                  .method(route.method(), HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
+      return r.statusCode();
+    } catch (IOException | GeneralSecurityException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
   }
 
   private static void input(ApiClient api, String admin, List<Route> routes, List<Probe> probes) {

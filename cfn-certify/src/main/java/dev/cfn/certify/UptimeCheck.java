@@ -1,5 +1,6 @@
 package dev.cfn.certify;
 
+import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.server.auth.Role;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,8 +31,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * number of times. A probe is up when it is answered 200 within {@value #PROBE_TIMEOUT_MS} ms of
  * its scheduled time (Kubernetes' default readiness timeout). Uptime = probes up / probes counted;
  * the probes from each deliberate SIGKILL to the first ready answer after it are not counted, and
- * are reported apart as deliberate downtime. A node that dies by itself is restarted at once, as a
- * service manager would, and its downtime counts.
+ * are reported apart as deliberate downtime; a node that is never ready again after a deliberate
+ * SIGKILL fails the check, whatever the uptime of the probes counted. A node that dies by itself is
+ * restarted at once, as a service manager would, and its downtime counts.
  */
 final class UptimeCheck implements Check {
   static final long PROBE_TIMEOUT_MS = 1_000;
@@ -39,9 +41,15 @@ final class UptimeCheck implements Check {
   private static final int LANES = 4;
 
   private final long haltAfter; // 0: the real node; else it crashes by itself after N messages
+  private final long restartDelayMs; // 0: the real node; else a restarted node sleeps this long
 
   UptimeCheck(long haltAfter) {
+    this(haltAfter, 0);
+  }
+
+  UptimeCheck(long haltAfter, long restartDelayMs) {
     this.haltAfter = haltAfter;
+    this.restartDelayMs = restartDelayMs;
   }
 
   @Override
@@ -62,7 +70,8 @@ final class UptimeCheck implements Check {
         + " purpose "
         + p.uptimeKills()
         + " time(s). Uptime = probes up / probes counted; from each deliberate SIGKILL to the"
-        + " next ready answer the probes are not counted and are reported apart. A node that dies"
+        + " next ready answer the probes are not counted and are reported apart (a node never"
+        + " ready again fails the check). A node that dies"
         + " by itself is restarted at once and its downtime counts.";
   }
 
@@ -76,14 +85,17 @@ final class UptimeCheck implements Check {
       tokens.add(ServedNode.token(home, Role.AGENT));
     }
     int port = freePort();
-    List<String> args = List.of("--home", home.toString(), "--port", Integer.toString(port));
-    List<String> first = new ArrayList<>(args);
+    List<String> where = List.of("--home", home.toString(), "--port", Integer.toString(port));
+    List<String> args = new ArrayList<>(where); // a restarted node's
+    if (restartDelayMs > 0) {
+      args.addAll(List.of("--start-delay-ms", Long.toString(restartDelayMs)));
+    }
+    List<String> first = new ArrayList<>(where);
     if (haltAfter > 0) {
       first.addAll(List.of("--halt-after", Long.toString(haltAfter)));
     }
     int starts = 0;
-    NodeProcess node =
-        NodeProcess.start(ServeNode.class, first, ctx.work().resolve("node-" + starts++ + ".log"));
+    ChildJvm node = ServeNode.start(first, ctx.work().resolve("node-" + starts++ + ".log"));
     String url = "https://127.0.0.1:" + port;
     long durationMs = p.uptime().toMillis();
     int total = (int) (durationMs / PROBE_EVERY_MS);
@@ -140,9 +152,7 @@ final class UptimeCheck implements Check {
                   + " at "
                   + now / 1000.0
                   + " s; restarting");
-          node =
-              NodeProcess.start(
-                  ServeNode.class, args, ctx.work().resolve("node-" + starts++ + ".log"));
+          node = ServeNode.start(args, ctx.work().resolve("node-" + starts++ + ".log"));
           killed++;
           nextKill =
               killed < p.uptimeKills()
@@ -157,9 +167,7 @@ final class UptimeCheck implements Check {
                   + " s ("
                   + node.cause()
                   + "); restarting");
-          node =
-              NodeProcess.start(
-                  ServeNode.class, args, ctx.work().resolve("node-" + starts++ + ".log"));
+          node = ServeNode.start(args, ctx.work().resolve("node-" + starts++ + ".log"));
         }
         Thread.sleep(20);
       }
@@ -178,9 +186,10 @@ final class UptimeCheck implements Check {
     // when the kill landed (scheduled at most one timeout before it) and unanswered is in it too
     boolean[] deliberate = new boolean[total];
     List<Double> deliberateSeconds = new ArrayList<>();
+    int neverBack = 0; // kills after which no probe was answered until the end
     for (long k : kills) {
       int j = (int) Math.max(0, (k - PROBE_TIMEOUT_MS) / PROBE_EVERY_MS);
-      long upAgain = durationMs;
+      long upAgain = -1;
       for (; j < total; j++) {
         long scheduled = j * PROBE_EVERY_MS;
         if (answeredAt.get(j) != 0) {
@@ -191,6 +200,10 @@ final class UptimeCheck implements Check {
         } else {
           deliberate[j] = true;
         }
+      }
+      if (upAgain < 0) {
+        neverBack++;
+        upAgain = durationMs;
       }
       deliberateSeconds.add((upAgain - k) / 1000.0);
     }
@@ -225,6 +238,7 @@ final class UptimeCheck implements Check {
     f.put("failedProbes", List.copyOf(probeErrors));
     f.put("deliberateKills", kills.size());
     f.put("deliberateDowntimeSeconds", Figures.summary(deliberateSeconds));
+    f.put("deliberateKillsNeverBack", neverBack);
     f.put("unplannedRestarts", crashes.size());
     f.put("loadSent", load.sent.get());
     f.put("loadAccepted", load.accepted.get());
@@ -251,8 +265,14 @@ final class UptimeCheck implements Check {
             + load.sent.get()
             + " calls, "
             + load.serverErrors.get()
-            + " answered 5xx";
-    return CheckResult.measured(id(), uptime, target, true, method(ctx), verdict, f);
+            + " answered 5xx"
+            + (neverBack == 0
+                ? ""
+                : "; after "
+                    + neverBack
+                    + " deliberate SIGKILL(s) the node was never ready again before the end, so"
+                    + " the uptime above leaves that downtime out: failed");
+    return CheckResult.measured(id(), uptime, target, neverBack == 0, method(ctx), verdict, f);
   }
 
   /**

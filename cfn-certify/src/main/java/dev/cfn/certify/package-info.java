@@ -14,16 +14,20 @@
  * {@code RecoveryCheck}, {@code SecurityCheck}, {@code MonitoringCheck} with its scoring {@code
  * MonitoringCoverage}, {@code IntegrityCheck}, {@code ResilienceCheck}, and {@code
  * UnavailableCheck} for a check without a subject); the subjects the honesty tests break ({@code
- * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults} with {@code LosingJournal}, {@code
- * SecurityCheck.Subject}, {@code ResilienceCheck.Clients}); the nodes: the crash node ({@code
- * CrashNode}) and the served node ({@code ServeNode}), each run in a child JVM by {@code
- * NodeProcess}, the in-process served node ({@code ServedNode}) and the API client the checks use
- * ({@code ApiClient}); the journal audit ({@code JournalAudit}); the report renderers ({@code
- * MarkdownReport}, {@code HtmlReport}).
+ * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults}, which loses commits with cfn-testkit's
+ * {@link dev.cfn.testkit.journal.FaultyJournal}, {@code SecurityCheck.Subject}, {@code
+ * ResilienceCheck.Clients}); the nodes: the crash node ({@code CrashNode}) and the served node
+ * ({@code ServeNode}), each run in a child JVM by the harness {@link
+ * dev.cfn.certify.harness.ChildJvm} (shared with {@code cfn chaos}), the crash nodes' life in one
+ * check ({@code CrashRun}: start, SIGKILL, restart, finish), the in-process served node ({@code
+ * ServedNode}), the log of what a check's in-process nodes print ({@code NodeLog}) and the API
+ * client the checks use ({@code ApiClient}); the journal audit ({@code JournalAudit}); the report
+ * renderers ({@code MarkdownReport}, {@code HtmlReport}).
  *
  * <p>May depend on cfn-core, cfn-store (the stores it certifies, the audit log, the keyring),
  * cfn-flow (swarms), cfn-ai (LLM agents and the model client), cfn-server (the node it serves and
- * probes), cfn-testkit (the fault proxy and the model server of check 10; cfn-cli ships it
- * already), HdrHistogram and Jackson; never on cfn-cli, which depends on it.
+ * probes), cfn-testkit (the fault proxy and the model server of check 10, the journal that loses
+ * commits of the honesty tests; cfn-cli ships it already), HdrHistogram and Jackson; never on
+ * cfn-cli, which depends on it.
  */
 package dev.cfn.certify;

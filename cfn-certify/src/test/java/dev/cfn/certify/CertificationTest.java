@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +15,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
- * A whole certification at test sizes: all ten checks run and reported (monitoring NOT AVAILABLE
- * while the node has no /metrics), the level and score by the seed's rules, and the three report
- * files with the fields the issue lists, each probe and scenario listed.
+ * A whole certification at test sizes: all ten checks run and reported, each available, the level
+ * and score by the seed's rules, and the three report files with the fields the issue lists, each
+ * probe and scenario listed; what a check's nodes log goes to its node log, not the terminal.
  */
 @Timeout(600)
 class CertificationTest {
@@ -37,9 +40,7 @@ class CertificationTest {
     for (CheckId id : CheckId.values()) {
       CheckResult c = r.result(id);
       assertThat(c.method()).as(id.key()).isNotBlank();
-      if (id != CheckId.MONITORING) { // NOT AVAILABLE while the node has no /metrics
-        assertThat(c.available()).as(id.key() + ": " + c.verdict()).isTrue();
-      }
+      assertThat(c.available()).as(id.key() + ": " + c.verdict()).isTrue();
     }
     assertThat(r.level()).isEqualTo(Level.of(r.checks()));
     assertThat(r.score()).isEqualTo(Level.score(r.checks()));
@@ -80,25 +81,39 @@ class CertificationTest {
         .contains("Uptime timeline (");
   }
 
+  /** What a test check does. */
+  interface Body {
+    CheckResult run(Check.Context ctx) throws Exception;
+  }
+
+  /** A check of {@code id} that does {@code body}. */
+  static Check check(CheckId id, Body body) {
+    return new Check() {
+      @Override
+      public CheckId id() {
+        return id;
+      }
+
+      @Override
+      public String method(Context ctx) {
+        return "a test's check";
+      }
+
+      @Override
+      public CheckResult run(Context ctx) throws Exception {
+        return body.run(ctx);
+      }
+    };
+  }
+
   @Test
   void aCheckThatBreaksFailsWithTheReasonAndTheOthersAreNotRun() throws Exception {
     Check exploding =
-        new Check() {
-          @Override
-          public CheckId id() {
-            return CheckId.LATENCY;
-          }
-
-          @Override
-          public String method(Context ctx) {
-            return "explodes";
-          }
-
-          @Override
-          public CheckResult run(Context ctx) {
-            throw new IllegalStateException("the bus is on fire");
-          }
-        };
+        check(
+            CheckId.LATENCY,
+            ctx -> {
+              throw new IllegalStateException("the bus is on fire");
+            });
     CertificationReport r =
         Certification.builder()
             .profile(TestProfiles.tiny())
@@ -111,5 +126,48 @@ class CertificationTest {
     assertThat(r.result(CheckId.THROUGHPUT).verdict()).contains("not run");
     assertThat(r.selectedPassed()).isFalse();
     assertThat(r.level()).isEqualTo(Level.FAILED);
+  }
+
+  @Test
+  void whatANodeLogsWhileACheckRunsGoesToTheChecksNodeLogNotTheTerminal() throws Exception {
+    Check noisy =
+        check(
+            CheckId.INTEGRITY,
+            ctx -> {
+              LoggerFactory.getLogger("alerts")
+                  .warn("alert test-alert (critical) test notification");
+              System.err.println("probe line on standard error");
+              return new IntegrityCheck(IntegrityCheck.sqliteStores()).run(ctx);
+            });
+    PrintStream terminal = System.err;
+    ByteArrayOutputStream seen = new ByteArrayOutputStream();
+    PrintStream capture = new PrintStream(seen, true, StandardCharsets.UTF_8);
+    List<String> steps = new ArrayList<>();
+    System.setErr(capture);
+    CertificationReport r;
+    try {
+      r =
+          Certification.builder()
+              .profile(TestProfiles.tiny())
+              .only(EnumSet.of(CheckId.INTEGRITY))
+              .check(noisy)
+              .workDir(dir)
+              .progress((check, step) -> steps.add(step))
+              .build()
+              .run();
+      assertThat(System.err).as("standard error is given back").isSameAs(capture);
+    } finally {
+      System.setErr(terminal);
+    }
+    assertThat(r.result(CheckId.INTEGRITY).passed())
+        .as(r.result(CheckId.INTEGRITY).verdict())
+        .isTrue();
+    assertThat(steps).anyMatch(s -> s.startsWith("PASS"));
+    assertThat(seen.toString(StandardCharsets.UTF_8))
+        .doesNotContain("test-alert")
+        .doesNotContain("probe line");
+    assertThat(Files.readString(dir.resolve("integrity").resolve(NodeLog.FILE)))
+        .contains("WARN alerts - alert test-alert (critical) test notification")
+        .contains("probe line on standard error");
   }
 }

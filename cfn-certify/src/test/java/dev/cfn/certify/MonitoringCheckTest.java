@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Check 8: the scoring against small expositions (all eight moving: 100 %; one that never moves or
  * is missing: below the target), the check end to end against a fake {@code /metrics} whose error
- * counter never moves (fails), and against the real node, which reports NOT AVAILABLE while it has
- * no {@code /metrics} (404) and is scored like the fakes once it has.
+ * counter never moves (fails), and against the real node under the check's load: every one of the
+ * eight moves (100 %), and with its queue sizes pinned to one value the check fails.
  */
 @Timeout(300)
 class MonitoringCheckTest {
@@ -114,17 +116,50 @@ class MonitoringCheckTest {
   }
 
   @Test
-  void theRealNodeIsScrapedOrReportedNotAvailableWithoutMetrics() throws Exception {
+  void theRealNodeUnderTheCheckLoadShowsEveryOneOfTheEightMoving() throws Exception {
     CheckResult r =
         new MonitoringCheck(MonitoringCheck.REAL)
             .run(TestProfiles.context(TestProfiles.tiny(), work));
-    if (!r.available()) {
-      assertThat(r.figures()).containsEntry("status", 404);
-      assertThat(r.verdict()).contains("no /metrics route");
-      assertThat(r.passed()).isFalse();
-    } else {
-      assertThat((int) r.figures().get("scrapes")).isGreaterThan(1);
-      assertThat(r.passed()).isEqualTo(r.measured() >= 95);
-    }
+    assertThat(r.available()).isTrue();
+    assertThat((int) r.figures().get("scrapes"))
+        .isGreaterThanOrEqualTo(MonitoringCheck.LEAST_SCRAPES);
+    assertThat(r.verdict()).startsWith("8 of 8 metrics present and moving");
+    assertThat(r.measured()).isEqualTo(100.0);
+    assertThat(r.passed()).isTrue();
+    // the load did what the method says: mailboxes overflowed and handlers failed on purpose
+    @SuppressWarnings("unchecked")
+    Map<String, Object> queues = (Map<String, Object>) r.figures().get("queueLoad");
+    assertThat((long) queues.get("refusedByFullMailbox")).isPositive();
+    assertThat((long) queues.get("plannedFailures")).isPositive();
+  }
+
+  @Test
+  void theRealNodeWithAQueueMetricThatNeverMovesFails() throws Exception {
+    // the node's real exposition, with the queue sizes' two series pinned to what they read first
+    Map<String, String> pinned = new ConcurrentHashMap<>();
+    CheckResult r =
+        new MonitoringCheck(
+                (node, token) -> {
+                  ApiClient.Answer a = MonitoringCheck.REAL.apply(node, token);
+                  if (a.status() != 200) {
+                    return a;
+                  }
+                  StringBuilder b = new StringBuilder();
+                  for (String line : a.body().split("\n")) {
+                    if (line.startsWith("cfn_mailbox_depth ")
+                        || line.startsWith("cfn_journal_backlog ")) {
+                      String name = line.substring(0, line.indexOf(' '));
+                      line = pinned.computeIfAbsent(name, k -> k + " 0.0");
+                    }
+                    b.append(line).append('\n');
+                  }
+                  return new ApiClient.Answer(200, b.toString(), null);
+                })
+            .run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(pinned).containsOnlyKeys("cfn_mailbox_depth", "cfn_journal_backlog");
+    assertThat(r.available()).isTrue();
+    assertThat(r.passed()).isFalse();
+    assertThat(r.measured()).isEqualTo(87.5);
+    assertThat(r.verdict()).contains("queue sizes (never moved)");
   }
 }

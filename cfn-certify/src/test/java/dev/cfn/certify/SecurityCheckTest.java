@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * serve} runs it, and the canary probe says honestly whether the stores encrypt; a node served over
  * plain HTTP, one that takes bodies of any size and an audit verifier that misses damage each fail
  * the check, and so does a node whose routes do not authenticate (a front that adds an admin token
- * to every call).
+ * to every call), and one that does not admit trusted client certificates (mutual TLS).
  */
 @Timeout(300)
 class SecurityCheckTest {
@@ -44,7 +44,15 @@ class SecurityCheckTest {
     // every route the server has is probed, from its own document
     @SuppressWarnings("unchecked")
     List<String> routes = (List<String>) r.figures().get("routes");
-    assertThat(routes).contains("GET /health/ready", "PUT /v1/memory/{namespace}/{key}");
+    assertThat(routes)
+        .contains("GET /health/ready", "PUT /v1/memory/{namespace}/{key}", "POST /v1/loops");
+    assertThat(probes) // the CFN Loop submission is probed like every route
+        .extracting(p -> String.valueOf(p.get("probe")))
+        .contains(
+            "POST /v1/loops with no token is refused (401)",
+            "POST /v1/loops as viewer is forbidden (403) (least role operator)",
+            "POST /v1/loops as operator is admitted (least role operator)",
+            "POST /v1/loops with malformed JSON is refused with a 4xx");
     boolean allPassed = probes.stream().allMatch(p -> p.get("passed").equals(true));
     assertThat(r.passed()).as(r.verdict()).isEqualTo(allPassed);
     assertThat(r.measured())
@@ -66,6 +74,25 @@ class SecurityCheckTest {
             "TLS 1.3 with the node's certificate is served",
             "a TLS 1.2 client is refused",
             "a plain-HTTP request gets no HTTP answer");
+  }
+
+  @Test
+  void failsWhenTheNodeDoesNotAdmitTrustedClientCertificates() throws Exception {
+    // a node that never asks for client certificates: a trusted one cannot authenticate
+    CheckResult r =
+        run(
+            new SecurityCheck.Subject(
+                b -> b.clientCertificates(false),
+                n -> n.client,
+                SecurityCheck.REAL.auditVerifier()));
+    assertThat(r.passed()).isFalse();
+    assertThat(failed(r))
+        .contains(
+            "a trusted client certificate is admitted without a token",
+            "a trusted client certificate is refused a route above its role")
+        .doesNotContain(
+            "an untrusted (self-signed) client certificate is refused",
+            "a revoked client certificate is refused");
   }
 
   @Test

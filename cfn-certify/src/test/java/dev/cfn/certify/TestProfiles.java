@@ -32,7 +32,7 @@ final class TestProfiles {
         1,
         Duration.ofSeconds(3),
         1,
-        Duration.ofMillis(1000));
+        Duration.ofMillis(2000));
   }
 
   static Check.Context context(Profile profile, Path work) {

@@ -10,7 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Check 5 against a node in a child JVM: a deliberate SIGKILL is reported apart and does not count;
- * a node that crashes by itself under load (after a known number of messages) fails the check.
+ * a node that crashes by itself under load (after a known number of messages) fails the check, and
+ * so does a node that is never ready again after a deliberate SIGKILL (whatever the uptime of the
+ * probes counted before it).
  */
 @Timeout(300)
 class UptimeCheckTest {
@@ -53,17 +55,29 @@ class UptimeCheckTest {
             p.killMinMs(),
             p.killMaxMs(),
             p.integrityRecords(),
-            Duration.ofSeconds(10),
+            Duration.ofSeconds(15),
             0,
             p.monitoring(),
             p.resilienceRounds(),
             p.faultHold());
-    // the node halts itself (as a SIGKILL would) once its agents have handled 20 messages
-    CheckResult r = new UptimeCheck(20).run(TestProfiles.context(noKills, work));
+    // the node halts itself (as a SIGKILL would) once its agents have handled 3 messages: few
+    // enough for a loaded machine, where the clients got only 17 calls through in 10 s
+    CheckResult r = new UptimeCheck(3).run(TestProfiles.context(noKills, work));
     assertThat(r.figures())
         .containsEntry("unplannedRestarts", 1)
         .containsEntry("deliberateKills", 0);
     assertThat((int) r.figures().get("probesDown")).isPositive();
     assertThat(r.passed()).as(r.verdict()).isFalse();
+  }
+
+  @Test
+  void failsWhenTheNodeNeverComesBackAfterADeliberateKill() throws Exception {
+    // the restarted node sleeps a minute before it starts: longer than the rest of the run
+    CheckResult r = new UptimeCheck(0, 60_000).run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(r.figures())
+        .containsEntry("deliberateKills", 1)
+        .containsEntry("deliberateKillsNeverBack", 1);
+    assertThat(r.passed()).as(r.verdict()).isFalse();
+    assertThat(r.verdict()).contains("never ready again");
   }
 }

@@ -12,9 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn bench bus|reliable|agents|flow|jmh}: runs the benchmark jar in a JVM of its own, with
- * a fixed heap and the same JDK, so a measurement never shares a heap or JIT profile with the
- * command itself and its JVM settings are printed with the results. The benchmark peers (Apache
+ * {@code cfn bench bus|reliable|agents|flow|jmh|server}: runs the benchmark jar in a JVM of its
+ * own, with a fixed heap and the same JDK, so a measurement never shares a heap or JIT profile with
+ * the command itself and its JVM settings are printed with the results. The benchmark peers (Apache
  * Pekko, LangChain4j) live only in that jar.
  *
  * <p>The options are declared (and checked) here as well as in the jar's {@code BenchMain}, so that
@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
       BenchAgentsCommand.class,
       BenchCommand.Flow.class,
       BenchCommand.Jmh.class,
-      BenchCommand.Server.class
+      BenchCommand.Server.class,
+      BenchClusterCommand.class
     })
 final class BenchCommand extends CommandGroup {
   static final String DEFAULT_JVM_OPTS = "-Xms2g -Xmx2g -XX:+AlwaysPreTouch";

@@ -10,6 +10,8 @@ import dev.cfn.certify.ReportFiles;
 import dev.cfn.certify.Targets;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -32,9 +34,12 @@ import picocli.CommandLine.Spec;
           + " claim.",
       "All ten run: 1 latency, 2 throughput, 3 coordination, 4 reliability (a node in a child JVM,"
           + " SIGKILLed), 5 uptime (cfn serve in a child JVM, probed under load and SIGKILLs),"
-          + " 6 recovery, 7 security (active probes on cfn serve), 8 monitoring (/metrics; NOT"
-          + " AVAILABLE, counted as failed, while the node has none), 9 integrity, 10 network"
-          + " resilience (the testkit's fault proxy before the model server and the API).",
+          + " 6 recovery, 7 security (active probes on cfn serve), 8 monitoring (the node's"
+          + " /metrics scraped under load), 9 integrity, 10 network resilience (the testkit's fault"
+          + " proxy before the model server and the API).",
+      "What the nodes log (their expected warnings included) goes to their log files in the"
+          + " checks' folders, kept with --work DIR; the terminal shows the progress and the"
+          + " report.",
       "Exit status: 0 FULL, 1 PARTIAL, 2 FAILED; with --check, 0 when the checks run passed, 1"
           + " when not. Bad usage also exits 2, with one line cfn certify: ... on stderr."
     })
@@ -77,8 +82,25 @@ final class CertifyCommand implements Callable<Integer> {
           "Keeps the checks' files (journals, stores, node logs) in DIR (default: removed).")
   Path work;
 
-  @Option(names = "--json", description = "Prints the report as JSON on stdout.")
-  boolean json;
+  @Option(
+      names = "--json",
+      arity = "0..1",
+      fallbackValue = STDOUT,
+      paramLabel = "FILE",
+      description =
+          "Prints the report as JSON on stdout instead of the table; --json FILE writes it to FILE"
+              + " and prints the table.")
+  String json;
+
+  /** What {@code --json} without a file stands for: standard output. */
+  static final String STDOUT = "-";
+
+  @Option(
+      names = "--no-save",
+      description =
+          "Does not save the report as HOME/.cfn/certify/certification.json (saved by default,"
+              + " replacing the previous one: the dashboard and GET /v1/certify/latest show it).")
+  boolean noSave;
 
   /** The check names, for the help. */
   static final class CheckNames extends ArrayList<String> {
@@ -121,6 +143,15 @@ final class CertifyCommand implements Callable<Integer> {
         throw usage(e);
       }
     }
+    Path jsonFile = null;
+    if (json != null && !STDOUT.equals(json)) {
+      if (json.isBlank()) {
+        throw CommandFailure.usage(
+            "--json needs a file name, not an empty one",
+            "give a file, e.g. --json certification.json, or --json alone for stdout");
+      }
+      jsonFile = PathChecks.outputFile("--json", Path.of(json));
+    }
     if (out != null) {
       PathChecks.folder("--out", out);
     }
@@ -129,14 +160,14 @@ final class CertifyCommand implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter stdout = spec.commandLine().getOut();
-    String home = System.getProperty("cfn.home");
-    Environment env =
-        Environment.current(version(), home != null ? Path.of(home) : Path.of("").toAbsolutePath());
+    Path home = home();
+    Environment env = Environment.current(version(), home);
     err.printf(
         Locale.ROOT,
-        "cfn certify: profile %s on %d cores; %s%n",
+        "cfn certify: profile %s; %s; load average %s; %s%n",
         p.name(),
-        env.cores(),
+        env.describe(),
+        env.loadAverage(),
         only.isEmpty() ? "all ten checks" : "only " + only);
     err.flush();
     long t0 = System.nanoTime();
@@ -161,13 +192,33 @@ final class CertifyCommand implements Callable<Integer> {
       b.only(only);
     }
     CertificationReport report = b.build().run();
+    String text = ReportFiles.json(report);
     if (out != null) {
       ReportFiles.write(report, out);
     }
-    if (json) {
-      stdout.print(ReportFiles.json(report));
+    if (!noSave) {
+      save(text, home, err);
+    }
+    if (jsonFile != null) {
+      Path parent = jsonFile.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(jsonFile, text, StandardCharsets.UTF_8);
+    }
+    if (STDOUT.equals(json)) {
+      stdout.print(text);
     } else {
       printTable(stdout, report);
+      stdout.printf(
+          Locale.ROOT,
+          "Load average (1, 5, 15 min): %s at the start, %s at the end; figures measured while"
+              + " other work runs are noisy%n",
+          report.environment().loadAverage(),
+          Environment.loadAverageNow());
+      if (jsonFile != null) {
+        stdout.println("wrote " + jsonFile.toAbsolutePath());
+      }
       if (out != null) {
         stdout.println(
             "wrote "
@@ -183,6 +234,33 @@ final class CertifyCommand implements Callable<Integer> {
       return report.selectedPassed() ? ExitCode.OK : ExitCode.FAILED;
     }
     return report.level().exitCode();
+  }
+
+  /** The home whose {@code .cfn/certify} keeps the latest report: {@code cfn.home}, else here. */
+  static Path home() {
+    String home = System.getProperty("cfn.home");
+    return home != null ? Path.of(home).toAbsolutePath() : Path.of("").toAbsolutePath();
+  }
+
+  /**
+   * Saves the report as the home's latest. A failure does not undo the run: it is said on stderr,
+   * with the fix, and the exit status stays the level's.
+   */
+  private static void save(String text, Path home, PrintWriter err) {
+    try {
+      Path file = ReportFiles.saveLatest(text, home);
+      err.println("cfn certify: saved the report as " + file);
+    } catch (IOException | RuntimeException e) {
+      err.println(
+          "cfn certify: could not save the report as "
+              + ReportFiles.latest(home)
+              + ": "
+              + e
+              + " (fix: make "
+              + home.resolve(ReportFiles.LATEST_DIR)
+              + " writable, or pass --no-save; --out DIR writes the report elsewhere)");
+    }
+    err.flush();
   }
 
   private static CommandFailure usage(IllegalArgumentException e) {
@@ -210,6 +288,13 @@ final class CertifyCommand implements Callable<Integer> {
           });
     }
     Table.print(out, rows);
+    Environment env = r.environment();
+    out.printf(
+        Locale.ROOT,
+        "%nMachine: %s%ncfn %s, commit %s%n",
+        env.describe(),
+        env.cfnVersion(),
+        env.gitCommit());
     out.printf(
         Locale.ROOT,
         "%nLevel %s, score %.1f %% (%d of %d checks passed; profile %s)%n",

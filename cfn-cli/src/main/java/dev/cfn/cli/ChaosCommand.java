@@ -1,14 +1,10 @@
 package dev.cfn.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.store.journal.SqliteJournal;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,10 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,6 +28,7 @@ import picocli.CommandLine.Spec;
     description = "Fault injection against a real runtime.",
     subcommands = {
       ChaosCommand.Crash.class,
+      ChaosClusterCommand.class,
       ChaosCommand.Graph.class,
       ChaosCommand.Loop.class,
       ChaosCommand.Worker.class
@@ -46,26 +42,33 @@ final class ChaosCommand extends CommandGroup {
   }
 
   /**
-   * Checks {@code --json} and {@code --dir}, then runs a scenario in {@code --dir} or in a
-   * temporary folder, which is deleted when the scenario passed and kept (and named on standard
-   * error) when it failed, so that its journal can be examined.
+   * Checks the kill options, then runs a scenario in {@code --dir} or in a temporary folder, which
+   * is deleted when the scenario passed and kept (and named on standard error) when it failed, so
+   * that its journal can be examined. A worker that stopped or never printed what was awaited is a
+   * failure (exit 1) naming its log.
    */
   static int inWorkFolder(
-      CommandSpec spec, String scenario, Path json, Path dir, ScenarioRun scenarioRun)
+      CommandSpec spec, String scenario, KillOptions kill, ScenarioRun scenarioRun)
       throws Exception {
-    if (json != null) {
-      PathChecks.outputFile("--json", json);
+    kill.check();
+    if (kill.json != null) {
+      PathChecks.outputFile("--json", kill.json);
     }
-    if (dir != null) {
-      PathChecks.folder("--dir", dir);
+    if (kill.dir != null) {
+      PathChecks.folder("--dir", kill.dir);
     }
-    Path work = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("cfn-chaos");
+    Path work =
+        kill.dir != null
+            ? Files.createDirectories(kill.dir)
+            : Files.createTempDirectory("cfn-chaos");
     boolean passed = false;
     try {
       passed = scenarioRun.run(work) == ExitCode.OK;
       return passed ? ExitCode.OK : ExitCode.FAILED;
+    } catch (ChildJvm.Failure e) {
+      throw CommandFailure.failed(e.problem(), "see its log " + e.log());
     } finally {
-      if (dir == null) {
+      if (kill.dir == null) {
         if (passed) {
           Crash.deleteTree(work);
         } else {
@@ -76,6 +79,24 @@ final class ChaosCommand extends CommandGroup {
         }
       }
     }
+  }
+
+  /** The prefix of a worker's one-line error on standard error. */
+  static final String WORKER_ERROR = "cfn chaos worker: ";
+
+  /**
+   * Starts a worker JVM running {@code main} with {@code args} on this JVM's class path, its
+   * standard error appended to {@code log}; {@code useArchive} maps classes from an AOT cache,
+   * {@code writeArchive} writes one at a normal exit (either may be null).
+   */
+  static ChildJvm launch(
+      Class<?> main, List<String> args, Path log, Path useArchive, Path writeArchive)
+      throws IOException {
+    return ChildJvm.launcher(log, "worker", WORKER_ERROR)
+        .option(Logging.childFlag()) // -v and --debug reach the worker's log too
+        .option(useArchive == null ? null : "-XX:AOTCache=" + useArchive)
+        .option(writeArchive == null ? null : "-XX:AOTCacheOutput=" + writeArchive)
+        .start(main.getName(), args);
   }
 
   /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
@@ -95,14 +116,7 @@ final class ChaosCommand extends CommandGroup {
   static final class Crash implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(
-        names = "--kills",
-        paramLabel = "N",
-        description = "SIGKILLs to deliver (default ${DEFAULT-VALUE}).")
-    int kills = 25;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
-    Path json;
+    @Mixin KillOptions kill = new KillOptions(25, 50, 600);
 
     @Option(
         names = "--chains",
@@ -110,37 +124,10 @@ final class ChaosCommand extends CommandGroup {
         description = "Producer/consumer pairs (default ${DEFAULT-VALUE}).")
     int chains = 4;
 
-    @Option(
-        names = "--min-ms",
-        paramLabel = "MS",
-        description = "Shortest run before a kill, ms (default ${DEFAULT-VALUE}).")
-    int minMs = 50;
-
-    @Option(
-        names = "--max-ms",
-        paramLabel = "MS",
-        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
-    int maxMs = 600;
-
-    @Option(
-        names = "--dir",
-        paramLabel = "DIR",
-        description = "Work folder, kept afterwards (default: a new temporary one).")
-    Path dir;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
-    Long seed;
-
     @Override
     public Integer call() throws Exception {
-      ValueConverters.atLeast("--kills", kills, 0);
       ValueConverters.atLeast("--chains", chains, 1);
-      ValueConverters.atLeast("--min-ms", minMs, 0);
-      if (maxMs < minMs) {
-        throw CommandFailure.usage(
-            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
-      }
-      return inWorkFolder(spec, "crash", json, dir, this::run);
+      return inWorkFolder(spec, "crash", kill, this::run);
     }
 
     private int run(Path work) throws Exception {
@@ -148,68 +135,40 @@ final class ChaosCommand extends CommandGroup {
       Path db = work.resolve("chaos.db");
       Path stop = work.resolve("stop");
       Files.deleteIfExists(stop);
-      long actualSeed = seed != null ? seed : System.nanoTime();
-      Random random = new Random(actualSeed);
-      List<Double> recoveryMs = new ArrayList<>();
-      List<Double> journalRecoveryMs = new ArrayList<>();
-      long redelivered = 0;
-      long killedAt = 0;
+      KillLoop loop = new KillLoop(kill);
       out.printf(
           Locale.ROOT,
           "cfn chaos crash: %d kills, %d chains, work folder %s, seed %d%n",
-          kills,
+          kill.kills,
           chains,
           work,
-          actualSeed);
+          loop.seed);
       Path archive = classArchive(work, chains, spec.commandLine().getErr());
-      for (int k = 0; k <= kills; k++) {
-        boolean last = k == kills;
-        if (last) {
-          Files.writeString(stop, "stop");
-        }
-        Worker.Child child =
-            Worker.Child.start(
-                db, stop, chains, k == 0, work.resolve("worker-" + k + ".log"), archive, null);
-        String[] recovered = child.await("recovered ", 120).split(" ");
-        redelivered += Long.parseLong(recovered[1]);
-        journalRecoveryMs.add(Double.parseDouble(recovered[2]));
-        child.await("ready", 120);
-        long firstHandled = Long.parseLong(child.await("first-handled ", 120).split(" ")[1]);
-        if (k > 0) {
-          recoveryMs.add((double) (firstHandled - killedAt));
-        }
-        if (last) {
-          child.await("idle", 300);
-          int code = child.waitFor(60);
-          if (code != 0) {
-            throw CommandFailure.failed(
-                "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
-          }
-          break;
-        }
-        Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
-        killedAt = System.currentTimeMillis();
-        child.kill();
-        out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
-        out.flush();
-      }
+      loop.run(
+          out,
+          "first-handled ",
+          "idle",
+          (k, last) -> {
+            if (last) {
+              Files.writeString(stop, "stop");
+            }
+            Path log = work.resolve("worker-" + k + ".log");
+            return crashWorker(db, stop, chains, k == 0, log, archive, null);
+          },
+          (child, k) -> loop.pause());
       Verdict v = verify(db, chains);
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("command", "cfn chaos crash");
       result.put("finished", Instant.now().toString());
       result.put("machine", machine());
-      result.put("seed", actualSeed);
-      result.put("kills", kills);
+      loop.putFigures(result);
       result.put("chains", chains);
       result.put("messages", v.messages);
       result.put("lost", v.lost);
       result.put("deadLettered", v.deadLettered);
       result.put("duplicated", v.duplicated);
       result.put("pendingAtEnd", v.pending);
-      result.put("redeliveries", redelivered);
       result.put("classDataSharing", archive != null);
-      result.put("recoveryMs", percentiles(recoveryMs));
-      result.put("journalRecoveryMs", percentiles(journalRecoveryMs));
       result.put(
           "recoveryMeasuredAs",
           "wall-clock time from the SIGKILL to the first handler call in the restarted JVM"
@@ -220,25 +179,16 @@ final class ChaosCommand extends CommandGroup {
               + " dead letters %d%n"
               + "recovery (SIGKILL to first message handled after restart) ms: %s%n"
               + "journal recovery inside the runtime ms: %s%n",
-          kills,
+          kill.kills,
           v.messages,
           v.lost,
           v.duplicated,
           v.pending,
-          redelivered,
+          loop.redelivered,
           v.deadLettered,
-          percentiles(recoveryMs),
-          percentiles(journalRecoveryMs));
-      if (json != null) {
-        Path parent = json.toAbsolutePath().getParent();
-        if (parent != null) {
-          Files.createDirectories(parent);
-        }
-        new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .writeValue(json.toFile(), result);
-        out.println("wrote " + json.toAbsolutePath());
-      }
+          percentiles(loop.recoveryMs),
+          percentiles(loop.journalRecoveryMs));
+      kill.writeFigures(result, out);
       boolean ok = v.lost == 0 && v.duplicated == 0 && v.pending == 0 && v.messages > 0;
       out.println(ok ? "PASS: nothing lost, nothing duplicated" : "FAIL");
       out.flush();
@@ -288,8 +238,8 @@ final class ChaosCommand extends CommandGroup {
       Path scratch = Files.createDirectories(work.resolve("cds-training"));
       Path stop = scratch.resolve("stop");
       Files.writeString(stop, "stop"); // the worker exits once its chains are idle
-      Worker.Child child =
-          Worker.Child.start(
+      ChildJvm child =
+          crashWorker(
               scratch.resolve("train.db"),
               stop,
               chains,
@@ -303,7 +253,7 @@ final class ChaosCommand extends CommandGroup {
         if (code == 0 && Files.size(archive) > 0) {
           return archive;
         }
-      } catch (CommandFailure | IOException e) {
+      } catch (ChildJvm.Failure | IOException e) {
         // fall through: workers start without the archive
       }
       err.println(
@@ -385,11 +335,7 @@ final class ChaosCommand extends CommandGroup {
   static final class Graph implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(
-        names = "--kills",
-        paramLabel = "N",
-        description = "SIGKILLs to deliver, one run started per worker (default ${DEFAULT-VALUE}).")
-    int kills = 10;
+    @Mixin KillOptions kill = new KillOptions(10, 20, 400);
 
     @Option(
         names = "--width",
@@ -397,55 +343,23 @@ final class ChaosCommand extends CommandGroup {
         description = "Tasks in each graph's fan-out (default ${DEFAULT-VALUE}).")
     int width = 50;
 
-    @Option(
-        names = "--min-ms",
-        paramLabel = "MS",
-        description =
-            "Shortest run before a kill, ms, from the worker's first task (default ${DEFAULT-VALUE}).")
-    int minMs = 20;
-
-    @Option(
-        names = "--max-ms",
-        paramLabel = "MS",
-        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
-    int maxMs = 400;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
-    Path json;
-
-    @Option(
-        names = "--dir",
-        paramLabel = "DIR",
-        description = "Work folder, kept afterwards (default: a new temporary one).")
-    Path dir;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
-    Long seed;
-
     /** The most tasks a graph's fan-out may have here. */
     static final int MAX_WIDTH = 10_000;
 
     @Override
     public Integer call() throws Exception {
-      ValueConverters.atLeast("--kills", kills, 0);
       ValueConverters.atLeast("--width", width, 1);
       if (width > MAX_WIDTH) {
         throw CommandFailure.usage(
             "--width " + width + " is more than " + MAX_WIDTH, "give at most " + MAX_WIDTH);
       }
-      ValueConverters.atLeast("--min-ms", minMs, 0);
-      if (maxMs < minMs) {
-        throw CommandFailure.usage(
-            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
-      }
-      return inWorkFolder(spec, "graph", json, dir, this::run);
+      return inWorkFolder(spec, "graph", kill, this::run);
     }
 
-    private Worker.Child start(Path db, int index, boolean last, Path work) throws IOException {
-      List<String> tail =
+    private ChildJvm start(Path db, int index, boolean last, Path work) throws IOException {
+      List<String> args =
           new ArrayList<>(
               List.of(
-                  GraphChaosWorker.class.getName(),
                   "--db",
                   db.toString(),
                   "--index",
@@ -453,65 +367,42 @@ final class ChaosCommand extends CommandGroup {
                   "--width",
                   Integer.toString(width)));
       if (last) {
-        tail.add("--last");
+        args.add("--last");
       }
-      return Worker.Child.launch(tail, work.resolve("worker-" + index + ".log"), null, null);
+      return launch(
+          GraphChaosWorker.class, args, work.resolve("worker-" + index + ".log"), null, null);
     }
 
     private int run(Path work) throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       Path db = work.resolve("graph-chaos.db");
-      long actualSeed = seed != null ? seed : System.nanoTime();
-      Random random = new Random(actualSeed);
-      List<Double> recoveryMs = new ArrayList<>();
-      List<Double> journalRecoveryMs = new ArrayList<>();
-      long redelivered = 0;
-      long killedAt = 0;
-      int midGraph = 0;
+      KillLoop loop = new KillLoop(kill);
+      int[] midGraph = {0};
       out.printf(
           Locale.ROOT,
           "cfn chaos graph: %d kills, graphs of %d tasks, work folder %s, seed %d%n",
-          kills,
+          kill.kills,
           GraphChaosWorker.CHAIN + width + 1,
           work,
-          actualSeed);
-      for (int k = 0; k <= kills; k++) {
-        boolean last = k == kills;
-        Worker.Child child = start(db, k, last, work);
-        String[] recovered = child.await("recovered ", 120).split(" ");
-        redelivered += Long.parseLong(recovered[1]);
-        journalRecoveryMs.add(Double.parseDouble(recovered[2]));
-        child.await("ready", 120);
-        long firstHandled = Long.parseLong(child.await("first-handled ", 120).split(" ")[1]);
-        if (k > 0) {
-          recoveryMs.add((double) (firstHandled - killedAt));
-        }
-        if (last) {
-          child.await("all-done", 600);
-          int code = child.waitFor(60);
-          if (code != 0) {
-            throw CommandFailure.failed(
-                "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
-          }
-          break;
-        }
-        Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
-        if (!child.printed("all-done")) {
-          midGraph++;
-        }
-        killedAt = System.currentTimeMillis();
-        child.kill();
-        out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
-        out.flush();
-      }
-      Verdict v = verify(db, kills + 1, width);
+          loop.seed);
+      loop.run(
+          out,
+          "first-handled ",
+          "all-done",
+          (k, last) -> start(db, k, last, work),
+          (child, k) -> {
+            loop.pause();
+            if (!child.printed("all-done")) {
+              midGraph[0]++;
+            }
+          });
+      Verdict v = verify(db, kill.kills + 1, width);
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("command", "cfn chaos graph");
       result.put("finished", Instant.now().toString());
       result.put("machine", Crash.machine());
-      result.put("seed", actualSeed);
-      result.put("kills", kills);
-      result.put("killsMidGraph", midGraph);
+      loop.putFigures(result);
+      result.put("killsMidGraph", midGraph[0]);
       result.put("runs", v.runs);
       result.put("tasksPerRun", GraphChaosWorker.CHAIN + width + 1);
       result.put("tasks", v.tasks);
@@ -519,9 +410,6 @@ final class ChaosCommand extends CommandGroup {
       result.put("tasksNotRun", v.notRun);
       result.put("duplicated", v.duplicated);
       result.put("pendingAtEnd", v.pending);
-      result.put("redeliveries", redelivered);
-      result.put("recoveryMs", Crash.percentiles(recoveryMs));
-      result.put("journalRecoveryMs", Crash.percentiles(journalRecoveryMs));
       result.put(
           "recoveryMeasuredAs",
           "wall-clock time from the SIGKILL to the first task executed in the restarted JVM"
@@ -532,27 +420,18 @@ final class ChaosCommand extends CommandGroup {
               + " duplicated %d, pending at end %d, redeliveries %d%n"
               + "recovery (SIGKILL to first task executed after restart) ms: %s%n"
               + "journal recovery inside the runtime ms: %s%n",
-          kills,
-          midGraph,
+          kill.kills,
+          midGraph[0],
           v.runs,
           v.tasks,
           v.incomplete,
           v.notRun,
           v.duplicated,
           v.pending,
-          redelivered,
-          Crash.percentiles(recoveryMs),
-          Crash.percentiles(journalRecoveryMs));
-      if (json != null) {
-        Path parent = json.toAbsolutePath().getParent();
-        if (parent != null) {
-          Files.createDirectories(parent);
-        }
-        new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .writeValue(json.toFile(), result);
-        out.println("wrote " + json.toAbsolutePath());
-      }
+          loop.redelivered,
+          Crash.percentiles(loop.recoveryMs),
+          Crash.percentiles(loop.journalRecoveryMs));
+      kill.writeFigures(result, out);
       boolean ok =
           v.incomplete == 0 && v.notRun == 0 && v.duplicated == 0 && v.pending == 0 && v.runs > 0;
       out.println(ok ? "PASS: every run completed, no task's effects applied twice" : "FAIL");
@@ -616,11 +495,7 @@ final class ChaosCommand extends CommandGroup {
   static final class Loop implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(
-        names = "--kills",
-        paramLabel = "N",
-        description = "SIGKILLs to deliver, one run started per worker (default ${DEFAULT-VALUE}).")
-    int kills = 10;
+    @Mixin KillOptions kill = new KillOptions(10, 20, 300);
 
     @Option(
         names = "--reply-ms",
@@ -628,48 +503,16 @@ final class ChaosCommand extends CommandGroup {
         description = "How long the model server takes per answer, ms (default ${DEFAULT-VALUE}).")
     int replyMs = 25;
 
-    @Option(
-        names = "--min-ms",
-        paramLabel = "MS",
-        description =
-            "Shortest run before a kill, ms, from the worker's first answer (default"
-                + " ${DEFAULT-VALUE}).")
-    int minMs = 20;
-
-    @Option(
-        names = "--max-ms",
-        paramLabel = "MS",
-        description = "Longest run before a kill, ms (default ${DEFAULT-VALUE}).")
-    int maxMs = 300;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the figures to FILE.")
-    Path json;
-
-    @Option(
-        names = "--dir",
-        paramLabel = "DIR",
-        description = "Work folder, kept afterwards (default: a new temporary one).")
-    Path dir;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the kill moments.")
-    Long seed;
-
     /** Kills after this many recorded answers (tests), instead of at random moments. */
     @Option(names = "--kill-after-answers", hidden = true, paramLabel = "N")
     Integer killAfterAnswers;
 
     @Override
     public Integer call() throws Exception {
-      ValueConverters.atLeast("--kills", kills, 0);
       ValueConverters.atLeast("--reply-ms", replyMs, 0);
       if (replyMs > 60_000) {
         throw CommandFailure.usage(
             "--reply-ms " + replyMs + " is more than a minute", "give at most 60000");
-      }
-      ValueConverters.atLeast("--min-ms", minMs, 0);
-      if (maxMs < minMs) {
-        throw CommandFailure.usage(
-            "--max-ms " + maxMs + " is below --min-ms " + minMs, "give --max-ms >= --min-ms");
       }
       if (killAfterAnswers != null
           && (killAfterAnswers < 1 || killAfterAnswers >= LoopChaosWorker.STEPS)) {
@@ -677,7 +520,7 @@ final class ChaosCommand extends CommandGroup {
             "--kill-after-answers must be 1 to " + (LoopChaosWorker.STEPS - 1),
             "so that the kill lands in the run each worker starts");
       }
-      return inWorkFolder(spec, "loop", json, dir, this::run);
+      return inWorkFolder(spec, "loop", kill, this::run);
     }
 
     private static dev.cfn.testkit.Match agent(String name) {
@@ -728,12 +571,10 @@ final class ChaosCommand extends CommandGroup {
       return server;
     }
 
-    private Worker.Child start(Path work, String baseUrl, int index, boolean last)
-        throws IOException {
-      List<String> tail =
+    private ChildJvm start(Path work, String baseUrl, int index, boolean last) throws IOException {
+      List<String> args =
           new ArrayList<>(
               List.of(
-                  LoopChaosWorker.class.getName(),
                   "--db",
                   work.resolve("loop-chaos.db").toString(),
                   "--calls",
@@ -743,81 +584,53 @@ final class ChaosCommand extends CommandGroup {
                   "--index",
                   Integer.toString(index)));
       if (last) {
-        tail.add("--last");
+        args.add("--last");
       } else if (killAfterAnswers != null) {
-        tail.addAll(List.of("--kill-after-answers", Integer.toString(killAfterAnswers)));
+        args.addAll(List.of("--kill-after-answers", Integer.toString(killAfterAnswers)));
       }
-      return Worker.Child.launch(tail, work.resolve("worker-" + index + ".log"), null, null);
+      return launch(
+          LoopChaosWorker.class, args, work.resolve("worker-" + index + ".log"), null, null);
     }
 
     private int run(Path work) throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      long actualSeed = seed != null ? seed : System.nanoTime();
-      Random random = new Random(actualSeed);
-      List<Double> recoveryMs = new ArrayList<>();
-      List<Double> journalRecoveryMs = new ArrayList<>();
-      long redelivered = 0;
-      long killedAt = 0;
-      int midRun = 0;
-      long window = 0;
+      KillLoop loop = new KillLoop(kill);
+      int[] midRun = {0};
+      long[] window = {0};
       out.printf(
           Locale.ROOT,
           "cfn chaos loop: %d kills, loops of %d steps, model answers after %d ms, work folder %s,"
               + " seed %d%n",
-          kills,
+          kill.kills,
           LoopChaosWorker.STEPS,
           replyMs,
           work,
-          actualSeed);
+          loop.seed);
       try (dev.cfn.testkit.ModelServer server = server(replyMs)) {
-        for (int k = 0; k <= kills; k++) {
-          boolean last = k == kills;
-          Worker.Child child = start(work, server.openAiBaseUrl(), k, last);
-          String[] recovered = child.await("recovered ", 120).split(" ");
-          redelivered += Long.parseLong(recovered[1]);
-          journalRecoveryMs.add(Double.parseDouble(recovered[2]));
-          child.await("ready", 120);
-          if (last) {
-            child.await("all-done", 600);
-            int code = child.waitFor(60);
-            if (code != 0) {
-              throw CommandFailure.failed(
-                  "the last worker exited with " + code + ": " + child.cause(), "see " + child.log);
-            }
-            if (k > 0) {
-              recoveryMs.add(
-                  (double)
-                      (Long.parseLong(child.await("first-answer ", 1).split(" ")[1]) - killedAt));
-            }
-            break;
-          }
-          long firstAnswer = Long.parseLong(child.await("first-answer ", 120).split(" ")[1]);
-          if (k > 0) {
-            recoveryMs.add((double) (firstAnswer - killedAt));
-          }
-          if (killAfterAnswers != null) {
-            child.waitFor(600); // it SIGKILLs itself after that many answers
-          } else {
-            Thread.sleep(minMs + random.nextInt(maxMs - minMs + 1));
-          }
-          int unfinished = k + 1 - child.count("done ");
-          if (unfinished > 0) {
-            midRun++;
-          }
-          window += (long) LoopChaosWorker.PARALLEL_CALLS * unfinished;
-          killedAt = System.currentTimeMillis();
-          child.kill();
-          out.printf(Locale.ROOT, "  kill %d/%d%n", k + 1, kills);
-          out.flush();
-        }
-        LoopVerdict v = verify(work.resolve("loop-chaos.db"), kills + 1, server.requests());
+        loop.run(
+            out,
+            "first-answer ",
+            "all-done",
+            (k, last) -> start(work, server.openAiBaseUrl(), k, last),
+            (child, k) -> {
+              if (killAfterAnswers != null) {
+                child.waitFor(600); // it SIGKILLs itself after that many answers
+              } else {
+                loop.pause();
+              }
+              int unfinished = k + 1 - child.count("done ");
+              if (unfinished > 0) {
+                midRun[0]++;
+              }
+              window[0] += (long) LoopChaosWorker.PARALLEL_CALLS * unfinished;
+            });
+        LoopVerdict v = verify(work.resolve("loop-chaos.db"), kill.kills + 1, server.requests());
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", "cfn chaos loop");
         result.put("finished", Instant.now().toString());
         result.put("machine", Crash.machine());
-        result.put("seed", actualSeed);
-        result.put("kills", kills);
-        result.put("killsMidRun", midRun);
+        loop.putFigures(result);
+        result.put("killsMidRun", midRun[0]);
         result.put("runs", v.runs());
         result.put("stepsPerRun", LoopChaosWorker.STEPS);
         result.put("runsIncomplete", v.incomplete());
@@ -825,16 +638,13 @@ final class ChaosCommand extends CommandGroup {
         result.put("stepsRecordedTwice", v.twice());
         result.put("modelRequests", server.received());
         result.put("repeatedModelCalls", v.repeated());
-        result.put("repeatWindow", window);
+        result.put("repeatWindow", window[0]);
         result.put(
             "repeatWindowMeaning",
             "the model calls that may be in flight at the kills: "
                 + LoopChaosWorker.PARALLEL_CALLS
                 + " per run not finished when its worker was killed");
         result.put("pendingAtEnd", v.pending());
-        result.put("redeliveries", redelivered);
-        result.put("recoveryMs", Crash.percentiles(recoveryMs));
-        result.put("journalRecoveryMs", Crash.percentiles(journalRecoveryMs));
         result.put(
             "recoveryMeasuredAs",
             "wall-clock time from the SIGKILL to the first answer recorded in the restarted JVM"
@@ -847,35 +657,26 @@ final class ChaosCommand extends CommandGroup {
                 + " end %d, redeliveries %d%n"
                 + "recovery (SIGKILL to first answer recorded after restart) ms: %s%n"
                 + "journal recovery inside the runtime ms: %s%n",
-            kills,
-            midRun,
+            kill.kills,
+            midRun[0],
             v.runs(),
             v.incomplete(),
             v.missing(),
             v.twice(),
             server.received(),
             v.repeated(),
-            window,
+            window[0],
             v.pending(),
-            redelivered,
-            Crash.percentiles(recoveryMs),
-            Crash.percentiles(journalRecoveryMs));
-        if (json != null) {
-          Path parent = json.toAbsolutePath().getParent();
-          if (parent != null) {
-            Files.createDirectories(parent);
-          }
-          new ObjectMapper()
-              .enable(SerializationFeature.INDENT_OUTPUT)
-              .writeValue(json.toFile(), result);
-          out.println("wrote " + json.toAbsolutePath());
-        }
+            loop.redelivered,
+            Crash.percentiles(loop.recoveryMs),
+            Crash.percentiles(loop.journalRecoveryMs));
+        kill.writeFigures(result, out);
         boolean ok =
             v.incomplete() == 0
                 && v.missing() == 0
                 && v.twice() == 0
                 && v.pending() == 0
-                && v.repeated() <= window
+                && v.repeated() <= window[0]
                 && v.runs() > 0;
         out.println(
             ok
@@ -958,53 +759,17 @@ final class ChaosCommand extends CommandGroup {
     public Integer call() throws Exception {
       return CrashWorker.run(db, stopFile, chains, seedChains, System.out);
     }
+  }
 
-    /** A running worker JVM and the lines it printed. */
-    static final class Child {
-      private final Process process;
-      private final List<String> lines = new ArrayList<>(); // guarded by itself
-
-      final Path log;
-
-      private Child(Process process, Path log) {
-        this.process = process;
-        this.log = log;
-        Thread.ofPlatform()
-            .daemon(true)
-            .start(
-                () -> {
-                  try (BufferedReader r =
-                      new BufferedReader(
-                          new InputStreamReader(
-                              process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                      synchronized (lines) {
-                        lines.add(line);
-                        lines.notifyAll();
-                      }
-                    }
-                  } catch (IOException e) {
-                    // the process died; await() reports it
-                  }
-                });
-      }
-
-      /**
-       * Starts a worker JVM; {@code useArchive} maps classes from an AOT cache, {@code
-       * writeArchive} writes one at a normal exit (either may be null).
-       */
-      static Child start(
-          Path db,
-          Path stop,
-          int chains,
-          boolean seed,
-          Path log,
-          Path useArchive,
-          Path writeArchive)
-          throws IOException {
-        List<String> tail = new ArrayList<>();
-        tail.add(CrashWorker.class.getName()); // not Main: no command line to build (see there)
-        tail.addAll(
+  /**
+   * Starts a {@link CrashWorker} JVM on {@code db} (see {@link #launch} for the archives); {@code
+   * seed} has it send the chains' first ticks.
+   */
+  static ChildJvm crashWorker(
+      Path db, Path stop, int chains, boolean seed, Path log, Path useArchive, Path writeArchive)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
             List.of(
                 "--db",
                 db.toString(),
@@ -1012,135 +777,10 @@ final class ChaosCommand extends CommandGroup {
                 stop.toString(),
                 "--chains",
                 Integer.toString(chains)));
-        if (seed) {
-          tail.add("--seed-chains");
-        }
-        return launch(tail, log, useArchive, writeArchive);
-      }
-
-      /**
-       * Starts a worker JVM running {@code tail} (a main class and its arguments) on this JVM's
-       * class path, its standard error appended to {@code log}.
-       */
-      static Child launch(List<String> tail, Path log, Path useArchive, Path writeArchive)
-          throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("-Xmx256m");
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-Xlog:all=warning:stderr"); // the JVM's own warnings go to the log, not stdout
-        if (Logging.childFlag() != null) {
-          cmd.add(Logging.childFlag()); // -v and --debug reach the worker's log too
-        }
-        if (useArchive != null) {
-          cmd.add("-XX:AOTCache=" + useArchive);
-        }
-        if (writeArchive != null) {
-          cmd.add("-XX:AOTCacheOutput=" + writeArchive);
-        }
-        cmd.addAll(tail);
-        Process p =
-            new ProcessBuilder(cmd)
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-        return new Child(p, log);
-      }
-
-      /** How many lines starting with {@code prefix} the worker has printed so far. */
-      int count(String prefix) {
-        synchronized (lines) {
-          return (int) lines.stream().filter(l -> l.startsWith(prefix)).count();
-        }
-      }
-
-      /** True when the worker has printed a line starting with {@code prefix}, so far. */
-      boolean printed(String prefix) {
-        synchronized (lines) {
-          for (String line : lines) {
-            if (line.startsWith(prefix)) {
-              return true;
-            }
-          }
-          return false;
-        }
-      }
-
-      /** Waits for a line starting with {@code prefix}, in any order; fails naming it. */
-      String await(String prefix, int seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        boolean sawExit = false;
-        synchronized (lines) {
-          while (true) {
-            for (String line : lines) {
-              if (line.startsWith(prefix)) {
-                return line;
-              }
-            }
-            long left = deadline - System.nanoTime();
-            if (!process.isAlive() && !sawExit) {
-              sawExit =
-                  true; // its last lines may still be on their way to the reader: one more look
-              lines.wait(200);
-              continue;
-            }
-            if (left <= 0 || !process.isAlive()) {
-              throw CommandFailure.failed(
-                  process.isAlive()
-                      ? "the worker printed no '"
-                          + prefix.trim()
-                          + "' within "
-                          + seconds
-                          + " s (it printed "
-                          + lines
-                          + ")"
-                      : "the worker stopped: " + cause(),
-                  "see its log " + log);
-            }
-            lines.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
-          }
-        }
-      }
-
-      /**
-       * Why the worker failed, from its log: its own one-line error ({@code cfn chaos worker:
-       * ...}), else the last line that is not the JVM's own logging, else its exit status.
-       */
-      String cause() {
-        List<String> text;
-        try {
-          text = Files.readAllLines(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          text = List.of();
-        }
-        String last = null;
-        for (String line : text) {
-          if (line.startsWith("cfn chaos worker: ")) {
-            return line.substring("cfn chaos worker: ".length());
-          }
-          if (!line.isBlank() && !line.startsWith("[") && !line.startsWith("Picked up ")) {
-            last = line.strip();
-          }
-        }
-        if (last != null) {
-          return last;
-        }
-        return process.isAlive() ? "still running" : "exit status " + process.exitValue();
-      }
-
-      void kill() throws InterruptedException {
-        process.destroyForcibly(); // SIGKILL on Linux
-        process.waitFor();
-      }
-
-      int waitFor(int seconds) throws InterruptedException {
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          return -1;
-        }
-        return process.exitValue();
-      }
+    if (seed) {
+      args.add("--seed-chains");
     }
+    // CrashWorker's own main, not Main: no command line to build (see there)
+    return launch(CrashWorker.class, args, log, useArchive, writeArchive);
   }
 }

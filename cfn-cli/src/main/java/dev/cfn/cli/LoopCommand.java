@@ -8,6 +8,7 @@ import dev.cfn.ai.budget.PriceTable;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.ai.model.ModelRouter;
@@ -128,13 +129,7 @@ final class LoopCommand extends CommandGroup {
         description = "How long to wait for the run to finish or wait for a person (default: 1h).")
     Duration timeout = Duration.ofHours(1);
 
-    @Option(
-        names = "--trust-hooks",
-        description =
-            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
-                + " the .md files) for this run. Read them first: they run on this machine as you."
-                + " Without it they never run, and a warning names them.")
-    boolean trustHooks;
+    @Mixin HookOptions hooks = new HookOptions();
   }
 
   // ---------------------------------------------------------------- run
@@ -722,6 +717,8 @@ final class LoopCommand extends CommandGroup {
                         .collect(Collectors.joining(", "))),
             "check the names; cfn agent validate shows what is wrong with a file");
       }
+      // a replay runs no hooks: it re-executes the recorded decisions only
+      Hooks projectHooks = replay ? Hooks.none() : o.hooks.load(o.project, command, err);
       ModelServer server = null;
       ModelConfig config;
       if (replay) {
@@ -786,8 +783,8 @@ final class LoopCommand extends CommandGroup {
                   .model(routed)
                   .modelName(routed.model())
                   .callLog(CallLog.durable(calls));
-          if (o.trustHooks && !replay) {
-            agent.allowDefinitionHooks();
+          if (!replay) {
+            o.hooks.apply(agent, projectHooks);
           }
           b.register(agent.type(d.name()));
         }

@@ -40,6 +40,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  */
 final class NodeClient {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -63,10 +64,32 @@ final class NodeClient {
 
   /** A client that accepts only the certificate whose SHA-256 is {@code fingerprint}. */
   static NodeClient pinned(URI base, String token, byte[] fingerprint) {
+    return pinned(base, token, fingerprint, null);
+  }
+
+  /**
+   * A client that accepts only the certificate whose SHA-256 is {@code fingerprint} and presents
+   * {@code identity} when the server asks for a client certificate ({@code cfn serve
+   * --client-certs}); {@code token} may then be null, the certificate authenticating alone.
+   */
+  static NodeClient pinned(
+      URI base, String token, byte[] fingerprint, dev.cfn.server.tls.ClientIdentity identity) {
     Pin pin = new Pin(fingerprint);
     try {
       SSLContext tls = SSLContext.getInstance("TLSv1.3");
-      tls.init(null, new TrustManager[] {pin}, null);
+      javax.net.ssl.KeyManager[] keys = null;
+      if (identity != null) {
+        char[] password = new char[24]; // protects an in-memory key store only
+        for (int i = 0; i < password.length; i++) {
+          password[i] = (char) ('a' + RANDOM.nextInt(26));
+        }
+        javax.net.ssl.KeyManagerFactory kmf =
+            javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(identity.keyStore(password), password);
+        keys = kmf.getKeyManagers();
+      }
+      tls.init(keys, new TrustManager[] {pin}, null);
       SSLParameters params = new SSLParameters();
       params.setProtocols(new String[] {"TLSv1.3"});
       HttpClient http =
@@ -172,9 +195,8 @@ final class NodeClient {
   }
 
   private HttpRequest.Builder request(String path, Duration timeout) {
-    return HttpRequest.newBuilder(base.resolve(path))
-        .timeout(timeout)
-        .header("Authorization", "Bearer " + token);
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout);
+    return token == null ? b : b.header("Authorization", "Bearer " + token);
   }
 
   private <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler) {
@@ -246,15 +268,22 @@ final class NodeClient {
       case 401 ->
           new CommandFailure(
               ExitCode.DENIED,
-              "the server at " + base + " refused the token: " + detail,
-              "create one with cfn token create on the node and pass it with --token-file FILE"
-                  + " or "
-                  + ServerOptions.TOKEN_ENV);
+              "the server at "
+                  + base
+                  + " refused the "
+                  + (token == null ? "client certificate: " : "token: ")
+                  + detail,
+              token == null
+                  ? "trust the certificate on the node with cfn cert issue or cfn cert trust, and"
+                      + " start it with cfn serve --client-certs"
+                  : "create one with cfn token create on the node and pass it with --token-file"
+                      + " FILE or "
+                      + ServerOptions.TOKEN_ENV);
       case 403 ->
           new CommandFailure(
               ExitCode.DENIED,
               "the server at " + base + " refused " + what + ": " + detail,
-              "use a token whose role and scopes allow it");
+              "use a token or certificate whose role and scopes allow it");
       case 429 ->
           CommandFailure.failed(
               "the server at " + base + " is rate-limiting this token: " + detail,

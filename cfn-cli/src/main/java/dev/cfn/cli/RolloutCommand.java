@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,7 +39,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Canary rollouts of agent versions: a new definition takes a rising share of new tasks"
           + " (sticky by task key) while its error rate, P95 latency, cost per task and"
-          + " validators' approvals hold within 110 % of the version in use.",
+          + " validators' approvals hold within 110 %% of the version in use.",
       "State in HOME/.cfn/rollouts; cfn serve routes and judges it."
     },
     subcommands = {
@@ -82,49 +80,7 @@ final class RolloutCommand extends CommandGroup {
   }
 
   static Map<String, Object> json(RolloutStatus s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("agent", s.agent());
-    m.put("phase", s.phase().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-    m.put("share", s.share());
-    m.put("steps", s.steps());
-    m.put("hold", s.hold().toString());
-    m.put("stepStartedAt", s.stepStartedAt().toString());
-    m.put("baseline", version(s.baseline()));
-    m.put("canary", version(s.canary()));
-    m.put("reason", s.reason());
-    m.put("baselineFigures", figures(s.baselineFigures()));
-    m.put("canaryFigures", figures(s.canaryFigures()));
-    List<Map<String, Object>> events = new ArrayList<>();
-    for (RolloutEvent e : s.events()) {
-      Map<String, Object> ev = new LinkedHashMap<>();
-      ev.put("at", e.at().toString());
-      ev.put("kind", e.kind());
-      ev.put("share", e.share());
-      ev.put("detail", e.detail());
-      ev.put("by", e.by());
-      events.add(ev);
-    }
-    m.put("events", events);
-    return m;
-  }
-
-  private static Map<String, Object> version(dev.cfn.ai.rollout.DefinitionVersion v) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("version", v.version());
-    m.put("hash", v.hash());
-    m.put("file", v.file());
-    return m;
-  }
-
-  private static Map<String, Object> figures(RolloutStatus.Figures f) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("tasks", f.tasks());
-    m.put("errorRate", f.errorRate());
-    m.put("p95Millis", f.p95Millis());
-    m.put("costPerTask", f.costPerTask());
-    m.put("approvalRate", f.approvalRate());
-    m.put("verdicts", f.verdicts());
-    return m;
+    return s.toMap();
   }
 
   static void print(PrintWriter out, RolloutStatus s) {

@@ -10,6 +10,7 @@ import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.model.ProviderTrust;
@@ -36,6 +37,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,7 +50,9 @@ import picocli.CommandLine.Spec;
  * the workspace) under the definition's permissions, and a budget from the flags. Prints the answer
  * on stdout and the usage, cost and tool calls on stderr ({@code --json}: one object on stdout).
  * Exit status: 0 when the task finished, 1 when it failed (budget, turns, model error), 2 for bad
- * input.
+ * input. The project's hooks file ({@code .cfn/hooks.yaml} of {@code --project}, or {@code
+ * --hooks}) and the definition's own {@code hooks:} run only with {@code --trust-hooks}, as for the
+ * other commands that run agents ({@link HookOptions}).
  */
 @Command(
     name = "run",
@@ -123,13 +127,8 @@ final class RunCommand implements Callable<Integer> {
               + " in ~/.config/cfn/trusted-providers; any later change withdraws the trust.")
   boolean trustProviders;
 
-  @Option(
-      names = "--trust-hooks",
-      description =
-          "Run the agent definition's own hooks (its hooks: field: shell commands written in the"
-              + " .md file) for this run. Read them first: they run on this machine as you."
-              + " Without it they never run, and a warning names them.")
-  boolean trustHooks;
+  /** {@code --trust-hooks} and {@code --hooks}: the project's hooks file and the definition's. */
+  @Mixin HookOptions hooks = new HookOptions();
 
   @Option(names = "--json", description = "Print the outcome as one JSON object.")
   boolean json;
@@ -201,6 +200,8 @@ final class RunCommand implements Callable<Integer> {
                   : "; " + AgentCommand.plural(unreadable, "file") + " could not be read"),
           "check the name; cfn agent validate shows what is wrong with a file");
     }
+    Hooks projectHooks =
+        hooks.load(project, "cfn run", err); // a malformed file: exit 2, nothing ran
     ModelServer replayServer = null;
     ModelConfig config;
     if (replay != null) {
@@ -230,7 +231,7 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     try {
-      return run(config, definition, out, err);
+      return run(config, definition, projectHooks, out, err);
     } finally {
       if (replayServer != null) {
         replayServer.close();
@@ -257,7 +258,12 @@ final class RunCommand implements Callable<Integer> {
     return ModelConfig.parse(yaml, "--replay", Map.of("CFN_REPLAY_KEY", "replay"));
   }
 
-  private int run(ModelConfig config, AgentDefinition definition, PrintWriter out, PrintWriter err)
+  private int run(
+      ModelConfig config,
+      AgentDefinition definition,
+      Hooks projectHooks,
+      PrintWriter out,
+      PrintWriter err)
       throws Exception {
     Budget.Builder limits = Budget.builder("cfn run " + agent).maxWallTime(timeout);
     if (maxCalls != null) {
@@ -294,9 +300,7 @@ final class RunCommand implements Callable<Integer> {
       builtins.registerIn(tools);
       LlmAgent.Builder agentBuilder =
           LlmAgent.builder(definition).router(router).tools(tools).audit(audit).budget(budget);
-      if (trustHooks) {
-        agentBuilder.allowDefinitionHooks();
-      }
+      hooks.apply(agentBuilder, projectHooks);
       if (stream) {
         agentBuilder.streamTo(
             delta -> {

@@ -56,6 +56,13 @@ final class ServeCommand implements Callable<Integer> {
   boolean insecureHttp;
 
   @Option(
+      names = "--client-certs",
+      description =
+          "Ask TLS clients for a certificate (mutual TLS): one trusted with cfn cert issue or cfn"
+              + " cert trust authenticates without a bearer token; clients without one use tokens.")
+  boolean clientCerts;
+
+  @Option(
       names = "--backup-every",
       paramLabel = "DURATION",
       description =
@@ -75,8 +82,24 @@ final class ServeCommand implements Callable<Integer> {
       description = "How many backup sets to keep (default: 24).")
   int backupKeep = 24;
 
+  @Option(
+      names = "--cluster",
+      paramLabel = "FILE",
+      description =
+          "Join the cluster this YAML file names (NATS URLs, PostgreSQL URL and user, the password"
+              + " from an environment variable or a file, node name); see docs/cluster.md.")
+  Path cluster;
+
   @Override
   public Integer call() throws Exception {
+    dev.cfn.cluster.node.ClusterConfig clusterConfig = null;
+    if (cluster != null) {
+      try {
+        clusterConfig = dev.cfn.cluster.node.ClusterConfig.load(cluster, System.getenv());
+      } catch (IllegalArgumentException e) {
+        throw CommandFailure.usage(e.getMessage(), null);
+      }
+    }
     if (backupEvery != null && backupEvery.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
       throw CommandFailure.usage(
           "--backup-every must be at least 1s, was " + backupEvery, "such as --backup-every 1m");
@@ -88,6 +111,11 @@ final class ServeCommand implements Callable<Integer> {
     if ((backupDir != null) && backupEvery == null) {
       throw CommandFailure.usage(
           "--backup-dir without --backup-every", "add --backup-every, such as --backup-every 1m");
+    }
+    if (clientCerts && insecureHttp) {
+      throw CommandFailure.usage(
+          "--client-certs needs TLS, and --insecure-http turns it off",
+          "drop --insecure-http or --client-certs");
     }
     if (port < 0 || port > 65535) {
       throw CommandFailure.usage(
@@ -108,7 +136,11 @@ final class ServeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     CfnServer.Builder builder =
-        CfnServer.builder(home).port(port).bind(bind).insecureHttp(insecureHttp);
+        CfnServer.builder(home)
+            .port(port)
+            .bind(bind)
+            .insecureHttp(insecureHttp)
+            .clientCertificates(clientCerts);
     if (backupEvery != null) {
       builder.backups(
           backupDir != null ? backupDir : home.resolve(".cfn").resolve("backups"),
@@ -123,11 +155,38 @@ final class ServeCommand implements Callable<Integer> {
           e.getMessage(),
           e.getMessage().contains("(fix:") ? null : "edit .cfn/alerts.yaml (docs/metrics.md)");
     }
+    dev.cfn.cluster.node.ClusterConfig.Joined joined = null;
+    if (clusterConfig != null) {
+      try {
+        // the server's agents run on its embedded runtime; cluster agents are registered in Java
+        joined =
+            clusterConfig.join(System.getenv(), java.util.Map.of(), System.currentTimeMillis());
+      } catch (Exception e) {
+        server.close();
+        throw CommandFailure.failed(
+            "cannot join the cluster of "
+                + cluster
+                + " ("
+                + clusterConfig.describe()
+                + "): "
+                + e.getMessage(),
+            "check that NATS and PostgreSQL run and that the file's URLs, user and password reach"
+                + " them (cfn doctor --nats URL checks NATS)");
+      }
+    }
+    dev.cfn.cluster.node.ClusterConfig.Joined member = joined;
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
             () -> {
               try {
+                if (member != null) {
+                  try {
+                    member.close(); // leaves: its partitions move to the others at once
+                  } catch (Exception e) {
+                    out.println("leaving the cluster failed: " + e.getMessage());
+                  }
+                }
                 server.close();
                 out.println("stopped");
                 out.flush();
@@ -144,6 +203,16 @@ final class ServeCommand implements Callable<Integer> {
             .map(f -> "certificate SHA-256 fingerprint " + f)
             .orElse("plain HTTP (--insecure-http): no certificate"));
     out.println("dashboard " + server.url() + "/ui/ (sign in with a token: cfn token create)");
+    out.println("encryption at rest " + server.encryptionAtRest());
+    if (server.clientCertificates()) {
+      out.println(
+          "client certificates: accepted (mutual TLS; cfn cert issue, cfn cert list); bearer"
+              + " tokens too");
+    }
+    if (member != null) {
+      out.println(
+          "joined cluster as node " + member.node().node() + " (" + clusterConfig.describe() + ")");
+    }
     out.flush();
     stopped.await();
     return ExitCode.OK;

@@ -25,6 +25,10 @@ import picocli.CommandLine.Spec;
  * certificate is pinned: by {@code --fingerprint} (the SHA-256 {@code cfn serve} prints), or else
  * by the certificate in {@code .cfn/tls/server.crt} of the current folder (the node's own, when run
  * from its folder). A plain {@code http://} URL is for a node started with {@code --insecure-http}.
+ *
+ * <p>{@code --client-cert FILE} (the PEM {@code cfn cert issue --out} wrote) presents a client
+ * certificate to a node started with {@code --client-certs}: it authenticates alone, and no token
+ * is sent unless {@code --token-file} is given too (the server then goes by the token).
  */
 final class ServerOptions {
   /** The variable a token is read from when no {@code --token-file} is given. */
@@ -63,10 +67,18 @@ final class ServerOptions {
               + " it (default: trust .cfn/tls/server.crt of the current folder).")
   String fingerprint;
 
+  @Option(
+      names = "--client-cert",
+      paramLabel = "FILE",
+      description =
+          "With --server: present this client certificate and key (PEM, from cfn cert issue) to a"
+              + " node started with --client-certs, instead of a token.")
+  Path clientCert;
+
   /** True when {@code --server} was given. */
   boolean remote() {
     if (server == null) {
-      for (String only : new String[] {"--token-file", "--fingerprint"}) {
+      for (String only : new String[] {"--token-file", "--fingerprint", "--client-cert"}) {
         if (given(only)) {
           throw CommandFailure.usage(
               only + " only works with --server URL", "add --server URL, or drop " + only);
@@ -89,7 +101,21 @@ final class ServerOptions {
       }
     }
     URI url = url();
-    String token = token();
+    dev.cfn.server.tls.ClientIdentity identity = null;
+    if (clientCert != null) {
+      if (url.getScheme().equals("http")) {
+        throw CommandFailure.usage(
+            "--client-cert needs TLS, and " + server + " is plain HTTP",
+            "use the https:// URL cfn serve --client-certs printed, or drop --client-cert");
+      }
+      PathChecks.existingFile("--client-cert", clientCert, "client certificate file");
+      try {
+        identity = dev.cfn.server.tls.ClientIdentity.readPem(clientCert);
+      } catch (IOException e) {
+        throw CommandFailure.usage("--client-cert: " + e.getMessage(), null);
+      }
+    }
+    String token = identity != null && tokenFile == null ? null : token();
     if (url.getScheme().equals("http")) {
       if (fingerprint != null) {
         throw CommandFailure.usage(
@@ -98,7 +124,7 @@ final class ServerOptions {
       }
       return NodeClient.plain(url, token);
     }
-    return NodeClient.pinned(url, token, pin());
+    return NodeClient.pinned(url, token, pin(), identity);
   }
 
   private boolean given(String option) {

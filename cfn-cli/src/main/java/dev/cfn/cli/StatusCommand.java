@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import dev.cfn.flow.graph.RunView;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.flow.spec.GraphFile;
 import dev.cfn.store.journal.JournalReader;
@@ -76,7 +77,7 @@ final class StatusCommand implements Callable<Integer> {
           m.put("submitted", p.getProperty("submitted", "?"));
           try {
             GraphFile g = run.graph();
-            RunView view = RunView.read(reader, run.runId(), g.taskIds());
+            RunView view = RunView.read(reader::stateByPrefix, run.runId(), g.taskIds());
             m.put("status", view.status());
             m.put("tasks", view.tasks().size());
             m.put("succeeded", view.count("SUCCEEDED"));

@@ -6,6 +6,7 @@ import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.tool.BuiltinTools;
 import dev.cfn.ai.tool.ToolRegistry;
@@ -19,6 +20,7 @@ import dev.cfn.flow.swarm.Swarm;
 import dev.cfn.flow.swarm.SwarmStatus;
 import dev.cfn.flow.swarm.Topology;
 import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.journal.SqliteJournal;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Reader;
@@ -49,8 +51,17 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "swarm",
     mixinStandardHelpOptions = true,
-    description = "Runs swarms of the project's agents.",
-    subcommands = {SwarmCommand.Run.class})
+    description = {
+      "Runs swarms of the project's agents (run), and the swarms of a running node (status,"
+          + " create, join, leave, with --server URL)."
+    },
+    subcommands = {
+      SwarmCommand.Run.class,
+      SwarmNodeCommands.Status.class,
+      SwarmNodeCommands.Create.class,
+      SwarmNodeCommands.Join.class,
+      SwarmNodeCommands.Leave.class
+    })
 final class SwarmCommand extends CommandGroup {
 
   /** The strategies {@code --strategy} takes. */
@@ -106,8 +117,9 @@ final class SwarmCommand extends CommandGroup {
         paramLabel = "RUN",
         description =
             "Make the run durable under this id: its model calls are recorded in the call log"
-                + " (--calls) and its options in .cfn/swarms/RUN/, so that --resume RUN goes on"
-                + " after a crash without asking a model again what it answered.")
+                + " (--calls), its options and what it spent in .cfn/swarms/RUN/, so that"
+                + " --resume RUN goes on after a crash without asking a model again what it"
+                + " answered, its budget counting what was spent before.")
     String id;
 
     @Option(
@@ -145,11 +157,7 @@ final class SwarmCommand extends CommandGroup {
                 + " only says what, the strategy picks who).")
     String strategy = "capability";
 
-    @Option(
-        names = "--budget-usd",
-        paramLabel = "USD",
-        description = "At most this many US dollars for all the swarm's model calls.")
-    BigDecimal budgetUsd;
+    @Mixin BudgetOptions spending = new BudgetOptions();
 
     @Option(
         names = "--max-turns",
@@ -176,13 +184,7 @@ final class SwarmCommand extends CommandGroup {
         description = "Wall-time limit for the whole run (default: 10m).")
     Duration timeout = Duration.ofMinutes(10);
 
-    @Option(
-        names = "--trust-hooks",
-        description =
-            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
-                + " the .md files) for this run. Read them first: they run on this machine as you."
-                + " Without it they never run, and a warning names them.")
-    boolean trustHooks;
+    @Mixin HookOptions hooks = new HookOptions();
 
     @Mixin ModelOptions models = new ModelOptions();
 
@@ -196,8 +198,8 @@ final class SwarmCommand extends CommandGroup {
       p.setProperty("topology", topology);
       p.setProperty("maxAgents", Integer.toString(maxAgents));
       p.setProperty("strategy", strategy);
-      if (budgetUsd != null) {
-        p.setProperty("budgetUsd", budgetUsd.toPlainString());
+      if (spending.usd != null) {
+        p.setProperty("budgetUsd", spending.usd.toPlainString());
       }
       p.setProperty("maxTurns", Integer.toString(maxTurns));
       if (supervisor != null) {
@@ -219,7 +221,7 @@ final class SwarmCommand extends CommandGroup {
       topology = p.getProperty("topology", "auto");
       maxAgents = Integer.parseInt(p.getProperty("maxAgents", "8"));
       strategy = p.getProperty("strategy", "capability");
-      budgetUsd = p.containsKey("budgetUsd") ? new BigDecimal(p.getProperty("budgetUsd")) : null;
+      spending.usd = p.containsKey("budgetUsd") ? new BigDecimal(p.getProperty("budgetUsd")) : null;
       maxTurns = Integer.parseInt(p.getProperty("maxTurns", "10"));
       supervisor = p.getProperty("supervisor");
       timeout = Duration.parse(p.getProperty("timeout", "PT10M"));
@@ -311,11 +313,7 @@ final class SwarmCommand extends CommandGroup {
             "--max-turns must be at most 1000, was " + maxTurns, "such as --max-turns 20");
       }
       ValueConverters.positive("--timeout", timeout);
-      if (budgetUsd != null && budgetUsd.signum() <= 0) {
-        throw CommandFailure.usage(
-            "--budget-usd must be above 0, was " + budgetUsd.toPlainString(),
-            "such as --budget-usd 0.50");
-      }
+      spending.validate();
       models.validate();
       List<Path> paths = AgentCommand.pathsOrDefault(agents, "cfn swarm run");
       LoadResult loaded = DefinitionLoader.load(paths);
@@ -333,9 +331,10 @@ final class SwarmCommand extends CommandGroup {
       }
       List<AgentDefinition> working = new ArrayList<>(members);
       working.add(planner);
-      models.requirePrices(budgetUsd, working, "cfn swarm run");
+      models.requirePrices(spending.usd, working, "cfn swarm run");
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
+      Hooks projectHooks = hooks.load(models.project, "cfn swarm run", err);
       Progress progress = new Progress(err, json);
       int skipped = all.size() - 1 - members.size();
       if (skipped > 0) {
@@ -347,13 +346,14 @@ final class SwarmCommand extends CommandGroup {
       }
       Budget.Builder limits =
           Budget.builder("cfn swarm run").maxWallTime(timeout).prices(models.prices());
-      if (budgetUsd != null) {
-        limits.maxCostUsd(budgetUsd);
+      if (spending.usd != null) {
+        limits.maxCostUsd(spending.usd);
       }
       Budget budget = limits.build();
       SupervisorOutcome outcome;
       SwarmStatus status;
       SqliteCallLogStore callLog = null;
+      SqliteJournal ledger = null;
       if (runId != null) {
         Files.createDirectories(runFolder(runId));
         Properties p = saved();
@@ -364,6 +364,8 @@ final class SwarmCommand extends CommandGroup {
           Files.createDirectories(folder);
         }
         callLog = SqliteCallLogStore.open(calls.toAbsolutePath());
+        // the swarm's spend and refusals, kept across --resume so that its budget holds
+        ledger = SqliteJournal.builder(runFolder(runId).resolve("ledger.db")).open();
         progress.event(
             "cfn swarm run: "
                 + (resume != null ? "resuming durable run " : "durable run ")
@@ -371,11 +373,20 @@ final class SwarmCommand extends CommandGroup {
                 + ", its calls recorded in "
                 + calls);
       }
-      try (SqliteCallLogStore recorded = callLog;
+      AgentRuntime.Builder runtime = AgentRuntime.builder().jvmMetrics(false);
+      if (ledger != null) {
+        runtime.journal(ledger);
+      }
+      try (SqliteJournal kept = ledger;
+          SqliteCallLogStore recorded = callLog;
           ModelOptions.Models m = models.open(err, "cfn swarm run");
           ModelRouter router = ModelRouter.create(m.config());
-          AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).build();
-          Swarm swarm = Swarm.builder("cli", rt).topology(top).budget(budget).build()) {
+          AgentRuntime rt = runtime.build();
+          Swarm swarm =
+              (kept == null ? Swarm.builder("cli", rt) : Swarm.builder("cli", rt).durable(kept))
+                  .topology(top)
+                  .budget(budget)
+                  .build()) {
         ToolRegistry tools = new ToolRegistry();
         BuiltinTools.builder().messaging().registerIn(tools);
         for (AgentDefinition d : all) {
@@ -383,11 +394,9 @@ final class SwarmCommand extends CommandGroup {
             LlmAgent.Builder agent =
                 LlmAgent.builder(d).router(router).tools(tools).budgetPerAgent(swarm::memberBudget);
             if (recorded != null) {
-              agent.callLog(CallLog.durable(recorded));
+              agent.callLog(swarm.callLog(CallLog.durable(recorded)));
             }
-            if (trustHooks) {
-              agent.allowDefinitionHooks();
-            }
+            hooks.apply(agent, projectHooks);
             rt.register(agent.type(d.name()));
           }
         }

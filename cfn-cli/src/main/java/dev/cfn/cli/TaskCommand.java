@@ -9,6 +9,7 @@ import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.ai.hook.Hooks;
 import dev.cfn.ai.model.ModelRouter;
 import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
@@ -19,6 +20,7 @@ import dev.cfn.flow.graph.FlowEvent;
 import dev.cfn.flow.graph.GraphRun;
 import dev.cfn.flow.graph.GraphRunner;
 import dev.cfn.flow.graph.RunOutcome;
+import dev.cfn.flow.graph.RunView;
 import dev.cfn.flow.spec.GraphFile;
 import dev.cfn.flow.spec.GraphFileException;
 import dev.cfn.store.calls.SqliteCallLogStore;
@@ -77,12 +79,18 @@ import picocli.CommandLine.Spec;
  *
  * <p>The journal is held by one process at a time: while a graph runs, another {@code submit} or
  * {@code resume} on the same journal is refused (status and cancel work).
+ *
+ * <p>With {@code --server URL} ({@link ServerOptions}) each subcommand acts on a running node
+ * instead ({@code /v1/graphs}): the node runs the graph on its own journal and agents, {@code
+ * submit} and {@code resume} follow the run until it ends (or {@code --timeout}), with the same
+ * exit codes; the options naming local files are refused.
  */
 @Command(
     name = "task",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs durable task graphs (YAML or JSON files) on the embedded journal.",
+      "Runs durable task graphs (YAML or JSON files) on the embedded journal, or on a running"
+          + " node with --server URL.",
       "submit runs a graph in the foreground; resume continues an interrupted run; status and"
           + " cancel work while it runs."
     },
@@ -106,21 +114,11 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin ModelOptions models = new ModelOptions();
 
-    @Option(
-        names = "--trust-hooks",
-        description =
-            "Run the agent definitions' own hooks (their hooks: fields: shell commands written in"
-                + " the .md files) for this run. Read them first: they run on this machine as you."
-                + " Without it they never run, and a warning names them.")
-    boolean trustHooks;
+    @Mixin HookOptions hooks = new HookOptions();
 
     @Mixin StoreOptions store = new StoreOptions();
 
-    @Option(
-        names = "--budget-usd",
-        paramLabel = "USD",
-        description = "At most this many US dollars for this process's model calls.")
-    BigDecimal budgetUsd;
+    @Mixin BudgetOptions spending = new BudgetOptions();
 
     @Option(
         names = "--max-calls",
@@ -141,12 +139,9 @@ final class TaskCommand extends CommandGroup {
 
     void validate() {
       models.validate();
+      hooks.load(models.project, "cfn task", null); // a malformed hooks file: refused here
       ValueConverters.positive("--timeout", timeout);
-      if (budgetUsd != null && budgetUsd.signum() <= 0) {
-        throw CommandFailure.usage(
-            "--budget-usd must be above 0, was " + budgetUsd.toPlainString(),
-            "such as --budget-usd 0.50");
-      }
+      spending.validate();
       if (maxCalls != null) {
         ValueConverters.atLeast("--max-calls", maxCalls, 1);
       }
@@ -166,7 +161,7 @@ final class TaskCommand extends CommandGroup {
       try {
         GraphFile.Bound bound = file.bind(loaded.definitions(), boundName);
         models.requirePrices(
-            budgetUsd,
+            spending.usd,
             bound.definitions().stream().map(n -> loaded.find(n).orElseThrow()).toList(),
             command);
         return bound;
@@ -195,9 +190,10 @@ final class TaskCommand extends CommandGroup {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       String command = "cfn task " + spec.name();
+      Hooks projectHooks = hooks.load(models.project, command, err);
       Budget.Builder limits = Budget.builder(command + " " + run.runId()).prices(models.prices());
-      if (budgetUsd != null) {
-        limits.maxCostUsd(budgetUsd);
+      if (spending.usd != null) {
+        limits.maxCostUsd(spending.usd);
       }
       if (maxCalls != null) {
         limits.maxCalls(maxCalls);
@@ -226,9 +222,7 @@ final class TaskCommand extends CommandGroup {
                   .tools(new ToolRegistry())
                   .budget(budget)
                   .callLog(CallLog.durable(calls));
-          if (trustHooks) {
-            agent.allowDefinitionHooks();
-          }
+          hooks.apply(agent, projectHooks);
           rt.register(agent.type(d.name()));
         }
         Map<String, String> taskStatus = new ConcurrentHashMap<>();
@@ -312,7 +306,7 @@ final class TaskCommand extends CommandGroup {
         run.addSpent(budget.spent());
       }
       try (JournalReader reader = SqliteJournal.openReadOnly(db)) {
-        RunView view = RunView.read(reader, run.runId(), file.taskIds());
+        RunView view = RunView.read(reader::stateByPrefix, run.runId(), file.taskIds());
         Budget.Spent spent = budget.spent();
         if (json) {
           Map<String, Object> r = view.json();
@@ -460,20 +454,19 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin Running running = new Running();
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
       PathChecks.existingFile("GRAPH_FILE", graphFile, "graph file");
+      if (server.remote()) {
+        return remoteSubmit();
+      }
       running.validate();
       if (runId != null) {
         RunFiles.checkRunId(runId);
       }
-      for (String k : state.keySet()) {
-        if (k.isBlank() || k.contains("\n") || k.length() > 200) {
-          throw CommandFailure.usage(
-              "--state key '" + k + "' must be 1 to 200 characters on one line",
-              "such as --state topic=queues");
-        }
-      }
+      checkStateKeys(state);
       GraphFile file;
       try {
         file = GraphFile.read(graphFile);
@@ -507,6 +500,133 @@ final class TaskCommand extends CommandGroup {
       initial.putAll(state);
       return running.run(spec, run, file, b, initial);
     }
+
+    /** Checks the file here (every problem with its line), then the node runs it; follows it. */
+    private int remoteSubmit() throws IOException {
+      NodeClient node = server.connect(LOCAL_RUNNING);
+      ValueConverters.positive("--timeout", running.timeout);
+      if (runId != null) {
+        RunFiles.checkRunId(runId);
+      }
+      checkStateKeys(state);
+      try {
+        GraphFile.read(graphFile);
+      } catch (GraphFileException e) {
+        throw fileProblems(e, "", "correct the file; every problem is listed");
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("graph", Files.readString(graphFile, StandardCharsets.UTF_8));
+      if (runId != null) {
+        body.put("run", runId);
+      }
+      body.put("state", state);
+      com.fasterxml.jackson.databind.JsonNode r =
+          node.call("POST", "/v1/graphs", body).orElseThrow();
+      String id = r.path("run").asText();
+      Progress progress = new Progress(spec.commandLine().getErr(), running.json);
+      progress.event(
+          "cfn task submit: run "
+              + id
+              + " of graph "
+              + r.path("graph").asText()
+              + " on "
+              + node.base());
+      return follow(spec, node, id, running.timeout, running.json, progress);
+    }
+  }
+
+  /** The options of submit and resume that name local files, refused with {@code --server}. */
+  static final String[] LOCAL_RUNNING = {
+    "--agents",
+    "--project",
+    "--replay",
+    "--trust-providers",
+    "--prices",
+    "--trust-hooks",
+    "--budget-usd",
+    "--max-calls",
+    "--journal",
+    "--db"
+  };
+
+  static void checkStateKeys(Map<String, String> state) {
+    for (String k : state.keySet()) {
+      if (k.isBlank() || k.contains("\n") || k.length() > 200) {
+        throw CommandFailure.usage(
+            "--state key '" + k + "' must be 1 to 200 characters on one line",
+            "such as --state topic=queues");
+      }
+    }
+  }
+
+  /**
+   * Polls run {@code id} on the node until it ends or {@code timeout} passes, then prints it as the
+   * local submit does: exit 0 when it succeeded, 1 otherwise.
+   */
+  static int follow(
+      CommandSpec spec,
+      NodeClient node,
+      String id,
+      Duration timeout,
+      boolean json,
+      Progress progress) {
+    long end = System.nanoTime() + timeout.toNanos();
+    com.fasterxml.jackson.databind.JsonNode run;
+    try {
+      while (true) {
+        run = remoteRun(node, id);
+        String status = run.path("status").asText();
+        if (!status.equals("RUNNING") && !status.equals(RunView.NOT_STARTED)) {
+          break;
+        }
+        Map<String, String> statuses = new LinkedHashMap<>();
+        run.path("tasks")
+            .forEach(
+                t ->
+                    statuses.put(
+                        t.path("id").asText(), t.path("status").asText().toLowerCase(Locale.ROOT)));
+        progress.status(line(id, statuses));
+        if (System.nanoTime() > end) {
+          break;
+        }
+        try {
+          Thread.sleep(250);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    } finally {
+      progress.done();
+    }
+    RunView view = RunView.of(run);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(AgentCommand.json(run));
+    } else {
+      printView(out, view, Map.of());
+      if (!view.isFinal()) {
+        out.println(
+            "still running on the node after --timeout "
+                + timeout
+                + "; cfn task status "
+                + id
+                + " --server "
+                + node.base()
+                + " follows it");
+      }
+    }
+    out.flush();
+    return view.status().equals("SUCCEEDED") ? ExitCode.OK : ExitCode.FAILED;
+  }
+
+  static com.fasterxml.jackson.databind.JsonNode remoteRun(NodeClient node, String id) {
+    return node.get("/v1/graphs/" + NodeClient.segment(id))
+        .orElseThrow(
+            () ->
+                CommandFailure.failed(
+                    "no run '" + id + "' on the node at " + node.base(),
+                    "cfn status lists the runs; GET /v1/graphs lists the node's"));
   }
 
   @Command(
@@ -524,8 +644,20 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin Running running = new Running();
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
+      if (server.remote()) {
+        NodeClient node = server.connect(LOCAL_RUNNING);
+        RunFiles.checkRunId(runId);
+        ValueConverters.positive("--timeout", running.timeout);
+        remoteRun(node, runId);
+        node.call("POST", "/v1/graphs/" + NodeClient.segment(runId) + "/resume", null);
+        Progress progress = new Progress(spec.commandLine().getErr(), running.json);
+        progress.event("cfn task resume: run " + runId + " resumed on " + node.base());
+        return follow(spec, node, runId, running.timeout, running.json, progress);
+      }
       running.validate();
       RunFiles run = existingRun(running.store.db, runId);
       GraphFile file = run.graph();
@@ -575,14 +707,29 @@ final class TaskCommand extends CommandGroup {
     @Option(names = "--json", description = "Print the run as one JSON object.")
     boolean json;
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() {
+      if (server.remote()) {
+        NodeClient node = server.connect(DlqCommand.LOCAL_FILE);
+        RunFiles.checkRunId(runId);
+        com.fasterxml.jackson.databind.JsonNode r = remoteRun(node, runId);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+          out.println(AgentCommand.json(r));
+        } else {
+          printView(out, RunView.of(r), Map.of());
+        }
+        out.flush();
+        return ExitCode.OK;
+      }
       RunFiles run = existingRun(store.db, runId);
       GraphFile file = run.graph();
       PrintWriter out = spec.commandLine().getOut();
       RunView view;
       try (JournalReader reader = SqliteJournal.openReadOnly(store.existing())) {
-        view = RunView.read(reader, runId, file.taskIds());
+        view = RunView.read(reader::stateByPrefix, runId, file.taskIds());
       }
       boolean inUse = RunFiles.journalInUse(store.db).orElse(false);
       List<String> cancels = run.cancelRequests();
@@ -631,12 +778,45 @@ final class TaskCommand extends CommandGroup {
 
     @Mixin StoreOptions store = new StoreOptions();
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws IOException {
       int slash = target.indexOf('/');
       String runId = slash < 0 ? target : target.substring(0, slash);
       String task = slash < 0 ? null : target.substring(slash + 1);
       RunFiles.checkRunId(runId);
+      if (server.remote()) {
+        NodeClient node = server.connect(DlqCommand.LOCAL_FILE);
+        if (task != null && !task.matches("[A-Za-z0-9_-]{1,64}")) {
+          throw CommandFailure.usage(
+              "task '" + task + "' is not a task id", "cfn task status " + runId + " lists them");
+        }
+        remoteRun(node, runId);
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (task != null) {
+          body.put("task", task);
+        }
+        node.call("POST", "/v1/graphs/" + NodeClient.segment(runId) + "/cancel", body)
+            .orElseThrow(
+                () ->
+                    CommandFailure.failed(
+                        "run " + runId + " has no task '" + task + "' on the node",
+                        "cfn task status " + runId + " --server " + node.base() + " lists them"));
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(
+            "cancel of "
+                + (task == null ? "run " + runId : "task " + task + " of run " + runId)
+                + " sent to the node at "
+                + node.base()
+                + "; cfn task status "
+                + runId
+                + " --server "
+                + node.base()
+                + " shows it");
+        out.flush();
+        return ExitCode.OK;
+      }
       RunFiles run = existingRun(store.db, runId);
       GraphFile file = run.graph();
       if (task != null && !file.taskIds().contains(task)) {
@@ -646,7 +826,7 @@ final class TaskCommand extends CommandGroup {
       }
       if (Files.isRegularFile(store.db)) {
         try (JournalReader reader = SqliteJournal.openReadOnly(store.db)) {
-          RunView view = RunView.read(reader, runId, file.taskIds());
+          RunView view = RunView.read(reader::stateByPrefix, runId, file.taskIds());
           if (view.isFinal()) {
             throw CommandFailure.failed(
                 "run " + runId + " has already ended " + view.status() + "; nothing to cancel",

@@ -98,22 +98,8 @@ final class TokenCommand extends CommandGroup {
 
     @Override
     public Integer call() {
-      Role r;
-      try {
-        r = Role.parse(role);
-      } catch (IllegalArgumentException e) {
-        throw CommandFailure.usage(
-            "--role: no role named '" + role + "'", "use viewer, agent, operator or admin");
-      }
-      List<Scope> parsed = new ArrayList<>();
-      for (String s : scopes == null ? List.of("*") : scopes) {
-        try {
-          parsed.add(Scope.parse(s));
-        } catch (IllegalArgumentException e) {
-          throw CommandFailure.usage(
-              "--scope '" + s + "' is not a scope", "write *, agent:TYPE, topic:TYPE or memory:NS");
-        }
-      }
+      Role r = CertCommand.Grant.parseRole(role);
+      List<Scope> parsed = CertCommand.Grant.parseScopes(scopes);
       ValueConverters.positive("--expires", expires);
       if (expires.compareTo(TokenStore.MAX_LIFETIME) > 0) {
         throw CommandFailure.usage(

@@ -76,6 +76,77 @@ class AuditAndKeysCommandTest {
   }
 
   @Test
+  void initSaysWhichFilesHoldPlainRecordsWrittenBeforeIt() throws Exception {
+    String h = home.toString();
+    String memory = home.resolve(".cfn/memory.db").toString();
+    String early = "WrittenBeforeTheKeyringKp3";
+    assertThat(cfn("memory", "put", "old", early, "--memory", memory).code()).isZero();
+    BadInputTest.Result init = cfn("keys", "init", "--home", h);
+    assertThat(init.code()).as(init.err()).isZero();
+    assertThat(init.out())
+        .contains("note: " + memory)
+        .contains("were written before the keyring")
+        .contains("stay plain");
+    // which is the truth: the early record is still there in plain text, and still readable
+    assertThat(
+            new String(
+                Files.readAllBytes(home.resolve(".cfn/memory.db")),
+                java.nio.charset.StandardCharsets.ISO_8859_1))
+        .contains(early);
+    assertThat(cfn("memory", "get", "old", "--memory", memory).out()).contains(early);
+  }
+
+  @Test
+  void sealExistingSealsWhatWasWrittenBeforeTheKeyringAndRefusesBadInput() throws Exception {
+    String h = home.toString();
+    String memory = home.resolve(".cfn/memory.db").toString();
+    String early = "SealMeLaterCanaryWq55";
+    // no home, no keyring: refused, nothing made
+    BadInputTest.Result noHome =
+        cfn("keys", "seal-existing", "--home", home.resolve("missing").toString());
+    assertThat(noHome.code()).isEqualTo(2);
+    assertThat(noHome.err()).contains("no folder").contains("--home");
+    BadInputTest.Result noCfn = cfn("keys", "seal-existing", "--home", h);
+    assertThat(noCfn.code()).isEqualTo(2);
+    assertThat(noCfn.err()).contains("no .cfn folder").contains("nothing was changed");
+    assertThat(cfn("memory", "put", "old", "value " + early, "--memory", memory).code()).isZero();
+    BadInputTest.Result noKeys = cfn("keys", "seal-existing", "--home", h);
+    assertThat(noKeys.code()).isEqualTo(2);
+    assertThat(noKeys.err()).contains("no keyring").contains("cfn keys init");
+
+    assertThat(cfn("keys", "init", "--home", h).code()).isZero();
+    BadInputTest.Result dry = cfn("keys", "seal-existing", "--home", h, "--dry-run", "--json");
+    assertThat(dry.code()).as(dry.err()).isZero();
+    JsonNode plan = JSON.readTree(dry.out());
+    assertThat(plan.get("files").get(0).get("plainRecords").asLong()).isEqualTo(1);
+    assertThat(raw(".cfn/memory.db")).contains(early); // a dry run changes nothing
+
+    BadInputTest.Result seal = cfn("keys", "seal-existing", "--home", h, "--json");
+    assertThat(seal.code()).as(seal.err()).isZero();
+    JsonNode done = JSON.readTree(seal.out());
+    assertThat(done.get("sealed").get(0).get("recordsSealed").asLong()).isEqualTo(1);
+    assertThat(raw(".cfn/memory.db")).doesNotContain(early);
+    assertThat(cfn("memory", "get", "old", "--memory", memory).out()).contains(early);
+
+    BadInputTest.Result again = cfn("keys", "seal-existing", "--home", h);
+    assertThat(again.code()).isEqualTo(2);
+    assertThat(again.err()).contains("already sealed").contains("--force");
+
+    List<String> actions =
+        cfn("audit", "tail", "--home", h, "--json")
+            .out()
+            .lines()
+            .map(l -> l.contains("keys.seal-existing") ? "seal" : "other")
+            .toList();
+    assertThat(actions).contains("seal");
+  }
+
+  private String raw(String file) throws java.io.IOException {
+    return new String(
+        Files.readAllBytes(home.resolve(file)), java.nio.charset.StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
   void withAKeyringTheCommandsSealWhatTheyWriteAndRotationKeepsItReadable() throws Exception {
     String h = home.toString();
     String memory = home.resolve(".cfn/memory.db").toString();

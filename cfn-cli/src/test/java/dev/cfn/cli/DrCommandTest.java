@@ -13,13 +13,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code cfn dr backup|restore|drill} on real store files and a real killed worker JVM. */
+/** {@code cfn dr backup|restore|drill} on real store files and a real killed {@code cfn serve}. */
 class DrCommandTest {
   @TempDir Path dir;
 
   @Test
-  void theDrillKillsALoadedNodeRestoresItsLatestBackupAndReportsRpoAndRto() throws Exception {
+  void theDrillKillsAServedNodeRestoresItsLatestBackupServesItAgainAndReportsRpoAndRto()
+      throws Exception {
     Path json = dir.resolve("dr.json");
+    Path work = dir.resolve("work");
     BadInputTest.Result r =
         BadInputTest.run(
             "dr",
@@ -31,24 +33,80 @@ class DrCommandTest {
             "--json",
             json.toString(),
             "--dir",
-            dir.resolve("work").toString());
+            work.toString());
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out())
         .contains("RPO ")
+        .contains("acknowledged writes missing")
         .contains("RTO ")
+        .contains("to the first request served")
         .contains("verified: journal ok, memory ok, call log ok");
     JsonNode report = new ObjectMapper().readTree(json.toFile());
     assertThat(report.get("met").asBoolean()).isTrue();
     assertThat(report.get("problems")).isEmpty();
+    assertThat(report.get("node").asText()).startsWith("cfn serve");
     long acked = report.get("lastAcknowledgedRecord").asLong();
+    long newest = report.get("newestRestoredRecord").asLong();
     assertThat(acked).isPositive();
-    for (String f : new String[] {"journal", "memory", "calls"}) {
-      JsonNode part = report.get("rpoByFile").get(f);
-      assertThat(part.get("newestRecord").asLong()).as(f).isBetween(1L, acked + 1);
-      assertThat(part.get("rpoMillis").asLong()).as(f).isBetween(0L, 60_000L);
+    assertThat(newest).isBetween(1L, acked);
+    assertThat(report.get("acknowledgedMissing").asLong()).isEqualTo(acked - newest);
+    assertThat(report.get("rpoMillis").asLong()).isBetween(0L, 60_000L);
+    assertThat(report.get("rtoReadyMillis").asLong()).isPositive();
+    assertThat(report.get("rtoMillis").asLong())
+        .isGreaterThanOrEqualTo(report.get("rtoReadyMillis").asLong());
+    assertThat(report.get("verified").get("memory").asBoolean()).isTrue();
+
+    // The restored node served with the set's own token file and certificate.
+    assertThat(work.resolve("restored/.cfn/tokens.db")).exists();
+    assertThat(work.resolve("restored/.cfn/tls/server.crt")).exists();
+    assertThat(dev.cfn.store.backup.StoreBackup.sets(work.resolve("backups")))
+        .hasSizeGreaterThanOrEqualTo(2);
+    // The restored memory holds every acknowledged write up to its newest, none after the last.
+    try (SqliteMemoryStore m = SqliteMemoryStore.open(work.resolve("restored/.cfn/memory.db"))) {
+      for (long n = 1; n <= newest; n++) {
+        assertThat(m.get(MemoryAccessor.operator(), DrCommand.Drill.NAMESPACE, "rec-" + n))
+            .as("rec-" + n)
+            .isPresent();
+      }
     }
-    assertThat(report.get("rtoMillis").asLong()).isPositive();
-    assertThat(report.get("verified").get("calls").asBoolean()).isTrue();
+  }
+
+  @Test
+  void aDrillOverItsRecoveryTimeTargetSaysSoAndFails() throws Exception {
+    Path json = dir.resolve("dr.json");
+    Path work = dir.resolve("work");
+    BadInputTest.Result r =
+        BadInputTest.run(
+            "dr",
+            "drill",
+            "--backup-every",
+            "1s",
+            "--backups",
+            "1",
+            "--rto-target",
+            "1ms", // no JVM starts in a millisecond: the recovery time is over it
+            "--json",
+            json.toString(),
+            "--dir",
+            work.toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.out()).containsPattern("RTO .*\\(target 0\\.001 s\\): NOT met");
+    assertThat(r.err()).contains("kept " + work);
+    JsonNode report = new ObjectMapper().readTree(json.toFile());
+    assertThat(report.get("met").asBoolean()).isFalse();
+    assertThat(report.get("rtoTargetMillis").asLong()).isEqualTo(1);
+    assertThat(report.get("rtoMillis").asLong()).isGreaterThan(1);
+    assertThat(report.get("problems")).as("the restore itself was sound").isEmpty();
+  }
+
+  @Test
+  void aDrillWithABackupIntervalUnderASecondIsRefusedAndRunsNothing() {
+    BadInputTest.Result r =
+        BadInputTest.run(
+            "dr", "drill", "--backup-every", "200ms", "--dir", dir.resolve("w").toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--backup-every must be at least 1s").contains("fix");
+    assertThat(dir.resolve("w")).doesNotExist();
   }
 
   @Test
@@ -97,5 +155,118 @@ class DrCommandTest {
                     "store", "check", "--journal", dir.resolve("fresh/.cfn/cfn.db").toString())
                 .code())
         .isZero();
+  }
+
+  @Test
+  void aSetHoldsTokensTlsAndAlertsButTheKeysOnlyWhenAskedAndNeverReplacesThem() throws Exception {
+    Path node = dir.resolve("node");
+    Path cfn = node.resolve(".cfn");
+    Files.createDirectories(cfn.resolve("tls"));
+    Files.createDirectories(cfn.resolve("keys"));
+    try (SqliteJournal j = SqliteJournal.builder(cfn.resolve("cfn.db")).open()) {
+      // an empty journal is a journal
+    }
+    String secret;
+    try (dev.cfn.server.auth.TokenStore t =
+        dev.cfn.server.auth.TokenStore.open(node.resolve(".cfn/tokens.db"))) {
+      secret =
+          t.create(
+                  dev.cfn.server.auth.Role.VIEWER,
+                  java.util.List.of(dev.cfn.server.auth.Scope.ALL),
+                  java.time.Duration.ofDays(1),
+                  "kept")
+              .secret();
+    }
+    Files.writeString(cfn.resolve("tls/server.crt"), "CERT\n");
+    Files.writeString(cfn.resolve("tls/server.key"), "SEALED KEY\n");
+    Files.writeString(cfn.resolve("alerts.yaml"), "rules: []\n");
+    Files.writeString(cfn.resolve("alert-history.jsonl"), "{}\n");
+    Files.writeString(cfn.resolve("keys/master.json"), "{\"key\":\"MASTER\"}\n");
+
+    BadInputTest.Result plain =
+        BadInputTest.run(
+            "dr", "backup", "--home", node.toString(), "--to", dir.resolve("sets").toString());
+    assertThat(plain.code()).as(plain.err()).isZero();
+    assertThat(plain.out())
+        .contains("tokens.db")
+        .contains("tls/server.key")
+        .contains("alerts.yaml")
+        .contains("alert-history.jsonl")
+        .doesNotContain("keys/");
+    BadInputTest.Result withKeys =
+        BadInputTest.run(
+            "dr",
+            "backup",
+            "--include-keys",
+            "--home",
+            node.toString(),
+            "--to",
+            dir.resolve("vault").toString());
+    assertThat(withKeys.code()).as(withKeys.err()).isZero();
+    assertThat(withKeys.out()).contains("keys/master.json");
+    assertThat(withKeys.err()).contains("holds the master key");
+
+    // into a fresh folder: everything of the set arrives, the token still opens the node
+    Path fresh = dir.resolve("fresh");
+    Files.createDirectories(fresh);
+    BadInputTest.Result restore =
+        BadInputTest.run(
+            "dr", "restore", "--from", dir.resolve("vault").toString(), "--home", fresh.toString());
+    assertThat(restore.code()).as(restore.err()).isZero();
+    assertThat(fresh.resolve(".cfn/tls/server.key")).hasContent("SEALED KEY");
+    assertThat(fresh.resolve(".cfn/keys/master.json")).exists();
+    assertThat(fresh.resolve(".cfn/alerts.yaml")).hasContent("rules: []");
+    try (dev.cfn.server.auth.TokenStore t =
+        dev.cfn.server.auth.TokenStore.open(fresh.resolve(".cfn/tokens.db"))) {
+      assertThat(t.authenticate(secret).verdict())
+          .isEqualTo(dev.cfn.server.auth.TokenStore.Verdict.ACCEPTED);
+    }
+
+    // the keys' half alone, into a folder restored from a set without keys
+    Path other = dir.resolve("other");
+    Files.createDirectories(other);
+    assertThat(
+            BadInputTest.run(
+                    "dr",
+                    "restore",
+                    "--from",
+                    dir.resolve("sets").toString(),
+                    "--home",
+                    other.toString())
+                .code())
+        .isZero();
+    assertThat(other.resolve(".cfn/keys")).doesNotExist();
+    BadInputTest.Result keys =
+        BadInputTest.run(
+            "dr",
+            "restore",
+            "--keys-only",
+            "--from",
+            dir.resolve("vault").toString(),
+            "--home",
+            other.toString());
+    assertThat(keys.code()).as(keys.err()).isZero();
+    assertThat(keys.out()).contains("keys/master.json").doesNotContain("memory");
+    assertThat(other.resolve(".cfn/keys/master.json")).hasContent("{\"key\":\"MASTER\"}");
+    BadInputTest.Result none =
+        BadInputTest.run(
+            "dr",
+            "restore",
+            "--keys-only",
+            "--from",
+            dir.resolve("sets").toString(),
+            "--home",
+            other.toString());
+    assertThat(none.code()).isEqualTo(1);
+    assertThat(none.err()).contains("holds no keyring").contains("--include-keys");
+
+    // in place: the node's own token file, TLS pair and keyring are kept
+    Files.writeString(cfn.resolve("keys/master.json"), "{\"key\":\"ROTATED\"}\n");
+    BadInputTest.Result inPlace =
+        BadInputTest.run(
+            "dr", "restore", "--from", dir.resolve("vault").toString(), "--home", node.toString());
+    assertThat(inPlace.code()).as(inPlace.err()).isZero();
+    assertThat(inPlace.out()).contains("kept the node's own keys/master.json");
+    assertThat(cfn.resolve("keys/master.json")).hasContent("{\"key\":\"ROTATED\"}");
   }
 }

@@ -101,4 +101,61 @@ class RunTrustHooksTest {
     assertThat(r.out() + r.err()).contains("refused by the project hook");
     assertThat(model.requests()).as("no model call").isEmpty();
   }
+
+  @Test
+  void theProjectsHooksFileRunsOnlyWithTrustHooksAndThenBlocksTheTask() throws Exception {
+    Path fileMarker = project.resolve("project-hook-ran");
+    Files.writeString(
+        project.resolve(".claude/agents/plain.md"),
+        "---\nname: plain\ndescription: Plain\nmodel: gpt-4o-mini\n---\nAnswer.\n");
+    Files.writeString(
+        project.resolve(".cfn/hooks.yaml"),
+        "pre-task:\n"
+            + "  - shell: \"touch '"
+            + fileMarker
+            + "'; echo refused by the hooks file >&2; exit 1\"\n"
+            + "    name: the freeze\n");
+
+    Result untrusted = run("plain", "x");
+    assertThat(untrusted.code()).as(untrusted.err()).isZero();
+    assertThat(untrusted.out()).contains("answered");
+    assertThat(fileMarker).as("the file's hook never ran without --trust-hooks").doesNotExist();
+    assertThat(untrusted.err())
+        .contains("cfn run: warning: the 1 hook of ")
+        .contains("hooks.yaml will not run: a project's commands run only with --trust-hooks");
+    assertThat(model.requests()).hasSize(1);
+
+    Result trusted = run("--trust-hooks", "plain", "x");
+    assertThat(trusted.code()).as(trusted.out() + trusted.err()).isNotZero();
+    assertThat(fileMarker).as("the file's hook ran").exists();
+    assertThat(trusted.out() + trusted.err()).contains("refused by the hooks file");
+    assertThat(model.requests()).as("no model call for the blocked task").hasSize(1);
+  }
+
+  @Test
+  void aMalformedHooksFileIsRefusedBeforeAnythingRuns() throws Exception {
+    Files.writeString(project.resolve(".cfn/hooks.yaml"), "pre-task:\n  - frobnicate: [x]\n");
+
+    Result r = run("--trust-hooks", "guarded", "x");
+
+    assertThat(r.code()).as(r.err()).isEqualTo(2);
+    assertThat(r.err()).contains("frobnicate");
+    assertThat(marker).as("the definition's hook never ran").doesNotExist();
+    assertThat(model.requests()).isEmpty();
+  }
+
+  @Test
+  void aHooksFileGivenWithHooksIsUsed() throws Exception {
+    Path other = project.resolve("other-hooks.yaml");
+    Path fileMarker = project.resolve("other-hook-ran");
+    Files.writeString(
+        project.resolve(".claude/agents/plain.md"),
+        "---\nname: plain\ndescription: Plain\nmodel: gpt-4o-mini\n---\nAnswer.\n");
+    Files.writeString(other, "post-task:\n  - shell: \"touch '" + fileMarker + "'\"\n");
+
+    Result r = run("--trust-hooks", "--hooks", other.toString(), "plain", "x");
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(fileMarker).as("the post-task hook of --hooks ran").exists();
+  }
 }

@@ -61,6 +61,8 @@ class ServeCommandTest {
       String url = lines.get(0).substring("listening on ".length());
       lines.add(out.readLine());
       assertThat(lines.get(2)).startsWith("dashboard " + url + "/ui/");
+      lines.add(out.readLine());
+      assertThat(lines.get(3)).startsWith("encryption at rest o"); // on or off, never a key
       // the fingerprint is for pinning; this only checks that the port answers TLS at all
       HttpClient insecure = TrustAll.client();
       HttpResponse<String> live =

@@ -207,6 +207,40 @@ class SwarmCommandTest {
   }
 
   @Test
+  void aResumedDurableRunCountsWhatWasSpentBeforeItsFailure() {
+    server
+        .script()
+        .on(plannerAt(1))
+        .reply(Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"));
+    server
+        .script()
+        .on(plannerAt(2))
+        .reply(Reply.status(400, "bad request"), Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+    String calls = project.resolve(".cfn/calls.db").toString();
+
+    Result first = swarm("--id", "s-2", "--calls", calls, "--json");
+    assertThat(first.code()).as(first.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(first.out()).contains("\"modelCalls\" : 2"); // plan 1 and alpha's answer
+
+    Result again =
+        ExamplesTest.cfn(
+            "swarm",
+            "run",
+            "--resume",
+            "s-2",
+            "--calls",
+            calls,
+            "--json",
+            "--project",
+            project.toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    // the two calls before the failure (replayed now, not charged twice) and plan 2
+    assertThat(again.out()).contains("\"status\" : \"FINISHED\"").contains("\"modelCalls\" : 3");
+    assertThat(server.received()).isEqualTo(4);
+  }
+
+  @Test
   void aMembersOwnPreHookRunsOnlyWithTrustHooksAndThenBlocksItsTask() throws Exception {
     Path marker = project.resolve("hook-ran");
     Files.writeString(
@@ -233,5 +267,37 @@ class SwarmCommandTest {
     assertThat(trusted.code()).as(trusted.err()).isZero();
     assertThat(marker).as("the hook ran").exists();
     assertThat(trusted.err()).contains("turn 1: alpha (alpha/1) <- part one  -> failed: BLOCKED");
+  }
+
+  @Test
+  void theProjectsHooksFileRunsOnlyWithTrustHooksAndThenBlocksTheTask() throws Exception {
+    Path marker = project.resolve("project-hook-ran");
+    Files.createDirectories(project.resolve(".cfn"));
+    Files.writeString(
+        project.resolve(".cfn/hooks.yaml"),
+        "pre-task:\n"
+            + "  - shell: \"touch '"
+            + marker
+            + "'; echo refused by the hooks file >&2; exit 1\"\n"
+            + "    name: the freeze\n");
+    server
+        .script()
+        .on(Match.systemContains("You are the boss"))
+        .reply(
+            Reply.text("{\"next\": \"alpha\", \"input\": \"part one\"}"),
+            Reply.text("{\"finish\": \"all done\"}"));
+    server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
+
+    Result untrusted = swarm("--max-turns", "1");
+    assertThat(marker).as("the file's hook never ran without --trust-hooks").doesNotExist();
+    assertThat(untrusted.err())
+        .contains("cfn swarm run: warning: the 1 hook of ")
+        .contains("hooks.yaml will not run: a project's commands run only with --trust-hooks");
+
+    Result trusted = swarm("--trust-hooks");
+    assertThat(marker).as("the hook ran: %s", trusted.err()).exists();
+    assertThat(trusted.err())
+        .contains("the pre-task hook the freeze blocked it")
+        .contains("refused by the hooks file");
   }
 }

@@ -49,9 +49,21 @@ final class Acknowledge {
     if (ledger.recovered.remove(m.id()) && journal.isAcknowledged(m.id())) {
       log.debug("skipping reliable message {}: already acknowledged", m.id());
       ledger.pending.remove(m.id());
+      ledger.handled.remove(m.id());
       return false;
     }
     return true;
+  }
+
+  /**
+   * True when {@code m}'s handler is about to run for the first time: the message was sent in this
+   * process (not recovered from the journal, not a replayed dead letter) and no handler of it ran
+   * before (no failed attempt, no acknowledgement that failed, no failed batch). Call it once per
+   * handling, before {@link #shouldHandle}; see {@link Effects#firstDelivery()}.
+   */
+  boolean firstHandling(Envelope m) {
+    boolean fresh = ledger.handled.add(m.id());
+    return fresh && !ledger.recovered.contains(m.id()) && !ledger.attempts.containsKey(m.id());
   }
 
   /**
@@ -111,6 +123,7 @@ final class Acknowledge {
             ledger.acknowledged.addAndGet(messages.size());
             for (Envelope m : messages) {
               ledger.attempts.remove(m.id());
+              ledger.handled.remove(m.id());
             }
             for (Effect effect : effects) {
               if (effect instanceof Effect.Send send) {
@@ -133,14 +146,22 @@ final class Acknowledge {
 
   private void settle(Envelope m, List<Effect> effects, Boolean applied, Throwable error) {
     if (error != null) {
-      log.warn(
-          "acknowledging reliable message {} failed ({}); it stays pending and is redelivered",
-          m.id(),
-          error.toString());
-      redelivery.requeueLater(m);
+      // A message handled while its append was queued, whose append failed, is refused here and
+      // dropped by afterAppend: it was never stored.
+      redelivery.afterAppend(
+          m,
+          () -> {
+            log.warn(
+                "acknowledging reliable message {} failed ({}); it stays pending and is"
+                    + " redelivered",
+                m.id(),
+                error.toString());
+            redelivery.requeueLater(m);
+          });
       return;
     }
     ledger.attempts.remove(m.id());
+    ledger.handled.remove(m.id());
     if (Boolean.TRUE.equals(applied)) {
       ledger.acknowledged.incrementAndGet();
       for (Effect effect : effects) {
@@ -159,8 +180,15 @@ final class Acknowledge {
     }
   }
 
-  /** The handler threw: retry with backoff, or dead-letter after the last attempt. */
+  /**
+   * The handler threw: retry with backoff, or dead-letter after the last attempt (once the message
+   * is durable, see {@link JournalAppend#afterAppend}).
+   */
   void failed(Envelope m, Throwable cause) {
+    redelivery.afterAppend(m, () -> failedStored(m, cause));
+  }
+
+  private void failedStored(Envelope m, Throwable cause) {
     int n = ledger.attempts.merge(m.id(), 1, Integer::sum);
     String error = cause.toString();
     if (n >= retry.maxAttempts()) {
@@ -175,6 +203,7 @@ final class Acknowledge {
                   return;
                 }
                 ledger.pending.remove(m.id());
+                ledger.handled.remove(m.id());
                 // Logged once durable, so a dead letter seen here can be replayed at once.
                 deadLetters.add(
                     m,

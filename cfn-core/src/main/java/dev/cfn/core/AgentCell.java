@@ -332,18 +332,42 @@ final class AgentCell extends Sender implements AgentContext {
     q.offer(waiter);
   }
 
-  /** Runs the waiters registered so far (each tries its send again, or registers again). */
+  /**
+   * Runs the waiters registered so far (each tries its send again, or registers again). Blocked
+   * senders outside the runtime ({@link Enqueue.Unpark}) are woken only as many as there is room
+   * now (at least one), oldest first; the others stay registered for the next turn, so hundreds of
+   * them do not all wake to compete for a few free slots.
+   */
   private void wakeRoomWaiters() {
     ConcurrentLinkedQueue<Runnable> q = roomWaiters;
     if (q == null || q.isEmpty()) {
       return;
     }
+    Mailbox mb = mailbox;
+    int room = mb == null ? Integer.MAX_VALUE : Math.max(1, mb.capacity() - mb.size());
+    List<Runnable> later = null;
     for (int n = q.size(); n > 0; n--) {
       Runnable w = q.poll();
       if (w == null) {
         break;
       }
+      if (w instanceof Enqueue.Unpark blocked) {
+        if (blocked.done) {
+          continue; // it got in (or gave up) meanwhile: nothing to wake
+        }
+        if (room == 0) {
+          if (later == null) {
+            later = new ArrayList<>();
+          }
+          later.add(w);
+          continue;
+        }
+        room--;
+      }
       w.run();
+    }
+    if (later != null) {
+      q.addAll(later);
     }
   }
 

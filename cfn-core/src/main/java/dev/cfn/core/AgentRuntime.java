@@ -61,6 +61,9 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
   /** The sender of the runtime's own lifecycle events. */
   public static final AgentId SYSTEM = new AgentId("cfn", "system");
 
+  /** The default {@link Builder#unclaimedReplyRetention}: 7 days. */
+  public static final Duration DEFAULT_UNCLAIMED_REPLY_RETENTION = Duration.ofDays(7);
+
   private final RuntimeSettings settings;
   private final MeterRegistry registry;
   private final Carrier[] carriers;
@@ -132,7 +135,8 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
                 b.retry,
                 timer,
                 appends,
-                new ReliableReplies(replies, b.journal, ledger));
+                new ReliableReplies(replies, b.journal, ledger, timer, b.unclaimedReplyRetention),
+                b.earlyDelivery);
     Acknowledge acknowledge =
         b.journal == null
             ? null
@@ -178,6 +182,11 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   Directory directory() {
     return directory;
+  }
+
+  /** The requests waiting for a reply (for tests of its bookkeeping). */
+  Replies replies() {
+    return replies;
   }
 
   /** A builder with defaults: one carrier per core, the default idle strategy. */
@@ -416,7 +425,9 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
    * caller outside the runtime re-attaching, after a restart or a timeout: completes at once when
    * the reply is already held, else when it arrives; fails with {@link
    * java.util.concurrent.TimeoutException} after {@code timeout}. A reply is claimed once: the
-   * first waiter receives it and it is acknowledged.
+   * first waiter receives it and it is acknowledged. A reply nobody claims expires {@link
+   * Builder#unclaimedReplyRetention} after it was made (7 days by default); waiting for it then
+   * times out.
    *
    * @throws IllegalStateException without a journal
    */
@@ -464,7 +475,8 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
   /**
    * Replies to RELIABLE requests from outside the runtime that are held, not yet claimed with
-   * {@link #awaitReply} (0 without a journal). Each stays pending in the journal until claimed.
+   * {@link #awaitReply} (0 without a journal). Each stays pending in the journal until claimed, or
+   * until it expires ({@link Builder#unclaimedReplyRetention}).
    */
   public int unclaimedReplies() {
     return journal == null ? 0 : journal.replies().unclaimedCount();
@@ -632,7 +644,11 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     for (AgentCell cell : directory.cells()) {
       left += cell.drainTo(DeadLetter.Reason.SHUTDOWN);
       for (Runnable waiting : cell.takeRoomWaiters()) {
-        left += ((Enqueue.RoomWait) waiting).abandon();
+        if (waiting instanceof Enqueue.RoomWait deferred) {
+          left += deferred.abandon();
+        } else {
+          waiting.run(); // a blocked sender outside: it wakes, sees the shutdown and is refused
+        }
       }
     }
     for (AgentCell cell : directory.cells()) {
@@ -689,6 +705,8 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     private int deadLetterWindow = 1000;
     private String name = "cfn";
     private boolean jvmMetrics = true;
+    private boolean earlyDelivery;
+    private Duration unclaimedReplyRetention = DEFAULT_UNCLAIMED_REPLY_RETENTION;
     private Journal journal;
     private RetryPolicy retry = RetryPolicy.DEFAULT;
     private final List<AgentType> types = new ArrayList<>();
@@ -775,6 +793,48 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     /** Whether to register JVM heap and process CPU meters (default true). */
     public Builder jvmMetrics(boolean enabled) {
       this.jvmMetrics = enabled;
+      return this;
+    }
+
+    /**
+     * Whether a RELIABLE message sent from outside the runtime without an idempotency key may reach
+     * its handler while its append is still on its way to disk (default false: a message is
+     * delivered once durable). With it, the handler runs during the fsync, and if that append then
+     * fails (a full disk, an I/O error) nothing of that handling commits (no acknowledgement, no
+     * {@link Effects}, no outbox, no reply) but what the handler did outside the journal happened,
+     * as when a crash interrupts a handler; see {@link DeliveryMode}. It saves at most the
+     * handler's time per message, on a caller that waits for each message in turn. Needs a journal
+     * whose {@link Journal#appendQueued} orders acknowledgements after appends (cfn's do).
+     */
+    public Builder earlyDelivery(boolean enabled) {
+      this.earlyDelivery = enabled;
+      return this;
+    }
+
+    /**
+     * How long the reply to a RELIABLE request from outside the runtime is held for its caller to
+     * claim ({@link AgentRuntime#awaitReply}) when no future waited for it (default {@link
+     * #DEFAULT_UNCLAIMED_REPLY_RETENTION}, 7 days, as the journals' idempotency keys). It counts
+     * from the reply's creation, kept in the journal, so it holds across restarts: once it passed,
+     * the reply is acknowledged without being delivered (it leaves the journal and {@link
+     * AgentRuntime#unclaimedReplies()}) and waiting for it times out. Keep it no longer than the
+     * journal's key retention if callers re-attach by key.
+     *
+     * @throws IllegalArgumentException unless positive and at most 3,650 days
+     */
+    public Builder unclaimedReplyRetention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative()
+          || retention.isZero()
+          || retention.compareTo(Duration.ofDays(3650)) > 0) {
+        throw new IllegalArgumentException(
+            "unclaimedReplyRetention must be positive and at most 3650 days, was "
+                + retention
+                + " (default "
+                + DEFAULT_UNCLAIMED_REPLY_RETENTION
+                + ")");
+      }
+      this.unclaimedReplyRetention = retention;
       return this;
     }
 

@@ -18,6 +18,7 @@ final class DeadLetterLog implements DeadLetters {
   private static final Logger log = LoggerFactory.getLogger(DeadLetterLog.class);
 
   private final Map<DeadLetter.Reason, LongAdder> counts = new EnumMap<>(DeadLetter.Reason.class);
+  private final Map<DeliveryMode, LongAdder> byMode = new EnumMap<>(DeliveryMode.class);
   private final ArrayDeque<DeadLetter> recent;
   private final int window;
 
@@ -29,6 +30,9 @@ final class DeadLetterLog implements DeadLetters {
     this.recent = new ArrayDeque<>(Math.min(window, 1024));
     for (DeadLetter.Reason r : DeadLetter.Reason.values()) {
       counts.put(r, new LongAdder());
+    }
+    for (DeliveryMode m : DeliveryMode.values()) {
+      byMode.put(m, new LongAdder());
     }
   }
 
@@ -44,6 +48,7 @@ final class DeadLetterLog implements DeadLetters {
         recent.addLast(letter);
       }
     }
+    byMode.get(envelope.delivery()).increment();
     LongAdder c = counts.get(reason);
     c.increment();
     if (c.sum() == 1) {
@@ -72,6 +77,11 @@ final class DeadLetterLog implements DeadLetters {
   @Override
   public long count(DeadLetter.Reason reason) {
     return counts.get(reason).sum();
+  }
+
+  @Override
+  public long count(DeliveryMode mode) {
+    return byMode.get(mode).sum();
   }
 
   @Override

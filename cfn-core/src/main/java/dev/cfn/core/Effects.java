@@ -127,6 +127,18 @@ public interface Effects {
   Optional<String> recordedCall(String key);
 
   /**
+   * True when this is the first time a handler receives the message being handled: it was sent
+   * while this runtime ran (not recovered from the journal after a restart, not a replayed dead
+   * letter) and no handler of it ran before (no failed attempt, no acknowledgement that failed, no
+   * failed batch). A handler that records its work under the message's id (a call log, {@link
+   * #recordCall}) may then skip looking it up: no handling of this message can have recorded
+   * anything. False by default, the safe answer for an implementation that cannot tell.
+   */
+  default boolean firstDelivery() {
+    return false;
+  }
+
+  /**
    * Sends {@code payload} to {@code to} as a RELIABLE request when the acknowledgement commits, and
    * returns the request's id. No future waits for it: its reply (committed with the request's
    * acknowledgement by a handler that calls {@link AgentContext#reply(Object)}) comes to this agent

@@ -219,23 +219,60 @@ final class Enqueue {
         } while (!mb.offer(e));
       }
       case BLOCK -> {
+        // A sender outside the runtime (or a blocking agent's virtual thread) parks until the
+        // recipient's next turn signals it (AgentCell.waitForRoom), instead of polling: hundreds
+        // of senders polling one full mailbox used the CPU its agent needed to make room. The
+        // waiter is registered before the offer is tried again, so a turn that makes room after
+        // a failed try always unparks this thread (no lost signal); an unpark that comes after
+        // the sender got in, or a spurious one, costs one more try. The park is bounded, so a
+        // recipient that stops taking turns (stopped, or the runtime shutting down) is noticed.
         long deadline = System.nanoTime() + spec.sendDeadline().toNanos();
-        long pause = 1_000;
-        int spins = 0;
-        while (!mb.offer(e)) {
-          cell.schedule();
-          long left = deadline - System.nanoTime();
-          if (left <= 0 || admit.isTerminated()) {
-            reject(cell, mb, "waited " + spec.sendDeadline() + " for space");
+        Unpark wake = new Unpark(Thread.currentThread());
+        try {
+          while (!mb.offer(e)) {
+            cell.schedule();
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || admit.isTerminated()) {
+              reject(cell, mb, "waited " + spec.sendDeadline() + " for space");
+            }
+            if (wake.registered.compareAndSet(false, true)) {
+              cell.waitForRoom(wake); // once: a turn takes it off before it unparks us
+            }
+            if (mb.offer(e)) {
+              break;
+            }
+            LockSupport.parkNanos(Math.min(left, MAX_BLOCKED_PARK_NANOS));
           }
-          if (spins++ < 100) {
-            Thread.onSpinWait();
-          } else {
-            LockSupport.parkNanos(Math.min(pause, left));
-            pause = Math.min(pause * 2, 1_000_000);
-          }
+        } finally {
+          wake.done = true; // still registered: the next turn drops it without waking anyone
         }
       }
+    }
+  }
+
+  /** The longest a blocked outside sender parks before it looks at the mailbox again. */
+  static final long MAX_BLOCKED_PARK_NANOS = 10_000_000L;
+
+  /**
+   * A sender blocked on a full mailbox (see {@link OverflowPolicy#BLOCK}), registered with the
+   * recipient at most once at a time ({@code registered}); the recipient's turn takes it off and
+   * unparks the sender ({@link #run}), or drops it once the sender is {@code done} (it got in or
+   * gave up), so a stale registration never uses up a wake-up meant for a waiting sender.
+   */
+  static final class Unpark implements Runnable {
+    private final Thread sender;
+    final java.util.concurrent.atomic.AtomicBoolean registered =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    volatile boolean done;
+
+    Unpark(Thread sender) {
+      this.sender = sender;
+    }
+
+    @Override
+    public void run() {
+      registered.set(false);
+      LockSupport.unpark(sender);
     }
   }
 

@@ -97,6 +97,7 @@ final class Invoke {
    * effects buffer, then acknowledge (committing the effects) or record the failure for a retry.
    */
   private void reliable(AgentCell cell, Envelope m) {
+    boolean first = acknowledge.firstHandling(m);
     if (!acknowledge.shouldHandle(m)) {
       counted(cell, m);
       return;
@@ -104,10 +105,11 @@ final class Invoke {
     if (cell.singles > 0) {
       cell.singles--; // after a failed batch: one message per turn
     } else if (cell.type.spec.reliableBatch() > 1 && acknowledge.journal().acknowledgesTogether()) {
-      batch(cell, m, cell.type.spec.reliableBatch());
+      batch(cell, m, cell.type.spec.reliableBatch(), first);
       return;
     }
     EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids, swarmRules);
+    fx.firstDelivery = first;
     cell.current = m;
     cell.effects = fx;
     try {
@@ -155,7 +157,7 @@ final class Invoke {
    * usual retry path and the ones before it are handled again, one per turn. A failed transaction
    * hands the whole batch back the same way.
    */
-  private void batch(AgentCell cell, Envelope first, int max) {
+  private void batch(AgentCell cell, Envelope first, int max, boolean firstHandling) {
     EffectsBuffer fx = new EffectsBuffer(cell.id, acknowledge.journal(), ids, swarmRules);
     List<Envelope> taken = new ArrayList<>();
     Mailbox mb = cell.mailbox();
@@ -164,6 +166,7 @@ final class Invoke {
     try {
       while (true) {
         taken.add(m);
+        fx.firstDelivery = firstHandling;
         cell.current = m;
         cell.effects = fx;
         cell.dispatcher.started(m.createdNanos());
@@ -173,9 +176,11 @@ final class Invoke {
           break;
         }
         Envelope next = cell.nextMessage(mb);
-        while (next != null
-            && next.delivery() == DeliveryMode.RELIABLE
-            && !acknowledge.shouldHandle(next)) {
+        while (next != null && next.delivery() == DeliveryMode.RELIABLE) {
+          firstHandling = acknowledge.firstHandling(next);
+          if (acknowledge.shouldHandle(next)) {
+            break;
+          }
           counted(cell, next); // a recovered duplicate, skipped as in the single path
           next = cell.nextMessage(mb);
         }

@@ -38,6 +38,12 @@ final class JournalAppend {
   private final ReliableReplies replies;
   // Recovered or sent messages whose agent type is not registered yet, by type.
   private final ConcurrentHashMap<String, List<Envelope>> parked = new ConcurrentHashMap<>();
+  // Messages delivered while their append is still queued (appendQueuedThenAwait), by id, until
+  // the append is durable; one whose append failed stays until afterAppend drops it.
+  private final ConcurrentHashMap<Long, CompletableFuture<Void>> queued = new ConcurrentHashMap<>();
+  // Outside senders' keyless messages are delivered while their appends are queued (true), or once
+  // durable (false, the default); see AgentRuntime.Builder.earlyDelivery.
+  private final boolean earlyDelivery;
 
   JournalAppend(
       Journal journal,
@@ -48,7 +54,9 @@ final class JournalAppend {
       RetryPolicy retry,
       ScheduledThreadPoolExecutor timer,
       Executor appends,
-      ReliableReplies replies) {
+      ReliableReplies replies,
+      boolean earlyDelivery) {
+    this.earlyDelivery = earlyDelivery;
     this.appends = appends;
     this.replies = replies;
     this.journal = journal;
@@ -67,14 +75,17 @@ final class JournalAppend {
   /**
    * Journals {@code e}, then delivers it, and returns the id it is stored under: its own, or, for a
    * message whose idempotency key was already stored, the first message's (then nothing is appended
-   * or delivered). From a caller's thread (or a blocking agent's virtual thread) the append is
-   * durable when this returns. From a handler on a carrier the carrier does not wait for the fsync:
-   * the append runs on a virtual thread of {@code appends} as a deferred send of the handler's
-   * agent ({@link AgentCell#defer}), which is suspended after its handler until the append is
-   * durable (and its own RELIABLE message is acknowledged only then); a failed append goes to the
-   * agent's supervision and fails that RELIABLE message for a retry. That deferred append cannot
-   * tell the handler about a duplicate key: it returns {@code e}'s own id, and a duplicate is
-   * dropped when the append finds it.
+   * or delivered). From a caller's thread (or a blocking agent's virtual thread) a send's append is
+   * durable when this returns, and a request without a key returns at once, its future failing if
+   * the append fails (see {@link #appendQueuedThenDeliver}); either is delivered once durable, or,
+   * with {@code earlyDelivery}, a message without a key as soon as its append is queued, so its
+   * handler runs during the fsync (see {@link #appendQueuedThenAwait}). From a handler on a carrier
+   * the carrier does not wait for the fsync: the append runs on a virtual thread of {@code appends}
+   * as a deferred send of the handler's agent ({@link AgentCell#defer}), which is suspended after
+   * its handler until the append is durable (and its own RELIABLE message is acknowledged only
+   * then); a failed append goes to the agent's supervision and fails that RELIABLE message for a
+   * retry. That deferred append cannot tell the handler about a duplicate key: it returns {@code
+   * e}'s own id, and a duplicate is dropped when the append finds it.
    */
   long append(Envelope e) {
     if (e.recipient() == null) {
@@ -85,10 +96,18 @@ final class JournalAppend {
     boolean keyed = e.headers().containsKey(Envelope.IDEMPOTENCY_KEY_HEADER);
     AgentCell sender = AgentCell.runningOnCarrier();
     ledger.pending.add(e.id());
+    if (sender == null && !keyed && e.isRequest()) {
+      appendQueuedThenDeliver(e);
+      return e.id();
+    }
+    if (sender == null && !keyed && earlyDelivery) {
+      appendQueuedThenAwait(e);
+      return e.id();
+    }
     if (sender == null) {
       long stored;
       try {
-        stored = keyed ? journal.appendOnce(e) : appendPlain(e);
+        stored = journal.appendOnce(e);
       } catch (RuntimeException failed) {
         ledger.pending.remove(e.id());
         throw failed;
@@ -123,6 +142,137 @@ final class JournalAppend {
                     })
                 .thenApply(stored -> (Void) null));
     return e.id();
+  }
+
+  /**
+   * An outside caller's RELIABLE request without a key: queued to the journal, and the caller does
+   * not wait for the fsync, since all it holds is the future of the reply, which completes only
+   * once the reply committed (after the request's append, with its acknowledgement) or fails with
+   * the journal's error when the append failed. The request is delivered once durable (or, with
+   * {@link AgentRuntime.Builder#earlyDelivery}, at once, as {@link #appendQueuedThenAwait} does).
+   * While it is between the journal and its mailbox it counts as accepted, so a drain waits for it.
+   */
+  private void appendQueuedThenDeliver(Envelope e) {
+    CompletableFuture<Void> stored;
+    admit.accepted.increment(); // counted finished below, once the message is in its mailbox
+    try {
+      stored = journal.appendQueued(e);
+    } catch (RuntimeException failed) {
+      ledger.pending.remove(e.id());
+      admit.finishedElsewhere.increment();
+      throw failed;
+    }
+    if (earlyDelivery && !stored.isDone()) {
+      queued.put(e.id(), stored);
+      try {
+        deliver(e);
+      } finally {
+        admit.finishedElsewhere.increment();
+      }
+      stored.whenComplete(
+          (ok, t) -> {
+            if (t == null) {
+              queued.remove(e.id());
+            } else {
+              // the handler's acknowledgement is refused and afterAppend drops the message
+              ledger.pending.remove(e.id());
+              replies.failRequest(e.id(), cause(t));
+            }
+          });
+      return;
+    }
+    stored.whenComplete(
+        (ok, t) -> {
+          try {
+            if (t == null) {
+              deliver(e);
+            } else {
+              ledger.pending.remove(e.id());
+              replies.failRequest(e.id(), cause(t));
+            }
+          } finally {
+            admit.finishedElsewhere.increment();
+          }
+        });
+  }
+
+  private static Throwable cause(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        ? t.getCause()
+        : t;
+  }
+
+  /**
+   * An outside sender's message without a key, with {@link AgentRuntime.Builder#earlyDelivery}:
+   * queued to the journal and delivered at once, so that its handler runs while the append is on
+   * its way to disk; the caller waits for the append to be durable. The journal commits the
+   * message's acknowledgement with or after its append and refuses it when the append failed
+   * ({@link Journal#appendQueued}); a failure or a retry of the message waits for the append
+   * ({@link #afterAppend}), and a message whose append failed is dropped there (its send threw:
+   * nothing of it is acknowledged or kept).
+   */
+  private void appendQueuedThenAwait(Envelope e) {
+    CompletableFuture<Void> stored;
+    try {
+      stored = journal.appendQueued(e);
+    } catch (RuntimeException failed) {
+      ledger.pending.remove(e.id());
+      throw failed;
+    }
+    if (!stored.isDone()) {
+      queued.put(e.id(), stored);
+      stored.whenComplete(
+          (ok, t) -> {
+            if (t == null) {
+              queued.remove(e.id()); // durable: nothing needs to wait for it any more
+            }
+          });
+    }
+    boolean delivered = !stored.isCompletedExceptionally();
+    if (delivered) {
+      deliver(e);
+    }
+    try {
+      stored.join();
+    } catch (java.util.concurrent.CompletionException failed) {
+      if (!delivered) {
+        queued.remove(e.id()); // nothing handles it, so nothing would drop it
+      }
+      ledger.pending.remove(e.id());
+      if (failed.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw failed;
+    }
+  }
+
+  /**
+   * Runs {@code action} once {@code m} is durable in the journal: at once, unless {@code m} was
+   * delivered while its append was still queued ({@link #appendQueuedThenAwait}); then after the
+   * append, or never when it failed: {@code m} was not stored and its sender was told so, so it is
+   * dropped (nothing of it is retried, acknowledged or dead-lettered).
+   */
+  void afterAppend(Envelope m, Runnable action) {
+    CompletableFuture<Void> stored = queued.get(m.id());
+    if (stored == null) {
+      action.run();
+      return;
+    }
+    stored.whenComplete(
+        (ok, t) -> {
+          if (t == null) {
+            action.run();
+            return;
+          }
+          queued.remove(m.id());
+          ledger.pending.remove(m.id());
+          ledger.attempts.remove(m.id());
+          ledger.handled.remove(m.id());
+          log.debug(
+              "reliable message {} was handled while its append was queued, and the append"
+                  + " failed: it is dropped (its sender was told it was not stored)",
+              m.id());
+        });
   }
 
   private long appendPlain(Envelope e) {
@@ -204,6 +354,7 @@ final class JournalAppend {
             e -> {
               ledger.attempts.remove(e.id());
               ledger.pending.add(e.id());
+              ledger.handled.add(e.id()); // it was handled before: not a first delivery
               deliver(e);
               return true;
             })

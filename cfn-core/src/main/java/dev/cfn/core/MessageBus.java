@@ -63,10 +63,12 @@ public interface MessageBus {
    * it unset). Fails as {@link #request(AgentId, Object, Duration)} does.
    *
    * <p><b>RELIABLE requests</b> need a journal. The request is journaled before it is delivered
-   * (durable when this returns, from outside the carriers), redelivered until its handler succeeds,
-   * and its reply is RELIABLE too: a reply given during the request's turn ({@link
-   * AgentContext#reply(Object)}) is journaled in the same transaction as the request's
-   * acknowledgement, so neither is lost or repeated by a crash. The reply reaches:
+   * (from outside the carriers this returns at once, without waiting for the fsync: the future
+   * fails with the journal's error when the request could not be stored, and completes only with a
+   * reply, which commits after the request), redelivered until its handler succeeds, and its reply
+   * is RELIABLE too: a reply given during the request's turn ({@link AgentContext#reply(Object)})
+   * is journaled in the same transaction as the request's acknowledgement, so neither is lost or
+   * repeated by a crash. The reply reaches:
    *
    * <ul>
    *   <li>this future, if it is still waiting (then the reply is acknowledged);
@@ -77,7 +79,9 @@ public interface MessageBus {
    *       it held for it, pending in the journal, across restarts: claim it with {@link
    *       AgentRuntime#awaitReply(long, Duration)} by the request's id, or by sending the request
    *       again with the same idempotency key (nothing is sent twice; the future waits for the
-   *       first request's reply).
+   *       first request's reply). A reply nobody claims expires {@link
+   *       AgentRuntime.Builder#unclaimedReplyRetention} after it was made (7 days by default): it
+   *       is acknowledged without being delivered.
    * </ul>
    *
    * <p>(From a handler on a carrier the append is deferred past the handler, so a duplicate key is

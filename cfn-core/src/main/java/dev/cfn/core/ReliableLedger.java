@@ -20,6 +20,10 @@ final class ReliableLedger {
   // duplicate), and an outbox message before the acknowledgement that stored it is removed, so the
   // count never reads 0 while something is still on its way.
   final Set<Long> pending = ConcurrentHashMap.newKeySet();
+  // Reliable messages whose handler has run in this process and that are not settled yet
+  // (acknowledged or dead-lettered): a message handled again (a retry, an acknowledgement that
+  // failed, a failed batch handled again one by one) is not a first delivery.
+  final Set<Long> handled = ConcurrentHashMap.newKeySet();
   final AtomicLong acknowledged = new AtomicLong();
   final AtomicLong redeliveries = new AtomicLong();
   volatile double recoverySeconds = Double.NaN;

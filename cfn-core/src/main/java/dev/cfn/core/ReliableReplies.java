@@ -2,10 +2,14 @@ package dev.cfn.core;
 
 import dev.cfn.core.spi.Journal;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * <p>A reply is claimed once: the first waiter receives it and it is acknowledged. The hand-over
  * between {@link #offer} and {@link #attach} takes one small lock, so a reply arriving while a
  * caller attaches is never missed by both.
+ *
+ * <p>A reply held for an external caller expires {@code retention} after it was made ({@link
+ * Envelope#createdAt()}, which the journal keeps, so the deadline holds across restarts): it is
+ * then acknowledged without being delivered, so it leaves both this map and the journal. One task
+ * on the runtime's timer per held reply, cancelled (and removed) when the reply is claimed, so what
+ * is held is bounded by the replies made within the retention and not yet claimed.
  */
 final class ReliableReplies {
   private static final Logger log = LoggerFactory.getLogger(ReliableReplies.class);
@@ -36,14 +46,26 @@ final class ReliableReplies {
   private final Replies replies;
   private final Journal journal;
   private final ReliableLedger ledger;
+  private final ScheduledExecutorService timer;
+  private final Duration retention;
   private final Object handoff = new Object();
   // Replies for EXTERNAL that no future waited for, by request id; guarded by handoff.
-  private final Map<Long, Envelope> unclaimed = new HashMap<>();
+  private final Map<Long, Held> unclaimed = new HashMap<>();
 
-  ReliableReplies(Replies replies, Journal journal, ReliableLedger ledger) {
+  /** A reply held for an external caller, and the task that expires it (null: none scheduled). */
+  private record Held(Envelope reply, ScheduledFuture<?> expiry) {}
+
+  ReliableReplies(
+      Replies replies,
+      Journal journal,
+      ReliableLedger ledger,
+      ScheduledExecutorService timer,
+      Duration retention) {
     this.replies = replies;
     this.journal = journal;
     this.ledger = ledger;
+    this.timer = timer;
+    this.retention = retention;
   }
 
   /**
@@ -58,7 +80,10 @@ final class ReliableReplies {
         if (!reply.recipient().equals(AgentRuntime.EXTERNAL)) {
           return false;
         }
-        unclaimed.put(reply.correlationId(), reply);
+        Held previous = unclaimed.put(reply.correlationId(), new Held(reply, expiry(reply)));
+        if (previous != null && previous.expiry() != null) {
+          previous.expiry().cancel(false); // the same reply delivered again
+        }
         ledger.pending.remove(reply.id());
         log.debug("reply {} to request {} waits to be claimed", reply.id(), reply.correlationId());
         return true;
@@ -78,7 +103,11 @@ final class ReliableReplies {
     Envelope held;
     synchronized (handoff) {
       future = replies.attach(requestId, to, timeout);
-      held = unclaimed.remove(requestId);
+      Held h = unclaimed.remove(requestId);
+      held = h == null ? null : h.reply();
+      if (h != null && h.expiry() != null) {
+        h.expiry().cancel(false);
+      }
     }
     if (held != null) {
       CompletableFuture<Envelope> waiting = replies.take(requestId);
@@ -90,6 +119,14 @@ final class ReliableReplies {
     return future;
   }
 
+  /**
+   * Fails the future waiting for request {@code requestId}, if any: its append failed, so it was
+   * never stored and no reply will come.
+   */
+  void failRequest(long requestId, Throwable cause) {
+    replies.fail(requestId, cause);
+  }
+
   /** Replies held for an external caller, not yet claimed. */
   int unclaimedCount() {
     synchronized (handoff) {
@@ -97,10 +134,48 @@ final class ReliableReplies {
     }
   }
 
-  /** A reply was handed to its requester: acknowledge it, so it is not delivered again. */
+  /**
+   * Schedules the expiry of {@code reply}, held for an external caller, at its creation plus the
+   * retention (at once when that passed already, as for a reply recovered after a long stop).
+   * Called under {@code handoff}; null when the timer has stopped (the runtime is shutting down:
+   * the reply stays pending in the journal and the next runtime on it expires it).
+   */
+  private ScheduledFuture<?> expiry(Envelope reply) {
+    long delayMillis =
+        Math.max(0, Duration.between(Instant.now(), reply.createdAt().plus(retention)).toMillis());
+    try {
+      return timer.schedule(() -> expire(reply), delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopped) {
+      return null;
+    }
+  }
+
+  /** {@code reply} was not claimed within the retention: it is acknowledged, no longer held. */
+  private void expire(Envelope reply) {
+    synchronized (handoff) {
+      Held h = unclaimed.get(reply.correlationId());
+      if (h == null || h.reply() != reply) {
+        return; // claimed meanwhile
+      }
+      unclaimed.remove(reply.correlationId());
+    }
+    log.info(
+        "reply {} to request {} from outside the runtime was not claimed within {}: it expires"
+            + " (acknowledged in the journal without being delivered)",
+        reply.id(),
+        reply.correlationId(),
+        retention);
+    claimed(reply);
+  }
+
+  /**
+   * A reply was handed to its requester, or expired: acknowledge it, so it is not delivered again.
+   * Nothing waits for this acknowledgement, so the journal may fold it into a later transaction
+   * ({@link Journal#acknowledgeLazily}).
+   */
   private void claimed(Envelope reply) {
     journal
-        .acknowledge(reply, List.of())
+        .acknowledgeLazily(reply)
         .whenComplete(
             (applied, error) -> {
               if (error != null) {

@@ -20,9 +20,21 @@ import org.jctools.queues.MpscUnboundedXaddArrayQueue;
  * deadline. A producer that finds it parked with nothing to wait for, or for longer than the new
  * deadline, unparks it: it sets {@code sleepingUntil} before re-checking the queue, the producer
  * offers before reading it, so one of them sees the other and no deadline waits for a later one.
+ *
+ * <p>The bookkeeping is bounded by the requests in flight, not by how many were made within a
+ * timeout: a request answered, failed or taken back leaves the map at once, and its deadline is
+ * dropped by the sweeper, which wakes at least every {@link #CHECK_NANOS} while it holds deadlines.
+ * It drops a queued deadline whose request is no longer waiting instead of moving it into the heap,
+ * and purges the heap when more than half of it is such garbage (more deadlines than twice the
+ * waiting requests), so each purge costs at most twice what it frees and it never holds more than
+ * twice as many deadlines as waiting requests for long (none once none waits). A reply does no more
+ * than its map removal.
  */
 final class Replies {
   private static final long IDLE = Long.MAX_VALUE;
+  // How long the sweeper sleeps at most while it holds deadlines: answered requests' deadlines are
+  // dropped within about this long, whatever their timeout.
+  private static final long CHECK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
 
   private final ConcurrentHashMap<Long, CompletableFuture<Envelope>> pending =
       new ConcurrentHashMap<>();
@@ -31,6 +43,7 @@ final class Replies {
   private final Thread sweeper;
   private volatile long sleepingUntil; // nanoTime the sweeper parks until; IDLE: no deadline
   private volatile boolean running = true;
+  private volatile int heapSize; // the sweeper's heap, as of its last pass (for deadlineCount)
 
   /** One request's deadline. */
   private record Deadline(
@@ -59,7 +72,7 @@ final class Replies {
     PriorityQueue<Deadline> heap = new PriorityQueue<>((a, b) -> Long.compare(a.at() - b.at(), 0));
     while (running) {
       for (Deadline d; (d = incoming.poll()) != null; ) {
-        if (!d.future().isDone()) {
+        if (waiting(d)) {
           heap.add(d);
         }
       }
@@ -77,18 +90,29 @@ final class Replies {
                           + d.timeout()));
         }
       }
+      if (heap.size() > 2 * pending.size()) {
+        heap.removeIf(d -> !waiting(d)); // more than half answered: drop their deadlines
+      }
+      heapSize = heap.size();
       Deadline next = heap.peek();
-      sleepingUntil = next == null ? IDLE : next.at();
+      long wakeAt =
+          next == null ? IDLE : next.at() - (now + CHECK_NANOS) < 0 ? next.at() : now + CHECK_NANOS;
+      sleepingUntil = wakeAt;
       if (!incoming.isEmpty()) {
         continue; // arrived while we looked: take it in before sleeping
       }
       if (next == null) {
         LockSupport.park(this);
       } else {
-        LockSupport.parkNanos(this, next.at() - System.nanoTime());
+        LockSupport.parkNanos(this, wakeAt - System.nanoTime());
       }
       sleepingUntil = System.nanoTime(); // awake: producers need not unpark
     }
+  }
+
+  /** True while {@code d}'s request is still waiting for its reply. */
+  private boolean waiting(Deadline d) {
+    return pending.get(d.id()) == d.future();
   }
 
   /**
@@ -138,5 +162,15 @@ final class Replies {
       f.completeExceptionally(new IllegalStateException("the runtime shut down before a reply"));
     }
     pending.clear();
+  }
+
+  /** Requests waiting for a reply (a test's view of the bookkeeping). */
+  int waitingCount() {
+    return pending.size();
+  }
+
+  /** Deadlines held, queued or in the sweeper's heap (a test's view of the bookkeeping). */
+  int deadlineCount() {
+    return heapSize + incoming.size();
   }
 }

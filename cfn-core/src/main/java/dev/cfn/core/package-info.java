@@ -32,6 +32,10 @@
  *        ├──────────────────────────────┐ RELIABLE only
  *        │                  4 JournalAppend ── Journal.append (durable; appendOnce for an
  *        │                              │      idempotency key: a duplicate stops here), then on;
+ *        │                              │      an outside sender's unkeyed message goes on once
+ *        │                              │      queued (Journal.appendQueued: its acknowledgement
+ *        │                              │      commits with or after the append, never without
+ *        │                              │      it) and the send returns once it is durable;
  *        │                              │      also recovery, retries, parked types, replays;
  *        │                              │      a RELIABLE reply → ReliableReplies (waiting future,
  *        │                              │      held for an external caller, or the agent's mailbox)
@@ -54,9 +58,10 @@
  * wiring), {@code ReliableLedger} (attempts, recovered ids and the pending reliable messages shared
  * by the two RELIABLE stages) and {@code ReliableReplies} (where replies to RELIABLE requests go
  * once journaled). {@code Stages} is the wiring an agent's cell receives. {@code EffectsBuffer} is
- * the {@link dev.cfn.core.Effects} of one RELIABLE handler call (its writes over the journal's
- * committed state, turned into {@code Effect}s at the acknowledgement), and {@code JsonText} the
- * JSON syntax check behind {@code Effects.putJson} (the kernel has no JSON library).
+ * the {@link dev.cfn.core.Effects} of one RELIABLE handler call: the public {@link
+ * dev.cfn.core.spi.BufferedEffects} (its writes over the journal's committed state, turned into
+ * {@code Effect}s at the acknowledgement; shared with cfn-cluster's nodes) given the runtime's ids
+ * and swarm rules.
  *
  * <p>The interfaces the stores implement (journal, effects, memory store, call log) are in {@link
  * dev.cfn.core.spi}; the RELIABLE stages here program against them. {@code InMemoryJournal} stays

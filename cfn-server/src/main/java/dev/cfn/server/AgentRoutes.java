@@ -98,7 +98,19 @@ final class AgentRoutes {
     node.spawned.put(id, s);
     AgentRef ref;
     try {
-      ref = swarm == null ? node.runtime.spawn(id) : node.runtime.spawn(id, swarm);
+      Optional<Swarms.Hosted> hosted = swarm == null ? Optional.empty() : node.swarms.get(swarm);
+      if (hosted.isPresent()) { // a swarm of the node: it places the member in its topology
+        Optional<AgentDefinition> d = node.definition(type);
+        if (d.isPresent()) {
+          hosted.get().swarm().join(id, d.get());
+        } else {
+          hosted.get().swarm().join(id);
+        }
+        node.swarms.event("joined", swarm, Map.of("member", id.toString()));
+        ref = node.runtime.lookup(id).orElseThrow();
+      } else {
+        ref = swarm == null ? node.runtime.spawn(id) : node.runtime.spawn(id, swarm);
+      }
     } catch (RuntimeException e) {
       node.spawned.remove(id, s);
       throw Problem.conflict("agent " + id + " cannot be spawned: " + e.getMessage());

@@ -12,10 +12,11 @@ import io.javalin.http.Context;
  */
 final class Call {
   final ApiRoute route;
-  final Context ctx;
+  final Context ctx; // null for a call made through an MCP tool
   final ApiToken token; // null on /health routes only
   final JsonNode body; // null when the route takes none
   private final Gate gate;
+  private final java.util.Map<String, String> params; // the path parameters, without a context
   private String target = "-";
   private int status = 200;
 
@@ -25,11 +26,45 @@ final class Call {
     this.token = token;
     this.body = body;
     this.gate = gate;
+    this.params = java.util.Map.of();
+  }
+
+  /**
+   * A call of {@code route} made without an HTTP exchange of its own (an MCP tool that mirrors the
+   * route, see {@link NodeTools}): its path parameters are given, and the headers it would set are
+   * dropped.
+   */
+  Call(
+      ApiRoute route,
+      ApiToken token,
+      JsonNode body,
+      Gate gate,
+      java.util.Map<String, String> params) {
+    this.route = route;
+    this.ctx = null;
+    this.token = token;
+    this.body = body;
+    this.gate = gate;
+    this.params = java.util.Map.copyOf(params);
   }
 
   /** A path parameter. */
   String path(String name) {
+    if (ctx == null) {
+      String v = params.get(name);
+      if (v == null) {
+        throw Problem.badRequest("the path parameter '" + name + "' is missing");
+      }
+      return v;
+    }
     return ctx.pathParam(name);
+  }
+
+  /** Sets a response header, such as {@code Location} (nothing without an HTTP exchange). */
+  void header(String name, String value) {
+    if (ctx != null) {
+      ctx.header(name, value);
+    }
   }
 
   /** Names what the call acts on, for the audit log. */
@@ -59,13 +94,12 @@ final class Call {
       target(kind + ":" + name);
       Problem p =
           Problem.forbidden(
-              "token "
-                  + token.id()
+              Gate.principal(token)
                   + " has no scope for "
                   + kind
                   + " '"
                   + name
-                  + "' (fix: a token with --scope "
+                  + "' (fix: a token or certificate with --scope "
                   + kind
                   + ":"
                   + name

@@ -18,6 +18,7 @@ import dev.cfn.server.mcp.McpAudit;
 import dev.cfn.server.mcp.McpSettings;
 import dev.cfn.server.metrics.Availability;
 import dev.cfn.server.metrics.NodeMetrics;
+import dev.cfn.server.tls.ClientCertificateTrust;
 import dev.cfn.server.tls.ServerCertificate;
 import dev.cfn.store.audit.AuditLog;
 import io.javalin.Javalin;
@@ -110,6 +111,8 @@ public final class CfnServer implements AutoCloseable {
   private final AuditLog auditLog; // null when the builder was given an audit trail
   private final ScheduledExecutorService probes;
   private final CfnMcpServer mcp; // the MCP server over streamable HTTP, at /mcp
+  private final boolean clientCertificates;
+  private String encryptionAtRest = "";
   private volatile boolean ready;
 
   private CfnServer(
@@ -120,7 +123,9 @@ public final class CfnServer implements AutoCloseable {
       String host,
       AuditLog auditLog,
       ScheduledExecutorService probes,
-      CfnMcpServer mcp) {
+      CfnMcpServer mcp,
+      boolean clientCertificates) {
+    this.clientCertificates = clientCertificates;
     this.auditLog = auditLog;
     this.probes = probes;
     this.mcp = mcp;
@@ -155,6 +160,40 @@ public final class CfnServer implements AutoCloseable {
   /** The TLS certificate; empty with insecure HTTP. */
   public Optional<ServerCertificate> certificate() {
     return Optional.ofNullable(certificate);
+  }
+
+  /**
+   * True when the server asks TLS clients for a certificate and authenticates a trusted one without
+   * a bearer token (see {@link Builder#clientCertificates}).
+   */
+  public boolean clientCertificates() {
+    return clientCertificates;
+  }
+
+  /**
+   * Whether the stores seal their records at rest, and where the master key comes from ({@code
+   * .cfn/keys/master.json} or the environment variable {@code CFN_MASTER_KEY}); never a key. Such
+   * as {@code on (AES-256-GCM, master key from .../.cfn/keys/master.json)}.
+   */
+  public String encryptionAtRest() {
+    return encryptionAtRest;
+  }
+
+  /** What {@link #encryptionAtRest()} says for the node under {@code home} with {@code env}. */
+  static String encryptionAtRest(Path home, java.util.Map<String, String> env) {
+    Path keys = dev.cfn.store.crypto.AtRest.keysFolderOf(home.resolve(".cfn").resolve("cfn.db"));
+    if (env.get(dev.cfn.store.crypto.Keyring.MASTER_KEY_ENV) != null) {
+      return "on (AES-256-GCM, master key from the environment variable "
+          + dev.cfn.store.crypto.Keyring.MASTER_KEY_ENV
+          + ", data keys in "
+          + keys
+          + ")";
+    }
+    if (dev.cfn.store.crypto.Keyring.configured(keys, env)) {
+      return "on (AES-256-GCM, master key from " + keys.resolve("master.json") + ")";
+    }
+    return "off (no keyring: records are stored plain; cfn keys init creates one and seals what"
+        + " is there)";
   }
 
   /** True while the server answers {@code /health/ready} with 200. */
@@ -229,6 +268,7 @@ public final class CfnServer implements AutoCloseable {
     private String bind = DEFAULT_BIND;
     private int port = DEFAULT_PORT;
     private boolean insecureHttp;
+    private boolean clientCertificates;
     private AuditTrail audit; // null: cfn-store's audit log under .cfn/audit
     private final List<AgentType> types = new ArrayList<>();
     private Supplier<ModelConfig> models;
@@ -268,6 +308,18 @@ public final class CfnServer implements AutoCloseable {
     /** Serve plain HTTP instead of TLS: a warning is logged at every start. */
     public Builder insecureHttp(boolean on) {
       this.insecureHttp = on;
+      return this;
+    }
+
+    /**
+     * Asks each TLS client for a certificate (mutual TLS, optional for the client): a client that
+     * presents one trusted with {@code cfn cert issue} or {@code cfn cert trust} is authenticated
+     * as its principal without a bearer token; an unknown, expired or revoked one is refused (401,
+     * audited), and clients without a certificate use tokens as before. Off by default, so that
+     * browsers are not asked to pick a certificate for the dashboard. Needs TLS.
+     */
+    public Builder clientCertificates(boolean on) {
+      this.clientCertificates = on;
       return this;
     }
 
@@ -382,6 +434,11 @@ public final class CfnServer implements AutoCloseable {
      *     stays open then
      */
     public CfnServer start() throws IOException {
+      if (clientCertificates && insecureHttp) {
+        throw new IllegalArgumentException(
+            "client certificates need TLS, and the server was told to serve plain HTTP (fix: drop"
+                + " --insecure-http or --client-certs)");
+      }
       AlertConfig rules = alerts;
       if (rules == null) {
         rules =
@@ -475,7 +532,19 @@ public final class CfnServer implements AutoCloseable {
       RequestSchemas schemas =
           new RequestSchemas(
               new java.util.LinkedHashSet<>(
-                  List.of("spawn", "send", "publish", "request", "memory-put", "loop-decision")));
+                  List.of(
+                      "spawn",
+                      "send",
+                      "publish",
+                      "request",
+                      "memory-put",
+                      "loop-decision",
+                      "loop-submit",
+                      "rollout-rollback",
+                      "graph-submit",
+                      "graph-cancel",
+                      "swarm-create",
+                      "swarm-join")));
       ObjectNode[] document = new ObjectNode[1];
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
@@ -494,9 +563,15 @@ public final class CfnServer implements AutoCloseable {
               maxBodyBytes,
               clock,
               isReady,
-              auditFailures::increment);
-      CfnMcpServer mcp = CfnMcpServer.http(McpSettings.of(home), mcpAudit(audit), McpEndpoint.PATH);
-      McpEndpoint mcpGuard = new McpEndpoint(node.tokens, perToken, perAddress, gate, isReady);
+              auditFailures::increment,
+              clientCertificates);
+      CfnMcpServer mcp =
+          CfnMcpServer.http(
+              McpSettings.of(home),
+              mcpAudit(audit),
+              McpEndpoint.PATH,
+              NodeTools.of(table, gate, schemas)); // graphs, swarms, loops: as their routes
+      McpEndpoint mcpGuard = new McpEndpoint(gate);
       Javalin app =
           Javalin.create(
               config -> {
@@ -599,7 +674,9 @@ public final class CfnServer implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
               });
-      CfnServer server = new CfnServer(app, node, table, cert, bind, auditLog, probes, mcp);
+      CfnServer server =
+          new CfnServer(app, node, table, cert, bind, auditLog, probes, mcp, clientCertificates);
+      server.encryptionAtRest = encryptionAtRest(home, System.getenv());
       self[0] = server;
       server.ready = true;
       Runnable probe =
@@ -625,7 +702,11 @@ public final class CfnServer implements AutoCloseable {
         SecureRequestCustomizer secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false); // clients may name the address, not the certificate's CN
         http.addCustomizer(secure);
-        SslContextFactory.Server tls = new SslContextFactory.Server();
+        SslContextFactory.Server tls =
+            clientCertificates ? new ClientCertificateContext() : new SslContextFactory.Server();
+        if (clientCertificates) {
+          tls.setWantClientAuth(true); // optional: clients without one use bearer tokens
+        }
         char[] password = new char[24];
         for (int i = 0; i < password.length; i++) {
           password[i] = (char) ('a' + RANDOM.nextInt(26));
@@ -642,6 +723,19 @@ public final class CfnServer implements AutoCloseable {
       c.setHost(bind);
       c.setPort(port);
       return c;
+    }
+  }
+
+  /**
+   * The TLS context of a server that asks for client certificates: the handshake checks them with
+   * {@link ClientCertificateTrust}, and each request looks the certificate up in the token store.
+   */
+  private static final class ClientCertificateContext extends SslContextFactory.Server {
+    @Override
+    protected javax.net.ssl.TrustManager[] getTrustManagers(
+        java.security.KeyStore trustStore,
+        java.util.Collection<? extends java.security.cert.CRL> crls) {
+      return new javax.net.ssl.TrustManager[] {new ClientCertificateTrust()};
     }
   }
 
@@ -709,6 +803,11 @@ public final class CfnServer implements AutoCloseable {
       // the version is cosmetic here
     }
     return p.getProperty("version", "0.1.0");
+  }
+
+  /** For tests: what the server serves. */
+  Node node() {
+    return node;
   }
 
   /** For tests: the token store the server checks against. */

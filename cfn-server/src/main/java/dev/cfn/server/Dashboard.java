@@ -55,7 +55,12 @@ final class Dashboard {
     FILES.put(PATH + "/", file("text/html;charset=utf-8", ui + "index.html"));
     FILES.put(PATH + "/index.html", FILES.get(PATH + "/"));
     FILES.put(PATH + "/dashboard.js", file("text/javascript;charset=utf-8", ui + "dashboard.js"));
+    FILES.put(
+        PATH + "/dashboard-flows.js",
+        file("text/javascript;charset=utf-8", ui + "dashboard-flows.js"));
     FILES.put(PATH + "/dashboard.css", file("text/css;charset=utf-8", ui + "dashboard.css"));
+    FILES.put(
+        PATH + "/dashboard-ops.js", file("text/javascript;charset=utf-8", ui + "dashboard-ops.js"));
     FILES.put(
         UPLOT + "uPlot.iife.min.js",
         file("text/javascript;charset=utf-8", uplot + "uPlot.iife.min.js"));

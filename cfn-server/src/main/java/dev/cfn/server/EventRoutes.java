@@ -51,19 +51,12 @@ final class EventRoutes {
   }
 
   /** Appends the dead letters recorded since {@code seen} (a count); returns the new count. */
-  static long pollDeadLetters(
-      dev.cfn.core.DeadLetters letters,
-      long seen,
-      EventFeed feed,
-      io.micrometer.core.instrument.Counter reliable) {
+  static long pollDeadLetters(dev.cfn.core.DeadLetters letters, long seen, EventFeed feed) {
     long count = letters.count();
     if (count > seen) {
       List<DeadLetter> recent = letters.recent();
       int fresh = (int) Math.min(recent.size(), count - seen);
       for (DeadLetter d : recent.subList(recent.size() - fresh, recent.size())) {
-        if (d.envelope().delivery() == dev.cfn.core.DeliveryMode.RELIABLE) {
-          reliable.increment();
-        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", d.envelope().id());
         m.put("to", String.valueOf(d.envelope().recipient()));

@@ -1,11 +1,14 @@
 package dev.cfn.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.flow.loop.LoopRecord;
 import dev.cfn.flow.loop.LoopRunner;
+import dev.cfn.flow.loop.LoopSpec;
 import dev.cfn.flow.loop.LoopStatus;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,10 +19,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The CFN Loop routes: the runs the journal holds ({@code cfn loop status}), one run's whole record
- * ({@code cfn loop show --json}), and the person's decision on a run the product owner escalated
- * ({@code cfn loop decide}), which is an audited privileged action. A decision ends the run without
- * asking any agent, so the node needs no model or loop file for it.
+ * The CFN Loop routes: a new run on the node's own loop runner ({@code cfn loop run}), the runs the
+ * journal holds ({@code cfn loop status}), one run's whole record ({@code cfn loop show --json}),
+ * and the person's decision on a run the product owner escalated ({@code cfn loop decide}). A
+ * submission and a decision are audited privileged actions. A decision ends the run without asking
+ * any agent, so the node needs no model for it; a submission needs one for the agents that are
+ * definitions of {@code .claude/agents} ({@link Node#loops()}).
  */
 final class LoopRoutes {
   private static final long DECIDE_SECONDS = 60;
@@ -55,6 +60,110 @@ final class LoopRoutes {
               runs.add(m);
             });
     return Map.of("loops", runs);
+  }
+
+  /**
+   * {@code POST /v1/loops}: checks the loop (its agents, the bounds, the token's scopes for every
+   * agent it names) and starts it durably on the node's runner; the run goes on by itself (and
+   * after a restart of the node) until it finishes or waits for a person. Answers 201 with the run
+   * id; {@code GET /v1/loops/{run}} follows it.
+   */
+  Object submit(Call call) {
+    String id = call.text("run", null);
+    if (id == null) {
+      id = LoopRuns.defaultRunId();
+    }
+    call.target("loop:" + id);
+    LoopSpec spec;
+    try {
+      LoopSpec.Builder b =
+          LoopSpec.builder()
+              .implementers(texts(call.body.path("implementers")))
+              .validators(texts(call.body.path("validators")))
+              .owner(call.text("owner"));
+      JsonNode n = call.body.path("gate");
+      if (n.isNumber()) {
+        b.gate(n.decimalValue());
+      }
+      n = call.body.path("threshold");
+      if (n.isNumber()) {
+        b.threshold(n.decimalValue());
+      }
+      if (call.body.path("quorum").canConvertToInt()) {
+        b.quorum(call.body.path("quorum").asInt());
+      }
+      if (call.body.has("maxImplementations")) {
+        b.maxImplementations(call.body.path("maxImplementations").asInt());
+      }
+      if (call.body.has("maxValidations")) {
+        b.maxValidations(call.body.path("maxValidations").asInt());
+      }
+      if (call.body.has("callTimeoutMs")) {
+        b.callTimeout(Duration.ofMillis(call.body.path("callTimeoutMs").asLong()));
+      }
+      spec = b.build();
+    } catch (IllegalArgumentException e) {
+      throw new Problem(422, "Invalid loop", e.getMessage());
+    }
+    List<String> agents = LoopRuns.agents(spec);
+    List<String> unknown = agents.stream().filter(a -> !node.loopRuns.knows(a)).toList();
+    if (!unknown.isEmpty()) {
+      throw new Problem(
+              422,
+              "Invalid loop",
+              "the loop names agents this node has neither a definition of (.claude/agents) nor"
+                  + " a type for: "
+                  + unknown
+                  + " (fix: use "
+                  + (node.loopRuns.known().isEmpty()
+                      ? "a definition you add to .claude/agents and restart the node"
+                      : "one of " + node.loopRuns.known())
+                  + ")")
+          .with("unknown", unknown);
+    }
+    for (String agent : agents) {
+      call.requireScope("agent", agent);
+    }
+    if (!node.loopRuns.claim(id)) {
+      throw Problem.conflict(
+          "run "
+              + id
+              + " exists already (fix: GET /v1/loops/"
+              + id
+              + " shows it; give another \"run\", or none for a new id)");
+    }
+    boolean started = false;
+    try {
+      node.loopRuns.registerAgents(agents);
+      node.loops().start(id, spec, call.text("task"));
+      started = true;
+    } catch (ModelConfigException e) {
+      throw Problem.conflict(
+          "no model provider is configured for the node, so the loop's agents cannot run: "
+              + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new Problem(422, "Invalid loop", e.getMessage());
+    } finally {
+      if (!started) {
+        node.loopRuns.release(id); // refused before anything was written: the id is free
+      }
+    }
+    call.status(201);
+    call.header("Location", "/v1/loops/" + id);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", id);
+    m.put("status", LoopStatus.RUNNING.name());
+    m.put("implementers", spec.implementers());
+    m.put("validators", spec.validators());
+    m.put("owner", spec.owner());
+    m.put("quorum", spec.quorum());
+    return m;
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(e -> out.add(e.asText()));
+    return out;
   }
 
   /** {@code GET /v1/loops/{run}}: the run's record (steps, votes, decisions, tokens, cost). */

@@ -18,7 +18,9 @@ import dev.cfn.ai.tool.ToolRegistry;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
+import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.RetryPolicy;
+import dev.cfn.flow.graph.GraphRunner;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.server.metrics.NodeMetrics;
@@ -54,7 +56,18 @@ final class Node implements AutoCloseable {
   final LoadResult definitions;
   private final Supplier<ModelConfig> models;
   private volatile ModelRouter router; // made on the first spawn of a definition
-  private LoopRunner loops; // made on the first loop decision
+
+  /** The names of the agent types the node was built with (besides the definitions). */
+  final List<String> extraTypes;
+
+  /** The task-graph runs: the runner and the graphs submitted to the node. */
+  GraphRuns graphs;
+
+  /** The CFN Loop runs: the node's loop runner, built when the node opens. */
+  LoopRuns loopRuns;
+
+  /** The swarms made through the API. */
+  final Swarms swarms;
 
   /** The agent that records the live events for {@code /v1/events}. */
   static final AgentId EVENTS = new AgentId("cfn-server", "events");
@@ -89,7 +102,10 @@ final class Node implements AutoCloseable {
       Supplier<ModelConfig> models,
       EventFeed events,
       NodeMetrics metrics,
-      Counter reliableDeadLetters) {
+      Counter reliableDeadLetters,
+      List<String> extraTypes) {
+    this.extraTypes = List.copyOf(extraTypes);
+    this.swarms = new Swarms(runtime, journal);
     this.metrics = metrics;
     this.reliableDeadLetters = reliableDeadLetters;
     this.home = home;
@@ -118,6 +134,10 @@ final class Node implements AutoCloseable {
       List<Class<?>> payloads = new java.util.ArrayList<>();
       payloads.add(Task.class);
       payloads.addAll(LoopRunner.journalPayloadTypes());
+      payloads.addAll(GraphRunner.journalPayloadTypes());
+      payloads.add(dev.cfn.ai.TaskResult.class);
+      payloads.add(dev.cfn.ai.TaskFailed.class);
+      payloads.add(Swarms.Saved.class);
       journal =
           SqliteJournal.builder(cfn.resolve("cfn.db"))
               .payloadType(payloads.toArray(new Class<?>[0]))
@@ -141,6 +161,7 @@ final class Node implements AutoCloseable {
       }
       EventFeed feed = new EventFeed();
       b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed, metrics.registry())));
+      b.register(AgentType.of(Swarms.REGISTRY.type(), id -> Swarms.registry()));
       AgentRuntime runtime = b.name("cfn-serve").build();
       metrics.bindRuntime(runtime);
       metrics.bindJournal(journal);
@@ -162,19 +183,32 @@ final class Node implements AutoCloseable {
               models,
               feed,
               metrics,
-              reliableDead);
+              reliableDead,
+              extraTypes.stream().map(AgentType::name).toList());
+      node.graphs = GraphRuns.open(node); // before any delivery needs a run's graph
+      new SwarmRoutes(node).restore(); // the swarms made through the API before the restart
+      node.loopRuns = LoopRuns.open(node); // unfinished loops go on: their agents, then the runner
+      runtime.register(AgentType.of(LoopVerdicts.ID.type(), id -> new LoopVerdicts(node)));
+      runtime.subscribe("cfn.flow.loop.#", LoopVerdicts.ID); // verdicts feed the rollouts
       metrics.register(new BudgetMeters(node));
+      node.watchRollouts();
       Thread.ofVirtual()
           .name("cfn-serve-dead-letter-events")
           .start(
               () -> {
                 long seen = runtime.deadLetters().count();
+                // Counted exactly by the runtime (a burst larger than the window of recent
+                // letters is still counted whole); only the events come from the window.
+                long seenReliable = runtime.deadLetters().count(DeliveryMode.RELIABLE);
                 try {
                   while (!feed.isClosed()) {
                     Thread.sleep(200);
-                    seen =
-                        EventRoutes.pollDeadLetters(
-                            runtime.deadLetters(), seen, feed, reliableDead);
+                    seen = EventRoutes.pollDeadLetters(runtime.deadLetters(), seen, feed);
+                    long reliable = runtime.deadLetters().count(DeliveryMode.RELIABLE);
+                    if (reliable > seenReliable) {
+                      reliableDead.increment(reliable - seenReliable);
+                      seenReliable = reliable;
+                    }
                   }
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
@@ -213,7 +247,10 @@ final class Node implements AutoCloseable {
 
   /**
    * Registers definition {@code d} as an agent type (an LLM agent with the memory and messaging
-   * tools, under its own tool permissions) unless it is registered already.
+   * tools, under its own tool permissions) unless it is registered already. The type serves the
+   * definition in use while no rollout of it runs, and routes between the versions of the rollout
+   * {@link #refreshRollouts()} attached otherwise: a rollout started while the node runs takes
+   * effect at the agents' next message.
    */
   synchronized void register(AgentDefinition d) {
     if (runtime.isRegistered(d.name())) {
@@ -226,20 +263,62 @@ final class Node implements AutoCloseable {
     }
     ToolRegistry tools = new ToolRegistry();
     BuiltinTools.builder().memory(memory).messaging().registerIn(tools);
-    Optional<AgentDefinition> canary = runningRollout(d);
-    if (canary.isPresent()) {
-      registerCanary(d, canary.get(), r, tools);
-      return;
-    }
-    runtime.register(agentBuilder(d, r, tools).type(d.name()));
+    served.put(d.name(), new Served(d, r, tools));
+    refreshRollout(d.name());
+    runtime.register(
+        Canary.switching(
+                d.name(),
+                agentBuilder(d, r, tools).factory(),
+                () -> plans.get(d.name()),
+                Canary.cost(dev.cfn.ai.budget.PriceTable.defaults(), d.model()))
+            .build());
   }
 
-  /** The CFN Loop runner over this node's runtime and journal, made on first use. */
-  synchronized LoopRunner loops() {
-    if (loops == null) {
-      loops = LoopRunner.builder(runtime).journal(journal).build();
+  /**
+   * Registers each of {@code names} that is a definition of {@code .claude/agents} the runtime does
+   * not know yet ({@link #register}); other names are left alone.
+   *
+   * @throws dev.cfn.ai.model.ModelConfigException when a definition needs a model and none is
+   *     configured
+   */
+  void registerDefinitions(java.util.Collection<String> names) {
+    for (String name : names) {
+      if (!runtime.isRegistered(name)) {
+        definition(name).ifPresent(this::register);
+      }
     }
-    return loops;
+  }
+
+  /** The CFN Loop runner over this node's runtime and journal ({@link LoopRuns}). */
+  LoopRunner loops() {
+    return loopRuns.runner();
+  }
+
+  private static final dev.cfn.ai.budget.PriceTable PRICES =
+      dev.cfn.ai.budget.PriceTable.defaults();
+
+  /**
+   * What a call of agent {@code agent} cost, in US dollars, by the default price table: the model
+   * the node's router resolves for its definition (or the model the definition names); 0 for an
+   * agent type without a definition or a model without a price.
+   */
+  java.math.BigDecimal price(String agent, dev.cfn.ai.model.Usage usage) {
+    Optional<AgentDefinition> d = definition(agent);
+    if (d.isEmpty()) {
+      return java.math.BigDecimal.ZERO;
+    }
+    String model = d.get().model();
+    ModelRouter r = router;
+    if (r != null) {
+      try {
+        model = r.resolve(d.get().name(), d.get().type(), d.get().provider(), model).model();
+      } catch (RuntimeException unresolved) {
+        // priced by the definition's own model name
+      }
+    }
+    return model == null
+        ? java.math.BigDecimal.ZERO
+        : PRICES.cost(usage, model).orElse(java.math.BigDecimal.ZERO);
   }
 
   private LlmAgent.Builder agentBuilder(AgentDefinition d, ModelRouter r, ToolRegistry tools) {
@@ -253,17 +332,13 @@ final class Node implements AutoCloseable {
             });
   }
 
-  /** The critical alerts of this node's alerting firing now, by name (none before it starts). */
+  /**
+   * The critical alerts of this node's alerting firing now, by name (none before it starts): the
+   * engine's snapshot of its last evaluation, a volatile read.
+   */
   List<String> firingCritical() {
     dev.cfn.server.alerts.AlertEngine engine = alerts;
-    if (engine == null) {
-      return List.of();
-    }
-    return engine.statuses().stream()
-        .filter(s -> s.state() == dev.cfn.server.alerts.AlertEngine.State.FIRING)
-        .filter(s -> "critical".equals(s.rule().severity()))
-        .map(s -> s.rule().name())
-        .toList();
+    return engine == null ? List.of() : engine.firingCritical();
   }
 
   /**
@@ -274,51 +349,128 @@ final class Node implements AutoCloseable {
   /** Where the rollouts' decisions are audited; set by the server. */
   volatile java.util.function.Consumer<dev.cfn.ai.rollout.RolloutEvent> rolloutAudit = e -> {};
 
-  private final List<Rollout> rollouts = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A definition this node serves as an agent type, with what its versions are built from. */
+  private record Served(AgentDefinition definition, ModelRouter router, ToolRegistry tools) {}
 
-  /** The new version of {@code d} when {@code .cfn/rollouts} holds a running rollout of it. */
-  private Optional<AgentDefinition> runningRollout(AgentDefinition d) {
-    RolloutStore store = RolloutStore.at(home.resolve(".cfn").resolve("rollouts"));
-    return store
-        .status(d.name())
-        .filter(s -> s.phase() == RolloutStatus.Phase.RUNNING)
-        .flatMap(s -> DefinitionLoader.load(Path.of(s.canaryFile())).find(d.name()));
+  /** The definitions registered as agent types, by name. */
+  private final Map<String, Served> served = new ConcurrentHashMap<>();
+
+  /** The rollouts attached, by agent name: what each served type routes by. */
+  private final Map<String, Canary.Plan> plans = new ConcurrentHashMap<>();
+
+  /** The identity of each attached rollout and the modification time of its file when read. */
+  private final Map<String, String> attachedIdentity = new ConcurrentHashMap<>();
+
+  private final Map<String, java.nio.file.attribute.FileTime> seen = new ConcurrentHashMap<>();
+
+  /** The rollouts of {@code .cfn/rollouts}. */
+  RolloutStore rolloutStore() {
+    return RolloutStore.at(home.resolve(".cfn").resolve("rollouts"));
   }
 
   /**
-   * Registers {@code d} as a {@link Canary} between it and {@code next}: the rollout routes each
-   * task key, judges the gates, and its decisions go out on {@code cfn.rollout.KIND} and to the
-   * log.
+   * Attaches every rollout started since the last call for an agent this node serves: called every
+   * second by the node and at once after an operator's change through the API. A file unchanged
+   * since it was last read is not read again.
    */
-  private void registerCanary(
-      AgentDefinition d, AgentDefinition next, ModelRouter r, ToolRegistry tools) {
-    RolloutStore store = RolloutStore.at(home.resolve(".cfn").resolve("rollouts"));
+  void refreshRollouts() {
+    for (String name : served.keySet()) {
+      try {
+        refreshRollout(name);
+      } catch (RuntimeException e) {
+        log.warn("cannot read the rollout of {}: {}", name, e.toString());
+      }
+    }
+  }
+
+  /**
+   * Attaches the rollout of {@code name} when the store holds a running one other than the one
+   * attached (the one attached before, if any, is closed: it has ended).
+   */
+  private synchronized void refreshRollout(String name) {
+    Served s = served.get(name);
+    if (s == null) {
+      return;
+    }
+    RolloutStore store = rolloutStore();
+    Path file = store.dir().resolve(name + ".json");
+    java.nio.file.attribute.FileTime modified;
+    try {
+      modified = Files.getLastModifiedTime(file);
+    } catch (java.io.IOException e) {
+      return; // no rollout of the agent
+    }
+    if (modified.equals(seen.get(name))) {
+      return;
+    }
+    seen.put(name, modified);
+    Optional<RolloutStatus> status = store.status(name);
+    if (status.isEmpty()
+        || status.get().phase() != RolloutStatus.Phase.RUNNING
+        || status.get().identity().equals(attachedIdentity.get(name))) {
+      return;
+    }
+    Optional<AgentDefinition> next =
+        DefinitionLoader.load(Path.of(status.get().canaryFile())).find(name);
+    if (next.isEmpty()) {
+      log.warn(
+          "the rollout of {} names {}, which holds no valid definition of it: not routed",
+          name,
+          status.get().canaryFile());
+      return;
+    }
     Optional<Rollout> attached =
         Rollout.attach(
             store,
-            d.name(),
+            name,
             () -> criticalAlerts.firing(),
             java.time.Clock.systemUTC(),
             event -> {
-              runtime.publish(
-                  dev.cfn.core.TopicId.of("cfn.rollout." + event.kind(), d.name()), event);
+              runtime.publish(dev.cfn.core.TopicId.of("cfn.rollout." + event.kind(), name), event);
               rolloutAudit.accept(event);
             });
     if (attached.isEmpty()) {
-      runtime.register(agentBuilder(d, r, tools).type(d.name()));
       return;
     }
-    rollouts.add(attached.get());
-    runtime.register(
-        Canary.type(
-                d.name(),
-                attached.get(),
-                agentBuilder(d, r, tools).factory(),
-                agentBuilder(next, r, tools).factory(),
-                Canary.cost(dev.cfn.ai.budget.PriceTable.defaults(), d.model()))
-            .build());
-    log.info(
-        "agent {} is being rolled out: {}", d.name(), attached.get().status().canary().label());
+    Canary.Plan old =
+        plans.put(
+            name,
+            new Canary.Plan(
+                attached.get(), agentBuilder(next.get(), s.router(), s.tools()).factory()));
+    attachedIdentity.put(name, attached.get().status().identity());
+    if (old != null) {
+      old.rollout().close();
+    }
+    log.info("agent {} is being rolled out: {}", name, attached.get().status().canary().label());
+  }
+
+  /**
+   * Records a CFN Loop validator's verdict on the answer {@code agent} gave under key {@code key},
+   * on the version of {@code agent}'s rollout that served that key; nothing when no rollout of it
+   * is attached ({@link LoopVerdicts}).
+   */
+  void recordVerdict(String agent, String key, boolean approved) {
+    Canary.Plan p = plans.get(agent);
+    if (p != null) {
+      p.rollout().recordVerdict(p.rollout().route(key), approved);
+    }
+  }
+
+  /** Attaches new rollouts every second until the node closes. */
+  private void watchRollouts() {
+    Thread.ofVirtual()
+        .name("cfn-serve-rollouts")
+        .start(
+            () -> {
+              try {
+                while (!events.isClosed()) {
+                  Thread.sleep(1000);
+                  refreshRollouts();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
   }
 
   /** The scheduled backup sets, when the server takes them; stopped first at close. */
@@ -330,7 +482,11 @@ final class Node implements AutoCloseable {
     if (backups != null) {
       backups.close();
     }
-    rollouts.forEach(Rollout::close);
+    plans.values().forEach(p -> p.rollout().close());
+    swarms.close();
+    if (graphs != null) {
+      graphs.close();
+    }
     try {
       runtime.shutdown(Duration.ofSeconds(10));
     } finally {

@@ -14,8 +14,8 @@ import java.util.Map;
 /**
  * The operations routes: {@code GET /metrics} (Prometheus text), {@code GET /v1/alerts} (the rules
  * and their states), {@code GET /v1/alerts/history}, {@code POST /v1/alerts/test} (a test
- * notification through the webhook) and {@code GET /v1/availability} (uptime over 1 h, 24 h, 30 d,
- * restarts and downtime windows).
+ * notification through the webhook), {@code GET /v1/availability} (uptime over 1 h, 24 h, 30 d,
+ * restarts and downtime windows) and {@code GET /v1/certify/latest} (the last certification).
  */
 final class OpsRoutes {
   private final Node node;
@@ -101,5 +101,33 @@ final class OpsRoutes {
 
   Object availability(Call call) {
     return node.availability.report();
+  }
+
+  /** Where {@code cfn certify} saves its latest report, under the node's home. */
+  static final String CERTIFICATION = ".cfn/certify/certification.json";
+
+  /**
+   * {@code GET /v1/certify/latest}: the report {@code cfn certify} saved last ({@code cfn certify
+   * --json}'s document), as it is.
+   */
+  Object certification(Call call) throws java.io.IOException {
+    java.nio.file.Path file = node.home.resolve(CERTIFICATION);
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw Problem.notFound(
+          "no certification report in "
+              + file
+              + " (fix: run cfn certify in the node's home, such as cfn certify --profile quick)");
+    }
+    try {
+      return Gate.JSON.readTree(file.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new Problem(
+          500,
+          "Unreadable report",
+          file
+              + " is not a JSON report ("
+              + e.getOriginalMessage()
+              + "): run cfn certify again to rewrite it");
+    }
   }
 }

@@ -38,11 +38,24 @@ import java.util.function.BooleanSupplier;
  * DELETE /v1/dead-letters/{id}              admin       yes
  * DELETE /v1/dead-letters                   admin       yes
  * GET    /v1/loops, /v1/loops/{run}         viewer      no
+ * POST   /v1/loops                          operator    yes
  * POST   /v1/loops/{run}/decision           operator    yes
+ * GET    /v1/graphs, /v1/graphs/{run}       viewer      no
+ * POST   /v1/graphs                         operator    yes
+ * POST   /v1/graphs/{run}/cancel|resume     operator    yes
+ * GET    /v1/swarms, /v1/swarms/{name}      viewer      no
+ * POST   /v1/swarms                         operator    yes
+ * DELETE /v1/swarms/{name}                  operator    yes
+ * POST   /v1/swarms/{name}/members          operator    yes
+ * DELETE /v1/swarms/{name}/members/{type}/{key}  operator  yes
  * GET    /metrics                           viewer      no   (Prometheus text)
  * GET    /v1/alerts, /v1/alerts/history     viewer      no
  * POST   /v1/alerts/test                    operator    yes
  * GET    /v1/availability                   viewer      no
+ * GET    /v1/rollouts                       viewer      no
+ * POST   /v1/rollouts/{agent}/promote       operator    yes
+ * POST   /v1/rollouts/{agent}/rollback      operator    yes
+ * GET    /v1/certify/latest                 viewer      no
  * </pre>
  */
 final class Routes {
@@ -55,7 +68,10 @@ final class Routes {
     MemoryRoutes memory = new MemoryRoutes(node);
     EventRoutes events = new EventRoutes(node.events);
     LoopRoutes loops = new LoopRoutes(node);
+    GraphRoutes graphs = new GraphRoutes(node);
+    SwarmRoutes swarms = new SwarmRoutes(node);
     OpsRoutes ops = new OpsRoutes(node);
+    RolloutRoutes rollouts = new RolloutRoutes(node);
     StoreRoutes store = new StoreRoutes(node);
     return List.of(
         new ApiRoute("GET", "/health/live", null, false, null, "The process is up.", c -> up()),
@@ -215,6 +231,15 @@ final class Routes {
             "The CFN Loop runs in the journal, with their status.",
             loops::list),
         new ApiRoute(
+            "POST",
+            "/v1/loops",
+            OPERATOR,
+            true,
+            "loop-submit",
+            "Starts a CFN Loop run (task, implementers, validators, owner, bounds) on the node's"
+                + " runner, RELIABLE: it goes on after a restart.",
+            loops::submit),
+        new ApiRoute(
             "GET",
             "/v1/loops/{run}",
             VIEWER,
@@ -230,6 +255,94 @@ final class Routes {
             "loop-decision",
             "Decides for a run the product owner escalated: PROCEED, DEFER or ABORT.",
             loops::decide),
+        new ApiRoute(
+            "GET",
+            "/v1/graphs",
+            VIEWER,
+            false,
+            null,
+            "The task-graph runs beside the journal, with their status and task counts.",
+            graphs::list),
+        new ApiRoute(
+            "POST",
+            "/v1/graphs",
+            OPERATOR,
+            true,
+            "graph-submit",
+            "Checks a task graph (YAML or JSON, as cfn task submit reads) and starts it, RELIABLE.",
+            graphs::submit),
+        new ApiRoute(
+            "GET",
+            "/v1/graphs/{run}",
+            VIEWER,
+            false,
+            null,
+            "One task-graph run: its status, every task's status, result and error, its state.",
+            graphs::show),
+        new ApiRoute(
+            "POST",
+            "/v1/graphs/{run}/cancel",
+            OPERATOR,
+            true,
+            "graph-cancel",
+            "Cancels a run, or one task and its dependents ({\"task\": ID}).",
+            graphs::cancel),
+        new ApiRoute(
+            "POST",
+            "/v1/graphs/{run}/resume",
+            OPERATOR,
+            true,
+            null,
+            "Continues a run submitted to this node (starts it if it never started).",
+            graphs::resume),
+        new ApiRoute(
+            "GET",
+            "/v1/swarms",
+            VIEWER,
+            false,
+            null,
+            "The node's swarms: topology, size, refusals and spending.",
+            swarms::list),
+        new ApiRoute(
+            "POST",
+            "/v1/swarms",
+            OPERATOR,
+            true,
+            "swarm-create",
+            "Makes a swarm (name, topology, budget, first members); the bus enforces its topology.",
+            swarms::create),
+        new ApiRoute(
+            "GET",
+            "/v1/swarms/{name}",
+            VIEWER,
+            false,
+            null,
+            "A swarm: members, roles, who may message whom, refusals by rule, budget.",
+            swarms::show),
+        new ApiRoute(
+            "DELETE",
+            "/v1/swarms/{name}",
+            OPERATOR,
+            true,
+            null,
+            "Closes a swarm; its members keep running.",
+            swarms::close),
+        new ApiRoute(
+            "POST",
+            "/v1/swarms/{name}/members",
+            OPERATOR,
+            true,
+            "swarm-join",
+            "An agent joins the swarm (spawned if not running).",
+            swarms::join),
+        new ApiRoute(
+            "DELETE",
+            "/v1/swarms/{name}/members/{type}/{key}",
+            OPERATOR,
+            true,
+            null,
+            "A member leaves the swarm (it keeps running).",
+            swarms::leave),
         new ApiRoute(
             "GET",
             "/metrics",
@@ -270,6 +383,40 @@ final class Routes {
             null,
             "The node's uptime over 1h, 24h and 30d, restarts and downtime windows.",
             ops::availability),
+        new ApiRoute(
+            "GET",
+            "/v1/rollouts",
+            VIEWER,
+            false,
+            null,
+            "The canary rollouts of agent versions: step, share, gates, each version's figures,"
+                + " history.",
+            rollouts::list),
+        new ApiRoute(
+            "POST",
+            "/v1/rollouts/{agent}/promote",
+            OPERATOR,
+            true,
+            null,
+            "Takes a running rollout one step up now; from its last step, completes it.",
+            rollouts::promote),
+        new ApiRoute(
+            "POST",
+            "/v1/rollouts/{agent}/rollback",
+            OPERATOR,
+            true,
+            "rollout-rollback",
+            "Rolls a running rollout back, with the reason: the version in use takes every task.",
+            rollouts::rollback),
+        new ApiRoute(
+            "GET",
+            "/v1/certify/latest",
+            VIEWER,
+            false,
+            null,
+            "The report of the latest cfn certify run on this node's home"
+                + " (.cfn/certify/certification.json).",
+            ops::certification),
         new ApiRoute(
             "DELETE",
             "/v1/memory/{namespace}/{key}",

@@ -46,8 +46,20 @@ class AuthenticationTest {
     LEAST_ROLE.put("DELETE /v1/dead-letters/{id}", Role.ADMIN);
     LEAST_ROLE.put("DELETE /v1/dead-letters", Role.ADMIN);
     LEAST_ROLE.put("GET /v1/loops", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/loops", Role.OPERATOR);
     LEAST_ROLE.put("GET /v1/loops/{run}", Role.VIEWER);
     LEAST_ROLE.put("POST /v1/loops/{run}/decision", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/graphs", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/graphs", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/graphs/{run}", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/graphs/{run}/cancel", Role.OPERATOR);
+    LEAST_ROLE.put("POST /v1/graphs/{run}/resume", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/swarms", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/swarms", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/swarms/{name}", Role.VIEWER);
+    LEAST_ROLE.put("DELETE /v1/swarms/{name}", Role.OPERATOR);
+    LEAST_ROLE.put("POST /v1/swarms/{name}/members", Role.OPERATOR);
+    LEAST_ROLE.put("DELETE /v1/swarms/{name}/members/{type}/{key}", Role.OPERATOR);
     LEAST_ROLE.put("GET /metrics", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/alerts", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/alerts/history", Role.VIEWER);
@@ -57,6 +69,10 @@ class AuthenticationTest {
     LEAST_ROLE.put("GET /v1/memory/{namespace}", Role.AGENT);
     LEAST_ROLE.put("GET /v1/store/check", Role.OPERATOR);
     LEAST_ROLE.put("GET /v1/backup", Role.ADMIN);
+    LEAST_ROLE.put("GET /v1/rollouts", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/rollouts/{agent}/promote", Role.OPERATOR);
+    LEAST_ROLE.put("POST /v1/rollouts/{agent}/rollback", Role.OPERATOR);
+    LEAST_ROLE.put("GET /v1/certify/latest", Role.VIEWER);
   }
 
   @BeforeAll
@@ -74,7 +90,9 @@ class AuthenticationTest {
         .replace("{key}", "k1")
         .replace("{id}", "1")
         .replace("{namespace}", "ns")
-        .replace("{run}", "run-1");
+        .replace("{run}", "run-1")
+        .replace("{agent}", "reviewer")
+        .replace("{name}", "team");
   }
 
   static String body(String route) {
@@ -86,6 +104,15 @@ class AuthenticationTest {
           "{\"to\":\"echo/k1\",\"payload\":\"hi\",\"timeoutMs\":5000}";
       case "PUT /v1/memory/{namespace}/{key}" -> "{\"value\":\"v\"}";
       case "POST /v1/loops/{run}/decision" -> "{\"decision\":\"ABORT\"}";
+      case "POST /v1/loops" -> // admitted, then refused (422): the node has no such owner
+          "{\"task\":\"x\",\"implementers\":[\"echo\"],\"validators\":[\"echo\",\"echo\"],"
+              + "\"owner\":\"no-such-agent\"}";
+      case "POST /v1/rollouts/{agent}/rollback" -> "{\"reason\":\"a test\"}";
+      case "POST /v1/graphs" ->
+          "{\"graph\":\"graph: g\\ntasks:\\n  - id: a\\n    agent: echo\\n    input: hi\\n\"}";
+      case "POST /v1/graphs/{run}/cancel" -> "{}";
+      case "POST /v1/swarms" -> "{\"name\":\"team\",\"topology\":\"star\"}";
+      case "POST /v1/swarms/{name}/members" -> "{\"type\":\"echo\",\"key\":\"k1\"}";
       default -> null;
     };
   }

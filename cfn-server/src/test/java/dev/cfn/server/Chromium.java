@@ -76,6 +76,9 @@ final class Chromium {
     List<String> cmd = new ArrayList<>(prefix);
     cmd.add("apt-get");
     cmd.addAll(List.of(args));
+    if ("install".equals(args[0])) {
+      cmd.add("--no-install-recommends"); // no udev, avahi or systemd upgrade beside the tests
+    }
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("DEBIAN_FRONTEND", "noninteractive");

@@ -41,6 +41,22 @@ class EncryptedNodeTest {
         .anyMatch(h -> h.startsWith("memory.db"));
   }
 
+  @Test
+  void theServerSaysWhetherRecordsAreSealedAndWhereTheMasterKeyComesFromNeverTheKey()
+      throws Exception {
+    assertThat(CfnServer.encryptionAtRest(home, Map.of())).startsWith("off (no keyring");
+    String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+    assertThat(CfnServer.encryptionAtRest(home, Map.of(Keyring.MASTER_KEY_ENV, key)))
+        .startsWith("on (AES-256-GCM, master key from the environment variable CFN_MASTER_KEY")
+        .doesNotContain(key);
+    Keyring.init(home.resolve(".cfn/keys"), Map.of()).close();
+    try (TestNode node = TestNode.start(home)) {
+      assertThat(node.server.encryptionAtRest())
+          .startsWith("on (AES-256-GCM, master key from ")
+          .contains(".cfn/keys/master.json");
+    }
+  }
+
   private void writeThroughTheApi() throws Exception {
     try (TestNode node = TestNode.start(home)) {
       String admin = node.token(Role.ADMIN);

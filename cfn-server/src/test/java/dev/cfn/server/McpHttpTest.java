@@ -1,28 +1,23 @@
 package dev.cfn.server;
 
+import static dev.cfn.server.McpClients.JSON;
+import static dev.cfn.server.McpClients.call;
+import static dev.cfn.server.McpClients.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.server.audit.AuditEvent;
 import dev.cfn.server.auth.Role;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
-import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,12 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * The MCP server over streamable HTTP at {@code /mcp} inside the server, driven by the MCP SDK's
  * own client over TLS 1.3: the same tokens as the REST routes (anonymous, wrong, revoked and viewer
  * tokens refused before the MCP server sees the request), and each tool call authorized by the
- * token's role as the REST route it mirrors, and audited with the token's id.
+ * token's role and scopes as the REST route it mirrors, and audited with the token's id.
  */
 class McpHttpTest {
   @TempDir static Path home;
   static TestNode node;
-  static final ObjectMapper JSON = new ObjectMapper();
 
   @BeforeAll
   static void start() throws Exception {
@@ -49,45 +43,8 @@ class McpHttpTest {
     node.close();
   }
 
-  static SSLContext tls() throws Exception {
-    KeyStore trust = node.server.certificate().orElseThrow().trustStore();
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext tls = SSLContext.getInstance("TLSv1.3");
-    tls.init(null, tmf.getTrustManagers(), null);
-    return tls;
-  }
-
   static McpSyncClient client(String token) throws Exception {
-    SSLContext tls = tls();
-    SSLParameters params = new SSLParameters();
-    params.setProtocols(new String[] {"TLSv1.3"});
-    HttpClientStreamableHttpTransport transport =
-        HttpClientStreamableHttpTransport.builder(node.server.url())
-            .endpoint(McpEndpoint.PATH)
-            .jsonMapper(new JacksonMcpJsonMapper(JSON))
-            .clientBuilder(
-                HttpClient.newBuilder()
-                    .sslContext(tls)
-                    .sslParameters(params)
-                    .connectTimeout(Duration.ofSeconds(10)))
-            .httpRequestCustomizer(
-                (builder, method, uri, body, context) ->
-                    builder.header("Authorization", "Bearer " + token))
-            .build();
-    return McpClient.sync(transport)
-        .requestTimeout(Duration.ofSeconds(60))
-        .initializationTimeout(Duration.ofSeconds(60))
-        .build();
-  }
-
-  static String text(McpSchema.CallToolResult r) {
-    return ((McpSchema.TextContent) r.content().getFirst()).text();
-  }
-
-  static McpSchema.CallToolResult call(McpSyncClient c, String tool, Map<String, Object> args) {
-    return c.callTool(new McpSchema.CallToolRequest(tool, args));
+    return McpClients.open(node, token, Duration.ofSeconds(60));
   }
 
   @Test
@@ -138,7 +95,7 @@ class McpHttpTest {
 
   @Test
   void anonymousWrongRevokedAndViewerTokensAreRefusedBeforeTheMcpServer() throws Exception {
-    HttpClient http = HttpClient.newBuilder().sslContext(tls()).build();
+    HttpClient http = HttpClient.newBuilder().sslContext(TestNode.tls(node.server)).build();
     String init =
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
             + "\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
@@ -147,8 +104,7 @@ class McpHttpTest {
       {"cfn_" + "A".repeat(43), "401"},
       {node.revokedToken(Role.ADMIN), "401"},
       {node.expiredToken(Role.ADMIN), "401"},
-      {node.token(Role.VIEWER), "403"},
-      {node.token(Role.ADMIN, "memory:notes"), "403"}
+      {node.token(Role.VIEWER), "403"}
     };
     for (String[] c : cases) {
       HttpRequest.Builder b =
@@ -168,5 +124,56 @@ class McpHttpTest {
     try (McpSyncClient refused = client("cfn_" + "B".repeat(43))) {
       assertThatThrownBy(refused::initialize).isInstanceOf(RuntimeException.class);
     }
+  }
+
+  @Test
+  void aScopedTokenUsesTheToolsItIsScopedForAndIsRefusedForTheOthers() throws Exception {
+    String notes = node.token(Role.AGENT, "memory:notes");
+    String planner = node.token(Role.OPERATOR, "agent:planner");
+    node.audit.clear();
+    try (McpSyncClient agent = client(notes);
+        McpSyncClient operator = client(planner)) {
+      agent.initialize();
+      operator.initialize();
+      McpSchema.CallToolResult put =
+          call(agent, "memory_put", Map.of("namespace", "notes", "key", "k", "value", "v1"));
+      assertThat(put.isError()).as(text(put)).isFalse();
+      assertThat(text(call(agent, "memory_get", Map.of("namespace", "notes", "key", "k"))))
+          .contains("v1");
+      assertThat(
+              call(agent, "memory_search", Map.of("query", "v1", "namespace", "notes")).isError())
+          .isFalse();
+      assertThat(call(agent, "agents_list", Map.of()).isError()).isFalse(); // needs no scope
+
+      McpSchema.CallToolResult other =
+          call(agent, "memory_put", Map.of("namespace", "other", "key", "k", "value", "v2"));
+      assertThat(other.isError()).isTrue();
+      assertThat(text(other)).contains("permission denied", "memory:other", "--scope memory:other");
+      McpSchema.CallToolResult defaultNs = call(agent, "memory_get", Map.of("key", "k"));
+      assertThat(defaultNs.isError()).isTrue();
+      assertThat(text(defaultNs)).contains("memory:default");
+      McpSchema.CallToolResult everywhere = call(agent, "memory_search", Map.of("query", "v1"));
+      assertThat(everywhere.isError()).isTrue();
+      assertThat(text(everywhere)).contains("memory:*");
+
+      McpSchema.CallToolResult run =
+          call(operator, "run_task", Map.of("agent", "scribe", "task", "note this"));
+      assertThat(run.isError()).isTrue();
+      assertThat(text(run)).contains("agent:scribe", "--scope agent:scribe");
+    }
+    assertThat(node.audit.of(AuditEvent.Kind.AUTHORIZATION_DENIAL))
+        .extracting(e -> e.action() + " " + e.detail())
+        .containsExactly(
+            "mcp.memory_put no scope for memory:other",
+            "mcp.memory_get no scope for memory:default",
+            "mcp.memory_search no scope for memory:*",
+            "mcp.run_task no scope for agent:scribe");
+    // the refused write changed nothing: an unscoped token finds no entry there
+    McpSchema.CallToolResult absent;
+    try (McpSyncClient admin = client(node.token(Role.ADMIN))) {
+      admin.initialize();
+      absent = call(admin, "memory_get", Map.of("namespace", "other", "key", "k"));
+    }
+    assertThat(text(absent)).contains("\"found\" : false");
   }
 }

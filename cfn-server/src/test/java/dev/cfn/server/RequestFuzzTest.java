@@ -47,6 +47,7 @@ class RequestFuzzTest {
           "POST /v1/messages/publish",
           "POST /v1/messages/request",
           "POST /v1/agents",
+          "POST /v1/loops",
           "PUT /v1/memory/notes/k");
 
   static final List<String> MEMBERS =
@@ -71,7 +72,14 @@ class RequestFuzzTest {
           "maxCalls",
           "maxTokens",
           "maxCostUsd",
-          "definition");
+          "definition",
+          "run",
+          "implementers",
+          "validators",
+          "owner",
+          "quorum",
+          "gate",
+          "callTimeoutMs");
 
   @BeforeContainer
   static void start() throws Exception {

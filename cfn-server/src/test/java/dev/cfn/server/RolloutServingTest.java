@@ -67,7 +67,12 @@ class RolloutServingTest {
               + models.openAiBaseUrl()
               + "\n    api-key: k\n    model: test-model\n";
       try (TestNode node =
-          TestNode.start(home, b -> b.models(() -> ModelConfig.parse(yaml, "test", Map.of())))) {
+          TestNode.start(
+              home,
+              // polled as fast as answers come: these tests are not about the rate limit
+              b ->
+                  b.models(() -> ModelConfig.parse(yaml, "test", Map.of()))
+                      .rateLimit(10_000, 10_000))) {
         String token = node.token(Role.OPERATOR);
         HttpResponse<String> spawned =
             node.call("POST", "/v1/agents", token, "{\"type\":\"reviewer\",\"key\":\"k0\"}");
@@ -94,6 +99,98 @@ class RolloutServingTest {
                   assertThat(e.target()).isEqualTo("agent:reviewer");
                   assertThat(e.kind()).isEqualTo(AuditEvent.Kind.PRIVILEGED_ACTION);
                 });
+      }
+    }
+  }
+
+  @Test
+  void aRolloutStartedWhileTheNodeServesTakesEffectAtOnceAndIsDrivenThroughTheApi()
+      throws Exception {
+    try (ModelServer models = ModelServer.start()) {
+      models.script().on(Match.systemContains("second edition")).reply(Reply.text("NEW VERSION"));
+      models.script().on(Match.any()).reply(Reply.text("OLD VERSION").withUsage(50, 10, 0));
+      Path agents = home.resolve(".claude/agents");
+      Files.createDirectories(agents);
+      Files.writeString(
+          agents.resolve("reviewer.md"),
+          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\n---\nYou review.\n");
+      Files.writeString(
+          home.resolve("reviewer-v2.md"),
+          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\nversion: 2\n---\n"
+              + "You review, second edition.\n");
+      String yaml =
+          "providers:\n  local:\n    kind: openai\n    base-url: "
+              + models.openAiBaseUrl()
+              + "\n    api-key: k\n    model: test-model\n";
+      try (TestNode node =
+          TestNode.start(
+              home,
+              // polled as fast as answers come: these tests are not about the rate limit
+              b ->
+                  b.models(() -> ModelConfig.parse(yaml, "test", Map.of()))
+                      .rateLimit(10_000, 10_000))) {
+        String token = node.token(Role.OPERATOR);
+        HttpResponse<String> spawned =
+            node.call("POST", "/v1/agents", token, "{\"type\":\"reviewer\",\"key\":\"k1\"}");
+        assertThat(spawned.statusCode()).as(spawned.body()).isBetween(200, 299);
+        String task = "{\"to\":\"reviewer/k1\",\"task\":\"Review this\",\"timeoutMs\":20000}";
+        HttpResponse<String> before = node.call("POST", "/v1/messages/request", token, task);
+        assertThat(before.statusCode()).as(before.body()).isEqualTo(200);
+        assertThat(before.body()).contains("OLD VERSION");
+
+        // started by the command's store while the node runs, the agent's type registered already
+        RolloutStore store = RolloutStore.at(home.resolve(".cfn/rollouts"));
+        store.start(
+            load(agents.resolve("reviewer.md")),
+            load(home.resolve("reviewer-v2.md")),
+            List.of(100),
+            Duration.ofHours(1),
+            Gates.DEFAULTS,
+            Instant.now(),
+            "test");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String answer = "";
+        while (!answer.contains("NEW VERSION")) {
+          assertThat(System.nanoTime()).as("the canary serves within 30 s").isLessThan(deadline);
+          HttpResponse<String> r = node.call("POST", "/v1/messages/request", token, task);
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+          answer = r.body();
+          Thread.sleep(10);
+        }
+
+        // the API lists it and rolls it back; the same key is served by the version in use again
+        HttpResponse<String> list = node.get("/v1/rollouts", token);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body())
+            .contains("\"agent\":\"reviewer\"")
+            .contains("\"phase\":\"running\"");
+        node.audit.clear();
+        HttpResponse<String> back =
+            node.call(
+                "POST", "/v1/rollouts/reviewer/rollback", token, "{\"reason\":\"reads worse\"}");
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(200);
+        assertThat(back.body()).contains("\"phase\":\"rolled-back\"").contains("reads worse");
+        assertThat(node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION))
+            .anySatisfy(e -> assertThat(e.target()).isEqualTo("agent:reviewer"));
+        deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!answer.contains("OLD VERSION")) {
+          assertThat(System.nanoTime()).as("the baseline serves within 30 s").isLessThan(deadline);
+          answer = node.call("POST", "/v1/messages/request", token, task).body();
+          Thread.sleep(10);
+        }
+        assertThat(store.status("reviewer").orElseThrow().phase())
+            .isEqualTo(RolloutStatus.Phase.ROLLED_BACK);
+
+        // refusals: finished already (409), none (404), a bad name (400), no reason (422)
+        assertThat(node.call("POST", "/v1/rollouts/reviewer/promote", token, null).statusCode())
+            .isEqualTo(409);
+        HttpResponse<String> none = node.call("POST", "/v1/rollouts/nobody/promote", token, null);
+        assertThat(none.statusCode()).isEqualTo(404);
+        assertThat(none.body()).contains("cfn rollout start nobody");
+        assertThat(node.call("POST", "/v1/rollouts/Bad_Name/promote", token, null).statusCode())
+            .isEqualTo(400);
+        assertThat(node.call("POST", "/v1/rollouts/reviewer/rollback", token, "{}").statusCode())
+            .isEqualTo(422);
       }
     }
   }

@@ -73,17 +73,27 @@ final class TestNode implements AutoCloseable {
   static HttpClient client(CfnServer server) throws Exception {
     HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
     if (server.certificate().isPresent()) {
-      KeyStore trust = server.certificate().get().trustStore();
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext tls = SSLContext.getInstance("TLSv1.3");
-      tls.init(null, tmf.getTrustManagers(), null);
-      SSLParameters params = new SSLParameters();
-      params.setProtocols(new String[] {"TLSv1.3"});
-      b.sslContext(tls).sslParameters(params);
+      b.sslContext(tls(server)).sslParameters(tls13());
     }
     return b.build();
+  }
+
+  /** A TLS 1.3 context that trusts only {@code server}'s generated certificate. */
+  static SSLContext tls(CfnServer server) throws Exception {
+    KeyStore trust = server.certificate().orElseThrow().trustStore();
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext tls = SSLContext.getInstance("TLSv1.3");
+    tls.init(null, tmf.getTrustManagers(), null);
+    return tls;
+  }
+
+  /** Parameters that allow TLS 1.3 only. */
+  static SSLParameters tls13() {
+    SSLParameters params = new SSLParameters();
+    params.setProtocols(new String[] {"TLSv1.3"});
+    return params;
   }
 
   /** A token of {@code role} with {@code scopes} (default {@code *}), valid for a day. */

@@ -18,7 +18,11 @@
  * ({@code ExchangeWriter}), cassette replay state ({@code CassettePlayer}) and the recording proxy
  * ({@code UpstreamProxy}).
  *
+ * <p>{@link dev.cfn.testkit.journal.FaultyJournal}, in a package of its own, wraps a cfn journal
+ * and fails or loses its commits on purpose.
+ *
  * <p>Depends only on the JDK ({@code com.sun.net.httpserver}, {@code java.net.http}), Jackson 2
- * databind and SLF4J; no cfn module. Meant for test scope.
+ * databind and SLF4J; no cfn module, but for {@code dev.cfn.testkit.journal}, which needs cfn-core
+ * (an optional dependency, not passed on). Meant for test scope.
  */
 package dev.cfn.testkit;

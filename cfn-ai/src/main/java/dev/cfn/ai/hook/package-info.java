@@ -13,8 +13,9 @@
  * {@link dev.cfn.ai.hook.HookEvent}, {@link dev.cfn.ai.hook.Moment}, {@link
  * dev.cfn.ai.hook.CommandHook}, {@link dev.cfn.ai.hook.PostEditPipeline} and {@link
  * dev.cfn.ai.hook.DefinitionHooks} (an agent definition's {@code hooks:} as hooks, run only with
- * the user's allow). Package-private beside them: {@code ToolGlob} (which tools a tool hook
- * matches) and {@code EventJson} (the JSON mapper).
+ * the user's allow) and {@link dev.cfn.ai.hook.ProjectHooks} (a project's {@code .cfn/hooks.yaml},
+ * hooks for every agent of the project, run only with the user's allow too). Package-private beside
+ * them: {@code ToolGlob} (which tools a tool hook matches) and {@code EventJson} (the JSON mapper).
  *
  * <p>Wired by {@code dev.cfn.ai.tool.ToolExecutor} (pre-tool, post-tool, post-edit after a write of
  * the built-in file tools) and {@code dev.cfn.ai.LlmAgent} (pre-task, post-task, and the

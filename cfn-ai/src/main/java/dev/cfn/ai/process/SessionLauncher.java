@@ -1,7 +1,7 @@
 package dev.cfn.ai.process;
 
 import dev.cfn.ai.internal.os.Linux;
-import java.io.File;
+import dev.cfn.ai.internal.os.ParentWatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ final class SessionLauncher {
     if (SETSID == null) {
       return command;
     }
-    String program = resolve(command.getFirst(), workingDirectory);
+    String program = ParentWatch.resolve(command.getFirst(), workingDirectory);
     if (program == null) {
       return command;
     }
@@ -67,27 +67,5 @@ final class SessionLauncher {
   /** True when {@code command} is one {@link #wrap} prefixed with {@code setsid}. */
   static boolean wraps(List<String> command) {
     return SETSID != null && command.size() > 1 && command.getFirst().equals(SETSID);
-  }
-
-  /** The program's path as the JDK would execute it, or null when it is not found. */
-  private static String resolve(String program, Path workingDirectory) {
-    if (program.contains("/")) {
-      Path p = Path.of(program);
-      Path file = p.isAbsolute() ? p : workingDirectory.resolve(p);
-      return Files.isExecutable(file) && !Files.isDirectory(file)
-          ? file.toAbsolutePath().toString()
-          : null;
-    }
-    String path = System.getenv("PATH");
-    if (path == null) {
-      path = "/bin:/usr/bin";
-    }
-    for (String dir : path.split(File.pathSeparator, -1)) {
-      Path file = Path.of(dir.isEmpty() ? "." : dir).resolve(program);
-      if (Files.isExecutable(file) && !Files.isDirectory(file)) {
-        return file.toAbsolutePath().toString();
-      }
-    }
-    return null;
   }
 }

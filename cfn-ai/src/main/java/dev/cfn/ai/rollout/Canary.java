@@ -12,6 +12,7 @@ import dev.cfn.core.AgentType;
 import dev.cfn.core.Envelope;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -29,9 +30,28 @@ import java.util.function.ToDoubleFunction;
  * The type is blocking (the versions' handlers call models). An agent keeps the instance of each
  * version it used while it lives, so a key that moves from the baseline to the canary (a rising
  * share) or back (a rollback) switches at its next message.
+ *
+ * <p>{@link #switching} makes the same type over a rollout that may come and go while the node
+ * runs: each message asks for the current {@link Plan}, so a rollout started after the type was
+ * registered takes effect at the agents' next message, not at the next start of the node.
  */
 public final class Canary {
   private Canary() {}
+
+  /**
+   * What a {@linkplain #switching switching} type routes by now: the rollout and the factory of its
+   * new version.
+   *
+   * @param rollout routes and records
+   * @param canary makes an agent of the new version
+   */
+  public record Plan(Rollout rollout, AgentFactory canary) {
+    /** Checks the parts. */
+    public Plan {
+      Objects.requireNonNull(rollout, "rollout");
+      Objects.requireNonNull(canary, "canary");
+    }
+  }
 
   /**
    * The type named {@code typeName} routing between the two versions.
@@ -49,12 +69,30 @@ public final class Canary {
       AgentFactory baseline,
       AgentFactory canary,
       ToDoubleFunction<TaskResult> cost) {
-    Objects.requireNonNull(rollout, "rollout");
+    Plan plan = new Plan(rollout, canary);
+    return switching(typeName, baseline, () -> plan, cost);
+  }
+
+  /**
+   * The type named {@code typeName} serving the version in use while {@code plan} supplies null,
+   * and routing between the versions of the plan it supplies otherwise. An agent that served the
+   * canary of one plan drops that instance (stopping it) when another plan takes over.
+   *
+   * @param typeName the agent type's name
+   * @param baseline makes an agent of the version in use
+   * @param plan the rollout now, or null without one; asked once per message, keep it cheap
+   * @param cost the cost of a finished task (see {@link #cost})
+   * @return the type's builder, blocking
+   */
+  public static AgentType.Builder switching(
+      String typeName,
+      AgentFactory baseline,
+      Supplier<Plan> plan,
+      ToDoubleFunction<TaskResult> cost) {
     Objects.requireNonNull(baseline, "baseline");
-    Objects.requireNonNull(canary, "canary");
+    Objects.requireNonNull(plan, "plan");
     Objects.requireNonNull(cost, "cost");
-    return AgentType.builder(typeName, id -> new Routed(id, rollout, baseline, canary, cost))
-        .blocking();
+    return AgentType.builder(typeName, id -> new Routed(id, plan, baseline, cost)).blocking();
   }
 
   /**
@@ -77,24 +115,22 @@ public final class Canary {
   /** One agent of the type: routes each message to the instance of its key's version. */
   private static final class Routed implements Agent {
     private final AgentId id;
-    private final Rollout rollout;
+    private final Supplier<Plan> plans;
     private final AgentFactory baselineFactory;
-    private final AgentFactory canaryFactory;
     private final ToDoubleFunction<TaskResult> cost;
     private Agent baseline; // made on first use; confined to the agent's thread
-    private Agent canary;
+    private Agent canary; // of plan
+    private Plan plan;
     private AgentContext startedWith;
 
     Routed(
         AgentId id,
-        Rollout rollout,
+        Supplier<Plan> plans,
         AgentFactory baseline,
-        AgentFactory canary,
         ToDoubleFunction<TaskResult> cost) {
       this.id = id;
-      this.rollout = rollout;
+      this.plans = plans;
       this.baselineFactory = baseline;
-      this.canaryFactory = canary;
       this.cost = cost;
     }
 
@@ -105,6 +141,20 @@ public final class Canary {
 
     @Override
     public void onMessage(Envelope message, AgentContext ctx) throws Exception {
+      Plan now = plans.get();
+      if (now != plan) {
+        Agent old = canary;
+        canary = null;
+        plan = now;
+        if (old != null) {
+          old.onStop(ctx); // the canary of a plan that ended: its successor makes its own
+        }
+      }
+      if (now == null) {
+        instance(Rollout.Version.BASELINE, ctx).onMessage(message, ctx);
+        return;
+      }
+      Rollout rollout = now.rollout();
       Rollout.Version version = rollout.route(id.key());
       Agent agent = instance(version, ctx);
       if (message.isReply()) {
@@ -130,7 +180,7 @@ public final class Canary {
     private Agent instance(Rollout.Version version, AgentContext ctx) throws Exception {
       if (version == Rollout.Version.CANARY) {
         if (canary == null) {
-          canary = canaryFactory.create(id);
+          canary = plan.canary().create(id);
           canary.onStart(ctx);
         }
         return canary;

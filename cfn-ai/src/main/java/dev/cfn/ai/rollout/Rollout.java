@@ -20,10 +20,12 @@ import org.slf4j.LoggerFactory;
  * task by its key, records what each version did, and {@linkplain #evaluate() judges} the gates,
  * promoting a step when the step's hold is over and every gate holds, and rolling back as soon as
  * one fails or a critical alert fires, with the reason. Its state lives in the {@link
- * RolloutStore}'s file: written after every decision and at most every {@link #SYNC_EVERY}
- * otherwise, so a node restarted mid-rollout resumes at the same step with the measures last
- * written; a command's promote or rollback written to the file meanwhile is taken over at the next
- * write.
+ * RolloutStore}'s file: written after every decision and, when tasks changed its measures, at most
+ * every {@link #SYNC_EVERY} otherwise, so a node restarted mid-rollout resumes at the same step
+ * with the measures last written; a command's promote or rollback written to the file meanwhile is
+ * taken over at the next look (every {@link #SYNC_EVERY} while it runs). Nothing changed, nothing
+ * is written: an ended rollout still attached, or a running one without traffic, leaves its file
+ * (and its modification time, which the node watches) alone.
  *
  * <p><b>Routing.</b> A task key is hashed (SHA-256 of agent and key) to one of 10,000 buckets; the
  * canary takes the buckets below its share. So a key keeps its version while the share stays, a
@@ -57,6 +59,7 @@ public final class Rollout implements AutoCloseable {
   private final Object lock = new Object();
   private final RolloutState state; // guarded by lock
   private Instant lastSync; // guarded by lock
+  private boolean dirty; // guarded by lock: the state changed since it was last written
   private volatile boolean closed;
   private final Thread ticker;
 
@@ -155,6 +158,7 @@ public final class Rollout implements AutoCloseable {
     synchronized (lock) {
       if (state.phase == RolloutStatus.Phase.RUNNING) {
         measures(version).task(ok, latency.toNanos() / 1000, cost);
+        dirty = true;
       }
     }
     evaluate();
@@ -170,6 +174,7 @@ public final class Rollout implements AutoCloseable {
     synchronized (lock) {
       if (state.phase == RolloutStatus.Phase.RUNNING) {
         measures(version).verdict(approved);
+        dirty = true;
       }
     }
     evaluate();
@@ -182,7 +187,9 @@ public final class Rollout implements AutoCloseable {
   /**
    * Judges the gates now: rolls back when a critical alert fires or a gate fails, promotes when the
    * step's hold is over and every gate holds; writes the state after a decision, or when the last
-   * write is {@link #SYNC_EVERY} old.
+   * look is {@link #SYNC_EVERY} old and tasks changed the measures since the last write. A running
+   * rollout with nothing to write still reads its file then, to take over a command's decision; an
+   * ended one with nothing to write touches nothing.
    */
   public void evaluate() {
     RolloutEvent decided = null;
@@ -205,15 +212,23 @@ public final class Rollout implements AutoCloseable {
           }
         }
       }
-      if (decided != null || !now.isBefore(lastSync.plus(SYNC_EVERY))) {
+      if (decided != null) {
+        dirty = true;
+      }
+      boolean due = !now.isBefore(lastSync.plus(SYNC_EVERY));
+      if (decided != null || (due && (dirty || state.phase == RolloutStatus.Phase.RUNNING))) {
         RolloutStatus.Phase before = state.phase;
         try {
-          if (!store.sync(state) && state.phase == RolloutStatus.Phase.RUNNING) {
+          boolean same = store.sync(state, dirty);
+          dirty = false; // written, or the file is gone or replaced: nothing of ours to write
+          if (!same && state.phase == RolloutStatus.Phase.RUNNING) {
             log.warn(
-                "the rollout of {} was removed from {}: routing every task to the baseline",
+                "the rollout of {} was removed from {} or replaced by a new one: routing every"
+                    + " task to the baseline",
                 state.agent,
                 store.dir());
-            RolloutStore.rollBack(state, now, "the rollout's file was removed", "store");
+            RolloutStore.rollBack(
+                state, now, "the rollout's file was removed or replaced", "store");
           }
         } catch (RuntimeException e) {
           log.warn("cannot write the rollout of {}: {}; retrying", state.agent, e.getMessage());
@@ -350,7 +365,7 @@ public final class Rollout implements AutoCloseable {
     }
   }
 
-  /** Stops evaluating and writes the state. */
+  /** Stops evaluating and writes the state, when it changed since the last write. */
   @Override
   public void close() {
     closed = true;
@@ -361,8 +376,12 @@ public final class Rollout implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     synchronized (lock) {
+      if (!dirty) {
+        return;
+      }
       try {
-        store.sync(state);
+        store.sync(state, true);
+        dirty = false;
       } catch (RuntimeException e) {
         log.warn("cannot write the rollout of {} at close: {}", state.agent, e.getMessage());
       }

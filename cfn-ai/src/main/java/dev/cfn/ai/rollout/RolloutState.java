@@ -38,6 +38,14 @@ final class RolloutState {
     };
   }
 
+  /**
+   * What tells this rollout from another of the same agent: the new version's hash and the time it
+   * was started.
+   */
+  String identity() {
+    return canary.hash() + "@" + (events.isEmpty() ? "" : events.getFirst().at());
+  }
+
   RolloutStatus status() {
     return new RolloutStatus(
         agent,

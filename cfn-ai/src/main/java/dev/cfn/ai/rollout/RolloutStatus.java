@@ -2,7 +2,11 @@ package dev.cfn.ai.rollout;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * A rollout as {@code cfn rollout status} shows it.
@@ -65,4 +69,73 @@ public record RolloutStatus(
       double costPerTask,
       Double approvalRate,
       long verdicts) {}
+
+  /**
+   * What tells this rollout from another of the same agent: the new version's hash and the time it
+   * was started. A node attaches to a rollout again only when this changes.
+   */
+  public String identity() {
+    return canary.hash() + "@" + (events.isEmpty() ? "" : events.getFirst().at());
+  }
+
+  /**
+   * This rollout as JSON values (what {@code cfn rollout status --json} prints and {@code GET
+   * /v1/rollouts} answers): phase in lowercase with hyphens, times and durations in ISO-8601.
+   */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("agent", agent);
+    m.put("phase", phase.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    m.put("share", share);
+    m.put("steps", steps);
+    m.put("hold", hold.toString());
+    m.put("stepStartedAt", stepStartedAt.toString());
+    m.put("baseline", version(baseline));
+    m.put("canary", version(canary));
+    m.put("reason", reason);
+    m.put("gates", gates(gates));
+    m.put("baselineFigures", figures(baselineFigures));
+    m.put("canaryFigures", figures(canaryFigures));
+    List<Map<String, Object>> all = new ArrayList<>();
+    for (RolloutEvent e : events) {
+      Map<String, Object> ev = new LinkedHashMap<>();
+      ev.put("at", e.at().toString());
+      ev.put("kind", e.kind());
+      ev.put("share", e.share());
+      ev.put("detail", e.detail());
+      ev.put("by", e.by());
+      all.add(ev);
+    }
+    m.put("events", all);
+    return m;
+  }
+
+  private static Map<String, Object> version(DefinitionVersion v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("version", v.version());
+    m.put("hash", v.hash());
+    m.put("file", v.file());
+    return m;
+  }
+
+  private static Map<String, Object> gates(Gates g) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("maxRatio", g.maxRatio());
+    m.put("errorTolerance", g.errorTolerance());
+    m.put("latencySlackMillis", g.latencySlack().toMillis());
+    m.put("minTasks", g.minTasks());
+    m.put("minVerdicts", g.minVerdicts());
+    return m;
+  }
+
+  private static Map<String, Object> figures(Figures f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("tasks", f.tasks());
+    m.put("errorRate", f.errorRate());
+    m.put("p95Millis", f.p95Millis());
+    m.put("costPerTask", f.costPerTask());
+    m.put("approvalRate", f.approvalRate());
+    m.put("verdicts", f.verdicts());
+    return m;
+  }
 }

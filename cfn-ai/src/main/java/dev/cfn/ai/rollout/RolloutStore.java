@@ -311,20 +311,27 @@ public final class RolloutStore {
   }
 
   /**
-   * Writes {@code mine} (a running node's copy) back, first taking over the decisions of a command
-   * that wrote the file since (see {@link RolloutState#adoptDecisions}). Returns false when the
-   * file is gone (the rollout was removed): the node then stops routing to the canary.
+   * Takes over into {@code mine} (a running node's copy) the decisions of a command that wrote the
+   * file since (see {@link RolloutState#adoptDecisions}), then writes it back when {@code changed}
+   * (its measures or decisions differ from what it last wrote); unchanged, the file is left as it
+   * is (it then holds exactly {@code mine}). Returns false, writing nothing, when the file is gone
+   * (the rollout was removed) or holds another rollout of the agent (started after this one ended):
+   * the node then stops routing to this one's canary, and never writes its old plan over the new
+   * one.
    */
-  boolean sync(RolloutState mine) {
+  boolean sync(RolloutState mine, boolean changed) {
     synchronized (jvmLock(mine.agent)) {
       try (FileLock ignored = lock(mine.agent)) {
         Optional<RolloutState> onDisk = read(mine.agent);
-        if (onDisk.isEmpty()) {
+        if (onDisk.isEmpty() || !onDisk.get().identity().equals(mine.identity())) {
           return false;
         }
         if (onDisk.get().revision != mine.revision) {
           mine.adoptDecisions(onDisk.get());
           mine.revision = onDisk.get().revision;
+        }
+        if (!changed) {
+          return true;
         }
         mine.revision++;
         write(mine);

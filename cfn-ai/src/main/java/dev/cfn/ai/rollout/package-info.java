@@ -13,7 +13,9 @@
  *   <li>{@link dev.cfn.ai.rollout.Rollout}: a rollout as a node drives it: routing, measures, the
  *       gates' judgment, written back to the store.
  *   <li>{@link dev.cfn.ai.rollout.Canary}: the agent type that routes each task key to a version's
- *       agent and records the outcome.
+ *       agent and records the outcome; {@link dev.cfn.ai.rollout.Canary#switching} asks for the
+ *       current {@link dev.cfn.ai.rollout.Canary.Plan} on each message, so a node registers the
+ *       type once and a rollout started later takes effect at once.
  *   <li>Values: {@link dev.cfn.ai.rollout.DefinitionVersion}, {@link dev.cfn.ai.rollout.Gates},
  *       {@link dev.cfn.ai.rollout.RolloutStatus}, {@link dev.cfn.ai.rollout.RolloutEvent}; the
  *       plug-in point for alerting, {@link dev.cfn.ai.rollout.CriticalAlerts}.

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.internal.json.JsonMappers;
 import dev.cfn.ai.internal.os.ParentProcess;
+import dev.cfn.ai.internal.os.ParentWatch;
 import dev.cfn.ai.model.ToolSpec;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -18,6 +19,7 @@ import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -63,6 +65,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #close()} ends the session and, for stdio, the server process. Environment values and
  * HTTP headers (tokens) are never logged nor put in messages.
+ *
+ * <p>On Linux a stdio server also dies with the JVM when the JVM is killed without running its
+ * shutdown hooks (SIGKILL, the OOM killer), even if it ignores the end of its standard input: it is
+ * started in a session of its own under a watcher ({@code cfn-parent-watch}, see {@code
+ * ParentWatch}) that SIGKILLs its process group within about a second of the JVM's death. Elsewhere
+ * such a server outlives a killed JVM; a server that exits at the end of its input, as the MCP
+ * specification asks, does not.
  */
 public final class McpToolSource implements AutoCloseable {
   /** The prefix of every MCP tool's name. */
@@ -393,7 +402,16 @@ public final class McpToolSource implements AutoCloseable {
     }
 
     private McpClientTransport stdioTransport(McpJsonMapper json) {
-      ServerParameters params = ServerParameters.builder(command).args(args).env(env).build();
+      List<String> commandLine = new ArrayList<>(args.size() + 1);
+      commandLine.add(command);
+      commandLine.addAll(args);
+      // the server dies with the JVM, even SIGKILLed, even if it ignores the end of its input
+      List<String> watched = ParentWatch.wrapInSession(commandLine, Path.of("").toAbsolutePath());
+      ServerParameters params =
+          ServerParameters.builder(watched.getFirst())
+              .args(watched.subList(1, watched.size()))
+              .env(env)
+              .build();
       StdioClientTransport transport =
           new StdioClientTransport(params, json) {
             @Override

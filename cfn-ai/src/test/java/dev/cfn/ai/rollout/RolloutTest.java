@@ -284,9 +284,9 @@ class RolloutTest {
     assertThat(store.status("reviewer").orElseThrow().share())
         .as("the promotion is on disk before any close")
         .isEqualTo(50);
-    long baselineTasks = first.status().baselineFigures().tasks();
-    runtime.close();
+    runtime.close(); // the handlers finish first: a task is recorded after its answer is sent
     runtime = null;
+    long baselineTasks = first.status().baselineFigures().tasks();
     first.close();
     attached.remove(first);
 
@@ -332,6 +332,117 @@ class RolloutTest {
     assertThatThrownBy(() -> store.promote("reviewer", Instant.now(), "cli"))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("rolled back already");
+  }
+
+  @Test
+  void aFinishedRolloutStillAttachedNeverWritesOverTheNextRolloutOfTheAgent() throws Exception {
+    begin(List.of(10, 100), Duration.ofDays(1), Gates.DEFAULTS);
+    Rollout old =
+        Rollout.attach(store, "reviewer", () -> firing.get(), Clock.systemUTC(), events::add)
+            .orElseThrow();
+    attached.add(old);
+    store.rollback("reviewer", "first try", Instant.now(), "cli");
+    await(() -> old.status().phase() == RolloutStatus.Phase.ROLLED_BACK);
+    Files.writeString(dir.resolve("reviewer-v3.md"), NEXT.replace("2.0", "3.0"));
+    RolloutStatus next =
+        store.start(
+            load(dir.resolve("agents/reviewer.md")),
+            load(dir.resolve("reviewer-v3.md")),
+            List.of(50, 100),
+            Duration.ofDays(1),
+            Gates.DEFAULTS,
+            Instant.now(),
+            "test");
+    old.evaluate();
+    Thread.sleep(Rollout.SYNC_EVERY.toMillis() * 3); // several of the old one's syncs
+    old.evaluate();
+    RolloutStatus onDisk = store.status("reviewer").orElseThrow();
+    assertThat(onDisk.phase()).isEqualTo(RolloutStatus.Phase.RUNNING);
+    assertThat(onDisk.canary().version()).isEqualTo("3.0");
+    assertThat(onDisk.identity()).isEqualTo(next.identity()).isNotEqualTo(old.status().identity());
+    assertThat(old.route("any key")).isEqualTo(Rollout.Version.BASELINE);
+  }
+
+  /** A clock the test moves by hand. */
+  private static final class HandClock extends Clock {
+    private volatile Instant now = Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  /** The revision and bytes of the rollout's file: any write changes the revision. */
+  private String onDisk() throws Exception {
+    return Files.readString(dir.resolve("rollouts/reviewer.json"));
+  }
+
+  private long revision() throws Exception {
+    return new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(dir.resolve("rollouts/reviewer.json").toFile())
+        .get("revision")
+        .asLong();
+  }
+
+  /** Evaluates it at several sync periods, as its ticker would over a few seconds. */
+  private static void manySyncPeriods(Rollout r, HandClock clock) {
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Rollout.SYNC_EVERY.multipliedBy(2));
+      r.evaluate();
+    }
+  }
+
+  @Test
+  void aRolloutWritesItsFileOnlyWhenSomethingChangedAndAnEndedOneNeverAgain() throws Exception {
+    begin(List.of(10, 100), Duration.ofDays(1), Gates.DEFAULTS);
+    HandClock clock = new HandClock();
+    Rollout r =
+        Rollout.attach(store, "reviewer", () -> firing.get(), clock, events::add).orElseThrow();
+    attached.add(r);
+    long started = revision();
+
+    manySyncPeriods(r, clock);
+    assertThat(revision()).as("running without traffic: nothing to write").isEqualTo(started);
+
+    r.record(Rollout.Version.BASELINE, true, Duration.ofMillis(5), 0.01);
+    manySyncPeriods(r, clock);
+    assertThat(revision()).as("a task changed the measures: one write").isEqualTo(started + 1);
+    assertThat(store.status("reviewer").orElseThrow().baselineFigures().tasks()).isEqualTo(1);
+
+    store.rollback("reviewer", "by hand", Instant.now(), "cli"); // the command's own write
+    manySyncPeriods(r, clock);
+    assertThat(r.status().phase()).isEqualTo(RolloutStatus.Phase.ROLLED_BACK);
+    assertThat(r.status().reason()).isEqualTo("by hand");
+    long ended = revision();
+    assertThat(ended).as("the node took the decision over without writing").isEqualTo(started + 2);
+    String bytes = onDisk();
+    java.nio.file.attribute.FileTime modified =
+        Files.getLastModifiedTime(dir.resolve("rollouts/reviewer.json"));
+
+    manySyncPeriods(r, clock);
+    r.record(Rollout.Version.CANARY, false, Duration.ofMillis(5), 0.01); // ended: not measured
+    manySyncPeriods(r, clock);
+    r.close();
+    attached.remove(r);
+    assertThat(revision()).as("an ended rollout attached writes nothing").isEqualTo(ended);
+    assertThat(onDisk()).isEqualTo(bytes);
+    assertThat(Files.getLastModifiedTime(dir.resolve("rollouts/reviewer.json")))
+        .isEqualTo(modified);
   }
 
   @Test

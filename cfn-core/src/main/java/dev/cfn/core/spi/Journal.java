@@ -15,7 +15,11 @@ import java.util.concurrent.CompletableFuture;
  *
  * <ul>
  *   <li>{@link #append} returns only once the message is durable (fsynced); it throws {@link
- *       JournalException} otherwise, and then nothing was stored.
+ *       JournalException} otherwise, and then nothing was stored. {@link #appendQueued} returns at
+ *       once with a future for the same, and orders the message's acknowledgement after (or with)
+ *       its append, so the runtime may deliver the message before its fsync (it does so only with
+ *       {@code AgentRuntime.Builder.earlyDelivery}; by default it uses the future to deliver an
+ *       outside caller's request once durable without making the caller wait).
  *   <li>{@link #acknowledge} atomically removes the message, remembers its id as handled (for the
  *       whole retention period) and applies the handler's {@link Effect}s; a message already
  *       acknowledged is not applied again (the future yields false).
@@ -45,6 +49,26 @@ public interface Journal extends AutoCloseable {
 
   /** Stores {@code message} durably before returning. */
   void append(Envelope message);
+
+  /**
+   * Queues {@code message} to be stored and returns at once; the future completes when it is
+   * durable, or exceptionally with {@link JournalException} when nothing was stored. Until then the
+   * caller may already hand the message to its handler: a journal that implements this must
+   * guarantee that an {@link #acknowledge} or {@link #acknowledgeTogether} of {@code message}
+   * called after this method returned commits in the same transaction as the append or in a later
+   * one, and is refused (completes exceptionally, applying nothing) when the append failed. So a
+   * message's effects never commit without the message, and an acknowledgement that committed
+   * implies its append did. (A {@link #recordFailure} or {@link #deadLetter} of such a message is
+   * only called once the future completed normally.) Messages with an {@linkplain
+   * Envelope#idempotencyKey() idempotency key} go through {@link #appendOnce}, never here.
+   *
+   * <p>The default appends with {@link #append} before returning (durable at once) and returns a
+   * completed future, which keeps that guarantee trivially.
+   */
+  default CompletableFuture<Void> appendQueued(Envelope message) {
+    append(message);
+    return CompletableFuture.completedFuture(null);
+  }
 
   /**
    * Stores {@code message} durably before returning, unless it carries an {@linkplain
@@ -80,6 +104,20 @@ public interface Journal extends AutoCloseable {
    * exceptionally with {@link JournalException} (nothing applied; the message stays pending).
    */
   CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects);
+
+  /**
+   * Acknowledges {@code message} without effects, as {@link #acknowledge acknowledge(message,
+   * List.of())} does, for an acknowledgement nothing waits for: the runtime calls it for a reply to
+   * a RELIABLE request once its requester has received it (the reply is claimed), so that it is not
+   * delivered again after a restart. The journal may hold it back for a short while so that it
+   * joins the transaction of a later write instead of committing (and fsyncing) on its own; until
+   * it commits the message stays pending, so a crash meanwhile delivers the reply again, as it
+   * would if the crash came just before an {@link #acknowledge}. The future completes once it
+   * committed, as {@link #acknowledge}'s. The default is {@code acknowledge(message, List.of())}.
+   */
+  default CompletableFuture<Boolean> acknowledgeLazily(Envelope message) {
+    return acknowledge(message, List.of());
+  }
 
   /**
    * True when this journal implements {@link #acknowledgeTogether}: the runtime then lets agent

@@ -6,12 +6,15 @@
  * <ul>
  *   <li><b>Journal</b>, behind {@link dev.cfn.core.DeliveryMode#RELIABLE} messages: {@link
  *       dev.cfn.core.spi.Journal} (and its {@code JournalEntry}), the {@link
- *       dev.cfn.core.spi.Effect}s a handler commits with its acknowledgement, and {@link
- *       dev.cfn.core.spi.JournalException}. Implemented by cfn-store's {@code SqliteJournal} and,
- *       in memory, by {@link dev.cfn.core.InMemoryJournal}. Handlers never see these types: they
- *       use {@link dev.cfn.core.Effects} (in {@code dev.cfn.core}, beside {@code AgentContext}),
- *       which the kernel turns into {@code Effect}s. A journal that deduplicates producers'
- *       idempotency keys overrides {@code Journal.appendOnce} and {@code idempotencyKeyId}.
+ *       dev.cfn.core.spi.Effect}s a handler commits with its acknowledgement, {@link
+ *       dev.cfn.core.spi.BufferedEffects} (the {@code Effects} of one handler invocation, which
+ *       collects those {@code Effect}s: the kernel's and the cluster nodes' one implementation),
+ *       and {@link dev.cfn.core.spi.JournalException}. Implemented by cfn-store's {@code
+ *       SqliteJournal} and, in memory, by {@link dev.cfn.core.InMemoryJournal}. Handlers never see
+ *       these types: they use {@link dev.cfn.core.Effects} (in {@code dev.cfn.core}, beside {@code
+ *       AgentContext}), which the kernel turns into {@code Effect}s. A journal that deduplicates
+ *       producers' idempotency keys overrides {@code Journal.appendOnce} and {@code
+ *       idempotencyKeyId}.
  *   <li><b>Memory store</b>, shared memory of agents with access levels: {@link
  *       dev.cfn.core.spi.MemoryStore} and its values ({@link dev.cfn.core.spi.MemoryAccessor},
  *       {@link dev.cfn.core.spi.MemoryAccessLevel}, {@link dev.cfn.core.spi.MemoryEntry}, {@link
@@ -25,7 +28,9 @@
  *
  * <p>Everything here is public and documented: it is a contract between modules. It depends only on
  * the value types of {@code dev.cfn.core} ({@link dev.cfn.core.Envelope}, {@link
- * dev.cfn.core.AgentId}, {@link dev.cfn.core.DeliveryMode}) and the JDK; never on the kernel's
- * machinery, and never on another cfn module. The kernel's RELIABLE stages depend on it.
+ * dev.cfn.core.AgentId}, {@link dev.cfn.core.DeliveryMode}, {@link dev.cfn.core.Priority}), the
+ * {@link dev.cfn.core.Effects} interface that {@code BufferedEffects} implements, and the JDK;
+ * never on the kernel's machinery, and never on another cfn module. The kernel's RELIABLE stages
+ * depend on it.
  */
 package dev.cfn.core.spi;

@@ -26,7 +26,8 @@ public final class GraphRun {
 
   /**
    * Completes with the run's outcome when it ends: SUCCEEDED, FAILED or CANCELLED (a failed run
-   * completes normally; its outcome says which task failed and why).
+   * completes normally; its outcome says which task failed and why). A RELIABLE run's outcome
+   * completes only once the turn that ended the run has committed: an outcome seen is durable.
    */
   public CompletableFuture<RunOutcome> outcome() {
     return outcome;

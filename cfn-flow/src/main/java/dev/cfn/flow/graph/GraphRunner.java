@@ -54,18 +54,26 @@ import org.slf4j.LoggerFactory;
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
 
+  /**
+   * The most messages the coordinator of a RELIABLE run handles in one turn and one commit unless
+   * {@link Builder#coordinatorBatch} says otherwise: {@value}, the runtime's most.
+   */
+  public static final int DEFAULT_COORDINATOR_BATCH = AgentType.Builder.MAX_RELIABLE_BATCH;
+
   private final AgentRuntime runtime;
   private final boolean reliable;
-  private final Map<String, TaskGraph> graphs;
+  private final ConcurrentHashMap<String, TaskGraph> graphs; // added to, never replaced
   private final Clock clock;
   private final ConcurrentHashMap<String, CompletableFuture<RunOutcome>> outcomes =
       new ConcurrentHashMap<>();
+  // RELIABLE: outcomes of runs whose last turn has not committed yet, by run id (see finishing)
+  private final ConcurrentHashMap<String, RunOutcome> committing = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor timer;
 
   private GraphRunner(Builder b) {
     this.runtime = b.runtime;
     this.reliable = b.reliable;
-    this.graphs = Map.copyOf(b.graphs);
+    this.graphs = new ConcurrentHashMap<>(b.graphs);
     this.clock = b.clock;
     this.timer =
         new ScheduledThreadPoolExecutor(
@@ -120,6 +128,21 @@ public final class GraphRunner implements AutoCloseable {
   /** The names of the graphs this runner runs. */
   public List<String> graphNames() {
     return List.copyOf(graphs.keySet());
+  }
+
+  /**
+   * Adds {@code graph} to a runner already built (a server takes graphs while it runs); checked
+   * against the runtime as {@link Builder#build()} checks. A graph of the same name that is there
+   * already stays: false then. A RELIABLE run of a graph added here after a restart is not resumed
+   * by the runner by itself (it did not have the graph when it was built): call {@link
+   * #resume(String)} for it once the graph is added.
+   *
+   * @throws GraphValidationException for an agent type the runtime does not know
+   */
+  public boolean add(TaskGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    validateAgents(runtime, graph);
+    return graphs.putIfAbsent(graph.name(), graph) == null;
   }
 
   /**
@@ -207,10 +230,37 @@ public final class GraphRunner implements AutoCloseable {
     return runtime.hasSubscribers(topicType);
   }
 
+  /**
+   * A run whose end is committed already (a start or resume of a finished run: its coordinator's
+   * turn began from committed state): completes its outcome now, and untracks it (a crash may have
+   * left it listed).
+   */
   void finished(RunOutcome outcome) {
     if (reliable) {
       send(RunIndex.ID, new RunIndex.Untrack(outcome.runId()));
     }
+    complete(outcome);
+  }
+
+  /**
+   * RELIABLE: the coordinator's turn now under way ends the run, and its {@link RunIndex.Untrack}
+   * is in that turn's outbox: the outcome is held until the turn commits ({@link #committed}), so
+   * that nobody sees a run end that is not durable. A commit that fails sends nothing; the turn is
+   * handled again and finishes again, replacing what is held here.
+   */
+  void finishing(RunOutcome outcome) {
+    committing.put(outcome.runId(), outcome);
+  }
+
+  /** RELIABLE: the turn that ended run {@code runId} committed (its Untrack arrived). */
+  void committed(String runId) {
+    RunOutcome o = committing.remove(runId);
+    if (o != null) {
+      complete(o);
+    }
+  }
+
+  private void complete(RunOutcome outcome) {
     outcomes.computeIfAbsent(outcome.runId(), k -> new CompletableFuture<>()).complete(outcome);
   }
 
@@ -351,8 +401,8 @@ public final class GraphRunner implements AutoCloseable {
 
     /**
      * The most messages the coordinator of a RELIABLE run handles in one turn and commits in one
-     * journal transaction: default 256; 1 commits every message alone, one fsync after another,
-     * which caps a run at the journal's commit rate. See {@link
+     * journal transaction: default {@link #DEFAULT_COORDINATOR_BATCH}; 1 commits every message
+     * alone, one fsync after another, which caps a run at the journal's commit rate. See {@link
      * dev.cfn.core.AgentType.Builder#reliableBatch}.
      *
      * @throws IllegalArgumentException outside 1 to {@link

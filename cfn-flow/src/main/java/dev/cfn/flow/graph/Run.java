@@ -154,12 +154,28 @@ final class Run implements RunState {
     return effects.getLong("seq").orElse(0);
   }
 
-  /** Counts a handled message (RELIABLE runs), written with its effects. */
-  void handled() {
+  /**
+   * Counts a handled message (RELIABLE runs): its task rows are written, and {@code seq} with them
+   * when {@code writeSeq}. A batched turn commits all its messages or none, so its coordinator
+   * writes {@code seq} once, on the turn's first message: the count then stands for turns rather
+   * than messages, which is all the check after a failed commit needs (memory ahead of the journal
+   * is a different count either way).
+   */
+  void handled(boolean writeSeq) {
     flush();
-    seq++;
-    write("seq", Long.toString(seq));
+    if (writeSeq) {
+      seq++;
+      write("seq", Long.toString(seq));
+      seqEffects = effects;
+    }
   }
+
+  /** True when {@code seq} was written to {@code effects} (this turn's) already. */
+  boolean seqWritten(Effects effects) {
+    return effects != null && effects == seqEffects;
+  }
+
+  private Effects seqEffects; // the effects {@code seq} was last written to
 
   /** Records the start: the graph, the initial state and the deadline. */
   void started(Map<String, String> initial, long deadlineAt) {

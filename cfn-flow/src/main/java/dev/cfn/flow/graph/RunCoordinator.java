@@ -21,7 +21,9 @@ import dev.cfn.flow.graph.Messages.WorkerAnswer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +64,16 @@ import org.slf4j.LoggerFactory;
  * loaded again from the journal.
  *
  * <p>BEST_EFFORT runs: the state lives in this agent only; each attempt is a request to the task's
- * agent whose reply (or failure, or timeout) comes back as an {@link AttemptDone} on the
- * coordinator's own turn.
+ * agent. Its answer is handled where it arrives: on the thread of the agent that replied (its
+ * carrier, inside its {@code ctx.reply}), which releases the next tasks and sends them from there,
+ * so a sequence's next task is queued on the same carrier (the carriers' locality) without a hop
+ * through this agent's mailbox and a turn of its own. The run's state is still touched by one
+ * thread at a time: the agent's turns and the answers take the run in turn ({@link #inline}). A
+ * failure or a timeout (on the runtime's deadline thread) comes back through the mailbox as an
+ * {@link AttemptDone}. This halves the hops of a step (request, reply; before: request, reply, a
+ * message to this agent); it is what lets a best-effort step cost little more than the bus's own
+ * request and reply. Running the task's agent itself inline, on the coordinator's thread, would
+ * need the runtime to run another agent's turn nested inside this one; the graph layer does not.
  */
 final class RunCoordinator implements Agent {
   private static final Logger log = LoggerFactory.getLogger(RunCoordinator.class);
@@ -71,24 +81,37 @@ final class RunCoordinator implements Agent {
   /** The agent type of coordinators. */
   static final String TYPE = "cfn-flow-run";
 
-  /** The most messages a RELIABLE coordinator handles in one turn and one commit. */
-  static final int BATCH = 256;
+  /**
+   * The most messages a RELIABLE coordinator handles in one turn and one commit: the runtime's
+   * most. A wide graph's answers arrive a journal commit's worth at a time (up to a thousand), and
+   * a turn capped at 256 of them cost the run four commits, one after another, for each of those; a
+   * batch only grows as large as what is queued, so a small run's turns stay small.
+   */
+  static final int BATCH = GraphRunner.DEFAULT_COORDINATOR_BATCH;
 
   private final GraphRunner runner;
   private final String runId;
   private Run run; // null until started (BEST_EFFORT) or loaded (RELIABLE)
   private AgentContext ctx;
   private Envelope current; // the message being handled
+  // RELIABLE: the effects of the turn under way (one for every message of a batched turn); kept so
+  // that a new turn is told from the next message of the same batch
+  private dev.cfn.core.Effects turnEffects;
   private final ArrayDeque<Integer> released = new ArrayDeque<>();
   // RELIABLE: when each task's timer is due (nanoTime; 0: none), an attempt's timeout or the end of
   // a retry's backoff, and the one timer of the runner that wakes this agent at the earliest.
   private long[] due = new long[0];
   private Future<?> wakeup;
-  private long wakeupAt;
+  // volatile only so that no reader could see half of it: RELIABLE runs, the only ones with timers,
+  // touch it on the agent's turns alone (BEST_EFFORT answers run on other threads; see inline)
+  private volatile long wakeupAt;
   // What every step would otherwise build again (and validate with a regular expression): the
   // topics of this run's events, one per transition, and each task's agent in this run.
   private final TopicId[] topics = new TopicId[Transition.values().length];
   private AgentId[] targets = new AgentId[0];
+  // BEST_EFFORT: what waits to be handled, and who handles it now (see inline)
+  private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean turn = new AtomicBoolean();
 
   RunCoordinator(GraphRunner runner, AgentId self) {
     this.runner = runner;
@@ -97,15 +120,28 @@ final class RunCoordinator implements Agent {
 
   @Override
   public void onMessage(Envelope message, AgentContext ctx) {
+    if (!runner.reliable() && message.delivery() != DeliveryMode.RELIABLE) {
+      this.ctx = ctx; // the same context every time: the agent's own
+      inline(message.payload());
+      return;
+    }
     this.ctx = ctx;
     this.current = message;
     boolean reliable = message.delivery() == DeliveryMode.RELIABLE;
     try {
+      boolean firstOfTurn = false;
       if (reliable) {
-        if (run != null && run.seq != run.committedSeq(ctx.effects())) {
-          // what this agent holds was never committed (a failed commit): load what was
-          log.debug("run {}: reloading the run from the journal after a failed commit", runId);
-          run = null;
+        // A batched turn hands every message of the turn the same effects, committed together:
+        // the check against the journal and the count of handled messages are needed once per
+        // turn (its first message), not once per message (a row in the commit each).
+        firstOfTurn = ctx.effects() != turnEffects;
+        if (firstOfTurn) {
+          turnEffects = ctx.effects();
+          if (run != null && run.seq != run.committedSeq(ctx.effects())) {
+            // what this agent holds was never committed (a failed commit): load what was
+            log.debug("run {}: reloading the run from the journal after a failed commit", runId);
+            run = null;
+          }
         }
         if (run == null) {
           run = Run.load(runId, ctx.effects(), runner.graphs()).orElse(null);
@@ -120,17 +156,51 @@ final class RunCoordinator implements Agent {
         handle(message.payload());
       }
       if (reliable && run != null) {
-        run.handled();
+        run.handled(firstOfTurn || !run.seqWritten(ctx.effects()));
       }
     } catch (RuntimeException e) {
       if (reliable) {
         run = null; // its changes are not committed: load the committed state next time
+        turnEffects = null; // and check the journal again on the next message
       }
       released.clear();
       throw e;
     } finally {
       if (run != null) {
         run.writeThrough(null);
+      }
+    }
+  }
+
+  /**
+   * BEST_EFFORT: handles {@code payload} now on this thread, or hands it to the thread handling the
+   * run's previous one. Whichever thread wins {@link #turn} handles everything {@link #inbox}
+   * holds, one at a time: the agent's own messages on its turns, and its agents' answers on the
+   * threads that answer (see {@link #attempt}). Ordering: a producer offers to the queue and then
+   * tries the flag; the holder, after its last poll came back empty, clears the flag (a volatile
+   * write) and then reads the queue again. So either the producer's try follows the clearing and
+   * wins, or the holder's second read sees the offer: nothing is left unhandled. The flag's set and
+   * clear also order every access to the run's fields between two holders.
+   */
+  private void inline(Object payload) {
+    inbox.offer(payload);
+    while (!inbox.isEmpty() && turn.compareAndSet(false, true)) {
+      try {
+        for (Object p; (p = inbox.poll()) != null; ) {
+          try {
+            handle(p);
+          } catch (RuntimeException e) {
+            released.clear();
+            log.warn(
+                "run {}: the coordinator failed on a {}: {}",
+                runId,
+                p.getClass().getSimpleName(),
+                e.toString(),
+                e);
+          }
+        }
+      } finally {
+        turn.set(false);
       }
     }
   }
@@ -350,7 +420,14 @@ final class RunCoordinator implements Agent {
     }
     run.setRunStatus(end);
     publishRun(end, run.cancelled);
-    runner.finished(run.outcome());
+    if (runner.reliable()) {
+      // The outcome completes once this turn commits: the index's Untrack leaves in its outbox,
+      // and the index hands the outcome over when it arrives (a failed commit sends nothing).
+      runner.finishing(run.outcome());
+      ctx.effects().send(RunIndex.ID, new RunIndex.Untrack(runId));
+    } else {
+      runner.finished(run.outcome());
+    }
     if (!runner.reliable()) {
       // its state lives only here and the outcome is out: free the agent (a late message starts a
       // fresh one, which ignores it as a run it never started)
@@ -457,13 +534,19 @@ final class RunCoordinator implements Agent {
       return;
     }
     AgentContext c = ctx;
-    AgentId self = c.self();
     c.request(target, run.input[i], node.timeout())
         .whenComplete(
             (reply, error) -> {
-              WorkerAnswer a =
-                  error != null ? new WorkerAnswer(false, describe(error)) : answer(reply);
-              c.send(self, new AttemptDone(node.id(), iteration, attempt, a.ok(), a.text()));
+              if (error != null) {
+                // a timeout (on the runtime's one deadline thread) or a refusal: through the
+                // mailbox, so that the deadline thread runs no run's work
+                c.send(
+                    c.self(),
+                    new AttemptDone(node.id(), iteration, attempt, false, describe(error)));
+                return;
+              }
+              WorkerAnswer a = answer(reply);
+              inline(new AttemptDone(node.id(), iteration, attempt, a.ok(), a.text()));
             });
     publish(node, Transition.RUNNING, attempt, target, null);
   }

@@ -20,11 +20,13 @@ import org.slf4j.LoggerFactory;
  * waiting only on a timer would wait for ever unless someone resumed it. With the index nobody has
  * to remember which runs those are.
  *
- * <p>The runner sends {@link Track} before a run's start and {@link Untrack} once it has finished,
- * both RELIABLE. A crash between the two leaves a finished run listed: resuming it reports its
- * outcome from the journal and untracks it. A run listed but never started (a crash between {@code
- * Track} and the start) is resumed to a warning and stays listed until untracked by a start of the
- * same id; both are harmless.
+ * <p>The runner sends {@link Track} before a run's start; the run's coordinator puts {@link
+ * Untrack} in the outbox of the turn that ends the run, so that it leaves exactly when that turn
+ * commits, and its arrival here completes the run's outcome ({@link GraphRunner#committed}): a
+ * caller never sees a run end that is not durable. (A start or resume of a run that had finished
+ * untracks it again.) A run listed but never started (a crash between {@code Track} and the start)
+ * is resumed to a warning and stays listed until untracked by a start of the same id; both are
+ * harmless.
  */
 final class RunIndex implements Agent {
   private static final Logger log = LoggerFactory.getLogger(RunIndex.class);
@@ -60,7 +62,10 @@ final class RunIndex implements Agent {
   public void onMessage(Envelope message, AgentContext ctx) {
     switch (message.payload()) {
       case Track t -> ctx.effects().put(PREFIX + t.runId(), t.graph());
-      case Untrack u -> ctx.effects().delete(PREFIX + u.runId());
+      case Untrack u -> {
+        ctx.effects().delete(PREFIX + u.runId());
+        runner.committed(u.runId()); // sent by the run's last turn once it committed
+      }
       case ResumeAll r -> resumeAll(ctx);
       default -> log.warn("the run index ignores a {}", message.payload().getClass().getName());
     }

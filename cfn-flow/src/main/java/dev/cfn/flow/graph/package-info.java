@@ -8,7 +8,8 @@
  * cancellation), {@link dev.cfn.flow.graph.RunState} (what inputs and conditions read), {@link
  * dev.cfn.flow.graph.TaskWorker} (an agent that answers tasks), the outcomes ({@link
  * dev.cfn.flow.graph.RunOutcome}, {@link dev.cfn.flow.graph.TaskOutcome}, the statuses) and {@link
- * dev.cfn.flow.graph.FlowEvent} (published on {@code cfn.flow.*}).
+ * dev.cfn.flow.graph.FlowEvent} (published on {@code cfn.flow.*}) and {@link
+ * dev.cfn.flow.graph.RunView} (a RELIABLE run as the journal holds it, for those who show runs).
  *
  * <p>Package-private: {@code RunCoordinator} (the agent {@code cfn-flow-run/RUN} that walks a run's
  * graph, sends every attempt and times it out), {@code Run} (a run's state, mirrored in the

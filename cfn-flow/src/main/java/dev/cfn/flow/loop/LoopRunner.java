@@ -98,6 +98,16 @@ public final class LoopRunner {
     return Messages.RELIABLE_TYPES;
   }
 
+  /**
+   * The key of the agent a call of a run asks, {@code AGENT/KEY}: the call of {@code phase}, by the
+   * agent at {@code index}, in {@code iteration} of the run whose call-log keys are {@code keyRun}
+   * ({@link LoopRecord#keyRun()}). What a canary rollout routes by: the version that answered an
+   * implementer's call is {@code rollout.route(callKey(...))}.
+   */
+  public static String callKey(String keyRun, int iteration, LoopStep.Phase phase, int index) {
+    return LoopCall.callKey(keyRun, iteration, phase, index);
+  }
+
   /** The coordinator of run {@code runId}, whose state holds the run's {@link LoopRecord}. */
   public static AgentId coordinator(String runId) {
     checkRunId(runId);

@@ -43,6 +43,9 @@ final class RoundCollector implements Agent {
   private final Reduce reduce;
   private final Function<Object, ?> vote; // majority and weighted, else null
   private final CompletableFuture<RoundResult> result;
+  private final long deadlineMillis;
+  private final SwarmEvents events;
+  private long startedNanos;
 
   private final HashMap<AgentId, Integer> index;
   private final boolean[] answered;
@@ -58,7 +61,9 @@ final class RoundCollector implements Agent {
       double[] weights,
       Object task,
       Reduce reduce,
-      CompletableFuture<RoundResult> result) {
+      long deadlineMillis,
+      CompletableFuture<RoundResult> result,
+      SwarmEvents events) {
     this.swarm = swarm;
     this.round = round;
     this.targets = targets;
@@ -79,6 +84,8 @@ final class RoundCollector implements Agent {
           default -> null;
         };
     this.result = result;
+    this.deadlineMillis = deadlineMillis;
+    this.events = events;
     this.index = HashMap.newHashMap(targets.length);
     for (int i = 0; i < targets.length; i++) {
       index.put(targets[i], i);
@@ -88,6 +95,12 @@ final class RoundCollector implements Agent {
 
   @Override
   public void onStart(AgentContext ctx) {
+    startedNanos = System.nanoTime();
+    if (events.listened(SwarmEvent.ROUND_STARTED)) {
+      events.publish(
+          ctx,
+          new SwarmEvent.RoundStarted(swarm, round, targets.length, name(reduce), deadlineMillis));
+    }
     for (AgentId to : targets) {
       try {
         ctx.send(to, task);
@@ -142,6 +155,21 @@ final class RoundCollector implements Agent {
         }
       }
     }
+    Object decision = decision();
+    if (events.listened(SwarmEvent.ROUND_FINISHED)) {
+      events.publish(
+          ctx,
+          new SwarmEvent.RoundFinished(
+              swarm,
+              round,
+              targets.length,
+              replies.size(),
+              missing.size(),
+              unreachable.size(),
+              deadlinePassed,
+              decision != null,
+              (System.nanoTime() - startedNanos) / 1_000_000));
+    }
     result.complete(
         new RoundResult(
             swarm,
@@ -152,9 +180,18 @@ final class RoundCollector implements Agent {
             missing,
             unreachable,
             deadlinePassed,
-            decision(),
+            decision,
             tally));
     ctx.stopSelf();
+  }
+
+  private static String name(Reduce reduce) {
+    return switch (reduce) {
+      case Reduce.All a -> "all";
+      case Reduce.First f -> "first";
+      case Reduce.Majority m -> "majority";
+      case Reduce.Weighted w -> "weighted";
+    };
   }
 
   private Object decision() {

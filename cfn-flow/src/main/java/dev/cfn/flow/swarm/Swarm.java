@@ -1,5 +1,6 @@
 package dev.cfn.flow.swarm;
 
+import dev.cfn.ai.CallLog;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.core.AgentId;
@@ -7,6 +8,7 @@ import dev.cfn.core.AgentRef;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.Envelope;
+import dev.cfn.core.spi.Journal;
 import io.micrometer.core.instrument.Counter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -56,6 +58,17 @@ import java.util.concurrent.atomic.LongAdder;
  * is the swarm's): every model call then checks and charges the swarm's budget too, and {@link
  * #submit} and {@link #round} refuse to start once it is used up.
  *
+ * <p><b>Durable.</b> A swarm built with {@link Builder#durable(Journal)} on a runtime with that
+ * journal keeps what its members spent and what its topology refused in the journal (the state of
+ * the agent {@code cfn-swarm-ledger/NAME}), and a swarm of the same name built again on it after a
+ * restart, a crash included, starts from those counts: its budget refuses what would take it over
+ * its limits across restarts. Spend is recorded through the swarm's call log: give each member's
+ * agent {@link #callLog(CallLog)} wrapped around its durable call log. A model call is then counted
+ * once, never lost once its record committed and never twice (a call replayed after a crash is
+ * charged only if its spend was not committed before it). What is restored: calls, tokens and the
+ * cost the budget's price table gives them; the wall time starts again at the restart. Refusals are
+ * stored a moment after they happen (off the bus's route stage): a crash may lose the last few.
+ *
  * <p>Thread-safe. One swarm object per name per runtime: a second one would replace the first's
  * rule. {@link #close()} removes the rule and takes the members out of the swarm (it does not stop
  * them).
@@ -88,6 +101,8 @@ public final class Swarm implements AutoCloseable {
   private final Counter refusedMeter;
   private volatile boolean closed;
   private volatile ScheduledThreadPoolExecutor timer; // created by the first round
+  private final SwarmEvents events;
+  private final Ledger ledger; // null unless durable
 
   /** A member's seat: its handle, what it offers, what it is doing for the swarm. */
   private record Seat(
@@ -115,6 +130,19 @@ public final class Swarm implements AutoCloseable {
     this.topology = b.topology;
     this.budget = b.budget != null ? b.budget : Budget.builder("swarm " + b.name).build();
     this.layout = new Layout(topology);
+    this.events = new SwarmEvents(runtime);
+    if (b.journal != null) {
+      this.ledger = new Ledger(runtime, b.journal, name, budget);
+      Ledger.Restored was = ledger.restore();
+      refused.add(was.refused());
+      recent.addAll(
+          was.recentRefusals()
+              .subList(
+                  Math.max(0, was.recentRefusals().size() - RECENT_REFUSALS),
+                  was.recentRefusals().size()));
+    } else {
+      this.ledger = null;
+    }
     this.refusedMeter =
         Counter.builder(REFUSED_METER)
             .description("messages between members of a swarm that its topology refused")
@@ -167,6 +195,33 @@ public final class Swarm implements AutoCloseable {
         .build();
   }
 
+  /** True when the swarm keeps its spend and refusals in the journal ({@link Builder#durable}). */
+  public boolean durable() {
+    return ledger != null;
+  }
+
+  /**
+   * The call log to give the members' agents ({@code LlmAgent.Builder.callLog}): {@code inner}, the
+   * member's own (durable) call log, through which a durable swarm records every model call's spend
+   * in its ledger, committed before the call's answer is used, and charges a call replayed after a
+   * crash whose spend had not been committed. For a swarm that is not durable, {@code inner}
+   * itself.
+   */
+  public CallLog callLog(CallLog inner) {
+    Objects.requireNonNull(inner, "inner");
+    return ledger == null ? inner : ledger.callLog(inner);
+  }
+
+  /**
+   * Waits up to {@code timeout} until the refusals counted so far are in the ledger (they are
+   * stored a moment after they happen); returns at once for a swarm that is not durable.
+   */
+  public void awaitLedger(Duration timeout) throws InterruptedException {
+    if (ledger != null) {
+      ledger.awaitRefusals(timeout);
+    }
+  }
+
   // ------------------------------------------------------------------ membership
 
   /**
@@ -216,12 +271,25 @@ public final class Swarm implements AutoCloseable {
         Seat[] next = Arrays.copyOf(now, now.length + 1);
         next[now.length] = seat;
         roster = next;
-        return true;
       } catch (RuntimeException ex) {
         layout.remove(id);
         throw ex;
       }
     }
+    if (events.listened(SwarmEvent.JOINED)) {
+      Layout.Node n = layout.node(id);
+      if (n != null) {
+        events.publish(
+            runtime,
+            new SwarmEvent.Joined(
+                name,
+                id.toString(),
+                n.role(),
+                n.coordinator() == null ? null : n.coordinator().toString(),
+                layout.size()));
+      }
+    }
+    return true;
   }
 
   /** Takes {@code id} out of the swarm (it keeps running); false when it is not a member. */
@@ -241,8 +309,11 @@ public final class Swarm implements AutoCloseable {
         }
       }
       roster = next.toArray(Seat[]::new);
-      return true;
     }
+    if (events.listened(SwarmEvent.LEFT)) {
+      events.publish(runtime, new SwarmEvent.Left(name, id.toString(), layout.size()));
+    }
+    return true;
   }
 
   /** The members, in join order, with their roles and loads. */
@@ -304,6 +375,17 @@ public final class Swarm implements AutoCloseable {
         budget.spent());
   }
 
+  /**
+   * True when the topology in force lets member {@code from} message member {@code to} now (what
+   * the bus would answer, without counting a refusal): for showing who may talk to whom. False when
+   * either is not a member.
+   */
+  public boolean allows(AgentId from, AgentId to) {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+    return seats.containsKey(from) && seats.containsKey(to) && layout.refusal(from, to) == null;
+  }
+
   /** The swarm's rule, as the bus asks it: the layout's verdict, counted when it refuses. */
   private String refusal(AgentId from, AgentId to) {
     String reason = layout.refusal(from, to);
@@ -315,6 +397,20 @@ public final class Swarm implements AutoCloseable {
           recent.removeFirst();
         }
         recent.addLast(reason);
+      }
+      if (ledger != null) {
+        ledger.refused(reason);
+      }
+      if (events.listened(SwarmEvent.REFUSED)) {
+        events.publish(
+            runtime,
+            new SwarmEvent.Refused(
+                name,
+                from.toString(),
+                to.toString(),
+                topology.effective(layout.size()),
+                reason,
+                refused.sum()));
       }
     }
     return reason;
@@ -575,7 +671,10 @@ public final class Swarm implements AutoCloseable {
       long n = rounds.incrementAndGet();
       AgentId collector = AgentId.of(ROUND_AGENT_TYPE, name + "." + n);
       CompletableFuture<RoundResult> result = new CompletableFuture<>();
-      runtime.spawn(collector, new RoundCollector(name, n, targets, weights, task, reduce, result));
+      runtime.spawn(
+          collector,
+          new RoundCollector(
+              name, n, targets, weights, task, reduce, deadline.toMillis(), result, events));
       ScheduledFuture<?> timeout =
           deadlines.schedule(
               () -> {
@@ -659,6 +758,7 @@ public final class Swarm implements AutoCloseable {
     private final AgentRuntime runtime;
     private Topology topology = Topology.AUTO;
     private Budget budget;
+    private Journal journal;
 
     private Builder(String name, AgentRuntime runtime) {
       this.name = Objects.requireNonNull(name, "name");
@@ -674,6 +774,16 @@ public final class Swarm implements AutoCloseable {
     /** The swarm's budget (default: one without limits, which still counts what is spent). */
     public Builder budget(Budget budget) {
       this.budget = Objects.requireNonNull(budget, "budget");
+      return this;
+    }
+
+    /**
+     * Keeps the swarm's spend and refusals in {@code journal}, which must be the runtime's own
+     * journal (its ledger is written by RELIABLE messages and read from the journal), and starts
+     * from what it holds for a swarm of this name; see the class comment.
+     */
+    public Builder durable(Journal journal) {
+      this.journal = Objects.requireNonNull(journal, "journal");
       return this;
     }
 

@@ -65,6 +65,11 @@ public final class AlertConfig {
         secret: ${CFN_ALERT_WEBHOOK_SECRET}
         retries: 3               # attempts after the first, 1 s, 2 s, 4 s apart
         timeout: 5s
+      history:
+        # .cfn/alert-history.jsonl keeps at most this many entries, none older than max-age;
+        # older ones are pruned when it grows a quarter past keep, and at each start
+        keep: 10000
+        max-age: 90d
       rules:
         # critical (the seed's thresholds)
         - name: availability-under-99-9
@@ -157,14 +162,50 @@ public final class AlertConfig {
   /** Where notifications go: a URL (null: none), the HMAC secret, retries and timeout. */
   public record WebhookSettings(URI url, String secret, int retries, Duration timeout) {}
 
+  /**
+   * How much alert history is kept: at most {@code keep} entries, none older than {@code maxAge}.
+   *
+   * @param keep entries kept, 10 to 1,000,000 (default 10,000)
+   * @param maxAge the oldest entry kept (default 90 days)
+   */
+  public record HistorySettings(int keep, Duration maxAge) {
+    /** The defaults: 10,000 entries, 90 days. */
+    public static final HistorySettings DEFAULTS = new HistorySettings(10_000, Duration.ofDays(90));
+
+    /** Checks the values. */
+    public HistorySettings {
+      if (keep < 10 || keep > 1_000_000) {
+        throw new IllegalArgumentException("keep must be 10 to 1000000, was " + keep);
+      }
+      if (maxAge == null || maxAge.isNegative() || maxAge.isZero()) {
+        throw new IllegalArgumentException("max-age must be above 0");
+      }
+    }
+  }
+
   private final Duration evaluateEvery;
   private final WebhookSettings webhook;
   private final List<AlertRule> rules;
+  private final HistorySettings history;
 
   AlertConfig(Duration evaluateEvery, WebhookSettings webhook, List<AlertRule> rules) {
+    this(evaluateEvery, webhook, rules, HistorySettings.DEFAULTS);
+  }
+
+  AlertConfig(
+      Duration evaluateEvery,
+      WebhookSettings webhook,
+      List<AlertRule> rules,
+      HistorySettings history) {
     this.evaluateEvery = evaluateEvery;
     this.webhook = webhook;
     this.rules = List.copyOf(rules);
+    this.history = history;
+  }
+
+  /** How much alert history is kept. */
+  public HistorySettings history() {
+    return history;
   }
 
   /** How often the rules are evaluated. */
@@ -184,17 +225,17 @@ public final class AlertConfig {
 
   /** The same settings with other rules (tests). */
   public AlertConfig withRules(List<AlertRule> other) {
-    return new AlertConfig(evaluateEvery, webhook, other);
+    return new AlertConfig(evaluateEvery, webhook, other, history);
   }
 
   /** The same rules and webhook, evaluated every {@code every} (tests). */
   public AlertConfig withEvaluateEvery(Duration every) {
-    return new AlertConfig(every, webhook, rules);
+    return new AlertConfig(every, webhook, rules, history);
   }
 
   /** The same rules with another webhook (tests, embedding). */
   public AlertConfig withWebhook(WebhookSettings other) {
-    return new AlertConfig(evaluateEvery, other, rules);
+    return new AlertConfig(evaluateEvery, other, rules, history);
   }
 
   /** The seed's defaults ({@link #DEFAULT_YAML}), with the environment for {@code ${NAME}}. */
@@ -247,7 +288,29 @@ public final class AlertConfig {
           where
               + ": expected a mapping with rules: (fix: remove the file and restart cfn serve, which writes the defaults)");
     }
-    known(top, where, Set.of("evaluate-every", "webhook", "rules"));
+    known(top, where, Set.of("evaluate-every", "webhook", "history", "rules"));
+    HistorySettings kept = HistorySettings.DEFAULTS;
+    if (top.get("history") instanceof Map<?, ?> h) {
+      known(h, where + ": history", Set.of("keep", "max-age"));
+      int keep =
+          h.get("keep") == null
+              ? HistorySettings.DEFAULTS.keep()
+              : integer(h.get("keep"), where + ": history.keep");
+      if (keep < 10 || keep > 1_000_000) {
+        throw new AlertConfigException(
+            where + ": history.keep must be 10 to 1000000, was " + keep + " (fix: such as 10000)");
+      }
+      Duration age =
+          duration(h.get("max-age"), HistorySettings.DEFAULTS.maxAge(), where, "history.max-age");
+      if (age.isZero()) {
+        throw new AlertConfigException(
+            where + ": history.max-age must be above 0 (fix: such as 90d)");
+      }
+      kept = new HistorySettings(keep, age);
+    } else if (top.get("history") != null) {
+      throw new AlertConfigException(
+          where + ": history must be a mapping with keep: and max-age: (fix: such as keep: 10000)");
+    }
     Duration every =
         duration(top.get("evaluate-every"), Duration.ofSeconds(5), where, "evaluate-every");
     if (every.isZero()) {
@@ -347,7 +410,7 @@ public final class AlertConfig {
               duration(m.get("for"), Duration.ZERO, at, "for"),
               m.get("summary") == null ? "" : text(m.get("summary"))));
     }
-    return new AlertConfig(every, hook, rules);
+    return new AlertConfig(every, hook, rules, kept);
   }
 
   private static AlertRule.Condition condition(Map<?, ?> m, String at) {

@@ -122,10 +122,11 @@ public final class AlertEngine implements AutoCloseable {
       boolean schedule) {
     this.config = config;
     this.scrape = scrape;
-    this.history = history;
+    this.history = history.retaining(config.history());
     this.webhook = webhook;
     this.clock = clock;
     this.node = node;
+    this.history.prune(clock.instant()); // entries past the retention, left by an earlier run
     for (AlertRule r : config.rules()) {
       tracks.put(r.name(), new Track(r));
     }
@@ -195,7 +196,24 @@ public final class AlertEngine implements AutoCloseable {
         t.value = v.orElse(Double.NaN);
         step(t, holds, now);
       }
+      List<String> critical = new ArrayList<>();
+      for (Track t : tracks.values()) {
+        if (t.state == State.FIRING && "critical".equals(t.rule.severity())) {
+          critical.add(t.rule.name());
+        }
+      }
+      if (!critical.equals(firingCritical)) {
+        firingCritical = List.copyOf(critical);
+      }
     }
+  }
+
+  /**
+   * The critical rules firing now, by name, in file order: a snapshot taken at the end of each
+   * evaluation, so reading it costs a volatile read (a rollout asks on every task).
+   */
+  public List<String> firingCritical() {
+    return firingCritical;
   }
 
   private void step(Track t, boolean holds, Instant now) {
@@ -347,6 +365,8 @@ public final class AlertEngine implements AutoCloseable {
                         + String.join(", ", config.rules().stream().map(AlertRule::name).toList())
                         + ")"));
   }
+
+  private volatile List<String> firingCritical = List.of(); // written under lock
 
   /** Every rule's state now, in file order. */
   public List<Status> statuses() {

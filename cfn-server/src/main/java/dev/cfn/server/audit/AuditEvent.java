@@ -10,7 +10,9 @@ import java.util.Objects;
  *
  * @param at when it happened
  * @param kind which of the three it is
- * @param actor who: the token id ({@code tok_...}), or {@code anonymous} with the client address
+ * @param actor who, and how they authenticated: a bearer token's id ({@code tok_...}) or a client
+ *     certificate's ({@code crt_...}); for a refusal before anyone is known, {@code anonymous} or
+ *     {@code certificate} and a fingerprint prefix, with the client address
  * @param action what was attempted, as the route names it ({@code POST /v1/agents})
  * @param target what it was aimed at (an agent id, a dead-letter id, a memory key), or {@code -}
  * @param outcome how it ended

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -74,6 +75,25 @@ public final class TokenStore implements AutoCloseable {
                         revoked_at INTEGER,
                         note TEXT NOT NULL
                       )
+                      """)),
+              new Migrations.Migration(
+                  2,
+                  "client_certs: SHA-256 of each trusted client certificate (mTLS), its role,"
+                      + " scopes and expiry",
+                  List.of(
+                      """
+                      CREATE TABLE client_certs (
+                        id TEXT PRIMARY KEY,
+                        fingerprint BLOB NOT NULL UNIQUE,
+                        subject TEXT NOT NULL,
+                        not_after INTEGER NOT NULL,
+                        role TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        revoked_at INTEGER,
+                        note TEXT NOT NULL
+                      )
                       """))));
 
   /**
@@ -134,24 +154,7 @@ public final class TokenStore implements AutoCloseable {
    * @throws IllegalArgumentException for an empty scope list, a bad lifetime or note
    */
   public IssuedToken create(Role role, List<Scope> scopes, Duration lifetime, String note) {
-    Objects.requireNonNull(role, "role");
-    if (scopes == null || scopes.isEmpty()) {
-      throw new IllegalArgumentException(
-          "a token needs at least one scope (fix: --scope '*' for everything its role allows)");
-    }
-    if (lifetime == null || lifetime.isNegative() || lifetime.isZero()) {
-      throw new IllegalArgumentException(
-          "the token's lifetime must be positive, was " + lifetime + " (fix: such as 30d)");
-    }
-    if (lifetime.compareTo(MAX_LIFETIME) > 0) {
-      throw new IllegalArgumentException(
-          "the token's lifetime is longer than 3650 days (fix: give a shorter one, such as 365d)");
-    }
-    String label = note == null ? "" : note;
-    if (label.length() > MAX_NOTE_CHARS || label.chars().anyMatch(Character::isISOControl)) {
-      throw new IllegalArgumentException(
-          "the note must be one line of at most " + MAX_NOTE_CHARS + " characters");
-    }
+    String label = checkGrant(role, scopes, lifetime, note, "token");
     byte[] secret = new byte[SECRET_BYTES];
     random.nextBytes(secret);
     String text = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
@@ -189,6 +192,177 @@ public final class TokenStore implements AutoCloseable {
     return new IssuedToken(text, token);
   }
 
+  private static String checkGrant(
+      Role role, List<Scope> scopes, Duration lifetime, String note, String what) {
+    Objects.requireNonNull(role, "role");
+    if (scopes == null || scopes.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a "
+              + what
+              + " needs at least one scope (fix: --scope '*' for everything its role allows)");
+    }
+    if (lifetime == null || lifetime.isNegative() || lifetime.isZero()) {
+      throw new IllegalArgumentException(
+          "the " + what + "'s lifetime must be positive, was " + lifetime + " (fix: such as 30d)");
+    }
+    if (lifetime.compareTo(MAX_LIFETIME) > 0) {
+      throw new IllegalArgumentException(
+          "the "
+              + what
+              + "'s lifetime is longer than 3650 days (fix: give a shorter one, such as 365d)");
+    }
+    String label = note == null ? "" : note;
+    if (label.length() > MAX_NOTE_CHARS || label.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "the note must be one line of at most " + MAX_NOTE_CHARS + " characters");
+    }
+    return label;
+  }
+
+  /** The prefix of the id of a principal that authenticates with a client certificate. */
+  public static final String CERTIFICATE_PREFIX = "crt_";
+
+  /**
+   * Trusts the client certificate {@code cert} (mutual TLS): from now on a client that presents it
+   * in the TLS handshake (which proves it holds the certificate's private key) is the principal
+   * returned, with {@code role} and {@code scopes}, until it expires or is revoked ({@link
+   * #revoke}). The file keeps the certificate's SHA-256 fingerprint, subject and end of validity;
+   * the certificate is matched by its fingerprint alone, so trust is this registration and nothing
+   * else (no CA is consulted, and two certificates with one subject are two strangers).
+   *
+   * @param lifetime how long the principal is valid, from now; it ends earlier when the certificate
+   *     itself does
+   * @throws IllegalArgumentException for a certificate that is not valid now or is trusted already,
+   *     an empty scope list, a bad lifetime or note
+   */
+  public ClientCertificate trustCertificate(
+      X509Certificate cert, Role role, List<Scope> scopes, Duration lifetime, String note) {
+    Objects.requireNonNull(cert, "cert");
+    String label = checkGrant(role, scopes, lifetime, note, "client certificate");
+    Instant now = clock.instant();
+    Instant notAfter = cert.getNotAfter().toInstant();
+    if (!now.isBefore(notAfter) || now.isBefore(cert.getNotBefore().toInstant())) {
+      throw new IllegalArgumentException(
+          "the certificate is not valid now (valid from "
+              + cert.getNotBefore().toInstant()
+              + " to "
+              + notAfter
+              + ") (fix: trust a certificate that is valid now, or issue one with cfn cert issue)");
+    }
+    byte[] fingerprint = ClientCertificate.sha256(cert);
+    Optional<ClientCertificate> known =
+        db.with(
+            "read a client certificate",
+            c ->
+                oneCertificate(c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
+    if (known.isPresent()) {
+      throw new IllegalArgumentException(
+          "this certificate is trusted already as "
+              + known.get().principal().id()
+              + " (fix: cfn cert list shows it; revoke it and issue a new certificate to change"
+              + " its role)");
+    }
+    byte[] idBytes = new byte[6];
+    random.nextBytes(idBytes);
+    Instant expires = now.plus(lifetime);
+    if (notAfter.isBefore(expires)) {
+      expires = notAfter;
+    }
+    ApiToken principal =
+        new ApiToken(
+            CERTIFICATE_PREFIX + HexFormat.of().formatHex(idBytes),
+            role,
+            scopes,
+            now,
+            expires,
+            null,
+            label);
+    String subject = cert.getSubjectX500Principal().getName();
+    ClientCertificate trusted =
+        new ClientCertificate(principal, ClientCertificate.fingerprintOf(cert), subject, notAfter);
+    db.inWriteTransaction(
+        "store the trusted client certificate",
+        c -> {
+          try (PreparedStatement insert =
+              c.prepareStatement(
+                  "INSERT INTO client_certs (id, fingerprint, subject, not_after, role, scopes,"
+                      + " created_at, expires_at, revoked_at, note)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)")) {
+            insert.setString(1, principal.id());
+            insert.setBytes(2, fingerprint);
+            insert.setString(3, subject);
+            insert.setLong(4, notAfter.toEpochMilli());
+            insert.setString(5, role.label());
+            insert.setString(6, joinScopes(principal.scopes()));
+            insert.setLong(7, principal.createdAt().toEpochMilli());
+            insert.setLong(8, principal.expiresAt().toEpochMilli());
+            insert.setString(9, label);
+            insert.executeUpdate();
+          }
+          return null;
+        });
+    return trusted;
+  }
+
+  /** Every trusted client certificate, newest first, revoked and expired ones included. */
+  public List<ClientCertificate> certificates() {
+    return db.with(
+        "list the client certificates",
+        c -> {
+          try (PreparedStatement q =
+                  c.prepareStatement("SELECT * FROM client_certs ORDER BY created_at DESC, id");
+              ResultSet rows = q.executeQuery()) {
+            List<ClientCertificate> all = new ArrayList<>();
+            while (rows.next()) {
+              all.add(readCertificate(rows));
+            }
+            return all;
+          }
+        });
+  }
+
+  /**
+   * Says whether a client presenting {@code cert} (its handshake proved it holds the key) may be
+   * served now, and as whom: {@link Verdict#UNKNOWN} for a certificate no one trusted, else as for
+   * a token ({@link Verdict#EXPIRED} also when the certificate itself is outside its validity).
+   * Cached like {@link #authenticate}, with the same bound on revocations by another process.
+   */
+  public Check authenticateCertificate(X509Certificate cert) {
+    byte[] fingerprint = ClientCertificate.sha256(cert);
+    String key = "crt:" + HexFormat.of().formatHex(fingerprint);
+    long now = clock.millis();
+    Cached hit = cache.get(key);
+    ApiToken principal;
+    if (hit != null
+        && now - hit.readAtMillis() >= 0
+        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
+      principal = hit.token();
+    } else {
+      Optional<ClientCertificate> found =
+          db.with(
+              "check a client certificate",
+              c ->
+                  oneCertificate(
+                      c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
+      if (found.isEmpty()) {
+        cache.remove(key);
+        return new Check(Verdict.UNKNOWN, null);
+      }
+      principal = found.get().principal();
+      if (cache.size() >= CACHE_MAX) {
+        cache.clear();
+      }
+      cache.put(key, new Cached(principal, now));
+    }
+    Instant at = clock.instant();
+    if (principal.revokedAt() == null
+        && (at.isBefore(cert.getNotBefore().toInstant())
+            || !at.isBefore(cert.getNotAfter().toInstant()))) {
+      return new Check(Verdict.EXPIRED, principal);
+    }
+    return verdict(principal);
+  }
+
   /** Every token, newest first, revoked and expired ones included. */
   public List<ApiToken> list() {
     return db.with(
@@ -217,13 +391,17 @@ public final class TokenStore implements AutoCloseable {
    */
   public boolean revoke(String id) {
     long now = clock.millis();
+    boolean certificate = id != null && id.startsWith(CERTIFICATE_PREFIX);
     boolean found =
         db.inWriteTransaction(
             "revoke the token",
             c -> {
               try (PreparedStatement update =
-                  c.prepareStatement(
-                      "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
+                  certificate
+                      ? c.prepareStatement(
+                          "UPDATE client_certs SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")
+                      : c.prepareStatement(
+                          "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
                 update.setLong(1, now);
                 update.setString(2, id);
                 return update.executeUpdate() == 1;
@@ -319,6 +497,25 @@ public final class TokenStore implements AutoCloseable {
     }
   }
 
+  private static Optional<ClientCertificate> oneCertificate(
+      Connection c, String sql, byte[] fingerprint) throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(sql)) {
+      q.setBytes(1, fingerprint);
+      try (ResultSet rows = q.executeQuery()) {
+        return rows.next() ? Optional.of(readCertificate(rows)) : Optional.empty();
+      }
+    }
+  }
+
+  private static ClientCertificate readCertificate(ResultSet r) throws SQLException {
+    ApiToken principal = read(r);
+    return new ClientCertificate(
+        principal,
+        HexFormat.ofDelimiter(":").withUpperCase().formatHex(r.getBytes("fingerprint")),
+        r.getString("subject"),
+        Instant.ofEpochMilli(r.getLong("not_after")));
+  }
+
   private static ApiToken read(ResultSet r) throws SQLException {
     long revoked = r.getLong("revoked_at");
     boolean wasRevoked = !r.wasNull();
@@ -343,8 +540,25 @@ public final class TokenStore implements AutoCloseable {
   }
 
   static byte[] hash(String token) {
+    MessageDigest sha256;
     try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+      sha256 = (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      sha256 = newSha256();
+    }
+    return sha256.digest(token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A prototype cloned for each hash: every authenticated call hashes its token, and {@code
+   * MessageDigest.getInstance} looks the provider up each time (a visible share of a small call in
+   * a profile); a clone copies the initial state only. Never used itself, so it is never shared.
+   */
+  private static final MessageDigest SHA256 = newSha256();
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("this JVM has no SHA-256", e);
     }

@@ -109,6 +109,15 @@ public final class CfnMcpServer implements AutoCloseable {
 
   private static ToolCatalog catalog(
       McpSettings settings, McpPrincipal principal, McpAudit audit, MemoryFile memory) {
+    return catalog(settings, principal, audit, memory, List.of());
+  }
+
+  private static ToolCatalog catalog(
+      McpSettings settings,
+      McpPrincipal principal,
+      McpAudit audit,
+      MemoryFile memory,
+      List<NodeTool> nodeTools) {
     AgentTools agents = new AgentTools(settings);
     RunTool runs = new RunTool(settings, agents, memory);
     AtomicReference<ToolCatalog> ref = new AtomicReference<>();
@@ -116,6 +125,7 @@ public final class CfnMcpServer implements AutoCloseable {
     defs.addAll(runs.tools());
     defs.addAll(new MemoryTools(memory, settings.memoryAs()).tools());
     defs.addAll(new StatusTool(settings, principal, agents, memory, runs, ref::get).tools());
+    nodeTools.forEach(t -> defs.add(ToolCatalog.def(t)));
     ToolCatalog catalog = new ToolCatalog(defs, settings, principal, audit);
     ref.set(catalog);
     return catalog;
@@ -128,7 +138,14 @@ public final class CfnMcpServer implements AutoCloseable {
             "cfn runs AI agents defined in Markdown files (.claude/agents). List them with"
                 + " agents_list, check a definition with agent_validate, run a task with"
                 + " run_task, share notes through memory_get/memory_put/memory_search, and see"
-                + " the node with status.")
+                + " the node with status."
+                + (catalog.tools().stream().anyMatch(t -> t.name().startsWith("graph"))
+                    ? " On a node: submit and follow task graphs (graph_submit, graphs_list,"
+                        + " graph_show, graph_cancel), make and inspect swarms (swarm_create,"
+                        + " swarms_list, swarm_show, swarm_join, swarm_leave) and submit, follow"
+                        + " and decide CFN Loop runs (loop_submit, loops_list, loop_show,"
+                        + " loop_decide)."
+                    : ""))
         .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
         .validateToolInputs(false) // the catalog checks them, and audits the refusals
         .tools(catalog.specifications());
@@ -148,9 +165,20 @@ public final class CfnMcpServer implements AutoCloseable {
    * @param endpoint the path the servlet is mounted at, such as {@code /mcp}
    */
   public static CfnMcpServer http(McpSettings settings, McpAudit audit, String endpoint) {
+    return http(settings, audit, endpoint, List.of());
+  }
+
+  /**
+   * Like {@link #http(McpSettings, McpAudit, String)}, serving {@code nodeTools} besides cfn's own
+   * tools: {@code cfn serve}'s task graphs, swarms and CFN Loop runs, each authorized by its
+   * handler with the {@link McpCaller#credential()} of the request.
+   */
+  public static CfnMcpServer http(
+      McpSettings settings, McpAudit audit, String endpoint, List<NodeTool> nodeTools) {
     Objects.requireNonNull(settings, "settings");
     MemoryFile memory = new MemoryFile(settings.memoryFile());
-    ToolCatalog catalog = catalog(settings, new McpPrincipal("anonymous", "http"), audit, memory);
+    ToolCatalog catalog =
+        catalog(settings, new McpPrincipal("anonymous", "http"), audit, memory, nodeTools);
     McpJsonMapper json = new JacksonMcpJsonMapper(ToolCatalog.JSON);
     HttpServletStreamableServerTransportProvider transport =
         HttpServletStreamableServerTransportProvider.builder()

@@ -57,7 +57,8 @@ final class MemoryTools {
                     NAME, NAME)),
             null,
             true,
-            this::get),
+            this::get,
+            args -> new ToolDef.Target("memory", namespace(args))),
         new ToolDef(
             "memory_search",
             "Full-text search of cfn's agent memory (words; a trailing * matches a prefix),"
@@ -76,7 +77,10 @@ final class MemoryTools {
                     NAME, MAX_SEARCH_LIMIT)),
             null,
             true,
-            this::search),
+            this::search,
+            args ->
+                new ToolDef.Target(
+                    "memory", args.has("namespace") ? args.get("namespace").asText() : "*")),
         new ToolDef(
             "memory_put",
             "Writes one entry of cfn's agent memory (replacing its value, tags and expiry). A new"
@@ -99,7 +103,8 @@ final class MemoryTools {
                     NAME, NAME, MAX_TAGS, MemoryWrite.MAX_TTL.toSeconds())),
             McpPermission.MEMORY_WRITE,
             false,
-            this::put));
+            this::put,
+            args -> new ToolDef.Target("memory", namespace(args))));
   }
 
   private static String namespace(JsonNode args) {

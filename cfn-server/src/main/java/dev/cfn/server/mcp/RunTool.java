@@ -99,7 +99,8 @@ final class RunTool {
                     MAX_TIMEOUT_SECONDS)),
             McpPermission.RUN,
             false,
-            this::run));
+            this::run,
+            args -> new ToolDef.Target("agent", args.get("agent").asText())));
   }
 
   /** Runs in progress now. */

@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The tools of the cfn MCP server and the one path every call takes: authorize (the tool's
- * permission was granted) → validate (the arguments against its input schema) → handle → audit. A
- * call refused at a stage runs nothing after it; every call, refused or not, is recorded once in
- * the {@link McpAudit}. Nothing a handler throws escapes as a protocol error: a refusal becomes a
- * tool error ({@code isError: true}) whose text says what is wrong and how to fix it.
+ * permission was granted) → validate (the arguments against its input schema) → scope (the caller's
+ * scopes allow what the arguments name, as the mirrored REST route checks) → handle → audit. A call
+ * refused at a stage runs nothing after it; every call, refused or not, is recorded once in the
+ * {@link McpAudit}. Nothing a handler throws escapes as a protocol error: a refusal becomes a tool
+ * error ({@code isError: true}) whose text says what is wrong and how to fix it.
  */
 final class ToolCatalog {
   private static final Logger LOG = LoggerFactory.getLogger(ToolCatalog.class);
@@ -183,6 +184,25 @@ final class ToolCatalog {
                     + ": "
                     + String.join("; ", problems)
                     + " (fix: follow the tool's input schema)");
+      } else if (def.scope() != null && !allowed(caller, def.scope().apply(args))) {
+        ToolDef.Target target = def.scope().apply(args);
+        outcome = McpAudit.Outcome.DENIED;
+        detail = "no scope for " + target;
+        result =
+            error(
+                "permission denied: "
+                    + name
+                    + " acts on "
+                    + target
+                    + ", and "
+                    + principal.name()
+                    + " has no scope for it (fix: a token with --scope "
+                    + target
+                    + (target.name().equals("*") ? "" : " or " + target.kind() + ":*")
+                    + (target.kind().equals("memory") && target.name().equals("*")
+                        ? ", or give a namespace the token is scoped for"
+                        : "")
+                    + ")");
       } else {
         Outcome handled = ScopedValue.where(CALLER, caller).call(() -> handle(def, args));
         outcome = handled.outcome;
@@ -202,8 +222,26 @@ final class ToolCatalog {
     return result;
   }
 
+  private static boolean allowed(McpCaller caller, ToolDef.Target target) {
+    return caller.scopes().allows(target.kind(), target.name());
+  }
+
   private record Outcome(
       McpAudit.Outcome outcome, String detail, McpSchema.CallToolResult result) {}
+
+  /** {@code tool} as a catalog tool: its handler gets the caller of the call being handled. */
+  static ToolDef def(NodeTool tool) {
+    return new ToolDef(
+        tool.name(),
+        tool.description(),
+        tool.schema(),
+        null, // authorized by the handler, as the REST route it mirrors
+        tool.readOnly(),
+        args -> {
+          NodeTool.Answer a = tool.handler().call(CALLER.get(), args);
+          return ToolDef.Answer.done(a.json(), a.summary());
+        });
+  }
 
   private static Outcome handle(ToolDef def, JsonNode args) {
     try {
@@ -217,6 +255,15 @@ final class ToolCatalog {
               .build());
     } catch (ToolFailure e) {
       return failed(e.getMessage());
+    } catch (NodeTool.Refusal e) {
+      return new Outcome(
+          switch (e.kind()) {
+            case DENIED -> McpAudit.Outcome.DENIED;
+            case INVALID -> McpAudit.Outcome.INVALID;
+            case FAILED -> McpAudit.Outcome.FAILED;
+          },
+          e.getMessage(),
+          error(e.getMessage()));
     } catch (MemoryAccessException e) {
       return failed(
           "denied by the memory entry's access level: "

@@ -2,6 +2,7 @@ package dev.cfn.server.mcp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * One tool of the cfn MCP server: its name, what it does, its input schema, the permission it needs
@@ -13,6 +14,8 @@ import java.util.Objects;
  * @param requires the permission a call needs, or {@code null}
  * @param readOnly true when it changes nothing (the MCP {@code readOnlyHint})
  * @param handler what a valid, authorized call runs
+ * @param scope what a call acts on, as the scope the mirrored REST route checks ({@code memory:NS}
+ *     of {@code memory_put}), from its valid arguments; {@code null} when it needs no scope
  */
 record ToolDef(
     String name,
@@ -20,7 +23,32 @@ record ToolDef(
     JsonNode schema,
     McpPermission requires,
     boolean readOnly,
-    Handler handler) {
+    Handler handler,
+    Function<JsonNode, Target> scope) {
+
+  /** A tool that needs no scope. */
+  ToolDef(
+      String name,
+      String description,
+      JsonNode schema,
+      McpPermission requires,
+      boolean readOnly,
+      Handler handler) {
+    this(name, description, schema, requires, readOnly, handler, null);
+  }
+
+  /**
+   * What one call acts on: a scope's kind and the name it must allow.
+   *
+   * @param kind {@code agent}, {@code topic} or {@code memory}
+   * @param name the agent type, topic or namespace ({@code *}: every one)
+   */
+  record Target(String kind, String name) {
+    @Override
+    public String toString() {
+      return kind + ":" + name;
+    }
+  }
 
   ToolDef {
     Objects.requireNonNull(name, "name");

@@ -8,8 +8,9 @@
  * dev.cfn.server.mcp.McpCaller} (who makes one call over HTTP, resolved from its token), {@link
  * dev.cfn.server.mcp.McpSettings} (where the state is and what is allowed), {@link
  * dev.cfn.server.mcp.McpPermission} (what a client may do beyond reading), {@link
- * dev.cfn.server.mcp.McpPrincipal} (who the client is) and {@link dev.cfn.server.mcp.McpAudit}
- * (where each tool call is recorded).
+ * dev.cfn.server.mcp.McpPrincipal} (who the client is), {@link dev.cfn.server.mcp.McpAudit} (where
+ * each tool call is recorded) and {@link dev.cfn.server.mcp.NodeTool} (a tool the embedding server
+ * adds: {@code cfn serve}'s task graphs, swarms and CFN Loop runs).
  *
  * <p>Package-private beside them: {@code ToolCatalog} (every call passes authorize → validate →
  * handle → audit there), {@code ToolDef} (a tool's name, schema, permission and handler), {@code

@@ -34,9 +34,14 @@ import org.slf4j.LoggerFactory;
  * crash, a kill, a power loss) ended unclean at its last passing probe. The time from a start to
  * its first passing probe (recovery) is down time, except after the very first start (the node was
  * not expected up before it was ever ready). Uptime over a window is the time inside up intervals
- * over the part of the window since the node was first ready, so the precision is one probe period.
- * Intervals older than 30 days are dropped. The file is rewritten atomically after each change (a
- * temporary file moved over it), so a crash leaves the previous version.
+ * over the part of the window that the probes observed: from the node's first ready probe (kept in
+ * the record, so a fresh node and a fresh restore start at 1, never at the time before they were
+ * first ready) to its latest probe, so the precision is one probe period. The time since the latest
+ * probe is not known yet and counts neither way: were it counted as down, a freshly started node
+ * would read 0 % a moment after its first probe, and under 99.9 % of the hour for its first 80
+ * minutes (one 5 s probe period of 5,000 s), and its availability alert would fire on a node that
+ * never failed. Intervals older than 30 days are dropped. The file is rewritten atomically after
+ * each change (a temporary file moved over it), so a crash leaves the previous version.
  *
  * <p>Thread-safe.
  */
@@ -81,6 +86,8 @@ public final class Availability {
   private final List<Up> ups = new ArrayList<>();
   private final List<Run> runs = new ArrayList<>();
   private boolean upNow; // the last probe of this run passed
+  private Instant firstReady; // the first passing probe ever recorded; null before it
+  private Instant lastProbe; // the latest probe of this run; null before it
   private long probesPassed;
   private long probesFailed;
 
@@ -115,6 +122,10 @@ public final class Availability {
   public void probe(boolean ready) {
     synchronized (lock) {
       Instant now = clock.instant();
+      lastProbe = now;
+      if (ready && firstReady == null) {
+        firstReady = now;
+      }
       if (ready) {
         probesPassed++;
         if (upNow && !ups.isEmpty()) {
@@ -142,14 +153,18 @@ public final class Availability {
     }
   }
 
-  /** The share of {@code window} (ending now, since the node was first ready) it was up. */
+  /**
+   * The share of {@code window} (ending now) it was up, over the part the probes observed: since
+   * the node was first ready, up to its latest probe (see the class comment). 1 before it was ever
+   * ready: no time of it is observed yet.
+   */
   public double uptime(Duration window) {
     synchronized (lock) {
-      Instant now = clock.instant();
-      if (ups.isEmpty()) {
-        return runs.size() > 1 ? 0 : 1; // never ready yet: down only when it had been up before
+      if (firstReady == null) {
+        return 1; // never ready yet: the time before the first ready is not down time
       }
-      Instant from = max(now.minus(window), ups.getFirst().from());
+      Instant now = lastProbe != null ? lastProbe : clock.instant();
+      Instant from = max(clock.instant().minus(window), firstReady);
       long observed = Duration.between(from, now).toMillis();
       if (observed <= 0) {
         return upNow ? 1 : 0;
@@ -225,6 +240,7 @@ public final class Availability {
       m.put("uptime", uptime);
       m.put("up", upNow);
       m.put("since", runs.isEmpty() ? null : runs.getFirst().start().toString());
+      m.put("firstReady", firstReady == null ? null : firstReady.toString());
       m.put("currentStart", runs.isEmpty() ? null : runs.getLast().start().toString());
       m.put("restarts", restarts());
       m.put("uncleanStops", uncleanStops());
@@ -283,6 +299,11 @@ public final class Availability {
         ups.add(
             new Up(Instant.parse(u.path("from").asText()), Instant.parse(u.path("to").asText())));
       }
+      if (root.hasNonNull("firstReady")) {
+        firstReady = Instant.parse(root.path("firstReady").asText());
+      } else if (!ups.isEmpty()) {
+        firstReady = ups.getFirst().from(); // a record written before firstReady was kept
+      }
     } catch (IOException | RuntimeException e) {
       log.warn(
           "the availability record {} could not be read ({}); starting a new one",
@@ -290,11 +311,15 @@ public final class Availability {
           e.toString());
       runs.clear();
       ups.clear();
+      firstReady = null;
     }
   }
 
   private void save() {
     ObjectNode root = JSON.createObjectNode();
+    if (firstReady != null) {
+      root.put("firstReady", firstReady.toString());
+    }
     ArrayNode r = root.putArray("runs");
     for (Run run : runs) {
       ObjectNode o = r.addObject().put("start", run.start().toString()).put("clean", run.clean());

@@ -167,10 +167,13 @@ public final class NodeMetrics implements AutoCloseable {
             "heap in use over the heap's maximum (-Xmx), 0 to 1; jvm_memory_* break it down by"
                 + " pool")
         .register(registry);
-    Gauge.builder("cfn.cpu.usage.ratio", NodeMetrics::processCpu)
+    CpuWindow cpu = new CpuWindow();
+    Gauge.builder("cfn.cpu.usage.ratio", cpu, CpuWindow::ratio)
         .description(
-            "the JVM process's recent CPU use over all of the machine's cores, 0 to 1 (the same"
-                + " source as process_cpu_usage); -1 where the platform does not tell")
+            "the JVM process's CPU time over wall time and all of the machine's cores, 0 to 1,"
+                + " over the window since the previous read (at least 250 ms); -1 where the"
+                + " platform does not tell")
+        .strongReference(true)
         .register(registry);
     errors("handler", () -> counterSum(CfnMetrics.HANDLER_FAILURES));
     errors(
@@ -295,13 +298,45 @@ public final class NodeMetrics implements AutoCloseable {
     return max <= 0 ? 0 : Math.min(1, (double) heap.getUsed() / max);
   }
 
-  static double processCpu() {
-    if (ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
-      double load = os.getProcessCpuLoad();
-      return load < 0 ? -1 : Math.min(1, load);
+  /**
+   * CPU use from the process's CPU time in nanoseconds, over a window of at least 250 ms.
+   *
+   * <p>Not {@code getProcessCpuLoad()}: that one keeps a single "since the previous call" mark for
+   * the whole JVM, so two readers close together (Micrometer's own process gauge, the alert engine,
+   * this gauge) leave the later one a window of a few clock ticks, which on Linux reads as 0 and
+   * made the gauge look frozen between scrapes. This window is this gauge's own.
+   */
+  static final class CpuWindow {
+    private static final long MIN_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private final int cores = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private long lastWall = System.nanoTime();
+    private long lastCpu = cpuNanos();
+    private double ratio = -1;
+
+    synchronized double ratio() {
+      long cpu = cpuNanos();
+      if (cpu < 0) {
+        return -1;
+      }
+      long wall = System.nanoTime();
+      long window = wall - lastWall;
+      if (window >= MIN_WINDOW_NANOS || ratio < 0) {
+        if (window > 0 && lastCpu >= 0) {
+          ratio = Math.clamp((double) (cpu - lastCpu) / ((double) window * cores), 0.0, 1.0);
+        }
+        lastWall = wall;
+        lastCpu = cpu;
+      }
+      return ratio;
     }
-    return -1;
+
+    private static long cpuNanos() {
+      if (ManagementFactory.getOperatingSystemMXBean()
+          instanceof com.sun.management.OperatingSystemMXBean os) {
+        return os.getProcessCpuTime();
+      }
+      return -1;
+    }
   }
 
   private static double size(Path p) {

@@ -115,6 +115,40 @@ public final class ServerCertificate {
     return fresh;
   }
 
+  /**
+   * Seals the private key in {@code dir} under the keyring beside it when it is still plain (it was
+   * written before the keyring existed): {@code cfn keys seal-existing} calls it. The key is parsed
+   * first (a file that is not a key is refused, unchanged), then replaced atomically, so a crash
+   * leaves the plain key or the sealed one.
+   *
+   * @return true when the key was sealed now; false when there is no key or it is sealed already
+   * @throws IOException when there is no keyring, or the key cannot be read or written
+   */
+  public static boolean sealKeyIfPlain(Path dir) throws IOException {
+    Path pem = dir.resolve(KEY_FILE);
+    if (!Files.exists(pem)) {
+      return false;
+    }
+    String text = Files.readString(pem, StandardCharsets.US_ASCII);
+    if (text.startsWith(SEALED_BEGIN)) {
+      return false;
+    }
+    parseKey(pem, new java.io.StringReader(text)); // refuses a file that is not a key
+    String sealed = sealedIfKeyring(pem, text);
+    if (!sealed.startsWith(SEALED_BEGIN)) {
+      throw new IOException(
+          "no keyring beside "
+              + pem
+              + ", so its private key cannot be sealed; it was left as it was (fix: cfn keys init,"
+              + " or set "
+              + Keyring.MASTER_KEY_ENV
+              + ")");
+    }
+    PrivateFiles.writeAtomically(pem, sealed.getBytes(StandardCharsets.US_ASCII));
+    readKey(pem); // opens under the keyring, or throws naming the file
+    return true;
+  }
+
   /** The certificate. */
   public X509Certificate certificate() {
     return certificate;

@@ -2,12 +2,10 @@ package dev.cfn.server.alerts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.server.MovingClock;
 import dev.cfn.server.metrics.Samples;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -15,25 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AlertEngineTest {
   @TempDir Path home;
-
-  static final class MovingClock extends Clock {
-    Instant now = Instant.parse("2026-12-01T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneId.of("UTC");
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @Test
   void rateRulesNeedTwoSamplesAndPendingThatClearsIsNotFired() {
@@ -95,11 +74,11 @@ class AlertEngineTest {
             clock,
             "test")) {
       e.evaluate();
-      clock.now = clock.now.plusSeconds(30);
+      clock.advance(Duration.ofSeconds(30));
       text.set("cfn_cpu_usage_ratio 0.2\n");
       e.evaluate();
       text.set(""); // the metric disappears: no data, not firing
-      clock.now = clock.now.plusSeconds(90);
+      clock.advance(Duration.ofSeconds(90));
       e.evaluate();
       assertThat(e.statuses().getFirst().state()).isEqualTo(AlertEngine.State.INACTIVE);
     }
@@ -110,7 +89,7 @@ class AlertEngineTest {
 
   private static void step(
       MovingClock clock, AtomicReference<String> text, int errors, AlertEngine e) {
-    clock.now = clock.now.plusSeconds(10);
+    clock.advance(Duration.ofSeconds(10));
     text.set("cfn_errors_total{kind=\"handler\"} " + errors + "\n");
     e.evaluate();
   }

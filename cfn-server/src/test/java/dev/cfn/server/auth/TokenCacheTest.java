@@ -2,12 +2,9 @@ package dev.cfn.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.server.MovingClock;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,30 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TokenCacheTest {
   @TempDir Path dir;
-
-  /** A clock the test moves. */
-  static final class MovingClock extends Clock {
-    private volatile Instant now = Instant.parse("2026-12-01T00:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   @Test
   void aRevocationByAnotherProcessTakesEffectWithinTheBound() {

@@ -47,4 +47,26 @@ class SealedPrivateKeyTest {
         .startsWith("-----BEGIN PRIVATE KEY-----");
     assertThat(ServerCertificate.loadOrCreate(tls, null).generated()).isFalse();
   }
+
+  @Test
+  void aKeyWrittenBeforeTheKeyringIsSealedInPlaceOnceAndStillServes() throws Exception {
+    Path cfn = home.resolve(".cfn");
+    Path tls = cfn.resolve("tls");
+    ServerCertificate made = ServerCertificate.loadOrCreate(tls, null); // plain: no keyring yet
+    assertThatThrownBy(() -> ServerCertificate.sealKeyIfPlain(tls))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("no keyring")
+        .hasMessageContaining("left as it was");
+    assertThat(Files.readString(tls.resolve(ServerCertificate.KEY_FILE)))
+        .startsWith("-----BEGIN PRIVATE KEY-----");
+    Keyring.init(cfn.resolve("keys"), Map.of()).close();
+    assertThat(ServerCertificate.sealKeyIfPlain(tls)).isTrue();
+    assertThat(Files.readString(tls.resolve(ServerCertificate.KEY_FILE)))
+        .startsWith(ServerCertificate.SEALED_BEGIN);
+    assertThat(ServerCertificate.sealKeyIfPlain(tls)).as("sealed already").isFalse();
+    ServerCertificate again = ServerCertificate.loadOrCreate(tls, null);
+    assertThat(again.keyStore("x".toCharArray()).getKey("cfn", "x".toCharArray()))
+        .isEqualTo(made.keyStore("x".toCharArray()).getKey("cfn", "x".toCharArray()));
+    assertThat(ServerCertificate.sealKeyIfPlain(home.resolve("none"))).isFalse();
+  }
 }

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
@@ -45,10 +46,23 @@ import org.slf4j.LoggerFactory;
  *       events; both work while a writer appends, without its lock.
  * </ul>
  *
- * <p>One process appends at a time (a file lock; a second gets a clear error). Opening checks the
- * whole chain; a log whose last entry a crash cut short is cut back to its last whole entry (that
- * entry's {@code append} had not returned) and the repair is itself logged as {@code audit.repair};
- * any other damage refuses to open, so a damaged log is never appended to.
+ * <p>One process appends at a time (a file lock; a second gets a clear error). A log whose last
+ * entry a crash cut short is cut back to its last whole entry (that entry's {@code append} had not
+ * returned) and the repair is itself logged as {@code audit.repair}.
+ *
+ * <p><b>Opening costs what was written since the last checkpoint, not the whole log.</b> With each
+ * signed head, the log writes a hint ({@value #TAIL_HINT}: the log's id, the checkpoint's number
+ * and its byte offset). Opening reads the header, checks the head's signature, finds the head's
+ * checkpoint at the hinted offset byte for byte, and reads and checks the chain only from there on
+ * (at most {@code checkpointEvery} entries, or {@code checkpointInterval} of them). Tampering in
+ * that part, or with the head, the hint or the checkpoint they point at, is found before anything
+ * is appended; a missing, stale or wrong hint only costs a full read. What lies before the
+ * checkpoint is covered by its signature over the chain, and is checked in full by a background
+ * reader right after opening ({@link #checked()}): when that finds damage, the log refuses every
+ * later append with an error naming the damage, and {@code cfn audit verify} names it too. Without
+ * a usable hint (a new log, one from an older cfn, a deleted hint), opening checks the whole chain
+ * first, as before, and any damage refuses to open, so a log known to be damaged is never appended
+ * to.
  */
 public final class AuditLog implements AutoCloseable {
   /** The folder, under {@code .cfn}, that holds the log. */
@@ -60,6 +74,13 @@ public final class AuditLog implements AutoCloseable {
   /** The signed head's file name. */
   public static final String HEAD = "audit.head";
 
+  /**
+   * Where in the log the checkpoint of the signed head starts: a hint that lets {@link #open} start
+   * at the last checkpoint instead of reading the whole log (see the class comment). Not trusted:
+   * it only says where to look, and the bytes found there must be the signed head's.
+   */
+  public static final String TAIL_HINT = "audit.tail";
+
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final HexFormat HEX = HexFormat.of();
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -67,6 +88,7 @@ public final class AuditLog implements AutoCloseable {
   private final Path cfnDir;
   private final Path file;
   private final Path headFile;
+  private final Path hintFile;
   private final FileChannel channel;
   private final FileLock lock;
   private final SigningKey key;
@@ -93,6 +115,13 @@ public final class AuditLog implements AutoCloseable {
   // checkpoints written but not yet in the head file, by position
   private final ConcurrentSkipListMap<Long, byte[]> checkpointRecords =
       new ConcurrentSkipListMap<>();
+  // where each of them starts in the log, for the tail hint
+  private final ConcurrentSkipListMap<Long, Long> checkpointOffsets = new ConcurrentSkipListMap<>();
+
+  // the check of the whole log: done at open, or in the background after a fast open
+  private final java.util.concurrent.CompletableFuture<AuditReport> checked =
+      new java.util.concurrent.CompletableFuture<>();
+  private volatile String damage; // set when the background check found the log damaged
 
   /** The settings of an audit log. */
   public static final class Builder {
@@ -153,6 +182,7 @@ public final class AuditLog implements AutoCloseable {
     Path folder = b.cfnDir.resolve(FOLDER);
     this.file = folder.resolve(FILE);
     this.headFile = folder.resolve(HEAD);
+    this.hintFile = folder.resolve(TAIL_HINT);
     this.checkpointEvery = b.checkpointEvery;
     this.key = SigningKey.loadOrCreate(b.cfnDir.resolve("keys"));
     this.fingerprint = HEX.parseHex(SigningKey.fingerprint(key.publicKey()));
@@ -180,6 +210,7 @@ public final class AuditLog implements AutoCloseable {
     this.lock = l;
     try {
       if (created || channel.size() == 0) {
+        checked.complete(null); // nothing to check
         byte[] id = new byte[AuditFormat.LOG_ID];
         RANDOM.nextBytes(id);
         byte[] header = AuditFormat.header(id, key.publicKey().getEncoded());
@@ -191,8 +222,8 @@ public final class AuditLog implements AutoCloseable {
         this.nextSeq = 1;
         this.position = header.length;
       } else {
-        byte[] bytes = Files.readAllBytes(file);
-        AuditFormat.Header header = AuditFormat.parseHeader(bytes);
+        byte[] first = readRange(0, (int) Math.min(channel.size(), 4096));
+        AuditFormat.Header header = AuditFormat.parseHeader(first);
         if (!SigningKey.publicKey(file, header.publicKey()).equals(key.publicKey())) {
           throw new AuditException(
               "the audit log "
@@ -203,46 +234,11 @@ public final class AuditLog implements AutoCloseable {
                   + " start a new one)");
         }
         this.logId = header.logId();
-        AuditFormat.Reader r =
-            new AuditFormat.Reader(bytes, bytes.length, header.length(), 1, header.hash())
-                .checkOnly();
-        long sinceCheckpoint = 0;
-        long repaired = -1;
-        try {
-          for (AuditFormat.Entry e = r.next(); e != null; e = r.next()) {
-            sinceCheckpoint = e.kind() == AuditFormat.CHECKPOINT ? 0 : sinceCheckpoint + 1;
-          }
-        } catch (AuditFormat.Damage d) {
-          if (!d.torn) {
-            throw damaged(d);
-          }
-          repaired = bytes.length - r.offset();
-          LOG.warn(
-              "audit log {}: the last entry was cut short ({} bytes, a crash during an append"
-                  + " that had not returned); cutting it off and logging the repair",
-              file,
-              repaired);
-          channel.truncate(r.offset());
-          channel.force(true);
-        }
-        this.prev = r.prev();
-        this.nextSeq = r.nextSeq();
-        this.position = r.offset();
-        this.unsigned = (int) sinceCheckpoint;
         byte[] head = readOrNull(headFile);
-        AuditReport check = AuditVerifier.verify(Files.readAllBytes(file), head, null);
-        if (!check.ok()) {
-          throw new AuditException(
-              "the audit log "
-                  + file
-                  + " fails its check: "
-                  + check.problem()
-                  + "; nothing was appended (fix: cfn audit verify shows it; keep the file as"
-                  + " evidence and move "
-                  + folder
-                  + " aside to start a new log)");
+        long repaired = head == null ? -1 : openFromHint(header, head);
+        if (repaired == Long.MIN_VALUE) {
+          repaired = openFully(folder);
         }
-        this.headSeq = check.signedThrough();
         this.written = nextSeq - 1;
         this.synced = nextSeq - 1;
         if (repaired >= 0) {
@@ -277,6 +273,199 @@ public final class AuditLog implements AutoCloseable {
     } else {
       timer = null;
     }
+  }
+
+  /**
+   * The slow open: reads and checks the whole log and its head (cutting off a torn last entry), and
+   * writes the tail hint so that the next open is fast.
+   *
+   * @return the bytes cut off, or -1
+   */
+  private long openFully(Path folder) throws IOException, AuditFormat.Damage {
+    byte[] bytes = Files.readAllBytes(file);
+    AuditFormat.Header header = AuditFormat.parseHeader(bytes);
+    AuditFormat.Reader r =
+        new AuditFormat.Reader(bytes, bytes.length, header.length(), 1, header.hash()).checkOnly();
+    long sinceCheckpoint = 0;
+    long repaired = -1;
+    Map<Long, Long> offsets = new java.util.HashMap<>();
+    try {
+      for (AuditFormat.Entry e = r.next(); e != null; e = r.next()) {
+        if (e.kind() == AuditFormat.CHECKPOINT) {
+          sinceCheckpoint = 0;
+          offsets.put(e.seq(), e.offset());
+        } else {
+          sinceCheckpoint++;
+        }
+      }
+    } catch (AuditFormat.Damage d) {
+      if (!d.torn) {
+        throw damaged(d);
+      }
+      repaired = bytes.length - r.offset();
+      LOG.warn(
+          "audit log {}: the last entry was cut short ({} bytes, a crash during an append"
+              + " that had not returned); cutting it off and logging the repair",
+          file,
+          repaired);
+      channel.truncate(r.offset());
+      channel.force(true);
+    }
+    this.prev = r.prev();
+    this.nextSeq = r.nextSeq();
+    this.position = r.offset();
+    this.unsigned = (int) sinceCheckpoint;
+    byte[] head = readOrNull(headFile);
+    AuditReport check = AuditVerifier.verify(Files.readAllBytes(file), head, null);
+    if (!check.ok()) {
+      throw new AuditException(
+          "the audit log "
+              + file
+              + " fails its check: "
+              + check.problem()
+              + "; nothing was appended (fix: cfn audit verify shows it; keep the file as"
+              + " evidence and move "
+              + folder
+              + " aside to start a new log)");
+    }
+    this.headSeq = check.signedThrough();
+    checked.complete(check);
+    if (head != null) {
+      long seq = headSeqOf(head);
+      Long offset = offsets.get(seq);
+      if (offset != null) {
+        writeHint(seq, offset);
+      }
+    }
+    return repaired;
+  }
+
+  /**
+   * The fast open: the head's signed checkpoint, found byte for byte at the offset the hint names,
+   * then the chain from there on. Starts the background check of the whole log.
+   *
+   * @return the bytes cut off a torn last entry, or -1; {@link Long#MIN_VALUE} when the hint cannot
+   *     be used or anything after it is wrong (then the whole log is read, which names the damage)
+   */
+  private long openFromHint(AuditFormat.Header header, byte[] head) throws IOException {
+    byte[] hint = readOrNull(hintFile);
+    if (hint == null
+        || hint.length != AuditFormat.LOG_ID + 16
+        || !Arrays.equals(hint, 0, AuditFormat.LOG_ID, logId, 0, AuditFormat.LOG_ID)
+        || !AuditVerifier.isSignedHead(head, header)) {
+      return Long.MIN_VALUE;
+    }
+    ByteBuffer h = ByteBuffer.wrap(hint, AuditFormat.LOG_ID, 16);
+    long seq = h.getLong();
+    long offset = h.getLong();
+    byte[] record = Arrays.copyOfRange(head, AuditFormat.LOG_ID, head.length);
+    long size = channel.size();
+    if (seq != headSeqOf(head)
+        || offset < header.length()
+        || offset + record.length > size
+        || size - offset > Integer.MAX_VALUE) {
+      return Long.MIN_VALUE;
+    }
+    byte[] rest = readRange(offset, (int) (size - offset));
+    if (!Arrays.equals(rest, 0, record.length, record, 0, record.length)) {
+      return Long.MIN_VALUE; // not the signed checkpoint: the full read names what is wrong
+    }
+    AuditFormat.Reader r =
+        new AuditFormat.Reader(
+                rest, rest.length, record.length, seq + 1, AuditFormat.hashOf(record))
+            .checkOnly();
+    long sinceCheckpoint = 0;
+    long repaired = -1;
+    try {
+      for (AuditFormat.Entry e = r.next(); e != null; e = r.next()) {
+        sinceCheckpoint = e.kind() == AuditFormat.CHECKPOINT ? 0 : sinceCheckpoint + 1;
+      }
+    } catch (AuditFormat.Damage d) {
+      if (!d.torn) {
+        return Long.MIN_VALUE;
+      }
+      repaired = rest.length - r.offset();
+      LOG.warn(
+          "audit log {}: the last entry was cut short ({} bytes, a crash during an append"
+              + " that had not returned); cutting it off and logging the repair",
+          file,
+          repaired);
+      channel.truncate(offset + r.offset());
+      channel.force(true);
+    }
+    this.prev = r.prev();
+    this.nextSeq = r.nextSeq();
+    this.position = offset + r.offset();
+    this.unsigned = (int) sinceCheckpoint;
+    this.headSeq = seq;
+    long checkedThrough = position;
+    Thread.ofPlatform()
+        .daemon()
+        .name("cfn-audit-check")
+        .start(() -> checkInBackground(checkedThrough, head));
+    return repaired;
+  }
+
+  /** Checks the log's first {@code length} bytes (and the head read at open) in full. */
+  private void checkInBackground(long length, byte[] head) {
+    try {
+      byte[] bytes;
+      try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+        ByteBuffer buf = ByteBuffer.allocate((int) length);
+        int n = 0;
+        while (buf.hasRemaining() && n >= 0) {
+          n = in.read(buf, buf.position()); // up to what was checked at open
+        }
+        bytes = buf.array();
+      }
+      AuditReport report = AuditVerifier.verify(bytes, head, key.publicKey());
+      if (!report.ok()) {
+        damage = report.problem();
+        LOG.error(
+            "audit log {}: the check of the whole log found damage: {}; no more entries are"
+                + " appended (fix: cfn audit verify shows it; keep the file as evidence and move"
+                + " the audit folder aside to start a new log)",
+            file,
+            report.problem());
+      }
+      checked.complete(report);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("audit log {}: the background check could not read it: {}", file, e.toString());
+      checked.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * The check of the whole log since it was opened: done at open when the log had no usable tail
+   * hint, else by a background reader (see the class comment). Completes with null for a new log.
+   */
+  public java.util.concurrent.CompletableFuture<AuditReport> checked() {
+    return checked;
+  }
+
+  private static long headSeqOf(byte[] head) {
+    return ByteBuffer.wrap(head, AuditFormat.LOG_ID + 5, 8).getLong();
+  }
+
+  private void writeHint(long seq, long offset) {
+    ByteBuffer b = ByteBuffer.allocate(AuditFormat.LOG_ID + 16);
+    b.put(logId).putLong(seq).putLong(offset);
+    try {
+      PrivateFiles.writeAtomically(hintFile, b.array());
+    } catch (IOException e) {
+      // only a hint: the next open reads the whole log
+      LOG.warn("audit log {}: cannot write the tail hint {}: {}", file, hintFile, e.toString());
+    }
+  }
+
+  private byte[] readRange(long from, int length) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(length);
+    while (buf.hasRemaining()) {
+      if (channel.read(buf, from + buf.position()) < 0) {
+        break;
+      }
+    }
+    return buf.position() == length ? buf.array() : Arrays.copyOf(buf.array(), buf.position());
   }
 
   private AuditException damaged(AuditFormat.Damage d) {
@@ -347,6 +536,15 @@ public final class AuditLog implements AutoCloseable {
     if (closed) {
       throw new AuditException("the audit log " + file + " is closed (fix: open it again)");
     }
+    if (damage != null) {
+      throw new AuditException(
+          "the audit log "
+              + file
+              + " is damaged ("
+              + damage
+              + "); nothing more is appended (fix: cfn audit verify shows it; keep the file as"
+              + " evidence and move the audit folder aside to start a new log)");
+    }
     if (failed) {
       throw new AuditException(
           "the audit log "
@@ -363,6 +561,7 @@ public final class AuditLog implements AutoCloseable {
     byte[] sig = key.sign(AuditFormat.signedMessage(logId, seq, prev, now));
     byte[] record = AuditFormat.checkpointRecord(seq, prev, now, fingerprint, sig);
     checkpointRecords.put(seq, record);
+    checkpointOffsets.put(seq, position);
     writeRecord(record);
     unsigned = 0;
     return seq;
@@ -446,6 +645,11 @@ public final class AuditLog implements AutoCloseable {
       }
       headSeq = checkpointSeq;
       checkpointRecords.headMap(checkpointSeq, true).clear();
+      Long offset = checkpointOffsets.get(checkpointSeq);
+      checkpointOffsets.headMap(checkpointSeq, true).clear();
+      if (offset != null) {
+        writeHint(checkpointSeq, offset);
+      }
     }
   }
 
@@ -474,8 +678,8 @@ public final class AuditLog implements AutoCloseable {
       writeLock.unlock();
     }
     try {
-      if (!failed) {
-        checkpoint();
+      if (!failed && damage == null) {
+        checkpoint(); // a damaged log gets nothing more, not even a checkpoint
       }
     } finally {
       writeLock.lock();

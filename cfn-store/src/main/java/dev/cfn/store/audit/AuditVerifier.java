@@ -128,6 +128,45 @@ final class AuditVerifier {
         null);
   }
 
+  /**
+   * True when {@code head} is a head file of the log with {@code header}: its id, and a checkpoint
+   * signed by the key the header records. Reads nothing of the log itself.
+   */
+  static boolean isSignedHead(byte[] head, AuditFormat.Header header) {
+    try {
+      PublicKey key = SigningKey.publicKey("the log's header", header.publicKey());
+      signedHead(head, header, key); // throws when it is not
+      return true;
+    } catch (KeyringException | AuditFormat.Damage | BufferUnderflowException e) {
+      return false;
+    }
+  }
+
+  private static AuditFormat.Entry signedHead(byte[] head, AuditFormat.Header header, PublicKey key)
+      throws AuditFormat.Damage {
+    if (head.length < AuditFormat.LOG_ID + 4 + AuditFormat.MIN_BODY
+        || !Arrays.equals(head, 0, AuditFormat.LOG_ID, header.logId(), 0, AuditFormat.LOG_ID)) {
+      throw new AuditFormat.Damage(0, -1, "the head file belongs to another log, or is damaged");
+    }
+    ByteBuffer b = ByteBuffer.wrap(head, AuditFormat.LOG_ID + 5, 8 + AuditFormat.HASH);
+    long seq = b.getLong();
+    byte[] prev = new byte[AuditFormat.HASH];
+    b.get(prev);
+    AuditFormat.Reader r = new AuditFormat.Reader(head, head.length, AuditFormat.LOG_ID, seq, prev);
+    AuditFormat.Entry signed = r.next();
+    if (signed == null
+        || signed.kind() != AuditFormat.CHECKPOINT
+        || r.offset() != head.length
+        || !SigningKey.verify(
+            key,
+            AuditFormat.signedMessage(header.logId(), seq, prev, signed.time()),
+            signed.signature())) {
+      throw new AuditFormat.Damage(
+          0, -1, "the head file is not a checkpoint signed by the log's key");
+    }
+    return signed;
+  }
+
   private static AuditFormat.Damage checkHead(
       byte[] log,
       byte[] head,
@@ -146,27 +185,7 @@ final class AuditVerifier {
     }
     AuditFormat.Entry signed;
     try {
-      if (head.length < AuditFormat.LOG_ID + 4 + AuditFormat.MIN_BODY
-          || !Arrays.equals(head, 0, AuditFormat.LOG_ID, header.logId(), 0, AuditFormat.LOG_ID)) {
-        throw new AuditFormat.Damage(0, -1, "the head file belongs to another log, or is damaged");
-      }
-      ByteBuffer b = ByteBuffer.wrap(head, AuditFormat.LOG_ID + 5, 8 + AuditFormat.HASH);
-      long seq = b.getLong();
-      byte[] prev = new byte[AuditFormat.HASH];
-      b.get(prev);
-      AuditFormat.Reader r =
-          new AuditFormat.Reader(head, head.length, AuditFormat.LOG_ID, seq, prev);
-      signed = r.next();
-      if (signed == null
-          || signed.kind() != AuditFormat.CHECKPOINT
-          || r.offset() != head.length
-          || !SigningKey.verify(
-              key,
-              AuditFormat.signedMessage(header.logId(), seq, prev, signed.time()),
-              signed.signature())) {
-        throw new AuditFormat.Damage(
-            0, -1, "the head file is not a checkpoint signed by the log's key");
-      }
+      signed = signedHead(head, header, key);
     } catch (AuditFormat.Damage | BufferUnderflowException e) {
       return new AuditFormat.Damage(
           0, -1, "the signed head file is damaged: " + e.getMessage() + " (it was changed)");

@@ -25,6 +25,11 @@
  * cut reaches back before the checkpoint the signed head file ({@code audit.head}) holds, and a
  * deleted head file is found when the log has any checkpoint.
  *
+ * <p><b>Opening is cheap.</b> {@code AuditLog.open} reads the log from the signed head's checkpoint
+ * on (found through the hint {@code audit.tail}), so its cost does not grow with the log; the part
+ * before is checked in full by a background reader, which stops appends when it finds damage
+ * ({@code AuditLog.checked()}). {@code verify} always reads everything.
+ *
  * <p><b>What it cannot detect.</b> (1) Entries after the last checkpoint (at most {@code
  * checkpointEvery} entries or {@code checkpointInterval} of time; {@link
  * dev.cfn.store.audit.AuditReport#unsigned()} says how many) are protected against accidental

@@ -25,8 +25,9 @@ public record BackupSet(Path dir, Instant takenAt, List<Part> parts) {
   /**
    * One file of a set.
    *
-   * @param role {@code journal}, {@code memory} or {@code calls}
-   * @param file its name in the set
+   * @param role {@code journal}, {@code memory} or {@code calls}; {@code node} for the node's own
+   *     files ({@code tokens.db}, {@code tls/server.crt}, ...), {@code keys} for the keyring
+   * @param file its path in the set, relative ({@code cfn.db}, {@code tls/server.key})
    * @param bytes its size
    * @param sha256 the SHA-256 of its bytes, hex
    * @param snapshotAt when its snapshot's read transaction began (it holds every transaction

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 
 /**
- * Backup sets of a node's three store files (see {@link BackupSet}).
+ * Backup sets of a node's three store files and the node's own files beside them (see {@link
+ * BackupSet}, {@link #NODE_FILES}); the keyring only when asked.
  *
  * <p><b>Take</b> ({@link #take}), online, while the node runs: the journal through {@link
  * JournalFiles#backup} (a verified {@code VACUUM INTO} snapshot), then the memory and the call log
@@ -58,7 +59,9 @@ import org.sqlite.SQLiteConfig;
  * against the manifest first; the journal goes through {@link JournalFiles#restore} (verified,
  * refused while a journal is open on it), the others are copied beside their target and renamed
  * into place; a file already there is moved aside as {@code NAME.before-restore-STAMP}, never
- * deleted.
+ * deleted. The node's files and the keyring are restored only where the target has none: a restore
+ * never replaces a token file (it would bring back tokens revoked since), a TLS pair or a keyring
+ * (it could hide keys newer than the set).
  */
 public final class StoreBackup {
   private static final Logger log = LoggerFactory.getLogger(StoreBackup.class);
@@ -68,6 +71,23 @@ public final class StoreBackup {
   public static final String PREFIX = "cfn-backup-";
 
   static final String MANIFEST = "manifest.json";
+
+  /**
+   * The node's files a set holds beside the stores, as paths under {@code .cfn}: the token file
+   * (hashed secrets only), the TLS pair (its private key sealed under the keyring when there is
+   * one), the alert rules and the alert history. Restored only where the target has none.
+   */
+  public static final List<String> NODE_FILES =
+      List.of(
+          "tokens.db", "tls/server.crt", "tls/server.key", "alerts.yaml", "alert-history.jsonl");
+
+  /** The role of a node file in a set's manifest. */
+  public static final String ROLE_NODE = "node";
+
+  /** The role of a keyring file ({@code keys/NAME}) in a set's manifest. */
+  public static final String ROLE_KEYS = "keys";
+
+  private static final Pattern KEY_FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*\\.json");
   private static final Pattern NAME =
       Pattern.compile(Pattern.quote(PREFIX) + "\\d{8}T\\d{6}\\.\\d{3}Z(-\\d+)?");
   private static final DateTimeFormatter STAMP =
@@ -84,6 +104,20 @@ public final class StoreBackup {
    *     written; nothing is left under the target's name then
    */
   public static BackupSet take(StoreFiles files, Path target) {
+    return take(files, target, false);
+  }
+
+  /**
+   * Takes a set into the new folder {@code target}: the three store files, the node's files found
+   * in the journal's folder ({@link #NODE_FILES}: the token file, the TLS pair, the alert rules and
+   * history), and, only when {@code includeKeys}, the keyring ({@code keys/}, master key included).
+   *
+   * @param includeKeys true to put the keyring in the set (see {@code docs/operations.md}: a set
+   *     holding the master key opens every sealed record it holds; keep such a set apart)
+   * @return the set
+   * @throws JournalException as {@link #take(StoreFiles, Path)}
+   */
+  public static BackupSet take(StoreFiles files, Path target, boolean includeKeys) {
     Path to = target.toAbsolutePath().normalize();
     if (Files.exists(to)) {
       throw new JournalException(
@@ -110,6 +144,50 @@ public final class StoreBackup {
         vacuumInto(source, copy);
         integrityCheck(copy, role);
         parts.add(part(role, copy, at));
+      }
+      Path cfn = PrivateFiles.parentOf(files.journal().toAbsolutePath().normalize());
+      for (String name : NODE_FILES) {
+        Path source = cfn.resolve(name);
+        if (!Files.isRegularFile(source)) {
+          continue;
+        }
+        Path copy = partial.resolve(name);
+        PrivateFiles.createDirectories(PrivateFiles.parentOf(copy));
+        at = Instant.now();
+        if (name.endsWith(".db")) {
+          vacuumInto(source, copy); // a consistent snapshot of a file a live node writes
+          integrityCheck(copy, name);
+        } else {
+          copyPrivately(source, copy);
+        }
+        parts.add(part(ROLE_NODE, name, copy, at));
+      }
+      if (includeKeys) {
+        Path keys = cfn.resolve("keys");
+        if (!Files.isDirectory(keys)) {
+          throw new JournalException(
+              "no keyring in "
+                  + keys
+                  + " to include: leave out the keys, or make one with cfn keys init");
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(keys)) {
+          for (Path k : entries) {
+            String name = "keys/" + PrivateFiles.nameOf(k);
+            if (!Files.isRegularFile(k) || !KEY_FILE.matcher(PrivateFiles.nameOf(k)).matches()) {
+              continue; // the keyring's lock and temporary files
+            }
+            Path copy = partial.resolve(name);
+            PrivateFiles.createDirectories(PrivateFiles.parentOf(copy));
+            at = Instant.now();
+            copyPrivately(k, copy);
+            parts.add(part(ROLE_KEYS, name, copy, at));
+          }
+        }
+      }
+      for (String sub : List.of("tls", "keys")) {
+        if (Files.isDirectory(partial.resolve(sub))) {
+          PrivateFiles.forceFolder(partial.resolve(sub));
+        }
       }
       BackupSet set = new BackupSet(to, takenAt, parts);
       PrivateFiles.writeAtomically(partial.resolve(MANIFEST), manifest(set));
@@ -151,7 +229,10 @@ public final class StoreBackup {
       List<BackupSet.Part> parts = new ArrayList<>();
       for (JsonNode p : n.path("parts")) {
         String file = p.path("file").asText();
-        if (!List.of("cfn.db", "memory.db", "calls.db").contains(file)) {
+        if (!List.of("cfn.db", "memory.db", "calls.db").contains(file)
+            && !NODE_FILES.contains(file)
+            && !(file.startsWith("keys/")
+                && KEY_FILE.matcher(file.substring("keys/".length())).matches())) {
           throw new JournalException(
               manifest + " names an unexpected file " + file + ": the set is damaged");
         }
@@ -217,10 +298,67 @@ public final class StoreBackup {
    *     target
    */
   public static BackupSet restore(Path set, StoreFiles into) {
+    return restore(set, into, false);
+  }
+
+  /**
+   * Verifies {@code set} and restores its keyring alone (the {@code keys} parts) into the folder of
+   * {@code into}'s journal, where it has none: the second half of a restore, for the keyring
+   * exported apart from the other sets ({@code cfn dr backup --include-keys}).
+   *
+   * @return the set
+   * @throws JournalException when the set is damaged or holds no keyring (nothing changed)
+   */
+  public static BackupSet restoreKeys(Path set, StoreFiles into) {
     BackupSet s = verify(set);
-    JournalFiles.restore(s.dir().resolve("cfn.db"), into.journal());
+    if (s.parts().stream().noneMatch(p -> p.role().equals(ROLE_KEYS))) {
+      throw new JournalException(
+          s.dir()
+              + " holds no keyring: give a set taken with cfn dr backup --include-keys; nothing"
+              + " was changed");
+    }
+    return restore(set, into, true);
+  }
+
+  private static BackupSet restore(Path set, StoreFiles into, boolean keysOnly) {
+    BackupSet s = verify(set);
+    if (!keysOnly) {
+      JournalFiles.restore(s.dir().resolve("cfn.db"), into.journal());
+    }
+    Path cfn = PrivateFiles.parentOf(into.journal().toAbsolutePath().normalize());
     for (BackupSet.Part p : s.parts()) {
-      if (p.role().equals("journal")) {
+      if (p.role().equals("journal") || (keysOnly && !p.role().equals(ROLE_KEYS))) {
+        continue;
+      }
+      if (p.role().equals(ROLE_NODE) || p.role().equals(ROLE_KEYS)) {
+        Path target = cfn.resolve(p.file());
+        if (Files.exists(target)) {
+          log.info(
+              "kept {}: the node's own copy wins over the set's (a restored token file would bring"
+                  + " back revoked tokens, a restored keyring could hide newer keys)",
+              target);
+          continue;
+        }
+        try {
+          PrivateFiles.createDirectories(PrivateFiles.parentOf(target));
+          Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+          Files.deleteIfExists(tmp);
+          copyPrivately(s.dir().resolve(p.file()), tmp);
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+          PrivateFiles.forceFolder(PrivateFiles.parentOf(target));
+        } catch (IOException e) {
+          throw new JournalException(
+              "cannot restore "
+                  + p.file()
+                  + " of "
+                  + s.dir()
+                  + " into "
+                  + target
+                  + " ("
+                  + e
+                  + "): check that its folder is writable",
+              e);
+        }
         continue;
       }
       Path target = p.role().equals("memory") ? into.memory() : into.calls();
@@ -350,7 +488,28 @@ public final class StoreBackup {
   }
 
   private static BackupSet.Part part(String role, Path file, Instant at) throws IOException {
-    return new BackupSet.Part(role, PrivateFiles.nameOf(file), Files.size(file), sha256(file), at);
+    return part(role, PrivateFiles.nameOf(file), file, at);
+  }
+
+  private static BackupSet.Part part(String role, String name, Path file, Instant at)
+      throws IOException {
+    return new BackupSet.Part(role, name, Files.size(file), sha256(file), at);
+  }
+
+  /** Copies {@code from} to the new file {@code to}, owner-only, forced to disk. */
+  private static void copyPrivately(Path from, Path to) throws IOException {
+    Files.createFile(to, PrivateFiles.fileAttributes());
+    try (InputStream in = Files.newInputStream(from);
+        FileChannel ch = FileChannel.open(to, StandardOpenOption.WRITE)) {
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, 0, n);
+        while (b.hasRemaining()) {
+          ch.write(b);
+        }
+      }
+      ch.force(true);
+    }
   }
 
   private static byte[] manifest(BackupSet set) throws IOException {

@@ -1,7 +1,9 @@
 /**
  * Backups of a node's three store files together: the journal ({@code cfn.db}), the agents' memory
  * ({@code memory.db}) and the AI call log ({@code calls.db}), as one folder with a manifest, taken
- * online, verified, restored, and taken on a schedule.
+ * online, verified, restored, and taken on a schedule; with them the node's token file, TLS pair,
+ * alert rules and alert history, and the keyring only when asked (a set holding the master key
+ * opens every sealed record in it).
  *
  * <h2>What lives here</h2>
  *

@@ -120,6 +120,14 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
     }
   }
 
+  /**
+   * The results of a file of this kind that are still plain, for {@code cfn keys seal-existing}
+   * (see {@link dev.cfn.store.crypto.PlainRecords}).
+   */
+  public static dev.cfn.store.crypto.PlainRecords plainRecords() {
+    return new CallLogPlainRecords();
+  }
+
   /** A builder for the call-log file {@code file} (created with its directory when missing). */
   public static Builder builder(Path file) {
     return new Builder(Objects.requireNonNull(file, "file"));
@@ -289,7 +297,7 @@ public final class SqliteCallLogStore implements CallLogStore, AutoCloseable {
   }
 
   /** A result is sealed bound to its key, so it does not open under another. */
-  private static byte[] resultAad(String key) {
+  static byte[] resultAad(String key) {
     return AtRest.aad("call result", key);
   }
 

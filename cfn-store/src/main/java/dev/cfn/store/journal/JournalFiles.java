@@ -78,4 +78,32 @@ public final class JournalFiles {
     Objects.requireNonNull(database, "database");
     return Backups.restore(backup, database, clock);
   }
+
+  /**
+   * The journal's records whose payload (or call result) is still plain, for {@code cfn keys
+   * seal-existing} (see {@link dev.cfn.store.crypto.PlainRecords}).
+   */
+  public static dev.cfn.store.crypto.PlainRecords plainRecords() {
+    return new JournalPlainRecords();
+  }
+
+  /**
+   * Takes the lock a runtime holds on {@code database} ({@code <database>.lock}), for offline work
+   * on the node's files while no runtime may start: {@code cfn keys seal-existing} holds it
+   * throughout. Close it to release.
+   *
+   * @throws JournalException when a journal of this or another live process holds it, naming the
+   *     process (stop it first)
+   */
+  public static Lock lock(Path database) {
+    LockFile lock = LockFile.acquire(Backups.normalize(database));
+    return lock::close;
+  }
+
+  /** A journal's lock held by {@link #lock}; {@link #close()} releases it. */
+  @FunctionalInterface
+  public interface Lock extends AutoCloseable {
+    @Override
+    void close();
+  }
 }

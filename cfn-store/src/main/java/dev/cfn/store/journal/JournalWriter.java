@@ -38,10 +38,18 @@ import org.slf4j.LoggerFactory;
  * never on the writer, so a caller's callback (even one that appends again and waits) cannot stall
  * or deadlock the writer. The writer also sweeps acknowledged ids past their retention
  * periodically, timed with {@link System#nanoTime()}.
+ *
+ * <p>A write nothing waits for ({@link #submitLazily}, the acknowledgement of a claimed reply) does
+ * not wake the writer for a transaction of its own while others keep it busy: it waits beside the
+ * queue and joins the next batch the writer runs; when no other write comes within {@link
+ * #LAZY_WAIT_NANOS}, it commits alone. Under load such writes cost no fsync of their own.
  */
 final class JournalWriter {
   /** The most operations one transaction carries. */
   static final int MAX_BATCH = 1024;
+
+  /** How long a lazy write waits for another write to share a transaction with: 5 ms. */
+  static final long LAZY_WAIT_NANOS = 5_000_000L;
 
   private static final Logger log = LoggerFactory.getLogger(JournalWriter.class);
 
@@ -51,6 +59,13 @@ final class JournalWriter {
   private final long sweepEveryNanos;
   private final Supplier<WriteOp<?>> sweep;
   private final LinkedBlockingQueue<WriteOp<?>> queue = new LinkedBlockingQueue<>();
+  // Writes nothing waits for, taken into the next batch; a Nudge in the queue makes sure one runs.
+  private final java.util.concurrent.ConcurrentLinkedQueue<WriteOp<?>> lazy =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean nudged =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicLong lazyOps = new AtomicLong();
+  private final AtomicLong lazyAlone = new AtomicLong();
   private final Object submitLock = new Object();
   private final AtomicLong commits = new AtomicLong();
   // Written by the writer thread only, after each commit; read by the metrics.
@@ -100,6 +115,37 @@ final class JournalWriter {
       }
     }
     return op.future;
+  }
+
+  /**
+   * Queues {@code op}, which nothing waits for, to join the next batch the writer runs (within
+   * {@link #LAZY_WAIT_NANOS} when no other write comes); its future fails at once if the journal is
+   * closed, and completes once its batch committed, as {@link #submit}'s.
+   */
+  <T> CompletableFuture<T> submitLazily(WriteOp<T> op) {
+    synchronized (submitLock) {
+      if (closed) {
+        op.future.completeExceptionally(
+            new JournalException(
+                "the journal " + file + " is closed; " + op.notDone() + ". Open it again"));
+        return op.future;
+      }
+      lazy.add(op);
+      if (nudged.compareAndSet(false, true)) {
+        queue.add(new Nudge()); // the writer wakes, waits a little for company, then runs it
+      }
+    }
+    return op.future;
+  }
+
+  /** Lazy writes ({@link #submitLazily}) the writer has taken into batches so far. */
+  long lazyOps() {
+    return lazyOps.get();
+  }
+
+  /** Batches that carried lazy writes and nothing else (no other write came in time). */
+  long lazyAlone() {
+    return lazyAlone.get();
   }
 
   /**
@@ -180,6 +226,17 @@ final class JournalWriter {
       } catch (InterruptedException e) {
         continue; // the writer stops through close(), never through an interrupt
       }
+      if (first instanceof Nudge && queue.isEmpty()) {
+        // only lazy writes: give another write a moment to come and carry them
+        try {
+          WriteOp<?> next = queue.poll(LAZY_WAIT_NANOS, TimeUnit.NANOSECONDS);
+          if (next != null) {
+            first = next;
+          }
+        } catch (InterruptedException e) {
+          // run what is there
+        }
+      }
       if (first != null) {
         batch.add(first);
         queue.drainTo(batch, MAX_BATCH - 1);
@@ -191,11 +248,44 @@ final class JournalWriter {
         batch.add(sweep.get());
         nextSweep = System.nanoTime() + sweepEveryNanos;
       }
+      batch.removeIf(op -> op instanceof Nudge);
+      int others = batch.size();
+      int lazies = takeLazy(batch);
       if (!batch.isEmpty()) {
+        if (lazies > 0 && others == 0) {
+          lazyAlone.incrementAndGet();
+        }
         runBatch(List.copyOf(batch));
       }
     }
+    while (!lazy.isEmpty()) { // closed: no nudge comes any more, so run the rest now
+      batch.clear();
+      takeLazy(batch);
+      runBatch(List.copyOf(batch));
+    }
     abandonConnection(false);
+  }
+
+  /**
+   * Moves the lazy writes queued so far into {@code batch} (up to {@link #MAX_BATCH} in all, at
+   * least one); returns how many. A lazy write left behind gets a nudge of its own.
+   */
+  private int takeLazy(List<WriteOp<?>> batch) {
+    nudged.set(false); // before taking: a write added after this sends a nudge of its own
+    int n = 0;
+    for (WriteOp<?> op; (n == 0 || batch.size() < MAX_BATCH) && (op = lazy.poll()) != null; ) {
+      batch.add(op);
+      n++;
+    }
+    if (!lazy.isEmpty()) {
+      synchronized (submitLock) {
+        if (!closed && nudged.compareAndSet(false, true)) {
+          queue.add(new Nudge());
+        }
+      }
+    }
+    lazyOps.addAndGet(n);
+    return n;
   }
 
   private void runBatch(List<WriteOp<?>> ops) {
@@ -269,14 +359,16 @@ final class JournalWriter {
    */
   private boolean runOptimistically(WriteConnection c, List<WriteOp<?>> ops, Instant now)
       throws SQLException {
-    // Appends first, in multi-row statements: a new message cannot be acknowledged, retried or
-    // dead-lettered in the batch that stores it (its handler only runs once it is committed).
-    // Then acknowledgements that change no state (no effects, or only sends and call records,
-    // such as a request's reply), the other high-volume operation, also batched: a message is
-    // acknowledged only after the commit that stored it, and retried or dead-lettered only after
-    // the commit that recorded its failure; a message it sends is delivered only after this
-    // commit. So no operation meets another operation on the same message in one batch, and
-    // running these groups ahead of the rest changes no outcome.
+    // Appends first, in multi-row statements. A message may be acknowledged in the batch that
+    // stores it (the runtime delivers an outside sender's message once its append is queued,
+    // SqliteJournal.appendQueued): its append was queued first, and running the appends first
+    // keeps that order; it is never retried or dead-lettered in that batch (the runtime waits for
+    // the append first). Then acknowledgements that change no state (no effects, or only sends
+    // and call records, such as a request's reply), the other high-volume operation, also
+    // batched: a message is retried or dead-lettered only after the commit that recorded its
+    // failure; a message it sends is delivered only after this commit. So apart from an append
+    // and the acknowledgement queued after it, no operation meets another operation on the same
+    // message in one batch, and running these groups ahead of the rest changes no outcome.
     List<Writes.Append> appends = new ArrayList<>();
     List<Writes.Acknowledge> acks = new ArrayList<>();
     List<WriteOp<?>> rest = new ArrayList<>();
@@ -377,6 +469,19 @@ final class JournalWriter {
       log.warn("closing the journal connection of {} failed: {}", file, e.getMessage());
     }
     connection = null;
+  }
+
+  /** Wakes the writer for lazy writes; never part of a batch. */
+  private static final class Nudge extends WriteOp<Void> {
+    @Override
+    Void apply(WriteConnection connection, Instant now) {
+      return null;
+    }
+
+    @Override
+    String notDone() {
+      return "nothing";
+    }
   }
 
   /** The last operation of a closing journal. */

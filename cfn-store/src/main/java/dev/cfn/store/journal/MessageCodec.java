@@ -82,7 +82,7 @@ final class MessageCodec {
         stored, AtRest.aad("call result", key), () -> "call record '" + key + "' in " + file);
   }
 
-  private static byte[] payloadAad(Object id, String className) {
+  static byte[] payloadAad(Object id, String className) {
     return AtRest.aad("journal payload", String.valueOf(id), className);
   }
 

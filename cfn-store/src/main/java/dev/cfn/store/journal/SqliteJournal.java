@@ -32,6 +32,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -145,6 +146,11 @@ public final class SqliteJournal implements Journal {
   private final java.util.concurrent.atomic.AtomicLong quarantined =
       new java.util.concurrent.atomic.AtomicLong();
   private final StateCache stateCache;
+  // Appends queued by appendQueued whose commit has not happened yet (removed by the writer right
+  // after the commit), and those that failed (removed once an acknowledgement was refused): an
+  // acknowledgement of one of these must find its message pending.
+  private final ConcurrentHashMap<Long, CompletableFuture<Void>> queuedAppends =
+      new ConcurrentHashMap<>();
   private Connection reader; // guarded by readLock; null once closed
   private boolean closed; // guarded by this
   private volatile boolean readable = true; // false once close() began
@@ -338,6 +344,47 @@ public final class SqliteJournal implements Journal {
   /**
    * {@inheritDoc}
    *
+   * <p>The append joins the group commit like any write. The writer runs a batch's appends before
+   * its acknowledgements, so a message acknowledged in the batch that stores it commits with it
+   * (one fsync for both); an acknowledgement of a message whose append is still queued, or failed,
+   * is checked in its transaction: when the message is not pending it is refused and applies
+   * nothing.
+   */
+  @Override
+  public CompletableFuture<Void> appendQueued(Envelope message) {
+    Objects.requireNonNull(message, "message");
+    if (message.idempotencyKey().isPresent()) {
+      throw new IllegalArgumentException(
+          "message "
+              + message.id()
+              + " has an idempotency key; it was not stored (fix: store it with appendOnce)");
+    }
+    Object[] content;
+    try {
+      content = codec.content(message);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new JournalException(
+          "message " + message.id() + " was not stored: " + e.getMessage(), e);
+    }
+    long id = message.id();
+    CompletableFuture<Void> stored = new CompletableFuture<>();
+    queuedAppends.put(id, stored);
+    writer
+        .submit(new Writes.Append(content, () -> queuedAppends.remove(id)))
+        .whenComplete(
+            (ok, t) -> {
+              if (t == null) {
+                stored.complete(null);
+              } else {
+                stored.completeExceptionally(t);
+              }
+            });
+    return stored;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
    * <p>Keys are kept in the {@code idempotency} table for the {@linkplain Builder#retention
    * retention} period (7 days by default) from their first append, and swept with the old
    * acknowledged ids. A keyed append joins the group commit like any other write.
@@ -391,6 +438,24 @@ public final class SqliteJournal implements Journal {
     return acknowledge(new long[0], message, effects);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The acknowledgement does not make the writer commit on its own while other writes keep it
+   * busy: it joins the next transaction the writer runs (an append, another acknowledgement), or
+   * commits alone when no other write comes within a few milliseconds. A reply claimed under load
+   * so costs no fsync of its own.
+   */
+  @Override
+  public CompletableFuture<Boolean> acknowledgeLazily(Envelope message) {
+    Objects.requireNonNull(message, "message");
+    if (!queuedAppends.isEmpty() && queuedAppends.containsKey(message.id())) {
+      return acknowledge(message, List.of()); // delivered before its append was durable
+    }
+    return writer.submitLazily(
+        new Writes.Acknowledge(new long[0], message.id(), List.of(), null, false));
+  }
+
   /** True: {@link #acknowledgeTogether} commits several acknowledgements as one operation. */
   @Override
   public boolean acknowledgesTogether() {
@@ -420,6 +485,13 @@ public final class SqliteJournal implements Journal {
   private CompletableFuture<Boolean> acknowledge(
       long[] together, Envelope message, List<Effect> effects) {
     Objects.requireNonNull(effects, "effects");
+    boolean mustBePending = false;
+    if (!queuedAppends.isEmpty()) {
+      mustBePending = queuedAppends.containsKey(message.id());
+      for (long other : together) {
+        mustBePending |= queuedAppends.containsKey(other);
+      }
+    }
     List<Writes.Change> changes = new ArrayList<>(effects.size());
     try {
       for (Effect effect : effects) {
@@ -428,7 +500,7 @@ public final class SqliteJournal implements Journal {
               case Effect.Put put -> new Writes.Change.Put(put.namespace(), put.key(), put.value());
               case Effect.Delete delete ->
                   new Writes.Change.Delete(delete.namespace(), delete.key());
-              case Effect.Send send -> new Writes.Change.Send(codec.content(send.envelope()));
+              case Effect.Send send -> Writes.Change.Send.of(codec.content(send.envelope()));
               case Effect.Increment inc ->
                   new Writes.Change.Increment(inc.namespace(), inc.key(), inc.delta());
               case Effect.CompareAndSet cas ->
@@ -448,9 +520,34 @@ public final class SqliteJournal implements Journal {
                   + e.getMessage(),
               e));
     }
-    return writer.submit(
-        new Writes.Acknowledge(
-            together, message.id(), List.copyOf(changes), changes.isEmpty() ? null : stateCache));
+    CompletableFuture<Boolean> ack =
+        writer.submit(
+            new Writes.Acknowledge(
+                together,
+                message.id(),
+                List.copyOf(changes),
+                changes.isEmpty() ? null : stateCache,
+                mustBePending));
+    if (mustBePending) {
+      ack.whenComplete(
+          (applied, t) -> {
+            if (t != null) {
+              forgetFailedAppend(message.id());
+              for (long other : together) {
+                forgetFailedAppend(other);
+              }
+            }
+          });
+    }
+    return ack;
+  }
+
+  /** Forgets a queued append that failed once an acknowledgement of its message was refused. */
+  private void forgetFailedAppend(long id) {
+    CompletableFuture<Void> stored = queuedAppends.get(id);
+    if (stored != null && stored.isCompletedExceptionally()) {
+      queuedAppends.remove(id);
+    }
   }
 
   /**
@@ -762,6 +859,16 @@ public final class SqliteJournal implements Journal {
   /** Writes waiting for the writer. */
   int queuedWrites() {
     return writer.queued();
+  }
+
+  /** Lazy writes ({@link #acknowledgeLazily}) the writer has taken into batches. */
+  long lazyWrites() {
+    return writer.lazyOps();
+  }
+
+  /** Batches that carried lazy writes alone (no other write came to share them). */
+  long lazyAloneBatches() {
+    return writer.lazyAlone();
   }
 
   /** Queues any write operation. */

@@ -28,11 +28,14 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * (arbitrary ones, not the least recently used) until a quarter of the room is free, and a
  * namespace larger than the bound is never held (its reads then go to the database key by key). 0
  * disables the cache: every read is one query, as before the cache existed.
+ *
+ * <p>Public only so that cfn-cluster's PostgreSQL journal keeps its committed state the same way;
+ * not an API for applications, which read state through {@code Effects}.
  */
-final class StateCache {
+public final class StateCache {
 
   /** Reads committed state from the database. */
-  interface Source {
+  public interface Source {
     /** Every key of {@code namespace}. */
     SortedMap<String, String> namespace(String namespace);
 
@@ -44,7 +47,7 @@ final class StateCache {
   }
 
   /** One key's final value after a commit; null value: the key was deleted. */
-  record Write(String namespace, String key, String value) {}
+  public record Write(String namespace, String key, String value) {}
 
   private final int maxKeys;
   private final Source source;
@@ -55,13 +58,13 @@ final class StateCache {
   private long keys; // guarded by this
   private long loads; // guarded by this
 
-  StateCache(int maxKeys, Source source) {
+  public StateCache(int maxKeys, Source source) {
     this.maxKeys = maxKeys;
     this.source = source;
   }
 
   /** The committed value of {@code key} in {@code namespace}. */
-  Optional<String> get(String namespace, String key) {
+  public Optional<String> get(String namespace, String key) {
     ConcurrentSkipListMap<String, String> ns = namespaces.get(namespace);
     if (ns != null) {
       return Optional.ofNullable(ns.get(key));
@@ -73,7 +76,7 @@ final class StateCache {
   }
 
   /** At most {@code limit} committed entries of {@code namespace} whose keys start with prefix. */
-  SortedMap<String, String> byPrefix(String namespace, String prefix, int limit) {
+  public SortedMap<String, String> byPrefix(String namespace, String prefix, int limit) {
     SortedMap<String, String> ns = namespaces.get(namespace);
     if (ns == null) {
       if (maxKeys == 0 || oversized.contains(namespace)) {
@@ -123,7 +126,7 @@ final class StateCache {
   }
 
   /** Applies the final values a committed batch wrote to the namespaces held (writer thread). */
-  synchronized void publish(List<Write> writes) {
+  public synchronized void publish(List<Write> writes) {
     for (Write w : writes) {
       ConcurrentSkipListMap<String, String> ns = namespaces.get(w.namespace());
       if (ns == null) {
@@ -142,7 +145,7 @@ final class StateCache {
   }
 
   /** Forgets every namespace held (after a failed batch whose outcome on disk is unknown). */
-  synchronized void clear() {
+  public synchronized void clear() {
     namespaces.clear();
     keys = 0;
   }

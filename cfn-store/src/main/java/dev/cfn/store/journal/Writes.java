@@ -33,10 +33,24 @@ final class Writes {
   static final class Append extends WriteOp<Void> {
     private final Object[] row;
     private final long checksum; // computed on the caller's thread, not the writer's
+    private final Runnable onCommit; // null: nothing to do
 
     Append(Object[] content) {
+      this(content, null);
+    }
+
+    /** An append that runs {@code onCommit} on the writer thread once its batch committed. */
+    Append(Object[] content, Runnable onCommit) {
       this.row = MessageCodec.pending(content, 0, null);
       this.checksum = Table.MESSAGES.checksum(row);
+      this.onCommit = onCommit;
+    }
+
+    @Override
+    void afterCommit(Void value) {
+      if (onCommit != null) {
+        onCommit.run();
+      }
     }
 
     @Override
@@ -130,8 +144,17 @@ final class Writes {
     /** Removes a state key. */
     record Delete(String namespace, String key) implements Change {}
 
-    /** Journals an outgoing message (its encoded content). */
-    record Send(Object[] content) implements Change {}
+    /**
+     * Journals an outgoing message: its pending {@link Table#MESSAGES} row and the row's checksum,
+     * both computed on the caller's thread ({@link #of}), not the writer's.
+     */
+    record Send(Object[] row, long checksum) implements Change {
+      /** The send of a message whose encoded content is {@code content}. */
+      static Send of(Object[] content) {
+        Object[] row = MessageCodec.pending(content, 0, null);
+        return new Send(row, Table.MESSAGES.checksum(row));
+      }
+    }
 
     /** Adds to a counter (a decimal long; absent is 0). */
     record Increment(String namespace, String key, long delta) implements Change {}
@@ -153,9 +176,12 @@ final class Writes {
     private final StateCache cache; // null: nothing to publish to
     private final List<StateCache.Write> written = new java.util.ArrayList<>(0);
     private final boolean outboxOnly; // no state change: only sends and call records
+    // Its messages were delivered while their appends were queued (SqliteJournal.appendQueued):
+    // each must be pending, else its append failed and this acknowledgement is refused.
+    private final boolean mustBePending;
 
     Acknowledge(long id, List<Change> changes, StateCache cache) {
-      this(new long[0], id, changes, cache);
+      this(new long[0], id, changes, cache, false);
     }
 
     /**
@@ -163,7 +189,9 @@ final class Writes {
      * changes} (stamped with {@code id}); fails as a whole when any of them was acknowledged
      * before.
      */
-    Acknowledge(long[] together, long id, List<Change> changes, StateCache cache) {
+    Acknowledge(
+        long[] together, long id, List<Change> changes, StateCache cache, boolean mustBePending) {
+      this.mustBePending = mustBePending;
       this.id = id;
       this.together = together;
       this.changes = changes;
@@ -182,7 +210,9 @@ final class Writes {
         if (insert(c, Table.ACKED, " ON CONFLICT(id) DO NOTHING", other, now.toEpochMilli()) == 0) {
           throw refused("message " + other + " of them was acknowledged before");
         }
-        update(c, "DELETE FROM messages WHERE id = ?", other);
+        if (update(c, "DELETE FROM messages WHERE id = ?", other) == 0 && mustBePending) {
+          throw neverStored(other);
+        }
         update(c, "DELETE FROM attempts WHERE message_id = ?", other);
         c.attempted().remove(other);
       }
@@ -192,7 +222,9 @@ final class Writes {
         }
         return false;
       }
-      update(c, "DELETE FROM messages WHERE id = ?", id);
+      if (update(c, "DELETE FROM messages WHERE id = ?", id) == 0 && mustBePending) {
+        throw neverStored(id);
+      }
       // As in applyAll: a message that never failed has no attempt rows to delete. (A rollback
       // makes the writer reload the set, so an id removed here by a rolled-back run is back.)
       if (c.attempted().remove(id)) {
@@ -209,8 +241,7 @@ final class Writes {
                 delete.key());
             written.add(new StateCache.Write(delete.namespace(), delete.key(), null));
           }
-          case Change.Send send ->
-              insert(c, Table.MESSAGES, "", MessageCodec.pending(send.content(), 0, null));
+          case Change.Send send -> insert(c, Table.MESSAGES, "", send.row());
           case Change.Increment inc -> {
             String current = stateValue(c, inc.namespace(), inc.key());
             long base;
@@ -289,6 +320,14 @@ final class Writes {
       return new dev.cfn.core.spi.JournalException(notDone() + ": " + why);
     }
 
+    private dev.cfn.core.spi.JournalException neverStored(long message) {
+      return refused(
+          "message "
+              + message
+              + " is not pending: its append failed, so it was never stored and its sender was"
+              + " told so");
+    }
+
     /** The commit may have reached the file after all: forget what may now be stale. */
     @Override
     void afterBatchFailed() {
@@ -359,7 +398,25 @@ final class Writes {
           }
         }
         if (!added.isEmpty()) {
-          deleteIds(c, "DELETE FROM messages WHERE id IN ", added);
+          boolean check = false;
+          for (int r = 0; r < n; r++) {
+            check |= acks.get(i + r).mustBePending;
+          }
+          if (check) {
+            // Some were delivered while their appends were queued: each must have been pending,
+            // else its append failed; then the batch is redone one operation at a time, where
+            // that acknowledgement alone is refused.
+            java.util.Set<Long> deleted =
+                deleteIdsReturning(c, "DELETE FROM messages WHERE id IN ", added);
+            for (int r = 0; r < n; r++) {
+              Acknowledge a = acks.get(i + r);
+              if (a.mustBePending && added.contains(a.id) && !deleted.contains(a.id)) {
+                throw a.neverStored(a.id);
+              }
+            }
+          } else {
+            deleteIds(c, "DELETE FROM messages WHERE id IN ", added);
+          }
           java.util.Set<Long> attempted = c.attempted();
           if (!attempted.isEmpty()) {
             java.util.Set<Long> failed = new java.util.HashSet<>();
@@ -376,7 +433,7 @@ final class Writes {
             }
           }
         }
-        List<Object[]> sends = new java.util.ArrayList<>();
+        List<Change.Send> sends = new java.util.ArrayList<>();
         List<Object[]> calls = new java.util.ArrayList<>();
         for (int r = 0; r < n; r++) {
           Acknowledge a = acks.get(i + r);
@@ -385,7 +442,7 @@ final class Writes {
           if (applied) {
             for (Change change : a.changes) {
               switch (change) {
-                case Change.Send send -> sends.add(MessageCodec.pending(send.content(), 0, null));
+                case Change.Send send -> sends.add(send);
                 case Change.RecordCall call ->
                     calls.add(new Object[] {call.key(), call.result(), at});
                 default -> throw new IllegalStateException("not an outbox change: " + change);
@@ -393,7 +450,7 @@ final class Writes {
             }
           }
         }
-        insertAll(c, "outbox", Table.MESSAGES, "", sends);
+        insertSends(c, sends);
         insertAll(c, "calls", Table.CALLS, " ON CONFLICT(key) DO NOTHING", calls);
         i += n;
       }
@@ -417,6 +474,52 @@ final class Writes {
         statement.executeUpdate();
         i += n;
       }
+    }
+
+    /** Inserts the outbox's rows with their precomputed checksums, as {@link #insertAll} does. */
+    private static void insertSends(WriteConnection c, List<Change.Send> sends)
+        throws SQLException {
+      int i = 0;
+      while (i < sends.size()) {
+        int n = Math.min(ROWS_PER_INSERT, sends.size() - i);
+        if (n < ROWS_PER_INSERT) {
+          n = Integer.highestOneBit(n);
+        }
+        PreparedStatement statement = c.prepare("outbox", n, Table.MESSAGES::insertRows);
+        for (int r = 0; r < n; r++) {
+          Change.Send send = sends.get(i + r);
+          Table.MESSAGES.bindRow(statement, r, send.row(), send.checksum());
+        }
+        statement.executeUpdate();
+        i += n;
+      }
+    }
+
+    /** {@link #deleteIds} that returns the ids it deleted. */
+    private static java.util.Set<Long> deleteIdsReturning(
+        WriteConnection c, String sql, java.util.Set<Long> ids) throws SQLException {
+      int size = Integer.highestOneBit(ids.size());
+      if (size < ids.size()) {
+        size <<= 1;
+      }
+      String returning = sql + "RETURNING";
+      PreparedStatement statement =
+          c.prepare(returning, size, n -> sql + "(" + "?,".repeat(n - 1) + "?) RETURNING id");
+      int p = 1;
+      long first = ids.iterator().next();
+      for (long id : ids) {
+        statement.setLong(p++, id);
+      }
+      while (p <= size) {
+        statement.setLong(p++, first);
+      }
+      java.util.Set<Long> deleted = new java.util.HashSet<>();
+      try (java.sql.ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          deleted.add(rows.getLong(1));
+        }
+      }
+      return deleted;
     }
 
     private static void deleteIds(WriteConnection c, String sql, java.util.Set<Long> ids)

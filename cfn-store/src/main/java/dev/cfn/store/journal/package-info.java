@@ -11,10 +11,11 @@
  * ({@code SqliteJournal.openReadOnly}: no lock, no writes); and the values they return ({@link
  * dev.cfn.store.journal.DeadLetterRecord}, {@link dev.cfn.store.journal.QuarantinedRecord}, {@link
  * dev.cfn.store.journal.RawPayload}, {@link dev.cfn.store.journal.BackupInfo}, {@link
- * dev.cfn.store.journal.RestoreInfo}). Package-private, beside them: the writer thread and its
- * group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes}, {@code WriteConnection}),
- * the in-memory committed agent state that serves state reads ({@code StateCache}, updated by the
- * writer after each commit), the schema ({@code Schema}, {@code Table}), the envelope and payload
+ * dev.cfn.store.journal.RestoreInfo}); {@link dev.cfn.store.journal.StateCache}, the in-memory
+ * committed agent state that serves state reads (updated by the writer after each commit; public
+ * only so that cfn-cluster's PostgreSQL journal shares it). Package-private, beside them: the
+ * writer thread and its group commit ({@code JournalWriter}, {@code WriteOp}, {@code Writes},
+ * {@code WriteConnection}), the schema ({@code Schema}, {@code Table}), the envelope and payload
  * codecs ({@code MessageCodec}, {@code PayloadCodec}), the process lock ({@code LockFile}, which
  * also refuses a journal with a second hard link), and disaster recovery: read-only access and
  * verification of a file ({@code StoreFile}, which also checks a journal's structure before it

@@ -117,7 +117,7 @@ final class MemoryTable {
     return (String) row[VALUE];
   }
 
-  private static byte[] valueAad(String namespace, String key) {
+  static byte[] valueAad(String namespace, String key) {
     return AtRest.aad("memory value", namespace, key);
   }
 

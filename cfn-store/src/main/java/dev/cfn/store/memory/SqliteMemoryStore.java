@@ -124,6 +124,14 @@ public final class SqliteMemoryStore implements MemoryStore, AutoCloseable {
     }
   }
 
+  /**
+   * The values of a file of this kind that are still plain, for {@code cfn keys seal-existing} (see
+   * {@link dev.cfn.store.crypto.PlainRecords}).
+   */
+  public static dev.cfn.store.crypto.PlainRecords plainRecords() {
+    return new MemoryPlainRecords();
+  }
+
   /** A builder for the memory file {@code file} (created with its directory when missing). */
   public static Builder builder(Path file) {
     return new Builder(Objects.requireNonNull(file, "file"));

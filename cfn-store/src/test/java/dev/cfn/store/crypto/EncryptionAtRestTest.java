@@ -7,6 +7,7 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.store.HomeStores;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.DeadLetterRecord;
 import dev.cfn.store.journal.Fixtures;
@@ -19,10 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -54,9 +55,10 @@ class EncryptionAtRestTest {
 
   Written writeCanaryEverywhere() throws Exception {
     Path journalFile = cfn().resolve("cfn.db");
-    try (SqliteJournal journal = SqliteJournal.builder(journalFile).open();
-        SqliteMemoryStore memory = SqliteMemoryStore.open(cfn().resolve("memory.db"));
-        SqliteCallLogStore calls = SqliteCallLogStore.open(cfn().resolve("calls.db"))) {
+    try (HomeStores stores = HomeStores.open(cfn())) {
+      SqliteJournal journal = stores.journal();
+      SqliteMemoryStore memory = stores.memory();
+      SqliteCallLogStore calls = stores.calls();
       journal.append(Fixtures.message(1, "pending " + CANARY));
       Envelope handled = Fixtures.message(2, "handled " + CANARY);
       journal.append(handled);
@@ -79,42 +81,14 @@ class EncryptionAtRestTest {
 
   /** Every file under .cfn holding the canary in any case (the full-text index lowercases it). */
   List<String> canaryHits() throws IOException {
-    List<byte[]> needles =
-        Stream.of(CANARY, CANARY.toLowerCase(java.util.Locale.ROOT), "Qx7Zeta")
-            .map(s -> s.getBytes(StandardCharsets.UTF_8))
-            .toList();
-    List<String> hits = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(cfn())) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        byte[] bytes = Files.readAllBytes(f);
-        for (byte[] needle : needles) {
-          if (indexOf(bytes, needle) >= 0) {
-            hits.add(cfn().relativize(f) + ": " + new String(needle, StandardCharsets.UTF_8));
-          }
-        }
-      }
-    }
-    return hits;
-  }
-
-  static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
+    return Fixtures.filesHolding(cfn(), CANARY, CANARY.toLowerCase(Locale.ROOT), "Qx7Zeta");
   }
 
   List<String> canaryHitsWhileOpen() throws Exception {
-    Path journalFile = cfn().resolve("cfn.db");
-    try (SqliteJournal journal = SqliteJournal.builder(journalFile).open();
-        SqliteMemoryStore memory = SqliteMemoryStore.open(cfn().resolve("memory.db"));
-        SqliteCallLogStore calls = SqliteCallLogStore.open(cfn().resolve("calls.db"))) {
+    try (HomeStores stores = HomeStores.open(cfn())) {
+      SqliteJournal journal = stores.journal();
+      SqliteMemoryStore memory = stores.memory();
+      SqliteCallLogStore calls = stores.calls();
       journal.append(Fixtures.message(10, "again " + CANARY));
       memory.put(MemoryAccessor.operator(), "notes", "plan2", "again " + CANARY);
       calls.record("call-2", "{\"again\":\"" + CANARY + "\"}");
@@ -124,9 +98,10 @@ class EncryptionAtRestTest {
   }
 
   void assertEverythingReadsBack() throws Exception {
-    try (SqliteJournal journal = SqliteJournal.builder(cfn().resolve("cfn.db")).open();
-        SqliteMemoryStore memory = SqliteMemoryStore.open(cfn().resolve("memory.db"));
-        SqliteCallLogStore calls = SqliteCallLogStore.open(cfn().resolve("calls.db"))) {
+    try (HomeStores stores = HomeStores.open(cfn())) {
+      SqliteJournal journal = stores.journal();
+      SqliteMemoryStore memory = stores.memory();
+      SqliteCallLogStore calls = stores.calls();
       assertThat(journal.recover().stream().map(e -> e.envelope().payload()))
           .contains("pending " + CANARY, "outbox " + CANARY);
       assertThat(journal.deadLetterQueue().list().stream().map(d -> d.envelope().payload()))

@@ -34,9 +34,10 @@ class ChecksumTest {
     }
     assertThat(file().resolveSibling("journal.db-wal")).doesNotExist(); // checkpointed on close
     byte[] bytes = Files.readAllBytes(file());
-    int at = indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII));
+    int at = Fixtures.indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII));
     assertThat(at).as("payload found in the file").isNotNegative();
-    assertThat(indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII), at + 1)).isNegative();
+    assertThat(Fixtures.indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII), at + 1))
+        .isNegative();
     bytes[at + marker.length() - 1] = 'X'; // still valid JSON, different content
     Files.write(file(), bytes);
 
@@ -124,22 +125,5 @@ class ChecksumTest {
           .hasMessageContaining("messages id 1: checksum mismatch");
       assertThat(journal.check().ok()).isFalse();
     }
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    return indexOf(haystack, needle, 0);
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle, int from) {
-    outer:
-    for (int i = from; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

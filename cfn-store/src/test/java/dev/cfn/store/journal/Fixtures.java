@@ -5,6 +5,9 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.Priority;
 import dev.cfn.core.TopicId;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,9 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 
 /**
  * Envelopes, a settable clock and raw access to store files, for the store's tests (public for the
@@ -148,5 +153,43 @@ public final class Fixtures {
     while (journal.queuedWrites() < count) {
       Thread.sleep(1);
     }
+  }
+
+  /** Where {@code needle} first stands in {@code hay}, or -1. */
+  public static int indexOf(byte[] hay, byte[] needle) {
+    return indexOf(hay, needle, 0);
+  }
+
+  /** Where {@code needle} first stands in {@code hay} at or after {@code from}, or -1. */
+  public static int indexOf(byte[] hay, byte[] needle, int from) {
+    outer:
+    for (int i = from; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The regular files under {@code dir} whose raw bytes hold any of {@code needles} (as UTF-8), as
+   * paths relative to {@code dir}, each once: where a canary written through the stores can be read
+   * without a key.
+   */
+  public static List<String> filesHolding(Path dir, String... needles) throws IOException {
+    List<byte[]> raw = Stream.of(needles).map(n -> n.getBytes(StandardCharsets.UTF_8)).toList();
+    List<String> hits = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+        byte[] bytes = Files.readAllBytes(f);
+        if (raw.stream().anyMatch(n -> indexOf(bytes, n) >= 0)) {
+          hits.add(dir.relativize(f).toString());
+        }
+      }
+    }
+    return hits;
   }
 }

@@ -41,7 +41,7 @@ class QuarantineTest {
     }
     byte[] bytes = Files.readAllBytes(file());
     byte[] marker = MARKER.getBytes(StandardCharsets.US_ASCII);
-    int at = indexOf(bytes, marker);
+    int at = Fixtures.indexOf(bytes, marker);
     assertThat(at).as("the payload is in the file").isNotNegative();
     bytes[at + 3] ^=
         0x01; // "DAMAGE" becomes "DAM@GE", still valid JSON: only the checksum can tell
@@ -106,18 +106,5 @@ class QuarantineTest {
       }
       Thread.sleep(5);
     }
-  }
-
-  static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -292,6 +292,7 @@ class ReliableRuntimeTest {
     AgentId sink = AgentId.of("sink", "1");
     AtomicInteger reliableHandled = new AtomicInteger();
     AtomicInteger plainHandled = new AtomicInteger();
+    java.util.Set<Object> reliablePayloads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     SqliteJournal journal = journal();
     try (AgentRuntime rt =
         AgentRuntime.builder()
@@ -303,6 +304,10 @@ class ReliableRuntimeTest {
                         (m, ctx) -> {
                           if (m.delivery() == DeliveryMode.RELIABLE) {
                             reliableHandled.incrementAndGet();
+                            reliablePayloads.add(m.payload());
+                            // an effect keyed by the payload's length: committed only with the
+                            // message's acknowledgement
+                            ctx.effects().put("len" + ((String) m.payload()).length(), "handled");
                           } else {
                             plainHandled.incrementAndGet();
                           }
@@ -322,12 +327,20 @@ class ReliableRuntimeTest {
       rt.send(sink, "best effort still flows");
       eventually(() -> plainHandled.get() == 1, "best-effort message handled while full");
 
+      // The refused message reached no handler: an outside sender's message is delivered once
+      // durable (with AgentRuntime.Builder.earlyDelivery it may be delivered while its append is
+      // queued, see Journal.appendQueued; its acknowledgement is then refused).
       journal.maxPageCount(Integer.MAX_VALUE); // space is back
       rt.send(reliable(sink, "after"));
-      eventually(() -> reliableHandled.get() == 2, "reliable traffic resumed");
+      eventually(() -> reliablePayloads.contains("after"), "reliable traffic resumed");
+      eventually(() -> rt.pendingCount() == 0, "nothing left pending");
     }
     try (SqliteJournal j = journal()) {
       assertThat(j.recover()).as("the refused send was never stored").isEmpty();
+      assertThat(j.state(sink, "len5")).as("the message after it committed").contains("handled");
+      assertThat(j.state(sink, "len" + 256 * 1024))
+          .as("nothing of the refused message's handling committed")
+          .isEmpty();
     }
   }
 
@@ -351,6 +364,46 @@ class ReliableRuntimeTest {
       assertThatThrownBy(() -> rt.send(reliable(AgentId.of("plain", "1"), "y")))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("journal");
+    }
+  }
+
+  @Test
+  void aReliableRequestWhoseAppendFailsFailsItsFutureAndReachesNoHandler() throws Exception {
+    AgentId sink = AgentId.of("sink", "1");
+    AtomicInteger handled = new AtomicInteger();
+    SqliteJournal journal = journal();
+    try (AgentRuntime rt =
+        AgentRuntime.builder()
+            .journal(journal)
+            .register(
+                AgentType.of(
+                    "sink",
+                    id ->
+                        (m, ctx) -> {
+                          handled.incrementAndGet();
+                          ctx.reply("ok");
+                        }))
+            .build()) {
+      assertThat(rt.request(reliable(sink, "first"), Duration.ofSeconds(30)).join().payload())
+          .isEqualTo("ok");
+      eventually(() -> rt.pendingCount() == 0, "first request and its reply acknowledged");
+
+      journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
+      String big = "x".repeat(256 * 1024);
+      // request() does not wait for the append: its future fails with the journal's error
+      var refused = rt.request(reliable(sink, big), Duration.ofSeconds(30));
+      assertThatThrownBy(refused::join)
+          .hasCauseInstanceOf(dev.cfn.core.spi.JournalException.class)
+          .hasMessageContaining("not");
+      assertThat(handled).as("the refused request reached no handler").hasValue(1);
+
+      journal.maxPageCount(Integer.MAX_VALUE);
+      assertThat(rt.request(reliable(sink, "after"), Duration.ofSeconds(30)).join().payload())
+          .isEqualTo("ok");
+      eventually(() -> rt.pendingCount() == 0, "nothing left pending");
+    }
+    try (SqliteJournal j = journal()) {
+      assertThat(j.recover()).as("the refused request was never stored").isEmpty();
     }
   }
 }

@@ -1,0 +1,343 @@
+package dev.cfn.cli;
+
+import dev.cfn.server.auth.ClientCertificate;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.tls.ClientIdentity;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cfn cert issue|trust|list|revoke}: client certificates for mutual TLS ({@code cfn serve
+ * --client-certs}), each mapped to a principal with a role, scopes, an expiry and a revocation, as
+ * a token is, in the node's token file ({@code .cfn/tokens.db}, which keeps the certificate's
+ * SHA-256 fingerprint, never a key). Works while {@code cfn serve} runs; a revocation takes effect
+ * on the server's next request, open connections included.
+ */
+@Command(
+    name = "cert",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Issues, trusts, lists and revokes client certificates for cfn serve --client-certs"
+          + " (mutual TLS).",
+      "A client presenting a trusted certificate is authenticated without a bearer token, as a"
+          + " principal with a role and scopes like a token's; it is matched by its SHA-256"
+          + " fingerprint, not by who signed it."
+    },
+    subcommands = {
+      CertCommand.Issue.class,
+      CertCommand.Trust.class,
+      CertCommand.ListCerts.class,
+      CertCommand.Revoke.class
+    })
+final class CertCommand extends CommandGroup {
+  private static final Pattern ID = Pattern.compile("crt_[0-9a-f]{12}");
+
+  /** The role, scopes, lifetime and note of a new certificate principal. */
+  static final class Grant {
+    @Option(
+        names = "--role",
+        required = true,
+        paramLabel = "ROLE",
+        description = "viewer, agent, operator or admin.")
+    String role;
+
+    @Option(
+        names = "--scope",
+        paramLabel = "SCOPE",
+        description =
+            "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
+    List<String> scopes;
+
+    @Option(
+        names = "--expires",
+        paramLabel = "DURATION",
+        description =
+            "How long it is trusted, such as 30d (default: 30d; at most 3650d, and never past"
+                + " the certificate's own end).")
+    Duration expires = Duration.ofDays(30);
+
+    @Option(names = "--note", paramLabel = "TEXT", description = "A label for cfn cert list.")
+    String note = "";
+
+    Role role() {
+      return parseRole(role);
+    }
+
+    List<Scope> scopes() {
+      return parseScopes(scopes);
+    }
+
+    /** {@code --role}'s value as a role; a usage error naming the roles otherwise. */
+    static Role parseRole(String role) {
+      try {
+        return Role.parse(role);
+      } catch (IllegalArgumentException e) {
+        throw CommandFailure.usage(
+            "--role: no role named '" + role + "'", "use viewer, agent, operator or admin");
+      }
+    }
+
+    /** {@code --scope}'s values (all scopes, {@code *}, when none); a usage error otherwise. */
+    static List<Scope> parseScopes(List<String> scopes) {
+      List<Scope> parsed = new ArrayList<>();
+      for (String s : scopes == null ? List.of("*") : scopes) {
+        try {
+          parsed.add(Scope.parse(s));
+        } catch (IllegalArgumentException e) {
+          throw CommandFailure.usage(
+              "--scope '" + s + "' is not a scope", "write *, agent:TYPE, topic:TYPE or memory:NS");
+        }
+      }
+      return parsed;
+    }
+
+    void check() {
+      role();
+      scopes();
+      ValueConverters.positive("--expires", expires);
+      if (expires.compareTo(TokenStore.MAX_LIFETIME) > 0) {
+        throw CommandFailure.usage(
+            "--expires " + expires.toDays() + "d is longer than 3650 days",
+            "such as --expires 365d");
+      }
+      if (note.length() > TokenStore.MAX_NOTE_CHARS
+          || note.chars().anyMatch(Character::isISOControl)) {
+        throw CommandFailure.usage(
+            "--note must be one line of at most " + TokenStore.MAX_NOTE_CHARS + " characters",
+            "shorten it");
+      }
+    }
+
+    ClientCertificate trust(Path tokens, X509Certificate cert) {
+      try (TokenStore store = TokenStore.open(tokens)) {
+        return store.trustCertificate(cert, role(), scopes(), expires, note);
+      } catch (IllegalArgumentException e) {
+        throw CommandFailure.usage(e.getMessage(), null);
+      }
+    }
+  }
+
+  @Command(
+      name = "issue",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Makes a new client key and certificate, trusts it with the given role and scopes, and"
+            + " writes both to --out FILE (PEM, 0600; for curl --cert FILE or cfn ... --server URL"
+            + " --client-cert FILE).",
+        "The key exists only in that file: hand it to the client and delete your copy."
+      })
+  static final class Issue implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin TokenCommand.HomeOption home = new TokenCommand.HomeOption();
+    @Mixin Grant grant = new Grant();
+
+    @Option(
+        names = "--out",
+        required = true,
+        paramLabel = "FILE",
+        description = "Where the certificate and its private key go (must not exist).")
+    Path out;
+
+    @Option(
+        names = "--name",
+        paramLabel = "NAME",
+        description = "The certificate's common name (default: cfn client).")
+    String name = "cfn client";
+
+    @Override
+    public Integer call() {
+      grant.check();
+      if (name.isBlank() || name.length() > 64 || name.chars().anyMatch(Character::isISOControl)) {
+        throw CommandFailure.usage(
+            "--name must be 1 to 64 characters on one line", "such as --name build-server");
+      }
+      PathChecks.outputFile("--out", out);
+      if (Files.exists(out)) {
+        throw CommandFailure.usage(
+            "--out " + out + " exists already; nothing was written", "choose a new file name");
+      }
+      Path tokens = home.file(true);
+      Instant now = Instant.now();
+      Instant end = now.plus(grant.expires);
+      ClientIdentity id = ClientIdentity.generate(name, now.minus(Duration.ofMinutes(5)), end);
+      try {
+        id.writePem(out);
+      } catch (IOException e) {
+        throw CommandFailure.usage("cannot write --out " + out + ": " + e.getMessage(), null);
+      }
+      ClientCertificate trusted;
+      try {
+        trusted = grant.trust(tokens, id.certificate());
+      } catch (RuntimeException e) {
+        try {
+          Files.deleteIfExists(out); // not trusted: the key is of no use, leave nothing behind
+        } catch (IOException ignored) {
+          // the failure below is what matters
+        }
+        throw e;
+      }
+      PrintWriter o = spec.commandLine().getOut();
+      describe(o, "issued", trusted);
+      o.println("wrote the certificate and its private key to " + out + " (0600)");
+      o.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "trust",
+      mixinStandardHelpOptions = true,
+      description =
+          "Trusts an existing client certificate (a PEM file; from your own CA, or self-signed)"
+              + " with the given role and scopes.")
+  static final class Trust implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin TokenCommand.HomeOption home = new TokenCommand.HomeOption();
+    @Mixin Grant grant = new Grant();
+
+    @Parameters(paramLabel = "FILE", description = "The certificate, PEM (BEGIN CERTIFICATE).")
+    Path file;
+
+    @Override
+    public Integer call() {
+      grant.check();
+      PathChecks.existingFile("FILE", file, "certificate file");
+      X509Certificate cert;
+      try {
+        cert = ClientIdentity.readCertificate(file);
+      } catch (IOException e) {
+        throw CommandFailure.usage(e.getMessage(), null);
+      }
+      ClientCertificate trusted = grant.trust(home.file(true), cert);
+      PrintWriter o = spec.commandLine().getOut();
+      describe(o, "trusted", trusted);
+      o.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  static void describe(PrintWriter out, String verb, ClientCertificate c) {
+    out.println(
+        verb
+            + " client certificate "
+            + c.principal().id()
+            + ", role "
+            + c.principal().role().label()
+            + ", scopes "
+            + TokenCommand.scopes(c.principal())
+            + ", expires "
+            + c.principal().expiresAt());
+    out.println("SHA-256 " + c.fingerprint());
+  }
+
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "Lists the trusted client certificates (fingerprints, never keys).")
+  static final class ListCerts implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin TokenCommand.HomeOption home = new TokenCommand.HomeOption();
+
+    @Option(names = "--json", description = "Print a JSON array.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      List<ClientCertificate> all;
+      try (TokenStore store = TokenStore.open(home.file(false))) {
+        all = store.certificates();
+      }
+      Instant now = Instant.now();
+      PrintWriter out = spec.commandLine().getOut();
+      if (json) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (ClientCertificate c : all) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("id", c.principal().id());
+          m.put("role", c.principal().role().label());
+          m.put("scopes", c.principal().scopes().stream().map(Scope::toString).toList());
+          m.put("state", c.principal().state(now));
+          m.put("fingerprint", c.fingerprint());
+          m.put("subject", c.subject());
+          m.put("createdAt", c.principal().createdAt().toString());
+          m.put("expiresAt", c.principal().expiresAt().toString());
+          m.put(
+              "revokedAt",
+              c.principal().revokedAt() == null ? null : c.principal().revokedAt().toString());
+          m.put("note", c.principal().note());
+          rows.add(m);
+        }
+        out.println(AgentCommand.json(rows));
+      } else {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "SUBJECT", "SHA-256"});
+        for (ClientCertificate c : all) {
+          rows.add(
+              new String[] {
+                c.principal().id(),
+                c.principal().role().label(),
+                c.principal().state(now),
+                c.principal().expiresAt().toString(),
+                TokenCommand.scopes(c.principal()),
+                c.subject(),
+                c.fingerprint()
+              });
+        }
+        Table.print(out, rows);
+        out.println(all.size() + " client certificate(s)");
+      }
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description = "Revokes a client certificate: refused from the next request on.")
+  static final class Revoke implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin TokenCommand.HomeOption home = new TokenCommand.HomeOption();
+
+    @Parameters(paramLabel = "ID", description = "Its id (crt_..., see cfn cert list).")
+    String id;
+
+    @Override
+    public Integer call() {
+      if (!ID.matcher(id).matches()) {
+        throw CommandFailure.usage(
+            "'" + id + "' is not a client certificate id",
+            "give the crt_... id that cfn cert list shows");
+      }
+      try (TokenStore store = TokenStore.open(home.file(false))) {
+        if (!store.revoke(id)) {
+          throw CommandFailure.failed(
+              "no client certificate with id " + id, "cfn cert list shows the ids");
+        }
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("revoked " + id);
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+}

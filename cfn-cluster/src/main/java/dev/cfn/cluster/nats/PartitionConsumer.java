@@ -1,0 +1,487 @@
+package dev.cfn.cluster.nats;
+
+import dev.cfn.core.RetryPolicy;
+import io.nats.client.Connection;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes one partition of a {@link ReliableStream} for the node that holds the partition's lease
+ * at {@code epoch}: a durable pull consumer named {@code p<partition>-e<epoch>}, filtered on the
+ * partition's subjects, drained by one virtual thread that hands each message to a {@link
+ * ReliableHandler} and acks it after the handler committed.
+ *
+ * <p><b>Epochs.</b> A work-queue stream allows one consumer per filter, and JetStream accepts an
+ * ack addressed to a consumer name from whoever sends it: a node that lost its lease (a zombie)
+ * could otherwise ack, and so delete, messages its successor has not handled. So {@link #start}
+ * deletes the partition's consumers of lower epochs (their unacked messages are redelivered to the
+ * new consumer) and refuses to start when one of a higher epoch exists; a zombie's later acks name
+ * a consumer that no longer exists and are dropped by the server.
+ *
+ * <p><b>Retries.</b> cfn counts attempts itself (per stream sequence, on this owner), and does not
+ * use the server's MaxDeliver or BackOff ({@code nak()} redelivers at once even with a BackOff, and
+ * BackOff with {@code nakWithDelay} misbehaves on nats-server 2.9): a failed attempt {@code n} is
+ * {@code nakWithDelay(retry.delay(n))}; when attempt {@code retry.maxAttempts()} fails, the {@link
+ * DeadLetterSink} stores it and the message is {@code term()}ed. The count is held in this
+ * consumer's memory, from the {@link PriorAttempts} given to {@link #start} when a message is first
+ * seen by this consumer: a store that persists the attempts (PostgreSQL's {@code cfn_attempts})
+ * makes the count survive a takeover, so a poison message gets {@code maxAttempts} attempts in all,
+ * across owners. Without one ({@link PriorAttempts#NONE}) a message starts again from attempt 1
+ * after a takeover, and gets up to {@code maxAttempts} per owner.
+ *
+ * <p><b>Order.</b> Messages of one partition are handled one at a time in stream order, so one
+ * agent's messages arrive in publish order while nothing fails; a retried message is handled after
+ * messages published behind it, and after a takeover unacked messages come back in stream order
+ * behind nothing newer. For the agent types in {@link Settings#strictFifoTypes()} a failed message
+ * is retried in place instead, holding back the whole partition (every agent in it) until it
+ * succeeds or is dead-lettered: strict per-agent FIFO at the price of head-of-line blocking.
+ *
+ * <p>A handler must finish within {@code ackWait}, or the server redelivers the message while it is
+ * still being handled (the store's dedup then makes the second delivery a no-op).
+ */
+public final class PartitionConsumer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
+  private static final Pattern NAME = Pattern.compile("p(\\d+)-e(\\d+)");
+
+  /**
+   * Tuning of one partition consumer.
+   *
+   * @param ackWait how long the server waits for an ack before redelivering
+   * @param batch how many messages one pull asks for
+   * @param maxAckPending how many unacked messages the server lets this consumer hold
+   * @param strictFifoTypes agent types whose messages keep strict per-agent FIFO through failures:
+   *     a failed message of one of these types is retried in place (after the retry policy's delay,
+   *     its ack timer extended) and the partition handles nothing else until it succeeds or is
+   *     dead-lettered; empty by default (a failed message is retried after the ones behind it)
+   */
+  public record Settings(
+      Duration ackWait, int batch, int maxAckPending, Set<String> strictFifoTypes) {
+    /** 30 s ack wait, batches of 64, 1024 pending, no strict-FIFO type. */
+    public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 64, 1024);
+
+    /** Validates the settings. */
+    public Settings {
+      Objects.requireNonNull(ackWait, "ackWait");
+      strictFifoTypes = Set.copyOf(Objects.requireNonNull(strictFifoTypes, "strictFifoTypes"));
+      if (ackWait.toMillis() < 100 || batch < 1 || maxAckPending < batch) {
+        throw new IllegalArgumentException(
+            "consumer settings ackWait="
+                + ackWait
+                + " batch="
+                + batch
+                + " maxAckPending="
+                + maxAckPending
+                + " (fix: ackWait >= 100 ms, batch >= 1, maxAckPending >= batch)");
+      }
+    }
+
+    /** Settings without strict-FIFO types. */
+    public Settings(Duration ackWait, int batch, int maxAckPending) {
+      this(ackWait, batch, maxAckPending, Set.of());
+    }
+
+    /** These settings with {@code types} kept in strict per-agent FIFO through failures. */
+    public Settings withStrictFifo(Set<String> types) {
+      return new Settings(ackWait, batch, maxAckPending, types);
+    }
+  }
+
+  /**
+   * How many attempts of a message failed before this consumer first saw it (on earlier owners of
+   * the partition): the store's record of them.
+   */
+  @FunctionalInterface
+  public interface PriorAttempts {
+    /** Nothing is known: every owner counts from 1. */
+    PriorAttempts NONE = message -> 0;
+
+    /**
+     * The failed attempts of {@code message} recorded before (0 when none).
+     *
+     * @throws Exception when the record cannot be read: the delivery is then retried later, its
+     *     attempt not counted
+     */
+    int failedBefore(ReliableMessage message) throws Exception;
+  }
+
+  /** Thrown when the partition already has a consumer of a higher epoch: this node lost it. */
+  public static final class SupersededException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    SupersededException(String message) {
+      super(message);
+    }
+  }
+
+  private final Subjects subjects;
+  private final int partition;
+  private final long epoch;
+  private final RetryPolicy retry;
+  private final ReliableHandler handler;
+  private final DeadLetterSink deadLetters;
+  private final PriorAttempts prior;
+  private final JetStreamSubscription subscription;
+  private final Settings settings;
+  private final Map<Long, Integer> attempts = new HashMap<>(); // only the loop thread touches it
+  private final Thread loop;
+  private volatile boolean running = true;
+
+  private PartitionConsumer(
+      Subjects subjects,
+      int partition,
+      long epoch,
+      RetryPolicy retry,
+      ReliableHandler handler,
+      DeadLetterSink deadLetters,
+      PriorAttempts prior,
+      JetStreamSubscription subscription,
+      Settings settings) {
+    this.subjects = subjects;
+    this.partition = partition;
+    this.epoch = epoch;
+    this.retry = retry;
+    this.handler = handler;
+    this.deadLetters = deadLetters;
+    this.prior = prior;
+    this.subscription = subscription;
+    this.settings = settings;
+    this.loop = Thread.ofVirtual().name("cfn-nats-p" + partition).unstarted(this::run);
+  }
+
+  /** JetStream's error code for "filtered consumer not unique on workqueue stream". */
+  private static final int FILTER_NOT_UNIQUE = 10100;
+
+  /**
+   * Deletes the consumers of {@code partition} at epochs below {@code epoch}; refuses when one of a
+   * higher epoch exists (this node no longer owns the partition).
+   */
+  private static void replaceLowerEpochs(
+      JetStreamManagement jsm, ReliableStream stream, int partition, long epoch)
+      throws IOException, JetStreamApiException {
+    for (String other : jsm.getConsumerNames(stream.name())) {
+      Matcher m = NAME.matcher(other);
+      if (m.matches() && Integer.parseInt(m.group(1)) == partition) {
+        long otherEpoch = Long.parseLong(m.group(2));
+        if (otherEpoch > epoch) {
+          throw new SupersededException(
+              "partition "
+                  + partition
+                  + " is consumed at epoch "
+                  + otherEpoch
+                  + " > "
+                  + epoch
+                  + ": this node no longer owns it");
+        }
+        if (otherEpoch < epoch) {
+          jsm.deleteConsumer(stream.name(), other);
+        }
+      }
+    }
+  }
+
+  /** The durable consumer name of {@code partition} at {@code epoch}. */
+  public static String consumerName(int partition, long epoch) {
+    return "p" + partition + "-e" + epoch;
+  }
+
+  /**
+   * Takes over {@code partition} at {@code epoch} and starts consuming it, counting attempts from 1
+   * on this owner ({@link PriorAttempts#NONE}).
+   *
+   * @throws SupersededException when a consumer of a higher epoch exists
+   */
+  public static PartitionConsumer start(
+      Connection connection,
+      ReliableStream stream,
+      int partition,
+      long epoch,
+      RetryPolicy retry,
+      ReliableHandler handler,
+      DeadLetterSink deadLetters,
+      Settings settings)
+      throws IOException, JetStreamApiException {
+    return start(
+        connection,
+        stream,
+        partition,
+        epoch,
+        retry,
+        handler,
+        deadLetters,
+        PriorAttempts.NONE,
+        settings);
+  }
+
+  /**
+   * Takes over {@code partition} at {@code epoch} and starts consuming it; a message's attempts
+   * continue from the {@code prior} ones recorded by earlier owners.
+   *
+   * @throws SupersededException when a consumer of a higher epoch exists
+   */
+  public static PartitionConsumer start(
+      Connection connection,
+      ReliableStream stream,
+      int partition,
+      long epoch,
+      RetryPolicy retry,
+      ReliableHandler handler,
+      DeadLetterSink deadLetters,
+      PriorAttempts prior,
+      Settings settings)
+      throws IOException, JetStreamApiException {
+    if (partition < 0 || epoch < 0) {
+      throw new IllegalArgumentException(
+          "partition " + partition + " and epoch " + epoch + " must not be negative");
+    }
+    JetStreamManagement jsm = connection.jetStreamManagement();
+    String name = consumerName(partition, epoch);
+    for (int attempt = 1; ; attempt++) {
+      replaceLowerEpochs(jsm, stream, partition, epoch);
+      try {
+        jsm.addOrUpdateConsumer(
+            stream.name(),
+            ConsumerConfiguration.builder()
+                .durable(name)
+                .filterSubject(stream.subjects().reliablePartitionFilter(partition))
+                .ackPolicy(AckPolicy.Explicit)
+                .deliverPolicy(DeliverPolicy.All)
+                .ackWait(settings.ackWait())
+                .maxDeliver(-1)
+                .maxAckPending(settings.maxAckPending())
+                .build());
+        break;
+      } catch (JetStreamApiException e) {
+        // A lower epoch's consumer created after the listing above (its owner was still starting
+        // it when it lost the lease) makes the filter "not unique": list and delete again.
+        if (e.getApiErrorCode() != FILTER_NOT_UNIQUE || attempt >= 5) {
+          throw e;
+        }
+        LOG.info(
+            "partition {} epoch {}: another consumer holds the filter ({}); deleting lower epochs"
+                + " again",
+            partition,
+            epoch,
+            e.getErrorDescription());
+      }
+    }
+    JetStreamSubscription subscription =
+        connection
+            .jetStream()
+            .subscribe(
+                stream.subjects().reliablePartitionFilter(partition),
+                PullSubscribeOptions.bind(stream.name(), name));
+    PartitionConsumer consumer =
+        new PartitionConsumer(
+            stream.subjects(),
+            partition,
+            epoch,
+            Objects.requireNonNull(retry, "retry"),
+            Objects.requireNonNull(handler, "handler"),
+            Objects.requireNonNull(deadLetters, "deadLetters"),
+            Objects.requireNonNull(prior, "prior"),
+            subscription,
+            settings);
+    consumer.loop.start();
+    return consumer;
+  }
+
+  /** The partition. */
+  public int partition() {
+    return partition;
+  }
+
+  /** The epoch. */
+  public long epoch() {
+    return epoch;
+  }
+
+  private void run() {
+    Duration wait = Duration.ofMillis(500);
+    while (running) {
+      List<Message> batch;
+      try {
+        batch = subscription.fetch(settings.batch(), wait);
+      } catch (RuntimeException e) {
+        if (!running) {
+          return;
+        }
+        LOG.warn(
+            "partition {} epoch {}: fetch failed, retrying: {}", partition, epoch, e.toString());
+        sleep(200);
+        continue;
+      }
+      for (Message message : batch) {
+        if (!running) {
+          return; // unacked: redelivered after ackWait, to us or to the next owner
+        }
+        if (message.isJetStream()) {
+          handle(message);
+        }
+      }
+    }
+  }
+
+  private void handle(Message message) {
+    long sequence = message.metaData().streamSequence();
+    Integer seen = attempts.get(sequence);
+    int attempt = seen == null ? 1 : seen + 1;
+    ReliableMessage delivery;
+    try {
+      String id =
+          message.getHeaders() == null ? null : message.getHeaders().getFirst("Nats-Msg-Id");
+      Subjects.AgentSubject parsed = subjects.parseAgent(message.getSubject());
+      delivery =
+          new ReliableMessage(
+              id == null ? "seq-" + sequence : id,
+              parsed.agent(),
+              partition,
+              epoch,
+              sequence,
+              attempt,
+              message.getData());
+    } catch (RuntimeException e) {
+      // not a message cfn published: it can never be handled
+      LOG.warn(
+          "partition {}: terminating unreadable message {}: {}",
+          partition,
+          sequence,
+          e.getMessage());
+      attempts.remove(sequence);
+      message.term();
+      return;
+    }
+    if (seen == null) {
+      try {
+        attempt += Math.max(0, prior.failedBefore(delivery));
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        LOG.warn(
+            "partition {}: cannot read the earlier attempts of {}, retrying it later: {}",
+            partition,
+            delivery.messageId(),
+            e.toString());
+        message.nakWithDelay(retry.delay(1));
+        return;
+      }
+      delivery = nextAttempt(delivery, attempt);
+    }
+    attempts.put(sequence, attempt);
+    if (attempt > retry.maxAttempts()) {
+      // its attempts were used up on earlier owners (one died before dead-lettering it)
+      fail(
+          message,
+          delivery,
+          new IllegalStateException(
+              "its "
+                  + (attempt - 1)
+                  + " attempts were used up before this owner took partition "
+                  + partition
+                  + " over"));
+      return;
+    }
+    boolean strict = settings.strictFifoTypes().contains(delivery.target().type());
+    while (true) {
+      try {
+        handler.handleAndCommit(delivery);
+      } catch (Exception | Error failure) {
+        if (failure instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (strict && delivery.attempt() < retry.maxAttempts() && running) {
+          // strict FIFO: retry this message in place; nothing behind it is handled meanwhile
+          retryInPlace(message, retry.delay(delivery.attempt()));
+          delivery = nextAttempt(delivery, attempts.merge(sequence, 1, Integer::sum));
+          continue;
+        }
+        fail(message, delivery, failure);
+        return;
+      }
+      break;
+    }
+    attempts.remove(sequence);
+    message.ack();
+  }
+
+  /** Waits {@code delay}, telling the server every ackWait / 3 that the message is in progress. */
+  private void retryInPlace(Message message, Duration delay) {
+    long end = System.nanoTime() + delay.toNanos();
+    long slice = Math.max(50, settings.ackWait().toMillis() / 3);
+    message.inProgress();
+    for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
+      sleep(Math.min(slice, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+      message.inProgress();
+    }
+  }
+
+  private static ReliableMessage nextAttempt(ReliableMessage m, int attempt) {
+    return new ReliableMessage(
+        m.messageId(), m.target(), m.partition(), m.epoch(), m.streamSequence(), attempt, m.body());
+  }
+
+  private void fail(Message message, ReliableMessage delivery, Throwable failure) {
+    if (delivery.attempt() < retry.maxAttempts()) {
+      message.nakWithDelay(retry.delay(delivery.attempt()));
+      return;
+    }
+    try {
+      deadLetters.deadLetter(delivery, failure);
+    } catch (Exception e) {
+      LOG.warn(
+          "partition {}: dead-lettering {} failed, retrying later: {}",
+          partition,
+          delivery.messageId(),
+          e.toString());
+      message.nakWithDelay(retry.maxDelay());
+      return;
+    }
+    attempts.remove(delivery.streamSequence());
+    message.term();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Stops consuming (the message being handled finishes first) and unsubscribes. The durable
+   * consumer stays: the next owner, at a higher epoch, deletes it.
+   */
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    if (!loop.join(Duration.ofSeconds(30))) {
+      loop.interrupt();
+      loop.join(TimeUnit.SECONDS.toMillis(5));
+    }
+    try {
+      subscription.unsubscribe();
+    } catch (IllegalStateException e) {
+      // connection already closed
+    }
+  }
+}

@@ -1,0 +1,351 @@
+package dev.cfn.cluster.node;
+
+import dev.cfn.cluster.pg.PgJournal;
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+/**
+ * A node's cluster file ({@code cfn serve --cluster FILE}): which NATS servers and which PostgreSQL
+ * database, under which node id.
+ *
+ * <pre>{@code
+ * node: node-a                     # this node's name; each start gets its own id, node-a-<millis>
+ * namespace: default               # the cluster's namespace on NATS ([a-z0-9-], 1 to 32)
+ * nats:
+ *   urls: [nats://nats-1:4222, nats://nats-2:4222, nats://nats-3:4222]
+ *   replicas: 3                    # the stream's replicas (3 in production)
+ * postgres:
+ *   url: jdbc:postgresql://db.example:5432/cfn
+ *   user: cfn
+ *   password_env: CFN_PG_PASSWORD  # or password_file: /run/secrets/cfn-pg
+ *   pool_size: 10
+ * partitions: 256                  # the same on every node
+ * ttl: 10s                         # heartbeat and lease TTL
+ * }</pre>
+ *
+ * <p>The password is never written in the file (a {@code password} key is refused): it comes from
+ * the environment variable {@code password_env} names or the file {@code password_file} names, is
+ * handed to the JDBC pool, and never printed ({@link #toString()} and {@link #describe()} leave it
+ * out; the JDBC URL, which must not carry one either, is shown cut at {@code ?}).
+ *
+ * @param node the node's name (its id is this plus the start time)
+ * @param namespace the cluster's namespace
+ * @param natsUrls the NATS servers
+ * @param replicas the stream's replicas
+ * @param jdbcUrl the PostgreSQL JDBC URL (no password in it)
+ * @param user the database user, or null for the URL's
+ * @param passwordSource where the password comes from ({@code env NAME}, {@code file PATH}) or null
+ * @param poolSize the JDBC pool's size
+ * @param partitions the partitions
+ * @param ttl the heartbeat and lease TTL
+ */
+public record ClusterConfig(
+    String node,
+    String namespace,
+    List<String> natsUrls,
+    int replicas,
+    String jdbcUrl,
+    String user,
+    String passwordSource,
+    int poolSize,
+    int partitions,
+    Duration ttl) {
+
+  private static final Set<String> TOP =
+      Set.of("node", "namespace", "nats", "postgres", "partitions", "ttl");
+  private static final Set<String> NATS = Set.of("urls", "replicas");
+  private static final Set<String> PG =
+      Set.of("url", "user", "password_env", "password_file", "pool_size", "password");
+
+  /** Validates the parts. */
+  public ClusterConfig {
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(namespace, "namespace");
+    natsUrls = List.copyOf(natsUrls);
+    Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+    Objects.requireNonNull(ttl, "ttl");
+  }
+
+  /**
+   * Reads and checks {@code file}; {@code env} is the environment the password variable is looked
+   * up in.
+   *
+   * @throws IllegalArgumentException naming the file, the key and the fix, when anything is wrong
+   */
+  public static ClusterConfig load(Path file, Map<String, String> env) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw bad(
+          file, "cannot be read (" + e.getMessage() + ")", "give the path of a readable file");
+    }
+    Object root;
+    try {
+      root = new Load(LoadSettings.builder().build()).loadFromString(text);
+    } catch (YamlEngineException e) {
+      throw bad(file, "is not YAML: " + e.getMessage(), "see docs/cluster.md for an example");
+    }
+    Map<String, Object> top = map(file, root, "the file");
+    unknown(file, top, TOP, "");
+    Map<String, Object> nats = map(file, top.get("nats"), "nats");
+    unknown(file, nats, NATS, "nats.");
+    Map<String, Object> pg = map(file, top.get("postgres"), "postgres");
+    unknown(file, pg, PG, "postgres.");
+    if (pg.containsKey("password")) {
+      throw bad(
+          file,
+          "holds postgres.password: a password is never written in the cluster file",
+          "put it in an environment variable named by postgres.password_env, or in a file (mode"
+              + " 600) named by postgres.password_file");
+    }
+    String node = text(file, top, "node", null);
+    if (!node.matches("[A-Za-z0-9._-]{1,100}")) {
+      throw bad(file, "node '" + node + "' is not 1 to 100 of [A-Za-z0-9._-]", "such as node-a");
+    }
+    String namespace = text(file, top, "namespace", "default");
+    if (!namespace.matches("[a-z0-9-]{1,32}")) {
+      throw bad(file, "namespace '" + namespace + "' is not 1 to 32 of [a-z0-9-]", "such as prod");
+    }
+    Object urls = nats.get("urls");
+    List<String> natsUrls = new ArrayList<>();
+    if (urls instanceof String one) {
+      natsUrls.add(one);
+    } else if (urls instanceof List<?> list) {
+      for (Object u : list) {
+        natsUrls.add(String.valueOf(u));
+      }
+    }
+    if (natsUrls.isEmpty()) {
+      throw bad(file, "has no nats.urls", "list the NATS servers, such as [nats://nats-1:4222]");
+    }
+    for (String u : natsUrls) {
+      if (!u.startsWith("nats://") && !u.startsWith("tls://")) {
+        throw bad(file, "nats.urls has '" + u + "'", "write nats://HOST:PORT or tls://HOST:PORT");
+      }
+    }
+    int replicas = number(file, nats, "nats.replicas", "replicas", 3, 1, 5);
+    String url = text(file, pg, "url", null);
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw bad(
+          file,
+          "postgres.url is not a PostgreSQL JDBC URL",
+          "write jdbc:postgresql://HOST:PORT/DB");
+    }
+    if (url.toLowerCase(Locale.ROOT).contains("password=")) {
+      throw bad(
+          file,
+          "postgres.url carries a password",
+          "take it out of the URL and name it with postgres.password_env or password_file");
+    }
+    String user = pg.containsKey("user") ? text(file, pg, "user", null) : null;
+    String source = null;
+    if (pg.containsKey("password_env") && pg.containsKey("password_file")) {
+      throw bad(file, "has both postgres.password_env and password_file", "keep one");
+    }
+    if (pg.containsKey("password_env")) {
+      String name = text(file, pg, "password_env", null);
+      if (env.get(name) == null) {
+        throw bad(
+            file,
+            "names the environment variable " + name + " for the password, which is not set",
+            "export " + name + " before starting the node");
+      }
+      source = "env " + name;
+    } else if (pg.containsKey("password_file")) {
+      Path secret = Path.of(text(file, pg, "password_file", null));
+      if (!Files.isReadable(secret)) {
+        throw bad(file, "names password file " + secret + ", which cannot be read", "create it");
+      }
+      source = "file " + secret;
+    }
+    int pool =
+        number(
+            file,
+            pg,
+            "postgres.pool_size",
+            "pool_size",
+            PgJournal.DEFAULT_POOL_SIZE,
+            PgJournal.MIN_POOL_SIZE,
+            PgJournal.MAX_POOL_SIZE);
+    int partitions = number(file, top, "partitions", "partitions", 256, 1, 4096);
+    Duration ttl;
+    String ttlText = text(file, top, "ttl", "10s");
+    try {
+      ttl = Duration.parse("PT" + ttlText.toUpperCase(Locale.ROOT));
+    } catch (DateTimeParseException e) {
+      throw bad(file, "ttl '" + ttlText + "' is not a duration", "such as 10s or 1500ms");
+    }
+    if (ttl.toMillis() < 300) {
+      throw bad(file, "ttl " + ttlText + " is below 300 ms", "use 10s in production");
+    }
+    return new ClusterConfig(
+        node, namespace, natsUrls, replicas, url, user, source, pool, partitions, ttl);
+  }
+
+  /** The password, read now from its environment variable or file; null when none is set. */
+  String password(Map<String, String> env) {
+    if (passwordSource == null) {
+      return null;
+    }
+    if (passwordSource.startsWith("env ")) {
+      return env.get(passwordSource.substring(4));
+    }
+    try {
+      return Files.readString(Path.of(passwordSource.substring(5)), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot read the PostgreSQL password from " + passwordSource.substring(5), e);
+    }
+  }
+
+  /** One line for logs and the console: no password, the JDBC URL cut at {@code ?}. */
+  public String describe() {
+    int q = jdbcUrl.indexOf('?');
+    return "namespace "
+        + namespace
+        + ", NATS "
+        + String.join(",", natsUrls)
+        + " (R"
+        + replicas
+        + "), PostgreSQL "
+        + (q < 0 ? jdbcUrl : jdbcUrl.substring(0, q))
+        + (user == null ? "" : " as " + user)
+        + (passwordSource == null ? "" : ", password from " + passwordSource)
+        + ", "
+        + partitions
+        + " partitions, TTL "
+        + ttl.toMillis()
+        + " ms";
+  }
+
+  @Override
+  public String toString() {
+    return "ClusterConfig[node " + node + ", " + describe() + "]";
+  }
+
+  /**
+   * Joins the cluster as this file says: opens the journal and the NATS connection and starts a
+   * {@link ClusterNode} whose id is the node's name plus {@code startMillis}, running {@code
+   * agents}. Closing the result leaves the cluster and closes both.
+   */
+  public Joined join(Map<String, String> env, Map<String, ClusterAgent> agents, long startMillis)
+      throws Exception {
+    PgJournal.Builder b = PgJournal.builder(jdbcUrl).poolSize(poolSize);
+    if (user != null) {
+      b.user(user);
+    }
+    String password = password(env);
+    if (password != null) {
+      b.password(password);
+    }
+    PgJournal journal = b.open();
+    Connection nats = null;
+    try {
+      nats =
+          Nats.connect(
+              new Options.Builder()
+                  .servers(natsUrls.toArray(String[]::new))
+                  .connectionName("cfn-" + node)
+                  .maxReconnects(-1)
+                  .build());
+      ClusterNode.Builder nb =
+          ClusterNode.builder(journal, nats, node + "-" + startMillis)
+              .namespace(namespace)
+              .partitions(partitions)
+              .ttl(ttl)
+              .replicas(replicas);
+      agents.forEach(nb::agent);
+      return new Joined(nb.start(), nats, journal);
+    } catch (Exception | Error e) {
+      if (nats != null) {
+        nats.close();
+      }
+      journal.close();
+      throw e;
+    }
+  }
+
+  /** A node joined to its cluster, with the connections it owns; closing leaves and closes. */
+  public record Joined(ClusterNode node, Connection nats, PgJournal journal)
+      implements AutoCloseable {
+    @Override
+    public void close() throws InterruptedException {
+      try {
+        node.close();
+      } finally {
+        try {
+          nats.close();
+        } finally {
+          journal.close();
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Path file, Object value, String what) {
+    if (value instanceof Map<?, ?> m) {
+      return (Map<String, Object>) m;
+    }
+    throw bad(
+        file,
+        (value == null ? "has no " : "has a " + what + " that is not a mapping: ") + what,
+        "see docs/cluster.md for an example");
+  }
+
+  private static void unknown(Path file, Map<String, Object> m, Set<String> known, String prefix) {
+    for (Object k : m.keySet()) {
+      if (!known.contains(String.valueOf(k))) {
+        throw bad(
+            file,
+            "has an unknown key " + prefix + k,
+            "the keys are " + String.join(", ", new java.util.TreeSet<>(known)));
+      }
+    }
+  }
+
+  private static String text(Path file, Map<String, Object> m, String key, String fallback) {
+    Object v = m.get(key);
+    if (v == null) {
+      if (fallback != null) {
+        return fallback;
+      }
+      throw bad(file, "has no " + key, "add it; see docs/cluster.md");
+    }
+    return String.valueOf(v).strip();
+  }
+
+  private static int number(
+      Path file, Map<String, Object> m, String name, String key, int fallback, int min, int max) {
+    Object v = m.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Number n) || n.intValue() < min || n.intValue() > max) {
+      throw bad(file, name + " is " + v, "a whole number from " + min + " to " + max);
+    }
+    return n.intValue();
+  }
+
+  private static IllegalArgumentException bad(Path file, String what, String fix) {
+    return new IllegalArgumentException(
+        "cluster file " + file + " " + what + " (fix: " + fix + "); nothing was started");
+  }
+}
