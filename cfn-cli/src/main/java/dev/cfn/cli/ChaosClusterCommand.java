@@ -285,6 +285,9 @@ final class ChaosClusterCommand implements Callable<Integer> {
             producer.acknowledged());
         out.flush();
         Verdict v = drain(db, producer);
+        if (v.pending > 0) {
+          describePending(work.resolve("pending.txt"), db, connection, stream.name());
+        }
         return report(out, seed, kinds, injected, producer, v, loadS, cluster);
       }
     }
@@ -625,6 +628,77 @@ final class ChaosClusterCommand implements Callable<Integer> {
         lastChange = System.nanoTime();
       }
       Thread.sleep(500);
+    }
+  }
+
+  /**
+   * Writes what is known of the messages still pending after the drain to {@code file}: each row's
+   * partition, publication and stream sequence, what the stream holds at that sequence, and the
+   * stream's and its consumers' state, so a stuck row can be told from a lost one.
+   */
+  private static void describePending(
+      Path file, Connection db, io.nats.client.Connection nats, String stream) {
+    StringBuilder b = new StringBuilder();
+    try {
+      io.nats.client.JetStreamManagement jsm = nats.jetStreamManagement();
+      io.nats.client.api.StreamState state = jsm.getStreamInfo(stream).getStreamState();
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "stream %s: %d messages, first %d, last %d%n",
+              stream,
+              state.getMsgCount(),
+              state.getFirstSequence(),
+              state.getLastSequence()));
+      for (io.nats.client.api.ConsumerInfo c : jsm.getConsumers(stream)) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "consumer %s: delivered stream seq %d, ack floor stream seq %d, pending %d,"
+                    + " ack pending %d, redelivered %d, waiting %d, leader %s%n",
+                c.getName(),
+                c.getDelivered().getStreamSequence(),
+                c.getAckFloor().getStreamSequence(),
+                c.getNumPending(),
+                c.getNumAckPending(),
+                c.getRedelivered(),
+                c.getNumWaiting(),
+                c.getClusterInfo() == null ? "?" : c.getClusterInfo().getLeader()));
+      }
+      try (PreparedStatement s =
+              db.prepareStatement(
+                  "SELECT id, part, recipient, created_at, published_at,"
+                      + " stream_seq FROM cfn_messages ORDER BY id");
+          ResultSet rows = s.executeQuery()) {
+        while (rows.next()) {
+          long seq = rows.getLong(6);
+          String at;
+          try {
+            io.nats.client.api.MessageInfo m = jsm.getMessage(stream, seq);
+            at = m.getSubject() + " body " + new String(m.getData(), StandardCharsets.US_ASCII);
+          } catch (io.nats.client.JetStreamApiException e) {
+            at = "none (" + e.getErrorCode() + "/" + e.getApiErrorCode() + ")";
+          }
+          b.append(
+              String.format(
+                  Locale.ROOT,
+                  "pending %d part %s to %s created %d published %s seq %d; stream at seq: %s%n",
+                  rows.getLong(1),
+                  rows.getObject(2),
+                  rows.getString(3),
+                  rows.getLong(4),
+                  rows.getObject(5),
+                  seq,
+                  at));
+        }
+      }
+    } catch (Exception e) {
+      b.append("could not describe the pending messages: ").append(e).append('\n');
+    }
+    try {
+      Files.writeString(file, b);
+    } catch (IOException e) {
+      // a diagnostic only
     }
   }
 

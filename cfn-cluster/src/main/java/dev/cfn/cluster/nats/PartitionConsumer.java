@@ -9,7 +9,9 @@ import io.nats.client.Message;
 import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
 import io.nats.client.api.DeliverPolicy;
+import io.nats.client.api.MessageInfo;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -61,6 +63,7 @@ public final class PartitionConsumer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(PartitionConsumer.class);
   private static final Pattern NAME = Pattern.compile("p(\\d+)-e(\\d+)");
+  private static final long MAX_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /**
    * Tuning of one partition consumer.
@@ -139,7 +142,10 @@ public final class PartitionConsumer implements AutoCloseable {
   private final ReliableHandler handler;
   private final DeadLetterSink deadLetters;
   private final PriorAttempts prior;
-  private final JetStreamSubscription subscription;
+  private final Connection connection;
+  private final ReliableStream stream;
+  private final ConsumerConfiguration config;
+  private volatile JetStreamSubscription subscription;
   private final Settings settings;
   private final Map<Long, Integer> attempts = new HashMap<>(); // only the loop thread touches it
   private final Thread loop;
@@ -153,8 +159,14 @@ public final class PartitionConsumer implements AutoCloseable {
       ReliableHandler handler,
       DeadLetterSink deadLetters,
       PriorAttempts prior,
+      Connection connection,
+      ReliableStream stream,
+      ConsumerConfiguration config,
       JetStreamSubscription subscription,
       Settings settings) {
+    this.connection = connection;
+    this.stream = stream;
+    this.config = config;
     this.subjects = subjects;
     this.partition = partition;
     this.epoch = epoch;
@@ -254,20 +266,20 @@ public final class PartitionConsumer implements AutoCloseable {
     }
     JetStreamManagement jsm = connection.jetStreamManagement();
     String name = consumerName(partition, epoch);
+    ConsumerConfiguration config =
+        ConsumerConfiguration.builder()
+            .durable(name)
+            .filterSubject(stream.subjects().reliablePartitionFilter(partition))
+            .ackPolicy(AckPolicy.Explicit)
+            .deliverPolicy(DeliverPolicy.All)
+            .ackWait(settings.ackWait())
+            .maxDeliver(-1)
+            .maxAckPending(settings.maxAckPending())
+            .build();
     for (int attempt = 1; ; attempt++) {
       replaceLowerEpochs(jsm, stream, partition, epoch);
       try {
-        jsm.addOrUpdateConsumer(
-            stream.name(),
-            ConsumerConfiguration.builder()
-                .durable(name)
-                .filterSubject(stream.subjects().reliablePartitionFilter(partition))
-                .ackPolicy(AckPolicy.Explicit)
-                .deliverPolicy(DeliverPolicy.All)
-                .ackWait(settings.ackWait())
-                .maxDeliver(-1)
-                .maxAckPending(settings.maxAckPending())
-                .build());
+        jsm.addOrUpdateConsumer(stream.name(), config);
         break;
       } catch (JetStreamApiException e) {
         // A lower epoch's consumer created after the listing above (its owner was still starting
@@ -283,12 +295,7 @@ public final class PartitionConsumer implements AutoCloseable {
             e.getErrorDescription());
       }
     }
-    JetStreamSubscription subscription =
-        connection
-            .jetStream()
-            .subscribe(
-                stream.subjects().reliablePartitionFilter(partition),
-                PullSubscribeOptions.bind(stream.name(), name));
+    JetStreamSubscription subscription = subscribe(connection, stream, partition, name);
     PartitionConsumer consumer =
         new PartitionConsumer(
             stream.subjects(),
@@ -298,6 +305,9 @@ public final class PartitionConsumer implements AutoCloseable {
             Objects.requireNonNull(handler, "handler"),
             Objects.requireNonNull(deadLetters, "deadLetters"),
             Objects.requireNonNull(prior, "prior"),
+            connection,
+            stream,
+            config,
             subscription,
             settings);
     consumer.loop.start();
@@ -314,8 +324,21 @@ public final class PartitionConsumer implements AutoCloseable {
     return epoch;
   }
 
+  private static JetStreamSubscription subscribe(
+      Connection connection, ReliableStream stream, int partition, String name)
+      throws IOException, JetStreamApiException {
+    return connection
+        .jetStream()
+        .subscribe(
+            stream.subjects().reliablePartitionFilter(partition),
+            PullSubscribeOptions.bind(stream.name(), name));
+  }
+
   private void run() {
     Duration wait = Duration.ofMillis(500);
+    long checkEvery =
+        Math.clamp(settings.ackWait().toNanos(), TimeUnit.SECONDS.toNanos(1), MAX_CHECK_NANOS);
+    long lastCheck = System.nanoTime();
     while (running) {
       List<Message> batch;
       try {
@@ -329,6 +352,10 @@ public final class PartitionConsumer implements AutoCloseable {
         sleep(200);
         continue;
       }
+      if (batch.isEmpty() && System.nanoTime() - lastCheck > checkEvery) {
+        lastCheck = System.nanoTime();
+        recoverSkippedMessages();
+      }
       for (Message message : batch) {
         if (!running) {
           return; // unacked: redelivered after ackWait, to us or to the next owner
@@ -337,6 +364,70 @@ public final class PartitionConsumer implements AutoCloseable {
           handle(message);
         }
       }
+    }
+  }
+
+  /**
+   * When idle: whether the stream holds a message of this partition that the consumer will never
+   * deliver (it counts it as delivered and nothing is waiting for an ack), and if so, recreates the
+   * consumer so it delivers the partition's messages from the start again.
+   *
+   * <p>nats-server 2.9 can leave a consumer in that state after stream-leader kills: the stream's
+   * new leader lost the tail of the log its consumer had delivered, and gives those sequences again
+   * to new messages, or the consumer's state moved past messages the stream kept. Without this the
+   * messages wait forever (issue 15's stuck sends after a leader kill). A recreated consumer
+   * redelivers what it had handled and not yet seen deleted; the store's dedup makes those
+   * deliveries no-ops.
+   */
+  private void recoverSkippedMessages() {
+    String name = consumerName(partition, epoch);
+    try {
+      JetStreamManagement jsm = connection.jetStreamManagement();
+      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
+      if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
+        return; // it has work in hand: nothing is skipped for good
+      }
+      long delivered = info.getDelivered().getStreamSequence();
+      MessageInfo first;
+      try {
+        first =
+            jsm.getFirstMessage(
+                stream.name(), stream.subjects().reliablePartitionFilter(partition));
+      } catch (JetStreamApiException e) {
+        if (e.getErrorCode() == 404) {
+          return; // nothing of this partition is stored
+        }
+        throw e;
+      }
+      if (first.getSeq() > delivered) {
+        return; // not yet delivered: it is on its way (or was stored after the consumer info)
+      }
+      LOG.warn(
+          "partition {} epoch {}: the stream holds message {} of this partition but the consumer"
+              + " counts it delivered (delivered up to {}, nothing pending); recreating the"
+              + " consumer",
+          partition,
+          epoch,
+          first.getSeq(),
+          delivered);
+      jsm.deleteConsumer(stream.name(), name);
+      replaceLowerEpochs(jsm, stream, partition, epoch);
+      jsm.addOrUpdateConsumer(stream.name(), config);
+      JetStreamSubscription old = subscription;
+      subscription = subscribe(connection, stream, partition, name);
+      try {
+        old.unsubscribe();
+      } catch (IllegalStateException e) {
+        // already gone
+      }
+    } catch (SupersededException e) {
+      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      LOG.warn(
+          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
+          partition,
+          epoch,
+          e.toString());
     }
   }
 

@@ -449,11 +449,19 @@ public final class ClusterNode implements AutoCloseable {
       if (!running) {
         return;
       }
+      boolean first = owned.contains(0);
       try {
-        boolean first = owned.contains(0);
         if (!owned.isEmpty()) {
           relay.relay(List.copyOf(owned), first);
         }
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        log.warn("node {}: outbox relay failed, retrying: {}", node, e.toString());
+      }
+      // a relay that keeps failing (a message that gets no PubAck) must not hold the reconciler
+      // back: it is what republishes the messages the stream lost
+      try {
         if (first && System.nanoTime() - lastReconcile > reconcileAfter.toNanos() / 2) {
           lastReconcile = System.nanoTime();
           relay.reconcile(reconcileAfter);
@@ -461,7 +469,7 @@ public final class ClusterNode implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       } catch (Exception e) {
-        log.warn("node {}: outbox relay failed, retrying: {}", node, e.toString());
+        log.warn("node {}: outbox reconciler failed, retrying: {}", node, e.toString());
       }
     }
   }

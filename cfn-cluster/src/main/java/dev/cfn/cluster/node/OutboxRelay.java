@@ -8,6 +8,7 @@ import dev.cfn.core.Envelope;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.api.MessageInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,14 +36,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Reconciler.</b> {@link #reconcile} looks at messages published more than {@code after} ago
  * and still pending (not acknowledged by their recipient), and asks the stream for the sequence
- * each was stored at. When the stream still has it, the message is waiting (a backlog, a retry) and
- * its mark is refreshed. When the stream no longer has it, JetStream lost it (a power loss before
- * its fsync, a purge, a deleted message), since a work-queue stream deletes a message only on the
- * ack that follows the recipient's commit (which deletes the pending row): it is republished under
- * {@code Nats-Msg-Id} = {@code <id>-r<lost sequence>} (a new id, or the duplicate window would
- * swallow it; deterministic, so two reconcilers that see the same loss store it once), and the
- * recipient's dedup makes it take effect once whatever happens. It also publishes messages left
- * unpublished for more than {@code after} (their relay's node died before publishing them).
+ * each was stored at. When the stream still has it there (the message at that sequence names its
+ * id), the message is waiting (a backlog, a retry) and its mark is refreshed. When the stream no
+ * longer has it, or holds another message at that sequence, JetStream lost it (a power loss before
+ * its fsync, a purge, a deleted message, a replica that lost its tail and then led, reusing the
+ * sequence), since a work-queue stream deletes a message only on the ack that follows the
+ * recipient's commit (which deletes the pending row): it is republished under {@code Nats-Msg-Id} =
+ * {@code <id>-r<lost sequence>} (a new id, or the duplicate window would swallow it; deterministic,
+ * so two reconcilers that see the same loss store it once), and the recipient's dedup makes it take
+ * effect once whatever happens. It also publishes messages left unpublished for more than {@code
+ * after} (their relay's node died before publishing them).
  *
  * <p><b>Publications.</b> A RELIABLE topic publication (a pending row with a topic and no
  * recipient) is handed to the {@link Fanout}: it acknowledges the publication's row with one
@@ -146,10 +149,16 @@ public final class OutboxRelay {
    * (re)published.
    */
   public int reconcile(Duration after) throws IOException, InterruptedException {
-    int n = publish(outbox.unpublishedOlderThan(after, BATCH), false);
+    IOException failure = null;
+    int n = 0;
+    try {
+      n = publish(outbox.unpublishedOlderThan(after, BATCH), false);
+    } catch (IOException e) {
+      failure = e; // what got no PubAck stays unpublished; the published ones are still checked
+    }
     List<OutboxMessage> lost = new ArrayList<>();
     for (OutboxMessage m : outbox.publishedOlderThan(after, BATCH)) {
-      if (inStream(m.streamSequence())) {
+      if (holds(m)) {
         outbox.markPublished(m.envelope().id(), m.streamSequence()); // waiting: look again later
       } else {
         lost.add(m);
@@ -162,18 +171,40 @@ public final class OutboxRelay {
           lost.size(),
           streamName);
     }
-    return n + publish(lost, true);
+    n += publish(lost, true);
+    if (failure != null) {
+      throw failure;
+    }
+    return n;
   }
 
-  private boolean inStream(long sequence) throws IOException {
+  /**
+   * Whether the stream still holds {@code m} at the sequence it was marked with: a message is there
+   * and it is {@code m} (its body names {@code m}'s id). A sequence that holds another message
+   * means the stream lost {@code m} and gave its sequence to a later one (a replica that lost its
+   * tail, then led); a sequence of 0 or below names nothing.
+   *
+   * @throws IOException when the stream cannot be asked (no leader, a timeout): look again later
+   */
+  private boolean holds(OutboxMessage m) throws IOException {
+    long sequence = m.streamSequence();
+    if (sequence <= 0) {
+      return false;
+    }
+    MessageInfo stored;
     try {
-      jsm.getMessage(streamName, sequence);
-      return true;
+      stored = jsm.getMessage(streamName, sequence);
     } catch (JetStreamApiException e) {
       if (e.getErrorCode() == 404) {
         return false;
       }
       throw new IOException("cannot read sequence " + sequence + " of " + streamName, e);
+    }
+    byte[] body = stored.getData();
+    try {
+      return body != null && idOf(body) == m.envelope().id();
+    } catch (NumberFormatException e) {
+      return false; // not a message cfn published: not this one
     }
   }
 
@@ -211,17 +242,26 @@ public final class OutboxRelay {
     int published = 0;
     IOException failure = null;
     for (int i = 0; i < acks.size(); i++) {
+      ReliablePublisher.Sent s;
+      Exception problem = null;
       try {
-        ReliablePublisher.Sent s = acks.get(i).get(PUBACK_SECONDS, TimeUnit.SECONDS);
+        s = acks.get(i).get(PUBACK_SECONDS, TimeUnit.SECONDS);
+        if (s.streamSequence() <= 0) {
+          // a duplicate of a copy the server has not stored yet: nothing to check it by later
+          problem = new IOException("PubAck without a stream sequence: " + s);
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        s = null;
+        problem = e;
+      }
+      if (problem == null) {
         outbox.markPublished(sent.get(i).id(), s.streamSequence());
         published++;
-      } catch (ExecutionException | TimeoutException e) {
+      } else if (failure == null) {
         // unmarked: published again by a later relay or reconcile, under the same id
-        if (failure == null) {
-          failure =
-              new IOException(
-                  "message " + sent.get(i).id() + " got no PubAck from " + streamName, e);
-        }
+        failure =
+            new IOException(
+                "message " + sent.get(i).id() + " got no PubAck from " + streamName, problem);
       }
     }
     if (failure != null) {

@@ -213,6 +213,83 @@ class ClusterNodeTest {
     assertThat(journal.outbox().pending(lost.id())).isEqualTo(Optional.empty());
   }
 
+  /**
+   * Issue 15's stuck sends: the stream loses messages whose outbox rows are marked published, then
+   * gives their sequences to later messages (what a replica that lost its tail does when it leads;
+   * made here by recreating the stream). The reconciler must not take "something is stored at that
+   * sequence" for "this message is waiting": it compares the stored message's id, republishes the
+   * lost ones, and each takes effect once.
+   */
+  @Test
+  void aMessageWhoseStreamSequenceWasReusedByAnotherIsRepublishedByTheReconciler()
+      throws Exception {
+    String url = TestDatabase.newSchema("reused");
+    String ns = "n" + NAMESPACES.incrementAndGet();
+    PgJournal journal = journal(url);
+    Subjects subjects = Subjects.of(ns);
+    ReliableStream stream =
+        ReliableStream.ensure(connection, subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+    ReliablePublisher publisher =
+        new ReliablePublisher(connection, stream, new Partitioner(PARTITIONS));
+    OutboxRelay relay = new OutboxRelay(journal.outbox(), publisher, connection, stream);
+    long first = journal.nextIdBlock();
+    AgentId target = AgentId.of("counter", "reused");
+    List<Envelope> lost = List.of(envelope(first, target, "a"), envelope(first + 1, target, "b"));
+    List<Envelope> later =
+        List.of(envelope(first + 2, target, "c"), envelope(first + 3, target, "d"));
+    for (Envelope e : lost) {
+      journal.append(e);
+    }
+    assertThat(relay.publishNow(lost)).isEqualTo(2);
+    Map<Long, Long> lostAt = sequences(journal);
+
+    var jsm = connection.jetStreamManagement();
+    assertThat(jsm.deleteStream(stream.name())).isTrue(); // JetStream lost everything it held
+    ReliableStream.ensure(connection, subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+    for (Envelope e : later) {
+      journal.append(e);
+    }
+    assertThat(relay.publishNow(later)).isEqualTo(2);
+    Map<Long, Long> at = sequences(journal);
+    assertThat(List.of(at.get(later.get(0).id()), at.get(later.get(1).id())))
+        .as("the later messages were given the lost ones' sequences")
+        .containsExactly(lostAt.get(lost.get(0).id()), lostAt.get(lost.get(1).id()));
+
+    AtomicInteger republished = new AtomicInteger();
+    PlacementTest.eventually(
+        "the reconciler found the two lost messages",
+        () -> {
+          try {
+            republished.addAndGet(relay.reconcile(Duration.ofMillis(1)));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return republished.get() >= 2;
+        });
+    assertThat(republished.get()).as("the two lost ones only").isEqualTo(2);
+    assertThat(jsm.getStreamInfo(stream.name()).getStreamState().getMsgCount()).isEqualTo(4);
+
+    ClusterNode node = node(journal, ns, "solo");
+    PlacementTest.eventually("all four counted", () -> count(journal, target) == 4);
+    for (Envelope e : lost) {
+      assertThat(journal.state(target, "seen-" + e.id())).contains(e.payload().toString());
+      assertThat(journal.isAcknowledged(e.id())).isTrue();
+    }
+    PlacementTest.eventually(
+        "nothing pending", () -> journal.outbox().publishedOlderThan(Duration.ZERO, 10).isEmpty());
+    assertThat(count(journal, target)).as("each effect once").isEqualTo(4);
+    assertThat(node.handledCount()).isEqualTo(4);
+  }
+
+  /** Pending message id to the stream sequence its outbox row is marked with. */
+  private static Map<Long, Long> sequences(PgJournal journal) {
+    Map<Long, Long> out = new java.util.HashMap<>();
+    for (var m : journal.outbox().publishedOlderThan(Duration.ofMillis(-60_000), 100)) {
+      out.put(m.envelope().id(), m.streamSequence());
+    }
+    return out;
+  }
+
   static Envelope envelope(long id, AgentId to, String payload) {
     return new Envelope(
         id,
