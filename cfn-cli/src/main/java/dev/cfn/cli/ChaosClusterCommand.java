@@ -460,7 +460,21 @@ final class ChaosClusterCommand implements Callable<Integer> {
 
   private Injected partition(Cluster cluster, Connection db, double at) throws Exception {
     NodeProcess victim = cluster.node(0);
+    // cut the node off only once it holds partitions: cutting one that holds none tests nothing
     Set<Integer> held = heldBy(db, victim.id);
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (held.isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "node "
+                + victim.id
+                + " held no partition for "
+                + WAIT.toSeconds()
+                + " s; a partition fault would test nothing (see its log in the work folder)");
+      }
+      Thread.sleep(20);
+      held = heldBy(db, victim.id);
+    }
     cluster.netns.cut();
     long t0 = System.nanoTime();
     long takeover;

@@ -56,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * is retried in place instead, holding back the whole partition (every agent in it) until it
  * succeeds or is dead-lettered: strict per-agent FIFO at the price of head-of-line blocking.
  *
+ * <p><b>Skipped messages.</b> When idle (every {@code ackWait}, at most every 10 s) the consumer
+ * checks that the stream holds no message of its partition that it counts as delivered while
+ * nothing waits for an ack; nats-server 2.9 can leave it so after stream-leader kills, and those
+ * messages would never be delivered. If it finds one it recreates its consumer (same name), which
+ * delivers the partition's stored messages again; the store's dedup absorbs the repeats.
+ *
  * <p>A handler must finish within {@code ackWait}, or the server redelivers the message while it is
  * still being handled (the store's dedup then makes the second delivery a no-op).
  */
