@@ -23,8 +23,8 @@ import java.util.TreeMap;
  * one (its topology in force, members with their roles and loads, who may message whom, what its
  * topology refused by rule, what it spent), members join and leave, close one. Making, joining,
  * leaving and closing are audited privileged actions, each is stored in the node's journal before
- * the answer, so that the swarms outlive a restart ({@link #restore}), and each is published on
- * {@code cfn.flow.swarm.*} ({@link Swarms}).
+ * the answer, so that the swarms outlive a restart ({@link #restore}) with what they spent and
+ * refused (each swarm's ledger, {@link Swarms}), and each is published on {@code cfn.flow.swarm.*}.
  */
 final class SwarmRoutes {
   /** The most members whose who-may-message-whom the status lists (n² verdicts). */
@@ -166,9 +166,10 @@ final class SwarmRoutes {
 
   /**
    * Makes every swarm the journal records again, as it was last stored: its topology, budget limits
-   * and members in their order (spawned when not running). A swarm or member that cannot be made
-   * again (its record is unreadable, its agent's definition is gone or has no model provider) is
-   * left out with a warning; its record stays, so a node that can make it does.
+   * and members in their order (spawned when not running), its budget and refusal count starting
+   * from what its ledger holds. A swarm or member that cannot be made again (its record is
+   * unreadable, its agent's definition is gone or has no model provider) is left out with a
+   * warning; its record stays, so a node that can make it does.
    *
    * @return the swarms made again
    */
