@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * and before the call's record committed counts the call and the one it is made again: two calls,
  * as the provider counts them.
  *
+ * <p><b>Restore</b> asks the ledger's agent for its totals (a RELIABLE request), so a charge
+ * journaled but not yet applied when the process died, recovered from the journal at the restart
+ * and queued before that request, is counted too.
+ *
  * <p><b>Bounded.</b> The ledger holds four totals per model, the refusal count and the last {@value
  * Swarm#RECENT_REFUSALS} refusal reasons: no row per call. (Ledgers written before kept a mark per
  * call; the first build on such a ledger deletes the marks, {@value #COMPACT_BATCH} per commit.)
@@ -60,6 +64,7 @@ final class Ledger {
   private static final String REFUSED = "refused";
   private static final String COMPACT = "compact";
   private static final String CLEAR = "clear";
+  private static final String READ = "read";
   private static final char SEP = '\n';
   private static final String MARK = "call.";
   private static final String SPENT = "spent.";
@@ -124,6 +129,18 @@ final class Ledger {
         keys.addAll(ctx.effects().getByPrefix(RECENT, Journal.MAX_PREFIX_ENTRIES).keySet());
         keys.add(REFUSED_KEY);
         keys.forEach(ctx.effects()::delete);
+      } else if (f[0].equals(READ)) {
+        // the totals as the ledger holds them once every message queued before this is applied
+        SortedMap<String, String> totals =
+            new TreeMap<>(ctx.effects().getByPrefix(SPENT, Journal.MAX_PREFIX_ENTRIES));
+        totals.putAll(ctx.effects().getByPrefix(RECENT, Swarm.RECENT_REFUSALS + 1));
+        ctx.effects().get(REFUSED_KEY).ifPresent(v -> totals.put(REFUSED_KEY, v));
+        StringBuilder out = new StringBuilder();
+        totals.forEach((k, v) -> out.append(k).append('\t').append(v).append(SEP));
+        if (m.isRequest()) {
+          ctx.reply(out.toString());
+        }
+        return;
       }
       if (m.isRequest()) {
         ctx.reply("ok"); // joins the outbox: sent once the change is committed
@@ -143,10 +160,7 @@ final class Ledger {
 
   /** What the ledger holds: charged into {@link #budget}, refusals returned. */
   Restored restore() {
-    SortedMap<String, String> state =
-        new TreeMap<>(journal.stateByPrefix(id, SPENT, Journal.MAX_PREFIX_ENTRIES));
-    state.putAll(journal.stateByPrefix(id, RECENT, Swarm.RECENT_REFUSALS + 1));
-    journal.state(id, REFUSED_KEY).ifPresent(v -> state.put(REFUSED_KEY, v));
+    SortedMap<String, String> state = read();
     Map<String, long[]> byModel = new TreeMap<>();
     long refused = 0;
     TreeMap<Long, String> recent = new TreeMap<>();
@@ -187,6 +201,42 @@ final class Ledger {
       runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(COMPACT));
     }
     return new Restored(calls, refused, List.copyOf(recent.values()));
+  }
+
+  /**
+   * The ledger's totals, asked of its agent by a RELIABLE request: the messages recovered from the
+   * journal for it at the restart (a charge whose request was under way at a crash) are queued
+   * before the request, so they are in the answer. Read from the journal directly if the agent does
+   * not answer in time.
+   */
+  private SortedMap<String, String> read() {
+    SortedMap<String, String> state = new TreeMap<>();
+    try {
+      Object answer =
+          runtime
+              .request(
+                  Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(READ), COMMIT_TIMEOUT)
+              .get(COMMIT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS)
+              .payload();
+      if (answer instanceof String text) {
+        for (String line : text.split(String.valueOf(SEP))) {
+          int tab = line.indexOf('\t');
+          if (tab > 0) {
+            state.put(line.substring(0, tab), line.substring(tab + 1));
+          }
+        }
+        return state;
+      }
+      LOG.warn("swarm ledger {} answered a read with {}; reading the journal", id, answer);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("swarm ledger {} did not answer a read ({}); reading the journal", id, e.toString());
+    }
+    state.putAll(journal.stateByPrefix(id, SPENT, Journal.MAX_PREFIX_ENTRIES));
+    state.putAll(journal.stateByPrefix(id, RECENT, Swarm.RECENT_REFUSALS + 1));
+    journal.state(id, REFUSED_KEY).ifPresent(v -> state.put(REFUSED_KEY, v));
+    return state;
   }
 
   /** What a restore found. */

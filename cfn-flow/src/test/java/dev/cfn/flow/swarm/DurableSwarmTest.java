@@ -244,4 +244,24 @@ class DurableSwarmTest {
               "spent.cached.test-model");
     }
   }
+
+  @Test
+  void aChargeJournaledButNotAppliedWhenTheProcessDiedIsCountedWhenItsSwarmIsBuiltAgain()
+      throws Exception {
+    // no ledger agent on this runtime: the charge stays in the journal unhandled, as after a crash
+    // between a charge request's append and its handling
+    try (SqliteJournal journal = SqliteJournal.builder(dir.resolve("journal.db")).open();
+        AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).journal(journal).build()) {
+      rt.send(
+          Envelope.to(LEDGER)
+              .delivery(DeliveryMode.RELIABLE)
+              .payload("spend\ntest-model\n100\n20\n0"));
+    }
+    try (LedgerCrashChild.Node n = LedgerCrashChild.Node.open(dir, 100, null)) {
+      assertThat(n.swarm().budget().spent().calls())
+          .as("recovered and applied before the restore read the ledger")
+          .isEqualTo(1);
+      assertThat(n.swarm().budget().spent().totalTokens()).isEqualTo(120);
+    }
+  }
 }
