@@ -188,11 +188,24 @@ final class SwarmRoutes {
           continue;
         }
         for (JsonNode m : r.path("members")) {
+          Node.Spawned seat = null;
           try {
             AgentId id = AgentRoutes.agentId(m.path("type").asText(), m.path("key").asText());
+            if (node.runtime.lookup(id).isEmpty()) {
+              // The seat before the type: registering it delivers the RELIABLE messages the
+              // journal kept for the member (a task under way at the stop), and the agent they
+              // start must charge the swarm's budget and ledger, not a budget of its own.
+              seat = new Node.Spawned(id, name, h.get().swarm().memberBudget(id), Map.of());
+              if (node.spawned.putIfAbsent(id, seat) != null) {
+                seat = null;
+              }
+            }
             requireType(id.type());
             join(h.get(), id);
           } catch (RuntimeException failed) {
+            if (seat != null && node.runtime.lookup(seat.id()).isEmpty()) {
+              node.spawned.remove(seat.id(), seat);
+            }
             log.warn(
                 "cfn serve: swarm {}'s member {}/{} cannot join again: {}",
                 name,

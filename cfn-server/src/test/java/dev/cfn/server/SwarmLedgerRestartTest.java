@@ -10,6 +10,7 @@ import dev.cfn.testkit.Reply;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,7 +82,7 @@ class SwarmLedgerRestartTest {
             .get("team")
             .orElseThrow()
             .swarm()
-            .awaitLedger(java.time.Duration.ofSeconds(60));
+            .awaitLedger(Duration.ofSeconds(60));
         JsonNode s = swarm(node);
         assertThat(s.path("budget").path("calls").asLong()).isEqualTo(1);
       }
@@ -113,6 +114,60 @@ class SwarmLedgerRestartTest {
         s = swarm(node);
         assertThat(s.path("budget").path("calls").asLong()).isZero();
         assertThat(s.path("refused").asLong()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void aMembersTaskUnderWayAtTheStopIsChargedToItsSwarmWhenTheNodeResumesIt() throws Exception {
+    Path agents = home.resolve(".claude/agents");
+    Files.createDirectories(agents);
+    Files.writeString(
+        agents.resolve("worker.md"),
+        "---\nname: worker\ndescription: the worker\ntools: []\nmodel: test-model\n---\n"
+            + "You are the worker.\n");
+    try (ModelServer models = ModelServer.start()) {
+      // the first answer takes longer than the first node lives; asked again, it comes at once
+      models
+          .script()
+          .on(Match.systemContains("You are the worker."))
+          .reply(Reply.text("late").after(Duration.ofSeconds(90)), Reply.text("hi"));
+      Consumer<CfnServer.Builder> durably =
+          served(models).andThen(b -> b.retryPolicy(dev.cfn.core.RetryPolicy.DEFAULT));
+      try (TestNode node = TestNode.start(home, durably)) {
+        String operator = node.token(Role.OPERATOR);
+        HttpResponse<String> r = node.call("POST", "/v1/swarms", operator, SWARM);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        r =
+            node.call(
+                "POST",
+                "/v1/messages/send",
+                operator,
+                "{\"to\":\"worker/1\",\"task\":\"say hi\",\"reliable\":true}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (models.received() == 0 && System.nanoTime() < end) {
+          Thread.sleep(50);
+        }
+        assertThat(models.received()).isEqualTo(1);
+      } // stopped while the worker's call is in flight: the task stays in the journal
+
+      try (TestNode node = TestNode.start(home, durably)) {
+        JsonNode s =
+            FlowRoutesTest.until(
+                node,
+                "/v1/swarms/team",
+                node.token(Role.VIEWER),
+                j -> j.path("budget").path("calls").asLong() == 1);
+        assertThat(s.path("budget").path("calls").asLong())
+            .as("the resumed task's call charged to the swarm, not to a budget of the agent's own")
+            .isEqualTo(1);
+        assertThat(models.received()).isEqualTo(2);
+      }
+      try (TestNode node = TestNode.start(home, durably)) {
+        assertThat(swarm(node).path("budget").path("calls").asLong())
+            .as("and kept in the swarm's ledger")
+            .isEqualTo(1);
       }
     }
   }
