@@ -394,7 +394,7 @@ final class SwarmCommand extends CommandGroup {
             LlmAgent.Builder agent =
                 LlmAgent.builder(d).router(router).tools(tools).budgetPerAgent(swarm::memberBudget);
             if (recorded != null) {
-              agent.callLog(swarm.callLog(CallLog.durable(recorded)));
+              agent.callLog(CallLog.durable(recorded));
             }
             hooks.apply(agent, projectHooks);
             rt.register(agent.type(d.name()));

@@ -23,8 +23,8 @@ import java.util.TreeMap;
  * one (its topology in force, members with their roles and loads, who may message whom, what its
  * topology refused by rule, what it spent), members join and leave, close one. Making, joining,
  * leaving and closing are audited privileged actions, each is stored in the node's journal before
- * the answer, so that the swarms outlive a restart ({@link #restore}), and each is published on
- * {@code cfn.flow.swarm.*} ({@link Swarms}).
+ * the answer, so that the swarms outlive a restart ({@link #restore}) with what they spent and
+ * refused (each swarm's ledger, {@link Swarms}), and each is published on {@code cfn.flow.swarm.*}.
  */
 final class SwarmRoutes {
   /** The most members whose who-may-message-whom the status lists (n² verdicts). */
@@ -166,9 +166,10 @@ final class SwarmRoutes {
 
   /**
    * Makes every swarm the journal records again, as it was last stored: its topology, budget limits
-   * and members in their order (spawned when not running). A swarm or member that cannot be made
-   * again (its record is unreadable, its agent's definition is gone or has no model provider) is
-   * left out with a warning; its record stays, so a node that can make it does.
+   * and members in their order (spawned when not running), its budget and refusal count starting
+   * from what its ledger holds. A swarm or member that cannot be made again (its record is
+   * unreadable, its agent's definition is gone or has no model provider) is left out with a
+   * warning; its record stays, so a node that can make it does.
    *
    * @return the swarms made again
    */
@@ -187,11 +188,24 @@ final class SwarmRoutes {
           continue;
         }
         for (JsonNode m : r.path("members")) {
+          Node.Spawned seat = null;
           try {
             AgentId id = AgentRoutes.agentId(m.path("type").asText(), m.path("key").asText());
+            if (node.runtime.lookup(id).isEmpty()) {
+              // The seat before the type: registering it delivers the RELIABLE messages the
+              // journal kept for the member (a task under way at the stop), and the agent they
+              // start must charge the swarm's budget and ledger, not a budget of its own.
+              seat = new Node.Spawned(id, name, h.get().swarm().memberBudget(id), Map.of());
+              if (node.spawned.putIfAbsent(id, seat) != null) {
+                seat = null;
+              }
+            }
             requireType(id.type());
             join(h.get(), id);
           } catch (RuntimeException failed) {
+            if (seat != null && node.runtime.lookup(seat.id()).isEmpty()) {
+              node.spawned.remove(seat.id(), seat);
+            }
             log.warn(
                 "cfn serve: swarm {}'s member {}/{} cannot join again: {}",
                 name,

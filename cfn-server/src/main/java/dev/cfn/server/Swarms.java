@@ -31,8 +31,14 @@ import java.util.concurrent.TimeoutException;
  * after every change ({@link #save}, {@link #remove}) by a RELIABLE request to that agent, whose
  * handler commits it with the request's acknowledgement; the change is durable when the request is
  * answered, before the API answers. A node started on the same home makes every recorded swarm
- * again, its members joining in their recorded order ({@code SwarmRoutes.restore}). What a swarm
- * spent and refused is counted anew after a restart.
+ * again, its members joining in their recorded order ({@code SwarmRoutes.restore}).
+ *
+ * <p>Each is a durable swarm ({@link Swarm.Builder#durable}) on the node's journal: what its
+ * members spent (every model call charged to the member budgets the node gives them, committed
+ * before the call's answer is used) and what its topology refused is kept in its ledger, the state
+ * of the agent {@code cfn-swarm-ledger/NAME}, and the swarm made again at the node's start begins
+ * from it, so its budget limits hold across restarts and crashes. Closing a swarm deletes its
+ * ledger with its record: a new swarm of that name starts from nothing.
  *
  * <p>Every change is published on {@code cfn.flow.swarm.KIND} ({@code created}, {@code joined},
  * {@code left}, {@code closed}) with the swarm's name as the source, so that it reaches the event
@@ -157,7 +163,8 @@ final class Swarms implements AutoCloseable {
     if (swarms.containsKey(name)) {
       return Optional.empty();
     }
-    Swarm s = Swarm.builder(name, runtime).topology(topology).budget(budget).build();
+    Swarm s =
+        Swarm.builder(name, runtime).topology(topology).budget(budget).durable(journal).build();
     Hosted h = new Hosted(s, Map.copyOf(limits));
     swarms.put(name, h);
     event("created", name, Map.of("topology", topology.name()));
@@ -179,10 +186,23 @@ final class Swarms implements AutoCloseable {
    * is none.
    */
   synchronized boolean remove(String name) {
-    Hosted h = swarms.remove(name);
+    Hosted h = swarms.get(name);
     if (h == null) {
       return false;
     }
+    try {
+      h.swarm().deleteLedger(); // first: a failure leaves the swarm as it was
+    } catch (IllegalStateException e) {
+      throw new Problem(
+          503,
+          "Not stored",
+          "the journal did not delete swarm "
+              + name
+              + "'s ledger in time ("
+              + e.getMessage()
+              + "); the swarm is not closed (fix: repeat the request)");
+    }
+    swarms.remove(name);
     h.swarm().close();
     store(name, "");
     event("closed", name, Map.of());

@@ -117,6 +117,7 @@ public final class Budget {
   private final long maxWallNanos; // 0: none
   private final PriceTable prices;
   private final LongSupplier nanoTime;
+  private final Charged onCharge; // null: none
 
   // guarded by this
   private long inputTokens;
@@ -137,6 +138,23 @@ public final class Budget {
     this.maxWallNanos = b.maxWallTime == null ? 0 : b.maxWallTime.toNanos();
     this.prices = b.prices;
     this.nanoTime = b.nanoTime;
+    this.onCharge = b.onCharge;
+  }
+
+  /**
+   * Told of every charge of a budget, after it is counted in the budget and its ancestors ({@link
+   * Builder#onCharge}).
+   */
+  @FunctionalInterface
+  public interface Charged {
+    /**
+     * Called on the charging thread once {@code usage} is counted; what it throws goes to the
+     * caller of {@link Budget#charge}, the charge itself staying counted.
+     *
+     * @param usage what the call used
+     * @param model the model the call was priced by (may be null or blank)
+     */
+    void charged(Usage usage, String model);
   }
 
   /**
@@ -237,6 +255,9 @@ public final class Budget {
     }
     if (cost.isEmpty() && !costLimited) {
       prices.warnUnpriced(model);
+    }
+    if (onCharge != null) {
+      onCharge.charged(usage, model);
     }
     return cost.orElse(BigDecimal.ZERO);
   }
@@ -414,6 +435,7 @@ public final class Budget {
     private Duration maxWallTime;
     private PriceTable prices = PriceTable.defaults();
     private LongSupplier nanoTime = System::nanoTime;
+    private Charged onCharge;
 
     private Builder(String name) {
       if (name == null || name.isBlank()) {
@@ -521,6 +543,20 @@ public final class Budget {
      */
     public Builder nanoTime(LongSupplier nanoTime) {
       this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+      return this;
+    }
+
+    /**
+     * Tells {@code listener} of every charge of this budget (not of its ancestors' other children),
+     * after the charge is counted here and in every ancestor: how a durable swarm writes its
+     * members' spend to its ledger before their answers are used.
+     *
+     * @param listener called on the charging thread, so it may make the charge durable before
+     *     {@link Budget#charge} returns
+     * @return this builder
+     */
+    public Builder onCharge(Charged listener) {
+      this.onCharge = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

@@ -55,6 +55,30 @@ class BudgetTest {
   }
 
   @Test
+  void aListenerHearsEachChargeOfItsBudgetAfterItIsCountedAlongTheChain() {
+    Budget swarm = Budget.builder("swarm s").build();
+    List<String> heard = new ArrayList<>();
+    Budget member =
+        Budget.builder("agent a/1")
+            .parent(swarm)
+            .onCharge(
+                (usage, model) ->
+                    heard.add(
+                        model
+                            + " "
+                            + usage.totalTokens()
+                            + " "
+                            + swarm.spent().calls())) // counted in the parent already
+            .build();
+    Budget other = Budget.builder("agent b/1").parent(swarm).build();
+    member.charge(HUNDRED, "gpt-4o");
+    other.charge(HUNDRED, "gpt-4o"); // a sibling's charge is not this listener's
+    member.charge(new Usage(5, 5, 0), "gpt-4o-mini");
+    assertThat(heard).containsExactly("gpt-4o 100 1", "gpt-4o-mini 10 3");
+    assertThat(swarm.spent().calls()).isEqualTo(3);
+  }
+
+  @Test
   void aTokenLimitRefusesOnceReachedSoTheOvershootIsAtMostOneCall() {
     Budget b = Budget.builder("tokens").maxTokens(250).build();
     b.check();

@@ -1,8 +1,5 @@
 package dev.cfn.flow.swarm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.ai.CallLog;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.model.Usage;
 import dev.cfn.core.Agent;
@@ -12,19 +9,12 @@ import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Journal;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,29 +26,48 @@ import org.slf4j.LoggerFactory;
  * topology refused, kept in the journal in the state of the agent {@code cfn-swarm-ledger/NAME} and
  * read back when the swarm is built again on the same journal.
  *
- * <p><b>Spend</b> is written by the swarm's call log ({@link Swarm#callLog(CallLog)}): a model
- * call's record goes to the member's call log first (committed before its answer is used), then its
- * usage to the ledger, by a RELIABLE request whose handler adds it to the totals and marks the call
- * (a hash of its key) in the same commit; the record returns once that commit is done. A crash
- * between the two commits leaves a recorded call without its mark: the call is replayed, not made
- * again, when its task is handled again, and the replay charges it then (the mark tells a replay
- * whose spend is counted from one whose is not). So a call is counted once: never lost once its
- * record committed, never twice. Payloads are strings, so no journal needs a payload type for it.
+ * <p><b>Spend</b> is written by the members' budgets ({@link Swarm#memberBudget}): every charge of
+ * one, made right after its model call answered and before the answer is used, sends the call's
+ * usage to the ledger by a RELIABLE request whose handler adds it to the totals; the charge returns
+ * once that commit is done. A call replayed from a call log is not charged (the agent does not
+ * charge a replay), and its spend was committed before its record was written, since the charge
+ * comes first. So every model call whose answer was used is counted once, whatever answered the
+ * task (a call-log record, a record committed with the message's acknowledgement, no record at all
+ * for a best-effort task). A crash after the call and before its charge committed loses that one
+ * call's spend (the task, if it is run again, calls and is charged again); a crash after the charge
+ * and before the call's record committed counts the call and the one it is made again: two calls,
+ * as the provider counts them.
+ *
+ * <p><b>Restore</b> asks the ledger's agent for its totals (a RELIABLE request), so a charge
+ * journaled but not yet applied when the process died, recovered from the journal at the restart
+ * and queued before that request, is counted too.
+ *
+ * <p><b>Bounded.</b> The ledger holds four totals per model, the refusal count and the last {@value
+ * Swarm#RECENT_REFUSALS} refusal reasons: no row per call. (Ledgers written before kept a mark per
+ * call; the first build on such a ledger deletes the marks, {@value #COMPACT_BATCH} per commit.)
+ * Payloads are strings, so no journal needs a payload type for it.
  */
 final class Ledger {
   private static final Logger LOG = LoggerFactory.getLogger(Ledger.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The agent type of the ledgers, registered on the runtime by the first durable swarm. */
   static final String TYPE = "cfn-swarm-ledger";
 
-  /** How long a record waits for its spend to be committed. */
+  /** How long a charge waits for its spend to be committed. */
   static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(30);
 
-  private static final String CHARGE = "charge";
+  /** How many marks of an older ledger one compaction commit deletes. */
+  static final int COMPACT_BATCH = 1_000;
+
+  private static final String SPEND = "spend";
+  private static final String CHARGE = "charge"; // an older ledger's, with a mark per call
   private static final String REFUSED = "refused";
+  private static final String COMPACT = "compact";
+  private static final String CLEAR = "clear";
+  private static final String READ = "read";
   private static final char SEP = '\n';
   private static final String MARK = "call.";
+  private static final String SPENT = "spent.";
   private static final String CALLS = "spent.calls.";
   private static final String INPUT = "spent.input.";
   private static final String OUTPUT = "spent.output.";
@@ -70,7 +79,6 @@ final class Ledger {
   private final Journal journal;
   private final AgentId id;
   private final Budget budget;
-  private final Set<String> markedHere = ConcurrentHashMap.newKeySet();
   private final AtomicLong pendingRefusals = new AtomicLong();
   private final List<String> pendingReasons = new ArrayList<>(); // guarded by itself
   private final AtomicBoolean flushing = new AtomicBoolean();
@@ -87,22 +95,19 @@ final class Ledger {
     }
   }
 
-  /** The ledger's agent: applies charges (once per mark) and refusal counts to its state. */
+  /** The ledger's agent: applies spend, refusal counts, compaction and clearing to its state. */
   private static Agent handler() {
     return (m, ctx) -> {
       if (!(m.payload() instanceof String s)) {
         return;
       }
       String[] f = s.split(String.valueOf(SEP), -1);
-      if (f[0].equals(CHARGE) && f.length == 7) {
-        String mark = MARK + f[1];
-        if (ctx.effects().get(mark).isEmpty()) {
-          String model = f[2];
-          ctx.effects().put(mark, "1");
-          ctx.effects().increment(CALLS + model, 1);
-          ctx.effects().increment(INPUT + model, Long.parseLong(f[3]));
-          ctx.effects().increment(OUTPUT + model, Long.parseLong(f[4]));
-          ctx.effects().increment(CACHED + model, Long.parseLong(f[5]));
+      if (f[0].equals(SPEND) && f.length == 5) {
+        spend(ctx.effects(), f[1], f[2], f[3], f[4]);
+      } else if (f[0].equals(CHARGE) && f.length == 7) {
+        // sent by an older version, which marked each call; still pending at the upgrade
+        if (ctx.effects().get(MARK + f[1]).isEmpty()) {
+          spend(ctx.effects(), f[2], f[3], f[4], f[5]);
         }
       } else if (f[0].equals(REFUSED) && f.length >= 2) {
         long total = ctx.effects().increment(REFUSED_KEY, Long.parseLong(f[1]));
@@ -112,6 +117,30 @@ final class Ledger {
           ctx.effects()
               .put(RECENT + Math.floorMod(seq, Swarm.RECENT_REFUSALS), seq + "\t" + f[2 + i]);
         }
+      } else if (f[0].equals(COMPACT)) {
+        List<String> marks = List.copyOf(ctx.effects().getByPrefix(MARK, COMPACT_BATCH).keySet());
+        marks.forEach(ctx.effects()::delete);
+        if (marks.size() == COMPACT_BATCH) {
+          ctx.effects().send(ctx.self(), COMPACT); // the next batch, in a commit of its own
+        }
+      } else if (f[0].equals(CLEAR)) {
+        List<String> keys = new ArrayList<>();
+        keys.addAll(ctx.effects().getByPrefix(SPENT, Journal.MAX_PREFIX_ENTRIES).keySet());
+        keys.addAll(ctx.effects().getByPrefix(RECENT, Journal.MAX_PREFIX_ENTRIES).keySet());
+        keys.add(REFUSED_KEY);
+        keys.forEach(ctx.effects()::delete);
+      } else if (f[0].equals(READ)) {
+        // the totals as the ledger holds them once every message queued before this is applied
+        SortedMap<String, String> totals =
+            new TreeMap<>(ctx.effects().getByPrefix(SPENT, Journal.MAX_PREFIX_ENTRIES));
+        totals.putAll(ctx.effects().getByPrefix(RECENT, Swarm.RECENT_REFUSALS + 1));
+        ctx.effects().get(REFUSED_KEY).ifPresent(v -> totals.put(REFUSED_KEY, v));
+        StringBuilder out = new StringBuilder();
+        totals.forEach((k, v) -> out.append(k).append('\t').append(v).append(SEP));
+        if (m.isRequest()) {
+          ctx.reply(out.toString());
+        }
+        return;
       }
       if (m.isRequest()) {
         ctx.reply("ok"); // joins the outbox: sent once the change is committed
@@ -119,15 +148,19 @@ final class Ledger {
     };
   }
 
+  private static void spend(
+      dev.cfn.core.Effects effects, String model, String input, String output, String cached) {
+    effects.increment(CALLS + model, 1);
+    effects.increment(INPUT + model, Long.parseLong(input));
+    effects.increment(OUTPUT + model, Long.parseLong(output));
+    effects.increment(CACHED + model, Long.parseLong(cached));
+  }
+
   // ------------------------------------------------------------------ restore
 
   /** What the ledger holds: charged into {@link #budget}, refusals returned. */
   Restored restore() {
-    // by prefix, not the whole namespace: the marks of the calls ("call.") are many
-    SortedMap<String, String> state =
-        new TreeMap<>(journal.stateByPrefix(id, "spent.", Journal.MAX_PREFIX_ENTRIES));
-    state.putAll(journal.stateByPrefix(id, RECENT, Swarm.RECENT_REFUSALS + 1));
-    journal.state(id, REFUSED_KEY).ifPresent(v -> state.put(REFUSED_KEY, v));
+    SortedMap<String, String> state = read();
     Map<String, long[]> byModel = new TreeMap<>();
     long refused = 0;
     TreeMap<Long, String> recent = new TreeMap<>();
@@ -138,7 +171,7 @@ final class Ledger {
               ? 0
               : k.startsWith(INPUT) ? 1 : k.startsWith(OUTPUT) ? 2 : k.startsWith(CACHED) ? 3 : -1;
       if (field >= 0) {
-        String model = k.substring(k.indexOf('.', "spent.".length()) + 1);
+        String model = k.substring(k.indexOf('.', SPENT.length()) + 1);
         byModel.computeIfAbsent(model, x -> new long[4])[field] = Long.parseLong(e.getValue());
       } else if (k.equals(REFUSED_KEY)) {
         refused = Long.parseLong(e.getValue());
@@ -153,7 +186,8 @@ final class Ledger {
       long[] t = e.getValue();
       String model = e.getKey();
       // Charged as the calls were: the tokens once, every other call with none, so the budget
-      // counts the calls, the tokens and the cost its price table gives them.
+      // counts the calls, the tokens and the cost its price table gives them. The swarm's own
+      // budget, not a member's: nothing here is sent to the ledger again.
       if (t[0] > 0) {
         budget.charge(new Usage(t[1], t[2], t[3]), model);
         for (long i = 1; i < t[0]; i++) {
@@ -162,7 +196,47 @@ final class Ledger {
       }
       calls += t[0];
     }
+    if (!journal.stateByPrefix(id, MARK, 1).isEmpty()) {
+      // an older ledger's marks, one per call: deleted in batches, off the caller's path
+      runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(COMPACT));
+    }
     return new Restored(calls, refused, List.copyOf(recent.values()));
+  }
+
+  /**
+   * The ledger's totals, asked of its agent by a RELIABLE request: the messages recovered from the
+   * journal for it at the restart (a charge whose request was under way at a crash) are queued
+   * before the request, so they are in the answer. Read from the journal directly if the agent does
+   * not answer in time.
+   */
+  private SortedMap<String, String> read() {
+    SortedMap<String, String> state = new TreeMap<>();
+    try {
+      Object answer =
+          runtime
+              .request(
+                  Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(READ), COMMIT_TIMEOUT)
+              .get(COMMIT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS)
+              .payload();
+      if (answer instanceof String text) {
+        for (String line : text.split(String.valueOf(SEP))) {
+          int tab = line.indexOf('\t');
+          if (tab > 0) {
+            state.put(line.substring(0, tab), line.substring(tab + 1));
+          }
+        }
+        return state;
+      }
+      LOG.warn("swarm ledger {} answered a read with {}; reading the journal", id, answer);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.warn("swarm ledger {} did not answer a read ({}); reading the journal", id, e.toString());
+    }
+    state.putAll(journal.stateByPrefix(id, SPENT, Journal.MAX_PREFIX_ENTRIES));
+    state.putAll(journal.stateByPrefix(id, RECENT, Swarm.RECENT_REFUSALS + 1));
+    journal.state(id, REFUSED_KEY).ifPresent(v -> state.put(REFUSED_KEY, v));
+    return state;
   }
 
   /** What a restore found. */
@@ -170,115 +244,47 @@ final class Ledger {
 
   // ------------------------------------------------------------------ spend
 
-  /** {@code inner} with every model call it records (and every replay not yet counted) charged. */
-  CallLog callLog(CallLog inner) {
-    return new CallLog() {
-      @Override
-      public Optional<String> find(String key) {
-        Optional<String> found = inner.find(key);
-        found.ifPresent(json -> replayed(key, json));
-        return found;
-      }
-
-      @Override
-      public void record(String key, String resultJson) {
-        inner.record(key, resultJson); // the call's record first: what a replay finds
-        recorded(key, resultJson);
-      }
-
-      @Override
-      public String toString() {
-        return "CallLog[" + inner + ", charged to ledger " + id + "]";
-      }
-    };
-  }
-
-  /** A model call made now (the agent charged the budget already): its spend made durable. */
-  private void recorded(String key, String json) {
-    Charge c = charge(json);
-    if (c == null) {
-      return; // a tool's result, not a model call
-    }
-    String mark = mark(key);
-    if (markedHere.add(mark)) {
-      commit(mark, c);
-    }
-  }
-
-  /** A call replayed from the log: charged when its spend was never committed (a crash). */
-  private void replayed(String key, String json) {
-    Charge c = charge(json);
-    if (c == null) {
-      return;
-    }
-    String mark = mark(key);
-    if (markedHere.contains(mark) || journal.state(id, MARK + mark).isPresent()) {
-      return;
-    }
-    if (markedHere.add(mark)) {
-      budget.charge(c.usage(), c.model());
-      commit(mark, c);
-    }
-  }
-
-  private void commit(String mark, Charge c) {
+  /**
+   * A member's model call charged to its budget (see {@link Swarm#memberBudget}): its spend made
+   * durable before the charge returns, so before the call's answer is used.
+   */
+  void charged(Usage usage, String model) {
     String payload =
-        CHARGE
+        SPEND
             + SEP
-            + mark
+            + (model == null ? "" : model.replace(SEP, ' '))
             + SEP
-            + c.model()
+            + usage.inputTokens()
             + SEP
-            + c.usage().inputTokens()
+            + usage.outputTokens()
             + SEP
-            + c.usage().outputTokens()
-            + SEP
-            + c.usage().cachedTokens()
-            + SEP;
+            + usage.cachedTokens();
     try {
-      runtime
-          .request(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(payload), COMMIT_TIMEOUT)
-          .get(COMMIT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+      commit(payload);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
-      // The call's record is durable: a replay after a crash finds no mark and charges it then.
-      markedHere.remove(mark);
       LOG.warn(
-          "swarm ledger {} did not commit a call's spend ({}); it is counted in memory, and again"
-              + " durably if the call is replayed",
+          "swarm ledger {} did not commit a call's spend ({}); it is counted in memory until the"
+              + " swarm is built again",
           id,
           e.toString());
     }
   }
 
-  private record Charge(Usage usage, String model) {}
-
-  /** The usage and model of a model call's record; null for a tool's or an unreadable one. */
-  private static Charge charge(String json) {
-    try {
-      JsonNode o = JSON.readTree(json);
-      JsonNode u = o.path("usage");
-      if (!u.isObject() || !o.has("stopReason")) {
-        return null;
-      }
-      String model = o.path("model").asText("").replace(SEP, ' ');
-      return new Charge(
-          new Usage(u.path("input").asLong(), u.path("output").asLong(), u.path("cached").asLong()),
-          model);
-    } catch (java.io.IOException | RuntimeException e) {
-      return null;
-    }
+  /**
+   * Deletes what the ledger holds (spend, refusals), durable when this returns: for a swarm whose
+   * name is given up, so that a new swarm of that name starts from nothing.
+   */
+  void clear() throws Exception {
+    commit(CLEAR);
+    runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(COMPACT));
   }
 
-  private static String mark(String key) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+  private void commit(String payload) throws Exception {
+    runtime
+        .request(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(payload), COMMIT_TIMEOUT)
+        .get(COMMIT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
   }
 
   // ------------------------------------------------------------------ refusals

@@ -1,6 +1,5 @@
 package dev.cfn.flow.swarm;
 
-import dev.cfn.ai.CallLog;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.core.AgentId;
@@ -62,12 +61,16 @@ import java.util.concurrent.atomic.LongAdder;
  * journal keeps what its members spent and what its topology refused in the journal (the state of
  * the agent {@code cfn-swarm-ledger/NAME}), and a swarm of the same name built again on it after a
  * restart, a crash included, starts from those counts: its budget refuses what would take it over
- * its limits across restarts. Spend is recorded through the swarm's call log: give each member's
- * agent {@link #callLog(CallLog)} wrapped around its durable call log. A model call is then counted
- * once, never lost once its record committed and never twice (a call replayed after a crash is
- * charged only if its spend was not committed before it). What is restored: calls, tokens and the
- * cost the budget's price table gives them; the wall time starts again at the restart. Refusals are
- * stored a moment after they happen (off the bus's route stage): a crash may lose the last few.
+ * its limits across restarts. Spend is recorded by the members' budgets ({@link #memberBudget}):
+ * each charge is committed to the ledger before it returns, so before the call's answer is used,
+ * whatever the task was (best effort or RELIABLE, its answers in a call log, recorded with the
+ * message's acknowledgement, or not recorded at all). A call replayed from a call log after a crash
+ * is not charged again; a crash between a call's answer and its charge loses that one call's spend.
+ * The ledger holds a few totals, not a row per call: it stays the same size however long the swarm
+ * runs. What is restored: calls, tokens and the cost the budget's price table gives them; the wall
+ * time starts again at the restart. Refusals are stored a moment after they happen (off the bus's
+ * route stage): a crash may lose the last few. {@link #deleteLedger()} forgets them, for a name
+ * given up.
  *
  * <p>Thread-safe. One swarm object per name per runtime: a second one would replace the first's
  * rule. {@link #close()} removes the rule and takes the members out of the swarm (it does not stop
@@ -185,14 +188,19 @@ public final class Swarm implements AutoCloseable {
 
   /**
    * A budget for {@code member}'s agent, with no limits of its own and the swarm's budget as its
-   * parent: its calls are checked against and charged to the swarm's budget.
+   * parent: its calls are checked against and charged to the swarm's budget, and, in a durable
+   * swarm, each charge is committed to the swarm's ledger before it returns.
    */
   public Budget memberBudget(AgentId member) {
     Objects.requireNonNull(member, "member");
-    return Budget.builder("agent " + member + " of swarm " + name)
-        .parent(budget)
-        .prices(budget.prices())
-        .build();
+    Budget.Builder b =
+        Budget.builder("agent " + member + " of swarm " + name)
+            .parent(budget)
+            .prices(budget.prices());
+    if (ledger != null) {
+      b.onCharge(ledger::charged);
+    }
+    return b.build();
   }
 
   /** True when the swarm keeps its spend and refusals in the journal ({@link Builder#durable}). */
@@ -201,15 +209,26 @@ public final class Swarm implements AutoCloseable {
   }
 
   /**
-   * The call log to give the members' agents ({@code LlmAgent.Builder.callLog}): {@code inner}, the
-   * member's own (durable) call log, through which a durable swarm records every model call's spend
-   * in its ledger, committed before the call's answer is used, and charges a call replayed after a
-   * crash whose spend had not been committed. For a swarm that is not durable, {@code inner}
-   * itself.
+   * Deletes what a durable swarm's ledger holds (its spend and refusals), durable when this
+   * returns, so that a swarm of this name built later on the journal starts from nothing: for a
+   * swarm given up for good. This swarm's own counts in memory are left as they are. Nothing to do
+   * for a swarm that is not durable.
+   *
+   * @throws IllegalStateException when the journal did not commit it in time
    */
-  public CallLog callLog(CallLog inner) {
-    Objects.requireNonNull(inner, "inner");
-    return ledger == null ? inner : ledger.callLog(inner);
+  public void deleteLedger() {
+    if (ledger == null) {
+      return;
+    }
+    try {
+      ledger.clear();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted deleting swarm " + name + "'s ledger", e);
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "swarm " + name + "'s ledger was not deleted (" + e + "); repeat it", e);
+    }
   }
 
   /**
