@@ -246,7 +246,14 @@ class NodeCrashTest {
         }
         Thread.sleep(100);
       }
-      throw new AssertionError("run " + run + " did not become " + status + ": " + last);
+      String shown = last;
+      try {
+        JsonNode j = Gate.JSON.readTree(last);
+        shown = j.path("status").asText() + " (" + j.path("reason").asText() + ")";
+      } catch (java.io.IOException notJson) {
+        // shown as it came
+      }
+      throw new AssertionError("run " + run + " did not become " + status + ": " + shown);
     }
 
     @Override
