@@ -66,6 +66,12 @@ import picocli.CommandLine.Spec;
  * .cfn/cfn.db}); the agents' model calls in the call log ({@code --calls}, default {@code
  * .cfn/calls.db}), so a run interrupted by a crash goes on with {@code run --resume} without paying
  * for its recorded calls again, and {@code replay} reruns a finished run from the log alone.
+ *
+ * <p>With {@code --server URL} ({@link ServerOptions}), {@code run}, {@code status}, {@code show}
+ * and {@code decide} act on a running node ({@code cfn serve}) instead: {@code run} submits the
+ * loop ({@code POST /v1/loops}; the node's agent definitions and model providers run it, durably in
+ * its journal and call log), follows it to its end or to a person's decision and prints it as the
+ * local run does, with the same exit codes; {@code run --resume RUN} follows a run the node has.
  */
 @Command(
     name = "loop",
@@ -140,7 +146,7 @@ final class LoopCommand extends CommandGroup {
       mixinStandardHelpOptions = true,
       description =
           "Runs a CFN Loop on a task (or goes on with one after a crash: --resume RUN) and prints"
-              + " its timeline.")
+              + " its timeline; with --server URL the node runs it and this follows it.")
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin RunFiles files;
@@ -212,10 +218,15 @@ final class LoopCommand extends CommandGroup {
     @Option(names = "--json", description = "Print the run's record as JSON.")
     boolean json;
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
       ValueConverters.positive("--timeout", agentOptions.timeout);
       ValueConverters.positive("--call-timeout", callTimeout);
+      if (server.remote()) {
+        return remote();
+      }
       String text = task == null ? "" : String.join(" ", task).strip();
       LoopRecord existing = null;
       LoopSpec loop;
@@ -235,34 +246,7 @@ final class LoopCommand extends CommandGroup {
         }
         loop = existing.spec();
       } else {
-        if (text.isEmpty()) {
-          throw CommandFailure.usage(
-              "no task given", "say what to build, e.g. cfn loop run \"Write isPrime(int)\" ...");
-        }
-        if (implementers.isEmpty() || validators.isEmpty() || owner == null) {
-          throw CommandFailure.usage(
-              "a CFN Loop needs --implementer (1 to 10), --validator (2 to 4) and --owner",
-              "e.g. --implementer coder --validator reviewer --validator tester --owner"
-                  + " product-owner");
-        }
-        try {
-          LoopSpec.Builder b =
-              LoopSpec.builder()
-                  .implementers(implementers)
-                  .validators(validators)
-                  .owner(owner)
-                  .gate(gate)
-                  .threshold(threshold)
-                  .maxImplementations(maxImplementations)
-                  .maxValidations(maxValidations)
-                  .callTimeout(callTimeout);
-          if (quorum != null) {
-            b.quorum(quorum);
-          }
-          loop = b.build();
-        } catch (IllegalArgumentException e) {
-          throw usage(e);
-        }
+        loop = spec(text);
         runId =
             checkRunId(
                 id != null
@@ -298,6 +282,214 @@ final class LoopCommand extends CommandGroup {
         return print(r, json, spec.commandLine().getOut());
       }
     }
+
+    /** The loop the options describe, checked as the runner checks it (bad usage otherwise). */
+    private LoopSpec spec(String text) {
+      if (text.isEmpty()) {
+        throw CommandFailure.usage(
+            "no task given", "say what to build, e.g. cfn loop run \"Write isPrime(int)\" ...");
+      }
+      if (implementers.isEmpty() || validators.isEmpty() || owner == null) {
+        throw CommandFailure.usage(
+            "a CFN Loop needs --implementer (1 to 10), --validator (2 to 4) and --owner",
+            "e.g. --implementer coder --validator reviewer --validator tester --owner"
+                + " product-owner");
+      }
+      try {
+        LoopSpec.Builder b =
+            LoopSpec.builder()
+                .implementers(implementers)
+                .validators(validators)
+                .owner(owner)
+                .gate(gate)
+                .threshold(threshold)
+                .maxImplementations(maxImplementations)
+                .maxValidations(maxValidations)
+                .callTimeout(callTimeout);
+        if (quorum != null) {
+          b.quorum(quorum);
+        }
+        return b.build();
+      } catch (IllegalArgumentException e) {
+        throw usage(e);
+      }
+    }
+
+    /**
+     * {@code --server URL}: the run is submitted to the node ({@code POST /v1/loops}), whose agents
+     * (the definitions of its {@code .claude/agents}) and model providers run it, durably in the
+     * node's journal; this follows it to its end or to a person's decision and prints it as the
+     * local run does, with the same exit codes. {@code --resume RUN} follows a run the node has.
+     */
+    private int remote() throws Exception {
+      NodeClient node = server.connect(LOCAL_ONLY);
+      String text = task == null ? "" : String.join(" ", task).strip();
+      String runId;
+      Progress progress = new Progress(spec.commandLine().getErr(), json);
+      if (resume != null) {
+        if (!text.isEmpty() || !implementers.isEmpty() || !validators.isEmpty() || owner != null) {
+          throw CommandFailure.usage(
+              "--resume follows a run as it was started; it takes no task or agents",
+              "cfn loop run --resume " + resume + " --server " + node.base());
+        }
+        runId = checkRunId(resume);
+        LoopRecord existing = remoteRecord(node, runId);
+        if (existing.status().isFinal()) {
+          throw CommandFailure.usage(
+              "run " + runId + " has finished (" + existing.status() + ") on the node",
+              "cfn loop show " + runId + " --server " + node.base() + " shows it");
+        }
+        progress.event("cfn loop run: following run " + runId + " on " + node.base());
+      } else {
+        LoopSpec loop = spec(text);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("task", text);
+        if (id != null) {
+          body.put("run", checkRunId(id));
+        }
+        body.put("implementers", loop.implementers());
+        body.put("validators", loop.validators());
+        body.put("owner", loop.owner());
+        body.put("gate", loop.gate());
+        body.put("threshold", loop.threshold());
+        if (quorum != null) {
+          body.put("quorum", quorum);
+        }
+        body.put("maxImplementations", loop.maxImplementations());
+        body.put("maxValidations", loop.maxValidations());
+        body.put("callTimeoutMs", callTimeout.toMillis());
+        com.fasterxml.jackson.databind.JsonNode r =
+            node.call("POST", "/v1/loops", body)
+                .orElseThrow(
+                    () ->
+                        CommandFailure.failed(
+                            "the node at " + node.base() + " takes no CFN Loop runs (no /v1/loops)",
+                            "update cfn on the node, or run the loop locally without --server"));
+        runId = r.path("id").asText();
+        progress.event("cfn loop run: run " + runId + " on " + node.base());
+      }
+      LoopRecord done;
+      try {
+        done = followRemote(node, runId, agentOptions.timeout, progress);
+      } finally {
+        progress.done();
+      }
+      return print(done, json, spec.commandLine().getOut());
+    }
+  }
+
+  /** The options of {@code loop run} that name local files, refused with {@code --server}. */
+  static final String[] LOCAL_ONLY = {
+    "--agents",
+    "--project",
+    "--trust-providers",
+    "--replay",
+    "--trust-hooks",
+    "--hooks",
+    "--journal",
+    "--db",
+    "--calls"
+  };
+
+  /** The options of {@code loop status} and {@code show} that name local files. */
+  static final String[] STORE_ONLY = {"--journal", "--db"};
+
+  /** Run {@code runId} as the node at {@code node} holds it now. */
+  static LoopRecord remoteRecord(NodeClient node, String runId) {
+    com.fasterxml.jackson.databind.JsonNode r =
+        node.get("/v1/loops/" + NodeClient.segment(runId))
+            .orElseThrow(
+                () ->
+                    CommandFailure.failed(
+                        "no CFN Loop run " + runId + " on the node at " + node.base(),
+                        "GET /v1/loops on the node lists its runs"));
+    try {
+      return LoopRecord.fromJson(JSON.writeValueAsString(r));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+      throw CommandFailure.failed(
+          "the node at " + node.base() + " answered run " + runId + " with no loop record",
+          "check that --server names a cfn node");
+    }
+  }
+
+  /**
+   * Reads run {@code runId} on the node until it has settled (finished, or waits for a person),
+   * showing every newly recorded answer and status as the local run's progress does.
+   *
+   * @throws CommandFailure (exit 1) when it has not settled within {@code timeout}; it goes on on
+   *     the node
+   */
+  static LoopRecord followRemote(
+      NodeClient node, String runId, Duration timeout, Progress progress) {
+    long end = System.nanoTime() + timeout.toNanos();
+    Set<String> seen = new java.util.HashSet<>();
+    LoopStatus shown = null;
+    while (true) {
+      LoopRecord r = remoteRecord(node, runId);
+      for (dev.cfn.flow.loop.LoopStep step : r.steps()) {
+        if (seen.add(step.iteration() + "." + step.phase() + "." + step.index())) {
+          progress.event(Session.describe(answered(runId, step, r.status())));
+        }
+      }
+      if (r.status() != shown) {
+        if (shown != null || r.status() != LoopStatus.RUNNING) {
+          progress.event(
+              "  run "
+                  + runId
+                  + ": "
+                  + Session.describe(
+                      new LoopEvent(
+                          runId,
+                          LoopEvent.Kind.RUN,
+                          r.iterations(),
+                          null,
+                          null,
+                          0,
+                          r.status(),
+                          true,
+                          null,
+                          r.reason())));
+        }
+        shown = r.status();
+      }
+      if (r.status() != LoopStatus.RUNNING) {
+        return r;
+      }
+      progress.status(
+          "run " + runId + ", iteration " + Math.max(1, r.iterations()) + ": running on the node");
+      if (System.nanoTime() > end) {
+        throw CommandFailure.failed(
+            "run " + runId + " did not finish within " + timeout + "; it goes on on the node",
+            "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw CommandFailure.failed(
+            "interrupted while following run " + runId + "; it goes on on the node",
+            "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
+      }
+    }
+  }
+
+  /** The event the coordinator published when {@code s} was recorded. */
+  private static LoopEvent answered(String runId, dev.cfn.flow.loop.LoopStep s, LoopStatus status) {
+    String detail =
+        !s.ok()
+            ? s.note() == null || s.note().isEmpty() ? s.text() : s.note()
+            : s.decision() != null ? s.decision() : s.verdict();
+    return new LoopEvent(
+        runId,
+        LoopEvent.Kind.ANSWERED,
+        s.iteration(),
+        s.phase(),
+        s.agent(),
+        s.index(),
+        status,
+        s.ok(),
+        s.confidence(),
+        detail);
   }
 
   // ---------------------------------------------------------------- status, show
@@ -317,11 +509,31 @@ final class LoopCommand extends CommandGroup {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      NodeClient node = server.remote() ? server.connect(STORE_ONLY) : null;
+      if (node != null && run == null) {
+        SortedMap<String, String> runs = new java.util.TreeMap<>();
+        node.get("/v1/loops")
+            .ifPresent(
+                all ->
+                    all.path("loops")
+                        .forEach(l -> runs.put(l.path("id").asText(), l.path("status").asText())));
+        if (json) {
+          out.println(JSON.writeValueAsString(runs));
+        } else if (runs.isEmpty()) {
+          out.println("no CFN Loop runs on the node at " + node.base());
+        } else {
+          runs.forEach((id, status) -> out.printf(Locale.ROOT, "%-40s %s%n", id, status));
+        }
+        return 0;
+      }
       if (run != null) {
-        LoopRecord r = require(store, checkRunId(run));
+        String runId = checkRunId(run);
+        LoopRecord r = node != null ? remoteRecord(node, runId) : require(store, runId);
         Map<String, Object> m = summary(r);
         if (json) {
           out.println(JSON.writeValueAsString(m));
@@ -370,9 +582,13 @@ final class LoopCommand extends CommandGroup {
     @Option(names = "--json", description = "Print the run's whole record as JSON.")
     boolean json;
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
-      LoopRecord r = require(store, checkRunId(run));
+      String runId = checkRunId(run);
+      LoopRecord r =
+          server.remote() ? remoteRecord(server.connect(STORE_ONLY), runId) : require(store, runId);
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(JSON.writeValueAsString(JSON.readTree(r.toJson())));
@@ -428,9 +644,28 @@ final class LoopCommand extends CommandGroup {
     @Option(names = "--json", description = "Print the run's record as JSON.")
     boolean json;
 
+    @Mixin ServerOptions server = new ServerOptions();
+
     @Override
     public Integer call() throws Exception {
       String runId = checkRunId(run);
+      if (server.remote()) {
+        NodeClient node = server.connect("--journal", "--db", "--calls");
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("decision", choice.decision().name());
+        body.put("note", note);
+        com.fasterxml.jackson.databind.JsonNode done =
+            node.call("POST", "/v1/loops/" + NodeClient.segment(runId) + "/decision", body)
+                .orElseThrow(
+                    () ->
+                        CommandFailure.failed(
+                            "no CFN Loop run " + runId + " on the node at " + node.base(),
+                            "cfn loop status --server " + node.base() + " lists its runs"));
+        return print(
+            LoopRecord.fromJson(JSON.writeValueAsString(done.path("record"))),
+            json,
+            spec.commandLine().getOut());
+      }
       LoopRecord r = require(files.store, runId);
       if (r.status() != LoopStatus.WAITING) {
         throw CommandFailure.usage(

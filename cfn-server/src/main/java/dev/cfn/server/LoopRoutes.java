@@ -59,14 +59,30 @@ final class LoopRoutes {
                       });
               runs.add(m);
             });
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    runs.forEach(m -> listed.add((String) m.get("id")));
+    for (String id : node.loopRuns.acceptedIds()) {
+      if (!listed.contains(id)) { // accepted; its coordinator has not written its record yet
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("status", LoopStatus.RUNNING.name());
+        m.put("iterations", 0);
+        m.put("steps", 0);
+        m.put("tokens", 0);
+        m.put("costUsd", "0");
+        m.put("reason", null);
+        runs.add(m);
+      }
+    }
     return Map.of("loops", runs);
   }
 
   /**
    * {@code POST /v1/loops}: checks the loop (its agents, the bounds, the token's scopes for every
-   * agent it names) and starts it durably on the node's runner; the run goes on by itself (and
-   * after a restart of the node) until it finishes or waits for a person. Answers 201 with the run
-   * id; {@code GET /v1/loops/{run}} follows it.
+   * agent it names), commits its acceptance ({@link LoopRuns#accept}) and starts it on the node's
+   * runner; the run goes on by itself (and after a crash or restart of the node) until it finishes
+   * or waits for a person. Answers 201 with the run id once the acceptance is committed; {@code GET
+   * /v1/loops/{run}} follows it from then on.
    */
   Object submit(Call call) {
     String id = call.text("run", null);
@@ -134,7 +150,9 @@ final class LoopRoutes {
     }
     boolean started = false;
     try {
-      node.loopRuns.registerAgents(agents);
+      node.loopRuns.registerAgents(agents); // a missing provider is refused before anything is kept
+      // durable before the 201: a crash from here on resumes the run when the node opens again
+      node.loopRuns.accept(id, spec, call.text("task"));
       node.loops().start(id, spec, call.text("task"));
       started = true;
     } catch (ModelConfigException e) {
@@ -145,7 +163,7 @@ final class LoopRoutes {
       throw new Problem(422, "Invalid loop", e.getMessage());
     } finally {
       if (!started) {
-        node.loopRuns.release(id); // refused before anything was written: the id is free
+        node.loopRuns.release(id); // refused before anything was started: the id is free
       }
     }
     call.status(201);
@@ -224,6 +242,7 @@ final class LoopRoutes {
     Optional<String> stored = node.journal.state(LoopRunner.coordinator(id), LoopRecord.STATE_KEY);
     return stored
         .map(LoopRecord::fromJson)
+        .or(() -> node.loopRuns.acceptedRecord(id)) // accepted, not begun yet: its first record
         .orElseThrow(
             () ->
                 Problem.notFound(

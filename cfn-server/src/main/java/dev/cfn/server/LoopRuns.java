@@ -2,24 +2,35 @@ package dev.cfn.server;
 
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.model.ModelConfigException;
+import dev.cfn.core.Agent;
+import dev.cfn.core.AgentId;
+import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.flow.loop.LoopRecord;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.flow.loop.LoopSpec;
 import dev.cfn.flow.loop.LoopStatus;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,12 +47,53 @@ import org.slf4j.LoggerFactory;
  * redelivers (parked until the loop's agent types exist) find both the run's coordinator and the
  * agents it asks: the run goes on where it stopped, as {@code cfn loop run --resume} makes it go
  * on. A run that waits for a person needs nothing until its decision.
+ *
+ * <p><b>Acceptance is durable before the node answers.</b> A submission is first committed as the
+ * run's first record under {@link #ACCEPTED} ({@link #accept}, a RELIABLE request answered once the
+ * record is committed), then started, then answered 201. A crash after the 201 and before the run's
+ * coordinator committed anything (its record, its index entry) therefore loses nothing: when the
+ * node opens, every accepted run whose coordinator holds no record, or a running one, has its
+ * agents registered like the runs of the index, and one that has no record is started again from
+ * the accepted record (a start is idempotent: the start message the journal may still hold, and the
+ * new one, make one run). Accepted records of runs that have finished are dropped then.
  */
 final class LoopRuns {
   private static final Logger log = LoggerFactory.getLogger(LoopRuns.class);
   private static final SecureRandom SUFFIX = new SecureRandom();
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
+
+  /** The agent whose journal state holds the accepted submissions: key RUN, value its record. */
+  static final AgentId ACCEPTED = new AgentId("cfn-server-loops", "accepted");
+
+  /** How long a submission waits for its acceptance to be committed. */
+  static final Duration ACCEPT_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * A run's acceptance to store ({@code recordJson}: its first {@link LoopRecord}, with its spec
+   * and task), or with an empty {@code recordJson} to drop: the RELIABLE payload {@link #ACCEPTED}
+   * commits.
+   *
+   * @param runId the run
+   * @param recordJson its first record, or empty
+   */
+  record Accepted(String runId, String recordJson) {}
+
+  /** The handler of {@link #ACCEPTED}: commits each {@link Accepted} with its acknowledgement. */
+  static Agent acceptance() {
+    return (m, ctx) -> {
+      if (m.payload() instanceof Accepted a) {
+        if (a.recordJson().isEmpty()) {
+          ctx.effects().delete(a.runId());
+        } else {
+          ctx.effects().put(a.runId(), a.recordJson());
+        }
+        if (m.isRequest()) {
+          ctx.reply("accepted"); // joins the outbox: sent once the record is committed
+        }
+      }
+    };
+  }
 
   private final Node node;
   private final LoopRunner runner;
@@ -63,7 +115,7 @@ final class LoopRuns {
    * answer as failed and its record says so.
    */
   static LoopRuns open(Node node) {
-    List<String> resumed = new ArrayList<>();
+    Set<String> resumed = new LinkedHashSet<>();
     node.journal
         .stateByPrefix(LoopRunner.INDEX, "", Journal.MAX_PREFIX_ENTRIES)
         .forEach(
@@ -71,40 +123,161 @@ final class LoopRuns {
               if (!LoopStatus.RUNNING.name().equals(status)) {
                 return; // finished, or waiting for a person: no agent is asked until a decision
               }
-              try {
-                Optional<LoopRecord> r =
-                    node.journal
-                        .state(LoopRunner.coordinator(id), LoopRecord.STATE_KEY)
-                        .map(LoopRecord::fromJson);
-                if (r.isEmpty()) {
-                  return;
-                }
-                List<String> agents = agents(r.get().spec());
-                List<String> missing = agents.stream().filter(a -> !knows(node, a)).toList();
-                if (!missing.isEmpty()) {
-                  log.warn(
-                      "cfn serve: CFN Loop run {} names agents this node has no definition or type"
-                          + " of: {}; its calls to them will fail (fix: put their definitions in"
-                          + " .claude/agents and restart the node)",
-                      id,
-                      missing);
-                }
-                node.registerDefinitions(agents);
+              Optional<LoopRecord> r = stored(node, id);
+              if (r.isPresent() && resumeAgents(node, id, r.get().spec())) {
                 resumed.add(id);
-              } catch (RuntimeException e) { // ModelConfigException, an unreadable record, ...
+              }
+            });
+    Map<String, LoopRecord> restart = new LinkedHashMap<>();
+    List<String> finished = new ArrayList<>();
+    accepted(node)
+        .forEach(
+            (id, json) -> {
+              Optional<LoopRecord> r = stored(node, id);
+              if (r.isPresent() && r.get().status().isFinal()) {
+                finished.add(id);
+                return;
+              }
+              if (r.isPresent() && r.get().status() != LoopStatus.RUNNING) {
+                return; // waiting for a person
+              }
+              LoopRecord first;
+              try {
+                first = LoopRecord.fromJson(json);
+              } catch (RuntimeException e) {
                 log.warn(
-                    "cfn serve: CFN Loop run {} cannot resume its agents ({}); its calls will fail"
-                        + " (fix: configure a model provider, .cfn/providers.yaml, and restart)",
-                    id,
-                    e.getMessage());
+                    "cfn serve: the accepted CFN Loop run {} is unreadable: {}", id, e.toString());
+                return;
+              }
+              if (resumeAgents(node, id, first.spec())) {
+                resumed.add(id);
+                if (r.isEmpty()) {
+                  restart.put(id, first); // accepted, and the node stopped before it began
+                }
               }
             });
     LoopRunner runner =
         LoopRunner.builder(node.runtime).journal(node.journal).pricing(node::price).build();
+    restart.forEach(
+        (id, first) -> {
+          try {
+            runner.start(id, first.spec(), first.task());
+          } catch (RuntimeException e) {
+            log.warn(
+                "cfn serve: the accepted CFN Loop run {} cannot start: {}", id, e.getMessage());
+          }
+        });
+    for (String id : finished) { // their records say all; the acceptance is not needed any more
+      node.runtime.send(
+          Envelope.to(ACCEPTED).delivery(DeliveryMode.RELIABLE).payload(new Accepted(id, "")));
+    }
     if (!resumed.isEmpty()) {
       log.info("cfn serve: resuming {} unfinished CFN Loop run(s): {}", resumed.size(), resumed);
     }
-    return new LoopRuns(node, runner, resumed);
+    return new LoopRuns(node, runner, new ArrayList<>(resumed));
+  }
+
+  private static Optional<LoopRecord> stored(Node node, String id) {
+    try {
+      return node.journal
+          .state(LoopRunner.coordinator(id), LoopRecord.STATE_KEY)
+          .map(LoopRecord::fromJson);
+    } catch (RuntimeException e) { // an unreadable record
+      log.warn("cfn serve: the record of CFN Loop run {} is unreadable: {}", id, e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private static SortedMap<String, String> accepted(Node node) {
+    return node.journal.stateByPrefix(ACCEPTED, "", Journal.MAX_PREFIX_ENTRIES);
+  }
+
+  /**
+   * Registers the agents of unfinished run {@code id}; false (with a warning naming the fix) when
+   * they cannot be: its calls to them then answer as failed and its record says so.
+   */
+  private static boolean resumeAgents(Node node, String id, LoopSpec spec) {
+    try {
+      List<String> agents = agents(spec);
+      List<String> missing = agents.stream().filter(a -> !knows(node, a)).toList();
+      if (!missing.isEmpty()) {
+        log.warn(
+            "cfn serve: CFN Loop run {} names agents this node has no definition or type"
+                + " of: {}; its calls to them will fail (fix: put their definitions in"
+                + " .claude/agents and restart the node)",
+            id,
+            missing);
+      }
+      node.registerDefinitions(agents);
+      return true;
+    } catch (RuntimeException e) { // ModelConfigException, ...
+      log.warn(
+          "cfn serve: CFN Loop run {} cannot resume its agents ({}); its calls will fail"
+              + " (fix: configure a model provider, .cfn/providers.yaml, and restart)",
+          id,
+          e.getMessage());
+      return false;
+    }
+  }
+
+  /**
+   * Commits the acceptance of run {@code id} (its first record: {@code spec} and {@code task}):
+   * from then on the run starts after a crash of the node, whatever else it had written.
+   *
+   * @throws Problem (503) when the journal did not commit it in time
+   */
+  void accept(String id, LoopSpec spec, String task) {
+    String json =
+        new LoopRecord(
+                id,
+                spec,
+                task,
+                id,
+                null,
+                0,
+                LoopStatus.RUNNING,
+                null,
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of(),
+                System.currentTimeMillis())
+            .toJson();
+    try {
+      node.runtime
+          .request(
+              Envelope.to(ACCEPTED).delivery(DeliveryMode.RELIABLE).payload(new Accepted(id, json)),
+              ACCEPT_TIMEOUT)
+          .get(ACCEPT_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Problem(
+          503, "Not accepted", "the node is stopping; run " + id + " may start when it is back");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new Problem(
+          503,
+          "Not accepted",
+          "the journal did not commit run "
+              + id
+              + "'s acceptance in time ("
+              + (e.getCause() != null ? e.getCause() : e)
+              + "); it may still start (fix: GET /v1/loops/"
+              + id
+              + " says whether it did; submit again with another run id if not)");
+    }
+  }
+
+  /**
+   * The first record of run {@code id} when it was accepted and its coordinator has written nothing
+   * yet (or the acceptance is all that is left of it), else empty.
+   */
+  Optional<LoopRecord> acceptedRecord(String id) {
+    return node.journal.state(ACCEPTED, id).map(LoopRecord::fromJson);
+  }
+
+  /** The ids of the accepted runs, sorted. */
+  Set<String> acceptedIds() {
+    return accepted(node).keySet();
   }
 
   /** The node's runner. */
@@ -157,7 +330,8 @@ final class LoopRuns {
   synchronized boolean claim(String id) {
     if (claimed.contains(id)
         || node.journal.state(LoopRunner.coordinator(id), LoopRecord.STATE_KEY).isPresent()
-        || node.journal.state(LoopRunner.INDEX, id).isPresent()) {
+        || node.journal.state(LoopRunner.INDEX, id).isPresent()
+        || node.journal.state(ACCEPTED, id).isPresent()) {
       return false;
     }
     claimed.add(id);

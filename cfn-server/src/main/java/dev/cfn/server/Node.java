@@ -1,5 +1,6 @@
 package dev.cfn.server;
 
+import dev.cfn.ai.CallLog;
 import dev.cfn.ai.LlmAgent;
 import dev.cfn.ai.Task;
 import dev.cfn.ai.budget.Budget;
@@ -24,6 +25,7 @@ import dev.cfn.flow.graph.GraphRunner;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.server.metrics.NodeMetrics;
+import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
 import io.micrometer.core.instrument.Counter;
@@ -40,10 +42,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the server serves: the in-process runtime with its journal ({@code .cfn/cfn.db}), the
- * agents' memory ({@code .cfn/memory.db}), the token file ({@code .cfn/tokens.db}), the agent
- * definitions of {@code .claude/agents}, and the agents spawned and budgets set through the API.
- * Opened in that order by {@link #open}; the journal's recovery runs inside the runtime's
- * construction, so a built node has finished it. Closed in the reverse order.
+ * agents' memory ({@code .cfn/memory.db}), the agents' call log ({@code .cfn/calls.db}), the token
+ * file ({@code .cfn/tokens.db}), the agent definitions of {@code .claude/agents}, and the agents
+ * spawned and budgets set through the API. Opened in that order by {@link #open}; the journal's
+ * recovery runs inside the runtime's construction, so a built node has finished it. Closed in the
+ * reverse order.
+ *
+ * <p>The LLM agents the node registers from definitions (spawned through the API, asked by a task
+ * graph or a CFN Loop) record their model and side-effecting tool calls in the durable call log, as
+ * the agents of {@code cfn run}, {@code cfn task} and {@code cfn loop run} do: a message the
+ * journal delivers again after a crash replays the recorded calls instead of paying for them again;
+ * only the call in flight at the crash, whose record had not committed, is made again.
  */
 final class Node implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
@@ -51,6 +60,10 @@ final class Node implements AutoCloseable {
   final Path home;
   final SqliteJournal journal;
   final SqliteMemoryStore memory;
+
+  /** The agents' call log ({@code .cfn/calls.db}), shared by every definition's agents. */
+  final SqliteCallLogStore calls;
+
   final TokenStore tokens;
   final AgentRuntime runtime;
   final LoadResult definitions;
@@ -68,6 +81,9 @@ final class Node implements AutoCloseable {
 
   /** The swarms made through the API. */
   final Swarms swarms;
+
+  /** The call log's file under {@code .cfn}, as {@code cfn run} and {@code cfn loop run} use it. */
+  static final String CALLS_FILE = SqliteCallLogStore.DEFAULT_FILE.getFileName().toString();
 
   /** The agent that records the live events for {@code /v1/events}. */
   static final AgentId EVENTS = new AgentId("cfn-server", "events");
@@ -96,6 +112,7 @@ final class Node implements AutoCloseable {
       Path home,
       SqliteJournal journal,
       SqliteMemoryStore memory,
+      SqliteCallLogStore calls,
       TokenStore tokens,
       AgentRuntime runtime,
       LoadResult definitions,
@@ -111,6 +128,7 @@ final class Node implements AutoCloseable {
     this.home = home;
     this.journal = journal;
     this.memory = memory;
+    this.calls = calls;
     this.tokens = tokens;
     this.runtime = runtime;
     this.definitions = definitions;
@@ -127,10 +145,12 @@ final class Node implements AutoCloseable {
     Path cfn = home.resolve(".cfn");
     SqliteJournal journal = null;
     SqliteMemoryStore memory = null;
+    SqliteCallLogStore calls = null;
     TokenStore tokens = null;
     try {
       tokens = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE));
       memory = SqliteMemoryStore.open(cfn.resolve("memory.db"));
+      calls = SqliteCallLogStore.open(cfn.resolve(CALLS_FILE));
       List<Class<?>> payloads = new java.util.ArrayList<>();
       payloads.add(Task.class);
       payloads.addAll(LoopRunner.journalPayloadTypes());
@@ -138,6 +158,7 @@ final class Node implements AutoCloseable {
       payloads.add(dev.cfn.ai.TaskResult.class);
       payloads.add(dev.cfn.ai.TaskFailed.class);
       payloads.add(Swarms.Saved.class);
+      payloads.add(LoopRuns.Accepted.class);
       journal =
           SqliteJournal.builder(cfn.resolve("cfn.db"))
               .payloadType(payloads.toArray(new Class<?>[0]))
@@ -162,6 +183,7 @@ final class Node implements AutoCloseable {
       EventFeed feed = new EventFeed();
       b.register(AgentType.of(EVENTS.type(), id -> EventRoutes.recorder(feed, metrics.registry())));
       b.register(AgentType.of(Swarms.REGISTRY.type(), id -> Swarms.registry()));
+      b.register(AgentType.of(LoopRuns.ACCEPTED.type(), id -> LoopRuns.acceptance()));
       AgentRuntime runtime = b.name("cfn-serve").build();
       metrics.bindRuntime(runtime);
       metrics.bindJournal(journal);
@@ -177,6 +199,7 @@ final class Node implements AutoCloseable {
               home,
               journal,
               memory,
+              calls,
               tokens,
               runtime,
               definitions,
@@ -218,6 +241,7 @@ final class Node implements AutoCloseable {
     } catch (RuntimeException e) {
       closeQuietly(journal);
       closeQuietly(memory);
+      closeQuietly(calls);
       closeQuietly(tokens);
       throw e;
     }
@@ -325,6 +349,7 @@ final class Node implements AutoCloseable {
     return LlmAgent.builder(d)
         .router(r)
         .tools(tools)
+        .callLog(CallLog.durable(calls))
         .budgetPerAgent(
             id -> {
               Spawned s = spawned.get(id);
@@ -496,6 +521,7 @@ final class Node implements AutoCloseable {
       }
       closeQuietly(journal);
       closeQuietly(memory);
+      closeQuietly(calls); // after the runtime: no agent records a call any more
       closeQuietly(tokens);
     }
   }
