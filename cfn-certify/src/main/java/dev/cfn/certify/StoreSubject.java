@@ -311,8 +311,7 @@ interface StoreSubject {
       Path to = Files.createDirectories(copyDir.resolve(".cfn").resolve(AuditLog.FOLDER));
       try (Stream<Path> files = Files.list(from)) {
         for (Path p : files.filter(Files::isRegularFile).toList()) {
-          Files.copy(
-              p, to.resolve(p.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         }
       }
       return to.resolve(AuditLog.FILE);

@@ -197,14 +197,11 @@ public final class TokenStore implements AutoCloseable {
     try (Statement sql = c.createStatement();
         ResultSet rows =
             sql.executeQuery(
-                "SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'crc'"
-                    + " UNION ALL SELECT count(*) FROM sqlite_master"
-                    + " WHERE type = 'table' AND name = 'api_tokens'")) {
+                "SELECT (SELECT count(*) FROM sqlite_master"
+                    + " WHERE type = 'table' AND name = 'api_tokens'),"
+                    + " (SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'crc')")) {
       rows.next();
-      boolean hasCrc = rows.getInt(1) > 0;
-      rows.next();
-      boolean hasTable = rows.getInt(1) > 0;
-      return hasTable && !hasCrc;
+      return rows.getInt(1) > 0 && rows.getInt(2) == 0;
     }
   }
 
@@ -216,12 +213,19 @@ public final class TokenStore implements AutoCloseable {
     db.inWriteTransaction(
         "add checksums to the token records",
         c -> {
-          for (String table : List.of(TOKENS, CERTIFICATES)) {
-            List<String> columns = table.equals(TOKENS) ? TOKEN_COLUMNS : CERTIFICATE_COLUMNS;
+          for (boolean certs : new boolean[] {false, true}) {
+            String table = certs ? CERTIFICATES : TOKENS;
+            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
             try (PreparedStatement q =
-                    c.prepareStatement("SELECT * FROM " + table + " WHERE crc IS NULL");
+                    c.prepareStatement(
+                        certs
+                            ? "SELECT * FROM client_certs WHERE crc IS NULL"
+                            : "SELECT * FROM api_tokens WHERE crc IS NULL");
                 PreparedStatement update =
-                    c.prepareStatement("UPDATE " + table + " SET crc = ? WHERE id = ?");
+                    c.prepareStatement(
+                        certs
+                            ? "UPDATE client_certs SET crc = ? WHERE id = ?"
+                            : "UPDATE api_tokens SET crc = ? WHERE id = ?");
                 ResultSet rows = q.executeQuery()) {
               while (rows.next()) {
                 update.setLong(1, checksum(table, columns, rows));
@@ -270,9 +274,14 @@ public final class TokenStore implements AutoCloseable {
     return db.check(
         "check the token file",
         (sql, problems) -> {
-          for (String table : List.of(TOKENS, CERTIFICATES)) {
-            List<String> columns = table.equals(TOKENS) ? TOKEN_COLUMNS : CERTIFICATE_COLUMNS;
-            try (ResultSet rows = sql.executeQuery("SELECT * FROM " + table + " ORDER BY id")) {
+          for (boolean certs : new boolean[] {false, true}) {
+            String table = certs ? CERTIFICATES : TOKENS;
+            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
+            try (ResultSet rows =
+                sql.executeQuery(
+                    certs
+                        ? "SELECT * FROM client_certs ORDER BY id"
+                        : "SELECT * FROM api_tokens ORDER BY id")) {
               while (rows.next()) {
                 String why = damage(table, columns, rows);
                 if (why != null) {
@@ -517,9 +526,7 @@ public final class TokenStore implements AutoCloseable {
       principal = hit.token();
     } else {
       Optional<Checked> found =
-          db.with(
-              "check a client certificate",
-              c -> checked(c, CERTIFICATES, "fingerprint", fingerprint));
+          db.with("check a client certificate", c -> checked(c, true, fingerprint));
       if (found.isEmpty()) {
         cache.remove(key);
         return new Check(Verdict.UNKNOWN, null);
@@ -579,7 +586,10 @@ public final class TokenStore implements AutoCloseable {
               String table = certificate ? CERTIFICATES : TOKENS;
               List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
               try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM " + table + " WHERE id = ?")) {
+                  c.prepareStatement(
+                      certificate
+                          ? "SELECT * FROM client_certs WHERE id = ?"
+                          : "SELECT * FROM api_tokens WHERE id = ?")) {
                 q.setString(1, id);
                 try (ResultSet rows = q.executeQuery()) {
                   if (!rows.next()) {
@@ -602,7 +612,9 @@ public final class TokenStore implements AutoCloseable {
                   }
                   try (PreparedStatement update =
                       c.prepareStatement(
-                          "UPDATE " + table + " SET revoked_at = ?, crc = ? WHERE id = ?")) {
+                          certificate
+                              ? "UPDATE client_certs SET revoked_at = ?, crc = ? WHERE id = ?"
+                              : "UPDATE api_tokens SET revoked_at = ?, crc = ? WHERE id = ?")) {
                     update.setLong(1, now);
                     if (hadNone) {
                       update.setNull(2, java.sql.Types.INTEGER);
@@ -637,16 +649,21 @@ public final class TokenStore implements AutoCloseable {
   /** A record found for authentication: its principal, or null when it fails its checksum. */
   private record Checked(ApiToken token) {}
 
-  private static Optional<Checked> checked(Connection c, String table, String by, byte[] value)
+  /** The token with hash {@code key}, or the certificate with fingerprint {@code key}. */
+  private static Optional<Checked> checked(Connection c, boolean certificate, byte[] key)
       throws SQLException {
     try (PreparedStatement q =
-        c.prepareStatement("SELECT * FROM " + table + " WHERE " + by + " = ?")) {
-      q.setBytes(1, value);
+        c.prepareStatement(
+            certificate
+                ? "SELECT * FROM client_certs WHERE fingerprint = ?"
+                : "SELECT * FROM api_tokens WHERE hash = ?")) {
+      q.setBytes(1, key);
       try (ResultSet rows = q.executeQuery()) {
         if (!rows.next()) {
           return Optional.empty();
         }
-        List<String> columns = table.equals(TOKENS) ? TOKEN_COLUMNS : CERTIFICATE_COLUMNS;
+        String table = certificate ? CERTIFICATES : TOKENS;
+        List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
         if (damage(table, columns, rows) != null) {
           return Optional.of(new Checked(null));
         }
@@ -679,7 +696,7 @@ public final class TokenStore implements AutoCloseable {
         && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
       return verdict(hit.token());
     }
-    Optional<Checked> found = db.with("check a token", c -> checked(c, TOKENS, "hash", hash));
+    Optional<Checked> found = db.with("check a token", c -> checked(c, false, hash));
     if (found.isEmpty()) {
       cache.remove(key);
       return new Check(Verdict.UNKNOWN, null);
