@@ -70,7 +70,7 @@ public final class Certification {
     m.put(CheckId.RECOVERY, new RecoveryCheck(CrashNode.Faults.NONE));
     m.put(CheckId.SECURITY, new SecurityCheck(SecurityCheck.REAL));
     m.put(CheckId.MONITORING, new MonitoringCheck(MonitoringCheck.REAL));
-    m.put(CheckId.INTEGRITY, new IntegrityCheck(IntegrityCheck.sqliteStores()));
+    m.put(CheckId.INTEGRITY, new IntegrityCheck(IntegrityCheck.cfnStores()));
     m.put(CheckId.RESILIENCE, new ResilienceCheck(ResilienceCheck.Clients.REAL));
     return m;
   }

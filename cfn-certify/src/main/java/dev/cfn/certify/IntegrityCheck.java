@@ -13,11 +13,13 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Check 9: data integrity. Through each of cfn's stores (journal, memory, call log): write N
- * records, each durable when the write returns; close the store (a restart of it); reopen, read
- * every record back and compare it with what was written; run the store's own check (SQLite's
- * {@code integrity_check} and every record's checksum). Then copy the closed file, flip one byte
- * inside one record's value in the copy, and confirm that the store's check (or its opening)
+ * Check 9: data integrity. Through each of cfn's stores (journal, memory, call log, the server's
+ * token file and the audit log): write N records, each durable when the write returns; close the
+ * store (a restart of it); reopen, read every record back and compare it with what was written; run
+ * the store's own check (SQLite's {@code integrity_check} and every record's checksum; for the
+ * token file {@code TokenStore.check()}, i.e. {@code cfn token check}; for the audit log its chain
+ * and signatures, i.e. {@code cfn audit verify --public-key}). Then copy the closed store, flip one
+ * byte inside one record's value in the copy, and confirm that the store's check (or its opening)
  * reports the damage. The figure is records read back intact / records written, in percent; the
  * check also fails on any problem the store reports for its real file and on any damage it misses.
  */
@@ -28,9 +30,9 @@ final class IntegrityCheck implements Check {
     this.stores = stores;
   }
 
-  /** cfn's three SQLite stores. */
-  static Supplier<List<StoreSubject>> sqliteStores() {
-    return StoreSubject::sqlite;
+  /** cfn's five stores. */
+  static Supplier<List<StoreSubject>> cfnStores() {
+    return StoreSubject::all;
   }
 
   @Override
@@ -40,12 +42,14 @@ final class IntegrityCheck implements Check {
 
   @Override
   public String method(Context ctx) {
-    return "Through each store (SqliteJournal, SqliteMemoryStore, SqliteCallLogStore): write "
+    return "Through each store (SqliteJournal, SqliteMemoryStore, SqliteCallLogStore, the"
+        + " server's TokenStore, the AuditLog): write "
         + Figures.format(ctx.profile().integrityRecords())
-        + " records, close, reopen, read every one back and compare, run the store's check"
-        + " (integrity_check and every record's checksum); then flip one byte of one record in a"
-        + " copy of the file and confirm the store reports it. Integrity = records intact /"
-        + " written.";
+        + " records, close, reopen, read every one back and compare (a token: its secret still"
+        + " authenticates as it), run the store's check (integrity_check and every record's"
+        + " checksum; cfn token check; cfn audit verify with the log's public key); then flip one"
+        + " byte of one record in a copy and confirm the store's check reports it. Integrity ="
+        + " records intact / written.";
   }
 
   @Override
@@ -61,7 +65,7 @@ final class IntegrityCheck implements Check {
     for (StoreSubject store : stores.get()) {
       index++;
       Path dir = Files.createDirectories(ctx.work().resolve("store-" + index));
-      Path file = dir.resolve("store.db");
+      Path file = store.file(dir);
       ctx.step(id(), store.name() + ": writing " + Figures.format(n) + " records");
       store.open(file);
       try {
@@ -150,18 +154,7 @@ final class IntegrityCheck implements Check {
    */
   static String flipAndCheck(StoreSubject store, Path file, Path copyDir, String marker)
       throws IOException {
-    Files.createDirectories(copyDir);
-    Path copy = copyDir.resolve(file.getFileName());
-    Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    for (String suffix : List.of("-wal", "-shm")) {
-      Path side = file.resolveSibling(file.getFileName() + suffix);
-      if (Files.exists(side)) {
-        Files.copy(
-            side,
-            copyDir.resolve(side.getFileName()),
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
+    Path copy = store.copy(file, copyDir);
     int flipped = flip(copy, marker);
     if (flipped == 0) {
       return "not tested: the record's bytes were not found in the file";

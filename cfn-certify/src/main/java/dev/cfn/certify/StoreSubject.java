@@ -8,23 +8,63 @@ import dev.cfn.core.Priority;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.server.auth.IssuedToken;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.store.audit.AuditEntry;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditException;
+import dev.cfn.store.audit.AuditLog;
+import dev.cfn.store.audit.AuditReport;
 import dev.cfn.store.calls.SqliteCallLogStore;
+import dev.cfn.store.crypto.SigningKey;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * One of cfn's stores as the integrity check drives it: open a file, write numbered records, read
  * them back, run the store's own check (SQLite's {@code integrity_check} and every record's
- * checksum). The honesty tests wrap one to break it on purpose.
+ * checksum; the audit log's chain and signatures). The honesty tests wrap one to break it on
+ * purpose.
  */
 interface StoreSubject {
   /** The store's name in the report. */
   String name();
+
+  /** Where the store keeps its records under the check's folder {@code dir}. */
+  default Path file(Path dir) {
+    return dir.resolve("store.db");
+  }
+
+  /**
+   * Copies the closed store at {@code file} (with what it needs beside it) into {@code copyDir},
+   * laid out as under its own folder, and returns the copy of {@code file}.
+   */
+  default Path copy(Path file, Path copyDir) throws IOException {
+    Files.createDirectories(copyDir);
+    Path copy = copyDir.resolve(file.getFileName());
+    Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+    for (String suffix : List.of("-wal", "-shm")) {
+      Path side = file.resolveSibling(file.getFileName() + suffix);
+      if (Files.exists(side)) {
+        Files.copy(side, copyDir.resolve(side.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return copy;
+  }
 
   /** Opens (or reopens) the store on {@code file}. */
   void open(Path file);
@@ -41,9 +81,17 @@ interface StoreSubject {
   /** Closes the store (its file stays). */
   void close();
 
-  /** The three SQLite stores cfn ships. */
-  static List<StoreSubject> sqlite() {
-    return List.of(new JournalStore(), new MemoryStore(), new CallLogStore());
+  /**
+   * The stores cfn ships: the three SQLite stores of the runtime, the server's token file and the
+   * audit log.
+   */
+  static List<StoreSubject> all() {
+    return List.of(
+        new JournalStore(),
+        new MemoryStore(),
+        new CallLogStore(),
+        new TokenFile(),
+        new AuditTrail());
   }
 
   /** {@link SqliteJournal}: records are RELIABLE messages appended, then recovered. */
@@ -179,6 +227,144 @@ interface StoreSubject {
       if (store != null) {
         store.close();
         store = null;
+      }
+    }
+  }
+
+  /**
+   * The server's token file ({@link TokenStore}): records are tokens whose note is the value; a
+   * record reads back when its secret still authenticates as the same token. Its check is {@link
+   * TokenStore#check()} ({@code cfn token check}).
+   */
+  final class TokenFile implements StoreSubject {
+    private final Map<Integer, IssuedToken> issued = new HashMap<>();
+    private TokenStore store;
+
+    @Override
+    public String name() {
+      return "tokens (TokenStore)";
+    }
+
+    @Override
+    public void open(Path file) {
+      store = TokenStore.open(file);
+    }
+
+    @Override
+    public void write(int i, String value) {
+      issued.put(i, store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), value));
+    }
+
+    @Override
+    public Optional<String> read(int i) {
+      IssuedToken t = issued.get(i);
+      if (t == null) {
+        return Optional.empty();
+      }
+      TokenStore.Check c = store.authenticate(t.secret());
+      return c.verdict() == TokenStore.Verdict.ACCEPTED && c.token().id().equals(t.token().id())
+          ? Optional.of(c.token().note())
+          : Optional.empty();
+    }
+
+    @Override
+    public List<String> check() {
+      return store.check().problems();
+    }
+
+    @Override
+    public void close() {
+      if (store != null) {
+        store.close();
+        store = null;
+      }
+    }
+  }
+
+  /**
+   * The audit log ({@link AuditLog}, {@code .cfn/audit/audit.log}): records are events whose target
+   * names the record and whose detail is the value, each on disk when {@code append} returns. Its
+   * check is {@code cfn audit verify --public-key} ({@link AuditLog#verify(Path, PublicKey)}: every
+   * entry's hash and link, every checkpoint's signature, the signed head) with the key the log was
+   * written with.
+   */
+  final class AuditTrail implements StoreSubject {
+    private Path cfn;
+    private AuditLog writer;
+    private PublicKey key;
+    private Map<String, String> events;
+
+    @Override
+    public String name() {
+      return "audit log (AuditLog)";
+    }
+
+    @Override
+    public Path file(Path dir) {
+      return dir.resolve(".cfn").resolve(AuditLog.FOLDER).resolve(AuditLog.FILE);
+    }
+
+    /** The log's folder only: its signing keys stay behind, as a copy kept elsewhere would. */
+    @Override
+    public Path copy(Path file, Path copyDir) throws IOException {
+      Path from = file.getParent();
+      Path to = Files.createDirectories(copyDir.resolve(".cfn").resolve(AuditLog.FOLDER));
+      try (Stream<Path> files = Files.list(from)) {
+        for (Path p : files.filter(Files::isRegularFile).toList()) {
+          Files.copy(p, to.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      return to.resolve(AuditLog.FILE);
+    }
+
+    @Override
+    public void open(Path file) {
+      cfn = file.getParent().getParent();
+      events = null;
+    }
+
+    @Override
+    public void write(int i, String value) {
+      if (writer == null) {
+        writer = AuditLog.open(cfn);
+      }
+      writer.append(
+          new AuditEvent(
+              Instant.now(),
+              "cfn-certify",
+              "certify.record",
+              "record-" + i,
+              AuditEvent.Outcome.SUCCESS,
+              Map.of("value", value)));
+    }
+
+    @Override
+    public Optional<String> read(int i) {
+      if (events == null) {
+        events = new HashMap<>();
+        for (AuditEntry e : AuditLog.tail(cfn, Integer.MAX_VALUE)) {
+          events.put(e.event().target(), e.event().detail().get("value"));
+        }
+      }
+      return Optional.ofNullable(events.get("record-" + i));
+    }
+
+    @Override
+    public List<String> check() {
+      try {
+        AuditReport r = AuditLog.verify(cfn, key);
+        return r.ok() ? List.of() : List.of(r.problem());
+      } catch (AuditException e) {
+        return List.of(e.getMessage());
+      }
+    }
+
+    @Override
+    public void close() {
+      if (writer != null) {
+        writer.close(); // signs a last checkpoint over every event
+        writer = null;
+        key = SigningKey.readPublicKey(cfn.resolve("keys").resolve(SigningKey.PUBLIC_FILE));
       }
     }
   }

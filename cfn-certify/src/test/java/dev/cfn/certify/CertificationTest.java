@@ -137,7 +137,7 @@ class CertificationTest {
               LoggerFactory.getLogger("alerts")
                   .warn("alert test-alert (critical) test notification");
               System.err.println("probe line on standard error");
-              return new IntegrityCheck(IntegrityCheck.sqliteStores()).run(ctx);
+              return new IntegrityCheck(IntegrityCheck.cfnStores()).run(ctx);
             });
     PrintStream terminal = System.err;
     ByteArrayOutputStream seen = new ByteArrayOutputStream();

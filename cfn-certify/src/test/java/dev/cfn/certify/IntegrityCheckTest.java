@@ -9,10 +9,13 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Check 9 on cfn's three stores, and on stores broken on purpose: one that loses its last write,
- * one whose check sees nothing, one whose file is damaged before the read-back.
+ * Check 9 on cfn's five stores (journal, memory, call log, token file, audit log), and on stores
+ * broken on purpose: one that loses its last write, ones whose check sees nothing, ones whose file
+ * is damaged before the read-back.
  */
 @Timeout(300)
 class IntegrityCheckTest {
@@ -29,6 +32,16 @@ class IntegrityCheckTest {
     @Override
     public String name() {
       return real.name();
+    }
+
+    @Override
+    public Path file(Path dir) {
+      return real.file(dir);
+    }
+
+    @Override
+    public Path copy(Path file, Path copyDir) throws java.io.IOException {
+      return real.copy(file, copyDir);
     }
 
     @Override
@@ -64,14 +77,21 @@ class IntegrityCheckTest {
   @Test
   void everyStoreReadsBackEveryRecordAndDetectsAFlippedByte() throws Exception {
     CheckResult r =
-        new IntegrityCheck(IntegrityCheck.sqliteStores())
+        new IntegrityCheck(IntegrityCheck.cfnStores())
             .run(TestProfiles.context(TestProfiles.tiny(), work));
     assertThat(r.passed()).as(r.verdict()).isTrue();
     assertThat(r.measured()).isEqualTo(100.0);
-    assertThat(r.figures()).containsEntry("written", 150L).containsEntry("intact", 150L);
+    assertThat(r.figures()).containsEntry("written", 250L).containsEntry("intact", 250L);
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> stores = (List<Map<String, Object>>) r.figures().get("stores");
-    assertThat(stores).hasSize(3);
+    assertThat(stores)
+        .extracting(s -> s.get("store"))
+        .containsExactly(
+            "journal (SqliteJournal)",
+            "memory (SqliteMemoryStore)",
+            "call log (SqliteCallLogStore)",
+            "tokens (TokenStore)",
+            "audit log (AuditLog)");
     for (Map<String, Object> s : stores) {
       assertThat((String) s.get("flippedByte"))
           .as(s.get("store").toString())
@@ -97,10 +117,30 @@ class IntegrityCheckTest {
     assertThat(r.verdict()).contains("record 49 is missing");
   }
 
+  /** The token file's and the audit log's damage is found by the product's own check. */
   @Test
-  void failsWhenAStoreDoesNotDetectDamage() throws Exception {
+  void theTokenFileAndTheAuditLogReportTheFlippedByteThroughTheirOwnCheck() throws Exception {
+    CheckResult r = run(List.of(new StoreSubject.TokenFile(), new StoreSubject.AuditTrail()));
+    assertThat(r.passed()).as(r.verdict()).isTrue();
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> stores = (List<Map<String, Object>>) r.figures().get("stores");
+    assertThat((String) stores.get(0).get("flippedByte"))
+        .startsWith("detected: api_tokens: record 'tok_")
+        .contains("fails its checksum");
+    assertThat((String) stores.get(1).get("flippedByte")).startsWith("detected: ");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"memory", "tokens", "audit"})
+  void failsWhenAStoreDoesNotDetectDamage(String which) throws Exception {
+    StoreSubject real =
+        switch (which) {
+          case "memory" -> new StoreSubject.MemoryStore();
+          case "tokens" -> new StoreSubject.TokenFile();
+          default -> new StoreSubject.AuditTrail();
+        };
     StoreSubject blind =
-        new Delegate(new StoreSubject.MemoryStore()) {
+        new Delegate(real) {
           @Override
           public List<String> check() {
             return List.of();
@@ -112,10 +152,17 @@ class IntegrityCheckTest {
     assertThat(r.verdict()).contains("damage NOT detected");
   }
 
-  @Test
-  void failsWhenTheLiveFileIsDamagedBeforeTheReadBack() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"calls", "tokens", "audit"})
+  void failsWhenTheLiveFileIsDamagedBeforeTheReadBack(String which) throws Exception {
+    StoreSubject real =
+        switch (which) {
+          case "calls" -> new StoreSubject.CallLogStore();
+          case "tokens" -> new StoreSubject.TokenFile();
+          default -> new StoreSubject.AuditTrail();
+        };
     StoreSubject damaged =
-        new Delegate(new StoreSubject.CallLogStore()) {
+        new Delegate(real) {
           int opens;
 
           @Override
@@ -133,5 +180,6 @@ class IntegrityCheckTest {
     CheckResult r = run(List.of(damaged));
     assertThat(r.passed()).isFalse();
     assertThat(r.verdict()).contains("problems");
+    assertThat(r.measured()).as("the damaged record does not read back").isLessThan(100);
   }
 }

@@ -208,6 +208,8 @@ final class CertifyCommand implements Callable<Integer> {
     }
     if (STDOUT.equals(json)) {
       stdout.print(text);
+      stdout.flush();
+      printNotTested(err, report); // stdout holds the JSON alone
     } else {
       printTable(stdout, report);
       stdout.printf(
@@ -228,6 +230,7 @@ final class CertifyCommand implements Callable<Integer> {
                 + ", "
                 + ReportFiles.HTML);
       }
+      printNotTested(stdout, report); // last: what the figures above do not cover
     }
     stdout.flush();
     if (!only.isEmpty()) {
@@ -308,6 +311,32 @@ final class CertifyCommand implements Callable<Integer> {
         out.println("  " + c.id().key() + ": " + c.verdict());
       }
     }
+  }
+
+  /**
+   * What this run did not test, at the end of the run: the checks not run (not selected, or NOT
+   * AVAILABLE, with the reason), then what no check tests ({@link CertificationReport#notTested()},
+   * the list the JSON and markdown reports carry).
+   */
+  static void printNotTested(PrintWriter out, CertificationReport r) {
+    out.println();
+    out.println("Not tested by this run:");
+    List<String> notRun = new ArrayList<>();
+    for (CheckResult c : r.checks()) {
+      if (!r.selected().contains(c.id())) {
+        notRun.add(c.id().key());
+      } else if (!c.available()) {
+        out.println("  - check " + c.id().key() + " could not run: " + c.verdict());
+      }
+    }
+    if (!notRun.isEmpty()) {
+      out.println(
+          "  - checks not selected (--check), so not run: " + String.join(", ", notRun) + ".");
+    }
+    for (String item : r.notTested()) {
+      out.println("  - " + item);
+    }
+    out.flush();
   }
 
   private static String version() {

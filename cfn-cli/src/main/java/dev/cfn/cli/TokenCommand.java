@@ -23,22 +23,23 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code cfn token create|list|revoke}: the API tokens of the node under {@code --home} ({@code
- * .cfn/tokens.db}, which keeps only each token's SHA-256). Works while {@code cfn serve} runs; a
- * revocation takes effect on the server's next request.
+ * {@code cfn token create|list|revoke|check}: the API tokens of the node under {@code --home}
+ * ({@code .cfn/tokens.db}, which keeps only each token's SHA-256). Works while {@code cfn serve}
+ * runs; a revocation takes effect on the server's next request.
  */
 @Command(
     name = "token",
     mixinStandardHelpOptions = true,
     description = {
-      "Creates, lists and revokes API tokens for cfn serve.",
+      "Creates, lists, revokes and checks API tokens for cfn serve.",
       "Roles: viewer (reads), agent (messages, memory), operator (spawn, stop, dead-letter"
           + " replay), admin (also purges). Scopes: *, agent:TYPE, topic:TYPE[*], memory:NS."
     },
     subcommands = {
       TokenCommand.Create.class,
       TokenCommand.ListTokens.class,
-      TokenCommand.Revoke.class
+      TokenCommand.Revoke.class,
+      TokenCommand.CheckFile.class
     })
 final class TokenCommand extends CommandGroup {
   private static final Pattern ID = Pattern.compile("tok_[0-9a-f]{12}");
@@ -217,6 +218,41 @@ final class TokenCommand extends CommandGroup {
       out.println("revoked " + id);
       out.flush();
       return ExitCode.OK;
+    }
+  }
+
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Verifies the token file: PRAGMA integrity_check and every token and client certificate"
+            + " record's CRC32C; lists each damaged record by id.",
+        "A damaged record is refused by the server. Exits 1 when anything is wrong."
+      })
+  static final class CheckFile implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
+
+    @Override
+    public Integer call() {
+      Path file = home.file(false);
+      dev.cfn.store.StoreCheck result;
+      try (TokenStore store = TokenStore.open(file)) {
+        result = store.check();
+      }
+      PrintWriter out = spec.commandLine().getOut();
+      if (result.ok()) {
+        out.println("ok: " + file + " passed the integrity check and every checksum");
+        out.flush();
+        return ExitCode.OK;
+      }
+      out.println(result.problems().size() + " problem(s) in " + file + ":");
+      result.problems().forEach(p -> out.println("  " + p));
+      out.flush();
+      throw CommandFailure.failed(
+          "found problems (listed above)",
+          "revoke each damaged token (cfn token revoke ID) and create a new one, or move the file"
+              + " aside and create new tokens");
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.certify.CertificationReport;
 import dev.cfn.certify.CheckId;
 import dev.cfn.certify.ReportFiles;
 import java.nio.file.Files;
@@ -54,6 +55,35 @@ class CertifyCommandTest {
     assertThat(out.resolve("certification.md")).isRegularFile();
     assertThat(out.resolve("certification.html")).isRegularFile();
     assertThat(home.resolve(".cfn")).as("--no-save saves nothing").doesNotExist();
+    // the run ends with what it did not test: the checks not run, then what no check tests
+    String notTested = r.out().substring(r.out().lastIndexOf("Not tested by this run:"));
+    assertThat(notTested)
+        .contains(
+            "checks not selected (--check), so not run: latency, throughput, coordination,"
+                + " reliability, uptime, recovery, security, monitoring, resilience.");
+    for (String item : CertificationReport.NOT_TESTED) {
+      assertThat(notTested).contains("  - " + item);
+    }
+    assertThat(notTested.lines().count())
+        .as("the heading, the checks not run, one line per item, nothing after")
+        .isEqualTo(2 + CertificationReport.NOT_TESTED.size());
+    assertThat(Files.readString(out.resolve("certification.json")))
+        .as("the same list the report carries")
+        .contains(CertificationReport.NOT_TESTED.getFirst().substring(0, 30));
+  }
+
+  /** With --json on stdout, what was not tested still reaches the terminal, on stderr. */
+  @Test
+  void withJsonOnStdoutTheNotTestedListGoesToStderr() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    BadInputTest.Result r = inHome(home, "certify", "--check", "integrity", "--json", "--no-save");
+    assertThat(r.code()).as(r.err()).isZero();
+    new ObjectMapper().readTree(r.out()); // stdout is the JSON alone
+    assertThat(r.out()).doesNotContain("Not tested by this run:");
+    assertThat(r.err()).contains("Not tested by this run:");
+    for (String item : CertificationReport.NOT_TESTED) {
+      assertThat(r.err()).contains("  - " + item);
+    }
   }
 
   @Test

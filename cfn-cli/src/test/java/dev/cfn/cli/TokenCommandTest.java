@@ -57,6 +57,44 @@ class TokenCommandTest {
         .contains("revoked");
   }
 
+  /**
+   * {@code cfn token check}: clean after create and revoke; names a record edited behind its back.
+   */
+  @Test
+  void checkPassesACleanFileAndNamesAnEditedRecord() throws Exception {
+    String h = home.toString();
+    assertThat(BadInputTest.run("token", "check", "--home", h).code())
+        .as("no token file yet")
+        .isEqualTo(ExitCode.USAGE);
+    BadInputTest.Result created =
+        BadInputTest.run("token", "create", "--role", "viewer", "--expires", "7d", "--home", h);
+    assertThat(created.code()).as(created.err()).isZero();
+    String secret = created.out().lines().toList().getLast();
+    String id;
+    try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+      id = store.list().getFirst().id();
+    }
+    BadInputTest.Result clean = BadInputTest.run("token", "check", "--home", h);
+    assertThat(clean.code()).as(clean.err()).isZero();
+    assertThat(clean.out()).contains("passed the integrity check and every checksum");
+
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                "jdbc:sqlite:" + home.resolve(TokenStore.DEFAULT_FILE));
+        java.sql.Statement sql = c.createStatement()) {
+      assertThat(sql.executeUpdate("UPDATE api_tokens SET role = 'admin'")).isEqualTo(1);
+    }
+    BadInputTest.Result damaged = BadInputTest.run("token", "check", "--home", h);
+    assertThat(damaged.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(damaged.out())
+        .contains("api_tokens: record '" + id + "' fails its checksum")
+        .doesNotContain(secret);
+    assertThat(damaged.err()).contains("cfn token revoke");
+    try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+      assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.DAMAGED);
+    }
+  }
+
   @Test
   void refusedInputCreatesNoTokenFile() {
     assertThat(

@@ -232,6 +232,9 @@ final class Gate {
               case UNKNOWN -> "the token is unknown";
               case EXPIRED -> "the token has expired";
               case REVOKED -> "the token was revoked";
+              case DAMAGED ->
+                  "the token's record in the node's token file fails its checksum (the file is"
+                      + " damaged or was edited; cfn token check lists the damaged records)";
             };
       }
     } else if (chain != null) {
@@ -244,6 +247,9 @@ final class Gate {
                 "the client certificate (SHA-256 " + fingerprint + ") is not trusted by this node";
             case EXPIRED -> "the client certificate has expired or is not valid yet";
             case REVOKED -> "the client certificate was revoked";
+            case DAMAGED ->
+                "the client certificate's record in the node's token file fails its checksum (the"
+                    + " file is damaged or was edited; cfn token check lists the damaged records)";
           };
       actor = "certificate " + fingerprint.substring(0, 23) + "@" + req.getRemoteAddr();
       fix =

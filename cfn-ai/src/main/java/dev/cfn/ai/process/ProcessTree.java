@@ -3,6 +3,7 @@ package dev.cfn.ai.process;
 import dev.cfn.ai.internal.os.Linux;
 import dev.cfn.ai.internal.os.OrphanReaper;
 import dev.cfn.ai.internal.os.ParentProcess;
+import dev.cfn.ai.internal.os.ParentWatch;
 import dev.cfn.ai.internal.os.ProcStat;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * left its session: such a process is killed by whichever run ends first. Without the subreaper
  * (not Linux) only the first two rules apply, and a process that double-forked away before it was
  * seen cannot be found.
+ *
+ * <p>The parent watch that {@link SessionLauncher} may start beside the command ({@link
+ * ParentWatch}) is not part of the run: it is never a target nor counted (a group signal ends it
+ * anyway, and it exits by itself once the command has ended).
  *
  * <p>{@link #kill} returns how many processes actually died, counted after the kill, so a report
  * built on it is true; a process that survives SIGKILL (stuck in the kernel) is logged.
@@ -229,7 +234,7 @@ final class ProcessTree {
         child.descendants().forEach(targets::add);
       }
     }
-    targets.removeIf(h -> !running(h));
+    targets.removeIf(h -> !running(h) || (h.pid() != rootPid && ParentWatch.isWatcher(h)));
     return targets;
   }
 

@@ -19,9 +19,19 @@ import java.util.List;
  * here on the JVM's {@code PATH} first, exactly as the JDK would. A program that cannot be found is
  * started without {@code setsid}, so that the start fails with the JDK's usual error.
  *
+ * <p>Where {@link ParentWatch} works (Linux, {@code /proc}, {@code /bin/sh}), the command also runs
+ * under its watcher ({@link ParentWatch#wrapInSession}): {@code setsid} executes {@code /bin/sh},
+ * which forks the watcher and then executes the command in the same pid. When the JVM dies, even by
+ * SIGKILL, and the command is re-parented, the watcher SIGKILLs the command's whole process group
+ * within about a second, so a CLI agent such as {@code claude -p} does not outlive a killed cfn.
+ * The watcher stays in the run's session and group (a group signal ends it too) but is not part of
+ * the run: {@link ProcessTree} leaves it out of what it kills and counts ({@link
+ * ParentWatch#isWatcher}); it exits by itself within a second once the command has ended.
+ *
  * <p>Without {@code setsid} (not Linux, or not installed in {@code /usr/bin} or {@code /bin}) the
- * command starts in the JVM's process group, as before: its tree is then followed through
- * descendant snapshots and the JVM's re-parented children only.
+ * command starts in the JVM's process group, unwatched, as before: its tree is then followed
+ * through descendant snapshots and the JVM's re-parented children only, and it can outlive a JVM
+ * killed with SIGKILL.
  */
 final class SessionLauncher {
   private static final String SETSID = find();
@@ -46,12 +56,19 @@ final class SessionLauncher {
   }
 
   /**
-   * {@code command} prefixed with {@code setsid} and its program resolved, or {@code command}
-   * itself when there is no {@code setsid} or the program cannot be found.
+   * {@code command} prefixed with {@code setsid} and its program resolved, under the parent watch
+   * when it is available; or {@code command} itself when there is no {@code setsid} or the program
+   * cannot be found.
    */
   static List<String> wrap(List<String> command, Path workingDirectory) {
     if (SETSID == null) {
       return command;
+    }
+    if (ParentWatch.available()) {
+      List<String> watched = ParentWatch.wrapInSession(command, workingDirectory);
+      if (!watched.isEmpty() && watched.getFirst().equals(SETSID)) {
+        return watched;
+      }
     }
     String program = ParentWatch.resolve(command.getFirst(), workingDirectory);
     if (program == null) {

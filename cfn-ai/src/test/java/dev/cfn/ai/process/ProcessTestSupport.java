@@ -3,6 +3,7 @@ package dev.cfn.ai.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.cfn.ai.internal.os.ParentWatch;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
@@ -71,11 +72,16 @@ final class ProcessTestSupport {
     return file;
   }
 
-  /** This JVM's descendant processes whose command line contains {@code marker}. */
+  /**
+   * This JVM's descendant processes whose command line contains {@code marker}, the parent watch of
+   * each command left out ({@link ParentWatch}: its arguments hold the command's, but it is cfn's,
+   * not part of the run).
+   */
   static List<ProcessHandle> descendantsMatching(String marker) {
     return ProcessHandle.current()
         .descendants()
         .filter(h -> h.info().commandLine().orElse("").contains(marker))
+        .filter(h -> !ParentWatch.isWatcher(h))
         .toList();
   }
 

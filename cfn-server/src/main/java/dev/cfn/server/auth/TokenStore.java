@@ -1,6 +1,8 @@
 package dev.cfn.server.auth;
 
+import dev.cfn.store.StoreCheck;
 import dev.cfn.store.sqlite.Migrations;
+import dev.cfn.store.sqlite.RecordChecksum;
 import dev.cfn.store.sqlite.StoreConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +38,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * human password expensive, but no one can enumerate 2^256 candidates at any hash speed, and a fast
  * hash lets every request be checked in microseconds. A copy of the file therefore lets no one call
  * the API. The lookup is by hash, so the comparison itself never runs over the secret.
+ *
+ * <p>Every token and certificate record carries a CRC32C of its values (cfn-store's {@link
+ * RecordChecksum}, as the other stores' records do). {@link #check()} verifies the file ({@code
+ * integrity_check} and every record's checksum); {@link #authenticate} and {@link
+ * #authenticateCertificate} refuse a record that fails its checksum ({@link Verdict#DAMAGED}), so a
+ * damaged or hand-edited record (a changed role, scope or expiry) grants nothing. A checksum is not
+ * a signature: it catches damage and edits made without recomputing it, not a deliberate forger
+ * with write access to the file (who could as well add a token of their own).
  */
 public final class TokenStore implements AutoCloseable {
   /** Where a node keeps its tokens, under its home folder. */
@@ -94,7 +105,32 @@ public final class TokenStore implements AutoCloseable {
                         revoked_at INTEGER,
                         note TEXT NOT NULL
                       )
-                      """))));
+                      """)),
+              new Migrations.Migration(
+                  3,
+                  "crc: a CRC32C of every token and client certificate record, verified by check()"
+                      + " and on authentication",
+                  List.of(
+                      "ALTER TABLE api_tokens ADD COLUMN crc INTEGER",
+                      "ALTER TABLE client_certs ADD COLUMN crc INTEGER"))));
+
+  /** The columns a token record's checksum covers, in order. */
+  static final List<String> TOKEN_COLUMNS =
+      List.of("id", "hash", "role", "scopes", "created_at", "expires_at", "revoked_at", "note");
+
+  /** The columns a client certificate record's checksum covers, in order. */
+  static final List<String> CERTIFICATE_COLUMNS =
+      List.of(
+          "id",
+          "fingerprint",
+          "subject",
+          "not_after",
+          "role",
+          "scopes",
+          "created_at",
+          "expires_at",
+          "revoked_at",
+          "note");
 
   /**
    * How long {@link #authenticate} may answer from a token's cached record before it reads the file
@@ -133,10 +169,128 @@ public final class TokenStore implements AutoCloseable {
   /** Opens {@code file} with {@code clock} for creation and expiry times (tests move it). */
   public static TokenStore open(Path file, Clock clock) {
     Objects.requireNonNull(file, "file");
-    return new TokenStore(
+    boolean[] older = new boolean[1];
+    StoreConnection db =
         StoreConnection.open(
-            file, clock, SCHEMA, "move it away and create new tokens with cfn token create"),
-        clock);
+            file,
+            clock,
+            SCHEMA,
+            "move it away and create new tokens with cfn token create",
+            c -> {
+              older[0] = tablesWithoutChecksums(c);
+              return null;
+            });
+    TokenStore store = new TokenStore(db, clock);
+    if (older[0]) {
+      try {
+        store.addMissingChecksums();
+      } catch (RuntimeException e) {
+        db.close();
+        throw e;
+      }
+    }
+    return store;
+  }
+
+  /** True when {@code c}'s file has token tables written before records had checksums. */
+  private static boolean tablesWithoutChecksums(Connection c) throws SQLException {
+    try (Statement sql = c.createStatement();
+        ResultSet rows =
+            sql.executeQuery(
+                "SELECT (SELECT count(*) FROM sqlite_master"
+                    + " WHERE type = 'table' AND name = 'api_tokens'),"
+                    + " (SELECT count(*) FROM pragma_table_info('api_tokens') WHERE name = 'crc')")) {
+      rows.next();
+      return rows.getInt(1) > 0 && rows.getInt(2) == 0;
+    }
+  }
+
+  /**
+   * Computes the checksum of every record written by a cfn before version 3 of the schema, once,
+   * right after the upgrade that adds the column. Later, a record without one is a problem.
+   */
+  private void addMissingChecksums() {
+    db.inWriteTransaction(
+        "add checksums to the token records",
+        c -> {
+          for (boolean certs : new boolean[] {false, true}) {
+            String table = certs ? CERTIFICATES : TOKENS;
+            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
+            try (PreparedStatement q =
+                    c.prepareStatement(
+                        certs
+                            ? "SELECT * FROM client_certs WHERE crc IS NULL"
+                            : "SELECT * FROM api_tokens WHERE crc IS NULL");
+                PreparedStatement update =
+                    c.prepareStatement(
+                        certs
+                            ? "UPDATE client_certs SET crc = ? WHERE id = ?"
+                            : "UPDATE api_tokens SET crc = ? WHERE id = ?");
+                ResultSet rows = q.executeQuery()) {
+              while (rows.next()) {
+                update.setLong(1, checksum(table, columns, rows));
+                update.setString(2, rows.getString("id"));
+                update.executeUpdate();
+              }
+            }
+          }
+          return null;
+        });
+  }
+
+  private static final String TOKENS = "api_tokens";
+  private static final String CERTIFICATES = "client_certs";
+
+  /** The checksum of the current row of {@code rows}, a record of {@code table}. */
+  private static long checksum(String table, List<String> columns, ResultSet rows)
+      throws SQLException {
+    Object[] values = new Object[columns.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = rows.getObject(columns.get(i));
+    }
+    return RecordChecksum.of(table, values);
+  }
+
+  /** Why the current row of {@code rows} fails its checksum; null when it passes. */
+  private static String damage(String table, List<String> columns, ResultSet rows)
+      throws SQLException {
+    long stored = rows.getLong("crc");
+    if (rows.wasNull()) {
+      return "has no checksum";
+    }
+    long computed = checksum(table, columns, rows);
+    return computed == stored
+        ? null
+        : "fails its checksum (stored " + stored + ", computed " + computed + ")";
+  }
+
+  /**
+   * Verifies the file in one read transaction: SQLite's {@code integrity_check} and the checksum of
+   * every token and client certificate record. Problems are listed (by record id, never a secret),
+   * never thrown. A record listed here is refused by {@link #authenticate}: revoke it and create a
+   * new token ({@code cfn token create}), or move the file aside.
+   */
+  public StoreCheck check() {
+    return db.check(
+        "check the token file",
+        (sql, problems) -> {
+          for (boolean certs : new boolean[] {false, true}) {
+            String table = certs ? CERTIFICATES : TOKENS;
+            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
+            try (ResultSet rows =
+                sql.executeQuery(
+                    certs
+                        ? "SELECT * FROM client_certs ORDER BY id"
+                        : "SELECT * FROM api_tokens ORDER BY id")) {
+              while (rows.next()) {
+                String why = damage(table, columns, rows);
+                if (why != null) {
+                  problems.add(table + ": record '" + rows.getString("id") + "' " + why);
+                }
+              }
+            }
+          }
+        });
   }
 
   /** The file. */
@@ -177,14 +331,30 @@ public final class TokenStore implements AutoCloseable {
           try (PreparedStatement insert =
               c.prepareStatement(
                   "INSERT INTO api_tokens (id, hash, role, scopes, created_at, expires_at,"
-                      + " revoked_at, note) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)")) {
+                      + " revoked_at, note, crc) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)")) {
+            byte[] hash = hash(text);
+            String scopeText = joinScopes(token.scopes());
             insert.setString(1, token.id());
-            insert.setBytes(2, hash(text));
+            insert.setBytes(2, hash);
             insert.setString(3, role.label());
-            insert.setString(4, joinScopes(token.scopes()));
+            insert.setString(4, scopeText);
             insert.setLong(5, token.createdAt().toEpochMilli());
             insert.setLong(6, token.expiresAt().toEpochMilli());
             insert.setString(7, label);
+            insert.setLong(
+                8,
+                RecordChecksum.of(
+                    TOKENS,
+                    new Object[] {
+                      token.id(),
+                      hash,
+                      role.label(),
+                      scopeText,
+                      token.createdAt().toEpochMilli(),
+                      token.expiresAt().toEpochMilli(),
+                      null,
+                      label
+                    }));
             insert.executeUpdate();
           }
           return null;
@@ -286,17 +456,34 @@ public final class TokenStore implements AutoCloseable {
           try (PreparedStatement insert =
               c.prepareStatement(
                   "INSERT INTO client_certs (id, fingerprint, subject, not_after, role, scopes,"
-                      + " created_at, expires_at, revoked_at, note)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)")) {
+                      + " created_at, expires_at, revoked_at, note, crc)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)")) {
+            String scopeText = joinScopes(principal.scopes());
             insert.setString(1, principal.id());
             insert.setBytes(2, fingerprint);
             insert.setString(3, subject);
             insert.setLong(4, notAfter.toEpochMilli());
             insert.setString(5, role.label());
-            insert.setString(6, joinScopes(principal.scopes()));
+            insert.setString(6, scopeText);
             insert.setLong(7, principal.createdAt().toEpochMilli());
             insert.setLong(8, principal.expiresAt().toEpochMilli());
             insert.setString(9, label);
+            insert.setLong(
+                10,
+                RecordChecksum.of(
+                    CERTIFICATES,
+                    new Object[] {
+                      principal.id(),
+                      fingerprint,
+                      subject,
+                      notAfter.toEpochMilli(),
+                      role.label(),
+                      scopeText,
+                      principal.createdAt().toEpochMilli(),
+                      principal.expiresAt().toEpochMilli(),
+                      null,
+                      label
+                    }));
             insert.executeUpdate();
           }
           return null;
@@ -338,17 +525,17 @@ public final class TokenStore implements AutoCloseable {
         && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
       principal = hit.token();
     } else {
-      Optional<ClientCertificate> found =
-          db.with(
-              "check a client certificate",
-              c ->
-                  oneCertificate(
-                      c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
+      Optional<Checked> found =
+          db.with("check a client certificate", c -> checked(c, true, fingerprint));
       if (found.isEmpty()) {
         cache.remove(key);
         return new Check(Verdict.UNKNOWN, null);
       }
-      principal = found.get().principal();
+      if (found.get().token() == null) {
+        cache.remove(key);
+        return new Check(Verdict.DAMAGED, null);
+      }
+      principal = found.get().token();
       if (cache.size() >= CACHE_MAX) {
         cache.clear();
       }
@@ -396,15 +583,49 @@ public final class TokenStore implements AutoCloseable {
         db.inWriteTransaction(
             "revoke the token",
             c -> {
-              try (PreparedStatement update =
-                  certificate
-                      ? c.prepareStatement(
-                          "UPDATE client_certs SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")
-                      : c.prepareStatement(
-                          "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")) {
-                update.setLong(1, now);
-                update.setString(2, id);
-                return update.executeUpdate() == 1;
+              String table = certificate ? CERTIFICATES : TOKENS;
+              List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
+              try (PreparedStatement q =
+                  c.prepareStatement(
+                      certificate
+                          ? "SELECT * FROM client_certs WHERE id = ?"
+                          : "SELECT * FROM api_tokens WHERE id = ?")) {
+                q.setString(1, id);
+                try (ResultSet rows = q.executeQuery()) {
+                  if (!rows.next()) {
+                    return false;
+                  }
+                  rows.getLong("revoked_at");
+                  if (!rows.wasNull()) {
+                    return true; // revoked already: unchanged
+                  }
+                  // the record's new checksum; one that failed its checksum keeps failing it
+                  long crc = rows.getLong("crc");
+                  boolean hadNone = rows.wasNull();
+                  if (!hadNone && damage(table, columns, rows) == null) {
+                    Object[] values = new Object[columns.size()];
+                    for (int i = 0; i < values.length; i++) {
+                      values[i] = rows.getObject(columns.get(i));
+                    }
+                    values[columns.indexOf("revoked_at")] = now;
+                    crc = RecordChecksum.of(table, values);
+                  }
+                  try (PreparedStatement update =
+                      c.prepareStatement(
+                          certificate
+                              ? "UPDATE client_certs SET revoked_at = ?, crc = ? WHERE id = ?"
+                              : "UPDATE api_tokens SET revoked_at = ?, crc = ? WHERE id = ?")) {
+                    update.setLong(1, now);
+                    if (hadNone) {
+                      update.setNull(2, java.sql.Types.INTEGER);
+                    } else {
+                      update.setLong(2, crc);
+                    }
+                    update.setString(3, id);
+                    update.executeUpdate();
+                  }
+                  return true;
+                }
               }
             });
     cache.values().removeIf(c -> c.token().id().equals(id)); // after the write: not re-read stale
@@ -417,7 +638,38 @@ public final class TokenStore implements AutoCloseable {
     MALFORMED,
     UNKNOWN,
     EXPIRED,
-    REVOKED
+    REVOKED,
+    /**
+     * Its record fails its checksum (the token file is damaged or was edited): refused, whatever
+     * the record says; {@link #check()} lists it.
+     */
+    DAMAGED
+  }
+
+  /** A record found for authentication: its principal, or null when it fails its checksum. */
+  private record Checked(ApiToken token) {}
+
+  /** The token with hash {@code key}, or the certificate with fingerprint {@code key}. */
+  private static Optional<Checked> checked(Connection c, boolean certificate, byte[] key)
+      throws SQLException {
+    try (PreparedStatement q =
+        c.prepareStatement(
+            certificate
+                ? "SELECT * FROM client_certs WHERE fingerprint = ?"
+                : "SELECT * FROM api_tokens WHERE hash = ?")) {
+      q.setBytes(1, key);
+      try (ResultSet rows = q.executeQuery()) {
+        if (!rows.next()) {
+          return Optional.empty();
+        }
+        String table = certificate ? CERTIFICATES : TOKENS;
+        List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
+        if (damage(table, columns, rows) != null) {
+          return Optional.of(new Checked(null));
+        }
+        return Optional.of(new Checked(read(rows)));
+      }
+    }
   }
 
   /** What {@link #authenticate} found: the verdict, and the token when it is known. */
@@ -444,23 +696,16 @@ public final class TokenStore implements AutoCloseable {
         && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
       return verdict(hit.token());
     }
-    Optional<ApiToken> found =
-        db.with(
-            "check a token",
-            c -> {
-              try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM api_tokens WHERE hash = ?")) {
-                q.setBytes(1, hash);
-                try (ResultSet rows = q.executeQuery()) {
-                  return rows.next() ? Optional.of(read(rows)) : Optional.<ApiToken>empty();
-                }
-              }
-            });
+    Optional<Checked> found = db.with("check a token", c -> checked(c, false, hash));
     if (found.isEmpty()) {
       cache.remove(key);
       return new Check(Verdict.UNKNOWN, null);
     }
-    ApiToken t = found.get();
+    if (found.get().token() == null) {
+      cache.remove(key);
+      return new Check(Verdict.DAMAGED, null);
+    }
+    ApiToken t = found.get().token();
     if (cache.size() >= CACHE_MAX) {
       cache.clear();
     }

@@ -37,12 +37,14 @@ public final class ParentWatch {
    * /proc/<pid>/stat} the fields after the command name in parentheses are the state, the parent
    * and the process group. The shell exports {@code PWD}, which the command was not given: it is
    * unset again, so the command's environment is exactly the one it was started with (a {@code PWD}
-   * set in it is dropped too).
+   * set in it is dropped too). The watcher finds {@code sleep} on a {@code PATH} of its own: the
+   * command's environment (which it shares until the {@code exec}) may have none.
    */
   static final String SCRIPT =
       """
       j=$PPID; s=$$
       (
+        PATH=/usr/bin:/bin
         while sleep 1; do
           read -r t </proc/self/stat || exit 0
           t=${t##*) }; set -- $t
@@ -119,6 +121,32 @@ public final class ParentWatch {
     wrapped.add(program);
     wrapped.addAll(command.subList(1, command.size()));
     return wrapped;
+  }
+
+  /**
+   * True when {@code process} is part of a watcher rather than of the watched command: the watcher
+   * (its arguments are {@link #SCRIPT}'s) or a process it started (its {@code sleep}). The watched
+   * command's own pid carries the watcher's arguments too until it {@code exec}s the command:
+   * callers that know the command's pid must not ask about it. False when {@code /proc} cannot
+   * tell.
+   */
+  public static boolean isWatcher(ProcessHandle process) {
+    return runsScript(process.pid())
+        || process.parent().map(p -> runsScript(p.pid())).orElse(false);
+  }
+
+  private static boolean runsScript(long pid) {
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false; // gone, or no procfs
+    }
+    String[] args = new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\0", 5);
+    return args.length >= 4
+        && args[1].equals("-c")
+        && args[2].equals(SCRIPT)
+        && args[3].equals(NAME);
   }
 
   /**

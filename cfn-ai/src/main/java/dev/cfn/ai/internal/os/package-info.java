@@ -13,7 +13,8 @@
  * the orphans re-parented to the JVM that the JDK did not start) and {@link
  * dev.cfn.ai.internal.os.ProcStat} (a process's parent, group, session and start time from {@code
  * /proc}) and {@link dev.cfn.ai.internal.os.ParentWatch} (starts a command under a watcher that
- * kills it when the JVM dies, SIGKILL included; used for MCP stdio servers).
+ * kills it when the JVM dies, SIGKILL included; used for MCP stdio servers and process agents'
+ * commands).
  *
  * <p>Depends on the JDK ({@code java.lang.foreign}) and SLF4J; no cfn package. The JVM must allow
  * native access for the unnamed module ({@code --enable-native-access=ALL-UNNAMED}, which the

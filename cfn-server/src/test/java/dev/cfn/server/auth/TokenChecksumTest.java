@@ -1,0 +1,161 @@
+package dev.cfn.server.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.server.MovingClock;
+import dev.cfn.store.StoreCheck;
+import dev.cfn.store.sqlite.Migrations;
+import dev.cfn.store.sqlite.StoreConnection;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every token record carries a checksum: {@link TokenStore#check()} lists a record that was edited
+ * behind the store's back or whose bytes were damaged, and {@link TokenStore#authenticate} refuses
+ * it ({@link TokenStore.Verdict#DAMAGED}) whatever it says; a revocation keeps the record valid; a
+ * file written before checksums existed gets them once, on its upgrade.
+ */
+class TokenChecksumTest {
+  @TempDir Path dir;
+
+  private static final MovingClock CLOCK = new MovingClock();
+
+  private static void sql(Path file, String statement, Object... args) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        PreparedStatement s = c.prepareStatement(statement)) {
+      for (int i = 0; i < args.length; i++) {
+        s.setObject(i + 1, args[i]);
+      }
+      assertThat(s.executeUpdate()).as(statement).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void anIntactFileChecksCleanAfterCreatesAndARevocation() {
+    try (TokenStore store = TokenStore.open(dir.resolve("tokens.db"), CLOCK)) {
+      IssuedToken a = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "a");
+      IssuedToken b = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "b");
+      assertThat(store.revoke(b.token().id())).isTrue();
+      assertThat(store.check()).isEqualTo(new StoreCheck(true, List.of()));
+      assertThat(store.authenticate(a.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
+      assertThat(store.authenticate(b.secret()).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
+    }
+  }
+
+  @Test
+  void aRecordEditedBehindTheStoresBackIsListedAndRefused() throws Exception {
+    Path file = dir.resolve("tokens.db");
+    IssuedToken viewer;
+    IssuedToken other;
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      viewer = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "low");
+      other = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "other");
+    }
+    sql(file, "UPDATE api_tokens SET role = 'admin' WHERE id = ?", viewer.token().id());
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      StoreCheck check = store.check();
+      assertThat(check.ok()).isFalse();
+      assertThat(check.problems())
+          .singleElement()
+          .asString()
+          .startsWith("api_tokens: record '" + viewer.token().id() + "' fails its checksum")
+          .doesNotContain(viewer.secret());
+      TokenStore.Check refused = store.authenticate(viewer.secret());
+      assertThat(refused.verdict()).isEqualTo(TokenStore.Verdict.DAMAGED);
+      assertThat(refused.token()).as("the edited role is never handed out").isNull();
+      assertThat(store.authenticate(other.secret()).verdict())
+          .isEqualTo(TokenStore.Verdict.ACCEPTED);
+      // revoking the damaged record still revokes it, and it keeps failing its checksum
+      assertThat(store.revoke(viewer.token().id())).isTrue();
+      assertThat(store.check().problems()).hasSize(1);
+      assertThat(store.authenticate(viewer.secret()).verdict())
+          .isEqualTo(TokenStore.Verdict.DAMAGED);
+    }
+  }
+
+  @Test
+  void aFlippedByteInTheFileIsListedAndRefused() throws Exception {
+    Path file = dir.resolve("tokens.db");
+    IssuedToken t;
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      t = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
+    }
+    byte[] bytes = Files.readAllBytes(file);
+    byte[] note = "note-to-damage-1234".getBytes(StandardCharsets.UTF_8);
+    int at = indexOf(bytes, note);
+    assertThat(at).as("the note is in the file").isNotNegative();
+    bytes[at + note.length - 1] ^= 1;
+    Files.write(file, bytes);
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems())
+          .singleElement()
+          .asString()
+          .contains(t.token().id())
+          .contains("fails its checksum");
+      assertThat(store.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.DAMAGED);
+    }
+  }
+
+  @Test
+  void aFileFromBeforeChecksumsGetsThemOnItsUpgradeAndNeverAgain() throws Exception {
+    Path file = dir.resolve("tokens.db");
+    Migrations v2 =
+        new Migrations(
+            TokenStore.APPLICATION_ID,
+            "token file",
+            "tokens",
+            "token store",
+            TokenStoreException::new,
+            TokenStore.SCHEMA.list().subList(0, 2));
+    String secret = "cfn_" + "A".repeat(43);
+    try (StoreConnection old = StoreConnection.open(file, CLOCK, v2, "move it away")) {
+      old.inWriteTransaction(
+          "an old token",
+          c -> {
+            try (PreparedStatement insert =
+                c.prepareStatement(
+                    "INSERT INTO api_tokens (id, hash, role, scopes, created_at, expires_at,"
+                        + " revoked_at, note) VALUES ('tok_000000000001', ?, 'agent', '*', ?, ?,"
+                        + " NULL, 'old')")) {
+              insert.setBytes(1, TokenStore.hash(secret));
+              insert.setLong(2, CLOCK.millis());
+              insert.setLong(3, CLOCK.millis() + Duration.ofDays(1).toMillis());
+              insert.executeUpdate();
+            }
+            return null;
+          });
+    }
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems()).isEmpty();
+      assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
+    }
+    // once upgraded, a record whose checksum is gone is a problem, not filled in again
+    sql(file, "UPDATE api_tokens SET crc = NULL WHERE id = 'tok_000000000001'");
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems())
+          .containsExactly("api_tokens: record 'tok_000000000001' has no checksum");
+      assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.DAMAGED);
+    }
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}
