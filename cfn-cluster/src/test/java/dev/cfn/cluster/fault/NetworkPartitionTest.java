@@ -3,6 +3,8 @@ package dev.cfn.cluster.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.cfn.cluster.harness.Netns;
+import dev.cfn.cluster.harness.TcpProxy;
 import dev.cfn.cluster.nats.NatsServers;
 import dev.cfn.cluster.nats.Partitioner;
 import dev.cfn.cluster.nats.ReliablePublisher;
@@ -56,7 +58,7 @@ class NetworkPartitionTest {
     String counter = OwnerNode.COUNTER.toString();
     AtomicBoolean publishing = new AtomicBoolean(true);
     AtomicInteger published = new AtomicInteger();
-    try (Netns net = Netns.create();
+    try (Netns net = Netns.create(0);
         NatsServers nats = NatsServers.startSingle();
         TcpProxy pgProxy = new TcpProxy(net.hostAddress(), pgPort);
         TcpProxy natsProxy = new TcpProxy(net.hostAddress(), nats.clientPort(0));
