@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The API tokens of a node, in an SQLite file of their own ({@code .cfn/tokens.db}, owner-only
@@ -254,7 +255,11 @@ public final class TokenStore implements AutoCloseable {
         db.with(
             "read a client certificate",
             c ->
-                oneCertificate(c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
+                first(
+                    c,
+                    "SELECT * FROM client_certs WHERE fingerprint = ?",
+                    fingerprint,
+                    TokenStore::readCertificate));
     if (known.isPresent()) {
       throw new IllegalArgumentException(
           "this certificate is trusted already as "
@@ -306,19 +311,10 @@ public final class TokenStore implements AutoCloseable {
 
   /** Every trusted client certificate, newest first, revoked and expired ones included. */
   public List<ClientCertificate> certificates() {
-    return db.with(
+    return all(
         "list the client certificates",
-        c -> {
-          try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM client_certs ORDER BY created_at DESC, id");
-              ResultSet rows = q.executeQuery()) {
-            List<ClientCertificate> all = new ArrayList<>();
-            while (rows.next()) {
-              all.add(readCertificate(rows));
-            }
-            return all;
-          }
-        });
+        "SELECT * FROM client_certs ORDER BY created_at DESC, id",
+        TokenStore::readCertificate);
   }
 
   /**
@@ -330,30 +326,23 @@ public final class TokenStore implements AutoCloseable {
   public Check authenticateCertificate(X509Certificate cert) {
     byte[] fingerprint = ClientCertificate.sha256(cert);
     String key = "crt:" + HexFormat.of().formatHex(fingerprint);
-    long now = clock.millis();
-    Cached hit = cache.get(key);
-    ApiToken principal;
-    if (hit != null
-        && now - hit.readAtMillis() >= 0
-        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
-      principal = hit.token();
-    } else {
-      Optional<ClientCertificate> found =
-          db.with(
-              "check a client certificate",
-              c ->
-                  oneCertificate(
-                      c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
-      if (found.isEmpty()) {
-        cache.remove(key);
-        return new Check(Verdict.UNKNOWN, null);
-      }
-      principal = found.get().principal();
-      if (cache.size() >= CACHE_MAX) {
-        cache.clear();
-      }
-      cache.put(key, new Cached(principal, now));
+    Optional<ApiToken> found =
+        cachedOrRead(
+            key,
+            () ->
+                db.with(
+                        "check a client certificate",
+                        c ->
+                            first(
+                                c,
+                                "SELECT * FROM client_certs WHERE fingerprint = ?",
+                                fingerprint,
+                                TokenStore::readCertificate))
+                    .map(ClientCertificate::principal));
+    if (found.isEmpty()) {
+      return new Check(Verdict.UNKNOWN, null);
     }
+    ApiToken principal = found.get();
     Instant at = clock.instant();
     if (principal.revokedAt() == null
         && (at.isBefore(cert.getNotBefore().toInstant())
@@ -365,24 +354,17 @@ public final class TokenStore implements AutoCloseable {
 
   /** Every token, newest first, revoked and expired ones included. */
   public List<ApiToken> list() {
-    return db.with(
+    return all(
         "list the tokens",
-        c -> {
-          try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM api_tokens ORDER BY created_at DESC, id");
-              ResultSet rows = q.executeQuery()) {
-            List<ApiToken> all = new ArrayList<>();
-            while (rows.next()) {
-              all.add(read(rows));
-            }
-            return all;
-          }
-        });
+        "SELECT * FROM api_tokens ORDER BY created_at DESC, id",
+        TokenStore::read);
   }
 
   /** The token with this id, if any. */
   public Optional<ApiToken> find(String id) {
-    return db.with("read a token", c -> one(c, "SELECT * FROM api_tokens WHERE id = ?", id));
+    return db.with(
+        "read a token",
+        c -> first(c, "SELECT * FROM api_tokens WHERE id = ?", id, TokenStore::read));
   }
 
   /**
@@ -437,35 +419,41 @@ public final class TokenStore implements AutoCloseable {
     }
     byte[] hash = hash(presented);
     String key = HexFormat.of().formatHex(hash);
+    Optional<ApiToken> found =
+        cachedOrRead(
+            key,
+            () ->
+                db.with(
+                    "check a token",
+                    c ->
+                        first(
+                            c, "SELECT * FROM api_tokens WHERE hash = ?", hash, TokenStore::read)));
+    return found.map(this::verdict).orElseGet(() -> new Check(Verdict.UNKNOWN, null));
+  }
+
+  /**
+   * The principal cached under {@code key} when read less than {@link #CACHE_FOR} ago, else {@code
+   * read}'s answer, cached when there is one (the cache emptied first when full) and forgotten when
+   * there is none.
+   */
+  private Optional<ApiToken> cachedOrRead(String key, Supplier<Optional<ApiToken>> read) {
     long now = clock.millis();
     Cached hit = cache.get(key);
     if (hit != null
         && now - hit.readAtMillis() >= 0
         && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
-      return verdict(hit.token());
+      return Optional.of(hit.token());
     }
-    Optional<ApiToken> found =
-        db.with(
-            "check a token",
-            c -> {
-              try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM api_tokens WHERE hash = ?")) {
-                q.setBytes(1, hash);
-                try (ResultSet rows = q.executeQuery()) {
-                  return rows.next() ? Optional.of(read(rows)) : Optional.<ApiToken>empty();
-                }
-              }
-            });
+    Optional<ApiToken> found = read.get();
     if (found.isEmpty()) {
       cache.remove(key);
-      return new Check(Verdict.UNKNOWN, null);
+      return found;
     }
-    ApiToken t = found.get();
     if (cache.size() >= CACHE_MAX) {
       cache.clear();
     }
-    cache.put(key, new Cached(t, now));
-    return verdict(t);
+    cache.put(key, new Cached(found.get(), now));
+    return found;
   }
 
   private Check verdict(ApiToken t) {
@@ -488,21 +476,38 @@ public final class TokenStore implements AutoCloseable {
     db.close();
   }
 
-  private static Optional<ApiToken> one(Connection c, String sql, String arg) throws SQLException {
-    try (PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, arg);
-      try (ResultSet rows = q.executeQuery()) {
-        return rows.next() ? Optional.of(read(rows)) : Optional.empty();
-      }
-    }
+  /** Reads one row into a value. */
+  private interface Row<T> {
+    T read(ResultSet r) throws SQLException;
   }
 
-  private static Optional<ClientCertificate> oneCertificate(
-      Connection c, String sql, byte[] fingerprint) throws SQLException {
+  /** Every row of {@code sql} (no parameters), in its order. */
+  private <T> List<T> all(String what, String sql, Row<T> row) {
+    return db.with(
+        what,
+        c -> {
+          try (PreparedStatement q = c.prepareStatement(sql);
+              ResultSet rows = q.executeQuery()) {
+            List<T> all = new ArrayList<>();
+            while (rows.next()) {
+              all.add(row.read(rows));
+            }
+            return all;
+          }
+        });
+  }
+
+  /** The first row of {@code sql} with its one parameter {@code arg} (a string or bytes). */
+  private static <T> Optional<T> first(Connection c, String sql, Object arg, Row<T> row)
+      throws SQLException {
     try (PreparedStatement q = c.prepareStatement(sql)) {
-      q.setBytes(1, fingerprint);
+      if (arg instanceof byte[] bytes) {
+        q.setBytes(1, bytes);
+      } else {
+        q.setString(1, (String) arg);
+      }
       try (ResultSet rows = q.executeQuery()) {
-        return rows.next() ? Optional.of(readCertificate(rows)) : Optional.empty();
+        return rows.next() ? Optional.of(row.read(rows)) : Optional.empty();
       }
     }
   }
