@@ -12,8 +12,6 @@ import dev.cfn.cluster.nats.ReliableStream;
 import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.PgServers;
-import java.io.BufferedReader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -107,16 +105,8 @@ class NetworkPartitionTest {
         long cutAt = System.nanoTime();
         List<String> bLines = new CopyOnWriteArrayList<>();
         try (OwnerNode b =
-            new OwnerNode(
-                journal,
-                connection,
-                stream,
-                partition,
-                "node-b",
-                TTL,
-                -1,
-                bLines::add,
-                new BufferedReader(new StringReader("")))) {
+            OwnerNode.inThisJvm(
+                journal, connection, stream, partition, "node-b", TTL, bLines::add)) {
           assertThat(b.start(WAIT).epoch()).as("B takes over at epoch + 1").isEqualTo(epochA + 1);
           long aAtTakeover = marksOf(url, counter, "node-a@" + epochA);
           // the cut lasts 15 s, and at least until B took over
