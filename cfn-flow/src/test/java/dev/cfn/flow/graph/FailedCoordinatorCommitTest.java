@@ -3,7 +3,6 @@ package dev.cfn.flow.graph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.core.AgentType;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
@@ -56,18 +55,7 @@ class FailedCoordinatorCommitTest {
             TaskSpec.of("b").agent("tally").input("b"),
             TaskSpec.of("c").agent("tally").input("c"))
         .fanOutIn(
-            "c",
-            fan,
-            TaskSpec.of("end")
-                .agent("tally")
-                .input(
-                    s -> {
-                      StringBuilder b = new StringBuilder();
-                      for (int i = 0; i < FAN; i++) {
-                        b.append(s.result("fan-" + i).orElseThrow()).append(' ');
-                      }
-                      return b.toString().trim();
-                    }))
+            "c", fan, TaskSpec.of("end").agent("tally").input(s -> Workers.fanResults(s, FAN)))
         .build();
   }
 
@@ -78,16 +66,7 @@ class FailedCoordinatorCommitTest {
       List<String> seen,
       AtomicReference<CompletableFuture<RunOutcome>> watched)
       throws Exception {
-    rt.register(
-        AgentType.of(
-            "tally",
-            id ->
-                TaskWorker.agent(
-                    (in, ctx) -> {
-                      int n = Integer.parseInt(ctx.effects().get("n").orElse("0")) + 1;
-                      ctx.effects().put("n", Integer.toString(n));
-                      return in + "#" + n;
-                    })));
+    rt.register(Workers.tally());
     try (GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph()).build()) {
       CompletableFuture<RunOutcome> outcome = runner.start("failing", "run-1", Map.of()).outcome();
       watched.set(outcome);
