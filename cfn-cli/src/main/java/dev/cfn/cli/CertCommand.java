@@ -51,7 +51,10 @@ import picocli.CommandLine.Spec;
 final class CertCommand extends CommandGroup {
   private static final Pattern ID = Pattern.compile("crt_[0-9a-f]{12}");
 
-  /** The role, scopes, lifetime and note of a new certificate principal. */
+  /**
+   * The role, scopes, lifetime and note of a new principal: a certificate ({@code cfn cert issue},
+   * {@code trust}) or a token ({@code cfn token create}).
+   */
   static final class Grant {
     @Option(
         names = "--role",
@@ -71,11 +74,14 @@ final class CertCommand extends CommandGroup {
         names = "--expires",
         paramLabel = "DURATION",
         description =
-            "How long it is trusted, such as 30d (default: 30d; at most 3650d, and never past"
-                + " the certificate's own end).")
+            "How long it is valid, such as 30d or 12h (default: 30d; at most 3650d; a"
+                + " certificate is never trusted past its own end).")
     Duration expires = Duration.ofDays(30);
 
-    @Option(names = "--note", paramLabel = "TEXT", description = "A label for cfn cert list.")
+    @Option(
+        names = "--note",
+        paramLabel = "TEXT",
+        description = "A label for ${PARENT-COMMAND-FULL-NAME} list.")
     String note = "";
 
     Role role() {

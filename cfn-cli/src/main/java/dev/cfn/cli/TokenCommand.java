@@ -2,13 +2,11 @@ package dev.cfn.cli;
 
 import dev.cfn.server.auth.ApiToken;
 import dev.cfn.server.auth.IssuedToken;
-import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,49 +72,15 @@ final class TokenCommand extends CommandGroup {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
 
-    @Option(
-        names = "--role",
-        required = true,
-        paramLabel = "ROLE",
-        description = "viewer, agent, operator or admin.")
-    String role;
-
-    @Option(
-        names = "--scope",
-        paramLabel = "SCOPE",
-        description =
-            "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
-    List<String> scopes;
-
-    @Option(
-        names = "--expires",
-        paramLabel = "DURATION",
-        description = "How long it is valid, such as 30d or 12h (default: 30d; at most 3650d).")
-    Duration expires = Duration.ofDays(30);
-
-    @Option(names = "--note", paramLabel = "TEXT", description = "A label for cfn token list.")
-    String note = "";
+    @picocli.CommandLine.Mixin CertCommand.Grant grant = new CertCommand.Grant();
 
     @Override
     public Integer call() {
-      Role r = CertCommand.Grant.parseRole(role);
-      List<Scope> parsed = CertCommand.Grant.parseScopes(scopes);
-      ValueConverters.positive("--expires", expires);
-      if (expires.compareTo(TokenStore.MAX_LIFETIME) > 0) {
-        throw CommandFailure.usage(
-            "--expires " + expires.toDays() + "d is longer than 3650 days",
-            "such as --expires 365d");
-      }
-      if (note.length() > TokenStore.MAX_NOTE_CHARS
-          || note.chars().anyMatch(Character::isISOControl)) {
-        throw CommandFailure.usage(
-            "--note must be one line of at most " + TokenStore.MAX_NOTE_CHARS + " characters",
-            "shorten it");
-      }
+      grant.check();
       Path file = home.file(true);
       IssuedToken issued;
       try (TokenStore store = TokenStore.open(file)) {
-        issued = store.create(r, parsed, expires, note);
+        issued = store.create(grant.role(), grant.scopes(), grant.expires, grant.note);
       }
       PrintWriter out = spec.commandLine().getOut();
       ApiToken t = issued.token();

@@ -1,13 +1,12 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,23 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code cfn agent list|show|validate}, run in-process on real agent files. */
 class AgentCommandTest {
   static final ObjectMapper JSON = new ObjectMapper();
-
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   static Path agents(String name) {
     try {
@@ -50,10 +36,10 @@ class AgentCommandTest {
 
   @Test
   void helpListsTheAgentCommand() {
-    Run help = run("--help");
+    CliRun help = run("--help");
     assertThat(help.code()).isZero();
     assertThat(help.out()).contains("agent");
-    Run agentHelp = run("agent");
+    CliRun agentHelp = run("agent");
     assertThat(agentHelp.code()).isEqualTo(2); // a subcommand is missing
     assertThat(agentHelp.err())
         .startsWith("cfn agent: missing a command")
@@ -64,7 +50,7 @@ class AgentCommandTest {
 
   @Test
   void listPrintsATableOfTheValidAgents() {
-    Run list = run("agent", "list", GOOD.toString());
+    CliRun list = run("agent", "list", GOOD.toString());
 
     assertThat(list.code()).isZero();
     assertThat(list.err()).isEmpty();
@@ -82,7 +68,7 @@ class AgentCommandTest {
 
   @Test
   void listAsJson() throws Exception {
-    Run list = run("agent", "list", "--json", GOOD.toString());
+    CliRun list = run("agent", "list", "--json", GOOD.toString());
 
     assertThat(list.code()).isZero();
     JsonNode agents = JSON.readTree(list.out());
@@ -98,7 +84,7 @@ class AgentCommandTest {
 
   @Test
   void listSkipsInvalidFilesAndNamesThem() {
-    Run list = run("agent", "list", BAD.toString());
+    CliRun list = run("agent", "list", BAD.toString());
 
     assertThat(list.code()).isEqualTo(1); // like validate: some files could not be read
     assertThat(list.out()).contains("test-writer").contains("1 agent").doesNotContain("api-docs");
@@ -111,7 +97,7 @@ class AgentCommandTest {
 
   @Test
   void showPrintsEveryFieldAndThePrompt() {
-    Run show = run("agent", "show", "coder", "--dir", GOOD.toString());
+    CliRun show = run("agent", "show", "coder", "--dir", GOOD.toString());
 
     assertThat(show.code()).isZero();
     assertThat(show.out())
@@ -133,7 +119,7 @@ class AgentCommandTest {
 
   @Test
   void showOfAClaudeCodeAgentSaysWhatIsNotSet() {
-    Run show = run("agent", "show", "code-reviewer", "--dir", GOOD.toString());
+    CliRun show = run("agent", "show", "code-reviewer", "--dir", GOOD.toString());
 
     assertThat(show.code()).isZero();
     assertThat(show.out())
@@ -145,7 +131,7 @@ class AgentCommandTest {
 
   @Test
   void showAsJsonIncludesThePrompt() throws Exception {
-    Run show = run("agent", "show", "code-reviewer", "--json", "--dir", GOOD.toString());
+    CliRun show = run("agent", "show", "code-reviewer", "--json", "--dir", GOOD.toString());
 
     assertThat(show.code()).isZero();
     JsonNode agent = JSON.readTree(show.out());
@@ -156,7 +142,7 @@ class AgentCommandTest {
 
   @Test
   void showOfAnUnknownNameFailsAndListsTheAgentsThere() {
-    Run show = run("agent", "show", "nobody", "--dir", BAD.toString());
+    CliRun show = run("agent", "show", "nobody", "--dir", BAD.toString());
 
     assertThat(show.code()).isEqualTo(1);
     assertThat(show.out()).isEmpty();
@@ -168,7 +154,7 @@ class AgentCommandTest {
 
   @Test
   void validateOfAGoodFolderPassesWithItsWarnings() {
-    Run v = run("agent", "validate", GOOD.toString());
+    CliRun v = run("agent", "validate", GOOD.toString());
 
     assertThat(v.code()).isZero();
     List<String> lines = v.out().lines().toList();
@@ -182,7 +168,7 @@ class AgentCommandTest {
 
   @Test
   void validateOfABadFolderFailsNamingEachProblemAndInvalidFile() {
-    Run v = run("agent", "validate", BAD.toString());
+    CliRun v = run("agent", "validate", BAD.toString());
 
     assertThat(v.code()).isEqualTo(1);
     List<String> lines = v.out().lines().toList();
@@ -218,7 +204,7 @@ class AgentCommandTest {
         latin1,
         "---\nname: cafe\ndescription: caf\u00e9\n---\nx\n".getBytes(StandardCharsets.ISO_8859_1));
 
-    Run v = run("agent", "validate", good.toString(), missing.toString(), latin1.toString());
+    CliRun v = run("agent", "validate", good.toString(), missing.toString(), latin1.toString());
 
     assertThat(v.code()).isEqualTo(1);
     assertThat(v.out())
@@ -231,7 +217,7 @@ class AgentCommandTest {
 
   @Test
   void validateAsJson() throws Exception {
-    Run v = run("agent", "validate", "--json", BAD.toString());
+    CliRun v = run("agent", "validate", "--json", BAD.toString());
 
     assertThat(v.code()).isEqualTo(1);
     JsonNode result = JSON.readTree(v.out());
@@ -251,7 +237,7 @@ class AgentCommandTest {
         Files.isDirectory(AgentCommand.DEFAULT_FOLDER),
         "the test's working folder has a .claude/agents folder");
     for (String command : List.of("list", "validate")) {
-      Run r = run("agent", command);
+      CliRun r = run("agent", command);
       assertThat(r.code()).isEqualTo(2);
       assertThat(r.err())
           .startsWith("cfn agent " + command + ": no agents given")

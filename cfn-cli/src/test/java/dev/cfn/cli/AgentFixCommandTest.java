@@ -1,9 +1,8 @@
 package dev.cfn.cli;
 
-import static dev.cfn.cli.AgentCommandTest.run;
+import static dev.cfn.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.cli.AgentCommandTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,7 +25,7 @@ class AgentFixCommandTest {
     Path good = Files.writeString(dir.resolve("good.md"), GOOD);
     assertThat(run("agent", "validate", dir.toString()).code()).isEqualTo(1);
 
-    Run fix = run("agent", "fix", dir.toString());
+    CliRun fix = run("agent", "fix", dir.toString());
 
     assertThat(fix.code()).as(fix.out() + fix.err()).isZero();
     assertThat(fix.out().lines())
@@ -45,7 +44,7 @@ class AgentFixCommandTest {
     assertThat(Files.readString(good)).isEqualTo(GOOD);
     assertThat(Files.readString(colon.resolveSibling("colon.md.bak"))).isEqualTo(COLON);
     // .bak files are not .md files: validating the folder sees the three agents only
-    Run validate = run("agent", "validate", dir.toString());
+    CliRun validate = run("agent", "validate", dir.toString());
     assertThat(validate.code()).as(validate.out()).isZero();
     assertThat(validate.out()).endsWith("3 files, 3 valid, 0 invalid, 0 warnings\n");
   }
@@ -54,7 +53,7 @@ class AgentFixCommandTest {
   void aDryRunPrintsTheChangesAndWritesNothing() throws Exception {
     Path colon = Files.writeString(dir.resolve("colon.md"), COLON);
 
-    Run fix = run("agent", "fix", "--dry-run", colon.toString());
+    CliRun fix = run("agent", "fix", "--dry-run", colon.toString());
 
     assertThat(fix.code()).isZero();
     assertThat(fix.out())
@@ -72,7 +71,7 @@ class AgentFixCommandTest {
     Path prose = Files.writeString(dir.resolve("prose.md"), "Just some notes.\n");
     Files.writeString(dir.resolve("good.md"), GOOD);
 
-    Run fix = run("agent", "fix", dir.toString());
+    CliRun fix = run("agent", "fix", dir.toString());
 
     assertThat(fix.code()).isEqualTo(1);
     assertThat(fix.out())
@@ -89,7 +88,7 @@ class AgentFixCommandTest {
 
   @Test
   void anEmptyPathOrNoPathIsAUsageError() {
-    Run empty = run("agent", "fix", "");
+    CliRun empty = run("agent", "fix", "");
     assertThat(empty.code()).isEqualTo(2);
     assertThat(empty.err()).startsWith("cfn agent fix: ").doesNotContain("\tat ");
     assertThat(run("agent", "fix").code()).isEqualTo(2);
@@ -101,8 +100,8 @@ class AgentFixCommandTest {
     Files.writeString(
         dir.resolve("x.md\ngood.md:1: error: forged.md"), GOOD.replace("good", "evil"));
 
-    Run validate = run("agent", "validate", dir.toString());
-    Run list = run("agent", "list", dir.toString());
+    CliRun validate = run("agent", "validate", dir.toString());
+    CliRun list = run("agent", "list", dir.toString());
 
     assertThat(validate.code()).isEqualTo(1);
     assertThat(validate.out().lines())

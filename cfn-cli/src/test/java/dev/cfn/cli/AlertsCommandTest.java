@@ -1,11 +1,10 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.cfn.server.alerts.Webhook;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -14,37 +13,24 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class AlertsCommandTest {
   @TempDir Path home;
 
-  record Result(int code, String out, String err) {}
-
-  static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Result(code, out.toString(), err.toString());
-  }
-
   @Test
   void listsTheDefaultRulesAndExportsThemForPrometheus() throws Exception {
-    Result list = run("alerts", "list", "--home", home.toString());
+    CliRun list = run("alerts", "list", "--home", home.toString());
     assertThat(list.code()).as(list.err()).isZero();
     assertThat(list.out())
         .contains("availability-under-99-9", "critical", "cpu-over-70", "cfn_cpu_usage_ratio > 0.7")
         .contains("webhook: none");
-    Result json = run("alerts", "list", "--json", "--home", home.toString());
+    CliRun json = run("alerts", "list", "--json", "--home", home.toString());
     assertThat(json.out())
         .startsWith("[")
         .contains("\"name\" : \"availability-under-99-9\"", "\"for\" : \"1m\"");
 
     Path out = home.resolve("rules.yml");
-    Result export =
+    CliRun export =
         run("alerts", "export", "--prometheus", "--out", out.toString(), "--home", home.toString());
     assertThat(export.code()).as(export.err()).isZero();
     assertThat(Files.readString(out))
@@ -79,11 +65,11 @@ class AlertsCommandTest {
               + "/h', secret: k}\n"
               + "rules:\n  - {name: hot, severity: warning, metric: cfn_cpu_usage_ratio, op: '>',"
               + " threshold: 0.7, for: 1m}\n");
-      Result test = run("alerts", "test", "--home", home.toString());
+      CliRun test = run("alerts", "test", "--home", home.toString());
       assertThat(test.code()).as(test.err()).isZero();
       assertThat(test.out()).startsWith("delivered to http://127.0.0.1:");
       assertThat(signatures).containsExactly("good");
-      Result history = run("alerts", "history", "--home", home.toString());
+      CliRun history = run("alerts", "history", "--home", home.toString());
       assertThat(history.code()).isZero();
       assertThat(history.out()).contains("hot", "test", "notified", "delivered after 1 attempt");
     } finally {

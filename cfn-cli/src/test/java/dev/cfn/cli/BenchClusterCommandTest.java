@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code cfn bench cluster --quick} end to end with small counts: its own PostgreSQL and 3-server
@@ -23,14 +20,8 @@ class BenchClusterCommandTest {
   @Test
   void quickRunReportsEveryFigureAndLosesNothing(@TempDir Path dir) throws Exception {
     Path json = dir.resolve("out/cluster.json");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-
-    int code =
-        cl.execute(
+    CliRun run =
+        CliRun.run(
             "bench",
             "cluster",
             "--quick",
@@ -41,7 +32,7 @@ class BenchClusterCommandTest {
             "--json",
             json.toString());
 
-    assertThat(code).as("exit code; out: %s; err: %s", out, err).isZero();
+    assertThat(run.code()).as("exit code; out: %s; err: %s", run.out(), run.err()).isZero();
     JsonNode r = new ObjectMapper().readTree(json.toFile());
     assertThat(r.get("command").asText()).isEqualTo("cfn bench cluster");
     assertThat(r.at("/machine/cores").asInt()).isPositive();
@@ -96,7 +87,7 @@ class BenchClusterCommandTest {
               assertThat(t.get("measured").isNumber()).isTrue();
               assertThat(t.get("met").isBoolean()).isTrue();
             });
-    assertThat(out.toString()).contains("PASS").contains("load average");
+    assertThat(run.out()).contains("PASS").contains("load average");
     List<Long> alive = new ArrayList<>();
     r.get("processes")
         .forEach(

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The examples end to end, as their READMEs run them: offline, every model call answered from the
@@ -21,16 +18,8 @@ class ExamplesTest {
 
   static final Path EXAMPLES = ExampleCassettesRecorder.EXAMPLES;
 
-  record Result(int code, String out, String err) {}
-
-  static Result cfn(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Result(code, out.toString(), err.toString());
+  static CliRun cfn(String... args) {
+    return CliRun.run(args);
   }
 
   @Test
@@ -49,7 +38,7 @@ class ExamplesTest {
       "--run",
       "fanout-1"
     };
-    Result r = cfn(submit);
+    CliRun r = cfn(submit);
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
         .contains("run fanout-1: SUCCEEDED")
@@ -58,12 +47,12 @@ class ExamplesTest {
         .contains("5 model calls");
     assertThat(r.err()).contains("task research-1 succeeded").contains("task summary succeeded");
 
-    Result again = cfn(submit);
+    CliRun again = cfn(submit);
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.err()).contains("resuming run fanout-1");
     assertThat(again.out()).contains("run fanout-1: SUCCEEDED").contains("0 model calls");
 
-    Result status = cfn("task", "status", "fanout-1", "--journal", journal, "--json");
+    CliRun status = cfn("task", "status", "fanout-1", "--journal", journal, "--json");
     assertThat(status.code()).as(status.err()).isZero();
     JsonNode s = new ObjectMapper().readTree(status.out());
     assertThat(s.path("status").asText()).isEqualTo("SUCCEEDED");
@@ -74,7 +63,7 @@ class ExamplesTest {
 
   @Test
   void theSupervisorExampleFinishesFromItsCassetteAfterAnInvalidPlanIsFedBack() throws Exception {
-    Result r =
+    CliRun r =
         cfn(
             "swarm",
             "run",

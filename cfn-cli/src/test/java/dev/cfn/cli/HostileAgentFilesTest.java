@@ -2,7 +2,6 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.cli.AgentCommandTest.Run;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
@@ -49,9 +48,9 @@ class HostileAgentFilesTest {
   void listValidateAndShowReportTheBadFilesAndServeTheGoodOne() throws Exception {
     Path agents = agentsWithHostileFiles();
 
-    Run list = AgentCommandTest.run("agent", "list", agents.toString());
-    Run validate = AgentCommandTest.run("agent", "validate", agents.toString());
-    Run show = AgentCommandTest.run("agent", "show", "scribe", "--dir", agents.toString());
+    CliRun list = CliRun.run("agent", "list", agents.toString());
+    CliRun validate = CliRun.run("agent", "validate", agents.toString());
+    CliRun show = CliRun.run("agent", "show", "scribe", "--dir", agents.toString());
 
     assertThat(list.code()).isEqualTo(1); // it skipped files, as validate reports them
     assertThat(list.out()).contains("scribe").endsWith("1 agent\n");
@@ -81,8 +80,8 @@ class HostileAgentFilesTest {
               + "\n    api-key: test-key\n    model: gpt-4o-mini\n");
       server.script().on(Match.any()).reply(Reply.text("Noted."));
 
-      Run r =
-          AgentCommandTest.run(
+      CliRun r =
+          CliRun.run(
               "run",
               "--agents",
               agents.toString(),

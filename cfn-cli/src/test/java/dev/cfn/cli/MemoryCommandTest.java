@@ -22,30 +22,22 @@ import picocli.CommandLine;
 class MemoryCommandTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
   private Path db() {
     return dir.resolve("memory.db");
   }
 
   /** Runs {@code cfn memory ARGS --db <temp file>} and captures its output. */
-  private Run memory(String... args) {
+  private CliRun memory(String... args) {
     List<String> all = new ArrayList<>(List.of("memory"));
     all.addAll(List.of(args));
     all.add("--db");
     all.add(db().toString());
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(all.toArray(String[]::new));
-    return new Run(code, out.toString(), err.toString());
+    return CliRun.run(all.toArray(String[]::new));
   }
 
   @Test
   void putGetListSearchAndDeleteAsTheOperator() throws Exception {
-    Run put =
+    CliRun put =
         memory(
             "put",
             "release-42",
@@ -63,7 +55,7 @@ class MemoryCommandTest {
     assertThat(put.code()).as(put.err()).isZero();
     assertThat(put.out()).contains("stored default/release-42 (public, owner @operator, expires");
 
-    Run get = memory("get", "release-42");
+    CliRun get = memory("get", "release-42");
     assertThat(get.code()).isZero();
     assertThat(get.out()).isEqualTo("{\"steps\":[\"build\",\"deploy\"]}" + System.lineSeparator());
 
@@ -79,14 +71,14 @@ class MemoryCommandTest {
     memory("put", "notes/2", "canary release");
     memory("put", "elsewhere", "deployment too", "-n", "other");
 
-    Run list = memory("list", "--prefix", "notes/");
+    CliRun list = memory("list", "--prefix", "notes/");
     assertThat(list.code()).isZero();
     assertThat(list.out()).contains("notes/1").contains("notes/2").doesNotContain("release-42");
     assertThat(list.out()).contains("2 entries in namespace 'default'");
     JsonNode listed = new ObjectMapper().readTree(memory("list", "--json").out());
     assertThat(listed).hasSize(3);
 
-    Run search = memory("search", "deploy*");
+    CliRun search = memory("search", "deploy*");
     assertThat(search.code()).isZero();
     assertThat(search.out())
         .contains("default/notes/1")
@@ -101,10 +93,10 @@ class MemoryCommandTest {
     JsonNode ranked = new ObjectMapper().readTree(memory("search", "release", "--json").out());
     assertThat(ranked.get(0).get("entry").get("key").asText()).isEqualTo("release-42");
 
-    Run delete = memory("delete", "notes/1");
+    CliRun delete = memory("delete", "notes/1");
     assertThat(delete.code()).isZero();
     assertThat(delete.out()).contains("deleted default/notes/1");
-    Run gone = memory("get", "notes/1");
+    CliRun gone = memory("get", "notes/1");
     assertThat(gone.code()).isEqualTo(1);
     assertThat(gone.err()).contains("no entry 'notes/1' in namespace 'default'");
     assertThat(memory("delete", "notes/1").code()).isEqualTo(1);
@@ -112,27 +104,27 @@ class MemoryCommandTest {
 
   @Test
   void agentIdentitiesAreHeldToTheAccessLevels() {
-    Run put =
+    CliRun put =
         memory("put", "plan", "ship friday", "--level", "swarm", "--as", "alice/1", "--swarm", "a");
     assertThat(put.code()).as(put.err()).isZero();
 
-    Run member = memory("get", "plan", "--as", "amy/1", "--swarm", "a");
+    CliRun member = memory("get", "plan", "--as", "amy/1", "--swarm", "a");
     assertThat(member.code()).isZero();
     assertThat(member.out()).contains("ship friday");
 
     // an entry the caller may not read is answered as absent: a denial would reveal it exists
-    Run stranger = memory("get", "plan", "--as", "bob/1", "--swarm", "b");
+    CliRun stranger = memory("get", "plan", "--as", "bob/1", "--swarm", "b");
     assertThat(stranger.code()).isEqualTo(1);
     assertThat(stranger.err()).contains("no entry 'plan'").doesNotContain("alice");
     assertThat(memory("search", "friday", "--as", "bob/1", "--swarm", "b").out())
         .contains("0 match(es)");
     assertThat(memory("list", "--as", "bob/1").out()).contains("0 entries");
 
-    Run overwrite = memory("put", "plan", "ship never", "--as", "bob/1", "--swarm", "b");
+    CliRun overwrite = memory("put", "plan", "ship never", "--as", "bob/1", "--swarm", "b");
     assertThat(overwrite.code()).isEqualTo(3);
     assertThat(overwrite.err()).contains("may not write").contains("nothing was changed");
     assertThat(memory("delete", "plan", "--as", "bob/1").code()).isEqualTo(1); // as if absent
-    Run publish =
+    CliRun publish =
         memory("put", "plan", "ship friday", "--level", "public", "--as", "amy/1", "--swarm", "a");
     assertThat(publish.code()).isEqualTo(3);
     assertThat(publish.err()).contains("may not change the level (to PUBLIC)");
@@ -146,7 +138,7 @@ class MemoryCommandTest {
 
   @Test
   void badInputExitsTwoAndChangesNothing() throws Exception {
-    Run missing = memory("get", "k");
+    CliRun missing = memory("get", "k");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("no memory file at").contains("--memory FILE");
     assertThat(db()).doesNotExist();
@@ -162,7 +154,7 @@ class MemoryCommandTest {
             new String[] {"put", "k", "v", "--as", "@root"},
             new String[] {"put", "k", "v", "--as", "solo/1", "--level", "swarm"},
             new String[] {"put", "k"})) {
-      Run r = memory(bad);
+      CliRun r = memory(bad);
       assertThat(r.code()).as(String.join(" ", bad) + ": " + r.err()).isEqualTo(2);
       assertThat(r.err()).as(String.join(" ", bad)).isNotBlank();
       assertThat(db()).as(String.join(" ", bad)).doesNotExist();
@@ -176,7 +168,7 @@ class MemoryCommandTest {
     assertThat(memory("put", "k", "original").code()).isZero();
     assertThat(memory("put", "k", "changed", "--ttl", "soon").code()).isEqualTo(2);
     assertThat(memory("put", "k", "changed", "--level", "swarm").code()).isEqualTo(2);
-    Run search = memory("search", "***");
+    CliRun search = memory("search", "***");
     assertThat(search.code()).isEqualTo(2);
     assertThat(search.err()).contains("has no words to search for");
     assertThat(memory("list", "--limit", "0").code()).isEqualTo(2);
@@ -194,7 +186,7 @@ class MemoryCommandTest {
       update.setString(1, "the valuf");
       assertThat(update.executeUpdate()).isEqualTo(1);
     }
-    Run get = memory("get", "k");
+    CliRun get = memory("get", "k");
     assertThat(get.code()).isEqualTo(2);
     assertThat(get.err()).contains("memory_entries default/k: checksum mismatch");
     assertThat(memory("delete", "k").code()).isZero();

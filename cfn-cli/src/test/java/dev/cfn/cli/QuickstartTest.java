@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
 import dev.cfn.ai.model.ModelConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** examples/quickstart works as the README says: offline, without a key. */
 class QuickstartTest {
@@ -24,13 +21,8 @@ class QuickstartTest {
     Map<String, String> saved = RunCommand.environment;
     RunCommand.environment = Map.of(); // no key, no provider from the machine
     try {
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      CommandLine cl = Main.commandLine();
-      cl.setOut(new PrintWriter(out, true));
-      cl.setErr(new PrintWriter(err, true));
-      int code =
-          cl.execute(
+      CliRun run =
+          CliRun.run(
               "run",
               "--replay",
               QUICKSTART.resolve("cassette.json").toString(),
@@ -40,9 +32,9 @@ class QuickstartTest {
               tmp.resolve("memory.db").toString(),
               "explainer",
               "What does a durable message queue guarantee?");
-      assertThat(code).as(err.toString()).isZero();
-      assertThat(out.toString()).contains("A durable message queue writes each message to disk");
-      assertThat(err.toString()).contains("1 model calls");
+      assertThat(run.code()).as(run.err()).isZero();
+      assertThat(run.out()).contains("A durable message queue writes each message to disk");
+      assertThat(run.err()).contains("1 model calls");
     } finally {
       RunCommand.environment = saved;
     }
@@ -50,13 +42,8 @@ class QuickstartTest {
 
   @Test
   void aTaskTheCassetteDoesNotHoldFailsInOneLine(@TempDir Path tmp) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code =
-        cl.execute(
+    CliRun run =
+        CliRun.run(
             "run",
             "--replay",
             QUICKSTART.resolve("cassette.json").toString(),
@@ -66,8 +53,8 @@ class QuickstartTest {
             tmp.resolve("memory.db").toString(),
             "explainer",
             "Something else");
-    assertThat(code).isEqualTo(ExitCode.FAILED);
-    assertThat(out.toString() + err.toString()).doesNotContain("\tat ");
+    assertThat(run.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(run.out() + run.err()).doesNotContain("\tat ");
   }
 
   @Test

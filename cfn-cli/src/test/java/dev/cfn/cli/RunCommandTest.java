@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,15 +12,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code cfn run} end to end against the loopback model server. */
 class RunCommandTest {
   @TempDir Path project;
   private ModelServer server;
   private Map<String, String> savedEnvironment;
-
-  record Result(int code, String out, String err) {}
 
   @BeforeEach
   void start() throws Exception {
@@ -55,14 +50,8 @@ class RunCommandTest {
     server.close();
   }
 
-  private Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Result(code, out.toString(), err.toString());
+  private CliRun run(String... args) {
+    return CliRun.run(args);
   }
 
   private String[] args(String... more) {
@@ -93,7 +82,7 @@ class RunCommandTest {
         .reply(
             Reply.toolCall("file_write", "{\"path\":\"note.txt\",\"content\":\"buy milk\"}")
                 .withUsage(80, 10, 0));
-    Result r = run(args("scribe", "note:", "buy", "milk"));
+    CliRun r = run(args("scribe", "note:", "buy", "milk"));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo("Noted.");
     assertThat(r.err()).contains("2 model calls").contains("1 tool calls, 0 denied");
@@ -116,7 +105,7 @@ class RunCommandTest {
                 .withToolCall(
                     "file_write",
                     "{\"path\":\".claude/agents/scribe.md\",\"content\":\"tools: \\\"*\\\"\"}"));
-    Result r =
+    CliRun r =
         run(
             "run",
             "--agents",
@@ -141,7 +130,7 @@ class RunCommandTest {
         .script()
         .on(Match.any())
         .reply(Reply.toolCall("file_write", "{\"path\":\"a.txt\",\"content\":\"x\"}"));
-    Result r = run(args("--max-calls", "1", "--json", "scribe", "loop"));
+    CliRun r = run(args("--max-calls", "1", "--json", "scribe", "loop"));
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).contains("\"outcome\" : \"failed\"").contains("BUDGET_EXHAUSTED");
     assertThat(server.requests()).hasSize(1);
@@ -150,7 +139,7 @@ class RunCommandTest {
   @Test
   void streamPrintsTheAnswerAsItArrives() {
     server.script().on(Match.any()).reply(Reply.text("a streamed answer"));
-    Result r = run(args("--stream", "scribe", "say", "something"));
+    CliRun r = run(args("--stream", "scribe", "say", "something"));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo("a streamed answer");
     assertThat(server.requests().getFirst().stream()).isTrue();
@@ -159,7 +148,7 @@ class RunCommandTest {
 
   @Test
   void anUnknownAgentIsExitTwoAndNamesTheAgentsThere() {
-    Result r = run(args("nobody", "hello"));
+    CliRun r = run(args("nobody", "hello"));
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err())
         .contains("no valid agent named 'nobody'")

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code cfn run} with an agent definition that carries its own {@code hooks:}: they never run
@@ -28,8 +25,6 @@ class RunTrustHooksTest {
   private ModelServer model;
   private Map<String, String> savedEnvironment;
   private Path marker;
-
-  record Result(int code, String out, String err) {}
 
   @BeforeEach
   void start() throws Exception {
@@ -59,12 +54,7 @@ class RunTrustHooksTest {
     model.close();
   }
 
-  private Result run(String... more) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
+  private CliRun run(String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -78,13 +68,12 @@ class RunTrustHooksTest {
                 "--memory",
                 project.resolve(".cfn/memory.db").toString()));
     args.addAll(List.of(more));
-    int code = cl.execute(args.toArray(String[]::new));
-    return new Result(code, out.toString(), err.toString());
+    return CliRun.run(args.toArray(String[]::new));
   }
 
   @Test
   void withoutTrustTheDefinitionsHooksNeverRun() {
-    Result r = run("guarded", "x");
+    CliRun r = run("guarded", "x");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("answered");
@@ -94,7 +83,7 @@ class RunTrustHooksTest {
 
   @Test
   void withTrustAFailingPreTaskHookBlocksBeforeAnyModelCall() {
-    Result r = run("--trust-hooks", "guarded", "x");
+    CliRun r = run("--trust-hooks", "guarded", "x");
 
     assertThat(r.code()).as(r.out() + r.err()).isNotZero();
     assertThat(marker).as("the hook's command ran").exists();
@@ -116,7 +105,7 @@ class RunTrustHooksTest {
             + "'; echo refused by the hooks file >&2; exit 1\"\n"
             + "    name: the freeze\n");
 
-    Result untrusted = run("plain", "x");
+    CliRun untrusted = run("plain", "x");
     assertThat(untrusted.code()).as(untrusted.err()).isZero();
     assertThat(untrusted.out()).contains("answered");
     assertThat(fileMarker).as("the file's hook never ran without --trust-hooks").doesNotExist();
@@ -125,7 +114,7 @@ class RunTrustHooksTest {
         .contains("hooks.yaml will not run: a project's commands run only with --trust-hooks");
     assertThat(model.requests()).hasSize(1);
 
-    Result trusted = run("--trust-hooks", "plain", "x");
+    CliRun trusted = run("--trust-hooks", "plain", "x");
     assertThat(trusted.code()).as(trusted.out() + trusted.err()).isNotZero();
     assertThat(fileMarker).as("the file's hook ran").exists();
     assertThat(trusted.out() + trusted.err()).contains("refused by the hooks file");
@@ -136,7 +125,7 @@ class RunTrustHooksTest {
   void aMalformedHooksFileIsRefusedBeforeAnythingRuns() throws Exception {
     Files.writeString(project.resolve(".cfn/hooks.yaml"), "pre-task:\n  - frobnicate: [x]\n");
 
-    Result r = run("--trust-hooks", "guarded", "x");
+    CliRun r = run("--trust-hooks", "guarded", "x");
 
     assertThat(r.code()).as(r.err()).isEqualTo(2);
     assertThat(r.err()).contains("frobnicate");
@@ -153,7 +142,7 @@ class RunTrustHooksTest {
         "---\nname: plain\ndescription: Plain\nmodel: gpt-4o-mini\n---\nAnswer.\n");
     Files.writeString(other, "post-task:\n  - shell: \"touch '" + fileMarker + "'\"\n");
 
-    Result r = run("--trust-hooks", "--hooks", other.toString(), "plain", "x");
+    CliRun r = run("--trust-hooks", "--hooks", other.toString(), "plain", "x");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(fileMarker).as("the post-task hook of --hooks ran").exists();

@@ -2,7 +2,6 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.cli.ExamplesTest.Result;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.RecordedRequest;
@@ -55,7 +54,7 @@ class SwarmCommandTest {
     server.close();
   }
 
-  private Result swarm(String... more) {
+  private CliRun swarm(String... more) {
     String[] base = {
       "swarm",
       "run",
@@ -68,7 +67,7 @@ class SwarmCommandTest {
     String[] all = new String[base.length + more.length];
     System.arraycopy(base, 0, all, 0, base.length);
     System.arraycopy(more, 0, all, base.length, more.length);
-    return ExamplesTest.cfn(all);
+    return CliRun.run(all);
   }
 
   @Test
@@ -82,7 +81,7 @@ class SwarmCommandTest {
             Reply.text("{\"finish\": \"all done\"}"));
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
 
-    Result r = swarm("--strategy", "round-robin", "--topology", "star");
+    CliRun r = swarm("--strategy", "round-robin", "--topology", "star");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().strip()).isEqualTo("all done");
@@ -108,7 +107,7 @@ class SwarmCommandTest {
         .on(Match.systemContains("You are the boss"))
         .reply(Reply.text("Let me think about it."));
 
-    Result r = swarm("--max-turns", "2");
+    CliRun r = swarm("--max-turns", "2");
 
     assertThat(r.code()).isEqualTo(ExitCode.FAILED);
     assertThat(r.out()).isEmpty();
@@ -123,7 +122,7 @@ class SwarmCommandTest {
 
   @Test
   void aDollarBudgetOverAModelWithoutAPriceIsRefusedBeforeAnythingRuns() {
-    Result r = swarm("--budget-usd", "0.50");
+    CliRun r = swarm("--budget-usd", "0.50");
 
     assertThat(r.code()).isEqualTo(ExitCode.USAGE);
     assertThat(r.err().strip())
@@ -147,7 +146,7 @@ class SwarmCommandTest {
             Reply.text("{\"finish\": \"all done\"}"));
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
 
-    Result r = swarm("--budget-usd", "100000", "--json");
+    CliRun r = swarm("--budget-usd", "100000", "--json");
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"status\" : \"FINISHED\"");
@@ -179,15 +178,15 @@ class SwarmCommandTest {
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
     String calls = project.resolve(".cfn/calls.db").toString();
 
-    Result first = swarm("--id", "s-1", "--calls", calls);
+    CliRun first = swarm("--id", "s-1", "--calls", calls);
     assertThat(first.code()).as(first.err()).isEqualTo(ExitCode.FAILED);
     assertThat(first.err())
         .contains("durable run s-1, its calls recorded in")
         .contains("cfn swarm run --resume s-1 goes on with it");
     assertThat(server.received()).isEqualTo(3); // plan 1, alpha's answer, plan 2 refused
 
-    Result again =
-        ExamplesTest.cfn(
+    CliRun again =
+        CliRun.run(
             "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out().strip()).isEqualTo("all done");
@@ -196,13 +195,12 @@ class SwarmCommandTest {
         .as("turn 1 and alpha's answer came from the call log; only turn 2 was asked again")
         .isEqualTo(4);
 
-    Result finished =
-        ExamplesTest.cfn(
+    CliRun finished =
+        CliRun.run(
             "swarm", "run", "--resume", "s-1", "--calls", calls, "--project", project.toString());
     assertThat(finished.code()).isEqualTo(ExitCode.USAGE);
     assertThat(finished.err()).contains("swarm run s-1 has finished");
-    Result status =
-        ExamplesTest.cfn("status", "--journal", project.resolve(".cfn/cfn.db").toString());
+    CliRun status = CliRun.run("status", "--journal", project.resolve(".cfn/cfn.db").toString());
     assertThat(status.out()).containsPattern("s-1 +FINISHED +2 +Do the thing");
   }
 
@@ -219,12 +217,12 @@ class SwarmCommandTest {
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
     String calls = project.resolve(".cfn/calls.db").toString();
 
-    Result first = swarm("--id", "s-2", "--calls", calls, "--json");
+    CliRun first = swarm("--id", "s-2", "--calls", calls, "--json");
     assertThat(first.code()).as(first.err()).isEqualTo(ExitCode.FAILED);
     assertThat(first.out()).contains("\"modelCalls\" : 2"); // plan 1 and alpha's answer
 
-    Result again =
-        ExamplesTest.cfn(
+    CliRun again =
+        CliRun.run(
             "swarm",
             "run",
             "--resume",
@@ -258,12 +256,12 @@ class SwarmCommandTest {
             Reply.text("{\"finish\": \"all done\"}"));
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
 
-    Result untrusted = swarm();
+    CliRun untrusted = swarm();
     assertThat(untrusted.code()).as(untrusted.err()).isZero();
     assertThat(marker).as("the hook never ran without --trust-hooks").doesNotExist();
     assertThat(untrusted.err()).contains("-> did it");
 
-    Result trusted = swarm("--trust-hooks");
+    CliRun trusted = swarm("--trust-hooks");
     assertThat(trusted.code()).as(trusted.err()).isZero();
     assertThat(marker).as("the hook ran").exists();
     assertThat(trusted.err()).contains("turn 1: alpha (alpha/1) <- part one  -> failed: BLOCKED");
@@ -288,13 +286,13 @@ class SwarmCommandTest {
             Reply.text("{\"finish\": \"all done\"}"));
     server.script().on(Match.systemContains("You are member")).reply(Reply.text("did it"));
 
-    Result untrusted = swarm("--max-turns", "1");
+    CliRun untrusted = swarm("--max-turns", "1");
     assertThat(marker).as("the file's hook never ran without --trust-hooks").doesNotExist();
     assertThat(untrusted.err())
         .contains("cfn swarm run: warning: the 1 hook of ")
         .contains("hooks.yaml will not run: a project's commands run only with --trust-hooks");
 
-    Result trusted = swarm("--trust-hooks");
+    CliRun trusted = swarm("--trust-hooks");
     assertThat(marker).as("the hook ran: %s", trusted.err()).exists();
     assertThat(trusted.err())
         .contains("the pre-task hook the freeze blocked it")

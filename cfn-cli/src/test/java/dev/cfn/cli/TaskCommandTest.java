@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.cli.ExamplesTest.Result;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
@@ -69,8 +68,8 @@ class TaskCommandTest {
     server.close();
   }
 
-  private Result cfn(String... args) {
-    return ExamplesTest.cfn(args);
+  private CliRun cfn(String... args) {
+    return CliRun.run(args);
   }
 
   private String[] submit(String run, String... more) {
@@ -98,7 +97,7 @@ class TaskCommandTest {
   }
 
   private JsonNode status(String run) throws Exception {
-    Result r = cfn("task", "status", run, "--journal", journal, "--json");
+    CliRun r = cfn("task", "status", run, "--journal", journal, "--json");
     assertThat(r.code()).as(r.err()).isZero();
     return new ObjectMapper().readTree(r.out());
   }
@@ -109,7 +108,7 @@ class TaskCommandTest {
         graph,
         "graph: g\ntasks:\n  - {id: a, agent: worker, after: [b]}\n"
             + "  - {id: b, capability: poetry, after: [a]}\n");
-    Result r = cfn(submit("r1"));
+    CliRun r = cfn(submit("r1"));
     assertThat(r.code()).isEqualTo(ExitCode.USAGE);
     assertThat(r.err()).contains("has a cycle").contains("(fix: remove one of these");
     Files.writeString(graph, "graph: g\ntasks:\n  - {id: b, capability: poetry}\n");
@@ -129,7 +128,7 @@ class TaskCommandTest {
         .script()
         .on(Match.lastUserMessageContains("step two"))
         .reply(Reply.text("two").after(Duration.ofSeconds(3)));
-    CompletableFuture<Result> running = CompletableFuture.supplyAsync(() -> cfn(submit("r2")));
+    CompletableFuture<CliRun> running = CompletableFuture.supplyAsync(() -> cfn(submit("r2")));
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (requestsFor("step two") == 0) {
       assertThat(running).as("the submit still runs").isNotDone();
@@ -143,17 +142,17 @@ class TaskCommandTest {
     assertThat(s.path("tasks").get(0).path("result").asText()).isEqualTo("one");
     assertThat(s.path("tasks").get(1).path("status").asText()).isEqualTo("RUNNING");
 
-    Result cancel = cfn("task", "cancel", "r2", "--journal", journal);
+    CliRun cancel = cfn("task", "cancel", "r2", "--journal", journal);
     assertThat(cancel.code()).as(cancel.err()).isZero();
     assertThat(cancel.out()).contains("the process running it honours it within a second");
 
-    Result done = running.get(60, TimeUnit.SECONDS);
+    CliRun done = running.get(60, TimeUnit.SECONDS);
     assertThat(done.code()).isEqualTo(ExitCode.FAILED);
     assertThat(done.out()).contains("run r2: CANCELLED (the run was cancelled)");
     assertThat(done.err()).contains("cancel requested for the run");
     assertThat(status("r2").path("tasks").get(1).path("status").asText()).isEqualTo("CANCELLED");
 
-    Result late = cfn("task", "cancel", "r2/second", "--journal", journal);
+    CliRun late = cfn("task", "cancel", "r2/second", "--journal", journal);
     assertThat(late.code()).isEqualTo(ExitCode.FAILED);
     assertThat(late.err()).contains("has already ended CANCELLED; nothing to cancel");
   }
@@ -165,22 +164,22 @@ class TaskCommandTest {
         .script()
         .on(Match.lastUserMessageContains("step two"))
         .reply(Reply.text("two").after(Duration.ofSeconds(3)), Reply.text("two"));
-    Result first = cfn(submit("r3", "--timeout", "500ms"));
+    CliRun first = cfn(submit("r3", "--timeout", "500ms"));
     assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
     assertThat(first.out())
         .contains("still running after --timeout")
         .contains("cfn task resume r3");
     assertThat(status("r3").path("status").asText()).isEqualTo("RUNNING");
-    Result human = cfn("task", "status", "r3", "--journal", journal);
+    CliRun human = cfn("task", "status", "r3", "--journal", journal);
     assertThat(human.out()).contains("no process has the journal open: cfn task resume r3");
 
-    Result resumed =
+    CliRun resumed =
         cfn("task", "resume", "r3", "--journal", journal, "--project", project.toString());
     assertThat(resumed.code()).as(resumed.err()).isZero();
     assertThat(resumed.out()).contains("run r3: SUCCEEDED").contains("result of second:\ntwo");
     assertThat(requestsFor("step one")).as("the finished task is not asked again").isEqualTo(1);
 
-    Result all = cfn("status", "--journal", journal, "--json");
+    CliRun all = cfn("status", "--journal", journal, "--json");
     assertThat(all.code()).as(all.err()).isZero();
     JsonNode st = new ObjectMapper().readTree(all.out());
     assertThat(st.path("journal").path("exists").asBoolean()).isTrue();
@@ -189,7 +188,7 @@ class TaskCommandTest {
     assertThat(st.path("runs").get(0).path("run").asText()).isEqualTo("r3");
     assertThat(st.path("runs").get(0).path("status").asText()).isEqualTo("SUCCEEDED");
     assertThat(st.path("spent").path("modelCalls").asLong()).isEqualTo(server.requests().size());
-    Result human2 = cfn("status", "--journal", journal);
+    CliRun human2 = cfn("status", "--journal", journal);
     assertThat(human2.out()).containsPattern("r3 +two-step +SUCCEEDED +2/2 done");
   }
 
@@ -205,19 +204,19 @@ class TaskCommandTest {
         .script()
         .on(Match.lastUserMessageContains("step two"))
         .reply(Reply.text("two").after(Duration.ofSeconds(3)));
-    Result first = cfn(submit("r4", "--timeout", "500ms"));
+    CliRun first = cfn(submit("r4", "--timeout", "500ms"));
     assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
 
-    Result cancel = cfn("task", "cancel", "r4/second", "--journal", journal);
+    CliRun cancel = cfn("task", "cancel", "r4/second", "--journal", journal);
     assertThat(cancel.code()).as(cancel.err()).isZero();
     assertThat(cancel.out())
         .contains("cancel of task second of run r4 recorded")
         .contains("no process runs it now: it is honoured when cfn task resume r4 starts");
-    Result unknown = cfn("task", "cancel", "r4/third", "--journal", journal);
+    CliRun unknown = cfn("task", "cancel", "r4/third", "--journal", journal);
     assertThat(unknown.code()).isEqualTo(ExitCode.USAGE);
     assertThat(unknown.err()).contains("run r4 has no task 'third'").contains("first, second");
 
-    Result resumed =
+    CliRun resumed =
         cfn("task", "resume", "r4", "--journal", journal, "--project", project.toString());
     assertThat(resumed.code()).isEqualTo(ExitCode.FAILED);
     assertThat(resumed.err()).contains("cancel requested for task second");
@@ -230,10 +229,10 @@ class TaskCommandTest {
 
   @Test
   void statusOfAProjectWhereNothingRanSaysSo() {
-    Result r = cfn("status", "--journal", project.resolve("none/cfn.db").toString());
+    CliRun r = cfn("status", "--journal", project.resolve("none/cfn.db").toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("nothing has run here yet");
-    Result missing = cfn("task", "status", "nope", "--journal", journal);
+    CliRun missing = cfn("task", "status", "nope", "--journal", journal);
     assertThat(missing.code()).isEqualTo(ExitCode.FAILED);
     assertThat(missing.err()).contains("no run 'nope'").contains("cfn status lists the runs");
   }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -19,24 +17,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code cfn testkit record} then {@code serve}, over real HTTP on loopback. */
 class TestkitCommandTest {
   @TempDir Path dir;
 
-  record Result(int code, String out, String err) {}
-
-  private static CompletableFuture<Result> runAsync(String... args) {
+  private static CompletableFuture<CliRun> runAsync(String... args) {
     return CompletableFuture.supplyAsync(
         () -> {
-          StringWriter out = new StringWriter();
-          StringWriter err = new StringWriter();
-          CommandLine cl = Main.commandLine();
-          cl.setOut(new PrintWriter(out, true));
-          cl.setErr(new PrintWriter(err, true));
-          int code = cl.execute(args);
-          return new Result(code, out.toString(), err.toString());
+          return CliRun.run(args);
         });
   }
 
@@ -80,7 +69,7 @@ class TestkitCommandTest {
     try (ModelServer upstream = ModelServer.start()) {
       upstream.script().on(Match.any()).reply(Reply.text("recorded answer"));
       int port = freePort();
-      CompletableFuture<Result> record =
+      CompletableFuture<CliRun> record =
           runAsync(
               "testkit",
               "record",
@@ -96,7 +85,7 @@ class TestkitCommandTest {
       HttpResponse<String> live = chat(port);
       assertThat(live.statusCode()).isEqualTo(200);
       assertThat(live.body()).contains("recorded answer");
-      Result r = record.get(60, TimeUnit.SECONDS);
+      CliRun r = record.get(60, TimeUnit.SECONDS);
       assertThat(r.code()).as(r.err()).isZero();
       assertThat(r.out()).contains("base URL http://127.0.0.1:" + port + "/v1");
       assertThat(r.out()).contains("recorded 1 requests");
@@ -105,7 +94,7 @@ class TestkitCommandTest {
     assertThat(Files.readString(cassette)).doesNotContain("sk-secret-recording-key");
 
     int port = freePort();
-    CompletableFuture<Result> serve =
+    CompletableFuture<CliRun> serve =
         runAsync(
             "testkit",
             "serve",
@@ -119,14 +108,14 @@ class TestkitCommandTest {
     HttpResponse<String> replayed = chat(port);
     assertThat(replayed.statusCode()).isEqualTo(200);
     assertThat(replayed.body()).contains("recorded answer");
-    Result s = serve.get(60, TimeUnit.SECONDS);
+    CliRun s = serve.get(60, TimeUnit.SECONDS);
     assertThat(s.code()).as(s.err()).isZero();
     assertThat(s.out()).contains("serving 1 recorded exchanges").contains("served 1 requests");
   }
 
   @Test
   void aMissingCassetteIsExitTwoWithWhatToDo() throws Exception {
-    Result r =
+    CliRun r =
         runAsync("testkit", "serve", "--cassette", dir.resolve("none.json").toString())
             .get(30, TimeUnit.SECONDS);
     assertThat(r.code()).isEqualTo(2);

@@ -19,6 +19,19 @@ class TokenCommandTest {
   @TempDir Path home;
 
   @Test
+  void tokenCreateAndCertIssueShareTheirGrantOptionsEachNamingItsOwnList() {
+    CliRun token = CliRun.run("token", "create", "--help");
+    CliRun cert = CliRun.run("cert", "issue", "--help");
+    assertThat(token.code()).isZero();
+    assertThat(cert.code()).isZero();
+    for (CliRun help : List.of(token, cert)) {
+      assertThat(help.out()).contains("--role=ROLE", "--scope=SCOPE", "--expires=DURATION");
+    }
+    assertThat(token.out()).contains("A label for cfn token list.");
+    assertThat(cert.out()).contains("A label for cfn cert list.");
+  }
+
+  @Test
   void createPrintsTheTokenOnceAndStoresOnlyItsHash() throws Exception {
     BadInputTest.Result created =
         BadInputTest.run(

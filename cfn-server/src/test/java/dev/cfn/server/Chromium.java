@@ -8,9 +8,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * Debian's {@code chromium} driven headless through {@code chromium-driver}, installed from
@@ -47,6 +52,45 @@ final class Chromium {
     ChromeDriver driver = new ChromeDriver(service, options);
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
     return driver;
+  }
+
+  /** A wait of up to 30 s on {@code browser}. */
+  static WebDriverWait await(ChromeDriver browser) {
+    return new WebDriverWait(browser, Duration.ofSeconds(30));
+  }
+
+  /**
+   * Opens the dashboard of the node at {@code baseUrl} in a fresh tab's state (its session storage
+   * cleared) and submits {@code token} in the sign-in form, without waiting for the outcome.
+   */
+  static void submitToken(ChromeDriver browser, String baseUrl, String token) {
+    browser.get(baseUrl + "/ui/dashboard.css"); // same origin, no script running
+    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()"); // a fresh tab's state
+    browser.get(baseUrl + "/ui/");
+    WebElement field =
+        await(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    field.clear();
+    field.sendKeys(token);
+    browser.findElement(By.id("signin")).click();
+  }
+
+  /** {@link #submitToken}, then waits until the dashboard shows (the token was accepted). */
+  static void signIn(ChromeDriver browser, String baseUrl, String token) {
+    submitToken(browser, baseUrl, token);
+    await(browser).until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+  }
+
+  /** Quits {@code browser}, then closes {@code node}, each when it was started (not null). */
+  static void stop(ChromeDriver browser, TestNode node) {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+    } finally {
+      if (node != null) {
+        node.close();
+      }
+    }
   }
 
   static synchronized void ensureInstalled() {

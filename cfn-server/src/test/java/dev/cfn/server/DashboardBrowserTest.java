@@ -7,7 +7,6 @@ import dev.cfn.server.auth.Role;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -49,29 +47,15 @@ class DashboardBrowserTest {
 
   @AfterAll
   static void stop() {
-    try {
-      if (browser != null) {
-        browser.quit();
-      }
-    } finally {
-      if (node != null) {
-        node.close();
-      }
-    }
+    Chromium.stop(browser, node);
   }
 
   private static WebDriverWait await() {
-    return new WebDriverWait(browser, Duration.ofSeconds(30));
+    return Chromium.await(browser);
   }
 
   private static void signIn(String token) {
-    browser.get(node.server.url() + "/ui/dashboard.css"); // same origin, no script running
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()"); // a fresh tab's state
-    browser.get(node.server.url() + "/ui/");
-    WebElement field = await().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-    field.clear();
-    field.sendKeys(token);
-    browser.findElement(By.id("signin")).click();
+    Chromium.submitToken(browser, node.server.url(), token);
   }
 
   @Test

@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cfn.server.audit.AuditEvent;
 import dev.cfn.server.auth.Role;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -37,30 +35,15 @@ class FlowPanelsBrowserTest {
 
   @AfterAll
   static void stop() {
-    try {
-      if (browser != null) {
-        browser.quit();
-      }
-    } finally {
-      if (node != null) {
-        node.close();
-      }
-    }
+    Chromium.stop(browser, node);
   }
 
   private static WebDriverWait await() {
-    return new WebDriverWait(browser, Duration.ofSeconds(30));
+    return Chromium.await(browser);
   }
 
   private static void signIn(String token) {
-    browser.get(node.server.url() + "/ui/dashboard.css"); // same origin, no script running
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.get(node.server.url() + "/ui/");
-    WebElement field = await().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-    field.clear();
-    field.sendKeys(token);
-    browser.findElement(By.id("signin")).click();
-    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    Chromium.signIn(browser, node.server.url(), token);
   }
 
   @Test

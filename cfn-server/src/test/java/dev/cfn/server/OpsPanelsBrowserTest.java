@@ -119,30 +119,15 @@ class OpsPanelsBrowserTest {
   @AfterAll
   static void stop() {
     release.countDown();
-    try {
-      if (browser != null) {
-        browser.quit();
-      }
-    } finally {
-      if (node != null) {
-        node.close();
-      }
-    }
+    Chromium.stop(browser, node);
   }
 
   private static WebDriverWait await() {
-    return new WebDriverWait(browser, Duration.ofSeconds(30));
+    return Chromium.await(browser);
   }
 
   private static void signIn(String token) {
-    browser.get(node.server.url() + "/ui/dashboard.css");
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.get(node.server.url() + "/ui/");
-    WebElement field = await().until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-    field.clear();
-    field.sendKeys(token);
-    browser.findElement(By.id("signin")).click();
-    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    Chromium.signIn(browser, node.server.url(), token);
   }
 
   /** Keeps a picture of panel {@code id} as target/ops-ID.png, for a human to look at. */

@@ -21,7 +21,8 @@ import java.util.List;
  * port and its store in a temporary folder. Each config is checked with {@code nats-server -t}
  * before start; each server is started under {@code setsid} and known by the PID it writes to its
  * {@code pid_file}; {@link #close()} (and a JVM shutdown hook) stops them by PID and deletes the
- * folder. A server can be SIGKILLed and restarted on the same ports and store.
+ * folder. A server can be SIGKILLed and restarted on the same ports and store, or paused with
+ * SIGSTOP and resumed with SIGCONT.
  */
 public final class LocalNats implements AutoCloseable {
   /** Debian's nats-server. */
@@ -121,6 +122,11 @@ public final class LocalNats implements AutoCloseable {
     return servers.get(index).clientPort;
   }
 
+  /** The monitoring URL of server {@code index} ({@code http://127.0.0.1:PORT}). */
+  public String monitorUrl(int index) {
+    return "http://127.0.0.1:" + servers.get(index).monitorPort;
+  }
+
   /** The server's name in the cluster ({@code n1}, {@code n2}...). */
   public String name(int index) {
     return servers.get(index).name;
@@ -212,6 +218,25 @@ public final class LocalNats implements AutoCloseable {
     s.pid = 0;
   }
 
+  /** Pauses server {@code index} (SIGSTOP); {@link #resume} or {@link #close()} wakes it. */
+  public void pause(int index) {
+    Processes.signal(running(index), "STOP");
+  }
+
+  /** Resumes a paused server {@code index} (SIGCONT). */
+  public void resume(int index) {
+    Processes.signal(running(index), "CONT");
+  }
+
+  private long running(int index) {
+    Server s = servers.get(index);
+    long pid = s.pid;
+    if (pid == 0) {
+      throw new IllegalStateException(s.name + " is not running");
+    }
+    return pid;
+  }
+
   /** Restarts a killed server {@code index} on its ports and store and waits until healthy. */
   public void restart(int index) throws Exception {
     Server s = servers.get(index);
@@ -222,13 +247,17 @@ public final class LocalNats implements AutoCloseable {
     awaitHealthy(s);
   }
 
-  /** Stops every server by its PID (SIGTERM, SIGKILL after 10 s) and deletes the folder. */
+  /**
+   * Stops every server by its PID (SIGCONT for a paused one, SIGTERM, SIGKILL after 10 s) and
+   * deletes the folder.
+   */
   @Override
   public void close() {
     for (Server s : servers) {
       long pid = s.pid;
       if (pid != 0) {
         try {
+          Processes.signal(pid, "CONT");
           Processes.signal(pid, "TERM");
           if (!Processes.waitGone(pid, Duration.ofSeconds(10))) {
             Processes.signal(pid, "KILL");

@@ -21,8 +21,8 @@
  *
  * <p>Every process is started by the harness with {@code setsid} and stopped by its own PID (also
  * from a JVM shutdown hook), never by name. Nothing here touches the machine's own servers (NATS on
- * 4222, PostgreSQL on 5432). These classes mirror the test harness of this module ({@code
- * NatsCluster}, {@code PgServer}, {@code fault.Netns}, {@code fault.TcpProxy} in test sources). See
- * {@code docs/cluster.md}.
+ * 4222, PostgreSQL on 5432). The module's tests use these classes too (their {@code NatsCluster}
+ * and {@code PgServer} in test sources are views of {@link dev.cfn.cluster.harness.LocalNats} and
+ * {@link dev.cfn.cluster.harness.LocalPostgres}). See {@code docs/cluster.md}.
  */
 package dev.cfn.cluster.harness;

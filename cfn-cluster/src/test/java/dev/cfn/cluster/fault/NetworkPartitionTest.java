@@ -3,6 +3,8 @@ package dev.cfn.cluster.fault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.cfn.cluster.harness.Netns;
+import dev.cfn.cluster.harness.TcpProxy;
 import dev.cfn.cluster.nats.NatsServers;
 import dev.cfn.cluster.nats.Partitioner;
 import dev.cfn.cluster.nats.ReliablePublisher;
@@ -10,8 +12,6 @@ import dev.cfn.cluster.nats.ReliableStream;
 import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.PgServers;
-import java.io.BufferedReader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -56,7 +56,7 @@ class NetworkPartitionTest {
     String counter = OwnerNode.COUNTER.toString();
     AtomicBoolean publishing = new AtomicBoolean(true);
     AtomicInteger published = new AtomicInteger();
-    try (Netns net = Netns.create();
+    try (Netns net = Netns.create(0);
         NatsServers nats = NatsServers.startSingle();
         TcpProxy pgProxy = new TcpProxy(net.hostAddress(), pgPort);
         TcpProxy natsProxy = new TcpProxy(net.hostAddress(), nats.clientPort(0));
@@ -105,16 +105,8 @@ class NetworkPartitionTest {
         long cutAt = System.nanoTime();
         List<String> bLines = new CopyOnWriteArrayList<>();
         try (OwnerNode b =
-            new OwnerNode(
-                journal,
-                connection,
-                stream,
-                partition,
-                "node-b",
-                TTL,
-                -1,
-                bLines::add,
-                new BufferedReader(new StringReader("")))) {
+            OwnerNode.inThisJvm(
+                journal, connection, stream, partition, "node-b", TTL, bLines::add)) {
           assertThat(b.start(WAIT).epoch()).as("B takes over at epoch + 1").isEqualTo(epochA + 1);
           long aAtTakeover = marksOf(url, counter, "node-a@" + epochA);
           // the cut lasts 15 s, and at least until B took over

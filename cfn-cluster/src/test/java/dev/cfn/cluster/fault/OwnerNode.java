@@ -21,6 +21,7 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -87,6 +88,30 @@ public final class OwnerNode implements AutoCloseable {
     this.holdAt = holdAt;
     this.events = events;
     this.control = control;
+  }
+
+  /**
+   * An owner in this JVM, as a test's second node: it never holds a message back and reads no
+   * control lines; its report lines go to {@code events}.
+   */
+  static OwnerNode inThisJvm(
+      PgJournal journal,
+      Connection nats,
+      ReliableStream stream,
+      int partition,
+      String node,
+      Duration ttl,
+      Consumer<String> events) {
+    return new OwnerNode(
+        journal,
+        nats,
+        stream,
+        partition,
+        node,
+        ttl,
+        -1,
+        events,
+        new BufferedReader(new StringReader("")));
   }
 
   /** Waits (up to {@code timeout}) until the lease is free, takes it and starts consuming. */

@@ -12,8 +12,6 @@ import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.PgServers;
 import io.nats.client.Connection;
 import io.nats.client.api.ConsumerInfo;
-import java.io.BufferedReader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -81,16 +79,8 @@ class SigstopOwnerTest {
         }
         List<String> bLines = new CopyOnWriteArrayList<>();
         try (OwnerNode b =
-            new OwnerNode(
-                journal,
-                connection,
-                stream,
-                partition,
-                "node-b",
-                TTL,
-                -1,
-                bLines::add,
-                new BufferedReader(new StringReader("")))) {
+            OwnerNode.inThisJvm(
+                journal, connection, stream, partition, "node-b", TTL, bLines::add)) {
           assertThat(b.start(WAIT).epoch()).as("B takes over at epoch + 1").isEqualTo(epochA + 1);
           awaitCount(journal, counter, MESSAGES);
 

@@ -21,7 +21,7 @@ class NatsClusterTest {
       String leader = cluster.streamLeader(c, stream.name());
       NatsCluster.Node follower =
           cluster.nodes().stream().filter(n -> !n.name.equals(leader)).findFirst().orElseThrow();
-      long pid = follower.pid;
+      long pid = follower.pid();
       cluster.pause(follower);
       try (Connection toLeader = io.nats.client.Nats.connect(cluster.node(leader).url())) {
         ReliablePublisher publisher = new ReliablePublisher(toLeader, stream, new Partitioner(4));

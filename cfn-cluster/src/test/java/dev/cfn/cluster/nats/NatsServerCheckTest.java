@@ -52,7 +52,7 @@ class NatsServerCheckTest {
       assertThat(report.findings())
           .contains(
               new Finding(Severity.OK, "stream CFN_DOC is R3, file storage"),
-              new Finding(Severity.OK, "server n2 is in cluster cfn-test"));
+              new Finding(Severity.OK, "server n2 is in cluster cfn-local"));
       assertThat(report.findings())
           .filteredOn(f -> f.severity() == Severity.WARNING)
           .extracting(Finding::text)

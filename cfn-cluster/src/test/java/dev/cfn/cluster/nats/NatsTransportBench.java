@@ -161,7 +161,7 @@ public final class NatsTransportBench {
     static long serversCpu(NatsCluster cluster) throws Exception {
       long ticks = 0;
       for (NatsCluster.Node node : cluster.nodes()) {
-        String stat = Files.readString(Path.of("/proc/" + node.pid + "/stat"));
+        String stat = Files.readString(Path.of("/proc/" + node.pid() + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
       }

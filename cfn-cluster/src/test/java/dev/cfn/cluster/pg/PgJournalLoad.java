@@ -1,6 +1,7 @@
 package dev.cfn.cluster.pg;
 
 import com.sun.management.OperatingSystemMXBean;
+import dev.cfn.cluster.harness.LocalPostgres;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
@@ -68,7 +69,7 @@ public final class PgJournalLoad {
 
   public static void main(String[] args) throws Exception {
     int messages = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
-    PgServer server = PgServer.shared();
+    LocalPostgres server = PgServer.shared();
     measure(
         server,
         "one by one",
@@ -126,17 +127,17 @@ public final class PgJournalLoad {
             }
           }
         });
-    server.stop();
+    server.close();
   }
 
-  static void measure(PgServer server, String name, int messages, Body body) throws Exception {
+  static void measure(LocalPostgres server, String name, int messages, Body body) throws Exception {
     measure(server, name, messages, body, true);
     if (!name.equals("one by one")) {
       measure(server, name + " (unpipelined)", messages, body, false);
     }
   }
 
-  static void measure(PgServer server, String name, int messages, Body body, boolean pipelined)
+  static void measure(LocalPostgres server, String name, int messages, Body body, boolean pipelined)
       throws Exception {
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try (PgJournal journal =

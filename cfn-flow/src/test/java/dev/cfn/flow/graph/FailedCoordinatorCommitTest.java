@@ -3,20 +3,18 @@ package dev.cfn.flow.graph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.core.AgentType;
 import dev.cfn.core.Envelope;
-import dev.cfn.core.InMemoryJournal;
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
-import dev.cfn.core.spi.JournalException;
+import dev.cfn.testkit.journal.FaultyJournal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,115 +27,20 @@ import org.junit.jupiter.api.Test;
 class FailedCoordinatorCommitTest {
   static final int FAN = 80;
 
-  /** An in-memory journal that fails the first {@link #toFail} batched commits of coordinators. */
-  static final class FailingJournal implements Journal {
-    final InMemoryJournal inner = new InMemoryJournal();
-    final AtomicInteger toFail = new AtomicInteger();
-    final AtomicInteger failed = new AtomicInteger();
-    final AtomicInteger batched = new AtomicInteger(); // coordinator commits of 2+ messages
-    final AtomicInteger finalToFail = new AtomicInteger(); // commits that end the run, to fail
-    final AtomicInteger finalFailed = new AtomicInteger();
-    // the run's outcome, watched: was it complete when a commit that ends the run failed?
-    volatile CompletableFuture<RunOutcome> watched;
-    final List<Boolean> doneAtFailedFinal = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** A batched commit (two messages or more) of a run's coordinator. */
+  static boolean batchedCoordinatorCommit(List<Envelope> messages) {
+    return messages.size() > 1 && messages.getFirst().recipient().type().equals("cfn-flow-run");
+  }
 
-    /** True (and counted) when {@code effects} end the run and such a commit is to fail. */
-    private boolean failFinal(List<Effect> effects) {
-      boolean ends =
-          effects.stream()
-              .anyMatch(
-                  e ->
-                      e instanceof Effect.Put p
-                          && p.namespace().startsWith("cfn-flow-run/")
-                          && p.key().equals("status")
-                          && !p.value().equals("RUNNING"));
-      if (ends && finalToFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        finalFailed.incrementAndGet();
-        CompletableFuture<RunOutcome> w = watched;
-        doneAtFailedFinal.add(w != null && w.isDone());
-        return true;
-      }
-      return false;
-    }
-
-    @Override
-    public boolean acknowledgesTogether() {
-      return true;
-    }
-
-    @Override
-    public CompletableFuture<Boolean> acknowledgeTogether(
-        List<Envelope> messages, List<Effect> effects) {
-      if (messages.size() > 1 && messages.getFirst().recipient().type().equals("cfn-flow-run")) {
-        batched.incrementAndGet();
-        if (toFail.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-          failed.incrementAndGet();
-          return CompletableFuture.failedFuture(new JournalException("the disk is full (test)"));
-        }
-      }
-      if (failFinal(effects)) {
-        return CompletableFuture.failedFuture(new JournalException("the disk is full (test)"));
-      }
-      return inner.acknowledgeTogether(messages, effects);
-    }
-
-    @Override
-    public CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects) {
-      if (failFinal(effects)) {
-        return CompletableFuture.failedFuture(new JournalException("the disk is full (test)"));
-      }
-      return inner.acknowledge(message, effects);
-    }
-
-    @Override
-    public List<JournalEntry> recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public long highestId() {
-      return inner.highestId();
-    }
-
-    @Override
-    public void append(Envelope message) {
-      inner.append(message);
-    }
-
-    @Override
-    public CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error) {
-      return inner.recordFailure(message, attempt, error);
-    }
-
-    @Override
-    public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
-      return inner.deadLetter(message, attempts, cause);
-    }
-
-    @Override
-    public Optional<String> state(String namespace, String key) {
-      return inner.state(namespace, key);
-    }
-
-    @Override
-    public SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
-      return inner.stateByPrefix(namespace, prefix, limit);
-    }
-
-    @Override
-    public Optional<Envelope> replayDeadLetter(long id) {
-      return inner.replayDeadLetter(id);
-    }
-
-    @Override
-    public boolean isAcknowledged(long id) {
-      return inner.isAcknowledged(id);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
-    }
+  /** A commit whose effects end the run: its status written as other than RUNNING. */
+  static boolean endsTheRun(List<Effect> effects) {
+    return effects.stream()
+        .anyMatch(
+            e ->
+                e instanceof Effect.Put p
+                    && p.namespace().startsWith("cfn-flow-run/")
+                    && p.key().equals("status")
+                    && !p.value().equals("RUNNING"));
   }
 
   /** A chain of 3, a fan-out of {@link #FAN} tally tasks after it, and a join. */
@@ -152,37 +55,21 @@ class FailedCoordinatorCommitTest {
             TaskSpec.of("b").agent("tally").input("b"),
             TaskSpec.of("c").agent("tally").input("c"))
         .fanOutIn(
-            "c",
-            fan,
-            TaskSpec.of("end")
-                .agent("tally")
-                .input(
-                    s -> {
-                      StringBuilder b = new StringBuilder();
-                      for (int i = 0; i < FAN; i++) {
-                        b.append(s.result("fan-" + i).orElseThrow()).append(' ');
-                      }
-                      return b.toString().trim();
-                    }))
+            "c", fan, TaskSpec.of("end").agent("tally").input(s -> Workers.fanResults(s, FAN)))
         .build();
   }
 
   /** The run's status in the journal at the moment each completion of its outcome is seen. */
-  private static RunOutcome run(FailingJournal journal, AgentRuntime rt, List<String> seen)
+  private static RunOutcome run(
+      Journal journal,
+      AgentRuntime rt,
+      List<String> seen,
+      AtomicReference<CompletableFuture<RunOutcome>> watched)
       throws Exception {
-    rt.register(
-        AgentType.of(
-            "tally",
-            id ->
-                TaskWorker.agent(
-                    (in, ctx) -> {
-                      int n = Integer.parseInt(ctx.effects().get("n").orElse("0")) + 1;
-                      ctx.effects().put("n", Integer.toString(n));
-                      return in + "#" + n;
-                    })));
+    rt.register(Workers.tally());
     try (GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph()).build()) {
       CompletableFuture<RunOutcome> outcome = runner.start("failing", "run-1", Map.of()).outcome();
-      journal.watched = outcome;
+      watched.set(outcome);
       // on the thread that completes it, at that moment: what a caller could read then
       outcome.thenRun(
           () -> seen.add(journal.state("cfn-flow-run/run-1", "status").orElse("(none)")));
@@ -195,15 +82,24 @@ class FailedCoordinatorCommitTest {
   @Test
   void anOutcomeIsSeenOnlyOnceTheRunsEndIsDurableAndAFailedLastCommitShowsNothing()
       throws Exception {
-    FailingJournal journal = new FailingJournal();
-    journal.finalToFail.set(2);
-    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // the run's outcome, watched: was it complete when a commit that ends the run failed?
+    AtomicReference<CompletableFuture<RunOutcome>> watched = new AtomicReference<>();
+    List<Boolean> doneAtFailedFinal = new CopyOnWriteArrayList<>();
+    FaultyJournal journal =
+        FaultyJournal.inMemory()
+            .failNextWithEffects(2, (messages, effects) -> endsTheRun(effects))
+            .onFailed(
+                messages -> {
+                  CompletableFuture<RunOutcome> w = watched.get();
+                  doneAtFailedFinal.add(w != null && w.isDone());
+                });
+    List<String> seen = new CopyOnWriteArrayList<>();
     RunOutcome o;
     try (AgentRuntime rt = AgentRuntime.builder().carriers(2).journal(journal).build()) {
-      o = run(journal, rt, seen);
+      o = run(journal, rt, seen, watched);
     }
-    assertThat(journal.finalFailed.get()).as("the commits that ended the run failed").isEqualTo(2);
-    assertThat(journal.doneAtFailedFinal)
+    assertThat(journal.failed()).as("the commits that ended the run failed").isEqualTo(2);
+    assertThat(doneAtFailedFinal)
         .as("the outcome was not complete when a commit ending the run failed")
         .containsExactly(false, false);
     assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
@@ -220,17 +116,25 @@ class FailedCoordinatorCommitTest {
   @Test
   void aRunWhoseBatchedCoordinatorCommitsFailStillAppliesEveryTaskOnceAndCompletes()
       throws Exception {
-    FailingJournal journal = new FailingJournal();
-    journal.toFail.set(3);
+    AtomicInteger batched = new AtomicInteger(); // coordinator commits of 2+ messages
+    FaultyJournal journal =
+        FaultyJournal.inMemory()
+            .failNext(3, FailedCoordinatorCommitTest::batchedCoordinatorCommit)
+            .onCommit(
+                messages -> {
+                  if (batchedCoordinatorCommit(messages)) {
+                    batched.incrementAndGet();
+                  }
+                });
     TaskGraph graph = graph();
     RunOutcome o;
-    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> seen = new CopyOnWriteArrayList<>();
     try (AgentRuntime rt = AgentRuntime.builder().carriers(2).journal(journal).build()) {
-      o = run(journal, rt, seen);
-      assertThat(journal.batched.get())
+      o = run(journal, rt, seen, new AtomicReference<>());
+      assertThat(batched.get())
           .as("the coordinator committed batches of several messages")
           .isGreaterThan(0);
-      assertThat(journal.failed.get()).as("batched commits failed").isGreaterThan(0);
+      assertThat(journal.failed()).as("batched commits failed").isGreaterThan(0);
       assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
       assertThat(o.tasks().values()).allMatch(t -> t.status() == TaskStatus.SUCCEEDED);
       for (String task : graph.taskIds()) {

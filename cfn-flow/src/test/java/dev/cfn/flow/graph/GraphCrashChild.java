@@ -50,16 +50,7 @@ public final class GraphCrashChild {
         .fanOutIn(
             "step-" + (CHAIN - 1),
             fan,
-            TaskSpec.of("end")
-                .agent("tally")
-                .input(
-                    s -> {
-                      StringBuilder b = new StringBuilder();
-                      for (int i = 0; i < fanWidth; i++) {
-                        b.append(s.result("fan-" + i).orElseThrow()).append(' ');
-                      }
-                      return b.toString().trim();
-                    }))
+            TaskSpec.of("end").agent("tally").input(s -> Workers.fanResults(s, fanWidth)))
         .build();
   }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
-import dev.cfn.core.AgentType;
 import dev.cfn.store.journal.SqliteJournal;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,16 +30,7 @@ class ReliableGraphTest {
   private AgentRuntime runtime(Workers workers) {
     AgentRuntime rt = AgentRuntime.builder().carriers(2).journal(journal()).build();
     workers.register(rt);
-    rt.register(
-        AgentType.of(
-            "tally",
-            id ->
-                TaskWorker.agent(
-                    (in, ctx) -> {
-                      int n = Integer.parseInt(ctx.effects().get("n").orElse("0")) + 1;
-                      ctx.effects().put("n", Integer.toString(n));
-                      return in + "#" + n;
-                    })));
+    rt.register(Workers.tally());
     return rt;
   }
 

@@ -50,6 +50,33 @@ final class Workers {
     return this;
   }
 
+  /**
+   * tally: adds one to its own state key {@code n} on each run and answers its input with {@code
+   * #n}, so that a task run twice shows in its effects and its result.
+   */
+  static AgentType tally() {
+    return AgentType.of(
+        "tally",
+        id ->
+            TaskWorker.agent(
+                (in, ctx) -> {
+                  int n = Integer.parseInt(ctx.effects().get("n").orElse("0")) + 1;
+                  ctx.effects().put("n", Integer.toString(n));
+                  return in + "#" + n;
+                }));
+  }
+
+  /**
+   * The results of tasks {@code fan-0} to {@code fan-(width-1)}, space-separated: a join's input.
+   */
+  static String fanResults(RunState s, int width) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < width; i++) {
+      b.append(s.result("fan-" + i).orElseThrow()).append(' ');
+    }
+    return b.toString().trim();
+  }
+
   List<Transition> transitions(String task) {
     return events.stream().filter(e -> task.equals(e.task())).map(FlowEvent::transition).toList();
   }

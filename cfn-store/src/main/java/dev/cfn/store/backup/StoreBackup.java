@@ -339,33 +339,28 @@ public final class StoreBackup {
               target);
           continue;
         }
-        try {
-          PrivateFiles.createDirectories(PrivateFiles.parentOf(target));
-          Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
-          Files.deleteIfExists(tmp);
-          copyPrivately(s.dir().resolve(p.file()), tmp);
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-          PrivateFiles.forceFolder(PrivateFiles.parentOf(target));
-        } catch (IOException e) {
-          throw new JournalException(
-              "cannot restore "
-                  + p.file()
-                  + " of "
-                  + s.dir()
-                  + " into "
-                  + target
-                  + " ("
-                  + e
-                  + "): check that its folder is writable",
-              e);
-        }
+        restorePart(s, p, target, true);
         continue;
       }
-      Path target = p.role().equals("memory") ? into.memory() : into.calls();
-      try {
-        PrivateFiles.createDirectories(PrivateFiles.parentOf(target));
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
-        Files.deleteIfExists(tmp);
+      restorePart(s, p, p.role().equals("memory") ? into.memory() : into.calls(), false);
+    }
+    return s;
+  }
+
+  /**
+   * Copies part {@code p} of set {@code s} to {@code target} through a temporary file beside it,
+   * forced to disk and moved in atomically. A node file ({@code nodeFile}: token file, keyring) is
+   * copied privately (0600); a database's files it replaces ({@code -wal}, {@code -shm} and the
+   * file) are first moved aside as {@code .before-restore-STAMP}.
+   */
+  private static void restorePart(BackupSet s, BackupSet.Part p, Path target, boolean nodeFile) {
+    try {
+      PrivateFiles.createDirectories(PrivateFiles.parentOf(target));
+      Path tmp = target.resolveSibling("." + target.getFileName() + ".restoring");
+      Files.deleteIfExists(tmp);
+      if (nodeFile) {
+        copyPrivately(s.dir().resolve(p.file()), tmp);
+      } else {
         Files.copy(s.dir().resolve(p.file()), tmp);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
           ch.force(true);
@@ -379,23 +374,22 @@ public final class StoreBackup {
                 target.resolveSibling(target.getFileName() + ".before-restore-" + stamp + suffix));
           }
         }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        PrivateFiles.forceFolder(PrivateFiles.parentOf(target));
-      } catch (IOException e) {
-        throw new JournalException(
-            "cannot restore "
-                + p.file()
-                + " of "
-                + s.dir()
-                + " into "
-                + target
-                + " ("
-                + e
-                + "): check that its folder is writable",
-            e);
       }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      PrivateFiles.forceFolder(PrivateFiles.parentOf(target));
+    } catch (IOException e) {
+      throw new JournalException(
+          "cannot restore "
+              + p.file()
+              + " of "
+              + s.dir()
+              + " into "
+              + target
+              + " ("
+              + e
+              + "): check that its folder is writable",
+          e);
     }
-    return s;
   }
 
   /** A running schedule of backup sets; {@link #close()} stops it. */

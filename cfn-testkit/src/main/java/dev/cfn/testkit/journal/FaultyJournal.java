@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -25,13 +26,15 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>{@link #failNext}: the next N commits a selection picks fail, as on a full disk: the future
  *       completes exceptionally with a {@link JournalException}, the real journal is not called,
- *       nothing is applied and the messages stay pending.
+ *       nothing is applied and the messages stay pending. {@link #failNextWithEffects} selects by
+ *       the commit's effects too (say the commit that writes a given state key).
  *   <li>{@link #loseEvery}: every K-th commit a selection picks is acknowledged with its effects
  *       dropped, as by a store that loses commits: the runtime is told it succeeded; only an audit
  *       of the effects can see the loss.
- *   <li>{@link #onCommit} and {@link #onApplied}: the test's listeners, told of each commit before
- *       it is attempted (failed or not) and after the real journal applied it (its future yielded
- *       true), e.g. to count batches or to kill the process at a known point.
+ *   <li>{@link #onCommit}, {@link #onFailed} and {@link #onApplied}: the test's listeners, told of
+ *       each commit before it is attempted (failed or not), when it is failed on purpose, and after
+ *       the real journal applied it (its future yielded true), e.g. to count batches, to look at
+ *       the system at the moment of a failure, or to kill the process at a known point.
  * </ul>
  *
  * <p>A <em>commit</em> is one {@link #acknowledge} (a list of its one message) or one {@link
@@ -58,8 +61,10 @@ public final class FaultyJournal implements Journal {
   private final AtomicLong loseSeen = new AtomicLong();
   private final AtomicLong lost = new AtomicLong();
   private final List<Consumer<? super List<Envelope>>> beforeCommit = new CopyOnWriteArrayList<>();
+  private final List<Consumer<? super List<Envelope>>> whenFailed = new CopyOnWriteArrayList<>();
   private final List<Consumer<? super List<Envelope>>> afterApplied = new CopyOnWriteArrayList<>();
-  private volatile Predicate<? super List<Envelope>> failWhich = messages -> false;
+  private volatile BiPredicate<? super List<Envelope>, ? super List<Effect>> failWhich =
+      (messages, effects) -> false;
   private volatile Predicate<? super List<Envelope>> loseWhich = messages -> false;
   private volatile int loseEvery;
 
@@ -84,6 +89,19 @@ public final class FaultyJournal implements Journal {
    * @throws IllegalArgumentException when {@code times} is negative
    */
   public FaultyJournal failNext(int times, Predicate<? super List<Envelope>> which) {
+    Objects.requireNonNull(which, "which");
+    return failNextWithEffects(times, (messages, effects) -> which.test(messages));
+  }
+
+  /**
+   * Fails the next {@code times} commits that {@code which} picks by their messages and effects (it
+   * is asked once per commit, with the effects the runtime gave); {@code times} 0 ends the fault.
+   * Replaces the previous {@code failNext}.
+   *
+   * @throws IllegalArgumentException when {@code times} is negative
+   */
+  public FaultyJournal failNextWithEffects(
+      int times, BiPredicate<? super List<Envelope>, ? super List<Effect>> which) {
     if (times < 0) {
       throw new IllegalArgumentException("times must be 0 or more, was " + times);
     }
@@ -111,6 +129,15 @@ public final class FaultyJournal implements Journal {
   /** Tells {@code listener} of each commit's messages before it is attempted, on its thread. */
   public FaultyJournal onCommit(Consumer<? super List<Envelope>> listener) {
     beforeCommit.add(Objects.requireNonNull(listener, "listener"));
+    return this;
+  }
+
+  /**
+   * Tells {@code listener} of each commit's messages when it is failed on purpose, on its thread,
+   * before the caller's future fails.
+   */
+  public FaultyJournal onFailed(Consumer<? super List<Envelope>> listener) {
+    whenFailed.add(Objects.requireNonNull(listener, "listener"));
     return this;
   }
 
@@ -156,8 +183,11 @@ public final class FaultyJournal implements Journal {
     for (Consumer<? super List<Envelope>> l : beforeCommit) {
       l.accept(messages);
     }
-    if (failWhich.test(messages) && failLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+    if (failWhich.test(messages, effects) && failLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       failed.incrementAndGet();
+      for (Consumer<? super List<Envelope>> l : whenFailed) {
+        l.accept(messages);
+      }
       return CompletableFuture.failedFuture(
           new JournalException(
               "the commit of "

@@ -109,6 +109,33 @@ class FaultyJournalTest {
   }
 
   @Test
+  void picksByTheEffectsAndTellsOfEachCommitItFailed() throws Exception {
+    List<Long> failedNow = new CopyOnWriteArrayList<>();
+    FaultyJournal journal =
+        FaultyJournal.inMemory()
+            .onFailed(m -> m.forEach(e -> failedNow.add(e.id())))
+            .failNextWithEffects(
+                1,
+                (m, effects) ->
+                    effects.stream()
+                        .anyMatch(e -> e instanceof Effect.Put p && p.key().equals("k2")));
+    for (long id = 1; id <= 3; id++) {
+      journal.append(message(id));
+    }
+    assertThat(journal.acknowledge(message(1), put(1)).get()).as("other effects").isTrue();
+    assertThatThrownBy(() -> journal.acknowledge(message(2), put(2)).get())
+        .hasCauseInstanceOf(JournalException.class);
+    assertThat(failedNow).containsExactly(2L);
+    assertThat(journal.state(TO.toString(), "k2")).isEmpty();
+    assertThat(journal.acknowledge(message(2), put(2)).get()).as("the failure is spent").isTrue();
+    assertThat(journal.state(TO.toString(), "k2")).contains("v2");
+    assertThat(journal.failed()).isEqualTo(1);
+    assertThat(failedNow).containsExactly(2L);
+    assertThatThrownBy(() -> journal.failNextWithEffects(-1, (m, e) -> true))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void forwardsEverythingElseToTheRealJournal() {
     InMemoryJournal real = new InMemoryJournal();
     FaultyJournal journal = FaultyJournal.wrapping(real);
