@@ -246,9 +246,12 @@ final class CfnContenders {
       }
     }
 
-    /** The journal's commits and committed write operations so far ({@link ReliableCostProbe}). */
+    /**
+     * The journal's commits, committed write operations and time spent in committed transactions
+     * (nanoseconds) so far ({@link ReliableCostProbe}).
+     */
     long[] journalCounts() {
-      return new long[] {journal.commitCount(), journal.committedWrites()};
+      return new long[] {journal.commitCount(), journal.committedWrites(), journal.commitNanos()};
     }
 
     /** The call log's record count so far ({@link ReliableCostProbe}). */

@@ -10,7 +10,9 @@ import java.util.Locale;
  * the testkit's instant {@link ModelServer}: for each concurrency it drives {@code cfn-agent} and
  * then {@code cfn-reliable} ({@link CfnContenders}, the contenders of {@code cfn bench agents})
  * with {@link AgentsDriver}, and prints tasks/s, CPU µs per task and, for RELIABLE, the journal's
- * commits (fsyncs) and write operations per task and the durable call log's records per task
+ * commits (fsyncs) and write operations per task, the mean time of a commit (BEGIN to COMMIT, fsync
+ * included), the share of the run the single writer spent in transactions and the CPU time of that
+ * writer thread per task and per commit, and the durable call log's records per task
  * (load-independent measures of the durable path's work).
  *
  * <pre>
@@ -63,9 +65,13 @@ public final class ReliableCostProbe {
           print(round, be, "");
           long[] j0 = reliable.journalCounts();
           long r0 = reliable.callRecords();
+          long t0 = System.nanoTime();
+          long w0 = writerCpuNanos();
           AgentsDriver.Cell rel = AgentsDriver.run("cfn-reliable", reliable, c, warmup, measure);
           long[] j1 = reliable.journalCounts();
           long r1 = reliable.callRecords();
+          long elapsed = System.nanoTime() - t0;
+          long writerCpu = writerCpuNanos() - w0;
           // counts over the whole run (warm-up and window) per task of the whole run
           double all = Math.max(1, rel.allTasks());
           print(
@@ -73,10 +79,14 @@ public final class ReliableCostProbe {
               rel,
               String.format(
                   Locale.ROOT,
-                  "  journal %.3f commits/task %.2f writes/task  call log %.2f records/task"
-                      + "  ratio %.2f",
+                  "  journal %.3f commits/task %.2f writes/task, %.2f ms/commit, writer busy %.0f %%,"
+                      + " writer cpu %.0f us/task %.0f us/commit  call log %.2f records/task  ratio %.2f",
                   (j1[0] - j0[0]) / all,
                   (j1[1] - j0[1]) / all,
+                  (j1[2] - j0[2]) / 1e6 / Math.max(1, j1[0] - j0[0]),
+                  100.0 * (j1[2] - j0[2]) / elapsed,
+                  writerCpu / 1e3 / all,
+                  writerCpu / 1e3 / Math.max(1, j1[0] - j0[0]),
                   (r1 - r0) / all,
                   rel.tasksPerSecond() / be.tasksPerSecond()));
         }
@@ -84,10 +94,28 @@ public final class ReliableCostProbe {
     }
   }
 
+  /**
+   * CPU time of the journal's writer threads so far (the single thread that runs every transaction;
+   * found by its name), in nanoseconds: the part of a RELIABLE task's CPU that no caller can share.
+   */
+  private static long writerCpuNanos() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("cfn-journal-writer")) {
+        sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+      }
+    }
+    return sum;
+  }
+
   private static void print(int round, AgentsDriver.Cell cell, String extra) {
+    // the end times (wall clock, and CLOCK_MONOTONIC as `perf record -k mono` stamps samples) let
+    // a profile recorded beside the probe be cut into its scenarios
     System.out.printf(
         Locale.ROOT,
-        "  round %d %-13s c=%-4d %,9.0f tasks/s  p50 %,9.1f us  cpu %,7.1f us/task  failed %d%s%n",
+        "  %s round %d %-13s c=%-4d %,9.0f tasks/s  p50 %,9.1f us  cpu %,7.1f us/task  failed %d  mono %.3f%s%n",
+        java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0),
         round,
         cell.scenario(),
         cell.concurrency(),
@@ -95,6 +123,7 @@ public final class ReliableCostProbe {
         cell.p50Us(),
         cell.cpuUsPerTask(),
         cell.failures(),
+        System.nanoTime() / 1e9,
         extra);
   }
 }

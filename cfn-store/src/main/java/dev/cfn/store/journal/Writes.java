@@ -72,10 +72,7 @@ final class Writes {
     static void applyAll(WriteConnection c, List<Append> appends) throws SQLException {
       int i = 0;
       while (i < appends.size()) {
-        int n = Math.min(ROWS_PER_INSERT, appends.size() - i);
-        if (n < ROWS_PER_INSERT) {
-          n = Integer.highestOneBit(n); // a few statement shapes, all cached
-        }
+        int n = rowsPerStatement(appends.size() - i);
         PreparedStatement statement = c.prepare("append", n, Table.MESSAGES::insertRows);
         for (int r = 0; r < n; r++) {
           Append a = appends.get(i + r);
@@ -135,6 +132,23 @@ final class Writes {
 
   /** Rows per multi-row INSERT (19 values a row, well under SQLite's variable limit). */
   static final int ROWS_PER_INSERT = 256;
+
+  /**
+   * Up to this many rows, a multi-row statement has exactly as many rows as are left (one statement
+   * shape per count, all cached); above it, shapes are powers of two, so the cached shapes stay
+   * few. The small batches of a lightly loaded journal (a few appends and acknowledgements per
+   * commit) so take one statement per table where powers of two took up to five (15 rows: 8 + 4 + 2
+   * + 1), and a JDBC call costs more than SQLite's own work for a row.
+   */
+  static final int EXACT_ROWS = 16;
+
+  /** Rows for the next multi-row statement when {@code remaining} rows are left to write. */
+  static int rowsPerStatement(int remaining) {
+    if (remaining >= ROWS_PER_INSERT) {
+      return ROWS_PER_INSERT;
+    }
+    return remaining <= EXACT_ROWS ? remaining : Integer.highestOneBit(remaining);
+  }
 
   /** A change an acknowledgement applies, prepared on the caller's thread. */
   sealed interface Change {
@@ -379,10 +393,7 @@ final class Writes {
       long at = now.toEpochMilli();
       int i = 0;
       while (i < acks.size()) {
-        int n = Math.min(ROWS_PER_INSERT, acks.size() - i);
-        if (n < ROWS_PER_INSERT) {
-          n = Integer.highestOneBit(n);
-        }
+        int n = rowsPerStatement(acks.size() - i);
         PreparedStatement insert =
             c.prepare(
                 "acknowledge",
@@ -462,10 +473,7 @@ final class Writes {
         throws SQLException {
       int i = 0;
       while (i < rows.size()) {
-        int n = Math.min(ROWS_PER_INSERT, rows.size() - i);
-        if (n < ROWS_PER_INSERT) {
-          n = Integer.highestOneBit(n);
-        }
+        int n = rowsPerStatement(rows.size() - i);
         PreparedStatement statement =
             c.prepare(family, n, count -> table.insertRows(count) + conflict);
         for (int r = 0; r < n; r++) {
@@ -481,10 +489,7 @@ final class Writes {
         throws SQLException {
       int i = 0;
       while (i < sends.size()) {
-        int n = Math.min(ROWS_PER_INSERT, sends.size() - i);
-        if (n < ROWS_PER_INSERT) {
-          n = Integer.highestOneBit(n);
-        }
+        int n = rowsPerStatement(sends.size() - i);
         PreparedStatement statement = c.prepare("outbox", n, Table.MESSAGES::insertRows);
         for (int r = 0; r < n; r++) {
           Change.Send send = sends.get(i + r);
