@@ -148,11 +148,13 @@ final class LoopRoutes {
               + id
               + " shows it; give another \"run\", or none for a new id)");
     }
+    boolean accepted = false;
     boolean started = false;
     try {
       node.loopRuns.registerAgents(agents); // a missing provider is refused before anything is kept
       // durable before the 201: a crash from here on resumes the run when the node opens again
       node.loopRuns.accept(id, spec, call.text("task"));
+      accepted = true;
       node.loops().start(id, spec, call.text("task"));
       started = true;
     } catch (ModelConfigException e) {
@@ -163,6 +165,9 @@ final class LoopRoutes {
       throw new Problem(422, "Invalid loop", e.getMessage());
     } finally {
       if (!started) {
+        if (accepted) {
+          node.loopRuns.forget(id); // the runner refused it: nothing to start after a restart
+        }
         node.loopRuns.release(id); // refused before anything was started: the id is free
       }
     }

@@ -168,8 +168,7 @@ final class LoopRuns {
           }
         });
     for (String id : finished) { // their records say all; the acceptance is not needed any more
-      node.runtime.send(
-          Envelope.to(ACCEPTED).delivery(DeliveryMode.RELIABLE).payload(new Accepted(id, "")));
+      forget(node, id);
     }
     if (!resumed.isEmpty()) {
       log.info("cfn serve: resuming {} unfinished CFN Loop run(s): {}", resumed.size(), resumed);
@@ -265,6 +264,16 @@ final class LoopRuns {
               + id
               + " says whether it did; submit again with another run id if not)");
     }
+  }
+
+  /** Drops the acceptance of run {@code id} (a RELIABLE message; committed a moment later). */
+  void forget(String id) {
+    forget(node, id);
+  }
+
+  private static void forget(Node node, String id) {
+    node.runtime.send(
+        Envelope.to(ACCEPTED).delivery(DeliveryMode.RELIABLE).payload(new Accepted(id, "")));
   }
 
   /**

@@ -83,7 +83,7 @@ final class Node implements AutoCloseable {
   final Swarms swarms;
 
   /** The call log's file under {@code .cfn}, as {@code cfn run} and {@code cfn loop run} use it. */
-  static final String CALLS_FILE = SqliteCallLogStore.DEFAULT_FILE.getFileName().toString();
+  static final String CALLS_FILE = "calls.db";
 
   /** The agent that records the live events for {@code /v1/events}. */
   static final AgentId EVENTS = new AgentId("cfn-server", "events");
