@@ -353,8 +353,18 @@ public final class PartitionConsumer implements AutoCloseable {
         if (!running) {
           return;
         }
+        if (connection.getStatus() == Connection.Status.CLOSED) {
+          // Closed for good (the node's connection reconnects forever until it is closed): this
+          // consumer cannot fetch again; whoever closed the connection closes the node.
+          LOG.info(
+              "partition {} epoch {}: the NATS connection is closed; stopping", partition, epoch);
+          return;
+        }
         LOG.warn(
             "partition {} epoch {}: fetch failed, retrying: {}", partition, epoch, e.toString());
+        if (!subscription.isActive()) {
+          resubscribe();
+        }
         sleep(200);
         continue;
       }
@@ -431,6 +441,30 @@ public final class PartitionConsumer implements AutoCloseable {
     } catch (IOException | JetStreamApiException | RuntimeException e) {
       LOG.warn(
           "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
+          partition,
+          epoch,
+          e.toString());
+    }
+  }
+
+  /**
+   * Binds a new subscription to this consumer after the old one became inactive (unsubscribed by
+   * the client library while the connection lives on); the consumer is created again if the server
+   * lost it. Failures are logged and retried by the fetch loop.
+   */
+  private void resubscribe() {
+    String name = consumerName(partition, epoch);
+    try {
+      JetStreamManagement jsm = connection.jetStreamManagement();
+      replaceLowerEpochs(jsm, stream, partition, epoch);
+      jsm.addOrUpdateConsumer(stream.name(), config);
+      subscription = subscribe(connection, stream, partition, name);
+      LOG.info("partition {} epoch {}: subscribed again", partition, epoch);
+    } catch (SupersededException e) {
+      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      LOG.warn(
+          "partition {} epoch {}: cannot subscribe again, will retry: {}",
           partition,
           epoch,
           e.toString());
