@@ -319,7 +319,12 @@ interface StoreSubject {
 
     @Override
     public void open(Path file) {
-      cfn = file.getParent().getParent();
+      Path folder = file.toAbsolutePath().getParent();
+      cfn = folder == null ? null : folder.getParent();
+      if (cfn == null) {
+        throw new IllegalArgumentException(
+            "the audit log " + file + " must be at DIR/.cfn/audit/" + AuditLog.FILE);
+      }
       events = null;
     }
 
