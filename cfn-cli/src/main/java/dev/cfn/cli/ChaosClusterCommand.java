@@ -650,6 +650,11 @@ final class ChaosClusterCommand implements Callable<Integer> {
    * partition, publication and stream sequence, what the stream holds at that sequence, and the
    * stream's and its consumers' state, so a stuck row can be told from a lost one.
    */
+  private static String leaderOf(io.nats.client.api.ConsumerInfo c) {
+    io.nats.client.api.ClusterInfo info = c.getClusterInfo();
+    return info == null ? "?" : String.valueOf(info.getLeader());
+  }
+
   private static void describePending(
       Path file, Connection db, io.nats.client.Connection nats, String stream) {
     StringBuilder b = new StringBuilder();
@@ -677,7 +682,7 @@ final class ChaosClusterCommand implements Callable<Integer> {
                 c.getNumAckPending(),
                 c.getRedelivered(),
                 c.getNumWaiting(),
-                c.getClusterInfo() == null ? "?" : c.getClusterInfo().getLeader()));
+                leaderOf(c)));
       }
       try (PreparedStatement s =
               db.prepareStatement(
@@ -689,7 +694,11 @@ final class ChaosClusterCommand implements Callable<Integer> {
           String at;
           try {
             io.nats.client.api.MessageInfo m = jsm.getMessage(stream, seq);
-            at = m.getSubject() + " body " + new String(m.getData(), StandardCharsets.US_ASCII);
+            byte[] data = m.getData();
+            at =
+                m.getSubject()
+                    + " body "
+                    + (data == null ? "(none)" : new String(data, StandardCharsets.US_ASCII));
           } catch (io.nats.client.JetStreamApiException e) {
             at = "none (" + e.getErrorCode() + "/" + e.getApiErrorCode() + ")";
           }
