@@ -214,6 +214,12 @@ final class CfnContenders {
     /** The JVM property that turns on early delivery for the RELIABLE scenario. */
     static final String EARLY_DELIVERY = "cfn.bench.agents.earlyDelivery";
 
+    /**
+     * The JVM property that sets the journal's {@link SqliteJournal.Synchronous} level for the
+     * RELIABLE scenario (default FULL), to measure what the fsync of each commit costs.
+     */
+    static final String SYNCHRONOUS = "cfn.bench.agents.synchronous";
+
     private final Path dir;
     private final ModelRouter router;
     private final SqliteCallLogStore calls;
@@ -227,6 +233,8 @@ final class CfnContenders {
       calls = SqliteCallLogStore.builder(dir.resolve("calls.db")).open();
       journal =
           SqliteJournal.builder(dir.resolve("cfn.db"))
+              .synchronous(
+                  SqliteJournal.Synchronous.valueOf(System.getProperty(SYNCHRONOUS, "FULL")))
               .payloadType(Task.class, TaskResult.class, TaskFailed.class)
               .open();
       rt =

@@ -43,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * not wake the writer for a transaction of its own while others keep it busy: it waits beside the
  * queue and joins the next batch the writer runs; when no other write comes within {@link
  * #LAZY_WAIT_NANOS}, it commits alone. Under load such writes cost no fsync of their own.
+ *
+ * <p>At {@link SqliteJournal.Synchronous#FULL} on Linux the fsync is not part of the commit: the
+ * connection runs at {@code synchronous=NORMAL}, and {@link WalSync} fsyncs the WAL after each
+ * commit and completes the batch's futures then, while the writer already runs the next batch
+ * (pipelined group commit; its class comment says why that is as durable). A failed fsync stops the
+ * journal's writes until it is opened again.
  */
 final class JournalWriter {
   /** The most operations one transaction carries. */
@@ -74,6 +80,7 @@ final class JournalWriter {
   private volatile int lastBatch;
   private final Thread thread;
   private final Set<Thread> completing = ConcurrentHashMap.newKeySet();
+  private final WalSync walSync; // null: SQLite fsyncs inside each commit (or never, at NORMAL)
 
   private boolean closed; // guarded by submitLock
   private WriteConnection connection; // writer thread only, once started
@@ -97,10 +104,42 @@ final class JournalWriter {
             .name("cfn-journal-writer-" + file.getFileName())
             .daemon(true)
             .unstarted(this::run);
+    this.walSync = WalSync.applies(synchronous) ? new WalSync(file, completing) : null;
+  }
+
+  /**
+   * Opens the write connection of a journal at {@code synchronous}, as the writer will use it (at
+   * {@code NORMAL} when {@link WalSync} fsyncs its WAL).
+   */
+  static WriteConnection openConnection(Path file, SqliteJournal.Synchronous synchronous)
+      throws SQLException {
+    return WriteConnection.open(file, synchronous, WalSync.applies(synchronous));
   }
 
   void start() {
+    if (walSync != null) {
+      walSync.start();
+    }
     thread.start();
+  }
+
+  /** Replaces how the WAL is fsynced (tests); false when SQLite fsyncs it itself. */
+  boolean walSyncHook(WalSync.Hook hook) {
+    if (walSync == null) {
+      return false;
+    }
+    walSync.hook(hook);
+    return true;
+  }
+
+  /** Fsyncs of the WAL done by {@link WalSync} so far (0 when SQLite does them in the commit). */
+  long walSyncs() {
+    return walSync == null ? 0 : walSync.syncs();
+  }
+
+  /** Time spent in {@link WalSync}'s fsyncs so far, in nanoseconds. */
+  long walSyncNanos() {
+    return walSync == null ? 0 : walSync.syncNanos();
   }
 
   /** Queues {@code op}; its future fails at once if the journal is closed. */
@@ -162,6 +201,9 @@ final class JournalWriter {
       queue.add(stop);
     }
     boolean interrupted = joinUninterruptibly(thread);
+    if (walSync != null) {
+      walSync.close(); // after the writer: its last batches are fsynced and completed first
+    }
     for (Thread completion : completing) {
       if (completion != Thread.currentThread()) { // close() called from a callback
         interrupted |= joinUninterruptibly(completion);
@@ -289,8 +331,17 @@ final class JournalWriter {
   }
 
   private void runBatch(List<WriteOp<?>> ops) {
+    JournalException syncFailed = walSync == null ? null : walSync.failure();
+    if (syncFailed != null) {
+      for (WriteOp<?> op : ops) {
+        op.fail(new JournalException(syncFailed.getMessage() + "; " + op.notDone(), syncFailed));
+      }
+      walSync.add(ops, false);
+      return;
+    }
     Instant now = clock.instant();
     long began = System.nanoTime();
+    boolean committed = false;
     try {
       WriteConnection c = connection();
       c.exec("BEGIN IMMEDIATE");
@@ -312,6 +363,7 @@ final class JournalWriter {
       for (WriteOp<?> op : ops) {
         op.committed();
       }
+      committed = true;
     } catch (SQLException e) {
       String what = SqliteErrors.describe(e, file);
       log.warn("journal batch of {} operations failed: {}", ops.size(), what);
@@ -336,6 +388,10 @@ final class JournalWriter {
                 e));
         op.afterBatchFailed();
       }
+    }
+    if (walSync != null) {
+      walSync.add(ops, committed); // completes the futures after the WAL's fsync
+      return;
     }
     Thread completion =
         Thread.ofVirtual()
@@ -443,7 +499,7 @@ final class JournalWriter {
 
   private WriteConnection connection() throws SQLException {
     if (connection == null) {
-      connection = WriteConnection.open(file, synchronous);
+      connection = openConnection(file, synchronous);
     }
     long pages = maxPageCount;
     if (pages > 0) {

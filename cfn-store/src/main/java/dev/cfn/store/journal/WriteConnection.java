@@ -40,6 +40,17 @@ final class WriteConnection implements AutoCloseable {
   /** Opens and configures the write connection of {@code file}. */
   static WriteConnection open(Path file, SqliteJournal.Synchronous synchronous)
       throws SQLException {
+    return open(file, synchronous, false);
+  }
+
+  /**
+   * Opens and configures the write connection of {@code file}; with {@code walSyncedByCaller} (a
+   * {@code FULL} journal whose {@link WalSync} fsyncs the WAL after each commit) SQLite runs at
+   * {@code synchronous=NORMAL}.
+   */
+  static WriteConnection open(
+      Path file, SqliteJournal.Synchronous synchronous, boolean walSyncedByCaller)
+      throws SQLException {
     Connection connection = connect(file);
     try {
       WriteConnection write = new WriteConnection(connection);
@@ -48,7 +59,9 @@ final class WriteConnection implements AutoCloseable {
         throw new SQLException(
             "SQLite refused WAL mode for " + file + " (it stays in " + mode + " mode)");
       }
-      write.exec("PRAGMA synchronous = " + synchronous.name());
+      write.exec(
+          "PRAGMA synchronous = "
+              + (walSyncedByCaller ? SqliteJournal.Synchronous.NORMAL : synchronous).name());
       if (synchronous == SqliteJournal.Synchronous.FULL) {
         // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
         write.exec("PRAGMA fullfsync = ON");
