@@ -75,7 +75,8 @@ final class AgentsCommand implements Callable<Integer> {
             concurrency != null ? concurrency : base.concurrencies(),
             runs != null ? runs : base.runs(),
             base.warmup(),
-            base.measure());
+            base.measure(),
+            base.jvmWarmup());
     var result = new AgentsBench(s, System.out).run();
     if (json != null) {
       BusBench.writeJson(result, json);

@@ -13,7 +13,7 @@ import java.util.Map;
  * the same flags for every system, it builds one contender against the model server's URL, drives
  * it at each concurrency in turn (warm-up, then the measured window) and writes its cells and the
  * machine it ran on as JSON to a file the coordinator reads. Not a user command: its arguments are
- * {@code SCENARIO BASE_URL CONCURRENCIES WARMUP_MS MEASURE_MS OUT_FILE}.
+ * {@code SCENARIO BASE_URL CONCURRENCIES WARMUP_MS MEASURE_MS OUT_FILE [JVM_WARMUP_MS]}.
  */
 public final class AgentsWorker {
   private AgentsWorker() {}
@@ -27,7 +27,8 @@ public final class AgentsWorker {
           parseInts(args[2]),
           Duration.ofMillis(Long.parseLong(args[3])),
           Duration.ofMillis(Long.parseLong(args[4])),
-          Path.of(args[5]));
+          Path.of(args[5]),
+          Duration.ofMillis(args.length > 6 ? Long.parseLong(args[6]) : 0));
     } catch (Exception e) {
       System.err.println("cfn bench agents: the " + args[0] + " worker failed: " + e);
       if (Boolean.getBoolean("cfn.debug")) {
@@ -44,7 +45,8 @@ public final class AgentsWorker {
       int[] concurrencies,
       Duration warmup,
       Duration measure,
-      Path out)
+      Path out,
+      Duration jvmWarmup)
       throws Exception {
     int slots = 0;
     for (int c : concurrencies) {
@@ -52,6 +54,16 @@ public final class AgentsWorker {
     }
     List<Map<String, Object>> cells = new ArrayList<>();
     try (AgentsContender contender = contender(scenario, baseUrl, slots)) {
+      if (jvmWarmup.isPositive()) {
+        int c = Math.min(AgentsBench.Settings.JVM_WARMUP_CONCURRENCY, slots);
+        System.out.printf(
+            Locale.ROOT,
+            "  %-16s JVM warm-up: %.0f s at c=%d (not measured)%n",
+            scenario,
+            jvmWarmup.toMillis() / 1000.0,
+            c);
+        AgentsDriver.run(scenario, contender, c, jvmWarmup, Duration.ofMillis(1));
+      }
       for (int c : concurrencies) {
         AgentsDriver.Cell cell = AgentsDriver.run(scenario, contender, c, warmup, measure);
         System.out.printf(

@@ -255,11 +255,18 @@ final class CfnContenders {
     }
 
     /**
-     * The journal's commits, committed write operations and time spent in committed transactions
-     * (nanoseconds) so far ({@link ReliableCostProbe}).
+     * The journal's commits, committed write operations, time spent in committed transactions
+     * (nanoseconds), WAL fsyncs done beside the writer and their time (nanoseconds) so far ({@link
+     * ReliableCostProbe}).
      */
     long[] journalCounts() {
-      return new long[] {journal.commitCount(), journal.committedWrites(), journal.commitNanos()};
+      return new long[] {
+        journal.commitCount(),
+        journal.committedWrites(),
+        journal.commitNanos(),
+        journal.walSyncCount(),
+        journal.walSyncNanos()
+      };
     }
 
     /** The call log's record count so far ({@link ReliableCostProbe}). */

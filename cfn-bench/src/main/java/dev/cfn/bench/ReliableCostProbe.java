@@ -80,13 +80,16 @@ public final class ReliableCostProbe {
               String.format(
                   Locale.ROOT,
                   "  journal %.3f commits/task %.2f writes/task, %.2f ms/commit, writer busy %.0f %%,"
-                      + " writer cpu %.0f us/task %.0f us/commit  call log %.2f records/task  ratio %.2f",
+                      + " writer cpu %.0f us/task %.0f us/commit, WAL fsyncs beside it %.3f/task"
+                      + " %.2f ms each  call log %.2f records/task  ratio %.2f",
                   (j1[0] - j0[0]) / all,
                   (j1[1] - j0[1]) / all,
                   (j1[2] - j0[2]) / 1e6 / Math.max(1, j1[0] - j0[0]),
                   100.0 * (j1[2] - j0[2]) / elapsed,
                   writerCpu / 1e3 / all,
                   writerCpu / 1e3 / Math.max(1, j1[0] - j0[0]),
+                  (j1[3] - j0[3]) / all,
+                  (j1[4] - j0[4]) / 1e6 / Math.max(1, j1[3] - j0[3]),
                   (r1 - r0) / all,
                   rel.tasksPerSecond() / be.tasksPerSecond()));
         }

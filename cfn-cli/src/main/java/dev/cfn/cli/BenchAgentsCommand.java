@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
       "Scenarios: cfn-agent (rt.request -> LlmAgent), lc4j-aiservices, cfn-provider"
           + " (ModelProvider.chat), lc4j-model (OpenAiChatModel), cfn-reliable (RELIABLE with the"
           + " durable call log), cfn-tool and lc4j-tool (a tool round trip).",
-      "The full run takes about 10 minutes; --quick about one."
+      "Each system's JVM first runs a 15 s warm-up (the JIT), then every cell: 3 s warm-up and"
+          + " a 5 s window. The full run takes about 15 minutes; --quick (no JVM warm-up) about one."
     })
 final class BenchAgentsCommand implements Callable<Integer> {
   /** Scenario names {@code --only} accepts (as in the jar's AgentsBench). */
