@@ -214,7 +214,7 @@ final class JournalWriter {
     }
   }
 
-  private static boolean joinUninterruptibly(Thread thread) {
+  static boolean joinUninterruptibly(Thread thread) {
     boolean interrupted = false;
     while (thread.isAlive()) {
       try {
@@ -393,6 +393,14 @@ final class JournalWriter {
       walSync.add(ops, committed); // completes the futures after the WAL's fsync
       return;
     }
+    complete(ops, completing);
+  }
+
+  /**
+   * Completes {@code ops} on a fresh virtual thread, so that no caller's callback can stall the
+   * thread that hands them over; the thread is in {@code completing} while it runs.
+   */
+  static void complete(List<WriteOp<?>> ops, Set<Thread> completing) {
     Thread completion =
         Thread.ofVirtual()
             .name("cfn-journal-completion")

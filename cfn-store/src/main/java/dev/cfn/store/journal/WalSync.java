@@ -137,15 +137,7 @@ final class WalSync {
   /** Completes what was added so far (after its fsync), stops the thread and waits for it. */
   void close() {
     queue.add(STOP);
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
+    if (JournalWriter.joinUninterruptibly(thread)) {
       Thread.currentThread().interrupt();
     }
   }
@@ -184,7 +176,7 @@ final class WalSync {
         ops.addAll(b.ops());
       }
       if (!ops.isEmpty()) {
-        complete(ops);
+        JournalWriter.complete(ops, completing);
       }
     }
     closeChannel();
@@ -253,22 +245,5 @@ final class WalSync {
     }
     channel = null;
     channelKey = null;
-  }
-
-  /** Completes {@code ops} on a fresh virtual thread, so no callback can stall this thread. */
-  private void complete(List<WriteOp<?>> ops) {
-    Thread completion =
-        Thread.ofVirtual()
-            .name("cfn-journal-completion")
-            .unstarted(
-                () -> {
-                  try {
-                    ops.forEach(WriteOp::complete);
-                  } finally {
-                    completing.remove(Thread.currentThread());
-                  }
-                });
-    completing.add(completion);
-    completion.start();
   }
 }
