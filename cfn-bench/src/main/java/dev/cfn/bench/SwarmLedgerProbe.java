@@ -30,6 +30,9 @@ import java.util.function.Consumer;
  *       ledger waited for until the ledger applied it and its reply committed.
  * </ul>
  *
+ * <p>After each {@code durable} run it prints how long the ledger then took to apply what was
+ * journaled and not yet applied ({@link Swarm#awaitLedger}): the charges do not wait for it.
+ *
  * <p>A charge that rides a RELIABLE request's acknowledgement (LlmAgent's final answer to such a
  * request) adds one outbox row to a commit the request makes anyway and waits for nothing; it is
  * not measured here.
@@ -80,6 +83,16 @@ public final class SwarmLedgerProbe {
           run(round, "memory", t, charges, b -> m.charge(USAGE, "test-model"));
           Budget d = durable.memberBudget(AgentId.of("member", "d"));
           run(round, "durable", t, charges, b -> d.charge(USAGE, "test-model"));
+          long a0 = System.nanoTime();
+          durable.awaitLedger(Duration.ofSeconds(120));
+          System.out.println(
+              String.format(
+                  Locale.ROOT,
+                  "round %d  durable      threads %3d  then applied by the ledger within %,.1f ms"
+                      + " (under load)",
+                  round,
+                  t,
+                  (System.nanoTime() - a0) / 1e6));
           run(
               round,
               "request-wait",

@@ -71,6 +71,9 @@ final class Ledger {
   /** How long a read, a refusal or a clearing waits for the ledger's answer. */
   static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(30);
 
+  /** How many queued messages the ledger applies in one commit at most. */
+  static final int APPLY_BATCH = 256;
+
   /** How many marks of an older ledger one compaction commit deletes. */
   static final int COMPACT_BATCH = 1_000;
 
@@ -104,7 +107,10 @@ final class Ledger {
     this.id = AgentId.of(TYPE, swarm);
     this.budget = budget;
     try {
-      runtime.register(AgentType.builder(TYPE, ledgerId -> handler()).build());
+      // Its handler keeps nothing in memory, so it may take a batch of queued messages (spend
+      // above all) in one turn and apply them in one commit instead of one commit each.
+      runtime.register(
+          AgentType.builder(TYPE, ledgerId -> handler()).reliableBatch(APPLY_BATCH).build());
     } catch (IllegalStateException alreadyRegistered) {
       // another durable swarm on this runtime registered it; the handler serves every ledger alike
     }
