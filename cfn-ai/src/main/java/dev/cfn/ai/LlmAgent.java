@@ -567,18 +567,23 @@ public final class LlmAgent implements Agent {
         }
         throw e;
       }
+      // issue 11 (durable swarm ledger): the charge comes before any use of the answer. An answer
+      // recorded with the acknowledgement has its charge ride that commit too (both or neither);
+      // any other charge is made durable by the budget's listener before the call log's record.
+      String record = key == null ? null : CallRecords.response(response);
+      boolean withAcknowledgement =
+          record != null
+              && answerWithAcknowledgement
+              && !response.hasToolCalls()
+              && ctx.effects().recordCall(key, record);
       if (budget != null) {
-        budget.charge(response.usage(), pricedModel(response, modelName));
+        budget.charge(
+            response.usage(),
+            pricedModel(response, modelName),
+            withAcknowledgement ? ctx.effects() : null);
       }
-      if (key != null) {
-        String record = CallRecords.response(response);
-        boolean withAcknowledgement =
-            answerWithAcknowledgement
-                && !response.hasToolCalls()
-                && ctx.effects().recordCall(key, record);
-        if (!withAcknowledgement) {
-          settings.callLog.record(key, record);
-        }
+      if (record != null && !withAcknowledgement) {
+        settings.callLog.record(key, record);
       }
       return response;
     }

@@ -1,6 +1,7 @@
 package dev.cfn.ai.budget;
 
 import dev.cfn.ai.model.Usage;
+import dev.cfn.core.Effects;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Duration;
@@ -155,6 +156,22 @@ public final class Budget {
      * @param model the model the call was priced by (may be null or blank)
      */
     void charged(Usage usage, String model);
+
+    /**
+     * Called instead of {@link #charged(Usage, String)} for a charge made by {@link
+     * Budget#charge(Usage, String, Effects)}: the call's answer is recorded in {@code commit}, the
+     * acknowledgement of the RELIABLE message being handled, and is used by nothing before that
+     * commit, so a listener that makes the charge durable may write it there too ({@link
+     * Effects#send}), the charge then committing exactly when the answer's record does. By default
+     * it calls {@link #charged(Usage, String)}.
+     *
+     * @param usage what the call used
+     * @param model the model the call was priced by (may be null or blank)
+     * @param commit the acknowledgement the call's answer commits with
+     */
+    default void charged(Usage usage, String model, Effects commit) {
+      charged(usage, model);
+    }
   }
 
   /**
@@ -246,6 +263,22 @@ public final class Budget {
    * @return the cost charged, in US dollars (zero for an unpriced model)
    */
   public BigDecimal charge(Usage usage, String model) {
+    return charge(usage, model, null);
+  }
+
+  /**
+   * As {@link #charge(Usage, String)}, for a call whose answer is recorded in {@code commit}, the
+   * acknowledgement of the RELIABLE message being handled ({@link Effects#recordCall}), and used by
+   * nothing before that commit: the {@linkplain Builder#onCharge listener} is told with {@link
+   * Charged#charged(Usage, String, Effects)}, so that it may commit the charge with the answer.
+   *
+   * @param usage what the call used
+   * @param model the model that answered, to price the call
+   * @param commit the acknowledgement the answer commits with, or null: as {@link #charge(Usage,
+   *     String)}
+   * @return the cost charged, in US dollars (zero for an unpriced model)
+   */
+  public BigDecimal charge(Usage usage, String model, Effects commit) {
     Objects.requireNonNull(usage, "usage");
     Optional<BigDecimal> cost = prices.cost(usage, model);
     boolean costLimited = false;
@@ -257,7 +290,11 @@ public final class Budget {
       prices.warnUnpriced(model);
     }
     if (onCharge != null) {
-      onCharge.charged(usage, model);
+      if (commit == null) {
+        onCharge.charged(usage, model);
+      } else {
+        onCharge.charged(usage, model, commit);
+      }
     }
     return cost.orElse(BigDecimal.ZERO);
   }

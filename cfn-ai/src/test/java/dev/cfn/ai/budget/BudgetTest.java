@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.ai.model.Usage;
+import dev.cfn.core.Effects;
+import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,6 +78,49 @@ class BudgetTest {
     member.charge(new Usage(5, 5, 0), "gpt-4o-mini");
     assertThat(heard).containsExactly("gpt-4o 100 1", "gpt-4o-mini 10 3");
     assertThat(swarm.spent().calls()).isEqualTo(3);
+  }
+
+  @Test
+  void aChargeWithTheAcknowledgementItRidesReachesTheListenerWithItAndIsCountedAsAnyOther() {
+    Effects commit =
+        (Effects)
+            Proxy.newProxyInstance(
+                Effects.class.getClassLoader(),
+                new Class<?>[] {Effects.class},
+                (proxy, method, args) -> {
+                  throw new UnsupportedOperationException(method.getName());
+                });
+    List<String> heard = new ArrayList<>();
+    Budget swarm = Budget.builder("swarm s").build();
+    Budget member =
+        Budget.builder("agent a/1")
+            .parent(swarm)
+            .onCharge(
+                new Budget.Charged() {
+                  @Override
+                  public void charged(Usage usage, String model) {
+                    heard.add("alone " + model);
+                  }
+
+                  @Override
+                  public void charged(Usage usage, String model, Effects with) {
+                    heard.add("with " + model + " " + (with == commit));
+                  }
+                })
+            .build();
+    member.charge(HUNDRED, "gpt-4o", commit);
+    member.charge(HUNDRED, "gpt-4o", null);
+    member.charge(HUNDRED, "gpt-4o-mini");
+    assertThat(heard).containsExactly("with gpt-4o true", "alone gpt-4o", "alone gpt-4o-mini");
+    assertThat(swarm.spent().calls()).isEqualTo(3);
+
+    // a listener that knows nothing of acknowledgements hears such a charge as any other
+    List<String> plain = new ArrayList<>();
+    Budget.builder("agent b/1")
+        .onCharge((usage, model) -> plain.add(model))
+        .build()
+        .charge(HUNDRED, "gpt-4o", commit);
+    assertThat(plain).containsExactly("gpt-4o");
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
+import dev.cfn.core.Effects;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Journal;
 import java.time.Duration;
@@ -28,15 +29,29 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Spend</b> is written by the members' budgets ({@link Swarm#memberBudget}): every charge of
  * one, made right after its model call answered and before the answer is used, sends the call's
- * usage to the ledger by a RELIABLE request whose handler adds it to the totals; the charge returns
- * once that commit is done. A call replayed from a call log is not charged (the agent does not
- * charge a replay), and its spend was committed before its record was written, since the charge
- * comes first. So every model call whose answer was used is counted once, whatever answered the
- * task (a call-log record, a record committed with the message's acknowledgement, no record at all
- * for a best-effort task). A crash after the call and before its charge committed loses that one
- * call's spend (the task, if it is run again, calls and is charged again); a crash after the charge
- * and before the call's record committed counts the call and the one it is made again: two calls,
- * as the provider counts them.
+ * usage to the ledger as a RELIABLE message whose handler adds it to the totals. The charge is
+ * durable once that message is journaled, so the charge waits for the journal's append and nothing
+ * more (not for the ledger to apply it: {@link #restore} applies what is pending first). Where the
+ * answer's record joins the acknowledgement of the RELIABLE request the member is handling ({@code
+ * LlmAgent}'s final answer to a RELIABLE request without an idempotency key), the message joins
+ * that acknowledgement's outbox instead ({@link Budget#charge(Usage, String, Effects)}): the record
+ * and the charge commit together, or neither does, and the charge costs no fsync of its own.
+ *
+ * <p><b>Counted once.</b> A call replayed from a call log is not charged (the agent does not charge
+ * a replay), and its spend is journaled before its record is written, since the charge comes first;
+ * a call whose record rides an acknowledgement is charged in the same commit. So every model call
+ * whose answer was recorded or used is counted exactly once. The one window left is the one no
+ * design can close: between the provider's answer and the first fsync that holds it, the usage
+ * exists only in memory; a crash there loses the answer with its usage, nobody used that answer,
+ * and the task, when it is delivered again, makes the call again and is charged for it once (the
+ * provider bills both: the call log's documented crash window, at most one call per task). On the
+ * call log's path, a crash after the charge's append and before the record's commit counts that
+ * call and the one made again: two calls, as the provider bills them. A commit of a member's
+ * acknowledgement that fails without a crash (a full disk) discards the charge it carried with the
+ * answer's record, while the in-memory budget keeps it: the restored totals then count the calls
+ * whose answers were kept. A charge from a non-blocking agent's handler on a carrier is journaled
+ * before that agent's next message and before its RELIABLE message's acknowledgement, not before
+ * the charge returns.
  *
  * <p><b>Restore</b> asks the ledger's agent for its totals (a RELIABLE request), so a charge
  * journaled but not yet applied when the process died, recovered from the journal at the restart
@@ -53,8 +68,11 @@ final class Ledger {
   /** The agent type of the ledgers, registered on the runtime by the first durable swarm. */
   static final String TYPE = "cfn-swarm-ledger";
 
-  /** How long a charge waits for its spend to be committed. */
+  /** How long a read, a refusal or a clearing waits for the ledger's answer. */
   static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How many queued messages the ledger applies in one commit at most. */
+  static final int APPLY_BATCH = 256;
 
   /** How many marks of an older ledger one compaction commit deletes. */
   static final int COMPACT_BATCH = 1_000;
@@ -89,7 +107,10 @@ final class Ledger {
     this.id = AgentId.of(TYPE, swarm);
     this.budget = budget;
     try {
-      runtime.register(AgentType.builder(TYPE, ledgerId -> handler()).build());
+      // Its handler keeps nothing in memory, so it may take a batch of queued messages (spend
+      // above all) in one turn and apply them in one commit instead of one commit each.
+      runtime.register(
+          AgentType.builder(TYPE, ledgerId -> handler()).reliableBatch(APPLY_BATCH).build());
     } catch (IllegalStateException alreadyRegistered) {
       // another durable swarm on this runtime registered it; the handler serves every ledger alike
     }
@@ -246,30 +267,57 @@ final class Ledger {
 
   /**
    * A member's model call charged to its budget (see {@link Swarm#memberBudget}): its spend made
-   * durable before the charge returns, so before the call's answer is used.
+   * durable before the charge returns, so before the call's answer is used. The spend is a RELIABLE
+   * message to the ledger, durable once it is journaled: from a caller's thread or a blocking
+   * agent's virtual thread (an {@code LlmAgent}'s) {@link AgentRuntime#send} returns once its
+   * append is fsynced, group-committed with the other appends of the moment. Its handling (the
+   * totals' update) is not waited for: a spend journaled and not yet applied when the process dies
+   * is recovered from the journal and applied before {@link #restore} reads the totals, so it is
+   * counted, once (its handling and the update commit together).
+   *
+   * @throws dev.cfn.core.spi.JournalException when the spend could not be journaled: the charge
+   *     stays counted in memory and the caller does not use the call's answer
    */
   void charged(Usage usage, String model) {
-    String payload =
-        SPEND
-            + SEP
-            + (model == null ? "" : model.replace(SEP, ' '))
-            + SEP
-            + usage.inputTokens()
-            + SEP
-            + usage.outputTokens()
-            + SEP
-            + usage.cachedTokens();
-    try {
-      commit(payload);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      LOG.warn(
-          "swarm ledger {} did not commit a call's spend ({}); it is counted in memory until the"
-              + " swarm is built again",
-          id,
-          e.toString());
-    }
+    runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend(usage, model)));
+  }
+
+  /**
+   * A member's model call whose answer is recorded in {@code commit}, the acknowledgement of the
+   * RELIABLE message the member is handling, and used by nothing before it: the spend rides that
+   * commit, as a message to the ledger in its outbox. So it is journaled exactly when the answer's
+   * record is: a crash or a failed commit before that loses both (the message is handled again and
+   * the call made and charged again), after it neither; no separate fsync, nothing waited for.
+   */
+  void charged(Usage usage, String model, Effects commit) {
+    commit.send(id, spend(usage, model));
+  }
+
+  private static String spend(Usage usage, String model) {
+    return SPEND
+        + SEP
+        + (model == null ? "" : model.replace(SEP, ' '))
+        + SEP
+        + usage.inputTokens()
+        + SEP
+        + usage.outputTokens()
+        + SEP
+        + usage.cachedTokens();
+  }
+
+  /** The listener a member's budget tells of its charges ({@link Budget.Builder#onCharge}). */
+  Budget.Charged listener() {
+    return new Budget.Charged() {
+      @Override
+      public void charged(Usage usage, String model) {
+        Ledger.this.charged(usage, model);
+      }
+
+      @Override
+      public void charged(Usage usage, String model, Effects commit) {
+        Ledger.this.charged(usage, model, commit);
+      }
+    };
   }
 
   /**
@@ -343,11 +391,27 @@ final class Ledger {
     }
   }
 
-  /** Waits until the refusals counted so far are stored (for a clean close and for tests). */
-  void awaitRefusals(Duration timeout) throws InterruptedException {
+  /**
+   * Waits until the refusals counted so far are stored and the spend journaled so far by this
+   * process's charges is applied to the totals (for a clean close and for tests): a RELIABLE read
+   * queued behind them.
+   */
+  void awaitApplied(Duration timeout) throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
     while ((flushing.get() || pendingRefusals.get() > 0) && System.nanoTime() < until) {
       Thread.sleep(5);
+    }
+    long left = until - System.nanoTime();
+    if (left > 0) {
+      try {
+        runtime
+            .request(
+                Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(READ),
+                Duration.ofNanos(left))
+            .get(left, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        LOG.warn("swarm ledger {} did not answer in time: {}", id, e.toString());
+      }
     }
   }
 }

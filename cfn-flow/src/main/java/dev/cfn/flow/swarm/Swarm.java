@@ -62,15 +62,17 @@ import java.util.concurrent.atomic.LongAdder;
  * the agent {@code cfn-swarm-ledger/NAME}), and a swarm of the same name built again on it after a
  * restart, a crash included, starts from those counts: its budget refuses what would take it over
  * its limits across restarts. Spend is recorded by the members' budgets ({@link #memberBudget}):
- * each charge is committed to the ledger before it returns, so before the call's answer is used,
- * whatever the task was (best effort or RELIABLE, its answers in a call log, recorded with the
- * message's acknowledgement, or not recorded at all). A call replayed from a call log after a crash
- * is not charged again; a crash between a call's answer and its charge loses that one call's spend.
- * The ledger holds a few totals, not a row per call: it stays the same size however long the swarm
- * runs. What is restored: calls, tokens and the cost the budget's price table gives them; the wall
- * time starts again at the restart. Refusals are stored a moment after they happen (off the bus's
- * route stage): a crash may lose the last few. {@link #deleteLedger()} forgets them, for a name
- * given up.
+ * each charge is journaled for the ledger before it returns, so before the call's answer is used,
+ * whatever the task was (best effort or RELIABLE, its answers in a call log or not recorded at
+ * all); an answer recorded with a RELIABLE request's acknowledgement has its charge committed in
+ * that same acknowledgement. Every call whose answer was recorded or used is counted once after a
+ * crash: a call replayed from a call log is not charged again, and a crash between a call's answer
+ * and the first commit holding it loses the answer with its spend (the task, delivered again, calls
+ * and is charged again). The ledger holds a few totals, not a row per call: it stays the same size
+ * however long the swarm runs. What is restored: calls, tokens and the cost the budget's price
+ * table gives them; the wall time starts again at the restart. Refusals are stored a moment after
+ * they happen (off the bus's route stage): a crash may lose the last few. {@link #deleteLedger()}
+ * forgets them, for a name given up.
  *
  * <p>Thread-safe. One swarm object per name per runtime: a second one would replace the first's
  * rule. {@link #close()} removes the rule and takes the members out of the swarm (it does not stop
@@ -189,7 +191,9 @@ public final class Swarm implements AutoCloseable {
   /**
    * A budget for {@code member}'s agent, with no limits of its own and the swarm's budget as its
    * parent: its calls are checked against and charged to the swarm's budget, and, in a durable
-   * swarm, each charge is committed to the swarm's ledger before it returns.
+   * swarm, each charge is journaled for the swarm's ledger before it returns (or committed with the
+   * acknowledgement that records the call's answer, {@link Budget#charge(dev.cfn.ai.model.Usage,
+   * String, dev.cfn.core.Effects)}).
    */
   public Budget memberBudget(AgentId member) {
     Objects.requireNonNull(member, "member");
@@ -198,7 +202,7 @@ public final class Swarm implements AutoCloseable {
             .parent(budget)
             .prices(budget.prices());
     if (ledger != null) {
-      b.onCharge(ledger::charged);
+      b.onCharge(ledger.listener());
     }
     return b.build();
   }
@@ -233,11 +237,13 @@ public final class Swarm implements AutoCloseable {
 
   /**
    * Waits up to {@code timeout} until the refusals counted so far are in the ledger (they are
-   * stored a moment after they happen); returns at once for a swarm that is not durable.
+   * stored a moment after they happen) and the spend charged so far is applied to its totals (it is
+   * durable as soon as it is charged, and applied a moment later); returns at once for a swarm that
+   * is not durable.
    */
   public void awaitLedger(Duration timeout) throws InterruptedException {
     if (ledger != null) {
-      ledger.awaitRefusals(timeout);
+      ledger.awaitApplied(timeout);
     }
   }
 

@@ -170,6 +170,7 @@ class DurableSwarmTest {
       }
       assertThat(n.model().calls.get()).isEqualTo(tasks + rounds);
       assertThat(n.swarm().budget().spent().calls()).isEqualTo(tasks + rounds);
+      n.swarm().awaitLedger(Duration.ofSeconds(60)); // durable when charged, applied just after
       assertThat(n.journal().stateByPrefix(LEDGER, "", Journal.MAX_PREFIX_ENTRIES))
           .as("four totals of the one model, no row per call")
           .containsOnlyKeys(
