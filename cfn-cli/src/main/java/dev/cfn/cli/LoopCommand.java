@@ -30,6 +30,7 @@ import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.Cassette;
 import dev.cfn.testkit.ModelServer;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -326,6 +327,8 @@ final class LoopCommand extends CommandGroup {
       String text = task == null ? "" : String.join(" ", task).strip();
       String runId;
       Progress progress = new Progress(spec.commandLine().getErr(), json);
+      // subscribed before the run is submitted or read: none of its events can slip by
+      EventStream events;
       if (resume != null) {
         if (!text.isEmpty() || !implementers.isEmpty() || !validators.isEmpty() || owner != null) {
           throw CommandFailure.usage(
@@ -339,6 +342,7 @@ final class LoopCommand extends CommandGroup {
               "run " + runId + " has finished (" + existing.status() + ") on the node",
               "cfn loop show " + runId + " --server " + node.base() + " shows it");
         }
+        events = EventStream.open(node);
         progress.event("cfn loop run: following run " + runId + " on " + node.base());
       } else {
         LoopSpec loop = spec(text);
@@ -358,19 +362,28 @@ final class LoopCommand extends CommandGroup {
         body.put("maxImplementations", loop.maxImplementations());
         body.put("maxValidations", loop.maxValidations());
         body.put("callTimeoutMs", callTimeout.toMillis());
-        com.fasterxml.jackson.databind.JsonNode r =
-            node.call("POST", "/v1/loops", body)
-                .orElseThrow(
-                    () ->
-                        CommandFailure.failed(
-                            "the node at " + node.base() + " takes no CFN Loop runs (no /v1/loops)",
-                            "update cfn on the node, or run the loop locally without --server"));
+        events = EventStream.open(node);
+        com.fasterxml.jackson.databind.JsonNode r;
+        try {
+          r =
+              node.call("POST", "/v1/loops", body)
+                  .orElseThrow(
+                      () ->
+                          CommandFailure.failed(
+                              "the node at "
+                                  + node.base()
+                                  + " takes no CFN Loop runs (no /v1/loops)",
+                              "update cfn on the node, or run the loop locally without --server"));
+        } catch (RuntimeException e) {
+          events.close();
+          throw e;
+        }
         runId = r.path("id").asText();
         progress.event("cfn loop run: run " + runId + " on " + node.base());
       }
       LoopRecord done;
-      try {
-        done = followRemote(node, runId, agentOptions.timeout, progress);
+      try (events) {
+        done = followRemote(node, events, runId, agentOptions.timeout, progress);
       } finally {
         progress.done();
       }
@@ -413,63 +426,165 @@ final class LoopCommand extends CommandGroup {
   }
 
   /**
-   * Reads run {@code runId} on the node until it has settled (finished, or waits for a person),
-   * showing every newly recorded answer and status as the local run's progress does.
+   * Follows run {@code runId} on the node until it has settled (finished, or waits for a person):
+   * from the node's live events ({@code events}, opened before the run was submitted, so none of
+   * its events is missed), showing every recorded answer and status change as the local run's
+   * progress does. The run's record is read ({@code GET /v1/loops/RUN}) only at the start (what was
+   * recorded before), after a reconnection of the stream (events may have been missed), and to
+   * confirm the end an event announced (events are published just before the node commits them).
    *
    * @throws CommandFailure (exit 1) when it has not settled within {@code timeout}; it goes on on
    *     the node
    */
   static LoopRecord followRemote(
-      NodeClient node, String runId, Duration timeout, Progress progress) {
+      NodeClient node, EventStream events, String runId, Duration timeout, Progress progress) {
     long end = System.nanoTime() + timeout.toNanos();
-    Set<String> seen = new java.util.HashSet<>();
-    LoopStatus shown = null;
+    Followed followed = new Followed(runId, progress);
+    LoopRecord r = remoteRecord(node, runId);
+    followed.show(r);
+    try {
+      while (r.status() == LoopStatus.RUNNING) {
+        Object next = events.next(end - System.nanoTime());
+        if (next == null) {
+          throw CommandFailure.failed(
+              "run " + runId + " did not finish within " + timeout + "; it goes on on the node",
+              "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
+        }
+        if (next instanceof EventStream.Resync) {
+          r = remoteRecord(node, runId);
+          followed.show(r);
+        } else if (next instanceof EventStream.Event e
+            && e.name().startsWith(LoopEvent.TOPIC + ".")) {
+          LoopEvent le = loopEvent(e.data());
+          if (le != null && runId.equals(le.runId()) && followed.show(le)) {
+            r = confirm(node, runId, end, timeout);
+            followed.show(r);
+          }
+        }
+      }
+      return r;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CommandFailure.failed(
+          "interrupted while following run " + runId + "; it goes on on the node",
+          "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
+    }
+  }
+
+  /**
+   * The record of run {@code runId} once the node has committed the end an event announced: the
+   * event is published just before the commit, so the first read may still say RUNNING.
+   */
+  private static LoopRecord confirm(NodeClient node, String runId, long end, Duration timeout)
+      throws InterruptedException {
+    long pause = 20;
     while (true) {
       LoopRecord r = remoteRecord(node, runId);
-      for (dev.cfn.flow.loop.LoopStep step : r.steps()) {
-        if (seen.add(step.iteration() + "." + step.phase() + "." + step.index())) {
-          progress.event(Session.describe(answered(runId, step, r.status())));
-        }
-      }
-      if (r.status() != shown) {
-        if (shown != null || r.status() != LoopStatus.RUNNING) {
-          progress.event(
-              "  run "
-                  + runId
-                  + ": "
-                  + Session.describe(
-                      new LoopEvent(
-                          runId,
-                          LoopEvent.Kind.RUN,
-                          r.iterations(),
-                          null,
-                          null,
-                          0,
-                          r.status(),
-                          true,
-                          null,
-                          r.reason())));
-        }
-        shown = r.status();
-      }
       if (r.status() != LoopStatus.RUNNING) {
         return r;
       }
-      progress.status(
-          "run " + runId + ", iteration " + Math.max(1, r.iterations()) + ": running on the node");
       if (System.nanoTime() > end) {
         throw CommandFailure.failed(
             "run " + runId + " did not finish within " + timeout + "; it goes on on the node",
             "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
       }
-      try {
-        Thread.sleep(250);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw CommandFailure.failed(
-            "interrupted while following run " + runId + "; it goes on on the node",
-            "cfn loop run --resume " + runId + " --server " + node.base() + " follows it again");
+      Thread.sleep(pause);
+      pause = Math.min(500, pause * 2);
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectReader LOOP_EVENT =
+      new ObjectMapper()
+          .readerFor(LoopEvent.class)
+          .without(
+              com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** The loop event in an event's data, or null when it is not one. */
+  static LoopEvent loopEvent(String data) {
+    try {
+      LoopEvent e = LOOP_EVENT.readValue(data);
+      return e.runId() == null || e.kind() == null || e.status() == null ? null : e;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** What a follower has shown of a run: its answers (each once) and its status. */
+  private static final class Followed {
+    private final String runId;
+    private final Progress progress;
+    private final Set<String> seen = new java.util.HashSet<>();
+    private final Map<String, String> asked = new java.util.TreeMap<>();
+    private LoopStatus shown;
+
+    Followed(String runId, Progress progress) {
+      this.runId = runId;
+      this.progress = progress;
+    }
+
+    /** Shows the answers of {@code r} not shown yet, and its status when it changed. */
+    void show(LoopRecord r) {
+      for (dev.cfn.flow.loop.LoopStep step : r.steps()) {
+        answered(LoopCommand.answered(runId, step, r.status()));
       }
+      status(
+          new LoopEvent(
+              runId,
+              LoopEvent.Kind.RUN,
+              r.iterations(),
+              null,
+              null,
+              0,
+              r.status(),
+              true,
+              null,
+              r.reason()));
+    }
+
+    /** Shows event {@code e} unless shown already; true when it says the run settled. */
+    boolean show(LoopEvent e) {
+      switch (e.kind()) {
+        case ASKED -> asked.put(key(e), e.agent());
+        case ANSWERED -> answered(e);
+        case RUN -> status(e);
+      }
+      return e.kind() == LoopEvent.Kind.RUN && e.status() != LoopStatus.RUNNING;
+    }
+
+    private void answered(LoopEvent e) {
+      asked.remove(key(e));
+      if (seen.add(key(e))) {
+        progress.event(Session.describe(e));
+      }
+      live(e.iteration());
+    }
+
+    private void status(LoopEvent e) {
+      if (e.status() != shown) {
+        if (shown != null || e.status() != LoopStatus.RUNNING) {
+          progress.event("  run " + runId + ": " + Session.describe(e));
+        }
+        shown = e.status();
+      }
+      live(e.iteration());
+    }
+
+    private void live(int iteration) {
+      if (shown == LoopStatus.RUNNING) {
+        progress.status(
+            "run "
+                + runId
+                + ", iteration "
+                + Math.max(1, iteration)
+                + ": "
+                + (asked.isEmpty()
+                    ? "running on the node"
+                    : "waiting for " + String.join(", ", new java.util.TreeSet<>(asked.values()))));
+      }
+    }
+
+    private static String key(LoopEvent e) {
+      return e.iteration() + "." + e.phase() + "." + e.index();
     }
   }
 

@@ -189,6 +189,34 @@ final class NodeClient {
     }
   }
 
+  /**
+   * {@code GET /v1/events}: the node's live events as Server-Sent Events, resumed after event
+   * {@code lastEventId} ({@code Last-Event-ID}) when it is not null, else from the next event on.
+   * Returns the open stream once the node answered 200; close it to hang up.
+   *
+   * @throws CommandFailure when the node refuses the stream, or has none (404: an older node)
+   */
+  InputStream events(Long lastEventId) {
+    HttpRequest.Builder b = request("/v1/events", TIMEOUT).header("Accept", "text/event-stream");
+    if (lastEventId != null) {
+      b.header("Last-Event-ID", Long.toString(lastEventId));
+    }
+    HttpResponse<InputStream> r = send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    if (r.statusCode() == 200) {
+      return r.body();
+    }
+    try (InputStream in = r.body()) {
+      if (r.statusCode() == 404) {
+        throw CommandFailure.failed(
+            "the node at " + base + " serves no live events (no /v1/events)",
+            "update cfn on the node");
+      }
+      throw refused("GET /v1/events", r.statusCode(), r.headers(), in.readNBytes(64 * 1024));
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
   /** {@code text} as one path segment. */
   static String segment(String text) {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");

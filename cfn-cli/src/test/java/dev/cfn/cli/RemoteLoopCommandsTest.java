@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.cli.StoreCommandsTest.Run;
+import dev.cfn.flow.loop.LoopEvent;
 import dev.cfn.flow.loop.LoopRecord;
 import dev.cfn.flow.loop.LoopTimeline;
 import dev.cfn.server.CfnServer;
@@ -14,12 +15,18 @@ import dev.cfn.server.auth.TokenStore;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the testkit's model server: a run submitted from the command line runs on the node and is
  * followed to the owner's escalation, printed as the local run prints it, and decided; a run that
  * fails exits 1; a wrong token, a viewer's token, an unknown agent, a bad URL and a node that is
- * not there are refused with one line and the exit code of their kind.
+ * not there are refused with one line and the exit code of their kind. A run is followed from the
+ * node's live events ({@code /v1/events}): a broken stream connects again with {@code
+ * Last-Event-ID} and loses no event nor sees one twice.
  */
 class RemoteLoopCommandsTest {
   @TempDir static Path home;
@@ -190,6 +199,88 @@ class RemoteLoopCommandsTest {
     assertThat(finished.code()).isEqualTo(ExitCode.USAGE);
     assertThat(finished.err()).contains("has finished (ACCEPTED)");
     oneLine(finished);
+  }
+
+  /** A client of the node with the token in {@code tokenFile}, its certificate pinned. */
+  static NodeClient client(Path tokenFile) throws Exception {
+    String hex = server.fingerprint().orElseThrow().replace(":", "").toLowerCase(Locale.ROOT);
+    return NodeClient.pinned(
+        URI.create(server.url()),
+        Files.readString(tokenFile).strip(),
+        HexFormat.of().parseHex(hex));
+  }
+
+  static Map<String, Object> loopBody(String run) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("run", run);
+    body.put("task", "Write add");
+    body.put("implementers", List.of("coder"));
+    body.put("validators", List.of("reviewer", "tester"));
+    body.put("owner", "owner");
+    return body;
+  }
+
+  @Test
+  void theStreamResumesAfterTheLastEventItHandedOnWhenItsConnectionBreaks() throws Exception {
+    NodeClient node = client(operator);
+    try (EventStream events = EventStream.open(node)) {
+      events.drop(); // the connection breaks right after the first event
+      node.call("POST", "/v1/loops", loopBody("e-1"));
+      Object first = events.next(Duration.ofSeconds(60).toNanos());
+      assertThat(first).isInstanceOf(EventStream.Event.class);
+      long firstId = ((EventStream.Event) first).id();
+
+      List<Long> ids = new ArrayList<>(List.of(firstId));
+      boolean resynced = false;
+      String end = null;
+      while (end == null) {
+        Object next = events.next(Duration.ofSeconds(60).toNanos());
+        assertThat(next).as("an event within 60 s").isNotNull();
+        if (next instanceof EventStream.Resync) {
+          resynced = true;
+        } else if (next instanceof EventStream.Event e) {
+          ids.add(e.id());
+          LoopEvent le = LoopCommand.loopEvent(e.data());
+          if (le != null && le.runId().equals("e-1") && le.status().name().equals("WAITING")) {
+            end = e.name();
+          }
+        }
+      }
+      // connected again with Last-Event-ID: the first event's id; nothing lost, nothing twice
+      assertThat(events.resumedAfter).containsExactly(firstId);
+      assertThat(resynced).isTrue();
+      for (int i = 1; i < ids.size(); i++) {
+        assertThat(ids.get(i)).as("event after " + ids.get(i - 1)).isEqualTo(ids.get(i - 1) + 1);
+      }
+      assertThat(end).isEqualTo("cfn.flow.loop.run.waiting");
+    }
+  }
+
+  @Test
+  void aRunIsFollowedFromTheNodesEventsAcrossABrokenConnection() throws Exception {
+    NodeClient node = client(operator);
+    StringWriter err = new StringWriter();
+    Progress progress = new Progress(new PrintWriter(err), false);
+    LoopRecord done;
+    try (EventStream events = EventStream.open(node)) {
+      events.drop();
+      node.call("POST", "/v1/loops", loopBody("e-2"));
+      done = LoopCommand.followRemote(node, events, "e-2", Duration.ofMinutes(2), progress);
+      assertThat(events.resumedAfter).hasSize(1);
+    }
+    assertThat(done.status().name()).isEqualTo("WAITING");
+    String shown = err.toString();
+    // every answer once, in the order recorded, and the end, as plain lines
+    for (String line :
+        List.of(
+            "iteration 1 implement coder: confidence 0.9",
+            "iteration 1 validate reviewer: ",
+            "iteration 1 validate tester: ",
+            "iteration 1 decide owner: ESCALATE",
+            "run e-2: waiting")) {
+      assertThat(shown.lines().filter(l -> l.contains(line)).count()).as(line).isEqualTo(1);
+    }
+    assertThat(shown).doesNotContain("\r");
   }
 
   @Test

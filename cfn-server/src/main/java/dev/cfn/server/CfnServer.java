@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -81,6 +82,30 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class CfnServer implements AutoCloseable {
+  /**
+   * The prefixes of the agent type names the node keeps for its own agents: a name equal to one, or
+   * one followed by {@code -} and more, is refused by {@link Builder#agentType}.
+   */
+  public static final List<String> RESERVED_TYPE_PREFIXES =
+      List.of("cfn-server", "cfn-loop", "cfn-flow", "cfn-swarm");
+
+  private static final Map<String, String> RESERVED_USES =
+      Map.of(
+          "cfn-server", "its events recorder, swarm registry, loop acceptances and verdicts",
+          "cfn-loop", "the CFN Loop's coordinators, calls and index",
+          "cfn-flow", "the task graphs' runs and tasks",
+          "cfn-swarm", "the swarms' rounds and ledgers");
+
+  /** The reserved prefix {@code type} falls under, if any. */
+  static Optional<String> reservedPrefix(String type) {
+    for (String p : RESERVED_TYPE_PREFIXES) {
+      if (type.equals(p) || type.startsWith(p + "-")) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
   private static final Logger log = LoggerFactory.getLogger(CfnServer.class);
 
   /** The port {@code cfn serve} listens on unless told otherwise. */
@@ -332,8 +357,41 @@ public final class CfnServer implements AutoCloseable {
       return this;
     }
 
-    /** Registers an agent type on the runtime besides the definitions of {@code .claude/agents}. */
+    /**
+     * Registers an agent type on the runtime besides the definitions of {@code .claude/agents}.
+     *
+     * @throws IllegalArgumentException for a name the node keeps for its own agents ({@link
+     *     CfnServer#RESERVED_TYPE_PREFIXES}: {@code cfn-server}, {@code cfn-loop}, {@code
+     *     cfn-flow}, {@code cfn-swarm}, alone or followed by {@code -...}): a type registered first
+     *     would stand in for the node's own agent of that name (a loop's coordinator, a swarm's
+     *     ledger, the events recorder) and take its messages
+     */
     public Builder agentType(AgentType type) {
+      Objects.requireNonNull(type, "type");
+      reservedPrefix(type.name())
+          .ifPresent(
+              p -> {
+                throw new IllegalArgumentException(
+                    "agent type '"
+                        + type.name()
+                        + "' is reserved: names "
+                        + p
+                        + " and "
+                        + p
+                        + "-* are the node's own agents ("
+                        + RESERVED_USES.get(p)
+                        + "), which a type of that name would replace (fix: give the type"
+                        + " another name)");
+              });
+      types.add(type);
+      return this;
+    }
+
+    /**
+     * Registers {@code type} even when its name is reserved: for a test that stands in for one of
+     * the node's own agents (a crash test that holds a loop's coordinator).
+     */
+    Builder reservedAgentType(AgentType type) {
       types.add(Objects.requireNonNull(type, "type"));
       return this;
     }

@@ -9,6 +9,12 @@ import java.util.List;
  * route: a client that reconnects with {@code Last-Event-ID} receives what it missed, as long as it
  * is still in the ring. Appends and reads are under the feed's monitor; readers wait on it for the
  * next event (readers are virtual threads, which do not pin a carrier while waiting).
+ *
+ * <p>Ids rise across restarts of the node: the first is the feed's start time in microseconds since
+ * the epoch, so a {@code Last-Event-ID} from an earlier run of the node is below every id of this
+ * one and resumes with the oldest event still held (rather than with nothing until the new ids pass
+ * it). Ids of two runs could only meet if a run published more than a thousand events a millisecond
+ * on average over its life.
  */
 final class EventFeed {
   static final int CAPACITY = 4096;
@@ -17,8 +23,20 @@ final class EventFeed {
   record Event(long id, String name, String data) {}
 
   private final Event[] ring = new Event[CAPACITY];
-  private long next = 1; // the id the next event gets
+  private final long first; // the id of the feed's first event
+  private long next; // the id the next event gets
   private boolean closed;
+
+  /** A feed whose first id is now, in microseconds since the epoch. */
+  EventFeed() {
+    this(System.currentTimeMillis() * 1_000);
+  }
+
+  /** A feed whose first event gets id {@code first} (at least 1). */
+  EventFeed(long first) {
+    this.first = Math.max(1, first);
+    this.next = this.first;
+  }
 
   /** Appends an event and wakes the readers. */
   synchronized void append(String name, String data) {
@@ -30,7 +48,7 @@ final class EventFeed {
     notifyAll();
   }
 
-  /** The id of the newest event (0 when there is none). */
+  /** The id of the newest event (one below the first id when there is none). */
   synchronized long last() {
     return next - 1;
   }
@@ -41,7 +59,8 @@ final class EventFeed {
    */
   synchronized List<Event> after(long lastId, long millis) throws InterruptedException {
     long end = System.nanoTime() + millis * 1_000_000;
-    while (!closed && next - 1 <= lastId) {
+    long seen = Math.max(lastId, first - 1); // an id of an earlier run of the node: none seen here
+    while (!closed && next - 1 <= seen) {
       long left = (end - System.nanoTime()) / 1_000_000;
       if (left <= 0) {
         return List.of();
@@ -49,7 +68,7 @@ final class EventFeed {
       wait(left);
     }
     List<Event> out = new ArrayList<>();
-    long from = Math.max(lastId + 1, Math.max(1, next - CAPACITY));
+    long from = Math.max(lastId + 1, Math.max(first, next - CAPACITY));
     for (long id = from; id < next; id++) {
       out.add(ring[(int) (id % CAPACITY)]);
     }

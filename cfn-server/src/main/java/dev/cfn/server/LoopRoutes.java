@@ -155,7 +155,7 @@ final class LoopRoutes {
       // durable before the 201: a crash from here on resumes the run when the node opens again
       node.loopRuns.accept(id, spec, call.text("task"));
       accepted = true;
-      node.loops().start(id, spec, call.text("task"));
+      node.loopRuns.forgetWhenFinished(id, node.loops().start(id, spec, call.text("task")));
       started = true;
     } catch (ModelConfigException e) {
       throw Problem.conflict(
@@ -213,10 +213,10 @@ final class LoopRoutes {
     LoopRunner.HumanDecision decision = LoopRunner.HumanDecision.valueOf(call.text("decision"));
     LoopRecord done;
     try {
-      done =
-          node.loops()
-              .decide(id, decision, call.text("note", ""))
-              .get(DECIDE_SECONDS, TimeUnit.SECONDS);
+      java.util.concurrent.CompletableFuture<LoopRecord> ended =
+          node.loops().decide(id, decision, call.text("note", ""));
+      node.loopRuns.forgetWhenFinished(id, ended); // its acceptance goes once the end is committed
+      done = ended.get(DECIDE_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new Problem(
           504,

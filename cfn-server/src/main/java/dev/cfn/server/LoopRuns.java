@@ -55,7 +55,14 @@ import org.slf4j.LoggerFactory;
  * node opens, every accepted run whose coordinator holds no record, or a running one, has its
  * agents registered like the runs of the index, and one that has no record is started again from
  * the accepted record (a start is idempotent: the start message the journal may still hold, and the
- * new one, make one run). Accepted records of runs that have finished are dropped then.
+ * new one, make one run).
+ *
+ * <p><b>An acceptance is dropped when its run finishes</b> ({@link #forgetWhenFinished}): right
+ * after the commit that finished it (the runner reports a run once its end is committed), by a
+ * RELIABLE message of its own. The run's coordinator cannot drop it in its own commit (its effects
+ * reach its own state and the messages it sends, not this agent's state), so a crash between the
+ * two commits can leave the acceptance of a finished run behind: the node drops those when it
+ * opens.
  */
 final class LoopRuns {
   private static final Logger log = LoggerFactory.getLogger(LoopRuns.class);
@@ -130,6 +137,7 @@ final class LoopRuns {
             });
     Map<String, LoopRecord> restart = new LinkedHashMap<>();
     List<String> finished = new ArrayList<>();
+    List<String> running = new ArrayList<>();
     accepted(node)
         .forEach(
             (id, json) -> {
@@ -153,6 +161,8 @@ final class LoopRuns {
                 resumed.add(id);
                 if (r.isEmpty()) {
                   restart.put(id, first); // accepted, and the node stopped before it began
+                } else {
+                  running.add(id);
                 }
               }
             });
@@ -161,7 +171,7 @@ final class LoopRuns {
     restart.forEach(
         (id, first) -> {
           try {
-            runner.start(id, first.spec(), first.task());
+            forgetWhenFinished(node, id, runner.start(id, first.spec(), first.task()));
           } catch (RuntimeException e) {
             log.warn(
                 "cfn serve: the accepted CFN Loop run {} cannot start: {}", id, e.getMessage());
@@ -169,6 +179,9 @@ final class LoopRuns {
         });
     for (String id : finished) { // their records say all; the acceptance is not needed any more
       forget(node, id);
+    }
+    for (String id : running) { // begun and not finished: dropped when they finish
+      forgetWhenFinished(node, id, runner.resume(id));
     }
     if (!resumed.isEmpty()) {
       log.info("cfn serve: resuming {} unfinished CFN Loop run(s): {}", resumed.size(), resumed);
@@ -264,6 +277,30 @@ final class LoopRuns {
               + id
               + " says whether it did; submit again with another run id if not)");
     }
+  }
+
+  /**
+   * Drops the acceptance of run {@code id} once {@code settled} (a future of the node's runner,
+   * which completes after the run's settled state is committed) reports the run finished. A run
+   * that settles waiting for a person keeps it until its decision ({@code decide}'s future, given
+   * here too, reports the end).
+   */
+  void forgetWhenFinished(String id, java.util.concurrent.CompletableFuture<LoopRecord> settled) {
+    forgetWhenFinished(node, id, settled);
+  }
+
+  private static void forgetWhenFinished(
+      Node node, String id, java.util.concurrent.CompletableFuture<LoopRecord> settled) {
+    settled.thenAccept(
+        r -> {
+          if (r.status().isFinal() && node.journal.state(ACCEPTED, id).isPresent()) {
+            try {
+              forget(node, id);
+            } catch (RuntimeException e) { // the node is closing: the next open drops it
+              log.debug("cfn serve: the acceptance of run {} is kept: {}", id, e.toString());
+            }
+          }
+        });
   }
 
   /** Drops the acceptance of run {@code id} (a RELIABLE message; committed a moment later). */

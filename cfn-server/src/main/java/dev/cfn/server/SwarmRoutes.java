@@ -61,7 +61,7 @@ final class SwarmRoutes {
     for (JsonNode m : call.body.path("members")) {
       AgentId id = AgentRoutes.agentId(m.path("type").asText(), m.path("key").asText());
       call.requireScope("agent", id.type());
-      requireType(id.type());
+      checkType(id.type()); // registered in join, once the member's budget exists
       members.add(id);
     }
     Map<String, Object> given = new LinkedHashMap<>();
@@ -113,7 +113,7 @@ final class SwarmRoutes {
     AgentId id = AgentRoutes.agentId(call.text("type"), call.text("key"));
     call.target("swarm:" + h.swarm().name() + "/" + id);
     call.requireScope("agent", id.type());
-    requireType(id.type());
+    checkType(id.type()); // registered in join, once the member's budget exists
     if (!join(h, id)) {
       throw Problem.conflict(
           id + " is a member of swarm " + h.swarm().name() + " already (fix: nothing to do)");
@@ -200,7 +200,6 @@ final class SwarmRoutes {
                 seat = null;
               }
             }
-            requireType(id.type());
             join(h.get(), id);
           } catch (RuntimeException failed) {
             if (seat != null && node.runtime.lookup(seat.id()).isEmpty()) {
@@ -237,10 +236,17 @@ final class SwarmRoutes {
     }
     boolean joined;
     try {
+      // The budget before the type: registering it delivers the RELIABLE messages the journal
+      // kept for the member, and the agent they start must charge the swarm's budget from its
+      // first call, not run on an unlimited budget of its own.
+      requireType(id.type());
       joined = d.isPresent() ? swarm.join(id, d.get()) : swarm.join(id);
     } catch (RuntimeException e) {
       if (seat != null) {
         node.spawned.remove(id, seat);
+      }
+      if (e instanceof Problem p) {
+        throw p;
       }
       throw Problem.conflict(id + " cannot join swarm " + swarm.name() + ": " + e.getMessage());
     }
@@ -248,6 +254,19 @@ final class SwarmRoutes {
       node.swarms.event("joined", swarm.name(), Map.of("member", id.toString()));
     }
     return joined;
+  }
+
+  /**
+   * Refuses {@code type} unless it is registered or a definition of {@code .claude/agents} (which
+   * {@link #requireType} registers when its member joins).
+   */
+  private void checkType(String type) {
+    if (!node.runtime.isRegistered(type) && node.definition(type).isEmpty()) {
+      throw Problem.notFound(
+          "no agent definition named '"
+              + type
+              + "' and no such registered type (fix: GET /v1/agents lists the definitions)");
+    }
   }
 
   /** Registers the definition named {@code type} unless the type is known; refuses otherwise. */

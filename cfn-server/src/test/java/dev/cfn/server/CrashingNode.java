@@ -36,7 +36,7 @@ final class CrashingNode {
             .rateLimit(10_000, 10_000)
             .models(() -> ModelConfig.parse(yaml, "test", Map.of()));
     if (args[2].equals("hold")) {
-      b.agentType(
+      b.reservedAgentType(
           AgentType.builder(
                   "cfn-loop",
                   id ->

@@ -346,6 +346,93 @@ class LoopSubmitTest {
     }
   }
 
+  @Test
+  void theAcceptanceOfARunIsDroppedWhenItFinishesWithoutARestart() throws Exception {
+    definitions(home);
+    try (ModelServer models = ModelServer.start()) {
+      script(models, answer("coder"));
+      try (TestNode node = TestNode.start(home, served(models))) {
+        String operator = node.token(Role.OPERATOR);
+        LoopRuns runs = node.server.node().loopRuns;
+        // the approver proceeds: the run finishes by itself
+        HttpResponse<String> started =
+            node.call(
+                "POST",
+                "/v1/loops",
+                operator,
+                "{\"run\":\"d-1\"," + LOOP + ",\"owner\":\"approver\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        until(node, "d-1", "ACCEPTED");
+        assertThat(untilForgotten(runs, "d-1")).as("the acceptance of finished run d-1").isFalse();
+
+        // the owner escalates: the run waits, keeps its acceptance, and drops it once decided
+        started =
+            node.call(
+                "POST",
+                "/v1/loops",
+                operator,
+                "{\"run\":\"d-2\"," + LOOP + ",\"owner\":\"owner\"}");
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+        until(node, "d-2", "WAITING");
+        assertThat(runs.acceptedIds()).contains("d-2");
+        HttpResponse<String> decided =
+            node.call("POST", "/v1/loops/d-2/decision", operator, "{\"decision\":\"ABORT\"}");
+        assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
+        assertThat(untilForgotten(runs, "d-2")).as("the acceptance of decided run d-2").isFalse();
+      }
+      // a crash between the finish and the drop: the acceptance is back, the next open drops it
+      acceptAgain("d-1");
+      try (TestNode node = TestNode.start(home, served(models))) {
+        assertThat(
+                node.server
+                    .node()
+                    .journal
+                    .state(LoopRunner.coordinator("d-1"), LoopRecord.STATE_KEY)
+                    .map(LoopRecord::fromJson)
+                    .orElseThrow()
+                    .status())
+            .isEqualTo(LoopStatus.ACCEPTED);
+        assertThat(untilForgotten(node.server.node().loopRuns, "d-1")).isFalse();
+        assertThat(node.server.node().loopRuns.resumed()).isEmpty();
+      }
+    }
+  }
+
+  /** Whether run {@code run} still has an acceptance after up to 60 s of waiting for its drop. */
+  private static boolean untilForgotten(LoopRuns runs, String run) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (runs.acceptedIds().contains(run) && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    return runs.acceptedIds().contains(run);
+  }
+
+  /** Commits an acceptance of {@code run} in the stopped node's journal, as a crash leaves it. */
+  private void acceptAgain(String run) throws Exception {
+    LoopRecord r = stored(run);
+    try (SqliteJournal j =
+            SqliteJournal.builder(home.resolve(".cfn").resolve("cfn.db"))
+                .payloadType(LoopRunner.journalPayloadTypes().toArray(new Class<?>[0]))
+                .payloadType(LoopRuns.Accepted.class)
+                .open();
+        dev.cfn.core.AgentRuntime rt =
+            dev.cfn.core.AgentRuntime.builder()
+                .jvmMetrics(false)
+                .journal(j)
+                .register(
+                    dev.cfn.core.AgentType.of(
+                        LoopRuns.ACCEPTED.type(), id -> LoopRuns.acceptance()))
+                .build()) {
+      rt.request(
+              dev.cfn.core.Envelope.to(LoopRuns.ACCEPTED)
+                  .delivery(dev.cfn.core.DeliveryMode.RELIABLE)
+                  .payload(new LoopRuns.Accepted(run, r.toJson())),
+              Duration.ofSeconds(30))
+          .get(40, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(j.state(LoopRuns.ACCEPTED, run)).isPresent();
+    }
+  }
+
   private LoopRecord stored(String run) {
     try (SqliteJournal j =
         SqliteJournal.builder(home.resolve(".cfn").resolve("cfn.db"))

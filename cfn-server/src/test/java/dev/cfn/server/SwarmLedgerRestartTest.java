@@ -119,6 +119,46 @@ class SwarmLedgerRestartTest {
   }
 
   @Test
+  void aMemberWhoseTaskWaitedForItsTypeChargesTheSwarmFromItsFirstCall() throws Exception {
+    Path agents = home.resolve(".claude/agents");
+    Files.createDirectories(agents);
+    Files.writeString(
+        agents.resolve("worker.md"),
+        "---\nname: worker\ndescription: the worker\ntools: []\nmodel: test-model\n---\n"
+            + "You are the worker.\n");
+    try (ModelServer models = ModelServer.start()) {
+      models.script().on(Match.systemContains("You are the worker.")).reply(Reply.text("hi"));
+      try (TestNode node = TestNode.start(home, served(models))) {
+        String operator = node.token(Role.OPERATOR);
+        // a task for worker/1 while no agent of the type runs: the journal keeps it for the type
+        HttpResponse<String> sent =
+            node.call(
+                "POST",
+                "/v1/messages/send",
+                operator,
+                "{\"to\":\"worker/1\",\"task\":\"say hi\",\"reliable\":true}");
+        assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+        assertThat(node.server.runtime().isRegistered("worker")).isFalse();
+        // joining registers the type, which delivers the task at once: its call is the swarm's
+        HttpResponse<String> r =
+            node.call(
+                "POST",
+                "/v1/swarms",
+                operator,
+                "{\"name\":\"team\",\"topology\":\"mesh\",\"budget\":{\"maxCalls\":5},"
+                    + "\"members\":[{\"type\":\"worker\",\"key\":\"1\"}]}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        FlowRoutesTest.until(
+            node,
+            "/v1/swarms/team",
+            node.token(Role.VIEWER),
+            j -> j.path("budget").path("calls").asLong() == 1);
+        assertThat(models.received()).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void aMembersTaskUnderWayAtTheStopIsChargedToItsSwarmWhenTheNodeResumesIt() throws Exception {
     Path agents = home.resolve(".claude/agents");
     Files.createDirectories(agents);
