@@ -1,8 +1,6 @@
 package dev.cfn.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -74,24 +72,11 @@ final class BenchAgentsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> args = new ArrayList<>(List.of("agents"));
-    if (quick) {
-      args.add("--quick");
-    }
-    if (json != null) {
-      args.addAll(
-          List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
-    }
-    if (only != null) {
-      for (String name : only) {
-        if (!SCENARIOS.contains(name)) {
-          throw CommandFailure.usage(
-              "unknown scenario '" + name + "' for --only",
-              "choose from " + String.join(", ", SCENARIOS));
-        }
-      }
-      args.addAll(List.of("--only", String.join(",", only)));
-    }
+    BenchCommand.JarArgs args =
+        new BenchCommand.JarArgs("agents")
+            .flag("--quick", quick)
+            .outputFile("--json", json)
+            .scenarios("--only", only, SCENARIOS);
     if (concurrency != null) {
       if (concurrency.length == 0) {
         throw CommandFailure.usage("--concurrency is empty", "give e.g. --concurrency 1,16");
@@ -104,15 +89,7 @@ final class BenchAgentsCommand implements Callable<Integer> {
               "give at most " + MAX_CONCURRENCY);
         }
       }
-      args.addAll(
-          List.of(
-              "--concurrency",
-              String.join(",", Arrays.stream(concurrency).mapToObj(Integer::toString).toList())));
     }
-    if (runs != null) {
-      ValueConverters.atLeast("--runs", runs, 1);
-      args.addAll(List.of("--runs", runs.toString()));
-    }
-    return BenchCommand.runJar(args);
+    return args.ints("--concurrency", concurrency).atLeast("--runs", runs, 1).run();
   }
 }

@@ -3,6 +3,7 @@ package dev.cfn.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -84,6 +85,93 @@ final class BenchCommand extends CommandGroup {
     return root.resolve("cfn-bench/target/cfn-bench.jar").toAbsolutePath().normalize();
   }
 
+  /**
+   * The arguments of one run of the benchmark jar: each option is checked as it is added (so a bad
+   * value is refused before the jar starts) and then passed on as given; an option whose value is
+   * null (or a flag that is off) is left out.
+   */
+  static final class JarArgs {
+    private final List<String> args = new ArrayList<>();
+
+    JarArgs(String command) {
+      args.add(command);
+    }
+
+    JarArgs flag(String option, boolean on) {
+      if (on) {
+        args.add(option);
+      }
+      return this;
+    }
+
+    /** A file the jar writes: its folder must exist; passed on as an absolute path. */
+    JarArgs outputFile(String option, Path file) {
+      if (file != null) {
+        args.addAll(
+            List.of(option, PathChecks.outputFile(option, file).toAbsolutePath().toString()));
+      }
+      return this;
+    }
+
+    /** A folder, made if missing; passed on as an absolute path. */
+    JarArgs folder(String option, Path dir) {
+      if (dir != null) {
+        args.addAll(List.of(option, PathChecks.folder(option, dir).toAbsolutePath().toString()));
+      }
+      return this;
+    }
+
+    JarArgs atLeast(String option, Integer value, int min) {
+      if (value != null) {
+        ValueConverters.atLeast(option, value, min);
+        args.addAll(List.of(option, value.toString()));
+      }
+      return this;
+    }
+
+    /** A comma-separated list of numbers, each at least {@code min}. */
+    JarArgs eachAtLeast(String option, int[] values, int min) {
+      if (values != null) {
+        for (int n : values) {
+          ValueConverters.atLeast(option, n, min);
+        }
+        ints(option, values);
+      }
+      return this;
+    }
+
+    /** A comma-separated list of numbers the caller has checked. */
+    JarArgs ints(String option, int[] values) {
+      if (values != null) {
+        args.addAll(
+            List.of(
+                option,
+                String.join(",", Arrays.stream(values).mapToObj(Integer::toString).toList())));
+      }
+      return this;
+    }
+
+    /** A comma-separated list of scenario names, each one of {@code known}. */
+    JarArgs scenarios(String option, List<String> names, List<String> known) {
+      if (names != null) {
+        for (String name : names) {
+          if (!known.contains(name)) {
+            throw CommandFailure.usage(
+                "unknown scenario '" + name + "' for " + option,
+                "choose from " + String.join(", ", known));
+          }
+        }
+        args.addAll(List.of(option, String.join(",", names)));
+      }
+      return this;
+    }
+
+    /** Runs the jar with these arguments; returns its exit status. */
+    int run() throws Exception {
+      return runJar(args);
+    }
+  }
+
   @Command(
       name = "bus",
       mixinStandardHelpOptions = true,
@@ -124,36 +212,14 @@ final class BenchCommand extends CommandGroup {
 
     @Override
     public Integer call() throws Exception {
-      List<String> args = new ArrayList<>(List.of("bus"));
-      if (quick) {
-        args.add("--quick");
-      }
-      if (json != null) {
-        args.addAll(
-            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
-      }
-      if (rate != null) {
-        ValueConverters.atLeast("--rate", rate, 1);
-        args.addAll(List.of("--rate", rate.toString()));
-      }
-      if (agents != null) {
-        ValueConverters.atLeast("--agents", agents, 1);
-        args.addAll(List.of("--agents", agents.toString()));
-      }
-      if (noPekko) {
-        args.add("--no-pekko");
-      }
-      if (only != null) {
-        for (String name : only) {
-          if (!SCENARIOS.contains(name)) {
-            throw CommandFailure.usage(
-                "unknown scenario '" + name + "' for --only",
-                "choose from " + String.join(", ", SCENARIOS));
-          }
-        }
-        args.addAll(List.of("--only", String.join(",", only)));
-      }
-      return runJar(args);
+      return new JarArgs("bus")
+          .flag("--quick", quick)
+          .outputFile("--json", json)
+          .atLeast("--rate", rate, 1)
+          .atLeast("--agents", agents, 1)
+          .flag("--no-pekko", noPekko)
+          .scenarios("--only", only, SCENARIOS)
+          .run();
     }
   }
 
@@ -203,37 +269,14 @@ final class BenchCommand extends CommandGroup {
 
     @Override
     public Integer call() throws Exception {
-      List<String> args = new ArrayList<>(List.of("reliable"));
-      if (quick) {
-        args.add("--quick");
-      }
-      if (encrypted) {
-        args.add("--encrypted");
-      }
-      if (json != null) {
-        args.addAll(
-            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
-      }
-      if (dir != null) {
-        args.addAll(List.of("--dir", PathChecks.folder("--dir", dir).toAbsolutePath().toString()));
-      }
-      if (senders != null) {
-        for (int n : senders) {
-          ValueConverters.atLeast("--senders", n, 1);
-        }
-        args.addAll(List.of("--senders", join(senders)));
-      }
-      if (rates != null) {
-        for (int n : rates) {
-          ValueConverters.atLeast("--rates", n, 0);
-        }
-        args.addAll(List.of("--rates", join(rates)));
-      }
-      return runJar(args);
-    }
-
-    private static String join(int[] values) {
-      return String.join(",", java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
+      return new JarArgs("reliable")
+          .flag("--quick", quick)
+          .flag("--encrypted", encrypted)
+          .outputFile("--json", json)
+          .folder("--dir", dir)
+          .eachAtLeast("--senders", senders, 1)
+          .eachAtLeast("--rates", rates, 0)
+          .run();
     }
   }
 
@@ -256,15 +299,7 @@ final class BenchCommand extends CommandGroup {
 
     @Override
     public Integer call() throws Exception {
-      List<String> args = new ArrayList<>(List.of("flow"));
-      if (quick) {
-        args.add("--quick");
-      }
-      if (json != null) {
-        args.addAll(
-            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
-      }
-      return runJar(args);
+      return new JarArgs("flow").flag("--quick", quick).outputFile("--json", json).run();
     }
   }
 
@@ -293,19 +328,11 @@ final class BenchCommand extends CommandGroup {
 
     @Override
     public Integer call() throws Exception {
-      List<String> args = new ArrayList<>(List.of("server"));
-      if (quick) {
-        args.add("--quick");
-      }
-      if (rate != null) {
-        ValueConverters.atLeast("--rate", rate, 1);
-        args.addAll(List.of("--rate", Integer.toString(rate)));
-      }
-      if (json != null) {
-        args.addAll(
-            List.of("--json", PathChecks.outputFile("--json", json).toAbsolutePath().toString()));
-      }
-      return runJar(args);
+      return new JarArgs("server")
+          .flag("--quick", quick)
+          .atLeast("--rate", rate, 1)
+          .outputFile("--json", json)
+          .run();
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.ChaosWorkers.value;
+
 import dev.cfn.core.Agent;
 import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
@@ -66,27 +68,14 @@ final class CrashWorker {
         throw new IllegalArgumentException("--db, --stop-file and --chains (1 or more) are needed");
       }
     } catch (IllegalArgumentException e) { // NumberFormatException included
-      System.err.println(
-          "cfn chaos worker: " + e.getMessage() + " (fix: it is started by cfn chaos crash)");
-      System.exit(2);
+      ChaosWorkers.exitBadArguments(e, "cfn chaos crash");
       return;
     }
-    int code;
-    try {
-      code = run(db, stop, chains, seed, System.out);
-    } catch (Exception e) {
-      System.err.println("cfn chaos worker: failed: " + e);
-      code = 1;
-    }
-    System.out.flush();
-    System.exit(code);
-  }
-
-  private static String value(String[] args, int i, String option) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(option + " needs a value");
-    }
-    return args[i];
+    Path dbFile = db;
+    Path stopFile = stop;
+    int chainCount = chains;
+    boolean seedChains = seed;
+    ChaosWorkers.runAndExit(() -> run(dbFile, stopFile, chainCount, seedChains, System.out));
   }
 
   static int run(Path db, Path stopFile, int chains, boolean seed, PrintStream out)
@@ -120,13 +109,7 @@ final class CrashWorker {
             .register(AgentType.of("producer", id -> producer))
             .register(AgentType.of("consumer", id -> consumer))
             .build();
-    double recoveryMs =
-        rt.meterRegistry().get(dev.cfn.core.CfnMetrics.RECOVERY_SECONDS).gauge().value() * 1000;
-    out.println(
-        "recovered "
-            + rt.recoveredMessages()
-            + " "
-            + String.format(java.util.Locale.ROOT, "%.2f", recoveryMs));
+    ChaosWorkers.printRecovered(rt, out);
     if (seed) {
       for (int c = 0; c < chains; c++) {
         rt.send(

@@ -1,5 +1,7 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.ChaosWorkers.value;
+
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
@@ -84,27 +86,14 @@ final class GraphChaosWorker {
         throw new IllegalArgumentException("--db, --index (0 or more) and --width (1 or more)");
       }
     } catch (IllegalArgumentException e) {
-      System.err.println(
-          "cfn chaos worker: " + e.getMessage() + " (fix: it is started by cfn chaos graph)");
-      System.exit(2);
+      ChaosWorkers.exitBadArguments(e, "cfn chaos graph");
       return;
     }
-    int code;
-    try {
-      code = run(db, index, width, last, System.out);
-    } catch (Exception e) {
-      System.err.println("cfn chaos worker: failed: " + e);
-      code = 1;
-    }
-    System.out.flush();
-    System.exit(code);
-  }
-
-  private static String value(String[] args, int i, String option) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(option + " needs a value");
-    }
-    return args[i];
+    Path dbFile = db;
+    int k = index;
+    int w = width;
+    boolean lastWorker = last;
+    ChaosWorkers.runAndExit(() -> run(dbFile, k, w, lastWorker, System.out));
   }
 
   /** The journal of {@code db} with the graph protocol's payload types. */
@@ -134,13 +123,7 @@ final class GraphChaosWorker {
                         }))
             .blocking()
             .build());
-    double recoveryMs =
-        rt.meterRegistry().get(dev.cfn.core.CfnMetrics.RECOVERY_SECONDS).gauge().value() * 1000;
-    out.println(
-        "recovered "
-            + rt.recoveredMessages()
-            + " "
-            + String.format(java.util.Locale.ROOT, "%.2f", recoveryMs));
+    ChaosWorkers.printRecovered(rt, out);
     GraphRunner runner = GraphRunner.builder(rt).reliable().graph(graph(width)).build();
     List<GraphRun> runs = new ArrayList<>();
     for (int k = 0; k <= index; k++) {

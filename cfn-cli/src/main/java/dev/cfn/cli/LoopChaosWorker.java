@@ -1,5 +1,7 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.ChaosWorkers.value;
+
 import dev.cfn.ai.CallLog;
 import dev.cfn.ai.LlmAgent;
 import dev.cfn.ai.definition.AgentDefinition;
@@ -119,27 +121,16 @@ final class LoopChaosWorker {
             "--db, --calls, --base-url and --index (0 or more) are needed");
       }
     } catch (IllegalArgumentException e) {
-      System.err.println(
-          "cfn chaos worker: " + e.getMessage() + " (fix: it is started by cfn chaos loop)");
-      System.exit(2);
+      ChaosWorkers.exitBadArguments(e, "cfn chaos loop");
       return;
     }
-    int code;
-    try {
-      code = run(db, calls, baseUrl, index, last, killAfter, System.out);
-    } catch (Exception e) {
-      System.err.println("cfn chaos worker: failed: " + e);
-      code = 1;
-    }
-    System.out.flush();
-    System.exit(code);
-  }
-
-  private static String value(String[] args, int i, String option) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(option + " needs a value");
-    }
-    return args[i];
+    Path dbFile = db;
+    Path callsFile = calls;
+    String url = baseUrl;
+    int k = index;
+    boolean lastWorker = last;
+    int answers = killAfter;
+    ChaosWorkers.runAndExit(() -> run(dbFile, callsFile, url, k, lastWorker, answers, System.out));
   }
 
   /** The journal of {@code db} with the loop protocol's payload types. */
@@ -199,13 +190,7 @@ final class LoopChaosWorker {
                     }
                   }));
       rt.subscribe(LoopEvent.TOPIC + ".answered", AgentId.of("chaos-loop-observer", "1"));
-      double recoveryMs =
-          rt.meterRegistry().get(dev.cfn.core.CfnMetrics.RECOVERY_SECONDS).gauge().value() * 1000;
-      out.println(
-          "recovered "
-              + rt.recoveredMessages()
-              + " "
-              + String.format(java.util.Locale.ROOT, "%.2f", recoveryMs));
+      ChaosWorkers.printRecovered(rt, out);
       LoopRunner runner = LoopRunner.builder(rt).journal(journal).build();
       List<CompletableFuture<LoopRecord>> runs = new ArrayList<>();
       for (int k = 0; k <= index; k++) {

@@ -408,28 +408,12 @@ final class MemoryCommand extends CommandGroup {
       String query = String.join(" ", words);
       List<MemoryMatch> matches =
           memory.search(who, query, allNamespaces ? null : options.namespace, limit);
-      if (options.json) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (MemoryMatch m : matches) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          row.put("relevance", m.relevance());
-          row.put("entry", json(m.entry()));
-          rows.add(row);
-        }
-        printJson(out, rows);
-        return 0;
-      }
-      int rank = 0;
+      List<Found> found = new ArrayList<>();
       for (MemoryMatch m : matches) {
-        out.printf(
-            Locale.ROOT,
-            "%3d. %-40s %s%n",
-            ++rank,
-            m.entry().namespace() + "/" + m.entry().key(),
-            oneLine(m.entry().value(), 80));
+        MemoryEntry e = m.entry();
+        found.add(new Found(m.relevance(), json(e), e.namespace() + "/" + e.key(), e.value()));
       }
-      out.println(matches.size() + " match(es) for '" + query + "'");
-      return 0;
+      return print(out, found, "'" + query + "'");
     }
 
     @Override
@@ -443,29 +427,43 @@ final class MemoryCommand extends CommandGroup {
               + limit
               + (allNamespaces ? "" : "&namespace=" + NodeClient.segment(options.namespace));
       JsonNode matches = node.get(path).orElseThrow().path("matches");
+      List<Found> found = new ArrayList<>();
+      for (JsonNode m : matches) {
+        ObjectNode entry = m.deepCopy();
+        entry.remove("relevance");
+        found.add(
+            new Found(
+                m.path("relevance").asDouble(),
+                entry,
+                m.path("namespace").asText() + "/" + m.path("key").asText(),
+                m.path("value").asText()));
+      }
+      return print(out, found, "'" + query + "' on " + node.base());
+    }
+
+    /** One match, from the store or from a node: its JSON entry and what a line shows of it. */
+    private record Found(double relevance, Object entry, String name, String value) {}
+
+    /**
+     * Prints the matches as JSON rows or as ranked lines and a count of matches for {@code what}.
+     */
+    private int print(PrintWriter out, List<Found> found, String what) {
       if (options.json) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (JsonNode m : matches) {
+        for (Found f : found) {
           Map<String, Object> row = new LinkedHashMap<>();
-          row.put("relevance", m.path("relevance").asDouble());
-          ObjectNode entry = m.deepCopy();
-          entry.remove("relevance");
-          row.put("entry", entry);
+          row.put("relevance", f.relevance());
+          row.put("entry", f.entry());
           rows.add(row);
         }
         printJson(out, rows);
         return 0;
       }
       int rank = 0;
-      for (JsonNode m : matches) {
-        out.printf(
-            Locale.ROOT,
-            "%3d. %-40s %s%n",
-            ++rank,
-            m.path("namespace").asText() + "/" + m.path("key").asText(),
-            oneLine(m.path("value").asText(), 80));
+      for (Found f : found) {
+        out.printf(Locale.ROOT, "%3d. %-40s %s%n", ++rank, f.name(), oneLine(f.value(), 80));
       }
-      out.println(matches.size() + " match(es) for '" + query + "' on " + node.base());
+      out.println(found.size() + " match(es) for " + what);
       return 0;
     }
   }

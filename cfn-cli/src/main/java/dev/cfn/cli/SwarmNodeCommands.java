@@ -211,36 +211,58 @@ final class SwarmNodeCommands {
     }
   }
 
+  /**
+   * What {@code join} and {@code leave} share: the swarm, the member, the node; the member change
+   * itself and the line it prints are the subclass's.
+   */
+  abstract static class MemberChange implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The swarm.")
+    String name;
+
+    @Mixin ServerOptions server = new ServerOptions();
+
+    /** The TYPE/KEY text the user gave. */
+    abstract String agent();
+
+    /** Makes the change on the node and returns the line that says what it did. */
+    abstract String change(NodeClient node, AgentId id);
+
+    @Override
+    public final Integer call() {
+      checkName(name);
+      AgentId id = member(agent());
+      NodeClient node = connect(server, "cfn swarm " + spec.name());
+      String done = change(node, id);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(done);
+      out.flush();
+      return ExitCode.OK;
+    }
+  }
+
   @Command(
       name = "join",
       mixinStandardHelpOptions = true,
       description = {
         "Adds an agent to a swarm of a running node (--server); spawned if not running."
       })
-  static final class Join implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The swarm.")
-    String name;
-
+  static final class Join extends MemberChange {
     @Parameters(index = "1", paramLabel = "TYPE/KEY", description = "The agent.")
     String agent;
 
-    @Mixin ServerOptions server = new ServerOptions();
+    @Override
+    String agent() {
+      return agent;
+    }
 
     @Override
-    public Integer call() {
-      checkName(name);
-      AgentId id = member(agent);
-      NodeClient node = connect(server, "cfn swarm join");
+    String change(NodeClient node, AgentId id) {
       JsonNode m =
           node.call("POST", path(name) + "/members", Map.of("type", id.type(), "key", id.key()))
               .orElseThrow(() -> noSwarm(node, name));
-      PrintWriter out = spec.commandLine().getOut();
-      out.println(
-          id + " joined swarm " + name + " as " + m.path("role").asText() + " on " + node.base());
-      out.flush();
-      return ExitCode.OK;
+      return id + " joined swarm " + name + " as " + m.path("role").asText() + " on " + node.base();
     }
   }
 
@@ -250,22 +272,17 @@ final class SwarmNodeCommands {
       description = {
         "Takes an agent out of a swarm of a running node (--server); it keeps running."
       })
-  static final class Leave implements Callable<Integer> {
-    @Spec CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The swarm.")
-    String name;
-
+  static final class Leave extends MemberChange {
     @Parameters(index = "1", paramLabel = "TYPE/KEY", description = "The member.")
     String agent;
 
-    @Mixin ServerOptions server = new ServerOptions();
+    @Override
+    String agent() {
+      return agent;
+    }
 
     @Override
-    public Integer call() {
-      checkName(name);
-      AgentId id = member(agent);
-      NodeClient node = connect(server, "cfn swarm leave");
+    String change(NodeClient node, AgentId id) {
       node.call(
               "DELETE",
               path(name)
@@ -279,10 +296,7 @@ final class SwarmNodeCommands {
                   CommandFailure.failed(
                       "swarm '" + name + "' on the node at " + node.base() + " has no member " + id,
                       "cfn swarm status " + name + " --server " + node.base() + " lists them"));
-      PrintWriter out = spec.commandLine().getOut();
-      out.println(id + " left swarm " + name + " on " + node.base());
-      out.flush();
-      return ExitCode.OK;
+      return id + " left swarm " + name + " on " + node.base();
     }
   }
 }

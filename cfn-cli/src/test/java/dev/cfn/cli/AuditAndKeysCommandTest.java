@@ -19,14 +19,14 @@ class AuditAndKeysCommandTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
-  BadInputTest.Result cfn(String... args) {
-    return BadInputTest.run(args);
+  CliRun cfn(String... args) {
+    return CliRun.run(args);
   }
 
   @Test
   void keysInitRotateListAreAuditedAndTheLogVerifies() throws Exception {
     String h = home.toString();
-    BadInputTest.Result init = cfn("keys", "init", "--home", h, "--json");
+    CliRun init = cfn("keys", "init", "--home", h, "--json");
     assertThat(init.code()).as(init.err()).isZero();
     String first = JSON.readTree(init.out()).get("masterKeyId").asText();
 
@@ -34,7 +34,7 @@ class AuditAndKeysCommandTest {
     Keyring ring = Keyring.open(home.resolve(".cfn/keys"), Map.of());
     byte[] sealed = ring.cipher("journal").encrypt("before".getBytes(), new byte[0]);
 
-    BadInputTest.Result rotate = cfn("keys", "rotate", "--home", h, "--json");
+    CliRun rotate = cfn("keys", "rotate", "--home", h, "--json");
     assertThat(rotate.code()).as(rotate.err()).isZero();
     JsonNode r = JSON.readTree(rotate.out());
     assertThat(r.get("oldMasterKeyId").asText()).isEqualTo(first);
@@ -45,14 +45,14 @@ class AuditAndKeysCommandTest {
                 .decrypt(sealed, new byte[0]))
         .isEqualTo("before".getBytes());
 
-    BadInputTest.Result list = cfn("keys", "list", "--home", h);
+    CliRun list = cfn("keys", "list", "--home", h);
     assertThat(list.code()).isZero();
     assertThat(list.out())
         .contains(r.get("newMasterKeyId").asText())
         .contains("journal")
         .doesNotContain(first);
 
-    BadInputTest.Result tail = cfn("audit", "tail", "--home", h, "--json");
+    CliRun tail = cfn("audit", "tail", "--home", h, "--json");
     assertThat(tail.code()).as(tail.err()).isZero();
     List<String> lines = tail.out().lines().toList();
     assertThat(lines).hasSize(2);
@@ -60,10 +60,10 @@ class AuditAndKeysCommandTest {
     assertThat(JSON.readTree(lines.get(1)).get("action").asText()).isEqualTo("keys.rotate");
     assertThat(JSON.readTree(lines.get(1)).get("outcome").asText()).isEqualTo("SUCCESS");
 
-    BadInputTest.Result human = cfn("audit", "tail", "-n", "1", "--home", h);
+    CliRun human = cfn("audit", "tail", "-n", "1", "--home", h);
     assertThat(human.out()).startsWith("#").contains("keys.rotate").contains("SUCCESS");
 
-    BadInputTest.Result ok =
+    CliRun ok =
         cfn(
             "audit",
             "verify",
@@ -81,7 +81,7 @@ class AuditAndKeysCommandTest {
     String memory = home.resolve(".cfn/memory.db").toString();
     String early = "WrittenBeforeTheKeyringKp3";
     assertThat(cfn("memory", "put", "old", early, "--memory", memory).code()).isZero();
-    BadInputTest.Result init = cfn("keys", "init", "--home", h);
+    CliRun init = cfn("keys", "init", "--home", h);
     assertThat(init.code()).as(init.err()).isZero();
     assertThat(init.out())
         .contains("note: " + memory)
@@ -102,33 +102,32 @@ class AuditAndKeysCommandTest {
     String memory = home.resolve(".cfn/memory.db").toString();
     String early = "SealMeLaterCanaryWq55";
     // no home, no keyring: refused, nothing made
-    BadInputTest.Result noHome =
-        cfn("keys", "seal-existing", "--home", home.resolve("missing").toString());
+    CliRun noHome = cfn("keys", "seal-existing", "--home", home.resolve("missing").toString());
     assertThat(noHome.code()).isEqualTo(2);
     assertThat(noHome.err()).contains("no folder").contains("--home");
-    BadInputTest.Result noCfn = cfn("keys", "seal-existing", "--home", h);
+    CliRun noCfn = cfn("keys", "seal-existing", "--home", h);
     assertThat(noCfn.code()).isEqualTo(2);
     assertThat(noCfn.err()).contains("no .cfn folder").contains("nothing was changed");
     assertThat(cfn("memory", "put", "old", "value " + early, "--memory", memory).code()).isZero();
-    BadInputTest.Result noKeys = cfn("keys", "seal-existing", "--home", h);
+    CliRun noKeys = cfn("keys", "seal-existing", "--home", h);
     assertThat(noKeys.code()).isEqualTo(2);
     assertThat(noKeys.err()).contains("no keyring").contains("cfn keys init");
 
     assertThat(cfn("keys", "init", "--home", h).code()).isZero();
-    BadInputTest.Result dry = cfn("keys", "seal-existing", "--home", h, "--dry-run", "--json");
+    CliRun dry = cfn("keys", "seal-existing", "--home", h, "--dry-run", "--json");
     assertThat(dry.code()).as(dry.err()).isZero();
     JsonNode plan = JSON.readTree(dry.out());
     assertThat(plan.get("files").get(0).get("plainRecords").asLong()).isEqualTo(1);
     assertThat(raw(".cfn/memory.db")).contains(early); // a dry run changes nothing
 
-    BadInputTest.Result seal = cfn("keys", "seal-existing", "--home", h, "--json");
+    CliRun seal = cfn("keys", "seal-existing", "--home", h, "--json");
     assertThat(seal.code()).as(seal.err()).isZero();
     JsonNode done = JSON.readTree(seal.out());
     assertThat(done.get("sealed").get(0).get("recordsSealed").asLong()).isEqualTo(1);
     assertThat(raw(".cfn/memory.db")).doesNotContain(early);
     assertThat(cfn("memory", "get", "old", "--memory", memory).out()).contains(early);
 
-    BadInputTest.Result again = cfn("keys", "seal-existing", "--home", h);
+    CliRun again = cfn("keys", "seal-existing", "--home", h);
     assertThat(again.code()).isEqualTo(2);
     assertThat(again.err()).contains("already sealed").contains("--force");
 
@@ -152,7 +151,7 @@ class AuditAndKeysCommandTest {
     String memory = home.resolve(".cfn/memory.db").toString();
     String secret = "NobodyReadsThisZq81";
     assertThat(cfn("keys", "init", "--home", h).code()).isZero();
-    BadInputTest.Result put = cfn("memory", "put", "k", "value " + secret, "--memory", memory);
+    CliRun put = cfn("memory", "put", "k", "value " + secret, "--memory", memory);
     assertThat(put.code()).as(put.err()).isZero();
     byte[] raw = Files.readAllBytes(home.resolve(".cfn/memory.db"));
     byte[] wal =
@@ -164,13 +163,13 @@ class AuditAndKeysCommandTest {
     assertThat(new String(wal, java.nio.charset.StandardCharsets.ISO_8859_1))
         .doesNotContain(secret);
     assertThat(cfn("keys", "rotate", "--home", h).code()).isZero();
-    BadInputTest.Result get = cfn("memory", "get", "k", "--memory", memory);
+    CliRun get = cfn("memory", "get", "k", "--memory", memory);
     assertThat(get.code()).as(get.err()).isZero();
     assertThat(get.out()).contains("value " + secret);
     assertThat(cfn("keys", "list", "--home", h).out()).contains("memory");
     // the keyring gone: a clear refusal naming the fix, exit 2
     Files.move(home.resolve(".cfn/keys"), home.resolve("keys-aside"));
-    BadInputTest.Result refused = cfn("memory", "get", "k", "--memory", memory);
+    CliRun refused = cfn("memory", "get", "k", "--memory", memory);
     assertThat(refused.code()).isEqualTo(2);
     assertThat(refused.err())
         .startsWith("cfn memory get: ")
@@ -187,7 +186,7 @@ class AuditAndKeysCommandTest {
     byte[] bytes = Files.readAllBytes(log);
     bytes[bytes.length - 20] ^= 0x10; // inside the last entry's hash
     Files.write(log, bytes);
-    BadInputTest.Result bad = cfn("audit", "verify", "--home", h, "--json");
+    CliRun bad = cfn("audit", "verify", "--home", h, "--json");
     assertThat(bad.code()).isEqualTo(ExitCode.FAILED);
     JsonNode r = JSON.readTree(bad.out());
     assertThat(r.get("ok").asBoolean()).isFalse();

@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import static dev.cfn.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.store.audit.AuditEvent;
@@ -7,8 +8,6 @@ import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.crypto.Keyring;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -728,18 +727,6 @@ class BadInputTest {
     }
   }
 
-  record Result(int code, String out, String err) {}
-
-  static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Result(code, out.toString(), err.toString());
-  }
-
   static String[] args(String line) {
     List<String> args = new ArrayList<>();
     for (String word : line.split(" ")) {
@@ -788,7 +775,7 @@ class BadInputTest {
   @MethodSource("cases")
   @Timeout(value = 20, unit = TimeUnit.SECONDS)
   void failsInOneLineWithoutATrace(String line) {
-    Result r = run(args(line));
+    CliRun r = run(args(line));
     String all = r.out() + r.err();
     assertThat(r.code()).as("exit status of cfn %s; stderr: %s", line, r.err()).isNotZero();
     assertThat(all).as("cfn %s printed a stack trace", line).doesNotContain("\tat ");
@@ -827,16 +814,16 @@ class BadInputTest {
 
   @Test
   void debugPrintsTheTraceAndStillTheLine() {
-    Result r = run(args("store check --journal J --memory GARBAGE --debug"));
+    CliRun r = run(args("store check --journal J --memory GARBAGE --debug"));
     assertThat(r.code()).isEqualTo(ExitCode.FAILED);
-    Result usage = run(args("memory get k --memory GARBAGE --debug"));
+    CliRun usage = run(args("memory get k --memory GARBAGE --debug"));
     assertThat(usage.code()).isEqualTo(ExitCode.USAGE);
     assertThat(usage.err()).contains("\tat ").contains("cfn memory get: ");
   }
 
   @Test
   void exitCodesAreInTheHelp() {
-    Result r = run("--help");
+    CliRun r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("Exit codes:").contains("3").contains("denied");
   }
@@ -853,7 +840,7 @@ class BadInputTest {
             new String[] {"restore", "--help"},
             new String[] {"store", "--help"},
             new String[] {"dlq", "--help"})) {
-      Result r = run(cmd);
+      CliRun r = run(cmd);
       assertThat(r.code()).as(String.join(" ", cmd)).isZero();
       assertThat(r.out()).as(String.join(" ", cmd)).contains("Usage: cfn " + cmd[0]);
     }

@@ -42,7 +42,7 @@ class CertCommandTest {
     ServerOptions.environment = System.getenv();
   }
 
-  static BadInputTest.Result withCertificate(Path pem, String... args) {
+  static CliRun withCertificate(Path pem, String... args) {
     ServerOptions.environment = Map.of(); // no CFN_TOKEN: the certificate alone
     String[] all = new String[args.length + 6];
     System.arraycopy(args, 0, all, 0, args.length);
@@ -52,14 +52,14 @@ class CertCommandTest {
     all[args.length + 3] = server.fingerprint().orElseThrow();
     all[args.length + 4] = "--client-cert";
     all[args.length + 5] = pem.toString();
-    return BadInputTest.run(all);
+    return CliRun.run(all);
   }
 
   @Test
   void anIssuedCertificateAuthenticatesTheCliUntilItIsRevoked() throws Exception {
     Path pem = out.resolve("ops.pem");
-    BadInputTest.Result issued =
-        BadInputTest.run(
+    CliRun issued =
+        CliRun.run(
             "cert",
             "issue",
             "--role",
@@ -77,18 +77,17 @@ class CertCommandTest {
     assertThat(Files.readString(pem)).contains("BEGIN CERTIFICATE", "BEGIN PRIVATE KEY");
     String id = issued.out().replaceAll("(?s).*(crt_[0-9a-f]{12}).*", "$1");
 
-    BadInputTest.Result list = withCertificate(pem, "dlq", "list");
+    CliRun list = withCertificate(pem, "dlq", "list");
     assertThat(list.code()).as(list.err()).isZero();
 
-    BadInputTest.Result listed =
-        BadInputTest.run("cert", "list", "--json", "--home", home.toString());
+    CliRun listed = CliRun.run("cert", "list", "--json", "--home", home.toString());
     assertThat(listed.out()).contains(id, "\"state\" : \"active\"", "CN=ops");
 
-    assertThat(BadInputTest.run("cert", "revoke", id, "--home", home.toString()).code()).isZero();
+    assertThat(CliRun.run("cert", "revoke", id, "--home", home.toString()).code()).isZero();
     // a revocation by another process takes effect once the server's cached record is older than
     // TokenStore.CACHE_FOR (the documented bound); wait that bound out, then it must be refused
     Thread.sleep(dev.cfn.server.auth.TokenStore.CACHE_FOR.toMillis() + 100);
-    BadInputTest.Result refused = withCertificate(pem, "dlq", "list");
+    CliRun refused = withCertificate(pem, "dlq", "list");
     assertThat(refused.code()).isEqualTo(ExitCode.DENIED);
     assertThat(refused.err()).contains("refused the client certificate", "was revoked");
   }
@@ -104,19 +103,17 @@ class CertCommandTest {
     Files.writeString(
         crt,
         Files.readString(pem).substring(0, Files.readString(pem).indexOf("-----BEGIN PRIVATE")));
-    BadInputTest.Result trusted =
-        BadInputTest.run(
-            "cert", "trust", crt.toString(), "--role", "viewer", "--home", home.toString());
+    CliRun trusted =
+        CliRun.run("cert", "trust", crt.toString(), "--role", "viewer", "--home", home.toString());
     assertThat(trusted.code()).as(trusted.err()).isZero();
     assertThat(trusted.out()).contains("trusted client certificate crt_", "role viewer");
     assertThat(withCertificate(pem, "dlq", "list").code()).isZero();
-    BadInputTest.Result purge = withCertificate(pem, "dlq", "purge", "--all");
+    CliRun purge = withCertificate(pem, "dlq", "purge", "--all");
     assertThat(purge.code()).isEqualTo(ExitCode.DENIED);
     assertThat(purge.err()).contains("needs the role admin");
     // trusting it twice is refused, and changes nothing
-    BadInputTest.Result again =
-        BadInputTest.run(
-            "cert", "trust", crt.toString(), "--role", "admin", "--home", home.toString());
+    CliRun again =
+        CliRun.run("cert", "trust", crt.toString(), "--role", "admin", "--home", home.toString());
     assertThat(again.code()).isEqualTo(ExitCode.USAGE);
     assertThat(again.err()).contains("trusted already");
   }

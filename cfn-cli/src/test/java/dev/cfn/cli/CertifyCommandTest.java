@@ -27,11 +27,11 @@ class CertifyCommandTest {
   @TempDir Path tmp;
 
   /** Runs {@code cfn args} with {@code cfn.home} set to {@code home}, as {@code ./cfn} sets it. */
-  static BadInputTest.Result inHome(Path home, String... args) {
+  static CliRun inHome(Path home, String... args) {
     String before = System.getProperty("cfn.home");
     System.setProperty("cfn.home", home.toString());
     try {
-      return BadInputTest.run(args);
+      return CliRun.run(args);
     } finally {
       if (before == null) {
         System.clearProperty("cfn.home");
@@ -45,7 +45,7 @@ class CertifyCommandTest {
   void oneCheckWritesTheThreeReportsAndExitsByThatCheck() throws Exception {
     Path out = tmp.resolve("report");
     Path home = Files.createDirectories(tmp.resolve("home"));
-    BadInputTest.Result r =
+    CliRun r =
         inHome(home, "certify", "--check", "integrity", "--out", out.toString(), "--no-save");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("integrity").contains("PASS").contains("NOT AVAILABLE");
@@ -76,7 +76,7 @@ class CertifyCommandTest {
   @Test
   void withJsonOnStdoutTheNotTestedListGoesToStderr() throws Exception {
     Path home = Files.createDirectories(tmp.resolve("home"));
-    BadInputTest.Result r = inHome(home, "certify", "--check", "integrity", "--json", "--no-save");
+    CliRun r = inHome(home, "certify", "--check", "integrity", "--json", "--no-save");
     assertThat(r.code()).as(r.err()).isZero();
     new ObjectMapper().readTree(r.out()); // stdout is the JSON alone
     assertThat(r.out()).doesNotContain("Not tested by this run:");
@@ -95,7 +95,7 @@ class CertifyCommandTest {
     Path latest = home.resolve(".cfn/certify/certification.json");
     Files.createDirectories(latest.getParent());
     Files.writeString(latest, "{\"level\": \"an older report\"}");
-    BadInputTest.Result r =
+    CliRun r =
         inHome(
             home, "certify", "--check", "coordination", "--targets", targets.toString(), "--json");
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
@@ -138,8 +138,7 @@ class CertifyCommandTest {
   void jsonFileHoldsEveryCheckAndTheMachineBesideTheTable() throws Exception {
     Path home = Files.createDirectories(tmp.resolve("home"));
     Path file = tmp.resolve("reports/new/cert.json"); // its folders are created
-    BadInputTest.Result r =
-        inHome(home, "certify", "--check", "integrity", "--json", file.toString());
+    CliRun r = inHome(home, "certify", "--check", "integrity", "--json", file.toString());
     assertThat(r.code()).as(r.err()).isZero();
     // the table still goes to stdout, and the line that names the file
     assertThat(r.out())
@@ -201,7 +200,7 @@ class CertifyCommandTest {
           case "UNDER_A_FILE" -> aFile.resolve("out.json").toString();
           default -> "";
         };
-    BadInputTest.Result r = inHome(home, "certify", "--check", "integrity", "--json", path);
+    CliRun r = inHome(home, "certify", "--check", "integrity", "--json", path);
     assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.USAGE);
     assertThat(r.err().lines()).singleElement().asString().startsWith("cfn certify: ");
     assertThat(r.err()).contains("--json").doesNotContain("profile ").doesNotContain("[ 9");

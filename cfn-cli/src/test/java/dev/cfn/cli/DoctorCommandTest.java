@@ -54,8 +54,8 @@ class DoctorCommandTest {
     try {
       pid = awaitPid(pidFile);
       awaitHealthy(monitor);
-      BadInputTest.Result r =
-          BadInputTest.run(
+      CliRun r =
+          CliRun.run(
               "doctor",
               "--nats",
               "nats://127.0.0.1:" + client,

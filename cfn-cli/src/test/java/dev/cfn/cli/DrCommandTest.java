@@ -22,8 +22,8 @@ class DrCommandTest {
       throws Exception {
     Path json = dir.resolve("dr.json");
     Path work = dir.resolve("work");
-    BadInputTest.Result r =
-        BadInputTest.run(
+    CliRun r =
+        CliRun.run(
             "dr",
             "drill",
             "--backup-every",
@@ -75,8 +75,8 @@ class DrCommandTest {
   void aDrillOverItsRecoveryTimeTargetSaysSoAndFails() throws Exception {
     Path json = dir.resolve("dr.json");
     Path work = dir.resolve("work");
-    BadInputTest.Result r =
-        BadInputTest.run(
+    CliRun r =
+        CliRun.run(
             "dr",
             "drill",
             "--backup-every",
@@ -101,9 +101,8 @@ class DrCommandTest {
 
   @Test
   void aDrillWithABackupIntervalUnderASecondIsRefusedAndRunsNothing() {
-    BadInputTest.Result r =
-        BadInputTest.run(
-            "dr", "drill", "--backup-every", "200ms", "--dir", dir.resolve("w").toString());
+    CliRun r =
+        CliRun.run("dr", "drill", "--backup-every", "200ms", "--dir", dir.resolve("w").toString());
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("--backup-every must be at least 1s").contains("fix");
     assertThat(dir.resolve("w")).doesNotExist();
@@ -122,8 +121,8 @@ class DrCommandTest {
     try (SqliteCallLogStore c = SqliteCallLogStore.open(cfn.resolve("calls.db"))) {
       c.record("call-1", "{\"answer\":42}");
     }
-    BadInputTest.Result backup =
-        BadInputTest.run(
+    CliRun backup =
+        CliRun.run(
             "dr",
             "backup",
             "--home",
@@ -134,8 +133,8 @@ class DrCommandTest {
     assertThat(backup.out()).contains("journal").contains("memory").contains("calls");
 
     Files.createDirectories(dir.resolve("fresh"));
-    BadInputTest.Result restore =
-        BadInputTest.run(
+    CliRun restore =
+        CliRun.run(
             "dr",
             "restore",
             "--from",
@@ -151,8 +150,7 @@ class DrCommandTest {
       assertThat(c.find("call-1")).contains("{\"answer\":42}");
     }
     assertThat(
-            BadInputTest.run(
-                    "store", "check", "--journal", dir.resolve("fresh/.cfn/cfn.db").toString())
+            CliRun.run("store", "check", "--journal", dir.resolve("fresh/.cfn/cfn.db").toString())
                 .code())
         .isZero();
   }
@@ -183,8 +181,8 @@ class DrCommandTest {
     Files.writeString(cfn.resolve("alert-history.jsonl"), "{}\n");
     Files.writeString(cfn.resolve("keys/master.json"), "{\"key\":\"MASTER\"}\n");
 
-    BadInputTest.Result plain =
-        BadInputTest.run(
+    CliRun plain =
+        CliRun.run(
             "dr", "backup", "--home", node.toString(), "--to", dir.resolve("sets").toString());
     assertThat(plain.code()).as(plain.err()).isZero();
     assertThat(plain.out())
@@ -193,8 +191,8 @@ class DrCommandTest {
         .contains("alerts.yaml")
         .contains("alert-history.jsonl")
         .doesNotContain("keys/");
-    BadInputTest.Result withKeys =
-        BadInputTest.run(
+    CliRun withKeys =
+        CliRun.run(
             "dr",
             "backup",
             "--include-keys",
@@ -209,8 +207,8 @@ class DrCommandTest {
     // into a fresh folder: everything of the set arrives, the token still opens the node
     Path fresh = dir.resolve("fresh");
     Files.createDirectories(fresh);
-    BadInputTest.Result restore =
-        BadInputTest.run(
+    CliRun restore =
+        CliRun.run(
             "dr", "restore", "--from", dir.resolve("vault").toString(), "--home", fresh.toString());
     assertThat(restore.code()).as(restore.err()).isZero();
     assertThat(fresh.resolve(".cfn/tls/server.key")).hasContent("SEALED KEY");
@@ -226,7 +224,7 @@ class DrCommandTest {
     Path other = dir.resolve("other");
     Files.createDirectories(other);
     assertThat(
-            BadInputTest.run(
+            CliRun.run(
                     "dr",
                     "restore",
                     "--from",
@@ -236,8 +234,8 @@ class DrCommandTest {
                 .code())
         .isZero();
     assertThat(other.resolve(".cfn/keys")).doesNotExist();
-    BadInputTest.Result keys =
-        BadInputTest.run(
+    CliRun keys =
+        CliRun.run(
             "dr",
             "restore",
             "--keys-only",
@@ -248,8 +246,8 @@ class DrCommandTest {
     assertThat(keys.code()).as(keys.err()).isZero();
     assertThat(keys.out()).contains("keys/master.json").doesNotContain("memory");
     assertThat(other.resolve(".cfn/keys/master.json")).hasContent("{\"key\":\"MASTER\"}");
-    BadInputTest.Result none =
-        BadInputTest.run(
+    CliRun none =
+        CliRun.run(
             "dr",
             "restore",
             "--keys-only",
@@ -262,8 +260,8 @@ class DrCommandTest {
 
     // in place: the node's own token file, TLS pair and keyring are kept
     Files.writeString(cfn.resolve("keys/master.json"), "{\"key\":\"ROTATED\"}\n");
-    BadInputTest.Result inPlace =
-        BadInputTest.run(
+    CliRun inPlace =
+        CliRun.run(
             "dr", "restore", "--from", dir.resolve("vault").toString(), "--home", node.toString());
     assertThat(inPlace.code()).as(inPlace.err()).isZero();
     assertThat(inPlace.out()).contains("kept the node's own keys/master.json");

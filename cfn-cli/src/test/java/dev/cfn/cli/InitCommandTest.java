@@ -20,7 +20,7 @@ class InitCommandTest {
   void scaffoldsAProjectThatLoadsWithoutAKey() throws Exception {
     Path project = dir.resolve("new/project");
 
-    BadInputTest.Result r = BadInputTest.run("init", "--dir", project.toString());
+    CliRun r = CliRun.run("init", "--dir", project.toString());
 
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("initialised").contains("providers.yaml");
@@ -54,7 +54,7 @@ class InitCommandTest {
     Files.createDirectories(mine.getParent());
     Files.writeString(mine, "my own reviewer\n");
 
-    BadInputTest.Result r = BadInputTest.run("init", "--dir", dir.toString());
+    CliRun r = CliRun.run("init", "--dir", dir.toString());
 
     assertThat(r.code()).isEqualTo(ExitCode.USAGE);
     assertThat(r.err()).contains("reviewer.md").contains("already there").contains("nothing");
@@ -65,12 +65,12 @@ class InitCommandTest {
 
   @Test
   void aSecondInitChangesNothing() throws Exception {
-    assertThat(BadInputTest.run("init", "--dir", dir.toString()).code()).isZero();
+    assertThat(CliRun.run("init", "--dir", dir.toString()).code()).isZero();
     Path providers = dir.resolve(".cfn/providers.yaml");
     Files.writeString(providers, "# edited\n", java.nio.file.StandardOpenOption.APPEND);
     String before = Files.readString(providers);
 
-    BadInputTest.Result again = BadInputTest.run("init", "--dir", dir.toString(), "--json");
+    CliRun again = CliRun.run("init", "--dir", dir.toString(), "--json");
 
     assertThat(again.code()).isEqualTo(ExitCode.USAGE);
     assertThat(again.err()).contains("4 files").doesNotContain("Exception");
@@ -79,7 +79,7 @@ class InitCommandTest {
 
   @Test
   void jsonListsTheFilesWritten() {
-    BadInputTest.Result r = BadInputTest.run("init", "--dir", dir.toString(), "--json");
+    CliRun r = CliRun.run("init", "--dir", dir.toString(), "--json");
 
     assertThat(r.code()).isZero();
     assertThat(r.out())

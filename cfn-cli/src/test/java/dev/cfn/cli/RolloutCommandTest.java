@@ -25,8 +25,8 @@ class RolloutCommandTest {
         "---\nname: reviewer\ndescription: Reviews\ntools: []\nversion: 2\n---\nYou review better.\n");
     String h = home.toString();
 
-    BadInputTest.Result start =
-        BadInputTest.run(
+    CliRun start =
+        CliRun.run(
             "rollout",
             "start",
             "reviewer",
@@ -46,8 +46,8 @@ class RolloutCommandTest {
     assertThat(s.get("canary").get("version").asText()).isEqualTo("2");
     assertThat(s.get("hold").asText()).isEqualTo("PT5M");
 
-    BadInputTest.Result again =
-        BadInputTest.run(
+    CliRun again =
+        CliRun.run(
             "rollout",
             "start",
             "reviewer",
@@ -58,17 +58,16 @@ class RolloutCommandTest {
     assertThat(again.code()).isEqualTo(2);
     assertThat(again.err()).contains("is running already");
 
-    BadInputTest.Result promote = BadInputTest.run("rollout", "promote", "reviewer", "--home", h);
+    CliRun promote = CliRun.run("rollout", "promote", "reviewer", "--home", h);
     assertThat(promote.code()).as(promote.err()).isZero();
     assertThat(promote.out()).contains("running, canary 2 (").contains("at 50 %");
 
-    BadInputTest.Result back =
-        BadInputTest.run(
-            "rollout", "abort", "reviewer", "--reason", "answers read worse", "--home", h);
+    CliRun back =
+        CliRun.run("rollout", "abort", "reviewer", "--reason", "answers read worse", "--home", h);
     assertThat(back.code()).as(back.err()).isZero();
     assertThat(back.out()).contains("rolled back").contains("reason: answers read worse");
 
-    BadInputTest.Result status = BadInputTest.run("rollout", "status", "--home", h, "--json");
+    CliRun status = CliRun.run("rollout", "status", "--home", h, "--json");
     JsonNode all = JSON.readTree(status.out());
     assertThat(all).hasSize(1);
     assertThat(all.get(0).get("events"))
@@ -77,7 +76,7 @@ class RolloutCommandTest {
     assertThat(Files.readString(home.resolve(".claude/agents/reviewer.md")))
         .contains("You review.");
 
-    BadInputTest.Result tail = BadInputTest.run("audit", "tail", "--home", h, "--json");
+    CliRun tail = CliRun.run("audit", "tail", "--home", h, "--json");
     assertThat(
             tail.out()
                 .lines()

@@ -33,8 +33,8 @@ class TokenCommandTest {
 
   @Test
   void createPrintsTheTokenOnceAndStoresOnlyItsHash() throws Exception {
-    BadInputTest.Result created =
-        BadInputTest.run(
+    CliRun created =
+        CliRun.run(
             "token",
             "create",
             "--role",
@@ -57,17 +57,15 @@ class TokenCommandTest {
             .doesNotContain(secret.substring(4));
       }
     }
-    BadInputTest.Result list =
-        BadInputTest.run("token", "list", "--json", "--home", home.toString());
+    CliRun list = CliRun.run("token", "list", "--json", "--home", home.toString());
     assertThat(list.code()).isZero();
     assertThat(list.out()).contains("\"state\" : \"active\"").doesNotContain(secret);
     String id = list.out().replaceAll("(?s).*\"id\" : \"(tok_[0-9a-f]{12})\".*", "$1");
-    assertThat(BadInputTest.run("token", "revoke", id, "--home", home.toString()).code()).isZero();
+    assertThat(CliRun.run("token", "revoke", id, "--home", home.toString()).code()).isZero();
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
       assertThat(store.authenticate(secret).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
     }
-    assertThat(BadInputTest.run("token", "list", "--home", home.toString()).out())
-        .contains("revoked");
+    assertThat(CliRun.run("token", "list", "--home", home.toString()).out()).contains("revoked");
   }
 
   /**
@@ -76,18 +74,18 @@ class TokenCommandTest {
   @Test
   void checkPassesACleanFileAndNamesAnEditedRecord() throws Exception {
     String h = home.toString();
-    assertThat(BadInputTest.run("token", "check", "--home", h).code())
+    assertThat(CliRun.run("token", "check", "--home", h).code())
         .as("no token file yet")
         .isEqualTo(ExitCode.USAGE);
-    BadInputTest.Result created =
-        BadInputTest.run("token", "create", "--role", "viewer", "--expires", "7d", "--home", h);
+    CliRun created =
+        CliRun.run("token", "create", "--role", "viewer", "--expires", "7d", "--home", h);
     assertThat(created.code()).as(created.err()).isZero();
     String secret = created.out().lines().toList().getLast();
     String id;
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
       id = store.list().getFirst().id();
     }
-    BadInputTest.Result clean = BadInputTest.run("token", "check", "--home", h);
+    CliRun clean = CliRun.run("token", "check", "--home", h);
     assertThat(clean.code()).as(clean.err()).isZero();
     assertThat(clean.out()).contains("passed the integrity check and every checksum");
 
@@ -97,7 +95,7 @@ class TokenCommandTest {
         java.sql.Statement sql = c.createStatement()) {
       assertThat(sql.executeUpdate("UPDATE api_tokens SET role = 'admin'")).isEqualTo(1);
     }
-    BadInputTest.Result damaged = BadInputTest.run("token", "check", "--home", h);
+    CliRun damaged = CliRun.run("token", "check", "--home", h);
     assertThat(damaged.code()).isEqualTo(ExitCode.FAILED);
     assertThat(damaged.out())
         .contains("api_tokens: record '" + id + "' fails its checksum")
@@ -110,8 +108,7 @@ class TokenCommandTest {
 
   @Test
   void refusedInputCreatesNoTokenFile() {
-    assertThat(
-            BadInputTest.run("token", "create", "--role", "root", "--home", home.toString()).code())
+    assertThat(CliRun.run("token", "create", "--role", "root", "--home", home.toString()).code())
         .isEqualTo(ExitCode.USAGE);
     assertThat(home.resolve(".cfn")).doesNotExist();
   }

@@ -197,21 +197,7 @@ class ShutdownTest {
                       exited.countDown();
                     }
                   }));
-      ShutdownReport report;
-      try {
-        rt.send(stuck, "block");
-        await(entered, "handler blocked");
-        for (int i = 0; i < queued; i++) {
-          rt.send(stuck, i);
-        }
-        report = rt.shutdown(Duration.ofMillis(200));
-      } finally {
-        release.countDown();
-      }
-      await(exited, "blocked handler finished");
-      assertThat(report.drained()).isFalse();
-      assertThat(report.deadLettered()).isEqualTo(queued);
-      assertThat(rt.deadLetters().count(DeadLetter.Reason.SHUTDOWN)).isEqualTo(queued);
+      shutDownBehindABlockedHandler(rt, stuck, queued, entered, release, exited);
       assertThat(rt.deadLetters().count()).isEqualTo(queued);
     }
   }
@@ -240,25 +226,41 @@ class ShutdownTest {
                       })
               .blocking()
               .build());
-      ShutdownReport report;
-      try {
-        rt.send(stuck, "block");
-        await(entered, "handler blocked");
-        for (int i = 0; i < queued; i++) {
-          rt.send(stuck, i);
-        }
-        report = rt.shutdown(Duration.ofMillis(200));
-      } finally {
-        release.countDown();
-      }
-      await(exited, "blocked handler finished");
-      assertThat(report.drained()).isFalse();
-      assertThat(report.deadLettered()).isEqualTo(queued);
-      assertThat(rt.deadLetters().count(DeadLetter.Reason.SHUTDOWN)).isEqualTo(queued);
+      shutDownBehindABlockedHandler(rt, stuck, queued, entered, release, exited);
       assertThat(rt.deadLetters().recent())
           .extracting(d -> d.envelope().payload())
           .startsWith(0, 1, 2)
           .endsWith(queued - 1);
     }
+  }
+
+  /**
+   * Sends {@code "block"} to {@code stuck}, whose handler then blocks until {@code release}; queues
+   * {@code queued} more messages behind it and shuts {@code rt} down with a 200 ms deadline; then
+   * releases the handler, waits for it to finish and checks that the queued messages were dead
+   * lettered by the shutdown.
+   */
+  private static void shutDownBehindABlockedHandler(
+      AgentRuntime rt,
+      AgentId stuck,
+      int queued,
+      CountDownLatch entered,
+      CountDownLatch release,
+      CountDownLatch exited) {
+    ShutdownReport report;
+    try {
+      rt.send(stuck, "block");
+      await(entered, "handler blocked");
+      for (int i = 0; i < queued; i++) {
+        rt.send(stuck, i);
+      }
+      report = rt.shutdown(Duration.ofMillis(200));
+    } finally {
+      release.countDown();
+    }
+    await(exited, "blocked handler finished");
+    assertThat(report.drained()).isFalse();
+    assertThat(report.deadLettered()).isEqualTo(queued);
+    assertThat(rt.deadLetters().count(DeadLetter.Reason.SHUTDOWN)).isEqualTo(queued);
   }
 }

@@ -36,6 +36,37 @@ class RolloutServingTest {
     return DefinitionLoader.load(file).definitions().getFirst();
   }
 
+  /**
+   * Writes version 1 of agent {@code reviewer} in {@code .claude/agents} and version 2 (whose
+   * prompt says "second edition") in {@code reviewer-v2.md} of the home folder.
+   *
+   * @return the agents folder
+   */
+  private Path writeVersions() throws java.io.IOException {
+    Path agents = home.resolve(".claude/agents");
+    Files.createDirectories(agents);
+    Files.writeString(
+        agents.resolve("reviewer.md"),
+        "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\n---\nYou review.\n");
+    Files.writeString(
+        home.resolve("reviewer-v2.md"),
+        "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\nversion: 2\n---\n"
+            + "You review, second edition.\n");
+    return agents;
+  }
+
+  /** A node on the home folder whose models are those of {@code models}. */
+  private TestNode serve(ModelServer models) throws Exception {
+    String yaml =
+        "providers:\n  local:\n    kind: openai\n    base-url: "
+            + models.openAiBaseUrl()
+            + "\n    api-key: k\n    model: test-model\n";
+    return TestNode.start(
+        home,
+        // polled as fast as answers come: these tests are not about the rate limit
+        b -> b.models(() -> ModelConfig.parse(yaml, "test", Map.of())).rateLimit(10_000, 10_000));
+  }
+
   @Test
   void aFailingNewVersionServedThroughTheApiIsRolledBackAndAudited() throws Exception {
     try (ModelServer models = ModelServer.start()) {
@@ -44,15 +75,7 @@ class RolloutServingTest {
           .on(Match.systemContains("second edition"))
           .reply(Reply.status(400, "the new prompt breaks it"));
       models.script().on(Match.any()).reply(Reply.text("LGTM").withUsage(50, 10, 0));
-      Path agents = home.resolve(".claude/agents");
-      Files.createDirectories(agents);
-      Files.writeString(
-          agents.resolve("reviewer.md"),
-          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\n---\nYou review.\n");
-      Files.writeString(
-          home.resolve("reviewer-v2.md"),
-          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\nversion: 2\n---\n"
-              + "You review, second edition.\n");
+      Path agents = writeVersions();
       RolloutStore store = RolloutStore.at(home.resolve(".cfn/rollouts"));
       store.start(
           load(agents.resolve("reviewer.md")),
@@ -62,17 +85,7 @@ class RolloutServingTest {
           Gates.DEFAULTS.withMinTasks(5),
           Instant.now(),
           "test");
-      String yaml =
-          "providers:\n  local:\n    kind: openai\n    base-url: "
-              + models.openAiBaseUrl()
-              + "\n    api-key: k\n    model: test-model\n";
-      try (TestNode node =
-          TestNode.start(
-              home,
-              // polled as fast as answers come: these tests are not about the rate limit
-              b ->
-                  b.models(() -> ModelConfig.parse(yaml, "test", Map.of()))
-                      .rateLimit(10_000, 10_000))) {
+      try (TestNode node = serve(models)) {
         String token = node.token(Role.OPERATOR);
         HttpResponse<String> spawned =
             node.call("POST", "/v1/agents", token, "{\"type\":\"reviewer\",\"key\":\"k0\"}");
@@ -109,26 +122,8 @@ class RolloutServingTest {
     try (ModelServer models = ModelServer.start()) {
       models.script().on(Match.systemContains("second edition")).reply(Reply.text("NEW VERSION"));
       models.script().on(Match.any()).reply(Reply.text("OLD VERSION").withUsage(50, 10, 0));
-      Path agents = home.resolve(".claude/agents");
-      Files.createDirectories(agents);
-      Files.writeString(
-          agents.resolve("reviewer.md"),
-          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\n---\nYou review.\n");
-      Files.writeString(
-          home.resolve("reviewer-v2.md"),
-          "---\nname: reviewer\ndescription: Reviews\ntools: []\nmodel: test-model\nversion: 2\n---\n"
-              + "You review, second edition.\n");
-      String yaml =
-          "providers:\n  local:\n    kind: openai\n    base-url: "
-              + models.openAiBaseUrl()
-              + "\n    api-key: k\n    model: test-model\n";
-      try (TestNode node =
-          TestNode.start(
-              home,
-              // polled as fast as answers come: these tests are not about the rate limit
-              b ->
-                  b.models(() -> ModelConfig.parse(yaml, "test", Map.of()))
-                      .rateLimit(10_000, 10_000))) {
+      Path agents = writeVersions();
+      try (TestNode node = serve(models)) {
         String token = node.token(Role.OPERATOR);
         HttpResponse<String> spawned =
             node.call("POST", "/v1/agents", token, "{\"type\":\"reviewer\",\"key\":\"k1\"}");

@@ -1,18 +1,19 @@
 package dev.cfn.ai.process;
 
+import static dev.cfn.testkit.process.LinuxProcess.awaitGone;
+import static dev.cfn.testkit.process.LinuxProcess.parentOf;
+import static dev.cfn.testkit.process.LinuxProcess.running;
+import static dev.cfn.testkit.process.LinuxProcess.sessionOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cfn.ai.internal.os.ParentWatch;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -47,45 +48,26 @@ class ProcessAgentDiesWithTheJvmTest {
     Path script = dir.resolve("stubborn-agent.sh");
     Files.writeString(script, STUBBORN_AGENT);
     Path pidFile = dir.resolve("agent.pids");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process cfn =
-        new ProcessBuilder(
-                java,
-                "-Xshare:auto",
-                "-XX:TieredStopAtLevel=1",
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ProcessAgentOrphanChild.class.getName(),
-                script.toString(),
-                pidFile.toString())
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
     List<Long> pids = List.of();
-    try {
-      BufferedReader out =
-          new BufferedReader(new InputStreamReader(cfn.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      do {
-        line = out.readLine();
-      } while (line != null && !line.startsWith("STARTED") && !line.startsWith("NOT STARTED"));
-      assertThat(line).as("the child JVM started the agent's command").isEqualTo("STARTED");
-      pids = Files.readAllLines(pidFile).stream().map(l -> Long.parseLong(l.trim())).toList();
-      assertThat(pids).hasSize(2);
-      long agent = pids.get(0);
-      long child = pids.get(1);
-      assertThat(running(agent) && running(child)).as("the command and its child run").isTrue();
-      assertThat(parentOf(agent)).as("the command is a child of the cfn JVM").isEqualTo(cfn.pid());
-      assertThat(fields(stat(agent))[3])
-          .as("it leads a session of its own")
-          .isEqualTo(Long.toString(agent));
+    try (ChildJvm cfn =
+        ChildJvm.start(ProcessAgentOrphanChild.class, script.toString(), pidFile.toString())) {
+      try {
+        String line = cfn.awaitLine(l -> l.startsWith("STARTED") || l.startsWith("NOT STARTED"));
+        assertThat(line).as("the child JVM started the agent's command").isEqualTo("STARTED");
+        pids = Files.readAllLines(pidFile).stream().map(l -> Long.parseLong(l.trim())).toList();
+        assertThat(pids).hasSize(2);
+        long agent = pids.get(0);
+        long child = pids.get(1);
+        assertThat(running(agent) && running(child)).as("the command and its child run").isTrue();
+        assertThat(parentOf(agent))
+            .as("the command is a child of the cfn JVM")
+            .isEqualTo(cfn.pid());
+        assertThat(sessionOf(agent)).as("it leads a session of its own").isEqualTo(agent);
 
-      cfn.destroyForcibly(); // SIGKILL: no shutdown hook runs, nothing kills the command
-      assertThat(cfn.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        // SIGKILL: no shutdown hook runs, nothing kills the command
+        assertThat(cfn.kill()).isTrue();
 
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (running(agent) || running(child)) {
-        if (System.nanoTime() - end > 0) {
+        if (!awaitGone(Duration.ofSeconds(60), agent, child)) {
           fail(
               "the agent's command "
                   + agent
@@ -95,37 +77,11 @@ class ProcessAgentDiesWithTheJvmTest {
                   + (running(child) ? " (still running)" : "")
                   + " outlived its SIGKILLed cfn process by 60 s");
         }
-        Thread.sleep(50);
-      }
-    } finally {
-      cfn.destroyForcibly();
-      for (long pid : pids) {
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      } finally {
+        for (long pid : pids) {
+          ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
       }
     }
-  }
-
-  /** True while {@code pid} exists and is not a zombie (a zombie has exited). */
-  private static boolean running(long pid) throws IOException {
-    String stat = stat(pid);
-    return stat != null && !fields(stat)[0].equals("Z");
-  }
-
-  private static long parentOf(long pid) throws IOException {
-    String stat = stat(pid);
-    return stat == null ? -1 : Long.parseLong(fields(stat)[1]);
-  }
-
-  private static String stat(long pid) throws IOException {
-    try {
-      return Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-    } catch (java.nio.file.NoSuchFileException gone) {
-      return null;
-    }
-  }
-
-  /** The fields after the command name: state, parent, process group, session, ... */
-  private static String[] fields(String stat) {
-    return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
   }
 }

@@ -31,6 +31,17 @@ class MessagingToolsTest {
         .build();
   }
 
+  /**
+   * Asks agent {@code ai} (a {@link #toolUser}) to run {@code tool} with the JSON arguments {@code
+   * args} as call {@code id}, and returns the result it replies with.
+   */
+  private static ToolResult call(AgentRuntime rt, AgentId ai, String id, String tool, String args)
+      throws Exception {
+    return rt.request(ai, new ToolCall(id, tool, json(args)), Duration.ofSeconds(10))
+        .get(10, TimeUnit.SECONDS)
+        .payload(ToolResult.class);
+  }
+
   @Test
   void sendMessageAndPublishGoThroughTheAgentsContext() throws Exception {
     ToolRegistry registry = new ToolRegistry();
@@ -54,36 +65,18 @@ class MessagingToolsTest {
       AgentId ai = AgentId.of("ai", "7");
 
       ToolResult sent =
-          rt.request(
-                  ai,
-                  new ToolCall(
-                      "c1", "send_message", json("{\"to\": \"sink/a\", \"payload\": \"hello\"}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+          call(rt, ai, "c1", "send_message", "{\"to\": \"sink/a\", \"payload\": \"hello\"}");
       assertThat(sent).isEqualTo(ToolResult.text("sent to sink/a"));
       assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("sink/a got 'hello' from ai/7");
 
       ToolResult published =
-          rt.request(
-                  ai,
-                  new ToolCall(
-                      "c2", "publish", json("{\"topic\": \"news.today\", \"payload\": \"rain\"}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+          call(rt, ai, "c2", "publish", "{\"topic\": \"news.today\", \"payload\": \"rain\"}");
       assertThat(published).isEqualTo(ToolResult.text("published on news.today@7"));
       assertThat(received.poll(10, TimeUnit.SECONDS))
           .isEqualTo("sink/7 got 'rain' from ai/7 on news.today@7");
 
       ToolResult badAddress =
-          rt.request(
-                  ai,
-                  new ToolCall(
-                      "c3", "send_message", json("{\"to\": \"no-slash\", \"payload\": \"x\"}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+          call(rt, ai, "c3", "send_message", "{\"to\": \"no-slash\", \"payload\": \"x\"}");
       assertThat(badAddress.isError()).isTrue();
       assertThat(badAddress.content()).contains("/to");
       assertThat(received).isEmpty();
@@ -103,28 +96,19 @@ class MessagingToolsTest {
       AgentId ai = AgentId.of("ai", "7");
 
       ToolResult forged =
-          rt.request(
-                  ai,
-                  new ToolCall(
-                      "c1",
-                      "publish",
-                      json("{\"topic\": \"cfn.budget.exhausted\", \"payload\": \"fake\"}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+          call(
+              rt,
+              ai,
+              "c1",
+              "publish",
+              "{\"topic\": \"cfn.budget.exhausted\", \"payload\": \"fake\"}");
       assertThat(forged.isError()).isTrue();
       assertThat(forged.content())
           .contains("'cfn.budget.exhausted' is reserved")
           .contains("runtime's own events");
 
       ToolResult allowed =
-          rt.request(
-                  ai,
-                  new ToolCall(
-                      "c2", "publish", json("{\"topic\": \"news.cfn\", \"payload\": \"ok\"}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+          call(rt, ai, "c2", "publish", "{\"topic\": \"news.cfn\", \"payload\": \"ok\"}");
       assertThat(allowed.isError()).isFalse();
       assertThat(received.poll(10, TimeUnit.SECONDS))
           .as("the first message the sink gets is the allowed one")
@@ -171,13 +155,7 @@ class MessagingToolsTest {
                   })
               .blocking()
               .build());
-      ToolResult result =
-          rt.request(
-                  AgentId.of("ai", "1"),
-                  new ToolCall("c", "late_sender", json("{}")),
-                  Duration.ofSeconds(10))
-              .get(10, TimeUnit.SECONDS)
-              .payload(ToolResult.class);
+      ToolResult result = call(rt, AgentId.of("ai", "1"), "c", "late_sender", "{}");
       assertThat(result.content()).contains("did not finish within");
       assertThat(lateAttempt.poll(10, TimeUnit.SECONDS))
           .contains("used the agent's context after its call ended");

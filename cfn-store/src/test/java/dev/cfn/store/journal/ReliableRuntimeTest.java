@@ -3,6 +3,7 @@ package dev.cfn.store.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.core.Agent;
 import dev.cfn.core.AgentFactory;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
@@ -17,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,24 +55,36 @@ class ReliableRuntimeTest {
     }
   }
 
-  @Test
-  void handledMessageCommitsItsEffectOnceAndIsNotRedelivered() throws Exception {
-    AgentId counter = AgentId.of("counter", "1");
+  /**
+   * Runs a runtime whose agent {@code to} handles {@code n} reliable messages (payload {@code
+   * payload(i)} for the i-th) with {@code handler}, and closes it once all {@code n} are handled.
+   */
+  void handleAll(AgentId to, int n, IntFunction<Object> payload, Agent handler) throws Exception {
     AtomicInteger calls = new AtomicInteger();
     try (AgentRuntime rt =
         runtime(
-                "counter",
+                to.type(),
                 id ->
                     (m, ctx) -> {
+                      handler.onMessage(m, ctx);
                       calls.incrementAndGet();
-                      ctx.effects().put("seen-" + m.payload(), Long.toString(m.id()));
                     })
             .build()) {
-      for (int i = 0; i < 50; i++) {
-        rt.send(reliable(counter, "n" + i));
+      for (int i = 0; i < n; i++) {
+        rt.send(reliable(to, payload.apply(i)));
       }
-      eventually(() -> calls.get() == 50, "50 handled");
+      eventually(() -> calls.get() == n, n + " handled");
     }
+  }
+
+  @Test
+  void handledMessageCommitsItsEffectOnceAndIsNotRedelivered() throws Exception {
+    AgentId counter = AgentId.of("counter", "1");
+    handleAll(
+        counter,
+        50,
+        i -> "n" + i,
+        (m, ctx) -> ctx.effects().put("seen-" + m.payload(), Long.toString(m.id())));
     AtomicInteger again = new AtomicInteger();
     try (SqliteJournal j = journal()) {
       assertThat(j.recover()).isEmpty();
@@ -106,22 +120,14 @@ class ReliableRuntimeTest {
   @Test
   void consecutiveMessagesSeeTheStateTheirPredecessorsCommitted() throws Exception {
     AgentId counter = AgentId.of("counter", "1");
-    AtomicInteger calls = new AtomicInteger();
-    try (AgentRuntime rt =
-        runtime(
-                "counter",
-                id ->
-                    (m, ctx) -> {
-                      long n = ctx.effects().get("n").map(Long::parseLong).orElse(0L);
-                      ctx.effects().put("n", Long.toString(n + 1));
-                      calls.incrementAndGet();
-                    })
-            .build()) {
-      for (int i = 0; i < 200; i++) {
-        rt.send(reliable(counter, i));
-      }
-      eventually(() -> calls.get() == 200, "200 increments");
-    }
+    handleAll(
+        counter,
+        200,
+        i -> i,
+        (m, ctx) -> {
+          long n = ctx.effects().get("n").map(Long::parseLong).orElse(0L);
+          ctx.effects().put("n", Long.toString(n + 1));
+        });
     try (SqliteJournal j = journal()) {
       assertThat(j.state(counter.toString(), "n")).as("no lost update").contains("200");
     }
