@@ -168,7 +168,6 @@ public final class PartitionConsumer implements AutoCloseable {
       Connection connection,
       ReliableStream stream,
       ConsumerConfiguration config,
-      JetStreamSubscription subscription,
       Settings settings) {
     this.connection = connection;
     this.stream = stream;
@@ -180,7 +179,6 @@ public final class PartitionConsumer implements AutoCloseable {
     this.handler = handler;
     this.deadLetters = deadLetters;
     this.prior = prior;
-    this.subscription = subscription;
     this.settings = settings;
     this.loop = Thread.ofVirtual().name("cfn-nats-p" + partition).unstarted(this::run);
   }
@@ -270,7 +268,6 @@ public final class PartitionConsumer implements AutoCloseable {
       throw new IllegalArgumentException(
           "partition " + partition + " and epoch " + epoch + " must not be negative");
     }
-    JetStreamManagement jsm = connection.jetStreamManagement();
     String name = consumerName(partition, epoch);
     ConsumerConfiguration config =
         ConsumerConfiguration.builder()
@@ -282,26 +279,6 @@ public final class PartitionConsumer implements AutoCloseable {
             .maxDeliver(-1)
             .maxAckPending(settings.maxAckPending())
             .build();
-    for (int attempt = 1; ; attempt++) {
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      try {
-        jsm.addOrUpdateConsumer(stream.name(), config);
-        break;
-      } catch (JetStreamApiException e) {
-        // A lower epoch's consumer created after the listing above (its owner was still starting
-        // it when it lost the lease) makes the filter "not unique": list and delete again.
-        if (e.getApiErrorCode() != FILTER_NOT_UNIQUE || attempt >= 5) {
-          throw e;
-        }
-        LOG.info(
-            "partition {} epoch {}: another consumer holds the filter ({}); deleting lower epochs"
-                + " again",
-            partition,
-            epoch,
-            e.getErrorDescription());
-      }
-    }
-    JetStreamSubscription subscription = subscribe(connection, stream, partition, name);
     PartitionConsumer consumer =
         new PartitionConsumer(
             stream.subjects(),
@@ -314,8 +291,8 @@ public final class PartitionConsumer implements AutoCloseable {
             connection,
             stream,
             config,
-            subscription,
             settings);
+    consumer.bind(Bind.START);
     consumer.loop.start();
     return consumer;
   }
@@ -330,14 +307,75 @@ public final class PartitionConsumer implements AutoCloseable {
     return epoch;
   }
 
-  private static JetStreamSubscription subscribe(
-      Connection connection, ReliableStream stream, int partition, String name)
-      throws IOException, JetStreamApiException {
-    return connection
-        .jetStream()
-        .subscribe(
-            stream.subjects().reliablePartitionFilter(partition),
-            PullSubscribeOptions.bind(stream.name(), name));
+  /** Why {@link #bind} runs: each way differs from the others only where this says. */
+  private enum Bind {
+    /**
+     * Taking the partition over: a lower epoch's consumer that appears while this one is created
+     * (its owner was still creating it when it lost the lease) is deleted again, up to 5 tries.
+     */
+    START,
+    /**
+     * The subscription became inactive while the connection lives on: a new one is bound (the
+     * consumer created again if the server lost it); the inactive one is left as it is.
+     */
+    RESUBSCRIBE,
+    /**
+     * The consumer skipped stored messages: it is deleted and created again with the same name, so
+     * it delivers the partition's stored messages from the start; the old subscription is dropped.
+     */
+    RECREATE
+  }
+
+  /**
+   * The one way this consumer is (re)created and subscribed to, for {@link #start}, {@link
+   * #resubscribe} and {@link #recoverSkippedMessages}: deletes the partition's consumers of lower
+   * epochs (refusing when a higher one exists), creates or updates this epoch's durable consumer
+   * ({@code config}), and binds a pull subscription to it. Every way checks the epochs again right
+   * before creating, so a node that lost the partition never creates a consumer beside its
+   * successor's.
+   *
+   * @throws SupersededException when the partition has a consumer of a higher epoch
+   */
+  private void bind(Bind how) throws IOException, JetStreamApiException {
+    JetStreamManagement jsm = connection.jetStreamManagement();
+    String name = consumerName(partition, epoch);
+    if (how == Bind.RECREATE) {
+      jsm.deleteConsumer(stream.name(), name);
+    }
+    int tries = how == Bind.START ? 5 : 1;
+    for (int attempt = 1; ; attempt++) {
+      replaceLowerEpochs(jsm, stream, partition, epoch);
+      try {
+        jsm.addOrUpdateConsumer(stream.name(), config);
+        break;
+      } catch (JetStreamApiException e) {
+        // A lower epoch's consumer created after the listing above (its owner was still starting
+        // it when it lost the lease) makes the filter "not unique": list and delete again.
+        if (e.getApiErrorCode() != FILTER_NOT_UNIQUE || attempt >= tries) {
+          throw e;
+        }
+        LOG.info(
+            "partition {} epoch {}: another consumer holds the filter ({}); deleting lower epochs"
+                + " again",
+            partition,
+            epoch,
+            e.getErrorDescription());
+      }
+    }
+    JetStreamSubscription old = subscription;
+    subscription =
+        connection
+            .jetStream()
+            .subscribe(
+                stream.subjects().reliablePartitionFilter(partition),
+                PullSubscribeOptions.bind(stream.name(), name));
+    if (how == Bind.RECREATE && old != null) {
+      try {
+        old.unsubscribe();
+      } catch (IllegalStateException e) {
+        // already gone
+      }
+    }
   }
 
   private void run() {
@@ -426,16 +464,7 @@ public final class PartitionConsumer implements AutoCloseable {
           epoch,
           first.getSeq(),
           delivered);
-      jsm.deleteConsumer(stream.name(), name);
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      jsm.addOrUpdateConsumer(stream.name(), config);
-      JetStreamSubscription old = subscription;
-      subscription = subscribe(connection, stream, partition, name);
-      try {
-        old.unsubscribe();
-      } catch (IllegalStateException e) {
-        // already gone
-      }
+      bind(Bind.RECREATE);
     } catch (SupersededException e) {
       LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
     } catch (IOException | JetStreamApiException | RuntimeException e) {
@@ -453,12 +482,8 @@ public final class PartitionConsumer implements AutoCloseable {
    * lost it. Failures are logged and retried by the fetch loop.
    */
   private void resubscribe() {
-    String name = consumerName(partition, epoch);
     try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      jsm.addOrUpdateConsumer(stream.name(), config);
-      subscription = subscribe(connection, stream, partition, name);
+      bind(Bind.RESUBSCRIBE);
       LOG.info("partition {} epoch {}: subscribed again", partition, epoch);
     } catch (SupersededException e) {
       LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
