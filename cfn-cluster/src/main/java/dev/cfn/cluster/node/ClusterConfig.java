@@ -1,5 +1,6 @@
 package dev.cfn.cluster.node;
 
+import dev.cfn.cluster.nats.PartitionConsumer;
 import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.core.AgentId;
@@ -48,6 +49,9 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *   fan: [news.#]                  # ('*' one segment, '#' zero or more)
  *   audit: [orders.*, news.#]
  * responders: [echo]               # agent types whose best-effort requests are answered
+ * reconcile_after: 60s             # a message published this long ago and still pending is checked
+ * reconcile_every: 30s             # how often partition 0's holder reconciles (default after / 2)
+ * skipped_check_every: 30s         # a never-idle partition consumer checks for skipped messages
  * }</pre>
  *
  * <p>Subscriptions and responders name agent types; their code is Java, handed to {@link #join} (a
@@ -76,6 +80,10 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * @param ttl the heartbeat and lease TTL
  * @param subscriptions per agent type, the topic patterns it subscribes to (in the file's order)
  * @param responders the agent types whose best-effort requests are answered
+ * @param reconcileAfter how long a published message stays pending before the reconciler checks it
+ * @param reconcileEvery how often the holder of partition 0 runs the reconciler
+ * @param skippedCheckEvery how often, at least, a partition consumer that is never idle checks for
+ *     messages it skipped ({@link PartitionConsumer.Settings#skippedCheckEvery()})
  */
 public record ClusterConfig(
     String node,
@@ -89,7 +97,10 @@ public record ClusterConfig(
     int partitions,
     Duration ttl,
     Map<String, List<String>> subscriptions,
-    List<String> responders) {
+    List<String> responders,
+    Duration reconcileAfter,
+    Duration reconcileEvery,
+    Duration skippedCheckEvery) {
 
   private static final Set<String> TOP =
       Set.of(
@@ -100,7 +111,10 @@ public record ClusterConfig(
           "partitions",
           "ttl",
           "subscriptions",
-          "responders");
+          "responders",
+          "reconcile_after",
+          "reconcile_every",
+          "skipped_check_every");
   private static final Set<String> NATS = Set.of("urls", "replicas");
   private static final Set<String> PG =
       Set.of("url", "user", "password_env", "password_file", "pool_size", "password");
@@ -116,6 +130,9 @@ public record ClusterConfig(
     subscriptions.forEach((type, patterns) -> subs.put(type, List.copyOf(patterns)));
     subscriptions = Collections.unmodifiableMap(subs);
     responders = List.copyOf(responders);
+    Objects.requireNonNull(reconcileAfter, "reconcileAfter");
+    Objects.requireNonNull(reconcileEvery, "reconcileEvery");
+    Objects.requireNonNull(skippedCheckEvery, "skippedCheckEvery");
   }
 
   /**
@@ -221,16 +238,32 @@ public record ClusterConfig(
             PgJournal.MIN_POOL_SIZE,
             PgJournal.MAX_POOL_SIZE);
     int partitions = number(file, top, "partitions", "partitions", 256, 1, 4096);
-    Duration ttl;
-    String ttlText = text(file, top, "ttl", "10s");
-    try {
-      ttl = Duration.parse("PT" + ttlText.toUpperCase(Locale.ROOT));
-    } catch (DateTimeParseException e) {
-      throw bad(file, "ttl '" + ttlText + "' is not a duration", "such as 10s or 1500ms");
-    }
-    if (ttl.toMillis() < 300) {
-      throw bad(file, "ttl " + ttlText + " is below 300 ms", "use 10s in production");
-    }
+    Duration ttl =
+        duration(file, top, "ttl", "10s", Duration.ofMillis(300), "use 10s in production");
+    Duration reconcileAfter =
+        duration(
+            file,
+            top,
+            "reconcile_after",
+            ClusterNode.DEFAULT_RECONCILE_AFTER.toSeconds() + "s",
+            Duration.ofSeconds(1),
+            "60s by default");
+    Duration reconcileEvery =
+        duration(
+            file,
+            top,
+            "reconcile_every",
+            reconcileAfter.dividedBy(2).toMillis() + "ms",
+            Duration.ofMillis(500),
+            "half of reconcile_after by default");
+    Duration skippedCheckEvery =
+        duration(
+            file,
+            top,
+            "skipped_check_every",
+            PartitionConsumer.Settings.DEFAULT_SKIPPED_CHECK.toSeconds() + "s",
+            Duration.ofSeconds(1),
+            "30s by default");
     Map<String, List<String>> subscriptions = subscriptions(file, top.get("subscriptions"));
     List<String> responders = responders(file, top.get("responders"));
     return new ClusterConfig(
@@ -245,7 +278,32 @@ public record ClusterConfig(
         partitions,
         ttl,
         subscriptions,
-        responders);
+        responders,
+        reconcileAfter,
+        reconcileEvery,
+        skippedCheckEvery);
+  }
+
+  private static Duration duration(
+      Path file, Map<String, Object> m, String key, String fallback, Duration min, String hint) {
+    String text = text(file, m, key, fallback);
+    Duration d;
+    try {
+      // 1500ms is millis (Duration.parse reads only h, m and s, with decimals: 1.5s, 1m30s)
+      d =
+          text.matches("\\d{1,12}ms")
+              ? Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)))
+              : Duration.parse("PT" + text.toUpperCase(Locale.ROOT));
+    } catch (DateTimeParseException e) {
+      throw bad(file, key + " '" + text + "' is not a duration", "such as 10s or 1500ms");
+    }
+    if (d.compareTo(min) < 0) {
+      throw bad(
+          file,
+          key + " " + text + " is below " + min.toMillis() + " ms",
+          "at least " + min.toMillis() + " ms; " + hint);
+    }
+    return d;
   }
 
   private static Map<String, List<String>> subscriptions(Path file, Object value) {
@@ -402,6 +460,13 @@ public record ClusterConfig(
         + " partitions, TTL "
         + ttl.toMillis()
         + " ms"
+        + ", reconcile after "
+        + reconcileAfter.toMillis()
+        + " ms every "
+        + reconcileEvery.toMillis()
+        + " ms, skipped-message check under load every "
+        + skippedCheckEvery.toMillis()
+        + " ms"
         + (subscriptions.isEmpty() ? "" : ", subscriptions " + subscriptions)
         + (responders.isEmpty() ? "" : ", responders " + responders);
   }
@@ -460,7 +525,11 @@ public record ClusterConfig(
               .namespace(namespace)
               .partitions(partitions)
               .ttl(ttl)
-              .replicas(replicas);
+              .replicas(replicas)
+              .reconcileAfter(reconcileAfter)
+              .reconcileEvery(reconcileEvery)
+              .consumerSettings(
+                  PartitionConsumer.Settings.DEFAULT.withSkippedCheckEvery(skippedCheckEvery));
       agents.forEach(nb::agent);
       subscriptions.forEach(
           (type, patterns) -> patterns.forEach(pattern -> nb.subscribe(pattern, type)));

@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.cluster.nats.Partitioner;
+import dev.cfn.cluster.nats.ReliablePublisher;
+import dev.cfn.cluster.nats.ReliableStream;
+import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.AgentId;
+import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
+import io.nats.client.Connection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,6 +78,37 @@ class ClusterConfigTest {
     assertThat(d.partitions()).isEqualTo(256);
     assertThat(d.ttl()).isEqualTo(Duration.ofSeconds(10));
     assertThat(d.replicas()).isEqualTo(3);
+    assertThat(d.reconcileAfter()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(d.reconcileEvery()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.skippedCheckEvery()).isEqualTo(Duration.ofSeconds(30));
+
+    ClusterConfig paced =
+        ClusterConfig.load(
+            file(
+                "paced.yaml",
+                yaml(
+                    "node-a",
+                    "nats://127.0.0.1:4222",
+                    "jdbc:postgresql://db/cfn",
+                    "reconcile_after: 10s\nskipped_check_every: 5s\n")),
+            Map.of("CFN_TEST_PG_PASSWORD", "x"));
+    assertThat(paced.reconcileAfter()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(paced.reconcileEvery())
+        .as("half of reconcile_after")
+        .isEqualTo(Duration.ofSeconds(5));
+    assertThat(paced.skippedCheckEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(paced.describe()).contains("reconcile after 10000 ms every 5000 ms");
+    ClusterConfig millis =
+        ClusterConfig.load(
+            file(
+                "millis.yaml",
+                yaml(
+                    "node-a",
+                    "nats://127.0.0.1:4222",
+                    "jdbc:postgresql://db/cfn",
+                    "reconcile_every: 2500ms\n")),
+            Map.of("CFN_TEST_PG_PASSWORD", "x"));
+    assertThat(millis.reconcileEvery()).isEqualTo(Duration.ofMillis(2500));
   }
 
   @Test
@@ -115,6 +151,13 @@ class ClusterConfigTest {
           new Case(
               yaml("a", "nats://h:4222", pg, "responders:\n  echo: yes\n"),
               "responders that are not a list"),
+          new Case(yaml("a", "nats://h:4222", pg, "reconcile_every: 0s\n"), "reconcile_every 0s"),
+          new Case(
+              yaml("a", "nats://h:4222", pg, "reconcile_after: soon\n"),
+              "reconcile_after 'soon' is not a duration"),
+          new Case(
+              yaml("a", "nats://h:4222", pg, "skipped_check_every: 100ms\n"),
+              "skipped_check_every 100ms is below 1000 ms"),
           new Case(
               yaml("a", "nats://h:4222", pg, "responders: ['']\n"),
               "responders names agent type ''"),
@@ -261,6 +304,50 @@ class ClusterConfigTest {
                         .get(15, TimeUnit.SECONDS))
             .isInstanceOf(ExecutionException.class)
             .hasCauseInstanceOf(TimeoutException.class);
+      }
+    }
+  }
+
+  /**
+   * The reconciler's pace comes from the file: a message the stream lost (deleted from it after its
+   * outbox row was published) is republished by the node's own reconciler loop and takes effect
+   * once. With the defaults (60 s, every 30 s) that would take more than this test waits.
+   */
+  @Test
+  void theReconcilerRunsAtTheFilesPace() throws Exception {
+    String url = TestDatabase.newSchema("cfgpace");
+    Map<String, String> env = Map.of("CFN_TEST_PG_PASSWORD", "unused-by-trust-auth");
+    try (TestNats nats = TestNats.single();
+        Connection connection = nats.connect();
+        PgJournal db = PgJournal.builder(url).stateCacheKeys(0).open()) {
+      ReliableStream stream =
+          ReliableStream.ensure(
+              connection, Subjects.of("cfgtest"), 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+      OutboxRelay relay =
+          new OutboxRelay(
+              db.outbox(),
+              new ReliablePublisher(connection, stream, new Partitioner(8)),
+              connection,
+              stream);
+      AgentId target = AgentId.of("counter", "lost");
+      Envelope lost = ClusterNodeTest.envelope(db.nextIdBlock(), target, "lost");
+      db.append(lost);
+      assertThat(relay.publishNow(List.of(lost))).isEqualTo(1);
+      long seq = db.outbox().publishedOlderThan(Duration.ZERO, 10).getFirst().streamSequence();
+      assertThat(connection.jetStreamManagement().deleteMessage(stream.name(), seq)).isTrue();
+
+      String servers = String.join(", ", nats.urls());
+      ClusterConfig c =
+          ClusterConfig.load(
+              file(
+                  "pace.yaml",
+                  yaml("solo", servers, url, "reconcile_after: 1s\nreconcile_every: 1s\n")),
+              env);
+      try (ClusterConfig.Joined j = c.join(env, Map.of("counter", ClusterNodeTest.counter()), 1)) {
+        PlacementTest.eventually(
+            "the lost message republished by the node's reconciler and counted",
+            () -> ClusterNodeTest.count(db, target) == 1);
+        assertThat(j.node().handledCount()).isEqualTo(1);
       }
     }
   }
