@@ -398,13 +398,14 @@ public record ClusterConfig(
    * @throws IllegalArgumentException naming the type and the fix, when one has none
    */
   public void check(Map<String, ClusterAgent> agents, Map<String, ClusterResponder> responderCode) {
-    for (String type : subscriptions.keySet()) {
+    for (Map.Entry<String, List<String>> e : subscriptions.entrySet()) {
+      String type = e.getKey();
       if (!agents.containsKey(type)) {
         throw new IllegalArgumentException(
             "the cluster file subscribes agent type '"
                 + type
                 + "' to "
-                + subscriptions.get(type)
+                + e.getValue()
                 + ", but this node runs no such agent type (it runs "
                 + (agents.isEmpty() ? "none" : new TreeSet<>(agents.keySet()))
                 + ") (fix: remove the subscription, or register a ClusterAgent for '"
