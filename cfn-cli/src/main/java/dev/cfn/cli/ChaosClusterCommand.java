@@ -14,10 +14,7 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.Priority;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +40,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -950,82 +946,54 @@ final class ChaosClusterCommand implements Callable<Integer> {
     }
   }
 
-  /** A node JVM ({@link ClusterChaosWorker}), optionally inside a namespace. */
+  /**
+   * A node JVM ({@link ClusterChaosWorker}), optionally inside a namespace: a {@link
+   * dev.cfn.cluster.harness.ChildJvm} that reports {@code ready NODE-ID} once it joined.
+   */
   static final class NodeProcess {
-    final Process process;
-    final Path log;
-    final List<String> lines = new CopyOnWriteArrayList<>();
+    final dev.cfn.cluster.harness.ChildJvm jvm;
     volatile String id;
 
-    private NodeProcess(Process process, Path log) {
-      this.process = process;
-      this.log = log;
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try (BufferedReader in =
-                    new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                  }
-                } catch (IOException e) {
-                  // the node ended
-                }
-              });
+    private NodeProcess(dev.cfn.cluster.harness.ChildJvm jvm) {
+      this.jvm = jvm;
     }
 
     static NodeProcess start(List<String> prefix, Path log, List<String> args) throws IOException {
-      List<String> command = new ArrayList<>(prefix);
-      command.add(ProcessHandle.current().info().command().orElse("java"));
-      command.addAll(
-          List.of(
-              "-cp",
-              System.getProperty("java.class.path"),
-              "-Xmx256m",
-              "--enable-native-access=ALL-UNNAMED",
-              "--sun-misc-unsafe-memory-access=allow",
-              "-Xlog:all=warning:stderr"));
+      List<String> flags =
+          new ArrayList<>(
+              List.of(
+                  "-Xmx256m",
+                  "--enable-native-access=ALL-UNNAMED",
+                  "--sun-misc-unsafe-memory-access=allow",
+                  "-Xlog:all=warning:stderr"));
       String childFlag = Logging.childFlag();
       if (childFlag != null) {
-        command.add(childFlag);
+        flags.add(childFlag);
       }
-      command.add(ClusterChaosWorker.class.getName());
-      command.addAll(args);
-      Process p =
-          new ProcessBuilder(command)
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
-      return new NodeProcess(p, log);
+      return new NodeProcess(
+          dev.cfn.cluster.harness.ChildJvm.start(
+              prefix, flags, ClusterChaosWorker.class.getName(), args, log));
     }
 
     void awaitReady(Duration timeout) throws Exception {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
-        for (String line : lines) {
-          if (line.startsWith("ready ")) {
-            id = line.substring("ready ".length()).strip();
-            return;
-          }
-        }
-        if (!process.isAlive()) {
-          break;
-        }
-        Thread.sleep(20);
+      String ready = jvm.await(line -> line.startsWith("ready "), timeout);
+      if (ready != null) {
+        id = ready.substring("ready ".length()).strip();
+        return;
       }
       throw CommandFailure.failed(
           "a cluster node did not join within "
               + timeout.toSeconds()
               + " s"
-              + (process.isAlive() ? "" : " (it exited with " + process.exitValue() + ")")
+              + (jvm.alive() ? "" : " (it exited with " + jvm.exitValue() + ")")
               + ": "
               + lastLine(),
-          "see its log " + log);
+          "see its log " + jvm.log());
     }
 
     private String lastLine() {
       try {
-        List<String> all = Files.readAllLines(log);
+        List<String> all = Files.readAllLines(jvm.log());
         for (int i = all.size() - 1; i >= 0; i--) {
           if (all.get(i).startsWith(ChaosCommand.WORKER_ERROR)) {
             return all.get(i);
@@ -1038,33 +1006,33 @@ final class ChaosClusterCommand implements Callable<Integer> {
     }
 
     boolean alive() {
-      return process.isAlive();
+      return jvm.alive();
     }
 
     /** SIGKILL, and waits until the process is gone. */
     void kill() throws InterruptedException {
-      process.destroyForcibly();
-      process.waitFor(30, TimeUnit.SECONDS);
+      jvm.kill(Duration.ofSeconds(30));
     }
 
     /** Asks it to leave the cluster; SIGKILL after 10 s. */
     void stop() {
       try {
-        OutputStream in = process.getOutputStream();
-        in.write("stop\n".getBytes(StandardCharsets.UTF_8));
-        in.flush();
-        in.close();
+        jvm.send("stop");
+        jvm.closeInput();
       } catch (IOException e) {
         // it is gone
       }
       try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          process.waitFor(10, TimeUnit.SECONDS);
+        if (!jvm.waitFor(Duration.ofSeconds(10))) {
+          jvm.kill(Duration.ofSeconds(10));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        process.destroyForcibly();
+        try {
+          jvm.kill(Duration.ZERO);
+        } catch (InterruptedException again) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
   }

@@ -96,6 +96,9 @@ final class ServeCommand implements Callable<Integer> {
     if (cluster != null) {
       try {
         clusterConfig = dev.cfn.cluster.node.ClusterConfig.load(cluster, System.getenv());
+        // the server runs no cluster agent types or responders yet (its agents run on its
+        // embedded runtime): a file that subscribes or lists one is refused before anything starts
+        clusterConfig.check(java.util.Map.of(), java.util.Map.of());
       } catch (IllegalArgumentException e) {
         throw CommandFailure.usage(e.getMessage(), null);
       }

@@ -476,6 +476,8 @@ class BadInputTest {
           "serve --cluster GARBAGE",
           "serve --cluster DIR",
           "serve --cluster ''",
+          "serve --cluster SUBSCRIBED",
+          "serve --cluster BADSUBS",
           // token
           "token",
           "token nosuch",
@@ -665,6 +667,12 @@ class BadInputTest {
         tmp.resolve("HOOKED/.cfn/alerts.yaml"),
         "webhook: {url: 'http://127.0.0.1:9/hook'}\n"
             + "rules:\n  - {name: r, metric: cfn_up, op: '<', threshold: 1}\n");
+    // cluster files: a subscription of a type the server does not run, a bad topic pattern
+    String cluster =
+        "node: a\nnats:\n  urls: nats://127.0.0.1:9\npostgres:\n  url:"
+            + " jdbc:postgresql://127.0.0.1:9/cfn\n";
+    Files.writeString(tmp.resolve("SUBSCRIBED"), cluster + "subscriptions:\n  fan: [news.#]\n");
+    Files.writeString(tmp.resolve("BADSUBS"), cluster + "subscriptions:\n  fan: [news..x]\n");
     SqliteJournal.builder(tmp.resolve("J")).open().close();
     SqliteMemoryStore.open(tmp.resolve("M")).close();
     Files.createDirectories(tmp.resolve("AGENTS"));
@@ -757,7 +765,9 @@ class BadInputTest {
                 "SWARMGRAPH",
                 "BADHOOKS",
                 "BADPROJECT",
-                "HELPER2" ->
+                "HELPER2",
+                "SUBSCRIBED",
+                "BADSUBS" ->
                 tmp.resolve(word).toString();
             case "SEALEDJ" -> tmp.resolve("SEALED/.cfn/cfn.db").toString();
             case "SEALEDM" -> tmp.resolve("SEALED/.cfn/memory.db").toString();

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -60,7 +61,10 @@ import org.slf4j.LoggerFactory;
  * checks that the stream holds no message of its partition that it counts as delivered while
  * nothing waits for an ack; nats-server 2.9 can leave it so after stream-leader kills, and those
  * messages would never be delivered. If it finds one it recreates its consumer (same name), which
- * delivers the partition's stored messages again; the store's dedup absorbs the repeats.
+ * delivers the partition's stored messages again; the store's dedup absorbs the repeats. A consumer
+ * that is never idle checks at least every {@link Settings#skippedCheckEvery()} (30 s) between
+ * batches, for a stored message at or below its ack floor, and recreates itself when it sees the
+ * same one twice a second apart.
  *
  * <p>A handler must finish within {@code ackWait}, or the server redelivers the message while it is
  * still being handled (the store's dedup then makes the second delivery a no-op).
@@ -81,16 +85,27 @@ public final class PartitionConsumer implements AutoCloseable {
    *     a failed message of one of these types is retried in place (after the retry policy's delay,
    *     its ack timer extended) and the partition handles nothing else until it succeeds or is
    *     dead-lettered; empty by default (a failed message is retried after the ones behind it)
+   * @param skippedCheckEvery how often, at least, the consumer checks for skipped messages while it
+   *     is never idle (under continuous load); 30 s by default, at least 1 s. When idle it checks
+   *     every {@code ackWait} (1 to 10 s) anyway
    */
   public record Settings(
-      Duration ackWait, int batch, int maxAckPending, Set<String> strictFifoTypes) {
-    /** 30 s ack wait, batches of 64, 1024 pending, no strict-FIFO type. */
+      Duration ackWait,
+      int batch,
+      int maxAckPending,
+      Set<String> strictFifoTypes,
+      Duration skippedCheckEvery) {
+    /** The default {@link #skippedCheckEvery()}: 30 s. */
+    public static final Duration DEFAULT_SKIPPED_CHECK = Duration.ofSeconds(30);
+
+    /** 30 s ack wait, batches of 64, 1024 pending, no strict-FIFO type, 30 s skipped check. */
     public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), 64, 1024);
 
     /** Validates the settings. */
     public Settings {
       Objects.requireNonNull(ackWait, "ackWait");
       strictFifoTypes = Set.copyOf(Objects.requireNonNull(strictFifoTypes, "strictFifoTypes"));
+      Objects.requireNonNull(skippedCheckEvery, "skippedCheckEvery");
       if (ackWait.toMillis() < 100 || batch < 1 || maxAckPending < batch) {
         throw new IllegalArgumentException(
             "consumer settings ackWait="
@@ -101,16 +116,32 @@ public final class PartitionConsumer implements AutoCloseable {
                 + maxAckPending
                 + " (fix: ackWait >= 100 ms, batch >= 1, maxAckPending >= batch)");
       }
+      if (skippedCheckEvery.toMillis() < 1000) {
+        throw new IllegalArgumentException(
+            "consumer settings skippedCheckEvery="
+                + skippedCheckEvery
+                + " (fix: at least 1 s; 30 s by default)");
+      }
     }
 
-    /** Settings without strict-FIFO types. */
+    /** Settings without strict-FIFO types, the skipped check under load every 30 s. */
     public Settings(Duration ackWait, int batch, int maxAckPending) {
       this(ackWait, batch, maxAckPending, Set.of());
     }
 
+    /** Settings with the skipped check under load every 30 s. */
+    public Settings(Duration ackWait, int batch, int maxAckPending, Set<String> strictFifoTypes) {
+      this(ackWait, batch, maxAckPending, strictFifoTypes, DEFAULT_SKIPPED_CHECK);
+    }
+
     /** These settings with {@code types} kept in strict per-agent FIFO through failures. */
     public Settings withStrictFifo(Set<String> types) {
-      return new Settings(ackWait, batch, maxAckPending, types);
+      return new Settings(ackWait, batch, maxAckPending, types, skippedCheckEvery);
+    }
+
+    /** These settings with the skipped check under continuous load every {@code every}. */
+    public Settings withSkippedCheckEvery(Duration every) {
+      return new Settings(ackWait, batch, maxAckPending, strictFifoTypes, every);
     }
   }
 
@@ -168,7 +199,6 @@ public final class PartitionConsumer implements AutoCloseable {
       Connection connection,
       ReliableStream stream,
       ConsumerConfiguration config,
-      JetStreamSubscription subscription,
       Settings settings) {
     this.connection = connection;
     this.stream = stream;
@@ -180,7 +210,6 @@ public final class PartitionConsumer implements AutoCloseable {
     this.handler = handler;
     this.deadLetters = deadLetters;
     this.prior = prior;
-    this.subscription = subscription;
     this.settings = settings;
     this.loop = Thread.ofVirtual().name("cfn-nats-p" + partition).unstarted(this::run);
   }
@@ -270,7 +299,6 @@ public final class PartitionConsumer implements AutoCloseable {
       throw new IllegalArgumentException(
           "partition " + partition + " and epoch " + epoch + " must not be negative");
     }
-    JetStreamManagement jsm = connection.jetStreamManagement();
     String name = consumerName(partition, epoch);
     ConsumerConfiguration config =
         ConsumerConfiguration.builder()
@@ -282,26 +310,6 @@ public final class PartitionConsumer implements AutoCloseable {
             .maxDeliver(-1)
             .maxAckPending(settings.maxAckPending())
             .build();
-    for (int attempt = 1; ; attempt++) {
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      try {
-        jsm.addOrUpdateConsumer(stream.name(), config);
-        break;
-      } catch (JetStreamApiException e) {
-        // A lower epoch's consumer created after the listing above (its owner was still starting
-        // it when it lost the lease) makes the filter "not unique": list and delete again.
-        if (e.getApiErrorCode() != FILTER_NOT_UNIQUE || attempt >= 5) {
-          throw e;
-        }
-        LOG.info(
-            "partition {} epoch {}: another consumer holds the filter ({}); deleting lower epochs"
-                + " again",
-            partition,
-            epoch,
-            e.getErrorDescription());
-      }
-    }
-    JetStreamSubscription subscription = subscribe(connection, stream, partition, name);
     PartitionConsumer consumer =
         new PartitionConsumer(
             stream.subjects(),
@@ -314,8 +322,8 @@ public final class PartitionConsumer implements AutoCloseable {
             connection,
             stream,
             config,
-            subscription,
             settings);
+    consumer.bind(Bind.START);
     consumer.loop.start();
     return consumer;
   }
@@ -330,14 +338,75 @@ public final class PartitionConsumer implements AutoCloseable {
     return epoch;
   }
 
-  private static JetStreamSubscription subscribe(
-      Connection connection, ReliableStream stream, int partition, String name)
-      throws IOException, JetStreamApiException {
-    return connection
-        .jetStream()
-        .subscribe(
-            stream.subjects().reliablePartitionFilter(partition),
-            PullSubscribeOptions.bind(stream.name(), name));
+  /** Why {@link #bind} runs: each way differs from the others only where this says. */
+  private enum Bind {
+    /**
+     * Taking the partition over: a lower epoch's consumer that appears while this one is created
+     * (its owner was still creating it when it lost the lease) is deleted again, up to 5 tries.
+     */
+    START,
+    /**
+     * The subscription became inactive while the connection lives on: a new one is bound (the
+     * consumer created again if the server lost it); the inactive one is left as it is.
+     */
+    RESUBSCRIBE,
+    /**
+     * The consumer skipped stored messages: it is deleted and created again with the same name, so
+     * it delivers the partition's stored messages from the start; the old subscription is dropped.
+     */
+    RECREATE
+  }
+
+  /**
+   * The one way this consumer is (re)created and subscribed to, for {@link #start}, {@link
+   * #resubscribe} and {@link #recoverSkippedMessages}: deletes the partition's consumers of lower
+   * epochs (refusing when a higher one exists), creates or updates this epoch's durable consumer
+   * ({@code config}), and binds a pull subscription to it. Every way checks the epochs again right
+   * before creating, so a node that lost the partition never creates a consumer beside its
+   * successor's.
+   *
+   * @throws SupersededException when the partition has a consumer of a higher epoch
+   */
+  private void bind(Bind how) throws IOException, JetStreamApiException {
+    JetStreamManagement jsm = connection.jetStreamManagement();
+    String name = consumerName(partition, epoch);
+    if (how == Bind.RECREATE) {
+      jsm.deleteConsumer(stream.name(), name);
+    }
+    int tries = how == Bind.START ? 5 : 1;
+    for (int attempt = 1; ; attempt++) {
+      replaceLowerEpochs(jsm, stream, partition, epoch);
+      try {
+        jsm.addOrUpdateConsumer(stream.name(), config);
+        break;
+      } catch (JetStreamApiException e) {
+        // A lower epoch's consumer created after the listing above (its owner was still starting
+        // it when it lost the lease) makes the filter "not unique": list and delete again.
+        if (e.getApiErrorCode() != FILTER_NOT_UNIQUE || attempt >= tries) {
+          throw e;
+        }
+        LOG.info(
+            "partition {} epoch {}: another consumer holds the filter ({}); deleting lower epochs"
+                + " again",
+            partition,
+            epoch,
+            e.getErrorDescription());
+      }
+    }
+    JetStreamSubscription old = subscription;
+    subscription =
+        connection
+            .jetStream()
+            .subscribe(
+                stream.subjects().reliablePartitionFilter(partition),
+                PullSubscribeOptions.bind(stream.name(), name));
+    if (how == Bind.RECREATE && old != null) {
+      try {
+        old.unsubscribe();
+      } catch (IllegalStateException e) {
+        // already gone
+      }
+    }
   }
 
   private void run() {
@@ -345,6 +414,7 @@ public final class PartitionConsumer implements AutoCloseable {
     long checkEvery =
         Math.clamp(settings.ackWait().toNanos(), TimeUnit.SECONDS.toNanos(1), MAX_CHECK_NANOS);
     long lastCheck = System.nanoTime();
+    long loadCheckAt = lastCheck + settings.skippedCheckEvery().toNanos();
     while (running) {
       List<Message> batch;
       try {
@@ -368,9 +438,20 @@ public final class PartitionConsumer implements AutoCloseable {
         sleep(200);
         continue;
       }
-      if (batch.isEmpty() && System.nanoTime() - lastCheck > checkEvery) {
-        lastCheck = System.nanoTime();
+      long now = System.nanoTime();
+      if (batch.isEmpty() && now - lastCheck > checkEvery) {
+        lastCheck = now;
+        loadCheckAt = now + settings.skippedCheckEvery().toNanos();
+        idleChecks.incrementAndGet();
         recoverSkippedMessages();
+      } else if (now - loadCheckAt > 0) {
+        // never idle for skippedCheckEvery: look under load (between batches, nothing in hand)
+        lastCheck = now;
+        loadChecks.incrementAndGet();
+        loadCheckAt =
+            checkSkippedUnderLoad()
+                ? now + CONFIRM_NANOS // confirm the suspect soon, not a whole period later
+                : now + settings.skippedCheckEvery().toNanos();
       }
       for (Message message : batch) {
         if (!running) {
@@ -381,6 +462,86 @@ public final class PartitionConsumer implements AutoCloseable {
         }
       }
     }
+  }
+
+  private final AtomicLong idleChecks = new AtomicLong();
+  private final AtomicLong loadChecks = new AtomicLong();
+
+  /** Skipped-message checks run when idle (tests). */
+  long idleChecks() {
+    return idleChecks.get();
+  }
+
+  /** Skipped-message checks run under continuous load (tests). */
+  long loadChecks() {
+    return loadChecks.get();
+  }
+
+  /** How soon a suspect found under load is looked at again. */
+  private static final long CONFIRM_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** The stream sequence found under load at or below the ack floor, not yet confirmed; or 0. */
+  private long suspect;
+
+  /**
+   * Under continuous load: whether the stream holds a message of this partition at or below the
+   * consumer's ack floor (every message up to the floor was acked, and a work-queue stream deletes
+   * a message when it is acked, so such a message was skipped), and if so, once it is seen twice
+   * (the first sighting may be an ack whose deletion is still being replicated), recreates the
+   * consumer as {@link #recoverSkippedMessages} does. Returns whether a suspect awaits its second
+   * look.
+   *
+   * <p>Safe while messages flow: it runs on the loop thread between batches, so no fetched message
+   * is in hand; the recreated consumer (same name, epochs checked again) redelivers what was
+   * delivered and not acked (the store's dedup makes a repeat a no-op) and the messages that were
+   * waiting. Its cost: that redelivery, and a retry waiting out its {@code nakWithDelay} comes
+   * sooner than its delay (its attempt is still counted).
+   */
+  private boolean checkSkippedUnderLoad() {
+    String name = consumerName(partition, epoch);
+    try {
+      JetStreamManagement jsm = connection.jetStreamManagement();
+      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
+      long floor = info.getAckFloor().getStreamSequence();
+      MessageInfo first;
+      try {
+        first =
+            jsm.getFirstMessage(
+                stream.name(), stream.subjects().reliablePartitionFilter(partition));
+      } catch (JetStreamApiException e) {
+        if (e.getErrorCode() == 404) {
+          suspect = 0;
+          return false; // nothing of this partition is stored
+        }
+        throw e;
+      }
+      if (first.getSeq() > floor) {
+        suspect = 0;
+        return false; // delivered and awaiting its ack, or not yet delivered
+      }
+      if (suspect != first.getSeq()) {
+        suspect = first.getSeq();
+        return true;
+      }
+      suspect = 0;
+      LOG.warn(
+          "partition {} epoch {}: under load, the stream still holds message {} of this partition"
+              + " at or below the consumer's ack floor {}; recreating the consumer",
+          partition,
+          epoch,
+          first.getSeq(),
+          floor);
+      bind(Bind.RECREATE);
+    } catch (SupersededException e) {
+      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      LOG.warn(
+          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
+          partition,
+          epoch,
+          e.toString());
+    }
+    return false;
   }
 
   /**
@@ -426,16 +587,7 @@ public final class PartitionConsumer implements AutoCloseable {
           epoch,
           first.getSeq(),
           delivered);
-      jsm.deleteConsumer(stream.name(), name);
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      jsm.addOrUpdateConsumer(stream.name(), config);
-      JetStreamSubscription old = subscription;
-      subscription = subscribe(connection, stream, partition, name);
-      try {
-        old.unsubscribe();
-      } catch (IllegalStateException e) {
-        // already gone
-      }
+      bind(Bind.RECREATE);
     } catch (SupersededException e) {
       LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
     } catch (IOException | JetStreamApiException | RuntimeException e) {
@@ -453,12 +605,8 @@ public final class PartitionConsumer implements AutoCloseable {
    * lost it. Failures are logged and retried by the fetch loop.
    */
   private void resubscribe() {
-    String name = consumerName(partition, epoch);
     try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      replaceLowerEpochs(jsm, stream, partition, epoch);
-      jsm.addOrUpdateConsumer(stream.name(), config);
-      subscription = subscribe(connection, stream, partition, name);
+      bind(Bind.RESUBSCRIBE);
       LOG.info("partition {} epoch {}: subscribed again", partition, epoch);
     } catch (SupersededException e) {
       LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());

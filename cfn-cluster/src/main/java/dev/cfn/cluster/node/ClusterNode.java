@@ -84,6 +84,9 @@ public final class ClusterNode implements AutoCloseable {
    */
   public static final String TOPIC_HEADER = "cfn-topic";
 
+  /** How long a published message stays pending before the reconciler looks, by default: 60 s. */
+  public static final Duration DEFAULT_RECONCILE_AFTER = Duration.ofSeconds(60);
+
   private final PgJournal journal;
   private final String node;
   private final Map<String, ClusterAgent> agents;
@@ -99,6 +102,7 @@ public final class ClusterNode implements AutoCloseable {
   private final OutboxRelay relay;
   private final Duration relayInterval;
   private final Duration reconcileAfter;
+  private final Duration reconcileEvery;
   private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
   private final AtomicLong handled = new AtomicLong();
   private final AtomicLong skipped = new AtomicLong();
@@ -127,6 +131,8 @@ public final class ClusterNode implements AutoCloseable {
     this.relay = relay;
     this.relayInterval = b.relayInterval;
     this.reconcileAfter = b.reconcileAfter;
+    this.reconcileEvery =
+        b.reconcileEvery != null ? b.reconcileEvery : b.reconcileAfter.dividedBy(2);
     this.onCommitted = b.onCommitted;
     this.relayLoop = Thread.ofVirtual().name("cfn-relay-" + node).unstarted(this::relayLoop);
   }
@@ -462,7 +468,7 @@ public final class ClusterNode implements AutoCloseable {
       // a relay that keeps failing (a message that gets no PubAck) must not hold the reconciler
       // back: it is what republishes the messages the stream lost
       try {
-        if (first && System.nanoTime() - lastReconcile > reconcileAfter.toNanos() / 2) {
+        if (first && System.nanoTime() - lastReconcile > reconcileEvery.toNanos()) {
           lastReconcile = System.nanoTime();
           relay.reconcile(reconcileAfter);
         }
@@ -515,7 +521,8 @@ public final class ClusterNode implements AutoCloseable {
     private RetryPolicy retry = RetryPolicy.DEFAULT;
     private PartitionConsumer.Settings consumer = PartitionConsumer.Settings.DEFAULT;
     private Duration relayInterval = Duration.ofMillis(200);
-    private Duration reconcileAfter = Duration.ofSeconds(60);
+    private Duration reconcileAfter = DEFAULT_RECONCILE_AFTER;
+    private Duration reconcileEvery;
     private java.util.function.Consumer<Envelope> onCommitted;
 
     private Builder(PgJournal journal, Connection nats, String node) {
@@ -604,13 +611,29 @@ public final class ClusterNode implements AutoCloseable {
 
     /**
      * How long a published message may stay pending before the reconciler checks the stream still
-     * has it (default 60 s).
+     * has it (default 60 s). A message the stream lost is republished between this and this plus
+     * {@link #reconcileEvery} after its publish; shorter finds losses sooner, at the price of more
+     * stream lookups for messages that are merely waiting (a backlog, a retry delay).
      */
     public Builder reconcileAfter(Duration after) {
       if (after.toMillis() < 1) {
         throw new IllegalArgumentException("reconcileAfter must be at least 1 ms, was " + after);
       }
       this.reconcileAfter = after;
+      return this;
+    }
+
+    /**
+     * How often the holder of partition 0 runs the reconciler (default: half of {@link
+     * #reconcileAfter}, so 30 s). Each run reads the pending rows published more than {@code
+     * reconcileAfter} ago and asks the stream about each, so it costs PostgreSQL and JetStream
+     * lookups in proportion to the messages pending that long.
+     */
+    public Builder reconcileEvery(Duration every) {
+      if (every.toMillis() < 1) {
+        throw new IllegalArgumentException("reconcileEvery must be at least 1 ms, was " + every);
+      }
+      this.reconcileEvery = every;
       return this;
     }
 

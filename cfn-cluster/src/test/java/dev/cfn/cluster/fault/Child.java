@@ -1,141 +1,93 @@
 package dev.cfn.cluster.fault;
 
-import java.io.BufferedReader;
+import dev.cfn.cluster.harness.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * An {@link OwnerNode} in a child JVM (optionally inside a network namespace): its report lines are
- * collected as they arrive, its standard error goes to a log file named in failures.
+ * An {@link OwnerNode} in a child JVM (optionally inside a network namespace), a {@link ChildJvm}
+ * seen as the tests need it: waits that fail with the child's last lines and log, and a close that
+ * wakes a stopped child before killing it and deletes its log.
  */
 final class Child implements AutoCloseable {
-  private final Process process;
-  private final Path log;
-  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final ChildJvm jvm;
 
-  private Child(Process process, Path log) {
-    this.process = process;
-    this.log = log;
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // the child ended
-              }
-            });
+  private Child(ChildJvm jvm) {
+    this.jvm = jvm;
   }
 
   /**
    * Starts {@code OwnerNode.main(args)}, prefixed by {@code prefix} (say {@code ip netns exec}).
    */
   static Child start(List<String> prefix, String... args) throws IOException {
-    List<String> command = new ArrayList<>(prefix);
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(OwnerNode.class.getName());
-    command.addAll(List.of(args));
     Path log = Files.createTempFile("cfn-owner-", ".log");
-    Process p =
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
-    return new Child(p, log);
+    return new Child(
+        ChildJvm.start(prefix, List.of("-Xmx256m"), OwnerNode.class.getName(), List.of(args), log));
   }
 
   long pid() {
-    return process.pid();
+    return jvm.pid();
   }
 
   List<String> lines() {
-    return List.copyOf(lines);
+    return jvm.lines();
   }
 
   /** Waits up to {@code timeout} for a line matching {@code test} and returns it. */
   String await(Predicate<String> test, Duration timeout, String what) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      for (String line : lines) {
-        if (test.test(line)) {
-          return line;
-        }
-      }
-      if (!process.isAlive() && lines.stream().noneMatch(test)) {
-        break;
-      }
-      Thread.sleep(20);
+    String line = jvm.await(test, timeout);
+    if (line == null) {
+      throw new AssertionError(
+          "the child never reported "
+              + what
+              + " (alive "
+              + jvm.alive()
+              + "); its last lines: "
+              + lastLines()
+              + "; its log: "
+              + tail());
     }
-    throw new AssertionError(
-        "the child never reported "
-            + what
-            + " (alive "
-            + process.isAlive()
-            + "); its last lines: "
-            + lastLines()
-            + "; its log: "
-            + tail());
+    return line;
   }
 
   /** The last 20 report lines, for failure messages. */
   List<String> lastLines() {
-    List<String> all = lines();
-    return all.subList(Math.max(0, all.size() - 20), all.size());
+    return jvm.lastLines(20);
   }
 
   void signal(String signal) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).start();
-    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      throw new IllegalStateException("kill -" + signal + " " + pid() + " failed");
-    }
+    jvm.signal(signal);
   }
 
   void send(String line) throws IOException {
-    OutputStream in = process.getOutputStream();
-    in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-    in.flush();
+    jvm.send(line);
   }
 
   int awaitExit(Duration timeout) throws Exception {
-    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+    if (!jvm.waitFor(timeout)) {
       throw new AssertionError("the child did not exit within " + timeout + "; " + tail());
     }
-    return process.exitValue();
+    return jvm.exitValue();
   }
 
   String tail() {
-    try {
-      String text = Files.readString(log);
-      return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return jvm.tail(4000);
   }
 
   @Override
-  public void close() throws IOException {
-    if (process.isAlive()) {
+  public void close() throws IOException, InterruptedException {
+    if (jvm.alive()) {
       try {
-        signal("CONT");
+        jvm.signal("CONT");
       } catch (Exception e) {
         // gone meanwhile
       }
-      process.destroyForcibly();
     }
-    Files.deleteIfExists(log);
+    jvm.close();
+    Files.deleteIfExists(jvm.log());
   }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -338,5 +339,62 @@ class ReliableTransportTest {
         .as("'one' ran attempts 2 and 3 only; 'used' never ran")
         .containsExactly(2, 3);
     assertThat(deadAt).containsEntry("one", 3).containsEntry("used", 6);
+  }
+
+  /**
+   * Under continuous load (a consumer never idle) the skipped-message check still runs, every
+   * skippedCheckEvery, and leaves a healthy consumer alone: no recreation, so no message is
+   * delivered twice. (The skipped state itself, stored messages a consumer counts as delivered,
+   * cannot be made on demand: nats-server 2.9 left it after stream-leader kills, and a work-queue
+   * consumer must deliver all, so it cannot be created past stored messages.)
+   */
+  @Test
+  void theSkippedCheckRunsUnderContinuousLoadAndLeavesAHealthyConsumerAlone() throws Exception {
+    ReliableStream stream = freshStream();
+    ReliablePublisher publisher = new ReliablePublisher(connection, stream, new Partitioner(1));
+    AgentId to = AgentId.of("coder", "1");
+    Map<String, Integer> handled = new ConcurrentHashMap<>();
+    PartitionConsumer c =
+        PartitionConsumer.start(
+            connection,
+            stream,
+            0,
+            1,
+            RetryPolicy.DEFAULT,
+            m -> handled.merge(m.messageId(), 1, Integer::sum),
+            NO_DEAD_LETTERS,
+            new PartitionConsumer.Settings(Duration.ofSeconds(30), 16, 256)
+                .withSkippedCheckEvery(Duration.ofSeconds(1)));
+    consumers.add(c);
+    // a message every 20 ms: a fetch (up to 500 ms) never comes back empty, so the consumer is
+    // never idle and the idle check never runs while the load lasts
+    AtomicBoolean loading = new AtomicBoolean(true);
+    AtomicInteger sent = new AtomicInteger();
+    Thread load =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  while (loading.get()) {
+                    try {
+                      publisher.publish(to, "load-" + sent.get(), new byte[] {1});
+                      sent.incrementAndGet();
+                      Thread.sleep(20);
+                    } catch (Exception e) {
+                      return;
+                    }
+                  }
+                });
+    try {
+      Await.until(WAIT, "three checks under load", () -> c.loadChecks() >= 3 || !load.isAlive());
+      assertThat(load.isAlive()).as("the load still runs").isTrue();
+    } finally {
+      loading.set(false);
+      load.join();
+    }
+    int total = sent.get();
+    Await.until(WAIT, "every message handled", () -> handled.size() == total);
+    assertThat(handled.values()).as("each handled once: nothing recreated").containsOnly(1);
+    assertThat(c.idleChecks()).as("never idle while the load ran").isZero();
+    Await.until(WAIT, "acked away", () -> storedMessages(stream) == 0);
   }
 }
