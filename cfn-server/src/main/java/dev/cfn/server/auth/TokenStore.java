@@ -550,21 +550,60 @@ public final class TokenStore implements AutoCloseable {
     return verdict(principal);
   }
 
-  /** Every token, newest first, revoked and expired ones included. */
-  public List<ApiToken> list() {
+  /**
+   * A token as {@link #list} shows it: what its record says, and whether the record passes its
+   * checksum. Never its secret (the file does not have it).
+   *
+   * @param id the record's id as stored
+   * @param token what the record says; null when a damaged record cannot be read at all (a role or
+   *     scope no cfn knows)
+   * @param damage why the record fails its checksum, worded as {@link #check()} words it; null when
+   *     it passes
+   */
+  public record Listed(String id, ApiToken token, String damage) {
+    /**
+     * True when the record fails its checksum: the server refuses the token as {@link
+     * Verdict#DAMAGED}, whatever the record says.
+     */
+    public boolean damaged() {
+      return damage != null;
+    }
+  }
+
+  /**
+   * Every token, newest first, revoked and expired ones included, and damaged ones marked: a record
+   * that fails its checksum is listed (by its id) with why, never hidden or thrown.
+   */
+  public List<Listed> list() {
     return db.with(
         "list the tokens",
         c -> {
           try (PreparedStatement q =
                   c.prepareStatement("SELECT * FROM api_tokens ORDER BY created_at DESC, id");
               ResultSet rows = q.executeQuery()) {
-            List<ApiToken> all = new ArrayList<>();
+            List<Listed> all = new ArrayList<>();
             while (rows.next()) {
-              all.add(read(rows));
+              String why = damage(TOKENS, TOKEN_COLUMNS, rows);
+              String id = Objects.requireNonNullElse(rows.getString("id"), "?");
+              all.add(new Listed(id, why == null ? read(rows) : readDamaged(rows), why));
             }
             return all;
           }
         });
+  }
+
+  /** What a record that fails its checksum says, or null when even that cannot be read. */
+  private static ApiToken readDamaged(ResultSet rows) throws SQLException {
+    for (String column : List.of("id", "role", "scopes", "created_at", "expires_at", "note")) {
+      if (rows.getObject(column) == null) {
+        return null;
+      }
+    }
+    try {
+      return read(rows);
+    } catch (IllegalArgumentException e) {
+      return null; // a role or scope no cfn wrote: the listing still names the record
+    }
   }
 
   /** The token with this id, if any. */
