@@ -142,16 +142,38 @@ public final class TokenStore implements AutoCloseable {
     /** The table's name, which its records' checksums also cover. */
     final String table;
 
-    /** The column a presented secret or certificate is looked up by. */
-    final String key;
-
     /** The columns a record's checksum covers, in order (every column but {@code crc}). */
     final List<String> columns;
 
+    /** Inserts a record: every column, then {@code crc}. */
+    private final String insertSql;
+
+    /**
+     * Selects the record a presented secret or certificate names, by its key column (the hash, or
+     * the fingerprint).
+     */
+    final String byKey;
+
+    /** Sets a record's {@code crc}, by id. */
+    final String setChecksum;
+
+    /** Sets a record's {@code revoked_at} and {@code crc}, by id. */
+    final String setRevoked;
+
     Table(String table, String key, List<String> columns) {
       this.table = table;
-      this.key = key;
       this.columns = columns;
+      this.insertSql =
+          "INSERT INTO "
+              + table
+              + " ("
+              + String.join(", ", columns)
+              + ", crc) VALUES ("
+              + "?, ".repeat(columns.size())
+              + "?)";
+      this.byKey = "SELECT * FROM " + table + " WHERE " + key + " = ?";
+      this.setChecksum = "UPDATE " + table + " SET crc = ? WHERE id = ?";
+      this.setRevoked = "UPDATE " + table + " SET revoked_at = ?, crc = ? WHERE id = ?";
     }
 
     /** The table a principal with this id is kept in. */
@@ -175,20 +197,12 @@ public final class TokenStore implements AutoCloseable {
 
     /** Inserts a record of {@code values} (in {@link #columns} order) with their checksum. */
     void insert(Connection c, Object[] values) throws SQLException {
-      try (PreparedStatement insert =
-          c.prepareStatement(
-              "INSERT INTO "
-                  + table
-                  + " ("
-                  + String.join(", ", columns)
-                  + ", crc) VALUES ("
-                  + "?, ".repeat(columns.size())
-                  + "?)")) {
+      try (PreparedStatement q = c.prepareStatement(insertSql)) {
         for (int i = 0; i < values.length; i++) {
-          insert.setObject(i + 1, values[i]);
+          q.setObject(i + 1, values[i]);
         }
-        insert.setLong(values.length + 1, RecordChecksum.of(table, values));
-        insert.executeUpdate();
+        q.setLong(values.length + 1, RecordChecksum.of(table, values));
+        q.executeUpdate();
       }
     }
 
@@ -316,8 +330,7 @@ public final class TokenStore implements AutoCloseable {
         "add checksums to the token records",
         c -> {
           for (Table t : Table.values()) {
-            try (PreparedStatement update =
-                c.prepareStatement("UPDATE " + t.table + " SET crc = ? WHERE id = ?")) {
+            try (PreparedStatement update = c.prepareStatement(t.setChecksum)) {
               for (Object[] values : query(c, t.select("WHERE crc IS NULL"), null, t::valuesOf)) {
                 update.setLong(1, RecordChecksum.of(t.table, values));
                 update.setObject(2, values[0]);
@@ -649,9 +662,7 @@ public final class TokenStore implements AutoCloseable {
                 return false;
               }
               if (revocation.get().write()) {
-                try (PreparedStatement update =
-                    c.prepareStatement(
-                        "UPDATE " + t.table + " SET revoked_at = ?, crc = ? WHERE id = ?")) {
+                try (PreparedStatement update = c.prepareStatement(t.setRevoked)) {
                   update.setLong(1, now);
                   update.setObject(2, revocation.get().crc());
                   update.setString(3, id);
@@ -706,7 +717,7 @@ public final class TokenStore implements AutoCloseable {
                 c ->
                     first(
                         c,
-                        table.select("WHERE " + table.key + " = ?"),
+                        table.byKey,
                         key,
                         rows ->
                             table.damage(rows) == null
