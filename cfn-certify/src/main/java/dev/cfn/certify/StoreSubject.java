@@ -12,6 +12,7 @@ import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.store.StoreCheck;
 import dev.cfn.store.audit.AuditEntry;
 import dev.cfn.store.audit.AuditEvent;
 import dev.cfn.store.audit.AuditException;
@@ -32,6 +33,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -94,25 +97,78 @@ interface StoreSubject {
         new AuditTrail());
   }
 
-  /** {@link SqliteJournal}: records are RELIABLE messages appended, then recovered. */
-  final class JournalStore implements StoreSubject {
-    private SqliteJournal journal;
-    private Map<Long, Object> recovered;
+  /**
+   * A store on one SQLite file, the same for each of them but for what a record is: opened by
+   * {@code opener}, verified by the store's own {@code check()} ({@code integrity_check} and every
+   * record's checksum), closed by {@code closer}.
+   *
+   * @param <S> the store's type
+   */
+  abstract class SqliteFile<S> implements StoreSubject {
+    private final String name;
+    private final Function<Path, S> opener;
+    private final Function<S, StoreCheck> checker;
+    private final Consumer<S> closer;
+
+    /** The open store; null while closed. */
+    S store;
+
+    SqliteFile(
+        String name,
+        Function<Path, S> opener,
+        Function<S, StoreCheck> checker,
+        Consumer<S> closer) {
+      this.name = name;
+      this.opener = opener;
+      this.checker = checker;
+      this.closer = closer;
+    }
 
     @Override
-    public String name() {
-      return "journal (SqliteJournal)";
+    public final String name() {
+      return name;
     }
 
     @Override
     public void open(Path file) {
-      journal = SqliteJournal.builder(file).open();
+      store = opener.apply(file);
+    }
+
+    @Override
+    public final List<String> check() {
+      return checker.apply(store).problems();
+    }
+
+    @Override
+    public final void close() {
+      if (store != null) {
+        closer.accept(store);
+        store = null;
+      }
+    }
+  }
+
+  /** {@link SqliteJournal}: records are RELIABLE messages appended, then recovered. */
+  final class JournalStore extends SqliteFile<SqliteJournal> {
+    private Map<Long, Object> recovered;
+
+    JournalStore() {
+      super(
+          "journal (SqliteJournal)",
+          file -> SqliteJournal.builder(file).open(),
+          SqliteJournal::check,
+          SqliteJournal::close);
+    }
+
+    @Override
+    public void open(Path file) {
+      super.open(file);
       recovered = null;
     }
 
     @Override
     public void write(int i, String value) {
-      journal.append(
+      store.append(
           new Envelope(
               i + 1L,
               "certify.record",
@@ -131,40 +187,24 @@ interface StoreSubject {
     public Optional<String> read(int i) {
       if (recovered == null) {
         recovered = new HashMap<>();
-        for (Journal.JournalEntry e : journal.recover()) {
+        for (Journal.JournalEntry e : store.recover()) {
           recovered.put(e.envelope().id(), e.envelope().payload());
         }
       }
       return Optional.ofNullable(recovered.get(i + 1L)).map(String::valueOf);
     }
-
-    @Override
-    public List<String> check() {
-      return journal.check().problems();
-    }
-
-    @Override
-    public void close() {
-      if (journal != null) {
-        journal.close();
-        journal = null;
-      }
-    }
   }
 
   /** {@link SqliteMemoryStore}: records are entries of one namespace. */
-  final class MemoryStore implements StoreSubject {
+  final class MemoryStore extends SqliteFile<SqliteMemoryStore> {
     private static final MemoryAccessor WHO = MemoryAccessor.operator();
-    private SqliteMemoryStore store;
 
-    @Override
-    public String name() {
-      return "memory (SqliteMemoryStore)";
-    }
-
-    @Override
-    public void open(Path file) {
-      store = SqliteMemoryStore.open(file);
+    MemoryStore() {
+      super(
+          "memory (SqliteMemoryStore)",
+          SqliteMemoryStore::open,
+          SqliteMemoryStore::check,
+          SqliteMemoryStore::close);
     }
 
     @Override
@@ -176,33 +216,16 @@ interface StoreSubject {
     public Optional<String> read(int i) {
       return store.get(WHO, "certify", "record-" + i).map(MemoryEntry::value);
     }
-
-    @Override
-    public List<String> check() {
-      return store.check().problems();
-    }
-
-    @Override
-    public void close() {
-      if (store != null) {
-        store.close();
-        store = null;
-      }
-    }
   }
 
   /** {@link SqliteCallLogStore}: records are call results under a key each. */
-  final class CallLogStore implements StoreSubject {
-    private SqliteCallLogStore store;
-
-    @Override
-    public String name() {
-      return "call log (SqliteCallLogStore)";
-    }
-
-    @Override
-    public void open(Path file) {
-      store = SqliteCallLogStore.open(file);
+  final class CallLogStore extends SqliteFile<SqliteCallLogStore> {
+    CallLogStore() {
+      super(
+          "call log (SqliteCallLogStore)",
+          SqliteCallLogStore::open,
+          SqliteCallLogStore::check,
+          SqliteCallLogStore::close);
     }
 
     @Override
@@ -216,19 +239,6 @@ interface StoreSubject {
           .find("record-" + i)
           .map(json -> json.length() >= 2 ? json.substring(1, json.length() - 1) : json);
     }
-
-    @Override
-    public List<String> check() {
-      return store.check().problems();
-    }
-
-    @Override
-    public void close() {
-      if (store != null) {
-        store.close();
-        store = null;
-      }
-    }
   }
 
   /**
@@ -236,18 +246,11 @@ interface StoreSubject {
    * record reads back when its secret still authenticates as the same token. Its check is {@link
    * TokenStore#check()} ({@code cfn token check}).
    */
-  final class TokenFile implements StoreSubject {
+  final class TokenFile extends SqliteFile<TokenStore> {
     private final Map<Integer, IssuedToken> issued = new HashMap<>();
-    private TokenStore store;
 
-    @Override
-    public String name() {
-      return "tokens (TokenStore)";
-    }
-
-    @Override
-    public void open(Path file) {
-      store = TokenStore.open(file);
+    TokenFile() {
+      super("tokens (TokenStore)", TokenStore::open, TokenStore::check, TokenStore::close);
     }
 
     @Override
@@ -265,19 +268,6 @@ interface StoreSubject {
       return c.verdict() == TokenStore.Verdict.ACCEPTED && c.token().id().equals(t.token().id())
           ? Optional.of(c.token().note())
           : Optional.empty();
-    }
-
-    @Override
-    public List<String> check() {
-      return store.check().problems();
-    }
-
-    @Override
-    public void close() {
-      if (store != null) {
-        store.close();
-        store = null;
-      }
     }
   }
 

@@ -3,6 +3,8 @@ package dev.cfn.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.core.spi.CallLogException;
 import dev.cfn.core.spi.MemoryException;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.auth.TokenStoreException;
 import dev.cfn.store.StoreCheck;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.BackupInfo;
@@ -42,9 +44,9 @@ final class StoreCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Runs PRAGMA integrity_check and verifies every record's CRC32C; lists each bad record.",
-        "Works while a runtime has the journal open (read-only). With --memory and --calls it also"
-            + " checks the agents' memory and the AI call log. Exits 1 when anything is wrong,"
-            + " a file that is not a cfn file of its kind included."
+        "Works while a runtime has the journal open (read-only). With --memory, --calls and"
+            + " --tokens it also checks the agents' memory, the AI call log and the API token file."
+            + " Exits 1 when anything is wrong, a file that is not a cfn file of its kind included."
       })
   static final class Check implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -67,6 +69,14 @@ final class StoreCommand {
     Path calls;
 
     @Option(
+        names = "--tokens",
+        paramLabel = "FILE",
+        description =
+            "Also check this token file (e.g. .cfn/tokens.db; a damaged record is listed by its id,"
+                + " never a secret).")
+    Path tokens;
+
+    @Option(
         names = "--json",
         description = "Print the result as JSON: {ok, files: [{file, kind, ok, problems}]}.")
     boolean json;
@@ -76,7 +86,7 @@ final class StoreCommand {
     @Override
     public Integer call() {
       if (server.remote()) {
-        return remote(server.connect("--journal", "--db", "--memory", "--calls"));
+        return remote(server.connect("--journal", "--db", "--memory", "--calls", "--tokens"));
       }
       store.existing();
       if (memory != null) {
@@ -84,6 +94,9 @@ final class StoreCommand {
       }
       if (calls != null) {
         PathChecks.existingFile("--calls", calls, "call log");
+      }
+      if (tokens != null) {
+        PathChecks.existingFile("--tokens", tokens, "token file");
       }
       PrintWriter out = spec.commandLine().getOut();
       boolean ok = report(out, store.db, "journal", JournalFiles.check(store.db));
@@ -101,6 +114,13 @@ final class StoreCommand {
           ok &= report(out, calls, "calls", unusable(e.getMessage()));
         }
       }
+      if (tokens != null) {
+        try (TokenStore t = TokenStore.open(tokens)) {
+          ok &= report(out, tokens, "tokens", t.check());
+        } catch (TokenStoreException e) {
+          ok &= report(out, tokens, "tokens", unusable(e.getMessage()));
+        }
+      }
       if (json) {
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("ok", ok);
@@ -116,7 +136,7 @@ final class StoreCommand {
       return ExitCode.OK;
     }
 
-    /** The node's journal and memory file, checked by the node itself. */
+    /** The node's journal, memory file and token file, checked by the node itself. */
     private int remote(NodeClient node) {
       JsonNode all = node.get("/v1/store/check").orElseThrow();
       PrintWriter out = spec.commandLine().getOut();

@@ -103,53 +103,78 @@ final class TokenCommand extends CommandGroup {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description = "Lists the tokens (never their secrets).")
+      description = {
+        "Lists the tokens (never their secrets).",
+        "A record that fails its checksum is marked DAMAGED (the server refuses that token);"
+            + " cfn token check says why."
+      })
   static final class ListTokens implements Callable<Integer> {
     @Spec CommandSpec spec;
     @picocli.CommandLine.Mixin HomeOption home = new HomeOption();
 
-    @Option(names = "--json", description = "Print a JSON array.")
+    @Option(
+        names = "--json",
+        description =
+            "Print a JSON array: {id, role, scopes, state, createdAt, expiresAt, revokedAt, note,"
+                + " damaged, damage}.")
     boolean json;
 
     @Override
     public Integer call() {
-      List<ApiToken> all;
+      List<TokenStore.Listed> all;
       try (TokenStore store = TokenStore.open(home.file(false))) {
         all = store.list();
       }
       Instant now = Instant.now();
       PrintWriter out = spec.commandLine().getOut();
+      long damaged = all.stream().filter(TokenStore.Listed::damaged).count();
       if (json) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (ApiToken t : all) {
+        for (TokenStore.Listed listed : all) {
+          ApiToken t = listed.token();
           Map<String, Object> m = new LinkedHashMap<>();
-          m.put("id", t.id());
-          m.put("role", t.role().label());
-          m.put("scopes", t.scopes().stream().map(Scope::toString).toList());
-          m.put("state", t.state(now));
-          m.put("createdAt", t.createdAt().toString());
-          m.put("expiresAt", t.expiresAt().toString());
-          m.put("revokedAt", t.revokedAt() == null ? null : t.revokedAt().toString());
-          m.put("note", t.note());
+          m.put("id", listed.id());
+          m.put("role", t == null ? null : t.role().label());
+          m.put("scopes", t == null ? null : t.scopes().stream().map(Scope::toString).toList());
+          m.put("state", t == null ? null : t.state(now));
+          m.put("createdAt", t == null ? null : t.createdAt().toString());
+          m.put("expiresAt", t == null ? null : t.expiresAt().toString());
+          m.put("revokedAt", t == null || t.revokedAt() == null ? null : t.revokedAt().toString());
+          m.put("note", t == null ? null : t.note());
+          m.put("damaged", listed.damaged());
+          m.put("damage", listed.damage());
           rows.add(m);
         }
         out.println(AgentCommand.json(rows));
       } else {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "NOTE"});
-        for (ApiToken t : all) {
+        rows.add(new String[] {"ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "RECORD", "NOTE"});
+        for (TokenStore.Listed listed : all) {
+          ApiToken t = listed.token();
+          String record = listed.damaged() ? "DAMAGED" : "ok";
           rows.add(
-              new String[] {
-                t.id(),
-                t.role().label(),
-                t.state(now),
-                t.expiresAt().toString(),
-                scopes(t),
-                t.note()
-              });
+              t == null
+                  ? new String[] {listed.id(), "?", "?", "?", "?", record, ""}
+                  : new String[] {
+                    listed.id(),
+                    t.role().label(),
+                    t.state(now),
+                    t.expiresAt().toString(),
+                    scopes(t),
+                    record,
+                    t.note()
+                  });
         }
         Table.print(out, rows);
-        out.println(all.size() + " token(s)");
+        out.println(
+            all.size()
+                + " token(s)"
+                + (damaged == 0
+                    ? ""
+                    : ", "
+                        + damaged
+                        + " DAMAGED: the server refuses them; cfn token check says why; revoke"
+                        + " each (cfn token revoke ID) and create a new one"));
       }
       out.flush();
       return ExitCode.OK;

@@ -8,6 +8,7 @@ import dev.cfn.cli.StoreCommandsTest.Run;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.RetryPolicy;
 import dev.cfn.server.CfnServer;
+import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
@@ -229,7 +230,8 @@ class RemoteCommandsTest {
     assertThat(check.code()).as(check.err()).isZero();
     JsonNode result = JSON.readTree(check.out());
     assertThat(result.path("ok").asBoolean()).isTrue();
-    assertThat(result.path("files").size()).isEqualTo(2);
+    assertThat(result.path("files").size()).isEqualTo(3);
+    assertThat(result.at("/files/2/kind").asText()).isEqualTo("tokens");
 
     Path file = out.resolve("node.db");
     assertThat(remote(viewer, "backup", "--to", file.toString()).code()).isEqualTo(ExitCode.DENIED);
@@ -241,6 +243,50 @@ class RemoteCommandsTest {
     assertThat(remote(admin, "backup", "--to", file.toString()).code()).isEqualTo(ExitCode.USAGE);
     try (var s = Files.list(out)) {
       assertThat(s.toList()).containsExactly(file); // no partial file left behind
+    }
+  }
+
+  @Test
+  void storeCheckOnANodeReportsADamagedTokenRecord(@TempDir Path damagedHome) throws Exception {
+    Path file = damagedHome.resolve(TokenStore.DEFAULT_FILE);
+    Files.createDirectories(file.getParent());
+    String secret;
+    IssuedToken damaged;
+    try (TokenStore store = TokenStore.open(file)) {
+      secret = store.create(Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(1), "ok").secret();
+      damaged =
+          store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
+    }
+    StoreCommandsTest.flipLastByteOf(file, "note-to-damage-1234");
+    Path tokenFile = damagedHome.resolve("admin.token");
+    Files.writeString(tokenFile, secret + "\n");
+    try (CfnServer node = CfnServer.builder(damagedHome).port(0).start()) {
+      List<String> args =
+          List.of(
+              "store",
+              "check",
+              "--server",
+              node.url(),
+              "--fingerprint",
+              node.fingerprint().orElseThrow(),
+              "--token-file",
+              tokenFile.toString());
+      Run check = StoreCommandsTest.run(args.toArray(String[]::new));
+      assertThat(check.code()).as(check.err()).isEqualTo(ExitCode.FAILED);
+      assertThat(check.out())
+          .contains("1 problem(s) in " + file)
+          .contains("api_tokens: record '" + damaged.token().id() + "' fails its checksum");
+      assertThat(check.out() + check.err()).doesNotContain(secret).doesNotContain(damaged.secret());
+
+      List<String> json = new ArrayList<>(args);
+      json.add("--json");
+      Run asJson = StoreCommandsTest.run(json.toArray(String[]::new));
+      assertThat(asJson.code()).isEqualTo(ExitCode.FAILED);
+      JsonNode result = JSON.readTree(asJson.out());
+      assertThat(result.path("ok").asBoolean(true)).isFalse();
+      assertThat(result.at("/files/2/kind").asText()).isEqualTo("tokens");
+      assertThat(result.at("/files/2/ok").asBoolean(true)).isFalse();
+      assertThat(result.at("/files/2/problems/0").asText()).contains(damaged.token().id());
     }
   }
 

@@ -9,6 +9,10 @@ import dev.cfn.core.Envelope;
 import dev.cfn.core.Priority;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.server.auth.IssuedToken;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
@@ -17,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -179,6 +184,69 @@ class StoreCommandsTest {
     Run missing =
         run("store", "check", "--db", db.toString(), "--calls", dir.resolve("no.db").toString());
     assertThat(missing.code()).isEqualTo(2);
+  }
+
+  @Test
+  void storeCheckAlsoChecksTheTokenFileAndNamesADamagedRecordByItsId() throws Exception {
+    Path tokens = dir.resolve("tokens.db");
+    IssuedToken kept;
+    IssuedToken damaged;
+    try (TokenStore store = TokenStore.open(tokens)) {
+      kept = store.create(Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(1), "kept");
+      damaged =
+          store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
+    }
+    Run ok = run("store", "check", "--journal", db.toString(), "--tokens", tokens.toString());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("ok: " + tokens);
+
+    flipLastByteOf(tokens, "note-to-damage-1234");
+    Run bad = run("store", "check", "--journal", db.toString(), "--tokens", tokens.toString());
+    assertThat(bad.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(bad.out())
+        .contains("ok: " + db)
+        .contains("1 problem(s) in " + tokens)
+        .contains("api_tokens: record '" + damaged.token().id() + "' fails its checksum");
+    assertThat(bad.out() + bad.err())
+        .doesNotContain(damaged.secret())
+        .doesNotContain(kept.secret());
+
+    Run asJson =
+        run("store", "check", "--json", "--journal", db.toString(), "--tokens", tokens.toString());
+    assertThat(asJson.code()).isEqualTo(ExitCode.FAILED);
+    var result = new com.fasterxml.jackson.databind.ObjectMapper().readTree(asJson.out());
+    assertThat(result.get("ok").asBoolean()).isFalse();
+    assertThat(result.at("/files/1/kind").asText()).isEqualTo("tokens");
+    assertThat(result.at("/files/1/ok").asBoolean()).isFalse();
+    assertThat(result.at("/files/1/problems/0").asText())
+        .startsWith("api_tokens: record '" + damaged.token().id() + "' fails its checksum");
+
+    Path notTokens = dir.resolve("not-tokens.db");
+    Files.writeString(notTokens, "not a database at all, just some text that is long enough");
+    Run garbage =
+        run("store", "check", "--journal", db.toString(), "--tokens", notTokens.toString());
+    assertThat(garbage.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(garbage.out()).contains("1 problem(s) in " + notTokens);
+  }
+
+  /** Flips the lowest bit of the last byte of {@code text} where it is stored in {@code file}. */
+  static void flipLastByteOf(Path file, String text) throws Exception {
+    byte[] bytes = Files.readAllBytes(file);
+    byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+    int at = -1;
+    outer:
+    for (int i = 0; i + needle.length <= bytes.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (bytes[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      at = i;
+      break;
+    }
+    assertThat(at).as("the text is in the file").isNotNegative();
+    bytes[at + needle.length - 1] ^= 1;
+    Files.write(file, bytes);
   }
 
   @Test

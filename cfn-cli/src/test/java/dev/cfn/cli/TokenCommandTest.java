@@ -106,6 +106,71 @@ class TokenCommandTest {
     }
   }
 
+  /**
+   * {@code cfn token list} marks a record that fails its checksum (a flipped byte, or a role no cfn
+   * knows) as DAMAGED, in the table and in the JSON, lists the intact ones as before, exits 0 and
+   * never prints a secret.
+   */
+  @Test
+  void listMarksDamagedRecordsAndNeverPrintsASecret() throws Exception {
+    String h = home.toString();
+    List<String> secrets = new java.util.ArrayList<>();
+    for (String note : List.of("intact", "note-to-damage-1234", "unreadable")) {
+      BadInputTest.Result created =
+          BadInputTest.run("token", "create", "--role", "viewer", "--note", note, "--home", h);
+      assertThat(created.code()).as(created.err()).isZero();
+      secrets.add(created.out().lines().toList().getLast());
+    }
+    java.util.Map<String, String> ids = new java.util.HashMap<>();
+    try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+      for (TokenStore.Listed t : store.list()) {
+        assertThat(t.damaged()).isFalse();
+        ids.put(t.token().note(), t.id());
+      }
+    }
+    Path file = home.resolve(TokenStore.DEFAULT_FILE);
+    StoreCommandsTest.flipLastByteOf(file, "note-to-damage-1234");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement sql = c.createStatement()) {
+      assertThat(sql.executeUpdate("UPDATE api_tokens SET role = 'root' WHERE note = 'unreadable'"))
+          .isEqualTo(1);
+    }
+
+    BadInputTest.Result table = BadInputTest.run("token", "list", "--home", h);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out().lines().toList().getFirst()).contains("RECORD");
+    java.util.Map<String, String> rows = new java.util.HashMap<>();
+    table
+        .out()
+        .lines()
+        .forEach(l -> ids.values().stream().filter(l::startsWith).forEach(id -> rows.put(id, l)));
+    assertThat(rows.get(ids.get("intact"))).contains(" ok ").doesNotContain("DAMAGED");
+    assertThat(rows.get(ids.get("note-to-damage-1234"))).contains("DAMAGED").contains("viewer");
+    assertThat(rows.get(ids.get("unreadable"))).contains("DAMAGED").contains("?");
+    assertThat(table.out()).contains("3 token(s), 2 DAMAGED");
+
+    BadInputTest.Result json = BadInputTest.run("token", "list", "--json", "--home", h);
+    assertThat(json.code()).as(json.err()).isZero();
+    java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
+    new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(json.out())
+        .forEach(n -> byId.put(n.path("id").asText(), n));
+    assertThat(byId).hasSize(3);
+    assertThat(byId.get(ids.get("intact")).path("damaged").asBoolean(true)).isFalse();
+    assertThat(byId.get(ids.get("intact")).path("damage").isNull()).isTrue();
+    com.fasterxml.jackson.databind.JsonNode flipped = byId.get(ids.get("note-to-damage-1234"));
+    assertThat(flipped.path("damaged").asBoolean(false)).isTrue();
+    assertThat(flipped.path("damage").asText()).startsWith("fails its checksum");
+    assertThat(flipped.path("role").asText()).isEqualTo("viewer");
+    com.fasterxml.jackson.databind.JsonNode unreadable = byId.get(ids.get("unreadable"));
+    assertThat(unreadable.path("damaged").asBoolean(false)).isTrue();
+    assertThat(unreadable.path("role").isNull()).isTrue();
+
+    for (String secret : secrets) {
+      assertThat(table.out() + table.err() + json.out() + json.err()).doesNotContain(secret);
+    }
+  }
+
   @Test
   void refusedInputCreatesNoTokenFile() {
     assertThat(CliRun.run("token", "create", "--role", "root", "--home", home.toString()).code())

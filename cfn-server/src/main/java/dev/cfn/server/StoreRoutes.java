@@ -14,10 +14,10 @@ import java.util.Map;
 
 /**
  * The node's files, for the operator commands run against a running node ({@code cfn store check
- * --server URL}, {@code cfn backup --server URL}): an integrity check of the journal and the memory
- * file as they are in use, and an online snapshot of the journal streamed to the caller. Both read
- * the files beside the running runtime (a read-only connection, the journal's lock never taken), so
- * they need no stop and fight over no lock.
+ * --server URL}, {@code cfn backup --server URL}): an integrity check of the journal, the memory
+ * file and the token file as they are in use, and an online snapshot of the journal streamed to the
+ * caller. Both read the files beside the running runtime (a read-only connection, the journal's
+ * lock never taken), so they need no stop and fight over no lock.
  */
 final class StoreRoutes {
   /** The media type of a journal snapshot (a SQLite database file). */
@@ -34,13 +34,15 @@ final class StoreRoutes {
 
   /**
    * {@code GET /v1/store/check}: {@code PRAGMA integrity_check} and every record's checksum, for
-   * the journal and the memory file; {@code {ok, files: [{file, kind, ok, problems}]}}, the shape
-   * of {@code cfn store check --json}.
+   * the journal, the memory file and the token file (kinds {@code journal}, {@code memory}, {@code
+   * tokens}; a damaged token record is listed by its id, never a secret); {@code {ok, files:
+   * [{file, kind, ok, problems}]}}, the shape of {@code cfn store check --json}.
    */
   Object check(Call call) {
     List<Map<String, Object>> files = new ArrayList<>();
     boolean ok = add(files, journalFile(), "journal", JournalFiles.check(journalFile()));
     ok &= add(files, node.home.resolve(".cfn").resolve("memory.db"), "memory", node.memory.check());
+    ok &= add(files, node.tokens.file(), "tokens", node.tokens.check());
     Map<String, Object> all = new LinkedHashMap<>();
     all.put("ok", ok);
     all.put("files", files);

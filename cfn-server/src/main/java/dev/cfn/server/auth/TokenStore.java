@@ -114,23 +114,139 @@ public final class TokenStore implements AutoCloseable {
                       "ALTER TABLE api_tokens ADD COLUMN crc INTEGER",
                       "ALTER TABLE client_certs ADD COLUMN crc INTEGER"))));
 
-  /** The columns a token record's checksum covers, in order. */
-  static final List<String> TOKEN_COLUMNS =
-      List.of("id", "hash", "role", "scopes", "created_at", "expires_at", "revoked_at", "note");
+  /**
+   * The two kinds of record, each read, written and checksummed by the same code: a token (found by
+   * the SHA-256 of its secret) and a trusted client certificate (by its fingerprint). The SQL built
+   * from them holds these constant names only; every value is bound as a parameter.
+   */
+  private enum Table {
+    TOKENS(
+        "api_tokens",
+        "hash",
+        List.of("id", "hash", "role", "scopes", "created_at", "expires_at", "revoked_at", "note")),
+    CERTIFICATES(
+        "client_certs",
+        "fingerprint",
+        List.of(
+            "id",
+            "fingerprint",
+            "subject",
+            "not_after",
+            "role",
+            "scopes",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "note"));
 
-  /** The columns a client certificate record's checksum covers, in order. */
-  static final List<String> CERTIFICATE_COLUMNS =
-      List.of(
-          "id",
-          "fingerprint",
-          "subject",
-          "not_after",
-          "role",
-          "scopes",
-          "created_at",
-          "expires_at",
-          "revoked_at",
-          "note");
+    /** The table's name, which its records' checksums also cover. */
+    final String table;
+
+    /** The columns a record's checksum covers, in order (every column but {@code crc}). */
+    final List<String> columns;
+
+    /** Inserts a record: every column, then {@code crc}. */
+    private final String insertSql;
+
+    /**
+     * Selects the record a presented secret or certificate names, by its key column (the hash, or
+     * the fingerprint).
+     */
+    final String byKey;
+
+    /** Sets a record's {@code crc}, by id. */
+    final String setChecksum;
+
+    /** Sets a record's {@code revoked_at} and {@code crc}, by id. */
+    final String setRevoked;
+
+    Table(String table, String key, List<String> columns) {
+      this.table = table;
+      this.columns = columns;
+      this.insertSql =
+          "INSERT INTO "
+              + table
+              + " ("
+              + String.join(", ", columns)
+              + ", crc) VALUES ("
+              + "?, ".repeat(columns.size())
+              + "?)";
+      this.byKey = "SELECT * FROM " + table + " WHERE " + key + " = ?";
+      this.setChecksum = "UPDATE " + table + " SET crc = ? WHERE id = ?";
+      this.setRevoked = "UPDATE " + table + " SET revoked_at = ?, crc = ? WHERE id = ?";
+    }
+
+    /** The table a principal with this id is kept in. */
+    static Table of(String id) {
+      return id != null && id.startsWith(CERTIFICATE_PREFIX) ? CERTIFICATES : TOKENS;
+    }
+
+    /** {@code SELECT * FROM table} and {@code rest}. */
+    String select(String rest) {
+      return "SELECT * FROM " + table + " " + rest;
+    }
+
+    /** The values of the current row of {@code rows}, in {@link #columns} order. */
+    Object[] valuesOf(ResultSet rows) throws SQLException {
+      Object[] values = new Object[columns.size()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = rows.getObject(columns.get(i));
+      }
+      return values;
+    }
+
+    /** Inserts a record of {@code values} (in {@link #columns} order) with their checksum. */
+    void insert(Connection c, Object[] values) throws SQLException {
+      try (PreparedStatement q = c.prepareStatement(insertSql)) {
+        for (int i = 0; i < values.length; i++) {
+          q.setObject(i + 1, values[i]);
+        }
+        q.setLong(values.length + 1, RecordChecksum.of(table, values));
+        q.executeUpdate();
+      }
+    }
+
+    /** Why the current row of {@code rows} fails its checksum; null when it passes. */
+    String damage(ResultSet rows) throws SQLException {
+      long stored = rows.getLong("crc");
+      if (rows.wasNull()) {
+        return "has no checksum";
+      }
+      long computed = RecordChecksum.of(table, valuesOf(rows));
+      return computed == stored
+          ? null
+          : "fails its checksum (stored " + stored + ", computed " + computed + ")";
+    }
+  }
+
+  /** Reads one row. */
+  @FunctionalInterface
+  private interface Row<T> {
+    T read(ResultSet rows) throws SQLException;
+  }
+
+  /** The rows of {@code sql} (one {@code ?}, bound to {@code arg} unless null), each read. */
+  private static <T> List<T> query(Connection c, String sql, Object arg, Row<T> row)
+      throws SQLException {
+    try (PreparedStatement q = c.prepareStatement(sql)) {
+      if (arg != null) {
+        q.setObject(1, arg);
+      }
+      try (ResultSet rows = q.executeQuery()) {
+        List<T> all = new ArrayList<>();
+        while (rows.next()) {
+          all.add(row.read(rows));
+        }
+        return all;
+      }
+    }
+  }
+
+  /** The first row of {@code sql} with {@code arg}, read; empty when there is none. */
+  private static <T> Optional<T> first(Connection c, String sql, Object arg, Row<T> row)
+      throws SQLException {
+    return query(c, sql, arg, row).stream().findFirst();
+  }
 
   /**
    * How long {@link #authenticate} may answer from a token's cached record before it reads the file
@@ -213,55 +329,17 @@ public final class TokenStore implements AutoCloseable {
     db.inWriteTransaction(
         "add checksums to the token records",
         c -> {
-          for (boolean certs : new boolean[] {false, true}) {
-            String table = certs ? CERTIFICATES : TOKENS;
-            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
-            try (PreparedStatement q =
-                    c.prepareStatement(
-                        certs
-                            ? "SELECT * FROM client_certs WHERE crc IS NULL"
-                            : "SELECT * FROM api_tokens WHERE crc IS NULL");
-                PreparedStatement update =
-                    c.prepareStatement(
-                        certs
-                            ? "UPDATE client_certs SET crc = ? WHERE id = ?"
-                            : "UPDATE api_tokens SET crc = ? WHERE id = ?");
-                ResultSet rows = q.executeQuery()) {
-              while (rows.next()) {
-                update.setLong(1, checksum(table, columns, rows));
-                update.setString(2, rows.getString("id"));
+          for (Table t : Table.values()) {
+            try (PreparedStatement update = c.prepareStatement(t.setChecksum)) {
+              for (Object[] values : query(c, t.select("WHERE crc IS NULL"), null, t::valuesOf)) {
+                update.setLong(1, RecordChecksum.of(t.table, values));
+                update.setObject(2, values[0]);
                 update.executeUpdate();
               }
             }
           }
           return null;
         });
-  }
-
-  private static final String TOKENS = "api_tokens";
-  private static final String CERTIFICATES = "client_certs";
-
-  /** The checksum of the current row of {@code rows}, a record of {@code table}. */
-  private static long checksum(String table, List<String> columns, ResultSet rows)
-      throws SQLException {
-    Object[] values = new Object[columns.size()];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = rows.getObject(columns.get(i));
-    }
-    return RecordChecksum.of(table, values);
-  }
-
-  /** Why the current row of {@code rows} fails its checksum; null when it passes. */
-  private static String damage(String table, List<String> columns, ResultSet rows)
-      throws SQLException {
-    long stored = rows.getLong("crc");
-    if (rows.wasNull()) {
-      return "has no checksum";
-    }
-    long computed = checksum(table, columns, rows);
-    return computed == stored
-        ? null
-        : "fails its checksum (stored " + stored + ", computed " + computed + ")";
   }
 
   /**
@@ -274,18 +352,12 @@ public final class TokenStore implements AutoCloseable {
     return db.check(
         "check the token file",
         (sql, problems) -> {
-          for (boolean certs : new boolean[] {false, true}) {
-            String table = certs ? CERTIFICATES : TOKENS;
-            List<String> columns = certs ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
-            try (ResultSet rows =
-                sql.executeQuery(
-                    certs
-                        ? "SELECT * FROM client_certs ORDER BY id"
-                        : "SELECT * FROM api_tokens ORDER BY id")) {
+          for (Table t : Table.values()) {
+            try (ResultSet rows = sql.executeQuery(t.select("ORDER BY id"))) {
               while (rows.next()) {
-                String why = damage(table, columns, rows);
+                String why = t.damage(rows);
                 if (why != null) {
-                  problems.add(table + ": record '" + rows.getString("id") + "' " + why);
+                  problems.add(t.table + ": record '" + rows.getString("id") + "' " + why);
                 }
               }
             }
@@ -328,35 +400,18 @@ public final class TokenStore implements AutoCloseable {
     db.inWriteTransaction(
         "store the new token",
         c -> {
-          try (PreparedStatement insert =
-              c.prepareStatement(
-                  "INSERT INTO api_tokens (id, hash, role, scopes, created_at, expires_at,"
-                      + " revoked_at, note, crc) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)")) {
-            byte[] hash = hash(text);
-            String scopeText = joinScopes(token.scopes());
-            insert.setString(1, token.id());
-            insert.setBytes(2, hash);
-            insert.setString(3, role.label());
-            insert.setString(4, scopeText);
-            insert.setLong(5, token.createdAt().toEpochMilli());
-            insert.setLong(6, token.expiresAt().toEpochMilli());
-            insert.setString(7, label);
-            insert.setLong(
-                8,
-                RecordChecksum.of(
-                    TOKENS,
-                    new Object[] {
-                      token.id(),
-                      hash,
-                      role.label(),
-                      scopeText,
-                      token.createdAt().toEpochMilli(),
-                      token.expiresAt().toEpochMilli(),
-                      null,
-                      label
-                    }));
-            insert.executeUpdate();
-          }
+          Table.TOKENS.insert(
+              c,
+              new Object[] {
+                token.id(),
+                hash(text),
+                role.label(),
+                joinScopes(token.scopes()),
+                token.createdAt().toEpochMilli(),
+                token.expiresAt().toEpochMilli(),
+                null,
+                label
+              });
           return null;
         });
     return new IssuedToken(text, token);
@@ -424,7 +479,11 @@ public final class TokenStore implements AutoCloseable {
         db.with(
             "read a client certificate",
             c ->
-                oneCertificate(c, "SELECT * FROM client_certs WHERE fingerprint = ?", fingerprint));
+                first(
+                    c,
+                    Table.CERTIFICATES.select("WHERE fingerprint = ?"),
+                    fingerprint,
+                    TokenStore::readCertificate));
     if (known.isPresent()) {
       throw new IllegalArgumentException(
           "this certificate is trusted already as "
@@ -453,39 +512,20 @@ public final class TokenStore implements AutoCloseable {
     db.inWriteTransaction(
         "store the trusted client certificate",
         c -> {
-          try (PreparedStatement insert =
-              c.prepareStatement(
-                  "INSERT INTO client_certs (id, fingerprint, subject, not_after, role, scopes,"
-                      + " created_at, expires_at, revoked_at, note, crc)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)")) {
-            String scopeText = joinScopes(principal.scopes());
-            insert.setString(1, principal.id());
-            insert.setBytes(2, fingerprint);
-            insert.setString(3, subject);
-            insert.setLong(4, notAfter.toEpochMilli());
-            insert.setString(5, role.label());
-            insert.setString(6, scopeText);
-            insert.setLong(7, principal.createdAt().toEpochMilli());
-            insert.setLong(8, principal.expiresAt().toEpochMilli());
-            insert.setString(9, label);
-            insert.setLong(
-                10,
-                RecordChecksum.of(
-                    CERTIFICATES,
-                    new Object[] {
-                      principal.id(),
-                      fingerprint,
-                      subject,
-                      notAfter.toEpochMilli(),
-                      role.label(),
-                      scopeText,
-                      principal.createdAt().toEpochMilli(),
-                      principal.expiresAt().toEpochMilli(),
-                      null,
-                      label
-                    }));
-            insert.executeUpdate();
-          }
+          Table.CERTIFICATES.insert(
+              c,
+              new Object[] {
+                principal.id(),
+                fingerprint,
+                subject,
+                notAfter.toEpochMilli(),
+                role.label(),
+                joinScopes(principal.scopes()),
+                principal.createdAt().toEpochMilli(),
+                principal.expiresAt().toEpochMilli(),
+                null,
+                label
+              });
           return null;
         });
     return trusted;
@@ -495,17 +535,12 @@ public final class TokenStore implements AutoCloseable {
   public List<ClientCertificate> certificates() {
     return db.with(
         "list the client certificates",
-        c -> {
-          try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM client_certs ORDER BY created_at DESC, id");
-              ResultSet rows = q.executeQuery()) {
-            List<ClientCertificate> all = new ArrayList<>();
-            while (rows.next()) {
-              all.add(readCertificate(rows));
-            }
-            return all;
-          }
-        });
+        c ->
+            query(
+                c,
+                Table.CERTIFICATES.select("ORDER BY created_at DESC, id"),
+                null,
+                TokenStore::readCertificate));
   }
 
   /**
@@ -516,31 +551,11 @@ public final class TokenStore implements AutoCloseable {
    */
   public Check authenticateCertificate(X509Certificate cert) {
     byte[] fingerprint = ClientCertificate.sha256(cert);
-    String key = "crt:" + HexFormat.of().formatHex(fingerprint);
-    long now = clock.millis();
-    Cached hit = cache.get(key);
-    ApiToken principal;
-    if (hit != null
-        && now - hit.readAtMillis() >= 0
-        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
-      principal = hit.token();
-    } else {
-      Optional<Checked> found =
-          db.with("check a client certificate", c -> checked(c, true, fingerprint));
-      if (found.isEmpty()) {
-        cache.remove(key);
-        return new Check(Verdict.UNKNOWN, null);
-      }
-      if (found.get().token() == null) {
-        cache.remove(key);
-        return new Check(Verdict.DAMAGED, null);
-      }
-      principal = found.get().token();
-      if (cache.size() >= CACHE_MAX) {
-        cache.clear();
-      }
-      cache.put(key, new Cached(principal, now));
+    Found found = principal("crt:", Table.CERTIFICATES, fingerprint);
+    if (found.token() == null) {
+      return new Check(found.refusal(), null);
     }
+    ApiToken principal = found.token();
     Instant at = clock.instant();
     if (principal.revokedAt() == null
         && (at.isBefore(cert.getNotBefore().toInstant())
@@ -550,26 +565,63 @@ public final class TokenStore implements AutoCloseable {
     return verdict(principal);
   }
 
-  /** Every token, newest first, revoked and expired ones included. */
-  public List<ApiToken> list() {
+  /**
+   * A token as {@link #list} shows it: what its record says, and whether the record passes its
+   * checksum. Never its secret (the file does not have it).
+   *
+   * @param id the record's id as stored
+   * @param token what the record says; null when a damaged record cannot be read at all (a role or
+   *     scope no cfn knows)
+   * @param damage why the record fails its checksum, worded as {@link #check()} words it; null when
+   *     it passes
+   */
+  public record Listed(String id, ApiToken token, String damage) {
+    /**
+     * True when the record fails its checksum: the server refuses the token as {@link
+     * Verdict#DAMAGED}, whatever the record says.
+     */
+    public boolean damaged() {
+      return damage != null;
+    }
+  }
+
+  /**
+   * Every token, newest first, revoked and expired ones included, and damaged ones marked: a record
+   * that fails its checksum is listed (by its id) with why, never hidden or thrown.
+   */
+  public List<Listed> list() {
     return db.with(
         "list the tokens",
-        c -> {
-          try (PreparedStatement q =
-                  c.prepareStatement("SELECT * FROM api_tokens ORDER BY created_at DESC, id");
-              ResultSet rows = q.executeQuery()) {
-            List<ApiToken> all = new ArrayList<>();
-            while (rows.next()) {
-              all.add(read(rows));
-            }
-            return all;
-          }
-        });
+        c ->
+            query(
+                c,
+                Table.TOKENS.select("ORDER BY created_at DESC, id"),
+                null,
+                rows -> {
+                  String why = Table.TOKENS.damage(rows);
+                  String id = Objects.requireNonNullElse(rows.getString("id"), "?");
+                  return new Listed(id, why == null ? read(rows) : readDamaged(rows), why);
+                }));
+  }
+
+  /** What a record that fails its checksum says, or null when even that cannot be read. */
+  private static ApiToken readDamaged(ResultSet rows) throws SQLException {
+    for (String column : List.of("id", "role", "scopes", "created_at", "expires_at", "note")) {
+      if (rows.getObject(column) == null) {
+        return null;
+      }
+    }
+    try {
+      return read(rows);
+    } catch (IllegalArgumentException e) {
+      return null; // a role or scope no cfn wrote: the listing still names the record
+    }
   }
 
   /** The token with this id, if any. */
   public Optional<ApiToken> find(String id) {
-    return db.with("read a token", c -> one(c, "SELECT * FROM api_tokens WHERE id = ?", id));
+    return db.with(
+        "read a token", c -> first(c, Table.TOKENS.select("WHERE id = ?"), id, TokenStore::read));
   }
 
   /**
@@ -578,59 +630,53 @@ public final class TokenStore implements AutoCloseable {
    */
   public boolean revoke(String id) {
     long now = clock.millis();
-    boolean certificate = id != null && id.startsWith(CERTIFICATE_PREFIX);
+    Table t = Table.of(id);
     boolean found =
         db.inWriteTransaction(
             "revoke the token",
             c -> {
-              String table = certificate ? CERTIFICATES : TOKENS;
-              List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
-              try (PreparedStatement q =
-                  c.prepareStatement(
-                      certificate
-                          ? "SELECT * FROM client_certs WHERE id = ?"
-                          : "SELECT * FROM api_tokens WHERE id = ?")) {
-                q.setString(1, id);
-                try (ResultSet rows = q.executeQuery()) {
-                  if (!rows.next()) {
-                    return false;
-                  }
-                  rows.getLong("revoked_at");
-                  if (!rows.wasNull()) {
-                    return true; // revoked already: unchanged
-                  }
-                  // the record's new checksum; one that failed its checksum keeps failing it
-                  long crc = rows.getLong("crc");
-                  boolean hadNone = rows.wasNull();
-                  if (!hadNone && damage(table, columns, rows) == null) {
-                    Object[] values = new Object[columns.size()];
-                    for (int i = 0; i < values.length; i++) {
-                      values[i] = rows.getObject(columns.get(i));
-                    }
-                    values[columns.indexOf("revoked_at")] = now;
-                    crc = RecordChecksum.of(table, values);
-                  }
-                  try (PreparedStatement update =
-                      c.prepareStatement(
-                          certificate
-                              ? "UPDATE client_certs SET revoked_at = ?, crc = ? WHERE id = ?"
-                              : "UPDATE api_tokens SET revoked_at = ?, crc = ? WHERE id = ?")) {
-                    update.setLong(1, now);
-                    if (hadNone) {
-                      update.setNull(2, java.sql.Types.INTEGER);
-                    } else {
-                      update.setLong(2, crc);
-                    }
-                    update.setString(3, id);
-                    update.executeUpdate();
-                  }
-                  return true;
+              // the record's new checksum (none when it has none); one that failed its checksum
+              // keeps failing it; no update when it was revoked already
+              Optional<Revocation> revocation =
+                  first(
+                      c,
+                      t.select("WHERE id = ?"),
+                      id,
+                      rows -> {
+                        Object[] values = t.valuesOf(rows);
+                        int at = t.columns.indexOf("revoked_at");
+                        if (values[at] != null) {
+                          return new Revocation(false, null);
+                        }
+                        long stored = rows.getLong("crc");
+                        if (rows.wasNull()) {
+                          return new Revocation(true, null);
+                        }
+                        if (t.damage(rows) != null) {
+                          return new Revocation(true, stored);
+                        }
+                        values[at] = now;
+                        return new Revocation(true, RecordChecksum.of(t.table, values));
+                      });
+              if (revocation.isEmpty()) {
+                return false;
+              }
+              if (revocation.get().write()) {
+                try (PreparedStatement update = c.prepareStatement(t.setRevoked)) {
+                  update.setLong(1, now);
+                  update.setObject(2, revocation.get().crc());
+                  update.setString(3, id);
+                  update.executeUpdate();
                 }
               }
+              return true;
             });
     cache.values().removeIf(c -> c.token().id().equals(id)); // after the write: not re-read stale
     return found;
   }
+
+  /** What {@link #revoke} writes: nothing (revoked already), or the new checksum (or none). */
+  private record Revocation(boolean write, Long crc) {}
 
   /** Why a presented token was refused, or that it was accepted. */
   public enum Verdict {
@@ -646,30 +692,47 @@ public final class TokenStore implements AutoCloseable {
     DAMAGED
   }
 
-  /** A record found for authentication: its principal, or null when it fails its checksum. */
-  private record Checked(ApiToken token) {}
+  /**
+   * A principal to judge, or why there is none: {@link Verdict#UNKNOWN} or {@link Verdict#DAMAGED}.
+   */
+  private record Found(Verdict refusal, ApiToken token) {}
 
-  /** The token with hash {@code key}, or the certificate with fingerprint {@code key}. */
-  private static Optional<Checked> checked(Connection c, boolean certificate, byte[] key)
-      throws SQLException {
-    try (PreparedStatement q =
-        c.prepareStatement(
-            certificate
-                ? "SELECT * FROM client_certs WHERE fingerprint = ?"
-                : "SELECT * FROM api_tokens WHERE hash = ?")) {
-      q.setBytes(1, key);
-      try (ResultSet rows = q.executeQuery()) {
-        if (!rows.next()) {
-          return Optional.empty();
-        }
-        String table = certificate ? CERTIFICATES : TOKENS;
-        List<String> columns = certificate ? CERTIFICATE_COLUMNS : TOKEN_COLUMNS;
-        if (damage(table, columns, rows) != null) {
-          return Optional.of(new Checked(null));
-        }
-        return Optional.of(new Checked(read(rows)));
-      }
+  /**
+   * The principal of the {@code table} record whose key column holds {@code key}: from the cache
+   * while its entry is younger than {@link #CACHE_FOR}, else read from the file (and cached) when
+   * the record passes its checksum. An unknown or damaged record is never cached.
+   */
+  private Found principal(String cachePrefix, Table table, byte[] key) {
+    String cacheKey = cachePrefix + HexFormat.of().formatHex(key);
+    long now = clock.millis();
+    Cached hit = cache.get(cacheKey);
+    if (hit != null
+        && now - hit.readAtMillis() >= 0
+        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
+      return new Found(null, hit.token());
     }
+    Found found =
+        db.with(
+                "check a " + (table == Table.TOKENS ? "token" : "client certificate"),
+                c ->
+                    first(
+                        c,
+                        table.byKey,
+                        key,
+                        rows ->
+                            table.damage(rows) == null
+                                ? new Found(null, read(rows))
+                                : new Found(Verdict.DAMAGED, null)))
+            .orElse(new Found(Verdict.UNKNOWN, null));
+    if (found.token() == null) {
+      cache.remove(cacheKey);
+      return found;
+    }
+    if (cache.size() >= CACHE_MAX) {
+      cache.clear();
+    }
+    cache.put(cacheKey, new Cached(found.token(), now));
+    return found;
   }
 
   /** What {@link #authenticate} found: the verdict, and the token when it is known. */
@@ -687,30 +750,8 @@ public final class TokenStore implements AutoCloseable {
         || presented.length() != PREFIX.length() + 43) {
       return new Check(Verdict.MALFORMED, null);
     }
-    byte[] hash = hash(presented);
-    String key = HexFormat.of().formatHex(hash);
-    long now = clock.millis();
-    Cached hit = cache.get(key);
-    if (hit != null
-        && now - hit.readAtMillis() >= 0
-        && now - hit.readAtMillis() < CACHE_FOR.toMillis()) {
-      return verdict(hit.token());
-    }
-    Optional<Checked> found = db.with("check a token", c -> checked(c, false, hash));
-    if (found.isEmpty()) {
-      cache.remove(key);
-      return new Check(Verdict.UNKNOWN, null);
-    }
-    if (found.get().token() == null) {
-      cache.remove(key);
-      return new Check(Verdict.DAMAGED, null);
-    }
-    ApiToken t = found.get().token();
-    if (cache.size() >= CACHE_MAX) {
-      cache.clear();
-    }
-    cache.put(key, new Cached(t, now));
-    return verdict(t);
+    Found found = principal("", Table.TOKENS, hash(presented));
+    return found.token() == null ? new Check(found.refusal(), null) : verdict(found.token());
   }
 
   private Check verdict(ApiToken t) {
@@ -731,25 +772,6 @@ public final class TokenStore implements AutoCloseable {
   @Override
   public void close() {
     db.close();
-  }
-
-  private static Optional<ApiToken> one(Connection c, String sql, String arg) throws SQLException {
-    try (PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, arg);
-      try (ResultSet rows = q.executeQuery()) {
-        return rows.next() ? Optional.of(read(rows)) : Optional.empty();
-      }
-    }
-  }
-
-  private static Optional<ClientCertificate> oneCertificate(
-      Connection c, String sql, byte[] fingerprint) throws SQLException {
-    try (PreparedStatement q = c.prepareStatement(sql)) {
-      q.setBytes(1, fingerprint);
-      try (ResultSet rows = q.executeQuery()) {
-        return rows.next() ? Optional.of(readCertificate(rows)) : Optional.empty();
-      }
-    }
   }
 
   private static ClientCertificate readCertificate(ResultSet r) throws SQLException {

@@ -101,6 +101,12 @@ class TokenChecksumTest {
           .contains(t.token().id())
           .contains("fails its checksum");
       assertThat(store.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.DAMAGED);
+      // listed, marked, with what the record says; not hidden and not thrown
+      TokenStore.Listed listed = store.list().getFirst();
+      assertThat(listed.id()).isEqualTo(t.token().id());
+      assertThat(listed.damaged()).isTrue();
+      assertThat(listed.damage()).startsWith("fails its checksum");
+      assertThat(listed.token().role()).isEqualTo(Role.AGENT);
     }
   }
 
