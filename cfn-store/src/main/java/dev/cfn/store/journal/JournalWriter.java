@@ -44,11 +44,12 @@ import org.slf4j.LoggerFactory;
  * queue and joins the next batch the writer runs; when no other write comes within {@link
  * #LAZY_WAIT_NANOS}, it commits alone. Under load such writes cost no fsync of their own.
  *
- * <p>At {@link SqliteJournal.Synchronous#FULL} on Linux the fsync is not part of the commit: the
- * connection runs at {@code synchronous=NORMAL}, and {@link WalSync} fsyncs the WAL after each
- * commit and completes the batch's futures then, while the writer already runs the next batch
- * (pipelined group commit; its class comment says why that is as durable). A failed fsync stops the
- * journal's writes until it is opened again.
+ * <p>Opt-in ({@code -Dcfn.journal.fsync=cfn}, Linux, {@link SqliteJournal.Synchronous#FULL}): the
+ * fsync is not part of the commit; the connection runs at {@code synchronous=NORMAL}, and {@link
+ * WalSync} fsyncs the WAL after each commit and completes the batch's futures then, while the
+ * writer already runs the next batch (pipelined group commit; its class comment says why that is as
+ * durable, and why it is not the default). A failed fsync then stops the journal's writes until it
+ * is opened again.
  */
 final class JournalWriter {
   /** The most operations one transaction carries. */

@@ -838,18 +838,18 @@ public final class SqliteJournal implements Journal {
 
   /**
    * Time the writer's committed transactions took, BEGIN to COMMIT, in nanoseconds, summed since
-   * open: over {@link #commitCount()}, the mean time the writer spends per commit. At {@link
-   * Synchronous#FULL} on Linux the WAL's fsync is not part of it: it runs beside the next
-   * transaction ({@link #walSyncCount()}, {@link #walSyncNanos()}); elsewhere it is.
+   * open: over {@link #commitCount()}, the mean time the writer spends per commit, the WAL's fsync
+   * included; with the opt-in pipelined fsync ({@code -Dcfn.journal.fsync=cfn}) it runs beside the
+   * next transaction instead ({@link #walSyncCount()}, {@link #walSyncNanos()}).
    */
   public long commitNanos() {
     return writer.commitNanos();
   }
 
   /**
-   * Fsyncs of the write-ahead log done beside the writer since open (at {@link Synchronous#FULL} on
-   * Linux: one covers every commit made before it started); 0 where SQLite fsyncs inside each
-   * commit.
+   * Fsyncs of the write-ahead log done beside the writer since open (the opt-in pipelined fsync,
+   * {@code -Dcfn.journal.fsync=cfn}: one covers every commit made before it started); 0 where
+   * SQLite fsyncs inside each commit (the default).
    */
   public long walSyncCount() {
     return writer.walSyncs();

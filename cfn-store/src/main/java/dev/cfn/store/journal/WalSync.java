@@ -44,9 +44,14 @@ import org.slf4j.LoggerFactory;
  * batches waiting for it fail ("may or may not survive"), and so does every later write until the
  * journal is closed and opened again, when recovery reads what reached the disk.
  *
- * <p>Used on Linux only (elsewhere SQLite's own {@code FULL} runs: macOS needs {@code F_FULLFSYNC},
- * which {@link FileChannel#force} does not issue), and not when the JVM property {@value #PROPERTY}
- * is {@code sqlite}, which keeps SQLite's in-commit fsync to compare the two.
+ * <p>Opt-in, with the JVM property {@value #PROPERTY}{@code =cfn}, and on Linux only (elsewhere
+ * SQLite's own {@code FULL} runs: macOS needs {@code F_FULLFSYNC}, which {@link FileChannel#force}
+ * does not issue). By default SQLite fsyncs inside each commit: measured on this project's 2-core
+ * VM, where an fsync takes 0.13-0.2 ms, the pipeline was slower (`cfn bench agents --only
+ * cfn-agent,cfn-reliable`, 3 runs each, quiet: RELIABLE 2,617 / 3,736 tasks/s at c=16 / 256 against
+ * 3,178 / 4,116 with SQLite's fsync): with an fsync that short, the extra hand-off to this thread
+ * costs more than the overlap saves. It is meant for disks whose fsync takes milliseconds, and is
+ * not the default until it is measured faster on one.
  */
 final class WalSync {
   /**
@@ -99,7 +104,7 @@ final class WalSync {
   static boolean applies(SqliteJournal.Synchronous level) {
     return level == SqliteJournal.Synchronous.FULL
         && System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
-        && !"sqlite".equalsIgnoreCase(System.getProperty(PROPERTY, "cfn"));
+        && "cfn".equalsIgnoreCase(System.getProperty(PROPERTY, "sqlite"));
   }
 
   void start() {

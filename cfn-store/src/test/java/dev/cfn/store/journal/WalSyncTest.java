@@ -14,22 +14,36 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The pipelined fsync of a FULL journal ({@link WalSync}): a commit's futures complete only after
- * the WAL's fsync, the writer commits the next batch meanwhile, and a failed fsync stops the
+ * The opt-in pipelined fsync of a FULL journal ({@link WalSync}): a commit's futures complete only
+ * after the WAL's fsync, the writer commits the next batch meanwhile, and a failed fsync stops the
  * journal's writes.
  */
 class WalSyncTest {
   @TempDir Path dir;
 
+  private String property;
+
   @BeforeEach
-  void onLinux() {
+  void pipelinedOnLinux() {
     // WalSync runs on Linux only; elsewhere SQLite's FULL fsyncs inside each commit
     assumeTrue(System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux"));
+    property = System.getProperty(WalSync.PROPERTY);
+    System.setProperty(WalSync.PROPERTY, "cfn"); // opt-in
+  }
+
+  @AfterEach
+  void restoreProperty() {
+    if (property == null) {
+      System.clearProperty(WalSync.PROPERTY);
+    } else {
+      System.setProperty(WalSync.PROPERTY, property);
+    }
   }
 
   @Test
@@ -104,19 +118,16 @@ class WalSyncTest {
   }
 
   @Test
-  void theJvmPropertyKeepsSqlitesOwnFsyncAndNormalHasNone() {
-    String before = System.getProperty(WalSync.PROPERTY);
-    System.setProperty(WalSync.PROPERTY, "sqlite");
+  void byDefaultSqliteFsyncsInEachCommitAndNormalHasNone() {
+    System.clearProperty(WalSync.PROPERTY);
     try (SqliteJournal journal = SqliteJournal.builder(dir.resolve("s.db")).open()) {
       assertThat(journal.walSyncHook(wal -> {})).isFalse();
       journal.append(message(1, "a"));
       assertThat(journal.walSyncCount()).isZero();
-    } finally {
-      if (before == null) {
-        System.clearProperty(WalSync.PROPERTY);
-      } else {
-        System.setProperty(WalSync.PROPERTY, before);
-      }
+    }
+    System.setProperty(WalSync.PROPERTY, "sqlite");
+    try (SqliteJournal journal = SqliteJournal.builder(dir.resolve("q.db")).open()) {
+      assertThat(journal.walSyncHook(wal -> {})).isFalse();
     }
     try (SqliteJournal journal =
         SqliteJournal.builder(dir.resolve("n.db"))
