@@ -116,8 +116,8 @@ class TokenCommandTest {
     String h = home.toString();
     List<String> secrets = new java.util.ArrayList<>();
     for (String note : List.of("intact", "note-to-damage-1234", "unreadable")) {
-      BadInputTest.Result created =
-          BadInputTest.run("token", "create", "--role", "viewer", "--note", note, "--home", h);
+      CliRun created =
+          CliRun.run("token", "create", "--role", "viewer", "--note", note, "--home", h);
       assertThat(created.code()).as(created.err()).isZero();
       secrets.add(created.out().lines().toList().getLast());
     }
@@ -136,7 +136,7 @@ class TokenCommandTest {
           .isEqualTo(1);
     }
 
-    BadInputTest.Result table = BadInputTest.run("token", "list", "--home", h);
+    CliRun table = CliRun.run("token", "list", "--home", h);
     assertThat(table.code()).as(table.err()).isZero();
     assertThat(table.out().lines().toList().getFirst()).contains("RECORD");
     java.util.Map<String, String> rows = new java.util.HashMap<>();
@@ -149,7 +149,7 @@ class TokenCommandTest {
     assertThat(rows.get(ids.get("unreadable"))).contains("DAMAGED").contains("?");
     assertThat(table.out()).contains("3 token(s), 2 DAMAGED");
 
-    BadInputTest.Result json = BadInputTest.run("token", "list", "--json", "--home", h);
+    CliRun json = CliRun.run("token", "list", "--json", "--home", h);
     assertThat(json.code()).as(json.err()).isZero();
     java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
     new com.fasterxml.jackson.databind.ObjectMapper()
