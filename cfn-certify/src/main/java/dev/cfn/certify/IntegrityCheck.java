@@ -154,6 +154,21 @@ final class IntegrityCheck implements Check {
    */
   static String flipAndCheck(StoreSubject store, Path file, Path copyDir, String marker)
       throws IOException {
+    // Control: the undamaged copy opens and checks clean, so a refusal below is the flip's doing.
+    Path pristine = store.copy(file, copyDir.resolve("pristine"));
+    try {
+      store.open(pristine);
+      try {
+        List<String> found = store.check();
+        if (!found.isEmpty()) {
+          return "not tested: the undamaged copy already fails its check: " + found.get(0);
+        }
+      } finally {
+        store.close();
+      }
+    } catch (RuntimeException e) {
+      return "not tested: the undamaged copy did not open either: " + e.getMessage();
+    }
     Path copy = store.copy(file, copyDir);
     int flipped = flip(copy, marker);
     if (flipped == 0) {

@@ -94,6 +94,15 @@ final class RecoveryCheck implements Check {
             + ", duplicated "
             + audit.duplicated()
             + ")";
-    return CheckResult.measured(id(), max, target, true, method(ctx), verdict, f);
+    // a restart that loses or repeats a message has not recovered, however fast it was
+    boolean intact = audit.lost() == 0 && audit.duplicated() == 0;
+    return CheckResult.measured(
+        id(),
+        max,
+        target,
+        intact,
+        method(ctx),
+        intact ? verdict : verdict + ": FAILED, a recovery must lose and repeat nothing",
+        f);
   }
 }

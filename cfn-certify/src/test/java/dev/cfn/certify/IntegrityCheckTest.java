@@ -182,4 +182,33 @@ class IntegrityCheckTest {
     assertThat(r.verdict()).contains("problems");
     assertThat(r.measured()).as("the damaged record does not read back").isLessThan(100);
   }
+
+  /**
+   * A store that refuses to open any copy, damaged or not: its refusal of the flipped copy is not
+   * counted as detection (the undamaged copy is the control), so the check fails.
+   */
+  @Test
+  void aRefusalThatTheUndamagedCopyGetsTooIsNotDetection() throws Exception {
+    StoreSubject real = new StoreSubject.MemoryStore();
+    StoreSubject refusesCopies =
+        new Delegate(real) {
+          Path live;
+
+          @Override
+          public void open(Path file) {
+            if (live == null) {
+              live = file;
+            }
+            if (!file.equals(live)) {
+              throw new IllegalStateException("cannot open " + file + " (not the live file)");
+            }
+            real.open(file);
+          }
+        };
+    CheckResult r = run(List.of(refusesCopies));
+    assertThat(r.passed()).isFalse();
+    assertThat(r.verdict())
+        .contains("damage NOT detected")
+        .contains("not tested: the undamaged copy did not open either");
+  }
 }
