@@ -19,20 +19,38 @@ import java.util.function.Function;
  * runtime gets a swarm ({@code dev.cfn.flow.swarm.Swarm}) of N member agents, and the swarm runs
  * one coordination round: the task broadcast to every member, every reply gathered, a consensus
  * reached by {@link Reduce#majority()}, within the round's deadline. A size passes when the round
- * is complete (every member replied), decided, and ended before its deadline. The figure is the
- * largest size that passed; the sizes stop at the first that fails.
+ * is complete (every member replied), decided the way the members' contested vote says, and ended
+ * before its deadline. The figure is the largest size that passed; the sizes stop at the first that
+ * fails.
  */
 final class CoordinationCheck implements Check {
-  /** What a real member does: answers the task (a request, or a plain message) with its vote. */
+  /**
+   * What a real member does: answers the task (a request, or a plain message) with its vote. The
+   * vote is contested: every third member (key divisible by 3) votes "no", the others "yes", so the
+   * majority has to be counted ({@link #EXPECTED}: "yes" with about two thirds of the asked).
+   */
   static final Function<AgentId, Agent> ANSWERING_MEMBER =
-      id ->
-          (m, ctx) -> {
-            if (m.isRequest()) {
-              ctx.reply("yes");
-            } else {
-              ctx.send(m.sender(), "yes");
-            }
-          };
+      id -> {
+        String vote = votesNo(id) ? "no" : "yes";
+        return (m, ctx) -> {
+          if (m.isRequest()) {
+            ctx.reply(vote);
+          } else {
+            ctx.send(m.sender(), vote);
+          }
+        };
+      };
+
+  /** The decision a round of {@link #ANSWERING_MEMBER}s must reach. */
+  static final String EXPECTED = "yes";
+
+  private static boolean votesNo(AgentId id) {
+    try {
+      return Integer.parseInt(id.key()) % 3 == 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
 
   private final Function<AgentId, Agent> members;
 
@@ -50,8 +68,9 @@ final class CoordinationCheck implements Check {
     return "For each N in "
         + ctx.profile().coordinationSizes()
         + ": a fresh runtime, a swarm of N member agents (cfn-flow Swarm, topology AUTO), one"
-        + " coordination round: the task broadcast to all, every reply gathered, consensus by"
-        + " Reduce.majority(), deadline "
+        + " coordination round: the task broadcast to all, every reply gathered (a contested"
+        + " vote: every third member votes no), consensus by Reduce.majority() (more than half of"
+        + " the members asked), which must decide yes; deadline "
         + ctx.profile().coordinationDeadline().toMillis()
         + " ms. N passes when the round is complete, decided and on time; the figure is the"
         + " largest N that passed (stopping at the first failure).";
@@ -89,7 +108,8 @@ final class CoordinationCheck implements Check {
                   .get(p.coordinationDeadline().toMillis() + 60_000, TimeUnit.MILLISECONDS);
           double ms = (System.nanoTime() - t0) / 1e6;
           boolean onTime = !result.deadlinePassed() && ms <= p.coordinationDeadline().toMillis();
-          boolean passed = result.complete() && result.decided() && onTime;
+          boolean rightDecision = result.decided() && EXPECTED.equals(result.decision());
+          boolean passed = result.complete() && rightDecision && onTime;
           r.put("roundMs", ms);
           r.put("asked", result.asked());
           r.put("replies", result.replies().size());
@@ -119,7 +139,11 @@ final class CoordinationCheck implements Check {
                     + " of "
                     + result.asked()
                     + " replied"
-                    + (result.decided() ? "" : ", no majority")
+                    + (result.decided()
+                        ? (rightDecision
+                            ? ""
+                            : ", decided " + result.decision() + " instead of " + EXPECTED)
+                        : ", no majority")
                     + (onTime ? "" : ", deadline passed");
             break;
           }

@@ -30,6 +30,27 @@ class CoordinationCheckTest {
     assertThat(rounds.get(1)).containsEntry("replies", 1_000).containsEntry("decision", "yes");
   }
 
+  /** Members that vote the other way round: the majority decides "no", so the check fails. */
+  @Test
+  void failsWhenTheRoundDecidesOtherwiseThanTheMembersVoted() throws Exception {
+    Function<AgentId, Agent> contrary =
+        id -> {
+          String vote = Integer.parseInt(id.key()) % 3 == 0 ? "yes" : "no";
+          return (m, ctx) -> {
+            if (m.isRequest()) {
+              ctx.reply(vote);
+            } else {
+              ctx.send(m.sender(), vote);
+            }
+          };
+        };
+    CheckResult r =
+        new CoordinationCheck(contrary).run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(r.passed()).isFalse();
+    assertThat(r.measured()).isZero();
+    assertThat(r.verdict()).contains("decided no instead of yes");
+  }
+
   @Test
   void failsWhenOneMemberInAHundredNeverAnswers() throws Exception {
     Function<AgentId, Agent> members =
