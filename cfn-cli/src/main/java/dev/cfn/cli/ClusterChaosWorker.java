@@ -90,6 +90,10 @@ final class ClusterChaosWorker {
                   .ttl(Duration.ofMillis(Long.parseLong(args[5])))
                   .replicas(Integer.parseInt(args[6]))
                   .relayInterval(Duration.ofMillis(100))
+                  // the reconciler at 10 s / 5 s (defaults 60 s / 30 s), so that a send a fault
+                  // made the stream lose is republished well within the command's 120 s drain
+                  .reconcileAfter(Duration.ofSeconds(10))
+                  .reconcileEvery(Duration.ofSeconds(5))
                   .agent(COUNTER, counter())
                   .agent(FORWARDER, forwarder())
                   .start()) {

@@ -80,7 +80,16 @@ class ChaosClusterTest {
             dir.resolve("work").toString(),
             "--json",
             json.toString());
-    assertThat(code).as("exit code; out %s; err %s", out, err).isZero();
+    Path pending = dir.resolve("work").resolve("pending.txt");
+    assertThat(code)
+        .as(
+            "exit code; out %s; err %s; pending.txt %s",
+            out,
+            err,
+            java.nio.file.Files.exists(pending)
+                ? java.nio.file.Files.readString(pending)
+                : "(none)")
+        .isZero();
     JsonNode r = new ObjectMapper().readTree(json.toFile());
     assertThat(r.get("kills").asInt()).isEqualTo(kills);
     long acknowledged = r.get("acknowledged").asLong();
