@@ -1,0 +1,108 @@
+package dev.cfn.store.journal;
+
+import static dev.cfn.store.journal.ReliableRuntimeTest.eventually;
+import static dev.cfn.store.journal.ReliableRuntimeTest.reliable;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.core.spi.JournalException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A RELIABLE request from outside the runtime without a key reaches its handler while its append is
+ * queued (the default of {@code AgentRuntime.Builder.earlyDelivery}), and an append that then fails
+ * (a full disk) commits nothing of that handling: the request's future fails with the journal's
+ * error, no reply, no effect, nothing pending. With {@code earlyDelivery(false)} the same request
+ * never reaches its handler.
+ */
+class EarlyRequestDeliveryTest {
+  static final String BIG = "x".repeat(256 * 1024); // needs pages a full database may not add
+
+  @TempDir Path dir;
+
+  @Test
+  void byDefaultARequestWhoseAppendFailsWasHandledButNothingOfItCommits() throws Exception {
+    Set<Object> handled = run(null);
+    assertThat(handled)
+        .as("delivered while its append was queued, before the append failed")
+        .contains(BIG);
+    assertNothingOfTheRefusedRequestCommitted();
+  }
+
+  @Test
+  void withEarlyDeliveryOffARequestWhoseAppendFailsNeverReachesItsHandler() throws Exception {
+    Set<Object> handled = run(false);
+    assertThat(handled).as("delivered only once durable").doesNotContain(BIG);
+    assertNothingOfTheRefusedRequestCommitted();
+  }
+
+  /**
+   * A request before the disk is full, the big one while it is full (its future must fail with the
+   * journal's error), and one after; returns the payloads the handler saw.
+   */
+  private Set<Object> run(Boolean early) throws Exception {
+    AgentId echo = AgentId.of("echo", "1");
+    Set<Object> handled = ConcurrentHashMap.newKeySet();
+    SqliteJournal journal = SqliteJournal.builder(dir.resolve("cfn.db")).open();
+    AgentRuntime.Builder builder =
+        AgentRuntime.builder()
+            .journal(journal)
+            .register(
+                AgentType.of(
+                    "echo",
+                    id ->
+                        (m, ctx) -> {
+                          String text = (String) m.payload();
+                          handled.add(text);
+                          ctx.effects().put("len" + text.length(), "handled");
+                          ctx.reply("ok:" + text.length());
+                        }));
+    if (early != null) {
+      builder.earlyDelivery(early);
+    }
+    try (AgentRuntime rt = builder.build()) {
+      assertThat(rt.request(reliable(echo, "warm"), Duration.ofSeconds(30)).get().payload())
+          .isEqualTo("ok:4");
+      eventually(() -> rt.pendingCount() == 0, "the first request and its reply acknowledged");
+
+      journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
+      var refused = rt.request(reliable(echo, BIG), Duration.ofSeconds(30));
+      assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(JournalException.class);
+      if (early == null || early) {
+        eventually(() -> handled.contains(BIG), "the refused request handled all the same");
+      }
+      journal.maxPageCount(Integer.MAX_VALUE); // space is back
+
+      assertThat(rt.request(reliable(echo, "after"), Duration.ofSeconds(30)).get().payload())
+          .isEqualTo("ok:5");
+      eventually(() -> rt.pendingCount() == 0, "nothing left pending");
+      assertThat(rt.unclaimedReplies()).as("no reply held for the refused request").isZero();
+    }
+    return handled;
+  }
+
+  private void assertNothingOfTheRefusedRequestCommitted() {
+    try (SqliteJournal j = SqliteJournal.builder(dir.resolve("cfn.db")).open()) {
+      assertThat(j.recover()).as("the refused request was never stored").isEmpty();
+      AgentId echo = AgentId.of("echo", "1");
+      assertThat(j.state(echo, "len4")).contains("handled");
+      assertThat(j.state(echo, "len5")).as("the request after it committed").contains("handled");
+      assertThat(j.state(echo, "len" + BIG.length()))
+          .as("nothing of the refused request's handling committed")
+          .isEmpty();
+    }
+  }
+}
