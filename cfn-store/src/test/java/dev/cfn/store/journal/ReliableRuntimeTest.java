@@ -372,44 +372,7 @@ class ReliableRuntimeTest {
           .hasMessageContaining("journal");
     }
   }
-
-  @Test
-  void aReliableRequestWhoseAppendFailsFailsItsFutureAndReachesNoHandler() throws Exception {
-    AgentId sink = AgentId.of("sink", "1");
-    AtomicInteger handled = new AtomicInteger();
-    SqliteJournal journal = journal();
-    try (AgentRuntime rt =
-        AgentRuntime.builder()
-            .journal(journal)
-            .register(
-                AgentType.of(
-                    "sink",
-                    id ->
-                        (m, ctx) -> {
-                          handled.incrementAndGet();
-                          ctx.reply("ok");
-                        }))
-            .build()) {
-      assertThat(rt.request(reliable(sink, "first"), Duration.ofSeconds(30)).join().payload())
-          .isEqualTo("ok");
-      eventually(() -> rt.pendingCount() == 0, "first request and its reply acknowledged");
-
-      journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
-      String big = "x".repeat(256 * 1024);
-      // request() does not wait for the append: its future fails with the journal's error
-      var refused = rt.request(reliable(sink, big), Duration.ofSeconds(30));
-      assertThatThrownBy(refused::join)
-          .hasCauseInstanceOf(dev.cfn.core.spi.JournalException.class)
-          .hasMessageContaining("not");
-      assertThat(handled).as("the refused request reached no handler").hasValue(1);
-
-      journal.maxPageCount(Integer.MAX_VALUE);
-      assertThat(rt.request(reliable(sink, "after"), Duration.ofSeconds(30)).join().payload())
-          .isEqualTo("ok");
-      eventually(() -> rt.pendingCount() == 0, "nothing left pending");
-    }
-    try (SqliteJournal j = journal()) {
-      assertThat(j.recover()).as("the refused request was never stored").isEmpty();
-    }
-  }
+  // A RELIABLE request whose append fails: EarlyRequestDeliveryTest (by default it is handled
+  // while its append is queued and nothing of that handling commits; with earlyDelivery(false)
+  // it reaches no handler).
 }
