@@ -205,16 +205,13 @@ final class CfnContenders {
    * (a task that called tools would record those turns in the durable call log first), and the
    * reply is then claimed by the waiting future. Journal and call log go to a temporary folder,
    * removed on close; both at SQLite {@code synchronous=FULL} (their default). The request call
-   * returns without waiting for the fsync and the runtime delivers the task while its append is
-   * queued (its default, {@code AgentRuntime.Builder.earlyDelivery}); with the JVM property {@value
-   * #EARLY_DELIVERY} set to false (given to the coordinator, e.g. in {@code CFN_BENCH_JVM_OPTS},
-   * every worker gets its flags) it is delivered once durable, to measure what that costs.
+   * returns without waiting for the fsync and the task is delivered once durable; with the JVM
+   * property {@value #EARLY_DELIVERY} set to true (given to the coordinator, e.g. in {@code
+   * CFN_BENCH_JVM_OPTS}, every worker gets its flags) the runtime delivers it while its append is
+   * queued ({@code AgentRuntime.Builder.earlyDelivery}), to measure what that saves.
    */
   static final class Reliable implements AgentsContender {
-    /**
-     * The JVM property that sets {@code AgentRuntime.Builder.earlyDelivery} for the RELIABLE
-     * scenario ({@code true} or {@code false}; unset: the runtime's default).
-     */
+    /** The JVM property that turns on early delivery for the RELIABLE scenario. */
     static final String EARLY_DELIVERY = "cfn.bench.agents.earlyDelivery";
 
     /**
@@ -240,13 +237,10 @@ final class CfnContenders {
                   SqliteJournal.Synchronous.valueOf(System.getProperty(SYNCHRONOUS, "FULL")))
               .payloadType(Task.class, TaskResult.class, TaskFailed.class)
               .open();
-      AgentRuntime.Builder builder = AgentRuntime.builder().name("bench");
-      String early = System.getProperty(EARLY_DELIVERY);
-      if (early != null) {
-        builder.earlyDelivery(Boolean.parseBoolean(early));
-      }
       rt =
-          builder
+          AgentRuntime.builder()
+              .name("bench")
+              .earlyDelivery(Boolean.getBoolean(EARLY_DELIVERY))
               .journal(journal)
               .register(
                   LlmAgent.builder(definition(false))

@@ -136,8 +136,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
                 timer,
                 appends,
                 new ReliableReplies(replies, b.journal, ledger, timer, b.unclaimedReplyRetention),
-                b.earlyDelivery == null || b.earlyDelivery,
-                b.earlyDelivery != null && b.earlyDelivery);
+                b.earlyDelivery);
     Acknowledge acknowledge =
         b.journal == null
             ? null
@@ -706,7 +705,7 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
     private int deadLetterWindow = 1000;
     private String name = "cfn";
     private boolean jvmMetrics = true;
-    private Boolean earlyDelivery; // null: requests early, sends once durable
+    private boolean earlyDelivery;
     private Duration unclaimedReplyRetention = DEFAULT_UNCLAIMED_REPLY_RETENTION;
     private Journal journal;
     private RetryPolicy retry = RetryPolicy.DEFAULT;
@@ -799,19 +798,13 @@ public final class AgentRuntime extends Sender implements AutoCloseable {
 
     /**
      * Whether a RELIABLE message sent from outside the runtime without an idempotency key may reach
-     * its handler while its append is still on its way to disk. By default a <em>request</em> does
-     * (its caller holds only the future of the reply, which completes once the reply committed,
-     * after the request's append, so nothing the caller can see changes) and a <em>send</em> does
-     * not (its caller is told the message is stored when the send returns, and its handler runs
-     * after that). {@code true} delivers both early, {@code false} neither. Delivered early, the
-     * handler runs during the fsync; if that append then fails (a full disk, an I/O error) nothing
-     * of that handling commits (no acknowledgement, no {@link Effects}, no outbox, no reply), the
-     * send throws or the request's future fails, and what the handler did outside the journal (a
-     * model call, say) happened, as when a crash interrupts a handler; see {@link DeliveryMode}. It
-     * takes the handler's time out of each request's path (the README's {@code cfn bench agents}
-     * section has the figures). Needs a journal whose {@link Journal#appendQueued} orders
-     * acknowledgements after appends (cfn's do); with a journal whose appends are done at once (the
-     * in-memory one) it changes nothing.
+     * its handler while its append is still on its way to disk (default false: a message is
+     * delivered once durable). With it, the handler runs during the fsync, and if that append then
+     * fails (a full disk, an I/O error) nothing of that handling commits (no acknowledgement, no
+     * {@link Effects}, no outbox, no reply) but what the handler did outside the journal happened,
+     * as when a crash interrupts a handler; see {@link DeliveryMode}. It saves at most the
+     * handler's time per message, on a caller that waits for each message in turn. Needs a journal
+     * whose {@link Journal#appendQueued} orders acknowledgements after appends (cfn's do).
      */
     public Builder earlyDelivery(boolean enabled) {
       this.earlyDelivery = enabled;

@@ -10,18 +10,18 @@ package dev.cfn.core;
  *       reliable sends with a clear error rather than silently downgrading them.
  * </ul>
  *
- * <p>A RELIABLE send from outside the runtime returns once its message is durable, and is delivered
- * then. A RELIABLE request from outside without an idempotency key returns its future at once and
- * is delivered while its append is on its way to disk (the journal commits the acknowledgement with
- * the append or after it, never without it, and the future completes only with a reply, which
- * commits after the request); {@link AgentRuntime.Builder#earlyDelivery} turns that off ({@code
- * false}) or extends it to sends ({@code true}). If an append fails (a full disk, an I/O error)
- * after its message was delivered, the send throws (a request's future fails) and nothing of that
- * handling commits: no acknowledgement, no {@link Effects}, no outbox, no reply; only what the
- * handler did outside the journal happened (a model call, say), as when a crash interrupts a
- * handler. A sender that retries a failed send should give it an idempotency key, which the handler
- * can use to make outside work idempotent. Sends and requests from agents and keyed ones are always
- * delivered only once durable.
+ * <p>A RELIABLE send is delivered once its message is durable. A send from outside the runtime
+ * returns then; a RELIABLE request from outside returns its future at once (the future fails with
+ * the journal's error when the message could not be stored, and completes only with a reply, which
+ * commits after the request). With {@link AgentRuntime.Builder#earlyDelivery} a message sent from
+ * outside without an idempotency key may reach its handler while the append is on its way to disk
+ * (the journal commits the acknowledgement with the append or after it, never without it); if that
+ * append fails (a full disk, an I/O error) the send throws (a request's future fails) and nothing
+ * of that handling commits: no acknowledgement, no {@link Effects}, no outbox, no reply; only what
+ * the handler did outside the journal happened, as when a crash interrupts a handler. A sender that
+ * retries a failed send should give it an idempotency key, which the handler can use to make
+ * outside work idempotent. Sends from agents and keyed sends are always delivered only once
+ * durable.
  */
 public enum DeliveryMode {
   /** In memory, at most once. */

@@ -41,11 +41,9 @@ final class JournalAppend {
   // Messages delivered while their append is still queued (appendQueuedThenAwait), by id, until
   // the append is durable; one whose append failed stays until afterAppend drops it.
   private final ConcurrentHashMap<Long, CompletableFuture<Void>> queued = new ConcurrentHashMap<>();
-  // Outside senders' keyless requests (earlyRequests, the default) and sends (earlySends, opt-in)
-  // are delivered while their appends are queued, else once durable; see
-  // AgentRuntime.Builder.earlyDelivery.
-  private final boolean earlyRequests;
-  private final boolean earlySends;
+  // Outside senders' keyless messages are delivered while their appends are queued (true), or once
+  // durable (false, the default); see AgentRuntime.Builder.earlyDelivery.
+  private final boolean earlyDelivery;
 
   JournalAppend(
       Journal journal,
@@ -57,10 +55,8 @@ final class JournalAppend {
       ScheduledThreadPoolExecutor timer,
       Executor appends,
       ReliableReplies replies,
-      boolean earlyRequests,
-      boolean earlySends) {
-    this.earlyRequests = earlyRequests;
-    this.earlySends = earlySends;
+      boolean earlyDelivery) {
+    this.earlyDelivery = earlyDelivery;
     this.appends = appends;
     this.replies = replies;
     this.journal = journal;
@@ -81,10 +77,9 @@ final class JournalAppend {
    * message whose idempotency key was already stored, the first message's (then nothing is appended
    * or delivered). From a caller's thread (or a blocking agent's virtual thread) a send's append is
    * durable when this returns, and a request without a key returns at once, its future failing if
-   * the append fails (see {@link #appendQueuedThenDeliver}); such a request is delivered as soon as
-   * its append is queued, so its handler runs during the fsync, unless {@code earlyDelivery} is
-   * false; a send without a key is delivered once durable, or, with {@code earlyDelivery} true, as
-   * soon as its append is queued (see {@link #appendQueuedThenAwait}). From a handler on a carrier
+   * the append fails (see {@link #appendQueuedThenDeliver}); either is delivered once durable, or,
+   * with {@code earlyDelivery}, a message without a key as soon as its append is queued, so its
+   * handler runs during the fsync (see {@link #appendQueuedThenAwait}). From a handler on a carrier
    * the carrier does not wait for the fsync: the append runs on a virtual thread of {@code appends}
    * as a deferred send of the handler's agent ({@link AgentCell#defer}), which is suspended after
    * its handler until the append is durable (and its own RELIABLE message is acknowledged only
@@ -105,7 +100,7 @@ final class JournalAppend {
       appendQueuedThenDeliver(e);
       return e.id();
     }
-    if (sender == null && !keyed && earlySends) {
+    if (sender == null && !keyed && earlyDelivery) {
       appendQueuedThenAwait(e);
       return e.id();
     }
@@ -153,10 +148,9 @@ final class JournalAppend {
    * An outside caller's RELIABLE request without a key: queued to the journal, and the caller does
    * not wait for the fsync, since all it holds is the future of the reply, which completes only
    * once the reply committed (after the request's append, with its acknowledgement) or fails with
-   * the journal's error when the append failed. The request is delivered at once, as {@link
-   * #appendQueuedThenAwait} does, unless {@link AgentRuntime.Builder#earlyDelivery} is false: then
-   * once durable. While it is between the journal and its mailbox it counts as accepted, so a drain
-   * waits for it.
+   * the journal's error when the append failed. The request is delivered once durable (or, with
+   * {@link AgentRuntime.Builder#earlyDelivery}, at once, as {@link #appendQueuedThenAwait} does).
+   * While it is between the journal and its mailbox it counts as accepted, so a drain waits for it.
    */
   private void appendQueuedThenDeliver(Envelope e) {
     CompletableFuture<Void> stored;
@@ -168,7 +162,7 @@ final class JournalAppend {
       admit.finishedElsewhere.increment();
       throw failed;
     }
-    if (earlyRequests && !stored.isDone()) {
+    if (earlyDelivery && !stored.isDone()) {
       queued.put(e.id(), stored);
       try {
         deliver(e);
@@ -209,9 +203,9 @@ final class JournalAppend {
   }
 
   /**
-   * An outside sender's message without a key, with {@link AgentRuntime.Builder#earlyDelivery}
-   * true: queued to the journal and delivered at once, so that its handler runs while the append is
-   * on its way to disk; the caller waits for the append to be durable. The journal commits the
+   * An outside sender's message without a key, with {@link AgentRuntime.Builder#earlyDelivery}:
+   * queued to the journal and delivered at once, so that its handler runs while the append is on
+   * its way to disk; the caller waits for the append to be durable. The journal commits the
    * message's acknowledgement with or after its append and refuses it when the append failed
    * ({@link Journal#appendQueued}); a failure or a retry of the message waits for the append
    * ({@link #afterAppend}), and a message whose append failed is dropped there (its send threw:

@@ -62,15 +62,13 @@ public interface MessageBus {
    * mode, idempotency key) and returns the reply; the request's correlation id is its own id (leave
    * it unset). Fails as {@link #request(AgentId, Object, Duration)} does.
    *
-   * <p><b>RELIABLE requests</b> need a journal. The request is journaled before it is acknowledged
-   * (from outside the carriers this returns at once, without waiting for the fsync, and a request
-   * without an idempotency key is delivered while its append is on its way to disk; see {@link
-   * DeliveryMode} and {@link AgentRuntime.Builder#earlyDelivery}: the future fails with the
-   * journal's error when the request could not be stored, and completes only with a reply, which
-   * commits after the request), redelivered until its handler succeeds, and its reply is RELIABLE
-   * too: a reply given during the request's turn ({@link AgentContext#reply(Object)}) is journaled
-   * in the same transaction as the request's acknowledgement, so neither is lost or repeated by a
-   * crash. The reply reaches:
+   * <p><b>RELIABLE requests</b> need a journal. The request is journaled before it is delivered
+   * (from outside the carriers this returns at once, without waiting for the fsync: the future
+   * fails with the journal's error when the request could not be stored, and completes only with a
+   * reply, which commits after the request), redelivered until its handler succeeds, and its reply
+   * is RELIABLE too: a reply given during the request's turn ({@link AgentContext#reply(Object)})
+   * is journaled in the same transaction as the request's acknowledgement, so neither is lost or
+   * repeated by a crash. The reply reaches:
    *
    * <ul>
    *   <li>this future, if it is still waiting (then the reply is acknowledged);

@@ -32,11 +32,10 @@
  *        ├──────────────────────────────┐ RELIABLE only
  *        │                  4 JournalAppend ── Journal.append (durable; appendOnce for an
  *        │                              │      idempotency key: a duplicate stops here), then on;
- *        │                              │      an outside sender's unkeyed request goes on once
+ *        │                              │      an outside sender's unkeyed message goes on once
  *        │                              │      queued (Journal.appendQueued: its acknowledgement
  *        │                              │      commits with or after the append, never without
- *        │                              │      it; a send too with earlyDelivery(true), and the
- *        │                              │      send returns once it is durable);
+ *        │                              │      it) and the send returns once it is durable;
  *        │                              │      also recovery, retries, parked types, replays;
  *        │                              │      a RELIABLE reply → ReliableReplies (waiting future,
  *        │                              │      held for an external caller, or the agent's mailbox)

@@ -17,9 +17,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #append} returns only once the message is durable (fsynced); it throws {@link
  *       JournalException} otherwise, and then nothing was stored. {@link #appendQueued} returns at
  *       once with a future for the same, and orders the message's acknowledgement after (or with)
- *       its append, so the runtime may deliver the message before its fsync (it does so for an
- *       outside caller's request without a key, and for sends with {@code
- *       AgentRuntime.Builder.earlyDelivery(true)}).
+ *       its append, so the runtime may deliver the message before its fsync (it does so only with
+ *       {@code AgentRuntime.Builder.earlyDelivery}; by default it uses the future to deliver an
+ *       outside caller's request once durable without making the caller wait).
  *   <li>{@link #acknowledge} atomically removes the message, remembers its id as handled (for the
  *       whole retention period) and applies the handler's {@link Effect}s; a message already
  *       acknowledged is not applied again (the future yields false).

@@ -19,11 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A RELIABLE request from outside the runtime without a key reaches its handler while its append is
- * queued (the default of {@code AgentRuntime.Builder.earlyDelivery}), and an append that then fails
- * (a full disk) commits nothing of that handling: the request's future fails with the journal's
- * error, no reply, no effect, nothing pending. With {@code earlyDelivery(false)} the same request
- * never reaches its handler.
+ * A RELIABLE request from outside the runtime without a key whose append fails (a full disk): by
+ * default it never reaches its handler (delivered once durable); with {@code
+ * AgentRuntime.Builder.earlyDelivery(true)} it reaches its handler while its append is queued, and
+ * nothing of that handling commits. Either way its future fails with the journal's error, and no
+ * reply, no effect and nothing pending is left of it.
  */
 class EarlyRequestDeliveryTest {
   static final String BIG = "x".repeat(256 * 1024); // needs pages a full database may not add
@@ -31,26 +31,27 @@ class EarlyRequestDeliveryTest {
   @TempDir Path dir;
 
   @Test
-  void byDefaultARequestWhoseAppendFailsWasHandledButNothingOfItCommits() throws Exception {
-    Set<Object> handled = run(null);
+  void byDefaultARequestWhoseAppendFailsNeverReachesItsHandler() throws Exception {
+    Set<Object> handled = run(false);
+    assertThat(handled).as("delivered only once durable").doesNotContain(BIG);
+    assertNothingOfTheRefusedRequestCommitted();
+  }
+
+  @Test
+  void withEarlyDeliveryARequestWhoseAppendFailsWasHandledButNothingOfItCommits() throws Exception {
+    Set<Object> handled = run(true);
     assertThat(handled)
         .as("delivered while its append was queued, before the append failed")
         .contains(BIG);
     assertNothingOfTheRefusedRequestCommitted();
   }
 
-  @Test
-  void withEarlyDeliveryOffARequestWhoseAppendFailsNeverReachesItsHandler() throws Exception {
-    Set<Object> handled = run(false);
-    assertThat(handled).as("delivered only once durable").doesNotContain(BIG);
-    assertNothingOfTheRefusedRequestCommitted();
-  }
-
   /**
    * A request before the disk is full, the big one while it is full (its future must fail with the
-   * journal's error), and one after; returns the payloads the handler saw.
+   * journal's error), and one after, with {@code earlyDelivery(early)} (false: the default, not
+   * set); returns the payloads the handler saw.
    */
-  private Set<Object> run(Boolean early) throws Exception {
+  private Set<Object> run(boolean early) throws Exception {
     AgentId echo = AgentId.of("echo", "1");
     Set<Object> handled = ConcurrentHashMap.newKeySet();
     SqliteJournal journal = SqliteJournal.builder(dir.resolve("cfn.db")).open();
@@ -67,8 +68,8 @@ class EarlyRequestDeliveryTest {
                           ctx.effects().put("len" + text.length(), "handled");
                           ctx.reply("ok:" + text.length());
                         }));
-    if (early != null) {
-      builder.earlyDelivery(early);
+    if (early) {
+      builder.earlyDelivery(true);
     }
     try (AgentRuntime rt = builder.build()) {
       assertThat(rt.request(reliable(echo, "warm"), Duration.ofSeconds(30)).get().payload())
@@ -81,7 +82,7 @@ class EarlyRequestDeliveryTest {
           .isInstanceOf(ExecutionException.class)
           .cause()
           .isInstanceOf(JournalException.class);
-      if (early == null || early) {
+      if (early) {
         eventually(() -> handled.contains(BIG), "the refused request handled all the same");
       }
       journal.maxPageCount(Integer.MAX_VALUE); // space is back

@@ -372,7 +372,7 @@ class ReliableRuntimeTest {
           .hasMessageContaining("journal");
     }
   }
-  // A RELIABLE request whose append fails: EarlyRequestDeliveryTest (by default it is handled
-  // while its append is queued and nothing of that handling commits; with earlyDelivery(false)
-  // it reaches no handler).
+  // A RELIABLE request whose append fails: EarlyRequestDeliveryTest (by default it reaches no
+  // handler; with earlyDelivery(true) it is handled while its append is queued and nothing of that
+  // handling commits).
 }
