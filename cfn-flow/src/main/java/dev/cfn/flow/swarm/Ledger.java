@@ -10,12 +10,15 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Effects;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Journal;
+import dev.cfn.core.spi.JournalException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,6 +103,9 @@ final class Ledger {
   private final AtomicLong pendingRefusals = new AtomicLong();
   private final List<String> pendingReasons = new ArrayList<>(); // guarded by itself
   private final AtomicBoolean flushing = new AtomicBoolean();
+  private final Queue<String> resends = new ConcurrentLinkedQueue<>(); // spend to journal again
+  private final AtomicBoolean resending = new AtomicBoolean();
+  private final AtomicLong resent = new AtomicLong();
 
   Ledger(AgentRuntime runtime, Journal journal, String swarm, Budget budget) {
     this.runtime = runtime;
@@ -279,7 +285,14 @@ final class Ledger {
    *     stays counted in memory and the caller does not use the call's answer
    */
   void charged(Usage usage, String model) {
-    runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend(usage, model)));
+    String spend = spend(usage, model);
+    try {
+      runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend));
+    } catch (JournalException e) {
+      // The call was made (and is counted in memory): journal its spend again, on its own.
+      resendLater(spend, e);
+      throw e;
+    }
   }
 
   /**
@@ -288,9 +301,94 @@ final class Ledger {
    * commit, as a message to the ledger in its outbox. So it is journaled exactly when the answer's
    * record is: a crash or a failed commit before that loses both (the message is handled again and
    * the call made and charged again), after it neither; no separate fsync, nothing waited for.
+   *
+   * <p>The call itself was made, though, and the budget counts it in memory whatever becomes of
+   * that commit. So when the commit does not happen without a crash (it failed, as on a full disk,
+   * or the handler threw after the charge: {@link Effects#whenDiscarded}) the spend is journaled on
+   * its own, as a RELIABLE message, by a thread of the ledger, again with backoff while the journal
+   * refuses it: the ledger then counts every call the budget in memory counts (each handling of the
+   * message that made a call, the one whose commit failed and the one made again). Where the
+   * runtime cannot tell a discarded commit, the spend is journaled at once, as {@link
+   * #charged(Usage, String)} does.
    */
   void charged(Usage usage, String model, Effects commit) {
-    commit.send(id, spend(usage, model));
+    String spend = spend(usage, model);
+    AtomicBoolean inOutbox = new AtomicBoolean();
+    if (!commit.whenDiscarded(
+        () -> {
+          if (inOutbox.get()) {
+            resendLater(spend, null);
+          }
+        })) {
+      charged(usage, model);
+      return;
+    }
+    try {
+      commit.send(id, spend);
+      inOutbox.set(true);
+    } catch (RuntimeException refused) {
+      charged(usage, model); // the outbox refused it: journal it now instead
+    }
+  }
+
+  /**
+   * Journals {@code spend} as a RELIABLE message of its own, from a thread of the ledger, retrying
+   * with backoff while the journal refuses it: for a charge that its first route did not make
+   * durable although the call was made. Never blocks the caller (a journal's completion thread).
+   */
+  private void resendLater(String spend, JournalException cause) {
+    LOG.warn(
+        "swarm ledger {}: a member's charge was not journaled with its first commit ({}); it is"
+            + " journaled on its own",
+        id,
+        cause == null ? "the acknowledgement carrying it was not committed" : cause.toString());
+    resends.add(spend);
+    if (resending.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("cfn-swarm-ledger-resend-" + id.key()).start(this::resend);
+    }
+  }
+
+  private void resend() {
+    try {
+      long backoffMillis = 10;
+      for (String spend; (spend = resends.peek()) != null; ) {
+        try {
+          runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend));
+          resends.poll();
+          resent.incrementAndGet();
+          backoffMillis = 10;
+        } catch (JournalException e) {
+          LOG.warn(
+              "swarm ledger {}: journaling a charge again failed ({}); retrying in {} ms",
+              id,
+              e.toString(),
+              backoffMillis);
+          Thread.sleep(backoffMillis);
+          backoffMillis = Math.min(5_000, backoffMillis * 2);
+        } catch (RuntimeException e) {
+          // the runtime shut down: what is left is counted in memory only, as a crash would leave
+          LOG.warn(
+              "swarm ledger {}: {} charges not journaled, the runtime refused them: {}",
+              id,
+              resends.size(),
+              e.toString());
+          resends.clear();
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      resending.set(false);
+      if (!resends.isEmpty() && resending.compareAndSet(false, true)) {
+        Thread.ofVirtual().name("cfn-swarm-ledger-resend-" + id.key()).start(this::resend);
+      }
+    }
+  }
+
+  /** How many charges were journaled again after their first route failed (for tests). */
+  long resent() {
+    return resent.get();
   }
 
   private static String spend(Usage usage, String model) {
@@ -392,13 +490,14 @@ final class Ledger {
   }
 
   /**
-   * Waits until the refusals counted so far are stored and the spend journaled so far by this
-   * process's charges is applied to the totals (for a clean close and for tests): a RELIABLE read
-   * queued behind them.
+   * Waits until the refusals counted so far are stored, the charges to journal again are journaled,
+   * and the spend journaled so far by this process's charges is applied to the totals (for a clean
+   * close and for tests): a RELIABLE read queued behind them.
    */
   void awaitApplied(Duration timeout) throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
-    while ((flushing.get() || pendingRefusals.get() > 0) && System.nanoTime() < until) {
+    while ((flushing.get() || pendingRefusals.get() > 0 || resending.get() || !resends.isEmpty())
+        && System.nanoTime() < until) {
       Thread.sleep(5);
     }
     long left = until - System.nanoTime();
