@@ -130,6 +130,16 @@ import org.slf4j.LoggerFactory;
  * sent just before the crash may be sent again on redelivery, with the same content, since it is
  * rebuilt from the replayed calls.
  *
+ * <p><b>Budgets in that window.</b> Every call made is {@linkplain Budget#charge charged} once,
+ * right after it answers and before its answer is used or recorded; a replayed call is not charged.
+ * A budget kept durably by its listener (a durable swarm's ledger) journals the charge before the
+ * call log's record, or in the acknowledgement that records a final answer (below). So a crash in
+ * the window above loses, with the answer, at most that call's charge from the durable count (the
+ * call made again is charged), and a commit that fails without a crash loses nothing: the charge
+ * stays counted in memory and the listener records it by another route. The window cannot be
+ * closed: no answer can be stored before it arrives, and chat APIs take no idempotency key that
+ * would let the provider answer a repeated call from its first.
+ *
  * <p><b>The final answer of a RELIABLE request is recorded with its acknowledgement.</b> When the
  * task is a {@link DeliveryMode#RELIABLE} request keyed by its message id (no {@value
  * #IDEMPOTENCY_HEADER} header), the agent runs no hooks, and the journal keeps call records ({@code

@@ -47,14 +47,28 @@ import org.slf4j.LoggerFactory;
  * design can close: between the provider's answer and the first fsync that holds it, the usage
  * exists only in memory; a crash there loses the answer with its usage, nobody used that answer,
  * and the task, when it is delivered again, makes the call again and is charged for it once (the
- * provider bills both: the call log's documented crash window, at most one call per task). On the
- * call log's path, a crash after the charge's append and before the record's commit counts that
- * call and the one made again: two calls, as the provider bills them. A commit of a member's
- * acknowledgement that fails without a crash (a full disk) discards the charge it carried with the
- * answer's record, while the in-memory budget keeps it: the restored totals then count the calls
- * whose answers were kept. A charge from a non-blocking agent's handler on a carrier is journaled
- * before that agent's next message and before its RELIABLE message's acknowledgement, not before
- * the charge returns.
+ * provider bills both: the call log's documented crash window, at most one call per task in flight
+ * at the crash). The ledger thus never counts more calls than the provider billed, and fewer by at
+ * most one per task in flight at each crash. Closing the window would take a durable mark before
+ * every model call (one more fsync per call, for a one-turn RELIABLE task two commits instead of
+ * one) and would still not know the lost call's tokens, nor whether a marked call left the process
+ * before the crash; the call itself would be made again all the same (providers' chat APIs take no
+ * idempotency key), so the window stays, documented. On the call log's path, a crash after the
+ * charge's append and before the record's commit counts that call and the one made again: two
+ * calls, as the provider bills them.
+ *
+ * <p><b>Failed commits.</b> A commit that fails without a crash (a full disk, an I/O error) does
+ * not make the ledger and the budgets in memory disagree. The budget in memory keeps every charge
+ * (the call was made and billed whatever becomes of its commit, and only that count bounds what a
+ * task retried against a failing disk spends: each attempt calls the model again). The ledger gets
+ * the same charge by another route: an acknowledgement carrying a charge that is discarded ({@link
+ * Effects#whenDiscarded}) has that charge journaled on its own, and a charge whose own send the
+ * journal refused is sent again; both by a thread of the ledger, with backoff while the journal
+ * refuses. So once those sends are journaled (at once when the journal works again) the ledger
+ * counts every call the budgets in memory count, and a restart restores that count. Until then a
+ * crash loses them, as it loses any charge not yet journaled (the window above). A charge from a
+ * non-blocking agent's handler on a carrier is journaled before that agent's next message and
+ * before its RELIABLE message's acknowledgement, not before the charge returns.
  *
  * <p><b>Restore</b> asks the ledger's agent for its totals (a RELIABLE request), so a charge
  * journaled but not yet applied when the process died, recovered from the journal at the restart
