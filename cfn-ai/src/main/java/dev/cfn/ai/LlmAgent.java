@@ -30,6 +30,7 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.TopicId;
 import dev.cfn.core.spi.CallLogException;
+import dev.cfn.core.spi.JournalException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -130,6 +131,16 @@ import org.slf4j.LoggerFactory;
  * sent just before the crash may be sent again on redelivery, with the same content, since it is
  * rebuilt from the replayed calls.
  *
+ * <p><b>Budgets in that window.</b> Every call made is {@linkplain Budget#charge charged} once,
+ * right after it answers and before its answer is used or recorded; a replayed call is not charged.
+ * A budget kept durably by its listener (a durable swarm's ledger) journals the charge before the
+ * call log's record, or in the acknowledgement that records a final answer (below). So a crash in
+ * the window above loses, with the answer, at most that call's charge from the durable count (the
+ * call made again is charged), and a commit that fails without a crash loses nothing: the charge
+ * stays counted in memory and the listener records it by another route. The window cannot be
+ * closed: no answer can be stored before it arrives, and chat APIs take no idempotency key that
+ * would let the provider answer a repeated call from its first.
+ *
  * <p><b>The final answer of a RELIABLE request is recorded with its acknowledgement.</b> When the
  * task is a {@link DeliveryMode#RELIABLE} request keyed by its message id (no {@value
  * #IDEMPOTENCY_HEADER} header), the agent runs no hooks, and the journal keeps call records ({@code
@@ -150,9 +161,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
- * shutdown) or a call-log failure is thrown from the handler, so that the journal delivers the
- * message again with backoff and the run resumes from its log; after the journal's last attempt it
- * is dead-lettered. Every other failure is answered with a {@link TaskFailed}.
+ * shutdown), a call-log failure or a journal failure (a budget's charge its listener could not
+ * journal, as a durable swarm's ledger does) is thrown from the handler, so that the journal
+ * delivers the message again with backoff and the run resumes from its log; after the journal's
+ * last attempt it is dead-lettered. Every other failure is answered with a {@link TaskFailed}.
  *
  * <h2>Replies</h2>
  *
@@ -296,8 +308,17 @@ public final class LlmAgent implements Agent {
       }
       outcome =
           new TaskFailed(TaskFailed.Kind.MODEL_ERROR, "agent " + self + ": " + e.getMessage());
-    } catch (CallLogException e) {
+    } catch (CallLogException | JournalException e) {
+      // A call log's record or a budget's charge (a durable swarm's ledger) that could not be
+      // stored: a storage failure, not the task's outcome. On a RELIABLE message the journal
+      // delivers it again with backoff (dead-lettered after its last attempt).
       if (reliable) {
+        LOG.warn(
+            "agent {}: storing a call's record or charge failed ({}); the journal retries message"
+                + " {}",
+            self,
+            e.toString(),
+            message.id());
         throw e;
       }
       outcome = new TaskFailed(TaskFailed.Kind.ERROR, "agent " + self + ": " + e.getMessage());

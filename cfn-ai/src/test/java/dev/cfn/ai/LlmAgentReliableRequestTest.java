@@ -5,6 +5,7 @@ import static dev.cfn.ai.AgentFixtures.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.model.ModelProvider;
 import dev.cfn.ai.model.ProviderConfig;
 import dev.cfn.ai.tool.ToolRegistry;
@@ -13,6 +14,7 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
+import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
@@ -23,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -110,5 +113,40 @@ class LlmAgentReliableRequestTest {
       assertThat(second.awaitDrained(LONG)).isTrue();
     }
     assertThat(server.requests()).hasSize(1);
+  }
+
+  @Test
+  void aChargeTheJournalRefusedFailsTheHandlingSoTheRequestIsRetriedNotAnsweredWithAFailure()
+      throws Exception {
+    AtomicInteger refusals = new AtomicInteger(1);
+    Budget budget =
+        Budget.builder("agent scribe/1")
+            .onCharge(
+                (usage, model) -> {
+                  if (refusals.getAndDecrement() > 0) {
+                    throw new JournalException("the disk is full (test)");
+                  }
+                })
+            .build();
+    try (ModelProvider model = provider(server, ProviderConfig.Kind.OPENAI);
+        AgentRuntime rt =
+            AgentRuntime.builder()
+                .jvmMetrics(false)
+                .journal(journal())
+                .register(
+                    LlmAgent.builder(definition("scribe", "[]"))
+                        .model(model)
+                        .tools(new ToolRegistry())
+                        .budget(budget)
+                        .type("scribe"))
+                .build()) {
+      Envelope reply = rt.request(task("Say done"), LONG).get(60, TimeUnit.SECONDS);
+      assertThat(reply.payload())
+          .as("the storage failure is retried by the journal, not the task's outcome")
+          .isInstanceOf(TaskResult.class);
+      assertThat(server.received()).as("the answer was not used: asked again").isEqualTo(2);
+      assertThat(budget.spent().calls()).as("both calls charged").isEqualTo(2);
+      assertThat(rt.awaitDrained(LONG)).isTrue();
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,14 +69,20 @@ final class Acknowledge {
 
   /**
    * The handler succeeded: acknowledge with its effects, then send its outbox; {@code committed}
-   * (may be null) runs once the acknowledgement has settled, either way.
+   * (may be null) runs once the acknowledgement has settled, either way. When nothing was applied
+   * (the commit failed, or the message had been acknowledged before) the effects are {@linkplain
+   * EffectsBuffer#discarded() discarded} first.
    */
-  void succeeded(Envelope m, List<Effect> effects, Runnable committed) {
+  void succeeded(Envelope m, EffectsBuffer fx, Runnable committed) {
+    List<Effect> effects = fx.effects();
     journal
         .acknowledge(m, effects)
         .whenComplete(
             (applied, error) -> {
               try {
+                if (error != null || !Boolean.TRUE.equals(applied)) {
+                  fx.discarded();
+                }
                 settle(m, effects, applied, error);
               } finally {
                 if (committed != null) {
@@ -95,18 +102,19 @@ final class Acknowledge {
    */
   void succeededTogether(
       List<Envelope> messages,
-      List<Effect> effects,
+      EffectsBuffer fx,
       java.util.function.Consumer<List<Envelope>> failed,
       Runnable committed) {
     if (messages.size() == 1) {
-      succeeded(messages.getFirst(), effects, committed);
+      succeeded(messages.getFirst(), fx, committed);
       return;
     }
-    java.util.concurrent.CompletableFuture<Boolean> ack;
+    List<Effect> effects = fx.effects();
+    CompletableFuture<Boolean> ack;
     try {
       ack = journal.acknowledgeTogether(messages, effects);
     } catch (RuntimeException e) {
-      ack = java.util.concurrent.CompletableFuture.failedFuture(e);
+      ack = CompletableFuture.failedFuture(e);
     }
     ack.whenComplete(
         (applied, error) -> {
@@ -117,6 +125,7 @@ final class Acknowledge {
                       + " again one at a time",
                   messages.size(),
                   error == null ? "not applied" : error.toString());
+              fx.discarded();
               failed.accept(messages);
               return;
             }

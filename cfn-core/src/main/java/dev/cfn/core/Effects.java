@@ -139,6 +139,24 @@ public interface Effects {
   }
 
   /**
+   * Runs {@code action} if this handler's effects are discarded instead of committed: the handler
+   * threw, a RELIABLE send it made failed, or the commit of its acknowledgement failed (a full
+   * disk, an I/O error) or found the message already acknowledged. Then nothing this handler put in
+   * its effects happened, and the message is handled again (or dead-lettered). It is not run when
+   * the effects commit, nor when the process dies first. It runs at most once, on a thread of the
+   * runtime (for a failed commit, the journal's completion thread): keep it short and never block;
+   * hand blocking work to a thread of its own. It is for an effect that stands for something that
+   * happened anyway, outside the journal (a model call, paid for whatever becomes of its answer),
+   * and must then be recorded by another route.
+   *
+   * @return true when {@code action} is registered; false, registering nothing, when the runtime
+   *     cannot tell (the default): record such an effect by another route then
+   */
+  default boolean whenDiscarded(Runnable action) {
+    return false;
+  }
+
+  /**
    * Sends {@code payload} to {@code to} as a RELIABLE request when the acknowledgement commits, and
    * returns the request's id. No future waits for it: its reply (committed with the request's
    * acknowledgement by a handler that calls {@link AgentContext#reply(Object)}) comes to this agent

@@ -124,21 +124,23 @@ final class Invoke {
             (x, t) -> {
               Throwable failure = cell.peekDeferredFailure();
               if (failure != null) {
+                fx.discarded();
                 acknowledge.failed(m, failure);
                 cell.resume();
               } else {
-                acknowledge.succeeded(m, fx.effects(), cell::resume);
+                acknowledge.succeeded(m, fx, cell::resume);
               }
             });
       } else if (fx.used()) {
         // The next message must see this one's state: pause the agent (holding its schedule
         // flag, as during a restart backoff) until the acknowledgement and its effects commit.
         cell.suspend();
-        acknowledge.succeeded(m, fx.effects(), cell::resume);
+        acknowledge.succeeded(m, fx, cell::resume);
       } else {
-        acknowledge.succeeded(m, fx.effects(), null);
+        acknowledge.succeeded(m, fx, null);
       }
     } catch (Throwable t) {
+      fx.discarded();
       failed(cell, t);
       acknowledge.failed(m, t);
       cell.supervise(t);
@@ -196,6 +198,7 @@ final class Invoke {
     } catch (Throwable t) {
       cell.current = null;
       cell.effects = null;
+      fx.discarded();
       Envelope failing = taken.removeLast();
       cell.takeDeferred(); // a failing handler's sends go on without the pause, as in the single
       // path
@@ -221,17 +224,17 @@ final class Invoke {
             Throwable failure = cell.peekDeferredFailure();
             if (failure != null) {
               // the last handler's send failed: it fails; the others are handled again
+              fx.discarded();
               Envelope last = taken.getLast();
               cell.handleAgainLater(taken.subList(0, taken.size() - 1));
               acknowledge.failed(last, failure);
               cell.resume();
             } else {
-              acknowledge.succeededTogether(
-                  taken, fx.effects(), cell::handleAgainLater, cell::resume);
+              acknowledge.succeededTogether(taken, fx, cell::handleAgainLater, cell::resume);
             }
           });
     } else {
-      acknowledge.succeededTogether(taken, fx.effects(), cell::handleAgainLater, cell::resume);
+      acknowledge.succeededTogether(taken, fx, cell::handleAgainLater, cell::resume);
     }
   }
 

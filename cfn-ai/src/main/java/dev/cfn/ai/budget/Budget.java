@@ -47,6 +47,16 @@ import org.slf4j.LoggerFactory;
  * later check refuses. A cost limit thus never lets an unpriced call through silently; add the
  * model to the price table instead.
  *
+ * <p><b>Charges are kept.</b> A charge counts once it is made, whatever becomes of the call's
+ * answer afterwards: the call was made and the provider bills it. A listener that makes charges
+ * durable ({@link Builder#onCharge}, a durable swarm's ledger) must therefore record every charge
+ * it is told of, also when the commit it first wrote it to is discarded ({@link
+ * Charged#charged(Usage, String, Effects)}), so that a budget restored from it counts what this one
+ * counted. A crash between a call's answer and the first commit that holds it loses that call's
+ * charge from the durable record (at most one call per task in flight at the crash, which the task
+ * makes again when it is handled again, as {@code LlmAgent}'s call log describes): a restored
+ * budget never counts more calls than were made, and fewer by at most that many.
+ *
  * <p>Thread-safe: several agents may share a parent, and check and charge concurrently.
  */
 public final class Budget {
@@ -162,8 +172,11 @@ public final class Budget {
      * Budget#charge(Usage, String, Effects)}: the call's answer is recorded in {@code commit}, the
      * acknowledgement of the RELIABLE message being handled, and is used by nothing before that
      * commit, so a listener that makes the charge durable may write it there too ({@link
-     * Effects#send}), the charge then committing exactly when the answer's record does. By default
-     * it calls {@link #charged(Usage, String)}.
+     * Effects#send}), the charge then committing exactly when the answer's record does. The charge
+     * stays counted in the budget if that commit is discarded (it failed without a crash, as on a
+     * full disk; the message is then handled again and the call made again): such a listener
+     * records it by another route then ({@link Effects#whenDiscarded}), or the durable count falls
+     * behind this budget's. By default it calls {@link #charged(Usage, String)}.
      *
      * @param usage what the call used
      * @param model the model the call was priced by (may be null or blank)

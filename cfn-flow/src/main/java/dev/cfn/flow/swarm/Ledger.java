@@ -10,12 +10,15 @@ import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Effects;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.spi.Journal;
+import dev.cfn.core.spi.JournalException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,14 +47,28 @@ import org.slf4j.LoggerFactory;
  * design can close: between the provider's answer and the first fsync that holds it, the usage
  * exists only in memory; a crash there loses the answer with its usage, nobody used that answer,
  * and the task, when it is delivered again, makes the call again and is charged for it once (the
- * provider bills both: the call log's documented crash window, at most one call per task). On the
- * call log's path, a crash after the charge's append and before the record's commit counts that
- * call and the one made again: two calls, as the provider bills them. A commit of a member's
- * acknowledgement that fails without a crash (a full disk) discards the charge it carried with the
- * answer's record, while the in-memory budget keeps it: the restored totals then count the calls
- * whose answers were kept. A charge from a non-blocking agent's handler on a carrier is journaled
- * before that agent's next message and before its RELIABLE message's acknowledgement, not before
- * the charge returns.
+ * provider bills both: the call log's documented crash window, at most one call per task in flight
+ * at the crash). The ledger thus never counts more calls than the provider billed, and fewer by at
+ * most one per task in flight at each crash. Closing the window would take a durable mark before
+ * every model call (one more fsync per call, for a one-turn RELIABLE task two commits instead of
+ * one) and would still not know the lost call's tokens, nor whether a marked call left the process
+ * before the crash; the call itself would be made again all the same (providers' chat APIs take no
+ * idempotency key), so the window stays, documented. On the call log's path, a crash after the
+ * charge's append and before the record's commit counts that call and the one made again: two
+ * calls, as the provider bills them.
+ *
+ * <p><b>Failed commits.</b> A commit that fails without a crash (a full disk, an I/O error) does
+ * not make the ledger and the budgets in memory disagree. The budget in memory keeps every charge
+ * (the call was made and billed whatever becomes of its commit, and only that count bounds what a
+ * task retried against a failing disk spends: each attempt calls the model again). The ledger gets
+ * the same charge by another route: an acknowledgement carrying a charge that is discarded ({@link
+ * Effects#whenDiscarded}) has that charge journaled on its own, and a charge whose own send the
+ * journal refused is sent again; both by a thread of the ledger, with backoff while the journal
+ * refuses. So once those sends are journaled (at once when the journal works again) the ledger
+ * counts every call the budgets in memory count, and a restart restores that count. Until then a
+ * crash loses them, as it loses any charge not yet journaled (the window above). A charge from a
+ * non-blocking agent's handler on a carrier is journaled before that agent's next message and
+ * before its RELIABLE message's acknowledgement, not before the charge returns.
  *
  * <p><b>Restore</b> asks the ledger's agent for its totals (a RELIABLE request), so a charge
  * journaled but not yet applied when the process died, recovered from the journal at the restart
@@ -100,6 +117,9 @@ final class Ledger {
   private final AtomicLong pendingRefusals = new AtomicLong();
   private final List<String> pendingReasons = new ArrayList<>(); // guarded by itself
   private final AtomicBoolean flushing = new AtomicBoolean();
+  private final Queue<String> resends = new ConcurrentLinkedQueue<>(); // spend to journal again
+  private final AtomicBoolean resending = new AtomicBoolean();
+  private final AtomicLong resent = new AtomicLong();
 
   Ledger(AgentRuntime runtime, Journal journal, String swarm, Budget budget) {
     this.runtime = runtime;
@@ -279,7 +299,14 @@ final class Ledger {
    *     stays counted in memory and the caller does not use the call's answer
    */
   void charged(Usage usage, String model) {
-    runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend(usage, model)));
+    String spend = spend(usage, model);
+    try {
+      runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend));
+    } catch (JournalException e) {
+      // The call was made (and is counted in memory): journal its spend again, on its own.
+      resendLater(spend, e);
+      throw e;
+    }
   }
 
   /**
@@ -288,9 +315,94 @@ final class Ledger {
    * commit, as a message to the ledger in its outbox. So it is journaled exactly when the answer's
    * record is: a crash or a failed commit before that loses both (the message is handled again and
    * the call made and charged again), after it neither; no separate fsync, nothing waited for.
+   *
+   * <p>The call itself was made, though, and the budget counts it in memory whatever becomes of
+   * that commit. So when the commit does not happen without a crash (it failed, as on a full disk,
+   * or the handler threw after the charge: {@link Effects#whenDiscarded}) the spend is journaled on
+   * its own, as a RELIABLE message, by a thread of the ledger, again with backoff while the journal
+   * refuses it: the ledger then counts every call the budget in memory counts (each handling of the
+   * message that made a call, the one whose commit failed and the one made again). Where the
+   * runtime cannot tell a discarded commit, the spend is journaled at once, as {@link
+   * #charged(Usage, String)} does.
    */
   void charged(Usage usage, String model, Effects commit) {
-    commit.send(id, spend(usage, model));
+    String spend = spend(usage, model);
+    AtomicBoolean inOutbox = new AtomicBoolean();
+    if (!commit.whenDiscarded(
+        () -> {
+          if (inOutbox.get()) {
+            resendLater(spend, null);
+          }
+        })) {
+      charged(usage, model);
+      return;
+    }
+    try {
+      commit.send(id, spend);
+      inOutbox.set(true);
+    } catch (RuntimeException refused) {
+      charged(usage, model); // the outbox refused it: journal it now instead
+    }
+  }
+
+  /**
+   * Journals {@code spend} as a RELIABLE message of its own, from a thread of the ledger, retrying
+   * with backoff while the journal refuses it: for a charge that its first route did not make
+   * durable although the call was made. Never blocks the caller (a journal's completion thread).
+   */
+  private void resendLater(String spend, JournalException cause) {
+    LOG.warn(
+        "swarm ledger {}: a member's charge was not journaled with its first commit ({}); it is"
+            + " journaled on its own",
+        id,
+        cause == null ? "the acknowledgement carrying it was not committed" : cause.toString());
+    resends.add(spend);
+    if (resending.compareAndSet(false, true)) {
+      Thread.ofVirtual().name("cfn-swarm-ledger-resend-" + id.key()).start(this::resend);
+    }
+  }
+
+  private void resend() {
+    try {
+      long backoffMillis = 10;
+      for (String spend; (spend = resends.peek()) != null; ) {
+        try {
+          runtime.send(Envelope.to(id).delivery(DeliveryMode.RELIABLE).payload(spend));
+          resends.poll();
+          resent.incrementAndGet();
+          backoffMillis = 10;
+        } catch (JournalException e) {
+          LOG.warn(
+              "swarm ledger {}: journaling a charge again failed ({}); retrying in {} ms",
+              id,
+              e.toString(),
+              backoffMillis);
+          Thread.sleep(backoffMillis);
+          backoffMillis = Math.min(5_000, backoffMillis * 2);
+        } catch (RuntimeException e) {
+          // the runtime shut down: what is left is counted in memory only, as a crash would leave
+          LOG.warn(
+              "swarm ledger {}: {} charges not journaled, the runtime refused them: {}",
+              id,
+              resends.size(),
+              e.toString());
+          resends.clear();
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      resending.set(false);
+      if (!resends.isEmpty() && resending.compareAndSet(false, true)) {
+        Thread.ofVirtual().name("cfn-swarm-ledger-resend-" + id.key()).start(this::resend);
+      }
+    }
+  }
+
+  /** How many charges were journaled again after their first route failed (for tests). */
+  long resent() {
+    return resent.get();
   }
 
   private static String spend(Usage usage, String model) {
@@ -392,13 +504,14 @@ final class Ledger {
   }
 
   /**
-   * Waits until the refusals counted so far are stored and the spend journaled so far by this
-   * process's charges is applied to the totals (for a clean close and for tests): a RELIABLE read
-   * queued behind them.
+   * Waits until the refusals counted so far are stored, the charges to journal again are journaled,
+   * and the spend journaled so far by this process's charges is applied to the totals (for a clean
+   * close and for tests): a RELIABLE read queued behind them.
    */
   void awaitApplied(Duration timeout) throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
-    while ((flushing.get() || pendingRefusals.get() > 0) && System.nanoTime() < until) {
+    while ((flushing.get() || pendingRefusals.get() > 0 || resending.get() || !resends.isEmpty())
+        && System.nanoTime() < until) {
       Thread.sleep(5);
     }
     long left = until - System.nanoTime();

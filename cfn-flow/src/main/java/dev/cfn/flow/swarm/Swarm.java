@@ -68,11 +68,14 @@ import java.util.concurrent.atomic.LongAdder;
  * that same acknowledgement. Every call whose answer was recorded or used is counted once after a
  * crash: a call replayed from a call log is not charged again, and a crash between a call's answer
  * and the first commit holding it loses the answer with its spend (the task, delivered again, calls
- * and is charged again). The ledger holds a few totals, not a row per call: it stays the same size
- * however long the swarm runs. What is restored: calls, tokens and the cost the budget's price
- * table gives them; the wall time starts again at the restart. Refusals are stored a moment after
- * they happen (off the bus's route stage): a crash may lose the last few. {@link #deleteLedger()}
- * forgets them, for a name given up.
+ * and is charged again: the ledger never counts more calls than the provider billed, and fewer by
+ * at most one per task in flight at the crash). A commit that fails without a crash (a full disk)
+ * loses no charge: the budget in memory keeps it, and the ledger journals it on its own once the
+ * journal takes writes again, so a restart restores the count the budget had. The ledger holds a
+ * few totals, not a row per call: it stays the same size however long the swarm runs. What is
+ * restored: calls, tokens and the cost the budget's price table gives them; the wall time starts
+ * again at the restart. Refusals are stored a moment after they happen (off the bus's route stage):
+ * a crash may lose the last few. {@link #deleteLedger()} forgets them, for a name given up.
  *
  * <p>Thread-safe. One swarm object per name per runtime: a second one would replace the first's
  * rule. {@link #close()} removes the rule and takes the members out of the swarm (it does not stop
