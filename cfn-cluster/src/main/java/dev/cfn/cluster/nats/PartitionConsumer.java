@@ -483,6 +483,49 @@ public final class PartitionConsumer implements AutoCloseable {
   /** The stream sequence found under load at or below the ack floor, not yet confirmed; or 0. */
   private long suspect;
 
+  /** One skipped-message check: returns whether a suspect awaits its second look. */
+  @FunctionalInterface
+  private interface SkippedCheck {
+    boolean run(JetStreamManagement jsm, ConsumerInfo info)
+        throws IOException, JetStreamApiException;
+  }
+
+  /**
+   * Runs {@code check} against this consumer's info, with the error handling both checks share: a
+   * partition taken over at a higher epoch is logged (the node's placement stops this consumer),
+   * any other failure is logged and the check runs again later. Returns what {@code check}
+   * returned, or false when it failed.
+   */
+  private boolean checkSkipped(SkippedCheck check) {
+    try {
+      JetStreamManagement jsm = connection.jetStreamManagement();
+      return check.run(jsm, jsm.getConsumerInfo(stream.name(), consumerName(partition, epoch)));
+    } catch (SupersededException e) {
+      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      LOG.warn(
+          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
+          partition,
+          epoch,
+          e.toString());
+    }
+    return false;
+  }
+
+  /** The first message of this partition the stream holds (its leader's copy), or null. */
+  private MessageInfo firstStored(JetStreamManagement jsm)
+      throws IOException, JetStreamApiException {
+    try {
+      return jsm.getFirstMessage(
+          stream.name(), stream.subjects().reliablePartitionFilter(partition));
+    } catch (JetStreamApiException e) {
+      if (e.getErrorCode() == 404) {
+        return null; // nothing of this partition is stored
+      }
+      throw e;
+    }
+  }
+
   /**
    * Under continuous load: whether the stream holds a message of this partition at or below the
    * consumer's ack floor (every message up to the floor was acked, and a work-queue stream deletes
@@ -498,50 +541,29 @@ public final class PartitionConsumer implements AutoCloseable {
    * sooner than its delay (its attempt is still counted).
    */
   private boolean checkSkippedUnderLoad() {
-    String name = consumerName(partition, epoch);
-    try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
-      long floor = info.getAckFloor().getStreamSequence();
-      MessageInfo first;
-      try {
-        first =
-            jsm.getFirstMessage(
-                stream.name(), stream.subjects().reliablePartitionFilter(partition));
-      } catch (JetStreamApiException e) {
-        if (e.getErrorCode() == 404) {
+    return checkSkipped(
+        (jsm, info) -> {
+          long floor = info.getAckFloor().getStreamSequence();
+          MessageInfo first = firstStored(jsm);
+          if (first == null || first.getSeq() > floor) {
+            suspect = 0;
+            return false; // nothing stored, or delivered and awaiting its ack, or not delivered
+          }
+          if (suspect != first.getSeq()) {
+            suspect = first.getSeq();
+            return true;
+          }
           suspect = 0;
-          return false; // nothing of this partition is stored
-        }
-        throw e;
-      }
-      if (first.getSeq() > floor) {
-        suspect = 0;
-        return false; // delivered and awaiting its ack, or not yet delivered
-      }
-      if (suspect != first.getSeq()) {
-        suspect = first.getSeq();
-        return true;
-      }
-      suspect = 0;
-      LOG.warn(
-          "partition {} epoch {}: under load, the stream still holds message {} of this partition"
-              + " at or below the consumer's ack floor {}; recreating the consumer",
-          partition,
-          epoch,
-          first.getSeq(),
-          floor);
-      bind(Bind.RECREATE);
-    } catch (SupersededException e) {
-      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
-      LOG.warn(
-          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
-          partition,
-          epoch,
-          e.toString());
-    }
-    return false;
+          LOG.warn(
+              "partition {} epoch {}: under load, the stream still holds message {} of this"
+                  + " partition at or below the consumer's ack floor {}; recreating the consumer",
+              partition,
+              epoch,
+              first.getSeq(),
+              floor);
+          bind(Bind.RECREATE);
+          return false;
+        });
   }
 
   /**
@@ -557,46 +579,29 @@ public final class PartitionConsumer implements AutoCloseable {
    * deliveries no-ops.
    */
   private void recoverSkippedMessages() {
-    String name = consumerName(partition, epoch);
-    try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
-      if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
-        return; // it has work in hand: nothing is skipped for good
-      }
-      long delivered = info.getDelivered().getStreamSequence();
-      MessageInfo first;
-      try {
-        first =
-            jsm.getFirstMessage(
-                stream.name(), stream.subjects().reliablePartitionFilter(partition));
-      } catch (JetStreamApiException e) {
-        if (e.getErrorCode() == 404) {
-          return; // nothing of this partition is stored
-        }
-        throw e;
-      }
-      if (first.getSeq() > delivered) {
-        return; // not yet delivered: it is on its way (or was stored after the consumer info)
-      }
-      LOG.warn(
-          "partition {} epoch {}: the stream holds message {} of this partition but the consumer"
-              + " counts it delivered (delivered up to {}, nothing pending); recreating the"
-              + " consumer",
-          partition,
-          epoch,
-          first.getSeq(),
-          delivered);
-      bind(Bind.RECREATE);
-    } catch (SupersededException e) {
-      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
-      LOG.warn(
-          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
-          partition,
-          epoch,
-          e.toString());
-    }
+    checkSkipped(
+        (jsm, info) -> {
+          if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
+            return false; // it has work in hand: nothing is skipped for good
+          }
+          long delivered = info.getDelivered().getStreamSequence();
+          MessageInfo first = firstStored(jsm);
+          if (first == null || first.getSeq() > delivered) {
+            // nothing stored, or not yet delivered: it is on its way (or was stored after the
+            // consumer info)
+            return false;
+          }
+          LOG.warn(
+              "partition {} epoch {}: the stream holds message {} of this partition but the"
+                  + " consumer counts it delivered (delivered up to {}, nothing pending);"
+                  + " recreating the consumer",
+              partition,
+              epoch,
+              first.getSeq(),
+              delivered);
+          bind(Bind.RECREATE);
+          return false;
+        });
   }
 
   /**
