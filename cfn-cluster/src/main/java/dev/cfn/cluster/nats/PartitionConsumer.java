@@ -59,12 +59,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Skipped messages.</b> When idle (every {@code ackWait}, at most every 10 s) the consumer
  * checks that the stream holds no message of its partition that it counts as delivered while
- * nothing waits for an ack; nats-server 2.9 can leave it so after stream-leader kills, and those
- * messages would never be delivered. If it finds one it recreates its consumer (same name), which
- * delivers the partition's stored messages again; the store's dedup absorbs the repeats. A consumer
- * that is never idle checks at least every {@link Settings#skippedCheckEvery()} (30 s) between
- * batches, for a stored message at or below its ack floor, and recreates itself when it sees the
- * same one twice a second apart.
+ * nothing waits for an ack, and no message that stays the partition's first stored one from one
+ * idle check to the next while nothing is delivered (and no retry of its own is due); nats-server
+ * 2.9 can leave it so after stream-leader kills, and those messages would never be delivered. If it
+ * finds one it recreates its consumer (same name), which delivers the partition's stored messages
+ * again; the store's dedup absorbs the repeats. A consumer that is never idle checks at least every
+ * {@link Settings#skippedCheckEvery()} (30 s) between batches, for a stored message at or below its
+ * ack floor, and recreates itself when it sees the same one twice a second apart.
  *
  * <p>A handler must finish within {@code ackWait}, or the server redelivers the message while it is
  * still being handled (the store's dedup then makes the second delivery a no-op).
@@ -439,6 +440,9 @@ public final class PartitionConsumer implements AutoCloseable {
         continue;
       }
       long now = System.nanoTime();
+      if (!batch.isEmpty()) {
+        stalled = 0; // the server delivers: a stall has to be seen again, between idle checks
+      }
       if (batch.isEmpty() && now - lastCheck > checkEvery) {
         lastCheck = now;
         loadCheckAt = now + settings.skippedCheckEvery().toNanos();
@@ -484,6 +488,62 @@ public final class PartitionConsumer implements AutoCloseable {
   private long suspect;
 
   /**
+   * The first stored message of this partition that the previous idle check found and the server
+   * was not about to deliver, with nothing fetched since; or 0. Only the loop thread touches it.
+   */
+  private long stalled;
+
+  /**
+   * Until when (System.nanoTime) a message of this partition may rightly wait in the stream: the
+   * latest {@code nakWithDelay} this consumer sent, its delay plus one ackWait. Only the loop
+   * thread touches it.
+   */
+  private long quietUntil = System.nanoTime();
+
+  /** One skipped-message check: returns whether a suspect awaits its second look. */
+  @FunctionalInterface
+  private interface SkippedCheck {
+    boolean run(JetStreamManagement jsm, ConsumerInfo info)
+        throws IOException, JetStreamApiException;
+  }
+
+  /**
+   * Runs {@code check} against this consumer's info, with the error handling both checks share: a
+   * partition taken over at a higher epoch is logged (the node's placement stops this consumer),
+   * any other failure is logged and the check runs again later. Returns what {@code check}
+   * returned, or false when it failed.
+   */
+  private boolean checkSkipped(SkippedCheck check) {
+    try {
+      JetStreamManagement jsm = connection.jetStreamManagement();
+      return check.run(jsm, jsm.getConsumerInfo(stream.name(), consumerName(partition, epoch)));
+    } catch (SupersededException e) {
+      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
+    } catch (IOException | JetStreamApiException | RuntimeException e) {
+      LOG.warn(
+          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
+          partition,
+          epoch,
+          e.toString());
+    }
+    return false;
+  }
+
+  /** The first message of this partition the stream holds (its leader's copy), or null. */
+  private MessageInfo firstStored(JetStreamManagement jsm)
+      throws IOException, JetStreamApiException {
+    try {
+      return jsm.getFirstMessage(
+          stream.name(), stream.subjects().reliablePartitionFilter(partition));
+    } catch (JetStreamApiException e) {
+      if (e.getErrorCode() == 404) {
+        return null; // nothing of this partition is stored
+      }
+      throw e;
+    }
+  }
+
+  /**
    * Under continuous load: whether the stream holds a message of this partition at or below the
    * consumer's ack floor (every message up to the floor was acked, and a work-queue stream deletes
    * a message when it is acked, so such a message was skipped), and if so, once it is seen twice
@@ -498,105 +558,94 @@ public final class PartitionConsumer implements AutoCloseable {
    * sooner than its delay (its attempt is still counted).
    */
   private boolean checkSkippedUnderLoad() {
-    String name = consumerName(partition, epoch);
-    try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
-      long floor = info.getAckFloor().getStreamSequence();
-      MessageInfo first;
-      try {
-        first =
-            jsm.getFirstMessage(
-                stream.name(), stream.subjects().reliablePartitionFilter(partition));
-      } catch (JetStreamApiException e) {
-        if (e.getErrorCode() == 404) {
+    return checkSkipped(
+        (jsm, info) -> {
+          long floor = info.getAckFloor().getStreamSequence();
+          MessageInfo first = firstStored(jsm);
+          if (first == null || first.getSeq() > floor) {
+            suspect = 0;
+            return false; // nothing stored, or delivered and awaiting its ack, or not delivered
+          }
+          if (suspect != first.getSeq()) {
+            suspect = first.getSeq();
+            return true;
+          }
           suspect = 0;
-          return false; // nothing of this partition is stored
-        }
-        throw e;
-      }
-      if (first.getSeq() > floor) {
-        suspect = 0;
-        return false; // delivered and awaiting its ack, or not yet delivered
-      }
-      if (suspect != first.getSeq()) {
-        suspect = first.getSeq();
-        return true;
-      }
-      suspect = 0;
-      LOG.warn(
-          "partition {} epoch {}: under load, the stream still holds message {} of this partition"
-              + " at or below the consumer's ack floor {}; recreating the consumer",
-          partition,
-          epoch,
-          first.getSeq(),
-          floor);
-      bind(Bind.RECREATE);
-    } catch (SupersededException e) {
-      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
-      LOG.warn(
-          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
-          partition,
-          epoch,
-          e.toString());
-    }
-    return false;
+          LOG.warn(
+              "partition {} epoch {}: under load, the stream still holds message {} of this"
+                  + " partition at or below the consumer's ack floor {}; recreating the consumer",
+              partition,
+              epoch,
+              first.getSeq(),
+              floor);
+          bind(Bind.RECREATE);
+          return false;
+        });
   }
 
   /**
    * When idle: whether the stream holds a message of this partition that the consumer will never
-   * deliver (it counts it as delivered and nothing is waiting for an ack), and if so, recreates the
-   * consumer so it delivers the partition's messages from the start again.
+   * deliver, and if so, recreates the consumer so it delivers the partition's messages from the
+   * start again. Two signs:
    *
-   * <p>nats-server 2.9 can leave a consumer in that state after stream-leader kills: the stream's
-   * new leader lost the tail of the log its consumer had delivered, and gives those sequences again
-   * to new messages, or the consumer's state moved past messages the stream kept. Without this the
-   * messages wait forever (issue 15's stuck sends after a leader kill). A recreated consumer
-   * redelivers what it had handled and not yet seen deleted; the store's dedup makes those
-   * deliveries no-ops.
+   * <ul>
+   *   <li>the consumer counts the message delivered while nothing waits for an ack (at once);
+   *   <li>the same message is the partition's first stored one at two idle checks in a row, with
+   *       nothing fetched in between and no retry of this consumer's due, whatever the consumer's
+   *       counts say.
+   * </ul>
+   *
+   * <p>nats-server 2.9 can leave a consumer in either state after stream-leader kills. A consumer
+   * reads the messages it delivers from its own leader's replica of the stream, and a replica that
+   * got ahead of a new stream leader skips the entries the leader stores under the sequences it
+   * already has, so the consumer never delivers them while the stream (its leader, which the
+   * reconciler asks) holds them; and an ack-pending entry whose message that replica lacks is never
+   * redelivered nor dropped, so the consumer reports ack pending (or, at its max ack pending,
+   * pending) for good. The first sign misses both (issue 15's send left pending after a leader
+   * kill); the second does not look at the counts. A recreated consumer, led by whichever server
+   * wins its election, redelivers what it had handled and not yet seen deleted; the store's dedup
+   * makes those deliveries no-ops. A message that waits out this consumer's {@code nakWithDelay} is
+   * not a stall until its delay and one ackWait have passed.
    */
   private void recoverSkippedMessages() {
-    String name = consumerName(partition, epoch);
-    try {
-      JetStreamManagement jsm = connection.jetStreamManagement();
-      ConsumerInfo info = jsm.getConsumerInfo(stream.name(), name);
-      if (info.getNumPending() > 0 || info.getNumAckPending() > 0) {
-        return; // it has work in hand: nothing is skipped for good
-      }
-      long delivered = info.getDelivered().getStreamSequence();
-      MessageInfo first;
-      try {
-        first =
-            jsm.getFirstMessage(
-                stream.name(), stream.subjects().reliablePartitionFilter(partition));
-      } catch (JetStreamApiException e) {
-        if (e.getErrorCode() == 404) {
-          return; // nothing of this partition is stored
-        }
-        throw e;
-      }
-      if (first.getSeq() > delivered) {
-        return; // not yet delivered: it is on its way (or was stored after the consumer info)
-      }
-      LOG.warn(
-          "partition {} epoch {}: the stream holds message {} of this partition but the consumer"
-              + " counts it delivered (delivered up to {}, nothing pending); recreating the"
-              + " consumer",
-          partition,
-          epoch,
-          first.getSeq(),
-          delivered);
-      bind(Bind.RECREATE);
-    } catch (SupersededException e) {
-      LOG.info("partition {} epoch {}: {}", partition, epoch, e.getMessage());
-    } catch (IOException | JetStreamApiException | RuntimeException e) {
-      LOG.warn(
-          "partition {} epoch {}: cannot check for skipped messages, will look again: {}",
-          partition,
-          epoch,
-          e.toString());
-    }
+    checkSkipped(
+        (jsm, info) -> {
+          MessageInfo first = firstStored(jsm);
+          if (first == null) {
+            stalled = 0;
+            return false;
+          }
+          long delivered = info.getDelivered().getStreamSequence();
+          boolean inHand = info.getNumPending() > 0 || info.getNumAckPending() > 0;
+          if (!inHand && first.getSeq() <= delivered) {
+            LOG.warn(
+                "partition {} epoch {}: the stream holds message {} of this partition but the"
+                    + " consumer counts it delivered (delivered up to {}, nothing pending);"
+                    + " recreating the consumer",
+                partition,
+                epoch,
+                first.getSeq(),
+                delivered);
+          } else if (System.nanoTime() - quietUntil < 0 || stalled != first.getSeq()) {
+            // a retry of ours may be due, or a first sighting: the server may deliver it yet
+            stalled = first.getSeq();
+            return false;
+          } else {
+            LOG.warn(
+                "partition {} epoch {}: the stream still holds message {} of this partition and"
+                    + " nothing was delivered since the last check (consumer: delivered up to {},"
+                    + " {} pending, {} awaiting an ack); recreating the consumer",
+                partition,
+                epoch,
+                first.getSeq(),
+                delivered,
+                info.getNumPending(),
+                info.getNumAckPending());
+          }
+          stalled = 0;
+          bind(Bind.RECREATE);
+          return false;
+        });
   }
 
   /**
@@ -660,7 +709,7 @@ public final class PartitionConsumer implements AutoCloseable {
             partition,
             delivery.messageId(),
             e.toString());
-        message.nakWithDelay(retry.delay(1));
+        nakLater(message, retry.delay(1));
         return;
       }
       delivery = nextAttempt(delivery, attempt);
@@ -702,6 +751,18 @@ public final class PartitionConsumer implements AutoCloseable {
     message.ack();
   }
 
+  /**
+   * Asks the server to redeliver {@code message} after {@code delay}; until then and one ackWait
+   * more, a stored message the idle check finds is not taken for a stall.
+   */
+  private void nakLater(Message message, Duration delay) {
+    long until = System.nanoTime() + delay.toNanos() + settings.ackWait().toNanos();
+    if (until - quietUntil > 0) {
+      quietUntil = until;
+    }
+    message.nakWithDelay(delay);
+  }
+
   /** Waits {@code delay}, telling the server every ackWait / 3 that the message is in progress. */
   private void retryInPlace(Message message, Duration delay) {
     long end = System.nanoTime() + delay.toNanos();
@@ -720,7 +781,7 @@ public final class PartitionConsumer implements AutoCloseable {
 
   private void fail(Message message, ReliableMessage delivery, Throwable failure) {
     if (delivery.attempt() < retry.maxAttempts()) {
-      message.nakWithDelay(retry.delay(delivery.attempt()));
+      nakLater(message, retry.delay(delivery.attempt()));
       return;
     }
     try {
@@ -731,7 +792,7 @@ public final class PartitionConsumer implements AutoCloseable {
           partition,
           delivery.messageId(),
           e.toString());
-      message.nakWithDelay(retry.maxDelay());
+      nakLater(message, retry.maxDelay());
       return;
     }
     attempts.remove(delivery.streamSequence());
