@@ -3,15 +3,18 @@ package dev.cfn.cli;
 import dev.cfn.store.audit.AuditEvent;
 import dev.cfn.store.audit.AuditException;
 import dev.cfn.store.audit.AuditLog;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Supplier;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * A privileged action the command line takes on a stopped node's files ({@code cfn restore}, {@code
- * cfn dr restore}), recorded in the node's append-only audit log ({@code .cfn/audit}, the log
- * {@code cfn serve} writes and {@code cfn audit verify|tail} read) as the server records its
- * privileged routes: one entry, SUCCESS, or FAILURE with the reason when the action failed.
+ * A privileged action the command line takes on a node's files ({@code cfn restore}, {@code cfn dr
+ * restore}, {@code cfn token create|revoke}), recorded in the node's append-only audit log ({@code
+ * .cfn/audit}, the log {@code cfn serve} writes and {@code cfn audit verify|tail} read) as the
+ * server records its privileged routes: one entry, SUCCESS, or FAILURE with the reason when the
+ * action failed.
  *
  * <p>The log is opened before the action, so an action that cannot be recorded does not happen: the
  * log takes one writer at a time, and a running node holds it (which is also when these actions are
@@ -60,6 +63,30 @@ final class AuditedAction {
       log.append(
           AuditEvent.now(KeysCommand.user(), name, what, AuditEvent.Outcome.SUCCESS, detail));
       return result;
+    }
+  }
+
+  /**
+   * Records {@code name}, done, in the audit log under {@code cfn}; when the log cannot be opened
+   * (a running node holds it) says so on stderr as {@code command: warning: ...} instead: for the
+   * actions that must work while a node runs ({@code cfn token create|revoke}).
+   */
+  static void record(
+      CommandSpec spec,
+      String command,
+      Path cfn,
+      String name,
+      String target,
+      Map<String, String> detail) {
+    try (AuditLog log = AuditLog.open(cfn)) {
+      log.append(
+          AuditEvent.now(
+              KeysCommand.user(), name, clip(target), AuditEvent.Outcome.SUCCESS, detail));
+    } catch (RuntimeException e) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println(
+          command + ": warning: " + name + " is not in the audit log (" + e.getMessage() + ")");
+      err.flush();
     }
   }
 
