@@ -179,15 +179,21 @@ final class DrCommand extends CommandGroup {
       } catch (JournalException e) {
         throw new CommandFailure(ExitCode.FAILED, e.getMessage(), null, e);
       }
-      BackupSet restored;
-      try {
-        restored =
-            keysOnly
-                ? StoreBackup.restoreKeys(set, StoreFiles.in(cfn))
-                : StoreBackup.restore(set, StoreFiles.in(cfn));
-      } catch (JournalException e) {
-        throw new CommandFailure(ExitCode.FAILED, e.getMessage(), null, e);
-      }
+      BackupSet restored =
+          AuditedAction.run(
+              cfn,
+              keysOnly ? "dr.restore-keys" : "dr.restore",
+              cfn.toAbsolutePath().normalize().toString(),
+              Map.of("from", String.valueOf(set.toAbsolutePath().normalize().getFileName())),
+              () -> {
+                try {
+                  return keysOnly
+                      ? StoreBackup.restoreKeys(set, StoreFiles.in(cfn))
+                      : StoreBackup.restore(set, StoreFiles.in(cfn));
+                } catch (JournalException e) {
+                  throw new CommandFailure(ExitCode.FAILED, e.getMessage(), null, e);
+                }
+              });
       if (keysOnly) {
         restored =
             new BackupSet(

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -15,12 +16,17 @@ import java.util.concurrent.TimeUnit;
  * A node's live events ({@code GET /v1/events}, Server-Sent Events) read by a virtual thread into a
  * queue, for a command that follows something on the node ({@code cfn loop run --server}).
  *
- * <p>When the connection breaks, the stream connects again with {@code Last-Event-ID} set to the
- * last event it handed on, so no event of the node's window is lost or seen twice; it tries for
- * {@link #RECONNECT_WINDOW_MILLIS} before it reports the node as gone. Events may still be missed
- * across a break (the node restarted, or its window of recent events moved past the last one seen):
- * so after every reconnection the reader takes a {@link Resync} marker, and should read the state
- * it follows once from the node.
+ * <p>The node opens each stream with its position: an {@code id:} line without data (the id of its
+ * newest event), which sets the stream's last event id and hands nothing on, as the SSE
+ * specification has it. {@link #open} returns only once that first block has arrived, so the
+ * stream's position is known before the caller does anything that makes events: when the connection
+ * breaks, even before the first event, the stream connects again with {@code Last-Event-ID} set to
+ * the last event it handed on (or to that position), so no event of the node's window is lost or
+ * seen twice. It tries for {@link #RECONNECT_WINDOW_MILLIS} before it reports the node as gone.
+ * Events may still be missed across a break when the node restarted, or its window of recent events
+ * moved past the last one seen, or it is an older node that sends no position (then a break before
+ * the first event resumes from the node's present): so after every reconnection the reader takes a
+ * {@link Resync} marker, and should read the state it follows once from the node.
  */
 final class EventStream implements AutoCloseable {
   /** How long the stream tries to connect again after a break before it gives up. */
@@ -40,6 +46,7 @@ final class EventStream implements AutoCloseable {
   private volatile boolean closed;
   private volatile boolean drop;
   private volatile InputStream current;
+  private final CountDownLatch started = new CountDownLatch(1); // the first block came, or gone
   private long lastId = -1; // the reader thread's
 
   /** The {@code Last-Event-ID} sent on each reconnection (null: none was known), in order. */
@@ -52,12 +59,37 @@ final class EventStream implements AutoCloseable {
   }
 
   /**
-   * Connects to the node's events: from the next event the node publishes on.
+   * Connects to the node's events: from the next event the node publishes on. Returns once the node
+   * has sent the stream's first block (its position), so every event the caller causes from then on
+   * is one this stream hands on, across breaks of the connection too.
    *
-   * @throws CommandFailure when the node cannot be reached or refuses the stream
+   * @throws CommandFailure when the node cannot be reached, refuses the stream, or sends nothing on
+   *     it within {@link #RECONNECT_WINDOW_MILLIS}
    */
-  static EventStream open(NodeClient node) {
-    return new EventStream(node, node.events(null));
+  static EventStream open(NodeClient node) throws InterruptedException {
+    EventStream s = new EventStream(node, node.events(null));
+    boolean ready;
+    try {
+      ready = s.started.await(RECONNECT_WINDOW_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      s.close();
+      throw e;
+    }
+    if (s.queue.peek() instanceof Gone g) {
+      s.close();
+      throw g.failure();
+    }
+    if (!ready) {
+      s.close();
+      throw CommandFailure.failed(
+          "the node at "
+              + node.base()
+              + " opened its live events (/v1/events) but sent nothing on them within "
+              + TimeUnit.MILLISECONDS.toSeconds(RECONNECT_WINDOW_MILLIS)
+              + " s",
+          "check the network to the node (a proxy that buffers the stream?), then run it again");
+    }
+    return s;
   }
 
   /**
@@ -101,12 +133,16 @@ final class EventStream implements AutoCloseable {
       if (closed) {
         return;
       }
+      // before the first block, open() has not returned: nothing the caller caused can be missed
+      boolean resync = started.getCount() == 0;
       InputStream again = reconnect();
       if (again == null) {
         return;
       }
       current = again;
-      queue.add(new Resync());
+      if (resync) {
+        queue.add(new Resync());
+      }
     }
   }
 
@@ -118,18 +154,21 @@ final class EventStream implements AutoCloseable {
     String line;
     while (!closed && (line = lines.readLine()) != null) {
       if (line.isEmpty()) {
-        if (id != null && data != null) {
+        if (id != null) {
           try {
             long n = Long.parseLong(id.strip());
-            lastId = n;
-            queue.add(new Event(n, name, data.toString()));
-            if (drop) {
-              drop = false;
-              return; // as if the connection had broken right after this event
+            lastId = n; // with data an event; without, the stream's position only
+            if (data != null) {
+              queue.add(new Event(n, name, data.toString()));
             }
           } catch (NumberFormatException ignored) {
             // an event without a numeric id is not one of the node's
           }
+        }
+        started.countDown(); // the first block: the position, or a comment from an older node
+        if (drop && id != null && data != null) {
+          drop = false;
+          return; // as if the connection had broken right after this event
         }
         id = null;
         name = "message";
@@ -162,6 +201,7 @@ final class EventStream implements AutoCloseable {
       } catch (CommandFailure f) {
         if (f.exitCode() != ExitCode.FAILED || System.nanoTime() > end) {
           queue.add(new Gone(f)); // refused (a revoked token), or not back in time
+          started.countDown();
           return null;
         }
       }

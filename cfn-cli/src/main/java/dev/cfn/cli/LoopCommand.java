@@ -105,11 +105,7 @@ final class LoopCommand extends CommandGroup {
 
   /** The options of the commands that run agents. */
   static final class AgentOptions {
-    @Option(
-        names = "--agents",
-        paramLabel = "PATH",
-        description = "Agent files or folders, repeatable (default: .claude/agents).")
-    List<Path> agents;
+    @Mixin AgentPathOptions agentPaths = new AgentPathOptions();
 
     @Option(
         names = "--project",
@@ -1046,7 +1042,7 @@ final class LoopCommand extends CommandGroup {
       names.addAll(loop.validators());
       names.add(loop.owner());
       String command = spec.qualifiedName();
-      List<Path> paths = AgentCommand.pathsOrDefault(o.agents, command);
+      List<Path> paths = o.agentPaths.paths(command);
       LoadResult loaded = DefinitionLoader.load(paths);
       List<AgentDefinition> definitions = new ArrayList<>();
       List<String> unknown = new ArrayList<>();

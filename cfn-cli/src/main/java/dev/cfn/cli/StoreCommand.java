@@ -323,7 +323,15 @@ final class StoreCommand {
         throw CommandFailure.usage(
             "--journal " + store.db + " is a folder", "give the journal file to replace");
       }
-      RestoreInfo info = JournalFiles.restore(from, store.db);
+      // recorded in the audit log of the journal's folder (.cfn/audit for the embedded default)
+      Path journal = store.db.toAbsolutePath().normalize();
+      RestoreInfo info =
+          AuditedAction.run(
+              journal.getParent(),
+              "store.restore",
+              journal.toString(),
+              Map.of("from", String.valueOf(from.toAbsolutePath().normalize().getFileName())),
+              () -> JournalFiles.restore(from, store.db));
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "restored "

@@ -172,11 +172,7 @@ final class SwarmCommand extends CommandGroup {
             "The planning agent (default: the one whose type is coordinator or supervisor).")
     String supervisor;
 
-    @Option(
-        names = "--agents",
-        paramLabel = "PATH",
-        description = "Agent files or folders, repeatable (default: .claude/agents).")
-    List<Path> agents;
+    @Mixin AgentPathOptions agentPaths = new AgentPathOptions();
 
     @Option(
         names = "--timeout",
@@ -206,12 +202,14 @@ final class SwarmCommand extends CommandGroup {
         p.setProperty("supervisor", supervisor);
       }
       p.setProperty("timeout", timeout.toString());
-      if (agents != null) {
+      if (agentPaths.agents != null) {
         p.setProperty(
             "agents",
             String.join(
                 java.io.File.pathSeparator,
-                agents.stream().map(a -> a.toAbsolutePath().normalize().toString()).toList()));
+                agentPaths.agents.stream()
+                    .map(a -> a.toAbsolutePath().normalize().toString())
+                    .toList()));
       }
       return p;
     }
@@ -226,7 +224,7 @@ final class SwarmCommand extends CommandGroup {
       supervisor = p.getProperty("supervisor");
       timeout = Duration.parse(p.getProperty("timeout", "PT10M"));
       String a = p.getProperty("agents", "");
-      agents =
+      agentPaths.agents =
           a.isEmpty()
               ? null
               : java.util.Arrays.stream(a.split(java.io.File.pathSeparator)).map(Path::of).toList();
@@ -315,7 +313,7 @@ final class SwarmCommand extends CommandGroup {
       ValueConverters.positive("--timeout", timeout);
       spending.validate();
       models.validate();
-      List<Path> paths = AgentCommand.pathsOrDefault(agents, "cfn swarm run");
+      List<Path> paths = agentPaths.paths("cfn swarm run");
       LoadResult loaded = DefinitionLoader.load(paths);
       List<AgentDefinition> all =
           loaded.definitions().stream()

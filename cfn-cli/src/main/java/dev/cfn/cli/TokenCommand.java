@@ -82,8 +82,15 @@ final class TokenCommand extends CommandGroup {
       try (TokenStore store = TokenStore.open(file)) {
         issued = store.create(grant.role(), grant.scopes(), grant.expires, grant.note);
       }
-      PrintWriter out = spec.commandLine().getOut();
       ApiToken t = issued.token();
+      // the id, role, scopes and expiry: never the secret
+      Map<String, String> detail = new LinkedHashMap<>();
+      detail.put("role", t.role().label());
+      detail.put("scopes", scopes(t));
+      detail.put("expires", String.valueOf(t.expiresAt()));
+      AuditedAction.record(
+          spec, "cfn token create", file.getParent(), "token.create", "token:" + t.id(), detail);
+      PrintWriter out = spec.commandLine().getOut();
       out.println(
           "token "
               + t.id()
@@ -198,11 +205,14 @@ final class TokenCommand extends CommandGroup {
         throw CommandFailure.usage(
             "'" + id + "' is not a token id", "give the tok_... id that cfn token list shows");
       }
-      try (TokenStore store = TokenStore.open(home.file(false))) {
+      Path file = home.file(false);
+      try (TokenStore store = TokenStore.open(file)) {
         if (!store.revoke(id)) {
           throw CommandFailure.failed("no token with id " + id, "cfn token list shows the ids");
         }
       }
+      AuditedAction.record(
+          spec, "cfn token revoke", file.getParent(), "token.revoke", "token:" + id, Map.of());
       PrintWriter out = spec.commandLine().getOut();
       out.println("revoked " + id);
       out.flush();

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.core.spi.MemoryAccessor;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
@@ -211,6 +213,7 @@ class DrCommandTest {
         CliRun.run(
             "dr", "restore", "--from", dir.resolve("vault").toString(), "--home", fresh.toString());
     assertThat(restore.code()).as(restore.err()).isZero();
+    assertRecorded(fresh, "dr.restore", AuditEvent.Outcome.SUCCESS, "cfn-backup-");
     assertThat(fresh.resolve(".cfn/tls/server.key")).hasContent("SEALED KEY");
     assertThat(fresh.resolve(".cfn/keys/master.json")).exists();
     assertThat(fresh.resolve(".cfn/alerts.yaml")).hasContent("rules: []");
@@ -233,7 +236,8 @@ class DrCommandTest {
                     other.toString())
                 .code())
         .isZero();
-    assertThat(other.resolve(".cfn/keys")).doesNotExist();
+    // no keyring came (the folder holds the audit log's signing key only)
+    assertThat(other.resolve(".cfn/keys/master.json")).doesNotExist();
     CliRun keys =
         CliRun.run(
             "dr",
@@ -257,6 +261,9 @@ class DrCommandTest {
             other.toString());
     assertThat(none.code()).isEqualTo(1);
     assertThat(none.err()).contains("holds no keyring").contains("--include-keys");
+    assertRecorded(other, "dr.restore-keys", AuditEvent.Outcome.FAILURE, "cfn-backup-");
+    assertThat(AuditLog.tail(other.resolve(".cfn"), 1).getFirst().event().detail().get("reason"))
+        .contains("holds no keyring");
 
     // in place: the node's own token file, TLS pair and keyring are kept
     Files.writeString(cfn.resolve("keys/master.json"), "{\"key\":\"ROTATED\"}\n");
@@ -266,5 +273,51 @@ class DrCommandTest {
     assertThat(inPlace.code()).as(inPlace.err()).isZero();
     assertThat(inPlace.out()).contains("kept the node's own keys/master.json");
     assertThat(cfn.resolve("keys/master.json")).hasContent("{\"key\":\"ROTATED\"}");
+    assertRecorded(node, "dr.restore", AuditEvent.Outcome.SUCCESS, "cfn-backup-");
+  }
+
+  /** A restore is a privileged action: with the node's audit log held (a node runs), none. */
+  @Test
+  void aRestoreThatCannotBeAuditedDoesNotHappen() throws Exception {
+    Path node = dir.resolve("held");
+    Path cfn = node.resolve(".cfn");
+    Files.createDirectories(cfn);
+    try (SqliteJournal j = SqliteJournal.builder(cfn.resolve("cfn.db")).open()) {
+      // an empty journal is a journal
+    }
+    CliRun backup =
+        CliRun.run(
+            "dr", "backup", "--home", node.toString(), "--to", dir.resolve("held-sets").toString());
+    assertThat(backup.code()).as(backup.err()).isZero();
+    Path fresh = dir.resolve("held-fresh");
+    Files.createDirectories(fresh.resolve(".cfn"));
+    try (AuditLog held = AuditLog.open(fresh.resolve(".cfn"))) {
+      CliRun refused =
+          CliRun.run(
+              "dr",
+              "restore",
+              "--from",
+              dir.resolve("held-sets").toString(),
+              "--home",
+              fresh.toString());
+      assertThat(refused.code()).isEqualTo(1);
+      assertThat(refused.err())
+          .contains("cannot record dr.restore in the audit log")
+          .contains("nothing was done");
+      assertThat(fresh.resolve(".cfn/cfn.db")).doesNotExist();
+    }
+  }
+
+  /** The last entry of the audit log under {@code home}: {@code action}, {@code outcome}. */
+  static void assertRecorded(Path home, String action, AuditEvent.Outcome outcome, String from) {
+    AuditEvent last = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(last.action()).isEqualTo(action);
+    assertThat(last.outcome()).isEqualTo(outcome);
+    assertThat(last.principal()).startsWith("user:");
+    assertThat(last.target())
+        .isEqualTo(home.resolve(".cfn").toAbsolutePath().normalize().toString());
+    if (outcome == AuditEvent.Outcome.SUCCESS) {
+      assertThat(last.detail().get("from")).startsWith(from);
+    }
   }
 }

@@ -12,8 +12,10 @@ import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.testkit.FaultProxy;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.NetworkFault;
 import dev.cfn.testkit.Reply;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -41,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * fails exits 1; a wrong token, a viewer's token, an unknown agent, a bad URL and a node that is
  * not there are refused with one line and the exit code of their kind. A run is followed from the
  * node's live events ({@code /v1/events}): a broken stream connects again with {@code
- * Last-Event-ID} and loses no event nor sees one twice.
+ * Last-Event-ID} and loses no event nor sees one twice, also when it breaks before the first event
+ * (it resumes from the position the node sent when it joined).
  */
 class RemoteLoopCommandsTest {
   @TempDir static Path home;
@@ -254,6 +257,78 @@ class RemoteLoopCommandsTest {
       }
       assertThat(end).isEqualTo("cfn.flow.loop.run.waiting");
     }
+  }
+
+  /**
+   * The stream's connection (through a proxy) breaks before any event has arrived, and an event is
+   * published while it is down: the stream resumes from the position the node sent when it joined,
+   * so it hands that event on, once.
+   */
+  @Test
+  void aBreakBeforeTheFirstEventLosesNoEventPublishedDuringIt() throws Exception {
+    NodeClient direct = client(operator);
+    String hex = server.fingerprint().orElseThrow().replace(":", "").toLowerCase(Locale.ROOT);
+    URI url = URI.create(server.url());
+    try (FaultProxy proxy = FaultProxy.start(url.getHost(), url.getPort())) {
+      NodeClient proxied =
+          NodeClient.pinned(
+              URI.create(url.getScheme() + "://" + url.getHost() + ":" + proxy.port()),
+              Files.readString(operator).strip(),
+              HexFormat.of().parseHex(hex));
+      try (EventStream events = EventStream.open(proxied);
+          EventStream witness = EventStream.open(direct)) {
+        proxy.inject(NetworkFault.reset()); // the connection breaks; new ones are refused
+        long giveUp = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (events.resumedAfter.isEmpty() && System.nanoTime() < giveUp) {
+          Thread.sleep(10); // until the stream has seen the break and tries to connect again
+        }
+        assertThat(events.resumedAfter).as("the stream saw the break").isNotEmpty();
+        publish(direct, "during");
+        // the event is in the node's feed (the direct stream has it) while the proxy is down
+        while (!isMarker(witness.next(Duration.ofSeconds(60).toNanos()), "during")) {
+          // other events of the node, if any
+        }
+        proxy.heal();
+        Object first = events.next(Duration.ofSeconds(60).toNanos());
+        assertThat(first)
+            .as("nothing was handed on before the break")
+            .isInstanceOf(EventStream.Resync.class);
+        publish(direct, "after");
+        int during = 0;
+        List<Long> ids = new ArrayList<>();
+        for (; ; ) {
+          Object next = events.next(Duration.ofSeconds(60).toNanos());
+          assertThat(next).as("an event within 60 s").isInstanceOf(EventStream.Event.class);
+          ids.add(((EventStream.Event) next).id());
+          if (isMarker(next, "during")) {
+            during++;
+          } else if (isMarker(next, "after")) {
+            break;
+          }
+        }
+        assertThat(during).as("the event published during the break, handed on once").isEqualTo(1);
+        // connected again once, with Last-Event-ID: the position the node sent when it joined
+        assertThat(events.resumedAfter).hasSize(1).doesNotContainNull();
+        assertThat(ids.getFirst()).isEqualTo(events.resumedAfter.getFirst() + 1);
+        for (int i = 1; i < ids.size(); i++) {
+          assertThat(ids.get(i)).as("event after " + ids.get(i - 1)).isEqualTo(ids.get(i - 1) + 1);
+        }
+      }
+    }
+  }
+
+  static void publish(NodeClient node, String marker) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("topic", "cfn.flow.test.marker");
+    body.put("source", "test");
+    body.put("payload", Map.of("marker", marker));
+    node.call("POST", "/v1/messages/publish", body);
+  }
+
+  static boolean isMarker(Object event, String marker) {
+    return event instanceof EventStream.Event e
+        && e.name().equals("cfn.flow.test.marker")
+        && e.data().contains("\"marker\":\"" + marker + "\"");
   }
 
   @Test

@@ -131,6 +131,13 @@ class StoreCommandsTest {
         .startsWith("restored " + backup)
         .contains("moved aside to")
         .doesNotContain("RestoreInfo[");
+    // a privileged action: recorded in the audit log of the journal's folder
+    dev.cfn.store.audit.AuditEvent audited =
+        dev.cfn.store.audit.AuditLog.tail(db.toAbsolutePath().getParent(), 1).getFirst().event();
+    assertThat(audited.action()).isEqualTo("store.restore");
+    assertThat(audited.outcome()).isEqualTo(dev.cfn.store.audit.AuditEvent.Outcome.SUCCESS);
+    assertThat(audited.target()).isEqualTo(db.toAbsolutePath().normalize().toString());
+    assertThat(audited.detail().get("from")).isEqualTo("backup.db");
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString()))
           .anyMatch(n -> n.startsWith("cfn.db.before-restore-"));

@@ -3,6 +3,8 @@ package dev.cfn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,5 +178,38 @@ class TokenCommandTest {
     assertThat(CliRun.run("token", "create", "--role", "root", "--home", home.toString()).code())
         .isEqualTo(ExitCode.USAGE);
     assertThat(home.resolve(".cfn")).doesNotExist();
+  }
+
+  @Test
+  void creatingAndRevokingATokenAreAuditedWithItsIdNeverItsSecret() throws Exception {
+    CliRun created = CliRun.run("token", "create", "--role", "viewer", "--home", home.toString());
+    assertThat(created.code()).as(created.err()).isZero();
+    String id = created.out().lines().findFirst().orElseThrow().split("[ ,]")[1];
+    assertThat(id).startsWith("tok_");
+    AuditEvent made = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(made.action()).isEqualTo("token.create");
+    assertThat(made.target()).isEqualTo("token:" + id);
+    assertThat(made.outcome()).isEqualTo(AuditEvent.Outcome.SUCCESS);
+    assertThat(made.detail()).containsEntry("role", "viewer");
+    assertThat(made.principal()).startsWith("user:");
+
+    CliRun revoked = CliRun.run("token", "revoke", id, "--home", home.toString());
+    assertThat(revoked.code()).as(revoked.err()).isZero();
+    AuditEvent gone = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(gone.action()).isEqualTo("token.revoke");
+    assertThat(gone.target()).isEqualTo("token:" + id);
+    assertThat(CliRun.run("audit", "verify", "--home", home.toString()).code()).isZero();
+  }
+
+  @Test
+  void aTokenIsStillCreatedWhileANodeHoldsTheAuditLogWithAWarning() throws Exception {
+    Files.createDirectories(home.resolve(".cfn"));
+    try (AuditLog held = AuditLog.open(home.resolve(".cfn"))) {
+      CliRun created = CliRun.run("token", "create", "--role", "viewer", "--home", home.toString());
+      assertThat(created.code()).as(created.err()).isZero();
+      assertThat(created.out().lines().toList().getLast()).startsWith("cfn_");
+      assertThat(created.err())
+          .contains("cfn token create: warning: token.create is not in the audit log");
+    }
   }
 }

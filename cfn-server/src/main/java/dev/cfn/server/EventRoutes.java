@@ -16,7 +16,11 @@ import java.util.Map;
  * {@code GET /v1/events}: the node's live events as Server-Sent Events ({@code id}, {@code event}
  * (the topic type, such as {@code cfn.agent.started}), {@code data} (JSON)). A client that sends
  * {@code Last-Event-ID} resumes after that event; without it, the stream starts with the next
- * event. A comment line every {@link #KEEP_ALIVE_MILLIS} keeps idle connections open.
+ * event. The stream opens with its position: a comment and an {@code id:} line without data (the id
+ * of the newest event, or the {@code Last-Event-ID} resumed after), which per the SSE specification
+ * sets the client's last event id without dispatching an event; so a client whose connection breaks
+ * before any event arrives still resumes exactly where it joined. A comment line every {@link
+ * #KEEP_ALIVE_MILLIS} keeps idle connections open.
  *
  * <p>Lifecycle and flow events reach the feed through an agent subscribed to {@code cfn.agent.#}
  * and {@code cfn.flow.#}; dead letters through {@link #pollDeadLetters}, which reads the runtime's
@@ -86,7 +90,10 @@ final class EventRoutes {
     call.ctx.res().setHeader("X-Accel-Buffering", "no");
     try {
       OutputStream out = call.ctx.res().getOutputStream();
-      out.write(": cfn events\n\n".getBytes(StandardCharsets.UTF_8));
+      // the stream's position, before any event: an id without data sets the client's last event
+      // id and dispatches nothing (WHATWG HTML, 9.2.6), so a client whose connection breaks before
+      // the first event resumes from here rather than from wherever the feed is when it reconnects
+      out.write((": cfn events\nid: " + last + "\n\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
       while (!feed.isClosed()) {
         List<EventFeed.Event> events = feed.after(last, KEEP_ALIVE_MILLIS);

@@ -181,6 +181,10 @@ class ApiRoutesTest {
         node.stream("/v1/events", viewer, startedId);
     try (java.util.stream.Stream<String> lines = resumed.body()) {
       java.util.Iterator<String> it = lines.iterator();
+      // the stream opens with its position: the id resumed after, without data (no event)
+      assertThat(it.next()).isEqualTo(": cfn events");
+      assertThat(it.next()).isEqualTo("id: " + startedId);
+      assertThat(it.next()).isEmpty();
       String first = null;
       while (first == null) {
         String line = it.next();

@@ -406,8 +406,8 @@ function onEvent(block) {
     else if (line.startsWith("event: ")) name = line.slice(7);
     else if (line.startsWith("data: ")) data.push(line.slice(6));
   }
-  if (id == null) return; // a comment (keep-alive)
-  state.lastEventId = id;
+  if (id != null) state.lastEventId = id; // the stream's opening id: line has no data
+  if (id == null || data.length === 0) return; // a comment (keep-alive) or a position only
   const li = document.createElement("li");
   li.dataset.event = name;
   li.textContent = name + " " + data.join("\n");
