@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import dev.cfn.server.auth.ApiToken;
 import dev.cfn.server.auth.ClientCertificate;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
@@ -258,58 +259,85 @@ final class CertCommand extends CommandGroup {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description = "Lists the trusted client certificates (fingerprints, never keys).")
+      description = {
+        "Lists the trusted client certificates (fingerprints, never keys).",
+        "A record that fails its checksum is marked DAMAGED (the server refuses that certificate);"
+            + " cfn token check says why."
+      })
   static final class ListCerts implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin TokenCommand.HomeOption home = new TokenCommand.HomeOption();
 
-    @Option(names = "--json", description = "Print a JSON array.")
+    @Option(
+        names = "--json",
+        description =
+            "Print a JSON array: {id, role, scopes, state, fingerprint, subject, createdAt,"
+                + " expiresAt, revokedAt, note, damaged, damage}.")
     boolean json;
 
     @Override
     public Integer call() {
-      List<ClientCertificate> all;
+      List<TokenStore.ListedCertificate> all;
       try (TokenStore store = TokenStore.open(home.file(false))) {
         all = store.certificates();
       }
       Instant now = Instant.now();
       PrintWriter out = spec.commandLine().getOut();
+      long damaged = all.stream().filter(TokenStore.ListedCertificate::damaged).count();
       if (json) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (ClientCertificate c : all) {
+        for (TokenStore.ListedCertificate listed : all) {
+          ClientCertificate c = listed.certificate();
+          ApiToken p = c == null ? null : c.principal();
           Map<String, Object> m = new LinkedHashMap<>();
-          m.put("id", c.principal().id());
-          m.put("role", c.principal().role().label());
-          m.put("scopes", c.principal().scopes().stream().map(Scope::toString).toList());
-          m.put("state", c.principal().state(now));
-          m.put("fingerprint", c.fingerprint());
-          m.put("subject", c.subject());
-          m.put("createdAt", c.principal().createdAt().toString());
-          m.put("expiresAt", c.principal().expiresAt().toString());
-          m.put(
-              "revokedAt",
-              c.principal().revokedAt() == null ? null : c.principal().revokedAt().toString());
-          m.put("note", c.principal().note());
+          m.put("id", listed.id());
+          m.put("role", p == null ? null : p.role().label());
+          m.put("scopes", p == null ? null : p.scopes().stream().map(Scope::toString).toList());
+          m.put("state", p == null ? null : p.state(now));
+          m.put("fingerprint", c == null ? null : c.fingerprint());
+          m.put("subject", c == null ? null : c.subject());
+          m.put("createdAt", p == null ? null : p.createdAt().toString());
+          m.put("expiresAt", p == null ? null : p.expiresAt().toString());
+          m.put("revokedAt", p == null || p.revokedAt() == null ? null : p.revokedAt().toString());
+          m.put("note", p == null ? null : p.note());
+          m.put("damaged", listed.damaged());
+          m.put("damage", listed.damage());
           rows.add(m);
         }
         out.println(AgentCommand.json(rows));
       } else {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "SUBJECT", "SHA-256"});
-        for (ClientCertificate c : all) {
+        rows.add(
+            new String[] {
+              "ID", "ROLE", "STATE", "EXPIRES", "SCOPES", "RECORD", "SUBJECT", "SHA-256"
+            });
+        for (TokenStore.ListedCertificate listed : all) {
+          ClientCertificate c = listed.certificate();
+          String record = listed.damaged() ? "DAMAGED" : "ok";
           rows.add(
-              new String[] {
-                c.principal().id(),
-                c.principal().role().label(),
-                c.principal().state(now),
-                c.principal().expiresAt().toString(),
-                TokenCommand.scopes(c.principal()),
-                c.subject(),
-                c.fingerprint()
-              });
+              c == null
+                  ? new String[] {listed.id(), "?", "?", "?", "?", record, "?", "?"}
+                  : new String[] {
+                    listed.id(),
+                    c.principal().role().label(),
+                    c.principal().state(now),
+                    c.principal().expiresAt().toString(),
+                    TokenCommand.scopes(c.principal()),
+                    record,
+                    c.subject(),
+                    c.fingerprint()
+                  });
         }
         Table.print(out, rows);
-        out.println(all.size() + " client certificate(s)");
+        out.println(
+            all.size()
+                + " client certificate(s)"
+                + (damaged == 0
+                    ? ""
+                    : ", "
+                        + damaged
+                        + " DAMAGED: the server refuses them; cfn token check says why;"
+                        + " revoke each (cfn cert revoke ID) and issue or trust a new one"));
       }
       out.flush();
       return ExitCode.OK;

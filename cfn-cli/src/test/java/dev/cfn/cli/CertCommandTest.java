@@ -3,12 +3,15 @@ package dev.cfn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.server.CfnServer;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.fixture.DamagedTokenFile;
 import dev.cfn.server.tls.ClientIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -116,5 +119,83 @@ class CertCommandTest {
         CliRun.run("cert", "trust", crt.toString(), "--role", "admin", "--home", home.toString());
     assertThat(again.code()).isEqualTo(ExitCode.USAGE);
     assertThat(again.err()).contains("trusted already");
+  }
+
+  @Test
+  void listMarksDamagedRecordsAndNeverPrintsAKey() throws Exception {
+    Path mine = out.resolve("home");
+    Files.createDirectories(mine);
+    String h = mine.toString();
+    java.util.Map<String, String> ids = new java.util.HashMap<>();
+    List<String> pems = new java.util.ArrayList<>();
+    for (String note : List.of("intact", DamagedTokenFile.CERT_NOTE, "unreadable")) {
+      Path pem = out.resolve(note + ".pem");
+      CliRun issued =
+          CliRun.run(
+              "cert",
+              "issue",
+              "--role",
+              "viewer",
+              "--note",
+              note,
+              "--out",
+              pem.toString(),
+              "--home",
+              h);
+      assertThat(issued.code()).as(issued.err()).isZero();
+      ids.put(note, issued.out().replaceAll("(?s).*(crt_[0-9a-f]{12}).*", "$1"));
+      pems.add(Files.readString(pem));
+    }
+    Path file = mine.resolve(TokenStore.DEFAULT_FILE);
+    DamagedTokenFile.damage(file, DamagedTokenFile.CERT_NOTE);
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+        java.sql.Statement sql = c.createStatement()) {
+      assertThat(
+              sql.executeUpdate("UPDATE client_certs SET role = 'root' WHERE note = 'unreadable'"))
+          .isEqualTo(1);
+    }
+
+    CliRun table = CliRun.run("cert", "list", "--home", h);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out().lines().toList().getFirst()).contains("RECORD");
+    java.util.Map<String, String> rows = new java.util.HashMap<>();
+    table
+        .out()
+        .lines()
+        .forEach(l -> ids.values().stream().filter(l::startsWith).forEach(id -> rows.put(id, l)));
+    assertThat(rows.get(ids.get("intact"))).contains(" ok ").doesNotContain("DAMAGED");
+    assertThat(rows.get(ids.get(DamagedTokenFile.CERT_NOTE)))
+        .contains("DAMAGED")
+        .contains("viewer")
+        .contains("CN=cfn client");
+    assertThat(rows.get(ids.get("unreadable"))).contains("DAMAGED").contains("?");
+    assertThat(table.out()).contains("3 client certificate(s), 2 DAMAGED");
+
+    CliRun json = CliRun.run("cert", "list", "--json", "--home", h);
+    assertThat(json.code()).as(json.err()).isZero();
+    java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
+    new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(json.out())
+        .forEach(n -> byId.put(n.path("id").asText(), n));
+    assertThat(byId).hasSize(3);
+    assertThat(byId.get(ids.get("intact")).path("damaged").asBoolean(true)).isFalse();
+    assertThat(byId.get(ids.get("intact")).path("damage").isNull()).isTrue();
+    com.fasterxml.jackson.databind.JsonNode flipped = byId.get(ids.get(DamagedTokenFile.CERT_NOTE));
+    assertThat(flipped.path("damaged").asBoolean(false)).isTrue();
+    assertThat(flipped.path("damage").asText()).startsWith("fails its checksum");
+    assertThat(flipped.path("role").asText()).isEqualTo("viewer");
+    com.fasterxml.jackson.databind.JsonNode unreadable = byId.get(ids.get("unreadable"));
+    assertThat(unreadable.path("damaged").asBoolean(false)).isTrue();
+    assertThat(unreadable.path("role").isNull()).isTrue();
+    assertThat(unreadable.path("fingerprint").isNull()).isTrue();
+
+    String printed = table.out() + table.err() + json.out() + json.err();
+    assertThat(printed).doesNotContain("PRIVATE KEY").doesNotContain("BEGIN CERTIFICATE");
+    for (String pem : pems) {
+      String key = pem.substring(pem.indexOf("-----BEGIN PRIVATE KEY-----") + 28);
+      for (String line : key.lines().limit(2).toList()) {
+        assertThat(printed).doesNotContain(line);
+      }
+    }
   }
 }

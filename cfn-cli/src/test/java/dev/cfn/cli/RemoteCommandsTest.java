@@ -12,6 +12,7 @@ import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.fixture.DamagedTokenFile;
 import dev.cfn.store.journal.JournalFiles;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -250,14 +251,9 @@ class RemoteCommandsTest {
   void storeCheckOnANodeReportsADamagedTokenRecord(@TempDir Path damagedHome) throws Exception {
     Path file = damagedHome.resolve(TokenStore.DEFAULT_FILE);
     Files.createDirectories(file.getParent());
-    String secret;
-    IssuedToken damaged;
-    try (TokenStore store = TokenStore.open(file)) {
-      secret = store.create(Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(1), "ok").secret();
-      damaged =
-          store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
-    }
-    StoreCommandsTest.flipLastByteOf(file, "note-to-damage-1234");
+    String secret = DamagedTokenFile.token(file, Role.ADMIN, "ok").secret();
+    IssuedToken damaged = DamagedTokenFile.token(file, Role.VIEWER, DamagedTokenFile.NOTE);
+    DamagedTokenFile.damage(file, DamagedTokenFile.NOTE);
     Path tokenFile = damagedHome.resolve("admin.token");
     Files.writeString(tokenFile, secret + "\n");
     try (CfnServer node = CfnServer.builder(damagedHome).port(0).start()) {

@@ -11,17 +11,16 @@ import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
-import dev.cfn.server.auth.Scope;
-import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.fixture.DamagedTokenFile;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
+import dev.cfn.testkit.file.FileDamage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
@@ -196,18 +195,13 @@ class StoreCommandsTest {
   @Test
   void storeCheckAlsoChecksTheTokenFileAndNamesADamagedRecordByItsId() throws Exception {
     Path tokens = dir.resolve("tokens.db");
-    IssuedToken kept;
-    IssuedToken damaged;
-    try (TokenStore store = TokenStore.open(tokens)) {
-      kept = store.create(Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(1), "kept");
-      damaged =
-          store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
-    }
+    IssuedToken kept = DamagedTokenFile.token(tokens, Role.ADMIN, "kept");
+    IssuedToken damaged = DamagedTokenFile.token(tokens, Role.VIEWER, DamagedTokenFile.NOTE);
     Run ok = run("store", "check", "--journal", db.toString(), "--tokens", tokens.toString());
     assertThat(ok.code()).as(ok.err()).isZero();
     assertThat(ok.out()).contains("ok: " + tokens);
 
-    flipLastByteOf(tokens, "note-to-damage-1234");
+    DamagedTokenFile.damage(tokens, DamagedTokenFile.NOTE);
     Run bad = run("store", "check", "--journal", db.toString(), "--tokens", tokens.toString());
     assertThat(bad.code()).isEqualTo(ExitCode.FAILED);
     assertThat(bad.out())
@@ -236,24 +230,26 @@ class StoreCommandsTest {
     assertThat(garbage.out()).contains("1 problem(s) in " + notTokens);
   }
 
-  /** Flips the lowest bit of the last byte of {@code text} where it is stored in {@code file}. */
-  static void flipLastByteOf(Path file, String text) throws Exception {
-    byte[] bytes = Files.readAllBytes(file);
-    byte[] needle = text.getBytes(StandardCharsets.UTF_8);
-    int at = -1;
-    outer:
-    for (int i = 0; i + needle.length <= bytes.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (bytes[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      at = i;
-      break;
-    }
-    assertThat(at).as("the text is in the file").isNotNegative();
-    bytes[at + needle.length - 1] ^= 1;
-    Files.write(file, bytes);
+  @Test
+  void storeCheckNamesADamagedClientCertificateRecordByItsId() throws Exception {
+    Path tokens = dir.resolve("tokens.db");
+    DamagedTokenFile.token(tokens, Role.ADMIN, "kept");
+    String damaged =
+        DamagedTokenFile.certificate(tokens, Role.VIEWER, DamagedTokenFile.CERT_NOTE)
+            .principal()
+            .id();
+    DamagedTokenFile.damage(tokens, DamagedTokenFile.CERT_NOTE);
+    Run bad = run("store", "check", "--journal", db.toString(), "--tokens", tokens.toString());
+    assertThat(bad.code()).isEqualTo(ExitCode.FAILED);
+    assertThat(bad.out())
+        .contains("1 problem(s) in " + tokens)
+        .contains("client_certs: record '" + damaged + "' fails its checksum");
+    Run asJson =
+        run("store", "check", "--json", "--journal", db.toString(), "--tokens", tokens.toString());
+    assertThat(asJson.code()).isEqualTo(ExitCode.FAILED);
+    var result = new com.fasterxml.jackson.databind.ObjectMapper().readTree(asJson.out());
+    assertThat(result.at("/files/1/problems/0").asText())
+        .startsWith("client_certs: record '" + damaged + "' fails its checksum");
   }
 
   @Test
@@ -292,11 +288,7 @@ class StoreCommandsTest {
     try (SqliteJournal j = SqliteJournal.builder(db).open()) {
       j.append(message(20, marker));
     }
-    byte[] bytes = Files.readAllBytes(db);
-    int at = indexOf(bytes, marker.getBytes(StandardCharsets.US_ASCII));
-    assertThat(at).isNotNegative();
-    bytes[at + 3] ^= 0x01; // DAMAGE becomes DAM@GE: the checksum no longer matches
-    Files.write(db, bytes);
+    FileDamage.flipByteOf(db, marker, 3); // DAMAGE becomes DAM@GE: the checksum no longer matches
     try (SqliteJournal j = SqliteJournal.builder(db).open()) {
       assertThat(j.recover()).extracting(e -> e.envelope().id()).containsExactly(8L);
     }
@@ -324,18 +316,5 @@ class StoreCommandsTest {
     assertThat(run("store", "quarantine", "list", "--journal", db.toString()).out())
         .contains("0 quarantined record(s)");
     assertThat(run("store", "check", "--journal", db.toString()).code()).isZero();
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

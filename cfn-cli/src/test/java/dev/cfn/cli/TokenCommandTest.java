@@ -3,6 +3,7 @@ package dev.cfn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.fixture.DamagedTokenFile;
 import dev.cfn.store.audit.AuditEvent;
 import dev.cfn.store.audit.AuditLog;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +118,7 @@ class TokenCommandTest {
   void listMarksDamagedRecordsAndNeverPrintsASecret() throws Exception {
     String h = home.toString();
     List<String> secrets = new java.util.ArrayList<>();
-    for (String note : List.of("intact", "note-to-damage-1234", "unreadable")) {
+    for (String note : List.of("intact", DamagedTokenFile.NOTE, "unreadable")) {
       CliRun created =
           CliRun.run("token", "create", "--role", "viewer", "--note", note, "--home", h);
       assertThat(created.code()).as(created.err()).isZero();
@@ -131,7 +132,7 @@ class TokenCommandTest {
       }
     }
     Path file = home.resolve(TokenStore.DEFAULT_FILE);
-    StoreCommandsTest.flipLastByteOf(file, "note-to-damage-1234");
+    DamagedTokenFile.damage(file, DamagedTokenFile.NOTE);
     try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
         java.sql.Statement sql = c.createStatement()) {
       assertThat(sql.executeUpdate("UPDATE api_tokens SET role = 'root' WHERE note = 'unreadable'"))
@@ -147,7 +148,7 @@ class TokenCommandTest {
         .lines()
         .forEach(l -> ids.values().stream().filter(l::startsWith).forEach(id -> rows.put(id, l)));
     assertThat(rows.get(ids.get("intact"))).contains(" ok ").doesNotContain("DAMAGED");
-    assertThat(rows.get(ids.get("note-to-damage-1234"))).contains("DAMAGED").contains("viewer");
+    assertThat(rows.get(ids.get(DamagedTokenFile.NOTE))).contains("DAMAGED").contains("viewer");
     assertThat(rows.get(ids.get("unreadable"))).contains("DAMAGED").contains("?");
     assertThat(table.out()).contains("3 token(s), 2 DAMAGED");
 
@@ -160,7 +161,7 @@ class TokenCommandTest {
     assertThat(byId).hasSize(3);
     assertThat(byId.get(ids.get("intact")).path("damaged").asBoolean(true)).isFalse();
     assertThat(byId.get(ids.get("intact")).path("damage").isNull()).isTrue();
-    com.fasterxml.jackson.databind.JsonNode flipped = byId.get(ids.get("note-to-damage-1234"));
+    com.fasterxml.jackson.databind.JsonNode flipped = byId.get(ids.get(DamagedTokenFile.NOTE));
     assertThat(flipped.path("damaged").asBoolean(false)).isTrue();
     assertThat(flipped.path("damage").asText()).startsWith("fails its checksum");
     assertThat(flipped.path("role").asText()).isEqualTo("viewer");

@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
-import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.fixture.DamagedTokenFile;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code GET /v1/store/check} covers the node's token file as well as its journal and memory file:
  * a token record with a flipped byte is listed (by its id, with the same "fails its checksum"
- * wording as the other stores' records, never its secret) and makes the answer not ok.
+ * wording as the other stores' records, never its secret) and makes the answer not ok; so is a
+ * client certificate record.
  */
 class StoreCheckRouteTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,14 +47,9 @@ class StoreCheckRouteTest {
   void aFlippedByteInATokenRecordIsReportedByItsIdAndNeverItsSecret() throws Exception {
     Path file = home.resolve(TokenStore.DEFAULT_FILE);
     Files.createDirectories(file.getParent());
-    String admin;
-    IssuedToken damaged;
-    try (TokenStore store = TokenStore.open(file)) {
-      admin = store.create(Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(1), "admin").secret();
-      damaged =
-          store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
-    }
-    flipLastByteOf(file, "note-to-damage-1234");
+    String admin = DamagedTokenFile.token(file, Role.ADMIN, "admin").secret();
+    IssuedToken damaged = DamagedTokenFile.token(file, Role.VIEWER, DamagedTokenFile.NOTE);
+    DamagedTokenFile.damage(file, DamagedTokenFile.NOTE);
 
     try (TestNode node = TestNode.start(home)) {
       HttpResponse<String> r = node.get("/v1/store/check", admin);
@@ -76,29 +70,35 @@ class StoreCheckRouteTest {
     }
   }
 
+  @Test
+  void aFlippedByteInAClientCertificateRecordIsReportedByItsId() throws Exception {
+    Path file = home.resolve(TokenStore.DEFAULT_FILE);
+    Files.createDirectories(file.getParent());
+    String admin = DamagedTokenFile.token(file, Role.ADMIN, "admin").secret();
+    String damaged =
+        DamagedTokenFile.certificate(file, Role.VIEWER, DamagedTokenFile.CERT_NOTE)
+            .principal()
+            .id();
+    DamagedTokenFile.damage(file, DamagedTokenFile.CERT_NOTE);
+
+    try (TestNode node = TestNode.start(home)) {
+      HttpResponse<String> r = node.get("/v1/store/check", admin);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode all = JSON.readTree(r.body());
+      assertThat(all.path("ok").asBoolean(true)).isFalse();
+      JsonNode tokens = all.path("files").get(2);
+      assertThat(tokens.path("kind").asText()).isEqualTo("tokens");
+      assertThat(tokens.path("ok").asBoolean(true)).isFalse();
+      assertThat(tokens.path("problems")).hasSize(1);
+      assertThat(tokens.path("problems").get(0).asText())
+          .startsWith("client_certs: record '" + damaged + "' fails its checksum");
+      assertThat(r.body()).doesNotContain("PRIVATE KEY");
+    }
+  }
+
   private static List<String> kinds(JsonNode all) {
     List<String> kinds = new ArrayList<>();
     all.path("files").forEach(f -> kinds.add(f.path("kind").asText()));
     return kinds;
-  }
-
-  /** Flips the lowest bit of the last byte of {@code text} where it is stored in {@code file}. */
-  static void flipLastByteOf(Path file, String text) throws Exception {
-    byte[] bytes = Files.readAllBytes(file);
-    byte[] needle = text.getBytes(StandardCharsets.UTF_8);
-    int at = -1;
-    outer:
-    for (int i = 0; i + needle.length <= bytes.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (bytes[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      at = i;
-      break;
-    }
-    assertThat(at).as("the text is in the file").isNotNegative();
-    bytes[at + needle.length - 1] ^= 1;
-    Files.write(file, bytes);
   }
 }

@@ -19,7 +19,9 @@
  * ({@code UpstreamProxy}).
  *
  * <p>{@link dev.cfn.testkit.journal.FaultyJournal}, in a package of its own, wraps a cfn journal
- * and fails or loses its commits on purpose.
+ * and fails or loses its commits on purpose; {@link dev.cfn.testkit.process.ChildJvm} runs a class
+ * in a child JVM for crash tests (start, read its output, SIGKILL it); {@link
+ * dev.cfn.testkit.file.FileDamage} flips a bit of a real file where a known text is stored.
  *
  * <p>Depends only on the JDK ({@code com.sun.net.httpserver}, {@code java.net.http}), Jackson 2
  * databind and SLF4J; no cfn module, but for {@code dev.cfn.testkit.journal}, which needs cfn-core

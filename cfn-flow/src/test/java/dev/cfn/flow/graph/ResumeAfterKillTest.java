@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentRuntime;
 import dev.cfn.store.journal.SqliteJournal;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,53 +33,39 @@ class ResumeAfterKillTest {
   }
 
   private int runAndKill(Path db, String mode, int successes, int fan) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                GraphCrashChild.class.getName(),
+    AtomicInteger ok = new AtomicInteger();
+    AtomicReference<String> done = new AtomicReference<>();
+    try (ChildJvm child =
+        ChildJvm.of(
+                GraphCrashChild.class,
                 db.toString(),
                 mode,
                 Integer.toString(fan),
                 Integer.toString(successes))
-            .redirectError(dir.resolve("child-" + mode + ".err").toFile())
-            .start();
-    AtomicInteger ok = new AtomicInteger();
-    AtomicReference<String> done = new AtomicReference<>();
-    Thread reader =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try (BufferedReader in =
-                      new BufferedReader(
-                          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                      if (line.startsWith("OK ")) {
-                        ok.incrementAndGet();
-                      } else if (line.startsWith("DONE")) {
-                        done.set(line);
-                      }
-                    }
-                  } catch (java.io.IOException e) {
-                    // the child was killed
-                  }
-                });
-    try {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS))
-          .as("the child killed itself (see %s)", dir)
-          .isTrue();
-      reader.join(10_000);
-      assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
-      assertThat(done.get())
-          .as("the child was still mid-graph when killed (%d successes seen)", ok.get())
-          .isNull();
-    } finally {
-      child.destroyForcibly();
-      child.waitFor(30, TimeUnit.SECONDS);
-      reader.join(10_000);
+            .errorTo(dir.resolve("child-" + mode + ".err"))
+            .start()) {
+      Thread reader =
+          child.readInBackground(
+              line -> {
+                if (line.startsWith("OK ")) {
+                  ok.incrementAndGet();
+                } else if (line.startsWith("DONE")) {
+                  done.set(line);
+                }
+              });
+      try {
+        assertThat(child.waitFor(Duration.ofSeconds(120)))
+            .as("the child killed itself (see %s)", dir)
+            .isTrue();
+        reader.join(10_000);
+        assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(ChildJvm.SIGKILLED);
+        assertThat(done.get())
+            .as("the child was still mid-graph when killed (%d successes seen)", ok.get())
+            .isNull();
+      } finally {
+        child.kill();
+        reader.join(10_000);
+      }
     }
     return ok.get();
   }

@@ -7,9 +7,7 @@ import static dev.cfn.flow.loop.LoopFixture.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.testkit.ModelServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -28,52 +26,34 @@ class LoopResumeAfterKillTest {
 
   private String runChild(ModelServer server, String mode, long killAfterRequests)
       throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                LoopCrashChild.class.getName(),
-                dir.toString(),
-                server.openAiBaseUrl(),
-                mode)
-            .redirectError(dir.resolve("child-" + mode + ".err").toFile())
-            .start();
     AtomicReference<String> done = new AtomicReference<>();
-    Thread reader =
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try (BufferedReader in =
-                      new BufferedReader(
-                          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = in.readLine()) != null; ) {
-                      if (line.startsWith("DONE ")) {
-                        done.set(line.substring(5));
-                      }
-                    }
-                  } catch (java.io.IOException e) {
-                    // the child was killed
-                  }
-                });
-    try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (System.nanoTime() < deadline
-          && child.isAlive()
-          && (killAfterRequests == 0 || server.received() < killAfterRequests)) {
-        Thread.sleep(5);
+    try (ChildJvm child =
+        ChildJvm.of(LoopCrashChild.class, dir.toString(), server.openAiBaseUrl(), mode)
+            .errorTo(dir.resolve("child-" + mode + ".err"))
+            .start()) {
+      Thread reader =
+          child.readInBackground(
+              line -> {
+                if (line.startsWith("DONE ")) {
+                  done.set(line.substring(5));
+                }
+              });
+      try {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline
+            && child.isAlive()
+            && (killAfterRequests == 0 || server.received() < killAfterRequests)) {
+          Thread.sleep(5);
+        }
+        if (killAfterRequests == 0) {
+          assertThat(child.waitFor(Duration.ofSeconds(120))).as("the resumed child ends").isTrue();
+        } else {
+          assertThat(child.isAlive()).as("the child is mid-run when killed").isTrue();
+        }
+      } finally {
+        child.kill(); // SIGKILL
+        reader.join(10_000);
       }
-      if (killAfterRequests == 0) {
-        assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the resumed child ends").isTrue();
-      } else {
-        assertThat(child.isAlive()).as("the child is mid-run when killed").isTrue();
-      }
-    } finally {
-      child.destroyForcibly(); // SIGKILL
-      child.waitFor(30, TimeUnit.SECONDS);
-      reader.join(10_000);
     }
     return done.get();
   }

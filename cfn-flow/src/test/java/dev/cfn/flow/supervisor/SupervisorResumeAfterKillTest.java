@@ -6,13 +6,10 @@ import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.RecordedRequest;
 import dev.cfn.testkit.Reply;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,32 +23,21 @@ class SupervisorResumeAfterKillTest {
   @TempDir Path dir;
 
   private List<String> runChild(ModelServer server, int killAfter) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SupervisorCrashChild.class.getName(),
+    try (ChildJvm child =
+        ChildJvm.of(
+                SupervisorCrashChild.class,
                 dir.toString(),
                 server.openAiBaseUrl(),
                 Integer.toString(killAfter))
-            .redirectError(dir.resolve("child-" + killAfter + ".err").toFile())
-            .start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = in.readLine()) != null; ) {
-        lines.add(line);
+            .errorTo(dir.resolve("child-" + killAfter + ".err"))
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(120))).as("the child ends").isTrue();
+      if (killAfter > 0) {
+        assertThat(child.exitValue()).as("SIGKILLed").isEqualTo(ChildJvm.SIGKILLED);
       }
-    } finally {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ends").isTrue();
+      return lines;
     }
-    if (killAfter > 0) {
-      assertThat(child.exitValue()).as("SIGKILLed: 128 + 9").isEqualTo(137);
-    }
-    return lines;
   }
 
   private static Match plannerAt(int turn) {

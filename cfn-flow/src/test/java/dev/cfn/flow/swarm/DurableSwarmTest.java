@@ -18,9 +18,7 @@ import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,30 +51,17 @@ class DurableSwarmTest {
   }
 
   private List<String> runChild(String... more) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                LedgerCrashChild.class.getName(),
-                dir.toString()));
-    command.addAll(List.of(more));
-    Process child =
-        new ProcessBuilder(command).redirectError(dir.resolve("child.err").toFile()).start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = in.readLine()) != null; ) {
-        lines.add(line);
-      }
-    } finally {
-      assertThat(child.waitFor(180, TimeUnit.SECONDS)).as("the child ends").isTrue();
+    List<String> args = new ArrayList<>(List.of(dir.toString()));
+    args.addAll(List.of(more));
+    try (ChildJvm child =
+        ChildJvm.of(LedgerCrashChild.class, args.toArray(String[]::new))
+            .errorTo(dir.resolve("child.err"))
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(180))).as("the child ends").isTrue();
+      assertThat(child.exitValue()).as("SIGKILLed").isEqualTo(ChildJvm.SIGKILLED);
+      return lines;
     }
-    assertThat(child.exitValue()).as("SIGKILLed: 128 + 9").isEqualTo(137);
-    return lines;
   }
 
   @Test

@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentId;
 import dev.cfn.core.spi.Journal;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,29 +26,15 @@ class LedgerCrashWindowTest {
   @TempDir Path dir;
 
   private List<String> crashAt(String point) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                LedgerWindowChild.class.getName(),
-                dir.toString(),
-                point)
-            .redirectError(dir.resolve("child.err").toFile())
-            .start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader in =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = in.readLine()) != null; ) {
-        lines.add(line);
-      }
-    } finally {
-      assertThat(child.waitFor(180, TimeUnit.SECONDS)).as("the child ends").isTrue();
+    try (ChildJvm child =
+        ChildJvm.of(LedgerWindowChild.class, dir.toString(), point)
+            .errorTo(dir.resolve("child.err"))
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(180))).as("the child ends").isTrue();
+      assertThat(child.exitValue()).as("SIGKILLed").isEqualTo(ChildJvm.SIGKILLED);
+      return lines;
     }
-    assertThat(child.exitValue()).as("SIGKILLed: 128 + 9").isEqualTo(137);
-    return lines;
   }
 
   /** The ledger's totals as the journal holds them, once everything pending is applied. */

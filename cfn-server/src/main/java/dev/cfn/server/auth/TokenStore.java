@@ -531,8 +531,12 @@ public final class TokenStore implements AutoCloseable {
     return trusted;
   }
 
-  /** Every trusted client certificate, newest first, revoked and expired ones included. */
-  public List<ClientCertificate> certificates() {
+  /**
+   * Every trusted client certificate, newest first, revoked and expired ones included, and damaged
+   * ones marked as {@link #list} marks tokens: a record that fails its checksum is listed (by its
+   * id) with why, never hidden or thrown.
+   */
+  public List<ListedCertificate> certificates() {
     return db.with(
         "list the client certificates",
         c ->
@@ -540,7 +544,43 @@ public final class TokenStore implements AutoCloseable {
                 c,
                 Table.CERTIFICATES.select("ORDER BY created_at DESC, id"),
                 null,
-                TokenStore::readCertificate));
+                rows -> {
+                  String why = Table.CERTIFICATES.damage(rows);
+                  String id = Objects.requireNonNullElse(rows.getString("id"), "?");
+                  return new ListedCertificate(
+                      id, why == null ? readCertificate(rows) : readDamagedCertificate(rows), why);
+                }));
+  }
+
+  /**
+   * A trusted client certificate as {@link #certificates} shows it: what its record says, and
+   * whether the record passes its checksum. Never a key (the file has none).
+   *
+   * @param id the record's id as stored
+   * @param certificate what the record says; null when a damaged record cannot be read at all (a
+   *     role or scope no cfn knows, a missing value)
+   * @param damage why the record fails its checksum, worded as {@link #check()} words it; null when
+   *     it passes
+   */
+  public record ListedCertificate(String id, ClientCertificate certificate, String damage) {
+    /**
+     * True when the record fails its checksum: the server refuses the certificate as {@link
+     * Verdict#DAMAGED}, whatever the record says.
+     */
+    public boolean damaged() {
+      return damage != null;
+    }
+  }
+
+  /** What a certificate record that fails its checksum says, or null when that cannot be read. */
+  private static ClientCertificate readDamagedCertificate(ResultSet rows) throws SQLException {
+    if (readDamaged(rows) == null
+        || rows.getBytes("fingerprint") == null
+        || rows.getString("subject") == null
+        || rows.getObject("not_after") == null) {
+      return null;
+    }
+    return readCertificate(rows);
   }
 
   /**

@@ -3,16 +3,18 @@ package dev.cfn.server.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.server.MovingClock;
+import dev.cfn.server.fixture.DamagedTokenFile;
+import dev.cfn.server.tls.ClientIdentity;
 import dev.cfn.store.StoreCheck;
 import dev.cfn.store.sqlite.Migrations;
 import dev.cfn.store.sqlite.StoreConnection;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,14 +88,9 @@ class TokenChecksumTest {
     Path file = dir.resolve("tokens.db");
     IssuedToken t;
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
-      t = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "note-to-damage-1234");
+      t = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), DamagedTokenFile.NOTE);
     }
-    byte[] bytes = Files.readAllBytes(file);
-    byte[] note = "note-to-damage-1234".getBytes(StandardCharsets.UTF_8);
-    int at = indexOf(bytes, note);
-    assertThat(at).as("the note is in the file").isNotNegative();
-    bytes[at + note.length - 1] ^= 1;
-    Files.write(file, bytes);
+    DamagedTokenFile.damage(file, DamagedTokenFile.NOTE);
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
       assertThat(store.check().problems())
           .singleElement()
@@ -113,14 +110,7 @@ class TokenChecksumTest {
   @Test
   void aFileFromBeforeChecksumsGetsThemOnItsUpgradeAndNeverAgain() throws Exception {
     Path file = dir.resolve("tokens.db");
-    Migrations v2 =
-        new Migrations(
-            TokenStore.APPLICATION_ID,
-            "token file",
-            "tokens",
-            "token store",
-            TokenStoreException::new,
-            TokenStore.SCHEMA.list().subList(0, 2));
+    Migrations v2 = v2();
     String secret = "cfn_" + "A".repeat(43);
     try (StoreConnection old = StoreConnection.open(file, CLOCK, v2, "move it away")) {
       old.inWriteTransaction(
@@ -152,16 +142,109 @@ class TokenChecksumTest {
     }
   }
 
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
+  private static X509Certificate certificate(String name) {
+    Instant now = CLOCK.instant();
+    return ClientIdentity.generate(name, now.minusSeconds(60), now.plus(Duration.ofDays(2)))
+        .certificate();
+  }
+
+  @Test
+  void aFlippedByteInAClientCertificateRecordIsListedMarkedAndRefused() throws Exception {
+    Path file = dir.resolve("tokens.db");
+    X509Certificate damaged = certificate("damaged");
+    X509Certificate intact = certificate("intact");
+    String id;
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      id =
+          store
+              .trustCertificate(
+                  damaged,
+                  Role.AGENT,
+                  List.of(Scope.ALL),
+                  Duration.ofDays(1),
+                  DamagedTokenFile.CERT_NOTE)
+              .principal()
+              .id();
+      store.trustCertificate(intact, Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "ok");
+      assertThat(store.certificates()).noneMatch(TokenStore.ListedCertificate::damaged);
     }
-    return -1;
+    DamagedTokenFile.damage(file, DamagedTokenFile.CERT_NOTE);
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems()) // one problem, worded as for tokens
+          .singleElement()
+          .asString()
+          .startsWith("client_certs: record '" + id + "' fails its checksum");
+      assertThat(store.authenticateCertificate(damaged).verdict())
+          .isEqualTo(TokenStore.Verdict.DAMAGED);
+      assertThat(store.authenticateCertificate(intact).verdict())
+          .isEqualTo(TokenStore.Verdict.ACCEPTED);
+      // listed, marked, with what the record says; not hidden and not thrown
+      List<TokenStore.ListedCertificate> all = store.certificates();
+      assertThat(all).hasSize(2);
+      TokenStore.ListedCertificate listed =
+          all.stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+      assertThat(listed.damaged()).isTrue();
+      assertThat(listed.damage()).startsWith("fails its checksum");
+      assertThat(listed.certificate().principal().role()).isEqualTo(Role.AGENT);
+      assertThat(listed.certificate().fingerprint())
+          .isEqualTo(ClientCertificate.fingerprintOf(damaged));
+    }
+    // a record no cfn could have written (an unknown role) is still listed, by its id
+    sql(file, "UPDATE client_certs SET role = 'root' WHERE id = ?", id);
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      TokenStore.ListedCertificate listed =
+          store.certificates().stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+      assertThat(listed.damaged()).isTrue();
+      assertThat(listed.certificate()).isNull();
+    }
+  }
+
+  @Test
+  void aClientCertificateFromBeforeChecksumsGetsOneOnTheUpgrade() throws Exception {
+    Path file = dir.resolve("tokens.db");
+    X509Certificate cert = certificate("old");
+    try (StoreConnection old = StoreConnection.open(file, CLOCK, v2(), "move it away")) {
+      old.inWriteTransaction(
+          "an old client certificate",
+          c -> {
+            try (PreparedStatement insert =
+                c.prepareStatement(
+                    "INSERT INTO client_certs (id, fingerprint, subject, not_after, role, scopes,"
+                        + " created_at, expires_at, revoked_at, note) VALUES ('crt_000000000001',"
+                        + " ?, 'CN=old', ?, 'viewer', '*', ?, ?, NULL, 'old')")) {
+              insert.setBytes(1, ClientCertificate.sha256(cert));
+              insert.setLong(2, cert.getNotAfter().getTime());
+              insert.setLong(3, CLOCK.millis());
+              insert.setLong(4, CLOCK.millis() + Duration.ofDays(1).toMillis());
+              insert.executeUpdate();
+            }
+            return null;
+          });
+    }
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems()).isEmpty();
+      assertThat(store.certificates()).singleElement().matches(c -> !c.damaged());
+      assertThat(store.authenticateCertificate(cert).verdict())
+          .isEqualTo(TokenStore.Verdict.ACCEPTED);
+    }
+    sql(file, "UPDATE client_certs SET crc = NULL WHERE id = 'crt_000000000001'");
+    try (TokenStore store = TokenStore.open(file, CLOCK)) {
+      assertThat(store.check().problems())
+          .containsExactly("client_certs: record 'crt_000000000001' has no checksum");
+      assertThat(store.certificates().getFirst().damage()).isEqualTo("has no checksum");
+      assertThat(store.authenticateCertificate(cert).verdict())
+          .isEqualTo(TokenStore.Verdict.DAMAGED);
+    }
+  }
+
+  /** The token file's schema before records had checksums. */
+  private static Migrations v2() {
+    return new Migrations(
+        TokenStore.APPLICATION_ID,
+        "token file",
+        "tokens",
+        "token store",
+        TokenStoreException::new,
+        TokenStore.SCHEMA.list().subList(0, 2));
   }
 }

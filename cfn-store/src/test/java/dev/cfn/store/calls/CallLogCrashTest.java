@@ -2,15 +2,12 @@ package dev.cfn.store.calls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,35 +34,20 @@ class CallLogCrashTest {
   @Test
   void everyAcknowledgedRecordSurvivesASigkillInTheMiddleOfBatches() throws Exception {
     Path file = dir.resolve("calls.db");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                CallLogRecorder.class.getName(),
-                file.toString(),
-                Integer.toString(THREADS))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
     List<String> acknowledged = new ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      assertThat(out.readLine()).as("the child opened the call log").isEqualTo("OPEN");
+    try (ChildJvm child =
+        ChildJvm.start(CallLogRecorder.class, file.toString(), Integer.toString(THREADS))) {
+      assertThat(child.readLine()).as("the child opened the call log").isEqualTo("OPEN");
       String line;
-      while (acknowledged.size() < ACKNOWLEDGED_BEFORE_KILL && (line = out.readLine()) != null) {
+      while (acknowledged.size() < ACKNOWLEDGED_BEFORE_KILL && (line = child.readLine()) != null) {
         acknowledged.add(line);
       }
       assertThat(acknowledged).as("the child kept recording").hasSize(ACKNOWLEDGED_BEFORE_KILL);
       // SIGKILL: no shutdown hook, no close, batches in flight. (It also closes our end of the
       // pipe, so the keys acknowledged after the ones read here are not checked: a subset.)
-      child.destroyForcibly();
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child died").isTrue();
-    } finally {
-      child.destroyForcibly();
+      assertThat(child.kill()).as("the child died").isTrue();
+      assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(ChildJvm.SIGKILLED);
     }
-    assertThat(child.exitValue()).as("killed by SIGKILL (128 + 9)").isEqualTo(137);
 
     try (SqliteCallLogStore calls =
         SqliteCallLogStore.builder(file).sweepEvery(Duration.ZERO).open()) {

@@ -7,9 +7,7 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -123,26 +121,15 @@ class IdempotentProducerTest {
   void aProducerKilledAfterItsAppendRetriesWithTheSameKeyAndOneMessageIsHandled(boolean handle)
       throws Exception {
     Path file = dir.resolve("cfn.db");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                KeyedProducer.class.getName(),
-                file.toString(),
-                "order-42",
-                handle ? "handle" : "send-only")
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
     String line;
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      line = String.valueOf(out.readLine());
-    } finally {
-      child.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no close
-      child.waitFor(60, TimeUnit.SECONDS);
+    try (ChildJvm child =
+        ChildJvm.start(
+            KeyedProducer.class, file.toString(), "order-42", handle ? "handle" : "send-only")) {
+      try {
+        line = String.valueOf(child.readLine());
+      } finally {
+        child.kill(); // SIGKILL: no shutdown hook, no close
+      }
     }
     assertThat(line).startsWith("APPENDED ");
     long firstId = Long.parseLong(line.substring("APPENDED ".length()));

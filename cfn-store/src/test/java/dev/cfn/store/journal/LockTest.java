@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.spi.JournalException;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,17 +35,14 @@ class LockTest {
   @Test
   void anotherProcessIsRefusedAndTheLockDiesWithItsOwner() throws Exception {
     Path file = dir.resolve("journal.db");
-    Process child = LockHolderProcess.start(file);
-    try {
+    try (ChildJvm child = LockHolderProcess.start(file)) {
       assertThat(LockHolderProcess.firstLine(child)).isEqualTo("OPEN");
       assertThatThrownBy(() -> SqliteJournal.builder(file).open())
           .isInstanceOf(JournalException.class)
           .hasMessageContaining(file.toString())
           .hasMessageContaining("is in use by another process (pid " + child.pid() + ")")
           .hasMessageContaining("stop it or use another file");
-    } finally {
-      child.destroyForcibly(); // a crash: the OS releases the lock
-      child.waitFor();
+      assertThat(child.kill()).as("a crash: the OS releases the lock").isTrue();
     }
     try (SqliteJournal journal = SqliteJournal.builder(file).open()) {
       journal.append(message(1, "mine now"));

@@ -3,14 +3,11 @@ package dev.cfn.store.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.AgentRuntime;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,33 +40,25 @@ class QueuedAppendCrashTest {
 
   private void killAndCheck(String delivery) throws Exception {
     Path file = dir.resolve("cfn.db");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                QueuedAppendChild.class.getName(),
-                file.toString(),
-                Integer.toString(REQUESTS),
-                Integer.toString(KILL_AFTER),
-                delivery)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
     List<String> lines = new ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      // the child prints KILL after its last DONE and prints nothing more; EOF means it died
-      for (String line = out.readLine(); line != null; line = out.readLine()) {
-        lines.add(line);
-        if (line.equals("KILL")) {
-          break;
-        }
+    try (ChildJvm child =
+        ChildJvm.start(
+            QueuedAppendChild.class,
+            file.toString(),
+            Integer.toString(REQUESTS),
+            Integer.toString(KILL_AFTER),
+            delivery)) {
+      try {
+        // the child prints KILL after its last DONE and prints nothing more; EOF means it died
+        child.awaitLine(
+            line -> {
+              lines.add(line);
+              return line.equals("KILL");
+            });
+      } finally {
+        // SIGKILL: no shutdown hook, no close
+        assertThat(child.kill()).as("the child ended").isTrue();
       }
-    } finally {
-      child.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no close
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child ended").isTrue();
     }
     assertThat(lines)
         .as("the child's output")

@@ -7,10 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.spi.JournalException;
 import dev.cfn.store.journal.Fixtures.SettableClock;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -130,16 +132,14 @@ class RestoreTest {
   @Test
   void restoreRefusesWhileAnotherProcessHoldsTheDatabase() throws Exception {
     Path backup = backupAndMoveOn();
-    Process child = LockHolderProcess.start(database());
-    try {
+    try (ChildJvm child = LockHolderProcess.start(database())) {
       assertThat(LockHolderProcess.firstLine(child)).isEqualTo("OPEN");
       assertThatThrownBy(() -> JournalFiles.restore(backup, database()))
           .isInstanceOf(JournalException.class)
           .hasMessageContaining("in use by another process (pid " + child.pid() + ")")
           .hasMessageContaining("Nothing was changed");
-    } finally {
-      child.getOutputStream().close();
-      child.waitFor();
+      child.closeInput();
+      assertThat(child.waitFor(Duration.ofSeconds(60))).as("the child let go").isTrue();
     }
     assertThat(listNames(dir)).noneMatch(name -> name.contains("before-restore"));
   }

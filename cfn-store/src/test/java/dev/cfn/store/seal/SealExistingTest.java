@@ -17,17 +17,14 @@ import dev.cfn.store.journal.JournalFiles;
 import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
-import java.io.BufferedReader;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -215,28 +212,13 @@ class SealExistingTest {
   void aSigkillAtEachStepLeavesTheOldFileOrTheNewOneWhole(SealExisting.Stage stage)
       throws Exception {
     writePlainThenInitKeyring();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SealChild.class.getName(),
-                cfn().toString(),
-                stage.name(),
-                "memory.db")
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      assertThat(out.readLine()).as("the child reached the step").isEqualTo("AT " + stage);
-      child.destroyForcibly(); // SIGKILL while it waits at that step
-      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child died").isTrue();
-    } finally {
-      child.destroyForcibly();
+    try (ChildJvm child =
+        ChildJvm.start(SealChild.class, cfn().toString(), stage.name(), "memory.db")) {
+      assertThat(child.readLine()).as("the child reached the step").isEqualTo("AT " + stage);
+      // SIGKILL while it waits at that step
+      assertThat(child.kill()).as("the child died").isTrue();
+      assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(ChildJvm.SIGKILLED);
     }
-    assertThat(child.exitValue()).as("killed by SIGKILL (128 + 9)").isEqualTo(137);
 
     boolean memoryPlain = canaryHits().contains("memory.db");
     assertThat(memoryPlain)

@@ -3,11 +3,13 @@ package dev.cfn.store.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.testkit.process.ChildJvm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -72,24 +74,17 @@ class SqliteLibraryTest {
   }
 
   private static String runChild(Path home, Path tmp, Path journal) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-Duser.home=" + home,
-                "-Djava.io.tmpdir=" + tmp,
-                "-cp",
-                System.getProperty("java.class.path"),
-                OpenJournal.class.getName(),
-                journal.toString())
-            .redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().remove("XDG_CACHE_HOME");
-    Process child = builder.start();
-    List<String> lines =
-        new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-    assertThat(child.waitFor()).isZero();
-    return lines.getLast();
+    try (ChildJvm child =
+        ChildJvm.of(OpenJournal.class, journal.toString())
+            .jvmOption("-Duser.home=" + home)
+            .jvmOption("-Djava.io.tmpdir=" + tmp)
+            .without("XDG_CACHE_HOME")
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(120))).as("the child ends").isTrue();
+      assertThat(child.exitValue()).isZero();
+      return lines.getLast();
+    }
   }
 
   private static String sha256(byte[] bytes) throws Exception {
