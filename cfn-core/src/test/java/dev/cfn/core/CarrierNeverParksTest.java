@@ -2,12 +2,8 @@ package dev.cfn.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cfn.core.spi.Effect;
-import dev.cfn.core.spi.Journal;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,20 +20,9 @@ import org.junit.jupiter.api.Test;
 class CarrierNeverParksTest {
 
   /** A journal whose appends of the payload "slow" wait for {@link #fsync}, like a stalled disk. */
-  static final class StalledDiskJournal implements Journal {
-    final InMemoryJournal inner = new InMemoryJournal();
+  static final class StalledDiskJournal extends ForwardingJournal {
     final CountDownLatch fsync = new CountDownLatch(1);
     final AtomicInteger stalled = new AtomicInteger();
-
-    @Override
-    public List<JournalEntry> recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public long highestId() {
-      return inner.highestId();
-    }
 
     @Override
     public void append(Envelope message) {
@@ -46,41 +31,6 @@ class CarrierNeverParksTest {
         TestSupport.awaitUninterruptibly(fsync);
       }
       inner.append(message);
-    }
-
-    @Override
-    public CompletableFuture<Boolean> acknowledge(Envelope message, List<Effect> effects) {
-      return inner.acknowledge(message, effects);
-    }
-
-    @Override
-    public CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error) {
-      return inner.recordFailure(message, attempt, error);
-    }
-
-    @Override
-    public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
-      return inner.deadLetter(message, attempts, cause);
-    }
-
-    @Override
-    public Optional<String> state(String namespace, String key) {
-      return inner.state(namespace, key);
-    }
-
-    @Override
-    public Optional<Envelope> replayDeadLetter(long id) {
-      return inner.replayDeadLetter(id);
-    }
-
-    @Override
-    public boolean isAcknowledged(long id) {
-      return inner.isAcknowledged(id);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

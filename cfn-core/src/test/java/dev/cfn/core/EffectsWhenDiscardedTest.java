@@ -3,11 +3,8 @@ package dev.cfn.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.core.spi.Effect;
-import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.JournalException;
 import java.util.List;
-import java.util.Optional;
-import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -21,8 +18,7 @@ class EffectsWhenDiscardedTest {
   static final AgentId WORKER = AgentId.of("worker", "1");
 
   /** An in-memory journal whose next {@link #failAcks} acknowledgements fail, as on a full disk. */
-  static final class FailingJournal implements Journal {
-    final InMemoryJournal inner = new InMemoryJournal();
+  static final class FailingJournal extends ForwardingJournal {
     final AtomicInteger failAcks = new AtomicInteger();
     final AtomicInteger failed = new AtomicInteger();
 
@@ -34,56 +30,6 @@ class EffectsWhenDiscardedTest {
         return CompletableFuture.failedFuture(new JournalException("the disk is full (test)"));
       }
       return inner.acknowledge(message, effects);
-    }
-
-    @Override
-    public List<JournalEntry> recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public long highestId() {
-      return inner.highestId();
-    }
-
-    @Override
-    public void append(Envelope message) {
-      inner.append(message);
-    }
-
-    @Override
-    public CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error) {
-      return inner.recordFailure(message, attempt, error);
-    }
-
-    @Override
-    public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
-      return inner.deadLetter(message, attempts, cause);
-    }
-
-    @Override
-    public Optional<String> state(String namespace, String key) {
-      return inner.state(namespace, key);
-    }
-
-    @Override
-    public SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
-      return inner.stateByPrefix(namespace, prefix, limit);
-    }
-
-    @Override
-    public Optional<Envelope> replayDeadLetter(long id) {
-      return inner.replayDeadLetter(id);
-    }
-
-    @Override
-    public boolean isAcknowledged(long id) {
-      return inner.isAcknowledged(id);
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.core.spi.Effect;
-import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.JournalException;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,8 +30,7 @@ class ReliableBatchTest {
    * An in-memory journal that records the size of every acknowledgement of the batcher's messages
    * and can fail some.
    */
-  static class CountingJournal implements Journal {
-    final InMemoryJournal inner = new InMemoryJournal();
+  static class CountingJournal extends ForwardingJournal {
     final List<Integer> together = new CopyOnWriteArrayList<>();
     final AtomicInteger failTogether = new AtomicInteger(); // batches of 2+ still to fail
 
@@ -61,51 +57,6 @@ class ReliableBatchTest {
         together.add(1);
       }
       return inner.acknowledge(message, effects);
-    }
-
-    @Override
-    public List<JournalEntry> recover() {
-      return inner.recover();
-    }
-
-    @Override
-    public long highestId() {
-      return inner.highestId();
-    }
-
-    @Override
-    public void append(Envelope message) {
-      inner.append(message);
-    }
-
-    @Override
-    public CompletableFuture<Void> recordFailure(Envelope message, int attempt, String error) {
-      return inner.recordFailure(message, attempt, error);
-    }
-
-    @Override
-    public CompletableFuture<Void> deadLetter(Envelope message, int attempts, String cause) {
-      return inner.deadLetter(message, attempts, cause);
-    }
-
-    @Override
-    public Optional<String> state(String namespace, String key) {
-      return inner.state(namespace, key);
-    }
-
-    @Override
-    public SortedMap<String, String> stateByPrefix(String namespace, String prefix, int limit) {
-      return inner.stateByPrefix(namespace, prefix, limit);
-    }
-
-    @Override
-    public Optional<Envelope> replayDeadLetter(long id) {
-      return inner.replayDeadLetter(id);
-    }
-
-    @Override
-    public boolean isAcknowledged(long id) {
-      return inner.isAcknowledged(id);
     }
 
     @Override
