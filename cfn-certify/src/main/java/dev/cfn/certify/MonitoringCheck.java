@@ -171,7 +171,9 @@ final class MonitoringCheck implements Check {
             .map(
                 x ->
                     x.seedName()
-                        + (x.present() ? " (never moved)" : " (missing " + x.missing() + ")"))
+                        + (x.present()
+                            ? " (never moved: " + String.join(", ", x.frozen()) + ")"
+                            : " (missing " + x.missing() + ")"))
             .toList();
     String verdict =
         covered
