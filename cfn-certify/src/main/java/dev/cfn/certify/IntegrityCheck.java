@@ -1,7 +1,7 @@
 package dev.cfn.certify;
 
+import dev.cfn.testkit.file.FileDamage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,14 +14,15 @@ import java.util.function.Supplier;
 
 /**
  * Check 9: data integrity. Through each of cfn's stores (journal, memory, call log, the server's
- * token file and the audit log): write N records, each durable when the write returns; close the
- * store (a restart of it); reopen, read every record back and compare it with what was written; run
- * the store's own check (SQLite's {@code integrity_check} and every record's checksum; for the
- * token file {@code TokenStore.check()}, i.e. {@code cfn token check}; for the audit log its chain
- * and signatures, i.e. {@code cfn audit verify --public-key}). Then copy the closed store, flip one
- * byte inside one record's value in the copy, and confirm that the store's check (or its opening)
- * reports the damage. The figure is records read back intact / records written, in percent; the
- * check also fails on any problem the store reports for its real file and on any damage it misses.
+ * token file with tokens, the same file with client-certificate records, and the audit log): write
+ * N records, each durable when the write returns; close the store (a restart of it); reopen, read
+ * every record back and compare it with what was written; run the store's own check (SQLite's
+ * {@code integrity_check} and every record's checksum; for the token file {@code
+ * TokenStore.check()}, i.e. {@code cfn token check}; for the audit log its chain and signatures,
+ * i.e. {@code cfn audit verify --public-key}). Then copy the closed store, flip one byte inside one
+ * record's value in the copy, and confirm that the store's check (or its opening) reports the
+ * damage. The figure is records read back intact / records written, in percent; the check also
+ * fails on any problem the store reports for its real file and on any damage it misses.
  */
 final class IntegrityCheck implements Check {
   private final Supplier<List<StoreSubject>> stores;
@@ -30,7 +31,7 @@ final class IntegrityCheck implements Check {
     this.stores = stores;
   }
 
-  /** cfn's five stores. */
+  /** cfn's stores: five files, the token file once with tokens and once with certificates. */
   static Supplier<List<StoreSubject>> cfnStores() {
     return StoreSubject::all;
   }
@@ -43,10 +44,11 @@ final class IntegrityCheck implements Check {
   @Override
   public String method(Context ctx) {
     return "Through each store (SqliteJournal, SqliteMemoryStore, SqliteCallLogStore, the"
-        + " server's TokenStore, the AuditLog): write "
+        + " server's TokenStore once with tokens and once with client-certificate records, the"
+        + " AuditLog): write "
         + Figures.format(ctx.profile().integrityRecords())
         + " records, close, reopen, read every one back and compare (a token: its secret still"
-        + " authenticates as it), run the store's check (integrity_check and every record's"
+        + " authenticates as it; a client certificate: it still authenticates as its principal), run the store's check (integrity_check and every record's"
         + " checksum; cfn token check; cfn audit verify with the log's public key); then flip one"
         + " byte of one record in a copy and confirm the store's check reports it. Integrity ="
         + " records intact / written.";
@@ -189,23 +191,21 @@ final class IntegrityCheck implements Check {
     }
   }
 
-  /** Flips the last byte of {@code marker} (its lowest bit) at every place it occurs. */
+  /**
+   * Flips the last byte of {@code marker} (its lowest bit) at every place it occurs, with
+   * cfn-testkit's {@link FileDamage}: each flip changes the first occurrence left, so the next one
+   * finds the following.
+   */
   static int flip(Path file, String marker) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
-    byte[] m = marker.getBytes(StandardCharsets.UTF_8);
+    long most = Files.size(file) / Math.max(1, marker.length());
     int count = 0;
-    outer:
-    for (int i = 0; i + m.length <= bytes.length; i++) {
-      for (int j = 0; j < m.length; j++) {
-        if (bytes[i + j] != m[j]) {
-          continue outer;
-        }
+    while (count <= most) {
+      try {
+        FileDamage.flipLastByteOf(file, marker);
+      } catch (IllegalArgumentException e) {
+        break; // no occurrence left
       }
-      bytes[i + m.length - 1] ^= 1;
       count++;
-    }
-    if (count > 0) {
-      Files.write(file, bytes);
     }
     return count;
   }

@@ -27,9 +27,9 @@ import java.util.function.BiFunction;
  * agents of type {@value QueueLoad#SLOW}, whose bounded mailboxes fill and drain (queue sizes),
  * whose RELIABLE messages wait in the journal (backlog), and whose handlers fail one message in
  * {@value QueueLoad#FAIL_EVERY} (error rate). Each of the seed's eight metrics must be present and
- * moving ({@link MonitoringCoverage}); coverage = present and moving / 8. Every figure judged is
- * read from the node's own {@code /metrics}; the load only gives the metrics something to show. A
- * node without {@code /metrics} (404) is NOT AVAILABLE.
+ * moving, every series of it that the load drives ({@link MonitoringCoverage}); coverage = present
+ * and moving / 8. Every figure judged is read from the node's own {@code /metrics}; the load only
+ * gives the metrics something to show. A node without {@code /metrics} (404) is NOT AVAILABLE.
  */
 final class MonitoringCheck implements Check {
   private static final long SCRAPE_EVERY_MS = 500;
@@ -82,8 +82,10 @@ final class MonitoringCheck implements Check {
         + QueueLoad.FAIL_EVERY
         + "th handler call failing on purpose). Each of the seed's eight (messages per second,"
         + " latency P50/P95/P99, queue sizes, pool utilization, memory, CPU, error rate,"
-        + " connection count) must be present and take two different values across the"
-        + " scrapes (at least "
+        + " connection count) must be present, and each series the load drives must take two"
+        + " different values across the scrapes (latency: its _count; error rate: kinds handler"
+        + " and delivery; pool utilization: the carriers; queue sizes: mailbox depth and journal"
+        + " backlog both; at least "
         + LEAST_SCRAPES
         + "); while one that is present has not moved yet, the scraping goes on, up to "
         + LONGEST
@@ -171,7 +173,9 @@ final class MonitoringCheck implements Check {
             .map(
                 x ->
                     x.seedName()
-                        + (x.present() ? " (never moved)" : " (missing " + x.missing() + ")"))
+                        + (x.present()
+                            ? " (never moved: " + String.join(", ", x.frozen()) + ")"
+                            : " (missing " + x.missing() + ")"))
             .toList();
     String verdict =
         covered

@@ -10,9 +10,12 @@ import java.util.Set;
 /**
  * The scoring of check 8: the seed's eight monitored metrics, each mapped to the names cfn's {@code
  * /metrics} exposes, judged over successive scrapes of the Prometheus text format. A metric is
- * <em>present</em> when every series it needs is in the last scrape, and <em>moving</em> when one
- * of its series took at least two different values across the scrapes. Coverage = metrics present
- * and moving / 8.
+ * <em>present</em> when every series it needs is in the last scrape, and <em>moving</em> when every
+ * series that must move took at least two different values across the scrapes: for the latency
+ * summary its {@code _count} (the quantiles are windows that may read the same twice), for a family
+ * of several series the ones the check's load drives (errors of kinds handler and delivery, the
+ * carriers' utilization, both queue sizes). A frozen series beside a moving one does not make the
+ * metric moving; the frozen ones are named. Coverage = metrics present and moving / 8.
  */
 final class MonitoringCoverage {
   private MonitoringCoverage() {}
@@ -23,8 +26,13 @@ final class MonitoringCoverage {
    * @param seedName what the seed calls it
    * @param series the series that must all be present: a metric name, optionally with one label
    *     matcher ({@code name{quantile="0.95"}})
+   * @param moves the series that must each move (present too): the ones the check's load drives
    */
-  record Metric(String seedName, List<String> series) {}
+  record Metric(String seedName, List<String> series, List<String> moves) {
+    Metric(String seedName, List<String> series) {
+      this(seedName, series, series);
+    }
+  }
 
   /** The seed's eight, under the names agreed for cfn's {@code /metrics}. */
   static final List<Metric> SEED_EIGHT =
@@ -35,16 +43,24 @@ final class MonitoringCoverage {
               List.of(
                   "cfn_message_latency_seconds{quantile=\"0.5\"}",
                   "cfn_message_latency_seconds{quantile=\"0.95\"}",
-                  "cfn_message_latency_seconds{quantile=\"0.99\"}")),
+                  "cfn_message_latency_seconds{quantile=\"0.99\"}"),
+              List.of("cfn_message_latency_seconds_count")),
           new Metric("queue sizes", List.of("cfn_mailbox_depth", "cfn_journal_backlog")),
-          new Metric("pool utilization", List.of("cfn_pool_utilization_ratio")),
+          new Metric(
+              "pool utilization",
+              List.of("cfn_pool_utilization_ratio"),
+              List.of("cfn_pool_utilization_ratio{pool=\"carriers\"}")),
           new Metric("memory", List.of("cfn_memory_used_ratio")),
           new Metric("CPU", List.of("cfn_cpu_usage_ratio")),
-          new Metric("error rate", List.of("cfn_errors_total")),
+          new Metric(
+              "error rate",
+              List.of("cfn_errors_total"),
+              List.of("cfn_errors_total{kind=\"handler\"}", "cfn_errors_total{kind=\"delivery\"}")),
           new Metric("connection count", List.of("cfn_http_connections_active")));
 
   /** What one metric showed. */
-  record Finding(String seedName, boolean present, boolean moving, List<String> missing) {
+  record Finding(
+      String seedName, boolean present, boolean moving, List<String> missing, List<String> frozen) {
     boolean covered() {
       return present && moving;
     }
@@ -55,6 +71,7 @@ final class MonitoringCoverage {
       m.put("present", present);
       m.put("moving", moving);
       m.put("missing", missing);
+      m.put("frozen", frozen);
       return m;
     }
   }
@@ -71,8 +88,14 @@ final class MonitoringCoverage {
           missing.add(s);
         }
       }
-      boolean moving = false;
-      for (String s : m.series()) {
+      for (String s : m.moves()) {
+        if (!m.series().contains(s) && matching(last, s).isEmpty()) {
+          missing.add(s);
+        }
+      }
+      List<String> frozen = new ArrayList<>();
+      for (String s : m.moves()) {
+        boolean moved = false;
         for (String key : matching(last, s)) {
           Set<Double> values = new HashSet<>();
           for (Map<String, Double> scrape : parsed) {
@@ -81,10 +104,13 @@ final class MonitoringCoverage {
               values.add(v);
             }
           }
-          moving |= values.size() >= 2;
+          moved |= values.size() >= 2;
+        }
+        if (!moved) {
+          frozen.add(s);
         }
       }
-      out.add(new Finding(m.seedName(), missing.isEmpty(), moving, missing));
+      out.add(new Finding(m.seedName(), missing.isEmpty(), frozen.isEmpty(), missing, frozen));
     }
     return out;
   }

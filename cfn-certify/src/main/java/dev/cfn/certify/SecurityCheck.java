@@ -11,6 +11,7 @@ import dev.cfn.store.audit.AuditEntry;
 import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.audit.AuditReport;
 import dev.cfn.store.crypto.Keyring;
+import dev.cfn.testkit.file.FileDamage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,8 +22,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
@@ -68,8 +73,10 @@ import javax.net.ssl.TrustManagerFactory;
  *       refused (401); a trusted one is admitted as its principal, without a token, and refused
  *       (403) on a route above its role.
  *   <li><b>encryption at rest</b>: a random canary written through the API (a memory value and a
- *       RELIABLE message) appears in no file under {@code .cfn}, while the node runs and after it
- *       stopped. A keyring is created in {@code .cfn/keys} first when none is configured, so the
+ *       RELIABLE message) appears in no file of the check's folder (the node's home, {@code .cfn}
+ *       and all else it writes there, and the node's log), while the node runs and after it
+ *       stopped; a file that cannot be read fails the probe, named, rather than counting as
+ *       searched. A keyring is created in {@code .cfn/keys} first when none is configured, so the
  *       stores encrypt whenever they can; a store that writes plaintext fails this probe.
  *   <li><b>audit</b>: the node's audit log verifies, holds the refusals and privileged actions the
  *       probes caused, and a copy with one byte flipped is reported damaged.
@@ -120,7 +127,8 @@ final class SecurityCheck implements Check {
         + " admitted at or above) and scopes; TLS 1.2 and plain HTTP refused; on a node serving"
         + " client certificates, an untrusted and a revoked one refused, a trusted one admitted"
         + " within its role; a random canary"
-        + " written through the API searched in every file under .cfn (a keyring is configured"
+        + " written through the API searched in every file of the node's home and log folder (an"
+        + " unreadable file fails the probe; a keyring is configured"
         + " first); the audit log verified, holding the probes' refusals, and a tampered copy"
         + " detected; malformed, non-object, wrong-type, deeply nested, oversized, invalid-UTF-8"
         + " bodies on every route with a body refused with a 4xx, odd paths and queries never a"
@@ -174,9 +182,9 @@ final class SecurityCheck implements Check {
       transport(api, probes);
       input(api, node.token(Role.ADMIN), routes, probes);
       writeCanary(api, node.token(Role.ADMIN), canary, probes);
-      probes.add(canaryProbe(home, canary, "while the node runs"));
+      probes.add(canaryProbe(ctx.work(), canary, "while the node runs", Files::readAllBytes));
     }
-    probes.add(canaryProbe(home, canary, "after the node stopped"));
+    probes.add(canaryProbe(ctx.work(), canary, "after the node stopped", Files::readAllBytes));
     ctx.step(id(), "mutual TLS probes");
     mutualTls(ctx.work().resolve("mtls-node"), routes, probes);
     ctx.step(id(), "audit log probes");
@@ -632,32 +640,91 @@ final class SecurityCheck implements Check {
             "memory " + memory + ", message " + message));
   }
 
-  private static Probe canaryProbe(Path home, String canary, String when) throws IOException {
-    byte[] needle = canary.getBytes(StandardCharsets.UTF_8);
-    List<String> found = new ArrayList<>();
-    int files = 0;
-    Path cfn = home.resolve(".cfn");
-    try (Stream<Path> all = Files.walk(cfn)) {
-      for (Path p : all.filter(Files::isRegularFile).toList()) {
-        files++;
-        byte[] content;
-        try {
-          content = Files.readAllBytes(p);
-        } catch (IOException e) {
-          continue; // removed meanwhile (a WAL checkpointed away)
-        }
-        if (indexOf(content, needle) >= 0) {
-          found.add(cfn.relativize(p).toString());
-        }
-      }
+  /** Reads a file's bytes: {@link Files#readAllBytes}, or a failing reader in the tests. */
+  interface FileBytes {
+    byte[] read(Path file) throws IOException;
+  }
+
+  /**
+   * What a search for the canary found under a folder.
+   *
+   * @param searched files read and searched
+   * @param found the files holding the canary, relative to the folder
+   * @param unreadable the files (or folders) that could not be read, relative to the folder: not
+   *     searched, so the probe cannot say the canary is not in them
+   */
+  record CanarySearch(int searched, List<String> found, List<String> unreadable) {
+    boolean clean() {
+      return found.isEmpty() && unreadable.isEmpty();
     }
+  }
+
+  /**
+   * Searches every file under {@code root} for {@code needle}. A file removed while the search runs
+   * (a WAL checkpointed away) is gone, not unreadable; any other failure to read a file or folder
+   * lists it as unreadable.
+   */
+  static CanarySearch searchCanary(Path root, byte[] needle, FileBytes reader) throws IOException {
+    List<String> found = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    int[] searched = {0};
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path p, BasicFileAttributes attrs) {
+            if (!attrs.isRegularFile()) {
+              return FileVisitResult.CONTINUE;
+            }
+            byte[] content;
+            try {
+              content = reader.read(p);
+            } catch (NoSuchFileException e) {
+              return FileVisitResult.CONTINUE; // removed meanwhile
+            } catch (IOException e) {
+              unreadable.add(root.relativize(p) + " (" + e.getClass().getSimpleName() + ")");
+              return FileVisitResult.CONTINUE;
+            }
+            searched[0]++;
+            if (FileDamage.indexOf(content, needle) >= 0) {
+              found.add(root.relativize(p).toString());
+            }
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path p, IOException e) {
+            if (!(e instanceof NoSuchFileException)) {
+              unreadable.add(root.relativize(p) + " (" + e.getClass().getSimpleName() + ")");
+            }
+            return FileVisitResult.CONTINUE;
+          }
+        });
+    return new CanarySearch(searched[0], found, unreadable);
+  }
+
+  /**
+   * The canary probe over {@code work}: the check's folder, which holds the node's home (its {@code
+   * .cfn} and anything else it writes there) and the node's log; the node runs in this JVM, whose
+   * shared temporary folder the check does not control.
+   */
+  static Probe canaryProbe(Path work, String canary, String when, FileBytes reader)
+      throws IOException {
+    CanarySearch s = searchCanary(work, canary.getBytes(StandardCharsets.UTF_8), reader);
+    String where = "the node's home and log folder";
+    StringBuilder detail = new StringBuilder();
+    if (!s.found().isEmpty()) {
+      detail.append("found in ").append(s.found()).append(" (the stores do not encrypt); ");
+    }
+    if (!s.unreadable().isEmpty()) {
+      detail.append("could not read ").append(s.unreadable()).append(", so not searched; ");
+    }
+    detail.append(s.searched()).append(" files searched");
     return new Probe(
         "encryption at rest",
-        "the plaintext canary is in no file under .cfn " + when,
-        found.isEmpty(),
-        found.isEmpty()
-            ? files + " files searched"
-            : "found in " + found + " (" + files + " files searched; the stores do not encrypt)");
+        "the plaintext canary is in no file of " + where + " " + when,
+        s.clean(),
+        detail.toString());
   }
 
   private void audit(Path cfn, Path work, List<Probe> probes) throws IOException {
@@ -704,19 +771,6 @@ final class SecurityCheck implements Check {
             "a copy of the audit log with one byte flipped (offset " + at + ") is reported damaged",
             !tampered.ok(),
             tampered.ok() ? "verified as intact" : tampered.problem()));
-  }
-
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 
   private static byte[] bytes(int n) {

@@ -8,10 +8,12 @@ import dev.cfn.core.Priority;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.core.spi.MemoryEntry;
+import dev.cfn.server.auth.ClientCertificate;
 import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
 import dev.cfn.server.auth.TokenStore;
+import dev.cfn.server.tls.ClientIdentity;
 import dev.cfn.store.StoreCheck;
 import dev.cfn.store.audit.AuditEntry;
 import dev.cfn.store.audit.AuditEvent;
@@ -27,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -85,8 +88,8 @@ interface StoreSubject {
   void close();
 
   /**
-   * The stores cfn ships: the three SQLite stores of the runtime, the server's token file and the
-   * audit log.
+   * The stores cfn ships: the three SQLite stores of the runtime, the server's token file (its
+   * tokens and its client-certificate records, each a subject of its own) and the audit log.
    */
   static List<StoreSubject> all() {
     return List.of(
@@ -94,6 +97,7 @@ interface StoreSubject {
         new MemoryStore(),
         new CallLogStore(),
         new TokenFile(),
+        new CertificateFile(),
         new AuditTrail());
   }
 
@@ -266,6 +270,52 @@ interface StoreSubject {
       }
       TokenStore.Check c = store.authenticate(t.secret());
       return c.verdict() == TokenStore.Verdict.ACCEPTED && c.token().id().equals(t.token().id())
+          ? Optional.of(c.token().note())
+          : Optional.empty();
+    }
+  }
+
+  /**
+   * The server's token file ({@link TokenStore}) with client-certificate records (mutual TLS), the
+   * file's other table: each record trusts a certificate of its own ({@link
+   * ClientIdentity#generate}) with the value as its note, and reads back when the certificate still
+   * authenticates as the same principal. Its check is {@link TokenStore#check()}, which covers both
+   * tables.
+   */
+  final class CertificateFile extends SqliteFile<TokenStore> {
+    private final Map<Integer, ClientCertificate> trusted = new HashMap<>();
+    private final Map<Integer, X509Certificate> certificates = new HashMap<>();
+
+    CertificateFile() {
+      super(
+          "client certificates (TokenStore)",
+          TokenStore::open,
+          TokenStore::check,
+          TokenStore::close);
+    }
+
+    @Override
+    public void write(int i, String value) {
+      Instant now = Instant.now();
+      X509Certificate cert =
+          ClientIdentity.generate(
+                  "certify-" + i, now.minus(Duration.ofMinutes(5)), now.plus(Duration.ofDays(2)))
+              .certificate();
+      certificates.put(i, cert);
+      trusted.put(
+          i,
+          store.trustCertificate(cert, Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), value));
+    }
+
+    @Override
+    public Optional<String> read(int i) {
+      X509Certificate cert = certificates.get(i);
+      if (cert == null) {
+        return Optional.empty();
+      }
+      TokenStore.Check c = store.authenticateCertificate(cert);
+      return c.verdict() == TokenStore.Verdict.ACCEPTED
+              && c.token().id().equals(trusted.get(i).principal().id())
           ? Optional.of(c.token().note())
           : Optional.empty();
     }

@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * number of times. A probe is up when it is answered 200 within {@value #PROBE_TIMEOUT_MS} ms of
  * its scheduled time (Kubernetes' default readiness timeout). Uptime = probes up / probes counted;
  * the probes from each deliberate SIGKILL to the first ready answer after it are not counted, and
- * are reported apart as deliberate downtime; a node that is never ready again after a deliberate
- * SIGKILL fails the check, whatever the uptime of the probes counted. A node that dies by itself is
- * restarted at once, as a service manager would, and its downtime counts.
+ * are reported apart as deliberate downtime (a probe sent before the signal is excused only when
+ * its connection broke after it, see {@link #excused}); a node that is never ready again after a
+ * deliberate SIGKILL fails the check, whatever the uptime of the probes counted. A node that dies
+ * by itself is restarted at once, as a service manager would, and its downtime counts.
  */
 final class UptimeCheck implements Check {
   static final long PROBE_TIMEOUT_MS = 1_000;
@@ -70,7 +71,8 @@ final class UptimeCheck implements Check {
         + " purpose "
         + p.uptimeKills()
         + " time(s). Uptime = probes up / probes counted; from each deliberate SIGKILL to the"
-        + " next ready answer the probes are not counted and are reported apart (a node never"
+        + " next ready answer the probes are not counted and are reported apart (a probe sent"
+        + " before the signal only when its connection broke after it; a node never"
         + " ready again fails the check). A node that dies"
         + " by itself is restarted at once and its downtime counts.";
   }
@@ -100,7 +102,12 @@ final class UptimeCheck implements Check {
     long durationMs = p.uptime().toMillis();
     int total = (int) (durationMs / PROBE_EVERY_MS);
     AtomicLongArray answeredAt = new AtomicLongArray(total); // 0: not up; else answer time
+    // per probe, ns since t0 plus one (0: never): when its request was sent, and when its
+    // connection broke (an error, not a timeout)
+    AtomicLongArray sentAt = new AtomicLongArray(total);
+    AtomicLongArray brokeAt = new AtomicLongArray(total);
     List<Long> kills = new ArrayList<>(); // ms since t0
+    List<Long> killNanos = new ArrayList<>(); // ns since t0, taken just before the signal
     List<Long> crashes = new ArrayList<>();
     Load load = new Load();
     List<String> probeErrors = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -132,7 +139,8 @@ final class UptimeCheck implements Check {
           Thread.ofPlatform()
               .name("certify-uptime-prober")
               .daemon(true)
-              .start(() -> probe(probeClient, start, total, answeredAt, probeErrors));
+              .start(
+                  () -> probe(probeClient, start, total, answeredAt, sentAt, brokeAt, probeErrors));
       long nextKill = p.uptimeKills() > 0 ? durationMs / (p.uptimeKills() + 1) : Long.MAX_VALUE;
       int killed = 0;
       while (true) {
@@ -142,6 +150,7 @@ final class UptimeCheck implements Check {
         }
         if (now >= nextKill) {
           kills.add(now);
+          killNanos.add(System.nanoTime() - t0);
           node.kill();
           ctx.step(
               id(),
@@ -182,31 +191,18 @@ final class UptimeCheck implements Check {
         node.stop(30);
       }
     }
-    // deliberate windows: from each kill to the first probe answered after it; a probe in flight
-    // when the kill landed (scheduled at most one timeout before it) and unanswered is in it too
-    boolean[] deliberate = new boolean[total];
-    List<Double> deliberateSeconds = new ArrayList<>();
-    int neverBack = 0; // kills after which no probe was answered until the end
-    for (long k : kills) {
-      int j = (int) Math.max(0, (k - PROBE_TIMEOUT_MS) / PROBE_EVERY_MS);
-      long upAgain = -1;
-      for (; j < total; j++) {
-        long scheduled = j * PROBE_EVERY_MS;
-        if (answeredAt.get(j) != 0) {
-          if (scheduled >= k) {
-            upAgain = scheduled;
-            break;
-          }
-        } else {
-          deliberate[j] = true;
-        }
-      }
-      if (upAgain < 0) {
-        neverBack++;
-        upAgain = durationMs;
-      }
-      deliberateSeconds.add((upAgain - k) / 1000.0);
+    boolean[] upArr = new boolean[total];
+    long[] sent = new long[total];
+    long[] broke = new long[total];
+    for (int i = 0; i < total; i++) {
+      upArr[i] = answeredAt.get(i) != 0;
+      sent[i] = sentAt.get(i) - 1;
+      broke[i] = brokeAt.get(i) - 1;
     }
+    Excused excused = excused(killNanos, upArr, sent, broke, durationMs);
+    boolean[] deliberate = excused.deliberate();
+    List<Double> deliberateSeconds = excused.seconds();
+    int neverBack = excused.neverBack();
     int counted = 0;
     int up = 0;
     List<Double> downAt = new ArrayList<>();
@@ -276,13 +272,75 @@ final class UptimeCheck implements Check {
   }
 
   /**
+   * The probes a deliberate kill excuses, its downtime, and the kills never followed by a ready
+   * answer.
+   *
+   * @param deliberate per probe: not counted, part of a deliberate kill's downtime
+   * @param seconds per kill: from the kill to the first ready probe scheduled after it
+   * @param neverBack kills after which no probe was ready until the end
+   */
+  record Excused(boolean[] deliberate, List<Double> seconds, int neverBack) {}
+
+  /**
+   * The deliberate windows: from each kill to the first probe scheduled after it and answered
+   * ready. A probe that was not ready is excused when it was scheduled after the kill signal, when
+   * its request was sent after the signal, or when its connection broke after the signal (the kill
+   * closed it under the request); one sent before the kill that timed out, was refused, or was not
+   * sent at all because the previous probe was still unanswered is the node's own downtime and
+   * counts.
+   *
+   * @param kills ns since the start, each taken just before the signal was sent
+   * @param up per probe: answered ready in time
+   * @param sent per probe: ns since the start when its request was sent, -1 when it was not
+   * @param broke per probe: ns since the start when its connection failed with an error (not a
+   *     timeout), -1 when it did not
+   * @param durationMs the run's length, for a kill never followed by a ready probe
+   */
+  static Excused excused(
+      List<Long> kills, boolean[] up, long[] sent, long[] broke, long durationMs) {
+    int total = up.length;
+    long every = PROBE_EVERY_MS * 1_000_000L;
+    boolean[] deliberate = new boolean[total];
+    List<Double> seconds = new ArrayList<>();
+    int neverBack = 0;
+    for (long k : kills) {
+      // a probe sent before the kill may break under it: look from one timeout before
+      int j = (int) Math.max(0, (k - PROBE_TIMEOUT_MS * 1_000_000L) / every);
+      long upAgain = -1;
+      for (; j < total; j++) {
+        long scheduled = j * every;
+        if (up[j]) {
+          if (scheduled >= k) {
+            upAgain = scheduled;
+            break;
+          }
+        } else if (scheduled >= k || sent[j] >= k || broke[j] >= k) {
+          deliberate[j] = true;
+        }
+      }
+      if (upAgain < 0) {
+        neverBack++;
+        upAgain = durationMs * 1_000_000L;
+      }
+      seconds.add((upAgain - k) / 1e9);
+    }
+    return new Excused(deliberate, seconds, neverBack);
+  }
+
+  /**
    * Probes on the schedule, at most one in flight, on one keep-alive connection: a probe is up when
    * answered 200 within the timeout of its own scheduled time. A probe that is late is marked down
    * but left to finish, so that its connection stays usable; while it is still in flight, the
    * probes falling due are down too. So the prober never floods a slow node with connections.
    */
   private static void probe(
-      ApiClient client, long t0, int total, AtomicLongArray answeredAt, List<String> errors) {
+      ApiClient client,
+      long t0,
+      int total,
+      AtomicLongArray answeredAt,
+      AtomicLongArray sentAt,
+      AtomicLongArray brokeAt,
+      List<String> errors) {
     CompletableFuture<ApiClient.Answer> inFlight = null;
     for (int i = 0; i < total; i++) {
       long due = t0 + i * PROBE_EVERY_MS * 1_000_000L;
@@ -300,6 +358,7 @@ final class UptimeCheck implements Check {
             continue;
           }
         }
+        sentAt.set(i, System.nanoTime() - t0 + 1);
         inFlight = client.getAsync("/health/ready", Duration.ofSeconds(30));
         ApiClient.Answer a;
         try {
@@ -311,12 +370,16 @@ final class UptimeCheck implements Check {
         if (a.status() == 200) {
           answeredAt.set(i, System.nanoTime());
         } else {
+          if (a.status() == 0) { // no HTTP answer: the connection failed (refused, reset, closed)
+            brokeAt.set(i, System.nanoTime() - t0 + 1);
+          }
           note(errors, i, a.toString());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       } catch (ExecutionException e) {
+        brokeAt.set(i, System.nanoTime() - t0 + 1);
         note(errors, i, e.getCause().toString());
       }
     }

@@ -13,9 +13,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Check 9 on cfn's five stores (journal, memory, call log, token file, audit log), and on stores
- * broken on purpose: one that loses its last write, ones whose check sees nothing, ones whose file
- * is damaged before the read-back.
+ * Check 9 on cfn's stores (journal, memory, call log, token file with tokens and with client
+ * certificates, audit log), and on stores broken on purpose: one that loses its last write, ones
+ * whose check sees nothing, ones whose file is damaged before the read-back.
  */
 @Timeout(300)
 class IntegrityCheckTest {
@@ -81,7 +81,7 @@ class IntegrityCheckTest {
             .run(TestProfiles.context(TestProfiles.tiny(), work));
     assertThat(r.passed()).as(r.verdict()).isTrue();
     assertThat(r.measured()).isEqualTo(100.0);
-    assertThat(r.figures()).containsEntry("written", 250L).containsEntry("intact", 250L);
+    assertThat(r.figures()).containsEntry("written", 300L).containsEntry("intact", 300L);
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> stores = (List<Map<String, Object>>) r.figures().get("stores");
     assertThat(stores)
@@ -91,6 +91,7 @@ class IntegrityCheckTest {
             "memory (SqliteMemoryStore)",
             "call log (SqliteCallLogStore)",
             "tokens (TokenStore)",
+            "client certificates (TokenStore)",
             "audit log (AuditLog)");
     for (Map<String, Object> s : stores) {
       assertThat((String) s.get("flippedByte"))
@@ -130,13 +131,27 @@ class IntegrityCheckTest {
     assertThat((String) stores.get(1).get("flippedByte")).startsWith("detected: ");
   }
 
+  /** A flipped byte in a client-certificate record of the token file is found by its check. */
+  @Test
+  void theTokenFileReportsAFlippedByteInAClientCertificateRecord() throws Exception {
+    CheckResult r = run(List.of(new StoreSubject.CertificateFile()));
+    assertThat(r.passed()).as(r.verdict()).isTrue();
+    assertThat(r.figures()).containsEntry("intact", 50L);
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> stores = (List<Map<String, Object>>) r.figures().get("stores");
+    assertThat((String) stores.get(0).get("flippedByte"))
+        .startsWith("detected: client_certs: record 'crt_")
+        .contains("fails its checksum");
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"memory", "tokens", "audit"})
+  @ValueSource(strings = {"memory", "tokens", "certificates", "audit"})
   void failsWhenAStoreDoesNotDetectDamage(String which) throws Exception {
     StoreSubject real =
         switch (which) {
           case "memory" -> new StoreSubject.MemoryStore();
           case "tokens" -> new StoreSubject.TokenFile();
+          case "certificates" -> new StoreSubject.CertificateFile();
           default -> new StoreSubject.AuditTrail();
         };
     StoreSubject blind =

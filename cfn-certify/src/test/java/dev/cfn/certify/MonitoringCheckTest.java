@@ -57,6 +57,9 @@ class MonitoringCheckTest {
       b.append(String.format(Locale.ROOT, "cfn_cpu_usage_ratio %.3f%n", 0.3 + 0.02 * n));
     }
     b.append(String.format(Locale.ROOT, "cfn_errors_total{kind=\"handler\"} %.1f%n", e));
+    b.append(String.format(Locale.ROOT, "cfn_errors_total{kind=\"delivery\"} %d.0%n", 2 * n));
+    b.append(
+        String.format(Locale.ROOT, "cfn_pool_utilization_ratio{pool=\"http\"} %.2f%n", 0.05 * n));
     b.append(String.format(Locale.ROOT, "cfn_http_connections_active %d%n", 1 + n % 4));
     return b.toString();
   }
@@ -102,6 +105,46 @@ class MonitoringCheckTest {
   }
 
   @Test
+  void aFrozenSeriesBesideAMovingOneLeavesItsMetricUncovered() {
+    // each of these freezes the series that matters while another series of the metric moves
+    Map<String, String> freeze =
+        Map.of(
+            "latency P50/P95/P99", "(?m)^cfn_message_latency_seconds_count .*$",
+            "pool utilization", "(?m)^cfn_pool_utilization_ratio\\{pool=\"carriers\"\\} .*$",
+            "error rate", "(?m)^cfn_errors_total\\{kind=\"delivery\"\\} .*$",
+            "queue sizes", "(?m)^cfn_journal_backlog .*$");
+    Map<String, String> frozenLine =
+        Map.of(
+            "latency P50/P95/P99", "cfn_message_latency_seconds_count 10",
+            "pool utilization", "cfn_pool_utilization_ratio{pool=\"carriers\"} 0.30",
+            "error rate", "cfn_errors_total{kind=\"delivery\"} 2.0",
+            "queue sizes", "cfn_journal_backlog 1");
+    Map<String, String> frozenSeries =
+        Map.of(
+            "latency P50/P95/P99", "cfn_message_latency_seconds_count",
+            "pool utilization", "cfn_pool_utilization_ratio{pool=\"carriers\"}",
+            "error rate", "cfn_errors_total{kind=\"delivery\"}",
+            "queue sizes", "cfn_journal_backlog");
+    for (Map.Entry<String, String> e : freeze.entrySet()) {
+      List<String> s = new ArrayList<>();
+      for (int n = 1; n <= 5; n++) {
+        s.add(exposition(n, true, true).replaceAll(e.getValue(), frozenLine.get(e.getKey())));
+      }
+      assertThat(MonitoringCoverage.judge(s))
+          .as(e.getKey())
+          .filteredOn(x -> !x.covered())
+          .singleElement()
+          .satisfies(
+              x -> {
+                assertThat(x.seedName()).isEqualTo(e.getKey());
+                assertThat(x.present()).isTrue();
+                assertThat(x.moving()).isFalse();
+                assertThat(x.frozen()).containsExactly(frozenSeries.get(e.getKey()));
+              });
+    }
+  }
+
+  @Test
   void theCheckFailsWhenAMetricNeverMoves() throws Exception {
     AtomicInteger n = new AtomicInteger();
     CheckResult r =
@@ -112,7 +155,8 @@ class MonitoringCheckTest {
     assertThat(r.available()).isTrue();
     assertThat(r.measured()).isEqualTo(87.5);
     assertThat(r.passed()).isFalse();
-    assertThat(r.verdict()).contains("error rate (never moved)");
+    assertThat(r.verdict())
+        .contains("error rate (never moved: cfn_errors_total{kind=\"handler\"})");
   }
 
   @Test
@@ -160,6 +204,7 @@ class MonitoringCheckTest {
     assertThat(r.available()).isTrue();
     assertThat(r.passed()).isFalse();
     assertThat(r.measured()).isEqualTo(87.5);
-    assertThat(r.verdict()).contains("queue sizes (never moved)");
+    assertThat(r.verdict())
+        .contains("queue sizes (never moved: cfn_mailbox_depth, cfn_journal_backlog)");
   }
 }

@@ -10,6 +10,8 @@ import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.audit.AuditReport;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +34,37 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(300)
 class SecurityCheckTest {
   @TempDir Path work;
+
+  @Test
+  void theCanaryIsSearchedOutsideDotCfnAndAnUnreadableFileFailsTheProbe() throws Exception {
+    String canary = "cfn-canary-0123456789abcdef";
+    Path home = work.resolve("node");
+    Files.createDirectories(home.resolve(".cfn"));
+    Files.writeString(home.resolve(".cfn").resolve("clean.db"), "nothing here");
+    // a plaintext copy beside .cfn, in the node's home: not in .cfn, still written by the node
+    Files.writeString(home.resolve("spill.log"), "payload " + canary + " end");
+    SecurityCheck.Probe leaked =
+        SecurityCheck.canaryProbe(work, canary, "now", Files::readAllBytes);
+    assertThat(leaked.passed()).isFalse();
+    assertThat(leaked.detail()).contains("node/spill.log").contains("2 files searched");
+
+    Files.delete(home.resolve("spill.log"));
+    Files.writeString(home.resolve(".cfn").resolve("locked.db"), "cannot be read");
+    SecurityCheck.FileBytes locked =
+        f -> {
+          if (f.getFileName().toString().equals("locked.db")) {
+            throw new AccessDeniedException(f.toString());
+          }
+          return Files.readAllBytes(f);
+        };
+    SecurityCheck.Probe unread = SecurityCheck.canaryProbe(work, canary, "now", locked);
+    assertThat(unread.passed()).isFalse();
+    assertThat(unread.detail())
+        .contains("could not read [node/.cfn/locked.db (AccessDeniedException)]")
+        .contains("1 files searched");
+    assertThat(SecurityCheck.canaryProbe(work, canary, "now", Files::readAllBytes).passed())
+        .isTrue();
+  }
 
   @Test
   void theRealNodePassesEveryProbeButThoseItCannotMeetYet() throws Exception {

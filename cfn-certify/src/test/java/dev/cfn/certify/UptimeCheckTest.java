@@ -18,6 +18,43 @@ import org.junit.jupiter.api.io.TempDir;
 class UptimeCheckTest {
   @TempDir Path work;
 
+  /**
+   * Only the kill's own downtime is excused: probes down before the signal (refused, or timed out)
+   * count, one whose connection broke after the signal and those after it do not.
+   */
+  @Test
+  void onlyProbesSentOrBrokenAfterTheKillSignalAreExcused() {
+    long ms = 1_000_000L;
+    int total = 40;
+    boolean[] up = new boolean[total];
+    long[] sent = new long[total];
+    long[] broke = new long[total];
+    for (int i = 0; i < total; i++) {
+      up[i] = i < 10 || i >= 26;
+      sent[i] = i * 100 * ms + ms;
+      broke[i] = -1;
+    }
+    long kill = 1_950 * ms; // between probe 19 (sent at 1.901 s) and probe 20
+    broke[15] = 1_600 * ms; // refused before the kill: the node's own downtime
+    broke[19] = 1_960 * ms; // in flight when the kill landed, its connection broke under it
+    sent[21] = -1; // not sent: the previous one still in flight
+    UptimeCheck.Excused e =
+        UptimeCheck.excused(java.util.List.of(kill), up, sent, broke, total * 100L);
+    for (int i = 0; i < total; i++) {
+      boolean expected = i >= 19 && i < 26;
+      assertThat(e.deliberate()[i]).as("probe " + i).isEqualTo(expected);
+    }
+    assertThat(e.seconds()).containsExactly(0.65); // kill at 1.95 s, ready again at 2.6 s
+    assertThat(e.neverBack()).isZero();
+    // never ready again: the rest of the run is excused, and the kill is reported
+    boolean[] down = new boolean[total];
+    UptimeCheck.Excused never =
+        UptimeCheck.excused(java.util.List.of(kill), down, sent, broke, 4000);
+    assertThat(never.neverBack()).isEqualTo(1);
+    assertThat(never.deliberate()[18]).isFalse();
+    assertThat(never.deliberate()[39]).isTrue();
+  }
+
   @Test
   void deliberateKillsAreReportedApartFromUptime() throws Exception {
     CheckResult r = new UptimeCheck(0).run(TestProfiles.context(TestProfiles.tiny(), work));

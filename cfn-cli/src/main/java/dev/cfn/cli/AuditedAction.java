@@ -1,5 +1,6 @@
 package dev.cfn.cli;
 
+import dev.cfn.server.auth.TokenStore;
 import dev.cfn.store.audit.AuditEvent;
 import dev.cfn.store.audit.AuditException;
 import dev.cfn.store.audit.AuditLog;
@@ -11,10 +12,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * A privileged action the command line takes on a node's files ({@code cfn restore}, {@code cfn dr
- * restore}, {@code cfn token create|revoke}), recorded in the node's append-only audit log ({@code
- * .cfn/audit}, the log {@code cfn serve} writes and {@code cfn audit verify|tail} read) as the
- * server records its privileged routes: one entry, SUCCESS, or FAILURE with the reason when the
- * action failed.
+ * restore}, {@code cfn token create|revoke}, {@code cfn cert issue|trust|revoke}), recorded in the
+ * node's append-only audit log ({@code .cfn/audit}, the log {@code cfn serve} writes and {@code cfn
+ * audit verify|tail} read) as the server records its privileged routes: one entry, SUCCESS, or
+ * FAILURE with the reason when the action failed.
  *
  * <p>The log is opened before the action, so an action that cannot be recorded does not happen: the
  * log takes one writer at a time, and a running node holds it (which is also when these actions are
@@ -67,25 +68,28 @@ final class AuditedAction {
   }
 
   /**
-   * Records {@code name}, done, in the audit log under {@code cfn}; when the log cannot be opened
-   * (a running node holds it) says so on stderr as {@code command: warning: ...} instead: for the
-   * actions that must work while a node runs ({@code cfn token create|revoke}).
+   * Moves the audit events queued in the token file {@code tokens} ({@code cfn token
+   * create|revoke}, {@code cfn cert issue|trust|revoke} queue theirs there, in the transaction of
+   * the change) into the audit log beside it, in order, each once. When the log cannot be opened (a
+   * running node holds it, and moves them in itself within {@link TokenStore#CACHE_FOR}) says so on
+   * stderr as {@code command: name is queued ...}: these actions work while a node runs.
    */
-  static void record(
-      CommandSpec spec,
-      String command,
-      Path cfn,
-      String name,
-      String target,
-      Map<String, String> detail) {
-    try (AuditLog log = AuditLog.open(cfn)) {
-      log.append(
-          AuditEvent.now(
-              KeysCommand.user(), name, clip(target), AuditEvent.Outcome.SUCCESS, detail));
+  static void drainQueued(CommandSpec spec, String command, Path tokens, String name) {
+    try (AuditLog log = AuditLog.open(tokens.getParent());
+        TokenStore store = TokenStore.open(tokens)) {
+      store.drainAuditOutbox(log);
     } catch (RuntimeException e) {
       PrintWriter err = spec.commandLine().getErr();
       err.println(
-          command + ": warning: " + name + " is not in the audit log (" + e.getMessage() + ")");
+          command
+              + ": "
+              + name
+              + " is queued in "
+              + tokens.getFileName()
+              + " for the audit log, which this command cannot open ("
+              + e.getMessage()
+              + "); the running node that holds the log records it, or else the next cfn token or"
+              + " cfn cert command that can open it");
       err.flush();
     }
   }

@@ -134,9 +134,11 @@ final class CertCommand extends CommandGroup {
       }
     }
 
-    ClientCertificate trust(Path tokens, X509Certificate cert) {
+    /** Trusts {@code cert}, its audit event ({@code action}) queued with it in the token file. */
+    ClientCertificate trust(Path tokens, X509Certificate cert, String action) {
       try (TokenStore store = TokenStore.open(tokens)) {
-        return store.trustCertificate(cert, role(), scopes(), expires, note);
+        return store.trustCertificate(
+            cert, role(), scopes(), expires, note, KeysCommand.user(), action);
       } catch (IllegalArgumentException e) {
         throw CommandFailure.usage(e.getMessage(), null);
       }
@@ -193,7 +195,7 @@ final class CertCommand extends CommandGroup {
       }
       ClientCertificate trusted;
       try {
-        trusted = grant.trust(tokens, id.certificate());
+        trusted = grant.trust(tokens, id.certificate(), "cert.issue");
       } catch (RuntimeException e) {
         try {
           Files.deleteIfExists(out); // not trusted: the key is of no use, leave nothing behind
@@ -202,6 +204,7 @@ final class CertCommand extends CommandGroup {
         }
         throw e;
       }
+      AuditedAction.drainQueued(spec, "cfn cert issue", tokens, "cert.issue");
       PrintWriter o = spec.commandLine().getOut();
       describe(o, "issued", trusted);
       o.println("wrote the certificate and its private key to " + out + " (0600)");
@@ -234,7 +237,9 @@ final class CertCommand extends CommandGroup {
       } catch (IOException e) {
         throw CommandFailure.usage(e.getMessage(), null);
       }
-      ClientCertificate trusted = grant.trust(home.file(true), cert);
+      Path tokens = home.file(true);
+      ClientCertificate trusted = grant.trust(tokens, cert, "cert.trust");
+      AuditedAction.drainQueued(spec, "cfn cert trust", tokens, "cert.trust");
       PrintWriter o = spec.commandLine().getOut();
       describe(o, "trusted", trusted);
       o.flush();
@@ -362,12 +367,14 @@ final class CertCommand extends CommandGroup {
             "'" + id + "' is not a client certificate id",
             "give the crt_... id that cfn cert list shows");
       }
-      try (TokenStore store = TokenStore.open(home.file(false))) {
-        if (!store.revoke(id)) {
+      Path file = home.file(false);
+      try (TokenStore store = TokenStore.open(file)) {
+        if (!store.revoke(id, KeysCommand.user())) {
           throw CommandFailure.failed(
               "no client certificate with id " + id, "cfn cert list shows the ids");
         }
       }
+      AuditedAction.drainQueued(spec, "cfn cert revoke", file, "cert.revoke");
       PrintWriter out = spec.commandLine().getOut();
       out.println("revoked " + id);
       out.flush();

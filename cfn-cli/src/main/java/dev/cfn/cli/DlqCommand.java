@@ -7,12 +7,14 @@ import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.RawPayload;
 import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -104,6 +106,20 @@ final class DlqCommand extends CommandGroup {
 
   static SqliteJournal open(StoreOptions store) {
     return SqliteJournal.builder(store.existing()).open();
+  }
+
+  /**
+   * Runs a local replay or purge with its entry in the audit log of the journal's folder ({@code
+   * .cfn/audit} for the embedded default), under the action the node's API records for the same
+   * change, so {@code cfn audit tail} shows both alike.
+   */
+  static <T> T audited(Path journal, String action, String target, Supplier<T> change) {
+    return AuditedAction.run(
+        journal.getParent(),
+        action,
+        target,
+        Map.of("journal", String.valueOf(journal.getFileName())),
+        change);
   }
 
   /** There is no such dead letter: a failure (exit 1) naming where to look. */
@@ -272,22 +288,27 @@ final class DlqCommand extends CommandGroup {
         out.flush();
         return ExitCode.OK;
       }
-      try (SqliteJournal j = open(store)) {
-        Optional<Envelope> replayed = j.deadLetterQueue().replay(id);
-        if (replayed.isEmpty()) {
-          throw noSuchDeadLetter(id);
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(
-            "message "
-                + id
-                + " to "
-                + replayed.get().recipient()
-                + " is pending again; a runtime delivers it when it next opens "
-                + store.db);
-        out.flush();
-        return ExitCode.OK;
-      }
+      Path journal = store.existing().toAbsolutePath().normalize();
+      Envelope replayed =
+          audited(
+              journal,
+              "POST /v1/dead-letters/{id}/replay",
+              "dead-letter:" + id,
+              () -> {
+                try (SqliteJournal j = open(store)) {
+                  return j.deadLetterQueue().replay(id).orElseThrow(() -> noSuchDeadLetter(id));
+                }
+              });
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(
+          "message "
+              + id
+              + " to "
+              + replayed.recipient()
+              + " is pending again; a runtime delivers it when it next opens "
+              + store.db);
+      out.flush();
+      return ExitCode.OK;
     }
   }
 
@@ -329,17 +350,36 @@ final class DlqCommand extends CommandGroup {
         out.flush();
         return ExitCode.OK;
       }
-      try (SqliteJournal j = open(store)) {
-        if (all) {
-          out.println("deleted " + j.deadLetterQueue().purge() + " dead letter(s)");
-        } else if (!j.deadLetterQueue().remove(id)) {
-          throw noSuchDeadLetter(id);
-        } else {
-          out.println("deleted dead letter " + id);
-        }
-        out.flush();
-        return ExitCode.OK;
+      Path journal = store.existing().toAbsolutePath().normalize();
+      if (all) {
+        long deleted =
+            audited(
+                journal,
+                "DELETE /v1/dead-letters",
+                "*",
+                () -> {
+                  try (SqliteJournal j = open(store)) {
+                    return j.deadLetterQueue().purge();
+                  }
+                });
+        out.println("deleted " + deleted + " dead letter(s)");
+      } else {
+        audited(
+            journal,
+            "DELETE /v1/dead-letters/{id}",
+            "dead-letter:" + id,
+            () -> {
+              try (SqliteJournal j = open(store)) {
+                if (!j.deadLetterQueue().remove(id)) {
+                  throw noSuchDeadLetter(id);
+                }
+                return id;
+              }
+            });
+        out.println("deleted dead letter " + id);
       }
+      out.flush();
+      return ExitCode.OK;
     }
   }
 }

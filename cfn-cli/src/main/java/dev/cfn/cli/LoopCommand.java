@@ -783,14 +783,33 @@ final class LoopCommand extends CommandGroup {
             "run " + runId + " is " + r.status() + ", not waiting for a decision",
             "cfn loop status " + runId + " says where it stands");
       }
-      // A decision ends the run: no agent is asked, so no model or agent files are needed.
-      try (SqliteJournal journal = openJournal(files.store.db);
-          AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).journal(journal).build()) {
-        LoopRunner runner = LoopRunner.builder(rt).build();
-        LoopRecord done =
-            await(runner.decide(runId, choice.decision(), note), Duration.ofMinutes(1), runId);
-        return print(done, json, spec.commandLine().getOut());
-      }
+      // A decision ends the run: no agent is asked, so no model or agent files are needed. It is
+      // recorded in the audit log of the journal's folder under the action the node's API records.
+      Path db = files.store.db.toAbsolutePath().normalize();
+      Map<String, String> detail = new LinkedHashMap<>();
+      detail.put("decision", choice.decision().name());
+      detail.put("journal", String.valueOf(db.getFileName()));
+      LoopRecord done =
+          AuditedAction.run(
+              db.getParent(),
+              "POST /v1/loops/{run}/decision",
+              "loop:" + runId,
+              detail,
+              () -> {
+                try (SqliteJournal journal = openJournal(files.store.db);
+                    AgentRuntime rt =
+                        AgentRuntime.builder().jvmMetrics(false).journal(journal).build()) {
+                  LoopRunner runner = LoopRunner.builder(rt).build();
+                  return await(
+                      runner.decide(runId, choice.decision(), note), Duration.ofMinutes(1), runId);
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  throw CommandFailure.failed("interrupted while deciding run " + runId, null);
+                }
+              });
+      return print(done, json, spec.commandLine().getOut());
     }
   }
 

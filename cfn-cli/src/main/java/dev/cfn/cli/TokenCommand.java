@@ -80,16 +80,13 @@ final class TokenCommand extends CommandGroup {
       Path file = home.file(true);
       IssuedToken issued;
       try (TokenStore store = TokenStore.open(file)) {
-        issued = store.create(grant.role(), grant.scopes(), grant.expires, grant.note);
+        // its audit event (id, role, scopes, expiry: never the secret) is queued with it
+        issued =
+            store.create(
+                grant.role(), grant.scopes(), grant.expires, grant.note, KeysCommand.user());
       }
       ApiToken t = issued.token();
-      // the id, role, scopes and expiry: never the secret
-      Map<String, String> detail = new LinkedHashMap<>();
-      detail.put("role", t.role().label());
-      detail.put("scopes", scopes(t));
-      detail.put("expires", String.valueOf(t.expiresAt()));
-      AuditedAction.record(
-          spec, "cfn token create", file.getParent(), "token.create", "token:" + t.id(), detail);
+      AuditedAction.drainQueued(spec, "cfn token create", file, "token.create");
       PrintWriter out = spec.commandLine().getOut();
       out.println(
           "token "
@@ -207,12 +204,11 @@ final class TokenCommand extends CommandGroup {
       }
       Path file = home.file(false);
       try (TokenStore store = TokenStore.open(file)) {
-        if (!store.revoke(id)) {
+        if (!store.revoke(id, KeysCommand.user())) {
           throw CommandFailure.failed("no token with id " + id, "cfn token list shows the ids");
         }
       }
-      AuditedAction.record(
-          spec, "cfn token revoke", file.getParent(), "token.revoke", "token:" + id, Map.of());
+      AuditedAction.drainQueued(spec, "cfn token revoke", file, "token.revoke");
       PrintWriter out = spec.commandLine().getOut();
       out.println("revoked " + id);
       out.flush();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.Reply;
@@ -194,6 +196,11 @@ class LoopCommandTest {
       assertThat(decided.out())
           .contains("run esc: ABORTED (a person aborted the run: no licence)")
           .contains("HUMAN     person: ABORT: no licence");
+      AuditEvent audited = AuditLog.tail(tmp, 1).getFirst().event();
+      assertThat(audited.action()).isEqualTo("POST /v1/loops/{run}/decision");
+      assertThat(audited.target()).isEqualTo("loop:esc");
+      assertThat(audited.outcome()).isEqualTo(AuditEvent.Outcome.SUCCESS);
+      assertThat(audited.detail()).containsEntry("decision", "ABORT");
       Result again = cfn(withFiles("loop", "decide", "esc", "--proceed"));
       assertThat(again.code()).isEqualTo(ExitCode.USAGE);
       assertThat(again.err()).contains("run esc is ABORTED, not waiting for a decision");

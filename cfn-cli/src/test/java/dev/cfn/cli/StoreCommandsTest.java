@@ -12,6 +12,8 @@ import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.server.auth.IssuedToken;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.fixture.DamagedTokenFile;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.store.memory.SqliteMemoryStore;
@@ -103,6 +105,44 @@ class StoreCommandsTest {
     Run purge = run("dlq", "purge", "--all", "--db", db.toString());
     assertThat(purge.code()).isZero();
     assertThat(purge.out()).contains("deleted 1");
+  }
+
+  @Test
+  void localReplayAndPurgeAreAuditedUnderTheActionsTheNodesApiRecords() {
+    assertThat(run("dlq", "replay", "7", "--db", db.toString()).code()).isZero();
+    AuditEvent replayed = AuditLog.tail(dir, 1).getFirst().event();
+    assertThat(replayed.action()).isEqualTo("POST /v1/dead-letters/{id}/replay");
+    assertThat(replayed.target()).isEqualTo("dead-letter:7");
+    assertThat(replayed.outcome()).isEqualTo(AuditEvent.Outcome.SUCCESS);
+    assertThat(replayed.principal()).startsWith("user:");
+
+    assertThat(run("dlq", "purge", "99", "--db", db.toString()).code()).isEqualTo(1);
+    AuditEvent missing = AuditLog.tail(dir, 1).getFirst().event();
+    assertThat(missing.action()).isEqualTo("DELETE /v1/dead-letters/{id}");
+    assertThat(missing.target()).isEqualTo("dead-letter:99");
+    assertThat(missing.outcome()).isEqualTo(AuditEvent.Outcome.FAILURE);
+
+    try (SqliteJournal j = SqliteJournal.builder(db).open()) {
+      j.deadLetter(message(9, "x"), 3, "again").join();
+    }
+    assertThat(run("dlq", "purge", "9", "--db", db.toString()).code()).isZero();
+    assertThat(AuditLog.tail(dir, 1).getFirst().event().target()).isEqualTo("dead-letter:9");
+    assertThat(run("dlq", "purge", "--all", "--db", db.toString()).code()).isZero();
+    AuditEvent purged = AuditLog.tail(dir, 1).getFirst().event();
+    assertThat(purged.action()).isEqualTo("DELETE /v1/dead-letters");
+    assertThat(purged.target()).isEqualTo("*");
+    assertThat(purged.outcome()).isEqualTo(AuditEvent.Outcome.SUCCESS);
+    assertThat(AuditLog.tail(dir, 10)).hasSize(4);
+  }
+
+  @Test
+  void aLocalPurgeIsRefusedWhenItCannotBeAudited() {
+    try (AuditLog held = AuditLog.open(dir)) {
+      Run purge = run("dlq", "purge", "--all", "--db", db.toString());
+      assertThat(purge.code()).isEqualTo(ExitCode.FAILED);
+      assertThat(purge.err()).contains("cannot record DELETE /v1/dead-letters in the audit log");
+    }
+    assertThat(run("dlq", "list", "--db", db.toString()).out()).contains("1 dead letter(s)");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.cfn.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.TokenStore;
 import dev.cfn.server.fixture.DamagedTokenFile;
 import dev.cfn.store.audit.AuditEvent;
@@ -203,14 +204,130 @@ class TokenCommandTest {
   }
 
   @Test
-  void aTokenIsStillCreatedWhileANodeHoldsTheAuditLogWithAWarning() throws Exception {
-    Files.createDirectories(home.resolve(".cfn"));
-    try (AuditLog held = AuditLog.open(home.resolve(".cfn"))) {
+  void aTokenCreatedAndRevokedWhileANodeHoldsTheAuditLogIsRecordedByTheNodeOnce() throws Exception {
+    Path cfn = home.resolve(".cfn");
+    try (CfnServer node = CfnServer.builder(home).port(0).start()) {
       CliRun created = CliRun.run("token", "create", "--role", "viewer", "--home", home.toString());
       assertThat(created.code()).as(created.err()).isZero();
       assertThat(created.out().lines().toList().getLast()).startsWith("cfn_");
-      assertThat(created.err())
-          .contains("cfn token create: warning: token.create is not in the audit log");
+      assertThat(created.err()).contains("cfn token create: token.create is queued in tokens.db");
+      String id = created.out().lines().findFirst().orElseThrow().split("[ ,]")[1];
+      CliRun revoked = CliRun.run("token", "revoke", id, "--home", home.toString());
+      assertThat(revoked.code()).as(revoked.err()).isZero();
+      // the node moves the queued events in as often as it re-reads tokens
+      List<AuditEvent> moved = List.of();
+      for (int i = 0; i < 200 && moved.size() < 2; i++) {
+        Thread.sleep(50);
+        moved = tokenEvents(cfn);
+      }
+      assertThat(moved)
+          .extracting(AuditEvent::action)
+          .containsExactly("token.create", "token.revoke");
+      assertThat(moved).extracting(AuditEvent::target).containsOnly("token:" + id);
+      assertThat(moved.getFirst().detail()).containsEntry("role", "viewer");
+      assertThat(moved.getFirst().principal()).startsWith("user:");
+      try (TokenStore tokens = TokenStore.open(cfn.resolve("tokens.db"))) {
+        assertThat(tokens.queuedAuditEvents()).isZero();
+      }
     }
+    // once, also after a later command that can open the log drains again
+    CliRun list = CliRun.run("token", "create", "--role", "agent", "--home", home.toString());
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.err()).isEmpty();
+    assertThat(tokenEvents(cfn))
+        .extracting(AuditEvent::action)
+        .containsExactly("token.create", "token.revoke", "token.create");
+    assertThat(CliRun.run("audit", "verify", "--home", home.toString()).code()).isZero();
+  }
+
+  @Test
+  void eventsQueuedWhileTheLogWasHeldAreMovedInOnceByTheNextCommandThatCanOpenIt()
+      throws Exception {
+    Path cfn = home.resolve(".cfn");
+    Files.createDirectories(cfn);
+    try (AuditLog held = AuditLog.open(cfn)) {
+      held.append(
+          AuditEvent.now(
+              "cfn", "server.start", "", AuditEvent.Outcome.SUCCESS, java.util.Map.of()));
+      CliRun created = CliRun.run("token", "create", "--role", "viewer", "--home", home.toString());
+      assertThat(created.code()).as(created.err()).isZero();
+      assertThat(created.err()).contains("token.create is queued in tokens.db");
+    }
+    assertThat(tokenEvents(cfn)).isEmpty();
+    CliRun second = CliRun.run("token", "create", "--role", "admin", "--home", home.toString());
+    assertThat(second.code()).as(second.err()).isZero();
+    assertThat(second.err()).isEmpty();
+    assertThat(tokenEvents(cfn))
+        .extracting(e -> e.detail().get("role"))
+        .containsExactly("viewer", "admin");
+  }
+
+  private static List<AuditEvent> tokenEvents(Path cfn) {
+    if (!Files.exists(cfn.resolve(AuditLog.FOLDER).resolve(AuditLog.FILE))) {
+      return List.of();
+    }
+    return AuditLog.tail(cfn, 100).stream()
+        .map(dev.cfn.store.audit.AuditEntry::event)
+        .filter(e -> e.action().startsWith("token."))
+        .toList();
+  }
+
+  @Test
+  void issuingTrustingAndRevokingACertificateAreAuditedWithItsFingerprintNeverItsKey()
+      throws Exception {
+    Path pem = home.resolve("client.pem");
+    CliRun issued =
+        CliRun.run(
+            "cert",
+            "issue",
+            "--role",
+            "operator",
+            "--scope",
+            "agent:planner",
+            "--out",
+            pem.toString(),
+            "--home",
+            home.toString());
+    assertThat(issued.code()).as(issued.err()).isZero();
+    String id = issued.out().replaceAll("(?s).*(crt_[0-9a-f]{12}).*", "$1");
+    String fingerprint = issued.out().replaceAll("(?s).*SHA-256 (\\S+).*", "$1");
+    AuditEvent made = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(made.action()).isEqualTo("cert.issue");
+    assertThat(made.target()).isEqualTo("cert:" + id);
+    assertThat(made.outcome()).isEqualTo(AuditEvent.Outcome.SUCCESS);
+    assertThat(made.detail())
+        .containsEntry("role", "operator")
+        .containsEntry("scopes", "agent:planner")
+        .containsEntry("fingerprint", fingerprint)
+        .containsKey("expires");
+    String key =
+        Files.readString(pem).replaceAll("(?s).*-----BEGIN PRIVATE KEY-----\\s*(\\S{40}).*", "$1");
+    try (Stream<Path> files = Files.walk(home.resolve(".cfn"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        assertThat(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1))
+            .as(f.toString())
+            .doesNotContain(key);
+      }
+    }
+
+    CliRun revoked = CliRun.run("cert", "revoke", id, "--home", home.toString());
+    assertThat(revoked.code()).as(revoked.err()).isZero();
+    AuditEvent gone = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(gone.action()).isEqualTo("cert.revoke");
+    assertThat(gone.target()).isEqualTo("cert:" + id);
+
+    Path other = home.resolve("other.pem");
+    java.time.Instant now = java.time.Instant.now();
+    dev.cfn.server.tls.ClientIdentity.generate(
+            "other", now.minusSeconds(60), now.plus(java.time.Duration.ofDays(2)))
+        .writePem(other);
+    CliRun trusted =
+        CliRun.run(
+            "cert", "trust", other.toString(), "--role", "viewer", "--home", home.toString());
+    assertThat(trusted.code()).as(trusted.err()).isZero();
+    AuditEvent trust = AuditLog.tail(home.resolve(".cfn"), 1).getFirst().event();
+    assertThat(trust.action()).isEqualTo("cert.trust");
+    assertThat(trust.detail()).containsEntry("role", "viewer").containsKey("fingerprint");
+    assertThat(CliRun.run("audit", "verify", "--home", home.toString()).code()).isZero();
   }
 }

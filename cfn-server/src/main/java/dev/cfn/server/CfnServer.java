@@ -748,6 +748,21 @@ public final class CfnServer implements AutoCloseable {
       probe.run();
       long every = probeEvery.toMillis();
       probes.scheduleWithFixedDelay(probe, every, every, TimeUnit.MILLISECONDS);
+      if (auditLog != null) {
+        // the node holds the audit log: it moves in the events cfn token and cfn cert queue in the
+        // token file while it runs (TokenStore#drainAuditOutbox), as often as it re-reads tokens
+        Runnable drain =
+            () -> {
+              try {
+                node.tokens.drainAuditOutbox(auditLog);
+              } catch (RuntimeException e) {
+                log.warn("the queued audit events stay queued: {}", e.toString());
+              }
+            };
+        drain.run();
+        long often = TokenStore.CACHE_FOR.toMillis();
+        probes.scheduleWithFixedDelay(drain, often, often, TimeUnit.MILLISECONDS);
+      }
       return server;
     }
 

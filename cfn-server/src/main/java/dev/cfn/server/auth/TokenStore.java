@@ -1,6 +1,9 @@
 package dev.cfn.server.auth;
 
 import dev.cfn.store.StoreCheck;
+import dev.cfn.store.audit.AuditEntry;
+import dev.cfn.store.audit.AuditEvent;
+import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.sqlite.Migrations;
 import dev.cfn.store.sqlite.RecordChecksum;
 import dev.cfn.store.sqlite.StoreConnection;
@@ -22,7 +25,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,7 +117,32 @@ public final class TokenStore implements AutoCloseable {
                       + " and on authentication",
                   List.of(
                       "ALTER TABLE api_tokens ADD COLUMN crc INTEGER",
-                      "ALTER TABLE client_certs ADD COLUMN crc INTEGER"))));
+                      "ALTER TABLE client_certs ADD COLUMN crc INTEGER")),
+              new Migrations.Migration(
+                  4,
+                  "audit_outbox: the audit events of token and certificate changes, written with"
+                      + " the change, until they are moved into the audit log",
+                  List.of(
+                      """
+                      CREATE TABLE audit_outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id TEXT NOT NULL UNIQUE,
+                        at INTEGER NOT NULL,
+                        principal TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                      )
+                      """))));
+
+  /** The detail key of an audit event moved from the outbox: its id there, for exactly-once. */
+  public static final String OUTBOX_KEY = "outbox";
+
+  /** How many audit log entries past the queued ones {@link #drainAuditOutbox} looks back. */
+  static final int OUTBOX_LOOKBACK = 64;
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper OUTBOX_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /**
    * The two kinds of record, each read, written and checksummed by the same code: a token (found by
@@ -380,6 +410,18 @@ public final class TokenStore implements AutoCloseable {
    * @throws IllegalArgumentException for an empty scope list, a bad lifetime or note
    */
   public IssuedToken create(Role role, List<Scope> scopes, Duration lifetime, String note) {
+    return create(role, scopes, lifetime, note, null);
+  }
+
+  /**
+   * Issues a token as {@link #create(Role, List, Duration, String)} does, and queues its audit
+   * event ({@code token.create}: id, role, scopes, expiry, never the secret) in the same
+   * transaction, for {@link #drainAuditOutbox} to move into the audit log.
+   *
+   * @param actor who creates it (the audit event's principal); null queues no event
+   */
+  public IssuedToken create(
+      Role role, List<Scope> scopes, Duration lifetime, String note, String actor) {
     String label = checkGrant(role, scopes, lifetime, note, "token");
     byte[] secret = new byte[SECRET_BYTES];
     random.nextBytes(secret);
@@ -412,6 +454,9 @@ public final class TokenStore implements AutoCloseable {
                 null,
                 label
               });
+          if (actor != null) {
+            enqueue(c, actor, "token.create", "token:" + token.id(), grant(token));
+          }
           return null;
         });
     return new IssuedToken(text, token);
@@ -462,7 +507,29 @@ public final class TokenStore implements AutoCloseable {
    */
   public ClientCertificate trustCertificate(
       X509Certificate cert, Role role, List<Scope> scopes, Duration lifetime, String note) {
+    return trustCertificate(cert, role, scopes, lifetime, note, null, null);
+  }
+
+  /**
+   * Trusts a client certificate as {@link #trustCertificate(X509Certificate, Role, List, Duration,
+   * String)} does, and queues its audit event ({@code action}, such as {@code cert.issue} or {@code
+   * cert.trust}: id, role, scopes, expiry and fingerprint, never key material) in the same
+   * transaction, for {@link #drainAuditOutbox}.
+   *
+   * @param actor who trusts it (the audit event's principal); null queues no event
+   */
+  public ClientCertificate trustCertificate(
+      X509Certificate cert,
+      Role role,
+      List<Scope> scopes,
+      Duration lifetime,
+      String note,
+      String actor,
+      String action) {
     Objects.requireNonNull(cert, "cert");
+    if (actor != null) {
+      Objects.requireNonNull(action, "action");
+    }
     String label = checkGrant(role, scopes, lifetime, note, "client certificate");
     Instant now = clock.instant();
     Instant notAfter = cert.getNotAfter().toInstant();
@@ -526,6 +593,11 @@ public final class TokenStore implements AutoCloseable {
                 null,
                 label
               });
+          if (actor != null) {
+            Map<String, String> detail = grant(principal);
+            detail.put("fingerprint", trusted.fingerprint());
+            enqueue(c, actor, action, "cert:" + principal.id(), detail);
+          }
           return null;
         });
     return trusted;
@@ -669,6 +741,17 @@ public final class TokenStore implements AutoCloseable {
    * revoking a revoked token changes nothing and returns true.
    */
   public boolean revoke(String id) {
+    return revoke(id, null);
+  }
+
+  /**
+   * Revokes as {@link #revoke(String)} does, and queues its audit event ({@code token.revoke} or
+   * {@code cert.revoke}) in the same transaction when there is such a token, for {@link
+   * #drainAuditOutbox}.
+   *
+   * @param actor who revokes it (the audit event's principal); null queues no event
+   */
+  public boolean revoke(String id, String actor) {
     long now = clock.millis();
     Table t = Table.of(id);
     boolean found =
@@ -709,10 +792,136 @@ public final class TokenStore implements AutoCloseable {
                   update.executeUpdate();
                 }
               }
+              if (actor != null) {
+                boolean cert = t == Table.CERTIFICATES;
+                enqueue(
+                    c,
+                    actor,
+                    cert ? "cert.revoke" : "token.revoke",
+                    (cert ? "cert:" : "token:") + id,
+                    new LinkedHashMap<>());
+              }
               return true;
             });
     cache.values().removeIf(c -> c.token().id().equals(id)); // after the write: not re-read stale
     return found;
+  }
+
+  /** The audit detail of a grant: role, scopes and expiry (never a secret). */
+  private static Map<String, String> grant(ApiToken t) {
+    Map<String, String> detail = new LinkedHashMap<>();
+    detail.put("role", t.role().label());
+    detail.put("scopes", String.join(" ", t.scopes().stream().map(Scope::toString).toList()));
+    detail.put("expires", String.valueOf(t.expiresAt()));
+    return detail;
+  }
+
+  /** Queues an audit event in the outbox, inside the caller's write transaction. */
+  private void enqueue(
+      Connection c, String actor, String action, String target, Map<String, String> detail)
+      throws SQLException {
+    byte[] idBytes = new byte[8];
+    random.nextBytes(idBytes);
+    String json;
+    try {
+      json = OUTBOX_JSON.writeValueAsString(detail);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new SQLException("cannot write the audit event's detail: " + e.getMessage(), e);
+    }
+    try (PreparedStatement q =
+        c.prepareStatement(
+            "INSERT INTO audit_outbox (event_id, at, principal, action, target, detail)"
+                + " VALUES (?, ?, ?, ?, ?, ?)")) {
+      q.setString(1, HexFormat.of().formatHex(idBytes));
+      q.setLong(2, clock.millis());
+      q.setString(3, actor);
+      q.setString(4, action);
+      q.setString(5, target);
+      q.setString(6, json);
+      q.executeUpdate();
+    }
+  }
+
+  /** An audit event waiting in the outbox. */
+  private record Queued(long seq, String eventId, AuditEvent event) {}
+
+  private static Queued readQueued(ResultSet r) throws SQLException {
+    Map<String, String> detail = new LinkedHashMap<>();
+    try {
+      OUTBOX_JSON
+          .readTree(r.getString("detail"))
+          .properties()
+          .forEach(e -> detail.put(e.getKey(), e.getValue().asText()));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      detail.put("damage", "the queued detail could not be read: " + e.getOriginalMessage());
+    }
+    String eventId = r.getString("event_id");
+    detail.put(OUTBOX_KEY, eventId);
+    return new Queued(
+        r.getLong("seq"),
+        eventId,
+        new AuditEvent(
+            Instant.ofEpochMilli(r.getLong("at")),
+            r.getString("principal"),
+            r.getString("action"),
+            r.getString("target"),
+            AuditEvent.Outcome.SUCCESS,
+            detail));
+  }
+
+  /** How many audit events wait in the outbox. */
+  public int queuedAuditEvents() {
+    return db.with(
+        "count the queued audit events",
+        c -> first(c, "SELECT count(*) FROM audit_outbox", null, rows -> rows.getInt(1)).orElse(0));
+  }
+
+  /**
+   * Moves the audit events queued by {@link #create(Role, List, Duration, String, String)}, {@link
+   * #revoke(String, String)} and {@link #trustCertificate(X509Certificate, Role, List, Duration,
+   * String, String, String)} into {@code log}, oldest first, each exactly once: by whoever holds
+   * the log (the running node, or a command line that could open it).
+   *
+   * <p>All in one write transaction of this file: each event is appended (durable when {@link
+   * AuditLog#append} returns) and its row deleted; the rows go when the transaction commits. Each
+   * event carries its outbox id ({@value #OUTBOX_KEY}) in its detail, and an event already among
+   * the log's last entries (appended by a drain that stopped before its commit) is not appended
+   * again.
+   *
+   * @return how many events were appended
+   * @throws RuntimeException as the log refuses an event: the rest stay queued for the next drain
+   */
+  public int drainAuditOutbox(AuditLog log) {
+    Objects.requireNonNull(log, "log");
+    return db.inWriteTransaction(
+        "move the queued audit events to the audit log",
+        c -> {
+          List<Queued> queued =
+              query(c, "SELECT * FROM audit_outbox ORDER BY seq", null, TokenStore::readQueued);
+          if (queued.isEmpty()) {
+            return 0;
+          }
+          java.util.Set<String> recorded = new java.util.HashSet<>();
+          for (AuditEntry e : log.tail(queued.size() + OUTBOX_LOOKBACK)) {
+            String id = e.event().detail().get(OUTBOX_KEY);
+            if (id != null) {
+              recorded.add(id);
+            }
+          }
+          int appended = 0;
+          try (PreparedStatement delete =
+              c.prepareStatement("DELETE FROM audit_outbox WHERE seq = ?")) {
+            for (Queued q : queued) {
+              if (!recorded.contains(q.eventId())) {
+                log.append(q.event());
+                appended++;
+              }
+              delete.setLong(1, q.seq());
+              delete.executeUpdate();
+            }
+          }
+          return appended;
+        });
   }
 
   /** What {@link #revoke} writes: nothing (revoked already), or the new checksum (or none). */

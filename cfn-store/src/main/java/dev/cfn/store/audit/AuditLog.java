@@ -235,7 +235,7 @@ public final class AuditLog implements AutoCloseable {
         }
         this.logId = header.logId();
         byte[] head = readOrNull(headFile);
-        long repaired = head == null ? -1 : openFromHint(header, head);
+        long repaired = head == null ? Long.MIN_VALUE : openFromHint(header, head);
         if (repaired == Long.MIN_VALUE) {
           repaired = openFully(folder);
         }
