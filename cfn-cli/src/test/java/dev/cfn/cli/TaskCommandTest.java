@@ -160,10 +160,13 @@ class TaskCommandTest {
   @Test
   void anInterruptedRunResumesWithoutRepeatingFinishedWorkAndStatusShowsIt() throws Exception {
     server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
+    // the first answer for "step two" comes long after the first process stopped at its 500 ms
+    // --timeout and interrupted the call (with 3 s, a CI run once stopped late enough on a loaded
+    // machine for the answer to arrive first, and the run finished in the first process)
     server
         .script()
         .on(Match.lastUserMessageContains("step two"))
-        .reply(Reply.text("two").after(Duration.ofSeconds(3)), Reply.text("two"));
+        .reply(Reply.text("two").after(Duration.ofSeconds(10)), Reply.text("two"));
     CliRun first = cfn(submit("r3", "--timeout", "500ms"));
     assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
     assertThat(first.out())
