@@ -105,6 +105,12 @@ class RolloutServingTest {
         RolloutStatus s = store.status("reviewer").orElseThrow();
         assertThat(s.phase()).isEqualTo(RolloutStatus.Phase.ROLLED_BACK);
         assertThat(s.reason()).startsWith("error rate 100.0 %");
+        // the rollout writes its decision to its file, then tells its listener (the audit trail)
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (node.audit.events().stream().noneMatch(e -> e.action().equals("rollout.rolled-back"))
+            && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
         assertThat(node.audit.events())
             .anySatisfy(
                 e -> {
