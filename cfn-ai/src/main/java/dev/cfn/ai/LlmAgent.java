@@ -134,30 +134,30 @@ import org.slf4j.LoggerFactory;
  * <p><b>Budgets in that window.</b> Every call made is {@linkplain Budget#charge charged} once,
  * right after it answers and before its answer is used or recorded; a replayed call is not charged.
  * A budget kept durably by its listener (a durable swarm's ledger) journals the charge before the
- * call log's record, or in the acknowledgement that records a final answer (below). So a crash in
+ * call log's record, or in the acknowledgement that commits a final answer (below). So a crash in
  * the window above loses, with the answer, at most that call's charge from the durable count (the
  * call made again is charged), and a commit that fails without a crash loses nothing: the charge
  * stays counted in memory and the listener records it by another route. The window cannot be
  * closed: no answer can be stored before it arrives, and chat APIs take no idempotency key that
  * would let the provider answer a repeated call from its first.
  *
- * <p><b>The final answer of a RELIABLE request is recorded with its acknowledgement.</b> When the
- * task is a {@link DeliveryMode#RELIABLE} request keyed by its message id (no {@value
- * #IDEMPOTENCY_HEADER} header), the agent runs no hooks, and the journal keeps call records ({@code
- * SqliteJournal} does: {@link dev.cfn.core.spi.Journal#recordsCalls()}), the model's final answer
- * (the call without tool calls) is not written to the call log: its record joins the request's
- * acknowledgement ({@link dev.cfn.core.Effects#recordCall}), the transaction that also journals the
- * reply carrying it. The answer is used by nothing else before that commit, so the crash window is
- * unchanged (a crash before the commit repeats that one call, whose answer no one saw; after it,
- * the request is acknowledged and never handled again) and the task costs one group commit less: a
- * one-turn task writes nothing to the call log. Such a record is never looked up by the agent: the
- * journal does not deliver an acknowledged message again (and a journal restored from an older
- * backup has neither the acknowledgement nor the record, so the call is made again, as its effects
- * are applied again); {@link dev.cfn.core.spi.Journal#findCall} reads it. Every other record (a
- * turn that called tools, a side-effecting tool's result, an answer sent to an agent or handed to
- * hooks before the commit, a task keyed by the header, whose records outlive its message) is
- * written to the call log before it is used, as above. The journal keeps its call records for its
- * retention period, swept with its acknowledged ids.
+ * <p><b>The final answer of a RELIABLE request commits with its acknowledgement.</b> When the task
+ * is a {@link DeliveryMode#RELIABLE} request keyed by its message id (no {@value
+ * #IDEMPOTENCY_HEADER} header) and the agent runs no hooks, the model's final answer (the call
+ * without tool calls) is not written to the call log, nor anywhere else: the request's
+ * acknowledgement, the transaction that also journals the reply carrying the answer, is its record.
+ * The answer is used by nothing else before that commit, so the crash window is unchanged (a crash
+ * before the commit repeats that one call, whose answer no one saw; after it, the request is
+ * acknowledged and never handled again, so a record of the answer could never be looked up) and the
+ * task costs one group commit less: a one-turn task writes nothing to the call log. (Earlier
+ * versions also wrote the answer to the journal's call records ({@link
+ * dev.cfn.core.Effects#recordCall}) in that transaction; nothing ever read it, and its randomly
+ * keyed rows were three quarters of the pages each commit wrote, measured at 256 tasks in flight.)
+ * A journal restored from an older backup has neither the acknowledgement nor the reply, so the
+ * call is made again, as its effects are applied again. Every other record (a turn that called
+ * tools, a side-effecting tool's result, an answer sent to an agent or handed to hooks before the
+ * commit, a task keyed by the header, whose records outlive its message) is written to the call log
+ * before it is used, as above.
  *
  * <p>On a RELIABLE message a retryable model failure ({@link ModelException#retryable()}), a
  * cancelled model call ({@link ModelException.Kind#CANCELLED}: the handler was interrupted, as at
@@ -447,7 +447,7 @@ public final class LlmAgent implements Agent {
     private final AgentContext ctx;
     private final String prompt;
     private final String keyPrefix; // null: calls are not recorded
-    // The final answer is recorded with the message's acknowledgement (see the class comment).
+    // The final answer commits with the message's acknowledgement (see the class comment).
     private final boolean answerWithAcknowledgement;
     // Calls keyed by the message id of a message no handler received before: nothing can be
     // recorded under its keys, so the call log is not looked up (one read less per call).
@@ -556,7 +556,7 @@ public final class LlmAgent implements Agent {
     private ChatResponse callModel(ModelProvider model, String modelName, ChatRequest request) {
       String key = keyPrefix == null ? null : keyPrefix + "|" + turns + "|model";
       if (key != null && !nothingRecorded) {
-        // An answer recorded with an acknowledgement is not looked up: the journal never delivers
+        // An answer committed with an acknowledgement is not looked up: the journal never delivers
         // an acknowledged message again, so no handling of it can find such a record.
         Optional<String> recorded = settings.callLog.find(key);
         if (recorded.isPresent()) {
@@ -588,23 +588,20 @@ public final class LlmAgent implements Agent {
         }
         throw e;
       }
-      // issue 11 (durable swarm ledger): the charge comes before any use of the answer. An answer
-      // recorded with the acknowledgement has its charge ride that commit too (both or neither);
-      // any other charge is made durable by the budget's listener before the call log's record.
-      String record = key == null ? null : CallRecords.response(response);
+      // issue 11 (durable swarm ledger): the charge comes before any use of the answer. A final
+      // answer that commits with the acknowledgement has its charge ride that commit too (both or
+      // neither); any other charge is made durable by the budget's listener before the call
+      // log's record.
       boolean withAcknowledgement =
-          record != null
-              && answerWithAcknowledgement
-              && !response.hasToolCalls()
-              && ctx.effects().recordCall(key, record);
+          key != null && answerWithAcknowledgement && !response.hasToolCalls();
       if (budget != null) {
         budget.charge(
             response.usage(),
             pricedModel(response, modelName),
             withAcknowledgement ? ctx.effects() : null);
       }
-      if (record != null && !withAcknowledgement) {
-        settings.callLog.record(key, record);
+      if (key != null && !withAcknowledgement) {
+        settings.callLog.record(key, CallRecords.response(response));
       }
       return response;
     }

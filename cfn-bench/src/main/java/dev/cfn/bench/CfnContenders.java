@@ -200,15 +200,15 @@ final class CfnContenders {
    * RELIABLE tasks: the driver sends each {@link Task} as a RELIABLE request straight to its own
    * {@link LlmAgent} (one per slot), {@code rt.request(Envelope.to(agent).delivery(RELIABLE)
    * .payload(task), timeout)}, as a user outside the runtime would (no relay agent): the request is
-   * journaled and fsynced before it is delivered, the agent records its model call (the task's
-   * final answer) with the request's acknowledgement, in the same journal transaction as the reply
-   * (a task that called tools would record those turns in the durable call log first), and the
-   * reply is then claimed by the waiting future. Journal and call log go to a temporary folder,
-   * removed on close; both at SQLite {@code synchronous=FULL} (their default). The request call
-   * returns without waiting for the fsync and the task is delivered once durable; with the JVM
-   * property {@value #EARLY_DELIVERY} set to true (given to the coordinator, e.g. in {@code
-   * CFN_BENCH_JVM_OPTS}, every worker gets its flags) the runtime delivers it while its append is
-   * queued ({@code AgentRuntime.Builder.earlyDelivery}), to measure what that saves.
+   * journaled and fsynced before it is delivered, the agent's model call (the task's final answer)
+   * commits with the request's acknowledgement, in the reply that transaction journals, and is
+   * recorded nowhere else (a task that called tools would record those turns in the durable call
+   * log first), and the reply is then claimed by the waiting future. Journal and call log go to a
+   * temporary folder, removed on close; both at SQLite {@code synchronous=FULL} (their default).
+   * The request call returns without waiting for the fsync and the task is delivered once durable;
+   * with the JVM property {@value #EARLY_DELIVERY} set to true (given to the coordinator, e.g. in
+   * {@code CFN_BENCH_JVM_OPTS}, every worker gets its flags) the runtime delivers it while its
+   * append is queued ({@code AgentRuntime.Builder.earlyDelivery}), to measure what that saves.
    */
   static final class Reliable implements AgentsContender {
     /** The JVM property that turns on early delivery for the RELIABLE scenario. */

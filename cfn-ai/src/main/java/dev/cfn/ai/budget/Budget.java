@@ -169,14 +169,14 @@ public final class Budget {
 
     /**
      * Called instead of {@link #charged(Usage, String)} for a charge made by {@link
-     * Budget#charge(Usage, String, Effects)}: the call's answer is recorded in {@code commit}, the
+     * Budget#charge(Usage, String, Effects)}: the call's answer commits with {@code commit}, the
      * acknowledgement of the RELIABLE message being handled, and is used by nothing before that
      * commit, so a listener that makes the charge durable may write it there too ({@link
-     * Effects#send}), the charge then committing exactly when the answer's record does. The charge
-     * stays counted in the budget if that commit is discarded (it failed without a crash, as on a
-     * full disk; the message is then handled again and the call made again): such a listener
-     * records it by another route then ({@link Effects#whenDiscarded}), or the durable count falls
-     * behind this budget's. By default it calls {@link #charged(Usage, String)}.
+     * Effects#send}), the charge then committing exactly when the answer does. The charge stays
+     * counted in the budget if that commit is discarded (it failed without a crash, as on a full
+     * disk; the message is then handled again and the call made again): such a listener records it
+     * by another route then ({@link Effects#whenDiscarded}), or the durable count falls behind this
+     * budget's. By default it calls {@link #charged(Usage, String)}.
      *
      * @param usage what the call used
      * @param model the model the call was priced by (may be null or blank)
@@ -280,8 +280,8 @@ public final class Budget {
   }
 
   /**
-   * As {@link #charge(Usage, String)}, for a call whose answer is recorded in {@code commit}, the
-   * acknowledgement of the RELIABLE message being handled ({@link Effects#recordCall}), and used by
+   * As {@link #charge(Usage, String)}, for a call whose answer commits with {@code commit}, the
+   * acknowledgement of the RELIABLE message being handled (in the reply it journals), and used by
    * nothing before that commit: the {@linkplain Builder#onCharge listener} is told with {@link
    * Charged#charged(Usage, String, Effects)}, so that it may commit the charge with the answer.
    *

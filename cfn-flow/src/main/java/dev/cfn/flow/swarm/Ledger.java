@@ -310,11 +310,11 @@ final class Ledger {
   }
 
   /**
-   * A member's model call whose answer is recorded in {@code commit}, the acknowledgement of the
+   * A member's model call whose answer commits with {@code commit}, the acknowledgement of the
    * RELIABLE message the member is handling, and used by nothing before it: the spend rides that
-   * commit, as a message to the ledger in its outbox. So it is journaled exactly when the answer's
-   * record is: a crash or a failed commit before that loses both (the message is handled again and
-   * the call made and charged again), after it neither; no separate fsync, nothing waited for.
+   * commit, as a message to the ledger in its outbox. So it is journaled exactly when the answer
+   * is: a crash or a failed commit before that loses both (the message is handled again and the
+   * call made and charged again), after it neither; no separate fsync, nothing waited for.
    *
    * <p>The call itself was made, though, and the budget counts it in memory whatever becomes of
    * that commit. So when the commit does not happen without a crash (it failed, as on a full disk,

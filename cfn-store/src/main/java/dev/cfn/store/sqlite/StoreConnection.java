@@ -110,6 +110,9 @@ public final class StoreConnection implements AutoCloseable {
         // macOS: fsync does not flush the drive's cache, F_FULLFSYNC does; ignored elsewhere
         sql.execute("PRAGMA fullfsync = ON");
         sql.execute("PRAGMA checkpoint_fullfsync = ON");
+        // statement journals in memory, not spilled to temporary files (see the journal's
+        // WriteConnection)
+        sql.execute("PRAGMA temp_store = MEMORY");
       }
       beforeMigrating.apply(connection);
       kind.migrate(connection, path, clock);
