@@ -87,7 +87,8 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "Join the cluster this YAML file names (NATS URLs, PostgreSQL URL and user, the password"
-              + " from an environment variable or a file, node name); see docs/cluster.md.")
+              + " from an environment variable or a file, node name); the agent definitions then"
+              + " run on the cluster, sends to them go through it; see docs/cluster.md.")
   Path cluster;
 
   @Override
@@ -96,8 +97,9 @@ final class ServeCommand implements Callable<Integer> {
     if (cluster != null) {
       try {
         clusterConfig = dev.cfn.cluster.node.ClusterConfig.load(cluster, System.getenv());
-        // the server runs no cluster agent types or responders yet (its agents run on its
-        // embedded runtime): a file that subscribes or lists one is refused before anything starts
+        // the server's agent definitions run as cluster agent types (joinCluster), but nothing
+        // wires subscriptions or responders for them yet: a file that declares one is refused
+        // before anything starts
         clusterConfig.check(java.util.Map.of(), java.util.Map.of());
       } catch (IllegalArgumentException e) {
         throw CommandFailure.usage(e.getMessage(), null);
