@@ -87,7 +87,8 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "Join the cluster this YAML file names (NATS URLs, PostgreSQL URL and user, the password"
-              + " from an environment variable or a file, node name); see docs/cluster.md.")
+              + " from an environment variable or a file, node name); the agent definitions then"
+              + " run on the cluster, sends to them go through it; see docs/cluster.md.")
   Path cluster;
 
   @Override
@@ -96,8 +97,9 @@ final class ServeCommand implements Callable<Integer> {
     if (cluster != null) {
       try {
         clusterConfig = dev.cfn.cluster.node.ClusterConfig.load(cluster, System.getenv());
-        // the server runs no cluster agent types or responders yet (its agents run on its
-        // embedded runtime): a file that subscribes or lists one is refused before anything starts
+        // the server's agent definitions run as cluster agent types (joinCluster), but nothing
+        // wires subscriptions or responders for them yet: a file that declares one is refused
+        // before anything starts
         clusterConfig.check(java.util.Map.of(), java.util.Map.of());
       } catch (IllegalArgumentException e) {
         throw CommandFailure.usage(e.getMessage(), null);
@@ -161,9 +163,8 @@ final class ServeCommand implements Callable<Integer> {
     dev.cfn.cluster.node.ClusterConfig.Joined joined = null;
     if (clusterConfig != null) {
       try {
-        // the server's agents run on its embedded runtime; cluster agents are registered in Java
         joined =
-            clusterConfig.join(System.getenv(), java.util.Map.of(), System.currentTimeMillis());
+            joinCluster(server, clusterConfig, System.getenv(), System.currentTimeMillis(), out);
       } catch (Exception e) {
         server.close();
         throw CommandFailure.failed(
@@ -219,5 +220,60 @@ final class ServeCommand implements Callable<Integer> {
     out.flush();
     stopped.await();
     return ExitCode.OK;
+  }
+
+  /** The payload classes the server's LLM agents send and receive, stored by the cluster. */
+  static final java.util.List<Class<?>> CLUSTER_PAYLOADS =
+      java.util.List.of(
+          dev.cfn.ai.Task.class, dev.cfn.ai.TaskResult.class, dev.cfn.ai.TaskFailed.class);
+
+  /**
+   * Joins the cluster of {@code config} with the server's own agents on its path: each agent
+   * definition of the server ({@link CfnServer#definitionAgents}) runs as a cluster agent type
+   * ({@link dev.cfn.cluster.node.ClusterAgent#running}), and the server's API sends messages to
+   * those types through the cluster ({@link CfnServer#runOnCluster}). With no model provider
+   * configured the definitions cannot run anywhere: the node joins with none, and says so.
+   */
+  static dev.cfn.cluster.node.ClusterConfig.Joined joinCluster(
+      CfnServer server,
+      dev.cfn.cluster.node.ClusterConfig config,
+      java.util.Map<String, String> env,
+      long startMillis,
+      PrintWriter out)
+      throws Exception {
+    java.util.Map<String, dev.cfn.cluster.node.ClusterAgent> agents = new java.util.TreeMap<>();
+    try {
+      server
+          .definitionAgents()
+          .forEach(
+              (name, factory) ->
+                  agents.put(name, dev.cfn.cluster.node.ClusterAgent.running(factory)));
+    } catch (dev.cfn.ai.model.ModelConfigException e) {
+      out.println(
+          "the agent definitions do not run on the cluster: no model provider is configured ("
+              + e.getMessage()
+              + ")");
+    }
+    dev.cfn.cluster.node.ClusterConfig.Joined joined =
+        config.join(env, agents, java.util.Map.of(), CLUSTER_PAYLOADS, startMillis);
+    dev.cfn.cluster.node.ClusterNode node = joined.node();
+    java.util.Set<String> types = java.util.Set.copyOf(agents.keySet());
+    server.runOnCluster(
+        new dev.cfn.server.ClusterPath() {
+          @Override
+          public java.util.Set<String> types() {
+            return types;
+          }
+
+          @Override
+          public long send(dev.cfn.core.AgentId to, Object payload) {
+            return node.send(to, payload);
+          }
+        });
+    if (!types.isEmpty()) {
+      out.println(
+          "agents on the cluster path: " + String.join(", ", new java.util.TreeSet<>(types)));
+    }
+    return joined;
   }
 }

@@ -53,6 +53,15 @@ final class AgentRoutes {
     AgentId id = agentId(type, call.text("key"));
     call.target(id.toString());
     call.requireScope("agent", type);
+    if (node.clusterFor(type).isPresent()) {
+      throw Problem.conflict(
+          "agents of type '"
+              + type
+              + "' run on the cluster, where an agent exists when a message reaches it (fix: POST"
+              + " /v1/messages/send to "
+              + id
+              + ")");
+    }
     if (node.runtime.lookup(id).isPresent()) {
       throw Problem.conflict(
           "agent " + id + " is already running (fix: stop it first, or pick another key)");

@@ -231,6 +231,30 @@ public final class CfnServer implements AutoCloseable {
     return node.runtime;
   }
 
+  /**
+   * The server's own agents for a cluster to run ({@code cfn serve --cluster}): the valid agent
+   * definitions of {@code .claude/agents} as LLM agent factories, by name, each with the node's
+   * model router, memory and messaging tools, call log and a budget per agent (the node's, not the
+   * cluster's). A rollout of a definition is not applied to them. Empty when there is none.
+   *
+   * @throws dev.cfn.ai.model.ModelConfigException when there are definitions and no model provider
+   *     is configured
+   */
+  public java.util.Map<String, dev.cfn.core.AgentFactory> definitionAgents() {
+    return node.definitionFactories();
+  }
+
+  /**
+   * Runs the agent types of {@code path} on the cluster: from now on the API's sends to agents of
+   * those types ({@code POST /v1/messages/send}) go through {@link ClusterPath#send}, RELIABLE
+   * whatever the request says, instead of the embedded runtime; requests with a reply, spawning and
+   * idempotency keys are refused for them with a problem that says so. Null runs every type on the
+   * embedded runtime again.
+   */
+  public void runOnCluster(ClusterPath path) {
+    node.cluster = path;
+  }
+
   /** Every route as {@code METHOD PATH}, from the route table. */
   public List<String> routes() {
     return routes.stream().map(ApiRoute::label).toList();

@@ -33,6 +33,10 @@ final class MessageRoutes {
   /** {@code POST /v1/messages/send}. */
   Object send(Call call) {
     AgentId to = recipient(call);
+    java.util.Optional<ClusterPath> cluster = node.clusterFor(to.type());
+    if (cluster.isPresent()) {
+      return sendOnCluster(call, to, cluster.get());
+    }
     Envelope.Builder message = Envelope.to(to).payload(payload(call));
     if (call.body.path("reliable").asBoolean(false)) {
       message.delivery(DeliveryMode.RELIABLE);
@@ -51,6 +55,30 @@ final class MessageRoutes {
     r.put("id", id);
     r.put("to", to.toString());
     r.put("delivery", call.body.path("reliable").asBoolean(false) ? "RELIABLE" : "BEST_EFFORT");
+    return r;
+  }
+
+  /**
+   * A send to an agent whose type runs on the cluster ({@link CfnServer#runOnCluster}): a RELIABLE
+   * message of the cluster, stored in its database before the answer, handled once on the node
+   * holding the agent's partition.
+   */
+  private static Map<String, Object> sendOnCluster(Call call, AgentId to, ClusterPath cluster) {
+    if (call.text("idempotencyKey", null) != null) {
+      throw Problem.badRequest(
+          "agents of type '"
+              + to.type()
+              + "' run on the cluster, which takes no idempotencyKey yet (fix: send without it;"
+              + " each message is handled once)");
+    }
+    Object payload = payload(call);
+    long id = accept(() -> cluster.send(to, payload));
+    call.status(202);
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("id", id);
+    r.put("to", to.toString());
+    r.put("delivery", "RELIABLE");
+    r.put("path", "cluster");
     return r;
   }
 
@@ -76,6 +104,13 @@ final class MessageRoutes {
   /** {@code POST /v1/messages/request}: waits for the reply, at most {@code timeoutMs}. */
   Object request(Call call) throws InterruptedException {
     AgentId to = recipient(call);
+    if (node.clusterFor(to.type()).isPresent()) {
+      throw Problem.conflict(
+          "agents of type '"
+              + to.type()
+              + "' run on the cluster, where requests with a reply are not served yet (fix: POST"
+              + " /v1/messages/send; see docs/cluster.md)");
+    }
     Duration timeout = Duration.ofMillis(call.body.path("timeoutMs").asLong());
     Object payload = payload(call);
     CompletableFuture<Envelope> reply =

@@ -313,6 +313,45 @@ final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * The valid definitions of {@code .claude/agents} as agent factories, by name: the LLM agents
+   * {@link #register} would register (the model router, the memory and messaging tools, the call
+   * log, a budget of the agent's own per message), without rollouts. Empty when there is no
+   * definition.
+   *
+   * @throws dev.cfn.ai.model.ModelConfigException when there are definitions and no model is
+   *     configured
+   */
+  synchronized Map<String, dev.cfn.core.AgentFactory> definitionFactories() {
+    Map<String, dev.cfn.core.AgentFactory> all = new java.util.TreeMap<>();
+    if (definitions.definitions().isEmpty()) {
+      return all;
+    }
+    ModelRouter r = router;
+    if (r == null) {
+      r = ModelRouter.create(models.get()); // throws ModelConfigException when none is configured
+      router = r;
+    }
+    for (AgentDefinition d : definitions.definitions()) {
+      ToolRegistry tools = new ToolRegistry();
+      BuiltinTools.builder().memory(memory).messaging().registerIn(tools);
+      all.put(d.name(), agentBuilder(d, r, tools).factory());
+    }
+    return all;
+  }
+
+  /**
+   * Where the agent types {@link ClusterPath#types()} run when the node joined a cluster ({@code
+   * cfn serve --cluster}): messages to them go through it instead of the runtime. Null otherwise.
+   */
+  volatile ClusterPath cluster;
+
+  /** The cluster path that runs agents of {@code type}, if the node joined one that does. */
+  Optional<ClusterPath> clusterFor(String type) {
+    ClusterPath c = cluster;
+    return c != null && c.types().contains(type) ? Optional.of(c) : Optional.empty();
+  }
+
   /** The CFN Loop runner over this node's runtime and journal ({@link LoopRuns}). */
   LoopRunner loops() {
     return loopRuns.runner();

@@ -502,8 +502,26 @@ public record ClusterConfig(
       Map<String, ClusterResponder> responderCode,
       long startMillis)
       throws Exception {
+    return join(env, agents, responderCode, List.of(), startMillis);
+  }
+
+  /**
+   * {@link #join(Map, Map, Map, long)} with a journal that also stores payloads of {@code
+   * payloadTypes} ({@link PgJournal.Builder#payloadType}), such as cfn-ai's {@code Task} for the
+   * LLM agents of {@code cfn serve --cluster}.
+   */
+  public Joined join(
+      Map<String, String> env,
+      Map<String, ClusterAgent> agents,
+      Map<String, ClusterResponder> responderCode,
+      List<Class<?>> payloadTypes,
+      long startMillis)
+      throws Exception {
     check(agents, responderCode);
-    PgJournal.Builder b = PgJournal.builder(jdbcUrl).poolSize(poolSize);
+    PgJournal.Builder b =
+        PgJournal.builder(jdbcUrl)
+            .poolSize(poolSize)
+            .payloadType(payloadTypes.toArray(Class<?>[]::new));
     if (user != null) {
       b.user(user);
     }

@@ -8,6 +8,7 @@ import dev.cfn.cluster.nats.ReliablePublisher;
 import dev.cfn.cluster.nats.ReliableStream;
 import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.pg.Lease;
+import dev.cfn.cluster.pg.LeaseLostException;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.PgOutbox.OutboxMessage;
 import dev.cfn.core.AgentId;
@@ -394,6 +395,7 @@ public final class ClusterNode implements AutoCloseable {
     try {
       agent.handle(e, effects);
     } catch (Exception | Error failure) {
+      effects.discarded();
       try {
         view.recordFailure(e, m.attempt(), failure.toString()).join();
       } catch (RuntimeException ignored) {
@@ -405,9 +407,15 @@ public final class ClusterNode implements AutoCloseable {
     try {
       applied = view.acknowledge(e, effects.effects()).join();
     } catch (CompletionException ce) {
-      throw ce.getCause() instanceof Exception cause ? cause : ce;
+      Throwable cause = ce.getCause() == null ? ce : ce.getCause();
+      discardedUnlessCommitted(e, effects, cause);
+      throw cause instanceof Exception ex ? ex : ce;
+    } catch (RuntimeException | Error failure) {
+      discardedUnlessCommitted(e, effects, failure);
+      throw failure;
     }
     if (!applied) {
+      effects.discarded(); // already acknowledged: these effects are not the ones that counted
       skipped.incrementAndGet();
       return;
     }
@@ -434,6 +442,39 @@ public final class ClusterNode implements AutoCloseable {
         }
         log.debug("outbox of message {} not yet published ({}); the relay will", id, ex.toString());
       }
+    }
+  }
+
+  /**
+   * The acknowledgement of {@code e} with {@code effects} failed with {@code failure}: runs their
+   * {@linkplain NodeEffects#discarded discard actions} when they were not committed. A refused
+   * fence stored nothing; any other failure may have come after PostgreSQL committed (a connection
+   * lost during the commit), so the message's pending row decides: a committed acknowledgement
+   * deletes it in the same transaction, so a row still pending means nothing was committed. When
+   * the row is gone (these effects committed, or another owner acknowledged the message meanwhile)
+   * or cannot be read, the actions are not run: not knowing is treated as a crash would be, and an
+   * action is never run for effects that did commit.
+   */
+  private void discardedUnlessCommitted(Envelope e, NodeEffects effects, Throwable failure) {
+    if (failure instanceof LeaseLostException) {
+      effects.discarded();
+      return;
+    }
+    boolean pending;
+    try {
+      pending = journal.outbox().pending(e.id()).isPresent();
+    } catch (RuntimeException unknown) {
+      log.warn(
+          "node {}: the acknowledgement of message {} failed ({}) and whether it committed cannot"
+              + " be read ({}); its discard actions are not run",
+          node,
+          e.id(),
+          failure.toString(),
+          unknown.toString());
+      return;
+    }
+    if (pending) {
+      effects.discarded();
     }
   }
 

@@ -1,0 +1,179 @@
+package dev.cfn.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.cluster.nats.TestNats;
+import dev.cfn.cluster.node.ClusterConfig;
+import dev.cfn.cluster.pg.PgJournal;
+import dev.cfn.cluster.pg.TestDatabase;
+import dev.cfn.core.AgentId;
+import dev.cfn.server.CfnServer;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.auth.Scope;
+import dev.cfn.server.auth.TokenStore;
+import dev.cfn.testkit.Match;
+import dev.cfn.testkit.ModelServer;
+import dev.cfn.testkit.RecordedRequest;
+import dev.cfn.testkit.Reply;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server's own agents on the cluster path ({@code cfn serve --cluster}, wired by {@link
+ * ServeCommand#joinCluster}): two servers, each with the agent definition {@code helper} and a node
+ * of one cluster (the tests' PostgreSQL and NATS); tasks sent through the API of one server are
+ * stored in the cluster's database, handled by the LLM agent once each on whichever node holds the
+ * agent's partition (not by the server's embedded runtime), and acknowledged there; requests with a
+ * reply and spawning, which the cluster path does not serve, are refused with a problem saying so.
+ */
+class ServeClusterAgentsTest {
+  static final int PARTITIONS = 8;
+  @TempDir Path dir;
+
+  private CfnServer server(String name, ModelServer models) throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home-" + name));
+    Path agents = Files.createDirectories(home.resolve(".claude/agents"));
+    Files.writeString(
+        agents.resolve("helper.md"),
+        "---\nname: helper\ndescription: Helps\ntools: []\nmodel: test-model\n---\nYou help.\n");
+    String yaml =
+        "providers:\n  local:\n    kind: openai\n    base-url: "
+            + models.openAiBaseUrl()
+            + "\n    api-key: k\n    model: test-model\n";
+    return CfnServer.builder(home)
+        .port(0)
+        .insecureHttp(true)
+        .models(() -> ModelConfig.parse(yaml, "test", Map.of()))
+        .rateLimit(10_000, 10_000)
+        .start();
+  }
+
+  private ClusterConfig config(String node, TestNats nats, String pg) throws Exception {
+    Path f = dir.resolve(node + ".yaml");
+    Files.writeString(
+        f,
+        "node: "
+            + node
+            + "\nnamespace: agents\nnats:\n  urls: ["
+            + String.join(", ", nats.urls())
+            + "]\n  replicas: 1\npostgres:\n  url: "
+            + pg
+            + "\npartitions: "
+            + PARTITIONS
+            + "\nttl: 2s\n");
+    return ClusterConfig.load(f, Map.of());
+  }
+
+  private static String token(CfnServer server, Path home) {
+    try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
+      return store.create(Role.OPERATOR, List.of(Scope.ALL), Duration.ofDays(1), "test").secret();
+    }
+  }
+
+  private static HttpResponse<String> post(CfnServer server, String token, String path, String body)
+      throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(server.url() + path))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Timeout(360) // 10 s on a quiet machine; 168 s once under a load average of 11 on 2 cores
+  void tasksSentThroughOneServersApiRunOnTheClusterOnceEach() throws Exception {
+    String pg = TestDatabase.newSchema("serveagents");
+    try (ModelServer models = ModelServer.start();
+        TestNats nats = TestNats.single();
+        PgJournal db = PgJournal.builder(pg).stateCacheKeys(0).open();
+        CfnServer a = server("a", models);
+        CfnServer b = server("b", models)) {
+      models.script().on(Match.any()).reply(Reply.text("done").withUsage(20, 5, 0));
+      StringWriter printed = new StringWriter();
+      try (ClusterConfig.Joined na =
+              ServeCommand.joinCluster(
+                  a, config("node-a", nats, pg), Map.of(), 1L, new PrintWriter(printed, true));
+          ClusterConfig.Joined nb =
+              ServeCommand.joinCluster(
+                  b, config("node-b", nats, pg), Map.of(), 2L, new PrintWriter(printed, true))) {
+        assertThat(printed.toString()).contains("agents on the cluster path: helper");
+        ServeClusterTest.eventually(
+            "both nodes hold partitions, all of them",
+            () ->
+                !na.node().placement().held().isEmpty()
+                    && !nb.node().placement().held().isEmpty()
+                    && na.node().placement().held().size() + nb.node().placement().held().size()
+                        == PARTITIONS);
+        String token = token(a, dir.resolve("home-a"));
+        int n = 12;
+        List<Long> ids = new ArrayList<>();
+        Pattern id = Pattern.compile("\"id\"\\s*:\\s*(\\d+)");
+        for (int i = 0; i < n; i++) {
+          HttpResponse<String> sent =
+              post(
+                  a,
+                  token,
+                  "/v1/messages/send",
+                  "{\"to\":\"helper/k" + i + "\",\"task\":\"task number " + i + "\"}");
+          assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+          assertThat(sent.body()).contains("\"path\":\"cluster\"").contains("\"RELIABLE\"");
+          Matcher m = id.matcher(sent.body());
+          assertThat(m.find()).isTrue();
+          ids.add(Long.parseLong(m.group(1)));
+        }
+        ServeClusterTest.eventually(
+            "every task handled on the cluster",
+            () -> na.node().handledCount() + nb.node().handledCount() == n);
+        for (long each : ids) {
+          assertThat(db.isAcknowledged(each)).as("message " + each + " acknowledged").isTrue();
+        }
+        List<String> asked = new ArrayList<>();
+        for (RecordedRequest r : models.requests()) {
+          asked.add(r.lastUserMessage());
+        }
+        for (int i = 0; i < n; i++) {
+          Pattern task = Pattern.compile("\\btask number " + i + "\\b");
+          assertThat(asked.stream().filter(t -> t != null && task.matcher(t).find()).count())
+              .as("the model was asked task number " + i + " once")
+              .isEqualTo(1);
+        }
+        assertThat(a.runtime().lookup(AgentId.of("helper", "k0")))
+            .as("not run by the embedded runtime")
+            .isEmpty();
+        assertThat(b.runtime().lookup(AgentId.of("helper", "k0"))).isEmpty();
+
+        HttpResponse<String> request =
+            post(
+                a,
+                token,
+                "/v1/messages/request",
+                "{\"to\":\"helper/k1\",\"task\":\"x\",\"timeoutMs\":1000}");
+        assertThat(request.statusCode()).isEqualTo(409);
+        assertThat(request.body()).contains("run on the cluster");
+        HttpResponse<String> spawn =
+            post(a, token, "/v1/agents", "{\"type\":\"helper\",\"key\":\"k1\"}");
+        assertThat(spawn.statusCode()).isEqualTo(409);
+        assertThat(spawn.body()).contains("run on the cluster");
+      }
+    }
+  }
+}
