@@ -2,6 +2,7 @@ package dev.cfn.certify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
@@ -41,7 +42,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
@@ -53,10 +53,10 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Check 7: security compliance, by active probes against a real node served as {@code cfn serve}
- * serves it ({@link ServedNode}). The routes come from the node's own {@code /openapi.json} (each
- * with the least role it declares), never from a list kept here, so a route added to the server is
- * probed the day it lands. Each probe is listed in the report; compliance = probes passed / probes
- * run.
+ * serves it, in a JVM of its own ({@link ServeNode}). The routes come from the node's own {@code
+ * /openapi.json} (each with the least role it declares), never from a list kept here, so a route
+ * added to the server is probed the day it lands. Each probe is listed in the report; compliance =
+ * probes passed / probes run.
  *
  * <ul>
  *   <li><b>authentication</b>: every route that is not {@code /health/*} refuses (401) a call
@@ -74,10 +74,12 @@ import javax.net.ssl.TrustManagerFactory;
  *       (403) on a route above its role.
  *   <li><b>encryption at rest</b>: a random canary written through the API (a memory value and a
  *       RELIABLE message) appears in no file of the check's folder (the node's home, {@code .cfn}
- *       and all else it writes there, and the node's log), while the node runs and after it
- *       stopped; a file that cannot be read fails the probe, named, rather than counting as
- *       searched. A keyring is created in {@code .cfn/keys} first when none is configured, so the
- *       stores encrypt whenever they can; a store that writes plaintext fails this probe.
+ *       and all else it writes there; its temporary folder, which the check gives its JVM as {@code
+ *       java.io.tmpdir}, {@code TMPDIR} and {@code SQLITE_TMPDIR}; and the node's log), while the
+ *       node runs and after it stopped; a file that cannot be read fails the probe, named, rather
+ *       than counting as searched. A keyring is created in {@code .cfn/keys} first when none is
+ *       configured, so the stores encrypt whenever they can; a store that writes plaintext fails
+ *       this probe.
  *   <li><b>audit</b>: the node's audit log verifies, holds the refusals and privileged actions the
  *       probes caused, and a copy with one byte flipped is reported damaged.
  *   <li><b>input</b>: on every route with a body: malformed JSON, a non-object, a wrong media type,
@@ -95,18 +97,25 @@ final class SecurityCheck implements Check {
    * The node under test: how it is set up, what the probes talk to, and how its audit log is
    * verified. The real one is {@link #REAL}; the honesty tests break one part.
    *
-   * @param setup changes to the server's set-up (none for the real node)
+   * @param options more of {@link ServeNode}'s arguments, changing the node's set-up (none for the
+   *     real node)
    * @param front the client the probes use, given the node (its own client for the real node)
    * @param auditVerifier verifies the audit log under a {@code .cfn} folder
    */
   record Subject(
-      Consumer<CfnServer.Builder> setup,
-      Function<ServedNode, ApiClient> front,
+      List<String> options,
+      Function<ServeNode.Served, ApiClient> front,
       Function<Path, AuditReport> auditVerifier) {}
 
   /** The node as {@code cfn serve} runs it. */
   static final Subject REAL =
-      new Subject(b -> {}, n -> n.client, dir -> AuditLog.verify(dir, null));
+      new Subject(List.of(), n -> n.client, dir -> AuditLog.verify(dir, null));
+
+  /** The node's home, temporary folder and log (its standard error) in the check's folder. */
+  static final String HOME = "node";
+
+  static final String TEMP = "node-tmp";
+  static final String LOG = "served-node.log";
 
   private final Subject subject;
 
@@ -127,8 +136,9 @@ final class SecurityCheck implements Check {
         + " admitted at or above) and scopes; TLS 1.2 and plain HTTP refused; on a node serving"
         + " client certificates, an untrusted and a revoked one refused, a trusted one admitted"
         + " within its role; a random canary"
-        + " written through the API searched in every file of the node's home and log folder (an"
-        + " unreadable file fails the probe; a keyring is configured"
+        + " written through the API searched in every file of the node's home, temporary folder and"
+        + " log (the node runs in a JVM of its own whose java.io.tmpdir, TMPDIR and SQLITE_TMPDIR"
+        + " are a folder of the check's; an unreadable file fails the probe; a keyring is configured"
         + " first); the audit log verified, holding the probes' refusals, and a tampered copy"
         + " detected; malformed, non-object, wrong-type, deeply nested, oversized, invalid-UTF-8"
         + " bodies on every route with a body refused with a 4xx, odd paths and queries never a"
@@ -161,7 +171,7 @@ final class SecurityCheck implements Check {
 
   @Override
   public CheckResult run(Context ctx) throws Exception {
-    Path home = Files.createDirectories(ctx.work().resolve("node"));
+    Path home = Files.createDirectories(ctx.work().resolve(HOME));
     Path keys = home.resolve(".cfn").resolve("keys");
     boolean keyringBefore = Keyring.configured(keys, System.getenv());
     if (!keyringBefore) {
@@ -170,7 +180,10 @@ final class SecurityCheck implements Check {
     List<Probe> probes = new ArrayList<>();
     String canary = "cfn-canary-" + HexFormat.of().formatHex(bytes(16));
     List<Route> routes;
-    try (ServedNode node = ServedNode.start(home, subject.setup())) {
+    Path temp = ctx.work().resolve(TEMP);
+    ctx.step(id(), "starting the node in a JVM of its own");
+    try (ServeNode.Served node =
+        ServeNode.serve(home, temp, ctx.work().resolve(LOG), subject.options())) {
       ApiClient api = subject.front().apply(node);
       ctx.step(id(), "node at " + api.url() + "; reading its routes");
       String admin = node.token(Role.ADMIN);
@@ -186,7 +199,7 @@ final class SecurityCheck implements Check {
     }
     probes.add(canaryProbe(ctx.work(), canary, "after the node stopped", Files::readAllBytes));
     ctx.step(id(), "mutual TLS probes");
-    mutualTls(ctx.work().resolve("mtls-node"), routes, probes);
+    mutualTls(ctx.work(), routes, probes);
     ctx.step(id(), "audit log probes");
     audit(home.resolve(".cfn"), ctx.work(), probes);
 
@@ -204,6 +217,7 @@ final class SecurityCheck implements Check {
     f.put("probesPassed", passed);
     f.put("routes", routes.stream().map(Route::label).toList());
     f.put("keyringConfigured", keyringBefore ? "yes (before the check)" : "created by the check");
+    f.put("canarySearched", CANARY_FOLDERS);
     f.put("groups", byGroup);
     f.put("probes", probes.stream().map(Probe::asMap).toList());
     double target = ctx.target(id());
@@ -261,7 +275,7 @@ final class SecurityCheck implements Check {
   }
 
   private static void authentication(
-      ServedNode node, ApiClient api, List<Route> routes, List<Probe> probes) {
+      ServeNode.Served node, ApiClient api, List<Route> routes, List<Probe> probes) {
     String unknown = "cfn_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes(32));
     String expired = node.expiredToken(Role.ADMIN);
     String revoked = node.revokedToken(Role.ADMIN);
@@ -295,7 +309,7 @@ final class SecurityCheck implements Check {
   }
 
   private static void authorization(
-      ServedNode node, ApiClient api, List<Route> routes, List<Probe> probes) {
+      ServeNode.Served node, ApiClient api, List<Route> routes, List<Probe> probes) {
     Map<Role, String> tokens = new LinkedHashMap<>();
     for (Role role : Role.values()) {
       tokens.put(role, node.token(role));
@@ -423,8 +437,9 @@ final class SecurityCheck implements Check {
    * one get 401, a trusted viewer certificate is admitted on a viewer route without a token and
    * gets 403 on a route above its role.
    */
-  private void mutualTls(Path home, List<Route> routes, List<Probe> probes) throws IOException {
-    Files.createDirectories(home);
+  private void mutualTls(Path work, List<Route> routes, List<Probe> probes)
+      throws IOException, InterruptedException {
+    Path home = Files.createDirectories(work.resolve("mtls-node"));
     Route viewer =
         routes.stream()
             .filter(r -> r.role() == Role.VIEWER && r.method().equals("GET") && !r.body())
@@ -443,23 +458,21 @@ final class SecurityCheck implements Check {
       "a trusted client certificate is admitted without a token",
       "a trusted client certificate is refused a route above its role"
     };
-    ServedNode node;
+    ServeNode.Served node;
+    List<String> options = new ArrayList<>(List.of("--client-certs"));
+    options.addAll(subject.options());
     try {
       node =
-          ServedNode.start(
-              home,
-              b -> {
-                b.clientCertificates(true);
-                subject.setup().accept(b);
-              });
-    } catch (Exception e) {
+          ServeNode.serve(
+              home, work.resolve("mtls-node-tmp"), work.resolve("mtls-node.log"), options);
+    } catch (ChildJvm.Failure e) {
       for (String n : names) {
         probes.add(
             new Probe(
                 "mutual TLS",
                 n,
                 false,
-                "the node cannot serve client certificates: " + e.getMessage()));
+                "the node cannot serve client certificates: " + e.problem()));
       }
       return;
     }
@@ -482,7 +495,7 @@ final class SecurityCheck implements Check {
         store.trustCertificate(
             trusted.certificate(), Role.VIEWER, List.of(Scope.ALL), Duration.ofHours(1), "");
       }
-      KeyStore trust = node.server.certificate().map(c -> c.trustStore()).orElse(null);
+      KeyStore trust = node.client.trust();
       int[] statuses = {
         status(node, trust, stranger, viewer),
         status(node, trust, revoked, viewer),
@@ -507,7 +520,8 @@ final class SecurityCheck implements Check {
   }
 
   /** The status of {@code route} called with {@code identity}'s certificate and no token. */
-  private static int status(ServedNode node, KeyStore trust, ClientIdentity identity, Route route) {
+  private static int status(
+      ServeNode.Served node, KeyStore trust, ClientIdentity identity, Route route) {
     if (trust == null) {
       return -1; // no TLS: no certificate can be presented
     }
@@ -533,7 +547,7 @@ final class SecurityCheck implements Check {
               .build();
       HttpResponse<Void> r =
           http.send(
-              HttpRequest.newBuilder(URI.create(node.server.url() + route.concrete()))
+              HttpRequest.newBuilder(URI.create(node.client.url() + route.concrete()))
                   .timeout(CALL)
                   .method(route.method(), HttpRequest.BodyPublishers.noBody())
                   .build(),
@@ -703,15 +717,24 @@ final class SecurityCheck implements Check {
     return new CanarySearch(searched[0], found, unreadable);
   }
 
+  /** What the canary probe searches, in the check's folder: see {@link #canaryProbe}. */
+  static final List<String> CANARY_FOLDERS =
+      List.of(
+          HOME + "/ (the node's home: .cfn and all else it writes there)",
+          TEMP + "/ (its temporary folder: java.io.tmpdir, TMPDIR, SQLITE_TMPDIR)",
+          LOG + " (its standard error, where it logs)",
+          "every other file of the check's folder");
+
   /**
    * The canary probe over {@code work}: the check's folder, which holds the node's home (its {@code
-   * .cfn} and anything else it writes there) and the node's log; the node runs in this JVM, whose
-   * shared temporary folder the check does not control.
+   * .cfn} and anything else it writes there), its temporary folder and its log: the node runs in a
+   * JVM of its own whose temporary folder is {@value #TEMP} here, so nothing it writes to a
+   * temporary file escapes the search.
    */
   static Probe canaryProbe(Path work, String canary, String when, FileBytes reader)
       throws IOException {
     CanarySearch s = searchCanary(work, canary.getBytes(StandardCharsets.UTF_8), reader);
-    String where = "the node's home and log folder";
+    String where = "the node's home, temporary folder and log";
     StringBuilder detail = new StringBuilder();
     if (!s.found().isEmpty()) {
       detail.append("found in ").append(s.found()).append(" (the stores do not encrypt); ");

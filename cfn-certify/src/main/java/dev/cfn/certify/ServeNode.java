@@ -1,23 +1,37 @@
 package dev.cfn.certify;
 
 import dev.cfn.certify.harness.ChildJvm;
+import dev.cfn.core.AgentType;
 import dev.cfn.server.CfnServer;
+import dev.cfn.server.auth.Role;
+import dev.cfn.server.tls.ServerCertificate;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The node the uptime check probes and SIGKILLs: {@link CfnServer} over {@code HOME/.cfn} in a JVM
- * of its own, started as {@code cfn serve} starts it (TLS 1.3, tokens, audit log, a clean stop on
- * SIGTERM), on a given port so that a restarted node answers at the same address, with the {@link
- * ServedNode#SINK} agent type for the load.
+ * The node the uptime and security checks serve in a JVM of its own: {@link CfnServer} over {@code
+ * HOME/.cfn}, started as {@code cfn serve} starts it (TLS 1.3, tokens, audit log, a clean stop on
+ * SIGTERM), on a given port so that a restarted node answers at the same address (or on any free
+ * one, port 0), with the {@link ServedNode#SINK} agent type for the load.
  *
  * <p>It prints {@code listening URL}, then {@code ready}; on SIGTERM it stops cleanly and prints
- * {@code stopped}. For the honesty test, {@code --halt-after N} makes it crash by itself (halt, as
- * a SIGKILL would) once its sink agents have handled N messages: a node that dies under load; and
- * {@code --start-delay-ms MS} makes it sleep before it starts: a node that is slow to come back.
+ * {@code stopped}. {@code --insecure-http}, {@code --client-certs} and {@code --max-body-bytes N}
+ * set it up as {@code cfn serve}'s options of those names do ({@code --no-client-certs} turns the
+ * second off again: the last one given wins).
+ *
+ * <p>For the honesty tests: {@code --halt-after N} makes it crash by itself (halt, as a SIGKILL
+ * would) once its sink agents have handled N messages: a node that dies under load; {@code
+ * --start-delay-ms MS} makes it sleep before it starts: a node that is slow to come back; {@code
+ * --spill-to-temp} makes its sink agents write each payload they handle to a file in the JVM's
+ * temporary folder: a node that leaks plaintext outside its home.
  */
 final class ServeNode {
   private ServeNode() {}
@@ -28,25 +42,35 @@ final class ServeNode {
   }
 
   /**
-   * Entry point: {@code --home DIR --port N [--halt-after N] [--start-delay-ms MS]}. Bad arguments:
-   * one line on standard error, exit 2.
+   * Entry point: {@code --home DIR --port N [--insecure-http] [--client-certs | --no-client-certs]
+   * [--max-body-bytes N] [--halt-after N] [--start-delay-ms MS] [--spill-to-temp]}. Bad arguments,
+   * or a node that cannot start: one line on standard error, exit 2 or 1.
    */
   public static void main(String[] args) throws Exception {
     Path home = null;
     int port = -1;
     long haltAfter = 0;
     long startDelayMs = 0;
+    boolean insecureHttp = false;
+    boolean clientCerts = false;
+    int maxBodyBytes = CfnServer.DEFAULT_MAX_BODY_BYTES;
+    boolean spill = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--home" -> home = Path.of(args[++i]);
           case "--port" -> port = Integer.parseInt(args[++i]);
+          case "--insecure-http" -> insecureHttp = true;
+          case "--client-certs" -> clientCerts = true;
+          case "--no-client-certs" -> clientCerts = false;
+          case "--max-body-bytes" -> maxBodyBytes = Integer.parseInt(args[++i]);
           case "--halt-after" -> haltAfter = Long.parseLong(args[++i]);
           case "--start-delay-ms" -> startDelayMs = Long.parseLong(args[++i]);
+          case "--spill-to-temp" -> spill = true;
           default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
         }
       }
-      if (home == null || port < 1) {
+      if (home == null || port < 0) {
         throw new IllegalArgumentException("--home and --port are needed");
       }
     } catch (RuntimeException e) {
@@ -57,8 +81,21 @@ final class ServeNode {
     }
     Thread.sleep(startDelayMs);
     AtomicLong handled = new AtomicLong();
-    CfnServer server =
-        CfnServer.builder(home).port(port).agentType(ServedNode.sink(handled)).start();
+    CfnServer server;
+    try {
+      server =
+          CfnServer.builder(home)
+              .port(port)
+              .insecureHttp(insecureHttp)
+              .clientCertificates(clientCerts)
+              .maxBodyBytes(maxBodyBytes)
+              .agentType(spill ? spilling(handled) : ServedNode.sink(handled))
+              .start();
+    } catch (RuntimeException e) {
+      System.err.println(CrashNode.ERROR_PREFIX + "cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -85,5 +122,100 @@ final class ServeNode {
       Runtime.getRuntime().halt(137);
     }
     stopped.await();
+  }
+
+  /** The sink type of {@code --spill-to-temp}: each payload is also written to a temporary file. */
+  private static AgentType spilling(AtomicLong handled) {
+    return AgentType.builder(
+            ServedNode.SINK,
+            id ->
+                (m, ctx) -> {
+                  Path spill = Files.createTempFile("certify-spill-", ".txt");
+                  Files.writeString(spill, String.valueOf(m.payload()), StandardCharsets.UTF_8);
+                  handled.incrementAndGet();
+                  if (m.isRequest()) {
+                    ctx.reply(m.payload());
+                  }
+                })
+        .blocking()
+        .build();
+  }
+
+  /**
+   * A node started by {@link #serve} in a JVM of its own: its home, its temporary folder, the
+   * client the checks call it with. {@link #close} stops it (SIGTERM, a clean stop).
+   */
+  static final class Served implements AutoCloseable {
+    final Path home;
+    final Path temp;
+    final ApiClient client;
+    final ChildJvm jvm;
+
+    private Served(Path home, Path temp, ApiClient client, ChildJvm jvm) {
+      this.home = home;
+      this.temp = temp;
+      this.client = client;
+      this.jvm = jvm;
+    }
+
+    /** A token of {@code role} with {@code scopes} (default {@code *}), valid for a day. */
+    String token(Role role, String... scopes) {
+      return ServedNode.token(home, role, scopes);
+    }
+
+    /** A token that expired a day ago. */
+    String expiredToken(Role role) {
+      return ServedNode.expiredToken(home, role);
+    }
+
+    /** A token that was revoked. */
+    String revokedToken(Role role) {
+      return ServedNode.revokedToken(home, role);
+    }
+
+    /** The node's own TLS certificate and key, as it serves them. */
+    ServerCertificate certificate() throws IOException {
+      return ServerCertificate.loadOrCreate(home.resolve(".cfn").resolve("tls"), "127.0.0.1");
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      client.close();
+      jvm.stop(30);
+    }
+  }
+
+  /**
+   * Serves the node of {@code home} in a JVM of its own on a free port, {@code options} added to
+   * its arguments (see {@link #main}); its standard error goes to {@code log}, and its temporary
+   * files to {@code temp} ({@code java.io.tmpdir}, {@code TMPDIR} and {@code SQLITE_TMPDIR}, which
+   * the JVM, the SQLite driver and SQLite itself use). Returns once it is ready.
+   *
+   * @throws ChildJvm.Failure when it stops or is not ready within 120 s
+   */
+  static Served serve(Path home, Path temp, Path log, List<String> options)
+      throws IOException, InterruptedException {
+    Files.createDirectories(home);
+    Files.createDirectories(temp);
+    KeyStore trust = ApiClient.trustOf(home); // generates the certificate the node then uses
+    List<String> args = new ArrayList<>(List.of("--home", home.toString(), "--port", "0"));
+    args.addAll(options);
+    String tmp = temp.toAbsolutePath().toString();
+    ChildJvm jvm =
+        CrashNode.launcher(log)
+            .option("-Djava.io.tmpdir=" + tmp)
+            .environment("TMPDIR", tmp)
+            .environment("SQLITE_TMPDIR", tmp)
+            .start(ServeNode.class.getName(), args);
+    try {
+      jvm.await("ready", 120);
+      String url = jvm.await("listening ", 5).substring("listening ".length()).strip();
+      ApiClient client =
+          new ApiClient(url, url.startsWith("https:") ? trust : null, Duration.ofSeconds(10));
+      return new Served(home, temp, client, jvm);
+    } catch (RuntimeException | InterruptedException e) {
+      jvm.kill();
+      throw e;
+    }
   }
 }

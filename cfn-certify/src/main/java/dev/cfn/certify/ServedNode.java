@@ -100,6 +100,10 @@ final class ServedNode implements AutoCloseable {
 
   /** A token that expired a day ago. */
   String expiredToken(Role role) {
+    return expiredToken(home, role);
+  }
+
+  static String expiredToken(Path home, Role role) {
     Clock past = Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC);
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE), past)) {
       return store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify").secret();
@@ -108,6 +112,10 @@ final class ServedNode implements AutoCloseable {
 
   /** A token that was revoked. */
   String revokedToken(Role role) {
+    return revokedToken(home, role);
+  }
+
+  static String revokedToken(Path home, Role role) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
       var issued = store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify");
       store.revoke(issued.token().id());

@@ -17,7 +17,8 @@
  * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults}, which loses commits with cfn-testkit's
  * {@link dev.cfn.testkit.journal.FaultyJournal}, {@code SecurityCheck.Subject}, {@code
  * ResilienceCheck.Clients}); the nodes: the crash node ({@code CrashNode}) and the served node
- * ({@code ServeNode}), each run in a child JVM by the harness {@link
+ * ({@code ServeNode}, the uptime and security checks' node; {@code ServeNode.Served} its handle,
+ * with a temporary folder of its own), each run in a child JVM by the harness {@link
  * dev.cfn.certify.harness.ChildJvm} (shared with {@code cfn chaos}), the crash nodes' life in one
  * check ({@code CrashRun}: start, SIGKILL, restart, finish), the in-process served node ({@code
  * ServedNode}), the log of what a check's in-process nodes print ({@code NodeLog}) and the API

@@ -98,6 +98,42 @@ class BusChecksTest {
     assertThat(r.figures().get("arrived")).isEqualTo(r.figures().get("sent"));
     assertThat(r.measured()).isPositive();
     assertThat((List<?>) r.figures().get("series")).isNotEmpty();
+    assertThat(r.figures()).containsKey("lowestSampleMsgPerSecond");
+  }
+
+  @Test
+  void throughputFailsWhenTheBusStallsForPartOfTheWindow() throws Exception {
+    // every send waits while the bus is stalled: from 0.3 s to 1.1 s after the first send, which
+    // covers most of the tiny profile's window (0.2 s of warm-up, then 0.6 s measured); on a
+    // machine with CPU to spare the rate over the whole window still meets the target, so only
+    // the samples catch the stall
+    long[] first = {0};
+    BusLink stalls =
+        (from, to, payload) -> {
+          long now = System.nanoTime();
+          long t0;
+          synchronized (first) {
+            if (first[0] == 0) {
+              first[0] = now;
+            }
+            t0 = first[0];
+          }
+          long until = t0 + 1_100_000_000L;
+          if (now - t0 >= 300_000_000L && now - until < 0) {
+            try {
+              Thread.sleep(Math.max(1, (until - now) / 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          to.tell(payload, from);
+        };
+    CheckResult r =
+        new ThroughputCheck(stalls).run(TestProfiles.context(TestProfiles.tiny(), work));
+    assertThat(r.figures().get("lost")).isEqualTo(0L);
+    assertThat(r.passed()).as(r.verdict()).isFalse();
+    assertThat((double) r.figures().get("lowestSampleMsgPerSecond")).isLessThan(100_000);
+    assertThat(r.verdict()).contains("NOT sustained");
   }
 
   @Test

@@ -64,6 +64,40 @@ class SecurityCheckTest {
         .contains("1 files searched");
     assertThat(SecurityCheck.canaryProbe(work, canary, "now", Files::readAllBytes).passed())
         .isTrue();
+
+    // a temporary file of the node's, in the temporary folder the check gives its JVM
+    Path temp = Files.createDirectories(work.resolve(SecurityCheck.TEMP));
+    Files.writeString(temp.resolve("upload-123.tmp"), "{\"secret\":\"" + canary + "\"}");
+    SecurityCheck.Probe inTemp =
+        SecurityCheck.canaryProbe(work, canary, "now", Files::readAllBytes);
+    assertThat(inTemp.passed()).isFalse();
+    assertThat(inTemp.detail()).contains("found in [node-tmp/upload-123.tmp]");
+  }
+
+  @Test
+  void failsWhenTheNodeSpillsTheCanaryToItsTemporaryFolder() throws Exception {
+    // a node whose sink agents write each payload to a temporary file: the check gives the
+    // node's JVM a temporary folder of its own, so the file is found and named
+    CheckResult r =
+        run(
+            new SecurityCheck.Subject(
+                List.of("--spill-to-temp"), n -> n.client, SecurityCheck.REAL.auditVerifier()));
+    assertThat(r.passed()).isFalse();
+    List<Map<String, Object>> canary =
+        probes(r).stream()
+            .filter(p -> String.valueOf(p.get("probe")).startsWith("the plaintext canary"))
+            .toList();
+    assertThat(canary).hasSize(2);
+    assertThat(canary)
+        .allSatisfy(
+            p -> {
+              assertThat(p.get("passed")).isEqualTo(false);
+              assertThat(String.valueOf(p.get("detail")))
+                  .containsPattern("found in \\[node-tmp/certify-spill-[0-9]+\\.txt\\]");
+            });
+    // the node's home and its log were searched too: only the spilled file holds the canary
+    assertThat(failed(r))
+        .allMatch(p -> p.startsWith("the plaintext canary"), "only the canary probes fail");
   }
 
   @Test
@@ -86,6 +120,17 @@ class SecurityCheckTest {
             "POST /v1/loops as viewer is forbidden (403) (least role operator)",
             "POST /v1/loops as operator is admitted (least role operator)",
             "POST /v1/loops with malformed JSON is refused with a 4xx");
+    // the canary is searched in the node's temporary folder too, listed in the report
+    assertThat(r.figures().get("canarySearched"))
+        .asString()
+        .contains("node/", "node-tmp/", "served-node.log");
+    assertThat(probes)
+        .filteredOn(p -> String.valueOf(p.get("probe")).startsWith("the plaintext canary"))
+        .hasSize(2)
+        .allSatisfy(
+            p ->
+                assertThat(String.valueOf(p.get("probe")))
+                    .contains("the node's home, temporary folder and log"));
     boolean allPassed = probes.stream().allMatch(p -> p.get("passed").equals(true));
     assertThat(r.passed()).as(r.verdict()).isEqualTo(allPassed);
     assertThat(r.measured())
@@ -100,7 +145,7 @@ class SecurityCheckTest {
     CheckResult r =
         run(
             new SecurityCheck.Subject(
-                b -> b.insecureHttp(true), n -> n.client, SecurityCheck.REAL.auditVerifier()));
+                List.of("--insecure-http"), n -> n.client, SecurityCheck.REAL.auditVerifier()));
     assertThat(r.passed()).isFalse();
     assertThat(failed(r))
         .contains(
@@ -115,9 +160,7 @@ class SecurityCheckTest {
     CheckResult r =
         run(
             new SecurityCheck.Subject(
-                b -> b.clientCertificates(false),
-                n -> n.client,
-                SecurityCheck.REAL.auditVerifier()));
+                List.of("--no-client-certs"), n -> n.client, SecurityCheck.REAL.auditVerifier()));
     assertThat(r.passed()).isFalse();
     assertThat(failed(r))
         .contains(
@@ -133,7 +176,9 @@ class SecurityCheckTest {
     CheckResult r =
         run(
             new SecurityCheck.Subject(
-                b -> b.maxBodyBytes(64 << 20), n -> n.client, SecurityCheck.REAL.auditVerifier()));
+                List.of("--max-body-bytes", Integer.toString(64 << 20)),
+                n -> n.client,
+                SecurityCheck.REAL.auditVerifier()));
     assertThat(r.passed()).isFalse();
     assertThat(failed(r)).anyMatch(p -> p.contains("a body over twice the size limit"));
   }
@@ -143,7 +188,7 @@ class SecurityCheckTest {
     CheckResult r =
         run(
             new SecurityCheck.Subject(
-                b -> {},
+                List.of(),
                 n -> n.client,
                 dir -> {
                   AuditReport real = AuditLog.verify(dir, null);
@@ -174,7 +219,7 @@ class SecurityCheckTest {
       CheckResult r =
           run(
               new SecurityCheck.Subject(
-                  b -> {}, n -> front(n, front), SecurityCheck.REAL.auditVerifier()));
+                  List.of(), n -> front(n, front), SecurityCheck.REAL.auditVerifier()));
       assertThat(r.passed()).isFalse();
       assertThat(failed(r))
           .contains("GET /v1/agents with no token is refused (401)")
@@ -186,12 +231,12 @@ class SecurityCheckTest {
     }
   }
 
-  private static ApiClient front(ServedNode node, HttpsServer[] holder) {
+  private static ApiClient front(ServeNode.Served node, HttpsServer[] holder) {
     try {
       char[] password = "front".toCharArray();
       KeyManagerFactory kmf =
           KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(node.server.certificate().orElseThrow().keyStore(password), password);
+      kmf.init(node.certificate().keyStore(password), password);
       SSLContext tls = SSLContext.getInstance("TLSv1.3");
       tls.init(kmf.getKeyManagers(), null, null);
       HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);

@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -80,6 +82,7 @@ public final class ChildJvm {
     private final String noun;
     private final String errorPrefix;
     private final List<String> options = new ArrayList<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
     private String statusPrefix;
 
     private Launcher(Path log, String noun, String errorPrefix) {
@@ -93,6 +96,15 @@ public final class ChildJvm {
       if (option != null) {
         options.add(option);
       }
+      return this;
+    }
+
+    /**
+     * Sets an environment variable of the child (it inherits this JVM's environment otherwise),
+     * such as {@code TMPDIR} for a child whose temporary files are to land in a given folder.
+     */
+    public Launcher environment(String name, String value) {
+      environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
       return this;
     }
 
@@ -115,10 +127,10 @@ public final class ChildJvm {
       cmd.addAll(options);
       cmd.add(main);
       cmd.addAll(args);
-      Process p =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      pb.environment().putAll(environment);
+      Process p = pb.start();
       return new ChildJvm(p, this);
     }
   }
