@@ -3,8 +3,10 @@ package dev.cfn.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.ai.model.ModelConfig;
+import dev.cfn.cluster.nats.Partitioner;
 import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.node.ClusterConfig;
+import dev.cfn.cluster.node.Rendezvous;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.AgentId;
@@ -16,6 +18,7 @@ import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.RecordedRequest;
 import dev.cfn.testkit.Reply;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
@@ -28,6 +31,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -47,6 +52,14 @@ class ServeClusterAgentsTest {
   @TempDir Path dir;
 
   private CfnServer server(String name, ModelServer models) throws Exception {
+    return server(dir, name, models.openAiBaseUrl());
+  }
+
+  /**
+   * A server whose home is {@code dir/home-NAME}, with the agent definition {@code helper} on the
+   * model server at {@code modelBaseUrl}; also started by {@link ServeClusterNodeChild}.
+   */
+  static CfnServer server(Path dir, String name, String modelBaseUrl) throws Exception {
     Path home = Files.createDirectories(dir.resolve("home-" + name));
     Path agents = Files.createDirectories(home.resolve(".claude/agents"));
     Files.writeString(
@@ -54,8 +67,10 @@ class ServeClusterAgentsTest {
         "---\nname: helper\ndescription: Helps\ntools: []\nmodel: test-model\n---\nYou help.\n");
     String yaml =
         "providers:\n  local:\n    kind: openai\n    base-url: "
-            + models.openAiBaseUrl()
-            + "\n    api-key: k\n    model: test-model\n";
+            + modelBaseUrl
+            + "\n    api-key: key-"
+            + name
+            + "\n    model: test-model\n";
     return CfnServer.builder(home)
         .port(0)
         .insecureHttp(true)
@@ -65,13 +80,19 @@ class ServeClusterAgentsTest {
   }
 
   private ClusterConfig config(String node, TestNats nats, String pg) throws Exception {
+    return config(dir, node, nats.urls(), pg);
+  }
+
+  /** The cluster configuration of node {@code node} ({@code dir/NODE.yaml}), TTL 2 s. */
+  static ClusterConfig config(Path dir, String node, List<String> natsUrls, String pg)
+      throws Exception {
     Path f = dir.resolve(node + ".yaml");
     Files.writeString(
         f,
         "node: "
             + node
             + "\nnamespace: agents\nnats:\n  urls: ["
-            + String.join(", ", nats.urls())
+            + String.join(", ", natsUrls)
             + "]\n  replicas: 1\npostgres:\n  url: "
             + pg
             + "\npartitions: "
@@ -83,6 +104,14 @@ class ServeClusterAgentsTest {
   private static String token(CfnServer server, Path home) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
       return store.create(Role.OPERATOR, List.of(Scope.ALL), Duration.ofDays(1), "test").secret();
+    }
+  }
+
+  private static String log(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "(none: " + e.getMessage() + ")";
     }
   }
 
@@ -173,6 +202,146 @@ class ServeClusterAgentsTest {
             post(a, token, "/v1/agents", "{\"type\":\"helper\",\"key\":\"k1\"}");
         assertThat(spawn.statusCode()).isEqualTo(409);
         assertThat(spawn.body()).contains("run on the cluster");
+      }
+    }
+  }
+
+  /**
+   * A task sent through server A's API to {@code helper} on a partition held by node B, a server in
+   * a child JVM ({@link ServeClusterNodeChild}), which is SIGKILLed while its LLM agent waits for
+   * the model's answer (the model server holds the calls made with node B's API key until the
+   * kill): after the TTL, node A takes the partition over and handles the task, which is
+   * acknowledged once in PostgreSQL; the model was asked at most twice for it (the call in flight
+   * at the kill is repeated: the crash window).
+   */
+  @Test
+  @Timeout(360)
+  void aTaskWhoseNodeIsKilledMidTaskIsHandledOnceByTheSurvivor() throws Exception {
+    String pg = TestDatabase.newSchema("serveagentskill");
+    String crash = "task number crash";
+    CountDownLatch askedByB = new CountDownLatch(1);
+    CountDownLatch killed = new CountDownLatch(1);
+    try (ModelServer models = ModelServer.start();
+        TestNats nats = TestNats.single();
+        PgJournal db = PgJournal.builder(pg).stateCacheKeys(0).open()) {
+      models
+          .script()
+          .on(
+              Match.of(
+                  "held until the kill",
+                  r -> {
+                    String task = r.lastUserMessage();
+                    if (task != null
+                        && task.contains(crash)
+                        && "Bearer key-node-b".equals(r.headers().get("Authorization"))) {
+                      askedByB.countDown();
+                      try {
+                        killed.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }
+                    return true;
+                  }))
+          .reply(Reply.text("done").withUsage(20, 5, 0));
+      Path childLog = dir.resolve("node-b.log");
+      try (ChildJvm b =
+          ChildJvm.of(
+                  ServeClusterNodeChild.class,
+                  dir.toString(),
+                  "node-b",
+                  models.openAiBaseUrl(),
+                  nats.urls().getFirst(),
+                  pg)
+              .errorTo(childLog)
+              .start()) {
+        assertThat(b.awaitLine(l -> l.equals("JOINED")))
+            .as("node B joined; its log: %s", log(childLog))
+            .isEqualTo("JOINED");
+        b.readInBackground(line -> {}); // so that its output never fills the pipe
+        try (CfnServer a = server("a", models);
+            ClusterConfig.Joined na =
+                ServeCommand.joinCluster(
+                    a,
+                    config("node-a", nats, pg),
+                    Map.of(),
+                    1L,
+                    new PrintWriter(new StringWriter()))) {
+          String nodeA = na.node().placement().node();
+          ServeClusterTest.eventually(
+              "both nodes live, each partition held by its owner among them, some by node B",
+              () -> {
+                List<String> live = na.node().placement().liveNodes();
+                if (live.size() != 2) {
+                  return false;
+                }
+                boolean someOnB = false;
+                for (int p = 0; p < PARTITIONS; p++) {
+                  String owner = Rendezvous.owner(p, live);
+                  if (!db.leases().holder(p).map(l -> l.owner().equals(owner)).orElse(false)) {
+                    return false;
+                  }
+                  someOnB |= !owner.equals(nodeA);
+                }
+                return someOnB;
+              });
+          String nodeB =
+              na.node().placement().liveNodes().stream()
+                  .filter(n -> !n.equals(nodeA))
+                  .findFirst()
+                  .orElseThrow();
+          assertThat(nodeB).startsWith("node-b");
+          Partitioner partitioner = new Partitioner(PARTITIONS);
+          String key = null;
+          int partition = -1;
+          for (int i = 0; key == null; i++) {
+            int p = partitioner.partition(AgentId.of("helper", "k" + i));
+            if (db.leases().holder(p).map(l -> l.owner().equals(nodeB)).orElse(false)) {
+              key = "k" + i;
+              partition = p;
+            }
+          }
+          String token = token(a, dir.resolve("home-a"));
+          HttpResponse<String> sent =
+              post(
+                  a,
+                  token,
+                  "/v1/messages/send",
+                  "{\"to\":\"helper/" + key + "\",\"task\":\"" + crash + "\"}");
+          assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+          assertThat(sent.body()).contains("\"path\":\"cluster\"").contains("\"RELIABLE\"");
+          Matcher m = Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(sent.body());
+          assertThat(m.find()).isTrue();
+          long id = Long.parseLong(m.group(1));
+
+          assertThat(askedByB.await(300, TimeUnit.SECONDS))
+              .as("node B's agent asked the model; its log: %s", log(childLog))
+              .isTrue();
+          assertThat(db.isAcknowledged(id)).isFalse();
+          assertThat(b.kill()).isTrue();
+          assertThat(b.exitValue()).isEqualTo(ChildJvm.SIGKILLED);
+          killed.countDown();
+
+          ServeClusterTest.eventually(
+              "node A took the partition over and handled the task",
+              () -> na.node().handledCount() == 1);
+          assertThat(na.node().placement().held()).containsKey(partition);
+          assertThat(db.isAcknowledged(id)).as("message " + id + " acknowledged").isTrue();
+          long asked =
+              models.requests().stream()
+                  .map(RecordedRequest::lastUserMessage)
+                  .filter(t -> t != null && t.contains(crash))
+                  .count();
+          assertThat(asked)
+              .as(
+                  "the model was asked for the task at most twice (node B's call in flight, node A's)")
+              .isLessThanOrEqualTo(2);
+          assertThat(a.runtime().lookup(AgentId.of("helper", key)))
+              .as("not run by the embedded runtime")
+              .isEmpty();
+        }
+      } finally {
+        killed.countDown();
       }
     }
   }
