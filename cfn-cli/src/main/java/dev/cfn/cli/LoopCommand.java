@@ -795,6 +795,7 @@ final class LoopCommand extends CommandGroup {
               "POST /v1/loops/{run}/decision",
               "loop:" + runId,
               detail,
+              () -> {}, // the journal was read above: it is one, and the run waits
               () -> {
                 try (SqliteJournal journal = openJournal(files.store.db);
                     AgentRuntime rt =
