@@ -587,25 +587,16 @@ public final class CfnServer implements AutoCloseable {
               new Webhook(rules.webhook(), webhookBackoff, clock),
               clock,
               bind + ":" + port);
-      RequestSchemas schemas =
-          new RequestSchemas(
-              new java.util.LinkedHashSet<>(
-                  List.of(
-                      "spawn",
-                      "send",
-                      "publish",
-                      "request",
-                      "memory-put",
-                      "loop-decision",
-                      "loop-submit",
-                      "rollout-rollback",
-                      "graph-submit",
-                      "graph-cancel",
-                      "swarm-create",
-                      "swarm-join")));
       ObjectNode[] document = new ObjectNode[1];
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
+      // the body schemas the table names, each compiled once
+      RequestSchemas schemas =
+          new RequestSchemas(
+              table.stream()
+                  .map(ApiRoute::schema)
+                  .filter(java.util.Objects::nonNull)
+                  .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
       document[0] = OpenApiDocument.build(table, schemas, version());
       RateLimiter perToken = new RateLimiter(ratePerSecond, rateBurst, System::nanoTime);
       RateLimiter perAddress =

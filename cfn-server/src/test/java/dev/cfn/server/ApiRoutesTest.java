@@ -97,6 +97,69 @@ class ApiRoutesTest {
   }
 
   @Test
+  void agentDefinitionsAreValidatedWithoutWritingAnything() throws Exception {
+    node.audit.clear();
+    String viewer = node.token(Role.VIEWER);
+    java.util.List<String> before = files(home);
+
+    JsonNode valid =
+        json(
+            node.call(
+                "POST",
+                "/v1/agents/validate",
+                viewer,
+                body(
+                    "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n")),
+            200);
+    assertThat(valid.path("valid").asBoolean()).isTrue();
+    assertThat(valid.path("agents").toString()).isEqualTo("[\"helper\"]");
+    assertThat(valid.path("problems").isArray()).isTrue();
+
+    HttpResponse<String> bad =
+        node.call(
+            "POST",
+            "/v1/agents/validate",
+            viewer,
+            body("---\nname: Not A Name!\ndescription: Helps\n---\nYou help.\n"));
+    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(422);
+    assertThat(bad.headers().firstValue("Content-Type").orElse("")).startsWith(Problem.MEDIA_TYPE);
+    JsonNode problem = Gate.JSON.readTree(bad.body());
+    assertThat(problem.path("title").asText()).isEqualTo("Invalid agent definition");
+    assertThat(problem.path("valid").asBoolean(true)).isFalse();
+    JsonNode first = problem.path("problems").get(0);
+    assertThat(first.path("line").asInt()).isEqualTo(2);
+    assertThat(first.path("severity").asText()).isEqualTo("error");
+    assertThat(first.path("message").asText()).contains("name");
+    assertThat(first.path("fix").asText()).isNotBlank();
+    assertThat(problem.path("detail").asText()).contains("definition.md:2");
+
+    // the body's own schema: a definition is required and not empty
+    HttpResponse<String> empty = node.call("POST", "/v1/agents/validate", viewer, body(""));
+    assertThat(empty.statusCode()).isEqualTo(422);
+    assertThat(empty.body()).contains("Invalid body");
+
+    // read-only: nothing written, nothing registered, no privileged action recorded
+    assertThat(files(home)).isEqualTo(before);
+    assertThat(node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION)).isEmpty();
+    assertThat(json(node.get("/v1/agents", viewer), 200).path("definitions").toString())
+        .doesNotContain("helper");
+  }
+
+  /** {@code {"definition": text}}. */
+  static String body(String definition) throws Exception {
+    return Gate.JSON.writeValueAsString(java.util.Map.of("definition", definition));
+  }
+
+  static java.util.List<String> files(Path dir) throws Exception {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
+      return s.filter(p -> p.toString().contains(".claude") || p.toString().endsWith(".md"))
+          .map(Path::toString)
+          .sorted()
+          .toList();
+    }
+  }
+
+  @Test
   void deadLettersAreListedShownReplayedOnTheLiveRuntimeAndPurged() throws Exception {
     JsonNode sent =
         json(
