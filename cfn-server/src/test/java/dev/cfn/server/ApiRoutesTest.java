@@ -8,6 +8,7 @@ import dev.cfn.server.auth.Role;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -251,19 +252,59 @@ class ApiRoutesTest {
       String first = null;
       while (first == null) {
         String line = it.next();
+        assertThat(line).as("inside the window: no gap signal").isNotEqualTo("event: gap");
         if (line.startsWith("id: ")) {
           first = line.substring(4);
         }
       }
       assertThat(Long.parseLong(first)).isEqualTo(Long.parseLong(startedId) + 1);
+      String line = it.next();
+      assertThat(line).as("an event, not a gap").startsWith("event: ").isNotEqualTo("event: gap");
       String stopped = null;
       while (stopped == null) {
-        String line = it.next();
         if (line.equals("event: cfn.agent.stopped")) {
           stopped = it.next();
+        } else {
+          line = it.next();
         }
       }
       assertThat(stopped).contains("echo/ev");
+    }
+  }
+
+  /**
+   * A {@code Last-Event-ID} older than the node's window (here one of an earlier run of the node,
+   * below its first id) or newer than any it issued is answered with the gap signal, then the
+   * events still held.
+   */
+  @Test
+  void resumingFromOutsideTheWindowSignalsTheGap() throws Exception {
+    String viewer = node.token(Role.VIEWER);
+    String position;
+    HttpResponse<java.util.stream.Stream<String>> live = node.stream("/v1/events", viewer, null);
+    try (java.util.stream.Stream<String> lines = live.body()) {
+      java.util.Iterator<String> it = lines.iterator();
+      assertThat(it.next()).isEqualTo(": cfn events");
+      position = it.next().substring(4);
+    }
+    long newest = Long.parseLong(position);
+    for (String stale : List.of("1", Long.toString(newest + 1_000_000))) {
+      HttpResponse<java.util.stream.Stream<String>> resumed =
+          node.stream("/v1/events", viewer, stale);
+      try (java.util.stream.Stream<String> lines = resumed.body()) {
+        java.util.Iterator<String> it = lines.iterator();
+        assertThat(it.next()).isEqualTo(": cfn events");
+        long at = Long.parseLong(it.next().substring(4));
+        assertThat(it.next()).isEmpty();
+        // the gap: its id is the stream's position, its data what was asked for and what is held
+        assertThat(it.next()).isEqualTo("id: " + at);
+        assertThat(it.next()).isEqualTo("event: gap");
+        JsonNode gap = Gate.JSON.readTree(it.next().substring("data: ".length()));
+        assertThat(gap.path("lastEventId").asLong()).isEqualTo(Long.parseLong(stale));
+        assertThat(gap.path("firstAvailableId").asLong()).isEqualTo(at + 1);
+        assertThat(at).as("resumes within what the node holds").isLessThanOrEqualTo(newest + 100);
+        assertThat(it.next()).isEmpty();
+      }
     }
   }
 
