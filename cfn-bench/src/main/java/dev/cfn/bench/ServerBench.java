@@ -381,7 +381,10 @@ final class ServerBench {
     static Target start(Path home, boolean tls) throws Exception {
       String token;
       try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-        token = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "bench").secret();
+        token =
+            store
+                .create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "bench", "cfn:bench")
+                .secret();
       }
       CfnServer server =
           CfnServer.builder(home)

@@ -488,12 +488,24 @@ final class SecurityCheck implements Check {
         String id =
             store
                 .trustCertificate(
-                    revoked.certificate(), Role.ADMIN, List.of(Scope.ALL), Duration.ofHours(1), "")
+                    revoked.certificate(),
+                    Role.ADMIN,
+                    List.of(Scope.ALL),
+                    Duration.ofHours(1),
+                    "",
+                    ServedNode.ACTOR,
+                    "cert.trust")
                 .principal()
                 .id();
-        store.revoke(id);
+        store.revoke(id, ServedNode.ACTOR);
         store.trustCertificate(
-            trusted.certificate(), Role.VIEWER, List.of(Scope.ALL), Duration.ofHours(1), "");
+            trusted.certificate(),
+            Role.VIEWER,
+            List.of(Scope.ALL),
+            Duration.ofHours(1),
+            "",
+            ServedNode.ACTOR,
+            "cert.trust");
       }
       KeyStore trust = node.client.trust();
       int[] statuses = {

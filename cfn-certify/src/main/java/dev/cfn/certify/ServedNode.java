@@ -29,6 +29,12 @@ final class ServedNode implements AutoCloseable {
   /** The agent type the checks send their load to. */
   static final String SINK = "certify-sink";
 
+  /**
+   * The principal of the audit events of the tokens and certificates the checks issue and revoke
+   * ({@code TokenStore} queues one for each).
+   */
+  static final String ACTOR = "cfn:certify";
+
   final Path home;
   final CfnServer server;
   final ApiClient client;
@@ -94,7 +100,7 @@ final class ServedNode implements AutoCloseable {
 
   static String token(Path home, Role role, String... scopes) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      return store.create(role, scopes(scopes), Duration.ofDays(1), "cfn certify").secret();
+      return store.create(role, scopes(scopes), Duration.ofDays(1), "cfn certify", ACTOR).secret();
     }
   }
 
@@ -106,7 +112,9 @@ final class ServedNode implements AutoCloseable {
   static String expiredToken(Path home, Role role) {
     Clock past = Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC);
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE), past)) {
-      return store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify").secret();
+      return store
+          .create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify", ACTOR)
+          .secret();
     }
   }
 
@@ -117,8 +125,8 @@ final class ServedNode implements AutoCloseable {
 
   static String revokedToken(Path home, Role role) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      var issued = store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify");
-      store.revoke(issued.token().id());
+      var issued = store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "cfn certify", ACTOR);
+      store.revoke(issued.token().id(), ACTOR);
       return issued.secret();
     }
   }

@@ -259,7 +259,10 @@ interface StoreSubject {
 
     @Override
     public void write(int i, String value) {
-      issued.put(i, store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), value));
+      issued.put(
+          i,
+          store.create(
+              Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), value, ServedNode.ACTOR));
     }
 
     @Override
@@ -304,7 +307,14 @@ interface StoreSubject {
       certificates.put(i, cert);
       trusted.put(
           i,
-          store.trustCertificate(cert, Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), value));
+          store.trustCertificate(
+              cert,
+              Role.VIEWER,
+              List.of(Scope.ALL),
+              Duration.ofDays(1),
+              value,
+              ServedNode.ACTOR,
+              "cert.trust"));
     }
 
     @Override

@@ -133,16 +133,6 @@ final class AgentCommand extends CommandGroup {
     return m;
   }
 
-  static Map<String, Object> fields(Problem p) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("file", p.file().toString());
-    m.put("line", p.line());
-    m.put("severity", p.severity().label());
-    m.put("message", p.message());
-    m.put("fix", p.fix());
-    return m;
-  }
-
   /**
    * A subcommand that reads the agent files or folders given as parameters ({@code .claude/agents}
    * by default) and then works on what it read; exits with 2 when there is nothing to read.
@@ -298,7 +288,7 @@ final class AgentCommand extends CommandGroup {
           r.problems().stream().filter(p -> p.file().equals(d.source())).toList();
       if (json) {
         Map<String, Object> m = fields(d, true);
-        m.put("warnings", warnings.stream().map(AgentCommand::fields).toList());
+        m.put("warnings", warnings.stream().map(Problem::fields).toList());
         out.println(json(m));
         out.flush();
         return 0;
@@ -387,7 +377,7 @@ final class AgentCommand extends CommandGroup {
         m.put("invalid", invalid);
         m.put("warnings", warnings);
         m.put("invalidFiles", r.invalidFiles().stream().map(Path::toString).toList());
-        m.put("problems", r.problems().stream().map(AgentCommand::fields).toList());
+        m.put("problems", r.problems().stream().map(Problem::fields).toList());
         out.println(json(m));
       } else {
         for (Problem p : r.problems()) {

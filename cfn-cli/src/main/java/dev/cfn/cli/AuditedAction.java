@@ -17,9 +17,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * audit verify|tail} read) as the server records its privileged routes: one entry, SUCCESS, or
  * FAILURE with the reason when the action failed.
  *
- * <p>The log is opened before the action, so an action that cannot be recorded does not happen: the
- * log takes one writer at a time, and a running node holds it (which is also when these actions are
- * refused).
+ * <p>The input is checked first, writing nothing (a journal opened read-only, a backup verified):
+ * bad input is refused before the log is opened, which would create {@code audit/} and {@code
+ * keys/} beside a file that is no node's. The log is opened next, before the action, so an action
+ * that cannot be recorded does not happen: the log takes one writer at a time, and a running node
+ * holds it (which is also when these actions are refused).
  */
 final class AuditedAction {
   private AuditedAction() {}
@@ -32,11 +34,20 @@ final class AuditedAction {
    * @param target what it acts on (a path)
    * @param detail what the entry says on success (never a secret; file names rather than paths,
    *     which the log's redaction takes for random runs when long)
-   * @throws CommandFailure when the log cannot be opened (nothing was done), or as the action threw
+   * @param check refuses bad input (by throwing) without writing anything; runs before the log is
+   *     opened, so a refusal leaves no trace (nor an audit entry: nothing was attempted)
+   * @throws CommandFailure when the log cannot be opened (nothing was done), or as the check or the
+   *     action threw
    */
   static <T> T run(
-      Path cfn, String name, String target, Map<String, String> detail, Supplier<T> action) {
+      Path cfn,
+      String name,
+      String target,
+      Map<String, String> detail,
+      Runnable check,
+      Supplier<T> action) {
     String what = clip(target);
+    check.run();
     AuditLog log;
     try {
       log = AuditLog.open(cfn);

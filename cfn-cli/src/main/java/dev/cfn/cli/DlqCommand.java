@@ -111,7 +111,9 @@ final class DlqCommand extends CommandGroup {
   /**
    * Runs a local replay or purge with its entry in the audit log of the journal's folder ({@code
    * .cfn/audit} for the embedded default), under the action the node's API records for the same
-   * change, so {@code cfn audit tail} shows both alike.
+   * change, so {@code cfn audit tail} shows both alike. A file that is not a journal is refused
+   * first, read-only, before anything is created beside it (the audit log, its keys, the journal's
+   * lock).
    */
   static <T> T audited(Path journal, String action, String target, Supplier<T> change) {
     return AuditedAction.run(
@@ -119,7 +121,15 @@ final class DlqCommand extends CommandGroup {
         action,
         target,
         Map.of("journal", String.valueOf(journal.getFileName())),
+        () -> requireJournal(journal),
         change);
+  }
+
+  /** Refuses (as the read-only commands do) a file that is not a cfn journal; writes nothing. */
+  static void requireJournal(Path journal) {
+    try (JournalReader j = SqliteJournal.openReadOnly(journal)) {
+      j.file(); // opening it checked it
+    }
   }
 
   /** There is no such dead letter: a failure (exit 1) naming where to look. */

@@ -185,6 +185,7 @@ final class DrCommand extends CommandGroup {
               keysOnly ? "dr.restore-keys" : "dr.restore",
               cfn.toAbsolutePath().normalize().toString(),
               Map.of("from", String.valueOf(set.toAbsolutePath().normalize().getFileName())),
+              () -> {}, // the set was verified above
               () -> {
                 try {
                   return keysOnly
@@ -309,7 +310,8 @@ final class DrCommand extends CommandGroup {
                     Role.OPERATOR,
                     List.of(Scope.parse("memory:" + NAMESPACE)),
                     Duration.ofDays(1),
-                    "cfn dr drill")
+                    "cfn dr drill",
+                    KeysCommand.user())
                 .secret();
       }
       err.println(

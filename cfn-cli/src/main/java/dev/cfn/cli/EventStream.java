@@ -23,10 +23,11 @@ import java.util.concurrent.TimeUnit;
  * breaks, even before the first event, the stream connects again with {@code Last-Event-ID} set to
  * the last event it handed on (or to that position), so no event of the node's window is lost or
  * seen twice. It tries for {@link #RECONNECT_WINDOW_MILLIS} before it reports the node as gone.
- * Events may still be missed across a break when the node restarted, or its window of recent events
- * moved past the last one seen, or it is an older node that sends no position (then a break before
- * the first event resumes from the node's present): so after every reconnection the reader takes a
- * {@link Resync} marker, and should read the state it follows once from the node.
+ * Events are missed across a break only when the node restarted or its window of recent events
+ * moved past the last one seen; the node then says so with an {@code event: gap} (its data: {@code
+ * {"lastEventId": L, "firstAvailableId": F}}), and the reader takes a {@link Resync} marker in its
+ * place, on which it should read the state it follows once from the node. A reconnection the node
+ * answers without a gap lost nothing, and hands on no marker.
  */
 final class EventStream implements AutoCloseable {
   /** How long the stream tries to connect again after a break before it gives up. */
@@ -35,8 +36,11 @@ final class EventStream implements AutoCloseable {
   /** One event: its id, its name (the topic type, e.g. {@code cfn.flow.loop.answered}), data. */
   record Event(long id, String name, String data) {}
 
-  /** Taken after a reconnection: events may have been missed. */
+  /** Taken where the node said events were missed ({@code event: gap}): read the state again. */
   record Resync() {}
+
+  /** The event by which the node says events were missed. */
+  static final String GAP = "gap";
 
   private record Gone(CommandFailure failure) {}
 
@@ -133,16 +137,11 @@ final class EventStream implements AutoCloseable {
       if (closed) {
         return;
       }
-      // before the first block, open() has not returned: nothing the caller caused can be missed
-      boolean resync = started.getCount() == 0;
       InputStream again = reconnect();
       if (again == null) {
         return;
       }
-      current = again;
-      if (resync) {
-        queue.add(new Resync());
-      }
+      current = again; // a gap it missed events across, the node says first on it
     }
   }
 
@@ -159,7 +158,7 @@ final class EventStream implements AutoCloseable {
             long n = Long.parseLong(id.strip());
             lastId = n; // with data an event; without, the stream's position only
             if (data != null) {
-              queue.add(new Event(n, name, data.toString()));
+              queue.add(name.equals(GAP) ? new Resync() : new Event(n, name, data.toString()));
             }
           } catch (NumberFormatException ignored) {
             // an event without a numeric id is not one of the node's

@@ -426,7 +426,7 @@ final class LoopCommand extends CommandGroup {
    * from the node's live events ({@code events}, opened before the run was submitted, so none of
    * its events is missed), showing every recorded answer and status change as the local run's
    * progress does. The run's record is read ({@code GET /v1/loops/RUN}) only at the start (what was
-   * recorded before), after a reconnection of the stream (events may have been missed), and to
+   * recorded before), where the node said events were missed (a gap, after a reconnection), and to
    * confirm the end an event announced (events are published just before the node commits them).
    *
    * @throws CommandFailure (exit 1) when it has not settled within {@code timeout}; it goes on on
@@ -795,6 +795,7 @@ final class LoopCommand extends CommandGroup {
               "POST /v1/loops/{run}/decision",
               "loop:" + runId,
               detail,
+              () -> {}, // the journal was read above: it is one, and the run waits
               () -> {
                 try (SqliteJournal journal = openJournal(files.store.db);
                     AgentRuntime rt =

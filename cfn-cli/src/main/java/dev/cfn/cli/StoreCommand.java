@@ -331,6 +331,7 @@ final class StoreCommand {
               "store.restore",
               journal.toString(),
               Map.of("from", String.valueOf(from.toAbsolutePath().normalize().getFileName())),
+              () -> JournalFiles.verifyBackup(from),
               () -> JournalFiles.restore(from, store.db));
       PrintWriter out = spec.commandLine().getOut();
       out.println(

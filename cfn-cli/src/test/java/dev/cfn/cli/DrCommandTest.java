@@ -174,7 +174,8 @@ class DrCommandTest {
                   dev.cfn.server.auth.Role.VIEWER,
                   java.util.List.of(dev.cfn.server.auth.Scope.ALL),
                   java.time.Duration.ofDays(1),
-                  "kept")
+                  "kept",
+                  "user:test")
               .secret();
     }
     Files.writeString(cfn.resolve("tls/server.crt"), "CERT\n");

@@ -87,7 +87,9 @@ class RemoteCommandsTest {
 
   static String token(Role role) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      return store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "test").secret();
+      return store
+          .create(role, List.of(Scope.ALL), Duration.ofDays(1), "test", "user:test")
+          .secret();
     }
   }
 

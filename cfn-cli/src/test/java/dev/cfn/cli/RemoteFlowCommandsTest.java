@@ -59,7 +59,8 @@ class RemoteFlowCommandsTest {
   static Path tokenFile(String name, Role role) throws Exception {
     String token;
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      token = store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "test").secret();
+      token =
+          store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "test", "user:test").secret();
     }
     Path f = home.resolve(name + ".token");
     Files.writeString(f, token + "\n");

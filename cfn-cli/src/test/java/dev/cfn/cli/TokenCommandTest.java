@@ -140,38 +140,11 @@ class TokenCommandTest {
           .isEqualTo(1);
     }
 
-    CliRun table = CliRun.run("token", "list", "--home", h);
-    assertThat(table.code()).as(table.err()).isZero();
-    assertThat(table.out().lines().toList().getFirst()).contains("RECORD");
-    java.util.Map<String, String> rows = new java.util.HashMap<>();
-    table
-        .out()
-        .lines()
-        .forEach(l -> ids.values().stream().filter(l::startsWith).forEach(id -> rows.put(id, l)));
-    assertThat(rows.get(ids.get("intact"))).contains(" ok ").doesNotContain("DAMAGED");
-    assertThat(rows.get(ids.get(DamagedTokenFile.NOTE))).contains("DAMAGED").contains("viewer");
-    assertThat(rows.get(ids.get("unreadable"))).contains("DAMAGED").contains("?");
-    assertThat(table.out()).contains("3 token(s), 2 DAMAGED");
-
-    CliRun json = CliRun.run("token", "list", "--json", "--home", h);
-    assertThat(json.code()).as(json.err()).isZero();
-    java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> byId = new java.util.HashMap<>();
-    new com.fasterxml.jackson.databind.ObjectMapper()
-        .readTree(json.out())
-        .forEach(n -> byId.put(n.path("id").asText(), n));
-    assertThat(byId).hasSize(3);
-    assertThat(byId.get(ids.get("intact")).path("damaged").asBoolean(true)).isFalse();
-    assertThat(byId.get(ids.get("intact")).path("damage").isNull()).isTrue();
-    com.fasterxml.jackson.databind.JsonNode flipped = byId.get(ids.get(DamagedTokenFile.NOTE));
-    assertThat(flipped.path("damaged").asBoolean(false)).isTrue();
-    assertThat(flipped.path("damage").asText()).startsWith("fails its checksum");
-    assertThat(flipped.path("role").asText()).isEqualTo("viewer");
-    com.fasterxml.jackson.databind.JsonNode unreadable = byId.get(ids.get("unreadable"));
-    assertThat(unreadable.path("damaged").asBoolean(false)).isTrue();
-    assertThat(unreadable.path("role").isNull()).isTrue();
+    DamagedListing listed =
+        DamagedListing.of("token", h, ids, DamagedTokenFile.NOTE, "3 token(s), 2 DAMAGED");
 
     for (String secret : secrets) {
-      assertThat(table.out() + table.err() + json.out() + json.err()).doesNotContain(secret);
+      assertThat(listed.printed()).doesNotContain(secret);
     }
   }
 

@@ -3,6 +3,8 @@ package dev.cfn.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cfn.ai.budget.Budget;
 import dev.cfn.ai.definition.AgentDefinition;
+import dev.cfn.ai.definition.DefinitionLoader;
+import dev.cfn.ai.definition.LoadResult;
 import dev.cfn.ai.model.ModelConfigException;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentMetrics;
@@ -17,7 +19,8 @@ import java.util.Optional;
 
 /**
  * The agent routes: list, spawn (from a definition of {@code .claude/agents} or a type the node
- * registered), status with mailbox depth, stop; and the budgets of the agents spawned with one.
+ * registered), status with mailbox depth, stop, the check of a definition's text; and the budgets
+ * of the agents spawned with one.
  */
 final class AgentRoutes {
   private final Node node;
@@ -127,6 +130,31 @@ final class AgentRoutes {
     call.status(201);
     call.ctx.header("Location", "/v1/agents/" + id.type() + "/" + id.key());
     return status(id, Optional.of(ref));
+  }
+
+  /**
+   * {@code POST /v1/agents/validate}: checks the text of one agent definition without writing or
+   * registering anything, as the MCP tool {@code agent_validate} does (the same parser and the same
+   * answer, {@link LoadResult#report()}): 200 with the report when it has no error (warnings
+   * included), else a 422 problem whose {@code problems} member lists each one's line and message.
+   */
+  Object validate(Call call) {
+    LoadResult r = DefinitionLoader.parse(call.text("definition"));
+    Map<String, Object> report = r.report();
+    if (!r.hasErrors()) {
+      return report;
+    }
+    Problem p =
+        new Problem(
+            422,
+            "Invalid agent definition",
+            "the agent definition has "
+                + r.errors().size()
+                + " error(s), the first: "
+                + r.errors().get(0)
+                + " (fix: correct the lines named in problems, then send it again)");
+    report.forEach(p::with);
+    throw p;
   }
 
   /** {@code GET /v1/agents/{type}/{key}}: liveness and counters, the mailbox depth among them. */

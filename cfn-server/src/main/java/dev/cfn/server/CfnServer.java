@@ -375,6 +375,13 @@ public final class CfnServer implements AutoCloseable {
     /**
      * Where audit events go (default: the append-only, hash-chained audit log under {@code
      * .cfn/audit}, opened with the server and closed with it; see {@link StoreAuditTrail}).
+     *
+     * <p>The events {@code cfn token} and {@code cfn cert} queue in the token file ({@link
+     * TokenStore#drainAuditOutbox}) are not moved into {@code trail}: a trail confirms nothing (its
+     * {@link AuditTrail#record} must not throw), so moving them would delete events it may have
+     * failed to store. They stay queued, exactly once, for the hash-chained log under {@code
+     * .cfn/audit}, which such a node does not hold: the commands move them in themselves as they
+     * run. The node logs a warning at start when events are queued.
      */
     public Builder audit(AuditTrail trail) {
       this.audit = Objects.requireNonNull(trail, "trail");
@@ -611,25 +618,16 @@ public final class CfnServer implements AutoCloseable {
               new Webhook(rules.webhook(), webhookBackoff, clock),
               clock,
               bind + ":" + port);
-      RequestSchemas schemas =
-          new RequestSchemas(
-              new java.util.LinkedHashSet<>(
-                  List.of(
-                      "spawn",
-                      "send",
-                      "publish",
-                      "request",
-                      "memory-put",
-                      "loop-decision",
-                      "loop-submit",
-                      "rollout-rollback",
-                      "graph-submit",
-                      "graph-cancel",
-                      "swarm-create",
-                      "swarm-join")));
       ObjectNode[] document = new ObjectNode[1];
       List<ApiRoute> table =
           Routes.table(node, () -> self[0] != null && self[0].ready, () -> document[0]);
+      // the body schemas the table names, each compiled once
+      RequestSchemas schemas =
+          new RequestSchemas(
+              table.stream()
+                  .map(ApiRoute::schema)
+                  .filter(java.util.Objects::nonNull)
+                  .collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
       document[0] = OpenApiDocument.build(table, schemas, version());
       RateLimiter perToken = new RateLimiter(ratePerSecond, rateBurst, System::nanoTime);
       RateLimiter perAddress =
@@ -772,7 +770,9 @@ public final class CfnServer implements AutoCloseable {
       probe.run();
       long every = probeEvery.toMillis();
       probes.scheduleWithFixedDelay(probe, every, every, TimeUnit.MILLISECONDS);
-      if (auditLog != null) {
+      if (auditLog == null) {
+        warnQueued(node.tokens, home);
+      } else {
         // the node holds the audit log: it moves in the events cfn token and cfn cert queue in the
         // token file while it runs (TokenStore#drainAuditOutbox), as often as it re-reads tokens
         Runnable drain =
@@ -788,6 +788,23 @@ public final class CfnServer implements AutoCloseable {
         probes.scheduleWithFixedDelay(drain, often, often, TimeUnit.MILLISECONDS);
       }
       return server;
+    }
+
+    /**
+     * With an audit trail of the builder's, says what happens to the events queued in the token
+     * file: they wait for {@code .cfn/audit} (see {@link #audit}).
+     */
+    private static void warnQueued(TokenStore tokens, Path home) {
+      int queued = tokens.queuedAuditEvents();
+      if (queued > 0) {
+        log.warn(
+            "{} audit event(s) of cfn token or cfn cert wait in the token file for the audit log"
+                + " {}: this node records to the audit trail it was built with and does not move"
+                + " them there (a trail confirms nothing); the next cfn token create|revoke or cfn"
+                + " cert issue|trust|revoke on this home moves them into that log",
+            queued,
+            home.resolve(".cfn").resolve("audit"));
+      }
     }
 
     private ServerConnector connector(

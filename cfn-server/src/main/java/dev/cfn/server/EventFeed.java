@@ -7,8 +7,9 @@ import java.util.List;
  * The node's recent live events ({@code cfn.agent.*}, {@code cfn.flow.*} and dead letters), each
  * with an id one above the previous, kept in a ring of the last {@link #CAPACITY}, for the SSE
  * route: a client that reconnects with {@code Last-Event-ID} receives what it missed, as long as it
- * is still in the ring. Appends and reads are under the feed's monitor; readers wait on it for the
- * next event (readers are virtual threads, which do not pin a carrier while waiting).
+ * is still in the ring, and a signal that it missed some when it is not ({@link #oldest()}).
+ * Appends and reads are under the feed's monitor; readers wait on it for the next event (readers
+ * are virtual threads, which do not pin a carrier while waiting).
  *
  * <p>Ids rise across restarts of the node: the first is the feed's start time in microseconds since
  * the epoch, so a {@code Last-Event-ID} from an earlier run of the node is below every id of this
@@ -51,6 +52,14 @@ final class EventFeed {
   /** The id of the newest event (one below the first id when there is none). */
   synchronized long last() {
     return next - 1;
+  }
+
+  /**
+   * The id of the oldest event still held (the id the next event gets when none is): a client that
+   * last saw an id below one less than this has missed events.
+   */
+  synchronized long oldest() {
+    return Math.max(first, next - CAPACITY);
   }
 
   /**

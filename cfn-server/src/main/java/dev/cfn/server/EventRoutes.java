@@ -22,12 +22,23 @@ import java.util.Map;
  * before any event arrives still resumes exactly where it joined. A comment line every {@link
  * #KEEP_ALIVE_MILLIS} keeps idle connections open.
  *
+ * <p>A {@code Last-Event-ID} inside the node's window ({@link EventFeed#CAPACITY} recent events)
+ * resumes with the next event and nothing else: the client lost nothing. One older than the window
+ * (events after it were dropped, or it is an id of an earlier run of the node), or newer than any
+ * id the node issued, is answered after the position with {@code event: gap} whose data is {@code
+ * {"lastEventId": L, "firstAvailableId": F}}, then the events from {@code F} on: the one signal on
+ * which a client should read the state it follows again. A reader that falls a whole window behind
+ * while connected gets the same signal before the events it can still have.
+ *
  * <p>Lifecycle and flow events reach the feed through an agent subscribed to {@code cfn.agent.#}
  * and {@code cfn.flow.#}; dead letters through {@link #pollDeadLetters}, which reads the runtime's
  * dead-letter window.
  */
 final class EventRoutes {
   static final long KEEP_ALIVE_MILLIS = 15_000;
+
+  /** The name of the event that says events were missed: {@code gap}. */
+  static final String GAP = "gap";
 
   private final EventFeed feed;
 
@@ -74,14 +85,29 @@ final class EventRoutes {
   }
 
   Object stream(Call call) throws InterruptedException {
-    long last = feed.last();
     String resume = call.ctx.header("Last-Event-ID");
-    if (resume != null) {
+    long last;
+    String gap = null;
+    if (resume == null) {
+      last = feed.last();
+    } else {
+      long asked;
       try {
-        last = Long.parseLong(resume.strip());
+        asked = Long.parseLong(resume.strip());
       } catch (NumberFormatException e) {
         throw Problem.badRequest(
             "Last-Event-ID '" + resume + "' is not an event id (fix: send the id: of an event)");
+      }
+      long oldest = feed.oldest();
+      long newest = feed.last();
+      if (asked < oldest - 1) { // events after it were dropped from the window, or an earlier run's
+        gap = gap(asked, oldest);
+        last = oldest - 1;
+      } else if (asked > newest) { // not an id this node has issued: nothing to resume from
+        gap = gap(asked, newest + 1);
+        last = newest;
+      } else {
+        last = asked;
       }
     }
     call.ctx.status(200);
@@ -93,13 +119,19 @@ final class EventRoutes {
       // the stream's position, before any event: an id without data sets the client's last event
       // id and dispatches nothing (WHATWG HTML, 9.2.6), so a client whose connection breaks before
       // the first event resumes from here rather than from wherever the feed is when it reconnects
-      out.write((": cfn events\nid: " + last + "\n\n").getBytes(StandardCharsets.UTF_8));
+      StringBuilder opening = new StringBuilder(": cfn events\nid: ").append(last).append("\n\n");
+      if (gap != null) {
+        opening.append(gap);
+      }
+      out.write(opening.toString().getBytes(StandardCharsets.UTF_8));
       out.flush();
       while (!feed.isClosed()) {
         List<EventFeed.Event> events = feed.after(last, KEEP_ALIVE_MILLIS);
         StringBuilder b = new StringBuilder();
         if (events.isEmpty()) {
           b.append(": keep-alive\n\n");
+        } else if (events.get(0).id() > last + 1) { // this reader fell a whole window behind
+          b.append(gap(last, events.get(0).id()));
         }
         for (EventFeed.Event e : events) {
           b.append("id: ").append(e.id()).append('\n');
@@ -114,6 +146,24 @@ final class EventRoutes {
       // the client went away: the stream ends
     }
     return Gate.STREAMED;
+  }
+
+  /**
+   * The {@code gap} event: the events after {@code lastEventId} up to {@code firstAvailableId}
+   * (excluded) are not in the node's window any more, so the client should read the state it
+   * follows again; the events from {@code firstAvailableId} on follow. Its id is the one before
+   * {@code firstAvailableId}, so a client that reconnects right after it gets no second signal.
+   */
+  static String gap(long lastEventId, long firstAvailableId) {
+    return "id: "
+        + (firstAvailableId - 1)
+        + "\nevent: "
+        + GAP
+        + "\ndata: {\"lastEventId\":"
+        + lastEventId
+        + ",\"firstAvailableId\":"
+        + firstAvailableId
+        + "}\n\n";
   }
 
   private static String data(Object payload) {

@@ -20,6 +20,7 @@ import java.util.function.BooleanSupplier;
  * GET    /openapi.json                      viewer      no
  * GET    /v1/agents                         viewer      no
  * GET    /v1/agents/{type}/{key}            viewer      no
+ * POST   /v1/agents/validate                viewer      no   (checks a definition's text)
  * GET    /v1/budgets                        viewer      no
  * GET    /v1/dead-letters                   viewer      no
  * GET    /v1/events (Server-Sent Events)    viewer      no
@@ -101,6 +102,15 @@ final class Routes {
             "spawn",
             "Spawns an agent from a definition or a registered type, with an optional budget.",
             agents::spawn),
+        new ApiRoute(
+            "POST",
+            "/v1/agents/validate",
+            VIEWER,
+            false,
+            "agent-validate",
+            "Checks an agent definition's text (frontmatter and prompt) without writing it: 200"
+                + " when valid, else 422 with each problem's line and message.",
+            agents::validate),
         new ApiRoute(
             "GET",
             "/v1/agents/{type}/{key}",

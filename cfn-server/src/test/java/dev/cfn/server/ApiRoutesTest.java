@@ -8,6 +8,7 @@ import dev.cfn.server.auth.Role;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,69 @@ class ApiRoutesTest {
             "POST /v1/agents nosuch/1 FAILED",
             "DELETE /v1/agents/{type}/{key} echo/s1 SUCCESS",
             "DELETE /v1/agents/{type}/{key} echo/s1 FAILED");
+  }
+
+  @Test
+  void agentDefinitionsAreValidatedWithoutWritingAnything() throws Exception {
+    node.audit.clear();
+    String viewer = node.token(Role.VIEWER);
+    java.util.List<String> before = files(home);
+
+    JsonNode valid =
+        json(
+            node.call(
+                "POST",
+                "/v1/agents/validate",
+                viewer,
+                body(
+                    "---\nname: helper\ndescription: Helps\nmodel: gpt-4o-mini\n---\nYou help.\n")),
+            200);
+    assertThat(valid.path("valid").asBoolean()).isTrue();
+    assertThat(valid.path("agents").toString()).isEqualTo("[\"helper\"]");
+    assertThat(valid.path("problems").isArray()).isTrue();
+
+    HttpResponse<String> bad =
+        node.call(
+            "POST",
+            "/v1/agents/validate",
+            viewer,
+            body("---\nname: Not A Name!\ndescription: Helps\n---\nYou help.\n"));
+    assertThat(bad.statusCode()).as(bad.body()).isEqualTo(422);
+    assertThat(bad.headers().firstValue("Content-Type").orElse("")).startsWith(Problem.MEDIA_TYPE);
+    JsonNode problem = Gate.JSON.readTree(bad.body());
+    assertThat(problem.path("title").asText()).isEqualTo("Invalid agent definition");
+    assertThat(problem.path("valid").asBoolean(true)).isFalse();
+    JsonNode first = problem.path("problems").get(0);
+    assertThat(first.path("line").asInt()).isEqualTo(2);
+    assertThat(first.path("severity").asText()).isEqualTo("error");
+    assertThat(first.path("message").asText()).contains("name");
+    assertThat(first.path("fix").asText()).isNotBlank();
+    assertThat(problem.path("detail").asText()).contains("definition.md:2");
+
+    // the body's own schema: a definition is required and not empty
+    HttpResponse<String> empty = node.call("POST", "/v1/agents/validate", viewer, body(""));
+    assertThat(empty.statusCode()).isEqualTo(422);
+    assertThat(empty.body()).contains("Invalid body");
+
+    // read-only: nothing written, nothing registered, no privileged action recorded
+    assertThat(files(home)).isEqualTo(before);
+    assertThat(node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION)).isEmpty();
+    assertThat(json(node.get("/v1/agents", viewer), 200).path("definitions").toString())
+        .doesNotContain("helper");
+  }
+
+  /** {@code {"definition": text}}. */
+  static String body(String definition) throws Exception {
+    return Gate.JSON.writeValueAsString(java.util.Map.of("definition", definition));
+  }
+
+  static java.util.List<String> files(Path dir) throws Exception {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
+      return s.filter(p -> p.toString().contains(".claude") || p.toString().endsWith(".md"))
+          .map(Path::toString)
+          .sorted()
+          .toList();
+    }
   }
 
   @Test
@@ -188,19 +252,59 @@ class ApiRoutesTest {
       String first = null;
       while (first == null) {
         String line = it.next();
+        assertThat(line).as("inside the window: no gap signal").isNotEqualTo("event: gap");
         if (line.startsWith("id: ")) {
           first = line.substring(4);
         }
       }
       assertThat(Long.parseLong(first)).isEqualTo(Long.parseLong(startedId) + 1);
+      String line = it.next();
+      assertThat(line).as("an event, not a gap").startsWith("event: ").isNotEqualTo("event: gap");
       String stopped = null;
       while (stopped == null) {
-        String line = it.next();
         if (line.equals("event: cfn.agent.stopped")) {
           stopped = it.next();
+        } else {
+          line = it.next();
         }
       }
       assertThat(stopped).contains("echo/ev");
+    }
+  }
+
+  /**
+   * A {@code Last-Event-ID} older than the node's window (here one of an earlier run of the node,
+   * below its first id) or newer than any it issued is answered with the gap signal, then the
+   * events still held.
+   */
+  @Test
+  void resumingFromOutsideTheWindowSignalsTheGap() throws Exception {
+    String viewer = node.token(Role.VIEWER);
+    String position;
+    HttpResponse<java.util.stream.Stream<String>> live = node.stream("/v1/events", viewer, null);
+    try (java.util.stream.Stream<String> lines = live.body()) {
+      java.util.Iterator<String> it = lines.iterator();
+      assertThat(it.next()).isEqualTo(": cfn events");
+      position = it.next().substring(4);
+    }
+    long newest = Long.parseLong(position);
+    for (String stale : List.of("1", Long.toString(newest + 1_000_000))) {
+      HttpResponse<java.util.stream.Stream<String>> resumed =
+          node.stream("/v1/events", viewer, stale);
+      try (java.util.stream.Stream<String> lines = resumed.body()) {
+        java.util.Iterator<String> it = lines.iterator();
+        assertThat(it.next()).isEqualTo(": cfn events");
+        long at = Long.parseLong(it.next().substring(4));
+        assertThat(it.next()).isEmpty();
+        // the gap: its id is the stream's position, its data what was asked for and what is held
+        assertThat(it.next()).isEqualTo("id: " + at);
+        assertThat(it.next()).isEqualTo("event: gap");
+        JsonNode gap = Gate.JSON.readTree(it.next().substring("data: ".length()));
+        assertThat(gap.path("lastEventId").asLong()).isEqualTo(Long.parseLong(stale));
+        assertThat(gap.path("firstAvailableId").asLong()).isEqualTo(at + 1);
+        assertThat(at).as("resumes within what the node holds").isLessThanOrEqualTo(newest + 100);
+        assertThat(it.next()).isEmpty();
+      }
     }
   }
 

@@ -30,6 +30,7 @@ class AuthenticationTest {
     LEAST_ROLE.put("GET /openapi.json", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/agents", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/agents/{type}/{key}", Role.VIEWER);
+    LEAST_ROLE.put("POST /v1/agents/validate", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/budgets", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/dead-letters", Role.VIEWER);
     LEAST_ROLE.put("GET /v1/events", Role.VIEWER);
@@ -98,6 +99,8 @@ class AuthenticationTest {
   static String body(String route) {
     return switch (route) {
       case "POST /v1/agents" -> "{\"type\":\"echo\",\"key\":\"k1\"}";
+      case "POST /v1/agents/validate" ->
+          "{\"definition\":\"---\\nname: helper\\ndescription: Helps\\n---\\nYou help.\\n\"}";
       case "POST /v1/messages/send" -> "{\"to\":\"echo/k1\",\"payload\":\"hi\"}";
       case "POST /v1/messages/publish" -> "{\"topic\":\"t.x\",\"source\":\"s\",\"payload\":\"hi\"}";
       case "POST /v1/messages/request" ->

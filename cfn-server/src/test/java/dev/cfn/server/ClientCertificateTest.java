@@ -80,7 +80,9 @@ class ClientCertificateTest {
               ? List.of(Scope.ALL)
               : List.of(scopes).stream().map(Scope::parse).toList(),
           Duration.ofDays(1),
-          "test");
+          "test",
+          TestNode.ACTOR,
+          "cert.trust");
     }
   }
 
@@ -221,7 +223,13 @@ class ClientCertificateTest {
     Clock then = Clock.fixed(now.minus(Duration.ofDays(2)), ZoneOffset.UTC);
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE), then)) {
       store.trustCertificate(
-          old.certificate(), Role.ADMIN, List.of(Scope.ALL), Duration.ofDays(30), "");
+          old.certificate(),
+          Role.ADMIN,
+          List.of(Scope.ALL),
+          Duration.ofDays(30),
+          "",
+          TestNode.ACTOR,
+          "cert.trust");
     }
     node.audit.clear();
     HttpResponse<String> r = call(client(old), "GET", "/v1/agents", null);
@@ -238,7 +246,7 @@ class ClientCertificateTest {
     ClientCertificate trusted = trust(id, Role.VIEWER);
     HttpClient c = client(id);
     assertThat(call(c, "GET", "/v1/agents", null).statusCode()).isEqualTo(200);
-    assertThat(node.server.tokens().revoke(trusted.principal().id())).isTrue();
+    assertThat(node.server.tokens().revoke(trusted.principal().id(), TestNode.ACTOR)).isTrue();
     HttpResponse<String> r = call(c, "GET", "/v1/agents", null);
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.body()).contains("was revoked");

@@ -37,6 +37,21 @@ class EventFeedTest {
   }
 
   @Test
+  void theOldestHeldIdMovesOnOnceTheWindowIsFull() throws Exception {
+    EventFeed feed = new EventFeed(10);
+    assertThat(feed.oldest()).as("none held: the next id").isEqualTo(10);
+    for (int i = 0; i < EventFeed.CAPACITY; i++) {
+      feed.append("e", "{}");
+    }
+    assertThat(feed.oldest()).isEqualTo(10);
+    feed.append("e", "{}");
+    feed.append("e", "{}");
+    assertThat(feed.oldest()).isEqualTo(12);
+    // a reader that last saw 10 missed 11: the first event it gets is 12, which the route signals
+    assertThat(feed.after(10, 0).getFirst().id()).isEqualTo(12);
+  }
+
+  @Test
   void theFirstIdComesFromTheClockSoIdsRiseAcrossRestarts() {
     long clock = System.currentTimeMillis() * 1_000;
     EventFeed feed = new EventFeed();

@@ -142,7 +142,9 @@ class NodeCrashTest {
 
   private String token(Role role) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      return store.create(role, List.of(Scope.ALL), Duration.ofDays(1), "test").secret();
+      return store
+          .create(role, List.of(Scope.ALL), Duration.ofDays(1), "test", TestNode.ACTOR)
+          .secret();
     }
   }
 

@@ -96,6 +96,9 @@ final class TestNode implements AutoCloseable {
     return params;
   }
 
+  /** Who the tests' tokens are issued and revoked by, in their audit events. */
+  static final String ACTOR = "user:test";
+
   /** A token of {@code role} with {@code scopes} (default {@code *}), valid for a day. */
   String token(Role role, String... scopes) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
@@ -106,7 +109,8 @@ final class TestNode implements AutoCloseable {
                   ? java.util.List.of(Scope.ALL)
                   : Arrays.stream(scopes).map(Scope::parse).toList(),
               Duration.ofDays(1),
-              "test")
+              "test",
+              ACTOR)
           .secret();
     }
   }
@@ -115,15 +119,18 @@ final class TestNode implements AutoCloseable {
   String expiredToken(Role role) {
     Clock past = Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC);
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE), past)) {
-      return store.create(role, java.util.List.of(Scope.ALL), Duration.ofDays(1), "old").secret();
+      return store
+          .create(role, java.util.List.of(Scope.ALL), Duration.ofDays(1), "old", ACTOR)
+          .secret();
     }
   }
 
   /** A token that was revoked. */
   String revokedToken(Role role) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      var issued = store.create(role, java.util.List.of(Scope.ALL), Duration.ofDays(1), "gone");
-      store.revoke(issued.token().id());
+      var issued =
+          store.create(role, java.util.List.of(Scope.ALL), Duration.ofDays(1), "gone", ACTOR);
+      store.revoke(issued.token().id(), ACTOR);
       return issued.secret();
     }
   }

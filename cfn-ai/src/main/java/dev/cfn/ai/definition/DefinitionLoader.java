@@ -147,6 +147,16 @@ public final class DefinitionLoader {
         p.definition() == null ? List.of() : List.of(p.definition()), p.problems());
   }
 
+  /**
+   * Parses one definition sent as text rather than read from a file, its problems naming it {@code
+   * definition.md}: how the MCP tool {@code agent_validate} and the route {@code POST
+   * /v1/agents/validate} check a definition before it is written ({@link LoadResult#report()} is
+   * their answer).
+   */
+  public static LoadResult parse(String text) {
+    return parse(text, Path.of("definition.md"));
+  }
+
   /** The files a path stands for, reporting a missing path or an unreadable folder. */
   static List<Path> expand(Path path, List<Problem> problems) {
     if (Files.isRegularFile(path)) {

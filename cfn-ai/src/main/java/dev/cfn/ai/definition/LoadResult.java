@@ -62,6 +62,23 @@ public record LoadResult(List<AgentDefinition> definitions, List<Problem> proble
     return List.copyOf(files);
   }
 
+  /**
+   * The result as a JSON object's members, in this order: {@code valid} (no errors), {@code files}
+   * (how many were read), {@code agents} (the names of the definitions that loaded) and {@code
+   * problems} (each as {@link Problem#fields()}). The one shape the MCP tool {@code agent_validate}
+   * and the route {@code POST /v1/agents/validate} answer a check with.
+   *
+   * @return a new ordered, modifiable map
+   */
+  public java.util.Map<String, Object> report() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("valid", !hasErrors());
+    m.put("files", files().size());
+    m.put("agents", definitions.stream().map(AgentDefinition::name).toList());
+    m.put("problems", problems.stream().map(Problem::fields).toList());
+    return m;
+  }
+
   /** The definition with this name, if it loaded. */
   public Optional<AgentDefinition> find(String name) {
     return definitions.stream().filter(d -> d.name().equals(name)).findFirst();

@@ -46,6 +46,24 @@ public record Problem(Path file, int line, Severity severity, String message, St
     }
   }
 
+  /**
+   * The problem as a JSON object's members, in this order: {@code file}, {@code line}, {@code
+   * severity} ({@code error} or {@code warning}), {@code message}, {@code fix}. The one shape
+   * {@code cfn agent validate --json}, the MCP tool {@code agent_validate} and the route {@code
+   * POST /v1/agents/validate} report a problem in.
+   *
+   * @return a new ordered, modifiable map
+   */
+  public java.util.Map<String, Object> fields() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("file", file.toString());
+    m.put("line", line);
+    m.put("severity", severity.label());
+    m.put("message", message);
+    m.put("fix", fix);
+    return m;
+  }
+
   /** Whether this problem makes its file invalid. */
   public boolean isError() {
     return severity == Severity.ERROR;

@@ -401,27 +401,20 @@ public final class TokenStore implements AutoCloseable {
   }
 
   /**
-   * Issues a token.
+   * Issues a token, and queues its audit event ({@code token.create}: id, role, scopes, expiry,
+   * never the secret) in the same transaction, for {@link #drainAuditOutbox} to move into the audit
+   * log.
    *
    * @param role what it may do
    * @param scopes what it may act for; at least one
    * @param lifetime how long it is valid, from now; positive, at most {@link #MAX_LIFETIME}
    * @param note a label for {@code cfn token list}, at most {@link #MAX_NOTE_CHARS} characters
+   * @param actor who creates it: the audit event's principal, such as {@code user:ana}
    * @throws IllegalArgumentException for an empty scope list, a bad lifetime or note
-   */
-  public IssuedToken create(Role role, List<Scope> scopes, Duration lifetime, String note) {
-    return create(role, scopes, lifetime, note, null);
-  }
-
-  /**
-   * Issues a token as {@link #create(Role, List, Duration, String)} does, and queues its audit
-   * event ({@code token.create}: id, role, scopes, expiry, never the secret) in the same
-   * transaction, for {@link #drainAuditOutbox} to move into the audit log.
-   *
-   * @param actor who creates it (the audit event's principal); null queues no event
    */
   public IssuedToken create(
       Role role, List<Scope> scopes, Duration lifetime, String note, String actor) {
+    Objects.requireNonNull(actor, "actor");
     String label = checkGrant(role, scopes, lifetime, note, "token");
     byte[] secret = new byte[SECRET_BYTES];
     random.nextBytes(secret);
@@ -454,9 +447,7 @@ public final class TokenStore implements AutoCloseable {
                 null,
                 label
               });
-          if (actor != null) {
-            enqueue(c, actor, "token.create", "token:" + token.id(), grant(token));
-          }
+          enqueue(c, actor, "token.create", "token:" + token.id(), grant(token));
           return null;
         });
     return new IssuedToken(text, token);
@@ -500,23 +491,16 @@ public final class TokenStore implements AutoCloseable {
    * the certificate is matched by its fingerprint alone, so trust is this registration and nothing
    * else (no CA is consulted, and two certificates with one subject are two strangers).
    *
+   * <p>Queues its audit event ({@code action}, such as {@code cert.issue} or {@code cert.trust}:
+   * id, role, scopes, expiry and fingerprint, never key material) in the same transaction, for
+   * {@link #drainAuditOutbox}.
+   *
    * @param lifetime how long the principal is valid, from now; it ends earlier when the certificate
    *     itself does
+   * @param actor who trusts it: the audit event's principal, such as {@code user:ana}
+   * @param action the audit event's action
    * @throws IllegalArgumentException for a certificate that is not valid now or is trusted already,
    *     an empty scope list, a bad lifetime or note
-   */
-  public ClientCertificate trustCertificate(
-      X509Certificate cert, Role role, List<Scope> scopes, Duration lifetime, String note) {
-    return trustCertificate(cert, role, scopes, lifetime, note, null, null);
-  }
-
-  /**
-   * Trusts a client certificate as {@link #trustCertificate(X509Certificate, Role, List, Duration,
-   * String)} does, and queues its audit event ({@code action}, such as {@code cert.issue} or {@code
-   * cert.trust}: id, role, scopes, expiry and fingerprint, never key material) in the same
-   * transaction, for {@link #drainAuditOutbox}.
-   *
-   * @param actor who trusts it (the audit event's principal); null queues no event
    */
   public ClientCertificate trustCertificate(
       X509Certificate cert,
@@ -527,9 +511,8 @@ public final class TokenStore implements AutoCloseable {
       String actor,
       String action) {
     Objects.requireNonNull(cert, "cert");
-    if (actor != null) {
-      Objects.requireNonNull(action, "action");
-    }
+    Objects.requireNonNull(actor, "actor");
+    Objects.requireNonNull(action, "action");
     String label = checkGrant(role, scopes, lifetime, note, "client certificate");
     Instant now = clock.instant();
     Instant notAfter = cert.getNotAfter().toInstant();
@@ -593,11 +576,9 @@ public final class TokenStore implements AutoCloseable {
                 null,
                 label
               });
-          if (actor != null) {
-            Map<String, String> detail = grant(principal);
-            detail.put("fingerprint", trusted.fingerprint());
-            enqueue(c, actor, action, "cert:" + principal.id(), detail);
-          }
+          Map<String, String> detail = grant(principal);
+          detail.put("fingerprint", trusted.fingerprint());
+          enqueue(c, actor, action, "cert:" + principal.id(), detail);
           return null;
         });
     return trusted;
@@ -737,21 +718,15 @@ public final class TokenStore implements AutoCloseable {
   }
 
   /**
-   * Revokes the token {@code id}: from now on it is refused. False when there is no such token;
-   * revoking a revoked token changes nothing and returns true.
-   */
-  public boolean revoke(String id) {
-    return revoke(id, null);
-  }
-
-  /**
-   * Revokes as {@link #revoke(String)} does, and queues its audit event ({@code token.revoke} or
-   * {@code cert.revoke}) in the same transaction when there is such a token, for {@link
-   * #drainAuditOutbox}.
+   * Revokes the token or client certificate {@code id}: from now on it is refused. False when there
+   * is no such record; revoking a revoked one changes nothing and returns true. When there is such
+   * a record, queues its audit event ({@code token.revoke} or {@code cert.revoke}) in the same
+   * transaction, for {@link #drainAuditOutbox}.
    *
-   * @param actor who revokes it (the audit event's principal); null queues no event
+   * @param actor who revokes it: the audit event's principal, such as {@code user:ana}
    */
   public boolean revoke(String id, String actor) {
+    Objects.requireNonNull(actor, "actor");
     long now = clock.millis();
     Table t = Table.of(id);
     boolean found =
@@ -792,15 +767,13 @@ public final class TokenStore implements AutoCloseable {
                   update.executeUpdate();
                 }
               }
-              if (actor != null) {
-                boolean cert = t == Table.CERTIFICATES;
-                enqueue(
-                    c,
-                    actor,
-                    cert ? "cert.revoke" : "token.revoke",
-                    (cert ? "cert:" : "token:") + id,
-                    new LinkedHashMap<>());
-              }
+              boolean cert = t == Table.CERTIFICATES;
+              enqueue(
+                  c,
+                  actor,
+                  cert ? "cert.revoke" : "token.revoke",
+                  (cert ? "cert:" : "token:") + id,
+                  new LinkedHashMap<>());
               return true;
             });
     cache.values().removeIf(c -> c.token().id().equals(id)); // after the write: not re-read stale

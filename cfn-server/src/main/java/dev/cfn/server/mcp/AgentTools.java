@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.definition.LoadResult;
-import dev.cfn.ai.definition.Problem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -97,26 +96,9 @@ final class AgentTools {
   }
 
   private ToolDef.Answer validate(JsonNode args) {
-    LoadResult r;
-    if (args.has("definition")) {
-      r = DefinitionLoader.parse(args.get("definition").asText(), Path.of("definition.md"));
-    } else {
-      r = load();
-    }
-    ObjectNode out = ToolCatalog.object();
-    out.put("valid", !r.hasErrors());
-    out.put("files", args.has("definition") ? 1 : r.files().size());
-    ArrayNode names = out.putArray("agents");
-    r.definitions().forEach(d -> names.add(d.name()));
-    ArrayNode problems = out.putArray("problems");
-    for (Problem p : r.problems()) {
-      ObjectNode o = problems.addObject();
-      o.put("file", String.valueOf(p.file()));
-      o.put("line", p.line());
-      o.put("severity", p.severity().label());
-      o.put("message", p.message());
-      o.put("fix", p.fix());
-    }
+    LoadResult r =
+        args.has("definition") ? DefinitionLoader.parse(args.get("definition").asText()) : load();
+    ObjectNode out = ToolCatalog.JSON.valueToTree(r.report());
     return ToolDef.Answer.done(
         out, (r.hasErrors() ? "invalid" : "valid") + ", " + r.problems().size() + " problem(s)");
   }

@@ -411,6 +411,12 @@ function onEvent(block) {
   const li = document.createElement("li");
   li.dataset.event = name;
   li.textContent = name + " " + data.join("\n");
+  if (name === "gap") {
+    // the node's window moved past the last event seen (or the node restarted): events were
+    // missed, so the panels are read again now; a reconnection without it lost nothing
+    li.textContent = "gap: events were missed (" + data.join("") + "); the panels were read again";
+    refresh();
+  }
   const list = $("events-list");
   list.prepend(li);
   while (list.children.length > 200) list.lastChild.remove();

@@ -33,17 +33,19 @@ class TokenAuditOutboxTest {
           store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "n", "user:ana");
       assertThat(store.revoke(t.token().id(), "user:ana")).isTrue();
       assertThat(store.revoke("tok_000000000000", "user:ana")).isFalse();
-      store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "untracked");
-      assertThat(store.queuedAuditEvents()).isEqualTo(2);
+      store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "second", "user:bo");
+      assertThat(store.queuedAuditEvents()).isEqualTo(3);
       try (AuditLog log = AuditLog.open(cfn)) {
-        assertThat(store.drainAuditOutbox(log)).isEqualTo(2);
+        assertThat(store.drainAuditOutbox(log)).isEqualTo(3);
         assertThat(store.drainAuditOutbox(log)).isZero();
       }
       List<AuditEvent> events = AuditLog.tail(cfn, 10).stream().map(AuditEntry::event).toList();
       assertThat(events)
           .extracting(AuditEvent::action)
-          .containsExactly("token.create", "token.revoke");
-      assertThat(events).extracting(AuditEvent::principal).containsOnly("user:ana");
+          .containsExactly("token.create", "token.revoke", "token.create");
+      assertThat(events)
+          .extracting(AuditEvent::principal)
+          .containsExactly("user:ana", "user:ana", "user:bo");
       assertThat(events.getFirst().detail())
           .containsEntry("role", "viewer")
           .containsEntry("scopes", "*")

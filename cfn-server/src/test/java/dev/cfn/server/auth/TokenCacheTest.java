@@ -24,9 +24,10 @@ class TokenCacheTest {
     Path file = dir.resolve("tokens.db");
     try (TokenStore server = TokenStore.open(file, clock);
         TokenStore operator = TokenStore.open(file, clock)) {
-      IssuedToken t = operator.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "t");
+      IssuedToken t =
+          operator.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "t", "user:test");
       assertThat(server.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
-      operator.revoke(t.token().id());
+      operator.revoke(t.token().id(), "user:test");
       clock.advance(TokenStore.CACHE_FOR); // the bound has passed since the server read it
       assertThat(server.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
       clock.advance(Duration.ofHours(1));
@@ -38,9 +39,10 @@ class TokenCacheTest {
   void aRevocationThroughTheSameStoreIsImmediate() {
     MovingClock clock = new MovingClock();
     try (TokenStore store = TokenStore.open(dir.resolve("tokens.db"), clock)) {
-      IssuedToken t = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "t");
+      IssuedToken t =
+          store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "t", "user:test");
       assertThat(store.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
-      store.revoke(t.token().id());
+      store.revoke(t.token().id(), "user:test");
       assertThat(store.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
     }
   }
@@ -53,7 +55,8 @@ class TokenCacheTest {
         TokenStore operator = TokenStore.open(file, clock)) {
       String unknown = "cfn_" + "B".repeat(43);
       assertThat(server.authenticate(unknown).verdict()).isEqualTo(TokenStore.Verdict.UNKNOWN);
-      IssuedToken t = operator.create(Role.AGENT, List.of(Scope.ALL), Duration.ofSeconds(2), "t");
+      IssuedToken t =
+          operator.create(Role.AGENT, List.of(Scope.ALL), Duration.ofSeconds(2), "t", "user:test");
       assertThat(server.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
       clock.advance(Duration.ofMillis(1500)); // read again here, and cached
       assertThat(server.authenticate(t.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * file written before checksums existed gets them once, on its upgrade.
  */
 class TokenChecksumTest {
+  static final String ACTOR = "user:test";
+
   @TempDir Path dir;
 
   private static final MovingClock CLOCK = new MovingClock();
@@ -43,9 +45,9 @@ class TokenChecksumTest {
   @Test
   void anIntactFileChecksCleanAfterCreatesAndARevocation() {
     try (TokenStore store = TokenStore.open(dir.resolve("tokens.db"), CLOCK)) {
-      IssuedToken a = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "a");
-      IssuedToken b = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "b");
-      assertThat(store.revoke(b.token().id())).isTrue();
+      IssuedToken a = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "a", ACTOR);
+      IssuedToken b = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "b", ACTOR);
+      assertThat(store.revoke(b.token().id(), ACTOR)).isTrue();
       assertThat(store.check()).isEqualTo(new StoreCheck(true, List.of()));
       assertThat(store.authenticate(a.secret()).verdict()).isEqualTo(TokenStore.Verdict.ACCEPTED);
       assertThat(store.authenticate(b.secret()).verdict()).isEqualTo(TokenStore.Verdict.REVOKED);
@@ -58,8 +60,8 @@ class TokenChecksumTest {
     IssuedToken viewer;
     IssuedToken other;
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
-      viewer = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "low");
-      other = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "other");
+      viewer = store.create(Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "low", ACTOR);
+      other = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), "other", ACTOR);
     }
     sql(file, "UPDATE api_tokens SET role = 'admin' WHERE id = ?", viewer.token().id());
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
@@ -76,7 +78,7 @@ class TokenChecksumTest {
       assertThat(store.authenticate(other.secret()).verdict())
           .isEqualTo(TokenStore.Verdict.ACCEPTED);
       // revoking the damaged record still revokes it, and it keeps failing its checksum
-      assertThat(store.revoke(viewer.token().id())).isTrue();
+      assertThat(store.revoke(viewer.token().id(), ACTOR)).isTrue();
       assertThat(store.check().problems()).hasSize(1);
       assertThat(store.authenticate(viewer.secret()).verdict())
           .isEqualTo(TokenStore.Verdict.DAMAGED);
@@ -88,7 +90,9 @@ class TokenChecksumTest {
     Path file = dir.resolve("tokens.db");
     IssuedToken t;
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
-      t = store.create(Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), DamagedTokenFile.NOTE);
+      t =
+          store.create(
+              Role.AGENT, List.of(Scope.ALL), Duration.ofDays(1), DamagedTokenFile.NOTE, ACTOR);
     }
     DamagedTokenFile.damage(file, DamagedTokenFile.NOTE);
     try (TokenStore store = TokenStore.open(file, CLOCK)) {
@@ -162,10 +166,13 @@ class TokenChecksumTest {
                   Role.AGENT,
                   List.of(Scope.ALL),
                   Duration.ofDays(1),
-                  DamagedTokenFile.CERT_NOTE)
+                  DamagedTokenFile.CERT_NOTE,
+                  ACTOR,
+                  "cert.trust")
               .principal()
               .id();
-      store.trustCertificate(intact, Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "ok");
+      store.trustCertificate(
+          intact, Role.VIEWER, List.of(Scope.ALL), Duration.ofDays(1), "ok", ACTOR, "cert.trust");
       assertThat(store.certificates()).noneMatch(TokenStore.ListedCertificate::damaged);
     }
     DamagedTokenFile.damage(file, DamagedTokenFile.CERT_NOTE);

@@ -229,6 +229,20 @@ final class Backups {
     }
   }
 
+  /** Refuses a backup that is missing, damaged or not a cfn journal; reads it only. */
+  static void verifySource(Path backup) {
+    StoreFile.requireFile(backup, "backup");
+    StoreFile.Inspection source = StoreFile.inspect(backup, new Cancel());
+    if (!source.check().ok()) {
+      throw new JournalException(
+          "the backup "
+              + backup
+              + " is damaged or not a cfn journal backup, so it was not restored: "
+              + StoreFile.summary(source.check())
+              + ". Nothing was changed: restore an older backup");
+    }
+  }
+
   static RestoreInfo restore(Path backupFile, Path databaseFile, Clock clock) {
     Path backup = normalize(backupFile);
     Path database = normalize(databaseFile);
@@ -241,16 +255,8 @@ final class Backups {
       throw new JournalException(
           database + " is not a regular file, so it cannot be a journal: check the path");
     }
+    verifySource(backup);
     Cancel none = new Cancel();
-    StoreFile.Inspection source = StoreFile.inspect(backup, none);
-    if (!source.check().ok()) {
-      throw new JournalException(
-          "the backup "
-              + backup
-              + " is damaged or not a cfn journal backup, so it was not restored: "
-              + StoreFile.summary(source.check())
-              + ". Nothing was changed: restore an older backup");
-    }
     createDirectories(PrivateFiles.parentOf(database), "database");
     LockFile lock;
     try {

@@ -73,6 +73,18 @@ public final class JournalFiles {
     return restore(backup, database, Clock.systemUTC());
   }
 
+  /**
+   * The first check {@link #restore} makes, alone: that {@code backup} is a file holding a sound
+   * cfn journal (integrity check, a schema version this cfn knows, the checksum of every record).
+   * Reads it only, so a caller can refuse a bad backup before it creates anything (such as {@code
+   * cfn restore}'s audit entry).
+   *
+   * @throws JournalException when the backup is missing, damaged or not a cfn journal
+   */
+  public static void verifyBackup(Path backup) {
+    Backups.verifySource(Backups.normalize(Objects.requireNonNull(backup, "backup")));
+  }
+
   static RestoreInfo restore(Path backup, Path database, Clock clock) {
     Objects.requireNonNull(backup, "backup");
     Objects.requireNonNull(database, "database");
