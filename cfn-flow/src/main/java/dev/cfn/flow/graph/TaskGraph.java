@@ -190,13 +190,14 @@ public final class TaskGraph {
             "graph '" + name + "' has no task (fix: add one with task(TaskSpec.of(...)))");
       }
       for (TaskSpec t : specs.values()) {
-        if (t.agent == null && t.agentType == null) {
+        if (t.agent == null && t.agentType == null && t.capability == null) {
           throw new GraphValidationException(
               "graph '"
                   + name
                   + "': task '"
                   + t.id
-                  + "' has no agent (fix: .agent(\"type\") or .agent(AgentId.of(type, key)))");
+                  + "' has no agent (fix: .agent(\"type\"), .agent(AgentId.of(type, key)) or"
+                  + " .capability(\"review\") for a swarm's member)");
         }
         for (String d : t.after) {
           if (!specs.containsKey(d)) {
@@ -281,6 +282,7 @@ public final class TaskGraph {
                 t.id,
                 t.agent,
                 t.agentType,
+                t.capability,
                 t.input,
                 deps,
                 depIdx,
