@@ -60,14 +60,15 @@ import org.slf4j.LoggerFactory;
  * attempt is sent. The members' agents take {@link Swarm#memberBudget} as their budget, so every
  * model call is charged to the swarm's one budget. Before an attempt is sent the swarm's budget is
  * checked: once it is used up the task fails at once, without retries, with an error starting
- * {@value #BUDGET_EXHAUSTED} (as it does when the member answers a {@code TaskFailed} of kind {@code
- * BUDGET_EXHAUSTED}), recorded with the task in a RELIABLE run ({@link TaskOutcome#budgetExhausted}).
- * With a durable swarm ({@link Swarm.Builder#durable}) on the runner's journal, a restart restores
- * the swarm's spend from its ledger and the runner resumes the run: an attempt already sent stays
- * with its member (the request is in the journal), a model call recorded in a call log is not made
- * or charged again. The pick is not journaled: an attempt sent again after a failure or timeout may
- * go to another member. A member's load, for least-loaded picks, is its queued messages; a graph's
- * attempts are not counted among the swarm's tasks in flight ({@link Swarm#submit}'s).
+ * {@value #BUDGET_EXHAUSTED} (as it does when the member answers a {@code TaskFailed} of kind
+ * {@code BUDGET_EXHAUSTED}), recorded with the task in a RELIABLE run ({@link
+ * TaskOutcome#budgetExhausted}). With a durable swarm ({@link Swarm.Builder#durable}) on the
+ * runner's journal, a restart restores the swarm's spend from its ledger and the runner resumes the
+ * run: an attempt already sent stays with its member (the request is in the journal), a model call
+ * recorded in a call log is not made or charged again. The pick is not journaled: an attempt sent
+ * again after a failure or timeout may go to another member. A member's load, for least-loaded
+ * picks, is its queued messages; a graph's attempts are not counted among the swarm's tasks in
+ * flight ({@link Swarm#submit}'s).
  */
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);

@@ -563,8 +563,8 @@ final class RunCoordinator implements Agent {
    * Picks the swarm's member for attempt {@code attempt} of a task naming a capability, and
    * remembers it as the task's agent (for an answer that is not a reply). Null when none may be
    * picked: with the swarm's budget used up the task fails at once, without retries; with no live
-   * member offering the capability the attempt fails (and is retried as the task says, a member
-   * may join meanwhile): RELIABLE at once, BEST_EFFORT through the mailbox, as a refused request.
+   * member offering the capability the attempt fails (and is retried as the task says, a member may
+   * join meanwhile): RELIABLE at once, BEST_EFFORT through the mailbox, as a refused request.
    */
   private AgentId assign(Node node, int attempt) {
     int i = node.index();
@@ -582,8 +582,7 @@ final class RunCoordinator implements Agent {
       if (runner.reliable()) {
         failedAttempt(node, attempt, why);
       } else {
-        ctx.send(
-            ctx.self(), new AttemptDone(node.id(), run.iteration[i], attempt, false, why));
+        ctx.send(ctx.self(), new AttemptDone(node.id(), run.iteration[i], attempt, false, why));
       }
     }
     return null;

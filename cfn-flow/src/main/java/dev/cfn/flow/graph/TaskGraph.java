@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A directed acyclic graph of tasks, validated when built: no cycle, no dependency on a task that
- * does not exist, no duplicate task, every task with an agent. Immutable; run it with {@link
- * GraphRunner}. The compositions on the builder write the common shapes in a line each:
+ * does not exist, no duplicate task, every task with an agent (or a capability, for a swarm).
+ * Immutable; run it with {@link GraphRunner}. The compositions on the builder write the common
+ * shapes in a line each:
  *
  * <pre>{@code
  * TaskGraph g = TaskGraph.builder("research")

@@ -20,8 +20,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -63,8 +63,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * </pre>
  *
  * <p>A graph may run its tasks through a swarm ({@link SwarmSpec}): then every task names a
- * capability, each attempt goes to the swarm member the strategy picks among those offering it,
- * and one budget covers every member's model calls:
+ * capability, each attempt goes to the swarm member the strategy picks among those offering it, and
+ * one budget covers every member's model calls:
  *
  * <pre>
  * swarm: review-team              # the swarm's name (its ledger keeps what it spent) ...
@@ -357,9 +357,9 @@ public final class GraphFile {
         t.agent(agents.getOrDefault(e.id(), "unbound"));
       }
       t.input(new InputTemplate(e.input()))
-              .after(e.after().toArray(String[]::new))
-              .timeout(e.timeout())
-              .retries(e.retries(), e.backoff());
+          .after(e.after().toArray(String[]::new))
+          .timeout(e.timeout())
+          .retries(e.retries(), e.backoff());
       if (e.writes() != null) {
         t.writes(e.writes());
       }

@@ -18,8 +18,8 @@ public sealed interface Assignment {
   /**
    * A member whose agent definition offers {@code capability} (as {@link #capability(String)}),
    * picked among those by {@code among}: {@link #leastLoaded()}, {@link #roundRobin()} or {@link
-   * #sticky(String)}. So a strategy never gives a task to a member that cannot do it; what a durable
-   * task graph run through a swarm uses ({@code GraphRunner.Builder.swarm}).
+   * #sticky(String)}. So a strategy never gives a task to a member that cannot do it; what a
+   * durable task graph run through a swarm uses ({@code GraphRunner.Builder.swarm}).
    */
   static Assignment capability(String capability, Assignment among) {
     return new Capability(capability, among);
