@@ -122,6 +122,56 @@ class TaskCommandTest {
   }
 
   @Test
+  void aGraphNamingASwarmRunsItsTasksThroughItsMembersUnderItsOneBudget() throws Exception {
+    Files.writeString(
+        project.resolve("agents/helper.md"),
+        "---\nname: helper\ndescription: Also steps\ntools: []\ncapabilities: [steps]\n---\n"
+            + "You help.\n");
+    Files.writeString(
+        graph,
+        """
+        graph: crew-steps
+        swarm: {name: crew, strategy: round-robin, topology: mesh}
+        tasks:
+          - id: first
+            capability: steps
+            input: "step one"
+          - id: second
+            capability: steps
+            after: [first]
+            input: "step two after {{result.first}}"
+        """);
+    server.script().on(Match.any()).reply(Reply.text("done"));
+    CliRun r = cfn(submit("s1", "--max-calls", "1", "--json"));
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
+    JsonNode out = new ObjectMapper().readTree(r.out());
+    assertThat(out.path("swarm").path("members").toString()).isEqualTo("[\"helper\",\"worker\"]");
+    assertThat(out.path("swarm").path("strategy").asText()).isEqualTo("round-robin");
+    assertThat(out.path("status").asText()).isEqualTo("FAILED");
+    assertThat(out.path("agents").path("first").asText()).isIn("helper/1", "worker/1");
+    assertThat(out.path("swarm").path("modelCalls").asLong()).isEqualTo(1);
+    assertThat(server.requests()).as("the second task was refused before its call").hasSize(1);
+    JsonNode second = status("s1").path("tasks").get(1);
+    assertThat(second.path("status").asText()).isEqualTo("FAILED");
+    assertThat(second.path("error").asText())
+        .as("recorded in the journal")
+        .startsWith("BUDGET_EXHAUSTED: ")
+        .contains("calls limit reached (1 of 1");
+
+    // another run naming the swarm: its ledger counts the first run's call against the limit
+    r = cfn(submit("s2", "--max-calls", "2"));
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(r.err())
+        .contains("through swarm crew (helper, worker; strategy round-robin, topology mesh)")
+        .contains("its budget at 1 model call");
+    assertThat(server.requests()).hasSize(2);
+    assertThat(r.out())
+        .contains("BUDGET_EXHAUSTED")
+        .contains("1 model calls")
+        .contains("swarm crew: 2 model calls");
+  }
+
+  @Test
   void statusReadsARunningRunAndCancelIsHonouredByTheRunningProcess() throws Exception {
     server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
     server
