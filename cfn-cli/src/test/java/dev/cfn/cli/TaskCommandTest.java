@@ -172,6 +172,50 @@ class TaskCommandTest {
   }
 
   @Test
+  void anInterruptedSwarmRunResumesWithTheSwarmsSpendRestoredAndNotChargedTwice() throws Exception {
+    Files.writeString(
+        graph,
+        """
+        graph: crew-steps
+        swarm: crew
+        tasks:
+          - {id: first, capability: steps, input: "step one"}
+          - {id: second, capability: steps, after: [first], input: "step two"}
+        """);
+    server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
+    // the first process stops at its --timeout while the second task's call waits (as above)
+    server
+        .script()
+        .on(Match.lastUserMessageContains("step two"))
+        .reply(Reply.text("two").after(Duration.ofSeconds(10)), Reply.text("two"));
+    CliRun first = cfn(submit("w1", "--timeout", "500ms", "--max-calls", "2"));
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(first.out()).contains("still running after --timeout");
+
+    // a budget of 2 calls: the first task's, restored from the ledger, and the second's
+    CliRun resumed =
+        cfn(
+            "task",
+            "resume",
+            "w1",
+            "--journal",
+            journal,
+            "--project",
+            project.toString(),
+            "--max-calls",
+            "2",
+            "--json");
+    assertThat(resumed.code()).as(resumed.out() + resumed.err()).isZero();
+    JsonNode out = new ObjectMapper().readTree(resumed.out());
+    assertThat(out.path("status").asText()).isEqualTo("SUCCEEDED");
+    // the second task's call is made in this process, or was answered while the first one
+    // closed and is replayed from the call log here: either way the swarm counts it once
+    assertThat(out.path("swarm").path("modelCalls").asLong()).as("in all").isEqualTo(2);
+    assertThat(requestsFor("step one")).as("the finished task is not asked again").isEqualTo(1);
+    assertThat(status("w1").path("modelCalls").asLong()).as("both processes'").isEqualTo(2);
+  }
+
+  @Test
   void statusReadsARunningRunAndCancelIsHonouredByTheRunningProcess() throws Exception {
     server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
     server
