@@ -23,6 +23,7 @@ import dev.cfn.flow.graph.RunOutcome;
 import dev.cfn.flow.graph.RunView;
 import dev.cfn.flow.spec.GraphFile;
 import dev.cfn.flow.spec.GraphFileException;
+import dev.cfn.flow.swarm.Swarm;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.JournalReader;
 import dev.cfn.store.journal.SqliteJournal;
@@ -77,6 +78,13 @@ import picocli.CommandLine.Spec;
  *       the running process honours within a second, or the next {@code resume} at its start.
  * </ul>
  *
+ * <p>A graph file naming a swarm ({@code swarm:}, see {@link GraphFile}) runs its tasks through a
+ * durable swarm of that name on the same journal: its members are the definitions offering the
+ * capabilities the tasks name, each attempt goes to the member the file's strategy picks, and
+ * {@code --budget-usd} and {@code --max-calls} limit the swarm's one budget, which counts what the
+ * swarm spent before (its ledger, also in earlier processes and runs naming it); a task finding it
+ * used up fails with {@code BUDGET_EXHAUSTED}.
+ *
  * <p>The journal is held by one process at a time: while a graph runs, another {@code submit} or
  * {@code resume} on the same journal is refused (status and cancel work).
  *
@@ -123,7 +131,9 @@ final class TaskCommand extends CommandGroup {
     @Option(
         names = "--max-calls",
         paramLabel = "N",
-        description = "At most N model calls for this process.")
+        description =
+            "At most N model calls for this process; for a graph naming a swarm, for the swarm"
+                + " (its spend is kept in the journal across processes).")
     Long maxCalls;
 
     @Option(
@@ -199,6 +209,9 @@ final class TaskCommand extends CommandGroup {
         limits.maxCalls(maxCalls);
       }
       Budget budget = limits.build();
+      GraphFile.SwarmSpec swarmSpec = file.swarm().orElse(null);
+      Budget.Spent[] before = {budget.spent()}; // a swarm's: what its ledger restored
+      Map<String, String> assigned = new ConcurrentHashMap<>(); // a swarm's picks, by task
       Progress progress = new Progress(err, json);
       Path db = store.db.toAbsolutePath();
       Path folder = db.getParent();
@@ -212,7 +225,17 @@ final class TaskCommand extends CommandGroup {
           ModelRouter router = ModelRouter.create(m.config());
           SqliteJournal journal = openJournal(db, types);
           SqliteCallLogStore calls = SqliteCallLogStore.open(db.resolveSibling("calls.db"));
-          AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).journal(journal).build()) {
+          AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).journal(journal).build();
+          // durable on the run's journal: its ledger keeps what the members spent across resumes
+          Swarm swarm =
+              swarmSpec == null
+                  ? null
+                  : Swarm.builder(swarmSpec.name(), rt)
+                      .topology(swarmSpec.topology())
+                      .budget(budget)
+                      .durable(journal)
+                      .build()) {
+        before[0] = budget.spent();
         LoadResult loaded = DefinitionLoader.load(paths(run));
         for (String name : bound.definitions()) {
           AgentDefinition d = loaded.find(name).orElseThrow();
@@ -220,10 +243,19 @@ final class TaskCommand extends CommandGroup {
               LlmAgent.builder(d)
                   .router(router)
                   .tools(new ToolRegistry())
-                  .budget(budget)
                   .callLog(CallLog.durable(calls));
+          if (swarm != null) {
+            agent.budgetPerAgent(swarm::memberBudget); // every call charged to the swarm's budget
+          } else {
+            agent.budget(budget);
+          }
           hooks.apply(agent, projectHooks);
           rt.register(agent.type(d.name()));
+        }
+        if (swarm != null) {
+          for (String name : bound.members()) {
+            swarm.join(AgentId.of(name, "1"), loaded.find(name).orElseThrow());
+          }
         }
         Map<String, String> taskStatus = new ConcurrentHashMap<>();
         for (String t : file.taskIds()) {
@@ -236,6 +268,11 @@ final class TaskCommand extends CommandGroup {
                     (msg, ctx) -> {
                       if (msg.payload() instanceof FlowEvent e && e.task() != null) {
                         String t = e.transition().name().toLowerCase(Locale.ROOT);
+                        if (swarmSpec != null
+                            && e.agent() != null
+                            && e.transition().name().equals("ASSIGNED")) {
+                          assigned.put(e.task(), e.agent());
+                        }
                         taskStatus.put(e.task(), t);
                         if (e.transition().name().equals("SUCCEEDED")
                             || e.transition().name().equals("FAILED")
@@ -254,7 +291,32 @@ final class TaskCommand extends CommandGroup {
                       }
                     }));
         rt.subscribe("cfn.flow.#", AgentId.of("cfn-cli-progress", "1"));
-        try (GraphRunner runner = GraphRunner.builder(rt).reliable().graph(bound.graph()).build()) {
+        GraphRunner.Builder runnerBuilder = GraphRunner.builder(rt).reliable().graph(bound.graph());
+        if (swarm != null) {
+          runnerBuilder.swarm(swarm, swarmSpec.assignment());
+        }
+        try (GraphRunner runner = runnerBuilder.build()) {
+          if (swarm != null) {
+            Budget.Spent was = before[0];
+            progress.event(
+                command
+                    + ": through swarm "
+                    + swarm.name()
+                    + " ("
+                    + String.join(", ", bound.members())
+                    + "; strategy "
+                    + swarmSpec.strategy()
+                    + ", topology "
+                    + swarm.status().effective().name().toLowerCase(Locale.ROOT)
+                    + "), its budget "
+                    + (was.calls() == 0
+                        ? "unused so far"
+                        : "at "
+                            + AgentCommand.plural((int) was.calls(), "model call")
+                            + ", $"
+                            + was.costUsd().toPlainString()
+                            + " from before"));
+          }
           boolean started = journal.state("cfn-flow-run/" + run.runId(), "graph").isPresent();
           GraphRun handle;
           if (started) {
@@ -303,27 +365,49 @@ final class TaskCommand extends CommandGroup {
         }
       } finally {
         progress.done();
-        run.addSpent(budget.spent());
+        run.addSpent(since(budget.spent(), before[0]));
       }
       try (JournalReader reader = SqliteJournal.openReadOnly(db)) {
         RunView view = RunView.read(reader::stateByPrefix, run.runId(), file.taskIds());
-        Budget.Spent spent = budget.spent();
+        Budget.Spent spent = since(budget.spent(), before[0]);
+        Map<String, String> agents = swarmSpec == null ? bound.agents() : assigned;
         if (json) {
           Map<String, Object> r = view.json();
           r.put("graph", file.name());
-          r.put("agents", bound.agents());
+          r.put("agents", agents);
           r.put("modelCalls", spent.calls());
           r.put("tokens", spent.totalTokens());
           r.put("costUsd", spent.costUsd());
+          if (swarmSpec != null) {
+            Budget.Spent total = budget.spent();
+            Map<String, Object> sw = new LinkedHashMap<>();
+            sw.put("name", swarmSpec.name());
+            sw.put("strategy", swarmSpec.strategy());
+            sw.put("members", List.copyOf(bound.members()));
+            sw.put("modelCalls", total.calls());
+            sw.put("tokens", total.totalTokens());
+            sw.put("costUsd", total.costUsd());
+            r.put("swarm", sw);
+          }
           out.println(AgentCommand.json(r));
         } else {
-          printView(out, view, bound.agents());
+          printView(out, view, agents);
           out.printf(
               Locale.ROOT,
               "%d model calls, %d tokens, $%s in this process%n",
               spent.calls(),
               spent.totalTokens(),
               spent.costUsd().toPlainString());
+          if (swarmSpec != null) {
+            Budget.Spent total = budget.spent();
+            out.printf(
+                Locale.ROOT,
+                "swarm %s: %d model calls, %d tokens, $%s in all (its ledger, across processes)%n",
+                swarmSpec.name(),
+                total.calls(),
+                total.totalTokens(),
+                total.costUsd().toPlainString());
+          }
           if (outcome == null) {
             out.println(
                 "still running after --timeout "
@@ -336,6 +420,17 @@ final class TaskCommand extends CommandGroup {
         out.flush();
         return view.status().equals("SUCCEEDED") ? ExitCode.OK : ExitCode.FAILED;
       }
+    }
+
+    /** What was spent between {@code from} and {@code to} (a swarm's budget starts restored). */
+    private static Budget.Spent since(Budget.Spent to, Budget.Spent from) {
+      return new Budget.Spent(
+          to.inputTokens() - from.inputTokens(),
+          to.outputTokens() - from.outputTokens(),
+          to.cachedTokens() - from.cachedTokens(),
+          to.costUsd().subtract(from.costUsd()),
+          to.calls() - from.calls(),
+          to.elapsed());
     }
 
     private List<Path> paths(RunFiles run) {

@@ -440,6 +440,9 @@ class BadInputTest {
           "task submit GRAPH --agents AGENTS --replay GARBAGE",
           "task submit GRAPH --agents AGENTS --prices GARBAGE",
           "task submit SWARMGRAPH --agents SWARM --replay C --budget-usd 1",
+          "task submit BADSWARM --agents AGENTS",
+          "task submit SWARMAGENT --agents AGENTS",
+          "task submit SWARMNOCAP --agents AGENTS",
           "task submit SWARMGRAPH --agents SWARM --replay C --hooks BADHOOKS",
           "task submit SWARMGRAPH --agents SWARM --replay C --project BADPROJECT --trust-hooks",
           "task resume",
@@ -709,6 +712,15 @@ class BadInputTest {
     Files.writeString(
         tmp.resolve("SWARM/member.md"), "---\nname: member\ndescription: Works\n---\nYou work.\n");
     Files.writeString(tmp.resolve("SWARMGRAPH"), "graph: g\ntasks:\n  - {id: a, agent: member}\n");
+    // graphs run through a swarm: an unknown strategy, a task naming an agent, no one offering
+    Files.writeString(
+        tmp.resolve("BADSWARM"),
+        "graph: g\nswarm: {name: team, strategy: fastest}\ntasks:\n  - {id: a, capability: x}\n");
+    Files.writeString(
+        tmp.resolve("SWARMAGENT"), "graph: g\nswarm: team\ntasks:\n  - {id: a, agent: helper}\n");
+    Files.writeString(
+        tmp.resolve("SWARMNOCAP"),
+        "graph: g\nswarm: team\ntasks:\n  - {id: a, capability: poetry}\n");
     Files.copy(
         Path.of(System.getProperty("user.dir")).resolveSibling("examples/quickstart/cassette.json"),
         tmp.resolve("C"));

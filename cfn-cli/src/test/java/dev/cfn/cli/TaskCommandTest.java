@@ -122,6 +122,100 @@ class TaskCommandTest {
   }
 
   @Test
+  void aGraphNamingASwarmRunsItsTasksThroughItsMembersUnderItsOneBudget() throws Exception {
+    Files.writeString(
+        project.resolve("agents/helper.md"),
+        "---\nname: helper\ndescription: Also steps\ntools: []\ncapabilities: [steps]\n---\n"
+            + "You help.\n");
+    Files.writeString(
+        graph,
+        """
+        graph: crew-steps
+        swarm: {name: crew, strategy: round-robin, topology: mesh}
+        tasks:
+          - id: first
+            capability: steps
+            input: "step one"
+          - id: second
+            capability: steps
+            after: [first]
+            input: "step two after {{result.first}}"
+        """);
+    server.script().on(Match.any()).reply(Reply.text("done"));
+    CliRun r = cfn(submit("s1", "--max-calls", "1", "--json"));
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
+    JsonNode out = new ObjectMapper().readTree(r.out());
+    assertThat(out.path("swarm").path("members").toString()).isEqualTo("[\"helper\",\"worker\"]");
+    assertThat(out.path("swarm").path("strategy").asText()).isEqualTo("round-robin");
+    assertThat(out.path("status").asText()).isEqualTo("FAILED");
+    assertThat(out.path("agents").path("first").asText()).isIn("helper/1", "worker/1");
+    assertThat(out.path("swarm").path("modelCalls").asLong()).isEqualTo(1);
+    assertThat(server.requests()).as("the second task was refused before its call").hasSize(1);
+    JsonNode second = status("s1").path("tasks").get(1);
+    assertThat(second.path("status").asText()).isEqualTo("FAILED");
+    assertThat(second.path("error").asText())
+        .as("recorded in the journal")
+        .startsWith("BUDGET_EXHAUSTED: ")
+        .contains("calls limit reached (1 of 1");
+
+    // another run naming the swarm: its ledger counts the first run's call against the limit
+    r = cfn(submit("s2", "--max-calls", "2"));
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(r.err())
+        .contains("through swarm crew (helper, worker; strategy round-robin, topology mesh)")
+        .contains("its budget at 1 model call");
+    assertThat(server.requests()).hasSize(2);
+    assertThat(r.out())
+        .contains("BUDGET_EXHAUSTED")
+        .contains("1 model calls")
+        .contains("swarm crew: 2 model calls");
+  }
+
+  @Test
+  void anInterruptedSwarmRunResumesWithTheSwarmsSpendRestoredAndNotChargedTwice() throws Exception {
+    Files.writeString(
+        graph,
+        """
+        graph: crew-steps
+        swarm: crew
+        tasks:
+          - {id: first, capability: steps, input: "step one"}
+          - {id: second, capability: steps, after: [first], input: "step two"}
+        """);
+    server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
+    // the first process stops at its --timeout while the second task's call waits (as above)
+    server
+        .script()
+        .on(Match.lastUserMessageContains("step two"))
+        .reply(Reply.text("two").after(Duration.ofSeconds(10)), Reply.text("two"));
+    CliRun first = cfn(submit("w1", "--timeout", "500ms", "--max-calls", "2"));
+    assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
+    assertThat(first.out()).contains("still running after --timeout");
+
+    // a budget of 2 calls: the first task's, restored from the ledger, and the second's
+    CliRun resumed =
+        cfn(
+            "task",
+            "resume",
+            "w1",
+            "--journal",
+            journal,
+            "--project",
+            project.toString(),
+            "--max-calls",
+            "2",
+            "--json");
+    assertThat(resumed.code()).as(resumed.out() + resumed.err()).isZero();
+    JsonNode out = new ObjectMapper().readTree(resumed.out());
+    assertThat(out.path("status").asText()).isEqualTo("SUCCEEDED");
+    // the second task's call is made in this process, or was answered while the first one
+    // closed and is replayed from the call log here: either way the swarm counts it once
+    assertThat(out.path("swarm").path("modelCalls").asLong()).as("in all").isEqualTo(2);
+    assertThat(requestsFor("step one")).as("the finished task is not asked again").isEqualTo(1);
+    assertThat(status("w1").path("modelCalls").asLong()).as("both processes'").isEqualTo(2);
+  }
+
+  @Test
   void statusReadsARunningRunAndCancelIsHonouredByTheRunningProcess() throws Exception {
     server.script().on(Match.lastUserMessageContains("step one")).reply(Reply.text("one"));
     server

@@ -68,7 +68,7 @@ final class GraphRoutes {
                       ? ""
                       : " (fix: correct the graph; every problem is listed)"))
           .with("errors", e.problems());
-    } catch (GraphValidationException e) {
+    } catch (GraphValidationException | GraphRuns.SwarmRefused e) {
       throw new Problem(422, "Invalid graph", e.getMessage());
     }
     call.target("graph:" + p.runId());

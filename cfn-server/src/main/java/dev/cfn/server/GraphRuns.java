@@ -99,6 +99,19 @@ final class GraphRuns implements AutoCloseable {
   /** What a submission asks for, checked by the route. */
   record Submission(String text, String runId, Map<String, String> state, String by) {}
 
+  /** A graph file naming a swarm: the node's runner has none, so it is refused before binding. */
+  static final class SwarmRefused extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    SwarmRefused(String swarm) {
+      super(
+          "the graph runs through swarm '"
+              + swarm
+              + "' (swarm:), which a node does not do yet (fix: run it with cfn task submit FILE,"
+              + " or remove swarm: and give each task an agent)");
+    }
+  }
+
   /** A submission bound and checked, before anything is written. */
   record Prepared(GraphFile file, GraphFile.Bound bound, String runId, String boundName) {}
 
@@ -109,6 +122,9 @@ final class GraphRuns implements AutoCloseable {
    */
   Prepared prepare(Submission s) {
     GraphFile file = GraphFile.parse(s.text(), "graph");
+    if (file.swarm().isPresent()) {
+      throw new SwarmRefused(file.swarm().get().name());
+    }
     String boundName = boundName(file.name(), s.text());
     GraphFile.Bound bound = bind(node, file, boundName);
     String id = s.runId() != null ? s.runId() : defaultRunId(file.name());

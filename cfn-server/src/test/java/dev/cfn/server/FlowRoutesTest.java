@@ -143,6 +143,11 @@ class FlowRoutesTest {
       r = node.call("POST", "/v1/graphs", operator, submit(unknown, "bad-2"));
       assertThat(r.statusCode()).isEqualTo(422);
       assertThat(r.body()).contains("nobody").contains("echo");
+      String swarmed = "graph: s\nswarm: team\ntasks:\n  - id: a\n    capability: echo\n";
+      r = node.call("POST", "/v1/graphs", operator, submit(swarmed, "bad-4"));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+      assertThat(r.body()).contains("runs through swarm 'team'").contains("cfn task submit");
+      assertThat(Files.exists(home.resolve(".cfn/runs/bad-4"))).isFalse();
       r = node.call("POST", "/v1/graphs", operator, "{\"graph\":\"x\",\"run\":\"no spaces\"}");
       assertThat(r.statusCode()).isEqualTo(422);
       r = node.call("POST", "/v1/graphs", operator, "{\"graph\":\"" + "x".repeat(300_000) + "\"}");

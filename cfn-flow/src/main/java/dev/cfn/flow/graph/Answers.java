@@ -12,6 +12,19 @@ import dev.cfn.flow.graph.Messages.WorkerAnswer;
 final class Answers {
   private Answers() {}
 
+  /** The prefix of a budget failure's text, as {@link #of} writes a {@code BUDGET_EXHAUSTED}. */
+  private static final String EXHAUSTED = TaskFailed.Kind.BUDGET_EXHAUSTED.name() + ": ";
+
+  /** True when {@code text} (a failed answer's, or a task's error) is a budget failure. */
+  static boolean exhausted(String text) {
+    return text != null && text.startsWith(EXHAUSTED);
+  }
+
+  /** The text of a budget failure whose reason is {@code reason}. */
+  static String budgetFailure(String reason) {
+    return EXHAUSTED + reason;
+  }
+
   static WorkerAnswer of(Object payload) {
     return switch (payload) {
       case String s -> new WorkerAnswer(true, s);

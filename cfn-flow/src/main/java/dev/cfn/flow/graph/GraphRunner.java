@@ -9,6 +9,8 @@ import dev.cfn.flow.graph.Messages.CancelRun;
 import dev.cfn.flow.graph.Messages.CancelTask;
 import dev.cfn.flow.graph.Messages.ResumeRun;
 import dev.cfn.flow.graph.Messages.StartRun;
+import dev.cfn.flow.swarm.Assignment;
+import dev.cfn.flow.swarm.Swarm;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +53,22 @@ import org.slf4j.LoggerFactory;
  * GraphRunner runner = GraphRunner.builder(runtime).graph(graph).build();
  * RunOutcome done = runner.start("research", "run-1", Map.of("topic", "actors")).outcome().join();
  * }</pre>
+ *
+ * <p><b>Through a swarm</b> ({@link Builder#swarm(Swarm, Function)}): a task that names a {@link
+ * TaskSpec#capability capability} instead of an agent is sent to a member of the swarm offering it,
+ * picked by the runner's strategy ({@link Assignment#capability(String, Assignment)}) when each
+ * attempt is sent. The members' agents take {@link Swarm#memberBudget} as their budget, so every
+ * model call is charged to the swarm's one budget. Before an attempt is sent the swarm's budget is
+ * checked: once it is used up the task fails at once, without retries, with an error starting
+ * {@value #BUDGET_EXHAUSTED} (as it does when the member answers a {@code TaskFailed} of kind
+ * {@code BUDGET_EXHAUSTED}), recorded with the task in a RELIABLE run ({@link
+ * TaskOutcome#budgetExhausted}). With a durable swarm ({@link Swarm.Builder#durable}) on the
+ * runner's journal, a restart restores the swarm's spend from its ledger and the runner resumes the
+ * run: an attempt already sent stays with its member (the request is in the journal), a model call
+ * recorded in a call log is not made or charged again. The pick is not journaled: an attempt sent
+ * again after a failure or timeout may go to another member. A member's load, for least-loaded
+ * picks, is its queued messages; a graph's attempts are not counted among the swarm's tasks in
+ * flight ({@link Swarm#submit}'s).
  */
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
@@ -60,6 +79,12 @@ public final class GraphRunner implements AutoCloseable {
    */
   public static final int DEFAULT_COORDINATOR_BATCH = AgentType.Builder.MAX_RELIABLE_BATCH;
 
+  /**
+   * How the error of a task that failed for want of budget begins: the name of {@code
+   * TaskFailed.Kind.BUDGET_EXHAUSTED}, followed by {@code ": "} and the reason.
+   */
+  public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
+
   private final AgentRuntime runtime;
   private final boolean reliable;
   private final ConcurrentHashMap<String, TaskGraph> graphs; // added to, never replaced
@@ -69,10 +94,14 @@ public final class GraphRunner implements AutoCloseable {
   // RELIABLE: outcomes of runs whose last turn has not committed yet, by run id (see finishing)
   private final ConcurrentHashMap<String, RunOutcome> committing = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor timer;
+  private final Swarm swarm; // null: no task goes to a swarm
+  private final Function<String, Assignment> strategy;
 
   private GraphRunner(Builder b) {
     this.runtime = b.runtime;
     this.reliable = b.reliable;
+    this.swarm = b.swarm;
+    this.strategy = b.strategy;
     this.graphs = new ConcurrentHashMap<>(b.graphs);
     this.clock = b.clock;
     this.timer =
@@ -141,7 +170,7 @@ public final class GraphRunner implements AutoCloseable {
    */
   public boolean add(TaskGraph graph) {
     Objects.requireNonNull(graph, "graph");
-    validateAgents(runtime, graph);
+    validateAgents(runtime, graph, swarm);
     return graphs.putIfAbsent(graph.name(), graph) == null;
   }
 
@@ -171,7 +200,7 @@ public final class GraphRunner implements AutoCloseable {
           StateKeys.check(k);
           initial.put(k, Objects.requireNonNull(v, "value of state key " + k));
         });
-    validateAgents(runtime, g);
+    validateAgents(runtime, g, swarm);
     long deadlineAt = g.deadline() == null ? 0 : clock.millis() + g.deadline().toMillis();
     GraphRun handle = handle(runId);
     if (reliable) {
@@ -223,6 +252,23 @@ public final class GraphRunner implements AutoCloseable {
 
   Clock clock() {
     return clock;
+  }
+
+  /** The swarm the tasks naming a capability go to, or null. */
+  Swarm swarm() {
+    return swarm;
+  }
+
+  /**
+   * The member of the swarm that does {@code node}'s next attempt, picked now by the strategy.
+   *
+   * @throws dev.cfn.ai.budget.BudgetExhaustedException when the swarm's budget is used up
+   * @throws IllegalStateException when the swarm has no live member
+   * @throws IllegalArgumentException when no live member offers the capability
+   */
+  AgentId assign(Node node) {
+    swarm.budget().check();
+    return swarm.assign(strategy.apply(node.capability()));
   }
 
   /** True when someone subscribes to events on topics of type {@code topicType} now. */
@@ -342,9 +388,26 @@ public final class GraphRunner implements AutoCloseable {
     return true;
   }
 
-  private static void validateAgents(AgentRuntime runtime, TaskGraph g) {
+  private static void validateAgents(AgentRuntime runtime, TaskGraph g, Swarm swarm) {
     List<String> problems = null; // checked on every start: allocate only for a problem
     for (Node n : g.nodes()) {
+      if (n.capability() != null) {
+        if (swarm == null) {
+          if (problems == null) {
+            problems = new ArrayList<>();
+          }
+          problems.add(
+              "graph '"
+                  + g.name()
+                  + "': task '"
+                  + n.id()
+                  + "' names capability '"
+                  + n.capability()
+                  + "', which only a swarm's member can do, and the runner has no swarm (fix:"
+                  + " GraphRunner.builder(rt).swarm(swarm), or give the task an agent)");
+        }
+        continue;
+      }
       String type = n.agent() != null ? n.agent().type() : n.agentType();
       if (!runtime.isRegistered(type)) {
         if (problems == null) {
@@ -374,9 +437,32 @@ public final class GraphRunner implements AutoCloseable {
     private boolean reliable;
     private Clock clock = Clock.systemUTC();
     private int coordinatorBatch = RunCoordinator.BATCH;
+    private Swarm swarm;
+    private Function<String, Assignment> strategy;
 
     private Builder(AgentRuntime runtime) {
       this.runtime = runtime;
+    }
+
+    /**
+     * Sends the tasks that name a capability to the members of {@code swarm} offering it, the
+     * least-loaded of them ({@link Assignment#capability(String)}); see the class comment.
+     */
+    public Builder swarm(Swarm swarm) {
+      return swarm(swarm, Assignment::capability);
+    }
+
+    /**
+     * Sends the tasks that name a capability to members of {@code swarm}, each attempt to the
+     * member {@code strategy} picks for the task's capability, e.g. {@code c ->
+     * Assignment.capability(c, Assignment.roundRobin())}; see the class comment. The swarm must be
+     * on this runner's runtime; a RELIABLE runner should have a durable swarm on its journal, or
+     * the swarm's spend starts from nothing after a restart.
+     */
+    public Builder swarm(Swarm swarm, Function<String, Assignment> strategy) {
+      this.swarm = Objects.requireNonNull(swarm, "swarm");
+      this.strategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
     }
 
     /** Adds a graph this runner can start (and resume). */
@@ -442,7 +528,7 @@ public final class GraphRunner implements AutoCloseable {
                 + " AgentRuntime.builder().journal(...), or drop reliable() to run in memory)");
       }
       for (TaskGraph g : graphs.values()) {
-        validateAgents(runtime, g);
+        validateAgents(runtime, g, swarm);
       }
       return new GraphRunner(this);
     }

@@ -16,6 +16,7 @@ record Node(
     String id,
     AgentId agent,
     String agentType,
+    String capability,
     Function<RunState, String> input,
     List<String> after,
     int[] dependencies,
@@ -28,8 +29,14 @@ record Node(
     int maxIterations,
     String writes) {
 
-  /** The agent that runs this task in run {@code runId}. */
+  /**
+   * The agent that runs this task in run {@code runId}; null for a task sent to a swarm's member
+   * ({@link #capability}), whose agent is picked for each attempt.
+   */
   AgentId target(String runId) {
+    if (capability != null) {
+      return null;
+    }
     return agent != null ? agent : AgentId.of(agentType, runId + "." + id);
   }
 

@@ -524,7 +524,15 @@ final class RunCoordinator implements Agent {
   private void attempt(Node node, int attempt) {
     int i = node.index();
     run.setAttempt(i, attempt);
-    AgentId target = target(node);
+    AgentId target;
+    if (node.capability() != null) {
+      target = assign(node, attempt);
+      if (target == null) {
+        return; // failed: the task ended, or the attempt is failed
+      }
+    } else {
+      target = target(node);
+    }
     int iteration = run.iteration[i];
     publish(node, Transition.ASSIGNED, attempt, target, null);
     if (runner.reliable()) {
@@ -551,6 +559,35 @@ final class RunCoordinator implements Agent {
     publish(node, Transition.RUNNING, attempt, target, null);
   }
 
+  /**
+   * Picks the swarm's member for attempt {@code attempt} of a task naming a capability, and
+   * remembers it as the task's agent (for an answer that is not a reply). Null when none may be
+   * picked: with the swarm's budget used up the task fails at once, without retries; with no live
+   * member offering the capability the attempt fails (and is retried as the task says, a member may
+   * join meanwhile): RELIABLE at once, BEST_EFFORT through the mailbox, as a refused request.
+   */
+  private AgentId assign(Node node, int attempt) {
+    int i = node.index();
+    try {
+      AgentId member = runner.assign(node);
+      if (targets.length <= i) {
+        targets = java.util.Arrays.copyOf(targets, run.graph.nodes().size());
+      }
+      targets[i] = member;
+      return member;
+    } catch (dev.cfn.ai.budget.BudgetExhaustedException e) {
+      end(node, TaskStatus.FAILED, Answers.budgetFailure(describe(e)));
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      String why = "swarm '" + runner.swarm().name() + "': " + describe(e);
+      if (runner.reliable()) {
+        failedAttempt(node, attempt, why);
+      } else {
+        ctx.send(ctx.self(), new AttemptDone(node.id(), run.iteration[i], attempt, false, why));
+      }
+    }
+    return null;
+  }
+
   private void attemptDone(AttemptDone d) {
     Node node = run == null ? null : run.graph.node(d.task());
     if (node == null) {
@@ -564,6 +601,8 @@ final class RunCoordinator implements Agent {
     }
     if (d.ok()) {
       succeeded(node, d.text());
+    } else if (Answers.exhausted(d.text())) {
+      end(node, TaskStatus.FAILED, d.text()); // another attempt would be refused as well
     } else if (d.attempt() < node.attempts()) {
       publish(node, Transition.RETRIED, d.attempt(), null, d.text());
       AgentId self = ctx.self();
@@ -612,7 +651,7 @@ final class RunCoordinator implements Agent {
     }
     Node found = null;
     for (Node node : run.running()) {
-      if (!run.legacy[node.index()] && target(node).equals(m.sender())) {
+      if (!run.legacy[node.index()] && m.sender().equals(target(node))) {
         if (found != null) {
           found = null;
           break;
@@ -657,7 +696,9 @@ final class RunCoordinator implements Agent {
   private void failedAttempt(Node node, int attempt, String why) {
     int i = node.index();
     cancelTimer(i);
-    if (attempt < node.attempts()) {
+    if (Answers.exhausted(why)) {
+      end(node, TaskStatus.FAILED, why); // another attempt would be refused as well
+    } else if (attempt < node.attempts()) {
       publish(node, Transition.RETRIED, attempt, null, why);
       if (node.backoffBefore(attempt + 1).isZero()) {
         attempt(node, attempt + 1);
@@ -778,6 +819,7 @@ final class RunCoordinator implements Agent {
         && run.iteration[i] == r.iteration()
         && run.attempt[i] == -(r.attempt() - 1)) {
       attempt(node, r.attempt());
+      drain(); // the attempt may have ended the task (a swarm's budget used up)
     }
   }
 
@@ -826,11 +868,11 @@ final class RunCoordinator implements Agent {
       targets = java.util.Arrays.copyOf(targets, run.graph.nodes().size());
     }
     AgentId target = targets[i];
-    if (target == null) {
+    if (target == null && node.capability() == null) {
       target = node.target(runId);
       targets[i] = target;
     }
-    return target;
+    return target; // a swarm's task: the member of its last attempt, null before one (or restart)
   }
 
   private void publishRun(RunStatus status, String detail) {

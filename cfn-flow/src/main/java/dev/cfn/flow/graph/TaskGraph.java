@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A directed acyclic graph of tasks, validated when built: no cycle, no dependency on a task that
- * does not exist, no duplicate task, every task with an agent. Immutable; run it with {@link
- * GraphRunner}. The compositions on the builder write the common shapes in a line each:
+ * does not exist, no duplicate task, every task with an agent (or a capability, for a swarm).
+ * Immutable; run it with {@link GraphRunner}. The compositions on the builder write the common
+ * shapes in a line each:
  *
  * <pre>{@code
  * TaskGraph g = TaskGraph.builder("research")
@@ -190,13 +191,14 @@ public final class TaskGraph {
             "graph '" + name + "' has no task (fix: add one with task(TaskSpec.of(...)))");
       }
       for (TaskSpec t : specs.values()) {
-        if (t.agent == null && t.agentType == null) {
+        if (t.agent == null && t.agentType == null && t.capability == null) {
           throw new GraphValidationException(
               "graph '"
                   + name
                   + "': task '"
                   + t.id
-                  + "' has no agent (fix: .agent(\"type\") or .agent(AgentId.of(type, key)))");
+                  + "' has no agent (fix: .agent(\"type\"), .agent(AgentId.of(type, key)) or"
+                  + " .capability(\"review\") for a swarm's member)");
         }
         for (String d : t.after) {
           if (!specs.containsKey(d)) {
@@ -281,6 +283,7 @@ public final class TaskGraph {
                 t.id,
                 t.agent,
                 t.agentType,
+                t.capability,
                 t.input,
                 deps,
                 depIdx,

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * TaskSpec.of("review")
  *     .agent("reviewer")                      // an agent type: one agent per task, keyed by run
+ *                                             // (or .capability("review"): a swarm's member)
  *     .after("implement")
  *     .input(s -> "Review this:\n" + s.result("implement"))
  *     .timeout(Duration.ofMinutes(2))
@@ -36,6 +37,7 @@ public final class TaskSpec {
   final String id;
   AgentId agent;
   String agentType;
+  String capability;
   Function<RunState, String> input = s -> "";
   final List<String> after = new ArrayList<>();
   Duration timeout = DEFAULT_TIMEOUT;
@@ -71,17 +73,37 @@ public final class TaskSpec {
   public TaskSpec agent(AgentId agent) {
     this.agent = Objects.requireNonNull(agent, "agent");
     this.agentType = null;
+    this.capability = null;
     return this;
   }
 
   /**
    * The task is sent to an agent of this registered type, keyed by run and task ({@code RUN.TASK}),
-   * so every task of every run gets its own agent. (Choosing a member by capability comes with
-   * swarms.)
+   * so every task of every run gets its own agent. To have a swarm choose the agent, name a {@link
+   * #capability(String)} instead.
    */
   public TaskSpec agent(String agentType) {
     this.agentType = Objects.requireNonNull(agentType, "agentType");
     this.agent = null;
+    this.capability = null;
+    return this;
+  }
+
+  /**
+   * The task is sent to a member of the runner's swarm ({@link GraphRunner.Builder#swarm}) that
+   * offers {@code capability} (in its definition's {@code capabilities} or as its {@code type}),
+   * chosen by the runner's strategy when each attempt is sent, and its model calls are charged to
+   * the swarm's budget. A runner without a swarm refuses such a graph.
+   */
+  public TaskSpec capability(String capability) {
+    Objects.requireNonNull(capability, "capability");
+    if (capability.isBlank()) {
+      throw new IllegalArgumentException(
+          "task '" + id + "': a capability is a non-blank name such as 'review'");
+    }
+    this.capability = capability;
+    this.agent = null;
+    this.agentType = null;
     return this;
   }
 

@@ -29,7 +29,17 @@
  * outside the journal (a worker's HTTP call, its files) and timers, which {@link
  * dev.cfn.flow.graph.GraphRunner#resume} sets again.
  *
- * <p>Depends on {@code cfn-core} (the runtime, effects) and {@code cfn-ai} (the {@code TaskResult}
- * and {@code TaskFailed} an {@code LlmAgent} answers). Not on {@code cfn-store}: any journal works.
+ * <p>Through a swarm: a task that names a capability ({@link
+ * dev.cfn.flow.graph.TaskSpec#capability}) goes to a member of the runner's {@link
+ * dev.cfn.flow.swarm.Swarm} ({@link dev.cfn.flow.graph.GraphRunner.Builder#swarm}), picked by the
+ * runner's strategy when the coordinator sends each attempt, its model calls charged to the swarm's
+ * budget; a used-up budget fails the task with {@value
+ * dev.cfn.flow.graph.GraphRunner#BUDGET_EXHAUSTED}. Nothing new is journaled for it: the attempt is
+ * the same request in the coordinator's outbox, and the spend is the swarm's ledger's.
+ *
+ * <p>Depends on {@code cfn-core} (the runtime, effects), {@code cfn-ai} (the {@code TaskResult} and
+ * {@code TaskFailed} an {@code LlmAgent} answers, budgets) and {@code dev.cfn.flow.swarm} (the
+ * swarm a runner may send tasks through; that package does not depend on this one). Not on {@code
+ * cfn-store}: any journal works.
  */
 package dev.cfn.flow.graph;

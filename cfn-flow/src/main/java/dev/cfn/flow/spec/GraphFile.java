@@ -3,6 +3,8 @@ package dev.cfn.flow.spec;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.flow.graph.TaskGraph;
 import dev.cfn.flow.graph.TaskSpec;
+import dev.cfn.flow.swarm.Assignment;
+import dev.cfn.flow.swarm.Topology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,8 +20,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
@@ -58,6 +62,18 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  *     writes: answer-1            # also put the result in the run's state
  * </pre>
  *
+ * <p>A graph may run its tasks through a swarm ({@link SwarmSpec}): then every task names a
+ * capability, each attempt goes to the swarm member the strategy picks among those offering it, and
+ * one budget covers every member's model calls:
+ *
+ * <pre>
+ * swarm: review-team              # the swarm's name (its ledger keeps what it spent) ...
+ * swarm:                          # ... or a mapping
+ *   name: review-team
+ *   strategy: round-robin         # capability (default) or least-loaded, round-robin, sticky
+ *   topology: mesh                # auto (default), mesh, hierarchical, star, ring
+ * </pre>
+ *
  * <p>Placeholders: {@code {{state.KEY}}} and {@code {{result.TASK}}}, where TASK must be one the
  * task depends on (directly or through others), so that its result exists when the input is made.
  */
@@ -66,7 +82,10 @@ public final class GraphFile {
   public static final int MAX_CHARS = 1 << 20;
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  private static final Set<String> TOP = Set.of("graph", "deadline", "state", "tasks");
+  private static final Set<String> TOP = Set.of("graph", "deadline", "state", "swarm", "tasks");
+  private static final Set<String> SWARM = Set.of("name", "strategy", "topology");
+  private static final List<String> STRATEGIES =
+      List.of("capability", "least-loaded", "round-robin", "sticky");
   private static final Set<String> TASK =
       Set.of("id", "agent", "capability", "after", "input", "timeout", "retry", "writes");
   private static final LoadSettings SETTINGS =
@@ -96,14 +115,58 @@ public final class GraphFile {
   private final Duration deadline;
   private final Map<String, String> state;
   private final List<Entry> tasks;
+  private final SwarmSpec swarm; // null: tasks go to agents
 
   private GraphFile(
-      String source, String name, Duration deadline, Map<String, String> state, List<Entry> tasks) {
+      String source,
+      String name,
+      Duration deadline,
+      Map<String, String> state,
+      List<Entry> tasks,
+      SwarmSpec swarm) {
     this.source = source;
     this.name = name;
     this.deadline = deadline;
     this.state = Collections.unmodifiableMap(new LinkedHashMap<>(state));
     this.tasks = List.copyOf(tasks);
+    this.swarm = swarm;
+  }
+
+  /**
+   * The file's {@code swarm:}: the graph's tasks go to the members of a swarm of this name, picked
+   * by capability with {@code strategy}, and one budget covers them all (run it with {@code
+   * GraphRunner.Builder.swarm(swarm, spec.assignment())}).
+   *
+   * @param name the swarm's name, 1 to 64 letters, digits, '_' or '-'
+   * @param strategy how a member is picked among those offering a task's capability: {@code
+   *     capability} or {@code least-loaded} (the least loaded; the default), {@code round-robin}
+   *     (in turn), {@code sticky} (the same member for the same capability while it stays)
+   * @param topology the swarm's topology (default {@link Topology#AUTO})
+   */
+  public record SwarmSpec(String name, String strategy, Topology topology) {
+    /** Checks the parts. */
+    public SwarmSpec {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(topology, "topology");
+      if (!STRATEGIES.contains(strategy)) {
+        throw new IllegalArgumentException(
+            "unknown strategy '" + strategy + "'; use one of " + String.join(", ", STRATEGIES));
+      }
+    }
+
+    /** How a task's capability becomes the swarm's pick under {@link #strategy}. */
+    public Function<String, Assignment> assignment() {
+      return switch (strategy) {
+        case "round-robin" -> c -> Assignment.capability(c, Assignment.roundRobin());
+        case "sticky" -> c -> Assignment.capability(c, Assignment.sticky(c));
+        default -> Assignment::capability;
+      };
+    }
+  }
+
+  /** The file's {@code swarm:}, or empty when its tasks go to agents directly. */
+  public Optional<SwarmSpec> swarm() {
+    return Optional.ofNullable(swarm);
   }
 
   /**
@@ -168,18 +231,31 @@ public final class GraphFile {
   /**
    * A graph bound to agent definitions.
    *
-   * @param graph the graph, whose tasks go to agent types named as the definitions
-   * @param agents the definition's name each task goes to, by task id, in the file's order
+   * @param graph the graph, whose tasks go to agent types named as the definitions (or, with a
+   *     swarm, name their capabilities)
+   * @param agents the definition's name each task goes to, by task id, in the file's order; with a
+   *     swarm, the first by name of those offering the task's capability (the member is picked when
+   *     the task runs)
+   * @param members with a swarm, every definition offering a capability the graph names, by name:
+   *     the swarm's members; empty without one
    */
-  public record Bound(TaskGraph graph, Map<String, String> agents) {
-    /** Copies the map. */
+  public record Bound(TaskGraph graph, Map<String, String> agents, Set<String> members) {
+    /** Copies the collections. */
     public Bound {
       agents = Collections.unmodifiableMap(new LinkedHashMap<>(agents));
+      members = Collections.unmodifiableSet(new TreeSet<>(members));
     }
 
-    /** The definitions the graph uses, by name. */
+    /** A graph whose tasks go to agents directly. */
+    public Bound(TaskGraph graph, Map<String, String> agents) {
+      this(graph, agents, Set.of());
+    }
+
+    /** The definitions the graph uses, by name: the tasks' agents and the swarm's members. */
     public Set<String> definitions() {
-      return new TreeSet<>(agents.values());
+      TreeSet<String> all = new TreeSet<>(agents.values());
+      all.addAll(members);
+      return all;
     }
   }
 
@@ -210,6 +286,7 @@ public final class GraphFile {
     List<String> names = new ArrayList<>(new TreeSet<>(byName.keySet()));
     List<String> problems = new ArrayList<>();
     Map<String, String> agents = new LinkedHashMap<>();
+    Set<String> members = new TreeSet<>();
     for (Entry e : tasks) {
       if (e.agent() != null) {
         if (byName.containsKey(e.agent())) {
@@ -243,6 +320,9 @@ public final class GraphFile {
         if (offers && found == null) {
           found = n;
         }
+        if (offers && swarm != null) {
+          members.add(n);
+        }
       }
       if (found != null) {
         agents.put(e.id(), found);
@@ -261,7 +341,7 @@ public final class GraphFile {
     if (!problems.isEmpty()) {
       throw new GraphFileException(problems);
     }
-    return new Bound(build(agents, graphName), agents);
+    return new Bound(build(agents, graphName), agents, members);
   }
 
   private TaskGraph build(Map<String, String> agents, String graphName) {
@@ -270,13 +350,16 @@ public final class GraphFile {
       g.deadline(deadline);
     }
     for (Entry e : tasks) {
-      TaskSpec t =
-          TaskSpec.of(e.id())
-              .agent(agents.getOrDefault(e.id(), "unbound"))
-              .input(new InputTemplate(e.input()))
-              .after(e.after().toArray(String[]::new))
-              .timeout(e.timeout())
-              .retries(e.retries(), e.backoff());
+      TaskSpec t = TaskSpec.of(e.id());
+      if (swarm != null && e.capability() != null) {
+        t.capability(e.capability());
+      } else {
+        t.agent(agents.getOrDefault(e.id(), "unbound"));
+      }
+      t.input(new InputTemplate(e.input()))
+          .after(e.after().toArray(String[]::new))
+          .timeout(e.timeout())
+          .retries(e.retries(), e.backoff());
       if (e.writes() != null) {
         t.writes(e.writes());
       }
@@ -345,6 +428,7 @@ public final class GraphFile {
       Map<String, String> state = new LinkedHashMap<>();
       List<Entry> tasks = new ArrayList<>();
       Node tasksNode = null;
+      SwarmSpec swarm = null;
       for (NodeTuple kv : top.getValue()) {
         String key = scalar(kv.getKeyNode());
         Node value = kv.getValueNode();
@@ -362,6 +446,7 @@ public final class GraphFile {
           }
           case "deadline" -> deadline = duration(value, "deadline");
           case "state" -> state = state(value);
+          case "swarm" -> swarm = swarm(value);
           case "tasks" -> tasksNode = value;
           default ->
               problem(
@@ -384,13 +469,31 @@ public final class GraphFile {
           }
         }
       }
+      if (swarm != null) {
+        for (Entry e : tasks) {
+          if (e.agent() != null) {
+            problems.add(
+                source
+                    + ":"
+                    + e.line()
+                    + ": error: task '"
+                    + e.id()
+                    + "' goes to agent '"
+                    + e.agent()
+                    + "', but the graph runs through swarm '"
+                    + swarm.name()
+                    + "', whose members are picked by capability (fix: capability: C instead of"
+                    + " agent:, or remove swarm:)");
+          }
+        }
+      }
       if (problems.isEmpty()) {
         checkGraph(tasks, top);
       }
       if (!problems.isEmpty()) {
         throw new GraphFileException(problems);
       }
-      GraphFile file = new GraphFile(source, name, deadline, state, tasks);
+      GraphFile file = new GraphFile(source, name, deadline, state, tasks, swarm);
       try {
         file.build(Map.of(), name); // the cycle check, on the graph's shape
       } catch (IllegalArgumentException e) { // GraphValidationException among them
@@ -592,6 +695,74 @@ public final class GraphFile {
         }
       }
       return seen;
+    }
+
+    /** {@code swarm: NAME}, or a mapping of name, strategy and topology; null on a problem. */
+    private SwarmSpec swarm(Node node) {
+      String fix = " (fix: swarm: my-team, or swarm: {name: my-team, strategy: round-robin})";
+      Node nameNode = node;
+      String name = scalar(node);
+      String strategy = STRATEGIES.getFirst();
+      Topology topology = Topology.AUTO;
+      boolean ok = true;
+      if (node instanceof MappingNode m) {
+        name = null;
+        for (NodeTuple kv : m.getValue()) {
+          String key = scalar(kv.getKeyNode());
+          String value = scalar(kv.getValueNode());
+          if (key == null || !SWARM.contains(key)) {
+            problem(
+                kv.getKeyNode(),
+                "unknown swarm key '" + key + "' (fix: use only " + new TreeSet<>(SWARM) + ")");
+            ok = false;
+          } else if (value == null) {
+            problem(kv.getValueNode(), "swarm: " + key + ": is text" + fix);
+            ok = false;
+          } else if (key.equals("name")) {
+            name = value;
+            nameNode = kv.getValueNode();
+          } else if (key.equals("strategy")) {
+            strategy = value.strip().toLowerCase(Locale.ROOT);
+            if (!STRATEGIES.contains(strategy)) {
+              problem(
+                  kv.getValueNode(),
+                  "unknown swarm strategy '"
+                      + value
+                      + "' (fix: one of "
+                      + String.join(", ", STRATEGIES)
+                      + ")");
+              ok = false;
+            }
+          } else {
+            try {
+              topology = Topology.parse(value);
+            } catch (IllegalArgumentException e) {
+              problem(
+                  kv.getValueNode(),
+                  "unknown swarm topology '"
+                      + value
+                      + "' (fix: one of auto, mesh, hierarchical, star, ring)");
+              ok = false;
+            }
+          }
+        }
+        if (name == null && ok) {
+          problem(node, "swarm: has no name:" + fix);
+          return null;
+        }
+      } else if (name == null) {
+        problem(node, "swarm: is a name or a mapping" + fix);
+        return null;
+      }
+      if (name != null && !NAME.matcher(name).matches()) {
+        problem(
+            nameNode,
+            "swarm name '"
+                + name
+                + "' is not 1 to 64 letters, digits, '_' or '-' (fix: swarm: review-team)");
+        return null;
+      }
+      return ok ? new SwarmSpec(name, strategy, topology) : null;
     }
 
     private Map<String, String> state(Node node) {

@@ -15,6 +15,16 @@ public sealed interface Assignment {
     return new Capability(capability);
   }
 
+  /**
+   * A member whose agent definition offers {@code capability} (as {@link #capability(String)}),
+   * picked among those by {@code among}: {@link #leastLoaded()}, {@link #roundRobin()} or {@link
+   * #sticky(String)}. So a strategy never gives a task to a member that cannot do it; what a
+   * durable task graph run through a swarm uses ({@code GraphRunner.Builder.swarm}).
+   */
+  static Assignment capability(String capability, Assignment among) {
+    return new Capability(capability, among);
+  }
+
   /** The member with the least load; ties go round the roster. */
   static Assignment leastLoaded() {
     return LeastLoaded.INSTANCE;
@@ -33,14 +43,26 @@ public sealed interface Assignment {
     return new Sticky(key);
   }
 
-  /** See {@link #capability(String)}. */
-  record Capability(String capability) implements Assignment {
-    /** Requires a capability name. */
+  /** See {@link #capability(String)} and {@link #capability(String, Assignment)}. */
+  record Capability(String capability, Assignment among) implements Assignment {
+    /** Requires a capability name, and a strategy to pick with that is not itself a capability. */
     public Capability {
       Objects.requireNonNull(capability, "capability");
+      Objects.requireNonNull(among, "among");
       if (capability.isBlank()) {
         throw new IllegalArgumentException("a capability is a non-blank name such as 'review'");
       }
+      if (among instanceof Capability) {
+        throw new IllegalArgumentException(
+            "pick among the members offering '"
+                + capability
+                + "' by least-loaded, round-robin or sticky, not by another capability");
+      }
+    }
+
+    /** The least-loaded member offering {@code capability}. */
+    public Capability(String capability) {
+      this(capability, LeastLoaded.INSTANCE);
     }
   }
 

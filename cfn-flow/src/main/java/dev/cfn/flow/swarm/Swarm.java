@@ -496,8 +496,6 @@ public final class Swarm implements AutoCloseable {
   private Seat pick(Assignment how) {
     Seat[] all = live();
     return switch (how) {
-      case Assignment.RoundRobin rr -> all[(int) Math.floorMod(turn.getAndIncrement(), all.length)];
-      case Assignment.LeastLoaded ll -> leastLoaded(all);
       case Assignment.Capability c -> {
         Seat[] able = Arrays.stream(all).filter(s -> s.offers(c.capability())).toArray(Seat[]::new);
         if (able.length == 0) {
@@ -510,9 +508,19 @@ public final class Swarm implements AutoCloseable {
                   + offered(all)
                   + " (fix: join a member whose definition lists it, or ask for one of these)");
         }
-        yield leastLoaded(able);
+        yield among(able, c.among());
       }
-      case Assignment.Sticky s -> rendezvous(all, s.key());
+      default -> among(all, how);
+    };
+  }
+
+  /** The member {@code how} (least-loaded, round-robin or sticky) picks of {@code seats}. */
+  private Seat among(Seat[] seats, Assignment how) {
+    return switch (how) {
+      case Assignment.RoundRobin rr ->
+          seats[(int) Math.floorMod(turn.getAndIncrement(), seats.length)];
+      case Assignment.Sticky s -> rendezvous(seats, s.key());
+      default -> leastLoaded(seats);
     };
   }
 

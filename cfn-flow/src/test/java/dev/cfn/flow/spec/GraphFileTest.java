@@ -11,6 +11,8 @@ import dev.cfn.flow.graph.GraphRunner;
 import dev.cfn.flow.graph.RunOutcome;
 import dev.cfn.flow.graph.RunStatus;
 import dev.cfn.flow.graph.TaskWorker;
+import dev.cfn.flow.swarm.Assignment;
+import dev.cfn.flow.swarm.Topology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -121,7 +123,7 @@ class GraphFileTest {
                 assertThat(e.problems())
                     .containsExactly(
                         "bad.yaml:2: error: unknown key 'colour' (fix: use only [deadline, graph,"
-                            + " state, tasks])",
+                            + " state, swarm, tasks])",
                         "bad.yaml:4: error: task 'one' needs one of agent and capability, not both"
                             + " (fix: agent: NAME for an agent definition, or capability: C for"
                             + " one that offers C)",
@@ -190,5 +192,73 @@ class GraphFileTest {
                         "g.yaml:4: error: task 'b' needs capability 'poetry', which no agent"
                             + " definition offers (fix: use one of planning, research, search, or"
                             + " list it under capabilities: in an agent file)"));
+  }
+
+  @Test
+  void aSwarmIsNamedByNameOrMappingAndBindsEveryDefinitionOfferingACapabilityAsAMember() {
+    GraphFile short_ =
+        GraphFile.parse(
+            "graph: g\nswarm: team\ntasks:\n  - {id: a, capability: research}\n", "s.yaml");
+    assertThat(short_.swarm())
+        .contains(new GraphFile.SwarmSpec("team", "capability", Topology.AUTO));
+    GraphFile file =
+        GraphFile.parse(
+            """
+            graph: g
+            swarm: {name: team, strategy: Round-Robin, topology: ring}
+            tasks:
+              - {id: plan, capability: planning}
+              - {id: a, capability: research, after: plan}
+            """,
+            "s.yaml");
+    assertThat(file.swarm())
+        .contains(new GraphFile.SwarmSpec("team", "round-robin", Topology.RING));
+    GraphFile.Bound bound = file.bind(AGENTS);
+    assertThat(bound.members()).containsExactly("planner", "searcher-a", "searcher-b");
+    assertThat(bound.definitions()).containsExactly("planner", "searcher-a", "searcher-b");
+    assertThat(bound.agents()).containsEntry("a", "searcher-a");
+    assertThat(GraphFile.parse(FANOUT, "f.yaml").bind(AGENTS).members()).isEmpty();
+    assertThat(file.swarm().orElseThrow().assignment().apply("research"))
+        .isEqualTo(Assignment.capability("research", Assignment.roundRobin()));
+  }
+
+  @Test
+  void aBadSwarmIsRefusedWithItsLineAndFix() {
+    assertThatThrownBy(
+            () ->
+                GraphFile.parse(
+                    "graph: g\nswarm: {name: team, strategy: fastest, size: 3, topology: blob}\n"
+                        + "tasks:\n  - {id: a, agent: planner}\n",
+                    "s.yaml"))
+        .isInstanceOf(GraphFileException.class)
+        .satisfies(
+            e ->
+                assertThat(((GraphFileException) e).problems())
+                    .containsExactly(
+                        "s.yaml:2: error: unknown swarm strategy 'fastest' (fix: one of"
+                            + " capability, least-loaded, round-robin, sticky)",
+                        "s.yaml:2: error: unknown swarm key 'size' (fix: use only [name, strategy,"
+                            + " topology])",
+                        "s.yaml:2: error: unknown swarm topology 'blob' (fix: one of auto, mesh,"
+                            + " hierarchical, star, ring)"));
+    assertThatThrownBy(
+            () ->
+                GraphFile.parse(
+                    "graph: g\nswarm: team\ntasks:\n  - {id: a, agent: planner}\n", "s.yaml"))
+        .hasMessage(
+            "s.yaml:4: error: task 'a' goes to agent 'planner', but the graph runs through swarm"
+                + " 'team', whose members are picked by capability (fix: capability: C instead of"
+                + " agent:, or remove swarm:)");
+    assertThatThrownBy(
+            () ->
+                GraphFile.parse(
+                    "graph: g\nswarm: {strategy: sticky}\ntasks:\n  - {id: a, capability: x}\n",
+                    "s.yaml"))
+        .hasMessageContaining("s.yaml:2: error: swarm: has no name:");
+    assertThatThrownBy(
+            () ->
+                GraphFile.parse(
+                    "graph: g\nswarm: [a, b]\ntasks:\n  - {id: a, capability: x}\n", "s.yaml"))
+        .hasMessageContaining("s.yaml:2: error: swarm: is a name or a mapping");
   }
 }

@@ -45,6 +45,34 @@ class AssignmentTest {
   }
 
   @Test
+  void aCapabilityNarrowsTheMembersTheOtherStrategiesPickAmong() {
+    Swarm s = Swarm.builder("s", rt).topology(Topology.MESH).build();
+    s.join(id(0), "coder", List.of("code"));
+    s.join(id(1), "writer", List.of("docs"));
+    s.join(id(2), "coder", List.of("code"));
+    s.join(id(3), "writer", List.of("docs"));
+    List<AgentId> picked = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      picked.add(s.assign(Assignment.capability("code", Assignment.roundRobin())));
+    }
+    assertThat(picked).containsOnly(id(0), id(2));
+    assertThat(picked.subList(0, 2)).containsExactlyInAnyOrder(id(0), id(2));
+    assertThat(picked.subList(2, 4)).containsExactlyInAnyOrder(id(0), id(2));
+    AgentId sticky = s.assign(Assignment.capability("docs", Assignment.sticky("k")));
+    assertThat(sticky).isIn(id(1), id(3));
+    for (int i = 0; i < 10; i++) {
+      assertThat(s.assign(Assignment.capability("docs", Assignment.sticky("k")))).isEqualTo(sticky);
+      assertThat(s.assign(Assignment.capability("CODE", Assignment.leastLoaded())))
+          .isIn(id(0), id(2));
+    }
+    assertThat(Assignment.capability("code"))
+        .isEqualTo(Assignment.capability("code", Assignment.leastLoaded()));
+    assertThatThrownBy(() -> Assignment.capability("code", Assignment.capability("docs")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not by another capability");
+  }
+
+  @Test
   void leastLoadedAvoidsTheMemberWithQueuedAndUnansweredWork() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     rt.register(

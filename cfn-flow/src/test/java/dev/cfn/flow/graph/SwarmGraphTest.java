@@ -1,0 +1,156 @@
+package dev.cfn.flow.graph;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cfn.core.AgentId;
+import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
+import dev.cfn.flow.swarm.Assignment;
+import dev.cfn.flow.swarm.Swarm;
+import dev.cfn.testkit.process.ChildJvm;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Task graphs run through a swarm: each task names a capability and goes to a member offering it,
+ * picked by the runner's strategy; the members' model calls are charged to the swarm's one budget,
+ * and a task finding it used up fails with {@code BUDGET_EXHAUSTED}, recorded with the run; a run
+ * killed mid-graph resumes with the swarm's spend restored from its ledger, no call charged twice.
+ */
+class SwarmGraphTest {
+  @TempDir Path dir;
+
+  /** Members answering with their own id: who did the task shows in its result. */
+  private static AgentType whoAmI(String type) {
+    return AgentType.of(type, id -> TaskWorker.agent((in, ctx) -> ctx.self().toString()));
+  }
+
+  @Test
+  void eachTaskGoesToAMemberOfferingItsCapabilityPickedByTheStrategy() throws Exception {
+    try (AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).carriers(2).build();
+        Swarm swarm = Swarm.builder("team", rt).build()) {
+      rt.register(whoAmI("coder"));
+      rt.register(whoAmI("reviewer"));
+      swarm.join(AgentId.of("coder", "1"), "coder", List.of("code"));
+      swarm.join(AgentId.of("coder", "2"), "coder", List.of("code"));
+      swarm.join(AgentId.of("reviewer", "1"), "reviewer", List.of("review"));
+      List<TaskSpec> code =
+          List.of(
+              TaskSpec.of("c0").capability("code"),
+              TaskSpec.of("c1").capability("code"),
+              TaskSpec.of("c2").capability("code"),
+              TaskSpec.of("c3").capability("code"));
+      TaskGraph graph =
+          TaskGraph.builder("work")
+              .task(TaskSpec.of("plan").capability("review"))
+              .fanOutIn("plan", code, TaskSpec.of("review").capability("REVIEW"))
+              .build();
+      try (GraphRunner runner =
+          GraphRunner.builder(rt)
+              .swarm(swarm, c -> Assignment.capability(c, Assignment.roundRobin()))
+              .graph(graph)
+              .build()) {
+        RunOutcome o = runner.start("work", "r1", Map.of()).outcome().get(30, TimeUnit.SECONDS);
+        assertThat(o.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(o.result("plan")).isEqualTo("reviewer/1");
+        assertThat(o.result("review"))
+            .as("capabilities match ignoring case")
+            .isEqualTo("reviewer/1");
+        Map<String, Long> coders =
+            List.of("c0", "c1", "c2", "c3").stream()
+                .collect(Collectors.groupingBy(o::result, Collectors.counting()));
+        assertThat(coders)
+            .as("round-robin among the members offering 'code' only")
+            .containsExactlyInAnyOrderEntriesOf(Map.of("coder/1", 2L, "coder/2", 2L));
+      }
+    }
+  }
+
+  @Test
+  void aCapabilityNoMemberOffersFailsTheTaskAndARunnerWithoutASwarmRefusesTheGraph()
+      throws Exception {
+    TaskGraph graph =
+        TaskGraph.builder("lonely").task(TaskSpec.of("sing").capability("sing")).build();
+    try (AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).carriers(2).build();
+        Swarm swarm = Swarm.builder("team", rt).build()) {
+      rt.register(whoAmI("coder"));
+      swarm.join(AgentId.of("coder", "1"), "coder", List.of("code"));
+      assertThatThrownBy(() -> GraphRunner.builder(rt).graph(graph).build())
+          .isInstanceOf(GraphValidationException.class)
+          .hasMessageContaining("task 'sing' names capability 'sing'")
+          .hasMessageContaining("the runner has no swarm")
+          .hasMessageContaining("fix: GraphRunner.builder(rt).swarm(swarm)");
+      try (GraphRunner runner = GraphRunner.builder(rt).swarm(swarm).graph(graph).build()) {
+        RunOutcome o = runner.start("lonely", "r1", Map.of()).outcome().get(30, TimeUnit.SECONDS);
+        assertThat(o.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(o.tasks().get("sing").error())
+            .contains("swarm 'team'")
+            .contains("offers capability 'sing'")
+            .contains("its members offer [code, coder]");
+        assertThat(o.tasks().get("sing").budgetExhausted()).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void theSwarmsOneBudgetCoversBothTasksAndTheSecondFailsDurablyWhenItIsUsedUp() throws Exception {
+    SwarmGraphChild.Model model = new SwarmGraphChild.Model(null);
+    try (SwarmGraphChild.Node n = SwarmGraphChild.Node.open(dir, 1, model)) {
+      RunOutcome o =
+          n.runner().start("story", "run-1", Map.of()).outcome().get(60, TimeUnit.SECONDS);
+      assertThat(o.status()).isEqualTo(RunStatus.FAILED);
+      assertThat(o.tasks().get("draft").status()).isEqualTo(TaskStatus.SUCCEEDED);
+      TaskOutcome polish = o.tasks().get("polish");
+      assertThat(polish.budgetExhausted()).isTrue();
+      assertThat(polish.error())
+          .startsWith(GraphRunner.BUDGET_EXHAUSTED + ": ")
+          .contains("calls limit reached (1 of 1");
+      assertThat(model.calls.get()).as("the polish was refused before its model call").isEqualTo(1);
+      assertThat(n.swarm().budget().spent().calls()).isEqualTo(1);
+    }
+    // the failure and its reason are in the journal: a new process reads them back
+    try (SwarmGraphChild.Node n =
+        SwarmGraphChild.Node.open(dir, 1, new SwarmGraphChild.Model(null))) {
+      assertThat(n.restoredCalls()).as("restored from the ledger").isEqualTo(1);
+      RunOutcome o = n.runner().resume("run-1").outcome().get(60, TimeUnit.SECONDS);
+      assertThat(o.status()).isEqualTo(RunStatus.FAILED);
+      assertThat(o.tasks().get("polish").budgetExhausted()).isTrue();
+      assertThat(o.tasks().get("polish").error()).contains("calls limit reached (1 of 1");
+      assertThat(n.model().calls.get()).isZero();
+    }
+  }
+
+  @Test
+  void aRunKilledMidGraphResumesWithTheSwarmsSpendRestoredAndNoCallChargedTwice() throws Exception {
+    try (ChildJvm child =
+        ChildJvm.of(SwarmGraphChild.class, dir.toString())
+            .errorTo(dir.resolve("child.err"))
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(180))).as("the child ends").isTrue();
+      assertThat(child.exitValue()).as("SIGKILLed").isEqualTo(ChildJvm.SIGKILLED);
+      assertThat(lines).containsExactly("POLISHING");
+    }
+    SwarmGraphChild.Model model = new SwarmGraphChild.Model(null);
+    // a budget of 2 calls: the draft's, restored, and the polish's; charging the draft again
+    // (or asking its model again) would leave the polish without budget
+    try (SwarmGraphChild.Node n = SwarmGraphChild.Node.open(dir, 2, model)) {
+      assertThat(n.restoredCalls()).as("the draft's call, restored from the ledger").isEqualTo(1);
+      RunOutcome o = n.runner().run("run-1").outcome().get(120, TimeUnit.SECONDS);
+      assertThat(o.status()).as("resumed by the runner by itself").isEqualTo(RunStatus.SUCCEEDED);
+      assertThat(o.result("draft")).as("the first process's answer").isEqualTo("text #1");
+      assertThat(model.calls.get()).as("only the polish asked the model here").isEqualTo(1);
+      assertThat(model.prompts).singleElement().asString().contains("polish the draft");
+      assertThat(n.swarm().budget().spent().calls()).isEqualTo(2);
+      assertThat(n.swarm().budget().spent().totalTokens())
+          .isEqualTo(2 * (SwarmGraphChild.INPUT + SwarmGraphChild.OUTPUT));
+    }
+  }
+}
