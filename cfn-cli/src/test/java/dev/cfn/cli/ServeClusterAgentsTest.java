@@ -103,7 +103,9 @@ class ServeClusterAgentsTest {
 
   private static String token(CfnServer server, Path home) {
     try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
-      return store.create(Role.OPERATOR, List.of(Scope.ALL), Duration.ofDays(1), "test", "user:test").secret();
+      return store
+          .create(Role.OPERATOR, List.of(Scope.ALL), Duration.ofDays(1), "test", "user:test")
+          .secret();
     }
   }
 
