@@ -12,6 +12,7 @@ import dev.cfn.core.spi.JournalException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -77,14 +78,29 @@ class EarlyRequestDeliveryTest {
       eventually(() -> rt.pendingCount() == 0, "the first request and its reply acknowledged");
 
       journal.maxPageCount(1); // the database cannot grow: SQLITE_FULL on the next commit
-      var refused = rt.request(reliable(echo, BIG), Duration.ofSeconds(30));
+      CompletableFuture<?> refused;
+      if (early) {
+        // The writer is held while the request is sent, so that its append is still queued when
+        // the runtime delivers it (else a writer quick to fail the append would win the race and
+        // the runtime would rightly not deliver it). The send waits for the append, so it runs
+        // on a thread of its own.
+        Fixtures.Hold hold = Fixtures.hold(journal);
+        try {
+          refused =
+              CompletableFuture.supplyAsync(
+                      () -> rt.request(reliable(echo, BIG), Duration.ofSeconds(30)))
+                  .thenCompose(f -> f);
+          eventually(() -> handled.contains(BIG), "the refused request handled all the same");
+        } finally {
+          hold.release.countDown();
+        }
+      } else {
+        refused = rt.request(reliable(echo, BIG), Duration.ofSeconds(30));
+      }
       assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause()
           .isInstanceOf(JournalException.class);
-      if (early) {
-        eventually(() -> handled.contains(BIG), "the refused request handled all the same");
-      }
       journal.maxPageCount(Integer.MAX_VALUE); // space is back
 
       assertThat(rt.request(reliable(echo, "after"), Duration.ofSeconds(30)).get().payload())
