@@ -2,11 +2,6 @@ package dev.cfn.core;
 
 import dev.cfn.core.spi.BufferedEffects;
 import dev.cfn.core.spi.Journal;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The kernel's {@link BufferedEffects}: what one handler invocation of a RELIABLE message wants
@@ -15,17 +10,12 @@ import org.slf4j.LoggerFactory;
  * when the handler sends them.
  */
 final class EffectsBuffer extends BufferedEffects {
-  private static final Logger LOG = LoggerFactory.getLogger(EffectsBuffer.class);
-
   private final Ids ids;
   private final SwarmRules swarmRules;
 
   // Whether the message being handled reaches a handler for the first time (set by Invoke before
   // each handler of a batch runs; read on the same thread, during that handler).
   boolean firstDelivery;
-
-  // The actions given to whenDiscarded, run by discarded(); null until one (and once run).
-  private List<Runnable> onDiscarded;
 
   EffectsBuffer(AgentId agent, Journal journal, Ids ids, SwarmRules swarmRules) {
     super(agent, journal);
@@ -48,34 +38,12 @@ final class EffectsBuffer extends BufferedEffects {
     return firstDelivery;
   }
 
-  @Override
-  public boolean whenDiscarded(Runnable action) {
-    Objects.requireNonNull(action, "action");
-    if (onDiscarded == null) {
-      onDiscarded = new ArrayList<>(1);
-    }
-    onDiscarded.add(action);
-    return true;
-  }
-
   /**
    * These effects will not be committed (the handler threw, a send failed, the acknowledgement's
    * commit failed or applied nothing): runs the actions given to {@link #whenDiscarded}, once.
    * Called by the runtime on every such path, on the thread that learns of it.
    */
   void discarded() {
-    List<Runnable> actions = onDiscarded;
-    onDiscarded = null;
-    if (actions == null) {
-      return;
-    }
-    for (Runnable action : actions) {
-      try {
-        action.run();
-      } catch (RuntimeException e) {
-        LOG.warn(
-            "an action run for discarded effects of agent {} failed: {}", agent(), e.toString());
-      }
-    }
+    runDiscardedActions();
   }
 }

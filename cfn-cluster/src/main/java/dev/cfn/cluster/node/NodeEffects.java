@@ -8,13 +8,9 @@ import dev.cfn.core.TopicId;
 import dev.cfn.core.spi.BufferedEffects;
 import dev.cfn.core.spi.Journal;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The {@link ClusterEffects} of one handling on a cluster node: cfn-core's {@link BufferedEffects}
@@ -24,15 +20,10 @@ import org.slf4j.LoggerFactory;
  * the node on every path where these effects are not committed ({@link #discarded}).
  */
 final class NodeEffects extends BufferedEffects implements ClusterEffects {
-  private static final Logger LOG = LoggerFactory.getLogger(NodeEffects.class);
-
   /** The header that marks a reply, as the embedded runtime sets it. */
   static final Map<String, String> REPLY_HEADERS = Map.of("cfn-reply", "true");
 
   private final ClusterNode node;
-
-  // The actions given to whenDiscarded, run by discarded(); null until one (and once run).
-  private List<Runnable> onDiscarded;
 
   // firstDelivery() stays false, the safe answer: a node cannot tell a first delivery from one
   // whose earlier handling died before recording anything.
@@ -46,16 +37,6 @@ final class NodeEffects extends BufferedEffects implements ClusterEffects {
     return node.nextId();
   }
 
-  @Override
-  public boolean whenDiscarded(Runnable action) {
-    Objects.requireNonNull(action, "action");
-    if (onDiscarded == null) {
-      onDiscarded = new ArrayList<>(1);
-    }
-    onDiscarded.add(action);
-    return true;
-  }
-
   /**
    * These effects will not be committed (the handler threw, the acknowledgement's transaction
    * failed and the message is still pending, or it applied nothing): runs the actions given to
@@ -63,19 +44,7 @@ final class NodeEffects extends BufferedEffects implements ClusterEffects {
    * consumer's thread.
    */
   void discarded() {
-    List<Runnable> actions = onDiscarded;
-    onDiscarded = null;
-    if (actions == null) {
-      return;
-    }
-    for (Runnable action : actions) {
-      try {
-        action.run();
-      } catch (RuntimeException e) {
-        LOG.warn(
-            "an action run for discarded effects of agent {} failed: {}", agent(), e.toString());
-      }
-    }
+    runDiscardedActions();
   }
 
   @Override

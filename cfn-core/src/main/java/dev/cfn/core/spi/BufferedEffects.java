@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Effects} of one handler invocation of a RELIABLE message: what the handler wants
@@ -31,6 +33,8 @@ import java.util.TreeMap;
  * outgoing message before it joins the outbox ({@link #checkOutgoing}).
  */
 public abstract class BufferedEffects implements Effects {
+  private static final Logger LOG = LoggerFactory.getLogger(BufferedEffects.class);
+
   private final AgentId agent;
   private final Journal journal;
   private final List<Effect> effects = new ArrayList<>(2);
@@ -38,6 +42,7 @@ public abstract class BufferedEffects implements Effects {
   private String namespace; // agent.toString(), on first use
   private boolean used; // any call, reads included
   private Map<String, String> calls; // call records of this handler, by key; null until one
+  private List<Runnable> onDiscarded; // actions for effects that will not commit; null until one
 
   /**
    * The effects of a handler of {@code agent}, reading committed state from {@code journal} (the
@@ -56,6 +61,41 @@ public abstract class BufferedEffects implements Effects {
    * throws to refuse it (nothing is added). Does nothing by default.
    */
   protected void checkOutgoing(Envelope message) {}
+
+  /**
+   * Registers {@code action}, run once by {@link #runDiscardedActions} when these effects will not
+   * be committed; true: every runtime built on this class calls that on each such path.
+   */
+  @Override
+  public boolean whenDiscarded(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    if (onDiscarded == null) {
+      onDiscarded = new ArrayList<>(1);
+    }
+    onDiscarded.add(action);
+    return true;
+  }
+
+  /**
+   * Runs the actions given to {@link #whenDiscarded}, once (a later call runs nothing): for the
+   * runtime to call when these effects will not be committed (the handler threw, a send failed, the
+   * acknowledgement's commit failed or applied nothing), never when they commit. An action that
+   * throws is logged and the others still run.
+   */
+  protected final void runDiscardedActions() {
+    List<Runnable> actions = onDiscarded;
+    onDiscarded = null;
+    if (actions == null) {
+      return;
+    }
+    for (Runnable action : actions) {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        LOG.warn("an action run for discarded effects of agent {} failed: {}", agent, e.toString());
+      }
+    }
+  }
 
   /** The agent whose handler this is. */
   public final AgentId agent() {
