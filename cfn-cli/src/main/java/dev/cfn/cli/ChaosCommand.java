@@ -475,7 +475,9 @@ final class ChaosCommand extends CommandGroup {
 
   /**
    * Kills a worker JVM in the middle of CFN Loops and checks that every run completes, no step is
-   * recorded twice and no model call is made again beyond the call log's window.
+   * recorded twice, no model call is made again beyond the call log's window, and the swarm ledger
+   * the agents are charged to, restored after the last worker, counts the server's requests less at
+   * most the calls in flight at the kills.
    */
   @Command(
       name = "loop",
@@ -488,7 +490,11 @@ final class ChaosCommand extends CommandGroup {
             + " approve, the owner proceeds: 6 steps a run). Each worker resumes the runs its"
             + " predecessors left and starts one more. The only model calls allowed twice are those"
             + " in flight at a kill, whose records had not committed: at most 2 per unfinished run"
-            + " at each kill. Exits 1 otherwise.",
+            + " at each kill.",
+        "The agents are charged to a durable swarm budget; after the last worker its ledger is"
+            + " restored and compared with the model server's count: it may count fewer calls, by"
+            + " at most the calls in flight at the kills, and never more (docs/operations.md"
+            + " section 8). Exits 1 when any check fails.",
         "Without --dir the work folder is temporary: removed after a pass, kept (and named) after"
             + " a failure."
       })
@@ -527,8 +533,15 @@ final class ChaosCommand extends CommandGroup {
       return dev.cfn.testkit.Match.systemContains(LoopChaosWorker.system(name));
     }
 
+    /** The tokens every scripted answer bills, so that the server's billed tokens are known. */
+    static final int INPUT_TOKENS_PER_CALL = 100;
+
+    static final int OUTPUT_TOKENS_PER_CALL = 20;
+
     private static dev.cfn.testkit.Reply text(String json, int ms) {
-      dev.cfn.testkit.Reply r = dev.cfn.testkit.Reply.text(json);
+      dev.cfn.testkit.Reply r =
+          dev.cfn.testkit.Reply.text(json)
+              .withUsage(INPUT_TOKENS_PER_CALL, OUTPUT_TOKENS_PER_CALL, 0);
       return ms == 0 ? r : r.after(java.time.Duration.ofMillis(ms));
     }
 
@@ -670,6 +683,23 @@ final class ChaosCommand extends CommandGroup {
             loop.redelivered,
             Crash.percentiles(loop.recoveryMs),
             Crash.percentiles(loop.journalRecoveryMs));
+        LedgerCheck ledger =
+            LedgerCheck.of(
+                restoredSpend(work.resolve("loop-chaos.db")), server.received(), window[0]);
+        ledger.putFigures(result);
+        out.printf(
+            Locale.ROOT,
+            "swarm ledger restored after the last worker: %d calls, %d input tokens, %d output"
+                + " tokens; model server: %d requests (%d input, %d output tokens billed); allowed"
+                + " shortfall 0 to %d calls (one per call in flight at the kills): %s%n",
+            ledger.calls(),
+            ledger.inputTokens(),
+            ledger.outputTokens(),
+            ledger.serverRequests(),
+            ledger.serverInputTokens(),
+            ledger.serverOutputTokens(),
+            ledger.allowedShortfall(),
+            ledger.ok() ? "pass" : "FAIL");
         kill.writeFigures(result, out);
         boolean ok =
             v.incomplete() == 0
@@ -677,11 +707,12 @@ final class ChaosCommand extends CommandGroup {
                 && v.twice() == 0
                 && v.pending() == 0
                 && v.repeated() <= window[0]
+                && ledger.ok()
                 && v.runs() > 0;
         out.println(
             ok
                 ? "PASS: every run completed, no step recorded twice, no model call repeated"
-                    + " beyond the window"
+                    + " beyond the window, the restored ledger within its bound"
                 : "FAIL");
         out.flush();
         return ok ? ExitCode.OK : ExitCode.FAILED;
@@ -690,6 +721,88 @@ final class ChaosCommand extends CommandGroup {
 
     record LoopVerdict(
         long runs, long incomplete, long missing, long twice, long repeated, long pending) {}
+
+    /**
+     * The spend a restart restores from the swarm's ledger in {@code db}: what a durable swarm of
+     * the workers' name, built on the journal after the last worker stopped, starts from.
+     */
+    static dev.cfn.ai.budget.Budget.Spent restoredSpend(Path db) {
+      SqliteJournal journal = LoopChaosWorker.journal(db);
+      dev.cfn.core.AgentRuntime rt;
+      try {
+        rt = dev.cfn.core.AgentRuntime.builder().journal(journal).jvmMetrics(false).build();
+      } catch (RuntimeException e) {
+        journal.close();
+        throw e;
+      }
+      try (dev.cfn.flow.swarm.Swarm swarm = LoopChaosWorker.swarm(rt, journal)) {
+        return swarm.budget().spent();
+      } finally {
+        rt.shutdown(java.time.Duration.ofSeconds(30)); // closes the journal too
+      }
+    }
+
+    /**
+     * The restored ledger against the model server's count (docs/operations.md section 8): it may
+     * count fewer calls than the server answered, by at most one per call in flight at the kills
+     * ({@code allowedShortfall}), and never more; the tokens likewise, each call billing the
+     * script's fixed usage.
+     */
+    record LedgerCheck(
+        long calls,
+        long inputTokens,
+        long outputTokens,
+        long serverRequests,
+        long serverInputTokens,
+        long serverOutputTokens,
+        long allowedShortfall) {
+
+      static LedgerCheck of(dev.cfn.ai.budget.Budget.Spent spent, long received, long allowed) {
+        return new LedgerCheck(
+            spent.calls(),
+            spent.inputTokens(),
+            spent.outputTokens(),
+            received,
+            received * INPUT_TOKENS_PER_CALL,
+            received * OUTPUT_TOKENS_PER_CALL,
+            allowed);
+      }
+
+      long shortfall() {
+        return serverRequests - calls;
+      }
+
+      boolean ok() {
+        long inputShort = serverInputTokens - inputTokens;
+        long outputShort = serverOutputTokens - outputTokens;
+        return shortfall() >= 0
+            && shortfall() <= allowedShortfall
+            && inputShort >= 0
+            && inputShort <= allowedShortfall * INPUT_TOKENS_PER_CALL
+            && outputShort >= 0
+            && outputShort <= allowedShortfall * OUTPUT_TOKENS_PER_CALL;
+      }
+
+      void putFigures(Map<String, Object> result) {
+        result.put("ledgerCalls", calls);
+        result.put("ledgerInputTokens", inputTokens);
+        result.put("ledgerOutputTokens", outputTokens);
+        result.put("serverRequests", serverRequests);
+        result.put("serverInputTokens", serverInputTokens);
+        result.put("serverOutputTokens", serverOutputTokens);
+        result.put("ledgerShortfall", shortfall());
+        result.put("ledgerShortfallAllowed", allowedShortfall);
+        result.put("ledgerWithinBound", ok());
+        result.put(
+            "ledgerMeaning",
+            "the spend the durable swarm "
+                + LoopChaosWorker.SWARM
+                + "'s ledger restores after the last worker, against the requests the model"
+                + " server counted: it may be lower by at most one call per call in flight at the"
+                + " kills (ledgerShortfallAllowed, the repeat window) and never higher"
+                + " (docs/operations.md section 8)");
+      }
+    }
 
     /**
      * Reads the journal and the model server's requests: every run {@code loop-0} to {@code

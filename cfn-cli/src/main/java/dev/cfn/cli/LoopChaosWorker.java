@@ -4,6 +4,8 @@ import static dev.cfn.cli.ChaosWorkers.value;
 
 import dev.cfn.ai.CallLog;
 import dev.cfn.ai.LlmAgent;
+import dev.cfn.ai.budget.Budget;
+import dev.cfn.ai.budget.PriceTable;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.model.ModelConfig;
@@ -16,6 +18,7 @@ import dev.cfn.flow.loop.LoopEvent;
 import dev.cfn.flow.loop.LoopRecord;
 import dev.cfn.flow.loop.LoopRunner;
 import dev.cfn.flow.loop.LoopSpec;
+import dev.cfn.flow.swarm.Swarm;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
 import java.io.PrintStream;
@@ -39,11 +42,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * coder}), two validators ({@code reviewer}, {@code tester}) and an owner ({@code owner}); the
  * parent's script makes the coder miss the gate twice, so a run is {@value #STEPS} steps.
  *
- * <p>It prints, for the parent: {@code recovered N MS}, {@code ready}, {@code first-answer
- * EPOCH_MILLIS} (the first answer recorded after the start), {@code done RUN STATUS} per run and
- * {@code all-done} once every run it knows has settled. With {@code --last} it then exits;
- * otherwise it waits to be killed. With {@code --kill-after-answers N} it SIGKILLs itself once N
- * answers were recorded, so that a test's kill lands at a known point.
+ * <p>The agents' budgets are members' budgets of the durable swarm {@value #SWARM} on the same
+ * journal, so every model call is charged to its ledger, and each worker starts from the spend the
+ * ledger restored.
+ *
+ * <p>It prints, for the parent: {@code ledger-restored CALLS INPUT_TOKENS OUTPUT_TOKENS} (the
+ * swarm's spend as restored at the start), {@code recovered N MS}, {@code ready}, {@code
+ * first-answer EPOCH_MILLIS} (the first answer recorded after the start), {@code done RUN STATUS}
+ * per run and {@code all-done} once every run it knows has settled. With {@code --last} it then
+ * exits; otherwise it waits to be killed. With {@code --kill-after-answers N} it SIGKILLs itself
+ * once N answers were recorded, so that a test's kill lands at a known point.
  */
 final class LoopChaosWorker {
   /** The agents of every loop. */
@@ -54,6 +62,31 @@ final class LoopChaosWorker {
 
   /** The validators asked at once: the most calls of one run in flight at a time. */
   static final int PARALLEL_CALLS = 2;
+
+  /**
+   * The durable swarm whose budget the loops' agents are charged to: its ledger (agent {@code
+   * cfn-swarm-ledger/chaos-loop} in the journal) is what the parent compares with the model
+   * server's count. No agent joins it, so it enforces no topology; it only keeps the spend.
+   */
+  static final String SWARM = "chaos-loop";
+
+  /** The scripted server's model, in the worker's model configuration. */
+  static final String MODEL = "chaos-model";
+
+  /**
+   * The budget of swarm {@value #SWARM}, without limits: it counts calls and tokens, and prices the
+   * scripted model at nothing (so that no budget warns of an unpriced model).
+   */
+  static Budget swarmBudget() {
+    return Budget.builder("swarm " + SWARM)
+        .prices(PriceTable.empty().with(MODEL, PriceTable.Price.of("0", "0", "0")))
+        .build();
+  }
+
+  /** The durable swarm {@value #SWARM} on {@code rt} and its journal, its spend restored. */
+  static Swarm swarm(AgentRuntime rt, SqliteJournal journal) {
+    return Swarm.builder(SWARM, rt).budget(swarmBudget()).durable(journal).build();
+  }
 
   private LoopChaosWorker() {}
 
@@ -153,7 +186,9 @@ final class LoopChaosWorker {
         ModelConfig.parse(
             "providers:\n  chaos:\n    kind: openai\n    base-url: "
                 + baseUrl
-                + "\n    api-key: ${CFN_CHAOS_KEY}\n    model: chaos-model\n",
+                + "\n    api-key: ${CFN_CHAOS_KEY}\n    model: "
+                + MODEL
+                + "\n",
             "cfn chaos loop",
             Map.of("CFN_CHAOS_KEY", "chaos"));
     AtomicBoolean firstAnswer = new AtomicBoolean();
@@ -162,18 +197,30 @@ final class LoopChaosWorker {
         SqliteCallLogStore calls =
             SqliteCallLogStore.builder(callsFile).sweepEvery(Duration.ZERO).open()) {
       SqliteJournal journal = journal(db);
-      AgentRuntime.Builder b = AgentRuntime.builder().journal(journal).jvmMetrics(false);
+      // Recovered messages to the agents registered below wait for their types (they are parked),
+      // so the swarm's ledger can be restored before the agents that charge it exist.
+      AgentRuntime rt = AgentRuntime.builder().journal(journal).jvmMetrics(false).build();
+      Swarm swarm = swarm(rt, journal);
+      Budget.Spent restored = swarm.budget().spent();
+      out.println(
+          "ledger-restored "
+              + restored.calls()
+              + " "
+              + restored.inputTokens()
+              + " "
+              + restored.outputTokens());
+      out.flush();
       for (String name : AGENTS) {
         AgentDefinition d = definition(name);
         RoutedModel routed = router.resolve(d.name(), d.type(), null, null);
-        b.register(
+        rt.register(
             LlmAgent.builder(d)
                 .model(routed)
                 .modelName(routed.model())
                 .callLog(CallLog.durable(calls))
+                .budgetPerAgent(swarm::memberBudget) // every call charged to the swarm's ledger
                 .type(name));
       }
-      AgentRuntime rt = b.build();
       rt.register(
           AgentType.of(
               "chaos-loop-observer",
@@ -210,6 +257,8 @@ final class LoopChaosWorker {
       if (!last) {
         Thread.sleep(Duration.ofHours(1)); // the parent kills it
       }
+      swarm.awaitLedger(Duration.ofSeconds(30)); // the last charges applied before the close
+      swarm.close();
       rt.shutdown(Duration.ofSeconds(30)); // closes the journal too
     }
     return 0;
