@@ -186,8 +186,7 @@ class PlacementTest {
             inner.close();
           };
         };
-    Placement a =
-        Placement.start(journal, "a", new Placement.Settings(PARTITIONS, TTL), blocking);
+    Placement a = Placement.start(journal, "a", new Placement.Settings(PARTITIONS, TTL), blocking);
     open.add(a);
     eventually("a lone node holds every partition", () -> a.held().size() == PARTITIONS);
     Lease slowBefore = a.held().get(given);
