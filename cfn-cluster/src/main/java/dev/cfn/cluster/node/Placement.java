@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -440,16 +441,15 @@ public final class Placement implements AutoCloseable {
   }
 
   /** Waits until {@code done} holds (checked after every tick and stop), at most {@code max}. */
-  private boolean await(java.util.function.BooleanSupplier done, Duration max) {
-    long deadline = System.nanoTime() + max.toNanos();
+  private boolean await(BooleanSupplier done, Duration max) {
+    long left = max.toNanos();
     lock.lock();
     try {
       while (!done.getAsBoolean()) {
-        long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
         }
-        changed.awaitNanos(left);
+        left = changed.awaitNanos(left);
       }
       return true;
     } catch (InterruptedException e) {
