@@ -6,6 +6,7 @@ import dev.cfn.cluster.pg.PgLeases;
 import dev.cfn.cluster.pg.PgNodes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,12 @@ import org.slf4j.LoggerFactory;
  *       {@linkplain PgLeases#release releases} the lease, so the new owner takes it at its next
  *       tick instead of waiting for the TTL.
  * </ol>
+ *
+ * <p>Work is stopped off the tick, on a thread of its own: closing it may wait for a handler in a
+ * long call (a model call), and the tick must go on renewing the other leases meanwhile. The lease
+ * of a partition being given up is renewed until its work stopped and only then released, so its
+ * new owner cannot start while the old handler still runs; a partition whose work is stopping is
+ * not taken again by this node until the stop finished.
  *
  * <p>When a tick cannot reach the database, the work of every lease whose TTL has passed by this
  * node's own timer (started before the renewal was sent) is stopped: the database's clock decides
@@ -93,18 +101,63 @@ public final class Placement implements AutoCloseable {
 
   private record Held(Lease lease, AutoCloseable work, long localExpiry) {}
 
+  /** A partition whose work is being stopped; its lease is renewed while {@code keep}. */
+  private static final class Stopping {
+    private Lease lease;
+    private long localExpiry;
+    private boolean keep;
+    private boolean done;
+
+    Stopping(Held held, boolean keep) {
+      this.lease = held.lease();
+      this.localExpiry = held.localExpiry();
+      this.keep = keep;
+    }
+
+    /** The lease to renew, or null when it is not kept (lost, or the work stopped). */
+    synchronized Lease renewable() {
+      return keep && !done ? lease : null;
+    }
+
+    synchronized void renewed(Lease now, long expiry) {
+      lease = now;
+      localExpiry = expiry;
+    }
+
+    /** Stops keeping the lease; returns whether it was kept. */
+    synchronized boolean lapse() {
+      boolean was = keep && !done;
+      keep = false;
+      return was;
+    }
+
+    /** Whether the kept lease passed its TTL by this node's timer at {@code at}. */
+    synchronized boolean pastTtl(long at) {
+      return keep && !done && at - localExpiry > 0;
+    }
+
+    /** The work stopped: returns the lease to release, or null. */
+    synchronized Lease finish() {
+      done = true;
+      return keep ? lease : null;
+    }
+  }
+
   private final PgNodes nodes;
   private final PgLeases leases;
   private final String node;
   private final Settings settings;
   private final PartitionWork work;
   private final Map<Integer, Held> held = new ConcurrentHashMap<>();
+  private final Map<Integer, Stopping> stopping = new ConcurrentHashMap<>();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition wake = lock.newCondition();
+  private final Condition changed = lock.newCondition();
   private final AtomicLong takeovers = new AtomicLong();
   private final AtomicLong lost = new AtomicLong();
   private final Thread loop;
   private volatile boolean running = true;
+  private volatile boolean leaving;
   private volatile List<String> live = List.of();
 
   private Placement(PgJournal journal, String node, Settings settings, PartitionWork work) {
@@ -209,7 +262,7 @@ public final class Placement implements AutoCloseable {
       live = List.copyOf(now);
       renew(started + ttlNanos);
       Set<Integer> mine = new HashSet<>();
-      for (int p = 0; p < settings.partitions(); p++) {
+      for (int p = 0; p < settings.partitions() && !leaving; p++) {
         if (node.equals(Rendezvous.owner(p, now))) {
           mine.add(p);
         }
@@ -221,8 +274,8 @@ public final class Placement implements AutoCloseable {
       }
       List<Integer> wanted = new ArrayList<>();
       for (int p : mine) {
-        if (!held.containsKey(p)) {
-          wanted.add(p);
+        if (!held.containsKey(p) && !stopping.containsKey(p)) {
+          wanted.add(p); // one still stopping is taken again once it stopped
         }
       }
       for (int from = 0; from < wanted.size() && running; from += ACQUIRE_CHUNK) {
@@ -244,22 +297,67 @@ public final class Placement implements AutoCloseable {
           lost.incrementAndGet();
         }
       }
+      for (Map.Entry<Integer, Stopping> s : List.copyOf(stopping.entrySet())) {
+        if (s.getValue().pastTtl(at) && s.getValue().lapse()) {
+          log.warn(
+              "node {}: lease of partition {} passed its TTL unrenewed while its work stops",
+              node,
+              s.getKey());
+          lost.incrementAndGet();
+        }
+      }
+    } finally {
+      signalChanged();
+    }
+  }
+
+  private void signalChanged() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 
   private void renew(long localExpiry) {
-    if (held.isEmpty()) {
-      return;
-    }
     List<Lease> current = new ArrayList<>();
     held.values().forEach(h -> current.add(h.lease()));
+    Map<Integer, Stopping> giving = new HashMap<>();
+    stopping.forEach(
+        (p, s) -> {
+          Lease kept = s.renewable();
+          if (kept != null) {
+            current.add(kept);
+            giving.put(p, s);
+          }
+        });
+    if (current.isEmpty()) {
+      return;
+    }
     Set<Integer> renewed = new HashSet<>();
     for (Lease lease : leases.renewAll(current, settings.ttl())) {
       renewed.add(lease.partition());
-      held.computeIfPresent(lease.partition(), (p, h) -> new Held(lease, h.work(), localExpiry));
+      Stopping s = giving.get(lease.partition());
+      if (s != null) {
+        s.renewed(lease, localExpiry);
+      } else {
+        held.computeIfPresent(lease.partition(), (p, h) -> new Held(lease, h.work(), localExpiry));
+      }
     }
     for (Lease lease : current) {
-      if (!renewed.contains(lease.partition())) {
+      Stopping s = giving.get(lease.partition());
+      if (s != null) {
+        // not renewed: lost, unless its work stopped and released it meanwhile
+        if (!renewed.contains(lease.partition()) && s.lapse()) {
+          log.warn(
+              "node {}: lost the lease of partition {} at epoch {} while its work stops",
+              node,
+              lease.partition(),
+              lease.epoch());
+          lost.incrementAndGet();
+        }
+      } else if (!renewed.contains(lease.partition())) {
         log.warn(
             "node {}: lost the lease of partition {} at epoch {}; stopping its work",
             node,
@@ -298,15 +396,29 @@ public final class Placement implements AutoCloseable {
   private void handOff(int partition) {
     Held h = stop(partition, true);
     if (h != null) {
-      log.debug("node {}: handed partition {} over", node, partition);
+      log.debug("node {}: handing partition {} over once its work stopped", node, partition);
     }
   }
 
+  /**
+   * Stops the work of {@code partition} on a thread of its own (it may wait for a handler), so a
+   * tick is never held up by it; with {@code release} its lease is renewed meanwhile and released
+   * once the work stopped.
+   */
   private Held stop(int partition, boolean release) {
     Held h = held.remove(partition);
     if (h == null) {
       return null;
     }
+    Stopping s = new Stopping(h, release);
+    stopping.put(partition, s);
+    Thread.ofVirtual()
+        .name("cfn-placement-stop-" + node + "-p" + partition)
+        .start(() -> finishStop(partition, h, s));
+    return h;
+  }
+
+  private void finishStop(int partition, Held h, Stopping s) {
     try {
       h.work().close();
     } catch (Exception e) {
@@ -315,14 +427,44 @@ public final class Placement implements AutoCloseable {
       }
       log.warn("node {}: stopping partition {} failed: {}", node, partition, e.toString());
     }
-    if (release) {
+    Lease release = s.finish();
+    stopping.remove(partition, s);
+    if (release != null) {
       try {
-        leases.release(h.lease());
+        leases.release(release);
       } catch (RuntimeException e) {
         log.warn("node {}: could not release partition {}: {}", node, partition, e.getMessage());
       }
     }
-    return h;
+    log.debug("node {}: the work of partition {} stopped", node, partition);
+    signalChanged();
+  }
+
+  /** Waits until {@code done} holds (checked after every tick and stop), at most {@code max}. */
+  private boolean await(BooleanSupplier done, Duration max) {
+    long left = max.toNanos();
+    lock.lock();
+    try {
+      while (!done.getAsBoolean()) {
+        if (left <= 0) {
+          return false;
+        }
+        left = changed.awaitNanos(left);
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits for every stop under way to finish (each waits at most 35 s for its handler). */
+  private void awaitStops() {
+    if (!await(stopping::isEmpty, Duration.ofSeconds(60))) {
+      log.warn("node {}: partitions {} still stopping after 60 s", node, stopping.keySet());
+    }
   }
 
   /**
@@ -331,9 +473,11 @@ public final class Placement implements AutoCloseable {
    */
   void halt() {
     stopLoop();
+    stopping.values().forEach(Stopping::lapse); // a crash releases nothing
     for (Integer p : List.copyOf(held.keySet())) {
       stop(p, false);
     }
+    awaitStops();
   }
 
   private void stopLoop() {
@@ -347,15 +491,23 @@ public final class Placement implements AutoCloseable {
   }
 
   /**
-   * Leaves the cluster cleanly: stops the work of every partition, releases their leases and
-   * removes this node from the live nodes, so the others take over at their next tick.
+   * Leaves the cluster cleanly: stops the work of every partition, releases each lease once its
+   * work stopped (renewing it until then) and removes this node from the live nodes, so the others
+   * take over at their next tick.
    */
   @Override
   public void close() {
+    leaving = true;
+    nudge();
+    if (loop.isAlive()
+        && !await(() -> held.isEmpty() && stopping.isEmpty(), Duration.ofSeconds(60))) {
+      log.warn("node {}: partitions still held or stopping after 60 s; leaving anyway", node);
+    }
     stopLoop();
     for (Integer p : List.copyOf(held.keySet())) {
       stop(p, true);
     }
+    awaitStops();
     try {
       nodes.leave(node);
     } catch (RuntimeException e) {

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -153,5 +155,81 @@ class PlacementTest {
     }
     assertThat(journal.nodes().live()).containsExactly("a");
     assertThat(overlaps).isEmpty();
+  }
+
+  @Test
+  void aPartitionWhoseWorkIsSlowToStopDoesNotHoldUpTheRenewalOfTheOthers() throws Exception {
+    String url = TestDatabase.newSchema("placement");
+    PgJournal journal = journal(url);
+    int slow = -1;
+    for (int p = 0; p < PARTITIONS && slow < 0; p++) {
+      if (Rendezvous.owner(p, List.of("a", "b")).equals("b")) {
+        slow = p;
+      }
+    }
+    int given = slow;
+    CountDownLatch handlerDone = new CountDownLatch(1);
+    CountDownLatch stopping = new CountDownLatch(1);
+    Placement.PartitionWork counted = work("a");
+    Placement.PartitionWork blocking =
+        lease -> {
+          AutoCloseable inner = counted.start(lease);
+          if (lease.partition() != given) {
+            return inner;
+          }
+          return () -> {
+            stopping.countDown();
+            // as a PartitionConsumer waits for a handler in a long model call
+            if (!handlerDone.await(60, TimeUnit.SECONDS)) {
+              throw new AssertionError("the handler was never let go");
+            }
+            inner.close();
+          };
+        };
+    Placement a = Placement.start(journal, "a", new Placement.Settings(PARTITIONS, TTL), blocking);
+    open.add(a);
+    eventually("a lone node holds every partition", () -> a.held().size() == PARTITIONS);
+    Lease slowBefore = a.held().get(given);
+
+    Placement b = place(journal(url), "b");
+    assertThat(stopping.await(60, TimeUnit.SECONDS)).as("a began to give %d up", given).isTrue();
+    List<String> ab = List.of("a", "b");
+    eventually(
+        "b took its share but the partition a is still stopping",
+        () -> {
+          for (int p = 0; p < PARTITIONS; p++) {
+            String owner = Rendezvous.owner(p, ab);
+            Map<Integer, Lease> of = owner.equals("a") ? a.held() : b.held();
+            if (p != given && !of.containsKey(p)) {
+              return false;
+            }
+          }
+          return true;
+        });
+    Map<Integer, Lease> kept = a.held();
+    assertThat(kept).isNotEmpty().doesNotContainKey(given);
+    // the point of the test: time passes, twice the TTL, while the handler is still running
+    Thread.sleep(TTL.multipliedBy(2).toMillis());
+    for (Map.Entry<Integer, Lease> e : kept.entrySet()) {
+      assertThat(journal.leases().holder(e.getKey()))
+          .as("a's lease of partition %d renewed while %d is stopping", e.getKey(), given)
+          .hasValueSatisfying(
+              l -> {
+                assertThat(l.owner()).isEqualTo("a");
+                assertThat(l.epoch()).isEqualTo(e.getValue().epoch());
+              });
+    }
+    assertThat(journal.leases().holder(given))
+        .as("the partition being given up stays a's until its handler finished")
+        .hasValueSatisfying(l -> assertThat(l.owner()).isEqualTo("a"));
+    assertThat(b.held()).doesNotContainKey(given);
+    assertThat(a.lostLeases()).isZero();
+
+    handlerDone.countDown();
+    eventually("b took the partition a gave up", () -> b.held().containsKey(given));
+    assertThat(b.held().get(given).epoch()).isEqualTo(slowBefore.epoch() + 1);
+    assertThat(a.lostLeases()).as("a lost no lease").isZero();
+    assertThat(a.held().keySet()).as("a kept its share").isEqualTo(kept.keySet());
+    assertThat(overlaps).as("no partition worked on by two nodes at once").isEmpty();
   }
 }
