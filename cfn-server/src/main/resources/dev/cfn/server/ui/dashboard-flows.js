@@ -6,6 +6,9 @@
 
 const FLOWS_REFRESH_MS = 2000;
 const MAX_SWARMS_SHOWN = 20;
+// The runs last drawn, as JSON: a refresh that brings nothing new leaves the table (and its
+// buttons) alone, so that a click in progress is not lost to a redraw between press and release.
+let graphsShown = "";
 
 async function refreshFlows() {
   if (!state.token || $("app").hidden) return;
@@ -21,6 +24,9 @@ async function graphRuns() {
     return;
   }
   const body = await res.json();
+  const seen = JSON.stringify(body.runs);
+  if (seen === graphsShown) return;
+  graphsShown = seen;
   const tbody = $("graphs-table").tBodies[0];
   const rows = [];
   for (const run of body.runs) {
