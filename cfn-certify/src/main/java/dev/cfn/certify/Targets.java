@@ -1,8 +1,6 @@
 package dev.cfn.certify;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -40,7 +38,7 @@ public final class Targets {
    * @throws IllegalArgumentException naming the file, the line and the fix when a line is wrong
    */
   public static Targets load(Path file) throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    List<String> lines = dev.cfn.core.io.TextFile.readUtf8(file).lines().toList();
     Map<CheckId, Double> m = new EnumMap<>(defaults().values);
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();

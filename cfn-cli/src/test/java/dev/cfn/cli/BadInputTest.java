@@ -30,9 +30,10 @@ import picocli.CommandLine;
  * stack trace anywhere; the commands that start JVMs (bench, chaos) must refuse before starting
  * one, which the per-case timeout enforces.
  *
- * <p>In the cases, MISSING is a path that does not exist, DIR a folder, GARBAGE a file of text, J a
- * real journal, M a real memory file, C a real cassette and AGENTS a folder with one valid agent
- * named {@code helper}; {@code ''} is the empty string.
+ * <p>In the cases, MISSING is a path that does not exist, DIR a folder, GARBAGE a file of text,
+ * BINARY a file of bytes that are not UTF-8, J a real journal, M a real memory file, C a real
+ * cassette and AGENTS a folder with one valid agent named {@code helper}; {@code ''} is the empty
+ * string.
  */
 class BadInputTest {
   @TempDir static Path tmp;
@@ -58,6 +59,7 @@ class BadInputTest {
           "agent validate MISSING",
           "agent validate ''",
           "agent validate GARBAGE",
+          "agent validate BINARY",
           "agent fix",
           "agent fix ''",
           "agent fix MISSING",
@@ -130,6 +132,7 @@ class BadInputTest {
           "certify --targets MISSING",
           "certify --targets DIR",
           "certify --targets GARBAGE",
+          "certify --targets BINARY",
           "certify --targets ''",
           "certify --check nosuch",
           "certify --check latency,nosuch",
@@ -417,6 +420,7 @@ class BadInputTest {
           "swarm run --resume ''",
           "swarm run go --agents SWARM --prices MISSING",
           "swarm run go --agents SWARM --prices GARBAGE",
+          "swarm run go --agents SWARM --prices BINARY",
           "swarm run go --agents SWARM --prices DIR",
           "swarm run go --agents SWARM --replay C --hooks BADHOOKS",
           "swarm run go --agents SWARM --replay C --hooks MISSING",
@@ -430,6 +434,7 @@ class BadInputTest {
           "task submit DIR",
           "task submit ''",
           "task submit GARBAGE --agents AGENTS",
+          "task submit BINARY --agents AGENTS",
           "task submit CYCLE --agents AGENTS",
           "task submit NOAGENT --agents AGENTS",
           "task submit GRAPH --agents AGENTS --run a.b",
@@ -482,6 +487,7 @@ class BadInputTest {
           "serve --bogus",
           "serve --cluster MISSING",
           "serve --cluster GARBAGE",
+          "serve --cluster BINARY",
           "serve --cluster DIR",
           "serve --cluster ''",
           "serve --cluster SUBSCRIBED",
@@ -650,6 +656,7 @@ class BadInputTest {
           "cert issue --role admin --out NEW --home MISSING",
           "cert trust MISSING --role admin --home DIR",
           "cert trust GARBAGE --role admin --home DIR",
+          "cert trust BINARY --role admin --home DIR",
           "cert trust DIR --role admin --home DIR",
           "cert trust GARBAGE --role nosuch --home DIR",
           "cert list --home MISSING",
@@ -666,6 +673,8 @@ class BadInputTest {
   @BeforeAll
   static void files() throws Exception {
     Files.writeString(tmp.resolve("GARBAGE"), "garbage\nnot what anybody expects\n");
+    // bytes that are not UTF-8 (nor ASCII), where a text file is expected
+    Files.write(tmp.resolve("BINARY"), new byte[] {'a', '\n', (byte) 0xFF, (byte) 0xFE, 0, 'x'});
     Files.createDirectories(tmp.resolve("DIR"));
     Files.createDirectories(tmp.resolve("BADALERTS/.cfn"));
     Files.writeString(
@@ -762,6 +771,7 @@ class BadInputTest {
             case "MISSING",
                 "DIR",
                 "GARBAGE",
+                "BINARY",
                 "J",
                 "M",
                 "C",
@@ -811,6 +821,8 @@ class BadInputTest {
     assertThat(lines).as("stderr of cfn %s", line).hasSize(1);
     assertThat(lines.get(0)).as("cfn %s", line).matches("cfn( [a-z-]+)*: .+");
     assertThat(all).as("cfn %s", line).doesNotContain("Exception");
+    // the JDK's message for bytes that are not UTF-8, which says nothing to a user
+    assertThat(all).as("cfn %s", line).doesNotContain("Input length");
     assertThat(lines.get(0))
         .as("cfn %s: one fix per problem", line)
         .doesNotContainPattern("\\(fix: [^()]*\\) \\(fix: ");

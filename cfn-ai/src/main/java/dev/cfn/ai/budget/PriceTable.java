@@ -3,8 +3,6 @@ package dev.cfn.ai.budget;
 import dev.cfn.ai.model.Usage;
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.Collections;
@@ -187,7 +185,10 @@ public final class PriceTable {
   public static PriceTable load(Path file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = dev.cfn.core.io.TextFile.readUtf8(file);
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw new IllegalArgumentException(
+          "the price table " + file + " cannot be read: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new IllegalArgumentException(
           "cannot read the price table " + file + " (" + e + "): check the path", e);

@@ -3,11 +3,6 @@ package dev.cfn.ai.definition;
 import dev.cfn.ai.definition.Problem.Severity;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -303,42 +298,20 @@ public final class DefinitionLoader {
               "cannot read the file: " + e.getClass().getSimpleName(),
               "check that the file exists and is readable"));
     }
-    CharsetDecoder decoder =
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-    ByteBuffer in = ByteBuffer.wrap(bytes);
-    CharBuffer out = CharBuffer.allocate(bytes.length);
-    CoderResult result = decoder.decode(in, out, true);
-    if (!result.isError()) {
-      result = decoder.flush(out);
-    }
-    if (result.isError()) {
-      int at = in.position();
-      int line = 1;
-      int lineStart = 0;
-      for (int i = 0; i < at; i++) {
-        if (bytes[i] == '\n') {
-          line++;
-          lineStart = i + 1;
-        }
-      }
+    try {
+      return new Text(dev.cfn.core.io.TextFile.decode(bytes, StandardCharsets.UTF_8), null);
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
       return new Text(
           null,
           new Problem(
               file,
-              line,
+              e.line(),
               Severity.ERROR,
-              String.format(
-                  "the file is not UTF-8: byte 0x%02X (byte %d of this line) is not valid UTF-8",
-                  at < bytes.length ? bytes[at] & 0xFF : 0, at - lineStart + 1),
+              e.getMessage(),
               "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 "
                   + file.getFileName()
                   + " > fixed.md"));
     }
-    out.flip();
-    return new Text(out.toString(), null);
   }
 
   private static Problem tooLarge(Path file, long size) {

@@ -1,8 +1,6 @@
 package dev.cfn.ai.hook;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +64,7 @@ public final class ProjectHooks {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(project, "project");
     String where = file.toString();
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text = dev.cfn.core.io.TextFile.readUtf8(file);
     Object root;
     try {
       root = new Load(LoadSettings.builder().setLabel(where).build()).loadFromString(text);

@@ -1,7 +1,6 @@
 package dev.cfn.ai.model;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -137,13 +136,16 @@ public record ModelConfig(
   private static String read(Path file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = dev.cfn.core.io.TextFile.readUtf8(file);
     } catch (NoSuchFileException e) {
       throw new ModelConfigException(
           file.toString(),
           "(file)",
           "the file does not exist; create it (see ModelConfig's documentation) or configure"
               + " providers through OPENAI_* / ANTHROPIC_* environment variables");
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw new ModelConfigException(
+          file.toString(), "(file)", e.getMessage() + "; save it as UTF-8");
     } catch (IOException e) {
       throw new ModelConfigException(
           file.toString(),

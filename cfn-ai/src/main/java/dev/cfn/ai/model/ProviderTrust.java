@@ -167,7 +167,7 @@ public final class ProviderTrust {
     try {
       root =
           new Load(LoadSettings.builder().setLabel(file.toString()).build())
-              .loadFromString(Files.readString(file, StandardCharsets.UTF_8));
+              .loadFromString(dev.cfn.core.io.TextFile.readUtf8(file));
     } catch (IOException | YamlEngineException e) {
       throw new ModelConfigException(
           file.toString(), "(file)", "cannot be read as YAML (" + e.getMessage() + ")");

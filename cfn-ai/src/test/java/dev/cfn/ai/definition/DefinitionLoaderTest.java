@@ -684,7 +684,7 @@ class DefinitionLoaderTest {
       assertThat(p.message())
           .contains("not UTF-8")
           .contains("0xE9")
-          .contains("byte 17 of this line");
+          .contains("byte 17 of the line");
       assertThat(p.fix()).contains("iconv");
     }
 

@@ -144,7 +144,9 @@ public record ClusterConfig(
   public static ClusterConfig load(Path file, Map<String, String> env) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = dev.cfn.core.io.TextFile.readUtf8(file);
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw bad(file, "cannot be read: " + e.getMessage(), "save it as UTF-8");
     } catch (IOException e) {
       throw bad(
           file, "cannot be read (" + e.getMessage() + ")", "give the path of a readable file");

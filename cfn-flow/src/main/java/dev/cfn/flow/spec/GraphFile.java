@@ -6,7 +6,6 @@ import dev.cfn.flow.graph.TaskSpec;
 import dev.cfn.flow.swarm.Assignment;
 import dev.cfn.flow.swarm.Topology;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -187,7 +186,18 @@ public final class GraphFile {
                     + " bytes (fix: a graph file lists tasks; keep long inputs in the state or"
                     + " split the graph)"));
       }
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = dev.cfn.core.io.TextFile.readUtf8(file);
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw new GraphFileException(
+          List.of(
+              file
+                  + ":"
+                  + e.line()
+                  + ": error: "
+                  + e.getMessage()
+                  + " (fix: save it as UTF-8, e.g. iconv -f latin1 -t utf-8 "
+                  + file.getFileName()
+                  + " > fixed.yaml)"));
     } catch (IOException | java.io.UncheckedIOException e) {
       throw new GraphFileException(
           List.of(

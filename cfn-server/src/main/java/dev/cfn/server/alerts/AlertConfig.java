@@ -254,7 +254,7 @@ public final class AlertConfig {
       return defaults(env);
     }
     try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), env);
+      return parse(dev.cfn.core.io.TextFile.readUtf8(file), file.toString(), env);
     } catch (IOException e) {
       throw new AlertConfigException(file + ": cannot be read: " + e.getMessage());
     }

@@ -151,7 +151,7 @@ public final class ClientIdentity {
   public static ClientIdentity readPem(Path file) throws IOException {
     X509Certificate cert = null;
     PrivateKey key = null;
-    try (Reader in = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+    try (Reader in = pemReader(file);
         PEMParser parser = new PEMParser(in)) {
       JcaPEMKeyConverter keys = new JcaPEMKeyConverter();
       for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
@@ -177,6 +177,21 @@ public final class ClientIdentity {
     return new ClientIdentity(cert, key);
   }
 
+  /** The text of a PEM file, which is ASCII; a file that is not is refused naming its bad byte. */
+  private static Reader pemReader(Path file) throws IOException {
+    try {
+      return new java.io.StringReader(
+          dev.cfn.core.io.TextFile.read(file, StandardCharsets.US_ASCII));
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw new IOException(
+          file
+              + " is not a PEM file: "
+              + e.getMessage()
+              + " (fix: give the .pem file cfn cert issue --out wrote)",
+          e);
+    }
+  }
+
   /**
    * Reads the first certificate of a PEM file (for {@code cfn cert trust}); a key beside it is
    * ignored.
@@ -184,7 +199,7 @@ public final class ClientIdentity {
    * @throws IOException when it holds none
    */
   public static X509Certificate readCertificate(Path file) throws IOException {
-    try (Reader in = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+    try (Reader in = pemReader(file);
         PEMParser parser = new PEMParser(in)) {
       for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
         if (o instanceof X509CertificateHolder holder) {

@@ -129,7 +129,7 @@ public final class ServerCertificate {
     if (!Files.exists(pem)) {
       return false;
     }
-    String text = Files.readString(pem, StandardCharsets.US_ASCII);
+    String text = pemText(pem);
     if (text.startsWith(SEALED_BEGIN)) {
       return false;
     }
@@ -304,8 +304,17 @@ public final class ServerCertificate {
     }
   }
 
+  /** The text of a PEM file, which is ASCII; a file that is not is refused naming its bad byte. */
+  private static String pemText(Path pem) throws IOException {
+    try {
+      return dev.cfn.core.io.TextFile.read(pem, StandardCharsets.US_ASCII);
+    } catch (dev.cfn.core.io.TextFile.NotTextException e) {
+      throw new IOException(pem + " is not a PEM file: " + e.getMessage(), e);
+    }
+  }
+
   private static PrivateKey readKey(Path pem) throws IOException {
-    String text = Files.readString(pem, StandardCharsets.US_ASCII);
+    String text = pemText(pem);
     if (!text.startsWith(SEALED_BEGIN)) {
       return parseKey(pem, new java.io.StringReader(text));
     }
