@@ -100,6 +100,95 @@ class SwarmGraphTest {
   }
 
   @Test
+  void aGraphsAttemptsCountAsTheSwarmsTasksInFlightSoLeastLoadedSpreadsThem() throws Exception {
+    java.util.concurrent.BlockingQueue<String> got =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    try (AgentRuntime rt = AgentRuntime.builder().jvmMetrics(false).carriers(2).build();
+        Swarm swarm = Swarm.builder("team", rt).build()) {
+      // members that take a task and never answer: each keeps its tasks in flight
+      rt.register(
+          AgentType.of(
+              "holder",
+              id ->
+                  (m, ctx) -> {
+                    if (!m.isReply()) {
+                      got.add(ctx.self().toString());
+                    }
+                  }));
+      for (int k = 1; k <= 3; k++) {
+        swarm.join(AgentId.of("holder", Integer.toString(k)), "holder", List.of("hold"));
+      }
+      Duration long_ = Duration.ofMinutes(10);
+      TaskGraph one =
+          TaskGraph.builder("one").task(TaskSpec.of("t").capability("hold").timeout(long_)).build();
+      TaskGraph.Builder wide = TaskGraph.builder("wide");
+      for (int k = 0; k < 5; k++) {
+        wide.task(TaskSpec.of("w" + k).capability("hold").timeout(long_));
+      }
+      TaskGraph late =
+          TaskGraph.builder("late")
+              .task(TaskSpec.of("t").capability("hold").timeout(Duration.ofMillis(200)))
+              .build();
+      try (GraphRunner runner =
+          GraphRunner.builder(rt).swarm(swarm).graph(one).graph(wide.build()).graph(late).build()) {
+        GraphRun first = runner.start("one", "r1", Map.of());
+        String busy = got.poll(30, TimeUnit.SECONDS);
+        assertThat(busy).isNotNull();
+        assertThat(inFlight(swarm)).containsEntry(busy, 1);
+        GraphRun second = runner.start("wide", "r2", Map.of());
+        Map<String, Integer> tasks = new java.util.TreeMap<>(Map.of(busy, 1));
+        for (int k = 0; k < 5; k++) {
+          String member = got.poll(30, TimeUnit.SECONDS);
+          assertThat(member).as("task %d of 5 reached a member", k + 1).isNotNull();
+          tasks.merge(member, 1, Integer::sum);
+        }
+        assertThat(tasks)
+            .as("least-loaded counts the busy member's task: the five others go 2, 2 and 1")
+            .isEqualTo(Map.of("holder/1", 2, "holder/2", 2, "holder/3", 2));
+        assertThat(inFlight(swarm)).isEqualTo(tasks);
+
+        second.cancel("w0");
+        awaitInFlight(swarm, Map.of("holder/1", 2, "holder/2", 2, "holder/3", 2), 1);
+        second.cancel();
+        assertThat(second.outcome().get(30, TimeUnit.SECONDS).status())
+            .isEqualTo(RunStatus.CANCELLED);
+        Map<String, Integer> onlyFirst =
+            new java.util.TreeMap<>(Map.of("holder/1", 0, "holder/2", 0, "holder/3", 0));
+        onlyFirst.put(busy, 1);
+        assertThat(inFlight(swarm))
+            .as("a cancelled run's attempts are no longer in flight")
+            .isEqualTo(onlyFirst);
+        first.cancel();
+        first.outcome().get(30, TimeUnit.SECONDS);
+
+        RunOutcome timedOut =
+            runner.start("late", "r3", Map.of()).outcome().get(30, TimeUnit.SECONDS);
+        assertThat(timedOut.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(inFlight(swarm))
+            .as("an attempt that timed out is no longer in flight")
+            .isEqualTo(Map.of("holder/1", 0, "holder/2", 0, "holder/3", 0));
+      }
+    }
+  }
+
+  private static Map<String, Integer> inFlight(Swarm swarm) {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    swarm.members().forEach(m -> out.put(m.id().toString(), m.inFlight()));
+    return out;
+  }
+
+  /** Waits until the members' tasks in flight add up to {@code total} less {@code fewer}. */
+  private static void awaitInFlight(Swarm swarm, Map<String, Integer> total, int fewer)
+      throws InterruptedException {
+    int want = total.values().stream().mapToInt(Integer::intValue).sum() - fewer;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (inFlight(swarm).values().stream().mapToInt(Integer::intValue).sum() != want) {
+      assertThat(System.nanoTime() - end).as("tasks in flight reach %d", want).isNegative();
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
   void theSwarmsOneBudgetCoversBothTasksAndTheSecondFailsDurablyWhenItIsUsedUp() throws Exception {
     SwarmGraphChild.Model model = new SwarmGraphChild.Model(null);
     try (SwarmGraphChild.Node n = SwarmGraphChild.Node.open(dir, 1, model)) {
