@@ -8,6 +8,7 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.AgentType;
 import dev.cfn.flow.swarm.Assignment;
 import dev.cfn.flow.swarm.Swarm;
+import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.process.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,6 +214,58 @@ class SwarmGraphTest {
       assertThat(o.tasks().get("polish").budgetExhausted()).isTrue();
       assertThat(o.tasks().get("polish").error()).contains("calls limit reached (1 of 1");
       assertThat(n.model().calls.get()).isZero();
+    }
+  }
+
+  @Test
+  void aMemberPickedBeforeAKillKeepsTheResumedAttemptAndItsRetry() throws Exception {
+    try (ChildJvm child =
+        ChildJvm.of(SwarmGraphChild.class, dir.toString(), "pair")
+            .errorTo(dir.resolve("child.err"))
+            .start()) {
+      List<String> lines = child.readToEnd();
+      assertThat(child.waitFor(Duration.ofSeconds(180))).as("the child ends").isTrue();
+      assertThat(child.exitValue()).as("SIGKILLed").isEqualTo(ChildJvm.SIGKILLED);
+      assertThat(lines)
+          .as("round-robin: the draft to A, the polish to B")
+          .containsExactly("POLISHING B");
+    }
+    // the pick is in the journal, committed with the request that sent the polish to B
+    try (SqliteJournal journal = SqliteJournal.builder(dir.resolve("cfn.db")).open()) {
+      assertThat(journal.state("cfn-flow-run/run-1", "t.polish"))
+          .hasValueSatisfying(
+              row -> assertThat(row).startsWith("RUNNING|1|1|").endsWith("|writer-b/1"));
+      assertThat(journal.state("cfn-flow-run/run-1", "t.draft"))
+          .hasValueSatisfying(row -> assertThat(row).endsWith("|writer-a/1"));
+    }
+    // here the polish's redelivered call fails once: its retry is picked again in a new process,
+    // where round-robin starts over (it would pick A), and must stay with B
+    java.util.concurrent.atomic.AtomicReference<Swarm> swarm =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    List<Map<String, Integer>> loads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> polishes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SwarmGraphChild.Model model =
+        new SwarmGraphChild.Model(
+            prompt -> {
+              polishes.add(prompt);
+              if (polishes.size() == 1) {
+                throw new IllegalStateException("provider down for a moment");
+              }
+              loads.add(inFlight(swarm.get()));
+            });
+    try (SwarmGraphChild.Node n = SwarmGraphChild.Node.open(dir, 10, model, true)) {
+      swarm.set(n.swarm());
+      RunOutcome o = n.runner().run("run-1").outcome().get(120, TimeUnit.SECONDS);
+      assertThat(o.status()).as(o.toString()).isEqualTo(RunStatus.SUCCEEDED);
+      assertThat(polishes)
+          .as("the resumed attempt failed and its retry succeeded, both at B")
+          .hasSize(2)
+          .allSatisfy(p -> assertThat(p).contains("You are writer B."));
+      assertThat(o.result("polish")).isEqualTo("text #1");
+      assertThat(loads)
+          .as("the retry counted in flight at B, where it went")
+          .containsExactly(Map.of("writer-a/1", 0, "writer-b/1", 1));
+      assertThat(inFlight(n.swarm())).isEqualTo(Map.of("writer-a/1", 0, "writer-b/1", 0));
     }
   }
 
