@@ -507,8 +507,8 @@ public final class Swarm implements AutoCloseable {
    * Counts one task in flight at {@code member} (part of its load for least-loaded picks, and of
    * {@link SwarmMember#inFlight}) until the returned action runs; running it again does nothing.
    * For tasks given to a member other than by {@link #submit}, such as a task graph's attempts. A
-   * member that is not in the swarm (or leaves and joins again meanwhile) is not counted: the
-   * action then does nothing.
+   * member that is not in the swarm is not counted (the action does nothing); one that leaves and
+   * joins again before the action runs starts its new membership from its own count.
    */
   public Runnable countInFlight(AgentId member) {
     Seat seat = seats.get(Objects.requireNonNull(member, "member"));
