@@ -116,54 +116,62 @@ class SwarmGraphTest {
                       got.add(ctx.self().toString());
                     }
                   }));
-      for (int k = 1; k <= 3; k++) {
-        swarm.join(AgentId.of("holder", Integer.toString(k)), "holder", List.of("hold"));
-      }
+      // holder/1 alone offers 'first', so it can be made busy on purpose
+      swarm.join(AgentId.of("holder", "1"), "holder", List.of("hold", "first"));
+      swarm.join(AgentId.of("holder", "2"), "holder", List.of("hold"));
+      swarm.join(AgentId.of("holder", "3"), "holder", List.of("hold"));
       Duration long_ = Duration.ofMinutes(10);
+      TaskGraph busy =
+          TaskGraph.builder("busy")
+              .task(
+                  TaskSpec.of("a").capability("first").timeout(long_),
+                  TaskSpec.of("b").capability("first").timeout(long_))
+              .build();
       TaskGraph one =
           TaskGraph.builder("one").task(TaskSpec.of("t").capability("hold").timeout(long_)).build();
-      TaskGraph.Builder wide = TaskGraph.builder("wide");
-      for (int k = 0; k < 5; k++) {
-        wide.task(TaskSpec.of("w" + k).capability("hold").timeout(long_));
-      }
       TaskGraph late =
           TaskGraph.builder("late")
               .task(TaskSpec.of("t").capability("hold").timeout(Duration.ofMillis(200)))
               .build();
       try (GraphRunner runner =
-          GraphRunner.builder(rt).swarm(swarm).graph(one).graph(wide.build()).graph(late).build()) {
-        GraphRun first = runner.start("one", "r1", Map.of());
-        String busy = got.poll(30, TimeUnit.SECONDS);
-        assertThat(busy).isNotNull();
-        assertThat(inFlight(swarm)).containsEntry(busy, 1);
-        GraphRun second = runner.start("wide", "r2", Map.of());
-        Map<String, Integer> tasks = new java.util.TreeMap<>(Map.of(busy, 1));
-        for (int k = 0; k < 5; k++) {
+          GraphRunner.builder(rt).swarm(swarm).graph(busy).graph(one).graph(late).build()) {
+        List<GraphRun> runs = new java.util.ArrayList<>();
+        runs.add(runner.start("busy", "r0", Map.of()));
+        Map<String, Integer> tasks = new java.util.TreeMap<>();
+        for (int k = 0; k < 2; k++) {
           String member = got.poll(30, TimeUnit.SECONDS);
-          assertThat(member).as("task %d of 5 reached a member", k + 1).isNotNull();
+          assertThat(member).isEqualTo("holder/1");
+          tasks.merge(member, 1, Integer::sum);
+        }
+        assertThat(inFlight(swarm)).isEqualTo(Map.of("holder/1", 2, "holder/2", 0, "holder/3", 0));
+        // one task at a time, each taken by its member before the next is picked (its queue
+        // empty): least-loaded must see holder/1's two attempts and pass it over every time
+        for (int k = 1; k <= 4; k++) {
+          runs.add(runner.start("one", "r" + k, Map.of()));
+          String member = got.poll(30, TimeUnit.SECONDS);
+          assertThat(member).as("task %d of 4 reached a member", k).isNotNull();
           tasks.merge(member, 1, Integer::sum);
         }
         assertThat(tasks)
-            .as("least-loaded counts the busy member's task: the five others go 2, 2 and 1")
+            .as("least-loaded counts holder/1's attempts: the four others go to holder/2 and 3")
             .isEqualTo(Map.of("holder/1", 2, "holder/2", 2, "holder/3", 2));
         assertThat(inFlight(swarm)).isEqualTo(tasks);
 
-        second.cancel("w0");
-        awaitInFlight(swarm, Map.of("holder/1", 2, "holder/2", 2, "holder/3", 2), 1);
-        second.cancel();
-        assertThat(second.outcome().get(30, TimeUnit.SECONDS).status())
-            .isEqualTo(RunStatus.CANCELLED);
-        Map<String, Integer> onlyFirst =
-            new java.util.TreeMap<>(Map.of("holder/1", 0, "holder/2", 0, "holder/3", 0));
-        onlyFirst.put(busy, 1);
+        runs.get(0).cancel("a");
+        awaitInFlight(swarm, tasks, 1);
         assertThat(inFlight(swarm))
-            .as("a cancelled run's attempts are no longer in flight")
-            .isEqualTo(onlyFirst);
-        first.cancel();
-        first.outcome().get(30, TimeUnit.SECONDS);
+            .as("a cancelled task's attempt is no longer in flight")
+            .containsEntry("holder/1", 1);
+        for (GraphRun r : runs) {
+          r.cancel();
+          assertThat(r.outcome().get(30, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.CANCELLED);
+        }
+        assertThat(inFlight(swarm))
+            .as("cancelled runs' attempts are no longer in flight")
+            .isEqualTo(Map.of("holder/1", 0, "holder/2", 0, "holder/3", 0));
 
         RunOutcome timedOut =
-            runner.start("late", "r3", Map.of()).outcome().get(30, TimeUnit.SECONDS);
+            runner.start("late", "r5", Map.of()).outcome().get(30, TimeUnit.SECONDS);
         assertThat(timedOut.status()).isEqualTo(RunStatus.FAILED);
         assertThat(inFlight(swarm))
             .as("an attempt that timed out is no longer in flight")
