@@ -29,8 +29,10 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code graph.yaml}: the graph file as submitted, so {@code cfn task resume} and {@code
  *       status} read the same graph whatever happens to the original;
- *   <li>{@code run.properties}: the graph's name, the agents' paths, when it was submitted, and
- *       what its processes spent (tokens, calls, dollars, added up over resumes);
+ *   <li>{@code run.properties}: the graph's name, the agents' paths, when it was submitted, its
+ *       limits ({@code --budget-usd} and {@code --max-calls} as submitted, which every later
+ *       process of the run applies), and what its processes spent (tokens, calls, dollars, added up
+ *       over resumes);
  *   <li>{@code cancel} or {@code cancel.TASK}: a cancel request ({@code cfn task cancel}), which
  *       the process running the run honours within a second and a later {@code resume} honours at
  *       its start. Requests are never removed: cancelling twice changes nothing.
@@ -44,6 +46,8 @@ final class RunFiles {
   private static final String GRAPH = "graph.yaml";
   private static final String PROPS = "run.properties";
   private static final String CANCEL = "cancel";
+  private static final String LIMIT_USD = "limit.budgetUsd";
+  private static final String LIMIT_CALLS = "limit.maxCalls";
 
   private final Path dir;
   private final String runId;
@@ -155,6 +159,58 @@ final class RunFiles {
             java.io.File.pathSeparator,
             agents.stream().map(a -> a.toAbsolutePath().normalize().toString()).toList()));
     store(p);
+  }
+
+  /** The limits kept with the run: empty when none were (a run submitted by an earlier version). */
+  Optional<Limits> limits() {
+    Properties p = properties();
+    String usd = p.getProperty(LIMIT_USD);
+    String calls = p.getProperty(LIMIT_CALLS);
+    if (usd == null || calls == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new Limits(
+              usd.isEmpty() ? null : new BigDecimal(usd),
+              calls.isEmpty() ? null : Long.valueOf(calls)));
+    } catch (NumberFormatException e) {
+      throw CommandFailure.failed(
+          "run "
+              + runId
+              + "'s stored limits are not numbers: "
+              + LIMIT_USD
+              + "="
+              + usd
+              + ", "
+              + LIMIT_CALLS
+              + "="
+              + calls,
+          "correct them in " + dir.resolve(PROPS) + " (empty: no limit)");
+    }
+  }
+
+  /** Keeps {@code limits} with the run (null fields: no limit). */
+  void keepLimits(Limits limits) throws IOException {
+    Properties p = properties();
+    p.setProperty(LIMIT_USD, limits.usd() == null ? "" : limits.usd().toPlainString());
+    p.setProperty(LIMIT_CALLS, limits.maxCalls() == null ? "" : limits.maxCalls().toString());
+    store(p);
+  }
+
+  /** A run's spending limits, {@code --budget-usd} and {@code --max-calls}; null: no limit. */
+  record Limits(BigDecimal usd, Long maxCalls) {
+    /** The limits as the flags that give them, such as {@code --max-calls 2}, or "no limits". */
+    String flags() {
+      List<String> out = new ArrayList<>();
+      if (usd != null) {
+        out.add("--budget-usd " + usd.toPlainString());
+      }
+      if (maxCalls != null) {
+        out.add("--max-calls " + maxCalls);
+      }
+      return out.isEmpty() ? "no limits" : String.join(" ", out);
+    }
   }
 
   /** Adds what a process spent on the run to what earlier ones did. */

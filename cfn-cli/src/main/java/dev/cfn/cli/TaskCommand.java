@@ -46,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -84,6 +85,12 @@ import picocli.CommandLine.Spec;
  * {@code --budget-usd} and {@code --max-calls} limit the swarm's one budget, which counts what the
  * swarm spent before (its ledger, also in earlier processes and runs naming it); a task finding it
  * used up fails with {@code BUDGET_EXHAUSTED}.
+ *
+ * <p>A run's limits ({@code --budget-usd}, {@code --max-calls}) are kept with it when it is
+ * submitted ({@link RunFiles}): {@code resume} (and submitting the same file under the same {@code
+ * --run}) applies them without the flags, and refuses a flag giving another value, before anything
+ * runs. A run submitted by an earlier version, without kept limits, takes the flags of its next
+ * process and keeps them.
  *
  * <p>The journal is held by one process at a time: while a graph runs, another {@code submit} or
  * {@code resume} on the same journal is refused (status and cancel work).
@@ -132,8 +139,9 @@ final class TaskCommand extends CommandGroup {
         names = "--max-calls",
         paramLabel = "N",
         description =
-            "At most N model calls for this process; for a graph naming a swarm, for the swarm"
-                + " (its spend is kept in the journal across processes).")
+            "At most N model calls in each process of the run; for a graph naming a swarm, for the"
+                + " swarm (its spend is kept in the journal across processes). Kept with the run"
+                + " with --budget-usd: resume applies them and refuses other values.")
     Long maxCalls;
 
     @Option(
@@ -159,6 +167,47 @@ final class TaskCommand extends CommandGroup {
         throw CommandFailure.usage(
             "--journal " + store.db + " is a folder, not a journal file",
             "give the file, e.g. --journal " + store.db.resolve("cfn.db"));
+      }
+    }
+
+    /**
+     * Takes the limits kept with {@code run} ({@code --budget-usd}, {@code --max-calls}, as it was
+     * submitted) in place of the flags, so every process of a run spends under the same limits; a
+     * flag giving another value than the kept one is refused before anything runs. A run without
+     * kept limits (new, or submitted by an earlier version) takes the flags, kept by {@link
+     * #keepLimits}. Returns the limits kept with the run, empty when there are none yet.
+     */
+    Optional<RunFiles.Limits> limitsOf(RunFiles run, String command) {
+      Optional<RunFiles.Limits> kept = run.exists() ? run.limits() : Optional.empty();
+      if (kept.isEmpty()) {
+        return kept;
+      }
+      RunFiles.Limits k = kept.get();
+      boolean usdDiffers =
+          spending.usd != null && (k.usd() == null || k.usd().compareTo(spending.usd) != 0);
+      boolean callsDiffer = maxCalls != null && !maxCalls.equals(k.maxCalls());
+      if (usdDiffers || callsDiffer) {
+        RunFiles.Limits given = new RunFiles.Limits(spending.usd, maxCalls);
+        throw CommandFailure.usage(
+            command
+                + ": run "
+                + run.runId()
+                + " keeps the limits it was submitted with ("
+                + k.flags()
+                + "); this command gave "
+                + given.flags(),
+            "drop the flag (the run's own limits apply), or submit the graph under a new --run"
+                + " for other limits");
+      }
+      spending.usd = k.usd();
+      maxCalls = k.maxCalls();
+      return kept;
+    }
+
+    /** Keeps the limits in force with {@code run} when it has none kept yet. */
+    void keepLimits(RunFiles run, Optional<RunFiles.Limits> kept) throws IOException {
+      if (kept.isEmpty()) {
+        run.keepLimits(new RunFiles.Limits(spending.usd, maxCalls));
       }
     }
 
@@ -320,7 +369,13 @@ final class TaskCommand extends CommandGroup {
           boolean started = journal.state("cfn-flow-run/" + run.runId(), "graph").isPresent();
           GraphRun handle;
           if (started) {
-            progress.event(command + ": resuming run " + run.runId());
+            progress.event(
+                command
+                    + ": resuming run "
+                    + run.runId()
+                    + " under its limits ("
+                    + new RunFiles.Limits(spending.usd, maxCalls).flags()
+                    + ")");
             handle = runner.resume(run.runId());
           } else {
             progress.event(
@@ -378,6 +433,10 @@ final class TaskCommand extends CommandGroup {
           r.put("modelCalls", spent.calls());
           r.put("tokens", spent.totalTokens());
           r.put("costUsd", spent.costUsd());
+          Map<String, Object> lim = new LinkedHashMap<>();
+          lim.put("budgetUsd", spending.usd);
+          lim.put("maxCalls", maxCalls);
+          r.put("limits", lim);
           if (swarmSpec != null) {
             Budget.Spent total = budget.spent();
             Map<String, Object> sw = new LinkedHashMap<>();
@@ -571,7 +630,6 @@ final class TaskCommand extends CommandGroup {
       String text = Files.readString(graphFile, StandardCharsets.UTF_8);
       List<Path> paths = AgentCommand.pathsOrDefault(running.agents, "cfn task submit");
       String bound = boundName(file.name(), text);
-      GraphFile.Bound b = running.bind(file, bound, paths, "cfn task submit");
       String id =
           runId != null
               ? runId
@@ -588,9 +646,13 @@ final class TaskCommand extends CommandGroup {
               "run " + id + " exists for another graph (or another version of this file)",
               "give a new --run, or cfn task resume " + id + " to continue that one");
         }
-      } else {
+      }
+      Optional<RunFiles.Limits> kept = running.limitsOf(run, "cfn task submit");
+      GraphFile.Bound b = running.bind(file, bound, paths, "cfn task submit");
+      if (!run.exists()) {
         run.create(text, file.name(), bound, paths);
       }
+      running.keepLimits(run, kept);
       Map<String, String> initial = new LinkedHashMap<>(file.state());
       initial.putAll(state);
       return running.run(spec, run, file, b, initial);
@@ -768,8 +830,10 @@ final class TaskCommand extends CommandGroup {
       if (paths.isEmpty()) {
         paths = AgentCommand.pathsOrDefault(null, "cfn task resume");
       }
+      Optional<RunFiles.Limits> kept = running.limitsOf(run, "cfn task resume");
       GraphFile.Bound b =
           running.bind(file, p.getProperty("bound", file.name()), paths, "cfn task resume");
+      running.keepLimits(run, kept);
       return running.run(spec, run, file, b, file.state());
     }
   }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * Records the cassettes of {@code examples/research-fanout} and {@code examples/supervisor} through
- * cfn-testkit's recording proxy (what {@code cfn testkit record} runs), by running the examples'
- * own commands against it. Off unless asked:
+ * Records the cassettes of {@code examples/research-fanout}, {@code examples/supervisor} and {@code
+ * examples/swarm-review} through cfn-testkit's recording proxy (what {@code cfn testkit record}
+ * runs), by running the examples' own commands against it. Off unless asked:
  *
  * <pre>
  * ./mvnw -q -B -pl cfn-cli -am verify -Dtest=ExampleCassettesRecorder \
@@ -197,6 +197,68 @@ class ExampleCassettesRecorder {
               project.toString(),
               "--max-turns",
               "6");
+      assertThat(code).isZero();
+    }
+  }
+
+  @Test
+  void swarmReview() throws Exception {
+    Path cassette = EXAMPLES.resolve("swarm-review/cassette.json");
+    String first =
+        "```python\n"
+            + "def median(xs):\n"
+            + "    \"\"\"Return the median of xs.\"\"\"\n"
+            + "    s = sorted(xs)\n"
+            + "    return s[len(s) // 2]\n"
+            + "```";
+    String revised =
+        "```python\n"
+            + "def median(values):\n"
+            + "    \"\"\"Return the median of a non-empty list of numbers.\"\"\"\n"
+            + "    ordered = sorted(values)\n"
+            + "    middle = len(ordered) // 2\n"
+            + "    if len(ordered) % 2 == 1:\n"
+            + "        return ordered[middle]\n"
+            + "    return (ordered[middle - 1] + ordered[middle]) / 2\n"
+            + "```";
+    try (ModelServer scripted =
+            upstream(
+                Map.of(
+                    Match.systemContains("You write small Python functions")
+                        .and(Match.lastUserMessageContains("Write this function")),
+                    new Reply[] {Reply.text(first)},
+                    Match.systemContains("You review code")
+                        .and(Match.lastUserMessageContains("for correctness only")),
+                    new Reply[] {
+                      Reply.text(
+                          "- For an even number of values it returns the upper middle value;"
+                              + " median([1, 2, 3, 4]) gives 3, not 2.5.")
+                    },
+                    Match.systemContains("You review code")
+                        .and(Match.lastUserMessageContains("for clarity only")),
+                    new Reply[] {
+                      Reply.text(
+                          "- Name the parameter values rather than xs.\n"
+                              + "- Say in the docstring that the list must not be empty.")
+                    },
+                    Match.systemContains("You write small Python functions")
+                        .and(Match.lastUserMessageContains("Revise this function")),
+                    new Reply[] {Reply.text(revised)}));
+        ModelServer proxy = ModelServer.recording(origin(scripted), cassette)) {
+      Path project = project(proxy);
+      int code =
+          cfn(
+              "task",
+              "submit",
+              EXAMPLES.resolve("swarm-review/graph.yaml").toString(),
+              "--agents",
+              EXAMPLES.resolve("swarm-review/agents").toString(),
+              "--project",
+              project.toString(),
+              "--journal",
+              project.resolve("run/cfn.db").toString(),
+              "--run",
+              "record");
       assertThat(code).isZero();
     }
   }

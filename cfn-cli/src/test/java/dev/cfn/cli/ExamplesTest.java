@@ -88,4 +88,63 @@ class ExamplesTest {
     assertThat(o.path("steps").get(2).path("agent").asText()).isEqualTo("writer/1");
     assertThat(o.path("modelCalls").asInt()).isEqualTo(6);
   }
+
+  @Test
+  void theSwarmReviewExampleSpreadsItsReviewsOverTheSwarmUnderTheRunsKeptLimits() throws Exception {
+    String journal = tmp.resolve("cfn.db").toString();
+    String[] submit = {
+      "task",
+      "submit",
+      EXAMPLES.resolve("swarm-review/graph.yaml").toString(),
+      "--agents",
+      EXAMPLES.resolve("swarm-review/agents").toString(),
+      "--replay",
+      EXAMPLES.resolve("swarm-review/cassette.json").toString(),
+      "--journal",
+      journal,
+      "--run",
+      "review-1",
+      "--max-calls",
+      "8"
+    };
+    String[] json = java.util.Arrays.copyOf(submit, submit.length + 1);
+    json[submit.length] = "--json";
+    CliRun r = cfn(json);
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode o = new ObjectMapper().readTree(r.out());
+    assertThat(o.path("status").asText()).isEqualTo("SUCCEEDED");
+    assertThat(o.path("state").path("final").asText())
+        .contains("def median(values):")
+        .contains("/ 2");
+    JsonNode agents = o.path("agents");
+    assertThat(agents.path("write").asText()).isEqualTo("coder/1");
+    assertThat(agents.path("revise").asText()).isEqualTo("coder/1");
+    assertThat(
+            java.util.Set.of(
+                agents.path("review-correctness").asText(), agents.path("review-clarity").asText()))
+        .as("least-loaded: the two reviews, released together, go to the two reviewers")
+        .containsExactlyInAnyOrder("reviewer-1/1", "reviewer-2/1");
+    assertThat(o.path("swarm").path("name").asText()).isEqualTo("review-crew");
+    assertThat(o.path("swarm").path("members").toString())
+        .isEqualTo("[\"coder\",\"reviewer-1\",\"reviewer-2\"]");
+    assertThat(o.path("swarm").path("modelCalls").asLong()).isEqualTo(4);
+    assertThat(o.path("limits").path("maxCalls").asLong()).isEqualTo(8);
+
+    // resumed without the flag: finished, nothing asked again, under the limits kept with the run
+    CliRun again =
+        cfn(
+            "task",
+            "resume",
+            "review-1",
+            "--journal",
+            journal,
+            "--replay",
+            EXAMPLES.resolve("swarm-review/cassette.json").toString());
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.err()).contains("resuming run review-1 under its limits (--max-calls 8)");
+    assertThat(again.out())
+        .contains("run review-1: SUCCEEDED")
+        .contains("0 model calls")
+        .contains("swarm review-crew: 4 model calls");
+  }
 }

@@ -192,8 +192,9 @@ class TaskCommandTest {
     assertThat(first.code()).as(first.out() + first.err()).isEqualTo(ExitCode.FAILED);
     assertThat(first.out()).contains("still running after --timeout");
 
-    // a budget of 2 calls: the first task's, restored from the ledger, and the second's
-    CliRun resumed =
+    long asked = server.requests().size();
+    // the limits were kept with the run: another value is refused before anything runs
+    CliRun other =
         cfn(
             "task",
             "resume",
@@ -203,11 +204,31 @@ class TaskCommandTest {
             "--project",
             project.toString(),
             "--max-calls",
-            "2",
+            "5");
+    assertThat(other.code()).as(other.out() + other.err()).isEqualTo(ExitCode.USAGE);
+    assertThat(other.err())
+        .contains("run w1 keeps the limits it was submitted with (--max-calls 2)")
+        .contains("this command gave --max-calls 5")
+        .contains("drop the flag");
+    assertThat(server.requests()).as("nothing ran").hasSize((int) asked);
+
+    // without the flag: the kept budget of 2 calls, the first task's (restored from the ledger)
+    // and the second's
+    CliRun resumed =
+        cfn(
+            "task",
+            "resume",
+            "w1",
+            "--journal",
+            journal,
+            "--project",
+            project.toString(),
             "--json");
     assertThat(resumed.code()).as(resumed.out() + resumed.err()).isZero();
     JsonNode out = new ObjectMapper().readTree(resumed.out());
     assertThat(out.path("status").asText()).isEqualTo("SUCCEEDED");
+    assertThat(out.path("limits").path("maxCalls").asLong()).isEqualTo(2);
+    assertThat(out.path("limits").path("budgetUsd").isNull()).isTrue();
     // the second task's call is made in this process, or was answered while the first one
     // closed and is replayed from the call log here: either way the swarm counts it once
     assertThat(out.path("swarm").path("modelCalls").asLong()).as("in all").isEqualTo(2);

@@ -65,10 +65,18 @@ import org.slf4j.LoggerFactory;
  * TaskOutcome#budgetExhausted}). With a durable swarm ({@link Swarm.Builder#durable}) on the
  * runner's journal, a restart restores the swarm's spend from its ledger and the runner resumes the
  * run: an attempt already sent stays with its member (the request is in the journal), a model call
- * recorded in a call log is not made or charged again. The pick is not journaled: an attempt sent
- * again after a failure or timeout may go to another member. A member's load, for least-loaded
- * picks, is its queued messages; a graph's attempts are not counted among the swarm's tasks in
- * flight ({@link Swarm#submit}'s).
+ * recorded in a call log is not made or charged again.
+ *
+ * <p>The member picked for a task's iteration is kept with it: RELIABLE, in the task's row, in the
+ * same commit as the request that sends the attempt (so after a restart the attempt under way is
+ * known to be at that member). The iteration's retries (after a failure or a timeout, in this
+ * process or after a restart) go to the same member while it is a live member offering the
+ * capability, so they find what it recorded (a call log, its state); only when it left or stopped
+ * is another picked, and kept instead. A loop's next iteration is picked afresh. Each attempt under
+ * way counts as a task in flight at its member ({@link Swarm#countInFlight}) from its send until
+ * its answer, failure, timeout or cancellation, so least-loaded picks see a graph's attempts beside
+ * the member's queued messages and {@link Swarm#submit}'s tasks; a restarted run counts its
+ * attempts under way again when it is loaded.
  */
 public final class GraphRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GraphRunner.class);
@@ -260,14 +268,19 @@ public final class GraphRunner implements AutoCloseable {
   }
 
   /**
-   * The member of the swarm that does {@code node}'s next attempt, picked now by the strategy.
+   * The member of the swarm that does {@code node}'s next attempt: {@code before}, the member of
+   * the iteration's earlier attempts (null: none), while it is a live member offering the task's
+   * capability; otherwise picked now by the strategy.
    *
    * @throws dev.cfn.ai.budget.BudgetExhaustedException when the swarm's budget is used up
    * @throws IllegalStateException when the swarm has no live member
    * @throws IllegalArgumentException when no live member offers the capability
    */
-  AgentId assign(Node node) {
+  AgentId assign(Node node, AgentId before) {
     swarm.budget().check();
+    if (before != null && swarm.offers(before, node.capability())) {
+      return before;
+    }
     return swarm.assign(strategy.apply(node.capability()));
   }
 

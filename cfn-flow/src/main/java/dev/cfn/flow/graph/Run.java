@@ -1,5 +1,6 @@
 package dev.cfn.flow.graph;
 
+import dev.cfn.core.AgentId;
 import dev.cfn.core.Effects;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * <pre>
  *  graph        the graph's name          status    the RunStatus
  *  deadline     epoch millis, or 0        cancel    why the run was cancelled, if it was
- *  t.TASK       STATUS|ITERATION|ATTEMPT|REQUESTS   r.TASK  result    e.TASK   error
+ *  t.TASK       STATUS|ITERATION|ATTEMPT|REQUESTS|MEMBER   r.TASK  result    e.TASK   error
  *  i.TASK       the input of the iteration under way, kept for its retries (tasks with retries)
  *  s.KEY        a state value             s         the state's keys, one per line
  *  seq          messages handled (to tell a memory ahead of the journal after a failed commit)
@@ -28,7 +29,10 @@ import java.util.Optional;
  * sent for the iteration under way, one per attempt, comma-separated: a reply names its request,
  * and that is how the coordinator knows which task answered. A RUNNING row without that field was
  * written by an earlier version, whose iteration went through an attempts agent ({@link
- * TaskAttempts}); such a task is {@link #legacy}.
+ * TaskAttempts}); such a task is {@link #legacy}. MEMBER is the swarm's member picked for the
+ * iteration's attempts (tasks naming a capability; empty otherwise, and in rows of earlier
+ * versions), written with the request that sends an attempt to it: after a restart the attempt
+ * under way is still known to be at that member, and its retries go there too.
  */
 final class Run implements RunState {
   final String runId;
@@ -44,6 +48,8 @@ final class Run implements RunState {
   private final String[] askedIds; // RELIABLE: every request of the iteration under way, as written
   final Map<Long, Integer> requests = new java.util.HashMap<>(); // request id -> task index
   final boolean[] legacy; // RELIABLE: an iteration at an attempts agent (an earlier version's run)
+  final AgentId[] member; // a swarm's task: the member of the iteration's attempts, or null
+  private java.util.function.IntConsumer changed; // told of every change of a task's row, or null
   final Map<String, String> state = new LinkedHashMap<>();
   RunStatus runStatus = RunStatus.RUNNING;
   long deadlineAt;
@@ -68,6 +74,7 @@ final class Run implements RunState {
     this.asked = new long[n];
     this.askedIds = new String[n];
     this.legacy = new boolean[n];
+    this.member = new AgentId[n];
     this.dirty = new boolean[n];
     for (Node node : graph.nodes()) {
       waitingFor[node.index()] = node.dependencies().length;
@@ -114,7 +121,7 @@ final class Run implements RunState {
       int i = node.index();
       Optional<String> t = effects.get("t." + node.id());
       if (t.isPresent()) {
-        String[] parts = t.get().split("\\|", -1);
+        String[] parts = t.get().split("\\|", 5); // a member's key may hold a '|'
         run.status[i] = TaskStatus.valueOf(parts[0]);
         run.iteration[i] = Integer.parseInt(parts[1]);
         run.attempt[i] = Integer.parseInt(parts[2]);
@@ -127,6 +134,9 @@ final class Run implements RunState {
           }
         }
         run.legacy[i] = run.status[i] == TaskStatus.RUNNING && parts.length < 4;
+        if (parts.length > 4 && !parts[4].isEmpty()) {
+          run.member[i] = AgentId.parse(parts[4]);
+        }
         if (node.attempts() > 1 && run.status[i] == TaskStatus.RUNNING) {
           run.input[i] = effects.get("i." + node.id()).orElse(null);
         }
@@ -203,8 +213,23 @@ final class Run implements RunState {
   void setIteration(int i, int it) {
     iteration[i] = it;
     attempt[i] = 0;
+    member[i] = null; // a new iteration is assigned afresh
     forgetRequests(i);
     writeTask(i);
+  }
+
+  /**
+   * Records the swarm's member picked for task {@code i}'s attempts: RELIABLE, in the same row and
+   * commit as the request sending the attempt to it.
+   */
+  void setMember(int i, AgentId m) {
+    member[i] = m;
+    writeTask(i);
+  }
+
+  /** {@code hook} is told the index of every task whose status, attempt or member changes. */
+  void onChange(java.util.function.IntConsumer hook) {
+    this.changed = hook;
   }
 
   /** Records the input of task {@code i}'s iteration (written when the task may be retried). */
@@ -272,6 +297,9 @@ final class Run implements RunState {
   private int dirtyCount;
 
   private void writeTask(int i) {
+    if (changed != null) {
+      changed.accept(i);
+    }
     if (effects == null || dirty[i]) {
       return;
     }
@@ -288,9 +316,8 @@ final class Run implements RunState {
       int i = dirtyList[k];
       dirty[i] = false;
       String ids = askedIds[i] == null ? "" : askedIds[i];
-      write(
-          "t." + graph.nodes().get(i).id(),
-          status[i] + "|" + iteration[i] + "|" + attempt[i] + "|" + ids);
+      String row = status[i] + "|" + iteration[i] + "|" + attempt[i] + "|" + ids;
+      write("t." + graph.nodes().get(i).id(), member[i] == null ? row : row + "|" + member[i]);
     }
     dirtyCount = 0;
   }

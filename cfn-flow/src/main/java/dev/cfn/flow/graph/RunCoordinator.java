@@ -112,6 +112,10 @@ final class RunCoordinator implements Agent {
   // BEST_EFFORT: what waits to be handled, and who handles it now (see inline)
   private final ConcurrentLinkedQueue<Object> inbox = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean turn = new AtomicBoolean();
+  // a swarm's tasks: the member each task's attempt under way is counted in flight at, and the
+  // action ending that count (see settle)
+  private AgentId[] countedAt = new AgentId[0];
+  private Runnable[] uncount = new Runnable[0];
 
   RunCoordinator(GraphRunner runner, AgentId self) {
     this.runner = runner;
@@ -145,6 +149,9 @@ final class RunCoordinator implements Agent {
         }
         if (run == null) {
           run = Run.load(runId, ctx.effects(), runner.graphs()).orElse(null);
+          if (run != null) {
+            adopt();
+          }
         }
         if (run != null) {
           run.writeThrough(ctx.effects());
@@ -235,6 +242,7 @@ final class RunCoordinator implements Agent {
       throw new IllegalStateException("run " + runId + ": no graph '" + s.graph() + "'");
     }
     run = new Run(runId, graph);
+    adopt();
     if (runner.reliable()) {
       run.writeThrough(ctx.effects());
     }
@@ -247,6 +255,60 @@ final class RunCoordinator implements Agent {
       }
     }
     drain();
+  }
+
+  /**
+   * Takes {@link #run}, new or just loaded (after a restart, or again after a failed commit), for a
+   * runner with a swarm: each task's member as kept in the run, and the swarm's count of tasks in
+   * flight made to match the attempts under way in it.
+   */
+  private void adopt() {
+    if (runner.swarm() == null) {
+      return;
+    }
+    int n = run.graph.nodes().size();
+    if (targets.length < n) {
+      targets = java.util.Arrays.copyOf(targets, n);
+    }
+    for (Node node : run.graph.nodes()) {
+      if (node.capability() != null) {
+        targets[node.index()] = run.member[node.index()];
+      }
+    }
+    run.onChange(this::settle);
+    for (int i = 0; i < n; i++) {
+      settle(i);
+    }
+  }
+
+  /**
+   * Makes the swarm count task {@code i} in flight at its member exactly while an attempt of it is
+   * under way (RUNNING, not waiting out a backoff): called on every change of the task's row, so an
+   * answer, a failure, a timeout, a cancellation and the run's end all end the count.
+   */
+  private void settle(int i) {
+    if (countedAt.length <= i) {
+      int n = run.graph.nodes().size();
+      countedAt = java.util.Arrays.copyOf(countedAt, n);
+      uncount = java.util.Arrays.copyOf(uncount, n);
+    }
+    AgentId want =
+        run.status[i] == TaskStatus.RUNNING && run.attempt[i] > 0 && !run.legacy[i]
+            ? run.member[i]
+            : null;
+    AgentId have = countedAt[i];
+    if (java.util.Objects.equals(want, have)) {
+      return;
+    }
+    if (have != null) {
+      uncount[i].run();
+      uncount[i] = null;
+      countedAt[i] = null;
+    }
+    if (want != null) {
+      uncount[i] = runner.swarm().countInFlight(want);
+      countedAt[i] = want;
+    }
   }
 
   /** Releases every task whose dependencies became final, then finishes the run if it is over. */
@@ -560,20 +622,25 @@ final class RunCoordinator implements Agent {
   }
 
   /**
-   * Picks the swarm's member for attempt {@code attempt} of a task naming a capability, and
-   * remembers it as the task's agent (for an answer that is not a reply). Null when none may be
-   * picked: with the swarm's budget used up the task fails at once, without retries; with no live
-   * member offering the capability the attempt fails (and is retried as the task says, a member may
-   * join meanwhile): RELIABLE at once, BEST_EFFORT through the mailbox, as a refused request.
+   * Picks the swarm's member for attempt {@code attempt} of a task naming a capability (the member
+   * of the iteration's earlier attempts while it may still do it, see {@link GraphRunner}), and
+   * keeps it as the task's agent (for an answer that is not a reply) in the run. Null when none may
+   * be picked: with the swarm's budget used up the task fails at once, without retries; with no
+   * live member offering the capability the attempt fails (and is retried as the task says, a
+   * member may join meanwhile): RELIABLE at once, BEST_EFFORT through the mailbox, as a refused
+   * request.
    */
   private AgentId assign(Node node, int attempt) {
     int i = node.index();
     try {
-      AgentId member = runner.assign(node);
+      AgentId member = runner.assign(node, run.member[i]);
       if (targets.length <= i) {
         targets = java.util.Arrays.copyOf(targets, run.graph.nodes().size());
       }
       targets[i] = member;
+      if (!member.equals(run.member[i])) {
+        run.setMember(i, member); // RELIABLE: in the commit that sends the attempt to it
+      }
       return member;
     } catch (dev.cfn.ai.budget.BudgetExhaustedException e) {
       end(node, TaskStatus.FAILED, Answers.budgetFailure(describe(e)));

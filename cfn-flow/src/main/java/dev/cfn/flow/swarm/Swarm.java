@@ -493,6 +493,38 @@ public final class Swarm implements AutoCloseable {
     return reply;
   }
 
+  /**
+   * True when {@code member} is a live member of this swarm offering {@code capability} (its
+   * definition lists it or has it as its type, ignoring case): whether a task may stay with the
+   * member it was given before, as a task graph's retries do.
+   */
+  public boolean offers(AgentId member, String capability) {
+    Seat s = seats.get(Objects.requireNonNull(member, "member"));
+    return s != null && s.ref().isAlive() && s.offers(Objects.requireNonNull(capability));
+  }
+
+  /**
+   * Counts one task in flight at {@code member} (part of its load for least-loaded picks, and of
+   * {@link SwarmMember#inFlight}) until the returned action runs; running it again does nothing.
+   * For tasks given to a member other than by {@link #submit}, such as a task graph's attempts. A
+   * member that is not in the swarm is not counted (the action does nothing); one that leaves and
+   * joins again before the action runs starts its new membership from its own count.
+   */
+  public Runnable countInFlight(AgentId member) {
+    Seat seat = seats.get(Objects.requireNonNull(member, "member"));
+    if (seat == null) {
+      return () -> {};
+    }
+    seat.inFlight().incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (done.compareAndSet(false, true)) {
+        seat.inFlight().decrementAndGet();
+      }
+    };
+  }
+
   private Seat pick(Assignment how) {
     Seat[] all = live();
     return switch (how) {

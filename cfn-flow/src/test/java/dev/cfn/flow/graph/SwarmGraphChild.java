@@ -16,6 +16,7 @@ import dev.cfn.ai.model.StreamListener;
 import dev.cfn.ai.model.Usage;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.AgentRuntime;
+import dev.cfn.flow.swarm.Assignment;
 import dev.cfn.flow.swarm.Swarm;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.SqliteJournal;
@@ -38,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>As a child JVM ({@code main(dir)}) it starts run {@code run-1}, and its model, asked to
  * polish, prints {@code POLISHING} and SIGKILLs the process: the draft is answered, charged and
  * committed, the polish request delivered to its member and its model call under way, nothing
- * stopped cleanly.
+ * stopped cleanly. With {@code main(dir, "pair")} the swarm has two members (see {@link
+ * Node#open(Path, long, Model, boolean)}) and it prints {@code POLISHING A} or {@code B}.
  */
 public final class SwarmGraphChild {
   private SwarmGraphChild() {}
@@ -50,9 +52,9 @@ public final class SwarmGraphChild {
   static final class Model implements ModelProvider {
     final AtomicInteger calls = new AtomicInteger();
     final List<String> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
-    private final Runnable onPolish;
+    private final java.util.function.Consumer<String> onPolish;
 
-    Model(Runnable onPolish) {
+    Model(java.util.function.Consumer<String> onPolish) {
       this.onPolish = onPolish;
     }
 
@@ -65,7 +67,7 @@ public final class SwarmGraphChild {
     public ChatResponse chat(ChatRequest request) {
       String prompt = request.toString();
       if (prompt.contains("polish") && onPolish != null) {
-        onPolish.run();
+        onPolish.accept(prompt);
       }
       calls.incrementAndGet();
       prompts.add(prompt);
@@ -84,19 +86,36 @@ public final class SwarmGraphChild {
   }
 
   static AgentDefinition writer() {
+    return writer("writer", "the writer");
+  }
+
+  /** A writer named {@code name} whose system prompt says {@code You are WHO.}. */
+  static AgentDefinition writer(String name, String who) {
     return DefinitionLoader.parse(
-            "---\nname: writer\ndescription: Writes\ncapabilities: [write]\ntools: []\n---\n"
-                + "You are the writer.\n",
-            Path.of("writer.md"))
+            "---\nname: "
+                + name
+                + "\ndescription: Writes\ncapabilities: [write]\ntools: []\n---\n"
+                + "You are "
+                + who
+                + ".\n",
+            Path.of(name + ".md"))
         .definitions()
         .getFirst();
   }
 
   static TaskGraph story() {
+    return story(0);
+  }
+
+  /** The story, its polish retried {@code retries} times at once. */
+  static TaskGraph story(int retries) {
     return TaskGraph.builder("story")
         .sequence(
             TaskSpec.of("draft").capability("write").input("draft a story"),
-            TaskSpec.of("polish").capability("write").input("polish the draft"))
+            TaskSpec.of("polish")
+                .capability("write")
+                .input("polish the draft")
+                .retries(retries, Duration.ZERO))
         .build();
   }
 
@@ -112,6 +131,15 @@ public final class SwarmGraphChild {
       implements AutoCloseable {
 
     static Node open(Path dir, long maxCalls, Model model) {
+      return open(dir, maxCalls, model, false);
+    }
+
+    /**
+     * With {@code pair}: two members, {@code writer-a/1} and {@code writer-b/1} ("You are writer
+     * A/B."), picked round-robin (so the draft goes to A, the polish to B), the polish retried
+     * once.
+     */
+    static Node open(Path dir, long maxCalls, Model model, boolean pair) {
       List<Class<?>> types = new ArrayList<>(GraphRunner.journalPayloadTypes());
       types.addAll(List.of(Task.class, TaskResult.class, TaskFailed.class));
       SqliteJournal journal =
@@ -129,15 +157,27 @@ public final class SwarmGraphChild {
               .build();
       // before any agent or runner starts: what the ledger restored, nothing charged here yet
       long restored = swarm.budget().spent().calls();
-      AgentDefinition writer = writer();
-      rt.register(
-          LlmAgent.builder(writer)
-              .model(model)
-              .callLog(CallLog.durable(calls))
-              .budgetPerAgent(swarm::memberBudget)
-              .type("writer"));
-      swarm.join(AgentId.of("writer", "1"), writer);
-      GraphRunner runner = GraphRunner.builder(rt).reliable().swarm(swarm).graph(story()).build();
+      List<AgentDefinition> writers =
+          pair
+              ? List.of(writer("writer-a", "writer A"), writer("writer-b", "writer B"))
+              : List.of(writer());
+      for (AgentDefinition writer : writers) {
+        rt.register(
+            LlmAgent.builder(writer)
+                .model(model)
+                .callLog(CallLog.durable(calls))
+                .budgetPerAgent(swarm::memberBudget)
+                .type(writer.name()));
+        swarm.join(AgentId.of(writer.name(), "1"), writer);
+      }
+      GraphRunner runner =
+          pair
+              ? GraphRunner.builder(rt)
+                  .reliable()
+                  .swarm(swarm, c -> Assignment.capability(c, Assignment.roundRobin()))
+                  .graph(story(1))
+                  .build()
+              : GraphRunner.builder(rt).reliable().swarm(swarm).graph(story()).build();
       return new Node(journal, calls, rt, swarm, runner, model, restored);
     }
 
@@ -153,13 +193,16 @@ public final class SwarmGraphChild {
 
   public static void main(String[] args) throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    boolean pair = args.length > 1 && args[1].equals("pair");
     Model model =
         new Model(
-            () -> {
-              out.println("POLISHING");
+            prompt -> {
+              // pair: which member's model call is killed
+              out.println(
+                  pair ? "POLISHING " + (prompt.contains("writer B") ? "B" : "A") : "POLISHING");
               killSelf();
             });
-    Node n = Node.open(Path.of(args[0]), 2, model);
+    Node n = Node.open(Path.of(args[0]), pair ? 10 : 2, model, pair);
     n.runner().start("story", "run-1", Map.of());
     Thread.sleep(120_000); // the model kills the process when asked to polish
     out.println("NOT KILLED");
