@@ -59,9 +59,18 @@ import org.HdrHistogram.Recorder;
  * rather than a heavyweight client's; the client shares the machine's cores with the server. Each
  * TLS connection completes its handshake before the clients are counted as connected, so the
  * windows measure requests on established connections.
+ *
+ * <p><b>Encryption at rest.</b> A best-effort send stores nothing, so its cost shows on a RELIABLE
+ * send ({@code "reliable": true}: journaled before the 202), measured with 1, 16 and 256 clients on
+ * the TLS node (its records plain) and, back to back, on a third TLS node whose home has a keyring
+ * ({@code .cfn/keys}, as {@code cfn keys init} makes: each payload sealed with AES-256-GCM).
  */
 final class ServerBench {
   static final int[] CLIENTS = {1, 16, 256};
+
+  /** The operation whose cost encryption at rest changes: a RELIABLE send, journaled. */
+  static final String RELIABLE_SEND = "send-reliable";
+
   static final int RATE_CONNECTIONS = 16;
 
   record Settings(Duration warmup, Duration measure, int rate, Duration rateMeasure) {
@@ -90,14 +99,19 @@ final class ServerBench {
     List<Map<String, Object>> saturation = new ArrayList<>();
     List<Map<String, Object>> paced = new ArrayList<>();
     Path root = Files.createTempDirectory("cfn-bench-server-");
-    try (Target tls = Target.start(Files.createDirectory(root.resolve("tls")), true);
-        Target plain = Target.start(Files.createDirectory(root.resolve("plain")), false)) {
+    try (Target tls = Target.start(Files.createDirectory(root.resolve("tls")), true, false);
+        Target plain = Target.start(Files.createDirectory(root.resolve("plain")), false, false);
+        Target sealed = Target.start(Files.createDirectory(root.resolve("sealed")), true, true)) {
       List<Target> both = List.of(tls, plain);
-      out.println("  warming up (JIT, connections) on both nodes; not recorded");
+      List<Target> atRest = List.of(tls, sealed);
+      out.println("  warming up (JIT, connections) on the three nodes; not recorded");
       for (String op : List.of("send", "request")) {
         for (Target target : both) {
           saturate(target, op, 16);
         }
+      }
+      for (Target target : atRest) {
+        saturate(target, RELIABLE_SEND, 16);
       }
       for (String op : List.of("send", "request")) {
         for (int clients : CLIENTS) {
@@ -116,6 +130,24 @@ final class ServerBench {
                 (double) r.get("p99Us"),
                 (long) r.get("errors"));
           }
+        }
+      }
+      for (int clients : CLIENTS) {
+        for (Target target : atRest) { // records plain and sealed back to back, each time
+          Map<String, Object> r = saturate(target, RELIABLE_SEND, clients);
+          saturation.add(r);
+          out.printf(
+              Locale.ROOT,
+              "  %-10s %-13s %4d clients: %,10.0f req/s  P50 %8.1f us  P99 %9.1f us  errors %d"
+                  + "  (encryption at rest %s)%n",
+              target.transport(),
+              RELIABLE_SEND,
+              clients,
+              (double) r.get("requestsPerSecond"),
+              (double) r.get("p50Us"),
+              (double) r.get("p99Us"),
+              (long) r.get("errors"),
+              r.get("encryptionAtRest"));
         }
       }
       for (String op : List.of("send", "request")) {
@@ -171,6 +203,23 @@ final class ServerBench {
             .findFirst()
             .orElse(Double.NaN);
     Map<String, Object> t = new LinkedHashMap<>();
+    Map<String, Object> sealedOverPlain = new LinkedHashMap<>();
+    for (int clients : CLIENTS) {
+      double off = reliableSends(saturation, clients, "off");
+      double on = reliableSends(saturation, clients, "on");
+      if (off > 0 && on > 0) {
+        sealedOverPlain.put(String.valueOf(clients), on / off);
+        out.printf(
+            Locale.ROOT,
+            "encryption at rest, RELIABLE sends over TLS with %d clients: %,.0f/s sealed against"
+                + " %,.0f/s plain (%.2f)%n",
+            clients,
+            on,
+            off,
+            on / off);
+      }
+    }
+    t.put("reliableSendsSealedOverPlainByClients", sealedOverPlain);
     t.put("authenticatedSendsPerSecondTls", bestTlsSend);
     t.put("sendsPerSecondTarget", 20_000);
     t.put("sendsPerSecondMet", bestTlsSend >= 20_000);
@@ -189,6 +238,20 @@ final class ServerBench {
     return t;
   }
 
+  /** The RELIABLE sends/s over TLS with {@code clients}, records sealed ("on") or not ("off"). */
+  private static double reliableSends(
+      List<Map<String, Object>> saturation, int clients, String encryption) {
+    return saturation.stream()
+        .filter(
+            r ->
+                r.get("op").equals(RELIABLE_SEND)
+                    && r.get("clients").equals(clients)
+                    && r.get("encryptionAtRest").equals(encryption))
+        .mapToDouble(r -> (double) r.get("requestsPerSecond"))
+        .findFirst()
+        .orElse(0);
+  }
+
   private Map<String, Object> saturate(Target target, String op, int clients) throws Exception {
     String transport = target.transport();
     Recorder recorder = new Recorder(3);
@@ -196,7 +259,7 @@ final class ServerBench {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong done = new AtomicLong();
     AtomicLong errors = new AtomicLong();
-    int expected = op.equals("send") ? 202 : 200;
+    int expected = op.equals("request") ? 200 : 202;
     List<Thread> threads = new ArrayList<>();
     CountDownLatch connected = new CountDownLatch(clients);
     List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -256,6 +319,7 @@ final class ServerBench {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("transport", transport);
     r.put("op", op);
+    r.put("encryptionAtRest", target.sealed ? "on" : "off");
     r.put("clients", clients);
     r.put("requests", count);
     r.put("seconds", elapsed / 1e9);
@@ -276,7 +340,7 @@ final class ServerBench {
     BlockingQueue<long[]> slots = new ArrayBlockingQueue<>((int) Math.min(total + 1, 10_000_000));
     Recorder recorder = new Recorder(3);
     AtomicLong errors = new AtomicLong();
-    int expected = op.equals("send") ? 202 : 200;
+    int expected = op.equals("request") ? 200 : 202;
     List<Thread> workers = new ArrayList<>();
     List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < RATE_CONNECTIONS; i++) {
@@ -332,6 +396,7 @@ final class ServerBench {
     Histogram h = recorder.getIntervalHistogram();
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("transport", transport);
+    r.put("encryptionAtRest", target.sealed ? "on" : "off");
     r.put("op", op);
     r.put("rate", rate);
     r.put("connections", RATE_CONNECTIONS);
@@ -371,14 +436,26 @@ final class ServerBench {
     final CfnServer server;
     final String token;
     final SSLContext tls; // null for plain HTTP
+    final boolean sealed; // a keyring in its home: records sealed at rest
 
-    private Target(CfnServer server, String token, SSLContext tls) {
+    private Target(CfnServer server, String token, SSLContext tls, boolean sealed) {
       this.server = server;
       this.token = token;
       this.tls = tls;
+      this.sealed = sealed;
     }
 
-    static Target start(Path home, boolean tls) throws Exception {
+    /**
+     * A node over {@code home}: TLS 1.3 or plain HTTP, and with {@code sealed} a keyring made first
+     * in its {@code .cfn/keys} (as {@code cfn keys init} does), so its stores seal their records.
+     */
+    static Target start(Path home, boolean tls, boolean sealed) throws Exception {
+      if (sealed) {
+        dev.cfn.store.crypto.Keyring.init(
+                dev.cfn.store.crypto.AtRest.keysFolderOf(home.resolve(".cfn").resolve("cfn.db")),
+                Map.of())
+            .close();
+      }
       String token;
       try (TokenStore store = TokenStore.open(home.resolve(TokenStore.DEFAULT_FILE))) {
         token =
@@ -409,7 +486,16 @@ final class ServerBench {
         context = SSLContext.getInstance("TLSv1.3");
         context.init(null, tmf.getTrustManagers(), null);
       }
-      return new Target(server, token, context);
+      if (sealed != server.encryptionAtRest().startsWith("on")) {
+        server.close();
+        throw new IllegalStateException(
+            "the bench node's encryption at rest is "
+                + server.encryptionAtRest()
+                + ", not what this target measures (is "
+                + dev.cfn.store.crypto.Keyring.MASTER_KEY_ENV
+                + " set?)");
+      }
+      return new Target(server, token, context, sealed);
     }
 
     String transport() {
@@ -419,12 +505,15 @@ final class ServerBench {
     /** The request of client {@code client}: to its own echo agent, {@code echo/CLIENT}. */
     byte[] request(String op, int client) {
       String body =
-          op.equals("send")
-              ? "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\"}"
-              : "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\",\"timeoutMs\":10000}";
+          switch (op) {
+            case "send" -> "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\"}";
+            case RELIABLE_SEND ->
+                "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\",\"reliable\":true}";
+            default -> "{\"to\":\"echo/" + client + "\",\"payload\":\"ping\",\"timeoutMs\":10000}";
+          };
       String head =
           "POST /v1/messages/"
-              + op
+              + (op.equals(RELIABLE_SEND) ? "send" : op)
               + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
               + token
               + "\r\nContent-Type: application/json\r\nContent-Length: "

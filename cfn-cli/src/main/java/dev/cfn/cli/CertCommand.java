@@ -68,7 +68,8 @@ final class CertCommand extends CommandGroup {
         names = "--scope",
         paramLabel = "SCOPE",
         description =
-            "What it may act for, repeatable: *, agent:TYPE, topic:TYPE, memory:NS (default: *).")
+            "What it may act for, repeatable: *, agent:TYPE, swarm:NAME, topic:TYPE, memory:NS"
+                + " (default: *).")
     List<String> scopes;
 
     @Option(
@@ -111,7 +112,8 @@ final class CertCommand extends CommandGroup {
           parsed.add(Scope.parse(s));
         } catch (IllegalArgumentException e) {
           throw CommandFailure.usage(
-              "--scope '" + s + "' is not a scope", "write *, agent:TYPE, topic:TYPE or memory:NS");
+              "--scope '" + s + "' is not a scope",
+              "write *, agent:TYPE, swarm:NAME, topic:TYPE or memory:NS");
         }
       }
       return parsed;

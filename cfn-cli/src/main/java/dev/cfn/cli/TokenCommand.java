@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Creates, lists, revokes and checks API tokens for cfn serve.",
       "Roles: viewer (reads), agent (messages, memory), operator (spawn, stop, dead-letter"
-          + " replay), admin (also purges). Scopes: *, agent:TYPE, topic:TYPE[*], memory:NS."
+          + " replay), admin (also purges). Scopes: *, agent:TYPE, swarm:NAME,"
+          + " topic:TYPE[*], memory:NS."
     },
     subcommands = {
       TokenCommand.Create.class,

@@ -87,7 +87,7 @@ final class Call {
 
   /**
    * Refuses (403, audited as an authorization denial) unless the token's scopes allow acting on
-   * {@code name} of {@code kind} ({@code agent}, {@code topic}, {@code memory}).
+   * {@code name} of {@code kind} ({@code agent}, {@code swarm}, {@code topic}, {@code memory}).
    */
   void requireScope(String kind, String name) {
     if (token != null && !token.allows(kind, name)) {

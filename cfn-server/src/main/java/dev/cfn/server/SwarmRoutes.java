@@ -51,6 +51,7 @@ final class SwarmRoutes {
   Object create(Call call) {
     String name = call.text("name");
     call.target("swarm:" + name);
+    call.requireScope("swarm", name);
     Topology topology;
     try {
       topology = Topology.parse(call.text("topology", "auto"));
@@ -100,6 +101,7 @@ final class SwarmRoutes {
   Object close(Call call) {
     String name = call.path("name");
     call.target("swarm:" + name);
+    call.requireScope("swarm", name);
     for (SwarmMember m : require(name).swarm().members()) {
       call.requireScope("agent", m.id().type()); // closing acts on every member
     }
@@ -112,6 +114,7 @@ final class SwarmRoutes {
     Swarms.Hosted h = require(call.path("name"));
     AgentId id = AgentRoutes.agentId(call.text("type"), call.text("key"));
     call.target("swarm:" + h.swarm().name() + "/" + id);
+    call.requireScope("swarm", h.swarm().name());
     call.requireScope("agent", id.type());
     checkType(id.type()); // registered in join, once the member's budget exists
     if (!join(h, id)) {
@@ -128,6 +131,7 @@ final class SwarmRoutes {
     Swarms.Hosted h = require(call.path("name"));
     AgentId id = AgentRoutes.agentId(call.path("type"), call.path("key"));
     call.target("swarm:" + h.swarm().name() + "/" + id);
+    call.requireScope("swarm", h.swarm().name());
     call.requireScope("agent", id.type());
     if (!h.swarm().leave(id)) {
       throw Problem.notFound(

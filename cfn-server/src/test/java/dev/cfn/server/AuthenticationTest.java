@@ -265,4 +265,37 @@ class AuthenticationTest {
     assertThat(node.get("/v1/memory?q=v", planner).statusCode()).isEqualTo(403);
     assertThat(node.audit.of(AuditEvent.Kind.AUTHORIZATION_DENIAL)).hasSize(4);
   }
+
+  @Test
+  void aSwarmNeedsItsOwnScopeAndEachMembersAgentScope() throws Exception {
+    String echoOnly = node.token(Role.OPERATOR, "agent:echo");
+    String crewOnly = node.token(Role.OPERATOR, "swarm:crew");
+    String crew = node.token(Role.OPERATOR, "swarm:crew", "agent:echo");
+    String members = "\"members\":[{\"type\":\"echo\",\"key\":\"s1\"}]";
+    String create = "{\"name\":\"crew\",\"topology\":\"star\"," + members + "}";
+    node.audit.clear();
+    HttpResponse<String> noSwarmScope = node.call("POST", "/v1/swarms", echoOnly, create);
+    assertThat(noSwarmScope.statusCode()).isEqualTo(403);
+    assertThat(noSwarmScope.body()).contains("swarm 'crew'", "--scope swarm:crew");
+    HttpResponse<String> noMemberScope = node.call("POST", "/v1/swarms", crewOnly, create);
+    assertThat(noMemberScope.statusCode()).isEqualTo(403);
+    assertThat(noMemberScope.body()).contains("agent 'echo'");
+    assertThat(node.get("/v1/swarms/crew", crew).statusCode()).as("nothing made").isEqualTo(404);
+    assertThat(node.call("POST", "/v1/swarms", crew, create).statusCode()).isEqualTo(201);
+    String join = "{\"type\":\"echo\",\"key\":\"s2\"}";
+    assertThat(node.call("POST", "/v1/swarms/crew/members", echoOnly, join).statusCode())
+        .isEqualTo(403);
+    assertThat(node.call("POST", "/v1/swarms/crew/members", crew, join).statusCode())
+        .isEqualTo(201);
+    assertThat(node.call("DELETE", "/v1/swarms/crew/members/echo/s2", echoOnly, null).statusCode())
+        .isEqualTo(403);
+    assertThat(node.call("DELETE", "/v1/swarms/crew", echoOnly, null).statusCode()).isEqualTo(403);
+    assertThat(node.call("DELETE", "/v1/swarms/crew", crewOnly, null).statusCode())
+        .as("closing acts on every member")
+        .isEqualTo(403);
+    assertThat(node.audit.of(AuditEvent.Kind.AUTHORIZATION_DENIAL))
+        .hasSize(6)
+        .allSatisfy(e -> assertThat(e.outcome()).isEqualTo(AuditEvent.Outcome.DENIED));
+    assertThat(node.call("DELETE", "/v1/swarms/crew", crew, null).statusCode()).isEqualTo(200);
+  }
 }

@@ -22,7 +22,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The dashboard in a real browser (headless Debian chromium through chromium-driver), over TLS with
  * the node's self-signed certificate: signing in with a refused and then a good token, agents and
  * their definitions, a dead letter replayed from its button (and audited), live events, the gauges
- * and charts fed by /metrics, markup in data shown as text, and signing out.
+ * and charts fed by /metrics, markup in data shown as text, the panels read again on a gap in the
+ * live events (and only then), and signing out.
  */
 class DashboardBrowserTest {
   @TempDir static Path home;
@@ -184,6 +185,81 @@ class DashboardBrowserTest {
     assertThat(record).contains("MIT is fine").contains("ACCEPTED");
     assertThat(node.audit.of(AuditEvent.Kind.PRIVILEGED_ACTION))
         .anyMatch(e -> e.target().equals("loop:esc-ui"));
+  }
+
+  @Test
+  void aGapInTheLiveEventsReadsThePanelsAgainAndAResumeWithoutOneDoesNot() throws Exception {
+    signIn(operator);
+    await().until(ExpectedConditions.visibilityOfElementLocated(By.id("app")));
+    await().until(ExpectedConditions.textToBe(By.id("events-state"), "(live)"));
+    await().until(d -> js("return state.lastEventId") != null);
+    // from here on only the event stream may read the panels again: the 2 s refresh stops, and
+    // one refresh run to its end settles any that was under way
+    js("clearInterval(state.timer); state.timer = null;");
+    ((JavascriptExecutor) browser)
+        .executeAsyncScript("const done = arguments[0]; refresh().then(() => done(null));");
+    By quiet = By.cssSelector("#agents-table tr[data-agent='echo/quiet']");
+    By missed = By.cssSelector("#agents-table tr[data-agent='echo/missed']");
+
+    // the connection drops and comes back inside the node's window: the events missed meanwhile
+    // are delivered, and nothing is read again
+    disconnect();
+    spawn("quiet");
+    js("followEvents()");
+    awaitEventFor("echo/quiet");
+    spawn("marker");
+    awaitEventFor("echo/marker");
+    assertThat(browser.findElements(quiet)).as("no gap, no re-read").isEmpty();
+    assertThat(browser.findElements(By.cssSelector("#events-list li[data-event='gap']"))).isEmpty();
+
+    // it drops again, an agent starts, and more events pass than the node's window holds: the
+    // dashboard resumes from an id the node no longer has, gets the gap, and reads its panels again
+    disconnect();
+    long seen = Long.parseLong((String) js("return state.lastEventId"));
+    spawn("missed");
+    EventFeed feed = node.server.node().events;
+    for (int i = 0; i < EventFeed.CAPACITY + 10; i++) {
+      feed.append("test.filler", "{}");
+    }
+    assertThat(feed.oldest()).as("the window moved past what the page saw").isGreaterThan(seen + 1);
+    assertThat(browser.findElements(missed)).isEmpty();
+    // the list keeps the last 200 events, so the gap's line is caught as it is added
+    js(
+        "window.gapLine = null; new MutationObserver((changes) => changes.forEach((c) =>"
+            + " c.addedNodes.forEach((n) => { if (n.dataset && n.dataset.event === 'gap')"
+            + " window.gapLine = n.textContent; }))).observe($('events-list'), {childList: true});");
+    js("followEvents()");
+    await().until(d -> js("return window.gapLine") != null);
+    assertThat((String) js("return window.gapLine"))
+        .startsWith("gap: events were missed")
+        .contains("\"lastEventId\":" + seen);
+    await().until(ExpectedConditions.presenceOfElementLocated(missed));
+    assertThat(browser.findElements(quiet)).as("read again, whole").hasSize(1);
+    await().until(ExpectedConditions.textToBe(By.id("events-state"), "(live)"));
+  }
+
+  private static Object js(String script) {
+    return ((JavascriptExecutor) browser).executeScript(script);
+  }
+
+  /** Ends the page's event stream (its own abort: the read ends as a dropped connection's). */
+  private static void disconnect() {
+    js("state.events.abort()");
+  }
+
+  private static void spawn(String key) throws Exception {
+    assertThat(
+            node.call("POST", "/v1/agents", operator, "{\"type\":\"echo\",\"key\":\"" + key + "\"}")
+                .statusCode())
+        .isEqualTo(201);
+  }
+
+  private static void awaitEventFor(String agent) {
+    await()
+        .until(
+            d ->
+                d.findElements(By.cssSelector("#events-list li")).stream()
+                    .anyMatch(li -> li.getText().contains(agent)));
   }
 
   @Test

@@ -162,7 +162,7 @@ class McpNodeToolsTest {
   void aTokenWithoutTheRoleOrTheScopeIsRefusedAndNothingChanges() throws Exception {
     try (TestNode node = start(home)) {
       String agentToken = node.token(Role.AGENT);
-      String otherAgents = node.token(Role.OPERATOR, "agent:planner");
+      String otherAgents = node.token(Role.OPERATOR, "agent:planner", "swarm:team");
       String operatorToken = node.token(Role.OPERATOR);
       node.audit.clear();
       try (McpSyncClient agent = client(node, agentToken);
@@ -191,6 +191,10 @@ class McpNodeToolsTest {
                 Map.of("name", "team", "members", List.of(Map.of("type", "echo", "key", "a"))));
         assertThat(memberOutOfScope.isError()).isTrue();
         assertThat(text(memberOutOfScope)).contains("agent 'echo'");
+        McpSchema.CallToolResult swarmOutOfScope =
+            call(scoped, "swarm_create", Map.of("name", "other-team"));
+        assertThat(swarmOutOfScope.isError()).isTrue();
+        assertThat(text(swarmOutOfScope)).contains("swarm 'other-team'");
 
         // bad arguments: refused by the tool's schema, or by the route's checks
         McpSchema.CallToolResult badRun =

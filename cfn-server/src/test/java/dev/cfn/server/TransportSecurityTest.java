@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * TLS 1.3 only, with real clients: a TLS 1.3 client that pins the generated certificate is
  * answered; a TLS 1.2 client fails its handshake; a plain-HTTP request gets no HTTP answer. The
- * certificate is generated once (key file 0600) and reused; {@code --insecure-http} serves HTTP.
+ * certificate is generated once (key file 0600) and reused; {@code --insecure-http} serves HTTP and
+ * logs a warning at every start.
  */
 class TransportSecurityTest {
   @TempDir Path home;
@@ -105,12 +106,30 @@ class TransportSecurityTest {
   }
 
   @Test
-  void insecureHttpServesPlainHttp() throws Exception {
-    try (TestNode node = TestNode.start(home, b -> b.insecureHttp(true))) {
-      assertThat(node.server.url()).startsWith("http://");
-      assertThat(node.server.fingerprint()).isEmpty();
-      assertThat(node.get("/health/live", null).statusCode()).isEqualTo(200);
-      assertThat(node.get("/v1/agents", null).statusCode()).isEqualTo(401);
+  void insecureHttpServesPlainHttpAndWarnsAtEveryStart() throws Exception {
+    for (int start = 1; start <= 2; start++) {
+      java.io.PrintStream terminal = System.err;
+      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+      System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+      TestNode node;
+      try {
+        node = TestNode.start(home, b -> b.insecureHttp(true));
+      } finally {
+        System.setErr(terminal);
+      }
+      try (node) {
+        assertThat(captured.toString(StandardCharsets.UTF_8).lines())
+            .as("start " + start)
+            .anySatisfy(
+                l ->
+                    assertThat(l)
+                        .contains("WARN")
+                        .contains("--insecure-http: serving plain HTTP without TLS"));
+        assertThat(node.server.url()).startsWith("http://");
+        assertThat(node.server.fingerprint()).isEmpty();
+        assertThat(node.get("/health/live", null).statusCode()).isEqualTo(200);
+        assertThat(node.get("/v1/agents", null).statusCode()).isEqualTo(401);
+      }
     }
   }
 }

@@ -5,13 +5,14 @@ import java.util.regex.Pattern;
 
 /**
  * One thing a token may act for, beside its role: {@code *} (everything), {@code agent:TYPE}
- * (agents of that type: spawn, stop, send and request to them), {@code topic:TYPE} (publish on
- * topics of that type; a trailing {@code *} matches a prefix, as in {@code topic:cfn.task.*}) or
- * {@code memory:NAMESPACE} (read and write memory in that namespace). {@code agent:*}, {@code
- * topic:*} and {@code memory:*} allow every target of their kind. A token with no matching scope is
- * refused (default deny).
+ * (agents of that type: spawn, stop, send and request to them), {@code swarm:NAME} (make, close,
+ * and change the members of that swarm; each member acted on needs its {@code agent:TYPE} too),
+ * {@code topic:TYPE} (publish on topics of that type; a trailing {@code *} matches a prefix, as in
+ * {@code topic:cfn.task.*}) or {@code memory:NAMESPACE} (read and write memory in that namespace).
+ * {@code agent:*}, {@code swarm:*}, {@code topic:*} and {@code memory:*} allow every target of
+ * their kind. A token with no matching scope is refused (default deny).
  *
- * @param kind {@code *}, {@code agent}, {@code topic} or {@code memory}
+ * @param kind {@code *}, {@code agent}, {@code swarm}, {@code topic} or {@code memory}
  * @param pattern the name, a prefix ending in {@code *}, or {@code *}
  */
 public record Scope(String kind, String pattern) {
@@ -26,12 +27,13 @@ public record Scope(String kind, String pattern) {
     Objects.requireNonNull(pattern, "pattern");
     if (!kind.equals("*")
         && !kind.equals("agent")
+        && !kind.equals("swarm")
         && !kind.equals("topic")
         && !kind.equals("memory")) {
       throw new IllegalArgumentException(
           "scope kind '"
               + kind
-              + "' is unknown (fix: write *, agent:TYPE, topic:TYPE or memory:NAMESPACE)");
+              + "' is unknown (fix: write *, agent:TYPE, swarm:NAME, topic:TYPE or memory:NAMESPACE)");
     }
     if (!NAME.matcher(pattern).matches()) {
       throw new IllegalArgumentException(
@@ -45,7 +47,8 @@ public record Scope(String kind, String pattern) {
   }
 
   /**
-   * Parses {@code *}, {@code agent:planner}, {@code topic:cfn.task.*} or {@code memory:notes}.
+   * Parses {@code *}, {@code agent:planner}, {@code swarm:crew}, {@code topic:cfn.task.*} or {@code
+   * memory:notes}.
    *
    * @throws IllegalArgumentException saying what is wrong and how to write it
    */
@@ -59,7 +62,7 @@ public record Scope(String kind, String pattern) {
       throw new IllegalArgumentException(
           "scope '"
               + text
-              + "' is not KIND:NAME (fix: write *, agent:TYPE, topic:TYPE or memory:NAMESPACE)");
+              + "' is not KIND:NAME (fix: write *, agent:TYPE, swarm:NAME, topic:TYPE or memory:NAMESPACE)");
     }
     return new Scope(s.substring(0, colon), s.substring(colon + 1));
   }

@@ -133,13 +133,21 @@ public final class TokenStore implements AutoCloseable {
                         target TEXT NOT NULL,
                         detail TEXT NOT NULL
                       )
+                      """)),
+              new Migrations.Migration(
+                  5,
+                  "audit_outbox_mark: per audit log, the entry from which a drain of the outbox"
+                      + " looks for the events it may have appended already",
+                  List.of(
+                      """
+                      CREATE TABLE audit_outbox_mark (
+                        log_id TEXT PRIMARY KEY,
+                        from_seq INTEGER NOT NULL
+                      )
                       """))));
 
   /** The detail key of an audit event moved from the outbox: its id there, for exactly-once. */
   public static final String OUTBOX_KEY = "outbox";
-
-  /** How many audit log entries past the queued ones {@link #drainAuditOutbox} looks back. */
-  static final int OUTBOX_LOOKBACK = 64;
 
   private static final com.fasterxml.jackson.databind.ObjectMapper OUTBOX_JSON =
       new com.fasterxml.jackson.databind.ObjectMapper();
@@ -857,15 +865,39 @@ public final class TokenStore implements AutoCloseable {
    *
    * <p>All in one write transaction of this file: each event is appended (durable when {@link
    * AuditLog#append} returns) and its row deleted; the rows go when the transaction commits. Each
-   * event carries its outbox id ({@value #OUTBOX_KEY}) in its detail, and an event already among
-   * the log's last entries (appended by a drain that stopped before its commit) is not appended
-   * again.
+   * event carries its outbox id ({@value #OUTBOX_KEY}) in its detail. A drain that stopped after
+   * appending and before its commit (a crash, a full disk) leaves its rows queued with their events
+   * in the log, so a drain first collects the outbox ids already in the log and appends only the
+   * others. Where it looks is exact, not a guess at how far back those events lie:
+   *
+   * <ul>
+   *   <li>The table {@code audit_outbox_mark} keeps, per audit log ({@link AuditLog#id()}), a
+   *       number {@code from}. A drain that appended and committed sets it, in its own transaction,
+   *       to one past the number of the last entry it appended.
+   *   <li>A drain reads that log's entries numbered {@code from} or later ({@link
+   *       AuditLog#since(long)}); with no mark for the log (a new log, a log moved aside and
+   *       another started, a token file from before the mark), the whole log.
+   * </ul>
+   *
+   * <p>Why that finds every event appended and not committed: drains are serialized by this file's
+   * write transactions ({@code BEGIN IMMEDIATE}). Take a queued row whose event is in the log. The
+   * drain that appended it did not commit (a commit deletes the rows it appended). Every drain that
+   * committed on this log before it could not have seen the row queued, or it would have found the
+   * event and deleted the row; so it committed before that drain began, and its mark is at most one
+   * past an entry that was on disk before the append. An entry on disk is never cut away (only a
+   * torn last entry, whose append had not returned, is) and numbers only grow, so the event's
+   * number is at least the mark. A mark of a log that is no longer this one could only miss events:
+   * marks of other logs are deleted, and a log without a mark is read whole. The drain reads the
+   * log's entries since the last committed drain, however many other events were appended since;
+   * unreadable damage in them stops the drain (the rows stay queued, nothing is appended twice).
    *
    * @return how many events were appended
-   * @throws RuntimeException as the log refuses an event: the rest stay queued for the next drain
+   * @throws RuntimeException as the log refuses an event, or cannot be read back: the rest stay
+   *     queued for the next drain
    */
   public int drainAuditOutbox(AuditLog log) {
     Objects.requireNonNull(log, "log");
+    String logId = log.id();
     return db.inWriteTransaction(
         "move the queued audit events to the audit log",
         c -> {
@@ -874,27 +906,61 @@ public final class TokenStore implements AutoCloseable {
           if (queued.isEmpty()) {
             return 0;
           }
+          long from =
+              first(
+                      c,
+                      "SELECT from_seq FROM audit_outbox_mark WHERE log_id = ?",
+                      logId,
+                      rows -> rows.getLong(1))
+                  .orElse(1L);
+          AuditLog.Page since = log.since(from);
+          if (since.problem() != null) {
+            throw new SQLException(
+                "cannot read the audit log back to see which queued events it holds already: "
+                    + since.problem()
+                    + " (fix: cfn audit verify shows the damage)");
+          }
           java.util.Set<String> recorded = new java.util.HashSet<>();
-          for (AuditEntry e : log.tail(queued.size() + OUTBOX_LOOKBACK)) {
+          for (AuditEntry e : since.entries()) {
             String id = e.event().detail().get(OUTBOX_KEY);
             if (id != null) {
               recorded.add(id);
             }
           }
           int appended = 0;
+          long last = 0;
           try (PreparedStatement delete =
               c.prepareStatement("DELETE FROM audit_outbox WHERE seq = ?")) {
             for (Queued q : queued) {
               if (!recorded.contains(q.eventId())) {
-                log.append(q.event());
+                last = log.append(q.event()).seq();
                 appended++;
               }
               delete.setLong(1, q.seq());
               delete.executeUpdate();
             }
           }
+          if (last > 0) {
+            mark(c, logId, last + 1);
+          }
           return appended;
         });
+  }
+
+  /** Sets the mark of {@code logId} (see {@link #drainAuditOutbox}) and drops other logs'. */
+  private static void mark(Connection c, String logId, long from) throws SQLException {
+    try (PreparedStatement others =
+            c.prepareStatement("DELETE FROM audit_outbox_mark WHERE log_id <> ?");
+        PreparedStatement set =
+            c.prepareStatement(
+                "INSERT INTO audit_outbox_mark (log_id, from_seq) VALUES (?, ?)"
+                    + " ON CONFLICT (log_id) DO UPDATE SET from_seq = excluded.from_seq")) {
+      others.setString(1, logId);
+      others.executeUpdate();
+      set.setString(1, logId);
+      set.setLong(2, from);
+      set.executeUpdate();
+    }
   }
 
   /** What {@link #revoke} writes: nothing (revoked already), or the new checksum (or none). */

@@ -658,6 +658,26 @@ public final class AuditLog implements AutoCloseable {
     return tail(cfnDir, n);
   }
 
+  /**
+   * This log's id (32 hex digits): random, written in its header when the log was made, so a log
+   * moved aside and a new one started in its place have different ids (their entry numbers both
+   * start at 1).
+   */
+  public String id() {
+    return HEX.formatHex(logId);
+  }
+
+  /**
+   * The events of this log numbered {@code seq} or later, oldest first: the whole file is read and
+   * its chain checked, as {@link #read} does, but only these events are kept.
+   *
+   * @return the events, and where reading stopped; {@link Page#problem()} says why when a damaged
+   *     entry stopped it early (then later events may be missing)
+   */
+  public Page since(long seq) {
+    return read(cfnDir, null, 0, seq);
+  }
+
   /** Checks this log (and its head) with its own key. */
   public AuditReport verify() {
     return verify(cfnDir, key.publicKey());
@@ -760,6 +780,11 @@ public final class AuditLog implements AutoCloseable {
    * all). An entry a writer has only half written yet is left for the next read.
    */
   public static Page read(Path cfnDir, Cursor from, int last) {
+    return read(cfnDir, from, last, 1);
+  }
+
+  /** {@link #read}, keeping only the events numbered {@code minSeq} or later. */
+  private static Page read(Path cfnDir, Cursor from, int last, long minSeq) {
     Path path = cfnDir.resolve(FOLDER).resolve(FILE);
     byte[] bytes = readOrNull(path);
     if (bytes == null) {
@@ -784,7 +809,7 @@ public final class AuditLog implements AutoCloseable {
     String problem = null;
     try {
       for (AuditFormat.Entry e = r.next(); e != null; e = r.next()) {
-        if (e.event() != null) {
+        if (e.event() != null && e.seq() >= minSeq) {
           out.addLast(new AuditEntry(e.seq(), e.event(), HEX.formatHex(e.hash())));
           if (last > 0 && out.size() > last) {
             out.removeFirst();
