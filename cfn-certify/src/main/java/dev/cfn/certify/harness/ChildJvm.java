@@ -181,6 +181,25 @@ public final class ChildJvm {
     }
   }
 
+  /** The latest line starting with {@code prefix} it printed; null when none yet. */
+  public String last(String prefix) {
+    synchronized (lines) {
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        if (lines.get(i).startsWith(prefix)) {
+          return lines.get(i);
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Writes {@code line} to its standard input. */
+  public void send(String line) throws IOException {
+    var in = process.getOutputStream();
+    in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    in.flush();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
