@@ -1,10 +1,10 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.AgentType;
 import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.tls.ServerCertificate;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ final class ServeNode {
 
   /** Starts a node with {@code args} (see {@link #main}) in a JVM of its own. */
   static ChildJvm start(List<String> args, Path log) throws IOException {
-    return CrashNode.launcher(log).start(ServeNode.class.getName(), args);
+    return CrashNode.launch(ServeNode.class, args, log).start();
   }
 
   /**
@@ -265,11 +265,11 @@ final class ServeNode {
     args.addAll(options);
     String tmp = temp.toAbsolutePath().toString();
     ChildJvm jvm =
-        CrashNode.launcher(log)
-            .option("-Djava.io.tmpdir=" + tmp)
+        CrashNode.launch(ServeNode.class, args, log)
+            .jvmOption("-Djava.io.tmpdir=" + tmp)
             .environment("TMPDIR", tmp)
             .environment("SQLITE_TMPDIR", tmp)
-            .start(ServeNode.class.getName(), args);
+            .start();
     try {
       jvm.await("ready", 120);
       String url = jvm.await("listening ", 5).substring("listening ".length()).strip();
