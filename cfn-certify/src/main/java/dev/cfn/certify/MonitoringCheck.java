@@ -105,7 +105,7 @@ final class MonitoringCheck implements Check {
         ServeNode.serve(
             home,
             ctx.work().resolve("node-tmp"),
-            ctx.work().resolve("node.log"),
+            ctx.work().resolve("served-node.log"),
             List.of("--queue-load"))) {
       String viewer = node.token(Role.VIEWER);
       ApiClient.Answer first = scraper.apply(node, viewer);
@@ -201,15 +201,16 @@ final class MonitoringCheck implements Check {
   }
 
   /**
-   * The in-process load that gives the queue and error metrics something to show: agents of type
-   * {@value #SLOW} take {@value #HANDLE_MS} ms a message (blocking handlers, on virtual threads),
-   * their mailboxes hold {@value #CAPACITY} messages a lane and refuse the rest ({@link
-   * OverflowPolicy#REJECT}), and every {@value #FAIL_EVERY}th handler call of the type throws (its
-   * supervision resumes: a failure is the message's, not the agent's; a failed RELIABLE message is
-   * retried by the node's retry policy). A burst sends {@value #BEST_EFFORT_BURST} best-effort
-   * messages to {@code slow/mailbox}, more than fit, and {@value #RELIABLE_BURST} RELIABLE ones to
-   * {@code slow/journal}, which wait in the journal until handled; at the slow rate both take
-   * longer than a scrape interval to drain, so successive scrapes see them at different depths.
+   * The load inside the node's process ({@link ServeNode} {@code --queue-load}) that gives the
+   * queue and error metrics something to show: agents of type {@value #SLOW} take {@value
+   * #HANDLE_MS} ms a message (blocking handlers, on virtual threads), their mailboxes hold {@value
+   * #CAPACITY} messages a lane and refuse the rest ({@link OverflowPolicy#REJECT}), and every
+   * {@value #FAIL_EVERY}th handler call of the type throws (its supervision resumes: a failure is
+   * the message's, not the agent's; a failed RELIABLE message is retried by the node's retry
+   * policy). A burst sends {@value #BEST_EFFORT_BURST} best-effort messages to {@code
+   * slow/mailbox}, more than fit, and {@value #RELIABLE_BURST} RELIABLE ones to {@code
+   * slow/journal}, which wait in the journal until handled; at the slow rate both take longer than
+   * a scrape interval to drain, so successive scrapes see them at different depths.
    */
   static final class QueueLoad {
     static final String SLOW = "certify-slow";

@@ -154,7 +154,7 @@ final class ResilienceCheck implements Check {
             ServeNode.serve(
                 home,
                 ctx.work().resolve("node-tmp"),
-                ctx.work().resolve("node.log"),
+                ctx.work().resolve("served-node.log"),
                 List.of(
                     "--rate-limit",
                     "1000",
