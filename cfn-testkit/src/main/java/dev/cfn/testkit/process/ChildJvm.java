@@ -742,8 +742,13 @@ public final class ChildJvm implements AutoCloseable {
    * @throws IOException if {@code kill} cannot be run
    * @throws InterruptedException if interrupted while waiting for {@code kill}
    * @throws IllegalStateException if {@code kill} failed
+   * @throws IllegalArgumentException if {@code signal} is not a signal's name
    */
   public void signal(String signal) throws IOException, InterruptedException {
+    if (!signal.matches("[A-Z0-9]+")) {
+      throw new IllegalArgumentException(
+          "not a signal name: '" + signal + "' (fix: say STOP, CONT)");
+    }
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).start();
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IllegalStateException("kill -" + signal + " " + pid() + " failed");
