@@ -1,6 +1,5 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.Agent;
 import dev.cfn.core.AgentContext;
 import dev.cfn.core.AgentId;
@@ -13,6 +12,7 @@ import dev.cfn.core.RetryPolicy;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.store.journal.SqliteJournal;
 import dev.cfn.testkit.journal.FaultyJournal;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -69,12 +69,19 @@ final class CrashNode {
 
   /** Starts a node with {@code args} (see {@link #main}) in a JVM of its own. */
   static ChildJvm start(List<String> args, Path log) throws IOException {
-    return launcher(log).start(CrashNode.class.getName(), args);
+    return launch(CrashNode.class, args, log).start();
   }
 
-  /** How the checks start their nodes (this one and {@link ServeNode}), stderr to {@code log}. */
-  static ChildJvm.Launcher launcher(Path log) {
-    return ChildJvm.launcher(log, "node", ERROR_PREFIX).status("handled ");
+  /**
+   * How the checks start their nodes (this one and {@link ServeNode}): {@code main} with {@code
+   * args}, as cfn's commands start a node, its standard error appended to {@code log}.
+   */
+  static ChildJvm.Launch launch(Class<?> main, List<String> args, Path log) {
+    return ChildJvm.of(main.getName(), args)
+        .nodeDefaults()
+        .logTo(log)
+        .named("node", ERROR_PREFIX)
+        .status("handled ");
   }
 
   /** Items {@code node} has handled since it started, as it last reported. */

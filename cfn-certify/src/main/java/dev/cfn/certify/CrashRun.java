@@ -1,6 +1,6 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ final class CrashRun implements AutoCloseable {
   void finish() throws IOException, InterruptedException {
     Files.writeString(stop, "stop");
     node.await("idle", 120);
-    int code = node.waitFor(60);
+    int code = node.exitWithin(60);
     if (code != 0) {
       throw new IllegalStateException("the last node exited with " + code + ": " + node.cause());
     }

@@ -20,16 +20,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 
 /**
- * Check 8: monitoring coverage. A node served as {@code cfn serve} serves it ({@link ServedNode})
- * is scraped on {@code GET /metrics} with a viewer token once before any load and then every 500 ms
- * while it is loaded through its API (best-effort and RELIABLE sends, malformed bodies and wrong
- * tokens, connections opened and closed) and in process by {@link QueueLoad}: bursts to the slow
- * agents of type {@value QueueLoad#SLOW}, whose bounded mailboxes fill and drain (queue sizes),
- * whose RELIABLE messages wait in the journal (backlog), and whose handlers fail one message in
- * {@value QueueLoad#FAIL_EVERY} (error rate). Each of the seed's eight metrics must be present and
- * moving, every series of it that the load drives ({@link MonitoringCoverage}); coverage = present
- * and moving / 8. Every figure judged is read from the node's own {@code /metrics}; the load only
- * gives the metrics something to show. A node without {@code /metrics} (404) is NOT AVAILABLE.
+ * Check 8: monitoring coverage. A node served as {@code cfn serve} serves it, in a JVM of its own
+ * ({@link ServeNode} with {@code --queue-load}), is scraped on {@code GET /metrics} with a viewer
+ * token once before any load and then every 500 ms while it is loaded through its API (best-effort
+ * and RELIABLE sends, malformed bodies and wrong tokens, connections opened and closed) and, inside
+ * the node's process, by {@link QueueLoad}: bursts to the slow agents of type {@value
+ * QueueLoad#SLOW}, whose bounded mailboxes fill and drain (queue sizes), whose RELIABLE messages
+ * wait in the journal (backlog), and whose handlers fail one message in {@value
+ * QueueLoad#FAIL_EVERY} (error rate). Each of the seed's eight metrics must be present and moving,
+ * every series of it that the load drives ({@link MonitoringCoverage}); coverage = present and
+ * moving / 8. Every figure judged is read from the node's own {@code /metrics}; the load only gives
+ * the metrics something to show. A node without {@code /metrics} (404) is NOT AVAILABLE.
  */
 final class MonitoringCheck implements Check {
   private static final long SCRAPE_EVERY_MS = 500;
@@ -50,12 +51,12 @@ final class MonitoringCheck implements Check {
   static final int LEAST_SCRAPES = 4;
 
   /** Scrapes a node: the real route, or a fake for the tests. */
-  static final BiFunction<ServedNode, String, ApiClient.Answer> REAL =
+  static final BiFunction<ServeNode.Served, String, ApiClient.Answer> REAL =
       (node, token) -> node.client.get("/metrics", token, Duration.ofSeconds(10));
 
-  private final BiFunction<ServedNode, String, ApiClient.Answer> scraper;
+  private final BiFunction<ServeNode.Served, String, ApiClient.Answer> scraper;
 
-  MonitoringCheck(BiFunction<ServedNode, String, ApiClient.Answer> scraper) {
+  MonitoringCheck(BiFunction<ServeNode.Served, String, ApiClient.Answer> scraper) {
     this.scraper = scraper;
   }
 
@@ -66,11 +67,11 @@ final class MonitoringCheck implements Check {
 
   @Override
   public String method(Context ctx) {
-    return "A node served as `cfn serve` serves it is scraped on GET /metrics (viewer token) once"
+    return "A node served as `cfn serve` serves it, in a JVM of its own, is scraped on GET /metrics (viewer token) once"
         + " before any load, then every 500 ms for at least "
         + ctx.profile().monitoring().toSeconds()
         + " s while it is loaded through its API (best-effort and RELIABLE sends, bad requests,"
-        + " connections opened and closed) and in process: every second a burst of "
+        + " connections opened and closed) and inside the node's process: every second a burst of "
         + QueueLoad.BEST_EFFORT_BURST
         + " best-effort and "
         + QueueLoad.RELIABLE_BURST
@@ -98,9 +99,14 @@ final class MonitoringCheck implements Check {
     double target = ctx.target(id());
     List<String> scrapes = new ArrayList<>();
     UptimeCheck.Load load = new UptimeCheck.Load();
-    QueueLoad queues = new QueueLoad();
     double scrapeSeconds;
-    try (ServedNode node = ServedNode.start(home, b -> b.agentType(queues.type()))) {
+    Map<String, Object> queueFigures = new LinkedHashMap<>();
+    try (ServeNode.Served node =
+        ServeNode.serve(
+            home,
+            ctx.work().resolve("node-tmp"),
+            ctx.work().resolve("served-node.log"),
+            List.of("--queue-load"))) {
       String viewer = node.token(Role.VIEWER);
       ApiClient.Answer first = scraper.apply(node, viewer);
       if (first.status() == 404) {
@@ -129,18 +135,15 @@ final class MonitoringCheck implements Check {
         lanes.add(Thread.ofVirtual().start(() -> load.run(node.client, token, lane)));
       }
       lanes.add(Thread.ofVirtual().start(() -> connections(node, load)));
+      node.jvm.send("queue-load start"); // the node's own bursts, every second from now on
       long t0 = System.nanoTime();
       long least = t0 + ctx.profile().monitoring().toNanos();
       long most = t0 + ctx.profile().monitoring().toNanos() * LONGEST;
-      int round = 0;
       while (true) {
         long now = System.nanoTime();
         if (now >= most
             || now >= least && scrapes.size() >= LEAST_SCRAPES && !stillToMove(scrapes)) {
           break;
-        }
-        if (round++ % 2 == 0) { // fill the slow mailboxes every other round, let them drain between
-          queues.burst(node.server.runtime());
         }
         Thread.sleep(SCRAPE_EVERY_MS);
         ApiClient.Answer a = scraper.apply(node, viewer);
@@ -150,6 +153,7 @@ final class MonitoringCheck implements Check {
         ctx.step(id(), "scrape " + scrapes.size() + ": " + a);
       }
       scrapeSeconds = (System.nanoTime() - t0) / 1e9;
+      queueFigures.putAll(QueueLoad.parse(node.jvm.last("queue-load ")));
       load.stop.set(true);
       for (Thread t : lanes) {
         t.join(10_000);
@@ -166,7 +170,7 @@ final class MonitoringCheck implements Check {
     f.put("coveredMetrics", covered);
     f.put("metrics", findings.stream().map(MonitoringCoverage.Finding::asMap).toList());
     f.put("loadSent", load.sent.get());
-    f.put("queueLoad", queues.figures());
+    f.put("queueLoad", queueFigures);
     List<String> gaps =
         findings.stream()
             .filter(x -> !x.covered())
@@ -197,15 +201,16 @@ final class MonitoringCheck implements Check {
   }
 
   /**
-   * The in-process load that gives the queue and error metrics something to show: agents of type
-   * {@value #SLOW} take {@value #HANDLE_MS} ms a message (blocking handlers, on virtual threads),
-   * their mailboxes hold {@value #CAPACITY} messages a lane and refuse the rest ({@link
-   * OverflowPolicy#REJECT}), and every {@value #FAIL_EVERY}th handler call of the type throws (its
-   * supervision resumes: a failure is the message's, not the agent's; a failed RELIABLE message is
-   * retried by the node's retry policy). A burst sends {@value #BEST_EFFORT_BURST} best-effort
-   * messages to {@code slow/mailbox}, more than fit, and {@value #RELIABLE_BURST} RELIABLE ones to
-   * {@code slow/journal}, which wait in the journal until handled; at the slow rate both take
-   * longer than a scrape interval to drain, so successive scrapes see them at different depths.
+   * The load inside the node's process ({@link ServeNode} {@code --queue-load}) that gives the
+   * queue and error metrics something to show: agents of type {@value #SLOW} take {@value
+   * #HANDLE_MS} ms a message (blocking handlers, on virtual threads), their mailboxes hold {@value
+   * #CAPACITY} messages a lane and refuse the rest ({@link OverflowPolicy#REJECT}), and every
+   * {@value #FAIL_EVERY}th handler call of the type throws (its supervision resumes: a failure is
+   * the message's, not the agent's; a failed RELIABLE message is retried by the node's retry
+   * policy). A burst sends {@value #BEST_EFFORT_BURST} best-effort messages to {@code
+   * slow/mailbox}, more than fit, and {@value #RELIABLE_BURST} RELIABLE ones to {@code
+   * slow/journal}, which wait in the journal until handled; at the slow rate both take longer than
+   * a scrape interval to drain, so successive scrapes see them at different depths.
    */
   static final class QueueLoad {
     static final String SLOW = "certify-slow";
@@ -258,6 +263,20 @@ final class MonitoringCheck implements Check {
       }
     }
 
+    /** The figures of a line {@code queue-load NAME=N ...} the node printed; none for null. */
+    static Map<String, Object> parse(String line) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      if (line != null) {
+        for (String part : line.strip().split(" ")) {
+          int eq = part.indexOf('=');
+          if (eq > 0) {
+            m.put(part.substring(0, eq), Long.parseLong(part.substring(eq + 1)));
+          }
+        }
+      }
+      return m;
+    }
+
     Map<String, Object> figures() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("bestEffortSent", bestEffortSent.get());
@@ -270,10 +289,10 @@ final class MonitoringCheck implements Check {
   }
 
   /** Opens and closes connections, so that the connection count changes. */
-  private static void connections(ServedNode node, UptimeCheck.Load load) {
+  private static void connections(ServeNode.Served node, UptimeCheck.Load load) {
     while (!load.stop.get()) {
       try (ApiClient c =
-          new ApiClient(node.server.url(), node.client.trust(), Duration.ofSeconds(5))) {
+          new ApiClient(node.client.url(), node.client.trust(), Duration.ofSeconds(5))) {
         c.get("/health/live", null, Duration.ofSeconds(5));
         Thread.sleep(300);
       } catch (InterruptedException e) {

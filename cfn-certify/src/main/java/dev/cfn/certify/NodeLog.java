@@ -8,13 +8,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The log file of the nodes a check runs in this JVM ({@link ServedNode}, the buses of checks 1 to
- * 3, the stores of check 9), as each child JVM node has its own ({@code node-N.log}): while a check
- * runs, this JVM's standard error, where cfn logs (slf4j-simple writes to {@code System.err} as it
- * is when it writes) and where uncaught exceptions are printed, is appended to {@value #FILE} in
- * the check's folder. The warnings such a node prints on purpose (the alert test of a security
- * probe, the dead letters of a handler failing on purpose) thus land in its log, not on the user's
- * terminal between the progress lines. {@link #close} gives standard error back.
+ * The log file of what a check runs in this JVM (the buses of checks 1 to 3, the stores of check 9,
+ * the security check's in-process probes), as each child JVM node has its own ({@code node-N.log}):
+ * while a check runs, this JVM's standard error, where cfn logs (slf4j-simple writes to {@code
+ * System.err} as it is when it writes) and where uncaught exceptions are printed, is appended to
+ * {@value #FILE} in the check's folder. The warnings such a node prints on purpose (the alert test
+ * of a security probe, the dead letters of a handler failing on purpose) thus land in its log, not
+ * on the user's terminal between the progress lines. {@link #close} gives standard error back.
  *
  * <p>The progress of {@code cfn certify} is unaffected: it writes to the stream it held before the
  * check started. Messages the JVM itself writes to file descriptor 2 are unaffected too.

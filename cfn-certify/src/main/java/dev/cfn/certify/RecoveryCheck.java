@@ -1,6 +1,6 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
+import dev.cfn.testkit.process.ChildJvm;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

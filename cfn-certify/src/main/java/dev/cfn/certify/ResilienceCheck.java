@@ -1,20 +1,21 @@
 package dev.cfn.certify;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cfn.ai.LlmAgent;
-import dev.cfn.ai.Task;
-import dev.cfn.ai.TaskResult;
 import dev.cfn.ai.definition.AgentDefinition;
 import dev.cfn.ai.definition.DefinitionLoader;
 import dev.cfn.ai.model.ModelConfig;
 import dev.cfn.ai.model.ModelRouter;
-import dev.cfn.core.AgentId;
-import dev.cfn.core.AgentRuntime;
+import dev.cfn.core.AgentType;
 import dev.cfn.server.auth.Role;
 import dev.cfn.testkit.FaultProxy;
 import dev.cfn.testkit.Match;
 import dev.cfn.testkit.ModelServer;
 import dev.cfn.testkit.NetworkFault;
 import dev.cfn.testkit.Reply;
+import dev.cfn.testkit.process.ChildJvm;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,22 +24,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
- * Check 10: network resilience. The testkit's {@link FaultProxy} stands in front of two servers:
- * the testkit's {@link ModelServer}, called by {@link LlmAgent}s of a runtime through cfn's model
- * client (timeouts, retries with backoff, circuit breaker), and a node served as {@code cfn serve}
- * serves it, called through its API by clients that retry RELIABLE sends with an idempotency key.
- * Each scenario runs paced work on both lanes of one target, injects one fault (reset, blackhole,
- * latency spike, half-open, slow link) for the profile's hold time, heals it, and passes when all
- * the work completes within {@value #HEAL_DEADLINE_S} s of the heal with nothing lost (every task
- * answered, every API message arrived) and nothing duplicated (no message arrived twice). Score =
- * scenarios passed / scenarios run; five faults, two targets, the profile's number of rounds.
+ * Check 10: network resilience. A node served as {@code cfn serve} serves it runs in a JVM of its
+ * own ({@link ServeNode}), and the testkit's {@link FaultProxy} stands in front of two servers: the
+ * testkit's {@link ModelServer}, called by the node's {@link LlmAgent}s through cfn's model client
+ * (timeouts, retries with backoff, circuit breaker), the tasks sent to them as requests through the
+ * node's API; and the node's API itself, called by clients that retry RELIABLE sends with an
+ * idempotency key. What arrived at the node is what the node's own process reports. Each scenario
+ * runs paced work on both lanes of one target, injects one fault (reset, blackhole, latency spike,
+ * half-open, slow link) for the profile's hold time, heals it, and passes when all the work
+ * completes within {@value #HEAL_DEADLINE_S} s of the heal with nothing lost (every task answered,
+ * every API message arrived) and nothing duplicated (no message arrived twice). Score = scenarios
+ * passed / scenarios run; five faults, two targets, the profile's number of rounds.
  *
  * <p>Each lane works its items in order, so what it finished is a prefix of its items: an item is
  * <em>lost</em> when the client finished with it without success (it gave up: a task not answered
@@ -49,6 +49,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 final class ResilienceCheck implements Check {
   static final long HEAL_DEADLINE_S = 10;
+
+  /** The node's LLM agent type, whose model client goes through the proxy. */
+  static final String LLM = "certify-llm";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final int LANES = 3;
   private static final int ITEMS_PER_LANE = 10;
   private static final long PACE_MS = 50;
@@ -85,11 +90,13 @@ final class ResilienceCheck implements Check {
   @Override
   public String method(Context ctx) {
     Profile p = ctx.profile();
-    return "The testkit's TCP fault proxy in front of (a) the testkit's model server, called by"
-        + " LLM agents through cfn's model client (2 s per attempt, retries with 100-500 ms"
-        + " backoff, circuit breaker cooling down in 1 s), and (b) a node served as `cfn serve`"
-        + " serves it, called through its HTTPS API with RELIABLE sends carrying an idempotency"
-        + " key, retried by the client (2 s per attempt). Each scenario: "
+    return "A node served as `cfn serve` serves it, in a JVM of its own, and the testkit's TCP"
+        + " fault proxy in front of (a) the testkit's model server, called by the node's LLM"
+        + " agents through cfn's model client (2 s per attempt, retries with 100-500 ms backoff,"
+        + " circuit breaker cooling down in 1 s), the tasks sent to them as requests through the"
+        + " node's API, and (b) the node's HTTPS API, called with RELIABLE sends carrying an"
+        + " idempotency key, retried by the client (2 s per attempt); what arrived, and how often,"
+        + " is what the node's process reports. Each scenario: "
         + LANES
         + " lanes of "
         + ITEMS_PER_LANE
@@ -143,20 +150,23 @@ final class ResilienceCheck implements Check {
     List<Scenario> scenarios = new ArrayList<>();
     try (ModelServer model = ModelServer.builder().requestHistory(0).start();
         FaultProxy modelProxy = proxyTo(model.baseUrl());
-        ModelRouter router = router(modelProxy.port(), clients.retries());
-        AgentRuntime rt =
-            AgentRuntime.builder()
-                .jvmMetrics(false)
-                .register(
-                    LlmAgent.builder(definition())
-                        .model(router.provider("local"))
-                        .timeout(Duration.ofSeconds(60))
-                        .type("llm"))
-                .build();
-        ServedNode node = ServedNode.start(home, b -> b.rateLimit(1_000, 1_000));
-        FaultProxy apiProxy = proxyTo(URI.create(node.server.url()))) {
+        ServeNode.Served node =
+            ServeNode.serve(
+                home,
+                ctx.work().resolve("node-tmp"),
+                ctx.work().resolve("served-node.log"),
+                List.of(
+                    "--rate-limit",
+                    "1000",
+                    "--report-arrivals",
+                    "--model-url",
+                    "http://127.0.0.1:" + modelProxy.port() + "/v1",
+                    "--model-attempts",
+                    clients.retries() ? "100" : "1"));
+        FaultProxy apiProxy = proxyTo(URI.create(node.client.url()))) {
       model.script().on(Match.any()).reply(Reply.text("ok"));
       String token = node.token(Role.AGENT, "agent:" + ServedNode.SINK);
+      String llmToken = node.token(Role.AGENT, "agent:" + LLM);
       ApiClient api =
           new ApiClient(
               "https://127.0.0.1:" + apiProxy.port(), node.client.trust(), Duration.ofSeconds(2));
@@ -178,9 +188,9 @@ final class ResilienceCheck implements Check {
                         fault,
                         modelProxy,
                         p.faultHold(),
-                        (lane, tally) -> modelItems(rt, id, lane, tally));
+                        (lane, tally) -> modelItems(node.client, llmToken, id, lane, tally));
             if (target.equals("API")) {
-              s = audited(s, node, id);
+              s = audited(s, node.jvm, id);
             }
             scenarios.add(s);
             ctx.step(
@@ -336,7 +346,7 @@ final class ResilienceCheck implements Check {
    * server's side of it). A message sent and acknowledged, or given up on, that never arrived is
    * lost; one still unfinished at the deadline is not looked for.
    */
-  private static Scenario audited(Scenario s, ServedNode node, String id)
+  private static Scenario audited(Scenario s, ChildJvm node, String id)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HEAL_DEADLINE_S);
     int arrived;
@@ -349,10 +359,10 @@ final class ResilienceCheck implements Check {
       for (int lane = 0; lane < LANES; lane++) {
         int finished = s.finished().get(lane);
         for (int i = 0; i < ITEMS_PER_LANE; i++) {
-          AtomicInteger c = node.arrivals.get(id + "-" + lane + "-" + i);
-          if (c != null) {
+          int c = node.count("arrived " + id + "-" + lane + "-" + i + " ");
+          if (c > 0) {
             arrived++;
-            if (c.get() > 1) {
+            if (c > 1) {
               duplicated++;
             }
           } else if (i < finished) {
@@ -380,28 +390,50 @@ final class ResilienceCheck implements Check {
         s.finished());
   }
 
-  private void modelItems(AgentRuntime rt, String scenario, int lane, Tally tally)
-      throws Exception {
-    AgentId agent = AgentId.of("llm", scenario + "-" + lane);
+  /**
+   * A lane of tasks to the node's LLM agents, each a request through the node's API (not through
+   * the proxy: the fault is between the node and the model server); an item is done when its reply
+   * is the model's answer {@code ok}.
+   */
+  private static void modelItems(
+      ApiClient client, String token, String scenario, int lane, Tally tally)
+      throws InterruptedException {
     for (int i = 0; i < ITEMS_PER_LANE; i++) {
-      Object answer;
-      try {
-        answer =
-            rt.request(
-                    agent,
-                    new Task("item " + scenario + "-" + lane + "-" + i),
-                    Duration.ofSeconds(60))
-                .get(70, TimeUnit.SECONDS)
-                .payload();
-      } catch (ExecutionException | TimeoutException e) {
-        answer = e; // the request failed or timed out: the client is done with this item
+      String body =
+          "{\"to\":\""
+              + LLM
+              + "/"
+              + scenario
+              + "-"
+              + lane
+              + "\",\"payload\":\"item "
+              + scenario
+              + "-"
+              + lane
+              + "-"
+              + i
+              + "\",\"timeoutMs\":60000}";
+      ApiClient.Answer a =
+          client.json("POST", "/v1/messages/request", token, body, Duration.ofSeconds(70));
+      if (Thread.currentThread().isInterrupted()) {
+        return; // stopped at the deadline: unfinished
       }
-      if (answer instanceof TaskResult r && "ok".equals(r.text())) {
+      if (a.ok() && "ok".equals(answerText(a.body()))) {
         tally.done(lane);
       } else {
         tally.gaveUp(lane);
       }
       Thread.sleep(PACE_MS);
+    }
+  }
+
+  /** The text of the task result a request's reply carries; null when it carries none. */
+  private static String answerText(String body) {
+    try {
+      JsonNode text = JSON.readTree(body).path("payload").path("text");
+      return text.isTextual() ? text.asText() : null;
+    } catch (JsonProcessingException e) {
+      return null;
     }
   }
 
@@ -445,19 +477,29 @@ final class ResilienceCheck implements Check {
     return FaultProxy.start(server.getHost(), server.getPort());
   }
 
-  private static ModelRouter router(int port, boolean retries) {
-    return ModelRouter.create(
-        ModelConfig.parse(
-            "providers:\n  local:\n    kind: openai\n    base-url: http://127.0.0.1:"
-                + port
-                + "/v1\n    model: certify-model\n"
-                + "    request-timeout: 2s\n    connect-timeout: 2s\n"
-                + "    retry: {max-attempts: "
-                + (retries ? 100 : 1)
-                + ", initial-backoff: 100ms, max-backoff: 500ms}\n"
-                + "    circuit-breaker: {cool-down: 1s}\n",
-            "cfn certify",
-            Map.of()));
+  /**
+   * The node's LLM agent type {@value #LLM} ({@link ServeNode}'s {@code --model-url}): agents of
+   * the definition {@code certify} whose model client calls {@code baseUrl} (2 s per attempt, at
+   * most {@code attempts} attempts with 100-500 ms backoff, a circuit breaker cooling down in 1 s).
+   */
+  static AgentType llmType(String baseUrl, int attempts) {
+    ModelRouter router =
+        ModelRouter.create(
+            ModelConfig.parse(
+                "providers:\n  local:\n    kind: openai\n    base-url: "
+                    + baseUrl
+                    + "\n    model: certify-model\n"
+                    + "    request-timeout: 2s\n    connect-timeout: 2s\n"
+                    + "    retry: {max-attempts: "
+                    + attempts
+                    + ", initial-backoff: 100ms, max-backoff: 500ms}\n"
+                    + "    circuit-breaker: {cool-down: 1s}\n",
+                "cfn certify",
+                Map.of()));
+    return LlmAgent.builder(definition())
+        .model(router.provider("local"))
+        .timeout(Duration.ofSeconds(60))
+        .type(LLM);
   }
 
   private static AgentDefinition definition() {

@@ -2,7 +2,6 @@ package dev.cfn.certify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.auth.Scope;
@@ -13,6 +12,7 @@ import dev.cfn.store.audit.AuditLog;
 import dev.cfn.store.audit.AuditReport;
 import dev.cfn.store.crypto.Keyring;
 import dev.cfn.testkit.file.FileDamage;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

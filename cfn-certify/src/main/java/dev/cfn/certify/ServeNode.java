@@ -1,10 +1,10 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.AgentType;
 import dev.cfn.server.CfnServer;
 import dev.cfn.server.auth.Role;
 import dev.cfn.server.tls.ServerCertificate;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +38,7 @@ final class ServeNode {
 
   /** Starts a node with {@code args} (see {@link #main}) in a JVM of its own. */
   static ChildJvm start(List<String> args, Path log) throws IOException {
-    return CrashNode.launcher(log).start(ServeNode.class.getName(), args);
+    return CrashNode.launch(ServeNode.class, args, log).start();
   }
 
   /**
@@ -55,6 +55,11 @@ final class ServeNode {
     boolean clientCerts = false;
     int maxBodyBytes = CfnServer.DEFAULT_MAX_BODY_BYTES;
     boolean spill = false;
+    boolean queueLoad = false;
+    boolean reportArrivals = false;
+    double rateLimit = 0;
+    String modelUrl = null;
+    int modelAttempts = 100;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -67,6 +72,11 @@ final class ServeNode {
           case "--halt-after" -> haltAfter = Long.parseLong(args[++i]);
           case "--start-delay-ms" -> startDelayMs = Long.parseLong(args[++i]);
           case "--spill-to-temp" -> spill = true;
+          case "--queue-load" -> queueLoad = true;
+          case "--report-arrivals" -> reportArrivals = true;
+          case "--rate-limit" -> rateLimit = Double.parseDouble(args[++i]);
+          case "--model-url" -> modelUrl = args[++i];
+          case "--model-attempts" -> modelAttempts = Integer.parseInt(args[++i]);
           default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
         }
       }
@@ -81,16 +91,29 @@ final class ServeNode {
     }
     Thread.sleep(startDelayMs);
     AtomicLong handled = new AtomicLong();
+    MonitoringCheck.QueueLoad queues = queueLoad ? new MonitoringCheck.QueueLoad() : null;
     CfnServer server;
     try {
-      server =
+      CfnServer.Builder b =
           CfnServer.builder(home)
               .port(port)
               .insecureHttp(insecureHttp)
               .clientCertificates(clientCerts)
               .maxBodyBytes(maxBodyBytes)
-              .agentType(spill ? spilling(handled) : ServedNode.sink(handled))
-              .start();
+              .agentType(
+                  spill
+                      ? spilling(handled)
+                      : ServedNode.sink(handled, reportArrivals ? ServeNode::arrived : null));
+      if (rateLimit > 0) {
+        b.rateLimit(rateLimit, (int) Math.ceil(rateLimit));
+      }
+      if (queues != null) {
+        b.agentType(queues.type());
+      }
+      if (modelUrl != null) {
+        b.agentType(ResilienceCheck.llmType(modelUrl, modelAttempts));
+      }
+      server = b.start();
     } catch (RuntimeException e) {
       System.err.println(CrashNode.ERROR_PREFIX + "cannot start: " + e.getMessage());
       System.exit(1);
@@ -113,6 +136,12 @@ final class ServeNode {
     System.out.println("listening " + server.url());
     System.out.println("ready");
     System.out.flush();
+    if (queues != null) {
+      Thread.ofPlatform()
+          .daemon(true)
+          .name("certify-queue-load")
+          .start(() -> queueLoad(server, queues));
+    }
     if (haltAfter > 0) {
       while (handled.get() < haltAfter) {
         Thread.sleep(5);
@@ -122,6 +151,40 @@ final class ServeNode {
       Runtime.getRuntime().halt(137);
     }
     stopped.await();
+  }
+
+  /** {@code --report-arrivals}: one line {@code arrived ITEM N} for the N-th arrival of ITEM. */
+  private static synchronized void arrived(String item, int n) {
+    System.out.println("arrived " + item + " " + n);
+    System.out.flush();
+  }
+
+  /**
+   * {@code --queue-load}: once a line {@code queue-load start} arrives on standard input, a burst
+   * of {@link MonitoringCheck.QueueLoad} every second on the node's own runtime, each followed by a
+   * line {@code queue-load NAME=N ...} with its figures so far.
+   */
+  private static void queueLoad(CfnServer server, MonitoringCheck.QueueLoad queues) {
+    try {
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+      for (String line; (line = in.readLine()) != null; ) {
+        if (line.strip().equals("queue-load start")) {
+          break;
+        }
+      }
+      while (true) {
+        queues.burst(server.runtime());
+        StringBuilder b = new StringBuilder("queue-load");
+        queues.figures().forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
+        System.out.println(b);
+        System.out.flush();
+        Thread.sleep(1_000);
+      }
+    } catch (java.io.IOException | InterruptedException | IllegalStateException e) {
+      // stdin closed, or the node is stopping: the load ends
+    }
   }
 
   /** The sink type of {@code --spill-to-temp}: each payload is also written to a temporary file. */
@@ -202,11 +265,11 @@ final class ServeNode {
     args.addAll(options);
     String tmp = temp.toAbsolutePath().toString();
     ChildJvm jvm =
-        CrashNode.launcher(log)
-            .option("-Djava.io.tmpdir=" + tmp)
+        CrashNode.launch(ServeNode.class, args, log)
+            .jvmOption("-Djava.io.tmpdir=" + tmp)
             .environment("TMPDIR", tmp)
             .environment("SQLITE_TMPDIR", tmp)
-            .start(ServeNode.class.getName(), args);
+            .start();
     try {
       jvm.await("ready", 120);
       String url = jvm.await("listening ", 5).substring("listening ".length()).strip();

@@ -1,7 +1,7 @@
 package dev.cfn.certify;
 
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.server.auth.Role;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -17,18 +17,19 @@
  * BusLink}, {@code StoreSubject}, {@code CrashNode.Faults}, which loses commits with cfn-testkit's
  * {@link dev.cfn.testkit.journal.FaultyJournal}, {@code SecurityCheck.Subject}, {@code
  * ResilienceCheck.Clients}); the nodes: the crash node ({@code CrashNode}) and the served node
- * ({@code ServeNode}, the uptime and security checks' node; {@code ServeNode.Served} its handle,
- * with a temporary folder of its own), each run in a child JVM by the harness {@link
- * dev.cfn.certify.harness.ChildJvm} (shared with {@code cfn chaos}), the crash nodes' life in one
- * check ({@code CrashRun}: start, SIGKILL, restart, finish), the in-process served node ({@code
- * ServedNode}), the log of what a check's in-process nodes print ({@code NodeLog}) and the API
- * client the checks use ({@code ApiClient}); the journal audit ({@code JournalAudit}); the report
- * renderers ({@code MarkdownReport}, {@code HtmlReport}).
+ * ({@code ServeNode}, the uptime, security, monitoring and resilience checks' node; {@code
+ * ServeNode.Served} its handle, with a temporary folder of its own), each run in a JVM of its own
+ * by cfn-testkit's {@link dev.cfn.testkit.process.ChildJvm} (cfn's one way to start a child JVM),
+ * the crash nodes' life in one check ({@code CrashRun}: start, SIGKILL, restart, finish), what the
+ * served nodes share ({@code ServedNode}: the sink type, the tokens), the log of what a check's
+ * in-process buses and stores print ({@code NodeLog}) and the API client the checks use ({@code
+ * ApiClient}); the journal audit ({@code JournalAudit}); the report renderers ({@code
+ * MarkdownReport}, {@code HtmlReport}).
  *
  * <p>May depend on cfn-core, cfn-store (the stores it certifies, the audit log, the keyring),
  * cfn-flow (swarms), cfn-ai (LLM agents and the model client), cfn-server (the node it serves and
  * probes), cfn-testkit (the fault proxy and the model server of check 10, the journal that loses
- * commits of the honesty tests; cfn-cli ships it already), HdrHistogram and Jackson; never on
- * cfn-cli, which depends on it.
+ * commits of the honesty tests, the child JVM; cfn-cli ships it already), HdrHistogram and Jackson;
+ * never on cfn-cli, which depends on it.
  */
 package dev.cfn.certify;

@@ -948,31 +948,24 @@ final class ChaosClusterCommand implements Callable<Integer> {
 
   /**
    * A node JVM ({@link ClusterChaosWorker}), optionally inside a namespace: a {@link
-   * dev.cfn.cluster.harness.ChildJvm} that reports {@code ready NODE-ID} once it joined.
+   * dev.cfn.testkit.process.ChildJvm} that reports {@code ready NODE-ID} once it joined.
    */
   static final class NodeProcess {
-    final dev.cfn.cluster.harness.ChildJvm jvm;
+    final dev.cfn.testkit.process.ChildJvm jvm;
     volatile String id;
 
-    private NodeProcess(dev.cfn.cluster.harness.ChildJvm jvm) {
+    private NodeProcess(dev.cfn.testkit.process.ChildJvm jvm) {
       this.jvm = jvm;
     }
 
     static NodeProcess start(List<String> prefix, Path log, List<String> args) throws IOException {
-      List<String> flags =
-          new ArrayList<>(
-              List.of(
-                  "-Xmx256m",
-                  "--enable-native-access=ALL-UNNAMED",
-                  "--sun-misc-unsafe-memory-access=allow",
-                  "-Xlog:all=warning:stderr"));
-      String childFlag = Logging.childFlag();
-      if (childFlag != null) {
-        flags.add(childFlag);
-      }
       return new NodeProcess(
-          dev.cfn.cluster.harness.ChildJvm.start(
-              prefix, flags, ClusterChaosWorker.class.getName(), args, log));
+          dev.cfn.testkit.process.ChildJvm.of(ClusterChaosWorker.class.getName(), args)
+              .nodeDefaults()
+              .prefix(prefix)
+              .logTo(log)
+              .jvmOption(Logging.childFlag()) // -v and --debug reach the node's log too
+              .start());
     }
 
     void awaitReady(Duration timeout) throws Exception {
@@ -985,7 +978,7 @@ final class ChaosClusterCommand implements Callable<Integer> {
           "a cluster node did not join within "
               + timeout.toSeconds()
               + " s"
-              + (jvm.alive() ? "" : " (it exited with " + jvm.exitValue() + ")")
+              + (jvm.isAlive() ? "" : " (it exited with " + jvm.exitValue() + ")")
               + ": "
               + lastLine(),
           "see its log " + jvm.log());
@@ -1006,7 +999,7 @@ final class ChaosClusterCommand implements Callable<Integer> {
     }
 
     boolean alive() {
-      return jvm.alive();
+      return jvm.isAlive();
     }
 
     /** SIGKILL, and waits until the process is gone. */

@@ -1,8 +1,8 @@
 package dev.cfn.cli;
 
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.spi.Journal;
 import dev.cfn.store.journal.SqliteJournal;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -92,11 +92,14 @@ final class ChaosCommand extends CommandGroup {
   static ChildJvm launch(
       Class<?> main, List<String> args, Path log, Path useArchive, Path writeArchive)
       throws IOException {
-    return ChildJvm.launcher(log, "worker", WORKER_ERROR)
-        .option(Logging.childFlag()) // -v and --debug reach the worker's log too
-        .option(useArchive == null ? null : "-XX:AOTCache=" + useArchive)
-        .option(writeArchive == null ? null : "-XX:AOTCacheOutput=" + writeArchive)
-        .start(main.getName(), args);
+    return ChildJvm.of(main.getName(), args)
+        .nodeDefaults()
+        .logTo(log)
+        .named("worker", WORKER_ERROR)
+        .jvmOption(Logging.childFlag()) // -v and --debug reach the worker's log too
+        .jvmOption(useArchive == null ? null : "-XX:AOTCache=" + useArchive)
+        .jvmOption(writeArchive == null ? null : "-XX:AOTCacheOutput=" + writeArchive)
+        .start();
   }
 
   /** Kills a worker JVM at random moments and checks the journal for losses and duplicates. */
@@ -249,7 +252,7 @@ final class ChaosCommand extends CommandGroup {
               archive);
       try {
         child.await("idle", 120);
-        int code = child.waitFor(120);
+        int code = child.exitWithin(120);
         if (code == 0 && Files.size(archive) > 0) {
           return archive;
         }
@@ -627,7 +630,7 @@ final class ChaosCommand extends CommandGroup {
             (k, last) -> start(work, server.openAiBaseUrl(), k, last),
             (child, k) -> {
               if (killAfterAnswers != null) {
-                child.waitFor(600); // it SIGKILLs itself after that many answers
+                child.exitWithin(600); // it SIGKILLs itself after that many answers
               } else {
                 loop.pause();
               }

@@ -2,7 +2,6 @@ package dev.cfn.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.cfn.certify.harness.ChildJvm;
 import dev.cfn.core.spi.JournalException;
 import dev.cfn.core.spi.MemoryAccessor;
 import dev.cfn.server.auth.Role;
@@ -15,6 +14,7 @@ import dev.cfn.store.backup.StoreFiles;
 import dev.cfn.store.calls.SqliteCallLogStore;
 import dev.cfn.store.journal.JournalFiles;
 import dev.cfn.store.memory.SqliteMemoryStore;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -653,9 +653,12 @@ final class DrCommand extends CommandGroup {
       List<String> args =
           new ArrayList<>(List.of("serve", "--home", home.toString(), "--port", "0"));
       args.addAll(extra);
-      return ChildJvm.launcher(log, "served node", "cfn serve: ")
-          .option(Logging.childFlag()) // -v and --debug reach the node's log too
-          .start(Main.class.getName(), args);
+      return ChildJvm.of(Main.class.getName(), args)
+          .nodeDefaults()
+          .logTo(log)
+          .named("served node", "cfn serve: ")
+          .jvmOption(Logging.childFlag()) // -v and --debug reach the node's log too
+          .start();
     }
 
     /** A client of the node once it listens, pinned to the certificate in its home. */

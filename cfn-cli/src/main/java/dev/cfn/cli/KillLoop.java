@@ -1,6 +1,6 @@
 package dev.cfn.cli;
 
-import dev.cfn.certify.harness.ChildJvm;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ final class KillLoop {
       }
       if (last) {
         child.await(done, 600);
-        int code = child.waitFor(60);
+        int code = child.exitWithin(60);
         if (code != 0) {
           throw CommandFailure.failed(
               "the last worker exited with " + code + ": " + child.cause(), "see " + child.log());

@@ -7,9 +7,9 @@
  * it ({@code dlq replay|purge}, {@code store quarantine purge}) open it as its owner and are
  * refused while a runtime holds it. {@code chaos crash}, {@code chaos graph} and {@code chaos loop}
  * start worker JVMs ({@code CrashWorker}, {@code GraphChaosWorker}, {@code LoopChaosWorker})
- * through cfn-certify's child-JVM harness ({@code dev.cfn.certify.harness.ChildJvm}) and SIGKILL
- * them in one kill-restart loop ({@code KillLoop}), with the kill options they share ({@code
- * KillOptions}, a picocli mixin).
+ * through cfn-testkit's {@link dev.cfn.testkit.process.ChildJvm} and SIGKILL them in one
+ * kill-restart loop ({@code KillLoop}), with the kill options they share ({@code KillOptions}, a
+ * picocli mixin).
  *
  * <p>What every command shares, so that the whole command line behaves one way: {@link
  * dev.cfn.cli.ErrorReport} turns every failure into one line {@code cfn <command>: what is wrong

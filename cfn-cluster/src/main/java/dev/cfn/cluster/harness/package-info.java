@@ -17,10 +17,10 @@
  *       network namespace joined to the host by a veth pair, whose link can be cut and healed (a
  *       network partition), and the TCP forwarders by which a process inside reaches servers that
  *       listen on loopback only. Needs root (or {@code sudo -n}).
- *   <li>{@link dev.cfn.cluster.harness.ChildJvm}: a node in a JVM of its own (this JVM's {@code
- *       java} and class path), its output lines collected, its standard error logged, signalled by
- *       its PID: the fault tests' child nodes and {@code cfn chaos cluster}'s nodes.
  * </ul>
+ *
+ * <p>A node in a JVM of its own (the fault tests' child nodes, {@code cfn chaos cluster}'s nodes)
+ * is cfn-testkit's {@code dev.cfn.testkit.process.ChildJvm}, cfn's one child-JVM class.
  *
  * <p>Every process is started by the harness with {@code setsid} and stopped by its own PID (also
  * from a JVM shutdown hook), never by name. Nothing here touches the machine's own servers (NATS on

@@ -1,6 +1,6 @@
 package dev.cfn.cluster.fault;
 
-import dev.cfn.cluster.harness.ChildJvm;
+import dev.cfn.testkit.process.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,12 @@ final class Child implements AutoCloseable {
   static Child start(List<String> prefix, String... args) throws IOException {
     Path log = Files.createTempFile("cfn-owner-", ".log");
     return new Child(
-        ChildJvm.start(prefix, List.of("-Xmx256m"), OwnerNode.class.getName(), List.of(args), log));
+        ChildJvm.of(OwnerNode.class.getName(), List.of(args))
+            .fullSpeed()
+            .jvmOption("-Xmx256m")
+            .prefix(prefix)
+            .logTo(log)
+            .start());
   }
 
   long pid() {
@@ -45,7 +50,7 @@ final class Child implements AutoCloseable {
           "the child never reported "
               + what
               + " (alive "
-              + jvm.alive()
+              + jvm.isAlive()
               + "); its last lines: "
               + lastLines()
               + "; its log: "
@@ -80,7 +85,7 @@ final class Child implements AutoCloseable {
 
   @Override
   public void close() throws IOException, InterruptedException {
-    if (jvm.alive()) {
+    if (jvm.isAlive()) {
       try {
         jvm.signal("CONT");
       } catch (Exception e) {
