@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.cluster.nats.PartitionConsumer;
 import dev.cfn.cluster.nats.Partitioner;
-import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgAnswers;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
@@ -19,11 +18,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * RELIABLE requests from outside the cluster ({@link ClusterNode#ask}): the reply of the handler,
@@ -34,34 +30,8 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterAnswersTest {
   static final int PARTITIONS = 8;
-  static final AtomicInteger NAMESPACES = new AtomicInteger();
   static final Duration WAIT = Duration.ofSeconds(120);
-  static TestNats nats;
-  private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = TestNats.single();
-  }
-
-  @AfterAll
-  static void stopNats() {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T closeLater(T c) {
-    open.add(c);
-    return c;
-  }
+  @RegisterExtension final SharedNats shared = new SharedNats("answers");
 
   /** Replies "re:PAYLOAD@NODE", twice to "twice", never to "silent"; counts its messages. */
   static void answer(Envelope m, ClusterEffects effects) {
@@ -77,9 +47,9 @@ class ClusterAnswersTest {
   }
 
   private ClusterNode node(String url, String ns, String id) throws Exception {
-    PgJournal journal = closeLater(PgJournal.builder(url).open());
-    return closeLater(
-        ClusterNode.builder(journal, closeLater(nats.connect()), id)
+    PgJournal journal = shared.closeLater(PgJournal.builder(url).open());
+    return shared.closeLater(
+        ClusterNode.builder(journal, shared.connect(), id)
             .namespace(ns)
             .partitions(PARTITIONS)
             .ttl(Duration.ofSeconds(2))
@@ -131,10 +101,10 @@ class ClusterAnswersTest {
   @Test
   void answersReachTheAskingNodeWhicheverNodeHandledTheRequest() throws Exception {
     String url = TestDatabase.newSchema("answers");
-    String ns = "answers" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     ClusterNode a = node(url, ns, "a");
     ClusterNode b = node(url, ns, "b");
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
     settled(db, a, b);
     Map<String, String> expected = new LinkedHashMap<>();
     for (String key : keysHeldBy(a, 3)) {
@@ -186,13 +156,13 @@ class ClusterAnswersTest {
   @Test
   void anIdempotencyKeyMakesARepeatedAskOrSendTheFirstOne() throws Exception {
     String url = TestDatabase.newSchema("answerskeys");
-    String ns = "answers" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     ClusterNode a = node(url, ns, "a");
     ClusterNode b = node(url, ns, "b");
     PlacementTest.eventually(
         "every partition held",
         () -> a.placement().held().size() + b.placement().held().size() == PARTITIONS);
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
     AgentId to = AgentId.of("answerer", "keyed");
     long first = a.ask(to, "once", "request-1");
     long again = b.ask(to, "once", "request-1");
@@ -211,7 +181,7 @@ class ClusterAnswersTest {
         .hasMessageContaining("idempotency key");
     assertThatThrownBy(
             () ->
-                ClusterNode.builder(db, closeLater(nats.connect()), "c")
+                ClusterNode.builder(db, shared.connect(), "c")
                     .agent(PgAnswers.CALLER_TYPE, ClusterAnswersTest::answer))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("reserved");
