@@ -212,19 +212,7 @@ public final class ClusterNode implements AutoCloseable {
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(payload, "payload");
     long id = nextId();
-    return store(
-        new Envelope(
-            id,
-            payload.getClass().getName(),
-            AgentRuntime.EXTERNAL,
-            to,
-            null,
-            0,
-            Priority.NORMAL,
-            DeliveryMode.RELIABLE,
-            headers(idempotencyKey),
-            payload,
-            System.nanoTime()));
+    return store(fromOutside(id, AgentRuntime.EXTERNAL, to, 0, payload, idempotencyKey));
   }
 
   /**
@@ -242,19 +230,8 @@ public final class ClusterNode implements AutoCloseable {
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(payload, "payload");
     long id = nextId();
-    return store(
-        new Envelope(
-            id,
-            payload.getClass().getName(),
-            PgAnswers.caller(node),
-            to,
-            null,
-            id, // a request: its correlation id is its own
-            Priority.NORMAL,
-            DeliveryMode.RELIABLE,
-            headers(idempotencyKey),
-            payload,
-            System.nanoTime()));
+    // a request: its correlation id is its own
+    return store(fromOutside(id, PgAnswers.caller(node), to, id, payload, idempotencyKey));
   }
 
   /**
@@ -367,6 +344,25 @@ public final class ClusterNode implements AutoCloseable {
     if (waiting != null) {
       waiting.forEach(h -> h.complete(null));
     }
+  }
+
+  /**
+   * A RELIABLE message from outside the cluster: a send, or a request ({@code correlation} set).
+   */
+  private static Envelope fromOutside(
+      long id, AgentId sender, AgentId to, long correlation, Object payload, String key) {
+    return new Envelope(
+        id,
+        payload.getClass().getName(),
+        sender,
+        to,
+        null,
+        correlation,
+        Priority.NORMAL,
+        DeliveryMode.RELIABLE,
+        headers(key),
+        payload,
+        System.nanoTime());
   }
 
   private static Map<String, String> headers(String idempotencyKey) {

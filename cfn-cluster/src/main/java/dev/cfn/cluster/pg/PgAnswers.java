@@ -66,10 +66,7 @@ public final class PgAnswers {
               if (!rows.next()) {
                 return Optional.<Envelope>empty();
               }
-              Object[] row = new Object[PgWrites.CONTENT];
-              for (int i = 0; i < row.length; i++) {
-                row[i] = rows.getObject(i + 1);
-              }
+              Object[] row = PgJournal.content(rows);
               Optional<String> problem =
                   EnvelopeRecords.problem(
                       PgSchema.MESSAGE_CHECKSUM, row, rows.getObject(PgWrites.CONTENT + 1));

@@ -587,7 +587,8 @@ public final class PgJournal implements Journal {
     }
   }
 
-  private static Object[] content(ResultSet rows) throws SQLException {
+  /** The message record's content columns of the current row, first in the select list. */
+  static Object[] content(ResultSet rows) throws SQLException {
     Object[] row = new Object[PgWrites.CONTENT];
     for (int i = 0; i < row.length; i++) {
       row[i] = rows.getObject(i + 1);
