@@ -266,8 +266,29 @@ final class ServeCommand implements Callable<Integer> {
           }
 
           @Override
-          public long send(dev.cfn.core.AgentId to, Object payload) {
-            return node.send(to, payload);
+          public long send(dev.cfn.core.AgentId to, Object payload, String idempotencyKey) {
+            return node.send(to, payload, idempotencyKey);
+          }
+
+          @Override
+          public long request(dev.cfn.core.AgentId to, Object payload, String idempotencyKey) {
+            return node.ask(to, payload, idempotencyKey);
+          }
+
+          @Override
+          public java.util.concurrent.CompletableFuture<dev.cfn.core.Envelope> answer(
+              long requestId, java.time.Duration timeout) {
+            return node.answer(requestId, timeout);
+          }
+
+          @Override
+          public java.util.Optional<dev.cfn.core.Envelope> answerOf(long requestId) {
+            return node.answerOf(requestId);
+          }
+
+          @Override
+          public java.util.Optional<dev.cfn.core.Envelope> pendingRequest(long requestId) {
+            return node.pendingRequest(requestId);
           }
         });
     if (!types.isEmpty()) {

@@ -45,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * of one cluster (the tests' PostgreSQL and NATS); tasks sent through the API of one server are
  * stored in the cluster's database, handled by the LLM agent once each on whichever node holds the
  * agent's partition (not by the server's embedded runtime), and acknowledged there; requests with a
- * reply and spawning, which the cluster path does not serve, are refused with a problem saying so.
+ * reply are answered whichever node handled them, and their answers fetched later by id from any
+ * server; idempotency keys are taken by the cluster's database; spawning, which the cluster path
+ * does not serve, is refused with a problem saying so.
  */
 class ServeClusterAgentsTest {
   static final int PARTITIONS = 8;
@@ -117,6 +119,37 @@ class ServeClusterAgentsTest {
     }
   }
 
+  private static HttpResponse<String> get(CfnServer server, String token, String path)
+      throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(server.url() + path))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static long idOf(HttpResponse<String> response) {
+    Matcher m = Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(response.body());
+    assertThat(m.find()).as(response.body()).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  /** A key of a {@code helper} agent whose partition {@code node} holds now. */
+  private static String keyHeldBy(ClusterConfig.Joined node) {
+    Partitioner partitioner = new Partitioner(PARTITIONS);
+    for (int i = 0; ; i++) {
+      String key = "r" + i;
+      if (node.node()
+          .placement()
+          .held()
+          .containsKey(partitioner.partition(AgentId.of("helper", key)))) {
+        return key;
+      }
+    }
+  }
+
   private static HttpResponse<String> post(CfnServer server, String token, String path, String body)
       throws Exception {
     return HttpClient.newHttpClient()
@@ -138,7 +171,24 @@ class ServeClusterAgentsTest {
         PgJournal db = PgJournal.builder(pg).stateCacheKeys(0).open();
         CfnServer a = server("a", models);
         CfnServer b = server("b", models)) {
-      models.script().on(Match.any()).reply(Reply.text("done").withUsage(20, 5, 0));
+      CountDownLatch release = new CountDownLatch(1);
+      models
+          .script()
+          .on(
+              Match.of(
+                  "held until released",
+                  r -> {
+                    String task = r.lastUserMessage();
+                    if (task != null && task.contains("held task")) {
+                      try {
+                        release.await();
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }
+                    return true;
+                  }))
+          .reply(Reply.text("done").withUsage(20, 5, 0));
       StringWriter printed = new StringWriter();
       try (ClusterConfig.Joined na =
               ServeCommand.joinCluster(
@@ -192,18 +242,82 @@ class ServeClusterAgentsTest {
             .isEmpty();
         assertThat(b.runtime().lookup(AgentId.of("helper", "k0"))).isEmpty();
 
-        HttpResponse<String> request =
+        // requests through A's API to agents on either node: answered, and kept for a later GET
+        String tokenB = token(b, dir.resolve("home-b"));
+        for (ClusterConfig.Joined holder : List.of(na, nb)) {
+          String key = keyHeldBy(holder);
+          HttpResponse<String> request =
+              post(
+                  a,
+                  token,
+                  "/v1/messages/request",
+                  "{\"to\":\"helper/"
+                      + key
+                      + "\",\"task\":\"asked of "
+                      + key
+                      + "\",\"timeoutMs\":300000}");
+          assertThat(request.statusCode()).as(request.body()).isEqualTo(200);
+          assertThat(request.body())
+              .contains("\"path\":\"cluster\"")
+              .contains("\"from\":\"helper/" + key + "\"")
+              .contains("done");
+          long requestId = idOf(request);
+          HttpResponse<String> later = get(b, tokenB, "/v1/messages/" + requestId + "/answer");
+          assertThat(later.statusCode()).as(later.body()).isEqualTo(200);
+          assertThat(later.body()).contains("\"from\":\"helper/" + key + "\"").contains("done");
+        }
+        // a caller that gave up before the reply (504) fetches it later by the request's id
+        HttpResponse<String> late =
             post(
                 a,
                 token,
                 "/v1/messages/request",
-                "{\"to\":\"helper/k1\",\"task\":\"x\",\"timeoutMs\":1000}");
-        assertThat(request.statusCode()).isEqualTo(409);
-        assertThat(request.body()).contains("run on the cluster");
+                "{\"to\":\"helper/late\",\"task\":\"held task\",\"timeoutMs\":1,"
+                    + "\"idempotencyKey\":\"late-1\"}");
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+        long lateId = idOf(late);
+        assertThat(late.body()).contains("/v1/messages/" + lateId + "/answer");
+        HttpResponse<String> pending = get(b, tokenB, "/v1/messages/" + lateId + "/answer");
+        assertThat(pending.statusCode()).as(pending.body()).isEqualTo(202);
+        assertThat(pending.body()).contains("\"status\":\"pending\"");
+        release.countDown();
+        HttpResponse<String> fetched =
+            get(b, tokenB, "/v1/messages/" + lateId + "/answer?waitMs=300000");
+        assertThat(fetched.statusCode()).as(fetched.body()).isEqualTo(200);
+        assertThat(fetched.body()).contains("\"from\":\"helper/late\"").contains("done");
+        HttpResponse<String> again =
+            post(
+                a,
+                token,
+                "/v1/messages/request",
+                "{\"to\":\"helper/late\",\"task\":\"held task\",\"timeoutMs\":300000,"
+                    + "\"idempotencyKey\":\"late-1\"}");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(idOf(again)).as("the same request, by its key").isEqualTo(lateId);
+        assertThat(get(a, token, "/v1/messages/999999999/answer").statusCode()).isEqualTo(404);
+        // an idempotency key on a send: the second send is the first one
+        String keyed =
+            "{\"to\":\"helper/keyed\",\"task\":\"keyed task\",\"idempotencyKey\":\"send-1\"}";
+        HttpResponse<String> first = post(a, token, "/v1/messages/send", keyed);
+        HttpResponse<String> second = post(b, tokenB, "/v1/messages/send", keyed);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(202);
+        assertThat(second.statusCode()).as(second.body()).isEqualTo(202);
+        assertThat(idOf(second)).isEqualTo(idOf(first));
+        ServeClusterTest.eventually("the keyed task handled", () -> db.isAcknowledged(idOf(first)));
+        assertThat(
+                models.requests().stream()
+                    .map(RecordedRequest::lastUserMessage)
+                    .filter(t -> t != null && t.contains("keyed task"))
+                    .count())
+            .as("the model was asked the keyed task once")
+            .isEqualTo(1);
+
         HttpResponse<String> spawn =
             post(a, token, "/v1/agents", "{\"type\":\"helper\",\"key\":\"k1\"}");
         assertThat(spawn.statusCode()).isEqualTo(409);
         assertThat(spawn.body()).contains("run on the cluster");
+      } finally {
+        release.countDown();
       }
     }
   }
@@ -219,7 +333,24 @@ class ServeClusterAgentsTest {
   @Test
   @Timeout(360)
   void aTaskWhoseNodeIsKilledMidTaskIsHandledOnceByTheSurvivor() throws Exception {
-    String pg = TestDatabase.newSchema("serveagentskill");
+    killMidTask(false);
+  }
+
+  /**
+   * As {@link #aTaskWhoseNodeIsKilledMidTaskIsHandledOnceByTheSurvivor}, with the task sent as a
+   * request through server A's API ({@code POST /v1/messages/request}) that waits for the reply
+   * while node B, which holds the agent, is SIGKILLed mid-task: the caller gets the reply of node
+   * A's handling (its one answer, stored in PostgreSQL), and it can be fetched again by the
+   * request's id.
+   */
+  @Test
+  @Timeout(360)
+  void aRequestWhoseNodeIsKilledMidTaskIsAnsweredByTheSurvivor() throws Exception {
+    killMidTask(true);
+  }
+
+  private void killMidTask(boolean viaRequest) throws Exception {
+    String pg = TestDatabase.newSchema(viaRequest ? "serveagentskillreq" : "serveagentskill");
     String crash = "task number crash";
     CountDownLatch askedByB = new CountDownLatch(1);
     CountDownLatch killed = new CountDownLatch(1);
@@ -307,37 +438,67 @@ class ServeClusterAgentsTest {
             }
           }
           String token = token(a, dir.resolve("home-a"));
-          HttpResponse<String> sent =
-              post(
-                  a,
-                  token,
-                  "/v1/messages/send",
-                  "{\"to\":\"helper/" + key + "\",\"task\":\"" + crash + "\"}");
-          assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
-          assertThat(sent.body()).contains("\"path\":\"cluster\"").contains("\"RELIABLE\"");
-          Matcher m = Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(sent.body());
-          assertThat(m.find()).isTrue();
-          long id = Long.parseLong(m.group(1));
+          String body = "{\"to\":\"helper/" + key + "\",\"task\":\"" + crash + "\"";
+          java.util.concurrent.CompletableFuture<HttpResponse<String>> asked =
+              new java.util.concurrent.CompletableFuture<>();
+          long id = -1;
+          if (viaRequest) {
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        asked.complete(
+                            post(
+                                a, token, "/v1/messages/request", body + ",\"timeoutMs\":300000}"));
+                      } catch (Exception | Error e) {
+                        asked.completeExceptionally(e);
+                      }
+                    });
+          } else {
+            HttpResponse<String> sent = post(a, token, "/v1/messages/send", body + "}");
+            assertThat(sent.statusCode()).as(sent.body()).isEqualTo(202);
+            assertThat(sent.body()).contains("\"path\":\"cluster\"").contains("\"RELIABLE\"");
+            id = idOf(sent);
+          }
 
           assertThat(askedByB.await(300, TimeUnit.SECONDS))
               .as("node B's agent asked the model; its log: %s", log(childLog))
               .isTrue();
-          assertThat(db.isAcknowledged(id)).isFalse();
+          if (viaRequest) {
+            assertThat(asked).as("no answer before the kill").isNotDone();
+          } else {
+            assertThat(db.isAcknowledged(id)).isFalse();
+          }
           assertThat(b.kill()).isTrue();
           assertThat(b.exitValue()).isEqualTo(ChildJvm.SIGKILLED);
           killed.countDown();
+          if (viaRequest) {
+            HttpResponse<String> answered = asked.get(300, TimeUnit.SECONDS);
+            assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+            assertThat(answered.body())
+                .contains("\"path\":\"cluster\"")
+                .contains("\"from\":\"helper/" + key + "\"")
+                .contains("done");
+            id = idOf(answered);
+            HttpResponse<String> again = get(a, token, "/v1/messages/" + id + "/answer");
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+            assertThat(again.body()).contains("done");
+          }
+          long handledId = id;
 
           ServeClusterTest.eventually(
               "node A took the partition over and handled the task",
               () -> na.node().handledCount() == 1);
           assertThat(na.node().placement().held()).containsKey(partition);
-          assertThat(db.isAcknowledged(id)).as("message " + id + " acknowledged").isTrue();
-          long asked =
+          assertThat(db.isAcknowledged(handledId))
+              .as("message " + handledId + " acknowledged")
+              .isTrue();
+          long askedModel =
               models.requests().stream()
                   .map(RecordedRequest::lastUserMessage)
                   .filter(t -> t != null && t.contains(crash))
                   .count();
-          assertThat(asked)
+          assertThat(askedModel)
               .as(
                   "the model was asked for the task at most twice (node B's call in flight, node A's)")
               .isLessThanOrEqualTo(2);

@@ -247,9 +247,11 @@ public final class CfnServer implements AutoCloseable {
   /**
    * Runs the agent types of {@code path} on the cluster: from now on the API's sends to agents of
    * those types ({@code POST /v1/messages/send}) go through {@link ClusterPath#send}, RELIABLE
-   * whatever the request says, instead of the embedded runtime; requests with a reply, spawning and
-   * idempotency keys are refused for them with a problem that says so. Null runs every type on the
-   * embedded runtime again.
+   * whatever the request says, instead of the embedded runtime, and their requests ({@code POST
+   * /v1/messages/request}) through {@link ClusterPath#request}, whose stored answers {@code GET
+   * /v1/messages/{id}/answer} reads; idempotency keys are taken by the cluster's database. Spawning
+   * is refused for them with a problem that says so. Null runs every type on the embedded runtime
+   * again.
    */
   public void runOnCluster(ClusterPath path) {
     node.cluster = path;

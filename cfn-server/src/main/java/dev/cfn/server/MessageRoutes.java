@@ -61,18 +61,14 @@ final class MessageRoutes {
   /**
    * A send to an agent whose type runs on the cluster ({@link CfnServer#runOnCluster}): a RELIABLE
    * message of the cluster, stored in its database before the answer, handled once on the node
-   * holding the agent's partition.
+   * holding the agent's partition. An {@code idempotencyKey} is taken in the cluster's database
+   * with the message: a send with a key used before (within the retention) returns the first
+   * message's id and stores nothing.
    */
   private static Map<String, Object> sendOnCluster(Call call, AgentId to, ClusterPath cluster) {
-    if (call.text("idempotencyKey", null) != null) {
-      throw Problem.badRequest(
-          "agents of type '"
-              + to.type()
-              + "' run on the cluster, which takes no idempotencyKey yet (fix: send without it;"
-              + " each message is handled once)");
-    }
+    String key = call.text("idempotencyKey", null);
     Object payload = payload(call);
-    long id = accept(() -> cluster.send(to, payload));
+    long id = accept(() -> cluster.send(to, payload, key));
     call.status(202);
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("id", id);
@@ -104,12 +100,14 @@ final class MessageRoutes {
   /** {@code POST /v1/messages/request}: waits for the reply, at most {@code timeoutMs}. */
   Object request(Call call) throws InterruptedException {
     AgentId to = recipient(call);
-    if (node.clusterFor(to.type()).isPresent()) {
-      throw Problem.conflict(
-          "agents of type '"
-              + to.type()
-              + "' run on the cluster, where requests with a reply are not served yet (fix: POST"
-              + " /v1/messages/send; see docs/cluster.md)");
+    java.util.Optional<ClusterPath> cluster = node.clusterFor(to.type());
+    if (cluster.isPresent()) {
+      return requestOnCluster(call, to, cluster.get());
+    }
+    if (call.text("idempotencyKey", null) != null) {
+      throw Problem.badRequest(
+          "idempotencyKey is taken on a request only for agents that run on a cluster (fix: drop"
+              + " it; see docs/cluster.md)");
     }
     Duration timeout = Duration.ofMillis(call.body.path("timeoutMs").asLong());
     Object payload = payload(call);
@@ -131,6 +129,150 @@ final class MessageRoutes {
     r.put("from", String.valueOf(answer.sender()));
     r.put("payload", json(answer.payload()));
     return r;
+  }
+
+  /**
+   * A request to an agent whose type runs on the cluster: a RELIABLE request of the cluster, stored
+   * in its database before anything is answered, handled once on the node holding the agent's
+   * partition, whose reply is stored in the database with its acknowledgement. Waits for that reply
+   * at most {@code timeoutMs}: 200 with it, or 504 with the request's {@code id}, by which {@code
+   * GET /v1/messages/{id}/answer} fetches the reply later, on any server of the cluster. An {@code
+   * idempotencyKey} makes a repeated request (a caller whose connection dropped, asking again) the
+   * first one, and its reply the first one's.
+   */
+  private static Map<String, Object> requestOnCluster(Call call, AgentId to, ClusterPath cluster)
+      throws InterruptedException {
+    Duration timeout = Duration.ofMillis(call.body.path("timeoutMs").asLong());
+    String key = call.text("idempotencyKey", null);
+    Object payload = payload(call);
+    long id = accept(() -> cluster.request(to, payload, key));
+    Envelope answer;
+    try {
+      answer = cluster.answer(id, timeout).get(timeout.toMillis() + 30_000, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw answerLater(to, id, timeout);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof TimeoutException) {
+        throw answerLater(to, id, timeout);
+      }
+      throw new Problem(
+              502,
+              "No reply",
+              "request "
+                  + id
+                  + " to "
+                  + to
+                  + " is stored, but its reply could not be read: "
+                  + e.getCause().getMessage()
+                  + " (fix: GET /v1/messages/"
+                  + id
+                  + "/answer later)")
+          .with("id", id);
+    }
+    return answered(id, answer);
+  }
+
+  private static Map<String, Object> answered(long id, Envelope answer) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("id", id);
+    r.put("from", String.valueOf(answer.sender()));
+    r.put("payload", json(answer.payload()));
+    r.put("path", "cluster");
+    return r;
+  }
+
+  private static Problem answerLater(AgentId to, long id, Duration timeout) {
+    return new Problem(
+            504,
+            "Request timed out",
+            "no reply from "
+                + to
+                + " within "
+                + timeout.toMillis()
+                + " ms; request "
+                + id
+                + " is stored and will be handled (fix: GET /v1/messages/"
+                + id
+                + "/answer later, or a longer timeoutMs)")
+        .with("id", id);
+  }
+
+  /**
+   * {@code GET /v1/messages/{id}/answer}: the reply to request {@code id} made to an agent that
+   * runs on the cluster, from any server of the cluster: 200 with it, 202 while the request waits
+   * to be handled; with {@code waitMs} (up to 600,000), waits that long for it first.
+   */
+  Object answer(Call call) throws InterruptedException {
+    String text = call.path("id");
+    call.target("request:" + text);
+    long id;
+    try {
+      id = Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      id = 0;
+    }
+    if (id < 1) {
+      throw Problem.badRequest(
+          "request id '" + text + "' is not a positive whole number (fix: the id a request gave)");
+    }
+    long waitMs = 0;
+    String wait = call.ctx == null ? null : call.ctx.queryParam("waitMs");
+    if (wait != null) {
+      try {
+        waitMs = Long.parseLong(wait);
+      } catch (NumberFormatException e) {
+        waitMs = -1;
+      }
+      if (waitMs < 0 || waitMs > 600_000) {
+        throw Problem.badRequest(
+            "waitMs '" + wait + "' must be a whole number from 0 to 600000 (fix: such as 30000)");
+      }
+    }
+    ClusterPath cluster = node.cluster;
+    if (cluster == null) {
+      throw Problem.notFound(
+          "this server keeps no answers: only requests to agents that run on a cluster (cfn serve"
+              + " --cluster) are answered later");
+    }
+    long requestId = id;
+    java.util.Optional<Envelope> answer = accept(() -> cluster.answerOf(requestId));
+    if (answer.isEmpty()) {
+      java.util.Optional<Envelope> pending = accept(() -> cluster.pendingRequest(requestId));
+      if (pending.isEmpty()) {
+        answer = accept(() -> cluster.answerOf(requestId)); // answered meanwhile?
+      }
+      if (answer.isEmpty() && pending.isEmpty()) {
+        throw Problem.notFound(
+            "no answer to request "
+                + id
+                + " is stored: it is not a request to an agent on the cluster, it was handled"
+                + " without a reply or dead-lettered, or its answer is older than the retention");
+      }
+      if (answer.isEmpty()) {
+        call.requireScope("agent", pending.get().recipient().type());
+        if (waitMs > 0) {
+          try {
+            answer =
+                java.util.Optional.of(
+                    cluster
+                        .answer(id, Duration.ofMillis(waitMs))
+                        .get(waitMs + 30_000, TimeUnit.MILLISECONDS));
+          } catch (TimeoutException | ExecutionException e) {
+            // still pending
+          }
+        }
+        if (answer.isEmpty()) {
+          call.status(202);
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("id", id);
+          r.put("to", pending.get().recipient().toString());
+          r.put("status", "pending");
+          return r;
+        }
+      }
+    }
+    call.requireScope("agent", answer.get().sender().type());
+    return answered(id, answer.get());
   }
 
   private static Problem timedOut(AgentId to, Duration timeout) {

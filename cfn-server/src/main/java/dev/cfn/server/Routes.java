@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
  * GET    /v1/dead-letters                   viewer      no
  * GET    /v1/events (Server-Sent Events)    viewer      no
  * POST   /v1/messages/send|publish|request  agent       no
+ * GET    /v1/messages/{id}/answer           agent       no   (cluster: a request's stored reply)
  * GET    /v1/memory/{namespace}/{key}       agent       no
  * GET    /v1/memory?q=                      agent       no
  * PUT    /v1/memory/{namespace}/{key}       agent       yes
@@ -159,6 +160,15 @@ final class Routes {
             "request",
             "Sends a request and waits for the reply, at most timeoutMs.",
             messages::request),
+        new ApiRoute(
+            "GET",
+            "/v1/messages/{id}/answer",
+            AGENT,
+            false,
+            null,
+            "The stored reply to a request made to an agent on the cluster (200), or 202 while it"
+                + " waits; waitMs waits that long first.",
+            messages::answer),
         new ApiRoute(
             "GET",
             "/v1/dead-letters",

@@ -37,6 +37,7 @@ class AuthenticationTest {
     LEAST_ROLE.put("POST /v1/messages/send", Role.AGENT);
     LEAST_ROLE.put("POST /v1/messages/publish", Role.AGENT);
     LEAST_ROLE.put("POST /v1/messages/request", Role.AGENT);
+    LEAST_ROLE.put("GET /v1/messages/{id}/answer", Role.AGENT);
     LEAST_ROLE.put("GET /v1/memory", Role.AGENT);
     LEAST_ROLE.put("GET /v1/memory/{namespace}/{key}", Role.AGENT);
     LEAST_ROLE.put("PUT /v1/memory/{namespace}/{key}", Role.AGENT);

@@ -39,6 +39,8 @@ import java.util.Objects;
  *   <li>{@code cfn.ns.topic.SOURCE.SEG1...SEGn}: a publication on topic {@code SEG1...SEGn@SOURCE}
  *       (each topic segment a token of its own, so NATS wildcards can select topic types).
  *   <li>{@code cfn.ns.inbox.NODE.ID}: a reply to request {@code ID} sent by node {@code NODE}.
+ *   <li>{@code cfn.ns.answer.NODE}: the hint that a RELIABLE request node {@code NODE} took from
+ *       outside the cluster has its answer stored (the body is the request's id).
  * </ul>
  *
  * <p>Instances are immutable and thread-safe.
@@ -176,6 +178,15 @@ public final class Subjects {
   /** The wildcard subject of node {@code node}'s reply inbox. */
   public String inboxFilter(String node) {
     return prefix + "inbox." + encodeToken(node) + ".*";
+  }
+
+  /**
+   * The subject on which node {@code node} hears that a RELIABLE request it took from outside the
+   * cluster was answered: {@code cfn.ns.answer.NODE}, the body the request's id (a hint; the answer
+   * itself is in PostgreSQL).
+   */
+  public String answers(String node) {
+    return prefix + "answer." + encodeToken(node);
   }
 
   /** The reply subject of request {@code requestId} sent by node {@code node}. */

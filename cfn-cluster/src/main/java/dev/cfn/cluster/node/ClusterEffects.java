@@ -19,7 +19,9 @@ public interface ClusterEffects extends Effects {
    * Replies to {@code request} (a RELIABLE request delivered to this handler's agent, sent with
    * {@link #request}) with {@code payload}: a RELIABLE message to the requester, its correlation id
    * the request's, committed with this message's acknowledgement. The requester's {@link
-   * ClusterAgent} receives it as a message whose {@link Envelope#isReply()} is true.
+   * ClusterAgent} receives it as a message whose {@link Envelope#isReply()} is true. The reply to a
+   * request from outside the cluster ({@link ClusterNode#ask}) is not sent but stored for its
+   * caller, in the same transaction ({@code PgAnswers}); the first reply to a request is kept.
    *
    * @return the reply's id
    * @throws IllegalStateException when {@code request} is not a request to this agent

@@ -9,6 +9,7 @@ import dev.cfn.cluster.nats.ReliableStream;
 import dev.cfn.cluster.nats.Subjects;
 import dev.cfn.cluster.pg.Lease;
 import dev.cfn.cluster.pg.LeaseLostException;
+import dev.cfn.cluster.pg.PgAnswers;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.PgOutbox.OutboxMessage;
 import dev.cfn.core.AgentId;
@@ -21,6 +22,7 @@ import dev.cfn.core.TopicId;
 import dev.cfn.core.spi.Effect;
 import dev.cfn.core.spi.Journal;
 import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,8 +37,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -71,6 +76,13 @@ import org.slf4j.LoggerFactory;
  * Best-effort requests ({@link #request}) go over core NATS to the node holding the agent's
  * partition, which answers with the type's {@link ClusterResponder}.
  *
+ * <p>A RELIABLE request from outside the cluster ({@link #ask}: an API call) is stored like a send,
+ * with this node as its sender ({@link PgAnswers#caller}); the handler's reply to it is not sent
+ * but stored in PostgreSQL with the acknowledgement ({@link PgAnswers}), on whichever node handled
+ * it, and that node hints the asking node on core NATS ({@link Subjects#answers}). Any node can
+ * wait for an answer ({@link #answer}: the hint wakes the asking node at once, the others read
+ * PostgreSQL every {@link #ANSWER_POLL}) or read it later ({@link #answerOf}).
+ *
  * <p>Every node relays the unpublished outbox rows of the partitions it holds (written by their
  * handlers); the holder of partition 0 also relays the rows of no partition (sent from outside a
  * handler) and runs the reconciler ({@link OutboxRelay#reconcile}). Message ids come in blocks from
@@ -88,8 +100,17 @@ public final class ClusterNode implements AutoCloseable {
   /** How long a published message stays pending before the reconciler looks, by default: 60 s. */
   public static final Duration DEFAULT_RECONCILE_AFTER = Duration.ofSeconds(60);
 
+  /**
+   * How often a wait for an answer ({@link #answer}) reads PostgreSQL when no hint came: 1 s. The
+   * hint makes the asking node's own waits prompt; this bounds the others', and a lost hint's.
+   */
+  public static final Duration ANSWER_POLL = Duration.ofSeconds(1);
+
   private final PgJournal journal;
   private final String node;
+  private final Subjects subjects;
+  private final Map<Long, Set<CompletableFuture<Void>>> answerHints = new ConcurrentHashMap<>();
+  private Dispatcher answerDispatcher;
   private final Map<String, ClusterAgent> agents;
   private final Map<String, ClusterResponder> responders;
   private final Map<String, Set<String>> subscriptions; // pattern -> subscribed agent types
@@ -118,6 +139,7 @@ public final class ClusterNode implements AutoCloseable {
   private ClusterNode(Builder b, ReliableStream stream, OutboxRelay relay) {
     this.journal = b.journal;
     this.node = b.node;
+    this.subjects = Subjects.of(b.namespace);
     this.agents = Map.copyOf(b.agents);
     this.responders = Map.copyOf(b.responders);
     this.subscriptions = new LinkedHashMap<>();
@@ -173,22 +195,199 @@ public final class ClusterNode implements AutoCloseable {
    * PostgreSQL when this returns, and published at once (or, should that fail, by the relay later).
    */
   public long send(AgentId to, Object payload) {
+    return send(to, payload, null);
+  }
+
+  /**
+   * Sends {@code payload} to {@code to} as {@link #send(AgentId, Object)} does, deduplicated by the
+   * producer's {@code idempotencyKey} (null: none): while the key is younger than the journal's
+   * retention, a send with the same key, from any node, stores nothing and returns the id of the
+   * message first stored under it. The key is taken in the transaction that stores the message
+   * ({@code cfn_idempotency}), so two nodes sending with one key at once store one message.
+   *
+   * @throws IllegalArgumentException when the key is empty or longer than {@value
+   *     Envelope#MAX_IDEMPOTENCY_KEY_CHARS} characters
+   */
+  public long send(AgentId to, Object payload, String idempotencyKey) {
     Objects.requireNonNull(to, "to");
     Objects.requireNonNull(payload, "payload");
-    Envelope e =
-        new Envelope(
-            nextId(),
-            payload.getClass().getName(),
-            AgentRuntime.EXTERNAL,
-            to,
-            null,
-            0,
-            Priority.NORMAL,
-            DeliveryMode.RELIABLE,
-            Map.of(),
-            payload,
-            System.nanoTime());
-    journal.append(e);
+    long id = nextId();
+    return store(fromOutside(id, AgentRuntime.EXTERNAL, to, 0, payload, idempotencyKey));
+  }
+
+  /**
+   * Sends {@code payload} to {@code to} as a RELIABLE request from outside the cluster and returns
+   * its id: durable in PostgreSQL when this returns, handled once like a {@link #send}, by
+   * whichever node holds {@code to}'s partition. The handler's reply ({@link ClusterEffects#reply},
+   * or {@code AgentContext.reply} for a cfn-core agent) is stored in PostgreSQL with its
+   * acknowledgement ({@link PgAnswers}) instead of being sent: wait for it with {@link #answer},
+   * read it with {@link #answerOf}, on any node, for the journal's retention. With an {@code
+   * idempotencyKey} (null: none) it is deduplicated as {@link #send(AgentId, Object, String)} is,
+   * so a caller that lost its connection can ask again with the same key and get the first
+   * request's id, hence its answer.
+   */
+  public long ask(AgentId to, Object payload, String idempotencyKey) {
+    Objects.requireNonNull(to, "to");
+    Objects.requireNonNull(payload, "payload");
+    long id = nextId();
+    // a request: its correlation id is its own
+    return store(fromOutside(id, PgAnswers.caller(node), to, id, payload, idempotencyKey));
+  }
+
+  /**
+   * The answer to request {@code requestId} ({@link #ask}, from any node): completes with the reply
+   * once it is stored, or fails with {@link TimeoutException} after {@code timeout} (the request
+   * stays pending and its answer can still come: {@link #answerOf}). The asking node hears of the
+   * answer on core NATS at once; the wait also reads PostgreSQL every {@link #ANSWER_POLL}, so it
+   * ends on any node and whatever NATS lost. Cancelling the future ends the wait.
+   */
+  public CompletableFuture<Envelope> answer(long requestId, Duration timeout) {
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative, was " + timeout);
+    }
+    CompletableFuture<Envelope> result = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .name("cfn-answer-" + requestId)
+        .start(() -> awaitAnswer(requestId, System.nanoTime() + timeout.toNanos(), result));
+    return result;
+  }
+
+  /**
+   * The answer to request {@code requestId} ({@link #ask}) if it is stored; empty while the request
+   * is pending, when its handler did not reply, or once the answer is older than the retention.
+   */
+  public Optional<Envelope> answerOf(long requestId) {
+    return journal.answers().find(requestId);
+  }
+
+  /**
+   * Request {@code requestId} ({@link #ask}) while it is pending: stored and not yet handled (nor
+   * dead-lettered). Empty for any other message.
+   */
+  public Optional<Envelope> pendingRequest(long requestId) {
+    return journal
+        .outbox()
+        .pending(requestId)
+        .filter(
+            e ->
+                e.isRequest()
+                    && e.sender() != null
+                    && PgAnswers.CALLER_TYPE.equals(e.sender().type()));
+  }
+
+  private void awaitAnswer(long id, long deadline, CompletableFuture<Envelope> result) {
+    CompletableFuture<Void> hint = hintFor(id);
+    try {
+      while (!result.isDone()) {
+        try {
+          Optional<Envelope> found = journal.answers().find(id);
+          if (found.isPresent()) {
+            result.complete(found.get());
+            return;
+          }
+        } catch (RuntimeException e) {
+          log.debug("node {}: reading the answer to request {} failed: {}", node, id, e.toString());
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          result.completeExceptionally(new TimeoutException("no answer to request " + id + " yet"));
+          return;
+        }
+        if (hint.isDone()) {
+          dropHint(id, hint);
+          hint = hintFor(id); // a hint came and the answer was not there: wait for the next
+        }
+        try {
+          hint.get(Math.min(left, ANSWER_POLL.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          // poll again
+        } catch (InterruptedException e) {
+          result.completeExceptionally(e);
+          return;
+        }
+      }
+    } finally {
+      dropHint(id, hint);
+    }
+  }
+
+  private CompletableFuture<Void> hintFor(long id) {
+    CompletableFuture<Void> hint = new CompletableFuture<>();
+    answerHints.compute(
+        id,
+        (k, set) -> {
+          Set<CompletableFuture<Void>> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+          s.add(hint);
+          return s;
+        });
+    return hint;
+  }
+
+  private void dropHint(long id, CompletableFuture<Void> hint) {
+    answerHints.computeIfPresent(
+        id,
+        (k, set) -> {
+          set.remove(hint);
+          return set.isEmpty() ? null : set;
+        });
+  }
+
+  /** A hint on {@link Subjects#answers}: wakes this node's waits for that request's answer. */
+  private void onAnswerHint(io.nats.client.Message m) {
+    long id;
+    try {
+      id = Long.parseLong(new String(m.getData(), StandardCharsets.US_ASCII));
+    } catch (NumberFormatException e) {
+      return;
+    }
+    Set<CompletableFuture<Void>> waiting = answerHints.get(id);
+    if (waiting != null) {
+      waiting.forEach(h -> h.complete(null));
+    }
+  }
+
+  /**
+   * A RELIABLE message from outside the cluster: a send, or a request ({@code correlation} set).
+   */
+  private static Envelope fromOutside(
+      long id, AgentId sender, AgentId to, long correlation, Object payload, String key) {
+    return new Envelope(
+        id,
+        payload.getClass().getName(),
+        sender,
+        to,
+        null,
+        correlation,
+        Priority.NORMAL,
+        DeliveryMode.RELIABLE,
+        headers(key),
+        payload,
+        System.nanoTime());
+  }
+
+  private static Map<String, String> headers(String idempotencyKey) {
+    if (idempotencyKey == null) {
+      return Map.of();
+    }
+    if (idempotencyKey.isEmpty() || idempotencyKey.length() > Envelope.MAX_IDEMPOTENCY_KEY_CHARS) {
+      throw new IllegalArgumentException(
+          "idempotency key must be 1 to "
+              + Envelope.MAX_IDEMPOTENCY_KEY_CHARS
+              + " characters, was "
+              + idempotencyKey.length());
+    }
+    return Map.of(Envelope.IDEMPOTENCY_KEY_HEADER, idempotencyKey);
+  }
+
+  /**
+   * Stores {@code e} (once per idempotency key, when it has one) and publishes it; returns its id,
+   * or the id of the message first stored under its key.
+   */
+  private long store(Envelope e) {
+    long id = journal.appendOnce(e);
+    if (id != e.id()) {
+      return id; // a duplicate: the first one is stored, and published or left to the relay
+    }
     try {
       relay.publishNow(List.of(e));
     } catch (Exception ex) {
@@ -430,7 +629,11 @@ public final class ClusterNode implements AutoCloseable {
     List<Envelope> out = new ArrayList<>();
     for (Effect effect : effects.effects()) {
       if (effect instanceof Effect.Send send) {
-        out.add(send.envelope());
+        if (PgAnswers.isAnswer(send.envelope())) {
+          hintAnswered(send.envelope()); // stored, not sent
+        } else {
+          out.add(send.envelope());
+        }
       }
     }
     if (!out.isEmpty()) {
@@ -442,6 +645,20 @@ public final class ClusterNode implements AutoCloseable {
         }
         log.debug("outbox of message {} not yet published ({}); the relay will", id, ex.toString());
       }
+    }
+  }
+
+  /** Tells the asking node that the answer {@code answer} to its request is stored. */
+  private void hintAnswered(Envelope answer) {
+    try {
+      nats.publish(
+          subjects.answers(answer.recipient().key()),
+          Long.toString(answer.correlationId()).getBytes(StandardCharsets.US_ASCII));
+    } catch (RuntimeException ex) {
+      log.debug(
+          "answer to request {} stored, its hint not sent ({}); the asker will poll",
+          answer.correlationId(),
+          ex.toString());
     }
   }
 
@@ -544,6 +761,9 @@ public final class ClusterNode implements AutoCloseable {
     if (transport != null) {
       transport.close();
     }
+    if (answerDispatcher != null) {
+      nats.closeDispatcher(answerDispatcher);
+    }
     responderThreads.shutdown();
   }
 
@@ -575,6 +795,13 @@ public final class ClusterNode implements AutoCloseable {
     /** The handler of agent type {@code type}'s messages (register the same on every node). */
     public Builder agent(String type, ClusterAgent agent) {
       AgentId.of(type, "x"); // validates the type as AgentId does
+      if (PgAnswers.CALLER_TYPE.equals(type)) {
+        throw new IllegalArgumentException(
+            "agent type '"
+                + type
+                + "' is reserved: it is the sender of requests from outside the cluster (fix:"
+                + " give the agent type another name)");
+      }
       agents.put(type, Objects.requireNonNull(agent, "agent"));
       return this;
     }
@@ -708,10 +935,13 @@ public final class ClusterNode implements AutoCloseable {
       ClusterNode n = new ClusterNode(this, stream, relay);
       self[0] = n;
       n.transport = new BestEffortTransport(nats, subjects, new Partitioner(partitions), node);
+      n.answerDispatcher = nats.createDispatcher(n::onAnswerHint);
+      n.answerDispatcher.subscribe(subjects.answers(node));
       try {
         n.placement = Placement.start(journal, node, settings, n::startPartition);
       } catch (Exception | Error e) {
         n.transport.close();
+        nats.closeDispatcher(n.answerDispatcher);
         n.responderThreads.shutdown();
         throw e;
       }

@@ -110,6 +110,7 @@ public final class PgJournal implements Journal {
   private final PgLeases leases;
   private final PgNodes nodes;
   private final PgOutbox outbox;
+  private final PgAnswers answers;
   private final AtomicLong quarantined = new AtomicLong();
   private final boolean ownsAtRest;
   private PgWakeups.Connector direct; // set once by the builder, before the journal is shared
@@ -135,6 +136,7 @@ public final class PgJournal implements Journal {
     this.leases = new PgLeases(pool, where);
     this.nodes = new PgNodes(pool, where);
     this.outbox = new PgOutbox(this);
+    this.answers = new PgAnswers(this);
     this.writer =
         new PgWriter(
             pool,
@@ -173,6 +175,11 @@ public final class PgJournal implements Journal {
   /** The pending messages as the cluster transport's outbox. */
   public PgOutbox outbox() {
     return outbox;
+  }
+
+  /** The answers to requests from outside the cluster, in this journal's database. */
+  public PgAnswers answers() {
+    return answers;
   }
 
   /**
@@ -518,7 +525,10 @@ public final class PgJournal implements Journal {
             switch (effect) {
               case Effect.Put p -> new PgWrites.Change.Put(p.namespace(), p.key(), p.value());
               case Effect.Delete d -> new PgWrites.Change.Delete(d.namespace(), d.key());
-              case Effect.Send s -> new PgWrites.Change.Send(row(s.envelope(), fence));
+              case Effect.Send s ->
+                  PgAnswers.isAnswer(s.envelope())
+                      ? new PgWrites.Change.Answer(row(s.envelope(), fence))
+                      : new PgWrites.Change.Send(row(s.envelope(), fence));
               case Effect.Increment i ->
                   new PgWrites.Change.Increment(i.namespace(), i.key(), i.delta());
               case Effect.CompareAndSet cas ->
@@ -577,7 +587,8 @@ public final class PgJournal implements Journal {
     }
   }
 
-  private static Object[] content(ResultSet rows) throws SQLException {
+  /** The message record's content columns of the current row, first in the select list. */
+  static Object[] content(ResultSet rows) throws SQLException {
     Object[] row = new Object[PgWrites.CONTENT];
     for (int i = 0; i < row.length; i++) {
       row[i] = rows.getObject(i + 1);

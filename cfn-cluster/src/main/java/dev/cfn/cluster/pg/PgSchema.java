@@ -20,7 +20,9 @@ import java.util.List;
  * columns ({@code dev.cfn.store.journal.EnvelopeRecords#COLUMNS}) with a CRC32C ({@code crc}) over
  * them, computed under the name {@value #MESSAGE_CHECKSUM}, so a record moves between the two
  * tables verbatim; then {@code part} (the partition of the lease it was written under, null when
- * none), the attempt count and the last error or cause.
+ * none), the attempt count and the last error or cause. {@code cfn_answers} holds the same columns
+ * for the answers to requests from outside the cluster ({@link PgAnswers}), keyed by the request's
+ * id (their {@code correlation_id}).
  */
 final class PgSchema {
   /** The table name message checksums are computed under, in both message tables. */
@@ -85,7 +87,13 @@ final class PgSchema {
                   + " (SELECT coalesce(max(id), 0) FROM cfn_quarantine),"
                   + " (SELECT coalesce(max(value), 0) FROM cfn_meta WHERE key = '"
                   + PgWrites.RETIRED_HIGH_ID
-                  + "')))"));
+                  + "')))"),
+          // 3: answers to requests from outside the cluster (PgAnswers), one per request
+          List.of(
+              "CREATE TABLE cfn_answers ("
+                  + MESSAGE_COLUMNS
+                  + ", answered_at bigint NOT NULL, PRIMARY KEY (correlation_id))",
+              "CREATE INDEX cfn_answers_at ON cfn_answers (answered_at)"));
 
   /** The version this cfn writes. */
   static final int VERSION = MIGRATIONS.size();

@@ -44,6 +44,13 @@ final class PgWrites {
           + CONTENT_PARAMS
           + "?, ?, 0)";
 
+  static final String INSERT_ANSWER =
+      "INSERT INTO cfn_answers ("
+          + CONTENT_COLUMNS
+          + ", crc, part, answered_at) VALUES ("
+          + CONTENT_PARAMS
+          + "?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING";
+
   static final String PUT =
       "INSERT INTO cfn_state (namespace, key, value, message_id) VALUES (?, ?, ?, ?)"
           + " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
@@ -223,6 +230,9 @@ final class PgWrites {
 
     record Send(Row row) implements Change {}
 
+    /** An answer to a request from outside the cluster: kept in {@code cfn_answers}, not sent. */
+    record Answer(Row row) implements Change {}
+
     record Increment(String namespace, String key, long delta) implements Change {}
 
     record CompareAndSet(String namespace, String key, String expected, String value)
@@ -294,6 +304,13 @@ final class PgWrites {
             written.add(new StateCache.Write(d.namespace(), d.key(), null));
           }
           case Change.Send send -> insertMessage(c, send.row());
+          case Change.Answer answer -> {
+            try (PreparedStatement s = c.prepareStatement(INSERT_ANSWER)) {
+              bindContent(s, answer.row());
+              s.setLong(CONTENT + 3, now.toEpochMilli());
+              s.executeUpdate(); // the first answer to a request wins
+            }
+          }
           case Change.Increment inc -> {
             String current = stateValue(c, inc.namespace(), inc.key());
             long base;
@@ -767,7 +784,9 @@ final class PgWrites {
     }
   }
 
-  /** Forgets acknowledged ids, idempotency keys and call records older than the retention. */
+  /**
+   * Forgets acknowledged ids, idempotency keys, call records and answers older than the retention.
+   */
   static final class Sweep extends PgOp<Integer> {
     private final Duration retention;
 
@@ -781,6 +800,7 @@ final class PgWrites {
       long cutoff = now.minus(retention).toEpochMilli();
       update(c, "DELETE FROM cfn_idempotency WHERE created_at < ?", cutoff);
       update(c, "DELETE FROM cfn_calls WHERE recorded_at < ?", cutoff);
+      update(c, "DELETE FROM cfn_answers WHERE answered_at < ?", cutoff);
       try (PreparedStatement s =
           c.prepareStatement(
               "WITH gone AS (DELETE FROM cfn_acked WHERE acked_at < ? RETURNING id),"

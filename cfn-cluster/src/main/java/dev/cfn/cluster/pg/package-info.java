@@ -8,7 +8,8 @@
  * dev.cfn.cluster.pg.LeaseLostException}).
  *
  * <p>Public: those five, and for the cluster layer {@link dev.cfn.cluster.pg.PgNodes} (node
- * heartbeats) and {@link dev.cfn.cluster.pg.PgOutbox} (the pending messages as the relay's outbox).
+ * heartbeats) and {@link dev.cfn.cluster.pg.PgOutbox} (the pending messages as the relay's outbox)
+ * and {@link dev.cfn.cluster.pg.PgAnswers} (the answers to requests from outside the cluster).
  * Package-private beside them: the group-commit writer ({@code PgWriter}, {@code PgOp}, {@code
  * PgWrites}), the fence a write carries ({@code Fence}) and the journal seen under a lease ({@code
  * FencedJournal}), the versioned schema ({@code PgSchema}), the in-memory committed state

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cfn.cluster.nats.BestEffortTransport;
 import dev.cfn.cluster.nats.PartitionConsumer;
-import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.AgentId;
@@ -22,10 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a {@link ClusterAgent} can do across nodes, on the tests' own PostgreSQL and JetStream
@@ -35,39 +32,13 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterAgentTest {
   static final int PARTITIONS = 8;
-  static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static TestNats nats;
-  private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = TestNats.single();
-  }
-
-  @AfterAll
-  static void stopNats() {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T closeLater(T c) {
-    open.add(c);
-    return c;
-  }
+  @RegisterExtension final SharedNats shared = new SharedNats("ag");
 
   private ClusterNode node(
       String url, String ns, String id, UnaryOperator<ClusterNode.Builder> more) throws Exception {
-    PgJournal journal = closeLater(PgJournal.builder(url).open());
-    Connection connection = closeLater(nats.connect());
-    return closeLater(
+    PgJournal journal = shared.closeLater(PgJournal.builder(url).open());
+    Connection connection = shared.connect();
+    return shared.closeLater(
         more.apply(
                 ClusterNode.builder(journal, connection, id)
                     .namespace(ns)
@@ -129,11 +100,11 @@ class ClusterAgentTest {
   @Test
   void requestsRepliesAndTopicPublicationsAcrossNodesTakeEffectOnceEach() throws Exception {
     String url = TestDatabase.newSchema("agents");
-    String ns = "ag" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     ClusterNode a = node(url, ns, "a", ClusterAgentTest::reliableAgents);
     ClusterNode b = node(url, ns, "b", ClusterAgentTest::reliableAgents);
     split(a, b);
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
 
     int n = 10;
     for (int i = 0; i < n; i++) {
@@ -184,7 +155,7 @@ class ClusterAgentTest {
   @Test
   void bestEffortRequestsReachTheResponderOfTheAgentsNode() throws Exception {
     String url = TestDatabase.newSchema("be");
-    String ns = "ag" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     Map<String, String> answeredBy = new ConcurrentHashMap<>();
     UnaryOperator<ClusterNode.Builder> agents =
         b ->
@@ -235,7 +206,7 @@ class ClusterAgentTest {
     assertThat(answeredBy).hasSize(n);
 
     // from inside a RELIABLE handler on either node
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
     for (int i = 0; i < 4; i++) {
       a.send(AgentId.of("asker", "q" + i), "e" + i);
     }
@@ -269,12 +240,12 @@ class ClusterAgentTest {
   @Test
   void attemptsKeepCountingAcrossOwnersAndTheLastOneDeadLetters() throws Exception {
     String url = TestDatabase.newSchema("attempts");
-    String ns = "ag" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     // 4 attempts in all; 2.5 to 5 s between them, so the test can hand over between two
     RetryPolicy retry = new RetryPolicy(Duration.ofSeconds(5), 1.0, Duration.ofSeconds(5), 4);
     Map<String, AtomicInteger> tries = new ConcurrentHashMap<>();
     PgJournal journalA = PgJournal.builder(url).open();
-    Connection connectionA = nats.connect();
+    Connection connectionA = shared.nats().connect();
     ClusterNode a =
         ClusterNode.builder(journalA, connectionA, "a")
             .namespace(ns)

@@ -3,22 +3,18 @@ package dev.cfn.cluster.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.cluster.nats.PartitionConsumer;
-import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.AgentId;
 import dev.cfn.core.Effects;
 import dev.cfn.core.RetryPolicy;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link Effects#whenDiscarded} on a cluster node, as in the embedded runtime (cfn-core's {@code
@@ -28,33 +24,7 @@ import org.junit.jupiter.api.Test;
  * effects, once.
  */
 class ClusterEffectsWhenDiscardedTest {
-  static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static TestNats nats;
-  private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = TestNats.single();
-  }
-
-  @AfterAll
-  static void stopNats() {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T closeLater(T c) {
-    open.add(c);
-    return c;
-  }
+  @RegisterExtension final SharedNats shared = new SharedNats("wd");
 
   @Test
   void theActionRunsOnceForEachDiscardedHandlingAndNeverForACommittedOne() throws Exception {
@@ -80,11 +50,11 @@ class ClusterEffectsWhenDiscardedTest {
             fx.put("bad", "a\u0000b"); // text with NUL: refused by PostgreSQL at the commit
           }
         };
-    PgJournal journal = closeLater(PgJournal.builder(url).open());
+    PgJournal journal = shared.closeLater(PgJournal.builder(url).open());
     ClusterNode node =
-        closeLater(
-            ClusterNode.builder(journal, closeLater(nats.connect()), "a")
-                .namespace("wd" + NAMESPACES.incrementAndGet())
+        shared.closeLater(
+            ClusterNode.builder(journal, shared.connect(), "a")
+                .namespace(shared.namespace())
                 .partitions(4)
                 .ttl(Duration.ofSeconds(2))
                 .replicas(1)
@@ -96,7 +66,7 @@ class ClusterEffectsWhenDiscardedTest {
                 .start());
     PlacementTest.eventually(
         "the node holds every partition", () -> node.placement().held().size() == 4);
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
 
     for (String kind : List.of("ok", "throw", "nul")) {
       node.send(AgentId.of("worker", kind), kind);

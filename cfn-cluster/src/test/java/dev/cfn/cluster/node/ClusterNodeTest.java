@@ -7,7 +7,6 @@ import dev.cfn.cluster.nats.Partitioner;
 import dev.cfn.cluster.nats.ReliablePublisher;
 import dev.cfn.cluster.nats.ReliableStream;
 import dev.cfn.cluster.nats.Subjects;
-import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.AgentId;
@@ -15,7 +14,6 @@ import dev.cfn.core.AgentRuntime;
 import dev.cfn.core.DeliveryMode;
 import dev.cfn.core.Envelope;
 import dev.cfn.core.Priority;
-import io.nats.client.Connection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,10 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cluster nodes on the tests' own PostgreSQL and one JetStream server: every message handled once
@@ -35,33 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterNodeTest {
   static final int PARTITIONS = 8;
-  static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static TestNats nats;
-  static Connection connection;
-  private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = TestNats.single();
-    connection = nats.connect();
-  }
-
-  @AfterAll
-  static void stopNats() throws Exception {
-    if (connection != null) {
-      connection.close();
-    }
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
-  }
+  @RegisterExtension final SharedNats shared = new SharedNats("n");
 
   /** Counts its messages and marks each: "n" once per message, "seen-ID" its mark. */
   static ClusterAgent counter() {
@@ -78,19 +48,19 @@ class ClusterNodeTest {
 
   private PgJournal journal(String url) {
     PgJournal j = PgJournal.builder(url).open();
-    open.add(j);
+    shared.closeLater(j);
     return j;
   }
 
   private PgJournal reader(String url) {
     PgJournal j = PgJournal.builder(url).stateCacheKeys(0).open();
-    open.add(j);
+    shared.closeLater(j);
     return j;
   }
 
   private ClusterNode node(PgJournal journal, String ns, String id) throws Exception {
     ClusterNode n =
-        ClusterNode.builder(journal, connection, id)
+        ClusterNode.builder(journal, shared.connection(), id)
             .namespace(ns)
             .partitions(PARTITIONS)
             .ttl(Duration.ofSeconds(2))
@@ -100,7 +70,7 @@ class ClusterNodeTest {
             .agent("counter", counter())
             .agent("forwarder", forwarder())
             .start();
-    open.add(n);
+    shared.closeLater(n);
     return n;
   }
 
@@ -111,7 +81,7 @@ class ClusterNodeTest {
   @Test
   void twoNodesHandleEveryMessageOnceAndHandlersSendThroughTheOutbox() throws Exception {
     String url = TestDatabase.newSchema("node");
-    String ns = "n" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     PgJournal ja = journal(url);
     PgJournal jb = journal(url);
     ClusterNode a = node(ja, ns, "a");
@@ -157,14 +127,14 @@ class ClusterNodeTest {
   void aMessageDeletedFromTheStreamAfterItsOutboxRowTakesEffectOnceThroughTheReconciler()
       throws Exception {
     String url = TestDatabase.newSchema("reconcile");
-    String ns = "n" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     PgJournal journal = journal(url);
     ReliableStream stream =
         ReliableStream.ensure(
-            connection, Subjects.of(ns), 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+            shared.connection(), Subjects.of(ns), 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
     ReliablePublisher publisher =
-        new ReliablePublisher(connection, stream, new Partitioner(PARTITIONS));
-    OutboxRelay relay = new OutboxRelay(journal.outbox(), publisher, connection, stream);
+        new ReliablePublisher(shared.connection(), stream, new Partitioner(PARTITIONS));
+    OutboxRelay relay = new OutboxRelay(journal.outbox(), publisher, shared.connection(), stream);
     long first = journal.nextIdBlock();
     AgentId target = AgentId.of("counter", "lost");
     Envelope lost = envelope(first, target, "lost");
@@ -173,7 +143,7 @@ class ClusterNodeTest {
     journal.append(kept);
     assertThat(relay.publishNow(List.of(lost, kept))).isEqualTo(2);
 
-    var jsm = connection.jetStreamManagement();
+    var jsm = shared.connection().jetStreamManagement();
     long lostSeq =
         journal.outbox().publishedOlderThan(Duration.ZERO, 10).stream()
             .filter(m -> m.envelope().id() == lost.id())
@@ -224,14 +194,15 @@ class ClusterNodeTest {
   void aMessageWhoseStreamSequenceWasReusedByAnotherIsRepublishedByTheReconciler()
       throws Exception {
     String url = TestDatabase.newSchema("reused");
-    String ns = "n" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     PgJournal journal = journal(url);
     Subjects subjects = Subjects.of(ns);
     ReliableStream stream =
-        ReliableStream.ensure(connection, subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+        ReliableStream.ensure(
+            shared.connection(), subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
     ReliablePublisher publisher =
-        new ReliablePublisher(connection, stream, new Partitioner(PARTITIONS));
-    OutboxRelay relay = new OutboxRelay(journal.outbox(), publisher, connection, stream);
+        new ReliablePublisher(shared.connection(), stream, new Partitioner(PARTITIONS));
+    OutboxRelay relay = new OutboxRelay(journal.outbox(), publisher, shared.connection(), stream);
     long first = journal.nextIdBlock();
     AgentId target = AgentId.of("counter", "reused");
     List<Envelope> lost = List.of(envelope(first, target, "a"), envelope(first + 1, target, "b"));
@@ -243,9 +214,10 @@ class ClusterNodeTest {
     assertThat(relay.publishNow(lost)).isEqualTo(2);
     Map<Long, Long> lostAt = sequences(journal);
 
-    var jsm = connection.jetStreamManagement();
+    var jsm = shared.connection().jetStreamManagement();
     assertThat(jsm.deleteStream(stream.name())).isTrue(); // JetStream lost everything it held
-    ReliableStream.ensure(connection, subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
+    ReliableStream.ensure(
+        shared.connection(), subjects, 1, ReliableStream.DEFAULT_DUPLICATE_WINDOW, -1);
     for (Envelope e : later) {
       journal.append(e);
     }

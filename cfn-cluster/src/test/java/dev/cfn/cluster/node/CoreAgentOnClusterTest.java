@@ -3,19 +3,14 @@ package dev.cfn.cluster.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cfn.cluster.nats.PartitionConsumer;
-import dev.cfn.cluster.nats.TestNats;
 import dev.cfn.cluster.pg.PgJournal;
 import dev.cfn.cluster.pg.TestDatabase;
 import dev.cfn.core.Agent;
 import dev.cfn.core.AgentId;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * cfn-core {@link Agent}s run on cluster nodes through {@link ClusterAgent#running}: a RELIABLE
@@ -26,33 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class CoreAgentOnClusterTest {
   static final int PARTITIONS = 8;
-  static final AtomicInteger NAMESPACES = new AtomicInteger();
-  static TestNats nats;
-  private final List<AutoCloseable> open = new ArrayList<>();
-
-  @BeforeAll
-  static void startNats() throws Exception {
-    nats = TestNats.single();
-  }
-
-  @AfterAll
-  static void stopNats() {
-    if (nats != null) {
-      nats.close();
-    }
-  }
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : open.reversed()) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T closeLater(T c) {
-    open.add(c);
-    return c;
-  }
+  @RegisterExtension final SharedNats shared = new SharedNats("core");
 
   static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -84,9 +53,9 @@ class CoreAgentOnClusterTest {
   }
 
   private ClusterNode node(String url, String ns, String id) throws Exception {
-    PgJournal journal = closeLater(PgJournal.builder(url).open());
-    return closeLater(
-        ClusterNode.builder(journal, closeLater(nats.connect()), id)
+    PgJournal journal = shared.closeLater(PgJournal.builder(url).open());
+    return shared.closeLater(
+        ClusterNode.builder(journal, shared.connect(), id)
             .namespace(ns)
             .partitions(PARTITIONS)
             .ttl(Duration.ofSeconds(2))
@@ -101,7 +70,7 @@ class CoreAgentOnClusterTest {
   @Test
   void coreAgentsAnswerEachOtherAcrossNodesOnceEach() throws Exception {
     String url = TestDatabase.newSchema("core");
-    String ns = "core" + NAMESPACES.incrementAndGet();
+    String ns = shared.namespace();
     ClusterNode a = node(url, ns, "a");
     ClusterNode b = node(url, ns, "b");
     PlacementTest.eventually(
@@ -110,7 +79,7 @@ class CoreAgentOnClusterTest {
             !a.placement().held().isEmpty()
                 && !b.placement().held().isEmpty()
                 && a.placement().held().size() + b.placement().held().size() == PARTITIONS);
-    PgJournal db = closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
+    PgJournal db = shared.closeLater(PgJournal.builder(url).stateCacheKeys(0).open());
     int n = 8;
     int before = INSTANCES.get();
     for (int i = 0; i < n; i++) {
