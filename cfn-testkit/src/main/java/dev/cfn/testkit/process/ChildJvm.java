@@ -535,8 +535,15 @@ public final class ChildJvm implements AutoCloseable {
     if (line != null) {
       return line;
     }
+    boolean outputEnded;
+    synchronized (lines) {
+      outputEnded = ended;
+    }
+    if (outputEnded || !process.isAlive()) {
+      process.waitFor(5, TimeUnit.SECONDS); // its output ends just before it exits
+    }
     throw new Failure(
-        process.isAlive()
+        process.isAlive() && !outputEnded
             ? "the "
                 + noun
                 + " printed no '"

@@ -80,6 +80,12 @@ class ChildJvmTest {
             .start()) {
       child.await("ready", 120);
       child.send("fail");
+      // awaited while it stops: the failure says it stopped, with its own error
+      assertThatThrownBy(() -> child.await("never", 120))
+          .isInstanceOfSatisfying(
+              ChildJvm.Failure.class,
+              f ->
+                  assertThat(f.problem()).isEqualTo("the echo node stopped: it failed on purpose"));
       assertThat(child.waitFor(Duration.ofSeconds(120))).isTrue();
       assertThat(child.exitValue()).isEqualTo(3);
       assertThat(child.cause()).isEqualTo("it failed on purpose");
